@@ -1,0 +1,60 @@
+// What a reference GEMM did, counted: actions by kind and operand width (the cost model's
+// input later), overflow/saturation events per stage, invalid weight codes.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace quasar {
+
+// Action and stage names: one list, so producers and consumers cannot drift apart.
+namespace act {
+inline constexpr const char* kMulInt8xInt8 = "mul.int8xint8";
+inline constexpr const char* kMulInt4xInt8 = "mul.int4xint8";
+inline constexpr const char* kMulDint4xInt8 = "mul.dint4xint8";
+inline constexpr const char* kMulFp16xFp16 = "mul.fp16xfp16";  // exact in fp32
+inline constexpr const char* kMulFp32 = "mul.fp32";
+inline constexpr const char* kAddFp32 = "add.fp32";
+inline constexpr const char* kCvtIntToFp32 = "cvt.int->fp32";
+inline constexpr const char* kCvtFp32ToFp16 = "cvt.fp32->fp16";
+inline constexpr const char* kDequantTwoLevel = "dequant.uint4->int8";  // (q - z) * S
+inline constexpr const char* kDequantW4ToFp16 = "dequant.w4->fp16";
+inline constexpr const char* kDecodeDint4 = "decode.dint4";
+inline constexpr const char* kMemWriteBytes = "mem.write_bytes";  // materialized passes
+inline constexpr const char* kMemReadBytes = "mem.read_bytes";
+// Integer adds and the integer-scale multiply carry their width: "add.int32", "mul.int32xint16".
+std::string add_int(int bits);
+std::string mul_int(int a_bits, int b_bits);
+}  // namespace act
+
+namespace stage {
+inline constexpr const char* kGroupPartialSum = "group_psum";  // per-group int sum P
+inline constexpr const char* kAccumulator = "accumulator";     // the K-long int accumulator
+inline constexpr const char* kIntScaleAcc = "intscale_acc";    // sum of P * S
+inline constexpr const char* kDequantRange = "dequant_range";  // (q - z) * S outside int8
+inline constexpr const char* kActSaturate = "act_saturate";    // activation code clamped
+inline constexpr const char* kOutputFp16Inf = "output_fp16_inf";  // finite result -> fp16 inf
+}  // namespace stage
+
+struct GemmCounters {
+  std::map<std::string, std::uint64_t> actions;
+  std::map<std::string, std::uint64_t> overflow;  // wraps and saturations, by stage
+  std::uint64_t invalid_codes = 0;
+
+  void add_action(const std::string& name, std::uint64_t n) {
+    if (n) actions[name] += n;
+  }
+  void add_overflow(const std::string& stage_name, std::uint64_t n) {
+    if (n) overflow[stage_name] += n;
+  }
+  std::uint64_t action(const std::string& name) const;
+  std::uint64_t overflow_events() const;  // all stages
+  std::uint64_t int_to_float_conversions() const { return action(act::kCvtIntToFp32); }
+  void merge(const GemmCounters& o);
+  bool operator==(const GemmCounters& o) const {
+    return actions == o.actions && overflow == o.overflow && invalid_codes == o.invalid_codes;
+  }
+};
+
+}  // namespace quasar

@@ -1,0 +1,158 @@
+#include "gemm_checks.hpp"
+
+#include <cmath>
+#include <string>
+
+#include "error.hpp"
+#include "float_formats.hpp"
+
+namespace quasar::detail {
+namespace {
+
+std::string at(std::size_t r, std::size_t c) {
+  return "[" + std::to_string(r) + ", " + std::to_string(c) + "]";
+}
+
+void check_scale(float s, const std::string& tensor, const std::string& where) {
+  if (!std::isfinite(s) || !(s > 0.0f)) {
+    throw Error("tensor '" + tensor + "': scale " + where + " is " + std::to_string(s) +
+                "; scales must be finite and > 0");
+  }
+}
+
+void check_group_size(std::size_t group, std::size_t K, const std::string& tensor) {
+  if (group == 0 || K % group != 0) {
+    throw Error("tensor '" + tensor + "': group size " + std::to_string(group) +
+                " does not divide K = " + std::to_string(K) + "; accepted: a divisor of K");
+  }
+}
+
+void check_shape(std::size_t rows, std::size_t cols, std::size_t want_rows, std::size_t want_cols,
+                 const std::string& tensor) {
+  if (rows != want_rows || cols != want_cols) {
+    throw Error("tensor '" + tensor + "' has shape [" + std::to_string(rows) + ", " +
+                std::to_string(cols) + "], expected [" + std::to_string(want_rows) + ", " +
+                std::to_string(want_cols) + "]");
+  }
+}
+
+}  // namespace
+
+void check_acc_bits(int bits, const char* what) {
+  if (bits < 2 || bits > 64) {
+    throw Error(std::string(what) + " width " + std::to_string(bits) +
+                " is not supported; accepted: 2..64 bits");
+  }
+}
+
+void check_fp16_matrix(const MatrixH& m, const char* tensor) {
+  for (std::size_t r = 0; r < m.rows(); ++r) {
+    for (std::size_t c = 0; c < m.cols(); ++c) {
+      const std::uint16_t h = m(r, c);
+      if (f16_is_nan(h) || f16_is_inf(h)) {
+        throw Error(std::string("tensor '") + tensor + "': element " + at(r, c) + " is " +
+                    (f16_is_nan(h) ? "NaN" : "infinite") + "; inputs must be finite");
+      }
+    }
+  }
+}
+
+void check_activations(const QuantizedActivations& x, const char* tensor) {
+  if (x.scale.size() != 1 && x.scale.size() != x.q.rows()) {
+    throw Error(std::string("tensor '") + tensor + ".scale' has " +
+                std::to_string(x.scale.size()) + " entries; expected 1 (per tensor) or M = " +
+                std::to_string(x.q.rows()) + " (per token)");
+  }
+  for (std::size_t m = 0; m < x.scale.size(); ++m) {
+    check_scale(x.scale[m], std::string(tensor) + ".scale", "[" + std::to_string(m) + "]");
+  }
+}
+
+void check_same_k(std::size_t x_k, std::size_t w_k, const char* x_name, const char* w_name) {
+  if (x_k != w_k) {
+    throw Error(std::string("shape mismatch: '") + x_name + "' has K = " + std::to_string(x_k) +
+                " but '" + w_name + "' has K = " + std::to_string(w_k));
+  }
+}
+
+void check_weights(const QuantizedWeights& w, WeightFormat expect_format, const char* scheme) {
+  const std::string fmt(weight_format_name(expect_format));
+  if (w.format != expect_format) {
+    throw Error(std::string("scheme ") + scheme + " takes " + fmt + " weight codes, got " +
+                std::string(weight_format_name(w.format)));
+  }
+  const std::size_t N = w.rows(), K = w.cols();
+  check_group_size(w.group_size, K, "w");
+  const std::size_t groups = w.groups();
+  check_shape(w.scales.rows(), w.scales.cols(), w.per_tensor ? 1 : N, groups, "w.scales");
+  if (!w.zeros.empty()) {
+    check_shape(w.zeros.rows(), w.zeros.cols(), w.per_tensor ? 1 : N, groups, "w.zeros");
+  }
+  const IntRange range = code_range(expect_format);
+  for (std::size_t n = 0; n < N; ++n) {
+    for (std::size_t k = 0; k < K; ++k) {
+      if (!range.contains(w.codes(n, k))) {
+        throw Error("tensor 'w.codes': element " + at(n, k) + " = " +
+                    std::to_string(w.codes(n, k)) + " is not a " + fmt + " code; accepted: " +
+                    std::to_string(range.lo) + ".." + std::to_string(range.hi));
+      }
+    }
+  }
+  for (std::size_t r = 0; r < w.scales.rows(); ++r) {
+    for (std::size_t g = 0; g < groups; ++g) {
+      check_scale(w.scales(r, g), "w.scales", at(r, g));
+      if (!w.zeros.empty() && !range.contains(w.zeros(r, g))) {
+        throw Error("tensor 'w.zeros': element " + at(r, g) + " = " +
+                    std::to_string(w.zeros(r, g)) + " is outside " + std::to_string(range.lo) +
+                    ".." + std::to_string(range.hi));
+      }
+    }
+  }
+}
+
+void check_two_level(const TwoLevelWeights& w, int max_group_scale, const char* scheme) {
+  const std::size_t N = w.rows(), K = w.cols();
+  check_group_size(w.group_size, K, "w.q");
+  const std::size_t groups = w.groups();
+  check_shape(w.zeros.rows(), w.zeros.cols(), N, groups, "w.zeros");
+  check_shape(w.group_scale.rows(), w.group_scale.cols(), N, groups, "w.group_scale");
+  if (w.channel_scale.size() != N) {
+    throw Error("tensor 'w.channel_scale' has " + std::to_string(w.channel_scale.size()) +
+                " entries, expected N = " + std::to_string(N));
+  }
+  if (!w.bias.empty() && w.bias.size() != N) {
+    throw Error("tensor 'w.bias' has " + std::to_string(w.bias.size()) + " entries, expected N = " +
+                std::to_string(N));
+  }
+  for (std::size_t n = 0; n < N; ++n) {
+    for (std::size_t k = 0; k < K; ++k) {
+      if (w.q(n, k) > 15) {
+        throw Error("tensor 'w.q': element " + at(n, k) + " = " + std::to_string(w.q(n, k)) +
+                    " is not a uint4 code; accepted: 0..15");
+      }
+    }
+    for (std::size_t g = 0; g < groups; ++g) {
+      if (w.zeros(n, g) > 15) {
+        throw Error("tensor 'w.zeros': element " + at(n, g) + " = " +
+                    std::to_string(w.zeros(n, g)) + " is not a uint4 zero point; accepted: 0..15");
+      }
+      const int s = w.group_scale(n, g);
+      if (s < 1 || s > max_group_scale) {
+        throw Error(std::string("tensor 'w.group_scale': element ") + at(n, g) + " = " +
+                    std::to_string(s) + " is out of range for " + scheme + "; accepted: 1.." +
+                    std::to_string(max_group_scale));
+      }
+    }
+    check_scale(w.channel_scale[n], "w.channel_scale", "[" + std::to_string(n) + "]");
+    if (!w.bias.empty() && !std::isfinite(w.bias[n])) {
+      throw Error("tensor 'w.bias': element [" + std::to_string(n) + "] is not finite");
+    }
+  }
+}
+
+void finish_output(GemmCounters& c, std::uint64_t outputs, std::uint64_t inf_overflows) {
+  c.add_action(act::kCvtFp32ToFp16, outputs);
+  c.add_overflow(stage::kOutputFp16Inf, inf_overflows);
+}
+
+}  // namespace quasar::detail

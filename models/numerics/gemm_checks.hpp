@@ -1,0 +1,33 @@
+// Operand validation shared by the reference GEMMs: every message names the tensor, the
+// problem and what is accepted.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+
+#include "counters.hpp"
+#include "float_formats.hpp"
+#include "matrix.hpp"
+#include "operands.hpp"
+
+namespace quasar::detail {
+
+void check_acc_bits(int bits, const char* what);
+void check_fp16_matrix(const MatrixH& m, const char* tensor);  // no NaN/inf codes
+void check_activations(const QuantizedActivations& x, const char* tensor);
+void check_same_k(std::size_t x_k, std::size_t w_k, const char* x_name, const char* w_name);
+// Codes in range for the format, scales finite and > 0, zeros in range, group divides K.
+// expect_format: the scheme's required format (the spec fixes one per scheme).
+void check_weights(const QuantizedWeights& w, WeightFormat expect_format, const char* scheme);
+void check_two_level(const TwoLevelWeights& w, int max_group_scale, const char* scheme);
+
+// F16 of the epilogue's fp32 value; a finite value that becomes fp16 inf is an overflow event.
+inline std::uint16_t to_output_f16(float v, std::uint64_t& overflows) {
+  const std::uint16_t h = f32_to_f16(v);
+  if (f16_is_inf(h) && std::isfinite(v)) ++overflows;
+  return h;
+}
+void finish_output(GemmCounters& c, std::uint64_t outputs, std::uint64_t inf_overflows);
+
+}  // namespace quasar::detail

@@ -1,0 +1,153 @@
+// W4A8 with per-group scales: w4a8-fs (group partial sums rescaled in fp32) and w4a8-is
+// (Integer Scale: the same partial sums rescaled by integer scales in an integer accumulator).
+#include <algorithm>
+#include <vector>
+
+#include "error.hpp"
+#include "gemm.hpp"
+#include "gemm_checks.hpp"
+#include "int_formats.hpp"
+#include "int_kernels.hpp"
+
+namespace quasar {
+namespace {
+
+void check_w4a8(const QuantizedActivations& x, const QuantizedWeights& w, const GemmOptions& opt,
+                const char* scheme) {
+  detail::check_acc_bits(opt.psum_bits, "group partial-sum");
+  detail::check_acc_bits(opt.acc_bits, "accumulator");
+  detail::check_activations(x, "x");
+  detail::check_weights(w, WeightFormat::int4, scheme);
+  detail::check_same_k(x.q.cols(), w.cols(), "x", "w.codes");
+  if (!w.symmetric()) throw Error(std::string("scheme ") + scheme + " takes symmetric int4 weights");
+}
+
+// P[m,n,g] = sum over group g of x * q, in a psum_bits-wide wrapping sum, for one (m, n).
+class GroupPartialSums {
+ public:
+  GroupPartialSums(const QuantizedActivations& x, const QuantizedWeights& w, int psum_bits)
+      : x_(x), w_(w), bits_(psum_bits),
+        exact_(dot_cannot_wrap(w.group_size, max_abs(x.q), max_abs(w.codes), psum_bits)) {}
+
+  std::int64_t operator()(std::size_t m, std::size_t n, std::size_t g) {
+    const std::size_t k0 = g * w_.group_size;
+    const std::int8_t* a = x_.q.row(m) + k0;
+    const std::int8_t* b = w_.codes.row(n) + k0;
+    return exact_ ? dot_i8_exact(a, b, w_.group_size)
+                  : dot_i8_wrapping(a, b, w_.group_size, bits_, wraps);
+  }
+  // Largest |P| possible: bounds the integer-scale accumulation for its own fast path.
+  int128_t bound() const {
+    const int128_t b = static_cast<int128_t>(w_.group_size) * max_abs(x_.q) * max_abs(w_.codes);
+    return std::min<int128_t>(b, int128_t{1} << (bits_ - 1));
+  }
+  std::uint64_t wraps = 0;
+
+ private:
+  const QuantizedActivations& x_;
+  const QuantizedWeights& w_;
+  int bits_;
+  bool exact_;
+};
+
+void count_group_macs(GemmCounters& c, std::uint64_t mnk, int psum_bits) {
+  c.add_action(act::kMulInt4xInt8, mnk);
+  c.add_action(act::add_int(psum_bits), mnk);
+}
+
+int bit_length(std::int64_t v) {
+  int b = 0;
+  while (v > 0) ++b, v >>= 1;
+  return b;
+}
+
+}  // namespace
+
+GemmResult gemm_w4a8_fs(const QuantizedActivations& x, const QuantizedWeights& w,
+                        const GemmOptions& opt) {
+  check_w4a8(x, w, opt, "w4a8-fs");
+  const std::size_t M = x.q.rows(), N = w.rows(), K = w.cols(), groups = w.groups();
+  GroupPartialSums psum(x, w, opt.psum_bits);
+  GemmResult r{MatrixH(M, N), {}};
+  std::uint64_t inf = 0;
+  for (std::size_t m = 0; m < M; ++m) {
+    for (std::size_t n = 0; n < N; ++n) {
+      // acc_f = sum_g F32(P) * F32(s[n,g]), g increasing, multiply then add, each rounded.
+      float acc = 0.0f;
+      for (std::size_t g = 0; g < groups; ++g) {
+        const float term = static_cast<float>(psum(m, n, g)) * w.scale(n, g);
+        acc = acc + term;
+      }
+      r.y(m, n) = detail::to_output_f16(acc * x.scale_of(m), inf);
+    }
+  }
+  const std::uint64_t mn = static_cast<std::uint64_t>(M) * N;
+  count_group_macs(r.counters, mn * K, opt.psum_bits);
+  r.counters.add_action(act::kCvtIntToFp32, mn * groups);
+  r.counters.add_action(act::kMulFp32, mn * groups + mn);
+  r.counters.add_action(act::kAddFp32, mn * groups);
+  r.counters.add_overflow(stage::kGroupPartialSum, psum.wraps);
+  detail::finish_output(r.counters, mn, inf);
+  return r;
+}
+
+GemmResult gemm_w4a8_is(const QuantizedActivations& x, const QuantizedWeights& w,
+                        const IntegerScales& s, const GemmOptions& opt) {
+  check_w4a8(x, w, opt, "w4a8-is");
+  const std::size_t M = x.q.rows(), N = w.rows(), K = w.cols(), groups = w.groups();
+  if (s.S.rows() != N || s.S.cols() != groups) {
+    throw Error("tensor 'w.int_scales' has shape [" + std::to_string(s.S.rows()) + ", " +
+                std::to_string(s.S.cols()) + "], expected [" + std::to_string(N) + ", " +
+                std::to_string(groups) + "]");
+  }
+  if (s.bits < 0 || s.bits > 62) {
+    throw Error("integer scale amplifier bits " + std::to_string(s.bits) +
+                " out of range; accepted: 0..62");
+  }
+  std::int64_t s_max = 0;
+  for (std::int32_t v : s.S.values()) {
+    if (v < 1) {
+      throw Error("tensor 'w.int_scales': integer scale " + std::to_string(v) +
+                  " is not >= 1; integer scales are max(1, RNE(s * alpha))");
+    }
+    s_max = std::max<std::int64_t>(s_max, v);
+  }
+  GroupPartialSums psum(x, w, opt.psum_bits);
+  // No prefix of sum_g P * S can leave the accumulator when groups * max|P| * max S fits.
+  const int128_t bound = static_cast<int128_t>(groups) * psum.bound() * s_max;
+  const bool exact = fits_signed(bound, opt.acc_bits) && fits_signed(-bound, opt.acc_bits);
+  const float amp_inv = exp2_exact(-s.bits);
+  GemmResult r{MatrixH(M, N), {}};
+  std::uint64_t inf = 0, acc_wraps = 0;
+  for (std::size_t m = 0; m < M; ++m) {
+    // y = F16(F32(acc) * (F32(s_x[m]) * 2^-b))
+    const float scale = x.scale_of(m) * amp_inv;
+    for (std::size_t n = 0; n < N; ++n) {
+      std::int64_t acc_value;
+      if (exact) {
+        acc_value = 0;
+        for (std::size_t g = 0; g < groups; ++g) acc_value += psum(m, n, g) * s.S(n, g);
+      } else {
+        WrappingAccumulator acc(opt.acc_bits);
+        for (std::size_t g = 0; g < groups; ++g) {
+          acc.add(static_cast<int128_t>(psum(m, n, g)) * s.S(n, g));
+        }
+        acc_wraps += acc.wraps();
+        acc_value = acc.value();
+      }
+      r.y(m, n) = detail::to_output_f16(static_cast<float>(acc_value) * scale, inf);
+    }
+  }
+  const std::uint64_t mn = static_cast<std::uint64_t>(M) * N;
+  count_group_macs(r.counters, mn * K, opt.psum_bits);
+  r.counters.add_action(act::mul_int(opt.psum_bits, bit_length(s_max) + 1), mn * groups);
+  r.counters.add_action(act::add_int(opt.acc_bits), mn * groups);
+  r.counters.add_action(act::kCvtIntToFp32, mn);
+  r.counters.add_action(act::kMulFp32, M + mn);
+  r.counters.add_overflow(stage::kGroupPartialSum, psum.wraps);
+  r.counters.add_overflow(stage::kIntScaleAcc, acc_wraps);
+  detail::finish_output(r.counters, mn, inf);
+  return r;
+}
+
+}  // namespace quasar

@@ -1,0 +1,127 @@
+// Two-level weights dequantized to int8 in front of an int8 GEMM: w4a8-dgq (fused or
+// materialized) and w4a8-qserve.
+#include <algorithm>
+
+#include "error.hpp"
+#include "gemm.hpp"
+#include "gemm_checks.hpp"
+#include "int_kernels.hpp"
+#include "quantize_two_level.hpp"
+
+namespace quasar {
+namespace {
+
+// w8 = (q - z) * S for one weight row, saturated to `range` with every clamp counted.
+std::uint64_t dequant_row(const TwoLevelWeights& w, std::size_t n, DequantRange range,
+                          std::int8_t* out) {
+  std::uint64_t events = 0;
+  for (std::size_t k = 0; k < w.cols(); ++k) {
+    int v = two_level_value(w, n, k);
+    if (v < range.lo || v > range.hi) {
+      ++events;
+      v = v < range.lo ? range.lo : range.hi;
+    }
+    out[k] = static_cast<std::int8_t>(v);
+  }
+  return events;
+}
+
+// The epilogue y = F16(F32(acc) * (F32(s_ch[n]) * F32(s_x)) [+ bias]) and the counts of the
+// int8 GEMM that produced acc.
+GemmResult int8_epilogue(const QuantizedActivations& x, const Int8GemmResult& p,
+                         const TwoLevelWeights& w, const GemmOptions& opt) {
+  const std::size_t M = x.q.rows(), N = w.rows(), K = w.cols();
+  GemmResult r{MatrixH(M, N), {}};
+  std::uint64_t inf = 0;
+  for (std::size_t m = 0; m < M; ++m) {
+    for (std::size_t n = 0; n < N; ++n) {
+      const float scale = w.channel_scale[n] * x.scale_of(m);
+      float v = static_cast<float>(p.acc[m * N + n]) * scale;
+      if (!w.bias.empty()) v = v + w.bias[n];
+      r.y(m, n) = detail::to_output_f16(v, inf);
+    }
+  }
+  const std::uint64_t mn = static_cast<std::uint64_t>(M) * N, mnk = mn * K;
+  r.counters.add_action(act::kMulInt8xInt8, mnk);
+  r.counters.add_action(act::add_int(opt.acc_bits), mnk);
+  r.counters.add_action(act::kCvtIntToFp32, mn);
+  r.counters.add_action(act::kMulFp32, 2 * mn);
+  if (!w.bias.empty()) r.counters.add_action(act::kAddFp32, mn);
+  r.counters.add_overflow(stage::kAccumulator, p.wraps);
+  detail::finish_output(r.counters, mn, inf);
+  return r;
+}
+
+void check_common(const QuantizedActivations& x, const TwoLevelWeights& w, const GemmOptions& opt,
+                  int max_group_scale, const char* scheme) {
+  detail::check_acc_bits(opt.acc_bits, "accumulator");
+  detail::check_activations(x, "x");
+  detail::check_two_level(w, max_group_scale, scheme);
+  detail::check_same_k(x.q.cols(), w.cols(), "x", "w.q");
+}
+
+}  // namespace
+
+GemmResult gemm_w4a8_dgq(const QuantizedActivations& x, const TwoLevelWeights& w,
+                         DequantMode mode, const GemmOptions& opt) {
+  check_common(x, w, opt, 127, "w4a8-dgq (int8 S2)");
+  const std::size_t N = w.rows(), K = w.cols();
+  const std::uint64_t nk = static_cast<std::uint64_t>(N) * K;
+  std::uint64_t range_events = 0;
+  Int8GemmResult p;
+  if (mode == DequantMode::materialized) {
+    // The released code's path: one pass writes the whole N x K int8 copy, then a plain
+    // int8 GEMM reads it back.
+    MatrixI8 w8(N, K);
+    for (std::size_t n = 0; n < N; ++n) {
+      range_events += dequant_row(w, n, kDgqDequantRange, w8.row(n));
+    }
+    p = int8_gemm(x.q, w8, opt.acc_bits);
+  } else {
+    // Fused: weights are dequantized one tile of rows at a time as the tile enters the
+    // array, and no full int8 copy exists. The tests check that both paths agree.
+    constexpr std::size_t kTileRows = 64;
+    const std::size_t M = x.q.rows();
+    p.acc.assign(M * N, 0);
+    for (std::size_t n0 = 0; n0 < N; n0 += kTileRows) {
+      const std::size_t rows = std::min(kTileRows, N - n0);
+      MatrixI8 tile(rows, K);
+      for (std::size_t j = 0; j < rows; ++j) {
+        range_events += dequant_row(w, n0 + j, kDgqDequantRange, tile.row(j));
+      }
+      const Int8GemmResult t = int8_gemm(x.q, tile, opt.acc_bits);
+      for (std::size_t m = 0; m < M; ++m) {
+        std::copy(t.acc.begin() + static_cast<std::ptrdiff_t>(m * rows),
+                  t.acc.begin() + static_cast<std::ptrdiff_t>((m + 1) * rows),
+                  p.acc.begin() + static_cast<std::ptrdiff_t>(m * N + n0));
+      }
+      p.wraps += t.wraps;
+    }
+  }
+  GemmResult r = int8_epilogue(x, p, w, opt);
+  r.counters.add_action(act::kDequantTwoLevel, nk);
+  if (mode == DequantMode::materialized) {
+    r.counters.add_action(act::kMemWriteBytes, nk);
+    r.counters.add_action(act::kMemReadBytes, nk);
+  }
+  r.counters.add_overflow(stage::kDequantRange, range_events);
+  return r;
+}
+
+GemmResult gemm_w4a8_qserve(const QuantizedActivations& x, const TwoLevelWeights& w,
+                            const GemmOptions& opt) {
+  check_common(x, w, opt, 255, "w4a8-qserve (uint8 s1)");
+  if (!w.bias.empty()) throw Error("scheme w4a8-qserve takes no bias");
+  const std::size_t N = w.rows(), K = w.cols();
+  MatrixI8 w8(N, K);
+  std::uint64_t range_events = 0;
+  for (std::size_t n = 0; n < N; ++n) {
+    range_events += dequant_row(w, n, kQserveDequantRange, w8.row(n));
+  }
+  GemmResult r = int8_epilogue(x, int8_gemm(x.q, w8, opt.acc_bits), w, opt);
+  r.counters.add_action(act::kDequantTwoLevel, static_cast<std::uint64_t>(N) * K);
+  r.counters.add_overflow(stage::kDequantRange, range_events);
+  return r;
+}
+
+}  // namespace quasar

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages quasar builds and tests with, and only those that are
+# missing. Idempotent and non-interactive: safe to run twice, does nothing when all are present.
+set -euo pipefail
+
+# One list, one place: the whole toolchain of docs/building.md. SystemC, Verilator and yosys
+# are here from the start so that every later block builds on the same set-up.
+PACKAGES=(
+  cmake g++ ninja-build pkg-config ccache
+  libgtest-dev libbenchmark-dev
+  libsystemc-dev verilator yosys libyaml-cpp-dev
+  libboost-dev libboost-program-options-dev
+  libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev libtbb-dev libsqlite3-dev
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "install-deps: not root and no sudo; install as root: apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

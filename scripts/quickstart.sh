@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The README's two commands.
+#   scripts/quickstart.sh run   install what is missing, build, run the main job (embedded default)
+#   scripts/quickstart.sh test  install what is missing, build, run the whole test suite:
+#                               the Release build's tests, then the unit tests under ASan+UBSan
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode="${1:-run}"
+case "$mode" in run|test) ;; *) echo "usage: $0 run|test" >&2; exit 2 ;; esac
+
+./scripts/install-deps.sh
+
+jobs="$(nproc)"
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$jobs"
+
+if [ "$mode" = run ]; then
+  exec ./build/release/sim/app/quasar gemm
+fi
+
+ctest --preset release -j "$jobs"
+cmake --preset asan >/dev/null
+cmake --build --preset asan -j "$jobs"
+ctest --preset asan -j "$jobs"
