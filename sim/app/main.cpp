@@ -1,0 +1,36 @@
+// quasar command line: subcommands parse arguments and call the libraries; every error from
+// bad input is reported on stderr with a non-zero exit (1: bad input, 2: bad usage).
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <iostream>
+
+#include "gemm_command.hpp"
+#include "numerics/error.hpp"
+
+#ifndef QUASAR_VERSION
+#define QUASAR_VERSION "unknown"
+#endif
+
+int main(int argc, char** argv) {
+  CLI::App app{"quasar: a cycle-level simulator for accelerators that run quantized LLMs"};
+  app.set_version_flag("--version", QUASAR_VERSION);
+  app.require_subcommand(0, 1);
+  const auto gemm = quasar::app::add_gemm_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);  // prints help/version or the usage error
+    return code == 0 ? 0 : 2;
+  }
+  try {
+    if (app.got_subcommand("gemm")) return gemm();
+    std::cout << app.help();
+    return 0;
+  } catch (const quasar::Error& e) {
+    std::cerr << "quasar: error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "quasar: internal error: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,160 @@
+#include "gemm_study.hpp"
+
+#include <cmath>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "numerics/error.hpp"
+#include "numerics/float_formats.hpp"
+#include "trace/safetensors.hpp"
+#include "trace/scheme_tensors.hpp"
+
+#ifndef QUASAR_VERSION
+#define QUASAR_VERSION "unknown"
+#endif
+
+namespace quasar {
+namespace {
+
+bool uses_groups(Scheme s) {
+  return s == Scheme::w4a16 || s == Scheme::w4a8_fs || s == Scheme::w4a8_is ||
+         s == Scheme::w4a8_dgq || s == Scheme::w4a8_qserve;
+}
+
+std::string act_mode_name(ActQuantMode m) {
+  return m == ActQuantMode::per_token ? "per-token" : "per-tensor";
+}
+
+// Settings that decide the numbers, as flat strings (the safetensors metadata and the JSON).
+std::vector<std::pair<std::string, std::string>> settings(const GemmStudy& s) {
+  const SchemeConfig& c = s.spec.config;
+  return {
+      {"source", s.source},
+      {"m", std::to_string(s.x.rows())},
+      {"k", std::to_string(s.x.cols())},
+      {"n", std::to_string(s.w.rows())},
+      {"group_size", std::to_string(c.group_size)},
+      {"act_quant", act_mode_name(c.act_mode)},
+      {"acc_bits", std::to_string(c.gemm.acc_bits)},
+      {"psum_bits", std::to_string(c.gemm.psum_bits)},
+      {"k_tile", std::to_string(c.gemm.k_tile)},
+      {"int_scale", c.int_scale.mode == IntScaleMode::fixed
+                        ? "fixed 2^" + std::to_string(c.int_scale.bits)
+                        : std::string("per-layer")},
+      {"dint_set", std::string(dint_set_name(c.dint_set))},
+      {"dint_aqas", c.dint_aqas ? "on" : "off"},
+      {"dgq_dequant", c.dgq_dequant == DequantMode::fused ? "fused" : "materialized"},
+      {"dgq_search", c.dgq_search ? "on" : "off"},
+      {"dgq_smoothing", c.dgq_smoothing ? "on" : "off"},
+      {"calib_rows", std::to_string(c.calib_rows)},
+      {"weight_scale_dtype", std::string(scale_dtype_name(c.weight_scale_dtype))},
+  };
+}
+
+std::string sqnr_text(double db) { return std::isinf(db) ? "inf" : fmt::format("{:.2f}", db); }
+
+}  // namespace
+
+GemmStudy run_gemm_study(const GemmStudySpec& spec) {
+  if (spec.schemes.empty()) throw Error("no scheme selected");
+  GemmStudy s;
+  s.spec = spec;
+  if (spec.input_path.empty()) {
+    const SyntheticSpec& syn = spec.synthetic;
+    if (syn.m == 0 || syn.k == 0 || syn.n == 0) {
+      throw Error("problem size M x K x N = " + std::to_string(syn.m) + " x " +
+                  std::to_string(syn.k) + " x " + std::to_string(syn.n) +
+                  " is empty; each dimension must be >= 1");
+    }
+    GemmData d = synthetic_llm_gemm(syn);
+    s.x = std::move(d.x);
+    s.w = std::move(d.w);
+    s.source = "synthetic (seed " + std::to_string(syn.seed) + ")";
+  } else {
+    const safetensors::File f = safetensors::read(spec.input_path);
+    s.x = safetensors::to_matrix_f32(f.get("x", spec.input_path), spec.input_path + ": x");
+    s.w = safetensors::to_matrix_f32(f.get("w", spec.input_path), spec.input_path + ": w");
+    s.source = spec.input_path;
+    if (s.x.cols() != s.w.cols()) {
+      throw Error(spec.input_path + ": 'x' is [" + std::to_string(s.x.rows()) + ", " +
+                  std::to_string(s.x.cols()) + "] and 'w' is [" + std::to_string(s.w.rows()) +
+                  ", " + std::to_string(s.w.cols()) + "]; expected x [M, K] and w [N, K]");
+    }
+    if (s.x.size() == 0 || s.w.size() == 0) throw Error(spec.input_path + ": 'x' or 'w' is empty");
+  }
+  const std::size_t K = s.x.cols(), G = spec.config.group_size;
+  for (Scheme sc : spec.schemes) {
+    if (uses_groups(sc) && (G == 0 || K % G != 0)) {
+      throw Error("scheme " + std::string(scheme_name(sc)) + ": group size " + std::to_string(G) +
+                  " does not divide K = " + std::to_string(K) +
+                  "; pass --group with a divisor of K");
+    }
+  }
+  s.reference = float_reference(s.x, s.w);
+  for (Scheme sc : spec.schemes) {
+    s.runs.push_back(run_scheme(sc, s.x, s.w, spec.config, s.reference));
+  }
+  return s;
+}
+
+void print_gemm_table(std::ostream& os, const GemmStudy& s) {
+  const SchemeConfig& c = s.spec.config;
+  os << fmt::format("quasar gemm: M={} K={} N={}, {}; group {}, activations {}, accumulator int{}\n",
+                    s.x.rows(), s.x.cols(), s.w.rows(), s.source, c.group_size,
+                    act_mode_name(c.act_mode), c.gemm.acc_bits);
+  os << "error vs the fp32 product of the unquantized operands\n\n";
+  os << fmt::format("{:<12} {:>11} {:>11} {:>9} {:>10} {:>10} {:>8}\n", "scheme", "max|err|",
+                    "MSE", "SQNR dB", "overflows", "int->fp32", "invalid");
+  for (const SchemeRun& r : s.runs) {
+    const GemmCounters& k = r.result.counters;
+    os << fmt::format("{:<12} {:>11.4e} {:>11.4e} {:>9} {:>10} {:>10} {:>8}\n",
+                      scheme_name(r.scheme), r.error.max_abs, r.error.mse,
+                      sqnr_text(r.error.sqnr_db), k.overflow_events(),
+                      k.int_to_float_conversions(), k.invalid_codes);
+  }
+  os << "\noverflows: wraps and saturations of every stage (accumulators, dequant range, "
+        "activation clamp, fp16 output); int->fp32: conversions in the datapath\n";
+}
+
+void print_gemm_json(std::ostream& os, const GemmStudy& s) {
+  nlohmann::ordered_json j;
+  j["quasar_version"] = QUASAR_VERSION;
+  j["command"] = "gemm";
+  nlohmann::ordered_json set = nlohmann::ordered_json::object();
+  for (const auto& [k, v] : settings(s)) set[k] = v;
+  j["settings"] = set;
+  nlohmann::ordered_json schemes = nlohmann::ordered_json::array();
+  for (const SchemeRun& r : s.runs) {
+    const GemmCounters& k = r.result.counters;
+    nlohmann::ordered_json e;
+    e["scheme"] = std::string(scheme_name(r.scheme));
+    // JSON has no infinity: an exact result reports sqnr_db null and exact true.
+    e["error"] = {{"max_abs", r.error.max_abs},
+                  {"mse", r.error.mse},
+                  {"sqnr_db", std::isinf(r.error.sqnr_db) ? nlohmann::ordered_json() : nlohmann::ordered_json(r.error.sqnr_db)},
+                  {"exact", r.error.mse == 0.0}};
+    e["overflow_events"] = k.overflow_events();
+    e["overflow_by_stage"] = k.overflow;
+    e["int_to_float_conversions"] = k.int_to_float_conversions();
+    e["invalid_codes"] = k.invalid_codes;
+    e["actions"] = k.actions;
+    if (r.operands.int_scales) e["int_scale_bits"] = r.operands.int_scales->bits;
+    schemes.push_back(e);
+  }
+  j["schemes"] = schemes;
+  os << j.dump(2) << "\n";
+}
+
+void write_gemm_safetensors(const std::string& path, const GemmStudy& s) {
+  safetensors::File f;
+  f.tensors["x"] = safetensors::from_matrix(s.x);
+  f.tensors["w"] = safetensors::from_matrix(s.w);
+  f.tensors["reference"] = safetensors::from_matrix(s.reference);
+  for (const SchemeRun& r : s.runs) add_scheme_tensors(f, std::string(scheme_name(r.scheme)), r);
+  f.metadata["quasar_version"] = QUASAR_VERSION;
+  f.metadata["command"] = "gemm";
+  for (const auto& [k, v] : settings(s)) f.metadata[k] = v;
+  safetensors::write(path, f);
+}
+
+}  // namespace quasar

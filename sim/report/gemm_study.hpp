@@ -1,0 +1,40 @@
+// `quasar gemm`: one M x K x N problem (synthetic LLM-like data or tensors from a safetensors
+// file) through one or more schemes, with the error of each against the fp32 product and what
+// each counted; printed as a table or JSON, optionally stored as safetensors.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "numerics/scheme_runner.hpp"
+#include "numerics/synthetic.hpp"
+
+namespace quasar {
+
+struct GemmStudySpec {
+  std::vector<Scheme> schemes;       // in the order to run and print
+  SyntheticSpec synthetic;           // used when input_path is empty
+  std::string input_path;            // safetensors with float tensors "x" [M, K] and "w" [N, K]
+  SchemeConfig config;
+};
+
+struct GemmStudy {
+  GemmStudySpec spec;
+  std::string source;  // "synthetic (seed N)" or the input path
+  MatrixF x, w, reference;
+  std::vector<SchemeRun> runs;
+};
+
+// Throws quasar::Error (naming the file, tensor or option) on any bad input; nothing is
+// returned half-done.
+GemmStudy run_gemm_study(const GemmStudySpec& spec);
+
+void print_gemm_table(std::ostream& os, const GemmStudy& study);
+void print_gemm_json(std::ostream& os, const GemmStudy& study);
+// x, w, reference and every scheme's output and operands, with the settings as metadata.
+void write_gemm_safetensors(const std::string& path, const GemmStudy& study);
+
+}  // namespace quasar
