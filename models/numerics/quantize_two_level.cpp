@@ -191,7 +191,8 @@ TwoLevelWeights quantize_qserve(const MatrixF& w, std::size_t group_size) {
       const auto [mn_it, mx_it] = std::minmax_element(first, first + static_cast<std::ptrdiff_t>(G));
       // The range always holds 0, so the uint4 zero point can represent it.
       const int mn = std::min(0, *mn_it), mx = std::max(0, *mx_it);
-      const int s1 = std::max(1, static_cast<int>(round_half_even((mx - mn) / 15.0)));
+      // Rounded up so the 16 codes always span the group's range.
+      const int s1 = std::max(1, (mx - mn + 14) / 15);
       const int z = clamp_int(static_cast<int>(round_half_even(-static_cast<double>(mn) / s1)),
                               0, 15);
       out.group_scale(n, g) = s1;

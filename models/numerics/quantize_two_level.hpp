@@ -37,7 +37,8 @@ std::vector<float> dgq_smoothing_factors(const MatrixF& x);
 void apply_channel_smoothing(MatrixF& x, MatrixF& w, const std::vector<float>& f);
 
 // QServe progressive quantization: s0 = max|W_n| / 119 (fp16), w8 = clamp(RNE(W / s0),
-// -119, 119); per group of w8: s1 = max(1, RNE((max - min) / 15)) (uint8), z = clamp(RNE(-min
+// -119, 119); per group of w8 (range holding 0): s1 = max(1, ceil((max - min) / 15))
+// [choice: rounded up so 16 codes span the range; at most 16, a uint8], z = clamp(RNE(-min
 // / s1), 0, 15), q = clamp(RNE(w8 / s1) + z, 0, 15).
 TwoLevelWeights quantize_qserve(const MatrixF& w, std::size_t group_size);
 
