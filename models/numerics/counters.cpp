@@ -7,6 +7,11 @@ std::string act::mul_int(int a_bits, int b_bits) {
   return "mul.int" + std::to_string(a_bits) + "xint" + std::to_string(b_bits);
 }
 
+std::string act::intscale_mul(int psum_bits, int scale_bits) {
+  return "intscale." + mul_int(psum_bits, scale_bits);
+}
+std::string act::intscale_add(int acc_bits) { return "intscale." + add_int(acc_bits); }
+
 std::uint64_t GemmCounters::action(const std::string& name) const {
   const auto it = actions.find(name);
   return it == actions.end() ? 0 : it->second;

@@ -23,16 +23,20 @@ inline constexpr const char* kDequantW4ToFp16 = "dequant.w4->fp16";
 inline constexpr const char* kDecodeDint4 = "decode.dint4";
 inline constexpr const char* kMemWriteBytes = "mem.write_bytes";  // materialized passes
 inline constexpr const char* kMemReadBytes = "mem.read_bytes";
-// Integer adds and the integer-scale multiply carry their width: "add.int32", "mul.int32xint16".
+// Integer adds and multiplies carry their widths: "add.int32", "mul.int32xint16".
 std::string add_int(int bits);
 std::string mul_int(int a_bits, int b_bits);
+// The integer-scale unit's own multiply and accumulate (P * S into the wide accumulator),
+// kept apart from the MAC array's adds: "intscale.mul.int32xint17", "intscale.add.int32".
+std::string intscale_mul(int psum_bits, int scale_bits);
+std::string intscale_add(int acc_bits);
 }  // namespace act
 
 namespace stage {
 inline constexpr const char* kGroupPartialSum = "group_psum";  // per-group int sum P
 inline constexpr const char* kAccumulator = "accumulator";     // the K-long int accumulator
 inline constexpr const char* kIntScaleAcc = "intscale_acc";    // sum of P * S
-inline constexpr const char* kDequantRange = "dequant_range";  // (q - z) * S outside int8
+inline constexpr const char* kDequantRange = "dequant_range";  // dequantized weight out of range
 inline constexpr const char* kActSaturate = "act_saturate";    // activation code clamped
 inline constexpr const char* kOutputFp16Inf = "output_fp16_inf";  // finite result -> fp16 inf
 }  // namespace stage

@@ -64,16 +64,20 @@ GemmResult gemm_w4a16(const MatrixH& x, const QuantizedWeights& w, const GemmOpt
   detail::check_weights(w, w.symmetric() ? WeightFormat::int4 : WeightFormat::uint4, "w4a16");
   detail::check_same_k(x.cols(), w.cols(), "x", "w.codes");
   // w = F16(F32(q - z) * F32(s)), then the fp16 GEMM.
+  // A dequantized weight beyond fp16's range becomes inf: counted as a dequant-range event.
   MatrixH wh(w.rows(), w.cols());
+  std::uint64_t dequant_inf = 0;
   for (std::size_t n = 0; n < w.rows(); ++n) {
     for (std::size_t k = 0; k < w.cols(); ++k) {
       const std::size_t g = k / w.group_size;
       const float v = static_cast<float>(w.codes(n, k) - w.zero(n, g)) * w.scale(n, g);
       wh(n, k) = f32_to_f16(v);
+      if (f16_is_inf(wh(n, k))) ++dequant_inf;
     }
   }
   GemmResult r = fp16_core(x, wh, opt);
   r.counters.add_action(act::kDequantW4ToFp16, static_cast<std::uint64_t>(w.rows()) * w.cols());
+  r.counters.add_overflow(stage::kDequantRange, dequant_inf);
   return r;
 }
 

@@ -140,8 +140,8 @@ GemmResult gemm_w4a8_is(const QuantizedActivations& x, const QuantizedWeights& w
   }
   const std::uint64_t mn = static_cast<std::uint64_t>(M) * N;
   count_group_macs(r.counters, mn * K, opt.psum_bits);
-  r.counters.add_action(act::mul_int(opt.psum_bits, bit_length(s_max) + 1), mn * groups);
-  r.counters.add_action(act::add_int(opt.acc_bits), mn * groups);
+  r.counters.add_action(act::intscale_mul(opt.psum_bits, bit_length(s_max) + 1), mn * groups);
+  r.counters.add_action(act::intscale_add(opt.acc_bits), mn * groups);
   r.counters.add_action(act::kCvtIntToFp32, mn);
   r.counters.add_action(act::kMulFp32, M + mn);
   r.counters.add_overflow(stage::kGroupPartialSum, psum.wraps);
