@@ -66,6 +66,9 @@ int run(GemmArgs& a) {
   return 0;
 }
 
+// Dimension-like options: at least 1, and small enough that a typo cannot ask for terabytes.
+const CLI::Range kSizeRange(std::size_t{1}, std::size_t{1} << 20);
+
 }  // namespace
 
 std::function<int()> add_gemm_command(CLI::App& app) {
@@ -80,14 +83,14 @@ std::function<int()> add_gemm_command(CLI::App& app) {
   cmd->add_option("-s,--scheme", a->schemes, "Schemes to run (repeat or comma-separate)")
       ->delimiter(',')
       ->capture_default_str();
-  cmd->add_option("-m,--m", syn.m, "Rows of X (tokens)")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("-k,--k", syn.k, "Reduction length K")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("-n,--n", syn.n, "Rows of W (output channels)")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("-m,--m", syn.m, "Rows of X (tokens)")->capture_default_str()->check(kSizeRange);
+  cmd->add_option("-k,--k", syn.k, "Reduction length K")->capture_default_str()->check(kSizeRange);
+  cmd->add_option("-n,--n", syn.n, "Rows of W (output channels)")->capture_default_str()->check(kSizeRange);
   cmd->add_option("--seed", syn.seed, "Seed of the synthetic operands")->capture_default_str();
   cmd->add_option("-i,--input", a->spec.input_path,
                   "safetensors file with float tensors x [M,K] and w [N,K] (replaces --m/--k/--n)")
       ->check(CLI::ExistingFile);
-  cmd->add_option("-g,--group", c.group_size, "Group size along K")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("-g,--group", c.group_size, "Group size along K")->capture_default_str()->check(kSizeRange);
   cmd->add_option("--act", a->act, "Activation quantization")
       ->check(CLI::IsMember({"per-token", "per-tensor"}))->capture_default_str();
   cmd->add_option("--acc-bits", c.gemm.acc_bits, "Integer accumulator width (wraps, counted)")
@@ -108,7 +111,7 @@ std::function<int()> add_gemm_command(CLI::App& app) {
   cmd->add_flag("--no-dgq-search", a->no_dgq_search, "w4a8-dgq: plain RTN levels, no grid search");
   cmd->add_flag("--no-dgq-smoothing", a->no_dgq_smoothing, "w4a8-dgq: no percentile smoothing");
   cmd->add_option("--calib-rows", c.calib_rows, "Rows of X the DGQ/AQAS searches calibrate on")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(kSizeRange);
   cmd->add_option("--scale-dtype", a->scale_dtype, "Storage type of weight scales")
       ->check(CLI::IsMember({"fp16", "bf16", "fp32"}))->capture_default_str();
   cmd->add_option("-o,--out", a->out, "Write inputs, reference and every scheme's operands and output (safetensors)");

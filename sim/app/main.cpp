@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "gemm_command.hpp"
+#include "inspect_command.hpp"
 #include "numerics/error.hpp"
 
 #ifndef QUASAR_VERSION
@@ -16,6 +17,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", QUASAR_VERSION);
   app.require_subcommand(0, 1);
   const auto gemm = quasar::app::add_gemm_command(app);
+  const auto inspect = quasar::app::add_inspect_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -24,6 +26,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (app.got_subcommand("gemm")) return gemm();
+    if (app.got_subcommand("inspect")) return inspect();
     std::cout << app.help();
     return 0;
   } catch (const quasar::Error& e) {

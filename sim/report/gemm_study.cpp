@@ -72,8 +72,8 @@ GemmStudy run_gemm_study(const GemmStudySpec& spec) {
     s.source = "synthetic (seed " + std::to_string(syn.seed) + ")";
   } else {
     const safetensors::File f = safetensors::read(spec.input_path);
-    s.x = safetensors::to_matrix_f32(f.get("x", spec.input_path), spec.input_path + ": x");
-    s.w = safetensors::to_matrix_f32(f.get("w", spec.input_path), spec.input_path + ": w");
+    s.x = safetensors::to_matrix_f32(f.get("x", spec.input_path), "x", spec.input_path);
+    s.w = safetensors::to_matrix_f32(f.get("w", spec.input_path), "w", spec.input_path);
     s.source = spec.input_path;
     if (s.x.cols() != s.w.cols()) {
       throw Error(spec.input_path + ": 'x' is [" + std::to_string(s.x.rows()) + ", " +

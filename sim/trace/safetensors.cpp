@@ -269,6 +269,19 @@ void write(const std::string& path, const File& f) {
   if (std::rename(tmp.c_str(), path.c_str()) != 0) throw Error(path + ": cannot rename " + tmp);
 }
 
+void print_summary(std::ostream& os, const File& f) {
+  for (const auto& [name, t] : f.tensors) {
+    std::string shape;
+    for (std::int64_t d : t.shape) shape += (shape.empty() ? "" : ", ") + std::to_string(d);
+    std::string dt(dtype_name(t.dtype));
+    dt.resize(std::max<std::size_t>(dt.size(), 8), ' ');
+    std::string sh = "[" + shape + "]";
+    sh.resize(std::max<std::size_t>(sh.size(), 14), ' ');
+    os << dt << " " << sh << " " << name << "\n";
+  }
+  for (const auto& [k, v] : f.metadata) os << "metadata " << k << " = " << v << "\n";
+}
+
 namespace {
 
 template <class T>
@@ -295,10 +308,10 @@ std::vector<std::int64_t> shape2(const Matrix<T>& m) {
 
 }  // namespace
 
-MatrixF to_matrix_f32(const Tensor& t, const std::string& name) {
+MatrixF to_matrix_f32(const Tensor& t, const std::string& name, const std::string& source) {
   if (t.shape.size() != 2) {
-    throw Error("tensor '" + name + "' has " + std::to_string(t.shape.size()) +
-                " dimensions; a 2-D matrix is required");
+    fail(source, "tensor '" + name + "' has " + std::to_string(t.shape.size()) +
+                     " dimensions; a 2-D matrix is required");
   }
   MatrixF m(static_cast<std::size_t>(t.shape[0]), static_cast<std::size_t>(t.shape[1]));
   const std::uint8_t* p = t.bytes.data();
@@ -310,8 +323,8 @@ MatrixF to_matrix_f32(const Tensor& t, const std::string& name) {
       case DType::F16: v = f16_to_f32(load<std::uint16_t>(p + 2 * i)); break;
       case DType::BF16: v = bf16_to_f32(load<std::uint16_t>(p + 2 * i)); break;
       default:
-        throw Error("tensor '" + name + "' has dtype " + std::string(dtype_name(t.dtype)) +
-                    "; accepted for float data: F32, F16, BF16, F64");
+        fail(source, "tensor '" + name + "' has dtype " + std::string(dtype_name(t.dtype)) +
+                         "; accepted for float data: F32, F16, BF16, F64");
     }
     m.values()[i] = v;
   }

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,9 +49,12 @@ std::vector<std::uint8_t> serialize(const File& f);
 // Writes to path + ".partial" then renames, so a reader never sees half a file.
 void write(const std::string& path, const File& f);
 
+// One line per tensor (dtype, shape, name) in name order, then the metadata.
+void print_summary(std::ostream& os, const File& f);
+
 // Typed views for the numerics. Float conversions accept F32, F16, BF16 and F64; integer ones
 // the matching integer dtypes. A 2-D shape is required for matrices; errors name the tensor.
-MatrixF to_matrix_f32(const Tensor& t, const std::string& name);
+MatrixF to_matrix_f32(const Tensor& t, const std::string& name, const std::string& source);
 Tensor from_matrix(const MatrixF& m);
 Tensor from_matrix(const MatrixH& m);   // F16
 Tensor from_matrix(const MatrixI8& m);  // I8

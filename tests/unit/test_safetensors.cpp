@@ -77,8 +77,8 @@ TEST(Safetensors, RoundTripsEveryMatrixType) {
     EXPECT_EQ(g.get(name, "mem").dtype, t.dtype) << name;
   }
   EXPECT_EQ(g.metadata, f.metadata);
-  EXPECT_EQ(to_matrix_f32(g.get("f32", "mem"), "f32"), m);
-  EXPECT_EQ(to_matrix_f32(g.get("f16", "mem"), "f16")(0, 0), 1.5f);
+  EXPECT_EQ(to_matrix_f32(g.get("f32", "mem"), "f32", "mem"), m);
+  EXPECT_EQ(to_matrix_f32(g.get("f16", "mem"), "f16", "mem")(0, 0), 1.5f);
   EXPECT_EQ(serialize(g), bytes) << "deterministic bytes";
 }
 
@@ -171,13 +171,13 @@ TEST(Safetensors, MissingTensorNamesWhatExists) {
 
 TEST(Safetensors, MatrixViewChecksRankAndDtype) {
   Tensor t = from_vector({1.0f});
-  EXPECT_THROW(to_matrix_f32(t, "v"), Error);
+  EXPECT_THROW(to_matrix_f32(t, "v", "f"), Error);
   Tensor i = from_matrix(MatrixI8(1, 1));
   try {
-    to_matrix_f32(i, "codes");
+    to_matrix_f32(i, "codes", "in.safetensors");
     FAIL();
   } catch (const Error& e) {
-    EXPECT_THAT(std::string(e.what()), HasSubstr("tensor 'codes' has dtype I8"));
+    EXPECT_THAT(std::string(e.what()), HasSubstr("in.safetensors: tensor 'codes' has dtype I8"));
   }
 }
 
