@@ -7,24 +7,9 @@
 
 namespace quasar {
 namespace {
-// 2^16 products of magnitude <= 2^14 stay below 2^31: an int32 partial never overflows.
-constexpr std::size_t kChunk = std::size_t{1} << 16;
 // Weight rows processed together so they stay in cache while every activation row passes.
 constexpr std::size_t kRowBlock = 32;
 }  // namespace
-
-std::int64_t dot_i8_exact(const std::int8_t* a, const std::int8_t* b, std::size_t n) {
-  std::int64_t total = 0;
-  for (std::size_t k0 = 0; k0 < n; k0 += kChunk) {
-    const std::size_t k1 = std::min(n, k0 + kChunk);
-    std::int32_t s = 0;
-    for (std::size_t k = k0; k < k1; ++k) {
-      s += static_cast<std::int32_t>(a[k]) * static_cast<std::int32_t>(b[k]);
-    }
-    total += s;
-  }
-  return total;
-}
 
 std::int64_t dot_i8_wrapping(const std::int8_t* a, const std::int8_t* b, std::size_t n,
                              int bits, std::uint64_t& wraps) {

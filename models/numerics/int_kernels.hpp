@@ -10,8 +10,22 @@
 
 namespace quasar {
 
-// Exact sum of a[k] * b[k] over n int8 pairs.
-std::int64_t dot_i8_exact(const std::int8_t* a, const std::int8_t* b, std::size_t n);
+// Exact sum of a[k] * b[k] over n int8 pairs. Inline: the group-scale schemes call it once
+// per 128-element group, where a call per group costs as much as the work.
+inline std::int64_t dot_i8_exact(const std::int8_t* a, const std::int8_t* b, std::size_t n) {
+  // 2^16 products of magnitude <= 2^14 stay below 2^31: an int32 partial never overflows.
+  constexpr std::size_t kChunk = std::size_t{1} << 16;
+  std::int64_t total = 0;
+  for (std::size_t k0 = 0; k0 < n; k0 += kChunk) {
+    const std::size_t k1 = n - k0 < kChunk ? n : k0 + kChunk;
+    std::int32_t s = 0;
+    for (std::size_t k = k0; k < k1; ++k) {
+      s += static_cast<std::int32_t>(a[k]) * static_cast<std::int32_t>(b[k]);
+    }
+    total += s;
+  }
+  return total;
+}
 
 // The same sum accumulated in k order into a `bits`-wide wrapping accumulator; `wraps` counts
 // the steps whose exact result left the range.
