@@ -32,16 +32,19 @@ const Operands& operands() {
     Rng rng(1);
     Operands o;
     o.x = {MatrixI8(M, K), std::vector<float>(M, 0.02f)};
-    for (auto& v : o.x.q.values()) v = static_cast<std::int8_t>(static_cast<int>(rng.next() % 255) - 127);
+    for (auto& v : o.x.q.values())
+      v = static_cast<std::int8_t>(static_cast<int>(rng.next() % 255) - 127);
     o.w8.format = WeightFormat::int8;
     o.w8.group_size = K;
     o.w8.codes = MatrixI8(N, K);
-    for (auto& v : o.w8.codes.values()) v = static_cast<std::int8_t>(static_cast<int>(rng.next() % 255) - 127);
+    for (auto& v : o.w8.codes.values())
+      v = static_cast<std::int8_t>(static_cast<int>(rng.next() % 255) - 127);
     o.w8.scales = MatrixF(N, 1, 0.001f);
     o.w4.format = WeightFormat::int4;
     o.w4.group_size = kGroup;
     o.w4.codes = MatrixI8(N, K);
-    for (auto& v : o.w4.codes.values()) v = static_cast<std::int8_t>(static_cast<int>(rng.next() % 16) - 8);
+    for (auto& v : o.w4.codes.values())
+      v = static_cast<std::int8_t>(static_cast<int>(rng.next() % 16) - 8);
     o.w4.scales = MatrixF(N, K / kGroup, 0.01f);
     o.s = {10, MatrixI32(N, K / kGroup, 10)};
     return o;
@@ -71,7 +74,8 @@ MatrixH naive_w4a8_is(const Operands& o) {
       std::int32_t acc = 0;
       for (std::size_t g = 0; g < K / kGroup; ++g) {
         std::int32_t p = 0;
-        for (std::size_t k = g * kGroup; k < (g + 1) * kGroup; ++k) p += o.x.q(m, k) * o.w4.codes(n, k);
+        for (std::size_t k = g * kGroup; k < (g + 1) * kGroup; ++k)
+          p += o.x.q(m, k) * o.w4.codes(n, k);
         acc += p * o.s.S(n, g);
       }
       y(m, n) = f32_to_f16(static_cast<float>(acc) * (o.x.scale[m] * amp_inv));
@@ -171,8 +175,8 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  std::cout << "problem M=" << M << " K=" << K << " N=" << N << " (" << static_cast<double>(M * N * K) / 1e9
-            << " GMAC), group " << kGroup << "\n";
+  std::cout << "problem M=" << M << " K=" << K << " N=" << N << " ("
+            << static_cast<double>(M * N * K) / 1e9 << " GMAC), group " << kGroup << "\n";
   RatioReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   auto ratio = [&](const char* ref, const char* base) {
@@ -183,7 +187,8 @@ int main(int argc, char** argv) {
   };
   ratio("BM_w8a8_reference/iterations:3/real_time", "BM_w8a8_baseline/iterations:1/real_time");
   ratio("BM_w8a8_reference/iterations:3/real_time", "BM_w8a8_scalar/iterations:1/real_time");
-  ratio("BM_w4a8_is_reference/iterations:3/real_time", "BM_w4a8_is_baseline/iterations:1/real_time");
+  ratio("BM_w4a8_is_reference/iterations:3/real_time",
+        "BM_w4a8_is_baseline/iterations:1/real_time");
   benchmark::Shutdown();
   return 0;
 }

@@ -81,8 +81,8 @@ AqasResult aqas_search(const MatrixF& w, const MatrixF& x_calib, const AqasSpec&
     std::vector<float> s(K, 1.0f);
     for (std::size_t j = 0; j < K; ++j) {
       if (ax[j] > 0.0f && aw[j] > 0.0f) {
-        const double v = std::pow(static_cast<double>(ax[j]), a) /
-                         std::pow(static_cast<double>(aw[j]), 1.0 - a);
+        const double v =
+            std::pow(static_cast<double>(ax[j]), a) / std::pow(static_cast<double>(aw[j]), 1.0 - a);
         if (std::isfinite(v) && v > 0.0) s[j] = static_cast<float>(v);
       }
     }

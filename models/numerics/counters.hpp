@@ -33,11 +33,11 @@ std::string intscale_add(int acc_bits);
 }  // namespace act
 
 namespace stage {
-inline constexpr const char* kGroupPartialSum = "group_psum";  // per-group int sum P
-inline constexpr const char* kAccumulator = "accumulator";     // the K-long int accumulator
-inline constexpr const char* kIntScaleAcc = "intscale_acc";    // sum of P * S
-inline constexpr const char* kDequantRange = "dequant_range";  // dequantized weight out of range
-inline constexpr const char* kActSaturate = "act_saturate";    // activation code clamped
+inline constexpr const char* kGroupPartialSum = "group_psum";     // per-group int sum P
+inline constexpr const char* kAccumulator = "accumulator";        // the K-long int accumulator
+inline constexpr const char* kIntScaleAcc = "intscale_acc";       // sum of P * S
+inline constexpr const char* kDequantRange = "dequant_range";     // dequantized weight out of range
+inline constexpr const char* kActSaturate = "act_saturate";       // activation code clamped
 inline constexpr const char* kOutputFp16Inf = "output_fp16_inf";  // finite result -> fp16 inf
 }  // namespace stage
 

@@ -8,20 +8,18 @@ namespace quasar {
 namespace {
 
 // Set A: two's complement int4 with 0111 = +0.5, 1001 = -0.5, 1000 unused.
-constexpr Dint4Table kSetA{
-    "dint4",
-    {0, 2, 4, 6, 8, 10, 12, 1, 0, -1, -12, -10, -8, -6, -4, -2},
-    {true, true, true, true, true, true, true, true, false, true, true, true, true, true, true,
-     true},
-    6};
+constexpr Dint4Table kSetA{"dint4",
+                           {0, 2, 4, 6, 8, 10, 12, 1, 0, -1, -12, -10, -8, -6, -4, -2},
+                           {true, true, true, true, true, true, true, true, false, true, true, true,
+                            true, true, true, true},
+                           6};
 
 // Set B: sign-magnitude s|mmm, magnitude 000 read as 0.5; no exact zero.
-constexpr Dint4Table kSetB{
-    "dint4b",
-    {1, 2, 4, 6, 8, 10, 12, 14, -1, -2, -4, -6, -8, -10, -12, -14},
-    {true, true, true, true, true, true, true, true, true, true, true, true, true, true, true,
-     true},
-    7};
+constexpr Dint4Table kSetB{"dint4b",
+                           {1, 2, 4, 6, 8, 10, 12, 14, -1, -2, -4, -6, -8, -10, -12, -14},
+                           {true, true, true, true, true, true, true, true, true, true, true, true,
+                            true, true, true, true},
+                           7};
 
 }  // namespace
 
@@ -39,10 +37,10 @@ std::uint8_t dint4_encode(float u, DintSet s) {
     const double dist = std::fabs(target - t.w2[code]);
     const bool better =
         best < 0 || dist < best_dist ||
-        (dist == best_dist && (std::abs(t.w2[code]) > std::abs(t.w2[best]) ||
-                               // equal magnitudes tie only between +v and -v: prefer the sign of u
-                               (std::abs(t.w2[code]) == std::abs(t.w2[best]) &&
-                                (t.w2[code] > 0) == !std::signbit(u))));
+        (dist == best_dist &&
+         (std::abs(t.w2[code]) > std::abs(t.w2[best]) ||
+          // equal magnitudes tie only between +v and -v: prefer the sign of u
+          (std::abs(t.w2[code]) == std::abs(t.w2[best]) && (t.w2[code] > 0) == !std::signbit(u))));
     if (better) {
       best = code;
       best_dist = dist;

@@ -12,8 +12,8 @@ namespace quasar {
 
 MatrixF float_reference(const MatrixF& x, const MatrixF& w) {
   if (x.cols() != w.cols()) {
-    throw Error("reference product: x has K = " + std::to_string(x.cols()) + ", w has K = " +
-                std::to_string(w.cols()));
+    throw Error("reference product: x has K = " + std::to_string(x.cols()) +
+                ", w has K = " + std::to_string(w.cols()));
   }
   MatrixF ref(x.rows(), w.rows());
   for (std::size_t m = 0; m < x.rows(); ++m) {
@@ -46,8 +46,8 @@ ErrorReport compare_to_reference(const MatrixH& y, const MatrixF& ref) {
   ErrorReport rep;
   rep.max_abs = max_abs;
   rep.mse = y.size() ? noise / static_cast<double>(y.size()) : 0.0;
-  rep.sqnr_db = noise == 0.0 ? std::numeric_limits<double>::infinity()
-                             : 10.0 * std::log10(signal / noise);
+  rep.sqnr_db =
+      noise == 0.0 ? std::numeric_limits<double>::infinity() : 10.0 * std::log10(signal / noise);
   return rep;
 }
 

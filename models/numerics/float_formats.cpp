@@ -37,7 +37,7 @@ std::uint16_t f32_to_f16(float f) {
   }
   // 65520 = halfway between the largest half (65504) and 2^16; ties-to-even goes up to inf.
   if (a >= 0x477ff000u) return static_cast<std::uint16_t>(sign | 0x7c00u);
-  if (a < 0x38800000u) {  // below 2^-14: half subnormal or zero
+  if (a < 0x38800000u) {                // below 2^-14: half subnormal or zero
     if (a <= 0x33000000u) return sign;  // <= 2^-25 (the tie at 2^-25 goes to even zero)
     const std::uint32_t exp = a >> 23;
     const std::uint32_t mant = (a & 0x7fffffu) | 0x800000u;
@@ -74,18 +74,24 @@ float bf16_to_f32(std::uint16_t h) { return float_of(static_cast<std::uint32_t>(
 
 std::string_view scale_dtype_name(ScaleDtype d) {
   switch (d) {
-    case ScaleDtype::fp16: return "fp16";
-    case ScaleDtype::bf16: return "bf16";
-    case ScaleDtype::fp32: return "fp32";
+    case ScaleDtype::fp16:
+      return "fp16";
+    case ScaleDtype::bf16:
+      return "bf16";
+    case ScaleDtype::fp32:
+      return "fp32";
   }
   return "?";
 }
 
 float round_to_scale_dtype(float s, ScaleDtype d) {
   switch (d) {
-    case ScaleDtype::fp16: return f16_to_f32(f32_to_f16(s));
-    case ScaleDtype::bf16: return bf16_to_f32(f32_to_bf16(s));
-    case ScaleDtype::fp32: return s;
+    case ScaleDtype::fp16:
+      return f16_to_f32(f32_to_f16(s));
+    case ScaleDtype::bf16:
+      return bf16_to_f32(f32_to_bf16(s));
+    case ScaleDtype::fp32:
+      return s;
   }
   return s;
 }

@@ -36,8 +36,8 @@ GemmResult gemm_w4a8_fs(const QuantizedActivations& x, const QuantizedWeights& w
                         const GemmOptions& opt = {});
 GemmResult gemm_w4a8_is(const QuantizedActivations& x, const QuantizedWeights& w,
                         const IntegerScales& s, const GemmOptions& opt = {});
-GemmResult gemm_w4a8_dgq(const QuantizedActivations& x, const TwoLevelWeights& w,
-                         DequantMode mode, const GemmOptions& opt = {});
+GemmResult gemm_w4a8_dgq(const QuantizedActivations& x, const TwoLevelWeights& w, DequantMode mode,
+                         const GemmOptions& opt = {});
 GemmResult gemm_w4a8_dint(const QuantizedActivations& x, const QuantizedWeights& w,
                           const GemmOptions& opt = {});
 GemmResult gemm_w4a8_qserve(const QuantizedActivations& x, const TwoLevelWeights& w,

@@ -59,9 +59,9 @@ void check_fp16_matrix(const MatrixH& m, const char* tensor) {
 
 void check_activations(const QuantizedActivations& x, const char* tensor) {
   if (x.scale.size() != 1 && x.scale.size() != x.q.rows()) {
-    throw Error(std::string("tensor '") + tensor + ".scale' has " +
-                std::to_string(x.scale.size()) + " entries; expected 1 (per tensor) or M = " +
-                std::to_string(x.q.rows()) + " (per token)");
+    throw Error(std::string("tensor '") + tensor + ".scale' has " + std::to_string(x.scale.size()) +
+                " entries; expected 1 (per tensor) or M = " + std::to_string(x.q.rows()) +
+                " (per token)");
   }
   for (std::size_t m = 0; m < x.scale.size(); ++m) {
     check_scale(x.scale[m], std::string(tensor) + ".scale", "[" + std::to_string(m) + "]");
@@ -121,8 +121,8 @@ void check_two_level(const TwoLevelWeights& w, int max_group_scale, const char* 
                 " entries, expected N = " + std::to_string(N));
   }
   if (!w.bias.empty() && w.bias.size() != N) {
-    throw Error("tensor 'w.bias' has " + std::to_string(w.bias.size()) + " entries, expected N = " +
-                std::to_string(N));
+    throw Error("tensor 'w.bias' has " + std::to_string(w.bias.size()) +
+                " entries, expected N = " + std::to_string(N));
   }
   for (std::size_t n = 0; n < N; ++n) {
     for (std::size_t k = 0; k < K; ++k) {

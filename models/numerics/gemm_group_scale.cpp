@@ -19,14 +19,17 @@ void check_w4a8(const QuantizedActivations& x, const QuantizedWeights& w, const 
   detail::check_activations(x, "x");
   detail::check_weights(w, WeightFormat::int4, scheme);
   detail::check_same_k(x.q.cols(), w.cols(), "x", "w.codes");
-  if (!w.symmetric()) throw Error(std::string("scheme ") + scheme + " takes symmetric int4 weights");
+  if (!w.symmetric())
+    throw Error(std::string("scheme ") + scheme + " takes symmetric int4 weights");
 }
 
 // P[m,n,g] = sum over group g of x * q, in a psum_bits-wide wrapping sum, for one (m, n).
 class GroupPartialSums {
  public:
   GroupPartialSums(const QuantizedActivations& x, const QuantizedWeights& w, int psum_bits)
-      : x_(x), w_(w), bits_(psum_bits),
+      : x_(x),
+        w_(w),
+        bits_(psum_bits),
         exact_(dot_cannot_wrap(w.group_size, max_abs(x.q), max_abs(w.codes), psum_bits)) {}
 
   std::int64_t operator()(std::size_t m, std::size_t n, std::size_t g) {

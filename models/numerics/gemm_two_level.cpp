@@ -62,8 +62,8 @@ void check_common(const QuantizedActivations& x, const TwoLevelWeights& w, const
 
 }  // namespace
 
-GemmResult gemm_w4a8_dgq(const QuantizedActivations& x, const TwoLevelWeights& w,
-                         DequantMode mode, const GemmOptions& opt) {
+GemmResult gemm_w4a8_dgq(const QuantizedActivations& x, const TwoLevelWeights& w, DequantMode mode,
+                         const GemmOptions& opt) {
   check_common(x, w, opt, 127, "w4a8-dgq (int8 S2)");
   const std::size_t N = w.rows(), K = w.cols();
   const std::uint64_t nk = static_cast<std::uint64_t>(N) * K;

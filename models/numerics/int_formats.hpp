@@ -25,8 +25,9 @@ struct IntRange {
 IntRange code_range(WeightFormat f);
 
 constexpr IntRange signed_range(int bits) {
-  return bits >= 64 ? IntRange{INT64_MIN, INT64_MAX}
-                    : IntRange{-(std::int64_t{1} << (bits - 1)), (std::int64_t{1} << (bits - 1)) - 1};
+  return bits >= 64
+             ? IntRange{INT64_MIN, INT64_MAX}
+             : IntRange{-(std::int64_t{1} << (bits - 1)), (std::int64_t{1} << (bits - 1)) - 1};
 }
 
 inline bool fits_signed(int128_t v, int bits) {

@@ -11,8 +11,8 @@ namespace {
 constexpr std::size_t kRowBlock = 32;
 }  // namespace
 
-std::int64_t dot_i8_wrapping(const std::int8_t* a, const std::int8_t* b, std::size_t n,
-                             int bits, std::uint64_t& wraps) {
+std::int64_t dot_i8_wrapping(const std::int8_t* a, const std::int8_t* b, std::size_t n, int bits,
+                             std::uint64_t& wraps) {
   WrappingAccumulator acc(bits);
   for (std::size_t k = 0; k < n; ++k) acc.add(static_cast<int>(a[k]) * static_cast<int>(b[k]));
   wraps += acc.wraps();

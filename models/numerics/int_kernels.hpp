@@ -29,8 +29,8 @@ inline std::int64_t dot_i8_exact(const std::int8_t* a, const std::int8_t* b, std
 
 // The same sum accumulated in k order into a `bits`-wide wrapping accumulator; `wraps` counts
 // the steps whose exact result left the range.
-std::int64_t dot_i8_wrapping(const std::int8_t* a, const std::int8_t* b, std::size_t n,
-                             int bits, std::uint64_t& wraps);
+std::int64_t dot_i8_wrapping(const std::int8_t* a, const std::int8_t* b, std::size_t n, int bits,
+                             std::uint64_t& wraps);
 
 int max_abs(const MatrixI8& m);
 

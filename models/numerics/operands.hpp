@@ -43,19 +43,19 @@ struct QuantizedWeights {
 
 // Integer group scales of Integer Scale: S[n,g] = max(1, RNE(s[n,g] * 2^bits)).
 struct IntegerScales {
-  int bits = 10;   // alpha = 2^bits
-  MatrixI32 S;     // N x groups
+  int bits = 10;  // alpha = 2^bits
+  MatrixI32 S;    // N x groups
 };
 
 // Two-level weights shared by DGQ and QServe: uint4 codes q with a uint4 zero z and an
 // integer scale per group, and a float scale per output channel. w8 = (q - z) * S in int8.
 struct TwoLevelWeights {
   std::size_t group_size = 0;
-  MatrixU8 q;                       // N x K, 0..15
-  MatrixU8 zeros;                   // N x groups, 0..15
-  MatrixI32 group_scale;            // N x groups: DGQ int8 S2 >= 1, QServe uint8 s1 >= 1
-  std::vector<float> channel_scale; // N: DGQ s1, QServe s0 (fp16 values)
-  std::vector<float> bias;          // empty or N (DGQ only), added in fp32 before F16
+  MatrixU8 q;                        // N x K, 0..15
+  MatrixU8 zeros;                    // N x groups, 0..15
+  MatrixI32 group_scale;             // N x groups: DGQ int8 S2 >= 1, QServe uint8 s1 >= 1
+  std::vector<float> channel_scale;  // N: DGQ s1, QServe s0 (fp16 values)
+  std::vector<float> bias;           // empty or N (DGQ only), added in fp32 before F16
 
   std::size_t rows() const { return q.rows(); }
   std::size_t cols() const { return q.cols(); }

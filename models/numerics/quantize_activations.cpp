@@ -56,8 +56,7 @@ QuantizedActivations quantize_per_token(const MatrixF& x, GemmCounters* counters
 QuantizedActivations quantize_per_tensor(const MatrixF& x, float amax, GemmCounters* counters) {
   require_finite(x, "x");
   if (!(amax >= 0.0f) || !std::isfinite(amax)) {
-    throw Error("per-tensor activation amax must be finite and >= 0, got " +
-                std::to_string(amax));
+    throw Error("per-tensor activation amax must be finite and >= 0, got " + std::to_string(amax));
   }
   float s = amax / 127.0f;
   if (!(s > 0.0f)) s = 1.0f;

@@ -188,19 +188,19 @@ TwoLevelWeights quantize_qserve(const MatrixF& w, std::size_t group_size) {
     }
     for (std::size_t g = 0; g < groups; ++g) {
       const auto first = w8.begin() + static_cast<std::ptrdiff_t>(g * G);
-      const auto [mn_it, mx_it] = std::minmax_element(first, first + static_cast<std::ptrdiff_t>(G));
+      const auto [mn_it, mx_it] =
+          std::minmax_element(first, first + static_cast<std::ptrdiff_t>(G));
       // The range always holds 0, so the uint4 zero point can represent it.
       const int mn = std::min(0, *mn_it), mx = std::max(0, *mx_it);
       // Rounded up so the 16 codes always span the group's range.
       const int s1 = std::max(1, (mx - mn + 14) / 15);
-      const int z = clamp_int(static_cast<int>(round_half_even(-static_cast<double>(mn) / s1)),
-                              0, 15);
+      const int z =
+          clamp_int(static_cast<int>(round_half_even(-static_cast<double>(mn) / s1)), 0, 15);
       out.group_scale(n, g) = s1;
       out.zeros(n, g) = static_cast<std::uint8_t>(z);
       for (std::size_t j = g * G; j < (g + 1) * G; ++j) {
-        const int q =
-            clamp_int(static_cast<int>(round_half_even(static_cast<double>(w8[j]) / s1)) + z, 0,
-                      15);
+        const int q = clamp_int(
+            static_cast<int>(round_half_even(static_cast<double>(w8[j]) / s1)) + z, 0, 15);
         out.q(n, j) = static_cast<std::uint8_t>(q);
       }
     }

@@ -61,9 +61,12 @@ void check_spec(const MatrixF& w, const WeightQuantSpec& spec) {
 
 float smallest_positive_scale(ScaleDtype d) {
   switch (d) {
-    case ScaleDtype::fp16: return std::ldexp(1.0f, -24);
-    case ScaleDtype::bf16: return std::ldexp(1.0f, -133);
-    case ScaleDtype::fp32: return std::ldexp(1.0f, -149);
+    case ScaleDtype::fp16:
+      return std::ldexp(1.0f, -24);
+    case ScaleDtype::bf16:
+      return std::ldexp(1.0f, -133);
+    case ScaleDtype::fp32:
+      return std::ldexp(1.0f, -149);
   }
   return 1.0f;
 }
@@ -101,8 +104,7 @@ QuantizedWeights quantize_weights_rtn(const MatrixF& w, const WeightQuantSpec& s
                                                               : static_cast<float>(range.hi);
         s = stored_scale(b.amax() / qmax, spec.scale_dtype);
       } else {
-        s = stored_scale((b.hi - b.lo) / static_cast<float>(range.hi - range.lo),
-                         spec.scale_dtype);
+        s = stored_scale((b.hi - b.lo) / static_cast<float>(range.hi - range.lo), spec.scale_dtype);
         const float z = std::nearbyint(static_cast<float>(range.lo) - b.lo / s);
         zero = static_cast<int>(
             std::clamp(z, static_cast<float>(range.lo), static_cast<float>(range.hi)));
@@ -159,8 +161,7 @@ int integer_scale_heuristic_bits(const QuantizedWeights& w) {
 }
 
 IntegerScales to_integer_scales(const QuantizedWeights& w, const IntScaleSpec& spec) {
-  const int bits =
-      spec.mode == IntScaleMode::fixed ? spec.bits : integer_scale_heuristic_bits(w);
+  const int bits = spec.mode == IntScaleMode::fixed ? spec.bits : integer_scale_heuristic_bits(w);
   if (bits < 0 || bits > 62) {
     throw Error("integer scale amplifier 2^" + std::to_string(bits) +
                 " is out of range; accepted: 2^0 .. 2^62");

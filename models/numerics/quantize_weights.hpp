@@ -18,7 +18,7 @@ struct WeightQuantSpec {
   std::size_t group_size = 128;  // used when granularity == per_group
   bool symmetric = true;         // asymmetric: uint4, int8
   ScaleDtype scale_dtype = ScaleDtype::fp16;
-  float clip_ratio = 1.0f;       // range multiplier (1 = plain RTN; searches try others)
+  float clip_ratio = 1.0f;  // range multiplier (1 = plain RTN; searches try others)
 };
 
 // RTN. Symmetric: s = clip * amax / qmax (int4: 7, int8: 127, dint4: the table's max level),

@@ -22,7 +22,8 @@ MatrixF first_rows(const MatrixF& x, std::size_t rows) {
   return out;
 }
 
-WeightQuantSpec weight_spec(WeightFormat f, Granularity g, bool symmetric, const SchemeConfig& cfg) {
+WeightQuantSpec weight_spec(WeightFormat f, Granularity g, bool symmetric,
+                            const SchemeConfig& cfg) {
   WeightQuantSpec s;
   s.format = f;
   s.dint_set = cfg.dint_set;

@@ -17,27 +17,27 @@ namespace quasar {
 struct SchemeConfig {
   std::size_t group_size = 128;
   ActQuantMode act_mode = ActQuantMode::per_token;
-  GemmOptions gemm;                      // accumulator widths, fp16 accumulation order
-  IntScaleSpec int_scale;                // w4a8-is: fixed alpha = 2^10 or per-layer heuristic
+  GemmOptions gemm;        // accumulator widths, fp16 accumulation order
+  IntScaleSpec int_scale;  // w4a8-is: fixed alpha = 2^10 or per-layer heuristic
   DintSet dint_set = DintSet::A;
-  bool dint_aqas = true;                 // w4a8-dint: AQAS smoothing before quantization
+  bool dint_aqas = true;  // w4a8-dint: AQAS smoothing before quantization
   DequantMode dgq_dequant = DequantMode::fused;
-  bool dgq_search = true;                // w4a8-dgq: two-phase grid search (else RTN levels)
-  bool dgq_smoothing = true;             // w4a8-dgq: percentile-clipping smoothing
-  bool w4a16_symmetric = false;          // w4a16: int4 symmetric instead of uint4 + zero
-  std::size_t calib_rows = 64;           // rows of x the searches calibrate on
+  bool dgq_search = true;        // w4a8-dgq: two-phase grid search (else RTN levels)
+  bool dgq_smoothing = true;     // w4a8-dgq: percentile-clipping smoothing
+  bool w4a16_symmetric = false;  // w4a16: int4 symmetric instead of uint4 + zero
+  std::size_t calib_rows = 64;   // rows of x the searches calibrate on
   ScaleDtype weight_scale_dtype = ScaleDtype::fp16;
 };
 
 // Everything the scheme fed to its GEMM: what --out writes and what a trace records.
 struct SchemeOperands {
-  std::optional<MatrixH> x_f16;                 // fp16, w4a16
-  std::optional<MatrixH> w_f16;                 // fp16
-  std::optional<QuantizedActivations> x_q;      // the W*A8 schemes
-  std::optional<QuantizedWeights> w_q;          // w8a8, w4a16, w4a8-fs/is/dint
-  std::optional<IntegerScales> int_scales;      // w4a8-is
-  std::optional<TwoLevelWeights> two_level;     // w4a8-dgq, w4a8-qserve
-  std::vector<float> smoothing;                 // per input channel, when smoothing was applied
+  std::optional<MatrixH> x_f16;              // fp16, w4a16
+  std::optional<MatrixH> w_f16;              // fp16
+  std::optional<QuantizedActivations> x_q;   // the W*A8 schemes
+  std::optional<QuantizedWeights> w_q;       // w8a8, w4a16, w4a8-fs/is/dint
+  std::optional<IntegerScales> int_scales;   // w4a8-is
+  std::optional<TwoLevelWeights> two_level;  // w4a8-dgq, w4a8-qserve
+  std::vector<float> smoothing;              // per input channel, when smoothing was applied
 };
 
 struct SchemeRun {

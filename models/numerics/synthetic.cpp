@@ -48,11 +48,12 @@ GemmData synthetic_llm_gemm(const SyntheticSpec& spec) {
   std::vector<double> gain(spec.k, 1.0);
   if (spec.k > 0) {
     const auto outliers = std::max<std::size_t>(
-        1, static_cast<std::size_t>(std::lround(spec.outlier_fraction * static_cast<double>(spec.k))));
+        1,
+        static_cast<std::size_t>(std::lround(spec.outlier_fraction * static_cast<double>(spec.k))));
     for (std::size_t i = 0; i < std::min(outliers, spec.k); ++i) {
       const std::size_t ch = static_cast<std::size_t>(rng.next() % spec.k);
-      gain[ch] = spec.outlier_min_gain +
-                 (spec.outlier_max_gain - spec.outlier_min_gain) * rng.uniform();
+      gain[ch] =
+          spec.outlier_min_gain + (spec.outlier_max_gain - spec.outlier_min_gain) * rng.uniform();
     }
   }
   for (std::size_t m = 0; m < spec.m; ++m) {

@@ -16,8 +16,8 @@ class Rng {
  public:
   explicit Rng(std::uint64_t seed);
   std::uint64_t next();
-  double uniform();   // [0, 1), 53 random bits
-  double normal();    // Box-Muller
+  double uniform();  // [0, 1), 53 random bits
+  double normal();   // Box-Muller
  private:
   std::uint64_t s_[4];
 };

@@ -31,7 +31,8 @@ std::vector<Scheme> parse_schemes(const std::vector<std::string>& names) {
       continue;
     }
     const auto s = scheme_from_name(n);
-    if (!s) throw Error("--scheme: unknown scheme '" + n + "'; accepted: all, " + scheme_names_joined());
+    if (!s)
+      throw Error("--scheme: unknown scheme '" + n + "'; accepted: all, " + scheme_names_joined());
     out.push_back(*s);
   }
   return out;
@@ -85,38 +86,55 @@ std::function<int()> add_gemm_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("-m,--m", syn.m, "Rows of X (tokens)")->capture_default_str()->check(kSizeRange);
   cmd->add_option("-k,--k", syn.k, "Reduction length K")->capture_default_str()->check(kSizeRange);
-  cmd->add_option("-n,--n", syn.n, "Rows of W (output channels)")->capture_default_str()->check(kSizeRange);
+  cmd->add_option("-n,--n", syn.n, "Rows of W (output channels)")
+      ->capture_default_str()
+      ->check(kSizeRange);
   cmd->add_option("--seed", syn.seed, "Seed of the synthetic operands")->capture_default_str();
   cmd->add_option("-i,--input", a->spec.input_path,
                   "safetensors file with float tensors x [M,K] and w [N,K] (replaces --m/--k/--n)")
       ->check(CLI::ExistingFile);
-  cmd->add_option("-g,--group", c.group_size, "Group size along K")->capture_default_str()->check(kSizeRange);
+  cmd->add_option("-g,--group", c.group_size, "Group size along K")
+      ->capture_default_str()
+      ->check(kSizeRange);
   cmd->add_option("--act", a->act, "Activation quantization")
-      ->check(CLI::IsMember({"per-token", "per-tensor"}))->capture_default_str();
-  cmd->add_option("--acc-bits", c.gemm.acc_bits, "Integer accumulator width (wraps, counted)")
-      ->check(CLI::Range(2, 64))->capture_default_str();
-  cmd->add_option("--psum-bits", c.gemm.psum_bits, "Group partial-sum width (w4a8-fs/is)")
-      ->check(CLI::Range(2, 64))->capture_default_str();
-  cmd->add_option("--k-tile", c.gemm.k_tile, "fp32 accumulation tile along K for fp16/w4a16 (0 = sequential)")
+      ->check(CLI::IsMember({"per-token", "per-tensor"}))
       ->capture_default_str();
-  cmd->add_option("--int-scale", a->int_scale, "w4a8-is amplifier: fixed 2^alpha-bits or the per-layer heuristic")
-      ->check(CLI::IsMember({"fixed", "per-layer"}))->capture_default_str();
+  cmd->add_option("--acc-bits", c.gemm.acc_bits, "Integer accumulator width (wraps, counted)")
+      ->check(CLI::Range(2, 64))
+      ->capture_default_str();
+  cmd->add_option("--psum-bits", c.gemm.psum_bits, "Group partial-sum width (w4a8-fs/is)")
+      ->check(CLI::Range(2, 64))
+      ->capture_default_str();
+  cmd->add_option("--k-tile", c.gemm.k_tile,
+                  "fp32 accumulation tile along K for fp16/w4a16 (0 = sequential)")
+      ->capture_default_str();
+  cmd->add_option("--int-scale", a->int_scale,
+                  "w4a8-is amplifier: fixed 2^alpha-bits or the per-layer heuristic")
+      ->check(CLI::IsMember({"fixed", "per-layer"}))
+      ->capture_default_str();
   cmd->add_option("--alpha-bits", c.int_scale.bits, "w4a8-is fixed amplifier alpha = 2^bits")
-      ->check(CLI::Range(0, 30))->capture_default_str();
+      ->check(CLI::Range(0, 30))
+      ->capture_default_str();
   cmd->add_option("--dint-set", a->dint_set, "dint4 value set")
-      ->check(CLI::IsMember({"A", "B"}))->capture_default_str();
+      ->check(CLI::IsMember({"A", "B"}))
+      ->capture_default_str();
   cmd->add_flag("--no-aqas", a->no_aqas, "w4a8-dint: skip AQAS smoothing");
   cmd->add_option("--dgq-dequant", a->dgq_dequant, "w4a8-dgq: dequantize fused or materialized")
-      ->check(CLI::IsMember({"fused", "materialized"}))->capture_default_str();
+      ->check(CLI::IsMember({"fused", "materialized"}))
+      ->capture_default_str();
   cmd->add_flag("--no-dgq-search", a->no_dgq_search, "w4a8-dgq: plain RTN levels, no grid search");
   cmd->add_flag("--no-dgq-smoothing", a->no_dgq_smoothing, "w4a8-dgq: no percentile smoothing");
   cmd->add_option("--calib-rows", c.calib_rows, "Rows of X the DGQ/AQAS searches calibrate on")
-      ->capture_default_str()->check(kSizeRange);
+      ->capture_default_str()
+      ->check(kSizeRange);
   cmd->add_option("--scale-dtype", a->scale_dtype, "Storage type of weight scales")
-      ->check(CLI::IsMember({"fp16", "bf16", "fp32"}))->capture_default_str();
-  cmd->add_option("-o,--out", a->out, "Write inputs, reference and every scheme's operands and output (safetensors)");
+      ->check(CLI::IsMember({"fp16", "bf16", "fp32"}))
+      ->capture_default_str();
+  cmd->add_option("-o,--out", a->out,
+                  "Write inputs, reference and every scheme's operands and output (safetensors)");
   cmd->add_option("--format", a->format, "Output format")
-      ->check(CLI::IsMember({"table", "json"}))->capture_default_str();
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
   cmd->callback([]() {});
   return [a, cmd]() {
     if (!a->spec.input_path.empty() &&

@@ -11,7 +11,8 @@ namespace quasar::app {
 std::function<int()> add_inspect_command(CLI::App& app) {
   auto path = std::make_shared<std::string>();
   CLI::App* cmd = app.add_subcommand(
-      "inspect", "Validate a safetensors file and list its tensors (dtype, shape, name) and metadata");
+      "inspect",
+      "Validate a safetensors file and list its tensors (dtype, shape, name) and metadata");
   cmd->add_option("file", *path, "safetensors file")->required()->check(CLI::ExistingFile);
   return [path]() {
     safetensors::print_summary(std::cout, safetensors::read(*path));

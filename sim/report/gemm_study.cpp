@@ -1,7 +1,7 @@
 #include "gemm_study.hpp"
 
-#include <cmath>
 #include <fmt/format.h>
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "numerics/error.hpp"
@@ -99,18 +99,18 @@ GemmStudy run_gemm_study(const GemmStudySpec& spec) {
 
 void print_gemm_table(std::ostream& os, const GemmStudy& s) {
   const SchemeConfig& c = s.spec.config;
-  os << fmt::format("quasar gemm: M={} K={} N={}, {}; group {}, activations {}, accumulator int{}\n",
-                    s.x.rows(), s.x.cols(), s.w.rows(), s.source, c.group_size,
-                    act_mode_name(c.act_mode), c.gemm.acc_bits);
+  os << fmt::format(
+      "quasar gemm: M={} K={} N={}, {}; group {}, activations {}, accumulator int{}\n", s.x.rows(),
+      s.x.cols(), s.w.rows(), s.source, c.group_size, act_mode_name(c.act_mode), c.gemm.acc_bits);
   os << "error vs the fp32 product of the unquantized operands\n\n";
-  os << fmt::format("{:<12} {:>11} {:>11} {:>9} {:>10} {:>10} {:>8}\n", "scheme", "max|err|",
-                    "MSE", "SQNR dB", "overflows", "int->fp32", "invalid");
+  os << fmt::format("{:<12} {:>11} {:>11} {:>9} {:>10} {:>10} {:>8}\n", "scheme", "max|err|", "MSE",
+                    "SQNR dB", "overflows", "int->fp32", "invalid");
   for (const SchemeRun& r : s.runs) {
     const GemmCounters& k = r.result.counters;
     os << fmt::format("{:<12} {:>11.4e} {:>11.4e} {:>9} {:>10} {:>10} {:>8}\n",
                       scheme_name(r.scheme), r.error.max_abs, r.error.mse,
-                      sqnr_text(r.error.sqnr_db), k.overflow_events(),
-                      k.int_to_float_conversions(), k.invalid_codes);
+                      sqnr_text(r.error.sqnr_db), k.overflow_events(), k.int_to_float_conversions(),
+                      k.invalid_codes);
   }
   os << "\noverflows: wraps and saturations of every stage (accumulators, dequant range, "
         "activation clamp, fp16 output); int->fp32: conversions in the datapath\n";
@@ -129,10 +129,12 @@ void print_gemm_json(std::ostream& os, const GemmStudy& s) {
     nlohmann::ordered_json e;
     e["scheme"] = std::string(scheme_name(r.scheme));
     // JSON has no infinity: an exact result reports sqnr_db null and exact true.
-    e["error"] = {{"max_abs", r.error.max_abs},
-                  {"mse", r.error.mse},
-                  {"sqnr_db", std::isinf(r.error.sqnr_db) ? nlohmann::ordered_json() : nlohmann::ordered_json(r.error.sqnr_db)},
-                  {"exact", r.error.mse == 0.0}};
+    e["error"] = {
+        {"max_abs", r.error.max_abs},
+        {"mse", r.error.mse},
+        {"sqnr_db", std::isinf(r.error.sqnr_db) ? nlohmann::ordered_json()
+                                                : nlohmann::ordered_json(r.error.sqnr_db)},
+        {"exact", r.error.mse == 0.0}};
     e["overflow_events"] = k.overflow_events();
     e["overflow_by_stage"] = k.overflow;
     e["int_to_float_conversions"] = k.int_to_float_conversions();

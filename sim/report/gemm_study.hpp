@@ -15,9 +15,9 @@
 namespace quasar {
 
 struct GemmStudySpec {
-  std::vector<Scheme> schemes;       // in the order to run and print
-  SyntheticSpec synthetic;           // used when input_path is empty
-  std::string input_path;            // safetensors with float tensors "x" [M, K] and "w" [N, K]
+  std::vector<Scheme> schemes;  // in the order to run and print
+  SyntheticSpec synthetic;      // used when input_path is empty
+  std::string input_path;       // safetensors with float tensors "x" [M, K] and "w" [N, K]
   SchemeConfig config;
 };
 

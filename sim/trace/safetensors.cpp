@@ -22,11 +22,21 @@ struct DTypeInfo {
 };
 
 constexpr std::array<DTypeInfo, 15> kDTypes{{
-    {DType::BOOL, "BOOL", 1}, {DType::U8, "U8", 1},     {DType::I8, "I8", 1},
-    {DType::I16, "I16", 2},   {DType::U16, "U16", 2},   {DType::F16, "F16", 2},
-    {DType::BF16, "BF16", 2}, {DType::I32, "I32", 4},   {DType::U32, "U32", 4},
-    {DType::F32, "F32", 4},   {DType::F64, "F64", 8},   {DType::I64, "I64", 8},
-    {DType::U64, "U64", 8},   {DType::F8_E5M2, "F8_E5M2", 1}, {DType::F8_E4M3, "F8_E4M3", 1},
+    {DType::BOOL, "BOOL", 1},
+    {DType::U8, "U8", 1},
+    {DType::I8, "I8", 1},
+    {DType::I16, "I16", 2},
+    {DType::U16, "U16", 2},
+    {DType::F16, "F16", 2},
+    {DType::BF16, "BF16", 2},
+    {DType::I32, "I32", 4},
+    {DType::U32, "U32", 4},
+    {DType::F32, "F32", 4},
+    {DType::F64, "F64", 8},
+    {DType::I64, "I64", 8},
+    {DType::U64, "U64", 8},
+    {DType::F8_E5M2, "F8_E5M2", 1},
+    {DType::F8_E4M3, "F8_E4M3", 1},
 }};
 
 const DTypeInfo& info(DType d) {
@@ -103,7 +113,8 @@ const Tensor& File::get(const std::string& name, const std::string& source) cons
   if (it == tensors.end()) {
     std::string have;
     for (const auto& kv : tensors) have += (have.empty() ? "" : ", ") + kv.first;
-    fail(source, "tensor '" + name + "' is missing (the file has: " + (have.empty() ? "none" : have) + ")");
+    fail(source,
+         "tensor '" + name + "' is missing (the file has: " + (have.empty() ? "none" : have) + ")");
   }
   return it->second;
 }
@@ -116,7 +127,8 @@ File parse(const std::vector<std::uint8_t>& image, const std::string& source) {
   std::uint64_t header_len = 0;
   for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | image[static_cast<std::size_t>(i)];
   if (header_len > kMaxHeaderBytes) {
-    fail(source, "header length " + std::to_string(header_len) + " exceeds the 100,000,000-byte limit");
+    fail(source,
+         "header length " + std::to_string(header_len) + " exceeds the 100,000,000-byte limit");
   }
   if (header_len > image.size() - 8) {
     fail(source, "header length " + std::to_string(header_len) + " runs past the end of the " +
@@ -199,7 +211,8 @@ File parse(const std::vector<std::uint8_t>& image, const std::string& source) {
   });
   std::uint64_t cursor = 0;
   for (const Span& s : spans) {
-    if (s.begin < cursor) fail(source, "tensor '" + s.name + "' overlaps the previous tensor's data");
+    if (s.begin < cursor)
+      fail(source, "tensor '" + s.name + "' overlaps the previous tensor's data");
     if (s.begin > cursor) {
       fail(source, "tensor '" + s.name + "' starts at " + std::to_string(s.begin) +
                        ", leaving a hole after byte " + std::to_string(cursor));
@@ -251,7 +264,8 @@ std::vector<std::uint8_t> serialize(const File& f) {
   std::memcpy(out.data() + 8, text.data(), text.size());
   std::size_t pos = 8 + text.size();
   for (const auto& kv : f.tensors) {
-    if (!kv.second.bytes.empty()) std::memcpy(out.data() + pos, kv.second.bytes.data(), kv.second.bytes.size());
+    if (!kv.second.bytes.empty())
+      std::memcpy(out.data() + pos, kv.second.bytes.data(), kv.second.bytes.size());
     pos += kv.second.bytes.size();
   }
   return out;
@@ -263,7 +277,8 @@ void write(const std::string& path, const File& f) {
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) throw Error(path + ": cannot open for writing");
-    out.write(reinterpret_cast<const char*>(image.data()), static_cast<std::streamsize>(image.size()));
+    out.write(reinterpret_cast<const char*>(image.data()),
+              static_cast<std::streamsize>(image.size()));
     if (!out) throw Error(path + ": write failed");
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) throw Error(path + ": cannot rename " + tmp);
@@ -318,10 +333,18 @@ MatrixF to_matrix_f32(const Tensor& t, const std::string& name, const std::strin
   for (std::size_t i = 0; i < m.size(); ++i) {
     float v;
     switch (t.dtype) {
-      case DType::F32: v = load<float>(p + 4 * i); break;
-      case DType::F64: v = static_cast<float>(load<double>(p + 8 * i)); break;
-      case DType::F16: v = f16_to_f32(load<std::uint16_t>(p + 2 * i)); break;
-      case DType::BF16: v = bf16_to_f32(load<std::uint16_t>(p + 2 * i)); break;
+      case DType::F32:
+        v = load<float>(p + 4 * i);
+        break;
+      case DType::F64:
+        v = static_cast<float>(load<double>(p + 8 * i));
+        break;
+      case DType::F16:
+        v = f16_to_f32(load<std::uint16_t>(p + 2 * i));
+        break;
+      case DType::BF16:
+        v = bf16_to_f32(load<std::uint16_t>(p + 2 * i));
+        break;
       default:
         fail(source, "tensor '" + name + "' has dtype " + std::string(dtype_name(t.dtype)) +
                          "; accepted for float data: F32, F16, BF16, F64");

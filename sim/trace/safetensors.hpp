@@ -15,7 +15,23 @@
 
 namespace quasar::safetensors {
 
-enum class DType { BOOL, U8, I8, I16, U16, F16, BF16, I32, U32, F32, F64, I64, U64, F8_E5M2, F8_E4M3 };
+enum class DType {
+  BOOL,
+  U8,
+  I8,
+  I16,
+  U16,
+  F16,
+  BF16,
+  I32,
+  U32,
+  F32,
+  F64,
+  I64,
+  U64,
+  F8_E5M2,
+  F8_E4M3
+};
 std::string_view dtype_name(DType d);
 std::size_t dtype_size(DType d);
 // Every dtype name the reader accepts, for error messages.
@@ -56,10 +72,10 @@ void print_summary(std::ostream& os, const File& f);
 // the matching integer dtypes. A 2-D shape is required for matrices; errors name the tensor.
 MatrixF to_matrix_f32(const Tensor& t, const std::string& name, const std::string& source);
 Tensor from_matrix(const MatrixF& m);
-Tensor from_matrix(const MatrixH& m);   // F16
-Tensor from_matrix(const MatrixI8& m);  // I8
-Tensor from_matrix(const MatrixU8& m);  // U8
-Tensor from_matrix(const MatrixI32& m); // I32
+Tensor from_matrix(const MatrixH& m);             // F16
+Tensor from_matrix(const MatrixI8& m);            // I8
+Tensor from_matrix(const MatrixU8& m);            // U8
+Tensor from_matrix(const MatrixI32& m);           // I32
 Tensor from_vector(const std::vector<float>& v);  // F32, 1-D
 
 }  // namespace quasar::safetensors

@@ -54,7 +54,8 @@ std::uint16_t nearest_bf16(float f) {
 
 bool same_f16(std::uint16_t a, std::uint16_t b) {
   // NaNs agree on NaN-ness and sign; payloads of quieted NaNs may differ by implementation.
-  if (f16_is_nan(a) || f16_is_nan(b)) return f16_is_nan(a) && f16_is_nan(b) && ((a ^ b) & 0x8000u) == 0;
+  if (f16_is_nan(a) || f16_is_nan(b))
+    return f16_is_nan(a) && f16_is_nan(b) && ((a ^ b) & 0x8000u) == 0;
   return a == b;
 }
 
@@ -74,7 +75,8 @@ TEST(Fp16, AllCodesRoundTripAndMatchCompiler) {
   for (std::uint32_t c = 0; c < 65536; ++c) {
     const auto h = static_cast<std::uint16_t>(c);
     const float f = f16_to_f32(h);
-    ASSERT_TRUE(same_f16(f32_to_f16(f), f16_is_nan(h) ? std::uint16_t(h | 0x200u) : h)) << std::hex << c;
+    ASSERT_TRUE(same_f16(f32_to_f16(f), f16_is_nan(h) ? std::uint16_t(h | 0x200u) : h))
+        << std::hex << c;
     ASSERT_TRUE(same_f16(f32_to_f16(f), compiler_f16(f))) << std::hex << c;
   }
 }
@@ -109,16 +111,16 @@ TEST(Fp16, RandomFloatsMatchCompiler) {
 }
 
 TEST(Fp16, NamedCases) {
-  EXPECT_EQ(f32_to_f16(65504.0f), 0x7bffu);        // largest finite
-  EXPECT_EQ(f32_to_f16(65519.99f), 0x7bffu);       // just below the tie rounds down
-  EXPECT_EQ(f32_to_f16(65520.0f), 0x7c00u);        // the tie goes to even = inf
+  EXPECT_EQ(f32_to_f16(65504.0f), 0x7bffu);               // largest finite
+  EXPECT_EQ(f32_to_f16(65519.99f), 0x7bffu);              // just below the tie rounds down
+  EXPECT_EQ(f32_to_f16(65520.0f), 0x7c00u);               // the tie goes to even = inf
   EXPECT_EQ(f32_to_f16(std::ldexp(1.0f, -24)), 0x0001u);  // smallest subnormal
   EXPECT_EQ(f32_to_f16(std::ldexp(1.0f, -25)), 0x0000u);  // tie to even zero
   EXPECT_EQ(f32_to_f16(std::ldexp(1.5f, -25)), 0x0001u);
   EXPECT_EQ(f32_to_f16(-0.0f), 0x8000u);
   EXPECT_EQ(f32_to_f16(INFINITY), 0x7c00u);
   EXPECT_TRUE(f16_is_nan(f32_to_f16(NAN)));
-  EXPECT_EQ(f32_to_f16(1.0f + std::ldexp(1.0f, -11)), 0x3c00u);  // tie, even is 1.0
+  EXPECT_EQ(f32_to_f16(1.0f + std::ldexp(1.0f, -11)), 0x3c00u);      // tie, even is 1.0
   EXPECT_EQ(f32_to_f16(1.0f + 3 * std::ldexp(1.0f, -11)), 0x3c02u);  // tie, even is up
 }
 

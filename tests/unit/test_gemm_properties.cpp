@@ -32,9 +32,11 @@ bool in_range(const cpp_int& v, int bits) {
   return v >= -half && v < half;
 }
 
-QuantizedActivations random_acts(std::size_t m, std::size_t k, Rng& rng, int lo = -128, int hi = 127) {
+QuantizedActivations random_acts(std::size_t m, std::size_t k, Rng& rng, int lo = -128,
+                                 int hi = 127) {
   QuantizedActivations x{MatrixI8(m, k), std::vector<float>(m, 0.01f)};
-  for (auto& v : x.q.values()) v = static_cast<std::int8_t>(lo + static_cast<int>(rng.next() % (hi - lo + 1)));
+  for (auto& v : x.q.values())
+    v = static_cast<std::int8_t>(lo + static_cast<int>(rng.next() % (hi - lo + 1)));
   return x;
 }
 
@@ -43,7 +45,8 @@ QuantizedWeights random_int4(std::size_t n, std::size_t k, std::size_t g, Rng& r
   w.format = WeightFormat::int4;
   w.group_size = g;
   w.codes = MatrixI8(n, k);
-  for (auto& v : w.codes.values()) v = static_cast<std::int8_t>(static_cast<int>(rng.next() % 16) - 8);
+  for (auto& v : w.codes.values())
+    v = static_cast<std::int8_t>(static_cast<int>(rng.next() % 16) - 8);
   w.scales = MatrixF(n, k / g);
   for (auto& s : w.scales.values()) {
     s = round_to_scale_dtype(static_cast<float>(0.001 + 0.05 * rng.uniform()), ScaleDtype::fp16);
@@ -60,7 +63,8 @@ TEST(IntegerScale, ApproachesFloatScaleAsAlphaGrows) {
   wide.acc_bits = 64;
   double previous = INFINITY;
   for (int bits : {2, 6, 10, 14, 20}) {
-    const GemmResult is = gemm_w4a8_is(x, w, to_integer_scales(w, {IntScaleMode::fixed, bits}), wide);
+    const GemmResult is =
+        gemm_w4a8_is(x, w, to_integer_scales(w, {IntScaleMode::fixed, bits}), wide);
     double worst = 0;
     for (std::size_t i = 0; i < fs.y.size(); ++i) {
       const double a = f16_to_f32(fs.y.values()[i]), b = f16_to_f32(is.y.values()[i]);
@@ -90,7 +94,8 @@ TEST(IntegerScale, Int32OverflowReportedExactlyWhenExactSumLeavesRange) {
     for (std::size_t g = 0; g < groups; ++g) {
       const int sign = rng.next() % 3 ? 1 : -1;
       for (std::size_t k = g * G; k < (g + 1) * G; ++k) {
-        w.codes(0, k) = static_cast<std::int8_t>(sign > 0 ? 7 - static_cast<int>(rng.next() % 2) : -8);
+        w.codes(0, k) =
+            static_cast<std::int8_t>(sign > 0 ? 7 - static_cast<int>(rng.next() % 2) : -8);
       }
     }
     IntegerScales s{20, MatrixI32(1, groups)};
@@ -110,7 +115,9 @@ TEST(IntegerScale, Int32OverflowReportedExactlyWhenExactSumLeavesRange) {
       if (!in_range(next, 32)) ++expected_events;
       wrapped = wrap_exact(next, 32);
     }
-    const auto events = r.counters.overflow.count(stage::kIntScaleAcc) ? r.counters.overflow.at(stage::kIntScaleAcc) : 0;
+    const auto events = r.counters.overflow.count(stage::kIntScaleAcc)
+                            ? r.counters.overflow.at(stage::kIntScaleAcc)
+                            : 0;
     ASSERT_EQ(events > 0, left) << "trial " << trial;
     ASSERT_EQ(events, expected_events) << "trial " << trial;
     ASSERT_EQ(wrapped, wrap_exact(exact, 32));
@@ -128,7 +135,8 @@ TEST(IntKernels, WrappingSumIsExactSumModuloWidth) {
   for (int bits : {12, 16, 20, 32, 64}) {
     const QuantizedActivations x = random_acts(3, 777, rng);
     MatrixI8 w(5, 777);
-    for (auto& v : w.values()) v = static_cast<std::int8_t>(static_cast<int>(rng.next() % 256) - 128);
+    for (auto& v : w.values())
+      v = static_cast<std::int8_t>(static_cast<int>(rng.next() % 256) - 128);
     const Int8GemmResult r = int8_gemm(x.q, w, bits);
     std::uint64_t expected_wraps = 0;
     for (std::size_t m = 0; m < 3; ++m) {
@@ -166,7 +174,8 @@ TEST(Dgq, FusedAndMaterializedAgreeIncludingOutOfRangeTraces) {
     for (auto& v : w.q.values()) v = static_cast<std::uint8_t>(rng.next() % 16);
     for (auto& v : w.zeros.values()) v = static_cast<std::uint8_t>(rng.next() % 16);
     // Trial 0..1: well-formed small scales; 2..3: a bad trace with scales up to 127.
-    for (auto& v : w.group_scale.values()) v = 1 + static_cast<int>(rng.next() % (trial < 2 ? 8 : 127));
+    for (auto& v : w.group_scale.values())
+      v = 1 + static_cast<int>(rng.next() % (trial < 2 ? 8 : 127));
     w.channel_scale.assign(N, 0.004f);
     const GemmResult fused = gemm_w4a8_dgq(x, w, DequantMode::fused);
     const GemmResult mat = gemm_w4a8_dgq(x, w, DequantMode::materialized);

@@ -80,8 +80,7 @@ TwoLevelWeights two_level(std::size_t N, std::size_t K, std::size_t group,
 }
 
 // Checks one output: its fp16 code (exact) and the value that code stands for.
-void expect_y(const GemmResult& r, std::size_t m, std::size_t n, std::uint16_t code,
-              float value) {
+void expect_y(const GemmResult& r, std::size_t m, std::size_t n, std::uint16_t code, float value) {
   EXPECT_EQ(r.y(m, n), code) << "y(" << m << ", " << n << "): got 0x" << std::hex << r.y(m, n)
                              << ", want 0x" << code;
   EXPECT_EQ(f16_to_f32(r.y(m, n)), value) << "y(" << m << ", " << n << ")";
@@ -104,8 +103,8 @@ std::string error_of(F f) {
 }
 
 void expect_has(const std::string& msg, const std::string& part) {
-  EXPECT_NE(msg.find(part), std::string::npos) << "message: \"" << msg << "\"\nlacks: \"" << part
-                                               << "\"";
+  EXPECT_NE(msg.find(part), std::string::npos)
+      << "message: \"" << msg << "\"\nlacks: \"" << part << "\"";
 }
 
 // fp16 codes used as inputs
@@ -207,8 +206,8 @@ TEST(KnownAnswerW8a8, TwoByFourByTwo) {
   // x codes [[1, 2, 3, 4], [-1, 0, 5, -2]], s_x = [0.5, 0.25] (per token)
   // w codes [[1, -1, 2, 0], [3, 3, -1, 1]], s_w = [0.125, 2] (per channel, group = K = 4)
   const QuantizedActivations x = acts(2, 4, {1, 2, 3, 4, -1, 0, 5, -2}, {0.5f, 0.25f});
-  const QuantizedWeights w = weights(WeightFormat::int8, 2, 4, 4, {1, -1, 2, 0, 3, 3, -1, 1},
-                                     matf(2, 1, {0.125f, 2.0f}));
+  const QuantizedWeights w =
+      weights(WeightFormat::int8, 2, 4, 4, {1, -1, 2, 0, 3, 3, -1, 1}, matf(2, 1, {0.125f, 2.0f}));
   const GemmResult r = gemm_w8a8(x, w);
   // acc00 = 1 - 2 + 6 + 0 = 5;    scale 0.5 * 0.125 = 0.0625; y = 0.3125 = 1.25 * 2^-2 -> 0x3500
   expect_y(r, 0, 0, 0x3500, 0.3125f);
@@ -234,8 +233,7 @@ TEST(KnownAnswerW8a8, ScaleProductIsTakenFirst) {
   // Spec order: F32(acc) * (s_x * s_w) = 2 * 1 = 2 -> 0x4000.
   // (The other order, (2 * 2^127) * 2^-127, overflows fp32 at 2^128 and would give inf.)
   const QuantizedActivations x = acts(1, 2, {1, 1}, {0x1p127f});
-  const QuantizedWeights w =
-      weights(WeightFormat::int8, 1, 2, 2, {1, 1}, matf(1, 1, {0x1p-127f}));
+  const QuantizedWeights w = weights(WeightFormat::int8, 1, 2, 2, {1, 1}, matf(1, 1, {0x1p-127f}));
   const GemmResult r = gemm_w8a8(x, w);
   expect_y(r, 0, 0, 0x4000, 2.0f);
   EXPECT_EQ(overflow_at(r.counters, stage::kOutputFp16Inf), 0u);
@@ -249,8 +247,7 @@ TEST(KnownAnswerW8a8, Int8AccumulatorWraps) {
   GemmOptions opt;
   opt.acc_bits = 8;
   const QuantizedActivations x = acts(1, 4, {127, 127, 127, 127}, {1.0f});
-  const QuantizedWeights w =
-      weights(WeightFormat::int8, 1, 4, 4, {1, 1, 1, 1}, matf(1, 1, {0.5f}));
+  const QuantizedWeights w = weights(WeightFormat::int8, 1, 4, 4, {1, 1, 1, 1}, matf(1, 1, {0.5f}));
   const GemmResult r = gemm_w8a8(x, w, opt);
   expect_y(r, 0, 0, 0xC000, -2.0f);
   EXPECT_EQ(overflow_at(r.counters, stage::kAccumulator), 2u);
@@ -389,7 +386,8 @@ const QuantizedWeights& w4a8_w() {
 
 TEST(KnownAnswerW4a8Fs, TwoByFourByTwo) {
   const GemmResult r = gemm_w4a8_fs(w4a8_x(), w4a8_w());
-  // acc00 = 4*0.25 + -18*0.125 = 1 - 2.25 = -1.25; y = -1.25 * 0.5 = -0.625 = -1.25 * 2^-1 -> 0xB900
+  // acc00 = 4*0.25 + -18*0.125 = 1 - 2.25 = -1.25; y = -1.25 * 0.5 = -0.625 = -1.25 * 2^-1 ->
+  // 0xB900
   expect_y(r, 0, 0, 0xB900, -0.625f);
   // acc01 = 49*2 + -2*0.5 = 97; y = 48.5 = 1.515625 * 2^5 -> 0x5000 | 0x210 = 0x5210
   expect_y(r, 0, 1, 0x5210, 48.5f);
@@ -416,8 +414,8 @@ TEST(KnownAnswerW4a8Fs, MultiplyThenAddEachRounded) {
   //   acc = -9435137 + 9437186 = 2049 (exact); y = F16(2049) = tie -> 2048 (even) = 0x6800.
   // (A fused multiply-add would give 2049.25 -> 2050 = 0x6801.)
   const QuantizedActivations x = acts(1, 4, {1, 0, 3, 3}, {1.0f});
-  const QuantizedWeights w = weights(WeightFormat::int4, 1, 4, 2, {-1, 0, 1, 2},
-                                     matf(1, 2, {9435137.0f, 1048576.25f}));
+  const QuantizedWeights w =
+      weights(WeightFormat::int4, 1, 4, 2, {-1, 0, 1, 2}, matf(1, 2, {9435137.0f, 1048576.25f}));
   expect_y(gemm_w4a8_fs(x, w), 0, 0, 0x6800, 2048.0f);
 }
 
@@ -486,8 +484,8 @@ TEST(KnownAnswerW4a8Is, IntegerScaleAccumulatorWraps) {
   EXPECT_EQ(overflow_at(r.counters, stage::kIntScaleAcc), 2u);
   EXPECT_EQ(overflow_at(r.counters, stage::kGroupPartialSum), 0u);
   EXPECT_EQ(r.counters.overflow_events(), 2u);
-  EXPECT_EQ(r.counters.action("intscale.add.int8"), 2u);  // M*N*groups, 8-bit accumulator
-  EXPECT_EQ(r.counters.action("add.int32"), 4u);           // M*N*K psum adds
+  EXPECT_EQ(r.counters.action("intscale.add.int8"), 2u);        // M*N*groups, 8-bit accumulator
+  EXPECT_EQ(r.counters.action("add.int32"), 4u);                // M*N*K psum adds
   EXPECT_EQ(r.counters.action("intscale.mul.int32xint3"), 2u);  // max S = 3: 2 bits + sign
 }
 
@@ -621,8 +619,8 @@ TEST(KnownAnswerW4a8Dint, SetA) {
   // w codes [[7, 9, 3, 15], [6, 10, 0, 1]] -> w2 [[1, -1, 6, -2], [12, -12, 0, 2]]
   // s_w = [0.25, 2]; x = [[2, 4, -6, 8], [1, -1, 3, 5]], s_x = [0.5, 1].
   const QuantizedActivations x = acts(2, 4, {2, 4, -6, 8, 1, -1, 3, 5}, {0.5f, 1.0f});
-  QuantizedWeights w = weights(WeightFormat::dint4, 2, 4, 4, {7, 9, 3, 15, 6, 10, 0, 1},
-                               matf(2, 1, {0.25f, 2.0f}));
+  QuantizedWeights w =
+      weights(WeightFormat::dint4, 2, 4, 4, {7, 9, 3, 15, 6, 10, 0, 1}, matf(2, 1, {0.25f, 2.0f}));
   w.dint_set = DintSet::A;
   const GemmResult r = gemm_w4a8_dint(x, w);
   // acc2_00 = 2 - 4 - 36 - 16 = -54; scale 0.5 * 0.25 * 0.5 = 2^-4; y = -3.375
@@ -653,8 +651,8 @@ TEST(KnownAnswerW4a8Dint, SetB) {
   // w codes [[0, 8, 7, 11], [15, 1, 4, 9]] -> w2 [[1, -1, 14, -6], [-14, 2, 8, -2]]
   // s_w = [0.25, 2]; x = [[2, 4, -6, 8], [1, -1, 3, 5]], s_x = [0.5, 1].
   const QuantizedActivations x = acts(2, 4, {2, 4, -6, 8, 1, -1, 3, 5}, {0.5f, 1.0f});
-  QuantizedWeights w = weights(WeightFormat::dint4, 2, 4, 4, {0, 8, 7, 11, 15, 1, 4, 9},
-                               matf(2, 1, {0.25f, 2.0f}));
+  QuantizedWeights w =
+      weights(WeightFormat::dint4, 2, 4, 4, {0, 8, 7, 11, 15, 1, 4, 9}, matf(2, 1, {0.25f, 2.0f}));
   w.dint_set = DintSet::B;
   const GemmResult r = gemm_w4a8_dint(x, w);
   // acc2_00 = 2 - 4 - 84 - 48 = -134; y = -134 * 2^-4 = -8.375 = -1.046875 * 8 -> 0xC830
@@ -770,10 +768,10 @@ TEST(KnownAnswerCounters, ScaleWithShape) {
   s.S = MatrixI32(N, groups, 1);
   const GemmCounters cis = gemm_w4a8_is(x, w4, s).counters;
   EXPECT_EQ(cis.action(act::kMulInt4xInt8), 120u);
-  EXPECT_EQ(cis.action(act::kCvtIntToFp32), 15u);   // M*N: one per output
-  EXPECT_EQ(cis.action(act::kMulFp32), 18u);        // M + M*N
-  EXPECT_EQ(cis.action("add.int32"), 120u);             // M*N*K psum adds
-  EXPECT_EQ(cis.action("intscale.add.int32"), 60u);     // M*N*groups scale-acc adds
+  EXPECT_EQ(cis.action(act::kCvtIntToFp32), 15u);         // M*N: one per output
+  EXPECT_EQ(cis.action(act::kMulFp32), 18u);              // M + M*N
+  EXPECT_EQ(cis.action("add.int32"), 120u);               // M*N*K psum adds
+  EXPECT_EQ(cis.action("intscale.add.int32"), 60u);       // M*N*groups scale-acc adds
   EXPECT_EQ(cis.action("intscale.mul.int32xint2"), 60u);  // max S = 1: 1 bit + sign
   EXPECT_EQ(cis.action(act::kAddFp32), 0u);
 
@@ -826,8 +824,8 @@ TEST(KnownAnswerBadInput, WrongK) {
   expect_has(m1, "'w' has K = 2");
 
   const QuantizedActivations qx{MatrixI8(1, 4), {1.0f}};
-  const QuantizedWeights w8 = weights(WeightFormat::int8, 1, 8, 8, {0, 0, 0, 0, 0, 0, 0, 0},
-                                      matf(1, 1, {1.0f}));
+  const QuantizedWeights w8 =
+      weights(WeightFormat::int8, 1, 8, 8, {0, 0, 0, 0, 0, 0, 0, 0}, matf(1, 1, {1.0f}));
   const std::string m2 = error_of([&] { gemm_w8a8(qx, w8); });
   expect_has(m2, "'x' has K = 4");
   expect_has(m2, "'w.codes' has K = 8");
@@ -932,14 +930,18 @@ TEST(KnownAnswerBadInput, GroupScaleOutOfRange) {
   expect_has(m0, "tensor 'w.group_scale'");
   expect_has(m0, "= 0");
   // DGQ S2 is int8 (1..127): 128 is rejected; QServe s1 is uint8 (1..255): 128 accepted, 256 not.
+  expect_has(
+      error_of([&] {
+        gemm_w4a8_dgq(x, two_level(1, 2, 2, {0, 0}, {0}, {128}, {1.0f}), DequantMode::materialized);
+      }),
+      "tensor 'w.group_scale'");
   expect_has(error_of([&] {
-               gemm_w4a8_dgq(x, two_level(1, 2, 2, {0, 0}, {0}, {128}, {1.0f}),
-                             DequantMode::materialized);
+               gemm_w4a8_qserve(x, two_level(1, 2, 2, {0, 0}, {0}, {256}, {1.0f}));
              }),
              "tensor 'w.group_scale'");
-  expect_has(error_of([&] { gemm_w4a8_qserve(x, two_level(1, 2, 2, {0, 0}, {0}, {256}, {1.0f})); }),
-             "tensor 'w.group_scale'");
-  expect_has(error_of([&] { gemm_w4a8_qserve(x, two_level(1, 2, 2, {0, 0}, {0}, {0}, {1.0f})); }),
+  expect_has(error_of([&] {
+               gemm_w4a8_qserve(x, two_level(1, 2, 2, {0, 0}, {0}, {0}, {1.0f}));
+             }),
              "tensor 'w.group_scale'");
   // Integer Scale: S must be >= 1.
   const QuantizedWeights w4 = weights(WeightFormat::int4, 1, 2, 2, {1, 1}, matf(1, 1, {1.0f}));

@@ -40,8 +40,8 @@ TEST(Dint4, TablesMatchSpec) {
 TEST(Dint4, EncoderFollowsSpecThresholds) {
   // |u| < 0.25 -> 0; < 0.75 -> 0.5; < 1.5 -> 1; n for [n-0.5, n+0.5); clip at 6.
   const std::vector<std::pair<float, int>> cases{
-      {0.0f, 0},   {0.24f, 0},  {0.25f, 7},  {0.74f, 7},  {0.75f, 1},   {1.49f, 1},
-      {1.5f, 2},   {2.49f, 2},  {2.5f, 3},   {5.49f, 5},  {5.5f, 6},    {100.0f, 6},
+      {0.0f, 0},   {0.24f, 0},  {0.25f, 7},   {0.74f, 7},  {0.75f, 1},  {1.49f, 1},
+      {1.5f, 2},   {2.49f, 2},  {2.5f, 3},    {5.49f, 5},  {5.5f, 6},   {100.0f, 6},
       {-0.25f, 9}, {-0.74f, 9}, {-0.75f, 15}, {-1.5f, 14}, {-6.2f, 10}, {-0.1f, 0}};
   for (const auto& [u, code] : cases) EXPECT_EQ(dint4_encode(u, DintSet::A), code) << u;
   EXPECT_EQ(dint4_encode(0.0f, DintSet::B), 0);    // +0.5 [choice]
@@ -140,8 +140,9 @@ TEST(RtnQuantizer, RejectsBadInput) {
               ::testing::ThrowsMessage<Error>(::testing::HasSubstr("does not divide K = 10")));
   w(1, 3) = NAN;
   spec.granularity = Granularity::per_channel;
-  EXPECT_THAT([&] { quantize_weights_rtn(w, spec); },
-              ::testing::ThrowsMessage<Error>(::testing::HasSubstr("tensor 'w': element [1, 3] is NaN")));
+  EXPECT_THAT(
+      [&] { quantize_weights_rtn(w, spec); },
+      ::testing::ThrowsMessage<Error>(::testing::HasSubstr("tensor 'w': element [1, 3] is NaN")));
   spec.format = WeightFormat::dint4;
   spec.symmetric = false;
   EXPECT_THROW(quantize_weights_rtn(random_matrix(2, 8, 1), spec), Error);
@@ -229,7 +230,8 @@ TEST(Dgq, SearchReducesOutputErrorOnCalibration) {
       for (std::size_t n = 0; n < w.rows(); ++n) {
         double e = 0;
         for (std::size_t k = 0; k < 128; ++k) {
-          e += x(m, k) * (w(n, k) - static_cast<double>(two_level_value(q, n, k)) * q.channel_scale[n]);
+          e += x(m, k) *
+               (w(n, k) - static_cast<double>(two_level_value(q, n, k)) * q.channel_scale[n]);
         }
         l += e * e;
       }

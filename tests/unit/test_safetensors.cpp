@@ -91,7 +91,8 @@ TEST(Safetensors, RejectsHeaderLengthBeyondFile) {
 }
 
 TEST(Safetensors, RejectsHeaderOverLimit) {
-  EXPECT_THAT(error_of(image("{}", 0, 100'000'001)), HasSubstr("exceeds the 100,000,000-byte limit"));
+  EXPECT_THAT(error_of(image("{}", 0, 100'000'001)),
+              HasSubstr("exceeds the 100,000,000-byte limit"));
 }
 
 TEST(Safetensors, RejectsHeaderNotStartingWithBrace) {
@@ -152,9 +153,8 @@ TEST(Safetensors, RejectsNegativeShapeAndBadOffsets) {
 }
 
 TEST(Safetensors, RejectsUnknownEntryKeyAndBadMetadata) {
-  EXPECT_THAT(
-      error_of(image(R"({"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1],"x":1}})", 1)),
-      HasSubstr("unknown key 'x'"));
+  EXPECT_THAT(error_of(image(R"({"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1],"x":1}})", 1)),
+              HasSubstr("unknown key 'x'"));
   EXPECT_THAT(error_of(image(R"({"__metadata__":{"k":1}})", 0)),
               HasSubstr("__metadata__ key 'k' is not a string"));
 }
@@ -165,7 +165,8 @@ TEST(Safetensors, MissingTensorNamesWhatExists) {
     f.get("x", "in.safetensors");
     FAIL();
   } catch (const Error& e) {
-    EXPECT_THAT(std::string(e.what()), HasSubstr("in.safetensors: tensor 'x' is missing (the file has: a)"));
+    EXPECT_THAT(std::string(e.what()),
+                HasSubstr("in.safetensors: tensor 'x' is missing (the file has: a)"));
   }
 }
 
