@@ -1,5 +1,7 @@
 #include "gemm_checks.hpp"
 
+#include "action_counts.hpp"
+
 #include <cmath>
 #include <string>
 
@@ -150,8 +152,9 @@ void check_two_level(const TwoLevelWeights& w, int max_group_scale, const char* 
   }
 }
 
-void finish_output(GemmCounters& c, std::uint64_t outputs, std::uint64_t inf_overflows) {
-  c.add_action(act::kCvtFp32ToFp16, outputs);
+void finish_output(GemmCounters& c, Scheme s, const ActionShape& shape,
+                   std::uint64_t inf_overflows) {
+  add_scheme_actions(c, s, shape);
   c.add_overflow(stage::kOutputFp16Inf, inf_overflows);
 }
 

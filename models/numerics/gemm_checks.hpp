@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "action_counts.hpp"
 #include "counters.hpp"
 #include "float_formats.hpp"
 #include "matrix.hpp"
@@ -29,6 +30,8 @@ inline std::uint16_t to_output_f16(float v, std::uint64_t& overflows) {
   if (f16_is_inf(h)) ++overflows;
   return h;
 }
-void finish_output(GemmCounters& c, std::uint64_t outputs, std::uint64_t inf_overflows);
+// Adds the scheme's actions (action_counts.hpp) and the output overflow events.
+void finish_output(GemmCounters& c, Scheme s, const ActionShape& shape,
+                   std::uint64_t inf_overflows);
 
 }  // namespace quasar::detail

@@ -12,7 +12,7 @@ namespace {
 
 // y = F16(sum_k F32(x) * F32(w)) with fp32 products and adds, each rounded (no FMA), k
 // increasing; with k_tile = T, each tile's sum starts from 0 and tile sums are added in order.
-GemmResult fp16_core(const MatrixH& x, const MatrixH& w, const GemmOptions& opt) {
+GemmResult fp16_core(const MatrixH& x, const MatrixH& w, const GemmOptions& opt, Scheme scheme) {
   const std::size_t M = x.rows(), N = w.rows(), K = x.cols();
   // W transposed to K x N so the inner loop runs over n: every output keeps its own
   // sequential k order while the loop vectorizes across outputs.
@@ -42,11 +42,9 @@ GemmResult fp16_core(const MatrixH& x, const MatrixH& w, const GemmOptions& opt)
     }
     for (std::size_t n = 0; n < N; ++n) r.y(m, n) = detail::to_output_f16(acc[n], inf);
   }
-  const std::uint64_t mnk = static_cast<std::uint64_t>(M) * N * K;
-  r.counters.add_action(act::kMulFp16xFp16, mnk);
-  r.counters.add_action(act::kAddFp32,
-                        mnk + (tiles > 1 ? static_cast<std::uint64_t>(M) * N * tiles : 0));
-  detail::finish_output(r.counters, static_cast<std::uint64_t>(M) * N, inf);
+  ActionShape shape;
+  shape.m = M, shape.n = N, shape.k = K, shape.opt = opt;
+  detail::finish_output(r.counters, scheme, shape, inf);
   return r;
 }
 
@@ -56,7 +54,7 @@ GemmResult gemm_fp16(const MatrixH& x, const MatrixH& w, const GemmOptions& opt)
   detail::check_fp16_matrix(x, "x");
   detail::check_fp16_matrix(w, "w");
   detail::check_same_k(x.cols(), w.cols(), "x", "w");
-  return fp16_core(x, w, opt);
+  return fp16_core(x, w, opt, Scheme::fp16);
 }
 
 GemmResult gemm_w4a16(const MatrixH& x, const QuantizedWeights& w, const GemmOptions& opt) {
@@ -75,8 +73,7 @@ GemmResult gemm_w4a16(const MatrixH& x, const QuantizedWeights& w, const GemmOpt
       if (f16_is_inf(wh(n, k))) ++dequant_inf;
     }
   }
-  GemmResult r = fp16_core(x, wh, opt);
-  r.counters.add_action(act::kDequantW4ToFp16, static_cast<std::uint64_t>(w.rows()) * w.cols());
+  GemmResult r = fp16_core(x, wh, opt, Scheme::w4a16);
   r.counters.add_overflow(stage::kDequantRange, dequant_inf);
   return r;
 }

@@ -53,17 +53,6 @@ class GroupPartialSums {
   bool exact_;
 };
 
-void count_group_macs(GemmCounters& c, std::uint64_t mnk, int psum_bits) {
-  c.add_action(act::kMulInt4xInt8, mnk);
-  c.add_action(act::add_int(psum_bits), mnk);
-}
-
-int bit_length(std::int64_t v) {
-  int b = 0;
-  while (v > 0) ++b, v >>= 1;
-  return b;
-}
-
 }  // namespace
 
 GemmResult gemm_w4a8_fs(const QuantizedActivations& x, const QuantizedWeights& w,
@@ -84,13 +73,10 @@ GemmResult gemm_w4a8_fs(const QuantizedActivations& x, const QuantizedWeights& w
       r.y(m, n) = detail::to_output_f16(acc * x.scale_of(m), inf);
     }
   }
-  const std::uint64_t mn = static_cast<std::uint64_t>(M) * N;
-  count_group_macs(r.counters, mn * K, opt.psum_bits);
-  r.counters.add_action(act::kCvtIntToFp32, mn * groups);
-  r.counters.add_action(act::kMulFp32, mn * groups + mn);
-  r.counters.add_action(act::kAddFp32, mn * groups);
   r.counters.add_overflow(stage::kGroupPartialSum, psum.wraps);
-  detail::finish_output(r.counters, mn, inf);
+  ActionShape shape;
+  shape.m = M, shape.n = N, shape.k = K, shape.groups = groups, shape.opt = opt;
+  detail::finish_output(r.counters, Scheme::w4a8_fs, shape, inf);
   return r;
 }
 
@@ -141,15 +127,12 @@ GemmResult gemm_w4a8_is(const QuantizedActivations& x, const QuantizedWeights& w
       r.y(m, n) = detail::to_output_f16(static_cast<float>(acc_value) * scale, inf);
     }
   }
-  const std::uint64_t mn = static_cast<std::uint64_t>(M) * N;
-  count_group_macs(r.counters, mn * K, opt.psum_bits);
-  r.counters.add_action(act::intscale_mul(opt.psum_bits, bit_length(s_max) + 1), mn * groups);
-  r.counters.add_action(act::intscale_add(opt.acc_bits), mn * groups);
-  r.counters.add_action(act::kCvtIntToFp32, mn);
-  r.counters.add_action(act::kMulFp32, M + mn);
   r.counters.add_overflow(stage::kGroupPartialSum, psum.wraps);
   r.counters.add_overflow(stage::kIntScaleAcc, acc_wraps);
-  detail::finish_output(r.counters, mn, inf);
+  ActionShape shape;
+  shape.m = M, shape.n = N, shape.k = K, shape.groups = groups, shape.opt = opt;
+  shape.int_scale_max = s_max;
+  detail::finish_output(r.counters, Scheme::w4a8_is, shape, inf);
   return r;
 }
 

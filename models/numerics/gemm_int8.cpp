@@ -27,13 +27,10 @@ GemmResult gemm_w8a8(const QuantizedActivations& x, const QuantizedWeights& w,
       r.y(m, n) = detail::to_output_f16(static_cast<float>(p.acc[m * N + n]) * scale, inf);
     }
   }
-  const std::uint64_t mn = static_cast<std::uint64_t>(M) * N, mnk = mn * K;
-  r.counters.add_action(act::kMulInt8xInt8, mnk);
-  r.counters.add_action(act::add_int(opt.acc_bits), mnk);
-  r.counters.add_action(act::kCvtIntToFp32, mn);
-  r.counters.add_action(act::kMulFp32, 2 * mn);
   r.counters.add_overflow(stage::kAccumulator, p.wraps);
-  detail::finish_output(r.counters, mn, inf);
+  ActionShape shape;
+  shape.m = M, shape.n = N, shape.k = K, shape.opt = opt;
+  detail::finish_output(r.counters, Scheme::w8a8, shape, inf);
   return r;
 }
 
@@ -68,15 +65,11 @@ GemmResult gemm_w4a8_dint(const QuantizedActivations& x, const QuantizedWeights&
       r.y(m, n) = detail::to_output_f16(static_cast<float>(p.acc[m * N + n]) * scale, inf);
     }
   }
-  const std::uint64_t mn = static_cast<std::uint64_t>(M) * N, mnk = mn * K;
   r.counters.invalid_codes = invalid;
-  r.counters.add_action(act::kDecodeDint4, static_cast<std::uint64_t>(N) * K);
-  r.counters.add_action(act::kMulDint4xInt8, mnk);
-  r.counters.add_action(act::add_int(opt.acc_bits), mnk);
-  r.counters.add_action(act::kCvtIntToFp32, mn);
-  r.counters.add_action(act::kMulFp32, 3 * mn);
   r.counters.add_overflow(stage::kAccumulator, p.wraps);
-  detail::finish_output(r.counters, mn, inf);
+  ActionShape shape;
+  shape.m = M, shape.n = N, shape.k = K, shape.opt = opt;
+  detail::finish_output(r.counters, Scheme::w4a8_dint, shape, inf);
   return r;
 }
 

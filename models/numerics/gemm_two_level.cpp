@@ -29,7 +29,8 @@ std::uint64_t dequant_row(const TwoLevelWeights& w, std::size_t n, DequantRange 
 // The epilogue y = F16(F32(acc) * (F32(s_ch[n]) * F32(s_x)) [+ bias]) and the counts of the
 // int8 GEMM that produced acc.
 GemmResult int8_epilogue(const QuantizedActivations& x, const Int8GemmResult& p,
-                         const TwoLevelWeights& w, const GemmOptions& opt) {
+                         const TwoLevelWeights& w, const GemmOptions& opt, Scheme scheme,
+                         DequantMode mode) {
   const std::size_t M = x.q.rows(), N = w.rows(), K = w.cols();
   GemmResult r{MatrixH(M, N), {}};
   std::uint64_t inf = 0;
@@ -41,14 +42,11 @@ GemmResult int8_epilogue(const QuantizedActivations& x, const Int8GemmResult& p,
       r.y(m, n) = detail::to_output_f16(v, inf);
     }
   }
-  const std::uint64_t mn = static_cast<std::uint64_t>(M) * N, mnk = mn * K;
-  r.counters.add_action(act::kMulInt8xInt8, mnk);
-  r.counters.add_action(act::add_int(opt.acc_bits), mnk);
-  r.counters.add_action(act::kCvtIntToFp32, mn);
-  r.counters.add_action(act::kMulFp32, 2 * mn);
-  if (!w.bias.empty()) r.counters.add_action(act::kAddFp32, mn);
   r.counters.add_overflow(stage::kAccumulator, p.wraps);
-  detail::finish_output(r.counters, mn, inf);
+  ActionShape shape;
+  shape.m = M, shape.n = N, shape.k = K, shape.opt = opt, shape.bias = !w.bias.empty();
+  shape.dequant = mode;
+  detail::finish_output(r.counters, scheme, shape, inf);
   return r;
 }
 
@@ -66,7 +64,6 @@ GemmResult gemm_w4a8_dgq(const QuantizedActivations& x, const TwoLevelWeights& w
                          const GemmOptions& opt) {
   check_common(x, w, opt, 127, "w4a8-dgq (int8 S2)");
   const std::size_t N = w.rows(), K = w.cols();
-  const std::uint64_t nk = static_cast<std::uint64_t>(N) * K;
   std::uint64_t range_events = 0;
   Int8GemmResult p;
   if (mode == DequantMode::materialized) {
@@ -98,12 +95,7 @@ GemmResult gemm_w4a8_dgq(const QuantizedActivations& x, const TwoLevelWeights& w
       p.wraps += t.wraps;
     }
   }
-  GemmResult r = int8_epilogue(x, p, w, opt);
-  r.counters.add_action(act::kDequantTwoLevel, nk);
-  if (mode == DequantMode::materialized) {
-    r.counters.add_action(act::kMemWriteBytes, nk);
-    r.counters.add_action(act::kMemReadBytes, nk);
-  }
+  GemmResult r = int8_epilogue(x, p, w, opt, Scheme::w4a8_dgq, mode);
   r.counters.add_overflow(stage::kDequantRange, range_events);
   return r;
 }
@@ -118,8 +110,8 @@ GemmResult gemm_w4a8_qserve(const QuantizedActivations& x, const TwoLevelWeights
   for (std::size_t n = 0; n < N; ++n) {
     range_events += dequant_row(w, n, kQserveDequantRange, w8.row(n));
   }
-  GemmResult r = int8_epilogue(x, int8_gemm(x.q, w8, opt.acc_bits), w, opt);
-  r.counters.add_action(act::kDequantTwoLevel, static_cast<std::uint64_t>(N) * K);
+  GemmResult r = int8_epilogue(x, int8_gemm(x.q, w8, opt.acc_bits), w, opt, Scheme::w4a8_qserve,
+                               DequantMode::fused);
   r.counters.add_overflow(stage::kDequantRange, range_events);
   return r;
 }
