@@ -1,0 +1,12 @@
+#include "units/mac.hpp"
+
+namespace quasar::units {
+
+MacInt8::MacInt8(int acc_bits) : acc_bits_(checked_acc_bits(acc_bits, "mac_int8")) {}
+
+MacW4A8::MacW4A8(int acc_bits) : acc_bits_(checked_acc_bits(acc_bits, "mac_w4a8")) {}
+
+MacDint4::MacDint4(DintSet set, int acc_bits)
+    : set_(set), acc_bits_(checked_acc_bits(acc_bits, "mac_dint4")), table_(&dint4_table(set)) {}
+
+}  // namespace quasar::units
