@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "hd.hpp"
+
 namespace quasar {
 
 // GCC/Clang 128-bit integer: exact sums of two 64-bit values, for detecting 64-bit wraps.
@@ -30,13 +32,13 @@ constexpr IntRange signed_range(int bits) {
              : IntRange{-(std::int64_t{1} << (bits - 1)), (std::int64_t{1} << (bits - 1)) - 1};
 }
 
-inline bool fits_signed(int128_t v, int bits) {
+QUASAR_HD inline bool fits_signed(int128_t v, int bits) {
   const int128_t lim = int128_t{1} << (bits - 1);
   return v >= -lim && v < lim;
 }
 
 // Reduce v modulo 2^bits into the signed range (two's complement wrap).
-inline std::int64_t wrap_signed(int128_t v, int bits) {
+QUASAR_HD inline std::int64_t wrap_signed(int128_t v, int bits) {
   const auto u = static_cast<uint128_t>(v);
   const uint128_t mask = (static_cast<uint128_t>(1) << bits) - 1;
   uint128_t low = u & mask;
@@ -47,8 +49,8 @@ inline std::int64_t wrap_signed(int128_t v, int bits) {
 // A signed accumulator of `bits` (2..64) that wraps and counts every wrap.
 class WrappingAccumulator {
  public:
-  explicit WrappingAccumulator(int bits) : bits_(bits) {}
-  void add(int128_t term) {
+  QUASAR_HD explicit WrappingAccumulator(int bits) : bits_(bits) {}
+  QUASAR_HD void add(int128_t term) {
     const int128_t exact = static_cast<int128_t>(value_) + term;
     if (fits_signed(exact, bits_)) {
       value_ = static_cast<std::int64_t>(exact);
@@ -57,8 +59,8 @@ class WrappingAccumulator {
       ++wraps_;
     }
   }
-  std::int64_t value() const { return value_; }
-  std::uint64_t wraps() const { return wraps_; }
+  QUASAR_HD std::int64_t value() const { return value_; }
+  QUASAR_HD std::uint64_t wraps() const { return wraps_; }
 
  private:
   int bits_;

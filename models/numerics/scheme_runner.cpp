@@ -44,7 +44,7 @@ MatrixH to_f16(const MatrixF& m, const char* tensor) {
 }
 
 SchemeRun run_scheme(Scheme scheme, const MatrixF& x, const MatrixF& w, const SchemeConfig& cfg,
-                     const MatrixF& reference) {
+                     const MatrixF& reference, const GemmEngine& engine) {
   require_finite(x, "x");
   require_finite(w, "w");
   if (x.cols() != w.cols()) {
@@ -59,20 +59,20 @@ SchemeRun run_scheme(Scheme scheme, const MatrixF& x, const MatrixF& w, const Sc
     case Scheme::fp16:
       op.x_f16 = to_f16(x, "x");
       op.w_f16 = to_f16(w, "w");
-      run.result = gemm_fp16(*op.x_f16, *op.w_f16, cfg.gemm);
+      run.result = engine.fp16(*op.x_f16, *op.w_f16, cfg.gemm);
       break;
     case Scheme::w8a8:
       op.x_q = quantize_x(x, cfg, act_counters);
       op.w_q = quantize_weights_rtn(
           w, weight_spec(WeightFormat::int8, Granularity::per_channel, true, cfg));
-      run.result = gemm_w8a8(*op.x_q, *op.w_q, cfg.gemm);
+      run.result = engine.w8a8(*op.x_q, *op.w_q, cfg.gemm);
       break;
     case Scheme::w4a16:
       op.x_f16 = to_f16(x, "x");
       op.w_q = quantize_weights_rtn(
           w, weight_spec(cfg.w4a16_symmetric ? WeightFormat::int4 : WeightFormat::uint4,
                          Granularity::per_group, cfg.w4a16_symmetric, cfg));
-      run.result = gemm_w4a16(*op.x_f16, *op.w_q, cfg.gemm);
+      run.result = engine.w4a16(*op.x_f16, *op.w_q, cfg.gemm);
       break;
     case Scheme::w4a8_fs:
     case Scheme::w4a8_is:
@@ -80,10 +80,10 @@ SchemeRun run_scheme(Scheme scheme, const MatrixF& x, const MatrixF& w, const Sc
       op.w_q = quantize_weights_rtn(
           w, weight_spec(WeightFormat::int4, Granularity::per_group, true, cfg));
       if (scheme == Scheme::w4a8_fs) {
-        run.result = gemm_w4a8_fs(*op.x_q, *op.w_q, cfg.gemm);
+        run.result = engine.w4a8_fs(*op.x_q, *op.w_q, cfg.gemm);
       } else {
         op.int_scales = to_integer_scales(*op.w_q, cfg.int_scale);
-        run.result = gemm_w4a8_is(*op.x_q, *op.w_q, *op.int_scales, cfg.gemm);
+        run.result = engine.w4a8_is(*op.x_q, *op.w_q, *op.int_scales, cfg.gemm);
       }
       break;
     case Scheme::w4a8_dgq: {
@@ -97,7 +97,7 @@ SchemeRun run_scheme(Scheme scheme, const MatrixF& x, const MatrixF& w, const Sc
       spec.search = cfg.dgq_search;
       op.two_level = quantize_dgq(ws, first_rows(xs, cfg.calib_rows), spec);
       op.x_q = quantize_x(xs, cfg, act_counters);
-      run.result = gemm_w4a8_dgq(*op.x_q, *op.two_level, cfg.dgq_dequant, cfg.gemm);
+      run.result = engine.w4a8_dgq(*op.x_q, *op.two_level, cfg.dgq_dequant, cfg.gemm);
       break;
     }
     case Scheme::w4a8_dint: {
@@ -112,13 +112,13 @@ SchemeRun run_scheme(Scheme scheme, const MatrixF& x, const MatrixF& w, const Sc
       op.x_q = quantize_x(xs, cfg, act_counters);
       op.w_q = quantize_weights_rtn(
           ws, weight_spec(WeightFormat::dint4, Granularity::per_channel, true, cfg));
-      run.result = gemm_w4a8_dint(*op.x_q, *op.w_q, cfg.gemm);
+      run.result = engine.w4a8_dint(*op.x_q, *op.w_q, cfg.gemm);
       break;
     }
     case Scheme::w4a8_qserve:
       op.x_q = quantize_x(x, cfg, act_counters);
       op.two_level = quantize_qserve(w, cfg.group_size);
-      run.result = gemm_w4a8_qserve(*op.x_q, *op.two_level, cfg.gemm);
+      run.result = engine.w4a8_qserve(*op.x_q, *op.two_level, cfg.gemm);
       break;
   }
   run.result.counters.merge(act_counters);

@@ -6,6 +6,7 @@
 #include <optional>
 #include <vector>
 
+#include "engine.hpp"
 #include "error_metrics.hpp"
 #include "gemm.hpp"
 #include "quantize_activations.hpp"
@@ -47,8 +48,9 @@ struct SchemeRun {
   ErrorReport error;  // against `reference` (the fp32 product of x and w)
 };
 
+// Quantizes on the CPU, then runs the GEMM on `engine` (the CPU reference by default).
 SchemeRun run_scheme(Scheme scheme, const MatrixF& x, const MatrixF& w, const SchemeConfig& cfg,
-                     const MatrixF& reference);
+                     const MatrixF& reference, const GemmEngine& engine = cpu_engine());
 
 // fp16 codes of a float matrix (RNE); inputs must be finite.
 MatrixH to_f16(const MatrixF& m, const char* tensor);

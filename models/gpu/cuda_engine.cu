@@ -1,0 +1,643 @@
+// The CUDA functional path: every scheme of the arithmetic spec on the GPU, bit-exact with
+// models/numerics. Integer parts are exact by construction (wraps checked where a bound cannot
+// rule them out); every float step is an explicit round-to-nearest intrinsic in the spec's
+// order (__fmul_rn/__fadd_rn are never contracted into FMAs; the build adds --fmad=false too);
+// fp16 conversion runs the reference's own f32_to_f16 (numerics/float_formats.hpp, host+device).
+#include <cuda_runtime.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cuda_engine.hpp"
+#include "numerics/action_counts.hpp"
+#include "numerics/dint4.hpp"
+#include "numerics/error.hpp"
+#include "numerics/float_formats.hpp"
+#include "numerics/gemm_checks.hpp"
+#include "numerics/int_formats.hpp"
+#include "numerics/int_kernels.hpp"
+
+namespace quasar::gpu {
+namespace {
+
+void check(cudaError_t e, const char* what) {
+  if (e != cudaSuccess) {
+    throw Error(std::string("CUDA ") + what + " failed: " + cudaGetErrorString(e));
+  }
+}
+
+// Owns one device allocation; uploads from and downloads to host vectors.
+template <class T>
+class DeviceBuffer {
+ public:
+  explicit DeviceBuffer(std::size_t n) : n_(n) {
+    if (n_) check(cudaMalloc(&p_, n_ * sizeof(T)), "cudaMalloc");
+  }
+  explicit DeviceBuffer(const std::vector<T>& v) : DeviceBuffer(v.size()) {
+    if (n_) check(cudaMemcpy(p_, v.data(), n_ * sizeof(T), cudaMemcpyHostToDevice), "upload");
+  }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  ~DeviceBuffer() {
+    if (p_) cudaFree(p_);
+  }
+  T* get() const { return p_; }
+  std::vector<T> download() const {
+    std::vector<T> v(n_);
+    if (n_) check(cudaMemcpy(v.data(), p_, n_ * sizeof(T), cudaMemcpyDeviceToHost), "download");
+    return v;
+  }
+  void zero() {
+    if (n_) check(cudaMemset(p_, 0, n_ * sizeof(T)), "cudaMemset");
+  }
+
+ private:
+  T* p_ = nullptr;
+  std::size_t n_ = 0;
+};
+
+// Event counters the kernels accumulate with atomics.
+enum CounterSlot { kElemWraps, kAccWraps, kDequantRange, kOutputInf, kInvalid, kSlots };
+using Counters = unsigned long long;
+
+constexpr int kTile = 16;  // outputs per block side (16 x 16 threads, one output each)
+constexpr int kTk = 32;    // K elements per shared-memory tile
+
+__constant__ std::int8_t c_dint_w2[2][16];
+__constant__ std::uint8_t c_dint_valid[2][16];
+
+__device__ void record_output(std::uint16_t* y, std::size_t at, float v, Counters* ctr) {
+  const std::uint16_t h = f32_to_f16(v);
+  if (f16_is_inf(h)) atomicAdd(&ctr[kOutputInf], 1ULL);
+  y[at] = h;
+}
+
+// ---- weight tile loaders: how a weight element reaches the array ------------------------------
+// `count` is true in exactly one block per weight element (blockIdx.y == 0), so data-dependent
+// events are counted once per element, as the reference counts them.
+
+struct Int8Weights {
+  const std::int8_t* w;
+  __device__ int load(int n, int k, int K, Counters*, bool) const {
+    return w[static_cast<std::size_t>(n) * K + k];
+  }
+};
+
+struct DintWeights {  // dint4 codes decoded through the table on load
+  const std::int8_t* codes;
+  int set;
+  __device__ int load(int n, int k, int K, Counters* ctr, bool count) const {
+    const int code = codes[static_cast<std::size_t>(n) * K + k] & 0xf;
+    if (count && !c_dint_valid[set][code]) atomicAdd(&ctr[kInvalid], 1ULL);
+    return c_dint_w2[set][code];
+  }
+};
+
+__device__ int two_level_dequant(const std::uint8_t* q, const std::uint8_t* z, const std::int32_t* s,
+                                 int n, int k, int K, int G, int lo, int hi, Counters* ctr,
+                                 bool count) {
+  const int groups = K / G;
+  const std::size_t gi = static_cast<std::size_t>(n) * groups + k / G;
+  int v = (static_cast<int>(q[static_cast<std::size_t>(n) * K + k]) - static_cast<int>(z[gi])) * s[gi];
+  if (v < lo || v > hi) {
+    if (count) atomicAdd(&ctr[kDequantRange], 1ULL);
+    v = v < lo ? lo : hi;
+  }
+  return v;
+}
+
+struct TwoLevelOnLoad {  // DGQ fused: dequantized in front of the array
+  const std::uint8_t* q;
+  const std::uint8_t* z;
+  const std::int32_t* s;
+  int G, lo, hi;
+  __device__ int load(int n, int k, int K, Counters* ctr, bool count) const {
+    return two_level_dequant(q, z, s, n, k, K, G, lo, hi, ctr, count);
+  }
+};
+
+// The materialized pass: one thread per weight, writing the int8 copy to memory.
+__global__ void two_level_materialize(const std::uint8_t* q, const std::uint8_t* z,
+                                      const std::int32_t* s, int N, int K, int G, int lo, int hi,
+                                      std::int8_t* out, Counters* ctr) {
+  const std::size_t i = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= static_cast<std::size_t>(N) * K) return;
+  const int n = static_cast<int>(i / K), k = static_cast<int>(i % K);
+  out[i] = static_cast<std::int8_t>(two_level_dequant(q, z, s, n, k, K, G, lo, hi, ctr, true));
+}
+
+// ---- epilogues: what happens to each group's partial sum, and to the output ----------------
+
+// w8a8, w4a8-dint, w4a8-dgq, w4a8-qserve: one group spanning K;
+// y = F16(F32(acc) * ((s_x * s_n) [* post]) [+ bias]).
+struct IntEpilogue {
+  const float* sx;
+  int sx_per_token;
+  const float* sn;
+  float post;
+  int has_post;
+  const float* bias;
+  std::uint16_t* y;
+  int N;
+  struct State {
+    long long acc = 0;
+  };
+  __device__ void group(State& st, int, int, long long p) const { st.acc = p; }
+  __device__ void finish(const State& st, int m, int n, Counters* ctr) const {
+    float scale = __fmul_rn(sx[sx_per_token ? m : 0], sn[n]);
+    if (has_post) scale = __fmul_rn(scale, post);
+    float v = __fmul_rn(__ll2float_rn(st.acc), scale);
+    if (bias) v = __fadd_rn(v, bias[n]);
+    record_output(y, static_cast<std::size_t>(m) * N + n, v, ctr);
+  }
+};
+
+// w4a8-fs: acc_f = sum_g F32(P) * F32(s[n,g]) (g increasing, each rounded); y = F16(acc_f * s_x).
+struct FsEpilogue {
+  const float* s;
+  int groups;
+  const float* sx;
+  int sx_per_token;
+  std::uint16_t* y;
+  int N;
+  struct State {
+    float acc = 0.0f;
+  };
+  __device__ void group(State& st, int n, int g, long long p) const {
+    st.acc = __fadd_rn(st.acc, __fmul_rn(__ll2float_rn(p), s[static_cast<std::size_t>(n) * groups + g]));
+  }
+  __device__ void finish(const State& st, int m, int n, Counters* ctr) const {
+    record_output(y, static_cast<std::size_t>(m) * N + n, __fmul_rn(st.acc, sx[sx_per_token ? m : 0]), ctr);
+  }
+};
+
+// w4a8-is: acc = sum_g P * S[n,g] in an acc_bits wrapping accumulator (exact product, an event
+// whenever the exact sum leaves the width); y = F16(F32(acc) * (s_x * 2^-b)).
+struct IsEpilogue {
+  const std::int32_t* S;
+  int groups;
+  int acc_bits;
+  const float* sx;
+  int sx_per_token;
+  float amp_inv;
+  std::uint16_t* y;
+  int N;
+  struct State {
+    long long acc = 0;
+    unsigned long long wraps = 0;
+  };
+  __device__ void group(State& st, int n, int g, long long p) const {
+    const int128_t exact = static_cast<int128_t>(st.acc) +
+                           static_cast<int128_t>(p) * S[static_cast<std::size_t>(n) * groups + g];
+    if (fits_signed(exact, acc_bits)) {
+      st.acc = static_cast<long long>(exact);
+    } else {
+      st.acc = wrap_signed(exact, acc_bits);
+      ++st.wraps;
+    }
+  }
+  __device__ void finish(const State& st, int m, int n, Counters* ctr) const {
+    const float scale = __fmul_rn(sx[sx_per_token ? m : 0], amp_inv);
+    record_output(y, static_cast<std::size_t>(m) * N + n, __fmul_rn(__ll2float_rn(st.acc), scale), ctr);
+    if (st.wraps) atomicAdd(&ctr[kAccWraps], st.wraps);
+  }
+};
+
+// ---- the integer array: tiles of x and w through shared memory, one output per thread -----
+// Each thread walks k in increasing order, summing x * w into the current group's partial sum
+// (wrapped at elem_bits when elem_check: the host could not rule a wrap out) and handing it to
+// the epilogue at every group boundary.
+template <class Weights, class Epilogue>
+__global__ void int_gemm(const std::int8_t* x, Weights wl, int M, int N, int K, int G,
+                         int elem_bits, int elem_check, Epilogue ep, Counters* ctr) {
+  __shared__ int xs[kTile][kTk + 1];
+  __shared__ int ws[kTile][kTk + 1];
+  const int tx = threadIdx.x, ty = threadIdx.y, tid = ty * kTile + tx;
+  const int m = blockIdx.y * kTile + ty, n = blockIdx.x * kTile + tx;
+  const bool valid = m < M && n < N;
+  typename Epilogue::State st{};
+  long long p = 0;
+  int gpos = 0, g = 0;
+  unsigned long long elem_wraps = 0;
+  for (int k0 = 0; k0 < K; k0 += kTk) {
+    for (int i = tid; i < kTile * kTk; i += kTile * kTile) {
+      const int r = i / kTk, c = i % kTk, k = k0 + c;
+      const int mm = blockIdx.y * kTile + r, nn = blockIdx.x * kTile + r;
+      xs[r][c] = (mm < M && k < K) ? x[static_cast<std::size_t>(mm) * K + k] : 0;
+      ws[r][c] = (nn < N && k < K) ? wl.load(nn, k, K, ctr, blockIdx.y == 0) : 0;
+    }
+    __syncthreads();
+    const int kn = min(kTk, K - k0);
+    for (int c = 0; c < kn; ++c) {
+      const int prod = xs[ty][c] * ws[tx][c];
+      if (elem_check) {
+        const int128_t exact = static_cast<int128_t>(p) + prod;
+        if (fits_signed(exact, elem_bits)) {
+          p = static_cast<long long>(exact);
+        } else {
+          p = wrap_signed(exact, elem_bits);
+          ++elem_wraps;
+        }
+      } else {
+        p += prod;
+      }
+      if (++gpos == G) {
+        if (valid) ep.group(st, n, g, p);
+        p = 0;
+        gpos = 0;
+        ++g;
+      }
+    }
+    __syncthreads();
+  }
+  if (valid) {
+    ep.finish(st, m, n, ctr);
+    if (elem_wraps) atomicAdd(&ctr[kElemWraps], elem_wraps);
+  }
+}
+
+// fp16: sum_k F32(x) * F32(w) in fp32, each product and add rounded, k increasing; with
+// k_tile = T, tile sums from 0 added in order (the reference's accumulation-order parameter).
+__global__ void fp16_gemm(const std::uint16_t* x, const std::uint16_t* w, int M, int N, int K,
+                          int k_tile, std::uint16_t* y, Counters* ctr) {
+  __shared__ float xs[kTile][kTk + 1];
+  __shared__ float ws[kTile][kTk + 1];
+  const int tx = threadIdx.x, ty = threadIdx.y, tid = ty * kTile + tx;
+  const int m = blockIdx.y * kTile + ty, n = blockIdx.x * kTile + tx;
+  const bool tiled = k_tile > 0 && k_tile < K;
+  float acc = 0.0f, part = 0.0f;
+  int tpos = 0;
+  for (int k0 = 0; k0 < K; k0 += kTk) {
+    for (int i = tid; i < kTile * kTk; i += kTile * kTile) {
+      const int r = i / kTk, c = i % kTk, k = k0 + c;
+      const int mm = blockIdx.y * kTile + r, nn = blockIdx.x * kTile + r;
+      xs[r][c] = (mm < M && k < K) ? f16_to_f32(x[static_cast<std::size_t>(mm) * K + k]) : 0.0f;
+      ws[r][c] = (nn < N && k < K) ? f16_to_f32(w[static_cast<std::size_t>(nn) * K + k]) : 0.0f;
+    }
+    __syncthreads();
+    const int kn = min(kTk, K - k0);
+    for (int c = 0; c < kn; ++c) {
+      const float prod = __fmul_rn(xs[ty][c], ws[tx][c]);
+      if (tiled) {
+        part = __fadd_rn(part, prod);
+        if (++tpos == k_tile) {
+          acc = __fadd_rn(acc, part);
+          part = 0.0f;
+          tpos = 0;
+        }
+      } else {
+        acc = __fadd_rn(acc, prod);
+      }
+    }
+    __syncthreads();
+  }
+  if (tiled && tpos > 0) acc = __fadd_rn(acc, part);
+  if (m < M && n < N) record_output(y, static_cast<std::size_t>(m) * N + n, acc, ctr);
+}
+
+// w4a16's dequantization: w = F16(F32(q - z) * F32(s)); a weight that becomes inf is an event.
+__global__ void w4_to_fp16(const std::int8_t* q, const std::int8_t* z, const float* s, int N, int K,
+                           int G, int per_tensor, std::uint16_t* out, Counters* ctr) {
+  const std::size_t i = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= static_cast<std::size_t>(N) * K) return;
+  const int n = static_cast<int>(i / K), k = static_cast<int>(i % K), groups = K / G;
+  const std::size_t gi = static_cast<std::size_t>(per_tensor ? 0 : n) * groups + k / G;
+  const int zero = z ? z[gi] : 0;
+  const std::uint16_t h = f32_to_f16(__fmul_rn(static_cast<float>(q[i] - zero), s[gi]));
+  if (f16_is_inf(h)) atomicAdd(&ctr[kDequantRange], 1ULL);
+  out[i] = h;
+}
+
+// ---- host side ------------------------------------------------------------------------------
+
+dim3 grid_for(std::size_t M, std::size_t N) {
+  if (M > 65535u * kTile) throw Error("CUDA path: M = " + std::to_string(M) + " exceeds 1,048,560 rows");
+  return dim3(static_cast<unsigned>((N + kTile - 1) / kTile), static_cast<unsigned>((M + kTile - 1) / kTile));
+}
+
+void sync(const char* what) {
+  check(cudaGetLastError(), what);
+  check(cudaDeviceSynchronize(), what);
+}
+
+template <class T>
+std::vector<T> flat(const Matrix<T>& m) {
+  return m.values();
+}
+
+// Per-output-channel scale s(n, 0) as a length-N vector (per-tensor weights broadcast).
+std::vector<float> channel_scales(const QuantizedWeights& w) {
+  std::vector<float> s(w.rows());
+  for (std::size_t n = 0; n < w.rows(); ++n) s[n] = w.scale(n, 0);
+  return s;
+}
+
+// Everything an int_gemm launch needs from the activations.
+struct ActsOnDevice {
+  DeviceBuffer<std::int8_t> q;
+  DeviceBuffer<float> scale;
+  int per_token;
+  explicit ActsOnDevice(const QuantizedActivations& x)
+      : q(flat(x.q)), scale(x.scale), per_token(x.per_tensor() ? 0 : 1) {}
+};
+
+struct Launch {
+  std::size_t M, N, K, G;
+  int elem_bits;
+  bool elem_exact;
+};
+
+template <class Weights, class Epilogue>
+void run_int_gemm(const Launch& l, const std::int8_t* x, Weights wl, Epilogue ep, Counters* ctr) {
+  if (l.M == 0 || l.N == 0) return;
+  int_gemm<<<grid_for(l.M, l.N), dim3(kTile, kTile)>>>(
+      x, wl, static_cast<int>(l.M), static_cast<int>(l.N), static_cast<int>(l.K),
+      static_cast<int>(l.G), l.elem_bits, l.elem_exact ? 0 : 1, ep, ctr);
+  sync("int_gemm");
+}
+
+// Copies the device counters into the result's overflow stages.
+void collect(const std::vector<Counters>& c, const char* elem_stage, GemmCounters& out) {
+  out.add_overflow(elem_stage, c[kElemWraps]);
+  out.add_overflow(stage::kIntScaleAcc, c[kAccWraps]);
+  out.add_overflow(stage::kDequantRange, c[kDequantRange]);
+  out.invalid_codes += c[kInvalid];
+}
+
+GemmResult finish(GemmCounters counters, MatrixH y, const std::vector<Counters>& c, Scheme s,
+                  const ActionShape& shape) {
+  GemmResult r{std::move(y), std::move(counters)};
+  detail::finish_output(r.counters, s, shape, c[kOutputInf]);
+  return r;
+}
+
+MatrixH to_matrix(std::vector<std::uint16_t> v, std::size_t rows, std::size_t cols) {
+  MatrixH m(rows, cols);
+  m.values() = std::move(v);
+  return m;
+}
+
+class CudaEngine final : public GemmEngine {
+ public:
+  CudaEngine() {
+    std::int8_t w2[2][16];
+    std::uint8_t valid[2][16];
+    for (int s = 0; s < 2; ++s) {
+      const Dint4Table& t = dint4_table(s == 0 ? DintSet::A : DintSet::B);
+      for (int c = 0; c < 16; ++c) {
+        w2[s][c] = t.w2[static_cast<std::size_t>(c)];
+        valid[s][c] = t.valid[static_cast<std::size_t>(c)] ? 1 : 0;
+      }
+    }
+    check(cudaMemcpyToSymbol(c_dint_w2, w2, sizeof w2), "dint4 table upload");
+    check(cudaMemcpyToSymbol(c_dint_valid, valid, sizeof valid), "dint4 table upload");
+  }
+
+  std::string_view name() const override { return "gpu"; }
+
+  GemmResult fp16(const MatrixH& x, const MatrixH& w, const GemmOptions& opt) const override {
+    detail::check_fp16_matrix(x, "x");
+    detail::check_fp16_matrix(w, "w");
+    detail::check_same_k(x.cols(), w.cols(), "x", "w");
+    return fp16_core(x, w, opt, {}, Scheme::fp16);
+  }
+
+  GemmResult w4a16(const MatrixH& x, const QuantizedWeights& w, const GemmOptions& opt) const override {
+    detail::check_fp16_matrix(x, "x");
+    detail::check_weights(w, w.symmetric() ? WeightFormat::int4 : WeightFormat::uint4, "w4a16");
+    detail::check_same_k(x.cols(), w.cols(), "x", "w.codes");
+    const std::size_t N = w.rows(), K = w.cols();
+    DeviceBuffer<std::int8_t> q(flat(w.codes));
+    std::unique_ptr<DeviceBuffer<std::int8_t>> z;
+    if (!w.symmetric()) z = std::make_unique<DeviceBuffer<std::int8_t>>(flat(w.zeros));
+    DeviceBuffer<float> s(flat(w.scales));
+    DeviceBuffer<std::uint16_t> wh(N * K);
+    DeviceBuffer<Counters> ctr(kSlots);
+    ctr.zero();
+    if (N * K != 0) {
+      const unsigned blocks = static_cast<unsigned>((N * K + 255) / 256);
+      w4_to_fp16<<<blocks, 256>>>(q.get(), z ? z->get() : nullptr, s.get(), static_cast<int>(N),
+                                  static_cast<int>(K), static_cast<int>(w.group_size),
+                                  w.per_tensor ? 1 : 0, wh.get(), ctr.get());
+      sync("w4_to_fp16");
+    }
+    GemmCounters pre;
+    pre.add_overflow(stage::kDequantRange, ctr.download()[kDequantRange]);
+    return fp16_core(x, to_matrix(wh.download(), N, K), opt, pre, Scheme::w4a16);
+  }
+
+  GemmResult w8a8(const QuantizedActivations& x, const QuantizedWeights& w,
+                  const GemmOptions& opt) const override {
+    detail::check_acc_bits(opt.acc_bits, "accumulator");
+    detail::check_activations(x, "x");
+    detail::check_weights(w, WeightFormat::int8, "w8a8");
+    detail::check_same_k(x.q.cols(), w.cols(), "x", "w.codes");
+    if (w.groups() != 1 || !w.symmetric()) {
+      throw Error("scheme w8a8 takes symmetric per-channel (or per-tensor) int8 weights");
+    }
+    DeviceBuffer<std::int8_t> wd(flat(w.codes));
+    return int_scheme(x, Int8Weights{wd.get()}, channel_scales(w), 1.0f, false, {}, max_abs(w.codes),
+                      opt, Scheme::w8a8, {});
+  }
+
+  GemmResult w4a8_dint(const QuantizedActivations& x, const QuantizedWeights& w,
+                       const GemmOptions& opt) const override {
+    detail::check_acc_bits(opt.acc_bits, "accumulator");
+    detail::check_activations(x, "x");
+    detail::check_weights(w, WeightFormat::dint4, "w4a8-dint");
+    detail::check_same_k(x.q.cols(), w.cols(), "x", "w.codes");
+    if (w.groups() != 1) throw Error("scheme w4a8-dint takes per-channel (or per-tensor) dint4 scales [spec choice]");
+    DeviceBuffer<std::int8_t> codes(flat(w.codes));
+    const int set = w.dint_set == DintSet::A ? 0 : 1;
+    return int_scheme(x, DintWeights{codes.get(), set}, channel_scales(w), 0.5f, true, {},
+                      2 * dint4_table(w.dint_set).max_level, opt, Scheme::w4a8_dint, {});
+  }
+
+  GemmResult w4a8_dgq(const QuantizedActivations& x, const TwoLevelWeights& w, DequantMode mode,
+                      const GemmOptions& opt) const override {
+    detail::check_acc_bits(opt.acc_bits, "accumulator");
+    detail::check_activations(x, "x");
+    detail::check_two_level(w, 127, "w4a8-dgq (int8 S2)");
+    detail::check_same_k(x.q.cols(), w.cols(), "x", "w.q");
+    return two_level(x, w, mode, kDgqDequantRange, opt, Scheme::w4a8_dgq);
+  }
+
+  GemmResult w4a8_qserve(const QuantizedActivations& x, const TwoLevelWeights& w,
+                         const GemmOptions& opt) const override {
+    detail::check_acc_bits(opt.acc_bits, "accumulator");
+    detail::check_activations(x, "x");
+    detail::check_two_level(w, 255, "w4a8-qserve (uint8 s1)");
+    detail::check_same_k(x.q.cols(), w.cols(), "x", "w.q");
+    if (!w.bias.empty()) throw Error("scheme w4a8-qserve takes no bias");
+    return two_level(x, w, DequantMode::materialized, kQserveDequantRange, opt, Scheme::w4a8_qserve);
+  }
+
+  GemmResult w4a8_fs(const QuantizedActivations& x, const QuantizedWeights& w,
+                     const GemmOptions& opt) const override {
+    check_w4a8(x, w, opt, "w4a8-fs");
+    const std::size_t M = x.q.rows(), N = w.rows(), K = w.cols(), groups = w.groups();
+    ActsOnDevice xd(x);
+    DeviceBuffer<std::int8_t> wd(flat(w.codes));
+    DeviceBuffer<float> s(flat(w.scales));
+    DeviceBuffer<std::uint16_t> y(M * N);
+    DeviceBuffer<Counters> ctr(kSlots);
+    ctr.zero();
+    const Launch l{M, N, K, w.group_size, opt.psum_bits,
+                   dot_cannot_wrap(w.group_size, max_abs(x.q), max_abs(w.codes), opt.psum_bits)};
+    FsEpilogue ep{s.get(), static_cast<int>(groups), xd.scale.get(), xd.per_token, y.get(),
+                  static_cast<int>(N)};
+    run_int_gemm(l, xd.q.get(), Int8Weights{wd.get()}, ep, ctr.get());
+    const std::vector<Counters> c = ctr.download();
+    GemmCounters counters;
+    collect(c, stage::kGroupPartialSum, counters);
+    ActionShape shape;
+    shape.m = M, shape.n = N, shape.k = K, shape.groups = groups, shape.opt = opt;
+    return finish(std::move(counters), to_matrix(y.download(), M, N), c, Scheme::w4a8_fs, shape);
+  }
+
+  GemmResult w4a8_is(const QuantizedActivations& x, const QuantizedWeights& w, const IntegerScales& is,
+                     const GemmOptions& opt) const override {
+    check_w4a8(x, w, opt, "w4a8-is");
+    const std::size_t M = x.q.rows(), N = w.rows(), K = w.cols(), groups = w.groups();
+    if (is.S.rows() != N || is.S.cols() != groups) {
+      throw Error("tensor 'w.int_scales' has shape [" + std::to_string(is.S.rows()) + ", " +
+                  std::to_string(is.S.cols()) + "], expected [" + std::to_string(N) + ", " +
+                  std::to_string(groups) + "]");
+    }
+    if (is.bits < 0 || is.bits > 62) {
+      throw Error("integer scale amplifier bits " + std::to_string(is.bits) + " out of range; accepted: 0..62");
+    }
+    std::int64_t s_max = 0;
+    for (std::int32_t v : is.S.values()) {
+      if (v < 1) {
+        throw Error("tensor 'w.int_scales': integer scale " + std::to_string(v) +
+                    " is not >= 1; integer scales are max(1, RNE(s * alpha))");
+      }
+      s_max = std::max<std::int64_t>(s_max, v);
+    }
+    ActsOnDevice xd(x);
+    DeviceBuffer<std::int8_t> wd(flat(w.codes));
+    DeviceBuffer<std::int32_t> S(flat(is.S));
+    DeviceBuffer<std::uint16_t> y(M * N);
+    DeviceBuffer<Counters> ctr(kSlots);
+    ctr.zero();
+    const Launch l{M, N, K, w.group_size, opt.psum_bits,
+                   dot_cannot_wrap(w.group_size, max_abs(x.q), max_abs(w.codes), opt.psum_bits)};
+    IsEpilogue ep{S.get(), static_cast<int>(groups), opt.acc_bits, xd.scale.get(), xd.per_token,
+                  exp2_exact(-is.bits), y.get(), static_cast<int>(N)};
+    run_int_gemm(l, xd.q.get(), Int8Weights{wd.get()}, ep, ctr.get());
+    const std::vector<Counters> c = ctr.download();
+    GemmCounters counters;
+    collect(c, stage::kGroupPartialSum, counters);
+    ActionShape shape;
+    shape.m = M, shape.n = N, shape.k = K, shape.groups = groups, shape.opt = opt;
+    shape.int_scale_max = s_max;
+    return finish(std::move(counters), to_matrix(y.download(), M, N), c, Scheme::w4a8_is, shape);
+  }
+
+ private:
+  static void check_w4a8(const QuantizedActivations& x, const QuantizedWeights& w,
+                         const GemmOptions& opt, const char* scheme) {
+    detail::check_acc_bits(opt.psum_bits, "group partial-sum");
+    detail::check_acc_bits(opt.acc_bits, "accumulator");
+    detail::check_activations(x, "x");
+    detail::check_weights(w, WeightFormat::int4, scheme);
+    detail::check_same_k(x.q.cols(), w.cols(), "x", "w.codes");
+    if (!w.symmetric()) throw Error(std::string("scheme ") + scheme + " takes symmetric int4 weights");
+  }
+
+  GemmResult fp16_core(const MatrixH& x, const MatrixH& w, const GemmOptions& opt, GemmCounters pre,
+                       Scheme scheme) const {
+    const std::size_t M = x.rows(), N = w.rows(), K = x.cols();
+    DeviceBuffer<std::uint16_t> xd(flat(x)), wd(flat(w)), y(M * N);
+    DeviceBuffer<Counters> ctr(kSlots);
+    ctr.zero();
+    if (M && N) {
+      const int tile = opt.k_tile > K ? 0 : static_cast<int>(opt.k_tile);
+      fp16_gemm<<<grid_for(M, N), dim3(kTile, kTile)>>>(xd.get(), wd.get(), static_cast<int>(M),
+                                                         static_cast<int>(N), static_cast<int>(K),
+                                                         tile, y.get(), ctr.get());
+      sync("fp16_gemm");
+    }
+    ActionShape shape;
+    shape.m = M, shape.n = N, shape.k = K, shape.opt = opt;
+    return finish(std::move(pre), to_matrix(y.download(), M, N), ctr.download(), scheme, shape);
+  }
+
+  // The K-long integer schemes: one group spanning K, IntEpilogue.
+  template <class Weights>
+  GemmResult int_scheme(const QuantizedActivations& x, Weights wl, const std::vector<float>& sn,
+                        float post, bool has_post, const std::vector<float>& bias, int w_max,
+                        const GemmOptions& opt, Scheme scheme, DequantMode mode,
+                        GemmCounters pre = {}, Counters* shared_ctr = nullptr) const {
+    const std::size_t M = x.q.rows(), N = sn.size(), K = x.q.cols();
+    ActsOnDevice xd(x);
+    DeviceBuffer<float> snd(sn);
+    std::unique_ptr<DeviceBuffer<float>> bd;
+    if (!bias.empty()) bd = std::make_unique<DeviceBuffer<float>>(bias);
+    DeviceBuffer<std::uint16_t> y(M * N);
+    DeviceBuffer<Counters> own(kSlots);
+    own.zero();
+    Counters* ctr = shared_ctr ? shared_ctr : own.get();
+    const Launch l{M, N, K, K ? K : 1, opt.acc_bits, dot_cannot_wrap(K, max_abs(x.q), w_max, opt.acc_bits)};
+    IntEpilogue ep{xd.scale.get(), xd.per_token, snd.get(), post, has_post ? 1 : 0,
+                   bd ? bd->get() : nullptr, y.get(), static_cast<int>(N)};
+    run_int_gemm(l, xd.q.get(), wl, ep, ctr);
+    std::vector<Counters> c(kSlots);
+    check(cudaMemcpy(c.data(), ctr, kSlots * sizeof(Counters), cudaMemcpyDeviceToHost), "download");
+    collect(c, stage::kAccumulator, pre);
+    ActionShape shape;
+    shape.m = M, shape.n = N, shape.k = K, shape.opt = opt, shape.bias = !bias.empty();
+    shape.dequant = mode;
+    return finish(std::move(pre), to_matrix(y.download(), M, N), c, scheme, shape);
+  }
+
+  GemmResult two_level(const QuantizedActivations& x, const TwoLevelWeights& w, DequantMode mode,
+                       DequantRange range, const GemmOptions& opt, Scheme scheme) const {
+    const std::size_t N = w.rows(), K = w.cols();
+    DeviceBuffer<std::uint8_t> q(flat(w.q)), z(flat(w.zeros));
+    DeviceBuffer<std::int32_t> s(flat(w.group_scale));
+    DeviceBuffer<Counters> ctr(kSlots);
+    ctr.zero();
+    const int w_max = std::max(-range.lo, range.hi);
+    if (mode == DequantMode::fused) {
+      TwoLevelOnLoad wl{q.get(), z.get(), s.get(), static_cast<int>(w.group_size), range.lo, range.hi};
+      return int_scheme(x, wl, w.channel_scale, 1.0f, false, w.bias, w_max, opt, scheme, mode, {}, ctr.get());
+    }
+    DeviceBuffer<std::int8_t> w8(N * K);
+    if (N * K != 0) {
+      const unsigned blocks = static_cast<unsigned>((N * K + 255) / 256);
+      two_level_materialize<<<blocks, 256>>>(q.get(), z.get(), s.get(), static_cast<int>(N),
+                                             static_cast<int>(K), static_cast<int>(w.group_size),
+                                             range.lo, range.hi, w8.get(), ctr.get());
+      sync("two_level_materialize");
+    }
+    return int_scheme(x, Int8Weights{w8.get()}, w.channel_scale, 1.0f, false, w.bias, w_max, opt,
+                      scheme, mode, {}, ctr.get());
+  }
+};
+
+}  // namespace
+
+bool cuda_usable(std::string& description) {
+  int count = 0;
+  const cudaError_t e = cudaGetDeviceCount(&count);
+  if (e != cudaSuccess || count == 0) {
+    description = e != cudaSuccess ? std::string("no usable GPU (cudaGetDeviceCount: ") +
+                                         cudaGetErrorString(e) + ")"
+                                   : "no GPU present";
+    return false;
+  }
+  cudaDeviceProp prop{};
+  check(cudaGetDeviceProperties(&prop, 0), "cudaGetDeviceProperties");
+  int driver = 0;
+  cudaDriverGetVersion(&driver);
+  description = std::string(prop.name) + " (sm_" + std::to_string(prop.major) +
+                std::to_string(prop.minor) + ", driver API " + std::to_string(driver) + ")";
+  return true;
+}
+
+std::unique_ptr<GemmEngine> make_cuda_engine() { return std::make_unique<CudaEngine>(); }
+
+}  // namespace quasar::gpu

@@ -1,0 +1,15 @@
+// Entry points of the CUDA translation unit (built only when nvcc is found).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "numerics/engine.hpp"
+
+namespace quasar::gpu {
+
+// True when the CUDA runtime finds a device; `description` names it, or says why not.
+bool cuda_usable(std::string& description);
+std::unique_ptr<GemmEngine> make_cuda_engine();
+
+}  // namespace quasar::gpu

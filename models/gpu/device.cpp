@@ -1,0 +1,44 @@
+#include "device.hpp"
+
+#include <memory>
+#include <mutex>
+
+#include "numerics/error.hpp"
+
+#ifdef QUASAR_HAVE_CUDA
+#include "cuda_engine.hpp"
+#endif
+
+namespace quasar {
+
+std::string gpu_status(bool& usable) {
+#ifdef QUASAR_HAVE_CUDA
+  std::string description;
+  usable = gpu::cuda_usable(description);
+  return description;
+#else
+  usable = false;
+  return "quasar was built without CUDA (no nvcc at configure time)";
+#endif
+}
+
+EngineChoice choose_engine(DeviceChoice choice) {
+  if (choice == DeviceChoice::cpu) return {&cpu_engine(), "device: cpu (reference)"};
+  bool usable = false;
+  const std::string status = gpu_status(usable);
+  if (!usable) {
+    if (choice == DeviceChoice::gpu) throw Error("--device gpu: " + status);
+    return {&cpu_engine(), "device: cpu (fallback: " + status + ")"};
+  }
+#ifdef QUASAR_HAVE_CUDA
+  // One engine per process: it holds the dint4 tables in constant memory.
+  static std::once_flag once;
+  static std::unique_ptr<GemmEngine> engine;
+  std::call_once(once, [] { engine = gpu::make_cuda_engine(); });
+  return {engine.get(), "device: gpu, " + status};
+#else
+  return {&cpu_engine(), "device: cpu"};
+#endif
+}
+
+}  // namespace quasar

@@ -1,0 +1,25 @@
+// Which engine runs the GEMMs: the CUDA path when a GPU is usable, else the CPU reference.
+// This part builds with or without CUDA, so every caller has the same interface everywhere.
+#pragma once
+
+#include <string>
+
+#include "numerics/engine.hpp"
+
+namespace quasar {
+
+enum class DeviceChoice { automatic, gpu, cpu };
+
+struct EngineChoice {
+  const GemmEngine* engine = nullptr;
+  std::string note;  // what was chosen and, for a fallback, why (to say once to the user)
+};
+
+// automatic: the GPU when usable, else the CPU reference with a note saying why;
+// gpu: the GPU, or quasar::Error saying why it cannot be used; cpu: the reference.
+EngineChoice choose_engine(DeviceChoice choice);
+
+// "NVIDIA H100 ... (sm_90, ...)" or the reason no GPU can be used.
+std::string gpu_status(bool& usable);
+
+}  // namespace quasar
