@@ -18,6 +18,7 @@ struct GemmArgs {
   std::string dint_set = "A";
   std::string dgq_dequant = "fused";
   std::string scale_dtype = "fp16";
+  std::string device = "cpu";
   bool no_aqas = false, no_dgq_search = false, no_dgq_smoothing = false;
   std::string out;
   std::string format = "table";
@@ -49,6 +50,9 @@ int run(GemmArgs& a) {
   c.weight_scale_dtype = a.scale_dtype == "fp16"   ? ScaleDtype::fp16
                          : a.scale_dtype == "bf16" ? ScaleDtype::bf16
                                                    : ScaleDtype::fp32;
+  spec.device = a.device == "auto"  ? DeviceChoice::automatic
+                : a.device == "gpu" ? DeviceChoice::gpu
+                                    : DeviceChoice::cpu;
   c.dint_aqas = !a.no_aqas;
   c.dgq_search = !a.no_dgq_search;
   c.dgq_smoothing = !a.no_dgq_smoothing;
@@ -132,6 +136,12 @@ std::function<int()> add_gemm_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("-o,--out", a->out,
                   "Write inputs, reference and every scheme's operands and output (safetensors)");
+  cmd->add_option(
+         "--device", a->device,
+         "Where the GEMMs run: cpu (the reference), gpu (CUDA, bit-exact with it), or auto "
+         "(the GPU when usable, else the CPU, saying why)")
+      ->check(CLI::IsMember({"cpu", "gpu", "auto"}))
+      ->capture_default_str();
   cmd->add_option("--format", a->format, "Output format")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();

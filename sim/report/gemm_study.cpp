@@ -30,6 +30,7 @@ std::vector<std::pair<std::string, std::string>> settings(const GemmStudy& s) {
   const SchemeConfig& c = s.spec.config;
   return {
       {"source", s.source},
+      {"device", s.device},
       {"m", std::to_string(s.x.rows())},
       {"k", std::to_string(s.x.cols())},
       {"n", std::to_string(s.w.rows())},
@@ -90,9 +91,11 @@ GemmStudy run_gemm_study(const GemmStudySpec& spec) {
                   "; pass --group with a divisor of K");
     }
   }
+  const EngineChoice engine = choose_engine(spec.device);
+  s.device = engine.note;
   s.reference = float_reference(s.x, s.w);
   for (Scheme sc : spec.schemes) {
-    s.runs.push_back(run_scheme(sc, s.x, s.w, spec.config, s.reference));
+    s.runs.push_back(run_scheme(sc, s.x, s.w, spec.config, s.reference, *engine.engine));
   }
   return s;
 }
@@ -102,7 +105,7 @@ void print_gemm_table(std::ostream& os, const GemmStudy& s) {
   os << fmt::format(
       "quasar gemm: M={} K={} N={}, {}; group {}, activations {}, accumulator int{}\n", s.x.rows(),
       s.x.cols(), s.w.rows(), s.source, c.group_size, act_mode_name(c.act_mode), c.gemm.acc_bits);
-  os << "error vs the fp32 product of the unquantized operands\n\n";
+  os << s.device << "; error vs the fp32 product of the unquantized operands\n\n";
   os << fmt::format("{:<12} {:>11} {:>11} {:>9} {:>10} {:>10} {:>8}\n", "scheme", "max|err|", "MSE",
                     "SQNR dB", "overflows", "int->fp32", "invalid");
   for (const SchemeRun& r : s.runs) {

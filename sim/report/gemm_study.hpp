@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "gpu/device.hpp"
 #include "numerics/scheme_runner.hpp"
 #include "numerics/synthetic.hpp"
 
@@ -19,11 +20,13 @@ struct GemmStudySpec {
   SyntheticSpec synthetic;      // used when input_path is empty
   std::string input_path;       // safetensors with float tensors "x" [M, K] and "w" [N, K]
   SchemeConfig config;
+  DeviceChoice device = DeviceChoice::cpu;  // where the GEMMs run (quantizers run on the CPU)
 };
 
 struct GemmStudy {
   GemmStudySpec spec;
   std::string source;  // "synthetic (seed N)" or the input path
+  std::string device;  // the engine that ran, and why (a fallback says so)
   MatrixF x, w, reference;
   std::vector<SchemeRun> runs;
 };
