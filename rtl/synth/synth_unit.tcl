@@ -1,0 +1,43 @@
+# synth_unit.tcl: synthesize one unit of rtl/units with yosys and write its statistics.
+# Run by scripts/synth-units.sh as `yosys -c synth_unit.tcl`; parameters come from the
+# environment (a yosys Tcl script has no argument list of its own):
+#   QUASAR_RTL_DIR   folder of the Verilog sources (all *.v are read; unused modules drop out)
+#   QUASAR_TOP       top module
+#   QUASAR_PARAMS    "NAME=VALUE ..." parameter overrides of the top (may be empty)
+#   QUASAR_OUT       folder for generic.txt, cmos.txt and (with a Liberty file) liberty.txt
+#   QUASAR_LIBERTY   standard-cell Liberty file, or empty to skip the area mapping
+#   QUASAR_SYNTH_ARGS extra options of `synth` (e.g. -noalumacc), may be empty
+# Three reports from one generic netlist: yosys's internal gates (`synth`), transistors of
+# the CMOS gate model (`abc -g cmos2`, flops legalised first), and cells and area in µm² of
+# the Liberty library (`dfflibmap` + `abc -liberty`).
+yosys -import
+
+set top $::env(QUASAR_TOP)
+set out $::env(QUASAR_OUT)
+set lib $::env(QUASAR_LIBERTY)
+
+foreach f [lsort [glob $::env(QUASAR_RTL_DIR)/*.v]] {
+  read_verilog -sv $f
+}
+foreach kv $::env(QUASAR_PARAMS) {
+  lassign [split $kv =] name value
+  chparam -set $name $value $top
+}
+hierarchy -check -top $top
+synth -flatten {*}$::env(QUASAR_SYNTH_ARGS) -top $top
+opt_clean
+design -save generic
+tee -q -o $out/generic.txt stat
+
+dfflegalize -cell {$_DFF_P_} 01
+abc -g cmos2
+opt_clean
+tee -q -o $out/cmos.txt stat -tech cmos
+
+if {$lib ne ""} {
+  design -load generic
+  dfflibmap -liberty $lib
+  abc -liberty $lib
+  opt_clean
+  tee -q -o $out/liberty.txt stat -liberty $lib
+}
