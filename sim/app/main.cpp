@@ -7,6 +7,7 @@
 #include "gemm_command.hpp"
 #include "inspect_command.hpp"
 #include "numerics/error.hpp"
+#include "trace_command.hpp"
 
 #ifndef QUASAR_VERSION
 #define QUASAR_VERSION "unknown"
@@ -18,6 +19,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
   const auto gemm = quasar::app::add_gemm_command(app);
   const auto inspect = quasar::app::add_inspect_command(app);
+  const auto trace = quasar::app::add_trace_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -27,6 +29,7 @@ int main(int argc, char** argv) {
   try {
     if (app.got_subcommand("gemm")) return gemm();
     if (app.got_subcommand("inspect")) return inspect();
+    if (app.got_subcommand("trace")) return trace();
     std::cout << app.help();
     return 0;
   } catch (const quasar::Error& e) {

@@ -1,0 +1,144 @@
+#include "trace_command.hpp"
+
+#include <iostream>
+#include <memory>
+
+#include "numerics/error.hpp"
+#include "report/trace_report.hpp"
+#include "trace/generate.hpp"
+
+namespace quasar::app {
+namespace {
+
+struct TraceArgs {
+  // gen
+  std::string model, config, phase = "prefill", scheme = "w4a8-is", out, lm_head = "all";
+  std::uint64_t seq = 2048, batch = 1, context = 4096;
+  std::vector<std::string> layer_schemes;
+  std::vector<std::uint64_t> expert_tokens;
+  trace::LayerScheme params;
+  std::string act = "per-token", int_scale = "fixed", dint_set = "A", dequant = "fused";
+  bool list_models = false;
+  // show
+  std::string file;
+};
+
+Scheme parse_scheme(const std::string& name, const std::string& option) {
+  const auto s = scheme_from_name(name);
+  if (!s)
+    throw Error(option + ": unknown scheme '" + name + "'; accepted: " + scheme_names_joined());
+  return *s;
+}
+
+int run_gen(TraceArgs& a) {
+  if (a.list_models) {
+    for (const std::string& n : trace::embedded_model_names()) std::cout << n << "\n";
+    return 0;
+  }
+  if (a.model.empty() == a.config.empty())
+    throw Error("trace gen: give exactly one of --model or --config");
+  trace::GenSpec spec;
+  spec.model =
+      a.config.empty() ? trace::embedded_model(a.model) : trace::read_model_config(a.config);
+  spec.phase = a.phase == "prefill" ? trace::Phase::prefill : trace::Phase::decode;
+  spec.seq = a.seq, spec.batch = a.batch, spec.context = a.context;
+  spec.lm_head_last_token = a.lm_head == "last";
+  spec.expert_tokens = a.expert_tokens;
+  trace::LayerScheme base = a.params;
+  base.act = a.act == "per-token" ? ActQuantMode::per_token : ActQuantMode::per_tensor;
+  base.int_scale = a.int_scale == "fixed" ? IntScaleMode::fixed : IntScaleMode::per_layer;
+  base.dint_set = a.dint_set == "A" ? DintSet::A : DintSet::B;
+  base.dequant = a.dequant == "fused" ? DequantMode::fused : DequantMode::materialized;
+  base.scheme = parse_scheme(a.scheme, "--scheme");
+  spec.linear_scheme = base;
+  for (const std::string& ls : a.layer_schemes) {
+    const auto eq = ls.find('=');
+    if (eq == std::string::npos)
+      throw Error("--layer-scheme '" + ls + "': expected CLASS=SCHEME, e.g. down_proj=w8a8");
+    trace::LayerScheme s = base;
+    s.scheme = parse_scheme(ls.substr(eq + 1), "--layer-scheme");
+    spec.overrides[ls.substr(0, eq)] = s;
+  }
+  const trace::Trace t = trace::generate(spec);
+  if (!a.out.empty()) trace::write_manifest(a.out, t);
+  print_trace_summary(std::cout, t);
+  if (!a.out.empty()) std::cout << "wrote " << a.out << "\n";
+  return 0;
+}
+
+}  // namespace
+
+std::function<int()> add_trace_command(CLI::App& app) {
+  auto a = std::make_shared<TraceArgs>();
+  CLI::App* cmd =
+      app.add_subcommand("trace", "Generate and inspect layer traces (docs/trace-format.md)");
+  cmd->require_subcommand(1);
+
+  CLI::App* gen =
+      cmd->add_subcommand("gen", "Write the shape trace of a model's prefill or decode step");
+  gen->add_option("--model", a->model, "Embedded model (see --list-models)");
+  gen->add_option("--config", a->config, "Hugging Face config.json of another model")
+      ->check(CLI::ExistingFile);
+  gen->add_flag("--list-models", a->list_models, "List the embedded models and exit");
+  gen->add_option("--phase", a->phase, "prefill (S tokens x batch) or decode (batch, KV length L)")
+      ->check(CLI::IsMember({"prefill", "decode"}))
+      ->capture_default_str();
+  const CLI::Range positive(std::uint64_t{1}, std::uint64_t{1} << 24);
+  gen->add_option("--seq", a->seq, "Prefill: tokens per sequence")
+      ->check(positive)
+      ->capture_default_str();
+  gen->add_option("--batch", a->batch, "Sequences in the batch")
+      ->check(positive)
+      ->capture_default_str();
+  gen->add_option("--context", a->context, "Decode: KV-cache length")
+      ->check(positive)
+      ->capture_default_str();
+  gen->add_option("--scheme", a->scheme, "Scheme of the linear layers")->capture_default_str();
+  gen->add_option("--layer-scheme", a->layer_schemes,
+                  "Per layer class, e.g. down_proj=w8a8 (classes: q_proj k_proj v_proj o_proj "
+                  "gate_proj up_proj down_proj fc1 fc2 router lm_head attention)");
+  gen->add_option("--group", a->params.group_size, "Group size")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
+  gen->add_option("--acc-bits", a->params.acc_bits, "Integer accumulator width")
+      ->check(CLI::Range(2, 64))
+      ->capture_default_str();
+  gen->add_option("--psum-bits", a->params.psum_bits, "Group partial-sum width")
+      ->check(CLI::Range(2, 64))
+      ->capture_default_str();
+  gen->add_option("--act", a->act, "Activation quantization")
+      ->check(CLI::IsMember({"per-token", "per-tensor"}))
+      ->capture_default_str();
+  gen->add_option("--int-scale", a->int_scale, "w4a8-is amplifier")
+      ->check(CLI::IsMember({"fixed", "per-layer"}))
+      ->capture_default_str();
+  gen->add_option("--alpha-bits", a->params.alpha_bits, "w4a8-is alpha = 2^bits")
+      ->check(CLI::Range(0, 30))
+      ->capture_default_str();
+  gen->add_option("--dint-set", a->dint_set, "dint4 value set")
+      ->check(CLI::IsMember({"A", "B"}))
+      ->capture_default_str();
+  gen->add_option("--dequant", a->dequant, "w4a8-dgq dequantization")
+      ->check(CLI::IsMember({"fused", "materialized"}))
+      ->capture_default_str();
+  gen->add_option("--lm-head", a->lm_head, "Prefill logits for all tokens or the last one")
+      ->check(CLI::IsMember({"all", "last"}))
+      ->capture_default_str();
+  gen->add_option("--expert-tokens", a->expert_tokens, "MoE: tokens per expert (default: uniform)")
+      ->delimiter(',');
+  gen->add_option("-o,--out", a->out, "Write the manifest (YAML) here");
+
+  CLI::App* show = cmd->add_subcommand("show", "Validate a trace manifest and print its layers");
+  show->add_option("file", a->file, "Trace manifest (YAML)")->required()->check(CLI::ExistingFile);
+
+  return [a, gen, show]() {
+    if (gen->parsed()) return run_gen(*a);
+    if (show->parsed()) {
+      print_trace_summary(std::cout, trace::read_manifest(a->file));
+      return 0;
+    }
+    return 0;
+  };
+}
+
+}  // namespace quasar::app

@@ -1,0 +1,186 @@
+#include "yaml_value.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include "numerics/error.hpp"
+
+namespace quasar::config {
+
+struct Value::Impl {
+  YAML::Node node;
+  std::shared_ptr<const std::string> file;
+};
+
+namespace {
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+}  // namespace
+
+Value::Value(std::shared_ptr<const Impl> impl, std::string path)
+    : impl_(std::move(impl)), path_(std::move(path)) {}
+
+Value Value::load_string(const std::string& text, const std::string& source) {
+  auto file = std::make_shared<const std::string>(source);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw Error(source + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
+  }
+  return Value(std::make_shared<const Impl>(Impl{root, file}), "");
+}
+
+Value Value::load_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(path + ": cannot open for reading");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return load_string(ss.str(), path);
+}
+
+bool Value::is_map() const { return impl_->node.IsMap(); }
+bool Value::is_seq() const { return impl_->node.IsSequence(); }
+bool Value::is_scalar() const { return impl_->node.IsScalar(); }
+bool Value::is_null() const { return !impl_->node || impl_->node.IsNull(); }
+
+int Value::line() const {
+  const YAML::Mark m = impl_->node.Mark();
+  return m.is_null() ? 0 : m.line + 1;
+}
+
+const std::string& Value::file() const { return *impl_->file; }
+
+std::string Value::where() const {
+  std::string w = *impl_->file;
+  if (line() > 0) w += ":" + std::to_string(line());
+  if (!path_.empty()) w += ": " + path_;
+  return w;
+}
+
+void Value::fail(const std::string& message) const { throw Error(where() + ": " + message); }
+
+bool Value::has(const std::string& key) const { return is_map() && impl_->node[key]; }
+
+std::optional<Value> Value::find(const std::string& key) const {
+  if (!is_map()) fail("expected a mapping");
+  const YAML::Node child = impl_->node[key];
+  if (!child) return std::nullopt;
+  return Value(std::make_shared<const Impl>(Impl{child, impl_->file}),
+               path_.empty() ? key : path_ + "." + key);
+}
+
+Value Value::at(const std::string& key) const {
+  std::optional<Value> v = find(key);
+  if (!v) fail("missing required key '" + key + "'");
+  return *v;
+}
+
+std::vector<std::string> Value::keys() const {
+  if (!is_map()) fail("expected a mapping");
+  std::vector<std::string> out;
+  for (const auto& kv : impl_->node) out.push_back(kv.first.as<std::string>());
+  return out;
+}
+
+void Value::require_keys_in(const std::vector<std::string>& allowed) const {
+  for (const auto& kv : impl_->node) {
+    const std::string key = kv.first.as<std::string>();
+    bool ok = false;
+    for (const auto& a : allowed) ok = ok || a == key;
+    if (!ok) {
+      const Value child(std::make_shared<const Impl>(Impl{kv.first, impl_->file}),
+                        path_.empty() ? key : path_ + "." + key);
+      child.fail("unknown key '" + key + "' (accepted: " + join(allowed) + ")");
+    }
+  }
+}
+
+std::size_t Value::size() const {
+  if (!is_seq()) fail("expected a sequence");
+  return impl_->node.size();
+}
+
+Value Value::operator[](std::size_t i) const {
+  if (!is_seq()) fail("expected a sequence");
+  return Value(std::make_shared<const Impl>(Impl{impl_->node[i], impl_->file}),
+               path_ + "[" + std::to_string(i) + "]");
+}
+
+std::string Value::as_string() const {
+  if (!is_scalar()) fail("expected a string");
+  return impl_->node.Scalar();
+}
+
+std::int64_t Value::as_int(std::int64_t min, std::int64_t max) const {
+  if (!is_scalar()) fail("expected an integer");
+  std::int64_t v;
+  try {
+    std::size_t used = 0;
+    const std::string s = impl_->node.Scalar();
+    v = std::stoll(s, &used, 10);
+    if (used != s.size()) throw std::invalid_argument(s);
+  } catch (const std::exception&) {
+    fail("'" + impl_->node.Scalar() + "' is not an integer");
+  }
+  if (v < min || v > max) {
+    fail(std::to_string(v) + " is out of range; accepted: " + std::to_string(min) + ".." +
+         std::to_string(max));
+  }
+  return v;
+}
+
+std::uint64_t Value::as_uint(std::uint64_t min, std::uint64_t max) const {
+  if (!is_scalar()) fail("expected a non-negative integer");
+  const std::string s = impl_->node.Scalar();
+  std::uint64_t v;
+  try {
+    std::size_t used = 0;
+    if (s.empty() || s[0] == '-') throw std::invalid_argument(s);
+    v = std::stoull(s, &used, 10);
+    if (used != s.size()) throw std::invalid_argument(s);
+  } catch (const std::exception&) {
+    fail("'" + s + "' is not a non-negative integer");
+  }
+  if (v < min || v > max) {
+    fail(std::to_string(v) + " is out of range; accepted: " + std::to_string(min) + ".." +
+         std::to_string(max));
+  }
+  return v;
+}
+
+double Value::as_double() const {
+  if (!is_scalar()) fail("expected a number");
+  try {
+    return impl_->node.as<double>();
+  } catch (const YAML::Exception&) {
+    fail("'" + impl_->node.Scalar() + "' is not a number");
+  }
+}
+
+bool Value::as_bool() const {
+  if (!is_scalar()) fail("expected true or false");
+  try {
+    return impl_->node.as<bool>();
+  } catch (const YAML::Exception&) {
+    fail("'" + impl_->node.Scalar() + "' is not a boolean; accepted: true, false");
+  }
+}
+
+std::string Value::as_choice(const std::vector<std::string>& accepted) const {
+  const std::string s = as_string();
+  for (const auto& a : accepted) {
+    if (a == s) return s;
+  }
+  fail("'" + s + "' is not accepted; accepted: " + join(accepted));
+}
+
+}  // namespace quasar::config

@@ -1,0 +1,186 @@
+#include "generate.hpp"
+
+#include <set>
+
+#include "numerics/error.hpp"
+
+namespace quasar::trace {
+namespace {
+
+class Builder {
+ public:
+  Builder(const GenSpec& spec, Trace& t) : spec_(spec), t_(t) {}
+
+  LayerScheme scheme_for(const std::string& cls) const {
+    const auto it = spec_.overrides.find(cls);
+    if (it != spec_.overrides.end()) return it->second;
+    if (cls == "router" || cls == "lm_head" || cls == "attention") return LayerScheme{};  // fp16
+    return spec_.linear_scheme;
+  }
+
+  // `input` names the activation tensor the linear reads; a W*A8 linear needs it as int8, so
+  // the first linear reading it adds one per-token quantize_act (q/k/v and gate/up share theirs).
+  void linear(const std::string& name, const std::string& cls, const std::string& input,
+              std::uint64_t m, std::uint64_t k, std::uint64_t n, std::uint64_t repeat) {
+    const LayerScheme s = scheme_for(cls);
+    if (s.scheme != Scheme::fp16 && s.scheme != Scheme::w4a16 && quantized_.insert(input).second) {
+      elementwise(input + ".quantize_act", Op::quantize_act, m, k, repeat);
+    }
+    Layer l;
+    l.name = name;
+    l.op = Op::linear;
+    l.m = m, l.k = k, l.n = n, l.repeat = repeat;
+    l.scheme = s;
+    t_.layers.push_back(l);
+  }
+
+  void bmm(const std::string& name, std::uint64_t batch, std::uint64_t m, std::uint64_t k,
+           std::uint64_t n, std::uint64_t repeat) {
+    Layer l;
+    l.name = name;
+    l.op = Op::bmm;
+    l.batch = batch, l.m = m, l.k = k, l.n = n, l.repeat = repeat;
+    l.scheme = scheme_for("attention");
+    t_.layers.push_back(l);
+  }
+
+  Layer& elementwise(const std::string& name, Op op, std::uint64_t m, std::uint64_t n,
+                     std::uint64_t repeat) {
+    Layer l;
+    l.name = name;
+    l.op = op;
+    l.m = m, l.n = n, l.repeat = repeat;
+    t_.layers.push_back(l);
+    return t_.layers.back();
+  }
+
+ private:
+  const GenSpec& spec_;
+  Trace& t_;
+  std::set<std::string> quantized_;
+};
+
+std::vector<std::uint64_t> expert_split(const GenSpec& spec, std::uint64_t tokens) {
+  const ModelConfig& m = spec.model;
+  const std::uint64_t routed = m.top_k * tokens;
+  if (!spec.expert_tokens.empty()) {
+    if (spec.expert_tokens.size() != m.experts) {
+      throw Error("expert token split has " + std::to_string(spec.expert_tokens.size()) +
+                  " entries; the model has " + std::to_string(m.experts) + " experts");
+    }
+    std::uint64_t sum = 0;
+    for (std::uint64_t v : spec.expert_tokens) sum += v;
+    if (sum != routed) {
+      throw Error("expert token split sums to " + std::to_string(sum) +
+                  "; top_k x tokens = " + std::to_string(routed));
+    }
+    return spec.expert_tokens;
+  }
+  std::vector<std::uint64_t> split(m.experts, routed / m.experts);
+  for (std::uint64_t e = 0; e < routed % m.experts; ++e) ++split[e];
+  return split;
+}
+
+}  // namespace
+
+std::vector<std::string> layer_classes(const ModelConfig& m) {
+  std::vector<std::string> c{"q_proj", "k_proj", "v_proj", "o_proj"};
+  if (m.family == Family::opt) {
+    c.insert(c.end(), {"fc1", "fc2"});
+  } else {
+    c.insert(c.end(), {"gate_proj", "up_proj", "down_proj"});
+  }
+  if (m.family == Family::mixtral) c.push_back("router");
+  c.insert(c.end(), {"lm_head", "attention"});
+  return c;
+}
+
+Trace generate(const GenSpec& spec) {
+  const ModelConfig& m = spec.model;
+  const std::vector<std::string> classes = layer_classes(m);
+  for (const auto& [cls, s] : spec.overrides) {
+    bool known = false;
+    for (const auto& c : classes) known = known || c == cls;
+    if (!known) {
+      std::string list;
+      for (const auto& c : classes) list += (list.empty() ? "" : ", ") + c;
+      throw Error("no layer class '" + cls + "' in " + m.name + " (classes: " + list + ")");
+    }
+  }
+  if (spec.batch == 0 || spec.seq == 0 || spec.context == 0) {
+    throw Error("batch, sequence length and context must be >= 1");
+  }
+  const bool prefill = spec.phase == Phase::prefill;
+  const std::uint64_t T = prefill ? spec.seq * spec.batch : spec.batch;  // tokens in flight
+  const std::uint64_t H = m.hidden, I = m.intermediate, L = m.layers, hd = m.head_dim;
+  const std::uint64_t g = m.heads / m.kv_heads;
+
+  Trace t;
+  t.name = m.name +
+           (prefill ? "-prefill-s" + std::to_string(spec.seq)
+                    : "-decode-l" + std::to_string(spec.context)) +
+           "-b" + std::to_string(spec.batch);
+  t.meta["model"] = m.name;
+  t.meta["phase"] = prefill ? "prefill" : "decode";
+  t.meta["batch"] = std::to_string(spec.batch);
+  t.meta[prefill ? "seq" : "context"] = std::to_string(prefill ? spec.seq : spec.context);
+  t.meta["decoder_layers"] = std::to_string(L);
+  t.meta["parameters"] = std::to_string(parameter_count(m));
+  t.meta["generator"] = "quasar trace gen";
+  Builder b(spec, t);
+
+  const Op norm = m.family == Family::opt ? Op::layernorm : Op::rmsnorm;
+  b.elementwise("layer.input_norm", norm, T, H, L);
+  b.linear("layer.q_proj", "q_proj", "layer.attn_in", T, H, m.q_dim(), L);
+  b.linear("layer.k_proj", "k_proj", "layer.attn_in", T, H, m.kv_dim(), L);
+  b.linear("layer.v_proj", "v_proj", "layer.attn_in", T, H, m.kv_dim(), L);
+  if (m.family != Family::opt) b.elementwise("layer.rope", Op::rope, T, m.q_dim() + m.kv_dim(), L);
+  b.elementwise("layer.kv_append", Op::kv_append, T, 2 * m.kv_dim(), L);
+  if (prefill) {
+    // Full causal attention per head (about half of it is masked out; counted in full, as
+    // dense hardware computes it).
+    b.bmm("layer.attn_qk", spec.batch * m.heads, spec.seq, hd, spec.seq, L);
+    b.elementwise("layer.attn_softmax", Op::softmax, spec.seq, spec.seq, L).batch =
+        spec.batch * m.heads;
+    b.bmm("layer.attn_pv", spec.batch * m.heads, spec.seq, spec.seq, hd, L);
+  } else {
+    // GQA folded: the g query heads sharing a KV head form the M dimension of one matmul.
+    b.bmm("layer.attn_qk", spec.batch * m.kv_heads, g, hd, spec.context, L);
+    b.elementwise("layer.attn_softmax", Op::softmax, g, spec.context, L).batch =
+        spec.batch * m.kv_heads;
+    b.bmm("layer.attn_pv", spec.batch * m.kv_heads, g, spec.context, hd, L);
+  }
+  b.linear("layer.o_proj", "o_proj", "layer.attn_out", T, m.q_dim(), H, L);
+  b.elementwise("layer.attn_residual", Op::residual_add, T, H, L);
+  b.elementwise("layer.post_attn_norm", norm, T, H, L);
+  if (m.family == Family::opt) {
+    b.linear("layer.fc1", "fc1", "layer.mlp_in", T, H, I, L);
+    b.elementwise("layer.act", Op::activation, T, I, L).function = "relu";
+    b.linear("layer.fc2", "fc2", "layer.mlp_mid", T, I, H, L);
+  } else if (m.family == Family::mixtral) {
+    b.linear("layer.router", "router", "layer.mlp_in", T, H, m.experts, L);
+    b.elementwise("layer.route", Op::moe_router, T, m.experts, L).top_k = m.top_k;
+    const std::vector<std::uint64_t> split = expert_split(spec, T);
+    for (std::uint64_t e = 0; e < m.experts; ++e) {
+      if (split[e] == 0) continue;
+      const std::string p = "layer.expert" + std::to_string(e) + ".";
+      b.linear(p + "gate_proj", "gate_proj", p + "in", split[e], H, I, L);
+      b.linear(p + "up_proj", "up_proj", p + "in", split[e], H, I, L);
+      b.elementwise(p + "act", Op::activation, split[e], I, L).function = "silu_mul";
+      b.linear(p + "down_proj", "down_proj", p + "mid", split[e], I, H, L);
+    }
+  } else {
+    b.linear("layer.gate_proj", "gate_proj", "layer.mlp_in", T, H, I, L);
+    b.linear("layer.up_proj", "up_proj", "layer.mlp_in", T, H, I, L);
+    b.elementwise("layer.act", Op::activation, T, I, L).function = "silu_mul";
+    b.linear("layer.down_proj", "down_proj", "layer.mlp_mid", T, I, H, L);
+  }
+  b.elementwise("layer.mlp_residual", Op::residual_add, T, H, L);
+  b.elementwise("final_norm", norm, T, H, 1);
+  const std::uint64_t head_rows = prefill && spec.lm_head_last_token ? spec.batch : T;
+  b.linear("lm_head", "lm_head", "final_out", head_rows, H, m.vocab, 1);
+  validate(t, "generated trace " + t.name);
+  return t;
+}
+
+}  // namespace quasar::trace

@@ -1,0 +1,366 @@
+#include "trace.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "config/yaml_value.hpp"
+#include "numerics/error.hpp"
+
+namespace quasar::trace {
+namespace {
+
+struct OpInfo {
+  Op op;
+  const char* name;
+};
+constexpr OpInfo kOps[] = {
+    {Op::linear, "linear"},
+    {Op::bmm, "bmm"},
+    {Op::rmsnorm, "rmsnorm"},
+    {Op::layernorm, "layernorm"},
+    {Op::softmax, "softmax"},
+    {Op::activation, "activation"},
+    {Op::residual_add, "residual_add"},
+    {Op::rope, "rope"},
+    {Op::quantize_act, "quantize_act"},
+    {Op::moe_router, "moe_router"},
+    {Op::kv_append, "kv_append"},
+};
+
+const std::vector<std::string> kActivationFunctions{"silu_mul", "gelu", "relu"};
+
+bool uses_groups(Scheme s) {
+  return s == Scheme::w4a16 || s == Scheme::w4a8_fs || s == Scheme::w4a8_is ||
+         s == Scheme::w4a8_dgq || s == Scheme::w4a8_qserve;
+}
+bool int_activations(Scheme s) { return s != Scheme::fp16 && s != Scheme::w4a16; }
+bool float_accumulation(Scheme s) { return s == Scheme::fp16 || s == Scheme::w4a16; }
+
+// The parameter keys that apply to a scheme (a key that does not apply is an error: it would
+// silently do nothing).
+std::vector<std::string> param_keys(Scheme s) {
+  std::vector<std::string> keys;
+  if (uses_groups(s)) keys.push_back("group_size");
+  if (int_activations(s)) keys.push_back("act");
+  if (!float_accumulation(s)) keys.push_back("acc_bits");
+  if (s == Scheme::w4a8_fs || s == Scheme::w4a8_is) keys.push_back("psum_bits");
+  if (s == Scheme::w4a8_is) keys.insert(keys.end(), {"int_scale", "alpha_bits"});
+  if (s == Scheme::w4a8_dint) keys.push_back("dint_set");
+  if (s == Scheme::w4a8_dgq) keys.push_back("dequant");
+  if (float_accumulation(s)) keys.push_back("k_tile");
+  return keys;
+}
+
+std::vector<std::string> scheme_names() {
+  std::vector<std::string> v;
+  for (const SchemeInfo& i : all_schemes()) v.emplace_back(i.name);
+  return v;
+}
+
+std::vector<std::string> op_names() {
+  std::vector<std::string> v;
+  for (const OpInfo& i : kOps) v.emplace_back(i.name);
+  return v;
+}
+
+LayerScheme parse_scheme(const config::Value& l) {
+  LayerScheme s;
+  s.scheme = *scheme_from_name(l.at("scheme").as_choice(scheme_names()));
+  const std::vector<std::string> allowed = param_keys(s.scheme);
+  for (const char* key : {"group_size", "act", "acc_bits", "psum_bits", "int_scale", "alpha_bits",
+                          "dint_set", "dequant", "k_tile"}) {
+    const auto v = l.find(key);
+    if (!v) continue;
+    bool ok = false;
+    for (const auto& a : allowed) ok = ok || a == key;
+    if (!ok) v->fail(std::string("does not apply to scheme ") + std::string(scheme_name(s.scheme)));
+    const std::string k = key;
+    if (k == "group_size") s.group_size = v->as_uint(1, 1u << 20);
+    if (k == "act")
+      s.act = v->as_choice({"per-token", "per-tensor"}) == "per-token" ? ActQuantMode::per_token
+                                                                       : ActQuantMode::per_tensor;
+    if (k == "acc_bits") s.acc_bits = static_cast<int>(v->as_int(2, 64));
+    if (k == "psum_bits") s.psum_bits = static_cast<int>(v->as_int(2, 64));
+    if (k == "int_scale")
+      s.int_scale = v->as_choice({"fixed", "per-layer"}) == "fixed" ? IntScaleMode::fixed
+                                                                    : IntScaleMode::per_layer;
+    if (k == "alpha_bits") s.alpha_bits = static_cast<int>(v->as_int(0, 30));
+    if (k == "dint_set") s.dint_set = v->as_choice({"A", "B"}) == "A" ? DintSet::A : DintSet::B;
+    if (k == "dequant")
+      s.dequant = v->as_choice({"fused", "materialized"}) == "fused" ? DequantMode::fused
+                                                                     : DequantMode::materialized;
+    if (k == "k_tile") s.k_tile = v->as_uint(0, 1u << 30);
+  }
+  return s;
+}
+
+Layer parse_layer(const config::Value& l) {
+  if (!l.is_map()) l.fail("each layer must be a mapping");
+  Layer layer;
+  layer.line = l.line();
+  layer.name = l.at("name").as_string();
+  const std::string op = l.at("op").as_choice(op_names());
+  layer.op = *op_from_name(op);
+  std::vector<std::string> allowed{"name", "op", "m", "n", "repeat", "tensors"};
+  if (is_gemm(layer.op)) {
+    allowed.insert(allowed.end(), {"k", "scheme", "group_size", "act", "acc_bits", "psum_bits",
+                                   "int_scale", "alpha_bits", "dint_set", "dequant", "k_tile"});
+  }
+  if (layer.op == Op::bmm || layer.op == Op::softmax) allowed.push_back("batch");
+  if (layer.op == Op::activation) allowed.push_back("function");
+  if (layer.op == Op::moe_router) allowed.push_back("top_k");
+  l.require_keys_in(allowed);
+  constexpr std::uint64_t kMaxDim = std::uint64_t{1} << 40;
+  layer.m = l.at("m").as_uint(1, kMaxDim);
+  layer.n = l.at("n").as_uint(1, kMaxDim);
+  if (is_gemm(layer.op)) {
+    layer.k = l.at("k").as_uint(1, kMaxDim);
+    layer.scheme = parse_scheme(l);
+  }
+  if (auto v = l.find("batch")) layer.batch = v->as_uint(1, kMaxDim);
+  if (auto v = l.find("repeat")) layer.repeat = v->as_uint(1, kMaxDim);
+  if (layer.op == Op::activation) layer.function = l.at("function").as_choice(kActivationFunctions);
+  if (layer.op == Op::moe_router) layer.top_k = l.at("top_k").as_uint(1, layer.n);
+  if (auto t = l.find("tensors")) {
+    if (!t->is_map()) t->fail("expected a mapping of role: tensor name");
+    for (const std::string& role : t->keys()) layer.tensors[role] = t->at(role).as_string();
+  }
+  return layer;
+}
+
+// Double-quoted YAML scalar (names may hold any character).
+std::string quoted(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+[[noreturn]] void fail_layer(const std::string& source, const Layer& l, const std::string& msg) {
+  throw Error(source + (l.line ? ":" + std::to_string(l.line) : std::string()) + ": layer '" +
+              l.name + "': " + msg);
+}
+
+}  // namespace
+
+const char* op_name(Op op) {
+  for (const OpInfo& i : kOps) {
+    if (i.op == op) return i.name;
+  }
+  return "?";
+}
+
+std::optional<Op> op_from_name(const std::string& name) {
+  for (const OpInfo& i : kOps) {
+    if (name == i.name) return i.op;
+  }
+  return std::nullopt;
+}
+
+bool is_gemm(Op op) { return op == Op::linear || op == Op::bmm; }
+
+GemmOptions LayerScheme::gemm_options() const {
+  GemmOptions o;
+  o.acc_bits = acc_bits;
+  o.psum_bits = psum_bits;
+  o.k_tile = k_tile;
+  return o;
+}
+
+bool LayerScheme::operator==(const LayerScheme& o) const {
+  return scheme == o.scheme && group_size == o.group_size && act == o.act &&
+         acc_bits == o.acc_bits && psum_bits == o.psum_bits && int_scale == o.int_scale &&
+         alpha_bits == o.alpha_bits && dint_set == o.dint_set && dequant == o.dequant &&
+         k_tile == o.k_tile;
+}
+
+std::uint64_t Trace::total_macs() const {
+  std::uint64_t t = 0;
+  for (const Layer& l : layers) t += l.macs();
+  return t;
+}
+
+const std::vector<std::string>& required_roles(Scheme s) {
+  static const std::vector<std::string> fp16{"x_f16", "w_f16"};
+  static const std::vector<std::string> w4a16{"x_f16", "w_codes", "w_scales"};
+  static const std::vector<std::string> single{"x_q", "x_scale", "w_codes", "w_scales"};
+  static const std::vector<std::string> is{"x_q", "x_scale", "w_codes", "w_scales", "int_scales"};
+  static const std::vector<std::string> two{"x_q",   "x_scale",     "q",
+                                            "zeros", "group_scale", "channel_scale"};
+  switch (s) {
+    case Scheme::fp16:
+      return fp16;
+    case Scheme::w4a16:
+      return w4a16;
+    case Scheme::w4a8_is:
+      return is;
+    case Scheme::w4a8_dgq:
+    case Scheme::w4a8_qserve:
+      return two;
+    default:
+      return single;
+  }
+}
+
+const std::vector<std::string>& optional_roles() {
+  static const std::vector<std::string> r{"y", "x", "w", "bias", "smoothing", "w_zeros"};
+  return r;
+}
+
+void validate(const Trace& t, const std::string& source) {
+  std::set<std::string> names;
+  for (const Layer& l : t.layers) {
+    if (l.name.empty()) fail_layer(source, l, "name is empty");
+    if (!names.insert(l.name).second) fail_layer(source, l, "name is used by an earlier layer");
+    if (l.m == 0 || l.n == 0 || l.batch == 0 || l.repeat == 0) {
+      fail_layer(source, l, "m, n, batch and repeat must be >= 1");
+    }
+    if (is_gemm(l.op) != l.scheme.has_value()) {
+      fail_layer(source, l,
+                 is_gemm(l.op) ? "a GEMM layer needs a scheme" : "only GEMM layers take a scheme");
+    }
+    if (!is_gemm(l.op) && l.k != 0) fail_layer(source, l, "only GEMM layers have k");
+    if (l.op == Op::moe_router && (l.top_k == 0 || l.top_k > l.n)) {
+      fail_layer(source, l, "moe_router needs 1 <= top_k <= n (the expert count)");
+    }
+    if (!l.scheme) {
+      if (!l.tensors.empty()) fail_layer(source, l, "only GEMM layers carry tensors");
+      continue;
+    }
+    if (l.k == 0) fail_layer(source, l, "k must be >= 1");
+    const LayerScheme& s = *l.scheme;
+    if (uses_groups(s.scheme) && (s.group_size == 0 || l.k % s.group_size != 0)) {
+      fail_layer(source, l,
+                 "group_size " + std::to_string(s.group_size) +
+                     " does not divide k = " + std::to_string(l.k));
+    }
+    if (l.tensors.empty()) continue;
+    if (l.op != Op::linear)
+      fail_layer(source, l, "tensors are supported on linear layers only (format 1)");
+    const auto& req = required_roles(s.scheme);
+    for (const auto& [role, tensor] : l.tensors) {
+      bool known = false;
+      for (const auto& r : req) known = known || r == role;
+      for (const auto& r : optional_roles()) known = known || r == role;
+      if (!known) {
+        std::string accepted;
+        for (const auto& r : req) accepted += (accepted.empty() ? "" : ", ") + r;
+        for (const auto& r : optional_roles()) accepted += ", " + r;
+        fail_layer(source, l,
+                   "tensor role '" + role + "' is not one of scheme " +
+                       std::string(scheme_name(s.scheme)) + "'s roles (" + accepted + ")");
+      }
+      if (tensor.empty()) fail_layer(source, l, "tensor role '" + role + "' names no tensor");
+    }
+    for (const auto& r : req) {
+      if (!l.tensors.count(r)) {
+        fail_layer(source, l,
+                   "data-bearing layer lacks tensor role '" + r + "' required by scheme " +
+                       std::string(scheme_name(s.scheme)));
+      }
+    }
+  }
+  if (!t.payload.empty()) {
+    bool any = false;
+    for (const Layer& l : t.layers) any = any || !l.tensors.empty();
+    if (!any)
+      throw Error(source + ": payload '" + t.payload +
+                  "' is named but no layer references a tensor");
+  }
+}
+
+Trace parse_manifest(const std::string& yaml_text, const std::string& source) {
+  const config::Value root = config::Value::load_string(yaml_text, source);
+  if (!root.is_map())
+    root.fail("a trace manifest is a mapping with keys quasar_trace, name, layers");
+  root.require_keys_in({"quasar_trace", "name", "meta", "payload", "layers"});
+  const std::int64_t version = root.at("quasar_trace").as_int(0, 1000);
+  if (version != kFormatVersion) {
+    root.at("quasar_trace")
+        .fail("trace format version " + std::to_string(version) +
+              " is not supported; this quasar reads version " + std::to_string(kFormatVersion));
+  }
+  Trace t;
+  t.name = root.at("name").as_string();
+  if (auto m = root.find("meta")) {
+    for (const std::string& k : m->keys()) t.meta[k] = m->at(k).as_string();
+  }
+  if (auto p = root.find("payload")) t.payload = p->as_string();
+  const config::Value layers = root.at("layers");
+  if (!layers.is_seq()) layers.fail("expected a sequence of layers");
+  for (std::size_t i = 0; i < layers.size(); ++i) t.layers.push_back(parse_layer(layers[i]));
+  validate(t, source);
+  return t;
+}
+
+Trace read_manifest(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(path + ": cannot open for reading");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_manifest(ss.str(), path);
+}
+
+std::string to_yaml(const Trace& t) {
+  std::ostringstream o;
+  o << "quasar_trace: " << kFormatVersion << "\n";
+  o << "name: " << quoted(t.name) << "\n";
+  if (!t.meta.empty()) {
+    o << "meta:\n";
+    for (const auto& [k, v] : t.meta) o << "  " << quoted(k) << ": " << quoted(v) << "\n";
+  }
+  if (!t.payload.empty()) o << "payload: " << quoted(t.payload) << "\n";
+  o << "layers:\n";
+  for (const Layer& l : t.layers) {
+    o << "  - name: " << quoted(l.name) << "\n    op: " << op_name(l.op) << "\n";
+    if (l.batch != 1 || l.op == Op::bmm) o << "    batch: " << l.batch << "\n";
+    o << "    m: " << l.m << "\n";
+    if (is_gemm(l.op)) o << "    k: " << l.k << "\n";
+    o << "    n: " << l.n << "\n";
+    if (l.repeat != 1) o << "    repeat: " << l.repeat << "\n";
+    if (l.op == Op::activation) o << "    function: " << l.function << "\n";
+    if (l.op == Op::moe_router) o << "    top_k: " << l.top_k << "\n";
+    if (l.scheme) {
+      const LayerScheme& s = *l.scheme;
+      o << "    scheme: " << scheme_name(s.scheme) << "\n";
+      for (const std::string& key : param_keys(s.scheme)) {
+        o << "    " << key << ": ";
+        if (key == "group_size") o << s.group_size;
+        if (key == "act") o << (s.act == ActQuantMode::per_token ? "per-token" : "per-tensor");
+        if (key == "acc_bits") o << s.acc_bits;
+        if (key == "psum_bits") o << s.psum_bits;
+        if (key == "int_scale") o << (s.int_scale == IntScaleMode::fixed ? "fixed" : "per-layer");
+        if (key == "alpha_bits") o << s.alpha_bits;
+        if (key == "dint_set") o << (s.dint_set == DintSet::A ? "A" : "B");
+        if (key == "dequant") o << (s.dequant == DequantMode::fused ? "fused" : "materialized");
+        if (key == "k_tile") o << s.k_tile;
+        o << "\n";
+      }
+    }
+    if (!l.tensors.empty()) {
+      o << "    tensors:\n";
+      for (const auto& [role, name] : l.tensors)
+        o << "      " << role << ": " << quoted(name) << "\n";
+    }
+  }
+  return o.str();
+}
+
+void write_manifest(const std::string& path, const Trace& t) {
+  validate(t, path);
+  const std::string text = to_yaml(t);
+  const std::string tmp = path + ".partial";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) throw Error(path + ": cannot open for writing");
+    out << text;
+    if (!out) throw Error(path + ": write failed");
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw Error(path + ": cannot rename " + tmp);
+}
+
+}  // namespace quasar::trace

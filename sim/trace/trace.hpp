@@ -1,0 +1,91 @@
+// quasar layer traces, format version 1 (docs/trace-format.md): a YAML manifest listing the
+// layers of a model in execution order, and for data-bearing traces one safetensors payload
+// holding each layer's quantized operands and expected outputs.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "numerics/gemm.hpp"
+#include "numerics/quantize_activations.hpp"
+#include "numerics/quantize_weights.hpp"
+#include "numerics/scheme.hpp"
+
+namespace quasar::trace {
+
+inline constexpr int kFormatVersion = 1;
+
+enum class Op {
+  linear,   // y[m, n] = x[m, :] . w[n, :]        (M x K x N)
+  bmm,      // batch independent matmuls           (batch x M x K x N), attention QK^T / PV
+  rmsnorm,  // m rows of n elements
+  layernorm,
+  softmax,       // batch x m rows of n elements
+  activation,    // m x n elements; `function`: silu_mul, gelu, relu
+  residual_add,  // m x n elements
+  rope,          // m x n elements
+  quantize_act,  // m x n elements quantized to int8 (per-token scales)
+  moe_router,    // top-k of n experts for m tokens
+  kv_append,     // m tokens x n elements appended to the KV cache
+};
+const char* op_name(Op op);
+std::optional<Op> op_from_name(const std::string& name);
+bool is_gemm(Op op);
+
+// A GEMM layer's scheme and the parameters that decide its arithmetic.
+struct LayerScheme {
+  Scheme scheme = Scheme::fp16;
+  std::size_t group_size = 128;
+  ActQuantMode act = ActQuantMode::per_token;
+  int acc_bits = 32;
+  int psum_bits = 32;
+  IntScaleMode int_scale = IntScaleMode::fixed;
+  int alpha_bits = 10;
+  DintSet dint_set = DintSet::A;
+  DequantMode dequant = DequantMode::fused;
+  std::size_t k_tile = 0;
+
+  GemmOptions gemm_options() const;
+  bool operator==(const LayerScheme& o) const;
+};
+
+struct Layer {
+  std::string name;
+  Op op = Op::linear;
+  std::uint64_t batch = 1, m = 0, k = 0, n = 0;
+  std::uint64_t repeat = 1;                    // identical layers executed this many times
+  std::optional<LayerScheme> scheme;           // GEMM layers only
+  std::string function;                        // activation only
+  std::uint64_t top_k = 0;                     // moe_router only
+  std::map<std::string, std::string> tensors;  // role -> tensor name in the payload
+  int line = 0;  // manifest line it was read from (0: built in memory)
+
+  std::uint64_t macs() const { return is_gemm(op) ? batch * m * k * n * repeat : 0; }
+};
+
+struct Trace {
+  std::string name;
+  std::map<std::string, std::string> meta;  // provenance: model, phase, command, ...
+  std::string payload;                      // safetensors path relative to the manifest
+  std::vector<Layer> layers;
+
+  std::uint64_t total_macs() const;
+};
+
+// Tensor roles a data-bearing layer of each scheme needs, and those it may add.
+const std::vector<std::string>& required_roles(Scheme s);
+const std::vector<std::string>& optional_roles();  // y, x, w, bias, smoothing, w_zeros
+
+// Reads and validates a manifest; every error names the file, line and key path.
+Trace read_manifest(const std::string& path);
+Trace parse_manifest(const std::string& yaml_text, const std::string& source);
+// Deterministic YAML text (same trace, same bytes); written atomically.
+std::string to_yaml(const Trace& t);
+void write_manifest(const std::string& path, const Trace& t);
+// Validates a trace built in memory (generators) the way the reader validates a file.
+void validate(const Trace& t, const std::string& source);
+
+}  // namespace quasar::trace

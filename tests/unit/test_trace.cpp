@@ -1,0 +1,224 @@
+// Are traces right? Model configs give the published parameter counts; generated prefill and
+// decode traces hold the GEMMs and MAC totals the model's shapes imply; manifests round-trip
+// and every malformed one is rejected naming file, line and key.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "numerics/error.hpp"
+#include "trace/generate.hpp"
+#include "trace/model_config.hpp"
+#include "trace/trace.hpp"
+
+namespace quasar::trace {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+const Layer& find(const Trace& t, const std::string& name) {
+  for (const Layer& l : t.layers) {
+    if (l.name == name) return l;
+  }
+  throw std::runtime_error("no layer " + name);
+}
+
+// Published sizes (billions, two decimals) from ../shared/docs/models-and-checkpoints.md.
+TEST(ModelConfig, ParameterCountsMatchPublishedSizes) {
+  const std::map<std::string, double> published{
+      {"llama-2-7b", 6.74},  {"llama-2-13b", 13.02},  {"llama-2-70b", 68.98}, {"llama-3-8b", 8.03},
+      {"llama-3-70b", 70.55}, {"mixtral-8x7b", 46.70}, {"opt-6.7b", 6.66},    {"opt-13b", 12.85},
+      {"opt-30b", 29.97},    {"opt-66b", 65.72},      {"qwen2.5-7b", 7.62}};
+  ASSERT_EQ(embedded_model_names().size(), published.size());
+  for (const auto& [name, billions] : published) {
+    const double count = static_cast<double>(parameter_count(embedded_model(name))) / 1e9;
+    EXPECT_NEAR(count, billions, 0.0051) << name << " has " << count << " B";
+  }
+}
+
+TEST(ModelConfig, ReadsFieldsAndRejectsBadConfigs) {
+  const ModelConfig m = embedded_model("llama-2-70b");
+  EXPECT_EQ(m.kv_heads, 8u);
+  EXPECT_EQ(m.head_dim, 128u);
+  EXPECT_THAT(error_of([] { embedded_model("gpt-5"); }), HasSubstr("unknown model 'gpt-5' (known: "));
+  EXPECT_THAT(error_of([] { parse_model_config(R"({"model_type": "bert"})", "x", "c.json"); }),
+              HasSubstr("c.json: model_type 'bert' is not supported"));
+  EXPECT_THAT(error_of([] { parse_model_config(R"({"model_type": "llama", "hidden_size": 64})", "x", "c.json"); }),
+              HasSubstr("config field 'intermediate_size' is missing"));
+  EXPECT_THAT(error_of([] { parse_model_config("{", "x", "c.json"); }), HasSubstr("c.json: not valid JSON"));
+}
+
+GenSpec spec_for(const std::string& model, Phase phase) {
+  GenSpec s;
+  s.model = embedded_model(model);
+  s.phase = phase;
+  return s;
+}
+
+// LLaMA-2-7B prefill, S = 2048: every GEMM and the MAC total, from the published shapes.
+TEST(Generate, Llama2PrefillGemmsAndMacs) {
+  GenSpec s = spec_for("llama-2-7b", Phase::prefill);
+  s.seq = 2048;
+  s.linear_scheme.scheme = Scheme::w4a8_is;
+  const Trace t = generate(s);
+  const std::uint64_t T = 2048, H = 4096, I = 11008, V = 32000, L = 32;
+  struct G {
+    const char* name;
+    std::uint64_t batch, m, k, n;
+  };
+  for (const G& g : {G{"layer.q_proj", 1, T, H, H}, G{"layer.k_proj", 1, T, H, H}, G{"layer.v_proj", 1, T, H, H},
+                     G{"layer.o_proj", 1, T, H, H}, G{"layer.gate_proj", 1, T, H, I}, G{"layer.up_proj", 1, T, H, I},
+                     G{"layer.down_proj", 1, T, I, H}, G{"layer.attn_qk", 32, T, 128, T},
+                     G{"layer.attn_pv", 32, T, T, 128}}) {
+    const Layer& l = find(t, g.name);
+    EXPECT_EQ(l.batch, g.batch) << g.name;
+    EXPECT_EQ(l.m, g.m) << g.name;
+    EXPECT_EQ(l.k, g.k) << g.name;
+    EXPECT_EQ(l.n, g.n) << g.name;
+    EXPECT_EQ(l.repeat, L) << g.name;
+  }
+  EXPECT_EQ(find(t, "lm_head").m, T);
+  EXPECT_EQ(find(t, "lm_head").n, V);
+  const std::uint64_t linear = T * (4 * H * H + 3 * H * I) * L;
+  const std::uint64_t attention = 2 * 32 * T * T * 128 * L;
+  EXPECT_EQ(t.total_macs(), linear + attention + T * H * V);
+  EXPECT_NEAR(2.0 * static_cast<double>(t.total_macs()) / 1e12, 29.26, 0.01);  // TFLOP
+  std::size_t quantize = 0;
+  for (const Layer& l : t.layers) quantize += l.op == Op::quantize_act;
+  EXPECT_EQ(quantize, 4u) << "attn in, attn out, mlp in, mlp mid: one quantization each";
+}
+
+// Decode with GQA folding: LLaMA-2-70B, batch 16, KV length 4096.
+TEST(Generate, DecodeFoldsGqaIntoM) {
+  GenSpec s = spec_for("llama-2-70b", Phase::decode);
+  s.batch = 16;
+  s.context = 4096;
+  const Trace t = generate(s);
+  const Layer& qk = find(t, "layer.attn_qk");
+  EXPECT_EQ(qk.batch, 16u * 8u);
+  EXPECT_EQ(qk.m, 8u);  // 64 query heads / 8 KV heads
+  EXPECT_EQ(qk.k, 128u);
+  EXPECT_EQ(qk.n, 4096u);
+  const Layer& pv = find(t, "layer.attn_pv");
+  EXPECT_EQ(pv.k, 4096u);
+  EXPECT_EQ(pv.n, 128u);
+  EXPECT_EQ(find(t, "layer.k_proj").n, 1024u);
+  EXPECT_EQ(find(t, "layer.q_proj").m, 16u);
+  EXPECT_EQ(find(t, "lm_head").m, 16u);
+  const std::uint64_t H = 8192, I = 28672, kv = 1024, L = 80;
+  const std::uint64_t linear = 16 * (2 * H * H + 2 * H * kv + 3 * H * I) * L;
+  const std::uint64_t attention = 2 * 16 * 64 * 4096 * 128 * L;
+  EXPECT_EQ(t.total_macs(), linear + attention + 16 * H * 32000);
+}
+
+TEST(Generate, MixtralRoutesTokensToExperts) {
+  GenSpec s = spec_for("mixtral-8x7b", Phase::prefill);
+  s.seq = 100;
+  Trace t = generate(s);
+  std::uint64_t rows = 0;
+  for (const Layer& l : t.layers) {
+    if (l.name.find(".gate_proj") != std::string::npos) rows += l.m;
+  }
+  EXPECT_EQ(rows, 200u) << "top-2 of 100 tokens";
+  EXPECT_EQ(find(t, "layer.expert0.gate_proj").m, 25u);
+  EXPECT_EQ(find(t, "layer.router").n, 8u);
+  s.expert_tokens = {200, 0, 0, 0, 0, 0, 0, 0};
+  t = generate(s);
+  EXPECT_EQ(find(t, "layer.expert0.down_proj").m, 200u);
+  EXPECT_THROW(find(t, "layer.expert1.down_proj"), std::runtime_error) << "idle experts emit no GEMM";
+  s.expert_tokens = {1, 2, 3};
+  EXPECT_THAT(error_of([&] { generate(s); }), HasSubstr("the model has 8 experts"));
+  s.expert_tokens = {1, 1, 1, 1, 1, 1, 1, 1};
+  EXPECT_THAT(error_of([&] { generate(s); }), HasSubstr("sums to 8; top_k x tokens = 200"));
+}
+
+TEST(Generate, OptUsesFcLayersReluAndLayerNorm) {
+  const Trace t = generate(spec_for("opt-6.7b", Phase::prefill));
+  EXPECT_EQ(find(t, "layer.fc1").n, 16384u);
+  EXPECT_EQ(find(t, "layer.act").function, "relu");
+  EXPECT_EQ(find(t, "layer.input_norm").op, Op::layernorm);
+  EXPECT_THROW(find(t, "layer.rope"), std::runtime_error);
+}
+
+TEST(Generate, PerClassSchemesAndDefaults) {
+  GenSpec s = spec_for("llama-3-8b", Phase::prefill);
+  s.linear_scheme.scheme = Scheme::w4a8_is;
+  LayerScheme w8;
+  w8.scheme = Scheme::w8a8;
+  s.overrides["down_proj"] = w8;
+  const Trace t = generate(s);
+  EXPECT_EQ(find(t, "layer.down_proj").scheme->scheme, Scheme::w8a8);
+  EXPECT_EQ(find(t, "layer.up_proj").scheme->scheme, Scheme::w4a8_is);
+  EXPECT_EQ(find(t, "lm_head").scheme->scheme, Scheme::fp16);
+  EXPECT_EQ(find(t, "layer.attn_qk").scheme->scheme, Scheme::fp16);
+  s.overrides["fc1"] = w8;
+  EXPECT_THAT(error_of([&] { generate(s); }), HasSubstr("no layer class 'fc1' in llama-3-8b"));
+}
+
+TEST(Manifest, RoundTripsAndIsDeterministic) {
+  GenSpec s = spec_for("qwen2.5-7b", Phase::decode);
+  s.linear_scheme.scheme = Scheme::w4a8_dgq;
+  s.linear_scheme.dequant = DequantMode::materialized;
+  const Trace t = generate(s);
+  const std::string yaml = to_yaml(t);
+  const Trace back = parse_manifest(yaml, "mem.yaml");
+  ASSERT_EQ(back.layers.size(), t.layers.size());
+  for (std::size_t i = 0; i < t.layers.size(); ++i) {
+    const Layer &a = t.layers[i], &b = back.layers[i];
+    EXPECT_EQ(a.name, b.name);
+    EXPECT_EQ(a.op, b.op);
+    EXPECT_EQ(std::tie(a.batch, a.m, a.k, a.n, a.repeat, a.top_k, a.function),
+              std::tie(b.batch, b.m, b.k, b.n, b.repeat, b.top_k, b.function));
+    EXPECT_EQ(a.scheme.has_value(), b.scheme.has_value());
+    if (a.scheme) {
+      EXPECT_TRUE(*a.scheme == *b.scheme) << a.name;
+    }
+    EXPECT_GT(b.line, 0);
+  }
+  EXPECT_EQ(back.meta, t.meta);
+  EXPECT_EQ(to_yaml(back), yaml);
+}
+
+std::string manifest(const std::string& layers) {
+  return "quasar_trace: 1\nname: t\nlayers:\n" + layers;
+}
+const std::string kLinear = "  - name: a\n    op: linear\n    m: 4\n    k: 256\n    n: 8\n";
+
+TEST(Manifest, RejectsMalformedInputNamingFileLineAndKey) {
+  auto err = [](const std::string& text) { return error_of([&] { parse_manifest(text, "t.yaml"); }); };
+  EXPECT_THAT(err(manifest(kLinear + "    scheme: w8a8\n    colour: red\n")),
+              HasSubstr("t.yaml:10: layers[0].colour: unknown key 'colour' (accepted: name, op, m, n"));
+  EXPECT_THAT(err("quasar_trace: 2\nname: t\nlayers: []\n"),
+              HasSubstr("t.yaml:1: quasar_trace: trace format version 2 is not supported"));
+  EXPECT_THAT(err(manifest(kLinear)), HasSubstr("layers[0]: missing required key 'scheme'"));
+  EXPECT_THAT(err(manifest(kLinear + "    scheme: w8a8\n    alpha_bits: 10\n")),
+              HasSubstr("layers[0].alpha_bits: does not apply to scheme w8a8"));
+  EXPECT_THAT(err(manifest(kLinear + "    scheme: w4a8-is\n    group_size: 100\n")),
+              HasSubstr("layer 'a': group_size 100 does not divide k = 256"));
+  EXPECT_THAT(err(manifest(kLinear + "    scheme: w8a8\n" + kLinear + "    scheme: w8a8\n")),
+              HasSubstr("layer 'a': name is used by an earlier layer"));
+  EXPECT_THAT(err(manifest(kLinear + "    scheme: w8a8\n    tensors: {x_q: a/x_q, colour: c}\n")),
+              HasSubstr("tensor role 'colour' is not one of scheme w8a8's roles"));
+  EXPECT_THAT(err(manifest(kLinear + "    scheme: w8a8\n    tensors: {x_q: a/x_q}\n")),
+              HasSubstr("data-bearing layer lacks tensor role 'x_scale'"));
+  EXPECT_THAT(err(manifest(kLinear + "    scheme: w9a9\n")), HasSubstr("'w9a9' is not accepted; accepted: fp16, w8a8"));
+  EXPECT_THAT(err(manifest("  - name: a\n    op: linear\n    m: -4\n")), HasSubstr("layers[0].m: '-4' is not a non-negative integer"));
+  EXPECT_THAT(err(manifest("  - name: n\n    op: rmsnorm\n    m: 4\n    n: 8\n    scheme: w8a8\n")),
+              HasSubstr("unknown key 'scheme'"));
+  EXPECT_THAT(err("quasar_trace: 1\nname: [unclosed\n"), HasSubstr("t.yaml:"));
+  EXPECT_THAT(err("quasar_trace: 1\nname: t\nlayers: []\npayload: p.safetensors\n"),
+              HasSubstr("payload 'p.safetensors' is named but no layer references a tensor"));
+  EXPECT_THAT(error_of([] { read_manifest("/nonexistent/t.yaml"); }), HasSubstr("cannot open"));
+}
+
+}  // namespace
+}  // namespace quasar::trace
