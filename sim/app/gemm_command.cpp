@@ -21,6 +21,7 @@ struct GemmArgs {
   std::string device = "cpu";
   bool no_aqas = false, no_dgq_search = false, no_dgq_smoothing = false;
   std::string out;
+  std::string trace_out;
   std::string format = "table";
 };
 
@@ -60,6 +61,7 @@ int run(GemmArgs& a) {
   const GemmStudy study = run_gemm_study(spec);
   // Written before printing, so a failed write never follows a printed "success".
   if (!a.out.empty()) write_gemm_safetensors(a.out, study);
+  if (!a.trace_out.empty()) write_gemm_trace(a.trace_out, study);
   std::ostringstream text;
   if (a.format == "json") {
     print_gemm_json(text, study);
@@ -136,6 +138,9 @@ std::function<int()> add_gemm_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("-o,--out", a->out,
                   "Write inputs, reference and every scheme's operands and output (safetensors)");
+  cmd->add_option("--trace-out", a->trace_out,
+                  "Write the run as a data-bearing trace: DIR/trace.yaml + DIR/payload.safetensors")
+      ->check(CLI::ExistingDirectory);
   cmd->add_option(
          "--device", a->device,
          "Where the GEMMs run: cpu (the reference), gpu (CUDA, bit-exact with it), or auto "

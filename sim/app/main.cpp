@@ -4,6 +4,7 @@
 #include <exception>
 #include <iostream>
 
+#include "check_commands.hpp"
 #include "gemm_command.hpp"
 #include "inspect_command.hpp"
 #include "numerics/error.hpp"
@@ -20,6 +21,8 @@ int main(int argc, char** argv) {
   const auto gemm = quasar::app::add_gemm_command(app);
   const auto inspect = quasar::app::add_inspect_command(app);
   const auto trace = quasar::app::add_trace_command(app);
+  const auto validate = quasar::app::add_validate_command(app);
+  const auto regress = quasar::app::add_regress_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -30,6 +33,8 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("gemm")) return gemm();
     if (app.got_subcommand("inspect")) return inspect();
     if (app.got_subcommand("trace")) return trace();
+    if (app.got_subcommand("validate")) return validate();
+    if (app.got_subcommand("regress")) return regress();
     std::cout << app.help();
     return 0;
   } catch (const quasar::Error& e) {

@@ -6,8 +6,10 @@
 
 #include "numerics/error.hpp"
 #include "numerics/float_formats.hpp"
+#include "trace/layer_data.hpp"
 #include "trace/safetensors.hpp"
 #include "trace/scheme_tensors.hpp"
+#include "trace/trace.hpp"
 
 #ifndef QUASAR_VERSION
 #define QUASAR_VERSION "unknown"
@@ -160,6 +162,25 @@ void write_gemm_safetensors(const std::string& path, const GemmStudy& s) {
   f.metadata["command"] = "gemm";
   for (const auto& [k, v] : settings(s)) f.metadata[k] = v;
   safetensors::write(path, f);
+}
+
+void write_gemm_trace(const std::string& dir, const GemmStudy& s) {
+  trace::Trace t;
+  t.name = "gemm-" + std::to_string(s.x.rows()) + "x" + std::to_string(s.x.cols()) + "x" +
+           std::to_string(s.w.rows());
+  t.payload = "payload.safetensors";
+  t.meta["generator"] = "quasar gemm --trace-out";
+  t.meta["quasar_version"] = QUASAR_VERSION;
+  for (const auto& [k, v] : settings(s)) {
+    if (k != "device") t.meta[k] = v;  // the engine does not change the values
+  }
+  safetensors::File payload;
+  for (const SchemeRun& r : s.runs) {
+    t.layers.push_back(
+        trace::layer_from_run(std::string(scheme_name(r.scheme)), r, s.spec.config, payload));
+  }
+  safetensors::write(dir + "/" + t.payload, payload);
+  trace::write_manifest(dir + "/trace.yaml", t);
 }
 
 }  // namespace quasar

@@ -39,5 +39,8 @@ void print_gemm_table(std::ostream& os, const GemmStudy& study);
 void print_gemm_json(std::ostream& os, const GemmStudy& study);
 // x, w, reference and every scheme's output and operands, with the settings as metadata.
 void write_gemm_safetensors(const std::string& path, const GemmStudy& study);
+// The study as a data-bearing trace: DIR/trace.yaml with one linear layer per scheme (named
+// after it) and DIR/payload.safetensors with every layer's operands and expected output.
+void write_gemm_trace(const std::string& dir, const GemmStudy& study);
 
 }  // namespace quasar

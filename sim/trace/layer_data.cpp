@@ -1,0 +1,214 @@
+#include "layer_data.hpp"
+
+#include <cstring>
+
+#include "numerics/error.hpp"
+#include "trace/scheme_tensors.hpp"
+
+namespace quasar::trace {
+namespace {
+
+using safetensors::DType;
+using safetensors::Tensor;
+
+class Loader {
+ public:
+  Loader(const Layer& l, const safetensors::File& f, const std::string& source)
+      : layer_(l), file_(f), source_(source) {}
+
+  bool has(const std::string& role) const { return layer_.tensors.count(role) != 0; }
+
+  const Tensor& get(const std::string& role, DType dtype,
+                    const std::vector<std::int64_t>& shape) const {
+    const std::string& name = layer_.tensors.at(role);
+    const Tensor& t = file_.get(name, source_);
+    if (t.dtype != dtype) {
+      fail(role, name,
+           "has dtype " + std::string(safetensors::dtype_name(t.dtype)) + ", expected " +
+               std::string(safetensors::dtype_name(dtype)));
+    }
+    if (t.shape != shape)
+      fail(role, name, "has shape " + str(t.shape) + ", expected " + str(shape));
+    return t;
+  }
+
+  template <class T>
+  Matrix<T> matrix(const std::string& role, DType dtype, std::uint64_t rows,
+                   std::uint64_t cols) const {
+    const Tensor& t =
+        get(role, dtype, {static_cast<std::int64_t>(rows), static_cast<std::int64_t>(cols)});
+    Matrix<T> m(rows, cols);
+    if (!t.bytes.empty()) std::memcpy(m.values().data(), t.bytes.data(), t.bytes.size());
+    return m;
+  }
+
+  std::vector<float> vector(const std::string& role, std::uint64_t size) const {
+    const Tensor& t = get(role, DType::F32, {static_cast<std::int64_t>(size)});
+    std::vector<float> v(size);
+    if (!t.bytes.empty()) std::memcpy(v.data(), t.bytes.data(), t.bytes.size());
+    return v;
+  }
+
+  // A per-channel or per-group scale matrix whose row count is N, or 1 for per tensor.
+  std::uint64_t scale_rows(const std::string& role) const {
+    const Tensor& t = file_.get(layer_.tensors.at(role), source_);
+    return t.shape.size() == 2 && t.shape[0] == 1 ? 1 : layer_.n;
+  }
+
+  [[noreturn]] void fail(const std::string& role, const std::string& name,
+                         const std::string& what) const {
+    throw Error(source_ + ": layer '" + layer_.name + "': tensor '" + name + "' (role " + role +
+                ") " + what);
+  }
+
+ private:
+  static std::string str(const std::vector<std::int64_t>& s) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+    return out + "]";
+  }
+  const Layer& layer_;
+  const safetensors::File& file_;
+  const std::string& source_;
+};
+
+QuantizedActivations load_acts(const Loader& ld, const Layer& l) {
+  QuantizedActivations x;
+  x.q = ld.matrix<std::int8_t>("x_q", DType::I8, l.m, l.k);
+  x.scale = ld.vector("x_scale", l.scheme->act == ActQuantMode::per_tensor ? 1 : l.m);
+  return x;
+}
+
+QuantizedWeights load_weights(const Loader& ld, const Layer& l, WeightFormat f, std::size_t group) {
+  QuantizedWeights w;
+  w.format = f;
+  w.dint_set = l.scheme->dint_set;
+  w.group_size = group;
+  w.codes = ld.matrix<std::int8_t>("w_codes", DType::I8, l.n, l.k);
+  const std::uint64_t rows = ld.scale_rows("w_scales");
+  w.per_tensor = rows == 1 && l.n > 1;
+  w.scales = ld.matrix<float>("w_scales", DType::F32, rows, l.k / group);
+  if (ld.has("w_zeros")) w.zeros = ld.matrix<std::int8_t>("w_zeros", DType::I8, rows, l.k / group);
+  return w;
+}
+
+TwoLevelWeights load_two_level(const Loader& ld, const Layer& l) {
+  TwoLevelWeights w;
+  const std::size_t G = l.scheme->group_size;
+  w.group_size = G;
+  w.q = ld.matrix<std::uint8_t>("q", DType::U8, l.n, l.k);
+  w.zeros = ld.matrix<std::uint8_t>("zeros", DType::U8, l.n, l.k / G);
+  w.group_scale = ld.matrix<std::int32_t>("group_scale", DType::I32, l.n, l.k / G);
+  w.channel_scale = ld.vector("channel_scale", l.n);
+  if (ld.has("bias")) w.bias = ld.vector("bias", l.n);
+  return w;
+}
+
+}  // namespace
+
+LayerData load_layer_data(const Layer& l, const safetensors::File& payload,
+                          const std::string& source) {
+  if (!l.scheme || l.tensors.empty()) {
+    throw Error(source + ": layer '" + l.name + "' carries no tensors (a shape-only layer)");
+  }
+  const Loader ld(l, payload, source);
+  LayerData d;
+  SchemeOperands& op = d.operands;
+  const LayerScheme& s = *l.scheme;
+  switch (s.scheme) {
+    case Scheme::fp16:
+      op.x_f16 = ld.matrix<std::uint16_t>("x_f16", DType::F16, l.m, l.k);
+      op.w_f16 = ld.matrix<std::uint16_t>("w_f16", DType::F16, l.n, l.k);
+      break;
+    case Scheme::w4a16:
+      op.x_f16 = ld.matrix<std::uint16_t>("x_f16", DType::F16, l.m, l.k);
+      op.w_q = load_weights(ld, l, ld.has("w_zeros") ? WeightFormat::uint4 : WeightFormat::int4,
+                            s.group_size);
+      break;
+    case Scheme::w8a8:
+    case Scheme::w4a8_dint:
+      op.x_q = load_acts(ld, l);
+      op.w_q = load_weights(
+          ld, l, s.scheme == Scheme::w8a8 ? WeightFormat::int8 : WeightFormat::dint4, l.k);
+      break;
+    case Scheme::w4a8_fs:
+    case Scheme::w4a8_is:
+      op.x_q = load_acts(ld, l);
+      op.w_q = load_weights(ld, l, WeightFormat::int4, s.group_size);
+      if (s.scheme == Scheme::w4a8_is) {
+        op.int_scales = IntegerScales{
+            s.alpha_bits,
+            ld.matrix<std::int32_t>("int_scales", DType::I32, l.n, l.k / s.group_size)};
+      }
+      break;
+    case Scheme::w4a8_dgq:
+    case Scheme::w4a8_qserve:
+      op.x_q = load_acts(ld, l);
+      op.two_level = load_two_level(ld, l);
+      break;
+  }
+  if (ld.has("y")) d.expected_y = ld.matrix<std::uint16_t>("y", DType::F16, l.m, l.n);
+  return d;
+}
+
+GemmResult run_layer(const GemmEngine& e, const Layer& l, const SchemeOperands& op) {
+  const LayerScheme& s = *l.scheme;
+  const GemmOptions o = s.gemm_options();
+  switch (s.scheme) {
+    case Scheme::fp16:
+      return e.fp16(*op.x_f16, *op.w_f16, o);
+    case Scheme::w4a16:
+      return e.w4a16(*op.x_f16, *op.w_q, o);
+    case Scheme::w8a8:
+      return e.w8a8(*op.x_q, *op.w_q, o);
+    case Scheme::w4a8_fs:
+      return e.w4a8_fs(*op.x_q, *op.w_q, o);
+    case Scheme::w4a8_is:
+      return e.w4a8_is(*op.x_q, *op.w_q, *op.int_scales, o);
+    case Scheme::w4a8_dgq:
+      return e.w4a8_dgq(*op.x_q, *op.two_level, s.dequant, o);
+    case Scheme::w4a8_dint:
+      return e.w4a8_dint(*op.x_q, *op.w_q, o);
+    case Scheme::w4a8_qserve:
+      return e.w4a8_qserve(*op.x_q, *op.two_level, o);
+  }
+  throw Error("layer '" + l.name + "': unknown scheme");
+}
+
+Layer layer_from_run(const std::string& name, const SchemeRun& run, const SchemeConfig& cfg,
+                     safetensors::File& payload) {
+  Layer l;
+  l.name = name;
+  l.op = Op::linear;
+  l.m = run.result.y.rows();
+  l.n = run.result.y.cols();
+  l.k = run.operands.x_q ? run.operands.x_q->q.cols() : run.operands.x_f16->cols();
+  LayerScheme s;
+  s.scheme = run.scheme;
+  s.group_size = cfg.group_size;
+  s.act = cfg.act_mode;
+  s.acc_bits = cfg.gemm.acc_bits;
+  s.psum_bits = cfg.gemm.psum_bits;
+  s.k_tile = cfg.gemm.k_tile;
+  s.int_scale = cfg.int_scale.mode;
+  s.alpha_bits = run.operands.int_scales ? run.operands.int_scales->bits : cfg.int_scale.bits;
+  s.dint_set = cfg.dint_set;
+  s.dequant = cfg.dgq_dequant;
+  l.scheme = s;
+  safetensors::File own;
+  add_scheme_tensors(own, name, run);
+  for (auto& [tensor, data] : own.tensors) {
+    const std::string role = tensor.substr(name.size() + 1);
+    l.tensors[role] = tensor;
+    payload.tensors[tensor] = std::move(data);
+  }
+  return l;
+}
+
+std::string payload_path(const std::string& manifest_path, const Trace& t) {
+  if (t.payload.empty() || t.payload[0] == '/') return t.payload;
+  const auto slash = manifest_path.find_last_of('/');
+  return slash == std::string::npos ? t.payload : manifest_path.substr(0, slash + 1) + t.payload;
+}
+
+}  // namespace quasar::trace
