@@ -3,9 +3,11 @@
 #include <iostream>
 #include <memory>
 
+#include "gpu/device.hpp"
 #include "numerics/error.hpp"
 #include "report/trace_report.hpp"
 #include "trace/generate.hpp"
+#include "trace/synthetic_model.hpp"
 
 namespace quasar::app {
 namespace {
@@ -21,6 +23,10 @@ struct TraceArgs {
   bool list_models = false;
   // show
   std::string file;
+  // synth
+  trace::SyntheticModelSpec synth;
+  std::string synth_scheme = "w4a8-is", synth_out, device = "cpu";
+  std::vector<std::string> synth_layer_schemes;
 };
 
 Scheme parse_scheme(const std::string& name, const std::string& option) {
@@ -63,6 +69,31 @@ int run_gen(TraceArgs& a) {
   if (!a.out.empty()) trace::write_manifest(a.out, t);
   print_trace_summary(std::cout, t);
   if (!a.out.empty()) std::cout << "wrote " << a.out << "\n";
+  return 0;
+}
+
+int run_synth(TraceArgs& a) {
+  trace::SyntheticModelSpec spec = a.synth;
+  spec.scheme = parse_scheme(a.synth_scheme, "--scheme");
+  for (const std::string& ls : a.synth_layer_schemes) {
+    const auto eq = ls.find('=');
+    if (eq == std::string::npos) throw Error("--layer-scheme '" + ls + "': expected CLASS=SCHEME");
+    const std::string cls = ls.substr(0, eq);
+    if (cls != "q_proj" && cls != "k_proj" && cls != "v_proj" && cls != "o_proj" &&
+        cls != "gate_proj" && cls != "up_proj" && cls != "down_proj" && cls != "lm_head") {
+      throw Error("--layer-scheme: no layer class '" + cls +
+                  "' (classes: q_proj k_proj v_proj o_proj gate_proj up_proj down_proj lm_head)");
+    }
+    spec.overrides[cls] = parse_scheme(ls.substr(eq + 1), "--layer-scheme");
+  }
+  const EngineChoice e = choose_engine(a.device == "gpu"    ? DeviceChoice::gpu
+                                       : a.device == "auto" ? DeviceChoice::automatic
+                                                            : DeviceChoice::cpu);
+  const trace::SyntheticModelTrace t = trace::synthesize_model_trace(spec, *e.engine);
+  trace::write_synthetic_model_trace(a.synth_out, t);
+  print_trace_summary(std::cout, t.trace);
+  std::cout << e.note << "\nwrote " << a.synth_out << "/trace.yaml and " << a.synth_out << "/"
+            << t.trace.payload << "\n";
   return 0;
 }
 
@@ -131,8 +162,42 @@ std::function<int()> add_trace_command(CLI::App& app) {
   CLI::App* show = cmd->add_subcommand("show", "Validate a trace manifest and print its layers");
   show->add_option("file", a->file, "Trace manifest (YAML)")->required()->check(CLI::ExistingFile);
 
-  return [a, gen, show]() {
+  CLI::App* synth = cmd->add_subcommand("synth",
+                                        "Quantize and run a small seeded LLaMA-architecture model; "
+                                        "record every linear layer (data-bearing trace)");
+  trace::SyntheticModelSpec& sm = a->synth;
+  const CLI::Range dim(std::uint64_t{1}, std::uint64_t{1} << 16);
+  synth->add_option("-o,--out", a->synth_out, "Folder for trace.yaml and payload.safetensors")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  synth->add_option("--tokens", sm.tokens, "Prefill tokens")->check(dim)->capture_default_str();
+  synth->add_option("--layers", sm.layers, "Decoder layers")->check(dim)->capture_default_str();
+  synth->add_option("--hidden", sm.hidden, "Hidden size")->check(dim)->capture_default_str();
+  synth->add_option("--intermediate", sm.intermediate, "MLP size")
+      ->check(dim)
+      ->capture_default_str();
+  synth->add_option("--heads", sm.heads, "Attention heads")->check(dim)->capture_default_str();
+  synth->add_option("--kv-heads", sm.kv_heads, "KV heads (GQA)")->check(dim)->capture_default_str();
+  synth->add_option("--vocab", sm.vocab, "Vocabulary")->check(dim)->capture_default_str();
+  synth->add_option("--seed", sm.seed, "Seed of weights, tokens and outlier channels")
+      ->capture_default_str();
+  synth->add_option("--scheme", a->synth_scheme, "Scheme of the linear layers")
+      ->capture_default_str();
+  synth->add_option("--layer-scheme", a->synth_layer_schemes,
+                    "Per class, e.g. down_proj=w8a8 (lm_head defaults to fp16)");
+  synth->add_option("--group", sm.config.group_size, "Group size")
+      ->check(CLI::Range(1, 1 << 16))
+      ->capture_default_str();
+  synth->add_option("--acc-bits", sm.config.gemm.acc_bits, "Integer accumulator width")
+      ->check(CLI::Range(2, 64))
+      ->capture_default_str();
+  synth->add_option("--device", a->device, "Where the forward pass's GEMMs run: cpu, gpu, auto")
+      ->check(CLI::IsMember({"cpu", "gpu", "auto"}))
+      ->capture_default_str();
+
+  return [a, gen, show, synth]() {
     if (gen->parsed()) return run_gen(*a);
+    if (synth->parsed()) return run_synth(*a);
     if (show->parsed()) {
       print_trace_summary(std::cout, trace::read_manifest(a->file));
       return 0;

@@ -57,7 +57,7 @@ TraceCheck check_trace(const std::string& manifest_path, const GemmEngine& engin
 
 void print_trace_check(std::ostream& os, const TraceCheck& c) {
   os << "trace " << c.trace << ", " << c.engine << "\n\n";
-  os << fmt::format("{:<28} {:<12} {:<8} {:>10} {:>10}  {}\n", "layer", "scheme", "match",
+  os << fmt::format("{:<32} {:<12} {:<8} {:>10} {:>10}  {}\n", "layer", "scheme", "match",
                     "overflows", "invalid", "first mismatch");
   for (const LayerCheck& l : c.layers) {
     const std::string match = !l.has_expected ? "no ref" : l.mismatches ? "NO" : "yes";
@@ -67,7 +67,7 @@ void print_trace_check(std::ostream& os, const TraceCheck& c) {
       first = fmt::format("[{}, {}]: got {} want {} ({} differ)", l.first / cols, l.first % cols,
                           l.got, l.want, l.mismatches);
     }
-    os << fmt::format("{:<28} {:<12} {:<8} {:>10} {:>10}  {}\n", l.layer, scheme_name(l.scheme),
+    os << fmt::format("{:<32} {:<12} {:<8} {:>10} {:>10}  {}\n", l.layer, scheme_name(l.scheme),
                       match, l.counters.overflow_events(), l.counters.invalid_codes, first);
   }
   os << (c.all_match() ? "\nall layers bit-exact\n" : "\nMISMATCH: see the table\n");

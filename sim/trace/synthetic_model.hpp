@@ -1,0 +1,46 @@
+// "Layer traces from quantized models" end to end, with no download: a small seeded
+// LLaMA-architecture model (RMSNorm, RoPE, grouped-query causal attention, SiLU-gated MLP)
+// whose residual stream has a few outlier channels, as real LLMs do. Its linear layers are
+// quantized with the foundation's quantizers for the chosen scheme and it runs a prefill
+// forward pass in which every linear is the scheme's reference GEMM (on the chosen engine), so
+// the activations each layer sees are those of the quantized model. Every linear layer's
+// actual input, quantized weights, scales and output are recorded as a data-bearing trace.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "numerics/engine.hpp"
+#include "numerics/scheme_runner.hpp"
+#include "trace/safetensors.hpp"
+#include "trace/trace.hpp"
+
+namespace quasar::trace {
+
+struct SyntheticModelSpec {
+  std::uint64_t hidden = 256, intermediate = 768, layers = 2, heads = 4, kv_heads = 2;
+  std::uint64_t vocab = 512, tokens = 32;
+  std::uint64_t seed = 1;
+  std::uint64_t outlier_channels = 4;  // residual-stream channels ~30x larger than the rest
+  double outlier_gain = 30.0;
+  Scheme scheme = Scheme::w4a8_is;          // linear layers
+  std::map<std::string, Scheme> overrides;  // q_proj ... down_proj, lm_head (default fp16)
+  SchemeConfig config = [] {
+    SchemeConfig c;
+    c.group_size = 64;
+    return c;
+  }();
+};
+
+struct SyntheticModelTrace {
+  Trace trace;
+  safetensors::File payload;
+};
+
+SyntheticModelTrace synthesize_model_trace(const SyntheticModelSpec& spec,
+                                           const GemmEngine& engine);
+// Writes DIR/trace.yaml and DIR/payload.safetensors.
+void write_synthetic_model_trace(const std::string& dir, const SyntheticModelTrace& t);
+
+}  // namespace quasar::trace
