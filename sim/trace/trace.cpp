@@ -207,7 +207,9 @@ const std::vector<std::string>& required_roles(Scheme s) {
 }
 
 const std::vector<std::string>& optional_roles() {
-  static const std::vector<std::string> r{"y", "x", "w", "bias", "smoothing", "w_zeros"};
+  // k_order: an imported act-order layer's input channels in trace order (I32 [K]).
+  static const std::vector<std::string> r{"y",         "x",       "w",      "bias",
+                                          "smoothing", "w_zeros", "k_order"};
   return r;
 }
 

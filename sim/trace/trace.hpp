@@ -77,7 +77,7 @@ struct Trace {
 
 // Tensor roles a data-bearing layer of each scheme needs, and those it may add.
 const std::vector<std::string>& required_roles(Scheme s);
-const std::vector<std::string>& optional_roles();  // y, x, w, bias, smoothing, w_zeros
+const std::vector<std::string>& optional_roles();  // y, x, w, bias, smoothing, w_zeros, k_order
 
 // Reads and validates a manifest; every error names the file, line and key path.
 Trace read_manifest(const std::string& path);

@@ -1,0 +1,295 @@
+#include "checkpoint.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "numerics/error.hpp"
+
+namespace quasar::trace {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot open for reading");
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+json parse_json(const std::string& text, const std::string& source) {
+  try {
+    return json::parse(text);
+  } catch (const json::exception& e) {
+    throw Error(source + ": not valid JSON: " + e.what());
+  }
+}
+
+class Fields {
+ public:
+  Fields(const json& j, std::string source, std::string prefix)
+      : j_(j), source_(std::move(source)), prefix_(std::move(prefix)) {}
+
+  bool has(const char* key) const { return j_.contains(key) && !j_[key].is_null(); }
+
+  long integer(const char* key, long fallback) const {
+    if (!has(key)) return fallback;
+    if (!j_[key].is_number_integer()) fail(key, "must be an integer");
+    return j_[key].get<long>();
+  }
+  bool boolean(const char* key, bool fallback) const {
+    if (!has(key)) return fallback;
+    if (!j_[key].is_boolean()) fail(key, "must be true or false");
+    return j_[key].get<bool>();
+  }
+  std::string text(const char* key, const std::string& fallback) const {
+    if (!has(key)) return fallback;
+    if (!j_[key].is_string()) fail(key, "must be a string");
+    return j_[key].get<std::string>();
+  }
+  [[noreturn]] void fail(const std::string& key, const std::string& what) const {
+    throw Error(source_ + ": " + prefix_ + key + " " + what);
+  }
+
+ private:
+  const json& j_;
+  std::string source_, prefix_;
+};
+
+int checked_bits(const Fields& f, const char* key, long bits) {
+  if (bits != 4 && bits != 8) {
+    f.fail(key, "= " + std::to_string(bits) + " is not supported; accepted: 4 or 8");
+  }
+  return static_cast<int>(bits);
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+QuantConfig parse_gptq(const Fields& f, QuantConfig c) {
+  c.weights.bits = checked_bits(f, "bits", f.integer("bits", 4));
+  c.weights.group_size = f.integer("group_size", 128);
+  if (c.weights.group_size == 0 || c.weights.group_size < -1) {
+    f.fail("group_size", "must be -1 (one group over K) or a positive group size");
+  }
+  c.weights.symmetric = f.boolean("sym", true);
+  c.weights.act_order = f.boolean("desc_act", false);
+  const std::string format = f.text("checkpoint_format", "gptq");
+  if (format != "gptq" && format != "gptq_v2") {
+    f.fail("checkpoint_format", "'" + format + "' is not supported; accepted: gptq, gptq_v2");
+  }
+  c.gptq_v2 = format == "gptq_v2";
+  return c;
+}
+
+QuantConfig parse_awq(const Fields& f, QuantConfig c) {
+  const char* bits_key = f.has("w_bit") ? "w_bit" : "bits";
+  c.weights.bits = checked_bits(f, bits_key, f.integer(bits_key, 4));
+  const char* group_key = f.has("q_group_size") ? "q_group_size" : "group_size";
+  c.weights.group_size = f.integer(group_key, 128);
+  if (c.weights.group_size == 0 || c.weights.group_size < -1) {
+    f.fail(group_key, "must be -1 (one group over K) or a positive group size");
+  }
+  if (!f.boolean("zero_point", true)) {
+    f.fail("zero_point", "false is not supported; accepted: AutoAWQ GEMM with zero points");
+  }
+  c.weights.symmetric = false;
+  const std::string version = lower(f.text("version", "gemm"));
+  if (version != "gemm") {
+    f.fail("version", "'" + version + "' is not supported; accepted: gemm");
+  }
+  return c;
+}
+
+QuantConfig parse_ct(const json& j, const Fields& f, const std::string& source, QuantConfig c) {
+  const std::string top_format = f.text("format", "");
+  if (j.contains("ignore") && j["ignore"].is_array()) {
+    for (const json& v : j["ignore"]) {
+      if (v.is_string()) c.ignore.push_back(v.get<std::string>());
+    }
+  }
+  if (!j.contains("config_groups") || !j["config_groups"].is_object() ||
+      j["config_groups"].empty()) {
+    f.fail("config_groups", "is missing or empty; a compressed-tensors config needs one");
+  }
+  for (const auto& [name, g] : j["config_groups"].items()) {
+    const std::string where = "config_groups." + name + ".";
+    if (!g.is_object()) f.fail(where, "must be an object");
+    CtGroup group;
+    group.name = name;
+    const Fields gf(g, source, where);
+    group.format = gf.text("format", top_format);
+    if (group.format != "pack-quantized" && group.format != "int-quantized") {
+      gf.fail("format",
+              "'" + group.format + "' is not supported; accepted: pack-quantized, int-quantized");
+    }
+    if (g.contains("targets") && g["targets"].is_array()) {
+      for (const json& t : g["targets"]) {
+        if (t.is_string()) group.targets.push_back(t.get<std::string>());
+      }
+    }
+    if (!g.contains("weights") || !g["weights"].is_object())
+      f.fail(where + "weights", "is missing");
+    const Fields w(g["weights"], source, where + "weights.");
+    const std::string type = w.text("type", "int");
+    if (type != "int") w.fail("type", "'" + type + "' is not supported; accepted: int");
+    group.weights.bits = checked_bits(w, "num_bits", w.integer("num_bits", 4));
+    group.weights.symmetric = w.boolean("symmetric", true);
+    const std::string strategy = w.text("strategy", "group");
+    if (strategy == "group") {
+      group.weights.group_size = w.integer("group_size", 128);
+      if (group.weights.group_size <= 0) w.fail("group_size", "must be positive");
+    } else if (strategy == "channel" || strategy == "tensor") {
+      group.weights.group_size = 0;
+    } else {
+      w.fail("strategy", "'" + strategy + "' is not supported; accepted: group, channel, tensor");
+    }
+    if (g["weights"].contains("actorder")) {
+      const json& a = g["weights"]["actorder"];
+      group.weights.act_order = (a.is_boolean() && a.get<bool>()) || (a.is_string());
+    }
+    if (g.contains("input_activations") && g["input_activations"].is_object()) {
+      const Fields in(g["input_activations"], source, where + "input_activations.");
+      group.input_bits = static_cast<int>(in.integer("num_bits", 8));
+    }
+    c.groups.push_back(group);
+  }
+  return c;
+}
+
+}  // namespace
+
+QuantConfig parse_quant_config(const std::string& json_text, const std::string& source,
+                               bool inside_config_json) {
+  const json whole = parse_json(json_text, source);
+  if (!whole.is_object()) throw Error(source + ": expected a JSON object");
+  const json& j = inside_config_json ? whole["quantization_config"] : whole;
+  const std::string prefix = inside_config_json ? "quantization_config." : "";
+  if (!j.is_object()) throw Error(source + ": " + prefix + " must be an object");
+  const Fields f(j, source, prefix);
+  QuantConfig c;
+  c.source = source;
+  std::string method = f.text("quant_method", "");
+  if (method.empty() && !inside_config_json) {
+    method = j.contains("w_bit") || j.contains("version") ? "awq" : "gptq";
+  }
+  if (method == "gptq") {
+    c.method = QuantMethod::gptq;
+    return parse_gptq(f, c);
+  }
+  if (method == "awq") {
+    c.method = QuantMethod::awq;
+    return parse_awq(f, c);
+  }
+  if (method == "compressed-tensors") {
+    c.method = QuantMethod::compressed_tensors;
+    return parse_ct(j, f, source, c);
+  }
+  f.fail("quant_method",
+         "'" + method + "' is not supported; accepted: gptq, awq, compressed-tensors");
+}
+
+QuantConfig read_quant_config(const std::string& dir) {
+  const std::string config = dir + "/config.json";
+  if (fs::exists(config)) {
+    const std::string text = read_text(config);
+    const json j = parse_json(text, config);
+    if (j.is_object() && j.contains("quantization_config")) {
+      return parse_quant_config(text, config, true);
+    }
+  }
+  for (const char* name : {"quantize_config.json", "quant_config.json"}) {
+    const std::string path = dir + "/" + name;
+    if (fs::exists(path)) return parse_quant_config(read_text(path), path, false);
+  }
+  throw Error(dir +
+              ": no quantization config (config.json has no quantization_config and there is no "
+              "quantize_config.json); accepted: GPTQ, AutoAWQ and compressed-tensors checkpoints");
+}
+
+bool ct_target_matches(const std::string& target, const std::string& module) {
+  if (target == "Linear") return true;
+  if (target.rfind("re:", 0) == 0) {
+    try {
+      return std::regex_search(module, std::regex(target.substr(3)),
+                               std::regex_constants::match_continuous);
+    } catch (const std::regex_error&) {
+      throw Error("compressed-tensors target '" + target + "' is not a valid regular expression");
+    }
+  }
+  return target == module;
+}
+
+Checkpoint Checkpoint::open(const std::string& dir) {
+  if (!fs::is_directory(dir)) throw Error(dir + ": not a checkpoint folder (no such directory)");
+  Checkpoint c;
+  c.dir_ = dir;
+  c.config_ = read_quant_config(dir);
+  const std::string index = dir + "/model.safetensors.index.json";
+  const std::string single = dir + "/model.safetensors";
+  if (fs::exists(index)) {
+    const json j = parse_json(read_text(index), index);
+    if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object()) {
+      throw Error(index + ": weight_map is missing; expected {\"weight_map\": {tensor: file}}");
+    }
+    std::map<std::string, std::size_t> shard_of_file;
+    for (const auto& [tensor, file] : j["weight_map"].items()) {
+      if (!file.is_string()) throw Error(index + ": weight_map." + tensor + " must be a file name");
+      const std::string name = file.get<std::string>();
+      if (!shard_of_file.count(name)) {
+        const std::string path = dir + "/" + name;
+        if (!fs::exists(path)) {
+          throw Error(index + ": weight_map names shard '" + name + "' (for tensor '" + tensor +
+                      "'), which does not exist in " + dir);
+        }
+        shard_of_file[name] = c.files_.size();
+        c.paths_.push_back(path);
+        c.files_.push_back(safetensors::read(path));
+      }
+      const std::size_t s = shard_of_file[name];
+      if (!c.files_[s].has(tensor)) {
+        throw Error(index + ": weight_map puts tensor '" + tensor + "' in " + name +
+                    ", which does not hold it");
+      }
+      c.where_[tensor] = s;
+    }
+    c.missing_in_ = index;
+  } else if (fs::exists(single)) {
+    c.paths_.push_back(single);
+    c.files_.push_back(safetensors::read(single));
+    for (const auto& [name, t] : c.files_[0].tensors) c.where_[name] = 0;
+    c.missing_in_ = single;
+  } else {
+    throw Error(dir + ": no model.safetensors or model.safetensors.index.json");
+  }
+  return c;
+}
+
+const safetensors::Tensor& Checkpoint::get(const std::string& tensor) const {
+  const auto it = where_.find(tensor);
+  if (it == where_.end()) throw Error(missing_in_ + ": tensor '" + tensor + "' is missing");
+  return files_[it->second].tensors.at(tensor);
+}
+
+std::string Checkpoint::file_of(const std::string& tensor) const {
+  const auto it = where_.find(tensor);
+  return it == where_.end() ? missing_in_ : paths_[it->second];
+}
+
+std::vector<std::string> Checkpoint::tensor_names() const {
+  std::vector<std::string> names;
+  for (const auto& [name, s] : where_) names.push_back(name);
+  return names;
+}
+
+}  // namespace quasar::trace

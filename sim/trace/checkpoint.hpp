@@ -1,0 +1,77 @@
+// A quantized Hugging Face checkpoint folder: its safetensors (model.safetensors, or the shards
+// that model.safetensors.index.json names) and its quantization config (config.json's
+// `quantization_config`, else quantize_config.json / quant_config.json). Layouts and field
+// names: ../shared/docs/models-and-checkpoints.md.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "trace/safetensors.hpp"
+
+namespace quasar::trace {
+
+enum class QuantMethod { gptq, awq, compressed_tensors };
+
+// Weight quantization arguments, as the config declares them.
+struct QuantArgs {
+  int bits = 4;
+  long group_size = 128;  // -1: one group over K; 0: per output channel (compressed-tensors)
+  bool symmetric = true;
+  bool act_order = false;  // GPTQ desc_act / compressed-tensors actorder
+};
+
+// One compressed-tensors config group: which modules it covers and how they are stored.
+struct CtGroup {
+  std::string name;
+  std::vector<std::string> targets;  // "Linear" (every linear), "re:REGEX", or a module name
+  std::string format;                // pack-quantized | int-quantized
+  QuantArgs weights;
+  int input_bits = 0;  // 0: weight-only (no input_activations)
+};
+
+struct QuantConfig {
+  QuantMethod method = QuantMethod::gptq;
+  std::string source;  // the file the config was read from
+  QuantArgs weights;   // GPTQ and AWQ
+  bool gptq_v2 = false;
+  std::vector<CtGroup> groups;      // compressed-tensors
+  std::vector<std::string> ignore;  // compressed-tensors: modules left unquantized
+};
+
+// Parses a quantization config object (JSON text of config.json's `quantization_config`, or of
+// a whole quantize_config.json); errors name `source` and the field, and say what is accepted.
+QuantConfig parse_quant_config(const std::string& json_text, const std::string& source,
+                               bool inside_config_json);
+QuantConfig read_quant_config(const std::string& dir);
+
+// compressed-tensors target matching: "Linear" matches any linear, "re:R" a module whose name
+// R matches from its start (Python's re.match), anything else the exact module name.
+bool ct_target_matches(const std::string& target, const std::string& module);
+
+class Checkpoint {
+ public:
+  // Reads every shard and the config; errors name the folder, the file and the tensor.
+  static Checkpoint open(const std::string& dir);
+
+  const std::string& dir() const { return dir_; }
+  const QuantConfig& config() const { return config_; }
+  bool has(const std::string& tensor) const { return where_.count(tensor) != 0; }
+  // Throws quasar::Error naming the tensor and the file it should be in.
+  const safetensors::Tensor& get(const std::string& tensor) const;
+  // The file holding `tensor` (or the single file / index when it is missing), for errors.
+  std::string file_of(const std::string& tensor) const;
+  std::vector<std::string> tensor_names() const;
+
+ private:
+  std::string dir_;
+  QuantConfig config_;
+  std::vector<std::string> paths_;
+  std::vector<safetensors::File> files_;
+  std::map<std::string, std::size_t> where_;  // tensor -> index into files_
+  std::string missing_in_;                    // what names a missing tensor's file
+};
+
+}  // namespace quasar::trace

@@ -1,0 +1,679 @@
+#include "importers.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <numeric>
+#include <regex>
+#include <set>
+
+#include "numerics/engine.hpp"
+#include "numerics/error.hpp"
+#include "numerics/quantize_activations.hpp"
+#include "numerics/quantize_weights.hpp"
+#include "numerics/scheme_runner.hpp"
+#include "numerics/synthetic.hpp"
+#include "trace/layer_data.hpp"
+
+namespace quasar::trace {
+namespace {
+
+using safetensors::DType;
+using safetensors::Tensor;
+using Shape = std::vector<std::int64_t>;
+
+std::string str(const Shape& s) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
+std::string hex(std::uint32_t v) {
+  static const char* digits = "0123456789abcdef";
+  std::string s = "0x";
+  for (int i = 7; i >= 0; --i) s += digits[(v >> (4 * i)) & 0xFu];
+  return s;
+}
+
+std::int64_t i64(std::size_t v) { return static_cast<std::int64_t>(v); }
+
+// Nibble i (bits 4i..4i+3) of a packed int32 word.
+int nibble(std::int32_t word, std::size_t i) {
+  return static_cast<int>((static_cast<std::uint32_t>(word) >> (4 * i)) & 0xFu);
+}
+
+// One module's tensors; every error names the file holding the tensor and the tensor.
+class Reader {
+ public:
+  Reader(const Checkpoint& c, const std::string& module) : c_(c), module_(module) {}
+
+  std::string name(const std::string& suffix) const { return module_ + "." + suffix; }
+  bool has(const std::string& suffix) const { return c_.has(name(suffix)); }
+  const Tensor& tensor(const std::string& suffix) const { return c_.get(name(suffix)); }
+
+  [[noreturn]] void fail(const std::string& suffix, const std::string& what) const {
+    throw Error(c_.file_of(name(suffix)) + ": tensor '" + name(suffix) + "' " + what);
+  }
+
+  const Tensor& typed(const std::string& suffix, std::initializer_list<DType> dtypes,
+                      std::size_t rank) const {
+    const Tensor& t = tensor(suffix);
+    if (std::find(dtypes.begin(), dtypes.end(), t.dtype) == dtypes.end()) {
+      std::string accepted;
+      for (DType d : dtypes) {
+        accepted += (accepted.empty() ? "" : " or ") + std::string(safetensors::dtype_name(d));
+      }
+      fail(suffix,
+           "has dtype " + std::string(safetensors::dtype_name(t.dtype)) + ", expected " + accepted);
+    }
+    if (t.shape.size() != rank) {
+      fail(suffix,
+           "has shape " + str(t.shape) + ", expected " + std::to_string(rank) + " dimensions");
+    }
+    return t;
+  }
+
+  void require_shape(const std::string& suffix, const Shape& want, const std::string& what) const {
+    const Tensor& t = tensor(suffix);
+    if (t.shape != want) fail(suffix, "has shape " + str(t.shape) + ", expected " + what);
+  }
+
+  std::vector<std::int32_t> i32(const std::string& suffix, const Shape& want,
+                                const std::string& what) const {
+    const Tensor& t = typed(suffix, {DType::I32}, want.size());
+    require_shape(suffix, want, what);
+    std::vector<std::int32_t> v(t.numel());
+    if (!v.empty()) std::memcpy(v.data(), t.bytes.data(), t.bytes.size());
+    return v;
+  }
+
+  // A float matrix (F16, BF16 or F32) whose every value must be a usable scale.
+  MatrixF scales(const std::string& suffix, const Shape& want, const std::string& what) const {
+    const Tensor& t = typed(suffix, {DType::F16, DType::BF16, DType::F32}, want.size());
+    require_shape(suffix, want, what);
+    Tensor t2 = t;
+    if (t2.shape.size() == 1) t2.shape = {1, t2.shape[0]};
+    const MatrixF m = safetensors::to_matrix_f32(t2, name(suffix), c_.file_of(name(suffix)));
+    for (std::size_t r = 0; r < m.rows(); ++r) {
+      for (std::size_t col = 0; col < m.cols(); ++col) {
+        const float s = m(r, col);
+        if (!std::isfinite(s) || !(s > 0.0f)) {
+          fail(suffix, "element [" + std::to_string(r) + ", " + std::to_string(col) + "] is " +
+                           std::to_string(s) + "; scales must be finite and > 0");
+        }
+      }
+    }
+    return m;
+  }
+
+  std::vector<float> bias(std::size_t n) const {
+    if (!has("bias")) return {};
+    const Tensor& t = typed("bias", {DType::F16, DType::BF16, DType::F32}, 1);
+    require_shape("bias", {i64(n)}, "[N] = [" + std::to_string(n) + "]");
+    Tensor t2 = t;
+    t2.shape = {1, t.shape[0]};
+    return safetensors::to_matrix_f32(t2, name("bias"), c_.file_of(name("bias"))).values();
+  }
+
+ private:
+  const Checkpoint& c_;
+  const std::string& module_;
+};
+
+std::size_t checked_group(const Reader& r, const std::string& suffix, long group_size,
+                          std::size_t K) {
+  const std::size_t gs = group_size <= 0 ? K : static_cast<std::size_t>(group_size);
+  if (K % gs != 0) {
+    r.fail(suffix, "belongs to a layer with K = " + std::to_string(K) + " and group size " +
+                       std::to_string(gs) +
+                       "; quasar needs whole groups (accepted: a group size that divides K)");
+  }
+  return gs;
+}
+
+// g_idx gives each input channel's group. quasar's groups are contiguous runs of K, so K is
+// reordered by a stable sort on the group; that only works when each group then covers exactly
+// its own run of gs channels. Returns the order, or empty when it is the identity.
+std::vector<std::int32_t> group_order(const Reader& r, const std::string& suffix,
+                                      const std::vector<std::int32_t>& g_idx, std::size_t gs) {
+  const std::size_t K = g_idx.size(), G = K / gs;
+  for (std::size_t k = 0; k < K; ++k) {
+    if (g_idx[k] < 0 || static_cast<std::size_t>(g_idx[k]) >= G) {
+      r.fail(suffix, "element [" + std::to_string(k) + "] = " + std::to_string(g_idx[k]) +
+                         " is not a group index (accepted: 0.." + std::to_string(G - 1) + ")");
+    }
+  }
+  std::vector<std::int32_t> order(K);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::int32_t a, std::int32_t b) { return g_idx[a] < g_idx[b]; });
+  bool identity = true;
+  for (std::size_t j = 0; j < K; ++j) {
+    const std::size_t g = static_cast<std::size_t>(g_idx[static_cast<std::size_t>(order[j])]);
+    if (g != j / gs) {
+      r.fail(suffix, "puts a number of channels other than " + std::to_string(gs) + " in group " +
+                         std::to_string(std::min(g, j / gs)) +
+                         "; accepted: every group holds exactly group_size channels");
+    }
+    identity = identity && order[j] == static_cast<std::int32_t>(j);
+  }
+  return identity ? std::vector<std::int32_t>{} : order;
+}
+
+std::vector<std::int32_t> read_g_idx(const Reader& r, const std::string& suffix, std::size_t K) {
+  return r.i32(suffix, {i64(K)}, "[K] = [" + std::to_string(K) + "]");
+}
+
+std::size_t source_k(const UnpackedLinear& u, std::size_t j) {
+  return u.k_order.empty() ? j : static_cast<std::size_t>(u.k_order[j]);
+}
+
+[[noreturn]] void config_fail(const Checkpoint& c, const std::string& module,
+                              const std::string& what) {
+  throw Error(c.config().source + ": module '" + module + "': " + what);
+}
+
+// Natural order: digit runs compare as numbers, so layers.2 comes before layers.10.
+bool natural_less(const std::string& a, const std::string& b) {
+  std::size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (std::isdigit(static_cast<unsigned char>(a[i])) &&
+        std::isdigit(static_cast<unsigned char>(b[j]))) {
+      std::size_t i2 = i, j2 = j;
+      while (i2 < a.size() && std::isdigit(static_cast<unsigned char>(a[i2]))) ++i2;
+      while (j2 < b.size() && std::isdigit(static_cast<unsigned char>(b[j2]))) ++j2;
+      const std::string na = a.substr(i, i2 - i), nb = b.substr(j, j2 - j);
+      if (na.size() != nb.size()) return na.size() < nb.size();
+      if (na != nb) return na < nb;
+      i = i2, j = j2;
+    } else {
+      if (a[i] != b[j]) return a[i] < b[j];
+      ++i, ++j;
+    }
+  }
+  return a.size() - i < b.size() - j;
+}
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() > tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+}  // namespace
+
+float UnpackedLinear::dequantized(std::size_t row, std::size_t j) const {
+  const std::size_t g = j / group_size;
+  const int z = zeros.empty() ? 0 : zeros(row, g);
+  return scales(row, g) * static_cast<float>(codes(row, j) - z);
+}
+
+std::vector<std::string> quantized_modules(const Checkpoint& c) {
+  std::set<std::string> modules;
+  const bool ct = c.config().method == QuantMethod::compressed_tensors;
+  for (const std::string& t : c.tensor_names()) {
+    for (const char* tail : {".qweight", ".weight_packed", ".weight_scale"}) {
+      const bool wanted = ct ? std::string(tail) != ".qweight" : std::string(tail) == ".qweight";
+      if (wanted && ends_with(t, tail)) modules.insert(t.substr(0, t.size() - std::strlen(tail)));
+    }
+  }
+  std::vector<std::string> out;
+  for (const std::string& m : modules) {
+    bool ignored = false;
+    for (const std::string& ig : c.config().ignore) ignored = ignored || ct_target_matches(ig, m);
+    if (!ignored) out.push_back(m);
+  }
+  std::sort(out.begin(), out.end(), natural_less);
+  return out;
+}
+
+UnpackedLinear unpack_gptq(const Checkpoint& c, const std::string& module) {
+  const QuantConfig& cfg = c.config();
+  if (cfg.weights.bits != 4) {
+    config_fail(c, module,
+                "GPTQ bits = " + std::to_string(cfg.weights.bits) +
+                    " has no quasar scheme (weight-only); accepted: bits 4");
+  }
+  const Reader r(c, module);
+  const Tensor& qw = r.typed("qweight", {DType::I32}, 2);
+  const std::size_t rows = static_cast<std::size_t>(qw.shape[0]);
+  const std::size_t N = static_cast<std::size_t>(qw.shape[1]);
+  const bool has_g_idx = r.has("g_idx");
+  const std::size_t K =
+      has_g_idx ? static_cast<std::size_t>(r.typed("g_idx", {DType::I32}, 1).shape[0]) : rows * 8;
+  if (rows * 8 != K) {
+    r.fail("qweight", "has shape " + str(qw.shape) + ", expected [K/8, N] = [" +
+                          std::to_string(K / 8) + ", " + std::to_string(N) + "] (K = " +
+                          std::to_string(K) + " from g_idx; 8 codes per int32 along K)");
+  }
+  if (N % 8 != 0) {
+    r.fail("qweight", "has N = " + std::to_string(N) +
+                          " columns; accepted: a multiple of 8 (qzeros packs 8 columns a word)");
+  }
+  const std::size_t gs = checked_group(r, "qweight", cfg.weights.group_size, K);
+  const std::size_t G = K / gs;
+  const auto words = r.i32("qweight", {i64(K / 8), i64(N)}, "[K/8, N]");
+  const auto zwords =
+      r.i32("qzeros", {i64(G), i64(N / 8)},
+            "[K/group, N/8] = [" + std::to_string(G) + ", " + std::to_string(N / 8) + "]");
+  const MatrixF s =
+      r.scales("scales", {i64(G), i64(N)},
+               "[K/group, N] = [" + std::to_string(G) + ", " + std::to_string(N) + "]");
+  if (cfg.weights.act_order && !has_g_idx) r.tensor("g_idx");  // desc_act needs g_idx
+  std::vector<std::int32_t> g_idx(K);
+  if (has_g_idx) {
+    g_idx = read_g_idx(r, "g_idx", K);
+  } else {
+    for (std::size_t k = 0; k < K; ++k) g_idx[k] = static_cast<std::int32_t>(k / gs);
+  }
+
+  UnpackedLinear u;
+  u.module = module;
+  u.layout = cfg.gptq_v2 ? "gptq_v2" : "gptq";
+  u.n = N, u.k = K, u.bits = 4, u.group_size = gs;
+  u.symmetric = cfg.weights.symmetric;
+  u.k_order = group_order(r, "g_idx", g_idx, gs);
+  u.scales = MatrixF(N, G);
+  if (!u.symmetric) u.zeros = MatrixI8(N, G);
+  // v1 stores zero - 1 (AutoGPTQ's historical convention); v2 stores the zero itself.
+  const int offset = cfg.gptq_v2 ? 0 : 1;
+  for (std::size_t g = 0; g < G; ++g) {
+    for (std::size_t n = 0; n < N; ++n) {
+      u.scales(n, g) = s(g, n);
+      const std::int32_t word = zwords[g * (N / 8) + n / 8];
+      const int z = nibble(word, n % 8) + offset;
+      const std::string at = "word [" + std::to_string(g) + ", " + std::to_string(n / 8) +
+                             "] = " + hex(static_cast<std::uint32_t>(word));
+      if (u.symmetric && z != 8) {
+        r.fail("qzeros", at + " gives zero " + std::to_string(z) + " to column " +
+                             std::to_string(n) + ", but the config declares sym: true, which " +
+                             "needs every zero to be 8 (" +
+                             (cfg.gptq_v2 ? "gptq_v2 words 0x88888888)" : "v1 words 0x77777777)"));
+      }
+      if (!u.symmetric && z > 15) {
+        r.fail("qzeros", at + " gives zero 16 (a v1 nibble 15) to column " + std::to_string(n) +
+                             "; accepted: zeros 0..15 (uint4)");
+      }
+      if (!u.symmetric) u.zeros(n, g) = static_cast<std::int8_t>(z);
+    }
+  }
+  u.codes = MatrixI8(N, K);
+  for (std::size_t j = 0; j < K; ++j) {
+    const std::size_t k = source_k(u, j);
+    for (std::size_t n = 0; n < N; ++n) {
+      const int q = nibble(words[(k / 8) * N + n], k % 8);
+      u.codes(n, j) = static_cast<std::int8_t>(u.symmetric ? q - 8 : q);
+    }
+  }
+  u.bias = r.bias(N);
+  return u;
+}
+
+UnpackedLinear unpack_awq(const Checkpoint& c, const std::string& module) {
+  const QuantConfig& cfg = c.config();
+  if (cfg.weights.bits != 4) {
+    config_fail(c, module,
+                "AWQ bits = " + std::to_string(cfg.weights.bits) +
+                    " has no quasar scheme (weight-only); accepted: bits 4");
+  }
+  const Reader r(c, module);
+  const Tensor& qw = r.typed("qweight", {DType::I32}, 2);
+  const std::size_t K = static_cast<std::size_t>(qw.shape[0]);
+  const std::size_t N = static_cast<std::size_t>(qw.shape[1]) * 8;
+  const std::size_t gs = checked_group(r, "qweight", cfg.weights.group_size, K);
+  const std::size_t G = K / gs;
+  const auto words = r.i32("qweight", {i64(K), i64(N / 8)}, "[K, N/8]");
+  const auto zwords =
+      r.i32("qzeros", {i64(G), i64(N / 8)},
+            "[K/group, N/8] = [" + std::to_string(G) + ", " + std::to_string(N / 8) + "]");
+  const MatrixF s =
+      r.scales("scales", {i64(G), i64(N)},
+               "[K/group, N] = [" + std::to_string(G) + ", " + std::to_string(N) + "]");
+  // AutoAWQ's GEMM kernel interleaves columns: nibble i of a word holds column 8j + ORDER[i]
+  // with ORDER = 0 2 4 6 1 3 5 7; this is its inverse (column offset -> nibble).
+  static constexpr std::size_t kNibbleOf[8] = {0, 4, 1, 5, 2, 6, 3, 7};
+  UnpackedLinear u;
+  u.module = module;
+  u.layout = "awq-gemm";
+  u.n = N, u.k = K, u.bits = 4, u.group_size = gs, u.symmetric = false;
+  u.codes = MatrixI8(N, K);
+  u.zeros = MatrixI8(N, G);
+  u.scales = MatrixF(N, G);
+  for (std::size_t k = 0; k < K; ++k) {
+    for (std::size_t n = 0; n < N; ++n) {
+      u.codes(n, k) =
+          static_cast<std::int8_t>(nibble(words[k * (N / 8) + n / 8], kNibbleOf[n % 8]));
+    }
+  }
+  for (std::size_t g = 0; g < G; ++g) {
+    for (std::size_t n = 0; n < N; ++n) {
+      u.zeros(n, g) =
+          static_cast<std::int8_t>(nibble(zwords[g * (N / 8) + n / 8], kNibbleOf[n % 8]));
+      u.scales(n, g) = s(g, n);
+    }
+  }
+  u.bias = r.bias(N);
+  return u;
+}
+
+namespace {
+
+// compressed-tensors weight_scale: [N, groups], or one value ([1] / [1, 1]) for strategy tensor.
+MatrixF ct_scales(const Reader& r, std::size_t N, std::size_t G) {
+  const Tensor& t = r.tensor("weight_scale");
+  const bool whole = t.numel() == 1 && G == 1 && N > 1;
+  const Shape want = whole ? t.shape : Shape{i64(N), i64(G)};
+  if (whole && t.shape.size() > 2) r.fail("weight_scale", "has shape " + str(t.shape));
+  const MatrixF s = r.scales("weight_scale", want,
+                             "[N, K/group] = [" + std::to_string(N) + ", " + std::to_string(G) +
+                                 "] (or [N, 1] per channel)");
+  if (!whole) return s;
+  return MatrixF(N, 1, s(0, 0));
+}
+
+std::vector<std::int32_t> ct_order(const Reader& r, std::size_t K, std::size_t gs) {
+  if (!r.has("weight_g_idx")) return {};
+  return group_order(r, "weight_g_idx", read_g_idx(r, "weight_g_idx", K), gs);
+}
+
+}  // namespace
+
+UnpackedLinear unpack_ct_packed(const Checkpoint& c, const std::string& module,
+                                const CtGroup& group) {
+  if (group.weights.bits != 4) {
+    config_fail(c, module,
+                "pack-quantized num_bits = " + std::to_string(group.weights.bits) +
+                    " (weight-only int8) has no quasar scheme; accepted: num_bits 4");
+  }
+  const Reader r(c, module);
+  const Tensor& shape_t = r.typed("weight_shape", {DType::I32, DType::I64}, 1);
+  if (shape_t.shape[0] != 2)
+    r.fail("weight_shape", "has shape " + str(shape_t.shape) + ", expected [2]");
+  std::int64_t nk[2];
+  for (int i = 0; i < 2; ++i) {
+    if (shape_t.dtype == DType::I32) {
+      std::int32_t v;
+      std::memcpy(&v, shape_t.bytes.data() + 4 * i, 4);
+      nk[i] = v;
+    } else {
+      std::memcpy(&nk[i], shape_t.bytes.data() + 8 * i, 8);
+    }
+    if (nk[i] <= 0 || nk[i] > (std::int64_t{1} << 24)) {
+      r.fail("weight_shape", "holds " + std::to_string(nk[i]) + "; expected (N, K) > 0");
+    }
+  }
+  const std::size_t N = static_cast<std::size_t>(nk[0]), K = static_cast<std::size_t>(nk[1]);
+  const std::size_t W = (K + 7) / 8;
+  const auto words = r.i32(
+      "weight_packed", {i64(N), i64(W)},
+      "[N, ceil(K/8)] = [" + std::to_string(N) + ", " + std::to_string(W) + "] from weight_shape");
+  const std::size_t gs = checked_group(r, "weight_packed", group.weights.group_size, K);
+  const std::size_t G = K / gs;
+  UnpackedLinear u;
+  u.module = module;
+  u.layout = "pack-quantized";
+  u.n = N, u.k = K, u.bits = 4, u.group_size = gs;
+  u.symmetric = group.weights.symmetric;
+  u.source_act_bits = group.input_bits;
+  u.scales = ct_scales(r, N, G);
+  u.k_order = ct_order(r, K, gs);
+  if (!u.symmetric) {
+    // Zero points are packed along N (dim 0), 8 rows a word, with the same +8 offset; the
+    // offset cancels in q - z, so both stay as stored (uint4).
+    const std::size_t ZW = (N + 7) / 8;
+    const auto z =
+        r.i32("weight_zero_point", {i64(ZW), i64(G)},
+              "[ceil(N/8), K/group] = [" + std::to_string(ZW) + ", " + std::to_string(G) + "]");
+    u.zeros = MatrixI8(N, G);
+    for (std::size_t n = 0; n < N; ++n) {
+      for (std::size_t g = 0; g < G; ++g) {
+        u.zeros(n, g) = static_cast<std::int8_t>(nibble(z[(n / 8) * G + g], n % 8));
+      }
+    }
+  }
+  u.codes = MatrixI8(N, K);
+  for (std::size_t n = 0; n < N; ++n) {
+    for (std::size_t j = 0; j < K; ++j) {
+      const std::size_t k = source_k(u, j);
+      const int v = nibble(words[n * W + k / 8], k % 8);  // value + 8
+      u.codes(n, j) = static_cast<std::int8_t>(u.symmetric ? v - 8 : v);
+    }
+  }
+  u.bias = r.bias(N);
+  return u;
+}
+
+UnpackedLinear unpack_ct_int(const Checkpoint& c, const std::string& module, const CtGroup& group) {
+  if (!group.weights.symmetric) {
+    config_fail(c, module,
+                "asymmetric int-quantized weights are not supported; accepted: "
+                "symmetric: true");
+  }
+  const Reader r(c, module);
+  const Tensor& t = r.typed("weight", {DType::I8}, 2);
+  const std::size_t N = static_cast<std::size_t>(t.shape[0]);
+  const std::size_t K = static_cast<std::size_t>(t.shape[1]);
+  const std::size_t gs = checked_group(r, "weight", group.weights.group_size, K);
+  const std::size_t G = K / gs;
+  if (group.weights.bits == 8 && G != 1) {
+    config_fail(c, module,
+                "int8 group-wise weights have no quasar scheme; accepted: int8 per "
+                "channel (w8a8) or int4 per group (w4a8)");
+  }
+  UnpackedLinear u;
+  u.module = module;
+  u.layout = "int-quantized";
+  u.n = N, u.k = K, u.bits = group.weights.bits, u.group_size = gs, u.symmetric = true;
+  u.source_act_bits = group.input_bits;
+  u.scales = ct_scales(r, N, G);
+  u.k_order = ct_order(r, K, gs);
+  u.codes = MatrixI8(N, K);
+  const auto* v = reinterpret_cast<const std::int8_t*>(t.bytes.data());
+  for (std::size_t n = 0; n < N; ++n) {
+    for (std::size_t j = 0; j < K; ++j) {
+      const std::int8_t q = v[n * K + source_k(u, j)];
+      if (u.bits == 4 && (q < -8 || q > 7)) {
+        r.fail("weight", "element [" + std::to_string(n) + ", " + std::to_string(source_k(u, j)) +
+                             "] = " + std::to_string(q) +
+                             " is outside int4 (num_bits 4 accepts -8..7)");
+      }
+      u.codes(n, j) = q;
+    }
+  }
+  u.bias = r.bias(N);
+  return u;
+}
+
+UnpackedLinear unpack_linear(const Checkpoint& c, const std::string& module) {
+  const QuantConfig& cfg = c.config();
+  switch (cfg.method) {
+    case QuantMethod::gptq:
+      return unpack_gptq(c, module);
+    case QuantMethod::awq:
+      return unpack_awq(c, module);
+    case QuantMethod::compressed_tensors:
+      break;
+  }
+  for (const CtGroup& g : cfg.groups) {
+    for (const std::string& t : g.targets) {
+      if (!ct_target_matches(t, module)) continue;
+      return g.format == "pack-quantized" ? unpack_ct_packed(c, module, g)
+                                          : unpack_ct_int(c, module, g);
+    }
+  }
+  config_fail(c, module, "matches no config_groups target (and is not in ignore)");
+}
+
+Scheme import_scheme(const UnpackedLinear& u, std::optional<Scheme> requested) {
+  const bool per_channel = u.group_size == u.k;
+  const std::string what = u.bits == 8   ? "int8"
+                           : u.symmetric ? "4-bit symmetric"
+                                         : "4-bit asymmetric";
+  std::vector<Scheme> ok;
+  if (u.bits == 8 && per_channel) ok = {Scheme::w8a8};
+  if (u.bits == 4 && !u.symmetric) ok = {Scheme::w4a16};
+  if (u.bits == 4 && u.symmetric) {
+    ok = u.source_act_bits == 8
+             ? std::vector<Scheme>{Scheme::w4a8_fs, Scheme::w4a8_is, Scheme::w4a16}
+             : std::vector<Scheme>{Scheme::w4a16, Scheme::w4a8_fs, Scheme::w4a8_is};
+  }
+  if (ok.empty()) {
+    throw Error("module '" + u.module + "' (" + u.layout + ", " + what +
+                ") maps to no quasar scheme");
+  }
+  if (!requested) return ok.front();
+  if (std::find(ok.begin(), ok.end(), *requested) != ok.end()) return *requested;
+  std::string accepted;
+  for (Scheme s : ok) accepted += (accepted.empty() ? "" : ", ") + std::string(scheme_name(s));
+  throw Error("module '" + u.module + "' (" + u.layout + ", " + what + ") cannot be imported as " +
+              std::string(scheme_name(*requested)) + "; accepted for it: " + accepted);
+}
+
+QuantizedWeights to_quantized_weights(const UnpackedLinear& u, Scheme scheme) {
+  QuantizedWeights w;
+  w.group_size = u.group_size;
+  w.codes = u.codes;
+  w.scales = u.scales;
+  w.zeros = u.zeros;
+  if (scheme == Scheme::w8a8) {
+    w.format = WeightFormat::int8;
+  } else if (scheme == Scheme::w4a16 && !u.symmetric) {
+    w.format = WeightFormat::uint4;
+  } else {
+    w.format = WeightFormat::int4;
+  }
+  return w;
+}
+
+namespace {
+
+// FNV-1a of the module name mixed with the seed: a module's activations do not depend on which
+// other modules --layers selects.
+std::uint64_t module_seed(std::uint64_t seed, const std::string& module) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char ch : module) h = (h ^ ch) * 1099511628211ull;
+  return h ^ (seed * 0x9E3779B97F4A7C15ull);
+}
+
+std::string basename_of(std::string dir) {
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  const auto slash = dir.find_last_of('/');
+  return slash == std::string::npos ? dir : dir.substr(slash + 1);
+}
+
+safetensors::Tensor i32_vector(const std::vector<std::int32_t>& v) {
+  safetensors::Tensor t;
+  t.dtype = DType::I32;
+  t.shape = {i64(v.size())};
+  t.bytes.resize(v.size() * 4);
+  if (!v.empty()) std::memcpy(t.bytes.data(), v.data(), t.bytes.size());
+  return t;
+}
+
+Layer import_layer(const UnpackedLinear& u, const ImportSpec& spec, safetensors::File& payload) {
+  const Scheme scheme = import_scheme(u, spec.scheme);
+  SyntheticSpec syn;
+  syn.m = spec.tokens, syn.k = u.k, syn.n = 1;
+  syn.seed = module_seed(spec.seed, u.module);
+  const MatrixF x0 = synthetic_llm_gemm(syn).x;
+  MatrixF x(x0.rows(), x0.cols());
+  for (std::size_t m = 0; m < x.rows(); ++m) {
+    for (std::size_t j = 0; j < x.cols(); ++j) x(m, j) = x0(m, source_k(u, j));
+  }
+  SchemeConfig cfg;
+  cfg.group_size = u.group_size;
+  SchemeRun run{scheme, {}, {}, {}};
+  SchemeOperands& op = run.operands;
+  op.w_q = to_quantized_weights(u, scheme);
+  const GemmEngine& e = cpu_engine();
+  const GemmOptions o = cfg.gemm;
+  switch (scheme) {
+    case Scheme::w4a16:
+      op.x_f16 = to_f16(x, "x");
+      run.result = e.w4a16(*op.x_f16, *op.w_q, o);
+      break;
+    case Scheme::w8a8:
+      op.x_q = quantize_per_token(x);
+      run.result = e.w8a8(*op.x_q, *op.w_q, o);
+      break;
+    case Scheme::w4a8_fs:
+      op.x_q = quantize_per_token(x);
+      run.result = e.w4a8_fs(*op.x_q, *op.w_q, o);
+      break;
+    case Scheme::w4a8_is:
+      op.x_q = quantize_per_token(x);
+      op.int_scales = to_integer_scales(*op.w_q, cfg.int_scale);
+      run.result = e.w4a8_is(*op.x_q, *op.w_q, *op.int_scales, o);
+      break;
+    default:
+      throw Error("module '" + u.module + "': scheme " + std::string(scheme_name(scheme)) +
+                  " is not an import target");
+  }
+  Layer l = layer_from_run(u.module, run, cfg, payload);
+  if (!u.k_order.empty()) {
+    const std::string name = u.module + "/k_order";
+    payload.tensors[name] = i32_vector(u.k_order);
+    l.tensors["k_order"] = name;
+  }
+  return l;
+}
+
+}  // namespace
+
+ImportedTrace import_checkpoint(const ImportSpec& spec) {
+  if (spec.tokens == 0) throw Error("trace import: --tokens must be >= 1");
+  const Checkpoint c = Checkpoint::open(spec.dir);
+  std::vector<std::string> modules = quantized_modules(c);
+  if (modules.empty()) {
+    throw Error(spec.dir +
+                ": no quantized linear layers found (looked for *.qweight, "
+                "*.weight_packed, *.weight_scale)");
+  }
+  std::vector<std::string> chosen;
+  std::regex re;
+  try {
+    re = std::regex(spec.layers.empty() ? std::string(".") : spec.layers);
+  } catch (const std::regex_error& e) {
+    throw Error("--layers '" + spec.layers + "' is not a valid regular expression: " + e.what());
+  }
+  for (const std::string& m : modules) {
+    if (spec.max_layers && chosen.size() >= spec.max_layers) break;
+    if (spec.layers.empty() || std::regex_search(m, re)) chosen.push_back(m);
+  }
+  if (chosen.empty()) {
+    throw Error(spec.dir + ": no quantized layer matches --layers '" + spec.layers +
+                "' (the first is '" + modules.front() + "')");
+  }
+  ImportedTrace out;
+  Trace& t = out.trace;
+  t.name = "import-" + basename_of(spec.dir);
+  t.payload = "payload.safetensors";
+  t.meta["generator"] = "quasar trace import";
+  t.meta["source"] = spec.dir;
+  t.meta["quant_config"] = c.config().source;
+  t.meta["tokens"] = std::to_string(spec.tokens);
+  t.meta["seed"] = std::to_string(spec.seed);
+  t.meta["activations"] = "synthetic (LLM-like, seeded per module)";
+  if (!spec.command.empty()) t.meta["command"] = spec.command;
+  std::set<std::string> layouts;
+  for (const std::string& m : chosen) {
+    const UnpackedLinear u = unpack_linear(c, m);
+    layouts.insert(u.layout);
+    t.layers.push_back(import_layer(u, spec, out.payload));
+  }
+  std::string format;
+  for (const std::string& l : layouts) format += (format.empty() ? "" : ", ") + l;
+  t.meta["format"] = format;
+  validate(t, spec.dir);
+  return out;
+}
+
+void write_imported_trace(const std::string& out_dir, const ImportedTrace& t) {
+  std::error_code ec;
+  std::filesystem::create_directories(out_dir, ec);
+  if (ec) throw Error(out_dir + ": cannot create the output folder: " + ec.message());
+  safetensors::write(out_dir + "/" + t.trace.payload, t.payload);
+  write_manifest(out_dir + "/trace.yaml", t.trace);
+}
+
+}  // namespace quasar::trace

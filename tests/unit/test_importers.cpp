@@ -1,0 +1,617 @@
+// Are quantized checkpoints unpacked right? Tiny checkpoints are packed here bit by bit, from
+// known codes, zeros, scales and group maps, by a packer written independently of the
+// importer; every unpacked value and every dequantized weight is compared with what was packed,
+// and each kind of bad input is rejected with an error naming the file and tensor.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "numerics/engine.hpp"
+#include "numerics/error.hpp"
+#include "numerics/float_formats.hpp"
+#include "numerics/quantize_weights.hpp"
+#include "trace/checkpoint.hpp"
+#include "trace/importers.hpp"
+#include "trace/layer_data.hpp"
+
+namespace quasar::trace {
+namespace {
+
+namespace fs = std::filesystem;
+using safetensors::DType;
+using safetensors::Tensor;
+using ::testing::HasSubstr;
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+// A fresh folder per test.
+std::string temp_dir() {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string leaf = "quasar_import_" + std::string(info->test_suite_name()) + "_" + info->name();
+  for (char& ch : leaf) ch = ch == '/' ? '_' : ch;  // parameterized names hold slashes
+  const std::string s = (fs::temp_directory_path() / leaf).string();
+  fs::remove_all(s);
+  fs::create_directories(s);
+  return s;
+}
+
+void write_text(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+// ---- The independent packer: one bit at a time. ----
+
+// Sets bit (4 * slot + b) of word w for every set bit b of the 4-bit value v.
+void set_nibble(std::vector<std::uint32_t>& words, std::size_t w, std::size_t slot, int v) {
+  for (unsigned b = 0; b < 4; ++b) {
+    if ((static_cast<unsigned>(v) >> b) & 1u) words.at(w) |= 1u << (4 * slot + b);
+  }
+}
+
+Tensor raw(DType d, std::vector<std::int64_t> shape, const void* data, std::size_t bytes) {
+  Tensor t;
+  t.dtype = d;
+  t.shape = std::move(shape);
+  t.bytes.resize(bytes);
+  if (bytes) std::memcpy(t.bytes.data(), data, bytes);
+  return t;
+}
+Tensor i32(std::vector<std::int64_t> shape, const std::vector<std::uint32_t>& v) {
+  return raw(DType::I32, std::move(shape), v.data(), v.size() * 4);
+}
+Tensor i32s(std::vector<std::int64_t> shape, const std::vector<std::int32_t>& v) {
+  return raw(DType::I32, std::move(shape), v.data(), v.size() * 4);
+}
+Tensor half(std::vector<std::int64_t> shape, const std::vector<float>& v, bool bf16 = false) {
+  std::vector<std::uint16_t> h;
+  for (float f : v) h.push_back(bf16 ? f32_to_bf16(f) : f32_to_f16(f));
+  return raw(bf16 ? DType::BF16 : DType::F16, std::move(shape), h.data(), h.size() * 2);
+}
+std::int64_t I(std::size_t v) { return static_cast<std::int64_t>(v); }
+
+// What a test packs: codes in quasar's meaning (signed for symmetric, uint4 with zeros for
+// asymmetric), in the checkpoint's K order, plus zeros, scales and each channel's group.
+struct Truth {
+  std::size_t K = 0, N = 0, gs = 0, G = 0;
+  bool sym = true;
+  std::vector<int> code;     // [K][N]
+  std::vector<int> zero;     // [G][N]; 0 when symmetric
+  std::vector<float> scale;  // [G][N]
+  std::vector<int> gidx;     // [K]
+  int c(std::size_t k, std::size_t n) const { return code[k * N + n]; }
+  int z(std::size_t g, std::size_t n) const { return zero[g * N + n]; }
+  float s(std::size_t g, std::size_t n) const { return scale[g * N + n]; }
+};
+
+// act_order: channels are dealt to groups through a random permutation, as GPTQ's desc_act does.
+Truth make_truth(std::size_t K, std::size_t N, std::size_t gs, bool sym, bool act_order,
+                 unsigned seed, int lo, int hi, int zlo = 0) {
+  std::mt19937 rng(seed);
+  Truth t;
+  t.K = K, t.N = N, t.gs = gs, t.G = K / gs, t.sym = sym;
+  std::uniform_int_distribution<int> q(lo, hi), zd(zlo, 15), sd(1, 200);
+  for (std::size_t i = 0; i < K * N; ++i) t.code.push_back(q(rng));
+  for (std::size_t i = 0; i < t.G * N; ++i) {
+    t.zero.push_back(sym ? 0 : zd(rng));
+    t.scale.push_back(static_cast<float>(sd(rng)) / 4096.0f);  // exact in fp16 and bf16
+  }
+  std::vector<std::size_t> perm(K);
+  for (std::size_t k = 0; k < K; ++k) perm[k] = k;
+  if (act_order) std::shuffle(perm.begin(), perm.end(), rng);
+  for (std::size_t k = 0; k < K; ++k) t.gidx.push_back(static_cast<int>(perm[k] / gs));
+  return t;
+}
+
+// The order the importer must produce, built group by group (not by sorting).
+std::vector<std::size_t> expected_order(const Truth& t) {
+  std::vector<std::size_t> order;
+  for (std::size_t g = 0; g < t.G; ++g) {
+    for (std::size_t k = 0; k < t.K; ++k) {
+      if (t.gidx[k] == static_cast<int>(g)) order.push_back(k);
+    }
+  }
+  return order;
+}
+
+void expect_unpacked(const UnpackedLinear& u, const Truth& t) {
+  ASSERT_EQ(u.k, t.K);
+  ASSERT_EQ(u.n, t.N);
+  ASSERT_EQ(u.group_size, t.gs);
+  ASSERT_EQ(u.symmetric, t.sym);
+  const std::vector<std::size_t> order = expected_order(t);
+  bool identity = true;
+  for (std::size_t j = 0; j < t.K; ++j) identity = identity && order[j] == j;
+  if (identity) {
+    EXPECT_TRUE(u.k_order.empty());
+  } else {
+    ASSERT_EQ(u.k_order.size(), t.K);
+    for (std::size_t j = 0; j < t.K; ++j) EXPECT_EQ(u.k_order[j], static_cast<int>(order[j]));
+  }
+  for (std::size_t n = 0; n < t.N; ++n) {
+    for (std::size_t g = 0; g < t.G; ++g) {
+      EXPECT_EQ(u.scales(n, g), t.s(g, n)) << "scale n=" << n << " g=" << g;
+      if (!t.sym) {
+        EXPECT_EQ(u.zeros(n, g), t.z(g, n)) << "zero n=" << n << " g=" << g;
+      }
+    }
+  }
+  if (t.sym) {
+    EXPECT_TRUE(u.zeros.empty());
+  }
+  const MatrixF deq = dequantize_weights(to_quantized_weights(u, import_scheme(u, {})));
+  for (std::size_t j = 0; j < t.K; ++j) {
+    const std::size_t k = order[j];
+    const std::size_t g = static_cast<std::size_t>(t.gidx[k]);
+    for (std::size_t n = 0; n < t.N; ++n) {
+      ASSERT_EQ(u.codes(n, j), t.c(k, n)) << "code n=" << n << " k=" << k;
+      const float want = t.s(g, n) * static_cast<float>(t.c(k, n) - t.z(g, n));
+      ASSERT_EQ(u.dequantized(n, j), want) << "n=" << n << " k=" << k;
+      ASSERT_EQ(deq(n, j), want) << "quasar dequantization n=" << n << " k=" << k;
+    }
+  }
+}
+
+// ---- Checkpoint writers, one per layout. ----
+
+struct Gptq {
+  bool v2 = false, sym = false, act_order = false;
+  long group = 32;
+};
+
+void PrintTo(const Gptq& p, std::ostream* os) {
+  *os << (p.v2 ? "gptq_v2" : "gptq") << (p.sym ? " sym" : " asym")
+      << (p.act_order ? " act-order" : "") << " group " << p.group;
+}
+
+std::string gptq_config(const Gptq& p, int bits = 4) {
+  return std::string(
+             R"({"model_type": "llama", "quantization_config": {"quant_method": "gptq", "bits": )") +
+         std::to_string(bits) + R"(, "group_size": )" + std::to_string(p.group) +
+         R"(, "desc_act": )" + (p.act_order ? "true" : "false") + R"(, "sym": )" +
+         (p.sym ? "true" : "false") + R"(, "checkpoint_format": ")" + (p.v2 ? "gptq_v2" : "gptq") +
+         R"("}})";
+}
+
+void pack_gptq(safetensors::File& f, const std::string& m, const Truth& t, bool v2) {
+  const std::size_t K = t.K, N = t.N;
+  std::vector<std::uint32_t> qw(K / 8 * N), qz(t.G * (N / 8));
+  for (std::size_t k = 0; k < K; ++k) {
+    for (std::size_t n = 0; n < N; ++n) {
+      set_nibble(qw, (k / 8) * N + n, k % 8, t.sym ? t.c(k, n) + 8 : t.c(k, n));
+    }
+  }
+  for (std::size_t g = 0; g < t.G; ++g) {
+    for (std::size_t n = 0; n < N; ++n) {
+      const int zero = t.sym ? 8 : t.z(g, n);
+      set_nibble(qz, g * (N / 8) + n / 8, n % 8, (v2 ? zero : zero - 1) & 0xF);
+    }
+  }
+  f.tensors[m + ".qweight"] = i32({I(K / 8), I(N)}, qw);
+  f.tensors[m + ".qzeros"] = i32({I(t.G), I(N / 8)}, qz);
+  f.tensors[m + ".scales"] = half({I(t.G), I(N)}, t.scale);
+  f.tensors[m + ".g_idx"] = i32s({I(K)}, std::vector<std::int32_t>(t.gidx.begin(), t.gidx.end()));
+}
+
+const std::string kQ = "model.layers.0.self_attn.q_proj";
+const std::string kDown = "model.layers.0.mlp.down_proj";
+
+// A GPTQ checkpoint with two layers (q_proj: K=64 N=16, down_proj: K=64 N=8).
+std::string write_gptq(const Gptq& p, Truth* q_truth = nullptr) {
+  const std::string dir = temp_dir();
+  const std::size_t gs = p.group == -1 ? 64 : static_cast<std::size_t>(p.group);
+  const Truth tq =
+      make_truth(64, 16, gs, p.sym, p.act_order, 1, p.sym ? -8 : 0, p.sym ? 7 : 15, p.v2 ? 0 : 1);
+  const Truth td =
+      make_truth(64, 8, gs, p.sym, p.act_order, 2, p.sym ? -8 : 0, p.sym ? 7 : 15, p.v2 ? 0 : 1);
+  safetensors::File f;
+  pack_gptq(f, kQ, tq, p.v2);
+  pack_gptq(f, kDown, td, p.v2);
+  safetensors::write(dir + "/model.safetensors", f);
+  write_text(dir + "/config.json", gptq_config(p));
+  if (q_truth) *q_truth = tq;
+  return dir;
+}
+
+class GptqLayouts : public ::testing::TestWithParam<Gptq> {};
+
+TEST_P(GptqLayouts, EveryValueUnpacks) {
+  const Gptq p = GetParam();
+  Truth t;
+  const std::string dir = write_gptq(p, &t);
+  const Checkpoint c = Checkpoint::open(dir);
+  EXPECT_EQ(quantized_modules(c), (std::vector<std::string>{kDown, kQ}));
+  const UnpackedLinear u = unpack_linear(c, kQ);
+  EXPECT_EQ(u.layout, p.v2 ? "gptq_v2" : "gptq");
+  expect_unpacked(u, t);
+  EXPECT_EQ(import_scheme(u, {}), Scheme::w4a16);
+  if (p.act_order) {
+    EXPECT_FALSE(u.k_order.empty());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Importers, GptqLayouts,
+                         ::testing::Values(Gptq{false, false, false, 32},
+                                           Gptq{true, false, false, 32},
+                                           Gptq{false, true, false, -1},
+                                           Gptq{true, true, false, -1},
+                                           Gptq{false, false, true, 32}, Gptq{true, true, true, 16},
+                                           Gptq{false, true, true, 32}),
+                         [](const auto& param_info) {
+                           const Gptq& p = param_info.param;
+                           return std::string(p.v2 ? "v2" : "v1") + (p.sym ? "_sym" : "_asym") +
+                                  (p.act_order ? "_actorder" : "") + "_g" +
+                                  (p.group < 0 ? std::string("all") : std::to_string(p.group));
+                         });
+
+// The same checkpoint as v1 and as v2 stores different qzeros words for the same zeros.
+TEST(Importers, GptqV1AndV2ZeroConventions) {
+  const std::string d1 = write_gptq({false, true, false, 32});
+  const Checkpoint c1 = Checkpoint::open(d1);
+  const Tensor& z1 = c1.get(kQ + ".qzeros");
+  std::uint32_t w1;
+  std::memcpy(&w1, z1.bytes.data(), 4);
+  EXPECT_EQ(w1, 0x77777777u);
+  fs::remove_all(d1);
+  const std::string d2 = write_gptq({true, true, false, 32});
+  const Checkpoint c2 = Checkpoint::open(d2);
+  std::uint32_t w2;
+  std::memcpy(&w2, c2.get(kQ + ".qzeros").bytes.data(), 4);
+  EXPECT_EQ(w2, 0x88888888u);
+  // Read as v1, the v2 words give zeros of 9: not the symmetric 8 the config declares.
+  write_text(d2 + "/config.json", gptq_config({false, true, false, 32}));
+  EXPECT_THAT(error_of([&] { unpack_linear(Checkpoint::open(d2), kQ); }),
+              HasSubstr("qzeros' word [0, 0] = 0x88888888 gives zero 9 to column 0, but the "
+                        "config declares sym: true"));
+}
+
+TEST(Importers, AwqInterleavedNibbles) {
+  const std::string dir = temp_dir();
+  const std::size_t K = 64, N = 24, gs = 16;
+  const Truth t = make_truth(K, N, gs, false, false, 3, 0, 15);
+  static const int kOrder[8] = {0, 2, 4, 6, 1, 3, 5, 7};
+  std::vector<std::uint32_t> qw(K * (N / 8)), qz(t.G * (N / 8));
+  for (std::size_t j = 0; j < N / 8; ++j) {
+    for (std::size_t i = 0; i < 8; ++i) {
+      const std::size_t col = 8 * j + static_cast<std::size_t>(kOrder[i]);
+      for (std::size_t k = 0; k < K; ++k) set_nibble(qw, k * (N / 8) + j, i, t.c(k, col));
+      for (std::size_t g = 0; g < t.G; ++g) set_nibble(qz, g * (N / 8) + j, i, t.z(g, col));
+    }
+  }
+  safetensors::File f;
+  f.tensors[kQ + ".qweight"] = i32({I(K), I(N / 8)}, qw);
+  f.tensors[kQ + ".qzeros"] = i32({I(t.G), I(N / 8)}, qz);
+  f.tensors[kQ + ".scales"] = half({I(t.G), I(N)}, t.scale);
+  safetensors::write(dir + "/model.safetensors", f);
+  write_text(dir + "/config.json",
+             R"({"quantization_config": {"quant_method": "awq", "bits": 4, "group_size": 16,
+                 "zero_point": true, "version": "gemm"}})");
+  const UnpackedLinear u = unpack_linear(Checkpoint::open(dir), kQ);
+  EXPECT_EQ(u.layout, "awq-gemm");
+  expect_unpacked(u, t);
+  // A plain (non-interleaved) reading would differ: column 1 lives in nibble 4.
+  EXPECT_EQ(u.codes(1, 0), t.c(0, 1));
+}
+
+// compressed-tensors pack-quantized: weight_packed [N, ceil(K/8)] with value + 8.
+struct CtPacked {
+  std::size_t K, N, group;  // group 0: per channel
+  bool sym, act_order, bf16;
+};
+
+void PrintTo(const CtPacked& p, std::ostream* os) {
+  *os << "K " << p.K << " N " << p.N << " group " << p.group << (p.sym ? " sym" : " asym")
+      << (p.act_order ? " act-order" : "") << (p.bf16 ? " bf16 scales" : "");
+}
+
+std::string ct_config(const std::string& format, int bits, const std::string& strategy,
+                      std::size_t group, bool sym, const std::string& input = "null") {
+  return R"({"quantization_config": {"quant_method": "compressed-tensors", "format": ")" + format +
+         R"(", "ignore": ["lm_head"], "config_groups": {"group_0": {"targets": ["Linear"],
+         "weights": {"num_bits": )" +
+         std::to_string(bits) + R"(, "type": "int", "symmetric": )" + (sym ? "true" : "false") +
+         R"(, "strategy": ")" + strategy + R"(", "group_size": )" +
+         (group ? std::to_string(group) : "null") + R"(}, "input_activations": )" + input + "}}}}";
+}
+
+class CtPackedLayouts : public ::testing::TestWithParam<CtPacked> {};
+
+TEST_P(CtPackedLayouts, EveryValueUnpacks) {
+  const CtPacked p = GetParam();
+  const std::string dir = temp_dir();
+  const std::size_t gs = p.group ? p.group : p.K;
+  const Truth t = make_truth(p.K, p.N, gs, p.sym, p.act_order, 4, p.sym ? -8 : 0, p.sym ? 7 : 15);
+  const std::size_t W = (p.K + 7) / 8, ZW = (p.N + 7) / 8;
+  std::vector<std::uint32_t> packed(p.N * W), zp(ZW * t.G);
+  for (std::size_t n = 0; n < p.N; ++n) {
+    for (std::size_t k = 0; k < p.K; ++k) {
+      // Stored unsigned: signed value + 8. Asymmetric codes are uint4 = value + 8 already.
+      set_nibble(packed, n * W + k / 8, k % 8, p.sym ? t.c(k, n) + 8 : t.c(k, n));
+    }
+    for (std::size_t g = 0; g < t.G; ++g) set_nibble(zp, (n / 8) * t.G + g, n % 8, t.z(g, n));
+  }
+  std::vector<float> scale_nk(p.N * t.G);  // [N, G], transposed from the truth's [G, N]
+  for (std::size_t n = 0; n < p.N; ++n) {
+    for (std::size_t g = 0; g < t.G; ++g) scale_nk[n * t.G + g] = t.s(g, n);
+  }
+  safetensors::File f;
+  f.tensors[kQ + ".weight_packed"] = i32({I(p.N), I(W)}, packed);
+  f.tensors[kQ + ".weight_shape"] = i32s({2}, {static_cast<int>(p.N), static_cast<int>(p.K)});
+  f.tensors[kQ + ".weight_scale"] = half({I(p.N), I(t.G)}, scale_nk, p.bf16);
+  if (!p.sym) f.tensors[kQ + ".weight_zero_point"] = i32({I(ZW), I(t.G)}, zp);
+  if (p.act_order) {
+    f.tensors[kQ + ".weight_g_idx"] =
+        i32s({I(p.K)}, std::vector<std::int32_t>(t.gidx.begin(), t.gidx.end()));
+  }
+  f.tensors["lm_head.weight"] = half({4, I(p.K)}, std::vector<float>(4 * p.K, 0.5f));
+  safetensors::write(dir + "/model.safetensors", f);
+  write_text(dir + "/config.json",
+             ct_config("pack-quantized", 4, p.group ? "group" : "channel", p.group, p.sym));
+  const Checkpoint c = Checkpoint::open(dir);
+  EXPECT_EQ(quantized_modules(c), std::vector<std::string>{kQ});  // lm_head is ignored
+  const UnpackedLinear u = unpack_linear(c, kQ);
+  EXPECT_EQ(u.layout, "pack-quantized");
+  expect_unpacked(u, t);
+}
+
+INSTANTIATE_TEST_SUITE_P(Importers, CtPackedLayouts,
+                         ::testing::Values(CtPacked{64, 8, 32, true, false, false},
+                                           CtPacked{36, 12, 12, false, false, true},
+                                           CtPacked{20, 8, 0, true, false, false},
+                                           CtPacked{64, 16, 16, true, true, true},
+                                           CtPacked{48, 9, 16, false, true, false}),
+                         [](const auto& param_info) {
+                           const CtPacked& p = param_info.param;
+                           return "K" + std::to_string(p.K) + "_N" + std::to_string(p.N) + "_g" +
+                                  std::to_string(p.group) + (p.sym ? "_sym" : "_asym") +
+                                  (p.act_order ? "_actorder" : "");
+                         });
+
+std::string write_ct_int(int bits, std::size_t K, std::size_t N, std::size_t group, Truth* out,
+                         int bad_value = 0) {
+  const std::string dir = temp_dir();
+  const std::size_t gs = group ? group : K;
+  Truth t = make_truth(K, N, gs, true, false, 5, bits == 8 ? -128 : -8, bits == 8 ? 127 : 7);
+  std::vector<std::int8_t> w(N * K);
+  for (std::size_t n = 0; n < N; ++n) {
+    for (std::size_t k = 0; k < K; ++k) w[n * K + k] = static_cast<std::int8_t>(t.c(k, n));
+  }
+  if (bad_value) w[3] = static_cast<std::int8_t>(bad_value);
+  std::vector<float> scale_nk(N * t.G);
+  for (std::size_t n = 0; n < N; ++n) {
+    for (std::size_t g = 0; g < t.G; ++g) scale_nk[n * t.G + g] = t.s(g, n);
+  }
+  safetensors::File f;
+  f.tensors[kQ + ".weight"] = raw(DType::I8, {I(N), I(K)}, w.data(), w.size());
+  f.tensors[kQ + ".weight_scale"] = half({I(N), I(t.G)}, scale_nk, true);
+  safetensors::write(dir + "/model.safetensors", f);
+  write_text(dir + "/config.json",
+             ct_config("int-quantized", bits, group ? "group" : "channel", group, true,
+                       R"({"num_bits": 8, "type": "int", "symmetric": true, "strategy": "token",
+                           "dynamic": true})"));
+  *out = t;
+  return dir;
+}
+
+TEST(Importers, CtIntQuantizedW8A8) {
+  Truth t;
+  const std::string dir = write_ct_int(8, 40, 8, 0, &t);
+  const UnpackedLinear u = unpack_linear(Checkpoint::open(dir), kQ);
+  EXPECT_EQ(u.layout, "int-quantized");
+  EXPECT_EQ(u.bits, 8);
+  expect_unpacked(u, t);
+  EXPECT_EQ(import_scheme(u, {}), Scheme::w8a8);
+  EXPECT_THAT(error_of([&] { import_scheme(u, Scheme::w4a16); }),
+              HasSubstr("cannot be imported as w4a16; accepted for it: w8a8"));
+}
+
+TEST(Importers, CtIntQuantizedW4A8) {
+  Truth t;
+  const std::string dir = write_ct_int(4, 256, 8, 128, &t);
+  const UnpackedLinear u = unpack_linear(Checkpoint::open(dir), kQ);
+  expect_unpacked(u, t);
+  EXPECT_EQ(import_scheme(u, {}), Scheme::w4a8_fs);
+  EXPECT_EQ(import_scheme(u, Scheme::w4a8_is), Scheme::w4a8_is);
+  Truth t2;
+  const std::string bad = write_ct_int(4, 256, 8, 128, &t2, 9);
+  EXPECT_THAT(error_of([&] { unpack_linear(Checkpoint::open(bad), kQ); }),
+              HasSubstr("tensor '" + kQ + ".weight' element [0, 3] = 9 is outside int4"));
+}
+
+TEST(Importers, ShardedCheckpointWithIndex) {
+  const std::string dir = write_gptq({false, false, true, 32});
+  const safetensors::File all = safetensors::read(dir + "/model.safetensors");
+  fs::remove(dir + "/model.safetensors");
+  safetensors::File a, b;
+  std::string map;
+  for (const auto& [name, t] : all.tensors) {
+    const bool first = name.rfind(kQ, 0) == 0;
+    (first ? a : b).tensors[name] = t;
+    map += std::string(map.empty() ? "" : ", ") + "\"" + name + "\": \"model-0000" +
+           (first ? "1" : "2") + "-of-00002.safetensors\"";
+  }
+  safetensors::write(dir + "/model-00001-of-00002.safetensors", a);
+  safetensors::write(dir + "/model-00002-of-00002.safetensors", b);
+  write_text(dir + "/model.safetensors.index.json",
+             R"({"metadata": {"total_size": 1}, "weight_map": {)" + map + "}}");
+  const Checkpoint c = Checkpoint::open(dir);
+  EXPECT_EQ(quantized_modules(c).size(), 2u);
+  EXPECT_EQ(c.file_of(kDown + ".qweight"), dir + "/model-00002-of-00002.safetensors");
+  const UnpackedLinear u = unpack_linear(c, kDown);
+  EXPECT_EQ(u.n, 8u);
+  fs::remove(dir + "/model-00002-of-00002.safetensors");
+  EXPECT_THAT(error_of([&] { Checkpoint::open(dir); }),
+              HasSubstr("model.safetensors.index.json: weight_map names shard "
+                        "'model-00002-of-00002.safetensors'"));
+}
+
+// The written trace is valid, its layers recompute to their expected outputs, and the act-order
+// permutation is consistent: un-permuting x reproduces the checkpoint's own GEMM.
+TEST(Importers, ImportWritesAValidDataBearingTrace) {
+  Truth t;
+  const std::string dir = write_gptq({false, false, true, 32}, &t);
+  ImportSpec spec;
+  spec.dir = dir;
+  spec.tokens = 5;
+  spec.seed = 3;
+  const ImportedTrace imp = import_checkpoint(spec);
+  ASSERT_EQ(imp.trace.layers.size(), 2u);
+  const std::string out = dir + "/out";
+  write_imported_trace(out, imp);
+  const Trace back = read_manifest(out + "/trace.yaml");
+  EXPECT_EQ(back.meta.at("format"), "gptq");
+  const safetensors::File payload = safetensors::read(out + "/payload.safetensors");
+  const Layer& q = back.layers[1];
+  ASSERT_EQ(q.name, kQ);
+  EXPECT_EQ(q.scheme->scheme, Scheme::w4a16);
+  EXPECT_EQ(q.scheme->group_size, 32u);
+  ASSERT_TRUE(q.tensors.count("k_order"));
+  for (const Layer& l : back.layers) {
+    const LayerData d = load_layer_data(l, payload, "payload");
+    EXPECT_EQ(run_layer(cpu_engine(), l, d.operands).y, *d.expected_y) << l.name;
+  }
+  const LayerData d = load_layer_data(q, payload, "payload");
+  const Tensor& ko = payload.get(q.tensors.at("k_order"), "payload");
+  std::vector<std::int32_t> order(t.K);
+  std::memcpy(order.data(), ko.bytes.data(), ko.bytes.size());
+  for (std::size_t m = 0; m < 5; ++m) {
+    for (std::size_t n = 0; n < t.N; ++n) {
+      double ref = 0;
+      for (std::size_t j = 0; j < t.K; ++j) {
+        const std::size_t k = static_cast<std::size_t>(order[j]);
+        const std::size_t g = static_cast<std::size_t>(t.gidx[k]);
+        ref += static_cast<double>(f16_to_f32((*d.operands.x_f16)(m, j))) * t.s(g, n) *
+               (t.c(k, n) - t.z(g, n));
+      }
+      EXPECT_NEAR(f16_to_f32((*d.expected_y)(m, n)), ref, 0.01 + 0.01 * std::abs(ref));
+    }
+  }
+  // --layers and --max-layers select modules; --scheme is checked per layer.
+  spec.layers = "mlp";
+  EXPECT_EQ(import_checkpoint(spec).trace.layers.size(), 1u);
+  spec.layers = "";
+  spec.max_layers = 1;
+  EXPECT_EQ(import_checkpoint(spec).trace.layers.size(), 1u);
+  spec.scheme = Scheme::w4a8_is;
+  EXPECT_THAT(error_of([&] { import_checkpoint(spec); }),
+              HasSubstr("(gptq, 4-bit asymmetric) cannot be imported as w4a8-is"));
+}
+
+TEST(Importers, SymmetricImportsAsW4A8IntegerScales) {
+  const std::string dir = write_gptq({true, true, true, 16});
+  ImportSpec spec;
+  spec.dir = dir;
+  spec.scheme = Scheme::w4a8_is;
+  const ImportedTrace imp = import_checkpoint(spec);
+  for (const Layer& l : imp.trace.layers) {
+    EXPECT_EQ(l.scheme->scheme, Scheme::w4a8_is);
+    EXPECT_TRUE(l.tensors.count("int_scales"));
+    const LayerData d = load_layer_data(l, imp.payload, "payload");
+    EXPECT_EQ(run_layer(cpu_engine(), l, d.operands).y, *d.expected_y);
+  }
+}
+
+// ---- Bad input: each a quasar::Error naming the file and tensor (or config field). ----
+
+TEST(Importers, RejectsMissingWrongDtypeAndWrongShape) {
+  const std::string dir = write_gptq({false, false, false, 32});
+  const std::string file = dir + "/model.safetensors";
+  safetensors::File f = safetensors::read(file);
+  const safetensors::File good = f;
+  f.tensors.erase(kQ + ".qzeros");
+  safetensors::write(file, f);
+  EXPECT_THAT(error_of([&] { unpack_linear(Checkpoint::open(dir), kQ); }),
+              HasSubstr(file + ": tensor '" + kQ + ".qzeros' is missing"));
+
+  f = good;
+  f.tensors[kQ + ".scales"] = i32s({2, 16}, std::vector<std::int32_t>(32, 1));
+  safetensors::write(file, f);
+  EXPECT_THAT(
+      error_of([&] { unpack_linear(Checkpoint::open(dir), kQ); }),
+      HasSubstr(file + ": tensor '" + kQ + ".scales' has dtype I32, expected F16 or BF16 or F32"));
+
+  f = good;
+  f.tensors[kQ + ".qweight"] = i32({4, 16}, std::vector<std::uint32_t>(64, 0));
+  safetensors::write(file, f);
+  EXPECT_THAT(error_of([&] { unpack_linear(Checkpoint::open(dir), kQ); }),
+              HasSubstr("tensor '" + kQ +
+                        ".qweight' has shape [4, 16], expected [K/8, N] = [8, "
+                        "16] (K = 64 from g_idx"));
+
+  f = good;
+  std::vector<float> s(32, 0.01f);
+  s[17] = 0.0f;
+  f.tensors[kQ + ".scales"] = half({2, 16}, s);
+  safetensors::write(file, f);
+  EXPECT_THAT(error_of([&] { unpack_linear(Checkpoint::open(dir), kQ); }),
+              HasSubstr("tensor '" + kQ +
+                        ".scales' element [1, 1] is 0.000000; scales must be "
+                        "finite and > 0"));
+}
+
+TEST(Importers, RejectsQzerosThatContradictSymmetry) {
+  const std::string dir = write_gptq({false, false, false, 32});  // asymmetric zeros
+  write_text(dir + "/config.json", gptq_config({false, true, false, 32}));
+  EXPECT_THAT(error_of([&] { unpack_linear(Checkpoint::open(dir), kQ); }),
+              HasSubstr("tensor '" + kQ + ".qzeros' word [0, 0] = 0x"));
+  EXPECT_THAT(error_of([&] { unpack_linear(Checkpoint::open(dir), kQ); }),
+              HasSubstr("needs every zero to be 8 (v1 words 0x77777777)"));
+}
+
+TEST(Importers, RejectsBadConfigs) {
+  const std::string dir = write_gptq({false, false, false, 32});
+  const std::string config = dir + "/config.json";
+  write_text(config, gptq_config({false, false, false, 32}, 3));
+  EXPECT_THAT(
+      error_of([&] { Checkpoint::open(dir); }),
+      HasSubstr(config + ": quantization_config.bits = 3 is not supported; accepted: 4 or 8"));
+  write_text(config, gptq_config({false, false, false, 32}, 8));
+  EXPECT_THAT(error_of([&] { unpack_linear(Checkpoint::open(dir), kQ); }),
+              HasSubstr("GPTQ bits = 8 has no quasar scheme (weight-only); accepted: bits 4"));
+  write_text(config, R"({"quantization_config": {"quant_method": "hqq", "bits": 4}})");
+  EXPECT_THAT(error_of([&] { Checkpoint::open(dir); }),
+              HasSubstr("quant_method 'hqq' is not supported; accepted: gptq, awq, "
+                        "compressed-tensors"));
+  write_text(config, ct_config("float-quantized", 8, "channel", 0, true));
+  EXPECT_THAT(error_of([&] { Checkpoint::open(dir); }),
+              HasSubstr("config_groups.group_0.format 'float-quantized' is not supported; "
+                        "accepted: pack-quantized, int-quantized"));
+  write_text(config, R"({"quantization_config": {"quant_method": "gptq", "bits": 4,
+                         "checkpoint_format": "marlin"}})");
+  EXPECT_THAT(error_of([&] { Checkpoint::open(dir); }),
+              HasSubstr("checkpoint_format 'marlin' is not supported; accepted: gptq, gptq_v2"));
+  fs::remove(config);
+  EXPECT_THAT(error_of([&] { Checkpoint::open(dir); }), HasSubstr("no quantization config"));
+  // quantize_config.json (AutoGPTQ's own file) is read when config.json has none.
+  write_text(dir + "/quantize_config.json",
+             R"({"bits": 4, "group_size": 32, "desc_act": false, "sym": false})");
+  EXPECT_EQ(unpack_linear(Checkpoint::open(dir), kQ).layout, "gptq");
+}
+
+TEST(Importers, RejectsGroupsThatAreNotWhole) {
+  const std::string dir = write_gptq({false, false, false, 32});
+  const std::string file = dir + "/model.safetensors";
+  safetensors::File f = safetensors::read(file);
+  std::vector<std::int32_t> g(64);
+  for (std::size_t k = 0; k < 64; ++k) g[k] = k < 40 ? 0 : 1;  // 40 + 24 channels
+  f.tensors[kQ + ".g_idx"] = i32s({64}, g);
+  safetensors::write(file, f);
+  EXPECT_THAT(error_of([&] { unpack_linear(Checkpoint::open(dir), kQ); }),
+              HasSubstr("tensor '" + kQ +
+                        ".g_idx' puts a number of channels other than 32 in "
+                        "group 0; accepted: every group holds exactly group_size channels"));
+  write_text(dir + "/config.json", gptq_config({false, false, false, 48}));
+  EXPECT_THAT(error_of([&] { unpack_linear(Checkpoint::open(dir), kQ); }),
+              HasSubstr("K = 64 and group size 48; quasar needs whole groups"));
+}
+
+}  // namespace
+}  // namespace quasar::trace
