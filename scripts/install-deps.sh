@@ -3,14 +3,16 @@
 # missing. Idempotent and non-interactive: safe to run twice, does nothing when all are present.
 set -euo pipefail
 
-# One list, one place: the whole toolchain of docs/building.md. SystemC, Verilator and yosys
-# are here from the start so that every later block builds on the same set-up.
+# One list, one place: the whole toolchain (../shared/docs/toolchain.md). SystemC, Verilator
+# and yosys are here from the start so every later block builds on the same set-up; clang and
+# its runtime build the libFuzzer harnesses (scripts/fuzz.sh).
 PACKAGES=(
   cmake g++ ninja-build pkg-config ccache
   libgtest-dev libbenchmark-dev
   libsystemc-dev verilator yosys libyaml-cpp-dev
   libboost-dev libboost-program-options-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev libtbb-dev libsqlite3-dev
+  clang libclang-rt-14-dev
 )
 
 missing=()

@@ -2,7 +2,8 @@
 # The README's two commands.
 #   scripts/quickstart.sh run   install what is missing, build, run the main job (embedded default)
 #   scripts/quickstart.sh test  install what is missing, build, run the whole test suite:
-#                               the Release build's tests, then the unit tests under ASan+UBSan
+#                               the Release build's tests, the unit/CLI/RTL/regression tests
+#                               again under ASan+UBSan, and a short libFuzzer run of the readers
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,3 +24,4 @@ ctest --preset release -j "$jobs"
 cmake --preset asan >/dev/null
 cmake --build --preset asan -j "$jobs"
 ctest --preset asan -j "$jobs"
+./scripts/fuzz.sh 30

@@ -25,6 +25,15 @@ std::string join(const std::vector<std::string>& v) {
 
 }  // namespace
 
+// Mapping keys must be plain scalars: YAML allows `? [a, b]: v`, which nothing in quasar means.
+std::string Value::key_text(const void* key_node) const {
+  const YAML::Node& k = *static_cast<const YAML::Node*>(key_node);
+  if (!k.IsScalar()) {
+    Value(std::make_shared<const Impl>(Impl{k, impl_->file}), path_).fail("mapping keys must be plain strings");
+  }
+  return k.Scalar();
+}
+
 Value::Value(std::shared_ptr<const Impl> impl, std::string path)
     : impl_(std::move(impl)), path_(std::move(path)) {}
 
@@ -87,13 +96,13 @@ Value Value::at(const std::string& key) const {
 std::vector<std::string> Value::keys() const {
   if (!is_map()) fail("expected a mapping");
   std::vector<std::string> out;
-  for (const auto& kv : impl_->node) out.push_back(kv.first.as<std::string>());
+  for (const auto& kv : impl_->node) out.push_back(key_text(&kv.first));
   return out;
 }
 
 void Value::require_keys_in(const std::vector<std::string>& allowed) const {
   for (const auto& kv : impl_->node) {
-    const std::string key = kv.first.as<std::string>();
+    const std::string key = key_text(&kv.first);
     bool ok = false;
     for (const auto& a : allowed) ok = ok || a == key;
     if (!ok) {

@@ -52,6 +52,7 @@ class Value {
 
  private:
   Value(std::shared_ptr<const Impl> impl, std::string path);
+  std::string key_text(const void* key_node) const;  // the key's text, or an error if not scalar
   std::shared_ptr<const Impl> impl_;
   std::string path_;
 };

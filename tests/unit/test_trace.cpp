@@ -218,6 +218,12 @@ TEST(Manifest, RejectsMalformedInputNamingFileLineAndKey) {
   EXPECT_THAT(err("quasar_trace: 1\nname: t\nlayers: []\npayload: p.safetensors\n"),
               HasSubstr("payload 'p.safetensors' is named but no layer references a tensor"));
   EXPECT_THAT(error_of([] { read_manifest("/nonexistent/t.yaml"); }), HasSubstr("cannot open"));
+  // Found by fuzz_manifest: a complex (non-scalar) mapping key used to escape as a yaml-cpp
+  // exception and abort the process.
+  EXPECT_THAT(err("quasar_trace: 1\nname: t\n? {a: 1}\n: 2\nlayers: []\n"),
+              HasSubstr("t.yaml:3: mapping keys must be plain strings"));
+  EXPECT_THAT(err(manifest(kLinear + "    scheme: w8a8\n    ? [x]\n    : 1\n")),
+              HasSubstr("mapping keys must be plain strings"));
 }
 
 }  // namespace
