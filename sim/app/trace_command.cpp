@@ -1,5 +1,6 @@
 #include "trace_command.hpp"
 
+#include <fstream>
 #include <iostream>
 #include <memory>
 
@@ -7,6 +8,7 @@
 #include "numerics/error.hpp"
 #include "report/trace_report.hpp"
 #include "trace/generate.hpp"
+#include "trace/scalesim.hpp"
 #include "trace/synthetic_model.hpp"
 
 namespace quasar::app {
@@ -23,6 +25,8 @@ struct TraceArgs {
   bool list_models = false;
   // show
   std::string file;
+  // scalesim-import / scalesim-export
+  std::string csv, csv_scheme = "w8a8", csv_out;
   // synth
   trace::SyntheticModelSpec synth;
   std::string synth_scheme = "w4a8-is", synth_out, device = "cpu";
@@ -195,8 +199,39 @@ std::function<int()> add_trace_command(CLI::App& app) {
       ->check(CLI::IsMember({"cpu", "gpu", "auto"}))
       ->capture_default_str();
 
-  return [a, gen, show, synth]() {
+  CLI::App* sim_in = cmd->add_subcommand(
+      "scalesim-import", "Turn a SCALE-Sim v2 topology CSV (GEMM or conv form) into a shape trace");
+  sim_in->add_option("csv", a->csv, "SCALE-Sim topology CSV")->required()->check(CLI::ExistingFile);
+  sim_in->add_option("--scheme", a->csv_scheme, "Scheme of every GEMM")->capture_default_str();
+  sim_in->add_option("-o,--out", a->csv_out, "Write the manifest (YAML) here");
+  CLI::App* sim_out = cmd->add_subcommand(
+      "scalesim-export", "Write a trace's GEMMs as a SCALE-Sim v2 GEMM topology CSV");
+  sim_out->add_option("trace", a->file, "Trace manifest (YAML)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  sim_out->add_option("-o,--out", a->csv_out, "CSV file (default: stdout)");
+
+  return [a, gen, show, synth, sim_in, sim_out]() {
     if (gen->parsed()) return run_gen(*a);
+    if (sim_in->parsed()) {
+      trace::LayerScheme s;
+      s.scheme = parse_scheme(a->csv_scheme, "--scheme");
+      const trace::Trace t = trace::read_scalesim_csv(a->csv, s);
+      if (!a->csv_out.empty()) trace::write_manifest(a->csv_out, t);
+      print_trace_summary(std::cout, t);
+      return 0;
+    }
+    if (sim_out->parsed()) {
+      const std::string csv = trace::export_scalesim_csv(trace::read_manifest(a->file));
+      if (a->csv_out.empty()) {
+        std::cout << csv;
+      } else {
+        std::ofstream out(a->csv_out, std::ios::trunc);
+        out << csv;
+        if (!out) throw Error(a->csv_out + ": write failed");
+      }
+      return 0;
+    }
     if (synth->parsed()) return run_synth(*a);
     if (show->parsed()) {
       print_trace_summary(std::cout, trace::read_manifest(a->file));
