@@ -6,6 +6,7 @@
 
 #include "check_commands.hpp"
 #include "gemm_command.hpp"
+#include "import_command.hpp"
 #include "inspect_command.hpp"
 #include "numerics/error.hpp"
 #include "trace_command.hpp"
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   const auto gemm = quasar::app::add_gemm_command(app);
   const auto inspect = quasar::app::add_inspect_command(app);
   const auto trace = quasar::app::add_trace_command(app);
+  const auto trace_import = quasar::app::add_trace_import_command(*app.get_subcommand("trace"));
   const auto validate = quasar::app::add_validate_command(app);
   const auto regress = quasar::app::add_regress_command(app);
   try {
@@ -32,7 +34,8 @@ int main(int argc, char** argv) {
   try {
     if (app.got_subcommand("gemm")) return gemm();
     if (app.got_subcommand("inspect")) return inspect();
-    if (app.got_subcommand("trace")) return trace();
+    if (app.got_subcommand("trace"))
+      return trace_import.cmd->parsed() ? trace_import.run() : trace();
     if (app.got_subcommand("validate")) return validate();
     if (app.got_subcommand("regress")) return regress();
     std::cout << app.help();

@@ -1,0 +1,59 @@
+#include "import_command.hpp"
+
+#include <iostream>
+#include <memory>
+
+#include "numerics/error.hpp"
+#include "report/trace_report.hpp"
+#include "trace/importers.hpp"
+
+namespace quasar::app {
+
+ImportCommand add_trace_import_command(CLI::App& trace) {
+  struct Args {
+    trace::ImportSpec spec;
+    std::string scheme = "auto", out;
+  };
+  auto a = std::make_shared<Args>();
+  CLI::App* cmd = trace.add_subcommand(
+      "import",
+      "Write a data-bearing trace from a quantized checkpoint folder (GPTQ v1/v2, AutoAWQ "
+      "GEMM, compressed-tensors pack-quantized / int-quantized)");
+  cmd->add_option("checkpoint", a->spec.dir,
+                  "Folder with model.safetensors (or model.safetensors.index.json + shards) and "
+                  "config.json / quantize_config.json")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  cmd->add_option("--layers", a->spec.layers, "Only modules whose name matches this regex");
+  cmd->add_option("--max-layers", a->spec.max_layers, "At most this many layers (0: all)")
+      ->capture_default_str();
+  cmd->add_option("--tokens", a->spec.tokens, "M: synthetic activation rows per layer")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
+      ->capture_default_str();
+  cmd->add_option("--seed", a->spec.seed, "Seed of the synthetic activations")
+      ->capture_default_str();
+  cmd->add_option("--scheme", a->scheme,
+                  "auto (each layer's natural scheme), w4a16, w4a8-fs, w4a8-is or w8a8")
+      ->check(CLI::IsMember({"auto", "w4a16", "w4a8-fs", "w4a8-is", "w8a8"}))
+      ->capture_default_str();
+  cmd->add_option("-o,--out", a->out, "Output folder (trace.yaml + payload.safetensors)")
+      ->required();
+  auto run = [a]() {
+    trace::ImportSpec spec = a->spec;
+    if (a->scheme != "auto") spec.scheme = scheme_from_name(a->scheme);
+    spec.command = "quasar trace import " + spec.dir + " --scheme " + a->scheme + " --tokens " +
+                   std::to_string(spec.tokens) + " --seed " + std::to_string(spec.seed) +
+                   (spec.layers.empty() ? "" : " --layers '" + spec.layers + "'") +
+                   (spec.max_layers ? " --max-layers " + std::to_string(spec.max_layers) : "") +
+                   " --out " + a->out;
+    const trace::ImportedTrace t = trace::import_checkpoint(spec);
+    trace::write_imported_trace(a->out, t);
+    print_trace_summary(std::cout, t.trace);
+    std::cout << "wrote " << a->out << "/trace.yaml and " << a->out << "/" << t.trace.payload
+              << "\n";
+    return 0;
+  };
+  return {cmd, run};
+}
+
+}  // namespace quasar::app
