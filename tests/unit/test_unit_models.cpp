@@ -18,6 +18,7 @@
 #include "numerics/int_formats.hpp"
 #include "numerics/int_kernels.hpp"
 #include "units/dequant_dgq.hpp"
+#include "units/float_units.hpp"
 #include "units/intscale_acc.hpp"
 #include "units/mac.hpp"
 
@@ -251,6 +252,59 @@ TEST(DequantDgq, HandWorkedValues) {
   EXPECT_EQ(dequant_dgq(1, 0, -128).w8, -127);  // an invalid S2 still gets the defined clamp
   EXPECT_TRUE(dequant_dgq(1, 0, -128).out_of_range);
   EXPECT_EQ(dequant_dgq(0x17, 0x30, 5).w8, 35);  // only the low nibbles are wired
+}
+
+TEST(FloatScaleAcc, GroupStepsReproduceGemmW4A8Fs) {
+  std::mt19937_64 rng(5);
+  const std::size_t M = 3, N = 4, K = 1024, G = 64, groups = K / G;
+  const QuantizedActivations x = random_acts(M, K, rng);
+  QuantizedWeights w;
+  w.format = WeightFormat::int4;
+  w.group_size = G;
+  w.codes = MatrixI8(N, K);
+  for (auto& c : w.codes.values()) c = static_cast<std::int8_t>(static_cast<int>(rng() % 16) - 8);
+  w.scales = MatrixF(N, groups);
+  for (auto& v : w.scales.values())
+    v = round_to_scale_dtype(1e-3f * static_cast<float>(1 + rng() % 997), ScaleDtype::fp16);
+  const GemmResult ref = gemm_w4a8_fs(x, w, {});
+  const MacW4A8 mac(32);
+  for (std::size_t m = 0; m < M; ++m) {
+    for (std::size_t n = 0; n < N; ++n) {
+      std::uint32_t acc = 0;  // +0, binary32 bits
+      for (std::size_t g = 0; g < groups; ++g) {
+        std::int64_t p = 0;
+        for (std::size_t k = g * G; k < (g + 1) * G; ++k) {
+          p = mac.step(p, static_cast<std::uint8_t>(w.codes(n, k)), x.q(m, k)).acc;
+        }
+        acc =
+            FloatScaleAcc::step(acc, static_cast<std::int32_t>(p), detail::bits_of(w.scales(n, g)));
+      }
+      // Spec w4a8-fs epilogue: F16(acc_f * F32(s_x)).
+      EXPECT_EQ(f32_to_f16(detail::float_of(acc) * x.scale_of(m)), ref.y(m, n));
+    }
+  }
+}
+
+TEST(MacFp16, StepsReproduceGemmFp16) {
+  std::mt19937_64 rng(6);
+  const std::size_t M = 3, N = 5, K = 300;
+  MatrixH x(M, K), w(N, K);
+  auto random_h = [&] {
+    // Finite fp16 around 1 (exponents 5..24), either sign, some subnormals.
+    const auto r = static_cast<std::uint16_t>(rng());
+    return rng() % 16 == 0 ? static_cast<std::uint16_t>(r & 0x83ffu)
+                           : static_cast<std::uint16_t>((r & 0x83ffu) | ((5 + rng() % 20) << 10));
+  };
+  for (auto& v : x.values()) v = random_h();
+  for (auto& v : w.values()) v = random_h();
+  const GemmResult ref = gemm_fp16(x, w, {});
+  for (std::size_t m = 0; m < M; ++m) {
+    for (std::size_t n = 0; n < N; ++n) {
+      std::uint32_t acc = 0;
+      for (std::size_t k = 0; k < K; ++k) acc = MacFp16::step(acc, w(n, k), x(m, k));
+      EXPECT_EQ(f32_to_f16(detail::float_of(acc)), ref.y(m, n));
+    }
+  }
 }
 
 }  // namespace

@@ -1,0 +1,290 @@
+// Do the float units of rtl/units (floatscale_acc, mac_fp16) compute bit for bit what their C++
+// models (models/units/float_units.hpp) compute with C++ floats? Each unit gets >= 10^6 random
+// vectors (operand classes mixed so that subnormals, cancellations and overflows are common)
+// plus a directed cross product of corners (zeros of both signs, subnormal edges, rounding
+// ties, the largest finite, infinities, NaNs with and without payloads, P = INT32_MIN/MAX),
+// and a random clocked stream checks the register (reset, enable, acc_in / own register).
+// Every sweep also asserts that each result class (+0, -0, subnormal, normal, inf, NaN) came
+// out at least once, so a stuck special-case path cannot pass.
+#include <gtest/gtest.h>
+
+#include <Vfloatscale_acc.h>
+#include <Vmac_fp16.h>
+
+#include <array>
+#include <cstdint>
+#include <iomanip>
+#include <random>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "rtl/verilated_unit.hpp"
+#include "units/float_units.hpp"
+
+namespace quasar::rtl {
+namespace {
+
+using units::FloatScaleAcc;
+using units::MacFp16;
+
+std::string hex(std::uint32_t v) {
+  std::ostringstream s;
+  s << "0x" << std::hex << std::setw(8) << std::setfill('0') << v;
+  return s.str();
+}
+
+enum FloatClass { kPosZero, kNegZero, kSubnormal, kNormal, kInf, kNan, kClasses };
+FloatClass classify(std::uint32_t f) {
+  const std::uint32_t e = (f >> 23) & 0xffu, m = f & 0x7fffffu;
+  if (e == 0) return m ? kSubnormal : (f >> 31 ? kNegZero : kPosZero);
+  if (e == 0xffu) return m ? kNan : kInf;
+  return kNormal;
+}
+
+// Counts vectors and mismatches (the first few reported in full) and the result classes.
+class Sweep {
+ public:
+  explicit Sweep(std::string unit) : unit_(std::move(unit)) {}
+  template <class Describe>
+  void check(std::uint32_t got, std::uint32_t want, Describe describe) {
+    ++vectors_;
+    ++classes_[classify(want)];
+    if (got == want) return;
+    if (++mismatches_ <= 10) {
+      ADD_FAILURE() << unit_ << ": " << describe() << ": rtl " << hex(got) << ", model "
+                    << hex(want);
+    }
+  }
+  void expect_done(std::uint64_t min_vectors) const {
+    EXPECT_EQ(mismatches_, 0u) << unit_ << ": mismatches in " << vectors_ << " vectors";
+    EXPECT_GE(vectors_, min_vectors) << unit_;
+    static const char* const names[] = {"+0", "-0", "subnormal", "normal", "inf", "NaN"};
+    for (int c = 0; c < kClasses; ++c) {
+      EXPECT_GT(classes_[static_cast<std::size_t>(c)], 0u)
+          << unit_ << ": no " << names[c] << " result";
+    }
+  }
+
+ private:
+  std::string unit_;
+  std::uint64_t vectors_ = 0, mismatches_ = 0;
+  std::array<std::uint64_t, kClasses> classes_{};
+};
+
+// binary32 corners: zeros, subnormal edges, normal edges, ties around 1, inf, NaNs.
+const std::vector<std::uint32_t> kF32Corners = {
+    0x00000000, 0x80000000,  // +-0
+    0x00000001, 0x80000001,  // +-smallest subnormal
+    0x007fffff, 0x807fffff,  // +-largest subnormal
+    0x00800000, 0x80800000,  // +-smallest normal
+    0x3f800000, 0xbf800000,  // +-1
+    0x3f800001,              // 1 + ulp
+    0x33800000,              // 2^-24: 1 + 2^-24 is a tie (to even: 1)
+    0x33400000,              // 3 * 2^-25
+    0x3f000000,              // 0.5
+    0x7f7fffff, 0xff7fffff,  // +-largest finite
+    0x7f800000, 0xff800000,  // +-inf
+    0x7fc00000, 0xffc00001,  // quiet NaNs
+    0x7f800001,              // signalling NaN
+    0x0a000000, 0x71800000,  // 2^-107, 2^100
+    0x4b800000, 0xcf000000,  // 2^24, -2^31
+};
+
+// A random binary32, mixing the classes that exercise different paths.
+std::uint32_t random_f32(std::mt19937_64& rng) {
+  const auto r = static_cast<std::uint32_t>(rng());
+  const std::uint32_t sign = r & 0x80000000u, frac = r & 0x7fffffu;
+  auto with_exp = [&](std::uint32_t e) { return sign | (e << 23) | frac; };
+  switch (rng() % 8) {
+    case 0:
+    case 1:
+      return r;  // any pattern (1/128 inf or NaN)
+    case 2:
+      return sign | frac;  // subnormal (or zero)
+    case 3:
+      return with_exp(1 + static_cast<std::uint32_t>(rng() % 8));  // near the bottom
+    case 4:
+      return with_exp(247 + static_cast<std::uint32_t>(rng() % 8));  // near the top
+    case 5:
+      return kF32Corners[rng() % kF32Corners.size()];
+    default:
+      return with_exp(112 + static_cast<std::uint32_t>(rng() % 32));  // around 1
+  }
+}
+
+// An accumulator near +-term: a cancellation (or a same-magnitude add), a few ulps off.
+std::uint32_t near(std::uint32_t term, std::mt19937_64& rng) {
+  const std::uint32_t flip = (rng() & 1) ? 0x80000000u : 0u;
+  const auto ulps = static_cast<std::uint32_t>(static_cast<int>(rng() % 9) - 4);
+  return (((term & 0x7fffffffu) + ulps) & 0x7fffffffu) | ((term ^ flip) & 0x80000000u);
+}
+
+// An accumulator for one step: random, or near +-term (cancellation, exponent carry).
+std::uint32_t random_acc(std::uint32_t term, std::mt19937_64& rng) {
+  return rng() % 3 == 0 ? near(term, rng) : random_f32(rng);
+}
+
+// Log-uniform int32: small partial sums (the common case) and full-range ones.
+std::int32_t random_p(std::mt19937_64& rng) {
+  const int bits = 1 + static_cast<int>(rng() % 32);
+  return static_cast<std::int32_t>(units::sign_extend(rng(), bits));
+}
+
+// ---------------------------------------------------------------------------------------------
+// floatscale_acc
+
+TEST(FloatScaleAcc, RandomAndCornerVectorsEqualModel) {
+  VerilatedUnit<Vfloatscale_acc> u;
+  Sweep sweep("floatscale_acc");
+  u.io().use_acc_in = 1;
+  auto check = [&](std::int32_t p, std::uint32_t s, std::uint32_t acc) {
+    u.io().p = static_cast<std::uint32_t>(p);
+    u.io().s = s;
+    u.io().acc_in = acc;
+    u.eval();
+    sweep.check(u.io().sum, FloatScaleAcc::step(acc, p, s),
+                [&] { return "p=" + std::to_string(p) + " s=" + hex(s) + " acc_in=" + hex(acc); });
+  };
+  // Directed: P at the int32 edges and at the first values F32 rounds (2^24 + 1: a tie to
+  // even, 2^24 + 3: a tie up, 0x7fffffbf / 0x7fffffc0: below / at the tie to 2^31), times
+  // every corner scale, plus every corner accumulator.
+  const std::vector<std::int32_t> ps = {0,          1,         -1,         3,        -3,
+                                        INT32_MAX,  INT32_MIN, -INT32_MAX, 16777216, 16777217,
+                                        16777219,   -16777217, 33554434,   33554438, 0x7fffffbf,
+                                        0x7fffffc0, 1 << 30,   12345};
+  for (std::int32_t p : ps) {
+    for (std::uint32_t s : kF32Corners) {
+      for (std::uint32_t acc : kF32Corners) check(p, s, acc);
+    }
+  }
+  std::mt19937_64 rng(0xf5ca1e);
+  for (int i = 0; i < 1000000; ++i) {
+    const std::int32_t p = random_p(rng);
+    const std::uint32_t s = random_f32(rng);
+    const std::uint32_t term = FloatScaleAcc::step(0x80000000u, p, s);  // -0 + term = term
+    check(p, s, random_acc(term, rng));
+  }
+  sweep.expect_done(1000000);
+}
+
+// ---------------------------------------------------------------------------------------------
+// mac_fp16
+
+const std::vector<std::uint16_t> kF16Corners = {
+    0x0000, 0x8000,  // +-0
+    0x0001, 0x8001,  // +-smallest subnormal
+    0x03ff, 0x0400,  // largest subnormal, smallest normal
+    0x3c00, 0xbc00,  // +-1
+    0x3c01, 0x3800,  // 1 + ulp, 0.5
+    0x4200, 0xbe00,  // 3, -1.5
+    0x7bff, 0xfbff,  // +-65504
+    0x7c00, 0xfc00,  // +-inf
+    0x7e00, 0x7c01,  // quiet and signalling NaN
+};
+
+std::uint16_t random_f16(std::mt19937_64& rng) {
+  const auto r = static_cast<std::uint16_t>(rng());
+  switch (rng() % 4) {
+    case 0:
+      return r;  // any pattern (1/32 inf or NaN)
+    case 1:
+      return static_cast<std::uint16_t>(r & 0x83ffu);  // subnormal (or zero)
+    case 2:
+      return kF16Corners[rng() % kF16Corners.size()];
+    default:  // around 1
+      return static_cast<std::uint16_t>((r & 0x83ffu) | ((10 + rng() % 10) << 10));
+  }
+}
+
+TEST(MacFp16, RandomAndCornerVectorsEqualModel) {
+  VerilatedUnit<Vmac_fp16> u;
+  Sweep sweep("mac_fp16");
+  u.io().use_acc_in = 1;
+  auto check = [&](std::uint16_t w, std::uint16_t x, std::uint32_t acc) {
+    u.io().w = w;
+    u.io().x = x;
+    u.io().acc_in = acc;
+    u.eval();
+    sweep.check(u.io().sum, MacFp16::step(acc, w, x), [&] {
+      std::ostringstream o;
+      o << "w=0x" << std::hex << w << " x=0x" << x << " acc_in=" << hex(acc);
+      return o.str();
+    });
+  };
+  for (std::uint16_t w : kF16Corners) {
+    for (std::uint16_t x : kF16Corners) {
+      for (std::uint32_t acc : kF32Corners) check(w, x, acc);
+    }
+  }
+  std::mt19937_64 rng(0xf16);
+  for (int i = 0; i < 1000000; ++i) {
+    const std::uint16_t w = random_f16(rng), x = random_f16(rng);
+    check(w, x, random_acc(MacFp16::step(0x80000000u, w, x), rng));
+  }
+  sweep.expect_done(1000000);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Registers: random clocked streams against a register model built from the step.
+
+template <class Top, class Drive>
+void float_stream(const std::string& name, Drive drive) {
+  VerilatedUnit<Top> u;
+  std::mt19937_64 rng(0xc10c);
+  std::uint32_t acc = 0;  // the model's register
+  std::uint64_t mismatches = 0, enabled = 0, resets = 0;
+  u.io().rst = 1;
+  u.tick();
+  for (int cycle = 0; cycle < 20000; ++cycle) {
+    const bool rst = rng() % 100 == 0, en = rng() % 4 != 0, use_acc_in = rng() % 3 == 0;
+    const std::uint32_t acc_in = random_f32(rng);
+    u.io().rst = rst;
+    u.io().en = en;
+    u.io().use_acc_in = use_acc_in;
+    u.io().acc_in = acc_in;
+    const std::uint32_t next = drive(u, rng, use_acc_in ? acc_in : acc);
+    u.eval();
+    bool ok = u.io().sum == next;
+    u.tick();
+    if (rst) {
+      acc = 0, ++resets;
+    } else if (en) {
+      acc = next, ++enabled;
+    }
+    ok = ok && u.io().acc == acc;
+    if (!ok && ++mismatches <= 5) {
+      ADD_FAILURE() << name << " cycle " << cycle << ": rtl acc " << hex(u.io().acc)
+                    << ", model acc " << hex(acc);
+    }
+  }
+  EXPECT_EQ(mismatches, 0u) << name;
+  EXPECT_GT(resets, 0u);
+  EXPECT_GT(enabled, 0u);
+}
+
+TEST(Registers, FloatScaleAccStreamEqualsRegisterModel) {
+  float_stream<Vfloatscale_acc>("floatscale_acc", [](VerilatedUnit<Vfloatscale_acc>& u,
+                                                     std::mt19937_64& rng, std::uint32_t src) {
+    // Small P and scales around 1: the accumulator stays finite for long runs.
+    const auto p = static_cast<std::int32_t>(units::sign_extend(rng(), 12));
+    const std::uint32_t s = 0x3c000000u | (static_cast<std::uint32_t>(rng()) & 0x807fffffu);
+    u.io().p = static_cast<std::uint32_t>(p);
+    u.io().s = s;
+    return FloatScaleAcc::step(src, p, s);
+  });
+}
+
+TEST(Registers, MacFp16StreamEqualsRegisterModel) {
+  float_stream<Vmac_fp16>("mac_fp16",
+                          [](VerilatedUnit<Vmac_fp16>& u, std::mt19937_64& rng, std::uint32_t src) {
+                            const std::uint16_t w = random_f16(rng), x = random_f16(rng);
+                            u.io().w = w;
+                            u.io().x = x;
+                            return MacFp16::step(src, w, x);
+                          });
+}
+
+}  // namespace
+}  // namespace quasar::rtl
