@@ -1,0 +1,180 @@
+// The weight-stationary systolic array of rtl/units/systolic_array.v as a plain C++ cycle model,
+// its load/stream/drain protocol, and the protocol's closed-form phase cycle counts.
+//
+//   SystolicWsArray      the array register for register: the same ports as the Verilog, one
+//                        tick() per rising clock edge. outputs() are registered values.
+//   run_systolic_ws      the protocol driver: tiles a GEMM Y = X W^T (X: M x K int8, W: N x K
+//                        int8) over the array and drives any array with this port interface
+//                        (this model, or the Verilated RTL through an adapter); returns Y and the
+//                        measured cycles of every phase of every tile.
+//   systolic_ws_timing   the phase counts in closed form (what the SystemC simulator uses as its
+//                        cycle-accuracy reference); tests assert run_systolic_ws measures exactly
+//                        these on the model and on the RTL.
+//
+// Protocol (per tile; tiles in order n-tile outer, k-tile inner, so the partial sums of one
+// n-tile chain from one k-tile to the next):
+//   load    ROWS cycles with w_load = 1; cycle i presents row ROWS-1-i of the weight tile
+//           (w_in[c] = W[n0 + c, k0 + ROWS-1-i], 0 outside the matrix: ragged tiles are
+//           zero-padded). The array must be empty (after reset or a finished drain).
+//   stream  M cycles with x_valid = 1; cycle m presents x_in[r] = X[m, k0 + r] (0 beyond K)
+//           and psum_in[c] = 0 for the first k-tile, else the previous k-tile's Y[m, n0 + c].
+//           Results of the first tokens can already come out during the stream.
+//   drain   cycles with x_valid = 0 after the stream until the M-th result has come out:
+//           ROWS + COLS - 2 (the skew/array/deskew pipeline depth minus one).
+// Per tile: ROWS + M + ROWS + COLS - 2 cycles; no phase overlaps another (no double-buffered
+// weights). Partial sums are ACC_W = 32 bits, wrapping (the RTL's default; the accumulation
+// order differs from int8_gemm's, which does not matter modulo 2^32).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include "numerics/matrix.hpp"
+
+namespace quasar::units {
+
+// One cycle's input ports (vectors sized COLS, ROWS, COLS).
+struct SystolicWsInputs {
+  bool w_load = false;
+  std::vector<std::int8_t> w_in;
+  bool x_valid = false;
+  std::vector<std::int8_t> x_in;
+  std::vector<std::int32_t> psum_in;
+};
+
+// The registered output ports.
+struct SystolicWsOutputs {
+  bool y_valid = false;
+  std::vector<std::int32_t> y_out;  // COLS
+};
+
+// The array, register for register (see systolic_array.v for the register placement).
+class SystolicWsArray {
+ public:
+  SystolicWsArray(int rows, int cols);
+  int rows() const { return rows_; }
+  int cols() const { return cols_; }
+  void reset();  // synchronous reset: every register to 0
+  SystolicWsOutputs outputs() const;
+  void tick(const SystolicWsInputs& in);  // one rising edge
+
+ private:
+  std::size_t pe(int r, int c) const { return static_cast<std::size_t>(r * cols_ + c); }
+  int rows_, cols_;
+  std::vector<std::int8_t> w_, x_;  // per PE: weight, and the x register (columns >= 1)
+  std::vector<std::int32_t> ps_;    // per PE partial sum
+  std::vector<std::uint8_t> v_;     // per PE valid bit
+  // Skew/deskew delay lines, newest value first: x_skew_[r] has r entries, top_[c] c entries,
+  // out_[c] COLS-1-c entries (valid bit and partial sum).
+  std::vector<std::vector<std::int8_t>> x_skew_;
+  std::vector<std::vector<std::pair<bool, std::int32_t>>> top_, out_;
+};
+
+// Cycles of each phase.
+struct SystolicWsPhases {
+  std::uint64_t load = 0, stream = 0, drain = 0;
+  std::uint64_t total() const { return load + stream + drain; }
+  bool operator==(const SystolicWsPhases& o) const {
+    return load == o.load && stream == o.stream && drain == o.drain;
+  }
+};
+
+struct SystolicWsTiming {
+  std::size_t k_tiles = 0, n_tiles = 0;
+  SystolicWsPhases per_tile;  // every tile has the same phases (M tokens each)
+  SystolicWsPhases total;     // per_tile times k_tiles * n_tiles
+};
+
+// Closed form of the protocol for a rows x cols array and an M x K x N GEMM (M, K, N >= 1).
+SystolicWsTiming systolic_ws_timing(int rows, int cols, std::size_t m, std::size_t k,
+                                    std::size_t n);
+
+struct SystolicWsRun {
+  std::vector<std::int64_t> y;          // M x N row-major, int32 values
+  std::vector<SystolicWsPhases> tiles;  // measured, in the order run
+  SystolicWsPhases total;
+};
+
+// Drives `array` (anything with rows(), cols(), reset(), outputs(), tick(SystolicWsInputs)) through
+// the protocol for Y = X W^T and measures each phase. Throws std::runtime_error when the array
+// produces more or fewer results than tokens (a drain longer than rows + cols + 64 cycles).
+template <class Array>
+SystolicWsRun run_systolic_ws(Array& array, const MatrixI8& x, const MatrixI8& w) {
+  const int rows = array.rows(), cols = array.cols();
+  const std::size_t M = x.rows(), K = x.cols(), N = w.rows();
+  if (w.cols() != K || M == 0 || K == 0 || N == 0) {
+    throw std::invalid_argument("run_systolic_ws: need X M x K and W N x K, all >= 1");
+  }
+  const auto R = static_cast<std::size_t>(rows), C = static_cast<std::size_t>(cols);
+  SystolicWsRun run;
+  run.y.assign(M * N, 0);
+  std::vector<std::int32_t> acc(M * N, 0);
+  array.reset();
+  SystolicWsInputs in;
+  in.w_in.assign(C, 0);
+  in.x_in.assign(R, 0);
+  in.psum_in.assign(C, 0);
+  for (std::size_t n0 = 0; n0 < N; n0 += C) {
+    for (std::size_t k0 = 0; k0 < K; k0 += R) {
+      SystolicWsPhases ph;
+      std::size_t got = 0;  // results collected for this tile
+      auto collect = [&] {
+        const SystolicWsOutputs out = array.outputs();
+        if (!out.y_valid) return;
+        if (got == M) throw std::runtime_error("run_systolic_ws: more results than tokens");
+        for (std::size_t c = 0; c < C && n0 + c < N; ++c) acc[got * N + n0 + c] = out.y_out[c];
+        ++got;
+      };
+      // load: row ROWS-1 first.
+      in.w_load = true;
+      in.x_valid = false;
+      for (std::size_t i = 0; i < R; ++i) {
+        const std::size_t k = k0 + R - 1 - i;
+        for (std::size_t c = 0; c < C; ++c) {
+          in.w_in[c] = (k < K && n0 + c < N) ? w(n0 + c, k) : std::int8_t{0};
+        }
+        array.tick(in);
+        ++ph.load;
+      }
+      in.w_load = false;
+      std::fill(in.w_in.begin(), in.w_in.end(), std::int8_t{0});
+      // stream: one token per cycle.
+      const std::vector<std::int32_t> prev = acc;
+      in.x_valid = true;
+      for (std::size_t m = 0; m < M; ++m) {
+        for (std::size_t r = 0; r < R; ++r) in.x_in[r] = k0 + r < K ? x(m, k0 + r) : std::int8_t{0};
+        for (std::size_t c = 0; c < C; ++c) {
+          in.psum_in[c] = (k0 > 0 && n0 + c < N) ? prev[m * N + n0 + c] : 0;
+        }
+        array.tick(in);
+        ++ph.stream;
+        collect();
+      }
+      // drain: until the M-th result is out.
+      in.x_valid = false;
+      std::fill(in.x_in.begin(), in.x_in.end(), std::int8_t{0});
+      std::fill(in.psum_in.begin(), in.psum_in.end(), 0);
+      while (got < M) {
+        if (ph.drain > R + C + 64) throw std::runtime_error("run_systolic_ws: results missing");
+        array.tick(in);
+        ++ph.drain;
+        collect();
+      }
+      run.tiles.push_back(ph);
+      run.total.load += ph.load;
+      run.total.stream += ph.stream;
+      run.total.drain += ph.drain;
+    }
+  }
+  for (std::size_t i = 0; i < M * N; ++i) run.y[i] = acc[i];
+  return run;
+}
+
+// Y = X W^T on the C++ array model.
+SystolicWsRun systolic_ws_gemm(int rows, int cols, const MatrixI8& x, const MatrixI8& w);
+
+}  // namespace quasar::units
