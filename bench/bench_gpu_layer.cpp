@@ -79,15 +79,42 @@ bool rows_equal(const MatrixH& full, const MatrixH& part) {
   return true;
 }
 
+// The Integer Scale paper's comparison on our kernels: w4a8-fs and w4a8-is share one kernel
+// (same tiling, same integer MACs) and differ only in the per-group rescale (int->fp32 +
+// fp32 multiply-add vs a 64-bit integer multiply-add). Kernel time only, summed over the 7
+// linears, for decode batches 1..256 and a 2048-token prefill.
+int sweep_fs_is(const GemmEngine& e, Rng& rng) {
+  std::printf("%8s %12s %12s %8s\n", "tokens", "fs ms", "is ms", "fs/is");
+  for (std::size_t t : {1, 2, 4, 8, 16, 32, 64, 128, 256, 2048}) {
+    double fs = 0, is_ms = 0;
+    for (const Linear& l : kLayer) {
+      const QuantizedActivations x = acts(t, l.k, rng);
+      const QuantizedWeights w = weights(WeightFormat::int4, l.n, l.k, kGroup, rng);
+      const IntegerScales s = to_integer_scales(w, {});
+      e.w4a8_fs(x, w, {});  // warm-up of this shape
+      for (int rep = 0; rep < 3; ++rep) {
+        e.w4a8_fs(x, w, {});
+        fs += last_gpu_kernel_ms() / 3;
+        e.w4a8_is(x, w, s, {});
+        is_ms += last_gpu_kernel_ms() / 3;
+      }
+    }
+    std::printf("%8zu %12.3f %12.3f %8.3f\n", t, fs, is_ms, fs / is_ms);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::size_t tokens = 2048, check_rows = 16;
+  bool sweep = false;
   DeviceChoice device = DeviceChoice::gpu;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i], v = argv[i + 1];
     if (a == "--tokens") tokens = std::strtoull(v.c_str(), nullptr, 10);
     else if (a == "--check-rows") check_rows = std::strtoull(v.c_str(), nullptr, 10);
+    else if (a == "--sweep-fs-is") sweep = v == "1";
     else if (a == "--device") device = v == "cpu" ? DeviceChoice::cpu : v == "auto" ? DeviceChoice::automatic : DeviceChoice::gpu;
     else { std::fprintf(stderr, "unknown option %s\n", a.c_str()); return 2; }
   }
@@ -95,6 +122,7 @@ int main(int argc, char** argv) {
   const GemmEngine& e = *choice.engine;
   std::printf("%s\nLLaMA-2-7B decoder layer, 7 linear layers, %zu tokens, group %zu\n", choice.note.c_str(), tokens, kGroup);
   Rng rng(11);
+  if (sweep) return sweep_fs_is(e, rng);
   const char* schemes[] = {"w8a8", "w4a8-fs", "w4a8-is", "w4a8-dgq"};
   bool all_exact = true;
   for (const char* scheme : schemes) {

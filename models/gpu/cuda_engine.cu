@@ -187,9 +187,14 @@ struct IsEpilogue {
     long long acc = 0;
     unsigned long long wraps = 0;
   };
+  int no_wrap;  // the host proved no prefix can leave acc_bits: plain 64-bit multiply-add
   __device__ void group(State& st, int n, int g, long long p) const {
-    const int128_t exact = static_cast<int128_t>(st.acc) +
-                           static_cast<int128_t>(p) * S[static_cast<std::size_t>(n) * groups + g];
+    const long long s = S[static_cast<std::size_t>(n) * groups + g];
+    if (no_wrap) {
+      st.acc += p * s;
+      return;
+    }
+    const int128_t exact = static_cast<int128_t>(st.acc) + static_cast<int128_t>(p) * s;
     if (fits_signed(exact, acc_bits)) {
       st.acc = static_cast<long long>(exact);
     } else {
@@ -348,13 +353,26 @@ struct Launch {
   bool elem_exact;
 };
 
+// Milliseconds of the last integer GEMM kernel (CUDA events around the launch alone): lets a
+// benchmark compare kernels without the transfers and host-side checks around them.
+thread_local float t_last_kernel_ms = 0.0f;
+
 template <class Weights, class Epilogue>
 void run_int_gemm(const Launch& l, const std::int8_t* x, Weights wl, Epilogue ep, Counters* ctr) {
+  t_last_kernel_ms = 0.0f;
   if (l.M == 0 || l.N == 0) return;
+  cudaEvent_t start, stop;
+  check(cudaEventCreate(&start), "cudaEventCreate");
+  check(cudaEventCreate(&stop), "cudaEventCreate");
+  check(cudaEventRecord(start), "cudaEventRecord");
   int_gemm<<<grid_for(l.M, l.N), dim3(kTile, kTile)>>>(
       x, wl, static_cast<int>(l.M), static_cast<int>(l.N), static_cast<int>(l.K),
       static_cast<int>(l.G), l.elem_bits, l.elem_exact ? 0 : 1, ep, ctr);
+  check(cudaEventRecord(stop), "cudaEventRecord");
   sync("int_gemm");
+  check(cudaEventElapsedTime(&t_last_kernel_ms, start, stop), "cudaEventElapsedTime");
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
 }
 
 // Copies the device counters into the result's overflow stages.
@@ -524,8 +542,13 @@ class CudaEngine final : public GemmEngine {
     ctr.zero();
     const Launch l{M, N, K, w.group_size, opt.psum_bits,
                    dot_cannot_wrap(w.group_size, max_abs(x.q), max_abs(w.codes), opt.psum_bits)};
+    // Same bound as the reference: groups * max|P| * max S within acc_bits means no wrap.
+    const int128_t p_max = std::min<int128_t>(static_cast<int128_t>(w.group_size) * max_abs(x.q) * max_abs(w.codes),
+                                              int128_t{1} << (opt.psum_bits - 1));
+    const int128_t bound = static_cast<int128_t>(groups) * p_max * s_max;
+    const bool no_wrap = fits_signed(bound, opt.acc_bits) && fits_signed(-bound, opt.acc_bits);
     IsEpilogue ep{S.get(), static_cast<int>(groups), opt.acc_bits, xd.scale.get(), xd.per_token,
-                  exp2_exact(-is.bits), y.get(), static_cast<int>(N)};
+                  exp2_exact(-is.bits), y.get(), static_cast<int>(N), no_wrap ? 1 : 0};
     run_int_gemm(l, xd.q.get(), Int8Weights{wd.get()}, ep, ctr.get());
     const std::vector<Counters> c = ctr.download();
     GemmCounters counters;
@@ -639,5 +662,7 @@ bool cuda_usable(std::string& description) {
 }
 
 std::unique_ptr<GemmEngine> make_cuda_engine() { return std::make_unique<CudaEngine>(); }
+
+double last_kernel_ms() { return t_last_kernel_ms; }
 
 }  // namespace quasar::gpu

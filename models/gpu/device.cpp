@@ -22,6 +22,14 @@ std::string gpu_status(bool& usable) {
 #endif
 }
 
+double last_gpu_kernel_ms() {
+#ifdef QUASAR_HAVE_CUDA
+  return gpu::last_kernel_ms();
+#else
+  return 0.0;
+#endif
+}
+
 EngineChoice choose_engine(DeviceChoice choice) {
   if (choice == DeviceChoice::cpu) return {&cpu_engine(), "device: cpu (reference)"};
   bool usable = false;

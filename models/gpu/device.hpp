@@ -19,6 +19,10 @@ struct EngineChoice {
 // gpu: the GPU, or quasar::Error saying why it cannot be used; cpu: the reference.
 EngineChoice choose_engine(DeviceChoice choice);
 
+// Milliseconds the last integer-GEMM kernel of this thread ran on the GPU (kernel only, no
+// transfers); 0 without CUDA or before any GPU GEMM. For benchmarks.
+double last_gpu_kernel_ms();
+
 // "NVIDIA H100 ... (sm_90, ...)" or the reason no GPU can be used.
 std::string gpu_status(bool& usable);
 
