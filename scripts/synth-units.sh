@@ -2,7 +2,8 @@
 # Synthesizes every unit of rtl/synth/units.list with yosys and prints one table: yosys
 # internal gate count, transistors of yosys's CMOS gate model, and OSU 0.18 µm standard cells
 # and area in µm² (Debian's qflow-tech-osu018 Liberty file).
-#   scripts/synth-units.sh [--liberty FILE] [--out DIR]
+#   scripts/synth-units.sh [--liberty FILE] [--out DIR] [--only REGEX]
+# --only: synthesize only the units whose name matches the extended regex (e.g. 'fp|systolic').
 # The Liberty file: --liberty, else $QUASAR_LIBERTY, else build/tech/osu018 (fetched there once
 # with `apt-get download` + `dpkg -x`, which does not install qflow). Without one (offline),
 # the area columns read "-". Per-unit yosys reports stay in DIR (default build/synth).
@@ -12,11 +13,13 @@ root="$PWD"
 
 liberty="${QUASAR_LIBERTY:-}"
 out="$root/build/synth"
+only=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --liberty) liberty="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
-    *) echo "usage: $0 [--liberty FILE] [--out DIR]" >&2; exit 2 ;;
+    --only) only="$2"; shift 2 ;;
+    *) echo "usage: $0 [--liberty FILE] [--out DIR] [--only REGEX]" >&2; exit 2 ;;
   esac
 done
 
@@ -61,6 +64,7 @@ printf '| %-20s | %-18s | %11s | %16s | %12s | %10s | %17s |\n' unit parameters 
   "CMOS transistors" "osu018 cells" "osu018 µm²" "µm² default synth"
 echo "|----------------------|--------------------|-------------|------------------|--------------|------------|-------------------|"
 grep -v '^\s*#' rtl/synth/units.list | grep -v '^\s*$' | while read -r name top params; do
+  if [ -n "$only" ] && ! [[ "$name" =~ $only ]]; then continue; fi
   for flow in $flows; do
     dir="$out/$name/$flow"
     mkdir -p "$dir"
@@ -87,6 +91,7 @@ ratio() {  # ratio COLUMN A B
   awk -F'\t' -v c="$1" -v a="$2" -v b="$3" \
     '$1 == a {x = $c} $1 == b {y = $c} END {if (x > 0 && y > 0) printf "%.2f", x / y; else printf "-"}' "$results"
 }
+[ -n "$only" ] && exit 0  # a subset: the ratios' units may be missing
 echo
 for pair in "mac_int8 mac_dint4_a" "mac_int8 mac_w4a8" "mul_i8xi8 mul_dint4xi8_a" "mul_i8xi8 mul_i4xi8"; do
   set -- $pair
