@@ -94,12 +94,13 @@ struct DintWeights {  // dint4 codes decoded through the table on load
   }
 };
 
-__device__ int two_level_dequant(const std::uint8_t* q, const std::uint8_t* z, const std::int32_t* s,
-                                 int n, int k, int K, int G, int lo, int hi, Counters* ctr,
-                                 bool count) {
+__device__ int two_level_dequant(const std::uint8_t* q, const std::uint8_t* z,
+                                 const std::int32_t* s, int n, int k, int K, int G, int lo, int hi,
+                                 Counters* ctr, bool count) {
   const int groups = K / G;
   const std::size_t gi = static_cast<std::size_t>(n) * groups + k / G;
-  int v = (static_cast<int>(q[static_cast<std::size_t>(n) * K + k]) - static_cast<int>(z[gi])) * s[gi];
+  int v =
+      (static_cast<int>(q[static_cast<std::size_t>(n) * K + k]) - static_cast<int>(z[gi])) * s[gi];
   if (v < lo || v > hi) {
     if (count) atomicAdd(&ctr[kDequantRange], 1ULL);
     v = v < lo ? lo : hi;
@@ -165,10 +166,12 @@ struct FsEpilogue {
     float acc = 0.0f;
   };
   __device__ void group(State& st, int n, int g, long long p) const {
-    st.acc = __fadd_rn(st.acc, __fmul_rn(__ll2float_rn(p), s[static_cast<std::size_t>(n) * groups + g]));
+    st.acc =
+        __fadd_rn(st.acc, __fmul_rn(__ll2float_rn(p), s[static_cast<std::size_t>(n) * groups + g]));
   }
   __device__ void finish(const State& st, int m, int n, Counters* ctr) const {
-    record_output(y, static_cast<std::size_t>(m) * N + n, __fmul_rn(st.acc, sx[sx_per_token ? m : 0]), ctr);
+    record_output(y, static_cast<std::size_t>(m) * N + n,
+                  __fmul_rn(st.acc, sx[sx_per_token ? m : 0]), ctr);
   }
 };
 
@@ -204,7 +207,8 @@ struct IsEpilogue {
   }
   __device__ void finish(const State& st, int m, int n, Counters* ctr) const {
     const float scale = __fmul_rn(sx[sx_per_token ? m : 0], amp_inv);
-    record_output(y, static_cast<std::size_t>(m) * N + n, __fmul_rn(__ll2float_rn(st.acc), scale), ctr);
+    record_output(y, static_cast<std::size_t>(m) * N + n, __fmul_rn(__ll2float_rn(st.acc), scale),
+                  ctr);
     if (st.wraps) atomicAdd(&ctr[kAccWraps], st.wraps);
   }
 };
@@ -317,8 +321,10 @@ __global__ void w4_to_fp16(const std::int8_t* q, const std::int8_t* z, const flo
 // ---- host side ------------------------------------------------------------------------------
 
 dim3 grid_for(std::size_t M, std::size_t N) {
-  if (M > 65535u * kTile) throw Error("CUDA path: M = " + std::to_string(M) + " exceeds 1,048,560 rows");
-  return dim3(static_cast<unsigned>((N + kTile - 1) / kTile), static_cast<unsigned>((M + kTile - 1) / kTile));
+  if (M > 65535u * kTile)
+    throw Error("CUDA path: M = " + std::to_string(M) + " exceeds 1,048,560 rows");
+  return dim3(static_cast<unsigned>((N + kTile - 1) / kTile),
+              static_cast<unsigned>((M + kTile - 1) / kTile));
 }
 
 void sync(const char* what) {
@@ -415,16 +421,13 @@ class CudaEngine final : public GemmEngine {
   std::string_view name() const override { return "gpu"; }
 
   GemmResult fp16(const MatrixH& x, const MatrixH& w, const GemmOptions& opt) const override {
-    detail::check_fp16_matrix(x, "x");
-    detail::check_fp16_matrix(w, "w");
-    detail::check_same_k(x.cols(), w.cols(), "x", "w");
+    detail::validate_fp16(x, w);
     return fp16_core(x, w, opt, {}, Scheme::fp16);
   }
 
-  GemmResult w4a16(const MatrixH& x, const QuantizedWeights& w, const GemmOptions& opt) const override {
-    detail::check_fp16_matrix(x, "x");
-    detail::check_weights(w, w.symmetric() ? WeightFormat::int4 : WeightFormat::uint4, "w4a16");
-    detail::check_same_k(x.cols(), w.cols(), "x", "w.codes");
+  GemmResult w4a16(const MatrixH& x, const QuantizedWeights& w,
+                   const GemmOptions& opt) const override {
+    detail::validate_w4a16(x, w);
     const std::size_t N = w.rows(), K = w.cols();
     DeviceBuffer<std::int8_t> q(flat(w.codes));
     std::unique_ptr<DeviceBuffer<std::int8_t>> z;
@@ -447,25 +450,15 @@ class CudaEngine final : public GemmEngine {
 
   GemmResult w8a8(const QuantizedActivations& x, const QuantizedWeights& w,
                   const GemmOptions& opt) const override {
-    detail::check_acc_bits(opt.acc_bits, "accumulator");
-    detail::check_activations(x, "x");
-    detail::check_weights(w, WeightFormat::int8, "w8a8");
-    detail::check_same_k(x.q.cols(), w.cols(), "x", "w.codes");
-    if (w.groups() != 1 || !w.symmetric()) {
-      throw Error("scheme w8a8 takes symmetric per-channel (or per-tensor) int8 weights");
-    }
+    detail::validate_w8a8(x, w, opt);
     DeviceBuffer<std::int8_t> wd(flat(w.codes));
-    return int_scheme(x, Int8Weights{wd.get()}, channel_scales(w), 1.0f, false, {}, max_abs(w.codes),
-                      opt, Scheme::w8a8, {});
+    return int_scheme(x, Int8Weights{wd.get()}, channel_scales(w), 1.0f, false, {},
+                      max_abs(w.codes), opt, Scheme::w8a8, {});
   }
 
   GemmResult w4a8_dint(const QuantizedActivations& x, const QuantizedWeights& w,
                        const GemmOptions& opt) const override {
-    detail::check_acc_bits(opt.acc_bits, "accumulator");
-    detail::check_activations(x, "x");
-    detail::check_weights(w, WeightFormat::dint4, "w4a8-dint");
-    detail::check_same_k(x.q.cols(), w.cols(), "x", "w.codes");
-    if (w.groups() != 1) throw Error("scheme w4a8-dint takes per-channel (or per-tensor) dint4 scales [spec choice]");
+    detail::validate_w4a8_dint(x, w, opt);
     DeviceBuffer<std::int8_t> codes(flat(w.codes));
     const int set = w.dint_set == DintSet::A ? 0 : 1;
     return int_scheme(x, DintWeights{codes.get(), set}, channel_scales(w), 0.5f, true, {},
@@ -474,26 +467,20 @@ class CudaEngine final : public GemmEngine {
 
   GemmResult w4a8_dgq(const QuantizedActivations& x, const TwoLevelWeights& w, DequantMode mode,
                       const GemmOptions& opt) const override {
-    detail::check_acc_bits(opt.acc_bits, "accumulator");
-    detail::check_activations(x, "x");
-    detail::check_two_level(w, 127, "w4a8-dgq (int8 S2)");
-    detail::check_same_k(x.q.cols(), w.cols(), "x", "w.q");
+    detail::validate_two_level_gemm(x, w, opt, Scheme::w4a8_dgq);
     return two_level(x, w, mode, kDgqDequantRange, opt, Scheme::w4a8_dgq);
   }
 
   GemmResult w4a8_qserve(const QuantizedActivations& x, const TwoLevelWeights& w,
                          const GemmOptions& opt) const override {
-    detail::check_acc_bits(opt.acc_bits, "accumulator");
-    detail::check_activations(x, "x");
-    detail::check_two_level(w, 255, "w4a8-qserve (uint8 s1)");
-    detail::check_same_k(x.q.cols(), w.cols(), "x", "w.q");
-    if (!w.bias.empty()) throw Error("scheme w4a8-qserve takes no bias");
-    return two_level(x, w, DequantMode::materialized, kQserveDequantRange, opt, Scheme::w4a8_qserve);
+    detail::validate_two_level_gemm(x, w, opt, Scheme::w4a8_qserve);
+    return two_level(x, w, DequantMode::materialized, kQserveDequantRange, opt,
+                     Scheme::w4a8_qserve);
   }
 
   GemmResult w4a8_fs(const QuantizedActivations& x, const QuantizedWeights& w,
                      const GemmOptions& opt) const override {
-    check_w4a8(x, w, opt, "w4a8-fs");
+    detail::validate_w4a8_group(x, w, opt, "w4a8-fs");
     const std::size_t M = x.q.rows(), N = w.rows(), K = w.cols(), groups = w.groups();
     ActsOnDevice xd(x);
     DeviceBuffer<std::int8_t> wd(flat(w.codes));
@@ -501,10 +488,14 @@ class CudaEngine final : public GemmEngine {
     DeviceBuffer<std::uint16_t> y(M * N);
     DeviceBuffer<Counters> ctr(kSlots);
     ctr.zero();
-    const Launch l{M, N, K, w.group_size, opt.psum_bits,
+    const Launch l{M,
+                   N,
+                   K,
+                   w.group_size,
+                   opt.psum_bits,
                    dot_cannot_wrap(w.group_size, max_abs(x.q), max_abs(w.codes), opt.psum_bits)};
-    FsEpilogue ep{s.get(), static_cast<int>(groups), xd.scale.get(), xd.per_token, y.get(),
-                  static_cast<int>(N)};
+    FsEpilogue ep{s.get(), static_cast<int>(groups), xd.scale.get(), xd.per_token,
+                  y.get(), static_cast<int>(N)};
     run_int_gemm(l, xd.q.get(), Int8Weights{wd.get()}, ep, ctr.get());
     const std::vector<Counters> c = ctr.download();
     GemmCounters counters;
@@ -514,41 +505,32 @@ class CudaEngine final : public GemmEngine {
     return finish(std::move(counters), to_matrix(y.download(), M, N), c, Scheme::w4a8_fs, shape);
   }
 
-  GemmResult w4a8_is(const QuantizedActivations& x, const QuantizedWeights& w, const IntegerScales& is,
-                     const GemmOptions& opt) const override {
-    check_w4a8(x, w, opt, "w4a8-is");
+  GemmResult w4a8_is(const QuantizedActivations& x, const QuantizedWeights& w,
+                     const IntegerScales& is, const GemmOptions& opt) const override {
+    detail::validate_w4a8_group(x, w, opt, "w4a8-is");
     const std::size_t M = x.q.rows(), N = w.rows(), K = w.cols(), groups = w.groups();
-    if (is.S.rows() != N || is.S.cols() != groups) {
-      throw Error("tensor 'w.int_scales' has shape [" + std::to_string(is.S.rows()) + ", " +
-                  std::to_string(is.S.cols()) + "], expected [" + std::to_string(N) + ", " +
-                  std::to_string(groups) + "]");
-    }
-    if (is.bits < 0 || is.bits > 62) {
-      throw Error("integer scale amplifier bits " + std::to_string(is.bits) + " out of range; accepted: 0..62");
-    }
-    std::int64_t s_max = 0;
-    for (std::int32_t v : is.S.values()) {
-      if (v < 1) {
-        throw Error("tensor 'w.int_scales': integer scale " + std::to_string(v) +
-                    " is not >= 1; integer scales are max(1, RNE(s * alpha))");
-      }
-      s_max = std::max<std::int64_t>(s_max, v);
-    }
+    const std::int64_t s_max = detail::validate_int_scales(w, is);
     ActsOnDevice xd(x);
     DeviceBuffer<std::int8_t> wd(flat(w.codes));
     DeviceBuffer<std::int32_t> S(flat(is.S));
     DeviceBuffer<std::uint16_t> y(M * N);
     DeviceBuffer<Counters> ctr(kSlots);
     ctr.zero();
-    const Launch l{M, N, K, w.group_size, opt.psum_bits,
+    const Launch l{M,
+                   N,
+                   K,
+                   w.group_size,
+                   opt.psum_bits,
                    dot_cannot_wrap(w.group_size, max_abs(x.q), max_abs(w.codes), opt.psum_bits)};
     // Same bound as the reference: groups * max|P| * max S within acc_bits means no wrap.
-    const int128_t p_max = std::min<int128_t>(static_cast<int128_t>(w.group_size) * max_abs(x.q) * max_abs(w.codes),
-                                              int128_t{1} << (opt.psum_bits - 1));
+    const int128_t p_max =
+        std::min<int128_t>(static_cast<int128_t>(w.group_size) * max_abs(x.q) * max_abs(w.codes),
+                           int128_t{1} << (opt.psum_bits - 1));
     const int128_t bound = static_cast<int128_t>(groups) * p_max * s_max;
     const bool no_wrap = fits_signed(bound, opt.acc_bits) && fits_signed(-bound, opt.acc_bits);
-    IsEpilogue ep{S.get(), static_cast<int>(groups), opt.acc_bits, xd.scale.get(), xd.per_token,
-                  exp2_exact(-is.bits), y.get(), static_cast<int>(N), no_wrap ? 1 : 0};
+    IsEpilogue ep{S.get(),        static_cast<int>(groups), opt.acc_bits, xd.scale.get(),
+                  xd.per_token,   exp2_exact(-is.bits),     y.get(),      static_cast<int>(N),
+                  no_wrap ? 1 : 0};
     run_int_gemm(l, xd.q.get(), Int8Weights{wd.get()}, ep, ctr.get());
     const std::vector<Counters> c = ctr.download();
     GemmCounters counters;
@@ -560,16 +542,6 @@ class CudaEngine final : public GemmEngine {
   }
 
  private:
-  static void check_w4a8(const QuantizedActivations& x, const QuantizedWeights& w,
-                         const GemmOptions& opt, const char* scheme) {
-    detail::check_acc_bits(opt.psum_bits, "group partial-sum");
-    detail::check_acc_bits(opt.acc_bits, "accumulator");
-    detail::check_activations(x, "x");
-    detail::check_weights(w, WeightFormat::int4, scheme);
-    detail::check_same_k(x.q.cols(), w.cols(), "x", "w.codes");
-    if (!w.symmetric()) throw Error(std::string("scheme ") + scheme + " takes symmetric int4 weights");
-  }
-
   GemmResult fp16_core(const MatrixH& x, const MatrixH& w, const GemmOptions& opt, GemmCounters pre,
                        Scheme scheme) const {
     const std::size_t M = x.rows(), N = w.rows(), K = x.cols();
@@ -579,8 +551,8 @@ class CudaEngine final : public GemmEngine {
     if (M && N) {
       const int tile = opt.k_tile > K ? 0 : static_cast<int>(opt.k_tile);
       fp16_gemm<<<grid_for(M, N), dim3(kTile, kTile)>>>(xd.get(), wd.get(), static_cast<int>(M),
-                                                         static_cast<int>(N), static_cast<int>(K),
-                                                         tile, y.get(), ctr.get());
+                                                        static_cast<int>(N), static_cast<int>(K),
+                                                        tile, y.get(), ctr.get());
       sync("fp16_gemm");
     }
     ActionShape shape;
@@ -603,9 +575,11 @@ class CudaEngine final : public GemmEngine {
     DeviceBuffer<Counters> own(kSlots);
     own.zero();
     Counters* ctr = shared_ctr ? shared_ctr : own.get();
-    const Launch l{M, N, K, K ? K : 1, opt.acc_bits, dot_cannot_wrap(K, max_abs(x.q), w_max, opt.acc_bits)};
-    IntEpilogue ep{xd.scale.get(), xd.per_token, snd.get(), post, has_post ? 1 : 0,
-                   bd ? bd->get() : nullptr, y.get(), static_cast<int>(N)};
+    const Launch l{
+        M, N, K, K ? K : 1, opt.acc_bits, dot_cannot_wrap(K, max_abs(x.q), w_max, opt.acc_bits)};
+    IntEpilogue ep{xd.scale.get(), xd.per_token,       snd.get(),
+                   post,           has_post ? 1 : 0,   bd ? bd->get() : nullptr,
+                   y.get(),        static_cast<int>(N)};
     run_int_gemm(l, xd.q.get(), wl, ep, ctr);
     std::vector<Counters> c(kSlots);
     check(cudaMemcpy(c.data(), ctr, kSlots * sizeof(Counters), cudaMemcpyDeviceToHost), "download");
@@ -625,8 +599,10 @@ class CudaEngine final : public GemmEngine {
     ctr.zero();
     const int w_max = std::max(-range.lo, range.hi);
     if (mode == DequantMode::fused) {
-      TwoLevelOnLoad wl{q.get(), z.get(), s.get(), static_cast<int>(w.group_size), range.lo, range.hi};
-      return int_scheme(x, wl, w.channel_scale, 1.0f, false, w.bias, w_max, opt, scheme, mode, {}, ctr.get());
+      TwoLevelOnLoad wl{q.get(),  z.get(), s.get(), static_cast<int>(w.group_size),
+                        range.lo, range.hi};
+      return int_scheme(x, wl, w.channel_scale, 1.0f, false, w.bias, w_max, opt, scheme, mode, {},
+                        ctr.get());
     }
     DeviceBuffer<std::int8_t> w8(N * K);
     if (N * K != 0) {

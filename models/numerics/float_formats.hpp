@@ -67,7 +67,9 @@ QUASAR_HD inline float f16_to_f32(std::uint16_t h) {
 std::uint16_t f32_to_bf16(float f);
 float bf16_to_f32(std::uint16_t h);
 
-QUASAR_HD inline bool f16_is_nan(std::uint16_t h) { return (h & 0x7c00u) == 0x7c00u && (h & 0x3ffu); }
+QUASAR_HD inline bool f16_is_nan(std::uint16_t h) {
+  return (h & 0x7c00u) == 0x7c00u && (h & 0x3ffu);
+}
 QUASAR_HD inline bool f16_is_inf(std::uint16_t h) { return (h & 0x7fffu) == 0x7c00u; }
 
 // Storage types accepted for scales (spec section 1). A scale is kept as the float value it

@@ -2,6 +2,7 @@
 
 #include "action_counts.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -150,6 +151,82 @@ void check_two_level(const TwoLevelWeights& w, int max_group_scale, const char* 
       throw Error("tensor 'w.bias': element [" + std::to_string(n) + "] is not finite");
     }
   }
+}
+
+void validate_fp16(const MatrixH& x, const MatrixH& w) {
+  check_fp16_matrix(x, "x");
+  check_fp16_matrix(w, "w");
+  check_same_k(x.cols(), w.cols(), "x", "w");
+}
+
+void validate_w4a16(const MatrixH& x, const QuantizedWeights& w) {
+  check_fp16_matrix(x, "x");
+  check_weights(w, w.symmetric() ? WeightFormat::int4 : WeightFormat::uint4, "w4a16");
+  check_same_k(x.cols(), w.cols(), "x", "w.codes");
+}
+
+void validate_w8a8(const QuantizedActivations& x, const QuantizedWeights& w,
+                   const GemmOptions& opt) {
+  check_acc_bits(opt.acc_bits, "accumulator");
+  check_activations(x, "x");
+  check_weights(w, WeightFormat::int8, "w8a8");
+  check_same_k(x.q.cols(), w.cols(), "x", "w.codes");
+  if (w.groups() != 1 || !w.symmetric()) {
+    throw Error("scheme w8a8 takes symmetric per-channel (or per-tensor) int8 weights");
+  }
+}
+
+void validate_w4a8_dint(const QuantizedActivations& x, const QuantizedWeights& w,
+                        const GemmOptions& opt) {
+  check_acc_bits(opt.acc_bits, "accumulator");
+  check_activations(x, "x");
+  check_weights(w, WeightFormat::dint4, "w4a8-dint");
+  check_same_k(x.q.cols(), w.cols(), "x", "w.codes");
+  if (w.groups() != 1) {
+    throw Error("scheme w4a8-dint takes per-channel (or per-tensor) dint4 scales [spec choice]");
+  }
+}
+
+void validate_w4a8_group(const QuantizedActivations& x, const QuantizedWeights& w,
+                         const GemmOptions& opt, const char* scheme) {
+  check_acc_bits(opt.psum_bits, "group partial-sum");
+  check_acc_bits(opt.acc_bits, "accumulator");
+  check_activations(x, "x");
+  check_weights(w, WeightFormat::int4, scheme);
+  check_same_k(x.q.cols(), w.cols(), "x", "w.codes");
+  if (!w.symmetric())
+    throw Error(std::string("scheme ") + scheme + " takes symmetric int4 weights");
+}
+
+std::int64_t validate_int_scales(const QuantizedWeights& w, const IntegerScales& s) {
+  if (s.S.rows() != w.rows() || s.S.cols() != w.groups()) {
+    throw Error("tensor 'w.int_scales' has shape [" + std::to_string(s.S.rows()) + ", " +
+                std::to_string(s.S.cols()) + "], expected [" + std::to_string(w.rows()) + ", " +
+                std::to_string(w.groups()) + "]");
+  }
+  if (s.bits < 0 || s.bits > 62) {
+    throw Error("integer scale amplifier bits " + std::to_string(s.bits) +
+                " out of range; accepted: 0..62");
+  }
+  std::int64_t s_max = 0;
+  for (std::int32_t v : s.S.values()) {
+    if (v < 1) {
+      throw Error("tensor 'w.int_scales': integer scale " + std::to_string(v) +
+                  " is not >= 1; integer scales are max(1, RNE(s * alpha))");
+    }
+    s_max = std::max<std::int64_t>(s_max, v);
+  }
+  return s_max;
+}
+
+void validate_two_level_gemm(const QuantizedActivations& x, const TwoLevelWeights& w,
+                             const GemmOptions& opt, Scheme scheme) {
+  const bool dgq = scheme == Scheme::w4a8_dgq;
+  check_acc_bits(opt.acc_bits, "accumulator");
+  check_activations(x, "x");
+  check_two_level(w, dgq ? 127 : 255, dgq ? "w4a8-dgq (int8 S2)" : "w4a8-qserve (uint8 s1)");
+  check_same_k(x.q.cols(), w.cols(), "x", "w.q");
+  if (!dgq && !w.bias.empty()) throw Error("scheme w4a8-qserve takes no bias");
 }
 
 void finish_output(GemmCounters& c, Scheme s, const ActionShape& shape,

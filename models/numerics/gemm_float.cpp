@@ -51,16 +51,12 @@ GemmResult fp16_core(const MatrixH& x, const MatrixH& w, const GemmOptions& opt,
 }  // namespace
 
 GemmResult gemm_fp16(const MatrixH& x, const MatrixH& w, const GemmOptions& opt) {
-  detail::check_fp16_matrix(x, "x");
-  detail::check_fp16_matrix(w, "w");
-  detail::check_same_k(x.cols(), w.cols(), "x", "w");
+  detail::validate_fp16(x, w);
   return fp16_core(x, w, opt, Scheme::fp16);
 }
 
 GemmResult gemm_w4a16(const MatrixH& x, const QuantizedWeights& w, const GemmOptions& opt) {
-  detail::check_fp16_matrix(x, "x");
-  detail::check_weights(w, w.symmetric() ? WeightFormat::int4 : WeightFormat::uint4, "w4a16");
-  detail::check_same_k(x.cols(), w.cols(), "x", "w.codes");
+  detail::validate_w4a16(x, w);
   // w = F16(F32(q - z) * F32(s)), then the fp16 GEMM.
   // A dequantized weight beyond fp16's range becomes inf: counted as a dequant-range event.
   MatrixH wh(w.rows(), w.cols());

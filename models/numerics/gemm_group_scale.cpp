@@ -12,17 +12,6 @@
 namespace quasar {
 namespace {
 
-void check_w4a8(const QuantizedActivations& x, const QuantizedWeights& w, const GemmOptions& opt,
-                const char* scheme) {
-  detail::check_acc_bits(opt.psum_bits, "group partial-sum");
-  detail::check_acc_bits(opt.acc_bits, "accumulator");
-  detail::check_activations(x, "x");
-  detail::check_weights(w, WeightFormat::int4, scheme);
-  detail::check_same_k(x.q.cols(), w.cols(), "x", "w.codes");
-  if (!w.symmetric())
-    throw Error(std::string("scheme ") + scheme + " takes symmetric int4 weights");
-}
-
 // P[m,n,g] = sum over group g of x * q, in a psum_bits-wide wrapping sum, for one (m, n).
 class GroupPartialSums {
  public:
@@ -57,7 +46,7 @@ class GroupPartialSums {
 
 GemmResult gemm_w4a8_fs(const QuantizedActivations& x, const QuantizedWeights& w,
                         const GemmOptions& opt) {
-  check_w4a8(x, w, opt, "w4a8-fs");
+  detail::validate_w4a8_group(x, w, opt, "w4a8-fs");
   const std::size_t M = x.q.rows(), N = w.rows(), K = w.cols(), groups = w.groups();
   GroupPartialSums psum(x, w, opt.psum_bits);
   GemmResult r{MatrixH(M, N), {}};
@@ -82,25 +71,9 @@ GemmResult gemm_w4a8_fs(const QuantizedActivations& x, const QuantizedWeights& w
 
 GemmResult gemm_w4a8_is(const QuantizedActivations& x, const QuantizedWeights& w,
                         const IntegerScales& s, const GemmOptions& opt) {
-  check_w4a8(x, w, opt, "w4a8-is");
+  detail::validate_w4a8_group(x, w, opt, "w4a8-is");
   const std::size_t M = x.q.rows(), N = w.rows(), K = w.cols(), groups = w.groups();
-  if (s.S.rows() != N || s.S.cols() != groups) {
-    throw Error("tensor 'w.int_scales' has shape [" + std::to_string(s.S.rows()) + ", " +
-                std::to_string(s.S.cols()) + "], expected [" + std::to_string(N) + ", " +
-                std::to_string(groups) + "]");
-  }
-  if (s.bits < 0 || s.bits > 62) {
-    throw Error("integer scale amplifier bits " + std::to_string(s.bits) +
-                " out of range; accepted: 0..62");
-  }
-  std::int64_t s_max = 0;
-  for (std::int32_t v : s.S.values()) {
-    if (v < 1) {
-      throw Error("tensor 'w.int_scales': integer scale " + std::to_string(v) +
-                  " is not >= 1; integer scales are max(1, RNE(s * alpha))");
-    }
-    s_max = std::max<std::int64_t>(s_max, v);
-  }
+  const std::int64_t s_max = detail::validate_int_scales(w, s);
   GroupPartialSums psum(x, w, opt.psum_bits);
   // No prefix of sum_g P * S can leave the accumulator when groups * max|P| * max S fits.
   const int128_t bound = static_cast<int128_t>(groups) * psum.bound() * s_max;

@@ -9,13 +9,7 @@ namespace quasar {
 
 GemmResult gemm_w8a8(const QuantizedActivations& x, const QuantizedWeights& w,
                      const GemmOptions& opt) {
-  detail::check_acc_bits(opt.acc_bits, "accumulator");
-  detail::check_activations(x, "x");
-  detail::check_weights(w, WeightFormat::int8, "w8a8");
-  detail::check_same_k(x.q.cols(), w.cols(), "x", "w.codes");
-  if (w.groups() != 1 || !w.symmetric()) {
-    throw Error("scheme w8a8 takes symmetric per-channel (or per-tensor) int8 weights");
-  }
+  detail::validate_w8a8(x, w, opt);
   const std::size_t M = x.q.rows(), N = w.rows(), K = w.cols();
   const Int8GemmResult p = int8_gemm(x.q, w.codes, opt.acc_bits);
   GemmResult r{MatrixH(M, N), {}};
@@ -36,13 +30,7 @@ GemmResult gemm_w8a8(const QuantizedActivations& x, const QuantizedWeights& w,
 
 GemmResult gemm_w4a8_dint(const QuantizedActivations& x, const QuantizedWeights& w,
                           const GemmOptions& opt) {
-  detail::check_acc_bits(opt.acc_bits, "accumulator");
-  detail::check_activations(x, "x");
-  detail::check_weights(w, WeightFormat::dint4, "w4a8-dint");
-  detail::check_same_k(x.q.cols(), w.cols(), "x", "w.codes");
-  if (w.groups() != 1) {
-    throw Error("scheme w4a8-dint takes per-channel (or per-tensor) dint4 scales [spec choice]");
-  }
+  detail::validate_w4a8_dint(x, w, opt);
   const std::size_t M = x.q.rows(), N = w.rows(), K = w.cols();
   // Decode every code through the table to w2 = 2 * value (a small exact integer).
   const Dint4Table& table = dint4_table(w.dint_set);

@@ -50,19 +50,11 @@ GemmResult int8_epilogue(const QuantizedActivations& x, const Int8GemmResult& p,
   return r;
 }
 
-void check_common(const QuantizedActivations& x, const TwoLevelWeights& w, const GemmOptions& opt,
-                  int max_group_scale, const char* scheme) {
-  detail::check_acc_bits(opt.acc_bits, "accumulator");
-  detail::check_activations(x, "x");
-  detail::check_two_level(w, max_group_scale, scheme);
-  detail::check_same_k(x.q.cols(), w.cols(), "x", "w.q");
-}
-
 }  // namespace
 
 GemmResult gemm_w4a8_dgq(const QuantizedActivations& x, const TwoLevelWeights& w, DequantMode mode,
                          const GemmOptions& opt) {
-  check_common(x, w, opt, 127, "w4a8-dgq (int8 S2)");
+  detail::validate_two_level_gemm(x, w, opt, Scheme::w4a8_dgq);
   const std::size_t N = w.rows(), K = w.cols();
   std::uint64_t range_events = 0;
   Int8GemmResult p;
@@ -102,8 +94,7 @@ GemmResult gemm_w4a8_dgq(const QuantizedActivations& x, const TwoLevelWeights& w
 
 GemmResult gemm_w4a8_qserve(const QuantizedActivations& x, const TwoLevelWeights& w,
                             const GemmOptions& opt) {
-  check_common(x, w, opt, 255, "w4a8-qserve (uint8 s1)");
-  if (!w.bias.empty()) throw Error("scheme w4a8-qserve takes no bias");
+  detail::validate_two_level_gemm(x, w, opt, Scheme::w4a8_qserve);
   const std::size_t N = w.rows(), K = w.cols();
   MatrixI8 w8(N, K);
   std::uint64_t range_events = 0;
