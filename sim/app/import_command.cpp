@@ -32,6 +32,10 @@ ImportCommand add_trace_import_command(CLI::App& trace) {
       ->capture_default_str();
   cmd->add_option("--seed", a->spec.seed, "Seed of the synthetic activations")
       ->capture_default_str();
+  cmd->add_option("--activations", a->spec.activations,
+                  "Given activations instead: safetensors with one float [M, K] tensor per module, "
+                  "named as the module, in the checkpoint's channel order")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--scheme", a->scheme,
                   "auto (each layer's natural scheme), w4a16, w4a8-fs, w4a8-is or w8a8")
       ->check(CLI::IsMember({"auto", "w4a16", "w4a8-fs", "w4a8-is", "w8a8"}))

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <numeric>
+#include <optional>
 #include <regex>
 #include <set>
 
@@ -570,12 +571,29 @@ safetensors::Tensor i32_vector(const std::vector<std::int32_t>& v) {
   return t;
 }
 
-Layer import_layer(const UnpackedLinear& u, const ImportSpec& spec, safetensors::File& payload) {
-  const Scheme scheme = import_scheme(u, spec.scheme);
+// The layer's activations in the checkpoint's input-channel order: given, or synthesized.
+MatrixF layer_activations(const UnpackedLinear& u, const ImportSpec& spec,
+                          const safetensors::File* given) {
+  if (given) {
+    MatrixF x = safetensors::to_matrix_f32(given->get(u.module, spec.activations), u.module,
+                                           spec.activations);
+    if (x.cols() != u.k || x.rows() == 0) {
+      throw Error(spec.activations + ": tensor '" + u.module + "' is [" + std::to_string(x.rows()) +
+                  ", " + std::to_string(x.cols()) +
+                  "]; the layer needs [M >= 1, K = " + std::to_string(u.k) + "]");
+    }
+    return x;
+  }
   SyntheticSpec syn;
   syn.m = spec.tokens, syn.k = u.k, syn.n = 1;
   syn.seed = module_seed(spec.seed, u.module);
-  const MatrixF x0 = synthetic_llm_gemm(syn).x;
+  return synthetic_llm_gemm(syn).x;
+}
+
+Layer import_layer(const UnpackedLinear& u, const ImportSpec& spec, const safetensors::File* given,
+                   safetensors::File& payload) {
+  const Scheme scheme = import_scheme(u, spec.scheme);
+  const MatrixF x0 = layer_activations(u, spec, given);
   MatrixF x(x0.rows(), x0.cols());
   for (std::size_t m = 0; m < x.rows(); ++m) {
     for (std::size_t j = 0; j < x.cols(); ++j) x(m, j) = x0(m, source_k(u, j));
@@ -651,15 +669,21 @@ ImportedTrace import_checkpoint(const ImportSpec& spec) {
   t.meta["generator"] = "quasar trace import";
   t.meta["source"] = spec.dir;
   t.meta["quant_config"] = c.config().source;
-  t.meta["tokens"] = std::to_string(spec.tokens);
-  t.meta["seed"] = std::to_string(spec.seed);
-  t.meta["activations"] = "synthetic (LLM-like, seeded per module)";
+  std::optional<safetensors::File> given;
+  if (!spec.activations.empty()) {
+    given = safetensors::read(spec.activations);
+    t.meta["activations"] = spec.activations;
+  } else {
+    t.meta["tokens"] = std::to_string(spec.tokens);
+    t.meta["seed"] = std::to_string(spec.seed);
+    t.meta["activations"] = "synthetic (LLM-like, seeded per module)";
+  }
   if (!spec.command.empty()) t.meta["command"] = spec.command;
   std::set<std::string> layouts;
   for (const std::string& m : chosen) {
     const UnpackedLinear u = unpack_linear(c, m);
     layouts.insert(u.layout);
-    t.layers.push_back(import_layer(u, spec, out.payload));
+    t.layers.push_back(import_layer(u, spec, given ? &*given : nullptr, out.payload));
   }
   std::string format;
   for (const std::string& l : layouts) format += (format.empty() ? "" : ", ") + l;

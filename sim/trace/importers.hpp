@@ -67,6 +67,10 @@ struct ImportSpec {
   std::size_t max_layers = 0;    // 0: no limit
   std::size_t tokens = 16;       // M of every layer
   std::uint64_t seed = 1;        // activations: synthetic LLM-like, seeded per module name
+  // Given activations instead: a safetensors file with one float tensor [M, K] per imported
+  // module, named as the module, in the checkpoint's own input-channel order (quasar applies
+  // any act-order permutation itself). M comes from the tensor; `tokens` is then unused.
+  std::string activations;
   std::optional<Scheme> scheme;  // empty: each layer's natural scheme
   std::string command;           // recorded in the trace's meta
 };

@@ -505,6 +505,46 @@ TEST(Importers, ImportWritesAValidDataBearingTrace) {
               HasSubstr("(gptq, 4-bit asymmetric) cannot be imported as w4a8-is"));
 }
 
+// Given activations replace the synthetic ones, in the checkpoint's own channel order: quasar
+// applies the act-order permutation itself.
+TEST(Importers, GivenActivationsAreUsedInCheckpointOrder) {
+  Truth t;
+  const std::string dir = write_gptq({false, false, true, 32}, &t);
+  ImportSpec spec;
+  spec.dir = dir;
+  spec.layers = "q_proj";
+  safetensors::File acts;
+  MatrixF given(3, t.K);
+  for (std::size_t i = 0; i < given.size(); ++i)
+    given.values()[i] = 0.25f * static_cast<float>(i % 29) - 3.0f;
+  acts.tensors[kQ] = safetensors::from_matrix(given);
+  spec.activations = dir + "/acts.safetensors";
+  safetensors::write(spec.activations, acts);
+  const ImportedTrace imp = import_checkpoint(spec);
+  ASSERT_EQ(imp.trace.layers.size(), 1u);
+  const Layer& q = imp.trace.layers[0];
+  EXPECT_EQ(q.m, 3u) << "M comes from the given tensor";
+  const LayerData d = load_layer_data(q, imp.payload, "payload");
+  const Tensor& ko = imp.payload.get(q.tensors.at("k_order"), "payload");
+  std::vector<std::int32_t> order(t.K);
+  std::memcpy(order.data(), ko.bytes.data(), ko.bytes.size());
+  for (std::size_t m = 0; m < 3; ++m) {
+    for (std::size_t j = 0; j < t.K; ++j) {
+      ASSERT_EQ((*d.operands.x_f16)(m, j),
+                f32_to_f16(given(m, static_cast<std::size_t>(order[j]))));
+    }
+  }
+  EXPECT_EQ(imp.trace.meta.at("activations"), spec.activations);
+  spec.layers = "";  // the mlp layer has no given tensor
+  EXPECT_THAT(error_of([&] { import_checkpoint(spec); }),
+              HasSubstr("acts.safetensors: tensor 'model.layers.0.mlp"));
+  acts.tensors[kQ] = safetensors::from_matrix(MatrixF(3, t.K + 1));
+  safetensors::write(spec.activations, acts);
+  spec.layers = "q_proj";
+  EXPECT_THAT(error_of([&] { import_checkpoint(spec); }),
+              HasSubstr("the layer needs [M >= 1, K = "));
+}
+
 TEST(Importers, SymmetricImportsAsW4A8IntegerScales) {
   const std::string dir = write_gptq({true, true, true, 16});
   ImportSpec spec;
