@@ -1,0 +1,77 @@
+// The hardware parameters of an accelerator, as the SystemC model (models/arch) consumes them:
+// plain structs owned by models/, filled and validated by sim/config from YAML
+// (configs/arch/*.yaml, docs/config-reference.md). Units are in the names.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "numerics/scheme.hpp"
+
+namespace quasar::arch {
+
+enum class Dataflow { ws, os };  // weight-stationary, output-stationary
+// What one processing element multiplies: int8 x int8, int4 x int8, dint4 x int8, fp16 x fp16.
+enum class PeKind { int8, w4a8, dint4, fp16 };
+
+const char* dataflow_name(Dataflow d);
+const char* pe_kind_name(PeKind p);
+
+struct ArraySpec {
+  std::uint32_t rows = 32, cols = 32;
+  Dataflow dataflow = Dataflow::ws;
+  PeKind pe = PeKind::int8;
+  std::uint32_t acc_bits = 32;  // PE partial-sum width
+};
+
+// Units at the array's edge that finish what the PEs start.
+struct EdgeSpec {
+  std::uint32_t intscale_units = 0;  // P * S integer-scale accumulators (w4a8-is)
+  std::uint32_t intscale_latency_cycles = 1;
+  std::uint32_t intscale_acc_bits = 32;
+  std::uint32_t floatscale_units = 0;  // int->fp32, fp32 multiply-add (w4a8-fs)
+  std::uint32_t floatscale_latency_cycles = 4;
+  std::uint32_t dequant_units =
+      0;  // weight dequantizers in front of the array (DGQ, QServe, w4a16)
+  std::uint32_t epilogue_units = 32;  // scale multiply + fp16 convert of finished outputs
+  std::uint32_t epilogue_latency_cycles = 2;
+};
+
+struct BufferSpec {
+  std::uint64_t size_bytes = 0;
+  std::uint32_t banks = 1;
+  std::uint32_t bytes_per_cycle = 64;  // per port
+  bool double_buffered = true;         // load the next tile while this one computes
+};
+
+struct BufferSet {
+  BufferSpec ifmap, weight, ofmap;
+};
+
+struct DramSpec {
+  std::string standard = "lpddr5";  // names the energy table row (cost model)
+  double bytes_per_cycle = 32.0;    // sustained bandwidth at the accelerator clock
+  std::uint32_t latency_cycles = 100;
+  std::uint32_t burst_bytes = 64;
+};
+
+struct ArchSpec {
+  std::string name;
+  double clock_mhz = 1000.0;
+  ArraySpec array;
+  std::vector<Scheme> schemes;  // the schemes this design runs
+  EdgeSpec edge;
+  BufferSet buffers;
+  DramSpec dram;
+};
+
+// Which schemes a PE kind can execute at all (before edge units are considered).
+bool pe_runs(PeKind pe, Scheme s);
+
+// Consistency of a spec built in code or parsed (sim/config adds file:line to the message):
+// every listed scheme runs on the PE kind and has the edge units it needs. Returns "" when
+// consistent, else the first problem, phrased for a user.
+std::string check_consistency(const ArchSpec& a);
+
+}  // namespace quasar::arch

@@ -1,0 +1,126 @@
+#include "arch_config.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include "config/yaml_value.hpp"
+#include "numerics/error.hpp"
+
+namespace quasar::config {
+namespace {
+
+std::uint32_t u32(const Value& v, std::uint32_t min, std::uint32_t max) {
+  return static_cast<std::uint32_t>(v.as_uint(min, max));
+}
+
+// Optional key: keeps the default when absent.
+template <class F>
+void opt(const Value& parent, const char* key, F&& set) {
+  if (auto v = parent.find(key)) set(*v);
+}
+
+arch::BufferSpec parse_buffer(const Value& b) {
+  b.require_keys_in({"size_kib", "banks", "bytes_per_cycle", "double_buffered"});
+  arch::BufferSpec s;
+  s.size_bytes = b.at("size_kib").as_uint(1, 1u << 30) * 1024;
+  opt(b, "banks", [&](const Value& v) { s.banks = u32(v, 1, 1024); });
+  opt(b, "bytes_per_cycle", [&](const Value& v) { s.bytes_per_cycle = u32(v, 1, 1u << 20); });
+  opt(b, "double_buffered", [&](const Value& v) { s.double_buffered = v.as_bool(); });
+  return s;
+}
+
+}  // namespace
+
+arch::ArchSpec parse_arch_config(const std::string& text, const std::string& source) {
+  const Value root = Value::load_string(text, source);
+  if (!root.is_map())
+    root.fail("an accelerator config is a mapping (see docs/config-reference.md)");
+  root.require_keys_in(
+      {"quasar_arch", "name", "clock_mhz", "array", "schemes", "edge", "buffers", "dram"});
+  const std::int64_t version = root.at("quasar_arch").as_int(0, 1000);
+  if (version != kArchFormatVersion) {
+    root.at("quasar_arch")
+        .fail("config format version " + std::to_string(version) +
+              " is not supported; this quasar reads version " + std::to_string(kArchFormatVersion));
+  }
+  arch::ArchSpec a;
+  a.name = root.at("name").as_string();
+  const Value clock = root.at("clock_mhz");
+  a.clock_mhz = clock.as_double();
+  if (!(a.clock_mhz > 0.0 && a.clock_mhz <= 100000.0)) clock.fail("must be in (0, 100000] MHz");
+
+  const Value arr = root.at("array");
+  arr.require_keys_in({"rows", "cols", "dataflow", "pe", "acc_bits"});
+  a.array.rows = u32(arr.at("rows"), 1, 4096);
+  a.array.cols = u32(arr.at("cols"), 1, 4096);
+  a.array.dataflow =
+      arr.at("dataflow").as_choice({"ws", "os"}) == "ws" ? arch::Dataflow::ws : arch::Dataflow::os;
+  const std::string pe = arr.at("pe").as_choice({"int8", "w4a8", "dint4", "fp16"});
+  a.array.pe = pe == "int8"    ? arch::PeKind::int8
+               : pe == "w4a8"  ? arch::PeKind::w4a8
+               : pe == "dint4" ? arch::PeKind::dint4
+                               : arch::PeKind::fp16;
+  opt(arr, "acc_bits", [&](const Value& v) { a.array.acc_bits = u32(v, 8, 64); });
+
+  const Value schemes = root.at("schemes");
+  if (!schemes.is_seq()) schemes.fail("expected a list of schemes, e.g. [w4a8-is, w8a8]");
+  std::vector<std::string> names;
+  for (const SchemeInfo& i : all_schemes()) names.emplace_back(i.name);
+  for (std::size_t i = 0; i < schemes.size(); ++i) {
+    a.schemes.push_back(*scheme_from_name(schemes[i].as_choice(names)));
+  }
+
+  if (auto e = root.find("edge")) {
+    e->require_keys_in({"intscale_units", "intscale_latency_cycles", "intscale_acc_bits",
+                        "floatscale_units", "floatscale_latency_cycles", "dequant_units",
+                        "epilogue_units", "epilogue_latency_cycles"});
+    arch::EdgeSpec& s = a.edge;
+    opt(*e, "intscale_units", [&](const Value& v) { s.intscale_units = u32(v, 0, 65536); });
+    opt(*e, "intscale_latency_cycles",
+        [&](const Value& v) { s.intscale_latency_cycles = u32(v, 1, 1024); });
+    opt(*e, "intscale_acc_bits", [&](const Value& v) {
+      s.intscale_acc_bits = u32(v, 32, 64);
+      if (s.intscale_acc_bits % 8 != 0) v.fail("accepted: 32, 40, 48, 56 or 64 bits");
+    });
+    opt(*e, "floatscale_units", [&](const Value& v) { s.floatscale_units = u32(v, 0, 65536); });
+    opt(*e, "floatscale_latency_cycles",
+        [&](const Value& v) { s.floatscale_latency_cycles = u32(v, 1, 1024); });
+    opt(*e, "dequant_units", [&](const Value& v) { s.dequant_units = u32(v, 0, 65536); });
+    opt(*e, "epilogue_units", [&](const Value& v) { s.epilogue_units = u32(v, 1, 65536); });
+    opt(*e, "epilogue_latency_cycles",
+        [&](const Value& v) { s.epilogue_latency_cycles = u32(v, 1, 1024); });
+  }
+
+  const Value buf = root.at("buffers");
+  buf.require_keys_in({"ifmap", "weight", "ofmap"});
+  a.buffers.ifmap = parse_buffer(buf.at("ifmap"));
+  a.buffers.weight = parse_buffer(buf.at("weight"));
+  a.buffers.ofmap = parse_buffer(buf.at("ofmap"));
+
+  const Value dram = root.at("dram");
+  dram.require_keys_in({"standard", "bytes_per_cycle", "latency_cycles", "burst_bytes"});
+  a.dram.standard = dram.at("standard").as_choice({"lpddr4", "lpddr5", "ddr5", "hbm2e"});
+  const Value bw = dram.at("bytes_per_cycle");
+  a.dram.bytes_per_cycle = bw.as_double();
+  if (!(a.dram.bytes_per_cycle > 0.0 && a.dram.bytes_per_cycle <= 1e6))
+    bw.fail("must be in (0, 1e6] bytes per cycle");
+  a.dram.latency_cycles = u32(dram.at("latency_cycles"), 0, 1u << 20);
+  opt(dram, "burst_bytes", [&](const Value& v) {
+    a.dram.burst_bytes = u32(v, 1, 1u << 16);
+    if (a.dram.burst_bytes & (a.dram.burst_bytes - 1)) v.fail("must be a power of two");
+  });
+
+  const std::string problem = arch::check_consistency(a);
+  if (!problem.empty()) throw Error(source + ": " + problem);
+  return a;
+}
+
+arch::ArchSpec read_arch_config(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(path + ": cannot open for reading");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_arch_config(ss.str(), path);
+}
+
+}  // namespace quasar::config

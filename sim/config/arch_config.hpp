@@ -1,0 +1,17 @@
+// Accelerator configs (configs/arch/*.yaml, documented in docs/config-reference.md) -> the
+// validated arch::ArchSpec. Unknown keys, wrong types and impossible values are errors naming
+// file:line and the key path, and saying what is accepted.
+#pragma once
+
+#include <string>
+
+#include "arch/arch_spec.hpp"
+
+namespace quasar::config {
+
+inline constexpr int kArchFormatVersion = 1;
+
+arch::ArchSpec read_arch_config(const std::string& path);
+arch::ArchSpec parse_arch_config(const std::string& yaml_text, const std::string& source);
+
+}  // namespace quasar::config

@@ -1,0 +1,107 @@
+// Are accelerator configs read right, and is every bad one rejected naming file:line and key?
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "config/arch_config.hpp"
+#include "numerics/error.hpp"
+
+namespace quasar::config {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string shipped(const std::string& name) {
+  return std::string(QUASAR_SOURCE_DIR) + "/configs/arch/" + name + ".yaml";
+}
+
+std::string text_of(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string error_of(const std::string& yaml) {
+  try {
+    parse_arch_config(yaml, "a.yaml");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(ArchConfig, EveryShippedDesignParsesAndMatchesTheOthers) {
+  std::size_t count = 0;
+  for (const auto& f :
+       std::filesystem::directory_iterator(std::string(QUASAR_SOURCE_DIR) + "/configs/arch")) {
+    if (f.path().extension() != ".yaml") continue;
+    const arch::ArchSpec a = read_arch_config(f.path().string());
+    EXPECT_EQ(a.array.rows, 32u) << f.path();
+    EXPECT_EQ(a.array.cols, 32u) << f.path();
+    EXPECT_EQ(a.buffers.weight.size_bytes, 512u * 1024u) << f.path();
+    EXPECT_EQ(a.dram.bytes_per_cycle, 64.0) << f.path();
+    ++count;
+  }
+  EXPECT_EQ(count, 6u);
+  const arch::ArchSpec is = read_arch_config(shipped("intscale"));
+  EXPECT_EQ(is.array.pe, arch::PeKind::w4a8);
+  EXPECT_EQ(is.schemes, std::vector<Scheme>{Scheme::w4a8_is});
+  EXPECT_EQ(is.edge.intscale_units, 32u);
+  EXPECT_EQ(is.edge.floatscale_units, 0u);
+  EXPECT_EQ(read_arch_config(shipped("dgq")).schemes.size(), 2u);
+}
+
+TEST(ArchConfig, RejectsBadConfigsNamingWhereAndWhat) {
+  const std::string good = text_of(shipped("intscale"));
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string s = good;
+    const auto at = s.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    return s.replace(at, from.size(), to);
+  };
+  EXPECT_THAT(error_of(with("  rows: 32", "  rows: 32\n  colour: red")),
+              HasSubstr("a.yaml:9: array.colour: unknown key 'colour' (accepted: rows, cols, "
+                        "dataflow, pe, acc_bits)"));
+  EXPECT_THAT(error_of(with("  rows: 32", "  rows: 0")),
+              HasSubstr("array.rows: 0 is out of range; accepted: 1..4096"));
+  EXPECT_THAT(error_of(with("  rows: 32", "  rows: many")),
+              HasSubstr("array.rows: 'many' is not a non-negative integer"));
+  EXPECT_THAT(error_of(with("dataflow: ws", "dataflow: is")),
+              HasSubstr("array.dataflow: 'is' is not accepted; accepted: ws, os"));
+  EXPECT_THAT(error_of(with("quasar_arch: 1", "quasar_arch: 9")),
+              HasSubstr("config format version 9 is not supported"));
+  EXPECT_THAT(error_of(with("schemes: [w4a8-is]", "schemes: [w4a8-dint]")),
+              HasSubstr("a.yaml: schemes: w4a8-dint cannot run on w4a8 PEs"));
+  EXPECT_THAT(error_of(with("  intscale_units: 32", "  intscale_units: 0")),
+              HasSubstr("edge.intscale_units: w4a8-is needs integer-scale accumulators"));
+  EXPECT_THAT(
+      error_of(with("bytes_per_cycle: 64           # 64 GB/s at 1 GHz", "bytes_per_cycle: -1")),
+      HasSubstr("dram.bytes_per_cycle: must be in (0, 1e6] bytes per cycle"));
+  EXPECT_THAT(error_of(with("burst_bytes: 64", "burst_bytes: 48")),
+              HasSubstr("dram.burst_bytes: must be a power of two"));
+  EXPECT_THAT(error_of(with("standard: lpddr5", "standard: sram")),
+              HasSubstr("'sram' is not accepted; accepted: lpddr4, lpddr5, ddr5, hbm2e"));
+  EXPECT_THAT(error_of(with("  intscale_acc_bits: 32", "  intscale_acc_bits: 36")),
+              HasSubstr("accepted: 32, 40, 48, 56 or 64 bits"));
+  EXPECT_THAT(error_of(with("clock_mhz: 1000", "clock_mhz: 0")),
+              HasSubstr("clock_mhz: must be in (0, 100000] MHz"));
+  EXPECT_THAT(error_of("quasar_arch: 1\nname: x\n"), HasSubstr("missing required key 'clock_mhz'"));
+  EXPECT_THAT(error_of("- a\n- b\n"), HasSubstr("an accelerator config is a mapping"));
+  EXPECT_THAT([] { read_arch_config("/nonexistent.yaml"); },
+              ::testing::ThrowsMessage<Error>(HasSubstr("cannot open for reading")));
+}
+
+TEST(ArchSpec, PeKindsRunTheirSchemes) {
+  EXPECT_TRUE(arch::pe_runs(arch::PeKind::int8, Scheme::w4a8_dgq));
+  EXPECT_TRUE(arch::pe_runs(arch::PeKind::w4a8, Scheme::w4a8_is));
+  EXPECT_FALSE(arch::pe_runs(arch::PeKind::w4a8, Scheme::w8a8));
+  EXPECT_FALSE(arch::pe_runs(arch::PeKind::dint4, Scheme::w4a8_fs));
+  EXPECT_TRUE(arch::pe_runs(arch::PeKind::fp16, Scheme::w4a16));
+}
+
+}  // namespace
+}  // namespace quasar::config
