@@ -1,0 +1,53 @@
+// How one GEMM layer of a trace is cut into tiles for a weight-stationary array: the command
+// stream the array's controller executes (issue 5), with every byte the DMA must move and
+// every operation the edge units must do per tile. Plain C++: timing models (fast and cycle)
+// consume the same plan, so they cannot disagree about the work.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "arch/arch_spec.hpp"
+#include "trace/trace.hpp"
+
+namespace quasar::mapping {
+
+// One weight tile of at most rows x cols held in the array while `m` activation rows stream.
+struct Tile {
+  std::uint64_t n0 = 0, cols_used = 0;  // output channels n0 .. n0 + cols_used - 1
+  std::uint64_t k0 = 0, rows_used = 0;  // reduction indices k0 .. k0 + rows_used - 1
+  std::uint64_t m = 0;                  // activation rows streamed
+  bool first_k = false;                 // partial sums start from 0
+  bool last_k = false;                  // the outputs of this n-tile are final after it
+  std::uint64_t weight_bytes = 0;       // DRAM -> weight buffer: codes + this tile's scales
+  std::uint64_t act_bytes = 0;          // DRAM -> ifmap buffer (0 when still resident)
+  std::uint64_t out_bytes = 0;          // ofmap -> DRAM (fp16 outputs, last_k only)
+  std::uint64_t dequant_ops = 0;        // weights dequantized as the tile loads (fused)
+  std::uint64_t rescale_ops = 0;        // group rescales (P*S or fp32) when a group completes
+  std::uint64_t epilogue_ops = 0;       // scale multiply + fp16 convert (last_k only)
+};
+
+struct GemmPlan {
+  std::string layer;
+  Scheme scheme = Scheme::fp16;
+  std::uint64_t k_tile = 0;     // reduction rows per tile (rows, or gcd(rows, group))
+  std::uint64_t instances = 1;  // batch x repeat: identical GEMMs, each runs the tiles
+  std::uint64_t materialize_bytes =
+      0;                    // DGQ materialized: int8 copy written then read, per instance
+  std::vector<Tile> tiles;  // one instance, in execution order (n outer, k inner)
+
+  std::uint64_t macs() const;        // useful MACs of one instance
+  std::uint64_t dram_bytes() const;  // of one instance
+};
+
+// Bytes one stored weight element / scale takes for a scheme (codes packed two per byte for
+// 4-bit formats), as the DMA moves them.
+double weight_bytes_per_element(Scheme s);
+double activation_bytes_per_element(Scheme s);
+
+// Plans a GEMM layer (linear or bmm) for a weight-stationary array. Throws quasar::Error when
+// the design does not run the layer's scheme, or for non-GEMM layers.
+GemmPlan plan_gemm_ws(const arch::ArchSpec& a, const trace::Layer& layer);
+
+}  // namespace quasar::mapping
