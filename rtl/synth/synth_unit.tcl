@@ -7,6 +7,9 @@
 #   QUASAR_OUT       folder for generic.txt, cmos.txt and (with a Liberty file) liberty.txt
 #   QUASAR_LIBERTY   standard-cell Liberty file, or empty to skip the area mapping
 #   QUASAR_SYNTH_ARGS extra options of `synth` (e.g. -noalumacc), may be empty
+#   QUASAR_NETLIST   optional: with a Liberty file, also write the mapped netlist as
+#                    $QUASAR_NETLIST.v (write_verilog -noattr) and $QUASAR_NETLIST.json (with the
+#                    cells' port directions) for the switching-activity flow (energy_unit.sh)
 # Three reports from one generic netlist: yosys's internal gates (`synth`), transistors of
 # the CMOS gate model (`abc -g cmos2`, flops legalised first), and cells and area in µm² of
 # the Liberty library (`dfflibmap` + `abc -liberty`).
@@ -40,4 +43,15 @@ if {$lib ne ""} {
   abc -liberty $lib
   opt_clean
   tee -q -o $out/liberty.txt stat -liberty $lib
+  if {[info exists ::env(QUASAR_NETLIST)] && $::env(QUASAR_NETLIST) ne ""} {
+    # Only ports keep their names; every other net gets a short public name qn_<k>, the same
+    # in the Verilog and the JSON netlist (write_verilog would invent its own names for the
+    # private $-names). No underscore first: Verilator does not trace such signals.
+    yosys rename -hide w:* i:* %d o:* %d
+    opt_clean -purge
+    yosys rename -enumerate -pattern qn_%
+    write_verilog -noattr $::env(QUASAR_NETLIST).v
+    read_liberty -lib $lib
+    write_json $::env(QUASAR_NETLIST).json
+  }
 }
