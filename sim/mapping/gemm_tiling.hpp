@@ -9,24 +9,12 @@
 #include <vector>
 
 #include "arch/arch_spec.hpp"
+#include "arch/tile_command.hpp"
 #include "trace/trace.hpp"
 
 namespace quasar::mapping {
 
-// One weight tile of at most rows x cols held in the array while `m` activation rows stream.
-struct Tile {
-  std::uint64_t n0 = 0, cols_used = 0;  // output channels n0 .. n0 + cols_used - 1
-  std::uint64_t k0 = 0, rows_used = 0;  // reduction indices k0 .. k0 + rows_used - 1
-  std::uint64_t m = 0;                  // activation rows streamed
-  bool first_k = false;                 // partial sums start from 0
-  bool last_k = false;                  // the outputs of this n-tile are final after it
-  std::uint64_t weight_bytes = 0;       // DRAM -> weight buffer: codes + this tile's scales
-  std::uint64_t act_bytes = 0;          // DRAM -> ifmap buffer (0 when still resident)
-  std::uint64_t out_bytes = 0;          // ofmap -> DRAM (fp16 outputs, last_k only)
-  std::uint64_t dequant_ops = 0;        // weights dequantized as the tile loads (fused)
-  std::uint64_t rescale_ops = 0;        // group rescales (P*S or fp32) when a group completes
-  std::uint64_t epilogue_ops = 0;       // scale multiply + fp16 convert (last_k only)
-};
+using arch::Tile;
 
 struct GemmPlan {
   std::string layer;

@@ -1,0 +1,262 @@
+#include "accelerator.hpp"
+
+#include <systemc>
+
+#include <algorithm>
+#include <memory>
+
+#include "arch/dram_channel.hpp"
+#include "numerics/error.hpp"
+#include "units/systolic_ws.hpp"
+
+namespace quasar::arch {
+
+const char* fidelity_name(Fidelity f) { return f == Fidelity::fast ? "fast" : "cycle"; }
+
+bool LayerStats::operator==(const LayerStats& o) const {
+  return name == o.name && cycles == o.cycles && array_busy == o.array_busy && load == o.load &&
+         stream == o.stream && drain == o.drain && stall_dram == o.stall_dram &&
+         stall_edge == o.stall_edge && dram_read_bytes == o.dram_read_bytes &&
+         dram_write_bytes == o.dram_write_bytes && macs == o.macs && tiles == o.tiles;
+}
+
+double RunStats::utilization() const {
+  const double denom = static_cast<double>(cycles) * static_cast<double>(pe_count);
+  return denom > 0 ? static_cast<double>(total(&LayerStats::macs)) / denom : 0.0;
+}
+
+std::uint64_t RunStats::total(std::uint64_t LayerStats::*field) const {
+  std::uint64_t t = 0;
+  for (const LayerStats& l : layers) t += l.*field;
+  return t;
+}
+
+namespace {
+
+std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return b ? (a + b - 1) / b : 0; }
+
+// Everything that happens around the array, in cycles: operand prefetch into the buffer slots,
+// DRAM channels, and the edge units. Plain C++ so both fidelities schedule identically.
+class TilePolicy {
+ public:
+  explicit TilePolicy(const ArchSpec& a)
+      : a_(a),
+        rd_(a.dram.bytes_per_cycle, a.dram.latency_cycles),
+        wr_(a.dram.bytes_per_cycle, a.dram.latency_cycles),
+        slots_(a.buffers.weight.double_buffered && a.buffers.ifmap.double_buffered ? 2 : 1) {}
+
+  // When tile number `index` has its operands on chip. Its prefetch starts once the DMA
+  // has issued the previous tile's and a buffer slot is free (the tile `slots_` earlier has
+  // finished computing).
+  std::uint64_t operands_ready(std::uint64_t index, std::uint64_t bytes, std::uint64_t pre_bytes) {
+    std::uint64_t issue = last_issue_;
+    if (index >= slots_) issue = std::max(issue, array_end_[(index - slots_) % slots_]);
+    last_issue_ = issue;
+    if (pre_bytes) issue = rd_.request(issue, pre_bytes);  // materialize pass first
+    return rd_.request(issue, bytes);
+  }
+
+  void array_finished(std::uint64_t index, std::uint64_t end) { array_end_[index % slots_] = end; }
+
+  // Cycles the edge needs for a drained tile: group rescales, then the epilogue.
+  std::uint64_t edge_cycles(const Tile& t) const {
+    std::uint64_t c = 0;
+    if (t.rescale_ops) {
+      const bool is =
+          std::find(a_.schemes.begin(), a_.schemes.end(), Scheme::w4a8_is) != a_.schemes.end();
+      const std::uint64_t units = is ? a_.edge.intscale_units : a_.edge.floatscale_units;
+      const std::uint64_t lat =
+          is ? a_.edge.intscale_latency_cycles : a_.edge.floatscale_latency_cycles;
+      c += ceil_div(t.rescale_ops, std::max<std::uint64_t>(units, 1)) + lat;
+    }
+    if (t.epilogue_ops)
+      c += ceil_div(t.epilogue_ops, a_.edge.epilogue_units) + a_.edge.epilogue_latency_cycles;
+    return c;
+  }
+
+  // The edge takes a tile drained at `drained` once it is free; returns when it took it.
+  std::uint64_t edge_accept(std::uint64_t drained, const Tile& t, std::uint64_t& done_out) {
+    const std::uint64_t accept = std::max(drained, edge_free_);
+    edge_free_ = accept + edge_cycles(t);
+    done_out = wr_.request(edge_free_, t.out_bytes);
+    done_out = std::max(done_out, edge_free_);
+    return accept;
+  }
+
+  // Load phase: the array's protocol takes `rows` cycles; fused dequantizers in front of it
+  // may take longer.
+  std::uint64_t load_cycles(const Tile& t) const {
+    const std::uint64_t deq =
+        t.dequant_ops ? ceil_div(t.dequant_ops, std::max<std::uint32_t>(a_.edge.dequant_units, 1))
+                      : 0;
+    return std::max<std::uint64_t>(a_.array.rows, deq);
+  }
+
+ private:
+  const ArchSpec& a_;
+  DramChannel rd_, wr_;
+  std::uint64_t slots_;
+  std::uint64_t array_end_[2] = {0, 0};
+  std::uint64_t last_issue_ = 0;
+  std::uint64_t edge_free_ = 0;
+};
+
+SC_MODULE(Accelerator) {
+  SC_HAS_PROCESS(Accelerator);
+  sc_core::sc_in<bool> clk;
+
+  Accelerator(sc_core::sc_module_name n, const ArchSpec& a, const std::vector<LayerWork>& work,
+              Fidelity f)
+      : sc_module(n),
+        a_(a),
+        work_(work),
+        f_(f),
+        policy_(a),
+        array_(static_cast<int>(a.array.rows), static_cast<int>(a.array.cols)) {
+    stats.fidelity = f;
+    stats.pe_count = static_cast<std::uint64_t>(a.array.rows) * a.array.cols;
+    if (f == Fidelity::fast) {
+      SC_THREAD(run);
+    } else {
+      SC_CTHREAD(run, clk.pos());
+    }
+  }
+
+  RunStats stats;
+  bool done = false;
+
+ private:
+  std::uint64_t now() const {
+    return static_cast<std::uint64_t>(sc_core::sc_time_stamp() /
+                                      sc_core::sc_time(1, sc_core::SC_NS));
+  }
+
+  // Advance to cycle `t` (no work happens meanwhile).
+  void idle_until(std::uint64_t t) {
+    const std::uint64_t n = now();
+    if (t <= n) return;
+    if (f_ == Fidelity::fast) {
+      wait(sc_core::sc_time(static_cast<double>(t - n), sc_core::SC_NS));
+    } else {
+      wait(static_cast<int>(t - n));
+    }
+  }
+
+  // One tile on the array; returns the cycles of each phase.
+  units::SystolicWsPhases compute(const Tile& t) {
+    units::SystolicWsPhases ph;
+    const std::uint64_t R = a_.array.rows, C = a_.array.cols;
+    if (f_ == Fidelity::fast) {
+      ph.load = policy_.load_cycles(t);
+      ph.stream = t.m;
+      ph.drain = R + C - 2;
+      wait(sc_core::sc_time(static_cast<double>(ph.total()), sc_core::SC_NS));
+      return ph;
+    }
+    // Cycle by cycle on the register model: load ROWS weight rows (longer if the dequantizers
+    // are the bottleneck), stream M tokens, drain until the M-th result has left the array.
+    units::SystolicWsInputs in;
+    in.w_in.assign(C, 0);
+    in.x_in.assign(R, 0);
+    in.psum_in.assign(C, 0);
+    in.w_load = true;
+    const std::uint64_t load = policy_.load_cycles(t);
+    for (std::uint64_t i = 0; i < load; ++i) {
+      in.w_load = i < R;  // extra cycles: the array waits for the dequantizers
+      array_.tick(in);
+      wait();
+      ++ph.load;
+    }
+    in.w_load = false;
+    in.x_valid = true;
+    std::uint64_t got = 0;
+    for (std::uint64_t m = 0; m < t.m; ++m) {
+      array_.tick(in);
+      wait();
+      ++ph.stream;
+      got += array_.outputs().y_valid ? 1 : 0;
+    }
+    in.x_valid = false;
+    while (got < t.m) {
+      if (ph.drain > R + C + 64) throw Error("cycle model: the array lost results");
+      array_.tick(in);
+      wait();
+      ++ph.drain;
+      got += array_.outputs().y_valid ? 1 : 0;
+    }
+    return ph;
+  }
+
+  void run() {
+    if (f_ == Fidelity::cycle) array_.reset();
+    std::uint64_t index = 0, layer_end_prev = 0, array_free = 0, accept_prev = 0, end = 0;
+    for (const LayerWork& lw : work_) {
+      LayerStats ls;
+      ls.name = lw.name;
+      std::uint64_t layer_end = layer_end_prev;
+      for (std::uint64_t inst = 0; inst < lw.instances; ++inst) {
+        for (std::size_t ti = 0; ti < lw.tiles.size(); ++ti, ++index) {
+          const Tile& t = lw.tiles[ti];
+          const std::uint64_t pre = ti == 0 ? lw.materialize_bytes : 0;
+          const std::uint64_t ready =
+              policy_.operands_ready(index, t.weight_bytes + t.act_bytes, pre);
+          ls.dram_read_bytes += t.weight_bytes + t.act_bytes + pre / 2;
+          ls.dram_write_bytes += t.out_bytes + pre / 2;
+          // The array starts once free, the previous tile is with the edge, and operands are in.
+          const std::uint64_t after_edge = std::max(array_free, accept_prev);
+          ls.stall_edge += after_edge - array_free;
+          const std::uint64_t start = std::max(after_edge, ready);
+          ls.stall_dram += start - after_edge;
+          idle_until(start);
+          const units::SystolicWsPhases ph = compute(t);
+          ls.load += ph.load, ls.stream += ph.stream, ls.drain += ph.drain;
+          ls.array_busy += ph.total();
+          array_free = now();
+          policy_.array_finished(index, array_free);
+          std::uint64_t out_done = 0;
+          accept_prev = policy_.edge_accept(array_free, t, out_done);
+          layer_end = std::max(layer_end, out_done);
+          ls.macs += t.m * t.rows_used * t.cols_used;
+          ++ls.tiles;
+        }
+      }
+      ls.cycles = layer_end - layer_end_prev;
+      layer_end_prev = layer_end;
+      end = std::max(end, layer_end);
+      stats.layers.push_back(ls);
+    }
+    stats.cycles = end;
+    done = true;
+  }
+
+  const ArchSpec& a_;
+  const std::vector<LayerWork>& work_;
+  Fidelity f_;
+  TilePolicy policy_;
+  units::SystolicWsArray array_;
+};
+
+}  // namespace
+
+std::vector<RunStats> simulate(const ArchSpec& spec, const std::vector<LayerWork>& work,
+                               const std::vector<Fidelity>& modes) {
+  sc_core::sc_clock clk("clk", sc_core::sc_time(1, sc_core::SC_NS));
+  std::vector<std::unique_ptr<Accelerator>> accs;
+  for (std::size_t i = 0; i < modes.size(); ++i) {
+    accs.push_back(
+        std::make_unique<Accelerator>(("acc_" + std::to_string(i)).c_str(), spec, work, modes[i]));
+    accs.back()->clk(clk);
+  }
+  // Run until every model has finished (a clock keeps time going forever otherwise).
+  for (;;) {
+    sc_core::sc_start(sc_core::sc_time(1e6, sc_core::SC_NS));
+    bool all = true;
+    for (const auto& a : accs) all = all && a->done;
+    if (all) break;
+  }
+  std::vector<RunStats> out;
+  for (const auto& a : accs) out.push_back(a->stats);
+  return out;
+}
+
+}  // namespace quasar::arch

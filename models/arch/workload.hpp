@@ -1,0 +1,46 @@
+// What the accelerator model runs and what it reports: layers as tile command streams in, and
+// cycles, stalls by cause, traffic and utilization out (per layer and total). Plain C++.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "arch/tile_command.hpp"
+
+namespace quasar::arch {
+
+struct LayerWork {
+  std::string name;
+  std::vector<Tile> tiles;      // one instance
+  std::uint64_t instances = 1;  // the tiles run this many times (batch x repeat)
+  std::uint64_t materialize_bytes =
+      0;  // a dequantize-to-memory pass before the tiles, per instance
+};
+
+enum class Fidelity { fast, cycle };
+const char* fidelity_name(Fidelity f);
+
+struct LayerStats {
+  std::string name;
+  std::uint64_t cycles = 0;      // this layer's share of the timeline (sums to the total)
+  std::uint64_t array_busy = 0;  // load + stream + drain cycles of the array
+  std::uint64_t load = 0, stream = 0, drain = 0;
+  std::uint64_t stall_dram = 0;  // array idle waiting for operands
+  std::uint64_t stall_edge = 0;  // array idle waiting for the edge units to take a tile
+  std::uint64_t dram_read_bytes = 0, dram_write_bytes = 0;
+  std::uint64_t macs = 0;  // useful multiply-accumulates
+  std::uint64_t tiles = 0;
+  bool operator==(const LayerStats& o) const;
+};
+
+struct RunStats {
+  Fidelity fidelity = Fidelity::fast;
+  std::uint64_t cycles = 0;
+  std::vector<LayerStats> layers;
+  std::uint64_t pe_count = 0;  // rows x cols
+  double utilization() const;  // MACs / (cycles x PEs)
+  std::uint64_t total(std::uint64_t LayerStats::*field) const;
+};
+
+}  // namespace quasar::arch

@@ -1,0 +1,23 @@
+// A whole trace planned onto a design: the GEMM layers the design runs, as tile command
+// streams for the accelerator model, and every layer it does not run, with the reason (the
+// report lists them; nothing is silently dropped).
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "arch/arch_spec.hpp"
+#include "arch/workload.hpp"
+#include "trace/trace.hpp"
+
+namespace quasar::mapping {
+
+struct PlannedTrace {
+  std::vector<arch::LayerWork> work;
+  std::vector<std::pair<std::string, std::string>> not_run;  // layer, why
+};
+
+PlannedTrace plan_trace(const arch::ArchSpec& a, const trace::Trace& t);
+
+}  // namespace quasar::mapping
