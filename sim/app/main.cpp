@@ -8,6 +8,11 @@
 #include "gemm_command.hpp"
 #include "import_command.hpp"
 #include "inspect_command.hpp"
+#ifdef QUASAR_HAVE_SYSTEMC
+#include <systemc>
+
+#include "run_command.hpp"
+#endif
 #include "numerics/error.hpp"
 #include "trace_command.hpp"
 
@@ -25,6 +30,9 @@ int main(int argc, char** argv) {
   const auto trace_import = quasar::app::add_trace_import_command(*app.get_subcommand("trace"));
   const auto validate = quasar::app::add_validate_command(app);
   const auto regress = quasar::app::add_regress_command(app);
+#ifdef QUASAR_HAVE_SYSTEMC
+  const auto run = quasar::app::add_run_command(app);
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -38,6 +46,9 @@ int main(int argc, char** argv) {
       return trace_import.cmd->parsed() ? trace_import.run() : trace();
     if (app.got_subcommand("validate")) return validate();
     if (app.got_subcommand("regress")) return regress();
+#ifdef QUASAR_HAVE_SYSTEMC
+    if (app.got_subcommand("run")) return run();
+#endif
     std::cout << app.help();
     return 0;
   } catch (const quasar::Error& e) {
@@ -48,3 +59,9 @@ int main(int argc, char** argv) {
     return 1;
   }
 }
+
+#ifdef QUASAR_HAVE_SYSTEMC
+// libsystemc references sc_main (its own main() would call it); quasar has its own main() and
+// starts simulations from library code, so this is never the entry point.
+int sc_main(int, char**) { return 0; }
+#endif

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "config/yaml_value.hpp"
+#include "embedded_arch.hpp"
 #include "numerics/error.hpp"
 
 namespace quasar::config {
@@ -121,6 +122,27 @@ arch::ArchSpec read_arch_config(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return parse_arch_config(ss.str(), path);
+}
+
+std::vector<std::string> shipped_arch_names() {
+  std::vector<std::string> names;
+  for (const EmbeddedArch& e : kEmbeddedArch) names.emplace_back(e.name);
+  return names;
+}
+
+arch::ArchSpec load_arch(const std::string& path_or_name) {
+  if (path_or_name.find('/') == std::string::npos &&
+      path_or_name.find(".yaml") == std::string::npos) {
+    for (const EmbeddedArch& e : kEmbeddedArch) {
+      if (path_or_name == e.name)
+        return parse_arch_config(e.yaml, std::string("configs/arch/") + e.name + ".yaml");
+    }
+    std::string known;
+    for (const auto& n : shipped_arch_names()) known += (known.empty() ? "" : ", ") + n;
+    throw Error("--arch '" + path_or_name + "' is neither a YAML file nor a shipped design (" +
+                known + ")");
+  }
+  return read_arch_config(path_or_name);
 }
 
 }  // namespace quasar::config

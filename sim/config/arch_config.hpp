@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "arch/arch_spec.hpp"
 
@@ -13,5 +14,9 @@ inline constexpr int kArchFormatVersion = 1;
 
 arch::ArchSpec read_arch_config(const std::string& path);
 arch::ArchSpec parse_arch_config(const std::string& yaml_text, const std::string& source);
+
+// A path to a YAML file, or the name of a shipped design (configs/arch/NAME.yaml, compiled in).
+arch::ArchSpec load_arch(const std::string& path_or_name);
+std::vector<std::string> shipped_arch_names();
 
 }  // namespace quasar::config

@@ -112,7 +112,8 @@ Trace generate(const GenSpec& spec) {
   }
   const bool prefill = spec.phase == Phase::prefill;
   const std::uint64_t T = prefill ? spec.seq * spec.batch : spec.batch;  // tokens in flight
-  const std::uint64_t H = m.hidden, I = m.intermediate, L = m.layers, hd = m.head_dim;
+  const std::uint64_t H = m.hidden, I = m.intermediate, hd = m.head_dim;
+  const std::uint64_t L = spec.decoder_layers ? spec.decoder_layers : m.layers;
   const std::uint64_t g = m.heads / m.kv_heads;
 
   Trace t;

@@ -30,6 +30,8 @@ struct GenSpec {
   // Tokens routed to each expert (MoE). Empty: uniform, top_k * tokens spread evenly with the
   // remainder on the first experts. Otherwise one count per expert summing to top_k * tokens.
   std::vector<std::uint64_t> expert_tokens;
+  // Decoder layers to emit as the repeat of the per-layer records; 0: the model's own count.
+  std::uint64_t decoder_layers = 0;
 };
 
 // The layer classes an override may name for this model.

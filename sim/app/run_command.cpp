@@ -1,0 +1,71 @@
+#include "run_command.hpp"
+
+#include <iostream>
+#include <memory>
+
+#include "config/arch_config.hpp"
+#include "numerics/error.hpp"
+#include "report/run_report.hpp"
+#include "trace/generate.hpp"
+
+namespace quasar::app {
+
+std::function<int()> add_run_command(CLI::App& app) {
+  struct Args {
+    std::string arch = "intscale", trace, mode = "fast", out, format = "table";
+  };
+  auto a = std::make_shared<Args>();
+  CLI::App* cmd =
+      app.add_subcommand("run", "Simulate a trace on an accelerator design (SystemC model)");
+  cmd->add_option(
+         "--arch", a->arch,
+         "Design: a YAML file or a shipped name (" +
+             [] {
+               std::string s;
+               for (const auto& n : config::shipped_arch_names()) s += (s.empty() ? "" : ", ") + n;
+               return s;
+             }() +
+             ")")
+      ->capture_default_str();
+  cmd->add_option("--trace", a->trace,
+                  "Trace manifest (default: one LLaMA-2-7B decoder layer, prefill of 2048 tokens, "
+                  "in the design's first scheme)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--mode", a->mode,
+                  "fast (phase-level) or cycle (the array ticked every cycle); same results")
+      ->check(CLI::IsMember({"fast", "cycle"}))
+      ->capture_default_str();
+  cmd->add_option("-o,--out", a->out, "Write report.json and layers.csv to this folder");
+  cmd->add_option("--format", a->format, "Output format")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+  cmd->footer(
+      "Models GEMM layers on weight-stationary arrays; non-GEMM records and layers in schemes "
+      "the design does not run are listed as not simulated. Work in progress (issue 5).");
+  return [a]() {
+    const arch::ArchSpec spec = config::load_arch(a->arch);
+    trace::Trace t;
+    if (a->trace.empty()) {
+      trace::GenSpec g;
+      g.model = trace::embedded_model("llama-2-7b");
+      g.seq = 2048;
+      g.decoder_layers = 1;
+      g.linear_scheme.scheme = spec.schemes.front();
+      t = trace::generate(g);
+    } else {
+      t = trace::read_manifest(a->trace);
+    }
+    const RunReport r =
+        run_trace(spec, t, a->mode == "cycle" ? arch::Fidelity::cycle : arch::Fidelity::fast);
+    if (!a->out.empty()) write_run_outputs(a->out, r);
+    if (a->format == "json") {
+      print_run_json(std::cout, r);
+    } else {
+      print_run_table(std::cout, r);
+      if (!a->out.empty()) std::cout << "wrote " << a->out << "/report.json and layers.csv\n";
+    }
+    return 0;
+  };
+}
+
+}  // namespace quasar::app
