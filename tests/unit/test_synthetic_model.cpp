@@ -36,7 +36,8 @@ TEST(SyntheticModel, EverySchemeRecordsLayersTheReferenceReproduces) {
       ++data_layers;
       const LayerData d = load_layer_data(l, t.payload, "mem");
       ASSERT_TRUE(d.expected_y.has_value());
-      EXPECT_EQ(run_layer(cpu_engine(), l, d.operands).y, *d.expected_y) << info.name << " " << l.name;
+      EXPECT_EQ(run_layer(cpu_engine(), l, d.operands).y, *d.expected_y)
+          << info.name << " " << l.name;
       EXPECT_EQ(l.scheme->scheme, l.name == "lm_head" ? Scheme::fp16 : info.id);
     }
     EXPECT_EQ(data_layers, 8u) << "7 linears per decoder layer + lm_head";
@@ -56,7 +57,8 @@ TEST(SyntheticModel, ActivationsHaveOutlierChannels) {
   }
   std::vector<float> sorted = col_max;
   std::sort(sorted.begin(), sorted.end());
-  EXPECT_GT(sorted.back(), 10.0f * sorted[sorted.size() / 2]) << "largest channel vs median channel";
+  EXPECT_GT(sorted.back(), 10.0f * sorted[sorted.size() / 2])
+      << "largest channel vs median channel";
 }
 
 TEST(SyntheticModel, SameSeedSameBytesOtherSeedOtherBytes) {
@@ -66,6 +68,36 @@ TEST(SyntheticModel, SameSeedSameBytesOtherSeedOtherBytes) {
   EXPECT_EQ(a, b);
   spec.seed = 2;
   EXPECT_NE(safetensors::serialize(synthesize_model_trace(spec, cpu_engine()).payload), a);
+}
+
+// A payload that disagrees with its manifest is an error naming the file, layer, tensor and role.
+TEST(SyntheticModel, PayloadThatDisagreesWithTheManifestIsRejected) {
+  SyntheticModelTrace t = synthesize_model_trace(small(Scheme::w8a8), cpu_engine());
+  const Layer& q = t.trace.layers[1];
+  const std::string x_q = q.tensors.at("x_q");
+  auto err = [&](const safetensors::File& payload) {
+    try {
+      load_layer_data(q, payload, "p.safetensors");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  safetensors::File wrong_dtype = t.payload;
+  wrong_dtype.tensors[x_q] = safetensors::from_matrix(MatrixF(q.m, q.k));
+  EXPECT_NE(err(wrong_dtype)
+                .find("p.safetensors: layer 'layers.0.self_attn.q_proj': tensor '" + x_q +
+                      "' (role x_q) has dtype F32, expected I8"),
+            std::string::npos)
+      << err(wrong_dtype);
+  safetensors::File wrong_shape = t.payload;
+  wrong_shape.tensors[x_q] = safetensors::from_matrix(MatrixI8(q.m + 1, q.k));
+  EXPECT_NE(err(wrong_shape).find("has shape [9, 128], expected [8, 128]"), std::string::npos)
+      << err(wrong_shape);
+  safetensors::File missing = t.payload;
+  missing.tensors.erase(x_q);
+  EXPECT_NE(err(missing).find("tensor '" + x_q + "' is missing"), std::string::npos)
+      << err(missing);
 }
 
 TEST(SyntheticModel, RejectsImpossibleShapes) {
