@@ -68,11 +68,13 @@ grep -v '^\s*#' rtl/synth/units.list | grep -v '^\s*$' | while read -r name top 
   for flow in $flows; do
     dir="$out/$name/$flow"
     mkdir -p "$dir"
-    rm -f "$dir"/*.txt
-    args=""
-    [ "$flow" = noalumacc ] && args="-noalumacc"
+    rm -f "$dir"/*.txt "$dir"/netlist.*
+    args="" netlist=""
+    # The main flow also writes its mapped netlist (netlist.v/.json): the gate-level netlist
+    # that scripts/gen-tech-units.sh simulates for switching energy is the one measured here.
+    [ "$flow" = noalumacc ] && args="-noalumacc" netlist="$dir/netlist"
     QUASAR_RTL_DIR="$root/rtl/units" QUASAR_TOP="$top" QUASAR_PARAMS="$params" QUASAR_OUT="$dir" \
-      QUASAR_LIBERTY="$liberty" QUASAR_SYNTH_ARGS="$args" \
+      QUASAR_LIBERTY="$liberty" QUASAR_SYNTH_ARGS="$args" QUASAR_NETLIST="$netlist" \
       yosys -q -l "$dir/yosys.log" -c rtl/synth/synth_unit.tcl >/dev/null
   done
   main="$out/$name/noalumacc" alt="$out/$name/default"

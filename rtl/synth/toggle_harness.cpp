@@ -1,0 +1,182 @@
+// toggle_harness: drives a Verilated gate-level MAC netlist (yosys `abc -liberty` output plus
+// the Liberty cell models) with an operand stream and counts, per bit of every net of the top
+// module, its rising and falling transitions. Built by scripts/gen-tech-units.sh with
+// `verilator --prefix Vunit -DQUASAR_WPORT=<weight port>`; not part of the CMake build.
+//
+//   toggle_harness STREAM WARMUP OUT.tsv
+// STREAM: lines "<weight bits> <x> <first>" (quasar_unit_streams). The first WARMUP ops run
+// but are not counted (reset, initial X-free state). OUT: "ops N", then "net bit rises falls".
+//
+// Counting goes through Verilator's VCD writer (--trace) into an in-memory parser rather than
+// a file: the VCD holds every named net, aliases included, with no per-netlist code here, and
+// a run of 10^4-10^5 cycles would otherwise write hundreds of MB. One VCD sample per cycle:
+// values are those after the clock edge and the new operands settled (zero-delay, so glitches
+// inside a cycle are invisible by construction).
+#include <verilated.h>
+#include <verilated_vcd_c.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "Vunit.h"
+
+namespace {
+
+struct Signal {
+  std::string name;
+  std::size_t width = 1;
+  int lsb = 0;
+  std::string value;                        // MSB first, '0'/'1'/'x'; empty before the first sample
+  std::vector<std::uint64_t> rises, falls;  // index = bit offset from lsb
+};
+
+// Receives the VCD text Verilator writes and counts transitions of the top module's signals.
+class ToggleCounter : public VerilatedVcdFile {
+ public:
+  bool open(const std::string&) override { return true; }
+  void close() override {}
+  ssize_t write(const char* bufp, ssize_t len) override {
+    pending_.append(bufp, static_cast<std::size_t>(len));
+    std::size_t start = 0;
+    for (std::size_t nl; (nl = pending_.find('\n', start)) != std::string::npos; start = nl + 1) {
+      line(pending_.substr(start, nl - start));
+    }
+    pending_.erase(0, start);
+    return len;
+  }
+  bool counting = false;
+  const std::map<std::string, Signal>& signals() const { return signals_; }
+
+ private:
+  void line(const std::string& l) {
+    if (l.empty()) return;
+    if (!in_data_) {
+      std::istringstream s(l);
+      std::string tok;
+      s >> tok;
+      if (tok == "$scope") {
+        ++depth_;
+      } else if (tok == "$upscope") {
+        --depth_;
+      } else if (tok == "$var" && depth_ == 2) {  // TOP -> the netlist module
+        std::string type, code, name, range;
+        std::size_t width = 0;
+        s >> type >> width >> code >> name >> range;
+        Signal sig;
+        sig.name = name;
+        sig.width = width;
+        if (range.size() > 2 && range[0] == '[')
+          sig.lsb = std::atoi(range.c_str() + range.find(':') + 1);
+        sig.rises.assign(width, 0);
+        sig.falls.assign(width, 0);
+        if (codes_.count(code) == 0) codes_[code] = name;  // an alias shares the code
+        signals_[name] = sig;
+      } else if (tok == "$enddefinitions") {
+        in_data_ = true;
+      }
+      return;
+    }
+    if (l[0] == '#' || l[0] == '$') return;
+    std::string code, bits;
+    if (l[0] == 'b') {
+      const std::size_t sp = l.find(' ');
+      bits = l.substr(1, sp - 1);
+      code = l.substr(sp + 1);
+    } else {
+      bits = l.substr(0, 1);
+      code = l.substr(1);
+    }
+    const auto c = codes_.find(code);
+    if (c == codes_.end()) return;
+    Signal& sig = signals_[c->second];
+    if (bits.size() < sig.width) bits.insert(0, sig.width - bits.size(), '0');
+    if (counting && !sig.value.empty()) {
+      for (std::size_t i = 0; i < sig.width; ++i) {
+        const char before = sig.value[sig.width - 1 - i];
+        const char after = bits[sig.width - 1 - i];
+        if (before == '0' && after == '1') ++sig.rises[i];
+        if (before == '1' && after == '0') ++sig.falls[i];
+      }
+    }
+    sig.value = bits;
+  }
+
+  std::string pending_;
+  bool in_data_ = false;
+  int depth_ = 0;
+  std::map<std::string, std::string> codes_;  // VCD id code -> first signal name
+  std::map<std::string, Signal> signals_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 4) {
+    std::fprintf(stderr, "usage: %s STREAM WARMUP OUT.tsv\n", argv[0]);
+    return 2;
+  }
+  std::ifstream stream(argv[1]);
+  const long warmup = std::atol(argv[2]);
+  if (!stream) {
+    std::fprintf(stderr, "toggle_harness: cannot read %s\n", argv[1]);
+    return 1;
+  }
+  auto ctx = std::make_unique<VerilatedContext>();
+  ctx->traceEverOn(true);
+  auto top = std::make_unique<Vunit>(ctx.get());
+  ToggleCounter counter;
+  VerilatedVcdC vcd(&counter);
+  top->trace(&vcd, 99);
+  vcd.open("in-memory");
+
+  // One cycle: rising edge (the flops take the previous op's sum), then the new operands; one
+  // sample of every net once both have settled, then the falling edge.
+  std::uint64_t time = 0;
+  long op = 0;
+  long counted = 0;
+  unsigned w = 0;
+  int x = 0;
+  int first = 0;
+  top->clk = 0;
+  top->rst = 1;
+  top->en = 1;
+  top->use_acc_in = 1;
+  top->acc_in = 0;
+  top->eval();
+  while (stream >> w >> x >> first) {
+    top->clk = 1;
+    top->eval();
+    top->rst = op == 0 ? 1 : 0;
+    top->QUASAR_WPORT = static_cast<CData>(w);
+    top->x = static_cast<CData>(static_cast<unsigned>(x) & 0xffu);
+    top->use_acc_in = first ? 1 : 0;
+    top->eval();
+    counter.counting = op >= warmup;
+    vcd.dump(time++);
+    top->clk = 0;
+    top->eval();
+    if (op >= warmup) ++counted;
+    ++op;
+  }
+  vcd.close();
+  top->final();
+
+  std::FILE* out = std::fopen(argv[3], "w");
+  if (out == nullptr) return 1;
+  std::fprintf(out, "ops %ld\n", counted);
+  for (const auto& [name, sig] : counter.signals()) {
+    for (std::size_t i = 0; i < sig.width; ++i) {
+      std::fprintf(out, "%s %ld %llu %llu\n", name.c_str(), static_cast<long>(i),
+                   static_cast<unsigned long long>(sig.rises[i]),
+                   static_cast<unsigned long long>(sig.falls[i]));
+    }
+  }
+  return std::fclose(out) == 0 && counted > 0 ? 0 : 1;
+}
