@@ -14,11 +14,13 @@ case "$mode" in run|test) ;; *) echo "usage: $0 run|test" >&2; exit 2 ;; esac
 
 jobs="$(nproc)"
 cmake --preset release >/dev/null
-cmake --build --preset release -j "$jobs"
 
 if [ "$mode" = run ]; then
+  cmake --build --preset release -j "$jobs" --target quasar  # only what the main job needs
   exec ./build/release/sim/app/quasar gemm
 fi
+
+cmake --build --preset release -j "$jobs"
 
 ctest --preset release -j "$jobs"
 cmake --preset asan >/dev/null
