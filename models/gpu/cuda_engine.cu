@@ -332,8 +332,9 @@ void sync(const char* what) {
   check(cudaDeviceSynchronize(), what);
 }
 
+// The matrix's own storage (uploads read it directly: no host copy of model-sized weights).
 template <class T>
-std::vector<T> flat(const Matrix<T>& m) {
+const std::vector<T>& flat(const Matrix<T>& m) {
   return m.values();
 }
 

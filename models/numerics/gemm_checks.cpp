@@ -4,13 +4,32 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
+#include <vector>
 
 #include "error.hpp"
 #include "float_formats.hpp"
 
 namespace quasar::detail {
 namespace {
+
+template <class T>
+bool in_range(const std::vector<T>& v, std::int64_t lo, std::int64_t hi) {
+  T mn = std::numeric_limits<T>::max(), mx = std::numeric_limits<T>::lowest();
+  for (T x : v) {
+    mn = std::min(mn, x);
+    mx = std::max(mx, x);
+  }
+  return v.empty() || (mn >= lo && mx <= hi);
+}
+
+template <class T>
+std::size_t first_outside(const std::vector<T>& v, std::int64_t lo, std::int64_t hi) {
+  std::size_t i = 0;
+  while (i < v.size() && v[i] >= lo && v[i] <= hi) ++i;
+  return i;
+}
 
 std::string at(std::size_t r, std::size_t c) {
   return "[" + std::to_string(r) + ", " + std::to_string(c) + "]";
@@ -92,14 +111,13 @@ void check_weights(const QuantizedWeights& w, WeightFormat expect_format, const 
     check_shape(w.zeros.rows(), w.zeros.cols(), w.per_tensor ? 1 : N, groups, "w.zeros");
   }
   const IntRange range = code_range(expect_format);
-  for (std::size_t n = 0; n < N; ++n) {
-    for (std::size_t k = 0; k < K; ++k) {
-      if (!range.contains(w.codes(n, k))) {
-        throw Error("tensor 'w.codes': element " + at(n, k) + " = " +
-                    std::to_string(w.codes(n, k)) + " is not a " + fmt + " code; accepted: " +
-                    std::to_string(range.lo) + ".." + std::to_string(range.hi));
-      }
-    }
+  // One vectorizable min/max pass over the codes (model-sized matrices are checked on every
+  // call); the slow search for the offending element runs only when there is one.
+  if (!in_range(w.codes.values(), range.lo, range.hi)) {
+    const std::size_t i = first_outside(w.codes.values(), range.lo, range.hi);
+    throw Error("tensor 'w.codes': element " + at(i / K, i % K) + " = " +
+                std::to_string(w.codes.values()[i]) + " is not a " + fmt +
+                " code; accepted: " + std::to_string(range.lo) + ".." + std::to_string(range.hi));
   }
   for (std::size_t r = 0; r < w.scales.rows(); ++r) {
     for (std::size_t g = 0; g < groups; ++g) {
@@ -127,13 +145,12 @@ void check_two_level(const TwoLevelWeights& w, int max_group_scale, const char* 
     throw Error("tensor 'w.bias' has " + std::to_string(w.bias.size()) +
                 " entries, expected N = " + std::to_string(N));
   }
+  if (!in_range(w.q.values(), 0, 15)) {
+    const std::size_t i = first_outside(w.q.values(), 0, 15);
+    throw Error("tensor 'w.q': element " + at(i / K, i % K) + " = " +
+                std::to_string(w.q.values()[i]) + " is not a uint4 code; accepted: 0..15");
+  }
   for (std::size_t n = 0; n < N; ++n) {
-    for (std::size_t k = 0; k < K; ++k) {
-      if (w.q(n, k) > 15) {
-        throw Error("tensor 'w.q': element " + at(n, k) + " = " + std::to_string(w.q(n, k)) +
-                    " is not a uint4 code; accepted: 0..15");
-      }
-    }
     for (std::size_t g = 0; g < groups; ++g) {
       if (w.zeros(n, g) > 15) {
         throw Error("tensor 'w.zeros': element " + at(n, g) + " = " +
