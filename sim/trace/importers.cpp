@@ -228,13 +228,19 @@ std::vector<std::string> quantized_modules(const Checkpoint& c) {
   return out;
 }
 
-UnpackedLinear unpack_gptq(const Checkpoint& c, const std::string& module) {
-  const QuantConfig& cfg = c.config();
-  if (cfg.weights.bits != 4) {
+// GPTQ and AWQ are weight-only formats; only their 4-bit form maps to a quasar scheme.
+void require_weight_only_4bit(const Checkpoint& c, const std::string& module, const char* format) {
+  const int bits = c.config().weights.bits;
+  if (bits != 4) {
     config_fail(c, module,
-                "GPTQ bits = " + std::to_string(cfg.weights.bits) +
+                std::string(format) + " bits = " + std::to_string(bits) +
                     " has no quasar scheme (weight-only); accepted: bits 4");
   }
+}
+
+UnpackedLinear unpack_gptq(const Checkpoint& c, const std::string& module) {
+  const QuantConfig& cfg = c.config();
+  require_weight_only_4bit(c, module, "GPTQ");
   const Reader r(c, module);
   const Tensor& qw = r.typed("qweight", {DType::I32}, 2);
   const std::size_t rows = static_cast<std::size_t>(qw.shape[0]);
@@ -312,11 +318,7 @@ UnpackedLinear unpack_gptq(const Checkpoint& c, const std::string& module) {
 
 UnpackedLinear unpack_awq(const Checkpoint& c, const std::string& module) {
   const QuantConfig& cfg = c.config();
-  if (cfg.weights.bits != 4) {
-    config_fail(c, module,
-                "AWQ bits = " + std::to_string(cfg.weights.bits) +
-                    " has no quasar scheme (weight-only); accepted: bits 4");
-  }
+  require_weight_only_4bit(c, module, "AWQ");
   const Reader r(c, module);
   const Tensor& qw = r.typed("qweight", {DType::I32}, 2);
   const std::size_t K = static_cast<std::size_t>(qw.shape[0]);
