@@ -13,11 +13,40 @@ namespace quasar::arch {
 
 const char* fidelity_name(Fidelity f) { return f == Fidelity::fast ? "fast" : "cycle"; }
 
+const std::vector<StatField>& layer_stat_fields() {
+  static const std::vector<StatField> f = {
+      {"cycles", &LayerStats::cycles, "cycles"},
+      {"array_busy_cycles", &LayerStats::array_busy, "cycles"},
+      {"load_cycles", &LayerStats::load, "cycles"},
+      {"stream_cycles", &LayerStats::stream, "cycles"},
+      {"drain_cycles", &LayerStats::drain, "cycles"},
+      {"stall_dram_cycles", &LayerStats::stall_dram, "cycles"},
+      {"stall_edge_cycles", &LayerStats::stall_edge, "cycles"},
+      {"stall_port_cycles", &LayerStats::stall_port, "cycles"},
+      {"stall_dequant_cycles", &LayerStats::stall_dequant, "cycles"},
+      {"dram_read_bytes", &LayerStats::dram_read_bytes, "bytes"},
+      {"dram_write_bytes", &LayerStats::dram_write_bytes, "bytes"},
+      {"ifmap_read_bytes", &LayerStats::ifmap_read_bytes, "bytes"},
+      {"ifmap_write_bytes", &LayerStats::ifmap_write_bytes, "bytes"},
+      {"weight_read_bytes", &LayerStats::weight_read_bytes, "bytes"},
+      {"weight_write_bytes", &LayerStats::weight_write_bytes, "bytes"},
+      {"ofmap_read_bytes", &LayerStats::ofmap_read_bytes, "bytes"},
+      {"ofmap_write_bytes", &LayerStats::ofmap_write_bytes, "bytes"},
+      {"macs", &LayerStats::macs, "ops"},
+      {"dequant_ops", &LayerStats::dequant_ops, "ops"},
+      {"intscale_ops", &LayerStats::intscale_ops, "ops"},
+      {"floatscale_ops", &LayerStats::floatscale_ops, "ops"},
+      {"epilogue_ops", &LayerStats::epilogue_ops, "ops"},
+      {"tiles", &LayerStats::tiles, "tiles"},
+  };
+  return f;
+}
+
 bool LayerStats::operator==(const LayerStats& o) const {
-  return name == o.name && cycles == o.cycles && array_busy == o.array_busy && load == o.load &&
-         stream == o.stream && drain == o.drain && stall_dram == o.stall_dram &&
-         stall_edge == o.stall_edge && dram_read_bytes == o.dram_read_bytes &&
-         dram_write_bytes == o.dram_write_bytes && macs == o.macs && tiles == o.tiles;
+  if (name != o.name) return false;
+  for (const StatField& f : layer_stat_fields())
+    if (this->*f.member != o.*f.member) return false;
+  return true;
 }
 
 double RunStats::utilization() const {
@@ -34,6 +63,10 @@ std::uint64_t RunStats::total(std::uint64_t LayerStats::*field) const {
 namespace {
 
 std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return b ? (a + b - 1) / b : 0; }
+
+struct LoadCycles {
+  std::uint64_t total = 0, port_extra = 0, dequant_extra = 0;
+};
 
 // Everything that happens around the array, in cycles: operand prefetch into the buffer slots,
 // DRAM channels, and the edge units. Plain C++ so both fidelities schedule identically.
@@ -62,11 +95,9 @@ class TilePolicy {
   std::uint64_t edge_cycles(const Tile& t) const {
     std::uint64_t c = 0;
     if (t.rescale_ops) {
-      const bool is =
-          std::find(a_.schemes.begin(), a_.schemes.end(), Scheme::w4a8_is) != a_.schemes.end();
-      const std::uint64_t units = is ? a_.edge.intscale_units : a_.edge.floatscale_units;
+      const std::uint64_t units = t.rescale_int ? a_.edge.intscale_units : a_.edge.floatscale_units;
       const std::uint64_t lat =
-          is ? a_.edge.intscale_latency_cycles : a_.edge.floatscale_latency_cycles;
+          t.rescale_int ? a_.edge.intscale_latency_cycles : a_.edge.floatscale_latency_cycles;
       c += ceil_div(t.rescale_ops, std::max<std::uint64_t>(units, 1)) + lat;
     }
     if (t.epilogue_ops)
@@ -83,13 +114,38 @@ class TilePolicy {
     return accept;
   }
 
-  // Load phase: the array's protocol takes `rows` cycles; fused dequantizers in front of it
-  // may take longer.
-  std::uint64_t load_cycles(const Tile& t) const {
+  // Load phase: the array's protocol takes `rows` cycles; the weight buffer's read port
+  // (the tile's packed codes and scales) or the fused dequantizers in front of the array may
+  // take longer. The extra cycles are charged to whichever is slower.
+  LoadCycles load_cycles(const Tile& t) const {
+    const std::uint64_t rows = a_.array.rows;
+    const std::uint64_t port = ceil_div(t.weight_bytes, a_.buffers.weight.bytes_per_cycle);
     const std::uint64_t deq =
         t.dequant_ops ? ceil_div(t.dequant_ops, std::max<std::uint32_t>(a_.edge.dequant_units, 1))
                       : 0;
-    return std::max<std::uint64_t>(a_.array.rows, deq);
+    LoadCycles l;
+    l.total = std::max({rows, port, deq});
+    if (deq >= port) {
+      l.dequant_extra = l.total - rows;
+    } else {
+      l.port_extra = l.total - rows;
+    }
+    return l;
+  }
+
+  // The stream cycle (0-based) at which token `i` enters the array: one token per cycle unless
+  // the ifmap read port (activations) or the ofmap ports (chained partial sums in, results out;
+  // separate read and write ports) cannot deliver a token's bytes every cycle. Each port
+  // accumulates bytes_per_cycle of credit per cycle; a token goes when every port has its bytes.
+  std::uint64_t token_cycle(const Tile& t, std::uint64_t i) const {
+    std::uint64_t c = i;
+    auto port = [&](std::uint64_t need, std::uint32_t bpc) {
+      if (need > bpc) c = std::max(c, ceil_div((i + 1) * need, bpc) - 1);
+    };
+    port(t.x_bytes_per_token, a_.buffers.ifmap.bytes_per_cycle);
+    port(t.psum_in_bytes_per_token, a_.buffers.ofmap.bytes_per_cycle);
+    port(t.psum_out_bytes_per_token, a_.buffers.ofmap.bytes_per_cycle);
+    return c;
   }
 
  private:
@@ -143,34 +199,34 @@ SC_MODULE(Accelerator) {
   }
 
   // One tile on the array; returns the cycles of each phase.
-  units::SystolicWsPhases compute(const Tile& t) {
+  units::SystolicWsPhases compute(const Tile& t, const LoadCycles& load) {
     units::SystolicWsPhases ph;
     const std::uint64_t R = a_.array.rows, C = a_.array.cols;
     if (f_ == Fidelity::fast) {
-      ph.load = policy_.load_cycles(t);
-      ph.stream = t.m;
+      ph.load = load.total;
+      ph.stream = t.m ? policy_.token_cycle(t, t.m - 1) + 1 : 0;
       ph.drain = R + C - 2;
       wait(sc_core::sc_time(static_cast<double>(ph.total()), sc_core::SC_NS));
       return ph;
     }
-    // Cycle by cycle on the register model: load ROWS weight rows (longer if the dequantizers
-    // are the bottleneck), stream M tokens, drain until the M-th result has left the array.
+    // Cycle by cycle on the register model: load ROWS weight rows (longer if the weight port or
+    // the dequantizers are the bottleneck), stream M tokens (with bubbles where a buffer port
+    // is short of bytes), drain until the M-th result has left the array.
     units::SystolicWsInputs in;
     in.w_in.assign(C, 0);
     in.x_in.assign(R, 0);
     in.psum_in.assign(C, 0);
-    in.w_load = true;
-    const std::uint64_t load = policy_.load_cycles(t);
-    for (std::uint64_t i = 0; i < load; ++i) {
-      in.w_load = i < R;  // extra cycles: the array waits for the dequantizers
+    for (std::uint64_t i = 0; i < load.total; ++i) {
+      in.w_load = i < R;  // extra cycles: the array waits for its weights
       array_.tick(in);
       wait();
       ++ph.load;
     }
     in.w_load = false;
-    in.x_valid = true;
-    std::uint64_t got = 0;
-    for (std::uint64_t m = 0; m < t.m; ++m) {
+    std::uint64_t got = 0, sent = 0;
+    while (sent < t.m) {
+      in.x_valid = policy_.token_cycle(t, sent) <= ph.stream;
+      sent += in.x_valid ? 1 : 0;
       array_.tick(in);
       wait();
       ++ph.stream;
@@ -185,6 +241,24 @@ SC_MODULE(Accelerator) {
       got += array_.outputs().y_valid ? 1 : 0;
     }
     return ph;
+  }
+
+  // The tile's actions and on-chip traffic: the same in both fidelities (the cost model's input).
+  static void account(const Tile& t, LayerStats& ls) {
+    ls.macs += t.m * t.rows_used * t.cols_used;
+    ls.dequant_ops += t.dequant_ops;
+    (t.rescale_int ? ls.intscale_ops : ls.floatscale_ops) += t.rescale_ops;
+    ls.epilogue_ops += t.epilogue_ops;
+    ls.ifmap_write_bytes += t.act_bytes;
+    ls.ifmap_read_bytes += t.m * t.x_bytes_per_token;
+    ls.weight_write_bytes += t.weight_bytes;
+    ls.weight_read_bytes += t.weight_bytes;
+    // Partial sums in and out of the array; group rescales read and write the output
+    // accumulator; finished outputs are read once more by the DMA.
+    ls.ofmap_read_bytes +=
+        t.m * t.psum_in_bytes_per_token + t.rescale_ops * t.edge_acc_bytes + t.out_bytes;
+    ls.ofmap_write_bytes += t.m * t.psum_out_bytes_per_token + t.rescale_ops * t.edge_acc_bytes;
+    ++ls.tiles;
   }
 
   void run() {
@@ -208,16 +282,18 @@ SC_MODULE(Accelerator) {
           const std::uint64_t start = std::max(after_edge, ready);
           ls.stall_dram += start - after_edge;
           idle_until(start);
-          const units::SystolicWsPhases ph = compute(t);
+          const LoadCycles load = policy_.load_cycles(t);
+          const units::SystolicWsPhases ph = compute(t, load);
           ls.load += ph.load, ls.stream += ph.stream, ls.drain += ph.drain;
+          ls.stall_port += load.port_extra + (ph.stream - t.m);
+          ls.stall_dequant += load.dequant_extra;
           ls.array_busy += ph.total();
           array_free = now();
           policy_.array_finished(index, array_free);
           std::uint64_t out_done = 0;
           accept_prev = policy_.edge_accept(array_free, t, out_done);
           layer_end = std::max(layer_end, out_done);
-          ls.macs += t.m * t.rows_used * t.cols_used;
-          ++ls.tiles;
+          account(t, ls);
         }
       }
       ls.cycles = layer_end - layer_end_prev;

@@ -21,6 +21,12 @@ struct Tile {
   std::uint64_t dequant_ops = 0;        // weights dequantized as the tile loads (fused)
   std::uint64_t rescale_ops = 0;        // group rescales (P*S or fp32) when a group completes
   std::uint64_t epilogue_ops = 0;       // scale multiply + fp16 convert (last_k only)
+  bool rescale_int = false;             // rescales are P*S integer steps, else I2F + fp32
+  // On-chip traffic (buffer ports, and the cost model's buffer accesses), in bytes.
+  std::uint64_t x_bytes_per_token = 0;         // ifmap buffer -> array, one streamed token
+  std::uint64_t psum_in_bytes_per_token = 0;   // ofmap -> array: the chained partial sums
+  std::uint64_t psum_out_bytes_per_token = 0;  // array -> ofmap (or the edge)
+  std::uint64_t edge_acc_bytes = 0;  // per rescale op: the output accumulator, read and written
 };
 
 }  // namespace quasar::arch

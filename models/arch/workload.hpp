@@ -21,18 +21,37 @@ struct LayerWork {
 enum class Fidelity { fast, cycle };
 const char* fidelity_name(Fidelity f);
 
+// Per-layer statistics. Every counter is listed once in layer_stat_fields() (name, unit,
+// meaning), which drives equality, totals, report.json and the CSV, so a new counter cannot be
+// forgotten by one of them. Actions and buffer traffic are the cost model's input (issue 6).
 struct LayerStats {
   std::string name;
   std::uint64_t cycles = 0;      // this layer's share of the timeline (sums to the total)
   std::uint64_t array_busy = 0;  // load + stream + drain cycles of the array
   std::uint64_t load = 0, stream = 0, drain = 0;
-  std::uint64_t stall_dram = 0;  // array idle waiting for operands
-  std::uint64_t stall_edge = 0;  // array idle waiting for the edge units to take a tile
+  std::uint64_t stall_dram = 0;     // array idle waiting for operands
+  std::uint64_t stall_edge = 0;     // array idle waiting for the edge units to take a tile
+  std::uint64_t stall_port = 0;     // load/stream cycles lost to buffer port bandwidth
+  std::uint64_t stall_dequant = 0;  // load cycles lost to the fused dequantizers
   std::uint64_t dram_read_bytes = 0, dram_write_bytes = 0;
-  std::uint64_t macs = 0;  // useful multiply-accumulates
+  std::uint64_t ifmap_read_bytes = 0, ifmap_write_bytes = 0;
+  std::uint64_t weight_read_bytes = 0, weight_write_bytes = 0;
+  std::uint64_t ofmap_read_bytes = 0, ofmap_write_bytes = 0;
+  std::uint64_t macs = 0;            // useful multiply-accumulates (PE kind: the design's)
+  std::uint64_t dequant_ops = 0;     // weights dequantized by the fused dequant units
+  std::uint64_t intscale_ops = 0;    // P * S integer-scale accumulations
+  std::uint64_t floatscale_ops = 0;  // int32 -> fp32, fp32 multiply, fp32 add (one op)
+  std::uint64_t epilogue_ops = 0;    // outputs scaled and converted to fp16
   std::uint64_t tiles = 0;
   bool operator==(const LayerStats& o) const;
 };
+
+struct StatField {
+  const char* name;  // report.json / CSV key
+  std::uint64_t LayerStats::*member;
+  const char* unit;  // "cycles", "bytes", "ops", "tiles"
+};
+const std::vector<StatField>& layer_stat_fields();
 
 struct RunStats {
   Fidelity fidelity = Fidelity::fast;

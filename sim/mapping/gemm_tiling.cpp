@@ -99,6 +99,9 @@ GemmPlan plan_gemm_ws(const arch::ArchSpec& a, const trace::Layer& l) {
   const double wb =
       (s == Scheme::w4a8_dgq && p.materialize_bytes) ? 1.0 : weight_bytes_per_element(s);
   const double ab = activation_bytes_per_element(s);
+  // fp16 PEs accumulate in fp32: 4 bytes per partial sum either way.
+  const std::uint64_t psum_bytes =
+      s == Scheme::fp16 || s == Scheme::w4a16 ? 4 : (a.array.acc_bits + 7) / 8;
   // Activations stay resident across n-tiles when all of X fits the ifmap buffer (half of it
   // when double buffered); otherwise every n-tile streams them again.
   const std::uint64_t ifmap_cap =
@@ -122,6 +125,14 @@ GemmPlan plan_gemm_ws(const arch::ArchSpec& a, const trace::Layer& l) {
         t.act_bytes += M * 4;  // per-token fp32 scales
       if (fused_dequant) t.dequant_ops = t.rows_used * nc;
       if (rescales && (k0 + t.rows_used) % G == 0) t.rescale_ops = M * nc;
+      t.rescale_int = s == Scheme::w4a8_is;
+      t.x_bytes_per_token = ceil_bytes(static_cast<double>(t.rows_used) * ab);
+      // Partial sums chain from k-tile to k-tile over K, and restart from 0 at each group
+      // where groups are rescaled at the edge (w4a8-fs/is); dequantized schemes chain over K.
+      const bool chain_starts = t.first_k || (rescales && group_starts);
+      t.psum_in_bytes_per_token = chain_starts ? 0 : nc * psum_bytes;
+      t.psum_out_bytes_per_token = nc * psum_bytes;
+      t.edge_acc_bytes = rescales ? (t.rescale_int ? (a.edge.intscale_acc_bits + 7) / 8 : 4) : 0;
       if (t.last_k) {
         t.out_bytes = M * nc * 2;
         t.epilogue_ops = M * nc;

@@ -49,20 +49,31 @@ void print_run_table(std::ostream& os, const RunReport& r) {
                     r.trace_name, r.arch.name, r.arch.array.rows, r.arch.array.cols,
                     arch::dataflow_name(r.arch.array.dataflow), arch::pe_kind_name(r.arch.array.pe),
                     r.arch.clock_mhz, arch::fidelity_name(s.fidelity));
-  os << fmt::format("{:<28} {:>9} {:>14} {:>7} {:>12} {:>12} {:>10}\n", "layer", "tiles", "cycles",
-                    "util", "stall dram", "stall edge", "DRAM MB");
+  os << fmt::format("{:<28} {:>8} {:>13} {:>7} {:>11} {:>11} {:>11} {:>9}\n", "layer", "tiles",
+                    "cycles", "util", "stall dram", "stall edge", "stall port", "DRAM MB");
   for (const arch::LayerStats& l : s.layers) {
-    os << fmt::format("{:<28} {:>9} {:>14} {:>6.1f}% {:>12} {:>12} {:>10.2f}\n", l.name, l.tiles,
-                      l.cycles, 100.0 * util(l, s.pe_count), l.stall_dram, l.stall_edge,
+    os << fmt::format("{:<28} {:>8} {:>13} {:>6.1f}% {:>11} {:>11} {:>11} {:>9.2f}\n", l.name,
+                      l.tiles, l.cycles, 100.0 * util(l, s.pe_count), l.stall_dram, l.stall_edge,
+                      l.stall_port + l.stall_dequant,
                       static_cast<double>(l.dram_read_bytes + l.dram_write_bytes) / 1e6);
   }
+  auto tot = [&](std::uint64_t arch::LayerStats::*f) { return s.total(f); };
+  auto mb = [&](std::uint64_t arch::LayerStats::*f) { return static_cast<double>(tot(f)) / 1e6; };
   os << fmt::format(
-      "\ntotal: {} cycles = {:.3f} ms at {} MHz; {:.3f} G MACs; utilization {:.1f}%; DRAM {:.2f} "
-      "MB read, {:.2f} MB written\n",
-      s.cycles, us / 1000.0, r.arch.clock_mhz,
-      static_cast<double>(s.total(&arch::LayerStats::macs)) / 1e9, 100.0 * s.utilization(),
-      static_cast<double>(s.total(&arch::LayerStats::dram_read_bytes)) / 1e6,
-      static_cast<double>(s.total(&arch::LayerStats::dram_write_bytes)) / 1e6);
+      "\ntotal: {} cycles = {:.3f} ms at {} MHz; utilization {:.1f}%; DRAM {:.2f} MB read, {:.2f} "
+      "MB written\n",
+      s.cycles, us / 1000.0, r.arch.clock_mhz, 100.0 * s.utilization(),
+      mb(&arch::LayerStats::dram_read_bytes), mb(&arch::LayerStats::dram_write_bytes));
+  os << fmt::format(
+      "actions: {} {} MACs, {} dequant, {} integer-scale, {} float-scale, {} epilogue ops\n",
+      tot(&arch::LayerStats::macs), arch::pe_kind_name(r.arch.array.pe),
+      tot(&arch::LayerStats::dequant_ops), tot(&arch::LayerStats::intscale_ops),
+      tot(&arch::LayerStats::floatscale_ops), tot(&arch::LayerStats::epilogue_ops));
+  os << fmt::format(
+      "buffers (MB read/written): ifmap {:.2f}/{:.2f}, weight {:.2f}/{:.2f}, ofmap {:.2f}/{:.2f}\n",
+      mb(&arch::LayerStats::ifmap_read_bytes), mb(&arch::LayerStats::ifmap_write_bytes),
+      mb(&arch::LayerStats::weight_read_bytes), mb(&arch::LayerStats::weight_write_bytes),
+      mb(&arch::LayerStats::ofmap_read_bytes), mb(&arch::LayerStats::ofmap_write_bytes));
   if (!r.not_run.empty()) {
     os << "\nnot simulated (" << r.not_run.size() << " records):\n";
     for (const auto& [name, why] : r.not_run) os << "  " << name << ": " << why << "\n";
@@ -72,7 +83,7 @@ void print_run_table(std::ostream& os, const RunReport& r) {
 void print_run_json(std::ostream& os, const RunReport& r) {
   nlohmann::ordered_json j;
   j["quasar_version"] = QUASAR_VERSION;
-  j["report_schema"] = 1;
+  j["report_schema"] = 2;
   j["trace"] = r.trace_name;
   j["design"] = r.arch.name;
   j["mode"] = arch::fidelity_name(r.stats.fidelity);
@@ -80,20 +91,16 @@ void print_run_json(std::ostream& os, const RunReport& r) {
   j["pes"] = r.stats.pe_count;
   j["cycles"] = r.stats.cycles;
   j["utilization"] = r.stats.utilization();
+  nlohmann::ordered_json totals;
+  for (const arch::StatField& f : arch::layer_stat_fields())
+    totals[f.name] = r.stats.total(f.member);
+  j["totals"] = totals;
   nlohmann::ordered_json layers = nlohmann::ordered_json::array();
   for (const arch::LayerStats& l : r.stats.layers) {
-    layers.push_back({{"name", l.name},
-                      {"tiles", l.tiles},
-                      {"cycles", l.cycles},
-                      {"macs", l.macs},
-                      {"array_busy_cycles", l.array_busy},
-                      {"load_cycles", l.load},
-                      {"stream_cycles", l.stream},
-                      {"drain_cycles", l.drain},
-                      {"stall_dram_cycles", l.stall_dram},
-                      {"stall_edge_cycles", l.stall_edge},
-                      {"dram_read_bytes", l.dram_read_bytes},
-                      {"dram_write_bytes", l.dram_write_bytes}});
+    nlohmann::ordered_json o;
+    o["name"] = l.name;
+    for (const arch::StatField& f : arch::layer_stat_fields()) o[f.name] = l.*f.member;
+    layers.push_back(o);
   }
   j["layers"] = layers;
   nlohmann::ordered_json skipped = nlohmann::ordered_json::array();
@@ -112,12 +119,13 @@ void write_run_outputs(const std::string& dir, const RunReport& r) {
     if (!j) throw Error(dir + "/report.json: write failed");
   }
   std::ofstream c(dir + "/layers.csv", std::ios::trunc);
-  c << "layer,tiles,cycles,macs,load_cycles,stream_cycles,drain_cycles,stall_dram_cycles,stall_"
-       "edge_cycles,dram_read_bytes,dram_write_bytes\n";
+  c << "layer";
+  for (const arch::StatField& f : arch::layer_stat_fields()) c << "," << f.name;
+  c << "\n";
   for (const arch::LayerStats& l : r.stats.layers) {
-    c << l.name << "," << l.tiles << "," << l.cycles << "," << l.macs << "," << l.load << ","
-      << l.stream << "," << l.drain << "," << l.stall_dram << "," << l.stall_edge << ","
-      << l.dram_read_bytes << "," << l.dram_write_bytes << "\n";
+    c << l.name;
+    for (const arch::StatField& f : arch::layer_stat_fields()) c << "," << l.*f.member;
+    c << "\n";
   }
   if (!c) throw Error(dir + "/layers.csv: write failed");
 }

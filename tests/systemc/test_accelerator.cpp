@@ -44,6 +44,7 @@ struct Case {
   std::uint32_t edge_units;     // 0: the design's
   bool double_buffered;
   DequantMode dequant;
+  std::uint32_t port_bytes_per_cycle = 0;  // 0: the design's (every buffer port)
 };
 
 void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
@@ -60,6 +61,10 @@ TEST_P(FastEqualsCycle, SameCyclesAndStatistics) {
     a.edge.dequant_units = c.edge_units;
   }
   a.buffers.ifmap.double_buffered = a.buffers.weight.double_buffered = c.double_buffered;
+  if (c.port_bytes_per_cycle) {
+    a.buffers.ifmap.bytes_per_cycle = a.buffers.weight.bytes_per_cycle =
+        a.buffers.ofmap.bytes_per_cycle = c.port_bytes_per_cycle;
+  }
   const std::vector<LayerWork> w{work_for(a, c.m, c.k, c.n, c.scheme, 2, c.dequant),
                                  work_for(a, c.m + 3, c.k, c.n, c.scheme, 1, c.dequant)};
   const std::vector<RunStats> r = simulate(a, w, {Fidelity::fast, Fidelity::cycle});
@@ -83,6 +88,13 @@ TEST_P(FastEqualsCycle, SameCyclesAndStatistics) {
   }
   if (name.find("slow_dequant") != std::string::npos) {
     EXPECT_GT(r[0].total(&LayerStats::load), 8 * r[0].total(&LayerStats::tiles));
+    EXPECT_EQ(r[0].total(&LayerStats::stall_dequant),
+              r[0].total(&LayerStats::load) - 8 * r[0].total(&LayerStats::tiles));
+  }
+  if (name.find("port_bound") != std::string::npos) {
+    EXPECT_GT(r[0].total(&LayerStats::stall_port), r[0].total(&LayerStats::stream) / 2);
+  } else {
+    EXPECT_EQ(r[0].total(&LayerStats::stall_port), 0u);
   }
 }
 
@@ -102,7 +114,12 @@ INSTANTIATE_TEST_SUITE_P(
              DequantMode::fused},
         Case{"dgq_materialized", "dgq", 4, 128, 16, Scheme::w4a8_dgq, 0, 0, true,
              DequantMode::materialized},
-        Case{"fp16", "fp16-w4a16", 9, 24, 9, Scheme::fp16, 0, 0, true, DequantMode::fused}),
+        Case{"fp16", "fp16-w4a16", 9, 24, 9, Scheme::fp16, 0, 0, true, DequantMode::fused},
+        // 7 B/cycle ports: an 8-row token (8 B) or 8 partial sums (32 B) need several cycles.
+        Case{"w8a8_port_bound", "int8-baseline", 11, 20, 13, Scheme::w8a8, 0, 0, true,
+             DequantMode::fused, 7},
+        Case{"is_port_bound", "intscale", 6, 256, 12, Scheme::w4a8_is, 0, 0, true,
+             DequantMode::fused, 7}),
     [](const ::testing::TestParamInfo<Case>& i) { return std::string(i.param.name); });
 
 // One 8x8 tile of w8a8, M = 4, by hand: operands (8*8 weights + 8 fp16... see plan) arrive
@@ -125,6 +142,33 @@ TEST(Accelerator, OneTileByHand) {
   EXPECT_EQ(r[0].cycles, written);
   EXPECT_EQ(r[0].layers[0].stall_dram, ready);
   EXPECT_EQ(r[0].layers[0].drain, 14u);
+  // Actions and buffer traffic: 4 tokens of 8 int8 activations in, 4 x 8 int32 partial sums
+  // out, the 80 weight bytes read once, the 64 fp16 output bytes read by the DMA.
+  const LayerStats& l = r[0].layers[0];
+  EXPECT_EQ(l.macs, 4u * 8u * 8u);
+  EXPECT_EQ(l.ifmap_read_bytes, 4u * 8u);
+  EXPECT_EQ(l.ifmap_write_bytes, t.act_bytes);
+  EXPECT_EQ(l.weight_read_bytes, 80u);
+  EXPECT_EQ(l.ofmap_write_bytes, 4u * 8u * 4u);
+  EXPECT_EQ(l.ofmap_read_bytes, 64u);
+  EXPECT_EQ(l.epilogue_ops, 32u);
+  EXPECT_EQ(l.dequant_ops + l.intscale_ops + l.floatscale_ops + l.stall_port, 0u);
+}
+
+// A port-bound stream by hand: an 8 x 8 w8a8 tile with 3 B/cycle ifmap port. Token i (8 B)
+// enters at cycle ceil(8 (i + 1) / 3) - 1: 2, 5, 7, 10 -> the stream takes 11 cycles, 7 of
+// them bubbles; the drain is still rows + cols - 2 after the last token.
+TEST(Accelerator, PortBoundStreamByHand) {
+  ArchSpec a = design("int8-baseline");
+  a.array.rows = a.array.cols = 8;
+  a.buffers.ifmap.bytes_per_cycle = 3;
+  const std::vector<LayerWork> w{work_for(a, 4, 8, 8, Scheme::w8a8)};
+  const std::vector<RunStats> r = simulate(a, w, {Fidelity::cycle, Fidelity::fast});
+  for (const RunStats& s : r) {
+    EXPECT_EQ(s.layers[0].stream, 11u);
+    EXPECT_EQ(s.layers[0].stall_port, 7u);
+    EXPECT_EQ(s.layers[0].drain, 14u);
+  }
 }
 
 }  // namespace
