@@ -6,8 +6,11 @@
 // numerics holds.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstdint>
 #include <random>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "numerics/counters.hpp"
@@ -21,6 +24,7 @@
 #include "units/float_units.hpp"
 #include "units/intscale_acc.hpp"
 #include "units/mac.hpp"
+#include "units/systolic_os.hpp"
 
 namespace quasar::units {
 namespace {
@@ -305,6 +309,105 @@ TEST(MacFp16, StepsReproduceGemmFp16) {
       EXPECT_EQ(f32_to_f16(detail::float_of(acc)), ref.y(m, n));
     }
   }
+}
+
+// The output-stationary array's C++ model (models/units/systolic_os.hpp; its RTL is proven equal
+// to it in tests/rtl/test_rtl_systolic_os.cpp): Y = int8_gemm for every size 1x1 .. 8x8, ragged
+// tiles and k-chunks, and every tile's measured phases = the closed form.
+MatrixI8 random_i8_matrix(std::size_t rows, std::size_t cols, std::mt19937_64& rng) {
+  MatrixI8 m(rows, cols);
+  for (auto& v : m.values()) v = random_i8(rng);
+  return m;
+}
+
+void expect_os_run_matches(const std::string& what, const SystolicOsRun& run,
+                           const Int8GemmResult& ref, const SystolicOsTiming& t) {
+  EXPECT_EQ(run.y, ref.acc) << what << ": outputs differ from int8_gemm";
+  ASSERT_EQ(run.tiles.size(), t.tiles()) << what;
+  for (std::size_t i = 0; i < run.tiles.size(); ++i) {
+    EXPECT_TRUE(run.tiles[i] == t.tile(i))
+        << what << " tile " << i << ": measured " << run.tiles[i].load << "/" << run.tiles[i].stream
+        << "/" << run.tiles[i].drain << ", closed form " << t.tile(i).load << "/"
+        << t.tile(i).stream << "/" << t.tile(i).drain;
+  }
+  EXPECT_TRUE(run.total == t.total)
+      << what << ": total " << run.total.total() << " vs " << t.total.total();
+}
+
+TEST(SystolicOsModel, EverySizeUpTo8x8EqualsGemmAndTiming) {
+  std::mt19937_64 rng(0x05);
+  int runs = 0;
+  for (int rows = 1; rows <= 8; ++rows) {
+    for (int cols = 1; cols <= 8; ++cols) {
+      const auto R = static_cast<std::size_t>(rows), C = static_cast<std::size_t>(cols);
+      // M x K x N: one element, exact tiles, ragged M and N, several tiles each way.
+      const std::vector<std::array<std::size_t, 3>> shapes = {
+          {1, 1, 1}, {R, 4, C}, {R + 1, 7, C + 1}, {2 * R + 3, 2 * R + 1, 3 * C - 1}};
+      for (const auto& [M, K, N] : shapes) {
+        const MatrixI8 x = random_i8_matrix(M, K, rng), w = random_i8_matrix(N, K, rng);
+        const Int8GemmResult ref = int8_gemm(x, w, 32);
+        // k-chunks: all of K, 1, a non-divisor, about half, more than K.
+        for (const std::size_t kc : {K, std::size_t{1}, std::size_t{3}, K / 2 + 1, K + 2}) {
+          const std::string what = std::to_string(rows) + "x" + std::to_string(cols) +
+                                   " M=" + std::to_string(M) + " K=" + std::to_string(K) +
+                                   " N=" + std::to_string(N) + " k_chunk=" + std::to_string(kc);
+          expect_os_run_matches(what, systolic_os_gemm(rows, cols, x, w, kc), ref,
+                                systolic_os_timing(rows, cols, M, K, N, kc));
+          ++runs;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(runs, 64 * 4 * 5);
+}
+
+// Sums beyond int32: 140000 products of +-128 x +-128 wrap the PE accumulator (k_chunk = K) or
+// the driver's sum of the chunks (k_chunk = 50000: each chunk fits in int32), both mod 2^32.
+TEST(SystolicOsModel, AccumulatorWrapsModulo2To32) {
+  const std::size_t K = 140000;
+  std::mt19937_64 rng(0x0f);
+  MatrixI8 x(3, K), w(4, K);
+  for (std::size_t k = 0; k < K; ++k) {
+    x(0, k) = -128, x(1, k) = 127, x(2, k) = random_i8(rng);
+    w(0, k) = -128, w(1, k) = 127, w(2, k) = -128, w(3, k) = random_i8(rng);
+  }
+  const Int8GemmResult ref = int8_gemm(x, w, 32);
+  EXPECT_GT(ref.wraps, 0u);
+  // By hand: 140000 * 16384 = 2293760000 = 2^32 - 2001207296 -> -2001207296.
+  EXPECT_EQ(ref.acc[0], -2001207296);
+  for (const std::size_t kc : {K, std::size_t{50000}, std::size_t{7}}) {
+    expect_os_run_matches("2x3 k_chunk=" + std::to_string(kc), systolic_os_gemm(2, 3, x, w, kc),
+                          ref, systolic_os_timing(2, 3, 3, K, 4, kc));
+  }
+}
+
+// Worked example for the docs: a 4x4 array, M = 6, K = 10, N = 5, k_chunk = 4: 2 m-tiles x
+// 2 n-tiles x 3 k-chunks (4, 4, 2 indices). Drain 2*4 + 4 - 2 = 10; a full chunk's tile
+// 0 + 4 + 10 = 14 cycles, the last chunk's 0 + 2 + 10 = 12; 4 * (14 + 14 + 12) = 160 in all.
+TEST(SystolicOsModel, ClosedFormWorkedExample) {
+  const SystolicOsTiming t = systolic_os_timing(4, 4, 6, 10, 5, 4);
+  EXPECT_EQ(t.m_tiles, 2u);
+  EXPECT_EQ(t.n_tiles, 2u);
+  EXPECT_EQ(t.k_chunks, 3u);
+  EXPECT_TRUE(t.full == (SystolicOsPhases{0, 4, 10}));
+  EXPECT_TRUE(t.last_chunk == (SystolicOsPhases{0, 2, 10}));
+  EXPECT_TRUE(t.tile(2) == t.last_chunk);
+  EXPECT_TRUE(t.tile(3) == t.full);
+  EXPECT_EQ(t.total.stream, 40u);
+  EXPECT_EQ(t.total.drain, 120u);
+  EXPECT_EQ(t.total.total(), 160u);
+  std::mt19937_64 rng(0x10);
+  const MatrixI8 x = random_i8_matrix(6, 10, rng), w = random_i8_matrix(5, 10, rng);
+  const SystolicOsRun run = systolic_os_gemm(4, 4, x, w, 4);
+  EXPECT_EQ(run.total.total(), 160u);
+  EXPECT_EQ(run.y, int8_gemm(x, w, 32).acc);
+}
+
+TEST(SystolicOsModel, BadShapesAreRejected) {
+  EXPECT_THROW(SystolicOsArray(0, 3), std::invalid_argument);
+  EXPECT_THROW(systolic_os_timing(2, 2, 1, 1, 1, 0), std::invalid_argument);
+  const MatrixI8 x(2, 3), w(2, 4);
+  EXPECT_THROW(systolic_os_gemm(2, 2, x, w, 1), std::invalid_argument);
 }
 
 }  // namespace
