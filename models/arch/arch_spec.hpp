@@ -12,6 +12,10 @@
 namespace quasar::arch {
 
 enum class Dataflow { ws, os };  // weight-stationary, output-stationary
+// How cycles are counted: `native` runs the SystemC model (the RTL-validated protocol, memory,
+// ports, edge units); `scalesim` reproduces SCALE-Sim v2's stall-free per-fold count of a GEMM
+// (sim/mapping/scalesim_timing.hpp), for comparison with published SCALE-Sim numbers.
+enum class Accounting { native, scalesim };
 // What one processing element multiplies: int8 x int8, int4 x int8, dint4 x int8, fp16 x fp16.
 enum class PeKind { int8, w4a8, dint4, fp16 };
 
@@ -59,6 +63,7 @@ struct DramSpec {
 struct ArchSpec {
   std::string name;
   double clock_mhz = 1000.0;
+  Accounting accounting = Accounting::native;
   ArraySpec array;
   std::vector<Scheme> schemes;  // the schemes this design runs
   EdgeSpec edge;

@@ -36,8 +36,8 @@ arch::ArchSpec parse_arch_config(const std::string& text, const std::string& sou
   const Value root = Value::load_string(text, source);
   if (!root.is_map())
     root.fail("an accelerator config is a mapping (see docs/config-reference.md)");
-  root.require_keys_in(
-      {"quasar_arch", "name", "clock_mhz", "array", "schemes", "edge", "buffers", "dram"});
+  root.require_keys_in({"quasar_arch", "name", "clock_mhz", "accounting", "array", "schemes",
+                        "edge", "buffers", "dram"});
   const std::int64_t version = root.at("quasar_arch").as_int(0, 1000);
   if (version != kArchFormatVersion) {
     root.at("quasar_arch")
@@ -49,6 +49,10 @@ arch::ArchSpec parse_arch_config(const std::string& text, const std::string& sou
   const Value clock = root.at("clock_mhz");
   a.clock_mhz = clock.as_double();
   if (!(a.clock_mhz > 0.0 && a.clock_mhz <= 100000.0)) clock.fail("must be in (0, 100000] MHz");
+  opt(root, "accounting", [&](const Value& v) {
+    a.accounting = v.as_choice({"native", "scalesim"}) == "native" ? arch::Accounting::native
+                                                                   : arch::Accounting::scalesim;
+  });
 
   const Value arr = root.at("array");
   arr.require_keys_in({"rows", "cols", "dataflow", "pe", "acc_bits"});

@@ -3,9 +3,19 @@
 #include <algorithm>
 
 #include "mapping/gemm_tiling.hpp"
+#include "mapping/scalesim_timing.hpp"
 #include "numerics/error.hpp"
 
 namespace quasar::mapping {
+
+std::string why_not_run(const arch::ArchSpec& a, const trace::Layer& l) {
+  if (!trace::is_gemm(l.op))
+    return std::string(trace::op_name(l.op)) + ": non-GEMM ops are not modelled yet";
+  const Scheme s = l.scheme->scheme;
+  if (std::find(a.schemes.begin(), a.schemes.end(), s) == a.schemes.end())
+    return "scheme " + std::string(scheme_name(s)) + " is not run by design '" + a.name + "'";
+  return "";
+}
 
 PlannedTrace plan_trace(const arch::ArchSpec& a, const trace::Trace& t) {
   if (a.array.dataflow != arch::Dataflow::ws) {
@@ -13,15 +23,9 @@ PlannedTrace plan_trace(const arch::ArchSpec& a, const trace::Trace& t) {
   }
   PlannedTrace p;
   for (const trace::Layer& l : t.layers) {
-    if (!trace::is_gemm(l.op)) {
-      p.not_run.emplace_back(
-          l.name, std::string(trace::op_name(l.op)) + ": non-GEMM ops are not modelled yet");
-      continue;
-    }
-    const Scheme s = l.scheme->scheme;
-    if (std::find(a.schemes.begin(), a.schemes.end(), s) == a.schemes.end()) {
-      p.not_run.emplace_back(l.name, "scheme " + std::string(scheme_name(s)) +
-                                         " is not run by design '" + a.name + "'");
+    const std::string why = why_not_run(a, l);
+    if (!why.empty()) {
+      p.not_run.emplace_back(l.name, why);
       continue;
     }
     const GemmPlan g = plan_gemm_ws(a, l);
@@ -33,6 +37,29 @@ PlannedTrace plan_trace(const arch::ArchSpec& a, const trace::Trace& t) {
     p.work.push_back(std::move(w));
   }
   return p;
+}
+
+arch::RunStats scalesim_run(const arch::ArchSpec& a, const trace::Trace& t) {
+  const std::uint64_t R = a.array.rows, C = a.array.cols;
+  const ScalesimDataflow d =
+      a.array.dataflow == arch::Dataflow::ws ? ScalesimDataflow::ws : ScalesimDataflow::os;
+  arch::RunStats r;
+  r.pe_count = R * C;
+  for (const trace::Layer& l : t.layers) {
+    if (!why_not_run(a, l).empty()) continue;
+    arch::LayerStats s;
+    s.name = l.name;
+    const std::uint64_t inst = l.batch * l.repeat;
+    s.cycles = inst * scalesim_gemm_cycles(d, R, C, l.m, l.k, l.n);
+    s.array_busy = s.cycles;
+    s.macs = inst * l.m * l.k * l.n;
+    const auto cd = [](std::uint64_t x, std::uint64_t y) { return (x + y - 1) / y; };
+    s.tiles =
+        inst * (d == ScalesimDataflow::ws ? cd(l.k, R) * cd(l.n, C) : cd(l.m, R) * cd(l.n, C));
+    r.cycles += s.cycles;
+    r.layers.push_back(s);
+  }
+  return r;
 }
 
 }  // namespace quasar::mapping

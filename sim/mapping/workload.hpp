@@ -20,4 +20,12 @@ struct PlannedTrace {
 
 PlannedTrace plan_trace(const arch::ArchSpec& a, const trace::Trace& t);
 
+// Why the design does not run layer `l` ("" when it does): non-GEMM ops, schemes it lacks.
+std::string why_not_run(const arch::ArchSpec& a, const trace::Layer& l);
+
+// The trace under `accounting: scalesim`: every layer the design runs, counted with SCALE-Sim
+// v2's stall-free closed form per GEMM instance (scalesim_timing.hpp); only cycles, macs and
+// tiles (folds) are filled in.
+arch::RunStats scalesim_run(const arch::ArchSpec& a, const trace::Trace& t);
+
 }  // namespace quasar::mapping

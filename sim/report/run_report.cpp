@@ -27,6 +27,20 @@ double util(const arch::LayerStats& l, std::uint64_t pes) {
 }  // namespace
 
 RunReport run_trace(const arch::ArchSpec& a, const trace::Trace& t, arch::Fidelity mode) {
+  if (a.accounting == arch::Accounting::scalesim) {
+    RunReport r;
+    r.arch = a;
+    r.trace_name = t.name;
+    for (const trace::Layer& l : t.layers) {
+      const std::string why = mapping::why_not_run(a, l);
+      if (!why.empty()) r.not_run.emplace_back(l.name, why);
+    }
+    r.stats = mapping::scalesim_run(a, t);
+    r.stats.fidelity = mode;
+    if (r.stats.layers.empty())
+      throw Error("design '" + a.name + "' runs none of the layers of trace '" + t.name + "'");
+    return r;
+  }
   const mapping::PlannedTrace p = mapping::plan_trace(a, t);
   if (p.work.empty()) {
     throw Error("design '" + a.name + "' runs none of the GEMM layers of trace '" + t.name +
@@ -45,10 +59,13 @@ RunReport run_trace(const arch::ArchSpec& a, const trace::Trace& t, arch::Fideli
 void print_run_table(std::ostream& os, const RunReport& r) {
   const arch::RunStats& s = r.stats;
   const double us = static_cast<double>(s.cycles) / r.arch.clock_mhz;
-  os << fmt::format("quasar run: trace {} on design {} ({}x{} {}, {} PEs, {} MHz), {} mode\n\n",
+  os << fmt::format("quasar run: trace {} on design {} ({}x{} {}, {} PEs, {} MHz), {}\n\n",
                     r.trace_name, r.arch.name, r.arch.array.rows, r.arch.array.cols,
                     arch::dataflow_name(r.arch.array.dataflow), arch::pe_kind_name(r.arch.array.pe),
-                    r.arch.clock_mhz, arch::fidelity_name(s.fidelity));
+                    r.arch.clock_mhz,
+                    r.arch.accounting == arch::Accounting::native
+                        ? std::string(arch::fidelity_name(s.fidelity)) + " mode"
+                        : "SCALE-Sim v2 accounting (stall-free closed form)");
   os << fmt::format("{:<28} {:>8} {:>13} {:>7} {:>11} {:>11} {:>11} {:>9}\n", "layer", "tiles",
                     "cycles", "util", "stall dram", "stall edge", "stall port", "DRAM MB");
   for (const arch::LayerStats& l : s.layers) {
@@ -87,6 +104,7 @@ void print_run_json(std::ostream& os, const RunReport& r) {
   j["trace"] = r.trace_name;
   j["design"] = r.arch.name;
   j["mode"] = arch::fidelity_name(r.stats.fidelity);
+  j["accounting"] = r.arch.accounting == arch::Accounting::native ? "native" : "scalesim";
   j["clock_mhz"] = r.arch.clock_mhz;
   j["pes"] = r.stats.pe_count;
   j["cycles"] = r.stats.cycles;

@@ -5,6 +5,7 @@
 
 #include "config/arch_config.hpp"
 #include "mapping/gemm_tiling.hpp"
+#include "mapping/scalesim_timing.hpp"
 #include "numerics/action_counts.hpp"
 #include "numerics/error.hpp"
 
@@ -103,3 +104,17 @@ TEST(GemmTiling, RejectsSchemesTheDesignDoesNotRun) {
 
 }  // namespace
 }  // namespace quasar::mapping
+
+// SCALE-Sim v2's accounting against the two data points measured with SCALE-Sim v2 itself on
+// a 32x32 WS array (CALC bandwidth), quoted in issue 5.
+TEST(ScalesimTiming, ReproducesScaleSimV2DataPoints) {
+  using quasar::mapping::ScalesimDataflow;
+  namespace mapping = quasar::mapping;
+  EXPECT_EQ(mapping::scalesim_gemm_cycles(ScalesimDataflow::ws, 32, 32, 256, 256, 256), 22399u);
+  EXPECT_EQ(mapping::scalesim_gemm_cycles(ScalesimDataflow::ws, 32, 32, 512, 1024, 1024), 620543u);
+  // OS and IS by their per-fold formulas: 1 fold of R + C + K - 2, and of 2R + C + N - 2.
+  EXPECT_EQ(mapping::scalesim_gemm_cycles(ScalesimDataflow::os, 4, 4, 4, 10, 4),
+            4u + 4 + 10 - 2 - 1);
+  EXPECT_EQ(mapping::scalesim_gemm_cycles(ScalesimDataflow::is, 4, 4, 4, 4, 7), 8u + 4 + 7 - 2 - 1);
+  EXPECT_THROW(mapping::scalesim_gemm_cycles(ScalesimDataflow::ws, 32, 32, 0, 1, 1), quasar::Error);
+}
