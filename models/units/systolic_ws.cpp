@@ -4,12 +4,6 @@
 
 namespace quasar::units {
 
-namespace {
-std::int32_t wrap32(std::int64_t v) {
-  return static_cast<std::int32_t>(static_cast<std::uint32_t>(static_cast<std::uint64_t>(v)));
-}
-}  // namespace
-
 SystolicWsArray::SystolicWsArray(int rows, int cols) : rows_(rows), cols_(cols) {
   if (rows < 1 || cols < 1) {
     throw std::invalid_argument("SystolicWsArray: rows and cols must be >= 1, got " +
@@ -19,95 +13,95 @@ SystolicWsArray::SystolicWsArray(int rows, int cols) : rows_(rows), cols_(cols) 
 }
 
 void SystolicWsArray::reset() {
-  const auto n = static_cast<std::size_t>(rows_ * cols_);
-  w_.assign(n, 0);
-  x_.assign(n, 0);
-  ps_.assign(n, 0);
-  v_.assign(n, 0);
-  x_skew_.assign(static_cast<std::size_t>(rows_), {});
-  for (int r = 0; r < rows_; ++r)
-    x_skew_[static_cast<std::size_t>(r)].assign(static_cast<std::size_t>(r), 0);
-  top_.assign(static_cast<std::size_t>(cols_), {});
-  out_.assign(static_cast<std::size_t>(cols_), {});
-  for (int c = 0; c < cols_; ++c) {
-    top_[static_cast<std::size_t>(c)].assign(static_cast<std::size_t>(c), {false, 0});
-    out_[static_cast<std::size_t>(c)].assign(static_cast<std::size_t>(cols_ - 1 - c), {false, 0});
-  }
+  const auto R = static_cast<std::size_t>(rows_), C = static_cast<std::size_t>(cols_);
+  w_.assign(R * C, 0);
+  x_.assign(R * C, 0);
+  ps_.assign(R * C, 0);
+  v_.assign(R * C, 0);
+  t_ = 0;
+  x_hist_.assign(R * R, 0);
+  top_v_hist_.assign(C * C, 0);
+  top_ps_hist_.assign(C * C, 0);
+  bot_v_hist_.assign(C * C, 0);
+  bot_ps_hist_.assign(C * C, 0);
+  row0_above_.assign(C, 0);
 }
 
 SystolicWsOutputs SystolicWsArray::outputs() const {
+  const auto R = static_cast<std::size_t>(rows_), C = static_cast<std::size_t>(cols_);
   SystolicWsOutputs o;
   o.y_valid = true;
-  o.y_out.resize(static_cast<std::size_t>(cols_));
-  for (int c = 0; c < cols_; ++c) {
-    const auto& line = out_[static_cast<std::size_t>(c)];
-    const std::size_t bottom = pe(rows_ - 1, c);
-    const bool v = line.empty() ? v_[bottom] != 0 : line.back().first;
-    o.y_out[static_cast<std::size_t>(c)] = line.empty() ? ps_[bottom] : line.back().second;
+  o.y_out.resize(C);
+  for (std::size_t c = 0; c < C; ++c) {
+    const std::size_t d = C - 1 - c;  // deskew delay
+    bool v;
+    if (d == 0) {
+      v = v_[(R - 1) * C + c] != 0;
+      o.y_out[c] = ps_[(R - 1) * C + c];
+    } else {
+      // The bottom state before tick t_ - d, i.e. d ticks ago (t_ ticks done so far).
+      const std::size_t slot = static_cast<std::size_t>((t_ + C - d) % C) * C + c;
+      v = bot_v_hist_[slot] != 0;
+      o.y_out[c] = bot_ps_hist_[slot];
+    }
     o.y_valid = o.y_valid && v;  // y_valid = AND of the columns, as in the RTL
   }
   return o;
 }
 
-void SystolicWsArray::tick(const SystolicWsInputs& in) {
-  // Everything below reads the state before the edge and writes a new state: register
-  // semantics by computing all next values first.
+bool SystolicWsArray::y_valid() const {
   const auto R = static_cast<std::size_t>(rows_), C = static_cast<std::size_t>(cols_);
-  // The value each PE multiplies this cycle: column 0 from the skew lines, others their register.
-  std::vector<std::int8_t> x_now(R * C);
-  for (std::size_t r = 0; r < R; ++r) {
-    for (std::size_t c = 0; c < C; ++c) {
-      const std::size_t i = r * C + c;
-      if (c > 0) {
-        x_now[i] = x_[i];
-      } else {
-        x_now[i] = r == 0 ? in.x_in[0] : x_skew_[r].back();
-      }
-    }
-  }
-  std::vector<std::int8_t> w_next = w_, x_next = x_;
-  std::vector<std::int32_t> ps_next(R * C);
-  std::vector<std::uint8_t> v_next(R * C);
-  for (std::size_t r = 0; r < R; ++r) {
-    for (std::size_t c = 0; c < C; ++c) {
-      const std::size_t i = r * C + c;
-      std::int32_t ps_above;
-      bool v_above;
-      std::int8_t w_above;
-      if (r == 0) {
-        ps_above = c == 0 ? in.psum_in[0] : top_[c].back().second;
-        v_above = c == 0 ? in.x_valid : top_[c].back().first;
-        w_above = in.w_in[c];
-      } else {
-        ps_above = ps_[i - C];
-        v_above = v_[i - C] != 0;
-        w_above = w_[i - C];
-      }
-      if (in.w_load) w_next[i] = w_above;
-      if (c > 0) x_next[i] = x_now[i - 1];
-      ps_next[i] = wrap32(static_cast<std::int64_t>(ps_above) + int{w_[i]} * int{x_now[i]});
-      v_next[i] = v_above ? 1 : 0;
-    }
-  }
-  // Delay lines shift (newest at the front, the output at the back).
-  for (std::size_t r = 1; r < R; ++r) {
-    auto& line = x_skew_[r];
-    for (std::size_t j = line.size() - 1; j > 0; --j) line[j] = line[j - 1];
-    line[0] = in.x_in[r];
-  }
   for (std::size_t c = 0; c < C; ++c) {
-    auto& top = top_[c];
-    for (std::size_t j = top.size(); j-- > 1;) top[j] = top[j - 1];
-    if (!top.empty()) top[0] = {in.x_valid, in.psum_in[c]};
-    auto& out = out_[c];
-    for (std::size_t j = out.size(); j-- > 1;) out[j] = out[j - 1];
-    const std::size_t bottom = (R - 1) * C + c;
-    if (!out.empty()) out[0] = {v_[bottom] != 0, ps_[bottom]};
+    const std::size_t d = C - 1 - c;
+    const bool v = d == 0 ? v_[(R - 1) * C + c] != 0
+                          : bot_v_hist_[static_cast<std::size_t>((t_ + C - d) % C) * C + c] != 0;
+    if (!v) return false;
   }
-  w_ = std::move(w_next);
-  x_ = std::move(x_next);
-  ps_ = std::move(ps_next);
-  v_ = std::move(v_next);
+  return true;
+}
+
+void SystolicWsArray::tick(const SystolicWsInputs& in) {
+  const auto R = static_cast<std::size_t>(rows_), C = static_cast<std::size_t>(cols_);
+  // Histories: this tick's inputs, and the bottom row's state before the edge.
+  const std::size_t xs = static_cast<std::size_t>(t_ % R) * R;
+  const std::size_t cs = static_cast<std::size_t>(t_ % C) * C;
+  const std::size_t bottom = (R - 1) * C;
+  for (std::size_t c = 0; c < C; ++c) {
+    top_v_hist_[cs + c] = in.x_valid ? 1 : 0;
+    bot_v_hist_[cs + c] = v_[bottom + c];
+  }
+  // What column c's top presents this cycle: the inputs of c ticks ago.
+  auto top_slot = [&](std::size_t c) { return static_cast<std::size_t>((t_ + C - c) % C) * C + c; };
+  if (!timing_only_) {
+    for (std::size_t r = 0; r < R; ++r) x_hist_[xs + r] = in.x_in[r];
+    for (std::size_t c = 0; c < C; ++c) {
+      top_ps_hist_[cs + c] = in.psum_in[c];
+      bot_ps_hist_[cs + c] = ps_[bottom + c];
+    }
+    for (std::size_t c = 0; c < C; ++c) row0_above_[c] = top_ps_hist_[top_slot(c)];
+    // Rows bottom-up, in place: row r reads row r-1's registers before they change.
+    for (std::size_t r = R; r-- > 0;) {
+      std::int8_t* x = &x_[r * C];
+      std::int8_t* w = &w_[r * C];
+      std::int32_t* ps = &ps_[r * C];
+      x[0] = x_hist_[static_cast<std::size_t>((t_ + R - r) % R) * R + r];  // the skew's output
+      const std::int32_t* above = r == 0 ? row0_above_.data() : &ps_[(r - 1) * C];
+      for (std::size_t c = 0; c < C; ++c) {
+        // int32 wrap-around, as the RTL's ACC_W = 32 adder.
+        ps[c] = static_cast<std::int32_t>(static_cast<std::uint32_t>(above[c]) +
+                                          static_cast<std::uint32_t>(int{w[c]} * int{x[c]}));
+      }
+      if (in.w_load) {
+        const std::int8_t* w_above = r == 0 ? in.w_in.data() : &w_[(r - 1) * C];
+        std::copy(w_above, w_above + C, w);
+      }
+      std::copy_backward(x, x + C - 1, x + C);  // activations move one PE right
+    }
+  }
+  // Valid bits move down one row; row 0 takes the column tops.
+  std::copy_backward(v_.begin(), v_.begin() + static_cast<std::ptrdiff_t>(bottom), v_.end());
+  for (std::size_t c = 0; c < C; ++c) v_[c] = top_v_hist_[top_slot(c)];
+  ++t_;
 }
 
 SystolicWsTiming systolic_ws_timing(int rows, int cols, std::size_t m, std::size_t k,

@@ -53,25 +53,40 @@ struct SystolicWsOutputs {
 };
 
 // The array, register for register (see systolic_array.v for the register placement).
+//
+// timing_only(true) keeps only the valid bits (the control that decides when results come out)
+// and skips the datapath: the accelerator's timing-only cycle mode. Outputs' values are then 0;
+// y_valid is the same as with data (the datapath never feeds back into control).
 class SystolicWsArray {
  public:
   SystolicWsArray(int rows, int cols);
   int rows() const { return rows_; }
   int cols() const { return cols_; }
   void reset();  // synchronous reset: every register to 0
+  void timing_only(bool on) { timing_only_ = on; }
   SystolicWsOutputs outputs() const;
+  bool y_valid() const;                   // outputs().y_valid without building the vector
   void tick(const SystolicWsInputs& in);  // one rising edge
 
  private:
   std::size_t pe(int r, int c) const { return static_cast<std::size_t>(r * cols_ + c); }
   int rows_, cols_;
-  std::vector<std::int8_t> w_, x_;  // per PE: weight, and the x register (columns >= 1)
-  std::vector<std::int32_t> ps_;    // per PE partial sum
-  std::vector<std::uint8_t> v_;     // per PE valid bit
-  // Skew/deskew delay lines, newest value first: x_skew_[r] has r entries, top_[c] c entries,
-  // out_[c] COLS-1-c entries (valid bit and partial sum).
-  std::vector<std::vector<std::int8_t>> x_skew_;
-  std::vector<std::vector<std::pair<bool, std::int32_t>>> top_, out_;
+  bool timing_only_ = false;
+  // Per PE: weight, activation (column 0's slot holds the value the skew line presents this
+  // cycle, so a row's multiplicands are contiguous), partial sum, valid bit.
+  std::vector<std::int8_t> w_, x_;
+  std::vector<std::int32_t> ps_;
+  std::vector<std::uint8_t> v_;
+  // The skew/deskew delay lines as histories indexed by tick number: row r's skew presents the
+  // x_in[r] of r ticks ago, column c's top the (x_valid, psum_in[c]) of c ticks ago, and output
+  // column c the bottom PE's state of COLS-1-c ticks ago. Slots of ticks before reset are 0.
+  std::uint64_t t_ = 0;                    // ticks since reset
+  std::vector<std::int8_t> x_hist_;        // [t % ROWS][r]
+  std::vector<std::uint8_t> top_v_hist_;   // [t % COLS][c]
+  std::vector<std::int32_t> top_ps_hist_;  // [t % COLS][c]
+  std::vector<std::uint8_t> bot_v_hist_;   // [t % COLS][c]: bottom row before tick t
+  std::vector<std::int32_t> bot_ps_hist_;  // [t % COLS][c]
+  std::vector<std::int32_t> row0_above_;   // scratch: row 0's partial sums from the top
 };
 
 // Cycles of each phase.
