@@ -17,7 +17,7 @@ cmake --preset release >/dev/null
 
 if [ "$mode" = run ]; then
   cmake --build --preset release -j "$jobs" --target quasar  # only what the main job needs
-  exec ./build/release/sim/app/quasar gemm
+  exec ./build/release/sim/app/quasar run
 fi
 
 cmake --build --preset release -j "$jobs"

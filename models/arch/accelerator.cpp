@@ -74,8 +74,8 @@ class TilePolicy {
  public:
   explicit TilePolicy(const ArchSpec& a)
       : a_(a),
-        rd_(a.dram.bytes_per_cycle, a.dram.latency_cycles),
-        wr_(a.dram.bytes_per_cycle, a.dram.latency_cycles),
+        rd_(a.dram.bytes_per_cycle, a.dram.latency_cycles, a.dram.burst_bytes),
+        wr_(a.dram.bytes_per_cycle, a.dram.latency_cycles, a.dram.burst_bytes),
         slots_(a.buffers.weight.double_buffered && a.buffers.ifmap.double_buffered ? 2 : 1) {}
 
   // When tile number `index` has its operands on chip. Its prefetch starts once the DMA

@@ -155,6 +155,18 @@ TEST(Accelerator, OneTileByHand) {
   EXPECT_EQ(l.dequant_ops + l.intscale_ops + l.floatscale_ops + l.stall_port, 0u);
 }
 
+// DRAM requests move whole bursts: the tile's 128 operand bytes take one 256-byte burst,
+// ceil(256 / 64) = 4 cycles of the channel, then the 100-cycle latency.
+TEST(Accelerator, DramBurstsByHand) {
+  ArchSpec a = design("int8-baseline");
+  a.array.rows = a.array.cols = 8;
+  a.dram.burst_bytes = 256;
+  const std::vector<LayerWork> w{work_for(a, 4, 8, 8, Scheme::w8a8)};
+  const std::vector<RunStats> r = simulate(a, w, {Fidelity::fast});
+  EXPECT_EQ(r[0].layers[0].stall_dram, 100u + 4u);
+  EXPECT_EQ(r[0].layers[0].dram_read_bytes, 128u) << "statistics count the bytes requested";
+}
+
 // A port-bound stream by hand: an 8 x 8 w8a8 tile with 3 B/cycle ifmap port. Token i (8 B)
 // enters at cycle ceil(8 (i + 1) / 3) - 1: 2, 5, 7, 10 -> the stream takes 11 cycles, 7 of
 // them bubbles; the drain is still rows + cols - 2 after the last token.
