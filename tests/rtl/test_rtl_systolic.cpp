@@ -17,10 +17,10 @@
 #include <cstdint>
 #include <random>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 #include "numerics/int_kernels.hpp"
+#include "rtl/port_fields.hpp"
 #include "rtl/verilated_unit.hpp"
 #include "units/systolic_ws.hpp"
 
@@ -30,39 +30,6 @@ namespace {
 using units::SystolicWsInputs;
 using units::SystolicWsOutputs;
 using units::SystolicWsPhases;
-
-// A `width`-bit field at bit `lsb` of a Verilated port: a plain integer (<= 64 bits) or a
-// VlWide (32-bit words).
-template <class Port>
-void set_field(Port& port, int lsb, int width, std::uint64_t value) {
-  for (int b = 0; b < width; ++b) {
-    const std::uint64_t bit = (value >> b) & 1u;
-    const int at = lsb + b;
-    if constexpr (std::is_integral_v<Port>) {
-      const auto m = static_cast<Port>(Port{1} << at);
-      port = static_cast<Port>(bit ? (port | m) : (port & static_cast<Port>(~m)));
-    } else {
-      auto& word = port[static_cast<std::size_t>(at / 32)];
-      const std::uint32_t m = 1u << (at % 32);
-      word = bit ? (word | m) : (word & ~m);
-    }
-  }
-}
-template <class Port>
-std::uint64_t get_field(const Port& port, int lsb, int width) {
-  std::uint64_t v = 0;
-  for (int b = 0; b < width; ++b) {
-    const int at = lsb + b;
-    std::uint64_t bit;
-    if constexpr (std::is_integral_v<Port>) {
-      bit = (static_cast<std::uint64_t>(port) >> at) & 1u;
-    } else {
-      bit = (port[static_cast<std::size_t>(at / 32)] >> (at % 32)) & 1u;
-    }
-    v |= bit << b;
-  }
-  return v;
-}
 
 // The Verilated array behind run_systolic_ws's port interface.
 template <class Top>
