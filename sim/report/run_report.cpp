@@ -97,6 +97,46 @@ void print_run_table(std::ostream& os, const RunReport& r) {
   }
 }
 
+namespace {
+
+// The design as simulated: enough for the cost model to price a finished report (issue 6)
+// without its YAML.
+nlohmann::ordered_json arch_json(const arch::ArchSpec& a) {
+  nlohmann::ordered_json j;
+  j["name"] = a.name;
+  j["clock_mhz"] = a.clock_mhz;
+  j["array"] = {{"rows", a.array.rows},
+                {"cols", a.array.cols},
+                {"dataflow", arch::dataflow_name(a.array.dataflow)},
+                {"pe", arch::pe_kind_name(a.array.pe)},
+                {"acc_bits", a.array.acc_bits}};
+  nlohmann::ordered_json schemes = nlohmann::ordered_json::array();
+  for (Scheme s : a.schemes) schemes.push_back(scheme_name(s));
+  j["schemes"] = schemes;
+  const arch::EdgeSpec& e = a.edge;
+  j["edge"] = {{"intscale_units", e.intscale_units},
+               {"intscale_acc_bits", e.intscale_acc_bits},
+               {"floatscale_units", e.floatscale_units},
+               {"dequant_units", e.dequant_units},
+               {"epilogue_units", e.epilogue_units}};
+  auto buf = [](const arch::BufferSpec& b) {
+    return nlohmann::ordered_json{{"size_bytes", b.size_bytes},
+                                  {"banks", b.banks},
+                                  {"bytes_per_cycle", b.bytes_per_cycle},
+                                  {"double_buffered", b.double_buffered}};
+  };
+  j["buffers"] = {{"ifmap", buf(a.buffers.ifmap)},
+                  {"weight", buf(a.buffers.weight)},
+                  {"ofmap", buf(a.buffers.ofmap)}};
+  j["dram"] = {{"standard", a.dram.standard},
+               {"bytes_per_cycle", a.dram.bytes_per_cycle},
+               {"latency_cycles", a.dram.latency_cycles},
+               {"burst_bytes", a.dram.burst_bytes}};
+  return j;
+}
+
+}  // namespace
+
 void print_run_json(std::ostream& os, const RunReport& r) {
   nlohmann::ordered_json j;
   j["quasar_version"] = QUASAR_VERSION;
@@ -106,6 +146,7 @@ void print_run_json(std::ostream& os, const RunReport& r) {
   j["mode"] = arch::fidelity_name(r.stats.fidelity);
   j["accounting"] = r.arch.accounting == arch::Accounting::native ? "native" : "scalesim";
   j["clock_mhz"] = r.arch.clock_mhz;
+  j["arch"] = arch_json(r.arch);
   j["pes"] = r.stats.pe_count;
   j["cycles"] = r.stats.cycles;
   j["utilization"] = r.stats.utilization();
