@@ -1,0 +1,82 @@
+// Data-bearing runs through the accelerator's datapath (issue 5): a GemmEngine that computes
+// every scheme the way the design's weight-stationary array and edge units do, tile by tile.
+//
+// Each GEMM is planned with mapping::plan_gemm_ws, the plan the timing model (models/arch) runs,
+// and executed tile by tile in the plan's order (n-tiles outer, k-tiles inner):
+//   load     the tile's weights onto the PEs' weight ports: fused dequantization (DGQ, QServe,
+//            w4a16) and dint4 decoding happen here, once per weight element;
+//   stream   every token's column sums over the tile's k range, k increasing (the PE chain),
+//            starting from psum_in where the plan chains partial sums and from 0 where it does
+//            not (each group for w4a8-fs/is, the first k-tile otherwise); every step is the PE
+//            kind's unit model (models/units) at the design's PE width, wrapping, every wrap
+//            counted;
+//   edge     when a tile completes a group: the integer-scale (IntScaleAcc) or float-scale
+//            (FloatScaleAcc) step per output; on the last k-tile: the epilogue (scales, fp16).
+// Outputs and counters equal cpu_engine()'s bit for bit (tests/unit/test_accelerator_engine).
+// Overflow events, invalid codes and dequantization range events are the datapath's own;
+// action counts come from numerics' formula (add_scheme_actions, the one every engine uses),
+// after a check that the datapath did exactly the MACs, dequantizations, rescales and output
+// conversions that formula counts.
+//
+// The datapath widths are the design's: PE partial sums `array.acc_bits` (the reference's
+// acc_bits, or psum_bits for w4a8-fs/is), the integer-scale accumulator `intscale_acc_bits`
+// (w4a8-is's acc_bits). A GEMM whose options ask for other widths is rejected (quasar::Error):
+// the hardware cannot compute it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "arch/arch_spec.hpp"
+#include "functional/datapath.hpp"
+#include "mapping/gemm_tiling.hpp"
+#include "numerics/engine.hpp"
+
+namespace quasar::functional {
+
+// The trace layer a GEMM call amounts to (name "<scheme> MxKxN"): what plan_gemm_ws plans.
+trace::Layer gemm_layer(Scheme s, std::size_t m, std::size_t k, std::size_t n,
+                        std::size_t group_size, const GemmOptions& opt,
+                        DequantMode dequant = DequantMode::fused, DintSet dint = DintSet::A);
+
+class AcceleratorEngine final : public GemmEngine {
+ public:
+  // Throws quasar::Error for a spec that is inconsistent (arch::check_consistency) or not
+  // weight-stationary.
+  explicit AcceleratorEngine(arch::ArchSpec spec);
+  const arch::ArchSpec& spec() const { return spec_; }
+
+  std::string_view name() const override { return name_; }
+  GemmResult fp16(const MatrixH& x, const MatrixH& w, const GemmOptions& opt) const override;
+  GemmResult w8a8(const QuantizedActivations& x, const QuantizedWeights& w,
+                  const GemmOptions& opt) const override;
+  GemmResult w4a16(const MatrixH& x, const QuantizedWeights& w,
+                   const GemmOptions& opt) const override;
+  GemmResult w4a8_fs(const QuantizedActivations& x, const QuantizedWeights& w,
+                     const GemmOptions& opt) const override;
+  GemmResult w4a8_is(const QuantizedActivations& x, const QuantizedWeights& w,
+                     const IntegerScales& s, const GemmOptions& opt) const override;
+  GemmResult w4a8_dgq(const QuantizedActivations& x, const TwoLevelWeights& w, DequantMode mode,
+                      const GemmOptions& opt) const override;
+  GemmResult w4a8_dint(const QuantizedActivations& x, const QuantizedWeights& w,
+                       const GemmOptions& opt) const override;
+  GemmResult w4a8_qserve(const QuantizedActivations& x, const TwoLevelWeights& w,
+                         const GemmOptions& opt) const override;
+
+ private:
+  arch::ArchSpec spec_;
+  std::string name_;
+};
+
+// The int8 column sums of X W^T on the design's array (a w8a8 plan, int8 PEs of `acc_bits`):
+// the datapath alone, for comparison with the register-level array model (units::SystolicWsArray).
+struct ArrayIntResult {
+  std::vector<std::int64_t> acc;  // M x N, row-major
+  DatapathTally tally;
+};
+ArrayIntResult array_int8_gemm(const arch::ArchSpec& spec, const MatrixI8& x, const MatrixI8& w,
+                               int acc_bits);
+
+}  // namespace quasar::functional
