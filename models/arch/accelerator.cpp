@@ -319,17 +319,24 @@ SC_MODULE(Accelerator) {
 
 std::vector<RunStats> simulate(const ArchSpec& spec, const std::vector<LayerWork>& work,
                                const std::vector<Fidelity>& modes) {
+  std::vector<SimJob> jobs;
+  for (Fidelity f : modes) jobs.push_back({&spec, &work, f});
+  return simulate_jobs(jobs);
+}
+
+std::vector<RunStats> simulate_jobs(const std::vector<SimJob>& jobs) {
   // A clock only when a cycle-mode model needs one: a 1 GHz clock is two kernel events per
   // simulated cycle, which would make the fast mode as slow as the cycle mode.
-  const bool clocked = std::find(modes.begin(), modes.end(), Fidelity::cycle) != modes.end();
+  bool clocked = false;
+  for (const SimJob& j : jobs) clocked = clocked || j.mode == Fidelity::cycle;
   std::unique_ptr<sc_core::sc_clock> clk;
   sc_core::sc_signal<bool> no_clock("no_clock");
   if (clocked)
     clk = std::make_unique<sc_core::sc_clock>("clk", sc_core::sc_time(1, sc_core::SC_NS));
   std::vector<std::unique_ptr<Accelerator>> accs;
-  for (std::size_t i = 0; i < modes.size(); ++i) {
-    accs.push_back(
-        std::make_unique<Accelerator>(("acc_" + std::to_string(i)).c_str(), spec, work, modes[i]));
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    accs.push_back(std::make_unique<Accelerator>(("acc_" + std::to_string(i)).c_str(),
+                                                 *jobs[i].spec, *jobs[i].work, jobs[i].mode));
     if (clocked) {
       accs.back()->clk(*clk);
     } else {

@@ -26,4 +26,13 @@ namespace quasar::arch {
 std::vector<RunStats> simulate(const ArchSpec& spec, const std::vector<LayerWork>& work,
                                const std::vector<Fidelity>& modes);
 
+// Independent runs, possibly of different designs, elaborated side by side in one simulation
+// (the only way to run several in one process). The pointers must outlive the call.
+struct SimJob {
+  const ArchSpec* spec = nullptr;
+  const std::vector<LayerWork>* work = nullptr;
+  Fidelity mode = Fidelity::fast;
+};
+std::vector<RunStats> simulate_jobs(const std::vector<SimJob>& jobs);
+
 }  // namespace quasar::arch

@@ -23,8 +23,12 @@ std::string read_text(const std::string& path) {
   return ss.str();
 }
 
-// First differing line of two texts, for a readable failure.
-std::string first_difference(const std::string& want, const std::string& got) {
+}  // namespace
+
+std::string golden_file_difference(const std::string& file, const std::string& got) {
+  if (!fs::exists(file)) return file + ": missing (bless the case)";
+  const std::string want = read_text(file);
+  const std::string label = fs::path(file).filename().string();
   std::istringstream a(want), b(got);
   std::string la, lb;
   for (int line = 1;; ++line) {
@@ -32,13 +36,11 @@ std::string first_difference(const std::string& want, const std::string& got) {
                hb = static_cast<bool>(std::getline(b, lb));
     if (!ha && !hb) return "";
     if (la != lb || ha != hb) {
-      return "stats.json line " + std::to_string(line) + ": expected '" + (ha ? la : "<end>") +
+      return label + " line " + std::to_string(line) + ": expected '" + (ha ? la : "<end>") +
              "', got '" + (hb ? lb : "<end>") + "'";
     }
   }
 }
-
-}  // namespace
 
 std::vector<std::string> find_golden_cases(const std::string& root) {
   if (fs::exists(fs::path(root) / "trace.yaml")) return {root};
@@ -68,7 +70,7 @@ CaseResult run_golden_case(const std::string& dir) {
       return r;
     }
   }
-  const std::string diff = first_difference(read_text(dir + "/stats.json"), counters_json(c));
+  const std::string diff = golden_file_difference(dir + "/stats.json", counters_json(c));
   if (!diff.empty()) {
     r.detail = diff;
     return r;

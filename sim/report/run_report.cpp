@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "arch/accelerator.hpp"
+#include "config/arch_config.hpp"
 #include "mapping/workload.hpp"
 #include "numerics/error.hpp"
 
@@ -135,6 +136,13 @@ nlohmann::ordered_json arch_json(const arch::ArchSpec& a) {
   return j;
 }
 
+nlohmann::ordered_json layer_json(const arch::LayerStats& l) {
+  nlohmann::ordered_json o;
+  o["name"] = l.name;
+  for (const arch::StatField& f : arch::layer_stat_fields()) o[f.name] = l.*f.member;
+  return o;
+}
+
 }  // namespace
 
 void print_run_json(std::ostream& os, const RunReport& r) {
@@ -155,12 +163,7 @@ void print_run_json(std::ostream& os, const RunReport& r) {
     totals[f.name] = r.stats.total(f.member);
   j["totals"] = totals;
   nlohmann::ordered_json layers = nlohmann::ordered_json::array();
-  for (const arch::LayerStats& l : r.stats.layers) {
-    nlohmann::ordered_json o;
-    o["name"] = l.name;
-    for (const arch::StatField& f : arch::layer_stat_fields()) o[f.name] = l.*f.member;
-    layers.push_back(o);
-  }
+  for (const arch::LayerStats& l : r.stats.layers) layers.push_back(layer_json(l));
   j["layers"] = layers;
   nlohmann::ordered_json skipped = nlohmann::ordered_json::array();
   for (const auto& [name, why] : r.not_run) skipped.push_back({{"name", name}, {"reason", why}});
@@ -187,6 +190,59 @@ void write_run_outputs(const std::string& dir, const RunReport& r) {
     c << "\n";
   }
   if (!c) throw Error(dir + "/layers.csv: write failed");
+}
+
+std::vector<GoldenTiming> golden_timing(const std::vector<trace::Trace>& traces) {
+  struct Entry {
+    std::size_t trace;
+    arch::ArchSpec spec;
+    mapping::PlannedTrace plan;
+  };
+  std::vector<Entry> entries;
+  for (std::size_t i = 0; i < traces.size(); ++i) {
+    for (const std::string& name : config::shipped_arch_names()) {
+      Entry e{i, config::load_arch(name), {}};
+      e.plan = mapping::plan_trace(e.spec, traces[i]);
+      if (!e.plan.work.empty()) entries.push_back(std::move(e));
+    }
+  }
+  std::vector<arch::SimJob> jobs;
+  for (const Entry& e : entries) {
+    jobs.push_back({&e.spec, &e.plan.work, arch::Fidelity::fast});
+    jobs.push_back({&e.spec, &e.plan.work, arch::Fidelity::cycle});
+  }
+  const std::vector<arch::RunStats> runs = arch::simulate_jobs(jobs);
+  std::vector<nlohmann::ordered_json> designs(traces.size(), nlohmann::ordered_json::array());
+  std::vector<GoldenTiming> out(traces.size());
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const arch::RunStats& fast = runs[2 * i];
+    const arch::RunStats& cycle = runs[2 * i + 1];
+    GoldenTiming& g = out[entries[i].trace];
+    if (g.cycle_vs_fast.empty() && fast.cycles != cycle.cycles) {
+      g.cycle_vs_fast = "design " + entries[i].spec.name + ": cycle mode " +
+                        std::to_string(cycle.cycles) + " cycles, fast " +
+                        std::to_string(fast.cycles);
+    }
+    for (std::size_t l = 0; l < fast.layers.size() && g.cycle_vs_fast.empty(); ++l) {
+      if (!(fast.layers[l] == cycle.layers[l]))
+        g.cycle_vs_fast = "design " + entries[i].spec.name + ", layer " + fast.layers[l].name +
+                          ": cycle-mode statistics differ from fast mode";
+    }
+    nlohmann::ordered_json d;
+    d["design"] = entries[i].spec.name;
+    d["cycles"] = fast.cycles;
+    nlohmann::ordered_json layers = nlohmann::ordered_json::array();
+    for (const arch::LayerStats& l : fast.layers) layers.push_back(layer_json(l));
+    d["layers"] = layers;
+    designs[entries[i].trace].push_back(d);
+  }
+  for (std::size_t i = 0; i < traces.size(); ++i) {
+    nlohmann::ordered_json j;
+    j["timing_schema"] = 1;
+    j["designs"] = designs[i];
+    out[i].json = j.dump(1) + "\n";
+  }
+  return out;
 }
 
 }  // namespace quasar

@@ -27,4 +27,14 @@ void print_run_table(std::ostream& os, const RunReport& r);
 void print_run_json(std::ostream& os, const RunReport& r);
 void write_run_outputs(const std::string& dir, const RunReport& r);  // report.json, layers.csv
 
+// Golden timing of regression cases (`quasar regress`, timing.json): every shipped design that
+// runs at least one layer of a case's trace, simulated in both fidelities (all cases and
+// designs in one elaboration). Per trace: the fast mode's per-layer statistics of every such
+// design as JSON, and "" or the first statistic where the cycle mode differs from the fast.
+struct GoldenTiming {
+  std::string json;
+  std::string cycle_vs_fast;
+};
+std::vector<GoldenTiming> golden_timing(const std::vector<trace::Trace>& traces);
+
 }  // namespace quasar
