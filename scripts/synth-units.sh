@@ -6,7 +6,10 @@
 # --only: synthesize only the units whose name matches the extended regex (e.g. 'fp|systolic').
 # The Liberty file: --liberty, else $QUASAR_LIBERTY, else build/tech/osu018 (fetched there once
 # with `apt-get download` + `dpkg -x`, which does not install qflow). Without one (offline),
-# the area columns read "-". Per-unit yosys reports stay in DIR (default build/synth).
+# the area columns read "-". Per-unit yosys reports stay in DIR (default build/synth), with
+# files.txt: the rtl/units files the unit was synthesized from (its top's file and those of the
+# modules it instantiates, found by rtl/synth/synth_unit.tcl), so that a file added to rtl/units
+# cannot change another unit's result.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"

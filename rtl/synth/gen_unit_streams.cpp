@@ -1,19 +1,35 @@
-// quasar_unit_streams: operand streams for the switching-activity runs of the MAC netlists
-// (scripts/gen-tech-units.sh). One line per MAC operation: "<weight port bits> <x> <first>",
-// the weight as the unsigned bit pattern of the unit's port (int8: 8 bits, int4: 4 bits
-// two's complement, dint4: the raw code), x the int8 activation, first = 1 on the first step
-// of a dot product (the harness then starts from acc_in = 0 instead of the unit's register).
+// quasar_unit_streams: operand streams for the switching-activity runs of the unit netlists
+// (scripts/gen-tech-units.sh, rtl/synth/toggle_harness.cpp).
 //
-//   quasar_unit_streams FORMAT STREAM OPS SEED
-//   FORMAT: int8 | int4 | dint4a | dint4b        STREAM: random | llm
+//   quasar_unit_streams KIND STREAM OPS SEED
+//   KIND:   mac_int8 | mac_int4 | mac_dint4a | mac_dint4b      (MACs: weight, x, use_acc_in)
+//           mul_int8 | mul_int4 | mul_dint4a | mul_dint4b      (their multipliers: weight, x)
+//           intscale_s32 | intscale_s16                        (intscale_acc, S port 32/16 bits)
+//           floatscale | dequant_dgq | mac_fp16
+//   STREAM: random | llm
 //
-// Both streams are output-stationary dot products of length K = 256 (each op is one step
-// w[n][k] * x[m][k]), so the accumulator sees the same restart pattern in both.
-//   random: weight codes uniform over the format's valid codes, x uniform over int8.
-//   llm:    quasar::synthetic_llm_gemm (Gaussian weights, N(0,1) activations with outlier
-//           channels), weights RTN-quantized to the format (int8 per channel, int4 and dint4
-//           per group of 128, symmetric, fp16 scales), activations per token to int8; the
-//           ops walk token m, output channel n, then k.
+// Output: a first line "ports NAME:WIDTH ...", naming the unit's input ports the stream drives,
+// then one line per operation with each port's value as an unsigned decimal bit pattern of its
+// width (signed values two's complement). The harness holds every other input at 0 (en at 1);
+// `use_acc_in` = 1 on the first step of a dot product (the unit then adds to acc_in = 0
+// instead of its own register), so the accumulators restart in the same pattern on both
+// streams.
+//
+// random: each port uniform over its valid range (MACs: the format's valid weight codes and
+// any int8 x; intscale_acc: any int32 P, S in 1 .. 2^(S_W-1)-1; floatscale_acc: any int32 P,
+// s any positive finite fp16 value (the group scales' storage type) as binary32; dequant_dgq:
+// q, z in 0..15, S2 in 1..127; mac_fp16: any finite fp16 w and x).
+// llm: quasar::synthetic_llm_gemm operands (Gaussian weights, N(0,1) activations with outlier
+// channels) quantized by the scheme the unit serves, with quasar::run_scheme's default settings
+// (group 128, per-token int8 activations, fp16 scales):
+//   mac_* / mul_*: weights RTN-quantized to the format (int8 per channel, int4 and dint4 per
+//     group), ops walk token m, output channel n, then k (dot products of K = 256);
+//   intscale: w4a8-is (int4 per group, integer scales S = RNE(s 2^10)): P = the int32 group
+//     partial sums of x_q and the codes, S = S[n, g], ops walk m, n, then the 32 groups of
+//     K = 4096 (one dot product per (m, n));
+//   floatscale: w4a8-fs, the same P with the fp16 group scales s[n, g] as binary32;
+//   dequant_dgq: w4a8-dgq (smoothing, two-phase search): (q, z, S2) of every weight, n then k;
+//   mac_fp16: fp16 w and x of the fp16 scheme, walked like the MACs.
 // Seeded (quasar::Rng, xoshiro): the same arguments give the same bytes on every host.
 #include <cstdint>
 #include <cstdio>
@@ -21,85 +37,301 @@
 #include <exception>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "numerics/dint4.hpp"
+#include "numerics/error_metrics.hpp"
+#include "numerics/float_formats.hpp"
 #include "numerics/int_formats.hpp"
+#include "numerics/int_kernels.hpp"
 #include "numerics/quantize_activations.hpp"
 #include "numerics/quantize_weights.hpp"
+#include "numerics/scheme_runner.hpp"
 #include "numerics/synthetic.hpp"
 
 namespace {
 
-constexpr std::size_t kDotLength = 256;
+constexpr std::size_t kDotLength = 256;  // MACs and mac_fp16: k steps per dot product
+constexpr std::size_t kGroupSize = 128;  // run_scheme's default group
+constexpr std::size_t kScaleK = 4096;    // intscale / floatscale: K of the dot products
+constexpr std::size_t kScaleN = 16;      // output channels of the llm GEMMs
+constexpr std::size_t kDgqK = 512;       // dequant_dgq: weight row length
+constexpr std::size_t kCalibRows = 64;   // dequant_dgq: rows of x (DGQ's calibration)
 
-struct Format {
-  quasar::WeightFormat format;
-  quasar::DintSet set;
-  unsigned port_mask;  // the weight port's width as a mask
+enum class Family { mac, mul, intscale, floatscale, dequant_dgq, mac_fp16 };
+
+struct Kind {
+  Family family = Family::mac;
+  quasar::WeightFormat format = quasar::WeightFormat::int8;
+  quasar::DintSet set = quasar::DintSet::A;
+  unsigned weight_bits = 8;  // MAC/mul weight port
+  unsigned s_bits = 32;      // intscale S port
 };
 
-Format parse_format(const std::string& s) {
-  if (s == "int8") return {quasar::WeightFormat::int8, quasar::DintSet::A, 0xffu};
-  if (s == "int4") return {quasar::WeightFormat::int4, quasar::DintSet::A, 0xfu};
-  if (s == "dint4a") return {quasar::WeightFormat::dint4, quasar::DintSet::A, 0xfu};
-  if (s == "dint4b") return {quasar::WeightFormat::dint4, quasar::DintSet::B, 0xfu};
-  throw std::runtime_error("unknown format '" + s + "' (int8, int4, dint4a, dint4b)");
+// The weight format of a mac_/mul_ kind's suffix; false if it is none.
+bool parse_weight(const std::string& f, Kind& k) {
+  if (f == "int8") return true;
+  k.weight_bits = 4;
+  if (f == "int4") {
+    k.format = quasar::WeightFormat::int4;
+    return true;
+  }
+  k.format = quasar::WeightFormat::dint4;
+  k.set = f == "dint4b" ? quasar::DintSet::B : quasar::DintSet::A;
+  return f == "dint4a" || f == "dint4b";
 }
 
+Kind parse_kind(const std::string& s) {
+  Kind k;
+  if (s == "intscale_s32" || s == "intscale_s16") {
+    k.family = Family::intscale;
+    k.s_bits = s == "intscale_s16" ? 16 : 32;
+    return k;
+  }
+  if (s == "floatscale" || s == "dequant_dgq" || s == "mac_fp16") {
+    k.family = s == "floatscale"    ? Family::floatscale
+               : s == "dequant_dgq" ? Family::dequant_dgq
+                                    : Family::mac_fp16;
+    return k;
+  }
+  const std::string prefix = s.substr(0, 4);
+  if ((prefix == "mac_" || prefix == "mul_") && parse_weight(s.substr(4), k)) {
+    k.family = prefix == "mac_" ? Family::mac : Family::mul;
+    return k;
+  }
+  throw std::runtime_error("unknown kind '" + s +
+                           "' (mac_|mul_ int8|int4|dint4a|dint4b, intscale_s32, intscale_s16, "
+                           "floatscale, dequant_dgq, mac_fp16)");
+}
+
+struct Port {
+  std::string name;
+  unsigned bits;
+};
+
+std::vector<Port> ports_of(const Kind& k) {
+  const std::string wname = k.format == quasar::WeightFormat::dint4 ? "code" : "w";
+  switch (k.family) {
+    case Family::mac:
+      return {{wname, k.weight_bits}, {"x", 8}, {"use_acc_in", 1}};
+    case Family::mul:
+      return {{wname, k.weight_bits}, {"x", 8}};
+    case Family::intscale:
+      return {{"p", 32}, {"s", k.s_bits}, {"use_acc_in", 1}};
+    case Family::floatscale:
+      return {{"p", 32}, {"s", 32}, {"use_acc_in", 1}};
+    case Family::dequant_dgq:
+      return {{"q", 4}, {"z", 4}, {"s2", 8}};
+    case Family::mac_fp16:
+      return {{"w", 16}, {"x", 16}, {"use_acc_in", 1}};
+  }
+  return {};
+}
+
+// Writes the header and one line per op; stops after `ops` lines.
+class Writer {
+ public:
+  Writer(std::vector<Port> ports, std::size_t ops, std::FILE* out)
+      : ports_(std::move(ports)), ops_(ops), out_(out) {
+    std::fprintf(out_, "ports");
+    for (const Port& p : ports_) std::fprintf(out_, " %s:%u", p.name.c_str(), p.bits);
+    std::fprintf(out_, "\n");
+  }
+  bool done() const { return written_ >= ops_; }
+  // Values in port order; signed values are masked to the port's width.
+  void op(const std::vector<std::int64_t>& v) {
+    if (done()) return;
+    if (v.size() != ports_.size()) throw std::logic_error("op: wrong number of values");
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const unsigned bits = ports_[i].bits;
+      const std::uint64_t mask = bits >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << bits) - 1;
+      std::fprintf(out_, i == 0 ? "%llu" : " %llu",
+                   static_cast<unsigned long long>(static_cast<std::uint64_t>(v[i]) & mask));
+    }
+    std::fprintf(out_, "\n");
+    ++written_;
+  }
+
+ private:
+  std::vector<Port> ports_;
+  std::size_t ops_;
+  std::size_t written_ = 0;
+  std::FILE* out_;
+};
+
 // The codes a well-formed producer emits: every pattern of the port, less dint4's invalid ones.
-std::vector<unsigned> valid_codes(const Format& f) {
+std::vector<unsigned> valid_codes(const Kind& k) {
   std::vector<unsigned> codes;
-  for (unsigned c = 0; c <= f.port_mask; ++c) {
-    if (f.format == quasar::WeightFormat::dint4 && !quasar::dint4_table(f.set).valid[c]) continue;
+  for (unsigned c = 0; c < (1u << k.weight_bits); ++c) {
+    if (k.format == quasar::WeightFormat::dint4 && !quasar::dint4_table(k.set).valid[c]) continue;
     codes.push_back(c);
   }
   return codes;
 }
 
-unsigned port_bits(std::int8_t code, const Format& f) {
-  return static_cast<unsigned>(static_cast<std::uint8_t>(code)) & f.port_mask;
+std::int64_t uniform(quasar::Rng& rng, std::int64_t lo, std::int64_t hi) {
+  return lo + static_cast<std::int64_t>(rng.next() % static_cast<std::uint64_t>(hi - lo + 1));
 }
 
-void emit(std::FILE* out, unsigned w, int x, bool first) {
-  std::fprintf(out, "%u %d %d\n", w, x, first ? 1 : 0);
-}
-
-void random_stream(const Format& f, std::size_t ops, std::uint64_t seed, std::FILE* out) {
-  quasar::Rng rng(seed);
-  const std::vector<unsigned> codes = valid_codes(f);
-  for (std::size_t i = 0; i < ops; ++i) {
-    const unsigned w = codes[rng.next() % codes.size()];
-    const int x = static_cast<int>(rng.next() % 256) - 128;
-    emit(out, w, x, i % kDotLength == 0);
+std::uint16_t finite_f16(quasar::Rng& rng) {
+  for (;;) {
+    const auto h = static_cast<std::uint16_t>(rng.next() & 0xffffu);
+    if ((h & 0x7c00u) != 0x7c00u) return h;
   }
 }
 
-void llm_stream(const Format& f, std::size_t ops, std::uint64_t seed, std::FILE* out) {
-  quasar::SyntheticSpec spec;
-  spec.k = kDotLength;
-  spec.n = 16;
-  spec.m = (ops + spec.n * spec.k - 1) / (spec.n * spec.k);
-  spec.seed = seed;
-  const quasar::GemmData data = quasar::synthetic_llm_gemm(spec);
-
-  quasar::WeightQuantSpec wq;
-  wq.format = f.format;
-  wq.dint_set = f.set;
-  wq.granularity = f.format == quasar::WeightFormat::int8 ? quasar::Granularity::per_channel
-                                                          : quasar::Granularity::per_group;
-  wq.group_size = 128;
-  const quasar::QuantizedWeights w = quasar::quantize_weights_rtn(data.w, wq);
-  const quasar::QuantizedActivations x = quasar::quantize_per_token(data.x);
-
-  std::size_t i = 0;
-  for (std::size_t m = 0; m < spec.m; ++m) {
-    for (std::size_t n = 0; n < spec.n; ++n) {
-      for (std::size_t k = 0; k < spec.k; ++k) {
-        if (i++ == ops) return;
-        emit(out, port_bits(w.codes(n, k), f), x.q(m, k), k == 0);
+void random_stream(const Kind& k, Writer& out, std::uint64_t seed) {
+  quasar::Rng rng(seed);
+  const std::vector<unsigned> codes = valid_codes(k);
+  const std::size_t groups = kScaleK / kGroupSize;
+  for (std::size_t i = 0; !out.done(); ++i) {
+    switch (k.family) {
+      case Family::mac:
+      case Family::mul: {
+        const unsigned w = codes[rng.next() % codes.size()];
+        const int x = static_cast<int>(rng.next() % 256) - 128;
+        if (k.family == Family::mac) {
+          out.op({w, x, i % kDotLength == 0});
+        } else {
+          out.op({w, x});
+        }
+        break;
+      }
+      case Family::intscale: {
+        const auto p = static_cast<std::int32_t>(rng.next() & 0xffffffffu);
+        const std::int64_t s = uniform(rng, 1, (std::int64_t{1} << (k.s_bits - 1)) - 1);
+        out.op({p, s, i % groups == 0});
+        break;
+      }
+      case Family::floatscale: {
+        const auto p = static_cast<std::int32_t>(rng.next() & 0xffffffffu);
+        const auto h = static_cast<std::uint16_t>(uniform(rng, 1, 0x7bff));  // positive finite
+        out.op({p, quasar::detail::bits_of(quasar::f16_to_f32(h)), i % groups == 0});
+        break;
+      }
+      case Family::dequant_dgq:
+        out.op({uniform(rng, 0, 15), uniform(rng, 0, 15), uniform(rng, 1, 127)});
+        break;
+      case Family::mac_fp16: {
+        const std::uint16_t w = finite_f16(rng);
+        const std::uint16_t x = finite_f16(rng);
+        out.op({w, x, i % kDotLength == 0});
+        break;
       }
     }
+  }
+}
+
+quasar::GemmData llm_data(std::size_t m, std::size_t k, std::size_t n, std::uint64_t seed) {
+  quasar::SyntheticSpec spec;
+  spec.m = m;
+  spec.k = k;
+  spec.n = n;
+  spec.seed = seed;
+  return quasar::synthetic_llm_gemm(spec);
+}
+
+std::size_t ceil_div(std::size_t a, std::size_t b) { return (a + b - 1) / b; }
+
+// The operands run_scheme (default settings) feeds the scheme's GEMM.
+quasar::SchemeOperands scheme_operands(quasar::Scheme scheme, const quasar::GemmData& d) {
+  quasar::SchemeConfig cfg;
+  cfg.group_size = kGroupSize;
+  cfg.calib_rows = kCalibRows;
+  return quasar::run_scheme(scheme, d.x, d.w, cfg, quasar::float_reference(d.x, d.w)).operands;
+}
+
+void llm_mac_stream(const Kind& k, Writer& out, std::size_t ops, std::uint64_t seed) {
+  const std::size_t n_ch = 16;
+  const quasar::GemmData d = llm_data(ceil_div(ops, n_ch * kDotLength), kDotLength, n_ch, seed);
+  quasar::WeightQuantSpec wq;
+  wq.format = k.format;
+  wq.dint_set = k.set;
+  wq.granularity = k.format == quasar::WeightFormat::int8 ? quasar::Granularity::per_channel
+                                                          : quasar::Granularity::per_group;
+  wq.group_size = kGroupSize;
+  const quasar::QuantizedWeights w = quasar::quantize_weights_rtn(d.w, wq);
+  const quasar::QuantizedActivations x = quasar::quantize_per_token(d.x);
+  for (std::size_t m = 0; m < d.x.rows() && !out.done(); ++m) {
+    for (std::size_t n = 0; n < n_ch; ++n) {
+      for (std::size_t kk = 0; kk < kDotLength; ++kk) {
+        const std::int64_t wv = w.codes(n, kk);
+        if (k.family == Family::mac) {
+          out.op({wv, x.q(m, kk), kk == 0});
+        } else {
+          out.op({wv, x.q(m, kk)});
+        }
+      }
+    }
+  }
+}
+
+void llm_group_scale_stream(const Kind& k, Writer& out, std::size_t ops, std::uint64_t seed) {
+  const std::size_t groups = kScaleK / kGroupSize;
+  const quasar::GemmData d = llm_data(ceil_div(ops, kScaleN * groups), kScaleK, kScaleN, seed);
+  const bool is = k.family == Family::intscale;
+  const quasar::SchemeOperands op =
+      scheme_operands(is ? quasar::Scheme::w4a8_is : quasar::Scheme::w4a8_fs, d);
+  const quasar::QuantizedActivations& x = *op.x_q;
+  const quasar::QuantizedWeights& w = *op.w_q;
+  const std::int64_t s_max = (std::int64_t{1} << (k.s_bits - 1)) - 1;
+  for (std::size_t m = 0; m < x.q.rows() && !out.done(); ++m) {
+    for (std::size_t n = 0; n < kScaleN; ++n) {
+      for (std::size_t g = 0; g < groups; ++g) {
+        // Group 128 of int4 x int8 cannot wrap int32: the exact sum is the reference's P.
+        const std::int64_t p = quasar::dot_i8_exact(x.q.row(m) + g * kGroupSize,
+                                                    w.codes.row(n) + g * kGroupSize, kGroupSize);
+        std::int64_t s = 0;
+        if (is) {
+          s = op.int_scales->S(n, g);
+          if (s < 1 || s > s_max) throw std::runtime_error("integer scale does not fit the S port");
+        } else {
+          s = quasar::detail::bits_of(w.scale(n, g));
+        }
+        out.op({p, s, g == 0});
+      }
+    }
+  }
+}
+
+void llm_dgq_stream(Writer& out, std::size_t ops, std::uint64_t seed) {
+  const quasar::GemmData d = llm_data(kCalibRows, kDgqK, ceil_div(ops, kDgqK), seed);
+  const quasar::SchemeOperands op = scheme_operands(quasar::Scheme::w4a8_dgq, d);
+  const quasar::TwoLevelWeights& w = *op.two_level;
+  for (std::size_t n = 0; n < w.rows() && !out.done(); ++n) {
+    for (std::size_t kk = 0; kk < w.cols(); ++kk) {
+      const std::size_t g = kk / w.group_size;
+      out.op({w.q(n, kk), w.zeros(n, g), w.group_scale(n, g)});
+    }
+  }
+}
+
+void llm_fp16_stream(Writer& out, std::size_t ops, std::uint64_t seed) {
+  const std::size_t n_ch = 16;
+  const quasar::GemmData d = llm_data(ceil_div(ops, n_ch * kDotLength), kDotLength, n_ch, seed);
+  const quasar::SchemeOperands op = scheme_operands(quasar::Scheme::fp16, d);
+  for (std::size_t m = 0; m < d.x.rows() && !out.done(); ++m) {
+    for (std::size_t n = 0; n < n_ch; ++n) {
+      for (std::size_t kk = 0; kk < kDotLength; ++kk) {
+        out.op({(*op.w_f16)(n, kk), (*op.x_f16)(m, kk), kk == 0});
+      }
+    }
+  }
+}
+
+void llm_stream(const Kind& k, Writer& out, std::size_t ops, std::uint64_t seed) {
+  switch (k.family) {
+    case Family::mac:
+    case Family::mul:
+      return llm_mac_stream(k, out, ops, seed);
+    case Family::intscale:
+    case Family::floatscale:
+      return llm_group_scale_stream(k, out, ops, seed);
+    case Family::dequant_dgq:
+      return llm_dgq_stream(out, ops, seed);
+    case Family::mac_fp16:
+      return llm_fp16_stream(out, ops, seed);
   }
 }
 
@@ -107,21 +339,25 @@ void llm_stream(const Format& f, std::size_t ops, std::uint64_t seed, std::FILE*
 
 int main(int argc, char** argv) {
   if (argc != 5) {
-    std::fprintf(stderr, "usage: %s int8|int4|dint4a|dint4b random|llm OPS SEED\n", argv[0]);
+    std::fprintf(stderr, "usage: %s KIND random|llm OPS SEED (KIND: see the source's header)\n",
+                 argv[0]);
     return 2;
   }
   try {
-    const Format f = parse_format(argv[1]);
+    const Kind k = parse_kind(argv[1]);
     const std::string stream = argv[2];
     const auto ops = static_cast<std::size_t>(std::stoull(argv[3]));
     const auto seed = static_cast<std::uint64_t>(std::stoull(argv[4]));
-    if (stream == "random") {
-      random_stream(f, ops, seed, stdout);
-    } else if (stream == "llm") {
-      llm_stream(f, ops, seed, stdout);
-    } else {
+    if (stream != "random" && stream != "llm") {
       throw std::runtime_error("unknown stream '" + stream + "' (random, llm)");
     }
+    Writer out(ports_of(k), ops, stdout);
+    if (stream == "random") {
+      random_stream(k, out, seed);
+    } else {
+      llm_stream(k, out, ops, seed);
+    }
+    if (!out.done()) throw std::runtime_error("the stream ended before OPS operations");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "quasar_unit_streams: %s\n", e.what());
     return 1;

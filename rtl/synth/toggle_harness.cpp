@@ -1,15 +1,22 @@
-// toggle_harness: drives a Verilated gate-level MAC netlist (yosys `abc -liberty` output plus
-// the Liberty cell models) with an operand stream and counts, per bit of every net of the top
-// module, its rising and falling transitions. Built by scripts/gen-tech-units.sh with
-// `verilator --prefix Vunit -DQUASAR_WPORT=<weight port>`; not part of the CMake build.
+// toggle_harness: drives a Verilated gate-level netlist of one unit (yosys `abc -liberty` output
+// plus the Liberty cell models) with an operand stream and counts, per bit of every net of the
+// top module, its rising and falling transitions. Built by scripts/gen-tech-units.sh with
+// `verilator --prefix Vunit` and a generated unit_ports.h on the include path; not part of the
+// CMake build. The same source serves every unit: unit_ports.h only lists the netlist's inputs,
+//   #define QUASAR_INPUTS X(acc_in, 32) X(clk, 1) X(p, 32) ...
+// and the stream names the ports it drives.
 //
 //   toggle_harness STREAM WARMUP OUT.tsv
-// STREAM: lines "<weight bits> <x> <first>" (quasar_unit_streams). The first WARMUP ops run
-// but are not counted (reset, initial X-free state). OUT: "ops N", then "net bit rises falls".
+// STREAM (quasar_unit_streams): a line "ports NAME:WIDTH ...", then one line per operation with
+// one unsigned value per named port. Inputs the stream does not name are held at 0, except
+// `en` (held at 1) and `rst` (1 during the first operation). A unit with a `clk` input gets one
+// clock cycle per operation; one without is evaluated once per operation. The first WARMUP ops
+// run but are not counted (reset, initial X-free state). OUT: "ops N", then "net bit rises
+// falls".
 //
 // Counting goes through Verilator's VCD writer (--trace) into an in-memory parser rather than
 // a file: the VCD holds every named net, aliases included, with no per-netlist code here, and
-// a run of 10^4-10^5 cycles would otherwise write hundreds of MB. One VCD sample per cycle:
+// a run of 10^4-10^5 cycles would otherwise write hundreds of MB. One VCD sample per operation:
 // values are those after the clock edge and the new operands settled (zero-delay, so glitches
 // inside a cycle are invisible by construction).
 #include <verilated.h>
@@ -23,9 +30,11 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "Vunit.h"
+#include "unit_ports.h"
 
 namespace {
 
@@ -115,6 +124,27 @@ class ToggleCounter : public VerilatedVcdFile {
   std::map<std::string, Signal> signals_;
 };
 
+// The netlist's input ports, by name, each with a setter (ports of up to 64 bits).
+struct Input {
+  const char* name;
+  unsigned bits;
+  void (*set)(Vunit*, std::uint64_t);
+};
+#define X(port, width)                                                        \
+  {#port, width, [](Vunit* t, std::uint64_t v) {                              \
+     t->port = static_cast<std::decay_t<decltype(t->port)>>(                  \
+         (width) >= 64 ? v : v & ((std::uint64_t{1} << ((width) % 64)) - 1)); \
+   }},
+const Input kInputs[] = {QUASAR_INPUTS};
+#undef X
+
+const Input* find_input(const std::string& name) {
+  for (const Input& in : kInputs) {
+    if (name == in.name) return &in;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -128,6 +158,31 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "toggle_harness: cannot read %s\n", argv[1]);
     return 1;
   }
+  // The stream's port list: "ports NAME:WIDTH ...".
+  std::vector<const Input*> driven;
+  {
+    std::string line, word;
+    std::getline(stream, line);
+    std::istringstream s(line);
+    s >> word;
+    if (word != "ports") {
+      std::fprintf(stderr, "toggle_harness: %s does not start with a ports line\n", argv[1]);
+      return 1;
+    }
+    while (s >> word) {
+      const std::string name = word.substr(0, word.find(':'));
+      const Input* in = find_input(name);
+      if (in == nullptr || name == "clk") {
+        std::fprintf(stderr, "toggle_harness: the netlist has no input '%s'\n", name.c_str());
+        return 1;
+      }
+      driven.push_back(in);
+    }
+  }
+  const Input* clk = find_input("clk");
+  const Input* rst = find_input("rst");
+  const Input* en = find_input("en");
+
   auto ctx = std::make_unique<VerilatedContext>();
   ctx->traceEverOn(true);
   auto top = std::make_unique<Vunit>(ctx.get());
@@ -136,32 +191,35 @@ int main(int argc, char** argv) {
   top->trace(&vcd, 99);
   vcd.open("in-memory");
 
-  // One cycle: rising edge (the flops take the previous op's sum), then the new operands; one
-  // sample of every net once both have settled, then the falling edge.
+  for (const Input& in : kInputs) in.set(top.get(), 0);
+  if (en != nullptr) en->set(top.get(), 1);
+  if (rst != nullptr) rst->set(top.get(), 1);
+  top->eval();
+
+  // One operation: with a clock, the rising edge (the flops take the previous op's result),
+  // then the new operands; one sample of every net once both have settled, then the falling
+  // edge. Without a clock: the new operands and one sample.
   std::uint64_t time = 0;
   long op = 0;
   long counted = 0;
-  unsigned w = 0;
-  int x = 0;
-  int first = 0;
-  top->clk = 0;
-  top->rst = 1;
-  top->en = 1;
-  top->use_acc_in = 1;
-  top->acc_in = 0;
-  top->eval();
-  while (stream >> w >> x >> first) {
-    top->clk = 1;
-    top->eval();
-    top->rst = op == 0 ? 1 : 0;
-    top->QUASAR_WPORT = static_cast<CData>(w);
-    top->x = static_cast<CData>(static_cast<unsigned>(x) & 0xffu);
-    top->use_acc_in = first ? 1 : 0;
+  std::vector<std::uint64_t> values(driven.size());
+  for (;;) {
+    bool ok = true;
+    for (auto& v : values) ok = ok && static_cast<bool>(stream >> v);
+    if (!ok) break;
+    if (clk != nullptr) {
+      clk->set(top.get(), 1);
+      top->eval();
+    }
+    if (rst != nullptr) rst->set(top.get(), op == 0 ? 1 : 0);
+    for (std::size_t i = 0; i < driven.size(); ++i) driven[i]->set(top.get(), values[i]);
     top->eval();
     counter.counting = op >= warmup;
     vcd.dump(time++);
-    top->clk = 0;
-    top->eval();
+    if (clk != nullptr) {
+      clk->set(top.get(), 0);
+      top->eval();
+    }
     if (op >= warmup) ++counted;
     ++op;
   }

@@ -1,9 +1,12 @@
 // configs/tech/units-osu018.yaml (scripts/gen-tech-units.sh): does the committed file parse, and
 // does it hold every unit of rtl/synth/units.list with positive area, cells, transistors and
-// leakage, the MACs with a positive energy per op on both operand streams, each with a source?
+// leakage, each arithmetic unit (MACs, multipliers, dequant_dgq, intscale_acc, floatscale_acc,
+// mac_fp16) with a positive, finite energy per op on both operand streams whose parts add up,
+// each with a source?
 // Regenerating it byte-identically is the opt-in test tech_units_regenerate (QUASAR_SYNTH_TESTS).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -46,21 +49,43 @@ TEST(TechUnits, EveryListedUnitHasPositiveAreaCellsTransistorsLeakage) {
   EXPECT_EQ(units.keys().size(), names.size());
 }
 
-TEST(TechUnits, MacsHavePositiveEnergyOnBothStreams) {
+// The units of units.list that must carry energy: every arithmetic unit; the systolic arrays
+// are optional (no energy yet).
+bool needs_energy(const std::string& name) {
+  for (const char* prefix : {"mac_", "mul_", "dequant_dgq", "intscale_acc", "floatscale_acc"}) {
+    if (name.rfind(prefix, 0) == 0) return true;
+  }
+  return false;
+}
+
+TEST(TechUnits, ArithmeticUnitsHavePositiveFiniteEnergyOnBothStreams) {
   const auto units = quasar::config::Value::load_file(kYaml).at("units");
-  for (const char* name : {"mac_int8", "mac_w4a8", "mac_dint4_a", "mac_dint4_b"}) {
+  std::size_t checked = 0;
+  for (const auto& name : listed_units()) {
     SCOPED_TRACE(name);
+    if (!needs_energy(name)) continue;
+    ++checked;
+    ASSERT_TRUE(units.at(name).has("energy_pj_per_op"));
+    EXPECT_FALSE(units.at(name).at("energy_stream").as_string().empty());
     const auto e = units.at(name).at("energy_pj_per_op");
     for (const char* stream : {"random", "llm"}) {
+      SCOPED_TRACE(stream);
       const double pj = e.at(stream).as_double();
+      EXPECT_TRUE(std::isfinite(pj));
       EXPECT_GT(pj, 0.0);
       // The parts must add up to the total (to the 6 printed decimals).
       const auto b = units.at(name).at("energy_breakdown_pj_per_op").at(stream);
+      for (const char* part : {"net", "internal", "clock"}) {
+        EXPECT_TRUE(std::isfinite(b.at(part).as_double()));
+        EXPECT_GE(b.at(part).as_double(), 0.0);
+      }
       EXPECT_NEAR(
           b.at("net").as_double() + b.at("internal").as_double() + b.at("clock").as_double(), pj,
           1e-5);
     }
   }
+  // The 4 MACs, 4 multipliers, dequant_dgq, 5 intscale_acc, floatscale_acc and mac_fp16.
+  EXPECT_GE(checked, 16u);
 }
 
 }  // namespace
