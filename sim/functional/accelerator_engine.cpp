@@ -3,6 +3,7 @@
 #include <functional>
 #include <utility>
 
+#include "mapping/workload.hpp"
 #include "numerics/action_counts.hpp"
 #include "numerics/error.hpp"
 #include "numerics/float_formats.hpp"
@@ -24,7 +25,18 @@ std::string shape_text(std::size_t m, std::size_t k, std::size_t n) {
 
 // The plan streams psum_in into this tile (the previous k-tile's partial sums), or starts the
 // chain from 0: the tile command's psum_in traffic says which.
-bool chains(const Tile& t) { return t.psum_in_bytes_per_token != 0; }
+// models/arch/tile_command.hpp is renaming psum_in_bytes_per_token to psum_in_bytes_per_step
+// (output-stationary work in progress): this reads whichever the header has. Drop the shim once
+// the rename has landed.
+template <class T>
+auto psum_in_bytes(const T& t, int) -> decltype(t.psum_in_bytes_per_step) {
+  return t.psum_in_bytes_per_step;
+}
+template <class T>
+auto psum_in_bytes(const T& t, long) -> decltype(t.psum_in_bytes_per_token) {
+  return t.psum_in_bytes_per_token;
+}
+bool chains(const Tile& t) { return psum_in_bytes(t, 0) != 0; }
 
 // The group a tile completes (the plan asks for rescales only on such tiles).
 std::size_t completed_group(const Tile& t, std::size_t group) {
@@ -210,6 +222,26 @@ AcceleratorEngine::AcceleratorEngine(arch::ArchSpec spec) : spec_(std::move(spec
                 "': data-bearing runs model the weight-stationary array only (dataflow: ws)");
   }
   name_ = "accel:" + spec_.name;
+}
+
+std::string AcceleratorEngine::describe() const {
+  return "accelerator datapath of design '" + spec_.name + "' (" +
+         std::to_string(spec_.array.rows) + " x " + std::to_string(spec_.array.cols) + " " +
+         arch::pe_kind_name(spec_.array.pe) + " PEs, weight-stationary)";
+}
+
+void AcceleratorEngine::require_runs(const trace::Trace& t, const std::string& source) const {
+  for (const trace::Layer& l : t.layers) {
+    if (l.tensors.empty()) continue;  // shape-only layers are not recomputed
+    const std::string why = mapping::why_not_run(spec_, l);
+    if (!why.empty()) {
+      std::string runs;
+      for (Scheme s : spec_.schemes)
+        runs += (runs.empty() ? "" : ", ") + std::string(scheme_name(s));
+      throw Error(source + ": design '" + spec_.name + "' cannot run layer '" + l.name +
+                  "': " + why + " (the design runs: " + runs + ")");
+    }
+  }
 }
 
 GemmResult AcceleratorEngine::fp16(const MatrixH& x, const MatrixH& w,
