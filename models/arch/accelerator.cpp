@@ -7,6 +7,7 @@
 
 #include "arch/dram_channel.hpp"
 #include "numerics/error.hpp"
+#include "units/systolic_os.hpp"
 #include "units/systolic_ws.hpp"
 
 namespace quasar::arch {
@@ -114,21 +115,33 @@ class TilePolicy {
     return accept;
   }
 
-  // Load phase: the array's protocol takes `rows` cycles; the weight buffer's read port
-  // (the tile's packed codes and scales) or the fused dequantizers in front of the array may
-  // take longer. The extra cycles are charged to whichever is slower.
+  // Load phase. Weight-stationary: the protocol takes `rows` cycles; the weight buffer's read
+  // port (the tile's packed codes and scales) or the fused dequantizers in front of the array
+  // may take longer. Output-stationary: no weight preload, but the array cannot take bubbles
+  // in its stream, so a tile waits here until the ifmap and weight ports (and the
+  // dequantizers) can sustain one step per cycle to its end. The extra cycles are charged to
+  // whichever is slower.
   LoadCycles load_cycles(const Tile& t) const {
-    const std::uint64_t rows = a_.array.rows;
-    const std::uint64_t port = ceil_div(t.weight_bytes, a_.buffers.weight.bytes_per_cycle);
+    const bool ws = a_.array.dataflow == Dataflow::ws;
+    const std::uint64_t base = ws ? a_.array.rows : t.stream_steps;
     const std::uint64_t deq =
         t.dequant_ops ? ceil_div(t.dequant_ops, std::max<std::uint32_t>(a_.edge.dequant_units, 1))
                       : 0;
-    LoadCycles l;
-    l.total = std::max({rows, port, deq});
-    if (deq >= port) {
-      l.dequant_extra = l.total - rows;
+    std::uint64_t port = 0;
+    if (ws) {
+      port = ceil_div(t.weight_read_bytes, a_.buffers.weight.bytes_per_cycle);
     } else {
-      l.port_extra = l.total - rows;
+      port = std::max(
+          ceil_div(t.stream_steps * t.x_bytes_per_step, a_.buffers.ifmap.bytes_per_cycle),
+          ceil_div(t.stream_steps * t.w_bytes_per_step, a_.buffers.weight.bytes_per_cycle));
+    }
+    LoadCycles l;
+    const std::uint64_t need = std::max({base, port, deq});
+    l.total = ws ? need : need - base;
+    if (deq >= port) {
+      l.dequant_extra = need - base;
+    } else {
+      l.port_extra = need - base;
     }
     return l;
   }
@@ -142,9 +155,9 @@ class TilePolicy {
     auto port = [&](std::uint64_t need, std::uint32_t bpc) {
       if (need > bpc) c = std::max(c, ceil_div((i + 1) * need, bpc) - 1);
     };
-    port(t.x_bytes_per_token, a_.buffers.ifmap.bytes_per_cycle);
-    port(t.psum_in_bytes_per_token, a_.buffers.ofmap.bytes_per_cycle);
-    port(t.psum_out_bytes_per_token, a_.buffers.ofmap.bytes_per_cycle);
+    port(t.x_bytes_per_step, a_.buffers.ifmap.bytes_per_cycle);
+    port(t.psum_in_bytes_per_step, a_.buffers.ofmap.bytes_per_cycle);
+    port(t.psum_out_bytes_per_step, a_.buffers.ofmap.bytes_per_cycle);
     return c;
   }
 
@@ -168,7 +181,8 @@ SC_MODULE(Accelerator) {
         work_(work),
         f_(f),
         policy_(a),
-        array_(static_cast<int>(a.array.rows), static_cast<int>(a.array.cols)) {
+        array_(static_cast<int>(a.array.rows), static_cast<int>(a.array.cols)),
+        os_array_(static_cast<int>(a.array.rows), static_cast<int>(a.array.cols)) {
     stats.fidelity = f;
     stats.pe_count = static_cast<std::uint64_t>(a.array.rows) * a.array.cols;
     if (f == Fidelity::fast) {
@@ -200,18 +214,30 @@ SC_MODULE(Accelerator) {
 
   // One tile on the array; returns the cycles of each phase.
   units::SystolicWsPhases compute(const Tile& t, const LoadCycles& load) {
-    units::SystolicWsPhases ph;
     const std::uint64_t R = a_.array.rows, C = a_.array.cols;
+    const bool ws = a_.array.dataflow == Dataflow::ws;
     if (f_ == Fidelity::fast) {
+      units::SystolicWsPhases ph;
       ph.load = load.total;
-      ph.stream = t.m ? policy_.token_cycle(t, t.m - 1) + 1 : 0;
-      ph.drain = R + C - 2;
+      if (ws) {
+        ph.stream = t.stream_steps ? policy_.token_cycle(t, t.stream_steps - 1) + 1 : 0;
+        ph.drain = R + C - 2;
+      } else {
+        ph.stream = t.stream_steps;
+        ph.drain = 2 * R + C - 2;  // units::systolic_os_timing
+      }
       wait(sc_core::sc_time(static_cast<double>(ph.total()), sc_core::SC_NS));
       return ph;
     }
-    // Cycle by cycle on the register model: load ROWS weight rows (longer if the weight port or
-    // the dequantizers are the bottleneck), stream M tokens (with bubbles where a buffer port
-    // is short of bytes), drain until the M-th result has left the array.
+    return ws ? compute_ws_cycles(t, load) : compute_os_cycles(t, load);
+  }
+
+  // Cycle by cycle on the WS register model: load ROWS weight rows (longer if the weight port
+  // or the dequantizers are the bottleneck), stream M tokens (with bubbles where a buffer port
+  // is short of bytes), drain until the M-th result has left the array.
+  units::SystolicWsPhases compute_ws_cycles(const Tile& t, const LoadCycles& load) {
+    const std::uint64_t R = a_.array.rows, C = a_.array.cols;
+    units::SystolicWsPhases ph;
     units::SystolicWsInputs in;
     in.w_in.assign(C, 0);
     in.x_in.assign(R, 0);
@@ -224,7 +250,7 @@ SC_MODULE(Accelerator) {
     }
     in.w_load = false;
     std::uint64_t got = 0, sent = 0;
-    while (sent < t.m) {
+    while (sent < t.stream_steps) {
       in.x_valid = policy_.token_cycle(t, sent) <= ph.stream;
       sent += in.x_valid ? 1 : 0;
       array_.tick(in);
@@ -233,12 +259,38 @@ SC_MODULE(Accelerator) {
       got += array_.y_valid() ? 1 : 0;
     }
     in.x_valid = false;
-    while (got < t.m) {
+    while (got < t.stream_steps) {
       if (ph.drain > R + C + 64) throw Error("cycle model: the array lost results");
       array_.tick(in);
       wait();
       ++ph.drain;
       got += array_.y_valid() ? 1 : 0;
+    }
+    return ph;
+  }
+
+  // Cycle by cycle on the OS register model: idle while the ports fill (the array is empty
+  // between tiles, so idle cycles change nothing), stream the k-chunk with valid = 1, drain
+  // until all ROWS result rows have been unloaded.
+  units::SystolicWsPhases compute_os_cycles(const Tile& t, const LoadCycles& load) {
+    const std::uint64_t R = a_.array.rows, C = a_.array.cols;
+    units::SystolicWsPhases ph;
+    units::SystolicOsInputs in;
+    in.x_in.assign(R, 0);
+    in.w_in.assign(C, 0);
+    std::uint64_t got = 0;
+    auto tick = [&](bool valid) {
+      in.valid = valid;
+      os_array_.tick(in);
+      wait();
+      got += os_array_.outputs().y_valid ? 1 : 0;
+    };
+    for (std::uint64_t i = 0; i < load.total; ++i, ++ph.load) tick(false);
+    for (std::uint64_t i = 0; i < t.stream_steps; ++i, ++ph.stream) tick(true);
+    while (got < R) {
+      if (ph.drain > 2 * R + C + 64) throw Error("cycle model: the OS array lost results");
+      tick(false);
+      ++ph.drain;
     }
     return ph;
   }
@@ -250,14 +302,11 @@ SC_MODULE(Accelerator) {
     (t.rescale_int ? ls.intscale_ops : ls.floatscale_ops) += t.rescale_ops;
     ls.epilogue_ops += t.epilogue_ops;
     ls.ifmap_write_bytes += t.act_bytes;
-    ls.ifmap_read_bytes += t.m * t.x_bytes_per_token;
+    ls.ifmap_read_bytes += t.ifmap_read_bytes;
     ls.weight_write_bytes += t.weight_bytes;
-    ls.weight_read_bytes += t.weight_bytes;
-    // Partial sums in and out of the array; group rescales read and write the output
-    // accumulator; finished outputs are read once more by the DMA.
-    ls.ofmap_read_bytes +=
-        t.m * t.psum_in_bytes_per_token + t.rescale_ops * t.edge_acc_bytes + t.out_bytes;
-    ls.ofmap_write_bytes += t.m * t.psum_out_bytes_per_token + t.rescale_ops * t.edge_acc_bytes;
+    ls.weight_read_bytes += t.weight_read_bytes;
+    ls.ofmap_read_bytes += t.ofmap_read_bytes;
+    ls.ofmap_write_bytes += t.ofmap_write_bytes;
     ++ls.tiles;
   }
 
@@ -265,6 +314,7 @@ SC_MODULE(Accelerator) {
     if (f_ == Fidelity::cycle) {
       array_.reset();
       array_.timing_only(true);  // no operand data flows here: control (valid bits) only
+      os_array_.reset();
     }
     std::uint64_t index = 0, layer_end_prev = 0, array_free = 0, accept_prev = 0, end = 0;
     for (const LayerWork& lw : work_) {
@@ -288,7 +338,7 @@ SC_MODULE(Accelerator) {
           const LoadCycles load = policy_.load_cycles(t);
           const units::SystolicWsPhases ph = compute(t, load);
           ls.load += ph.load, ls.stream += ph.stream, ls.drain += ph.drain;
-          ls.stall_port += load.port_extra + (ph.stream - t.m);
+          ls.stall_port += load.port_extra + (ph.stream - t.stream_steps);
           ls.stall_dequant += load.dequant_extra;
           ls.array_busy += ph.total();
           array_free = now();
@@ -313,6 +363,7 @@ SC_MODULE(Accelerator) {
   Fidelity f_;
   TilePolicy policy_;
   units::SystolicWsArray array_;
+  units::SystolicOsArray os_array_;
 };
 
 }  // namespace

@@ -45,6 +45,20 @@ double channel_meta_bytes(Scheme s) {
 
 std::uint64_t ceil_bytes(double b) { return static_cast<std::uint64_t>(std::ceil(b)); }
 
+// Bytes of one output accumulator the edge reads and writes per group rescale.
+std::uint64_t edge_acc_bytes(const arch::ArchSpec& a, Scheme s) {
+  if (s == Scheme::w4a8_is) return (a.edge.intscale_acc_bits + 7) / 8;
+  return s == Scheme::w4a8_fs ? 4 : 0;  // fp32
+}
+
+// The ofmap buffer's traffic of a tile: partial sums in and out of the array, the edge's
+// output accumulators (read and written per rescale), finished outputs read by the DMA.
+void add_ofmap_traffic(Tile& t, std::uint64_t psum_in, std::uint64_t psum_out,
+                       std::uint64_t edge_acc) {
+  t.ofmap_read_bytes = psum_in + t.rescale_ops * edge_acc + t.out_bytes;
+  t.ofmap_write_bytes = psum_out + t.rescale_ops * edge_acc;
+}
+
 }  // namespace
 
 double weight_bytes_per_element(Scheme s) {
@@ -74,39 +88,82 @@ std::uint64_t GemmPlan::dram_bytes() const {
   return t;
 }
 
-GemmPlan plan_gemm_ws(const arch::ArchSpec& a, const trace::Layer& l) {
+namespace {
+
+// What a layer's scheme means for the datapath and the DMA, whatever the dataflow.
+struct SchemeFacts {
+  Scheme s = Scheme::fp16;
+  std::uint64_t G = 0;  // group size (K when the scheme has no groups)
+  bool groups = false, rescales = false, fused_dequant = false;
+  std::uint64_t materialize_bytes = 0;  // DGQ materialized, per instance
+  double wb = 0, ab = 0;                // stored bytes per weight / activation element
+  std::uint64_t edge_acc = 0, psum_bytes = 0;
+  std::uint64_t ifmap_cap = 0, weight_cap = 0;  // usable buffer bytes for resident data
+
+  // Weight bytes of codes for k0 .. k0 + kc - 1 of nc channels, with the scales of the groups
+  // that start there and the channel scales on the first k.
+  std::uint64_t weight_tile_bytes(std::uint64_t k0, std::uint64_t kc, std::uint64_t nc) const {
+    double w = static_cast<double>(kc * nc) * wb;
+    if (groups) {
+      const std::uint64_t starts = (k0 + kc - 1) / G - (k0 + G - 1) / G + 1;  // multiples of G
+      w += static_cast<double>(starts * nc) * group_meta_bytes(s);
+    }
+    if (k0 == 0) w += static_cast<double>(nc) * channel_meta_bytes(s);
+    return ceil_bytes(w);
+  }
+};
+
+std::uint64_t usable(const arch::BufferSpec& b) {
+  return b.double_buffered ? b.size_bytes / 2 : b.size_bytes;
+}
+
+SchemeFacts scheme_facts(const arch::ArchSpec& a, const trace::Layer& l) {
   if (!trace::is_gemm(l.op) || !l.scheme) throw Error("layer '" + l.name + "' is not a GEMM");
-  const Scheme s = l.scheme->scheme;
-  if (std::find(a.schemes.begin(), a.schemes.end(), s) == a.schemes.end()) {
-    throw Error("layer '" + l.name + "' uses scheme " + std::string(scheme_name(s)) +
+  SchemeFacts f;
+  f.s = l.scheme->scheme;
+  if (std::find(a.schemes.begin(), a.schemes.end(), f.s) == a.schemes.end()) {
+    throw Error("layer '" + l.name + "' uses scheme " + std::string(scheme_name(f.s)) +
                 ", which design '" + a.name + "' does not run");
   }
+  f.groups = per_group(f.s);
+  f.G = f.groups ? l.scheme->group_size : l.k;
+  f.rescales = f.s == Scheme::w4a8_fs || f.s == Scheme::w4a8_is;
+  f.fused_dequant = f.s == Scheme::w4a16 || f.s == Scheme::w4a8_qserve ||
+                    (f.s == Scheme::w4a8_dgq && l.scheme->dequant == DequantMode::fused);
+  if (f.s == Scheme::w4a8_dgq && l.scheme->dequant == DequantMode::materialized) {
+    f.materialize_bytes = 2 * l.n * l.k;  // the int8 copy written once and read back
+  }
+  f.wb = f.materialize_bytes ? 1.0 : weight_bytes_per_element(f.s);
+  f.ab = activation_bytes_per_element(f.s);
+  f.edge_acc = edge_acc_bytes(a, f.s);
+  // fp16 PEs accumulate in fp32: 4 bytes per partial sum either way.
+  f.psum_bytes = f.s == Scheme::fp16 || f.s == Scheme::w4a16 ? 4 : (a.array.acc_bits + 7) / 8;
+  f.ifmap_cap = usable(a.buffers.ifmap);
+  f.weight_cap = usable(a.buffers.weight);
+  return f;
+}
+
+GemmPlan plan_header(const trace::Layer& l, const SchemeFacts& f) {
   GemmPlan p;
   p.layer = l.name;
-  p.scheme = s;
+  p.scheme = f.s;
   p.instances = l.batch * l.repeat;
+  p.materialize_bytes = f.materialize_bytes;
+  return p;
+}
+
+}  // namespace
+
+GemmPlan plan_gemm_ws(const arch::ArchSpec& a, const trace::Layer& l) {
+  const SchemeFacts f = scheme_facts(a, l);
+  GemmPlan p = plan_header(l, f);
   const std::uint64_t R = a.array.rows, C = a.array.cols, M = l.m, K = l.k, N = l.n;
-  const std::uint64_t G = per_group(s) ? l.scheme->group_size : K;
   // A column's partial sum cannot mix two groups: with groups shorter than the array, or not a
   // multiple of it, each tile holds whole sub-groups only (rows beyond gcd(R, G) stay idle).
-  p.k_tile = per_group(s) ? std::gcd(R, G) : R;
-  const bool rescales = s == Scheme::w4a8_fs || s == Scheme::w4a8_is;
-  const bool fused_dequant = s == Scheme::w4a16 || s == Scheme::w4a8_qserve ||
-                             (s == Scheme::w4a8_dgq && l.scheme->dequant == DequantMode::fused);
-  if (s == Scheme::w4a8_dgq && l.scheme->dequant == DequantMode::materialized) {
-    p.materialize_bytes = 2 * N * K;  // the int8 copy written once and read back
-  }
-  const double wb =
-      (s == Scheme::w4a8_dgq && p.materialize_bytes) ? 1.0 : weight_bytes_per_element(s);
-  const double ab = activation_bytes_per_element(s);
-  // fp16 PEs accumulate in fp32: 4 bytes per partial sum either way.
-  const std::uint64_t psum_bytes =
-      s == Scheme::fp16 || s == Scheme::w4a16 ? 4 : (a.array.acc_bits + 7) / 8;
+  p.k_tile = f.groups ? std::gcd(R, f.G) : R;
   // Activations stay resident across n-tiles when all of X fits the ifmap buffer (half of it
   // when double buffered); otherwise every n-tile streams them again.
-  const std::uint64_t ifmap_cap =
-      a.buffers.ifmap.double_buffered ? a.buffers.ifmap.size_bytes / 2 : a.buffers.ifmap.size_bytes;
-  const bool x_resident = ceil_bytes(static_cast<double>(M * K) * ab) <= ifmap_cap;
+  const bool x_resident = ceil_bytes(static_cast<double>(M * K) * f.ab) <= f.ifmap_cap;
   for (std::uint64_t n0 = 0; n0 < N; n0 += C) {
     const std::uint64_t nc = std::min(C, N - n0);
     for (std::uint64_t k0 = 0; k0 < K; k0 += p.k_tile) {
@@ -114,33 +171,86 @@ GemmPlan plan_gemm_ws(const arch::ArchSpec& a, const trace::Layer& l) {
       t.n0 = n0, t.cols_used = nc, t.k0 = k0, t.rows_used = std::min(p.k_tile, K - k0), t.m = M;
       t.first_k = k0 == 0;
       t.last_k = k0 + t.rows_used >= K;
-      double w = static_cast<double>(t.rows_used * nc) * wb;
-      const bool group_starts = per_group(s) && k0 % G == 0;
-      if (group_starts) w += static_cast<double>(nc) * group_meta_bytes(s);
-      if (t.first_k) w += static_cast<double>(nc) * channel_meta_bytes(s);
-      t.weight_bytes = ceil_bytes(w);
+      const bool group_starts = f.groups && k0 % f.G == 0;
+      t.weight_bytes = f.weight_tile_bytes(k0, t.rows_used, nc);
       t.act_bytes =
-          (x_resident && n0 > 0) ? 0 : ceil_bytes(static_cast<double>(M * t.rows_used) * ab);
-      if (t.first_k && (!x_resident || n0 == 0) && ab == 1.0)
+          (x_resident && n0 > 0) ? 0 : ceil_bytes(static_cast<double>(M * t.rows_used) * f.ab);
+      if (t.first_k && (!x_resident || n0 == 0) && f.ab == 1.0)
         t.act_bytes += M * 4;  // per-token fp32 scales
-      if (fused_dequant) t.dequant_ops = t.rows_used * nc;
-      if (rescales && (k0 + t.rows_used) % G == 0) t.rescale_ops = M * nc;
-      t.rescale_int = s == Scheme::w4a8_is;
-      t.x_bytes_per_token = ceil_bytes(static_cast<double>(t.rows_used) * ab);
+      if (f.fused_dequant) t.dequant_ops = t.rows_used * nc;
+      if (f.rescales && (k0 + t.rows_used) % f.G == 0) t.rescale_ops = M * nc;
+      t.rescale_int = f.s == Scheme::w4a8_is;
+      t.stream_steps = M;
+      t.x_bytes_per_step = ceil_bytes(static_cast<double>(t.rows_used) * f.ab);
       // Partial sums chain from k-tile to k-tile over K, and restart from 0 at each group
       // where groups are rescaled at the edge (w4a8-fs/is); dequantized schemes chain over K.
-      const bool chain_starts = t.first_k || (rescales && group_starts);
-      t.psum_in_bytes_per_token = chain_starts ? 0 : nc * psum_bytes;
-      t.psum_out_bytes_per_token = nc * psum_bytes;
-      t.edge_acc_bytes = rescales ? (t.rescale_int ? (a.edge.intscale_acc_bits + 7) / 8 : 4) : 0;
+      const bool chain_starts = t.first_k || (f.rescales && group_starts);
+      t.psum_in_bytes_per_step = chain_starts ? 0 : nc * f.psum_bytes;
+      t.psum_out_bytes_per_step = nc * f.psum_bytes;
       if (t.last_k) {
         t.out_bytes = M * nc * 2;
         t.epilogue_ops = M * nc;
       }
+      t.ifmap_read_bytes = M * t.x_bytes_per_step;
+      t.weight_read_bytes = t.weight_bytes;
+      add_ofmap_traffic(t, M * t.psum_in_bytes_per_step, M * t.psum_out_bytes_per_step, f.edge_acc);
       p.tiles.push_back(t);
     }
   }
   return p;
+}
+
+GemmPlan plan_gemm_os(const arch::ArchSpec& a, const trace::Layer& l) {
+  const SchemeFacts f = scheme_facts(a, l);
+  GemmPlan p = plan_header(l, f);
+  const std::uint64_t R = a.array.rows, C = a.array.cols, M = l.m, K = l.k, N = l.n;
+  // Each PE accumulates a whole k-chunk: all of K, or one group where groups are rescaled at
+  // the edge (the group's partial sums leave the array when it completes).
+  p.k_tile = f.rescales ? f.G : K;
+  // The m-tile's activations stay resident across n-tiles when they fit the ifmap buffer;
+  // all of W stays resident across m-tiles when it fits the weight buffer.
+  const std::uint64_t w_total = f.weight_tile_bytes(0, K, N);
+  const bool w_resident = w_total <= f.weight_cap;
+  for (std::uint64_t m0 = 0; m0 < M; m0 += R) {
+    const std::uint64_t mu = std::min(R, M - m0);
+    const bool x_resident = ceil_bytes(static_cast<double>(mu * K) * f.ab) <= f.ifmap_cap;
+    for (std::uint64_t n0 = 0; n0 < N; n0 += C) {
+      const std::uint64_t nc = std::min(C, N - n0);
+      for (std::uint64_t k0 = 0; k0 < K; k0 += p.k_tile) {
+        Tile t;
+        t.m0 = m0, t.m = mu, t.n0 = n0, t.cols_used = nc, t.k0 = k0;
+        t.rows_used = std::min(p.k_tile, K - k0);
+        t.first_k = k0 == 0;
+        t.last_k = k0 + t.rows_used >= K;
+        const std::uint64_t w_tile = f.weight_tile_bytes(k0, t.rows_used, nc);
+        t.weight_bytes = (w_resident && m0 > 0) ? 0 : w_tile;
+        t.act_bytes =
+            (x_resident && n0 > 0) ? 0 : ceil_bytes(static_cast<double>(mu * t.rows_used) * f.ab);
+        if (t.first_k && (!x_resident || n0 == 0) && f.ab == 1.0)
+          t.act_bytes += mu * 4;  // per-token fp32 scales
+        if (f.fused_dequant) t.dequant_ops = t.rows_used * nc;
+        if (f.rescales) t.rescale_ops = mu * nc;  // every chunk is one whole group
+        t.rescale_int = f.s == Scheme::w4a8_is;
+        t.stream_steps = t.rows_used;
+        t.x_bytes_per_step = ceil_bytes(static_cast<double>(mu) * f.ab);
+        t.w_bytes_per_step = ceil_bytes(static_cast<double>(nc) * f.wb);
+        if (t.last_k) {
+          t.out_bytes = mu * nc * 2;
+          t.epilogue_ops = mu * nc;
+        }
+        t.ifmap_read_bytes = t.rows_used * t.x_bytes_per_step;
+        t.weight_read_bytes = w_tile;
+        // The unload writes each PE's sum once; nothing chains through the ofmap buffer.
+        add_ofmap_traffic(t, 0, mu * nc * f.psum_bytes, f.edge_acc);
+        p.tiles.push_back(t);
+      }
+    }
+  }
+  return p;
+}
+
+GemmPlan plan_gemm(const arch::ArchSpec& a, const trace::Layer& l) {
+  return a.array.dataflow == arch::Dataflow::ws ? plan_gemm_ws(a, l) : plan_gemm_os(a, l);
 }
 
 }  // namespace quasar::mapping

@@ -19,7 +19,7 @@ using arch::Tile;
 struct GemmPlan {
   std::string layer;
   Scheme scheme = Scheme::fp16;
-  std::uint64_t k_tile = 0;     // reduction rows per tile (rows, or gcd(rows, group))
+  std::uint64_t k_tile = 0;     // reduction per tile: WS rows or gcd(rows, group); OS K or group
   std::uint64_t instances = 1;  // batch x repeat: identical GEMMs, each runs the tiles
   std::uint64_t materialize_bytes =
       0;                    // DGQ materialized: int8 copy written then read, per instance
@@ -37,5 +37,12 @@ double activation_bytes_per_element(Scheme s);
 // Plans a GEMM layer (linear or bmm) for a weight-stationary array. Throws quasar::Error when
 // the design does not run the layer's scheme, or for non-GEMM layers.
 GemmPlan plan_gemm_ws(const arch::ArchSpec& a, const trace::Layer& layer);
+
+// The same for an output-stationary array: output tiles of rows tokens x cols channels, m-tile
+// outer, n-tile, k-chunk inner; a k-chunk is all of K, or one group for w4a8-fs/is (k_tile).
+GemmPlan plan_gemm_os(const arch::ArchSpec& a, const trace::Layer& layer);
+
+// plan_gemm_ws or plan_gemm_os by the design's dataflow.
+GemmPlan plan_gemm(const arch::ArchSpec& a, const trace::Layer& layer);
 
 }  // namespace quasar::mapping

@@ -18,9 +18,6 @@ std::string why_not_run(const arch::ArchSpec& a, const trace::Layer& l) {
 }
 
 PlannedTrace plan_trace(const arch::ArchSpec& a, const trace::Trace& t) {
-  if (a.array.dataflow != arch::Dataflow::ws) {
-    throw Error("design '" + a.name + "': dataflow os is not modelled yet (ws is)");
-  }
   PlannedTrace p;
   for (const trace::Layer& l : t.layers) {
     const std::string why = why_not_run(a, l);
@@ -28,7 +25,7 @@ PlannedTrace plan_trace(const arch::ArchSpec& a, const trace::Trace& t) {
       p.not_run.emplace_back(l.name, why);
       continue;
     }
-    const GemmPlan g = plan_gemm_ws(a, l);
+    const GemmPlan g = plan_gemm(a, l);
     arch::LayerWork w;
     w.name = l.name;
     w.tiles = g.tiles;

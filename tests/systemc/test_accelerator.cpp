@@ -31,7 +31,7 @@ LayerWork work_for(const ArchSpec& a, std::uint64_t m, std::uint64_t k, std::uin
   ls.scheme = s;
   ls.dequant = dq;
   l.scheme = ls;
-  const mapping::GemmPlan p = mapping::plan_gemm_ws(a, l);
+  const mapping::GemmPlan p = mapping::plan_gemm(a, l);
   return {l.name, p.tiles, p.instances, p.materialize_bytes};
 }
 
@@ -45,6 +45,7 @@ struct Case {
   bool double_buffered;
   DequantMode dequant;
   std::uint32_t port_bytes_per_cycle = 0;  // 0: the design's (every buffer port)
+  Dataflow dataflow = Dataflow::ws;
 };
 
 void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
@@ -55,6 +56,7 @@ TEST_P(FastEqualsCycle, SameCyclesAndStatistics) {
   const Case c = GetParam();
   ArchSpec a = design(c.design);
   a.array.rows = a.array.cols = 8;  // small, so the cycle mode stays quick
+  a.array.dataflow = c.dataflow;
   if (c.dram_bytes_per_cycle > 0) a.dram.bytes_per_cycle = c.dram_bytes_per_cycle;
   if (c.edge_units) {
     a.edge.floatscale_units = a.edge.intscale_units = a.edge.epilogue_units = c.edge_units;
@@ -87,12 +89,16 @@ TEST_P(FastEqualsCycle, SameCyclesAndStatistics) {
     EXPECT_GT(r[0].total(&LayerStats::stall_dram), r[0].cycles / 2);
   }
   if (name.find("slow_dequant") != std::string::npos) {
-    EXPECT_GT(r[0].total(&LayerStats::load), 8 * r[0].total(&LayerStats::tiles));
+    const std::uint64_t protocol_load =
+        c.dataflow == Dataflow::ws ? 8 * r[0].total(&LayerStats::tiles) : 0;
+    EXPECT_GT(r[0].total(&LayerStats::load), protocol_load);
     EXPECT_EQ(r[0].total(&LayerStats::stall_dequant),
-              r[0].total(&LayerStats::load) - 8 * r[0].total(&LayerStats::tiles));
+              r[0].total(&LayerStats::load) - protocol_load);
   }
   if (name.find("port_bound") != std::string::npos) {
-    EXPECT_GT(r[0].total(&LayerStats::stall_port), r[0].total(&LayerStats::stream) / 2);
+    // WS streams with bubbles; OS waits before its stream until the ports can keep up.
+    EXPECT_GT(r[0].total(&LayerStats::stall_port),
+              c.dataflow == Dataflow::ws ? r[0].total(&LayerStats::stream) / 2 : 0u);
   } else {
     EXPECT_EQ(r[0].total(&LayerStats::stall_port), 0u);
   }
@@ -119,7 +125,25 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"w8a8_port_bound", "int8-baseline", 11, 20, 13, Scheme::w8a8, 0, 0, true,
              DequantMode::fused, 7},
         Case{"is_port_bound", "intscale", 6, 256, 12, Scheme::w4a8_is, 0, 0, true,
-             DequantMode::fused, 7}),
+             DequantMode::fused, 7},
+        // Output-stationary: m-tiles of 8 tokens, whole-K chunks (one group per chunk for
+        // w4a8-fs/is), ragged in every dimension.
+        Case{"os_w8a8_ragged", "int8-baseline", 13, 20, 13, Scheme::w8a8, 0, 0, true,
+             DequantMode::fused, 0, Dataflow::os},
+        Case{"os_is_groups", "intscale", 12, 256, 16, Scheme::w4a8_is, 0, 0, true,
+             DequantMode::fused, 0, Dataflow::os},
+        Case{"os_fs_one_unit", "floatscale", 40, 256, 24, Scheme::w4a8_fs, 0, 1, true,
+             DequantMode::fused, 0, Dataflow::os},
+        Case{"os_memory_bound", "int8-baseline", 3, 64, 64, Scheme::w8a8, 0.5, 0, true,
+             DequantMode::fused, 0, Dataflow::os},
+        Case{"os_single_buffered", "dint", 7, 40, 17, Scheme::w4a8_dint, 2, 0, false,
+             DequantMode::fused, 0, Dataflow::os},
+        Case{"os_dgq_fused_slow_dequant", "dgq", 4, 128, 16, Scheme::w4a8_dgq, 0, 1, true,
+             DequantMode::fused, 0, Dataflow::os},
+        Case{"os_fp16", "fp16-w4a16", 9, 24, 9, Scheme::fp16, 0, 0, true, DequantMode::fused, 0,
+             Dataflow::os},
+        Case{"os_w8a8_port_bound", "int8-baseline", 11, 20, 13, Scheme::w8a8, 0, 0, true,
+             DequantMode::fused, 3, Dataflow::os}),
     [](const ::testing::TestParamInfo<Case>& i) { return std::string(i.param.name); });
 
 // One 8x8 tile of w8a8, M = 4, by hand: operands (8*8 weights + 8 fp16... see plan) arrive
@@ -153,6 +177,26 @@ TEST(Accelerator, OneTileByHand) {
   EXPECT_EQ(l.ofmap_read_bytes, 64u);
   EXPECT_EQ(l.epilogue_ops, 32u);
   EXPECT_EQ(l.dequant_ops + l.intscale_ops + l.floatscale_ops + l.stall_port, 0u);
+}
+
+// One output-stationary 8x8 tile of w8a8, M = 4, K = 8, by hand: the same 128 operand bytes
+// (ready at 102), no preload, stream K = 8, drain 2*8 + 8 - 2 = 22 (units::systolic_os_timing:
+// the last PE finishes, then 8 result rows are unloaded), epilogue 1 + 2, write 1 + 100.
+TEST(Accelerator, OneOsTileByHand) {
+  ArchSpec a = design("int8-baseline");
+  a.array.rows = a.array.cols = 8;
+  a.array.dataflow = Dataflow::os;
+  const std::vector<LayerWork> w{work_for(a, 4, 8, 8, Scheme::w8a8)};
+  ASSERT_EQ(w[0].tiles.size(), 1u);
+  const std::vector<RunStats> r = simulate(a, w, {Fidelity::cycle, Fidelity::fast});
+  for (const RunStats& s : r) {
+    EXPECT_EQ(s.layers[0].stall_dram, 102u);
+    EXPECT_EQ(s.layers[0].load, 0u);
+    EXPECT_EQ(s.layers[0].stream, 8u);
+    EXPECT_EQ(s.layers[0].drain, 22u);
+    EXPECT_EQ(s.cycles, 102u + 8u + 22u + 3u + 101u);
+    EXPECT_EQ(s.layers[0].macs, 4u * 8u * 8u);
+  }
 }
 
 // DRAM requests move whole bursts: the tile's 128 operand bytes take one 256-byte burst,

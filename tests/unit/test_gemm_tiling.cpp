@@ -1,4 +1,4 @@
-// Does the weight-stationary tiling cover every MAC exactly once, move the bytes the formats
+// Do the weight- and output-stationary tilings cover every MAC exactly once, move the bytes the formats
 // imply, and ask the edge units for exactly the operations the numerics reference counts?
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -100,6 +100,37 @@ TEST(GemmTiling, RejectsSchemesTheDesignDoesNotRun) {
   EXPECT_THAT([] { plan_gemm_ws(design("dint"), gemm(4, 64, 32, Scheme::w8a8)); },
               ::testing::ThrowsMessage<Error>(
                   ::testing::HasSubstr("uses scheme w8a8, which design 'dint' does not run")));
+}
+
+// Output-stationary: m-tiles x n-tiles x k-chunks, every MAC once, one k-chunk per group where
+// groups are rescaled, and the weights fetched again for every m-tile unless all of W fits.
+TEST(GemmTilingOs, CoversEveryMacOnceAndChunksByGroup) {
+  arch::ArchSpec a = design("int8-baseline");
+  a.array.rows = a.array.cols = 8;
+  a.array.dataflow = arch::Dataflow::os;
+  const GemmPlan p = plan_gemm_os(a, gemm(13, 20, 13, Scheme::w8a8));
+  EXPECT_EQ(p.tiles.size(), 2u * 2u * 1u);
+  EXPECT_EQ(p.macs(), 13u * 20u * 13u);
+  EXPECT_EQ(sum(p, [](const Tile& t) { return t.stream_steps; }), 4u * 20u);
+  EXPECT_EQ(sum(p, [](const Tile& t) { return t.epilogue_ops; }), 13u * 13u);
+  EXPECT_EQ(sum(p, [](const Tile& t) { return t.out_bytes; }), 13u * 13u * 2u);
+  // 20 x 13 int8 weights + 13 fp16 channel scales fit the weight buffer: fetched once.
+  EXPECT_EQ(sum(p, [](const Tile& t) { return t.weight_bytes; }), 20u * 13u + 13u * 2u);
+
+  arch::ArchSpec is = design("intscale");
+  is.array.rows = is.array.cols = 8;
+  is.array.dataflow = arch::Dataflow::os;
+  const GemmPlan g = plan_gemm_os(is, gemm(12, 256, 16, Scheme::w4a8_is, 64));
+  EXPECT_EQ(g.k_tile, 64u);
+  EXPECT_EQ(g.tiles.size(), 2u * 2u * 4u);
+  EXPECT_EQ(g.macs(), 12u * 256u * 16u);
+  EXPECT_EQ(sum(g, [](const Tile& t) { return t.rescale_ops; }), 12u * 16u * 4u);
+  for (const Tile& t : g.tiles) EXPECT_TRUE(t.rescale_int);
+  // A weight buffer too small for W: fetched once per m-tile (2 here).
+  is.buffers.weight.size_bytes = 256;
+  const GemmPlan small = plan_gemm_os(is, gemm(12, 256, 16, Scheme::w4a8_is, 64));
+  EXPECT_EQ(sum(small, [](const Tile& t) { return t.weight_bytes; }),
+            2u * (256u * 16u / 2u + 4u * 16u * 2u));
 }
 
 }  // namespace
