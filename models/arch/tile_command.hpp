@@ -17,13 +17,14 @@ struct Tile {
   std::uint64_t m0 = 0;                 // first token (output-stationary tiles)
   bool first_k = false;                 // partial sums start from 0
   bool last_k = false;                  // the outputs of this n-tile are final after it
-  std::uint64_t weight_bytes = 0;       // DRAM -> weight buffer: codes + this tile's scales
-  std::uint64_t act_bytes = 0;          // DRAM -> ifmap buffer (0 when still resident)
-  std::uint64_t out_bytes = 0;          // ofmap -> DRAM (fp16 outputs, last_k only)
-  std::uint64_t dequant_ops = 0;        // weights dequantized as the tile loads (fused)
-  std::uint64_t rescale_ops = 0;        // group rescales (P*S or fp32) when a group completes
-  std::uint64_t epilogue_ops = 0;       // scale multiply + fp16 convert (last_k only)
-  bool rescale_int = false;             // rescales are P*S integer steps, else I2F + fp32
+  bool psum_chained = false;       // WS: starts from the previous k-tile's partial sums (psum_in)
+  std::uint64_t weight_bytes = 0;  // DRAM -> weight buffer: codes + this tile's scales
+  std::uint64_t act_bytes = 0;     // DRAM -> ifmap buffer (0 when still resident)
+  std::uint64_t out_bytes = 0;     // ofmap -> DRAM (fp16 outputs, last_k only)
+  std::uint64_t dequant_ops = 0;   // weights dequantized as the tile loads (fused)
+  std::uint64_t rescale_ops = 0;   // group rescales (P*S or fp32) when a group completes
+  std::uint64_t epilogue_ops = 0;  // scale multiply + fp16 convert (last_k only)
+  bool rescale_int = false;        // rescales are P*S integer steps, else I2F + fp32
   // The stream: steps (cycles when no port is short: WS the m tokens, OS the k-chunk) and what
   // each buffer port must deliver per step, in bytes.
   std::uint64_t stream_steps = 0;

@@ -24,19 +24,8 @@ std::string shape_text(std::size_t m, std::size_t k, std::size_t n) {
 }
 
 // The plan streams psum_in into this tile (the previous k-tile's partial sums), or starts the
-// chain from 0: the tile command's psum_in traffic says which.
-// models/arch/tile_command.hpp is renaming psum_in_bytes_per_token to psum_in_bytes_per_step
-// (output-stationary work in progress): this reads whichever the header has. Drop the shim once
-// the rename has landed.
-template <class T>
-auto psum_in_bytes(const T& t, int) -> decltype(t.psum_in_bytes_per_step) {
-  return t.psum_in_bytes_per_step;
-}
-template <class T>
-auto psum_in_bytes(const T& t, long) -> decltype(t.psum_in_bytes_per_token) {
-  return t.psum_in_bytes_per_token;
-}
-bool chains(const Tile& t) { return psum_in_bytes(t, 0) != 0; }
+// chain from 0.
+bool chains(const Tile& t) { return t.psum_chained; }
 
 // The group a tile completes (the plan asks for rescales only on such tiles).
 std::size_t completed_group(const Tile& t, std::size_t group) {

@@ -185,6 +185,7 @@ GemmPlan plan_gemm_ws(const arch::ArchSpec& a, const trace::Layer& l) {
       // Partial sums chain from k-tile to k-tile over K, and restart from 0 at each group
       // where groups are rescaled at the edge (w4a8-fs/is); dequantized schemes chain over K.
       const bool chain_starts = t.first_k || (f.rescales && group_starts);
+      t.psum_chained = !chain_starts;
       t.psum_in_bytes_per_step = chain_starts ? 0 : nc * f.psum_bytes;
       t.psum_out_bytes_per_step = nc * f.psum_bytes;
       if (t.last_k) {
