@@ -3,6 +3,7 @@
 #include <systemc>
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
 
 #include "arch/dram_channel.hpp"
@@ -64,6 +65,29 @@ std::uint64_t RunStats::total(std::uint64_t LayerStats::*field) const {
 namespace {
 
 std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return b ? (a + b - 1) / b : 0; }
+
+// Tiles done across every model of one simulation, reported to the caller's callback at most
+// every 0.25 s of wall time (wall time decides only when to report, never what is simulated).
+class ProgressMeter {
+ public:
+  ProgressMeter(const Progress& cb, std::uint64_t total) : cb_(cb), total_(total) {}
+  void tile_done() {
+    ++done_;
+    if (!cb_ || (done_ & 255) != 0) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_ < std::chrono::milliseconds(250)) return;
+    last_ = now;
+    if (done_ < total_) cb_(static_cast<double>(done_) / static_cast<double>(total_));
+  }
+  void finish() const {
+    if (cb_) cb_(1.0);
+  }
+
+ private:
+  const Progress& cb_;
+  std::uint64_t total_, done_ = 0;
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
 
 struct LoadCycles {
   std::uint64_t total = 0, port_extra = 0, dequant_extra = 0;
@@ -175,8 +199,9 @@ SC_MODULE(Accelerator) {
   sc_core::sc_in<bool> clk;
 
   Accelerator(sc_core::sc_module_name n, const ArchSpec& a, const std::vector<LayerWork>& work,
-              Fidelity f)
+              Fidelity f, ProgressMeter& meter)
       : sc_module(n),
+        meter_(meter),
         a_(a),
         work_(work),
         f_(f),
@@ -347,6 +372,7 @@ SC_MODULE(Accelerator) {
           accept_prev = policy_.edge_accept(array_free, t, out_done);
           layer_end = std::max(layer_end, out_done);
           account(t, ls);
+          meter_.tile_done();
         }
       }
       ls.cycles = layer_end - layer_end_prev;
@@ -358,6 +384,7 @@ SC_MODULE(Accelerator) {
     done = true;
   }
 
+  ProgressMeter& meter_;
   const ArchSpec& a_;
   const std::vector<LayerWork>& work_;
   Fidelity f_;
@@ -369,13 +396,17 @@ SC_MODULE(Accelerator) {
 }  // namespace
 
 std::vector<RunStats> simulate(const ArchSpec& spec, const std::vector<LayerWork>& work,
-                               const std::vector<Fidelity>& modes) {
+                               const std::vector<Fidelity>& modes, const Progress& progress) {
   std::vector<SimJob> jobs;
   for (Fidelity f : modes) jobs.push_back({&spec, &work, f});
-  return simulate_jobs(jobs);
+  return simulate_jobs(jobs, progress);
 }
 
-std::vector<RunStats> simulate_jobs(const std::vector<SimJob>& jobs) {
+std::vector<RunStats> simulate_jobs(const std::vector<SimJob>& jobs, const Progress& progress) {
+  std::uint64_t total_tiles = 0;
+  for (const SimJob& j : jobs)
+    for (const LayerWork& l : *j.work) total_tiles += l.instances * l.tiles.size();
+  ProgressMeter meter(progress, total_tiles);
   // A clock only when a cycle-mode model needs one: a 1 GHz clock is two kernel events per
   // simulated cycle, which would make the fast mode as slow as the cycle mode.
   bool clocked = false;
@@ -386,8 +417,8 @@ std::vector<RunStats> simulate_jobs(const std::vector<SimJob>& jobs) {
     clk = std::make_unique<sc_core::sc_clock>("clk", sc_core::sc_time(1, sc_core::SC_NS));
   std::vector<std::unique_ptr<Accelerator>> accs;
   for (std::size_t i = 0; i < jobs.size(); ++i) {
-    accs.push_back(std::make_unique<Accelerator>(("acc_" + std::to_string(i)).c_str(),
-                                                 *jobs[i].spec, *jobs[i].work, jobs[i].mode));
+    accs.push_back(std::make_unique<Accelerator>(
+        ("acc_" + std::to_string(i)).c_str(), *jobs[i].spec, *jobs[i].work, jobs[i].mode, meter));
     if (clocked) {
       accs.back()->clk(*clk);
     } else {
@@ -405,6 +436,7 @@ std::vector<RunStats> simulate_jobs(const std::vector<SimJob>& jobs) {
       if (all) break;
     }
   }
+  meter.finish();
   std::vector<RunStats> out;
   for (const auto& a : accs) {
     if (!a->done) throw Error("accelerator model did not finish");

@@ -14,6 +14,7 @@
 // modules, runs to the end and returns the statistics.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "arch/arch_spec.hpp"
@@ -23,8 +24,11 @@ namespace quasar::arch {
 
 // Runs `work` on `spec` with each fidelity in `modes` (all elaborated side by side in one
 // simulation), returning one RunStats per mode in that order.
+// `progress`, when set, is called with the fraction of tiles done (0..1], at most about four
+// times a second of wall time, and once at the end.
+using Progress = std::function<void(double fraction_done)>;
 std::vector<RunStats> simulate(const ArchSpec& spec, const std::vector<LayerWork>& work,
-                               const std::vector<Fidelity>& modes);
+                               const std::vector<Fidelity>& modes, const Progress& progress = {});
 
 // Independent runs, possibly of different designs, elaborated side by side in one simulation
 // (the only way to run several in one process). The pointers must outlive the call.
@@ -33,6 +37,6 @@ struct SimJob {
   const std::vector<LayerWork>* work = nullptr;
   Fidelity mode = Fidelity::fast;
 };
-std::vector<RunStats> simulate_jobs(const std::vector<SimJob>& jobs);
+std::vector<RunStats> simulate_jobs(const std::vector<SimJob>& jobs, const Progress& progress = {});
 
 }  // namespace quasar::arch

@@ -1,5 +1,7 @@
 #include "run_command.hpp"
 
+#include <unistd.h>
+
 #include <iostream>
 #include <memory>
 
@@ -55,8 +57,16 @@ std::function<int()> add_run_command(CLI::App& app) {
     } else {
       t = trace::read_manifest(a->trace);
     }
-    const RunReport r =
-        run_trace(spec, t, a->mode == "cycle" ? arch::Fidelity::cycle : arch::Fidelity::fast);
+    // Progress on a terminal only: piped or redirected output stays byte for byte the same.
+    arch::Progress progress;
+    if (isatty(STDERR_FILENO)) {
+      progress = [](double f) {
+        std::cerr << "\rquasar run: " << static_cast<int>(100.0 * f) << "% of tiles"
+                  << (f >= 1.0 ? "\n" : "") << std::flush;
+      };
+    }
+    const RunReport r = run_trace(
+        spec, t, a->mode == "cycle" ? arch::Fidelity::cycle : arch::Fidelity::fast, progress);
     if (!a->out.empty()) write_run_outputs(a->out, r);
     if (a->format == "json") {
       print_run_json(std::cout, r);

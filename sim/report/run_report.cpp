@@ -27,7 +27,8 @@ double util(const arch::LayerStats& l, std::uint64_t pes) {
 
 }  // namespace
 
-RunReport run_trace(const arch::ArchSpec& a, const trace::Trace& t, arch::Fidelity mode) {
+RunReport run_trace(const arch::ArchSpec& a, const trace::Trace& t, arch::Fidelity mode,
+                    const arch::Progress& progress) {
   if (a.accounting == arch::Accounting::scalesim) {
     RunReport r;
     r.arch = a;
@@ -53,7 +54,7 @@ RunReport run_trace(const arch::ArchSpec& a, const trace::Trace& t, arch::Fideli
   r.arch = a;
   r.trace_name = t.name;
   r.not_run = p.not_run;
-  r.stats = arch::simulate(a, p.work, {mode}).at(0);
+  r.stats = arch::simulate(a, p.work, {mode}, progress).at(0);
   return r;
 }
 

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "arch/accelerator.hpp"
 #include "arch/arch_spec.hpp"
 #include "arch/workload.hpp"
 #include "trace/trace.hpp"
@@ -21,7 +22,8 @@ struct RunReport {
 };
 
 // Plans the trace on the design and simulates it (one SystemC elaboration per process).
-RunReport run_trace(const arch::ArchSpec& a, const trace::Trace& t, arch::Fidelity mode);
+RunReport run_trace(const arch::ArchSpec& a, const trace::Trace& t, arch::Fidelity mode,
+                    const arch::Progress& progress = {});
 
 void print_run_table(std::ostream& os, const RunReport& r);
 void print_run_json(std::ostream& os, const RunReport& r);

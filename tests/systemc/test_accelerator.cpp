@@ -77,6 +77,25 @@ TEST_P(FastEqualsCycle, SameCyclesAndStatistics) {
   for (std::size_t i = 0; i < 2; ++i)
     EXPECT_TRUE(r[0].layers[i] == r[1].layers[i]) << "layer " << i;
   EXPECT_EQ(r[0].total(&LayerStats::macs), 2 * c.m * c.k * c.n + (c.m + 3) * c.k * c.n);
+  // Without port or dequantizer stalls every tile's phases are the RTL-validated closed form
+  // (units::systolic_ws_timing / systolic_os_timing, asserted equal to the Verilated arrays in
+  // tests/rtl): WS load rows, stream M, drain rows + cols - 2; OS stream = the k-chunk, drain
+  // 2 rows + cols - 2. So the cycle mode's measured phases are the RTL's.
+  for (std::size_t i = 0; i < 2; ++i) {
+    const LayerStats& l = r[1].layers[i];
+    if (l.stall_port + l.stall_dequant != 0) continue;
+    std::uint64_t load = 0, stream = 0, drain = 0;
+    for (std::uint64_t inst = 0; inst < w[i].instances; ++inst) {
+      for (const Tile& t : w[i].tiles) {
+        load += c.dataflow == Dataflow::ws ? 8 : 0;
+        stream += c.dataflow == Dataflow::ws ? t.m : t.rows_used;
+        drain += c.dataflow == Dataflow::ws ? 8 + 8 - 2 : 2 * 8 + 8 - 2;
+      }
+    }
+    EXPECT_EQ(l.load, load) << "layer " << i;
+    EXPECT_EQ(l.stream, stream) << "layer " << i;
+    EXPECT_EQ(l.drain, drain) << "layer " << i;
+  }
   // The corners must really be corners: the bottleneck they are named after shows as stalls.
   const std::string name = c.name;
   if (name.find("edge_bound") != std::string::npos) {
