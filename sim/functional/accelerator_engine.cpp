@@ -24,8 +24,19 @@ std::string shape_text(std::size_t m, std::size_t k, std::size_t n) {
 }
 
 // The plan streams psum_in into this tile (the previous k-tile's partial sums), or starts the
-// chain from 0.
+// chain from 0 (every output-stationary tile: each PE sums its k-chunk from 0).
 bool chains(const Tile& t) { return t.psum_chained; }
+
+// The tokens whose outputs a tile computes: all M (WS), its m-tile (OS).
+std::size_t first_token(const Tile& t) { return static_cast<std::size_t>(t.m0); }
+std::size_t end_token(const Tile& t) { return static_cast<std::size_t>(t.m0 + t.m); }
+
+// The tile that starts a pass of all of W through the array (WS: the only one; OS: one per
+// m-tile, whose weights are read, decoded and dequantized again). Per-weight events (invalid
+// codes, dequantization range) are counted on the first pass only, once per weight element as
+// the reference counts them; the work of every pass is tallied.
+bool starts_weight_pass(const Tile& t) { return t.n0 == 0 && t.k0 == 0; }
+bool first_weight_pass(const Tile& t) { return t.m0 == 0; }
 
 // The group a tile completes (the plan asks for rescales only on such tiles).
 std::size_t completed_group(const Tile& t, std::size_t group) {
@@ -58,8 +69,10 @@ class Runner {
 
   mapping::GemmPlan plan(std::size_t group, const GemmOptions& opt, DequantMode dequant,
                          DintSet dint) const {
-    return mapping::plan_gemm_ws(a_, gemm_layer(s_, m_, k_, n_, group, opt, dequant, dint));
+    return mapping::plan_gemm(a_, gemm_layer(s_, m_, k_, n_, group, opt, dequant, dint));
   }
+
+  bool os() const { return a_.array.dataflow == arch::Dataflow::os; }
 
   // Integer PEs: load, stream, edge, in the plan's order.
   std::vector<std::int64_t> run_int(const mapping::GemmPlan& p, const MatrixI8& x,
@@ -69,6 +82,7 @@ class Runner {
     std::vector<std::int64_t> psum(m_ * n_, 0);
     WeightTile<std::int8_t> wt;
     for (const Tile& t : p.tiles) {
+      if (starts_weight_pass(t)) ++tally.weight_passes;
       wt.resize(t.rows_used, t.cols_used);
       load(t, wt);
       stream_int_tile(t, wt, x, chains(t), pe, psum, n_, tally);
@@ -82,11 +96,19 @@ class Runner {
   }
 
   // fp16 PEs. With an accumulation tile T (GemmOptions::k_tile, 0 < T < K) the chain restarts
-  // at every multiple of T and the edge adds the finished chains in fp32, in k order.
+  // at every multiple of T and the edge adds the finished chains in fp32, in k order (WS). An
+  // output-stationary PE sums all of K in one chunk and nothing merges chains: it follows only
+  // T >= K (or 0), one pass over K.
   MatrixH run_fp16(const mapping::GemmPlan& p, const MatrixH& x, const GemmOptions& opt,
                    const F16Load& load, DatapathTally& tally) const {
     const std::size_t T = (opt.k_tile == 0 || opt.k_tile >= k_) ? k_ : opt.k_tile;
     const bool restarts = T < k_;
+    if (restarts && os()) {
+      throw Error("design '" + a_.name + "' cannot follow fp16 accumulation tile k_tile = " +
+                  std::to_string(opt.k_tile) + ": its output-stationary PEs sum each output " +
+                  "over all of K (" + std::to_string(k_) + ") in one pass, with no chain " +
+                  "restarts or edge merges (k_tile 0 or >= K runs)");
+    }
     if (restarts && T % p.k_tile != 0) {
       throw Error("design '" + a_.name + "' cannot follow fp16 accumulation tile k_tile = " +
                   std::to_string(opt.k_tile) + ": its partial-sum chains can restart only at " +
@@ -96,12 +118,13 @@ class Runner {
     MatrixH y(m_, n_);
     WeightTile<std::uint16_t> wt;
     for (const Tile& t : p.tiles) {
+      if (starts_weight_pass(t)) ++tally.weight_passes;
       wt.resize(t.rows_used, t.cols_used);
       load(t, wt);
       const bool chain = chains(t) && !(restarts && t.k0 % T == 0);
       stream_fp16_tile(t, wt, x, chain, psum, n_, tally);
       const bool chain_ends = t.last_k || (t.k0 + t.rows_used) % T == 0;
-      for (std::size_t m = 0; m < m_; ++m) {
+      for (std::size_t m = first_token(t); m < end_token(t); ++m) {
         for (std::size_t j = 0; j < t.cols_used; ++j) {
           const std::size_t n = static_cast<std::size_t>(t.n0 + j);
           if (restarts && chain_ends) {
@@ -117,7 +140,9 @@ class Runner {
   }
 
   // Counters: the datapath's own events, and the formula's actions once the datapath is shown
-  // to have done exactly the work the formula counts.
+  // to have done exactly the work the formula counts. Weight decodes and fused dequantizations
+  // happen once per pass of W through the array: the formula's count times the passes (OS: one
+  // pass per m-tile, as the plan's dequant_ops count them).
   GemmCounters counters(const ActionShape& shape, const DatapathTally& t,
                         const char* pe_stage) const {
     GemmCounters c;
@@ -132,9 +157,12 @@ class Runner {
                                                                        : act::kMulInt8xInt8;
     expect(t.macs, c.action(mul), "MACs");
     expect(t.epilogues, c.action(act::kCvtFp32ToFp16), "output conversions");
-    expect(t.decodes, c.action(act::kDecodeDint4), "dint4 decodes");
+    const std::uint64_t passes = t.weight_passes;
+    const bool fused = shape.dequant == DequantMode::fused;
+    expect(t.decodes, c.action(act::kDecodeDint4) * passes, "dint4 decodes");
     expect(t.dequants,
-           c.action(s_ == Scheme::w4a16 ? act::kDequantW4ToFp16 : act::kDequantTwoLevel),
+           c.action(s_ == Scheme::w4a16 ? act::kDequantW4ToFp16 : act::kDequantTwoLevel) *
+               (fused ? passes : 1),
            "weight dequantizations");
     if (s_ == Scheme::w4a8_fs) expect(t.rescales, c.action(act::kCvtIntToFp32), "rescales");
     if (s_ == Scheme::w4a8_is) {
@@ -206,17 +234,15 @@ trace::Layer gemm_layer(Scheme s, std::size_t m, std::size_t k, std::size_t n,
 AcceleratorEngine::AcceleratorEngine(arch::ArchSpec spec) : spec_(std::move(spec)) {
   const std::string why = arch::check_consistency(spec_);
   if (!why.empty()) throw Error("design '" + spec_.name + "': " + why);
-  if (spec_.array.dataflow != arch::Dataflow::ws) {
-    throw Error("design '" + spec_.name +
-                "': data-bearing runs model the weight-stationary array only (dataflow: ws)");
-  }
   name_ = "accel:" + spec_.name;
 }
 
 std::string AcceleratorEngine::describe() const {
   return "accelerator datapath of design '" + spec_.name + "' (" +
          std::to_string(spec_.array.rows) + " x " + std::to_string(spec_.array.cols) + " " +
-         arch::pe_kind_name(spec_.array.pe) + " PEs, weight-stationary)";
+         arch::pe_kind_name(spec_.array.pe) + " PEs, " +
+         (spec_.array.dataflow == arch::Dataflow::ws ? "weight-stationary" : "output-stationary") +
+         ")";
 }
 
 void AcceleratorEngine::require_runs(const trace::Trace& t, const std::string& source) const {
@@ -268,7 +294,7 @@ GemmResult AcceleratorEngine::w4a16(const MatrixH& x, const QuantizedWeights& w,
         const auto n = static_cast<std::size_t>(t.n0 + j);
         const DequantF16Result d = dequant_w4_fp16(w.codes(n, k), w.zero(n, g), w.scale(n, g));
         wt.at(i, j) = d.w;
-        tally.dequant_range += d.inf ? 1 : 0;
+        tally.dequant_range += d.inf && first_weight_pass(t) ? 1 : 0;
         ++tally.dequants;
       }
     }
@@ -288,7 +314,7 @@ GemmResult AcceleratorEngine::w8a8(const QuantizedActivations& x, const Quantize
   DatapathTally tally;
   GemmResult r{MatrixH(M, N), {}};
   const IntEdge epilogue = [&](const Tile& t, const std::vector<std::int64_t>& acc) {
-    for (std::size_t m = 0; m < M; ++m) {
+    for (std::size_t m = first_token(t); m < end_token(t); ++m) {
       for (std::size_t j = 0; j < t.cols_used; ++j) {
         const auto n = static_cast<std::size_t>(t.n0 + j);
         const float scale = x.scale_of(m) * w.scale(n, 0);
@@ -317,12 +343,13 @@ GemmResult AcceleratorEngine::w4a8_dint(const QuantizedActivations& x, const Qua
     codes(t, wt);
     for (std::int8_t c : wt.v) {
       ++tally.decodes;
-      tally.invalid_codes += table.valid[static_cast<std::size_t>(c & 0xF)] ? 0 : 1;
+      const bool invalid = !table.valid[static_cast<std::size_t>(c & 0xF)];
+      tally.invalid_codes += invalid && first_weight_pass(t) ? 1 : 0;
     }
   };
   GemmResult r{MatrixH(M, N), {}};
   const IntEdge epilogue = [&](const Tile& t, const std::vector<std::int64_t>& acc) {
-    for (std::size_t m = 0; m < M; ++m) {
+    for (std::size_t m = first_token(t); m < end_token(t); ++m) {
       for (std::size_t j = 0; j < t.cols_used; ++j) {
         const auto n = static_cast<std::size_t>(t.n0 + j);
         const float scale = x.scale_of(m) * w.scale(n, 0) * 0.5f;
@@ -346,7 +373,7 @@ GemmResult AcceleratorEngine::w4a8_fs(const QuantizedActivations& x, const Quant
   std::vector<float> acc_f(M * N, 0.0f);  // the float-scale units' fp32 accumulators
   const IntEdge rescale = [&](const Tile& t, const std::vector<std::int64_t>& psum) {
     const std::size_t g = completed_group(t, G);
-    for (std::size_t m = 0; m < M; ++m) {
+    for (std::size_t m = first_token(t); m < end_token(t); ++m) {
       for (std::size_t j = 0; j < t.cols_used; ++j) {
         const auto n = static_cast<std::size_t>(t.n0 + j);
         acc_f[m * N + n] = floatscale_step(acc_f[m * N + n], psum[m * N + n], w.scale(n, g));
@@ -356,7 +383,7 @@ GemmResult AcceleratorEngine::w4a8_fs(const QuantizedActivations& x, const Quant
   };
   GemmResult r{MatrixH(M, N), {}};
   const IntEdge epilogue = [&](const Tile& t, const std::vector<std::int64_t>&) {
-    for (std::size_t m = 0; m < M; ++m) {
+    for (std::size_t m = first_token(t); m < end_token(t); ++m) {
       for (std::size_t j = 0; j < t.cols_used; ++j) {
         const auto n = static_cast<std::size_t>(t.n0 + j);
         write_output(r.y, m, n, acc_f[m * N + n] * x.scale_of(m), tally);
@@ -385,7 +412,7 @@ GemmResult AcceleratorEngine::w4a8_is(const QuantizedActivations& x, const Quant
   std::vector<std::int64_t> acc_i(M * N, 0);  // the integer-scale units' accumulators
   const IntEdge rescale = [&](const Tile& t, const std::vector<std::int64_t>& psum) {
     const std::size_t g = completed_group(t, G);
-    for (std::size_t m = 0; m < M; ++m) {
+    for (std::size_t m = first_token(t); m < end_token(t); ++m) {
       for (std::size_t j = 0; j < t.cols_used; ++j) {
         const auto n = static_cast<std::size_t>(t.n0 + j);
         const units::AccStep st = unit.step(acc_i[m * N + n], psum[m * N + n], s.S(n, g));
@@ -398,7 +425,7 @@ GemmResult AcceleratorEngine::w4a8_is(const QuantizedActivations& x, const Quant
   const float amp_inv = exp2_exact(-s.bits);
   GemmResult r{MatrixH(M, N), {}};
   const IntEdge epilogue = [&](const Tile& t, const std::vector<std::int64_t>&) {
-    for (std::size_t m = 0; m < M; ++m) {
+    for (std::size_t m = first_token(t); m < end_token(t); ++m) {
       const float scale = x.scale_of(m) * amp_inv;
       for (std::size_t j = 0; j < t.cols_used; ++j) {
         const auto n = static_cast<std::size_t>(t.n0 + j);
@@ -426,14 +453,14 @@ GemmResult two_level(const arch::ArchSpec& a, Scheme s, const QuantizedActivatio
   const mapping::GemmPlan p = run.plan(G, opt, mode, DintSet::A);
   DatapathTally tally;
   const bool dgq = s == Scheme::w4a8_dgq;
-  auto dequant = [&](std::size_t n, std::size_t k) {
+  auto dequant = [&](std::size_t n, std::size_t k, bool count_events) {
     const std::size_t g = k / G;
     const units::DequantDgqResult d =
         dgq ? units::dequant_dgq(w.q(n, k), w.zeros(n, g),
                                  static_cast<std::int8_t>(w.group_scale(n, g)))
             : dequant_qserve(w.q(n, k), w.zeros(n, g),
                              static_cast<std::uint8_t>(w.group_scale(n, g)));
-    tally.dequant_range += d.out_of_range ? 1 : 0;
+    tally.dequant_range += d.out_of_range && count_events ? 1 : 0;
     ++tally.dequants;
     return d.w8;
   };
@@ -443,22 +470,22 @@ GemmResult two_level(const arch::ArchSpec& a, Scheme s, const QuantizedActivatio
     // The released code's path: one pass writes the whole N x K int8 copy, the array reads it.
     w8 = MatrixI8(N, K);
     for (std::size_t n = 0; n < N; ++n) {
-      for (std::size_t k = 0; k < K; ++k) w8(n, k) = dequant(n, k);
+      for (std::size_t k = 0; k < K; ++k) w8(n, k) = dequant(n, k, true);
     }
     load = load_codes(w8);
   } else {
     load = [&](const Tile& t, WeightTile<std::int8_t>& wt) {
       for (std::size_t i = 0; i < wt.rows; ++i) {
         for (std::size_t j = 0; j < wt.cols; ++j) {
-          wt.at(i, j) =
-              dequant(static_cast<std::size_t>(t.n0 + j), static_cast<std::size_t>(t.k0 + i));
+          wt.at(i, j) = dequant(static_cast<std::size_t>(t.n0 + j),
+                                static_cast<std::size_t>(t.k0 + i), first_weight_pass(t));
         }
       }
     };
   }
   GemmResult r{MatrixH(M, N), {}};
   const IntEdge epilogue = [&](const Tile& t, const std::vector<std::int64_t>& acc) {
-    for (std::size_t m = 0; m < M; ++m) {
+    for (std::size_t m = first_token(t); m < end_token(t); ++m) {
       for (std::size_t j = 0; j < t.cols_used; ++j) {
         const auto n = static_cast<std::size_t>(t.n0 + j);
         const float scale = w.channel_scale[n] * x.scale_of(m);

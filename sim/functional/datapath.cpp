@@ -13,10 +13,11 @@ namespace {
 
 void check_tile(const arch::Tile& t, std::size_t w_rows, std::size_t w_cols, std::size_t x_rows,
                 std::size_t x_cols, std::size_t ld) {
-  if (w_rows != t.rows_used || w_cols != t.cols_used || x_rows != t.m ||
+  if (w_rows != t.rows_used || w_cols != t.cols_used || t.m0 + t.m > x_rows ||
       t.k0 + t.rows_used > x_cols || t.n0 + t.cols_used > ld) {
-    throw Error("accelerator datapath: tile (n0 " + std::to_string(t.n0) + ", k0 " +
-                std::to_string(t.k0) + ") does not fit its operands");
+    throw Error("accelerator datapath: tile (m0 " + std::to_string(t.m0) + ", n0 " +
+                std::to_string(t.n0) + ", k0 " + std::to_string(t.k0) +
+                ") does not fit its operands");
   }
 }
 
@@ -26,13 +27,14 @@ void stream_int(const arch::Tile& t, const WeightTile<std::int8_t>& w, const Mat
                 bool chain, std::vector<std::int64_t>& psum, std::size_t ld, DatapathTally& tally,
                 Step step) {
   const std::size_t rows = w.rows, cols = w.cols;
+  const auto m_begin = static_cast<std::size_t>(t.m0), m_end = static_cast<std::size_t>(t.m0 + t.m);
   std::uint64_t wraps = 0;
-  for (std::size_t m = 0; m < x.rows(); ++m) {
+  for (std::size_t m = m_begin; m < m_end; ++m) {
     const std::int8_t* xm = x.row(m) + t.k0;
     for (std::size_t j = 0; j < cols; ++j) {
       std::int64_t& out = psum[m * ld + t.n0 + j];
       std::int64_t acc = chain ? out : 0;       // psum_in: the previous k-tile's sum, or 0
-      for (std::size_t i = 0; i < rows; ++i) {  // PE row i, top to bottom: k increasing
+      for (std::size_t i = 0; i < rows; ++i) {  // WS PE row i / OS step i: k increasing
         const units::AccStep s = step(acc, w.at(i, j), xm[i]);
         acc = s.acc;
         wraps += s.overflow ? 1 : 0;
@@ -41,7 +43,7 @@ void stream_int(const arch::Tile& t, const WeightTile<std::int8_t>& w, const Mat
     }
   }
   tally.pe_wraps += wraps;
-  tally.macs += static_cast<std::uint64_t>(x.rows()) * rows * cols;
+  tally.macs += t.m * rows * cols;
   ++tally.tiles;
 }
 
@@ -87,7 +89,7 @@ void stream_int_tile(const arch::Tile& t, const WeightTile<std::int8_t>& w, cons
 void stream_fp16_tile(const arch::Tile& t, const WeightTile<std::uint16_t>& w, const MatrixH& x,
                       bool chain, std::vector<float>& psum, std::size_t ld, DatapathTally& tally) {
   check_tile(t, w.rows, w.cols, x.rows(), x.cols(), ld);
-  for (std::size_t m = 0; m < x.rows(); ++m) {
+  for (auto m = static_cast<std::size_t>(t.m0); m < t.m0 + t.m; ++m) {
     const std::uint16_t* xm = x.row(m) + t.k0;
     for (std::size_t j = 0; j < w.cols; ++j) {
       float& out = psum[m * ld + t.n0 + j];
@@ -98,7 +100,7 @@ void stream_fp16_tile(const arch::Tile& t, const WeightTile<std::uint16_t>& w, c
       out = acc;
     }
   }
-  tally.macs += static_cast<std::uint64_t>(x.rows()) * w.rows * w.cols;
+  tally.macs += t.m * w.rows * w.cols;
   ++tally.tiles;
 }
 

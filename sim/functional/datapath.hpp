@@ -1,11 +1,17 @@
-// The accelerator's datapath, one tile of the plan at a time: what the weight-stationary array
-// computes while a tile's M tokens stream through it, and the edge units that models/units does
-// not have yet. Every PE step is a models/units step function (MacInt8, MacW4A8, MacDint4,
-// MacFp16), so the arithmetic and the wrap rule are the units' (proven equal to the RTL).
+// The accelerator's datapath, one tile of the plan at a time: what the array computes while a
+// tile's operands stream through it, and the edge units that models/units does not have yet.
+// Every PE step is a models/units step function (MacInt8, MacW4A8, MacDint4, MacFp16), so the
+// arithmetic and the wrap rule are the units' (proven equal to the RTL).
 //
-// Order: PE row i of a tile holds reduction index k0 + i and the partial sum flows from row 0 down
-// (systolic_array.v), so a column sums its tile's k range in increasing k, starting from psum_in:
-// the chained partial sum of the previous k-tile, or 0 where the plan restarts the chain.
+// Order, weight-stationary (systolic_array.v): PE row i of a tile holds reduction index k0 + i and
+// the partial sum flows from row 0 down, so a column sums its tile's k range in increasing k for
+// every token, starting from psum_in: the chained partial sum of the previous k-tile, or 0 where
+// the plan restarts the chain.
+// Order, output-stationary (systolic_os.v): PE (r, c) holds output (m0 + r, n0 + c); stream step
+// t brings x[m0 + r][k0 + t] and w[n0 + c][k0 + t], so the PE sums its k-chunk in increasing k,
+// from 0 (its accumulator is cleared for every tile; OS plans never chain, chain = false).
+// Either way one output's partial sum is the same sequence of unit steps; the tile says which
+// tokens (m0 .. m0 + m - 1: all of them for WS) and which chain start.
 #pragma once
 
 #include <cstddef>
@@ -27,8 +33,9 @@ struct PeConfig {
   DintSet dint_set = DintSet::A;  // dint4 PEs
 };
 
-// A weight tile as the array holds it after the load phase: the value on PE (row i, column j)'s
-// weight port, i for reduction index k0 + i, j for output channel n0 + j.
+// A weight tile as the array sees it: i for reduction index k0 + i, j for output channel n0 + j.
+// WS: the value on PE (row i, column j)'s weight port after the load phase. OS: the value on
+// column j's weight input at stream step i.
 template <class T>
 struct WeightTile {
   std::size_t rows = 0, cols = 0;
@@ -44,6 +51,7 @@ struct WeightTile {
 // Operations and events of the datapath, counted as they happen (not derived from a formula).
 struct DatapathTally {
   std::uint64_t tiles = 0;
+  std::uint64_t weight_passes = 0;  // times the array was given all of W (WS 1, OS per m-tile)
   std::uint64_t macs = 0;           // PE steps on real operands (padding rows/columns excluded)
   std::uint64_t pe_wraps = 0;       // PE steps whose exact partial sum left the PE width
   std::uint64_t dequants = 0;       // weights dequantized (fused: at load; materialized: a pass)
@@ -57,9 +65,9 @@ struct DatapathTally {
   std::uint64_t output_inf = 0;     // outputs that became fp16 inf
 };
 
-// Streams x's tokens through an integer tile. For every token m and column j:
-// psum[m * ld + n0 + j] = (chain ? psum[...] : 0) + sum over the tile's rows in PE order, each
-// step the PE kind's unit step at pe.acc_bits.
+// Streams the tile's tokens (m0 .. m0 + m - 1) through an integer tile. For every such token m and
+// column j: psum[m * ld + n0 + j] = (chain ? psum[...] : 0) + sum over the tile's k range in
+// increasing k, each step the PE kind's unit step at pe.acc_bits.
 void stream_int_tile(const arch::Tile& t, const WeightTile<std::int8_t>& w, const MatrixI8& x,
                      bool chain, const PeConfig& pe, std::vector<std::int64_t>& psum,
                      std::size_t ld, DatapathTally& tally);

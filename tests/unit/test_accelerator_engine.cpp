@@ -2,7 +2,8 @@
 // with the unit models) compute every scheme bit for bit as the reference does, outputs and
 // counters, overflow events included? Operands come from the schemes' own quantizers
 // (run_scheme) on seeded LLM-like data; arrays are small and odd-sized so that tiles are ragged
-// in n and k, and group schemes tile K by gcd(rows, group).
+// in n and k (WS: group schemes tile K by gcd(rows, group)) or in m and n (OS: more tokens than
+// rows, k-chunks of one group for w4a8-fs/is), on both dataflows.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -19,6 +20,7 @@
 #include "numerics/int_kernels.hpp"
 #include "numerics/scheme_runner.hpp"
 #include "numerics/synthetic.hpp"
+#include "units/systolic_os.hpp"
 #include "units/systolic_ws.hpp"
 
 namespace quasar::functional {
@@ -26,10 +28,13 @@ namespace {
 
 // A rows x cols design that runs `s` on `pe`, with every edge unit it needs.
 arch::ArchSpec design(Scheme s, std::uint32_t rows, std::uint32_t cols, arch::PeKind pe,
-                      std::uint32_t acc_bits = 32, std::uint32_t intscale_acc_bits = 32) {
+                      std::uint32_t acc_bits = 32, std::uint32_t intscale_acc_bits = 32,
+                      arch::Dataflow dataflow = arch::Dataflow::ws) {
   arch::ArchSpec a;
   a.name = "test-" + std::to_string(rows) + "x" + std::to_string(cols);
+  if (dataflow == arch::Dataflow::os) a.name += "-os";
   a.array.rows = rows, a.array.cols = cols, a.array.pe = pe, a.array.acc_bits = acc_bits;
+  a.array.dataflow = dataflow;
   a.schemes = {s};
   a.edge.intscale_units = a.edge.floatscale_units = a.edge.dequant_units = cols;
   a.edge.intscale_acc_bits = intscale_acc_bits;
@@ -77,13 +82,15 @@ struct Case {
   std::uint32_t acc_bits = 32, intscale_acc_bits = 32;
   std::size_t m = 5, k = 192, n = 19;
   std::uint64_t seed = 1;
+  arch::Dataflow dataflow = arch::Dataflow::ws;
 };
 
 std::string describe(const Case& c) {
   return std::string(scheme_name(c.scheme)) + " on " + arch::pe_kind_name(c.pe) + " PEs " +
-         std::to_string(c.rows) + "x" + std::to_string(c.cols) + ", group " +
-         std::to_string(c.group) + ", M K N " + std::to_string(c.m) + " " + std::to_string(c.k) +
-         " " + std::to_string(c.n) + ", acc/psum " + std::to_string(c.cfg.gemm.acc_bits) + "/" +
+         std::to_string(c.rows) + "x" + std::to_string(c.cols) + " " +
+         arch::dataflow_name(c.dataflow) + ", group " + std::to_string(c.group) + ", M K N " +
+         std::to_string(c.m) + " " + std::to_string(c.k) + " " + std::to_string(c.n) +
+         ", acc/psum " + std::to_string(c.cfg.gemm.acc_bits) + "/" +
          std::to_string(c.cfg.gemm.psum_bits) + ", k_tile " + std::to_string(c.cfg.gemm.k_tile);
 }
 
@@ -96,7 +103,7 @@ GemmCounters expect_bit_exact(Case c) {
   const SchemeRun run = run_scheme(c.scheme, d.x, d.w, c.cfg, float_reference(d.x, d.w));
   const GemmResult want = call(cpu_engine(), c.scheme, run.operands, c.cfg);
   const AcceleratorEngine accel(
-      design(c.scheme, c.rows, c.cols, c.pe, c.acc_bits, c.intscale_acc_bits));
+      design(c.scheme, c.rows, c.cols, c.pe, c.acc_bits, c.intscale_acc_bits, c.dataflow));
   const GemmResult got = call(accel, c.scheme, run.operands, c.cfg);
   const std::string what = describe(c);
   EXPECT_EQ(got.y.rows(), want.y.rows()) << what;
@@ -122,14 +129,32 @@ struct ArrayShape {
   std::uint32_t rows, cols;
 };
 const std::vector<ArrayShape> kArrays = {{8, 8}, {5, 7}, {12, 8}, {3, 32}};
+// Output-stationary arrays get kOsTokens tokens: m-tiles ragged on every one (2, 3 and 5 of them).
+const std::vector<ArrayShape> kOsArrays = {{8, 8}, {5, 7}, {3, 32}};
+constexpr std::size_t kOsTokens = 13;
+
+// Every array of both dataflows: WS with the case's tokens, OS with kOsTokens.
+template <class F>
+void on_every_array(F f) {
+  for (const ArrayShape& a : kArrays) f(a, arch::Dataflow::ws);
+  for (const ArrayShape& a : kOsArrays) f(a, arch::Dataflow::os);
+}
+
+Case make_case(Scheme s, ArrayShape a, arch::Dataflow df, std::size_t group, arch::PeKind pe,
+               SchemeConfig cfg, std::uint32_t acc_bits = 32,
+               std::uint32_t intscale_acc_bits = 32) {
+  Case c{s, a.rows, a.cols, group, pe, cfg, acc_bits, intscale_acc_bits};
+  c.dataflow = df;
+  if (df == arch::Dataflow::os) c.m = kOsTokens;
+  return c;
+}
 
 void every_array_and_group(Scheme s, SchemeConfig cfg, arch::PeKind pe) {
-  for (const ArrayShape& a : kArrays) {
+  on_every_array([&](ArrayShape a, arch::Dataflow df) {
     for (std::size_t group : {std::size_t{32}, std::size_t{64}}) {
-      Case c{s, a.rows, a.cols, group, pe, cfg};
-      expect_bit_exact(c);
+      expect_bit_exact(make_case(s, a, df, group, pe, cfg));
     }
-  }
+  });
 }
 
 TEST(AcceleratorEngine, Fp16SequentialOrderEqualsTheReference) {
@@ -161,6 +186,48 @@ TEST(AcceleratorEngine, Fp16RejectsAnAccumulationTileTheArrayCannotFollow) {
     EXPECT_NE(std::string(e.what()).find("multiples of its k-tile (8 rows)"), std::string::npos)
         << e.what();
   }
+}
+
+// An output-stationary PE sums all of K in one pass: it runs k_tile 0 or >= K (one pass is the
+// reference's order then) and refuses a shorter tile, for fp16 and w4a16 alike.
+TEST(AcceleratorEngine, OutputStationaryFollowsOnlyAWholeKAccumulationTile) {
+  for (const ArrayShape& a : kOsArrays) {
+    for (std::size_t k_tile : {std::size_t{192}, std::size_t{1000}}) {
+      for (Scheme s : {Scheme::fp16, Scheme::w4a16}) {
+        SchemeConfig cfg;
+        cfg.gemm.k_tile = k_tile;
+        expect_bit_exact(make_case(s, a, arch::Dataflow::os, 64, arch::PeKind::fp16, cfg));
+      }
+    }
+  }
+  SyntheticSpec syn;
+  syn.m = 2, syn.k = 64, syn.n = 3;
+  const GemmData d = synthetic_llm_gemm(syn);
+  SchemeConfig cfg;
+  cfg.group_size = 32;
+  const SchemeRun run = run_scheme(Scheme::w4a16, d.x, d.w, cfg, float_reference(d.x, d.w));
+  GemmOptions opt;
+  opt.k_tile = 32;  // a multiple of the rows, but the OS chunk is all of K = 64
+  const AcceleratorEngine fp16(
+      design(Scheme::fp16, 8, 8, arch::PeKind::fp16, 32, 32, arch::Dataflow::os));
+  const AcceleratorEngine w4a16(
+      design(Scheme::w4a16, 8, 8, arch::PeKind::fp16, 32, 32, arch::Dataflow::os));
+  const MatrixH x = to_f16(d.x, "x"), w = to_f16(d.w, "w");
+  const std::string want = "its output-stationary PEs sum each output over all of K (64)";
+  try {
+    fp16.fp16(x, w, opt);
+    ADD_FAILURE() << "fp16 k_tile 32 < K ran on an OS design";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
+  }
+  try {
+    w4a16.w4a16(*run.operands.x_f16, *run.operands.w_q, opt);
+    ADD_FAILURE() << "w4a16 k_tile 32 < K ran on an OS design";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(fp16.describe(),
+            "accelerator datapath of design 'test-8x8-os' (8 x 8 fp16 PEs, output-stationary)");
 }
 
 TEST(AcceleratorEngine, W4a16FusedDequantizationAsymmetricAndSymmetric) {
@@ -211,41 +278,41 @@ TEST(AcceleratorEngine, W4a8Qserve) {
 // Narrow accumulators: the wraps really happen, in the PEs and in the integer-scale units, and
 // the datapath counts exactly as many as the reference.
 TEST(AcceleratorEngine, NarrowAccumulatorsWrapAndCountTheSameEvents) {
-  for (const ArrayShape& a : kArrays) {
+  on_every_array([](ArrayShape a, arch::Dataflow df) {
     {
       SchemeConfig cfg;
       cfg.gemm.acc_bits = 14;
-      Case c{Scheme::w8a8, a.rows, a.cols, 64, arch::PeKind::int8, cfg, 14};
+      Case c = make_case(Scheme::w8a8, a, df, 64, arch::PeKind::int8, cfg, 14);
       c.k = 512;
       EXPECT_GT(overflow_at(expect_bit_exact(c), stage::kAccumulator), 0u) << describe(c);
     }
     for (Scheme s : {Scheme::w4a8_dgq, Scheme::w4a8_qserve}) {
       SchemeConfig cfg;
       cfg.gemm.acc_bits = 14;
-      Case c{s, a.rows, a.cols, 32, arch::PeKind::int8, cfg, 14};
+      Case c = make_case(s, a, df, 32, arch::PeKind::int8, cfg, 14);
       c.k = 256;
       EXPECT_GT(overflow_at(expect_bit_exact(c), stage::kAccumulator), 0u) << describe(c);
     }
     {
       SchemeConfig cfg;
       cfg.gemm.acc_bits = 12;
-      Case c{Scheme::w4a8_dint, a.rows, a.cols, 32, arch::PeKind::dint4, cfg, 12};
+      Case c = make_case(Scheme::w4a8_dint, a, df, 32, arch::PeKind::dint4, cfg, 12);
       c.k = 256;
       EXPECT_GT(overflow_at(expect_bit_exact(c), stage::kAccumulator), 0u) << describe(c);
     }
     for (arch::PeKind pe : {arch::PeKind::w4a8, arch::PeKind::int8}) {
       SchemeConfig cfg;
       cfg.gemm.psum_bits = 10;
-      Case fs{Scheme::w4a8_fs, a.rows, a.cols, 64, pe, cfg, 10};
+      Case fs = make_case(Scheme::w4a8_fs, a, df, 64, pe, cfg, 10);
       EXPECT_GT(overflow_at(expect_bit_exact(fs), stage::kGroupPartialSum), 0u) << describe(fs);
       cfg.gemm.acc_bits = 12;
-      Case is{Scheme::w4a8_is, a.rows, a.cols, 64, pe, cfg, 10, 12};
+      Case is = make_case(Scheme::w4a8_is, a, df, 64, pe, cfg, 10, 12);
       is.k = 512;
       const GemmCounters c = expect_bit_exact(is);
       EXPECT_GT(overflow_at(c, stage::kGroupPartialSum), 0u) << describe(is);
       EXPECT_GT(overflow_at(c, stage::kIntScaleAcc), 0u) << describe(is);
     }
-  }
+  });
 }
 
 // Bad traces: invalid dint4 codes, two-level weights that dequantize out of range, and scales
@@ -257,19 +324,24 @@ TEST(AcceleratorEngine, BadTraceEventsAreCountedTheSame) {
   const MatrixF ref = float_reference(d.x, d.w);
   SchemeConfig cfg;
   cfg.group_size = 32;
+  // Output-stationary arrays of 3 rows see the weights twice (2 m-tiles of 4 tokens): the
+  // events are still counted once per weight element.
   auto check = [&](Scheme s, arch::PeKind pe, const SchemeOperands& op, const char* stage_name,
                    std::uint64_t min_events) {
-    for (const ArrayShape& a : kArrays) {
+    on_every_array([&](ArrayShape a, arch::Dataflow df) {
       const GemmResult want = call(cpu_engine(), s, op, cfg);
-      const GemmResult got = call(AcceleratorEngine(design(s, a.rows, a.cols, pe)), s, op, cfg);
-      EXPECT_EQ(got.y, want.y) << scheme_name(s) << " " << a.rows << "x" << a.cols;
+      const GemmResult got =
+          call(AcceleratorEngine(design(s, a.rows, a.cols, pe, 32, 32, df)), s, op, cfg);
+      const std::string what = std::string(scheme_name(s)) + " " + std::to_string(a.rows) + "x" +
+                               std::to_string(a.cols) + " " + arch::dataflow_name(df);
+      EXPECT_EQ(got.y, want.y) << what;
       EXPECT_TRUE(got.counters == want.counters)
-          << scheme_name(s) << "\n got:  " << counters_text(got.counters)
+          << what << "\n got:  " << counters_text(got.counters)
           << "\n want: " << counters_text(want.counters);
       const std::uint64_t events =
           stage_name ? overflow_at(want.counters, stage_name) : want.counters.invalid_codes;
-      EXPECT_GE(events, min_events) << scheme_name(s);
-    }
+      EXPECT_GE(events, min_events) << what;
+    });
   };
   {
     SchemeOperands op = run_scheme(Scheme::w4a8_dint, d.x, d.w, cfg, ref).operands;
@@ -358,6 +430,29 @@ TEST(AcceleratorEngine, TileColumnSumsEqualTheCycleLevelArrayModel) {
           array_int8_gemm(design(Scheme::w8a8, a.rows, a.cols, arch::PeKind::int8), x, w, 32);
       const units::SystolicWsRun cycles =
           units::systolic_ws_gemm(static_cast<int>(a.rows), static_cast<int>(a.cols), x, w);
+      EXPECT_EQ(datapath.acc, cycles.y) << a.rows << "x" << a.cols << " M " << M;
+      EXPECT_EQ(datapath.tally.tiles, cycles.tiles.size());
+      EXPECT_EQ(datapath.acc, int8_gemm(x, w, 32).acc);
+    }
+  }
+}
+
+// The output-stationary datapath's int8 sums equal the register-level OS array model's
+// (units::SystolicOsArray, systolic_os.v's protocol), driven cycle by cycle: ragged m-tiles and
+// n-tiles, one k-chunk of all of K (the w8a8 plan's).
+TEST(AcceleratorEngine, OutputStationaryTileSumsEqualTheCycleLevelArrayModel) {
+  std::mt19937_64 rng(11);
+  for (const ArrayShape& a : kOsArrays) {
+    for (std::size_t M : {std::size_t{1}, std::size_t{2 * a.rows + 1}}) {
+      const std::size_t K = 37, N = a.cols + 2;
+      MatrixI8 x(M, K), w(N, K);
+      for (std::int8_t& v : x.values()) v = static_cast<std::int8_t>(rng() & 0xFFu);
+      for (std::int8_t& v : w.values()) v = static_cast<std::int8_t>(rng() & 0xFFu);
+      const ArrayIntResult datapath = array_int8_gemm(
+          design(Scheme::w8a8, a.rows, a.cols, arch::PeKind::int8, 32, 32, arch::Dataflow::os), x,
+          w, 32);
+      const units::SystolicOsRun cycles =
+          units::systolic_os_gemm(static_cast<int>(a.rows), static_cast<int>(a.cols), x, w, K);
       EXPECT_EQ(datapath.acc, cycles.y) << a.rows << "x" << a.cols << " M " << M;
       EXPECT_EQ(datapath.tally.tiles, cycles.tiles.size());
       EXPECT_EQ(datapath.acc, int8_gemm(x, w, 32).acc);
