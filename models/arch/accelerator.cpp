@@ -13,55 +13,6 @@
 
 namespace quasar::arch {
 
-const char* fidelity_name(Fidelity f) { return f == Fidelity::fast ? "fast" : "cycle"; }
-
-const std::vector<StatField>& layer_stat_fields() {
-  static const std::vector<StatField> f = {
-      {"cycles", &LayerStats::cycles, "cycles"},
-      {"array_busy_cycles", &LayerStats::array_busy, "cycles"},
-      {"load_cycles", &LayerStats::load, "cycles"},
-      {"stream_cycles", &LayerStats::stream, "cycles"},
-      {"drain_cycles", &LayerStats::drain, "cycles"},
-      {"stall_dram_cycles", &LayerStats::stall_dram, "cycles"},
-      {"stall_edge_cycles", &LayerStats::stall_edge, "cycles"},
-      {"stall_port_cycles", &LayerStats::stall_port, "cycles"},
-      {"stall_dequant_cycles", &LayerStats::stall_dequant, "cycles"},
-      {"dram_read_bytes", &LayerStats::dram_read_bytes, "bytes"},
-      {"dram_write_bytes", &LayerStats::dram_write_bytes, "bytes"},
-      {"ifmap_read_bytes", &LayerStats::ifmap_read_bytes, "bytes"},
-      {"ifmap_write_bytes", &LayerStats::ifmap_write_bytes, "bytes"},
-      {"weight_read_bytes", &LayerStats::weight_read_bytes, "bytes"},
-      {"weight_write_bytes", &LayerStats::weight_write_bytes, "bytes"},
-      {"ofmap_read_bytes", &LayerStats::ofmap_read_bytes, "bytes"},
-      {"ofmap_write_bytes", &LayerStats::ofmap_write_bytes, "bytes"},
-      {"macs", &LayerStats::macs, "ops"},
-      {"dequant_ops", &LayerStats::dequant_ops, "ops"},
-      {"intscale_ops", &LayerStats::intscale_ops, "ops"},
-      {"floatscale_ops", &LayerStats::floatscale_ops, "ops"},
-      {"epilogue_ops", &LayerStats::epilogue_ops, "ops"},
-      {"tiles", &LayerStats::tiles, "tiles"},
-  };
-  return f;
-}
-
-bool LayerStats::operator==(const LayerStats& o) const {
-  if (name != o.name) return false;
-  for (const StatField& f : layer_stat_fields())
-    if (this->*f.member != o.*f.member) return false;
-  return true;
-}
-
-double RunStats::utilization() const {
-  const double denom = static_cast<double>(cycles) * static_cast<double>(pe_count);
-  return denom > 0 ? static_cast<double>(total(&LayerStats::macs)) / denom : 0.0;
-}
-
-std::uint64_t RunStats::total(std::uint64_t LayerStats::*field) const {
-  std::uint64_t t = 0;
-  for (const LayerStats& l : layers) t += l.*field;
-  return t;
-}
-
 namespace {
 
 std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return b ? (a + b - 1) / b : 0; }

@@ -1,0 +1,247 @@
+#include "cost/cost_model.hpp"
+
+#include <cmath>
+
+#include "numerics/error.hpp"
+
+namespace quasar::cost {
+
+double SramModel::pj_per_byte(double bank_kib) const {
+  return c0_pj + c1_pj_per_sqrt_kib * std::sqrt(bank_kib);
+}
+
+const ScaleFactors& Tech::unit_scaling() const {
+  const auto it = scaling.find(units_node_nm);
+  if (it == scaling.end()) {
+    throw Error("technology table '" + literature_name + "' has no scaling factors from " +
+                std::to_string(units_node_nm) + " nm (scaling.factors." +
+                std::to_string(units_node_nm) + "), needed for the units of '" + units_name + "'");
+  }
+  return it->second;
+}
+
+const std::vector<std::string>& cost_components() {
+  static const std::vector<std::string> c = {"array",    "dequant",    "intscale",    "floatscale",
+                                             "epilogue", "ifmap_sram", "weight_sram", "ofmap_sram",
+                                             "dram",     "leakage"};
+  return c;
+}
+
+namespace {
+
+// Looks up and scales table entries; every miss names the table and the key.
+class Pricer {
+ public:
+  Pricer(const Tech& t, std::string stream)
+      : t_(t), sf_(t.unit_scaling()), stream_(std::move(stream)) {}
+
+  const UnitEntry& unit(const std::string& name) const {
+    const auto it = t_.units.find(name);
+    if (it == t_.units.end())
+      throw Error("technology table '" + t_.units_name + "' has no unit '" + name + "'");
+    return it->second;
+  }
+  double area(const std::string& name) const { return unit(name).area_um2 * sf_.area; }
+  double leakage_w(const std::string& name) const {
+    return unit(name).leakage_nw * 1e-9 * sf_.leakage;
+  }
+  double energy(const std::string& name) const {
+    const UnitEntry& u = unit(name);
+    const auto it = u.energy_pj_per_op.find(stream_);
+    if (it == u.energy_pj_per_op.end()) {
+      throw Error("technology table '" + t_.units_name + "': unit '" + name +
+                  "' has no energy per op for operand stream '" + stream_ + "'");
+    }
+    return it->second * sf_.energy;
+  }
+  const OpEntry& op(const std::string& name) const {
+    const auto it = t_.ops.find(name);
+    if (it == t_.ops.end())
+      throw Error("technology table '" + t_.literature_name + "' has no op '" + name + "'");
+    return it->second;
+  }
+  double dram_pj_per_bit(const std::string& standard) const {
+    const auto it = t_.dram_pj_per_bit.find(standard);
+    if (it == t_.dram_pj_per_bit.end())
+      throw Error("technology table '" + t_.literature_name + "' has no DRAM standard '" +
+                  standard + "'");
+    return it->second;
+  }
+  std::string unit_source(const std::string& name) const {
+    return t_.units_name + " " + name + ", scaled " + std::to_string(t_.units_node_nm) + " -> " +
+           std::to_string(t_.node_nm) + " nm";
+  }
+
+ private:
+  const Tech& t_;
+  const ScaleFactors& sf_;
+  std::string stream_;
+};
+
+std::string mac_unit(arch::PeKind pe) {
+  switch (pe) {
+    case arch::PeKind::int8:
+      return "mac_int8";
+    case arch::PeKind::w4a8:
+      return "mac_w4a8";
+    case arch::PeKind::dint4:
+      return "mac_dint4_a";  // [choice] set A's decoder (the dINT paper's); set B differs by 7 %
+    case arch::PeKind::fp16:
+      return "mac_fp16";
+  }
+  return "";
+}
+
+// The synthesized integer-scale accumulator at least as wide as the design's.
+std::string intscale_unit(const Tech& t, std::uint32_t bits) {
+  for (std::uint32_t w : {32u, 40u, 48u, 64u}) {
+    const std::string name = "intscale_acc_" + std::to_string(w);
+    if (w >= bits && t.units.count(name)) return name;
+  }
+  throw Error("technology table '" + t.units_name +
+              "' has no intscale_acc unit of >= " + std::to_string(bits) + " bits");
+}
+
+}  // namespace
+
+CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const Tech& tech,
+                     const CostOptions& opt) {
+  const Pricer p(tech, opt.stream);
+  CostReport r;
+  r.node_nm = tech.node_nm;
+  r.stream = opt.stream;
+  r.tokens = opt.tokens;
+  const double pes = static_cast<double>(a.array.rows) * a.array.cols;
+  const double hz = a.clock_mhz * 1e6;
+  r.seconds = static_cast<double>(stats.cycles) / hz;
+
+  // ---- Area and static power.
+  auto add_area = [&](const std::string& comp, const std::string& item, double count, double each,
+                      const std::string& source) {
+    if (count <= 0) return;
+    r.area.push_back({comp, item, count, each, count * each, source});
+    r.area_um2 += count * each;
+  };
+  const std::string mac = mac_unit(a.array.pe);
+  add_area("array", mac, pes, p.area(mac), p.unit_source(mac));
+  r.leakage_w += pes * p.leakage_w(mac);
+  // What the array adds to each MAC (weight and activation registers, skew lines), measured on
+  // the synthesized 4x4 int8 array: its area per PE minus the int8 MAC's.
+  if (tech.units.count("systolic_4x4") && tech.units.count("mac_int8")) {
+    const double extra = p.area("systolic_4x4") / 16.0 - p.area("mac_int8");
+    const double extra_leak = p.leakage_w("systolic_4x4") / 16.0 - p.leakage_w("mac_int8");
+    add_area("array", "PE registers (systolic_4x4 / 16 - mac_int8)", pes, std::max(extra, 0.0),
+             p.unit_source("systolic_4x4"));
+    r.leakage_w += pes * std::max(extra_leak, 0.0);
+  }
+  const arch::EdgeSpec& e = a.edge;
+  const std::string is_unit = e.intscale_units ? intscale_unit(tech, e.intscale_acc_bits) : "";
+  if (e.intscale_units) {
+    add_area("intscale", is_unit, e.intscale_units, p.area(is_unit), p.unit_source(is_unit));
+    r.leakage_w += e.intscale_units * p.leakage_w(is_unit);
+  }
+  if (e.floatscale_units) {
+    add_area("floatscale", "floatscale_acc", e.floatscale_units, p.area("floatscale_acc"),
+             p.unit_source("floatscale_acc"));
+    r.leakage_w += e.floatscale_units * p.leakage_w("floatscale_acc");
+  }
+  if (e.dequant_units) {
+    add_area("dequant", "dequant_dgq", e.dequant_units, p.area("dequant_dgq"),
+             p.unit_source("dequant_dgq"));
+    r.leakage_w += e.dequant_units * p.leakage_w("dequant_dgq");
+  }
+  // [choice] An epilogue unit = one fp32 multiply + one fp32 add (literature): the scale
+  // multiply, and a stand-in for the int->fp32 and fp32->fp16 conversions.
+  const OpEntry& fmul = p.op("fp32_mul");
+  const OpEntry& fadd = p.op("fp32_add");
+  add_area("epilogue", "fp32_mul + fp32_add", e.epilogue_units, fmul.area_um2 + fadd.area_um2,
+           tech.literature_name + " fp32_mul, fp32_add");
+  const std::pair<const char*, const arch::BufferSpec*> bufs[] = {
+      {"ifmap_sram", &a.buffers.ifmap},
+      {"weight_sram", &a.buffers.weight},
+      {"ofmap_sram", &a.buffers.ofmap}};
+  for (const auto& [name, b] : bufs) {
+    const double kib = static_cast<double>(b->size_bytes) / 1024.0;
+    add_area(name, "SRAM KiB", kib, tech.sram.area_um2_per_kib, tech.literature_name + " sram");
+    add_area(name, "bank periphery", b->banks, tech.sram.bank_overhead_um2,
+             tech.literature_name + " sram");
+    r.leakage_w += kib * tech.sram.leakage_nw_per_kib * 1e-9;
+  }
+
+  // ---- Energy: per layer, by component; and the run's lines by component and action.
+  auto bank_kib = [](const arch::BufferSpec& b) {
+    return static_cast<double>(b.size_bytes) / 1024.0 / std::max<std::uint32_t>(b.banks, 1);
+  };
+  const double e_mac = p.energy(mac);
+  const double e_is = e.intscale_units ? p.energy(is_unit) : 0.0;
+  const double e_fs = e.floatscale_units ? p.energy("floatscale_acc") : 0.0;
+  const double e_dq = e.dequant_units ? p.energy("dequant_dgq") : 0.0;
+  const double e_epi = fmul.energy_pj + fadd.energy_pj;
+  const double e_if = tech.sram.pj_per_byte(bank_kib(a.buffers.ifmap));
+  const double e_w = tech.sram.pj_per_byte(bank_kib(a.buffers.weight));
+  const double e_of = tech.sram.pj_per_byte(bank_kib(a.buffers.ofmap));
+  const double e_bit = p.dram_pj_per_bit(a.dram.standard);
+  struct Action {
+    const char* component;
+    std::string item;
+    double each;
+    std::string source;
+    double (*count)(const arch::LayerStats&);
+  };
+  using L = arch::LayerStats;
+  const std::vector<Action> actions = {
+      {"array", mac + " op", e_mac, p.unit_source(mac),
+       [](const L& l) { return static_cast<double>(l.macs); }},
+      {"dequant", "dequant_dgq op", e_dq, e.dequant_units ? p.unit_source("dequant_dgq") : "",
+       [](const L& l) { return static_cast<double>(l.dequant_ops); }},
+      {"intscale", is_unit + " op", e_is, e.intscale_units ? p.unit_source(is_unit) : "",
+       [](const L& l) { return static_cast<double>(l.intscale_ops); }},
+      {"floatscale", "floatscale_acc op", e_fs,
+       e.floatscale_units ? p.unit_source("floatscale_acc") : "",
+       [](const L& l) { return static_cast<double>(l.floatscale_ops); }},
+      {"epilogue", "fp32_mul + fp32_add", e_epi, tech.literature_name + " fp32_mul, fp32_add",
+       [](const L& l) { return static_cast<double>(l.epilogue_ops); }},
+      {"ifmap_sram", "byte read or written", e_if, tech.literature_name + " sram model",
+       [](const L& l) { return static_cast<double>(l.ifmap_read_bytes + l.ifmap_write_bytes); }},
+      {"weight_sram", "byte read or written", e_w, tech.literature_name + " sram model",
+       [](const L& l) { return static_cast<double>(l.weight_read_bytes + l.weight_write_bytes); }},
+      {"ofmap_sram", "byte read or written", e_of, tech.literature_name + " sram model",
+       [](const L& l) { return static_cast<double>(l.ofmap_read_bytes + l.ofmap_write_bytes); }},
+      {"dram", "byte transferred", 8.0 * e_bit, tech.literature_name + " dram " + a.dram.standard,
+       [](const L& l) { return static_cast<double>(l.dram_read_bytes + l.dram_write_bytes); }},
+  };
+  std::vector<double> run_counts(actions.size(), 0.0);
+  for (const arch::LayerStats& l : stats.layers) {
+    LayerCost lc;
+    lc.name = l.name;
+    lc.seconds = static_cast<double>(l.cycles) / hz;
+    for (std::size_t i = 0; i < actions.size(); ++i) {
+      const double n = actions[i].count(l);
+      if (n > 0 && actions[i].each <= 0 && std::string(actions[i].component) != "dram") {
+        throw Error(std::string("design '") + a.name + "' performs " + actions[i].component +
+                    " actions but has no " + actions[i].component + " units to price them");
+      }
+      run_counts[i] += n;
+      lc.pj_by_component.emplace_back(actions[i].component, n * actions[i].each);
+      lc.pj += n * actions[i].each;
+    }
+    const double leak = r.leakage_w * lc.seconds * 1e12;
+    lc.pj_by_component.emplace_back("leakage", leak);
+    lc.pj += leak;
+    r.energy_pj += lc.pj;
+    r.macs += static_cast<double>(l.macs);
+    r.layers.push_back(lc);
+  }
+  for (std::size_t i = 0; i < actions.size(); ++i) {
+    if (run_counts[i] <= 0) continue;
+    r.energy.push_back({actions[i].component, actions[i].item, run_counts[i], actions[i].each,
+                        run_counts[i] * actions[i].each, actions[i].source});
+  }
+  // Leakage over the whole run (the layers' shares sum to it).
+  const double leak_pj = r.leakage_w * r.seconds * 1e12;
+  r.energy.push_back({"leakage", "static power (W) x run time (s)", r.seconds, r.leakage_w * 1e12,
+                      leak_pj, "units' Liberty leakage (scaled) + sram leakage per KiB"});
+  return r;
+}
+
+}  // namespace quasar::cost

@@ -1,0 +1,160 @@
+#include "tech_config.hpp"
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "config/yaml_value.hpp"
+#include "embedded_tech.hpp"
+#include "numerics/error.hpp"
+
+namespace quasar::config {
+namespace {
+
+// Process nodes of the synthesized-unit libraries quasar knows.
+int node_of_technology(const Value& v) {
+  const std::string t = v.as_choice({"osu018"});
+  (void)t;
+  return 180;
+}
+
+double positive(const Value& v, bool allow_zero = false) {
+  const double d = v.as_double();
+  if (!std::isfinite(d) || d < 0 || (!allow_zero && d == 0))
+    v.fail(allow_zero ? "must be a finite number >= 0" : "must be a finite number > 0");
+  return d;
+}
+
+std::string source_of(const Value& v) {
+  const std::string s = v.at("source").as_string();
+  if (s.empty()) v.at("source").fail("every number needs a source");
+  return s;
+}
+
+std::string text_of(const std::string& path_or_name, std::string& source) {
+  if (path_or_name.find('/') == std::string::npos &&
+      path_or_name.find(".yaml") == std::string::npos) {
+    for (const EmbeddedTech& e : kEmbeddedTech) {
+      if (path_or_name == e.name) {
+        source = std::string("configs/tech/") + e.name + ".yaml";
+        return e.yaml;
+      }
+    }
+    std::string known;
+    for (const EmbeddedTech& e : kEmbeddedTech)
+      known += (known.empty() ? "" : ", ") + std::string(e.name);
+    throw Error("technology table '" + path_or_name +
+                "' is neither a YAML file nor a shipped table (" + known + ")");
+  }
+  std::ifstream in(path_or_name);
+  if (!in) throw Error(path_or_name + ": cannot open for reading");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  source = path_or_name;
+  return ss.str();
+}
+
+}  // namespace
+
+void parse_units_table(const std::string& text, const std::string& source, cost::Tech& t) {
+  const Value root = Value::load_string(text, source);
+  if (!root.is_map()) root.fail("a units table is a mapping (scripts/gen-tech-units.sh)");
+  t.units_name = root.at("technology").as_string();
+  t.units_node_nm = node_of_technology(root.at("technology"));
+  t.units_source = source;
+  const Value units = root.at("units");
+  if (!units.is_map()) units.fail("expected a mapping of unit names");
+  for (const std::string& name : units.keys()) {
+    const Value u = units.at(name);
+    cost::UnitEntry e;
+    e.area_um2 = positive(u.at("area_um2"));
+    e.leakage_nw = positive(u.at("leakage_nw"), true);
+    if (auto en = u.find("energy_pj_per_op")) {
+      for (const std::string& stream : en->keys())
+        e.energy_pj_per_op[stream] = positive(en->at(stream));
+    }
+    e.source = u.at("source").as_string();
+    t.units[name] = e;
+  }
+}
+
+void parse_literature_table(const std::string& text, const std::string& source, cost::Tech& t) {
+  const Value root = Value::load_string(text, source);
+  if (!root.is_map()) root.fail("a literature table is a mapping (docs/cost-model.md)");
+  root.require_keys_in(
+      {"quasar_tech", "name", "node_nm", "description", "ops", "sram", "dram", "scaling"});
+  if (root.at("quasar_tech").as_int(0, 1000) != 1)
+    root.at("quasar_tech").fail("this quasar reads technology table version 1");
+  t.literature_name = root.at("name").as_string();
+  t.node_nm = static_cast<int>(root.at("node_nm").as_int(1, 1000));
+
+  const Value ops = root.at("ops");
+  for (const std::string& name : ops.keys()) {
+    const Value o = ops.at(name);
+    o.require_keys_in({"energy_pj", "area_um2", "source"});
+    t.ops[name] = {positive(o.at("energy_pj")), positive(o.at("area_um2")), source_of(o)};
+  }
+
+  const Value sram = root.at("sram");
+  sram.require_keys_in(
+      {"energy_pj_per_byte", "area_um2_per_kib", "bank_overhead_um2", "leakage_nw_per_kib"});
+  const Value epb = sram.at("energy_pj_per_byte");
+  epb.require_keys_in({"c0_pj", "c1_pj_per_sqrt_kib", "points", "source"});
+  t.sram.c0_pj = epb.at("c0_pj").as_double();
+  t.sram.c1_pj_per_sqrt_kib = epb.at("c1_pj_per_sqrt_kib").as_double();
+  if (!(t.sram.pj_per_byte(1.0) > 0)) epb.fail("the fitted SRAM energy must be > 0 at 1 KiB");
+  t.sram.source = source_of(epb);
+  auto leaf = [](const Value& parent, const char* key, bool zero_ok) {
+    const Value v = parent.at(key);
+    v.require_keys_in({"value", "source"});
+    source_of(v);
+    return positive(v.at("value"), zero_ok);
+  };
+  t.sram.area_um2_per_kib = leaf(sram, "area_um2_per_kib", false);
+  t.sram.bank_overhead_um2 = leaf(sram, "bank_overhead_um2", true);
+  t.sram.leakage_nw_per_kib = leaf(sram, "leakage_nw_per_kib", true);
+
+  const Value dram = root.at("dram");
+  for (const std::string& std_name : dram.keys()) {
+    const Value d = dram.at(std_name);
+    d.require_keys_in({"pj_per_bit", "source"});
+    t.dram_pj_per_bit[std_name] = positive(d.at("pj_per_bit"));
+    t.dram_source[std_name] = source_of(d);
+  }
+
+  const Value sc = root.at("scaling");
+  sc.require_keys_in({"reference", "factors"});
+  t.scaling_reference = sc.at("reference").as_string();
+  const Value f = sc.at("factors");
+  for (const std::string& node : f.keys()) {
+    const Value v = f.at(node);
+    v.require_keys_in({"energy", "area", "leakage", "source"});
+    source_of(v);
+    int nm = 0;
+    try {
+      nm = std::stoi(node);
+    } catch (const std::exception&) {
+      v.fail("scaling factors are keyed by node in nm, e.g. 180");
+    }
+    t.scaling[nm] = {positive(v.at("energy")), positive(v.at("area")), positive(v.at("leakage"))};
+  }
+}
+
+cost::Tech load_tech(const std::string& units, const std::string& literature) {
+  cost::Tech t;
+  std::string src;
+  const std::string u = text_of(units, src);
+  parse_units_table(u, src, t);
+  const std::string l = text_of(literature, src);
+  parse_literature_table(l, src, t);
+  t.unit_scaling();  // the tables must connect: fail now, naming the missing node
+  return t;
+}
+
+std::vector<std::string> shipped_tech_names() {
+  std::vector<std::string> names;
+  for (const EmbeddedTech& e : kEmbeddedTech) names.emplace_back(e.name);
+  return names;
+}
+
+}  // namespace quasar::config

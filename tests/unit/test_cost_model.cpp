@@ -1,0 +1,156 @@
+// Does the cost model price a run exactly as docs/cost-model.md says (counts x table entries,
+// scaled from the units' node), and do the technology-table readers reject what they must?
+// The tables here are test fixtures with round numbers, not technology data.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "config/tech_config.hpp"
+#include "cost/cost_model.hpp"
+#include "numerics/error.hpp"
+
+namespace quasar::cost {
+namespace {
+
+const char* kUnits = R"(technology: osu018
+units:
+  mac_int8: {area_um2: 100, leakage_nw: 10, energy_pj_per_op: {random: 4.0, llm: 2.0}, source: "fixture"}
+  intscale_acc_32: {area_um2: 1000, leakage_nw: 50, energy_pj_per_op: {llm: 8.0}, source: "fixture"}
+  intscale_acc_48: {area_um2: 1200, leakage_nw: 60, energy_pj_per_op: {llm: 9.0}, source: "fixture"}
+  systolic_4x4: {area_um2: 2400, leakage_nw: 320, source: "fixture"}
+)";
+
+const char* kLiterature = R"(quasar_tech: 1
+name: fixture-45
+node_nm: 45
+ops:
+  fp32_mul: {energy_pj: 3.0, area_um2: 30, source: "fixture"}
+  fp32_add: {energy_pj: 1.0, area_um2: 10, source: "fixture"}
+sram:
+  energy_pj_per_byte:
+    c0_pj: 0.5
+    c1_pj_per_sqrt_kib: 0.25
+    points: []
+    source: "fixture"
+  area_um2_per_kib: {value: 1000, source: "fixture"}
+  bank_overhead_um2: {value: 100, source: "fixture"}
+  leakage_nw_per_kib: {value: 2, source: "fixture"}
+dram:
+  lpddr5: {pj_per_bit: 5.0, source: "fixture"}
+scaling:
+  reference: "fixture"
+  factors:
+    180: {energy: 0.5, area: 0.25, leakage: 0.1, source: "fixture"}
+)";
+
+Tech fixture() {
+  Tech t;
+  config::parse_units_table(kUnits, "units.yaml", t);
+  config::parse_literature_table(kLiterature, "lit.yaml", t);
+  return t;
+}
+
+arch::ArchSpec small_design() {
+  arch::ArchSpec a;
+  a.name = "tiny";
+  a.clock_mhz = 1000;
+  a.array.rows = a.array.cols = 2;
+  a.array.pe = arch::PeKind::int8;
+  a.edge.intscale_units = 1;
+  a.edge.intscale_acc_bits = 40;  // priced as the 48-bit unit, the narrowest that holds it
+  a.edge.epilogue_units = 1;
+  a.buffers.ifmap = {4096, 4, 64, true};  // 4 KiB in 4 banks of 1 KiB
+  a.buffers.weight = {1024, 1, 64, true};
+  a.buffers.ofmap = {1024, 1, 64, true};
+  a.dram.standard = "lpddr5";
+  return a;
+}
+
+TEST(CostModel, PricesARunByHand) {
+  const Tech t = fixture();
+  arch::RunStats s;
+  s.cycles = 1000;  // 1 us at 1 GHz
+  arch::LayerStats l;
+  l.name = "g";
+  l.cycles = 1000;
+  l.macs = 10;
+  l.intscale_ops = 2;
+  l.epilogue_ops = 3;
+  l.ifmap_read_bytes = 4;
+  l.ifmap_write_bytes = 4;
+  l.weight_read_bytes = 1;
+  l.ofmap_write_bytes = 2;
+  l.dram_read_bytes = 6;
+  s.layers.push_back(l);
+  CostOptions o;
+  o.tokens = 5;
+  const CostReport r = price_run(small_design(), s, t, o);
+
+  // Area: 4 PEs x (100 + (2400/16 - 100)) x 0.25, intscale_acc_48 1200 x 0.25, epilogue 40,
+  // buffers 6 KiB x 1000 + 6 banks x 100.
+  EXPECT_DOUBLE_EQ(r.area_um2, 4 * 150 * 0.25 + 1200 * 0.25 + 40 + 6000 + 600);
+  // Leakage: 4 x (10 + (320/16 - 10)) x 0.1 nW + 60 x 0.1 nW + 6 KiB x 2 nW.
+  EXPECT_NEAR(r.leakage_w, (4 * 20 * 0.1 + 6 + 12) * 1e-9, 1e-18);
+  // Dynamic: MACs 10 x 2 x 0.5; intscale 2 x 9 x 0.5; epilogue 3 x (3 + 1); ifmap 8 bytes at
+  // 0.5 + 0.25 sqrt(1 KiB bank); weight 1 byte and ofmap 2 bytes at the same (1 KiB banks);
+  // DRAM 6 bytes x 8 bits x 5 pJ; leakage over 1 us.
+  const double sram = 0.5 + 0.25 * 1.0;
+  const double dynamic = 10 * 1.0 + 2 * 4.5 + 3 * 4.0 + 8 * sram + 1 * sram + 2 * sram + 240.0;
+  const double leak_pj = r.leakage_w * 1e-6 * 1e12;
+  EXPECT_NEAR(r.energy_pj, dynamic + leak_pj, 1e-9);
+  ASSERT_EQ(r.layers.size(), 1u);
+  EXPECT_NEAR(r.layers[0].pj, r.energy_pj, 1e-9);
+  EXPECT_NEAR(r.pj_per_token(), r.energy_pj / 5, 1e-9);
+  EXPECT_NEAR(r.tops_per_w(), 20.0 / r.energy_pj, 1e-12);
+  EXPECT_EQ(r.node_nm, 45);
+}
+
+TEST(CostModel, RandomStreamAndMissingEntriesAreClearErrors) {
+  const Tech t = fixture();
+  arch::RunStats s;
+  s.cycles = 10;
+  arch::LayerStats l;
+  l.name = "g";
+  l.cycles = 10;
+  l.intscale_ops = 1;
+  s.layers.push_back(l);
+  CostOptions o;
+  o.stream = "random";  // intscale_acc_48 has only an llm energy in the fixture
+  EXPECT_THAT([&] { price_run(small_design(), s, t, o); },
+              ::testing::ThrowsMessage<Error>(::testing::HasSubstr(
+                  "unit 'intscale_acc_48' has no energy per op for operand stream 'random'")));
+  arch::ArchSpec fp = small_design();
+  fp.array.pe = arch::PeKind::fp16;
+  EXPECT_THAT([&] { price_run(fp, s, t); },
+              ::testing::ThrowsMessage<Error>(::testing::HasSubstr("has no unit 'mac_fp16'")));
+  arch::ArchSpec hbm = small_design();
+  hbm.dram.standard = "hbm2e";
+  EXPECT_THAT([&] { price_run(hbm, s, t); },
+              ::testing::ThrowsMessage<Error>(::testing::HasSubstr("no DRAM standard 'hbm2e'")));
+}
+
+TEST(TechConfig, LiteratureTableIsReadStrictly) {
+  Tech t;
+  std::string bad = kLiterature;
+  const std::string from = "area_um2: 30, source: \"fixture\"}";
+  bad.replace(bad.find(from), from.size(), "area_um2: 30, source: \"\"}");
+  EXPECT_THAT([&] { config::parse_literature_table(bad, "lit.yaml", t); },
+              ::testing::ThrowsMessage<Error>(::testing::HasSubstr(
+                  "lit.yaml:5: ops.fp32_mul.source: every number needs a source")));
+  std::string unknown = kLiterature;
+  unknown.replace(unknown.find("node_nm: 45"), 11, "node_nm: 45\nvoltage: 1");
+  EXPECT_THAT([&] { config::parse_literature_table(unknown, "lit.yaml", t); },
+              ::testing::ThrowsMessage<Error>(::testing::HasSubstr("unknown key 'voltage'")));
+  std::string no_180 = kLiterature;
+  no_180.replace(no_180.find("    180:"), 8, "    90:");
+  Tech u;
+  config::parse_units_table(kUnits, "units.yaml", u);
+  config::parse_literature_table(no_180, "lit.yaml", u);
+  EXPECT_THAT(
+      [&] { u.unit_scaling(); },
+      ::testing::ThrowsMessage<Error>(::testing::HasSubstr("no scaling factors from 180 nm")));
+}
+
+}  // namespace
+}  // namespace quasar::cost
