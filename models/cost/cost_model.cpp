@@ -42,8 +42,9 @@ class Pricer {
     return it->second;
   }
   double area(const std::string& name) const { return unit(name).area_um2 * sf_.area; }
+  // 0 when the tables give no leakage factor for the units' node (the report says so).
   double leakage_w(const std::string& name) const {
-    return unit(name).leakage_nw * 1e-9 * sf_.leakage;
+    return sf_.has_leakage ? unit(name).leakage_nw * 1e-9 * sf_.leakage : 0.0;
   }
   double energy(const std::string& name) const {
     const UnitEntry& u = unit(name);
@@ -122,6 +123,15 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
     r.area.push_back({comp, item, count, each, count * each, source});
     r.area_um2 += count * each;
   };
+  if (!tech.unit_scaling().has_leakage) {
+    r.unpriced.push_back(
+        "leakage of the synthesized units (no " + std::to_string(tech.units_node_nm) + " -> " +
+        std::to_string(tech.node_nm) + " nm leakage factor in " + tech.literature_name + ")");
+  }
+  if (!tech.sram.has_bank_overhead) {
+    r.unpriced.push_back("SRAM bank periphery beyond the per-KiB density (no sourced figure in " +
+                         tech.literature_name + ")");
+  }
   const std::string mac = mac_unit(a.array.pe);
   add_area("array", mac, pes, p.area(mac), p.unit_source(mac));
   r.leakage_w += pes * p.leakage_w(mac);
@@ -163,8 +173,10 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
   for (const auto& [name, b] : bufs) {
     const double kib = static_cast<double>(b->size_bytes) / 1024.0;
     add_area(name, "SRAM KiB", kib, tech.sram.area_um2_per_kib, tech.literature_name + " sram");
-    add_area(name, "bank periphery", b->banks, tech.sram.bank_overhead_um2,
-             tech.literature_name + " sram");
+    if (tech.sram.has_bank_overhead) {
+      add_area(name, "bank periphery", b->banks, tech.sram.bank_overhead_um2,
+               tech.literature_name + " sram");
+    }
     r.leakage_w += kib * tech.sram.leakage_nw_per_kib * 1e-9;
   }
 

@@ -47,6 +47,7 @@ struct CostReport {
   double seconds = 0.0;    // the run's simulated time
   double macs = 0.0;
   std::uint64_t tokens = 0;
+  std::vector<std::string> unpriced;  // what the tables could not price (said in every report)
   double avg_power_w() const { return seconds > 0 ? energy_pj * 1e-12 / seconds : 0.0; }
   double tops_per_w() const { return energy_pj > 0 ? 2.0 * macs / energy_pj : 0.0; }  // ops/pJ
   double tops() const { return seconds > 0 ? 2.0 * macs / seconds / 1e12 : 0.0; }

@@ -31,12 +31,14 @@ struct OpEntry {
 struct SramModel {
   double c0_pj = 0.0, c1_pj_per_sqrt_kib = 0.0;
   double area_um2_per_kib = 0.0, bank_overhead_um2 = 0.0, leakage_nw_per_kib = 0.0;
+  bool has_bank_overhead = true;  // false: no sourced figure; bank periphery unpriced
   std::string source;
   double pj_per_byte(double bank_kib) const;
 };
 
 struct ScaleFactors {
   double energy = 1.0, area = 1.0, leakage = 1.0;
+  bool has_leakage = true;  // false: the table gives no leakage factor (unit leakage unpriced)
 };
 
 struct Tech {

@@ -111,7 +111,9 @@ void parse_literature_table(const std::string& text, const std::string& source, 
     return positive(v.at("value"), zero_ok);
   };
   t.sram.area_um2_per_kib = leaf(sram, "area_um2_per_kib", false);
-  t.sram.bank_overhead_um2 = leaf(sram, "bank_overhead_um2", true);
+  // Optional: no sourced figure may exist; the report then says the periphery is unpriced.
+  t.sram.has_bank_overhead = sram.has("bank_overhead_um2");
+  if (t.sram.has_bank_overhead) t.sram.bank_overhead_um2 = leaf(sram, "bank_overhead_um2", true);
   t.sram.leakage_nw_per_kib = leaf(sram, "leakage_nw_per_kib", true);
 
   const Value dram = root.at("dram");
@@ -128,7 +130,7 @@ void parse_literature_table(const std::string& text, const std::string& source, 
   const Value f = sc.at("factors");
   for (const std::string& node : f.keys()) {
     const Value v = f.at(node);
-    v.require_keys_in({"energy", "area", "leakage", "source"});
+    v.require_keys_in({"energy", "area", "leakage", "source"});  // leakage optional
     source_of(v);
     int nm = 0;
     try {
@@ -136,7 +138,12 @@ void parse_literature_table(const std::string& text, const std::string& source, 
     } catch (const std::exception&) {
       v.fail("scaling factors are keyed by node in nm, e.g. 180");
     }
-    t.scaling[nm] = {positive(v.at("energy")), positive(v.at("area")), positive(v.at("leakage"))};
+    cost::ScaleFactors sf;
+    sf.energy = positive(v.at("energy"));
+    sf.area = positive(v.at("area"));
+    sf.has_leakage = v.has("leakage");
+    if (sf.has_leakage) sf.leakage = positive(v.at("leakage"));
+    t.scaling[nm] = sf;
   }
 }
 

@@ -9,8 +9,10 @@
 
 #include "arch/accelerator.hpp"
 #include "config/arch_config.hpp"
+#include "config/tech_config.hpp"
 #include "mapping/workload.hpp"
 #include "numerics/error.hpp"
+#include "report/cost_report.hpp"
 
 #ifndef QUASAR_VERSION
 #define QUASAR_VERSION "unknown"
@@ -27,8 +29,53 @@ double util(const arch::LayerStats& l, std::uint64_t pes) {
 
 }  // namespace
 
+namespace {
+
+std::uint64_t meta_u64(const trace::Trace& t, const char* key) {
+  const auto it = t.meta.find(key);
+  if (it == t.meta.end()) return 0;
+  try {
+    return std::stoull(it->second);
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+// Prices the run with the shipped tables; a design they cannot price keeps its timing report
+// and says why.
+void add_cost(RunReport& r) {
+  try {
+    r.tech = config::load_tech();
+    cost::CostOptions o;
+    o.tokens = r.tokens;
+    r.cost = cost::price_run(r.arch, r.stats, r.tech, o);
+  } catch (const Error& e) {
+    r.cost_error = e.what();
+  }
+}
+
+RunReport run_trace_timing(const arch::ArchSpec& a, const trace::Trace& t, arch::Fidelity mode,
+                           const arch::Progress& progress);
+
+}  // namespace
+
 RunReport run_trace(const arch::ArchSpec& a, const trace::Trace& t, arch::Fidelity mode,
                     const arch::Progress& progress) {
+  RunReport r = run_trace_timing(a, t, mode, progress);
+  const auto phase = t.meta.find("phase");
+  if (phase != t.meta.end()) {
+    r.tokens = trace_tokens(phase->second, meta_u64(t, "batch"),
+                            meta_u64(t, phase->second == "prefill" ? "seq" : "context"));
+  }
+  // SCALE-Sim accounting fills only cycles and MACs: nothing to price.
+  if (a.accounting == arch::Accounting::native) add_cost(r);
+  return r;
+}
+
+namespace {
+
+RunReport run_trace_timing(const arch::ArchSpec& a, const trace::Trace& t, arch::Fidelity mode,
+                           const arch::Progress& progress) {
   if (a.accounting == arch::Accounting::scalesim) {
     RunReport r;
     r.arch = a;
@@ -57,6 +104,8 @@ RunReport run_trace(const arch::ArchSpec& a, const trace::Trace& t, arch::Fideli
   r.stats = arch::simulate(a, p.work, {mode}, progress).at(0);
   return r;
 }
+
+}  // namespace
 
 void print_run_table(std::ostream& os, const RunReport& r) {
   const arch::RunStats& s = r.stats;
@@ -93,6 +142,12 @@ void print_run_table(std::ostream& os, const RunReport& r) {
       mb(&arch::LayerStats::ifmap_read_bytes), mb(&arch::LayerStats::ifmap_write_bytes),
       mb(&arch::LayerStats::weight_read_bytes), mb(&arch::LayerStats::weight_write_bytes),
       mb(&arch::LayerStats::ofmap_read_bytes), mb(&arch::LayerStats::ofmap_write_bytes));
+  if (r.cost) {
+    os << "\n";
+    print_cost_summary(os, *r.cost);
+  } else if (!r.cost_error.empty()) {
+    os << "\narea and energy not priced: " << r.cost_error << "\n";
+  }
   if (!r.not_run.empty()) {
     os << "\nnot simulated (" << r.not_run.size() << " records):\n";
     for (const auto& [name, why] : r.not_run) os << "  " << name << ": " << why << "\n";
@@ -156,6 +211,7 @@ void print_run_json(std::ostream& os, const RunReport& r) {
   j["accounting"] = r.arch.accounting == arch::Accounting::native ? "native" : "scalesim";
   j["clock_mhz"] = r.arch.clock_mhz;
   j["arch"] = arch_json(r.arch);
+  j["tokens"] = r.tokens;
   j["pes"] = r.stats.pe_count;
   j["cycles"] = r.stats.cycles;
   j["utilization"] = r.stats.utilization();
@@ -169,6 +225,12 @@ void print_run_json(std::ostream& os, const RunReport& r) {
   nlohmann::ordered_json skipped = nlohmann::ordered_json::array();
   for (const auto& [name, why] : r.not_run) skipped.push_back({{"name", name}, {"reason", why}});
   j["not_simulated"] = skipped;
+  if (r.cost) {
+    j["cost"] = cost_json(*r.cost, r.tech);
+  } else {
+    j["cost"] = nullptr;
+    j["cost_error"] = r.cost_error;
+  }
   os << j.dump(2) << "\n";
 }
 

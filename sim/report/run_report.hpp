@@ -2,6 +2,7 @@
 // per-layer CSV). The library does the work; the CLI only parses arguments.
 #pragma once
 
+#include <optional>
 #include <ostream>
 #include <string>
 #include <utility>
@@ -10,6 +11,7 @@
 #include "arch/accelerator.hpp"
 #include "arch/arch_spec.hpp"
 #include "arch/workload.hpp"
+#include "cost/cost_model.hpp"
 #include "trace/trace.hpp"
 
 namespace quasar {
@@ -17,8 +19,14 @@ namespace quasar {
 struct RunReport {
   arch::ArchSpec arch;
   std::string trace_name;
+  std::uint64_t tokens = 0;  // tokens the trace processes (from its metadata; 0: unknown)
   arch::RunStats stats;
   std::vector<std::pair<std::string, std::string>> not_run;  // layer, why
+  // Area and energy with the shipped technology tables; when they cannot price the design
+  // (e.g. a DRAM standard without a sourced figure), `cost_error` says why.
+  std::optional<cost::CostReport> cost;
+  std::string cost_error;
+  cost::Tech tech;
 };
 
 // Plans the trace on the design and simulates it (one SystemC elaboration per process).

@@ -1,0 +1,37 @@
+// Area and energy reports (the cost model's output) and `quasar compare`: tables, Markdown,
+// CSV and JSON of cost::CostReport, for one run or side by side for several.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "cost/cost_model.hpp"
+#include "report/run_record.hpp"
+
+namespace quasar {
+
+nlohmann::ordered_json cost_json(const cost::CostReport& c, const cost::Tech& t);
+
+// A few lines under `quasar run`'s table: area, energy by component, per token, power, TOPS/W.
+void print_cost_summary(std::ostream& os, const cost::CostReport& c);
+// `quasar cost`: area and energy breakdowns (every priced line with its source), per layer.
+void print_cost_table(std::ostream& os, const RunRecord& r, const cost::CostReport& c);
+void print_cost_markdown(std::ostream& os, const RunRecord& r, const cost::CostReport& c);
+void write_cost_outputs(const std::string& dir, const RunRecord& r, const cost::CostReport& c,
+                        const cost::Tech& t);  // cost.json, cost.md, energy.csv
+
+// Tokens a trace processes, from its generator's metadata (prefill: batch x seq, decode:
+// batch); 0 when the trace does not say.
+std::uint64_t trace_tokens(const std::string& phase, std::uint64_t batch, std::uint64_t seq);
+
+// `quasar compare`: runs side by side with ratios to the first. Throws quasar::Error naming
+// the first difference when the runs are not of the same workload (trace name, layer names and
+// MACs per layer) unless `allow_different_traces`.
+enum class CompareFormat { markdown, csv, json };
+void compare_runs(std::ostream& os, const std::vector<RunRecord>& runs,
+                  const std::vector<cost::CostReport>& costs, CompareFormat f,
+                  bool allow_different_traces);
+
+}  // namespace quasar

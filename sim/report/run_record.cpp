@@ -1,0 +1,117 @@
+#include "report/run_record.hpp"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "numerics/error.hpp"
+
+namespace quasar {
+namespace {
+
+using json = nlohmann::json;
+
+// Reads key `k` of object `o` (at `where` in `file`) as T, or fails naming both.
+template <class T>
+T get(const json& o, const char* k, const std::string& file, const std::string& where) {
+  const std::string path = where.empty() ? k : where + "." + k;
+  if (!o.is_object() || !o.contains(k)) throw Error(file + ": missing key '" + path + "'");
+  try {
+    return o.at(k).get<T>();
+  } catch (const json::exception&) {
+    throw Error(file + ": key '" + path + "' has the wrong type");
+  }
+}
+
+const json& sub(const json& o, const char* k, const std::string& file, const std::string& where) {
+  const std::string path = where.empty() ? k : where + "." + k;
+  if (!o.is_object() || !o.contains(k) || !o.at(k).is_structured())
+    throw Error(file + ": missing object '" + path + "'");
+  return o.at(k);
+}
+
+arch::Dataflow dataflow_of(const std::string& s, const std::string& file) {
+  if (s == "ws") return arch::Dataflow::ws;
+  if (s == "os") return arch::Dataflow::os;
+  throw Error(file + ": arch.array.dataflow '" + s + "' (accepted: ws, os)");
+}
+
+arch::PeKind pe_of(const std::string& s, const std::string& file) {
+  for (arch::PeKind p :
+       {arch::PeKind::int8, arch::PeKind::w4a8, arch::PeKind::dint4, arch::PeKind::fp16}) {
+    if (s == arch::pe_kind_name(p)) return p;
+  }
+  throw Error(file + ": arch.array.pe '" + s + "' (accepted: int8, w4a8, dint4, fp16)");
+}
+
+}  // namespace
+
+RunRecord read_run_report(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(path + ": cannot open for reading");
+  json j;
+  try {
+    j = json::parse(in);
+  } catch (const json::parse_error& e) {
+    throw Error(path + ": not JSON (" + std::string(e.what()) + ")");
+  }
+  const int schema = get<int>(j, "report_schema", path, "");
+  if (schema != 2)
+    throw Error(path + ": report_schema " + std::to_string(schema) + " (this quasar reads 2)");
+  RunRecord r;
+  r.file = path;
+  r.trace = get<std::string>(j, "trace", path, "");
+  r.design = get<std::string>(j, "design", path, "");
+  r.mode = get<std::string>(j, "mode", path, "");
+  r.accounting = get<std::string>(j, "accounting", path, "");
+  r.tokens = get<std::uint64_t>(j, "tokens", path, "");
+
+  const json& a = sub(j, "arch", path, "");
+  arch::ArchSpec& s = r.arch;
+  s.name = get<std::string>(a, "name", path, "arch");
+  s.clock_mhz = get<double>(a, "clock_mhz", path, "arch");
+  const json& arr = sub(a, "array", path, "arch");
+  s.array.rows = get<std::uint32_t>(arr, "rows", path, "arch.array");
+  s.array.cols = get<std::uint32_t>(arr, "cols", path, "arch.array");
+  s.array.dataflow = dataflow_of(get<std::string>(arr, "dataflow", path, "arch.array"), path);
+  s.array.pe = pe_of(get<std::string>(arr, "pe", path, "arch.array"), path);
+  s.array.acc_bits = get<std::uint32_t>(arr, "acc_bits", path, "arch.array");
+  const json& e = sub(a, "edge", path, "arch");
+  s.edge.intscale_units = get<std::uint32_t>(e, "intscale_units", path, "arch.edge");
+  s.edge.intscale_acc_bits = get<std::uint32_t>(e, "intscale_acc_bits", path, "arch.edge");
+  s.edge.floatscale_units = get<std::uint32_t>(e, "floatscale_units", path, "arch.edge");
+  s.edge.dequant_units = get<std::uint32_t>(e, "dequant_units", path, "arch.edge");
+  s.edge.epilogue_units = get<std::uint32_t>(e, "epilogue_units", path, "arch.edge");
+  const json& b = sub(a, "buffers", path, "arch");
+  for (const char* name : {"ifmap", "weight", "ofmap"}) {
+    const std::string where = std::string("arch.buffers.") + name;
+    const json& x = sub(b, name, path, "arch.buffers");
+    arch::BufferSpec bs;
+    bs.size_bytes = get<std::uint64_t>(x, "size_bytes", path, where);
+    bs.banks = get<std::uint32_t>(x, "banks", path, where);
+    bs.bytes_per_cycle = get<std::uint32_t>(x, "bytes_per_cycle", path, where);
+    bs.double_buffered = get<bool>(x, "double_buffered", path, where);
+    (std::string(name) == "ifmap"    ? s.buffers.ifmap
+     : std::string(name) == "weight" ? s.buffers.weight
+                                     : s.buffers.ofmap) = bs;
+  }
+  const json& d = sub(a, "dram", path, "arch");
+  s.dram.standard = get<std::string>(d, "standard", path, "arch.dram");
+  s.dram.bytes_per_cycle = get<double>(d, "bytes_per_cycle", path, "arch.dram");
+
+  r.stats.cycles = get<std::uint64_t>(j, "cycles", path, "");
+  r.stats.pe_count = get<std::uint64_t>(j, "pes", path, "");
+  if (!j.contains("layers") || !j.at("layers").is_array())
+    throw Error(path + ": key 'layers' must be a list");
+  const json& layers = j.at("layers");
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const std::string where = "layers[" + std::to_string(i) + "]";
+    arch::LayerStats l;
+    l.name = get<std::string>(layers[i], "name", path, where);
+    for (const arch::StatField& f : arch::layer_stat_fields())
+      l.*f.member = get<std::uint64_t>(layers[i], f.name, path, where);
+    r.stats.layers.push_back(l);
+  }
+  return r;
+}
+
+}  // namespace quasar
