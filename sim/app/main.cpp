@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "check_commands.hpp"
+#include "cost_commands.hpp"
 #include "gemm_command.hpp"
 #include "import_command.hpp"
 #include "inspect_command.hpp"
@@ -30,6 +31,8 @@ int main(int argc, char** argv) {
   const auto trace_import = quasar::app::add_trace_import_command(*app.get_subcommand("trace"));
   const auto validate = quasar::app::add_validate_command(app);
   const auto regress = quasar::app::add_regress_command(app);
+  const auto cost = quasar::app::add_cost_command(app);
+  const auto compare = quasar::app::add_compare_command(app);
 #ifdef QUASAR_HAVE_SYSTEMC
   const auto run = quasar::app::add_run_command(app);
 #endif
@@ -46,6 +49,8 @@ int main(int argc, char** argv) {
       return trace_import.cmd->parsed() ? trace_import.run() : trace();
     if (app.got_subcommand("validate")) return validate();
     if (app.got_subcommand("regress")) return regress();
+    if (app.got_subcommand("cost")) return cost();
+    if (app.got_subcommand("compare")) return compare();
 #ifdef QUASAR_HAVE_SYSTEMC
     if (app.got_subcommand("run")) return run();
 #endif
