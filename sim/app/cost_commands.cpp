@@ -5,6 +5,7 @@
 
 #include "config/tech_config.hpp"
 #include "report/cost_report.hpp"
+#include "report/html_report.hpp"
 
 namespace quasar::app {
 namespace {
@@ -56,18 +57,24 @@ std::function<int()> add_cost_command(CLI::App& app) {
       ->check(CLI::ExistingFile);
   add_tech_options(cmd, a->tech);
   cmd->add_option("--format", a->format, "Output format")
-      ->check(CLI::IsMember({"table", "json", "md"}))
+      ->check(CLI::IsMember({"table", "json", "md", "html"}))
       ->capture_default_str();
-  cmd->add_option("-o,--out", a->out, "Write cost.json, cost.md and energy.csv to this folder");
+  cmd->add_option("-o,--out", a->out,
+                  "Write cost.json, cost.md, energy.csv and report.html to this folder");
   return [a]() {
     const cost::Tech tech = config::load_tech(a->tech.units, a->tech.literature);
     const RunRecord r = read_run_report(a->report);
     const cost::CostReport c = price(r, tech, a->tech);
-    if (!a->out.empty()) write_cost_outputs(a->out, r, c, tech);
+    if (!a->out.empty()) {
+      write_cost_outputs(a->out, r, c, tech);
+      write_run_html_file(a->out + "/report.html", r, c);
+    }
     if (a->format == "json") {
       std::cout << cost_json(c, tech).dump(2) << "\n";
     } else if (a->format == "md") {
       print_cost_markdown(std::cout, r, c);
+    } else if (a->format == "html") {
+      write_run_html(std::cout, r, c);
     } else {
       print_cost_table(std::cout, r, c);
     }
@@ -91,7 +98,7 @@ std::function<int()> add_compare_command(CLI::App& app) {
       ->check(CLI::ExistingFile);
   add_tech_options(cmd, a->tech);
   cmd->add_option("--format", a->format, "Output format")
-      ->check(CLI::IsMember({"md", "csv", "json"}))
+      ->check(CLI::IsMember({"md", "csv", "json", "html"}))
       ->capture_default_str();
   cmd->add_flag("--allow-different-traces", a->allow_different,
                 "Compare runs of different workloads (trace, layers or MACs differ)");
@@ -102,6 +109,10 @@ std::function<int()> add_compare_command(CLI::App& app) {
     for (const std::string& f : a->reports) {
       runs.push_back(read_run_report(f));
       costs.push_back(price(runs.back(), tech, a->tech));
+    }
+    if (a->format == "html") {
+      compare_runs_html(std::cout, runs, costs, a->allow_different);
+      return 0;
     }
     const CompareFormat f = a->format == "csv"    ? CompareFormat::csv
                             : a->format == "json" ? CompareFormat::json
