@@ -512,7 +512,7 @@ void write_run_html(std::ostream& os, const RunRecord& r, const cost::CostReport
   energy_chart(os, c);
   os << "<h2>Timeline</h2>\n";
   timeline_chart(os, r);
-  os << "<h2>Area</h2>\n";
+  os << "<h2>Area breakdown</h2>\n";
   area_chart(os, c);
   cost_tables(os, c);
   layer_table(os, r, c);
