@@ -13,6 +13,7 @@
 #include <systemc>
 
 #include "run_command.hpp"
+#include "sweep_command.hpp"
 #endif
 #include "numerics/error.hpp"
 #include "trace_command.hpp"
@@ -35,6 +36,7 @@ int main(int argc, char** argv) {
   const auto compare = quasar::app::add_compare_command(app);
 #ifdef QUASAR_HAVE_SYSTEMC
   const auto run = quasar::app::add_run_command(app);
+  const auto sweep = quasar::app::add_sweep_command(app);
 #endif
   try {
     app.parse(argc, argv);
@@ -53,6 +55,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("compare")) return compare();
 #ifdef QUASAR_HAVE_SYSTEMC
     if (app.got_subcommand("run")) return run();
+    if (app.got_subcommand("sweep")) return sweep();
 #endif
     std::cout << app.help();
     return 0;

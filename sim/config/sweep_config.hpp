@@ -1,0 +1,27 @@
+// Sweep specs (configs/sweeps/*.yaml, docs/sweeps.md) -> sweep::SweepSpec, and designs with a
+// point's key overrides applied. Unknown keys, wrong types, impossible values, and axis values
+// a design rejects are errors naming the sweep file, line and key path.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "arch/arch_spec.hpp"
+#include "sweep/sweep_spec.hpp"
+
+namespace quasar::config {
+
+sweep::SweepSpec read_sweep_spec(const std::string& path);
+sweep::SweepSpec parse_sweep_spec(const std::string& text, const std::string& source);
+
+// The design (a shipped name or a YAML path) with `overrides` (key path -> YAML scalar) set,
+// as canonical YAML text (its identity) and as the checked spec.
+struct ResolvedDesign {
+  std::string yaml;
+  arch::ArchSpec spec;
+};
+ResolvedDesign resolve_design(const std::string& design,
+                              const std::vector<std::pair<std::string, std::string>>& overrides);
+
+}  // namespace quasar::config

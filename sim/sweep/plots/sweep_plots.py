@@ -1,0 +1,74 @@
+"""Plots of a quasar sweep (embedded in quasar; run by `quasar sweep report --plots DIR`).
+
+usage: sweep_plots.py POINTS_JSON OUT_DIR OBJ1 [OBJ2 ...]   (objectives as min:metric / max:metric)
+Writes OUT_DIR/pareto.{png,svg} (the first two objectives, front highlighted) and
+OUT_DIR/sensitivity.{png,svg} (each swept key against the first objective).
+"""
+import json
+import os
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+matplotlib.rcParams["svg.hashsalt"] = "quasar"  # deterministic SVG ids
+
+
+def main():
+    points_file, out, objectives = sys.argv[1], sys.argv[2], sys.argv[3:]
+    pts = [p for p in json.load(open(points_file)) if p["status"] == "ok"]
+    objs = [o.split(":", 1) for o in objectives]
+    os.makedirs(out, exist_ok=True)
+
+    def val(p, m):
+        v = p["metrics"].get(m)
+        return float(v) if v is not None else float("nan")
+
+    if len(objs) >= 2:
+        (d0, m0), (d1, m1) = objs[0], objs[1]
+        xs = [val(p, m0) for p in pts]
+        ys = [val(p, m1) for p in pts]
+        front = [p["pareto"] for p in pts]
+        fig, ax = plt.subplots(figsize=(7, 5))
+        designs = sorted({p["design"] for p in pts})
+        for d in designs:
+            sel = [i for i, p in enumerate(pts) if p["design"] == d]
+            ax.scatter([xs[i] for i in sel], [ys[i] for i in sel], s=18, label=d, alpha=0.7)
+        fr = sorted((xs[i], ys[i]) for i in range(len(pts)) if front[i])
+        if fr:
+            ax.plot([a for a, _ in fr], [b for _, b in fr], "k--", lw=1, label="Pareto front")
+        ax.set_xlabel(f"{m0} ({d0})")
+        ax.set_ylabel(f"{m1} ({d1})")
+        ax.set_title("quasar sweep: Pareto front")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        for ext in ("png", "svg"):
+            fig.savefig(os.path.join(out, f"pareto.{ext}"), metadata={"Date": None} if ext == "svg" else {})
+        plt.close(fig)
+
+    keys = sorted({k for p in pts for k in p["settings"]})
+    if objs and keys:
+        m0 = objs[0][1]
+        fig, axes = plt.subplots(1, len(keys), figsize=(4 * len(keys), 3.5), squeeze=False)
+        for ax, k in zip(axes[0], keys):
+            xs, ys = [], []
+            for p in pts:
+                try:
+                    xs.append(float(p["settings"][k]))
+                except (KeyError, ValueError):
+                    continue
+                ys.append(val(p, m0))
+            ax.scatter(xs, ys, s=14)
+            ax.set_xlabel(k)
+            ax.set_ylabel(m0)
+        fig.suptitle(f"sensitivity of {m0}")
+        fig.tight_layout()
+        for ext in ("png", "svg"):
+            fig.savefig(os.path.join(out, f"sensitivity.{ext}"), metadata={"Date": None} if ext == "svg" else {})
+        plt.close(fig)
+
+
+if __name__ == "__main__":
+    main()

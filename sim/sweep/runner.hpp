@@ -1,0 +1,28 @@
+// Runs a sweep's points into its store: points already stored are skipped (resume is the
+// default), the rest run in up to `jobs` child processes (one SystemC simulation per process),
+// each finished point is committed on its own, a failing point records its error and the rest go
+// on. Progress (rate, ETA) on stderr when it is a terminal.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "sweep/points.hpp"
+#include "sweep/store.hpp"
+#include "sweep/sweep_spec.hpp"
+
+namespace quasar::sweep {
+
+struct RunOptions {
+  unsigned jobs = 1;
+  bool progress = false;
+};
+
+struct RunSummary {
+  std::uint64_t points = 0, already = 0, ran = 0, failed = 0, skipped = 0;
+};
+
+RunSummary run_sweep(const SweepSpec& s, const std::vector<Point>& points, Store& store,
+                     const RunOptions& opt);
+
+}  // namespace quasar::sweep
