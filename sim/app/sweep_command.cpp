@@ -40,7 +40,8 @@ std::pair<std::uint64_t, std::uint64_t> parse_shard(const std::string& s) {
 sweep::SweepSpec stored_spec(const sweep::Store& st, const std::string& path) {
   const std::string text = st.spec_text();
   if (text.empty()) throw Error(path + ": not a sweep store (no spec recorded)");
-  return config::parse_sweep_spec(text, path + " (the spec stored with the results)");
+  return config::parse_sweep_spec(text, path + " (the spec stored with the results)",
+                                  st.spec_dir());
 }
 
 std::string absolute(const std::string& p) { return std::filesystem::absolute(p).string(); }
@@ -189,7 +190,8 @@ std::function<int()> add_sweep_command(CLI::App& app) {
     }
     const std::string store_path = a->store.empty() ? s.name + ".sweep.db" : a->store;
     sweep::Store st(store_path);
-    st.bind_sweep(s.name, s.text);
+    st.bind_sweep(s.name, s.text,
+                  std::filesystem::absolute(a->spec).parent_path().lexically_normal().string());
     sweep::RunOptions o;
     o.jobs = a->jobs;
     o.progress = !a->no_progress && isatty(STDERR_FILENO);

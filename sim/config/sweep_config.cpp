@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -74,7 +75,20 @@ bool workload_key(const std::string& k) { return k.rfind("workload.", 0) == 0; }
 
 }  // namespace
 
-sweep::SweepSpec parse_sweep_spec(const std::string& text, const std::string& source) {
+namespace {
+
+// A design or trace path relative to the spec's folder; shipped design names stay names.
+std::string relative_to(const std::string& base, const std::string& p, bool design) {
+  if (design && p.find('/') == std::string::npos && p.find(".yaml") == std::string::npos) return p;
+  const std::filesystem::path path(p);
+  if (path.is_absolute() || base.empty() || base == ".") return p;
+  return (std::filesystem::path(base) / path).lexically_normal().string();
+}
+
+}  // namespace
+
+sweep::SweepSpec parse_sweep_spec(const std::string& text, const std::string& source,
+                                  const std::string& base_dir) {
   const Value root = Value::load_string(text, source);
   if (!root.is_map()) root.fail("a sweep is a mapping (docs/sweeps.md)");
   root.require_keys_in({"quasar_sweep", "name", "designs", "workloads", "axes", "mode", "sample",
@@ -91,7 +105,7 @@ sweep::SweepSpec parse_sweep_spec(const std::string& text, const std::string& so
   const Value designs = root.at("designs");
   if (!designs.is_seq() || designs.size() == 0) designs.fail("expected a list of designs");
   for (std::size_t i = 0; i < designs.size(); ++i) {
-    const std::string d = designs[i].as_string();
+    const std::string d = relative_to(base_dir, designs[i].as_string(), true);
     try {
       resolve_design(d, {});
     } catch (const Error& e) {
@@ -109,7 +123,7 @@ sweep::SweepSpec parse_sweep_spec(const std::string& text, const std::string& so
     sweep::Workload x;
     if (auto f = w.find("file")) {
       if (w.has("model")) w.fail("give a file or a model, not both");
-      x.file = f->as_string();
+      x.file = relative_to(base_dir, f->as_string(), false);
       if (!std::ifstream(x.file)) f->fail("cannot open trace manifest '" + x.file + "'");
     } else {
       x.model = w.at("model").as_string();
@@ -229,7 +243,8 @@ sweep::SweepSpec read_sweep_spec(const std::string& path) {
   if (!in) throw Error(path + ": cannot open for reading");
   std::stringstream ss;
   ss << in.rdbuf();
-  return parse_sweep_spec(ss.str(), path);
+  return parse_sweep_spec(ss.str(), path,
+                          std::filesystem::absolute(path).parent_path().lexically_normal().string());
 }
 
 ResolvedDesign resolve_design(const std::string& design,

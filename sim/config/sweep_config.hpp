@@ -12,8 +12,11 @@
 
 namespace quasar::config {
 
+// Relative paths in a spec (design YAML files, trace manifests) are relative to `base_dir`:
+// the spec file's folder when read from a file.
 sweep::SweepSpec read_sweep_spec(const std::string& path);
-sweep::SweepSpec parse_sweep_spec(const std::string& text, const std::string& source);
+sweep::SweepSpec parse_sweep_spec(const std::string& text, const std::string& source,
+                                  const std::string& base_dir = ".");
 
 // The design (a shipped name or a YAML path) with `overrides` (key path -> YAML scalar) set,
 // as canonical YAML text (its identity) and as the checked spec.

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <random>
+#include <sstream>
 
 #include "config/sweep_config.hpp"
 #include "numerics/error.hpp"
@@ -82,8 +84,17 @@ std::vector<Point> enumerate_points(const SweepSpec& s, const std::string& versi
     for (const auto& [k, v] : p.settings)
       if (k.rfind("workload.", 0) == 0) apply_workload(p.workload, k, v);
     const config::ResolvedDesign r = config::resolve_design(p.design, p.settings);
-    p.canonical = "quasar " + version + "\nmode " + s.mode + "\nworkload " + p.workload.label() +
-                  "\ndesign " + p.design + "\n" + r.yaml;
+    // The identity is what the point computes, not where its files live: the design's resolved
+    // YAML and a trace file's content, not their paths.
+    std::string workload = p.workload.label();
+    if (!p.workload.file.empty()) {
+      std::ifstream in(p.workload.file);
+      std::stringstream text;
+      text << in.rdbuf();
+      workload = "trace manifest " + fnv1a_hex(text.str());
+    }
+    p.canonical =
+        "quasar " + version + "\nmode " + s.mode + "\nworkload " + workload + "\n" + r.yaml;
     p.id = fnv1a_hex(p.canonical);
   }
   return out;

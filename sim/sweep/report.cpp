@@ -102,9 +102,9 @@ std::vector<std::size_t> pareto_front(const std::vector<std::vector<double>>& va
 void export_csv(std::ostream& os, const std::vector<StoredPoint>& pts) {
   std::vector<std::string> keys;
   for (const StoredPoint& p : pts) {
-    for (auto& [k, v] : nlohmann::ordered_json::parse(p.settings_json).items()) {
-      (void)v;
-      if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+    const ojson settings = ojson::parse(p.settings_json);  // outlives the loop over its items
+    for (auto it = settings.begin(); it != settings.end(); ++it) {
+      if (std::find(keys.begin(), keys.end(), it.key()) == keys.end()) keys.push_back(it.key());
     }
   }
   os << "id,index,design,workload";

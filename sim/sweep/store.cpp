@@ -87,21 +87,26 @@ std::string Store::meta(const std::string& key) const {
   return s.step() ? s.text(0) : "";
 }
 
-void Store::bind_sweep(const std::string& name, const std::string& spec_text) {
+void Store::bind_sweep(const std::string& name, const std::string& spec_text,
+                       const std::string& spec_dir) {
   const std::string have = meta("sweep");
   if (!have.empty() && have != name) {
     throw Error(path_ + ": this store holds sweep '" + have + "', not '" + name +
                 "' (use another --store)");
   }
-  Stmt s(as_db(db_), "INSERT OR REPLACE INTO meta (key, value) VALUES ('sweep', ?), ('spec', ?)",
-         path_);
+  Stmt s(
+      as_db(db_),
+      "INSERT OR REPLACE INTO meta (key, value) VALUES ('sweep', ?), ('spec', ?), ('spec_dir', ?)",
+      path_);
   s.bind(1, name);
   s.bind(2, spec_text);
+  s.bind(3, spec_dir);
   s.step();
 }
 
 std::string Store::sweep_name() const { return meta("sweep"); }
 std::string Store::spec_text() const { return meta("spec"); }
+std::string Store::spec_dir() const { return meta("spec_dir"); }
 
 bool Store::has(const std::string& id) const {
   Stmt s(as_db(db_), "SELECT 1 FROM points WHERE id = ?", path_);
@@ -158,7 +163,7 @@ std::uint64_t Store::merge_from(const std::string& other_path) {
   Store other(other_path);
   const std::string theirs = other.sweep_name();
   if (theirs.empty()) throw Error(other_path + ": not a sweep store (no sweep recorded)");
-  bind_sweep(theirs, other.spec_text());
+  bind_sweep(theirs, other.spec_text(), other.spec_dir());
   const std::uint64_t before = count();
   exec("BEGIN");
   try {

@@ -25,9 +25,11 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   // The sweep it belongs to: set once; a store of another sweep is refused.
-  void bind_sweep(const std::string& name, const std::string& spec_text);
+  void bind_sweep(const std::string& name, const std::string& spec_text,
+                  const std::string& spec_dir);
   std::string sweep_name() const;
   std::string spec_text() const;
+  std::string spec_dir() const;  // the folder relative paths in the spec are relative to
 
   bool has(const std::string& id) const;
   void put(const StoredPoint& p);        // one transaction; an existing id is left as it is
