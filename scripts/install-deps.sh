@@ -6,7 +6,8 @@ set -euo pipefail
 # One list, one place: the whole toolchain (../shared/docs/toolchain.md). SystemC, Verilator
 # and yosys are here from the start so every later block builds on the same set-up; clang and
 # its runtime build the libFuzzer harnesses (scripts/fuzz.sh); chromium opens the HTML reports
-# headless in the browser test (tests/report), a python3 script (stdlib only).
+# headless in the browser test (tests/report), a python3 script (stdlib only); slurm-wlm and
+# munge give the single-node Slurm cluster that sweeps are tested on (scripts/slurm-local.sh).
 PACKAGES=(
   cmake g++ ninja-build pkg-config ccache
   libgtest-dev libbenchmark-dev
@@ -15,6 +16,7 @@ PACKAGES=(
   libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev libtbb-dev libsqlite3-dev
   clang libclang-rt-14-dev
   chromium python3
+  slurm-wlm munge
 )
 
 missing=()
