@@ -7,7 +7,8 @@ set -euo pipefail
 # and yosys are here from the start so every later block builds on the same set-up; clang and
 # its runtime build the libFuzzer harnesses (scripts/fuzz.sh); chromium opens the HTML reports
 # headless in the browser test (tests/report), a python3 script (stdlib only); slurm-wlm and
-# munge give the single-node Slurm cluster that sweeps are tested on (scripts/slurm-local.sh).
+# munge give the single-node Slurm cluster that sweeps are tested on (scripts/slurm-local.sh);
+# python3-matplotlib draws the sweep plots (quasar sweep report --plots).
 PACKAGES=(
   cmake g++ ninja-build pkg-config ccache
   libgtest-dev libbenchmark-dev
@@ -15,7 +16,7 @@ PACKAGES=(
   libboost-dev libboost-program-options-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev libtbb-dev libsqlite3-dev
   clang libclang-rt-14-dev
-  chromium python3
+  chromium python3 python3-matplotlib
   slurm-wlm munge
 )
 

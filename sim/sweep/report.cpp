@@ -216,6 +216,7 @@ void draw_plots(const SweepSpec& s, const std::vector<StoredPoint>& pts, const s
     a.push_back(
         {{"index", p.index},
          {"design", p.design},
+         {"workload", p.workload},
          {"settings", ojson::parse(p.settings_json)},
          {"status", p.status},
          {"pareto", std::find(front.begin(), front.end(), i) != front.end()},
@@ -230,8 +231,15 @@ void draw_plots(const SweepSpec& s, const std::vector<StoredPoint>& pts, const s
     py << kEmbeddedPlots[0].py;
     if (!j || !py) throw Error(dir + ": cannot write the plot inputs");
   }
-  std::string cmd =
-      "python3 " + shell_quote(script) + " " + shell_quote(json_file) + " " + shell_quote(dir);
+  // Debian's interpreter first (python3-matplotlib installs there), unless QUASAR_PYTHON says.
+  std::string python = "python3";
+  if (const char* env = std::getenv("QUASAR_PYTHON")) {
+    python = env;
+  } else if (std::filesystem::exists("/usr/bin/python3")) {
+    python = "/usr/bin/python3";
+  }
+  std::string cmd = shell_quote(python) + " " + shell_quote(script) + " " + shell_quote(json_file) +
+                    " " + shell_quote(dir);
   for (const Objective& o : s.objectives)
     cmd += std::string(" ") + (o.minimize ? "min:" : "max:") + o.metric;
   const int rc = std::system((cmd + " 2> " + shell_quote(dir + "/plot-errors.txt")).c_str());

@@ -26,23 +26,27 @@ def main():
         v = p["metrics"].get(m)
         return float(v) if v is not None else float("nan")
 
-    if len(objs) >= 2:
+    workloads = []
+    for p in pts:
+        if p["workload"] not in workloads:
+            workloads.append(p["workload"])
+    if len(objs) >= 2 and workloads:
         (d0, m0), (d1, m1) = objs[0], objs[1]
-        xs = [val(p, m0) for p in pts]
-        ys = [val(p, m1) for p in pts]
-        front = [p["pareto"] for p in pts]
-        fig, ax = plt.subplots(figsize=(7, 5))
         designs = sorted({p["design"] for p in pts})
-        for d in designs:
-            sel = [i for i, p in enumerate(pts) if p["design"] == d]
-            ax.scatter([xs[i] for i in sel], [ys[i] for i in sel], s=18, label=d, alpha=0.7)
-        fr = sorted((xs[i], ys[i]) for i in range(len(pts)) if front[i])
-        if fr:
-            ax.plot([a for a, _ in fr], [b for _, b in fr], "k--", lw=1, label="Pareto front")
-        ax.set_xlabel(f"{m0} ({d0})")
-        ax.set_ylabel(f"{m1} ({d1})")
-        ax.set_title("quasar sweep: Pareto front")
-        ax.legend(fontsize=7)
+        fig, axes = plt.subplots(1, len(workloads), figsize=(6 * len(workloads), 4.5), squeeze=False)
+        for ax, w in zip(axes[0], workloads):
+            wp = [p for p in pts if p["workload"] == w]  # points of one workload compete
+            for d in designs:
+                sel = [p for p in wp if p["design"] == d]
+                ax.scatter([val(p, m0) for p in sel], [val(p, m1) for p in sel], s=18, label=d, alpha=0.7)
+            fr = sorted((val(p, m0), val(p, m1)) for p in wp if p["pareto"])
+            if fr:
+                ax.plot([a for a, _ in fr], [b for _, b in fr], "k--", lw=1, label="Pareto front")
+            ax.set_xlabel(f"{m0} ({d0})")
+            ax.set_ylabel(f"{m1} ({d1})")
+            ax.set_title(w, fontsize=8)
+            ax.legend(fontsize=7)
+        fig.suptitle("quasar sweep: Pareto front per workload")
         fig.tight_layout()
         for ext in ("png", "svg"):
             fig.savefig(os.path.join(out, f"pareto.{ext}"), metadata={"Date": None} if ext == "svg" else {})
