@@ -88,7 +88,7 @@ std::vector<std::pair<std::string, double>> by_component(const std::vector<cost:
   return nonzero;
 }
 
-const char* kStyle =
+const char* const kStyle =
     R"(body{font-family:sans-serif;color:#222222;background:#ffffff;margin:24px auto;max-width:1040px;padding:0 12px}
 h1{font-size:24px;margin:0 0 4px 0}
 h2{font-size:18px;margin:28px 0 8px 0;border-bottom:1px solid #dddddd;padding-bottom:4px}
