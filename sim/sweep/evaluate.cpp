@@ -51,7 +51,7 @@ StoredPoint stored_header(const Point& p) {
   s.id = p.id;
   s.index = p.index;
   s.design = p.design;
-  s.workload = p.workload.label();
+  s.workload = p.workload_label;
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
   for (const auto& [k, v] : p.settings) j[k] = v;
   s.settings_json = j.dump();

@@ -51,6 +51,7 @@ std::vector<Point> enumerate_points(const SweepSpec& s, const std::string& versi
         p.index = out.size();
         p.design = d;
         p.workload = w;
+        p.workload_label = w.label();
         // The last axis varies fastest; settings keep the axes' (and zip keys') file order.
         std::vector<std::size_t> digit(s.axes.size());
         std::uint64_t rest = c;

@@ -17,6 +17,7 @@ struct Point {
   std::uint64_t index = 0;  // position in the sweep's enumeration (stable)
   std::string design;       // as named in the spec
   Workload workload;        // with workload.* settings applied
+  std::string workload_label;  // the spec's workload before settings (points compete within one)
   std::vector<std::pair<std::string, std::string>> settings;  // the axes' key = value
   std::string id;                                             // 16 hex digits
   std::string canonical;  // what the id hashes (stored, to detect a hash collision)
