@@ -8,9 +8,13 @@
 #include <map>
 
 #include "numerics/error.hpp"
+#include "report/text_format.hpp"
 
 namespace quasar {
 namespace {
+
+using text::csv_field;
+using text::joules;
 
 // Energy of one component over the run (the priced lines summed).
 std::map<std::string, double> by_component(const cost::CostReport& c) {
@@ -23,23 +27,6 @@ std::map<std::string, double> area_by_component(const cost::CostReport& c) {
   std::map<std::string, double> m;
   for (const cost::CostLine& l : c.area) m[l.component] += l.total;
   return m;
-}
-
-// Engineering formatting: 12.3 uJ, 4.56 mJ ...
-std::string joules(double pj) {
-  const double j = pj * 1e-12;
-  if (j >= 1) return fmt::format("{:.3g} J", j);
-  if (j >= 1e-3) return fmt::format("{:.3g} mJ", j * 1e3);
-  if (j >= 1e-6) return fmt::format("{:.3g} uJ", j * 1e6);
-  if (j >= 1e-9) return fmt::format("{:.3g} nJ", j * 1e9);
-  return fmt::format("{:.3g} pJ", pj);
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char ch : s) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-  return q + "\"";
 }
 
 }  // namespace

@@ -10,9 +10,12 @@
 
 #include "numerics/error.hpp"
 #include "report/cost_report.hpp"
+#include "report/text_format.hpp"
 
 namespace quasar {
 namespace {
+
+using text::joules;
 
 constexpr double kPi = 3.14159265358979323846;
 constexpr double kWidth = 1000.0;  // every chart's width in CSS pixels
@@ -32,15 +35,6 @@ const char* component_colour(const std::string& comp) {
 
 // Fixed number formatting (no locale, no stream state): SVG coordinates with two decimals.
 std::string px(double v) { return fmt::format("{:.2f}", v); }
-
-std::string joules(double pj) {
-  const double j = pj * 1e-12;
-  if (j >= 1) return fmt::format("{:.3g} J", j);
-  if (j >= 1e-3) return fmt::format("{:.3g} mJ", j * 1e3);
-  if (j >= 1e-6) return fmt::format("{:.3g} uJ", j * 1e6);
-  if (j >= 1e-9) return fmt::format("{:.3g} nJ", j * 1e9);
-  return fmt::format("{:.3g} pJ", pj);
-}
 
 std::string time_str(double s) {
   if (s >= 1) return fmt::format("{:.4g} s", s);

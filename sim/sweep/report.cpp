@@ -11,9 +11,13 @@
 
 #include "embedded_plots.hpp"
 #include "numerics/error.hpp"
+#include "report/text_format.hpp"
 
 namespace quasar::sweep {
 namespace {
+
+using text::csv_field;
+using text::shell_quote;
 
 using ojson = nlohmann::ordered_json;
 
@@ -22,19 +26,6 @@ double metric(const StoredPoint& p, const std::string& m) {
   const nlohmann::json j = nlohmann::json::parse(p.metrics_json);
   if (!j.contains(m) || !j.at(m).is_number()) return std::nan("");
   return j.at(m).get<double>();
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char ch : s) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-  return q + "\"";
-}
-
-std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
 }
 
 // The Pareto front of the ok points, one front per workload (points of different workloads do

@@ -1,0 +1,35 @@
+// Small text formatting shared by the reports (tables, CSV, HTML, scripts): one definition each.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <string>
+
+namespace quasar::text {
+
+// Energy in engineering units: 12.3 uJ, 4.56 mJ, ... (pJ in).
+inline std::string joules(double pj) {
+  const double j = pj * 1e-12;
+  if (j >= 1) return fmt::format("{:.3g} J", j);
+  if (j >= 1e-3) return fmt::format("{:.3g} mJ", j * 1e3);
+  if (j >= 1e-6) return fmt::format("{:.3g} uJ", j * 1e6);
+  if (j >= 1e-9) return fmt::format("{:.3g} nJ", j * 1e9);
+  return fmt::format("{:.3g} pJ", pj);
+}
+
+// A CSV field, quoted (RFC 4180) when it holds a comma, quote or newline.
+inline std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char ch : s) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+  return q + "\"";
+}
+
+// A word for /bin/sh, single-quoted.
+inline std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+}  // namespace quasar::text
