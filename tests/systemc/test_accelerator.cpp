@@ -46,6 +46,7 @@ struct Case {
   DequantMode dequant;
   std::uint32_t port_bytes_per_cycle = 0;  // 0: the design's (every buffer port)
   Dataflow dataflow = Dataflow::ws;
+  std::uint32_t rows = 8, cols = 8;
 };
 
 void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
@@ -55,7 +56,8 @@ class FastEqualsCycle : public ::testing::TestWithParam<Case> {};
 TEST_P(FastEqualsCycle, SameCyclesAndStatistics) {
   const Case c = GetParam();
   ArchSpec a = design(c.design);
-  a.array.rows = a.array.cols = 8;  // small, so the cycle mode stays quick
+  a.array.rows = c.rows;  // small, so the cycle mode stays quick
+  a.array.cols = c.cols;
   a.array.dataflow = c.dataflow;
   if (c.dram_bytes_per_cycle > 0) a.dram.bytes_per_cycle = c.dram_bytes_per_cycle;
   if (c.edge_units) {
@@ -87,9 +89,9 @@ TEST_P(FastEqualsCycle, SameCyclesAndStatistics) {
     std::uint64_t load = 0, stream = 0, drain = 0;
     for (std::uint64_t inst = 0; inst < w[i].instances; ++inst) {
       for (const Tile& t : w[i].tiles) {
-        load += c.dataflow == Dataflow::ws ? 8 : 0;
+        load += c.dataflow == Dataflow::ws ? c.rows : 0;
         stream += c.dataflow == Dataflow::ws ? t.m : t.rows_used;
-        drain += c.dataflow == Dataflow::ws ? 8 + 8 - 2 : 2 * 8 + 8 - 2;
+        drain += c.dataflow == Dataflow::ws ? c.rows + c.cols - 2 : 2 * c.rows + c.cols - 2;
       }
     }
     EXPECT_EQ(l.load, load) << "layer " << i;
@@ -109,7 +111,7 @@ TEST_P(FastEqualsCycle, SameCyclesAndStatistics) {
   }
   if (name.find("slow_dequant") != std::string::npos) {
     const std::uint64_t protocol_load =
-        c.dataflow == Dataflow::ws ? 8 * r[0].total(&LayerStats::tiles) : 0;
+        c.dataflow == Dataflow::ws ? c.rows * r[0].total(&LayerStats::tiles) : 0;
     EXPECT_GT(r[0].total(&LayerStats::load), protocol_load);
     EXPECT_EQ(r[0].total(&LayerStats::stall_dequant),
               r[0].total(&LayerStats::load) - protocol_load);
@@ -162,7 +164,16 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"os_fp16", "fp16-w4a16", 9, 24, 9, Scheme::fp16, 0, 0, true, DequantMode::fused, 0,
              Dataflow::os},
         Case{"os_w8a8_port_bound", "int8-baseline", 11, 20, 13, Scheme::w8a8, 0, 0, true,
-             DequantMode::fused, 3, Dataflow::os}),
+             DequantMode::fused, 3, Dataflow::os},
+        // Other array shapes: tall, wide, and 16 x 16 with groups of 16 (one group per tile).
+        Case{"w8a8_tall_4x12", "int8-baseline", 9, 30, 27, Scheme::w8a8, 0, 0, true,
+             DequantMode::fused, 0, Dataflow::ws, 12, 4},
+        Case{"os_w8a8_wide_4x12", "int8-baseline", 9, 30, 27, Scheme::w8a8, 0, 0, true,
+             DequantMode::fused, 0, Dataflow::os, 4, 12},
+        Case{"is_16x16", "intscale", 20, 256, 40, Scheme::w4a8_is, 0, 0, true, DequantMode::fused,
+             0, Dataflow::ws, 16, 16},
+        Case{"os_fs_16x16", "floatscale", 20, 256, 40, Scheme::w4a8_fs, 0, 0, true,
+             DequantMode::fused, 0, Dataflow::os, 16, 16}),
     [](const ::testing::TestParamInfo<Case>& i) { return std::string(i.param.name); });
 
 // One 8x8 tile of w8a8, M = 4, by hand: operands (8*8 weights + 8 fp16... see plan) arrive
