@@ -8,6 +8,9 @@
 #include "config/tech_config.hpp"
 #include "cost/cost_model.hpp"
 #include "numerics/error.hpp"
+#include "numerics/error_metrics.hpp"
+#include "numerics/scheme_runner.hpp"
+#include "numerics/synthetic.hpp"
 #include "report/run_report.hpp"
 #include "trace/generate.hpp"
 #include "trace/model_config.hpp"
@@ -38,6 +41,29 @@ double sram_kib(const arch::ArchSpec& a) {
 double area_mm2(const arch::ArchSpec& a) {
   static const cost::Tech tech = config::load_tech();
   return cost::price_run(a, arch::RunStats{}, tech).area_um2 * 1e-6;
+}
+
+// Accuracy proxy for the design's scheme: its quantizers and reference GEMM on a seeded
+// LLM-like problem (32 tokens x the trace's first linear K x 64 channels, the trace's group
+// size), SQNR in dB against the fp32 product. Without it nothing in a sweep charges a format
+// for its error.
+double scheme_sqnr_db(const arch::ArchSpec& a, const trace::Trace& t) {
+  const Scheme s = a.schemes.front();
+  for (const trace::Layer& l : t.layers) {
+    if (!trace::is_gemm(l.op) || !l.scheme || l.scheme->scheme != s) continue;
+    SyntheticSpec syn;
+    syn.m = 32;
+    syn.k = static_cast<std::size_t>(l.k);
+    syn.n = 64;
+    syn.seed = 1;
+    const GemmData d = synthetic_llm_gemm(syn);
+    SchemeConfig cfg;
+    cfg.group_size = static_cast<std::size_t>(l.scheme->group_size);
+    cfg.dgq_dequant = l.scheme->dequant;
+    const MatrixF ref = float_reference(d.x, d.w);
+    return run_scheme(s, d.x, d.w, cfg, ref).error.sqnr_db;
+  }
+  return std::nan("");
 }
 
 nlohmann::ordered_json number_or_null(double v) {
@@ -102,6 +128,7 @@ StoredPoint evaluate_point(const SweepSpec& s, const Point& p) {
     m["avg_power_w"] = number_or_null(r.cost ? r.cost->avg_power_w() : nan);
     m["pes"] = static_cast<std::uint64_t>(a.array.rows) * a.array.cols;
     m["sram_kib"] = sram_kib(a);
+    m["sqnr_db"] = number_or_null(scheme_sqnr_db(a, t));
     out.metrics_json = m.dump();
     out.status = "ok";
   } catch (const std::exception& e) {

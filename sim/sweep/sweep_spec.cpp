@@ -28,8 +28,9 @@ std::string Constraint::text() const {
 
 const std::vector<std::string>& metric_names() {
   static const std::vector<std::string> m = {
-      "cycles",       "latency_ms",  "energy_mj", "uj_per_token", "area_mm2", "tops_per_w",
-      "tops_per_mm2", "utilization", "dram_mb",   "avg_power_w",  "pes",      "sram_kib"};
+      "cycles",     "latency_ms",   "energy_mj",   "uj_per_token", "area_mm2",
+      "tops_per_w", "tops_per_mm2", "utilization", "dram_mb",      "avg_power_w",
+      "pes",        "sram_kib",     "sqnr_db"};
   return m;
 }
 
