@@ -39,9 +39,21 @@ def main():
             for d in designs:
                 sel = [p for p in wp if p["design"] == d]
                 ax.scatter([val(p, m0) for p in sel], [val(p, m1) for p in sel], s=18, label=d, alpha=0.7)
-            fr = sorted((val(p, m0), val(p, m1)) for p in wp if p["pareto"])
-            if fr:
-                ax.plot([a for a, _ in fr], [b for _, b in fr], "k--", lw=1, label="Pareto front")
+            # The dashed line: the front of these two objectives alone; circled: the points on
+            # the front of all the sweep's objectives.
+            s0 = 1 if d0 == "min" else -1
+            s1 = 1 if d1 == "min" else -1
+            xy = [(val(p, m0), val(p, m1)) for p in wp]
+            fr2 = sorted({(x, y) for x, y in xy
+                          if not any(s0 * a <= s0 * x and s1 * b <= s1 * y and (a, b) != (x, y)
+                                     for a, b in xy)})
+            if fr2:
+                ax.plot([a for a, _ in fr2], [b for _, b in fr2], "k--", lw=1,
+                        label=f"front of {m0} and {m1}")
+            full = [(val(p, m0), val(p, m1)) for p in wp if p["pareto"]]
+            if full:
+                ax.scatter([a for a, _ in full], [b for _, b in full], s=60, facecolors="none",
+                           edgecolors="k", lw=0.8, label="front of all objectives")
             ax.set_xlabel(f"{m0} ({d0})")
             ax.set_ylabel(f"{m1} ({d1})")
             ax.set_title(w, fontsize=8)
