@@ -259,7 +259,7 @@ SC_MODULE(Accelerator) {
       in.valid = valid;
       os_array_.tick(in);
       wait();
-      got += os_array_.outputs().y_valid ? 1 : 0;
+      got += os_array_.y_valid() ? 1 : 0;
     };
     for (std::uint64_t i = 0; i < load.total; ++i, ++ph.load) tick(false);
     for (std::uint64_t i = 0; i < t.stream_steps; ++i, ++ph.stream) tick(true);
@@ -291,6 +291,7 @@ SC_MODULE(Accelerator) {
       array_.reset();
       array_.timing_only(true);  // no operand data flows here: control (valid bits) only
       os_array_.reset();
+      os_array_.timing_only(true);
     }
     std::uint64_t index = 0, layer_end_prev = 0, array_free = 0, accept_prev = 0, end = 0;
     for (const LayerWork& lw : work_) {

@@ -1,5 +1,6 @@
 #include "units/systolic_os.hpp"
 
+#include <algorithm>
 #include <string>
 
 namespace quasar::units {
@@ -20,6 +21,9 @@ SystolicOsArray::SystolicOsArray(int rows, int cols) : rows_(rows), cols_(cols) 
 
 void SystolicOsArray::reset() {
   const auto R = static_cast<std::size_t>(rows_), C = static_cast<std::size_t>(cols_);
+  t_ = 0;
+  valid_hist_.assign(R, 0);
+  shift_hist_.assign(C * C, 0);
   x_.assign(R * C, 0);
   w_.assign(R * C, 0);
   v_.assign(R * C, 0);
@@ -46,7 +50,62 @@ SystolicOsOutputs SystolicOsArray::outputs() const {
   return o;
 }
 
+bool SystolicOsArray::y_valid() const {
+  if (timing_only_) {
+    const auto C = static_cast<std::size_t>(cols_);
+    if (t_ == 0) return false;
+    for (std::size_t c = 0; c < C; ++c) {
+      const std::uint64_t d = C - 1 - c;  // ticks ago
+      if (t_ < d + 1) return false;       // before reset: 0
+      if (!shift_hist_[static_cast<std::size_t>((t_ - 1 - d) % C) * C + c]) return false;
+    }
+    return true;
+  }
+  for (const auto& line : out_)
+    if (!line.back().first) return false;
+  return true;
+}
+
+// The control half of tick(), in place and without allocating: the same valid, hold and shift
+// decisions, rows bottom-up and columns right-to-left so each reads its neighbours' old state.
+void SystolicOsArray::tick_control(const SystolicOsInputs& in) {
+  const auto R = static_cast<std::size_t>(rows_), C = static_cast<std::size_t>(cols_);
+  v_now_.resize(R * C);
+  shift_.resize(C);
+  valid_hist_.resize(R);
+  shift_hist_.resize(C * C);
+  valid_hist_[static_cast<std::size_t>(t_ % R)] = in.valid ? 1 : 0;
+  for (std::size_t r = 0; r < R; ++r) {
+    // Row r's skew line presents the valid of r ticks ago (0 before reset).
+    const std::uint8_t skew = t_ >= r ? valid_hist_[static_cast<std::size_t>((t_ - r) % R)] : 0;
+    v_now_[r * C] = skew;
+    for (std::size_t c = 1; c < C; ++c) v_now_[r * C + c] = v_[r * C + c];
+  }
+  for (std::size_t c = 0; c < C; ++c) {
+    const std::size_t b = (R - 1) * C + c;
+    shift_[c] = (h_[b] != 0 && v_now_[b] == 0) ? 1 : 0;
+  }
+  for (std::size_t r = R; r-- > 0;) {
+    for (std::size_t c = C; c-- > 0;) {
+      const std::size_t i = r * C + c;
+      if (c > 0) v_[i] = v_now_[i - 1];
+      if (v_now_[i] != 0) {
+        h_[i] = 1;
+      } else if (shift_[c] != 0) {
+        h_[i] = r > 0 ? h_[i - C] : 0;
+      }
+    }
+  }
+  std::copy(shift_.begin(), shift_.end(),
+            shift_hist_.begin() + static_cast<std::ptrdiff_t>((t_ % C) * C));
+  ++t_;
+}
+
 void SystolicOsArray::tick(const SystolicOsInputs& in) {
+  if (timing_only_) {
+    tick_control(in);
+    return;
+  }
   // Everything below reads the state before the edge and writes a new state: register
   // semantics by computing all next values first.
   const auto R = static_cast<std::size_t>(rows_), C = static_cast<std::size_t>(cols_);

@@ -56,10 +56,22 @@ class SystolicOsArray {
   int rows() const { return rows_; }
   int cols() const { return cols_; }
   void reset();  // synchronous reset: every register to 0
+  // Control only (valid and hold bits, skew and output lines' valid bits), no datapath: the
+  // accelerator's timing-only cycle mode. y_valid is the same as with data; values are not kept.
+  void timing_only(bool on) { timing_only_ = on; }
   SystolicOsOutputs outputs() const;
+  bool y_valid() const;                   // outputs().y_valid without building the vector
   void tick(const SystolicOsInputs& in);  // one rising edge
 
  private:
+  void tick_control(const SystolicOsInputs& in);
+  bool timing_only_ = false;                 // set after reset(), before the first tick
+  std::vector<std::uint8_t> v_now_, shift_;  // scratch of tick_control
+  // Timing-only delay lines as histories indexed by tick (no shifting): row r's skew presents
+  // the `valid` of r ticks ago; output column c the shift decision of COLS-1-c ticks ago.
+  std::uint64_t t_ = 0;
+  std::vector<std::uint8_t> valid_hist_;  // [t % ROWS]
+  std::vector<std::uint8_t> shift_hist_;  // [t % COLS][c]
   int rows_, cols_;
   // Per PE (index r * COLS + c): the x register and its valid bit (columns >= 1), the w
   // register (rows >= 1), the accumulator and its "holds a sum of this tile" bit.
