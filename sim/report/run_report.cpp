@@ -13,6 +13,8 @@
 #include "mapping/workload.hpp"
 #include "numerics/error.hpp"
 #include "report/cost_report.hpp"
+#include "report/html_report.hpp"
+#include "report/run_record.hpp"
 
 #ifndef QUASAR_VERSION
 #define QUASAR_VERSION "unknown"
@@ -265,6 +267,10 @@ void write_run_outputs(const std::string& dir, const RunReport& r) {
     c << "\n";
   }
   if (!c) throw Error(dir + "/layers.csv: write failed");
+  c.close();
+  // The HTML page is drawn from report.json as read back, the same input as `quasar cost`.
+  if (r.cost)
+    write_run_html_file(dir + "/report.html", read_run_report(dir + "/report.json"), *r.cost);
 }
 
 std::vector<GoldenTiming> golden_timing(const std::vector<trace::Trace>& traces) {

@@ -35,7 +35,8 @@ RunReport run_trace(const arch::ArchSpec& a, const trace::Trace& t, arch::Fideli
 
 void print_run_table(std::ostream& os, const RunReport& r);
 void print_run_json(std::ostream& os, const RunReport& r);
-void write_run_outputs(const std::string& dir, const RunReport& r);  // report.json, layers.csv
+// report.json, layers.csv, and report.html when the run is priced.
+void write_run_outputs(const std::string& dir, const RunReport& r);
 
 // Golden timing of regression cases (`quasar regress`, timing.json): every shipped design that
 // runs at least one layer of a case's trace, simulated in both fidelities (all cases and
