@@ -200,46 +200,55 @@ void write_cost_outputs(const std::string& dir, const RunRecord& r, const cost::
   if (!e) throw Error(dir + "/energy.csv: write failed");
 }
 
+void require_same_workload(const std::vector<RunRecord>& runs) {
+  if (runs.size() < 2) throw Error("compare needs at least two run reports");
+  const RunRecord& a = runs.front();
+  for (const RunRecord& b : runs) {
+    std::string why;
+    if (b.trace != a.trace) {
+      why = "trace '" + b.trace + "' vs '" + a.trace + "'";
+    } else if (b.stats.layers.size() != a.stats.layers.size()) {
+      why = std::to_string(b.stats.layers.size()) + " simulated layers vs " +
+            std::to_string(a.stats.layers.size());
+    } else {
+      for (std::size_t i = 0; i < a.stats.layers.size() && why.empty(); ++i) {
+        const arch::LayerStats &x = a.stats.layers[i], &y = b.stats.layers[i];
+        if (x.name != y.name || x.macs != y.macs)
+          why = "layer " + std::to_string(i) + " is '" + y.name + "' (" + std::to_string(y.macs) +
+                " MACs) vs '" + x.name + "' (" + std::to_string(x.macs) + " MACs)";
+      }
+    }
+    if (!why.empty()) {
+      throw Error(b.file + " and " + a.file + " are not runs of the same workload: " + why +
+                  " (--allow-different-traces compares them anyway)");
+    }
+  }
+}
+
+CompareRow compare_row(const RunRecord& r, const cost::CostReport& c) {
+  CompareRow row;
+  row.design = r.design;
+  row.file = r.file;
+  row.ms = c.seconds * 1e3;
+  row.tok_s = c.tokens && c.seconds > 0 ? static_cast<double>(c.tokens) / c.seconds : 0;
+  row.uj = c.energy_pj * 1e-6;
+  row.uj_tok = c.pj_per_token() * 1e-6;
+  row.mm2 = c.area_um2 * 1e-6;
+  row.tops_w = c.tops_per_w();
+  row.tops_mm2 = c.tops_per_mm2();
+  return row;
+}
+
 void compare_runs(std::ostream& os, const std::vector<RunRecord>& runs,
                   const std::vector<cost::CostReport>& costs, CompareFormat f,
                   bool allow_different_traces) {
   if (runs.size() < 2) throw Error("compare needs at least two run reports");
-  const RunRecord& a = runs.front();
-  if (!allow_different_traces) {
-    for (const RunRecord& b : runs) {
-      std::string why;
-      if (b.trace != a.trace) {
-        why = "trace '" + b.trace + "' vs '" + a.trace + "'";
-      } else if (b.stats.layers.size() != a.stats.layers.size()) {
-        why = std::to_string(b.stats.layers.size()) + " simulated layers vs " +
-              std::to_string(a.stats.layers.size());
-      } else {
-        for (std::size_t i = 0; i < a.stats.layers.size() && why.empty(); ++i) {
-          const arch::LayerStats &x = a.stats.layers[i], &y = b.stats.layers[i];
-          if (x.name != y.name || x.macs != y.macs)
-            why = "layer " + std::to_string(i) + " is '" + y.name + "' (" + std::to_string(y.macs) +
-                  " MACs) vs '" + x.name + "' (" + std::to_string(x.macs) + " MACs)";
-        }
-      }
-      if (!why.empty()) {
-        throw Error(b.file + " and " + a.file + " are not runs of the same workload: " + why +
-                    " (--allow-different-traces compares them anyway)");
-      }
-    }
-  }
-  struct Row {
-    std::string design, file;
-    double ms, tok_s, uj, uj_tok, mm2, tops_w, tops_mm2;
-  };
+  if (!allow_different_traces) require_same_workload(runs);
+  using Row = CompareRow;
   std::vector<Row> rows;
-  for (std::size_t i = 0; i < runs.size(); ++i) {
-    const cost::CostReport& c = costs[i];
-    const double tok_s = c.tokens && c.seconds > 0 ? static_cast<double>(c.tokens) / c.seconds : 0;
-    rows.push_back({runs[i].design, runs[i].file, c.seconds * 1e3, tok_s, c.energy_pj * 1e-6,
-                    c.pj_per_token() * 1e-6, c.area_um2 * 1e-6, c.tops_per_w(), c.tops_per_mm2()});
-  }
+  for (std::size_t i = 0; i < runs.size(); ++i) rows.push_back(compare_row(runs[i], costs[i]));
   const Row& base = rows.front();
-  auto ratio = [](double x, double b) { return b > 0 ? x / b : 0.0; };
+  const auto ratio = ratio_to;
   if (f == CompareFormat::json) {
     nlohmann::ordered_json j = nlohmann::ordered_json::array();
     for (std::size_t i = 0; i < rows.size(); ++i) {

@@ -26,9 +26,20 @@ void write_cost_outputs(const std::string& dir, const RunRecord& r, const cost::
 // batch); 0 when the trace does not say.
 std::uint64_t trace_tokens(const std::string& phase, std::uint64_t batch, std::uint64_t seq);
 
-// `quasar compare`: runs side by side with ratios to the first. Throws quasar::Error naming
-// the first difference when the runs are not of the same workload (trace name, layer names and
-// MACs per layer) unless `allow_different_traces`.
+// Throws quasar::Error naming the first difference when the runs are not of the same workload
+// (trace name, layer names and MACs per layer); needs at least two runs.
+void require_same_workload(const std::vector<RunRecord>& runs);
+
+// One design's line of a comparison (every format draws the same numbers).
+struct CompareRow {
+  std::string design, file;
+  double ms = 0, tok_s = 0, uj = 0, uj_tok = 0, mm2 = 0, tops_w = 0, tops_mm2 = 0;
+};
+CompareRow compare_row(const RunRecord& r, const cost::CostReport& c);
+inline double ratio_to(double x, double base) { return base > 0 ? x / base : 0.0; }
+
+// `quasar compare`: runs side by side with ratios to the first. Refuses runs of different
+// workloads (require_same_workload) unless `allow_different_traces`.
 enum class CompareFormat { markdown, csv, json };
 void compare_runs(std::ostream& os, const std::vector<RunRecord>& runs,
                   const std::vector<cost::CostReport>& costs, CompareFormat f,

@@ -49,7 +49,7 @@ std::string pct(double part, double whole) {
   return fmt::format("{:.1f}%", whole > 0 ? 100.0 * part / whole : 0.0);
 }
 
-double ratio(double x, double b) { return b > 0 ? x / b : 0.0; }
+double ratio(double x, double b) { return ratio_to(x, b); }
 
 // At most `n` characters of a label (whole UTF-8 sequences), with an ellipsis when cut.
 std::string clip(const std::string& s, std::size_t n) {
@@ -364,20 +364,9 @@ void layer_table(std::ostream& os, const RunRecord& r, const cost::CostReport& c
         "stream; stall DRAM and stall edge are cycles the array sat idle.</p>\n";
 }
 
-// One row of the comparison (the columns of compare_runs' Markdown).
-struct Row {
-  std::string design, file;
-  double ms, tok_s, uj, uj_tok, mm2, tops_w, tops_mm2;
-};
+using Row = CompareRow;  // one design's line (cost_report: the same numbers in every format)
 
-Row row_of(const RunRecord& r, const cost::CostReport& c) {
-  const double tok_s = c.tokens && c.seconds > 0 ? static_cast<double>(c.tokens) / c.seconds : 0;
-  return {r.design,           r.file,
-          c.seconds * 1e3,    tok_s,
-          c.energy_pj * 1e-6, c.pj_per_token() * 1e-6,
-          c.area_um2 * 1e-6,  c.tops_per_w(),
-          c.tops_per_mm2()};
-}
+Row row_of(const RunRecord& r, const cost::CostReport& c) { return compare_row(r, c); }
 
 // Grouped bars: one group per metric, one bar per run, heights = ratio to the first run.
 void compare_chart(std::ostream& os, const std::vector<Row>& rows) {
@@ -583,8 +572,8 @@ void write_compare_html(std::ostream& os, const std::vector<RunRecord>& runs,
 
 void compare_runs_html(std::ostream& os, const std::vector<RunRecord>& runs,
                        const std::vector<cost::CostReport>& costs, bool allow_different_traces) {
-  std::ostringstream discard;  // compare_runs owns the workload check; its text is not needed
-  compare_runs(discard, runs, costs, CompareFormat::csv, allow_different_traces);
+  if (runs.size() < 2) throw Error("compare needs at least two run reports");
+  if (!allow_different_traces) require_same_workload(runs);
   write_compare_html(os, runs, costs);
 }
 
