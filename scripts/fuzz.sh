@@ -2,6 +2,9 @@
 # Builds the libFuzzer harnesses with clang (preset `fuzz`) and runs each for SECONDS (default
 # 30) from a small seed corpus. A crash leaves its input in build/fuzz/crashes/; turn it into a
 # regression test (tests/unit/test_safetensors.cpp or test_trace.cpp) before fixing it.
+# The mutation sequence is seeded (-seed=1) so CI explores the same inputs every run (how far it
+# gets depends on the machine's speed); explore further by hand with more SECONDS or
+# QUASAR_FUZZ_SEED.
 #   scripts/fuzz.sh [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +28,7 @@ i=0; for f in traces/golden/*/trace.yaml; do cp "$f" "$work/manifest/golden$i.ya
 for target in safetensors manifest; do
   echo "fuzz_$target: ${secs}s"
   ./build/fuzz/tests/fuzz/fuzz_$target "$work/$target" -max_total_time="$secs" -max_len=4096 \
-    -artifact_prefix=build/fuzz/crashes/ -print_final_stats=1 2>&1 | grep -E "stat::number_of_executed_units|ERROR|SUMMARY|Done" || true
+    -seed="${QUASAR_FUZZ_SEED:-1}" -artifact_prefix=build/fuzz/crashes/ -print_final_stats=1 2>&1 | grep -E "stat::number_of_executed_units|ERROR|SUMMARY|Done" || true
   if ls build/fuzz/crashes/* >/dev/null 2>&1; then echo "fuzz_$target found a crash: build/fuzz/crashes/"; exit 1; fi
 done
 echo "fuzzing: no crash"

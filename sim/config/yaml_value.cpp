@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstdint>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -29,7 +30,8 @@ std::string join(const std::vector<std::string>& v) {
 std::string Value::key_text(const void* key_node) const {
   const YAML::Node& k = *static_cast<const YAML::Node*>(key_node);
   if (!k.IsScalar()) {
-    Value(std::make_shared<const Impl>(Impl{k, impl_->file}), path_).fail("mapping keys must be plain strings");
+    Value(std::make_shared<const Impl>(Impl{k, impl_->file}), path_)
+        .fail("mapping keys must be plain strings");
   }
   return k.Scalar();
 }
@@ -37,7 +39,55 @@ std::string Value::key_text(const void* key_node) const {
 Value::Value(std::shared_ptr<const Impl> impl, std::string path)
     : impl_(std::move(impl)), path_(std::move(path)) {}
 
+namespace {
+
+// YAML is Unicode text: a stream that is not valid UTF-8 is rejected here, naming the line,
+// rather than parsed into strings that cannot be written back as the same YAML.
+void require_utf8(const std::string& text, const std::string& source) {
+  int line = 1;
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::size_t n = 0;
+    std::uint32_t cp = 0;
+    if (c < 0x80) {
+      if (c == '\n') ++line;
+      ++i;
+      continue;
+    }
+    if ((c & 0xE0) == 0xC0) {
+      n = 1, cp = c & 0x1Fu;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2, cp = c & 0x0Fu;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3, cp = c & 0x07u;
+    } else {
+      n = 0;
+    }
+    bool ok = n > 0;
+    for (std::size_t k = 1; ok && k <= n; ++k) {
+      if (i + k >= text.size()) {
+        ok = false;
+        break;
+      }
+      const auto d = static_cast<unsigned char>(text[i + k]);
+      ok = (d & 0xC0) == 0x80;
+      cp = (cp << 6) | (d & 0x3Fu);
+    }
+    // No overlong forms, no surrogates, nothing above U+10FFFF.
+    ok = ok && !((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000)) &&
+         !(cp >= 0xD800 && cp <= 0xDFFF) && cp <= 0x10FFFF;
+    if (!ok) {
+      throw Error(source + ":" + std::to_string(line) + ": not UTF-8 text (byte " +
+                  std::to_string(i) + "); YAML files must be UTF-8");
+    }
+    i += n + 1;
+  }
+}
+
+}  // namespace
+
 Value Value::load_string(const std::string& text, const std::string& source) {
+  require_utf8(text, source);
   auto file = std::make_shared<const std::string>(source);
   YAML::Node root;
   try {

@@ -35,9 +35,9 @@ const Layer& find(const Trace& t, const std::string& name) {
 // Published sizes (billions, two decimals) from ../shared/docs/models-and-checkpoints.md.
 TEST(ModelConfig, ParameterCountsMatchPublishedSizes) {
   const std::map<std::string, double> published{
-      {"llama-2-7b", 6.74},  {"llama-2-13b", 13.02},  {"llama-2-70b", 68.98}, {"llama-3-8b", 8.03},
-      {"llama-3-70b", 70.55}, {"mixtral-8x7b", 46.70}, {"opt-6.7b", 6.66},    {"opt-13b", 12.85},
-      {"opt-30b", 29.97},    {"opt-66b", 65.72},      {"qwen2.5-7b", 7.62}};
+      {"llama-2-7b", 6.74},   {"llama-2-13b", 13.02},  {"llama-2-70b", 68.98}, {"llama-3-8b", 8.03},
+      {"llama-3-70b", 70.55}, {"mixtral-8x7b", 46.70}, {"opt-6.7b", 6.66},     {"opt-13b", 12.85},
+      {"opt-30b", 29.97},     {"opt-66b", 65.72},      {"qwen2.5-7b", 7.62}};
   ASSERT_EQ(embedded_model_names().size(), published.size());
   for (const auto& [name, billions] : published) {
     const double count = static_cast<double>(parameter_count(embedded_model(name))) / 1e9;
@@ -49,12 +49,16 @@ TEST(ModelConfig, ReadsFieldsAndRejectsBadConfigs) {
   const ModelConfig m = embedded_model("llama-2-70b");
   EXPECT_EQ(m.kv_heads, 8u);
   EXPECT_EQ(m.head_dim, 128u);
-  EXPECT_THAT(error_of([] { embedded_model("gpt-5"); }), HasSubstr("unknown model 'gpt-5' (known: "));
+  EXPECT_THAT(error_of([] { embedded_model("gpt-5"); }),
+              HasSubstr("unknown model 'gpt-5' (known: "));
   EXPECT_THAT(error_of([] { parse_model_config(R"({"model_type": "bert"})", "x", "c.json"); }),
               HasSubstr("c.json: model_type 'bert' is not supported"));
-  EXPECT_THAT(error_of([] { parse_model_config(R"({"model_type": "llama", "hidden_size": 64})", "x", "c.json"); }),
+  EXPECT_THAT(error_of([] {
+                parse_model_config(R"({"model_type": "llama", "hidden_size": 64})", "x", "c.json");
+              }),
               HasSubstr("config field 'intermediate_size' is missing"));
-  EXPECT_THAT(error_of([] { parse_model_config("{", "x", "c.json"); }), HasSubstr("c.json: not valid JSON"));
+  EXPECT_THAT(error_of([] { parse_model_config("{", "x", "c.json"); }),
+              HasSubstr("c.json: not valid JSON"));
 }
 
 GenSpec spec_for(const std::string& model, Phase phase) {
@@ -75,10 +79,11 @@ TEST(Generate, Llama2PrefillGemmsAndMacs) {
     const char* name;
     std::uint64_t batch, m, k, n;
   };
-  for (const G& g : {G{"layer.q_proj", 1, T, H, H}, G{"layer.k_proj", 1, T, H, H}, G{"layer.v_proj", 1, T, H, H},
-                     G{"layer.o_proj", 1, T, H, H}, G{"layer.gate_proj", 1, T, H, I}, G{"layer.up_proj", 1, T, H, I},
-                     G{"layer.down_proj", 1, T, I, H}, G{"layer.attn_qk", 32, T, 128, T},
-                     G{"layer.attn_pv", 32, T, T, 128}}) {
+  for (const G& g :
+       {G{"layer.q_proj", 1, T, H, H}, G{"layer.k_proj", 1, T, H, H}, G{"layer.v_proj", 1, T, H, H},
+        G{"layer.o_proj", 1, T, H, H}, G{"layer.gate_proj", 1, T, H, I},
+        G{"layer.up_proj", 1, T, H, I}, G{"layer.down_proj", 1, T, I, H},
+        G{"layer.attn_qk", 32, T, 128, T}, G{"layer.attn_pv", 32, T, T, 128}}) {
     const Layer& l = find(t, g.name);
     EXPECT_EQ(l.batch, g.batch) << g.name;
     EXPECT_EQ(l.m, g.m) << g.name;
@@ -134,7 +139,8 @@ TEST(Generate, MixtralRoutesTokensToExperts) {
   s.expert_tokens = {200, 0, 0, 0, 0, 0, 0, 0};
   t = generate(s);
   EXPECT_EQ(find(t, "layer.expert0.down_proj").m, 200u);
-  EXPECT_THROW(find(t, "layer.expert1.down_proj"), std::runtime_error) << "idle experts emit no GEMM";
+  EXPECT_THROW(find(t, "layer.expert1.down_proj"), std::runtime_error)
+      << "idle experts emit no GEMM";
   s.expert_tokens = {1, 2, 3};
   EXPECT_THAT(error_of([&] { generate(s); }), HasSubstr("the model has 8 experts"));
   s.expert_tokens = {1, 1, 1, 1, 1, 1, 1, 1};
@@ -193,10 +199,33 @@ std::string manifest(const std::string& layers) {
 }
 const std::string kLinear = "  - name: a\n    op: linear\n    m: 4\n    k: 256\n    n: 8\n";
 
+// Found by fuzz_manifest: a meta value holding bytes that are not UTF-8 parsed, but could not
+// be written back as the same YAML. YAML is Unicode text: such input is now rejected, naming
+// the line; real UTF-8 round-trips.
+TEST(Manifest, RejectsTextThatIsNotUtf8AndKeepsUtf8) {
+  const std::string head = "quasar_trace: 1\nname: t\nmeta:\n";
+  const std::string bad =
+      head + "  generator: \"quasar g\xe5\x8f\xfe" "emm\"\nlayers:\n" + kLinear + "    scheme: w8a8\n";
+  EXPECT_THAT(error_of([&] { parse_manifest(bad, "t.yaml"); }),
+              HasSubstr("t.yaml:4: not UTF-8 text (byte 52); YAML files must be UTF-8"));
+  const std::string overlong =
+      head + "  note: \"\xc0\xaf\"\nlayers:\n" + kLinear + "    scheme: w8a8\n";
+  EXPECT_THAT(error_of([&] { parse_manifest(overlong, "t.yaml"); }), HasSubstr("not UTF-8 text"));
+  const std::string good = head +
+                           "  note: \"\xc2\xb5s, \xe2\x86\x92, \xf0\x9f\x94\xa5\"\nlayers:\n" +
+                           kLinear + "    scheme: w8a8\n";
+  const Trace t = parse_manifest(good, "t.yaml");
+  EXPECT_EQ(t.meta.at("note"), "\xc2\xb5s, \xe2\x86\x92, \xf0\x9f\x94\xa5");
+  EXPECT_EQ(to_yaml(parse_manifest(to_yaml(t), "again.yaml")), to_yaml(t));
+}
+
 TEST(Manifest, RejectsMalformedInputNamingFileLineAndKey) {
-  auto err = [](const std::string& text) { return error_of([&] { parse_manifest(text, "t.yaml"); }); };
-  EXPECT_THAT(err(manifest(kLinear + "    scheme: w8a8\n    colour: red\n")),
-              HasSubstr("t.yaml:10: layers[0].colour: unknown key 'colour' (accepted: name, op, m, n"));
+  auto err = [](const std::string& text) {
+    return error_of([&] { parse_manifest(text, "t.yaml"); });
+  };
+  EXPECT_THAT(
+      err(manifest(kLinear + "    scheme: w8a8\n    colour: red\n")),
+      HasSubstr("t.yaml:10: layers[0].colour: unknown key 'colour' (accepted: name, op, m, n"));
   EXPECT_THAT(err("quasar_trace: 2\nname: t\nlayers: []\n"),
               HasSubstr("t.yaml:1: quasar_trace: trace format version 2 is not supported"));
   EXPECT_THAT(err(manifest(kLinear)), HasSubstr("layers[0]: missing required key 'scheme'"));
@@ -210,8 +239,10 @@ TEST(Manifest, RejectsMalformedInputNamingFileLineAndKey) {
               HasSubstr("tensor role 'colour' is not one of scheme w8a8's roles"));
   EXPECT_THAT(err(manifest(kLinear + "    scheme: w8a8\n    tensors: {x_q: a/x_q}\n")),
               HasSubstr("data-bearing layer lacks tensor role 'x_scale'"));
-  EXPECT_THAT(err(manifest(kLinear + "    scheme: w9a9\n")), HasSubstr("'w9a9' is not accepted; accepted: fp16, w8a8"));
-  EXPECT_THAT(err(manifest("  - name: a\n    op: linear\n    m: -4\n")), HasSubstr("layers[0].m: '-4' is not a non-negative integer"));
+  EXPECT_THAT(err(manifest(kLinear + "    scheme: w9a9\n")),
+              HasSubstr("'w9a9' is not accepted; accepted: fp16, w8a8"));
+  EXPECT_THAT(err(manifest("  - name: a\n    op: linear\n    m: -4\n")),
+              HasSubstr("layers[0].m: '-4' is not a non-negative integer"));
   EXPECT_THAT(err(manifest("  - name: n\n    op: rmsnorm\n    m: 4\n    n: 8\n    scheme: w8a8\n")),
               HasSubstr("unknown key 'scheme'"));
   EXPECT_THAT(err("quasar_trace: 1\nname: [unclosed\n"), HasSubstr("t.yaml:"));
