@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -41,45 +42,49 @@ Value::Value(std::shared_ptr<const Impl> impl, std::string path)
 
 namespace {
 
-// YAML is Unicode text: a stream that is not valid UTF-8 is rejected here, naming the line,
-// rather than parsed into strings that cannot be written back as the same YAML.
-void require_utf8(const std::string& text, const std::string& source) {
+// YAML is printable Unicode text (YAML 1.2, 5.1: tab, LF, CR, U+0020..U+007E, U+0085,
+// U+00A0..U+D7FF, U+E000..U+FFFD, U+10000..U+10FFFF, in UTF-8): anything else is rejected here,
+// naming the line, rather than parsed into strings that cannot be written back as the same YAML.
+// (fuzz_manifest found both: bytes that are not UTF-8, and a NUL inside a name.)
+void require_yaml_text(const std::string& text, const std::string& source) {
   int line = 1;
   for (std::size_t i = 0; i < text.size();) {
     const auto c = static_cast<unsigned char>(text[i]);
-    std::size_t n = 0;
-    std::uint32_t cp = 0;
-    if (c < 0x80) {
-      if (c == '\n') ++line;
-      ++i;
-      continue;
-    }
-    if ((c & 0xE0) == 0xC0) {
-      n = 1, cp = c & 0x1Fu;
-    } else if ((c & 0xF0) == 0xE0) {
-      n = 2, cp = c & 0x0Fu;
-    } else if ((c & 0xF8) == 0xF0) {
-      n = 3, cp = c & 0x07u;
-    } else {
-      n = 0;
-    }
-    bool ok = n > 0;
-    for (std::size_t k = 1; ok && k <= n; ++k) {
-      if (i + k >= text.size()) {
+    std::size_t n = 0;  // continuation bytes
+    std::uint32_t cp = c;
+    bool ok = true;
+    if (c >= 0x80) {
+      if ((c & 0xE0) == 0xC0) {
+        n = 1, cp = c & 0x1Fu;
+      } else if ((c & 0xF0) == 0xE0) {
+        n = 2, cp = c & 0x0Fu;
+      } else if ((c & 0xF8) == 0xF0) {
+        n = 3, cp = c & 0x07u;
+      } else {
         ok = false;
-        break;
       }
-      const auto d = static_cast<unsigned char>(text[i + k]);
-      ok = (d & 0xC0) == 0x80;
-      cp = (cp << 6) | (d & 0x3Fu);
+      for (std::size_t k = 1; ok && k <= n; ++k) {
+        ok = i + k < text.size() && (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+        if (ok) cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3Fu);
+      }
+      // No overlong forms.
+      ok = ok && !((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000));
     }
-    // No overlong forms, no surrogates, nothing above U+10FFFF.
-    ok = ok && !((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000)) &&
-         !(cp >= 0xD800 && cp <= 0xDFFF) && cp <= 0x10FFFF;
+    const bool printable = cp == 0x09 || cp == 0x0A || cp == 0x0D || (cp >= 0x20 && cp <= 0x7E) ||
+                           cp == 0x85 || (cp >= 0xA0 && cp <= 0xD7FF) ||
+                           (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
     if (!ok) {
       throw Error(source + ":" + std::to_string(line) + ": not UTF-8 text (byte " +
                   std::to_string(i) + "); YAML files must be UTF-8");
     }
+    if (!printable) {
+      char hex[16];
+      std::snprintf(hex, sizeof hex, "U+%04X", static_cast<unsigned>(cp));
+      throw Error(source + ":" + std::to_string(line) + ": character " + hex + " (byte " +
+                  std::to_string(i) + ") is not allowed in YAML (control characters other than " +
+                  "tab and line breaks)");
+    }
+    if (c == '\n') ++line;
     i += n + 1;
   }
 }
@@ -87,7 +92,7 @@ void require_utf8(const std::string& text, const std::string& source) {
 }  // namespace
 
 Value Value::load_string(const std::string& text, const std::string& source) {
-  require_utf8(text, source);
+  require_yaml_text(text, source);
   auto file = std::make_shared<const std::string>(source);
   YAML::Node root;
   try {

@@ -204,13 +204,19 @@ const std::string kLinear = "  - name: a\n    op: linear\n    m: 4\n    k: 256\n
 // the line; real UTF-8 round-trips.
 TEST(Manifest, RejectsTextThatIsNotUtf8AndKeepsUtf8) {
   const std::string head = "quasar_trace: 1\nname: t\nmeta:\n";
-  const std::string bad =
-      head + "  generator: \"quasar g\xe5\x8f\xfe" "emm\"\nlayers:\n" + kLinear + "    scheme: w8a8\n";
+  const std::string bad = head +
+                          "  generator: \"quasar g\xe5\x8f\xfe"
+                          "emm\"\nlayers:\n" +
+                          kLinear + "    scheme: w8a8\n";
   EXPECT_THAT(error_of([&] { parse_manifest(bad, "t.yaml"); }),
               HasSubstr("t.yaml:4: not UTF-8 text (byte 52); YAML files must be UTF-8"));
   const std::string overlong =
       head + "  note: \"\xc0\xaf\"\nlayers:\n" + kLinear + "    scheme: w8a8\n";
   EXPECT_THAT(error_of([&] { parse_manifest(overlong, "t.yaml"); }), HasSubstr("not UTF-8 text"));
+  std::string nul = head + "  note: x\nlayers:\n" + kLinear + "    scheme: w8a8\n";
+  nul[nul.find("x\n")] = '\0';
+  EXPECT_THAT(error_of([&] { parse_manifest(nul, "t.yaml"); }),
+              HasSubstr("t.yaml:4: character U+0000 (byte 38) is not allowed in YAML"));
   const std::string good = head +
                            "  note: \"\xc2\xb5s, \xe2\x86\x92, \xf0\x9f\x94\xa5\"\nlayers:\n" +
                            kLinear + "    scheme: w8a8\n";
