@@ -130,12 +130,29 @@ Layer parse_layer(const config::Value& l) {
   return layer;
 }
 
-// Double-quoted YAML scalar (names may hold any character).
+// Double-quoted YAML scalar (names may hold any character): quotes, backslashes and control
+// characters escaped, so a line break or tab in a name reads back as itself (a raw one would
+// be folded by the parser; fuzz_manifest found that).
 std::string quoted(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (u < 0x20 || u == 0x7F) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02X", u);
+      out += hex;
+    } else {
+      out += c;
+    }
   }
   return out + "\"";
 }
@@ -208,8 +225,7 @@ const std::vector<std::string>& required_roles(Scheme s) {
 
 const std::vector<std::string>& optional_roles() {
   // k_order: an imported act-order layer's input channels in trace order (I32 [K]).
-  static const std::vector<std::string> r{"y",         "x",       "w",      "bias",
-                                          "smoothing", "w_zeros", "k_order"};
+  static const std::vector<std::string> r{"y", "x", "w", "bias", "smoothing", "w_zeros", "k_order"};
   return r;
 }
 

@@ -223,6 +223,15 @@ TEST(Manifest, RejectsTextThatIsNotUtf8AndKeepsUtf8) {
   const Trace t = parse_manifest(good, "t.yaml");
   EXPECT_EQ(t.meta.at("note"), "\xc2\xb5s, \xe2\x86\x92, \xf0\x9f\x94\xa5");
   EXPECT_EQ(to_yaml(parse_manifest(to_yaml(t), "again.yaml")), to_yaml(t));
+  // Found by fuzz_manifest too: a name holding a line break, tab or other control character
+  // (written escaped) reads back as itself.
+  Trace c = t;
+  c.meta["odd"] = "two\nlines\tand \"quotes\" \\ \r\x01";
+  c.layers[0].name = "a\nb";
+  const Trace back = parse_manifest(to_yaml(c), "again.yaml");
+  EXPECT_EQ(back.meta.at("odd"), c.meta.at("odd"));
+  EXPECT_EQ(back.layers[0].name, "a\nb");
+  EXPECT_EQ(to_yaml(back), to_yaml(c));
 }
 
 TEST(Manifest, RejectsMalformedInputNamingFileLineAndKey) {
