@@ -43,11 +43,8 @@ struct SystolicOsInputs {
   std::vector<std::int8_t> w_in;  // COLS
 };
 
-// The registered output ports.
-struct SystolicOsOutputs {
-  bool y_valid = false;
-  std::vector<std::int32_t> y_out;  // COLS
-};
+// The registered output ports: the same as the weight-stationary array's (y_valid, y_out[COLS]).
+using SystolicOsOutputs = SystolicWsOutputs;
 
 // The array, register for register (see systolic_os.v for the register placement).
 class SystolicOsArray {
