@@ -48,7 +48,10 @@ energy_units="mac_int8:mac_int8 mac_w4a8:mac_int4 mac_dint4_a:mac_dint4a mac_din
   mul_i8xi8:mul_int8 mul_i4xi8:mul_int4 mul_dint4xi8_a:mul_dint4a mul_dint4xi8_b:mul_dint4b
   dequant_dgq:dequant_dgq intscale_acc_32:intscale_s32 intscale_acc_40:intscale_s32
   intscale_acc_48:intscale_s32 intscale_acc_64:intscale_s32 intscale_acc_48_s16:intscale_s16
-  floatscale_acc:floatscale mac_fp16:mac_fp16"
+  floatscale_acc:floatscale mac_fp16:mac_fp16
+  regfile_2x16_read:rf_read_2 regfile_2x16_write:rf_write_2 regfile_4x16_read:rf_read_4
+  regfile_4x16_write:rf_write_4 regfile_8x16_read:rf_read_8 regfile_8x16_write:rf_write_8
+  regfile_16x16_read:rf_read_16 regfile_16x16_write:rf_write_16"
 streams="random llm"
 seed=1
 warmup=256

@@ -6,6 +6,7 @@
 //           mul_int8 | mul_int4 | mul_dint4a | mul_dint4b      (their multipliers: weight, x)
 //           intscale_s32 | intscale_s16                        (intscale_acc, S port 32/16 bits)
 //           floatscale | dequant_dgq | mac_fp16
+//           rf_read_E | rf_write_E                             (regfile, E entries of 16 bits)
 //   STREAM: random | llm
 //
 // Output: a first line "ports NAME:WIDTH ...", naming the unit's input ports the stream drives,
@@ -18,7 +19,9 @@
 // random: each port uniform over its valid range (MACs: the format's valid weight codes and
 // any int8 x; intscale_acc: any int32 P, S in 1 .. 2^(S_W-1)-1; floatscale_acc: any int32 P,
 // s any positive finite fp16 value (the group scales' storage type) as binary32; dequant_dgq:
-// q, z in 0..15, S2 in 1..127; mac_fp16: any finite fp16 w and x).
+// q, z in 0..15, S2 in 1..127; mac_fp16: any finite fp16 w and x; regfile: rf_write writes
+// uniform 16-bit words to uniform addresses, rf_read reads uniform addresses of words filled
+// with uniform values by its first E operations, which fall in the harness's warm-up).
 // llm: quasar::synthetic_llm_gemm operands (Gaussian weights, N(0,1) activations with outlier
 // channels) quantized by the scheme the unit serves, with quasar::run_scheme's default settings
 // (group 128, per-token int8 activations, fp16 scales):
@@ -29,7 +32,11 @@
 //     K = 4096 (one dot product per (m, n));
 //   floatscale: w4a8-fs, the same P with the fp16 group scales s[n, g] as binary32;
 //   dequant_dgq: w4a8-dgq (smoothing, two-phase search): (q, z, S2) of every weight, n then k;
-//   mac_fp16: fp16 w and x of the fp16 scheme, walked like the MACs.
+//   mac_fp16: fp16 w and x of the fp16 scheme, walked like the MACs;
+//   rf_*: the w4a8-is integer scales S[n, g] (16 bits: the 2 bytes per group the mapping moves)
+//     in n, g order: rf_write writes them to addresses 0, 1, .., E-1, 0, ..; rf_read fills the
+//     E words with the first E of them, then reads addresses in the same cyclic order (an edge
+//     unit consumes a tile's groups in order).
 // Seeded (quasar::Rng, xoshiro): the same arguments give the same bytes on every host.
 #include <cstdint>
 #include <cstdio>
@@ -59,7 +66,7 @@ constexpr std::size_t kScaleN = 16;      // output channels of the llm GEMMs
 constexpr std::size_t kDgqK = 512;       // dequant_dgq: weight row length
 constexpr std::size_t kCalibRows = 64;   // dequant_dgq: rows of x (DGQ's calibration)
 
-enum class Family { mac, mul, intscale, floatscale, dequant_dgq, mac_fp16 };
+enum class Family { mac, mul, intscale, floatscale, dequant_dgq, mac_fp16, rf_read, rf_write };
 
 struct Kind {
   Family family = Family::mac;
@@ -67,7 +74,16 @@ struct Kind {
   quasar::DintSet set = quasar::DintSet::A;
   unsigned weight_bits = 8;  // MAC/mul weight port
   unsigned s_bits = 32;      // intscale S port
+  unsigned entries = 0;      // regfile words (a power of two, 2 .. 256)
 };
+
+constexpr unsigned kRfWidth = 16;  // regfile word: one group scale as the mapping stores it
+
+unsigned log2_exact(unsigned v) {
+  unsigned b = 0;
+  while ((1u << b) < v) ++b;
+  return b;
+}
 
 // The weight format of a mac_/mul_ kind's suffix; false if it is none.
 bool parse_weight(const std::string& f, Kind& k) {
@@ -95,6 +111,17 @@ Kind parse_kind(const std::string& s) {
                                     : Family::mac_fp16;
     return k;
   }
+  for (const char* rf : {"rf_read_", "rf_write_"}) {
+    const std::string p = rf;
+    if (s.compare(0, p.size(), p) != 0) continue;
+    const unsigned e = static_cast<unsigned>(std::stoul(s.substr(p.size())));
+    if (e < 2 || e > 256 || (e & (e - 1)) != 0) {
+      throw std::runtime_error("regfile entries must be a power of two in 2 .. 256: '" + s + "'");
+    }
+    k.family = p == "rf_read_" ? Family::rf_read : Family::rf_write;
+    k.entries = e;
+    return k;
+  }
   const std::string prefix = s.substr(0, 4);
   if ((prefix == "mac_" || prefix == "mul_") && parse_weight(s.substr(4), k)) {
     k.family = prefix == "mac_" ? Family::mac : Family::mul;
@@ -102,7 +129,7 @@ Kind parse_kind(const std::string& s) {
   }
   throw std::runtime_error("unknown kind '" + s +
                            "' (mac_|mul_ int8|int4|dint4a|dint4b, intscale_s32, intscale_s16, "
-                           "floatscale, dequant_dgq, mac_fp16)");
+                           "floatscale, dequant_dgq, mac_fp16, rf_read_E, rf_write_E)");
 }
 
 struct Port {
@@ -125,6 +152,11 @@ std::vector<Port> ports_of(const Kind& k) {
       return {{"q", 4}, {"z", 4}, {"s2", 8}};
     case Family::mac_fp16:
       return {{"w", 16}, {"x", 16}, {"use_acc_in", 1}};
+    case Family::rf_read:
+    case Family::rf_write: {
+      const unsigned aw = log2_exact(k.entries);
+      return {{"we", 1}, {"waddr", aw}, {"wdata", kRfWidth}, {"raddr", aw}};
+    }
   }
   return {};
 }
@@ -219,6 +251,16 @@ void random_stream(const Kind& k, Writer& out, std::uint64_t seed) {
         out.op({w, x, i % kDotLength == 0});
         break;
       }
+      case Family::rf_write:
+        out.op({1, uniform(rng, 0, k.entries - 1), uniform(rng, 0, 0xffff), 0});
+        break;
+      case Family::rf_read:
+        if (i < k.entries) {
+          out.op({1, static_cast<std::int64_t>(i), uniform(rng, 0, 0xffff), 0});
+        } else {
+          out.op({0, 0, 0, uniform(rng, 0, k.entries - 1)});
+        }
+        break;
     }
   }
 }
@@ -320,6 +362,24 @@ void llm_fp16_stream(Writer& out, std::size_t ops, std::uint64_t seed) {
   }
 }
 
+void llm_regfile_stream(const Kind& k, Writer& out, std::size_t ops, std::uint64_t seed) {
+  const std::size_t groups = kScaleK / kGroupSize;
+  const std::size_t writes = k.family == Family::rf_write ? ops : k.entries;
+  const quasar::GemmData d = llm_data(1, kScaleK, ceil_div(writes, groups), seed);
+  const quasar::SchemeOperands op = scheme_operands(quasar::Scheme::w4a8_is, d);
+  std::size_t i = 0;
+  for (std::size_t n = 0; n < d.w.rows() && i < writes; ++n) {
+    for (std::size_t g = 0; g < groups && i < writes; ++g, ++i) {
+      const std::int64_t s = op.int_scales->S(n, g);
+      if (s < 1 || s > 0xffff) throw std::runtime_error("integer scale does not fit 16 bits");
+      out.op({1, static_cast<std::int64_t>(i % k.entries), s, 0});
+    }
+  }
+  for (std::size_t r = 0; !out.done(); ++r) {
+    out.op({0, 0, 0, static_cast<std::int64_t>(r % k.entries)});
+  }
+}
+
 void llm_stream(const Kind& k, Writer& out, std::size_t ops, std::uint64_t seed) {
   switch (k.family) {
     case Family::mac:
@@ -332,6 +392,9 @@ void llm_stream(const Kind& k, Writer& out, std::size_t ops, std::uint64_t seed)
       return llm_dgq_stream(out, ops, seed);
     case Family::mac_fp16:
       return llm_fp16_stream(out, ops, seed);
+    case Family::rf_read:
+    case Family::rf_write:
+      return llm_regfile_stream(k, out, ops, seed);
   }
 }
 
