@@ -277,6 +277,7 @@ SC_MODULE(Accelerator) {
     ls.dequant_ops += t.dequant_ops;
     (t.rescale_int ? ls.intscale_ops : ls.floatscale_ops) += t.rescale_ops;
     ls.epilogue_ops += t.epilogue_ops;
+    ls.scale_writes += t.scale_writes;
     ls.ifmap_write_bytes += t.act_bytes;
     ls.ifmap_read_bytes += t.ifmap_read_bytes;
     ls.weight_write_bytes += t.weight_bytes;

@@ -4,6 +4,18 @@ namespace quasar::arch {
 
 const char* dataflow_name(Dataflow d) { return d == Dataflow::ws ? "ws" : "os"; }
 
+const char* ws_order_name(WsOrder o) {
+  switch (o) {
+    case WsOrder::n_outer:
+      return "n_outer";
+    case WsOrder::m_blocked:
+      return "m_blocked";
+    case WsOrder::min_dram:
+      return "min_dram";
+  }
+  return "?";
+}
+
 const char* pe_kind_name(PeKind p) {
   switch (p) {
     case PeKind::int8:

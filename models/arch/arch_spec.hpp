@@ -19,7 +19,17 @@ enum class Accounting { native, scalesim };
 // What one processing element multiplies: int8 x int8, int4 x int8, dint4 x int8, fp16 x fp16.
 enum class PeKind { int8, w4a8, dint4, fp16 };
 
+// Weight-stationary loop order when the activations do not fit the ifmap buffer:
+//   n_outer   every n-tile streams all M tokens: weights fetched once, activations again for
+//             each n-tile (longest streams, fewest weight loads: the time-optimal order);
+//   m_blocked M is cut into blocks whose activations fit the ifmap buffer, each block runs all
+//             n-tiles: activations fetched once, weights again for each block unless all of W
+//             fits the weight buffer (shorter streams, more weight loads);
+//   min_dram  per layer, whichever of the two moves fewer DRAM bytes (n_outer on a tie).
+enum class WsOrder { n_outer, m_blocked, min_dram };
+
 const char* dataflow_name(Dataflow d);
+const char* ws_order_name(WsOrder o);
 const char* pe_kind_name(PeKind p);
 
 struct ArraySpec {
@@ -27,6 +37,7 @@ struct ArraySpec {
   Dataflow dataflow = Dataflow::ws;
   PeKind pe = PeKind::int8;
   std::uint32_t acc_bits = 32;  // PE partial-sum width
+  WsOrder ws_order = WsOrder::n_outer;  // weight-stationary loop order (ignored by OS)
 };
 
 // Units at the array's edge that finish what the PEs start.

@@ -28,6 +28,7 @@ const std::vector<StatField>& layer_stat_fields() {
       {"intscale_ops", &LayerStats::intscale_ops, "ops"},
       {"floatscale_ops", &LayerStats::floatscale_ops, "ops"},
       {"epilogue_ops", &LayerStats::epilogue_ops, "ops"},
+      {"scale_writes", &LayerStats::scale_writes, "ops"},
       {"tiles", &LayerStats::tiles, "tiles"},
   };
   return f;

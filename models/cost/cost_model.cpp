@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "arch/scale_rf.hpp"
 #include "numerics/error.hpp"
 
 namespace quasar::cost {
@@ -21,9 +22,9 @@ const ScaleFactors& Tech::unit_scaling() const {
 }
 
 const std::vector<std::string>& cost_components() {
-  static const std::vector<std::string> c = {"array",    "dequant",    "intscale",    "floatscale",
-                                             "epilogue", "ifmap_sram", "weight_sram", "ofmap_sram",
-                                             "dram",     "leakage"};
+  static const std::vector<std::string> c = {
+      "array",      "dequant",     "intscale",   "floatscale", "scale_rf", "epilogue",
+      "ifmap_sram", "weight_sram", "ofmap_sram", "dram",       "leakage"};
   return c;
 }
 
@@ -103,6 +104,19 @@ std::string intscale_unit(const Tech& t, std::uint32_t bits) {
               "' has no intscale_acc unit of >= " + std::to_string(bits) + " bits");
 }
 
+// The synthesized register file with at least `entries` 16-bit words: its _read and _write
+// rows (the same netlist; energy per read, per write).
+std::string scale_rf_unit(const Tech& t, std::uint64_t entries) {
+  static_assert(arch::kScaleWordBits == 16, "the synthesized register files have 16-bit words");
+  for (std::uint64_t e = 2; e <= 256; e *= 2) {
+    const std::string name = "regfile_" + std::to_string(e) + "x16";
+    if (e >= entries && t.units.count(name + "_read") && t.units.count(name + "_write"))
+      return name;
+  }
+  throw Error("technology table '" + t.units_name + "' has no regfile_Ex16_read/_write unit of >= " +
+              std::to_string(entries) + " entries (the group-scale register files)");
+}
+
 }  // namespace
 
 CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const Tech& tech,
@@ -160,6 +174,16 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
              p.unit_source("dequant_dgq"));
     r.leakage_w += e.dequant_units * p.leakage_w("dequant_dgq");
   }
+  // Each unit that consumes group scales keeps them in its own register file (arch/scale_rf.hpp).
+  const std::uint64_t rf_entries = arch::scale_rf_entries(a.schemes);
+  const double rf_count =
+      rf_entries ? static_cast<double>(e.intscale_units) + e.floatscale_units + e.dequant_units : 0;
+  const std::string rf = rf_count > 0 ? scale_rf_unit(tech, rf_entries) : "";
+  if (rf_count > 0) {
+    add_area("scale_rf", rf + " (" + std::to_string(rf_entries) + " words needed)", rf_count,
+             p.area(rf + "_read"), p.unit_source(rf + "_read"));
+    r.leakage_w += rf_count * p.leakage_w(rf + "_read");
+  }
   // [choice] An epilogue unit = one fp32 multiply + one fp32 add (literature): the scale
   // multiply, and a stand-in for the int->fp32 and fp32->fp16 conversions.
   const OpEntry& fmul = p.op("fp32_mul");
@@ -188,6 +212,8 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
   const double e_is = e.intscale_units ? p.energy(is_unit) : 0.0;
   const double e_fs = e.floatscale_units ? p.energy("floatscale_acc") : 0.0;
   const double e_dq = e.dequant_units ? p.energy("dequant_dgq") : 0.0;
+  const double e_rf_rd = rf_count > 0 ? p.energy(rf + "_read") : 0.0;
+  const double e_rf_wr = rf_count > 0 ? p.energy(rf + "_write") : 0.0;
   const double e_epi = fmul.energy_pj + fadd.energy_pj;
   const double e_if = tech.sram.pj_per_byte(bank_kib(a.buffers.ifmap));
   const double e_w = tech.sram.pj_per_byte(bank_kib(a.buffers.weight));
@@ -211,6 +237,13 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
       {"floatscale", "floatscale_acc op", e_fs,
        e.floatscale_units ? p.unit_source("floatscale_acc") : "",
        [](const L& l) { return static_cast<double>(l.floatscale_ops); }},
+      // One read per operation of a scale-consuming unit, one write per scale word loaded.
+      {"scale_rf", rf + " read", e_rf_rd, rf_count > 0 ? p.unit_source(rf + "_read") : "",
+       [](const L& l) {
+         return static_cast<double>(l.intscale_ops + l.floatscale_ops + l.dequant_ops);
+       }},
+      {"scale_rf", rf + " write", e_rf_wr, rf_count > 0 ? p.unit_source(rf + "_write") : "",
+       [](const L& l) { return static_cast<double>(l.scale_writes); }},
       {"epilogue", "fp32_mul + fp32_add", e_epi, tech.literature_name + " fp32_mul, fp32_add",
        [](const L& l) { return static_cast<double>(l.epilogue_ops); }},
       {"ifmap_sram", "byte read or written", e_if, tech.literature_name + " sram model",
@@ -234,7 +267,12 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
                     " actions but has no " + actions[i].component + " units to price them");
       }
       run_counts[i] += n;
-      lc.pj_by_component.emplace_back(actions[i].component, n * actions[i].each);
+      // A component's actions are adjacent: one per-layer entry per component.
+      if (!lc.pj_by_component.empty() && lc.pj_by_component.back().first == actions[i].component) {
+        lc.pj_by_component.back().second += n * actions[i].each;
+      } else {
+        lc.pj_by_component.emplace_back(actions[i].component, n * actions[i].each);
+      }
       lc.pj += n * actions[i].each;
     }
     const double leak = r.leakage_w * lc.seconds * 1e12;

@@ -4,11 +4,12 @@
 // of the tile in use. Only its cost is used (configs/tech/units-osu018.yaml, regfile_*): area,
 // leakage, and switching energy per read and per write (scripts/gen-tech-units.sh).
 //
-// Parameters: ENTRIES (>= 2) words of W bits; AW address bits (derived, do not override).
+// Parameters: ENTRIES words of W bits, a power of two >= 2 (every address names a word);
+//             AW address bits (derived, do not override).
 // Ports
 //   clk            rising-edge clock; no reset: scales are written before they are read
 //   we, waddr, wdata  when we = 1 at a rising edge, word waddr <= wdata
-//   raddr, rdata   combinational read of word raddr (an address >= ENTRIES reads word 0)
+//   raddr, rdata   combinational read of word raddr
 // No clock gating: every word's flops see every clock edge, so an idle cycle still costs the
 // clock tree's energy (measured, not hidden).
 module regfile #(
@@ -29,5 +30,5 @@ module regfile #(
     if (we) words[waddr] <= wdata;
   end
 
-  assign rdata = raddr < ENTRIES ? words[raddr] : words[0];
+  assign rdata = words[raddr];
 endmodule

@@ -37,13 +37,15 @@ std::function<int()> add_run_command(CLI::App& app) {
                   "fast (phase-level) or cycle (the array ticked every cycle); same results")
       ->check(CLI::IsMember({"fast", "cycle"}))
       ->capture_default_str();
-  cmd->add_option("-o,--out", a->out, "Write report.json and layers.csv to this folder");
+  cmd->add_option("-o,--out", a->out,
+                  "Write report.json, layers.csv and (when priced) report.html to this folder");
   cmd->add_option("--format", a->format, "Output format")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
   cmd->footer(
-      "Models GEMM layers on weight-stationary arrays; non-GEMM records and layers in schemes "
-      "the design does not run are listed as not simulated. Work in progress (issue 5).");
+      "Models GEMM layers on weight- and output-stationary arrays and prices them with the "
+      "shipped technology tables (docs/cost-model.md); non-GEMM records and layers in schemes "
+      "the design does not run are listed as not simulated.");
   return [a]() {
     const arch::ArchSpec spec = config::load_arch(a->arch);
     trace::Trace t;

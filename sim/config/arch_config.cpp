@@ -55,7 +55,7 @@ arch::ArchSpec parse_arch_config(const std::string& text, const std::string& sou
   });
 
   const Value arr = root.at("array");
-  arr.require_keys_in({"rows", "cols", "dataflow", "pe", "acc_bits"});
+  arr.require_keys_in({"rows", "cols", "dataflow", "pe", "acc_bits", "ws_order"});
   a.array.rows = u32(arr.at("rows"), 1, 4096);
   a.array.cols = u32(arr.at("cols"), 1, 4096);
   a.array.dataflow =
@@ -66,6 +66,12 @@ arch::ArchSpec parse_arch_config(const std::string& text, const std::string& sou
                : pe == "dint4" ? arch::PeKind::dint4
                                : arch::PeKind::fp16;
   opt(arr, "acc_bits", [&](const Value& v) { a.array.acc_bits = u32(v, 8, 64); });
+  opt(arr, "ws_order", [&](const Value& v) {
+    const std::string o = v.as_choice({"n_outer", "m_blocked", "min_dram"});
+    a.array.ws_order = o == "n_outer"     ? arch::WsOrder::n_outer
+                       : o == "m_blocked" ? arch::WsOrder::m_blocked
+                                          : arch::WsOrder::min_dram;
+  });
 
   const Value schemes = root.at("schemes");
   if (!schemes.is_seq()) schemes.fail("expected a list of schemes, e.g. [w4a8-is, w8a8]");

@@ -27,12 +27,13 @@ std::string shape_text(std::size_t m, std::size_t k, std::size_t n) {
 // chain from 0 (every output-stationary tile: each PE sums its k-chunk from 0).
 bool chains(const Tile& t) { return t.psum_chained; }
 
-// The tokens whose outputs a tile computes: all M (WS), its m-tile (OS).
+// The tokens whose outputs a tile computes: its m-block (WS: all M in the n_outer order), its
+// m-tile (OS).
 std::size_t first_token(const Tile& t) { return static_cast<std::size_t>(t.m0); }
 std::size_t end_token(const Tile& t) { return static_cast<std::size_t>(t.m0 + t.m); }
 
-// The tile that starts a pass of all of W through the array (WS: the only one; OS: one per
-// m-tile, whose weights are read, decoded and dequantized again). Per-weight events (invalid
+// The tile that starts a pass of all of W through the array (one per WS m-block, one per OS
+// m-tile: the weights are read, decoded and dequantized again). Per-weight events (invalid
 // codes, dequantization range) are counted on the first pass only, once per weight element as
 // the reference counts them; the work of every pass is tallied.
 bool starts_weight_pass(const Tile& t) { return t.n0 == 0 && t.k0 == 0; }

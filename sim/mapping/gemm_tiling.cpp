@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "arch/scale_rf.hpp"
 #include "numerics/error.hpp"
 
 namespace quasar::mapping {
@@ -61,6 +62,8 @@ void add_ofmap_traffic(Tile& t, std::uint64_t psum_in, std::uint64_t psum_out,
 
 }  // namespace
 
+double group_scale_bytes(Scheme s) { return group_meta_bytes(s); }
+
 double weight_bytes_per_element(Scheme s) {
   switch (s) {
     case Scheme::fp16:
@@ -100,16 +103,23 @@ struct SchemeFacts {
   std::uint64_t edge_acc = 0, psum_bytes = 0;
   std::uint64_t ifmap_cap = 0, weight_cap = 0;  // usable buffer bytes for resident data
 
+  // Groups that start in k0 .. k0 + kc - 1 (multiples of G there).
+  std::uint64_t group_starts(std::uint64_t k0, std::uint64_t kc) const {
+    return groups ? (k0 + kc - 1) / G - (k0 + G - 1) / G + 1 : 0;
+  }
   // Weight bytes of codes for k0 .. k0 + kc - 1 of nc channels, with the scales of the groups
   // that start there and the channel scales on the first k.
   std::uint64_t weight_tile_bytes(std::uint64_t k0, std::uint64_t kc, std::uint64_t nc) const {
     double w = static_cast<double>(kc * nc) * wb;
-    if (groups) {
-      const std::uint64_t starts = (k0 + kc - 1) / G - (k0 + G - 1) / G + 1;  // multiples of G
-      w += static_cast<double>(starts * nc) * group_meta_bytes(s);
-    }
+    if (groups) w += static_cast<double>(group_starts(k0, kc) * nc) * group_meta_bytes(s);
     if (k0 == 0) w += static_cast<double>(nc) * channel_meta_bytes(s);
     return ceil_bytes(w);
+  }
+  // Scale words the edge (rescales) or the fused dequantizers (dequant) take into their scale
+  // register files for a tile: each column's scale of every group starting in it.
+  std::uint64_t scale_writes(std::uint64_t k0, std::uint64_t kc, std::uint64_t nc) const {
+    if (!rescales && !fused_dequant) return 0;
+    return group_starts(k0, kc) * nc * arch::scale_words_per_group(s);
   }
 };
 
@@ -154,51 +164,92 @@ GemmPlan plan_header(const trace::Layer& l, const SchemeFacts& f) {
 
 }  // namespace
 
-GemmPlan plan_gemm_ws(const arch::ArchSpec& a, const trace::Layer& l) {
-  const SchemeFacts f = scheme_facts(a, l);
+namespace {
+
+// Weight-stationary tiles with M cut into blocks of at most `mb` tokens (mb >= M: one block,
+// the n_outer order). Loop order: m-block, n-tile, k-tile.
+GemmPlan ws_plan(const arch::ArchSpec& a, const trace::Layer& l, const SchemeFacts& f,
+                 std::uint64_t mb) {
   GemmPlan p = plan_header(l, f);
   const std::uint64_t R = a.array.rows, C = a.array.cols, M = l.m, K = l.k, N = l.n;
   // A column's partial sum cannot mix two groups: with groups shorter than the array, or not a
   // multiple of it, each tile holds whole sub-groups only (rows beyond gcd(R, G) stay idle).
   p.k_tile = f.groups ? std::gcd(R, f.G) : R;
-  // Activations stay resident across n-tiles when all of X fits the ifmap buffer (half of it
-  // when double buffered); otherwise every n-tile streams them again.
-  const bool x_resident = ceil_bytes(static_cast<double>(M * K) * f.ab) <= f.ifmap_cap;
-  for (std::uint64_t n0 = 0; n0 < N; n0 += C) {
-    const std::uint64_t nc = std::min(C, N - n0);
-    for (std::uint64_t k0 = 0; k0 < K; k0 += p.k_tile) {
-      Tile t;
-      t.n0 = n0, t.cols_used = nc, t.k0 = k0, t.rows_used = std::min(p.k_tile, K - k0), t.m = M;
-      t.first_k = k0 == 0;
-      t.last_k = k0 + t.rows_used >= K;
-      const bool group_starts = f.groups && k0 % f.G == 0;
-      t.weight_bytes = f.weight_tile_bytes(k0, t.rows_used, nc);
-      t.act_bytes =
-          (x_resident && n0 > 0) ? 0 : ceil_bytes(static_cast<double>(M * t.rows_used) * f.ab);
-      if (t.first_k && (!x_resident || n0 == 0) && f.ab == 1.0)
-        t.act_bytes += M * 4;  // per-token fp32 scales
-      if (f.fused_dequant) t.dequant_ops = t.rows_used * nc;
-      if (f.rescales && (k0 + t.rows_used) % f.G == 0) t.rescale_ops = M * nc;
-      t.rescale_int = f.s == Scheme::w4a8_is;
-      t.stream_steps = M;
-      t.x_bytes_per_step = ceil_bytes(static_cast<double>(t.rows_used) * f.ab);
-      // Partial sums chain from k-tile to k-tile over K, and restart from 0 at each group
-      // where groups are rescaled at the edge (w4a8-fs/is); dequantized schemes chain over K.
-      const bool chain_starts = t.first_k || (f.rescales && group_starts);
-      t.psum_chained = !chain_starts;
-      t.psum_in_bytes_per_step = chain_starts ? 0 : nc * f.psum_bytes;
-      t.psum_out_bytes_per_step = nc * f.psum_bytes;
-      if (t.last_k) {
-        t.out_bytes = M * nc * 2;
-        t.epilogue_ops = M * nc;
+  // All of W stays resident across m-blocks when it fits the weight buffer.
+  const bool w_resident = f.weight_tile_bytes(0, K, N) <= f.weight_cap;
+  for (std::uint64_t m0 = 0; m0 < M; m0 += mb) {
+    const std::uint64_t mu = std::min(mb, M - m0);
+    // A block's activations stay resident across n-tiles when they fit the ifmap buffer (half
+    // of it when double buffered); otherwise every n-tile streams them again.
+    const bool x_resident = ceil_bytes(static_cast<double>(mu * K) * f.ab) <= f.ifmap_cap;
+    for (std::uint64_t n0 = 0; n0 < N; n0 += C) {
+      const std::uint64_t nc = std::min(C, N - n0);
+      for (std::uint64_t k0 = 0; k0 < K; k0 += p.k_tile) {
+        Tile t;
+        t.n0 = n0, t.cols_used = nc, t.k0 = k0, t.rows_used = std::min(p.k_tile, K - k0);
+        t.m0 = m0, t.m = mu;
+        t.first_k = k0 == 0;
+        t.last_k = k0 + t.rows_used >= K;
+        const bool group_starts = f.groups && k0 % f.G == 0;
+        const std::uint64_t w_tile = f.weight_tile_bytes(k0, t.rows_used, nc);
+        t.weight_bytes = (w_resident && m0 > 0) ? 0 : w_tile;
+        t.act_bytes =
+            (x_resident && n0 > 0) ? 0 : ceil_bytes(static_cast<double>(mu * t.rows_used) * f.ab);
+        if (t.first_k && (!x_resident || n0 == 0) && f.ab == 1.0)
+          t.act_bytes += mu * 4;  // per-token fp32 scales
+        if (f.fused_dequant) t.dequant_ops = t.rows_used * nc;
+        if (f.rescales && (k0 + t.rows_used) % f.G == 0) t.rescale_ops = mu * nc;
+        t.scale_writes = f.scale_writes(k0, t.rows_used, nc);
+        t.rescale_int = f.s == Scheme::w4a8_is;
+        t.stream_steps = mu;
+        t.x_bytes_per_step = ceil_bytes(static_cast<double>(t.rows_used) * f.ab);
+        // Partial sums chain from k-tile to k-tile over K, and restart from 0 at each group
+        // where groups are rescaled at the edge (w4a8-fs/is); dequantized schemes chain over K.
+        const bool chain_starts = t.first_k || (f.rescales && group_starts);
+        t.psum_chained = !chain_starts;
+        t.psum_in_bytes_per_step = chain_starts ? 0 : nc * f.psum_bytes;
+        t.psum_out_bytes_per_step = nc * f.psum_bytes;
+        if (t.last_k) {
+          t.out_bytes = mu * nc * 2;
+          t.epilogue_ops = mu * nc;
+        }
+        t.ifmap_read_bytes = mu * t.x_bytes_per_step;
+        t.weight_read_bytes = w_tile;
+        add_ofmap_traffic(t, mu * t.psum_in_bytes_per_step, mu * t.psum_out_bytes_per_step,
+                          f.edge_acc);
+        p.tiles.push_back(t);
       }
-      t.ifmap_read_bytes = M * t.x_bytes_per_step;
-      t.weight_read_bytes = t.weight_bytes;
-      add_ofmap_traffic(t, M * t.psum_in_bytes_per_step, M * t.psum_out_bytes_per_step, f.edge_acc);
-      p.tiles.push_back(t);
     }
   }
   return p;
+}
+
+// The m_blocked order's block: the most tokens whose activations fit the ifmap buffer, evened
+// out over the blocks; M (one block) when all of X fits or not even one token's does.
+std::uint64_t ws_block_tokens(const trace::Layer& l, const SchemeFacts& f) {
+  const auto per_token = static_cast<double>(l.k) * f.ab;
+  const auto fit = static_cast<std::uint64_t>(static_cast<double>(f.ifmap_cap) / per_token);
+  if (fit == 0 || fit >= l.m) return l.m;
+  const std::uint64_t blocks = (l.m + fit - 1) / fit;
+  return (l.m + blocks - 1) / blocks;
+}
+
+}  // namespace
+
+GemmPlan plan_gemm_ws(const arch::ArchSpec& a, const trace::Layer& l) {
+  const SchemeFacts f = scheme_facts(a, l);
+  switch (a.array.ws_order) {
+    case arch::WsOrder::n_outer:
+      return ws_plan(a, l, f, l.m);
+    case arch::WsOrder::m_blocked:
+      return ws_plan(a, l, f, ws_block_tokens(l, f));
+    case arch::WsOrder::min_dram: {
+      GemmPlan n_outer = ws_plan(a, l, f, l.m);
+      GemmPlan blocked = ws_plan(a, l, f, ws_block_tokens(l, f));
+      return blocked.dram_bytes() < n_outer.dram_bytes() ? blocked : n_outer;
+    }
+  }
+  throw Error("unknown weight-stationary loop order");
 }
 
 GemmPlan plan_gemm_os(const arch::ArchSpec& a, const trace::Layer& l) {
@@ -231,6 +282,7 @@ GemmPlan plan_gemm_os(const arch::ArchSpec& a, const trace::Layer& l) {
           t.act_bytes += mu * 4;  // per-token fp32 scales
         if (f.fused_dequant) t.dequant_ops = t.rows_used * nc;
         if (f.rescales) t.rescale_ops = mu * nc;  // every chunk is one whole group
+        t.scale_writes = f.scale_writes(k0, t.rows_used, nc);
         t.rescale_int = f.s == Scheme::w4a8_is;
         t.stream_steps = t.rows_used;
         t.x_bytes_per_step = ceil_bytes(static_cast<double>(mu) * f.ab);

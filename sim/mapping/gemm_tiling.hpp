@@ -32,6 +32,8 @@ struct GemmPlan {
 // Bytes one stored weight element / scale takes for a scheme (codes packed two per byte for
 // 4-bit formats), as the DMA moves them.
 double weight_bytes_per_element(Scheme s);
+// Bytes of scale/zero metadata the DMA moves per (group, output channel) pair (0: no groups).
+double group_scale_bytes(Scheme s);
 double activation_bytes_per_element(Scheme s);
 
 // Plans a GEMM layer (linear or bmm) for a weight-stationary array. Throws quasar::Error when

@@ -20,9 +20,10 @@ using text::joules;
 constexpr double kPi = 3.14159265358979323846;
 constexpr double kWidth = 1000.0;  // every chart's width in CSS pixels
 
-// Ten distinguishable colours (Tableau 10), one per cost component in report order.
-const char* const kPalette[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
-                                "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"};
+// Distinguishable colours (Tableau 10, then Tableau 20's dark teal), one per cost component in
+// report order (as many as cost_components(), or two components would share a colour).
+const char* const kPalette[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
+                                "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac", "#499894"};
 constexpr std::size_t kPaletteSize = sizeof(kPalette) / sizeof(kPalette[0]);
 
 const char* palette(std::size_t i) { return kPalette[i % kPaletteSize]; }

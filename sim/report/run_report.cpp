@@ -180,7 +180,8 @@ nlohmann::ordered_json arch_json(const arch::ArchSpec& a) {
                 {"cols", a.array.cols},
                 {"dataflow", arch::dataflow_name(a.array.dataflow)},
                 {"pe", arch::pe_kind_name(a.array.pe)},
-                {"acc_bits", a.array.acc_bits}};
+                {"acc_bits", a.array.acc_bits},
+                {"ws_order", arch::ws_order_name(a.array.ws_order)}};
   nlohmann::ordered_json schemes = nlohmann::ordered_json::array();
   for (Scheme s : a.schemes) schemes.push_back(scheme_name(s));
   j["schemes"] = schemes;
@@ -218,7 +219,7 @@ nlohmann::ordered_json layer_json(const arch::LayerStats& l) {
 void print_run_json(std::ostream& os, const RunReport& r) {
   nlohmann::ordered_json j;
   j["quasar_version"] = QUASAR_VERSION;
-  j["report_schema"] = 2;
+  j["report_schema"] = 3;
   j["trace"] = r.trace_name;
   j["design"] = r.arch.name;
   j["mode"] = arch::fidelity_name(r.stats.fidelity);

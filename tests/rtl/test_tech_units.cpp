@@ -1,7 +1,8 @@
 // configs/tech/units-osu018.yaml (scripts/gen-tech-units.sh): does the committed file parse, and
 // does it hold every unit of rtl/synth/units.list with positive area, cells, transistors and
 // leakage, each arithmetic unit (MACs, multipliers, dequant_dgq, intscale_acc, floatscale_acc,
-// mac_fp16) with a positive, finite energy per op on both operand streams whose parts add up,
+// mac_fp16, and the register files per read and per write) with a positive, finite energy per
+// op on both operand streams whose parts add up,
 // each with a source?
 // Regenerating it byte-identically is the opt-in test tech_units_regenerate (QUASAR_SYNTH_TESTS).
 #include <gtest/gtest.h>
@@ -49,10 +50,11 @@ TEST(TechUnits, EveryListedUnitHasPositiveAreaCellsTransistorsLeakage) {
   EXPECT_EQ(units.keys().size(), names.size());
 }
 
-// The units of units.list that must carry energy: every arithmetic unit; the systolic arrays
-// are optional (no energy yet).
+// The units of units.list that must carry energy: every arithmetic unit and register file (the
+// cost model prices reads and writes); the systolic arrays are optional (no energy yet).
 bool needs_energy(const std::string& name) {
-  for (const char* prefix : {"mac_", "mul_", "dequant_dgq", "intscale_acc", "floatscale_acc"}) {
+  for (const char* prefix :
+       {"mac_", "mul_", "dequant_dgq", "intscale_acc", "floatscale_acc", "regfile_"}) {
     if (name.rfind(prefix, 0) == 0) return true;
   }
   return false;
@@ -84,8 +86,36 @@ TEST(TechUnits, ArithmeticUnitsHavePositiveFiniteEnergyOnBothStreams) {
           1e-5);
     }
   }
-  // The 4 MACs, 4 multipliers, dequant_dgq, 5 intscale_acc, floatscale_acc and mac_fp16.
-  EXPECT_GE(checked, 16u);
+  // The 4 MACs, 4 multipliers, dequant_dgq, 5 intscale_acc, floatscale_acc, mac_fp16 and the
+  // 4 register files' read and write rows.
+  EXPECT_GE(checked, 24u);
+}
+
+// A register file's _read and _write rows are one netlist measured on two streams: the same
+// area, cells and leakage, and the same clock energy per op (every flop's clock pin, once a
+// cycle, whatever the operation).
+TEST(TechUnits, RegisterFileReadAndWriteRowsAreOneNetlist) {
+  const auto units = quasar::config::Value::load_file(kYaml).at("units");
+  std::size_t sizes = 0;
+  for (const auto& name : listed_units()) {
+    const std::string suffix = "_read";
+    if (name.rfind("regfile_", 0) != 0 || name.size() < suffix.size() ||
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+      continue;
+    SCOPED_TRACE(name);
+    ++sizes;
+    const std::string write = name.substr(0, name.size() - suffix.size()) + "_write";
+    const auto r = units.at(name);
+    const auto w = units.at(write);
+    EXPECT_EQ(r.at("area_um2").as_double(), w.at("area_um2").as_double());
+    EXPECT_EQ(r.at("cells").as_uint(), w.at("cells").as_uint());
+    EXPECT_EQ(r.at("leakage_nw").as_double(), w.at("leakage_nw").as_double());
+    for (const char* stream : {"random", "llm"}) {
+      EXPECT_EQ(r.at("energy_breakdown_pj_per_op").at(stream).at("clock").as_double(),
+                w.at("energy_breakdown_pj_per_op").at(stream).at("clock").as_double());
+    }
+  }
+  EXPECT_EQ(sizes, 4u);
 }
 
 }  // namespace

@@ -47,6 +47,8 @@ struct Case {
   std::uint32_t port_bytes_per_cycle = 0;  // 0: the design's (every buffer port)
   Dataflow dataflow = Dataflow::ws;
   std::uint32_t rows = 8, cols = 8;
+  WsOrder ws_order = WsOrder::n_outer;
+  std::uint64_t ifmap_bytes = 0;  // 0: the design's
 };
 
 void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
@@ -59,6 +61,8 @@ TEST_P(FastEqualsCycle, SameCyclesAndStatistics) {
   a.array.rows = c.rows;  // small, so the cycle mode stays quick
   a.array.cols = c.cols;
   a.array.dataflow = c.dataflow;
+  a.array.ws_order = c.ws_order;
+  if (c.ifmap_bytes) a.buffers.ifmap.size_bytes = c.ifmap_bytes;
   if (c.dram_bytes_per_cycle > 0) a.dram.bytes_per_cycle = c.dram_bytes_per_cycle;
   if (c.edge_units) {
     a.edge.floatscale_units = a.edge.intscale_units = a.edge.epilogue_units = c.edge_units;
@@ -173,7 +177,13 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"is_16x16", "intscale", 20, 256, 40, Scheme::w4a8_is, 0, 0, true, DequantMode::fused,
              0, Dataflow::ws, 16, 16},
         Case{"os_fs_16x16", "floatscale", 20, 256, 40, Scheme::w4a8_fs, 0, 0, true,
-             DequantMode::fused, 0, Dataflow::os, 16, 16}),
+             DequantMode::fused, 0, Dataflow::os, 16, 16},
+        // Weight-stationary m-blocks: a 1 KiB ifmap buffer (512 B per half) holds 8 tokens of
+        // K = 64 (5 blocks of 40) or 2 of K = 256 (6 blocks of 12, 8 of 15).
+        Case{"w8a8_m_blocked", "int8-baseline", 40, 64, 24, Scheme::w8a8, 0, 0, true,
+             DequantMode::fused, 0, Dataflow::ws, 8, 8, WsOrder::m_blocked, 1024},
+        Case{"is_m_blocked_memory_bound", "intscale", 12, 256, 16, Scheme::w4a8_is, 0.5, 0, true,
+             DequantMode::fused, 0, Dataflow::ws, 8, 8, WsOrder::m_blocked, 1024}),
     [](const ::testing::TestParamInfo<Case>& i) { return std::string(i.param.name); });
 
 // One 8x8 tile of w8a8, M = 4, by hand: operands (8*8 weights + 8 fp16... see plan) arrive

@@ -83,12 +83,14 @@ struct Case {
   std::size_t m = 5, k = 192, n = 19;
   std::uint64_t seed = 1;
   arch::Dataflow dataflow = arch::Dataflow::ws;
+  arch::WsOrder ws_order = arch::WsOrder::n_outer;
+  std::uint64_t ifmap_bytes = 0;  // the design's ifmap buffer (0: none, nothing resident)
 };
 
 std::string describe(const Case& c) {
   return std::string(scheme_name(c.scheme)) + " on " + arch::pe_kind_name(c.pe) + " PEs " +
          std::to_string(c.rows) + "x" + std::to_string(c.cols) + " " +
-         arch::dataflow_name(c.dataflow) + ", group " + std::to_string(c.group) + ", M K N " +
+         arch::dataflow_name(c.dataflow) + " " + arch::ws_order_name(c.ws_order) + ", group " + std::to_string(c.group) + ", M K N " +
          std::to_string(c.m) + " " + std::to_string(c.k) + " " + std::to_string(c.n) +
          ", acc/psum " + std::to_string(c.cfg.gemm.acc_bits) + "/" +
          std::to_string(c.cfg.gemm.psum_bits) + ", k_tile " + std::to_string(c.cfg.gemm.k_tile);
@@ -102,8 +104,11 @@ GemmCounters expect_bit_exact(Case c) {
   const GemmData d = synthetic_llm_gemm(syn);
   const SchemeRun run = run_scheme(c.scheme, d.x, d.w, c.cfg, float_reference(d.x, d.w));
   const GemmResult want = call(cpu_engine(), c.scheme, run.operands, c.cfg);
-  const AcceleratorEngine accel(
-      design(c.scheme, c.rows, c.cols, c.pe, c.acc_bits, c.intscale_acc_bits, c.dataflow));
+  arch::ArchSpec a =
+      design(c.scheme, c.rows, c.cols, c.pe, c.acc_bits, c.intscale_acc_bits, c.dataflow);
+  a.array.ws_order = c.ws_order;
+  a.buffers.ifmap.size_bytes = c.ifmap_bytes;
+  const AcceleratorEngine accel(a);
   const GemmResult got = call(accel, c.scheme, run.operands, c.cfg);
   const std::string what = describe(c);
   EXPECT_EQ(got.y.rows(), want.y.rows()) << what;
@@ -273,6 +278,31 @@ TEST(AcceleratorEngine, W4a8DintSetsAAndB) {
 
 TEST(AcceleratorEngine, W4a8Qserve) {
   every_array_and_group(Scheme::w4a8_qserve, {}, arch::PeKind::int8);
+}
+
+// Weight-stationary m-blocks: an ifmap buffer of 2 x 2 tokens' activations (double buffered)
+// cuts M = 5 into blocks of 2, 2 and 1; every weight pass re-decodes and re-dequantizes W, and
+// the outputs and counters still equal the reference's for every scheme.
+TEST(AcceleratorEngine, WeightStationaryMBlocksEqualTheReference) {
+  SchemeConfig materialized;
+  materialized.dgq_dequant = DequantMode::materialized;
+  const std::pair<Scheme, arch::PeKind> runs[] = {
+      {Scheme::fp16, arch::PeKind::fp16},     {Scheme::w4a16, arch::PeKind::fp16},
+      {Scheme::w8a8, arch::PeKind::int8},     {Scheme::w4a8_fs, arch::PeKind::w4a8},
+      {Scheme::w4a8_is, arch::PeKind::w4a8},  {Scheme::w4a8_dgq, arch::PeKind::int8},
+      {Scheme::w4a8_dint, arch::PeKind::dint4}, {Scheme::w4a8_qserve, arch::PeKind::int8}};
+  for (const auto& [s, pe] : runs) {
+    for (const ArrayShape& shape : {ArrayShape{8, 8}, ArrayShape{5, 7}}) {
+      Case c = make_case(s, shape, arch::Dataflow::ws, 32, pe, {});
+      c.ws_order = arch::WsOrder::m_blocked;
+      c.ifmap_bytes = 2 * 2 * c.k * (pe == arch::PeKind::fp16 ? 2 : 1);
+      expect_bit_exact(c);
+      if (s == Scheme::w4a8_dgq) {
+        c.cfg = materialized;
+        expect_bit_exact(c);
+      }
+    }
+  }
 }
 
 // Narrow accumulators: the wraps really happen, in the PEs and in the integer-scale units, and

@@ -53,6 +53,7 @@ TEST(ArchConfig, EveryShippedDesignParsesAndMatchesTheOthers) {
   EXPECT_EQ(is.edge.intscale_units, 32u);
   EXPECT_EQ(is.edge.floatscale_units, 0u);
   EXPECT_EQ(read_arch_config(shipped("dgq")).schemes.size(), 2u);
+  EXPECT_EQ(read_arch_config(shipped("dgq")).array.ws_order, arch::WsOrder::n_outer);  // default
 }
 
 TEST(ArchConfig, RejectsBadConfigsNamingWhereAndWhat) {
@@ -65,7 +66,10 @@ TEST(ArchConfig, RejectsBadConfigsNamingWhereAndWhat) {
   };
   EXPECT_THAT(error_of(with("  rows: 32", "  rows: 32\n  colour: red")),
               HasSubstr("a.yaml:9: array.colour: unknown key 'colour' (accepted: rows, cols, "
-                        "dataflow, pe, acc_bits)"));
+                        "dataflow, pe, acc_bits, ws_order)"));
+  EXPECT_THAT(error_of(with("dataflow: ws", "dataflow: ws\n  ws_order: k_outer")),
+              HasSubstr("array.ws_order: 'k_outer' is not accepted; accepted: n_outer, "
+                        "m_blocked, min_dram"));
   EXPECT_THAT(error_of(with("  rows: 32", "  rows: 0")),
               HasSubstr("array.rows: 0 is out of range; accepted: 1..4096"));
   EXPECT_THAT(error_of(with("  rows: 32", "  rows: many")),

@@ -19,6 +19,11 @@ units:
   intscale_acc_32: {area_um2: 1000, leakage_nw: 50, energy_pj_per_op: {llm: 8.0}, source: "fixture"}
   intscale_acc_48: {area_um2: 1200, leakage_nw: 60, energy_pj_per_op: {llm: 9.0}, source: "fixture"}
   systolic_4x4: {area_um2: 2400, leakage_nw: 320, source: "fixture"}
+  dequant_dgq: {area_um2: 300, leakage_nw: 30, energy_pj_per_op: {llm: 0.5}, source: "fixture"}
+  regfile_2x16_read: {area_um2: 200, leakage_nw: 20, energy_pj_per_op: {llm: 1.0}, source: "fixture"}
+  regfile_2x16_write: {area_um2: 200, leakage_nw: 20, energy_pj_per_op: {llm: 3.0}, source: "fixture"}
+  regfile_8x16_read: {area_um2: 800, leakage_nw: 80, energy_pj_per_op: {llm: 2.0}, source: "fixture"}
+  regfile_8x16_write: {area_um2: 800, leakage_nw: 80, energy_pj_per_op: {llm: 5.0}, source: "fixture"}
 )";
 
 const char* kLiterature = R"(quasar_tech: 1
@@ -54,6 +59,7 @@ Tech fixture() {
 arch::ArchSpec small_design() {
   arch::ArchSpec a;
   a.name = "tiny";
+  a.schemes = {Scheme::w4a8_is};  // its integer-scale unit holds a 2-word scale file
   a.clock_mhz = 1000;
   a.array.rows = a.array.cols = 2;
   a.array.pe = arch::PeKind::int8;
@@ -87,16 +93,18 @@ TEST(CostModel, PricesARunByHand) {
   o.tokens = 5;
   const CostReport r = price_run(small_design(), s, t, o);
 
-  // Area: 4 PEs x (100 + (2400/16 - 100)) x 0.25, intscale_acc_48 1200 x 0.25, epilogue 40,
-  // buffers 6 KiB x 1000 + 6 banks x 100.
-  EXPECT_DOUBLE_EQ(r.area_um2, 4 * 150 * 0.25 + 1200 * 0.25 + 40 + 6000 + 600);
-  // Leakage: 4 x (10 + (320/16 - 10)) x 0.1 nW + 60 x 0.1 nW + 6 KiB x 2 nW.
-  EXPECT_NEAR(r.leakage_w, (4 * 20 * 0.1 + 6 + 12) * 1e-9, 1e-18);
-  // Dynamic: MACs 10 x 2 x 0.5; intscale 2 x 9 x 0.5; epilogue 3 x (3 + 1); ifmap 8 bytes at
+  // Area: 4 PEs x (100 + (2400/16 - 100)) x 0.25, intscale_acc_48 1200 x 0.25, its scale file
+  // regfile_2x16 200 x 0.25, epilogue 40, buffers 6 KiB x 1000 + 6 banks x 100.
+  EXPECT_DOUBLE_EQ(r.area_um2, 4 * 150 * 0.25 + 1200 * 0.25 + 200 * 0.25 + 40 + 6000 + 600);
+  // Leakage: 4 x (10 + (320/16 - 10)) x 0.1 nW + (60 + 20) x 0.1 nW + 6 KiB x 2 nW.
+  EXPECT_NEAR(r.leakage_w, (4 * 20 * 0.1 + 8 + 12) * 1e-9, 1e-18);
+  // Dynamic: MACs 10 x 2 x 0.5; intscale 2 x 9 x 0.5 and its 2 scale reads 2 x 1 x 0.5;
+  // epilogue 3 x (3 + 1); ifmap 8 bytes at
   // 0.5 + 0.25 sqrt(1 KiB bank); weight 1 byte and ofmap 2 bytes at the same (1 KiB banks);
   // DRAM 6 bytes x 8 bits x 5 pJ; leakage over 1 us.
   const double sram = 0.5 + 0.25 * 1.0;
-  const double dynamic = 10 * 1.0 + 2 * 4.5 + 3 * 4.0 + 8 * sram + 1 * sram + 2 * sram + 240.0;
+  const double dynamic =
+      10 * 1.0 + 2 * 4.5 + 2 * 0.5 + 3 * 4.0 + 8 * sram + 1 * sram + 2 * sram + 240.0;
   const double leak_pj = r.leakage_w * 1e-6 * 1e12;
   EXPECT_NEAR(r.energy_pj, dynamic + leak_pj, 1e-9);
   ASSERT_EQ(r.layers.size(), 1u);
@@ -104,6 +112,68 @@ TEST(CostModel, PricesARunByHand) {
   EXPECT_NEAR(r.pj_per_token(), r.energy_pj / 5, 1e-9);
   EXPECT_NEAR(r.tops_per_w(), 20.0 / r.energy_pj, 1e-12);
   EXPECT_EQ(r.node_nm, 45);
+}
+
+// The group-scale register files: one per scale-consuming unit, sized by the design's widest
+// scheme (double-buffered words), one read per unit operation and one write per word loaded.
+TEST(CostModel, PricesScaleRegisterFiles) {
+  const Tech t = fixture();
+  arch::RunStats s;
+  s.cycles = 1000;
+  arch::LayerStats l;
+  l.name = "g";
+  l.cycles = 1000;
+  l.intscale_ops = 6;
+  l.scale_writes = 4;
+  s.layers.push_back(l);
+  arch::ArchSpec a = small_design();
+  a.schemes = {Scheme::w4a8_is, Scheme::w8a8};  // 1 word per group, x 2 buffers = 2 entries
+  const CostReport is = price_run(a, s, t);
+  std::vector<std::string> lines;
+  for (const CostLine& c : is.area)
+    if (c.component == "scale_rf") lines.push_back(c.item + " " + std::to_string(c.total));
+  for (const CostLine& c : is.energy)
+    if (c.component == "scale_rf") lines.push_back(c.item + " " + std::to_string(c.total));
+  EXPECT_THAT(lines, ::testing::ElementsAre("regfile_2x16 (2 words needed) 50.000000",
+                                            "regfile_2x16 read 3.000000",     // 6 x 1 x 0.5
+                                            "regfile_2x16 write 6.000000"));  // 4 x 3 x 0.5
+  // No scheme of the design needs a scale file: none is priced (w8a8 has no group scales).
+  a.schemes = {Scheme::w8a8};
+  a.edge.intscale_units = 0;
+  s.layers[0].intscale_ops = s.layers[0].scale_writes = 0;
+  for (const CostLine& c : price_run(a, s, t).area) EXPECT_NE(c.component, "scale_rf");
+  a.edge.intscale_units = 1;
+  s.layers[0].intscale_ops = 6;
+  s.layers[0].scale_writes = 4;
+  // The per-layer breakdown has one scale_rf entry holding the reads and the writes.
+  int entries = 0;
+  for (const auto& [comp, pj] : is.layers[0].pj_by_component) {
+    if (comp != "scale_rf") continue;
+    ++entries;
+    EXPECT_NEAR(pj, 3.0 + 6.0, 1e-9);
+  }
+  EXPECT_EQ(entries, 1);
+
+  // w4a16's fp16 scale + zero takes 2 words: 4 entries, priced as the 8-entry file (the
+  // smallest synthesized size that holds them), once per dequant and intscale unit.
+  a.schemes = {Scheme::w4a8_is, Scheme::w4a16};
+  a.edge.dequant_units = 2;
+  const CostReport wide = price_run(a, s, t);
+  bool found = false;
+  for (const CostLine& c : wide.area) {
+    if (c.component != "scale_rf") continue;
+    found = true;
+    EXPECT_EQ(c.item, "regfile_8x16 (4 words needed)");
+    EXPECT_DOUBLE_EQ(c.count, 3);
+    EXPECT_DOUBLE_EQ(c.each, 800 * 0.25);
+  }
+  EXPECT_TRUE(found);
+
+  Tech small = fixture();
+  small.units.erase("regfile_8x16_write");
+  EXPECT_THAT([&] { price_run(a, s, small); },
+              ::testing::ThrowsMessage<Error>(::testing::HasSubstr(
+                  "has no regfile_Ex16_read/_write unit of >= 4 entries")));
 }
 
 TEST(CostModel, RandomStreamAndMissingEntriesAreClearErrors) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "config/arch_config.hpp"
+#include "arch/scale_rf.hpp"
 #include "mapping/gemm_tiling.hpp"
 #include "mapping/scalesim_timing.hpp"
 #include "numerics/action_counts.hpp"
@@ -53,9 +54,53 @@ TEST(GemmTiling, LlamaProjectionOnIntegerScaleDesign) {
   EXPECT_EQ(sum(p, [](const Tile& t) { return t.weight_bytes; }),
             4096ull * 4096 / 2 + 4096ull * 32 * 2);
   EXPECT_EQ(sum(p, [](const Tile& t) { return t.out_bytes; }), 2048ull * 4096 * 2);
+  // Each column's integer scale of each group enters its unit's scale file once (group 128 =
+  // 4 k-tiles of 32: written with the group's first tile only).
+  EXPECT_EQ(sum(p, [](const Tile& t) { return t.scale_writes; }), 4096ull * 32);
+  for (const Tile& t : p.tiles) EXPECT_EQ(t.scale_writes, t.k0 % 128 == 0 ? t.cols_used : 0u);
   // X (8 MiB int8) does not fit the 256 KiB half-buffer: it streams again for every n-tile.
   EXPECT_EQ(sum(p, [](const Tile& t) { return t.act_bytes; }),
             128ull * (2048ull * 4096 + 2048 * 4));
+}
+
+// The same projection in the m_blocked order: blocks of 64 tokens (256 KiB of activations, the
+// ifmap buffer's half) run all n-tiles, so X is fetched once and W (8.25 MiB, larger than the
+// weight buffer's half) once per block; min_dram picks the order that moves fewer bytes.
+TEST(GemmTiling, WeightStationaryLoopOrders) {
+  arch::ArchSpec a = design("intscale");
+  const trace::Layer l = gemm(2048, 4096, 4096, Scheme::w4a8_is);
+  a.array.ws_order = arch::WsOrder::m_blocked;
+  const GemmPlan p = plan_gemm_ws(a, l);
+  EXPECT_EQ(p.tiles.size(), 32u * 128u * 128u);
+  EXPECT_EQ(p.macs(), 2048ull * 4096 * 4096);
+  for (const Tile& t : p.tiles) {
+    ASSERT_EQ(t.m, 64u);
+    ASSERT_EQ(t.m0 % 64, 0u);
+  }
+  const std::uint64_t w_bytes = 4096ull * 4096 / 2 + 4096ull * 32 * 2;
+  EXPECT_EQ(sum(p, [](const Tile& t) { return t.act_bytes; }), 2048ull * 4096 + 2048 * 4);
+  EXPECT_EQ(sum(p, [](const Tile& t) { return t.weight_bytes; }), 32 * w_bytes);
+  // The edge's work does not depend on the order; the scale files are refilled per block.
+  EXPECT_EQ(sum(p, [](const Tile& t) { return t.rescale_ops; }), 2048ull * 4096 * 32);
+  EXPECT_EQ(sum(p, [](const Tile& t) { return t.scale_writes; }), 32ull * 4096 * 32);
+  a.array.ws_order = arch::WsOrder::n_outer;
+  const GemmPlan n_outer = plan_gemm_ws(a, l);
+  EXPECT_LT(p.dram_bytes(), n_outer.dram_bytes());
+  a.array.ws_order = arch::WsOrder::min_dram;
+  EXPECT_EQ(plan_gemm_ws(a, l).dram_bytes(), p.dram_bytes());
+  // Decode (M = 1): one block either way, so the orders coincide.
+  const trace::Layer d = gemm(1, 4096, 4096, Scheme::w4a8_is);
+  a.array.ws_order = arch::WsOrder::n_outer;
+  const GemmPlan dn = plan_gemm_ws(a, d);
+  a.array.ws_order = arch::WsOrder::min_dram;
+  EXPECT_EQ(plan_gemm_ws(a, d).tiles.size(), dn.tiles.size());
+  EXPECT_EQ(plan_gemm_ws(a, d).dram_bytes(), dn.dram_bytes());
+  // Ragged blocks are evened out and every MAC is covered once: M = 70 in blocks of <= 64
+  // becomes 2 blocks of 35.
+  a.array.ws_order = arch::WsOrder::m_blocked;
+  const GemmPlan r = plan_gemm_ws(a, gemm(70, 4096, 64, Scheme::w4a8_is));
+  EXPECT_EQ(r.macs(), 70ull * 4096 * 64);
+  for (const Tile& t : r.tiles) ASSERT_EQ(t.m, 35u);
 }
 
 TEST(GemmTiling, RaggedEdgesCoverEveryMacOnce) {
@@ -88,12 +133,29 @@ TEST(GemmTiling, DgqDequantizesOnLoadOrMaterializes) {
   trace::Layer l = gemm(8, 256, 64, Scheme::w4a8_dgq);
   const GemmPlan fused = plan_gemm_ws(design("dgq"), l);
   EXPECT_EQ(sum(fused, [](const Tile& t) { return t.dequant_ops; }), 256u * 64u);
+  EXPECT_EQ(sum(fused, [](const Tile& t) { return t.scale_writes; }), 2u * 64u);  // S2 + zero
   EXPECT_EQ(fused.materialize_bytes, 0u);
   l.scheme->dequant = DequantMode::materialized;
   const GemmPlan mat = plan_gemm_ws(design("dgq"), l);
   EXPECT_EQ(sum(mat, [](const Tile& t) { return t.dequant_ops; }), 0u);
+  EXPECT_EQ(sum(mat, [](const Tile& t) { return t.scale_writes; }), 0u);  // no unit holds them
   EXPECT_EQ(mat.materialize_bytes, 2u * 256u * 64u);
   EXPECT_GT(mat.dram_bytes(), fused.dram_bytes());
+}
+
+// The scale file's word count per group agrees with the metadata bytes the DMA moves (rounded
+// up to 16-bit words) for every scheme whose units hold group scales, and is 0 for the others.
+TEST(GemmTiling, ScaleWordsMatchTheStoredScaleBytes) {
+  for (Scheme s : {Scheme::fp16, Scheme::w8a8, Scheme::w4a16, Scheme::w4a8_fs, Scheme::w4a8_is,
+                   Scheme::w4a8_dgq, Scheme::w4a8_dint, Scheme::w4a8_qserve}) {
+    const double bits = group_scale_bytes(s) * 8;
+    const auto words = static_cast<std::uint64_t>((bits + arch::kScaleWordBits - 1) /
+                                                  arch::kScaleWordBits);
+    EXPECT_EQ(arch::scale_words_per_group(s), words) << scheme_name(s);
+  }
+  EXPECT_EQ(arch::scale_rf_entries({Scheme::w8a8}), 0u);
+  EXPECT_EQ(arch::scale_rf_entries({Scheme::w4a8_is, Scheme::w4a8_dgq}), 2u);
+  EXPECT_EQ(arch::scale_rf_entries({Scheme::w4a16, Scheme::w4a8_fs}), 4u);
 }
 
 TEST(GemmTiling, RejectsSchemesTheDesignDoesNotRun) {
@@ -126,6 +188,9 @@ TEST(GemmTilingOs, CoversEveryMacOnceAndChunksByGroup) {
   EXPECT_EQ(g.macs(), 12u * 256u * 16u);
   EXPECT_EQ(sum(g, [](const Tile& t) { return t.rescale_ops; }), 12u * 16u * 4u);
   for (const Tile& t : g.tiles) EXPECT_TRUE(t.rescale_int);
+  // One group per chunk: every tile loads its columns' scales (4 groups x 16 channels x 2
+  // m-tiles), whether or not the weights came from DRAM again.
+  EXPECT_EQ(sum(g, [](const Tile& t) { return t.scale_writes; }), 2u * 4u * 16u);
   // A weight buffer too small for W: fetched once per m-tile (2 here).
   is.buffers.weight.size_bytes = 256;
   const GemmPlan small = plan_gemm_os(is, gemm(12, 256, 16, Scheme::w4a8_is, 64));
