@@ -3,7 +3,7 @@
 // QServe) holds the scales of the group it is working on in a small flip-flop register file,
 // written as the weight tile's scales arrive and read on each of the unit's operations.
 // sim/mapping counts the words written (LayerStats::scale_writes); models/cost prices the file
-// with the synthesized rtl/units/regfile.v (docs/cost-model.md, "Scale register files").
+// with the synthesized rtl/units/regfile.v (docs/cost-model.md, "Register files").
 #pragma once
 
 #include <cstdint>

@@ -8,8 +8,9 @@
 namespace quasar::arch {
 
 // One tile of work for the array. Weight-stationary: a weight tile of at most rows x cols held
-// while `m` activation rows (tokens m0 .. m0 + m - 1: all M, or an m-block) stream through it. Output-stationary: an output tile of `m` <= rows
-// tokens x `cols_used` <= cols channels accumulated over the k-chunk k0 .. k0 + rows_used - 1.
+// while `m` activation rows (tokens m0 .. m0 + m - 1: all M, or an m-block) stream through it.
+// Output-stationary: an output tile of `m` <= rows tokens x `cols_used` <= cols channels
+// accumulated over the k-chunk k0 .. k0 + rows_used - 1.
 struct Tile {
   std::uint64_t n0 = 0, cols_used = 0;  // output channels n0 .. n0 + cols_used - 1
   std::uint64_t k0 = 0, rows_used = 0;  // reduction indices k0 .. k0 + rows_used - 1

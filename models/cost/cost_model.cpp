@@ -22,9 +22,9 @@ const ScaleFactors& Tech::unit_scaling() const {
 }
 
 const std::vector<std::string>& cost_components() {
-  static const std::vector<std::string> c = {
-      "array",      "dequant",     "intscale",   "floatscale", "scale_rf", "epilogue",
-      "ifmap_sram", "weight_sram", "ofmap_sram", "dram",       "leakage"};
+  static const std::vector<std::string> c = {"array",      "dequant",  "intscale",   "floatscale",
+                                             "scale_rf",   "epilogue", "ifmap_sram", "weight_sram",
+                                             "ofmap_sram", "dram",     "leakage"};
   return c;
 }
 
@@ -113,8 +113,9 @@ std::string scale_rf_unit(const Tech& t, std::uint64_t entries) {
     if (e >= entries && t.units.count(name + "_read") && t.units.count(name + "_write"))
       return name;
   }
-  throw Error("technology table '" + t.units_name + "' has no regfile_Ex16_read/_write unit of >= " +
-              std::to_string(entries) + " entries (the group-scale register files)");
+  throw Error("technology table '" + t.units_name +
+              "' has no regfile_Ex16_read/_write unit of >= " + std::to_string(entries) +
+              " entries (the group-scale register files)");
 }
 
 }  // namespace

@@ -56,7 +56,8 @@ RunRecord read_run_report(const std::string& path) {
   }
   const int schema = get<int>(j, "report_schema", path, "");
   if (schema != 3)
-    throw Error(path + ": report_schema " + std::to_string(schema) + " (this quasar reads 3; run the design again)");
+    throw Error(path + ": report_schema " + std::to_string(schema) +
+                " (this quasar reads 3; run the design again)");
   RunRecord r;
   r.file = path;
   r.trace = get<std::string>(j, "trace", path, "");

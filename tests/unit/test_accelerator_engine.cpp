@@ -90,9 +90,9 @@ struct Case {
 std::string describe(const Case& c) {
   return std::string(scheme_name(c.scheme)) + " on " + arch::pe_kind_name(c.pe) + " PEs " +
          std::to_string(c.rows) + "x" + std::to_string(c.cols) + " " +
-         arch::dataflow_name(c.dataflow) + " " + arch::ws_order_name(c.ws_order) + ", group " + std::to_string(c.group) + ", M K N " +
-         std::to_string(c.m) + " " + std::to_string(c.k) + " " + std::to_string(c.n) +
-         ", acc/psum " + std::to_string(c.cfg.gemm.acc_bits) + "/" +
+         arch::dataflow_name(c.dataflow) + " " + arch::ws_order_name(c.ws_order) + ", group " +
+         std::to_string(c.group) + ", M K N " + std::to_string(c.m) + " " + std::to_string(c.k) +
+         " " + std::to_string(c.n) + ", acc/psum " + std::to_string(c.cfg.gemm.acc_bits) + "/" +
          std::to_string(c.cfg.gemm.psum_bits) + ", k_tile " + std::to_string(c.cfg.gemm.k_tile);
 }
 
@@ -287,9 +287,9 @@ TEST(AcceleratorEngine, WeightStationaryMBlocksEqualTheReference) {
   SchemeConfig materialized;
   materialized.dgq_dequant = DequantMode::materialized;
   const std::pair<Scheme, arch::PeKind> runs[] = {
-      {Scheme::fp16, arch::PeKind::fp16},     {Scheme::w4a16, arch::PeKind::fp16},
-      {Scheme::w8a8, arch::PeKind::int8},     {Scheme::w4a8_fs, arch::PeKind::w4a8},
-      {Scheme::w4a8_is, arch::PeKind::w4a8},  {Scheme::w4a8_dgq, arch::PeKind::int8},
+      {Scheme::fp16, arch::PeKind::fp16},       {Scheme::w4a16, arch::PeKind::fp16},
+      {Scheme::w8a8, arch::PeKind::int8},       {Scheme::w4a8_fs, arch::PeKind::w4a8},
+      {Scheme::w4a8_is, arch::PeKind::w4a8},    {Scheme::w4a8_dgq, arch::PeKind::int8},
       {Scheme::w4a8_dint, arch::PeKind::dint4}, {Scheme::w4a8_qserve, arch::PeKind::int8}};
   for (const auto& [s, pe] : runs) {
     for (const ArrayShape& shape : {ArrayShape{8, 8}, ArrayShape{5, 7}}) {

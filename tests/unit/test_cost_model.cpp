@@ -172,8 +172,8 @@ TEST(CostModel, PricesScaleRegisterFiles) {
   Tech small = fixture();
   small.units.erase("regfile_8x16_write");
   EXPECT_THAT([&] { price_run(a, s, small); },
-              ::testing::ThrowsMessage<Error>(::testing::HasSubstr(
-                  "has no regfile_Ex16_read/_write unit of >= 4 entries")));
+              ::testing::ThrowsMessage<Error>(
+                  ::testing::HasSubstr("has no regfile_Ex16_read/_write unit of >= 4 entries")));
 }
 
 TEST(CostModel, RandomStreamAndMissingEntriesAreClearErrors) {

@@ -3,8 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "config/arch_config.hpp"
 #include "arch/scale_rf.hpp"
+#include "config/arch_config.hpp"
 #include "mapping/gemm_tiling.hpp"
 #include "mapping/scalesim_timing.hpp"
 #include "numerics/action_counts.hpp"
@@ -149,8 +149,8 @@ TEST(GemmTiling, ScaleWordsMatchTheStoredScaleBytes) {
   for (Scheme s : {Scheme::fp16, Scheme::w8a8, Scheme::w4a16, Scheme::w4a8_fs, Scheme::w4a8_is,
                    Scheme::w4a8_dgq, Scheme::w4a8_dint, Scheme::w4a8_qserve}) {
     const double bits = group_scale_bytes(s) * 8;
-    const auto words = static_cast<std::uint64_t>((bits + arch::kScaleWordBits - 1) /
-                                                  arch::kScaleWordBits);
+    const auto words =
+        static_cast<std::uint64_t>((bits + arch::kScaleWordBits - 1) / arch::kScaleWordBits);
     EXPECT_EQ(arch::scale_words_per_group(s), words) << scheme_name(s);
   }
   EXPECT_EQ(arch::scale_rf_entries({Scheme::w8a8}), 0u);
