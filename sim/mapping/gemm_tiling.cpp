@@ -153,6 +153,38 @@ SchemeFacts scheme_facts(const arch::ArchSpec& a, const trace::Layer& l) {
   return f;
 }
 
+// Where a tile sits: tokens m0 .. m0 + m - 1, channels n0 .. n0 + n - 1, k0 .. k0 + k - 1.
+struct TilePlace {
+  std::uint64_t m0, m, n0, n, k0, k;
+};
+
+// The fields of a tile that do not depend on the dataflow: its place, what the DMA brings in
+// (the weight tile unless resident from an earlier pass, the activations unless resident from
+// an earlier n-tile, with the per-token scales on the first k) and takes out (the finished
+// fp16 outputs), the weight buffer's reads, and the work of the dequantizers, the scale
+// register files and the epilogue.
+Tile dma_tile(const SchemeFacts& f, const TilePlace& at, std::uint64_t K, bool fetch_w,
+              bool fetch_x) {
+  Tile t;
+  t.m0 = at.m0, t.m = at.m, t.n0 = at.n0, t.cols_used = at.n, t.k0 = at.k0, t.rows_used = at.k;
+  t.first_k = at.k0 == 0;
+  t.last_k = at.k0 + at.k >= K;
+  t.weight_read_bytes = f.weight_tile_bytes(at.k0, at.k, at.n);
+  t.weight_bytes = fetch_w ? t.weight_read_bytes : 0;
+  if (fetch_x) {
+    t.act_bytes = ceil_bytes(static_cast<double>(at.m * at.k) * f.ab);
+    if (t.first_k && f.ab == 1.0) t.act_bytes += at.m * 4;  // per-token fp32 scales
+  }
+  if (f.fused_dequant) t.dequant_ops = at.k * at.n;
+  t.scale_writes = f.scale_writes(at.k0, at.k, at.n);
+  t.rescale_int = f.s == Scheme::w4a8_is;
+  if (t.last_k) {
+    t.out_bytes = at.m * at.n * 2;
+    t.epilogue_ops = at.m * at.n;
+  }
+  return t;
+}
+
 GemmPlan plan_header(const trace::Layer& l, const SchemeFacts& f) {
   GemmPlan p;
   p.layer = l.name;
@@ -185,22 +217,10 @@ GemmPlan ws_plan(const arch::ArchSpec& a, const trace::Layer& l, const SchemeFac
     for (std::uint64_t n0 = 0; n0 < N; n0 += C) {
       const std::uint64_t nc = std::min(C, N - n0);
       for (std::uint64_t k0 = 0; k0 < K; k0 += p.k_tile) {
-        Tile t;
-        t.n0 = n0, t.cols_used = nc, t.k0 = k0, t.rows_used = std::min(p.k_tile, K - k0);
-        t.m0 = m0, t.m = mu;
-        t.first_k = k0 == 0;
-        t.last_k = k0 + t.rows_used >= K;
+        Tile t = dma_tile(f, {m0, mu, n0, nc, k0, std::min(p.k_tile, K - k0)}, K,
+                          !(w_resident && m0 > 0), !(x_resident && n0 > 0));
         const bool group_starts = f.groups && k0 % f.G == 0;
-        const std::uint64_t w_tile = f.weight_tile_bytes(k0, t.rows_used, nc);
-        t.weight_bytes = (w_resident && m0 > 0) ? 0 : w_tile;
-        t.act_bytes =
-            (x_resident && n0 > 0) ? 0 : ceil_bytes(static_cast<double>(mu * t.rows_used) * f.ab);
-        if (t.first_k && (!x_resident || n0 == 0) && f.ab == 1.0)
-          t.act_bytes += mu * 4;  // per-token fp32 scales
-        if (f.fused_dequant) t.dequant_ops = t.rows_used * nc;
         if (f.rescales && (k0 + t.rows_used) % f.G == 0) t.rescale_ops = mu * nc;
-        t.scale_writes = f.scale_writes(k0, t.rows_used, nc);
-        t.rescale_int = f.s == Scheme::w4a8_is;
         t.stream_steps = mu;
         t.x_bytes_per_step = ceil_bytes(static_cast<double>(t.rows_used) * f.ab);
         // Partial sums chain from k-tile to k-tile over K, and restart from 0 at each group
@@ -209,12 +229,7 @@ GemmPlan ws_plan(const arch::ArchSpec& a, const trace::Layer& l, const SchemeFac
         t.psum_chained = !chain_starts;
         t.psum_in_bytes_per_step = chain_starts ? 0 : nc * f.psum_bytes;
         t.psum_out_bytes_per_step = nc * f.psum_bytes;
-        if (t.last_k) {
-          t.out_bytes = mu * nc * 2;
-          t.epilogue_ops = mu * nc;
-        }
         t.ifmap_read_bytes = mu * t.x_bytes_per_step;
-        t.weight_read_bytes = w_tile;
         add_ofmap_traffic(t, mu * t.psum_in_bytes_per_step, mu * t.psum_out_bytes_per_step,
                           f.edge_acc);
         p.tiles.push_back(t);
@@ -269,30 +284,13 @@ GemmPlan plan_gemm_os(const arch::ArchSpec& a, const trace::Layer& l) {
     for (std::uint64_t n0 = 0; n0 < N; n0 += C) {
       const std::uint64_t nc = std::min(C, N - n0);
       for (std::uint64_t k0 = 0; k0 < K; k0 += p.k_tile) {
-        Tile t;
-        t.m0 = m0, t.m = mu, t.n0 = n0, t.cols_used = nc, t.k0 = k0;
-        t.rows_used = std::min(p.k_tile, K - k0);
-        t.first_k = k0 == 0;
-        t.last_k = k0 + t.rows_used >= K;
-        const std::uint64_t w_tile = f.weight_tile_bytes(k0, t.rows_used, nc);
-        t.weight_bytes = (w_resident && m0 > 0) ? 0 : w_tile;
-        t.act_bytes =
-            (x_resident && n0 > 0) ? 0 : ceil_bytes(static_cast<double>(mu * t.rows_used) * f.ab);
-        if (t.first_k && (!x_resident || n0 == 0) && f.ab == 1.0)
-          t.act_bytes += mu * 4;  // per-token fp32 scales
-        if (f.fused_dequant) t.dequant_ops = t.rows_used * nc;
+        Tile t = dma_tile(f, {m0, mu, n0, nc, k0, std::min(p.k_tile, K - k0)}, K,
+                          !(w_resident && m0 > 0), !(x_resident && n0 > 0));
         if (f.rescales) t.rescale_ops = mu * nc;  // every chunk is one whole group
-        t.scale_writes = f.scale_writes(k0, t.rows_used, nc);
-        t.rescale_int = f.s == Scheme::w4a8_is;
         t.stream_steps = t.rows_used;
         t.x_bytes_per_step = ceil_bytes(static_cast<double>(mu) * f.ab);
         t.w_bytes_per_step = ceil_bytes(static_cast<double>(nc) * f.wb);
-        if (t.last_k) {
-          t.out_bytes = mu * nc * 2;
-          t.epilogue_ops = mu * nc;
-        }
         t.ifmap_read_bytes = t.rows_used * t.x_bytes_per_step;
-        t.weight_read_bytes = w_tile;
         // The unload writes each PE's sum once; nothing chains through the ofmap buffer.
         add_ofmap_traffic(t, 0, mu * nc * f.psum_bytes, f.edge_acc);
         p.tiles.push_back(t);
