@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <numeric>
 #include <optional>
 #include <regex>
@@ -197,6 +198,24 @@ bool natural_less(const std::string& a, const std::string& b) {
   return a.size() - i < b.size() - j;
 }
 
+// Where a known module-path component runs within its parent (lower first); components not
+// listed rank between the attention/MLP blocks and lm_head, and compare naturally.
+int component_rank(const std::string& c) {
+  static const std::map<std::string, int> ranks = {
+      // attention block and its projections
+      {"self_attn", 0}, {"attention", 0}, {"attn", 0},
+      {"q_proj", 1}, {"qkv_proj", 1}, {"query_key_value", 1}, {"W_pack", 1},
+      {"k_proj", 2}, {"v_proj", 3}, {"o_proj", 4}, {"out_proj", 4}, {"dense", 4},
+      // MLP / MoE block and its projections (Mixtral experts: w1 gate, w3 up, w2 down)
+      {"mlp", 5}, {"block_sparse_moe", 5}, {"feed_forward", 5},
+      {"gate_proj", 6}, {"gate_up_proj", 6}, {"w1", 6}, {"fc1", 6}, {"dense_h_to_4h", 6},
+      {"up_proj", 7}, {"w3", 7},
+      {"down_proj", 8}, {"w2", 8}, {"fc2", 8}, {"dense_4h_to_h", 8},
+      {"lm_head", 1000}};
+  const auto it = ranks.find(c);
+  return it == ranks.end() ? 500 : it->second;
+}
+
 bool ends_with(const std::string& s, const std::string& tail) {
   return s.size() > tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
@@ -224,8 +243,24 @@ std::vector<std::string> quantized_modules(const Checkpoint& c) {
     for (const std::string& ig : c.config().ignore) ignored = ignored || ct_target_matches(ig, m);
     if (!ignored) out.push_back(m);
   }
-  std::sort(out.begin(), out.end(), natural_less);
+  std::sort(out.begin(), out.end(), module_order_less);
   return out;
+}
+
+bool module_order_less(const std::string& a, const std::string& b) {
+  std::size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    const std::size_t ie = std::min(a.find('.', i), a.size());
+    const std::size_t je = std::min(b.find('.', j), b.size());
+    const std::string ca = a.substr(i, ie - i), cb = b.substr(j, je - j);
+    if (ca != cb) {
+      const int ra = component_rank(ca), rb = component_rank(cb);
+      if (ra != rb) return ra < rb;
+      return natural_less(ca, cb);
+    }
+    i = ie + 1, j = je + 1;
+  }
+  return a.size() - std::min(i, a.size()) < b.size() - std::min(j, b.size());
 }
 
 // GPTQ and AWQ are weight-only formats; only their 4-bit form maps to a quasar scheme.

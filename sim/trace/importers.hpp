@@ -41,8 +41,15 @@ struct UnpackedLinear {
 };
 
 // The quantized linears of a checkpoint (modules with a qweight / weight_packed / int8
-// weight + weight_scale), in natural order (layer numbers compared as numbers).
+// weight + weight_scale), in execution order (module_order_less).
 std::vector<std::string> quantized_modules(const Checkpoint& c);
+
+// Execution order of module paths, compared component by component: the projections and
+// blocks of the Hugging Face LLaMA, Mistral, Mixtral, Qwen and OPT layouts by where they run
+// (attention q, k, v, o before the MLP's gate, up, down; OPT's fc1 before fc2; Mixtral's experts'
+// w1, w3 before w2; lm_head last); other components in natural order (layer numbers compared as
+// numbers, so layers.2 runs before layers.10).
+bool module_order_less(const std::string& a, const std::string& b);
 
 // One function per layout; each checks every tensor's dtype and shape against the others and
 // the config, and every scale (> 0, finite). Errors name the file and the tensor.

@@ -228,7 +228,7 @@ TEST_P(GptqLayouts, EveryValueUnpacks) {
   Truth t;
   const std::string dir = write_gptq(p, &t);
   const Checkpoint c = Checkpoint::open(dir);
-  EXPECT_EQ(quantized_modules(c), (std::vector<std::string>{kDown, kQ}));
+  EXPECT_EQ(quantized_modules(c), (std::vector<std::string>{kQ, kDown}));  // execution order
   const UnpackedLinear u = unpack_linear(c, kQ);
   EXPECT_EQ(u.layout, p.v2 ? "gptq_v2" : "gptq");
   expect_unpacked(u, t);
@@ -253,6 +253,37 @@ INSTANTIATE_TEST_SUITE_P(Importers, GptqLayouts,
                          });
 
 // The same checkpoint as v1 and as v2 stores different qzeros words for the same zeros.
+// Module paths sort into execution order for the layouts the importers meet: the name order
+// of a LLaMA layer (mlp.down_proj < self_attn.k_proj < ...) and layers.10 < layers.2 are both
+// wrong for a per-layer timeline.
+TEST(Importers, ModulesSortInExecutionOrder) {
+  auto sorted = [](std::vector<std::string> v) {
+    std::sort(v.begin(), v.end(), module_order_less);
+    return v;
+  };
+  const std::vector<std::string> llama = {
+      "model.layers.2.self_attn.q_proj", "model.layers.2.self_attn.k_proj",
+      "model.layers.2.self_attn.v_proj", "model.layers.2.self_attn.o_proj",
+      "model.layers.2.mlp.gate_proj",    "model.layers.2.mlp.up_proj",
+      "model.layers.2.mlp.down_proj",    "model.layers.10.self_attn.q_proj",
+      "model.layers.10.mlp.down_proj",   "lm_head"};
+  std::vector<std::string> shuffled(llama.rbegin(), llama.rend());
+  EXPECT_EQ(sorted(shuffled), llama);
+  const std::vector<std::string> opt = {
+      "model.decoder.layers.0.self_attn.q_proj", "model.decoder.layers.0.self_attn.k_proj",
+      "model.decoder.layers.0.self_attn.v_proj", "model.decoder.layers.0.self_attn.out_proj",
+      "model.decoder.layers.0.fc1",              "model.decoder.layers.0.fc2"};
+  EXPECT_EQ(sorted({opt.rbegin(), opt.rend()}), opt);
+  const std::vector<std::string> mixtral = {
+      "model.layers.0.self_attn.o_proj",
+      "model.layers.0.block_sparse_moe.experts.0.w1", "model.layers.0.block_sparse_moe.experts.0.w3",
+      "model.layers.0.block_sparse_moe.experts.0.w2", "model.layers.0.block_sparse_moe.experts.7.w1",
+      "model.layers.0.block_sparse_moe.experts.10.w1"};
+  EXPECT_EQ(sorted({mixtral.rbegin(), mixtral.rend()}), mixtral);
+  EXPECT_FALSE(module_order_less("a.b", "a.b"));
+  EXPECT_TRUE(module_order_less("a.b", "a.b.c"));
+}
+
 TEST(Importers, GptqV1AndV2ZeroConventions) {
   const std::string d1 = write_gptq({false, true, false, 32});
   const Checkpoint c1 = Checkpoint::open(d1);
@@ -469,7 +500,7 @@ TEST(Importers, ImportWritesAValidDataBearingTrace) {
   const Trace back = read_manifest(out + "/trace.yaml");
   EXPECT_EQ(back.meta.at("format"), "gptq");
   const safetensors::File payload = safetensors::read(out + "/payload.safetensors");
-  const Layer& q = back.layers[1];
+  const Layer& q = back.layers[0];  // execution order: q_proj before down_proj
   ASSERT_EQ(q.name, kQ);
   EXPECT_EQ(q.scheme->scheme, Scheme::w4a16);
   EXPECT_EQ(q.scheme->group_size, 32u);
