@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "config/tech_config.hpp"
@@ -174,6 +175,36 @@ TEST(CostModel, PricesScaleRegisterFiles) {
   EXPECT_THAT([&] { price_run(a, s, small); },
               ::testing::ThrowsMessage<Error>(
                   ::testing::HasSubstr("has no regfile_Ex16_read/_write unit of >= 4 entries")));
+}
+
+// The shipped tables price every component a shipped design has, unit leakage included (the
+// osu018 -> gscl45nm factor): only the SRAM bank periphery is left unpriced, and the units'
+// static power is their 180 nm Liberty leakage times that factor.
+TEST(CostModel, ShippedTablesPriceUnitLeakage) {
+  const Tech t = config::load_tech();
+  ASSERT_TRUE(t.unit_scaling().has_leakage);
+  EXPECT_GT(t.unit_scaling().leakage, 1.0);
+  arch::ArchSpec a = small_design();
+  a.dram.standard = "hbm2e";
+  a.array.pe = arch::PeKind::w4a8;
+  a.edge.intscale_acc_bits = 32;
+  arch::RunStats s;
+  s.cycles = 1000;
+  arch::LayerStats l;
+  l.name = "g";
+  l.cycles = 1000;
+  s.layers.push_back(l);
+  const CostReport r = price_run(a, s, t);
+  EXPECT_THAT(r.unpriced, ::testing::ElementsAre(::testing::HasSubstr("SRAM bank periphery")));
+  const double sram_w = 6.0 * t.sram.leakage_nw_per_kib * 1e-9;
+  // Per PE: the MAC plus what the 4x4 array adds to each int8 MAC (registers, skew lines).
+  const double pe_nw = t.units.at("mac_w4a8").leakage_nw +
+                       std::max(t.units.at("systolic_4x4").leakage_nw / 16 -
+                                    t.units.at("mac_int8").leakage_nw,
+                                0.0);
+  const double units_nw = 4 * pe_nw + t.units.at("intscale_acc_32").leakage_nw +
+                          t.units.at("regfile_2x16_read").leakage_nw;
+  EXPECT_NEAR(r.leakage_w - sram_w, units_nw * 1e-9 * t.unit_scaling().leakage, 1e-12);
 }
 
 TEST(CostModel, RandomStreamAndMissingEntriesAreClearErrors) {
