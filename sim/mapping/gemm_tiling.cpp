@@ -185,6 +185,30 @@ Tile dma_tile(const SchemeFacts& f, const TilePlace& at, std::uint64_t K, bool f
   return t;
 }
 
+// Visits the tiles of the loop nest m-block (`mb` tokens), n-tile (`C` channels), k-chunk
+// (`k_tile`), in that order, each with dma_tile's fields: all of W stays resident across
+// m-blocks when it fits the weight buffer, and a block's activations stay resident across
+// n-tiles when they fit the ifmap buffer (half of each when double buffered); otherwise they
+// are fetched again.
+template <class Visit>
+void for_each_tile(const SchemeFacts& f, const trace::Layer& l, std::uint64_t mb, std::uint64_t C,
+                   std::uint64_t k_tile, Visit&& visit) {
+  const std::uint64_t M = l.m, K = l.k, N = l.n;
+  const bool w_resident = f.weight_tile_bytes(0, K, N) <= f.weight_cap;
+  for (std::uint64_t m0 = 0; m0 < M; m0 += mb) {
+    const std::uint64_t mu = std::min(mb, M - m0);
+    const bool x_resident = ceil_bytes(static_cast<double>(mu * K) * f.ab) <= f.ifmap_cap;
+    for (std::uint64_t n0 = 0; n0 < N; n0 += C) {
+      const std::uint64_t nc = std::min(C, N - n0);
+      for (std::uint64_t k0 = 0; k0 < K; k0 += k_tile) {
+        Tile t = dma_tile(f, {m0, mu, n0, nc, k0, std::min(k_tile, K - k0)}, K,
+                          !(w_resident && m0 > 0), !(x_resident && n0 > 0));
+        visit(t);
+      }
+    }
+  }
+}
+
 GemmPlan plan_header(const trace::Layer& l, const SchemeFacts& f) {
   GemmPlan p;
   p.layer = l.name;
@@ -203,39 +227,26 @@ namespace {
 GemmPlan ws_plan(const arch::ArchSpec& a, const trace::Layer& l, const SchemeFacts& f,
                  std::uint64_t mb) {
   GemmPlan p = plan_header(l, f);
-  const std::uint64_t R = a.array.rows, C = a.array.cols, M = l.m, K = l.k, N = l.n;
   // A column's partial sum cannot mix two groups: with groups shorter than the array, or not a
   // multiple of it, each tile holds whole sub-groups only (rows beyond gcd(R, G) stay idle).
-  p.k_tile = f.groups ? std::gcd(R, f.G) : R;
-  // All of W stays resident across m-blocks when it fits the weight buffer.
-  const bool w_resident = f.weight_tile_bytes(0, K, N) <= f.weight_cap;
-  for (std::uint64_t m0 = 0; m0 < M; m0 += mb) {
-    const std::uint64_t mu = std::min(mb, M - m0);
-    // A block's activations stay resident across n-tiles when they fit the ifmap buffer (half
-    // of it when double buffered); otherwise every n-tile streams them again.
-    const bool x_resident = ceil_bytes(static_cast<double>(mu * K) * f.ab) <= f.ifmap_cap;
-    for (std::uint64_t n0 = 0; n0 < N; n0 += C) {
-      const std::uint64_t nc = std::min(C, N - n0);
-      for (std::uint64_t k0 = 0; k0 < K; k0 += p.k_tile) {
-        Tile t = dma_tile(f, {m0, mu, n0, nc, k0, std::min(p.k_tile, K - k0)}, K,
-                          !(w_resident && m0 > 0), !(x_resident && n0 > 0));
-        const bool group_starts = f.groups && k0 % f.G == 0;
-        if (f.rescales && (k0 + t.rows_used) % f.G == 0) t.rescale_ops = mu * nc;
-        t.stream_steps = mu;
-        t.x_bytes_per_step = ceil_bytes(static_cast<double>(t.rows_used) * f.ab);
-        // Partial sums chain from k-tile to k-tile over K, and restart from 0 at each group
-        // where groups are rescaled at the edge (w4a8-fs/is); dequantized schemes chain over K.
-        const bool chain_starts = t.first_k || (f.rescales && group_starts);
-        t.psum_chained = !chain_starts;
-        t.psum_in_bytes_per_step = chain_starts ? 0 : nc * f.psum_bytes;
-        t.psum_out_bytes_per_step = nc * f.psum_bytes;
-        t.ifmap_read_bytes = mu * t.x_bytes_per_step;
-        add_ofmap_traffic(t, mu * t.psum_in_bytes_per_step, mu * t.psum_out_bytes_per_step,
-                          f.edge_acc);
-        p.tiles.push_back(t);
-      }
-    }
-  }
+  p.k_tile = f.groups ? std::gcd(std::uint64_t{a.array.rows}, f.G) : a.array.rows;
+  for_each_tile(f, l, mb, a.array.cols, p.k_tile, [&](Tile& t) {
+    const std::uint64_t mu = t.m, nc = t.cols_used;
+    const bool group_starts = f.groups && t.k0 % f.G == 0;
+    if (f.rescales && (t.k0 + t.rows_used) % f.G == 0) t.rescale_ops = mu * nc;
+    t.stream_steps = mu;
+    t.x_bytes_per_step = ceil_bytes(static_cast<double>(t.rows_used) * f.ab);
+    // Partial sums chain from k-tile to k-tile over K, and restart from 0 at each group where
+    // groups are rescaled at the edge (w4a8-fs/is); dequantized schemes chain over K.
+    const bool chain_starts = t.first_k || (f.rescales && group_starts);
+    t.psum_chained = !chain_starts;
+    t.psum_in_bytes_per_step = chain_starts ? 0 : nc * f.psum_bytes;
+    t.psum_out_bytes_per_step = nc * f.psum_bytes;
+    t.ifmap_read_bytes = mu * t.x_bytes_per_step;
+    add_ofmap_traffic(t, mu * t.psum_in_bytes_per_step, mu * t.psum_out_bytes_per_step,
+                      f.edge_acc);
+    p.tiles.push_back(t);
+  });
   return p;
 }
 
@@ -270,33 +281,21 @@ GemmPlan plan_gemm_ws(const arch::ArchSpec& a, const trace::Layer& l) {
 GemmPlan plan_gemm_os(const arch::ArchSpec& a, const trace::Layer& l) {
   const SchemeFacts f = scheme_facts(a, l);
   GemmPlan p = plan_header(l, f);
-  const std::uint64_t R = a.array.rows, C = a.array.cols, M = l.m, K = l.k, N = l.n;
   // Each PE accumulates a whole k-chunk: all of K, or one group where groups are rescaled at
-  // the edge (the group's partial sums leave the array when it completes).
-  p.k_tile = f.rescales ? f.G : K;
-  // The m-tile's activations stay resident across n-tiles when they fit the ifmap buffer;
-  // all of W stays resident across m-tiles when it fits the weight buffer.
-  const std::uint64_t w_total = f.weight_tile_bytes(0, K, N);
-  const bool w_resident = w_total <= f.weight_cap;
-  for (std::uint64_t m0 = 0; m0 < M; m0 += R) {
-    const std::uint64_t mu = std::min(R, M - m0);
-    const bool x_resident = ceil_bytes(static_cast<double>(mu * K) * f.ab) <= f.ifmap_cap;
-    for (std::uint64_t n0 = 0; n0 < N; n0 += C) {
-      const std::uint64_t nc = std::min(C, N - n0);
-      for (std::uint64_t k0 = 0; k0 < K; k0 += p.k_tile) {
-        Tile t = dma_tile(f, {m0, mu, n0, nc, k0, std::min(p.k_tile, K - k0)}, K,
-                          !(w_resident && m0 > 0), !(x_resident && n0 > 0));
-        if (f.rescales) t.rescale_ops = mu * nc;  // every chunk is one whole group
-        t.stream_steps = t.rows_used;
-        t.x_bytes_per_step = ceil_bytes(static_cast<double>(mu) * f.ab);
-        t.w_bytes_per_step = ceil_bytes(static_cast<double>(nc) * f.wb);
-        t.ifmap_read_bytes = t.rows_used * t.x_bytes_per_step;
-        // The unload writes each PE's sum once; nothing chains through the ofmap buffer.
-        add_ofmap_traffic(t, 0, mu * nc * f.psum_bytes, f.edge_acc);
-        p.tiles.push_back(t);
-      }
-    }
-  }
+  // the edge (the group's partial sums leave the array when it completes). m-tiles of `rows`
+  // tokens.
+  p.k_tile = f.rescales ? f.G : l.k;
+  for_each_tile(f, l, a.array.rows, a.array.cols, p.k_tile, [&](Tile& t) {
+    const std::uint64_t mu = t.m, nc = t.cols_used;
+    if (f.rescales) t.rescale_ops = mu * nc;  // every chunk is one whole group
+    t.stream_steps = t.rows_used;
+    t.x_bytes_per_step = ceil_bytes(static_cast<double>(mu) * f.ab);
+    t.w_bytes_per_step = ceil_bytes(static_cast<double>(nc) * f.wb);
+    t.ifmap_read_bytes = t.rows_used * t.x_bytes_per_step;
+    // The unload writes each PE's sum once; nothing chains through the ofmap buffer.
+    add_ofmap_traffic(t, 0, mu * nc * f.psum_bytes, f.edge_acc);
+    p.tiles.push_back(t);
+  });
   return p;
 }
 
