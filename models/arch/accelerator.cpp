@@ -278,6 +278,7 @@ SC_MODULE(Accelerator) {
     (t.rescale_int ? ls.intscale_ops : ls.floatscale_ops) += t.rescale_ops;
     ls.epilogue_ops += t.epilogue_ops;
     ls.scale_writes += t.scale_writes;
+    ls.scale_reads += t.scale_reads;
     ls.ifmap_write_bytes += t.act_bytes;
     ls.ifmap_read_bytes += t.ifmap_read_bytes;
     ls.weight_write_bytes += t.weight_bytes;

@@ -1,9 +1,10 @@
 // The group-scale register file of the units that consume group scales: every integer-scale
 // and float-scale accumulator (w4a8-is/-fs rescales) and every fused dequantizer (w4a16, DGQ,
 // QServe) holds the scales of the group it is working on in a small flip-flop register file,
-// written as the weight tile's scales arrive and read on each of the unit's operations.
-// sim/mapping counts the words written (LayerStats::scale_writes); models/cost prices the file
-// with the synthesized rtl/units/regfile.v (docs/cost-model.md, "Register files").
+// written as the weight tile's scales arrive and read as the unit works through them.
+// sim/mapping counts the words written and read (LayerStats::scale_writes, scale_reads);
+// models/cost prices the files with the synthesized rtl/units/regfile.v (docs/cost-model.md,
+// "Register files").
 #pragma once
 
 #include <cstdint>
@@ -34,12 +35,36 @@ inline std::uint64_t scale_words_per_group(Scheme s) {
   }
 }
 
-// Entries of each unit's file for a design running `schemes`: double-buffered words of the
-// widest scheme (0 when no scheme needs one).
-inline std::uint64_t scale_rf_entries(const std::vector<Scheme>& schemes) {
-  std::uint64_t w = 0;
-  for (Scheme s : schemes) w = scale_words_per_group(s) > w ? scale_words_per_group(s) : w;
-  return w * kScaleRfBuffers;
+// The unit kinds that hold group scales, and which one consumes a scheme's (none: the scheme has
+// no per-group step in a unit, or dequantizes to memory beforehand, DGQ materialized).
+enum class ScaleUnit { intscale, floatscale, dequant };
+constexpr ScaleUnit kScaleUnits[] = {ScaleUnit::intscale, ScaleUnit::floatscale,
+                                     ScaleUnit::dequant};
+inline bool consumes_scales(ScaleUnit u, Scheme s) {
+  switch (u) {
+    case ScaleUnit::intscale:
+      return s == Scheme::w4a8_is;
+    case ScaleUnit::floatscale:
+      return s == Scheme::w4a8_fs;
+    case ScaleUnit::dequant:
+      return s == Scheme::w4a16 || s == Scheme::w4a8_dgq || s == Scheme::w4a8_qserve;
+  }
+  return false;
+}
+inline const char* scale_unit_name(ScaleUnit u) {
+  return u == ScaleUnit::intscale ? "intscale" : u == ScaleUnit::floatscale ? "floatscale" : "dequant";
+}
+
+// Entries of one unit's file: for each of the ceil(cols / units) columns the unit serves, the
+// double-buffered words of the widest scheme the design runs on this unit kind (0: none).
+inline std::uint64_t scale_rf_entries(const std::vector<Scheme>& schemes, ScaleUnit u,
+                                      std::uint64_t units, std::uint64_t cols) {
+  std::uint64_t words = 0;
+  for (Scheme s : schemes) {
+    if (consumes_scales(u, s) && scale_words_per_group(s) > words) words = scale_words_per_group(s);
+  }
+  if (words == 0 || units == 0) return 0;
+  return words * kScaleRfBuffers * ((cols + units - 1) / units);
 }
 
 }  // namespace quasar::arch

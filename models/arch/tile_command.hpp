@@ -27,6 +27,8 @@ struct Tile {
   std::uint64_t epilogue_ops = 0;  // scale multiply + fp16 convert (last_k only)
   std::uint64_t scale_writes = 0;  // 16-bit group-scale words written into the edge / dequant
                                    // units' scale register files (once per column per group)
+  std::uint64_t scale_reads = 0;   // words read from them: one per word per rescale or weight
+                                   // dequantized
   bool rescale_int = false;        // rescales are P*S integer steps, else I2F + fp32
   // The stream: steps (cycles when no port is short: WS the m tokens, OS the k-chunk) and what
   // each buffer port must deliver per step, in bytes.

@@ -29,6 +29,7 @@ const std::vector<StatField>& layer_stat_fields() {
       {"floatscale_ops", &LayerStats::floatscale_ops, "ops"},
       {"epilogue_ops", &LayerStats::epilogue_ops, "ops"},
       {"scale_writes", &LayerStats::scale_writes, "ops"},
+      {"scale_reads", &LayerStats::scale_reads, "ops"},
       {"tiles", &LayerStats::tiles, "tiles"},
   };
   return f;

@@ -43,6 +43,7 @@ struct LayerStats {
   std::uint64_t floatscale_ops = 0;  // int32 -> fp32, fp32 multiply, fp32 add (one op)
   std::uint64_t epilogue_ops = 0;    // outputs scaled and converted to fp16
   std::uint64_t scale_writes = 0;    // group-scale words written into the units' register files
+  std::uint64_t scale_reads = 0;     // group-scale words read from them
   std::uint64_t tiles = 0;
   bool operator==(const LayerStats& o) const;
 };

@@ -175,16 +175,36 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
              p.unit_source("dequant_dgq"));
     r.leakage_w += e.dequant_units * p.leakage_w("dequant_dgq");
   }
-  // Each unit that consumes group scales keeps them in its own register file (arch/scale_rf.hpp).
-  const std::uint64_t rf_entries = arch::scale_rf_entries(a.schemes);
-  const double rf_count =
-      rf_entries ? static_cast<double>(e.intscale_units) + e.floatscale_units + e.dequant_units : 0;
-  const std::string rf = rf_count > 0 ? scale_rf_unit(tech, rf_entries) : "";
-  if (rf_count > 0) {
-    add_area("scale_rf", rf + " (" + std::to_string(rf_entries) + " words needed)", rf_count,
-             p.area(rf + "_read"), p.unit_source(rf + "_read"));
-    r.leakage_w += rf_count * p.leakage_w(rf + "_read");
+  // Each unit that consumes group scales keeps them in its own register file (arch/scale_rf.hpp),
+  // sized for its kind: the widest scheme it runs and the columns it serves.
+  struct ScaleFile {
+    std::string name;  // regfile_Ex16, "" when this kind holds no scales
+    double units = 0, read_pj = 0, write_pj = 0;
+    std::string read_source, write_source;
+  };
+  ScaleFile files[3];
+  for (arch::ScaleUnit u : arch::kScaleUnits) {
+    const std::uint32_t units = u == arch::ScaleUnit::intscale     ? e.intscale_units
+                                : u == arch::ScaleUnit::floatscale ? e.floatscale_units
+                                                                   : e.dequant_units;
+    const std::uint64_t entries = arch::scale_rf_entries(a.schemes, u, units, a.array.cols);
+    if (entries == 0) continue;
+    ScaleFile& f = files[static_cast<int>(u)];
+    f.name = scale_rf_unit(tech, entries);
+    f.units = units;
+    f.read_pj = p.energy(f.name + "_read");
+    f.write_pj = p.energy(f.name + "_write");
+    f.read_source = p.unit_source(f.name + "_read");
+    f.write_source = p.unit_source(f.name + "_write");
+    add_area("scale_rf",
+             f.name + " (" + arch::scale_unit_name(u) + ": " + std::to_string(entries) +
+                 " words needed)",
+             f.units, p.area(f.name + "_read"), f.read_source);
+    r.leakage_w += f.units * p.leakage_w(f.name + "_read");
   }
+  const ScaleFile& rf_is = files[static_cast<int>(arch::ScaleUnit::intscale)];
+  const ScaleFile& rf_fs = files[static_cast<int>(arch::ScaleUnit::floatscale)];
+  const ScaleFile& rf_dq = files[static_cast<int>(arch::ScaleUnit::dequant)];
   // [choice] An epilogue unit = one fp32 multiply + one fp32 add (literature): the scale
   // multiply, and a stand-in for the int->fp32 and fp32->fp16 conversions.
   const OpEntry& fmul = p.op("fp32_mul");
@@ -213,8 +233,6 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
   const double e_is = e.intscale_units ? p.energy(is_unit) : 0.0;
   const double e_fs = e.floatscale_units ? p.energy("floatscale_acc") : 0.0;
   const double e_dq = e.dequant_units ? p.energy("dequant_dgq") : 0.0;
-  const double e_rf_rd = rf_count > 0 ? p.energy(rf + "_read") : 0.0;
-  const double e_rf_wr = rf_count > 0 ? p.energy(rf + "_write") : 0.0;
   const double e_epi = fmul.energy_pj + fadd.energy_pj;
   const double e_if = tech.sram.pj_per_byte(bank_kib(a.buffers.ifmap));
   const double e_w = tech.sram.pj_per_byte(bank_kib(a.buffers.weight));
@@ -238,13 +256,20 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
       {"floatscale", "floatscale_acc op", e_fs,
        e.floatscale_units ? p.unit_source("floatscale_acc") : "",
        [](const L& l) { return static_cast<double>(l.floatscale_ops); }},
-      // One read per operation of a scale-consuming unit, one write per scale word loaded.
-      {"scale_rf", rf + " read", e_rf_rd, rf_count > 0 ? p.unit_source(rf + "_read") : "",
-       [](const L& l) {
-         return static_cast<double>(l.intscale_ops + l.floatscale_ops + l.dequant_ops);
-       }},
-      {"scale_rf", rf + " write", e_rf_wr, rf_count > 0 ? p.unit_source(rf + "_write") : "",
-       [](const L& l) { return static_cast<double>(l.scale_writes); }},
+      // The words read and written, priced with the file of the unit kind the layer's scheme
+      // uses (a layer runs one scheme, so at most one kind has operations).
+      {"scale_rf", rf_is.name + " (intscale) read", rf_is.read_pj, rf_is.read_source,
+       [](const L& l) { return l.intscale_ops ? static_cast<double>(l.scale_reads) : 0.0; }},
+      {"scale_rf", rf_is.name + " (intscale) write", rf_is.write_pj, rf_is.write_source,
+       [](const L& l) { return l.intscale_ops ? static_cast<double>(l.scale_writes) : 0.0; }},
+      {"scale_rf", rf_fs.name + " (floatscale) read", rf_fs.read_pj, rf_fs.read_source,
+       [](const L& l) { return l.floatscale_ops ? static_cast<double>(l.scale_reads) : 0.0; }},
+      {"scale_rf", rf_fs.name + " (floatscale) write", rf_fs.write_pj, rf_fs.write_source,
+       [](const L& l) { return l.floatscale_ops ? static_cast<double>(l.scale_writes) : 0.0; }},
+      {"scale_rf", rf_dq.name + " (dequant) read", rf_dq.read_pj, rf_dq.read_source,
+       [](const L& l) { return l.dequant_ops ? static_cast<double>(l.scale_reads) : 0.0; }},
+      {"scale_rf", rf_dq.name + " (dequant) write", rf_dq.write_pj, rf_dq.write_source,
+       [](const L& l) { return l.dequant_ops ? static_cast<double>(l.scale_writes) : 0.0; }},
       {"epilogue", "fp32_mul + fp32_add", e_epi, tech.literature_name + " fp32_mul, fp32_add",
        [](const L& l) { return static_cast<double>(l.epilogue_ops); }},
       {"ifmap_sram", "byte read or written", e_if, tech.literature_name + " sram model",

@@ -12,6 +12,7 @@
 
 #include "config/sweep_config.hpp"
 #include "numerics/error.hpp"
+#include "sweep/evaluate.hpp"
 #include "sweep/points.hpp"
 #include "sweep/report.hpp"
 #include "sweep/runner.hpp"
@@ -177,7 +178,8 @@ std::function<int()> add_sweep_command(CLI::App& app) {
     if (a->spec.empty())
       throw Error("quasar sweep: give a sweep spec (or: report, export, merge, submit)");
     const sweep::SweepSpec s = config::read_sweep_spec(a->spec);
-    std::vector<sweep::Point> points = sweep::enumerate_points(s, QUASAR_VERSION);
+    std::vector<sweep::Point> points =
+        sweep::enumerate_points(s, std::string(QUASAR_VERSION) + ", " + sweep::model_fingerprint());
     std::string shard = a->shard;
     if (shard.empty()) {
       const char* id = std::getenv("SLURM_ARRAY_TASK_ID");

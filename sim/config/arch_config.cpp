@@ -67,6 +67,9 @@ arch::ArchSpec parse_arch_config(const std::string& text, const std::string& sou
                                : arch::PeKind::fp16;
   opt(arr, "acc_bits", [&](const Value& v) { a.array.acc_bits = u32(v, 8, 64); });
   opt(arr, "ws_order", [&](const Value& v) {
+    if (a.array.dataflow != arch::Dataflow::ws)
+      v.fail("the loop order is a weight-stationary choice; this array is output-stationary "
+             "(its order is fixed: m-tile, n-tile, k-chunk)");
     const std::string o = v.as_choice({"n_outer", "m_blocked", "min_dram"});
     a.array.ws_order = o == "n_outer"     ? arch::WsOrder::n_outer
                        : o == "m_blocked" ? arch::WsOrder::m_blocked

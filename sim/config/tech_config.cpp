@@ -158,6 +158,11 @@ cost::Tech load_tech(const std::string& units, const std::string& literature) {
   return t;
 }
 
+std::string tech_table_text(const std::string& path_or_name) {
+  std::string source;
+  return text_of(path_or_name, source);
+}
+
 std::vector<std::string> shipped_tech_names() {
   std::vector<std::string> names;
   for (const EmbeddedTech& e : kEmbeddedTech) names.emplace_back(e.name);

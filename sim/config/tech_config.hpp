@@ -18,6 +18,8 @@ inline constexpr const char* kDefaultLiteratureTable = "literature-45nm";
 cost::Tech load_tech(const std::string& units = kDefaultUnitsTable,
                      const std::string& literature = kDefaultLiteratureTable);
 std::vector<std::string> shipped_tech_names();
+// The YAML text of a table (a path, or a shipped name): what a result priced with it depends on.
+std::string tech_table_text(const std::string& path_or_name);
 
 // The two halves from text (tests, and load_tech).
 void parse_units_table(const std::string& yaml_text, const std::string& source, cost::Tech& t);

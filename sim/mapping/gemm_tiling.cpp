@@ -121,6 +121,11 @@ struct SchemeFacts {
     if (!rescales && !fused_dequant) return 0;
     return group_starts(k0, kc) * nc * arch::scale_words_per_group(s);
   }
+  // Scale words a tile's rescales and fused dequantizations read: every word of the group's
+  // scale metadata, once per rescale or dequantized weight.
+  std::uint64_t scale_reads(const Tile& t) const {
+    return (t.rescale_ops + t.dequant_ops) * arch::scale_words_per_group(s);
+  }
 };
 
 std::uint64_t usable(const arch::BufferSpec& b) {
@@ -243,6 +248,7 @@ GemmPlan ws_plan(const arch::ArchSpec& a, const trace::Layer& l, const SchemeFac
     t.psum_in_bytes_per_step = chain_starts ? 0 : nc * f.psum_bytes;
     t.psum_out_bytes_per_step = nc * f.psum_bytes;
     t.ifmap_read_bytes = mu * t.x_bytes_per_step;
+    t.scale_reads = f.scale_reads(t);
     add_ofmap_traffic(t, mu * t.psum_in_bytes_per_step, mu * t.psum_out_bytes_per_step,
                       f.edge_acc);
     p.tiles.push_back(t);
@@ -292,6 +298,7 @@ GemmPlan plan_gemm_os(const arch::ArchSpec& a, const trace::Layer& l) {
     t.x_bytes_per_step = ceil_bytes(static_cast<double>(mu) * f.ab);
     t.w_bytes_per_step = ceil_bytes(static_cast<double>(nc) * f.wb);
     t.ifmap_read_bytes = t.rows_used * t.x_bytes_per_step;
+    t.scale_reads = f.scale_reads(t);
     // The unload writes each PE's sum once; nothing chains through the ofmap buffer.
     add_ofmap_traffic(t, 0, mu * nc * f.psum_bytes, f.edge_acc);
     p.tiles.push_back(t);

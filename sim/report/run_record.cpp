@@ -1,9 +1,13 @@
 #include "report/run_record.hpp"
 
 #include <fstream>
+#include <optional>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "numerics/error.hpp"
+#include "numerics/scheme.hpp"
+#include "report/run_report.hpp"
 
 namespace quasar {
 namespace {
@@ -35,6 +39,26 @@ arch::Dataflow dataflow_of(const std::string& s, const std::string& file) {
   throw Error(file + ": arch.array.dataflow '" + s + "' (accepted: ws, os)");
 }
 
+arch::WsOrder ws_order_of(const std::string& s, const std::string& file) {
+  for (arch::WsOrder o : {arch::WsOrder::n_outer, arch::WsOrder::m_blocked, arch::WsOrder::min_dram})
+    if (s == arch::ws_order_name(o)) return o;
+  throw Error(file + ": arch.array.ws_order '" + s + "' (accepted: n_outer, m_blocked, min_dram)");
+}
+
+// The design's schemes: the cost model sizes the units' scale register files from them.
+std::vector<Scheme> schemes_of(const json& a, const std::string& file) {
+  if (!a.contains("schemes") || !a.at("schemes").is_array())
+    throw Error(file + ": missing list 'arch.schemes'");
+  std::vector<Scheme> out;
+  for (const json& v : a.at("schemes")) {
+    const std::optional<Scheme> s = v.is_string() ? scheme_from_name(v.get<std::string>())
+                                                  : std::nullopt;
+    if (!s) throw Error(file + ": arch.schemes holds " + v.dump() + ", not a scheme name");
+    out.push_back(*s);
+  }
+  return out;
+}
+
 arch::PeKind pe_of(const std::string& s, const std::string& file) {
   for (arch::PeKind p :
        {arch::PeKind::int8, arch::PeKind::w4a8, arch::PeKind::dint4, arch::PeKind::fp16}) {
@@ -55,9 +79,9 @@ RunRecord read_run_report(const std::string& path) {
     throw Error(path + ": not JSON (" + std::string(e.what()) + ")");
   }
   const int schema = get<int>(j, "report_schema", path, "");
-  if (schema != 3)
+  if (schema != kReportSchema)
     throw Error(path + ": report_schema " + std::to_string(schema) +
-                " (this quasar reads 3; run the design again)");
+                " (this quasar reads " + std::to_string(kReportSchema) + "; run the design again)");
   RunRecord r;
   r.file = path;
   r.trace = get<std::string>(j, "trace", path, "");
@@ -76,6 +100,8 @@ RunRecord read_run_report(const std::string& path) {
   s.array.dataflow = dataflow_of(get<std::string>(arr, "dataflow", path, "arch.array"), path);
   s.array.pe = pe_of(get<std::string>(arr, "pe", path, "arch.array"), path);
   s.array.acc_bits = get<std::uint32_t>(arr, "acc_bits", path, "arch.array");
+  s.array.ws_order = ws_order_of(get<std::string>(arr, "ws_order", path, "arch.array"), path);
+  s.schemes = schemes_of(a, path);
   const json& e = sub(a, "edge", path, "arch");
   s.edge.intscale_units = get<std::uint32_t>(e, "intscale_units", path, "arch.edge");
   s.edge.intscale_acc_bits = get<std::uint32_t>(e, "intscale_acc_bits", path, "arch.edge");

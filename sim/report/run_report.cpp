@@ -219,7 +219,7 @@ nlohmann::ordered_json layer_json(const arch::LayerStats& l) {
 void print_run_json(std::ostream& os, const RunReport& r) {
   nlohmann::ordered_json j;
   j["quasar_version"] = QUASAR_VERSION;
-  j["report_schema"] = 3;
+  j["report_schema"] = kReportSchema;
   j["trace"] = r.trace_name;
   j["design"] = r.arch.name;
   j["mode"] = arch::fidelity_name(r.stats.fidelity);

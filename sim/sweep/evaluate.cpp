@@ -100,6 +100,12 @@ std::string constraint_violation(const SweepSpec& s, const Point& p) {
   return "";
 }
 
+std::string model_fingerprint() {
+  return "report schema " + std::to_string(kReportSchema) + ", tables " +
+         fnv1a_hex(config::tech_table_text(config::kDefaultUnitsTable) +
+                   config::tech_table_text(config::kDefaultLiteratureTable));
+}
+
 StoredPoint evaluate_point(const SweepSpec& s, const Point& p) {
   StoredPoint out = stored_header(p);
   try {

@@ -14,6 +14,11 @@ namespace quasar::sweep {
 // The point as the store keeps it: status ok with metrics and report, or error with why.
 StoredPoint evaluate_point(const SweepSpec& s, const Point& p);
 
+// What a point's metrics depend on besides its design and workload: the counters' schema and
+// the technology tables that price them. Part of a point's identity, so that stored results
+// from another model or other tables are recomputed, not reused.
+std::string model_fingerprint();
+
 // "" when the point meets the spec's constraints (checked without simulating), else why not:
 // such a point is stored as skipped.
 std::string constraint_violation(const SweepSpec& s, const Point& p);

@@ -202,15 +202,19 @@ bool natural_less(const std::string& a, const std::string& b) {
 // listed rank between the attention/MLP blocks and lm_head, and compare naturally.
 int component_rank(const std::string& c) {
   static const std::map<std::string, int> ranks = {
-      // attention block and its projections
-      {"self_attn", 0}, {"attention", 0}, {"attn", 0},
-      {"q_proj", 1}, {"qkv_proj", 1}, {"query_key_value", 1}, {"W_pack", 1},
-      {"k_proj", 2}, {"v_proj", 3}, {"o_proj", 4}, {"out_proj", 4}, {"dense", 4},
-      // MLP / MoE block and its projections (Mixtral experts: w1 gate, w3 up, w2 down)
+      // attention block and its projections (DeepSeek's low-rank q and kv paths included)
+      {"self_attn", 0}, {"self_attention", 0}, {"attention", 0}, {"attn", 0},
+      {"q_a_proj", 1}, {"q_b_proj", 1}, {"q_proj", 1}, {"qkv_proj", 1}, {"query_key_value", 1},
+      {"W_pack", 1}, {"k_proj", 2}, {"kv_a_proj_with_mqa", 2}, {"kv_b_proj", 2}, {"v_proj", 3},
+      {"o_proj", 4}, {"out_proj", 4}, {"dense", 4},
+      // MLP / MoE block: router, experts, shared expert; projections in order (Mixtral's
+      // experts: w1 gate, w3 up, w2 down)
       {"mlp", 5}, {"block_sparse_moe", 5}, {"feed_forward", 5},
-      {"gate_proj", 6}, {"gate_up_proj", 6}, {"w1", 6}, {"fc1", 6}, {"dense_h_to_4h", 6},
-      {"up_proj", 7}, {"w3", 7},
-      {"down_proj", 8}, {"w2", 8}, {"fc2", 8}, {"dense_4h_to_h", 8},
+      {"gate", 6}, {"router", 6}, {"experts", 7}, {"shared_expert", 8}, {"shared_experts", 8},
+      {"shared_expert_gate", 8},
+      {"gate_proj", 9}, {"gate_up_proj", 9}, {"w1", 9}, {"fc1", 9}, {"dense_h_to_4h", 9},
+      {"up_proj", 10}, {"w3", 10},
+      {"down_proj", 11}, {"w2", 11}, {"fc2", 11}, {"dense_4h_to_h", 11},
       {"lm_head", 1000}};
   const auto it = ranks.find(c);
   return it == ranks.end() ? 500 : it->second;

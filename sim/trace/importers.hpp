@@ -45,10 +45,11 @@ struct UnpackedLinear {
 std::vector<std::string> quantized_modules(const Checkpoint& c);
 
 // Execution order of module paths, compared component by component: the projections and
-// blocks of the Hugging Face LLaMA, Mistral, Mixtral, Qwen and OPT layouts by where they run
-// (attention q, k, v, o before the MLP's gate, up, down; OPT's fc1 before fc2; Mixtral's experts'
-// w1, w3 before w2; lm_head last); other components in natural order (layer numbers compared as
-// numbers, so layers.2 runs before layers.10).
+// blocks of the Hugging Face LLaMA, Mistral, Mixtral, Qwen(-MoE), DeepSeek, OPT and Falcon
+// layouts by where they run (attention q, k, v, o before the MLP: router, experts, shared
+// expert, and within each gate, up, down; OPT's fc1 before fc2; Mixtral's experts' w1, w3
+// before w2; lm_head last). Components it does not know run after the known ones among their
+// siblings, in natural order (layer numbers compared as numbers: layers.2 before layers.10).
 bool module_order_less(const std::string& a, const std::string& b);
 
 // One function per layout; each checks every tensor's dtype and shape against the others and

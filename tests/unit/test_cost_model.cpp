@@ -21,10 +21,10 @@ units:
   intscale_acc_48: {area_um2: 1200, leakage_nw: 60, energy_pj_per_op: {llm: 9.0}, source: "fixture"}
   systolic_4x4: {area_um2: 2400, leakage_nw: 320, source: "fixture"}
   dequant_dgq: {area_um2: 300, leakage_nw: 30, energy_pj_per_op: {llm: 0.5}, source: "fixture"}
-  regfile_2x16_read: {area_um2: 200, leakage_nw: 20, energy_pj_per_op: {llm: 1.0}, source: "fixture"}
-  regfile_2x16_write: {area_um2: 200, leakage_nw: 20, energy_pj_per_op: {llm: 3.0}, source: "fixture"}
-  regfile_8x16_read: {area_um2: 800, leakage_nw: 80, energy_pj_per_op: {llm: 2.0}, source: "fixture"}
-  regfile_8x16_write: {area_um2: 800, leakage_nw: 80, energy_pj_per_op: {llm: 5.0}, source: "fixture"}
+  regfile_2x16_read: {area_um2: 200, leakage_nw: 20, energy_pj_per_op: {random: 1.0, llm: 1.0}, source: "fixture"}
+  regfile_2x16_write: {area_um2: 200, leakage_nw: 20, energy_pj_per_op: {random: 3.0, llm: 3.0}, source: "fixture"}
+  regfile_8x16_read: {area_um2: 800, leakage_nw: 80, energy_pj_per_op: {random: 2.0, llm: 2.0}, source: "fixture"}
+  regfile_8x16_write: {area_um2: 800, leakage_nw: 80, energy_pj_per_op: {random: 5.0, llm: 5.0}, source: "fixture"}
 )";
 
 const char* kLiterature = R"(quasar_tech: 1
@@ -60,11 +60,11 @@ Tech fixture() {
 arch::ArchSpec small_design() {
   arch::ArchSpec a;
   a.name = "tiny";
-  a.schemes = {Scheme::w4a8_is};  // its integer-scale unit holds a 2-word scale file
+  a.schemes = {Scheme::w4a8_is};  // its integer-scale units hold 2-word scale files
   a.clock_mhz = 1000;
   a.array.rows = a.array.cols = 2;
   a.array.pe = arch::PeKind::int8;
-  a.edge.intscale_units = 1;
+  a.edge.intscale_units = 2;  // one per column
   a.edge.intscale_acc_bits = 40;  // priced as the 48-bit unit, the narrowest that holds it
   a.edge.epilogue_units = 1;
   a.buffers.ifmap = {4096, 4, 64, true};  // 4 KiB in 4 banks of 1 KiB
@@ -83,6 +83,7 @@ TEST(CostModel, PricesARunByHand) {
   l.cycles = 1000;
   l.macs = 10;
   l.intscale_ops = 2;
+  l.scale_reads = 2;
   l.epilogue_ops = 3;
   l.ifmap_read_bytes = 4;
   l.ifmap_write_bytes = 4;
@@ -94,11 +95,11 @@ TEST(CostModel, PricesARunByHand) {
   o.tokens = 5;
   const CostReport r = price_run(small_design(), s, t, o);
 
-  // Area: 4 PEs x (100 + (2400/16 - 100)) x 0.25, intscale_acc_48 1200 x 0.25, its scale file
-  // regfile_2x16 200 x 0.25, epilogue 40, buffers 6 KiB x 1000 + 6 banks x 100.
-  EXPECT_DOUBLE_EQ(r.area_um2, 4 * 150 * 0.25 + 1200 * 0.25 + 200 * 0.25 + 40 + 6000 + 600);
-  // Leakage: 4 x (10 + (320/16 - 10)) x 0.1 nW + (60 + 20) x 0.1 nW + 6 KiB x 2 nW.
-  EXPECT_NEAR(r.leakage_w, (4 * 20 * 0.1 + 8 + 12) * 1e-9, 1e-18);
+  // Area: 4 PEs x (100 + (2400/16 - 100)) x 0.25, 2 x intscale_acc_48 1200 x 0.25, their scale
+  // files 2 x regfile_2x16 200 x 0.25, epilogue 40, buffers 6 KiB x 1000 + 6 banks x 100.
+  EXPECT_DOUBLE_EQ(r.area_um2, 4 * 150 * 0.25 + 2 * 1200 * 0.25 + 2 * 200 * 0.25 + 40 + 6000 + 600);
+  // Leakage: 4 x (10 + (320/16 - 10)) x 0.1 nW + 2 x (60 + 20) x 0.1 nW + 6 KiB x 2 nW.
+  EXPECT_NEAR(r.leakage_w, (4 * 20 * 0.1 + 16 + 12) * 1e-9, 1e-18);
   // Dynamic: MACs 10 x 2 x 0.5; intscale 2 x 9 x 0.5 and its 2 scale reads 2 x 1 x 0.5;
   // epilogue 3 x (3 + 1); ifmap 8 bytes at
   // 0.5 + 0.25 sqrt(1 KiB bank); weight 1 byte and ofmap 2 bytes at the same (1 KiB banks);
@@ -125,27 +126,24 @@ TEST(CostModel, PricesScaleRegisterFiles) {
   l.name = "g";
   l.cycles = 1000;
   l.intscale_ops = 6;
+  l.scale_reads = 6;
   l.scale_writes = 4;
   s.layers.push_back(l);
   arch::ArchSpec a = small_design();
   a.schemes = {Scheme::w4a8_is, Scheme::w8a8};  // 1 word per group, x 2 buffers = 2 entries
+  auto scale_lines = [](const CostReport& r) {
+    std::vector<std::string> lines;
+    for (const CostLine& c : r.area)
+      if (c.component == "scale_rf") lines.push_back(c.item + " " + std::to_string(c.total));
+    for (const CostLine& c : r.energy)
+      if (c.component == "scale_rf") lines.push_back(c.item + " " + std::to_string(c.total));
+    return lines;
+  };
   const CostReport is = price_run(a, s, t);
-  std::vector<std::string> lines;
-  for (const CostLine& c : is.area)
-    if (c.component == "scale_rf") lines.push_back(c.item + " " + std::to_string(c.total));
-  for (const CostLine& c : is.energy)
-    if (c.component == "scale_rf") lines.push_back(c.item + " " + std::to_string(c.total));
-  EXPECT_THAT(lines, ::testing::ElementsAre("regfile_2x16 (2 words needed) 50.000000",
-                                            "regfile_2x16 read 3.000000",     // 6 x 1 x 0.5
-                                            "regfile_2x16 write 6.000000"));  // 4 x 3 x 0.5
-  // No scheme of the design needs a scale file: none is priced (w8a8 has no group scales).
-  a.schemes = {Scheme::w8a8};
-  a.edge.intscale_units = 0;
-  s.layers[0].intscale_ops = s.layers[0].scale_writes = 0;
-  for (const CostLine& c : price_run(a, s, t).area) EXPECT_NE(c.component, "scale_rf");
-  a.edge.intscale_units = 1;
-  s.layers[0].intscale_ops = 6;
-  s.layers[0].scale_writes = 4;
+  EXPECT_THAT(scale_lines(is),
+              ::testing::ElementsAre("regfile_2x16 (intscale: 2 words needed) 100.000000",  // 2 x 50
+                                     "regfile_2x16 (intscale) read 3.000000",    // 6 x 1 x 0.5
+                                     "regfile_2x16 (intscale) write 6.000000"));  // 4 x 3 x 0.5
   // The per-layer breakdown has one scale_rf entry holding the reads and the writes.
   int entries = 0;
   for (const auto& [comp, pj] : is.layers[0].pj_by_component) {
@@ -155,21 +153,36 @@ TEST(CostModel, PricesScaleRegisterFiles) {
   }
   EXPECT_EQ(entries, 1);
 
-  // w4a16's fp16 scale + zero takes 2 words: 4 entries, priced as the 8-entry file (the
-  // smallest synthesized size that holds them), once per dequant and intscale unit.
+  // One unit for both columns holds both columns' scales: 4 words, priced as the 8-word file
+  // (the smallest synthesized size that holds them), reads and writes at its energies.
+  a.edge.intscale_units = 1;
+  EXPECT_THAT(scale_lines(price_run(a, s, t)),
+              ::testing::ElementsAre("regfile_8x16 (intscale: 4 words needed) 200.000000",
+                                     "regfile_8x16 (intscale) read 6.000000",     // 6 x 2 x 0.5
+                                     "regfile_8x16 (intscale) write 10.000000"));  // 4 x 5 x 0.5
+  a.edge.intscale_units = 2;
+
+  // w4a16 on the dequantizers: fp16 scale + zero take 2 words, 4 entries per unit (8-word
+  // file); the intscale units keep their own 2-word files; a w4a16 layer's words are priced
+  // with the dequantizers' file.
   a.schemes = {Scheme::w4a8_is, Scheme::w4a16};
   a.edge.dequant_units = 2;
-  const CostReport wide = price_run(a, s, t);
-  bool found = false;
-  for (const CostLine& c : wide.area) {
-    if (c.component != "scale_rf") continue;
-    found = true;
-    EXPECT_EQ(c.item, "regfile_8x16 (4 words needed)");
-    EXPECT_DOUBLE_EQ(c.count, 3);
-    EXPECT_DOUBLE_EQ(c.each, 800 * 0.25);
-  }
-  EXPECT_TRUE(found);
+  s.layers[0].intscale_ops = 0;
+  s.layers[0].dequant_ops = 3;
+  EXPECT_THAT(scale_lines(price_run(a, s, t)),
+              ::testing::ElementsAre("regfile_2x16 (intscale: 2 words needed) 100.000000",
+                                     "regfile_8x16 (dequant: 4 words needed) 400.000000",
+                                     "regfile_8x16 (dequant) read 6.000000",
+                                     "regfile_8x16 (dequant) write 10.000000"));
 
+  // No scheme of the design has group scales: no file is priced.
+  a.schemes = {Scheme::w8a8};
+  a.edge.intscale_units = a.edge.dequant_units = 0;
+  s.layers[0].dequant_ops = s.layers[0].scale_reads = s.layers[0].scale_writes = 0;
+  EXPECT_TRUE(scale_lines(price_run(a, s, t)).empty());
+
+  a.schemes = {Scheme::w4a16};
+  a.edge.dequant_units = 2;
   Tech small = fixture();
   small.units.erase("regfile_8x16_write");
   EXPECT_THAT([&] { price_run(a, s, small); },
@@ -202,8 +215,8 @@ TEST(CostModel, ShippedTablesPriceUnitLeakage) {
                        std::max(t.units.at("systolic_4x4").leakage_nw / 16 -
                                     t.units.at("mac_int8").leakage_nw,
                                 0.0);
-  const double units_nw = 4 * pe_nw + t.units.at("intscale_acc_32").leakage_nw +
-                          t.units.at("regfile_2x16_read").leakage_nw;
+  const double units_nw = 4 * pe_nw + 2 * t.units.at("intscale_acc_32").leakage_nw +
+                          2 * t.units.at("regfile_2x16_read").leakage_nw;
   EXPECT_NEAR(r.leakage_w - sram_w, units_nw * 1e-9 * t.unit_scaling().leakage, 1e-12);
 }
 

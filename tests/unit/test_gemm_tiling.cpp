@@ -58,6 +58,8 @@ TEST(GemmTiling, LlamaProjectionOnIntegerScaleDesign) {
   // 4 k-tiles of 32: written with the group's first tile only).
   EXPECT_EQ(sum(p, [](const Tile& t) { return t.scale_writes; }), 4096ull * 32);
   for (const Tile& t : p.tiles) EXPECT_EQ(t.scale_writes, t.k0 % 128 == 0 ? t.cols_used : 0u);
+  // ... and is read once per rescale (one word each).
+  EXPECT_EQ(sum(p, [](const Tile& t) { return t.scale_reads; }), 2048ull * 4096 * 32);
   // X (8 MiB int8) does not fit the 256 KiB half-buffer: it streams again for every n-tile.
   EXPECT_EQ(sum(p, [](const Tile& t) { return t.act_bytes; }),
             128ull * (2048ull * 4096 + 2048 * 4));
@@ -134,11 +136,17 @@ TEST(GemmTiling, DgqDequantizesOnLoadOrMaterializes) {
   const GemmPlan fused = plan_gemm_ws(design("dgq"), l);
   EXPECT_EQ(sum(fused, [](const Tile& t) { return t.dequant_ops; }), 256u * 64u);
   EXPECT_EQ(sum(fused, [](const Tile& t) { return t.scale_writes; }), 2u * 64u);  // S2 + zero
+  EXPECT_EQ(sum(fused, [](const Tile& t) { return t.scale_reads; }), 256u * 64u);  // per weight
   EXPECT_EQ(fused.materialize_bytes, 0u);
   l.scheme->dequant = DequantMode::materialized;
   const GemmPlan mat = plan_gemm_ws(design("dgq"), l);
   EXPECT_EQ(sum(mat, [](const Tile& t) { return t.dequant_ops; }), 0u);
   EXPECT_EQ(sum(mat, [](const Tile& t) { return t.scale_writes; }), 0u);  // no unit holds them
+  EXPECT_EQ(sum(mat, [](const Tile& t) { return t.scale_reads; }), 0u);
+  // w4a16's fp16 scale + zero take 2 words: written and read twice per group and weight.
+  const GemmPlan w4a16 = plan_gemm_ws(design("fp16-w4a16"), gemm(8, 256, 64, Scheme::w4a16));
+  EXPECT_EQ(sum(w4a16, [](const Tile& t) { return t.scale_writes; }), 2u * 2u * 64u);
+  EXPECT_EQ(sum(w4a16, [](const Tile& t) { return t.scale_reads; }), 2u * 256u * 64u);
   EXPECT_EQ(mat.materialize_bytes, 2u * 256u * 64u);
   EXPECT_GT(mat.dram_bytes(), fused.dram_bytes());
 }
@@ -153,9 +161,19 @@ TEST(GemmTiling, ScaleWordsMatchTheStoredScaleBytes) {
         static_cast<std::uint64_t>((bits + arch::kScaleWordBits - 1) / arch::kScaleWordBits);
     EXPECT_EQ(arch::scale_words_per_group(s), words) << scheme_name(s);
   }
-  EXPECT_EQ(arch::scale_rf_entries({Scheme::w8a8}), 0u);
-  EXPECT_EQ(arch::scale_rf_entries({Scheme::w4a8_is, Scheme::w4a8_dgq}), 2u);
-  EXPECT_EQ(arch::scale_rf_entries({Scheme::w4a16, Scheme::w4a8_fs}), 4u);
+  using arch::ScaleUnit;
+  // One unit per column: 2 buffered words of its widest scheme; none for schemes it does not run.
+  EXPECT_EQ(arch::scale_rf_entries({Scheme::w8a8}, ScaleUnit::intscale, 32, 32), 0u);
+  EXPECT_EQ(arch::scale_rf_entries({Scheme::w4a8_is, Scheme::w4a8_dgq}, ScaleUnit::intscale, 32, 32),
+            2u);
+  EXPECT_EQ(arch::scale_rf_entries({Scheme::w4a16, Scheme::w4a8_dgq}, ScaleUnit::dequant, 32, 32),
+            4u);  // w4a16's 20-bit scale + zero: 2 words
+  EXPECT_EQ(arch::scale_rf_entries({Scheme::w4a16, Scheme::w4a8_fs}, ScaleUnit::floatscale, 32, 32),
+            2u);
+  // Fewer units than columns: each holds the scales of the ceil(cols / units) columns it serves.
+  EXPECT_EQ(arch::scale_rf_entries({Scheme::w4a8_is}, ScaleUnit::intscale, 4, 32), 16u);
+  EXPECT_EQ(arch::scale_rf_entries({Scheme::w4a8_is}, ScaleUnit::intscale, 5, 32), 14u);
+  EXPECT_EQ(arch::scale_rf_entries({Scheme::w4a8_is}, ScaleUnit::intscale, 0, 32), 0u);
 }
 
 TEST(GemmTiling, RejectsSchemesTheDesignDoesNotRun) {

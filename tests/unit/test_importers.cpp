@@ -280,6 +280,18 @@ TEST(Importers, ModulesSortInExecutionOrder) {
       "model.layers.0.block_sparse_moe.experts.0.w2", "model.layers.0.block_sparse_moe.experts.7.w1",
       "model.layers.0.block_sparse_moe.experts.10.w1"};
   EXPECT_EQ(sorted({mixtral.rbegin(), mixtral.rend()}), mixtral);
+  const std::vector<std::string> moe_router = {"model.layers.0.block_sparse_moe.gate",
+                                               "model.layers.0.block_sparse_moe.experts.0.w1"};
+  EXPECT_EQ(sorted({moe_router.rbegin(), moe_router.rend()}), moe_router);
+  const std::vector<std::string> falcon = {
+      "transformer.h.0.self_attention.query_key_value", "transformer.h.0.self_attention.dense",
+      "transformer.h.0.mlp.dense_h_to_4h", "transformer.h.0.mlp.dense_4h_to_h"};
+  EXPECT_EQ(sorted({falcon.rbegin(), falcon.rend()}), falcon);
+  const std::vector<std::string> deepseek = {
+      "model.layers.0.self_attn.q_a_proj", "model.layers.0.self_attn.kv_a_proj_with_mqa",
+      "model.layers.0.self_attn.o_proj", "model.layers.0.mlp.experts.3.gate_proj",
+      "model.layers.0.mlp.shared_experts.down_proj"};
+  EXPECT_EQ(sorted({deepseek.rbegin(), deepseek.rend()}), deepseek);
   EXPECT_FALSE(module_order_less("a.b", "a.b"));
   EXPECT_TRUE(module_order_less("a.b", "a.b.c"));
 }
