@@ -301,8 +301,7 @@ SC_MODULE(Accelerator) {
       ls.name = lw.name;
       std::uint64_t layer_end = layer_end_prev;
       for (std::uint64_t inst = 0; inst < lw.instances; ++inst) {
-        for (std::size_t ti = 0; ti < lw.tiles.size(); ++ti, ++index) {
-          const Tile& t = lw.tiles[ti];
+        play_tiles(lw.tiles, lw.runs, [&](const Tile& t, std::uint64_t ti) {
           const std::uint64_t pre = ti == 0 ? lw.materialize_bytes : 0;
           const std::uint64_t ready =
               policy_.operands_ready(index, t.weight_bytes + t.act_bytes, pre);
@@ -327,7 +326,8 @@ SC_MODULE(Accelerator) {
           layer_end = std::max(layer_end, out_done);
           account(t, ls);
           meter_.tile_done();
-        }
+          ++index;
+        });
       }
       ls.cycles = layer_end - layer_end_prev;
       layer_end_prev = layer_end;
@@ -359,7 +359,7 @@ std::vector<RunStats> simulate(const ArchSpec& spec, const std::vector<LayerWork
 std::vector<RunStats> simulate_jobs(const std::vector<SimJob>& jobs, const Progress& progress) {
   std::uint64_t total_tiles = 0;
   for (const SimJob& j : jobs)
-    for (const LayerWork& l : *j.work) total_tiles += l.instances * l.tiles.size();
+    for (const LayerWork& l : *j.work) total_tiles += l.instances * played_tiles(l.tiles, l.runs);
   ProgressMeter meter(progress, total_tiles);
   // A clock only when a cycle-mode model needs one: a 1 GHz clock is two kernel events per
   // simulated cycle, which would make the fast mode as slow as the cycle mode.

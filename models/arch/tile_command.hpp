@@ -3,7 +3,9 @@
 // fidelity modes) consumes it, so the modes cannot disagree about the work.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace quasar::arch {
 
@@ -41,5 +43,47 @@ struct Tile {
   std::uint64_t ifmap_read_bytes = 0, weight_read_bytes = 0;
   std::uint64_t ofmap_read_bytes = 0, ofmap_write_bytes = 0;
 };
+
+// A compact tile stream: tiles[first .. first + count) played `repeat` times in a row, each
+// repeat's tiles `m_step` tokens further on (a weight-stationary plan's m-blocks that are alike
+// but for their tokens; storing each would cost memory in proportion to the blocks). No runs:
+// every tile once, in order.
+struct TileRun {
+  std::size_t first = 0, count = 0;
+  std::uint64_t repeat = 1, m_step = 0;
+};
+
+// Calls visit(tile, index within the stream) for every tile the runs lay out, in order, with
+// m0 moved on for the repeats.
+template <class Visit>
+void play_tiles(const std::vector<Tile>& tiles, const std::vector<TileRun>& runs, Visit&& visit) {
+  if (runs.empty()) {
+    for (std::size_t i = 0; i < tiles.size(); ++i) visit(tiles[i], std::uint64_t{i});
+    return;
+  }
+  std::uint64_t index = 0;
+  for (const TileRun& r : runs) {
+    for (std::uint64_t rep = 0; rep < r.repeat; ++rep) {
+      for (std::size_t i = r.first; i < r.first + r.count; ++i, ++index) {
+        if (rep == 0 || r.m_step == 0) {
+          visit(tiles[i], index);
+        } else {
+          Tile t = tiles[i];
+          t.m0 += rep * r.m_step;
+          visit(static_cast<const Tile&>(t), index);
+        }
+      }
+    }
+  }
+}
+
+// How many tiles the runs play.
+inline std::uint64_t played_tiles(const std::vector<Tile>& tiles,
+                                  const std::vector<TileRun>& runs) {
+  if (runs.empty()) return tiles.size();
+  std::uint64_t n = 0;
+  for (const TileRun& r : runs) n += r.count * r.repeat;
+  return n;
+}
 
 }  // namespace quasar::arch

@@ -12,7 +12,8 @@ namespace quasar::arch {
 
 struct LayerWork {
   std::string name;
-  std::vector<Tile> tiles;      // one instance
+  std::vector<Tile> tiles;      // one instance, laid out by `runs` (play_tiles)
+  std::vector<TileRun> runs;    // empty: every tile once, in order
   std::uint64_t instances = 1;  // the tiles run this many times (batch x repeat)
   std::uint64_t materialize_bytes =
       0;  // a dequantize-to-memory pass before the tiles, per instance

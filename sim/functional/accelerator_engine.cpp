@@ -82,7 +82,7 @@ class Runner {
                                     DatapathTally& tally) const {
     std::vector<std::int64_t> psum(m_ * n_, 0);
     WeightTile<std::int8_t> wt;
-    for (const Tile& t : p.tiles) {
+    arch::play_tiles(p.tiles, p.runs, [&](const Tile& t, std::uint64_t) {
       if (starts_weight_pass(t)) ++tally.weight_passes;
       wt.resize(t.rows_used, t.cols_used);
       load(t, wt);
@@ -92,7 +92,7 @@ class Runner {
         group_done(t, psum);
       }
       if (t.last_k) last_k(t, psum);
-    }
+    });
     return psum;
   }
 
@@ -118,7 +118,7 @@ class Runner {
     std::vector<float> psum(m_ * n_, 0.0f), merged(m_ * n_, 0.0f);
     MatrixH y(m_, n_);
     WeightTile<std::uint16_t> wt;
-    for (const Tile& t : p.tiles) {
+    arch::play_tiles(p.tiles, p.runs, [&](const Tile& t, std::uint64_t) {
       if (starts_weight_pass(t)) ++tally.weight_passes;
       wt.resize(t.rows_used, t.cols_used);
       load(t, wt);
@@ -136,7 +136,7 @@ class Runner {
             write_output(y, m, n, restarts ? merged[m * n_ + n] : psum[m * n_ + n], tally);
         }
       }
-    }
+    });
     return y;
   }
 

@@ -81,13 +81,16 @@ double activation_bytes_per_element(Scheme s) {
 
 std::uint64_t GemmPlan::macs() const {
   std::uint64_t t = 0;
-  for (const Tile& x : tiles) t += x.m * x.rows_used * x.cols_used;
+  arch::play_tiles(tiles, runs,
+                   [&](const Tile& x, std::uint64_t) { t += x.m * x.rows_used * x.cols_used; });
   return t;
 }
 
 std::uint64_t GemmPlan::dram_bytes() const {
   std::uint64_t t = materialize_bytes;
-  for (const Tile& x : tiles) t += x.weight_bytes + x.act_bytes + x.out_bytes;
+  arch::play_tiles(tiles, runs, [&](const Tile& x, std::uint64_t) {
+    t += x.weight_bytes + x.act_bytes + x.out_bytes;
+  });
   return t;
 }
 
@@ -196,22 +199,26 @@ Tile dma_tile(const SchemeFacts& f, const TilePlace& at, std::uint64_t K, bool f
 // n-tiles when they fit the ifmap buffer (half of each when double buffered); otherwise they
 // are fetched again.
 template <class Visit>
-void for_each_tile(const SchemeFacts& f, const trace::Layer& l, std::uint64_t mb, std::uint64_t C,
-                   std::uint64_t k_tile, Visit&& visit) {
-  const std::uint64_t M = l.m, K = l.k, N = l.n;
+void for_each_block_tile(const SchemeFacts& f, const trace::Layer& l, std::uint64_t m0,
+                         std::uint64_t mu, std::uint64_t C, std::uint64_t k_tile, Visit&& visit) {
+  const std::uint64_t K = l.k, N = l.n;
   const bool w_resident = f.weight_tile_bytes(0, K, N) <= f.weight_cap;
-  for (std::uint64_t m0 = 0; m0 < M; m0 += mb) {
-    const std::uint64_t mu = std::min(mb, M - m0);
-    const bool x_resident = ceil_bytes(static_cast<double>(mu * K) * f.ab) <= f.ifmap_cap;
-    for (std::uint64_t n0 = 0; n0 < N; n0 += C) {
-      const std::uint64_t nc = std::min(C, N - n0);
-      for (std::uint64_t k0 = 0; k0 < K; k0 += k_tile) {
-        Tile t = dma_tile(f, {m0, mu, n0, nc, k0, std::min(k_tile, K - k0)}, K,
-                          !(w_resident && m0 > 0), !(x_resident && n0 > 0));
-        visit(t);
-      }
+  const bool x_resident = ceil_bytes(static_cast<double>(mu * K) * f.ab) <= f.ifmap_cap;
+  for (std::uint64_t n0 = 0; n0 < N; n0 += C) {
+    const std::uint64_t nc = std::min(C, N - n0);
+    for (std::uint64_t k0 = 0; k0 < K; k0 += k_tile) {
+      Tile t = dma_tile(f, {m0, mu, n0, nc, k0, std::min(k_tile, K - k0)}, K,
+                        !(w_resident && m0 > 0), !(x_resident && n0 > 0));
+      visit(t);
     }
   }
+}
+
+template <class Visit>
+void for_each_tile(const SchemeFacts& f, const trace::Layer& l, std::uint64_t mb, std::uint64_t C,
+                   std::uint64_t k_tile, Visit&& visit) {
+  for (std::uint64_t m0 = 0; m0 < l.m; m0 += mb)
+    for_each_block_tile(f, l, m0, std::min(mb, l.m - m0), C, k_tile, visit);
 }
 
 GemmPlan plan_header(const trace::Layer& l, const SchemeFacts& f) {
@@ -235,7 +242,7 @@ GemmPlan ws_plan(const arch::ArchSpec& a, const trace::Layer& l, const SchemeFac
   // A column's partial sum cannot mix two groups: with groups shorter than the array, or not a
   // multiple of it, each tile holds whole sub-groups only (rows beyond gcd(R, G) stay idle).
   p.k_tile = f.groups ? std::gcd(std::uint64_t{a.array.rows}, f.G) : a.array.rows;
-  for_each_tile(f, l, mb, a.array.cols, p.k_tile, [&](Tile& t) {
+  const auto add = [&](Tile& t) {
     const std::uint64_t mu = t.m, nc = t.cols_used;
     const bool group_starts = f.groups && t.k0 % f.G == 0;
     if (f.rescales && (t.k0 + t.rows_used) % f.G == 0) t.rescale_ops = mu * nc;
@@ -252,7 +259,27 @@ GemmPlan ws_plan(const arch::ArchSpec& a, const trace::Layer& l, const SchemeFac
     add_ofmap_traffic(t, mu * t.psum_in_bytes_per_step, mu * t.psum_out_bytes_per_step,
                       f.edge_acc);
     p.tiles.push_back(t);
-  });
+  };
+  // Blocks after the first are alike but for their tokens (the weights are fetched again, or
+  // stay resident, for every one of them alike): the second is stored once and played as a run
+  // for all of them, the last too when it is as long. Memory: at most three blocks of tiles.
+  const std::uint64_t blocks = (l.m + mb - 1) / mb;
+  const std::uint64_t last = l.m - (blocks - 1) * mb;
+  const std::uint64_t C = a.array.cols;
+  if (blocks <= 2) {
+    for_each_tile(f, l, mb, C, p.k_tile, add);
+    return p;
+  }
+  for_each_block_tile(f, l, 0, mb, C, p.k_tile, add);
+  const std::size_t first = p.tiles.size();
+  for_each_block_tile(f, l, mb, mb, C, p.k_tile, add);
+  const std::size_t per_block = p.tiles.size() - first;
+  const std::uint64_t alike = last == mb ? blocks - 1 : blocks - 2;
+  p.runs = {{0, first, 1, 0}, {first, per_block, alike, mb}};
+  if (last != mb) {
+    for_each_block_tile(f, l, (blocks - 1) * mb, last, C, p.k_tile, add);
+    p.runs.push_back({first + per_block, p.tiles.size() - first - per_block, 1, 0});
+  }
   return p;
 }
 

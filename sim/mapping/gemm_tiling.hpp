@@ -23,7 +23,8 @@ struct GemmPlan {
   std::uint64_t instances = 1;  // batch x repeat: identical GEMMs, each runs the tiles
   std::uint64_t materialize_bytes =
       0;                    // DGQ materialized: int8 copy written then read, per instance
-  std::vector<Tile> tiles;  // one instance, in execution order (n outer, k inner)
+  std::vector<Tile> tiles;  // one instance, in execution order (n outer, k inner), laid out by
+  std::vector<arch::TileRun> runs;  // `runs` (arch::play_tiles; empty: every tile once)
 
   std::uint64_t macs() const;        // useful MACs of one instance
   std::uint64_t dram_bytes() const;  // of one instance

@@ -29,6 +29,7 @@ PlannedTrace plan_trace(const arch::ArchSpec& a, const trace::Trace& t) {
     arch::LayerWork w;
     w.name = l.name;
     w.tiles = g.tiles;
+    w.runs = g.runs;
     w.instances = g.instances;
     w.materialize_bytes = g.materialize_bytes;
     p.work.push_back(std::move(w));

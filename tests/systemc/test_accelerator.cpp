@@ -32,7 +32,7 @@ LayerWork work_for(const ArchSpec& a, std::uint64_t m, std::uint64_t k, std::uin
   ls.dequant = dq;
   l.scheme = ls;
   const mapping::GemmPlan p = mapping::plan_gemm(a, l);
-  return {l.name, p.tiles, p.instances, p.materialize_bytes};
+  return {l.name, p.tiles, p.runs, p.instances, p.materialize_bytes};
 }
 
 struct Case {
@@ -92,11 +92,11 @@ TEST_P(FastEqualsCycle, SameCyclesAndStatistics) {
     if (l.stall_port + l.stall_dequant != 0) continue;
     std::uint64_t load = 0, stream = 0, drain = 0;
     for (std::uint64_t inst = 0; inst < w[i].instances; ++inst) {
-      for (const Tile& t : w[i].tiles) {
+      play_tiles(w[i].tiles, w[i].runs, [&](const Tile& t, std::uint64_t) {
         load += c.dataflow == Dataflow::ws ? c.rows : 0;
         stream += c.dataflow == Dataflow::ws ? t.m : t.rows_used;
         drain += c.dataflow == Dataflow::ws ? c.rows + c.cols - 2 : 2 * c.rows + c.cols - 2;
-      }
+      });
     }
     EXPECT_EQ(l.load, load) << "layer " << i;
     EXPECT_EQ(l.stream, stream) << "layer " << i;

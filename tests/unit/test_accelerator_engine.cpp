@@ -281,7 +281,8 @@ TEST(AcceleratorEngine, W4a8Qserve) {
 }
 
 // Weight-stationary m-blocks: an ifmap buffer of 2 x 2 tokens' activations (double buffered)
-// cuts M = 5 into blocks of 2, 2 and 1; every weight pass re-decodes and re-dequantizes W, and
+// cuts M = 5 into blocks of 2, 2 and 1, and M = 9 into 2, 2, 2, 2, 1 (the middle ones played
+// as one run of the plan); every weight pass re-decodes and re-dequantizes W, and
 // the outputs and counters still equal the reference's for every scheme.
 TEST(AcceleratorEngine, WeightStationaryMBlocksEqualTheReference) {
   SchemeConfig materialized;
@@ -297,6 +298,9 @@ TEST(AcceleratorEngine, WeightStationaryMBlocksEqualTheReference) {
       c.ws_order = arch::WsOrder::m_blocked;
       c.ifmap_bytes = 2 * 2 * c.k * (pe == arch::PeKind::fp16 ? 2 : 1);
       expect_bit_exact(c);
+      c.m = 9;  // 5 blocks: the first, 3 alike played as one run, the last
+      expect_bit_exact(c);
+      c.m = 5;
       if (s == Scheme::w4a8_dgq) {
         c.cfg = materialized;
         expect_bit_exact(c);

@@ -31,10 +31,11 @@ trace::Layer gemm(std::uint64_t m, std::uint64_t k, std::uint64_t n, Scheme s,
   return l;
 }
 
+// Sums f over every tile the plan plays (its runs expanded).
 template <class F>
 std::uint64_t sum(const GemmPlan& p, F f) {
   std::uint64_t t = 0;
-  for (const Tile& x : p.tiles) t += f(x);
+  arch::play_tiles(p.tiles, p.runs, [&](const Tile& x, std::uint64_t) { t += f(x); });
   return t;
 }
 
@@ -73,12 +74,18 @@ TEST(GemmTiling, WeightStationaryLoopOrders) {
   const trace::Layer l = gemm(2048, 4096, 4096, Scheme::w4a8_is);
   a.array.ws_order = arch::WsOrder::m_blocked;
   const GemmPlan p = plan_gemm_ws(a, l);
-  EXPECT_EQ(p.tiles.size(), 32u * 128u * 128u);
+  // 32 alike blocks: the first stored, the second stored once and played 31 times.
+  EXPECT_EQ(arch::played_tiles(p.tiles, p.runs), 32u * 128u * 128u);
+  EXPECT_EQ(p.tiles.size(), 2u * 128u * 128u);
   EXPECT_EQ(p.macs(), 2048ull * 4096 * 4096);
-  for (const Tile& t : p.tiles) {
+  std::vector<std::uint64_t> tokens_seen(2048, 0);
+  arch::play_tiles(p.tiles, p.runs, [&](const Tile& t, std::uint64_t) {
     ASSERT_EQ(t.m, 64u);
     ASSERT_EQ(t.m0 % 64, 0u);
-  }
+    if (t.n0 == 0 && t.k0 == 0)
+      for (std::uint64_t m = t.m0; m < t.m0 + t.m; ++m) ++tokens_seen[m];
+  });
+  for (std::uint64_t c : tokens_seen) ASSERT_EQ(c, 1u);  // every token in exactly one block
   const std::uint64_t w_bytes = 4096ull * 4096 / 2 + 4096ull * 32 * 2;
   EXPECT_EQ(sum(p, [](const Tile& t) { return t.act_bytes; }), 2048ull * 4096 + 2048 * 4);
   EXPECT_EQ(sum(p, [](const Tile& t) { return t.weight_bytes; }), 32 * w_bytes);
@@ -102,7 +109,24 @@ TEST(GemmTiling, WeightStationaryLoopOrders) {
   a.array.ws_order = arch::WsOrder::m_blocked;
   const GemmPlan r = plan_gemm_ws(a, gemm(70, 4096, 64, Scheme::w4a8_is));
   EXPECT_EQ(r.macs(), 70ull * 4096 * 64);
+  EXPECT_TRUE(r.runs.empty());  // two blocks: nothing to compress
   for (const Tile& t : r.tiles) ASSERT_EQ(t.m, 35u);
+  // M = 300 in blocks of 60 (5 alike: first, then a run of 4) and M = 290 (blocks of 58, the
+  // last of 58 too); M = 250 in 4 blocks of 63 and a last of 61: first, run of 2, last.
+  for (const auto& [m, runs, last_m] : {std::tuple<std::uint64_t, std::size_t, std::uint64_t>{
+                                            300, 2, 60},
+                                        {290, 2, 58},
+                                        {250, 3, 61}}) {
+    const GemmPlan b = plan_gemm_ws(a, gemm(m, 4096, 64, Scheme::w4a8_is));
+    EXPECT_EQ(b.macs(), m * 4096 * 64) << m;
+    EXPECT_EQ(b.runs.size(), runs) << m;
+    std::uint64_t last_m0 = 0, m_last = 0;
+    arch::play_tiles(b.tiles, b.runs, [&](const Tile& t, std::uint64_t) {
+      if (t.m0 >= last_m0) last_m0 = t.m0, m_last = t.m;
+    });
+    EXPECT_EQ(last_m0 + m_last, m) << m;
+    EXPECT_EQ(m_last, last_m) << m;
+  }
 }
 
 TEST(GemmTiling, RaggedEdgesCoverEveryMacOnce) {
