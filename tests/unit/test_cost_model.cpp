@@ -74,13 +74,21 @@ arch::ArchSpec small_design() {
   return a;
 }
 
-TEST(CostModel, PricesARunByHand) {
-  const Tech t = fixture();
+// A run of one layer "g" lasting `cycles` (1 GHz designs: ns); tests set its counters.
+arch::RunStats one_layer_run(std::uint64_t cycles) {
   arch::RunStats s;
-  s.cycles = 1000;  // 1 us at 1 GHz
+  s.cycles = cycles;
   arch::LayerStats l;
   l.name = "g";
-  l.cycles = 1000;
+  l.cycles = cycles;
+  s.layers.push_back(l);
+  return s;
+}
+
+TEST(CostModel, PricesARunByHand) {
+  const Tech t = fixture();
+  arch::RunStats s = one_layer_run(1000);  // 1 us at 1 GHz
+  arch::LayerStats& l = s.layers[0];
   l.macs = 10;
   l.intscale_ops = 2;
   l.scale_reads = 2;
@@ -90,7 +98,6 @@ TEST(CostModel, PricesARunByHand) {
   l.weight_read_bytes = 1;
   l.ofmap_write_bytes = 2;
   l.dram_read_bytes = 6;
-  s.layers.push_back(l);
   CostOptions o;
   o.tokens = 5;
   const CostReport r = price_run(small_design(), s, t, o);
@@ -120,15 +127,10 @@ TEST(CostModel, PricesARunByHand) {
 // scheme (double-buffered words), one read per unit operation and one write per word loaded.
 TEST(CostModel, PricesScaleRegisterFiles) {
   const Tech t = fixture();
-  arch::RunStats s;
-  s.cycles = 1000;
-  arch::LayerStats l;
-  l.name = "g";
-  l.cycles = 1000;
-  l.intscale_ops = 6;
-  l.scale_reads = 6;
-  l.scale_writes = 4;
-  s.layers.push_back(l);
+  arch::RunStats s = one_layer_run(1000);
+  s.layers[0].intscale_ops = 6;
+  s.layers[0].scale_reads = 6;
+  s.layers[0].scale_writes = 4;
   arch::ArchSpec a = small_design();
   a.schemes = {Scheme::w4a8_is, Scheme::w8a8};  // 1 word per group, x 2 buffers = 2 entries
   auto scale_lines = [](const CostReport& r) {
@@ -201,13 +203,7 @@ TEST(CostModel, ShippedTablesPriceUnitLeakage) {
   a.dram.standard = "hbm2e";
   a.array.pe = arch::PeKind::w4a8;
   a.edge.intscale_acc_bits = 32;
-  arch::RunStats s;
-  s.cycles = 1000;
-  arch::LayerStats l;
-  l.name = "g";
-  l.cycles = 1000;
-  s.layers.push_back(l);
-  const CostReport r = price_run(a, s, t);
+  const CostReport r = price_run(a, one_layer_run(1000), t);
   EXPECT_THAT(r.unpriced, ::testing::ElementsAre(::testing::HasSubstr("SRAM bank periphery")));
   const double sram_w = 6.0 * t.sram.leakage_nw_per_kib * 1e-9;
   // Per PE: the MAC plus what the 4x4 array adds to each int8 MAC (registers, skew lines).
@@ -222,13 +218,8 @@ TEST(CostModel, ShippedTablesPriceUnitLeakage) {
 
 TEST(CostModel, RandomStreamAndMissingEntriesAreClearErrors) {
   const Tech t = fixture();
-  arch::RunStats s;
-  s.cycles = 10;
-  arch::LayerStats l;
-  l.name = "g";
-  l.cycles = 10;
-  l.intscale_ops = 1;
-  s.layers.push_back(l);
+  arch::RunStats s = one_layer_run(10);
+  s.layers[0].intscale_ops = 1;
   CostOptions o;
   o.stream = "random";  // intscale_acc_48 has only an llm energy in the fixture
   EXPECT_THAT([&] { price_run(small_design(), s, t, o); },
