@@ -62,9 +62,9 @@ class Pricer {
       throw Error("technology table '" + t_.literature_name + "' has no op '" + name + "'");
     return it->second;
   }
-  double dram_pj_per_bit(const std::string& standard) const {
-    const auto it = t_.dram_pj_per_bit.find(standard);
-    if (it == t_.dram_pj_per_bit.end())
+  const DramEntry& dram(const std::string& standard) const {
+    const auto it = t_.dram.find(standard);
+    if (it == t_.dram.end())
       throw Error("technology table '" + t_.literature_name + "' has no DRAM standard '" +
                   standard + "'");
     return it->second;
@@ -237,7 +237,9 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
   const double e_if = tech.sram.pj_per_byte(bank_kib(a.buffers.ifmap));
   const double e_w = tech.sram.pj_per_byte(bank_kib(a.buffers.weight));
   const double e_of = tech.sram.pj_per_byte(bank_kib(a.buffers.ofmap));
-  const double e_bit = p.dram_pj_per_bit(a.dram.standard);
+  const DramEntry& dram = p.dram(a.dram.standard);
+  const std::string dram_source = tech.literature_name + " dram " + a.dram.standard +
+                                  (dram.derivation.empty() ? "" : ": " + dram.derivation);
   struct Action {
     const char* component;
     std::string item;
@@ -278,8 +280,10 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
        [](const L& l) { return static_cast<double>(l.weight_read_bytes + l.weight_write_bytes); }},
       {"ofmap_sram", "byte read or written", e_of, tech.literature_name + " sram model",
        [](const L& l) { return static_cast<double>(l.ofmap_read_bytes + l.ofmap_write_bytes); }},
-      {"dram", "byte transferred", 8.0 * e_bit, tech.literature_name + " dram " + a.dram.standard,
-       [](const L& l) { return static_cast<double>(l.dram_read_bytes + l.dram_write_bytes); }},
+      {"dram", "byte read", 8.0 * dram.read_pj_per_bit, dram_source,
+       [](const L& l) { return static_cast<double>(l.dram_read_bytes); }},
+      {"dram", "byte written", 8.0 * dram.write_pj_per_bit, dram_source,
+       [](const L& l) { return static_cast<double>(l.dram_write_bytes); }},
   };
   std::vector<double> run_counts(actions.size(), 0.0);
   for (const arch::LayerStats& l : stats.layers) {

@@ -36,6 +36,13 @@ struct SramModel {
   double pj_per_byte(double bank_kib) const;
 };
 
+// DRAM energy of one standard: given per bit, or derived from a datasheet (dram_energy.hpp).
+struct DramEntry {
+  double read_pj_per_bit = 0.0, write_pj_per_bit = 0.0;
+  std::string source;
+  std::string derivation;  // how a datasheet entry's figures were computed; empty otherwise
+};
+
 struct ScaleFactors {
   double energy = 1.0, area = 1.0, leakage = 1.0;
   bool has_leakage = true;  // false: the table gives no leakage factor (unit leakage unpriced)
@@ -52,8 +59,7 @@ struct Tech {
   int node_nm = 0;  // the node every cost is expressed at
   std::map<std::string, OpEntry> ops;
   SramModel sram;
-  std::map<std::string, double> dram_pj_per_bit;  // by standard (lpddr5, hbm2e, ...)
-  std::map<std::string, std::string> dram_source;
+  std::map<std::string, DramEntry> dram;  // by standard (lpddr5, hbm2e, ...)
   std::map<int, ScaleFactors> scaling;  // from node (nm) -> to node_nm
   std::string scaling_reference;
 

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "config/yaml_value.hpp"
+#include "cost/dram_energy.hpp"
 #include "embedded_tech.hpp"
 #include "numerics/error.hpp"
 
@@ -52,6 +53,58 @@ std::string text_of(const std::string& path_or_name, std::string& source) {
   ss << in.rdbuf();
   source = path_or_name;
   return ss.str();
+}
+
+// A DRAM standard: one figure for reads and writes, one each, or a datasheet's IDD table that
+// cost::dram_energy turns into both (docs/cost-model.md, "DRAM").
+cost::DramEntry dram_entry(const Value& d) {
+  cost::DramEntry e;
+  e.source = source_of(d);
+  if (d.has("pj_per_bit")) {
+    d.require_keys_in({"pj_per_bit", "source"});
+    e.read_pj_per_bit = e.write_pj_per_bit = positive(d.at("pj_per_bit"));
+    return e;
+  }
+  if (d.has("read_pj_per_bit") || d.has("write_pj_per_bit")) {
+    d.require_keys_in({"read_pj_per_bit", "write_pj_per_bit", "source"});
+    e.read_pj_per_bit = positive(d.at("read_pj_per_bit"));
+    e.write_pj_per_bit = positive(d.at("write_pj_per_bit"));
+    return e;
+  }
+  if (!d.has("datasheet"))
+    d.fail("give pj_per_bit, read_pj_per_bit + write_pj_per_bit, or a datasheet IDD table");
+  d.require_keys_in({"datasheet", "source"});
+  const Value ds = d.at("datasheet");
+  ds.require_keys_in(
+      {"device", "data_rate_mtps", "width_bits", "page_bytes", "trc_ns", "tras_ns", "rails", "io"});
+  cost::DramDatasheet sheet;
+  sheet.device = ds.at("device").as_string();
+  sheet.data_rate_mtps = positive(ds.at("data_rate_mtps"));
+  sheet.width_bits = static_cast<unsigned>(ds.at("width_bits").as_uint(1, 1024));
+  sheet.page_bytes = static_cast<unsigned>(ds.at("page_bytes").as_uint(1, 1u << 20));
+  sheet.trc_ns = positive(ds.at("trc_ns"));
+  sheet.tras_ns = positive(ds.at("tras_ns"));
+  const Value rails = ds.at("rails");
+  if (!rails.is_map() || rails.keys().empty())
+    rails.fail("expected a mapping of supply rails, e.g. VDD2H: {volts: ..., idd0_ma: ...}");
+  for (const std::string& name : rails.keys()) {
+    const Value r = rails.at(name);
+    r.require_keys_in({"volts", "idd0_ma", "idd2n_ma", "idd3n_ma", "idd4r_ma", "idd4w_ma"});
+    sheet.rails.push_back({name, positive(r.at("volts")), positive(r.at("idd0_ma"), true),
+                           positive(r.at("idd2n_ma"), true), positive(r.at("idd3n_ma"), true),
+                           positive(r.at("idd4r_ma"), true), positive(r.at("idd4w_ma"), true)});
+  }
+  if (auto io = ds.find("io")) {
+    io->require_keys_in({"pj_per_bit", "source"});
+    sheet.io_pj_per_bit = positive(io->at("pj_per_bit"), true);
+    e.source += "; I/O: " + source_of(*io);
+    sheet.has_io = true;
+  }
+  const cost::DramEnergy en = cost::dram_energy(sheet, ds.where());
+  e.read_pj_per_bit = en.read_pj_per_bit();
+  e.write_pj_per_bit = en.write_pj_per_bit();
+  e.derivation = sheet.device + ", " + en.derivation(sheet.has_io);
+  return e;
 }
 
 }  // namespace
@@ -117,12 +170,7 @@ void parse_literature_table(const std::string& text, const std::string& source, 
   t.sram.leakage_nw_per_kib = leaf(sram, "leakage_nw_per_kib", true);
 
   const Value dram = root.at("dram");
-  for (const std::string& std_name : dram.keys()) {
-    const Value d = dram.at(std_name);
-    d.require_keys_in({"pj_per_bit", "source"});
-    t.dram_pj_per_bit[std_name] = positive(d.at("pj_per_bit"));
-    t.dram_source[std_name] = source_of(d);
-  }
+  for (const std::string& std_name : dram.keys()) t.dram[std_name] = dram_entry(dram.at(std_name));
 
   const Value sc = root.at("scaling");
   sc.require_keys_in({"reference", "factors"});

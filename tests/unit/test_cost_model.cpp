@@ -9,6 +9,7 @@
 
 #include "config/tech_config.hpp"
 #include "cost/cost_model.hpp"
+#include "cost/dram_energy.hpp"
 #include "numerics/error.hpp"
 
 namespace quasar::cost {
@@ -255,6 +256,117 @@ TEST(TechConfig, LiteratureTableIsReadStrictly) {
   EXPECT_THAT(
       [&] { u.unit_scaling(); },
       ::testing::ThrowsMessage<Error>(::testing::HasSubstr("no scaling factors from 180 nm")));
+}
+
+// A round-number datasheet: the IDD method's three terms worked by hand.
+DramDatasheet round_sheet() {
+  DramDatasheet d;
+  d.device = "fixture";
+  d.data_rate_mtps = 1000;
+  d.width_bits = 8;
+  d.page_bytes = 1024;
+  d.trc_ns = 50;
+  d.tras_ns = 35;
+  d.rails = {{"VDD", 1.0, 60, 30, 40, 120, 100}, {"VPP", 2.0, 4, 2, 2, 2, 2}};
+  d.io_pj_per_bit = 0.5;
+  d.has_io = true;
+  return d;
+}
+
+TEST(DramEnergy, FollowsTheIddMethodByHand) {
+  const DramEnergy e = dram_energy(round_sheet(), "sheet");
+  // Burst: VDD 1.0 V x (120 - 40) mA over 1000 Mb/s x 8 pins = 80 mW / 8 Gb/s = 10 pJ/bit;
+  // write (100 - 40) -> 7.5; VPP draws no burst current above IDD3N.
+  EXPECT_DOUBLE_EQ(e.read_burst_pj_per_bit, 10.0);
+  EXPECT_DOUBLE_EQ(e.write_burst_pj_per_bit, 7.5);
+  // ACT+PRE: VDD 60 x 50 - 40 x 35 - 30 x 15 = 1150 pJ; VPP 2 x (4 x 50 - 2 x 35 - 2 x 15) =
+  // 200 pJ; one 1 KiB row = 8192 bits.
+  EXPECT_DOUBLE_EQ(e.activation_pj, 1350.0);
+  EXPECT_DOUBLE_EQ(e.activation_pj_per_bit, 1350.0 / 8192);
+  EXPECT_DOUBLE_EQ(e.read_pj_per_bit(), 10.0 + 1350.0 / 8192 + 0.5);
+  EXPECT_DOUBLE_EQ(e.write_pj_per_bit(), 7.5 + 1350.0 / 8192 + 0.5);
+  EXPECT_THAT(e.derivation(true),
+              ::testing::HasSubstr("read 10.7 = burst 10 + activation 0.165 + I/O 0.5"));
+  EXPECT_THAT(e.derivation(false), ::testing::HasSubstr("I/O not priced"));
+}
+
+TEST(DramEnergy, RejectsSheetsTheMethodCannotUse) {
+  DramDatasheet all_banks_open = round_sheet();
+  all_banks_open.rails[0].idd3n_ma = 80;  // above IDD0 x tRC's share: activation < 0
+  EXPECT_THAT([&] { dram_energy(all_banks_open, "t.yaml:3: dram.ddr5.datasheet"); },
+              ::testing::ThrowsMessage<Error>(::testing::AllOf(
+                  ::testing::HasSubstr("t.yaml:3: dram.ddr5.datasheet: the activation energy"),
+                  ::testing::HasSubstr("all banks open"))));
+  DramDatasheet low_read = round_sheet();
+  low_read.rails[1].idd4r_ma = 1;
+  EXPECT_THAT([&] { dram_energy(low_read, "s"); },
+              ::testing::ThrowsMessage<Error>(
+                  ::testing::HasSubstr("s: rail VPP: idd4r_ma is below idd3n_ma")));
+  DramDatasheet times = round_sheet();
+  times.trc_ns = 30;
+  EXPECT_THAT([&] { dram_energy(times, "s"); },
+              ::testing::ThrowsMessage<Error>(::testing::HasSubstr("0 < tras_ns < trc_ns")));
+}
+
+// The three ways a table gives a DRAM standard, and what the cost model charges reads and writes.
+TEST(TechConfig, DramEntriesPriceReadsAndWritesApart) {
+  const std::string sheet = R"(
+  ddr9:
+    datasheet:
+      device: "fixture x8"
+      data_rate_mtps: 1000
+      width_bits: 8
+      page_bytes: 1024
+      trc_ns: 50
+      tras_ns: 35
+      rails:
+        VDD: {volts: 1.0, idd0_ma: 60, idd2n_ma: 30, idd3n_ma: 40, idd4r_ma: 120, idd4w_ma: 100}
+        VPP: {volts: 2.0, idd0_ma: 4, idd2n_ma: 2, idd3n_ma: 2, idd4r_ma: 2, idd4w_ma: 2}
+      io: {pj_per_bit: 0.5, source: "fixture io"}
+    source: "fixture sheet"
+  split: {read_pj_per_bit: 2.0, write_pj_per_bit: 3.0, source: "fixture"}
+)";
+  std::string lit = kLiterature;
+  const std::string at = "dram:\n";
+  lit.insert(lit.find(at) + at.size(), sheet.substr(1));
+  Tech t;
+  config::parse_units_table(kUnits, "units.yaml", t);
+  config::parse_literature_table(lit, "lit.yaml", t);
+  const DramEntry& d = t.dram.at("ddr9");
+  EXPECT_DOUBLE_EQ(d.read_pj_per_bit, dram_energy(round_sheet(), "").read_pj_per_bit());
+  EXPECT_DOUBLE_EQ(d.write_pj_per_bit, dram_energy(round_sheet(), "").write_pj_per_bit());
+  EXPECT_EQ(d.source, "fixture sheet; I/O: fixture io");
+  EXPECT_THAT(d.derivation, ::testing::StartsWith("fixture x8, read 10.7"));
+  EXPECT_EQ(t.dram.at("lpddr5").read_pj_per_bit, 5.0);
+  EXPECT_EQ(t.dram.at("lpddr5").write_pj_per_bit, 5.0);
+
+  arch::RunStats s = one_layer_run(1000);
+  s.layers[0].dram_read_bytes = 10;
+  s.layers[0].dram_write_bytes = 4;
+  arch::ArchSpec a = small_design();
+  a.dram.standard = "split";
+  auto dram_pj = [&](const CostReport& r) {
+    const auto& c = r.layers.at(0).pj_by_component;
+    const auto it =
+        std::find_if(c.begin(), c.end(), [](const auto& p) { return p.first == "dram"; });
+    return it == c.end() ? -1.0 : it->second;
+  };
+  EXPECT_DOUBLE_EQ(dram_pj(price_run(a, s, t, CostOptions{})), 10 * 8 * 2.0 + 4 * 8 * 3.0);
+  a.dram.standard = "ddr9";
+  const CostReport r = price_run(a, s, t, CostOptions{});
+  EXPECT_DOUBLE_EQ(dram_pj(r), 10 * 8 * d.read_pj_per_bit + 4 * 8 * d.write_pj_per_bit);
+
+  std::string neither = kLiterature;
+  neither.replace(neither.find("{pj_per_bit: 5.0, "), 18, "{");
+  Tech u;
+  EXPECT_THAT([&] { config::parse_literature_table(neither, "lit.yaml", u); },
+              ::testing::ThrowsMessage<Error>(::testing::HasSubstr(
+                  "dram.lpddr5: give pj_per_bit, read_pj_per_bit + write_pj_per_bit, or a "
+                  "datasheet IDD table")));
+  std::string no_volts = lit;
+  no_volts.replace(no_volts.find("VPP: {volts: 2.0, "), 18, "VPP: {");
+  EXPECT_THAT([&] { config::parse_literature_table(no_volts, "lit.yaml", u); },
+              ::testing::ThrowsMessage<Error>(::testing::HasSubstr("rails.VPP")));
 }
 
 }  // namespace
