@@ -64,9 +64,13 @@ class Pricer {
   }
   const DramEntry& dram(const std::string& standard) const {
     const auto it = t_.dram.find(standard);
-    if (it == t_.dram.end())
+    if (it == t_.dram.end()) {
+      std::string known;
+      for (const auto& [name, entry] : t_.dram) known += (known.empty() ? "" : ", ") + name;
       throw Error("technology table '" + t_.literature_name + "' has no DRAM standard '" +
-                  standard + "'");
+                  standard + "' (it has: " + known +
+                  "; a table of your own can add one, docs/cost-model.md \"DRAM\")");
+    }
     return it->second;
   }
   std::string unit_source(const std::string& name) const {

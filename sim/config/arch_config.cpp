@@ -1,5 +1,6 @@
 #include "arch_config.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -113,7 +114,18 @@ arch::ArchSpec parse_arch_config(const std::string& text, const std::string& sou
 
   const Value dram = root.at("dram");
   dram.require_keys_in({"standard", "bytes_per_cycle", "latency_cycles", "burst_bytes"});
-  a.dram.standard = dram.at("standard").as_choice({"lpddr4", "lpddr5", "ddr5", "hbm2e"});
+  // Any row name of the technology table's dram section (a table can add standards, e.g. from
+  // a datasheet); the timing model does not depend on it, the cost model names a missing row.
+  const Value stdv = dram.at("standard");
+  a.dram.standard = stdv.as_string();
+  const bool name_ok = !a.dram.standard.empty() && a.dram.standard.size() <= 32 &&
+                       std::all_of(a.dram.standard.begin(), a.dram.standard.end(), [](char ch) {
+                         return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_';
+                       });
+  if (!name_ok)
+    stdv.fail("'" + a.dram.standard +
+              "' is not a DRAM standard name: lower-case letters, digits and _ (up to 32), naming "
+              "a row of the technology table's dram section, e.g. hbm2e, lpddr5, ddr5");
   const Value bw = dram.at("bytes_per_cycle");
   a.dram.bytes_per_cycle = bw.as_double();
   if (!(a.dram.bytes_per_cycle > 0.0 && a.dram.bytes_per_cycle <= 1e6))

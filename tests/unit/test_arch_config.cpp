@@ -89,8 +89,8 @@ TEST(ArchConfig, RejectsBadConfigsNamingWhereAndWhat) {
       HasSubstr("dram.bytes_per_cycle: must be in (0, 1e6] bytes per cycle"));
   EXPECT_THAT(error_of(with("burst_bytes: 64", "burst_bytes: 48")),
               HasSubstr("dram.burst_bytes: must be a power of two"));
-  EXPECT_THAT(error_of(with("standard: hbm2e", "standard: sram")),
-              HasSubstr("'sram' is not accepted; accepted: lpddr4, lpddr5, ddr5, hbm2e"));
+  EXPECT_THAT(error_of(with("standard: hbm2e", "standard: HBM-2")),
+              HasSubstr("dram.standard: 'HBM-2' is not a DRAM standard name: lower-case letters"));
   EXPECT_THAT(error_of(with("  intscale_acc_bits: 32", "  intscale_acc_bits: 36")),
               HasSubstr("accepted: 32, 40, 48, 56 or 64 bits"));
   EXPECT_THAT(error_of(with("clock_mhz: 1000", "clock_mhz: 0")),
