@@ -254,7 +254,7 @@ Checkpoint Checkpoint::open(const std::string& dir) {
         }
         shard_of_file[name] = c.files_.size();
         c.paths_.push_back(path);
-        c.files_.push_back(safetensors::read(path));
+        c.files_.push_back(safetensors::LazyFile::open(path));
       }
       const std::size_t s = shard_of_file[name];
       if (!c.files_[s].has(tensor)) {
@@ -266,8 +266,8 @@ Checkpoint Checkpoint::open(const std::string& dir) {
     c.missing_in_ = index;
   } else if (fs::exists(single)) {
     c.paths_.push_back(single);
-    c.files_.push_back(safetensors::read(single));
-    for (const auto& [name, t] : c.files_[0].tensors) c.where_[name] = 0;
+    c.files_.push_back(safetensors::LazyFile::open(single));
+    for (const auto& [name, t] : c.files_[0].header().tensors) c.where_[name] = 0;
     c.missing_in_ = single;
   } else {
     throw Error(dir + ": no model.safetensors or model.safetensors.index.json");
@@ -278,7 +278,9 @@ Checkpoint Checkpoint::open(const std::string& dir) {
 const safetensors::Tensor& Checkpoint::get(const std::string& tensor) const {
   const auto it = where_.find(tensor);
   if (it == where_.end()) throw Error(missing_in_ + ": tensor '" + tensor + "' is missing");
-  return files_[it->second].tensors.at(tensor);
+  const auto hit = loaded_.find(tensor);
+  if (hit != loaded_.end()) return hit->second;
+  return loaded_.emplace(tensor, files_[it->second].load(tensor)).first->second;
 }
 
 std::string Checkpoint::file_of(const std::string& tensor) const {

@@ -53,14 +53,20 @@ bool ct_target_matches(const std::string& target, const std::string& module);
 
 class Checkpoint {
  public:
-  // Reads every shard and the config; errors name the folder, the file and the tensor.
+  // Reads the config and every shard's header (tensor data stays on disk until get() asks for
+  // it); errors name the folder, the file and the tensor.
   static Checkpoint open(const std::string& dir);
 
   const std::string& dir() const { return dir_; }
   const QuantConfig& config() const { return config_; }
   bool has(const std::string& tensor) const { return where_.count(tensor) != 0; }
-  // Throws quasar::Error naming the tensor and the file it should be in.
+  // Reads the tensor from its shard on first use and keeps it until release(). Throws
+  // quasar::Error naming the tensor and the file it should be in.
   const safetensors::Tensor& get(const std::string& tensor) const;
+  // Forgets the tensors get() has read (references from get() become invalid): an importer
+  // calls it after each module, so memory holds one module's tensors, not the checkpoint's.
+  void release() const { loaded_.clear(); }
+  std::size_t loaded_count() const { return loaded_.size(); }
   // The file holding `tensor` (or the single file / index when it is missing), for errors.
   std::string file_of(const std::string& tensor) const;
   std::vector<std::string> tensor_names() const;
@@ -69,7 +75,8 @@ class Checkpoint {
   std::string dir_;
   QuantConfig config_;
   std::vector<std::string> paths_;
-  std::vector<safetensors::File> files_;
+  std::vector<safetensors::LazyFile> files_;
+  mutable std::map<std::string, safetensors::Tensor> loaded_;
   std::map<std::string, std::size_t> where_;  // tensor -> index into files_
   std::string missing_in_;                    // what names a missing tensor's file
 };

@@ -723,6 +723,7 @@ ImportedTrace import_checkpoint(const ImportSpec& spec) {
   std::set<std::string> layouts;
   for (const std::string& m : chosen) {
     const UnpackedLinear u = unpack_linear(c, m);
+    c.release();  // the module's packed tensors are unpacked into u
     layouts.insert(u.layout);
     t.layers.push_back(import_layer(u, spec, given ? &*given : nullptr, out.payload));
   }

@@ -119,29 +119,33 @@ const Tensor& File::get(const std::string& name, const std::string& source) cons
   return it->second;
 }
 
-File parse(const std::vector<std::uint8_t>& image, const std::string& source) {
-  if (image.size() < 8) {
-    fail(source, "file is " + std::to_string(image.size()) +
-                     " bytes, shorter than the 8-byte header length");
+std::uint64_t header_length(const std::uint8_t* first8, std::uint64_t file_size,
+                            const std::string& source) {
+  if (file_size < 8) {
+    fail(source,
+         "file is " + std::to_string(file_size) + " bytes, shorter than the 8-byte header length");
   }
   std::uint64_t header_len = 0;
-  for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | image[static_cast<std::size_t>(i)];
+  for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | first8[i];
   if (header_len > kMaxHeaderBytes) {
     fail(source,
          "header length " + std::to_string(header_len) + " exceeds the 100,000,000-byte limit");
   }
-  if (header_len > image.size() - 8) {
+  if (header_len > file_size - 8) {
     fail(source, "header length " + std::to_string(header_len) + " runs past the end of the " +
-                     std::to_string(image.size()) + "-byte file");
+                     std::to_string(file_size) + "-byte file");
   }
-  if (header_len < 2 || image[8] != '{') fail(source, "header does not start with '{'");
-  const std::string text(reinterpret_cast<const char*>(image.data()) + 8, header_len);
+  return header_len;
+}
+
+Header parse_header(const std::string& text, std::uint64_t file_size, const std::string& source) {
+  if (text.size() < 2 || text[0] != '{') fail(source, "header does not start with '{'");
   const nlohmann::json j = parse_header_json(text, source);
   if (!j.is_object()) fail(source, "header is not a JSON object");
 
-  const std::size_t buffer_begin = 8 + static_cast<std::size_t>(header_len);
-  const std::size_t buffer_size = image.size() - buffer_begin;
-  File file;
+  Header h;
+  h.buffer_begin = 8 + text.size();
+  const std::uint64_t buffer_size = file_size - h.buffer_begin;
   struct Span {
     std::uint64_t begin, end;
     std::string name;
@@ -152,7 +156,7 @@ File parse(const std::vector<std::uint8_t>& image, const std::string& source) {
       if (!entry.is_object()) fail(source, "__metadata__ must be an object of strings");
       for (const auto& [k, v] : entry.items()) {
         if (!v.is_string()) fail(source, "__metadata__ key '" + k + "' is not a string");
-        file.metadata[k] = v.get<std::string>();
+        h.metadata[k] = v.get<std::string>();
       }
       continue;
     }
@@ -176,7 +180,7 @@ File parse(const std::vector<std::uint8_t>& image, const std::string& source) {
     if (!entry.contains("shape") || !entry["shape"].is_array()) {
       fail(source, where + ": missing array 'shape'");
     }
-    Tensor t;
+    TensorInfo t;
     t.dtype = it->dtype;
     for (const auto& d : entry["shape"]) {
       if (!d.is_number_integer()) fail(source, where + ": shape entries must be integers");
@@ -188,42 +192,92 @@ File parse(const std::vector<std::uint8_t>& image, const std::string& source) {
         !off[1].is_number_unsigned()) {
       fail(source, where + ": 'data_offsets' must be [begin, end] of non-negative integers");
     }
-    const auto begin = off[0].get<std::uint64_t>(), end = off[1].get<std::uint64_t>();
-    if (end < begin) fail(source, where + ": data_offsets end < begin");
+    t.begin = off[0].get<std::uint64_t>();
+    t.end = off[1].get<std::uint64_t>();
+    if (t.end < t.begin) fail(source, where + ": data_offsets end < begin");
     if (numel > std::numeric_limits<std::uint64_t>::max() / it->size ||
-        end - begin != numel * it->size) {
-      fail(source, where + ": data_offsets span " + std::to_string(end - begin) +
+        t.end - t.begin != numel * it->size) {
+      fail(source, where + ": data_offsets span " + std::to_string(t.end - t.begin) +
                        " bytes, but shape and dtype need " + std::to_string(numel) + " x " +
                        std::to_string(it->size) + " bytes");
     }
-    if (end > buffer_size) {
-      fail(source, where + ": data_offsets end " + std::to_string(end) +
+    if (t.end > buffer_size) {
+      fail(source, where + ": data_offsets end " + std::to_string(t.end) +
                        " is beyond the data buffer of " + std::to_string(buffer_size) + " bytes");
     }
-    t.bytes.assign(image.begin() + static_cast<std::ptrdiff_t>(buffer_begin + begin),
-                   image.begin() + static_cast<std::ptrdiff_t>(buffer_begin + end));
-    spans.push_back({begin, end, name});
-    file.tensors.emplace(name, std::move(t));
+    spans.push_back({t.begin, t.end, name});
+    h.tensors.emplace(name, std::move(t));
   }
   // The tensors must tile the buffer: no holes, no overlaps, nothing after the last one.
   std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) {
     return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
   });
   std::uint64_t cursor = 0;
-  for (const Span& s : spans) {
-    if (s.begin < cursor)
-      fail(source, "tensor '" + s.name + "' overlaps the previous tensor's data");
-    if (s.begin > cursor) {
-      fail(source, "tensor '" + s.name + "' starts at " + std::to_string(s.begin) +
+  for (const Span& sp : spans) {
+    if (sp.begin < cursor)
+      fail(source, "tensor '" + sp.name + "' overlaps the previous tensor's data");
+    if (sp.begin > cursor) {
+      fail(source, "tensor '" + sp.name + "' starts at " + std::to_string(sp.begin) +
                        ", leaving a hole after byte " + std::to_string(cursor));
     }
-    cursor = s.end;
+    cursor = sp.end;
   }
   if (cursor != buffer_size) {
     fail(source, "data buffer is " + std::to_string(buffer_size) + " bytes but the tensors cover " +
                      std::to_string(cursor) + " (trailing or missing bytes)");
   }
+  return h;
+}
+
+File parse(const std::vector<std::uint8_t>& image, const std::string& source) {
+  const std::uint64_t header_len = header_length(image.data(), image.size(), source);
+  const std::string text(reinterpret_cast<const char*>(image.data()) + 8, header_len);
+  Header h = parse_header(text, image.size(), source);
+  File file;
+  file.metadata = std::move(h.metadata);
+  for (auto& [name, info] : h.tensors) {
+    Tensor t;
+    t.dtype = info.dtype;
+    t.shape = std::move(info.shape);
+    const auto at = static_cast<std::ptrdiff_t>(h.buffer_begin);
+    t.bytes.assign(image.begin() + at + static_cast<std::ptrdiff_t>(info.begin),
+                   image.begin() + at + static_cast<std::ptrdiff_t>(info.end));
+    file.tensors.emplace(name, std::move(t));
+  }
   return file;
+}
+
+LazyFile LazyFile::open(const std::string& path) {
+  LazyFile f;
+  f.path_ = path;
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) throw Error(path + ": cannot open for reading");
+  const auto size = static_cast<std::uint64_t>(in.tellg());
+  std::uint8_t first8[8] = {};
+  in.seekg(0);
+  if (size >= 8) in.read(reinterpret_cast<char*>(first8), 8);
+  const std::uint64_t header_len = header_length(first8, size, path);
+  std::string text(header_len, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(header_len));
+  if (!in) fail(path, "could not read the header");
+  f.header_ = parse_header(text, size, path);
+  return f;
+}
+
+Tensor LazyFile::load(const std::string& name) const {
+  const auto it = header_.tensors.find(name);
+  if (it == header_.tensors.end()) fail(path_, "tensor '" + name + "' is missing");
+  const TensorInfo& info = it->second;
+  Tensor t;
+  t.dtype = info.dtype;
+  t.shape = info.shape;
+  t.bytes.resize(info.end - info.begin);
+  std::ifstream in(path_, std::ios::binary);
+  in.seekg(static_cast<std::streamoff>(header_.buffer_begin + info.begin));
+  in.read(reinterpret_cast<char*>(t.bytes.data()), static_cast<std::streamsize>(t.bytes.size()));
+  if (!in)
+    fail(path_, "tensor '" + name + "': could not read its bytes (file changed or truncated?)");
+  return t;
 }
 
 File read(const std::string& path) {
@@ -284,7 +338,7 @@ void write(const std::string& path, const File& f) {
   if (std::rename(tmp.c_str(), path.c_str()) != 0) throw Error(path + ": cannot rename " + tmp);
 }
 
-void print_summary(std::ostream& os, const File& f) {
+void print_summary(std::ostream& os, const Header& f) {
   for (const auto& [name, t] : f.tensors) {
     std::string shape;
     for (std::int64_t d : t.shape) shape += (shape.empty() ? "" : ", ") + std::to_string(d);

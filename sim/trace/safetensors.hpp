@@ -61,12 +61,41 @@ struct File {
 File parse(const std::vector<std::uint8_t>& image, const std::string& source);
 File read(const std::string& path);
 
+// A tensor's place in the file, as the header gives it (offsets into the data buffer).
+struct TensorInfo {
+  DType dtype = DType::F32;
+  std::vector<std::int64_t> shape;
+  std::uint64_t begin = 0, end = 0;
+};
+
+struct Header {
+  std::map<std::string, TensorInfo> tensors;
+  std::map<std::string, std::string> metadata;
+  std::uint64_t buffer_begin = 0;  // file offset of the data buffer
+};
+
+// A file whose header is read and validated (the same checks as parse, against the file's
+// size) and whose tensors are read from disk one at a time, when asked: a checkpoint shard of
+// tens of GB costs only what the chosen tensors hold.
+class LazyFile {
+ public:
+  static LazyFile open(const std::string& path);
+  const std::string& path() const { return path_; }
+  const Header& header() const { return header_; }
+  bool has(const std::string& name) const { return header_.tensors.count(name) != 0; }
+  Tensor load(const std::string& name) const;
+
+ private:
+  std::string path_;
+  Header header_;
+};
+
+// One line per tensor (dtype, shape, name) in name order, then the metadata.
+void print_summary(std::ostream& os, const Header& h);
+
 std::vector<std::uint8_t> serialize(const File& f);
 // Writes to path + ".partial" then renames, so a reader never sees half a file.
 void write(const std::string& path, const File& f);
-
-// One line per tensor (dtype, shape, name) in name order, then the metadata.
-void print_summary(std::ostream& os, const File& f);
 
 // Typed views for the numerics. Float conversions accept F32, F16, BF16 and F64; integer ones
 // the matching integer dtypes. A 2-D shape is required for matrices; errors name the tensor.

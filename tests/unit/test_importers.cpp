@@ -488,8 +488,16 @@ TEST(Importers, ShardedCheckpointWithIndex) {
   const Checkpoint c = Checkpoint::open(dir);
   EXPECT_EQ(quantized_modules(c).size(), 2u);
   EXPECT_EQ(c.file_of(kDown + ".qweight"), dir + "/model-00002-of-00002.safetensors");
+  EXPECT_EQ(c.loaded_count(), 0u);  // opening reads headers only
   const UnpackedLinear u = unpack_linear(c, kDown);
   EXPECT_EQ(u.n, 8u);
+  // Only the unpacked module's tensors were read, all from the second shard.
+  EXPECT_GE(c.loaded_count(), 3u);  // qweight, qzeros, scales (+ g_idx)
+  EXPECT_LT(c.loaded_count(), c.tensor_names().size());
+  c.release();
+  EXPECT_EQ(c.loaded_count(), 0u);
+  // An unpack after release reads again and gives the same values.
+  EXPECT_EQ(unpack_linear(c, kDown).codes.values(), u.codes.values());
   fs::remove(dir + "/model-00002-of-00002.safetensors");
   EXPECT_THAT(error_of([&] { Checkpoint::open(dir); }),
               HasSubstr("model.safetensors.index.json: weight_map names shard "

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -184,6 +185,44 @@ TEST(Safetensors, MatrixViewChecksRankAndDtype) {
 
 TEST(Safetensors, ReadReportsUnopenableFile) {
   EXPECT_THROW(read("/nonexistent/dir/file.safetensors"), Error);
+}
+
+// The lazy reader: header checks against the file's size, each tensor read only when asked.
+TEST(Safetensors, LazyFileReadsOneTensorAtATime) {
+  const std::string dir = ::testing::TempDir();
+  const std::string path = dir + "/lazy.safetensors";
+  const std::string h = R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                        R"("b":{"dtype":"I8","shape":[1,3],"data_offsets":[8,11]}})";
+  const std::vector<std::uint8_t> img = image(h, 11);
+  auto write_image = [&](const std::vector<std::uint8_t>& bytes) {
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(std::fwrite(bytes.data(), 1, bytes.size(), f), bytes.size());
+    std::fclose(f);
+  };
+  write_image(img);
+  const LazyFile lazy = LazyFile::open(path);
+  EXPECT_TRUE(lazy.has("a"));
+  EXPECT_FALSE(lazy.has("c"));
+  const Tensor b = lazy.load("b");
+  EXPECT_EQ(b.shape, (std::vector<std::int64_t>{1, 3}));
+  EXPECT_EQ(b.bytes, (std::vector<std::uint8_t>{8, 9, 10}));
+  EXPECT_EQ(lazy.load("a").bytes, parse(img, "case").get("a", "case").bytes);
+  EXPECT_THAT([&] { lazy.load("c"); }, ::testing::ThrowsMessage<Error>(
+                                           HasSubstr("lazy.safetensors: tensor 'c' is missing")));
+
+  // A truncated file fails at open, with the same message parse gives for the whole image.
+  std::vector<std::uint8_t> cut(img.begin(), img.end() - 1);
+  write_image(cut);
+  const std::string want = error_of(cut).substr(std::string("case.safetensors").size());
+  ASSERT_FALSE(want.empty());
+  EXPECT_THAT([&] { LazyFile::open(path); }, ::testing::ThrowsMessage<Error>(HasSubstr(want)));
+  // Shrunk after open: the read names the tensor instead of returning short data.
+  write_image(img);
+  const LazyFile before = LazyFile::open(path);
+  write_image(std::vector<std::uint8_t>(img.begin(), img.begin() + 8 + h.size() + 4));
+  EXPECT_THAT([&] { before.load("b"); },
+              ::testing::ThrowsMessage<Error>(HasSubstr("tensor 'b': could not read its bytes")));
 }
 
 }  // namespace
