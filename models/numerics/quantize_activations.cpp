@@ -71,4 +71,10 @@ QuantizedActivations quantize_per_tensor(const MatrixF& x, float amax, GemmCount
 
 float calibrate_amax(const MatrixF& x) { return amax_of(x.values().data(), x.size()); }
 
+QuantizedActivations quantize_activations(const MatrixF& x, ActQuantMode mode,
+                                          GemmCounters* counters) {
+  return mode == ActQuantMode::per_token ? quantize_per_token(x, counters)
+                                         : quantize_per_tensor(x, calibrate_amax(x), counters);
+}
+
 }  // namespace quasar

@@ -22,6 +22,10 @@ QuantizedActivations quantize_per_tensor(const MatrixF& x, float amax,
 // max |x| over the tensor: the calibration of a per-tensor static scale.
 float calibrate_amax(const MatrixF& x);
 
+// Per token, or per tensor calibrated on x itself.
+QuantizedActivations quantize_activations(const MatrixF& x, ActQuantMode mode,
+                                          GemmCounters* counters = nullptr);
+
 // Throws quasar::Error naming `tensor` when any value is NaN or infinite.
 void require_finite(const MatrixF& m, const char* tensor);
 

@@ -11,8 +11,7 @@ namespace quasar {
 namespace {
 
 QuantizedActivations quantize_x(const MatrixF& x, const SchemeConfig& cfg, GemmCounters& c) {
-  return cfg.act_mode == ActQuantMode::per_token ? quantize_per_token(x, &c)
-                                                 : quantize_per_tensor(x, calibrate_amax(x), &c);
+  return quantize_activations(x, cfg.act_mode, &c);
 }
 
 MatrixF first_rows(const MatrixF& x, std::size_t rows) {

@@ -155,12 +155,37 @@ QuantConfig parse_ct(const json& j, const Fields& f, const std::string& source, 
       w.fail("strategy", "'" + strategy + "' is not supported; accepted: group, channel, tensor");
     }
     if (g["weights"].contains("actorder")) {
+      // "group": groups follow activation order, so weight_g_idx is required; "weight": only
+      // the quantization ran in that order, groups stay contiguous (no permutation).
       const json& a = g["weights"]["actorder"];
-      group.weights.act_order = (a.is_boolean() && a.get<bool>()) || (a.is_string());
+      if (a.is_string()) {
+        const std::string v = a.get<std::string>();
+        if (v != "group" && v != "weight")
+          w.fail("actorder", "'" + v + "' is not supported; accepted: group, weight, null");
+        group.weights.act_order = v == "group";
+      } else if (a.is_boolean()) {
+        group.weights.act_order = a.get<bool>();
+      } else if (!a.is_null()) {
+        w.fail("actorder", "must be \"group\", \"weight\", true, false or null");
+      }
     }
     if (g.contains("input_activations") && g["input_activations"].is_object()) {
       const Fields in(g["input_activations"], source, where + "input_activations.");
+      const std::string in_type = in.text("type", "int");
+      if (in_type != "int")
+        in.fail("type", "'" + in_type + "' activations are not supported; accepted: int");
       group.input_bits = static_cast<int>(in.integer("num_bits", 8));
+      if (group.input_bits != 8)
+        in.fail("num_bits", std::to_string(group.input_bits) + " is not supported; accepted: 8");
+      const std::string in_strategy = in.text("strategy", "token");
+      if (in_strategy == "token") {
+        group.input_act = ActQuantMode::per_token;
+      } else if (in_strategy == "tensor") {
+        group.input_act = ActQuantMode::per_tensor;
+      } else {
+        in.fail("strategy", "'" + in_strategy + "' is not supported; accepted: token, tensor");
+      }
+      group.input_static = !in.boolean("dynamic", false);
     }
     c.groups.push_back(group);
   }

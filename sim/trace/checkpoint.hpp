@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "numerics/quantize_activations.hpp"
+
 #include "trace/safetensors.hpp"
 
 namespace quasar::trace {
@@ -30,6 +32,8 @@ struct CtGroup {
   std::string format;                // pack-quantized | int-quantized
   QuantArgs weights;
   int input_bits = 0;  // 0: weight-only (no input_activations)
+  ActQuantMode input_act = ActQuantMode::per_token;  // input_activations.strategy token | tensor
+  bool input_static = false;                         // input_activations.dynamic: false
 };
 
 struct QuantConfig {

@@ -1,5 +1,6 @@
 #include "generate.hpp"
 
+#include <algorithm>
 #include <set>
 
 #include "numerics/error.hpp"
@@ -69,7 +70,15 @@ std::vector<std::uint64_t> expert_split(const GenSpec& spec, std::uint64_t token
                   " entries; the model has " + std::to_string(m.experts) + " experts");
     }
     std::uint64_t sum = 0;
-    for (std::uint64_t v : spec.expert_tokens) sum += v;
+    for (std::size_t e = 0; e < spec.expert_tokens.size(); ++e) {
+      // top-k picks distinct experts: an expert sees each token at most once.
+      if (spec.expert_tokens[e] > tokens) {
+        throw Error("expert token split gives expert " + std::to_string(e) + " " +
+                    std::to_string(spec.expert_tokens[e]) + " tokens; there are only " +
+                    std::to_string(tokens) + " (top-k routes a token to distinct experts)");
+      }
+      sum += spec.expert_tokens[e];
+    }
     if (sum != routed) {
       throw Error("expert token split sums to " + std::to_string(sum) +
                   "; top_k x tokens = " + std::to_string(routed));
@@ -128,6 +137,12 @@ Trace generate(const GenSpec& spec) {
   t.meta["decoder_layers"] = std::to_string(L);
   t.meta["parameters"] = std::to_string(parameter_count(m));
   t.meta["generator"] = "quasar trace gen";
+  if (m.sliding_window) {
+    t.meta["sliding_window"] =
+        std::to_string(m.sliding_window) +
+        (prefill ? " (prefill attention is counted dense, S x S, as for other models)"
+                 : " (decode attends to min(context, window) positions)");
+  }
   Builder b(spec, t);
 
   const Op norm = m.family == Family::opt ? Op::layernorm : Op::rmsnorm;
@@ -145,11 +160,14 @@ Trace generate(const GenSpec& spec) {
         spec.batch * m.heads;
     b.bmm("layer.attn_pv", spec.batch * m.heads, spec.seq, spec.seq, hd, L);
   } else {
-    // GQA folded: the g query heads sharing a KV head form the M dimension of one matmul.
-    b.bmm("layer.attn_qk", spec.batch * m.kv_heads, g, hd, spec.context, L);
-    b.elementwise("layer.attn_softmax", Op::softmax, g, spec.context, L).batch =
-        spec.batch * m.kv_heads;
-    b.bmm("layer.attn_pv", spec.batch * m.kv_heads, g, spec.context, hd, L);
+    // GQA folded: the g query heads sharing a KV head form the M dimension of one matmul. A
+    // sliding-window model attends to the last `sliding_window` positions only (its KV cache is
+    // a rolling buffer of that size).
+    const std::uint64_t kv =
+        m.sliding_window ? std::min(spec.context, m.sliding_window) : spec.context;
+    b.bmm("layer.attn_qk", spec.batch * m.kv_heads, g, hd, kv, L);
+    b.elementwise("layer.attn_softmax", Op::softmax, g, kv, L).batch = spec.batch * m.kv_heads;
+    b.bmm("layer.attn_pv", spec.batch * m.kv_heads, g, kv, hd, L);
   }
   b.linear("layer.o_proj", "o_proj", "layer.attn_out", T, m.q_dim(), H, L);
   b.elementwise("layer.attn_residual", Op::residual_add, T, H, L);

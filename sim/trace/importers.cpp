@@ -413,8 +413,12 @@ MatrixF ct_scales(const Reader& r, std::size_t N, std::size_t G) {
   return MatrixF(N, 1, s(0, 0));
 }
 
-std::vector<std::int32_t> ct_order(const Reader& r, std::size_t K, std::size_t gs) {
-  if (!r.has("weight_g_idx")) return {};
+std::vector<std::int32_t> ct_order(const Reader& r, std::size_t K, std::size_t gs,
+                                   const CtGroup& group) {
+  if (!r.has("weight_g_idx")) {
+    if (group.weights.act_order) r.tensor("weight_g_idx");  // actorder "group" needs it: throws
+    return {};
+  }
   return group_order(r, "weight_g_idx", read_g_idx(r, "weight_g_idx", K), gs);
 }
 
@@ -457,8 +461,10 @@ UnpackedLinear unpack_ct_packed(const Checkpoint& c, const std::string& module,
   u.n = N, u.k = K, u.bits = 4, u.group_size = gs;
   u.symmetric = group.weights.symmetric;
   u.source_act_bits = group.input_bits;
+  u.source_act = group.input_act;
+  u.source_act_static = group.input_static;
   u.scales = ct_scales(r, N, G);
-  u.k_order = ct_order(r, K, gs);
+  u.k_order = ct_order(r, K, gs, group);
   if (!u.symmetric) {
     // Zero points are packed along N (dim 0), 8 rows a word, with the same +8 offset; the
     // offset cancels in q - z, so both stay as stored (uint4).
@@ -507,8 +513,10 @@ UnpackedLinear unpack_ct_int(const Checkpoint& c, const std::string& module, con
   u.layout = "int-quantized";
   u.n = N, u.k = K, u.bits = group.weights.bits, u.group_size = gs, u.symmetric = true;
   u.source_act_bits = group.input_bits;
+  u.source_act = group.input_act;
+  u.source_act_static = group.input_static;
   u.scales = ct_scales(r, N, G);
-  u.k_order = ct_order(r, K, gs);
+  u.k_order = ct_order(r, K, gs, group);
   u.codes = MatrixI8(N, K);
   const auto* v = reinterpret_cast<const std::int8_t*>(t.bytes.data());
   for (std::size_t n = 0; n < N; ++n) {
@@ -641,6 +649,9 @@ Layer import_layer(const UnpackedLinear& u, const ImportSpec& spec, const safete
   }
   SchemeConfig cfg;
   cfg.group_size = u.group_size;
+  // The checkpoint's activation granularity (compressed-tensors input_activations.strategy);
+  // a static scale is recomputed from these activations (amax / 127), not read from input_scale.
+  if (u.source_act_bits == 8 && scheme != Scheme::w4a16) cfg.act_mode = u.source_act;
   SchemeRun run{scheme, {}, {}, {}};
   SchemeOperands& op = run.operands;
   op.w_q = to_quantized_weights(u, scheme);
@@ -652,15 +663,15 @@ Layer import_layer(const UnpackedLinear& u, const ImportSpec& spec, const safete
       run.result = e.w4a16(*op.x_f16, *op.w_q, o);
       break;
     case Scheme::w8a8:
-      op.x_q = quantize_per_token(x);
+      op.x_q = quantize_activations(x, cfg.act_mode);
       run.result = e.w8a8(*op.x_q, *op.w_q, o);
       break;
     case Scheme::w4a8_fs:
-      op.x_q = quantize_per_token(x);
+      op.x_q = quantize_activations(x, cfg.act_mode);
       run.result = e.w4a8_fs(*op.x_q, *op.w_q, o);
       break;
     case Scheme::w4a8_is:
-      op.x_q = quantize_per_token(x);
+      op.x_q = quantize_activations(x, cfg.act_mode);
       op.int_scales = to_integer_scales(*op.w_q, cfg.int_scale);
       run.result = e.w4a8_is(*op.x_q, *op.w_q, *op.int_scales, o);
       break;
@@ -725,6 +736,12 @@ ImportedTrace import_checkpoint(const ImportSpec& spec) {
     const UnpackedLinear u = unpack_linear(c, m);
     c.release();  // the module's packed tensors are unpacked into u
     layouts.insert(u.layout);
+    if (u.source_act_static) {
+      t.meta["act_scales"] =
+          "static in the checkpoint (input_scale); recomputed here from the layer's activations "
+          "(amax / 127), since the activations are " +
+          std::string(spec.activations.empty() ? "synthetic" : "given");
+    }
     t.layers.push_back(import_layer(u, spec, given ? &*given : nullptr, out.payload));
   }
   std::string format;

@@ -28,6 +28,8 @@ struct UnpackedLinear {
   std::size_t group_size = 0;  // along K; K for one group (GPTQ -1) or per channel
   bool symmetric = true;       // signed codes and no zeros; else uint4 codes with zeros
   int source_act_bits = 0;     // 8 when the checkpoint quantizes activations (int-quantized)
+  ActQuantMode source_act = ActQuantMode::per_token;  // its activation scales' granularity
+  bool source_act_static = false;  // its activation scales are calibrated (input_scale)
   MatrixI8 codes;              // N x K: signed (q - 8 for 4-bit sym) or uint4 0..15
   MatrixI8 zeros;              // N x groups, 0..15; empty when symmetric
   MatrixF scales;              // N x groups

@@ -1,5 +1,6 @@
 #include "model_config.hpp"
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -12,7 +13,7 @@ namespace {
 
 std::uint64_t field(const nlohmann::json& j, const char* key, const std::string& source,
                     bool required = true, std::uint64_t fallback = 0) {
-  if (!j.contains(key)) {
+  if (!j.contains(key) || j[key].is_null()) {  // HF writes null for "use the default"
     if (required) throw Error(source + ": config field '" + key + "' is missing");
     return fallback;
   }
@@ -55,7 +56,7 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
   m.heads = field(j, "num_attention_heads", source);
   m.kv_heads =
       m.family == Family::opt ? m.heads : field(j, "num_key_value_heads", source, false, m.heads);
-  if (m.hidden % m.heads != 0 && !j.contains("head_dim")) {
+  if (m.hidden % m.heads != 0 && (!j.contains("head_dim") || j["head_dim"].is_null())) {
     throw Error(source +
                 ": hidden_size is not a multiple of num_attention_heads and no head_dim is given");
   }
@@ -70,6 +71,9 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
     if (m.top_k > m.experts)
       throw Error(source + ": num_experts_per_tok exceeds num_local_experts");
   }
+  // Qwen2 carries a sliding_window value but applies it only with use_sliding_window: true.
+  const bool window_on = type != "qwen2" || j.value("use_sliding_window", false);
+  if (window_on && type != "opt") m.sliding_window = field(j, "sliding_window", source, false, 0);
   if (m.family == Family::opt) {
     m.max_positions = field(j, "max_position_embeddings", source);
     if (j.contains("word_embed_proj_dim") && j["word_embed_proj_dim"] != m.hidden) {
@@ -86,9 +90,11 @@ ModelConfig read_model_config(const std::string& path) {
   if (!in) throw Error(path + ": cannot open for reading");
   std::stringstream ss;
   ss << in.rdbuf();
-  std::string name = path;
-  const auto slash = name.find_last_of('/');
-  if (slash != std::string::npos) name = name.substr(slash + 1);
+  // The model's name: the file's, or its folder's for a Hugging Face config.json.
+  const std::filesystem::path p = std::filesystem::absolute(path).lexically_normal();
+  std::string name = p.filename().string();
+  if (name == "config.json" && p.has_parent_path() && !p.parent_path().filename().empty())
+    name = p.parent_path().filename().string();
   return parse_model_config(ss.str(), name, path);
 }
 

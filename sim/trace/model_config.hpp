@@ -18,6 +18,7 @@ struct ModelConfig {
   bool tied_embeddings = false;
   std::uint64_t experts = 0, top_k = 0;  // MoE (Mixtral)
   std::uint64_t max_positions = 0;       // OPT learns max_positions + 2 position embeddings
+  std::uint64_t sliding_window = 0;      // attention window (Mistral); 0: full attention
 
   std::uint64_t q_dim() const { return heads * head_dim; }
   std::uint64_t kv_dim() const { return kv_heads * head_dim; }

@@ -314,6 +314,14 @@ TEST(Importers, GptqV1AndV2ZeroConventions) {
   EXPECT_THAT(error_of([&] { unpack_linear(Checkpoint::open(d2), kQ); }),
               HasSubstr("qzeros' word [0, 0] = 0x88888888 gives zero 9 to column 0, but the "
                         "config declares sym: true"));
+  // v1 stores zero - 1 in a nibble, so a stored 15 means zero 16, which uint4 cannot hold.
+  const std::string d3 = write_gptq({false, false, false, 32});
+  safetensors::File f = safetensors::read(d3 + "/model.safetensors");
+  std::vector<std::uint8_t>& zb = f.tensors.at(kQ + ".qzeros").bytes;
+  std::fill(zb.begin(), zb.begin() + 4, std::uint8_t{0xff});
+  safetensors::write(d3 + "/model.safetensors", f);
+  EXPECT_THAT(error_of([&] { unpack_linear(Checkpoint::open(d3), kQ); }),
+              HasSubstr("qzeros' word [0, 0] = 0xffffffff gives zero 16 (a v1 nibble 15)"));
 }
 
 TEST(Importers, AwqInterleavedNibbles) {
@@ -685,6 +693,61 @@ TEST(Importers, RejectsBadConfigs) {
   write_text(dir + "/quantize_config.json",
              R"({"bits": 4, "group_size": 32, "desc_act": false, "sym": false})");
   EXPECT_EQ(unpack_linear(Checkpoint::open(dir), kQ).layout, "gptq");
+}
+
+// compressed-tensors input_activations: the strategy sets the layer's activation scales, a
+// static scale is recomputed (and the trace says so), unsupported settings are refused by key.
+TEST(Importers, CtActivationSettings) {
+  Truth t;
+  const std::string dir = write_ct_int(4, 256, 8, 128, &t);
+  const std::string config = dir + "/config.json";
+  auto with_input = [&](const std::string& input) {
+    write_text(config, ct_config("int-quantized", 4, "group", 128, true, input));
+  };
+  ImportSpec spec;
+  spec.dir = dir;
+  spec.tokens = 4;
+  EXPECT_EQ(import_checkpoint(spec).trace.layers.at(0).scheme->act, ActQuantMode::per_token);
+  EXPECT_EQ(import_checkpoint(spec).trace.meta.count("act_scales"), 0u);
+  with_input(R"({"num_bits": 8, "type": "int", "strategy": "tensor", "dynamic": false})");
+  const ImportedTrace st = import_checkpoint(spec);
+  EXPECT_EQ(st.trace.layers.at(0).scheme->act, ActQuantMode::per_tensor);
+  EXPECT_THAT(st.trace.meta.at("act_scales"), HasSubstr("recomputed"));
+  with_input(R"({"num_bits": 8, "type": "float", "strategy": "token", "dynamic": true})");
+  EXPECT_THAT(error_of([&] { Checkpoint::open(dir); }),
+              HasSubstr("input_activations.type 'float' activations are not supported; "
+                        "accepted: int"));
+  with_input(R"({"num_bits": 4, "type": "int", "strategy": "token", "dynamic": true})");
+  EXPECT_THAT(error_of([&] { Checkpoint::open(dir); }),
+              HasSubstr("input_activations.num_bits 4 is not supported; accepted: 8"));
+  with_input(R"({"num_bits": 8, "type": "int", "strategy": "group", "dynamic": true})");
+  EXPECT_THAT(error_of([&] { Checkpoint::open(dir); }),
+              HasSubstr("input_activations.strategy 'group' is not supported; accepted: token, "
+                        "tensor"));
+}
+
+// actorder "group" needs weight_g_idx; "weight" keeps groups contiguous and needs none.
+TEST(Importers, CtActorderGroupNeedsGIdx) {
+  Truth t;
+  const std::string dir = write_ct_int(4, 256, 8, 128, &t);
+  std::string cfg = ct_config("int-quantized", 4, "group", 128, true,
+                              R"({"num_bits": 8, "type": "int", "strategy": "token"})");
+  const std::string at = R"("strategy": "group",)";
+  ASSERT_NE(cfg.find(at), std::string::npos);
+  auto with_actorder = [&](const std::string& v) {
+    std::string c = cfg;
+    c.insert(c.find(at) + at.size(), R"( "actorder": )" + v + ",");
+    write_text(dir + "/config.json", c);
+  };
+  with_actorder(R"("weight")");
+  EXPECT_TRUE(unpack_linear(Checkpoint::open(dir), kQ).k_order.empty());
+  with_actorder(R"("group")");
+  EXPECT_THAT(error_of([&] { unpack_linear(Checkpoint::open(dir), kQ); }),
+              HasSubstr("tensor '" + kQ + ".weight_g_idx' is missing"));
+  with_actorder(R"("static")");
+  EXPECT_THAT(
+      error_of([&] { Checkpoint::open(dir); }),
+      HasSubstr("weights.actorder 'static' is not supported; accepted: group, weight, null"));
 }
 
 TEST(Importers, RejectsGroupsThatAreNotWhole) {

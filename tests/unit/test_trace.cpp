@@ -125,6 +125,31 @@ TEST(Generate, DecodeFoldsGqaIntoM) {
   EXPECT_EQ(t.total_macs(), linear + attention + 16 * H * 32000);
 }
 
+// Mistral's sliding window caps what decode attends to; Qwen2 applies its window only when
+// use_sliding_window is true; a null head_dim means hidden / heads.
+TEST(Generate, SlidingWindowCapsDecodeAttention) {
+  const std::string base =
+      R"("hidden_size": 4096, "intermediate_size": 14336, "num_hidden_layers": 2,
+         "num_attention_heads": 32, "num_key_value_heads": 8, "vocab_size": 32000,
+         "head_dim": null, "sliding_window": 4096)";
+  GenSpec s;
+  s.model = parse_model_config(R"({"model_type": "mistral", )" + base + "}", "m", "m.json");
+  EXPECT_EQ(s.model.head_dim, 128u);
+  EXPECT_EQ(s.model.sliding_window, 4096u);
+  s.phase = Phase::decode;
+  s.context = 10000;
+  Trace t = generate(s);
+  EXPECT_EQ(find(t, "layer.attn_qk").n, 4096u);
+  EXPECT_EQ(find(t, "layer.attn_pv").k, 4096u);
+  EXPECT_THAT(t.meta.at("sliding_window"), HasSubstr("4096"));
+  s.context = 100;
+  EXPECT_EQ(find(generate(s), "layer.attn_qk").n, 100u);
+  s.context = 10000;
+  s.model = parse_model_config(
+      R"({"model_type": "qwen2", "use_sliding_window": false, )" + base + "}", "q", "q.json");
+  EXPECT_EQ(find(generate(s), "layer.attn_qk").n, 10000u);
+}
+
 TEST(Generate, MixtralRoutesTokensToExperts) {
   GenSpec s = spec_for("mixtral-8x7b", Phase::prefill);
   s.seq = 100;
@@ -136,11 +161,14 @@ TEST(Generate, MixtralRoutesTokensToExperts) {
   EXPECT_EQ(rows, 200u) << "top-2 of 100 tokens";
   EXPECT_EQ(find(t, "layer.expert0.gate_proj").m, 25u);
   EXPECT_EQ(find(t, "layer.router").n, 8u);
-  s.expert_tokens = {200, 0, 0, 0, 0, 0, 0, 0};
+  s.expert_tokens = {100, 0, 100, 0, 0, 0, 0, 0};
   t = generate(s);
-  EXPECT_EQ(find(t, "layer.expert0.down_proj").m, 200u);
+  EXPECT_EQ(find(t, "layer.expert0.down_proj").m, 100u);
   EXPECT_THROW(find(t, "layer.expert1.down_proj"), std::runtime_error)
       << "idle experts emit no GEMM";
+  s.expert_tokens = {200, 0, 0, 0, 0, 0, 0, 0};
+  EXPECT_THAT(error_of([&] { generate(s); }),
+              HasSubstr("gives expert 0 200 tokens; there are only 100"));
   s.expert_tokens = {1, 2, 3};
   EXPECT_THAT(error_of([&] { generate(s); }), HasSubstr("the model has 8 experts"));
   s.expert_tokens = {1, 1, 1, 1, 1, 1, 1, 1};
