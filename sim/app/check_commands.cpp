@@ -12,6 +12,7 @@
 #include "report/trace_check.hpp"
 #include "trace/trace.hpp"
 #ifdef QUASAR_HAVE_SYSTEMC
+#include "io/output_file.hpp"
 #include "report/run_report.hpp"
 #endif
 
@@ -74,9 +75,8 @@ std::function<int()> add_regress_command(CLI::App& app) {
       bless_golden_case(a->bless, std::cout);
 #ifdef QUASAR_HAVE_SYSTEMC
       const std::string file = a->bless + "/timing.json";
-      std::ofstream out(file, std::ios::trunc);
-      out << golden_timing({trace::read_manifest(a->bless + "/trace.yaml")}).at(0).json;
-      if (!out) throw Error(file + ": write failed");
+      io::write_file(file,
+                     golden_timing({trace::read_manifest(a->bless + "/trace.yaml")}).at(0).json);
       std::cout << "wrote " << file << "\n";
 #endif
       return 0;

@@ -2,6 +2,7 @@
 // bad input is reported on stderr with a non-zero exit (1: bad input, 2: bad usage).
 #include <CLI/CLI.hpp>
 #include <exception>
+#include <filesystem>
 #include <iostream>
 
 #include "check_commands.hpp"
@@ -9,6 +10,7 @@
 #include "gemm_command.hpp"
 #include "import_command.hpp"
 #include "inspect_command.hpp"
+#include "io/output_file.hpp"
 #ifdef QUASAR_HAVE_SYSTEMC
 #include <systemc>
 
@@ -44,7 +46,7 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);  // prints help/version or the usage error
     return code == 0 ? 0 : 2;
   }
-  try {
+  auto dispatch = [&]() -> int {
     if (app.got_subcommand("gemm")) return gemm();
     if (app.got_subcommand("inspect")) return inspect();
     if (app.got_subcommand("trace"))
@@ -59,7 +61,16 @@ int main(int argc, char** argv) {
 #endif
     std::cout << app.help();
     return 0;
+  };
+  try {
+    const int rc = dispatch();
+    quasar::io::finish_stdout();  // output lost behind a full disk or a closed pipe: not 0
+    return rc;
   } catch (const quasar::Error& e) {
+    std::cerr << "quasar: error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A folder that cannot be made or read (e.g. --dir under /proc): bad input, said as is.
     std::cerr << "quasar: error: " << e.what() << "\n";
     return 1;
   } catch (const std::exception& e) {

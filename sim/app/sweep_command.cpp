@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "config/sweep_config.hpp"
+#include "io/output_file.hpp"
 #include "numerics/error.hpp"
 #include "sweep/evaluate.hpp"
 #include "sweep/points.hpp"
@@ -110,16 +111,17 @@ std::function<int()> add_sweep_command(CLI::App& app) {
     }
     if (exp->parsed()) {
       sweep::Store st(a->export_store);
-      std::ofstream file;
-      if (!a->out.empty()) {
-        file.open(a->out, std::ios::trunc);
-        if (!file) throw Error(a->out + ": cannot open for writing");
-      }
-      std::ostream& os = a->out.empty() ? std::cout : file;
-      if (a->format == "json") {
-        sweep::export_json(os, st.all());
+      auto fill = [&](std::ostream& os) {
+        if (a->format == "json") {
+          sweep::export_json(os, st.all());
+        } else {
+          sweep::export_csv(os, st.all());
+        }
+      };
+      if (a->out.empty()) {
+        fill(std::cout);
       } else {
-        sweep::export_csv(os, st.all());
+        io::write_file_with(a->out, fill);
       }
       return 0;
     }
@@ -148,12 +150,8 @@ std::function<int()> add_sweep_command(CLI::App& app) {
         return 0;
       }
       std::filesystem::create_directories(j.dir + "/logs");
-      {
-        std::ofstream f1(j.dir + "/array.sbatch"), f2(j.dir + "/merge.sbatch");
-        f1 << array;
-        f2 << merge;
-        if (!f1 || !f2) throw Error(j.dir + ": cannot write the job scripts");
-      }
+      io::write_file(j.dir + "/array.sbatch", array);
+      io::write_file(j.dir + "/merge.sbatch", merge);
       auto sbatch = [](const std::string& args) {
         const std::string line = "sbatch --parsable " + args;
         FILE* p = ::popen(line.c_str(), "r");

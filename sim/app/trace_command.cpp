@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "gpu/device.hpp"
+#include "io/output_file.hpp"
 #include "numerics/error.hpp"
 #include "report/trace_report.hpp"
 #include "trace/generate.hpp"
@@ -226,9 +227,7 @@ std::function<int()> add_trace_command(CLI::App& app) {
       if (a->csv_out.empty()) {
         std::cout << csv;
       } else {
-        std::ofstream out(a->csv_out, std::ios::trunc);
-        out << csv;
-        if (!out) throw Error(a->csv_out + ": write failed");
+        io::write_file(a->csv_out, csv);
       }
       return 0;
     }

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <map>
 
+#include "io/output_file.hpp"
 #include "numerics/error.hpp"
 #include "report/text_format.hpp"
 
@@ -178,26 +179,18 @@ void write_cost_outputs(const std::string& dir, const RunRecord& r, const cost::
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw Error(dir + ": cannot create the output folder: " + ec.message());
-  {
-    std::ofstream j(dir + "/cost.json", std::ios::trunc);
-    j << cost_json(c, t).dump(2) << "\n";
-    if (!j) throw Error(dir + "/cost.json: write failed");
-  }
-  {
-    std::ofstream m(dir + "/cost.md", std::ios::trunc);
-    print_cost_markdown(m, r, c);
-    if (!m) throw Error(dir + "/cost.md: write failed");
-  }
-  std::ofstream e(dir + "/energy.csv", std::ios::trunc);
-  e << "layer,seconds,pj";
-  for (const std::string& comp : cost::cost_components()) e << "," << comp << "_pj";
-  e << "\n";
-  for (const cost::LayerCost& l : c.layers) {
-    e << csv_field(l.name) << "," << l.seconds << "," << l.pj;
-    for (const auto& [name, pj] : l.pj_by_component) e << "," << pj;
+  io::write_file(dir + "/cost.json", cost_json(c, t).dump(2) + "\n");
+  io::write_file_with(dir + "/cost.md", [&](std::ostream& m) { print_cost_markdown(m, r, c); });
+  io::write_file_with(dir + "/energy.csv", [&](std::ostream& e) {
+    e << "layer,seconds,pj";
+    for (const std::string& comp : cost::cost_components()) e << "," << comp << "_pj";
     e << "\n";
-  }
-  if (!e) throw Error(dir + "/energy.csv: write failed");
+    for (const cost::LayerCost& l : c.layers) {
+      e << csv_field(l.name) << "," << l.seconds << "," << l.pj;
+      for (const auto& [name, pj] : l.pj_by_component) e << "," << pj;
+      e << "\n";
+    }
+  });
 }
 
 void require_same_workload(const std::vector<RunRecord>& runs) {

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <utility>
 
+#include "io/output_file.hpp"
 #include "numerics/error.hpp"
 #include "report/cost_report.hpp"
 #include "report/text_format.hpp"
@@ -504,10 +505,7 @@ void write_run_html(std::ostream& os, const RunRecord& r, const cost::CostReport
 }
 
 void write_run_html_file(const std::string& path, const RunRecord& r, const cost::CostReport& c) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  if (!f) throw Error(path + ": cannot open for writing");
-  write_run_html(f, r, c);
-  if (!f) throw Error(path + ": write failed");
+  io::write_file_with(path, [&](std::ostream& os) { write_run_html(os, r, c); });
 }
 
 void write_compare_html(std::ostream& os, const std::vector<RunRecord>& runs,

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "io/output_file.hpp"
 #include "numerics/error.hpp"
 #include "report/trace_check.hpp"
 #include "trace/layer_data.hpp"
@@ -98,9 +99,7 @@ void bless_golden_case(const std::string& dir, std::ostream& log) {
   }
   safetensors::write(payload_file, payload);
   trace::write_manifest(manifest, t);
-  std::ofstream out(dir + "/stats.json", std::ios::trunc);
-  out << counters_json(c);
-  if (!out) throw Error(dir + "/stats.json: write failed");
+  io::write_file(dir + "/stats.json", counters_json(c));
   log << "blessed " << dir << "\n";
 }
 

@@ -10,6 +10,7 @@
 #include "arch/accelerator.hpp"
 #include "config/arch_config.hpp"
 #include "config/tech_config.hpp"
+#include "io/output_file.hpp"
 #include "mapping/workload.hpp"
 #include "numerics/error.hpp"
 #include "report/cost_report.hpp"
@@ -253,22 +254,17 @@ void write_run_outputs(const std::string& dir, const RunReport& r) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw Error(dir + ": cannot create the output folder: " + ec.message());
-  {
-    std::ofstream j(dir + "/report.json", std::ios::trunc);
-    print_run_json(j, r);
-    if (!j) throw Error(dir + "/report.json: write failed");
-  }
-  std::ofstream c(dir + "/layers.csv", std::ios::trunc);
-  c << "layer";
-  for (const arch::StatField& f : arch::layer_stat_fields()) c << "," << f.name;
-  c << "\n";
-  for (const arch::LayerStats& l : r.stats.layers) {
-    c << l.name;
-    for (const arch::StatField& f : arch::layer_stat_fields()) c << "," << l.*f.member;
+  io::write_file_with(dir + "/report.json", [&](std::ostream& j) { print_run_json(j, r); });
+  io::write_file_with(dir + "/layers.csv", [&](std::ostream& c) {
+    c << "layer";
+    for (const arch::StatField& f : arch::layer_stat_fields()) c << "," << f.name;
     c << "\n";
-  }
-  if (!c) throw Error(dir + "/layers.csv: write failed");
-  c.close();
+    for (const arch::LayerStats& l : r.stats.layers) {
+      c << l.name;
+      for (const arch::StatField& f : arch::layer_stat_fields()) c << "," << l.*f.member;
+      c << "\n";
+    }
+  });
   // The HTML page is drawn from report.json as read back, the same input as `quasar cost`.
   if (r.cost)
     write_run_html_file(dir + "/report.html", read_run_report(dir + "/report.json"), *r.cost);

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "embedded_plots.hpp"
+#include "io/output_file.hpp"
 #include "numerics/error.hpp"
 #include "report/text_format.hpp"
 
@@ -215,13 +216,8 @@ void draw_plots(const SweepSpec& s, const std::vector<StoredPoint>& pts, const s
   }
   const std::string json_file = dir + "/points.json";
   const std::string script = dir + "/.sweep_plots.py";
-  {
-    std::ofstream j(json_file);
-    j << a.dump(1) << "\n";
-    std::ofstream py(script);
-    py << kEmbeddedPlots[0].py;
-    if (!j || !py) throw Error(dir + ": cannot write the plot inputs");
-  }
+  io::write_file(json_file, a.dump(1) + "\n");
+  io::write_file(script, kEmbeddedPlots[0].py);
   // Debian's interpreter first (python3-matplotlib installs there), unless QUASAR_PYTHON says.
   std::string python = "python3";
   if (const char* env = std::getenv("QUASAR_PYTHON")) {

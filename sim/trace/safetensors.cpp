@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "io/output_file.hpp"
 #include "numerics/error.hpp"
 #include "numerics/float_formats.hpp"
 
@@ -327,15 +328,7 @@ std::vector<std::uint8_t> serialize(const File& f) {
 
 void write(const std::string& path, const File& f) {
   const std::vector<std::uint8_t> image = serialize(f);
-  const std::string tmp = path + ".partial";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(path + ": cannot open for writing");
-    out.write(reinterpret_cast<const char*>(image.data()),
-              static_cast<std::streamsize>(image.size()));
-    if (!out) throw Error(path + ": write failed");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw Error(path + ": cannot rename " + tmp);
+  io::write_file(path, std::string(image.begin(), image.end()));
 }
 
 void print_summary(std::ostream& os, const Header& f) {

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "config/yaml_value.hpp"
+#include "io/output_file.hpp"
 #include "numerics/error.hpp"
 
 namespace quasar::trace {
@@ -371,14 +372,7 @@ std::string to_yaml(const Trace& t) {
 void write_manifest(const std::string& path, const Trace& t) {
   validate(t, path);
   const std::string text = to_yaml(t);
-  const std::string tmp = path + ".partial";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) throw Error(path + ": cannot open for writing");
-    out << text;
-    if (!out) throw Error(path + ": write failed");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw Error(path + ": cannot rename " + tmp);
+  io::write_file(path, text);
 }
 
 }  // namespace quasar::trace
