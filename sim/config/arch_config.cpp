@@ -49,7 +49,7 @@ arch::ArchSpec parse_arch_config(const std::string& text, const std::string& sou
   a.name = root.at("name").as_string();
   const Value clock = root.at("clock_mhz");
   a.clock_mhz = clock.as_double();
-  if (!(a.clock_mhz > 0.0 && a.clock_mhz <= 100000.0)) clock.fail("must be in (0, 100000] MHz");
+  if (!(a.clock_mhz >= 1.0 && a.clock_mhz <= 100000.0)) clock.fail("must be in [1, 100000] MHz");
   opt(root, "accounting", [&](const Value& v) {
     a.accounting = v.as_choice({"native", "scalesim"}) == "native" ? arch::Accounting::native
                                                                    : arch::Accounting::scalesim;
@@ -128,8 +128,9 @@ arch::ArchSpec parse_arch_config(const std::string& text, const std::string& sou
               "a row of the technology table's dram section, e.g. hbm2e, lpddr5, ddr5");
   const Value bw = dram.at("bytes_per_cycle");
   a.dram.bytes_per_cycle = bw.as_double();
-  if (!(a.dram.bytes_per_cycle > 0.0 && a.dram.bytes_per_cycle <= 1e6))
-    bw.fail("must be in (0, 1e6] bytes per cycle");
+  // The lower bound keeps every cycle count far inside 64 bits (1 TB at 0.01 B/cycle is 1e14).
+  if (!(a.dram.bytes_per_cycle >= 0.01 && a.dram.bytes_per_cycle <= 1e6))
+    bw.fail("must be in [0.01, 1e6] bytes per cycle");
   a.dram.latency_cycles = u32(dram.at("latency_cycles"), 0, 1u << 20);
   opt(dram, "burst_bytes", [&](const Value& v) {
     a.dram.burst_bytes = u32(v, 1, 1u << 16);

@@ -12,6 +12,9 @@
 namespace quasar::trace {
 namespace {
 
+// Largest m, n, k, batch or repeat a trace may give.
+constexpr std::uint64_t kMaxDim = std::uint64_t{1} << 40;
+
 struct OpInfo {
   Op op;
   const char* name;
@@ -113,7 +116,6 @@ Layer parse_layer(const config::Value& l) {
   if (layer.op == Op::activation) allowed.push_back("function");
   if (layer.op == Op::moe_router) allowed.push_back("top_k");
   l.require_keys_in(allowed);
-  constexpr std::uint64_t kMaxDim = std::uint64_t{1} << 40;
   layer.m = l.at("m").as_uint(1, kMaxDim);
   layer.n = l.at("n").as_uint(1, kMaxDim);
   if (is_gemm(layer.op)) {
@@ -237,6 +239,26 @@ void validate(const Trace& t, const std::string& source) {
     if (!names.insert(l.name).second) fail_layer(source, l, "name is used by an earlier layer");
     if (l.m == 0 || l.n == 0 || l.batch == 0 || l.repeat == 0) {
       fail_layer(source, l, "m, n, batch and repeat must be >= 1");
+    }
+    // The reader's limits hold for every trace (generated ones too), and the layer's work must
+    // fit the 64-bit counters with room to sum layers: no silent wrap to a tiny MAC count.
+    for (std::uint64_t d : {l.m, l.n, l.k, l.batch, l.repeat}) {
+      if (d > kMaxDim) {
+        fail_layer(source, l,
+                   "a dimension (m, n, k, batch or repeat) is " + std::to_string(d) +
+                       ", above the limit 2^40");
+      }
+    }
+    constexpr std::uint64_t kMaxWork = std::uint64_t{1} << 62;
+    std::uint64_t work = 1;
+    bool over = false;
+    for (std::uint64_t d : {l.batch, l.m, l.n, std::max<std::uint64_t>(l.k, 1), l.repeat}) {
+      over = over || work > kMaxWork / d;
+      if (!over) work *= d;
+    }
+    if (over) {
+      fail_layer(source, l,
+                 "batch x m x k x n x repeat is above 2^62 (quasar counts work in 64 bits)");
     }
     if (is_gemm(l.op) != l.scheme.has_value()) {
       fail_layer(source, l,

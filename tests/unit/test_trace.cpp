@@ -284,6 +284,9 @@ TEST(Manifest, RejectsMalformedInputNamingFileLineAndKey) {
               HasSubstr("data-bearing layer lacks tensor role 'x_scale'"));
   EXPECT_THAT(err(manifest(kLinear + "    scheme: w9a9\n")),
               HasSubstr("'w9a9' is not accepted; accepted: fp16, w8a8"));
+  EXPECT_THAT(err(manifest("  - name: a\n    op: linear\n    m: 1099511627776\n    k: 4096\n"
+                           "    n: 4096\n    scheme: w8a8\n")),
+              HasSubstr("layer 'a': batch x m x k x n x repeat is above 2^62"));
   EXPECT_THAT(err(manifest("  - name: a\n    op: linear\n    m: -4\n")),
               HasSubstr("layers[0].m: '-4' is not a non-negative integer"));
   EXPECT_THAT(err(manifest("  - name: n\n    op: rmsnorm\n    m: 4\n    n: 8\n    scheme: w8a8\n")),
