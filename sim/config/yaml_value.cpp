@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <fstream>
 #include <limits>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "numerics/error.hpp"
@@ -23,6 +25,36 @@ std::string join(const std::vector<std::string>& v) {
   std::string s;
   for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
   return s;
+}
+
+// YAML parsers keep one of two equal keys in a mapping (yaml-cpp: the first), so a repeated
+// `clock_mhz:` would silently lose a value the user wrote. Refused, naming both lines. Nodes
+// reached twice through an alias are walked once (`visited`, by position), so anchors cannot
+// make this exponential.
+void reject_duplicate_keys(const YAML::Node& n, const std::string& source, const std::string& path,
+                           std::set<std::size_t>& visited) {
+  if (!n.IsMap() && !n.IsSequence()) return;
+  if (!visited.insert(static_cast<std::size_t>(n.Mark().pos)).second) return;
+  if (n.IsSequence()) {
+    std::size_t i = 0;
+    for (const YAML::Node& e : n)
+      reject_duplicate_keys(e, source, path + "[" + std::to_string(i++) + "]", visited);
+    return;
+  }
+  std::map<std::string, int> first_line;
+  for (const auto& kv : n) {
+    if (!kv.first.IsScalar()) continue;  // refused where read (key_text)
+    const std::string key = kv.first.Scalar();
+    const std::string at = path.empty() ? key : path + "." + key;
+    const int line = kv.first.Mark().line + 1;
+    const auto [it, fresh] = first_line.emplace(key, line);
+    if (!fresh) {
+      throw Error(source + ":" + std::to_string(line) + ": " + at +
+                  ": key given twice (first at line " + std::to_string(it->second) +
+                  "); remove one");
+    }
+    reject_duplicate_keys(kv.second, source, at, visited);
+  }
 }
 
 }  // namespace
@@ -100,6 +132,8 @@ Value Value::load_string(const std::string& text, const std::string& source) {
   } catch (const YAML::Exception& e) {
     throw Error(source + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
   }
+  std::set<std::size_t> visited;
+  reject_duplicate_keys(root, source, "", visited);
   return Value(std::make_shared<const Impl>(Impl{root, file}), "");
 }
 

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "config/arch_config.hpp"
+#include "config/yaml_value.hpp"
 #include "numerics/error.hpp"
 
 namespace quasar::config {
@@ -97,8 +98,27 @@ TEST(ArchConfig, RejectsBadConfigsNamingWhereAndWhat) {
               HasSubstr("clock_mhz: must be in [1, 100000] MHz"));
   EXPECT_THAT(error_of("quasar_arch: 1\nname: x\n"), HasSubstr("missing required key 'clock_mhz'"));
   EXPECT_THAT(error_of("- a\n- b\n"), HasSubstr("an accelerator config is a mapping"));
+  // A repeated key would silently lose one of the two values (YAML keeps one).
+  EXPECT_THAT(error_of(with("clock_mhz: 1000", "clock_mhz: 1000\nclock_mhz: 500")),
+              HasSubstr("clock_mhz: key given twice (first at line"));
+  EXPECT_THAT(error_of(with("rows: 32", "rows: 32\n  rows: 16")),
+              HasSubstr("array.rows: key given twice"));
   EXPECT_THAT([] { read_arch_config("/nonexistent.yaml"); },
               ::testing::ThrowsMessage<Error>(HasSubstr("cannot open for reading")));
+}
+
+// Anchors and aliases are walked once each: nine nested levels of ten aliases (10^9 paths) are
+// checked in linear time, and repeated keys behind an alias are still found.
+TEST(YamlValue, DuplicateKeyCheckIsLinearThroughAliases) {
+  std::string y = "l0: &l0 {a: 1, b: 2}\n";
+  for (int i = 1; i <= 9; ++i) {
+    y += "l" + std::to_string(i) + ": &l" + std::to_string(i) + " [";
+    for (int j = 0; j < 10; ++j) y += std::string(j ? ", " : "") + "*l" + std::to_string(i - 1);
+    y += "]\n";
+  }
+  EXPECT_TRUE(Value::load_string(y, "laughs.yaml").is_map());
+  EXPECT_THAT([] { Value::load_string("a: &x {b: 1, b: 2}\nc: *x\n", "d.yaml"); },
+              ::testing::ThrowsMessage<Error>(HasSubstr("d.yaml:1: a.b: key given twice")));
 }
 
 TEST(ArchSpec, PeKindsRunTheirSchemes) {
