@@ -90,4 +90,8 @@ bool pe_runs(PeKind pe, Scheme s);
 // consistent, else the first problem, phrased for a user.
 std::string check_consistency(const ArchSpec& a);
 
+// The bounds a spec read from elsewhere than a design config (a report.json) must meet for the
+// models to be sound; the config reader enforces the same ranges with file:line. "" when met.
+std::string check_ranges(const ArchSpec& a);
+
 }  // namespace quasar::arch

@@ -1,9 +1,11 @@
 #include "report/run_record.hpp"
 
+#include <cmath>
 #include <fstream>
-#include <optional>
-#include <vector>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <type_traits>
+#include <vector>
 
 #include "numerics/error.hpp"
 #include "numerics/scheme.hpp"
@@ -19,8 +21,19 @@ template <class T>
 T get(const json& o, const char* k, const std::string& file, const std::string& where) {
   const std::string path = where.empty() ? k : where + "." + k;
   if (!o.is_object() || !o.contains(k)) throw Error(file + ": missing key '" + path + "'");
+  const json& v = o.at(k);
+  // nlohmann converts -5 to a huge unsigned and accepts inf/NaN-free doubles only as numbers:
+  // a hand-edited report must not pass a negative count or a non-finite value on.
+  if constexpr (std::is_integral_v<T> && std::is_unsigned_v<T> && !std::is_same_v<T, bool>) {
+    if (!v.is_number_unsigned())
+      throw Error(file + ": key '" + path + "' must be a non-negative integer");
+  }
+  if constexpr (std::is_floating_point_v<T>) {
+    if (!v.is_number() || !std::isfinite(v.get<double>()))
+      throw Error(file + ": key '" + path + "' must be a finite number");
+  }
   try {
-    return o.at(k).get<T>();
+    return v.get<T>();
   } catch (const json::exception&) {
     throw Error(file + ": key '" + path + "' has the wrong type");
   }
@@ -137,6 +150,15 @@ RunRecord read_run_report(const std::string& path) {
     for (const arch::StatField& f : arch::layer_stat_fields())
       l.*f.member = get<std::uint64_t>(layers[i], f.name, path, where);
     r.stats.layers.push_back(l);
+  }
+  std::string why = arch::check_ranges(s);
+  if (why.empty()) why = arch::check_consistency(s);
+  if (!why.empty()) throw Error(path + ": arch." + why + " (was the report edited?)");
+  std::uint64_t layer_cycles = 0;
+  for (const arch::LayerStats& l : r.stats.layers) layer_cycles += l.cycles;
+  if (layer_cycles != r.stats.cycles) {
+    throw Error(path + ": the layers' cycles sum to " + std::to_string(layer_cycles) +
+                ", the run's to " + std::to_string(r.stats.cycles) + " (was the report edited?)");
   }
   return r;
 }
