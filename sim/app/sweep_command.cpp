@@ -98,7 +98,7 @@ std::function<int()> add_sweep_command(CLI::App& app) {
 
   return [a, rep, exp, mrg, sub]() {
     if (rep->parsed()) {
-      sweep::Store st(a->report_store);
+      sweep::Store st(a->report_store, sweep::Store::Mode::read_only);
       const sweep::SweepSpec s = stored_spec(st, a->report_store);
       const auto pts = st.all();
       sweep::print_sweep_report(std::cout, s, pts);
@@ -110,7 +110,7 @@ std::function<int()> add_sweep_command(CLI::App& app) {
       return 0;
     }
     if (exp->parsed()) {
-      sweep::Store st(a->export_store);
+      sweep::Store st(a->export_store, sweep::Store::Mode::read_only);
       auto fill = [&](std::ostream& os) {
         if (a->format == "json") {
           sweep::export_json(os, st.all());
@@ -126,6 +126,11 @@ std::function<int()> add_sweep_command(CLI::App& app) {
       return 0;
     }
     if (mrg->parsed()) {
+      // Every input must be a store before the output is created or touched.
+      for (const std::string& in : a->merge_in) {
+        const sweep::Store check(in, sweep::Store::Mode::read_only);
+        if (check.sweep_name().empty()) throw Error(in + ": not a sweep store (no sweep recorded)");
+      }
       sweep::Store out(a->merge_out);
       std::uint64_t added = 0;
       for (const std::string& in : a->merge_in) added += out.merge_from(in);

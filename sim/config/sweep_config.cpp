@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "config/arch_config.hpp"
@@ -42,6 +43,9 @@ std::string number_text(double v) {
   return os.str();
 }
 
+constexpr double kMaxAxisValues = 100000;
+const char* const kTooMany = "more than 100000 values on one axis";
+
 std::vector<std::string> axis_values(const Value& a) {
   std::vector<std::string> out;
   const int forms = a.has("values") + a.has("range") + a.has("log_range");
@@ -57,6 +61,8 @@ std::vector<std::string> axis_values(const Value& a) {
     const double start = r->at("start").as_double(), stop = r->at("stop").as_double();
     const double step = r->at("step").as_double();
     if (!(step > 0) || stop < start) r->fail("needs start <= stop and step > 0");
+    // Counted before anything is built: a huge range must not fill memory first.
+    if ((stop - start) / step > kMaxAxisValues) a.fail(kTooMany);
     for (double x = start; x <= stop + 1e-9 * std::fabs(stop); x += step)
       out.push_back(number_text(x));
   } else {
@@ -65,9 +71,14 @@ std::vector<std::string> axis_values(const Value& a) {
     const double start = lr.at("start").as_double(), stop = lr.at("stop").as_double();
     const double f = lr.at("factor").as_double();
     if (!(start > 0) || !(f > 1) || stop < start) lr.fail("needs 0 < start <= stop and factor > 1");
+    if (std::log(stop / start) / std::log(f) > kMaxAxisValues) a.fail(kTooMany);
     for (double x = start; x <= stop * (1 + 1e-9); x *= f) out.push_back(number_text(x));
   }
-  if (out.size() > 100000) a.fail("more than 100000 values on one axis");
+  if (static_cast<double>(out.size()) > kMaxAxisValues) a.fail(kTooMany);
+  // A value twice would simulate one point twice and store it once: surely a typo.
+  std::set<std::string> seen;
+  for (const std::string& v : out)
+    if (!seen.insert(v).second) a.fail("value '" + v + "' appears twice on this axis");
   return out;
 }
 
@@ -173,6 +184,14 @@ sweep::SweepSpec parse_sweep_spec(const std::string& text, const std::string& so
           const std::string f = key.substr(9);
           if (f != "seq" && f != "batch" && f != "context" && f != "decoder_layers" && f != "group")
             a.fail("workload keys: workload.seq, .batch, .context, .decoder_layers, .group");
+          // A trace file has its own shapes and group size: the axis would change nothing there
+          // while the results recorded its values.
+          for (std::size_t w = 0; w < s.workloads.size(); ++w) {
+            if (!s.workloads[w].file.empty()) {
+              a.fail(key + " applies to model workloads; workloads[" + std::to_string(w) +
+                     "] is the trace file '" + s.workloads[w].file + "'");
+            }
+          }
           for (const auto& t : ax.values) {
             try {
               if (std::stoull(t[k]) == 0 && f != "decoder_layers") throw std::invalid_argument("0");

@@ -8,6 +8,7 @@
 
 #include "config/sweep_config.hpp"
 #include "numerics/error.hpp"
+#include "trace/model_config.hpp"
 
 namespace quasar::sweep {
 
@@ -37,6 +38,15 @@ void apply_workload(Workload& w, const std::string& key, const std::string& valu
 }  // namespace
 
 std::vector<Point> enumerate_points(const SweepSpec& s, const std::string& version) {
+  // An unknown model fails here, before any point runs, not once per point.
+  for (const Workload& w : s.workloads) {
+    if (w.model.empty()) continue;
+    try {
+      trace::embedded_model(w.model);
+    } catch (const Error& e) {
+      throw Error(s.source + ": workloads: " + e.what());
+    }
+  }
   // Mixed-radix counter over the axes' value lists.
   std::uint64_t combos = 1;
   for (const Axis& a : s.axes) {

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <filesystem>
+
 #include "numerics/error.hpp"
 
 namespace quasar::sweep {
@@ -50,16 +52,38 @@ class Stmt {
 
 }  // namespace
 
-Store::Store(const std::string& path) : path_(path) {
+Store::Store(const std::string& path, Mode mode) : path_(path) {
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
-      SQLITE_OK) {
+  if (mode == Mode::read_only && !std::filesystem::is_regular_file(path))
+    throw Error(path + ": no such sweep store");
+  const int flags =
+      mode == Mode::read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
     const std::string why = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
     throw Error(path + ": cannot open the result store: " + why);
   }
   db_ = db;
   sqlite3_busy_timeout(db, 10000);
+  if (mode == Mode::read_only) {
+    // Reading must not turn some other file into a store: check the schema, change nothing.
+    bool tables = false;
+    try {
+      Stmt s(as_db(db_),
+             "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('meta', "
+             "'points')",
+             path_);
+      tables = s.step() && s.u64(0) == 2;
+    } catch (const Error&) {
+      tables = false;  // not an SQLite database at all
+    }
+    if (!tables) {
+      sqlite3_close(as_db(db_));
+      db_ = nullptr;
+      throw Error(path + ": not a sweep store (no meta and points tables)");
+    }
+    return;
+  }
   // WAL: a commit is durable against a killed process; readers never block the writer.
   exec("PRAGMA journal_mode=WAL");
   exec("PRAGMA synchronous=NORMAL");
@@ -160,7 +184,7 @@ std::uint64_t Store::count() const {
 }
 
 std::uint64_t Store::merge_from(const std::string& other_path) {
-  Store other(other_path);
+  Store other(other_path, Mode::read_only);
   const std::string theirs = other.sweep_name();
   if (theirs.empty()) throw Error(other_path + ": not a sweep store (no sweep recorded)");
   bind_sweep(theirs, other.spec_text(), other.spec_dir());

@@ -19,7 +19,11 @@ struct StoredPoint {
 
 class Store {
  public:
-  explicit Store(const std::string& path);  // creates the file and schema when new
+  enum class Mode {
+    write,     // creates the file and schema when new
+    read_only  // an existing sweep store, opened read-only; anything else is refused untouched
+  };
+  explicit Store(const std::string& path, Mode mode = Mode::write);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
