@@ -35,7 +35,13 @@ TraceCheck check_trace(const std::string& manifest_path, const GemmEngine& engin
     LayerCheck lc;
     lc.layer = l.name;
     lc.scheme = l.scheme->scheme;
-    GemmResult r = trace::run_layer(engine, l, d.operands);
+    GemmResult r;
+    try {
+      r = trace::run_layer(engine, l, d.operands);
+    } catch (const Error& e) {
+      // The engine names the operand ('w.codes'); say which file and layer it came from.
+      throw Error(payload_file + ": layer '" + l.name + "': " + e.what());
+    }
     lc.counters = std::move(r.counters);
     lc.y = std::move(r.y);
     if (d.expected_y) {

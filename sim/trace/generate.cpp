@@ -116,6 +116,8 @@ Trace generate(const GenSpec& spec) {
       throw Error("no layer class '" + cls + "' in " + m.name + " (classes: " + list + ")");
     }
   }
+  if (!spec.expert_tokens.empty() && m.experts == 0)
+    throw Error("an expert token split was given, but " + m.name + " has no experts (not MoE)");
   if (spec.batch == 0 || spec.seq == 0 || spec.context == 0) {
     throw Error("batch, sequence length and context must be >= 1");
   }

@@ -176,6 +176,9 @@ TEST(Generate, MixtralRoutesTokensToExperts) {
 }
 
 TEST(Generate, OptUsesFcLayersReluAndLayerNorm) {
+  GenSpec moe = spec_for("opt-6.7b", Phase::prefill);
+  moe.expert_tokens = {1, 1};
+  EXPECT_THAT(error_of([&] { generate(moe); }), HasSubstr("opt-6.7b has no experts"));
   const Trace t = generate(spec_for("opt-6.7b", Phase::prefill));
   EXPECT_EQ(find(t, "layer.fc1").n, 16384u);
   EXPECT_EQ(find(t, "layer.act").function, "relu");
