@@ -26,7 +26,8 @@ struct Dint4Table {
 const Dint4Table& dint4_table(DintSet s);
 
 // Nearest code to u = w / s (value in units of the scale), ties to the larger magnitude
-// [choice]; for set B an exact zero goes to +0.5. u must be finite.
+// [choice]; set B has no zero: +0 goes to +0.5 and -0 to -0.5 (the sign bit breaks the tie).
+// u must be finite.
 std::uint8_t dint4_encode(float u, DintSet s);
 
 }  // namespace quasar
