@@ -4,6 +4,7 @@
 #include <memory>
 #include <sstream>
 
+#include "cli_checks.hpp"
 #include "numerics/error.hpp"
 #include "report/gemm_study.hpp"
 
@@ -95,7 +96,9 @@ std::function<int()> add_gemm_command(CLI::App& app) {
   cmd->add_option("-n,--n", syn.n, "Rows of W (output channels)")
       ->capture_default_str()
       ->check(kSizeRange);
-  cmd->add_option("--seed", syn.seed, "Seed of the synthetic operands")->capture_default_str();
+  cmd->add_option("--seed", syn.seed, "Seed of the synthetic operands")
+      ->check(seed_check())
+      ->capture_default_str();
   cmd->add_option("-i,--input", a->spec.input_path,
                   "safetensors file with float tensors x [M,K] and w [N,K] (replaces --m/--k/--n)")
       ->check(CLI::ExistingFile);

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <memory>
 
+#include "cli_checks.hpp"
 #include "numerics/error.hpp"
 #include "report/trace_report.hpp"
 #include "trace/importers.hpp"
@@ -31,6 +32,7 @@ ImportCommand add_trace_import_command(CLI::App& trace) {
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
       ->capture_default_str();
   cmd->add_option("--seed", a->spec.seed, "Seed of the synthetic activations")
+      ->check(seed_check())
       ->capture_default_str();
   cmd->add_option("--activations", a->spec.activations,
                   "Given activations instead: safetensors with one float [M, K] tensor per module, "

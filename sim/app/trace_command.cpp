@@ -4,6 +4,7 @@
 #include <iostream>
 #include <memory>
 
+#include "cli_checks.hpp"
 #include "gpu/device.hpp"
 #include "io/output_file.hpp"
 #include "numerics/error.hpp"
@@ -172,9 +173,10 @@ std::function<int()> add_trace_command(CLI::App& app) {
                                         "record every linear layer (data-bearing trace)");
   trace::SyntheticModelSpec& sm = a->synth;
   const CLI::Range dim(std::uint64_t{1}, std::uint64_t{1} << 16);
-  synth->add_option("-o,--out", a->synth_out, "Folder for trace.yaml and payload.safetensors")
-      ->required()
-      ->check(CLI::ExistingDirectory);
+  synth
+      ->add_option("-o,--out", a->synth_out,
+                   "Folder for trace.yaml and payload.safetensors (created if missing)")
+      ->required();
   synth->add_option("--tokens", sm.tokens, "Prefill tokens")->check(dim)->capture_default_str();
   synth->add_option("--layers", sm.layers, "Decoder layers")->check(dim)->capture_default_str();
   synth->add_option("--hidden", sm.hidden, "Hidden size")->check(dim)->capture_default_str();
@@ -185,6 +187,7 @@ std::function<int()> add_trace_command(CLI::App& app) {
   synth->add_option("--kv-heads", sm.kv_heads, "KV heads (GQA)")->check(dim)->capture_default_str();
   synth->add_option("--vocab", sm.vocab, "Vocabulary")->check(dim)->capture_default_str();
   synth->add_option("--seed", sm.seed, "Seed of weights, tokens and outlier channels")
+      ->check(seed_check())
       ->capture_default_str();
   synth->add_option("--scheme", a->synth_scheme, "Scheme of the linear layers")
       ->capture_default_str();

@@ -120,6 +120,7 @@ Trace import_scalesim_csv(const std::string& text, const std::string& source,
     t.layers.push_back(l);
   }
   if (!header_seen) throw Error(source + ": empty file (expected a SCALE-Sim topology CSV)");
+  if (t.layers.empty()) throw Error(source + ": a header but no layer rows");
   validate(t, source);
   return t;
 }

@@ -1,6 +1,7 @@
 #include "synthetic_model.hpp"
 
 #include <cmath>
+#include <filesystem>
 #include <vector>
 
 #include "numerics/error.hpp"
@@ -206,6 +207,9 @@ SyntheticModelTrace synthesize_model_trace(const SyntheticModelSpec& spec,
 }
 
 void write_synthetic_model_trace(const std::string& dir, const SyntheticModelTrace& t) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);  // like every other --out folder
+  if (ec) throw Error(dir + ": cannot create the output folder: " + ec.message());
   safetensors::write(dir + "/" + t.trace.payload, t.payload);
   write_manifest(dir + "/trace.yaml", t.trace);
 }
