@@ -151,6 +151,10 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
     r.unpriced.push_back("SRAM bank periphery beyond the per-KiB density (no sourced figure in " +
                          tech.literature_name + ")");
   }
+  if (a.edge.epilogue_units > 0) {
+    r.unpriced.push_back("leakage of the epilogue's fp32 units (" + tech.literature_name +
+                         "'s ops have energy and area, no leakage)");
+  }
   const std::string mac = mac_unit(a.array.pe);
   add_area("array", mac, pes, p.area(mac), p.unit_source(mac));
   r.leakage_w += pes * p.leakage_w(mac);
@@ -323,8 +327,9 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
   }
   // Leakage over the whole run (the layers' shares sum to it).
   const double leak_pj = r.leakage_w * r.seconds * 1e12;
-  r.energy.push_back({"leakage", "static power (W) x run time (s)", r.seconds, r.leakage_w * 1e12,
-                      leak_pj, "units' Liberty leakage (scaled) + sram leakage per KiB"});
+  r.energy.push_back({"leakage", "run time (s) x static power (pJ/s)", r.seconds,
+                      r.leakage_w * 1e12, leak_pj,
+                      "units' Liberty leakage (scaled) + sram leakage per KiB"});
   return r;
 }
 

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "config/tech_config.hpp"
+#include "numerics/error.hpp"
 #include "report/cost_report.hpp"
 #include "report/html_report.hpp"
 
@@ -36,6 +37,13 @@ void add_tech_options(CLI::App* cmd, TechArgs& t) {
 }
 
 cost::CostReport price(const RunRecord& r, const cost::Tech& tech, const TechArgs& t) {
+  // SCALE-Sim accounting fills in cycles and MACs only: pricing it would leave out SRAM, DRAM
+  // and the edge, and compare it as if complete (quasar run writes "cost": null for it).
+  if (r.accounting != "native") {
+    throw Error(r.file + ": a run with " + r.accounting +
+                " accounting counts cycles and MACs only; it cannot be priced (re-run with "
+                "accounting: native)");
+  }
   cost::CostOptions o;
   o.stream = t.stream;
   o.tokens = r.tokens;

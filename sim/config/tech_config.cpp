@@ -153,8 +153,8 @@ void parse_literature_table(const std::string& text, const std::string& source, 
       {"energy_pj_per_byte", "area_um2_per_kib", "bank_overhead_um2", "leakage_nw_per_kib"});
   const Value epb = sram.at("energy_pj_per_byte");
   epb.require_keys_in({"c0_pj", "c1_pj_per_sqrt_kib", "points", "source"});
-  t.sram.c0_pj = epb.at("c0_pj").as_double();
-  t.sram.c1_pj_per_sqrt_kib = epb.at("c1_pj_per_sqrt_kib").as_double();
+  t.sram.c0_pj = positive(epb.at("c0_pj"), true);
+  t.sram.c1_pj_per_sqrt_kib = positive(epb.at("c1_pj_per_sqrt_kib"), true);
   if (!(t.sram.pj_per_byte(1.0) > 0)) epb.fail("the fitted SRAM energy must be > 0 at 1 KiB");
   t.sram.source = source_of(epb);
   auto leaf = [](const Value& parent, const char* key, bool zero_ok) {

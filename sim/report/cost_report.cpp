@@ -182,6 +182,7 @@ void write_cost_outputs(const std::string& dir, const RunRecord& r, const cost::
   io::write_file(dir + "/cost.json", cost_json(c, t).dump(2) + "\n");
   io::write_file_with(dir + "/cost.md", [&](std::ostream& m) { print_cost_markdown(m, r, c); });
   io::write_file_with(dir + "/energy.csv", [&](std::ostream& e) {
+    e.precision(text::kCsvDigits);
     e << "layer,seconds,pj";
     for (const std::string& comp : cost::cost_components()) e << "," << comp << "_pj";
     e << "\n";
@@ -193,24 +194,35 @@ void write_cost_outputs(const std::string& dir, const RunRecord& r, const cost::
   });
 }
 
+// "" when every run has the first run's layers (names and MACs, in order), else why not.
+std::string layer_mismatch(const RunRecord& a, const RunRecord& b) {
+  std::string why;
+  if (b.stats.layers.size() != a.stats.layers.size()) {
+    why = std::to_string(b.stats.layers.size()) + " simulated layers vs " +
+          std::to_string(a.stats.layers.size());
+  } else {
+    for (std::size_t i = 0; i < a.stats.layers.size() && why.empty(); ++i) {
+      const arch::LayerStats &x = a.stats.layers[i], &y = b.stats.layers[i];
+      if (x.name != y.name || x.macs != y.macs)
+        why = "layer " + std::to_string(i) + " is '" + y.name + "' (" + std::to_string(y.macs) +
+              " MACs) vs '" + x.name + "' (" + std::to_string(x.macs) + " MACs)";
+    }
+  }
+  return why;
+}
+
+bool same_layers(const std::vector<RunRecord>& runs) {
+  for (const RunRecord& b : runs)
+    if (!layer_mismatch(runs.front(), b).empty()) return false;
+  return true;
+}
+
 void require_same_workload(const std::vector<RunRecord>& runs) {
   if (runs.size() < 2) throw Error("compare needs at least two run reports");
   const RunRecord& a = runs.front();
   for (const RunRecord& b : runs) {
-    std::string why;
-    if (b.trace != a.trace) {
-      why = "trace '" + b.trace + "' vs '" + a.trace + "'";
-    } else if (b.stats.layers.size() != a.stats.layers.size()) {
-      why = std::to_string(b.stats.layers.size()) + " simulated layers vs " +
-            std::to_string(a.stats.layers.size());
-    } else {
-      for (std::size_t i = 0; i < a.stats.layers.size() && why.empty(); ++i) {
-        const arch::LayerStats &x = a.stats.layers[i], &y = b.stats.layers[i];
-        if (x.name != y.name || x.macs != y.macs)
-          why = "layer " + std::to_string(i) + " is '" + y.name + "' (" + std::to_string(y.macs) +
-                " MACs) vs '" + x.name + "' (" + std::to_string(x.macs) + " MACs)";
-      }
-    }
+    const std::string why =
+        b.trace != a.trace ? "trace '" + b.trace + "' vs '" + a.trace + "'" : layer_mismatch(a, b);
     if (!why.empty()) {
       throw Error(b.file + " and " + a.file + " are not runs of the same workload: " + why +
                   " (--allow-different-traces compares them anyway)");
@@ -270,6 +282,7 @@ void compare_runs(std::ostream& os, const std::vector<RunRecord>& runs,
     return;
   }
   if (f == CompareFormat::csv) {
+    const auto digits = os.precision(text::kCsvDigits);
     os << "design,report,latency_ms,latency_ratio,tokens_per_s,energy_uj,energy_ratio,"
           "energy_per_token_uj,area_mm2,area_ratio,tops_per_w,tops_per_mm2\n";
     for (const Row& r : rows) {
@@ -278,6 +291,7 @@ void compare_runs(std::ostream& os, const std::vector<RunRecord>& runs,
          << "," << r.uj_tok << "," << r.mm2 << "," << ratio(r.mm2, base.mm2) << "," << r.tops_w
          << "," << r.tops_mm2 << "\n";
     }
+    os.precision(digits);
     return;
   }
   os << fmt::format("Compared with {} ({}), at {} nm, {} operand stream.\n\n", base.design,
@@ -290,6 +304,11 @@ void compare_runs(std::ostream& os, const std::vector<RunRecord>& runs,
         "{:.4g} |\n",
         r.design, r.ms, ratio(r.ms, base.ms), r.tok_s, r.uj, ratio(r.uj, base.uj), r.uj_tok, r.mm2,
         ratio(r.mm2, base.mm2), r.tops_w, r.tops_mm2);
+  }
+  if (!same_layers(runs)) {
+    // Rows matched by position would put one run's layer under another's name.
+    os << "\nPer layer: not shown, the runs do not have the same layers.\n";
+    return;
   }
   os << "\nPer layer: cycles and energy, ratio to " << base.design << "\n\n| layer |";
   for (const Row& r : rows) os << " " << r.design << " cycles | " << r.design << " energy |";

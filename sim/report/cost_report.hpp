@@ -29,6 +29,9 @@ std::uint64_t trace_tokens(const std::string& phase, std::uint64_t batch, std::u
 // Throws quasar::Error naming the first difference when the runs are not of the same workload
 // (trace name, layer names and MACs per layer); needs at least two runs.
 void require_same_workload(const std::vector<RunRecord>& runs);
+// Whether every run has the first run's layers (names and MACs, in order): per-layer tables
+// are shown only then.
+bool same_layers(const std::vector<RunRecord>& runs);
 
 // One design's line of a comparison (every format draws the same numbers).
 struct CompareRow {

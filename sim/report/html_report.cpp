@@ -539,6 +539,12 @@ void write_compare_html(std::ostream& os, const std::vector<RunRecord>& runs,
     os << "</tr>\n";
   }
   os << "</table>\n";
+  if (!same_layers(runs)) {
+    os << "<h2>Per layer</h2>\n<p class=\"note\">Not shown: the runs do not have the same "
+          "layers.</p>\n";
+    page_end(os);
+    return;
+  }
   os << "<h2>Per layer</h2>\n<p class=\"note\">Cycles and energy, ratio to "
      << html_escape(base.design) << ".</p>\n<table>\n<tr><th>layer</th>";
   for (const Row& r : rows)

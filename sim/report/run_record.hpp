@@ -19,7 +19,8 @@ struct RunRecord {
   arch::RunStats stats;
 };
 
-// Throws quasar::Error naming the file and the key when it is not a report of schema 2.
+// Throws quasar::Error naming the file and the key when it is not a report of the current
+// schema (kReportSchema) or holds values no run produces.
 RunRecord read_run_report(const std::string& path);
 
 }  // namespace quasar

@@ -205,7 +205,8 @@ TEST(CostModel, ShippedTablesPriceUnitLeakage) {
   a.array.pe = arch::PeKind::w4a8;
   a.edge.intscale_acc_bits = 32;
   const CostReport r = price_run(a, one_layer_run(1000), t);
-  EXPECT_THAT(r.unpriced, ::testing::ElementsAre(::testing::HasSubstr("SRAM bank periphery")));
+  EXPECT_THAT(r.unpriced, ::testing::ElementsAre(::testing::HasSubstr("SRAM bank periphery"),
+                                                 ::testing::HasSubstr("epilogue's fp32 units")));
   const double sram_w = 6.0 * t.sram.leakage_nw_per_kib * 1e-9;
   // Per PE: the MAC plus what the 4x4 array adds to each int8 MAC (registers, skew lines).
   const double pe_nw = t.units.at("mac_w4a8").leakage_nw +
