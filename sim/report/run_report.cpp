@@ -245,7 +245,7 @@ void print_run_json(std::ostream& os, const RunReport& r) {
     j["cost"] = cost_json(*r.cost, r.tech);
   } else {
     j["cost"] = nullptr;
-    j["cost_error"] = r.cost_error;
+    if (!r.cost_error.empty()) j["cost_error"] = r.cost_error;  // absent for SCALE-Sim runs
   }
   os << j.dump(2) << "\n";
 }
