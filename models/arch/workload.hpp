@@ -15,8 +15,9 @@ struct LayerWork {
   std::vector<Tile> tiles;      // one instance, laid out by `runs` (play_tiles)
   std::vector<TileRun> runs;    // empty: every tile once, in order
   std::uint64_t instances = 1;  // the tiles run this many times (batch x repeat)
-  std::uint64_t materialize_bytes =
-      0;  // a dequantize-to-memory pass before the tiles, per instance
+  // A dequantize-to-memory pass before the tiles, per instance: its DRAM bytes (read and
+  // written), of which written, and the weights it dequantizes.
+  std::uint64_t materialize_bytes = 0, materialize_write_bytes = 0, materialize_dequant_ops = 0;
 };
 
 enum class Fidelity { fast, cycle };

@@ -101,7 +101,10 @@ struct SchemeFacts {
   Scheme s = Scheme::fp16;
   std::uint64_t G = 0;  // group size (K when the scheme has no groups)
   bool groups = false, rescales = false, fused_dequant = false;
-  std::uint64_t materialize_bytes = 0;  // DGQ materialized, per instance
+  // DGQ materialized, per instance: the pass reads the 4-bit codes with their group and
+  // channel metadata and writes the int8 copy (materialize_bytes is both), dequantizing every
+  // weight; the tiles then read the int8 copy and its channel scales only.
+  std::uint64_t materialize_bytes = 0, materialize_write_bytes = 0, materialize_dequant_ops = 0;
   double wb = 0, ab = 0;                // stored bytes per weight / activation element
   std::uint64_t edge_acc = 0, psum_bytes = 0;
   std::uint64_t ifmap_cap = 0, weight_cap = 0;  // usable buffer bytes for resident data
@@ -114,7 +117,8 @@ struct SchemeFacts {
   // that start there and the channel scales on the first k.
   std::uint64_t weight_tile_bytes(std::uint64_t k0, std::uint64_t kc, std::uint64_t nc) const {
     double w = static_cast<double>(kc * nc) * wb;
-    if (groups) w += static_cast<double>(group_starts(k0, kc) * nc) * group_meta_bytes(s);
+    if (groups && !materialize_bytes)
+      w += static_cast<double>(group_starts(k0, kc) * nc) * group_meta_bytes(s);
     if (k0 == 0) w += static_cast<double>(nc) * channel_meta_bytes(s);
     return ceil_bytes(w);
   }
@@ -148,10 +152,14 @@ SchemeFacts scheme_facts(const arch::ArchSpec& a, const trace::Layer& l) {
   f.rescales = f.s == Scheme::w4a8_fs || f.s == Scheme::w4a8_is;
   f.fused_dequant = f.s == Scheme::w4a16 || f.s == Scheme::w4a8_qserve ||
                     (f.s == Scheme::w4a8_dgq && l.scheme->dequant == DequantMode::fused);
+  f.wb = weight_bytes_per_element(f.s);
   if (f.s == Scheme::w4a8_dgq && l.scheme->dequant == DequantMode::materialized) {
-    f.materialize_bytes = 2 * l.n * l.k;  // the int8 copy written once and read back
+    const std::uint64_t source = f.weight_tile_bytes(0, l.k, l.n);  // codes + metadata
+    f.materialize_write_bytes = l.n * l.k;                          // the int8 copy
+    f.materialize_bytes = source + f.materialize_write_bytes;
+    f.materialize_dequant_ops = l.n * l.k;
+    f.wb = 1.0;  // what the tiles read
   }
-  f.wb = f.materialize_bytes ? 1.0 : weight_bytes_per_element(f.s);
   f.ab = activation_bytes_per_element(f.s);
   f.edge_acc = edge_acc_bytes(a, f.s);
   // fp16 PEs accumulate in fp32: 4 bytes per partial sum either way.
@@ -227,6 +235,8 @@ GemmPlan plan_header(const trace::Layer& l, const SchemeFacts& f) {
   p.scheme = f.s;
   p.instances = l.batch * l.repeat;
   p.materialize_bytes = f.materialize_bytes;
+  p.materialize_write_bytes = f.materialize_write_bytes;
+  p.materialize_dequant_ops = f.materialize_dequant_ops;
   return p;
 }
 

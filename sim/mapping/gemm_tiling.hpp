@@ -21,8 +21,9 @@ struct GemmPlan {
   Scheme scheme = Scheme::fp16;
   std::uint64_t k_tile = 0;     // reduction per tile: WS rows or gcd(rows, group); OS K or group
   std::uint64_t instances = 1;  // batch x repeat: identical GEMMs, each runs the tiles
-  std::uint64_t materialize_bytes =
-      0;                    // DGQ materialized: int8 copy written then read, per instance
+  // DGQ materialized, per instance: the dequantize-to-memory pass's DRAM bytes (4-bit codes and
+  // metadata read, int8 copy written), of which written, and its dequantizations.
+  std::uint64_t materialize_bytes = 0, materialize_write_bytes = 0, materialize_dequant_ops = 0;
   std::vector<Tile> tiles;  // one instance, in execution order (n outer, k inner), laid out by
   std::vector<arch::TileRun> runs;  // `runs` (arch::play_tiles; empty: every tile once)
 

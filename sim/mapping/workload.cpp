@@ -32,6 +32,8 @@ PlannedTrace plan_trace(const arch::ArchSpec& a, const trace::Trace& t) {
     w.runs = g.runs;
     w.instances = g.instances;
     w.materialize_bytes = g.materialize_bytes;
+    w.materialize_write_bytes = g.materialize_write_bytes;
+    w.materialize_dequant_ops = g.materialize_dequant_ops;
     p.work.push_back(std::move(w));
   }
   return p;

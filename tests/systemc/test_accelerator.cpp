@@ -32,7 +32,13 @@ LayerWork work_for(const ArchSpec& a, std::uint64_t m, std::uint64_t k, std::uin
   ls.dequant = dq;
   l.scheme = ls;
   const mapping::GemmPlan p = mapping::plan_gemm(a, l);
-  return {l.name, p.tiles, p.runs, p.instances, p.materialize_bytes};
+  return {l.name,
+          p.tiles,
+          p.runs,
+          p.instances,
+          p.materialize_bytes,
+          p.materialize_write_bytes,
+          p.materialize_dequant_ops};
 }
 
 struct Case {

@@ -171,7 +171,13 @@ TEST(GemmTiling, DgqDequantizesOnLoadOrMaterializes) {
   const GemmPlan w4a16 = plan_gemm_ws(design("fp16-w4a16"), gemm(8, 256, 64, Scheme::w4a16));
   EXPECT_EQ(sum(w4a16, [](const Tile& t) { return t.scale_writes; }), 2u * 2u * 64u);
   EXPECT_EQ(sum(w4a16, [](const Tile& t) { return t.scale_reads; }), 2u * 256u * 64u);
-  EXPECT_EQ(mat.materialize_bytes, 2u * 256u * 64u);
+  // The pass reads the 4-bit codes (256 x 64 / 2), 2 groups x 64 channels of S2 + zero (1.5 B)
+  // and 64 fp16 channel scales, and writes the int8 copy; it dequantizes every weight. The
+  // tiles then read the int8 copy with its channel scales, no group metadata.
+  EXPECT_EQ(mat.materialize_bytes, 256u * 64u / 2 + 2u * 64u * 3 / 2 + 64u * 2 + 256u * 64u);
+  EXPECT_EQ(mat.materialize_write_bytes, 256u * 64u);
+  EXPECT_EQ(mat.materialize_dequant_ops, 256u * 64u);
+  EXPECT_EQ(sum(mat, [](const Tile& t) { return t.weight_bytes; }), 256u * 64u + 64u * 2);
   EXPECT_GT(mat.dram_bytes(), fused.dram_bytes());
 }
 
