@@ -107,7 +107,7 @@ struct SchemeFacts {
   std::uint64_t materialize_bytes = 0, materialize_write_bytes = 0, materialize_dequant_ops = 0;
   double wb = 0, ab = 0;                // stored bytes per weight / activation element
   std::uint64_t edge_acc = 0, psum_bytes = 0;
-  std::uint64_t ifmap_cap = 0, weight_cap = 0;  // usable buffer bytes for resident data
+  std::uint64_t ifmap_cap = 0, weight_cap = 0, ofmap_cap = 0;  // usable buffer bytes
 
   // Groups that start in k0 .. k0 + kc - 1 (multiples of G there).
   std::uint64_t group_starts(std::uint64_t k0, std::uint64_t kc) const {
@@ -166,6 +166,7 @@ SchemeFacts scheme_facts(const arch::ArchSpec& a, const trace::Layer& l) {
   f.psum_bytes = f.s == Scheme::fp16 || f.s == Scheme::w4a16 ? 4 : (a.array.acc_bits + 7) / 8;
   f.ifmap_cap = usable(a.buffers.ifmap);
   f.weight_cap = usable(a.buffers.weight);
+  f.ofmap_cap = usable(a.buffers.ofmap);
   return f;
 }
 
@@ -244,14 +245,41 @@ GemmPlan plan_header(const trace::Layer& l, const SchemeFacts& f) {
 
 namespace {
 
+// The weight-stationary k-tile. A column's partial sum cannot mix two groups: with groups
+// shorter than the array, or not a multiple of it, each tile holds whole sub-groups only (rows
+// beyond gcd(R, G) stay idle).
+std::uint64_t ws_k_tile(const arch::ArchSpec& a, const SchemeFacts& f) {
+  return f.groups ? std::gcd(std::uint64_t{a.array.rows}, f.G) : a.array.rows;
+}
+
+// Bytes per token and column an n-tile keeps in the ofmap buffer between its k-tiles: the
+// chained partial sums (when K takes more than one k-tile) and the edge's group accumulators
+// (when K holds more than one group of a rescaled scheme).
+std::uint64_t ws_held_bytes_per_token_col(const arch::ArchSpec& a, const trace::Layer& l,
+                                          const SchemeFacts& f) {
+  std::uint64_t b = 0;
+  if (l.k > ws_k_tile(a, f)) b += f.psum_bytes;
+  if (f.rescales && l.k > f.G) b += f.edge_acc;
+  return b;
+}
+
 // Weight-stationary tiles with M cut into blocks of at most `mb` tokens (mb >= M: one block,
 // the n_outer order). Loop order: m-block, n-tile, k-tile.
 GemmPlan ws_plan(const arch::ArchSpec& a, const trace::Layer& l, const SchemeFacts& f,
                  std::uint64_t mb) {
   GemmPlan p = plan_header(l, f);
-  // A column's partial sum cannot mix two groups: with groups shorter than the array, or not a
-  // multiple of it, each tile holds whole sub-groups only (rows beyond gcd(R, G) stay idle).
-  p.k_tile = f.groups ? std::gcd(std::uint64_t{a.array.rows}, f.G) : a.array.rows;
+  p.k_tile = ws_k_tile(a, f);
+  const std::uint64_t cols = std::min<std::uint64_t>(a.array.cols, l.n);
+  const std::uint64_t held = std::min(mb, l.m) * cols * ws_held_bytes_per_token_col(a, l, f);
+  if (held > f.ofmap_cap) {
+    p.capacity_warning =
+        "partial sums held between k-tiles need " + std::to_string(held) + " bytes (" +
+        std::to_string(std::min(mb, l.m)) + " tokens x " + std::to_string(cols) + " columns x " +
+        std::to_string(ws_held_bytes_per_token_col(a, l, f)) +
+        " B), more than the ofmap buffer's usable " + std::to_string(f.ofmap_cap) +
+        "; modelled as kept on chip (no spill to DRAM): a larger ofmap buffer or ws_order: "
+        "m_blocked";
+  }
   const auto add = [&](Tile& t) {
     const std::uint64_t mu = t.m, nc = t.cols_used;
     const bool group_starts = f.groups && t.k0 % f.G == 0;
@@ -293,11 +321,16 @@ GemmPlan ws_plan(const arch::ArchSpec& a, const trace::Layer& l, const SchemeFac
   return p;
 }
 
-// The m_blocked order's block: the most tokens whose activations fit the ifmap buffer, evened
-// out over the blocks; M (one block) when all of X fits or not even one token's does.
-std::uint64_t ws_block_tokens(const trace::Layer& l, const SchemeFacts& f) {
+// The m_blocked order's block: the most tokens whose activations fit the ifmap buffer and whose
+// partial sums fit the ofmap buffer, evened out over the blocks; M (one block) when all of X
+// fits or not even one token's does.
+std::uint64_t ws_block_tokens(const arch::ArchSpec& a, const trace::Layer& l,
+                              const SchemeFacts& f) {
   const auto per_token = static_cast<double>(l.k) * f.ab;
-  const auto fit = static_cast<std::uint64_t>(static_cast<double>(f.ifmap_cap) / per_token);
+  std::uint64_t fit = static_cast<std::uint64_t>(static_cast<double>(f.ifmap_cap) / per_token);
+  const std::uint64_t held = std::min<std::uint64_t>(a.array.cols, l.n) *
+                             ws_held_bytes_per_token_col(a, l, f);
+  if (held > 0) fit = std::min(fit, f.ofmap_cap / held);
   if (fit == 0 || fit >= l.m) return l.m;
   const std::uint64_t blocks = (l.m + fit - 1) / fit;
   return (l.m + blocks - 1) / blocks;
@@ -311,10 +344,10 @@ GemmPlan plan_gemm_ws(const arch::ArchSpec& a, const trace::Layer& l) {
     case arch::WsOrder::n_outer:
       return ws_plan(a, l, f, l.m);
     case arch::WsOrder::m_blocked:
-      return ws_plan(a, l, f, ws_block_tokens(l, f));
+      return ws_plan(a, l, f, ws_block_tokens(a, l, f));
     case arch::WsOrder::min_dram: {
       GemmPlan n_outer = ws_plan(a, l, f, l.m);
-      GemmPlan blocked = ws_plan(a, l, f, ws_block_tokens(l, f));
+      GemmPlan blocked = ws_plan(a, l, f, ws_block_tokens(a, l, f));
       return blocked.dram_bytes() < n_outer.dram_bytes() ? blocked : n_outer;
     }
   }

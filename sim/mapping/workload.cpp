@@ -31,6 +31,7 @@ PlannedTrace plan_trace(const arch::ArchSpec& a, const trace::Trace& t) {
     w.tiles = g.tiles;
     w.runs = g.runs;
     w.instances = g.instances;
+    if (!g.capacity_warning.empty()) p.warnings.emplace_back(l.name, g.capacity_warning);
     w.materialize_bytes = g.materialize_bytes;
     w.materialize_write_bytes = g.materialize_write_bytes;
     w.materialize_dequant_ops = g.materialize_dequant_ops;

@@ -116,6 +116,7 @@ RunReport run_trace_timing(const arch::ArchSpec& a, const trace::Trace& t, arch:
   r.arch = a;
   r.trace_name = t.name;
   r.not_run = p.not_run;
+  r.warnings = p.warnings;
   r.stats = arch::simulate(a, p.work, {mode}, progress).at(0);
   return r;
 }
@@ -166,6 +167,10 @@ void print_run_table(std::ostream& os, const RunReport& r) {
   if (!r.not_run.empty()) {
     os << "\nnot simulated (" << r.not_run.size() << " records):\n";
     for (const auto& [name, why] : r.not_run) os << "  " << name << ": " << why << "\n";
+  }
+  if (!r.warnings.empty()) {
+    os << "\nwarnings (" << r.warnings.size() << " layers):\n";
+    for (const auto& [name, what] : r.warnings) os << "  " << name << ": " << what << "\n";
   }
 }
 
@@ -241,6 +246,9 @@ void print_run_json(std::ostream& os, const RunReport& r) {
   nlohmann::ordered_json skipped = nlohmann::ordered_json::array();
   for (const auto& [name, why] : r.not_run) skipped.push_back({{"name", name}, {"reason", why}});
   j["not_simulated"] = skipped;
+  nlohmann::ordered_json warned = nlohmann::ordered_json::array();
+  for (const auto& [name, what] : r.warnings) warned.push_back({{"name", name}, {"warning", what}});
+  j["warnings"] = warned;
   if (r.cost) {
     j["cost"] = cost_json(*r.cost, r.tech);
   } else {
