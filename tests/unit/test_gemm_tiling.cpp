@@ -155,6 +155,31 @@ TEST(GemmTiling, GroupsShorterThanTheArrayShortenTheTile) {
   EXPECT_EQ(sum(p, [](const Tile& t) { return t.rescale_ops; }), 4u * 32u * (256u / 32u));
 }
 
+// What a WS n-tile keeps between k-tiles: 4-byte partial sums, and for w4a8-is the edge's
+// 4-byte group accumulators too. Beyond the ofmap buffer's usable half the plan says so (the
+// model keeps them on chip); m_blocked cuts M so that they fit.
+TEST(GemmTiling, PartialSumsBeyondTheOfmapBufferAreFlagged) {
+  arch::ArchSpec a = design("intscale");  // 32 columns, 1 MiB ofmap double-buffered: 512 KiB
+  const trace::Layer fits = gemm(2048, 4096, 64, Scheme::w4a8_is);  // 2048 x 32 x 8 B = 512 KiB
+  EXPECT_EQ(plan_gemm_ws(a, fits).capacity_warning, "");
+  const trace::Layer over = gemm(2049, 4096, 64, Scheme::w4a8_is);
+  EXPECT_THAT(plan_gemm_ws(a, over).capacity_warning,
+              ::testing::HasSubstr("need 524544 bytes (2049 tokens x 32 columns x 8 B), more than "
+                                   "the ofmap buffer's usable 524288"));
+  // One k-tile and one group: nothing is held between k-tiles.
+  EXPECT_EQ(plan_gemm_ws(a, gemm(100000, 32, 64, Scheme::w4a8_is, 32)).capacity_warning, "");
+  a.array.ws_order = arch::WsOrder::m_blocked;
+  a.buffers.ifmap.size_bytes = 64u << 20;  // activations never limit the block here
+  const GemmPlan blocked = plan_gemm_ws(a, gemm(4096, 4096, 64, Scheme::w4a8_is));
+  EXPECT_EQ(blocked.capacity_warning, "");
+  EXPECT_EQ(sum(blocked, [](const Tile& t) { return t.m; }) / (4096 / blocked.k_tile) / 2,
+            4096u);  // every token once per k-tile of each of the 2 n-tiles
+  std::uint64_t biggest = 0;
+  arch::play_tiles(blocked.tiles, blocked.runs,
+                   [&](const Tile& t, std::uint64_t) { biggest = std::max(biggest, t.m); });
+  EXPECT_EQ(biggest, 2048u);  // 512 KiB / (32 x 8 B)
+}
+
 TEST(GemmTiling, DgqDequantizesOnLoadOrMaterializes) {
   trace::Layer l = gemm(8, 256, 64, Scheme::w4a8_dgq);
   const GemmPlan fused = plan_gemm_ws(design("dgq"), l);
