@@ -67,6 +67,9 @@ class TilePolicy {
 
   void array_finished(std::uint64_t index, std::uint64_t end) { array_end_[index % slots_] = end; }
 
+  // No DMA request is issued before cycle `t` (a layer waits for the previous layer's outputs).
+  void hold_until(std::uint64_t t) { last_issue_ = std::max(last_issue_, t); }
+
   // Cycles the edge needs for a drained tile: group rescales, then the epilogue.
   std::uint64_t edge_cycles(const Tile& t) const {
     std::uint64_t c = 0;
@@ -297,6 +300,11 @@ SC_MODULE(Accelerator) {
     }
     std::uint64_t index = 0, layer_end_prev = 0, array_free = 0, accept_prev = 0, end = 0;
     for (const LayerWork& lw : work_) {
+      // Layers run in trace order: a layer's inputs are the previous layer's outputs, so its
+      // first DMA request and its first tile wait until that layer's last write has landed.
+      // (Independent layers, e.g. q/k/v, could overlap; the trace does not say which are.)
+      policy_.hold_until(layer_end_prev);
+      array_free = std::max(array_free, layer_end_prev);
       LayerStats ls;
       ls.name = lw.name;
       std::uint64_t layer_end = layer_end_prev;
