@@ -106,6 +106,7 @@ struct SchemeFacts {
   // weight; the tiles then read the int8 copy and its channel scales only.
   std::uint64_t materialize_bytes = 0, materialize_write_bytes = 0, materialize_dequant_ops = 0;
   double wb = 0, ab = 0;                // stored bytes per weight / activation element
+  bool per_tensor_act = false;          // one activation scale for the tensor (act: per-tensor)
   std::uint64_t edge_acc = 0, psum_bytes = 0;
   std::uint64_t ifmap_cap = 0, weight_cap = 0, ofmap_cap = 0;  // usable buffer bytes
 
@@ -161,6 +162,7 @@ SchemeFacts scheme_facts(const arch::ArchSpec& a, const trace::Layer& l) {
     f.wb = 1.0;  // what the tiles read
   }
   f.ab = activation_bytes_per_element(f.s);
+  f.per_tensor_act = l.scheme->act == ActQuantMode::per_tensor;
   f.edge_acc = edge_acc_bytes(a, f.s);
   // fp16 PEs accumulate in fp32: 4 bytes per partial sum either way.
   f.psum_bytes = f.s == Scheme::fp16 || f.s == Scheme::w4a16 ? 4 : (a.array.acc_bits + 7) / 8;
@@ -190,7 +192,8 @@ Tile dma_tile(const SchemeFacts& f, const TilePlace& at, std::uint64_t K, bool f
   t.weight_bytes = fetch_w ? t.weight_read_bytes : 0;
   if (fetch_x) {
     t.act_bytes = ceil_bytes(static_cast<double>(at.m * at.k) * f.ab);
-    if (t.first_k && f.ab == 1.0) t.act_bytes += at.m * 4;  // per-token fp32 scales
+    // int8 activations' fp32 scales: one per token, or one for the tensor (with its first block)
+    if (t.first_k && f.ab == 1.0) t.act_bytes += f.per_tensor_act ? (at.m0 == 0 ? 4 : 0) : at.m * 4;
   }
   if (f.fused_dequant) t.dequant_ops = at.k * at.n;
   t.scale_writes = f.scale_writes(at.k0, at.k, at.n);
