@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
+#include <sstream>
 
 #include "config/tech_config.hpp"
 #include "cost/cost_model.hpp"
@@ -311,25 +313,16 @@ TEST(DramEnergy, RejectsSheetsTheMethodCannotUse) {
 
 // The three ways a table gives a DRAM standard, and what the cost model charges reads and writes.
 TEST(TechConfig, DramEntriesPriceReadsAndWritesApart) {
-  const std::string sheet = R"(
-  ddr9:
-    datasheet:
-      device: "fixture x8"
-      data_rate_mtps: 1000
-      width_bits: 8
-      page_bytes: 1024
-      trc_ns: 50
-      tras_ns: 35
-      rails:
-        VDD: {volts: 1.0, idd0_ma: 60, idd2n_ma: 30, idd3n_ma: 40, idd4r_ma: 120, idd4w_ma: 100}
-        VPP: {volts: 2.0, idd0_ma: 4, idd2n_ma: 2, idd3n_ma: 2, idd4r_ma: 2, idd4w_ma: 2}
-      io: {pj_per_bit: 0.5, source: "fixture io"}
-    source: "fixture sheet"
-  split: {read_pj_per_bit: 2.0, write_pj_per_bit: 3.0, source: "fixture"}
-)";
+  // round_sheet() written as a table row (shared with the CLI test), plus a read/write pair.
+  std::ifstream row_file(std::string(QUASAR_SOURCE_DIR) + "/tests/cli/datasheet_row.yaml");
+  std::stringstream row;
+  row << row_file.rdbuf();
+  ASSERT_FALSE(row.str().empty());
+  const std::string sheet =
+      row.str() + "  split: {read_pj_per_bit: 2.0, write_pj_per_bit: 3.0, source: \"fixture\"}\n";
   std::string lit = kLiterature;
   const std::string at = "dram:\n";
-  lit.insert(lit.find(at) + at.size(), sheet.substr(1));
+  lit.insert(lit.find(at) + at.size(), sheet);
   Tech t;
   config::parse_units_table(kUnits, "units.yaml", t);
   config::parse_literature_table(lit, "lit.yaml", t);
