@@ -88,7 +88,7 @@ class TilePolicy {
   std::uint64_t edge_accept(std::uint64_t drained, const Tile& t, std::uint64_t& done_out) {
     const std::uint64_t accept = std::max(drained, edge_free_);
     edge_free_ = accept + edge_cycles(t);
-    done_out = wr_.request(edge_free_, t.out_bytes);
+    done_out = wr_.request(edge_free_, t.out_bytes + t.spill_write_bytes);
     done_out = std::max(done_out, edge_free_);
     return accept;
   }
@@ -312,12 +312,12 @@ SC_MODULE(Accelerator) {
         play_tiles(lw.tiles, lw.runs, [&](const Tile& t, std::uint64_t ti) {
           const std::uint64_t pre = ti == 0 ? lw.materialize_bytes : 0;
           const std::uint64_t ready =
-              policy_.operands_ready(index, t.weight_bytes + t.act_bytes, pre);
+              policy_.operands_ready(index, t.weight_bytes + t.act_bytes + t.spill_read_bytes, pre);
           // The pass's bytes are timed as one stream on the read channel before the first
           // tile (DRAM-bound; its dequantizations are counted, not timed).
           const std::uint64_t pre_write = ti == 0 ? lw.materialize_write_bytes : 0;
-          ls.dram_read_bytes += t.weight_bytes + t.act_bytes + pre - pre_write;
-          ls.dram_write_bytes += t.out_bytes + pre_write;
+          ls.dram_read_bytes += t.weight_bytes + t.act_bytes + t.spill_read_bytes + pre - pre_write;
+          ls.dram_write_bytes += t.out_bytes + t.spill_write_bytes + pre_write;
           if (ti == 0) ls.dequant_ops += lw.materialize_dequant_ops;
           // The array starts once free, the previous tile is with the edge, and operands are in.
           const std::uint64_t after_edge = std::max(array_free, accept_prev);

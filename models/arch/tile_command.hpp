@@ -24,6 +24,9 @@ struct Tile {
   std::uint64_t weight_bytes = 0;  // DRAM -> weight buffer: codes + this tile's scales
   std::uint64_t act_bytes = 0;     // DRAM -> ifmap buffer (0 when still resident)
   std::uint64_t out_bytes = 0;     // ofmap -> DRAM (fp16 outputs, last_k only)
+  // WS partial sums and edge accumulators that do not fit the ofmap buffer: read back from
+  // DRAM before this tile (not on the first k-tile) and written out after it (not on the last).
+  std::uint64_t spill_read_bytes = 0, spill_write_bytes = 0;
   std::uint64_t dequant_ops = 0;   // weights dequantized as the tile loads (fused)
   std::uint64_t rescale_ops = 0;   // group rescales (P*S or fp32) when a group completes
   std::uint64_t epilogue_ops = 0;  // scale multiply + fp16 convert (last_k only)

@@ -56,8 +56,8 @@ std::uint64_t edge_acc_bytes(const arch::ArchSpec& a, Scheme s) {
 // output accumulators (read and written per rescale), finished outputs read by the DMA.
 void add_ofmap_traffic(Tile& t, std::uint64_t psum_in, std::uint64_t psum_out,
                        std::uint64_t edge_acc) {
-  t.ofmap_read_bytes = psum_in + t.rescale_ops * edge_acc + t.out_bytes;
-  t.ofmap_write_bytes = psum_out + t.rescale_ops * edge_acc;
+  t.ofmap_read_bytes = psum_in + t.rescale_ops * edge_acc + t.out_bytes + t.spill_write_bytes;
+  t.ofmap_write_bytes = psum_out + t.rescale_ops * edge_acc + t.spill_read_bytes;
 }
 
 }  // namespace
@@ -89,7 +89,7 @@ std::uint64_t GemmPlan::macs() const {
 std::uint64_t GemmPlan::dram_bytes() const {
   std::uint64_t t = materialize_bytes;
   arch::play_tiles(tiles, runs, [&](const Tile& x, std::uint64_t) {
-    t += x.weight_bytes + x.act_bytes + x.out_bytes;
+    t += x.weight_bytes + x.act_bytes + x.out_bytes + x.spill_read_bytes + x.spill_write_bytes;
   });
   return t;
 }
@@ -272,16 +272,23 @@ GemmPlan ws_plan(const arch::ArchSpec& a, const trace::Layer& l, const SchemeFac
                  std::uint64_t mb) {
   GemmPlan p = plan_header(l, f);
   p.k_tile = ws_k_tile(a, f);
+  // What an n-tile keeps between its k-tiles beyond the ofmap buffer is spilled: written to
+  // DRAM after each k-tile but the last and read back before the next [choice: the buffer keeps
+  // what fits; the rest goes out and comes back at every k-tile boundary].
+  const std::uint64_t per = ws_held_bytes_per_token_col(a, l, f);
+  auto spill = [&](std::uint64_t tokens, std::uint64_t nc) {
+    const std::uint64_t held = tokens * nc * per;
+    return held > f.ofmap_cap ? held - f.ofmap_cap : 0;
+  };
   const std::uint64_t cols = std::min<std::uint64_t>(a.array.cols, l.n);
-  const std::uint64_t held = std::min(mb, l.m) * cols * ws_held_bytes_per_token_col(a, l, f);
-  if (held > f.ofmap_cap) {
+  if (const std::uint64_t s = spill(std::min(mb, l.m), cols)) {
     p.capacity_warning =
-        "partial sums held between k-tiles need " + std::to_string(held) + " bytes (" +
+        "partial sums held between k-tiles need " + std::to_string(s + f.ofmap_cap) + " bytes (" +
         std::to_string(std::min(mb, l.m)) + " tokens x " + std::to_string(cols) + " columns x " +
-        std::to_string(ws_held_bytes_per_token_col(a, l, f)) +
-        " B), more than the ofmap buffer's usable " + std::to_string(f.ofmap_cap) +
-        "; modelled as kept on chip (no spill to DRAM): a larger ofmap buffer or ws_order: "
-        "m_blocked";
+        std::to_string(per) + " B), more than the ofmap buffer's usable " +
+        std::to_string(f.ofmap_cap) + "; the other " + std::to_string(s) +
+        " bytes are spilled to DRAM and read back at every k-tile boundary (a larger ofmap "
+        "buffer or ws_order: m_blocked avoids it)";
   }
   const auto add = [&](Tile& t) {
     const std::uint64_t mu = t.m, nc = t.cols_used;
@@ -297,6 +304,9 @@ GemmPlan ws_plan(const arch::ArchSpec& a, const trace::Layer& l, const SchemeFac
     t.psum_out_bytes_per_step = nc * f.psum_bytes;
     t.ifmap_read_bytes = mu * t.x_bytes_per_step;
     t.scale_reads = f.scale_reads(t);
+    const std::uint64_t spilled = spill(mu, nc);
+    if (!t.first_k) t.spill_read_bytes = spilled;
+    if (!t.last_k) t.spill_write_bytes = spilled;
     add_ofmap_traffic(t, mu * t.psum_in_bytes_per_step, mu * t.psum_out_bytes_per_step,
                       f.edge_acc);
     p.tiles.push_back(t);

@@ -27,8 +27,8 @@ struct GemmPlan {
   std::vector<Tile> tiles;  // one instance, in execution order (n outer, k inner), laid out by
   std::vector<arch::TileRun> runs;  // `runs` (arch::play_tiles; empty: every tile once)
 
-  // Non-empty when the plan asks more of the buffers than they hold and the model does not
-  // charge for it (today: WS partial sums beyond the ofmap buffer, kept on chip, no spill).
+  // Non-empty when the plan asks more of the buffers than they hold (today: WS partial sums
+  // beyond the ofmap buffer, spilled to DRAM: the tiles' spill_*_bytes).
   std::string capacity_warning;
 
   std::uint64_t macs() const;        // useful MACs of one instance

@@ -16,7 +16,7 @@ namespace quasar::mapping {
 struct PlannedTrace {
   std::vector<arch::LayerWork> work;
   std::vector<std::pair<std::string, std::string>> not_run;  // layer, why
-  std::vector<std::pair<std::string, std::string>> warnings;  // layer, what the model ignores
+  std::vector<std::pair<std::string, std::string>> warnings;  // layer, buffer overflow (spills)
 };
 
 PlannedTrace plan_trace(const arch::ArchSpec& a, const trace::Trace& t);

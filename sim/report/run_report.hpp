@@ -26,7 +26,7 @@ struct RunReport {
   std::uint64_t tokens = 0;  // tokens the trace processes (from its metadata; 0: unknown)
   arch::RunStats stats;
   std::vector<std::pair<std::string, std::string>> not_run;  // layer, why
-  std::vector<std::pair<std::string, std::string>> warnings;  // layer, what the model ignores
+  std::vector<std::pair<std::string, std::string>> warnings;  // layer, buffer overflow (spills)
   // Area and energy with the shipped technology tables; when they cannot price the design
   // (e.g. a DRAM standard without a sourced figure), `cost_error` says why.
   std::optional<cost::CostReport> cost;

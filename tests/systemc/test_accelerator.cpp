@@ -55,6 +55,7 @@ struct Case {
   std::uint32_t rows = 8, cols = 8;
   WsOrder ws_order = WsOrder::n_outer;
   std::uint64_t ifmap_bytes = 0;  // 0: the design's
+  std::uint64_t ofmap_bytes = 0;  // 0: the design's
 };
 
 void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
@@ -69,6 +70,7 @@ TEST_P(FastEqualsCycle, SameCyclesAndStatistics) {
   a.array.dataflow = c.dataflow;
   a.array.ws_order = c.ws_order;
   if (c.ifmap_bytes) a.buffers.ifmap.size_bytes = c.ifmap_bytes;
+  if (c.ofmap_bytes) a.buffers.ofmap.size_bytes = c.ofmap_bytes;
   if (c.dram_bytes_per_cycle > 0) a.dram.bytes_per_cycle = c.dram_bytes_per_cycle;
   if (c.edge_units) {
     a.edge.floatscale_units = a.edge.intscale_units = a.edge.epilogue_units = c.edge_units;
@@ -112,6 +114,11 @@ TEST_P(FastEqualsCycle, SameCyclesAndStatistics) {
   const std::string name = c.name;
   if (name.find("edge_bound") != std::string::npos) {
     EXPECT_GT(r[0].total(&LayerStats::stall_edge), r[0].cycles / 5);
+  }
+  if (name == "is_spills") {
+    // 12 tokens x 8 columns x 8 B = 768 B held, 256 B fit: 512 B out and back at each of the
+    // 31 k-tile boundaries of each of the 2 n-tiles, for each of the 2 instances of layer 0.
+    EXPECT_EQ(r[0].layers[0].dram_write_bytes - 2 * 12 * 16 * 2, 2u * 2u * 31u * 512u);
   }
   if (name == "is_groups") {
     EXPECT_EQ(r[0].total(&LayerStats::stall_edge), 0u) << "32 integer-scale units keep up";
@@ -189,7 +196,11 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"w8a8_m_blocked", "int8-baseline", 40, 64, 24, Scheme::w8a8, 0, 0, true,
              DequantMode::fused, 0, Dataflow::ws, 8, 8, WsOrder::m_blocked, 1024},
         Case{"is_m_blocked_memory_bound", "intscale", 12, 256, 16, Scheme::w4a8_is, 0.5, 0, true,
-             DequantMode::fused, 0, Dataflow::ws, 8, 8, WsOrder::m_blocked, 1024}),
+             DequantMode::fused, 0, Dataflow::ws, 8, 8, WsOrder::m_blocked, 1024},
+        // Partial sums spilled: a 512 B ofmap (256 B per half) against 12 tokens x 8 columns x
+        // 8 B = 768 B held by an n-tile of w4a8-is.
+        Case{"is_spills", "intscale", 12, 256, 16, Scheme::w4a8_is, 0, 0, true, DequantMode::fused,
+             0, Dataflow::ws, 8, 8, WsOrder::n_outer, 0, 512}),
     [](const ::testing::TestParamInfo<Case>& i) { return std::string(i.param.name); });
 
 // One 8x8 tile of w8a8, M = 4, by hand: operands (8*8 weights + 8 fp16... see plan) arrive

@@ -156,16 +156,29 @@ TEST(GemmTiling, GroupsShorterThanTheArrayShortenTheTile) {
 }
 
 // What a WS n-tile keeps between k-tiles: 4-byte partial sums, and for w4a8-is the edge's
-// 4-byte group accumulators too. Beyond the ofmap buffer's usable half the plan says so (the
-// model keeps them on chip); m_blocked cuts M so that they fit.
-TEST(GemmTiling, PartialSumsBeyondTheOfmapBufferAreFlagged) {
+// 4-byte group accumulators too. Beyond the ofmap buffer's usable half the rest is spilled:
+// written to DRAM after every k-tile but the last and read back before every one but the
+// first; the plan says so. m_blocked cuts M so that it fits.
+TEST(GemmTiling, PartialSumsBeyondTheOfmapBufferAreSpilled) {
   arch::ArchSpec a = design("intscale");  // 32 columns, 1 MiB ofmap double-buffered: 512 KiB
   const trace::Layer fits = gemm(2048, 4096, 64, Scheme::w4a8_is);  // 2048 x 32 x 8 B = 512 KiB
-  EXPECT_EQ(plan_gemm_ws(a, fits).capacity_warning, "");
+  const GemmPlan fit = plan_gemm_ws(a, fits);
+  EXPECT_EQ(fit.capacity_warning, "");
+  EXPECT_EQ(sum(fit, [](const Tile& t) { return t.spill_read_bytes + t.spill_write_bytes; }), 0u);
   const trace::Layer over = gemm(2049, 4096, 64, Scheme::w4a8_is);
-  EXPECT_THAT(plan_gemm_ws(a, over).capacity_warning,
+  const GemmPlan spilt = plan_gemm_ws(a, over);
+  EXPECT_THAT(spilt.capacity_warning,
               ::testing::HasSubstr("need 524544 bytes (2049 tokens x 32 columns x 8 B), more than "
-                                   "the ofmap buffer's usable 524288"));
+                                   "the ofmap buffer's usable 524288; the other 256 bytes are "
+                                   "spilled"));
+  // 2 n-tiles x 128 k-tiles (k_tile 32): 127 boundaries each way per n-tile, 256 B each.
+  EXPECT_EQ(spilt.k_tile, 32u);
+  EXPECT_EQ(sum(spilt, [](const Tile& t) { return t.spill_write_bytes; }), 2u * 127u * 256u);
+  EXPECT_EQ(sum(spilt, [](const Tile& t) { return t.spill_read_bytes; }), 2u * 127u * 256u);
+  EXPECT_EQ(spilt.dram_bytes() - plan_gemm_ws(a, over).dram_bytes(), 0u);  // deterministic
+  a.buffers.ofmap.size_bytes *= 4;  // room for it: no spill, fewer DRAM bytes
+  EXPECT_EQ(plan_gemm_ws(a, over).dram_bytes() + 2u * 2u * 127u * 256u, spilt.dram_bytes());
+  a.buffers.ofmap.size_bytes /= 4;
   // One k-tile and one group: nothing is held between k-tiles.
   EXPECT_EQ(plan_gemm_ws(a, gemm(100000, 32, 64, Scheme::w4a8_is, 32)).capacity_warning, "");
   a.array.ws_order = arch::WsOrder::m_blocked;
