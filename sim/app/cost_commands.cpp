@@ -73,10 +73,7 @@ std::function<int()> add_cost_command(CLI::App& app) {
     const cost::Tech tech = config::load_tech(a->tech.units, a->tech.literature);
     const RunRecord r = read_run_report(a->report);
     const cost::CostReport c = price(r, tech, a->tech);
-    if (!a->out.empty()) {
-      write_cost_outputs(a->out, r, c, tech);
-      write_run_html_file(a->out + "/report.html", r, c);
-    }
+    if (!a->out.empty()) write_cost_outputs(a->out, r, c, tech);
     if (a->format == "json") {
       std::cout << cost_json(c, tech).dump(2) << "\n";
     } else if (a->format == "md") {

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "config/arch_config.hpp"
+#include "io/output_set.hpp"
 #include "numerics/error.hpp"
 #include "report/run_report.hpp"
 #include "trace/generate.hpp"
@@ -47,6 +48,8 @@ std::function<int()> add_run_command(CLI::App& app) {
       "shipped technology tables (docs/cost-model.md); non-GEMM records and layers in schemes "
       "the design does not run are listed as not simulated.");
   return [a]() {
+    // Refused before the simulation rather than after it.
+    if (!a->out.empty()) io::OutputSet::check(a->out);
     const arch::ArchSpec spec = config::load_arch(a->arch);
     trace::Trace t;
     if (a->trace.empty()) {

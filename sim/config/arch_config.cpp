@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "io/input_file.hpp"
 #include "config/yaml_value.hpp"
 #include "embedded_arch.hpp"
 #include "numerics/error.hpp"
@@ -143,11 +144,7 @@ arch::ArchSpec parse_arch_config(const std::string& text, const std::string& sou
 }
 
 arch::ArchSpec read_arch_config(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path + ": cannot open for reading");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_arch_config(ss.str(), path);
+  return parse_arch_config(io::read_text_file(path, "design"), path);
 }
 
 std::vector<std::string> shipped_arch_names() {
@@ -166,7 +163,7 @@ arch::ArchSpec load_arch(const std::string& path_or_name) {
     std::string known;
     for (const auto& n : shipped_arch_names()) known += (known.empty() ? "" : ", ") + n;
     throw Error("--arch '" + path_or_name + "' is neither a YAML file nor a shipped design (" +
-                known + ")");
+                known + "); a file is named by a path with a '/' or ending in .yaml");
   }
   return read_arch_config(path_or_name);
 }

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "io/input_file.hpp"
 #include "config/yaml_value.hpp"
 #include "cost/dram_energy.hpp"
 #include "embedded_tech.hpp"
@@ -45,14 +46,11 @@ std::string text_of(const std::string& path_or_name, std::string& source) {
     for (const EmbeddedTech& e : kEmbeddedTech)
       known += (known.empty() ? "" : ", ") + std::string(e.name);
     throw Error("technology table '" + path_or_name +
-                "' is neither a YAML file nor a shipped table (" + known + ")");
+                "' is neither a YAML file nor a shipped table (" + known +
+                "); a file is named by a path with a '/' or ending in .yaml");
   }
-  std::ifstream in(path_or_name);
-  if (!in) throw Error(path_or_name + ": cannot open for reading");
-  std::stringstream ss;
-  ss << in.rdbuf();
   source = path_or_name;
-  return ss.str();
+  return io::read_text_file(path_or_name, "technology table");
 }
 
 // A DRAM standard: one figure for reads and writes, one each, or a datasheet's IDD table that

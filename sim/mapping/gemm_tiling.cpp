@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "arch/scale_rf.hpp"
+#include "io/input_file.hpp"
 #include "numerics/error.hpp"
 
 namespace quasar::mapping {
@@ -266,12 +267,39 @@ std::uint64_t ws_held_bytes_per_token_col(const arch::ArchSpec& a, const trace::
   return b;
 }
 
+std::uint64_t sat_mul(std::uint64_t x, std::uint64_t y) {
+  return y != 0 && x > UINT64_MAX / y ? UINT64_MAX : x * y;
+}
+std::uint64_t sat_add(std::uint64_t x, std::uint64_t y) {
+  return x > UINT64_MAX - y ? UINT64_MAX : x + y;
+}
+std::uint64_t ceil_div(std::uint64_t x, std::uint64_t y) { return x / y + (x % y != 0); }
+
+// A WS plan with m-blocks of `mb` tokens: ws_plan stores every tile of one or two blocks, else
+// the first, one alike block played as a run, and a shorter last one if there is one.
+PlanSize ws_size(const arch::ArchSpec& a, const trace::Layer& l, const SchemeFacts& f,
+                 std::uint64_t mb) {
+  const std::uint64_t per_block = sat_mul(ceil_div(l.n, a.array.cols), ceil_div(l.k, ws_k_tile(a, f)));
+  const std::uint64_t blocks = ceil_div(l.m, mb);
+  PlanSize s;
+  const std::uint64_t last = l.m - (blocks - 1) * mb;
+  s.stored_tiles = sat_mul(blocks <= 2 ? blocks : 2 + (last != mb), per_block);
+  s.played_tiles = sat_mul(sat_mul(blocks, per_block), sat_mul(l.batch, l.repeat));
+  return s;
+}
+
+std::string count_text(std::uint64_t n) {
+  return n == UINT64_MAX ? std::string("more than 1.8e19") : std::to_string(n);
+}
+
+
 // Weight-stationary tiles with M cut into blocks of at most `mb` tokens (mb >= M: one block,
 // the n_outer order). Loop order: m-block, n-tile, k-tile.
 GemmPlan ws_plan(const arch::ArchSpec& a, const trace::Layer& l, const SchemeFacts& f,
                  std::uint64_t mb) {
   GemmPlan p = plan_header(l, f);
   p.k_tile = ws_k_tile(a, f);
+  p.tiles.reserve(ws_size(a, l, f, mb).stored_tiles);  // exactly: no doubling past the limit
   // What an n-tile keeps between its k-tiles beyond the ofmap buffer is spilled: written to
   // DRAM after each k-tile but the last and read back before the next [choice: the buffer keeps
   // what fits; the rest goes out and comes back at every k-tile boundary].
@@ -351,6 +379,58 @@ std::uint64_t ws_block_tokens(const arch::ArchSpec& a, const trace::Layer& l,
 
 }  // namespace
 
+
+std::uint64_t PlanSize::stored_bytes() const { return sat_mul(stored_tiles, sizeof(Tile)); }
+
+PlanSize plan_size(const arch::ArchSpec& a, const trace::Layer& l) {
+  const SchemeFacts f = scheme_facts(a, l);
+  if (a.array.dataflow == arch::Dataflow::os) {
+    const std::uint64_t k_tile = f.rescales ? f.G : l.k;
+    PlanSize s;
+    s.stored_tiles = sat_mul(sat_mul(ceil_div(l.m, a.array.rows), ceil_div(l.n, a.array.cols)),
+                             ceil_div(l.k, k_tile));
+    s.played_tiles = sat_mul(s.stored_tiles, sat_mul(l.batch, l.repeat));
+    return s;
+  }
+  switch (a.array.ws_order) {
+    case arch::WsOrder::n_outer:
+      return ws_size(a, l, f, l.m);
+    case arch::WsOrder::m_blocked:
+      return ws_size(a, l, f, ws_block_tokens(a, l, f));
+    case arch::WsOrder::min_dram: {
+      // Both plans are built to compare them; either may be played.
+      const PlanSize n = ws_size(a, l, f, l.m), b = ws_size(a, l, f, ws_block_tokens(a, l, f));
+      return {sat_add(n.stored_tiles, b.stored_tiles), std::max(n.played_tiles, b.played_tiles)};
+    }
+  }
+  throw Error("unknown weight-stationary loop order");
+}
+
+void check_plan_size(const trace::Layer& l, const PlanSize& size, const PlanSize& held) {
+  const std::uint64_t bytes = sat_add(size.stored_bytes(), held.stored_bytes());
+  if (bytes > kMaxPlanBytes) {
+    throw Error("layer '" + l.name + "' (m " + std::to_string(l.m) + ", k " +
+                std::to_string(l.k) + ", n " + std::to_string(l.n) + "): its plan holds " +
+                count_text(size.stored_tiles) + " tile commands (" +
+                io::byte_count(size.stored_bytes()) + ")" +
+                (held.stored_tiles
+                     ? "; with the " + io::byte_count(held.stored_bytes()) + " the layers before it hold"
+                     : std::string()) +
+                ", above the limit of " + io::byte_count(kMaxPlanBytes) +
+                " (docs/limits.md); a larger array or smaller layers plan fewer tiles");
+  }
+  const std::uint64_t played = sat_add(size.played_tiles, held.played_tiles);
+  if (played > kMaxPlayedTiles) {
+    throw Error("layer '" + l.name + "' (m " + std::to_string(l.m) + ", k " +
+                std::to_string(l.k) + ", n " + std::to_string(l.n) + ", instances " +
+                std::to_string(l.batch * l.repeat) + "): the run would play " +
+                count_text(played) + " tiles" +
+                (held.played_tiles ? " with the layers before it" : std::string()) +
+                ", above the limit of 2^36 = " + std::to_string(kMaxPlayedTiles) +
+                " (docs/limits.md); a larger array or smaller layers play fewer tiles");
+  }
+}
+
 GemmPlan plan_gemm_ws(const arch::ArchSpec& a, const trace::Layer& l) {
   const SchemeFacts f = scheme_facts(a, l);
   switch (a.array.ws_order) {
@@ -374,6 +454,7 @@ GemmPlan plan_gemm_os(const arch::ArchSpec& a, const trace::Layer& l) {
   // the edge (the group's partial sums leave the array when it completes). m-tiles of `rows`
   // tokens.
   p.k_tile = f.rescales ? f.G : l.k;
+  p.tiles.reserve(plan_size(a, l).stored_tiles);
   for_each_tile(f, l, a.array.rows, a.array.cols, p.k_tile, [&](Tile& t) {
     const std::uint64_t mu = t.m, nc = t.cols_used;
     if (f.rescales) t.rescale_ops = mu * nc;  // every chunk is one whole group
@@ -390,6 +471,7 @@ GemmPlan plan_gemm_os(const arch::ArchSpec& a, const trace::Layer& l) {
 }
 
 GemmPlan plan_gemm(const arch::ArchSpec& a, const trace::Layer& l) {
+  check_plan_size(l, plan_size(a, l));
   return a.array.dataflow == arch::Dataflow::ws ? plan_gemm_ws(a, l) : plan_gemm_os(a, l);
 }
 

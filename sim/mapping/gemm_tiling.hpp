@@ -42,6 +42,26 @@ double weight_bytes_per_element(Scheme s);
 double group_scale_bytes(Scheme s);
 double activation_bytes_per_element(Scheme s);
 
+// What a plan will take before it is built: the tile commands it stores (memory: at most three
+// m-blocks of a WS plan, every tile of an OS plan; both plans for ws_order: min_dram) and the
+// tiles a run plays (simulated work: every tile of every block and instance). Counts saturate
+// at UINT64_MAX.
+struct PlanSize {
+  std::uint64_t stored_tiles = 0, played_tiles = 0;
+  std::uint64_t stored_bytes() const;
+};
+PlanSize plan_size(const arch::ArchSpec& a, const trace::Layer& layer);
+
+// Limits on what one run may plan [choice: far above any LLM on any shipped design, far below
+// the machine; docs/limits.md]: the tile commands held at once (all layers of a trace are
+// planned before the run) and the tiles one run plays (fast mode plays some 10^7 per second).
+inline constexpr std::uint64_t kMaxPlanBytes = std::uint64_t{2} << 30;  // 2 GiB
+inline constexpr std::uint64_t kMaxPlayedTiles = std::uint64_t{1} << 36;
+
+// Throws quasar::Error naming the layer and the figure when planning it would pass a limit,
+// given what earlier layers of the same run already hold (`held`: their PlanSize summed).
+void check_plan_size(const trace::Layer& layer, const PlanSize& size, const PlanSize& held = {});
+
 // Plans a GEMM layer (linear or bmm) for a weight-stationary array. Throws quasar::Error when
 // the design does not run the layer's scheme, or for non-GEMM layers.
 GemmPlan plan_gemm_ws(const arch::ArchSpec& a, const trace::Layer& layer);

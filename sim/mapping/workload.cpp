@@ -19,17 +19,24 @@ std::string why_not_run(const arch::ArchSpec& a, const trace::Layer& l) {
 
 PlannedTrace plan_trace(const arch::ArchSpec& a, const trace::Trace& t) {
   PlannedTrace p;
+  // Every layer's plan is held until the run ends: the limits apply to their sum, checked
+  // before each layer is built.
+  PlanSize held;
   for (const trace::Layer& l : t.layers) {
     const std::string why = why_not_run(a, l);
     if (!why.empty()) {
       p.not_run.emplace_back(l.name, why);
       continue;
     }
-    const GemmPlan g = plan_gemm(a, l);
+    const PlanSize size = plan_size(a, l);
+    check_plan_size(l, size, held);
+    held.stored_tiles += size.stored_tiles;  // each <= the limit, so no wrap
+    held.played_tiles += size.played_tiles;
+    GemmPlan g = plan_gemm(a, l);
     arch::LayerWork w;
     w.name = l.name;
-    w.tiles = g.tiles;
-    w.runs = g.runs;
+    w.tiles = std::move(g.tiles);
+    w.runs = std::move(g.runs);
     w.instances = g.instances;
     if (!g.capacity_warning.empty()) p.warnings.emplace_back(l.name, g.capacity_warning);
     w.materialize_bytes = g.materialize_bytes;

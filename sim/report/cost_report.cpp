@@ -8,6 +8,8 @@
 #include <map>
 
 #include "io/output_file.hpp"
+#include "io/output_set.hpp"
+#include "report/html_report.hpp"
 #include "numerics/error.hpp"
 #include "report/text_format.hpp"
 
@@ -176,12 +178,10 @@ void print_cost_markdown(std::ostream& os, const RunRecord& r, const cost::CostR
 
 void write_cost_outputs(const std::string& dir, const RunRecord& r, const cost::CostReport& c,
                         const cost::Tech& t) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw Error(dir + ": cannot create the output folder: " + ec.message());
-  io::write_file(dir + "/cost.json", cost_json(c, t).dump(2) + "\n");
-  io::write_file_with(dir + "/cost.md", [&](std::ostream& m) { print_cost_markdown(m, r, c); });
-  io::write_file_with(dir + "/energy.csv", [&](std::ostream& e) {
+  io::OutputSet out(dir, {"cost.json", "cost.md", "energy.csv", "report.html"});
+  io::write_file(out.path("cost.json"), cost_json(c, t).dump(2) + "\n");
+  io::write_file_with(out.path("cost.md"), [&](std::ostream& m) { print_cost_markdown(m, r, c); });
+  io::write_file_with(out.path("energy.csv"), [&](std::ostream& e) {
     e.precision(text::kCsvDigits);
     e << "layer,seconds,pj";
     for (const std::string& comp : cost::cost_components()) e << "," << comp << "_pj";
@@ -192,6 +192,8 @@ void write_cost_outputs(const std::string& dir, const RunRecord& r, const cost::
       e << "\n";
     }
   });
+  write_run_html_file(out.path("report.html"), r, c);
+  out.publish();
 }
 
 // "" when every run has the first run's layers (names and MACs, in order), else why not.

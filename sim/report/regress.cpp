@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "io/input_file.hpp"
 #include "io/output_file.hpp"
 #include "numerics/error.hpp"
 #include "report/trace_check.hpp"
@@ -16,13 +17,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path + ": cannot open for reading");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string read_text(const std::string& path) { return io::read_text_file(path, "golden file"); }
 
 }  // namespace
 

@@ -7,6 +7,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "io/input_file.hpp"
 #include "numerics/error.hpp"
 #include "numerics/scheme.hpp"
 #include "report/run_report.hpp"
@@ -83,11 +84,10 @@ arch::PeKind pe_of(const std::string& s, const std::string& file) {
 }  // namespace
 
 RunRecord read_run_report(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path + ": cannot open for reading");
+  const std::string text = io::read_text_file(path, "run report");
   json j;
   try {
-    j = json::parse(in);
+    j = json::parse(text);
   } catch (const json::parse_error& e) {
     throw Error(path + ": not JSON (" + std::string(e.what()) + ")");
   }

@@ -11,6 +11,7 @@
 #include "config/arch_config.hpp"
 #include "config/tech_config.hpp"
 #include "io/output_file.hpp"
+#include "io/output_set.hpp"
 #include "mapping/workload.hpp"
 #include "numerics/error.hpp"
 #include "report/cost_report.hpp"
@@ -259,11 +260,9 @@ void print_run_json(std::ostream& os, const RunReport& r) {
 }
 
 void write_run_outputs(const std::string& dir, const RunReport& r) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw Error(dir + ": cannot create the output folder: " + ec.message());
-  io::write_file_with(dir + "/report.json", [&](std::ostream& j) { print_run_json(j, r); });
-  io::write_file_with(dir + "/layers.csv", [&](std::ostream& c) {
+  io::OutputSet out(dir, run_output_files());
+  io::write_file_with(out.path("report.json"), [&](std::ostream& j) { print_run_json(j, r); });
+  io::write_file_with(out.path("layers.csv"), [&](std::ostream& c) {
     c << "layer";
     for (const arch::StatField& f : arch::layer_stat_fields()) c << "," << f.name;
     c << "\n";
@@ -275,7 +274,14 @@ void write_run_outputs(const std::string& dir, const RunReport& r) {
   });
   // The HTML page is drawn from report.json as read back, the same input as `quasar cost`.
   if (r.cost)
-    write_run_html_file(dir + "/report.html", read_run_report(dir + "/report.json"), *r.cost);
+    write_run_html_file(out.path("report.html"), read_run_report(out.path("report.json")),
+                        *r.cost);
+  out.publish();
+}
+
+const std::vector<std::string>& run_output_files() {
+  static const std::vector<std::string> files{"report.json", "layers.csv", "report.html"};
+  return files;
 }
 
 std::vector<GoldenTiming> golden_timing(const std::vector<trace::Trace>& traces) {

@@ -42,6 +42,8 @@ void print_run_table(std::ostream& os, const RunReport& r);
 void print_run_json(std::ostream& os, const RunReport& r);
 // report.json, layers.csv, and report.html when the run is priced.
 void write_run_outputs(const std::string& dir, const RunReport& r);
+// The files write_run_outputs owns in DIR (published together: io/output_set.hpp).
+const std::vector<std::string>& run_output_files();
 
 // Golden timing of regression cases (`quasar regress`, timing.json): every shipped design that
 // runs at least one layer of a case's trace, simulated in both fidelities (all cases and

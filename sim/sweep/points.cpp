@@ -6,6 +6,7 @@
 #include <random>
 #include <sstream>
 
+#include "io/input_file.hpp"
 #include "config/sweep_config.hpp"
 #include "numerics/error.hpp"
 #include "trace/model_config.hpp"
@@ -99,10 +100,8 @@ std::vector<Point> enumerate_points(const SweepSpec& s, const std::string& versi
     // YAML and a trace file's content, not their paths.
     std::string workload = p.workload.label();
     if (!p.workload.file.empty()) {
-      std::ifstream in(p.workload.file);
-      std::stringstream text;
-      text << in.rdbuf();
-      workload = "trace manifest " + fnv1a_hex(text.str());
+      workload =
+          "trace manifest " + fnv1a_hex(io::read_text_file(p.workload.file, "trace manifest"));
     }
     p.canonical =
         "quasar " + version + "\nmode " + s.mode + "\nworkload " + workload + "\n" + r.yaml;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "io/input_file.hpp"
 #include "embedded_models.hpp"
 #include "numerics/error.hpp"
 
@@ -86,16 +87,13 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
 }
 
 ModelConfig read_model_config(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path + ": cannot open for reading");
-  std::stringstream ss;
-  ss << in.rdbuf();
+  const std::string text = io::read_text_file(path, "model config");
   // The model's name: the file's, or its folder's for a Hugging Face config.json.
   const std::filesystem::path p = std::filesystem::absolute(path).lexically_normal();
   std::string name = p.filename().string();
   if (name == "config.json" && p.has_parent_path() && !p.parent_path().filename().empty())
     name = p.parent_path().filename().string();
-  return parse_model_config(ss.str(), name, path);
+  return parse_model_config(text, name, path);
 }
 
 std::vector<std::string> embedded_model_names() {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "io/input_file.hpp"
 #include "io/output_file.hpp"
 #include "numerics/error.hpp"
 #include "numerics/float_formats.hpp"
@@ -251,16 +252,15 @@ File parse(const std::vector<std::uint8_t>& image, const std::string& source) {
 LazyFile LazyFile::open(const std::string& path) {
   LazyFile f;
   f.path_ = path;
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) throw Error(path + ": cannot open for reading");
-  const auto size = static_cast<std::uint64_t>(in.tellg());
+  // Checkpoints are read lazily, a tensor at a time, so only the header's size is bounded here
+  // (kMaxHeaderBytes); each tensor's bytes are checked against the file's size.
+  const io::InputFile in(path, "safetensors file");
+  const std::uint64_t size = in.size();
   std::uint8_t first8[8] = {};
-  in.seekg(0);
-  if (size >= 8) in.read(reinterpret_cast<char*>(first8), 8);
+  if (size >= 8) in.read_at(0, first8, 8);
   const std::uint64_t header_len = header_length(first8, size, path);
   std::string text(header_len, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(header_len));
-  if (!in) fail(path, "could not read the header");
+  in.read_at(8, text.data(), header_len);
   f.header_ = parse_header(text, size, path);
   return f;
 }
@@ -273,20 +273,15 @@ Tensor LazyFile::load(const std::string& name) const {
   t.dtype = info.dtype;
   t.shape = info.shape;
   t.bytes.resize(info.end - info.begin);
-  std::ifstream in(path_, std::ios::binary);
-  in.seekg(static_cast<std::streamoff>(header_.buffer_begin + info.begin));
-  in.read(reinterpret_cast<char*>(t.bytes.data()), static_cast<std::streamsize>(t.bytes.size()));
-  if (!in)
+  const io::InputFile in(path_, "safetensors file");
+  if (in.size() < header_.buffer_begin + info.end)
     fail(path_, "tensor '" + name + "': could not read its bytes (file changed or truncated?)");
+  in.read_at(header_.buffer_begin + info.begin, t.bytes.data(), t.bytes.size());
   return t;
 }
 
 File read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open for reading");
-  std::vector<std::uint8_t> image((std::istreambuf_iterator<char>(in)),
-                                  std::istreambuf_iterator<char>());
-  return parse(image, path);
+  return parse(io::read_binary_file(path, "safetensors file"), path);
 }
 
 std::vector<std::uint8_t> serialize(const File& f) {

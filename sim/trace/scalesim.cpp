@@ -6,6 +6,7 @@
 #include <sstream>
 #include <vector>
 
+#include "io/input_file.hpp"
 #include "numerics/error.hpp"
 
 namespace quasar::trace {
@@ -126,11 +127,7 @@ Trace import_scalesim_csv(const std::string& text, const std::string& source,
 }
 
 Trace read_scalesim_csv(const std::string& path, const LayerScheme& scheme) {
-  std::ifstream in(path);
-  if (!in) throw Error(path + ": cannot open for reading");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return import_scalesim_csv(ss.str(), path, scheme);
+  return import_scalesim_csv(io::read_text_file(path, "SCALE-Sim topology CSV"), path, scheme);
 }
 
 std::string export_scalesim_csv(const Trace& t) {

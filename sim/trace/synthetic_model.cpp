@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "io/output_set.hpp"
 #include "numerics/error.hpp"
 #include "numerics/float_formats.hpp"
 #include "numerics/synthetic.hpp"
@@ -207,11 +208,10 @@ SyntheticModelTrace synthesize_model_trace(const SyntheticModelSpec& spec,
 }
 
 void write_synthetic_model_trace(const std::string& dir, const SyntheticModelTrace& t) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);  // like every other --out folder
-  if (ec) throw Error(dir + ": cannot create the output folder: " + ec.message());
-  safetensors::write(dir + "/" + t.trace.payload, t.payload);
-  write_manifest(dir + "/trace.yaml", t.trace);
+  io::OutputSet out(dir, {"trace.yaml", t.trace.payload});
+  safetensors::write(out.path(t.trace.payload), t.payload);
+  write_manifest(out.path("trace.yaml"), t.trace);
+  out.publish();
 }
 
 }  // namespace quasar::trace

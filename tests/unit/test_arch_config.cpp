@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "config/arch_config.hpp"
+#include "config/sweep_config.hpp"
 #include "config/yaml_value.hpp"
 #include "numerics/error.hpp"
 
@@ -104,7 +105,7 @@ TEST(ArchConfig, RejectsBadConfigsNamingWhereAndWhat) {
   EXPECT_THAT(error_of(with("rows: 32", "rows: 32\n  rows: 16")),
               HasSubstr("array.rows: key given twice"));
   EXPECT_THAT([] { read_arch_config("/nonexistent.yaml"); },
-              ::testing::ThrowsMessage<Error>(HasSubstr("cannot open for reading")));
+              ::testing::ThrowsMessage<Error>(HasSubstr("does not exist")));
 }
 
 // Anchors and aliases are walked once each: nine nested levels of ten aliases (10^9 paths) are
@@ -119,6 +120,96 @@ TEST(YamlValue, DuplicateKeyCheckIsLinearThroughAliases) {
   EXPECT_TRUE(Value::load_string(y, "laughs.yaml").is_map());
   EXPECT_THAT([] { Value::load_string("a: &x {b: 1, b: 2}\nc: *x\n", "d.yaml"); },
               ::testing::ThrowsMessage<Error>(HasSubstr("d.yaml:1: a.b: key given twice")));
+}
+
+// YAML parsers keep a file's first document and drop the rest: a second one is an error naming
+// the line of its '---', an empty one after a trailing '---' too; markers around one are fine.
+TEST(YamlValue, OneDocumentPerFile) {
+  const auto error = [](const std::string& y) {
+    try {
+      Value::load_string(y, "m.yaml");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  EXPECT_THAT(error("a: 1\n---\nb: 2\n"),
+              HasSubstr("m.yaml:2: holds 2 YAML documents; quasar reads one (remove the '---'"));
+  EXPECT_THAT(error("a: 1\nb: 2\n--- {c: 3}\n---\n- 4\n"), HasSubstr("m.yaml:3: holds 3 YAML"));
+  EXPECT_THAT(error("a: 1\n---\n"),
+              HasSubstr("m.yaml:2: holds 2 YAML documents (an empty one after the '---'"));
+  EXPECT_THAT(error("a: 1\n---   # nothing\n# more nothing\n"), HasSubstr("m.yaml:2: holds 2"));
+  EXPECT_EQ(error("---\na: 1\n...\n"), "(no error)");
+  EXPECT_EQ(error("a: '---'\nb: |\n  ---\n"), "(no error)");
+  EXPECT_TRUE(Value::load_string("", "empty.yaml").is_null());
+}
+
+TEST(YamlValue, NumbersAreFinite) {
+  const Value v = Value::load_string("a: .nan\nb: -.inf\nc: 1.5e3\n", "n.yaml");
+  EXPECT_THAT([&] { (void)v.at("a").as_double(); },
+              ::testing::ThrowsMessage<Error>(HasSubstr("n.yaml:1: a: '.nan' is not a finite number")));
+  EXPECT_THAT([&] { (void)v.at("b").as_double(); },
+              ::testing::ThrowsMessage<Error>(HasSubstr("n.yaml:2: b: '-.inf' is not a finite")));
+  EXPECT_EQ(v.at("c").as_double(), 1500.0);
+}
+
+// Sweep specs: every value an axis takes is finite and distinct as the design reads it, a key
+// is on one axis, a constraint's bound is a finite number, decoder_layers is at least 1.
+TEST(SweepSpec, RejectsAmbiguousSpecsNamingLineAndKey) {
+  const auto error = [](const std::string& rest) {
+    const std::string spec =
+        "quasar_sweep: 1\nname: t\ndesigns: [int8-baseline]\n"
+        "workloads: [{model: llama-2-7b, seq: 16}]\n" +
+        rest;
+    try {
+      parse_sweep_spec(spec, "s.yaml");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  EXPECT_THAT(error("axes: [{key: dram.bytes_per_cycle, range: {start: 8, stop: .nan, step: 8}}]"),
+              HasSubstr("s.yaml:5: axes[0].range.stop: '.nan' is not a finite number"));
+  EXPECT_THAT(error("axes: [{key: dram.bytes_per_cycle, values: [8, .inf]}]"),
+              HasSubstr("s.yaml:5: axes[0].values[1]: '.inf' is not a finite number"));
+  EXPECT_THAT(error("constraints: ['area_mm2 <= nan']"),
+              HasSubstr("s.yaml:5: constraints[0]: the bound 'nan' is not a finite number"));
+  EXPECT_THAT(error("constraints: ['area_mm2 <= 20 30']"),
+              HasSubstr("expected 'METRIC OP NUMBER'"));
+  EXPECT_THAT(error("axes: [{key: array.rows, values: [16, 016]}]"),
+              HasSubstr("s.yaml:5: axes[0].values[1]: '016' is the same value as values[0] ('16')"));
+  EXPECT_THAT(error("axes: [{key: dram.bytes_per_cycle, values: [16, +16.0]}]"),
+              HasSubstr("'+16.0' is the same value as values[0] ('16')"));
+  EXPECT_THAT(error("axes:\n  - {key: array.rows, values: [8]}\n  - {key: array.rows, values: [16]}"),
+              HasSubstr("s.yaml:7: axes[1].key: key array.rows is already swept by axes[0] (line 6)"));
+  EXPECT_THAT(error("axes: [{zip: [{key: array.rows, values: [8, 8]}, "
+                    "{key: array.cols, values: [8, 8.0]}]}]"),
+              HasSubstr("zip entries 0 and 1 set the same values"));
+  EXPECT_THAT(error("axes: [{key: workload.decoder_layers, values: [0]}]"),
+              HasSubstr("'0' is not accepted for workload.decoder_layers; accepted: 1..1024"));
+  EXPECT_THAT(error("axes: [{key: workload.seq, values: ['-1']}]"),
+              HasSubstr("'-1' is not accepted for workload.seq"));
+  // Different numbers stay different; a zip may repeat a value in one column; a range's
+  // values are computed from their index (0.1 + 2 * 0.1 is still in [0.1, 0.3]).
+  EXPECT_EQ(error("axes: [{key: array.rows, values: [8, 16, 080]}]"), "(no error)");
+  EXPECT_EQ(error("axes: [{zip: [{key: array.rows, values: [8, 8]}, "
+                  "{key: array.cols, values: [8, 16]}]}]"),
+            "(no error)");
+  EXPECT_EQ(error("axes: [{key: dram.bytes_per_cycle, range: {start: 0.1, stop: 0.3, step: 0.1}}]"),
+            "(no error)");
+  const sweep::SweepSpec s = parse_sweep_spec(
+      "quasar_sweep: 1\nname: t\ndesigns: [int8-baseline]\n"
+      "workloads: [{model: llama-2-7b, decoder_layers: 2}]\n"
+      "axes: [{key: dram.bytes_per_cycle, range: {start: 0.1, stop: 0.3, step: 0.1}}]\n",
+      "s.yaml");
+  ASSERT_EQ(s.axes.size(), 1u);
+  EXPECT_EQ(s.axes[0].values.size(), 3u);
+  EXPECT_EQ(s.workloads[0].decoder_layers, 2u);
+  const std::string wl = "quasar_sweep: 1\nname: t\ndesigns: [int8-baseline]\nworkloads:\n";
+  EXPECT_THAT([&] { parse_sweep_spec(wl + "  - {model: llama-2-7b, decoder_layers: 0}\n", "w.yaml"); },
+              ::testing::ThrowsMessage<Error>(
+                  HasSubstr("w.yaml:5: workloads[0].decoder_layers: 0 is not accepted; accepted: "
+                            "1..1024 decoder layers (for the whole model give its layer count")));
 }
 
 TEST(ArchSpec, PeKindsRunTheirSchemes) {
