@@ -2,9 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <limits>
+#include <string>
 
 #include "error.hpp"
 #include "quantize_activations.hpp"
+#include "quantize_two_level.hpp"
 #include "quantize_weights.hpp"
 
 namespace quasar {
@@ -49,6 +53,32 @@ double smoothed_loss(const MatrixF& w, const MatrixF& x, const std::vector<float
   return loss;
 }
 
+// %g, so that a tiny factor reads as 1.2e-40 rather than std::to_string's 0.000000.
+std::string number(float v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(v));
+  return buf;
+}
+
+// One channel's candidate factor s_j = max|X_j|^a / max|W_j|^(1-a), or 1 where the candidate
+// cannot be used [choice: docs/numerics.md row 17]. Channels whose max is 0 keep 1 (the spec's
+// form has no value there). So does a candidate that is not a finite, positive fp32, or that
+// would make the smoothed channel max|W_j|·s_j or max|X_j|/s_j overflow fp32: with subnormal
+// weights (max|W_j| = 1e-42) the a = 0 candidate 1/max|W_j| = 1e42 is beyond fp32, and
+// smoothing by it would turn finite weights into inf. The checks use the same fp32 operations
+// as the smoothing (apply_channel_smoothing), whose results are monotone in |w| and |x|, so no
+// element of the channel can overflow when its max does not.
+float channel_factor(float ax, float aw, double a) {
+  if (!(ax > 0.0f) || !(aw > 0.0f)) return 1.0f;
+  const double v =
+      std::pow(static_cast<double>(ax), a) / std::pow(static_cast<double>(aw), 1.0 - a);
+  // Compared in double first: converting a double beyond the fp32 range is undefined behaviour.
+  if (!(v > 0.0) || !(v <= static_cast<double>(std::numeric_limits<float>::max()))) return 1.0f;
+  const float s = static_cast<float>(v);
+  if (!(s > 0.0f) || !std::isfinite(aw * s) || !std::isfinite(ax / s)) return 1.0f;
+  return s;
+}
+
 }  // namespace
 
 AqasResult aqas_search(const MatrixF& w, const MatrixF& x_calib, const AqasSpec& spec) {
@@ -79,13 +109,7 @@ AqasResult aqas_search(const MatrixF& w, const MatrixF& x_calib, const AqasSpec&
   for (int i = 0; i < spec.grid_points; ++i) {
     const double a = static_cast<double>(i) / (spec.grid_points - 1);
     std::vector<float> s(K, 1.0f);
-    for (std::size_t j = 0; j < K; ++j) {
-      if (ax[j] > 0.0f && aw[j] > 0.0f) {
-        const double v =
-            std::pow(static_cast<double>(ax[j]), a) / std::pow(static_cast<double>(aw[j]), 1.0 - a);
-        if (std::isfinite(v) && v > 0.0) s[j] = static_cast<float>(v);
-      }
-    }
+    for (std::size_t j = 0; j < K; ++j) s[j] = channel_factor(ax[j], aw[j], a);
     const double loss = smoothed_loss(w, x_calib, s, ref, spec);
     if (loss < best.loss) {
       best.loss = loss;
@@ -94,6 +118,33 @@ AqasResult aqas_search(const MatrixF& w, const MatrixF& x_calib, const AqasSpec&
     }
   }
   return best;
+}
+
+void apply_aqas_smoothing(MatrixF& x, MatrixF& w, const std::vector<float>& s) {
+  apply_channel_smoothing(x, w, s);
+  // The factors keep the calibration rows finite (channel_factor); a later row of x far larger
+  // than those can still overflow when divided by a tiny s_j. Say so, rather than letting the
+  // quantizer report an "infinite" element of an input that was finite.
+  for (std::size_t m = 0; m < x.rows(); ++m) {
+    for (std::size_t j = 0; j < x.cols(); ++j) {
+      if (!std::isfinite(x(m, j))) {
+        throw Error("AQAS: x[" + std::to_string(m) + ", " + std::to_string(j) +
+                    "] overflows fp32 when divided by the smoothing factor s_" + std::to_string(j) +
+                    " = " + number(s[j]) +
+                    " chosen on the calibration rows; calibrate on rows that include it or turn "
+                    "AQAS off");
+      }
+    }
+  }
+  for (std::size_t n = 0; n < w.rows(); ++n) {
+    for (std::size_t j = 0; j < w.cols(); ++j) {
+      if (!std::isfinite(w(n, j))) {
+        throw Error("AQAS: w[" + std::to_string(n) + ", " + std::to_string(j) +
+                    "] overflows fp32 when multiplied by the smoothing factor s_" +
+                    std::to_string(j) + " = " + number(s[j]) + "; turn AQAS off");
+      }
+    }
+  }
 }
 
 }  // namespace quasar

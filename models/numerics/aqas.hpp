@@ -25,7 +25,12 @@ struct AqasResult {
 // Searches s_j = max|X_j|^a / max|W_j|^(1-a) over the grid of a, plus s = 1 (no smoothing)
 // as a candidate [choice: so the search never ends worse than plain quantization]. W is
 // quantized dint4 per channel (RTN), X per token int8. Channels where max|X_j| or max|W_j|
-// is 0 keep s_j = 1.
+// is 0 keep s_j = 1, and so do channels whose candidate is not a finite positive fp32 or would
+// overflow the smoothed channel in fp32 (subnormal weights: docs/numerics.md row 17).
 AqasResult aqas_search(const MatrixF& w, const MatrixF& x_calib, const AqasSpec& spec);
+
+// x[:, j] /= s_j and w[:, j] *= s_j over all rows (apply_channel_smoothing). Throws
+// quasar::Error naming the element when a row of x outside the calibration rows overflows.
+void apply_aqas_smoothing(MatrixF& x, MatrixF& w, const std::vector<float>& s);
 
 }  // namespace quasar

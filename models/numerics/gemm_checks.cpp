@@ -37,24 +37,24 @@ std::string at(std::size_t r, std::size_t c) {
 
 void check_scale(float s, const std::string& tensor, const std::string& where) {
   if (!std::isfinite(s) || !(s > 0.0f)) {
-    throw Error("tensor '" + tensor + "': scale " + where + " is " + std::to_string(s) +
-                "; scales must be finite and > 0");
+    throw OperandError(tensor, ": scale " + where + " is " + std::to_string(s) +
+                                   "; scales must be finite and > 0");
   }
 }
 
 void check_group_size(std::size_t group, std::size_t K, const std::string& tensor) {
   if (group == 0 || K % group != 0) {
-    throw Error("tensor '" + tensor + "': group size " + std::to_string(group) +
-                " does not divide K = " + std::to_string(K) + "; accepted: a divisor of K");
+    throw OperandError(tensor, ": group size " + std::to_string(group) + " does not divide K = " +
+                                   std::to_string(K) + "; accepted: a divisor of K");
   }
 }
 
 void check_shape(std::size_t rows, std::size_t cols, std::size_t want_rows, std::size_t want_cols,
                  const std::string& tensor) {
   if (rows != want_rows || cols != want_cols) {
-    throw Error("tensor '" + tensor + "' has shape [" + std::to_string(rows) + ", " +
-                std::to_string(cols) + "], expected [" + std::to_string(want_rows) + ", " +
-                std::to_string(want_cols) + "]");
+    throw OperandError(tensor, " has shape [" + std::to_string(rows) + ", " + std::to_string(cols) +
+                                   "], expected [" + std::to_string(want_rows) + ", " +
+                                   std::to_string(want_cols) + "]");
   }
 }
 
@@ -72,8 +72,9 @@ void check_fp16_matrix(const MatrixH& m, const char* tensor) {
     for (std::size_t c = 0; c < m.cols(); ++c) {
       const std::uint16_t h = m(r, c);
       if (f16_is_nan(h) || f16_is_inf(h)) {
-        throw Error(std::string("tensor '") + tensor + "': element " + at(r, c) + " is " +
-                    (f16_is_nan(h) ? "NaN" : "infinite") + "; inputs must be finite");
+        throw OperandError(tensor, ": element " + at(r, c) + " is " +
+                                       (f16_is_nan(h) ? "NaN" : "infinite") +
+                                       "; inputs must be finite");
       }
     }
   }
@@ -81,9 +82,10 @@ void check_fp16_matrix(const MatrixH& m, const char* tensor) {
 
 void check_activations(const QuantizedActivations& x, const char* tensor) {
   if (x.scale.size() != 1 && x.scale.size() != x.q.rows()) {
-    throw Error(std::string("tensor '") + tensor + ".scale' has " + std::to_string(x.scale.size()) +
-                " entries; expected 1 (per tensor) or M = " + std::to_string(x.q.rows()) +
-                " (per token)");
+    throw OperandError(std::string(tensor) + ".scale",
+                       " has " + std::to_string(x.scale.size()) +
+                           " entries; expected 1 (per tensor) or M = " +
+                           std::to_string(x.q.rows()) + " (per token)");
   }
   for (std::size_t m = 0; m < x.scale.size(); ++m) {
     check_scale(x.scale[m], std::string(tensor) + ".scale", "[" + std::to_string(m) + "]");
@@ -115,17 +117,19 @@ void check_weights(const QuantizedWeights& w, WeightFormat expect_format, const 
   // call); the slow search for the offending element runs only when there is one.
   if (!in_range(w.codes.values(), range.lo, range.hi)) {
     const std::size_t i = first_outside(w.codes.values(), range.lo, range.hi);
-    throw Error("tensor 'w.codes': element " + at(i / K, i % K) + " = " +
-                std::to_string(w.codes.values()[i]) + " is not a " + fmt +
-                " code; accepted: " + std::to_string(range.lo) + ".." + std::to_string(range.hi));
+    throw OperandError("w.codes", ": element " + at(i / K, i % K) + " = " +
+                                      std::to_string(w.codes.values()[i]) + " is not a " + fmt +
+                                      " code; accepted: " + std::to_string(range.lo) + ".." +
+                                      std::to_string(range.hi));
   }
   for (std::size_t r = 0; r < w.scales.rows(); ++r) {
     for (std::size_t g = 0; g < groups; ++g) {
       check_scale(w.scales(r, g), "w.scales", at(r, g));
       if (!w.zeros.empty() && !range.contains(w.zeros(r, g))) {
-        throw Error("tensor 'w.zeros': element " + at(r, g) + " = " +
-                    std::to_string(w.zeros(r, g)) + " is outside " + std::to_string(range.lo) +
-                    ".." + std::to_string(range.hi));
+        throw OperandError("w.zeros", ": element " + at(r, g) + " = " +
+                                          std::to_string(w.zeros(r, g)) + " is outside " +
+                                          std::to_string(range.lo) + ".." +
+                                          std::to_string(range.hi));
       }
     }
   }
@@ -138,34 +142,37 @@ void check_two_level(const TwoLevelWeights& w, int max_group_scale, const char* 
   check_shape(w.zeros.rows(), w.zeros.cols(), N, groups, "w.zeros");
   check_shape(w.group_scale.rows(), w.group_scale.cols(), N, groups, "w.group_scale");
   if (w.channel_scale.size() != N) {
-    throw Error("tensor 'w.channel_scale' has " + std::to_string(w.channel_scale.size()) +
-                " entries, expected N = " + std::to_string(N));
+    throw OperandError("w.channel_scale", " has " + std::to_string(w.channel_scale.size()) +
+                                              " entries, expected N = " + std::to_string(N));
   }
   if (!w.bias.empty() && w.bias.size() != N) {
-    throw Error("tensor 'w.bias' has " + std::to_string(w.bias.size()) +
-                " entries, expected N = " + std::to_string(N));
+    throw OperandError("w.bias", " has " + std::to_string(w.bias.size()) +
+                                     " entries, expected N = " + std::to_string(N));
   }
   if (!in_range(w.q.values(), 0, 15)) {
     const std::size_t i = first_outside(w.q.values(), 0, 15);
-    throw Error("tensor 'w.q': element " + at(i / K, i % K) + " = " +
-                std::to_string(w.q.values()[i]) + " is not a uint4 code; accepted: 0..15");
+    throw OperandError("w.q", ": element " + at(i / K, i % K) + " = " +
+                                  std::to_string(w.q.values()[i]) +
+                                  " is not a uint4 code; accepted: 0..15");
   }
   for (std::size_t n = 0; n < N; ++n) {
     for (std::size_t g = 0; g < groups; ++g) {
       if (w.zeros(n, g) > 15) {
-        throw Error("tensor 'w.zeros': element " + at(n, g) + " = " +
-                    std::to_string(w.zeros(n, g)) + " is not a uint4 zero point; accepted: 0..15");
+        throw OperandError("w.zeros", ": element " + at(n, g) + " = " +
+                                          std::to_string(w.zeros(n, g)) +
+                                          " is not a uint4 zero point; accepted: 0..15");
       }
       const int s = w.group_scale(n, g);
       if (s < 1 || s > max_group_scale) {
-        throw Error(std::string("tensor 'w.group_scale': element ") + at(n, g) + " = " +
-                    std::to_string(s) + " is out of range for " + scheme + "; accepted: 1.." +
-                    std::to_string(max_group_scale));
+        throw OperandError("w.group_scale", ": element " + at(n, g) + " = " + std::to_string(s) +
+                                                " is out of range for " + scheme +
+                                                "; accepted: 1.." +
+                                                std::to_string(max_group_scale));
       }
     }
     check_scale(w.channel_scale[n], "w.channel_scale", "[" + std::to_string(n) + "]");
     if (!w.bias.empty() && !std::isfinite(w.bias[n])) {
-      throw Error("tensor 'w.bias': element [" + std::to_string(n) + "] is not finite");
+      throw OperandError("w.bias", ": element [" + std::to_string(n) + "] is not finite");
     }
   }
 }
@@ -217,21 +224,26 @@ void validate_w4a8_group(const QuantizedActivations& x, const QuantizedWeights& 
 
 std::int64_t validate_int_scales(const QuantizedWeights& w, const IntegerScales& s) {
   if (s.S.rows() != w.rows() || s.S.cols() != w.groups()) {
-    throw Error("tensor 'w.int_scales' has shape [" + std::to_string(s.S.rows()) + ", " +
-                std::to_string(s.S.cols()) + "], expected [" + std::to_string(w.rows()) + ", " +
-                std::to_string(w.groups()) + "]");
+    throw OperandError("w.int_scales", " has shape [" + std::to_string(s.S.rows()) + ", " +
+                                           std::to_string(s.S.cols()) + "], expected [" +
+                                           std::to_string(w.rows()) + ", " +
+                                           std::to_string(w.groups()) + "]");
   }
   if (s.bits < 0 || s.bits > 62) {
     throw Error("integer scale amplifier bits " + std::to_string(s.bits) +
                 " out of range; accepted: 0..62");
   }
   std::int64_t s_max = 0;
-  for (std::int32_t v : s.S.values()) {
-    if (v < 1) {
-      throw Error("tensor 'w.int_scales': integer scale " + std::to_string(v) +
-                  " is not >= 1; integer scales are max(1, RNE(s * alpha))");
+  const std::vector<std::int32_t>& S = s.S.values();
+  for (std::size_t i = 0; i < S.size(); ++i) {
+    if (S[i] < 1) {
+      const std::size_t cols = s.S.cols() ? s.S.cols() : 1;
+      throw OperandError("w.int_scales", ": element " + at(i / cols, i % cols) + " = " +
+                                             std::to_string(S[i]) +
+                                             " is not >= 1; integer scales are max(1, RNE(s * "
+                                             "alpha))");
     }
-    s_max = std::max<std::int64_t>(s_max, v);
+    s_max = std::max<std::int64_t>(s_max, S[i]);
   }
   return s_max;
 }

@@ -106,7 +106,7 @@ SchemeRun run_scheme(Scheme scheme, const MatrixF& x, const MatrixF& w, const Sc
         spec.dint_set = cfg.dint_set;
         spec.weight_scale_dtype = cfg.weight_scale_dtype;
         op.smoothing = aqas_search(w, first_rows(x, cfg.calib_rows), spec).smoothing;
-        apply_channel_smoothing(xs, ws, op.smoothing);
+        apply_aqas_smoothing(xs, ws, op.smoothing);
       }
       op.x_q = quantize_x(xs, cfg, act_counters);
       op.w_q = quantize_weights_rtn(

@@ -39,7 +39,7 @@ TraceCheck check_trace(const std::string& manifest_path, const GemmEngine& engin
     try {
       r = trace::run_layer(engine, l, d.operands);
     } catch (const Error& e) {
-      // The engine names the operand ('w.codes'); say which file and layer it came from.
+      // run_layer names the payload tensor; say which file and layer it came from.
       throw Error(payload_file + ": layer '" + l.name + "': " + e.what());
     }
     lc.counters = std::move(r.counters);

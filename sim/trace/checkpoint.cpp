@@ -192,6 +192,37 @@ QuantConfig parse_ct(const json& j, const Fields& f, const std::string& source, 
   return c;
 }
 
+// The path of the shard that an index's weight_map names for `tensor`. The index is input like
+// any other file, so its shard names are held to what Hugging Face writes, a file inside the
+// checkpoint folder; otherwise an index could make the importer open any file on the machine
+// ("../../etc/passwd"). Symbolic links are resolved before the comparison (weakly_canonical),
+// so a link inside the folder that leads out of it is refused as well.
+std::string shard_path(const std::string& dir, const std::string& index, const std::string& tensor,
+                       const std::string& name) {
+  const auto refuse = [&](const std::string& why) {
+    throw Error(index + ": weight_map['" + tensor + "'] = '" + name + "' " + why +
+                "; accepted: the name of a file inside the checkpoint folder " + dir +
+                " (such as model-00001-of-00002.safetensors)");
+  };
+  const fs::path rel(name);
+  if (name.empty()) refuse("is empty");
+  if (rel.has_root_path()) refuse("is an absolute path");
+  for (const fs::path& part : rel) {
+    if (part == "..") refuse("has a '..' component");
+  }
+  std::error_code ec;
+  const fs::path root = fs::weakly_canonical(fs::path(dir), ec);
+  if (ec) refuse("cannot be checked: the folder cannot be resolved (" + ec.message() + ")");
+  const fs::path full = fs::weakly_canonical(fs::path(dir) / rel, ec);
+  if (ec) refuse("cannot be resolved (" + ec.message() + ")");
+  // Inside means: root's components are a proper prefix of full's.
+  const auto [r, f] = std::mismatch(root.begin(), root.end(), full.begin(), full.end());
+  if (r != root.end() || f == full.end() || f->empty()) {
+    refuse("resolves to " + full.string() + ", which is not a file inside the checkpoint folder");
+  }
+  return dir + "/" + name;
+}
+
 }  // namespace
 
 QuantConfig parse_quant_config(const std::string& json_text, const std::string& source,
@@ -272,7 +303,7 @@ Checkpoint Checkpoint::open(const std::string& dir) {
       if (!file.is_string()) throw Error(index + ": weight_map." + tensor + " must be a file name");
       const std::string name = file.get<std::string>();
       if (!shard_of_file.count(name)) {
-        const std::string path = dir + "/" + name;
+        const std::string path = shard_path(dir, index, tensor, name);
         if (!fs::exists(path)) {
           throw Error(index + ": weight_map names shard '" + name + "' (for tensor '" + tensor +
                       "'), which does not exist in " + dir);

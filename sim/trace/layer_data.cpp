@@ -104,6 +104,51 @@ TwoLevelWeights load_two_level(const Loader& ld, const Layer& l) {
   return w;
 }
 
+// The layer's role (its `tensors` key) of the operand that the engine's checks call `operand`
+// (gemm_checks.cpp), or "" when the engine's name has no single role. Bare "x" and "w" are the
+// whole operand, so the role depends on how the scheme stores it.
+std::string role_of_operand(const LayerScheme& s, const std::string& operand) {
+  const bool f16_x = s.scheme == Scheme::fp16 || s.scheme == Scheme::w4a16;
+  const bool two_level = s.scheme == Scheme::w4a8_dgq || s.scheme == Scheme::w4a8_qserve;
+  if (operand == "x") return f16_x ? "x_f16" : "x_q";
+  if (operand == "x.scale") return "x_scale";
+  if (operand == "w") return s.scheme == Scheme::fp16 ? "w_f16" : two_level ? "q" : "w_codes";
+  if (operand == "w.codes") return "w_codes";
+  if (operand == "w.scales") return "w_scales";
+  if (operand == "w.zeros") return two_level ? "zeros" : "w_zeros";
+  if (operand == "w.int_scales") return "int_scales";
+  if (operand == "w.q") return "q";
+  if (operand == "w.group_scale") return "group_scale";
+  if (operand == "w.channel_scale") return "channel_scale";
+  if (operand == "w.bias") return "bias";
+  return "";
+}
+
+// The layer's GEMM; operand errors name the engine's operand (run_layer renames them).
+GemmResult run_layer_operands(const GemmEngine& e, const Layer& l, const SchemeOperands& op) {
+  const LayerScheme& s = *l.scheme;
+  const GemmOptions o = s.gemm_options();
+  switch (s.scheme) {
+    case Scheme::fp16:
+      return e.fp16(*op.x_f16, *op.w_f16, o);
+    case Scheme::w4a16:
+      return e.w4a16(*op.x_f16, *op.w_q, o);
+    case Scheme::w8a8:
+      return e.w8a8(*op.x_q, *op.w_q, o);
+    case Scheme::w4a8_fs:
+      return e.w4a8_fs(*op.x_q, *op.w_q, o);
+    case Scheme::w4a8_is:
+      return e.w4a8_is(*op.x_q, *op.w_q, *op.int_scales, o);
+    case Scheme::w4a8_dgq:
+      return e.w4a8_dgq(*op.x_q, *op.two_level, s.dequant, o);
+    case Scheme::w4a8_dint:
+      return e.w4a8_dint(*op.x_q, *op.w_q, o);
+    case Scheme::w4a8_qserve:
+      return e.w4a8_qserve(*op.x_q, *op.two_level, o);
+  }
+  throw Error("layer '" + l.name + "': unknown scheme");
+}
+
 }  // namespace
 
 LayerData load_layer_data(const Layer& l, const safetensors::File& payload,
@@ -152,27 +197,16 @@ LayerData load_layer_data(const Layer& l, const safetensors::File& payload,
 }
 
 GemmResult run_layer(const GemmEngine& e, const Layer& l, const SchemeOperands& op) {
-  const LayerScheme& s = *l.scheme;
-  const GemmOptions o = s.gemm_options();
-  switch (s.scheme) {
-    case Scheme::fp16:
-      return e.fp16(*op.x_f16, *op.w_f16, o);
-    case Scheme::w4a16:
-      return e.w4a16(*op.x_f16, *op.w_q, o);
-    case Scheme::w8a8:
-      return e.w8a8(*op.x_q, *op.w_q, o);
-    case Scheme::w4a8_fs:
-      return e.w4a8_fs(*op.x_q, *op.w_q, o);
-    case Scheme::w4a8_is:
-      return e.w4a8_is(*op.x_q, *op.w_q, *op.int_scales, o);
-    case Scheme::w4a8_dgq:
-      return e.w4a8_dgq(*op.x_q, *op.two_level, s.dequant, o);
-    case Scheme::w4a8_dint:
-      return e.w4a8_dint(*op.x_q, *op.w_q, o);
-    case Scheme::w4a8_qserve:
-      return e.w4a8_qserve(*op.x_q, *op.two_level, o);
+  try {
+    return run_layer_operands(e, l, op);
+  } catch (const OperandError& err) {
+    // The engine knows the operand by its GEMM role ('w.codes'); the user knows the tensor in
+    // the payload ('w4a8-is/w_codes'), so name that, with the layer's role as context.
+    const std::string role = role_of_operand(*l.scheme, err.operand());
+    const auto it = l.tensors.find(role);
+    if (it == l.tensors.end()) throw;
+    throw Error("tensor '" + it->second + "' (role " + role + ")" + err.problem());
   }
-  throw Error("layer '" + l.name + "': unknown scheme");
 }
 
 Layer layer_from_run(const std::string& name, const SchemeRun& run, const SchemeConfig& cfg,

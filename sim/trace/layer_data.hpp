@@ -21,7 +21,8 @@ struct LayerData {
 LayerData load_layer_data(const Layer& layer, const safetensors::File& payload,
                           const std::string& source);
 
-// The layer's GEMM on `engine`, with the options its scheme parameters give.
+// The layer's GEMM on `engine`, with the options its scheme parameters give. An operand that
+// fails the engine's checks is named as the layer's payload tensor (and its role).
 GemmResult run_layer(const GemmEngine& engine, const Layer& layer, const SchemeOperands& ops);
 
 // A data-bearing linear layer from a scheme run: its tensors go into `payload` as

@@ -512,6 +512,48 @@ TEST(Importers, ShardedCheckpointWithIndex) {
                         "'model-00002-of-00002.safetensors'"));
 }
 
+// Issue 14: an index's weight_map named "../../etc/passwd" and the importer opened it. A shard
+// must be a file inside the checkpoint folder, after symbolic links are resolved.
+TEST(Importers, IndexShardsMustStayInsideTheCheckpointFolder) {
+  const std::string dir = write_gptq({false, false, true, 32});
+  const std::string ckpt = dir + "/ckpt";
+  fs::create_directories(ckpt + "/shards");
+  fs::copy_file(dir + "/config.json", ckpt + "/config.json");
+  fs::rename(dir + "/model.safetensors", dir + "/outside.safetensors");
+  const safetensors::File all = safetensors::read(dir + "/outside.safetensors");
+  const std::string index = ckpt + "/model.safetensors.index.json";
+  const std::string first = all.tensors.begin()->first;
+  auto with_shard = [&](const std::string& shard) {
+    std::string map;
+    for (const auto& [name, t] : all.tensors) {
+      map += std::string(map.empty() ? "" : ", ") + "\"" + name + "\": \"" + shard + "\"";
+    }
+    write_text(index, R"({"weight_map": {)" + map + "}}");
+    return error_of([&] { Checkpoint::open(ckpt); });
+  };
+  const std::string accepted =
+      "; accepted: the name of a file inside the checkpoint folder " + ckpt;
+  std::string e = with_shard("../outside.safetensors");
+  EXPECT_THAT(e, HasSubstr(index + ": weight_map['" + first + "'] = '../outside.safetensors' " +
+                           "has a '..' component" + accepted));
+  EXPECT_THAT(with_shard("shards/../../outside.safetensors"), HasSubstr("has a '..' component"));
+  EXPECT_THAT(with_shard(dir + "/outside.safetensors"), HasSubstr("is an absolute path"));
+  EXPECT_THAT(with_shard(""), HasSubstr("is empty"));
+  EXPECT_THAT(with_shard("."), HasSubstr("which is not a file inside the checkpoint folder"));
+  // A link inside the folder that leads out of it.
+  fs::create_symlink("../outside.safetensors", ckpt + "/link.safetensors");
+  EXPECT_THAT(with_shard("link.safetensors"),
+              HasSubstr("= 'link.safetensors' resolves to " +
+                        fs::weakly_canonical(dir + "/outside.safetensors").string() +
+                        ", which is not a file inside the checkpoint folder"));
+  // Inside the folder is accepted: a subfolder, and a link that stays inside.
+  fs::copy_file(dir + "/outside.safetensors", ckpt + "/shards/model.safetensors");
+  EXPECT_EQ(with_shard("shards/model.safetensors"), "(no error)");
+  fs::create_symlink("shards/model.safetensors", ckpt + "/alias.safetensors");
+  EXPECT_EQ(with_shard("alias.safetensors"), "(no error)");
+  EXPECT_EQ(Checkpoint::open(ckpt).file_of(first), ckpt + "/alias.safetensors");
+}
+
 // The written trace is valid, its layers recompute to their expected outputs, and the act-order
 // permutation is consistent: un-permuting x reproduces the checkpoint's own GEMM.
 TEST(Importers, ImportWritesAValidDataBearingTrace) {

@@ -12,6 +12,7 @@
 #include "numerics/quantize_activations.hpp"
 #include "numerics/quantize_two_level.hpp"
 #include "numerics/quantize_weights.hpp"
+#include "numerics/scheme_runner.hpp"
 #include "numerics/synthetic.hpp"
 
 namespace quasar {
@@ -272,6 +273,62 @@ TEST(Aqas, SmoothingBeatsPlainQuantizationOnOutlierChannels) {
   // A coarser grid ({0, 1} and s = 1) is a subset of the default one: never a lower loss.
   const AqasResult coarse = aqas_search(d.w, d.x, {DintSet::A, 2, ScaleDtype::fp16});
   EXPECT_LE(r.loss, coarse.loss);
+}
+
+// Issue 14: subnormal weights (1e-42) made the a = 0 candidate 1/max|W_j| = 1e42, beyond fp32,
+// so smoothing turned finite weights into inf and dINT failed with "element [0, 0] is
+// infinite". Such candidates keep s_j = 1 (docs/numerics.md row 17); the GEMM runs.
+TEST(Aqas, SubnormalWeightsGiveFiniteSmoothing) {
+  MatrixF x = random_matrix(8, 16, 3);
+  MatrixF w(4, 16);
+  for (std::size_t i = 0; i < w.size(); ++i) w.values()[i] = (i % 3 ? 1e-42f : -1e-42f);
+  ASSERT_TRUE(std::fpclassify(w(0, 0)) == FP_SUBNORMAL);
+  for (int grid : {2, 11}) {
+    const AqasResult r = aqas_search(w, x, {DintSet::A, grid, ScaleDtype::fp16});
+    ASSERT_EQ(r.smoothing.size(), 16u);
+    for (float s : r.smoothing) {
+      EXPECT_TRUE(std::isfinite(s) && s > 0.0f) << s;
+    }
+    EXPECT_TRUE(std::isfinite(r.loss));
+    MatrixF xs = x, ws = w;
+    apply_aqas_smoothing(xs, ws, r.smoothing);
+    for (float v : ws.values()) EXPECT_TRUE(std::isfinite(v));
+    for (float v : xs.values()) EXPECT_TRUE(std::isfinite(v));
+  }
+  // The whole scheme, as `quasar gemm --scheme w4a8-dint` runs it.
+  SchemeConfig cfg;
+  cfg.group_size = 16;
+  const SchemeRun run = run_scheme(Scheme::w4a8_dint, x, w, cfg, float_reference(x, w));
+  EXPECT_EQ(run.operands.smoothing.size(), 16u);
+  EXPECT_EQ(run.result.y.rows(), 8u);
+  // One subnormal channel among normal ones: only its unusable candidates fall back.
+  MatrixF mixed = random_matrix(4, 16, 5);
+  for (std::size_t n = 0; n < 4; ++n) mixed(n, 3) = 1e-42f;
+  const AqasResult m = aqas_search(mixed, x, {DintSet::A, 2, ScaleDtype::fp16});
+  for (float s : m.smoothing) EXPECT_TRUE(std::isfinite(s) && s > 0.0f) << s;
+}
+
+// Non-finite values are still refused, and the message says which tensor truly holds one.
+TEST(Aqas, InfiniteInputsAreNamedAndSmoothingOverflowIsExplained) {
+  MatrixF x = random_matrix(4, 8, 3), w = random_matrix(2, 8, 4);
+  w(1, 2) = INFINITY;
+  try {
+    aqas_search(w, x, {});
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("tensor 'w': element [1, 2] is infinite"));
+  }
+  // A row beyond the calibration rows that overflows when divided by its factor.
+  MatrixF xs(2, 1), ws(1, 1, 1.0f);
+  xs(0, 0) = 1e-30f;
+  xs(1, 0) = 1e10f;
+  try {
+    apply_aqas_smoothing(xs, ws, {1e-30f});
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("AQAS: x[1, 0] overflows fp32"));
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("s_0 = 1e-30 chosen on the calibration rows"));
+  }
 }
 
 TEST(QServe, ProtectiveRangeKeepsDequantInInt8) {

@@ -5,6 +5,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "numerics/error.hpp"
 #include "numerics/float_formats.hpp"
@@ -98,6 +102,49 @@ TEST(SyntheticModel, PayloadThatDisagreesWithTheManifestIsRejected) {
   missing.tensors.erase(x_q);
   EXPECT_NE(err(missing).find("tensor '" + x_q + "' is missing"), std::string::npos)
       << err(missing);
+}
+
+// Issue 14: a payload value the engine rejects was named by the engine's operand ('w.codes');
+// the error names the payload tensor ("<layer>/w_codes") and its role, for every role of every
+// scheme that the engine checks.
+TEST(SyntheticModel, OperandErrorsNameThePayloadTensor) {
+  using Tamper = std::function<void(SchemeOperands&)>;
+  const std::vector<std::pair<std::string, Tamper>> tampers = {
+      {"x_f16", [](SchemeOperands& o) { (*o.x_f16)(0, 0) = 0x7C00; }},  // fp16 inf
+      {"w_f16", [](SchemeOperands& o) { (*o.w_f16)(0, 1) = 0x7E00; }},  // fp16 NaN
+      {"x_scale", [](SchemeOperands& o) { o.x_q->scale[0] = -1.0f; }},
+      {"w_codes", [](SchemeOperands& o) { o.w_q->codes(0, 0) = 100; }},
+      {"w_scales", [](SchemeOperands& o) { o.w_q->scales(0, 0) = 0.0f; }},
+      {"w_zeros", [](SchemeOperands& o) { o.w_q->zeros(0, 0) = 100; }},
+      {"int_scales", [](SchemeOperands& o) { o.int_scales->S(0, 0) = 0; }},
+      {"q", [](SchemeOperands& o) { o.two_level->q(0, 0) = 200; }},
+      {"zeros", [](SchemeOperands& o) { o.two_level->zeros(0, 0) = 100; }},
+      {"group_scale", [](SchemeOperands& o) { o.two_level->group_scale(0, 0) = 0; }},
+      {"channel_scale", [](SchemeOperands& o) { o.two_level->channel_scale[0] = 0.0f; }},
+  };
+  for (const SchemeInfo& info : all_schemes()) {
+    const SyntheticModelTrace t = synthesize_model_trace(small(info.id), cpu_engine());
+    const Layer& q = t.trace.layers[1];
+    ASSERT_EQ(q.name, "layers.0.self_attn.q_proj");
+    std::size_t tried = 0;
+    for (const auto& [role, tamper] : tampers) {
+      if (!q.tensors.count(role)) continue;
+      if (role == "w_codes" && info.id == Scheme::w8a8) continue;  // every int8 is a w8a8 code
+      ++tried;
+      LayerData d = load_layer_data(q, t.payload, "mem");
+      tamper(d.operands);
+      std::string what = "(no error)";
+      try {
+        run_layer(cpu_engine(), q, d.operands);
+      } catch (const Error& e) {
+        what = e.what();
+      }
+      EXPECT_EQ(what.rfind("tensor '" + q.tensors.at(role) + "' (role " + role + ")", 0), 0u)
+          << info.name << " " << role << ": " << what;
+      EXPECT_EQ(what.find("'w."), std::string::npos) << what;
+    }
+    EXPECT_GE(tried, 2u) << info.name;
+  }
 }
 
 TEST(SyntheticModel, RejectsImpossibleShapes) {
