@@ -2,6 +2,11 @@
 
 #include <systemc>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <pthread.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+
 #include <algorithm>
 #include <chrono>
 #include <memory>
@@ -359,6 +364,31 @@ SC_MODULE(Accelerator) {
   units::SystolicOsArray os_array_;
 };
 
+// Under AddressSanitizer: tells it again that this thread runs on its own stack once the
+// simulation has returned to it. SystemC 2.3.4 announces its coroutine switches to ASan
+// (__sanitizer_start/finish_switch_fiber), but after a run ASan still takes the last coroutine's
+// stack for the main thread's. That stack is unmapped when SystemC frees the coroutine, and
+// LeakSanitizer scans a thread's whole recorded stack when the stack pointer is outside it: at
+// exit it read those freed pages and crashed ("Tracer caught signal 11") whenever a later
+// mapping had reused part of them, in about half the processes on some hosts. Measured on an
+// Intel Xeon host: LSAN_OPTIONS=verbosity=1:log_threads=1 showed "Stack at <the 256 KiB
+// coroutine stack> (SP = <the main stack>)", and use_stacks=0 removed every crash; see
+// docs/limits.md, "Sanitizers". A no-op in other builds.
+void restore_sanitizer_stack() {
+#if defined(__SANITIZE_ADDRESS__)
+  pthread_attr_t attr;
+  if (pthread_getattr_np(pthread_self(), &attr) != 0) return;
+  void* bottom = nullptr;
+  std::size_t size = 0;
+  const int got = pthread_attr_getstack(&attr, &bottom, &size);
+  pthread_attr_destroy(&attr);
+  if (got != 0 || bottom == nullptr || size == 0) return;
+  void* fake_stack = nullptr;
+  __sanitizer_start_switch_fiber(&fake_stack, bottom, size);
+  __sanitizer_finish_switch_fiber(fake_stack, nullptr, nullptr);
+#endif
+}
+
 }  // namespace
 
 std::vector<RunStats> simulate(const ArchSpec& spec, const std::vector<LayerWork>& work,
@@ -402,6 +432,7 @@ std::vector<RunStats> simulate_jobs(const std::vector<SimJob>& jobs, const Progr
       if (all) break;
     }
   }
+  restore_sanitizer_stack();
   meter.finish();
   std::vector<RunStats> out;
   for (const auto& a : accs) {

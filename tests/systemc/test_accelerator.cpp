@@ -9,6 +9,10 @@
 #include <ostream>
 #include <systemc>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
+#endif
+
 #include "arch/accelerator.hpp"
 #include "config/arch_config.hpp"
 #include "mapping/gemm_tiling.hpp"
@@ -308,6 +312,39 @@ TEST(Accelerator, PortBoundStreamByHand) {
     EXPECT_EQ(s.layers[0].stall_port, 7u);
     EXPECT_EQ(s.layers[0].drain, 14u);
   }
+}
+
+// After a simulation, does AddressSanitizer take this thread's stack for the stack it runs on?
+// SystemC's coroutine switches left it holding the last coroutine's (freed) stack, which made
+// LeakSanitizer crash at exit on some hosts (arch::simulate_jobs, restore_sanitizer_stack).
+// Deterministic on every host: ASan's recorded bounds are read back with a fiber switch to the
+// stack we are on (which is also what the fix does), and must contain a local variable.
+TEST(Accelerator, SanitizerKnowsTheMainStackAfterARun) {
+#if !defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "checks the AddressSanitizer build only";
+#else
+  ArchSpec a = design("int8-baseline");
+  a.array.rows = a.array.cols = 8;
+  const std::vector<LayerWork> w{work_for(a, 4, 16, 16, Scheme::w8a8)};
+  ASSERT_EQ(simulate(a, w, {Fidelity::fast, Fidelity::cycle}).size(), 2u);
+  pthread_attr_t attr;
+  ASSERT_EQ(pthread_getattr_np(pthread_self(), &attr), 0);
+  void* bottom = nullptr;
+  std::size_t size = 0;
+  ASSERT_EQ(pthread_attr_getstack(&attr, &bottom, &size), 0);
+  pthread_attr_destroy(&attr);
+  void* fake = nullptr;
+  const void* old_bottom = nullptr;
+  std::size_t old_size = 0;
+  __sanitizer_start_switch_fiber(&fake, bottom, size);
+  __sanitizer_finish_switch_fiber(fake, &old_bottom, &old_size);
+  const char here = 0;
+  const auto lo = reinterpret_cast<std::uintptr_t>(old_bottom);
+  const auto sp = reinterpret_cast<std::uintptr_t>(&here);
+  EXPECT_TRUE(sp >= lo && sp < lo + old_size)
+      << "ASan's stack for this thread is [" << old_bottom << ", +" << old_size
+      << "), which does not hold the stack pointer " << static_cast<const void*>(&here);
+#endif
 }
 
 }  // namespace
