@@ -8,7 +8,8 @@ set -euo pipefail
 # its runtime build the libFuzzer harnesses (scripts/fuzz.sh); chromium opens the HTML reports
 # headless in the browser test (tests/report), a python3 script (stdlib only); slurm-wlm and
 # munge give the single-node Slurm cluster that sweeps are tested on (scripts/slurm-local.sh);
-# python3-matplotlib draws the sweep plots (quasar sweep report --plots).
+# python3-matplotlib draws the sweep plots (quasar sweep report --plots); strace kills a run at
+# each of its renames to test that an interrupted --out never leaves a mix (tests/cli).
 PACKAGES=(
   cmake g++ ninja-build pkg-config ccache
   libgtest-dev libbenchmark-dev
@@ -18,6 +19,7 @@ PACKAGES=(
   clang libclang-rt-14-dev
   chromium python3 python3-matplotlib
   slurm-wlm munge
+  strace
 )
 
 missing=()

@@ -273,9 +273,11 @@ void write_run_outputs(const std::string& dir, const RunReport& r) {
     }
   });
   // The HTML page is drawn from report.json as read back, the same input as `quasar cost`.
-  if (r.cost)
-    write_run_html_file(out.path("report.html"), read_run_report(out.path("report.json")),
-                        *r.cost);
+  if (r.cost) {
+    RunRecord rec = read_run_report(out.path("report.json"));
+    rec.file = dir + "/report.json";  // where it will be read, not the staging folder
+    write_run_html_file(out.path("report.html"), rec, *r.cost);
+  }
   out.publish();
 }
 
