@@ -2,6 +2,9 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
@@ -10,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "io/input_file.hpp"
 #include "numerics/error.hpp"
 
 namespace quasar::config {
@@ -121,28 +125,57 @@ void require_yaml_text(const std::string& text, const std::string& source) {
   }
 }
 
+// The 1-based line of the '---' that starts a document whose node yaml-cpp marks at 0-based line
+// `mark` (its content, or the line after the marker for an empty document): the last marker at
+// or before that line; the mark itself when there is none (a document after '...').
+int document_start_line(const std::string& text, int mark) {
+  int line = 0, found = 0;
+  for (std::size_t i = 0; i < text.size() && line <= mark; ++line) {
+    const std::size_t end = std::min(text.find('\n', i), text.size());
+    if (text.compare(i, 3, "---") == 0 &&
+        (i + 3 == end || std::isspace(static_cast<unsigned char>(text[i + 3]))))
+      found = line + 1;
+    i = end + 1;
+  }
+  return found ? found : mark + 1;
+}
+
 }  // namespace
+
+YAML::Node load_one_document(const std::string& text, const std::string& source) {
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(text);
+  } catch (const YAML::Exception& e) {
+    throw Error(source + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
+  }
+  // YAML::Load returns the first document and drops the rest without a word, so a design or
+  // trace pasted after another behind '---' would be ignored. Any second document is refused,
+  // an empty one after a trailing '---' too: quasar cannot tell it from a cut-off file.
+  if (docs.size() > 1) {
+    const YAML::Mark m = docs[1].Mark();
+    const int line = document_start_line(text, m.is_null() ? 0 : m.line);
+    bool empty = true;
+    for (std::size_t i = 1; i < docs.size(); ++i) empty = empty && docs[i].IsNull();
+    throw Error(source + ":" + std::to_string(line) + ": holds " + std::to_string(docs.size()) +
+                " YAML documents" + (empty ? " (an empty one after the '---' on this line)" : "") +
+                "; quasar reads one (remove the '---' on this line and what follows it" +
+                (empty ? "" : ", or put that document in its own file") + ")");
+  }
+  return docs.empty() ? YAML::Node() : docs.front();
+}
 
 Value Value::load_string(const std::string& text, const std::string& source) {
   require_yaml_text(text, source);
   auto file = std::make_shared<const std::string>(source);
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    throw Error(source + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
-  }
+  YAML::Node root = load_one_document(text, source);
   std::set<std::size_t> visited;
   reject_duplicate_keys(root, source, "", visited);
   return Value(std::make_shared<const Impl>(Impl{root, file}), "");
 }
 
 Value Value::load_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path + ": cannot open for reading");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return load_string(ss.str(), path);
+  return load_string(io::read_text_file(path, "YAML file"), path);
 }
 
 bool Value::is_map() const { return impl_->node.IsMap(); }
@@ -255,13 +288,18 @@ std::uint64_t Value::as_uint(std::uint64_t min, std::uint64_t max) const {
   return v;
 }
 
+// YAML spells NaN and the infinities .nan and .inf; no quasar setting means either, and a NaN
+// compares false with everything, so it would slip past every range check after it.
 double Value::as_double() const {
   if (!is_scalar()) fail("expected a number");
+  double v = 0;
   try {
-    return impl_->node.as<double>();
+    v = impl_->node.as<double>();
   } catch (const YAML::Exception&) {
     fail("'" + impl_->node.Scalar() + "' is not a number");
   }
+  if (!std::isfinite(v)) fail("'" + impl_->node.Scalar() + "' is not a finite number");
+  return v;
 }
 
 bool Value::as_bool() const {

@@ -9,11 +9,22 @@
 #include <string>
 #include <vector>
 
+namespace YAML {
+class Node;
+}
+
 namespace quasar::config {
+
+// The one YAML document of `text` (a null node for an empty file). A second document, even an
+// empty one after a trailing '---', is an error "SOURCE:LINE: holds N YAML documents; ...": YAML
+// parsers otherwise keep the first and drop the rest silently. For sim/config's code that edits
+// YAML trees (sweep overrides); everything else reads through Value.
+YAML::Node load_one_document(const std::string& text, const std::string& source);
 
 class Value {
  public:
-  // Throws quasar::Error "FILE:LINE: YAML syntax error: ..." for malformed YAML.
+  // Throws quasar::Error "FILE:LINE: YAML syntax error: ..." for malformed YAML, and for a file
+  // of more than one YAML document (load_one_document).
   static Value load_file(const std::string& path);
   static Value load_string(const std::string& text, const std::string& source);
 
@@ -38,11 +49,11 @@ class Value {
   std::string as_string() const;
   std::int64_t as_int(std::int64_t min, std::int64_t max) const;
   std::uint64_t as_uint(std::uint64_t min = 0, std::uint64_t max = UINT64_MAX) const;
-  double as_double() const;
+  double as_double() const;  // finite: .nan and .inf are errors
   bool as_bool() const;
   std::string as_choice(const std::vector<std::string>& accepted) const;
 
-  int line() const;           // 1-based, 0 when unknown
+  int line() const;                                  // 1-based, 0 when unknown
   const std::string& path() const { return path_; }  // e.g. "layers[3].params.group_size"
   const std::string& file() const;
   std::string where() const;  // "FILE:LINE: PATH"

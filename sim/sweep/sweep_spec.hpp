@@ -18,7 +18,7 @@ struct Workload {
   std::string model;  // embedded model name
   std::string phase = "prefill";
   std::uint64_t seq = 2048, batch = 1, context = 4096;
-  std::uint64_t decoder_layers = 1;  // 0: the model's own count
+  std::uint64_t decoder_layers = 1;  // 1..1024 (specs refuse 0, the generator's "whole model")
   std::uint64_t group = 128;
   std::string label() const;  // stable text naming it (part of a point's identity)
 };

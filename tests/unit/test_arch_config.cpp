@@ -146,8 +146,9 @@ TEST(YamlValue, OneDocumentPerFile) {
 
 TEST(YamlValue, NumbersAreFinite) {
   const Value v = Value::load_string("a: .nan\nb: -.inf\nc: 1.5e3\n", "n.yaml");
-  EXPECT_THAT([&] { (void)v.at("a").as_double(); },
-              ::testing::ThrowsMessage<Error>(HasSubstr("n.yaml:1: a: '.nan' is not a finite number")));
+  EXPECT_THAT(
+      [&] { (void)v.at("a").as_double(); },
+      ::testing::ThrowsMessage<Error>(HasSubstr("n.yaml:1: a: '.nan' is not a finite number")));
   EXPECT_THAT([&] { (void)v.at("b").as_double(); },
               ::testing::ThrowsMessage<Error>(HasSubstr("n.yaml:2: b: '-.inf' is not a finite")));
   EXPECT_EQ(v.at("c").as_double(), 1500.0);
@@ -176,12 +177,14 @@ TEST(SweepSpec, RejectsAmbiguousSpecsNamingLineAndKey) {
               HasSubstr("s.yaml:5: constraints[0]: the bound 'nan' is not a finite number"));
   EXPECT_THAT(error("constraints: ['area_mm2 <= 20 30']"),
               HasSubstr("expected 'METRIC OP NUMBER'"));
-  EXPECT_THAT(error("axes: [{key: array.rows, values: [16, 016]}]"),
-              HasSubstr("s.yaml:5: axes[0].values[1]: '016' is the same value as values[0] ('16')"));
+  EXPECT_THAT(
+      error("axes: [{key: array.rows, values: [16, 016]}]"),
+      HasSubstr("s.yaml:5: axes[0].values[1]: '016' is the same value as values[0] ('16')"));
   EXPECT_THAT(error("axes: [{key: dram.bytes_per_cycle, values: [16, +16.0]}]"),
               HasSubstr("'+16.0' is the same value as values[0] ('16')"));
-  EXPECT_THAT(error("axes:\n  - {key: array.rows, values: [8]}\n  - {key: array.rows, values: [16]}"),
-              HasSubstr("s.yaml:7: axes[1].key: key array.rows is already swept by axes[0] (line 6)"));
+  EXPECT_THAT(
+      error("axes:\n  - {key: array.rows, values: [8]}\n  - {key: array.rows, values: [16]}"),
+      HasSubstr("s.yaml:7: axes[1].key: key array.rows is already swept by axes[0] (line 6)"));
   EXPECT_THAT(error("axes: [{zip: [{key: array.rows, values: [8, 8]}, "
                     "{key: array.cols, values: [8, 8.0]}]}]"),
               HasSubstr("zip entries 0 and 1 set the same values"));
@@ -206,10 +209,11 @@ TEST(SweepSpec, RejectsAmbiguousSpecsNamingLineAndKey) {
   EXPECT_EQ(s.axes[0].values.size(), 3u);
   EXPECT_EQ(s.workloads[0].decoder_layers, 2u);
   const std::string wl = "quasar_sweep: 1\nname: t\ndesigns: [int8-baseline]\nworkloads:\n";
-  EXPECT_THAT([&] { parse_sweep_spec(wl + "  - {model: llama-2-7b, decoder_layers: 0}\n", "w.yaml"); },
-              ::testing::ThrowsMessage<Error>(
-                  HasSubstr("w.yaml:5: workloads[0].decoder_layers: 0 is not accepted; accepted: "
-                            "1..1024 decoder layers (for the whole model give its layer count")));
+  EXPECT_THAT(
+      [&] { parse_sweep_spec(wl + "  - {model: llama-2-7b, decoder_layers: 0}\n", "w.yaml"); },
+      ::testing::ThrowsMessage<Error>(
+          HasSubstr("w.yaml:5: workloads[0].decoder_layers: 0 is not accepted; accepted: "
+                    "1..1024 decoder layers (for the whole model give its layer count")));
 }
 
 TEST(ArchSpec, PeKindsRunTheirSchemes) {
