@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "io/input_file.hpp"
 #include "numerics/error.hpp"
 
 namespace quasar::trace {
@@ -16,13 +17,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open for reading");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string read_text(const std::string& path) { return io::read_text_file(path, "JSON file"); }
 
 json parse_json(const std::string& text, const std::string& source) {
   try {

@@ -11,6 +11,7 @@
 #include <regex>
 #include <set>
 
+#include "io/output_set.hpp"
 #include "numerics/engine.hpp"
 #include "numerics/error.hpp"
 #include "numerics/quantize_activations.hpp"
@@ -752,11 +753,10 @@ ImportedTrace import_checkpoint(const ImportSpec& spec) {
 }
 
 void write_imported_trace(const std::string& out_dir, const ImportedTrace& t) {
-  std::error_code ec;
-  std::filesystem::create_directories(out_dir, ec);
-  if (ec) throw Error(out_dir + ": cannot create the output folder: " + ec.message());
-  safetensors::write(out_dir + "/" + t.trace.payload, t.payload);
-  write_manifest(out_dir + "/trace.yaml", t.trace);
+  io::OutputSet out(out_dir, {"trace.yaml", t.trace.payload});
+  safetensors::write(out.path(t.trace.payload), t.payload);
+  write_manifest(out.path("trace.yaml"), t.trace);
+  out.publish();
 }
 
 }  // namespace quasar::trace

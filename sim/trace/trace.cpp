@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "io/input_file.hpp"
 #include "config/yaml_value.hpp"
 #include "io/output_file.hpp"
 #include "numerics/error.hpp"
@@ -339,11 +340,7 @@ Trace parse_manifest(const std::string& yaml_text, const std::string& source) {
 }
 
 Trace read_manifest(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path + ": cannot open for reading");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_manifest(ss.str(), path);
+  return parse_manifest(io::read_text_file(path, "trace manifest"), path);
 }
 
 std::string to_yaml(const Trace& t) {
