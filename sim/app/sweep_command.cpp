@@ -205,6 +205,10 @@ std::function<int()> add_sweep_command(CLI::App& app) {
               << (shard.empty() ? "" : " (shard " + shard + ")") << "; " << r.already
               << " already in " << store_path << ", " << r.ran << " simulated (" << r.failed
               << " failed), " << r.skipped << " skipped by constraints\n";
+    for (const std::string& f : r.failures) std::cerr << "quasar sweep: failed: " << f << "\n";
+    if (r.failed > r.failures.size())
+      std::cerr << "quasar sweep: " << r.failed - r.failures.size()
+                << " more failed (quasar sweep report " << store_path << ")\n";
     return r.failed ? 1 : 0;
   };
 }

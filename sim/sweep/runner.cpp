@@ -174,7 +174,12 @@ RunSummary run_sweep(const SweepSpec& s, const std::vector<Point>& points, Store
       const StoredPoint p = finish(running[i]);
       store.put(p);  // committed before the next point is looked at
       ++sum.ran;
-      if (p.status != "ok") ++sum.failed;
+      if (p.status != "ok") {
+        ++sum.failed;
+        if (sum.failures.size() < RunSummary::kFailuresShown)
+          sum.failures.push_back("point " + std::to_string(p.index) + " (" + p.design +
+                                 "): " + p.error);
+      }
       running.erase(running.begin() + static_cast<std::ptrdiff_t>(i));
       bar.update(++done, sum.failed);
     }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "sweep/points.hpp"
@@ -20,6 +21,10 @@ struct RunOptions {
 
 struct RunSummary {
   std::uint64_t points = 0, already = 0, ran = 0, failed = 0, skipped = 0;
+  // "point N (design): why" for the first failures of this run, in the order they ended, so a
+  // batch job's log says why without opening the store (all of them: quasar sweep report).
+  std::vector<std::string> failures;
+  static constexpr std::size_t kFailuresShown = 5;
 };
 
 RunSummary run_sweep(const SweepSpec& s, const std::vector<Point>& points, Store& store,
