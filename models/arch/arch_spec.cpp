@@ -16,35 +16,6 @@ const char* ws_order_name(WsOrder o) {
   return "?";
 }
 
-const char* pe_kind_name(PeKind p) {
-  switch (p) {
-    case PeKind::int8:
-      return "int8";
-    case PeKind::w4a8:
-      return "w4a8";
-    case PeKind::dint4:
-      return "dint4";
-    case PeKind::fp16:
-      return "fp16";
-  }
-  return "?";
-}
-
-bool pe_runs(PeKind pe, Scheme s) {
-  switch (pe) {
-    case PeKind::int8:  // int8 operands; int4 weights fit, dequantized int8 weights too
-      return s == Scheme::w8a8 || s == Scheme::w4a8_fs || s == Scheme::w4a8_is ||
-             s == Scheme::w4a8_dgq || s == Scheme::w4a8_qserve;
-    case PeKind::w4a8:
-      return s == Scheme::w4a8_fs || s == Scheme::w4a8_is;
-    case PeKind::dint4:
-      return s == Scheme::w4a8_dint;
-    case PeKind::fp16:
-      return s == Scheme::fp16 || s == Scheme::w4a16;
-  }
-  return false;
-}
-
 std::string check_ranges(const ArchSpec& a) {
   if (!(a.clock_mhz >= 1.0 && a.clock_mhz <= 100000.0)) return "clock_mhz: must be in [1, 100000]";
   if (a.array.rows < 1 || a.array.cols < 1 || a.array.rows > 4096 || a.array.cols > 4096)
@@ -67,15 +38,10 @@ std::string check_consistency(const ArchSpec& a) {
     if (!pe_runs(a.array.pe, s)) {
       return "schemes: " + name + " cannot run on " + pe_kind_name(a.array.pe) + " PEs";
     }
-    if (s == Scheme::w4a8_is && a.edge.intscale_units == 0) {
-      return "edge.intscale_units: w4a8-is needs integer-scale accumulators (> 0)";
-    }
-    if (s == Scheme::w4a8_fs && a.edge.floatscale_units == 0) {
-      return "edge.floatscale_units: w4a8-fs needs float-scale units (> 0)";
-    }
-    if ((s == Scheme::w4a8_dgq || s == Scheme::w4a8_qserve || s == Scheme::w4a16) &&
-        a.edge.dequant_units == 0) {
-      return "edge.dequant_units: " + name + " needs weight dequantizers (> 0)";
+    if (const std::optional<ScaleUnit> u = traits(s).scale_unit; u && scale_units(a.edge, *u) == 0) {
+      const ScaleUnitInfo& i = all_scale_units()[static_cast<std::size_t>(*u)];
+      return "edge." + std::string(i.edge_key) + ": " + name + " needs " + std::string(i.needs) +
+             " (> 0)";
     }
   }
   if (a.edge.epilogue_units == 0) return "edge.epilogue_units: must be > 0";

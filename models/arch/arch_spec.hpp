@@ -16,8 +16,11 @@ enum class Dataflow { ws, os };  // weight-stationary, output-stationary
 // ports, edge units); `scalesim` reproduces SCALE-Sim v2's stall-free per-fold count of a GEMM
 // (sim/mapping/scalesim_timing.hpp), for comparison with published SCALE-Sim numbers.
 enum class Accounting { native, scalesim };
-// What one processing element multiplies: int8 x int8, int4 x int8, dint4 x int8, fp16 x fp16.
-enum class PeKind { int8, w4a8, dint4, fp16 };
+// What one processing element multiplies, and which schemes it runs: numerics/scheme.hpp's
+// table.
+using quasar::PeKind;
+using quasar::pe_kind_name;
+using quasar::pe_runs;
 
 // Weight-stationary loop order when the activations do not fit the ifmap buffer:
 //   n_outer   every n-tile streams all M tokens: weights fetched once, activations again for
@@ -30,7 +33,6 @@ enum class WsOrder { n_outer, m_blocked, min_dram };
 
 const char* dataflow_name(Dataflow d);
 const char* ws_order_name(WsOrder o);
-const char* pe_kind_name(PeKind p);
 
 struct ArraySpec {
   std::uint32_t rows = 32, cols = 32;
@@ -52,6 +54,20 @@ struct EdgeSpec {
   std::uint32_t epilogue_units = 32;  // scale multiply + fp16 convert of finished outputs
   std::uint32_t epilogue_latency_cycles = 2;
 };
+
+// How many units of a scale-holding kind the edge has.
+using quasar::ScaleUnit;
+inline std::uint32_t scale_units(const EdgeSpec& e, ScaleUnit u) {
+  switch (u) {
+    case ScaleUnit::intscale:
+      return e.intscale_units;
+    case ScaleUnit::floatscale:
+      return e.floatscale_units;
+    case ScaleUnit::dequant:
+      return e.dequant_units;
+  }
+  return 0;
+}
 
 struct BufferSpec {
   std::uint64_t size_bytes = 0;
@@ -82,8 +98,6 @@ struct ArchSpec {
   DramSpec dram;
 };
 
-// Which schemes a PE kind can execute at all (before edge units are considered).
-bool pe_runs(PeKind pe, Scheme s);
 
 // Consistency of a spec built in code or parsed (sim/config adds file:line to the message):
 // every listed scheme runs on the PE kind and has the edge units it needs. Returns "" when

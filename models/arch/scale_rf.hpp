@@ -17,43 +17,18 @@ namespace quasar::arch {
 constexpr unsigned kScaleWordBits = 16;  // one word: an fp16 or integer scale, or S2 + zero
 constexpr unsigned kScaleRfBuffers = 2;  // the group in use and the next tile's (double buffered)
 
-// Words one (group, output channel) pair's scale metadata takes: the mapping's stored bytes
-// rounded up to words (fp16 or 16-bit integer scale: 1; int8 S2 + uint4 zero, 12 bits: 1;
-// fp16 scale + uint4 zero, 20 bits: 2). 0 for schemes without a per-group step in a unit.
-// tests/unit checks it against the bytes the DMA moves per group.
-inline std::uint64_t scale_words_per_group(Scheme s) {
-  switch (s) {
-    case Scheme::w4a8_fs:
-    case Scheme::w4a8_is:
-    case Scheme::w4a8_dgq:
-    case Scheme::w4a8_qserve:
-      return 1;
-    case Scheme::w4a16:
-      return 2;
-    default:
-      return 0;
-  }
-}
+// Words one (group, output channel) pair's scale metadata takes (the scheme table's
+// scale_words_per_group: the stored bytes rounded up to words; tests/unit checks it against the
+// bytes the DMA moves per group). 0 for schemes without a per-group step in a unit.
+inline std::uint64_t scale_words_per_group(Scheme s) { return traits(s).scale_words_per_group; }
 
 // The unit kinds that hold group scales, and which one consumes a scheme's (none: the scheme has
-// no per-group step in a unit, or dequantizes to memory beforehand, DGQ materialized).
-enum class ScaleUnit { intscale, floatscale, dequant };
+// no per-group step in a unit; numerics/scheme.hpp).
+using quasar::consumes_scales;
+using quasar::scale_unit_name;
+using quasar::ScaleUnit;
 constexpr ScaleUnit kScaleUnits[] = {ScaleUnit::intscale, ScaleUnit::floatscale,
                                      ScaleUnit::dequant};
-inline bool consumes_scales(ScaleUnit u, Scheme s) {
-  switch (u) {
-    case ScaleUnit::intscale:
-      return s == Scheme::w4a8_is;
-    case ScaleUnit::floatscale:
-      return s == Scheme::w4a8_fs;
-    case ScaleUnit::dequant:
-      return s == Scheme::w4a16 || s == Scheme::w4a8_dgq || s == Scheme::w4a8_qserve;
-  }
-  return false;
-}
-inline const char* scale_unit_name(ScaleUnit u) {
-  return u == ScaleUnit::intscale ? "intscale" : u == ScaleUnit::floatscale ? "floatscale" : "dequant";
-}
 
 // Entries of one unit's file: for each of the ceil(cols / units) columns the unit serves, the
 // double-buffered words of the widest scheme the design runs on this unit kind (0: none).

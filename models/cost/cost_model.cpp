@@ -84,18 +84,9 @@ class Pricer {
   std::string stream_;
 };
 
+// dint4 PEs are priced as set A's decoder (the dINT paper's) [choice]; set B differs by 7 %.
 std::string mac_unit(arch::PeKind pe) {
-  switch (pe) {
-    case arch::PeKind::int8:
-      return "mac_int8";
-    case arch::PeKind::w4a8:
-      return "mac_w4a8";
-    case arch::PeKind::dint4:
-      return "mac_dint4_a";  // [choice] set A's decoder (the dINT paper's); set B differs by 7 %
-    case arch::PeKind::fp16:
-      return "mac_fp16";
-  }
-  return "";
+  return std::string(all_pe_kinds()[static_cast<std::size_t>(pe)].mac_unit);
 }
 
 // The synthesized integer-scale accumulator at least as wide as the design's.

@@ -2,9 +2,12 @@
 
 #include <iostream>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "cli_checks.hpp"
 #include "numerics/error.hpp"
+#include "numerics/scheme.hpp"
 #include "report/trace_report.hpp"
 #include "trace/importers.hpp"
 
@@ -38,9 +41,16 @@ ImportCommand add_trace_import_command(CLI::App& trace) {
                   "Given activations instead: safetensors with one float [M, K] tensor per module, "
                   "named as the module, in the checkpoint's channel order")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--scheme", a->scheme,
-                  "auto (each layer's natural scheme), w4a16, w4a8-fs, w4a8-is or w8a8")
-      ->check(CLI::IsMember({"auto", "w4a16", "w4a8-fs", "w4a8-is", "w8a8"}))
+  // The import targets: the scheme table's importable rows.
+  std::vector<std::string> targets{"auto"};
+  std::string target_text;
+  for (const SchemeInfo& s : all_schemes()) {
+    if (!s.importable) continue;
+    targets.emplace_back(s.name);
+    target_text += ", " + std::string(s.name);
+  }
+  cmd->add_option("--scheme", a->scheme, "auto (each layer's natural scheme)" + target_text)
+      ->check(CLI::IsMember(targets))
       ->capture_default_str();
   cmd->add_option("-o,--out", a->out, "Output folder (trace.yaml + payload.safetensors)")
       ->required();

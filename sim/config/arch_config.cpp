@@ -62,11 +62,11 @@ arch::ArchSpec parse_arch_config(const std::string& text, const std::string& sou
   a.array.cols = u32(arr.at("cols"), 1, 4096);
   a.array.dataflow =
       arr.at("dataflow").as_choice({"ws", "os"}) == "ws" ? arch::Dataflow::ws : arch::Dataflow::os;
-  const std::string pe = arr.at("pe").as_choice({"int8", "w4a8", "dint4", "fp16"});
-  a.array.pe = pe == "int8"    ? arch::PeKind::int8
-               : pe == "w4a8"  ? arch::PeKind::w4a8
-               : pe == "dint4" ? arch::PeKind::dint4
-                               : arch::PeKind::fp16;
+  std::vector<std::string> pe_names;
+  for (const PeKindInfo& p : all_pe_kinds()) pe_names.emplace_back(p.name);
+  const std::string pe = arr.at("pe").as_choice(pe_names);
+  for (const PeKindInfo& p : all_pe_kinds())
+    if (pe == p.name) a.array.pe = p.kind;
   opt(arr, "acc_bits", [&](const Value& v) { a.array.acc_bits = u32(v, 8, 64); });
   opt(arr, "ws_order", [&](const Value& v) {
     if (a.array.dataflow != arch::Dataflow::ws)

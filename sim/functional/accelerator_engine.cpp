@@ -152,24 +152,21 @@ class Runner {
     c.add_overflow(stage::kIntScaleAcc, t.edge_wraps);
     c.add_overflow(stage::kDequantRange, t.dequant_range);
     c.invalid_codes = t.invalid_codes;
-    const char* mul = s_ == Scheme::fp16 || s_ == Scheme::w4a16        ? act::kMulFp16xFp16
-                      : s_ == Scheme::w4a8_fs || s_ == Scheme::w4a8_is ? act::kMulInt4xInt8
-                      : s_ == Scheme::w4a8_dint                        ? act::kMulDint4xInt8
-                                                                       : act::kMulInt8xInt8;
-    expect(t.macs, c.action(mul), "MACs");
+    const SchemeInfo& st = traits(s_);
+    expect(t.macs, c.action(st.mac_action), "MACs");
     expect(t.epilogues, c.action(act::kCvtFp32ToFp16), "output conversions");
     const std::uint64_t passes = t.weight_passes;
     const bool fused = shape.dequant == DequantMode::fused;
     expect(t.decodes, c.action(act::kDecodeDint4) * passes, "dint4 decodes");
     expect(t.dequants,
-           c.action(s_ == Scheme::w4a16 ? act::kDequantW4ToFp16 : act::kDequantTwoLevel) *
-               (fused ? passes : 1),
+           st.dequant_action ? c.action(st.dequant_action) * (fused ? passes : 1) : 0,
            "weight dequantizations");
-    if (s_ == Scheme::w4a8_fs) expect(t.rescales, c.action(act::kCvtIntToFp32), "rescales");
-    if (s_ == Scheme::w4a8_is) {
-      expect(t.rescales, c.action(act::intscale_add(shape.opt.acc_bits)), "rescales");
+    if (rescales(st)) {
+      expect(t.rescales,
+             c.action(rescale_int(st) ? act::intscale_add(shape.opt.acc_bits) : act::kCvtIntToFp32),
+             "rescales");
     }
-    if (s_ == Scheme::fp16 || s_ == Scheme::w4a16) {
+    if (float_accumulation(st)) {
       expect(t.macs + t.merges, c.action(act::kAddFp32), "fp32 adds");
     }
     return c;

@@ -11,46 +11,13 @@
 namespace quasar::mapping {
 namespace {
 
-bool per_group(Scheme s) {
-  return s == Scheme::w4a8_fs || s == Scheme::w4a8_is || s == Scheme::w4a16 ||
-         s == Scheme::w4a8_dgq || s == Scheme::w4a8_qserve;
-}
-
-// Bytes of scale/zero metadata per (group, output channel) pair, and per output channel.
-double group_meta_bytes(Scheme s) {
-  switch (s) {
-    case Scheme::w4a8_fs:
-      return 2.0;  // fp16 scale
-    case Scheme::w4a8_is:
-      return 2.0;  // integer scale (S < 2^16 at alpha = 2^10)
-    case Scheme::w4a16:
-      return 2.0 + 0.5;  // fp16 scale + uint4 zero
-    case Scheme::w4a8_dgq:
-      return 1.0 + 0.5;  // int8 S2 + uint4 zero
-    case Scheme::w4a8_qserve:
-      return 1.0 + 0.5;
-    default:
-      return 0.0;
-  }
-}
-double channel_meta_bytes(Scheme s) {
-  switch (s) {
-    case Scheme::w8a8:
-    case Scheme::w4a8_dint:
-    case Scheme::w4a8_dgq:
-    case Scheme::w4a8_qserve:
-      return 2.0;  // fp16 per-channel scale
-    default:
-      return 0.0;
-  }
-}
-
 std::uint64_t ceil_bytes(double b) { return static_cast<std::uint64_t>(std::ceil(b)); }
 
-// Bytes of one output accumulator the edge reads and writes per group rescale.
+// Bytes of one output accumulator the edge reads and writes per group rescale: the
+// integer-scale accumulator's width, or an fp32.
 std::uint64_t edge_acc_bytes(const arch::ArchSpec& a, Scheme s) {
-  if (s == Scheme::w4a8_is) return (a.edge.intscale_acc_bits + 7) / 8;
-  return s == Scheme::w4a8_fs ? 4 : 0;  // fp32
+  if (!rescales(traits(s))) return 0;
+  return rescale_int(traits(s)) ? (a.edge.intscale_acc_bits + 7) / 8 : 4;
 }
 
 // The ofmap buffer's traffic of a tile: partial sums in and out of the array, the edge's
@@ -63,22 +30,9 @@ void add_ofmap_traffic(Tile& t, std::uint64_t psum_in, std::uint64_t psum_out,
 
 }  // namespace
 
-double group_scale_bytes(Scheme s) { return group_meta_bytes(s); }
-
-double weight_bytes_per_element(Scheme s) {
-  switch (s) {
-    case Scheme::fp16:
-      return 2.0;
-    case Scheme::w8a8:
-      return 1.0;
-    default:
-      return 0.5;  // 4-bit codes, two per byte
-  }
-}
-
-double activation_bytes_per_element(Scheme s) {
-  return s == Scheme::fp16 || s == Scheme::w4a16 ? 2.0 : 1.0;
-}
+double group_scale_bytes(Scheme s) { return traits(s).group_meta_bytes; }
+double weight_bytes_per_element(Scheme s) { return traits(s).weight_bytes; }
+double activation_bytes_per_element(Scheme s) { return traits(s).act_bytes; }
 
 std::uint64_t GemmPlan::macs() const {
   std::uint64_t t = 0;
@@ -120,8 +74,8 @@ struct SchemeFacts {
   std::uint64_t weight_tile_bytes(std::uint64_t k0, std::uint64_t kc, std::uint64_t nc) const {
     double w = static_cast<double>(kc * nc) * wb;
     if (groups && !materialize_bytes)
-      w += static_cast<double>(group_starts(k0, kc) * nc) * group_meta_bytes(s);
-    if (k0 == 0) w += static_cast<double>(nc) * channel_meta_bytes(s);
+      w += static_cast<double>(group_starts(k0, kc) * nc) * traits(s).group_meta_bytes;
+    if (k0 == 0) w += static_cast<double>(nc) * traits(s).channel_meta_bytes;
     return ceil_bytes(w);
   }
   // Scale words the edge (rescales) or the fused dequantizers (dequant) take into their scale
@@ -149,24 +103,26 @@ SchemeFacts scheme_facts(const arch::ArchSpec& a, const trace::Layer& l) {
     throw Error("layer '" + l.name + "' uses scheme " + std::string(scheme_name(f.s)) +
                 ", which design '" + a.name + "' does not run");
   }
-  f.groups = per_group(f.s);
+  const SchemeInfo& st = traits(f.s);
+  f.groups = st.grouped;
   f.G = f.groups ? l.scheme->group_size : l.k;
-  f.rescales = f.s == Scheme::w4a8_fs || f.s == Scheme::w4a8_is;
-  f.fused_dequant = f.s == Scheme::w4a16 || f.s == Scheme::w4a8_qserve ||
-                    (f.s == Scheme::w4a8_dgq && l.scheme->dequant == DequantMode::fused);
-  f.wb = weight_bytes_per_element(f.s);
-  if (f.s == Scheme::w4a8_dgq && l.scheme->dequant == DequantMode::materialized) {
+  f.rescales = rescales(st);
+  const bool materialized =
+      st.dequant == Dequant::selectable && l.scheme->dequant == DequantMode::materialized;
+  f.fused_dequant = st.dequant != Dequant::none && !materialized;
+  f.wb = st.weight_bytes;
+  if (materialized) {
     const std::uint64_t source = f.weight_tile_bytes(0, l.k, l.n);  // codes + metadata
     f.materialize_write_bytes = l.n * l.k;                          // the int8 copy
     f.materialize_bytes = source + f.materialize_write_bytes;
     f.materialize_dequant_ops = l.n * l.k;
-    f.wb = 1.0;  // what the tiles read
+    f.wb = st.dequantized_weight_bytes;  // what the tiles read
   }
-  f.ab = activation_bytes_per_element(f.s);
+  f.ab = st.act_bytes;
   f.per_tensor_act = l.scheme->act == ActQuantMode::per_tensor;
   f.edge_acc = edge_acc_bytes(a, f.s);
   // fp16 PEs accumulate in fp32: 4 bytes per partial sum either way.
-  f.psum_bytes = f.s == Scheme::fp16 || f.s == Scheme::w4a16 ? 4 : (a.array.acc_bits + 7) / 8;
+  f.psum_bytes = float_accumulation(st) ? 4 : (a.array.acc_bits + 7) / 8;
   f.ifmap_cap = usable(a.buffers.ifmap);
   f.weight_cap = usable(a.buffers.weight);
   f.ofmap_cap = usable(a.buffers.ofmap);
@@ -194,11 +150,11 @@ Tile dma_tile(const SchemeFacts& f, const TilePlace& at, std::uint64_t K, bool f
   if (fetch_x) {
     t.act_bytes = ceil_bytes(static_cast<double>(at.m * at.k) * f.ab);
     // int8 activations' fp32 scales: one per token, or one for the tensor (with its first block)
-    if (t.first_k && f.ab == 1.0) t.act_bytes += f.per_tensor_act ? (at.m0 == 0 ? 4 : 0) : at.m * 4;
+    if (t.first_k && traits(f.s).int_activations) t.act_bytes += f.per_tensor_act ? (at.m0 == 0 ? 4 : 0) : at.m * 4;
   }
   if (f.fused_dequant) t.dequant_ops = at.k * at.n;
   t.scale_writes = f.scale_writes(at.k0, at.k, at.n);
-  t.rescale_int = f.s == Scheme::w4a8_is;
+  t.rescale_int = rescale_int(traits(f.s));
   if (t.last_k) {
     t.out_bytes = at.m * at.n * 2;
     t.epilogue_ops = at.m * at.n;
@@ -291,7 +247,6 @@ PlanSize ws_size(const arch::ArchSpec& a, const trace::Layer& l, const SchemeFac
 std::string count_text(std::uint64_t n) {
   return n == UINT64_MAX ? std::string("more than 1.8e19") : std::to_string(n);
 }
-
 
 // Weight-stationary tiles with M cut into blocks of at most `mb` tokens (mb >= M: one block,
 // the n_outer order). Loop order: m-block, n-tile, k-tile.

@@ -18,11 +18,6 @@
 namespace quasar {
 namespace {
 
-bool uses_groups(Scheme s) {
-  return s == Scheme::w4a16 || s == Scheme::w4a8_fs || s == Scheme::w4a8_is ||
-         s == Scheme::w4a8_dgq || s == Scheme::w4a8_qserve;
-}
-
 std::string act_mode_name(ActQuantMode m) {
   return m == ActQuantMode::per_token ? "per-token" : "per-tensor";
 }
@@ -87,7 +82,7 @@ GemmStudy run_gemm_study(const GemmStudySpec& spec) {
   }
   const std::size_t K = s.x.cols(), G = spec.config.group_size;
   for (Scheme sc : spec.schemes) {
-    if (uses_groups(sc) && (G == 0 || K % G != 0)) {
+    if (traits(sc).grouped && (G == 0 || K % G != 0)) {
       throw Error("scheme " + std::string(scheme_name(sc)) + ": group size " + std::to_string(G) +
                   " does not divide K = " + std::to_string(K) +
                   "; pass --group with a divisor of K");

@@ -74,11 +74,10 @@ std::vector<Scheme> schemes_of(const json& a, const std::string& file) {
 }
 
 arch::PeKind pe_of(const std::string& s, const std::string& file) {
-  for (arch::PeKind p :
-       {arch::PeKind::int8, arch::PeKind::w4a8, arch::PeKind::dint4, arch::PeKind::fp16}) {
-    if (s == arch::pe_kind_name(p)) return p;
+  for (const PeKindInfo& p : all_pe_kinds()) {
+    if (s == p.name) return p.kind;
   }
-  throw Error(file + ": arch.array.pe '" + s + "' (accepted: int8, w4a8, dint4, fp16)");
+  throw Error(file + ": arch.array.pe '" + s + "' (accepted: " + pe_kind_names_joined() + ")");
 }
 
 }  // namespace

@@ -24,7 +24,7 @@ class Builder {
   void linear(const std::string& name, const std::string& cls, const std::string& input,
               std::uint64_t m, std::uint64_t k, std::uint64_t n, std::uint64_t repeat) {
     const LayerScheme s = scheme_for(cls);
-    if (s.scheme != Scheme::fp16 && s.scheme != Scheme::w4a16 && quantized_.insert(input).second) {
+    if (traits(s.scheme).int_activations && quantized_.insert(input).second) {
       elementwise(input + ".quantize_act", Op::quantize_act, m, k, repeat);
     }
     Layer l;

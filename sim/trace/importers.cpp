@@ -652,7 +652,7 @@ Layer import_layer(const UnpackedLinear& u, const ImportSpec& spec, const safete
   cfg.group_size = u.group_size;
   // The checkpoint's activation granularity (compressed-tensors input_activations.strategy);
   // a static scale is recomputed from these activations (amax / 127), not read from input_scale.
-  if (u.source_act_bits == 8 && scheme != Scheme::w4a16) cfg.act_mode = u.source_act;
+  if (u.source_act_bits == 8 && traits(scheme).int_activations) cfg.act_mode = u.source_act;
   SchemeRun run{scheme, {}, {}, {}};
   SchemeOperands& op = run.operands;
   op.w_q = to_quantized_weights(u, scheme);

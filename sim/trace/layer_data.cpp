@@ -108,14 +108,14 @@ TwoLevelWeights load_two_level(const Loader& ld, const Layer& l) {
 // (gemm_checks.cpp), or "" when the engine's name has no single role. Bare "x" and "w" are the
 // whole operand, so the role depends on how the scheme stores it.
 std::string role_of_operand(const LayerScheme& s, const std::string& operand) {
-  const bool f16_x = s.scheme == Scheme::fp16 || s.scheme == Scheme::w4a16;
-  const bool two_level = s.scheme == Scheme::w4a8_dgq || s.scheme == Scheme::w4a8_qserve;
-  if (operand == "x") return f16_x ? "x_f16" : "x_q";
+  const SchemeInfo& t = traits(s.scheme);
+  if (operand == "x") return t.int_activations ? "x_q" : "x_f16";
   if (operand == "x.scale") return "x_scale";
-  if (operand == "w") return s.scheme == Scheme::fp16 ? "w_f16" : two_level ? "q" : "w_codes";
+  if (operand == "w")
+    return t.roles == TensorRoles::fp16 ? "w_f16" : two_level(t) ? "q" : "w_codes";
   if (operand == "w.codes") return "w_codes";
   if (operand == "w.scales") return "w_scales";
-  if (operand == "w.zeros") return two_level ? "zeros" : "w_zeros";
+  if (operand == "w.zeros") return two_level(t) ? "zeros" : "w_zeros";
   if (operand == "w.int_scales") return "int_scales";
   if (operand == "w.q") return "q";
   if (operand == "w.group_scale") return "group_scale";

@@ -36,25 +36,26 @@ constexpr OpInfo kOps[] = {
 
 const std::vector<std::string> kActivationFunctions{"silu_mul", "gelu", "relu"};
 
-bool uses_groups(Scheme s) {
-  return s == Scheme::w4a16 || s == Scheme::w4a8_fs || s == Scheme::w4a8_is ||
-         s == Scheme::w4a8_dgq || s == Scheme::w4a8_qserve;
-}
-bool int_activations(Scheme s) { return s != Scheme::fp16 && s != Scheme::w4a16; }
-bool float_accumulation(Scheme s) { return s == Scheme::fp16 || s == Scheme::w4a16; }
+// Every layer parameter key, in the order the manifest writer writes them (the bit order of
+// numerics/scheme.hpp's trace_key).
+struct KeyName {
+  std::uint16_t bit;
+  const char* name;
+};
+constexpr KeyName kParamKeys[] = {
+    {trace_key::group_size, "group_size"}, {trace_key::act, "act"},
+    {trace_key::acc_bits, "acc_bits"},     {trace_key::psum_bits, "psum_bits"},
+    {trace_key::int_scale, "int_scale"},   {trace_key::alpha_bits, "alpha_bits"},
+    {trace_key::dint_set, "dint_set"},     {trace_key::dequant, "dequant"},
+    {trace_key::k_tile, "k_tile"},
+};
 
 // The parameter keys that apply to a scheme (a key that does not apply is an error: it would
 // silently do nothing).
 std::vector<std::string> param_keys(Scheme s) {
   std::vector<std::string> keys;
-  if (uses_groups(s)) keys.push_back("group_size");
-  if (int_activations(s)) keys.push_back("act");
-  if (!float_accumulation(s)) keys.push_back("acc_bits");
-  if (s == Scheme::w4a8_fs || s == Scheme::w4a8_is) keys.push_back("psum_bits");
-  if (s == Scheme::w4a8_is) keys.insert(keys.end(), {"int_scale", "alpha_bits"});
-  if (s == Scheme::w4a8_dint) keys.push_back("dint_set");
-  if (s == Scheme::w4a8_dgq) keys.push_back("dequant");
-  if (float_accumulation(s)) keys.push_back("k_tile");
+  for (const KeyName& k : kParamKeys)
+    if (has_trace_key(s, k.bit)) keys.emplace_back(k.name);
   return keys;
 }
 
@@ -74,8 +75,8 @@ LayerScheme parse_scheme(const config::Value& l) {
   LayerScheme s;
   s.scheme = *scheme_from_name(l.at("scheme").as_choice(scheme_names()));
   const std::vector<std::string> allowed = param_keys(s.scheme);
-  for (const char* key : {"group_size", "act", "acc_bits", "psum_bits", "int_scale", "alpha_bits",
-                          "dint_set", "dequant", "k_tile"}) {
+  for (const KeyName& kn : kParamKeys) {
+    const char* key = kn.name;
     const auto v = l.find(key);
     if (!v) continue;
     bool ok = false;
@@ -212,19 +213,19 @@ const std::vector<std::string>& required_roles(Scheme s) {
   static const std::vector<std::string> is{"x_q", "x_scale", "w_codes", "w_scales", "int_scales"};
   static const std::vector<std::string> two{"x_q",   "x_scale",     "q",
                                             "zeros", "group_scale", "channel_scale"};
-  switch (s) {
-    case Scheme::fp16:
+  switch (traits(s).roles) {
+    case TensorRoles::fp16:
       return fp16;
-    case Scheme::w4a16:
+    case TensorRoles::w4a16:
       return w4a16;
-    case Scheme::w4a8_is:
+    case TensorRoles::single_int_scales:
       return is;
-    case Scheme::w4a8_dgq:
-    case Scheme::w4a8_qserve:
+    case TensorRoles::two_level:
       return two;
-    default:
+    case TensorRoles::single:
       return single;
   }
+  return single;
 }
 
 const std::vector<std::string>& optional_roles() {
@@ -275,7 +276,7 @@ void validate(const Trace& t, const std::string& source) {
     }
     if (l.k == 0) fail_layer(source, l, "k must be >= 1");
     const LayerScheme& s = *l.scheme;
-    if (uses_groups(s.scheme) && (s.group_size == 0 || l.k % s.group_size != 0)) {
+    if (traits(s.scheme).grouped && (s.group_size == 0 || l.k % s.group_size != 0)) {
       fail_layer(source, l,
                  "group_size " + std::to_string(s.group_size) +
                      " does not divide k = " + std::to_string(l.k));

@@ -222,8 +222,8 @@ TEST(GemmTiling, DgqDequantizesOnLoadOrMaterializes) {
 // The scale file's word count per group agrees with the metadata bytes the DMA moves (rounded
 // up to 16-bit words) for every scheme whose units hold group scales, and is 0 for the others.
 TEST(GemmTiling, ScaleWordsMatchTheStoredScaleBytes) {
-  for (Scheme s : {Scheme::fp16, Scheme::w8a8, Scheme::w4a16, Scheme::w4a8_fs, Scheme::w4a8_is,
-                   Scheme::w4a8_dgq, Scheme::w4a8_dint, Scheme::w4a8_qserve}) {
+  for (const SchemeInfo& info : all_schemes()) {
+    const Scheme s = info.id;
     const double bits = group_scale_bytes(s) * 8;
     const auto words =
         static_cast<std::uint64_t>((bits + arch::kScaleWordBits - 1) / arch::kScaleWordBits);
