@@ -1,0 +1,83 @@
+// Is every row of the scheme table (numerics/scheme.hpp) consistent with itself? Mapping, arch,
+// cost and trace read these rows instead of switching on the scheme, so a new row (a new
+// format) that contradicts itself would be priced and timed wrongly without any other test
+// noticing. Each rule is one the table's readers rely on.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+#include <string>
+
+#include "numerics/counters.hpp"
+#include "numerics/scheme.hpp"
+
+namespace quasar {
+namespace {
+
+TEST(SchemeTable, RowsAreInEnumOrderWithUniqueNames) {
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < all_schemes().size(); ++i) {
+    const SchemeInfo& t = all_schemes()[i];
+    EXPECT_EQ(static_cast<std::size_t>(t.id), i) << t.name;  // traits() indexes by enum value
+    EXPECT_EQ(&traits(t.id), &t);
+    EXPECT_TRUE(names.insert(std::string(t.name)).second) << t.name;
+    EXPECT_EQ(scheme_from_name(t.name), t.id);
+  }
+}
+
+TEST(SchemeTable, EachRowAgreesWithItself) {
+  for (const SchemeInfo& t : all_schemes()) {
+    SCOPED_TRACE(std::string(t.name));
+    // Activations: int8 (1 byte, fp32 scales, the act key) or fp16 (2 bytes, fp32 sums).
+    EXPECT_EQ(t.act_bytes, t.int_activations ? 1.0 : 2.0);
+    EXPECT_EQ(has_trace_key(t.id, trace_key::act), t.int_activations);
+    EXPECT_EQ(float_accumulation(t), !t.int_activations);
+    // Integer sums have a width key; fp32 sums a k_tile instead.
+    EXPECT_EQ(has_trace_key(t.id, trace_key::acc_bits), !float_accumulation(t));
+    EXPECT_EQ(has_trace_key(t.id, trace_key::k_tile), float_accumulation(t));
+    // Groups: the group_size key, metadata per group, and rescales only of groups.
+    EXPECT_EQ(has_trace_key(t.id, trace_key::group_size), t.grouped);
+    EXPECT_EQ(t.group_meta_bytes > 0, t.grouped);
+    EXPECT_TRUE(!rescales(t) || t.grouped);
+    EXPECT_EQ(has_trace_key(t.id, trace_key::psum_bits), rescales(t));
+    // Whatever consumes group scales holds them in its register file, rounded up to words.
+    EXPECT_EQ(t.scale_words_per_group,
+              static_cast<unsigned>(std::ceil(t.group_meta_bytes * 8 / 16)));
+    EXPECT_EQ(t.scale_unit.has_value(), t.scale_words_per_group > 0);
+    EXPECT_EQ(t.scale_unit == ScaleUnit::intscale, rescale_int(t));
+    EXPECT_EQ(t.scale_unit == ScaleUnit::floatscale, rescales(t) && !rescale_int(t));
+    EXPECT_EQ(t.scale_unit == ScaleUnit::dequant, t.dequant != Dequant::none);
+    EXPECT_EQ(t.dequant_action != nullptr, t.dequant != Dequant::none);
+    // Only a per-layer choice of dequantizing to memory has a dequantized copy, and only DGQ
+    // has the key that chooses.
+    EXPECT_EQ(t.dequantized_weight_bytes > 0, t.dequant == Dequant::selectable);
+    EXPECT_EQ(has_trace_key(t.id, trace_key::dequant), t.dequant == Dequant::selectable);
+    // Some PE runs it; stored weights are whole bytes or packed 4-bit codes.
+    EXPECT_NE(t.pe_kinds, 0);
+    EXPECT_TRUE(t.weight_bytes == 0.5 || t.weight_bytes == 1.0 || t.weight_bytes == 2.0);
+    EXPECT_NE(t.mac_action, nullptr);
+  }
+}
+
+TEST(SchemeTable, PeKindsAndScaleUnitsAreNamedOnce) {
+  std::set<std::string> pe, units;
+  for (std::size_t i = 0; i < all_pe_kinds().size(); ++i) {
+    EXPECT_EQ(static_cast<std::size_t>(all_pe_kinds()[i].kind), i);
+    EXPECT_TRUE(pe.insert(std::string(all_pe_kinds()[i].name)).second);
+    EXPECT_EQ(pe_kind_name(all_pe_kinds()[i].kind), all_pe_kinds()[i].name);
+  }
+  EXPECT_EQ(pe_kind_names_joined(), "int8, w4a8, dint4, fp16");
+  for (std::size_t i = 0; i < all_scale_units().size(); ++i) {
+    EXPECT_EQ(static_cast<std::size_t>(all_scale_units()[i].unit), i);
+    EXPECT_TRUE(units.insert(std::string(all_scale_units()[i].name)).second);
+  }
+  // Every PE kind runs some scheme.
+  for (const PeKindInfo& p : all_pe_kinds()) {
+    bool any = false;
+    for (const SchemeInfo& t : all_schemes()) any = any || pe_runs(p.kind, t.id);
+    EXPECT_TRUE(any) << p.name;
+  }
+}
+
+}  // namespace
+}  // namespace quasar
