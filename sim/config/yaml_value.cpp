@@ -65,11 +65,54 @@ void reject_duplicate_keys(const YAML::Node& n, const std::string& source, const
 }  // namespace
 
 // Mapping keys must be plain scalars: YAML allows `? [a, b]: v`, which nothing in quasar means.
+namespace {
+
+// Decodes the UTF-8 character at text[i] into `cp`, with `n` continuation bytes; false when the
+// bytes there are not UTF-8 (overlong forms included).
+bool decode_utf8(const std::string& text, std::size_t i, std::uint32_t& cp, std::size_t& n) {
+  const auto c = static_cast<unsigned char>(text[i]);
+  n = 0, cp = c;
+  if (c < 0x80) return true;
+  if ((c & 0xE0) == 0xC0) {
+    n = 1, cp = c & 0x1Fu;
+  } else if ((c & 0xF0) == 0xE0) {
+    n = 2, cp = c & 0x0Fu;
+  } else if ((c & 0xF8) == 0xF0) {
+    n = 3, cp = c & 0x07u;
+  } else {
+    return false;
+  }
+  for (std::size_t k = 1; k <= n; ++k) {
+    if (i + k >= text.size() || (static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80)
+      return false;
+    cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3Fu);
+  }
+  return !((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000));
+}
+
+// A parsed scalar must be UTF-8 too: yaml-cpp 0.7 decodes the escapes \_ and \N of a
+// double-quoted scalar to the single bytes 0xA0 and 0x85, not to their UTF-8 forms, and such a
+// string cannot be written back as YAML (fuzz_manifest found it in a tensor name).
+bool is_utf8(const std::string& s) {
+  std::uint32_t cp = 0;
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < s.size(); i += n + 1)
+    if (!decode_utf8(s, i, cp, n)) return false;
+  return true;
+}
+
+}  // namespace
+
 std::string Value::key_text(const void* key_node) const {
   const YAML::Node& k = *static_cast<const YAML::Node*>(key_node);
   if (!k.IsScalar()) {
     Value(std::make_shared<const Impl>(Impl{k, impl_->file}), path_)
         .fail("mapping keys must be plain strings");
+  }
+  if (!is_utf8(k.Scalar())) {
+    Value(std::make_shared<const Impl>(Impl{k, impl_->file}), path_)
+        .fail("a key holds an escape that does not decode to UTF-8 (\\_ or \\N; write the "
+              "character itself)");
   }
   return k.Scalar();
 }
@@ -89,24 +132,7 @@ void require_yaml_text(const std::string& text, const std::string& source) {
     const auto c = static_cast<unsigned char>(text[i]);
     std::size_t n = 0;  // continuation bytes
     std::uint32_t cp = c;
-    bool ok = true;
-    if (c >= 0x80) {
-      if ((c & 0xE0) == 0xC0) {
-        n = 1, cp = c & 0x1Fu;
-      } else if ((c & 0xF0) == 0xE0) {
-        n = 2, cp = c & 0x0Fu;
-      } else if ((c & 0xF8) == 0xF0) {
-        n = 3, cp = c & 0x07u;
-      } else {
-        ok = false;
-      }
-      for (std::size_t k = 1; ok && k <= n; ++k) {
-        ok = i + k < text.size() && (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
-        if (ok) cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3Fu);
-      }
-      // No overlong forms.
-      ok = ok && !((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000));
-    }
+    const bool ok = decode_utf8(text, i, cp, n);
     const bool printable = cp == 0x09 || cp == 0x0A || cp == 0x0D || (cp >= 0x20 && cp <= 0x7E) ||
                            cp == 0x85 || (cp >= 0xA0 && cp <= 0xD7FF) ||
                            (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
@@ -296,6 +322,9 @@ Value Value::operator[](std::size_t i) const {
 
 std::string Value::as_string() const {
   if (!is_scalar()) fail("expected a string");
+  if (!is_utf8(impl_->node.Scalar()))
+    fail("the string holds an escape that does not decode to UTF-8 (\\_ or \\N; write the "
+         "character itself)");
   return impl_->node.Scalar();
 }
 

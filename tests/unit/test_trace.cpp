@@ -295,6 +295,12 @@ TEST(Manifest, RejectsMalformedInputNamingFileLineAndKey) {
   EXPECT_THAT(err(manifest("  - name: n\n    op: rmsnorm\n    m: 4\n    n: 8\n    scheme: w8a8\n")),
               HasSubstr("unknown key 'scheme'"));
   EXPECT_THAT(err("quasar_trace: 1\nname: [unclosed\n"), HasSubstr("t.yaml:"));
+  // yaml-cpp decodes \_ (U+00A0) to the lone byte 0xA0, which cannot be written back as YAML
+  // (fuzz_manifest: a tensor name that failed to read back after to_yaml).
+  EXPECT_THAT(err("quasar_trace: 1\nname: \"a\\_b\"\nlayers: []\n"),
+              HasSubstr("t.yaml:2: name: the string holds an escape that does not decode to UTF-8"));
+  EXPECT_THAT(err("quasar_trace: 1\nname: t\nmeta: {\"k\\Nx\": v}\nlayers: []\n"),
+              HasSubstr("a key holds an escape that does not decode to UTF-8"));
   EXPECT_THAT(err("quasar_trace: 1\nname: t\nlayers: []\npayload: p.safetensors\n"),
               HasSubstr("payload 'p.safetensors' is named but no layer references a tensor"));
   EXPECT_THAT(error_of([] { read_manifest("/nonexistent/t.yaml"); }), HasSubstr("t.yaml: trace manifest does not exist"));
