@@ -73,6 +73,15 @@ ours() {
   [[ $cmd == *"$dir"* ]]
 }
 
+# Whether process `pid` is still running (not exited, not a zombie). Used while a daemon starts:
+# `ours` cannot be, since right after `cmd &` /proc/PID/cmdline is empty or still the shell's
+# until the exec (seen in 1 of 3 starts of setpriv), which read as "exited at start".
+running() {
+  local state
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
+}
+
 show_logs() {
   local dir=$1 f
   for f in "$dir"/munge/munged.log "$dir"/log/slurmctld.log "$dir"/log/slurmd.log \
@@ -179,7 +188,7 @@ cmd_start() {
   local i
   for ((i = 0; i < 100; i++)); do
     [ -S "$sock" ] && munge -n -S "$sock" 2>/dev/null | unmunge -S "$sock" >/dev/null 2>&1 && break
-    ours "$(awk '$1=="munged"{print $2}' "$dir/pids")" "$dir" || die "munged exited at start"
+    running "$(awk '$1=="munged"{print $2}' "$dir/pids")" || die "munged exited at start"
     sleep 0.1
   done
   [ -S "$sock" ] || die "munged socket $sock did not appear in 10 s"
@@ -258,7 +267,7 @@ EOF
     state=$(sinfo -h -N -n "$host" -o '%T' 2>/dev/null | head -n1 || true)
     [ "$state" = idle ] && break
     while read -r name pid; do
-      ours "$pid" "$dir" || die "$name (pid $pid) exited during start"
+      running "$pid" || die "$name (pid $pid) exited during start"
     done <"$dir/pids"
     [ "$(date +%s)" -lt "$deadline" ] ||
       die "node $host not idle after ${timeout} s (state: ${state:-none})"
