@@ -120,6 +120,12 @@ RunRecord read_run_report(const std::string& path) {
   s.edge.floatscale_units = get<std::uint32_t>(e, "floatscale_units", path, "arch.edge");
   s.edge.dequant_units = get<std::uint32_t>(e, "dequant_units", path, "arch.edge");
   s.edge.epilogue_units = get<std::uint32_t>(e, "epilogue_units", path, "arch.edge");
+  s.edge.intscale_latency_cycles =
+      get<std::uint32_t>(e, "intscale_latency_cycles", path, "arch.edge");
+  s.edge.floatscale_latency_cycles =
+      get<std::uint32_t>(e, "floatscale_latency_cycles", path, "arch.edge");
+  s.edge.epilogue_latency_cycles =
+      get<std::uint32_t>(e, "epilogue_latency_cycles", path, "arch.edge");
   const json& b = sub(a, "buffers", path, "arch");
   for (const char* name : {"ifmap", "weight", "ofmap"}) {
     const std::string where = std::string("arch.buffers.") + name;
@@ -136,6 +142,11 @@ RunRecord read_run_report(const std::string& path) {
   const json& d = sub(a, "dram", path, "arch");
   s.dram.standard = get<std::string>(d, "standard", path, "arch.dram");
   s.dram.bytes_per_cycle = get<double>(d, "bytes_per_cycle", path, "arch.dram");
+  s.dram.latency_cycles = get<std::uint32_t>(d, "latency_cycles", path, "arch.dram");
+  s.dram.burst_bytes = get<std::uint32_t>(d, "burst_bytes", path, "arch.dram");
+  if (r.accounting != "native" && r.accounting != "scalesim")
+    throw Error(path + ": accounting '" + r.accounting + "' (accepted: native, scalesim)");
+  s.accounting = r.accounting == "native" ? arch::Accounting::native : arch::Accounting::scalesim;
 
   r.stats.cycles = get<std::uint64_t>(j, "cycles", path, "");
   r.stats.pe_count = get<std::uint64_t>(j, "pes", path, "");

@@ -197,7 +197,10 @@ nlohmann::ordered_json arch_json(const arch::ArchSpec& a) {
                {"intscale_acc_bits", e.intscale_acc_bits},
                {"floatscale_units", e.floatscale_units},
                {"dequant_units", e.dequant_units},
-               {"epilogue_units", e.epilogue_units}};
+               {"epilogue_units", e.epilogue_units},
+               {"intscale_latency_cycles", e.intscale_latency_cycles},
+               {"floatscale_latency_cycles", e.floatscale_latency_cycles},
+               {"epilogue_latency_cycles", e.epilogue_latency_cycles}};
   auto buf = [](const arch::BufferSpec& b) {
     return nlohmann::ordered_json{{"size_bytes", b.size_bytes},
                                   {"banks", b.banks},
