@@ -1,5 +1,6 @@
 #include "units/systolic_ws.hpp"
 
+#include <algorithm>
 #include <string>
 
 namespace quasar::units {
@@ -120,6 +121,42 @@ SystolicWsTiming systolic_ws_timing(int rows, int cols, std::size_t m, std::size
   t.total.load = tiles * t.per_tile.load;
   t.total.stream = tiles * t.per_tile.stream;
   t.total.drain = tiles * t.per_tile.drain;
+  return t;
+}
+
+WsDoubleBufferedSchedule::WsDoubleBufferedSchedule(int rows, int cols) {
+  if (rows < 1 || cols < 1) {
+    throw std::invalid_argument("WsDoubleBufferedSchedule: rows and cols must be >= 1");
+  }
+  drain_ = static_cast<std::uint64_t>(rows) + static_cast<std::uint64_t>(cols) - 2;
+}
+
+WsTileTimes WsDoubleBufferedSchedule::next(std::uint64_t earliest, std::uint64_t load_cycles,
+                                           std::uint64_t stream_cycles) {
+  std::uint64_t& bank = bank_free_[index_ % 2];
+  WsTileTimes t;
+  t.load_start = std::max({earliest, load_free_, bank});
+  load_free_ = t.load_start + load_cycles;
+  t.stream_start = std::max(load_free_, stream_free_);
+  t.stream_end = t.stream_start + stream_cycles;
+  stream_free_ = t.stream_end;
+  t.done = t.stream_end + drain_;
+  bank = t.done;
+  ++index_;
+  return t;
+}
+
+SystolicWsDbTiming systolic_ws_db_timing(int rows, int cols, std::size_t m, std::size_t k,
+                                         std::size_t n) {
+  const SystolicWsTiming single = systolic_ws_timing(rows, cols, m, k, n);
+  WsDoubleBufferedSchedule s(rows, cols);
+  SystolicWsDbTiming t;
+  const std::size_t tiles = single.k_tiles * single.n_tiles;
+  t.tiles.reserve(tiles);
+  for (std::size_t i = 0; i < tiles; ++i) {
+    t.tiles.push_back(s.next(0, static_cast<std::uint64_t>(rows), m));
+    t.cycles = t.tiles.back().done;
+  }
   return t;
 }
 

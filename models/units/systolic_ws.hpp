@@ -189,6 +189,52 @@ SystolicWsRun run_systolic_ws(Array& array, const MatrixI8& x, const MatrixI8& w
   return run;
 }
 
+// Double-buffered weights (SystolicWsArray with weight_banks = 2): every PE holds two weight
+// registers; a load shifts one bank (w_bank) while tokens stream through the other (each token
+// carries its bank in x_bank, with the activation). The controller's rules, in cycles (cycle t
+// is the t-th rising edge's inputs; a phase of n cycles that starts at t occupies t .. t+n-1):
+//   load     tile i shifts into bank i % 2 once the previous load is over (one w_in port) and
+//            tile i - 2, the bank's last user, has all its results out (its `done`);
+//   stream   once its load is over and the previous tile's stream is over (one x_in port);
+//   done     the cycle its last result is visible on y_out: stream end + ROWS + COLS - 2.
+// Partial sums of consecutive k-tiles are added where the results leave the array (an
+// accumulator), not fed in at the top: a chained k-tile would otherwise wait for the previous
+// k-tile's result of each token, which a short stream cannot hide.
+// With M tokens per tile the steady state is max(M, ROWS, (M + 2 ROWS + COLS - 2) / 2) cycles a
+// tile instead of 2 ROWS + M + COLS - 2.
+struct WsTileTimes {
+  std::uint64_t load_start = 0, stream_start = 0, stream_end = 0, done = 0;
+  bool operator==(const WsTileTimes& o) const {
+    return load_start == o.load_start && stream_start == o.stream_start &&
+           stream_end == o.stream_end && done == o.done;
+  }
+};
+
+class WsDoubleBufferedSchedule {
+ public:
+  WsDoubleBufferedSchedule(int rows, int cols);
+  // The next tile: its load may not start before `earliest` (its operands are on chip); the
+  // load takes `load_cycles` (ROWS, more when the weight port or dequantizers are short) and the
+  // stream `stream_cycles` (its tokens, more when a buffer port is short).
+  WsTileTimes next(std::uint64_t earliest, std::uint64_t load_cycles, std::uint64_t stream_cycles);
+  std::uint64_t drain_cycles() const { return drain_; }
+
+ private:
+  std::uint64_t drain_;
+  std::uint64_t load_free_ = 0, stream_free_ = 0;
+  std::uint64_t bank_free_[2] = {0, 0};
+  std::uint64_t index_ = 0;
+};
+
+// The whole GEMM on a double-buffered array (every tile M tokens, loads of ROWS cycles, tiles
+// n-tile outer, k-tile inner): each tile's times, and the cycles to the last result.
+struct SystolicWsDbTiming {
+  std::vector<WsTileTimes> tiles;
+  std::uint64_t cycles = 0;
+};
+SystolicWsDbTiming systolic_ws_db_timing(int rows, int cols, std::size_t m, std::size_t k,
+                                         std::size_t n);
+
 // Y = X W^T on the C++ array model.
 SystolicWsRun systolic_ws_gemm(int rows, int cols, const MatrixI8& x, const MatrixI8& w);
 
