@@ -5,22 +5,29 @@
 
 namespace quasar::units {
 
-SystolicWsArray::SystolicWsArray(int rows, int cols) : rows_(rows), cols_(cols) {
+SystolicWsArray::SystolicWsArray(int rows, int cols, int weight_banks)
+    : rows_(rows), cols_(cols), banks_(weight_banks) {
   if (rows < 1 || cols < 1) {
     throw std::invalid_argument("SystolicWsArray: rows and cols must be >= 1, got " +
                                 std::to_string(rows) + " x " + std::to_string(cols));
+  }
+  if (weight_banks != 1 && weight_banks != 2) {
+    throw std::invalid_argument("SystolicWsArray: weight_banks must be 1 or 2, got " +
+                                std::to_string(weight_banks));
   }
   reset();
 }
 
 void SystolicWsArray::reset() {
   const auto R = static_cast<std::size_t>(rows_), C = static_cast<std::size_t>(cols_);
-  w_.assign(R * C, 0);
+  w_.assign(static_cast<std::size_t>(banks_) * R * C, 0);
   x_.assign(R * C, 0);
+  xb_.assign(banks_ == 2 ? R * C : 0, 0);
   ps_.assign(R * C, 0);
   v_.assign(R * C, 0);
   t_ = 0;
   x_hist_.assign(R * R, 0);
+  xb_hist_.assign(banks_ == 2 ? R * R : 0, 0);
   top_v_hist_.assign(C * C, 0);
   top_ps_hist_.assign(C * C, 0);
   bot_v_hist_.assign(C * C, 0);
@@ -80,21 +87,45 @@ void SystolicWsArray::tick(const SystolicWsInputs& in) {
       bot_ps_hist_[cs + c] = ps_[bottom + c];
     }
     for (std::size_t c = 0; c < C; ++c) row0_above_[c] = top_ps_hist_[top_slot(c)];
+    const bool two = banks_ == 2;
+    if (two) {
+      // Kept as a mask (0x00 bank 0, 0xff bank 1) so the select below is branch-free.
+      const std::uint8_t mask = in.x_bank != 0 ? 0xff : 0;
+      for (std::size_t r = 0; r < R; ++r) xb_hist_[xs + r] = mask;
+    }
+    // The bank a load shifts: bank 1's registers follow bank 0's.
+    const std::size_t load_bank = two && in.w_bank != 0 ? R * C : 0;
     // Rows bottom-up, in place: row r reads row r-1's registers before they change.
     for (std::size_t r = R; r-- > 0;) {
       std::int8_t* x = &x_[r * C];
       std::int8_t* w = &w_[r * C];
       std::int32_t* ps = &ps_[r * C];
-      x[0] = x_hist_[static_cast<std::size_t>((t_ + R - r) % R) * R + r];  // the skew's output
+      const std::size_t skew = static_cast<std::size_t>((t_ + R - r) % R) * R + r;
+      x[0] = x_hist_[skew];  // the skew's output
       const std::int32_t* above = r == 0 ? row0_above_.data() : &ps_[(r - 1) * C];
-      for (std::size_t c = 0; c < C; ++c) {
-        // int32 wrap-around, as the RTL's ACC_W = 32 adder.
-        ps[c] = static_cast<std::int32_t>(static_cast<std::uint32_t>(above[c]) +
-                                          static_cast<std::uint32_t>(int{w[c]} * int{x[c]}));
+      if (!two) {
+        for (std::size_t c = 0; c < C; ++c) {
+          // int32 wrap-around, as the RTL's ACC_W = 32 adder.
+          ps[c] = static_cast<std::int32_t>(static_cast<std::uint32_t>(above[c]) +
+                                            static_cast<std::uint32_t>(int{w[c]} * int{x[c]}));
+        }
+      } else {
+        // Each PE multiplies by the weight of the bank its token carries.
+        std::uint8_t* xb = &xb_[r * C];
+        const std::int8_t* w1 = w + R * C;
+        xb[0] = xb_hist_[skew];
+        for (std::size_t c = 0; c < C; ++c) {
+          const auto w0 = static_cast<std::uint8_t>(w[c]), wb = static_cast<std::uint8_t>(w1[c]);
+          const auto wv = static_cast<std::int8_t>(w0 ^ ((w0 ^ wb) & xb[c]));
+          ps[c] = static_cast<std::int32_t>(static_cast<std::uint32_t>(above[c]) +
+                                            static_cast<std::uint32_t>(int{wv} * int{x[c]}));
+        }
+        std::copy_backward(xb, xb + C - 1, xb + C);  // the bank bit moves with the activation
       }
       if (in.w_load) {
-        const std::int8_t* w_above = r == 0 ? in.w_in.data() : &w_[(r - 1) * C];
-        std::copy(w_above, w_above + C, w);
+        std::int8_t* wl = &w_[load_bank + r * C];
+        const std::int8_t* w_above = r == 0 ? in.w_in.data() : wl - C;
+        std::copy(w_above, w_above + C, wl);
       }
       std::copy_backward(x, x + C - 1, x + C);  // activations move one PE right
     }
@@ -163,6 +194,11 @@ SystolicWsDbTiming systolic_ws_db_timing(int rows, int cols, std::size_t m, std:
 SystolicWsRun systolic_ws_gemm(int rows, int cols, const MatrixI8& x, const MatrixI8& w) {
   SystolicWsArray array(rows, cols);
   return run_systolic_ws(array, x, w);
+}
+
+SystolicWsRun systolic_ws_db_gemm(int rows, int cols, const MatrixI8& x, const MatrixI8& w) {
+  SystolicWsArray array(rows, cols, 2);
+  return run_systolic_ws_db(array, x, w);
 }
 
 }  // namespace quasar::units

@@ -10,6 +10,10 @@
 //   systolic_ws_timing   the phase counts in closed form (what the SystemC simulator uses as its
 //                        cycle-accuracy reference); tests assert run_systolic_ws measures exactly
 //                        these on the model and on the RTL.
+//   run_systolic_ws_db   the double-buffered protocol on a two-bank array (weight_banks = 2):
+//                        decides every phase from what the array shows, cycle by cycle, and
+//                        measures each tile's times; tests assert they equal the controller's
+//                        rules (WsDoubleBufferedSchedule, systolic_ws_db_timing) exactly.
 //
 // Protocol (per tile; tiles in order n-tile outer, k-tile inner, so the partial sums of one
 // n-tile chain from one k-tile to the next):
@@ -21,9 +25,10 @@
 //           Results of the first tokens can already come out during the stream.
 //   drain   cycles with x_valid = 0 after the stream until the M-th result has come out:
 //           ROWS + COLS - 2 (the skew/array/deskew pipeline depth minus one).
-// Per tile: ROWS + M + ROWS + COLS - 2 cycles; no phase overlaps another (no double-buffered
-// weights). Partial sums are ACC_W = 32 bits, wrapping (the RTL's default; the accumulation
-// order differs from int8_gemm's, which does not matter modulo 2^32).
+// Per tile: ROWS + M + ROWS + COLS - 2 cycles; no phase overlaps another (for double-buffered
+// weights, see run_systolic_ws_db at the end). Partial sums are ACC_W = 32 bits, wrapping (the
+// RTL's default; the accumulation order differs from int8_gemm's, which does not matter modulo
+// 2^32).
 #pragma once
 
 #include <algorithm>
@@ -37,11 +42,14 @@
 
 namespace quasar::units {
 
-// One cycle's input ports (vectors sized COLS, ROWS, COLS).
+// One cycle's input ports (vectors sized COLS, ROWS, COLS). w_bank / x_bank (0 or 1) are read
+// only by a two-bank array: the bank a load cycle shifts, the bank this cycle's token uses.
 struct SystolicWsInputs {
   bool w_load = false;
+  int w_bank = 0;
   std::vector<std::int8_t> w_in;
   bool x_valid = false;
+  int x_bank = 0;
   std::vector<std::int8_t> x_in;
   std::vector<std::int32_t> psum_in;
 };
@@ -53,15 +61,18 @@ struct SystolicWsOutputs {
 };
 
 // The array, register for register (see systolic_array.v for the register placement).
+// weight_banks = 2 is the RTL's WBANKS = 2: two weight registers per PE, and every token's bank
+// bit travels with its activations (std::invalid_argument for other than 1 or 2).
 //
 // timing_only(true) keeps only the valid bits (the control that decides when results come out)
 // and skips the datapath: the accelerator's timing-only cycle mode. Outputs' values are then 0;
 // y_valid is the same as with data (the datapath never feeds back into control).
 class SystolicWsArray {
  public:
-  SystolicWsArray(int rows, int cols);
+  SystolicWsArray(int rows, int cols, int weight_banks = 1);
   int rows() const { return rows_; }
   int cols() const { return cols_; }
+  int weight_banks() const { return banks_; }
   void reset();  // synchronous reset: every register to 0
   void timing_only(bool on) { timing_only_ = on; }
   SystolicWsOutputs outputs() const;
@@ -70,11 +81,13 @@ class SystolicWsArray {
 
  private:
   std::size_t pe(int r, int c) const { return static_cast<std::size_t>(r * cols_ + c); }
-  int rows_, cols_;
+  int rows_, cols_, banks_;
   bool timing_only_ = false;
-  // Per PE: weight, activation (column 0's slot holds the value the skew line presents this
-  // cycle, so a row's multiplicands are contiguous), partial sum, valid bit.
+  // Per PE: weights (bank b at b * ROWS * COLS), activation (column 0's slot holds the value the
+  // skew line presents this cycle, so a row's multiplicands are contiguous) and its token's bank
+  // (xb_, the same placement, 0x00 or 0xff; only with two banks), partial sum, valid bit.
   std::vector<std::int8_t> w_, x_;
+  std::vector<std::uint8_t> xb_;
   std::vector<std::int32_t> ps_;
   std::vector<std::uint8_t> v_;
   // The skew/deskew delay lines as histories indexed by tick number: row r's skew presents the
@@ -82,6 +95,7 @@ class SystolicWsArray {
   // column c the bottom PE's state of COLS-1-c ticks ago. Slots of ticks before reset are 0.
   std::uint64_t t_ = 0;                    // ticks since reset
   std::vector<std::int8_t> x_hist_;        // [t % ROWS][r]
+  std::vector<std::uint8_t> xb_hist_;      // [t % ROWS][r]: x_bank's mask (two banks only)
   std::vector<std::uint8_t> top_v_hist_;   // [t % COLS][c]
   std::vector<std::int32_t> top_ps_hist_;  // [t % COLS][c]
   std::vector<std::uint8_t> bot_v_hist_;   // [t % COLS][c]: bottom row before tick t
@@ -108,10 +122,22 @@ struct SystolicWsTiming {
 SystolicWsTiming systolic_ws_timing(int rows, int cols, std::size_t m, std::size_t k,
                                     std::size_t n);
 
+// One tile's times on a double-buffered array, in cycles (see WsDoubleBufferedSchedule below):
+// stream_end is exclusive (stream_start + tokens), done the cycle its last result is visible.
+struct WsTileTimes {
+  std::uint64_t load_start = 0, stream_start = 0, stream_end = 0, done = 0;
+  bool operator==(const WsTileTimes& o) const {
+    return load_start == o.load_start && stream_start == o.stream_start &&
+           stream_end == o.stream_end && done == o.done;
+  }
+};
+
 struct SystolicWsRun {
   std::vector<std::int64_t> y;          // M x N row-major, int32 values
-  std::vector<SystolicWsPhases> tiles;  // measured, in the order run
-  SystolicWsPhases total;
+  std::vector<SystolicWsPhases> tiles;  // run_systolic_ws: measured, in the order run
+  SystolicWsPhases total;               // run_systolic_ws: the sum of tiles
+  std::vector<WsTileTimes> times;       // run_systolic_ws_db: measured, in the order run
+  std::uint64_t cycles = 0;             // both: cycles from reset until the last result is out
 };
 
 // Drives `array` (anything with rows(), cols(), reset(), outputs(), tick(SystolicWsInputs)) through
@@ -186,6 +212,7 @@ SystolicWsRun run_systolic_ws(Array& array, const MatrixI8& x, const MatrixI8& w
     }
   }
   for (std::size_t i = 0; i < M * N; ++i) run.y[i] = acc[i];
+  run.cycles = run.total.total();  // phases never overlap
   return run;
 }
 
@@ -201,15 +228,14 @@ SystolicWsRun run_systolic_ws(Array& array, const MatrixI8& x, const MatrixI8& w
 // accumulator), not fed in at the top: a chained k-tile would otherwise wait for the previous
 // k-tile's result of each token, which a short stream cannot hide.
 // With M tokens per tile the steady state is max(M, ROWS, (M + 2 ROWS + COLS - 2) / 2) cycles a
-// tile instead of 2 ROWS + M + COLS - 2.
-struct WsTileTimes {
-  std::uint64_t load_start = 0, stream_start = 0, stream_end = 0, done = 0;
-  bool operator==(const WsTileTimes& o) const {
-    return load_start == o.load_start && stream_start == o.stream_start &&
-           stream_end == o.stream_end && done == o.done;
-  }
-};
-
+// tile instead of 2 ROWS + M + COLS - 2. (An average: every two tiles take exactly
+// max(2 M, 2 ROWS, M + 2 ROWS + COLS - 2), and when the bank round trip binds the tiles go in
+// pairs, ROWS apart; tests/rtl/test_rtl_systolic.cpp asserts it from the third tile on.)
+// The rule for a bank is one cycle conservative: PE (ROWS-1, COLS-1) multiplies the last token of
+// tile i - 2 in cycle done - 1, and a load changes the bank at the edge that ends its first cycle,
+// so the RTL would compute correctly with the load at done - 1 (but not at done - 2). The rule
+// keeps done because that is the first cycle a controller sees the last result; run_systolic_ws_db
+// measures exactly these times on the RTL.
 class WsDoubleBufferedSchedule {
  public:
   WsDoubleBufferedSchedule(int rows, int cols);
@@ -235,7 +261,123 @@ struct SystolicWsDbTiming {
 SystolicWsDbTiming systolic_ws_db_timing(int rows, int cols, std::size_t m, std::size_t k,
                                          std::size_t n);
 
-// Y = X W^T on the C++ array model.
+// The double-buffered protocol on a two-bank array (anything with rows(), cols(),
+// weight_banks() == 2, reset(), outputs(), tick(SystolicWsInputs)): tiles in run_systolic_ws's
+// order (n-tile outer, k-tile inner), tile i in bank i % 2, psum_in always 0, and each tile's
+// results added into Y (mod 2^32) as they come out. The driver runs cycle by cycle and takes
+// every decision from the rules of WsDoubleBufferedSchedule and from what the array shows:
+// results come out in tile order, so a y_valid belongs to the oldest tile with results
+// outstanding, and a tile is done on the cycle its M-th result is visible (after the tick that
+// put it on y_out). Nothing is assumed of the array's latency, so the measured times test the
+// schedule. Fills y, times and cycles (tiles and total stay empty: the phases overlap). Throws
+// std::runtime_error when the array produces more results than tokens so far, or when a tile's
+// results are missing rows + cols + 64 cycles after its stream.
+template <class Array>
+SystolicWsRun run_systolic_ws_db(Array& array, const MatrixI8& x, const MatrixI8& w) {
+  const int rows = array.rows(), cols = array.cols();
+  const std::size_t M = x.rows(), K = x.cols(), N = w.rows();
+  if (w.cols() != K || M == 0 || K == 0 || N == 0) {
+    throw std::invalid_argument("run_systolic_ws_db: need X M x K and W N x K, all >= 1");
+  }
+  if (array.weight_banks() != 2) {
+    throw std::invalid_argument("run_systolic_ws_db: needs an array with two weight banks");
+  }
+  const auto R = static_cast<std::size_t>(rows), C = static_cast<std::size_t>(cols);
+  const std::size_t k_tiles = (K + R - 1) / R, n_tiles = (N + C - 1) / C;
+  const std::size_t T = k_tiles * n_tiles;
+  auto n0_of = [&](std::size_t i) { return (i / k_tiles) * C; };
+  auto k0_of = [&](std::size_t i) { return (i % k_tiles) * R; };
+  SystolicWsRun run;
+  run.times.assign(T, WsTileTimes{});
+  std::vector<std::uint32_t> acc(M * N, 0);  // wrapping sums of the k-tiles' results
+  std::vector<std::size_t> got(T, 0);        // results collected per tile
+  array.reset();
+  SystolicWsInputs in;
+  in.w_in.assign(C, 0);
+  in.x_in.assign(R, 0);
+  in.psum_in.assign(C, 0);  // never chained: k-tiles meet in acc
+  bool loading = false, streaming = false;
+  std::size_t loads_started = 0, loads_done = 0, streams_started = 0;
+  std::size_t load_row = 0, token = 0;  // progress of the current load and stream
+  std::size_t oldest = 0;               // the oldest tile with results outstanding
+  std::uint64_t tokens = 0, results = 0;
+  for (std::uint64_t t = 0;; ++t) {
+    // What the array shows during cycle t: the outputs of the tick of cycle t - 1.
+    const SystolicWsOutputs out = array.outputs();
+    if (out.y_valid) {
+      if (results == tokens) {
+        throw std::runtime_error("run_systolic_ws_db: more results than tokens");
+      }
+      const std::size_t n0 = n0_of(oldest), m = got[oldest];
+      for (std::size_t c = 0; c < C && n0 + c < N; ++c) {
+        acc[m * N + n0 + c] += static_cast<std::uint32_t>(out.y_out[c]);
+      }
+      ++results;
+      if (++got[oldest] == M) run.times[oldest++].done = t;
+    }
+    if (oldest == T) {
+      run.cycles = t;
+      break;
+    }
+    // (stream_end >= ROWS + 1 once set: 0 means the oldest tile is still streaming.)
+    if (run.times[oldest].stream_end != 0 && t > run.times[oldest].stream_end + R + C + 64) {
+      throw std::runtime_error("run_systolic_ws_db: results missing");
+    }
+    // Decisions for cycle t. Load: the weight port is free and the bank's previous user (two
+    // tiles back) is done. Stream: the x port is free and the tile's weights are in.
+    if (!loading && loads_started < T && (loads_started < 2 || got[loads_started - 2] == M)) {
+      loading = true;
+      load_row = 0;
+      run.times[loads_started++].load_start = t;
+    }
+    if (!streaming && streams_started < loads_done) {
+      streaming = true;
+      token = 0;
+      run.times[streams_started++].stream_start = t;
+    }
+    // This cycle's inputs.
+    in.w_load = loading;
+    in.w_bank = 0;
+    std::fill(in.w_in.begin(), in.w_in.end(), std::int8_t{0});
+    if (loading) {
+      const std::size_t i = loads_started - 1, n0 = n0_of(i);
+      const std::size_t k = k0_of(i) + R - 1 - load_row;  // row ROWS-1 first
+      in.w_bank = static_cast<int>(i % 2);
+      for (std::size_t c = 0; c < C; ++c) {
+        in.w_in[c] = (k < K && n0 + c < N) ? w(n0 + c, k) : std::int8_t{0};
+      }
+    }
+    in.x_valid = streaming;
+    in.x_bank = 0;
+    std::fill(in.x_in.begin(), in.x_in.end(), std::int8_t{0});
+    if (streaming) {
+      const std::size_t i = streams_started - 1, k0 = k0_of(i);
+      in.x_bank = static_cast<int>(i % 2);
+      for (std::size_t r = 0; r < R; ++r) {
+        in.x_in[r] = k0 + r < K ? x(token, k0 + r) : std::int8_t{0};
+      }
+    }
+    array.tick(in);
+    // Progress after the edge: a phase is over on the cycle after its last one.
+    if (loading && ++load_row == R) {
+      loading = false;
+      ++loads_done;
+    }
+    if (streaming) {
+      ++tokens;
+      if (++token == M) {
+        streaming = false;
+        run.times[streams_started - 1].stream_end = t + 1;
+      }
+    }
+  }
+  run.y.assign(M * N, 0);
+  for (std::size_t i = 0; i < M * N; ++i) run.y[i] = static_cast<std::int32_t>(acc[i]);
+  return run;
+}
+
+// Y = X W^T on the C++ array model: single-buffered, and double-buffered (two banks).
 SystolicWsRun systolic_ws_gemm(int rows, int cols, const MatrixI8& x, const MatrixI8& w);
+SystolicWsRun systolic_ws_db_gemm(int rows, int cols, const MatrixI8& x, const MatrixI8& w);
 
 }  // namespace quasar::units

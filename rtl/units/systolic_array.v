@@ -1,26 +1,36 @@
 // systolic_array: a weight-stationary ROWS x COLS array of int8 x int8 PEs with ACC_W-bit
 // (default 32, wrapping) partial sums flowing down the columns, with its own input skew and
-// output deskew, so the ports see one unskewed vector per token.
+// output deskew, so the ports see one unskewed vector per token. WBANKS (1, the default, or 2):
+// 2 gives every PE a second weight register (double-buffered weights), so the next tile's
+// weights can be loaded while the current tile's tokens stream through.
 //
 // Computes, for one tile of the GEMM Y[m, n] = sum_k X[m, k] * W[n, k]:
-//   y[m][c] = psum_in[m][c] + sum_{r < ROWS} x[m][r] * w[r][c]   (mod 2^ACC_W)
-// PE (r, c) holds w[r][c] = W[n0 + c, k0 + r]; activations enter row r from the left and move
-// right one PE per cycle; partial sums enter column c at the top and move down one PE per cycle.
+//   y[m][c] = psum_in[m][c] + sum_{r < ROWS} x[m][r] * w[b][r][c]   (mod 2^ACC_W)
+// PE (r, c) holds w[b][r][c] = W[n0 + c, k0 + r] in bank b (b = 0 when WBANKS = 1);
+// activations enter row r from the left and move right one PE per cycle; partial sums enter
+// column c at the top and move down one PE per cycle.
 //
 // Ports (all sampled at the rising edge of clk; rst synchronous, active high, clears every
-// register including the weights)
-//   w_load    1: weight load cycle. Every column shifts its weights down one row and row 0
-//             takes w_in. Protocol: ROWS consecutive load cycles, row ROWS-1's weights first
-//             (cycle i loads the row ROWS-1-i), only while no token is in flight (the array
-//             is empty: after reset or after the drain of the previous tile).
+// register including the weights of both banks)
+//   w_load    1: weight load cycle. Every column shifts the weights of bank w_bank down one row
+//             and row 0 takes w_in; the other bank keeps its weights. Protocol: ROWS
+//             consecutive load cycles, row ROWS-1's weights first (cycle i loads the row
+//             ROWS-1-i), only while no token in flight uses that bank (WBANKS = 1: the array
+//             is empty, after reset or after the drain of the previous tile).
+//   w_bank    the bank a load cycle shifts (WBANKS = 2; ignored when WBANKS = 1)
 //   w_in      column c's weight in w_in[8c +: 8] (int8)
 //   x_valid   1: this cycle presents token m (the stream phase presents M tokens on M
 //             consecutive cycles, m = 0, 1, ...)
+//   x_bank    the bank whose weights token m is multiplied by (WBANKS = 2; ignored when
+//             WBANKS = 1). It travels with the token's activations (row r's skew delays it r
+//             cycles, then it moves one PE right per cycle next to x), so every PE picks the
+//             bank of the token it multiplies, and tokens of two tiles may be in flight at once.
 //   x_in      row r's activation x[m][r] in x_in[8r +: 8] (int8), unskewed: the array delays
 //             row r by r cycles itself
 //   psum_in   column c's starting partial sum for the token, psum_in[ACC_W c +: ACC_W]: 0 for
 //             the first K tile, the previous K tile's y for the next ones (delayed c cycles
-//             inside, with the token's valid bit)
+//             inside, with the token's valid bit). The double-buffered protocol keeps it 0 and
+//             adds the k-tiles' results where they leave the array.
 //   y_valid   1: y_out holds the result of the next token in order (registered)
 //   y_out     column c's result in y_out[ACC_W c +: ACC_W] (registered, deskewed: all columns
 //             of one token together)
@@ -28,18 +38,30 @@
 // y_out after the rising edge that ends cycle m + ROWS + COLS - 2 (ROWS - 1 + c edges down to
 // the bottom of column c, then COLS - 1 - c deskew edges). So a tile of M tokens takes
 // ROWS load cycles, M stream cycles and ROWS + COLS - 2 drain cycles after the last token.
+// With WBANKS = 2, PE (r, c) multiplies token m by its bank's weight in stream cycle m + r + c:
+// the last use of a tile's bank is cycle M + ROWS + COLS - 3, whose edge puts the tile's last
+// result on y_out. A load changes its bank at the edge that ends its first cycle, so a load of
+// that bank may start in that same cycle at the earliest; the controller (WsDoubleBufferedSchedule)
+// starts it one cycle later, when it sees the last result.
 //
 // Model: quasar::units::SystolicWsArray (cycle for cycle, the same ports) and the protocol
-// driver run_systolic_ws with its closed-form phase counts systolic_ws_timing
-// (models/units/systolic_ws.hpp).
+// drivers run_systolic_ws (closed form systolic_ws_timing) and run_systolic_ws_db (two banks,
+// rules WsDoubleBufferedSchedule / systolic_ws_db_timing) in models/units/systolic_ws.hpp.
 module systolic_array #(
-    parameter integer ROWS  = 4,
-    parameter integer COLS  = 4,
-    parameter integer ACC_W = 32
+    parameter integer ROWS   = 4,
+    parameter integer COLS   = 4,
+    parameter integer ACC_W  = 32,
+    parameter integer WBANKS = 1
 ) (
     input  wire                   clk,
     input  wire                   rst,
     input  wire                   w_load,
+    // With WBANKS = 1 there is one bank: the bank selects are not read (ports kept so every
+    // instance has the same interface).
+    /* verilator lint_off UNUSEDSIGNAL */
+    input  wire                   w_bank,
+    input  wire                   x_bank,
+    /* verilator lint_on UNUSEDSIGNAL */
     input  wire [     COLS*8-1:0] w_in,
     input  wire                   x_valid,
     input  wire [     ROWS*8-1:0] x_in,
@@ -48,14 +70,18 @@ module systolic_array #(
     output wire [COLS*ACC_W-1:0]  y_out
 );
   localparam integer N_PE = ROWS * COLS;
+  // A token's activation as it moves through the array: x (8 bits), and with two banks its
+  // bank bit above it (bit 8).
+  localparam integer XW = WBANKS == 2 ? 9 : 8;
 
   // Per-PE state, flattened with index r * COLS + c:
-  //   w_q    the PE's weight register
-  //   x_q    the activation the PE multiplies this cycle (column 0: the skewed input; other
-  //          columns: a register holding what the left neighbour multiplied last cycle)
+  //   w_q    the PE's weight registers, bank b at 8 * (b * N_PE + I)
+  //   x_q    the activation (and bank bit) the PE multiplies this cycle (column 0: the skewed
+  //          input; other columns: a register holding what the left neighbour multiplied last
+  //          cycle)
   //   ps_q   the PE's partial-sum register, v_q its valid bit
-  wire [N_PE*8-1:0] w_q;
-  wire [N_PE*8-1:0] x_q;
+  wire [WBANKS*N_PE*8-1:0] w_q;
+  wire [N_PE*XW-1:0] x_q;
   wire [N_PE*ACC_W-1:0] ps_q;
   wire [N_PE-1:0] v_q;
   // Column tops: psum_in and x_valid delayed c cycles for column c.
@@ -63,22 +89,31 @@ module systolic_array #(
   wire [COLS-1:0] v_top;
   // Column bottoms after the deskew.
   wire [COLS-1:0] v_out;
+  // Row r's token at the left edge, before the skew.
+  wire [ROWS*XW-1:0] x_left;
 
   genvar r, c;
   generate
-    // Input skew: row r's activation delayed r cycles.
+    for (r = 0; r < ROWS; r = r + 1) begin : g_left
+      if (WBANKS == 2) begin : g_bank
+        assign x_left[XW*r+:XW] = {x_bank, x_in[8*r+:8]};
+      end else begin : g_nobank
+        assign x_left[XW*r+:XW] = x_in[8*r+:8];
+      end
+    end
+    // Input skew: row r's token delayed r cycles.
     for (r = 0; r < ROWS; r = r + 1) begin : g_skew
       if (r == 0) begin : g_direct
-        assign x_q[0+:8] = x_in[0+:8];
+        assign x_q[0+:XW] = x_left[0+:XW];
       end else begin : g_delay
         delay_line #(
-            .W(8),
+            .W(XW),
             .D(r)
         ) dl (
             .clk(clk),
             .rst(rst),
-            .d  (x_in[8*r+:8]),
-            .q  (x_q[8*(r*COLS)+:8])
+            .d  (x_left[XW*r+:XW]),
+            .q  (x_q[XW*(r*COLS)+:XW])
         );
       end
     end
@@ -118,44 +153,67 @@ module systolic_array #(
     for (r = 0; r < ROWS; r = r + 1) begin : g_row
       for (c = 0; c < COLS; c = c + 1) begin : g_pe
         localparam integer I = r * COLS + c;
-        wire [7:0] w_above;
         wire [ACC_W-1:0] ps_above;
         wire v_above;
         if (r == 0) begin : g_top
-          assign w_above = w_in[8*c+:8];
           assign ps_above = ps_top[ACC_W*c+:ACC_W];
           assign v_above = v_top[c];
         end else begin : g_inner
-          assign w_above = w_q[8*(I-COLS)+:8];
           assign ps_above = ps_q[ACC_W*(I-COLS)+:ACC_W];
           assign v_above = v_q[I-COLS];
         end
         if (c > 0) begin : g_x
-          reg [7:0] x_r;
+          reg [XW-1:0] x_r;
           always @(posedge clk) begin
-            if (rst) x_r <= 8'd0;
-            else x_r <= x_q[8*(I-1)+:8];
+            if (rst) x_r <= {XW{1'b0}};
+            else x_r <= x_q[XW*(I-1)+:XW];
           end
-          assign x_q[8*I+:8] = x_r;
+          assign x_q[XW*I+:XW] = x_r;
         end
 
-        reg [7:0] w_r;
+        // The weight registers; w_mul is the weight this cycle's product uses.
+        wire [7:0] w_mul;
+        genvar b;
+        for (b = 0; b < WBANKS; b = b + 1) begin : g_bank
+          localparam integer J = b * N_PE + I;
+          wire [7:0] w_above;
+          wire shift;
+          if (r == 0) begin : g_top
+            assign w_above = w_in[8*c+:8];
+          end else begin : g_inner
+            assign w_above = w_q[8*(J-COLS)+:8];
+          end
+          if (WBANKS == 2) begin : g_sel
+            assign shift = w_load && (b == 1 ? w_bank : !w_bank);
+          end else begin : g_one
+            assign shift = w_load;
+          end
+          reg [7:0] w_r;
+          always @(posedge clk) begin
+            if (rst) w_r <= 8'd0;
+            else if (shift) w_r <= w_above;
+          end
+          assign w_q[8*J+:8] = w_r;
+        end
+        if (WBANKS == 2) begin : g_mul2
+          assign w_mul = x_q[XW*I+8] ? w_q[8*(N_PE+I)+:8] : w_q[8*I+:8];
+        end else begin : g_mul1
+          assign w_mul = w_q[8*I+:8];
+        end
+
         reg [ACC_W-1:0] ps_r;
         reg v_r;
-        wire signed [15:0] prod = $signed(w_q[8*I+:8]) * $signed(x_q[8*I+:8]);
+        wire signed [15:0] prod = $signed(w_mul) * $signed(x_q[XW*I+:8]);
         wire [ACC_W-1:0] prod_x = {{(ACC_W - 16) {prod[15]}}, prod};
         always @(posedge clk) begin
           if (rst) begin
-            w_r  <= 8'd0;
             ps_r <= {ACC_W{1'b0}};
             v_r  <= 1'b0;
           end else begin
-            if (w_load) w_r <= w_above;
             ps_r <= ps_above + prod_x;
             v_r  <= v_above;
           end
         end
-        assign w_q[8*I+:8] = w_r;
         assign ps_q[ACC_W*I+:ACC_W] = ps_r;
         assign v_q[I] = v_r;
       end
