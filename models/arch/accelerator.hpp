@@ -1,14 +1,16 @@
-// The accelerator model (SystemC): a controller that walks the tile command stream of every
-// layer, a DMA that prefetches each tile's operands into the (double-buffered) buffers over a
-// DRAM read channel, a weight-stationary array that loads, streams and drains each tile, and
-// edge units (rescale, epilogue) that take each drained tile and write finished outputs back
-// over a DRAM write channel.
-//
-// Two fidelities with the same results: `fast` advances simulated time by whole phases (the
-// array's closed-form load/stream/drain cycles, units::systolic_ws_timing); `cycle` runs the
-// array as a clocked process that ticks the register-level array model (units::
-// SystolicWsArray, proven equal to the Verilog) every cycle and ends each phase when the model
-// says so. Scheduling (DMA, buffers, edge) is one plain-C++ policy shared by both, in cycles.
+// The accelerator model (SystemC), one folder per block:
+//   dram/   the DRAM controller module shared by every requester (DramController) and its
+//           clock-independent timing rules (DramTiming: channels, a read/write bus per channel
+//           with turnaround, refresh, latency), with presets for HBM2e, HBM3, LPDDR5 and DDR5;
+//   core/   a core (Core): a fetch process that prefetches each tile's operands into the
+//           buffer slots, the array (one tile at a time, or with double-buffered weights the
+//           next tile's load during this one's stream and drain), the edge units, and a writer
+//           that writes finished outputs and closes layers.
+// Two fidelities with the same results: `fast` advances the array by its closed forms
+// (units::systolic_ws_timing, WsDoubleBufferedSchedule); `cycle` ticks the register-level array
+// model (units::SystolicWsArray, proven equal to the Verilog) every cycle and ends each phase
+// when the model says so. Everything else is the same event-driven system in both modes.
+// Decision 0003 says what is modelled and what is not.
 //
 // One simulation per process (SystemC 2.3 cannot elaborate twice): simulate() builds the
 // modules, runs to the end and returns the statistics.

@@ -25,9 +25,18 @@ std::string check_ranges(const ArchSpec& a) {
     if (b->size_bytes < 1024 || b->banks < 1 || b->bytes_per_cycle < 1)
       return "buffers: size >= 1 KiB, banks >= 1 and bytes_per_cycle >= 1 are needed";
   }
-  if (!(a.dram.bytes_per_cycle >= 0.01 && a.dram.bytes_per_cycle <= 1e6))
-    return "dram.bytes_per_cycle: must be in [0.01, 1e6]";
-  if (a.dram.burst_bytes < 1) return "dram.burst_bytes: must be >= 1";
+  const DramSpec& d = a.dram;
+  if (d.channels < 1 || d.channels > 1024) return "dram.channels: must be in 1..1024";
+  if (!(d.bandwidth_gbps >= 0.01 && d.bandwidth_gbps <= 1e6))
+    return "dram.bandwidth_gbps: must be in [0.01, 1e6]";
+  if (d.burst_bytes < 1 || d.burst_bytes > 65536) return "dram.burst_bytes: must be in 1..65536";
+  for (double ns : {d.latency_ns, d.turnaround_ns, d.trefi_ns, d.trfc_ns})
+    if (!(ns >= 0 && ns <= 1e7)) return "dram: latency, turnaround, tREFI, tRFC in [0, 1e7] ns";
+  if ((d.trefi_ns > 0) != (d.trfc_ns > 0) || (d.trefi_ns > 0 && d.trfc_ns >= d.trefi_ns))
+    return "dram.refresh: tREFI and tRFC are both 0 (no refresh) or 0 < tRFC < tREFI";
+  if (!(d.capacity_gib >= 0 && d.capacity_gib <= 1e6)) return "dram.capacity_gib: in [0, 1e6]";
+  if (a.array.double_buffer && a.array.dataflow != Dataflow::ws)
+    return "array.double_buffer: modelled for weight-stationary arrays only";
   return "";
 }
 

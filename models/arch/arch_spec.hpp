@@ -40,6 +40,10 @@ struct ArraySpec {
   PeKind pe = PeKind::int8;
   std::uint32_t acc_bits = 32;  // PE partial-sum width
   WsOrder ws_order = WsOrder::n_outer;  // weight-stationary loop order (ignored by OS)
+  // Weight-stationary: two weight registers per PE, so the next tile's weights load while this
+  // tile streams and drains (units::WsDoubleBufferedSchedule); k-tiles then accumulate at the
+  // array's output. Output-stationary: not modelled yet (the config refuses it).
+  bool double_buffer = false;
 };
 
 // Units at the array's edge that finish what the PEs start.
@@ -80,11 +84,17 @@ struct BufferSet {
   BufferSpec ifmap, weight, ofmap;
 };
 
+// The memory system, in units independent of the accelerator's clock (GB/s = 1e9 bytes/s,
+// ns). Timing rules: dram/dram_timing.hpp; presets with their sources: dram_presets().
 struct DramSpec {
   std::string standard = "lpddr5";  // names the energy table row (cost model)
-  double bytes_per_cycle = 32.0;    // sustained bandwidth at the accelerator clock
-  std::uint32_t latency_cycles = 100;
-  std::uint32_t burst_bytes = 64;
+  std::uint32_t channels = 1;       // each with its own data bus, shared by reads and writes
+  double bandwidth_gbps = 64.0;     // peak over all channels
+  std::uint32_t burst_bytes = 64;   // bytes a burst moves on one channel
+  double latency_ns = 100.0;        // after a transaction's last burst, until its data is there
+  double turnaround_ns = 0.0;       // a channel's bus switching between read and write
+  double trefi_ns = 0.0, trfc_ns = 0.0;  // every tREFI a channel refreshes for tRFC (0: none)
+  double capacity_gib = 0.0;        // 0: not checked
 };
 
 struct ArchSpec {

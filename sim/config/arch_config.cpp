@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "io/input_file.hpp"
+#include "arch/dram/dram_timing.hpp"
 #include "config/yaml_value.hpp"
 #include "embedded_arch.hpp"
 #include "numerics/error.hpp"
@@ -32,6 +33,89 @@ arch::BufferSpec parse_buffer(const Value& b) {
   return s;
 }
 
+// Any row name of the technology table's dram section (a table can add standards, e.g. from
+// a datasheet); the timing model does not depend on it, the cost model names a missing row.
+std::string standard_name(const Value& v) {
+  std::string s = v.as_string();
+  const bool ok = !s.empty() && s.size() <= 32 && std::all_of(s.begin(), s.end(), [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_';
+  });
+  if (!ok)
+    v.fail("'" + s +
+           "' is not a DRAM standard name: lower-case letters, digits and _ (up to 32), naming "
+           "a row of the technology table's dram section, e.g. hbm2e, lpddr5, ddr5");
+  return s;
+}
+
+double ns_value(const Value& v, double max) {
+  const double x = v.as_double();
+  if (!(x >= 0 && x <= max)) v.fail("must be in [0, " + std::to_string(static_cast<long>(max)) + "] ns");
+  return x;
+}
+
+// Version 2: a preset (models/arch/dram/dram_timing.cpp lists them with their sources) and/or
+// the figures themselves; a key given overrides the preset's.
+arch::DramSpec parse_dram(const Value& dram) {
+  dram.require_keys_in({"preset", "standard", "channels", "bandwidth_gbps", "burst_bytes",
+                        "latency_ns", "turnaround_ns", "refresh", "capacity_gib"});
+  arch::DramSpec d;
+  const auto preset = dram.find("preset");
+  if (preset) {
+    std::vector<std::string> names;
+    for (const arch::DramPreset& p : arch::dram_presets()) names.emplace_back(p.name);
+    d = arch::find_dram_preset(preset->as_choice(names))->spec;
+  } else {
+    for (const char* k : {"standard", "bandwidth_gbps", "latency_ns"})
+      if (!dram.find(k))
+        dram.fail(std::string("without a preset (hbm2e, hbm3, lpddr5, ddr5) the DRAM needs '") +
+                  k + "'");
+  }
+  opt(dram, "standard", [&](const Value& v) { d.standard = standard_name(v); });
+  opt(dram, "channels", [&](const Value& v) { d.channels = u32(v, 1, 1024); });
+  opt(dram, "bandwidth_gbps", [&](const Value& v) {
+    d.bandwidth_gbps = v.as_double();
+    if (!(d.bandwidth_gbps >= 0.01 && d.bandwidth_gbps <= 1e6)) v.fail("must be in [0.01, 1e6] GB/s");
+  });
+  opt(dram, "burst_bytes", [&](const Value& v) {
+    d.burst_bytes = u32(v, 1, 1u << 16);
+    if (d.burst_bytes & (d.burst_bytes - 1)) v.fail("must be a power of two");
+  });
+  opt(dram, "latency_ns", [&](const Value& v) { d.latency_ns = ns_value(v, 1e6); });
+  opt(dram, "turnaround_ns", [&](const Value& v) { d.turnaround_ns = ns_value(v, 1e6); });
+  opt(dram, "refresh", [&](const Value& v) {
+    v.require_keys_in({"trefi_ns", "trfc_ns"});
+    d.trefi_ns = ns_value(v.at("trefi_ns"), 1e7);
+    d.trfc_ns = ns_value(v.at("trfc_ns"), 1e7);
+    if ((d.trefi_ns > 0) != (d.trfc_ns > 0) || (d.trefi_ns > 0 && d.trfc_ns >= d.trefi_ns))
+      v.fail("tREFI and tRFC are both 0 (no refresh), or 0 < tRFC < tREFI");
+  });
+  opt(dram, "capacity_gib", [&](const Value& v) {
+    d.capacity_gib = v.as_double();
+    if (!(d.capacity_gib >= 0 && d.capacity_gib <= 1e6)) v.fail("must be in [0, 1e6] GiB (0: not checked)");
+  });
+  return d;
+}
+
+// Version 1: bandwidth per accelerator cycle and latency in cycles, converted at `clock_mhz`
+// to one channel without turnaround or refresh (what version 1 meant, less its separate read
+// and write channels: reads and writes now share the bus).
+arch::DramSpec parse_dram_v1(const Value& dram, double clock_mhz) {
+  dram.require_keys_in({"standard", "bytes_per_cycle", "latency_cycles", "burst_bytes"});
+  arch::DramSpec d;
+  d.standard = standard_name(dram.at("standard"));
+  const Value bw = dram.at("bytes_per_cycle");
+  const double bpc = bw.as_double();
+  // The lower bound keeps every cycle count far inside 64 bits (1 TB at 0.01 B/cycle is 1e14).
+  if (!(bpc >= 0.01 && bpc <= 1e6)) bw.fail("must be in [0.01, 1e6] bytes per cycle");
+  d.bandwidth_gbps = bpc * clock_mhz / 1000.0;
+  d.latency_ns = u32(dram.at("latency_cycles"), 0, 1u << 20) * 1000.0 / clock_mhz;
+  opt(dram, "burst_bytes", [&](const Value& v) {
+    d.burst_bytes = u32(v, 1, 1u << 16);
+    if (d.burst_bytes & (d.burst_bytes - 1)) v.fail("must be a power of two");
+  });
+  return d;
+}
+
 }  // namespace
 
 arch::ArchSpec parse_arch_config(const std::string& text, const std::string& source) {
@@ -41,10 +125,12 @@ arch::ArchSpec parse_arch_config(const std::string& text, const std::string& sou
   root.require_keys_in({"quasar_arch", "name", "clock_mhz", "accounting", "array", "schemes",
                         "edge", "buffers", "dram"});
   const std::int64_t version = root.at("quasar_arch").as_int(0, 1000);
-  if (version != kArchFormatVersion) {
+  if (version < kOldestArchFormatVersion || version > kArchFormatVersion) {
     root.at("quasar_arch")
         .fail("config format version " + std::to_string(version) +
-              " is not supported; this quasar reads version " + std::to_string(kArchFormatVersion));
+              " is not supported; this quasar reads versions " +
+              std::to_string(kOldestArchFormatVersion) + " to " +
+              std::to_string(kArchFormatVersion));
   }
   arch::ArchSpec a;
   a.name = root.at("name").as_string();
@@ -57,7 +143,7 @@ arch::ArchSpec parse_arch_config(const std::string& text, const std::string& sou
   });
 
   const Value arr = root.at("array");
-  arr.require_keys_in({"rows", "cols", "dataflow", "pe", "acc_bits", "ws_order"});
+  arr.require_keys_in({"rows", "cols", "dataflow", "pe", "acc_bits", "ws_order", "double_buffer"});
   a.array.rows = u32(arr.at("rows"), 1, 4096);
   a.array.cols = u32(arr.at("cols"), 1, 4096);
   a.array.dataflow =
@@ -76,6 +162,13 @@ arch::ArchSpec parse_arch_config(const std::string& text, const std::string& sou
     a.array.ws_order = o == "n_outer"     ? arch::WsOrder::n_outer
                        : o == "m_blocked" ? arch::WsOrder::m_blocked
                                           : arch::WsOrder::min_dram;
+  });
+
+  opt(arr, "double_buffer", [&](const Value& v) {
+    a.array.double_buffer = v.as_bool();
+    if (a.array.double_buffer && a.array.dataflow != arch::Dataflow::ws)
+      v.fail("double-buffered weights are modelled for weight-stationary arrays only; an "
+             "output-stationary array's accumulator double buffering is not modelled yet");
   });
 
   const Value schemes = root.at("schemes");
@@ -113,30 +206,7 @@ arch::ArchSpec parse_arch_config(const std::string& text, const std::string& sou
   a.buffers.weight = parse_buffer(buf.at("weight"));
   a.buffers.ofmap = parse_buffer(buf.at("ofmap"));
 
-  const Value dram = root.at("dram");
-  dram.require_keys_in({"standard", "bytes_per_cycle", "latency_cycles", "burst_bytes"});
-  // Any row name of the technology table's dram section (a table can add standards, e.g. from
-  // a datasheet); the timing model does not depend on it, the cost model names a missing row.
-  const Value stdv = dram.at("standard");
-  a.dram.standard = stdv.as_string();
-  const bool name_ok = !a.dram.standard.empty() && a.dram.standard.size() <= 32 &&
-                       std::all_of(a.dram.standard.begin(), a.dram.standard.end(), [](char ch) {
-                         return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_';
-                       });
-  if (!name_ok)
-    stdv.fail("'" + a.dram.standard +
-              "' is not a DRAM standard name: lower-case letters, digits and _ (up to 32), naming "
-              "a row of the technology table's dram section, e.g. hbm2e, lpddr5, ddr5");
-  const Value bw = dram.at("bytes_per_cycle");
-  a.dram.bytes_per_cycle = bw.as_double();
-  // The lower bound keeps every cycle count far inside 64 bits (1 TB at 0.01 B/cycle is 1e14).
-  if (!(a.dram.bytes_per_cycle >= 0.01 && a.dram.bytes_per_cycle <= 1e6))
-    bw.fail("must be in [0.01, 1e6] bytes per cycle");
-  a.dram.latency_cycles = u32(dram.at("latency_cycles"), 0, 1u << 20);
-  opt(dram, "burst_bytes", [&](const Value& v) {
-    a.dram.burst_bytes = u32(v, 1, 1u << 16);
-    if (a.dram.burst_bytes & (a.dram.burst_bytes - 1)) v.fail("must be a power of two");
-  });
+  a.dram = version == 1 ? parse_dram_v1(root.at("dram"), a.clock_mhz) : parse_dram(root.at("dram"));
 
   const std::string problem = arch::check_consistency(a);
   if (!problem.empty()) throw Error(source + ": " + problem);

@@ -10,7 +10,12 @@
 
 namespace quasar::config {
 
-inline constexpr int kArchFormatVersion = 1;
+// Version 2 gives the DRAM in clock-independent units (GB/s, ns) with channels, turnaround,
+// refresh and capacity, or by preset. Version 1 files (bytes_per_cycle, latency_cycles) are
+// still read: their figures are converted at the file's clock to one channel with no
+// turnaround or refresh.
+inline constexpr int kArchFormatVersion = 2;
+inline constexpr int kOldestArchFormatVersion = 1;
 
 arch::ArchSpec read_arch_config(const std::string& path);
 arch::ArchSpec parse_arch_config(const std::string& yaml_text, const std::string& source);

@@ -113,6 +113,7 @@ RunRecord read_run_report(const std::string& path) {
   s.array.pe = pe_of(get<std::string>(arr, "pe", path, "arch.array"), path);
   s.array.acc_bits = get<std::uint32_t>(arr, "acc_bits", path, "arch.array");
   s.array.ws_order = ws_order_of(get<std::string>(arr, "ws_order", path, "arch.array"), path);
+  s.array.double_buffer = get<bool>(arr, "double_buffer", path, "arch.array");
   s.schemes = schemes_of(a, path);
   const json& e = sub(a, "edge", path, "arch");
   s.edge.intscale_units = get<std::uint32_t>(e, "intscale_units", path, "arch.edge");
@@ -141,9 +142,14 @@ RunRecord read_run_report(const std::string& path) {
   }
   const json& d = sub(a, "dram", path, "arch");
   s.dram.standard = get<std::string>(d, "standard", path, "arch.dram");
-  s.dram.bytes_per_cycle = get<double>(d, "bytes_per_cycle", path, "arch.dram");
-  s.dram.latency_cycles = get<std::uint32_t>(d, "latency_cycles", path, "arch.dram");
+  s.dram.channels = get<std::uint32_t>(d, "channels", path, "arch.dram");
+  s.dram.bandwidth_gbps = get<double>(d, "bandwidth_gbps", path, "arch.dram");
   s.dram.burst_bytes = get<std::uint32_t>(d, "burst_bytes", path, "arch.dram");
+  s.dram.latency_ns = get<double>(d, "latency_ns", path, "arch.dram");
+  s.dram.turnaround_ns = get<double>(d, "turnaround_ns", path, "arch.dram");
+  s.dram.trefi_ns = get<double>(d, "trefi_ns", path, "arch.dram");
+  s.dram.trfc_ns = get<double>(d, "trfc_ns", path, "arch.dram");
+  s.dram.capacity_gib = get<double>(d, "capacity_gib", path, "arch.dram");
   if (r.accounting != "native" && r.accounting != "scalesim")
     throw Error(path + ": accounting '" + r.accounting + "' (accepted: native, scalesim)");
   s.accounting = r.accounting == "native" ? arch::Accounting::native : arch::Accounting::scalesim;

@@ -188,7 +188,8 @@ nlohmann::ordered_json arch_json(const arch::ArchSpec& a) {
                 {"dataflow", arch::dataflow_name(a.array.dataflow)},
                 {"pe", arch::pe_kind_name(a.array.pe)},
                 {"acc_bits", a.array.acc_bits},
-                {"ws_order", arch::ws_order_name(a.array.ws_order)}};
+                {"ws_order", arch::ws_order_name(a.array.ws_order)},
+                {"double_buffer", a.array.double_buffer}};
   nlohmann::ordered_json schemes = nlohmann::ordered_json::array();
   for (Scheme s : a.schemes) schemes.push_back(scheme_name(s));
   j["schemes"] = schemes;
@@ -210,10 +211,12 @@ nlohmann::ordered_json arch_json(const arch::ArchSpec& a) {
   j["buffers"] = {{"ifmap", buf(a.buffers.ifmap)},
                   {"weight", buf(a.buffers.weight)},
                   {"ofmap", buf(a.buffers.ofmap)}};
-  j["dram"] = {{"standard", a.dram.standard},
-               {"bytes_per_cycle", a.dram.bytes_per_cycle},
-               {"latency_cycles", a.dram.latency_cycles},
-               {"burst_bytes", a.dram.burst_bytes}};
+  const arch::DramSpec& d = a.dram;
+  j["dram"] = {{"standard", d.standard},           {"channels", d.channels},
+               {"bandwidth_gbps", d.bandwidth_gbps}, {"burst_bytes", d.burst_bytes},
+               {"latency_ns", d.latency_ns},         {"turnaround_ns", d.turnaround_ns},
+               {"trefi_ns", d.trefi_ns},             {"trfc_ns", d.trfc_ns},
+               {"capacity_gib", d.capacity_gib}};
   return j;
 }
 

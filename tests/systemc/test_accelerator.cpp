@@ -60,6 +60,7 @@ struct Case {
   WsOrder ws_order = WsOrder::n_outer;
   std::uint64_t ifmap_bytes = 0;  // 0: the design's
   std::uint64_t ofmap_bytes = 0;  // 0: the design's
+  bool weight_double_buffer = false;  // two weight banks per PE (array.double_buffer)
 };
 
 void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
@@ -73,9 +74,10 @@ TEST_P(FastEqualsCycle, SameCyclesAndStatistics) {
   a.array.cols = c.cols;
   a.array.dataflow = c.dataflow;
   a.array.ws_order = c.ws_order;
+  a.array.double_buffer = c.weight_double_buffer;
   if (c.ifmap_bytes) a.buffers.ifmap.size_bytes = c.ifmap_bytes;
   if (c.ofmap_bytes) a.buffers.ofmap.size_bytes = c.ofmap_bytes;
-  if (c.dram_bytes_per_cycle > 0) a.dram.bytes_per_cycle = c.dram_bytes_per_cycle;
+  if (c.dram_bytes_per_cycle > 0) a.dram.bandwidth_gbps = c.dram_bytes_per_cycle * a.clock_mhz / 1000;
   if (c.edge_units) {
     a.edge.floatscale_units = a.edge.intscale_units = a.edge.epilogue_units = c.edge_units;
     a.edge.dequant_units = c.edge_units;
@@ -117,7 +119,11 @@ TEST_P(FastEqualsCycle, SameCyclesAndStatistics) {
   // The corners must really be corners: the bottleneck they are named after shows as stalls.
   const std::string name = c.name;
   if (name.find("edge_bound") != std::string::npos) {
-    EXPECT_GT(r[0].total(&LayerStats::stall_edge), r[0].cycles / 5);
+    // Double-buffered, two buffer slots expose the 100-cycle fetch latency as well (a tile's
+    // fetch starts when the tile two back has streamed), so the edge's share is smaller.
+    EXPECT_GT(r[0].total(&LayerStats::stall_edge), r[0].cycles / (c.weight_double_buffer ? 6 : 5))
+        << "busy " << r[0].total(&LayerStats::array_busy) << " dram "
+        << r[0].total(&LayerStats::stall_dram) << " of " << r[0].cycles;
   }
   if (name == "is_spills") {
     // 12 tokens x 8 columns x 8 B = 768 B held, 256 B fit: 512 B out and back at each of the
@@ -204,7 +210,33 @@ INSTANTIATE_TEST_SUITE_P(
         // Partial sums spilled: a 512 B ofmap (256 B per half) against 12 tokens x 8 columns x
         // 8 B = 768 B held by an n-tile of w4a8-is.
         Case{"is_spills", "intscale", 12, 256, 16, Scheme::w4a8_is, 0, 0, true, DequantMode::fused,
-             0, Dataflow::ws, 8, 8, WsOrder::n_outer, 0, 512}),
+             0, Dataflow::ws, 8, 8, WsOrder::n_outer, 0, 512},
+        // Double-buffered weights (two banks per PE): loads overlap streams and drains, up to
+        // three tiles in flight; the same corners.
+        Case{"db_w8a8_ragged", "int8-baseline", 5, 20, 13, Scheme::w8a8, 0, 0, true,
+             DequantMode::fused, 0, Dataflow::ws, 8, 8, WsOrder::n_outer, 0, 0, true},
+        Case{"db_w8a8_long_stream", "int8-baseline", 37, 20, 13, Scheme::w8a8, 0, 0, true,
+             DequantMode::fused, 0, Dataflow::ws, 8, 8, WsOrder::n_outer, 0, 0, true},
+        Case{"db_is_groups", "intscale", 12, 256, 16, Scheme::w4a8_is, 0, 0, true,
+             DequantMode::fused, 0, Dataflow::ws, 8, 8, WsOrder::n_outer, 0, 0, true},
+        Case{"db_fs_edge_bound", "floatscale", 40, 256, 24, Scheme::w4a8_fs, 0, 1, true,
+             DequantMode::fused, 0, Dataflow::ws, 8, 8, WsOrder::n_outer, 0, 0, true},
+        Case{"db_memory_bound", "int8-baseline", 3, 64, 64, Scheme::w8a8, 0.5, 0, true,
+             DequantMode::fused, 0, Dataflow::ws, 8, 8, WsOrder::n_outer, 0, 0, true},
+        Case{"db_single_slot", "dint", 7, 40, 17, Scheme::w4a8_dint, 2, 0, false,
+             DequantMode::fused, 0, Dataflow::ws, 8, 8, WsOrder::n_outer, 0, 0, true},
+        Case{"db_dgq_fused_slow_dequant", "dgq", 4, 128, 16, Scheme::w4a8_dgq, 0, 1, true,
+             DequantMode::fused, 0, Dataflow::ws, 8, 8, WsOrder::n_outer, 0, 0, true},
+        Case{"db_dgq_materialized", "dgq", 4, 128, 16, Scheme::w4a8_dgq, 0, 0, true,
+             DequantMode::materialized, 0, Dataflow::ws, 8, 8, WsOrder::n_outer, 0, 0, true},
+        Case{"db_w8a8_port_bound", "int8-baseline", 11, 20, 13, Scheme::w8a8, 0, 0, true,
+             DequantMode::fused, 7, Dataflow::ws, 8, 8, WsOrder::n_outer, 0, 0, true},
+        Case{"db_w8a8_tall_4x12", "int8-baseline", 9, 30, 27, Scheme::w8a8, 0, 0, true,
+             DequantMode::fused, 0, Dataflow::ws, 12, 4, WsOrder::n_outer, 0, 0, true},
+        Case{"db_is_m_blocked_memory_bound", "intscale", 12, 256, 16, Scheme::w4a8_is, 0.5, 0,
+             true, DequantMode::fused, 0, Dataflow::ws, 8, 8, WsOrder::m_blocked, 1024, 0, true},
+        Case{"db_is_spills", "intscale", 12, 256, 16, Scheme::w4a8_is, 0, 0, true,
+             DequantMode::fused, 0, Dataflow::ws, 8, 8, WsOrder::n_outer, 0, 512, true}),
     [](const ::testing::TestParamInfo<Case>& i) { return std::string(i.param.name); });
 
 // One 8x8 tile of w8a8, M = 4, by hand: operands (8*8 weights + 8 fp16... see plan) arrive
@@ -279,7 +311,7 @@ TEST(Accelerator, DramBurstsByHand) {
 TEST(Accelerator, LayersWaitForThePreviousLayersOutputs) {
   ArchSpec a = design("int8-baseline");
   a.array.rows = a.array.cols = 8;
-  a.dram.bytes_per_cycle = 8;
+  a.dram.bandwidth_gbps = 8;  // 8 B/cycle at 1 GHz
   std::vector<LayerWork> w{work_for(a, 64, 8, 4096, Scheme::w8a8),
                            work_for(a, 64, 64, 8, Scheme::w8a8)};
   w[1].name = "small";
@@ -294,7 +326,7 @@ TEST(Accelerator, LayersWaitForThePreviousLayersOutputs) {
   EXPECT_EQ(span, r[0].cycles);
   // The small layer's first operands are requested after the first layer's last write: at
   // least the DRAM latency passes before its first tile.
-  EXPECT_GE(r[0].layers[1].stall_dram, a.dram.latency_cycles);
+  EXPECT_GE(r[0].layers[1].stall_dram, a.dram.latency_ns);  // ns = cycles at 1 GHz
   EXPECT_EQ(r[0].cycles, r[1].cycles);
 }
 

@@ -29,8 +29,10 @@ TEST(RunReport, DesignRoundTripsThroughReportJson) {
   a.buffers.weight = {64 * 1024, 4, 16, false};
   a.buffers.ifmap = {128 * 1024, 2, 32, true};
   a.buffers.ofmap = {256 * 1024, 8, 64, true};
-  a.dram.bytes_per_cycle = 12.5;
-  a.dram.latency_cycles = 77, a.dram.burst_bytes = 128;
+  a.array.double_buffer = true;
+  a.dram.channels = 3, a.dram.bandwidth_gbps = 12.5, a.dram.burst_bytes = 128;
+  a.dram.latency_ns = 77.5, a.dram.turnaround_ns = 6.25;
+  a.dram.trefi_ns = 3900, a.dram.trfc_ns = 295, a.dram.capacity_gib = 24;
   ASSERT_EQ(arch::check_consistency(a), "");
 
   trace::Trace t;
@@ -75,8 +77,14 @@ TEST(RunReport, DesignRoundTripsThroughReportJson) {
     EXPECT_EQ(y->double_buffered, x->double_buffered);
   }
   EXPECT_EQ(b.dram.standard, a.dram.standard);
-  EXPECT_EQ(b.dram.bytes_per_cycle, a.dram.bytes_per_cycle);
-  EXPECT_EQ(b.dram.latency_cycles, a.dram.latency_cycles);
+  EXPECT_EQ(b.array.double_buffer, a.array.double_buffer);
+  EXPECT_EQ(b.dram.channels, a.dram.channels);
+  EXPECT_EQ(b.dram.bandwidth_gbps, a.dram.bandwidth_gbps);
+  EXPECT_EQ(b.dram.latency_ns, a.dram.latency_ns);
+  EXPECT_EQ(b.dram.turnaround_ns, a.dram.turnaround_ns);
+  EXPECT_EQ(b.dram.trefi_ns, a.dram.trefi_ns);
+  EXPECT_EQ(b.dram.trfc_ns, a.dram.trfc_ns);
+  EXPECT_EQ(b.dram.capacity_gib, a.dram.capacity_gib);
   EXPECT_EQ(b.dram.burst_bytes, a.dram.burst_bytes);
   std::filesystem::remove_all(dir);
 }

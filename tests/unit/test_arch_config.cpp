@@ -45,7 +45,7 @@ TEST(ArchConfig, EveryShippedDesignParsesAndMatchesTheOthers) {
     EXPECT_EQ(a.array.rows, 32u) << f.path();
     EXPECT_EQ(a.array.cols, 32u) << f.path();
     EXPECT_EQ(a.buffers.weight.size_bytes, 512u * 1024u) << f.path();
-    EXPECT_EQ(a.dram.bytes_per_cycle, 64.0) << f.path();
+    EXPECT_EQ(a.dram.bandwidth_gbps, 64.0) << f.path();  // 64 B/cycle at 1 GHz
     ++count;
   }
   EXPECT_EQ(count, 6u);
@@ -68,7 +68,7 @@ TEST(ArchConfig, RejectsBadConfigsNamingWhereAndWhat) {
   };
   EXPECT_THAT(error_of(with("  rows: 32", "  rows: 32\n  colour: red")),
               HasSubstr("a.yaml:9: array.colour: unknown key 'colour' (accepted: rows, cols, "
-                        "dataflow, pe, acc_bits, ws_order)"));
+                        "dataflow, pe, acc_bits, ws_order, double_buffer)"));
   EXPECT_THAT(error_of(with("dataflow: ws", "dataflow: os\n  ws_order: m_blocked")),
               HasSubstr("array.ws_order: the loop order is a weight-stationary choice"));
   EXPECT_THAT(error_of(with("dataflow: ws", "dataflow: ws\n  ws_order: k_outer")),

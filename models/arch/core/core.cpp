@@ -1,0 +1,566 @@
+#include "arch/core/core.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "numerics/error.hpp"
+
+namespace quasar::arch {
+
+// ---- TileCursor -------------------------------------------------------------------------------
+
+void TileCursor::seek() {
+  while (l_ < w_.size()) {
+    const LayerWork& lw = w_[l_];
+    if (lw.instances > 0 && played_tiles(lw.tiles, lw.runs) > 0) {
+      run_ = 0, i_ = 0, rep_ = 0;
+      if (!lw.runs.empty()) {
+        while (run_ < lw.runs.size() && (lw.runs[run_].count == 0 || lw.runs[run_].repeat == 0))
+          ++run_;
+        i_ = lw.runs[run_].first;
+      }
+      load();
+      return;
+    }
+    ++l_;
+    inst_ = 0, pos_ = 0;
+  }
+}
+
+void TileCursor::load() {
+  const LayerWork& lw = w_[l_];
+  cur_ = lw.tiles[i_];
+  if (!lw.runs.empty()) cur_.m0 += rep_ * lw.runs[run_].m_step;
+}
+
+bool TileCursor::last_in_layer() const {
+  const LayerWork& lw = w_[l_];
+  return inst_ + 1 == lw.instances && pos_ + 1 == played_tiles(lw.tiles, lw.runs);
+}
+
+void TileCursor::next() {
+  const LayerWork& lw = w_[l_];
+  ++pos_;
+  if (pos_ == played_tiles(lw.tiles, lw.runs)) {  // the instance is over
+    pos_ = 0;
+    if (++inst_ == lw.instances) {
+      ++l_;
+      inst_ = 0;
+      seek();
+      return;
+    }
+    run_ = 0, i_ = 0, rep_ = 0;
+    if (!lw.runs.empty()) {
+      while (lw.runs[run_].count == 0 || lw.runs[run_].repeat == 0) ++run_;
+      i_ = lw.runs[run_].first;
+    }
+    load();
+    return;
+  }
+  if (lw.runs.empty()) {
+    ++i_;
+  } else {
+    const TileRun* r = &lw.runs[run_];
+    if (++i_ == r->first + r->count) {
+      if (++rep_ == r->repeat) {
+        do {
+          ++run_;
+        } while (lw.runs[run_].count == 0 || lw.runs[run_].repeat == 0);
+        rep_ = 0;
+      }
+      i_ = lw.runs[run_].first;
+    }
+  }
+  load();
+}
+
+// ---- Core -------------------------------------------------------------------------------------
+
+Core::Core(sc_core::sc_module_name n, const ArchSpec& a, const std::vector<LayerWork>& work,
+           Fidelity f, DramController& dram, std::uint32_t id, TileMeter& meter)
+    : sc_module(n),
+      a_(a),
+      work_(work),
+      f_(f),
+      dram_(dram),
+      id_(id),
+      meter_(meter),
+      timing_(a),
+      slots_(a.buffers.weight.double_buffered && a.buffers.ifmap.double_buffered ? 2 : 1),
+      layer_end_(work.size(), 0),
+      ws_array_(static_cast<int>(a.array.rows), static_cast<int>(a.array.cols),
+                a.array.double_buffer ? 2 : 1),
+      os_array_(static_cast<int>(a.array.rows), static_cast<int>(a.array.cols)) {
+  stats.fidelity = f;
+  stats.pe_count = static_cast<std::uint64_t>(a.array.rows) * a.array.cols;
+  stats.layers.resize(work.size());
+  for (std::size_t i = 0; i < work.size(); ++i) stats.layers[i].name = work[i].name;
+  for (std::uint64_t i = 0; i < slots_ + 2; ++i) {
+    fetch_.push_back(std::make_unique<Fetch>());
+    fetch_.back()->req.requester = 2 * id;
+  }
+  slot_free_.assign(slots_ + 2, 0);
+  SC_THREAD(dma);
+  SC_THREAD(array);
+  SC_THREAD(writer);
+}
+
+std::uint64_t Core::now() const {
+  return static_cast<std::uint64_t>(sc_core::sc_time_stamp() / sc_core::sc_time(1, sc_core::SC_NS));
+}
+
+void Core::idle_until(std::uint64_t t) {
+  const std::uint64_t n = now();
+  if (t > n) wait(sc_core::sc_time(static_cast<double>(t - n), sc_core::SC_NS));
+}
+
+void Core::wait_layer_closed(std::size_t layer) {
+  while (layers_closed_ <= layer) wait(layer_event_);
+  idle_until(layer_end_[layer]);
+}
+
+// The fetch thread. A tile's fetch is issued once the previous one has been issued, its buffer
+// slot is free and (first tile of a layer) the previous layer's outputs are written: a layer's
+// inputs are the previous layer's outputs, in trace order.
+void Core::dma() {
+  DramRequest pre;
+  pre.requester = 2 * id_;
+  pre.dir = DramDir::read;
+  std::uint64_t g = 0;
+  for (TileCursor c(work_); !c.done(); c.next(), ++g) {
+    const Tile& t = c.tile();
+    const LayerWork& lw = work_[c.layer()];
+    if (c.first_in_layer() && c.layer() > 0) wait_layer_closed(c.layer() - 1);
+    if (g >= slots_) {
+      while (slots_published_ <= g - slots_) wait(slot_event_);
+      idle_until(slot_free_[(g - slots_) % slot_free_.size()]);
+    }
+    LayerStats& ls = stats.layers[c.layer()];
+    const bool first = c.index_in_instance() == 0;
+    // A dequantize-to-memory pass is timed as one stream on the bus before the layer's first
+    // tile of each instance (its dequantizations are counted, not timed).
+    if (first && lw.materialize_bytes > 0) {
+      pre.bytes = lw.materialize_bytes;
+      dram_.submit(pre);
+      DramController::wait_done(pre);
+    }
+    const std::uint64_t pre_read = first ? lw.materialize_bytes - lw.materialize_write_bytes : 0;
+    const std::uint64_t pre_write = first ? lw.materialize_write_bytes : 0;
+    ls.dram_read_bytes += t.weight_bytes + t.act_bytes + t.spill_read_bytes + pre_read;
+    ls.dram_write_bytes += pre_write;
+    if (first) ls.dequant_ops += lw.materialize_dequant_ops;
+    Fetch& f = *fetch_[g % fetch_.size()];
+    f.issued_at = now();
+    f.req.bytes = t.weight_bytes + t.act_bytes + t.spill_read_bytes;
+    f.req.resolved = false;
+    if (f.req.bytes > 0) dram_.submit(f.req);
+    issued_ = g + 1;
+    issued_event_.notify(sc_core::SC_ZERO_TIME);
+  }
+}
+
+std::uint64_t Core::operands_ready(std::uint64_t g) {
+  while (issued_ <= g) wait(issued_event_);
+  Fetch& f = *fetch_[g % fetch_.size()];
+  if (f.req.bytes == 0) return f.issued_at;
+  DramController::wait_done(f.req);
+  return f.req.done_cycle;
+}
+
+void Core::publish_slot_free(std::uint64_t g, std::uint64_t t) {
+  slot_free_[g % slot_free_.size()] = t;
+  slots_published_ = g + 1;
+  slot_event_.notify(sc_core::SC_ZERO_TIME);
+}
+
+void Core::hand_to_edge(std::size_t layer, bool last_in_layer, const Tile& t,
+                        std::uint64_t drained, std::uint64_t* accept_out) {
+  const EdgeQueue::Taken k = edge_.take(drained, timing_.edge_cycles(t));
+  *accept_out = k.accept;
+  jobs_.push_back({k.finish, t.out_bytes + t.spill_write_bytes, layer, last_in_layer});
+  job_event_.notify(sc_core::SC_ZERO_TIME);
+}
+
+// The tile's actions and on-chip traffic: the same in both fidelities (the cost model's input).
+void Core::account(const Tile& t, LayerStats& ls) {
+  ls.macs += t.m * t.rows_used * t.cols_used;
+  ls.dequant_ops += t.dequant_ops;
+  (t.rescale_int ? ls.intscale_ops : ls.floatscale_ops) += t.rescale_ops;
+  ls.epilogue_ops += t.epilogue_ops;
+  ls.scale_writes += t.scale_writes;
+  ls.scale_reads += t.scale_reads;
+  ls.ifmap_write_bytes += t.act_bytes;
+  ls.ifmap_read_bytes += t.ifmap_read_bytes;
+  ls.weight_write_bytes += t.weight_bytes;
+  ls.weight_read_bytes += t.weight_read_bytes;
+  ls.ofmap_read_bytes += t.ofmap_read_bytes;
+  ls.ofmap_write_bytes += t.ofmap_write_bytes;
+  ls.dram_write_bytes += t.out_bytes + t.spill_write_bytes;  // (reads: counted as fetched)
+  ++ls.tiles;
+}
+
+void Core::array() {
+  ws_array_.reset();
+  ws_array_.timing_only(true);  // no operand data flows here: control (valid bits) only
+  os_array_.reset();
+  os_array_.timing_only(true);
+  TileCursor c(work_);
+  if (!a_.array.double_buffer || a_.array.dataflow != Dataflow::ws) {
+    array_single(c);
+  } else if (f_ == Fidelity::fast) {
+    array_double_fast(c);
+  } else {
+    array_double_cycle(c);
+  }
+  array_done_ = true;
+  job_event_.notify(sc_core::SC_ZERO_TIME);
+}
+
+// One tile at a time: load, stream, drain; the next starts once the edge has taken this one.
+void Core::array_single(TileCursor& c) {
+  const bool ws = a_.array.dataflow == Dataflow::ws;
+  const std::uint64_t R = a_.array.rows, C = a_.array.cols;
+  std::uint64_t array_free = 0, accept_prev = 0;
+  for (std::uint64_t g = 0; !c.done(); c.next(), ++g) {
+    const Tile& t = c.tile();
+    LayerStats& ls = stats.layers[c.layer()];
+    if (c.first_in_layer() && c.layer() > 0) {
+      wait_layer_closed(c.layer() - 1);
+      array_free = std::max(array_free, layer_end_[c.layer() - 1]);
+    }
+    const std::uint64_t ready = operands_ready(g);
+    // The array starts once free, the previous tile is with the edge, and operands are in.
+    const std::uint64_t after_edge = std::max(array_free, accept_prev);
+    ls.stall_edge += after_edge - array_free;
+    const std::uint64_t start = std::max(after_edge, ready);
+    ls.stall_dram += start - after_edge;
+    idle_until(start);
+    const LoadCycles load = timing_.load_cycles(t);
+    units::SystolicWsPhases ph;
+    if (f_ == Fidelity::fast) {
+      ph.load = load.total;
+      ph.stream = ws ? timing_.ws_stream_cycles(t) : t.stream_steps;
+      ph.drain = ws ? R + C - 2 : 2 * R + C - 2;  // units::systolic_ws/os_timing
+      publish_slot_free(g, start + ph.load + ph.stream);
+      idle_until(start + ph.total());
+    } else {
+      ph = ws ? compute_ws_cycles(t, load, g) : compute_os_cycles(t, load, g);
+    }
+    ls.load += ph.load, ls.stream += ph.stream, ls.drain += ph.drain;
+    ls.stall_port += load.port_extra + (ph.stream - t.stream_steps);
+    ls.stall_dequant += load.dequant_extra;
+    ls.array_busy += ph.total();
+    array_free = now();
+    hand_to_edge(c.layer(), c.last_in_layer(), t, array_free, &accept_prev);
+    account(t, ls);
+    meter_.tile_done();
+  }
+}
+
+// Cycle by cycle on the WS register model: load ROWS weight rows (longer if the weight port
+// or the dequantizers are the bottleneck), stream M tokens (with bubbles where a buffer port
+// is short of bytes), drain until the M-th result has left the array.
+units::SystolicWsPhases Core::compute_ws_cycles(const Tile& t, const LoadCycles& load,
+                                              std::uint64_t g) {
+  const std::uint64_t R = a_.array.rows, C = a_.array.cols;
+  const sc_core::sc_time cycle(1, sc_core::SC_NS);
+  units::SystolicWsPhases ph;
+  units::SystolicWsInputs in;
+  in.w_in.assign(C, 0);
+  in.x_in.assign(R, 0);
+  in.psum_in.assign(C, 0);
+  for (std::uint64_t i = 0; i < load.total; ++i) {
+    in.w_load = i < R;  // extra cycles: the array waits for its weights
+    ws_array_.tick(in);
+    wait(cycle);
+    ++ph.load;
+  }
+  in.w_load = false;
+  std::uint64_t got = 0, sent = 0;
+  while (sent < t.stream_steps) {
+    in.x_valid = timing_.token_cycle(t, sent) <= ph.stream;
+    sent += in.x_valid ? 1 : 0;
+    ws_array_.tick(in);
+    wait(cycle);
+    ++ph.stream;
+    got += ws_array_.y_valid() ? 1 : 0;
+  }
+  publish_slot_free(g, now());  // the tile's operands have all entered the array
+  in.x_valid = false;
+  while (got < t.stream_steps) {
+    if (ph.drain > R + C + 64) throw Error("cycle model: the array lost results");
+    ws_array_.tick(in);
+    wait(cycle);
+    ++ph.drain;
+    got += ws_array_.y_valid() ? 1 : 0;
+  }
+  return ph;
+}
+
+// Cycle by cycle on the OS register model: idle while the ports fill (the array is empty
+// between tiles, so idle cycles change nothing), stream the k-chunk with valid = 1, drain
+// until all ROWS result rows have been unloaded.
+units::SystolicWsPhases Core::compute_os_cycles(const Tile& t, const LoadCycles& load,
+                                              std::uint64_t g) {
+  const std::uint64_t R = a_.array.rows, C = a_.array.cols;
+  const sc_core::sc_time cycle(1, sc_core::SC_NS);
+  units::SystolicWsPhases ph;
+  units::SystolicOsInputs in;
+  in.x_in.assign(R, 0);
+  in.w_in.assign(C, 0);
+  std::uint64_t got = 0;
+  auto tick = [&](bool valid) {
+    in.valid = valid;
+    os_array_.tick(in);
+    wait(cycle);
+    got += os_array_.y_valid() ? 1 : 0;
+  };
+  for (std::uint64_t i = 0; i < load.total; ++i, ++ph.load) tick(false);
+  for (std::uint64_t i = 0; i < t.stream_steps; ++i, ++ph.stream) tick(true);
+  publish_slot_free(g, now());
+  while (got < R) {
+    if (ph.drain > 2 * R + C + 64) throw Error("cycle model: the OS array lost results");
+    tick(false);
+    ++ph.drain;
+  }
+  return ph;
+}
+
+namespace {
+
+// Statistics of one double-buffered tile: phases as if alone (they overlap, so they add up to
+// more than the time), the array busy over the union of its tiles' [load start, done), and an
+// idle gap before a tile charged to the edge while it still held the bank's previous tile,
+// the rest to the operands.
+struct DbAccount {
+  std::uint64_t busy_until = 0;
+  void tile(LayerStats& ls, const units::WsTileTimes& tt, std::uint64_t edge_took,
+            std::uint64_t floor) {
+    const std::uint64_t from = std::max(busy_until, floor);
+    if (tt.load_start > from) {
+      const std::uint64_t gap = tt.load_start - from;
+      const std::uint64_t edge = std::min(gap, edge_took > from ? edge_took - from : 0);
+      ls.stall_edge += edge;
+      ls.stall_dram += gap - edge;
+    }
+    ls.array_busy += tt.done - std::max(tt.load_start, busy_until);
+    busy_until = std::max(busy_until, tt.done);
+  }
+};
+
+}  // namespace
+
+// Double-buffered weights, fast: the schedule's closed-form rules, tile by tile.
+void Core::array_double_fast(TileCursor& c) {
+  units::WsDoubleBufferedSchedule sched(static_cast<int>(a_.array.rows),
+                                        static_cast<int>(a_.array.cols));
+  std::uint64_t accept[2] = {0, 0};  // the edge took tile g - 2 / g - 1
+  std::uint64_t floor = 0;           // the previous layer's end
+  DbAccount acc;
+  for (std::uint64_t g = 0; !c.done(); c.next(), ++g) {
+    const Tile& t = c.tile();
+    LayerStats& ls = stats.layers[c.layer()];
+    if (c.first_in_layer() && c.layer() > 0) {
+      wait_layer_closed(c.layer() - 1);
+      floor = layer_end_[c.layer() - 1];
+    }
+    operands_ready(g);  // now() is at or past it
+    if (t.stream_steps == 0) throw Error("double-buffered array: a tile with no tokens");
+    const LoadCycles load = timing_.load_cycles(t);
+    const std::uint64_t stream = timing_.ws_stream_cycles(t);
+    // now() >= ready and the layer's floor, and never past this tile's earliest load start
+    // (it was at most the previous tile's load start).
+    const units::WsTileTimes tt =
+        sched.next(std::max(now(), accept[g % 2]), load.total, stream);
+    publish_slot_free(g, tt.stream_end);
+    acc.tile(ls, tt, accept[g % 2], floor);
+    ls.load += load.total, ls.stream += stream, ls.drain += sched.drain_cycles();
+    ls.stall_port += load.port_extra + (stream - t.stream_steps);
+    ls.stall_dequant += load.dequant_extra;
+    hand_to_edge(c.layer(), c.last_in_layer(), t, tt.done, &accept[g % 2]);
+    account(t, ls);
+    meter_.tile_done();
+  }
+}
+
+// Double-buffered weights, cycle by cycle: loads, streams and results of up to three tiles in
+// flight on the 2-bank register model; every phase ends on the model's own count of results.
+void Core::array_double_cycle(TileCursor& c) {
+  const std::uint64_t R = a_.array.rows, C = a_.array.cols;
+  const std::uint64_t drain = R + C - 2;
+  const sc_core::sc_time cycle(1, sc_core::SC_NS);
+  struct Flight {
+    Tile t;
+    std::size_t layer = 0;
+    bool last_in_layer = false;
+    std::uint64_t g = 0, edge_took = 0, stream_cycles = 0;
+    LoadCycles load;
+    units::WsTileTimes tt;
+    std::uint64_t loaded = 0, streamed = 0, sent = 0, got = 0;
+  };
+  std::deque<Flight> q;  // in order: [draining...] [streaming] [loaded, waiting] [loading]
+  std::uint64_t accept[2] = {0, 0}, done_at[2] = {0, 0};
+  std::uint64_t floor = 0, load_free = 0, stream_free = 0;
+  std::size_t barrier_layer = 0;  // the layer whose wait for the previous one is done
+  Flight* loading = nullptr;
+  Flight* streaming = nullptr;
+  std::deque<Flight*> waiting;  // loaded, waiting for the x port
+  DbAccount acc;
+  units::SystolicWsInputs in;
+  in.w_in.assign(C, 0);
+  in.x_in.assign(R, 0);
+  in.psum_in.assign(C, 0);
+  std::uint64_t g = 0;
+  while (!c.done() || !q.empty()) {
+    const std::uint64_t t = now();
+    // Start the next tile's load when the w port is free, its bank's last user has all its
+    // results out and has been taken by the edge, and its operands are in.
+    if (!loading && !c.done() && t >= load_free) {
+      bool go = true;
+      if (c.first_in_layer() && c.layer() > 0 && barrier_layer != c.layer()) {
+        if (!q.empty()) {
+          go = false;  // the previous layer's tiles are still in flight
+        } else {
+          wait_layer_closed(c.layer() - 1);
+          floor = layer_end_[c.layer() - 1];
+          barrier_layer = c.layer();
+          continue;  // re-evaluate at the new time
+        }
+      }
+      if (go && q.empty()) {
+        // Nothing in flight: skip to when the tile can start instead of ticking idle.
+        const std::uint64_t ready = operands_ready(g);
+        idle_until(std::max({ready, accept[g % 2], done_at[g % 2]}));
+      }
+      const std::uint64_t tn = now();
+      Fetch& f = *fetch_[g % fetch_.size()];
+      const bool in_hand = issued_ > g && (f.req.bytes == 0 ? f.issued_at <= tn : f.req.complete(tn));
+      if (go && in_hand && done_at[g % 2] <= tn && accept[g % 2] <= tn) {
+        q.emplace_back();
+        Flight& fl = q.back();
+        fl.t = c.tile();
+        fl.layer = c.layer();
+        fl.last_in_layer = c.last_in_layer();
+        fl.g = g;
+        fl.edge_took = accept[g % 2];  // when the edge took this bank's previous tile
+        if (fl.t.stream_steps == 0) throw Error("double-buffered array: a tile with no tokens");
+        fl.load = timing_.load_cycles(fl.t);
+        fl.stream_cycles = timing_.ws_stream_cycles(fl.t);
+        fl.tt.load_start = tn;
+        // Known only once the edge has taken tile g - 2: the bank's done is set then.
+        done_at[g % 2] = ~std::uint64_t{0};
+        loading = &fl;
+        c.next();
+        ++g;
+      }
+      if (now() != t) continue;  // time moved while waiting: decide again at the new cycle
+    }
+    // Start the stream of the oldest loaded tile when the x port is free.
+    if (!streaming && !waiting.empty() && t >= stream_free) {
+      streaming = waiting.front();
+      waiting.pop_front();
+      streaming->tt.stream_start = t;
+    }
+    in.w_load = loading && loading->loaded < R;
+    in.w_bank = loading ? static_cast<int>(loading->g % 2) : 0;
+    in.x_valid = streaming && timing_.token_cycle(streaming->t, streaming->sent) <= streaming->streamed;
+    in.x_bank = streaming ? static_cast<int>(streaming->g % 2) : 0;
+    ws_array_.tick(in);
+    wait(cycle);
+    const std::uint64_t t1 = t + 1;
+    if (loading && ++loading->loaded == loading->load.total) {
+      load_free = t1;
+      waiting.push_back(loading);
+      loading = nullptr;
+    }
+    if (streaming) {
+      ++streaming->streamed;
+      streaming->sent += in.x_valid ? 1 : 0;
+      if (streaming->sent == streaming->t.stream_steps) {
+        streaming->tt.stream_end = t1;
+        stream_free = t1;
+        publish_slot_free(streaming->g, t1);
+        streaming = nullptr;
+      }
+    }
+    if (ws_array_.y_valid()) {
+      // Results leave in tile order: they are the oldest tile's with results outstanding.
+      if (q.empty()) throw Error("cycle model: a result with no tile in flight");
+      Flight& fl = q.front();
+      if (++fl.got == fl.t.stream_steps) {
+        fl.tt.done = t1;
+        if (fl.tt.done - fl.tt.stream_end != drain)
+          throw Error("cycle model: the double-buffered array's drain differs from its pipeline");
+        LayerStats& ls = stats.layers[fl.layer];
+        acc.tile(ls, fl.tt, fl.edge_took, floor);
+        ls.load += fl.load.total, ls.stream += fl.stream_cycles, ls.drain += drain;
+        ls.stall_port += fl.load.port_extra + (fl.stream_cycles - fl.t.stream_steps);
+        ls.stall_dequant += fl.load.dequant_extra;
+        hand_to_edge(fl.layer, fl.last_in_layer, fl.t, t1, &accept[fl.g % 2]);
+        done_at[fl.g % 2] = t1;
+        account(fl.t, ls);
+        meter_.tile_done();
+        q.pop_front();
+      }
+    }
+  }
+}
+
+bool Core::empty_layer(std::size_t l) const {
+  return work_[l].instances == 0 || played_tiles(work_[l].tiles, work_[l].runs) == 0;
+}
+
+// The output writer. Each tile's outputs go out once the edge has finished them; a layer is
+// closed when its last write is complete. Layers without tiles close with the layer before
+// them (at cycle 0 when first), so whoever waits for them is never stuck.
+void Core::writer() {
+  std::deque<DramRequest> outstanding;  // the open layer's writes (stable addresses)
+  std::uint64_t layer_max = 0, prev_end = 0;
+  std::size_t next_layer = 0;  // layers before it are closed
+  auto close_empty = [&] {
+    for (; next_layer < work_.size() && empty_layer(next_layer); ++next_layer) {
+      stats.layers[next_layer].cycles = 0;
+      layer_end_[next_layer] = prev_end;
+    }
+    layers_closed_ = next_layer;
+    layer_event_.notify(sc_core::SC_ZERO_TIME);
+  };
+  close_empty();
+  for (;;) {
+    while (jobs_.empty()) {
+      if (array_done_) {
+        stats.cycles = prev_end;
+        done = true;
+        return;
+      }
+      wait(job_event_);
+    }
+    const WriteJob j = jobs_.front();
+    jobs_.pop_front();
+    idle_until(j.at);
+    layer_max = std::max(layer_max, j.at);
+    if (j.bytes > 0) {
+      outstanding.emplace_back();
+      DramRequest& r = outstanding.back();
+      r.bytes = j.bytes;
+      r.dir = DramDir::write;
+      r.requester = 2 * id_ + 1;
+      dram_.submit(r);
+    }
+    if (j.last_in_layer) {
+      for (DramRequest& r : outstanding) {
+        DramController::wait_done(r);
+        layer_max = std::max(layer_max, r.done_cycle);
+      }
+      outstanding.clear();
+      if (j.layer != next_layer) throw Error("core: layers closed out of order");
+      const std::uint64_t end = std::max(layer_max, prev_end);
+      stats.layers[j.layer].cycles = end - prev_end;
+      layer_end_[j.layer] = prev_end = layer_max = end;
+      ++next_layer;
+      close_empty();
+    }
+  }
+}
+
+}  // namespace quasar::arch

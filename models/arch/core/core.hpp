@@ -1,0 +1,135 @@
+// One accelerator core as a SystemC module: three processes that talk through the DRAM
+// controller and a few published times, so that fetching, computing and writing overlap.
+//   dma     walks the tile stream, fetching each tile's operands into a free buffer slot (a
+//           slot is free again once the tile `slots` earlier has streamed through the array);
+//   array   runs the tiles on the MAC array: one at a time, or with double-buffered weights
+//           (WS) the next tile's load during this tile's stream and drain; hands each drained
+//           tile to the edge units (EdgeQueue);
+//   writer  writes each tile's outputs once the edge has finished them, and closes a layer when
+//           its last write is complete (the next layer's fetches and tiles wait for that).
+// Fast and cycle fidelity differ only inside the array process: fast advances by the array's
+// closed forms (units::systolic_ws_timing, units::WsDoubleBufferedSchedule); cycle ticks the
+// register model (units::SystolicWsArray / SystolicOsArray) every cycle and takes each phase's
+// end from its signals. Time: 1 ns of simulated time is one cycle.
+#pragma once
+
+#include <systemc>
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include "arch/arch_spec.hpp"
+#include "arch/core/tile_timing.hpp"
+#include "arch/dram/dram_controller.hpp"
+#include "arch/workload.hpp"
+#include "units/systolic_os.hpp"
+#include "units/systolic_ws.hpp"
+
+namespace quasar::arch {
+
+// Tiles done across every core of one simulation (the caller's progress callback).
+class TileMeter {
+ public:
+  virtual ~TileMeter() = default;
+  virtual void tile_done() = 0;
+};
+
+// The tile stream of a run in order, one tile at a time (each process has its own cursor).
+class TileCursor {
+ public:
+  explicit TileCursor(const std::vector<LayerWork>& work) : w_(work) { seek(); }
+  bool done() const { return l_ >= w_.size(); }
+  const Tile& tile() const { return cur_; }
+  std::size_t layer() const { return l_; }
+  std::uint64_t index_in_instance() const { return pos_; }
+  bool first_in_layer() const { return inst_ == 0 && pos_ == 0; }
+  bool last_in_layer() const;
+  void next();
+
+ private:
+  void seek();  // to the first tile at or after the current position (skips empty layers)
+  void load();
+  const std::vector<LayerWork>& w_;
+  std::size_t l_ = 0;
+  std::uint64_t inst_ = 0, pos_ = 0;  // instance, position in the instance's played tiles
+  std::size_t run_ = 0, i_ = 0;       // run, tile index
+  std::uint64_t rep_ = 0;
+  Tile cur_;
+};
+
+class Core : public sc_core::sc_module {
+ public:
+  SC_HAS_PROCESS(Core);
+  // Requesters 2 * id (fetches) and 2 * id + 1 (writes) of `dram`.
+  Core(sc_core::sc_module_name n, const ArchSpec& a, const std::vector<LayerWork>& work,
+       Fidelity f, DramController& dram, std::uint32_t id, TileMeter& meter);
+
+  RunStats stats;
+  bool done = false;
+
+ private:
+  struct Fetch {
+    DramRequest req;
+    std::uint64_t issued_at = 0;
+  };
+  struct WriteJob {
+    std::uint64_t at = 0, bytes = 0;
+    std::size_t layer = 0;
+    bool last_in_layer = false;
+  };
+
+  void dma();
+  void array();
+  void writer();
+  void array_single(TileCursor& c);
+  void array_double_fast(TileCursor& c);
+  void array_double_cycle(TileCursor& c);
+
+  std::uint64_t now() const;
+  void idle_until(std::uint64_t t);
+  void wait_layer_closed(std::size_t layer);       // layer's last write complete
+  std::uint64_t operands_ready(std::uint64_t g);   // waits; the cycle tile g's operands are in
+  void publish_slot_free(std::uint64_t g, std::uint64_t t);
+  void hand_to_edge(std::size_t layer, bool last_in_layer, const Tile& t, std::uint64_t drained,
+                    std::uint64_t* accept_out);
+  units::SystolicWsPhases compute_ws_cycles(const Tile& t, const LoadCycles& load,
+                                            std::uint64_t g);
+  units::SystolicWsPhases compute_os_cycles(const Tile& t, const LoadCycles& load,
+                                            std::uint64_t g);
+  bool empty_layer(std::size_t l) const;
+  static void account(const Tile& t, LayerStats& ls);
+
+  const ArchSpec& a_;
+  const std::vector<LayerWork>& work_;
+  Fidelity f_;
+  DramController& dram_;
+  std::uint32_t id_;
+  TileMeter& meter_;
+  TileTiming timing_;
+  EdgeQueue edge_;
+  std::uint64_t slots_;
+
+  // dma -> array: fetched tiles (a ring of slots + 2 entries, indexed by tile number)
+  std::vector<std::unique_ptr<Fetch>> fetch_;
+  std::uint64_t issued_ = 0;
+  sc_core::sc_event issued_event_;
+  // array -> dma: when each tile's buffer slot is free again
+  std::vector<std::uint64_t> slot_free_;
+  std::uint64_t slots_published_ = 0;
+  sc_core::sc_event slot_event_;
+  // array -> writer
+  std::deque<WriteJob> jobs_;
+  bool array_done_ = false;
+  sc_core::sc_event job_event_;
+  // writer -> dma, array: layer ends
+  std::vector<std::uint64_t> layer_end_;
+  std::size_t layers_closed_ = 0;
+  sc_core::sc_event layer_event_;
+
+  units::SystolicWsArray ws_array_;
+  units::SystolicOsArray os_array_;
+};
+
+}  // namespace quasar::arch

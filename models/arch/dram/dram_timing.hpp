@@ -1,0 +1,68 @@
+// The DRAM's timing rules, in picoseconds: plain C++ (no SystemC), unit-tested on its own and
+// driven by the DramController module (dram_controller.hpp), which decides the order requests
+// are served in.
+//
+// What is modelled, per channel: one data bus shared by reads and writes; a transfer holds it
+// for its bursts at the channel's share of the bandwidth; switching direction costs a
+// turnaround; every tREFI the channel refreshes for tRFC and no data moves (channels refresh
+// staggered by tREFI / channels); a request's data is complete `latency` after its last burst.
+// A transaction's bursts are interleaved over the channels, each starting at the channel after
+// the previous transaction's last burst (the address interleave every controller uses; quasar
+// has no addresses). Not modelled: banks, row hits and misses, command-bus limits, tFAW; they
+// are in the sustained bandwidth and latency a preset states.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "arch/arch_spec.hpp"
+
+namespace quasar::arch {
+
+enum class DramDir : std::uint8_t { read, write };
+
+// A named DRAM configuration with where its figures come from.
+struct DramPreset {
+  const char* name;
+  DramSpec spec;
+  const char* source;
+};
+const std::vector<DramPreset>& dram_presets();
+const DramPreset* find_dram_preset(const std::string& name);
+
+// What the DRAM did, summed over channels.
+struct DramCounters {
+  std::uint64_t read_bytes = 0, write_bytes = 0;  // moved, whole bursts
+  std::uint64_t transactions = 0;
+  std::uint64_t turnarounds = 0;                  // bus direction switches
+  std::uint64_t busy_ps = 0;                      // bus occupancy (bursts only)
+};
+
+class DramTiming {
+ public:
+  explicit DramTiming(const DramSpec& d);
+  // Serves `bytes` (> 0) arriving at `arrival_ps` after every earlier-served transaction;
+  // returns the picosecond its data is complete.
+  std::uint64_t serve(std::uint64_t arrival_ps, std::uint64_t bytes, DramDir dir);
+  const DramCounters& counters() const { return counters_; }
+  std::uint64_t burst_ps() const { return burst_ps_; }
+
+  // The end of `duration` ps of transfer starting no earlier than `start` on a channel whose
+  // refresh windows are [k tREFI + offset, k tREFI + offset + tRFC), k >= 1 (public for tests).
+  std::uint64_t transfer_end(std::uint64_t start, std::uint64_t duration,
+                             std::uint64_t offset) const;
+
+ private:
+  struct Channel {
+    std::uint64_t free_ps = 0;
+    DramDir last = DramDir::read;
+    bool used = false;
+  };
+  std::vector<Channel> ch_;
+  std::uint64_t burst_bytes_, burst_ps_, latency_ps_, turnaround_ps_, trefi_ps_, trfc_ps_;
+  std::uint64_t next_channel_ = 0;
+  DramCounters counters_;
+};
+
+}  // namespace quasar::arch
