@@ -16,7 +16,13 @@ const char* ws_order_name(WsOrder o) {
   return "?";
 }
 
+std::uint32_t prefetch_depth(const BufferSet& b) {
+  if (b.prefetch_depth > 0) return b.prefetch_depth;
+  return b.ifmap.double_buffered && b.weight.double_buffered ? 2 : 1;
+}
+
 std::string check_ranges(const ArchSpec& a) {
+  if (a.buffers.prefetch_depth > 64) return "buffers.prefetch_depth: must be in 1..64";
   if (!(a.clock_mhz >= 1.0 && a.clock_mhz <= 100000.0)) return "clock_mhz: must be in [1, 100000]";
   if (a.array.rows < 1 || a.array.cols < 1 || a.array.rows > 4096 || a.array.cols > 4096)
     return "array.rows/cols: must be in 1..4096";

@@ -82,7 +82,12 @@ struct BufferSpec {
 
 struct BufferSet {
   BufferSpec ifmap, weight, ofmap;
+  // Tiles whose operands the fetch engine may have on chip or on their way at once (a tile's
+  // slot is free again once it has streamed). 0: 2 when the ifmap and weight buffers are double
+  // buffered, else 1. A deeper prefetch hides DRAM latency that one tile's work cannot.
+  std::uint32_t prefetch_depth = 0;
 };
+std::uint32_t prefetch_depth(const BufferSet& b);
 
 // The memory system, in units independent of the accelerator's clock (GB/s = 1e9 bytes/s,
 // ns). Timing rules: dram/dram_timing.hpp; presets with their sources: dram_presets().

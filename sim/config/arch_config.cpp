@@ -201,10 +201,11 @@ arch::ArchSpec parse_arch_config(const std::string& text, const std::string& sou
   }
 
   const Value buf = root.at("buffers");
-  buf.require_keys_in({"ifmap", "weight", "ofmap"});
+  buf.require_keys_in({"ifmap", "weight", "ofmap", "prefetch_depth"});
   a.buffers.ifmap = parse_buffer(buf.at("ifmap"));
   a.buffers.weight = parse_buffer(buf.at("weight"));
   a.buffers.ofmap = parse_buffer(buf.at("ofmap"));
+  opt(buf, "prefetch_depth", [&](const Value& v) { a.buffers.prefetch_depth = u32(v, 1, 64); });
 
   a.dram = version == 1 ? parse_dram_v1(root.at("dram"), a.clock_mhz) : parse_dram(root.at("dram"));
 

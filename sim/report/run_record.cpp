@@ -140,6 +140,7 @@ RunRecord read_run_report(const std::string& path) {
      : std::string(name) == "weight" ? s.buffers.weight
                                      : s.buffers.ofmap) = bs;
   }
+  s.buffers.prefetch_depth = get<std::uint32_t>(b, "prefetch_depth", path, "arch.buffers");
   const json& d = sub(a, "dram", path, "arch");
   s.dram.standard = get<std::string>(d, "standard", path, "arch.dram");
   s.dram.channels = get<std::uint32_t>(d, "channels", path, "arch.dram");

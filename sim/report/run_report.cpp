@@ -210,7 +210,8 @@ nlohmann::ordered_json arch_json(const arch::ArchSpec& a) {
   };
   j["buffers"] = {{"ifmap", buf(a.buffers.ifmap)},
                   {"weight", buf(a.buffers.weight)},
-                  {"ofmap", buf(a.buffers.ofmap)}};
+                  {"ofmap", buf(a.buffers.ofmap)},
+                  {"prefetch_depth", a.buffers.prefetch_depth}};
   const arch::DramSpec& d = a.dram;
   j["dram"] = {{"standard", d.standard},           {"channels", d.channels},
                {"bandwidth_gbps", d.bandwidth_gbps}, {"burst_bytes", d.burst_bytes},

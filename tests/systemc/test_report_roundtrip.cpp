@@ -30,6 +30,7 @@ TEST(RunReport, DesignRoundTripsThroughReportJson) {
   a.buffers.ifmap = {128 * 1024, 2, 32, true};
   a.buffers.ofmap = {256 * 1024, 8, 64, true};
   a.array.double_buffer = true;
+  a.buffers.prefetch_depth = 5;
   a.dram.channels = 3, a.dram.bandwidth_gbps = 12.5, a.dram.burst_bytes = 128;
   a.dram.latency_ns = 77.5, a.dram.turnaround_ns = 6.25;
   a.dram.trefi_ns = 3900, a.dram.trfc_ns = 295, a.dram.capacity_gib = 24;
@@ -78,6 +79,7 @@ TEST(RunReport, DesignRoundTripsThroughReportJson) {
   }
   EXPECT_EQ(b.dram.standard, a.dram.standard);
   EXPECT_EQ(b.array.double_buffer, a.array.double_buffer);
+  EXPECT_EQ(b.buffers.prefetch_depth, a.buffers.prefetch_depth);
   EXPECT_EQ(b.dram.channels, a.dram.channels);
   EXPECT_EQ(b.dram.bandwidth_gbps, a.dram.bandwidth_gbps);
   EXPECT_EQ(b.dram.latency_ns, a.dram.latency_ns);

@@ -86,7 +86,7 @@ Core::Core(sc_core::sc_module_name n, const ArchSpec& a, const std::vector<Layer
       id_(id),
       meter_(meter),
       timing_(a),
-      slots_(a.buffers.weight.double_buffered && a.buffers.ifmap.double_buffered ? 2 : 1),
+      slots_(prefetch_depth(a.buffers)),
       layer_end_(work.size(), 0),
       ws_array_(static_cast<int>(a.array.rows), static_cast<int>(a.array.cols),
                 a.array.double_buffer ? 2 : 1),
@@ -100,6 +100,16 @@ Core::Core(sc_core::sc_module_name n, const ArchSpec& a, const std::vector<Layer
     fetch_.back()->req.requester = 2 * id;
   }
   slot_free_.assign(slots_ + 2, 0);
+  // The prefetched tiles' weights must fit the weight buffer together.
+  for (const LayerWork& lw : work) {
+    std::uint64_t most = 0;
+    for (const Tile& t : lw.tiles) most = std::max(most, t.weight_bytes);
+    if (most * slots_ > a.buffers.weight.size_bytes)
+      throw Error("layer '" + lw.name + "': " + std::to_string(slots_) + " prefetched tiles of " +
+                  std::to_string(most) + " B of weights do not fit the " +
+                  std::to_string(a.buffers.weight.size_bytes) +
+                  " B weight buffer (buffers.prefetch_depth, buffers.weight.size_kib)");
+  }
   SC_THREAD(dma);
   SC_THREAD(array);
   SC_THREAD(writer);
