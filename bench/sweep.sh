@@ -18,7 +18,7 @@ designs: [int8-baseline]
 workloads: [{file: $PWD/tests/cli/shape_only.yaml}]
 axes:
   - {key: array.rows, range: {start: 4, stop: 128, step: 4}}                       # 32 values
-  - {key: dram.bytes_per_cycle, values: [8, 16, 32, 64, 128]}                      # x 5
+  - {key: dram.bandwidth_gbps, values: [8, 16, 32, 64, 128]}                      # x 5
   - {key: buffers.ifmap.bytes_per_cycle, values: [16, 32, 64, 128, 256, 512, 1024]} # x 7 = 1120
 sample: {count: 1000, seed: 1}
 YAML

@@ -14,7 +14,7 @@ c="$corpus"
 # A tiny design (int8-baseline, 23 lines) and a tiny trace (9 lines), valid on their own.
 design() {
   cat <<'EOF'
-quasar_arch: 1
+quasar_arch: 2
 name: hostile-int8
 clock_mhz: 1000
 array:
@@ -34,8 +34,9 @@ buffers:
   ofmap:  {size_kib: 1024, banks: 16, bytes_per_cycle: 128, double_buffered: true}
 dram:
   standard: hbm2e
-  bytes_per_cycle: 64
-  latency_cycles: 100
+  channels: 1
+  bandwidth_gbps: 64
+  latency_ns: 100
   burst_bytes: 64
 EOF
 }
@@ -73,21 +74,21 @@ sweep() {
 # ---- A well-formed tiny sweep runs (2 x 2 points), and a zip may repeat a value in one column
 # as long as no two tuples are the same.
 sweep sweep_ok "  - {key: array.rows, values: [8, 16]}" \
-  "  - {key: dram.bytes_per_cycle, range: {start: 16, stop: 32, step: 16}}"
+  "  - {key: dram.bandwidth_gbps, range: {start: 16, stop: 32, step: 16}}"
 echo 'constraints: ["area_mm2 <= 100"]' >>"$c/sweep_ok.yaml"
 sweep sweep_zip_column_repeats "  - zip:" "      - {key: array.rows, values: [16, 16]}" \
   "      - {key: array.cols, values: [8, 16]}"
 
 # ---- 4a: NaN or infinity in a range (start, stop, step; log_range) or in a values list.
-sweep sweep_nan_range_start "  - {key: dram.bytes_per_cycle, range: {start: .nan, stop: 64, step: 16}}"
-sweep sweep_nan_range_stop "  - {key: dram.bytes_per_cycle, range: {start: 16, stop: .NaN, step: 16}}"
-sweep sweep_nan_range_step "  - {key: dram.bytes_per_cycle, range: {start: 16, stop: 64, step: .nan}}"
-sweep sweep_inf_log_range "  - {key: dram.bytes_per_cycle, log_range: {start: 16, stop: .inf, factor: 2}}"
-sweep sweep_nan_values "  - {key: dram.bytes_per_cycle, values: [16, .nan]}"
+sweep sweep_nan_range_start "  - {key: dram.bandwidth_gbps, range: {start: .nan, stop: 64, step: 16}}"
+sweep sweep_nan_range_stop "  - {key: dram.bandwidth_gbps, range: {start: 16, stop: .NaN, step: 16}}"
+sweep sweep_nan_range_step "  - {key: dram.bandwidth_gbps, range: {start: 16, stop: 64, step: .nan}}"
+sweep sweep_inf_log_range "  - {key: dram.bandwidth_gbps, log_range: {start: 16, stop: .inf, factor: 2}}"
+sweep sweep_nan_values "  - {key: dram.bandwidth_gbps, values: [16, .nan]}"
 sweep sweep_inf_values "  - {key: edge.epilogue_latency_cycles, values: [2, -.inf]}"
 # A step below the numbers' precision: 1e17 + 1 == 1e17, so adding the step never moved on.
 sweep sweep_range_below_precision \
-  "  - {key: dram.bytes_per_cycle, range: {start: 1e17, stop: 1.00000000000001e17, step: 1}}"
+  "  - {key: dram.bandwidth_gbps, range: {start: 1e17, stop: 1.00000000000001e17, step: 1}}"
 
 # ---- 4b: a constraint's bound must be a finite number (and nothing may follow it).
 sweep sweep_constraint_nan "  - {key: array.rows, values: [8, 16]}"
@@ -99,7 +100,7 @@ echo 'constraints: ["area_mm2 <= 20 mm2"]' >>"$c/sweep_constraint_trailing.yaml"
 
 # ---- 4c: one value twice on an axis, spelled differently (the design reads both as 16).
 sweep sweep_dup_leading_zero "  - {key: array.rows, values: [16, 016]}"
-sweep sweep_dup_float_spelling "  - {key: dram.bytes_per_cycle, values: [16, 32, 1.6e1]}"
+sweep sweep_dup_float_spelling "  - {key: dram.bandwidth_gbps, values: [16, 32, 1.6e1]}"
 sweep sweep_dup_quoted "  - {key: array.rows, values: [8, '8']}"
 sweep sweep_dup_zip_tuple "  - zip:" "      - {key: array.rows, values: [16, 16]}" \
   "      - {key: array.cols, values: [8, 08]}"

@@ -80,15 +80,30 @@ TEST(ArchConfig, RejectsBadConfigsNamingWhereAndWhat) {
               HasSubstr("array.rows: 'many' is not a non-negative integer"));
   EXPECT_THAT(error_of(with("dataflow: ws", "dataflow: is")),
               HasSubstr("array.dataflow: 'is' is not accepted; accepted: ws, os"));
-  EXPECT_THAT(error_of(with("quasar_arch: 1", "quasar_arch: 9")),
-              HasSubstr("config format version 9 is not supported"));
+  EXPECT_THAT(error_of(with("quasar_arch: 2", "quasar_arch: 9")),
+              HasSubstr("config format version 9 is not supported; this quasar reads versions 1 to 2"));
   EXPECT_THAT(error_of(with("schemes: [w4a8-is]", "schemes: [w4a8-dint]")),
               HasSubstr("a.yaml: schemes: w4a8-dint cannot run on w4a8 PEs"));
   EXPECT_THAT(error_of(with("  intscale_units: 32", "  intscale_units: 0")),
               HasSubstr("edge.intscale_units: w4a8-is needs integer-scale accumulators"));
   EXPECT_THAT(
-      error_of(with("bytes_per_cycle: 64           # 64 GB/s at 1 GHz", "bytes_per_cycle: -1")),
-      HasSubstr("dram.bytes_per_cycle: must be in [0.01, 1e6] bytes per cycle"));
+      error_of(with("bandwidth_gbps: 64             # 64 B a cycle at 1 GHz", "bandwidth_gbps: -1")),
+      HasSubstr("dram.bandwidth_gbps: must be in [0.01, 1e6] GB/s"));
+  EXPECT_THAT(error_of(with("  channels: 1", "  preset: gddr6")),
+              HasSubstr("dram.preset: 'gddr6' is not accepted; accepted: hbm2e, hbm3, lpddr5, ddr5"));
+  EXPECT_THAT(error_of(with("  channels: 1", "  channels: 0")),
+              HasSubstr("dram.channels:"));
+  EXPECT_THAT(error_of(with("  latency_ns: 100", "  latency_ns: 100\n  refresh: {trefi_ns: 300, "
+                                                 "trfc_ns: 350}")),
+              HasSubstr("dram.refresh: tREFI and tRFC are both 0 (no refresh), or 0 < tRFC < tREFI"));
+  EXPECT_THAT(error_of(with("  bandwidth_gbps: 64             # 64 B a cycle at 1 GHz\n", "")),
+              HasSubstr("dram: without a preset (hbm2e, hbm3, lpddr5, ddr5) the DRAM needs "
+                        "'bandwidth_gbps'"));
+  EXPECT_THAT(error_of(with("dataflow: ws", "dataflow: os")),
+              HasSubstr("array.double_buffer: double-buffered weights are modelled for "
+                        "weight-stationary arrays only"));
+  EXPECT_THAT(error_of(with("  weight: {size_kib", "  prefetch_depth: 0\n  weight: {size_kib")),
+              HasSubstr("buffers.prefetch_depth:"));
   EXPECT_THAT(error_of(with("burst_bytes: 64", "burst_bytes: 48")),
               HasSubstr("dram.burst_bytes: must be a power of two"));
   EXPECT_THAT(error_of(with("standard: hbm2e", "standard: HBM-2")),
@@ -110,6 +125,43 @@ TEST(ArchConfig, RejectsBadConfigsNamingWhereAndWhat) {
 
 // Anchors and aliases are walked once each: nine nested levels of ten aliases (10^9 paths) are
 // checked in linear time, and repeated keys behind an alias are still found.
+// Format 1 files are still read: bandwidth per cycle and latency in cycles are converted at the
+// file's clock (500 MHz: 64 B a cycle is 32 GB/s, 100 cycles 200 ns) to one channel.
+TEST(ArchConfig, ReadsFormatOneAndPresets) {
+  const std::string v1 = R"(quasar_arch: 1
+name: old
+clock_mhz: 500
+array: {rows: 8, cols: 8, dataflow: ws, pe: int8}
+schemes: [w8a8]
+buffers:
+  ifmap: {size_kib: 64}
+  weight: {size_kib: 64}
+  ofmap: {size_kib: 64}
+dram: {standard: lpddr5, bytes_per_cycle: 64, latency_cycles: 100, burst_bytes: 32}
+)";
+  const arch::ArchSpec a = parse_arch_config(v1, "old.yaml");
+  EXPECT_EQ(a.dram.bandwidth_gbps, 32.0);
+  EXPECT_EQ(a.dram.latency_ns, 200.0);
+  EXPECT_EQ(a.dram.channels, 1u);
+  EXPECT_EQ(a.dram.burst_bytes, 32u);
+  EXPECT_EQ(a.dram.trefi_ns, 0.0);
+  EXPECT_FALSE(a.array.double_buffer);
+  std::string v2 = v1;
+  v2.replace(v2.find("quasar_arch: 1"), 14, "quasar_arch: 2");
+  v2.replace(v2.find("dram: {"), std::string::npos,
+             "dram: {preset: lpddr5, bandwidth_gbps: 25.6}\n");
+  const arch::ArchSpec b = parse_arch_config(v2, "new.yaml");
+  EXPECT_EQ(b.dram.standard, "lpddr5");
+  EXPECT_EQ(b.dram.channels, 4u);           // the preset's
+  EXPECT_EQ(b.dram.bandwidth_gbps, 25.6);   // overridden
+  EXPECT_EQ(b.dram.trfc_ns, 280.0);
+  EXPECT_EQ(b.dram.capacity_gib, 16.0);
+  EXPECT_THROW(parse_arch_config(v1.substr(0, v1.find("dram:")) +
+                                     "dram: {standard: x, bandwidth_gbps: 1, latency_ns: 1}\n",
+                                 "v1-keys.yaml"),
+               Error);  // format 1 takes only its own dram keys
+}
+
 TEST(YamlValue, DuplicateKeyCheckIsLinearThroughAliases) {
   std::string y = "l0: &l0 {a: 1, b: 2}\n";
   for (int i = 1; i <= 9; ++i) {
@@ -172,9 +224,9 @@ TEST(SweepSpec, RejectsAmbiguousSpecsNamingLineAndKey) {
     }
     return std::string("(no error)");
   };
-  EXPECT_THAT(error("axes: [{key: dram.bytes_per_cycle, range: {start: 8, stop: .nan, step: 8}}]"),
+  EXPECT_THAT(error("axes: [{key: dram.bandwidth_gbps, range: {start: 8, stop: .nan, step: 8}}]"),
               HasSubstr("s.yaml:5: axes[0].range.stop: '.nan' is not a finite number"));
-  EXPECT_THAT(error("axes: [{key: dram.bytes_per_cycle, values: [8, .inf]}]"),
+  EXPECT_THAT(error("axes: [{key: dram.bandwidth_gbps, values: [8, .inf]}]"),
               HasSubstr("s.yaml:5: axes[0].values[1]: '.inf' is not a finite number"));
   EXPECT_THAT(error("constraints: ['area_mm2 <= nan']"),
               HasSubstr("s.yaml:5: constraints[0]: the bound 'nan' is not a finite number"));
@@ -183,7 +235,7 @@ TEST(SweepSpec, RejectsAmbiguousSpecsNamingLineAndKey) {
   EXPECT_THAT(
       error("axes: [{key: array.rows, values: [16, 016]}]"),
       HasSubstr("s.yaml:5: axes[0].values[1]: '016' is the same value as values[0] ('16')"));
-  EXPECT_THAT(error("axes: [{key: dram.bytes_per_cycle, values: [16, +16.0]}]"),
+  EXPECT_THAT(error("axes: [{key: dram.bandwidth_gbps, values: [16, +16.0]}]"),
               HasSubstr("'+16.0' is the same value as values[0] ('16')"));
   EXPECT_THAT(
       error("axes:\n  - {key: array.rows, values: [8]}\n  - {key: array.rows, values: [16]}"),
@@ -201,12 +253,12 @@ TEST(SweepSpec, RejectsAmbiguousSpecsNamingLineAndKey) {
   EXPECT_EQ(error("axes: [{zip: [{key: array.rows, values: [8, 8]}, "
                   "{key: array.cols, values: [8, 16]}]}]"),
             "(no error)");
-  EXPECT_EQ(error("axes: [{key: dram.bytes_per_cycle, range: {start: 0.1, stop: 0.3, step: 0.1}}]"),
+  EXPECT_EQ(error("axes: [{key: dram.bandwidth_gbps, range: {start: 0.1, stop: 0.3, step: 0.1}}]"),
             "(no error)");
   const sweep::SweepSpec s = parse_sweep_spec(
       "quasar_sweep: 1\nname: t\ndesigns: [int8-baseline]\n"
       "workloads: [{model: llama-2-7b, decoder_layers: 2}]\n"
-      "axes: [{key: dram.bytes_per_cycle, range: {start: 0.1, stop: 0.3, step: 0.1}}]\n",
+      "axes: [{key: dram.bandwidth_gbps, range: {start: 0.1, stop: 0.3, step: 0.1}}]\n",
       "s.yaml");
   ASSERT_EQ(s.axes.size(), 1u);
   EXPECT_EQ(s.axes[0].values.size(), 3u);
