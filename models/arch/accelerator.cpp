@@ -76,28 +76,99 @@ std::vector<RunStats> simulate(const ArchSpec& spec, const std::vector<LayerWork
   return simulate_jobs(jobs, progress);
 }
 
+std::vector<RunStats> simulate(const ArchSpec& spec,
+                               const std::vector<std::vector<LayerWork>>& core_work,
+                               const std::vector<Fidelity>& modes, const Progress& progress) {
+  std::vector<SimJob> jobs;
+  for (Fidelity f : modes) jobs.push_back({&spec, nullptr, f, &core_work});
+  return simulate_jobs(jobs, progress);
+}
+
+namespace {
+
+// The run's statistics from its cores': counters summed per layer, each layer's cycles its
+// share of the timeline (the barrier's ends), and one line per core when there are several.
+RunStats merge(const std::vector<const Core*>& cores, const LayerBarrier& barrier,
+               std::size_t layers, const ArchSpec& a, Fidelity f) {
+  if (cores.size() == 1) return cores[0]->stats;
+  RunStats r;
+  r.fidelity = f;
+  r.pe_count = static_cast<std::uint64_t>(a.array.rows) * a.array.cols * cores.size();
+  r.layers = cores[0]->stats.layers;
+  for (std::size_t l = 0; l < layers; ++l) {
+    for (std::size_t c = 1; c < cores.size(); ++c)
+      for (const StatField& fl : layer_stat_fields())
+        r.layers[l].*fl.member += cores[c]->stats.layers[l].*fl.member;
+    r.layers[l].cycles = barrier.end(l) - (l == 0 ? 0 : barrier.end(l - 1));
+  }
+  r.cycles = layers == 0 ? 0 : barrier.end(layers - 1);
+  for (std::size_t c = 0; c < cores.size(); ++c) {
+    LayerStats t;
+    t.name = "core" + std::to_string(c);
+    for (const LayerStats& l : cores[c]->stats.layers)
+      for (const StatField& fl : layer_stat_fields()) t.*fl.member += l.*fl.member;
+    t.cycles = cores[c]->stats.cycles;
+    r.cores.push_back(t);
+  }
+  return r;
+}
+
+}  // namespace
+
 std::vector<RunStats> simulate_jobs(const std::vector<SimJob>& jobs, const Progress& progress) {
   std::uint64_t total_tiles = 0;
-  for (const SimJob& j : jobs)
-    for (const LayerWork& l : *j.work) total_tiles += l.instances * played_tiles(l.tiles, l.runs);
+  for (const SimJob& j : jobs) {
+    if (j.core_work) {
+      if (j.core_work->size() != j.spec->cores)
+        throw Error("accelerator model: " + std::to_string(j.core_work->size()) +
+                    " cores' work for a design of " + std::to_string(j.spec->cores) + " cores");
+      for (const auto& cw : *j.core_work) {
+        if (cw.size() != j.core_work->front().size())
+          throw Error("accelerator model: the cores' work lists differ in layers");
+        for (const LayerWork& l : cw) total_tiles += l.instances * played_tiles(l.tiles, l.runs);
+      }
+    } else {
+      if (j.spec->cores != 1)
+        throw Error("accelerator model: one work list for a design of " +
+                    std::to_string(j.spec->cores) + " cores (plan one per core)");
+      for (const LayerWork& l : *j.work) total_tiles += l.instances * played_tiles(l.tiles, l.runs);
+    }
+  }
   ProgressMeter meter(progress, total_tiles);
-  // Each job is its own accelerator: one core and its own DRAM (jobs never share memory).
-  std::vector<std::unique_ptr<DramController>> drams;
-  std::vector<std::unique_ptr<Core>> cores;
+  // Each job is its own accelerator: its cores share its DRAM; jobs share nothing.
+  struct Acc {
+    std::unique_ptr<DramController> dram;
+    std::unique_ptr<LayerBarrier> barrier;
+    std::vector<std::unique_ptr<Core>> cores;
+    std::size_t layers = 0;
+  };
+  std::vector<Acc> accs(jobs.size());
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     const ArchSpec& a = *jobs[i].spec;
     const std::string n = "acc_" + std::to_string(i);
-    drams.push_back(std::make_unique<DramController>((n + "_dram").c_str(), a.dram, a.clock_mhz, 2));
-    cores.push_back(std::make_unique<Core>((n + "_core0").c_str(), a, *jobs[i].work, jobs[i].mode,
-                                           *drams.back(), 0, meter));
+    const std::uint32_t ncores = jobs[i].core_work ? a.cores : 1;
+    Acc& acc = accs[i];
+    acc.layers = jobs[i].core_work ? jobs[i].core_work->front().size() : jobs[i].work->size();
+    acc.dram = std::make_unique<DramController>((n + "_dram").c_str(), a.dram, a.clock_mhz,
+                                                2 * ncores);
+    acc.barrier = std::make_unique<LayerBarrier>(acc.layers, ncores);
+    for (std::uint32_t c = 0; c < ncores; ++c) {
+      const std::vector<LayerWork>& w = jobs[i].core_work ? (*jobs[i].core_work)[c] : *jobs[i].work;
+      acc.cores.push_back(std::make_unique<Core>((n + "_core" + std::to_string(c)).c_str(), a, w,
+                                                 jobs[i].mode, *acc.dram, c, *acc.barrier, meter));
+    }
   }
   sc_core::sc_start();  // ends when no process has anything left to do
   restore_sanitizer_stack();
   meter.finish();
   std::vector<RunStats> out;
-  for (const auto& c : cores) {
-    if (!c->done) throw Error("accelerator model did not finish (a process is stuck)");
-    out.push_back(c->stats);
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    std::vector<const Core*> cs;
+    for (const auto& c : accs[i].cores) {
+      if (!c->done) throw Error("accelerator model did not finish (a process is stuck)");
+      cs.push_back(c.get());
+    }
+    out.push_back(merge(cs, *accs[i].barrier, accs[i].layers, *jobs[i].spec, jobs[i].mode));
   }
   return out;
 }

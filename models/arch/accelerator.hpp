@@ -31,13 +31,19 @@ namespace quasar::arch {
 using Progress = std::function<void(double fraction_done)>;
 std::vector<RunStats> simulate(const ArchSpec& spec, const std::vector<LayerWork>& work,
                                const std::vector<Fidelity>& modes, const Progress& progress = {});
+std::vector<RunStats> simulate(const ArchSpec& spec,
+                               const std::vector<std::vector<LayerWork>>& core_work,
+                               const std::vector<Fidelity>& modes, const Progress& progress = {});
 
 // Independent runs, possibly of different designs, elaborated side by side in one simulation
 // (the only way to run several in one process). The pointers must outlive the call.
+// `work` runs on a one-core design; `core_work` (one list of layers per core, every list with
+// the same layers in the same order) on a design of spec->cores cores.
 struct SimJob {
   const ArchSpec* spec = nullptr;
   const std::vector<LayerWork>* work = nullptr;
   Fidelity mode = Fidelity::fast;
+  const std::vector<std::vector<LayerWork>>* core_work = nullptr;
 };
 std::vector<RunStats> simulate_jobs(const std::vector<SimJob>& jobs, const Progress& progress = {});
 

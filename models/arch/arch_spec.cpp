@@ -16,6 +16,8 @@ const char* ws_order_name(WsOrder o) {
   return "?";
 }
 
+const char* partition_name(Partition p) { return p == Partition::split_n ? "split_n" : "split_m"; }
+
 std::uint32_t prefetch_depth(const BufferSet& b) {
   if (b.prefetch_depth > 0) return b.prefetch_depth;
   return b.ifmap.double_buffered && b.weight.double_buffered ? 2 : 1;
@@ -23,6 +25,7 @@ std::uint32_t prefetch_depth(const BufferSet& b) {
 
 std::string check_ranges(const ArchSpec& a) {
   if (a.buffers.prefetch_depth > 64) return "buffers.prefetch_depth: must be in 1..64";
+  if (a.cores < 1 || a.cores > 1024) return "cores: must be in 1..1024";
   if (!(a.clock_mhz >= 1.0 && a.clock_mhz <= 100000.0)) return "clock_mhz: must be in [1, 100000]";
   if (a.array.rows < 1 || a.array.cols < 1 || a.array.rows > 4096 || a.array.cols > 4096)
     return "array.rows/cols: must be in 1..4096";
@@ -60,6 +63,8 @@ std::string check_consistency(const ArchSpec& a) {
     }
   }
   if (a.edge.epilogue_units == 0) return "edge.epilogue_units: must be > 0";
+  if (a.cores > 1 && a.accounting == Accounting::scalesim)
+    return "cores: SCALE-Sim accounting counts one array; use cores: 1 or accounting: native";
   return "";
 }
 

@@ -102,10 +102,20 @@ struct DramSpec {
   double capacity_gib = 0.0;        // 0: not checked
 };
 
+// How a multi-core design divides one GEMM layer between its cores: split_n gives each core a
+// share of the output channels (n-tiles; every core reads all the activations), split_m a share
+// of the tokens (every core reads all the weights).
+enum class Partition { split_n, split_m };
+const char* partition_name(Partition p);
+
 struct ArchSpec {
   std::string name;
   double clock_mhz = 1000.0;
   Accounting accounting = Accounting::native;
+  // Identical cores (array, edge units, buffers each), sharing the DRAM. A layer's next layer
+  // starts on any core once every core has written its share.
+  std::uint32_t cores = 1;
+  Partition linear_partition = Partition::split_n;
   ArraySpec array;
   std::vector<Scheme> schemes;  // the schemes this design runs
   EdgeSpec edge;

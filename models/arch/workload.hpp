@@ -60,8 +60,11 @@ const std::vector<StatField>& layer_stat_fields();
 struct RunStats {
   Fidelity fidelity = Fidelity::fast;
   std::uint64_t cycles = 0;
-  std::vector<LayerStats> layers;
-  std::uint64_t pe_count = 0;  // rows x cols
+  std::vector<LayerStats> layers;  // summed over cores; cycles: the layer's share of the time
+  // One entry per core when there are several: its counters summed over layers (name "coreN";
+  // cycles: when its last write of the run was complete).
+  std::vector<LayerStats> cores;
+  std::uint64_t pe_count = 0;  // rows x cols x cores
   double utilization() const;  // MACs / (cycles x PEs)
   std::uint64_t total(std::uint64_t LayerStats::*field) const;
 };

@@ -223,6 +223,16 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
     }
     r.leakage_w += kib * tech.sram.leakage_nw_per_kib * 1e-9;
   }
+  // Everything above is one core's (array, edge units, register files, buffers): a design of
+  // several cores has that many of each.
+  if (a.cores > 1) {
+    for (CostLine& l : r.area) {
+      l.count *= a.cores;
+      l.total *= a.cores;
+    }
+    r.area_um2 *= a.cores;
+    r.leakage_w *= a.cores;
+  }
 
   // ---- Energy: per layer, by component; and the run's lines by component and action.
   auto bank_kib = [](const arch::BufferSpec& b) {

@@ -122,8 +122,8 @@ arch::ArchSpec parse_arch_config(const std::string& text, const std::string& sou
   const Value root = Value::load_string(text, source);
   if (!root.is_map())
     root.fail("an accelerator config is a mapping (see docs/config-reference.md)");
-  root.require_keys_in({"quasar_arch", "name", "clock_mhz", "accounting", "array", "schemes",
-                        "edge", "buffers", "dram"});
+  root.require_keys_in({"quasar_arch", "name", "clock_mhz", "accounting", "cores", "partition",
+                        "array", "schemes", "edge", "buffers", "dram"});
   const std::int64_t version = root.at("quasar_arch").as_int(0, 1000);
   if (version < kOldestArchFormatVersion || version > kArchFormatVersion) {
     root.at("quasar_arch")
@@ -140,6 +140,16 @@ arch::ArchSpec parse_arch_config(const std::string& text, const std::string& sou
   opt(root, "accounting", [&](const Value& v) {
     a.accounting = v.as_choice({"native", "scalesim"}) == "native" ? arch::Accounting::native
                                                                    : arch::Accounting::scalesim;
+  });
+
+  opt(root, "cores", [&](const Value& v) { a.cores = u32(v, 1, 1024); });
+  opt(root, "partition", [&](const Value& v) {
+    v.require_keys_in({"linear"});
+    opt(v, "linear", [&](const Value& p) {
+      a.linear_partition = p.as_choice({"split_n", "split_m"}) == "split_n"
+                               ? arch::Partition::split_n
+                               : arch::Partition::split_m;
+    });
   });
 
   const Value arr = root.at("array");
@@ -209,6 +219,8 @@ arch::ArchSpec parse_arch_config(const std::string& text, const std::string& sou
 
   a.dram = version == 1 ? parse_dram_v1(root.at("dram"), a.clock_mhz) : parse_dram(root.at("dram"));
 
+  if (a.cores > 1 && a.accounting == arch::Accounting::scalesim)
+    root.at("cores").fail("SCALE-Sim accounting counts one array; use cores: 1 or accounting: native");
   const std::string problem = arch::check_consistency(a);
   if (!problem.empty()) throw Error(source + ": " + problem);
   return a;

@@ -17,8 +17,36 @@ std::string why_not_run(const arch::ArchSpec& a, const trace::Layer& l) {
   return "";
 }
 
+trace::Layer core_share(const arch::ArchSpec& a, const trace::Layer& l, std::uint32_t c) {
+  const std::uint64_t cores = a.cores;
+  if (cores <= 1) return l;
+  trace::Layer s = l;
+  if (a.linear_partition == arch::Partition::split_n) {
+    const std::uint64_t cols = a.array.cols, tiles = (l.n + cols - 1) / cols;
+    if (tiles < cores)
+      throw Error("layer '" + l.name + "': split_n cannot give " + std::to_string(cores) +
+                  " cores work: n = " + std::to_string(l.n) + " is " + std::to_string(tiles) +
+                  " n-tiles of " + std::to_string(cols) +
+                  " columns (partition: {linear: split_m}, or fewer cores)");
+    // Even shares of whole n-tiles, the first cores one more; the last core ends at n (its
+    // last tile may be ragged).
+    const std::uint64_t base = tiles / cores, extra = tiles % cores;
+    const std::uint64_t first = c * base + std::min<std::uint64_t>(c, extra);
+    const std::uint64_t count = base + (c < extra ? 1 : 0);
+    s.n = std::min(l.n, (first + count) * cols) - first * cols;
+  } else {
+    if (l.m < cores)
+      throw Error("layer '" + l.name + "': split_m cannot give " + std::to_string(cores) +
+                  " cores work: m = " + std::to_string(l.m) +
+                  " tokens (partition: {linear: split_n}, or fewer cores)");
+    s.m = l.m / cores + (c < l.m % cores ? 1 : 0);
+  }
+  return s;
+}
+
 PlannedTrace plan_trace(const arch::ArchSpec& a, const trace::Trace& t) {
   PlannedTrace p;
+  p.cores.resize(std::max<std::uint32_t>(a.cores, 1));
   // Every layer's plan is held until the run ends: the limits apply to their sum, checked
   // before each layer is built.
   PlanSize held;
@@ -28,21 +56,26 @@ PlannedTrace plan_trace(const arch::ArchSpec& a, const trace::Trace& t) {
       p.not_run.emplace_back(l.name, why);
       continue;
     }
-    const PlanSize size = plan_size(a, l);
-    check_plan_size(l, size, held);
-    held.stored_tiles += size.stored_tiles;  // each <= the limit, so no wrap
-    held.played_tiles += size.played_tiles;
-    GemmPlan g = plan_gemm(a, l);
-    arch::LayerWork w;
-    w.name = l.name;
-    w.tiles = std::move(g.tiles);
-    w.runs = std::move(g.runs);
-    w.instances = g.instances;
-    if (!g.capacity_warning.empty()) p.warnings.emplace_back(l.name, g.capacity_warning);
-    w.materialize_bytes = g.materialize_bytes;
-    w.materialize_write_bytes = g.materialize_write_bytes;
-    w.materialize_dequant_ops = g.materialize_dequant_ops;
-    p.work.push_back(std::move(w));
+    std::string warning;
+    for (std::uint32_t c = 0; c < p.cores.size(); ++c) {
+      const trace::Layer share = core_share(a, l, c);
+      const PlanSize size = plan_size(a, share);
+      check_plan_size(share, size, held);
+      held.stored_tiles += size.stored_tiles;  // each <= the limit, so no wrap
+      held.played_tiles += size.played_tiles;
+      GemmPlan g = plan_gemm(a, share);
+      arch::LayerWork w;
+      w.name = l.name;
+      w.tiles = std::move(g.tiles);
+      w.runs = std::move(g.runs);
+      w.instances = g.instances;
+      if (warning.empty()) warning = g.capacity_warning;
+      w.materialize_bytes = g.materialize_bytes;
+      w.materialize_write_bytes = g.materialize_write_bytes;
+      w.materialize_dequant_ops = g.materialize_dequant_ops;
+      p.cores[c].push_back(std::move(w));
+    }
+    if (!warning.empty()) p.warnings.emplace_back(l.name, warning);
   }
   return p;
 }

@@ -14,12 +14,19 @@
 namespace quasar::mapping {
 
 struct PlannedTrace {
-  std::vector<arch::LayerWork> work;
+  // One list per core of the design, each with every layer the design runs, in trace order:
+  // the core's share of the layer (arch.linear_partition), the whole layer on one core.
+  std::vector<std::vector<arch::LayerWork>> cores;
+  bool empty() const { return cores.empty() || cores.front().empty(); }
   std::vector<std::pair<std::string, std::string>> not_run;  // layer, why
   std::vector<std::pair<std::string, std::string>> warnings;  // layer, buffer overflow (spills)
 };
 
 PlannedTrace plan_trace(const arch::ArchSpec& a, const trace::Trace& t);
+
+// Layer `l`'s share for core `c` of a.cores under a.linear_partition (l itself on one core).
+// Throws quasar::Error naming the layer when the partition leaves a core without work.
+trace::Layer core_share(const arch::ArchSpec& a, const trace::Layer& l, std::uint32_t c);
 
 // Why the design does not run layer `l` ("" when it does): non-GEMM ops, schemes it lacks.
 std::string why_not_run(const arch::ArchSpec& a, const trace::Layer& l);

@@ -106,6 +106,14 @@ RunRecord read_run_report(const std::string& path) {
   arch::ArchSpec& s = r.arch;
   s.name = get<std::string>(a, "name", path, "arch");
   s.clock_mhz = get<double>(a, "clock_mhz", path, "arch");
+  s.cores = get<std::uint32_t>(a, "cores", path, "arch");
+  {
+    const std::string p = get<std::string>(sub(a, "partition", path, "arch"), "linear", path,
+                                           "arch.partition");
+    if (p != "split_n" && p != "split_m")
+      throw Error(path + ": arch.partition.linear '" + p + "' (accepted: split_n, split_m)");
+    s.linear_partition = p == "split_n" ? arch::Partition::split_n : arch::Partition::split_m;
+  }
   const json& arr = sub(a, "array", path, "arch");
   s.array.rows = get<std::uint32_t>(arr, "rows", path, "arch.array");
   s.array.cols = get<std::uint32_t>(arr, "cols", path, "arch.array");
@@ -168,6 +176,20 @@ RunRecord read_run_report(const std::string& path) {
       l.*f.member = get<std::uint64_t>(layers[i], f.name, path, where);
     r.stats.layers.push_back(l);
   }
+  if (!j.contains("cores") || !j.at("cores").is_array())
+    throw Error(path + ": key 'cores' must be a list");
+  const json& cores = j.at("cores");
+  for (std::size_t i = 0; i < cores.size(); ++i) {
+    const std::string where = "cores[" + std::to_string(i) + "]";
+    arch::LayerStats c;
+    c.name = get<std::string>(cores[i], "name", path, where);
+    for (const arch::StatField& f : arch::layer_stat_fields())
+      c.*f.member = get<std::uint64_t>(cores[i], f.name, path, where);
+    r.stats.cores.push_back(c);
+  }
+  if (!r.stats.cores.empty() && r.stats.cores.size() != s.cores)
+    throw Error(path + ": " + std::to_string(r.stats.cores.size()) + " cores' statistics for a "
+                "design of " + std::to_string(s.cores) + " cores (was the report edited?)");
   std::string why = arch::check_ranges(s);
   if (why.empty()) why = arch::check_consistency(s);
   if (!why.empty()) throw Error(path + ": arch." + why + " (was the report edited?)");

@@ -107,7 +107,7 @@ RunReport run_trace_timing(const arch::ArchSpec& a, const trace::Trace& t, arch:
     return r;
   }
   const mapping::PlannedTrace p = mapping::plan_trace(a, t);
-  if (p.work.empty()) {
+  if (p.empty()) {
     throw Error("design '" + a.name + "' runs none of the GEMM layers of trace '" + t.name +
                 "' (its schemes do not match); first: " +
                 (p.not_run.empty() ? std::string("no layers")
@@ -118,7 +118,7 @@ RunReport run_trace_timing(const arch::ArchSpec& a, const trace::Trace& t, arch:
   r.trace_name = t.name;
   r.not_run = p.not_run;
   r.warnings = p.warnings;
-  r.stats = arch::simulate(a, p.work, {mode}, progress).at(0);
+  r.stats = arch::simulate(a, p.cores, {mode}, progress).at(0);
   return r;
 }
 
@@ -127,8 +127,10 @@ RunReport run_trace_timing(const arch::ArchSpec& a, const trace::Trace& t, arch:
 void print_run_table(std::ostream& os, const RunReport& r) {
   const arch::RunStats& s = r.stats;
   const double us = static_cast<double>(s.cycles) / r.arch.clock_mhz;
-  os << fmt::format("quasar run: trace {} on design {} ({}x{} {}, {} PEs, {} MHz), {}\n\n",
-                    r.trace_name, r.arch.name, r.arch.array.rows, r.arch.array.cols,
+  os << fmt::format("quasar run: trace {} on design {} ({}{}x{} {}, {} PEs, {} MHz), {}\n\n",
+                    r.trace_name, r.arch.name,
+                    r.arch.cores > 1 ? std::to_string(r.arch.cores) + " cores of " : "",
+                    r.arch.array.rows, r.arch.array.cols,
                     arch::dataflow_name(r.arch.array.dataflow), arch::pe_kind_name(r.arch.array.pe),
                     r.arch.clock_mhz,
                     r.arch.accounting == arch::Accounting::native
@@ -141,6 +143,12 @@ void print_run_table(std::ostream& os, const RunReport& r) {
                       l.tiles, l.cycles, 100.0 * util(l, s.pe_count), l.stall_dram, l.stall_edge,
                       l.stall_port + l.stall_dequant,
                       static_cast<double>(l.dram_read_bytes + l.dram_write_bytes) / 1e6);
+  }
+  for (const arch::LayerStats& c : s.cores) {
+    os << fmt::format("{:<28} {:>8} {:>13} {:>6.1f}% {:>11} {:>11} {:>11} {:>9.2f}\n", c.name,
+                      c.tiles, c.cycles, 100.0 * util(c, s.pe_count / s.cores.size()),
+                      c.stall_dram, c.stall_edge, c.stall_port + c.stall_dequant,
+                      static_cast<double>(c.dram_read_bytes + c.dram_write_bytes) / 1e6);
   }
   auto tot = [&](std::uint64_t arch::LayerStats::*f) { return s.total(f); };
   auto mb = [&](std::uint64_t arch::LayerStats::*f) { return static_cast<double>(tot(f)) / 1e6; };
@@ -183,6 +191,8 @@ nlohmann::ordered_json arch_json(const arch::ArchSpec& a) {
   nlohmann::ordered_json j;
   j["name"] = a.name;
   j["clock_mhz"] = a.clock_mhz;
+  j["cores"] = a.cores;
+  j["partition"] = {{"linear", arch::partition_name(a.linear_partition)}};
   j["array"] = {{"rows", a.array.rows},
                 {"cols", a.array.cols},
                 {"dataflow", arch::dataflow_name(a.array.dataflow)},
@@ -251,6 +261,10 @@ void print_run_json(std::ostream& os, const RunReport& r) {
   nlohmann::ordered_json layers = nlohmann::ordered_json::array();
   for (const arch::LayerStats& l : r.stats.layers) layers.push_back(layer_json(l));
   j["layers"] = layers;
+  // Per core, when there are several: counters summed over layers, cycles to its last write.
+  nlohmann::ordered_json cores = nlohmann::ordered_json::array();
+  for (const arch::LayerStats& c : r.stats.cores) cores.push_back(layer_json(c));
+  j["cores"] = cores;
   nlohmann::ordered_json skipped = nlohmann::ordered_json::array();
   for (const auto& [name, why] : r.not_run) skipped.push_back({{"name", name}, {"reason", why}});
   j["not_simulated"] = skipped;
@@ -304,13 +318,13 @@ std::vector<GoldenTiming> golden_timing(const std::vector<trace::Trace>& traces)
     for (const std::string& name : config::shipped_arch_names()) {
       Entry e{i, config::load_arch(name), {}};
       e.plan = mapping::plan_trace(e.spec, traces[i]);
-      if (!e.plan.work.empty()) entries.push_back(std::move(e));
+      if (!e.plan.empty()) entries.push_back(std::move(e));
     }
   }
   std::vector<arch::SimJob> jobs;
   for (const Entry& e : entries) {
-    jobs.push_back({&e.spec, &e.plan.work, arch::Fidelity::fast});
-    jobs.push_back({&e.spec, &e.plan.work, arch::Fidelity::cycle});
+    jobs.push_back({&e.spec, nullptr, arch::Fidelity::fast, &e.plan.cores});
+    jobs.push_back({&e.spec, nullptr, arch::Fidelity::cycle, &e.plan.cores});
   }
   const std::vector<arch::RunStats> runs = arch::simulate_jobs(jobs);
   std::vector<nlohmann::ordered_json> designs(traces.size(), nlohmann::ordered_json::array());

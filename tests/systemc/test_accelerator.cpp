@@ -6,7 +6,9 @@
 // libsystemc defines main() and calls sc_main, so this file defines sc_main (toolchain trap 1).
 #include <gtest/gtest.h>
 
+#include <array>
 #include <iostream>
+#include <memory>
 #include <ostream>
 #include <systemc>
 
@@ -17,6 +19,8 @@
 #include "arch/accelerator.hpp"
 #include "config/arch_config.hpp"
 #include "mapping/gemm_tiling.hpp"
+#include "mapping/workload.hpp"
+#include "numerics/error.hpp"
 
 namespace quasar::arch {
 namespace {
@@ -239,6 +243,131 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"db_is_spills", "intscale", 12, 256, 16, Scheme::w4a8_is, 0, 0, true,
              DequantMode::fused, 0, Dataflow::ws, 8, 8, WsOrder::n_outer, 0, 512, true}),
     [](const ::testing::TestParamInfo<Case>& i) { return std::string(i.param.name); });
+
+// Each core's share of GEMMs m x k x n (one layer each), planned as sim/mapping plans a trace.
+std::vector<std::vector<LayerWork>> core_work_for(
+    const ArchSpec& a, const std::vector<std::array<std::uint64_t, 3>>& gemms, Scheme s) {
+  trace::Trace t;
+  t.name = "multi";
+  for (std::size_t i = 0; i < gemms.size(); ++i) {
+    trace::Layer l;
+    l.name = "g" + std::to_string(i);
+    l.op = trace::Op::linear;
+    l.m = gemms[i][0], l.k = gemms[i][1], l.n = gemms[i][2];
+    trace::LayerScheme ls;
+    ls.scheme = s;
+    l.scheme = ls;
+    t.layers.push_back(l);
+  }
+  return mapping::plan_trace(a, t).cores;
+}
+
+// Several cores on one DRAM: both fidelities agree, core by core and layer by layer, with the
+// cores contending for the bus (memory-bound) and not (compute-bound), both partitions, one
+// and two weight banks. Layers are barriers across the cores.
+TEST(MultiCore, FastEqualsCycleUnderContention) {
+  struct Run {
+    ArchSpec a;
+    std::vector<std::vector<LayerWork>> w;
+    std::string what;
+  };
+  std::vector<std::unique_ptr<Run>> runs;  // stable addresses for the jobs
+  std::vector<SimJob> jobs;
+  for (const std::uint32_t cores : {2u, 3u}) {
+    for (const Partition part : {Partition::split_n, Partition::split_m}) {
+      for (const double gbps : {0.5, 64.0}) {
+        for (const bool db : {false, true}) {
+          auto run = std::make_unique<Run>();
+          ArchSpec& a = run->a;
+          a = design("intscale");
+          a.array.rows = a.array.cols = 8;
+          a.cores = cores;
+          a.linear_partition = part;
+          a.dram.bandwidth_gbps = gbps;
+          a.array.double_buffer = db;
+          run->w = core_work_for(a, {{13, 64, 40}, {9, 128, 24}}, Scheme::w4a8_is);
+          run->what = std::to_string(cores) + " cores, " + partition_name(part) + ", " +
+                      std::to_string(gbps) + " GB/s, banks " + (db ? "2" : "1");
+          runs.push_back(std::move(run));
+        }
+      }
+    }
+  }
+  for (const auto& run : runs) {
+    jobs.push_back({&run->a, nullptr, Fidelity::fast, &run->w});
+    jobs.push_back({&run->a, nullptr, Fidelity::cycle, &run->w});
+  }
+  const std::vector<RunStats> all = simulate_jobs(jobs);
+  ASSERT_EQ(all.size(), 32u);
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const RunStats* r = &all[2 * i];
+    const std::string& what = runs[i]->what;
+    const std::uint32_t cores = runs[i]->a.cores;
+    EXPECT_EQ(r[0].cycles, r[1].cycles) << what;
+    ASSERT_EQ(r[0].layers.size(), 2u) << what;
+    for (std::size_t l = 0; l < 2; ++l) EXPECT_TRUE(r[0].layers[l] == r[1].layers[l]) << what;
+    ASSERT_EQ(r[0].cores.size(), cores) << what;
+    for (std::size_t c = 0; c < cores; ++c) EXPECT_TRUE(r[0].cores[c] == r[1].cores[c]) << what;
+    EXPECT_EQ(r[0].total(&LayerStats::macs), 13u * 64u * 40u + 9u * 128u * 24u) << what;
+    std::uint64_t core_macs = 0, latest = 0;
+    for (const LayerStats& c : r[0].cores) {
+      core_macs += c.macs;
+      latest = std::max(latest, c.cycles);
+      EXPECT_GT(c.tiles, 0u) << what << ": every core has a share";
+    }
+    EXPECT_EQ(core_macs, r[0].total(&LayerStats::macs)) << what;
+    EXPECT_EQ(latest, r[0].cycles) << what << ": the run ends with its last core";
+  }
+}
+
+// Four cores split the output channels of a compute-bound GEMM: about 4x faster than one.
+// Memory-bound, they share one DRAM bus: barely faster (the shared controller is what makes
+// it so; private buses per core would make this test fail).
+TEST(MultiCore, ScalesWhenComputeBoundNotWhenMemoryBound) {
+  auto make = [](std::uint32_t cores, double gbps) {
+    ArchSpec a = design("int8-baseline");
+    a.array.rows = a.array.cols = 16;
+    a.cores = cores;
+    a.dram.bandwidth_gbps = gbps;
+    return a;
+  };
+  const ArchSpec c1 = make(1, 1000), c4 = make(4, 1000), m1 = make(1, 2), m4 = make(4, 2);
+  const std::vector<std::array<std::uint64_t, 3>> g{{256, 256, 256}};
+  const auto w1 = core_work_for(c1, g, Scheme::w8a8), w4 = core_work_for(c4, g, Scheme::w8a8);
+  const auto wm1 = core_work_for(m1, g, Scheme::w8a8), wm4 = core_work_for(m4, g, Scheme::w8a8);
+  const std::vector<RunStats> r = simulate_jobs({{&c1, nullptr, Fidelity::fast, &w1},
+                                                 {&c4, nullptr, Fidelity::fast, &w4},
+                                                 {&m1, nullptr, Fidelity::fast, &wm1},
+                                                 {&m4, nullptr, Fidelity::fast, &wm4}});
+  const double compute = static_cast<double>(r[0].cycles) / static_cast<double>(r[1].cycles);
+  const double memory = static_cast<double>(r[2].cycles) / static_cast<double>(r[3].cycles);
+  EXPECT_GT(compute, 3.5);
+  EXPECT_LE(compute, 4.0);
+  EXPECT_LT(memory, 1.1);
+  EXPECT_GT(r[3].total(&LayerStats::stall_dram), r[3].cycles) << "summed over four cores";
+}
+
+TEST(MultiCore, PartitionsThatLeaveACoreIdleAreErrors) {
+  ArchSpec a = design("int8-baseline");  // 32 columns
+  a.cores = 4;
+  trace::Layer l;
+  l.name = "narrow", l.op = trace::Op::linear, l.m = 2, l.k = 64, l.n = 96;  // 3 n-tiles
+  try {
+    (void)mapping::core_share(a, l, 0);
+    FAIL() << "split_n over 4 cores of 3 n-tiles";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("layer 'narrow': split_n cannot give 4 cores work"),
+              std::string::npos)
+        << e.what();
+  }
+  a.linear_partition = Partition::split_m;
+  EXPECT_THROW((void)mapping::core_share(a, l, 0), Error);  // 2 tokens, 4 cores
+  a.cores = 2;
+  EXPECT_EQ(mapping::core_share(a, l, 0).m + mapping::core_share(a, l, 1).m, 2u);
+  a.linear_partition = Partition::split_n;
+  EXPECT_EQ(mapping::core_share(a, l, 0).n, 64u);  // 2 of the 3 n-tiles
+  EXPECT_EQ(mapping::core_share(a, l, 1).n, 32u);
+}
 
 // Decode (M = 16 tokens, a 4096 x 4096 projection) on a 64 x 64 double-buffered array whose
 // prefetch covers the DRAM latency, at 16 GB/s: the time is the DRAM's, within 10% of the

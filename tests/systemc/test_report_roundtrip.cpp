@@ -30,6 +30,7 @@ TEST(RunReport, DesignRoundTripsThroughReportJson) {
   a.buffers.ifmap = {128 * 1024, 2, 32, true};
   a.buffers.ofmap = {256 * 1024, 8, 64, true};
   a.array.double_buffer = true;
+  a.cores = 3, a.linear_partition = arch::Partition::split_m;
   a.buffers.prefetch_depth = 5;
   a.dram.channels = 3, a.dram.bandwidth_gbps = 12.5, a.dram.burst_bytes = 128;
   a.dram.latency_ns = 77.5, a.dram.turnaround_ns = 6.25;
@@ -49,7 +50,11 @@ TEST(RunReport, DesignRoundTripsThroughReportJson) {
       (std::filesystem::temp_directory_path() / "quasar_report_roundtrip").string();
   std::filesystem::remove_all(dir);
   write_run_outputs(dir, r);
-  const arch::ArchSpec b = read_run_report(dir + "/report.json").arch;
+  const auto back = read_run_report(dir + "/report.json");
+  const arch::ArchSpec b = back.arch;
+  ASSERT_EQ(r.stats.cores.size(), 3u);
+  ASSERT_EQ(back.stats.cores.size(), 3u);
+  for (std::size_t c = 0; c < 3; ++c) EXPECT_TRUE(back.stats.cores[c] == r.stats.cores[c]) << c;
 
   EXPECT_EQ(b.name, a.name);
   EXPECT_EQ(b.clock_mhz, a.clock_mhz);
@@ -79,6 +84,8 @@ TEST(RunReport, DesignRoundTripsThroughReportJson) {
   }
   EXPECT_EQ(b.dram.standard, a.dram.standard);
   EXPECT_EQ(b.array.double_buffer, a.array.double_buffer);
+  EXPECT_EQ(b.cores, a.cores);
+  EXPECT_EQ(b.linear_partition, a.linear_partition);
   EXPECT_EQ(b.buffers.prefetch_depth, a.buffers.prefetch_depth);
   EXPECT_EQ(b.dram.channels, a.dram.channels);
   EXPECT_EQ(b.dram.bandwidth_gbps, a.dram.bandwidth_gbps);

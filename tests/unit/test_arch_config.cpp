@@ -104,6 +104,17 @@ TEST(ArchConfig, RejectsBadConfigsNamingWhereAndWhat) {
                         "weight-stationary arrays only"));
   EXPECT_THAT(error_of(with("  weight: {size_kib", "  prefetch_depth: 0\n  weight: {size_kib")),
               HasSubstr("buffers.prefetch_depth:"));
+  EXPECT_THAT(error_of(with("clock_mhz: 1000", "clock_mhz: 1000\ncores: 0")), HasSubstr("a.yaml:7: cores: 0 is out of range; accepted: 1..1024"));
+  EXPECT_THAT(error_of(with("clock_mhz: 1000", "clock_mhz: 1000\ncores: 2\npartition: {linear: split_k}")),
+              HasSubstr("partition.linear: 'split_k' is not accepted; accepted: split_n, split_m"));
+  EXPECT_THAT(error_of(with("clock_mhz: 1000", "clock_mhz: 1000\ncores: 2\naccounting: scalesim")),
+              HasSubstr("cores: SCALE-Sim accounting counts one array"));
+  {
+    const arch::ArchSpec m = parse_arch_config(
+        with("clock_mhz: 1000", "clock_mhz: 1000\ncores: 4\npartition: {linear: split_m}"), "m.yaml");
+    EXPECT_EQ(m.cores, 4u);
+    EXPECT_EQ(m.linear_partition, arch::Partition::split_m);
+  }
   EXPECT_THAT(error_of(with("burst_bytes: 64", "burst_bytes: 48")),
               HasSubstr("dram.burst_bytes: must be a power of two"));
   EXPECT_THAT(error_of(with("standard: hbm2e", "standard: HBM-2")),

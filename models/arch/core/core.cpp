@@ -77,17 +77,18 @@ void TileCursor::next() {
 // ---- Core -------------------------------------------------------------------------------------
 
 Core::Core(sc_core::sc_module_name n, const ArchSpec& a, const std::vector<LayerWork>& work,
-           Fidelity f, DramController& dram, std::uint32_t id, TileMeter& meter)
+           Fidelity f, DramController& dram, std::uint32_t id, LayerBarrier& barrier,
+           TileMeter& meter)
     : sc_module(n),
       a_(a),
       work_(work),
       f_(f),
       dram_(dram),
       id_(id),
+      barrier_(barrier),
       meter_(meter),
       timing_(a),
       slots_(prefetch_depth(a.buffers)),
-      layer_end_(work.size(), 0),
       ws_array_(static_cast<int>(a.array.rows), static_cast<int>(a.array.cols),
                 a.array.double_buffer ? 2 : 1),
       os_array_(static_cast<int>(a.array.rows), static_cast<int>(a.array.cols)) {
@@ -125,8 +126,8 @@ void Core::idle_until(std::uint64_t t) {
 }
 
 void Core::wait_layer_closed(std::size_t layer) {
-  while (layers_closed_ <= layer) wait(layer_event_);
-  idle_until(layer_end_[layer]);
+  while (!barrier_.closed(layer)) wait(barrier_.event());
+  idle_until(barrier_.end(layer));
 }
 
 // The fetch thread. A tile's fetch is issued once the previous one has been issued, its buffer
@@ -236,7 +237,7 @@ void Core::array_single(TileCursor& c) {
     LayerStats& ls = stats.layers[c.layer()];
     if (c.first_in_layer() && c.layer() > 0) {
       wait_layer_closed(c.layer() - 1);
-      array_free = std::max(array_free, layer_end_[c.layer() - 1]);
+      array_free = std::max(array_free, barrier_.end(c.layer() - 1));
     }
     const std::uint64_t ready = operands_ready(g);
     // The array starts once free, the previous tile is with the edge, and operands are in.
@@ -372,7 +373,7 @@ void Core::array_double_fast(TileCursor& c) {
     LayerStats& ls = stats.layers[c.layer()];
     if (c.first_in_layer() && c.layer() > 0) {
       wait_layer_closed(c.layer() - 1);
-      floor = layer_end_[c.layer() - 1];
+      floor = barrier_.end(c.layer() - 1);
     }
     operands_ready(g);  // now() is at or past it
     if (t.stream_steps == 0) throw Error("double-buffered array: a tile with no tokens");
@@ -432,7 +433,7 @@ void Core::array_double_cycle(TileCursor& c) {
           go = false;  // the previous layer's tiles are still in flight
         } else {
           wait_layer_closed(c.layer() - 1);
-          floor = layer_end_[c.layer() - 1];
+          floor = barrier_.end(c.layer() - 1);
           barrier_layer = c.layer();
           continue;  // re-evaluate at the new time
         }
@@ -530,10 +531,8 @@ void Core::writer() {
   auto close_empty = [&] {
     for (; next_layer < work_.size() && empty_layer(next_layer); ++next_layer) {
       stats.layers[next_layer].cycles = 0;
-      layer_end_[next_layer] = prev_end;
+      barrier_.close(next_layer, prev_end);
     }
-    layers_closed_ = next_layer;
-    layer_event_.notify(sc_core::SC_ZERO_TIME);
   };
   close_empty();
   for (;;) {
@@ -566,7 +565,8 @@ void Core::writer() {
       if (j.layer != next_layer) throw Error("core: layers closed out of order");
       const std::uint64_t end = std::max(layer_max, prev_end);
       stats.layers[j.layer].cycles = end - prev_end;
-      layer_end_[j.layer] = prev_end = layer_max = end;
+      prev_end = layer_max = end;
+      barrier_.close(j.layer, end);
       ++next_layer;
       close_empty();
     }

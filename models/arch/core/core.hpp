@@ -59,12 +59,40 @@ class TileCursor {
   Tile cur_;
 };
 
+// Layer ends across the cores of one accelerator: a layer is over when every core has written
+// its share (the next layer's inputs are all of its outputs).
+class LayerBarrier {
+ public:
+  LayerBarrier(std::size_t layers, std::uint32_t cores)
+      : left_(layers, cores), end_(layers, 0), cores_(cores) {}
+  // One core's share of `layer` was complete at cycle `end`.
+  void close(std::size_t layer, std::uint64_t end) {
+    end_[layer] = std::max(end_[layer], end);
+    if (--left_[layer] == 0) {
+      if (layer > 0) end_[layer] = std::max(end_[layer], end_[layer - 1]);
+      event_.notify(sc_core::SC_ZERO_TIME);
+    }
+  }
+  bool closed(std::size_t layer) const { return left_[layer] == 0; }
+  std::uint64_t end(std::size_t layer) const { return end_[layer]; }
+  const sc_core::sc_event& event() const { return event_; }
+  std::uint32_t cores() const { return cores_; }
+
+ private:
+  std::vector<std::uint32_t> left_;
+  std::vector<std::uint64_t> end_;
+  std::uint32_t cores_;
+  sc_core::sc_event event_;
+};
+
 class Core : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(Core);
-  // Requesters 2 * id (fetches) and 2 * id + 1 (writes) of `dram`.
+  // Requesters 2 * id (fetches) and 2 * id + 1 (writes) of `dram`; `work` has every layer of
+  // the run (this core's share, possibly without tiles).
   Core(sc_core::sc_module_name n, const ArchSpec& a, const std::vector<LayerWork>& work,
-       Fidelity f, DramController& dram, std::uint32_t id, TileMeter& meter);
+       Fidelity f, DramController& dram, std::uint32_t id, LayerBarrier& barrier,
+       TileMeter& meter);
 
   RunStats stats;
   bool done = false;
@@ -106,6 +134,7 @@ class Core : public sc_core::sc_module {
   Fidelity f_;
   DramController& dram_;
   std::uint32_t id_;
+  LayerBarrier& barrier_;
   TileMeter& meter_;
   TileTiming timing_;
   EdgeQueue edge_;
@@ -123,10 +152,6 @@ class Core : public sc_core::sc_module {
   std::deque<WriteJob> jobs_;
   bool array_done_ = false;
   sc_core::sc_event job_event_;
-  // writer -> dma, array: layer ends
-  std::vector<std::uint64_t> layer_end_;
-  std::size_t layers_closed_ = 0;
-  sc_core::sc_event layer_event_;
 
   units::SystolicWsArray ws_array_;
   units::SystolicOsArray os_array_;
