@@ -5,7 +5,8 @@
 #      its ratio to fast mode;
 #   2. memory independent of the number of cycles: the cycle mode's peak on a GEMM 8x longer;
 #   3. a whole LLaMA-2-7B prefill (S = 2048, 32 decoder layers, every GEMM the design runs) on a
-#      128x128 array (bench/configs/intscale-128x128.yaml), fast mode.
+#      128x128 array (bench/configs/intscale-128x128.yaml), fast mode, and on four such cores
+#      sharing an HBM2E stack (bench/configs/intscale-4x128x128-hbm2e.yaml).
 #   4. with OLD_QUASAR (a quasar binary of an earlier model, e.g. built from c56b366), the same
 #      cases on it in this run, and the wall-time ratio new / old (designs of format 2 are
 #      written back to format 1 for it: the same figures at 1 GHz).
@@ -50,6 +51,7 @@ run fast --arch int8-baseline --trace "$work/g512.yaml" --mode fast
 run cycle --arch int8-baseline --trace "$work/g512.yaml" --mode cycle
 run cycle8 --arch int8-baseline --trace "$work/g4096.yaml" --mode cycle
 run llama --arch bench/configs/intscale-128x128.yaml --trace "$work/prefill.yaml" --mode fast
+run llama4 --arch bench/configs/intscale-4x128x128-hbm2e.yaml --trace "$work/prefill.yaml" --mode fast
 
 echo "quasar run speed ($(nproc) cores, $(date -u +%F), git $(git rev-parse --short HEAD 2>/dev/null || echo '?'))"
 printf '%-52s %12s %9s %10s\n' "case" "cycles" "wall s" "peak MB"
@@ -57,6 +59,7 @@ printf '%-52s %12s %9s %10.1f\n' "512x1024x1024, 32x32 WS, fast" "$fast_c" "$fas
 printf '%-52s %12s %9s %10.1f\n' "512x1024x1024, 32x32 WS, cycle (timing-only)" "$cycle_c" "$cycle_t" "$(awk "BEGIN{print $cycle_m/1024}")"
 printf '%-52s %12s %9s %10.1f\n' "4096x1024x1024, 32x32 WS, cycle (timing-only)" "$cycle8_c" "$cycle8_t" "$(awk "BEGIN{print $cycle8_m/1024}")"
 printf '%-52s %12s %9s %10.1f\n' "LLaMA-2-7B prefill S=2048, 32 layers, 128x128, fast" "$llama_c" "$llama_t" "$(awk "BEGIN{print $llama_m/1024}")"
+printf '%-52s %12s %9s %10.1f\n' "same, 4 cores x 128x128 sharing HBM2E, fast" "$llama4_c" "$llama4_t" "$(awk "BEGIN{print $llama4_m/1024}")"
 if [ -n "$old" ]; then
   # The 128 x 128 design in format 1 for the old binary (1 GHz: B/cycle = GB/s, cycles = ns).
   sed -e 's/^quasar_arch: 2/quasar_arch: 1/' -e '/^  channels: 1$/d' -e '/^  double_buffer:/d' \
