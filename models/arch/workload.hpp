@@ -18,6 +18,10 @@ struct LayerWork {
   // A dequantize-to-memory pass before the tiles, per instance: its DRAM bytes (read and
   // written), of which written, and the weights it dequantizes.
   std::uint64_t materialize_bytes = 0, materialize_write_bytes = 0, materialize_dequant_ops = 0;
+  // The earlier layers of the run whose outputs this one reads (indices into the run's layer
+  // list): its fetches and tiles wait until every core has written them. Layers that do not
+  // depend on each other (q, k, v; MoE experts) follow each other without that wait.
+  std::vector<std::size_t> after;
 };
 
 enum class Fidelity { fast, cycle };

@@ -50,12 +50,24 @@ PlannedTrace plan_trace(const arch::ArchSpec& a, const trace::Trace& t) {
   // Every layer's plan is held until the run ends: the limits apply to their sum, checked
   // before each layer is built.
   PlanSize held;
-  for (const trace::Layer& l : t.layers) {
+  // For every record, the simulated layers (indices into the run's list) its outputs depend
+  // on: its own index when simulated, else what its producers depend on (a record the design
+  // does not run passes its inputs' dependencies on).
+  std::vector<std::vector<std::size_t>> deps(t.layers.size());
+  for (std::size_t i = 0; i < t.layers.size(); ++i) {
+    const trace::Layer& l = t.layers[i];
+    std::vector<std::size_t> after;
+    for (std::size_t pr : trace::producers(t, i))
+      after.insert(after.end(), deps[pr].begin(), deps[pr].end());
+    std::sort(after.begin(), after.end());
+    after.erase(std::unique(after.begin(), after.end()), after.end());
     const std::string why = why_not_run(a, l);
     if (!why.empty()) {
       p.not_run.emplace_back(l.name, why);
+      deps[i] = std::move(after);
       continue;
     }
+    deps[i] = {p.cores.front().size()};
     std::string warning;
     for (std::uint32_t c = 0; c < p.cores.size(); ++c) {
       const trace::Layer share = core_share(a, l, c);
@@ -73,6 +85,7 @@ PlannedTrace plan_trace(const arch::ArchSpec& a, const trace::Trace& t) {
       w.materialize_bytes = g.materialize_bytes;
       w.materialize_write_bytes = g.materialize_write_bytes;
       w.materialize_dequant_ops = g.materialize_dequant_ops;
+      w.after = after;
       p.cores[c].push_back(std::move(w));
     }
     if (!warning.empty()) p.warnings.emplace_back(l.name, warning);

@@ -1,6 +1,7 @@
 #include "generate.hpp"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "numerics/error.hpp"
@@ -19,38 +20,50 @@ class Builder {
     return spec_.linear_scheme;
   }
 
+  // Activation tensors by name, with the records that produce them (a linear's `input`).
+  void produces(const std::string& tensor, std::vector<std::string> records) {
+    tensors_[tensor] = std::move(records);
+  }
+
   // `input` names the activation tensor the linear reads; a W*A8 linear needs it as int8, so
-  // the first linear reading it adds one per-token quantize_act (q/k/v and gate/up share theirs).
+  // the first linear reading it adds one per-token quantize_act (q/k/v and gate/up share theirs),
+  // which then is what the linears consume.
   void linear(const std::string& name, const std::string& cls, const std::string& input,
               std::uint64_t m, std::uint64_t k, std::uint64_t n, std::uint64_t repeat) {
     const LayerScheme s = scheme_for(cls);
-    if (traits(s.scheme).int_activations && quantized_.insert(input).second) {
-      elementwise(input + ".quantize_act", Op::quantize_act, m, k, repeat);
+    std::vector<std::string> in = tensors_.at(input);
+    if (traits(s.scheme).int_activations) {
+      const std::string q = input + ".quantize_act";
+      if (quantized_.insert(input).second) elementwise(q, Op::quantize_act, m, k, repeat, in);
+      in = {q};
     }
     Layer l;
     l.name = name;
     l.op = Op::linear;
     l.m = m, l.k = k, l.n = n, l.repeat = repeat;
     l.scheme = s;
+    l.inputs = std::move(in);
     t_.layers.push_back(l);
   }
 
   void bmm(const std::string& name, std::uint64_t batch, std::uint64_t m, std::uint64_t k,
-           std::uint64_t n, std::uint64_t repeat) {
+           std::uint64_t n, std::uint64_t repeat, std::vector<std::string> inputs) {
     Layer l;
     l.name = name;
     l.op = Op::bmm;
     l.batch = batch, l.m = m, l.k = k, l.n = n, l.repeat = repeat;
     l.scheme = scheme_for("attention");
+    l.inputs = std::move(inputs);
     t_.layers.push_back(l);
   }
 
   Layer& elementwise(const std::string& name, Op op, std::uint64_t m, std::uint64_t n,
-                     std::uint64_t repeat) {
+                     std::uint64_t repeat, std::vector<std::string> inputs) {
     Layer l;
     l.name = name;
     l.op = op;
     l.m = m, l.n = n, l.repeat = repeat;
+    l.inputs = std::move(inputs);
     t_.layers.push_back(l);
     return t_.layers.back();
   }
@@ -59,6 +72,7 @@ class Builder {
   const GenSpec& spec_;
   Trace& t_;
   std::set<std::string> quantized_;
+  std::map<std::string, std::vector<std::string>> tensors_;
 };
 
 std::vector<std::uint64_t> expert_split(const GenSpec& spec, std::uint64_t tokens) {
@@ -147,57 +161,87 @@ Trace generate(const GenSpec& spec) {
   }
   Builder b(spec, t);
 
+  // Every record names what it consumes (`inputs`), so independent work (q, k and v; gate and
+  // up; MoE experts) can overlap. The decoder block is listed once with repeat = L: its first
+  // record consumes nothing named here (the embeddings, or the previous block's output).
   const Op norm = m.family == Family::opt ? Op::layernorm : Op::rmsnorm;
-  b.elementwise("layer.input_norm", norm, T, H, L);
+  b.elementwise("layer.input_norm", norm, T, H, L, {});
+  b.produces("layer.attn_in", {"layer.input_norm"});
   b.linear("layer.q_proj", "q_proj", "layer.attn_in", T, H, m.q_dim(), L);
   b.linear("layer.k_proj", "k_proj", "layer.attn_in", T, H, m.kv_dim(), L);
   b.linear("layer.v_proj", "v_proj", "layer.attn_in", T, H, m.kv_dim(), L);
-  if (m.family != Family::opt) b.elementwise("layer.rope", Op::rope, T, m.q_dim() + m.kv_dim(), L);
-  b.elementwise("layer.kv_append", Op::kv_append, T, 2 * m.kv_dim(), L);
+  std::string q_out = "layer.q_proj", k_out = "layer.k_proj";
+  if (m.family != Family::opt) {
+    b.elementwise("layer.rope", Op::rope, T, m.q_dim() + m.kv_dim(), L,
+                  {"layer.q_proj", "layer.k_proj"});
+    q_out = k_out = "layer.rope";
+  }
+  b.elementwise("layer.kv_append", Op::kv_append, T, 2 * m.kv_dim(), L, {k_out, "layer.v_proj"});
+  // Scores read the queries and the cache (which now holds this step's keys).
+  const std::vector<std::string> qk_in{q_out, "layer.kv_append"};
   if (prefill) {
     // Full causal attention per head (about half of it is masked out; counted in full, as
     // dense hardware computes it).
-    b.bmm("layer.attn_qk", spec.batch * m.heads, spec.seq, hd, spec.seq, L);
-    b.elementwise("layer.attn_softmax", Op::softmax, spec.seq, spec.seq, L).batch =
-        spec.batch * m.heads;
-    b.bmm("layer.attn_pv", spec.batch * m.heads, spec.seq, spec.seq, hd, L);
+    b.bmm("layer.attn_qk", spec.batch * m.heads, spec.seq, hd, spec.seq, L, qk_in);
+    b.elementwise("layer.attn_softmax", Op::softmax, spec.seq, spec.seq, L, {"layer.attn_qk"})
+        .batch = spec.batch * m.heads;
+    b.bmm("layer.attn_pv", spec.batch * m.heads, spec.seq, spec.seq, hd, L,
+          {"layer.attn_softmax", "layer.kv_append"});
   } else {
     // GQA folded: the g query heads sharing a KV head form the M dimension of one matmul. A
     // sliding-window model attends to the last `sliding_window` positions only (its KV cache is
     // a rolling buffer of that size).
     const std::uint64_t kv =
         m.sliding_window ? std::min(spec.context, m.sliding_window) : spec.context;
-    b.bmm("layer.attn_qk", spec.batch * m.kv_heads, g, hd, kv, L);
-    b.elementwise("layer.attn_softmax", Op::softmax, g, kv, L).batch = spec.batch * m.kv_heads;
-    b.bmm("layer.attn_pv", spec.batch * m.kv_heads, g, kv, hd, L);
+    b.bmm("layer.attn_qk", spec.batch * m.kv_heads, g, hd, kv, L, qk_in);
+    b.elementwise("layer.attn_softmax", Op::softmax, g, kv, L, {"layer.attn_qk"}).batch =
+        spec.batch * m.kv_heads;
+    b.bmm("layer.attn_pv", spec.batch * m.kv_heads, g, kv, hd, L,
+          {"layer.attn_softmax", "layer.kv_append"});
   }
+  b.produces("layer.attn_out", {"layer.attn_pv"});
   b.linear("layer.o_proj", "o_proj", "layer.attn_out", T, m.q_dim(), H, L);
-  b.elementwise("layer.attn_residual", Op::residual_add, T, H, L);
-  b.elementwise("layer.post_attn_norm", norm, T, H, L);
+  b.elementwise("layer.attn_residual", Op::residual_add, T, H, L, {"layer.o_proj"});
+  b.elementwise("layer.post_attn_norm", norm, T, H, L, {"layer.attn_residual"});
+  b.produces("layer.mlp_in", {"layer.post_attn_norm"});
+  std::vector<std::string> mlp_out;
   if (m.family == Family::opt) {
     b.linear("layer.fc1", "fc1", "layer.mlp_in", T, H, I, L);
-    b.elementwise("layer.act", Op::activation, T, I, L).function = "relu";
+    b.elementwise("layer.act", Op::activation, T, I, L, {"layer.fc1"}).function = "relu";
+    b.produces("layer.mlp_mid", {"layer.act"});
     b.linear("layer.fc2", "fc2", "layer.mlp_mid", T, I, H, L);
+    mlp_out = {"layer.fc2"};
   } else if (m.family == Family::mixtral) {
     b.linear("layer.router", "router", "layer.mlp_in", T, H, m.experts, L);
-    b.elementwise("layer.route", Op::moe_router, T, m.experts, L).top_k = m.top_k;
+    b.elementwise("layer.route", Op::moe_router, T, m.experts, L, {"layer.router"}).top_k =
+        m.top_k;
     const std::vector<std::uint64_t> split = expert_split(spec, T);
     for (std::uint64_t e = 0; e < m.experts; ++e) {
       if (split[e] == 0) continue;
       const std::string p = "layer.expert" + std::to_string(e) + ".";
+      // An expert reads the routed tokens: the router's choice and the block's input.
+      b.produces(p + "in", {"layer.route", "layer.post_attn_norm"});
       b.linear(p + "gate_proj", "gate_proj", p + "in", split[e], H, I, L);
       b.linear(p + "up_proj", "up_proj", p + "in", split[e], H, I, L);
-      b.elementwise(p + "act", Op::activation, split[e], I, L).function = "silu_mul";
+      b.elementwise(p + "act", Op::activation, split[e], I, L, {p + "gate_proj", p + "up_proj"})
+          .function = "silu_mul";
+      b.produces(p + "mid", {p + "act"});
       b.linear(p + "down_proj", "down_proj", p + "mid", split[e], I, H, L);
+      mlp_out.push_back(p + "down_proj");
     }
   } else {
     b.linear("layer.gate_proj", "gate_proj", "layer.mlp_in", T, H, I, L);
     b.linear("layer.up_proj", "up_proj", "layer.mlp_in", T, H, I, L);
-    b.elementwise("layer.act", Op::activation, T, I, L).function = "silu_mul";
+    b.elementwise("layer.act", Op::activation, T, I, L, {"layer.gate_proj", "layer.up_proj"})
+        .function = "silu_mul";
+    b.produces("layer.mlp_mid", {"layer.act"});
     b.linear("layer.down_proj", "down_proj", "layer.mlp_mid", T, I, H, L);
+    mlp_out = {"layer.down_proj"};
   }
-  b.elementwise("layer.mlp_residual", Op::residual_add, T, H, L);
-  b.elementwise("final_norm", norm, T, H, 1);
+  mlp_out.push_back("layer.attn_residual");
+  b.elementwise("layer.mlp_residual", Op::residual_add, T, H, L, mlp_out);
+  b.elementwise("final_norm", norm, T, H, 1, {"layer.mlp_residual"});
+  b.produces("final_out", {"final_norm"});
   const std::uint64_t head_rows = prefill && spec.lm_head_last_token ? spec.batch : T;
   b.linear("lm_head", "lm_head", "final_out", head_rows, H, m.vocab, 1);
   validate(t, "generated trace " + t.name);

@@ -109,7 +109,7 @@ Layer parse_layer(const config::Value& l) {
   layer.name = l.at("name").as_string();
   const std::string op = l.at("op").as_choice(op_names());
   layer.op = *op_from_name(op);
-  std::vector<std::string> allowed{"name", "op", "m", "n", "repeat", "tensors"};
+  std::vector<std::string> allowed{"name", "op", "m", "n", "repeat", "tensors", "inputs"};
   if (is_gemm(layer.op)) {
     allowed.insert(allowed.end(), {"k", "scheme", "group_size", "act", "acc_bits", "psum_bits",
                                    "int_scale", "alpha_bits", "dint_set", "dequant", "k_tile"});
@@ -128,6 +128,11 @@ Layer parse_layer(const config::Value& l) {
   if (auto v = l.find("repeat")) layer.repeat = v->as_uint(1, kMaxDim);
   if (layer.op == Op::activation) layer.function = l.at("function").as_choice(kActivationFunctions);
   if (layer.op == Op::moe_router) layer.top_k = l.at("top_k").as_uint(1, layer.n);
+  if (auto in = l.find("inputs")) {
+    if (!in->is_seq()) in->fail("expected a list of the names of earlier records, e.g. [layer.q_proj]");
+    layer.inputs.emplace();
+    for (std::size_t i = 0; i < in->size(); ++i) layer.inputs->push_back((*in)[i].as_string());
+  }
   if (auto t = l.find("tensors")) {
     if (!t->is_map()) t->fail("expected a mapping of role: tensor name");
     for (const std::string& role : t->keys()) layer.tensors[role] = t->at(role).as_string();
@@ -236,9 +241,26 @@ const std::vector<std::string>& optional_roles() {
 
 void validate(const Trace& t, const std::string& source) {
   std::set<std::string> names;
+  std::set<std::string> all;
+  for (const Layer& l : t.layers) all.insert(l.name);
   for (const Layer& l : t.layers) {
     if (l.name.empty()) fail_layer(source, l, "name is empty");
     if (!names.insert(l.name).second) fail_layer(source, l, "name is used by an earlier layer");
+    if (l.inputs) {
+      std::set<std::string> seen;
+      for (const std::string& in : *l.inputs) {
+        if (!seen.insert(in).second) fail_layer(source, l, "inputs: '" + in + "' is listed twice");
+        if (in == l.name)
+          fail_layer(source, l, "inputs: '" + in + "' is the record itself (a dependency cycle)");
+        if (!all.count(in))
+          fail_layer(source, l, "inputs: no record is named '" + in + "' (a missing producer)");
+        if (!names.count(in))
+          fail_layer(source, l,
+                     "inputs: '" + in +
+                         "' comes later in the trace; records are listed in an order they can "
+                         "run in, so a later producer is a dependency cycle");
+      }
+    }
     if (l.m == 0 || l.n == 0 || l.batch == 0 || l.repeat == 0) {
       fail_layer(source, l, "m, n, batch and repeat must be >= 1");
     }
@@ -380,6 +402,12 @@ std::string to_yaml(const Trace& t) {
         o << "\n";
       }
     }
+    if (l.inputs) {
+      o << "    inputs: [";
+      for (std::size_t i = 0; i < l.inputs->size(); ++i)
+        o << (i ? ", " : "") << quoted((*l.inputs)[i]);
+      o << "]\n";
+    }
     if (!l.tensors.empty()) {
       o << "    tensors:\n";
       for (const auto& [role, name] : l.tensors)
@@ -387,6 +415,21 @@ std::string to_yaml(const Trace& t) {
     }
   }
   return o.str();
+}
+
+std::vector<std::size_t> producers(const Trace& t, std::size_t i) {
+  const Layer& l = t.layers.at(i);
+  if (!l.inputs) return i == 0 ? std::vector<std::size_t>{} : std::vector<std::size_t>{i - 1};
+  std::vector<std::size_t> out;
+  for (const std::string& in : *l.inputs) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (t.layers[j].name == in) {
+        out.push_back(j);
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 void write_manifest(const std::string& path, const Trace& t) {

@@ -61,6 +61,9 @@ struct Layer {
   std::string function;                        // activation only
   std::uint64_t top_k = 0;                     // moe_router only
   std::map<std::string, std::string> tensors;  // role -> tensor name in the payload
+  // The records whose outputs this one consumes, all earlier in the trace. Absent: the record
+  // just before it (none for the first): the trace is a chain, as in format 1 before `inputs`.
+  std::optional<std::vector<std::string>> inputs;
   int line = 0;  // manifest line it was read from (0: built in memory)
 
   std::uint64_t macs() const { return is_gemm(op) ? batch * m * k * n * repeat : 0; }
@@ -87,5 +90,8 @@ std::string to_yaml(const Trace& t);
 void write_manifest(const std::string& path, const Trace& t);
 // Validates a trace built in memory (generators) the way the reader validates a file.
 void validate(const Trace& t, const std::string& source);
+
+// The indices of the records layer `i` of a valid trace consumes (its `inputs`, or i - 1).
+std::vector<std::size_t> producers(const Trace& t, std::size_t i);
 
 }  // namespace quasar::trace

@@ -220,6 +220,7 @@ TEST(Manifest, RoundTripsAndIsDeterministic) {
       EXPECT_TRUE(*a.scheme == *b.scheme) << a.name;
     }
     EXPECT_GT(b.line, 0);
+    EXPECT_EQ(a.inputs, b.inputs) << a.name;
   }
   EXPECT_EQ(back.meta, t.meta);
   EXPECT_EQ(to_yaml(back), yaml);
@@ -229,6 +230,49 @@ std::string manifest(const std::string& layers) {
   return "quasar_trace: 1\nname: t\nlayers:\n" + layers;
 }
 const std::string kLinear = "  - name: a\n    op: linear\n    m: 4\n    k: 256\n    n: 8\n";
+
+// `inputs`: what a record consumes. Absent means the record before it; the generator names
+// them so q, k, v (and gate, up; MoE experts) do not depend on each other.
+TEST(Manifest, InputsFormAGraphOfEarlierRecords) {
+  const std::string a =
+      "  - name: a\n    op: linear\n    m: 4\n    k: 256\n    n: 8\n    scheme: w8a8\n";
+  const std::string b =
+      "  - name: b\n    op: linear\n    m: 4\n    k: 256\n    n: 8\n    scheme: w8a8\n";
+  const std::string c = "  - name: c\n    op: rmsnorm\n    m: 4\n    n: 8\n";
+  const Trace chain = parse_manifest(manifest(a + b + c), "t.yaml");
+  EXPECT_EQ(producers(chain, 0), std::vector<std::size_t>{});
+  EXPECT_EQ(producers(chain, 2), std::vector<std::size_t>{1});
+  const Trace fork = parse_manifest(
+      manifest(a + b + "    inputs: []\n" + c + "    inputs: [b, a]\n"), "t.yaml");
+  EXPECT_EQ(producers(fork, 1), std::vector<std::size_t>{});
+  EXPECT_EQ(producers(fork, 2), (std::vector<std::size_t>{1, 0}));
+  EXPECT_THAT(error_of([&] { parse_manifest(manifest(a + b + "    inputs: [x]\n"), "t.yaml"); }),
+              HasSubstr("t.yaml:10: layer 'b': inputs: no record is named 'x' (a missing producer)"));
+  EXPECT_THAT(error_of([&] { parse_manifest(manifest(a + "    inputs: [b]\n" + b), "t.yaml"); }),
+              HasSubstr("layer 'a': inputs: 'b' comes later in the trace; records are listed in "
+                        "an order they can run in, so a later producer is a dependency cycle"));
+  EXPECT_THAT(error_of([&] { parse_manifest(manifest(a + "    inputs: [a]\n"), "t.yaml"); }),
+              HasSubstr("inputs: 'a' is the record itself (a dependency cycle)"));
+  EXPECT_THAT(error_of([&] { parse_manifest(manifest(a + b + "    inputs: [a, a]\n"), "t.yaml"); }),
+              HasSubstr("inputs: 'a' is listed twice"));
+  EXPECT_THAT(error_of([&] { parse_manifest(manifest(a + "    inputs: a\n"), "t.yaml"); }),
+              HasSubstr("inputs: expected a list of the names of earlier records"));
+
+  GenSpec spec = spec_for("llama-2-7b", Phase::decode);
+  spec.linear_scheme.scheme = Scheme::w4a8_is;
+  const Trace gen = generate(spec);
+  auto index = [&](const std::string& name) {
+    for (std::size_t i = 0; i < gen.layers.size(); ++i)
+      if (gen.layers[i].name == name) return i;
+    return gen.layers.size();
+  };
+  const std::size_t q = index("layer.q_proj"), k = index("layer.k_proj");
+  const std::size_t v = index("layer.v_proj"), qa = index("layer.attn_in.quantize_act");
+  for (std::size_t i : {q, k, v}) EXPECT_EQ(producers(gen, i), std::vector<std::size_t>{qa});
+  EXPECT_EQ(producers(gen, index("layer.up_proj")),
+            std::vector<std::size_t>{index("layer.mlp_in.quantize_act")});
+  for (const Layer& l : gen.layers) EXPECT_TRUE(l.inputs.has_value()) << l.name;
+}
 
 // Found by fuzz_manifest: a meta value holding bytes that are not UTF-8 parsed, but could not
 // be written back as the same YAML. YAML is Unicode text: such input is now rejected, naming

@@ -130,9 +130,25 @@ void Core::wait_layer_closed(std::size_t layer) {
   idle_until(barrier_.end(layer));
 }
 
+std::uint64_t Core::wait_producers(std::size_t layer) {
+  for (std::size_t p : work_[layer].after) wait_layer_closed(p);
+  return producers_end(layer);
+}
+
+bool Core::producers_closed(std::size_t layer) const {
+  for (std::size_t p : work_[layer].after)
+    if (!barrier_.closed(p)) return false;
+  return true;
+}
+
+std::uint64_t Core::producers_end(std::size_t layer) const {
+  std::uint64_t end = 0;
+  for (std::size_t p : work_[layer].after) end = std::max(end, barrier_.end(p));
+  return end;
+}
+
 // The fetch thread. A tile's fetch is issued once the previous one has been issued, its buffer
-// slot is free and (first tile of a layer) the previous layer's outputs are written: a layer's
-// inputs are the previous layer's outputs, in trace order.
+// slot is free and (first tile of a layer) the layers it reads from are written.
 void Core::dma() {
   DramRequest pre;
   pre.requester = 2 * id_;
@@ -141,7 +157,7 @@ void Core::dma() {
   for (TileCursor c(work_); !c.done(); c.next(), ++g) {
     const Tile& t = c.tile();
     const LayerWork& lw = work_[c.layer()];
-    if (c.first_in_layer() && c.layer() > 0) wait_layer_closed(c.layer() - 1);
+    if (c.first_in_layer()) wait_producers(c.layer());
     if (g >= slots_) {
       while (slots_published_ <= g - slots_) wait(slot_event_);
       idle_until(slot_free_[(g - slots_) % slot_free_.size()]);
@@ -235,10 +251,7 @@ void Core::array_single(TileCursor& c) {
   for (std::uint64_t g = 0; !c.done(); c.next(), ++g) {
     const Tile& t = c.tile();
     LayerStats& ls = stats.layers[c.layer()];
-    if (c.first_in_layer() && c.layer() > 0) {
-      wait_layer_closed(c.layer() - 1);
-      array_free = std::max(array_free, barrier_.end(c.layer() - 1));
-    }
+    if (c.first_in_layer()) array_free = std::max(array_free, wait_producers(c.layer()));
     const std::uint64_t ready = operands_ready(g);
     // The array starts once free, the previous tile is with the edge, and operands are in.
     const std::uint64_t after_edge = std::max(array_free, accept_prev);
@@ -371,10 +384,7 @@ void Core::array_double_fast(TileCursor& c) {
   for (std::uint64_t g = 0; !c.done(); c.next(), ++g) {
     const Tile& t = c.tile();
     LayerStats& ls = stats.layers[c.layer()];
-    if (c.first_in_layer() && c.layer() > 0) {
-      wait_layer_closed(c.layer() - 1);
-      floor = barrier_.end(c.layer() - 1);
-    }
+    if (c.first_in_layer()) floor = wait_producers(c.layer());
     operands_ready(g);  // now() is at or past it
     if (t.stream_steps == 0) throw Error("double-buffered array: a tile with no tokens");
     const LoadCycles load = timing_.load_cycles(t);
@@ -412,7 +422,7 @@ void Core::array_double_cycle(TileCursor& c) {
   std::deque<Flight> q;  // in order: [draining...] [streaming] [loaded, waiting] [loading]
   std::uint64_t accept[2] = {0, 0}, done_at[2] = {0, 0};
   std::uint64_t floor = 0, load_free = 0, stream_free = 0;
-  std::size_t barrier_layer = 0;  // the layer whose wait for the previous one is done
+  std::size_t checked_layer = 0;  // 1 + the layer whose producers are known written
   Flight* loading = nullptr;
   Flight* streaming = nullptr;
   std::deque<Flight*> waiting;  // loaded, waiting for the x port
@@ -428,15 +438,23 @@ void Core::array_double_cycle(TileCursor& c) {
     // results out and has been taken by the edge, and its operands are in.
     if (!loading && !c.done() && t >= load_free) {
       bool go = true;
-      if (c.first_in_layer() && c.layer() > 0 && barrier_layer != c.layer()) {
-        if (!q.empty()) {
-          go = false;  // the previous layer's tiles are still in flight
-        } else {
-          wait_layer_closed(c.layer() - 1);
-          floor = barrier_.end(c.layer() - 1);
-          barrier_layer = c.layer();
+      if (c.first_in_layer() && checked_layer != c.layer() + 1) {
+        if (producers_closed(c.layer())) {
+          floor = producers_end(c.layer());
+          checked_layer = c.layer() + 1;
+        } else if (q.empty()) {
+          wait_producers(c.layer());
           continue;  // re-evaluate at the new time
+        } else {
+          go = false;  // keep the tiles in flight moving until the producers are written
         }
+      }
+      if (go && t < floor) {
+        if (q.empty()) {
+          idle_until(floor);
+          continue;
+        }
+        go = false;
       }
       if (go && q.empty()) {
         // Nothing in flight: skip to when the tile can start instead of ticking idle.

@@ -118,6 +118,10 @@ class Core : public sc_core::sc_module {
   std::uint64_t now() const;
   void idle_until(std::uint64_t t);
   void wait_layer_closed(std::size_t layer);       // layer's last write complete
+  // Waits until every layer `layer` reads from is closed; returns the latest of their ends.
+  std::uint64_t wait_producers(std::size_t layer);
+  bool producers_closed(std::size_t layer) const;
+  std::uint64_t producers_end(std::size_t layer) const;
   std::uint64_t operands_ready(std::uint64_t g);   // waits; the cycle tile g's operands are in
   void publish_slot_free(std::uint64_t g, std::uint64_t t);
   void hand_to_edge(std::size_t layer, bool last_in_layer, const Tile& t, std::uint64_t drained,
