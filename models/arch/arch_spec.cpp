@@ -2,7 +2,9 @@
 
 namespace quasar::arch {
 
-const char* dataflow_name(Dataflow d) { return d == Dataflow::ws ? "ws" : "os"; }
+const char* dataflow_name(Dataflow d) {
+  return d == Dataflow::ws ? "ws" : d == Dataflow::os ? "os" : "is";
+}
 
 const char* ws_order_name(WsOrder o) {
   switch (o) {
@@ -44,6 +46,8 @@ std::string check_ranges(const ArchSpec& a) {
   if ((d.trefi_ns > 0) != (d.trfc_ns > 0) || (d.trefi_ns > 0 && d.trfc_ns >= d.trefi_ns))
     return "dram.refresh: tREFI and tRFC are both 0 (no refresh) or 0 < tRFC < tREFI";
   if (!(d.capacity_gib >= 0 && d.capacity_gib <= 1e6)) return "dram.capacity_gib: in [0, 1e6]";
+  if (a.array.dataflow == Dataflow::is && a.accounting != Accounting::scalesim)
+    return "array.dataflow: is is counted under accounting: scalesim only";
   if (a.array.double_buffer && a.array.dataflow != Dataflow::ws)
     return "array.double_buffer: modelled for weight-stationary arrays only";
   return "";

@@ -11,7 +11,9 @@
 
 namespace quasar::arch {
 
-enum class Dataflow { ws, os };  // weight-stationary, output-stationary
+// Weight-, output- and input-stationary. Input-stationary is counted under SCALE-Sim accounting
+// only: the native model has no IS array (the config says so).
+enum class Dataflow { ws, os, is };
 // How cycles are counted: `native` runs the SystemC model (the RTL-validated protocol, memory,
 // ports, edge units); `scalesim` reproduces SCALE-Sim v2's stall-free per-fold count of a GEMM
 // (sim/mapping/scalesim_timing.hpp), for comparison with published SCALE-Sim numbers.

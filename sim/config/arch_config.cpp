@@ -156,8 +156,14 @@ arch::ArchSpec parse_arch_config(const std::string& text, const std::string& sou
   arr.require_keys_in({"rows", "cols", "dataflow", "pe", "acc_bits", "ws_order", "double_buffer"});
   a.array.rows = u32(arr.at("rows"), 1, 4096);
   a.array.cols = u32(arr.at("cols"), 1, 4096);
-  a.array.dataflow =
-      arr.at("dataflow").as_choice({"ws", "os"}) == "ws" ? arch::Dataflow::ws : arch::Dataflow::os;
+  {
+    const Value df = arr.at("dataflow");
+    const std::string d = df.as_choice({"ws", "os", "is"});
+    a.array.dataflow = d == "ws" ? arch::Dataflow::ws : d == "os" ? arch::Dataflow::os : arch::Dataflow::is;
+    if (a.array.dataflow == arch::Dataflow::is && a.accounting != arch::Accounting::scalesim)
+      df.fail("input-stationary is counted with SCALE-Sim's closed form only: add "
+              "'accounting: scalesim' (the native model has no IS array yet)");
+  }
   std::vector<std::string> pe_names;
   for (const PeKindInfo& p : all_pe_kinds()) pe_names.emplace_back(p.name);
   const std::string pe = arr.at("pe").as_choice(pe_names);

@@ -96,7 +96,9 @@ PlannedTrace plan_trace(const arch::ArchSpec& a, const trace::Trace& t) {
 arch::RunStats scalesim_run(const arch::ArchSpec& a, const trace::Trace& t) {
   const std::uint64_t R = a.array.rows, C = a.array.cols;
   const ScalesimDataflow d =
-      a.array.dataflow == arch::Dataflow::ws ? ScalesimDataflow::ws : ScalesimDataflow::os;
+      a.array.dataflow == arch::Dataflow::ws   ? ScalesimDataflow::ws
+      : a.array.dataflow == arch::Dataflow::os ? ScalesimDataflow::os
+                                               : ScalesimDataflow::is;
   arch::RunStats r;
   r.pe_count = R * C;
   for (const trace::Layer& l : t.layers) {
@@ -108,8 +110,10 @@ arch::RunStats scalesim_run(const arch::ArchSpec& a, const trace::Trace& t) {
     s.array_busy = s.cycles;
     s.macs = inst * l.m * l.k * l.n;
     const auto cd = [](std::uint64_t x, std::uint64_t y) { return (x + y - 1) / y; };
-    s.tiles =
-        inst * (d == ScalesimDataflow::ws ? cd(l.k, R) * cd(l.n, C) : cd(l.m, R) * cd(l.n, C));
+    // Folds, as scalesim_timing.hpp counts them per dataflow.
+    s.tiles = inst * (d == ScalesimDataflow::ws   ? cd(l.k, R) * cd(l.n, C)
+                      : d == ScalesimDataflow::os ? cd(l.m, R) * cd(l.n, C)
+                                                  : cd(l.k, R) * cd(l.m, C));
     r.cycles += s.cycles;
     r.layers.push_back(s);
   }

@@ -50,7 +50,8 @@ const json& sub(const json& o, const char* k, const std::string& file, const std
 arch::Dataflow dataflow_of(const std::string& s, const std::string& file) {
   if (s == "ws") return arch::Dataflow::ws;
   if (s == "os") return arch::Dataflow::os;
-  throw Error(file + ": arch.array.dataflow '" + s + "' (accepted: ws, os)");
+  if (s == "is") return arch::Dataflow::is;
+  throw Error(file + ": arch.array.dataflow '" + s + "' (accepted: ws, os, is)");
 }
 
 arch::WsOrder ws_order_of(const std::string& s, const std::string& file) {

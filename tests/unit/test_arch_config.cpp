@@ -78,8 +78,8 @@ TEST(ArchConfig, RejectsBadConfigsNamingWhereAndWhat) {
               HasSubstr("array.rows: 0 is out of range; accepted: 1..4096"));
   EXPECT_THAT(error_of(with("  rows: 32", "  rows: many")),
               HasSubstr("array.rows: 'many' is not a non-negative integer"));
-  EXPECT_THAT(error_of(with("dataflow: ws", "dataflow: is")),
-              HasSubstr("array.dataflow: 'is' is not accepted; accepted: ws, os"));
+  EXPECT_THAT(error_of(with("dataflow: ws", "dataflow: xs")),
+              HasSubstr("array.dataflow: 'xs' is not accepted; accepted: ws, os, is"));
   EXPECT_THAT(error_of(with("quasar_arch: 2", "quasar_arch: 9")),
               HasSubstr("config format version 9 is not supported; this quasar reads versions 1 to 2"));
   EXPECT_THAT(error_of(with("schemes: [w4a8-is]", "schemes: [w4a8-dint]")),
@@ -99,6 +99,9 @@ TEST(ArchConfig, RejectsBadConfigsNamingWhereAndWhat) {
   EXPECT_THAT(error_of(with("  bandwidth_gbps: 64             # 64 B a cycle at 1 GHz\n", "")),
               HasSubstr("dram: without a preset (hbm2e, hbm3, lpddr5, ddr5) the DRAM needs "
                         "'bandwidth_gbps'"));
+  EXPECT_THAT(error_of(with("dataflow: ws", "dataflow: is")),
+              HasSubstr("array.dataflow: input-stationary is counted with SCALE-Sim's closed form "
+                        "only: add 'accounting: scalesim'"));
   EXPECT_THAT(error_of(with("dataflow: ws", "dataflow: os")),
               HasSubstr("array.double_buffer: double-buffered weights are modelled for "
                         "weight-stationary arrays only"));
