@@ -149,13 +149,15 @@ std::vector<RunStats> simulate_jobs(const std::vector<SimJob>& jobs, const Progr
     const std::uint32_t ncores = jobs[i].core_work ? a.cores : 1;
     Acc& acc = accs[i];
     acc.layers = jobs[i].core_work ? jobs[i].core_work->front().size() : jobs[i].work->size();
-    acc.dram = std::make_unique<DramController>((n + "_dram").c_str(), a.dram, a.clock_mhz,
-                                                2 * ncores);
+    acc.dram = std::make_unique<DramController>((n + "_dram").c_str(), a.dram, a.clock_mhz);
     acc.barrier = std::make_unique<LayerBarrier>(acc.layers, ncores);
     for (std::uint32_t c = 0; c < ncores; ++c) {
       const std::vector<LayerWork>& w = jobs[i].core_work ? (*jobs[i].core_work)[c] : *jobs[i].work;
       acc.cores.push_back(std::make_unique<Core>((n + "_core" + std::to_string(c)).c_str(), a, w,
-                                                 jobs[i].mode, *acc.dram, c, *acc.barrier, meter));
+                                                 jobs[i].mode, c, *acc.barrier, meter));
+      // Requester order on the controller: core 0's fetches, its writes, core 1's fetches, ...
+      acc.cores.back()->fetch_port.socket.bind(acc.dram->socket);
+      acc.cores.back()->write_port.socket.bind(acc.dram->socket);
     }
   }
   sc_core::sc_start();  // ends when no process has anything left to do

@@ -77,13 +77,14 @@ void TileCursor::next() {
 // ---- Core -------------------------------------------------------------------------------------
 
 Core::Core(sc_core::sc_module_name n, const ArchSpec& a, const std::vector<LayerWork>& work,
-           Fidelity f, DramController& dram, std::uint32_t id, LayerBarrier& barrier,
+           Fidelity f, std::uint32_t id, LayerBarrier& barrier,
            TileMeter& meter)
     : sc_module(n),
+      fetch_port("fetch_port"),
+      write_port("write_port"),
       a_(a),
       work_(work),
       f_(f),
-      dram_(dram),
       id_(id),
       barrier_(barrier),
       meter_(meter),
@@ -98,7 +99,6 @@ Core::Core(sc_core::sc_module_name n, const ArchSpec& a, const std::vector<Layer
   for (std::size_t i = 0; i < work.size(); ++i) stats.layers[i].name = work[i].name;
   for (std::uint64_t i = 0; i < slots_ + 2; ++i) {
     fetch_.push_back(std::make_unique<Fetch>());
-    fetch_.back()->req.requester = 2 * id;
   }
   slot_free_.assign(slots_ + 2, 0);
   // The prefetched tiles' weights must fit the weight buffer together.
@@ -151,7 +151,6 @@ std::uint64_t Core::producers_end(std::size_t layer) const {
 // slot is free and (first tile of a layer) the layers it reads from are written.
 void Core::dma() {
   DramRequest pre;
-  pre.requester = 2 * id_;
   pre.dir = DramDir::read;
   std::uint64_t g = 0;
   for (TileCursor c(work_); !c.done(); c.next(), ++g) {
@@ -168,8 +167,8 @@ void Core::dma() {
     // tile of each instance (its dequantizations are counted, not timed).
     if (first && lw.materialize_bytes > 0) {
       pre.bytes = lw.materialize_bytes;
-      dram_.submit(pre);
-      DramController::wait_done(pre);
+      fetch_port.submit(pre);
+      DramPort::wait_done(pre);
     }
     const std::uint64_t pre_read = first ? lw.materialize_bytes - lw.materialize_write_bytes : 0;
     const std::uint64_t pre_write = first ? lw.materialize_write_bytes : 0;
@@ -180,7 +179,7 @@ void Core::dma() {
     f.issued_at = now();
     f.req.bytes = t.weight_bytes + t.act_bytes + t.spill_read_bytes;
     f.req.resolved = false;
-    if (f.req.bytes > 0) dram_.submit(f.req);
+    if (f.req.bytes > 0) fetch_port.submit(f.req);
     issued_ = g + 1;
     issued_event_.notify(sc_core::SC_ZERO_TIME);
   }
@@ -190,7 +189,7 @@ std::uint64_t Core::operands_ready(std::uint64_t g) {
   while (issued_ <= g) wait(issued_event_);
   Fetch& f = *fetch_[g % fetch_.size()];
   if (f.req.bytes == 0) return f.issued_at;
-  DramController::wait_done(f.req);
+  DramPort::wait_done(f.req);
   return f.req.done_cycle;
 }
 
@@ -571,12 +570,11 @@ void Core::writer() {
       DramRequest& r = outstanding.back();
       r.bytes = j.bytes;
       r.dir = DramDir::write;
-      r.requester = 2 * id_ + 1;
-      dram_.submit(r);
+      write_port.submit(r);
     }
     if (j.last_in_layer) {
       for (DramRequest& r : outstanding) {
-        DramController::wait_done(r);
+        DramPort::wait_done(r);
         layer_max = std::max(layer_max, r.done_cycle);
       }
       outstanding.clear();

@@ -88,11 +88,13 @@ class LayerBarrier {
 class Core : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(Core);
-  // Requesters 2 * id (fetches) and 2 * id + 1 (writes) of `dram`; `work` has every layer of
-  // the run (this core's share, possibly without tiles).
+  // `work` has every layer of the run (this core's share, possibly without tiles). Bind both
+  // ports to the DRAM controller's socket (fetches, then writes: their requester order).
   Core(sc_core::sc_module_name n, const ArchSpec& a, const std::vector<LayerWork>& work,
-       Fidelity f, DramController& dram, std::uint32_t id, LayerBarrier& barrier,
-       TileMeter& meter);
+       Fidelity f, std::uint32_t id, LayerBarrier& barrier, TileMeter& meter);
+
+  DramPort fetch_port;  // operand fetches (and dequantize-to-memory passes)
+  DramPort write_port;  // finished outputs and spilled partial sums
 
   RunStats stats;
   bool done = false;
@@ -136,7 +138,6 @@ class Core : public sc_core::sc_module {
   const ArchSpec& a_;
   const std::vector<LayerWork>& work_;
   Fidelity f_;
-  DramController& dram_;
   std::uint32_t id_;
   LayerBarrier& barrier_;
   TileMeter& meter_;

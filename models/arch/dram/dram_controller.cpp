@@ -13,11 +13,57 @@ std::uint64_t now_cycle() {
   return static_cast<std::uint64_t>(sc_core::sc_time_stamp() / sc_core::sc_time(1, sc_core::SC_NS));
 }
 
+// Timing-only payloads point here: the controller never reads or writes their data.
+unsigned char g_no_data = 0;
+
 }  // namespace
 
-DramController::DramController(sc_core::sc_module_name n, const DramSpec& d, double clock_mhz,
-                               std::uint32_t requesters)
-    : sc_module(n), timing_(d), clock_mhz_(clock_mhz), requesters_(std::max(requesters, 1u)) {
+// ---- DramPort (initiator) ----------------------------------------------------------------------
+
+DramPort::DramPort(const char* name) : socket(name) {
+  socket.register_nb_transport_bw(this, &DramPort::nb_transport_bw);
+}
+
+void DramPort::submit(DramRequest& r) {
+  if (r.bytes == 0) throw Error("dram port: a transaction of 0 bytes");
+  r.resolved = false;
+  r.set_command(r.dir == DramDir::read ? tlm::TLM_READ_COMMAND : tlm::TLM_WRITE_COMMAND);
+  r.set_address(0);
+  r.set_data_ptr(&g_no_data);
+  // TLM lengths are 32-bit: a larger transfer is still one transaction of r.bytes.
+  r.set_data_length(static_cast<unsigned>(std::min<std::uint64_t>(r.bytes, 0xffffffffu)));
+  r.set_streaming_width(r.get_data_length());
+  r.set_byte_enable_ptr(nullptr);
+  r.set_dmi_allowed(false);
+  r.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  tlm::tlm_phase phase = tlm::BEGIN_REQ;
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  const tlm::tlm_sync_enum s = socket->nb_transport_fw(r, phase, delay);
+  if (s != tlm::TLM_UPDATED || phase != tlm::END_REQ)
+    throw Error("dram port: the target did not accept the request at once");
+}
+
+void DramPort::wait_done(DramRequest& r) {
+  while (!r.complete(now_cycle())) sc_core::wait(r.done);
+}
+
+tlm::tlm_sync_enum DramPort::nb_transport_bw(tlm::tlm_generic_payload& t, tlm::tlm_phase& phase,
+                                             sc_core::sc_time& delay) {
+  if (phase != tlm::BEGIN_RESP) throw Error("dram port: unexpected phase from the target");
+  // Every payload this port sends is a DramRequest (submit takes nothing else).
+  auto& r = static_cast<DramRequest&>(t);
+  const sc_core::sc_time at = sc_core::sc_time_stamp() + delay;
+  r.done_cycle = static_cast<std::uint64_t>(at / sc_core::sc_time(1, sc_core::SC_NS));
+  r.resolved = true;
+  r.done.notify(delay);
+  return tlm::TLM_COMPLETED;
+}
+
+// ---- DramController (target) -------------------------------------------------------------------
+
+DramController::DramController(sc_core::sc_module_name n, const DramSpec& d, double clock_mhz)
+    : sc_module(n), socket("socket"), timing_(d), clock_mhz_(clock_mhz) {
+  socket.register_nb_transport_fw(this, &DramController::nb_transport_fw);
   SC_THREAD(serve);
 }
 
@@ -31,37 +77,42 @@ std::uint64_t DramController::ps_to_cycle(std::uint64_t p) const {
   return static_cast<std::uint64_t>(std::ceil(c - 1e-9L));
 }
 
-void DramController::submit(DramRequest& r) {
-  if (r.requester >= requesters_)
-    throw Error("dram controller: requester " + std::to_string(r.requester) + " of " +
-                std::to_string(requesters_));
-  r.resolved = false;
-  pending_.push_back(&r);
+tlm::tlm_sync_enum DramController::nb_transport_fw(int requester, tlm::tlm_generic_payload& t,
+                                                   tlm::tlm_phase& phase,
+                                                   sc_core::sc_time& delay) {
+  if (phase != tlm::BEGIN_REQ || delay != sc_core::SC_ZERO_TIME)
+    throw Error("dram controller: requests are BEGIN_REQ without an annotated delay");
+  pending_.push_back({requester, &t});
   arrived_.notify(sc_core::sc_time(1, sc_core::SC_PS));
-}
-
-void DramController::wait_done(DramRequest& r) {
-  while (!r.complete(now_cycle())) sc_core::wait(r.done);
+  phase = tlm::END_REQ;
+  return tlm::TLM_UPDATED;
 }
 
 void DramController::serve() {
   for (;;) {
     sc_core::wait(arrived_);
     const std::uint64_t cycle = now_cycle();
-    // Round-robin over requesters, then submission order (stable sort keeps it).
-    const std::uint32_t first = rr_first_, n = requesters_;
-    std::stable_sort(pending_.begin(), pending_.end(),
-                     [first, n](const DramRequest* a, const DramRequest* b) {
-                       return (a->requester + n - first) % n < (b->requester + n - first) % n;
-                     });
+    // Round-robin over requesters (socket indices), then arrival order (stable sort keeps it).
+    const unsigned n = std::max(1u, socket.size());
+    const unsigned first = rr_first_;
+    std::stable_sort(pending_.begin(), pending_.end(), [first, n](const Pending& a, const Pending& b) {
+      return (static_cast<unsigned>(a.requester) + n - first) % n <
+             (static_cast<unsigned>(b.requester) + n - first) % n;
+    });
     rr_first_ = (rr_first_ + 1) % n;
     const std::uint64_t at = cycle_to_ps(cycle);
-    for (DramRequest* r : pending_) {
-      const std::uint64_t end = timing_.serve(at, r->bytes, r->dir);
-      r->done_cycle = std::max(cycle + 1, ps_to_cycle(end));
-      r->resolved = true;
-      r->done.notify(sc_core::sc_time(static_cast<double>(r->done_cycle), sc_core::SC_NS) -
-                     sc_core::sc_time_stamp());
+    for (const Pending& p : pending_) {
+      // DramPort sends DramRequests, whose byte count may exceed a TLM length's 32 bits.
+      const auto* r = dynamic_cast<const DramRequest*>(p.trans);
+      const std::uint64_t bytes = r ? r->bytes : p.trans->get_data_length();
+      const DramDir dir = p.trans->is_write() ? DramDir::write : DramDir::read;
+      const std::uint64_t end = timing_.serve(at, bytes, dir);
+      const std::uint64_t done = std::max(cycle + 1, ps_to_cycle(end));
+      p.trans->set_response_status(tlm::TLM_OK_RESPONSE);
+      tlm::tlm_phase phase = tlm::BEGIN_RESP;
+      sc_core::sc_time delay =
+          sc_core::sc_time(static_cast<double>(done), sc_core::SC_NS) - sc_core::sc_time_stamp();
+      socket[p.requester]->nb_transport_bw(*p.trans, phase, delay);
     }
     pending_.clear();
   }

@@ -1,10 +1,19 @@
-// The DRAM controller as a SystemC module shared by every requester (each core's DMA and its
-// output writer). Requesters submit transactions and wait on their `done` event; the controller
-// serves them in an order that depends only on the inputs, never on which SystemC process the
-// kernel happened to run first: every transaction submitted in cycle t is collected and served
-// 1 ps after t (once every process of cycle t has run), sorted by requester in round-robin
-// order (the first requester of the round moves on by one each cycle that serves anything),
-// then by submission order. Timing rules: DramTiming (plain C++).
+// The DRAM controller as a SystemC module shared by every requester (each core's fetch engine
+// and its output writer), reached through TLM-2.0: a multi-passthrough target socket that
+// every requester's initiator socket binds to, in requester order (socket index = requester).
+//
+// Protocol (TLM-2.0 base protocol, approximately timed): a requester sends BEGIN_REQ with no
+// annotated delay; the controller accepts at once (TLM_UPDATED, END_REQ). Every transaction
+// that arrives in cycle t is collected and served 1 ps after t (once every process of cycle t
+// has run), sorted by requester in round-robin order (the first requester moves on by one each
+// cycle that serves anything), then by arrival: the order never depends on which process the
+// SystemC kernel ran first. Serving computes when the data is complete (DramTiming) and sends
+// BEGIN_RESP back at once with that time as its annotated delay, so the requester knows the
+// completion cycle from then on; it answers TLM_COMPLETED.
+//
+// Timing only: the payload's length is the bytes moved; its data pointer does not hold them
+// and the controller never reads it. A target that stores data (DRAMSys with storage on) needs
+// a data-bearing initiator.
 //
 // Time: 1 ns of simulated time is one accelerator cycle (every module's convention); the DRAM
 // computes in picoseconds from its clock-independent GB/s and ns, and a transaction is done at
@@ -12,48 +21,67 @@
 #pragma once
 
 #include <systemc>
+#include <tlm>
+#include <tlm_utils/multi_passthrough_target_socket.h>
+#include <tlm_utils/simple_initiator_socket.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "arch/dram/dram_timing.hpp"
 
 namespace quasar::arch {
 
-struct DramRequest {
+// One transaction in flight: the TLM payload and what its requester learns of it.
+struct DramRequest : tlm::tlm_generic_payload {
   std::uint64_t bytes = 0;
   DramDir dir = DramDir::read;
-  std::uint32_t requester = 0;
-  // Set by the controller:
-  bool resolved = false;
+  bool resolved = false;        // the controller has said when it completes
   std::uint64_t done_cycle = 0;
-  sc_core::sc_event done;  // notified at done_cycle
+  sc_core::sc_event done;       // notified at done_cycle
   bool complete(std::uint64_t now_cycle) const { return resolved && done_cycle <= now_cycle; }
+};
+
+// A requester's side: one initiator socket, bound to the controller's target socket.
+class DramPort {
+ public:
+  explicit DramPort(const char* name);
+  tlm_utils::simple_initiator_socket<DramPort> socket;
+  // Sends `r` (bytes > 0) at the current cycle; r must stay alive until it is complete.
+  void submit(DramRequest& r);
+  // Blocks the calling thread until r is complete.
+  static void wait_done(DramRequest& r);
+
+ private:
+  tlm::tlm_sync_enum nb_transport_bw(tlm::tlm_generic_payload& t, tlm::tlm_phase& phase,
+                                     sc_core::sc_time& delay);
 };
 
 class DramController : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(DramController);
-  DramController(sc_core::sc_module_name n, const DramSpec& d, double clock_mhz,
-                 std::uint32_t requesters);
+  DramController(sc_core::sc_module_name n, const DramSpec& d, double clock_mhz);
 
-  // Queues `r` (bytes > 0) at the current cycle; r must stay alive until r.done fires.
-  void submit(DramRequest& r);
-  // Blocks the calling thread until r is complete.
-  static void wait_done(DramRequest& r);
+  tlm_utils::multi_passthrough_target_socket<DramController> socket;
 
   const DramCounters& counters() const { return timing_.counters(); }
 
  private:
+  struct Pending {
+    int requester;
+    tlm::tlm_generic_payload* trans;
+  };
+  tlm::tlm_sync_enum nb_transport_fw(int requester, tlm::tlm_generic_payload& t,
+                                     tlm::tlm_phase& phase, sc_core::sc_time& delay);
   void serve();
   std::uint64_t cycle_to_ps(std::uint64_t c) const;
   std::uint64_t ps_to_cycle(std::uint64_t p) const;
 
   DramTiming timing_;
   double clock_mhz_;
-  std::uint32_t requesters_;
-  std::uint32_t rr_first_ = 0;
-  std::vector<DramRequest*> pending_;
+  unsigned rr_first_ = 0;
+  std::vector<Pending> pending_;
   sc_core::sc_event arrived_;
 };
 
