@@ -1,6 +1,7 @@
 #include "workload.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "mapping/gemm_tiling.hpp"
 #include "mapping/scalesim_timing.hpp"
@@ -16,6 +17,21 @@ std::string why_not_run(const arch::ArchSpec& a, const trace::Layer& l) {
     return "scheme " + std::string(scheme_name(s)) + " is not run by design '" + a.name + "'";
   return "";
 }
+
+namespace {
+
+// One copy of a GEMM layer's stored weights: codes, group and channel metadata.
+double layer_weight_bytes(const trace::Layer& l) {
+  const SchemeInfo& i = traits(l.scheme->scheme);
+  const double nk = static_cast<double>(l.n) * static_cast<double>(l.k);
+  double b = nk * i.weight_bytes + static_cast<double>(l.n) * i.channel_meta_bytes;
+  if (i.grouped && l.scheme->group_size > 0)
+    b += static_cast<double>(l.k / l.scheme->group_size) * static_cast<double>(l.n) *
+         i.group_meta_bytes;
+  return b;
+}
+
+}  // namespace
 
 trace::Layer core_share(const arch::ArchSpec& a, const trace::Layer& l, std::uint32_t c) {
   const std::uint64_t cores = a.cores;
@@ -50,6 +66,7 @@ PlannedTrace plan_trace(const arch::ArchSpec& a, const trace::Trace& t) {
   // Every layer's plan is held until the run ends: the limits apply to their sum, checked
   // before each layer is built.
   PlanSize held;
+  double weights = 0;  // bytes of weights the run's layers keep in DRAM
   // For every record, the simulated layers (indices into the run's list) its outputs depend
   // on: its own index when simulated, else what its producers depend on (a record the design
   // does not run passes its inputs' dependencies on).
@@ -89,6 +106,17 @@ PlannedTrace plan_trace(const arch::ArchSpec& a, const trace::Trace& t) {
       p.cores[c].push_back(std::move(w));
     }
     if (!warning.empty()) p.warnings.emplace_back(l.name, warning);
+    weights += static_cast<double>(l.repeat) * layer_weight_bytes(l);
+  }
+  // The DRAM must hold the model's weights (codes and scales of every layer the design runs;
+  // the KV cache and activations come on top and are not counted yet).
+  const double capacity = a.dram.capacity_gib * 1073741824.0;
+  if (capacity > 0 && weights > capacity) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "%.2f GiB of weights, more than dram.capacity_gib = %g",
+                  weights / 1073741824.0, a.dram.capacity_gib);
+    throw Error("trace '" + t.name + "' on design '" + a.name + "': its layers hold " + buf +
+                " (give a larger capacity, 0 to skip the check, or more memory)");
   }
   return p;
 }

@@ -390,6 +390,30 @@ TEST(Dependencies, PlanPassesThroughRecordsTheDesignDoesNotRun) {
   for (std::size_t i = 0; i < w.size(); ++i) EXPECT_EQ(w[i].after, want[i]) << w[i].name;
 }
 
+// A model whose weights the DRAM cannot hold is an error naming the trace, the design, the
+// figure and the key: LLaMA-2-7B in w4a8-is is 3.11 GiB of codes and group scales (6.5 G
+// weights x 0.5 B + 2 B per group of 128 per channel), more than 2 GiB, less than 4 GiB.
+TEST(Capacity, AModelTheDramCannotHoldIsAnError) {
+  trace::GenSpec s;
+  s.model = trace::embedded_model("llama-2-7b");
+  s.phase = trace::Phase::decode;
+  s.linear_scheme.scheme = Scheme::w4a8_is;
+  const trace::Trace t = trace::generate(s);
+  ArchSpec a = design("intscale");
+  a.dram.capacity_gib = 2;
+  try {
+    (void)mapping::plan_trace(a, t);
+    FAIL() << "3.11 GiB of weights in 2 GiB";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("its layers hold 3.11 GiB of weights, more than "
+                                         "dram.capacity_gib = 2"),
+              std::string::npos)
+        << e.what();
+  }
+  a.dram.capacity_gib = 4;
+  EXPECT_NO_THROW((void)mapping::plan_trace(a, t));
+}
+
 // Decode (M = 16 tokens, a 4096 x 4096 projection) on a 64 x 64 double-buffered array whose
 // prefetch covers the DRAM latency, at 16 GB/s: the time is the DRAM's, within 10% of the
 // roofline (bytes moved / bandwidth), and halving the weights (dINT4 against int8, per-channel
