@@ -1,6 +1,9 @@
 // systolic_os: an output-stationary ROWS x COLS array of int8 x int8 PEs, each with an ACC_W-bit
 // (default 32, wrapping) accumulator, with its own input skew and output deskew, so the ports
-// see one unskewed vector per reduction index k and one unskewed result row per cycle.
+// see one unskewed vector per reduction index k and one unskewed result row per cycle. ABANKS
+// (1, the default, or 2): 2 gives every PE a second (shadow) register for its result
+// (double-buffered accumulators), so the next tile can stream while this tile's results are
+// unloaded.
 //
 // Computes, for one output tile (m-tile of up to ROWS tokens, n-tile of up to COLS channels,
 // k-chunk of Kc reduction indices):
@@ -12,10 +15,14 @@
 // Ports (all sampled at the rising edge of clk; rst synchronous, active high, clears every
 // register)
 //   valid     1: stream cycle, x_in / w_in carry reduction index k (k = 0, 1, ... on consecutive
-//             cycles). A tile's Kc stream cycles must be consecutive and may only start when the
-//             array is empty (after reset, or once the previous tile's last row is on y_out).
-//             The valid bit travels with the activations (row r delayed r, then one PE per
-//             cycle), so each PE knows when it accumulates.
+//             cycles). A tile's Kc stream cycles must be consecutive. ABANKS = 1: a stream may
+//             only start when the array is empty (after reset, or once the previous tile's last
+//             row is on y_out). ABANKS = 2: see "Two banks" below. The valid bit travels with
+//             the activations (row r delayed r, then one PE per cycle), so each PE knows when it
+//             accumulates.
+//   last      ABANKS = 2 (not read when ABANKS = 1): 1 on the stream cycle of the tile's last
+//             index (k = Kc - 1), 0 on its other cycles. It travels with valid, so every PE
+//             knows which of its products ends the tile.
 //   x_in      row r's activation X[m0 + r, k] in x_in[8r +: 8] (int8), unskewed: the array
 //             delays row r by r cycles itself
 //   w_in      column c's weight W[n0 + c, k] in w_in[8c +: 8] (int8), unskewed (column c delayed
@@ -23,31 +30,69 @@
 //   y_valid   1: y_out holds the next result row (registered)
 //   y_out     column c's result in y_out[ACC_W c +: ACC_W] (registered, deskewed: one result row
 //             per cycle, all columns together). Rows come out bottom first: row ROWS-1, then
-//             ROWS-2, ..., row 0 (ROWS rows per tile, also the zero rows of a ragged m-tile).
-// Accumulate and unload: each PE has an accumulator acc and a bit h ("holds a sum of this
-// tile"). A PE whose valid bit is 1 does acc <= (h ? acc : 0) + x * w, h <= 1 (so the first k
-// of a tile starts from 0: no psum input). Column c unloads once its bottom PE has finished
-// (h = 1 and valid = 0 at PE (ROWS-1, c); the bottom PE is the column's last to finish): then
-// every PE of the column shifts down, acc <= acc of the PE above, h <= h above (0 at the top),
-// and the bottom's {1, acc} enters the column's output line; after ROWS shifts the column's h
-// bits are all 0 and the column stops. A PE that is neither accumulating nor shifting holds.
+//             ROWS-2, ..., row 0 (ROWS rows per tile, also the zero rows of a ragged m-tile);
+//             tiles in the order they streamed.
+//
+// One bank (ABANKS = 1). Accumulate and unload: each PE has an accumulator acc and a bit h
+// ("holds a sum of this tile"). A PE whose valid bit is 1 does acc <= (h ? acc : 0) + x * w,
+// h <= 1 (so the first k of a tile starts from 0: no psum input). Column c unloads once its
+// bottom PE has finished (h = 1 and valid = 0 at PE (ROWS-1, c); the bottom PE is the column's
+// last to finish): then every PE of the column shifts down, acc <= acc of the PE above, h <= h
+// above (0 at the top), and the bottom's {1, acc} enters the column's output line; after ROWS
+// shifts the column's h bits are all 0 and the column stops. A PE that is neither accumulating
+// nor shifting holds.
 // Timing: with the stream in cycles 0 .. Kc-1, PE (r, c) accumulates in cycles
 // r + c .. Kc-1 + r + c, column c shifts in cycles Kc + ROWS-1 + c + j (j = 0 .. ROWS-1), and
 // the output line (COLS - c registers) shows row ROWS-1-j on y_out after the edge that ends
 // cycle Kc + ROWS + COLS - 2 + j. So a tile takes Kc stream cycles and 2 ROWS + COLS - 2 drain
 // cycles (from the end of the stream until the last row, row 0, is on y_out); no load phase.
 //
-// Model: quasar::units::SystolicOsArray (cycle for cycle, the same ports) and the protocol
-// driver run_systolic_os with its closed-form phase counts systolic_os_timing
-// (models/units/systolic_os.hpp).
+// Two banks (ABANKS = 2). Each PE has the accumulator acc with its bit h, and a shadow register
+// s with bits hs ("holds a result not yet unloaded") and u ("is being unloaded"). A PE whose
+// valid bit is 1 does acc <= (h ? acc : 0) + x * w, h <= !last; on its tile's last product
+// (valid and last) the same sum also goes to the shadow: s <= sum, hs <= 1, u <= 0. So the
+// accumulator is free for the next tile's first product on the next cycle, and only the shadow
+// registers unload. Column c unloads in every cycle its bottom PE holds a result (hs = 1 at PE
+// (ROWS-1, c)). The PEs taking part (the column's "group") are those with u = 1; on the first
+// such cycle of a tile (the bottom's u = 0) every PE with hs = 1. Each PE of the group takes the
+// s of the PE above and whether it is in the group (hs <= u <= the above's group bit; 0 at the
+// top), and the bottom's {1, s} enters the output line. So the group loses its top row every
+// cycle, and results of the next tile, written above it with u = 0, stay where they are. A PE's
+// own last product takes precedence over the unload (it writes s in the cycle it leaves the
+// group, never earlier: see the rule below).
+// Timing: per tile as with one bank. With the stream's last cycle E - 1 (E: its end), PE (r, c)
+// writes s at the edge that ends cycle E-1 + r + c; column c unloads in cycles
+// E + ROWS-1 + c + j (j = 0 .. ROWS-1), which empties PE (r, c) at the edge ending
+// E + ROWS-1 + c + r; row ROWS-1-j is on y_out after the edge ending E + ROWS + COLS - 2 + j, the
+// last (row 0) after E + 2 ROWS + COLS - 3. Rule: the next tile, whose stream ends at E', writes
+// PE (r, c) at the edge ending E'-1 + r + c, so it needs E' >= E + ROWS (at every r and c alike;
+// at equality the write and the emptying share an edge and the write wins). Streams never
+// overlap (one x_in, one w_in). So a tile may stream once the previous stream is over, and its
+// stream must end at least ROWS cycles after the previous one's: in steady state
+// max(Kc, ROWS) cycles a tile (ROWS: y_out's one row a cycle) instead of Kc + 2 ROWS + COLS - 2;
+// with E' = E + ROWS the rows of consecutive tiles leave back to back. Ending a stream earlier
+// overwrites results of the previous tile that are still in its group (a test shows it).
+// The single-bank protocol (stream, drain until ROWS rows are out) works unchanged on two banks,
+// with `last` on each stream's final cycle.
+//
+// Model: quasar::units::SystolicOsArray (cycle for cycle, the same ports; acc_banks = ABANKS),
+// the protocol drivers run_systolic_os (closed form systolic_os_timing) and run_systolic_os_db
+// (two banks; rules OsDoubleBufferedSchedule / systolic_os_db_timing) in
+// models/units/systolic_os.hpp.
 module systolic_os #(
-    parameter integer ROWS  = 4,
-    parameter integer COLS  = 4,
-    parameter integer ACC_W = 32
+    parameter integer ROWS   = 4,
+    parameter integer COLS   = 4,
+    parameter integer ACC_W  = 32,
+    parameter integer ABANKS = 1
 ) (
     input  wire                   clk,
     input  wire                   rst,
     input  wire                   valid,
+    // With ABANKS = 1 a tile ends where its stream ends: `last` is not read (the port is kept so
+    // every instance has the same interface).
+    /* verilator lint_off UNUSEDSIGNAL */
+    input  wire                   last,
+    /* verilator lint_on UNUSEDSIGNAL */
     input  wire [     ROWS*8-1:0] x_in,
     input  wire [     COLS*8-1:0] w_in,
     output wire                   y_valid,
@@ -60,11 +105,12 @@ module systolic_os #(
   //             skewed input; other columns: a register holding what the left neighbour had)
   //   w_q       the weight the PE multiplies this cycle (row 0: the skewed input; other rows: a
   //             register holding what the PE above had)
-  //   acc_q     the accumulator, h_q its "holds a sum of this tile" bit
+  //   res_q     the register the unload shifts down (ABANKS = 1: the accumulator itself; 2: the
+  //             shadow register), h_q its "holds a result" bit
   wire [N_PE*8-1:0] x_q;
   wire [N_PE-1:0] v_q;
   wire [N_PE*8-1:0] w_q;
-  wire [N_PE*ACC_W-1:0] acc_q;
+  wire [N_PE*ACC_W-1:0] res_q;
   wire [N_PE-1:0] h_q;
   // Column c unloads (shifts down) this cycle.
   wire [COLS-1:0] shift;
@@ -107,30 +153,22 @@ module systolic_os #(
             .q  (w_q[8*c+:8])
         );
       end
-      assign shift[c] = h_q[B] & ~v_q[B];
       delay_line #(
           .W(ACC_W + 1),
           .D(COLS - c)
       ) out_line (
           .clk(clk),
           .rst(rst),
-          .d  ({shift[c], acc_q[ACC_W*B+:ACC_W]}),
+          .d  ({shift[c], res_q[ACC_W*B+:ACC_W]}),
           .q  ({v_out[c], y_out[ACC_W*c+:ACC_W]})
       );
     end
 
-    // The PEs.
+    // The operand registers of the PEs (both variants).
     for (r = 0; r < ROWS; r = r + 1) begin : g_row
       for (c = 0; c < COLS; c = c + 1) begin : g_pe
         localparam integer I = r * COLS + c;
-        wire [ACC_W-1:0] acc_above;
-        wire h_above;
-        if (r == 0) begin : g_top
-          assign acc_above = {ACC_W{1'b0}};
-          assign h_above = 1'b0;
-        end else begin : g_inner
-          assign acc_above = acc_q[ACC_W*(I-COLS)+:ACC_W];
-          assign h_above = h_q[I-COLS];
+        if (r > 0) begin : g_w
           reg [7:0] w_r;
           always @(posedge clk) begin
             if (rst) w_r <= 8'd0;
@@ -153,26 +191,129 @@ module systolic_os #(
           assign x_q[8*I+:8] = x_r;
           assign v_q[I] = v_r;
         end
+      end
+    end
 
-        reg [ACC_W-1:0] acc_r;
-        reg h_r;
-        wire signed [15:0] prod = $signed(w_q[8*I+:8]) * $signed(x_q[8*I+:8]);
-        wire [ACC_W-1:0] prod_x = {{(ACC_W - 16) {prod[15]}}, prod};
-        wire [ACC_W-1:0] base = h_r ? acc_r : {ACC_W{1'b0}};
-        always @(posedge clk) begin
-          if (rst) begin
-            acc_r <= {ACC_W{1'b0}};
-            h_r   <= 1'b0;
-          end else if (v_q[I]) begin
-            acc_r <= base + prod_x;
-            h_r   <= 1'b1;
-          end else if (shift[c]) begin
-            acc_r <= acc_above;
-            h_r   <= h_above;
-          end
+    if (ABANKS == 2) begin : g_two
+      // l_q: the `last` bit next to v_q (row r's skew delays it r cycles, then one PE right per
+      // cycle); u_q: the shadow's "being unloaded" bit; grp: the PE takes part in this cycle's
+      // unload step of its column; first: the column's first unload step of a tile.
+      wire [N_PE-1:0] l_q;
+      wire [N_PE-1:0] u_q;
+      wire [N_PE-1:0] grp;
+      wire [COLS-1:0] first;
+      for (r = 0; r < ROWS; r = r + 1) begin : g_last_skew
+        if (r == 0) begin : g_direct
+          assign l_q[0] = last;
+        end else begin : g_delay
+          delay_line #(
+              .W(1),
+              .D(r)
+          ) dl (
+              .clk(clk),
+              .rst(rst),
+              .d  (last),
+              .q  (l_q[r*COLS])
+          );
         end
-        assign acc_q[ACC_W*I+:ACC_W] = acc_r;
-        assign h_q[I] = h_r;
+      end
+      for (c = 0; c < COLS; c = c + 1) begin : g_col
+        localparam integer B = (ROWS - 1) * COLS + c;
+        assign shift[c] = h_q[B];
+        assign first[c] = h_q[B] & ~u_q[B];
+      end
+      for (r = 0; r < ROWS; r = r + 1) begin : g_row
+        for (c = 0; c < COLS; c = c + 1) begin : g_pe
+          localparam integer I = r * COLS + c;
+          if (c > 0) begin : g_l
+            reg l_r;
+            always @(posedge clk) begin
+              if (rst) l_r <= 1'b0;
+              else l_r <= l_q[I-1];
+            end
+            assign l_q[I] = l_r;
+          end
+          wire [ACC_W-1:0] s_above;
+          wire g_above;
+          if (r == 0) begin : g_top
+            assign s_above = {ACC_W{1'b0}};
+            assign g_above = 1'b0;
+          end else begin : g_inner
+            assign s_above = res_q[ACC_W*(I-COLS)+:ACC_W];
+            assign g_above = grp[I-COLS];
+          end
+          reg [ACC_W-1:0] acc_r, s_r;
+          reg h_r, hs_r, u_r;
+          assign grp[I] = hs_r & (u_r | first[c]);
+          wire signed [15:0] prod = $signed(w_q[8*I+:8]) * $signed(x_q[8*I+:8]);
+          wire [ACC_W-1:0] prod_x = {{(ACC_W - 16) {prod[15]}}, prod};
+          wire [ACC_W-1:0] sum = (h_r ? acc_r : {ACC_W{1'b0}}) + prod_x;
+          always @(posedge clk) begin
+            if (rst) begin
+              acc_r <= {ACC_W{1'b0}};
+              h_r   <= 1'b0;
+            end else if (v_q[I]) begin
+              acc_r <= sum;
+              h_r   <= ~l_q[I];
+            end
+          end
+          always @(posedge clk) begin
+            if (rst) begin
+              s_r  <= {ACC_W{1'b0}};
+              hs_r <= 1'b0;
+              u_r  <= 1'b0;
+            end else if (v_q[I] & l_q[I]) begin
+              s_r  <= sum;
+              hs_r <= 1'b1;
+              u_r  <= 1'b0;
+            end else if (grp[I]) begin
+              s_r  <= s_above;
+              hs_r <= g_above;
+              u_r  <= g_above;
+            end
+          end
+          assign res_q[ACC_W*I+:ACC_W] = s_r;
+          assign h_q[I] = hs_r;
+          assign u_q[I] = u_r;
+        end
+      end
+    end else begin : g_one
+      for (c = 0; c < COLS; c = c + 1) begin : g_col
+        localparam integer B = (ROWS - 1) * COLS + c;
+        assign shift[c] = h_q[B] & ~v_q[B];
+      end
+      for (r = 0; r < ROWS; r = r + 1) begin : g_row
+        for (c = 0; c < COLS; c = c + 1) begin : g_pe
+          localparam integer I = r * COLS + c;
+          wire [ACC_W-1:0] acc_above;
+          wire h_above;
+          if (r == 0) begin : g_top
+            assign acc_above = {ACC_W{1'b0}};
+            assign h_above = 1'b0;
+          end else begin : g_inner
+            assign acc_above = res_q[ACC_W*(I-COLS)+:ACC_W];
+            assign h_above = h_q[I-COLS];
+          end
+          reg [ACC_W-1:0] acc_r;
+          reg h_r;
+          wire signed [15:0] prod = $signed(w_q[8*I+:8]) * $signed(x_q[8*I+:8]);
+          wire [ACC_W-1:0] prod_x = {{(ACC_W - 16) {prod[15]}}, prod};
+          wire [ACC_W-1:0] base = h_r ? acc_r : {ACC_W{1'b0}};
+          always @(posedge clk) begin
+            if (rst) begin
+              acc_r <= {ACC_W{1'b0}};
+              h_r   <= 1'b0;
+            end else if (v_q[I]) begin
+              acc_r <= base + prod_x;
+              h_r   <= 1'b1;
+            end else if (shift[c]) begin
+              acc_r <= acc_above;
+              h_r   <= h_above;
+            end
+          end
+          assign res_q[ACC_W*I+:ACC_W] = acc_r;
+          assign h_q[I] = h_r;
+        end
       end
     end
   endgenerate
