@@ -13,6 +13,7 @@
 
 #include "arch/core/core.hpp"
 #include "arch/dram/dram_controller.hpp"
+#include "arch/interconnect/interconnect.hpp"
 #include "numerics/error.hpp"
 
 namespace quasar::arch {
@@ -138,6 +139,7 @@ std::vector<RunStats> simulate_jobs(const std::vector<SimJob>& jobs, const Progr
   // Each job is its own accelerator: its cores share its DRAM; jobs share nothing.
   struct Acc {
     std::unique_ptr<DramController> dram;
+    std::unique_ptr<Interconnect> net;
     std::unique_ptr<LayerBarrier> barrier;
     std::vector<std::unique_ptr<Core>> cores;
     std::size_t layers = 0;
@@ -155,9 +157,24 @@ std::vector<RunStats> simulate_jobs(const std::vector<SimJob>& jobs, const Progr
       const std::vector<LayerWork>& w = jobs[i].core_work ? (*jobs[i].core_work)[c] : *jobs[i].work;
       acc.cores.push_back(std::make_unique<Core>((n + "_core" + std::to_string(c)).c_str(), a, w,
                                                  jobs[i].mode, c, *acc.barrier, meter));
-      // Requester order on the controller: core 0's fetches, its writes, core 1's fetches, ...
-      acc.cores.back()->fetch_port.socket.bind(acc.dram->socket);
-      acc.cores.back()->write_port.socket.bind(acc.dram->socket);
+    }
+    // Requester order on the controller: core 0's fetches, its writes, core 1's fetches, ...
+    // With an interconnect, each requester reaches the controller through it, on the socket
+    // of the same index, over its core's link.
+    if (a.interconnect.present()) {
+      std::vector<std::uint32_t> link_of;
+      for (std::uint32_t c = 0; c < ncores; ++c) link_of.insert(link_of.end(), {c, c});
+      acc.net = std::make_unique<Interconnect>((n + "_net").c_str(), a.interconnect, link_of);
+      for (const auto& core : acc.cores) {
+        core->fetch_port.socket.bind(acc.net->in);
+        core->write_port.socket.bind(acc.net->in);
+      }
+      for (std::uint32_t r = 0; r < 2 * ncores; ++r) acc.net->out.bind(acc.dram->socket);
+    } else {
+      for (const auto& core : acc.cores) {
+        core->fetch_port.socket.bind(acc.dram->socket);
+        core->write_port.socket.bind(acc.dram->socket);
+      }
     }
   }
   sc_core::sc_start();  // ends when no process has anything left to do

@@ -28,6 +28,9 @@ std::uint32_t prefetch_depth(const BufferSet& b) {
 std::string check_ranges(const ArchSpec& a) {
   if (a.buffers.prefetch_depth > 64) return "buffers.prefetch_depth: must be in 1..64";
   if (a.cores < 1 || a.cores > 1024) return "cores: must be in 1..1024";
+  if (a.interconnect.latency_cycles > (1u << 20) ||
+      !(a.interconnect.bytes_per_cycle >= 0 && a.interconnect.bytes_per_cycle <= 1e6))
+    return "interconnect: latency_cycles 0..2^20, bytes_per_cycle [0, 1e6]";
   if (!(a.clock_mhz >= 1.0 && a.clock_mhz <= 100000.0)) return "clock_mhz: must be in [1, 100000]";
   if (a.array.rows < 1 || a.array.cols < 1 || a.array.rows > 4096 || a.array.cols > 4096)
     return "array.rows/cols: must be in 1..4096";

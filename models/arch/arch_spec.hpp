@@ -110,6 +110,15 @@ struct DramSpec {
 enum class Partition { split_n, split_m };
 const char* partition_name(Partition p);
 
+// The path between the cores and the DRAM controller: one link per core, `latency_cycles` each
+// way, `bytes_per_cycle` of data (0: not a limit). All 0: the cores talk to the controller
+// directly. Model: interconnect/interconnect.hpp.
+struct InterconnectSpec {
+  std::uint32_t latency_cycles = 0;
+  double bytes_per_cycle = 0.0;
+  bool present() const { return latency_cycles > 0 || bytes_per_cycle > 0; }
+};
+
 struct ArchSpec {
   std::string name;
   double clock_mhz = 1000.0;
@@ -123,6 +132,7 @@ struct ArchSpec {
   EdgeSpec edge;
   BufferSet buffers;
   DramSpec dram;
+  InterconnectSpec interconnect;
 };
 
 

@@ -123,7 +123,7 @@ arch::ArchSpec parse_arch_config(const std::string& text, const std::string& sou
   if (!root.is_map())
     root.fail("an accelerator config is a mapping (see docs/config-reference.md)");
   root.require_keys_in({"quasar_arch", "name", "clock_mhz", "accounting", "cores", "partition",
-                        "array", "schemes", "edge", "buffers", "dram"});
+                        "array", "schemes", "edge", "buffers", "dram", "interconnect"});
   const std::int64_t version = root.at("quasar_arch").as_int(0, 1000);
   if (version < kOldestArchFormatVersion || version > kArchFormatVersion) {
     root.at("quasar_arch")
@@ -225,6 +225,15 @@ arch::ArchSpec parse_arch_config(const std::string& text, const std::string& sou
 
   a.dram = version == 1 ? parse_dram_v1(root.at("dram"), a.clock_mhz) : parse_dram(root.at("dram"));
 
+  opt(root, "interconnect", [&](const Value& v) {
+    v.require_keys_in({"latency_cycles", "bytes_per_cycle"});
+    opt(v, "latency_cycles", [&](const Value& x) { a.interconnect.latency_cycles = u32(x, 0, 1u << 20); });
+    opt(v, "bytes_per_cycle", [&](const Value& x) {
+      a.interconnect.bytes_per_cycle = x.as_double();
+      if (!(a.interconnect.bytes_per_cycle >= 0 && a.interconnect.bytes_per_cycle <= 1e6))
+        x.fail("must be in [0, 1e6] bytes per cycle per core (0: not a limit)");
+    });
+  });
   if (a.cores > 1 && a.accounting == arch::Accounting::scalesim)
     root.at("cores").fail("SCALE-Sim accounting counts one array; use cores: 1 or accounting: native");
   const std::string problem = arch::check_consistency(a);

@@ -150,6 +150,11 @@ RunRecord read_run_report(const std::string& path) {
                                      : s.buffers.ofmap) = bs;
   }
   s.buffers.prefetch_depth = get<std::uint32_t>(b, "prefetch_depth", path, "arch.buffers");
+  {
+    const json& ic = sub(a, "interconnect", path, "arch");
+    s.interconnect.latency_cycles = get<std::uint32_t>(ic, "latency_cycles", path, "arch.interconnect");
+    s.interconnect.bytes_per_cycle = get<double>(ic, "bytes_per_cycle", path, "arch.interconnect");
+  }
   const json& d = sub(a, "dram", path, "arch");
   s.dram.standard = get<std::string>(d, "standard", path, "arch.dram");
   s.dram.channels = get<std::uint32_t>(d, "channels", path, "arch.dram");

@@ -222,6 +222,8 @@ nlohmann::ordered_json arch_json(const arch::ArchSpec& a) {
                   {"weight", buf(a.buffers.weight)},
                   {"ofmap", buf(a.buffers.ofmap)},
                   {"prefetch_depth", a.buffers.prefetch_depth}};
+  j["interconnect"] = {{"latency_cycles", a.interconnect.latency_cycles},
+                       {"bytes_per_cycle", a.interconnect.bytes_per_cycle}};
   const arch::DramSpec& d = a.dram;
   j["dram"] = {{"standard", d.standard},           {"channels", d.channels},
                {"bandwidth_gbps", d.bandwidth_gbps}, {"burst_bytes", d.burst_bytes},

@@ -289,6 +289,8 @@ TEST(MultiCore, FastEqualsCycleUnderContention) {
           a.linear_partition = part;
           a.dram.bandwidth_gbps = gbps;
           a.array.double_buffer = db;
+          // split_m cases go through an interconnect (3 cycles each way, 4 B a cycle a core).
+          if (part == Partition::split_m) a.interconnect = {3, 4.0};
           run->w = core_work_for(a, {{13, 64, 40}, {9, 128, 24}}, Scheme::w4a8_is);
           run->what = std::to_string(cores) + " cores, " + partition_name(part) + ", " +
                       std::to_string(gbps) + " GB/s, banks " + (db ? "2" : "1");

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "arch/dram/dram_controller.hpp"
+#include "arch/interconnect/interconnect.hpp"
 
 namespace quasar::arch {
 namespace {
@@ -101,6 +102,28 @@ TEST(DramController, BandwidthIsIndependentOfTheClock) {
   r.port.socket.bind(dram.socket);
   sc_core::sc_start();
   EXPECT_EQ(r.done, std::vector<std::uint64_t>{6});
+}
+
+// Through the interconnect (3 cycles each way, 32 B a cycle per core link): core 0's fetch
+// (a) and write (b) share link 0, core 1's fetch (c) has link 1; 128 B each at cycle 0.
+// All reach the controller at cycle 3 and are served a, b, c: the DRAM is done at 5, 7, 9.
+// Links: a [3, 7), b [7, 11) behind it, c [3, 7). Done = max(DRAM, link) + 3: 10, 14, 12.
+TEST(Interconnect, LatencyAndLinksByHand) {
+  DramController dram("dram", one_channel(), 1000.0);
+  InterconnectSpec s;
+  s.latency_cycles = 3, s.bytes_per_cycle = 32;
+  Interconnect net("net", s, {0, 0, 1});
+  Requester a("a", {0}, 128, DramDir::read);
+  Requester b("b", {0}, 128, DramDir::write);
+  Requester c("c", {0}, 128, DramDir::read);
+  for (Requester* r : {&a, &b, &c}) {
+    r->port.socket.bind(net.in);
+    net.out.bind(dram.socket);
+  }
+  sc_core::sc_start();
+  EXPECT_EQ(a.done, std::vector<std::uint64_t>{10});
+  EXPECT_EQ(b.done, std::vector<std::uint64_t>{14});
+  EXPECT_EQ(c.done, std::vector<std::uint64_t>{12});
 }
 
 }  // namespace

@@ -32,6 +32,7 @@ TEST(RunReport, DesignRoundTripsThroughReportJson) {
   a.array.double_buffer = true;
   a.cores = 3, a.linear_partition = arch::Partition::split_m;
   a.buffers.prefetch_depth = 5;
+  a.interconnect.latency_cycles = 7, a.interconnect.bytes_per_cycle = 12.5;
   a.dram.channels = 3, a.dram.bandwidth_gbps = 12.5, a.dram.burst_bytes = 128;
   a.dram.latency_ns = 77.5, a.dram.turnaround_ns = 6.25;
   a.dram.trefi_ns = 3900, a.dram.trfc_ns = 295, a.dram.capacity_gib = 24;
@@ -87,6 +88,8 @@ TEST(RunReport, DesignRoundTripsThroughReportJson) {
   EXPECT_EQ(b.cores, a.cores);
   EXPECT_EQ(b.linear_partition, a.linear_partition);
   EXPECT_EQ(b.buffers.prefetch_depth, a.buffers.prefetch_depth);
+  EXPECT_EQ(b.interconnect.latency_cycles, a.interconnect.latency_cycles);
+  EXPECT_EQ(b.interconnect.bytes_per_cycle, a.interconnect.bytes_per_cycle);
   EXPECT_EQ(b.dram.channels, a.dram.channels);
   EXPECT_EQ(b.dram.bandwidth_gbps, a.dram.bandwidth_gbps);
   EXPECT_EQ(b.dram.latency_ns, a.dram.latency_ns);

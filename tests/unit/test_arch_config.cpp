@@ -117,7 +117,15 @@ TEST(ArchConfig, RejectsBadConfigsNamingWhereAndWhat) {
         with("clock_mhz: 1000", "clock_mhz: 1000\ncores: 4\npartition: {linear: split_m}"), "m.yaml");
     EXPECT_EQ(m.cores, 4u);
     EXPECT_EQ(m.linear_partition, arch::Partition::split_m);
+    EXPECT_FALSE(m.interconnect.present());
+    const arch::ArchSpec n = parse_arch_config(
+        with("clock_mhz: 1000", "clock_mhz: 1000\ninterconnect: {latency_cycles: 4, bytes_per_cycle: 16}"),
+        "n.yaml");
+    EXPECT_EQ(n.interconnect.latency_cycles, 4u);
+    EXPECT_EQ(n.interconnect.bytes_per_cycle, 16.0);
   }
+  EXPECT_THAT(error_of(with("clock_mhz: 1000", "clock_mhz: 1000\ninterconnect: {bytes_per_cycle: -2}")),
+              HasSubstr("interconnect.bytes_per_cycle: must be in [0, 1e6] bytes per cycle per core"));
   EXPECT_THAT(error_of(with("burst_bytes: 64", "burst_bytes: 48")),
               HasSubstr("dram.burst_bytes: must be a power of two"));
   EXPECT_THAT(error_of(with("standard: hbm2e", "standard: HBM-2")),
