@@ -51,8 +51,8 @@ std::string check_ranges(const ArchSpec& a) {
   if (!(d.capacity_gib >= 0 && d.capacity_gib <= 1e6)) return "dram.capacity_gib: in [0, 1e6]";
   if (a.array.dataflow == Dataflow::is && a.accounting != Accounting::scalesim)
     return "array.dataflow: is is counted under accounting: scalesim only";
-  if (a.array.double_buffer && a.array.dataflow != Dataflow::ws)
-    return "array.double_buffer: modelled for weight-stationary arrays only";
+  if (a.array.double_buffer && a.array.dataflow == Dataflow::is)
+    return "array.double_buffer: not with an input-stationary (SCALE-Sim counted) array";
   return "";
 }
 

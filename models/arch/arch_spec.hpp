@@ -44,7 +44,8 @@ struct ArraySpec {
   WsOrder ws_order = WsOrder::n_outer;  // weight-stationary loop order (ignored by OS)
   // Weight-stationary: two weight registers per PE, so the next tile's weights load while this
   // tile streams and drains (units::WsDoubleBufferedSchedule); k-tiles then accumulate at the
-  // array's output. Output-stationary: not modelled yet (the config refuses it).
+  // array's output. Output-stationary: a shadow accumulator per PE, so the next tile streams
+  // while this one's results unload (units::OsDoubleBufferedSchedule).
   bool double_buffer = false;
 };
 

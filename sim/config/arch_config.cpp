@@ -182,9 +182,9 @@ arch::ArchSpec parse_arch_config(const std::string& text, const std::string& sou
 
   opt(arr, "double_buffer", [&](const Value& v) {
     a.array.double_buffer = v.as_bool();
-    if (a.array.double_buffer && a.array.dataflow != arch::Dataflow::ws)
-      v.fail("double-buffered weights are modelled for weight-stationary arrays only; an "
-             "output-stationary array's accumulator double buffering is not modelled yet");
+    if (a.array.double_buffer && a.array.dataflow == arch::Dataflow::is)
+      v.fail("an input-stationary array is counted by SCALE-Sim's closed form, which has no "
+             "double buffering");
   });
 
   const Value schemes = root.at("schemes");

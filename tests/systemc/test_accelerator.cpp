@@ -245,7 +245,27 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"db_is_m_blocked_memory_bound", "intscale", 12, 256, 16, Scheme::w4a8_is, 0.5, 0,
              true, DequantMode::fused, 0, Dataflow::ws, 8, 8, WsOrder::m_blocked, 1024, 0, true},
         Case{"db_is_spills", "intscale", 12, 256, 16, Scheme::w4a8_is, 0, 0, true,
-             DequantMode::fused, 0, Dataflow::ws, 8, 8, WsOrder::n_outer, 0, 512, true}),
+             DequantMode::fused, 0, Dataflow::ws, 8, 8, WsOrder::n_outer, 0, 512, true},
+        // Output-stationary with double-buffered accumulators: the next tile streams while
+        // this one's results unload.
+        Case{"os_db_w8a8_ragged", "int8-baseline", 13, 20, 13, Scheme::w8a8, 0, 0, true,
+             DequantMode::fused, 0, Dataflow::os, 8, 8, WsOrder::n_outer, 0, 0, true},
+        Case{"os_db_is_groups", "intscale", 12, 256, 16, Scheme::w4a8_is, 0, 0, true,
+             DequantMode::fused, 0, Dataflow::os, 8, 8, WsOrder::n_outer, 0, 0, true},
+        Case{"os_db_fs_one_unit", "floatscale", 40, 256, 24, Scheme::w4a8_fs, 0, 1, true,
+             DequantMode::fused, 0, Dataflow::os, 8, 8, WsOrder::n_outer, 0, 0, true},
+        Case{"os_db_memory_bound", "int8-baseline", 3, 64, 64, Scheme::w8a8, 0.5, 0, true,
+             DequantMode::fused, 0, Dataflow::os, 8, 8, WsOrder::n_outer, 0, 0, true},
+        Case{"os_db_single_slot", "dint", 7, 40, 17, Scheme::w4a8_dint, 2, 0, false,
+             DequantMode::fused, 0, Dataflow::os, 8, 8, WsOrder::n_outer, 0, 0, true},
+        Case{"os_db_dgq_fused_slow_dequant", "dgq", 4, 128, 16, Scheme::w4a8_dgq, 0, 1, true,
+             DequantMode::fused, 0, Dataflow::os, 8, 8, WsOrder::n_outer, 0, 0, true},
+        Case{"os_db_w8a8_port_bound", "int8-baseline", 11, 20, 13, Scheme::w8a8, 0, 0, true,
+             DequantMode::fused, 3, Dataflow::os, 8, 8, WsOrder::n_outer, 0, 0, true},
+        Case{"os_db_short_chunks_4x12", "int8-baseline", 9, 30, 27, Scheme::w8a8, 0, 0, true,
+             DequantMode::fused, 0, Dataflow::os, 4, 12, WsOrder::n_outer, 0, 0, true},
+        Case{"os_db_fs_16x16", "floatscale", 20, 256, 40, Scheme::w4a8_fs, 0, 0, true,
+             DequantMode::fused, 0, Dataflow::os, 16, 16, WsOrder::n_outer, 0, 0, true}),
     [](const ::testing::TestParamInfo<Case>& i) { return std::string(i.param.name); });
 
 // Each core's share of GEMMs m x k x n (one layer each), planned as sim/mapping plans a trace.

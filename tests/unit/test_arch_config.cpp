@@ -102,9 +102,8 @@ TEST(ArchConfig, RejectsBadConfigsNamingWhereAndWhat) {
   EXPECT_THAT(error_of(with("dataflow: ws", "dataflow: is")),
               HasSubstr("array.dataflow: input-stationary is counted with SCALE-Sim's closed form "
                         "only: add 'accounting: scalesim'"));
-  EXPECT_THAT(error_of(with("dataflow: ws", "dataflow: os")),
-              HasSubstr("array.double_buffer: double-buffered weights are modelled for "
-                        "weight-stationary arrays only"));
+  EXPECT_EQ(parse_arch_config(with("dataflow: ws", "dataflow: os"), "os.yaml").array.double_buffer,
+            true);  // OS: double-buffered accumulators
   EXPECT_THAT(error_of(with("  weight: {size_kib", "  prefetch_depth: 0\n  weight: {size_kib")),
               HasSubstr("buffers.prefetch_depth:"));
   EXPECT_THAT(error_of(with("clock_mhz: 1000", "clock_mhz: 1000\ncores: 0")), HasSubstr("a.yaml:7: cores: 0 is out of range; accepted: 1..1024"));

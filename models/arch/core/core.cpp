@@ -92,7 +92,8 @@ Core::Core(sc_core::sc_module_name n, const ArchSpec& a, const std::vector<Layer
       slots_(prefetch_depth(a.buffers)),
       ws_array_(static_cast<int>(a.array.rows), static_cast<int>(a.array.cols),
                 a.array.double_buffer ? 2 : 1),
-      os_array_(static_cast<int>(a.array.rows), static_cast<int>(a.array.cols)) {
+      os_array_(static_cast<int>(a.array.rows), static_cast<int>(a.array.cols),
+                a.array.double_buffer && a.array.dataflow == Dataflow::os ? 2 : 1) {
   stats.fidelity = f;
   stats.pe_count = static_cast<std::uint64_t>(a.array.rows) * a.array.cols;
   stats.layers.resize(work.size());
@@ -193,6 +194,20 @@ std::uint64_t Core::operands_ready(std::uint64_t g) {
   return f.req.done_cycle;
 }
 
+// The cycle loops decide a tile's start before they tick; the fetch engine may still issue that
+// tile later in the same cycle (it reacts to the slot the array freed this cycle). Waiting for
+// its issue or 1 ps, whichever is first, lets every process of the cycle run: true when the
+// issue came within the cycle (decide again), else the caller ticks 1 ps late (`realign`) and
+// returns to the cycle grid after the tick. The fast mode sees the same issue times.
+bool Core::settle_issue(bool& realign) {
+  if (realign) return false;  // already past every process of this cycle
+  const sc_core::sc_time before = sc_core::sc_time_stamp();
+  wait(sc_core::sc_time(1, sc_core::SC_PS), issued_event_);
+  if (sc_core::sc_time_stamp() == before) return true;
+  realign = true;
+  return false;
+}
+
 void Core::publish_slot_free(std::uint64_t g, std::uint64_t t) {
   slot_free_[g % slot_free_.size()] = t;
   slots_published_ = g + 1;
@@ -231,12 +246,13 @@ void Core::array() {
   os_array_.reset();
   os_array_.timing_only(true);
   TileCursor c(work_);
-  if (!a_.array.double_buffer || a_.array.dataflow != Dataflow::ws) {
+  const bool fast = f_ == Fidelity::fast;
+  if (!a_.array.double_buffer) {
     array_single(c);
-  } else if (f_ == Fidelity::fast) {
-    array_double_fast(c);
+  } else if (a_.array.dataflow == Dataflow::ws) {
+    fast ? array_double_fast(c) : array_double_cycle(c);
   } else {
-    array_double_cycle(c);
+    fast ? array_os_double_fast(c) : array_os_double_cycle(c);
   }
   array_done_ = true;
   job_event_.notify(sc_core::SC_ZERO_TIME);
@@ -426,6 +442,7 @@ void Core::array_double_cycle(TileCursor& c) {
   Flight* streaming = nullptr;
   std::deque<Flight*> waiting;  // loaded, waiting for the x port
   DbAccount acc;
+  bool realign = false;  // this cycle's tick is 1 ps late (see settle_issue)
   units::SystolicWsInputs in;
   in.w_in.assign(C, 0);
   in.x_in.assign(R, 0);
@@ -463,6 +480,9 @@ void Core::array_double_cycle(TileCursor& c) {
       const std::uint64_t tn = now();
       Fetch& f = *fetch_[g % fetch_.size()];
       const bool in_hand = issued_ > g && (f.req.bytes == 0 ? f.issued_at <= tn : f.req.complete(tn));
+      if (go && !in_hand && issued_ <= g && done_at[g % 2] <= tn && accept[g % 2] <= tn &&
+          settle_issue(realign))
+        continue;
       if (go && in_hand && done_at[g % 2] <= tn && accept[g % 2] <= tn) {
         q.emplace_back();
         Flight& fl = q.back();
@@ -494,7 +514,8 @@ void Core::array_double_cycle(TileCursor& c) {
     in.x_valid = streaming && timing_.token_cycle(streaming->t, streaming->sent) <= streaming->streamed;
     in.x_bank = streaming ? static_cast<int>(streaming->g % 2) : 0;
     ws_array_.tick(in);
-    wait(cycle);
+    wait(realign ? cycle - sc_core::sc_time(1, sc_core::SC_PS) : cycle);
+    realign = false;
     const std::uint64_t t1 = t + 1;
     if (loading && ++loading->loaded == loading->load.total) {
       load_free = t1;
@@ -536,6 +557,160 @@ void Core::array_double_cycle(TileCursor& c) {
 
 bool Core::empty_layer(std::size_t l) const {
   return work_[l].instances == 0 || played_tiles(work_[l].tiles, work_[l].runs) == 0;
+}
+
+// Double-buffered accumulators (OS), fast: units::OsDoubleBufferedSchedule tile by tile. A
+// tile's port wait starts once the previous stream is over (and, as on the WS side, once the
+// edge has taken the tile two back); its stream ends ROWS or more cycles after the previous
+// one, so the previous results have left the shadow registers.
+void Core::array_os_double_fast(TileCursor& c) {
+  units::OsDoubleBufferedSchedule sched(static_cast<int>(a_.array.rows),
+                                        static_cast<int>(a_.array.cols));
+  std::uint64_t accept[2] = {0, 0};
+  std::uint64_t floor = 0;
+  DbAccount acc;
+  for (std::uint64_t g = 0; !c.done(); c.next(), ++g) {
+    const Tile& t = c.tile();
+    LayerStats& ls = stats.layers[c.layer()];
+    if (c.first_in_layer()) floor = wait_producers(c.layer());
+    operands_ready(g);  // now() is at or past it
+    if (t.stream_steps == 0) throw Error("double-buffered array: a tile with no k-steps");
+    const LoadCycles load = timing_.load_cycles(t);
+    const units::OsTileTimes ot = sched.next(std::max(now(), accept[g % 2]), load.total,
+                                             t.stream_steps);
+    const units::WsTileTimes tt{ot.wait_start, ot.stream_start, ot.stream_end, ot.done};
+    publish_slot_free(g, ot.stream_end);
+    acc.tile(ls, tt, accept[g % 2], floor);
+    ls.load += load.total, ls.stream += t.stream_steps, ls.drain += sched.drain_cycles();
+    ls.stall_port += load.port_extra;
+    ls.stall_dequant += load.dequant_extra;
+    hand_to_edge(c.layer(), c.last_in_layer(), t, ot.done, &accept[g % 2]);
+    account(t, ls);
+    meter_.tile_done();
+  }
+}
+
+// Double-buffered accumulators (OS), cycle by cycle on the 2-bank register model: one tile at a
+// time waits for its ports and streams (valid, with `last` on its final k-step), earlier tiles
+// unload their shadow registers meanwhile; a tile is done when its ROWS-th result row shows.
+void Core::array_os_double_cycle(TileCursor& c) {
+  const std::uint64_t R = a_.array.rows, C = a_.array.cols;
+  const std::uint64_t drain = 2 * R + C - 2;
+  const sc_core::sc_time cycle(1, sc_core::SC_NS);
+  struct Flight {
+    Tile t;
+    std::size_t layer = 0;
+    bool last_in_layer = false;
+    std::uint64_t g = 0, edge_took = 0, waited = 0, streamed = 0, rows = 0;
+    LoadCycles load;
+    units::WsTileTimes tt;  // load_start = the wait's start
+  };
+  std::deque<Flight> q;  // in order: [unloading...] [waiting or streaming]
+  Flight* front = nullptr;  // the tile waiting for its ports or streaming
+  std::uint64_t accept[2] = {0, 0}, done_at[2] = {0, 0};
+  std::uint64_t floor = 0, stream_free = 0, end_min = 0;
+  std::size_t checked_layer = 0;
+  DbAccount acc;
+  bool realign = false;  // this cycle's tick is 1 ps late (see settle_issue)
+  units::SystolicOsInputs in;
+  in.x_in.assign(R, 0);
+  in.w_in.assign(C, 0);
+  std::uint64_t g = 0;
+  while (!c.done() || !q.empty()) {
+    const std::uint64_t t = now();
+    if (!front && !c.done() && t >= stream_free) {
+      bool go = true;
+      if (c.first_in_layer() && checked_layer != c.layer() + 1) {
+        if (producers_closed(c.layer())) {
+          floor = producers_end(c.layer());
+          checked_layer = c.layer() + 1;
+        } else if (q.empty()) {
+          wait_producers(c.layer());
+          continue;
+        } else {
+          go = false;
+        }
+      }
+      if (go && t < floor) {
+        if (q.empty()) {
+          idle_until(floor);
+          continue;
+        }
+        go = false;
+      }
+      if (go && q.empty()) {
+        const std::uint64_t ready = operands_ready(g);
+        idle_until(std::max({ready, accept[g % 2], done_at[g % 2]}));
+        if (now() != t) continue;
+      }
+      Fetch& f = *fetch_[g % fetch_.size()];
+      const bool in_hand = issued_ > g && (f.req.bytes == 0 ? f.issued_at <= t : f.req.complete(t));
+      if (go && !in_hand && issued_ <= g && done_at[g % 2] <= t && accept[g % 2] <= t &&
+          settle_issue(realign))
+        continue;
+      // The edge must have taken the tile two back (it is known once that tile is done).
+      if (go && in_hand && done_at[g % 2] <= t && accept[g % 2] <= t) {
+        q.emplace_back();
+        Flight& fl = q.back();
+        fl.t = c.tile();
+        fl.layer = c.layer();
+        fl.last_in_layer = c.last_in_layer();
+        fl.g = g;
+        fl.edge_took = accept[g % 2];
+        if (fl.t.stream_steps == 0) throw Error("double-buffered array: a tile with no k-steps");
+        fl.load = timing_.load_cycles(fl.t);
+        fl.tt.load_start = t;
+        done_at[g % 2] = ~std::uint64_t{0};
+        front = &fl;
+        c.next();
+        ++g;
+      }
+    }
+    // The front tile streams once its wait is over and its stream would end ROWS or more
+    // cycles after the previous stream (the shadow registers are free by then).
+    const bool streaming = front && front->waited == front->load.total &&
+                           (front->streamed > 0 || t + front->t.stream_steps >= end_min);
+    if (streaming && front->streamed == 0) front->tt.stream_start = t;
+    in.valid = streaming;
+    in.last = streaming && front->streamed + 1 == front->t.stream_steps;
+    os_array_.tick(in);
+    wait(realign ? cycle - sc_core::sc_time(1, sc_core::SC_PS) : cycle);
+    realign = false;
+    const std::uint64_t t1 = t + 1;
+    if (front) {
+      if (streaming) {
+        if (++front->streamed == front->t.stream_steps) {
+          front->tt.stream_end = t1;
+          stream_free = t1;
+          end_min = t1 + R;
+          publish_slot_free(front->g, t1);
+          front = nullptr;
+        }
+      } else if (front->waited < front->load.total) {
+        ++front->waited;
+      }
+    }
+    if (os_array_.y_valid()) {
+      // Rows leave in tile order: they are the oldest tile's with rows outstanding.
+      if (q.empty()) throw Error("cycle model: a result row with no tile in flight");
+      Flight& fl = q.front();
+      if (++fl.rows == R) {
+        fl.tt.done = t1;
+        if (fl.tt.done - fl.tt.stream_end != drain)
+          throw Error("cycle model: the double-buffered OS array's drain differs from its pipeline");
+        LayerStats& ls = stats.layers[fl.layer];
+        acc.tile(ls, fl.tt, fl.edge_took, floor);
+        ls.load += fl.load.total, ls.stream += fl.t.stream_steps, ls.drain += drain;
+        ls.stall_port += fl.load.port_extra;
+        ls.stall_dequant += fl.load.dequant_extra;
+        hand_to_edge(fl.layer, fl.last_in_layer, fl.t, t1, &accept[fl.g % 2]);
+        done_at[fl.g % 2] = t1;
+        account(fl.t, ls);
+        meter_.tile_done();
+        q.pop_front();
+      }
+    }
+  }
 }
 
 // The output writer. Each tile's outputs go out once the edge has finished them; a layer is

@@ -116,6 +116,8 @@ class Core : public sc_core::sc_module {
   void array_single(TileCursor& c);
   void array_double_fast(TileCursor& c);
   void array_double_cycle(TileCursor& c);
+  void array_os_double_fast(TileCursor& c);
+  void array_os_double_cycle(TileCursor& c);
 
   std::uint64_t now() const;
   void idle_until(std::uint64_t t);
@@ -126,6 +128,7 @@ class Core : public sc_core::sc_module {
   std::uint64_t producers_end(std::size_t layer) const;
   std::uint64_t operands_ready(std::uint64_t g);   // waits; the cycle tile g's operands are in
   void publish_slot_free(std::uint64_t g, std::uint64_t t);
+  bool settle_issue(bool& realign);
   void hand_to_edge(std::size_t layer, bool last_in_layer, const Tile& t, std::uint64_t drained,
                     std::uint64_t* accept_out);
   units::SystolicWsPhases compute_ws_cycles(const Tile& t, const LoadCycles& load,
