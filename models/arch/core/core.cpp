@@ -365,6 +365,40 @@ units::SystolicWsPhases Core::compute_os_cycles(const Tile& t, const LoadCycles&
   return ph;
 }
 
+// Whether the next tile (number g, at the cursor) of a double-buffered cycle loop can start
+// now: its layer's producers are written and past, its operands are in, and the edge has taken
+// the tile two back (its bank's or shadow's previous user). With nothing in flight the loop
+// skips ahead instead of ticking idle; `again` says time moved or the fetch engine issued the
+// tile within this cycle (decide again), `later` to tick this cycle without it.
+Core::Gate Core::gate(const TileCursor& c, std::uint64_t g, bool in_flight, StartGate& s) {
+  const std::uint64_t t = now();
+  if (c.first_in_layer() && s.checked_layer != c.layer() + 1) {
+    if (producers_closed(c.layer())) {
+      s.floor = producers_end(c.layer());
+      s.checked_layer = c.layer() + 1;
+    } else if (!in_flight) {
+      wait_producers(c.layer());
+      return Gate::again;
+    } else {
+      return Gate::later;  // keep the tiles in flight moving until the producers are written
+    }
+  }
+  if (t < s.floor) {
+    if (in_flight) return Gate::later;
+    idle_until(s.floor);
+    return Gate::again;
+  }
+  if (!in_flight) {
+    idle_until(std::max({operands_ready(g), s.accept[g % 2], s.done_at[g % 2]}));
+    if (now() != t) return Gate::again;
+  }
+  if (s.done_at[g % 2] > t || s.accept[g % 2] > t) return Gate::later;
+  if (issued_ <= g) return settle_issue(s.realign) ? Gate::again : Gate::later;
+  const Fetch& f = *fetch_[g % fetch_.size()];
+  const bool in_hand = f.req.bytes == 0 ? f.issued_at <= t : f.req.complete(t);
+  return in_hand ? Gate::start : Gate::later;
+}
+
 namespace {
 
 // Statistics of one double-buffered tile: phases as if alone (they overlap, so they add up to
@@ -435,14 +469,12 @@ void Core::array_double_cycle(TileCursor& c) {
     std::uint64_t loaded = 0, streamed = 0, sent = 0, got = 0;
   };
   std::deque<Flight> q;  // in order: [draining...] [streaming] [loaded, waiting] [loading]
-  std::uint64_t accept[2] = {0, 0}, done_at[2] = {0, 0};
-  std::uint64_t floor = 0, load_free = 0, stream_free = 0;
-  std::size_t checked_layer = 0;  // 1 + the layer whose producers are known written
+  StartGate gs;
+  std::uint64_t load_free = 0, stream_free = 0;
   Flight* loading = nullptr;
   Flight* streaming = nullptr;
   std::deque<Flight*> waiting;  // loaded, waiting for the x port
   DbAccount acc;
-  bool realign = false;  // this cycle's tick is 1 ps late (see settle_issue)
   units::SystolicWsInputs in;
   in.w_in.assign(C, 0);
   in.x_in.assign(R, 0);
@@ -453,55 +485,26 @@ void Core::array_double_cycle(TileCursor& c) {
     // Start the next tile's load when the w port is free, its bank's last user has all its
     // results out and has been taken by the edge, and its operands are in.
     if (!loading && !c.done() && t >= load_free) {
-      bool go = true;
-      if (c.first_in_layer() && checked_layer != c.layer() + 1) {
-        if (producers_closed(c.layer())) {
-          floor = producers_end(c.layer());
-          checked_layer = c.layer() + 1;
-        } else if (q.empty()) {
-          wait_producers(c.layer());
-          continue;  // re-evaluate at the new time
-        } else {
-          go = false;  // keep the tiles in flight moving until the producers are written
-        }
-      }
-      if (go && t < floor) {
-        if (q.empty()) {
-          idle_until(floor);
-          continue;
-        }
-        go = false;
-      }
-      if (go && q.empty()) {
-        // Nothing in flight: skip to when the tile can start instead of ticking idle.
-        const std::uint64_t ready = operands_ready(g);
-        idle_until(std::max({ready, accept[g % 2], done_at[g % 2]}));
-      }
-      const std::uint64_t tn = now();
-      Fetch& f = *fetch_[g % fetch_.size()];
-      const bool in_hand = issued_ > g && (f.req.bytes == 0 ? f.issued_at <= tn : f.req.complete(tn));
-      if (go && !in_hand && issued_ <= g && done_at[g % 2] <= tn && accept[g % 2] <= tn &&
-          settle_issue(realign))
-        continue;
-      if (go && in_hand && done_at[g % 2] <= tn && accept[g % 2] <= tn) {
+      const Gate gt = gate(c, g, !q.empty(), gs);
+      if (gt == Gate::again) continue;
+      if (gt == Gate::start) {
         q.emplace_back();
         Flight& fl = q.back();
         fl.t = c.tile();
         fl.layer = c.layer();
         fl.last_in_layer = c.last_in_layer();
         fl.g = g;
-        fl.edge_took = accept[g % 2];  // when the edge took this bank's previous tile
+        fl.edge_took = gs.accept[g % 2];  // when the edge took this bank's previous tile
         if (fl.t.stream_steps == 0) throw Error("double-buffered array: a tile with no tokens");
         fl.load = timing_.load_cycles(fl.t);
         fl.stream_cycles = timing_.ws_stream_cycles(fl.t);
-        fl.tt.load_start = tn;
+        fl.tt.load_start = t;
         // Known only once the edge has taken tile g - 2: the bank's done is set then.
-        done_at[g % 2] = ~std::uint64_t{0};
+        gs.done_at[g % 2] = ~std::uint64_t{0};
         loading = &fl;
         c.next();
         ++g;
       }
-      if (now() != t) continue;  // time moved while waiting: decide again at the new cycle
     }
     // Start the stream of the oldest loaded tile when the x port is free.
     if (!streaming && !waiting.empty() && t >= stream_free) {
@@ -514,8 +517,8 @@ void Core::array_double_cycle(TileCursor& c) {
     in.x_valid = streaming && timing_.token_cycle(streaming->t, streaming->sent) <= streaming->streamed;
     in.x_bank = streaming ? static_cast<int>(streaming->g % 2) : 0;
     ws_array_.tick(in);
-    wait(realign ? cycle - sc_core::sc_time(1, sc_core::SC_PS) : cycle);
-    realign = false;
+    wait(gs.realign ? cycle - sc_core::sc_time(1, sc_core::SC_PS) : cycle);
+    gs.realign = false;
     const std::uint64_t t1 = t + 1;
     if (loading && ++loading->loaded == loading->load.total) {
       load_free = t1;
@@ -541,12 +544,12 @@ void Core::array_double_cycle(TileCursor& c) {
         if (fl.tt.done - fl.tt.stream_end != drain)
           throw Error("cycle model: the double-buffered array's drain differs from its pipeline");
         LayerStats& ls = stats.layers[fl.layer];
-        acc.tile(ls, fl.tt, fl.edge_took, floor);
+        acc.tile(ls, fl.tt, fl.edge_took, gs.floor);
         ls.load += fl.load.total, ls.stream += fl.stream_cycles, ls.drain += drain;
         ls.stall_port += fl.load.port_extra + (fl.stream_cycles - fl.t.stream_steps);
         ls.stall_dequant += fl.load.dequant_extra;
-        hand_to_edge(fl.layer, fl.last_in_layer, fl.t, t1, &accept[fl.g % 2]);
-        done_at[fl.g % 2] = t1;
+        hand_to_edge(fl.layer, fl.last_in_layer, fl.t, t1, &gs.accept[fl.g % 2]);
+        gs.done_at[fl.g % 2] = t1;
         account(fl.t, ls);
         meter_.tile_done();
         q.pop_front();
@@ -607,11 +610,9 @@ void Core::array_os_double_cycle(TileCursor& c) {
   };
   std::deque<Flight> q;  // in order: [unloading...] [waiting or streaming]
   Flight* front = nullptr;  // the tile waiting for its ports or streaming
-  std::uint64_t accept[2] = {0, 0}, done_at[2] = {0, 0};
-  std::uint64_t floor = 0, stream_free = 0, end_min = 0;
-  std::size_t checked_layer = 0;
+  StartGate gs;
+  std::uint64_t stream_free = 0, end_min = 0;
   DbAccount acc;
-  bool realign = false;  // this cycle's tick is 1 ps late (see settle_issue)
   units::SystolicOsInputs in;
   in.x_in.assign(R, 0);
   in.w_in.assign(C, 0);
@@ -619,48 +620,20 @@ void Core::array_os_double_cycle(TileCursor& c) {
   while (!c.done() || !q.empty()) {
     const std::uint64_t t = now();
     if (!front && !c.done() && t >= stream_free) {
-      bool go = true;
-      if (c.first_in_layer() && checked_layer != c.layer() + 1) {
-        if (producers_closed(c.layer())) {
-          floor = producers_end(c.layer());
-          checked_layer = c.layer() + 1;
-        } else if (q.empty()) {
-          wait_producers(c.layer());
-          continue;
-        } else {
-          go = false;
-        }
-      }
-      if (go && t < floor) {
-        if (q.empty()) {
-          idle_until(floor);
-          continue;
-        }
-        go = false;
-      }
-      if (go && q.empty()) {
-        const std::uint64_t ready = operands_ready(g);
-        idle_until(std::max({ready, accept[g % 2], done_at[g % 2]}));
-        if (now() != t) continue;
-      }
-      Fetch& f = *fetch_[g % fetch_.size()];
-      const bool in_hand = issued_ > g && (f.req.bytes == 0 ? f.issued_at <= t : f.req.complete(t));
-      if (go && !in_hand && issued_ <= g && done_at[g % 2] <= t && accept[g % 2] <= t &&
-          settle_issue(realign))
-        continue;
-      // The edge must have taken the tile two back (it is known once that tile is done).
-      if (go && in_hand && done_at[g % 2] <= t && accept[g % 2] <= t) {
+      const Gate gt = gate(c, g, !q.empty(), gs);
+      if (gt == Gate::again) continue;
+      if (gt == Gate::start) {
         q.emplace_back();
         Flight& fl = q.back();
         fl.t = c.tile();
         fl.layer = c.layer();
         fl.last_in_layer = c.last_in_layer();
         fl.g = g;
-        fl.edge_took = accept[g % 2];
+        fl.edge_took = gs.accept[g % 2];
         if (fl.t.stream_steps == 0) throw Error("double-buffered array: a tile with no k-steps");
         fl.load = timing_.load_cycles(fl.t);
         fl.tt.load_start = t;
-        done_at[g % 2] = ~std::uint64_t{0};
+        gs.done_at[g % 2] = ~std::uint64_t{0};
         front = &fl;
         c.next();
         ++g;
@@ -674,8 +647,8 @@ void Core::array_os_double_cycle(TileCursor& c) {
     in.valid = streaming;
     in.last = streaming && front->streamed + 1 == front->t.stream_steps;
     os_array_.tick(in);
-    wait(realign ? cycle - sc_core::sc_time(1, sc_core::SC_PS) : cycle);
-    realign = false;
+    wait(gs.realign ? cycle - sc_core::sc_time(1, sc_core::SC_PS) : cycle);
+    gs.realign = false;
     const std::uint64_t t1 = t + 1;
     if (front) {
       if (streaming) {
@@ -699,12 +672,12 @@ void Core::array_os_double_cycle(TileCursor& c) {
         if (fl.tt.done - fl.tt.stream_end != drain)
           throw Error("cycle model: the double-buffered OS array's drain differs from its pipeline");
         LayerStats& ls = stats.layers[fl.layer];
-        acc.tile(ls, fl.tt, fl.edge_took, floor);
+        acc.tile(ls, fl.tt, fl.edge_took, gs.floor);
         ls.load += fl.load.total, ls.stream += fl.t.stream_steps, ls.drain += drain;
         ls.stall_port += fl.load.port_extra;
         ls.stall_dequant += fl.load.dequant_extra;
-        hand_to_edge(fl.layer, fl.last_in_layer, fl.t, t1, &accept[fl.g % 2]);
-        done_at[fl.g % 2] = t1;
+        hand_to_edge(fl.layer, fl.last_in_layer, fl.t, t1, &gs.accept[fl.g % 2]);
+        gs.done_at[fl.g % 2] = t1;
         account(fl.t, ls);
         meter_.tile_done();
         q.pop_front();
