@@ -11,7 +11,7 @@ set -euo pipefail
 corpus="$(cd "$1" && pwd)"
 c="$corpus"
 
-# A tiny design (int8-baseline, 23 lines) and a tiny trace (9 lines), valid on their own.
+# A tiny design (int8-baseline, 25 lines) and a tiny trace (9 lines), valid on their own.
 design() {
   cat <<'EOF'
 quasar_arch: 2

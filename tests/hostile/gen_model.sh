@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# gen_model.sh CORPUS QUASAR SOURCE_DIR
+# Hostile inputs of the v2 accelerator model (issue 15), every name prefixed model_
+# (cases_model.txt): traces whose `inputs` name a missing producer, a later record (a cycle),
+# the record itself or one record twice; designs with 0 or absurdly many cores or DRAM
+# channels, a refresh longer than its interval, an unknown DRAM preset, a DRAM without its
+# bandwidth, a partition that leaves a core idle, and a DRAM too small for the model. Line
+# numbers matter: the cases' regexes name them.
+set -euo pipefail
+corpus="$(cd "$1" && pwd)"
+c="$corpus"
+src="$3"
+
+# A two-record trace; $1 is the second record's inputs line (line 15).
+two() {
+  cat <<EOF
+quasar_trace: 1
+name: hostile-graph
+layers:
+  - name: a
+    op: linear
+    m: 4
+    k: 128
+    n: 8
+    scheme: w8a8
+  - name: b
+    op: linear
+    m: 4
+    k: 128
+    n: 8
+$1
+    scheme: w8a8
+EOF
+}
+two "    inputs: [x]" >"$c/model_missing_producer.yaml"
+two "    inputs: [b]" >"$c/model_self_input.yaml"
+two "    inputs: [a, a]" >"$c/model_twice.yaml"
+two "    inputs: []" >"$c/model_independent.yaml"
+# The first record names the second (a line after line 9): a forward reference, i.e. a cycle.
+sed '9a\    inputs: [b]' "$c/model_independent.yaml" >"$c/model_cycle.yaml"
+
+# The int8 baseline with a line added after clock_mhz (line 6): later lines move down by one.
+design() {
+  sed "s/^clock_mhz: 1000$/clock_mhz: 1000\n$1/" "$src/configs/arch/int8-baseline.yaml" >"$c/$2"
+}
+design "cores: 0" model_cores_zero.yaml
+design "cores: 100000" model_cores_absurd.yaml
+design "cores: 8" model_cores_idle.yaml
+design "interconnect: {latency_cycles: -1}" model_interconnect_negative.yaml
+# The int8 baseline with its dram block replaced by $2.
+dram() {
+  sed '/^dram:/,$d' "$src/configs/arch/int8-baseline.yaml" >"$c/$1"
+  printf 'dram:\n%s\n' "$2" >>"$c/$1"
+}
+dram model_channels_zero.yaml "  {standard: hbm2e, channels: 0, bandwidth_gbps: 64, latency_ns: 100}"
+dram model_channels_absurd.yaml "  {standard: hbm2e, channels: 4096, bandwidth_gbps: 64, latency_ns: 100}"
+dram model_refresh_too_long.yaml "  {preset: ddr5, refresh: {trefi_ns: 300, trfc_ns: 350}}"
+dram model_unknown_preset.yaml "  {preset: gddr7}"
+dram model_no_bandwidth.yaml "  {standard: hbm2e, latency_ns: 100}"
+dram model_small_capacity.yaml "  {preset: lpddr5, capacity_gib: 0.001}"
