@@ -412,6 +412,48 @@ TEST(Dependencies, PlanPassesThroughRecordsTheDesignDoesNotRun) {
   for (std::size_t i = 0; i < w.size(); ++i) EXPECT_EQ(w[i].after, want[i]) << w[i].name;
 }
 
+// Layers as a graph, both fidelities: g1 does not read g0, g2 reads g0, g3 reads g1 and g2, so
+// g2 may start while g1's tiles are in flight once g0 is written. Single and double buffered,
+// WS and OS, memory-bound and not.
+TEST(Dependencies, FastEqualsCycleOnAGraph) {
+  struct Run {
+    ArchSpec a;
+    std::vector<LayerWork> w;
+  };
+  std::vector<std::unique_ptr<Run>> runs;
+  for (const Dataflow df : {Dataflow::ws, Dataflow::os}) {
+    for (const bool db : {false, true}) {
+      for (const double gbps : {1.0, 64.0}) {
+        auto run = std::make_unique<Run>();
+        run->a = design("int8-baseline");
+        run->a.array.rows = run->a.array.cols = 8;
+        run->a.array.dataflow = df;
+        run->a.array.double_buffer = db;
+        run->a.dram.bandwidth_gbps = gbps;
+        run->w = {work_for(run->a, 9, 40, 24, Scheme::w8a8), work_for(run->a, 5, 16, 40, Scheme::w8a8),
+                  work_for(run->a, 12, 24, 16, Scheme::w8a8), work_for(run->a, 3, 64, 8, Scheme::w8a8)};
+        run->w[2].after = {0};
+        run->w[3].after = {1, 2};
+        runs.push_back(std::move(run));
+      }
+    }
+  }
+  std::vector<SimJob> jobs;
+  for (const auto& run : runs) {
+    jobs.push_back({&run->a, &run->w, Fidelity::fast});
+    jobs.push_back({&run->a, &run->w, Fidelity::cycle});
+  }
+  const std::vector<RunStats> r = simulate_jobs(jobs);
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const std::string what = std::string(dataflow_name(runs[i]->a.array.dataflow)) +
+                             (runs[i]->a.array.double_buffer ? " double" : " single") + ", " +
+                             std::to_string(runs[i]->a.dram.bandwidth_gbps) + " GB/s";
+    EXPECT_EQ(r[2 * i].cycles, r[2 * i + 1].cycles) << what;
+    for (std::size_t l = 0; l < 4; ++l)
+      EXPECT_TRUE(r[2 * i].layers[l] == r[2 * i + 1].layers[l]) << what << " layer " << l;
+  }
+}
+
 // A model whose weights the DRAM cannot hold is an error naming the trace, the design, the
 // figure and the key: LLaMA-2-7B in w4a8-is is 3.11 GiB of codes and group scales (6.5 G
 // weights x 0.5 B + 2 B per group of 128 per channel), more than 2 GiB, less than 4 GiB.

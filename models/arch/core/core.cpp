@@ -195,14 +195,15 @@ std::uint64_t Core::operands_ready(std::uint64_t g) {
 }
 
 // The cycle loops decide a tile's start before they tick; the fetch engine may still issue that
-// tile later in the same cycle (it reacts to the slot the array freed this cycle). Waiting for
-// its issue or 1 ps, whichever is first, lets every process of the cycle run: true when the
-// issue came within the cycle (decide again), else the caller ticks 1 ps late (`realign`) and
-// returns to the cycle grid after the tick. The fast mode sees the same issue times.
-bool Core::settle_issue(bool& realign) {
+// tile, or a writer close a layer it reads, later in the same cycle (they react to what the
+// array and the DRAM did this cycle). Waiting for either or 1 ps, whichever is first, lets every
+// process of the cycle run: true when one came within the cycle (decide again), else the caller
+// ticks 1 ps late (`realign`) and returns to the cycle grid after the tick. The fast mode sees
+// the same issue and close times.
+bool Core::settle(bool& realign) {
   if (realign) return false;  // already past every process of this cycle
   const sc_core::sc_time before = sc_core::sc_time_stamp();
-  wait(sc_core::sc_time(1, sc_core::SC_PS), issued_event_);
+  wait(sc_core::sc_time(1, sc_core::SC_PS), issued_event_ | barrier_.event());
   if (sc_core::sc_time_stamp() == before) return true;
   realign = true;
   return false;
@@ -380,7 +381,8 @@ Core::Gate Core::gate(const TileCursor& c, std::uint64_t g, bool in_flight, Star
       wait_producers(c.layer());
       return Gate::again;
     } else {
-      return Gate::later;  // keep the tiles in flight moving until the producers are written
+      // Keep the tiles in flight moving until the producers are written (perhaps this cycle).
+      return settle(s.realign) ? Gate::again : Gate::later;
     }
   }
   if (t < s.floor) {
@@ -393,7 +395,7 @@ Core::Gate Core::gate(const TileCursor& c, std::uint64_t g, bool in_flight, Star
     if (now() != t) return Gate::again;
   }
   if (s.done_at[g % 2] > t || s.accept[g % 2] > t) return Gate::later;
-  if (issued_ <= g) return settle_issue(s.realign) ? Gate::again : Gate::later;
+  if (issued_ <= g) return settle(s.realign) ? Gate::again : Gate::later;
   const Fetch& f = *fetch_[g % fetch_.size()];
   const bool in_hand = f.req.bytes == 0 ? f.issued_at <= t : f.req.complete(t);
   return in_hand ? Gate::start : Gate::later;

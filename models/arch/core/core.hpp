@@ -128,14 +128,14 @@ class Core : public sc_core::sc_module {
   std::uint64_t producers_end(std::size_t layer) const;
   std::uint64_t operands_ready(std::uint64_t g);   // waits; the cycle tile g's operands are in
   void publish_slot_free(std::uint64_t g, std::uint64_t t);
-  bool settle_issue(bool& realign);
+  bool settle(bool& realign);
   // The double-buffered cycle loops' state for starting tiles (see gate()).
   struct StartGate {
     std::size_t checked_layer = 0;  // 1 + the layer whose producers are known written
     std::uint64_t floor = 0;        // the end of the current layer's producers
     std::uint64_t accept[2] = {0, 0};   // the edge took tile g - 2 / g - 1 (by g % 2)
     std::uint64_t done_at[2] = {0, 0};  // their last results showed (~0: still in flight)
-    bool realign = false;           // this cycle's tick is 1 ps late (settle_issue)
+    bool realign = false;           // this cycle's tick is 1 ps late (settle)
   };
   enum class Gate { start, later, again };
   Gate gate(const TileCursor& c, std::uint64_t g, bool in_flight, StartGate& s);
