@@ -158,6 +158,23 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
              p.unit_source("systolic_4x4"));
     r.leakage_w += pes * std::max(extra_leak, 0.0);
   }
+  // Double buffering's second bank of registers per PE, measured the same way: the two-bank
+  // 4x4 array's area per PE minus the one-bank array's (weights for WS, accumulators for OS).
+  if (a.array.double_buffer) {
+    const bool os = a.array.dataflow == arch::Dataflow::os;
+    const std::string one = os ? "systolic_os_4x4" : "systolic_4x4";
+    const std::string two = os ? "systolic_os_db_4x4" : "systolic_db_4x4";
+    if (tech.units.count(one) && tech.units.count(two)) {
+      const double extra = (p.area(two) - p.area(one)) / 16.0;
+      const double extra_leak = (p.leakage_w(two) - p.leakage_w(one)) / 16.0;
+      add_area("array", "second register bank (" + two + " - " + one + ") / 16", pes,
+               std::max(extra, 0.0), p.unit_source(two));
+      r.leakage_w += pes * std::max(extra_leak, 0.0);
+    } else {
+      r.unpriced.push_back("the double-buffered array's second register bank (technology table '" +
+                           tech.units_name + "' has no " + one + " and " + two + ")");
+    }
+  }
   const arch::EdgeSpec& e = a.edge;
   const std::string is_unit = e.intscale_units ? intscale_unit(tech, e.intscale_acc_bits) : "";
   if (e.intscale_units) {
