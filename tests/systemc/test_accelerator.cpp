@@ -454,6 +454,33 @@ TEST(Dependencies, FastEqualsCycleOnAGraph) {
   }
 }
 
+// The DRAM's bandwidth is its own, not the core clock's: a memory-bound layer takes the same
+// time at 1 and 2 GHz (twice the cycles), where version 1's bytes_per_cycle doubled with the
+// clock. Compute-bound, the time halves.
+TEST(Accelerator, MemoryTimeDoesNotScaleWithTheClock) {
+  auto make = [](double mhz, double gbps) {
+    ArchSpec a = design("int8-baseline");
+    a.array.rows = a.array.cols = 16;
+    a.clock_mhz = mhz;
+    a.dram.bandwidth_gbps = gbps;
+    return a;
+  };
+  const ArchSpec m1 = make(1000, 2), m2 = make(2000, 2), c1 = make(1000, 4000),
+                 c2 = make(2000, 4000);
+  const std::vector<LayerWork> w{work_for(m1, 4, 512, 512, Scheme::w8a8)};
+  const std::vector<LayerWork> wc{work_for(c1, 256, 256, 256, Scheme::w8a8)};
+  const std::vector<RunStats> r = simulate_jobs({{&m1, &w, Fidelity::fast},
+                                                 {&m2, &w, Fidelity::fast},
+                                                 {&c1, &wc, Fidelity::fast},
+                                                 {&c2, &wc, Fidelity::fast}});
+  const double memory = static_cast<double>(r[1].cycles) / static_cast<double>(r[0].cycles);
+  const double compute = static_cast<double>(r[3].cycles) / static_cast<double>(r[2].cycles);
+  EXPECT_GT(memory, 1.95);  // the same nanoseconds: twice the cycles
+  EXPECT_LT(memory, 2.05);
+  EXPECT_GT(compute, 0.95);  // the same cycles: half the nanoseconds
+  EXPECT_LT(compute, 1.10);
+}
+
 // A model whose weights the DRAM cannot hold is an error naming the trace, the design, the
 // figure and the key: LLaMA-2-7B in w4a8-is is 3.11 GiB of codes and group scales (6.5 G
 // weights x 0.5 B + 2 B per group of 128 per channel), more than 2 GiB, less than 4 GiB.
