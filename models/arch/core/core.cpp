@@ -250,10 +250,12 @@ void Core::array() {
   const bool fast = f_ == Fidelity::fast;
   if (!a_.array.double_buffer) {
     array_single(c);
+  } else if (fast) {
+    array_double_fast(c);
   } else if (a_.array.dataflow == Dataflow::ws) {
-    fast ? array_double_fast(c) : array_double_cycle(c);
+    array_double_cycle(c);
   } else {
-    fast ? array_os_double_fast(c) : array_os_double_cycle(c);
+    array_os_double_cycle(c);
   }
   array_done_ = true;
   job_event_.notify(sc_core::SC_ZERO_TIME);
@@ -401,57 +403,101 @@ Core::Gate Core::gate(const TileCursor& c, std::uint64_t g, bool in_flight, Star
   return in_hand ? Gate::start : Gate::later;
 }
 
-namespace {
-
 // Statistics of one double-buffered tile: phases as if alone (they overlap, so they add up to
 // more than the time), the array busy over the union of its tiles' [load start, done), and an
 // idle gap before a tile charged to the edge while it still held the bank's previous tile,
 // the rest to the operands.
-struct DbAccount {
-  std::uint64_t busy_until = 0;
-  void tile(LayerStats& ls, const units::WsTileTimes& tt, std::uint64_t edge_took,
-            std::uint64_t floor) {
-    const std::uint64_t from = std::max(busy_until, floor);
-    if (tt.load_start > from) {
-      const std::uint64_t gap = tt.load_start - from;
-      const std::uint64_t edge = std::min(gap, edge_took > from ? edge_took - from : 0);
-      ls.stall_edge += edge;
-      ls.stall_dram += gap - edge;
-    }
-    ls.array_busy += tt.done - std::max(tt.load_start, busy_until);
-    busy_until = std::max(busy_until, tt.done);
+void Core::DbAccount::tile(LayerStats& ls, const units::WsTileTimes& tt, std::uint64_t edge_took,
+                           std::uint64_t floor) {
+  const std::uint64_t from = std::max(busy_until, floor);
+  if (tt.load_start > from) {
+    const std::uint64_t gap = tt.load_start - from;
+    const std::uint64_t edge = std::min(gap, edge_took > from ? edge_took - from : 0);
+    ls.stall_edge += edge;
+    ls.stall_dram += gap - edge;
   }
-};
+  ls.array_busy += tt.done - std::max(tt.load_start, busy_until);
+  busy_until = std::max(busy_until, tt.done);
+}
 
-}  // namespace
+// A double-buffered tile (number g) is done at tt.done: its statistics, the edge takes it, the
+// bank's (or shadow's) next user may go once the edge has.
+void Core::finish_db_tile(DbAccount& acc, StartGate& gs, std::uint64_t g, std::size_t layer,
+                          bool last_in_layer, const Tile& t, const LoadCycles& load,
+                          std::uint64_t stream_cycles, std::uint64_t drain,
+                          const units::WsTileTimes& tt, std::uint64_t edge_took) {
+  LayerStats& ls = stats.layers[layer];
+  acc.tile(ls, tt, edge_took, gs.floor);
+  ls.load += load.total, ls.stream += stream_cycles, ls.drain += drain;
+  ls.stall_port += load.port_extra + (stream_cycles - t.stream_steps);
+  ls.stall_dequant += load.dequant_extra;
+  hand_to_edge(layer, last_in_layer, t, tt.done, &gs.accept[g % 2]);
+  gs.done_at[g % 2] = tt.done;
+  account(t, ls);
+  meter_.tile_done();
+}
 
-// Double-buffered weights, fast: the schedule's closed-form rules, tile by tile.
+// The next tile enters the flight of a double-buffered cycle loop (its bank is busy until done).
+Core::InFlight& Core::begin_flight(std::deque<InFlight>& q, const TileCursor& c, std::uint64_t g,
+                                   StartGate& gs) {
+  q.emplace_back();
+  InFlight& fl = q.back();
+  fl.t = c.tile();
+  fl.layer = c.layer();
+  fl.last_in_layer = c.last_in_layer();
+  fl.g = g;
+  fl.edge_took = gs.accept[g % 2];  // when the edge took this bank's previous tile
+  if (fl.t.stream_steps == 0) throw Error("double-buffered array: a tile with no stream steps");
+  fl.load = timing_.load_cycles(fl.t);
+  fl.stream_cycles =
+      a_.array.dataflow == Dataflow::ws ? timing_.ws_stream_cycles(fl.t) : fl.t.stream_steps;
+  fl.tt.load_start = now();
+  gs.done_at[g % 2] = ~std::uint64_t{0};  // known once the tile is done
+  return fl;
+}
+
+// The oldest tile in flight has shown its last result at t1.
+void Core::end_flight(std::deque<InFlight>& q, std::uint64_t t1, std::uint64_t drain,
+                      StartGate& gs, DbAccount& acc) {
+  InFlight& fl = q.front();
+  fl.tt.done = t1;
+  if (fl.tt.done - fl.tt.stream_end != drain)
+    throw Error("cycle model: a double-buffered tile's drain differs from the array's pipeline");
+  finish_db_tile(acc, gs, fl.g, fl.layer, fl.last_in_layer, fl.t, fl.load, fl.stream_cycles, drain,
+                 fl.tt, fl.edge_took);
+  q.pop_front();
+}
+
+// Double buffering, fast: the controller rules in closed form, tile by tile
+// (units::WsDoubleBufferedSchedule for WS, units::OsDoubleBufferedSchedule for OS).
 void Core::array_double_fast(TileCursor& c) {
-  units::WsDoubleBufferedSchedule sched(static_cast<int>(a_.array.rows),
-                                        static_cast<int>(a_.array.cols));
-  std::uint64_t accept[2] = {0, 0};  // the edge took tile g - 2 / g - 1
-  std::uint64_t floor = 0;           // the previous layer's end
+  const bool ws = a_.array.dataflow == Dataflow::ws;
+  const int R = static_cast<int>(a_.array.rows), C = static_cast<int>(a_.array.cols);
+  units::WsDoubleBufferedSchedule ws_sched(R, C);
+  units::OsDoubleBufferedSchedule os_sched(R, C);
+  const std::uint64_t drain = ws ? ws_sched.drain_cycles() : os_sched.drain_cycles();
+  StartGate gs;
   DbAccount acc;
   for (std::uint64_t g = 0; !c.done(); c.next(), ++g) {
     const Tile& t = c.tile();
-    LayerStats& ls = stats.layers[c.layer()];
-    if (c.first_in_layer()) floor = wait_producers(c.layer());
+    if (c.first_in_layer()) gs.floor = wait_producers(c.layer());
     operands_ready(g);  // now() is at or past it
-    if (t.stream_steps == 0) throw Error("double-buffered array: a tile with no tokens");
+    if (t.stream_steps == 0) throw Error("double-buffered array: a tile with no stream steps");
     const LoadCycles load = timing_.load_cycles(t);
-    const std::uint64_t stream = timing_.ws_stream_cycles(t);
-    // now() >= ready and the layer's floor, and never past this tile's earliest load start
-    // (it was at most the previous tile's load start).
-    const units::WsTileTimes tt =
-        sched.next(std::max(now(), accept[g % 2]), load.total, stream);
+    const std::uint64_t stream = ws ? timing_.ws_stream_cycles(t) : t.stream_steps;
+    // now() >= ready and the layer's floor, and never past this tile's earliest start (it was
+    // at most the previous tile's start).
+    const std::uint64_t earliest = std::max(now(), gs.accept[g % 2]);
+    units::WsTileTimes tt;
+    if (ws) {
+      tt = ws_sched.next(earliest, load.total, stream);
+    } else {
+      const units::OsTileTimes o = os_sched.next(earliest, load.total, stream);
+      tt = {o.wait_start, o.stream_start, o.stream_end, o.done};
+    }
     publish_slot_free(g, tt.stream_end);
-    acc.tile(ls, tt, accept[g % 2], floor);
-    ls.load += load.total, ls.stream += stream, ls.drain += sched.drain_cycles();
-    ls.stall_port += load.port_extra + (stream - t.stream_steps);
-    ls.stall_dequant += load.dequant_extra;
-    hand_to_edge(c.layer(), c.last_in_layer(), t, tt.done, &accept[g % 2]);
-    account(t, ls);
-    meter_.tile_done();
+    finish_db_tile(acc, gs, g, c.layer(), c.last_in_layer(), t, load, stream, drain, tt,
+                   gs.accept[g % 2]);
   }
 }
 
@@ -461,15 +507,7 @@ void Core::array_double_cycle(TileCursor& c) {
   const std::uint64_t R = a_.array.rows, C = a_.array.cols;
   const std::uint64_t drain = R + C - 2;
   const sc_core::sc_time cycle(1, sc_core::SC_NS);
-  struct Flight {
-    Tile t;
-    std::size_t layer = 0;
-    bool last_in_layer = false;
-    std::uint64_t g = 0, edge_took = 0, stream_cycles = 0;
-    LoadCycles load;
-    units::WsTileTimes tt;
-    std::uint64_t loaded = 0, streamed = 0, sent = 0, got = 0;
-  };
+  using Flight = InFlight;
   std::deque<Flight> q;  // in order: [draining...] [streaming] [loaded, waiting] [loading]
   StartGate gs;
   std::uint64_t load_free = 0, stream_free = 0;
@@ -490,20 +528,7 @@ void Core::array_double_cycle(TileCursor& c) {
       const Gate gt = gate(c, g, !q.empty(), gs);
       if (gt == Gate::again) continue;
       if (gt == Gate::start) {
-        q.emplace_back();
-        Flight& fl = q.back();
-        fl.t = c.tile();
-        fl.layer = c.layer();
-        fl.last_in_layer = c.last_in_layer();
-        fl.g = g;
-        fl.edge_took = gs.accept[g % 2];  // when the edge took this bank's previous tile
-        if (fl.t.stream_steps == 0) throw Error("double-buffered array: a tile with no tokens");
-        fl.load = timing_.load_cycles(fl.t);
-        fl.stream_cycles = timing_.ws_stream_cycles(fl.t);
-        fl.tt.load_start = t;
-        // Known only once the edge has taken tile g - 2: the bank's done is set then.
-        gs.done_at[g % 2] = ~std::uint64_t{0};
-        loading = &fl;
+        loading = &begin_flight(q, c, g, gs);
         c.next();
         ++g;
       }
@@ -514,7 +539,7 @@ void Core::array_double_cycle(TileCursor& c) {
       waiting.pop_front();
       streaming->tt.stream_start = t;
     }
-    in.w_load = loading && loading->loaded < R;
+    in.w_load = loading && loading->load_done < R;
     in.w_bank = loading ? static_cast<int>(loading->g % 2) : 0;
     in.x_valid = streaming && timing_.token_cycle(streaming->t, streaming->sent) <= streaming->streamed;
     in.x_bank = streaming ? static_cast<int>(streaming->g % 2) : 0;
@@ -522,7 +547,7 @@ void Core::array_double_cycle(TileCursor& c) {
     wait(gs.realign ? cycle - sc_core::sc_time(1, sc_core::SC_PS) : cycle);
     gs.realign = false;
     const std::uint64_t t1 = t + 1;
-    if (loading && ++loading->loaded == loading->load.total) {
+    if (loading && ++loading->load_done == loading->load.total) {
       load_free = t1;
       waiting.push_back(loading);
       loading = nullptr;
@@ -540,59 +565,13 @@ void Core::array_double_cycle(TileCursor& c) {
     if (ws_array_.y_valid()) {
       // Results leave in tile order: they are the oldest tile's with results outstanding.
       if (q.empty()) throw Error("cycle model: a result with no tile in flight");
-      Flight& fl = q.front();
-      if (++fl.got == fl.t.stream_steps) {
-        fl.tt.done = t1;
-        if (fl.tt.done - fl.tt.stream_end != drain)
-          throw Error("cycle model: the double-buffered array's drain differs from its pipeline");
-        LayerStats& ls = stats.layers[fl.layer];
-        acc.tile(ls, fl.tt, fl.edge_took, gs.floor);
-        ls.load += fl.load.total, ls.stream += fl.stream_cycles, ls.drain += drain;
-        ls.stall_port += fl.load.port_extra + (fl.stream_cycles - fl.t.stream_steps);
-        ls.stall_dequant += fl.load.dequant_extra;
-        hand_to_edge(fl.layer, fl.last_in_layer, fl.t, t1, &gs.accept[fl.g % 2]);
-        gs.done_at[fl.g % 2] = t1;
-        account(fl.t, ls);
-        meter_.tile_done();
-        q.pop_front();
-      }
+      if (++q.front().results == q.front().t.stream_steps) end_flight(q, t1, drain, gs, acc);
     }
   }
 }
 
 bool Core::empty_layer(std::size_t l) const {
   return work_[l].instances == 0 || played_tiles(work_[l].tiles, work_[l].runs) == 0;
-}
-
-// Double-buffered accumulators (OS), fast: units::OsDoubleBufferedSchedule tile by tile. A
-// tile's port wait starts once the previous stream is over (and, as on the WS side, once the
-// edge has taken the tile two back); its stream ends ROWS or more cycles after the previous
-// one, so the previous results have left the shadow registers.
-void Core::array_os_double_fast(TileCursor& c) {
-  units::OsDoubleBufferedSchedule sched(static_cast<int>(a_.array.rows),
-                                        static_cast<int>(a_.array.cols));
-  std::uint64_t accept[2] = {0, 0};
-  std::uint64_t floor = 0;
-  DbAccount acc;
-  for (std::uint64_t g = 0; !c.done(); c.next(), ++g) {
-    const Tile& t = c.tile();
-    LayerStats& ls = stats.layers[c.layer()];
-    if (c.first_in_layer()) floor = wait_producers(c.layer());
-    operands_ready(g);  // now() is at or past it
-    if (t.stream_steps == 0) throw Error("double-buffered array: a tile with no k-steps");
-    const LoadCycles load = timing_.load_cycles(t);
-    const units::OsTileTimes ot = sched.next(std::max(now(), accept[g % 2]), load.total,
-                                             t.stream_steps);
-    const units::WsTileTimes tt{ot.wait_start, ot.stream_start, ot.stream_end, ot.done};
-    publish_slot_free(g, ot.stream_end);
-    acc.tile(ls, tt, accept[g % 2], floor);
-    ls.load += load.total, ls.stream += t.stream_steps, ls.drain += sched.drain_cycles();
-    ls.stall_port += load.port_extra;
-    ls.stall_dequant += load.dequant_extra;
-    hand_to_edge(c.layer(), c.last_in_layer(), t, ot.done, &accept[g % 2]);
-    account(t, ls);
-    meter_.tile_done();
-  }
 }
 
 // Double-buffered accumulators (OS), cycle by cycle on the 2-bank register model: one tile at a
@@ -602,14 +581,7 @@ void Core::array_os_double_cycle(TileCursor& c) {
   const std::uint64_t R = a_.array.rows, C = a_.array.cols;
   const std::uint64_t drain = 2 * R + C - 2;
   const sc_core::sc_time cycle(1, sc_core::SC_NS);
-  struct Flight {
-    Tile t;
-    std::size_t layer = 0;
-    bool last_in_layer = false;
-    std::uint64_t g = 0, edge_took = 0, waited = 0, streamed = 0, rows = 0;
-    LoadCycles load;
-    units::WsTileTimes tt;  // load_start = the wait's start
-  };
+  using Flight = InFlight;  // tt.load_start: the port wait's start
   std::deque<Flight> q;  // in order: [unloading...] [waiting or streaming]
   Flight* front = nullptr;  // the tile waiting for its ports or streaming
   StartGate gs;
@@ -625,25 +597,14 @@ void Core::array_os_double_cycle(TileCursor& c) {
       const Gate gt = gate(c, g, !q.empty(), gs);
       if (gt == Gate::again) continue;
       if (gt == Gate::start) {
-        q.emplace_back();
-        Flight& fl = q.back();
-        fl.t = c.tile();
-        fl.layer = c.layer();
-        fl.last_in_layer = c.last_in_layer();
-        fl.g = g;
-        fl.edge_took = gs.accept[g % 2];
-        if (fl.t.stream_steps == 0) throw Error("double-buffered array: a tile with no k-steps");
-        fl.load = timing_.load_cycles(fl.t);
-        fl.tt.load_start = t;
-        gs.done_at[g % 2] = ~std::uint64_t{0};
-        front = &fl;
+        front = &begin_flight(q, c, g, gs);
         c.next();
         ++g;
       }
     }
     // The front tile streams once its wait is over and its stream would end ROWS or more
     // cycles after the previous stream (the shadow registers are free by then).
-    const bool streaming = front && front->waited == front->load.total &&
+    const bool streaming = front && front->load_done == front->load.total &&
                            (front->streamed > 0 || t + front->t.stream_steps >= end_min);
     if (streaming && front->streamed == 0) front->tt.stream_start = t;
     in.valid = streaming;
@@ -661,29 +622,14 @@ void Core::array_os_double_cycle(TileCursor& c) {
           publish_slot_free(front->g, t1);
           front = nullptr;
         }
-      } else if (front->waited < front->load.total) {
-        ++front->waited;
+      } else if (front->load_done < front->load.total) {
+        ++front->load_done;
       }
     }
     if (os_array_.y_valid()) {
       // Rows leave in tile order: they are the oldest tile's with rows outstanding.
       if (q.empty()) throw Error("cycle model: a result row with no tile in flight");
-      Flight& fl = q.front();
-      if (++fl.rows == R) {
-        fl.tt.done = t1;
-        if (fl.tt.done - fl.tt.stream_end != drain)
-          throw Error("cycle model: the double-buffered OS array's drain differs from its pipeline");
-        LayerStats& ls = stats.layers[fl.layer];
-        acc.tile(ls, fl.tt, fl.edge_took, gs.floor);
-        ls.load += fl.load.total, ls.stream += fl.t.stream_steps, ls.drain += drain;
-        ls.stall_port += fl.load.port_extra;
-        ls.stall_dequant += fl.load.dequant_extra;
-        hand_to_edge(fl.layer, fl.last_in_layer, fl.t, t1, &gs.accept[fl.g % 2]);
-        gs.done_at[fl.g % 2] = t1;
-        account(fl.t, ls);
-        meter_.tile_done();
-        q.pop_front();
-      }
+      if (++q.front().results == R) end_flight(q, t1, drain, gs, acc);
     }
   }
 }

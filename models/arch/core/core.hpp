@@ -116,7 +116,6 @@ class Core : public sc_core::sc_module {
   void array_single(TileCursor& c);
   void array_double_fast(TileCursor& c);
   void array_double_cycle(TileCursor& c);
-  void array_os_double_fast(TileCursor& c);
   void array_os_double_cycle(TileCursor& c);
 
   std::uint64_t now() const;
@@ -139,6 +138,31 @@ class Core : public sc_core::sc_module {
   };
   enum class Gate { start, later, again };
   Gate gate(const TileCursor& c, std::uint64_t g, bool in_flight, StartGate& s);
+  // Statistics of double-buffered tiles (overlapping phases, busy union, idle gaps).
+  struct DbAccount {
+    std::uint64_t busy_until = 0;
+    void tile(LayerStats& ls, const units::WsTileTimes& tt, std::uint64_t edge_took,
+              std::uint64_t floor);
+  };
+  // A tile in flight in a double-buffered cycle loop (WS: loading, streaming, draining; OS:
+  // waiting for its ports, streaming, unloading).
+  struct InFlight {
+    Tile t;
+    std::size_t layer = 0;
+    bool last_in_layer = false;
+    std::uint64_t g = 0, edge_took = 0, stream_cycles = 0;
+    LoadCycles load;
+    units::WsTileTimes tt;  // load_start: the load (WS) or port wait (OS) began
+    std::uint64_t load_done = 0, streamed = 0, sent = 0, results = 0;
+  };
+  InFlight& begin_flight(std::deque<InFlight>& q, const TileCursor& c, std::uint64_t g,
+                         StartGate& gs);
+  void end_flight(std::deque<InFlight>& q, std::uint64_t t1, std::uint64_t drain, StartGate& gs,
+                  DbAccount& acc);
+  void finish_db_tile(DbAccount& acc, StartGate& gs, std::uint64_t g, std::size_t layer,
+                      bool last_in_layer, const Tile& t, const LoadCycles& load,
+                      std::uint64_t stream_cycles, std::uint64_t drain,
+                      const units::WsTileTimes& tt, std::uint64_t edge_took);
   void hand_to_edge(std::size_t layer, bool last_in_layer, const Tile& t, std::uint64_t drained,
                     std::uint64_t* accept_out);
   units::SystolicWsPhases compute_ws_cycles(const Tile& t, const LoadCycles& load,
