@@ -219,7 +219,12 @@ void Core::hand_to_edge(std::size_t layer, bool last_in_layer, const Tile& t,
                         std::uint64_t drained, std::uint64_t* accept_out) {
   const EdgeQueue::Taken k = edge_.take(drained, timing_.edge_cycles(t));
   *accept_out = k.accept;
-  jobs_.push_back({k.finish, t.out_bytes + t.spill_write_bytes, layer, last_in_layer});
+  // The writer needs a tile only to write its bytes or to close its layer: the edge finishes
+  // tiles in order, so a layer's last tile also finishes last, and a tile with nothing to write
+  // (a k-tile whose partial sums stay on chip) would only wake the writer.
+  const std::uint64_t bytes = t.out_bytes + t.spill_write_bytes;
+  if (bytes == 0 && !last_in_layer) return;
+  jobs_.push_back({k.finish, bytes, layer, last_in_layer});
   job_event_.notify(sc_core::SC_ZERO_TIME);
 }
 
