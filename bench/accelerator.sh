@@ -65,9 +65,11 @@ if [ -n "$old" ]; then
   sed -e 's/^quasar_arch: 2/quasar_arch: 1/' -e '/^  channels: 1$/d' -e '/^  double_buffer:/d' \
       -e 's/bandwidth_gbps:/bytes_per_cycle:/' -e 's/latency_ns:/latency_cycles:/' \
       bench/configs/intscale-128x128.yaml > "$work/v1-128.yaml"
+  # Traces without `inputs` (which earlier binaries do not read): the same layers as a chain.
+  grep -v '^    inputs:' "$work/prefill.yaml" > "$work/prefill-chain.yaml"
   QUASAR="$old" run ofast --arch int8-baseline --trace "$work/g512.yaml" --mode fast
   QUASAR="$old" run ocycle --arch int8-baseline --trace "$work/g512.yaml" --mode cycle
-  QUASAR="$old" run ollama --arch "$work/v1-128.yaml" --trace "$work/prefill.yaml" --mode fast
+  QUASAR="$old" run ollama --arch "$work/v1-128.yaml" --trace "$work/prefill-chain.yaml" --mode fast
   printf '%-52s %12s %9s %10s\n' "old model ($old)" "cycles" "wall s" "new/old"
   printf '%-52s %12s %9s %10.2f\n' "512x1024x1024, 32x32 WS, fast" "$ofast_c" "$ofast_t" "$(awk "BEGIN{print $fast_t/($ofast_t+1e-9)}")"
   printf '%-52s %12s %9s %10.2f\n' "512x1024x1024, 32x32 WS, cycle" "$ocycle_c" "$ocycle_t" "$(awk "BEGIN{print $cycle_t/($ocycle_t+1e-9)}")"

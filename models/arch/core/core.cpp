@@ -666,6 +666,12 @@ void Core::writer() {
     jobs_.pop_front();
     idle_until(j.at);
     layer_max = std::max(layer_max, j.at);
+    // Writes the controller has answered only matter by when they complete: fold that in and
+    // let them go, so the writer holds a few requests, not every write of a layer.
+    while (!outstanding.empty() && outstanding.front().resolved) {
+      layer_max = std::max(layer_max, outstanding.front().done_cycle);
+      outstanding.pop_front();
+    }
     if (j.bytes > 0) {
       outstanding.emplace_back();
       DramRequest& r = outstanding.back();
@@ -679,6 +685,7 @@ void Core::writer() {
         layer_max = std::max(layer_max, r.done_cycle);
       }
       outstanding.clear();
+      idle_until(layer_max);  // the folded writes may complete later than the waited ones
       if (j.layer != next_layer) throw Error("core: layers closed out of order");
       const std::uint64_t end = std::max(layer_max, prev_end);
       stats.layers[j.layer].cycles = end - prev_end;
