@@ -91,24 +91,29 @@ namespace {
 // share of the timeline (the barrier's ends), and one line per core when there are several.
 RunStats merge(const std::vector<const Core*>& cores, const LayerBarrier& barrier,
                std::size_t layers, const ArchSpec& a, Fidelity f) {
-  if (cores.size() == 1) return cores[0]->stats;
   RunStats r;
   r.fidelity = f;
   r.pe_count = static_cast<std::uint64_t>(a.array.rows) * a.array.cols * cores.size();
   r.layers = cores[0]->stats.layers;
+  // A layer's share of the timeline: how far it moved the latest end so far (layers that
+  // overlap an earlier, longer one get 0), so the shares sum to the run's cycles.
+  std::uint64_t reached = 0;
   for (std::size_t l = 0; l < layers; ++l) {
     for (std::size_t c = 1; c < cores.size(); ++c)
       for (const StatField& fl : layer_stat_fields())
         r.layers[l].*fl.member += cores[c]->stats.layers[l].*fl.member;
-    r.layers[l].cycles = barrier.end(l) - (l == 0 ? 0 : barrier.end(l - 1));
+    const std::uint64_t e = std::max(reached, barrier.end(l));
+    r.layers[l].cycles = e - reached;
+    reached = e;
   }
-  r.cycles = layers == 0 ? 0 : barrier.end(layers - 1);
+  r.cycles = reached;
+  if (cores.size() == 1) return r;
   for (std::size_t c = 0; c < cores.size(); ++c) {
     LayerStats t;
     t.name = "core" + std::to_string(c);
     for (const LayerStats& l : cores[c]->stats.layers)
       for (const StatField& fl : layer_stat_fields()) t.*fl.member += l.*fl.member;
-    t.cycles = cores[c]->stats.cycles;
+    t.cycles = cores[c]->end_cycle();
     r.cores.push_back(t);
   }
   return r;
@@ -158,22 +163,33 @@ std::vector<RunStats> simulate_jobs(const std::vector<SimJob>& jobs, const Progr
       acc.cores.push_back(std::make_unique<Core>((n + "_core" + std::to_string(c)).c_str(), a, w,
                                                  jobs[i].mode, c, *acc.barrier, meter));
     }
-    // Requester order on the controller: core 0's fetches, its writes, core 1's fetches, ...
+    // Requester order on the controller: core 0's fetches, its writes (then its vector unit's
+    // reads and writes, when the design has one), core 1's fetches, ...
     // With an interconnect, each requester reaches the controller through it, on the socket
     // of the same index, over its core's link.
     if (a.interconnect.present()) {
       std::vector<std::uint32_t> link_of;
-      for (std::uint32_t c = 0; c < ncores; ++c) link_of.insert(link_of.end(), {c, c});
+      const std::uint32_t per_core = a.vector.present() ? 4 : 2;
+      for (std::uint32_t c = 0; c < ncores; ++c)
+        for (std::uint32_t k = 0; k < per_core; ++k) link_of.push_back(c);
       acc.net = std::make_unique<Interconnect>((n + "_net").c_str(), a.interconnect, link_of);
       for (const auto& core : acc.cores) {
         core->fetch_port.socket.bind(acc.net->in);
         core->write_port.socket.bind(acc.net->in);
+        if (core->vector) {
+          core->vector->read_port.socket.bind(acc.net->in);
+          core->vector->write_port.socket.bind(acc.net->in);
+        }
       }
-      for (std::uint32_t r = 0; r < 2 * ncores; ++r) acc.net->out.bind(acc.dram->socket);
+      for (std::size_t r = 0; r < link_of.size(); ++r) acc.net->out.bind(acc.dram->socket);
     } else {
       for (const auto& core : acc.cores) {
         core->fetch_port.socket.bind(acc.dram->socket);
         core->write_port.socket.bind(acc.dram->socket);
+        if (core->vector) {
+          core->vector->read_port.socket.bind(acc.dram->socket);
+          core->vector->write_port.socket.bind(acc.dram->socket);
+        }
       }
     }
   }
@@ -184,7 +200,7 @@ std::vector<RunStats> simulate_jobs(const std::vector<SimJob>& jobs, const Progr
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     std::vector<const Core*> cs;
     for (const auto& c : accs[i].cores) {
-      if (!c->done) throw Error("accelerator model did not finish (a process is stuck)");
+      if (!c->finished()) throw Error("accelerator model did not finish (a process is stuck)");
       cs.push_back(c.get());
     }
     out.push_back(merge(cs, *accs[i].barrier, accs[i].layers, *jobs[i].spec, jobs[i].mode));

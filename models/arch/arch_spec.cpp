@@ -49,6 +49,12 @@ std::string check_ranges(const ArchSpec& a) {
   if ((d.trefi_ns > 0) != (d.trfc_ns > 0) || (d.trefi_ns > 0 && d.trfc_ns >= d.trefi_ns))
     return "dram.refresh: tREFI and tRFC are both 0 (no refresh) or 0 < tRFC < tREFI";
   if (!(d.capacity_gib >= 0 && d.capacity_gib <= 1e6)) return "dram.capacity_gib: in [0, 1e6]";
+  const VectorSpec& v = a.vector;
+  if (v.lanes > 65536 || (v.present() && (v.sfu_lanes < 1 || v.sfu_lanes > 65536 ||
+                                          v.latency_cycles > 4096 || v.buffer_kib < 1 ||
+                                          v.buffer_kib > (1u << 20))))
+    return "vector: lanes 0..65536; with lanes > 0, sfu_lanes 1..65536, latency_cycles 0..4096, "
+           "buffer_kib 1..2^20";
   if (a.array.dataflow == Dataflow::is && a.accounting != Accounting::scalesim)
     return "array.dataflow: is is counted under accounting: scalesim only";
   if (a.array.double_buffer && a.array.dataflow == Dataflow::is)

@@ -120,6 +120,21 @@ struct InterconnectSpec {
   bool present() const { return latency_cycles > 0 || bytes_per_cycle > 0; }
 };
 
+// The vector unit of each core (models/arch/vector): the non-GEMM work of a transformer (norms,
+// RoPE, softmax, activations, residual adds, activation quantization, KV-cache appends). `lanes`
+// fp32 lanes each do one add, multiply, compare or convert per cycle; `sfu_lanes` special-
+// function lanes each one exp_q, reciprocal, square root or divide per cycle; each pass over a
+// block of rows costs `latency_cycles` of pipeline fill; the `buffer_kib` scratchpad holds two
+// blocks (one computing while the next loads). lanes = 0: no vector unit, and the design runs
+// no non-GEMM record (the report lists them as not run).
+struct VectorSpec {
+  std::uint32_t lanes = 0;
+  std::uint32_t sfu_lanes = 1;
+  std::uint32_t latency_cycles = 8;
+  std::uint32_t buffer_kib = 64;
+  bool present() const { return lanes > 0; }
+};
+
 struct ArchSpec {
   std::string name;
   double clock_mhz = 1000.0;
@@ -134,6 +149,7 @@ struct ArchSpec {
   BufferSet buffers;
   DramSpec dram;
   InterconnectSpec interconnect;
+  VectorSpec vector;
 };
 
 

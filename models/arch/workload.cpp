@@ -31,6 +31,10 @@ const std::vector<StatField>& layer_stat_fields() {
       {"scale_writes", &LayerStats::scale_writes, "ops"},
       {"scale_reads", &LayerStats::scale_reads, "ops"},
       {"tiles", &LayerStats::tiles, "tiles"},
+      {"vector_busy_cycles", &LayerStats::vector_busy, "cycles"},
+      {"vector_lane_ops", &LayerStats::vector_lane_ops, "ops"},
+      {"vector_sfu_ops", &LayerStats::vector_sfu_ops, "ops"},
+      {"vector_blocks", &LayerStats::vector_blocks, "blocks"},
   };
   return f;
 }

@@ -10,6 +10,20 @@
 
 namespace quasar::arch {
 
+// A non-GEMM record on the vector unit: `rows` independent rows (a token's hidden vector, one
+// row of scores), worked through in blocks of `rows_per_block` (what half the scratchpad holds).
+// Per row: lane and SFU operations, and the DRAM bytes read and written; per instance, bytes
+// read once (a norm's gains, RoPE's tables). Each block also costs `passes` pipeline fills (a
+// pass waits for the previous one's reduction: a norm's sum of squares, softmax's max and sum).
+// sim/mapping/vector_plan derives it from the record's op and shape (one cost table).
+struct VectorWork {
+  std::uint64_t rows = 0, rows_per_block = 1;
+  std::uint64_t lane_ops = 0, sfu_ops = 0, passes = 1;  // per row (passes: per block)
+  std::uint64_t read_bytes = 0, write_bytes = 0;       // per row
+  std::uint64_t fixed_read_bytes = 0;                  // per instance
+  bool present() const { return rows > 0; }
+};
+
 struct LayerWork {
   std::string name;
   std::vector<Tile> tiles;      // one instance, laid out by `runs` (play_tiles)
@@ -22,6 +36,8 @@ struct LayerWork {
   // list): its fetches and tiles wait until every core has written them. Layers that do not
   // depend on each other (q, k, v; MoE experts) follow each other without that wait.
   std::vector<std::size_t> after;
+  // A record the vector unit runs (no tiles then): its work per instance.
+  VectorWork vector;
 };
 
 enum class Fidelity { fast, cycle };
@@ -51,6 +67,10 @@ struct LayerStats {
   std::uint64_t scale_writes = 0;    // group-scale words written into the units' register files
   std::uint64_t scale_reads = 0;     // group-scale words read from them
   std::uint64_t tiles = 0;
+  std::uint64_t vector_busy = 0;      // cycles the vector unit computed (fills included)
+  std::uint64_t vector_lane_ops = 0;  // fp32 add / multiply / compare / convert in its lanes
+  std::uint64_t vector_sfu_ops = 0;   // exp_q, reciprocal, square root, divide
+  std::uint64_t vector_blocks = 0;    // blocks of rows it worked through
   bool operator==(const LayerStats& o) const;
 };
 

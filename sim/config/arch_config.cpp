@@ -123,7 +123,7 @@ arch::ArchSpec parse_arch_config(const std::string& text, const std::string& sou
   if (!root.is_map())
     root.fail("an accelerator config is a mapping (see docs/config-reference.md)");
   root.require_keys_in({"quasar_arch", "name", "clock_mhz", "accounting", "cores", "partition",
-                        "array", "schemes", "edge", "buffers", "dram", "interconnect"});
+                        "array", "schemes", "edge", "buffers", "dram", "interconnect", "vector"});
   const std::int64_t version = root.at("quasar_arch").as_int(0, 1000);
   if (version < kOldestArchFormatVersion || version > kArchFormatVersion) {
     root.at("quasar_arch")
@@ -233,6 +233,14 @@ arch::ArchSpec parse_arch_config(const std::string& text, const std::string& sou
       if (!(a.interconnect.bytes_per_cycle >= 0 && a.interconnect.bytes_per_cycle <= 1e6))
         x.fail("must be in [0, 1e6] bytes per cycle per core (0: not a limit)");
     });
+  });
+  opt(root, "vector", [&](const Value& v) {
+    v.require_keys_in({"lanes", "sfu_lanes", "latency_cycles", "buffer_kib"});
+    arch::VectorSpec& s = a.vector;
+    s.lanes = u32(v.at("lanes"), 0, 65536);
+    opt(v, "sfu_lanes", [&](const Value& x) { s.sfu_lanes = u32(x, 1, 65536); });
+    opt(v, "latency_cycles", [&](const Value& x) { s.latency_cycles = u32(x, 0, 4096); });
+    opt(v, "buffer_kib", [&](const Value& x) { s.buffer_kib = u32(x, 1, 1u << 20); });
   });
   if (a.cores > 1 && a.accounting == arch::Accounting::scalesim)
     root.at("cores").fail("SCALE-Sim accounting counts one array; use cores: 1 or accounting: native");

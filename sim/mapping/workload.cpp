@@ -5,13 +5,21 @@
 
 #include "mapping/gemm_tiling.hpp"
 #include "mapping/scalesim_timing.hpp"
+#include "mapping/vector_plan.hpp"
 #include "numerics/error.hpp"
 
 namespace quasar::mapping {
 
 std::string why_not_run(const arch::ArchSpec& a, const trace::Layer& l) {
-  if (!trace::is_gemm(l.op))
-    return std::string(trace::op_name(l.op)) + ": non-GEMM ops are not modelled yet";
+  if (is_vector_op(l.op)) {
+    if (a.accounting == arch::Accounting::scalesim)
+      return std::string(trace::op_name(l.op)) + ": SCALE-Sim accounting counts GEMMs only";
+    if (!a.vector.present())
+      return std::string(trace::op_name(l.op)) + ": design '" + a.name +
+             "' has no vector unit (vector.lanes = 0)";
+    return "";
+  }
+  if (!trace::is_gemm(l.op)) return std::string(trace::op_name(l.op)) + ": not modelled";
   const Scheme s = l.scheme->scheme;
   if (std::find(a.schemes.begin(), a.schemes.end(), s) == a.schemes.end())
     return "scheme " + std::string(scheme_name(s)) + " is not run by design '" + a.name + "'";
@@ -85,6 +93,18 @@ PlannedTrace plan_trace(const arch::ArchSpec& a, const trace::Trace& t) {
       continue;
     }
     deps[i] = {p.cores.front().size()};
+    if (is_vector_op(l.op)) {
+      const arch::VectorWork v = plan_vector(a, l);
+      for (std::uint32_t c = 0; c < p.cores.size(); ++c) {
+        arch::LayerWork w;
+        w.name = l.name;
+        w.instances = l.repeat;
+        w.vector = vector_share(v, static_cast<std::uint32_t>(p.cores.size()), c);
+        w.after = after;
+        p.cores[c].push_back(std::move(w));
+      }
+      continue;
+    }
     std::string warning;
     for (std::uint32_t c = 0; c < p.cores.size(); ++c) {
       const trace::Layer share = core_share(a, l, c);

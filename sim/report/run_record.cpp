@@ -165,6 +165,13 @@ RunRecord read_run_report(const std::string& path) {
   s.dram.trefi_ns = get<double>(d, "trefi_ns", path, "arch.dram");
   s.dram.trfc_ns = get<double>(d, "trfc_ns", path, "arch.dram");
   s.dram.capacity_gib = get<double>(d, "capacity_gib", path, "arch.dram");
+  {
+    const json& v = sub(a, "vector", path, "arch");
+    s.vector.lanes = get<std::uint32_t>(v, "lanes", path, "arch.vector");
+    s.vector.sfu_lanes = get<std::uint32_t>(v, "sfu_lanes", path, "arch.vector");
+    s.vector.latency_cycles = get<std::uint32_t>(v, "latency_cycles", path, "arch.vector");
+    s.vector.buffer_kib = get<std::uint32_t>(v, "buffer_kib", path, "arch.vector");
+  }
   if (r.accounting != "native" && r.accounting != "scalesim")
     throw Error(path + ": accounting '" + r.accounting + "' (accepted: native, scalesim)");
   s.accounting = r.accounting == "native" ? arch::Accounting::native : arch::Accounting::scalesim;

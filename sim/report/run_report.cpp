@@ -230,6 +230,10 @@ nlohmann::ordered_json arch_json(const arch::ArchSpec& a) {
                {"latency_ns", d.latency_ns},         {"turnaround_ns", d.turnaround_ns},
                {"trefi_ns", d.trefi_ns},             {"trfc_ns", d.trfc_ns},
                {"capacity_gib", d.capacity_gib}};
+  j["vector"] = {{"lanes", a.vector.lanes},
+                 {"sfu_lanes", a.vector.sfu_lanes},
+                 {"latency_cycles", a.vector.latency_cycles},
+                 {"buffer_kib", a.vector.buffer_kib}};
   return j;
 }
 

@@ -18,7 +18,7 @@ namespace quasar {
 
 // report.json's schema (docs/run-report.md): bumped when a key changes meaning or disappears,
 // or a counter the cost model needs is added; readers accept only their own.
-inline constexpr int kReportSchema = 5;
+inline constexpr int kReportSchema = 6;
 
 struct RunReport {
   arch::ArchSpec arch;

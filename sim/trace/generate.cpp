@@ -172,8 +172,10 @@ Trace generate(const GenSpec& spec) {
   b.linear("layer.v_proj", "v_proj", "layer.attn_in", T, H, m.kv_dim(), L);
   std::string q_out = "layer.q_proj", k_out = "layer.k_proj";
   if (m.family != Family::opt) {
-    b.elementwise("layer.rope", Op::rope, T, m.q_dim() + m.kv_dim(), L,
-                  {"layer.q_proj", "layer.k_proj"});
+    // One row per token and head (query and key heads), so the vector unit knows the head
+    // dimension its cos and sin tables span.
+    b.elementwise("layer.rope", Op::rope, T, hd, L, {"layer.q_proj", "layer.k_proj"}).batch =
+        m.heads + m.kv_heads;
     q_out = k_out = "layer.rope";
   }
   b.elementwise("layer.kv_append", Op::kv_append, T, 2 * m.kv_dim(), L, {k_out, "layer.v_proj"});

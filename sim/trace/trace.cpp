@@ -114,7 +114,8 @@ Layer parse_layer(const config::Value& l) {
     allowed.insert(allowed.end(), {"k", "scheme", "group_size", "act", "acc_bits", "psum_bits",
                                    "int_scale", "alpha_bits", "dint_set", "dequant", "k_tile"});
   }
-  if (layer.op == Op::bmm || layer.op == Op::softmax) allowed.push_back("batch");
+  if (layer.op == Op::bmm || layer.op == Op::softmax || layer.op == Op::rope)
+    allowed.push_back("batch");
   if (layer.op == Op::activation) allowed.push_back("function");
   if (layer.op == Op::moe_router) allowed.push_back("top_k");
   l.require_keys_in(allowed);

@@ -50,6 +50,7 @@ LayerWork work_for(const ArchSpec& a, std::uint64_t m, std::uint64_t k, std::uin
           p.materialize_bytes,
           p.materialize_write_bytes,
           p.materialize_dequant_ops,
+          {},
           {}};
 }
 

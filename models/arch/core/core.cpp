@@ -112,40 +112,27 @@ Core::Core(sc_core::sc_module_name n, const ArchSpec& a, const std::vector<Layer
                   std::to_string(a.buffers.weight.size_bytes) +
                   " B weight buffer (buffers.prefetch_depth, buffers.weight.size_kib)");
   }
+  if (a.vector.present())
+    vector = std::make_unique<VectorUnit>("vector", a, work, barrier, stats);
   SC_THREAD(dma);
   SC_THREAD(array);
   SC_THREAD(writer);
 }
 
-std::uint64_t Core::now() const {
-  return static_cast<std::uint64_t>(sc_core::sc_time_stamp() / sc_core::sc_time(1, sc_core::SC_NS));
-}
+std::uint64_t Core::now() const { return sim_cycle(); }
 
-void Core::idle_until(std::uint64_t t) {
-  const std::uint64_t n = now();
-  if (t > n) wait(sc_core::sc_time(static_cast<double>(t - n), sc_core::SC_NS));
-}
-
-void Core::wait_layer_closed(std::size_t layer) {
-  while (!barrier_.closed(layer)) wait(barrier_.event());
-  idle_until(barrier_.end(layer));
-}
+void Core::idle_until(std::uint64_t t) { wait_until_cycle(t); }
 
 std::uint64_t Core::wait_producers(std::size_t layer) {
-  for (std::size_t p : work_[layer].after) wait_layer_closed(p);
-  return producers_end(layer);
+  return barrier_.wait_for(work_[layer].after);
 }
 
 bool Core::producers_closed(std::size_t layer) const {
-  for (std::size_t p : work_[layer].after)
-    if (!barrier_.closed(p)) return false;
-  return true;
+  return barrier_.all_closed(work_[layer].after);
 }
 
 std::uint64_t Core::producers_end(std::size_t layer) const {
-  std::uint64_t end = 0;
-  for (std::size_t p : work_[layer].after) end = std::max(end, barrier_.end(p));
-  return end;
+  return barrier_.latest_end(work_[layer].after);
 }
 
 // The fetch thread. A tile's fetch is issued once the previous one has been issued, its buffer
@@ -641,13 +628,15 @@ void Core::array_os_double_cycle(TileCursor& c) {
 
 // The output writer. Each tile's outputs go out once the edge has finished them; a layer is
 // closed when its last write is complete. Layers without tiles close with the layer before
-// them (at cycle 0 when first), so whoever waits for them is never stuck.
+// them (at cycle 0 when first), so whoever waits for them is never stuck; the vector unit's
+// layers are its to close.
 void Core::writer() {
   std::deque<DramRequest> outstanding;  // the open layer's writes (stable addresses)
   std::uint64_t layer_max = 0, prev_end = 0;
   std::size_t next_layer = 0;  // layers before it are closed
   auto close_empty = [&] {
     for (; next_layer < work_.size() && empty_layer(next_layer); ++next_layer) {
+      if (work_[next_layer].vector.present()) continue;
       stats.layers[next_layer].cycles = 0;
       barrier_.close(next_layer, prev_end);
     }

@@ -21,8 +21,10 @@
 #include <vector>
 
 #include "arch/arch_spec.hpp"
+#include "arch/core/layer_barrier.hpp"
 #include "arch/core/tile_timing.hpp"
 #include "arch/dram/dram_controller.hpp"
+#include "arch/vector/vector_unit.hpp"
 #include "arch/workload.hpp"
 #include "units/systolic_os.hpp"
 #include "units/systolic_ws.hpp"
@@ -59,32 +61,6 @@ class TileCursor {
   Tile cur_;
 };
 
-// Layer ends across the cores of one accelerator: a layer is over when every core has written
-// its share (the next layer's inputs are all of its outputs).
-class LayerBarrier {
- public:
-  LayerBarrier(std::size_t layers, std::uint32_t cores)
-      : left_(layers, cores), end_(layers, 0), cores_(cores) {}
-  // One core's share of `layer` was complete at cycle `end`.
-  void close(std::size_t layer, std::uint64_t end) {
-    end_[layer] = std::max(end_[layer], end);
-    if (--left_[layer] == 0) {
-      if (layer > 0) end_[layer] = std::max(end_[layer], end_[layer - 1]);
-      event_.notify(sc_core::SC_ZERO_TIME);
-    }
-  }
-  bool closed(std::size_t layer) const { return left_[layer] == 0; }
-  std::uint64_t end(std::size_t layer) const { return end_[layer]; }
-  const sc_core::sc_event& event() const { return event_; }
-  std::uint32_t cores() const { return cores_; }
-
- private:
-  std::vector<std::uint32_t> left_;
-  std::vector<std::uint64_t> end_;
-  std::uint32_t cores_;
-  sc_core::sc_event event_;
-};
-
 class Core : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(Core);
@@ -97,7 +73,14 @@ class Core : public sc_core::sc_module {
   DramPort write_port;  // finished outputs and spilled partial sums
 
   RunStats stats;
-  bool done = false;
+  bool done = false;  // the writer is done (finished(): the vector unit too)
+  // The vector unit (a child module), when the design has one: bind its ports after the core's.
+  std::unique_ptr<VectorUnit> vector;
+  bool finished() const { return done && (!vector || vector->done); }
+  // When this core's last work of the run was complete.
+  std::uint64_t end_cycle() const {
+    return std::max(stats.cycles, vector ? vector->last_end : std::uint64_t{0});
+  }
 
  private:
   struct Fetch {
@@ -120,7 +103,6 @@ class Core : public sc_core::sc_module {
 
   std::uint64_t now() const;
   void idle_until(std::uint64_t t);
-  void wait_layer_closed(std::size_t layer);       // layer's last write complete
   // Waits until every layer `layer` reads from is closed; returns the latest of their ends.
   std::uint64_t wait_producers(std::size_t layer);
   bool producers_closed(std::size_t layer) const;

@@ -1,0 +1,67 @@
+// Layer ends across the cores of one accelerator, and the cycle clock of the model's threads.
+// A layer is over when every core has finished its share (its array's writes, or its vector
+// unit's); a layer that reads it waits for that. Layers that do not depend on each other (q, k
+// and v; a norm and an unrelated matmul) overlap, on one core's array and vector unit alike.
+#pragma once
+
+#include <systemc>
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+namespace quasar::arch {
+
+// 1 ns of simulated time is one accelerator cycle (every module's convention).
+inline std::uint64_t sim_cycle() {
+  return static_cast<std::uint64_t>(sc_core::sc_time_stamp() / sc_core::sc_time(1, sc_core::SC_NS));
+}
+// Called from a thread process: returns at cycle t (at once when t has passed).
+inline void wait_until_cycle(std::uint64_t t) {
+  const std::uint64_t n = sim_cycle();
+  if (t > n) sc_core::wait(sc_core::sc_time(static_cast<double>(t - n), sc_core::SC_NS));
+}
+
+class LayerBarrier {
+ public:
+  LayerBarrier(std::size_t layers, std::uint32_t cores)
+      : left_(layers, cores), end_(layers, 0), cores_(cores) {}
+  // One core's share of `layer` was complete at cycle `end`.
+  void close(std::size_t layer, std::uint64_t end) {
+    end_[layer] = std::max(end_[layer], end);
+    if (--left_[layer] == 0) event_.notify(sc_core::SC_ZERO_TIME);
+  }
+  bool closed(std::size_t layer) const { return left_[layer] == 0; }
+  // When the last core's share of `layer` was complete (once closed).
+  std::uint64_t end(std::size_t layer) const { return end_[layer]; }
+  const sc_core::sc_event& event() const { return event_; }
+  std::uint32_t cores() const { return cores_; }
+  std::size_t layers() const { return end_.size(); }
+
+  bool all_closed(const std::vector<std::size_t>& layers) const {
+    for (std::size_t p : layers)
+      if (!closed(p)) return false;
+    return true;
+  }
+  std::uint64_t latest_end(const std::vector<std::size_t>& layers) const {
+    std::uint64_t e = 0;
+    for (std::size_t p : layers) e = std::max(e, end_[p]);
+    return e;
+  }
+  // Called from a thread process: waits until every layer of `layers` is closed and the latest
+  // of their ends has come; returns that end.
+  std::uint64_t wait_for(const std::vector<std::size_t>& layers) {
+    while (!all_closed(layers)) sc_core::wait(event_);
+    const std::uint64_t e = latest_end(layers);
+    wait_until_cycle(e);
+    return e;
+  }
+
+ private:
+  std::vector<std::uint32_t> left_;
+  std::vector<std::uint64_t> end_;
+  std::uint32_t cores_;
+  sc_core::sc_event event_;
+};
+
+}  // namespace quasar::arch

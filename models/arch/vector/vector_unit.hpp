@@ -1,0 +1,50 @@
+// The vector unit of a core, as a SystemC module: the non-GEMM records of a run (norms, RoPE,
+// softmax, activations, residual adds, activation quantization, KV-cache appends) on fp32
+// lanes and special-function (SFU) lanes, next to the MAC array and independent of it.
+//
+// It walks its core's layers in order and runs those with vector work (LayerWork::vector): it
+// waits for the layers they read (LayerBarrier), then works through the rows in blocks. Its
+// scratchpad holds two blocks, so the next block's read overlaps this block's compute; each
+// block's results are written behind it without stalling the unit. A layer is closed when its
+// last write is complete. Timing rules (plain C++, the same in both fidelities: the vector unit
+// has no register model; its cycles follow from the block's shape and the unit's widths):
+//   block cycles = max(ceil(rows x lane_ops / lanes), ceil(rows x sfu_ops / sfu_lanes))
+//                  + passes x latency_cycles.
+// It has its own DMA: a read and a write port on the DRAM controller, after its core's two.
+#pragma once
+
+#include <systemc>
+
+#include <cstdint>
+#include <vector>
+
+#include "arch/arch_spec.hpp"
+#include "arch/core/layer_barrier.hpp"
+#include "arch/dram/dram_controller.hpp"
+#include "arch/workload.hpp"
+
+namespace quasar::arch {
+
+// Cycles the unit computes one block of `rows` rows of `w`.
+std::uint64_t vector_block_cycles(const VectorSpec& v, const VectorWork& w, std::uint64_t rows);
+
+class VectorUnit : public sc_core::sc_module {
+ public:
+  SC_HAS_PROCESS(VectorUnit);
+  // `stats` is the core's: the unit adds to the layers it runs.
+  VectorUnit(sc_core::sc_module_name n, const ArchSpec& a, const std::vector<LayerWork>& work,
+             LayerBarrier& barrier, RunStats& stats);
+
+  DramPort read_port, write_port;
+  bool done = false;
+  std::uint64_t last_end = 0;  // when its last layer was complete
+
+ private:
+  void run();
+  const ArchSpec& a_;
+  const std::vector<LayerWork>& work_;
+  LayerBarrier& barrier_;
+  RunStats& stats_;
+};
+
+}  // namespace quasar::arch
