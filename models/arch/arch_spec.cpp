@@ -55,6 +55,7 @@ std::string check_ranges(const ArchSpec& a) {
                                           v.buffer_kib > (1u << 20))))
     return "vector: lanes 0..65536; with lanes > 0, sfu_lanes 1..65536, latency_cycles 0..4096, "
            "buffer_kib 1..2^20";
+  if (a.attention.tile > (1u << 24)) return "attention.tile: must be in 0..2^24 keys";
   if (a.array.dataflow == Dataflow::is && a.accounting != Accounting::scalesim)
     return "array.dataflow: is is counted under accounting: scalesim only";
   if (a.array.double_buffer && a.array.dataflow == Dataflow::is)
@@ -64,6 +65,17 @@ std::string check_ranges(const ArchSpec& a) {
 
 std::string check_consistency(const ArchSpec& a) {
   if (a.schemes.empty()) return "schemes: list at least one scheme the design runs";
+  if (a.attention.mode == AttentionMode::int8) {
+    if (a.attention.kv != KvFormat::int8)
+      return "attention: mode int8 runs QK^T and PV on int8 KV codes: it needs kv: int8 (not " +
+             std::string(kv_format_name(a.attention.kv)) + ")";
+    if (a.attention.tile > 0)
+      return "attention: mode int8 quantizes each row of probabilities as a whole, so it is "
+             "unfused: tile: 0 (docs/numerics.md, choice 20)";
+    if (!pe_runs(a.array.pe, Scheme::w8a8))
+      return "attention: mode int8 runs int8 x int8 GEMMs on the array; " +
+             std::string(pe_kind_name(a.array.pe)) + " PEs cannot (use mode: fp32)";
+  }
   for (Scheme s : a.schemes) {
     const std::string name(scheme_name(s));
     if (!pe_runs(a.array.pe, s)) {

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "numerics/attention.hpp"
+#include "numerics/kv_cache.hpp"
 #include "numerics/scheme.hpp"
 
 namespace quasar::arch {
@@ -135,6 +137,25 @@ struct VectorSpec {
   bool present() const { return lanes > 0; }
 };
 
+// How a design runs attention (the trace's bmm records marked qk / pv, its softmax and its KV
+// appends; arithmetic spec §6-§7):
+//   mode fp32  QK^T and PV on the vector unit's lanes, fp32 (a multiply and an add per MAC);
+//        int8  on the MAC array as int8 GEMMs (queries and probabilities quantized per row, the
+//              int8 KV cache's codes as the stationary operand); needs kv int8 and PEs that run
+//              w8a8;
+//   kv         the KV cache's format in DRAM (bytes: numerics/kv_cache.hpp);
+//   tile       flash-style tiling, keys per tile: scores and probabilities stay on chip, and
+//              softmax rescales its running sums once per tile; 0: unfused, scores and
+//              probabilities go through DRAM. int8 attention is unfused (numerics choice 20:
+//              its probabilities are quantized over the whole row).
+using quasar::AttentionMode;  // numerics/attention.hpp: the arithmetic the modes compute
+using quasar::attention_mode_name;
+struct AttentionSpec {
+  AttentionMode mode = AttentionMode::fp32;
+  KvFormat kv = KvFormat::fp16;
+  std::uint32_t tile = 0;
+};
+
 struct ArchSpec {
   std::string name;
   double clock_mhz = 1000.0;
@@ -150,6 +171,7 @@ struct ArchSpec {
   DramSpec dram;
   InterconnectSpec interconnect;
   VectorSpec vector;
+  AttentionSpec attention;
 };
 
 

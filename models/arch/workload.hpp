@@ -21,6 +21,8 @@ struct VectorWork {
   std::uint64_t lane_ops = 0, sfu_ops = 0, passes = 1;  // per row (passes: per block)
   std::uint64_t read_bytes = 0, write_bytes = 0;       // per row
   std::uint64_t fixed_read_bytes = 0;                  // per instance
+  std::uint64_t fixed_lane_ops = 0;  // per instance, with its first block (attention: K or V
+                                     // dequantized once, shared by the instance's queries)
   bool present() const { return rows > 0; }
 };
 

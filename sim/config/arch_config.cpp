@@ -123,7 +123,7 @@ arch::ArchSpec parse_arch_config(const std::string& text, const std::string& sou
   if (!root.is_map())
     root.fail("an accelerator config is a mapping (see docs/config-reference.md)");
   root.require_keys_in({"quasar_arch", "name", "clock_mhz", "accounting", "cores", "partition",
-                        "array", "schemes", "edge", "buffers", "dram", "interconnect", "vector"});
+                        "array", "schemes", "edge", "buffers", "dram", "interconnect", "vector", "attention"});
   const std::int64_t version = root.at("quasar_arch").as_int(0, 1000);
   if (version < kOldestArchFormatVersion || version > kArchFormatVersion) {
     root.at("quasar_arch")
@@ -241,6 +241,16 @@ arch::ArchSpec parse_arch_config(const std::string& text, const std::string& sou
     opt(v, "sfu_lanes", [&](const Value& x) { s.sfu_lanes = u32(x, 1, 65536); });
     opt(v, "latency_cycles", [&](const Value& x) { s.latency_cycles = u32(x, 0, 4096); });
     opt(v, "buffer_kib", [&](const Value& x) { s.buffer_kib = u32(x, 1, 1u << 20); });
+  });
+  opt(root, "attention", [&](const Value& v) {
+    v.require_keys_in({"mode", "kv", "tile"});
+    arch::AttentionSpec& s = a.attention;
+    opt(v, "mode", [&](const Value& x) {
+      s.mode = x.as_choice({"fp32", "int8"}) == "fp32" ? arch::AttentionMode::fp32
+                                                       : arch::AttentionMode::int8;
+    });
+    opt(v, "kv", [&](const Value& x) { s.kv = parse_kv_format(x.as_choice({"fp16", "int8", "int4"})); });
+    opt(v, "tile", [&](const Value& x) { s.tile = u32(x, 0, 1u << 24); });
   });
   if (a.cores > 1 && a.accounting == arch::Accounting::scalesim)
     root.at("cores").fail("SCALE-Sim accounting counts one array; use cores: 1 or accounting: native");

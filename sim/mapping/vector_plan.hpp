@@ -15,10 +15,27 @@ namespace quasar::mapping {
 // residual_add, quantize_act, kv_append, moe_router).
 bool is_vector_op(trace::Op op);
 
-// The record's work per instance (instances: its repeat), on a design with a vector unit.
-// Throws quasar::Error naming the record when the op or its function is not one the unit runs.
-arch::VectorWork plan_vector(const arch::ArchSpec& a, const trace::Layer& l);
+// Whether the design runs this bmm record as attention (an attention matmul on a design with a
+// vector unit, whose `attention` block then says how); else it is a plain GEMM by its scheme.
+bool runs_as_attention(const arch::ArchSpec& a, const trace::Layer& l);
+// Whether the vector unit runs the record on this design (a vector op, or attention in fp32).
+bool on_vector_unit(const arch::ArchSpec& a, const trace::Layer& l);
 
+// The record's work on the vector unit: `instances` repeats of `work`. Norms and elementwise
+// ops: one row per token (and head), instances = repeat. Attention matmuls (fp32): one row per
+// query, one instance per (batch, head) and repeat, so that the cores split heads. Throws
+// quasar::Error naming the record when the op or its function is not one the unit runs.
+struct VectorPlan {
+  arch::VectorWork work;
+  std::uint64_t instances = 1;
+};
+VectorPlan plan_vector(const arch::ArchSpec& a, const trace::Layer& l);
+
+// Keys a query sees on average: all n, or (n + 1) / 2 under a causal mask.
+double visible_keys(const trace::Layer& l);
+
+// Core `c`'s share of n things split evenly over `cores` (the first cores one more).
+std::uint64_t even_share(std::uint64_t n, std::uint32_t cores, std::uint32_t c);
 // Core `c`'s share of a vector record's work (rows split evenly, the first cores one more).
 arch::VectorWork vector_share(const arch::VectorWork& w, std::uint32_t cores, std::uint32_t c);
 

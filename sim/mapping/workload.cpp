@@ -11,9 +11,11 @@
 namespace quasar::mapping {
 
 std::string why_not_run(const arch::ArchSpec& a, const trace::Layer& l) {
-  if (is_vector_op(l.op)) {
+  const bool attention = runs_as_attention(a, l);
+  if (is_vector_op(l.op) || attention) {
     if (a.accounting == arch::Accounting::scalesim)
-      return std::string(trace::op_name(l.op)) + ": SCALE-Sim accounting counts GEMMs only";
+      return std::string(trace::op_name(l.op)) +
+             ": SCALE-Sim accounting counts the GEMMs of linear layers only";
     if (!a.vector.present())
       return std::string(trace::op_name(l.op)) + ": design '" + a.name +
              "' has no vector unit (vector.lanes = 0)";
@@ -37,6 +39,25 @@ double layer_weight_bytes(const trace::Layer& l) {
     b += static_cast<double>(l.k / l.scheme->group_size) * static_cast<double>(l.n) *
          i.group_meta_bytes;
   return b;
+}
+
+// An attention matmul as the MAC array runs it (attention: int8): an int8 GEMM whose stationary
+// operand is the int8 KV cache (its codes and a 2-byte scale per key: w8a8's weight layout), one
+// instance per (batch, head), core `c`'s share of them (split heads).
+trace::Layer attention_gemm(const trace::Layer& l, std::uint32_t cores, std::uint32_t c) {
+  trace::Layer g = l;
+  trace::LayerScheme s;
+  s.scheme = Scheme::w8a8;
+  g.scheme = s;
+  g.batch = even_share(l.batch, cores, c);
+  return g;
+}
+
+// What differs from a weight GEMM's traffic: QK^T's scores are fp32, twice the fp16 outputs
+// the tiles write. (int8 attention is unfused: arch_spec.hpp.)
+void adjust_attention_tiles(const trace::Layer& l, arch::LayerWork& w) {
+  if (l.attention != "qk") return;
+  for (arch::Tile& t : w.tiles) t.out_bytes *= 2;
 }
 
 }  // namespace
@@ -75,6 +96,7 @@ PlannedTrace plan_trace(const arch::ArchSpec& a, const trace::Trace& t) {
   // before each layer is built.
   PlanSize held;
   double weights = 0;  // bytes of weights the run's layers keep in DRAM
+  double kv = 0;       // bytes of KV cache its attention reads
   // For every record, the simulated layers (indices into the run's list) its outputs depend
   // on: its own index when simulated, else what its producers depend on (a record the design
   // does not run passes its inputs' dependencies on).
@@ -93,21 +115,45 @@ PlannedTrace plan_trace(const arch::ArchSpec& a, const trace::Trace& t) {
       continue;
     }
     deps[i] = {p.cores.front().size()};
-    if (is_vector_op(l.op)) {
-      const arch::VectorWork v = plan_vector(a, l);
-      for (std::uint32_t c = 0; c < p.cores.size(); ++c) {
+    const auto ncores = static_cast<std::uint32_t>(p.cores.size());
+    const bool attention = runs_as_attention(a, l);
+    if (attention && l.op == trace::Op::bmm && l.attention == "qk") {
+      // The KV cache the step reads: K and V of every (instance, key) in the cache's format.
+      kv += 2.0 * static_cast<double>(l.repeat) * static_cast<double>(l.batch) *
+            static_cast<double>(l.n) *
+            static_cast<double>(kv_bytes_per_token_head(a.attention.kv, l.k));
+    }
+    if (on_vector_unit(a, l)) {
+      const VectorPlan v = plan_vector(a, l);
+      for (std::uint32_t c = 0; c < ncores; ++c) {
         arch::LayerWork w;
         w.name = l.name;
-        w.instances = l.repeat;
-        w.vector = vector_share(v, static_cast<std::uint32_t>(p.cores.size()), c);
         w.after = after;
+        if (attention) {  // split heads: each core a share of the (batch, head) instances
+          w.instances = even_share(v.instances, ncores, c);
+          w.vector = v.work;
+        } else {
+          w.instances = v.instances;
+          w.vector = vector_share(v.work, ncores, c);
+        }
         p.cores[c].push_back(std::move(w));
       }
       continue;
     }
+    if (attention && l.causal)
+      p.warnings.emplace_back(l.name, "causal mask not applied on the MAC array: the masked "
+                                      "half of the scores is computed (counted in full)");
     std::string warning;
-    for (std::uint32_t c = 0; c < p.cores.size(); ++c) {
-      const trace::Layer share = core_share(a, l, c);
+    for (std::uint32_t c = 0; c < ncores; ++c) {
+      trace::Layer share = attention ? attention_gemm(l, ncores, c) : core_share(a, l, c);
+      if (share.batch == 0) {  // split heads left this core none
+        arch::LayerWork w;
+        w.name = l.name;
+        w.instances = 0;
+        w.after = after;
+        p.cores[c].push_back(std::move(w));
+        continue;
+      }
       const PlanSize size = plan_size(a, share);
       check_plan_size(share, size, held);
       held.stored_tiles += size.stored_tiles;  // each <= the limit, so no wrap
@@ -123,18 +169,20 @@ PlannedTrace plan_trace(const arch::ArchSpec& a, const trace::Trace& t) {
       w.materialize_write_bytes = g.materialize_write_bytes;
       w.materialize_dequant_ops = g.materialize_dequant_ops;
       w.after = after;
+      if (attention) adjust_attention_tiles(l, w);
       p.cores[c].push_back(std::move(w));
     }
     if (!warning.empty()) p.warnings.emplace_back(l.name, warning);
-    weights += static_cast<double>(l.repeat) * layer_weight_bytes(l);
+    if (!attention) weights += static_cast<double>(l.repeat) * layer_weight_bytes(l);
   }
-  // The DRAM must hold the model's weights (codes and scales of every layer the design runs;
-  // the KV cache and activations come on top and are not counted yet).
+  // The DRAM must hold the model's weights (codes and scales of every layer the design runs)
+  // and the KV cache its attention reads (activations come on top and are not counted).
   const double capacity = a.dram.capacity_gib * 1073741824.0;
-  if (capacity > 0 && weights > capacity) {
-    char buf[160];
-    std::snprintf(buf, sizeof buf, "%.2f GiB of weights, more than dram.capacity_gib = %g",
-                  weights / 1073741824.0, a.dram.capacity_gib);
+  if (capacity > 0 && weights + kv > capacity) {
+    char buf[200];
+    std::snprintf(buf, sizeof buf,
+                  "%.2f GiB of weights and %.2f GiB of KV cache, more than dram.capacity_gib = %g",
+                  weights / 1073741824.0, kv / 1073741824.0, a.dram.capacity_gib);
     throw Error("trace '" + t.name + "' on design '" + a.name + "': its layers hold " + buf +
                 " (give a larger capacity, 0 to skip the check, or more memory)");
   }

@@ -172,6 +172,19 @@ RunRecord read_run_report(const std::string& path) {
     s.vector.latency_cycles = get<std::uint32_t>(v, "latency_cycles", path, "arch.vector");
     s.vector.buffer_kib = get<std::uint32_t>(v, "buffer_kib", path, "arch.vector");
   }
+  {
+    const json& at = sub(a, "attention", path, "arch");
+    const std::string m = get<std::string>(at, "mode", path, "arch.attention");
+    if (m != "fp32" && m != "int8")
+      throw Error(path + ": arch.attention.mode '" + m + "' (accepted: fp32, int8)");
+    s.attention.mode = m == "fp32" ? arch::AttentionMode::fp32 : arch::AttentionMode::int8;
+    try {
+      s.attention.kv = parse_kv_format(get<std::string>(at, "kv", path, "arch.attention"));
+    } catch (const Error& bad) {
+      throw Error(path + ": arch.attention.kv: " + bad.what());
+    }
+    s.attention.tile = get<std::uint32_t>(at, "tile", path, "arch.attention");
+  }
   if (r.accounting != "native" && r.accounting != "scalesim")
     throw Error(path + ": accounting '" + r.accounting + "' (accepted: native, scalesim)");
   s.accounting = r.accounting == "native" ? arch::Accounting::native : arch::Accounting::scalesim;

@@ -234,6 +234,9 @@ nlohmann::ordered_json arch_json(const arch::ArchSpec& a) {
                  {"sfu_lanes", a.vector.sfu_lanes},
                  {"latency_cycles", a.vector.latency_cycles},
                  {"buffer_kib", a.vector.buffer_kib}};
+  j["attention"] = {{"mode", std::string(arch::attention_mode_name(a.attention.mode))},
+                    {"kv", std::string(kv_format_name(a.attention.kv))},
+                    {"tile", a.attention.tile}};
   return j;
 }
 

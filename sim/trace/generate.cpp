@@ -46,11 +46,14 @@ class Builder {
     t_.layers.push_back(l);
   }
 
-  void bmm(const std::string& name, std::uint64_t batch, std::uint64_t m, std::uint64_t k,
-           std::uint64_t n, std::uint64_t repeat, std::vector<std::string> inputs) {
+  void bmm(const std::string& name, const char* attention, bool causal, std::uint64_t batch,
+           std::uint64_t m, std::uint64_t k, std::uint64_t n, std::uint64_t repeat,
+           std::vector<std::string> inputs) {
     Layer l;
     l.name = name;
     l.op = Op::bmm;
+    l.attention = attention;
+    l.causal = causal;
     l.batch = batch, l.m = m, l.k = k, l.n = n, l.repeat = repeat;
     l.scheme = scheme_for("attention");
     l.inputs = std::move(inputs);
@@ -178,16 +181,19 @@ Trace generate(const GenSpec& spec) {
         m.heads + m.kv_heads;
     q_out = k_out = "layer.rope";
   }
-  b.elementwise("layer.kv_append", Op::kv_append, T, 2 * m.kv_dim(), L, {k_out, "layer.v_proj"});
+  // One row per token and K or V head: the cache's format quantizes per (token, kv-head).
+  b.elementwise("layer.kv_append", Op::kv_append, T, hd, L, {k_out, "layer.v_proj"}).batch =
+      2 * m.kv_heads;
   // Scores read the queries and the cache (which now holds this step's keys).
   const std::vector<std::string> qk_in{q_out, "layer.kv_append"};
   if (prefill) {
-    // Full causal attention per head (about half of it is masked out; counted in full, as
-    // dense hardware computes it).
-    b.bmm("layer.attn_qk", spec.batch * m.heads, spec.seq, hd, spec.seq, L, qk_in);
-    b.elementwise("layer.attn_softmax", Op::softmax, spec.seq, spec.seq, L, {"layer.attn_qk"})
-        .batch = spec.batch * m.heads;
-    b.bmm("layer.attn_pv", spec.batch * m.heads, spec.seq, spec.seq, hd, L,
+    // Causal attention per head: query p sees keys 0..p (the design counts the triangle).
+    b.bmm("layer.attn_qk", "qk", true, spec.batch * m.heads, spec.seq, hd, spec.seq, L, qk_in);
+    Layer& sm = b.elementwise("layer.attn_softmax", Op::softmax, spec.seq, spec.seq, L,
+                              {"layer.attn_qk"});
+    sm.batch = spec.batch * m.heads;
+    sm.causal = true;
+    b.bmm("layer.attn_pv", "pv", true, spec.batch * m.heads, spec.seq, spec.seq, hd, L,
           {"layer.attn_softmax", "layer.kv_append"});
   } else {
     // GQA folded: the g query heads sharing a KV head form the M dimension of one matmul. A
@@ -195,10 +201,10 @@ Trace generate(const GenSpec& spec) {
     // a rolling buffer of that size).
     const std::uint64_t kv =
         m.sliding_window ? std::min(spec.context, m.sliding_window) : spec.context;
-    b.bmm("layer.attn_qk", spec.batch * m.kv_heads, g, hd, kv, L, qk_in);
+    b.bmm("layer.attn_qk", "qk", false, spec.batch * m.kv_heads, g, hd, kv, L, qk_in);
     b.elementwise("layer.attn_softmax", Op::softmax, g, kv, L, {"layer.attn_qk"}).batch =
         spec.batch * m.kv_heads;
-    b.bmm("layer.attn_pv", spec.batch * m.kv_heads, g, kv, hd, L,
+    b.bmm("layer.attn_pv", "pv", false, spec.batch * m.kv_heads, g, kv, hd, L,
           {"layer.attn_softmax", "layer.kv_append"});
   }
   b.produces("layer.attn_out", {"layer.attn_pv"});

@@ -114,8 +114,11 @@ Layer parse_layer(const config::Value& l) {
     allowed.insert(allowed.end(), {"k", "scheme", "group_size", "act", "acc_bits", "psum_bits",
                                    "int_scale", "alpha_bits", "dint_set", "dequant", "k_tile"});
   }
-  if (layer.op == Op::bmm || layer.op == Op::softmax || layer.op == Op::rope)
+  if (layer.op == Op::bmm || layer.op == Op::softmax || layer.op == Op::rope ||
+      layer.op == Op::kv_append)
     allowed.push_back("batch");
+  if (layer.op == Op::bmm) allowed.push_back("attention");
+  if (layer.op == Op::bmm || layer.op == Op::softmax) allowed.push_back("causal");
   if (layer.op == Op::activation) allowed.push_back("function");
   if (layer.op == Op::moe_router) allowed.push_back("top_k");
   l.require_keys_in(allowed);
@@ -129,6 +132,8 @@ Layer parse_layer(const config::Value& l) {
   if (auto v = l.find("repeat")) layer.repeat = v->as_uint(1, kMaxDim);
   if (layer.op == Op::activation) layer.function = l.at("function").as_choice(kActivationFunctions);
   if (layer.op == Op::moe_router) layer.top_k = l.at("top_k").as_uint(1, layer.n);
+  if (auto v = l.find("attention")) layer.attention = v->as_choice({"qk", "pv"});
+  if (auto v = l.find("causal")) layer.causal = v->as_bool();
   if (auto in = l.find("inputs")) {
     if (!in->is_seq()) in->fail("expected a list of the names of earlier records, e.g. [layer.q_proj]");
     layer.inputs.emplace();
@@ -290,6 +295,17 @@ void validate(const Trace& t, const std::string& source) {
                  is_gemm(l.op) ? "a GEMM layer needs a scheme" : "only GEMM layers take a scheme");
     }
     if (!is_gemm(l.op) && l.k != 0) fail_layer(source, l, "only GEMM layers have k");
+    if (!l.attention.empty() && (l.op != Op::bmm || (l.attention != "qk" && l.attention != "pv")))
+      fail_layer(source, l, "attention: qk or pv, on bmm records only");
+    if (l.causal && l.op != Op::bmm && l.op != Op::softmax)
+      fail_layer(source, l, "causal: on bmm and softmax records only");
+    if (l.causal && l.op == Op::softmax && l.m != l.n)
+      fail_layer(source, l, "a causal softmax has as many rows (queries) as columns (keys): m = n");
+    if (l.causal && l.op == Op::bmm &&
+        (l.attention.empty() || (l.attention == "qk" ? l.m != l.n : l.m != l.k)))
+      fail_layer(source, l,
+                 "a causal bmm is an attention matmul (attention: qk or pv) with as many queries "
+                 "as keys (qk: m = n; pv: m = k)");
     if (l.op == Op::moe_router && (l.top_k == 0 || l.top_k > l.n)) {
       fail_layer(source, l, "moe_router needs 1 <= top_k <= n (the expert count)");
     }
@@ -386,6 +402,8 @@ std::string to_yaml(const Trace& t) {
     if (l.repeat != 1) o << "    repeat: " << l.repeat << "\n";
     if (l.op == Op::activation) o << "    function: " << l.function << "\n";
     if (l.op == Op::moe_router) o << "    top_k: " << l.top_k << "\n";
+    if (!l.attention.empty()) o << "    attention: " << l.attention << "\n";
+    if (l.causal) o << "    causal: true\n";
     if (l.scheme) {
       const LayerScheme& s = *l.scheme;
       o << "    scheme: " << scheme_name(s.scheme) << "\n";

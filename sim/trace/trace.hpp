@@ -60,6 +60,13 @@ struct Layer {
   std::optional<LayerScheme> scheme;           // GEMM layers only
   std::string function;                        // activation only
   std::uint64_t top_k = 0;                     // moe_router only
+  // bmm: which attention matmul it is ("qk": scores = Q K^T, m queries x k head dim x n keys;
+  // "pv": out = P V, m queries x k keys x n head dim), so a design runs it as attention (its
+  // KV-cache format, its attention datapath); "": a plain batched matmul.
+  std::string attention;
+  // bmm and softmax: query p sees keys 0..p only (prefill; m = n queries and keys), so about
+  // half the scores are masked and cost nothing.
+  bool causal = false;
   std::map<std::string, std::string> tensors;  // role -> tensor name in the payload
   // The records whose outputs this one consumes, all earlier in the trace. Absent: the record
   // just before it (none for the first): the trace is a chain, as in format 1 before `inputs`.

@@ -497,8 +497,8 @@ TEST(Capacity, AModelTheDramCannotHoldIsAnError) {
     (void)mapping::plan_trace(a, t);
     FAIL() << "3.11 GiB of weights in 2 GiB";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("its layers hold 3.11 GiB of weights, more than "
-                                         "dram.capacity_gib = 2"),
+    EXPECT_NE(std::string(e.what()).find("its layers hold 3.11 GiB of weights and 0.00 GiB of KV "
+                                         "cache, more than dram.capacity_gib = 2"),
               std::string::npos)
         << e.what();
   }

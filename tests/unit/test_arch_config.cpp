@@ -148,6 +148,40 @@ TEST(ArchConfig, RejectsBadConfigsNamingWhereAndWhat) {
 // checked in linear time, and repeated keys behind an alias are still found.
 // Format 1 files are still read: bandwidth per cycle and latency in cycles are converted at the
 // file's clock (500 MHz: 64 B a cycle is 32 GB/s, 100 cycles 200 ns) to one channel.
+// The vector unit and attention keys: read, defaulted, and every combination the design cannot
+// run refused naming the key and what it needs.
+TEST(ArchConfig, VectorUnitAndAttention) {
+  const std::string good = text_of(shipped("int8-baseline"));
+  const arch::ArchSpec plain = parse_arch_config(good, "a.yaml");
+  EXPECT_FALSE(plain.vector.present());
+  EXPECT_EQ(plain.attention.mode, arch::AttentionMode::fp32);
+  EXPECT_EQ(plain.attention.kv, KvFormat::fp16);
+  const arch::ArchSpec v = parse_arch_config(
+      good + "vector: {lanes: 64, sfu_lanes: 4, latency_cycles: 6, buffer_kib: 32}\n"
+             "attention: {mode: int8, kv: int8}\n",
+      "a.yaml");
+  EXPECT_EQ(v.vector.lanes, 64u);
+  EXPECT_EQ(v.vector.sfu_lanes, 4u);
+  EXPECT_EQ(v.vector.latency_cycles, 6u);
+  EXPECT_EQ(v.vector.buffer_kib, 32u);
+  EXPECT_EQ(v.attention.mode, arch::AttentionMode::int8);
+  EXPECT_EQ(v.attention.kv, KvFormat::int8);
+  EXPECT_THAT(error_of(good + "vector: {lanes: 64, width: 3}\n"),
+              HasSubstr("vector.width: unknown key 'width' (accepted: lanes, sfu_lanes, "
+                        "latency_cycles, buffer_kib)"));
+  EXPECT_THAT(error_of(good + "vector: {lanes: 64, sfu_lanes: 0}\n"),
+              HasSubstr("vector.sfu_lanes: 0 is out of range; accepted: 1..65536"));
+  EXPECT_THAT(error_of(good + "attention: {kv: int2}\n"),
+              HasSubstr("attention.kv: 'int2' is not accepted; accepted: fp16, int8, int4"));
+  EXPECT_THAT(error_of(good + "attention: {mode: int8, kv: int4}\n"),
+              HasSubstr("attention: mode int8 runs QK^T and PV on int8 KV codes: it needs kv: "
+                        "int8 (not int4)"));
+  EXPECT_THAT(error_of(good + "attention: {mode: int8, kv: int8, tile: 128}\n"),
+              HasSubstr("it is unfused: tile: 0"));
+  EXPECT_THAT(error_of(text_of(shipped("dint")) + "attention: {mode: int8, kv: int8}\n"),
+              HasSubstr("dint4 PEs cannot (use mode: fp32)"));
+}
+
 TEST(ArchConfig, ReadsFormatOneAndPresets) {
   const std::string v1 = R"(quasar_arch: 1
 name: old

@@ -5,9 +5,10 @@
 
 namespace quasar::arch {
 
-std::uint64_t vector_block_cycles(const VectorSpec& v, const VectorWork& w, std::uint64_t rows) {
+std::uint64_t vector_block_cycles(const VectorSpec& v, const VectorWork& w, std::uint64_t rows,
+                                  bool first) {
   const auto cd = [](std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; };
-  const std::uint64_t lane = cd(rows * w.lane_ops, v.lanes);
+  const std::uint64_t lane = cd(rows * w.lane_ops + (first ? w.fixed_lane_ops : 0), v.lanes);
   const std::uint64_t sfu = w.sfu_ops ? cd(rows * w.sfu_ops, v.sfu_lanes) : 0;
   return std::max(lane, sfu) + w.passes * v.latency_cycles;
 }
@@ -55,10 +56,11 @@ void VectorUnit::run() {
       if (r.bytes > 0) DramPort::wait_done(r);
       reads.pop_front();
       const std::uint64_t rows = rows_of(b);
-      const std::uint64_t c = vector_block_cycles(a_.vector, v, rows);
+      const bool first = b % per_inst == 0;
+      const std::uint64_t c = vector_block_cycles(a_.vector, v, rows, first);
       wait_until_cycle(sim_cycle() + c);
       ls.vector_busy += c;
-      ls.vector_lane_ops += rows * v.lane_ops;
+      ls.vector_lane_ops += rows * v.lane_ops + (first ? v.fixed_lane_ops : 0);
       ls.vector_sfu_ops += rows * v.sfu_ops;
       ++ls.vector_blocks;
       end = std::max(end, sim_cycle());

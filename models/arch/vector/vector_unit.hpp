@@ -8,8 +8,8 @@
 // block's results are written behind it without stalling the unit. A layer is closed when its
 // last write is complete. Timing rules (plain C++, the same in both fidelities: the vector unit
 // has no register model; its cycles follow from the block's shape and the unit's widths):
-//   block cycles = max(ceil(rows x lane_ops / lanes), ceil(rows x sfu_ops / sfu_lanes))
-//                  + passes x latency_cycles.
+//   block cycles = max(ceil((rows x lane_ops [+ fixed_lane_ops on an instance's first block])
+//                           / lanes), ceil(rows x sfu_ops / sfu_lanes)) + passes x latency_cycles.
 // It has its own DMA: a read and a write port on the DRAM controller, after its core's two.
 #pragma once
 
@@ -25,8 +25,9 @@
 
 namespace quasar::arch {
 
-// Cycles the unit computes one block of `rows` rows of `w`.
-std::uint64_t vector_block_cycles(const VectorSpec& v, const VectorWork& w, std::uint64_t rows);
+// Cycles the unit computes one block of `rows` rows of `w` (`first`: an instance's first block).
+std::uint64_t vector_block_cycles(const VectorSpec& v, const VectorWork& w, std::uint64_t rows,
+                                  bool first = false);
 
 class VectorUnit : public sc_core::sc_module {
  public:
