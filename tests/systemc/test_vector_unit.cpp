@@ -24,7 +24,7 @@ namespace quasar::arch {
 namespace {
 
 // The int8 baseline (64 B/cycle, 100-cycle latency, 64 B bursts, one channel) with a vector
-// unit of 16 lanes, one SFU lane, 8 cycles a pass.
+// unit of 16 lanes, one SFU lane, 8 cycles a pass; attention fp32, fp16 KV, unfused.
 ArchSpec design() {
   ArchSpec a = config::read_arch_config(std::string(QUASAR_SOURCE_DIR) +
                                         "/configs/arch/int8-baseline.yaml");
@@ -32,6 +32,7 @@ ArchSpec design() {
   a.vector.sfu_lanes = 1;
   a.vector.latency_cycles = 8;
   a.vector.buffer_kib = 64;
+  a.attention = AttentionSpec{};
   return a;
 }
 

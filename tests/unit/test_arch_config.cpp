@@ -151,9 +151,15 @@ TEST(ArchConfig, RejectsBadConfigsNamingWhereAndWhat) {
 // The vector unit and attention keys: read, defaulted, and every combination the design cannot
 // run refused naming the key and what it needs.
 TEST(ArchConfig, VectorUnitAndAttention) {
-  const std::string good = text_of(shipped("int8-baseline"));
+  const std::string shipped_text = text_of(shipped("int8-baseline"));
+  const arch::ArchSpec ship = parse_arch_config(shipped_text, "a.yaml");
+  EXPECT_EQ(ship.vector.lanes, 128u);
+  EXPECT_EQ(ship.attention.tile, 128u);
+  // Without the two sections: no vector unit, fp32 attention on an fp16 cache, unfused.
+  const std::string good = shipped_text.substr(0, shipped_text.find("vector:"));
   const arch::ArchSpec plain = parse_arch_config(good, "a.yaml");
   EXPECT_FALSE(plain.vector.present());
+  EXPECT_EQ(plain.attention.tile, 0u);
   EXPECT_EQ(plain.attention.mode, arch::AttentionMode::fp32);
   EXPECT_EQ(plain.attention.kv, KvFormat::fp16);
   const arch::ArchSpec v = parse_arch_config(
@@ -178,7 +184,9 @@ TEST(ArchConfig, VectorUnitAndAttention) {
                         "int8 (not int4)"));
   EXPECT_THAT(error_of(good + "attention: {mode: int8, kv: int8, tile: 128}\n"),
               HasSubstr("it is unfused: tile: 0"));
-  EXPECT_THAT(error_of(text_of(shipped("dint")) + "attention: {mode: int8, kv: int8}\n"),
+  const std::string dint = text_of(shipped("dint"));
+  EXPECT_THAT(error_of(dint.substr(0, dint.find("attention:")) +
+                       "attention: {mode: int8, kv: int8}\n"),
               HasSubstr("dint4 PEs cannot (use mode: fp32)"));
 }
 
