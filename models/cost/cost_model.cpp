@@ -22,9 +22,10 @@ const ScaleFactors& Tech::unit_scaling() const {
 }
 
 const std::vector<std::string>& cost_components() {
-  static const std::vector<std::string> c = {"array",      "dequant",  "intscale",   "floatscale",
-                                             "scale_rf",   "epilogue", "ifmap_sram", "weight_sram",
-                                             "ofmap_sram", "dram",     "leakage"};
+  static const std::vector<std::string> c = {
+      "array",      "dequant",     "intscale",   "floatscale", "scale_rf",    "epilogue",
+      "vector",     "ifmap_sram",  "weight_sram", "ofmap_sram", "vector_sram", "dram",
+      "leakage"};
   return c;
 }
 
@@ -227,6 +228,30 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
   const OpEntry& fadd = p.op("fp32_add");
   add_area("epilogue", "fp32_mul + fp32_add", e.epilogue_units, fmul.area_um2 + fadd.area_um2,
            tech.literature_name + " fp32_mul, fp32_add");
+  // [choice] A vector lane = one fp32 multiplier + one fp32 adder (literature); an SFU lane = the
+  // synthesized exp_q unit (reciprocal, square root and divide are priced as exp_q: the tables
+  // have no row for them, said below); the scratchpad as SRAM of its size.
+  const arch::VectorSpec& vu = a.vector;
+  const bool sfu_row = tech.units.count("exp_q") > 0;
+  if (vu.present()) {
+    add_area("vector", "lane: fp32_mul + fp32_add", vu.lanes, fmul.area_um2 + fadd.area_um2,
+             tech.literature_name + " fp32_mul, fp32_add");
+    if (sfu_row) {
+      add_area("vector", "SFU lane: exp_q", vu.sfu_lanes, p.area("exp_q"), p.unit_source("exp_q"));
+      r.leakage_w += vu.sfu_lanes * p.leakage_w("exp_q");
+      r.unpriced.push_back("the SFU's reciprocal, square root and divide (priced as one exp_q op "
+                           "each: no synthesized unit for them yet)");
+    } else {
+      r.unpriced.push_back("the vector unit's SFU lanes and ops (no exp_q row in " +
+                           tech.units_name + ")");
+    }
+    r.unpriced.push_back("leakage of the vector lanes' fp32 units (" + tech.literature_name +
+                         "'s ops have energy and area, no leakage)");
+    const double kib = vu.buffer_kib;
+    add_area("vector_sram", "SRAM KiB", kib, tech.sram.area_um2_per_kib,
+             tech.literature_name + " sram");
+    r.leakage_w += kib * tech.sram.leakage_nw_per_kib * 1e-9;
+  }
   const std::pair<const char*, const arch::BufferSpec*> bufs[] = {
       {"ifmap_sram", &a.buffers.ifmap},
       {"weight_sram", &a.buffers.weight},
@@ -260,6 +285,13 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
   const double e_fs = e.floatscale_units ? p.energy("floatscale_acc") : 0.0;
   const double e_dq = e.dequant_units ? p.energy("dequant_dgq") : 0.0;
   const double e_epi = fmul.energy_pj + fadd.energy_pj;
+  // [choice] A lane op is an add, multiply, compare or conversion: priced at the mean of the
+  // fp32 add and multiply. The scratchpad sees every byte the vector unit moves twice (written
+  // from DRAM or the lanes, read by the lanes or the DMA), in banks of half its size.
+  const double e_lane = vu.present() ? (fmul.energy_pj + fadd.energy_pj) / 2 : 0.0;
+  const double e_sfu = vu.present() && sfu_row ? p.energy("exp_q") : 0.0;
+  const double e_vs =
+      vu.present() ? tech.sram.pj_per_byte(static_cast<double>(vu.buffer_kib) / 2.0) : 0.0;
   const double e_if = tech.sram.pj_per_byte(bank_kib(a.buffers.ifmap));
   const double e_w = tech.sram.pj_per_byte(bank_kib(a.buffers.weight));
   const double e_of = tech.sram.pj_per_byte(bank_kib(a.buffers.ofmap));
@@ -300,12 +332,22 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
        [](const L& l) { return l.dequant_ops ? static_cast<double>(l.scale_writes) : 0.0; }},
       {"epilogue", "fp32_mul + fp32_add", e_epi, tech.literature_name + " fp32_mul, fp32_add",
        [](const L& l) { return static_cast<double>(l.epilogue_ops); }},
+      {"vector", "lane op (mean of fp32_add, fp32_mul)", e_lane,
+       tech.literature_name + " fp32_add, fp32_mul",
+       [](const L& l) { return static_cast<double>(l.vector_lane_ops); }},
+      {"vector", "SFU op (exp_q)", e_sfu, sfu_row ? p.unit_source("exp_q") : "",
+       [](const L& l) { return static_cast<double>(l.vector_sfu_ops); }},
       {"ifmap_sram", "byte read or written", e_if, tech.literature_name + " sram model",
        [](const L& l) { return static_cast<double>(l.ifmap_read_bytes + l.ifmap_write_bytes); }},
       {"weight_sram", "byte read or written", e_w, tech.literature_name + " sram model",
        [](const L& l) { return static_cast<double>(l.weight_read_bytes + l.weight_write_bytes); }},
       {"ofmap_sram", "byte read or written", e_of, tech.literature_name + " sram model",
        [](const L& l) { return static_cast<double>(l.ofmap_read_bytes + l.ofmap_write_bytes); }},
+      {"vector_sram", "byte read or written", e_vs, tech.literature_name + " sram model",
+       [](const L& l) {
+         return l.vector_blocks ? 2.0 * static_cast<double>(l.dram_read_bytes + l.dram_write_bytes)
+                                : 0.0;
+       }},
       {"dram", "byte read", 8.0 * dram.read_pj_per_bit, dram_source,
        [](const L& l) { return static_cast<double>(l.dram_read_bytes); }},
       {"dram", "byte written", 8.0 * dram.write_pj_per_bit, dram_source,
@@ -318,7 +360,9 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
     lc.seconds = static_cast<double>(l.cycles) / hz;
     for (std::size_t i = 0; i < actions.size(); ++i) {
       const double n = actions[i].count(l);
-      if (n > 0 && actions[i].each <= 0 && std::string(actions[i].component) != "dram") {
+      // (SFU ops without an exp_q row are listed as not priced instead.)
+      if (n > 0 && actions[i].each <= 0 && std::string(actions[i].component) != "dram" &&
+          !(actions[i].item == "SFU op (exp_q)" && !sfu_row)) {
         throw Error(std::string("design '") + a.name + "' performs " + actions[i].component +
                     " actions but has no " + actions[i].component + " units to price them");
       }

@@ -485,11 +485,27 @@ void write_run_html(std::ostream& os, const RunRecord& r, const cost::CostReport
   kpi(os, "latency", fmt::format("{} ({} cycles)", time_str(c.seconds), r.stats.cycles));
   kpi(os, "energy", joules(c.energy_pj));
   kpi(os, "energy/token",
-      c.tokens ? fmt::format("{} ({} tokens)", joules(c.pj_per_token()), c.tokens)
+      c.tokens ? fmt::format("{} (the run's energy / its {} tokens)", joules(c.pj_per_token()),
+                             c.tokens)
                : std::string("n/a (tokens unknown)"));
   kpi(os, "area", mm2(c.area_um2));
   kpi(os, "TOPS/W", fmt::format("{:.4g}", c.tops_per_w()));
   os << "</div>\n</header>\n";
+  // What the figures cover, before any of them: nothing dropped silently.
+  os << "<h2>What this run covers</h2>\n<p>"
+     << html_escape(fmt::format("{} records simulated, {} not.", r.stats.layers.size(),
+                                r.not_simulated.size()));
+  if (r.decoder_layers && r.model_layers)
+    os << html_escape(fmt::format(" {} of the model's {} decoder layers: a whole-model figure is "
+                                  "not this run's.",
+                                  r.decoder_layers, r.model_layers));
+  os << "</p>\n";
+  if (!r.not_simulated.empty()) {
+    os << "<table class=\"notsim\"><tr><th>record not simulated</th><th>why</th></tr>\n";
+    for (const auto& [name, why] : r.not_simulated)
+      os << "<tr><td>" << html_escape(name) << "</td><td>" << html_escape(why) << "</td></tr>\n";
+    os << "</table>\n";
+  }
 
   os << "<h2>Latency breakdown</h2>\n";
   latency_chart(os, r);

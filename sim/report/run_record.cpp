@@ -202,6 +202,19 @@ RunRecord read_run_report(const std::string& path) {
       l.*f.member = get<std::uint64_t>(layers[i], f.name, path, where);
     r.stats.layers.push_back(l);
   }
+  {
+    const json& cov = sub(j, "covers", path, "");
+    r.decoder_layers = get<std::uint64_t>(cov, "decoder_layers", path, "covers");
+    r.model_layers = get<std::uint64_t>(cov, "model_layers", path, "covers");
+    if (!j.contains("not_simulated") || !j.at("not_simulated").is_array())
+      throw Error(path + ": key 'not_simulated' must be a list");
+    const json& ns = j.at("not_simulated");
+    for (std::size_t i = 0; i < ns.size(); ++i) {
+      const std::string where = "not_simulated[" + std::to_string(i) + "]";
+      r.not_simulated.emplace_back(get<std::string>(ns[i], "name", path, where),
+                                   get<std::string>(ns[i], "reason", path, where));
+    }
+  }
   if (!j.contains("cores") || !j.at("cores").is_array())
     throw Error(path + ": key 'cores' must be a list");
   const json& cores = j.at("cores");

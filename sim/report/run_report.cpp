@@ -77,6 +77,8 @@ RunReport run_trace(const arch::ArchSpec& a, const trace::Trace& t, arch::Fideli
     r.tokens = trace_tokens(phase->second, meta_u64(t, "batch"),
                             meta_u64(t, phase->second == "prefill" ? "seq" : "context"));
   }
+  r.decoder_layers = meta_u64(t, "decoder_layers");
+  r.model_layers = meta_u64(t, "model_layers");
   if (priced && problem.empty()) {
     cost::CostOptions o;
     o.tokens = r.tokens;
@@ -124,6 +126,17 @@ RunReport run_trace_timing(const arch::ArchSpec& a, const trace::Trace& t, arch:
 
 }  // namespace
 
+std::string coverage_line(const RunReport& r) {
+  std::string line = fmt::format("covers: {} records simulated, {} not (listed below)",
+                                 r.stats.layers.size(), r.not_run.size());
+  if (r.decoder_layers && r.model_layers)
+    line += fmt::format("; {} of the model's {} decoder layers", r.decoder_layers,
+                        r.model_layers);
+  if (r.tokens) line += fmt::format("; {} tokens (per token = the run's figure / {})", r.tokens,
+                                    r.tokens);
+  return line + "\n";
+}
+
 void print_run_table(std::ostream& os, const RunReport& r) {
   const arch::RunStats& s = r.stats;
   const double us = static_cast<double>(s.cycles) / r.arch.clock_mhz;
@@ -136,20 +149,20 @@ void print_run_table(std::ostream& os, const RunReport& r) {
                     r.arch.accounting == arch::Accounting::native
                         ? std::string(arch::fidelity_name(s.fidelity)) + " mode"
                         : "SCALE-Sim v2 accounting (stall-free closed form)");
-  os << fmt::format("{:<28} {:>8} {:>13} {:>7} {:>11} {:>11} {:>11} {:>9}\n", "layer", "tiles",
-                    "cycles", "util", "stall dram", "stall edge", "stall port", "DRAM MB");
-  for (const arch::LayerStats& l : s.layers) {
-    os << fmt::format("{:<28} {:>8} {:>13} {:>6.1f}% {:>11} {:>11} {:>11} {:>9.2f}\n", l.name,
-                      l.tiles, l.cycles, 100.0 * util(l, s.pe_count), l.stall_dram, l.stall_edge,
-                      l.stall_port + l.stall_dequant,
+  // cycles: the layer's share of the timeline (how far it moved the run's end; a layer that
+  // overlaps a longer one gets less than its own time); util: MAC array; vector busy: cycles
+  // the vector unit computed for it.
+  os << fmt::format("{:<28} {:>8} {:>13} {:>7} {:>12} {:>11} {:>11} {:>11} {:>9}\n", "layer",
+                    "tiles", "cycles", "util", "vector busy", "stall dram", "stall edge",
+                    "stall port", "DRAM MB");
+  const auto row = [&](const arch::LayerStats& l, std::uint64_t pes) {
+    os << fmt::format("{:<28} {:>8} {:>13} {:>6.1f}% {:>12} {:>11} {:>11} {:>11} {:>9.2f}\n",
+                      l.name, l.tiles, l.cycles, 100.0 * util(l, pes), l.vector_busy,
+                      l.stall_dram, l.stall_edge, l.stall_port + l.stall_dequant,
                       static_cast<double>(l.dram_read_bytes + l.dram_write_bytes) / 1e6);
-  }
-  for (const arch::LayerStats& c : s.cores) {
-    os << fmt::format("{:<28} {:>8} {:>13} {:>6.1f}% {:>11} {:>11} {:>11} {:>9.2f}\n", c.name,
-                      c.tiles, c.cycles, 100.0 * util(c, s.pe_count / s.cores.size()),
-                      c.stall_dram, c.stall_edge, c.stall_port + c.stall_dequant,
-                      static_cast<double>(c.dram_read_bytes + c.dram_write_bytes) / 1e6);
-  }
+  };
+  for (const arch::LayerStats& l : s.layers) row(l, s.pe_count);
+  for (const arch::LayerStats& c : s.cores) row(c, s.pe_count / s.cores.size());
   auto tot = [&](std::uint64_t arch::LayerStats::*f) { return s.total(f); };
   auto mb = [&](std::uint64_t arch::LayerStats::*f) { return static_cast<double>(tot(f)) / 1e6; };
   os << fmt::format(
@@ -167,6 +180,20 @@ void print_run_table(std::ostream& os, const RunReport& r) {
       mb(&arch::LayerStats::ifmap_read_bytes), mb(&arch::LayerStats::ifmap_write_bytes),
       mb(&arch::LayerStats::weight_read_bytes), mb(&arch::LayerStats::weight_write_bytes),
       mb(&arch::LayerStats::ofmap_read_bytes), mb(&arch::LayerStats::ofmap_write_bytes));
+  if (r.arch.vector.present()) {
+    os << fmt::format("vector unit: {} lane ops, {} SFU ops, {} cycles busy; attention {} on {} "
+                      "KV cache, {}\n",
+                      tot(&arch::LayerStats::vector_lane_ops),
+                      tot(&arch::LayerStats::vector_sfu_ops),
+                      tot(&arch::LayerStats::vector_busy),
+                      r.arch.attention.mode == arch::AttentionMode::fp32 ? "fp32 on the vector unit"
+                                                                         : "int8 on the MAC array",
+                      kv_format_name(r.arch.attention.kv),
+                      r.arch.attention.tile ? fmt::format("tiled by {} keys (flash-style)",
+                                                          r.arch.attention.tile)
+                                            : std::string("unfused"));
+  }
+  os << coverage_line(r);
   if (r.cost) {
     os << "\n";
     print_cost_summary(os, *r.cost);
@@ -260,6 +287,12 @@ void print_run_json(std::ostream& os, const RunReport& r) {
   j["clock_mhz"] = r.arch.clock_mhz;
   j["arch"] = arch_json(r.arch);
   j["tokens"] = r.tokens;
+  // What the run covers (the text report's "covers:" line): "per token" figures divide by
+  // `tokens`; the model's full depth is model_layers decoder layers.
+  j["covers"] = {{"records_simulated", r.stats.layers.size()},
+                 {"records_not_simulated", r.not_run.size()},
+                 {"decoder_layers", r.decoder_layers},
+                 {"model_layers", r.model_layers}};
   j["pes"] = r.stats.pe_count;
   j["cycles"] = r.stats.cycles;
   j["utilization"] = r.stats.utilization();

@@ -24,6 +24,8 @@ struct RunReport {
   arch::ArchSpec arch;
   std::string trace_name;
   std::uint64_t tokens = 0;  // tokens the trace processes (from its metadata; 0: unknown)
+  // Decoder layers the trace holds and the model has (its metadata; 0: unknown).
+  std::uint64_t decoder_layers = 0, model_layers = 0;
   arch::RunStats stats;
   std::vector<std::pair<std::string, std::string>> not_run;  // layer, why
   std::vector<std::pair<std::string, std::string>> warnings;  // layer, buffer overflow (spills)
@@ -39,6 +41,9 @@ RunReport run_trace(const arch::ArchSpec& a, const trace::Trace& t, arch::Fideli
                     const arch::Progress& progress = {});
 
 void print_run_table(std::ostream& os, const RunReport& r);
+// What the run covers: records simulated and not, decoder layers of the model, tokens (and so
+// what "per token" divides by). Every report says it.
+std::string coverage_line(const RunReport& r);
 void print_run_json(std::ostream& os, const RunReport& r);
 // report.json, layers.csv, and report.html when the run is priced.
 void write_run_outputs(const std::string& dir, const RunReport& r);

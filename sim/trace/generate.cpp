@@ -154,6 +154,7 @@ Trace generate(const GenSpec& spec) {
   t.meta["batch"] = std::to_string(spec.batch);
   t.meta[prefill ? "seq" : "context"] = std::to_string(prefill ? spec.seq : spec.context);
   t.meta["decoder_layers"] = std::to_string(L);
+  t.meta["model_layers"] = std::to_string(m.layers);
   t.meta["parameters"] = std::to_string(parameter_count(m));
   t.meta["generator"] = "quasar trace gen";
   if (m.sliding_window) {

@@ -28,6 +28,7 @@ units:
   regfile_2x16_write: {area_um2: 200, leakage_nw: 20, energy_pj_per_op: {random: 3.0, llm: 3.0}, source: "fixture"}
   regfile_8x16_read: {area_um2: 800, leakage_nw: 80, energy_pj_per_op: {random: 2.0, llm: 2.0}, source: "fixture"}
   regfile_8x16_write: {area_um2: 800, leakage_nw: 80, energy_pj_per_op: {random: 5.0, llm: 5.0}, source: "fixture"}
+  exp_q: {area_um2: 400, leakage_nw: 40, energy_pj_per_op: {random: 6.0, llm: 6.0}, source: "fixture"}
 )";
 
 const char* kLiterature = R"(quasar_tech: 1
@@ -124,6 +125,45 @@ TEST(CostModel, PricesARunByHand) {
   EXPECT_NEAR(r.pj_per_token(), r.energy_pj / 5, 1e-9);
   EXPECT_NEAR(r.tops_per_w(), 20.0 / r.energy_pj, 1e-12);
   EXPECT_EQ(r.node_nm, 45);
+}
+
+// The vector unit by hand: 4 lanes (fp32_mul + fp32_add each), 2 SFU lanes (exp_q), a 2 KiB
+// scratchpad; lane ops at the mean of the fp32 add and multiply, SFU ops at exp_q's energy,
+// and the scratchpad sees each byte the unit moves twice (1 KiB banks). A design without one
+// prices none of it; a table without exp_q says what it could not price.
+TEST(CostModel, PricesTheVectorUnitByHand) {
+  const Tech t = fixture();
+  arch::ArchSpec a = small_design();
+  const double base_area = price_run(a, one_layer_run(1000), t).area_um2;
+  a.vector.lanes = 4;
+  a.vector.sfu_lanes = 2;
+  a.vector.buffer_kib = 2;
+  arch::RunStats s = one_layer_run(1000);
+  arch::LayerStats& l = s.layers[0];
+  l.vector_lane_ops = 100;
+  l.vector_sfu_ops = 10;
+  l.vector_blocks = 1;
+  l.dram_read_bytes = 3;
+  const CostReport r = price_run(a, s, t);
+  EXPECT_DOUBLE_EQ(r.area_um2, base_area + 4 * (30 + 10) + 2 * 400 * 0.25 + 2 * 1000);
+  const double sram = 0.5 + 0.25 * 1.0;
+  double vector_pj = 0, vsram_pj = 0;
+  for (const CostLine& c : r.energy) {
+    if (c.component == "vector") vector_pj += c.total;
+    if (c.component == "vector_sram") vsram_pj += c.total;
+  }
+  EXPECT_DOUBLE_EQ(vector_pj, 100 * (3.0 + 1.0) / 2 + 10 * 6.0 * 0.5);
+  EXPECT_DOUBLE_EQ(vsram_pj, 2 * 3 * sram);
+  bool said = false;
+  for (const std::string& u : r.unpriced) said = said || u.find("reciprocal, square root") == 0 ||
+                                                 u.find("the SFU's reciprocal") == 0;
+  EXPECT_TRUE(said);
+  Tech no_sfu = t;
+  no_sfu.units.erase("exp_q");
+  const CostReport n = price_run(a, s, no_sfu);
+  bool listed = false;
+  for (const std::string& u : n.unpriced) listed = listed || u.find("SFU lanes and ops") != std::string::npos;
+  EXPECT_TRUE(listed);
 }
 
 // The group-scale register files: one per scale-consuming unit, sized by the design's widest
