@@ -63,19 +63,24 @@ std::string check_ranges(const ArchSpec& a) {
   return "";
 }
 
-std::string check_consistency(const ArchSpec& a) {
-  if (a.schemes.empty()) return "schemes: list at least one scheme the design runs";
+std::string attention_problem(const ArchSpec& a) {
   if (a.attention.mode == AttentionMode::int8) {
     if (a.attention.kv != KvFormat::int8)
-      return "attention: mode int8 runs QK^T and PV on int8 KV codes: it needs kv: int8 (not " +
+      return "mode int8 runs QK^T and PV on int8 KV codes: it needs kv: int8 (not " +
              std::string(kv_format_name(a.attention.kv)) + ")";
     if (a.attention.tile > 0)
-      return "attention: mode int8 quantizes each row of probabilities as a whole, so it is "
+      return "mode int8 quantizes each row of probabilities as a whole, so it is "
              "unfused: tile: 0 (docs/numerics.md, choice 20)";
     if (!pe_runs(a.array.pe, Scheme::w8a8))
-      return "attention: mode int8 runs int8 x int8 GEMMs on the array; " +
+      return "mode int8 runs int8 x int8 GEMMs on the array; " +
              std::string(pe_kind_name(a.array.pe)) + " PEs cannot (use mode: fp32)";
   }
+  return "";
+}
+
+std::string check_consistency(const ArchSpec& a) {
+  if (a.schemes.empty()) return "schemes: list at least one scheme the design runs";
+  if (std::string p = attention_problem(a); !p.empty()) return "attention: " + p;
   for (Scheme s : a.schemes) {
     const std::string name(scheme_name(s));
     if (!pe_runs(a.array.pe, s)) {

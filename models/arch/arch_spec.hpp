@@ -179,6 +179,9 @@ struct ArchSpec {
 // every listed scheme runs on the PE kind and has the edge units it needs. Returns "" when
 // consistent, else the first problem, phrased for a user.
 std::string check_consistency(const ArchSpec& a);
+// The attention block's part of it: "" when the design can run its attention mode and KV format,
+// else the problem (without the "attention: " key the callers put before it).
+std::string attention_problem(const ArchSpec& a);
 
 // The bounds a spec read from elsewhere than a design config (a report.json) must meet for the
 // models to be sound; the config reader enforces the same ranges with file:line. "" when met.

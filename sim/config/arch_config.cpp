@@ -251,6 +251,7 @@ arch::ArchSpec parse_arch_config(const std::string& text, const std::string& sou
     });
     opt(v, "kv", [&](const Value& x) { s.kv = parse_kv_format(x.as_choice({"fp16", "int8", "int4"})); });
     opt(v, "tile", [&](const Value& x) { s.tile = u32(x, 0, 1u << 24); });
+    if (const std::string p = arch::attention_problem(a); !p.empty()) v.fail(p);
   });
   if (a.cores > 1 && a.accounting == arch::Accounting::scalesim)
     root.at("cores").fail("SCALE-Sim accounting counts one array; use cores: 1 or accounting: native");

@@ -58,3 +58,34 @@ dram model_refresh_too_long.yaml "  {preset: ddr5, refresh: {trefi_ns: 300, trfc
 dram model_unknown_preset.yaml "  {preset: gddr7}"
 dram model_no_bandwidth.yaml "  {standard: hbm2e, latency_ns: 100}"
 dram model_small_capacity.yaml "  {preset: lpddr5, capacity_gib: 0.001}"
+
+# Issue 16: attention and the vector unit. The shipped int8 baseline's attention block replaced
+# by $1 (it is the file's last block: lines 36..).
+attention() {
+  sed '/^attention:/,$d' "$src/configs/arch/$3.yaml" >"$c/$2"
+  printf 'attention: %s\n' "$1" >>"$c/$2"
+}
+attention "{mode: int8, kv: fp16}" model_attention_int8_fp16kv.yaml int8-baseline
+attention "{mode: int8, kv: int8, tile: 64}" model_attention_int8_tiled.yaml int8-baseline
+attention "{mode: int8, kv: int8}" model_attention_int8_dint.yaml dint
+attention "{mode: fp32, kv: int2}" model_attention_kv_unknown.yaml int8-baseline
+sed 's/^  lanes: 128 .*/  lanes: 128\n  width: 4/' "$src/configs/arch/int8-baseline.yaml" >"$c/model_vector_unknown_key.yaml"
+# A KV cache larger than the DRAM: LLaMA-2-7B decode, batch 16, context 4096 (32 GiB of fp16 KV).
+sed 's/^  burst_bytes: 64$/  burst_bytes: 64\n  capacity_gib: 16/' "$src/configs/arch/int8-baseline.yaml" >"$c/model_kv_capacity.yaml"
+"$2" trace gen --model llama-2-7b --phase decode --batch 16 --context 4096 --scheme w8a8 \
+  --out "$c/model_decode_b16.yaml" >/dev/null
+# A bmm whose attention role is not qk or pv, and a causal linear.
+cat >"$c/model_bad_attention_role.yaml" <<'Y'
+quasar_trace: 1
+name: hostile-attention
+layers:
+  - name: scores
+    op: bmm
+    batch: 2
+    m: 1
+    k: 64
+    n: 128
+    scheme: fp16
+    attention: kq
+Y
+sed 's/^    attention: kq$/    attention: qk\n    causal: true/' "$c/model_bad_attention_role.yaml" >"$c/model_causal_not_square.yaml"
