@@ -9,6 +9,7 @@
 #include "io/output_set.hpp"
 #include "numerics/error.hpp"
 #include "report/run_report.hpp"
+#include "request/request.hpp"
 #include "trace/generate.hpp"
 
 namespace quasar::app {
@@ -16,6 +17,8 @@ namespace quasar::app {
 std::function<int()> add_run_command(CLI::App& app) {
   struct Args {
     std::string arch = "intscale", trace, mode = "fast", out, format = "table";
+    std::string model;
+    std::uint64_t prompt = 2048, generate = 128, batch = 1, layers = 0;
   };
   auto a = std::make_shared<Args>();
   CLI::App* cmd =
@@ -43,14 +46,59 @@ std::function<int()> add_run_command(CLI::App& app) {
   cmd->add_option("--format", a->format, "Output format")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
+  cmd->add_option("--model", a->model,
+                  "Run an end-to-end request on this embedded model (trace gen --list-models): "
+                  "the prefill, then every decode step with the KV cache growing");
+  cmd->add_option("--prompt", a->prompt, "Request: prompt tokens per sequence")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 24))
+      ->capture_default_str();
+  cmd->add_option("--generate", a->generate, "Request: tokens generated per sequence")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 20))
+      ->capture_default_str();
+  cmd->add_option("--batch", a->batch, "Request: sequences")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 20))
+      ->capture_default_str();
+  cmd->add_option("--layers", a->layers,
+                  "Request: decoder layers to simulate (default: the model's full depth)")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 16));
   cmd->footer(
-      "Models GEMM layers on weight- and output-stationary arrays and prices them with the "
-      "shipped technology tables (docs/cost-model.md); non-GEMM records and layers in schemes "
-      "the design does not run are listed as not simulated.");
+      "Models the MAC array (weight- and output-stationary), the vector unit (norms, RoPE, "
+      "softmax, activations, KV appends, fp32 attention) and the DRAM, and prices the run with "
+      "the shipped technology tables (docs/cost-model.md); records the design does not run are "
+      "listed as not simulated. With --model: an end-to-end request (TTFT, TPOT, tokens/s, "
+      "J/token).");
   return [a]() {
     // Refused before the simulation rather than after it.
     if (!a->out.empty()) io::OutputSet::check(a->out);
     const arch::ArchSpec spec = config::load_arch(a->arch);
+    const arch::Fidelity fidelity =
+        a->mode == "cycle" ? arch::Fidelity::cycle : arch::Fidelity::fast;
+    if (!a->model.empty()) {
+      if (!a->trace.empty()) throw Error("--model runs a request; --trace runs one trace: not both");
+      if (!a->out.empty())
+        throw Error("--out writes one run's files; a request prints its report (--format json)");
+      request::RequestSpec rs;
+      rs.model = trace::embedded_model(a->model);
+      rs.prompt = a->prompt;
+      rs.generate = a->generate;
+      rs.batch = a->batch;
+      rs.decoder_layers = a->layers;
+      rs.linear_scheme.scheme = spec.schemes.front();
+      arch::Progress progress;
+      if (isatty(STDERR_FILENO)) {
+        progress = [](double f) {
+          std::cerr << "\rquasar run: " << static_cast<int>(100.0 * f) << "% of tiles"
+                    << (f >= 1.0 ? "\n" : "") << std::flush;
+        };
+      }
+      const request::RequestReport r = request::run_request(spec, rs, fidelity, progress);
+      if (a->format == "json") {
+        request::print_request_json(std::cout, r);
+      } else {
+        request::print_request_table(std::cout, r);
+      }
+      return 0;
+    }
     trace::Trace t;
     if (a->trace.empty()) {
       trace::GenSpec g;
@@ -70,8 +118,7 @@ std::function<int()> add_run_command(CLI::App& app) {
                   << (f >= 1.0 ? "\n" : "") << std::flush;
       };
     }
-    const RunReport r = run_trace(
-        spec, t, a->mode == "cycle" ? arch::Fidelity::cycle : arch::Fidelity::fast, progress);
+    const RunReport r = run_trace(spec, t, fidelity, progress);
     if (!a->out.empty()) write_run_outputs(a->out, r);
     if (a->format == "json") {
       print_run_json(std::cout, r);

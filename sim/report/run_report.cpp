@@ -60,71 +60,77 @@ std::string cost_problem(const arch::ArchSpec& a, cost::Tech& tech) {
   }
 }
 
-RunReport run_trace_timing(const arch::ArchSpec& a, const trace::Trace& t, arch::Fidelity mode,
-                           const arch::Progress& progress);
-
 }  // namespace
 
-RunReport run_trace(const arch::ArchSpec& a, const trace::Trace& t, arch::Fidelity mode,
-                    const arch::Progress& progress) {
+std::vector<RunReport> run_traces(const arch::ArchSpec& a, const std::vector<trace::Trace>& ts,
+                                  arch::Fidelity mode, const arch::Progress& progress) {
   // SCALE-Sim accounting fills only cycles and MACs: nothing to price.
   const bool priced = a.accounting == arch::Accounting::native;
   cost::Tech tech;
   const std::string problem = priced ? cost_problem(a, tech) : "";
-  RunReport r = run_trace_timing(a, t, mode, progress);
-  const auto phase = t.meta.find("phase");
-  if (phase != t.meta.end()) {
-    r.tokens = trace_tokens(phase->second, meta_u64(t, "batch"),
-                            meta_u64(t, phase->second == "prefill" ? "seq" : "context"));
-  }
-  r.decoder_layers = meta_u64(t, "decoder_layers");
-  r.model_layers = meta_u64(t, "model_layers");
-  if (priced && problem.empty()) {
-    cost::CostOptions o;
-    o.tokens = r.tokens;
-    r.tech = tech;
-    r.cost = cost::price_run(r.arch, r.stats, r.tech, o);
-  } else {
-    r.cost_error = problem;
-  }
-  return r;
-}
-
-namespace {
-
-RunReport run_trace_timing(const arch::ArchSpec& a, const trace::Trace& t, arch::Fidelity mode,
-                           const arch::Progress& progress) {
-  if (a.accounting == arch::Accounting::scalesim) {
+  std::vector<RunReport> out;
+  std::vector<mapping::PlannedTrace> plans;  // native: one per trace, alive for the simulation
+  for (const trace::Trace& t : ts) {
     RunReport r;
     r.arch = a;
     r.trace_name = t.name;
-    for (const trace::Layer& l : t.layers) {
-      const std::string why = mapping::why_not_run(a, l);
-      if (!why.empty()) r.not_run.emplace_back(l.name, why);
+    if (a.accounting == arch::Accounting::scalesim) {
+      for (const trace::Layer& l : t.layers) {
+        const std::string why = mapping::why_not_run(a, l);
+        if (!why.empty()) r.not_run.emplace_back(l.name, why);
+      }
+      r.stats = mapping::scalesim_run(a, t);
+      r.stats.fidelity = mode;
+      if (r.stats.layers.empty())
+        throw Error("design '" + a.name + "' runs none of the layers of trace '" + t.name + "'");
+    } else {
+      plans.push_back(mapping::plan_trace(a, t));
+      const mapping::PlannedTrace& p = plans.back();
+      if (p.empty()) {
+        throw Error("design '" + a.name + "' runs none of the layers of trace '" + t.name +
+                    "' (its schemes do not match); first: " +
+                    (p.not_run.empty() ? std::string("no layers")
+                                       : p.not_run.front().first + ": " +
+                                             p.not_run.front().second));
+      }
+      r.not_run = p.not_run;
+      r.warnings = p.warnings;
     }
-    r.stats = mapping::scalesim_run(a, t);
-    r.stats.fidelity = mode;
-    if (r.stats.layers.empty())
-      throw Error("design '" + a.name + "' runs none of the layers of trace '" + t.name + "'");
-    return r;
+    const auto phase = t.meta.find("phase");
+    if (phase != t.meta.end()) {
+      r.tokens = trace_tokens(phase->second, meta_u64(t, "batch"),
+                              meta_u64(t, phase->second == "prefill" ? "seq" : "context"));
+    }
+    r.decoder_layers = meta_u64(t, "decoder_layers");
+    r.model_layers = meta_u64(t, "model_layers");
+    out.push_back(std::move(r));
   }
-  const mapping::PlannedTrace p = mapping::plan_trace(a, t);
-  if (p.empty()) {
-    throw Error("design '" + a.name + "' runs none of the GEMM layers of trace '" + t.name +
-                "' (its schemes do not match); first: " +
-                (p.not_run.empty() ? std::string("no layers")
-                                   : p.not_run.front().first + ": " + p.not_run.front().second));
+  if (!plans.empty()) {
+    // Every trace its own accelerator, elaborated side by side in one simulation (SystemC
+    // elaborates once per process); they share nothing.
+    std::vector<arch::SimJob> jobs;
+    for (const mapping::PlannedTrace& p : plans) jobs.push_back({&a, nullptr, mode, &p.cores});
+    const std::vector<arch::RunStats> stats = arch::simulate_jobs(jobs, progress);
+    for (std::size_t i = 0; i < out.size(); ++i) out[i].stats = stats[i];
   }
-  RunReport r;
-  r.arch = a;
-  r.trace_name = t.name;
-  r.not_run = p.not_run;
-  r.warnings = p.warnings;
-  r.stats = arch::simulate(a, p.cores, {mode}, progress).at(0);
-  return r;
+  for (RunReport& r : out) {
+    if (priced && problem.empty()) {
+      cost::CostOptions o;
+      o.tokens = r.tokens;
+      r.tech = tech;
+      r.cost = cost::price_run(r.arch, r.stats, r.tech, o);
+    } else {
+      r.cost_error = problem;
+    }
+  }
+  return out;
 }
 
-}  // namespace
+RunReport run_trace(const arch::ArchSpec& a, const trace::Trace& t, arch::Fidelity mode,
+                    const arch::Progress& progress) {
+  return run_traces(a, {t}, mode, progress).at(0);
+}
+
 
 std::string coverage_line(const RunReport& r) {
   std::string line = fmt::format("covers: {} records simulated, {} not (listed below)",

@@ -39,6 +39,10 @@ struct RunReport {
 // Plans the trace on the design and simulates it (one SystemC elaboration per process).
 RunReport run_trace(const arch::ArchSpec& a, const trace::Trace& t, arch::Fidelity mode,
                     const arch::Progress& progress = {});
+// Several traces on one design, each its own accelerator, in one simulation (the only way to
+// run several in one process); reports in the traces' order.
+std::vector<RunReport> run_traces(const arch::ArchSpec& a, const std::vector<trace::Trace>& ts,
+                                  arch::Fidelity mode, const arch::Progress& progress = {});
 
 void print_run_table(std::ostream& os, const RunReport& r);
 // What the run covers: records simulated and not, decoder layers of the model, tokens (and so

@@ -75,8 +75,10 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
   // Qwen2 carries a sliding_window value but applies it only with use_sliding_window: true.
   const bool window_on = type != "qwen2" || j.value("use_sliding_window", false);
   if (window_on && type != "opt") m.sliding_window = field(j, "sliding_window", source, false, 0);
+  // The longest context the model was trained for (requests check against it); OPT's learned
+  // position embeddings need it.
+  m.max_positions = field(j, "max_position_embeddings", source, m.family == Family::opt, 0);
   if (m.family == Family::opt) {
-    m.max_positions = field(j, "max_position_embeddings", source);
     if (j.contains("word_embed_proj_dim") && j["word_embed_proj_dim"] != m.hidden) {
       throw Error(
           source +
