@@ -190,7 +190,7 @@ std::uint64_t Core::operands_ready(std::uint64_t g) {
 bool Core::settle(bool& realign) {
   if (realign) return false;  // already past every process of this cycle
   const sc_core::sc_time before = sc_core::sc_time_stamp();
-  wait(sc_core::sc_time(1, sc_core::SC_PS), issued_event_ | barrier_.event());
+  wait(one_ps(), issued_event_ | barrier_.event());
   if (sc_core::sc_time_stamp() == before) return true;
   realign = true;
   return false;
@@ -536,7 +536,7 @@ void Core::array_double_cycle(TileCursor& c) {
     in.x_valid = streaming && timing_.token_cycle(streaming->t, streaming->sent) <= streaming->streamed;
     in.x_bank = streaming ? static_cast<int>(streaming->g % 2) : 0;
     ws_array_.tick(in);
-    wait(gs.realign ? cycle - sc_core::sc_time(1, sc_core::SC_PS) : cycle);
+    wait(gs.realign ? cycle - one_ps() : cycle);
     gs.realign = false;
     const std::uint64_t t1 = t + 1;
     if (loading && ++loading->load_done == loading->load.total) {
@@ -602,7 +602,7 @@ void Core::array_os_double_cycle(TileCursor& c) {
     in.valid = streaming;
     in.last = streaming && front->streamed + 1 == front->t.stream_steps;
     os_array_.tick(in);
-    wait(gs.realign ? cycle - sc_core::sc_time(1, sc_core::SC_PS) : cycle);
+    wait(gs.realign ? cycle - one_ps() : cycle);
     gs.realign = false;
     const std::uint64_t t1 = t + 1;
     if (front) {

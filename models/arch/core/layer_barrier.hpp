@@ -10,17 +10,9 @@
 #include <cstdint>
 #include <vector>
 
-namespace quasar::arch {
+#include "arch/sim_clock.hpp"
 
-// 1 ns of simulated time is one accelerator cycle (every module's convention).
-inline std::uint64_t sim_cycle() {
-  return static_cast<std::uint64_t>(sc_core::sc_time_stamp() / sc_core::sc_time(1, sc_core::SC_NS));
-}
-// Called from a thread process: returns at cycle t (at once when t has passed).
-inline void wait_until_cycle(std::uint64_t t) {
-  const std::uint64_t n = sim_cycle();
-  if (t > n) sc_core::wait(sc_core::sc_time(static_cast<double>(t - n), sc_core::SC_NS));
-}
+namespace quasar::arch {
 
 class LayerBarrier {
  public:

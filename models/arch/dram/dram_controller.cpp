@@ -3,15 +3,12 @@
 #include <algorithm>
 #include <cmath>
 
+#include "arch/sim_clock.hpp"
 #include "numerics/error.hpp"
 
 namespace quasar::arch {
 namespace {
 
-std::uint64_t now_cycle() {
-  // Whole cycles: the controller serves 1 ps after a cycle boundary, which this rounds away.
-  return static_cast<std::uint64_t>(sc_core::sc_time_stamp() / sc_core::sc_time(1, sc_core::SC_NS));
-}
 
 // Timing-only payloads point here: the controller never reads or writes their data.
 unsigned char g_no_data = 0;
@@ -44,7 +41,7 @@ void DramPort::submit(DramRequest& r) {
 }
 
 void DramPort::wait_done(DramRequest& r) {
-  while (!r.complete(now_cycle())) sc_core::wait(r.done);
+  while (!r.complete(sim_cycle())) sc_core::wait(r.done);
 }
 
 tlm::tlm_sync_enum DramPort::nb_transport_bw(tlm::tlm_generic_payload& t, tlm::tlm_phase& phase,
@@ -53,7 +50,7 @@ tlm::tlm_sync_enum DramPort::nb_transport_bw(tlm::tlm_generic_payload& t, tlm::t
   // Every payload this port sends is a DramRequest (submit takes nothing else).
   auto& r = static_cast<DramRequest&>(t);
   const sc_core::sc_time at = sc_core::sc_time_stamp() + delay;
-  r.done_cycle = static_cast<std::uint64_t>(at / sc_core::sc_time(1, sc_core::SC_NS));
+  r.done_cycle = cycle_of(at);
   r.resolved = true;
   r.done.notify(delay);
   return tlm::TLM_COMPLETED;
@@ -83,7 +80,7 @@ tlm::tlm_sync_enum DramController::nb_transport_fw(int requester, tlm::tlm_gener
   if (phase != tlm::BEGIN_REQ || delay != sc_core::SC_ZERO_TIME)
     throw Error("dram controller: requests are BEGIN_REQ without an annotated delay");
   pending_.push_back({requester, &t});
-  arrived_.notify(sc_core::sc_time(1, sc_core::SC_PS));
+  arrived_.notify(one_ps());
   phase = tlm::END_REQ;
   return tlm::TLM_UPDATED;
 }
@@ -91,7 +88,7 @@ tlm::tlm_sync_enum DramController::nb_transport_fw(int requester, tlm::tlm_gener
 void DramController::serve() {
   for (;;) {
     sc_core::wait(arrived_);
-    const std::uint64_t cycle = now_cycle();
+    const std::uint64_t cycle = sim_cycle();
     // Round-robin over requesters (socket indices), then arrival order (stable sort keeps it).
     const unsigned n = std::max(1u, socket.size());
     const unsigned first = rr_first_;
@@ -110,8 +107,7 @@ void DramController::serve() {
       const std::uint64_t done = std::max(cycle + 1, ps_to_cycle(end));
       p.trans->set_response_status(tlm::TLM_OK_RESPONSE);
       tlm::tlm_phase phase = tlm::BEGIN_RESP;
-      sc_core::sc_time delay =
-          sc_core::sc_time(static_cast<double>(done), sc_core::SC_NS) - sc_core::sc_time_stamp();
+      sc_core::sc_time delay = cycles(done) - sc_core::sc_time_stamp();
       socket[p.requester]->nb_transport_bw(*p.trans, phase, delay);
     }
     pending_.clear();

@@ -4,18 +4,13 @@
 #include <cmath>
 
 #include "arch/dram/dram_controller.hpp"
+#include "arch/sim_clock.hpp"
 #include "numerics/error.hpp"
 
 namespace quasar::arch {
 namespace {
 
-std::uint64_t now_cycle() {
-  return static_cast<std::uint64_t>(sc_core::sc_time_stamp() / sc_core::sc_time(1, sc_core::SC_NS));
-}
 
-sc_core::sc_time cycles(std::uint64_t c) {
-  return sc_core::sc_time(static_cast<double>(c), sc_core::SC_NS);
-}
 
 }  // namespace
 
@@ -41,7 +36,7 @@ tlm::tlm_sync_enum Interconnect::nb_transport_fw(int r, tlm::tlm_generic_payload
     throw Error("interconnect: requests are BEGIN_REQ without an annotated delay");
   if (static_cast<std::size_t>(r) >= link_of_.size())
     throw Error("interconnect: requester " + std::to_string(r) + " has no link");
-  flight_[&t] = {r, now_cycle() + spec_.latency_cycles};
+  flight_[&t] = {r, sim_cycle() + spec_.latency_cycles};
   if (spec_.latency_cycles == 0) {
     to_dram_.notify(t);
   } else {
@@ -70,7 +65,7 @@ tlm::tlm_sync_enum Interconnect::nb_transport_bw(int, tlm::tlm_generic_payload& 
   const InFlight f = flight_.at(&t);
   flight_.erase(&t);
   const std::uint64_t dram_done =
-      static_cast<std::uint64_t>((sc_core::sc_time_stamp() + delay) / cycles(1));
+      cycle_of(sc_core::sc_time_stamp() + delay);
   // A DramRequest's byte count may exceed a TLM length's 32 bits.
   const auto* r = dynamic_cast<const DramRequest*>(&t);
   const std::uint64_t bytes = r ? r->bytes : t.get_data_length();
