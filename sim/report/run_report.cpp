@@ -362,10 +362,18 @@ std::vector<GoldenTiming> golden_timing(const std::vector<trace::Trace>& traces)
     mapping::PlannedTrace plan;
   };
   std::vector<Entry> entries;
+  // Designs that cannot plan a case (a multi-core partition that leaves a core without work on
+  // its small layers): listed in the golden file with the reason, not dropped silently.
+  std::vector<nlohmann::ordered_json> cannot(traces.size(), nlohmann::ordered_json::array());
   for (std::size_t i = 0; i < traces.size(); ++i) {
     for (const std::string& name : config::shipped_arch_names()) {
       Entry e{i, config::load_arch(name), {}};
-      e.plan = mapping::plan_trace(e.spec, traces[i]);
+      try {
+        e.plan = mapping::plan_trace(e.spec, traces[i]);
+      } catch (const Error& err) {
+        cannot[i].push_back({{"design", name}, {"cannot_plan", err.what()}});
+        continue;
+      }
       if (!e.plan.empty()) entries.push_back(std::move(e));
     }
   }
@@ -403,6 +411,7 @@ std::vector<GoldenTiming> golden_timing(const std::vector<trace::Trace>& traces)
     nlohmann::ordered_json j;
     j["timing_schema"] = 1;
     j["designs"] = designs[i];
+    if (!cannot[i].empty()) j["designs_that_cannot_plan_it"] = cannot[i];
     out[i].json = j.dump(1) + "\n";
   }
   return out;
