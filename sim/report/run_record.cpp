@@ -10,6 +10,7 @@
 #include "io/input_file.hpp"
 #include "numerics/error.hpp"
 #include "numerics/scheme.hpp"
+#include "report/arch_json.hpp"
 #include "report/run_report.hpp"
 
 namespace quasar {
@@ -47,39 +48,9 @@ const json& sub(const json& o, const char* k, const std::string& file, const std
   return o.at(k);
 }
 
-arch::Dataflow dataflow_of(const std::string& s, const std::string& file) {
-  if (s == "ws") return arch::Dataflow::ws;
-  if (s == "os") return arch::Dataflow::os;
-  if (s == "is") return arch::Dataflow::is;
-  throw Error(file + ": arch.array.dataflow '" + s + "' (accepted: ws, os, is)");
-}
 
-arch::WsOrder ws_order_of(const std::string& s, const std::string& file) {
-  for (arch::WsOrder o : {arch::WsOrder::n_outer, arch::WsOrder::m_blocked, arch::WsOrder::min_dram})
-    if (s == arch::ws_order_name(o)) return o;
-  throw Error(file + ": arch.array.ws_order '" + s + "' (accepted: n_outer, m_blocked, min_dram)");
-}
 
-// The design's schemes: the cost model sizes the units' scale register files from them.
-std::vector<Scheme> schemes_of(const json& a, const std::string& file) {
-  if (!a.contains("schemes") || !a.at("schemes").is_array())
-    throw Error(file + ": missing list 'arch.schemes'");
-  std::vector<Scheme> out;
-  for (const json& v : a.at("schemes")) {
-    const std::optional<Scheme> s = v.is_string() ? scheme_from_name(v.get<std::string>())
-                                                  : std::nullopt;
-    if (!s) throw Error(file + ": arch.schemes holds " + v.dump() + ", not a scheme name");
-    out.push_back(*s);
-  }
-  return out;
-}
 
-arch::PeKind pe_of(const std::string& s, const std::string& file) {
-  for (const PeKindInfo& p : all_pe_kinds()) {
-    if (s == p.name) return p.kind;
-  }
-  throw Error(file + ": arch.array.pe '" + s + "' (accepted: " + pe_kind_names_joined() + ")");
-}
 
 }  // namespace
 
@@ -103,88 +74,8 @@ RunRecord read_run_report(const std::string& path) {
   r.accounting = get<std::string>(j, "accounting", path, "");
   r.tokens = get<std::uint64_t>(j, "tokens", path, "");
 
-  const json& a = sub(j, "arch", path, "");
   arch::ArchSpec& s = r.arch;
-  s.name = get<std::string>(a, "name", path, "arch");
-  s.clock_mhz = get<double>(a, "clock_mhz", path, "arch");
-  s.cores = get<std::uint32_t>(a, "cores", path, "arch");
-  {
-    const std::string p = get<std::string>(sub(a, "partition", path, "arch"), "linear", path,
-                                           "arch.partition");
-    if (p != "split_n" && p != "split_m")
-      throw Error(path + ": arch.partition.linear '" + p + "' (accepted: split_n, split_m)");
-    s.linear_partition = p == "split_n" ? arch::Partition::split_n : arch::Partition::split_m;
-  }
-  const json& arr = sub(a, "array", path, "arch");
-  s.array.rows = get<std::uint32_t>(arr, "rows", path, "arch.array");
-  s.array.cols = get<std::uint32_t>(arr, "cols", path, "arch.array");
-  s.array.dataflow = dataflow_of(get<std::string>(arr, "dataflow", path, "arch.array"), path);
-  s.array.pe = pe_of(get<std::string>(arr, "pe", path, "arch.array"), path);
-  s.array.acc_bits = get<std::uint32_t>(arr, "acc_bits", path, "arch.array");
-  s.array.ws_order = ws_order_of(get<std::string>(arr, "ws_order", path, "arch.array"), path);
-  s.array.double_buffer = get<bool>(arr, "double_buffer", path, "arch.array");
-  s.schemes = schemes_of(a, path);
-  const json& e = sub(a, "edge", path, "arch");
-  s.edge.intscale_units = get<std::uint32_t>(e, "intscale_units", path, "arch.edge");
-  s.edge.intscale_acc_bits = get<std::uint32_t>(e, "intscale_acc_bits", path, "arch.edge");
-  s.edge.floatscale_units = get<std::uint32_t>(e, "floatscale_units", path, "arch.edge");
-  s.edge.dequant_units = get<std::uint32_t>(e, "dequant_units", path, "arch.edge");
-  s.edge.epilogue_units = get<std::uint32_t>(e, "epilogue_units", path, "arch.edge");
-  s.edge.intscale_latency_cycles =
-      get<std::uint32_t>(e, "intscale_latency_cycles", path, "arch.edge");
-  s.edge.floatscale_latency_cycles =
-      get<std::uint32_t>(e, "floatscale_latency_cycles", path, "arch.edge");
-  s.edge.epilogue_latency_cycles =
-      get<std::uint32_t>(e, "epilogue_latency_cycles", path, "arch.edge");
-  const json& b = sub(a, "buffers", path, "arch");
-  for (const char* name : {"ifmap", "weight", "ofmap"}) {
-    const std::string where = std::string("arch.buffers.") + name;
-    const json& x = sub(b, name, path, "arch.buffers");
-    arch::BufferSpec bs;
-    bs.size_bytes = get<std::uint64_t>(x, "size_bytes", path, where);
-    bs.banks = get<std::uint32_t>(x, "banks", path, where);
-    bs.bytes_per_cycle = get<std::uint32_t>(x, "bytes_per_cycle", path, where);
-    bs.double_buffered = get<bool>(x, "double_buffered", path, where);
-    (std::string(name) == "ifmap"    ? s.buffers.ifmap
-     : std::string(name) == "weight" ? s.buffers.weight
-                                     : s.buffers.ofmap) = bs;
-  }
-  s.buffers.prefetch_depth = get<std::uint32_t>(b, "prefetch_depth", path, "arch.buffers");
-  {
-    const json& ic = sub(a, "interconnect", path, "arch");
-    s.interconnect.latency_cycles = get<std::uint32_t>(ic, "latency_cycles", path, "arch.interconnect");
-    s.interconnect.bytes_per_cycle = get<double>(ic, "bytes_per_cycle", path, "arch.interconnect");
-  }
-  const json& d = sub(a, "dram", path, "arch");
-  s.dram.standard = get<std::string>(d, "standard", path, "arch.dram");
-  s.dram.channels = get<std::uint32_t>(d, "channels", path, "arch.dram");
-  s.dram.bandwidth_gbps = get<double>(d, "bandwidth_gbps", path, "arch.dram");
-  s.dram.burst_bytes = get<std::uint32_t>(d, "burst_bytes", path, "arch.dram");
-  s.dram.latency_ns = get<double>(d, "latency_ns", path, "arch.dram");
-  s.dram.turnaround_ns = get<double>(d, "turnaround_ns", path, "arch.dram");
-  s.dram.trefi_ns = get<double>(d, "trefi_ns", path, "arch.dram");
-  s.dram.trfc_ns = get<double>(d, "trfc_ns", path, "arch.dram");
-  s.dram.capacity_gib = get<double>(d, "capacity_gib", path, "arch.dram");
-  {
-    const json& v = sub(a, "vector", path, "arch");
-    s.vector.lanes = get<std::uint32_t>(v, "lanes", path, "arch.vector");
-    s.vector.sfu_lanes = get<std::uint32_t>(v, "sfu_lanes", path, "arch.vector");
-    s.vector.latency_cycles = get<std::uint32_t>(v, "latency_cycles", path, "arch.vector");
-    s.vector.buffer_kib = get<std::uint32_t>(v, "buffer_kib", path, "arch.vector");
-  }
-  {
-    const json& at = sub(a, "attention", path, "arch");
-    const std::string m = get<std::string>(at, "mode", path, "arch.attention");
-    if (m != "fp32" && m != "int8")
-      throw Error(path + ": arch.attention.mode '" + m + "' (accepted: fp32, int8)");
-    s.attention.mode = m == "fp32" ? arch::AttentionMode::fp32 : arch::AttentionMode::int8;
-    try {
-      s.attention.kv = parse_kv_format(get<std::string>(at, "kv", path, "arch.attention"));
-    } catch (const Error& bad) {
-      throw Error(path + ": arch.attention.kv: " + bad.what());
-    }
-    s.attention.tile = get<std::uint32_t>(at, "tile", path, "arch.attention");
-  }
+  s = arch_from_json(sub(j, "arch", path, ""), path);
   if (r.accounting != "native" && r.accounting != "scalesim")
     throw Error(path + ": accounting '" + r.accounting + "' (accepted: native, scalesim)");
   s.accounting = r.accounting == "native" ? arch::Accounting::native : arch::Accounting::scalesim;

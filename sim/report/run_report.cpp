@@ -14,6 +14,7 @@
 #include "io/output_set.hpp"
 #include "mapping/workload.hpp"
 #include "numerics/error.hpp"
+#include "report/arch_json.hpp"
 #include "report/cost_report.hpp"
 #include "report/html_report.hpp"
 #include "report/run_record.hpp"
@@ -218,61 +219,6 @@ void print_run_table(std::ostream& os, const RunReport& r) {
 
 namespace {
 
-// The design as simulated: enough for the cost model to price a finished report (issue 6)
-// without its YAML.
-nlohmann::ordered_json arch_json(const arch::ArchSpec& a) {
-  nlohmann::ordered_json j;
-  j["name"] = a.name;
-  j["clock_mhz"] = a.clock_mhz;
-  j["cores"] = a.cores;
-  j["partition"] = {{"linear", arch::partition_name(a.linear_partition)}};
-  j["array"] = {{"rows", a.array.rows},
-                {"cols", a.array.cols},
-                {"dataflow", arch::dataflow_name(a.array.dataflow)},
-                {"pe", arch::pe_kind_name(a.array.pe)},
-                {"acc_bits", a.array.acc_bits},
-                {"ws_order", arch::ws_order_name(a.array.ws_order)},
-                {"double_buffer", a.array.double_buffer}};
-  nlohmann::ordered_json schemes = nlohmann::ordered_json::array();
-  for (Scheme s : a.schemes) schemes.push_back(scheme_name(s));
-  j["schemes"] = schemes;
-  const arch::EdgeSpec& e = a.edge;
-  j["edge"] = {{"intscale_units", e.intscale_units},
-               {"intscale_acc_bits", e.intscale_acc_bits},
-               {"floatscale_units", e.floatscale_units},
-               {"dequant_units", e.dequant_units},
-               {"epilogue_units", e.epilogue_units},
-               {"intscale_latency_cycles", e.intscale_latency_cycles},
-               {"floatscale_latency_cycles", e.floatscale_latency_cycles},
-               {"epilogue_latency_cycles", e.epilogue_latency_cycles}};
-  auto buf = [](const arch::BufferSpec& b) {
-    return nlohmann::ordered_json{{"size_bytes", b.size_bytes},
-                                  {"banks", b.banks},
-                                  {"bytes_per_cycle", b.bytes_per_cycle},
-                                  {"double_buffered", b.double_buffered}};
-  };
-  j["buffers"] = {{"ifmap", buf(a.buffers.ifmap)},
-                  {"weight", buf(a.buffers.weight)},
-                  {"ofmap", buf(a.buffers.ofmap)},
-                  {"prefetch_depth", a.buffers.prefetch_depth}};
-  j["interconnect"] = {{"latency_cycles", a.interconnect.latency_cycles},
-                       {"bytes_per_cycle", a.interconnect.bytes_per_cycle}};
-  const arch::DramSpec& d = a.dram;
-  j["dram"] = {{"standard", d.standard},           {"channels", d.channels},
-               {"bandwidth_gbps", d.bandwidth_gbps}, {"burst_bytes", d.burst_bytes},
-               {"latency_ns", d.latency_ns},         {"turnaround_ns", d.turnaround_ns},
-               {"trefi_ns", d.trefi_ns},             {"trfc_ns", d.trfc_ns},
-               {"capacity_gib", d.capacity_gib}};
-  j["vector"] = {{"lanes", a.vector.lanes},
-                 {"sfu_lanes", a.vector.sfu_lanes},
-                 {"latency_cycles", a.vector.latency_cycles},
-                 {"buffer_kib", a.vector.buffer_kib}};
-  j["attention"] = {{"mode", std::string(arch::attention_mode_name(a.attention.mode))},
-                    {"kv", std::string(kv_format_name(a.attention.kv))},
-                    {"tile", a.attention.tile}};
-  return j;
-}
-
 nlohmann::ordered_json layer_json(const arch::LayerStats& l) {
   nlohmann::ordered_json o;
   o["name"] = l.name;
@@ -291,7 +237,9 @@ void print_run_json(std::ostream& os, const RunReport& r) {
   j["mode"] = arch::fidelity_name(r.stats.fidelity);
   j["accounting"] = r.arch.accounting == arch::Accounting::native ? "native" : "scalesim";
   j["clock_mhz"] = r.arch.clock_mhz;
-  j["arch"] = arch_json(r.arch);
+  // The design as simulated, every key (report/arch_json.cpp): enough to price the report
+  // without its YAML, or to run it again.
+  j["arch"] = arch_to_json(r.arch);
   j["tokens"] = r.tokens;
   // What the run covers (the text report's "covers:" line): "per token" figures divide by
   // `tokens`; the model's full depth is model_layers decoder layers.

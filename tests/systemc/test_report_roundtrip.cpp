@@ -1,6 +1,7 @@
 // Can a run be reproduced from its report? report.json's `arch` must hold every key of the
 // design, and quasar cost/compare's reader must restore each one (before schema 4 the writer
-// dropped the edge latencies and the reader the DRAM latency, burst size and accounting).
+// dropped the edge latencies and the reader the DRAM latency, burst size and accounting; since
+// schema 6 one table does both: report/arch_json.cpp).
 // libsystemc defines main() and calls sc_main (toolchain trap 1).
 #include <gtest/gtest.h>
 
@@ -8,6 +9,7 @@
 #include <systemc>
 
 #include "config/arch_config.hpp"
+#include "report/arch_json.hpp"
 #include "report/run_record.hpp"
 #include "report/run_report.hpp"
 #include "trace/trace.hpp"
@@ -36,6 +38,8 @@ TEST(RunReport, DesignRoundTripsThroughReportJson) {
   a.dram.channels = 3, a.dram.bandwidth_gbps = 12.5, a.dram.burst_bytes = 128;
   a.dram.latency_ns = 77.5, a.dram.turnaround_ns = 6.25;
   a.dram.trefi_ns = 3900, a.dram.trfc_ns = 295, a.dram.capacity_gib = 24;
+  a.vector.lanes = 96, a.vector.sfu_lanes = 6, a.vector.latency_cycles = 5, a.vector.buffer_kib = 48;
+  a.attention.kv = KvFormat::int4, a.attention.tile = 96;
   ASSERT_EQ(arch::check_consistency(a), "");
 
   trace::Trace t;
@@ -98,6 +102,16 @@ TEST(RunReport, DesignRoundTripsThroughReportJson) {
   EXPECT_EQ(b.dram.trfc_ns, a.dram.trfc_ns);
   EXPECT_EQ(b.dram.capacity_gib, a.dram.capacity_gib);
   EXPECT_EQ(b.dram.burst_bytes, a.dram.burst_bytes);
+  EXPECT_EQ(b.vector.lanes, a.vector.lanes);
+  EXPECT_EQ(b.vector.sfu_lanes, a.vector.sfu_lanes);
+  EXPECT_EQ(b.vector.latency_cycles, a.vector.latency_cycles);
+  EXPECT_EQ(b.vector.buffer_kib, a.vector.buffer_kib);
+  EXPECT_EQ(b.attention.mode, a.attention.mode);
+  EXPECT_EQ(b.attention.kv, a.attention.kv);
+  EXPECT_EQ(b.attention.tile, a.attention.tile);
+  // One table writes and reads the design (report/arch_json.cpp): what is read back writes the
+  // same JSON.
+  EXPECT_EQ(arch_to_json(b).dump(), arch_to_json(a).dump());
   std::filesystem::remove_all(dir);
 }
 
