@@ -32,6 +32,8 @@ struct TraceArgs {
   // synth
   trace::SyntheticModelSpec synth;
   std::string synth_scheme = "w4a8-is", synth_out, device = "cpu";
+  std::string synth_kv = "fp16", synth_attention = "fp32";
+  std::uint64_t synth_attention_tile = 0;
   std::vector<std::string> synth_layer_schemes;
 };
 
@@ -81,6 +83,13 @@ int run_gen(TraceArgs& a) {
 int run_synth(TraceArgs& a) {
   trace::SyntheticModelSpec spec = a.synth;
   spec.scheme = parse_scheme(a.synth_scheme, "--scheme");
+  spec.kv = parse_kv_format(a.synth_kv);
+  spec.attention.mode = parse_attention_mode(a.synth_attention);
+  spec.attention.tile = a.synth_attention_tile;
+  if (spec.attention.mode == AttentionMode::int8 && spec.kv != KvFormat::int8)
+    throw Error("--attention int8 needs --kv int8 (int8 QK^T and PV read the int8 cache's codes)");
+  if (spec.attention.mode == AttentionMode::int8 && spec.attention.tile != 0)
+    throw Error("--attention int8 is defined for the unfused softmax only: drop --attention-tile");
   for (const std::string& ls : a.synth_layer_schemes) {
     const auto eq = ls.find('=');
     if (eq == std::string::npos) throw Error("--layer-scheme '" + ls + "': expected CLASS=SCHEME");
@@ -170,7 +179,8 @@ std::function<int()> add_trace_command(CLI::App& app) {
 
   CLI::App* synth = cmd->add_subcommand("synth",
                                         "Quantize and run a small seeded LLaMA-architecture model; "
-                                        "record every linear layer (data-bearing trace)");
+                                        "record every operation's inputs and outputs "
+                                        "(data-bearing trace)");
   trace::SyntheticModelSpec& sm = a->synth;
   const CLI::Range dim(std::uint64_t{1}, std::uint64_t{1} << 16);
   synth
@@ -198,6 +208,19 @@ std::function<int()> add_trace_command(CLI::App& app) {
       ->capture_default_str();
   synth->add_option("--acc-bits", sm.config.gemm.acc_bits, "Integer accumulator width")
       ->check(CLI::Range(2, 64))
+      ->capture_default_str();
+  synth->add_option("--kv", a->synth_kv, "KV cache format of the kv_append records (spec §6)")
+      ->check(CLI::IsMember({"fp16", "int8", "int4"}))
+      ->capture_default_str();
+  synth
+      ->add_option("--attention", a->synth_attention,
+                   "Attention arithmetic: fp32, or int8 (needs --kv int8) (spec §7)")
+      ->check(CLI::IsMember({"fp32", "int8"}))
+      ->capture_default_str();
+  synth
+      ->add_option("--attention-tile", a->synth_attention_tile,
+                   "Keys a softmax tile (flash-style); 0 = the unfused softmax")
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 16))
       ->capture_default_str();
   synth->add_option("--device", a->device, "Where the forward pass's GEMMs run: cpu, gpu, auto")
       ->check(CLI::IsMember({"cpu", "gpu", "auto"}))

@@ -11,25 +11,37 @@
 
 namespace quasar {
 
+// One data-bearing record: a GEMM layer (recomputed on the engine) or a non-GEMM record
+// (recomputed by the numerics reference from its recorded inputs, trace/op_data.hpp).
 struct LayerCheck {
   std::string layer;
-  Scheme scheme = Scheme::fp16;
+  Scheme scheme = Scheme::fp16;  // GEMM layers
+  std::string kind;              // what it computes: the scheme's name, or e.g. "rmsnorm"
+  bool gemm = true;
   bool has_expected = false;
+  std::size_t compared = 0;    // output values compared
   std::size_t mismatches = 0;  // outputs that differ from the expected ones
-  std::size_t first = 0;       // flat index of the first mismatch
+  std::size_t first = 0;       // flat index of the first mismatch (in `first_role`'s tensor)
+  std::string first_role;      // its output role (y for a GEMM)
+  std::string first_at;        // its index in that tensor's shape, "[r, c]" or "[h, q, t]"
   float got = 0, want = 0;     // values at `first`
   GemmCounters counters;
+  // The GEMM's output; for a non-GEMM record, its recomputed `y` where it has that role (empty
+  // otherwise).
   MatrixH y;
 };
 
 struct TraceCheck {
   std::string trace;
-  std::string engine;  // which engine ran (and why, for a fallback)
-  std::vector<LayerCheck> layers;
+  std::string engine;                   // which engine ran (and why, for a fallback)
+  std::vector<LayerCheck> layers;       // the data-bearing records, in trace order
+  std::vector<std::string> shape_only;  // the records that carry no tensors
   bool all_match() const;
 };
 
-// Shape-only layers are skipped; a trace with no data-bearing layer is an error.
+// Shape-only layers are skipped; a trace with no data-bearing layer is an error. Records are
+// checked in trace order, GEMM layers on `engine`, non-GEMM records by the numerics reference
+// (the CPU) whatever the engine: every output role compared bit for bit.
 TraceCheck check_trace(const std::string& manifest_path, const GemmEngine& engine,
                        const std::string& engine_note);
 

@@ -4,73 +4,14 @@
 
 #include "numerics/error.hpp"
 #include "trace/scheme_tensors.hpp"
+#include "trace/tensor_loader.hpp"
 
 namespace quasar::trace {
 namespace {
 
 using safetensors::DType;
 using safetensors::Tensor;
-
-class Loader {
- public:
-  Loader(const Layer& l, const safetensors::File& f, const std::string& source)
-      : layer_(l), file_(f), source_(source) {}
-
-  bool has(const std::string& role) const { return layer_.tensors.count(role) != 0; }
-
-  const Tensor& get(const std::string& role, DType dtype,
-                    const std::vector<std::int64_t>& shape) const {
-    const std::string& name = layer_.tensors.at(role);
-    const Tensor& t = file_.get(name, source_);
-    if (t.dtype != dtype) {
-      fail(role, name,
-           "has dtype " + std::string(safetensors::dtype_name(t.dtype)) + ", expected " +
-               std::string(safetensors::dtype_name(dtype)));
-    }
-    if (t.shape != shape)
-      fail(role, name, "has shape " + str(t.shape) + ", expected " + str(shape));
-    return t;
-  }
-
-  template <class T>
-  Matrix<T> matrix(const std::string& role, DType dtype, std::uint64_t rows,
-                   std::uint64_t cols) const {
-    const Tensor& t =
-        get(role, dtype, {static_cast<std::int64_t>(rows), static_cast<std::int64_t>(cols)});
-    Matrix<T> m(rows, cols);
-    if (!t.bytes.empty()) std::memcpy(m.values().data(), t.bytes.data(), t.bytes.size());
-    return m;
-  }
-
-  std::vector<float> vector(const std::string& role, std::uint64_t size) const {
-    const Tensor& t = get(role, DType::F32, {static_cast<std::int64_t>(size)});
-    std::vector<float> v(size);
-    if (!t.bytes.empty()) std::memcpy(v.data(), t.bytes.data(), t.bytes.size());
-    return v;
-  }
-
-  // A per-channel or per-group scale matrix whose row count is N, or 1 for per tensor.
-  std::uint64_t scale_rows(const std::string& role) const {
-    const Tensor& t = file_.get(layer_.tensors.at(role), source_);
-    return t.shape.size() == 2 && t.shape[0] == 1 ? 1 : layer_.n;
-  }
-
-  [[noreturn]] void fail(const std::string& role, const std::string& name,
-                         const std::string& what) const {
-    throw Error(source_ + ": layer '" + layer_.name + "': tensor '" + name + "' (role " + role +
-                ") " + what);
-  }
-
- private:
-  static std::string str(const std::vector<std::int64_t>& s) {
-    std::string out = "[";
-    for (std::size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-    return out + "]";
-  }
-  const Layer& layer_;
-  const safetensors::File& file_;
-  const std::string& source_;
-};
+using Loader = TensorLoader;
 
 QuantizedActivations load_acts(const Loader& ld, const Layer& l) {
   QuantizedActivations x;

@@ -1,80 +1,30 @@
 #include "synthetic_model.hpp"
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
+#include <limits>
+#include <tuple>
 #include <vector>
 
 #include "io/output_set.hpp"
 #include "numerics/error.hpp"
 #include "numerics/float_formats.hpp"
 #include "numerics/synthetic.hpp"
+#include "numerics/vector_ops.hpp"
 #include "trace/layer_data.hpp"
+#include "trace/op_data.hpp"
 
 namespace quasar::trace {
 namespace {
+
+using safetensors::DType;
+using safetensors::Tensor;
 
 MatrixF gaussian(std::size_t r, std::size_t c, double std, Rng& rng) {
   MatrixF m(r, c);
   for (float& v : m.values()) v = static_cast<float>(rng.normal() * std);
   return m;
-}
-
-void rmsnorm(const MatrixF& x, const std::vector<float>& g, MatrixF& out) {
-  out = MatrixF(x.rows(), x.cols());
-  for (std::size_t t = 0; t < x.rows(); ++t) {
-    double ss = 0;
-    for (std::size_t j = 0; j < x.cols(); ++j) ss += static_cast<double>(x(t, j)) * x(t, j);
-    const float inv =
-        static_cast<float>(1.0 / std::sqrt(ss / static_cast<double>(x.cols()) + 1e-6));
-    for (std::size_t j = 0; j < x.cols(); ++j) out(t, j) = x(t, j) * inv * g[j];
-  }
-}
-
-// Rotary embedding (rotate-half form, theta 10000) on each head of a [T, heads*hd] matrix.
-void rope(MatrixF& x, std::size_t heads, std::size_t hd) {
-  for (std::size_t t = 0; t < x.rows(); ++t) {
-    for (std::size_t h = 0; h < heads; ++h) {
-      float* v = x.row(t) + h * hd;
-      for (std::size_t i = 0; i < hd / 2; ++i) {
-        const double freq =
-            std::pow(10000.0, -2.0 * static_cast<double>(i) / static_cast<double>(hd));
-        const double a = static_cast<double>(t) * freq;
-        const float c = static_cast<float>(std::cos(a)), s = static_cast<float>(std::sin(a));
-        const float x0 = v[i], x1 = v[i + hd / 2];
-        v[i] = x0 * c - x1 * s;
-        v[i + hd / 2] = x0 * s + x1 * c;
-      }
-    }
-  }
-}
-
-// Causal grouped-query attention in fp32: query head h reads KV head h / (heads / kv_heads).
-MatrixF attention(const MatrixF& q, const MatrixF& k, const MatrixF& v, std::size_t heads,
-                  std::size_t kv_heads, std::size_t hd) {
-  const std::size_t T = q.rows(), g = heads / kv_heads;
-  MatrixF out(T, heads * hd);
-  std::vector<float> p(T);
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  for (std::size_t h = 0; h < heads; ++h) {
-    const std::size_t kvh = h / g;
-    for (std::size_t i = 0; i < T; ++i) {
-      float mx = -INFINITY;
-      for (std::size_t j = 0; j <= i; ++j) {
-        float s = 0;
-        for (std::size_t d = 0; d < hd; ++d) s += q(i, h * hd + d) * k(j, kvh * hd + d);
-        p[j] = s * scale;
-        mx = std::max(mx, p[j]);
-      }
-      float sum = 0;
-      for (std::size_t j = 0; j <= i; ++j) sum += (p[j] = std::exp(p[j] - mx));
-      for (std::size_t d = 0; d < hd; ++d) {
-        float acc = 0;
-        for (std::size_t j = 0; j <= i; ++j) acc += p[j] * v(j, kvh * hd + d);
-        out(i, h * hd + d) = acc / sum;
-      }
-    }
-  }
-  return out;
 }
 
 MatrixF to_float(const MatrixH& h) {
@@ -83,38 +33,132 @@ MatrixF to_float(const MatrixH& h) {
   return f;
 }
 
+template <class T>
+Tensor tensor(DType dtype, std::vector<std::int64_t> shape, const std::vector<T>& v) {
+  Tensor t;
+  t.dtype = dtype;
+  t.shape = std::move(shape);
+  t.bytes.resize(v.size() * sizeof(T));
+  if (!v.empty()) std::memcpy(t.bytes.data(), v.data(), t.bytes.size());
+  return t;
+}
+
+std::int64_t i64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
+
+// Records the model's operations as they run. A record's input roles name the tensors its
+// producers wrote (one tensor, two names), so a consumer can never silently read other data
+// than its producer recorded.
 class Recorder {
  public:
   Recorder(const SyntheticModelSpec& spec, const GemmEngine& engine, SyntheticModelTrace& out)
       : spec_(spec), engine_(engine), out_(out) {}
 
-  // Quantizes w for the class's scheme, runs the linear on x, records it, returns y in fp32.
-  MatrixF linear(const std::string& name, const std::string& cls, const MatrixF& x,
-                 const MatrixF& w) {
+  // Stores `t` as "<record>/<role>"; returns that name.
+  std::string put(const std::string& record, const std::string& role, Tensor t) {
+    std::string name = record + "/" + role;
+    out_.payload.tensors[name] = std::move(t);
+    return name;
+  }
+
+  MatrixH matrix(const std::string& tensor) const {
+    const Tensor& t = out_.payload.tensors.at(tensor);
+    MatrixH m(static_cast<std::size_t>(t.shape.at(0)), static_cast<std::size_t>(t.shape.at(1)));
+    if (!t.bytes.empty()) std::memcpy(m.values().data(), t.bytes.data(), t.bytes.size());
+    return m;
+  }
+
+  // A non-GEMM record whose input roles name tensors in the payload: its outputs are what
+  // `quasar validate` recomputes (run_op_record, one definition), stored as "<name>/<role>".
+  // An optional output role is computed when the record names it (an empty placeholder).
+  // Returns the name of its output `y` ("" when it has none).
+  std::string op(Layer l) {
+    OpResult r = run_op_record(l, out_.payload, "synthetic model");
+    for (auto& [role, t] : r.outputs) l.tensors[role] = put(l.name, role, std::move(t));
+    out_.trace.layers.push_back(l);
+    return l.tensors.count("y") ? l.tensors.at("y") : "";
+  }
+
+  static Layer record(const std::string& name, Op kind, std::uint64_t m, std::uint64_t n,
+                      std::vector<std::string> inputs) {
+    Layer l;
+    l.name = name;
+    l.op = kind;
+    l.m = m, l.n = n;
+    l.inputs.emplace();
+    for (std::string& i : inputs)
+      if (!i.empty()) l.inputs->push_back(std::move(i));
+    return l;
+  }
+
+  // Quantizes w for the class's scheme and runs the linear on the fp16 tensor `x` that record
+  // `from` wrote; records the linear and, for a W*A8 scheme, the quantize_act record its int8
+  // input comes from. Returns the name of its output tensor.
+  std::string linear(const std::string& name, const std::string& cls, const std::string& from,
+                     const std::string& x, const MatrixF& w) {
     const auto it = spec_.overrides.find(cls);
     const Scheme s = it != spec_.overrides.end() ? it->second
                      : cls == "lm_head"          ? Scheme::fp16
                                                  : spec_.scheme;
-    const MatrixF ref = float_reference(x, w);
-    const SchemeRun run = run_scheme(s, x, w, spec_.config, ref, engine_);
-    out_.trace.layers.push_back(layer_from_run(name, run, spec_.config, out_.payload));
-    return to_float(run.result.y);
-  }
-
-  void op(const std::string& name, Op op, std::uint64_t m, std::uint64_t n,
-          const std::string& fn = "") {
-    Layer l;
-    l.name = name;
-    l.op = op;
-    l.m = m, l.n = n;
-    l.function = fn;
+    const MatrixF xf = to_float(matrix(x));
+    const MatrixF ref = float_reference(xf, w);
+    const SchemeRun run = run_scheme(s, xf, w, spec_.config, ref, engine_);
+    Layer l = layer_from_run(name, run, spec_.config, out_.payload);
+    if (traits(s).int_activations) {
+      const Layer& q = quantize_act(from, x, cls, l);
+      share(l, "x_q", q.tensors.at("x_q"));
+      share(l, "x_scale", q.tensors.at("x_scale"));
+      l.inputs = std::vector<std::string>{q.name};
+    } else {
+      share(l, "x_f16", x);
+      l.inputs = std::vector<std::string>{from};
+    }
     out_.trace.layers.push_back(l);
+    return l.tensors.at("y");
   }
 
  private:
+  // The per-token quantization a W*A8 linear reads: one record per distinct (input, smoothing),
+  // so q/k/v (and gate/up) share theirs unless their smoothing differs (AQAS is per linear).
+  const Layer& quantize_act(const std::string& from, const std::string& x, const std::string& cls,
+                            const Layer& linear) {
+    const auto sm = linear.tensors.find("smoothing");
+    const std::string key =
+        x + '\n' +
+        (sm == linear.tensors.end() ? std::string()
+                                    : std::string(out_.payload.tensors.at(sm->second).bytes.begin(),
+                                                  out_.payload.tensors.at(sm->second).bytes.end()));
+    const auto found = quantizers_.find(key);
+    if (found != quantizers_.end()) return out_.trace.layers.at(found->second);
+    const std::string base = from + ".quantize_act";
+    bool taken = false;
+    for (const Layer& l : out_.trace.layers) taken = taken || l.name == base;
+    Layer q = record(taken ? base + "." + cls : base, Op::quantize_act, linear.m, linear.k, {from});
+    q.tensors["x"] = x;
+    if (sm != linear.tensors.end()) q.tensors["smoothing"] = sm->second;
+    op(q);
+    quantizers_[key] = out_.trace.layers.size() - 1;
+    return out_.trace.layers.back();
+  }
+
+  // Points the linear's role at `tensor` (what it read) instead of its own copy, after checking
+  // they hold the same bytes: the scheme runner's operand must be the producer's output.
+  void share(Layer& l, const std::string& role, const std::string& tensor) {
+    const std::string own = l.tensors.at(role);
+    const Tensor& a = out_.payload.tensors.at(own);
+    const Tensor& b = out_.payload.tensors.at(tensor);
+    if (a.dtype != b.dtype || a.shape != b.shape || a.bytes != b.bytes) {
+      throw Error("synthetic model: layer '" + l.name + "': its operand '" + role +
+                  "' differs from tensor '" + tensor +
+                  "' it was computed from (the scheme's quantizer and the record's disagree)");
+    }
+    out_.payload.tensors.erase(own);
+    l.tensors[role] = tensor;
+  }
+
   const SyntheticModelSpec& spec_;
   const GemmEngine& engine_;
   SyntheticModelTrace& out_;
+  std::map<std::string, std::size_t> quantizers_;  // (input, smoothing) -> record index
 };
 
 }  // namespace
@@ -130,6 +174,17 @@ SyntheticModelTrace synthesize_model_trace(const SyntheticModelSpec& spec,
     throw Error(
         "synthetic model: tokens, layers and vocab must be >= 1, outlier channels <= hidden");
   }
+  if (T > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()))
+    throw Error("synthetic model: tokens must fit the I32 positions tensor");
+  if (spec.config.act_mode != ActQuantMode::per_token) {
+    throw Error(
+        "synthetic model: activations are quantized per token (its quantize_act records); "
+        "per-tensor is not supported");
+  }
+  if (spec.attention.mode == AttentionMode::int8 && spec.kv != KvFormat::int8)
+    throw Error("synthetic model: int8 attention needs the int8 KV cache (--kv int8)");
+  if (spec.attention.mode == AttentionMode::int8 && spec.attention.tile != 0)
+    throw Error("synthetic model: int8 attention is defined for the unfused softmax only (tile 0)");
   const std::size_t kv = spec.kv_heads * hd;
   Rng rng(spec.seed);
   SyntheticModelTrace out;
@@ -146,6 +201,9 @@ SyntheticModelTrace synthesize_model_trace(const SyntheticModelSpec& spec,
                     {"tokens", std::to_string(T)},
                     {"seed", std::to_string(spec.seed)},
                     {"scheme", std::string(scheme_name(spec.scheme))},
+                    {"kv_format", std::string(kv_format_name(spec.kv))},
+                    {"attention", std::string(attention_mode_name(spec.attention.mode))},
+                    {"attention_tile", std::to_string(spec.attention.tile)},
                     {"engine", std::string(engine.name())}};
   Recorder rec(spec, engine, out);
 
@@ -159,50 +217,118 @@ SyntheticModelTrace synthesize_model_trace(const SyntheticModelSpec& spec,
   for (std::size_t v = 0; v < spec.vocab; ++v) {
     for (std::size_t j = 0; j < H; ++j) embed(v, j) *= gain[j];
   }
+  // The model's input: each token's embedding row, in fp16 as every activation.
   MatrixF h(T, H);
   for (std::size_t t = 0; t < T; ++t) {
     const std::size_t tok = rng.next() % spec.vocab;
     for (std::size_t j = 0; j < H; ++j) h(t, j) = embed(tok, j);
   }
-  auto norm_weights = [&] {
-    std::vector<float> g(H);
-    for (float& v : g) v = static_cast<float>(1.0 + 0.1 * rng.normal());
-    return g;
+  std::string res = rec.put("embeddings", "y", safetensors::from_matrix(to_f16(h, "embeddings")));
+  std::string res_from;  // the record that wrote the residual stream ("" for the embeddings)
+
+  // fp16 gains (docs/numerics.md row 23) around 1, and the one eps, for every norm.
+  auto norm = [&](const std::string& name, const std::string& from, const std::string& x) {
+    std::vector<std::uint16_t> g(H);
+    for (std::uint16_t& v : g) v = f32_to_f16(static_cast<float>(1.0 + 0.1 * rng.normal()));
+    Layer l = Recorder::record(name, Op::rmsnorm, T, H, {from});
+    l.tensors["x"] = x;
+    l.tensors["g"] = rec.put(name, "g", tensor(DType::F16, {i64(H)}, g));
+    l.tensors["eps"] =
+        rec.put(name, "eps", tensor(DType::F32, {1}, std::vector<float>{spec.norm_eps}));
+    return rec.op(l);
   };
+  // RoPE tables as data (row 24), one copy for every rope record; prefill positions 0..T-1.
+  const RopeTables tables = make_rope_tables(T, hd, spec.rope_theta);
+  const std::string cos_t =
+      rec.put("rope", "cos", tensor(DType::F32, {i64(T), i64(hd / 2)}, tables.cos));
+  const std::string sin_t =
+      rec.put("rope", "sin", tensor(DType::F32, {i64(T), i64(hd / 2)}, tables.sin));
+  std::vector<std::int32_t> pos(T);
+  for (std::size_t t = 0; t < T; ++t) pos[t] = static_cast<std::int32_t>(t);
+  const std::string positions = rec.put("rope", "positions", tensor(DType::I32, {i64(T)}, pos));
+  const bool record_scores = spec.heads * T * T <= spec.max_score_values;
+
   const double wstd = 0.02;
-  MatrixF a, b;
   for (std::uint64_t layer = 0; layer < spec.layers; ++layer) {
-    const std::string p = "layers." + std::to_string(layer) + ".";
-    rec.op(p + "input_layernorm", Op::rmsnorm, T, H);
-    rmsnorm(h, norm_weights(), a);
-    MatrixF q = rec.linear(p + "self_attn.q_proj", "q_proj", a, gaussian(H, H, wstd, rng));
-    MatrixF k = rec.linear(p + "self_attn.k_proj", "k_proj", a, gaussian(kv, H, wstd, rng));
-    const MatrixF v = rec.linear(p + "self_attn.v_proj", "v_proj", a, gaussian(kv, H, wstd, rng));
-    rec.op(p + "self_attn.rope", Op::rope, T, H + kv);
-    rope(q, spec.heads, hd);
-    rope(k, spec.kv_heads, hd);
-    rec.op(p + "self_attn.softmax", Op::softmax, T, T);
-    const MatrixF attn = attention(q, k, v, spec.heads, spec.kv_heads, hd);
-    const MatrixF o = rec.linear(p + "self_attn.o_proj", "o_proj", attn, gaussian(H, H, wstd, rng));
-    rec.op(p + "attn_residual", Op::residual_add, T, H);
-    for (std::size_t i = 0; i < h.size(); ++i) h.values()[i] += o.values()[i];
-    rec.op(p + "post_attention_layernorm", Op::rmsnorm, T, H);
-    rmsnorm(h, norm_weights(), b);
-    const MatrixF gate = rec.linear(p + "mlp.gate_proj", "gate_proj", b, gaussian(I, H, wstd, rng));
-    const MatrixF up = rec.linear(p + "mlp.up_proj", "up_proj", b, gaussian(I, H, wstd, rng));
-    rec.op(p + "mlp.act", Op::activation, T, I, "silu_mul");
-    MatrixF m(T, I);
-    for (std::size_t i = 0; i < m.size(); ++i) {
-      const float g = gate.values()[i];
-      m.values()[i] = g / (1.0f + std::exp(-g)) * up.values()[i];
+    const std::string p = "layers." + std::to_string(layer) + ".", a = p + "self_attn.";
+    const std::string norm1 = norm(p + "input_layernorm", res_from, res);
+    const std::string in1 = p + "input_layernorm";
+    const std::string q = rec.linear(a + "q_proj", "q_proj", in1, norm1, gaussian(H, H, wstd, rng));
+    const std::string k =
+        rec.linear(a + "k_proj", "k_proj", in1, norm1, gaussian(kv, H, wstd, rng));
+    const std::string v =
+        rec.linear(a + "v_proj", "v_proj", in1, norm1, gaussian(kv, H, wstd, rng));
+    // RoPE on the queries and on the keys: one row of hd per token and head (batch = heads).
+    auto rotate = [&](const std::string& name, const std::string& from, const std::string& x,
+                      std::uint64_t heads) {
+      Layer l = Recorder::record(name, Op::rope, T, hd, {from});
+      l.batch = heads;
+      l.tensors = {{"x", x}, {"positions", positions}, {"cos", cos_t}, {"sin", sin_t}};
+      return rec.op(l);
+    };
+    const std::string qr = rotate(a + "q_rope", a + "q_proj", q, spec.heads);
+    const std::string kr = rotate(a + "k_rope", a + "k_proj", k, spec.kv_heads);
+    // The cache writes, one row per (token, kv-head), in the cache's format.
+    for (const auto& [name, from, x] : {std::tuple{a + "k_append", a + "k_rope", kr},
+                                        std::tuple{a + "v_append", a + "v_proj", v}}) {
+      Layer l = Recorder::record(name, Op::kv_append, T, hd, {from});
+      l.batch = spec.kv_heads;
+      l.kv_format = spec.kv;
+      l.tensors["x"] = x;
+      rec.op(l);
     }
-    const MatrixF d = rec.linear(p + "mlp.down_proj", "down_proj", m, gaussian(H, I, wstd, rng));
-    rec.op(p + "mlp_residual", Op::residual_add, T, H);
-    for (std::size_t i = 0; i < h.size(); ++i) h.values()[i] += d.values()[i];
+    // Causal attention per head. QK^T and the softmax are shape records (the design times
+    // them); the data is recorded as one unit on the pv record: q, the appended K and V (the
+    // kv_append records' inputs, written into the cache format as they were), positions, the
+    // output and, while small, the scores and probabilities.
+    Layer qk = Recorder::record(a + "qk", Op::bmm, T, T, {a + "q_rope", a + "k_append"});
+    qk.batch = spec.heads, qk.k = hd, qk.attention = "qk", qk.causal = true;
+    qk.scheme = LayerScheme{};  // fp16, as trace gen's attention class
+    out.trace.layers.push_back(qk);
+    Layer sm = Recorder::record(a + "softmax", Op::softmax, T, T, {a + "qk"});
+    sm.batch = spec.heads, sm.causal = true;
+    out.trace.layers.push_back(sm);
+    // It reads q and the cache itself, so it names their records too.
+    Layer pv = Recorder::record(a + "pv", Op::bmm, T, hd,
+                                {a + "softmax", a + "q_rope", a + "k_append", a + "v_append"});
+    pv.batch = spec.heads, pv.k = T, pv.attention = "pv", pv.causal = true;
+    pv.scheme = LayerScheme{};
+    pv.kv_format = spec.kv;
+    pv.attention_mode = spec.attention.mode;
+    pv.attention_tile = spec.attention.tile;
+    pv.tensors = {{"q", qr}, {"positions", positions}, {"k", kr}, {"v", v}};
+    if (record_scores) {
+      pv.tensors["scores"] = "";
+      if (spec.attention.tile == 0) pv.tensors["probs"] = "";
+    }
+    const std::string attn = rec.op(pv);
+    const std::string o =
+        rec.linear(a + "o_proj", "o_proj", a + "pv", attn, gaussian(H, H, wstd, rng));
+    Layer r1 =
+        Recorder::record(p + "attn_residual", Op::residual_add, T, H, {res_from, a + "o_proj"});
+    r1.tensors = {{"a", res}, {"b", o}};
+    const std::string res1 = rec.op(r1);
+    const std::string norm2 = norm(p + "post_attention_layernorm", p + "attn_residual", res1);
+    const std::string in2 = p + "post_attention_layernorm";
+    const std::string gate =
+        rec.linear(p + "mlp.gate_proj", "gate_proj", in2, norm2, gaussian(I, H, wstd, rng));
+    const std::string up =
+        rec.linear(p + "mlp.up_proj", "up_proj", in2, norm2, gaussian(I, H, wstd, rng));
+    Layer act = Recorder::record(p + "mlp.act", Op::activation, T, I,
+                                 {p + "mlp.gate_proj", p + "mlp.up_proj"});
+    act.function = "silu_mul";
+    act.tensors = {{"g", gate}, {"u", up}};
+    const std::string mid = rec.op(act);
+    const std::string d =
+        rec.linear(p + "mlp.down_proj", "down_proj", p + "mlp.act", mid, gaussian(H, I, wstd, rng));
+    Layer r2 = Recorder::record(p + "mlp_residual", Op::residual_add, T, H,
+                                {p + "attn_residual", p + "mlp.down_proj"});
+    r2.tensors = {{"a", res1}, {"b", d}};
+    res = rec.op(r2);
+    res_from = p + "mlp_residual";
   }
-  rec.op("norm", Op::rmsnorm, T, H);
-  rmsnorm(h, norm_weights(), a);
-  rec.linear("lm_head", "lm_head", a, gaussian(spec.vocab, H, wstd, rng));
+  const std::string final_norm = norm("norm", res_from, res);
+  rec.linear("lm_head", "lm_head", "norm", final_norm, gaussian(spec.vocab, H, wstd, rng));
   validate(out.trace, "synthetic model trace");
   return out;
 }

@@ -2,16 +2,23 @@
 // LLaMA-architecture model (RMSNorm, RoPE, grouped-query causal attention, SiLU-gated MLP)
 // whose residual stream has a few outlier channels, as real LLMs do. Its linear layers are
 // quantized with the foundation's quantizers for the chosen scheme and it runs a prefill
-// forward pass in which every linear is the scheme's reference GEMM (on the chosen engine), so
-// the activations each layer sees are those of the quantized model. Every linear layer's
-// actual input, quantized weights, scales and output are recorded as a data-bearing trace.
+// forward pass in which every linear is the scheme's reference GEMM (on the chosen engine) and
+// every other operation is the bit-exact numerics reference (arithmetic spec §3, §6, §7: fp16
+// activations between operations), so the activations each layer sees are those of the
+// quantized model. Every record's inputs and outputs are recorded as a data-bearing trace: the
+// linears' quantized operands and outputs, and the norms, activation quantizations, RoPE, KV
+// cache writes, attention (as a unit, on its pv record), SiLU-gated products and residual adds
+// (docs/trace-format.md, "Non-GEMM records"). A record reads its producer's output tensor
+// itself (one tensor, named by both), so `quasar validate` checks the whole chain.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <string>
 
+#include "numerics/attention.hpp"
 #include "numerics/engine.hpp"
+#include "numerics/kv_cache.hpp"
 #include "numerics/scheme_runner.hpp"
 #include "trace/safetensors.hpp"
 #include "trace/trace.hpp"
@@ -31,6 +38,14 @@ struct SyntheticModelSpec {
     c.group_size = 64;
     return c;
   }();
+  KvFormat kv = KvFormat::fp16;  // the KV cache's format (spec §6)
+  AttentionOptions attention;    // fp32 scores, unfused softmax (spec §7)
+  double rope_theta = 10000.0;
+  float norm_eps = 1e-6f;
+  // Attention scores and probabilities are recorded (on the pv record) while heads x tokens^2
+  // stays at most this many values a tensor (16 MiB of fp32), so a long prefill does not grow
+  // the payload quadratically.
+  std::uint64_t max_score_values = std::uint64_t{1} << 22;
 };
 
 struct SyntheticModelTrace {

@@ -117,7 +117,9 @@ Layer parse_layer(const config::Value& l) {
   if (layer.op == Op::bmm || layer.op == Op::softmax || layer.op == Op::rope ||
       layer.op == Op::kv_append)
     allowed.push_back("batch");
-  if (layer.op == Op::bmm) allowed.push_back("attention");
+  if (layer.op == Op::bmm)
+    allowed.insert(allowed.end(), {"attention", "attention_mode", "attention_tile"});
+  if (layer.op == Op::bmm || layer.op == Op::kv_append) allowed.push_back("kv_format");
   if (layer.op == Op::bmm || layer.op == Op::softmax) allowed.push_back("causal");
   if (layer.op == Op::activation) allowed.push_back("function");
   if (layer.op == Op::moe_router) allowed.push_back("top_k");
@@ -134,6 +136,11 @@ Layer parse_layer(const config::Value& l) {
   if (layer.op == Op::moe_router) layer.top_k = l.at("top_k").as_uint(1, layer.n);
   if (auto v = l.find("attention")) layer.attention = v->as_choice({"qk", "pv"});
   if (auto v = l.find("causal")) layer.causal = v->as_bool();
+  if (auto v = l.find("kv_format"))
+    layer.kv_format = parse_kv_format(v->as_choice({"fp16", "int8", "int4"}));
+  if (auto v = l.find("attention_mode"))
+    layer.attention_mode = parse_attention_mode(v->as_choice({"fp32", "int8"}));
+  if (auto v = l.find("attention_tile")) layer.attention_tile = v->as_uint(0, kMaxDim);
   if (auto in = l.find("inputs")) {
     if (!in->is_seq()) in->fail("expected a list of the names of earlier records, e.g. [layer.q_proj]");
     layer.inputs.emplace();
@@ -176,6 +183,65 @@ std::string quoted(const std::string& s) {
 [[noreturn]] void fail_layer(const std::string& source, const Layer& l, const std::string& msg) {
   throw Error(source + (l.line ? ":" + std::to_string(l.line) : std::string()) + ": layer '" +
               l.name + "': " + msg);
+}
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string out;
+  for (const std::string& s : v) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+// kv_format on kv_append and attention pv records; attention_mode and attention_tile on
+// attention pv records; int8 attention needs an int8 cache and the unfused softmax (as the
+// reference: docs/numerics.md row 20).
+void validate_attention_keys(const std::string& source, const Layer& l) {
+  const bool pv = l.op == Op::bmm && l.attention == "pv";
+  if (l.kv_format && !pv && l.op != Op::kv_append)
+    fail_layer(source, l, "kv_format: on kv_append and attention: pv records only");
+  if ((l.attention_mode || l.attention_tile) && !pv)
+    fail_layer(source, l, "attention_mode and attention_tile: on attention: pv records only");
+  if (l.attention_mode == AttentionMode::int8) {
+    if (l.kv_format != KvFormat::int8) {
+      fail_layer(source, l,
+                 "attention_mode int8 needs kv_format int8 (got " +
+                     std::string(kv_format_name(l.kv_format.value_or(KvFormat::fp16))) +
+                     "); accepted: fp32 with fp16, int8 or int4, int8 with int8");
+    }
+    if (l.attention_tile.value_or(0) != 0) {
+      fail_layer(source, l,
+                 "attention_mode int8 is defined for the unfused softmax only "
+                 "(attention_tile 0), got attention_tile " +
+                     std::to_string(*l.attention_tile));
+    }
+  }
+}
+
+// A non-GEMM record's tensors are exactly its op's roles: every required one, no other.
+void validate_op_roles(const std::string& source, const Layer& l) {
+  if (l.tensors.empty()) return;
+  const std::string why = why_no_op_data(l);
+  if (!why.empty()) fail_layer(source, l, why);
+  const std::vector<OpRole> roles = op_roles(l);
+  std::vector<std::string> names;
+  for (const OpRole& r : roles) names.push_back(r.name + (r.optional ? " (optional)" : ""));
+  const std::string what = l.op == Op::bmm ? "attention pv" : std::string(op_name(l.op));
+  for (const auto& [role, tensor] : l.tensors) {
+    bool known = false;
+    for (const OpRole& r : roles) known = known || r.name == role;
+    if (!known) {
+      fail_layer(source, l,
+                 "tensor role '" + role + "' is not one of the " + what + " record's roles (" +
+                     joined(names) + ")");
+    }
+    if (tensor.empty()) fail_layer(source, l, "tensor role '" + role + "' names no tensor");
+  }
+  for (const OpRole& r : roles) {
+    if (!r.optional && !l.tensors.count(r.name)) {
+      fail_layer(source, l,
+                 "data-bearing " + what + " record lacks tensor role '" + r.name +
+                     "' (roles: " + joined(names) + ")");
+    }
+  }
 }
 
 }  // namespace
@@ -245,6 +311,82 @@ const std::vector<std::string>& optional_roles() {
   return r;
 }
 
+AttentionOptions Layer::attention_options() const {
+  AttentionOptions o;
+  o.mode = attention_mode.value_or(AttentionMode::fp32);
+  o.tile = static_cast<std::size_t>(attention_tile.value_or(0));
+  return o;
+}
+
+std::string why_no_op_data(const Layer& l) {
+  switch (l.op) {
+    case Op::linear:
+      return "";
+    case Op::rmsnorm:
+    case Op::rope:
+    case Op::residual_add:
+    case Op::quantize_act:
+    case Op::kv_append:
+      return "";
+    case Op::activation:
+      if (l.function == "silu_mul") return "";
+      return "activation " + l.function +
+             " carries no tensors: the reference has silu_mul only (data-bearing ops: " +
+             "rmsnorm, rope, residual_add, activation silu_mul, quantize_act, kv_append, "
+             "attention pv, linear)";
+    case Op::bmm:
+      if (l.attention == "pv") return "";
+      return l.attention == "qk"
+                 ? "an attention qk record carries no tensors: attention is recorded as a unit "
+                   "on its pv record (q, the cached K and V, scores, probabilities, output)"
+                 : "a plain bmm carries no tensors in format 1 (attention is recorded on its pv "
+                   "record)";
+    default:
+      break;
+  }
+  return std::string(op_name(l.op)) +
+         " records carry no tensors in format 1 (data-bearing ops: rmsnorm, rope, residual_add, "
+         "activation silu_mul, quantize_act, kv_append, attention pv, linear)";
+}
+
+std::vector<OpRole> op_roles(const Layer& l) {
+  auto in = [](const char* n) { return OpRole{n, false, false}; };
+  auto out = [](const char* n) { return OpRole{n, true, false}; };
+  switch (l.op) {
+    case Op::rmsnorm:
+      return {in("x"), in("g"), in("eps"), out("y")};
+    case Op::rope:
+      return {in("x"), in("positions"), in("cos"), in("sin"), out("y")};
+    case Op::residual_add:
+      return {in("a"), in("b"), out("y")};
+    case Op::activation:
+      if (l.function != "silu_mul") return {};
+      return {in("g"), in("u"), out("y")};
+    case Op::quantize_act:
+      return {in("x"), OpRole{"smoothing", false, true}, out("x_q"), out("x_scale")};
+    case Op::kv_append:
+      switch (l.kv_format.value_or(KvFormat::fp16)) {
+        case KvFormat::fp16:
+          return {in("x"), out("y")};
+        case KvFormat::int8:
+          return {in("x"), out("codes"), out("scales")};
+        case KvFormat::int4:
+          return {in("x"), out("codes"), out("scales"), out("zeros")};
+      }
+      return {};
+    case Op::bmm: {
+      if (l.attention != "pv") return {};
+      std::vector<OpRole> r{in("q"), in("positions"), in("k"), in("v"), out("y")};
+      r.push_back(OpRole{"scores", true, true});
+      // The tiled softmax never forms the probabilities.
+      if (l.attention_tile.value_or(0) == 0) r.push_back(OpRole{"probs", true, true});
+      return r;
+    }
+    default:
+      return {};
+  }
+}
+
 void validate(const Trace& t, const std::string& source) {
   std::set<std::string> names;
   std::set<std::string> all;
@@ -309,10 +451,12 @@ void validate(const Trace& t, const std::string& source) {
     if (l.op == Op::moe_router && (l.top_k == 0 || l.top_k > l.n)) {
       fail_layer(source, l, "moe_router needs 1 <= top_k <= n (the expert count)");
     }
-    if (!l.scheme) {
-      if (!l.tensors.empty()) fail_layer(source, l, "only GEMM layers carry tensors");
-      continue;
+    validate_attention_keys(source, l);
+    if (l.op != Op::linear) {
+      validate_op_roles(source, l);
+      if (l.op != Op::bmm) continue;
     }
+    if (!l.scheme) continue;
     if (l.k == 0) fail_layer(source, l, "k must be >= 1");
     const LayerScheme& s = *l.scheme;
     if (traits(s.scheme).grouped && (s.group_size == 0 || l.k % s.group_size != 0)) {
@@ -320,9 +464,7 @@ void validate(const Trace& t, const std::string& source) {
                  "group_size " + std::to_string(s.group_size) +
                      " does not divide k = " + std::to_string(l.k));
     }
-    if (l.tensors.empty()) continue;
-    if (l.op != Op::linear)
-      fail_layer(source, l, "tensors are supported on linear layers only (format 1)");
+    if (l.tensors.empty() || l.op != Op::linear) continue;
     const auto& req = required_roles(s.scheme);
     for (const auto& [role, tensor] : l.tensors) {
       bool known = false;
@@ -404,6 +546,10 @@ std::string to_yaml(const Trace& t) {
     if (l.op == Op::moe_router) o << "    top_k: " << l.top_k << "\n";
     if (!l.attention.empty()) o << "    attention: " << l.attention << "\n";
     if (l.causal) o << "    causal: true\n";
+    if (l.kv_format) o << "    kv_format: " << kv_format_name(*l.kv_format) << "\n";
+    if (l.attention_mode)
+      o << "    attention_mode: " << attention_mode_name(*l.attention_mode) << "\n";
+    if (l.attention_tile) o << "    attention_tile: " << *l.attention_tile << "\n";
     if (l.scheme) {
       const LayerScheme& s = *l.scheme;
       o << "    scheme: " << scheme_name(s.scheme) << "\n";

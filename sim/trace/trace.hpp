@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "numerics/attention.hpp"
 #include "numerics/gemm.hpp"
+#include "numerics/kv_cache.hpp"
 #include "numerics/quantize_activations.hpp"
 #include "numerics/quantize_weights.hpp"
 #include "numerics/scheme.hpp"
@@ -67,6 +69,12 @@ struct Layer {
   // bmm and softmax: query p sees keys 0..p only (prefill; m = n queries and keys), so about
   // half the scores are masked and cost nothing.
   bool causal = false;
+  // kv_append and attention pv: the KV cache format the record's tensors hold. attention pv:
+  // the attention arithmetic they were computed with (docs/numerics.md). Absent: fp16, fp32,
+  // tile 0. They describe the data; a design runs its own `attention` block.
+  std::optional<KvFormat> kv_format;
+  std::optional<AttentionMode> attention_mode;
+  std::optional<std::uint64_t> attention_tile;
   std::map<std::string, std::string> tensors;  // role -> tensor name in the payload
   // The records whose outputs this one consumes, all earlier in the trace. Absent: the record
   // just before it (none for the first): the trace is a chain, as in format 1 before `inputs`.
@@ -74,6 +82,11 @@ struct Layer {
   int line = 0;  // manifest line it was read from (0: built in memory)
 
   std::uint64_t macs() const { return is_gemm(op) ? batch * m * k * n * repeat : 0; }
+  // The attention arithmetic of an attention pv record (defaults where the keys are absent).
+  AttentionOptions attention_options() const;
+  // True for a record whose tensors are a non-GEMM operation's (docs/trace-format.md,
+  // "Non-GEMM records"): every data-bearing record but a linear's.
+  bool op_data() const { return !tensors.empty() && op != Op::linear; }
 };
 
 struct Trace {
@@ -88,6 +101,19 @@ struct Trace {
 // Tensor roles a data-bearing layer of each scheme needs, and those it may add.
 const std::vector<std::string>& required_roles(Scheme s);
 const std::vector<std::string>& optional_roles();  // y, x, w, bias, smoothing, w_zeros, k_order
+
+// The tensor roles of a data-bearing non-GEMM record: the operation's inputs, then its
+// outputs (what `quasar validate` recomputes and compares). Which roles depends on the op, the
+// activation function, the KV format and the softmax order; empty where the record's op has
+// no data path (a reason is then given by why_no_op_data).
+struct OpRole {
+  std::string name;
+  bool output = false;
+  bool optional = false;
+};
+std::vector<OpRole> op_roles(const Layer& l);
+// "" when the record's op may carry tensors, else why not (for error messages).
+std::string why_no_op_data(const Layer& l);
 
 // Reads and validates a manifest; every error names the file, line and key path.
 Trace read_manifest(const std::string& path);

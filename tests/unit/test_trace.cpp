@@ -356,5 +356,67 @@ TEST(Manifest, RejectsMalformedInputNamingFileLineAndKey) {
               HasSubstr("mapping keys must be plain strings"));
 }
 
+// Non-GEMM records may carry exactly their op's tensor roles (docs/trace-format.md); the
+// attention keys sit on the records they describe; both read back as written.
+TEST(Manifest, NonGemmRecordsCarryExactlyTheirRoles) {
+  auto err = [](const std::string& layers) {
+    return error_of([&] { parse_manifest(manifest(layers), "t.yaml"); });
+  };
+  const std::string norm = "  - name: n\n    op: rmsnorm\n    m: 4\n    n: 8\n";
+  const std::string pv =
+      "  - name: pv\n    op: bmm\n    batch: 2\n    m: 4\n    k: 4\n    n: 8\n"
+      "    attention: pv\n    scheme: fp16\n";
+  const Trace t = parse_manifest(
+      manifest(norm + "    tensors: {x: n/x, g: n/g, eps: n/eps, y: n/y}\n" + pv +
+               "    kv_format: int8\n    attention_mode: int8\n    attention_tile: 0\n"
+               "    tensors: {q: q, positions: p, k: k, v: v, y: o, scores: s}\n"
+               "  - name: kv\n    op: kv_append\n    batch: 2\n    m: 4\n    n: 8\n"
+               "    kv_format: int4\n    tensors: {x: k, codes: c, scales: s16, zeros: z}\n"),
+      "t.yaml");
+  EXPECT_TRUE(t.layers[0].op_data());
+  EXPECT_EQ(t.layers[1].kv_format, KvFormat::int8);
+  EXPECT_EQ(t.layers[1].attention_options().mode, AttentionMode::int8);
+  EXPECT_EQ(t.layers[2].kv_format, KvFormat::int4);
+  EXPECT_EQ(to_yaml(parse_manifest(to_yaml(t), "again.yaml")), to_yaml(t));
+  EXPECT_THAT(to_yaml(t), HasSubstr("    kv_format: int8\n    attention_mode: int8\n"
+                                    "    attention_tile: 0\n"));
+
+  EXPECT_THAT(err(norm + "    tensors: {x: n/x, g: n/g, eps: n/eps, y: n/y, w: n/w}\n"),
+              HasSubstr("t.yaml:4: layer 'n': tensor role 'w' is not one of the rmsnorm record's "
+                        "roles (x, g, eps, y)"));
+  EXPECT_THAT(
+      err(norm + "    tensors: {x: n/x, g: n/g, y: n/y}\n"),
+      HasSubstr("t.yaml:4: layer 'n': data-bearing rmsnorm record lacks tensor role 'eps'"));
+  EXPECT_THAT(err("  - name: s\n    op: softmax\n    m: 4\n    n: 4\n    tensors: {x: s/x}\n"),
+              HasSubstr("layer 's': softmax records carry no tensors in format 1"));
+  EXPECT_THAT(err("  - name: a\n    op: activation\n    function: gelu\n    m: 4\n    n: 4\n"
+                  "    tensors: {g: a/g}\n"),
+              HasSubstr("activation gelu carries no tensors: the reference has silu_mul only"));
+  EXPECT_THAT(
+      err("  - name: qk\n    op: bmm\n    m: 4\n    k: 8\n    n: 4\n    attention: qk\n"
+          "    scheme: fp16\n    tensors: {q: q}\n"),
+      HasSubstr("an attention qk record carries no tensors: attention is recorded as a unit on "
+                "its pv record"));
+  // The KV format decides the cache write's outputs; the tiled softmax has no probabilities.
+  EXPECT_THAT(err("  - name: kv\n    op: kv_append\n    m: 4\n    n: 8\n    kv_format: int8\n"
+                  "    tensors: {x: k, y: y}\n"),
+              HasSubstr("tensor role 'y' is not one of the kv_append record's roles (x, codes, "
+                        "scales)"));
+  EXPECT_THAT(err(pv + "    attention_tile: 16\n"
+                       "    tensors: {q: q, positions: p, k: k, v: v, y: o, probs: p}\n"),
+              HasSubstr("tensor role 'probs' is not one of the attention pv record's roles (q, "
+                        "positions, k, v, y, scores (optional))"));
+  EXPECT_THAT(err(pv + "    attention_mode: int8\n"),
+              HasSubstr("layer 'pv': attention_mode int8 needs kv_format int8 (got fp16)"));
+  EXPECT_THAT(err(pv + "    kv_format: int8\n    attention_mode: int8\n    attention_tile: 4\n"),
+              HasSubstr("attention_mode int8 is defined for the unfused softmax only"));
+  EXPECT_THAT(err("  - name: qk\n    op: bmm\n    m: 4\n    k: 8\n    n: 4\n    attention: qk\n"
+                  "    scheme: fp16\n    attention_tile: 4\n"),
+              HasSubstr("attention_mode and attention_tile: on attention: pv records only"));
+  EXPECT_THAT(err(norm + "    kv_format: int8\n"), HasSubstr("unknown key 'kv_format'"));
+  EXPECT_THAT(err(pv + "    kv_format: int2\n"),
+              HasSubstr("'int2' is not accepted; accepted: fp16"));
+}
+
 }  // namespace
 }  // namespace quasar::trace
