@@ -144,6 +144,42 @@ TEST(VectorUnit, OverlapsIndependentArrayWork) {
   EXPECT_EQ(r[0].layers[0].cycles + r[0].layers[1].cycles, r[0].cycles);
 }
 
+// A GEMM whose producer (a vector record) ends while an independent GEMM's tiles are still in
+// flight: the cycle mode accounted those tiles' stalls with the newer layer's floor (it moved
+// on when the second GEMM's first tile was gated) and disagreed with the fast mode. Each tile
+// now keeps its own layer's floor.
+TEST(VectorUnit, StallsKeepTheirLayersFloorWhileTheNextLayerStarts) {
+  const ArchSpec a = design();
+  // v1, v2: two norms on the vector unit (v2 ends after v1); g1 reads v1, g2 reads v2. g1's
+  // first tile waits for its operands (a DRAM stall) and is still in flight when g2's first
+  // tile is gated, after v2's end.
+  const std::vector<std::uint64_t> sizes{4, 16, 64};  // tokens of the GEMMs
+  std::vector<std::vector<LayerWork>> works;
+  for (std::uint64_t m : sizes) {
+    works.push_back({vector_layer(a, trace::Op::rmsnorm, 4, 64),
+                     vector_layer(a, trace::Op::rmsnorm, 4, 64), gemm_layer(a, m, 64, 64),
+                     gemm_layer(a, m, 64, 64)});
+    works.back()[1].after = {};
+    works.back()[2].after = {0};
+    works.back()[3].after = {1};
+  }
+  std::vector<SimJob> jobs;
+  for (const auto& w : works) {
+    jobs.push_back({&a, &w, Fidelity::fast});
+    jobs.push_back({&a, &w, Fidelity::cycle});
+  }
+  const std::vector<RunStats> r = simulate_jobs(jobs);  // one simulation per process
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    const RunStats &f = r[2 * i], &c = r[2 * i + 1];
+    EXPECT_EQ(f.cycles, c.cycles) << sizes[i];
+    EXPECT_GT(f.layers[2].stall_dram, 0u) << sizes[i];
+    for (std::size_t l = 0; l < 4; ++l)
+      EXPECT_TRUE(f.layers[l] == c.layers[l])
+          << sizes[i] << " tokens, layer " << l << ": stall_dram fast " << f.layers[l].stall_dram
+          << ", cycle " << c.layers[l].stall_dram;
+  }
+}
+
 // Two cores split a compute-bound vector layer's rows: close to half the time; the per-core
 // statistics add up to the layer's.
 TEST(VectorUnit, CoresSplitTheRows) {

@@ -417,9 +417,10 @@ void Core::DbAccount::tile(LayerStats& ls, const units::WsTileTimes& tt, std::ui
 void Core::finish_db_tile(DbAccount& acc, StartGate& gs, std::uint64_t g, std::size_t layer,
                           bool last_in_layer, const Tile& t, const LoadCycles& load,
                           std::uint64_t stream_cycles, std::uint64_t drain,
-                          const units::WsTileTimes& tt, std::uint64_t edge_took) {
+                          const units::WsTileTimes& tt, std::uint64_t edge_took,
+                          std::uint64_t floor) {
   LayerStats& ls = stats.layers[layer];
-  acc.tile(ls, tt, edge_took, gs.floor);
+  acc.tile(ls, tt, edge_took, floor);
   ls.load += load.total, ls.stream += stream_cycles, ls.drain += drain;
   ls.stall_port += load.port_extra + (stream_cycles - t.stream_steps);
   ls.stall_dequant += load.dequant_extra;
@@ -439,6 +440,9 @@ Core::InFlight& Core::begin_flight(std::deque<InFlight>& q, const TileCursor& c,
   fl.last_in_layer = c.last_in_layer();
   fl.g = g;
   fl.edge_took = gs.accept[g % 2];  // when the edge took this bank's previous tile
+  // Its own layer's floor: by the time it finishes, the next layer (one that does not read
+  // this one) may have started and moved gs.floor on.
+  fl.floor = gs.floor;
   if (fl.t.stream_steps == 0) throw Error("double-buffered array: a tile with no stream steps");
   fl.load = timing_.load_cycles(fl.t);
   fl.stream_cycles =
@@ -456,7 +460,7 @@ void Core::end_flight(std::deque<InFlight>& q, std::uint64_t t1, std::uint64_t d
   if (fl.tt.done - fl.tt.stream_end != drain)
     throw Error("cycle model: a double-buffered tile's drain differs from the array's pipeline");
   finish_db_tile(acc, gs, fl.g, fl.layer, fl.last_in_layer, fl.t, fl.load, fl.stream_cycles, drain,
-                 fl.tt, fl.edge_took);
+                 fl.tt, fl.edge_took, fl.floor);
   q.pop_front();
 }
 
@@ -489,7 +493,7 @@ void Core::array_double_fast(TileCursor& c) {
     }
     publish_slot_free(g, tt.stream_end);
     finish_db_tile(acc, gs, g, c.layer(), c.last_in_layer(), t, load, stream, drain, tt,
-                   gs.accept[g % 2]);
+                   gs.accept[g % 2], gs.floor);
   }
 }
 

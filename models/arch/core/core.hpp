@@ -133,6 +133,7 @@ class Core : public sc_core::sc_module {
     std::size_t layer = 0;
     bool last_in_layer = false;
     std::uint64_t g = 0, edge_took = 0, stream_cycles = 0;
+    std::uint64_t floor = 0;  // the end of its layer's producers (stall accounting)
     LoadCycles load;
     units::WsTileTimes tt;  // load_start: the load (WS) or port wait (OS) began
     std::uint64_t load_done = 0, streamed = 0, sent = 0, results = 0;
@@ -144,7 +145,8 @@ class Core : public sc_core::sc_module {
   void finish_db_tile(DbAccount& acc, StartGate& gs, std::uint64_t g, std::size_t layer,
                       bool last_in_layer, const Tile& t, const LoadCycles& load,
                       std::uint64_t stream_cycles, std::uint64_t drain,
-                      const units::WsTileTimes& tt, std::uint64_t edge_took);
+                      const units::WsTileTimes& tt, std::uint64_t edge_took,
+                      std::uint64_t floor);
   void hand_to_edge(std::size_t layer, bool last_in_layer, const Tile& t, std::uint64_t drained,
                     std::uint64_t* accept_out);
   units::SystolicWsPhases compute_ws_cycles(const Tile& t, const LoadCycles& load,
