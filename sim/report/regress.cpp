@@ -10,6 +10,7 @@
 #include "numerics/error.hpp"
 #include "report/trace_check.hpp"
 #include "trace/layer_data.hpp"
+#include "trace/op_data.hpp"
 #include "trace/safetensors.hpp"
 
 namespace quasar {
@@ -86,11 +87,21 @@ void bless_golden_case(const std::string& dir, std::ostream& log) {
   for (trace::Layer& l : t.layers) {
     if (l.tensors.empty()) continue;
     const LayerCheck& lc = c.layers[i++];
-    if (!l.tensors.count("y")) l.tensors["y"] = l.name + "/y";
-    payload.tensors[l.tensors["y"]] = safetensors::from_matrix(lc.y);
-    log << l.name << ": "
-        << (lc.has_expected && lc.mismatches == 0 ? "output unchanged" : "output rewritten")
-        << "\n";
+    const bool unchanged = lc.has_expected && lc.mismatches == 0;
+    if (lc.gemm) {
+      if (!l.tensors.count("y")) l.tensors["y"] = l.name + "/y";
+      payload.tensors[l.tensors["y"]] = safetensors::from_matrix(lc.y);
+    } else {
+      // Every output role the reference gives (codes, scales, zeros, y, ...), from the inputs
+      // as the payload holds them now (records are blessed in trace order, so a record reads
+      // what the records before it were blessed to).
+      const trace::OpResult out = trace::run_op_record(l, payload, payload_file);
+      for (const auto& [role, tensor] : out.outputs) {
+        if (!l.tensors.count(role)) l.tensors[role] = l.name + "/" + role;
+        payload.tensors[l.tensors[role]] = tensor;
+      }
+    }
+    log << l.name << ": " << (unchanged ? "output unchanged" : "output rewritten") << "\n";
   }
   safetensors::write(payload_file, payload);
   trace::write_manifest(manifest, t);
