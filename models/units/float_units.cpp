@@ -1,5 +1,6 @@
 #include "units/float_units.hpp"
 
+#include "numerics/exp_q.hpp"
 #include "numerics/float_formats.hpp"
 
 namespace quasar::units {
@@ -27,5 +28,7 @@ float MacFp16::step_value(float acc_in, std::uint16_t w, std::uint16_t x) {
 std::uint32_t MacFp16::step(std::uint32_t acc_in, std::uint16_t w, std::uint16_t x) {
   return canonical_f32_bits(step_value(detail::float_of(acc_in), w, x));
 }
+
+std::uint32_t ExpQ::step(std::uint32_t x) { return canonical_f32_bits(exp_q(detail::float_of(x))); }
 
 }  // namespace quasar::units

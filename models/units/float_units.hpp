@@ -1,5 +1,5 @@
-// C++ models of the float units of rtl/units (floatscale_acc, mac_fp16): one combinational step
-// on binary32 bit patterns, computed with C++ float arithmetic exactly as the numerics
+// C++ models of the float units of rtl/units (floatscale_acc, mac_fp16, exp_q): one combinational
+// step on binary32 bit patterns, computed with C++ float arithmetic exactly as the numerics
 // reference does it (the project builds with -ffp-contract=off: every * and + rounds on its
 // own, RNE, with subnormals; no flush-to-zero).
 //
@@ -34,6 +34,12 @@ struct FloatScaleAcc {
 struct MacFp16 {
   static float step_value(float acc_in, std::uint16_t w, std::uint16_t x);
   static std::uint32_t step(std::uint32_t acc_in, std::uint16_t w, std::uint16_t x);
+};
+
+// exp_q: quasar::exp_q (models/numerics/exp_q.hpp, arithmetic spec §7) on binary32 bits. Its NaN
+// result is already the canonical NaN; step canonicalizes anyway, like the other models.
+struct ExpQ {
+  static std::uint32_t step(std::uint32_t x);
 };
 
 }  // namespace quasar::units
