@@ -1,0 +1,152 @@
+// The element and scale codes of the block-scaled formats (arithmetic spec §5: OCP MX v1.0 and
+// NVFP4) as exact integers. Every element is an integer times a fixed power of two, so a block's
+// dot product is an exact integer; this header is the one decode every implementation uses (the
+// reference, the accelerator datapath, the CUDA kernels, and the C++ models the Verilog block
+// units are proven against). Inline and host/device for that reason.
+//   E2M1  s.ee.m, bias 1:  value = a * 2^-1,  a in {0, +-1, +-2, +-3, +-4, +-6, +-8, +-12}
+//   E4M3  s.eeee.mmm, bias 7, subnormals; S.1111.111 is NaN, no inf:
+//         value = j * 2^-9,  j = m << (e - 1), e = max(field, 1), m = 8 + mant (normal) or mant
+//   INT8  (MXINT8) two's complement with an implicit 2^-6: value = k * 2^-6, k in [-127, 127];
+//         -128 is invalid [spec choice]
+//   E8M0  (MX scale) 2^(e - 127), e in 0..254; 255 is NaN (invalid)
+// E5M2 is in the spec's table but no scheme uses it: it is not decoded here.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "float_formats.hpp"
+#include "hd.hpp"
+#include "int_formats.hpp"
+
+namespace quasar {
+
+enum class BlockElem : std::uint8_t { e2m1, e4m3, mxint8 };
+
+// value = elem_int(code) * 2^-elem_frac_bits: the fixed unit each format's integers count in.
+QUASAR_HD constexpr int elem_frac_bits(BlockElem f) {
+  return f == BlockElem::e2m1 ? 1 : f == BlockElem::e4m3 ? 9 : 6;
+}
+// The exponent of the largest normal (the MX scale rule subtracts it from amax's exponent).
+QUASAR_HD constexpr int elem_emax(BlockElem f) {
+  return f == BlockElem::e2m1 ? 2 : f == BlockElem::e4m3 ? 8 : 0;
+}
+// Stored bits per element.
+QUASAR_HD constexpr int elem_bits(BlockElem f) { return f == BlockElem::e2m1 ? 4 : 8; }
+// The largest finite magnitude as an integer of the format's unit (6, 448, 127/64).
+QUASAR_HD constexpr std::int32_t elem_max_int(BlockElem f) {
+  return f == BlockElem::e2m1 ? 12 : f == BlockElem::e4m3 ? 229376 : 127;
+}
+
+// Is the code a valid element of the format? (E2M1: 4-bit codes; E4M3: not the NaN pattern;
+// MXINT8: not -128.)
+QUASAR_HD constexpr bool elem_valid(BlockElem f, std::uint8_t code) {
+  return f == BlockElem::e2m1 ? code < 16
+         : f == BlockElem::e4m3 ? (code & 0x7f) != 0x7f
+                                : code != 0x80;
+}
+
+// The integer of a valid code (an invalid one decodes to 0; callers count it first).
+QUASAR_HD constexpr std::int32_t elem_int(BlockElem f, std::uint8_t code) {
+  if (!elem_valid(f, code)) return 0;
+  if (f == BlockElem::mxint8) return static_cast<std::int8_t>(code);
+  if (f == BlockElem::e2m1) {
+    const int e = (code >> 1) & 3, m = code & 1;
+    const std::int32_t a = e == 0 ? m : (2 + m) << (e - 1);
+    return (code & 8) ? -a : a;
+  }
+  const int field = (code >> 3) & 15, mant = code & 7;
+  const int e = field == 0 ? 1 : field;
+  const std::int32_t m = field == 0 ? mant : 8 + mant;
+  const std::int32_t j = m << (e - 1);
+  return (code & 0x80) ? -j : j;
+}
+
+// E8M0: is the scale code valid (not 255), and its exponent e - 127 in [-127, 127].
+QUASAR_HD constexpr bool e8m0_valid(std::uint8_t code) { return code != 0xff; }
+QUASAR_HD constexpr int e8m0_exp(std::uint8_t code) { return static_cast<int>(code) - 127; }
+
+// The value of an E4M3 code (an NVFP4 block scale) as binary32: exact (j * 2^-9, |j| <= 229376).
+QUASAR_HD inline float e4m3_value(std::uint8_t code) {
+  return static_cast<float>(elem_int(BlockElem::e4m3, code)) * detail::float_of(0x3b000000u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accumulating blocks (spec §5). A block's products sum to an exact integer I (|I| < 2^28 for
+// every element pair), worth I * 2^s with s = e_x + e_w - 254 - u for MX (e_x, e_w the E8M0
+// codes, u = elem_frac_bits(x) + elem_frac_bits(w)). These steps are the whole per-block
+// arithmetic of both hardware options; the reference, the datapath, CUDA and the Verilog
+// units' C++ models call them, so there is one definition of each rounding.
+
+// The product unit u of an element pair: the integer sum counts in 2^-u.
+QUASAR_HD constexpr int block_unit(BlockElem x, BlockElem w) {
+  return elem_frac_bits(x) + elem_frac_bits(w);
+}
+// s of an MX block pair.
+QUASAR_HD constexpr int mx_block_shift(std::uint8_t scale_x, std::uint8_t scale_w, int unit) {
+  return static_cast<int>(scale_x) + static_cast<int>(scale_w) - 254 - unit;
+}
+
+// `block_acc: fp32`: the term F32(I * 2^s), one RNE of the exact value (IEEE subnormals,
+// overflow to inf). I * 2^s is exact in double (|I| < 2^28, s in [-266, 254]); the overflow
+// bound is checked before narrowing, since a finite double beyond float's range is undefined
+// behaviour to convert: values at or above the midpoint between FLT_MAX and 2^128 round to inf.
+QUASAR_HD inline float block_term_fp32(std::int32_t sum, int s) {
+  const double v = std::ldexp(static_cast<double>(sum), s);
+  const double kInfBound = std::ldexp(2.0 - std::ldexp(1.0, -24), 127);
+  if (v >= kInfBound) return detail::float_of(0x7f800000u);
+  if (v <= -kInfBound) return detail::float_of(0xff800000u);
+  return static_cast<float>(v);
+}
+
+// `block_acc: fixed`: c = I * 2^(s + frac_bits) as an acc_bits two's-complement value. A left
+// shift is exact and wraps to acc_bits (`overflow` when it did not fit); a right shift rounds to
+// nearest, ties to even, and `rounded` says a non-zero remainder was discarded (the spec's
+// align_round event).
+struct FixedTerm {
+  std::int64_t value = 0;
+  bool rounded = false;
+  bool overflow = false;
+};
+QUASAR_HD inline FixedTerm block_term_fixed(std::int32_t sum, int shift, int acc_bits) {
+  FixedTerm t;
+  if (shift >= 0) {
+    // |I| < 2^31: a shift of 64 or more leaves no bit below 2^64 >= 2^acc_bits.
+    const int128_t exact = shift >= 64 ? 0 : static_cast<int128_t>(sum) << shift;
+    t.overflow = shift >= 64 ? sum != 0 : !fits_signed(exact, acc_bits);
+    t.value = wrap_signed(exact, acc_bits);
+    return t;
+  }
+  const int sh = -shift;
+  if (sh >= 40) {  // |I| * 2^-sh < 2^-9: rounds to 0
+    t.rounded = sum != 0;
+    return t;
+  }
+  const std::int64_t v = sum;
+  const std::int64_t q = v >> sh;  // floor (arithmetic shift)
+  const std::int64_t r = v - q * (std::int64_t{1} << sh);
+  const std::int64_t half = std::int64_t{1} << (sh - 1);
+  t.value = q + ((r > half || (r == half && (q & 1))) ? 1 : 0);
+  t.rounded = r != 0;
+  t.overflow = !fits_signed(t.value, acc_bits);
+  t.value = wrap_signed(t.value, acc_bits);
+  return t;
+}
+// The fixed accumulator's result: F32(F32(acc) * 2^-frac_bits), frac_bits in [0, 126].
+QUASAR_HD inline float fixed_acc_to_f32(std::int64_t acc, int frac_bits) {
+  const float a = static_cast<float>(acc);
+  return a * detail::float_of(static_cast<std::uint32_t>(127 - frac_bits) << 23);
+}
+
+// NVFP4: the term F32(F32(I) * F32(S_x * S_w)); F32(I) and S_x * S_w are exact (|I| <= 2304,
+// E4M3 significands of 4 bits), so one rounding. The result: F32(F32(acc * 2^-u) * F32(s_tx *
+// s_tw)).
+QUASAR_HD inline float nvfp4_block_term(std::int32_t sum, std::uint8_t scale_x, std::uint8_t scale_w) {
+  return static_cast<float>(sum) * (e4m3_value(scale_x) * e4m3_value(scale_w));
+}
+QUASAR_HD inline float nvfp4_result(float acc, int unit, float tensor_scale_x, float tensor_scale_w) {
+  const float a = acc * detail::float_of(static_cast<std::uint32_t>(127 - unit) << 23);
+  return a * (tensor_scale_x * tensor_scale_w);
+}
+
+}  // namespace quasar
