@@ -72,6 +72,94 @@ QUASAR_HD inline float e4m3_value(std::uint8_t code) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Encoding (the quantizers of spec §5). Inline and host/device: an accelerator or GPU path that
+// quantizes activations at run time must round exactly as the reference does.
+
+// RNE of an exact value to an element code, saturating to +- the largest finite value. The
+// value v is a double so the caller's V / X (MX, a power of two) is exact. The rounding is done
+// on the format's integer unit (elem_frac_bits): t = |v| * 2^frac is exact, the grid step at t
+// is 2^(max(floor(log2 t), M) - M) with M the mantissa bits (E2M1 1, E4M3 3; MXINT8 has step 1
+// everywhere, M = 7 covers its whole range), so rounding t / step to an integer with ties to
+// even is ties to the even mantissa LSB, also at a binade's upper edge (1.75 -> 2, 5 -> 4).
+// A result beyond the largest value saturates (`saturated`); 464 in E4M3 ties to 448 and does
+// not. The sign of zero follows v for E2M1 and E4M3 (-0.2 -> the -0 code) [choice: IEEE-like;
+// it never changes an integer sum]; MXINT8 has one zero. A NaN v saturates (callers reject it).
+struct ElemCode {
+  std::uint8_t code = 0;
+  bool saturated = false;
+};
+QUASAR_HD inline ElemCode elem_encode(BlockElem f, double v) {
+  const bool neg = std::signbit(v);
+  const double t = std::ldexp(neg ? -v : v, elem_frac_bits(f));
+  const std::int32_t max = elem_max_int(f);
+  std::int64_t j;  // the magnitude as an integer of the unit
+  bool sat = false;
+  if (!(t <= 2.0 * max)) {  // far beyond the range (or NaN): no need to round
+    j = max;
+    sat = true;
+  } else {
+    const int mant_bits = f == BlockElem::e2m1 ? 1 : f == BlockElem::e4m3 ? 3 : 7;
+    int ex = 0;
+    (void)std::frexp(t, &ex);  // t = frac * 2^ex, frac in [0.5, 1): floor(log2 t) = ex - 1
+    const int step = t > 0.0 ? (ex - 1 > mant_bits ? ex - 1 - mant_bits : 0) : 0;
+    const double q = std::ldexp(t, -step);  // exact: a power-of-two scaling of t < 2^19
+    std::int64_t n = static_cast<std::int64_t>(q);  // floor, q >= 0
+    const double rem = q - static_cast<double>(n);  // exact
+    if (rem > 0.5 || (rem == 0.5 && (n & 1))) ++n;
+    j = n << step;
+    if (j > max) {
+      j = max;
+      sat = true;
+    }
+  }
+  ElemCode r;
+  r.saturated = sat;
+  if (f == BlockElem::mxint8) {
+    r.code = static_cast<std::uint8_t>(static_cast<std::int8_t>(neg ? -j : j));
+    return r;
+  }
+  // The code of magnitude j: below 2^(M+1) the field is 0 (subnormal, j = m) or 1 (j = 2^M + m),
+  // and in both cases the code's low bits are j itself; above, field e has j = (2^M + m) << (e-1).
+  const int mant_bits = f == BlockElem::e2m1 ? 1 : 3;
+  std::uint8_t mag;
+  if (j < (std::int64_t{1} << (mant_bits + 1))) {
+    mag = static_cast<std::uint8_t>(j);
+  } else {
+    int lg = 0;  // floor(log2 j)
+    while ((j >> (lg + 1)) != 0) ++lg;
+    const int e = lg - mant_bits + 1;
+    const std::int64_t m = (j >> (e - 1)) - (std::int64_t{1} << mant_bits);
+    mag = static_cast<std::uint8_t>((e << mant_bits) | m);
+  }
+  const std::uint8_t sign = f == BlockElem::e2m1 ? 0x8 : 0x80;
+  r.code = static_cast<std::uint8_t>(mag | (neg ? sign : 0));
+  return r;
+}
+
+// The MX shared exponent of a block (OCP v1.0 §6.3): floor(log2(amax)) - emax_elem, from amax's
+// bit pattern (the exponent field, or for a subnormal the position of the leading one), never a
+// float log2; clamped to [-127, 127]; amax = 0 gives -127. amax must be finite and >= 0.
+QUASAR_HD inline int mx_shared_exp(float amax, BlockElem f) {
+  const std::uint32_t a = detail::bits_of(amax) & 0x7fffffffu;
+  if (a == 0) return -127;
+  const int field = static_cast<int>(a >> 23);
+  int lg;  // floor(log2(amax))
+  if (field != 0) {
+    lg = field - 127;
+  } else {  // subnormal: mantissa * 2^-149
+    int top = 22;
+    while (((a >> top) & 1u) == 0) --top;
+    lg = top - 149;
+  }
+  const int e = lg - elem_emax(f);
+  return e < -127 ? -127 : e > 127 ? 127 : e;
+}
+// The E8M0 code of a shared exponent in [-127, 127].
+QUASAR_HD constexpr std::uint8_t e8m0_code(int shared_exp) {
+  return static_cast<std::uint8_t>(shared_exp + 127);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Accumulating blocks (spec §5). A block's products sum to an exact integer I (|I| < 2^28 for
 // every element pair), worth I * 2^s with s = e_x + e_w - 254 - u for MX (e_x, e_w the E8M0
 // codes, u = elem_frac_bits(x) + elem_frac_bits(w)). These steps are the whole per-block

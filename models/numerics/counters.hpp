@@ -14,6 +14,9 @@ inline constexpr const char* kMulInt8xInt8 = "mul.int8xint8";
 inline constexpr const char* kMulInt4xInt8 = "mul.int4xint8";
 inline constexpr const char* kMulDint4xInt8 = "mul.dint4xint8";
 inline constexpr const char* kMulFp16xFp16 = "mul.fp16xfp16";  // exact in fp32
+inline constexpr const char* kMulE2m1xE4m3 = "mul.e2m1xe4m3";  // block-scaled MACs (spec §5);
+inline constexpr const char* kMulE2m1xE2m1 = "mul.e2m1xe2m1";  // MXINT8 uses kMulInt8xInt8
+inline constexpr const char* kShiftAlign = "shift.align";  // §5 fixed: I_b shifted to the acc
 inline constexpr const char* kMulFp32 = "mul.fp32";
 inline constexpr const char* kAddFp32 = "add.fp32";
 inline constexpr const char* kCvtIntToFp32 = "cvt.int->fp32";
@@ -39,11 +42,17 @@ inline constexpr const char* kIntScaleAcc = "intscale_acc";       // sum of P * 
 inline constexpr const char* kDequantRange = "dequant_range";     // dequantized weight out of range
 inline constexpr const char* kActSaturate = "act_saturate";       // activation code clamped
 inline constexpr const char* kOutputFp16Inf = "output_fp16_inf";  // finite result -> fp16 inf
+// Block-scaled GEMMs (spec §5). Not all are overflows: the map holds every counted event.
+inline constexpr const char* kBlockAlignRound = "block_align_round";  // fixed: shift dropped bits
+inline constexpr const char* kBlockAcc = "block_acc";            // fixed: term or acc wrapped
+inline constexpr const char* kInvalidScale = "invalid_scale";    // E8M0 255: block gives 0
 }  // namespace stage
 
 struct GemmCounters {
   std::map<std::string, std::uint64_t> actions;
-  std::map<std::string, std::uint64_t> overflow;  // wraps and saturations, by stage
+  // Wraps and saturations by stage; the block-scaled GEMMs also count their align_round and
+  // invalid_scale events here (stage names above), so overflow_events() includes them.
+  std::map<std::string, std::uint64_t> overflow;
   std::uint64_t invalid_codes = 0;
 
   void add_action(const std::string& name, std::uint64_t n) {
