@@ -14,6 +14,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #include "float_formats.hpp"
 #include "hd.hpp"
@@ -90,19 +91,25 @@ struct ElemCode {
 };
 QUASAR_HD inline ElemCode elem_encode(BlockElem f, double v) {
   const bool neg = std::signbit(v);
-  const double t = std::ldexp(neg ? -v : v, elem_frac_bits(f));
+  // Exact: multiplying by a power of two (2, 512 or 64) only moves the exponent.
+  const double t = (neg ? -v : v) * static_cast<double>(1 << elem_frac_bits(f));
   const std::int32_t max = elem_max_int(f);
   std::int64_t j;  // the magnitude as an integer of the unit
   bool sat = false;
   if (!(t <= 2.0 * max)) {  // far beyond the range (or NaN): no need to round
     j = max;
     sat = true;
+  } else if (t <= 0.5) {  // below half the smallest step, or the tie at it: 0 (even)
+    j = 0;
   } else {
+    // t in (0.5, 2^19] is a normal double: floor(log2 t) is its exponent field minus the bias
+    // (bits, not frexp/ldexp: the quantizers call this for every element of a model).
+    std::uint64_t bits;
+    std::memcpy(&bits, &t, sizeof bits);
+    const int lg = static_cast<int>((bits >> 52) & 0x7ff) - 1023;
     const int mant_bits = f == BlockElem::e2m1 ? 1 : f == BlockElem::e4m3 ? 3 : 7;
-    int ex = 0;
-    (void)std::frexp(t, &ex);  // t = frac * 2^ex, frac in [0.5, 1): floor(log2 t) = ex - 1
-    const int step = t > 0.0 ? (ex - 1 > mant_bits ? ex - 1 - mant_bits : 0) : 0;
-    const double q = std::ldexp(t, -step);  // exact: a power-of-two scaling of t < 2^19
+    const int step = lg > mant_bits ? lg - mant_bits : 0;
+    const double q = t / static_cast<double>(std::int64_t{1} << step);  // exact: a power of two
     std::int64_t n = static_cast<std::int64_t>(q);  // floor, q >= 0
     const double rem = q - static_cast<double>(n);  // exact
     if (rem > 0.5 || (rem == 0.5 && (n & 1))) ++n;
@@ -199,8 +206,9 @@ struct FixedTerm {
 QUASAR_HD inline FixedTerm block_term_fixed(std::int32_t sum, int shift, int acc_bits) {
   FixedTerm t;
   if (shift >= 0) {
-    // |I| < 2^31: a shift of 64 or more leaves no bit below 2^64 >= 2^acc_bits.
-    const int128_t exact = shift >= 64 ? 0 : static_cast<int128_t>(sum) << shift;
+    // |I| < 2^31: a shift of 64 or more leaves no bit below 2^64 >= 2^acc_bits. A multiply, not
+    // <<: shifting a negative value left is undefined in C++17 (the product is below 2^94).
+    const int128_t exact = shift >= 64 ? 0 : static_cast<int128_t>(sum) * (int128_t{1} << shift);
     t.overflow = shift >= 64 ? sum != 0 : !fits_signed(exact, acc_bits);
     t.value = wrap_signed(exact, acc_bits);
     return t;

@@ -120,17 +120,16 @@ void check_scales(const BlockTensor& t, const std::string& tensor, bool nvfp4_on
   for (std::size_t r = 0; r < t.scales.rows(); ++r) {
     for (std::size_t b = 0; b < t.scales.cols(); ++b) {
       const std::uint8_t c = t.scales(r, b);
+      if (nv ? nvfp4_scale_ok(c) : e8m0_valid(c)) continue;
       const std::string where = ": block " + at(r, b) + " (K " + std::to_string(b * t.block) +
                                 ".." + std::to_string((b + 1) * t.block - 1) + ") = " + hex(c);
-      if (!nv && !e8m0_valid(c)) {
+      if (!nv) {
         throw OperandError(tensor + ".scales",
                            where + " is the E8M0 NaN; accepted: 0x00..0xfe (2^-127 .. 2^127)");
       }
-      if (nv && !nvfp4_scale_ok(c)) {
-        throw OperandError(tensor + ".scales",
-                           where + ((c & 0x7f) == 0x7f ? " is the E4M3 NaN" : " has its sign bit set") +
-                               "; accepted: E4M3 codes 0x00..0x7e (sign bit clear, not NaN)");
-      }
+      throw OperandError(tensor + ".scales",
+                         where + ((c & 0x7f) == 0x7f ? " is the E4M3 NaN" : " has its sign bit set") +
+                             "; accepted: E4M3 codes 0x00..0x7e (sign bit clear, not NaN)");
     }
   }
 }
@@ -399,10 +398,11 @@ BlockTensor quantize_mx(const MatrixF& v, BlockElem elem, const char* tensor,
       const float* in = v.row(r) + b * kMxBlock;
       const int se = mx_shared_exp(block_amax(in, kMxBlock), elem);
       t.scales(r, b) = e8m0_code(se);
+      // V / 2^shared_exp = V * 2^-shared_exp: exact in double (exponents stay in [-276, 254]).
+      const double inv_x = std::ldexp(1.0, -se);
       std::uint8_t* out = t.codes.row(r) + b * kMxBlock;
       for (std::size_t i = 0; i < kMxBlock; ++i) {
-        // V / 2^shared_exp: exact in double (exponents stay within [-276, 254]).
-        const ElemCode c = elem_encode(elem, std::ldexp(static_cast<double>(in[i]), -se));
+        const ElemCode c = elem_encode(elem, static_cast<double>(in[i]) * inv_x);
         out[i] = c.code;
         saturated += c.saturated ? 1 : 0;
       }

@@ -526,6 +526,19 @@ TEST(BlockGemm, Nvfp4KnownAnswer) {
       ::testing::ThrowsMessage<Error>(HasSubstr("block_acc: fixed is not defined for NVFP4")));
 }
 
+// The tensor scales multiply each other first, as the spec writes: F32(acc 2^-u) * F32(s_tx
+// s_tw). With acc = 36 (3 * 3, S = 1 * 1) and these 24-bit scales the product is 6.021484375
+// (fp16 0x4606), while (9 * s_tx) * s_tw would give 0x4605 (found with Python's struct
+// float32/float16 rounding, not with this code).
+TEST(BlockGemm, Nvfp4TensorScalesMultiplyFirst) {
+  BlockTensor x = tensor(BlockElem::e2m1, BlockScale::e4m3, 1, 16);
+  BlockTensor w = tensor(BlockElem::e2m1, BlockScale::e4m3, 1, 16);
+  x.codes(0, 0) = 0x5, w.codes(0, 0) = 0x5;
+  x.tensor_scale = std::ldexp(12395824.0f, -24);
+  w.tensor_scale = std::ldexp(15192366.0f, -24);
+  EXPECT_EQ(h(gemm_block_scaled(x, w), 0, 0), 0x4606);
+}
+
 TEST(BlockGemm, OverflowToInfIsCounted) {
   BlockTensor x = tensor(BlockElem::e2m1, BlockScale::e8m0, 1, 32);
   BlockTensor w = tensor(BlockElem::e2m1, BlockScale::e8m0, 2, 32);
