@@ -344,6 +344,25 @@ TEST(Nvfp4Quantizer, ScaleThatRoundsToZeroGetsTheSmallestSubnormal) {
   EXPECT_EQ(su.zero_scale_blocks, 0u);
 }
 
+// [choice] A tensor whose amax / 2688 underflows: s_t = 2^-149 instead of 0. Then F32(amax_b/6)
+// = 0 too, so S_b = 2^-9 (the zero-scale choice), d = F32(2^-9 * 2^-149) = 0, and F32(V / 0) =
+// inf saturates to 6 as the spec's rule says; V = 0 stays 0 instead of 0/0 = NaN.
+TEST(Nvfp4Quantizer, UnderflowingTensorScale) {
+  MatrixF v(1, 16, std::ldexp(1.0f, -149));
+  v(0, 4) = 0.0f;
+  v(0, 5) = -std::ldexp(1.0f, -149);
+  BlockQuantStats st;
+  const BlockTensor t = quantize_nvfp4(v, "x", &st);
+  EXPECT_EQ(t.tensor_scale, std::ldexp(1.0f, -149));
+  EXPECT_EQ(t.scales(0, 0), 0x01);
+  EXPECT_EQ(t.codes(0, 0), 0x7);
+  EXPECT_EQ(t.codes(0, 4), 0x0);
+  EXPECT_EQ(t.codes(0, 5), 0xf);
+  EXPECT_EQ(st.saturated, 15u);
+  EXPECT_EQ(st.zero_scale_blocks, 1u);
+  EXPECT_NO_THROW(check_block_tensor(t, "x"));
+}
+
 // ---------------------------------------------------------------------------------------------
 // GEMM known answers (operands built from codes; expected codes worked out in the comments)
 
