@@ -110,8 +110,9 @@ QUASAR_HD inline ElemCode elem_encode(BlockElem f, double v) {
     const int mant_bits = f == BlockElem::e2m1 ? 1 : f == BlockElem::e4m3 ? 3 : 7;
     const int step = lg > mant_bits ? lg - mant_bits : 0;
     const double q = t / static_cast<double>(std::int64_t{1} << step);  // exact: a power of two
-    std::int64_t n = static_cast<std::int64_t>(q);  // floor, q >= 0
-    const double rem = q - static_cast<double>(n);  // exact
+    // q >= 0: the cast is floor, and the remainder is exact.
+    std::int64_t n = static_cast<std::int64_t>(q);
+    const double rem = q - static_cast<double>(n);
     if (rem > 0.5 || (rem == 0.5 && (n & 1))) ++n;
     j = n << step;
     if (j > max) {

@@ -53,7 +53,8 @@ bool nvfp4_scale_ok(std::uint8_t c) { return elem_valid(BlockElem::e4m3, c) && (
 // §5's formats at all, whatever its codes hold.
 void check_structure(const BlockTensor& t, const std::string& tensor) {
   const bool mx = t.scale == BlockScale::e8m0 && t.block == kMxBlock;
-  const bool nv = t.scale == BlockScale::e4m3 && t.block == kNvfp4Block && t.elem == BlockElem::e2m1;
+  const bool nv =
+      t.scale == BlockScale::e4m3 && t.block == kNvfp4Block && t.elem == BlockElem::e2m1;
   if (!mx && !nv) {
     throw OperandError(tensor, std::string(": ") + elem_name(t.elem) + " elements with " +
                                    (t.scale == BlockScale::e8m0 ? "E8M0" : "E4M3") +
@@ -69,15 +70,14 @@ void check_structure(const BlockTensor& t, const std::string& tensor) {
                            "end)");
   }
   if (t.scales.rows() != t.rows() || t.scales.cols() != K / t.block) {
-    throw OperandError(tensor + ".scales",
-                       " has shape " + at(t.scales.rows(), t.scales.cols()) + ", expected " +
-                           at(t.rows(), K / t.block) + " (rows x K / " + std::to_string(t.block) +
-                           ")");
+    throw OperandError(tensor + ".scales", " has shape " + at(t.scales.rows(), t.scales.cols()) +
+                                               ", expected " + at(t.rows(), K / t.block) +
+                                               " (rows x K / " + std::to_string(t.block) + ")");
   }
   if (nv && !(std::isfinite(t.tensor_scale) && t.tensor_scale > 0.0f)) {
-    throw OperandError(tensor + ".tensor_scale",
-                       " is " + num(t.tensor_scale) +
-                           "; accepted: an NVFP4 tensor scale is finite and > 0");
+    throw OperandError(
+        tensor + ".tensor_scale",
+        " is " + num(t.tensor_scale) + "; accepted: an NVFP4 tensor scale is finite and > 0");
   }
   if (mx && t.tensor_scale != 1.0f) {
     throw OperandError(tensor + ".tensor_scale",
@@ -107,8 +107,9 @@ void check_codes(const BlockTensor& t, const std::string& tensor, bool e2m1_only
                          where + " is the E4M3 NaN; accepted: every E4M3 code but 0x7f and 0xff");
     case BlockElem::mxint8:
       throw OperandError(tensor + ".codes",
-                         where + " (-128) is not an MXINT8 value; accepted: -127..127 (-128 is "
-                                 "unused, spec choice)");
+                         where +
+                             " (-128) is not an MXINT8 value; accepted: -127..127 (-128 is "
+                             "unused, spec choice)");
   }
 }
 
@@ -128,7 +129,8 @@ void check_scales(const BlockTensor& t, const std::string& tensor, bool nvfp4_on
                            where + " is the E8M0 NaN; accepted: 0x00..0xfe (2^-127 .. 2^127)");
       }
       throw OperandError(tensor + ".scales",
-                         where + ((c & 0x7f) == 0x7f ? " is the E4M3 NaN" : " has its sign bit set") +
+                         where +
+                             ((c & 0x7f) == 0x7f ? " is the E4M3 NaN" : " has its sign bit set") +
                              "; accepted: E4M3 codes 0x00..0x7e (sign bit clear, not NaN)");
     }
   }
@@ -190,9 +192,8 @@ struct Accumulate {
     WrappingAccumulator acc(opt.acc_bits);
     for (std::size_t b = 0; b < blocks; ++b) {
       if (!e8m0_valid(xs[b]) || !e8m0_valid(ws[b])) continue;
-      const FixedTerm t =
-          block_term_fixed(sums[b], mx_block_shift(xs[b], ws[b], unit) + opt.frac_bits,
-                           opt.acc_bits);
+      const FixedTerm t = block_term_fixed(
+          sums[b], mx_block_shift(xs[b], ws[b], unit) + opt.frac_bits, opt.acc_bits);
       align_round += t.rounded ? 1 : 0;
       acc_events += t.overflow ? 1 : 0;  // the term itself did not fit acc_bits
       acc.add(t.value);
@@ -240,7 +241,7 @@ GemmResult run_gemm(const BlockTensor& x, const BlockTensor& w, const BlockAccOp
         } else {
           block_sums<kMxBlock>(xr, wr, blocks, sums.data());
         }
-        const float acc = nv                          ? a.nvfp4(m, n, sums.data(), blocks)
+        const float acc = nv                           ? a.nvfp4(m, n, sums.data(), blocks)
                           : opt.mode == BlockAcc::fp32 ? a.mx_fp32(m, n, sums.data(), blocks)
                                                        : a.mx_fixed(m, n, sums.data(), blocks);
         const std::uint16_t h = f32_to_f16(acc);
@@ -302,9 +303,9 @@ void add_block_gemm_actions(GemmCounters& c, const BlockTensor& x, const BlockTe
                             const BlockAccOptions& opt) {
   const std::uint64_t M = x.rows(), N = w.rows(), K = x.cols();
   const std::uint64_t mn = M * N, mnk = mn * K, mnb = mn * x.blocks();
-  const char* mul = x.elem == BlockElem::mxint8 ? act::kMulInt8xInt8
+  const char* mul = x.elem == BlockElem::mxint8                              ? act::kMulInt8xInt8
                     : x.elem == BlockElem::e4m3 || w.elem == BlockElem::e4m3 ? act::kMulE2m1xE4m3
-                                                                              : act::kMulE2m1xE2m1;
+                                                                             : act::kMulE2m1xE2m1;
   c.add_action(mul, mnk);
   c.add_action(act::add_int(block_sum_bits(x.elem, w.elem, x.block)), mnk);
   if (is_nvfp4(x)) {
@@ -339,11 +340,10 @@ void validate_block_gemm(const BlockTensor& x, const BlockTensor& w, const Block
   // both operands is also one block size.
   const bool mx = x.scale == BlockScale::e8m0 && w.scale == BlockScale::e8m0;
   const bool nv = is_nvfp4(x) && is_nvfp4(w);
-  const bool pair_ok =
-      (mx && ((x.elem == BlockElem::e4m3 && w.elem == BlockElem::e2m1) ||
-              (x.elem == BlockElem::e2m1 && w.elem == BlockElem::e2m1) ||
-              (x.elem == BlockElem::mxint8 && w.elem == BlockElem::mxint8))) ||
-      nv;
+  const bool pair_ok = (mx && ((x.elem == BlockElem::e4m3 && w.elem == BlockElem::e2m1) ||
+                               (x.elem == BlockElem::e2m1 && w.elem == BlockElem::e2m1) ||
+                               (x.elem == BlockElem::mxint8 && w.elem == BlockElem::mxint8))) ||
+                       nv;
   if (!pair_ok) {
     const auto desc = [](const BlockTensor& t) {
       return std::string(elem_name(t.elem)) + " (" +

@@ -14,8 +14,8 @@
 
 namespace quasar {
 
-enum class BlockScale : std::uint8_t { e8m0, e4m3 };  // MX: E8M0 per block; NVFP4: E4M3 per
-                                                      // block + fp32 per tensor
+// MX: an E8M0 scale per block; NVFP4: an E4M3 scale per block and an fp32 scale per tensor.
+enum class BlockScale : std::uint8_t { e8m0, e4m3 };
 
 // A rows x K tensor of block-scaled elements, blocks along K (row = token for X, output channel
 // for W).

@@ -16,7 +16,7 @@ inline constexpr const char* kMulDint4xInt8 = "mul.dint4xint8";
 inline constexpr const char* kMulFp16xFp16 = "mul.fp16xfp16";  // exact in fp32
 inline constexpr const char* kMulE2m1xE4m3 = "mul.e2m1xe4m3";  // block-scaled MACs (spec §5);
 inline constexpr const char* kMulE2m1xE2m1 = "mul.e2m1xe2m1";  // MXINT8 uses kMulInt8xInt8
-inline constexpr const char* kShiftAlign = "shift.align";  // §5 fixed: I_b shifted to the acc
+inline constexpr const char* kShiftAlign = "shift.align";      // §5 fixed: I_b shifted to the acc
 inline constexpr const char* kMulFp32 = "mul.fp32";
 inline constexpr const char* kAddFp32 = "add.fp32";
 inline constexpr const char* kCvtIntToFp32 = "cvt.int->fp32";
@@ -44,8 +44,8 @@ inline constexpr const char* kActSaturate = "act_saturate";       // activation 
 inline constexpr const char* kOutputFp16Inf = "output_fp16_inf";  // finite result -> fp16 inf
 // Block-scaled GEMMs (spec §5). Not all are overflows: the map holds every counted event.
 inline constexpr const char* kBlockAlignRound = "block_align_round";  // fixed: shift dropped bits
-inline constexpr const char* kBlockAcc = "block_acc";            // fixed: term or acc wrapped
-inline constexpr const char* kInvalidScale = "invalid_scale";    // E8M0 255: block gives 0
+inline constexpr const char* kBlockAcc = "block_acc";                 // fixed: term or acc wrapped
+inline constexpr const char* kInvalidScale = "invalid_scale";         // E8M0 255: block gives 0
 }  // namespace stage
 
 struct GemmCounters {

@@ -43,9 +43,7 @@ double e4m3_ref(std::uint8_t c) {
   const double mag = e == 0 ? std::ldexp(m / 8.0, -6) : std::ldexp(1.0 + m / 8.0, e - 7);
   return (c & 0x80) ? -mag : mag;
 }
-double mxint8_ref(std::uint8_t c) {
-  return c == 0x80 ? NAN : static_cast<std::int8_t>(c) / 64.0;
-}
+double mxint8_ref(std::uint8_t c) { return c == 0x80 ? NAN : static_cast<std::int8_t>(c) / 64.0; }
 double elem_ref(BlockElem f, std::uint8_t c) {
   if (f == BlockElem::e2m1) return c < 16 ? kE2m1[c] : NAN;
   return f == BlockElem::e4m3 ? e4m3_ref(c) : mxint8_ref(c);
@@ -88,10 +86,9 @@ TEST(BlockElements, E4m3HandTable) {
   // {code, value}: zero, subnormals 2^-9 .. 7 * 2^-9, smallest normal 2^-6, the last field-1
   // value 1.875 * 2^-6, 1, 1.5, 2, 8, 20, the largest 448, negatives.
   const std::vector<std::pair<int, double>> table{
-      {0x00, 0.0},         {0x01, 1.0 / 512},  {0x07, 7.0 / 512},    {0x08, 1.0 / 64},
-      {0x0f, 1.875 / 64},  {0x38, 1.0},        {0x3c, 1.5},          {0x40, 2.0},
-      {0x50, 8.0},         {0x5a, 20.0},       {0x7e, 448.0},        {0xfe, -448.0},
-      {0x81, -1.0 / 512},  {0xb8, -1.0}};
+      {0x00, 0.0},   {0x01, 1.0 / 512}, {0x07, 7.0 / 512},  {0x08, 1.0 / 64}, {0x0f, 1.875 / 64},
+      {0x38, 1.0},   {0x3c, 1.5},       {0x40, 2.0},        {0x50, 8.0},      {0x5a, 20.0},
+      {0x7e, 448.0}, {0xfe, -448.0},    {0x81, -1.0 / 512}, {0xb8, -1.0}};
   for (const auto& [code, v] : table) {
     const auto c = static_cast<std::uint8_t>(code);
     ASSERT_TRUE(elem_valid(BlockElem::e4m3, c)) << code;
@@ -139,9 +136,9 @@ TEST(BlockEncoders, TiesGoToTheEvenMantissa) {
   // E2M1 grid 0, 0.5, 1, 1.5, 2, 3, 4, 6: ties go to the code with mantissa bit 0, also where
   // the even neighbour is the next binade's first value (1.75 -> 2, 3.5 -> 4) and where it is
   // the lower one (5 -> 4, 2.5 -> 2).
-  const std::vector<std::pair<double, int>> e2m1{
-      {0.25, 0x0}, {0.75, 0x2}, {1.25, 0x2}, {1.75, 0x4}, {2.5, 0x4}, {3.5, 0x6},
-      {5.0, 0x6},  {-5.0, 0xe}, {2.75, 0x5}, {0.3, 0x1},  {-0.2, 0x8}, {6.9, 0x7}};
+  const std::vector<std::pair<double, int>> e2m1{{0.25, 0x0}, {0.75, 0x2}, {1.25, 0x2}, {1.75, 0x4},
+                                                 {2.5, 0x4},  {3.5, 0x6},  {5.0, 0x6},  {-5.0, 0xe},
+                                                 {2.75, 0x5}, {0.3, 0x1},  {-0.2, 0x8}, {6.9, 0x7}};
   for (const auto& [v, code] : e2m1) {
     const ElemCode e = elem_encode(BlockElem::e2m1, v);
     EXPECT_EQ(e.code, code) << v;
@@ -150,18 +147,23 @@ TEST(BlockEncoders, TiesGoToTheEvenMantissa) {
   // E4M3: subnormal ties (2^-10 -> 0, 3 * 2^-10 -> 2^-8, 5 * 2^-10 -> 2^-8), the subnormal/
   // normal edge (15.5 units -> 16 = 2^-5), normal ties, and 464 (between 448 and the 480 the
   // format lacks) ties down to 448 with no saturation.
-  const std::vector<std::pair<double, int>> e4m3{
-      {std::ldexp(1.0, -10), 0x00}, {std::ldexp(3.0, -10), 0x02}, {std::ldexp(5.0, -10), 0x02},
-      {std::ldexp(15.5, -9), 0x10}, {1.0625, 0x38},               {1.1875, 0x3a},
-      {300.0, 0x79},                {464.0, 0x7e},                {-464.0, 0xfe}};
+  const std::vector<std::pair<double, int>> e4m3{{std::ldexp(1.0, -10), 0x00},
+                                                 {std::ldexp(3.0, -10), 0x02},
+                                                 {std::ldexp(5.0, -10), 0x02},
+                                                 {std::ldexp(15.5, -9), 0x10},
+                                                 {1.0625, 0x38},
+                                                 {1.1875, 0x3a},
+                                                 {300.0, 0x79},
+                                                 {464.0, 0x7e},
+                                                 {-464.0, 0xfe}};
   for (const auto& [v, code] : e4m3) {
     const ElemCode e = elem_encode(BlockElem::e4m3, v);
     EXPECT_EQ(e.code, code) << v;
     EXPECT_FALSE(e.saturated) << v;
   }
   // MXINT8: k = RNE(64 v).
-  const std::vector<std::pair<double, int>> i8{{0.5 / 64, 0x00}, {1.5 / 64, 0x02},
-                                               {2.5 / 64, 0x02}, {-2.5 / 64, 0xfe},
+  const std::vector<std::pair<double, int>> i8{{0.5 / 64, 0x00},   {1.5 / 64, 0x02},
+                                               {2.5 / 64, 0x02},   {-2.5 / 64, 0xfe},
                                                {127.4 / 64, 0x7f}, {-0.4 / 64, 0x00}};
   for (const auto& [v, code] : i8) {
     const ElemCode e = elem_encode(BlockElem::mxint8, v);
@@ -173,10 +175,10 @@ TEST(BlockEncoders, TiesGoToTheEvenMantissa) {
 TEST(BlockEncoders, SaturationIsFlagged) {
   // {format, value, code}: 7 ties to 8, which E2M1 lacks; values far out; 127.5/64 rounds to 128.
   const std::vector<std::tuple<BlockElem, double, int>> cases{
-      {BlockElem::e2m1, 7.0, 0x7},          {BlockElem::e2m1, 100.0, 0x7},
-      {BlockElem::e2m1, -1e30, 0xf},        {BlockElem::e4m3, 464.01, 0x7e},
-      {BlockElem::e4m3, -1e9, 0xfe},        {BlockElem::mxint8, 127.5 / 64, 0x7f},
-      {BlockElem::mxint8, -3.0, 0x81},      {BlockElem::e2m1, INFINITY, 0x7}};
+      {BlockElem::e2m1, 7.0, 0x7},     {BlockElem::e2m1, 100.0, 0x7},
+      {BlockElem::e2m1, -1e30, 0xf},   {BlockElem::e4m3, 464.01, 0x7e},
+      {BlockElem::e4m3, -1e9, 0xfe},   {BlockElem::mxint8, 127.5 / 64, 0x7f},
+      {BlockElem::mxint8, -3.0, 0x81}, {BlockElem::e2m1, INFINITY, 0x7}};
   for (const auto& [f, v, code] : cases) {
     const ElemCode e = elem_encode(f, v);
     EXPECT_EQ(e.code, code) << v;
@@ -304,10 +306,9 @@ TEST(Nvfp4Quantizer, KnownAnswer) {
   EXPECT_EQ(t.scales(0, 0), 0x7e);
   EXPECT_EQ(t.scales(0, 1), 0x30);
   EXPECT_EQ(t.scales(0, 2), 0x3d);
-  const std::vector<std::pair<std::size_t, int>> codes{{0, 0x7},  {1, 0x2},  {2, 0xc},
-                                                       {3, 0x3},  {16, 0x7}, {17, 0x4},
-                                                       {18, 0x1}, {19, 0xb}, {32, 0x7},
-                                                       {33, 0x5}, {40, 0x0}};
+  const std::vector<std::pair<std::size_t, int>> codes{{0, 0x7},  {1, 0x2},  {2, 0xc},  {3, 0x3},
+                                                       {16, 0x7}, {17, 0x4}, {18, 0x1}, {19, 0xb},
+                                                       {32, 0x7}, {33, 0x5}, {40, 0x0}};
   for (const auto& [k, c] : codes) EXPECT_EQ(t.codes(0, k), c) << k;
   EXPECT_EQ(st.saturated, 0u);
   EXPECT_EQ(st.zero_scale_blocks, 0u);
@@ -670,19 +671,19 @@ enum class Pair { w4a8_mx, mxfp4, mxint8, nvfp4 };
 
 // Random codes of the pair's formats; with `events`, some invalid codes and E8M0 255s. Scales
 // near 1 with `spread` around it (wide spreads reach fp32's subnormals and infinity).
-std::pair<BlockTensor, BlockTensor> random_pair(Pair p, std::size_t M, std::size_t N,
-                                                std::size_t K, Rng& rng, int spread,
-                                                bool events) {
+std::pair<BlockTensor, BlockTensor> random_pair(Pair p, std::size_t M, std::size_t N, std::size_t K,
+                                                Rng& rng, int spread, bool events) {
   const bool nv = p == Pair::nvfp4;
   const BlockScale s = nv ? BlockScale::e4m3 : BlockScale::e8m0;
-  const BlockElem xe = p == Pair::w4a8_mx ? BlockElem::e4m3
+  const BlockElem xe = p == Pair::w4a8_mx  ? BlockElem::e4m3
                        : p == Pair::mxint8 ? BlockElem::mxint8
                                            : BlockElem::e2m1;
   const BlockElem we = p == Pair::mxint8 ? BlockElem::mxint8 : BlockElem::e2m1;
   BlockTensor x = tensor(xe, s, M, K), w = tensor(we, s, N, K);
   for (BlockTensor* t : {&x, &w}) {
     for (std::uint8_t& c : t->codes.values()) {
-      std::uint8_t v = static_cast<std::uint8_t>(rng.next() & (t->elem == BlockElem::e2m1 ? 15 : 255));
+      std::uint8_t v =
+          static_cast<std::uint8_t>(rng.next() & (t->elem == BlockElem::e2m1 ? 15 : 255));
       if (!events && !elem_valid(t->elem, v)) v = 0;
       c = v;
     }
@@ -726,9 +727,9 @@ TEST(BlockGemmOracle, RandomCodesEveryPairAndMode) {
     BlockAcc mode;
     int acc_bits, frac_bits;
   };
-  const std::vector<Mode> modes{{BlockAcc::fp32, 48, 24},  {BlockAcc::fixed, 48, 24},
-                                {BlockAcc::fixed, 24, 8},  {BlockAcc::fixed, 64, 40},
-                                {BlockAcc::fixed, 16, 2},  {BlockAcc::fixed, 40, 126},
+  const std::vector<Mode> modes{{BlockAcc::fp32, 48, 24}, {BlockAcc::fixed, 48, 24},
+                                {BlockAcc::fixed, 24, 8}, {BlockAcc::fixed, 64, 40},
+                                {BlockAcc::fixed, 16, 2}, {BlockAcc::fixed, 40, 126},
                                 {BlockAcc::fixed, 2, 0}};
   std::uint64_t seed = 1;
   OracleResult seen;  // event totals over the sweep
@@ -748,10 +749,10 @@ TEST(BlockGemmOracle, RandomCodesEveryPairAndMode) {
           const GemmResult g = gemm_block_scaled(x, w, o);
           const OracleResult want = oracle(x, w, o);
           expect_same(g, want,
-                       "pair " + std::to_string(static_cast<int>(p)) + " mode " +
-                           std::to_string(static_cast<int>(md.mode)) + "/" +
-                           std::to_string(md.acc_bits) + "/" + std::to_string(md.frac_bits) +
-                           " spread " + std::to_string(spread) + (events ? " events" : ""));
+                      "pair " + std::to_string(static_cast<int>(p)) + " mode " +
+                          std::to_string(static_cast<int>(md.mode)) + "/" +
+                          std::to_string(md.acc_bits) + "/" + std::to_string(md.frac_bits) +
+                          " spread " + std::to_string(spread) + (events ? " events" : ""));
           seen.align_round += want.align_round;
           seen.acc_events += want.acc_events;
           seen.inf += want.inf;
@@ -769,20 +770,20 @@ TEST(BlockGemmOracle, RandomCodesEveryPairAndMode) {
   EXPECT_GT(seen.invalid_scale, 100u);
   EXPECT_GT(seen.invalid_codes, 100u);
   EXPECT_EQ(outputs, (3u * 7 + 1) * 4 * 6 * 35);
-  std::printf("oracle sweep: %llu outputs, align_round %llu, block_acc %llu, inf %llu, "
-              "invalid_scale %llu, invalid_codes %llu\n",
-              static_cast<unsigned long long>(outputs),
-              static_cast<unsigned long long>(seen.align_round),
-              static_cast<unsigned long long>(seen.acc_events),
-              static_cast<unsigned long long>(seen.inf),
-              static_cast<unsigned long long>(seen.invalid_scale),
-              static_cast<unsigned long long>(seen.invalid_codes));
+  std::printf(
+      "oracle sweep: %llu outputs, align_round %llu, block_acc %llu, inf %llu, "
+      "invalid_scale %llu, invalid_codes %llu\n",
+      static_cast<unsigned long long>(outputs), static_cast<unsigned long long>(seen.align_round),
+      static_cast<unsigned long long>(seen.acc_events), static_cast<unsigned long long>(seen.inf),
+      static_cast<unsigned long long>(seen.invalid_scale),
+      static_cast<unsigned long long>(seen.invalid_codes));
 }
 
 TEST(BlockGemmOracle, QuantizedRandomMatrices) {
   Rng rng(77);
   MatrixF xf(6, 256), wf(9, 256);
-  for (float& v : xf.values()) v = static_cast<float>(rng.normal() * (rng.uniform() < 0.02 ? 50 : 1));
+  for (float& v : xf.values())
+    v = static_cast<float>(rng.normal() * (rng.uniform() < 0.02 ? 50 : 1));
   for (float& v : wf.values()) v = static_cast<float>(rng.normal() * 0.02);
   const std::vector<std::pair<BlockElem, BlockElem>> mx{{BlockElem::e4m3, BlockElem::e2m1},
                                                         {BlockElem::e2m1, BlockElem::e2m1},
@@ -823,7 +824,8 @@ TEST(BlockChecks, EveryErrorNamesTensorAndElement) {
 
   BlockTensor t = ok;
   t.codes(1, 5) = 0x10;
-  throws(t, "w", "tensor 'w.codes': element [1, 5] = 0x10 is not an E2M1 code; accepted: 0x00..0x0f");
+  throws(t, "w",
+         "tensor 'w.codes': element [1, 5] = 0x10 is not an E2M1 code; accepted: 0x00..0x0f");
   t = tensor(BlockElem::e4m3, BlockScale::e8m0, 2, 32);
   t.codes(0, 3) = 0x7f;
   throws(t, "x", "tensor 'x.codes': element [0, 3] = 0x7f is the E4M3 NaN");
@@ -842,7 +844,8 @@ TEST(BlockChecks, EveryErrorNamesTensorAndElement) {
   throws(t, "w", "block [0, 1] (K 16..31) = 0xb8 has its sign bit set");
   t = tensor(BlockElem::e2m1, BlockScale::e4m3, 1, 32);
   t.tensor_scale = NAN;
-  throws(t, "w", "tensor 'w.tensor_scale' is nan; accepted: an NVFP4 tensor scale is finite and > 0");
+  throws(t, "w",
+         "tensor 'w.tensor_scale' is nan; accepted: an NVFP4 tensor scale is finite and > 0");
   t.tensor_scale = 0.0f;
   throws(t, "w", "tensor 'w.tensor_scale' is 0;");
   t.tensor_scale = -2.0f;
@@ -865,8 +868,8 @@ TEST(BlockChecks, EveryErrorNamesTensorAndElement) {
 }
 
 TEST(BlockChecks, GemmErrorsVersusEvents) {
-  const auto gemm_throws = [](const BlockTensor& x, const BlockTensor& w,
-                              const BlockAccOptions& o, const std::string& msg) {
+  const auto gemm_throws = [](const BlockTensor& x, const BlockTensor& w, const BlockAccOptions& o,
+                              const std::string& msg) {
     EXPECT_THAT([&] { gemm_block_scaled(x, w, o); },
                 ::testing::ThrowsMessage<Error>(HasSubstr(msg)))
         << msg;
