@@ -6,6 +6,8 @@ const char* dataflow_name(Dataflow d) {
   return d == Dataflow::ws ? "ws" : d == Dataflow::os ? "os" : "is";
 }
 
+const char* block_acc_name(BlockAcc b) { return b == BlockAcc::fp32 ? "fp32" : "fixed"; }
+
 const char* ws_order_name(WsOrder o) {
   switch (o) {
     case WsOrder::n_outer:

@@ -60,6 +60,15 @@ struct EdgeSpec {
   std::uint32_t floatscale_latency_cycles = 4;
   std::uint32_t dequant_units =
       0;  // weight dequantizers in front of the array (DGQ, QServe, w4a16)
+  // Block-scale accumulators (the MX and NVFP4 schemes, spec §5): each adds a block's exact
+  // integer sum, scaled by its two block scales, into an output's accumulator: fp32 (one
+  // rounding per block) or shift-aligned fixed point of block_acc_bits with block_frac_bits
+  // fraction bits (no multipliers). NVFP4 always takes the fp32 path.
+  std::uint32_t block_units = 0;
+  std::uint32_t block_latency_cycles = 2;
+  BlockAcc block_acc = BlockAcc::fp32;
+  std::uint32_t block_acc_bits = kBlockAccBits;
+  std::uint32_t block_frac_bits = kBlockFracBits;
   std::uint32_t epilogue_units = 32;  // scale multiply + fp16 convert of finished outputs
   std::uint32_t epilogue_latency_cycles = 2;
 };
@@ -74,9 +83,26 @@ inline std::uint32_t scale_units(const EdgeSpec& e, ScaleUnit u) {
       return e.floatscale_units;
     case ScaleUnit::dequant:
       return e.dequant_units;
+    case ScaleUnit::block:
+      return e.block_units;
   }
   return 0;
 }
+// Cycles from a rescale entering a unit of the kind to its result (dequantizers: 1).
+inline std::uint32_t scale_unit_latency(const EdgeSpec& e, ScaleUnit u) {
+  switch (u) {
+    case ScaleUnit::intscale:
+      return e.intscale_latency_cycles;
+    case ScaleUnit::floatscale:
+      return e.floatscale_latency_cycles;
+    case ScaleUnit::block:
+      return e.block_latency_cycles;
+    case ScaleUnit::dequant:
+      break;
+  }
+  return 1;
+}
+const char* block_acc_name(BlockAcc b);
 
 struct BufferSpec {
   std::uint64_t size_bytes = 0;

@@ -28,7 +28,7 @@ using quasar::consumes_scales;
 using quasar::scale_unit_name;
 using quasar::ScaleUnit;
 constexpr ScaleUnit kScaleUnits[] = {ScaleUnit::intscale, ScaleUnit::floatscale,
-                                     ScaleUnit::dequant};
+                                     ScaleUnit::dequant, ScaleUnit::block};
 
 // Entries of one unit's file: for each of the ceil(cols / units) columns the unit serves, the
 // double-buffered words of the widest scheme the design runs on this unit kind (0: none).

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "numerics/scheme.hpp"
+
 namespace quasar::arch {
 
 // One tile of work for the array. Weight-stationary: a weight tile of at most rows x cols held
@@ -34,7 +36,9 @@ struct Tile {
                                    // units' scale register files (once per column per group)
   std::uint64_t scale_reads = 0;   // words read from them: one per word per rescale or weight
                                    // dequantized
-  bool rescale_int = false;        // rescales are P*S integer steps, else I2F + fp32
+  // The edge unit kind that runs the rescales: intscale (P*S integer steps), floatscale (I2F +
+  // fp32 multiply-add) or block (a block sum scaled into its fp32 or fixed accumulator).
+  ScaleUnit rescale_unit = ScaleUnit::floatscale;
   // The stream: steps (cycles when no port is short: WS the m tokens, OS the k-chunk) and what
   // each buffer port must deliver per step, in bytes.
   std::uint64_t stream_steps = 0;

@@ -27,6 +27,7 @@ const std::vector<StatField>& layer_stat_fields() {
       {"dequant_ops", &LayerStats::dequant_ops, "ops"},
       {"intscale_ops", &LayerStats::intscale_ops, "ops"},
       {"floatscale_ops", &LayerStats::floatscale_ops, "ops"},
+      {"block_ops", &LayerStats::block_ops, "ops"},
       {"epilogue_ops", &LayerStats::epilogue_ops, "ops"},
       {"scale_writes", &LayerStats::scale_writes, "ops"},
       {"scale_reads", &LayerStats::scale_reads, "ops"},

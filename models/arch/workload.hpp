@@ -65,6 +65,7 @@ struct LayerStats {
   std::uint64_t dequant_ops = 0;     // weights dequantized by the fused dequant units
   std::uint64_t intscale_ops = 0;    // P * S integer-scale accumulations
   std::uint64_t floatscale_ops = 0;  // int32 -> fp32, fp32 multiply, fp32 add (one op)
+  std::uint64_t block_ops = 0;       // a block sum scaled into its accumulator (spec §5; one op)
   std::uint64_t epilogue_ops = 0;    // outputs scaled and converted to fp16
   std::uint64_t scale_writes = 0;    // group-scale words written into the units' register files
   std::uint64_t scale_reads = 0;     // group-scale words read from them

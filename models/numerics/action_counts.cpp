@@ -75,6 +75,37 @@ void add_scheme_actions(GemmCounters& c, Scheme s, const ActionShape& a) {
       int_mac_epilogue(c, a, act::kMulInt8xInt8, 2);
       c.add_action(act::kDequantTwoLevel, nk);
       break;
+    case Scheme::w4a8_mx:
+    case Scheme::w4a4_mxfp4:
+    case Scheme::w8a8_mxint8:
+    case Scheme::w4a4_nvfp4:
+      add_block_actions(c, traits(s).x_elem, traits(s).w_elem, traits(s).block,
+                        traits(s).e4m3_scales, a);
+      return;  // (its epilogue's conversions included)
+  }
+  c.add_action(act::kCvtFp32ToFp16, mn);
+}
+
+void add_block_actions(GemmCounters& c, BlockElem x, BlockElem w, unsigned block,
+                       bool e4m3_scales, const ActionShape& a) {
+  const std::uint64_t mn = a.m * a.n, mnk = mn * a.k, mnb = mn * a.groups;
+  c.add_action(x == BlockElem::mxint8                           ? act::kMulInt8xInt8
+               : x == BlockElem::e4m3 || w == BlockElem::e4m3 ? act::kMulE2m1xE4m3
+                                                               : act::kMulE2m1xE2m1,
+               mnk);
+  c.add_action(act::add_int(block_sum_bits(x, w, block)), mnk);
+  if (e4m3_scales) {
+    c.add_action(act::kCvtIntToFp32, mnb);
+    c.add_action(act::kMulFp32, 2 * mnb + 2 * mn + (mn ? 1 : 0));
+    c.add_action(act::kAddFp32, mnb);
+  } else if (a.opt.block_acc == BlockAcc::fp32) {
+    c.add_action(act::kCvtIntToFp32, mnb);
+    c.add_action(act::kAddFp32, mnb);
+  } else {
+    c.add_action(act::kShiftAlign, mnb);
+    c.add_action(act::add_int(a.opt.acc_bits), mnb);
+    c.add_action(act::kCvtIntToFp32, mn);
+    c.add_action(act::kMulFp32, mn);
   }
   c.add_action(act::kCvtFp32ToFp16, mn);
 }

@@ -23,4 +23,13 @@ struct ActionShape {
 
 void add_scheme_actions(GemmCounters& c, Scheme s, const ActionShape& a);
 
+// The block-scaled GEMMs' actions (spec §5), from the operand formats and the shape (groups =
+// K / block), the one formula add_scheme_actions and add_block_gemm_actions share: per MAC one
+// multiply and one add of block_sum_bits; per (output, block) fp32: cvt.int->fp32 + add.fp32;
+// fixed: shift.align + add.int<acc_bits>, then per output cvt.int->fp32 + mul.fp32; NVFP4:
+// cvt.int->fp32 + 2 mul.fp32 (S_x S_w, then I times it) + add.fp32, then per output 2 mul.fp32
+// (acc 2^-u, then times s_tx s_tw) and once s_tx s_tw; per output cvt.fp32->fp16.
+void add_block_actions(GemmCounters& c, BlockElem x, BlockElem w, unsigned block,
+                       bool e4m3_scales, const ActionShape& a);
+
 }  // namespace quasar

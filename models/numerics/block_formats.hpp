@@ -174,6 +174,24 @@ QUASAR_HD constexpr std::uint8_t e8m0_code(int shared_exp) {
 // arithmetic of both hardware options; the reference, the datapath, CUDA and the Verilog
 // units' C++ models call them, so there is one definition of each rounding.
 
+// The two hardware options of the spec, chosen per design (and recorded per trace layer).
+enum class BlockAcc : std::uint8_t { fp32, fixed };
+// [choice] The fixed accumulator's width and fraction bits where a design or trace does not give
+// them (the spec leaves both to the design): 48 bits with 24 fraction bits, docs/numerics.md.
+inline constexpr int kBlockAccBits = 48;
+inline constexpr int kBlockFracBits = 24;
+
+// The width of a block's exact integer sum I_b: the bits of its largest magnitude, block * the
+// two formats' largest integers, plus the sign (E2M1 x E4M3 over 32: 28; E2M1 x E2M1: 14 over
+// 32, 13 over 16; MXINT8: 20). The block sum's adds are counted at this width.
+QUASAR_HD constexpr int block_sum_bits(BlockElem x, BlockElem w, unsigned block) {
+  std::uint64_t m = static_cast<std::uint64_t>(block) * static_cast<std::uint64_t>(elem_max_int(x)) *
+                    static_cast<std::uint64_t>(elem_max_int(w));
+  int b = 1;
+  while (m) ++b, m >>= 1;
+  return b;
+}
+
 // The product unit u of an element pair: the integer sum counts in 2^-u.
 QUASAR_HD constexpr int block_unit(BlockElem x, BlockElem w) {
   return elem_frac_bits(x) + elem_frac_bits(w);
@@ -183,16 +201,20 @@ QUASAR_HD constexpr int mx_block_shift(std::uint8_t scale_x, std::uint8_t scale_
   return static_cast<int>(scale_x) + static_cast<int>(scale_w) - 254 - unit;
 }
 
-// `block_acc: fp32`: the term F32(I * 2^s), one RNE of the exact value (IEEE subnormals,
-// overflow to inf). I * 2^s is exact in double (|I| < 2^28, s in [-266, 254]); the overflow
-// bound is checked before narrowing, since a finite double beyond float's range is undefined
-// behaviour to convert: values at or above the midpoint between FLT_MAX and 2^128 round to inf.
-QUASAR_HD inline float block_term_fp32(std::int32_t sum, int s) {
-  const double v = std::ldexp(static_cast<double>(sum), s);
+// F32 of an exact double: one RNE (IEEE subnormals, overflow to inf). The overflow bound is
+// checked before narrowing, since a finite double beyond float's range is undefined behaviour
+// to convert: values at or above the midpoint between FLT_MAX and 2^128 round to inf.
+QUASAR_HD inline float f32_of_exact(double v) {
   const double kInfBound = std::ldexp(2.0 - std::ldexp(1.0, -24), 127);
   if (v >= kInfBound) return detail::float_of(0x7f800000u);
   if (v <= -kInfBound) return detail::float_of(0xff800000u);
   return static_cast<float>(v);
+}
+
+// `block_acc: fp32`: the term F32(I * 2^s), one RNE of the exact value. I * 2^s is exact in
+// double (|I| < 2^28, s in [-266, 254]).
+QUASAR_HD inline float block_term_fp32(std::int32_t sum, int s) {
+  return f32_of_exact(std::ldexp(static_cast<double>(sum), s));
 }
 
 // `block_acc: fixed`: c = I * 2^(s + frac_bits) as an acc_bits two's-complement value. A left

@@ -3,6 +3,8 @@
 // orders the steps as the spec writes them and counts what it says to count.
 #include "block_scaled.hpp"
 
+#include "action_counts.hpp"
+
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
@@ -260,20 +262,6 @@ GemmResult run_gemm(const BlockTensor& x, const BlockTensor& w, const BlockAccOp
   return r;
 }
 
-// F32 of an exact double (RNE), with overflow to inf as IEEE: values at or beyond the midpoint
-// between FLT_MAX and 2^128 round to inf (a plain cast would be undefined there).
-float f32_of(double v) {
-  const double kInfBound = std::ldexp(2.0 - std::ldexp(1.0, -24), 127);
-  if (v >= kInfBound) return INFINITY;
-  if (v <= -kInfBound) return -INFINITY;
-  return static_cast<float>(v);
-}
-
-int bit_length(std::uint64_t v) {
-  int b = 0;
-  while (v) ++b, v >>= 1;
-  return b;
-}
 
 void check_mx_input(const MatrixF& v, std::size_t block, const char* tensor) {
   require_finite(v, tensor);
@@ -292,36 +280,15 @@ float block_amax(const float* v, std::size_t n) {
 
 }  // namespace
 
-int block_sum_bits(BlockElem x, BlockElem w, std::size_t block) {
-  const std::uint64_t bound = static_cast<std::uint64_t>(block) *
-                              static_cast<std::uint64_t>(elem_max_int(x)) *
-                              static_cast<std::uint64_t>(elem_max_int(w));
-  return bit_length(bound) + 1;  // magnitude bits plus the sign
-}
-
 void add_block_gemm_actions(GemmCounters& c, const BlockTensor& x, const BlockTensor& w,
                             const BlockAccOptions& opt) {
-  const std::uint64_t M = x.rows(), N = w.rows(), K = x.cols();
-  const std::uint64_t mn = M * N, mnk = mn * K, mnb = mn * x.blocks();
-  const char* mul = x.elem == BlockElem::mxint8                              ? act::kMulInt8xInt8
-                    : x.elem == BlockElem::e4m3 || w.elem == BlockElem::e4m3 ? act::kMulE2m1xE4m3
-                                                                             : act::kMulE2m1xE2m1;
-  c.add_action(mul, mnk);
-  c.add_action(act::add_int(block_sum_bits(x.elem, w.elem, x.block)), mnk);
-  if (is_nvfp4(x)) {
-    c.add_action(act::kCvtIntToFp32, mnb);
-    c.add_action(act::kMulFp32, 2 * mnb + 2 * mn + (mn ? 1 : 0));
-    c.add_action(act::kAddFp32, mnb);
-  } else if (opt.mode == BlockAcc::fp32) {
-    c.add_action(act::kCvtIntToFp32, mnb);
-    c.add_action(act::kAddFp32, mnb);
-  } else {
-    c.add_action(act::kShiftAlign, mnb);
-    c.add_action(act::add_int(opt.acc_bits), mnb);
-    c.add_action(act::kCvtIntToFp32, mn);
-    c.add_action(act::kMulFp32, mn);
-  }
-  c.add_action(act::kCvtFp32ToFp16, mn);
+  ActionShape a;
+  a.m = x.rows(), a.n = w.rows(), a.k = x.cols();
+  a.groups = x.blocks();
+  a.opt.block_acc = opt.mode;
+  a.opt.acc_bits = opt.acc_bits;
+  a.opt.frac_bits = opt.frac_bits;
+  add_block_actions(c, x.elem, w.elem, static_cast<unsigned>(x.block), is_nvfp4(x), a);
 }
 
 void check_block_tensor(const BlockTensor& t, const char* tensor) {
@@ -481,7 +448,7 @@ MatrixF dequantize(const BlockTensor& t) {
           nv ? std::ldexp(e * static_cast<double>(elem_int(BlockElem::e4m3, sc)), -frac - 9) *
                    static_cast<double>(t.tensor_scale)
              : std::ldexp(e, e8m0_exp(sc) - frac);
-      out(r, k) = f32_of(val);
+      out(r, k) = f32_of_exact(val);
     }
   }
   return out;

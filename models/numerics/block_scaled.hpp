@@ -69,11 +69,10 @@ MatrixF dequantize(const BlockTensor& t);
 // set, a tensor scale that is not finite and > 0 (NVFP4) or not 1 (MX).
 void check_block_tensor(const BlockTensor& t, const char* tensor);
 
-enum class BlockAcc : std::uint8_t { fp32, fixed };
 struct BlockAccOptions {
   BlockAcc mode = BlockAcc::fp32;
-  int acc_bits = 48;   // fixed: accumulator width, 2..64
-  int frac_bits = 24;  // fixed: fraction bits, 0..126
+  int acc_bits = kBlockAccBits;    // fixed: accumulator width, 2..64
+  int frac_bits = kBlockFracBits;  // fixed: fraction bits, 0..126
 };
 
 // y = X W^T in fp16 codes (M x N), with counters. X: M x K, W: N x K. Accepted pairs (x, w):
@@ -86,16 +85,8 @@ struct BlockAccOptions {
 GemmResult gemm_block_scaled(const BlockTensor& x, const BlockTensor& w,
                              const BlockAccOptions& opt = {});
 
-// Bits of the two's-complement block sum I_b of an element pair: the smallest width holding
-// block * max|x| * max|w| (E4M3 x E2M1 /32: 28, E2M1 x E2M1 /32: 14, /16: 13, MXINT8 /32: 20).
-int block_sum_bits(BlockElem x, BlockElem w, std::size_t block);
-
-// The actions of a block-scaled GEMM from its shape alone (shared with other engines so the
-// counts cannot drift): per MAC one multiply and one add of block_sum_bits; per block pair
-// fp32: cvt.int->fp32 + add.fp32; fixed: shift.align + add.int<acc_bits>, then per output
-// cvt.int->fp32 + mul.fp32; NVFP4: cvt.int->fp32 + 2 mul.fp32 (S_x S_w, then I times it) +
-// add.fp32, then per output 2 mul.fp32 (acc 2^-u, then times s_tx s_tw) and once s_tx s_tw;
-// per output cvt.fp32->fp16.
+// The actions of a block-scaled GEMM from its shape alone: action_counts.hpp's
+// add_block_actions (the one formula, shared with add_scheme_actions).
 void add_block_gemm_actions(GemmCounters& c, const BlockTensor& x, const BlockTensor& w,
                             const BlockAccOptions& opt);
 

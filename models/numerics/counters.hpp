@@ -41,6 +41,7 @@ inline constexpr const char* kAccumulator = "accumulator";        // the K-long 
 inline constexpr const char* kIntScaleAcc = "intscale_acc";       // sum of P * S
 inline constexpr const char* kDequantRange = "dequant_range";     // dequantized weight out of range
 inline constexpr const char* kActSaturate = "act_saturate";       // activation code clamped
+inline constexpr const char* kWeightSaturate = "weight_saturate";  // block weight code clamped
 inline constexpr const char* kOutputFp16Inf = "output_fp16_inf";  // finite result -> fp16 inf
 // Block-scaled GEMMs (spec §5). Not all are overflows: the map holds every counted event.
 inline constexpr const char* kBlockAlignRound = "block_align_round";  // fixed: shift dropped bits

@@ -1,5 +1,9 @@
 #include "engine.hpp"
 
+#include <string>
+
+#include "error.hpp"
+
 namespace quasar {
 namespace {
 
@@ -37,9 +41,19 @@ class CpuEngine final : public GemmEngine {
                          const GemmOptions& o) const override {
     return gemm_w4a8_qserve(x, w, o);
   }
+  GemmResult block_scaled(Scheme s, const BlockTensor& x, const BlockTensor& w,
+                          const GemmOptions& o) const override {
+    return gemm_block_scheme(s, x, w, o);
+  }
 };
 
 }  // namespace
+
+GemmResult GemmEngine::block_scaled(Scheme s, const BlockTensor&, const BlockTensor&,
+                                    const GemmOptions&) const {
+  throw Error("the " + std::string(name()) + " engine has no path for the block-scaled scheme " +
+              std::string(scheme_name(s)) + " yet (issue 17); the cpu engine runs it");
+}
 
 const GemmEngine& cpu_engine() {
   static const CpuEngine engine;

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 
+#include "block_formats.hpp"
 #include "counters.hpp"
 #include "matrix.hpp"
 #include "operands.hpp"
@@ -17,6 +18,10 @@ struct GemmOptions {
   int psum_bits = 32;      // per-group int partial sums P (w4a8-fs, w4a8-is)
   std::size_t k_tile = 0;  // fp16 accumulation order: 0 = one sequential pass over K; T = fp32
                            // partial sums over tiles of T (each from 0), added in tile order
+  // Block-scaled schemes (spec §5): how blocks accumulate; `fixed` uses acc_bits as the
+  // accumulator's width (kBlockAccBits where the caller gives none) and frac_bits.
+  BlockAcc block_acc = BlockAcc::fp32;
+  int frac_bits = kBlockFracBits;
 };
 
 // DGQ's two ways to feed int8 weights to the array: dequantized in front of the PEs, or

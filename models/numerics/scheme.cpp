@@ -7,7 +7,9 @@ namespace quasar {
 namespace {
 
 constexpr std::uint8_t kInt8Pe = pe_bit(PeKind::int8), kW4a8Pe = pe_bit(PeKind::w4a8),
-                       kDint4Pe = pe_bit(PeKind::dint4), kFp16Pe = pe_bit(PeKind::fp16);
+                       kDint4Pe = pe_bit(PeKind::dint4), kFp16Pe = pe_bit(PeKind::fp16),
+                       kFp4xFp8Pe = pe_bit(PeKind::fp4xfp8), kFp4Pe = pe_bit(PeKind::fp4);
+constexpr std::uint16_t kBlockKeys = trace_key::acc_bits | trace_key::block_acc | trace_key::frac_bits;
 namespace k = trace_key;
 
 }  // namespace
@@ -16,8 +18,13 @@ namespace k = trace_key;
 // fp16 scale 2 (w4a8-fs); 16-bit integer scale 2 (w4a8-is: S < 2^16 at alpha = 2^10); fp16
 // scale + uint4 zero 2.5 (w4a16); int8 S2 + uint4 zero 1.5 (DGQ, QServe). Per channel: an fp16
 // scale. Scale-RF words: those bytes rounded up to 16-bit words (tests/unit checks the two).
-const std::array<SchemeInfo, 8>& all_schemes() {
-  static const std::array<SchemeInfo, 8> kSchemes{{
+// Block-scaled (spec §5): one 8-bit scale per block of 32 (MX: E8M0) or 16 (NVFP4: E4M3) along
+// K, for weights per (block, channel) and for activations per (token, block), so an MXFP4
+// element costs 4.25 bits and an NVFP4 one 4.5. NVFP4's fp32 scale per tensor (4 bytes per
+// weight matrix and per activation tensor) is not in these per-element rates and not moved:
+// 4 bytes against 9.4 MB of a 4096 x 4096 weight (docs/numerics.md says so).
+const std::array<SchemeInfo, 12>& all_schemes() {
+  static const std::array<SchemeInfo, 12> kSchemes{{
       {Scheme::fp16, "fp16", "W16A16 baseline, fp32 accumulation",
        false, 2.0, 2.0, 0.0, false, 0.0, 0.0, 0,
        kFp16Pe, std::nullopt, Dequant::none, Accumulation::fp32,
@@ -59,6 +66,30 @@ const std::array<SchemeInfo, 8>& all_schemes() {
        kInt8Pe, ScaleUnit::dequant, Dequant::fused, Accumulation::int_k,
        act::kMulInt8xInt8, act::kDequantTwoLevel, nullptr,
        k::group_size | k::act | k::acc_bits, TensorRoles::two_level, false},
+      {Scheme::w4a8_mx, "w4a8-mx", "MXFP4 weights, MXFP8 (E4M3) activations, per 32 along K",
+       false, 1.0 + 1.0 / 32, 0.5, 0.0, true, 1.0, 0.0, 1,
+       kFp4xFp8Pe, ScaleUnit::block, Dequant::none, Accumulation::int_block,
+       act::kMulE2m1xE4m3, nullptr, nullptr,
+       kBlockKeys, TensorRoles::block, false,
+       32, BlockElem::e4m3, BlockElem::e2m1, false},
+      {Scheme::w4a4_mxfp4, "w4a4-mxfp4", "MXFP4 weights and activations, per 32 along K",
+       false, 0.5 + 1.0 / 32, 0.5, 0.0, true, 1.0, 0.0, 1,
+       kFp4Pe | kFp4xFp8Pe, ScaleUnit::block, Dequant::none, Accumulation::int_block,
+       act::kMulE2m1xE2m1, nullptr, nullptr,
+       kBlockKeys, TensorRoles::block, false,
+       32, BlockElem::e2m1, BlockElem::e2m1, false},
+      {Scheme::w8a8_mxint8, "w8a8-mxint8", "MXINT8 weights and activations, per 32 along K",
+       false, 1.0 + 1.0 / 32, 1.0, 0.0, true, 1.0, 0.0, 1,
+       kInt8Pe, ScaleUnit::block, Dequant::none, Accumulation::int_block,
+       act::kMulInt8xInt8, nullptr, nullptr,
+       kBlockKeys, TensorRoles::block, false,
+       32, BlockElem::mxint8, BlockElem::mxint8, false},
+      {Scheme::w4a4_nvfp4, "w4a4-nvfp4", "NVFP4 weights and activations (E4M3 scale per 16)",
+       false, 0.5 + 1.0 / 16, 0.5, 0.0, true, 1.0, 0.0, 1,
+       kFp4Pe | kFp4xFp8Pe, ScaleUnit::block, Dequant::none, Accumulation::int_block,
+       act::kMulE2m1xE2m1, nullptr, nullptr,
+       0, TensorRoles::block, false,
+       16, BlockElem::e2m1, BlockElem::e2m1, true},
   }};
   return kSchemes;
 }
@@ -88,12 +119,14 @@ std::string scheme_names_joined(std::string_view separator) {
   return out;
 }
 
-const std::array<PeKindInfo, 4>& all_pe_kinds() {
-  static const std::array<PeKindInfo, 4> kKinds{{
-      {PeKind::int8, "int8", "mac_int8"},
-      {PeKind::w4a8, "w4a8", "mac_w4a8"},
-      {PeKind::dint4, "dint4", "mac_dint4_a"},
-      {PeKind::fp16, "fp16", "mac_fp16"},
+const std::array<PeKindInfo, 6>& all_pe_kinds() {
+  static const std::array<PeKindInfo, 6> kKinds{{
+      {PeKind::int8, "int8", "mac_int8", true},
+      {PeKind::w4a8, "w4a8", "mac_w4a8", true},
+      {PeKind::dint4, "dint4", "mac_dint4_a", true},
+      {PeKind::fp16, "fp16", "mac_fp16", true},
+      {PeKind::fp4xfp8, "fp4xfp8", "mac_e2m1xe4m3", false},
+      {PeKind::fp4, "fp4", "mac_e2m1xe2m1", false},
   }};
   return kKinds;
 }
@@ -112,11 +145,12 @@ std::string pe_kind_names_joined(std::string_view separator) {
   return out;
 }
 
-const std::array<ScaleUnitInfo, 3>& all_scale_units() {
-  static const std::array<ScaleUnitInfo, 3> kUnits{{
+const std::array<ScaleUnitInfo, 4>& all_scale_units() {
+  static const std::array<ScaleUnitInfo, 4> kUnits{{
       {ScaleUnit::intscale, "intscale", "intscale_units", "integer-scale accumulators"},
       {ScaleUnit::floatscale, "floatscale", "floatscale_units", "float-scale units"},
       {ScaleUnit::dequant, "dequant", "dequant_units", "weight dequantizers"},
+      {ScaleUnit::block, "block", "block_units", "block-scale accumulators"},
   }};
   return kUnits;
 }

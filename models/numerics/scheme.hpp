@@ -14,17 +14,26 @@
 #include <string>
 #include <string_view>
 
+#include "block_formats.hpp"
+
 namespace quasar {
 
-enum class Scheme { fp16, w8a8, w4a16, w4a8_fs, w4a8_is, w4a8_dgq, w4a8_dint, w4a8_qserve };
+enum class Scheme {
+  fp16, w8a8, w4a16, w4a8_fs, w4a8_is, w4a8_dgq, w4a8_dint, w4a8_qserve,
+  // Block-scaled (spec §5): OCP MX and NVFP4.
+  w4a8_mx, w4a4_mxfp4, w8a8_mxint8, w4a4_nvfp4
+};
 
-// What one processing element multiplies: int8 x int8, int4 x int8, dint4 x int8, fp16 x fp16
-// (arch::ArrayConfig::pe).
-enum class PeKind { int8, w4a8, dint4, fp16 };
+// What one processing element multiplies: int8 x int8, int4 x int8, dint4 x int8, fp16 x fp16,
+// and the block formats' element products as exact integers (fp4xfp8: E2M1 x E4M3, fp4: E2M1 x
+// E2M1; MXINT8 elements are int8 codes and run on int8 PEs) (arch::ArrayConfig::pe).
+enum class PeKind { int8, w4a8, dint4, fp16, fp4xfp8, fp4 };
 constexpr std::uint8_t pe_bit(PeKind p) { return static_cast<std::uint8_t>(1u << static_cast<int>(p)); }
 
 // The unit kinds that hold group scales in a register file (arch/scale_rf.hpp).
-enum class ScaleUnit { intscale, floatscale, dequant };
+// block: the block-scale accumulators that add each block's exact integer sum, scaled by the
+// block's two scales, into an fp32 or shift-aligned fixed-point accumulator (spec §5).
+enum class ScaleUnit { intscale, floatscale, dequant, block };
 
 // Where and how a scheme's partial sums accumulate.
 enum class Accumulation {
@@ -32,6 +41,8 @@ enum class Accumulation {
   int_k,           // integer sum over all of K in acc_bits, then a float epilogue
   int_group_fp32,  // integer group sums (psum_bits), rescaled at the edge in fp32 (float-scale)
   int_group_int,   // integer group sums (psum_bits), rescaled at the edge by P*S (integer-scale)
+  int_block,       // exact integer block sums, accumulated at the edge by the block-scale units
+                   // (block_acc: fp32 or fixed; spec §5)
 };
 
 // A weight dequantizer in front of the array: never, always fused, or chosen per layer (DGQ:
@@ -39,7 +50,7 @@ enum class Accumulation {
 enum class Dequant { none, fused, selectable };
 
 // The tensor roles a data-bearing layer of the scheme holds (trace::required_roles).
-enum class TensorRoles { fp16, w4a16, single, single_int_scales, two_level };
+enum class TensorRoles { fp16, w4a16, single, single_int_scales, two_level, block };
 
 // Keys of a trace layer that apply to a scheme (a key that does not apply is an error); the
 // manifest writer writes them in this bit order.
@@ -54,6 +65,8 @@ enum : std::uint16_t {
   dint_set = 1 << 6,
   dequant = 1 << 7,
   k_tile = 1 << 8,
+  block_acc = 1 << 9,
+  frac_bits = 1 << 10,
 };
 }  // namespace trace_key
 
@@ -62,8 +75,8 @@ struct SchemeInfo {
   std::string_view name;     // as written in traces, configs and on the command line
   std::string_view summary;  // one line for --help and reports
   // Operands as stored and moved by the DMA.
-  bool int_activations;             // int8 activations with fp32 scales (else fp16, no scales)
-  double act_bytes;                 // bytes per activation element
+  bool int_activations;             // int8 activations with fp32 scales (else fp16 or block)
+  double act_bytes;                 // bytes per activation element (block scales included)
   double weight_bytes;              // bytes per stored weight element (4-bit codes packed)
   double dequantized_weight_bytes;  // per element of a copy dequantized to memory (0: none)
   bool grouped;                     // per-group scales along K: group_size applies, G | K
@@ -82,10 +95,17 @@ struct SchemeInfo {
   std::uint16_t trace_keys;  // trace_key bits
   TensorRoles roles;
   bool importable;  // a target of `quasar trace import`
+  // Block-scaled operands (spec §5): elements per scale block along K (0: not a block scheme;
+  // then it is the layer's group size), the element formats, and whether the block scales are
+  // E4M3 with an fp32 scale per tensor (NVFP4) rather than E8M0 (MX).
+  unsigned block = 0;
+  BlockElem x_elem = BlockElem::e2m1;
+  BlockElem w_elem = BlockElem::e2m1;
+  bool e4m3_scales = false;
 };
 using SchemeTraits = SchemeInfo;
 
-const std::array<SchemeInfo, 8>& all_schemes();
+const std::array<SchemeInfo, 12>& all_schemes();
 const SchemeInfo& traits(Scheme s);
 std::string_view scheme_name(Scheme s);
 std::optional<Scheme> scheme_from_name(std::string_view name);
@@ -93,8 +113,10 @@ std::string scheme_names_joined(std::string_view separator = ", ");
 
 // Facts derived from a row, each stated once.
 inline bool rescales(const SchemeInfo& t) {
-  return t.acc == Accumulation::int_group_fp32 || t.acc == Accumulation::int_group_int;
+  return t.acc == Accumulation::int_group_fp32 || t.acc == Accumulation::int_group_int ||
+         t.acc == Accumulation::int_block;
 }
+inline bool block_scaled(const SchemeInfo& t) { return t.block != 0; }
 inline bool rescale_int(const SchemeInfo& t) { return t.acc == Accumulation::int_group_int; }
 inline bool float_accumulation(const SchemeInfo& t) { return t.acc == Accumulation::fp32; }
 inline bool two_level(const SchemeInfo& t) { return t.roles == TensorRoles::two_level; }
@@ -108,8 +130,11 @@ struct PeKindInfo {
   PeKind kind;
   std::string_view name;
   std::string_view mac_unit;
+  // mac_unit is in the shipped technology table (a table without it is an error); false: its RTL
+  // exists but is not synthesized into the table yet, and the cost report lists it as not priced.
+  bool mac_synthesized;
 };
-const std::array<PeKindInfo, 4>& all_pe_kinds();
+const std::array<PeKindInfo, 6>& all_pe_kinds();
 const char* pe_kind_name(PeKind p);
 std::string pe_kind_names_joined(std::string_view separator = ", ");
 
@@ -120,7 +145,7 @@ struct ScaleUnitInfo {
   std::string_view edge_key;  // edge.<key> in a design
   std::string_view needs;     // what a scheme using it needs, for the design check's message
 };
-const std::array<ScaleUnitInfo, 3>& all_scale_units();
+const std::array<ScaleUnitInfo, 4>& all_scale_units();
 const char* scale_unit_name(ScaleUnit u);
 
 }  // namespace quasar

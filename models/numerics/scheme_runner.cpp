@@ -119,6 +119,20 @@ SchemeRun run_scheme(Scheme scheme, const MatrixF& x, const MatrixF& w, const Sc
       op.two_level = quantize_qserve(w, cfg.group_size);
       run.result = engine.w4a8_qserve(*op.x_q, *op.two_level, cfg.gemm);
       break;
+    case Scheme::w4a8_mx:
+    case Scheme::w4a4_mxfp4:
+    case Scheme::w8a8_mxint8:
+    case Scheme::w4a4_nvfp4: {
+      // Quantizer saturations are the spec's counted events: activations under act_saturate,
+      // weights under weight_saturate.
+      BlockQuantStats xs, ws;
+      op.x_block = quantize_block_operand(scheme, false, x, "x", &xs);
+      op.w_block = quantize_block_operand(scheme, true, w, "w", &ws);
+      act_counters.add_overflow(stage::kActSaturate, xs.saturated);
+      act_counters.add_overflow(stage::kWeightSaturate, ws.saturated);
+      run.result = engine.block_scaled(scheme, *op.x_block, *op.w_block, cfg.gemm);
+      break;
+    }
   }
   run.result.counters.merge(act_counters);
   run.error = compare_to_reference(run.result.y, reference);

@@ -38,6 +38,8 @@ struct SchemeOperands {
   std::optional<QuantizedWeights> w_q;       // w8a8, w4a16, w4a8-fs/is/dint
   std::optional<IntegerScales> int_scales;   // w4a8-is
   std::optional<TwoLevelWeights> two_level;  // w4a8-dgq, w4a8-qserve
+  std::optional<BlockTensor> x_block;        // the block-scaled schemes (spec §5)
+  std::optional<BlockTensor> w_block;
   std::vector<float> smoothing;              // per input channel, when smoothing was applied
 };
 

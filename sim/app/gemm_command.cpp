@@ -24,6 +24,7 @@ struct GemmArgs {
   std::string out;
   std::string trace_out;
   std::string format = "table";
+  std::string block_acc = "fp32";
 };
 
 std::vector<Scheme> parse_schemes(const std::vector<std::string>& names) {
@@ -58,6 +59,7 @@ int run(GemmArgs& a) {
   c.dint_aqas = !a.no_aqas;
   c.dgq_search = !a.no_dgq_search;
   c.dgq_smoothing = !a.no_dgq_smoothing;
+  c.gemm.block_acc = a.block_acc == "fp32" ? BlockAcc::fp32 : BlockAcc::fixed;
 
   const GemmStudy study = run_gemm_study(spec);
   // Written before printing, so a failed write never follows a printed "success".
@@ -114,6 +116,15 @@ std::function<int()> add_gemm_command(CLI::App& app) {
   cmd->add_option("--psum-bits", c.gemm.psum_bits, "Group partial-sum width (w4a8-fs/is)")
       ->check(CLI::Range(2, 64))
       ->capture_default_str();
+  cmd->add_option("--block-acc", a->block_acc,
+                  "MX schemes: accumulate blocks in fp32, or fixed (shift-aligned, acc-bits wide "
+                  "with --frac-bits fraction bits; acc-bits " + std::to_string(kBlockAccBits) +
+                      " unless given)")
+      ->check(CLI::IsMember({"fp32", "fixed"}))
+      ->capture_default_str();
+  cmd->add_option("--frac-bits", c.gemm.frac_bits, "MX schemes, fixed: fraction bits")
+      ->check(CLI::Range(0, 62))
+      ->capture_default_str();
   cmd->add_option("--k-tile", c.gemm.k_tile,
                   "fp32 accumulation tile along K for fp16/w4a16 (0 = sequential)")
       ->capture_default_str();
@@ -159,6 +170,7 @@ std::function<int()> add_gemm_command(CLI::App& app) {
         (cmd->count("--m") || cmd->count("--k") || cmd->count("--n") || cmd->count("--seed"))) {
       throw Error("--input takes the problem from the file; drop --m/--k/--n/--seed");
     }
+    a->spec.acc_bits_given = cmd->count("--acc-bits") > 0;
     return run(*a);
   };
 }

@@ -10,6 +10,7 @@
 #include "numerics/error.hpp"
 #include "report/run_report.hpp"
 #include "request/request.hpp"
+#include "mapping/workload.hpp"
 #include "trace/generate.hpp"
 
 namespace quasar::app {
@@ -83,7 +84,7 @@ std::function<int()> add_run_command(CLI::App& app) {
       rs.generate = a->generate;
       rs.batch = a->batch;
       rs.decoder_layers = a->layers;
-      rs.linear_scheme.scheme = spec.schemes.front();
+      rs.linear_scheme = mapping::design_layer_scheme(spec, spec.schemes.front());
       arch::Progress progress;
       if (isatty(STDERR_FILENO)) {
         progress = [](double f) {
@@ -105,7 +106,7 @@ std::function<int()> add_run_command(CLI::App& app) {
       g.model = trace::embedded_model("llama-2-7b");
       g.seq = 2048;
       g.decoder_layers = 1;
-      g.linear_scheme.scheme = spec.schemes.front();
+      g.linear_scheme = mapping::design_layer_scheme(spec, spec.schemes.front());
       t = trace::generate(g);
     } else {
       t = trace::read_manifest(a->trace);

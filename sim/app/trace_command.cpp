@@ -63,15 +63,13 @@ int run_gen(TraceArgs& a) {
   base.int_scale = a.int_scale == "fixed" ? IntScaleMode::fixed : IntScaleMode::per_layer;
   base.dint_set = a.dint_set == "A" ? DintSet::A : DintSet::B;
   base.dequant = a.dequant == "fused" ? DequantMode::fused : DequantMode::materialized;
-  base.scheme = parse_scheme(a.scheme, "--scheme");
-  spec.linear_scheme = base;
+  spec.linear_scheme = trace::for_scheme(parse_scheme(a.scheme, "--scheme"), base);
   for (const std::string& ls : a.layer_schemes) {
     const auto eq = ls.find('=');
     if (eq == std::string::npos)
       throw Error("--layer-scheme '" + ls + "': expected CLASS=SCHEME, e.g. down_proj=w8a8");
-    trace::LayerScheme s = base;
-    s.scheme = parse_scheme(ls.substr(eq + 1), "--layer-scheme");
-    spec.overrides[ls.substr(0, eq)] = s;
+    spec.overrides[ls.substr(0, eq)] =
+        trace::for_scheme(parse_scheme(ls.substr(eq + 1), "--layer-scheme"), base);
   }
   const trace::Trace t = trace::generate(spec);
   if (!a.out.empty()) trace::write_manifest(a.out, t);

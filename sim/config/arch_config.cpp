@@ -198,7 +198,9 @@ arch::ArchSpec parse_arch_config(const std::string& text, const std::string& sou
   if (auto e = root.find("edge")) {
     e->require_keys_in({"intscale_units", "intscale_latency_cycles", "intscale_acc_bits",
                         "floatscale_units", "floatscale_latency_cycles", "dequant_units",
-                        "epilogue_units", "epilogue_latency_cycles"});
+                        "epilogue_units", "epilogue_latency_cycles", "block_units",
+                        "block_latency_cycles", "block_acc", "block_acc_bits",
+                        "block_frac_bits"});
     arch::EdgeSpec& s = a.edge;
     opt(*e, "intscale_units", [&](const Value& v) { s.intscale_units = u32(v, 0, 65536); });
     opt(*e, "intscale_latency_cycles",
@@ -211,6 +213,14 @@ arch::ArchSpec parse_arch_config(const std::string& text, const std::string& sou
     opt(*e, "floatscale_latency_cycles",
         [&](const Value& v) { s.floatscale_latency_cycles = u32(v, 1, 1024); });
     opt(*e, "dequant_units", [&](const Value& v) { s.dequant_units = u32(v, 0, 65536); });
+    opt(*e, "block_units", [&](const Value& v) { s.block_units = u32(v, 0, 65536); });
+    opt(*e, "block_latency_cycles",
+        [&](const Value& v) { s.block_latency_cycles = u32(v, 1, 1024); });
+    opt(*e, "block_acc", [&](const Value& v) {
+      s.block_acc = v.as_choice({"fp32", "fixed"}) == "fp32" ? BlockAcc::fp32 : BlockAcc::fixed;
+    });
+    opt(*e, "block_acc_bits", [&](const Value& v) { s.block_acc_bits = u32(v, 16, 64); });
+    opt(*e, "block_frac_bits", [&](const Value& v) { s.block_frac_bits = u32(v, 0, 62); });
     opt(*e, "epilogue_units", [&](const Value& v) { s.epilogue_units = u32(v, 1, 65536); });
     opt(*e, "epilogue_latency_cycles",
         [&](const Value& v) { s.epilogue_latency_cycles = u32(v, 1, 1024); });

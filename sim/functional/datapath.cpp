@@ -81,9 +81,12 @@ void stream_int_tile(const arch::Tile& t, const WeightTile<std::int8_t>& w, cons
       return;
     }
     case arch::PeKind::fp16:
+    case arch::PeKind::fp4xfp8:
+    case arch::PeKind::fp4:
       break;
   }
-  throw Error("accelerator datapath: fp16 PEs do not run integer tiles");
+  throw Error(std::string("accelerator datapath: ") + arch::pe_kind_name(pe.kind) +
+              " PEs do not run int8-operand tiles (the block formats' datapath is issue 17)");
 }
 
 void stream_fp16_tile(const arch::Tile& t, const WeightTile<std::uint16_t>& w, const MatrixH& x,

@@ -17,7 +17,11 @@ std::uint64_t ceil_bytes(double b) { return static_cast<std::uint64_t>(std::ceil
 // integer-scale accumulator's width, or an fp32.
 std::uint64_t edge_acc_bytes(const arch::ArchSpec& a, Scheme s) {
   if (!rescales(traits(s))) return 0;
-  return rescale_int(traits(s)) ? (a.edge.intscale_acc_bits + 7) / 8 : 4;
+  if (rescale_int(traits(s))) return (a.edge.intscale_acc_bits + 7) / 8;
+  // A block unit's accumulator: fixed point of its width, or an fp32 (NVFP4 always).
+  if (block_scaled(traits(s)) && !traits(s).e4m3_scales && a.edge.block_acc == BlockAcc::fixed)
+    return (a.edge.block_acc_bits + 7) / 8;
+  return 4;
 }
 
 // The ofmap buffer's traffic of a tile: partial sums in and out of the array, the edge's
@@ -154,7 +158,7 @@ Tile dma_tile(const SchemeFacts& f, const TilePlace& at, std::uint64_t K, bool f
   }
   if (f.fused_dequant) t.dequant_ops = at.k * at.n;
   t.scale_writes = f.scale_writes(at.k0, at.k, at.n);
-  t.rescale_int = rescale_int(traits(f.s));
+  t.rescale_unit = *traits(f.s).scale_unit;
   if (t.last_k) {
     t.out_bytes = at.m * at.n * 2;
     t.epilogue_ops = at.m * at.n;

@@ -10,6 +10,19 @@
 
 namespace quasar::mapping {
 
+trace::LayerScheme design_layer_scheme(const arch::ArchSpec& a, Scheme s,
+                                       trace::LayerScheme base) {
+  trace::LayerScheme ls = trace::for_scheme(s, base);
+  if (block_scaled(traits(s)) && !traits(s).e4m3_scales) {
+    ls.block_acc = a.edge.block_acc;
+    if (ls.block_acc == BlockAcc::fixed) {
+      ls.acc_bits = static_cast<int>(a.edge.block_acc_bits);
+      ls.frac_bits = static_cast<int>(a.edge.block_frac_bits);
+    }
+  }
+  return ls;
+}
+
 std::string why_not_run(const arch::ArchSpec& a, const trace::Layer& l) {
   const bool attention = runs_as_attention(a, l);
   if (is_vector_op(l.op) || attention) {
@@ -25,6 +38,23 @@ std::string why_not_run(const arch::ArchSpec& a, const trace::Layer& l) {
   const Scheme s = l.scheme->scheme;
   if (std::find(a.schemes.begin(), a.schemes.end(), s) == a.schemes.end())
     return "scheme " + std::string(scheme_name(s)) + " is not run by design '" + a.name + "'";
+  // MX blocks accumulate the way the design's block units do (NVFP4 always in fp32).
+  const SchemeInfo& t = traits(s);
+  if (block_scaled(t) && !t.e4m3_scales) {
+    const arch::EdgeSpec& e = a.edge;
+    const trace::LayerScheme& ls = *l.scheme;
+    const auto acc_text = [](BlockAcc b, std::uint32_t bits, std::uint32_t frac) {
+      return b == BlockAcc::fp32 ? std::string("block_acc fp32")
+                                 : "block_acc fixed (" + std::to_string(bits) + " bits, " +
+                                       std::to_string(frac) + " fraction bits)";
+    };
+    const std::string asked = acc_text(ls.block_acc, static_cast<std::uint32_t>(ls.acc_bits),
+                                       static_cast<std::uint32_t>(ls.frac_bits));
+    const std::string has = acc_text(e.block_acc, e.block_acc_bits, e.block_frac_bits);
+    if (asked != has)
+      return "the layer asks for " + asked + "; design '" + a.name +
+             "''s block units accumulate with " + has + " (edge.block_acc)";
+  }
   return "";
 }
 

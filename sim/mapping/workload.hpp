@@ -28,6 +28,12 @@ PlannedTrace plan_trace(const arch::ArchSpec& a, const trace::Trace& t);
 // Throws quasar::Error naming the layer when the partition leaves a core without work.
 trace::Layer core_share(const arch::ArchSpec& a, const trace::Layer& l, std::uint32_t c);
 
+// The layer keys with which design `a` runs scheme s (trace::for_scheme of `base`), its MX
+// blocks accumulated the way its block units do (edge.block_acc and widths), so a generated
+// workload is one the design can run.
+trace::LayerScheme design_layer_scheme(const arch::ArchSpec& a, Scheme s,
+                                       trace::LayerScheme base = {});
+
 // Why the design does not run layer `l` ("" when it does): non-GEMM ops, schemes it lacks.
 std::string why_not_run(const arch::ArchSpec& a, const trace::Layer& l);
 

@@ -148,6 +148,12 @@ const std::vector<Field>& fields() {
                           edge.floatscale_latency_cycles),
         QUASAR_ARCH_FIELD(std::uint32_t, "edge.epilogue_latency_cycles",
                           edge.epilogue_latency_cycles),
+        QUASAR_ARCH_FIELD(std::uint32_t, "edge.block_units", edge.block_units),
+        QUASAR_ARCH_FIELD(std::uint32_t, "edge.block_latency_cycles", edge.block_latency_cycles),
+        named<BlockAcc>("edge.block_acc", [](ArchSpec& a) -> BlockAcc& { return a.edge.block_acc; },
+                        enum_names({BlockAcc::fp32, BlockAcc::fixed}, block_acc_name)),
+        QUASAR_ARCH_FIELD(std::uint32_t, "edge.block_acc_bits", edge.block_acc_bits),
+        QUASAR_ARCH_FIELD(std::uint32_t, "edge.block_frac_bits", edge.block_frac_bits),
     };
 #define QUASAR_ARCH_BUFFER(b)                                                                 \
   QUASAR_ARCH_FIELD(std::uint64_t, "buffers." #b ".size_bytes", buffers.b.size_bytes),         \

@@ -46,6 +46,11 @@ std::vector<std::pair<std::string, std::string>> settings(const GemmStudy& s) {
       {"dgq_smoothing", c.dgq_smoothing ? "on" : "off"},
       {"calib_rows", std::to_string(c.calib_rows)},
       {"weight_scale_dtype", std::string(scale_dtype_name(c.weight_scale_dtype))},
+      // The MX schemes' block accumulation (NVFP4 always fp32).
+      {"block_acc", c.gemm.block_acc == BlockAcc::fp32 ? "fp32" : "fixed"},
+      {"block_acc_bits",
+       std::to_string(s.spec.acc_bits_given ? c.gemm.acc_bits : kBlockAccBits)},
+      {"block_frac_bits", std::to_string(c.gemm.frac_bits)},
   };
 }
 
@@ -80,8 +85,14 @@ GemmStudy run_gemm_study(const GemmStudySpec& spec) {
     }
     if (s.x.size() == 0 || s.w.size() == 0) throw Error(spec.input_path + ": 'x' or 'w' is empty");
   }
-  const std::size_t K = s.x.cols(), G = spec.config.group_size;
+  const std::size_t K = s.x.cols();
   for (Scheme sc : spec.schemes) {
+    const std::size_t G = scheme_config(spec, sc).group_size;
+    if (block_scaled(traits(sc)) && K % G != 0) {
+      throw Error("scheme " + std::string(scheme_name(sc)) + ": K = " + std::to_string(K) +
+                  " is not a multiple of its block (" + std::to_string(G) +
+                  "); a block may not straddle K's end");
+    }
     if (traits(sc).grouped && (G == 0 || K % G != 0)) {
       throw Error("scheme " + std::string(scheme_name(sc)) + ": group size " + std::to_string(G) +
                   " does not divide K = " + std::to_string(K) +
@@ -92,9 +103,19 @@ GemmStudy run_gemm_study(const GemmStudySpec& spec) {
   s.device = engine.note;
   s.reference = float_reference(s.x, s.w);
   for (Scheme sc : spec.schemes) {
-    s.runs.push_back(run_scheme(sc, s.x, s.w, spec.config, s.reference, *engine.engine));
+    s.runs.push_back(
+        run_scheme(sc, s.x, s.w, scheme_config(spec, sc), s.reference, *engine.engine));
   }
   return s;
+}
+
+SchemeConfig scheme_config(const GemmStudySpec& spec, Scheme s) {
+  SchemeConfig c = spec.config;
+  if (const SchemeInfo& t = traits(s); block_scaled(t)) {
+    c.group_size = t.block;
+    if (!spec.acc_bits_given) c.gemm.acc_bits = kBlockAccBits;
+  }
+  return c;
 }
 
 void print_gemm_table(std::ostream& os, const GemmStudy& s) {
@@ -172,7 +193,8 @@ void write_gemm_trace(const std::string& dir, const GemmStudy& s) {
   safetensors::File payload;
   for (const SchemeRun& r : s.runs) {
     t.layers.push_back(
-        trace::layer_from_run(std::string(scheme_name(r.scheme)), r, s.spec.config, payload));
+        trace::layer_from_run(std::string(scheme_name(r.scheme)), r,
+                              scheme_config(s.spec, r.scheme), payload));
   }
   safetensors::write(dir + "/" + t.payload, payload);
   trace::write_manifest(dir + "/trace.yaml", t);

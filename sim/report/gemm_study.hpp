@@ -20,8 +20,15 @@ struct GemmStudySpec {
   SyntheticSpec synthetic;      // used when input_path is empty
   std::string input_path;       // safetensors with float tensors "x" [M, K] and "w" [N, K]
   SchemeConfig config;
+  // config.gemm.acc_bits was given: a block-scaled scheme's fixed accumulator takes it (else
+  // kBlockAccBits; the other schemes' default is 32).
+  bool acc_bits_given = false;
   DeviceChoice device = DeviceChoice::cpu;  // where the GEMMs run (quantizers run on the CPU)
 };
+
+// The settings scheme s runs with: spec.config, with a block-scaled scheme's group set to its
+// block and its accumulator width defaulted as acc_bits_given says.
+SchemeConfig scheme_config(const GemmStudySpec& spec, Scheme s);
 
 struct GemmStudy {
   GemmStudySpec spec;

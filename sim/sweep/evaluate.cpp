@@ -12,6 +12,7 @@
 #include "numerics/scheme_runner.hpp"
 #include "numerics/synthetic.hpp"
 #include "report/run_report.hpp"
+#include "mapping/workload.hpp"
 #include "trace/generate.hpp"
 #include "trace/model_config.hpp"
 
@@ -27,8 +28,9 @@ trace::Trace workload_trace(const Workload& w, const arch::ArchSpec& a) {
   g.batch = w.batch;
   g.context = w.context;
   g.decoder_layers = w.decoder_layers;
-  g.linear_scheme.scheme = a.schemes.front();
-  g.linear_scheme.group_size = w.group;
+  trace::LayerScheme base;
+  base.group_size = w.group;
+  g.linear_scheme = mapping::design_layer_scheme(a, a.schemes.front(), base);
   // The lm_head in the design's scheme too, so every design runs the same records (attention
   // runs as each design's `attention` block says): the points compare equal workloads.
   g.overrides["lm_head"] = g.linear_scheme;

@@ -25,14 +25,16 @@ class Builder {
     tensors_[tensor] = std::move(records);
   }
 
-  // `input` names the activation tensor the linear reads; a W*A8 linear needs it as int8, so
-  // the first linear reading it adds one per-token quantize_act (q/k/v and gate/up share theirs),
-  // which then is what the linears consume.
+  // `input` names the activation tensor the linear reads; a W*A8 linear needs it as int8 (a
+  // block-scaled one as blocks of its element format), so the first linear reading it adds one
+  // quantize_act (q/k/v and gate/up share theirs), which then is what the linears consume. A
+  // block quantize_act is timed as the per-token one: an amax, a scale and a convert per
+  // element (docs/numerics.md).
   void linear(const std::string& name, const std::string& cls, const std::string& input,
               std::uint64_t m, std::uint64_t k, std::uint64_t n, std::uint64_t repeat) {
     const LayerScheme s = scheme_for(cls);
     std::vector<std::string> in = tensors_.at(input);
-    if (traits(s.scheme).int_activations) {
+    if (traits(s.scheme).int_activations || block_scaled(traits(s.scheme))) {
       const std::string q = input + ".quantize_act";
       if (quantized_.insert(input).second) elementwise(q, Op::quantize_act, m, k, repeat, in);
       in = {q};

@@ -45,6 +45,32 @@ TwoLevelWeights load_two_level(const Loader& ld, const Layer& l) {
   return w;
 }
 
+// A block-scaled operand (x: M x K, w: N x K) as the scheme's row says it is stored; every
+// code and scale is checked, and a bad one is an error naming the payload tensor and element.
+BlockTensor load_block(const Loader& ld, const Layer& l, bool weights) {
+  const SchemeInfo& i = traits(l.scheme->scheme);
+  const std::string side = weights ? "w" : "x";
+  const std::uint64_t rows = weights ? l.n : l.m;
+  if (l.k % i.block != 0) {
+    ld.fail(side + "_elems", "cannot hold " + std::string(i.name) + " blocks: K = " +
+                                 std::to_string(l.k) + " is not a multiple of the block (" +
+                                 std::to_string(i.block) + ")");
+  }
+  BlockTensor t;
+  t.elem = weights ? i.w_elem : i.x_elem;
+  t.scale = i.e4m3_scales ? BlockScale::e4m3 : BlockScale::e8m0;
+  t.block = i.block;
+  t.codes = ld.matrix<std::uint8_t>(side + "_elems", DType::U8, rows, l.k);
+  t.scales = ld.matrix<std::uint8_t>(side + "_bscales", DType::U8, rows, l.k / i.block);
+  if (i.e4m3_scales) t.tensor_scale = ld.vector(side + "_tscale", 1)[0];
+  try {
+    check_block_tensor(t, (side + "_elems").c_str());
+  } catch (const Error& e) {
+    ld.fail(side + "_elems", std::string("(with its scales, ") + side + "_bscales): " + e.what());
+  }
+  return t;
+}
+
 // The layer's role (its `tensors` key) of the operand that the engine's checks call `operand`
 // (gemm_checks.cpp), or "" when the engine's name has no single role. Bare "x" and "w" are the
 // whole operand, so the role depends on how the scheme stores it.
@@ -86,6 +112,11 @@ GemmResult run_layer_operands(const GemmEngine& e, const Layer& l, const SchemeO
       return e.w4a8_dint(*op.x_q, *op.w_q, o);
     case Scheme::w4a8_qserve:
       return e.w4a8_qserve(*op.x_q, *op.two_level, o);
+    case Scheme::w4a8_mx:
+    case Scheme::w4a4_mxfp4:
+    case Scheme::w8a8_mxint8:
+    case Scheme::w4a4_nvfp4:
+      return e.block_scaled(s.scheme, *op.x_block, *op.w_block, o);
   }
   throw Error("layer '" + l.name + "': unknown scheme");
 }
@@ -132,6 +163,13 @@ LayerData load_layer_data(const Layer& l, const safetensors::File& payload,
       op.x_q = load_acts(ld, l);
       op.two_level = load_two_level(ld, l);
       break;
+    case Scheme::w4a8_mx:
+    case Scheme::w4a4_mxfp4:
+    case Scheme::w8a8_mxint8:
+    case Scheme::w4a4_nvfp4:
+      op.x_block = load_block(ld, l, false);
+      op.w_block = load_block(ld, l, true);
+      break;
   }
   if (ld.has("y")) d.expected_y = ld.matrix<std::uint16_t>("y", DType::F16, l.m, l.n);
   return d;
@@ -157,7 +195,9 @@ Layer layer_from_run(const std::string& name, const SchemeRun& run, const Scheme
   l.op = Op::linear;
   l.m = run.result.y.rows();
   l.n = run.result.y.cols();
-  l.k = run.operands.x_q ? run.operands.x_q->q.cols() : run.operands.x_f16->cols();
+  l.k = run.operands.x_q       ? run.operands.x_q->q.cols()
+        : run.operands.x_block ? run.operands.x_block->cols()
+                               : run.operands.x_f16->cols();
   LayerScheme s;
   s.scheme = run.scheme;
   s.group_size = cfg.group_size;
@@ -169,6 +209,9 @@ Layer layer_from_run(const std::string& name, const SchemeRun& run, const Scheme
   s.alpha_bits = run.operands.int_scales ? run.operands.int_scales->bits : cfg.int_scale.bits;
   s.dint_set = cfg.dint_set;
   s.dequant = cfg.dgq_dequant;
+  s.block_acc = cfg.gemm.block_acc;
+  s.frac_bits = cfg.gemm.frac_bits;
+  if (block_scaled(traits(run.scheme))) s.group_size = traits(run.scheme).block;
   l.scheme = s;
   safetensors::File own;
   add_scheme_tensors(own, name, run);

@@ -1,5 +1,9 @@
 #include "scheme_tensors.hpp"
 
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace quasar {
 
 void add_scheme_tensors(safetensors::File& file, const std::string& prefix, const SchemeRun& run) {
@@ -27,6 +31,17 @@ void add_scheme_tensors(safetensors::File& file, const std::string& prefix, cons
     put("zeros", from_matrix(op.two_level->zeros));
     put("group_scale", from_matrix(op.two_level->group_scale));
     put("channel_scale", from_vector(op.two_level->channel_scale));
+  }
+  // Block-scaled operands: element codes and block scales one per byte (U8), NVFP4's tensor
+  // scales as one-element F32 vectors.
+  const std::pair<const char*, const std::optional<BlockTensor>*> blocks[] = {
+      {"x", &op.x_block}, {"w", &op.w_block}};
+  for (const auto& [side, t] : blocks) {
+    if (!*t) continue;
+    put(std::string(side) + "_elems", from_matrix((*t)->codes));
+    put(std::string(side) + "_bscales", from_matrix((*t)->scales));
+    if ((*t)->scale == BlockScale::e4m3)
+      put(std::string(side) + "_tscale", from_vector(std::vector<float>{(*t)->tensor_scale}));
   }
   if (!op.smoothing.empty()) put("smoothing", from_vector(op.smoothing));
 }

@@ -47,7 +47,8 @@ constexpr KeyName kParamKeys[] = {
     {trace_key::acc_bits, "acc_bits"},     {trace_key::psum_bits, "psum_bits"},
     {trace_key::int_scale, "int_scale"},   {trace_key::alpha_bits, "alpha_bits"},
     {trace_key::dint_set, "dint_set"},     {trace_key::dequant, "dequant"},
-    {trace_key::k_tile, "k_tile"},
+    {trace_key::k_tile, "k_tile"},      {trace_key::block_acc, "block_acc"},
+    {trace_key::frac_bits, "frac_bits"},
 };
 
 // The parameter keys that apply to a scheme (a key that does not apply is an error: it would
@@ -98,6 +99,13 @@ LayerScheme parse_scheme(const config::Value& l) {
       s.dequant = v->as_choice({"fused", "materialized"}) == "fused" ? DequantMode::fused
                                                                      : DequantMode::materialized;
     if (k == "k_tile") s.k_tile = v->as_uint(0, 1u << 30);
+    if (k == "block_acc")
+      s.block_acc = v->as_choice({"fp32", "fixed"}) == "fp32" ? BlockAcc::fp32 : BlockAcc::fixed;
+    if (k == "frac_bits") s.frac_bits = static_cast<int>(v->as_int(0, 62));
+  }
+  if (const SchemeInfo& t = traits(s.scheme); block_scaled(t)) {
+    s.group_size = t.block;
+    if (!l.find("acc_bits")) s.acc_bits = kBlockAccBits;
   }
   return s;
 }
@@ -112,7 +120,8 @@ Layer parse_layer(const config::Value& l) {
   std::vector<std::string> allowed{"name", "op", "m", "n", "repeat", "tensors", "inputs"};
   if (is_gemm(layer.op)) {
     allowed.insert(allowed.end(), {"k", "scheme", "group_size", "act", "acc_bits", "psum_bits",
-                                   "int_scale", "alpha_bits", "dint_set", "dequant", "k_tile"});
+                                   "int_scale", "alpha_bits", "dint_set", "dequant", "k_tile",
+                                   "block_acc", "frac_bits"});
   }
   if (layer.op == Op::bmm || layer.op == Op::softmax || layer.op == Op::rope ||
       layer.op == Op::kv_append)
@@ -262,11 +271,22 @@ std::optional<Op> op_from_name(const std::string& name) {
 
 bool is_gemm(Op op) { return op == Op::linear || op == Op::bmm; }
 
+LayerScheme for_scheme(Scheme s, LayerScheme base) {
+  base.scheme = s;
+  if (const SchemeInfo& t = traits(s); block_scaled(t)) {
+    base.group_size = t.block;
+    if (base.acc_bits == LayerScheme{}.acc_bits) base.acc_bits = kBlockAccBits;
+  }
+  return base;
+}
+
 GemmOptions LayerScheme::gemm_options() const {
   GemmOptions o;
   o.acc_bits = acc_bits;
   o.psum_bits = psum_bits;
   o.k_tile = k_tile;
+  o.block_acc = block_acc;
+  o.frac_bits = frac_bits;
   return o;
 }
 
@@ -274,7 +294,7 @@ bool LayerScheme::operator==(const LayerScheme& o) const {
   return scheme == o.scheme && group_size == o.group_size && act == o.act &&
          acc_bits == o.acc_bits && psum_bits == o.psum_bits && int_scale == o.int_scale &&
          alpha_bits == o.alpha_bits && dint_set == o.dint_set && dequant == o.dequant &&
-         k_tile == o.k_tile;
+         k_tile == o.k_tile && block_acc == o.block_acc && frac_bits == o.frac_bits;
 }
 
 std::uint64_t Trace::total_macs() const {
@@ -288,6 +308,9 @@ const std::vector<std::string>& required_roles(Scheme s) {
   static const std::vector<std::string> w4a16{"x_f16", "w_codes", "w_scales"};
   static const std::vector<std::string> single{"x_q", "x_scale", "w_codes", "w_scales"};
   static const std::vector<std::string> is{"x_q", "x_scale", "w_codes", "w_scales", "int_scales"};
+  static const std::vector<std::string> block{"x_elems", "x_bscales", "w_elems", "w_bscales"};
+  static const std::vector<std::string> nvfp4{"x_elems",   "x_bscales", "x_tscale",
+                                              "w_elems",   "w_bscales", "w_tscale"};
   static const std::vector<std::string> two{"x_q",   "x_scale",     "q",
                                             "zeros", "group_scale", "channel_scale"};
   switch (traits(s).roles) {
@@ -301,6 +324,8 @@ const std::vector<std::string>& required_roles(Scheme s) {
       return two;
     case TensorRoles::single:
       return single;
+    case TensorRoles::block:
+      return traits(s).e4m3_scales ? nvfp4 : block;
   }
   return single;
 }
@@ -459,6 +484,12 @@ void validate(const Trace& t, const std::string& source) {
     if (!l.scheme) continue;
     if (l.k == 0) fail_layer(source, l, "k must be >= 1");
     const LayerScheme& s = *l.scheme;
+    if (block_scaled(traits(s.scheme)) && l.k % s.group_size != 0) {
+      fail_layer(source, l,
+                 "k = " + std::to_string(l.k) + " is not a multiple of scheme " +
+                     std::string(scheme_name(s.scheme)) + "'s block of " +
+                     std::to_string(s.group_size) + " (a block may not straddle K's end)");
+    }
     if (traits(s.scheme).grouped && (s.group_size == 0 || l.k % s.group_size != 0)) {
       fail_layer(source, l,
                  "group_size " + std::to_string(s.group_size) +
@@ -564,6 +595,8 @@ std::string to_yaml(const Trace& t) {
         if (key == "dint_set") o << (s.dint_set == DintSet::A ? "A" : "B");
         if (key == "dequant") o << (s.dequant == DequantMode::fused ? "fused" : "materialized");
         if (key == "k_tile") o << s.k_tile;
+        if (key == "block_acc") o << (s.block_acc == BlockAcc::fp32 ? "fp32" : "fixed");
+        if (key == "frac_bits") o << s.frac_bits;
         o << "\n";
       }
     }

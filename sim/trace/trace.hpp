@@ -49,10 +49,18 @@ struct LayerScheme {
   DintSet dint_set = DintSet::A;
   DequantMode dequant = DequantMode::fused;
   std::size_t k_tile = 0;
+  // Block-scaled schemes (spec §5): group_size is the scheme's block (not a key), acc_bits the
+  // fixed accumulator's width (kBlockAccBits unless given).
+  BlockAcc block_acc = BlockAcc::fp32;
+  int frac_bits = kBlockFracBits;
 
   GemmOptions gemm_options() const;
   bool operator==(const LayerScheme& o) const;
 };
+
+// `base` (default keys) switched to scheme s: a block-scaled scheme's group is its block, and
+// its fixed accumulator is kBlockAccBits wide unless base gives a width other than the default.
+LayerScheme for_scheme(Scheme s, LayerScheme base = {});
 
 struct Layer {
   std::string name;

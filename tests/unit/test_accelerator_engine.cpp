@@ -60,6 +60,11 @@ GemmResult call(const GemmEngine& e, Scheme s, const SchemeOperands& op, const S
       return e.w4a8_dint(*op.x_q, *op.w_q, cfg.gemm);
     case Scheme::w4a8_qserve:
       return e.w4a8_qserve(*op.x_q, *op.two_level, cfg.gemm);
+    case Scheme::w4a8_mx:
+    case Scheme::w4a4_mxfp4:
+    case Scheme::w8a8_mxint8:
+    case Scheme::w4a4_nvfp4:
+      return e.block_scaled(s, *op.x_block, *op.w_block, cfg.gemm);
   }
   throw Error("unknown scheme");
 }

@@ -37,8 +37,8 @@ std::string error_of(const std::string& yaml) {
 }
 
 TEST(ArchConfig, EveryShippedDesignParsesAndMatchesTheOthers) {
-  // The six one-core designs compare like for like; intscale-x4 is intscale's core four times
-  // on an HBM3 stack.
+  // The nine one-core designs (six, and the block-scaled mxfp4, nvfp4, mxint8) compare like for
+  // like; intscale-x4 is intscale's core four times on an HBM3 stack.
   std::size_t count = 0;
   for (const auto& f :
        std::filesystem::directory_iterator(std::string(QUASAR_SOURCE_DIR) + "/configs/arch")) {
@@ -52,7 +52,7 @@ TEST(ArchConfig, EveryShippedDesignParsesAndMatchesTheOthers) {
       ++count;
     }
   }
-  EXPECT_EQ(count, 6u);
+  EXPECT_EQ(count, 9u);
   const arch::ArchSpec x4 = read_arch_config(shipped("intscale-x4"));
   EXPECT_EQ(x4.cores, 4u);
   EXPECT_EQ(x4.dram.channels, 32u);  // the HBM3 preset

@@ -273,7 +273,7 @@ TEST(GemmTilingOs, CoversEveryMacOnceAndChunksByGroup) {
   EXPECT_EQ(g.tiles.size(), 2u * 2u * 4u);
   EXPECT_EQ(g.macs(), 12u * 256u * 16u);
   EXPECT_EQ(sum(g, [](const Tile& t) { return t.rescale_ops; }), 12u * 16u * 4u);
-  for (const Tile& t : g.tiles) EXPECT_TRUE(t.rescale_int);
+  for (const Tile& t : g.tiles) EXPECT_EQ(t.rescale_unit, ScaleUnit::intscale);
   // One group per chunk: every tile loads its columns' scales (4 groups x 16 channels x 2
   // m-tiles), whether or not the weights came from DRAM again.
   EXPECT_EQ(sum(g, [](const Tile& t) { return t.scale_writes; }), 2u * 4u * 16u);

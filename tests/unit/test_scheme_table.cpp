@@ -28,24 +28,42 @@ TEST(SchemeTable, RowsAreInEnumOrderWithUniqueNames) {
 TEST(SchemeTable, EachRowAgreesWithItself) {
   for (const SchemeInfo& t : all_schemes()) {
     SCOPED_TRACE(std::string(t.name));
-    // Activations: int8 (1 byte, fp32 scales, the act key) or fp16 (2 bytes, fp32 sums).
-    EXPECT_EQ(t.act_bytes, t.int_activations ? 1.0 : 2.0);
+    // Activations: int8 (1 byte, fp32 scales, the act key), block-scaled (the element's bits
+    // and one 8-bit scale per block) or fp16 (2 bytes, fp32 sums).
+    const double block_act =
+        block_scaled(t) ? elem_bits(t.x_elem) / 8.0 + 1.0 / t.block : 0.0;
+    EXPECT_EQ(t.act_bytes, t.int_activations ? 1.0 : block_scaled(t) ? block_act : 2.0);
+    EXPECT_FALSE(t.int_activations && block_scaled(t));
     EXPECT_EQ(has_trace_key(t.id, trace_key::act), t.int_activations);
-    EXPECT_EQ(float_accumulation(t), !t.int_activations);
-    // Integer sums have a width key; fp32 sums a k_tile instead.
-    EXPECT_EQ(has_trace_key(t.id, trace_key::acc_bits), !float_accumulation(t));
+    EXPECT_EQ(float_accumulation(t), !t.int_activations && !block_scaled(t));
+    // Integer sums have a width key (block schemes: their fixed accumulator's, with the mode
+    // and fraction keys; NVFP4 accumulates in fp32 only and has none); fp32 sums a k_tile.
+    const bool mx = block_scaled(t) && !t.e4m3_scales;
+    EXPECT_EQ(has_trace_key(t.id, trace_key::acc_bits),
+              !float_accumulation(t) && (!block_scaled(t) || mx));
+    EXPECT_EQ(has_trace_key(t.id, trace_key::block_acc), mx);
+    EXPECT_EQ(has_trace_key(t.id, trace_key::frac_bits), mx);
+    // Block rows: the accumulation, the scale unit and their weights' element bits.
+    EXPECT_EQ(t.acc == Accumulation::int_block, block_scaled(t));
+    if (block_scaled(t)) {
+      EXPECT_EQ(t.weight_bytes, elem_bits(t.w_elem) / 8.0);
+      EXPECT_EQ(t.group_meta_bytes, 1.0);  // one 8-bit scale per (block, channel)
+      EXPECT_EQ(t.scale_unit, ScaleUnit::block);
+      EXPECT_EQ(t.block, t.e4m3_scales ? 16u : 32u);
+    }
     EXPECT_EQ(has_trace_key(t.id, trace_key::k_tile), float_accumulation(t));
     // Groups: the group_size key, metadata per group, and rescales only of groups.
-    EXPECT_EQ(has_trace_key(t.id, trace_key::group_size), t.grouped);
+    EXPECT_EQ(has_trace_key(t.id, trace_key::group_size), t.grouped && !block_scaled(t));
     EXPECT_EQ(t.group_meta_bytes > 0, t.grouped);
     EXPECT_TRUE(!rescales(t) || t.grouped);
-    EXPECT_EQ(has_trace_key(t.id, trace_key::psum_bits), rescales(t));
+    // (A block's integer sum is exact by construction: no width key.)
+    EXPECT_EQ(has_trace_key(t.id, trace_key::psum_bits), rescales(t) && !block_scaled(t));
     // Whatever consumes group scales holds them in its register file, rounded up to words.
     EXPECT_EQ(t.scale_words_per_group,
               static_cast<unsigned>(std::ceil(t.group_meta_bytes * 8 / 16)));
     EXPECT_EQ(t.scale_unit.has_value(), t.scale_words_per_group > 0);
     EXPECT_EQ(t.scale_unit == ScaleUnit::intscale, rescale_int(t));
-    EXPECT_EQ(t.scale_unit == ScaleUnit::floatscale, rescales(t) && !rescale_int(t));
+    EXPECT_EQ(t.scale_unit == ScaleUnit::floatscale, t.acc == Accumulation::int_group_fp32);
     EXPECT_EQ(t.scale_unit == ScaleUnit::dequant, t.dequant != Dequant::none);
     EXPECT_EQ(t.dequant_action != nullptr, t.dequant != Dequant::none);
     // Only a per-layer choice of dequantizing to memory has a dequantized copy, and only DGQ
@@ -66,7 +84,7 @@ TEST(SchemeTable, PeKindsAndScaleUnitsAreNamedOnce) {
     EXPECT_TRUE(pe.insert(std::string(all_pe_kinds()[i].name)).second);
     EXPECT_EQ(pe_kind_name(all_pe_kinds()[i].kind), all_pe_kinds()[i].name);
   }
-  EXPECT_EQ(pe_kind_names_joined(), "int8, w4a8, dint4, fp16");
+  EXPECT_EQ(pe_kind_names_joined(), "int8, w4a8, dint4, fp16, fp4xfp8, fp4");
   for (std::size_t i = 0; i < all_scale_units().size(); ++i) {
     EXPECT_EQ(static_cast<std::size_t>(all_scale_units()[i].unit), i);
     EXPECT_TRUE(units.insert(std::string(all_scale_units()[i].name)).second);
@@ -77,6 +95,24 @@ TEST(SchemeTable, PeKindsAndScaleUnitsAreNamedOnce) {
     for (const SchemeInfo& t : all_schemes()) any = any || pe_runs(p.kind, t.id);
     EXPECT_TRUE(any) << p.name;
   }
+}
+
+// The stored rates the issue names: an MXFP4 element 4.25 bits (8-bit scale per 32), an NVFP4
+// element 4.5 (8-bit scale per 16), an MXINT8 or MXFP8 one 8.25.
+TEST(SchemeTable, BlockFormatsStoreTheirScaleBytes) {
+  const auto bits = [](Scheme s, bool weights) {
+    const SchemeInfo& t = traits(s);
+    return 8.0 * ((weights ? t.weight_bytes : t.act_bytes) +
+                  (weights ? t.group_meta_bytes / t.block : 0.0));
+  };
+  EXPECT_EQ(bits(Scheme::w4a4_mxfp4, true), 4.25);
+  EXPECT_EQ(bits(Scheme::w4a4_mxfp4, false), 4.25);
+  EXPECT_EQ(bits(Scheme::w4a4_nvfp4, true), 4.5);
+  EXPECT_EQ(bits(Scheme::w4a4_nvfp4, false), 4.5);
+  EXPECT_EQ(bits(Scheme::w4a8_mx, true), 4.25);
+  EXPECT_EQ(bits(Scheme::w4a8_mx, false), 8.25);
+  EXPECT_EQ(bits(Scheme::w8a8_mxint8, true), 8.25);
+  EXPECT_EQ(bits(Scheme::w8a8_mxint8, false), 8.25);
 }
 
 }  // namespace

@@ -219,7 +219,9 @@ void Core::hand_to_edge(std::size_t layer, bool last_in_layer, const Tile& t,
 void Core::account(const Tile& t, LayerStats& ls) {
   ls.macs += t.m * t.rows_used * t.cols_used;
   ls.dequant_ops += t.dequant_ops;
-  (t.rescale_int ? ls.intscale_ops : ls.floatscale_ops) += t.rescale_ops;
+  (t.rescale_unit == ScaleUnit::intscale ? ls.intscale_ops
+   : t.rescale_unit == ScaleUnit::block  ? ls.block_ops
+                                         : ls.floatscale_ops) += t.rescale_ops;
   ls.epilogue_ops += t.epilogue_ops;
   ls.scale_writes += t.scale_writes;
   ls.scale_reads += t.scale_reads;

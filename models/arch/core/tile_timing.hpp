@@ -79,9 +79,8 @@ class TileTiming {
   std::uint64_t edge_cycles(const Tile& t) const {
     std::uint64_t c = 0;
     if (t.rescale_ops) {
-      const std::uint64_t units = t.rescale_int ? a_.edge.intscale_units : a_.edge.floatscale_units;
-      const std::uint64_t lat =
-          t.rescale_int ? a_.edge.intscale_latency_cycles : a_.edge.floatscale_latency_cycles;
+      const std::uint64_t units = scale_units(a_.edge, t.rescale_unit);
+      const std::uint64_t lat = scale_unit_latency(a_.edge, t.rescale_unit);
       c += ceil_div(t.rescale_ops, std::max<std::uint64_t>(units, 1)) + lat;
     }
     if (t.epilogue_ops)

@@ -1,0 +1,144 @@
+// The block-scaled schemes (spec §5) on the shipped designs mxfp4, nvfp4 and mxint8, by hand:
+// the plan moves each block's 8-bit scale with its elements (4.25 bits per MXFP4 weight), the
+// edge's block units run one op per (output, block), both fidelities agree, a layer whose block
+// accumulation differs from the design's is listed as not run, and the cost model lists the
+// units it has no synthesized row for instead of pricing them as something else.
+//
+// libsystemc defines main() and calls sc_main, so this file defines sc_main (toolchain trap 1).
+// One simulation per process: ctest runs each test alone.
+#include <gtest/gtest.h>
+
+#include <systemc>
+
+#include "arch/accelerator.hpp"
+#include "config/arch_config.hpp"
+#include "config/tech_config.hpp"
+#include "cost/cost_model.hpp"
+#include "mapping/gemm_tiling.hpp"
+#include "mapping/workload.hpp"
+#include "trace/trace.hpp"
+
+namespace quasar::arch {
+namespace {
+
+ArchSpec shipped(const std::string& name) {
+  return config::read_arch_config(std::string(QUASAR_SOURCE_DIR) + "/configs/arch/" + name +
+                                  ".yaml");
+}
+
+trace::Layer linear(const ArchSpec& a, Scheme s, std::uint64_t m, std::uint64_t k,
+                    std::uint64_t n) {
+  trace::Layer l;
+  l.name = std::string(scheme_name(s));
+  l.op = trace::Op::linear;
+  l.m = m, l.k = k, l.n = n;
+  l.scheme = mapping::design_layer_scheme(a, s);
+  return l;
+}
+
+struct Bytes {
+  std::uint64_t weights = 0, acts = 0, rescales = 0;
+};
+Bytes plan_bytes(const mapping::GemmPlan& p) {
+  Bytes b;
+  play_tiles(p.tiles, p.runs, [&](const Tile& t, std::uint64_t) {
+    b.weights += t.weight_bytes;
+    b.acts += t.act_bytes;
+    b.rescales += t.rescale_ops;
+  });
+  return b;
+}
+
+// w4a8-mx, 16 tokens x K 256 x N 64 on the 32 x 32 mxfp4 design: every weight once (n-outer,
+// all of W streams once): 64 x 256 x 0.5 B of E2M1 codes + 64 x 8 E8M0 scales = 8704 B; the
+// activations once (they stay in the ifmap buffer for the second n-tile): 16 x 256 x (1 + 1/32)
+// B = 4224 B of E4M3 codes and per-token block scales; one block op
+// per (token, channel, block) = 16 x 64 x 8 = 8192, on the block units alone.
+TEST(BlockDesigns, MxLinearMovesItsScalesAndRunsTheBlockUnits) {
+  const ArchSpec a = shipped("mxfp4");
+  const trace::Layer l = linear(a, Scheme::w4a8_mx, 16, 256, 64);
+  ASSERT_EQ(mapping::why_not_run(a, l), "");
+  EXPECT_EQ(l.scheme->group_size, 32u);
+  const mapping::GemmPlan p = mapping::plan_gemm(a, l);
+  const Bytes b = plan_bytes(p);
+  EXPECT_EQ(b.weights, 8704u);
+  EXPECT_EQ(b.acts, 4224u);
+  EXPECT_EQ(b.rescales, 8192u);
+  LayerWork w;
+  w.name = l.name;
+  w.tiles = p.tiles;
+  w.runs = p.runs;
+  w.instances = p.instances;
+  const std::vector<RunStats> r = simulate(a, {w}, {Fidelity::fast, Fidelity::cycle});
+  EXPECT_EQ(r[0].cycles, r[1].cycles);
+  const LayerStats& s = r[0].layers.at(0);
+  EXPECT_EQ(s.block_ops, 8192u);
+  EXPECT_EQ(s.intscale_ops + s.floatscale_ops, 0u);
+  EXPECT_EQ(s.macs, 16u * 256u * 64u);
+}
+
+// The same layer in NVFP4 (E4M3 scale per 16) on the nvfp4 design: 64 x 256 x 0.5 + 64 x 16 =
+// 9216 B of weights (4.5 bits an element), 16 x 256 x (0.5 + 1/16) = 2304 B of activations,
+// 16 x 64 x 16 block ops.
+TEST(BlockDesigns, Nvfp4MovesOneScalePerSixteen) {
+  const ArchSpec a = shipped("nvfp4");
+  const trace::Layer l = linear(a, Scheme::w4a4_nvfp4, 16, 256, 64);
+  ASSERT_EQ(mapping::why_not_run(a, l), "");
+  const Bytes b = plan_bytes(mapping::plan_gemm(a, l));
+  EXPECT_EQ(b.weights, 9216u);
+  EXPECT_EQ(b.acts, 2304u);
+  EXPECT_EQ(b.rescales, 16u * 64u * 16u);
+}
+
+// A layer that asks for the fixed accumulator on a design whose block units accumulate in fp32
+// is not run, and the reason names both.
+TEST(BlockDesigns, ALayerWithAnotherBlockAccumulationIsNotRun) {
+  const ArchSpec a = shipped("mxint8");
+  trace::Layer l = linear(a, Scheme::w8a8_mxint8, 4, 64, 32);
+  EXPECT_EQ(mapping::why_not_run(a, l), "");
+  l.scheme->block_acc = BlockAcc::fixed;
+  const std::string why = mapping::why_not_run(a, l);
+  EXPECT_NE(why.find("block_acc fixed (48 bits, 24 fraction bits)"), std::string::npos) << why;
+  EXPECT_NE(why.find("block_acc fp32 (edge.block_acc)"), std::string::npos) << why;
+  // design_layer_scheme follows the design's fixed units, widths included.
+  ArchSpec f = a;
+  f.edge.block_acc = BlockAcc::fixed;
+  f.edge.block_acc_bits = 40;
+  const trace::Layer lf = linear(f, Scheme::w8a8_mxint8, 4, 64, 32);
+  EXPECT_EQ(lf.scheme->block_acc, BlockAcc::fixed);
+  EXPECT_EQ(lf.scheme->acc_bits, 40);
+  EXPECT_EQ(mapping::why_not_run(f, lf), "");
+}
+
+// The cost model prices what its tables hold and lists the fp4xfp8 MACs and the block units as
+// not priced (no synthesized row yet) rather than throwing or pricing them as another unit.
+TEST(BlockDesigns, CostListsTheUnitsItHasNoRowFor) {
+  const ArchSpec a = shipped("mxfp4");
+  const trace::Layer l = linear(a, Scheme::w4a8_mx, 16, 256, 64);
+  const mapping::GemmPlan p = mapping::plan_gemm(a, l);
+  LayerWork w;
+  w.name = l.name;
+  w.tiles = p.tiles;
+  w.runs = p.runs;
+  w.instances = p.instances;
+  const std::vector<RunStats> r = simulate(a, {w}, {Fidelity::fast});
+  const cost::Tech tech = config::load_tech();
+  const cost::CostReport c = cost::price_run(a, r[0], tech);
+  bool macs = false, block = false;
+  for (const std::string& u : c.unpriced) {
+    macs = macs || u.find("fp4xfp8 MACs") != std::string::npos;
+    block = block || u.find("block-scale accumulators") != std::string::npos;
+  }
+  EXPECT_TRUE(macs);
+  EXPECT_TRUE(block);
+  for (const auto& row : c.area) EXPECT_NE(row.component, "block");
+  EXPECT_GT(c.area_um2, 0.0);  // SRAM, epilogue, vector unit: priced
+}
+
+}  // namespace
+}  // namespace quasar::arch
+
+int sc_main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}
