@@ -8,6 +8,7 @@
 #include "numerics/error.hpp"
 #include "numerics/float_formats.hpp"
 #include "numerics/gemm_checks.hpp"
+#include "units/block_units.hpp"
 #include "units/dequant_dgq.hpp"
 #include "units/intscale_acc.hpp"
 
@@ -225,6 +226,8 @@ trace::Layer gemm_layer(Scheme s, std::size_t m, std::size_t k, std::size_t n,
   ls.k_tile = opt.k_tile;
   ls.dequant = dequant;
   ls.dint_set = dint;
+  ls.block_acc = opt.block_acc;
+  ls.frac_bits = opt.frac_bits;
   l.scheme = ls;
   return l;
 }
@@ -530,6 +533,150 @@ ArrayIntResult array_int8_gemm(const arch::ArchSpec& spec, const MatrixI8& x, co
   r.acc = run.run_int(
       run.plan(K, opt, DequantMode::fused, DintSet::A), x, pe_of(a), load_codes(w), nullptr,
       [](const Tile&, const std::vector<std::int64_t>&) {}, r.tally);
+  return r;
+}
+
+GemmResult AcceleratorEngine::block_scaled(Scheme s, const BlockTensor& x, const BlockTensor& w,
+                                           const GemmOptions& opt) const {
+  check_block_operands(s, x, w, opt);
+  const BlockAccOptions bopt = block_acc_options(opt);
+  detail::validate_block_gemm(x, w, bopt);
+  const SchemeInfo& st = traits(s);
+  const std::size_t M = x.rows(), K = x.cols(), N = w.rows(), B = st.block, blocks = K / B;
+  const Runner run(spec_, s, M, K, N);
+  const bool nv = st.e4m3_scales, fixed = !nv && opt.block_acc == BlockAcc::fixed;
+  // The hardware computes what it has: its block units' accumulation and widths, and PE sums
+  // wide enough for a block's exact integer.
+  if (!nv && spec_.edge.block_acc != opt.block_acc) {
+    throw Error("design '" + spec_.name + "' has " + arch::block_acc_name(spec_.edge.block_acc) +
+                " block-scale accumulators; the " + std::string(st.name) + " GEMM " +
+                shape_text(M, K, N) + " asks for block_acc " + arch::block_acc_name(opt.block_acc));
+  }
+  if (fixed) {
+    run.require_width("block-scale accumulators", spec_.edge.block_acc_bits, opt.acc_bits,
+                      "acc_bits");
+    run.require_width("block-scale accumulators' fraction", spec_.edge.block_frac_bits,
+                      opt.frac_bits, "frac_bits");
+  }
+  const int sum_bits = block_sum_bits(st.x_elem, st.w_elem, st.block);
+  if (static_cast<int>(spec_.array.acc_bits) < sum_bits) {
+    throw Error("design '" + spec_.name + "' has " + std::to_string(spec_.array.acc_bits) +
+                "-bit PE partial sums; a " + std::string(st.name) + " block sum needs " +
+                std::to_string(sum_bits) + " bits");
+  }
+  const mapping::GemmPlan p = run.plan(B, opt, DequantMode::fused, DintSet::A);
+  DatapathTally tally;
+  // The PEs' element decoders: once per element (an invalid code decodes to 0 and counts, as
+  // the reference counts it once per element); the scale register files: an E8M0 255 counts
+  // once per code as it is loaded.
+  std::vector<std::int32_t> xi(M * K), wi(N * K);
+  for (std::size_t i = 0; i < M * K; ++i) {
+    const std::uint8_t c = x.codes.values()[i];
+    tally.invalid_codes += elem_valid(x.elem, c) ? 0 : 1;
+    xi[i] = elem_int(x.elem, c);
+  }
+  for (std::size_t i = 0; i < N * K; ++i) {
+    const std::uint8_t c = w.codes.values()[i];
+    tally.invalid_codes += elem_valid(w.elem, c) ? 0 : 1;
+    wi[i] = elem_int(w.elem, c);
+  }
+  std::uint64_t invalid_scales = 0;
+  if (!nv) {
+    for (std::uint8_t c : x.scales.values()) invalid_scales += e8m0_valid(c) ? 0 : 1;
+    for (std::uint8_t c : w.scales.values()) invalid_scales += e8m0_valid(c) ? 0 : 1;
+  }
+  const int unit = block_unit(st.x_elem, st.w_elem);
+  std::vector<std::int64_t> psum(M * N, 0);
+  std::vector<std::uint32_t> acc_f(M * N, 0u);  // fp32 accumulators (+0)
+  std::vector<std::int64_t> acc_i(M * N, 0);    // fixed accumulators
+  std::uint64_t align_round = 0, acc_events = 0;
+  GemmResult r{MatrixH(M, N), {}};
+  std::uint64_t nonfinite = 0;
+  arch::play_tiles(p.tiles, p.runs, [&](const Tile& t, std::uint64_t) {
+    if (starts_weight_pass(t)) ++tally.weight_passes;
+    const auto k0 = static_cast<std::size_t>(t.k0);
+    // Stream: each (token, column) sums its tile's k range in increasing k, exactly (the block
+    // sum is < 2^sum_bits, within the PE width checked above).
+    for (std::size_t m = first_token(t); m < end_token(t); ++m) {
+      for (std::size_t j = 0; j < t.cols_used; ++j) {
+        const auto n = static_cast<std::size_t>(t.n0 + j);
+        std::int64_t a = chains(t) ? psum[m * N + n] : 0;
+        for (std::size_t i = 0; i < t.rows_used; ++i)
+          a += static_cast<std::int64_t>(xi[m * K + k0 + i]) * wi[n * K + k0 + i];
+        psum[m * N + n] = a;
+      }
+    }
+    tally.macs += t.m * t.rows_used * t.cols_used;
+    ++tally.tiles;
+    // Edge: a completed block's sum through the block-scale unit of every output.
+    if (t.rescale_ops) {
+      const std::size_t b = completed_group(t, B);
+      for (std::size_t m = first_token(t); m < end_token(t); ++m) {
+        for (std::size_t j = 0; j < t.cols_used; ++j) {
+          const auto n = static_cast<std::size_t>(t.n0 + j);
+          const std::size_t o = m * N + n;
+          const auto I = static_cast<std::int32_t>(psum[o]);
+          const std::uint8_t sx = x.scales(m, b), sw = w.scales(n, b);
+          if (nv) {
+            acc_f[o] = detail::bits_of(detail::float_of(acc_f[o]) + nvfp4_block_term(I, sx, sw));
+          } else if (!fixed) {
+            acc_f[o] = units::MxFp32Acc::step(acc_f[o], I, sx, sw, unit).acc;
+          } else {
+            const units::MxFixedStep u = units::MxFixedAcc::step(acc_i[o], I, sx, sw, unit,
+                                                                opt.acc_bits, opt.frac_bits);
+            // The unit raises one overflow flag; the spec counts a term that did not fit and a
+            // wrapping add apart (numerics row 35), so the two are told apart here.
+            if (!u.invalid_scale) {
+              const FixedTerm term = block_term_fixed(
+                  I, mx_block_shift(sx, sw, unit) + opt.frac_bits, opt.acc_bits);
+              const bool wrapped = !fits_signed(int128_t{acc_i[o]} + term.value, opt.acc_bits);
+              acc_events += (term.overflow ? 1 : 0) + (wrapped ? 1 : 0);
+            }
+            align_round += u.align_round ? 1 : 0;
+            acc_i[o] = u.acc;
+          }
+          ++tally.rescales;
+        }
+      }
+    }
+    if (t.last_k) {
+      for (std::size_t m = first_token(t); m < end_token(t); ++m) {
+        for (std::size_t j = 0; j < t.cols_used; ++j) {
+          const auto n = static_cast<std::size_t>(t.n0 + j);
+          const std::size_t o = m * N + n;
+          const float v = nv      ? nvfp4_result(detail::float_of(acc_f[o]), unit,
+                                                 x.tensor_scale, w.tensor_scale)
+                          : fixed ? fixed_acc_to_f32(acc_i[o], opt.frac_bits)
+                                  : detail::float_of(acc_f[o]);
+          const std::uint16_t h = f32_to_f16(v);
+          // (fp32 terms of opposite infinities give a NaN: counted with the infinities.)
+          if ((h & 0x7c00u) == 0x7c00u) ++nonfinite;
+          r.y(m, n) = h;
+          ++tally.epilogues;
+        }
+      }
+    }
+  });
+  // Counters: the datapath's events, and the one action formula once the datapath is shown to
+  // have done its MACs, block steps and output conversions.
+  ActionShape shape = action_shape(M, K, N, opt);
+  shape.groups = blocks;
+  add_scheme_actions(r.counters, s, shape);
+  r.counters.invalid_codes = tally.invalid_codes;
+  r.counters.add_overflow(stage::kInvalidScale, invalid_scales);
+  r.counters.add_overflow(stage::kBlockAlignRound, align_round);
+  r.counters.add_overflow(stage::kBlockAcc, acc_events);
+  r.counters.add_overflow(stage::kOutputFp16Inf, nonfinite);
+  const auto expect = [&](std::uint64_t did, std::uint64_t formula, const char* what) {
+    if (did != formula) {
+      throw Error("accelerator datapath of design '" + spec_.name + "' did " +
+                  std::to_string(did) + " " + what + " for " + std::string(st.name) + " " +
+                  shape_text(M, K, N) + ", the action formula counts " + std::to_string(formula));
+    }
+  };
+  expect(tally.macs, r.counters.action(st.mac_action), "MACs");
+  expect(tally.epilogues, r.counters.action(act::kCvtFp32ToFp16), "output conversions");
+  expect(tally.rescales, M * N * blocks, "block steps");
   return r;
 }
 

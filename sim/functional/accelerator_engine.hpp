@@ -75,6 +75,11 @@ class AcceleratorEngine final : public GemmEngine {
                        const GemmOptions& opt) const override;
   GemmResult w4a8_qserve(const QuantizedActivations& x, const TwoLevelWeights& w,
                          const GemmOptions& opt) const override;
+  // The block-scaled schemes (spec §5): element integers on the PEs (exact block sums, the
+  // chain restarting at every block), the block-scale units at the edge (units::MxFp32Acc,
+  // units::MxFixedAcc, or NVFP4's fp32 step), the epilogue.
+  GemmResult block_scaled(Scheme s, const BlockTensor& x, const BlockTensor& w,
+                          const GemmOptions& opt) const override;
 
  private:
   arch::ArchSpec spec_;
