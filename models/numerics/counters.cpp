@@ -19,7 +19,13 @@ std::uint64_t GemmCounters::action(const std::string& name) const {
 
 std::uint64_t GemmCounters::overflow_events() const {
   std::uint64_t n = 0;
-  for (const auto& kv : overflow) n += kv.second;
+  for (const auto& kv : overflow) n += stage::is_overflow_stage(kv.first) ? kv.second : 0;
+  return n;
+}
+
+std::uint64_t GemmCounters::other_events() const {
+  std::uint64_t n = 0;
+  for (const auto& kv : overflow) n += stage::is_overflow_stage(kv.first) ? 0 : kv.second;
   return n;
 }
 

@@ -47,6 +47,11 @@ inline constexpr const char* kOutputFp16Inf = "output_fp16_inf";  // finite resu
 inline constexpr const char* kBlockAlignRound = "block_align_round";  // fixed: shift dropped bits
 inline constexpr const char* kBlockAcc = "block_acc";                 // fixed: term or acc wrapped
 inline constexpr const char* kInvalidScale = "invalid_scale";         // E8M0 255: block gives 0
+// Events kept in GemmCounters::overflow that are not overflows: a fixed-point alignment that
+// rounded, an invalid block scale. overflow_events() leaves them out; reports list them apart.
+inline bool is_overflow_stage(const std::string& stage_name) {
+  return stage_name != kBlockAlignRound && stage_name != kInvalidScale;
+}
 }  // namespace stage
 
 struct GemmCounters {
@@ -63,7 +68,8 @@ struct GemmCounters {
     if (n) overflow[stage_name] += n;
   }
   std::uint64_t action(const std::string& name) const;
-  std::uint64_t overflow_events() const;  // all stages
+  std::uint64_t overflow_events() const;  // the overflow stages (is_overflow_stage)
+  std::uint64_t other_events() const;     // the rest: align_round, invalid_scale
   std::uint64_t int_to_float_conversions() const { return action(act::kCvtIntToFp32); }
   void merge(const GemmCounters& o);
   bool operator==(const GemmCounters& o) const {

@@ -134,7 +134,17 @@ void print_gemm_table(std::ostream& os, const GemmStudy& s) {
                       k.invalid_codes);
   }
   os << "\noverflows: wraps and saturations of every stage (accumulators, dequant range, "
-        "activation clamp, fp16 output); int->fp32: conversions in the datapath\n";
+        "activation and weight clamps, fp16 output); int->fp32: conversions in the datapath\n";
+  // Counted events that are not overflows (block_align_round, invalid_scale), by scheme.
+  for (const SchemeRun& r : s.runs) {
+    const GemmCounters& k = r.result.counters;
+    if (k.other_events() == 0) continue;
+    os << scheme_name(r.scheme) << " events:";
+    for (const auto& [stage_name, n] : k.overflow) {
+      if (!stage::is_overflow_stage(stage_name) && n) os << " " << stage_name << " " << n;
+    }
+    os << "\n";
+  }
 }
 
 void print_gemm_json(std::ostream& os, const GemmStudy& s) {
@@ -157,6 +167,7 @@ void print_gemm_json(std::ostream& os, const GemmStudy& s) {
                                                 : nlohmann::ordered_json(r.error.sqnr_db)},
         {"exact", r.error.mse == 0.0}};
     e["overflow_events"] = k.overflow_events();
+    e["other_events"] = k.other_events();  // align_round, invalid_scale (in overflow_by_stage)
     e["overflow_by_stage"] = k.overflow;
     e["int_to_float_conversions"] = k.int_to_float_conversions();
     e["invalid_codes"] = k.invalid_codes;
