@@ -23,6 +23,9 @@ namespace k = trace_key;
 // element costs 4.25 bits and an NVFP4 one 4.5. NVFP4's fp32 scale per tensor (4 bytes per
 // weight matrix and per activation tensor) is not in these per-element rates and not moved:
 // 4 bytes against 9.4 MB of a 4096 x 4096 weight (docs/numerics.md says so).
+// importable: a target of `quasar trace import` (trace/importers.cpp import_candidates is the
+// policy; a unit test keeps the two equal): the block schemes whose weights a published
+// checkpoint layout stores (NVFP4, MXFP4); no MXINT8 checkpoint layout is published.
 const std::array<SchemeInfo, 12>& all_schemes() {
   static const std::array<SchemeInfo, 12> kSchemes{{
       {Scheme::fp16, "fp16", "W16A16 baseline, fp32 accumulation",
@@ -70,13 +73,13 @@ const std::array<SchemeInfo, 12>& all_schemes() {
        false, 1.0 + 1.0 / 32, 0.5, 0.0, true, 1.0, 0.0, 1,
        kFp4xFp8Pe, ScaleUnit::block, Dequant::none, Accumulation::int_block,
        act::kMulE2m1xE4m3, nullptr, nullptr,
-       kBlockKeys, TensorRoles::block, false,
+       kBlockKeys, TensorRoles::block, true,
        32, BlockElem::e4m3, BlockElem::e2m1, false},
       {Scheme::w4a4_mxfp4, "w4a4-mxfp4", "MXFP4 weights and activations, per 32 along K",
        false, 0.5 + 1.0 / 32, 0.5, 0.0, true, 1.0, 0.0, 1,
        kFp4Pe | kFp4xFp8Pe, ScaleUnit::block, Dequant::none, Accumulation::int_block,
        act::kMulE2m1xE2m1, nullptr, nullptr,
-       kBlockKeys, TensorRoles::block, false,
+       kBlockKeys, TensorRoles::block, true,
        32, BlockElem::e2m1, BlockElem::e2m1, false},
       {Scheme::w8a8_mxint8, "w8a8-mxint8", "MXINT8 weights and activations, per 32 along K",
        false, 1.0 + 1.0 / 32, 1.0, 0.0, true, 1.0, 0.0, 1,
@@ -88,7 +91,7 @@ const std::array<SchemeInfo, 12>& all_schemes() {
        false, 0.5 + 1.0 / 16, 0.5, 0.0, true, 1.0, 0.0, 1,
        kFp4Pe | kFp4xFp8Pe, ScaleUnit::block, Dequant::none, Accumulation::int_block,
        act::kMulE2m1xE2m1, nullptr, nullptr,
-       0, TensorRoles::block, false,
+       0, TensorRoles::block, true,
        16, BlockElem::e2m1, BlockElem::e2m1, true},
   }};
   return kSchemes;

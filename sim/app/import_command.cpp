@@ -22,7 +22,8 @@ ImportCommand add_trace_import_command(CLI::App& trace) {
   CLI::App* cmd = trace.add_subcommand(
       "import",
       "Write a data-bearing trace from a quantized checkpoint folder (GPTQ v1/v2, AutoAWQ "
-      "GEMM, compressed-tensors pack-quantized / int-quantized)");
+      "GEMM, compressed-tensors pack-quantized / int-quantized / nvfp4-pack-quantized / "
+      "mxfp4-pack-quantized, transformers mxfp4 as GPT-OSS ships it)");
   cmd->add_option("checkpoint", a->spec.dir,
                   "Folder with model.safetensors (or model.safetensors.index.json + shards) and "
                   "config.json / quantize_config.json")

@@ -124,9 +124,12 @@ QuantConfig parse_ct(const json& j, const Fields& f, const std::string& source, 
     group.name = name;
     const Fields gf(g, source, where);
     group.format = gf.text("format", top_format);
-    if (group.format != "pack-quantized" && group.format != "int-quantized") {
-      gf.fail("format",
-              "'" + group.format + "' is not supported; accepted: pack-quantized, int-quantized");
+    const bool nvfp4 = group.format == "nvfp4-pack-quantized";
+    const bool mxfp4 = group.format == "mxfp4-pack-quantized";
+    if (group.format != "pack-quantized" && group.format != "int-quantized" && !nvfp4 && !mxfp4) {
+      gf.fail("format", "'" + group.format +
+                            "' is not supported; accepted: pack-quantized, int-quantized, "
+                            "nvfp4-pack-quantized, mxfp4-pack-quantized");
     }
     if (g.contains("targets") && g["targets"].is_array()) {
       for (const json& t : g["targets"]) {
@@ -137,17 +140,47 @@ QuantConfig parse_ct(const json& j, const Fields& f, const std::string& source, 
       f.fail(where + "weights", "is missing");
     const Fields w(g["weights"], source, where + "weights.");
     const std::string type = w.text("type", "int");
-    if (type != "int") w.fail("type", "'" + type + "' is not supported; accepted: int");
-    group.weights.bits = checked_bits(w, "num_bits", w.integer("num_bits", 4));
-    group.weights.symmetric = w.boolean("symmetric", true);
-    const std::string strategy = w.text("strategy", "group");
-    if (strategy == "group") {
-      group.weights.group_size = w.integer("group_size", 128);
-      if (group.weights.group_size <= 0) w.fail("group_size", "must be positive");
-    } else if (strategy == "channel" || strategy == "tensor") {
-      group.weights.group_size = 0;
+    if (nvfp4 || mxfp4) {
+      // The fp4 formats (compressed-tensors' NVFP4 and MXFP4 presets): E2M1 elements, one
+      // block along K, symmetric (compressed-tensors refuses asymmetric fp4 itself).
+      const char* fmt = nvfp4 ? "nvfp4-pack-quantized" : "mxfp4-pack-quantized";
+      const std::string strategy = nvfp4 ? "tensor_group" : "group";
+      const long block = nvfp4 ? 16 : 32;
+      if (type != "float")
+        w.fail("type", "'" + type + "' is not supported with format " + fmt + "; accepted: float");
+      if (w.integer("num_bits", 4) != 4)
+        w.fail("num_bits", "must be 4 with format " + std::string(fmt) + " (E2M1 elements)");
+      if (!w.boolean("symmetric", true))
+        w.fail("symmetric", "must be true with format " + std::string(fmt));
+      if (w.text("strategy", strategy) != strategy)
+        w.fail("strategy", "'" + w.text("strategy", strategy) + "' is not supported with format " +
+                               fmt + "; accepted: " + strategy);
+      group.weights.group_size = w.integer("group_size", block);
+      if (group.weights.group_size != block) {
+        w.fail("group_size", "= " + std::to_string(group.weights.group_size) +
+                                 " is not supported with format " + fmt +
+                                 "; accepted: " + std::to_string(block) + " (the " +
+                                 (nvfp4 ? "NVFP4" : "MX") + " block)");
+      }
+      group.weights.bits = 4;
+      group.weights.fp4 = true;
     } else {
-      w.fail("strategy", "'" + strategy + "' is not supported; accepted: group, channel, tensor");
+      if (type != "int") {
+        w.fail("type", "'" + type +
+                           "' is not supported; accepted: int (type float: formats "
+                           "nvfp4-pack-quantized, mxfp4-pack-quantized)");
+      }
+      group.weights.bits = checked_bits(w, "num_bits", w.integer("num_bits", 4));
+      group.weights.symmetric = w.boolean("symmetric", true);
+      const std::string strategy = w.text("strategy", "group");
+      if (strategy == "group") {
+        group.weights.group_size = w.integer("group_size", 128);
+        if (group.weights.group_size <= 0) w.fail("group_size", "must be positive");
+      } else if (strategy == "channel" || strategy == "tensor") {
+        group.weights.group_size = 0;
+      } else {
+        w.fail("strategy", "'" + strategy + "' is not supported; accepted: group, channel, tensor");
+      }
     }
     if (g["weights"].contains("actorder")) {
       // "group": groups follow activation order, so weight_g_idx is required; "weight": only
@@ -163,24 +196,58 @@ QuantConfig parse_ct(const json& j, const Fields& f, const std::string& source, 
       } else if (!a.is_null()) {
         w.fail("actorder", "must be \"group\", \"weight\", true, false or null");
       }
+      if (group.weights.fp4 && group.weights.act_order)
+        w.fail("actorder", "\"group\" is not supported with the fp4 formats; accepted: null");
     }
     if (g.contains("input_activations") && g["input_activations"].is_object()) {
       const Fields in(g["input_activations"], source, where + "input_activations.");
       const std::string in_type = in.text("type", "int");
-      if (in_type != "int")
-        in.fail("type", "'" + in_type + "' activations are not supported; accepted: int");
-      group.input_bits = static_cast<int>(in.integer("num_bits", 8));
-      if (group.input_bits != 8)
-        in.fail("num_bits", std::to_string(group.input_bits) + " is not supported; accepted: 8");
-      const std::string in_strategy = in.text("strategy", "token");
-      if (in_strategy == "token") {
-        group.input_act = ActQuantMode::per_token;
-      } else if (in_strategy == "tensor") {
-        group.input_act = ActQuantMode::per_tensor;
+      if (nvfp4 || mxfp4) {
+        // fp4 weights run with fp4 activations of the same block format, or weight-only.
+        const std::string strategy = nvfp4 ? "tensor_group" : "group";
+        const long block = nvfp4 ? 16 : 32;
+        if (in_type != "float" || in.integer("num_bits", 4) != 4) {
+          in.fail("type", "'" + in_type + "' with num_bits " +
+                              std::to_string(in.integer("num_bits", 4)) +
+                              " is not supported with format " + group.format +
+                              "; accepted: float, num_bits 4 (or no input_activations)");
+        }
+        if (in.text("strategy", strategy) != strategy || in.integer("group_size", block) != block) {
+          in.fail("strategy", "'" + in.text("strategy", strategy) + "' with group_size " +
+                                  std::to_string(in.integer("group_size", block)) +
+                                  " is not supported with format " + group.format + "; accepted: " +
+                                  strategy + " with group_size " + std::to_string(block));
+        }
+        group.input_bits = 4;
+        group.input_fp4 = true;
       } else {
-        in.fail("strategy", "'" + in_strategy + "' is not supported; accepted: token, tensor");
+        if (in_type != "int")
+          in.fail("type", "'" + in_type + "' activations are not supported; accepted: int");
+        group.input_bits = static_cast<int>(in.integer("num_bits", 8));
+        if (group.input_bits != 8)
+          in.fail("num_bits", std::to_string(group.input_bits) + " is not supported; accepted: 8");
+        const std::string in_strategy = in.text("strategy", "token");
+        if (in_strategy == "token") {
+          group.input_act = ActQuantMode::per_token;
+        } else if (in_strategy == "tensor") {
+          group.input_act = ActQuantMode::per_tensor;
+        } else {
+          in.fail("strategy", "'" + in_strategy + "' is not supported; accepted: token, tensor");
+        }
       }
-      group.input_static = !in.boolean("dynamic", false);
+      // dynamic: true / false, or "local" (compressed-tensors' NVFP4 preset: the block scales
+      // are computed at run time and the tensor scale is calibrated, stored as
+      // input_global_scale).
+      const json& dyn =
+          g["input_activations"].contains("dynamic") ? g["input_activations"]["dynamic"] : json();
+      if (dyn.is_string() && dyn.get<std::string>() == "local" && group.input_fp4) {
+        group.input_static = true;
+      } else if (dyn.is_string()) {
+        in.fail("dynamic", "'" + dyn.get<std::string>() + "' is not supported; accepted: true, " +
+                               "false" + (group.input_fp4 ? ", \"local\"" : ""));
+      } else {
+        group.input_static = !in.boolean("dynamic", false);
+      }
     }
     c.groups.push_back(group);
   }
@@ -246,8 +313,15 @@ QuantConfig parse_quant_config(const std::string& json_text, const std::string& 
     c.method = QuantMethod::compressed_tensors;
     return parse_ct(j, f, source, c);
   }
+  if (method == "mxfp4") {
+    // transformers' Mxfp4Config (GPT-OSS): no fields that change the layout. Its
+    // modules_to_not_convert needs no reading: the modules it names store plain weights, and
+    // only *_blocks / *_scales pairs are imported.
+    c.method = QuantMethod::mxfp4;
+    return c;
+  }
   f.fail("quant_method",
-         "'" + method + "' is not supported; accepted: gptq, awq, compressed-tensors");
+         "'" + method + "' is not supported; accepted: gptq, awq, compressed-tensors, mxfp4");
 }
 
 QuantConfig read_quant_config(const std::string& dir) {
@@ -265,7 +339,8 @@ QuantConfig read_quant_config(const std::string& dir) {
   }
   throw Error(dir +
               ": no quantization config (config.json has no quantization_config and there is no "
-              "quantize_config.json); accepted: GPTQ, AutoAWQ and compressed-tensors checkpoints");
+              "quantize_config.json); accepted: GPTQ, AutoAWQ, compressed-tensors and "
+              "transformers mxfp4 (GPT-OSS) checkpoints");
 }
 
 bool ct_target_matches(const std::string& target, const std::string& module) {
@@ -332,6 +407,12 @@ const safetensors::Tensor& Checkpoint::get(const std::string& tensor) const {
   const auto hit = loaded_.find(tensor);
   if (hit != loaded_.end()) return hit->second;
   return loaded_.emplace(tensor, files_[it->second].load(tensor)).first->second;
+}
+
+const safetensors::TensorInfo& Checkpoint::info(const std::string& tensor) const {
+  const auto it = where_.find(tensor);
+  if (it == where_.end()) throw Error(missing_in_ + ": tensor '" + tensor + "' is missing");
+  return files_[it->second].header().tensors.at(tensor);
 }
 
 std::string Checkpoint::file_of(const std::string& tensor) const {

@@ -15,7 +15,8 @@
 
 namespace quasar::trace {
 
-enum class QuantMethod { gptq, awq, compressed_tensors };
+// mxfp4: transformers' `quant_method: mxfp4` (GPT-OSS: `*_blocks` / `*_scales` tensors).
+enum class QuantMethod { gptq, awq, compressed_tensors, mxfp4 };
 
 // Weight quantization arguments, as the config declares them.
 struct QuantArgs {
@@ -23,17 +24,24 @@ struct QuantArgs {
   long group_size = 128;  // -1: one group over K; 0: per output channel (compressed-tensors)
   bool symmetric = true;
   bool act_order = false;  // GPTQ desc_act / compressed-tensors actorder
+  // compressed-tensors `type: float` with num_bits 4: E2M1 elements with block scales (the
+  // nvfp4- and mxfp4-pack-quantized formats); group_size is then the block (16 or 32).
+  bool fp4 = false;
 };
 
 // One compressed-tensors config group: which modules it covers and how they are stored.
 struct CtGroup {
   std::string name;
   std::vector<std::string> targets;  // "Linear" (every linear), "re:REGEX", or a module name
-  std::string format;                // pack-quantized | int-quantized
+  // pack-quantized | int-quantized | nvfp4-pack-quantized | mxfp4-pack-quantized
+  std::string format;
   QuantArgs weights;
-  int input_bits = 0;  // 0: weight-only (no input_activations)
+  int input_bits = 0;      // 0: weight-only (no input_activations); 4 with input_fp4
+  bool input_fp4 = false;  // input_activations type float, num_bits 4 (the fp4 formats)
   ActQuantMode input_act = ActQuantMode::per_token;  // input_activations.strategy token | tensor
-  bool input_static = false;                         // input_activations.dynamic: false
+  // input_activations.dynamic: false, or "local" (fp4: block scales dynamic, the tensor scale
+  // calibrated and stored as input_global_scale)
+  bool input_static = false;
 };
 
 struct QuantConfig {
@@ -71,6 +79,9 @@ class Checkpoint {
   // calls it after each module, so memory holds one module's tensors, not the checkpoint's.
   void release() const { loaded_.clear(); }
   std::size_t loaded_count() const { return loaded_.size(); }
+  // A tensor's dtype and shape from its shard's header, without reading its data (throws like
+  // get() when it is missing).
+  const safetensors::TensorInfo& info(const std::string& tensor) const;
   // The file holding `tensor` (or the single file / index when it is missing), for errors.
   std::string file_of(const std::string& tensor) const;
   std::vector<std::string> tensor_names() const;

@@ -12,8 +12,10 @@
 #include <set>
 
 #include "io/output_set.hpp"
+#include "numerics/block_formats.hpp"
 #include "numerics/engine.hpp"
 #include "numerics/error.hpp"
+#include "numerics/gemm_block.hpp"
 #include "numerics/quantize_activations.hpp"
 #include "numerics/quantize_weights.hpp"
 #include "numerics/scheme_runner.hpp"
@@ -52,7 +54,11 @@ class Reader {
  public:
   Reader(const Checkpoint& c, const std::string& module) : c_(c), module_(module) {}
 
-  std::string name(const std::string& suffix) const { return module_ + "." + suffix; }
+  // A tensor's full name; an empty module reads top-level names (a transformers mxfp4 tensor
+  // whose name has no dot).
+  std::string name(const std::string& suffix) const {
+    return module_.empty() ? suffix : module_ + "." + suffix;
+  }
   bool has(const std::string& suffix) const { return c_.has(name(suffix)); }
   const Tensor& tensor(const std::string& suffix) const { return c_.get(name(suffix)); }
 
@@ -228,12 +234,44 @@ bool ends_with(const std::string& s, const std::string& tail) {
 }  // namespace
 
 float UnpackedLinear::dequantized(std::size_t row, std::size_t j) const {
+  if (block) {
+    // P * S_b (* s_t) is exact in double (at most 4 + 4 + 24 significant bits): one rounding,
+    // as numerics' dequantize.
+    const double p = elem_int(BlockElem::e2m1, block->codes(row, j)) * 0.5;
+    const std::uint8_t s = block->scales(row, j / block->block);
+    if (block->scale == BlockScale::e8m0) return f32_of_exact(std::ldexp(p, e8m0_exp(s)));
+    return f32_of_exact(p * static_cast<double>(e4m3_value(s)) *
+                        static_cast<double>(block->tensor_scale));
+  }
   const std::size_t g = j / group_size;
   const int z = zeros.empty() ? 0 : zeros(row, g);
   return scales(row, g) * static_cast<float>(codes(row, j) - z);
 }
 
+namespace {
+
+// transformers' mxfp4: the P_blocks / P_scales pairs, P.e for each expert of a 4-D pair.
+std::vector<std::string> mxfp4_modules(const Checkpoint& c) {
+  std::vector<std::string> out;
+  for (const std::string& t : c.tensor_names()) {
+    if (!ends_with(t, "_blocks")) continue;
+    const std::string prefix = t.substr(0, t.size() - std::strlen("_blocks"));
+    if (!c.has(prefix + "_scales")) continue;
+    const std::vector<std::int64_t>& shape = c.info(t).shape;
+    if (shape.size() == 4) {
+      for (std::int64_t e = 0; e < shape[0]; ++e) out.push_back(prefix + "." + std::to_string(e));
+    } else {
+      out.push_back(prefix);  // one matrix; a wrong rank is reported when it is unpacked
+    }
+  }
+  std::sort(out.begin(), out.end(), module_order_less);
+  return out;
+}
+
+}  // namespace
+
 std::vector<std::string> quantized_modules(const Checkpoint& c) {
+  if (c.config().method == QuantMethod::mxfp4) return mxfp4_modules(c);
   std::set<std::string> modules;
   const bool ct = c.config().method == QuantMethod::compressed_tensors;
   for (const std::string& t : c.tensor_names()) {
@@ -414,6 +452,27 @@ MatrixF ct_scales(const Reader& r, std::size_t N, std::size_t G) {
   return MatrixF(N, 1, s(0, 0));
 }
 
+// compressed-tensors weight_shape: I32 or I64 [2] = (N, K).
+std::pair<std::size_t, std::size_t> weight_shape(const Reader& r) {
+  const Tensor& shape_t = r.typed("weight_shape", {DType::I32, DType::I64}, 1);
+  if (shape_t.shape[0] != 2)
+    r.fail("weight_shape", "has shape " + str(shape_t.shape) + ", expected [2]");
+  std::int64_t nk[2];
+  for (int i = 0; i < 2; ++i) {
+    if (shape_t.dtype == DType::I32) {
+      std::int32_t v;
+      std::memcpy(&v, shape_t.bytes.data() + 4 * i, 4);
+      nk[i] = v;
+    } else {
+      std::memcpy(&nk[i], shape_t.bytes.data() + 8 * i, 8);
+    }
+    if (nk[i] <= 0 || nk[i] > (std::int64_t{1} << 24)) {
+      r.fail("weight_shape", "holds " + std::to_string(nk[i]) + "; expected (N, K) > 0");
+    }
+  }
+  return {static_cast<std::size_t>(nk[0]), static_cast<std::size_t>(nk[1])};
+}
+
 std::vector<std::int32_t> ct_order(const Reader& r, std::size_t K, std::size_t gs,
                                    const CtGroup& group) {
   if (!r.has("weight_g_idx")) {
@@ -433,23 +492,7 @@ UnpackedLinear unpack_ct_packed(const Checkpoint& c, const std::string& module,
                     " (weight-only int8) has no quasar scheme; accepted: num_bits 4");
   }
   const Reader r(c, module);
-  const Tensor& shape_t = r.typed("weight_shape", {DType::I32, DType::I64}, 1);
-  if (shape_t.shape[0] != 2)
-    r.fail("weight_shape", "has shape " + str(shape_t.shape) + ", expected [2]");
-  std::int64_t nk[2];
-  for (int i = 0; i < 2; ++i) {
-    if (shape_t.dtype == DType::I32) {
-      std::int32_t v;
-      std::memcpy(&v, shape_t.bytes.data() + 4 * i, 4);
-      nk[i] = v;
-    } else {
-      std::memcpy(&nk[i], shape_t.bytes.data() + 8 * i, 8);
-    }
-    if (nk[i] <= 0 || nk[i] > (std::int64_t{1} << 24)) {
-      r.fail("weight_shape", "holds " + std::to_string(nk[i]) + "; expected (N, K) > 0");
-    }
-  }
-  const std::size_t N = static_cast<std::size_t>(nk[0]), K = static_cast<std::size_t>(nk[1]);
+  const auto [N, K] = weight_shape(r);
   const std::size_t W = (K + 7) / 8;
   const auto words = r.i32(
       "weight_packed", {i64(N), i64(W)},
@@ -535,6 +578,245 @@ UnpackedLinear unpack_ct_int(const Checkpoint& c, const std::string& module, con
   return u;
 }
 
+namespace {
+
+// The one value of a scale tensor of shape [1] or [] (compressed-tensors' global scales), as
+// F32 (F16 and BF16 widen exactly); it must be finite and > 0.
+float scalar_scale(const Reader& r, const std::string& suffix) {
+  const Tensor& t = r.tensor(suffix);
+  if (t.dtype != DType::F32 && t.dtype != DType::F16 && t.dtype != DType::BF16) {
+    r.fail(suffix, "has dtype " + std::string(safetensors::dtype_name(t.dtype)) +
+                       ", expected F32 (or F16 or BF16)");
+  }
+  if (t.numel() != 1 || t.shape.size() > 1) {
+    r.fail(suffix, "has shape " + str(t.shape) + ", expected [1] (one value per tensor)");
+  }
+  Tensor t2 = t;
+  t2.shape = {1, 1};
+  const float v = safetensors::to_matrix_f32(t2, r.name(suffix), "")(0, 0);
+  if (!std::isfinite(v) || !(v > 0.0f)) {
+    r.fail(suffix, "is " + std::to_string(v) + "; a global scale must be finite and > 0");
+  }
+  return v;
+}
+
+// Checks every code and scale of block weights unpacked from the checkpoint (check_block_tensor)
+// and reports a bad one as the checkpoint tensor holding it: `codes`, `scales` or `tscale` (the
+// suffixes for r), with `context` (e.g. the expert) before numerics' own words.
+void check_unpacked_block(const Reader& r, const BlockTensor& t, const std::string& codes,
+                          const std::string& scales, const std::string& tscale,
+                          const std::string& context) {
+  try {
+    check_block_tensor(t, "w");
+  } catch (const OperandError& e) {
+    const std::string& op = e.operand();
+    const std::string suffix = op == "w.scales" ? scales : op == "w.tensor_scale" ? tscale : codes;
+    std::string problem = e.problem();
+    if (problem.rfind(": ", 0) == 0) problem = problem.substr(2);
+    r.fail(suffix, context + problem);
+  }
+}
+
+// E2M1 codes of a row packed two per byte along K, element 2i in the low nibble and 2i + 1 in
+// the high one: the order both compressed-tensors (pack_fp4_to_uint8) and transformers' mxfp4
+// (convert_moe_packed_tensors: lut[blk & 0x0F] to the even columns) publish.
+void unpack_e2m1_row(const std::uint8_t* bytes, std::size_t k, std::uint8_t* codes) {
+  for (std::size_t i = 0; i < k / 2; ++i) {
+    codes[2 * i] = static_cast<std::uint8_t>(bytes[i] & 0x0Fu);
+    codes[2 * i + 1] = static_cast<std::uint8_t>(bytes[i] >> 4);
+  }
+}
+
+}  // namespace
+
+UnpackedLinear unpack_ct_fp4(const Checkpoint& c, const std::string& module, const CtGroup& group) {
+  const bool nv = group.format == "nvfp4-pack-quantized";
+  const std::size_t B = nv ? kNvfp4Block : kMxBlock;
+  const std::string fmt = nv ? "NVFP4" : "MXFP4";
+  const Reader r(c, module);
+  const Tensor& p = r.typed("weight_packed", {DType::U8}, 2);
+  const std::size_t N = static_cast<std::size_t>(p.shape[0]);
+  const std::size_t K = 2 * static_cast<std::size_t>(p.shape[1]);
+  if (N == 0 || K == 0)
+    r.fail("weight_packed", "has shape " + str(p.shape) + "; expected N, K > 0");
+  if (r.has("weight_shape")) {  // not written by the fp4 compressors, but checked when present
+    const auto [n2, k2] = weight_shape(r);
+    if (n2 != N || k2 != K) {
+      r.fail("weight_shape", "holds (" + std::to_string(n2) + ", " + std::to_string(k2) +
+                                 "), but weight_packed " + str(p.shape) + " holds (N, K) = (" +
+                                 std::to_string(N) + ", " + std::to_string(K) + ")");
+    }
+  }
+  if (K % B != 0) {
+    r.fail("weight_packed", "has shape " + str(p.shape) + ": K = " + std::to_string(K) +
+                                " (two codes a byte) is not a multiple of the " + fmt + " block (" +
+                                std::to_string(B) + "); accepted: K a multiple of the block");
+  }
+  const std::size_t G = K / B;
+  // NVFP4's block scales are E4M3 bytes (torch.float8_e4m3fn, safetensors F8_E4M3); MXFP4's are
+  // E8M0 exponents in U8 (compressed-tensors' compress_mx_scale). Both are kept as stored.
+  const Tensor& sc = r.typed("weight_scale", {nv ? DType::F8_E4M3 : DType::U8}, 2);
+  r.require_shape(
+      "weight_scale", {i64(N), i64(G)},
+      "[N, K/" + std::to_string(B) + "] = [" + std::to_string(N) + ", " + std::to_string(G) + "]");
+  BlockTensor t;
+  t.elem = BlockElem::e2m1;
+  t.scale = nv ? BlockScale::e4m3 : BlockScale::e8m0;
+  t.block = B;
+  t.codes = MatrixU8(N, K);
+  for (std::size_t n = 0; n < N; ++n)
+    unpack_e2m1_row(p.bytes.data() + n * (K / 2), K, t.codes.row(n));
+  t.scales = MatrixU8(N, G);
+  std::memcpy(t.scales.row(0), sc.bytes.data(), N * G);
+  if (nv) {
+    // compressed-tensors stores the reciprocal of the spec's s_t: weight_global_scale =
+    // 448 * 6 / amax (generate_gparam) and dequantization divides by it (scale / global_scale).
+    // The spec multiplies by s_t = amax / 2688, so s_t = F32(1 / stored): one rounding, the
+    // float division's.
+    const float stored = scalar_scale(r, "weight_global_scale");
+    t.tensor_scale = 1.0f / stored;
+    if (!std::isfinite(t.tensor_scale) || !(t.tensor_scale > 0.0f)) {
+      r.fail("weight_global_scale", "is " + std::to_string(stored) + ": s_t = 1 / it is " +
+                                        std::to_string(t.tensor_scale) +
+                                        ", not a finite positive fp32");
+    }
+    check_unpacked_block(r, t, "weight_packed", "weight_scale", "weight_global_scale", "");
+    // A wrong reading of the convention is refused, not imported: with 1/s_t stored, the
+    // largest weight the scales can express is 6 * max S_b / stored (about amax); a value above
+    // 6 * 448 = 2688 means the tensor holds s_t itself (ModelOpt's weight_scale_2 convention).
+    // (Every block scale is a valid, non-negative E4M3 code here.)
+    double max_sb = 0.0;
+    for (std::uint8_t code : t.scales.values()) {
+      max_sb = std::max(max_sb, static_cast<double>(e4m3_value(code)));
+    }
+    const double implied = 6.0 * max_sb / static_cast<double>(stored);
+    if (implied > static_cast<double>(kNvfp4TensorDivisor)) {
+      r.fail(
+          "weight_global_scale",
+          "is " + std::to_string(stored) + ", which with the largest block scale " +
+              std::to_string(max_sb) +
+              " gives weights up to 6 * S_b / it = " + std::to_string(implied) +
+              " > 2688 (6 * 448); compressed-tensors stores 1/s_t = 2688 / amax, so this looks "
+              "like s_t itself (ModelOpt's weight_scale_2 convention); accepted: the reciprocal");
+    }
+  } else if (r.has("weight_global_scale")) {
+    r.fail("weight_global_scale",
+           "is present, but MXFP4 (E8M0 block scales) has no tensor scale; accepted: none");
+  } else {
+    check_unpacked_block(r, t, "weight_packed", "weight_scale", "weight_global_scale", "");
+  }
+  UnpackedLinear u;
+  u.module = module;
+  u.layout = group.format;
+  u.n = N, u.k = K, u.bits = 4, u.group_size = B, u.symmetric = true;
+  u.source_act_bits = group.input_bits;
+  u.source_act_static = group.input_static;
+  // The activations' calibrated tensor scale is not used (the layer's activations are
+  // synthetic or given and get their own), but a broken one is still a broken checkpoint.
+  if (r.has("input_global_scale")) scalar_scale(r, "input_global_scale");
+  u.block = std::move(t);
+  u.bias = r.bias(N);
+  return u;
+}
+
+namespace {
+
+// transformers' mxfp4 module name -> its tensors' prefix and expert (-1: a 3-D pair).
+struct Mxfp4Source {
+  std::string prefix;
+  long expert = -1;
+};
+
+Mxfp4Source mxfp4_source(const Checkpoint& c, const std::string& module) {
+  if (c.has(module + "_blocks")) return {module, -1};
+  const auto dot = module.find_last_of('.');
+  if (dot != std::string::npos && dot + 1 < module.size() && module.size() - dot <= 7) {
+    const std::string tail = module.substr(dot + 1);
+    const std::string prefix = module.substr(0, dot);
+    if (std::all_of(tail.begin(), tail.end(), [](unsigned char ch) { return std::isdigit(ch); }) &&
+        c.has(prefix + "_blocks")) {
+      return {prefix, std::stol(tail)};
+    }
+  }
+  c.get(module + "_blocks");  // throws: the tensor is missing, named with its file
+  return {module, -1};
+}
+
+}  // namespace
+
+UnpackedLinear unpack_mxfp4_blocks(const Checkpoint& c, const std::string& module) {
+  const Mxfp4Source src = mxfp4_source(c, module);
+  const auto dot = src.prefix.find_last_of('.');
+  const std::string parent = dot == std::string::npos ? "" : src.prefix.substr(0, dot);
+  const std::string leaf = dot == std::string::npos ? src.prefix : src.prefix.substr(dot + 1);
+  const std::string kb = leaf + "_blocks", ks = leaf + "_scales", kbias = leaf + "_bias";
+  const Reader r(c, parent);
+  const Tensor& b = r.tensor(kb);
+  if (b.dtype != DType::U8) {
+    r.fail(kb, "has dtype " + std::string(safetensors::dtype_name(b.dtype)) + ", expected U8");
+  }
+  const bool experts = b.shape.size() == 4;
+  if (!experts && b.shape.size() != 3) {
+    r.fail(kb, "has shape " + str(b.shape) +
+                   ", expected [experts, N, K/32, 16] or [N, K/32, 16] (16 bytes = the 32 E2M1 "
+                   "codes of a block)");
+  }
+  const std::size_t lead = experts ? 1 : 0;
+  const std::size_t E = experts ? static_cast<std::size_t>(b.shape[0]) : 1;
+  const std::size_t N = static_cast<std::size_t>(b.shape[lead]);
+  const std::size_t G = static_cast<std::size_t>(b.shape[lead + 1]);
+  if (b.shape[lead + 2] != 16 || N == 0 || G == 0 || E == 0) {
+    r.fail(kb, "has shape " + str(b.shape) +
+                   ", expected [..., N, K/32, 16] with N, K > 0 (16 bytes = the 32 E2M1 codes of "
+                   "a block)");
+  }
+  if (experts && src.expert < 0) {
+    r.fail(kb, "holds " + std::to_string(E) + " experts; import them as modules " + src.prefix +
+                   ".0 .. " + src.prefix + "." + std::to_string(E - 1));
+  }
+  if (!experts && src.expert >= 0) {
+    r.fail(kb, "has shape " + str(b.shape) + " (no expert dimension), but module '" + module +
+                   "' names expert " + std::to_string(src.expert));
+  }
+  if (experts && static_cast<std::size_t>(src.expert) >= E) {
+    r.fail(kb, "holds " + std::to_string(E) + " experts; module '" + module + "' names expert " +
+                   std::to_string(src.expert));
+  }
+  Shape want(b.shape.begin(), b.shape.end() - 1);
+  const Tensor& s = r.typed(ks, {DType::U8}, want.size());
+  r.require_shape(ks, want, str(want) + " (one E8M0 byte per block of " + kb + ")");
+  const std::size_t e = experts ? static_cast<std::size_t>(src.expert) : 0;
+  const std::size_t K = G * kMxBlock;
+  BlockTensor t;
+  t.elem = BlockElem::e2m1;
+  t.scale = BlockScale::e8m0;
+  t.block = kMxBlock;
+  t.codes = MatrixU8(N, K);
+  for (std::size_t n = 0; n < N; ++n) {
+    unpack_e2m1_row(b.bytes.data() + (e * N + n) * G * 16, K, t.codes.row(n));
+  }
+  t.scales = MatrixU8(N, G);
+  std::memcpy(t.scales.row(0), s.bytes.data() + e * N * G, N * G);
+  check_unpacked_block(r, t, kb, ks, ks, experts ? "expert " + std::to_string(e) + ": " : "");
+  UnpackedLinear u;
+  u.module = module;
+  u.layout = "transformers-mxfp4";
+  u.n = N, u.k = K, u.bits = 4, u.group_size = kMxBlock, u.symmetric = true;
+  u.block = std::move(t);
+  if (r.has(kbias)) {  // GPT-OSS: F32 [experts, N]; read and checked, not part of the trace
+    const Tensor& bt = r.typed(kbias, {DType::F16, DType::BF16, DType::F32}, experts ? 2 : 1);
+    const Shape bw = experts ? Shape{i64(E), i64(N)} : Shape{i64(N)};
+    r.require_shape(kbias, bw, str(bw));
+    Tensor row = bt;
+    const std::size_t w = safetensors::dtype_size(bt.dtype);
+    row.shape = {1, i64(N)};
+    row.bytes.assign(bt.bytes.begin() + static_cast<std::ptrdiff_t>(e * N * w),
+                     bt.bytes.begin() + static_cast<std::ptrdiff_t>((e + 1) * N * w));
+    u.bias = safetensors::to_matrix_f32(row, r.name(kbias), c.file_of(r.name(kbias))).values();
+  }
+  return u;
+}
+
 UnpackedLinear unpack_linear(const Checkpoint& c, const std::string& module) {
   const QuantConfig& cfg = c.config();
   switch (cfg.method) {
@@ -542,12 +824,15 @@ UnpackedLinear unpack_linear(const Checkpoint& c, const std::string& module) {
       return unpack_gptq(c, module);
     case QuantMethod::awq:
       return unpack_awq(c, module);
+    case QuantMethod::mxfp4:
+      return unpack_mxfp4_blocks(c, module);
     case QuantMethod::compressed_tensors:
       break;
   }
   for (const CtGroup& g : cfg.groups) {
     for (const std::string& t : g.targets) {
       if (!ct_target_matches(t, module)) continue;
+      if (g.weights.fp4) return unpack_ct_fp4(c, module, g);
       return g.format == "pack-quantized" ? unpack_ct_packed(c, module, g)
                                           : unpack_ct_int(c, module, g);
     }
@@ -555,19 +840,38 @@ UnpackedLinear unpack_linear(const Checkpoint& c, const std::string& module) {
   config_fail(c, module, "matches no config_groups target (and is not in ignore)");
 }
 
-Scheme import_scheme(const UnpackedLinear& u, std::optional<Scheme> requested) {
-  const bool per_channel = u.group_size == u.k;
-  const std::string what = u.bits == 8   ? "int8"
-                           : u.symmetric ? "4-bit symmetric"
-                                         : "4-bit asymmetric";
-  std::vector<Scheme> ok;
-  if (u.bits == 8 && per_channel) ok = {Scheme::w8a8};
-  if (u.bits == 4 && !u.symmetric) ok = {Scheme::w4a16};
-  if (u.bits == 4 && u.symmetric) {
-    ok = u.source_act_bits == 8
-             ? std::vector<Scheme>{Scheme::w4a8_fs, Scheme::w4a8_is, Scheme::w4a16}
-             : std::vector<Scheme>{Scheme::w4a16, Scheme::w4a8_fs, Scheme::w4a8_is};
+namespace {
+
+std::string weights_text(const UnpackedLinear& u) {
+  if (u.block) return u.block->scale == BlockScale::e4m3 ? "NVFP4" : "MXFP4";
+  return u.bits == 8 ? "int8" : u.symmetric ? "4-bit symmetric" : "4-bit asymmetric";
+}
+
+}  // namespace
+
+std::vector<Scheme> import_candidates(const UnpackedLinear& u) {
+  if (u.block) {
+    // The stored codes and scales are the layer's weights as they are: only a scheme whose
+    // weights are that format takes them (no requantization). NVFP4 has one such scheme; MXFP4
+    // weights run with MXFP4 or MXFP8 (E4M3) activations, the checkpoint's own fp4 first, and
+    // for a weight-only checkpoint (bf16 activations, as GPT-OSS runs) the closer E4M3 first.
+    if (u.block->scale == BlockScale::e4m3) return {Scheme::w4a4_nvfp4};
+    if (u.source_act_bits == 4) return {Scheme::w4a4_mxfp4, Scheme::w4a8_mx};
+    return {Scheme::w4a8_mx, Scheme::w4a4_mxfp4};
   }
+  const bool per_channel = u.group_size == u.k;
+  if (u.bits == 8 && per_channel) return {Scheme::w8a8};
+  if (u.bits == 4 && !u.symmetric) return {Scheme::w4a16};
+  if (u.bits == 4 && u.symmetric) {
+    if (u.source_act_bits == 8) return {Scheme::w4a8_fs, Scheme::w4a8_is, Scheme::w4a16};
+    return {Scheme::w4a16, Scheme::w4a8_fs, Scheme::w4a8_is};
+  }
+  return {};
+}
+
+Scheme import_scheme(const UnpackedLinear& u, std::optional<Scheme> requested) {
+  const std::string what = weights_text(u);
+  const std::vector<Scheme> ok = import_candidates(u);
   if (ok.empty()) {
     throw Error("module '" + u.module + "' (" + u.layout + ", " + what +
                 ") maps to no quasar scheme");
@@ -581,6 +885,10 @@ Scheme import_scheme(const UnpackedLinear& u, std::optional<Scheme> requested) {
 }
 
 QuantizedWeights to_quantized_weights(const UnpackedLinear& u, Scheme scheme) {
+  if (u.block) {
+    throw Error("module '" + u.module + "' (" + u.layout + ") holds block-scaled weights; " +
+                std::string(scheme_name(scheme)) + " takes integer codes");
+  }
   QuantizedWeights w;
   w.group_size = u.group_size;
   w.codes = u.codes;
@@ -655,9 +963,18 @@ Layer import_layer(const UnpackedLinear& u, const ImportSpec& spec, const safete
   if (u.source_act_bits == 8 && traits(scheme).int_activations) cfg.act_mode = u.source_act;
   SchemeRun run{scheme, {}, {}, {}};
   SchemeOperands& op = run.operands;
-  op.w_q = to_quantized_weights(u, scheme);
   const GemmEngine& e = cpu_engine();
   const GemmOptions o = cfg.gemm;
+  if (u.block) {
+    // The checkpoint's codes and scales as stored; the activations quantized for the scheme
+    // (MX: E8M0 per 32 along K per token; NVFP4: s_t from their amax, E4M3 per 16), as
+    // `quasar gemm` quantizes them.
+    op.x_block = quantize_block_operand(scheme, false, x, "x");
+    op.w_block = *u.block;
+    run.result = e.block_scaled(scheme, *op.x_block, *op.w_block, o);
+    return layer_from_run(u.module, run, cfg, payload);
+  }
+  op.w_q = to_quantized_weights(u, scheme);
   switch (scheme) {
     case Scheme::w4a16:
       op.x_f16 = to_f16(x, "x");
@@ -689,6 +1006,12 @@ Layer import_layer(const UnpackedLinear& u, const ImportSpec& spec, const safete
   return l;
 }
 
+// The tensors a module is read from, as a key: the experts of one transformers mxfp4 pair share
+// it; every other module has its own.
+std::string tensor_source(const Checkpoint& c, const std::string& module) {
+  return c.config().method == QuantMethod::mxfp4 ? mxfp4_source(c, module).prefix : module;
+}
+
 }  // namespace
 
 ImportedTrace import_checkpoint(const ImportSpec& spec) {
@@ -698,7 +1021,7 @@ ImportedTrace import_checkpoint(const ImportSpec& spec) {
   if (modules.empty()) {
     throw Error(spec.dir +
                 ": no quantized linear layers found (looked for *.qweight, "
-                "*.weight_packed, *.weight_scale)");
+                "*.weight_packed, *.weight_scale, *_blocks with *_scales)");
   }
   std::vector<std::string> chosen;
   std::regex re;
@@ -733,11 +1056,21 @@ ImportedTrace import_checkpoint(const ImportSpec& spec) {
   }
   if (!spec.command.empty()) t.meta["command"] = spec.command;
   std::set<std::string> layouts;
-  for (const std::string& m : chosen) {
-    const UnpackedLinear u = unpack_linear(c, m);
-    c.release();  // the module's packed tensors are unpacked into u
+  for (std::size_t i = 0; i < chosen.size(); ++i) {
+    const UnpackedLinear u = unpack_linear(c, chosen[i]);
+    // The module's packed tensors are unpacked into u, so they are dropped, unless the next
+    // module reads the same ones (the experts of one transformers mxfp4 tensor, which would
+    // otherwise be read from disk once per expert).
+    if (i + 1 == chosen.size() || tensor_source(c, chosen[i + 1]) != tensor_source(c, chosen[i]))
+      c.release();
     layouts.insert(u.layout);
-    if (u.source_act_static) {
+    if (u.source_act_static && u.block) {
+      t.meta["act_scales"] =
+          "static in the checkpoint (input_global_scale, the activations' calibrated tensor "
+          "scale); recomputed here from the layer's activations (NVFP4: s_t = amax / 2688), "
+          "since the activations are " +
+          std::string(spec.activations.empty() ? "synthetic" : "given");
+    } else if (u.source_act_static) {
       t.meta["act_scales"] =
           "static in the checkpoint (input_scale); recomputed here from the layer's activations "
           "(amax / 127), since the activations are " +

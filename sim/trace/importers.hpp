@@ -1,6 +1,7 @@
 // Unpacking of quantized linear layers from checkpoint layouts (GPTQ v1/v2, AutoAWQ GEMM,
-// compressed-tensors pack-quantized and int-quantized) into quasar's weight operands, and the
-// data-bearing trace `quasar trace import` writes from them.
+// compressed-tensors pack-quantized, int-quantized, nvfp4-pack-quantized and
+// mxfp4-pack-quantized, transformers' mxfp4 `*_blocks` / `*_scales` of GPT-OSS) into quasar's
+// weight operands, and the data-bearing trace `quasar trace import` writes from them.
 #pragma once
 
 #include <cstddef>
@@ -9,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "numerics/block_scaled.hpp"
 #include "numerics/matrix.hpp"
 #include "numerics/operands.hpp"
 #include "numerics/scheme.hpp"
@@ -22,14 +24,23 @@ namespace quasar::trace {
 // and with K reordered so that every group is contiguous (act-order checkpoints).
 struct UnpackedLinear {
   std::string module;  // HF module name, e.g. model.layers.0.self_attn.q_proj
-  std::string layout;  // gptq, gptq_v2, awq-gemm, pack-quantized, int-quantized
+  // gptq, gptq_v2, awq-gemm, pack-quantized, int-quantized, nvfp4-pack-quantized,
+  // mxfp4-pack-quantized, transformers-mxfp4
+  std::string layout;
   std::size_t n = 0, k = 0;
   int bits = 4;
-  std::size_t group_size = 0;  // along K; K for one group (GPTQ -1) or per channel
+  std::size_t group_size = 0;  // along K; K for one group (GPTQ -1) or per channel; the block
   bool symmetric = true;       // signed codes and no zeros; else uint4 codes with zeros
-  int source_act_bits = 0;     // 8 when the checkpoint quantizes activations (int-quantized)
+  // 8 when the checkpoint quantizes activations to int8 (int-quantized), 4 to fp4 (the fp4
+  // formats with input_activations); 0 weight-only.
+  int source_act_bits = 0;
   ActQuantMode source_act = ActQuantMode::per_token;  // its activation scales' granularity
-  bool source_act_static = false;  // its activation scales are calibrated (input_scale)
+  // Its activation scales are calibrated: input_scale (int8), input_global_scale (NVFP4).
+  bool source_act_static = false;
+  // Block-scaled weights (the fp4 layouts), exactly as stored: E2M1 codes one per byte, the
+  // block scales' bytes (E4M3 or E8M0), NVFP4's tensor scale s_t. Set only for those layouts;
+  // codes, zeros and scales below are then empty.
+  std::optional<BlockTensor> block;
   MatrixI8 codes;              // N x K: signed (q - 8 for 4-bit sym) or uint4 0..15
   MatrixI8 zeros;              // N x groups, 0..15; empty when symmetric
   MatrixF scales;              // N x groups
@@ -39,11 +50,14 @@ struct UnpackedLinear {
   std::vector<float> bias;  // N values when the checkpoint has a bias (not part of the trace)
 
   std::size_t groups() const { return group_size ? k / group_size : 0; }
-  float dequantized(std::size_t n, std::size_t j) const;  // s * (q - z), j in quasar's order
+  // s * (q - z), j in quasar's order; for block weights F32 of the exact P * S_b (* s_t).
+  float dequantized(std::size_t n, std::size_t j) const;
 };
 
 // The quantized linears of a checkpoint (modules with a qweight / weight_packed / int8
-// weight + weight_scale), in execution order (module_order_less).
+// weight + weight_scale; for transformers' mxfp4, each `P_blocks` + `P_scales` pair: module P,
+// or P.e for expert e when the tensors hold a leading expert dimension), in execution order
+// (module_order_less).
 std::vector<std::string> quantized_modules(const Checkpoint& c);
 
 // Execution order of module paths, compared component by component: the projections and
@@ -61,14 +75,28 @@ UnpackedLinear unpack_awq(const Checkpoint& c, const std::string& module);
 UnpackedLinear unpack_ct_packed(const Checkpoint& c, const std::string& module,
                                 const CtGroup& group);
 UnpackedLinear unpack_ct_int(const Checkpoint& c, const std::string& module, const CtGroup& group);
+// compressed-tensors nvfp4-pack-quantized / mxfp4-pack-quantized: weight_packed U8 [N, K/2]
+// (element 2i in the low nibble), weight_scale F8_E4M3 [N, K/16] or U8 E8M0 [N, K/32], NVFP4's
+// weight_global_scale (stored as 1/s_t; s_t = F32(1 / stored)). Every code and scale is checked.
+UnpackedLinear unpack_ct_fp4(const Checkpoint& c, const std::string& module, const CtGroup& group);
+// transformers' mxfp4 (GPT-OSS): P_blocks U8 [E, N, K/32, 16] (or [N, K/32, 16]), 16 bytes a
+// block with element 2i in the low nibble, and P_scales U8 E8M0 [E, N, K/32] (or [N, K/32]);
+// module P.e is expert e (see quantized_modules).
+UnpackedLinear unpack_mxfp4_blocks(const Checkpoint& c, const std::string& module);
 // Dispatches on the config's method (and the compressed-tensors group matching the module).
 UnpackedLinear unpack_linear(const Checkpoint& c, const std::string& module);
 
-// The scheme an unpacked layer maps to: `requested` when the layout allows it, else the
-// natural one (4-bit asymmetric and weight-only symmetric: w4a16; int8 per channel: w8a8;
-// int-quantized 4-bit: w4a8-fs). Throws naming the module and what it accepts.
+// The import policy, in one place: the schemes an unpacked layer can be imported as, the
+// natural one first (4-bit asymmetric and weight-only symmetric: w4a16; int8 per channel:
+// w8a8; int-quantized 4-bit: w4a8-fs; NVFP4: w4a4-nvfp4; MXFP4 with fp4 activations:
+// w4a4-mxfp4, weight-only MXFP4: w4a8-mx). Every scheme it names is an `importable` row of the
+// scheme table, and every importable row is named for some layout (a unit test holds both).
+std::vector<Scheme> import_candidates(const UnpackedLinear& u);
+// `requested` when import_candidates has it, else the natural one. Throws naming the module and
+// what it accepts.
 Scheme import_scheme(const UnpackedLinear& u, std::optional<Scheme> requested);
-// Weights in the form the scheme's GEMM takes (int4 / uint4 + zeros / int8).
+// Weights in the form the scheme's GEMM takes (int4 / uint4 + zeros / int8); not for block
+// weights (they are `block` as stored).
 QuantizedWeights to_quantized_weights(const UnpackedLinear& u, Scheme scheme);
 
 struct ImportSpec {

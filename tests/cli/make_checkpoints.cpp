@@ -1,6 +1,7 @@
 // Writes the tiny quantized checkpoints the `quasar trace import` CLI tests read: one folder per
-// layout (GPTQ v1 act-order, GPTQ v2 symmetric, AutoAWQ GEMM, compressed-tensors pack-quantized
-// and int-quantized W8A8, a sharded GPTQ) and a sharded one whose index names a missing shard.
+// layout (GPTQ v1 act-order, GPTQ v2 symmetric, AutoAWQ GEMM, compressed-tensors pack-quantized,
+// int-quantized W8A8 and nvfp4-pack-quantized, transformers mxfp4 experts as GPT-OSS stores
+// them, a sharded GPTQ) and a sharded one whose index names a missing shard.
 // The packing is checked value by value in tests/unit/test_importers.cpp; here it only has to
 // be well-formed.
 #include <algorithm>
@@ -51,6 +52,15 @@ Tensor scales(std::vector<std::int64_t> shape) {
 }
 
 void text(const std::string& path, const std::string& s) { std::ofstream(path) << s; }
+
+// Random bytes in lo..hi: packed E2M1 pairs (any byte), E4M3 or E8M0 block scales.
+Tensor bytes(DType d, std::vector<std::int64_t> shape, int lo, int hi) {
+  std::size_t n = 1;
+  for (std::int64_t v : shape) n *= static_cast<std::size_t>(v);
+  std::vector<std::uint8_t> b(n);
+  for (auto& v : b) v = static_cast<std::uint8_t>(uniform(lo, hi));
+  return tensor(d, std::move(shape), b);
+}
 
 const char* kModules[] = {"model.layers.0.self_attn.q_proj", "model.layers.0.mlp.down_proj"};
 
@@ -170,5 +180,30 @@ int main(int argc, char** argv) {
                       R"({"num_bits": 8, "type": "int", "symmetric": true, "strategy": "channel"})",
                       R"({"num_bits": 8, "type": "int", "symmetric": true, "strategy": "token",
                           "dynamic": true})"));
+
+  safetensors::File nvfp4;  // K = 64, N = 16; global scales stored as 1/s_t
+  for (const char* m : kModules) {
+    const std::string p = m;
+    nvfp4.tensors[p + ".weight_packed"] = bytes(DType::U8, {16, 32}, 0, 255);
+    nvfp4.tensors[p + ".weight_scale"] = bytes(DType::F8_E4M3, {16, 4}, 0x08, 0x70);
+    nvfp4.tensors[p + ".weight_global_scale"] = tensor(DType::F32, {1}, std::vector<float>{700.0f});
+    nvfp4.tensors[p + ".input_global_scale"] = tensor(DType::F32, {1}, std::vector<float>{90.0f});
+  }
+  const std::string fp4_args = R"("num_bits": 4, "type": "float", "symmetric": true,
+      "strategy": "tensor_group", "group_size": 16)";
+  write_dir(dir + "/ct-nvfp4", nvfp4,
+            ct_config("nvfp4-pack-quantized", "{" + fp4_args + R"(, "dynamic": false})",
+                      "{" + fp4_args + R"(, "dynamic": "local"})"));
+
+  // transformers mxfp4 (GPT-OSS): 2 experts; gate_up N = 16, K = 64; down N = 8, K = 32.
+  safetensors::File oss;
+  const std::string experts = "model.layers.0.mlp.experts";
+  oss.tensors[experts + ".gate_up_proj_blocks"] = bytes(DType::U8, {2, 16, 2, 16}, 0, 255);
+  oss.tensors[experts + ".gate_up_proj_scales"] = bytes(DType::U8, {2, 16, 2}, 115, 130);
+  oss.tensors[experts + ".down_proj_blocks"] = bytes(DType::U8, {2, 8, 1, 16}, 0, 255);
+  oss.tensors[experts + ".down_proj_scales"] = bytes(DType::U8, {2, 8, 1}, 115, 130);
+  write_dir(dir + "/gpt-oss-mxfp4", oss,
+            R"({"model_type": "gpt_oss", "quantization_config": {"quant_method": "mxfp4",
+                "modules_to_not_convert": ["model.layers.*.self_attn", "lm_head"]}})");
   return 0;
 }

@@ -8,7 +8,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
+#include <set>
 
 #include "numerics/engine.hpp"
 #include "numerics/error.hpp"
@@ -807,6 +809,484 @@ TEST(Importers, RejectsGroupsThatAreNotWhole) {
   write_text(dir + "/config.json", gptq_config({false, false, false, 48}));
   EXPECT_THAT(error_of([&] { unpack_linear(Checkpoint::open(dir), kQ); }),
               HasSubstr("K = 64 and group size 48; quasar needs whole groups"));
+}
+
+// ---- Block-scaled checkpoints: compressed-tensors nvfp4/mxfp4-pack-quantized, transformers
+// mxfp4 (GPT-OSS). The codes and scales are chosen here, packed two codes a byte by this file's
+// own rule (element 2i in the low nibble), and must come back byte for byte. ----
+
+// Independent decoders of the formats (from their definitions, not numerics' integer forms).
+double e2m1_value(std::uint8_t code) {
+  static const double kMag[8] = {0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0};
+  return (code & 8 ? -1.0 : 1.0) * kMag[code & 7];
+}
+double e4m3_scale_value(std::uint8_t code) {  // sign bit clear, not NaN (the test's scales)
+  const int field = code >> 3, mant = code & 7;
+  return field == 0 ? std::ldexp(mant / 8.0, -6) : std::ldexp(1.0 + mant / 8.0, field - 7);
+}
+
+struct Fp4Truth {
+  std::size_t N = 0, K = 0, B = 0;
+  std::vector<std::uint8_t> code;   // [N][K], 0..15
+  std::vector<std::uint8_t> scale;  // [N][K/B]: E4M3 (NVFP4) or E8M0 (MX) bytes
+  std::size_t G() const { return K / B; }
+};
+
+Fp4Truth make_fp4(std::size_t N, std::size_t K, bool nvfp4, unsigned seed) {
+  std::mt19937 rng(seed);
+  Fp4Truth t;
+  t.N = N, t.K = K, t.B = nvfp4 ? 16 : 32;
+  std::uniform_int_distribution<int> c(0, 15), e4(0x08, 0x77), e8(112, 135);
+  for (std::size_t i = 0; i < N * K; ++i) t.code.push_back(static_cast<std::uint8_t>(c(rng)));
+  for (std::size_t i = 0; i < N * t.G(); ++i)
+    t.scale.push_back(static_cast<std::uint8_t>(nvfp4 ? e4(rng) : e8(rng)));
+  return t;
+}
+
+// Two codes a byte along K: code k of a row in byte k / 2, bits 4 (k % 2) .. 4 (k % 2) + 3.
+std::vector<std::uint8_t> pack_pairs(const std::vector<std::uint8_t>& code, std::size_t K,
+                                     std::size_t rows) {
+  std::vector<std::uint8_t> out(rows * K / 2, 0);
+  for (std::size_t r = 0; r < rows; ++r) {
+    for (std::size_t k = 0; k < K; ++k) {
+      for (unsigned b = 0; b < 4; ++b) {
+        if ((code[r * K + k] >> b) & 1u) out[r * (K / 2) + k / 2] |= 1u << (4 * (k % 2) + b);
+      }
+    }
+  }
+  return out;
+}
+
+Tensor f32_scalar(float v) { return raw(DType::F32, {1}, &v, 4); }
+
+std::string ct_fp4_config(bool nvfp4, bool with_input) {
+  const std::string fmt = nvfp4 ? "nvfp4-pack-quantized" : "mxfp4-pack-quantized";
+  const std::string args = nvfp4 ? R"("strategy": "tensor_group", "group_size": 16)"
+                                 : R"("strategy": "group", "group_size": 32)";
+  const std::string input = with_input
+                                ? R"({"num_bits": 4, "type": "float", "symmetric": true, )" + args +
+                                      (nvfp4 ? R"(, "dynamic": "local"})" : R"(, "dynamic": true})")
+                                : "null";
+  return R"({"quantization_config": {"quant_method": "compressed-tensors", "format": ")" + fmt +
+         R"(", "ignore": ["lm_head"], "config_groups": {"group_0": {"format": ")" + fmt +
+         R"(", "targets": ["Linear"], "weights": {"num_bits": 4, "type": "float", )" +
+         R"("symmetric": true, "dynamic": false, )" + args + R"(}, "input_activations": )" + input +
+         "}}}}";
+}
+
+// A compressed-tensors fp4 checkpoint with q_proj (the truth) and down_proj; `global` is the
+// stored weight_global_scale (1/s_t), NVFP4 only.
+std::string write_ct_fp4(const Fp4Truth& t, bool nvfp4, bool with_input, float global = 640.0f) {
+  const std::string dir = temp_dir();
+  safetensors::File f;
+  const auto packed = pack_pairs(t.code, t.K, t.N);
+  f.tensors[kQ + ".weight_packed"] =
+      raw(DType::U8, {I(t.N), I(t.K / 2)}, packed.data(), packed.size());
+  f.tensors[kQ + ".weight_scale"] =
+      raw(nvfp4 ? DType::F8_E4M3 : DType::U8, {I(t.N), I(t.G())}, t.scale.data(), t.scale.size());
+  const Fp4Truth d = make_fp4(16, 2 * t.B, nvfp4, 99);
+  const auto dp = pack_pairs(d.code, d.K, d.N);
+  f.tensors[kDown + ".weight_packed"] = raw(DType::U8, {16, I(d.K / 2)}, dp.data(), dp.size());
+  f.tensors[kDown + ".weight_scale"] =
+      raw(nvfp4 ? DType::F8_E4M3 : DType::U8, {16, I(d.G())}, d.scale.data(), d.scale.size());
+  if (nvfp4) {
+    f.tensors[kQ + ".weight_global_scale"] = f32_scalar(global);
+    f.tensors[kDown + ".weight_global_scale"] = f32_scalar(512.0f);
+    if (with_input) {
+      f.tensors[kQ + ".input_global_scale"] = f32_scalar(100.0f);
+      f.tensors[kDown + ".input_global_scale"] = f32_scalar(100.0f);
+    }
+  }
+  f.tensors["lm_head.weight"] = half({4, I(t.K)}, std::vector<float>(4 * t.K, 0.5f));
+  safetensors::write(dir + "/model.safetensors", f);
+  write_text(dir + "/config.json", ct_fp4_config(nvfp4, with_input));
+  return dir;
+}
+
+void expect_block(const UnpackedLinear& u, const Fp4Truth& t, float tensor_scale) {
+  ASSERT_TRUE(u.block.has_value());
+  ASSERT_EQ(u.n, t.N);
+  ASSERT_EQ(u.k, t.K);
+  EXPECT_EQ(u.group_size, t.B);
+  EXPECT_EQ(u.block->block, t.B);
+  EXPECT_EQ(u.block->codes.values(), t.code);
+  EXPECT_EQ(u.block->scales.values(), t.scale);
+  EXPECT_EQ(u.block->tensor_scale, tensor_scale);
+  for (std::size_t n = 0; n < t.N; ++n) {
+    for (std::size_t k = 0; k < t.K; ++k) {
+      const std::uint8_t s = t.scale[n * t.G() + k / t.B];
+      const double sb = t.B == 16 ? e4m3_scale_value(s) * tensor_scale : std::ldexp(1.0, s - 127);
+      ASSERT_EQ(u.dequantized(n, k), static_cast<float>(e2m1_value(t.code[n * t.K + k]) * sb))
+          << "n=" << n << " k=" << k;
+    }
+  }
+}
+
+// Every layer of the imported trace reruns to its expected y on the reference, and its payload
+// holds the checkpoint's bytes.
+void expect_trace_runs(const ImportedTrace& imp) {
+  for (const Layer& l : imp.trace.layers) {
+    const LayerData d = load_layer_data(l, imp.payload, "payload");
+    EXPECT_EQ(run_layer(cpu_engine(), l, d.operands).y, *d.expected_y) << l.name;
+  }
+}
+
+TEST(Importers, CtNvfp4RoundTripsExactly) {
+  const Fp4Truth t = make_fp4(8, 64, true, 11);
+  const std::string dir = write_ct_fp4(t, true, true, 3.0f);  // s_t = F32(1/3): not exact
+  const Checkpoint c = Checkpoint::open(dir);
+  EXPECT_EQ(quantized_modules(c), (std::vector<std::string>{kQ, kDown}));
+  const UnpackedLinear u = unpack_linear(c, kQ);
+  EXPECT_EQ(u.layout, "nvfp4-pack-quantized");
+  EXPECT_EQ(u.source_act_bits, 4);
+  expect_block(u, t, 1.0f / 3.0f);
+  EXPECT_EQ(import_candidates(u), std::vector<Scheme>{Scheme::w4a4_nvfp4});
+  EXPECT_THAT(error_of([&] { import_scheme(u, Scheme::w4a8_mx); }),
+              HasSubstr("(nvfp4-pack-quantized, NVFP4) cannot be imported as w4a8-mx; accepted "
+                        "for it: w4a4-nvfp4"));
+  EXPECT_THAT(error_of([&] { to_quantized_weights(u, Scheme::w4a16); }),
+              HasSubstr("holds block-scaled weights"));
+
+  ImportSpec spec;
+  spec.dir = dir;
+  spec.tokens = 3;
+  const ImportedTrace imp = import_checkpoint(spec);
+  ASSERT_EQ(imp.trace.layers.size(), 2u);
+  const Layer& q = imp.trace.layers[0];
+  EXPECT_EQ(q.name, kQ);
+  EXPECT_EQ(q.scheme->scheme, Scheme::w4a4_nvfp4);
+  EXPECT_EQ(q.k, 64u);
+  EXPECT_EQ(q.n, 8u);
+  EXPECT_EQ(imp.trace.meta.at("format"), "nvfp4-pack-quantized");
+  EXPECT_THAT(imp.trace.meta.at("act_scales"), HasSubstr("input_global_scale"));
+  const LayerData d = load_layer_data(q, imp.payload, "payload");
+  EXPECT_EQ(d.operands.w_block->codes.values(), t.code);
+  EXPECT_EQ(d.operands.w_block->scales.values(), t.scale);
+  EXPECT_EQ(d.operands.w_block->tensor_scale, 1.0f / 3.0f);
+  expect_trace_runs(imp);
+  // The output is the product of the dequantized operands (up to the fp32 and fp16 roundings).
+  const MatrixF xd = dequantize(*d.operands.x_block);
+  for (std::size_t m = 0; m < 3; ++m) {
+    for (std::size_t n = 0; n < t.N; ++n) {
+      double ref = 0;
+      for (std::size_t k = 0; k < t.K; ++k)
+        ref += static_cast<double>(xd(m, k)) * u.dequantized(n, k);
+      EXPECT_NEAR(f16_to_f32((*d.expected_y)(m, n)), ref, 0.002 + 0.002 * std::abs(ref));
+    }
+  }
+  // Written out and read back, the trace validates the same.
+  write_imported_trace(dir + "/out", imp);
+  const Trace back = read_manifest(dir + "/out/trace.yaml");
+  const safetensors::File payload = safetensors::read(dir + "/out/payload.safetensors");
+  for (const Layer& l : back.layers) {
+    const LayerData ld = load_layer_data(l, payload, "payload");
+    EXPECT_EQ(run_layer(cpu_engine(), l, ld.operands).y, *ld.expected_y) << l.name;
+  }
+}
+
+TEST(Importers, CtMxfp4RoundTripsExactly) {
+  const Fp4Truth t = make_fp4(8, 96, false, 12);
+  for (const bool with_input : {true, false}) {
+    const std::string dir = write_ct_fp4(t, false, with_input);
+    const UnpackedLinear u = unpack_linear(Checkpoint::open(dir), kQ);
+    EXPECT_EQ(u.layout, "mxfp4-pack-quantized");
+    expect_block(u, t, 1.0f);
+    // The checkpoint's fp4 activations first; weight-only, the E4M3 activations first.
+    EXPECT_EQ(import_candidates(u),
+              with_input ? (std::vector<Scheme>{Scheme::w4a4_mxfp4, Scheme::w4a8_mx})
+                         : (std::vector<Scheme>{Scheme::w4a8_mx, Scheme::w4a4_mxfp4}));
+    ImportSpec spec;
+    spec.dir = dir;
+    spec.tokens = 2;
+    for (const auto& s : {std::optional<Scheme>{}, std::optional<Scheme>{Scheme::w4a4_mxfp4},
+                          std::optional<Scheme>{Scheme::w4a8_mx}}) {
+      spec.scheme = s;
+      const ImportedTrace imp = import_checkpoint(spec);
+      const Layer& q = imp.trace.layers.at(0);
+      EXPECT_EQ(q.scheme->scheme, s ? *s : import_candidates(u).front());
+      const LayerData d = load_layer_data(q, imp.payload, "payload");
+      EXPECT_EQ(d.operands.w_block->codes.values(), t.code);
+      EXPECT_EQ(d.operands.w_block->scales.values(), t.scale);
+      expect_trace_runs(imp);
+    }
+    spec.scheme = Scheme::w4a4_nvfp4;
+    EXPECT_THAT(error_of([&] { import_checkpoint(spec); }),
+                HasSubstr("cannot be imported as w4a4-nvfp4"));
+  }
+}
+
+// transformers' mxfp4 as GPT-OSS ships it: P_blocks [experts, N, K/32, 16], P_scales
+// [experts, N, K/32], P_bias [experts, N].
+struct GptOss {
+  std::size_t E = 3;
+  std::vector<Fp4Truth> gate_up, down;  // per expert: N 8, K 64; N 16, K 32
+};
+
+void put_experts(safetensors::File& f, const std::string& prefix, const std::vector<Fp4Truth>& ex) {
+  const std::size_t E = ex.size(), N = ex[0].N, G = ex[0].G();
+  std::vector<std::uint8_t> blocks, scales;
+  std::vector<float> bias;
+  for (std::size_t e = 0; e < E; ++e) {
+    const auto p = pack_pairs(ex[e].code, ex[e].K, N);  // row n: G blocks of 16 bytes
+    blocks.insert(blocks.end(), p.begin(), p.end());
+    scales.insert(scales.end(), ex[e].scale.begin(), ex[e].scale.end());
+    for (std::size_t n = 0; n < N; ++n) bias.push_back(static_cast<float>(e * 100 + n));
+  }
+  f.tensors[prefix + "_blocks"] =
+      raw(DType::U8, {I(E), I(N), I(G), 16}, blocks.data(), blocks.size());
+  f.tensors[prefix + "_scales"] = raw(DType::U8, {I(E), I(N), I(G)}, scales.data(), scales.size());
+  f.tensors[prefix + "_bias"] = raw(DType::F32, {I(E), I(N)}, bias.data(), bias.size() * 4);
+}
+
+const std::string kExperts = "model.layers.0.mlp.experts";
+
+std::string write_gpt_oss(GptOss* out) {
+  const std::string dir = temp_dir();
+  GptOss g;
+  for (std::size_t e = 0; e < g.E; ++e) {
+    g.gate_up.push_back(make_fp4(8, 64, false, 20 + static_cast<unsigned>(e)));
+    g.down.push_back(make_fp4(16, 32, false, 30 + static_cast<unsigned>(e)));
+  }
+  safetensors::File f;
+  put_experts(f, kExperts + ".gate_up_proj", g.gate_up);
+  put_experts(f, kExperts + ".down_proj", g.down);
+  f.tensors["model.layers.0.self_attn.q_proj.weight"] =
+      half({4, 64}, std::vector<float>(256, 0.5f), true);
+  f.tensors["model.layers.0.mlp.router.weight"] =
+      half({3, 64}, std::vector<float>(192, 0.5f), true);
+  safetensors::write(dir + "/model.safetensors", f);
+  write_text(dir + "/config.json",
+             R"({"model_type": "gpt_oss", "quantization_config": {"quant_method": "mxfp4",
+                 "modules_to_not_convert": ["model.layers.*.self_attn", "model.layers.*.mlp.router",
+                 "model.embed_tokens", "lm_head"]}})");
+  *out = g;
+  return dir;
+}
+
+TEST(Importers, TransformersMxfp4ExpertsRoundTripExactly) {
+  GptOss g;
+  const std::string dir = write_gpt_oss(&g);
+  const Checkpoint c = Checkpoint::open(dir);
+  // One module per expert; GPT-OSS runs each projection as one grouped GEMM over its experts.
+  EXPECT_EQ(quantized_modules(c),
+            (std::vector<std::string>{kExperts + ".gate_up_proj.0", kExperts + ".gate_up_proj.1",
+                                      kExperts + ".gate_up_proj.2", kExperts + ".down_proj.0",
+                                      kExperts + ".down_proj.1", kExperts + ".down_proj.2"}));
+  for (std::size_t e = 0; e < g.E; ++e) {
+    const UnpackedLinear gu = unpack_linear(c, kExperts + ".gate_up_proj." + std::to_string(e));
+    EXPECT_EQ(gu.layout, "transformers-mxfp4");
+    expect_block(gu, g.gate_up[e], 1.0f);
+    ASSERT_EQ(gu.bias.size(), 8u);
+    EXPECT_EQ(gu.bias[3], static_cast<float>(e * 100 + 3));
+    expect_block(unpack_linear(c, kExperts + ".down_proj." + std::to_string(e)), g.down[e], 1.0f);
+    EXPECT_EQ(import_candidates(gu), (std::vector<Scheme>{Scheme::w4a8_mx, Scheme::w4a4_mxfp4}));
+  }
+  EXPECT_THAT(error_of([&] { unpack_linear(c, kExperts + ".gate_up_proj"); }),
+              HasSubstr("gate_up_proj_blocks' holds 3 experts; import them as modules"));
+  EXPECT_THAT(
+      error_of([&] { unpack_linear(c, kExperts + ".gate_up_proj.3"); }),
+      HasSubstr("holds 3 experts; module '" + kExperts + ".gate_up_proj.3' names expert 3"));
+  ImportSpec spec;
+  spec.dir = dir;
+  spec.tokens = 2;
+  const ImportedTrace imp = import_checkpoint(spec);
+  ASSERT_EQ(imp.trace.layers.size(), 6u);
+  EXPECT_EQ(imp.trace.meta.at("format"), "transformers-mxfp4");
+  for (const Layer& l : imp.trace.layers) EXPECT_EQ(l.scheme->scheme, Scheme::w4a8_mx) << l.name;
+  const LayerData d = load_layer_data(imp.trace.layers[4], imp.payload, "payload");  // down.1
+  EXPECT_EQ(d.operands.w_block->codes.values(), g.down[1].code);
+  EXPECT_EQ(d.operands.w_block->scales.values(), g.down[1].scale);
+  expect_trace_runs(imp);
+  spec.scheme = Scheme::w4a4_mxfp4;
+  spec.layers = "down_proj\\.2$";
+  const ImportedTrace one = import_checkpoint(spec);
+  ASSERT_EQ(one.trace.layers.size(), 1u);
+  EXPECT_EQ(one.trace.layers[0].scheme->scheme, Scheme::w4a4_mxfp4);
+  expect_trace_runs(one);
+}
+
+// The import policy and the scheme table's importable rows are the same set.
+TEST(Importers, ImportableRowsAreTheImportPolicy) {
+  std::vector<UnpackedLinear> kinds(7);
+  kinds[0].bits = 8, kinds[0].k = kinds[0].group_size = 64;  // int8 per channel
+  kinds[1].bits = 4, kinds[1].symmetric = false, kinds[1].k = 64, kinds[1].group_size = 32;
+  kinds[2].bits = 4, kinds[2].k = 64, kinds[2].group_size = 32;  // weight-only symmetric
+  kinds[3] = kinds[2], kinds[3].source_act_bits = 8;
+  BlockTensor nv, mx;
+  nv.scale = BlockScale::e4m3, nv.block = 16;
+  kinds[4].block = nv;
+  kinds[5].block = mx;
+  kinds[6].block = mx, kinds[6].source_act_bits = 4;
+  std::set<Scheme> named;
+  for (const UnpackedLinear& u : kinds) {
+    const std::vector<Scheme> c = import_candidates(u);
+    EXPECT_FALSE(c.empty());
+    for (Scheme s : c) {
+      EXPECT_TRUE(traits(s).importable) << scheme_name(s);
+      named.insert(s);
+    }
+  }
+  for (const SchemeInfo& i : all_schemes()) {
+    EXPECT_EQ(named.count(i.id) != 0, i.importable) << i.name;
+  }
+}
+
+TEST(Importers, RejectsBadFp4Tensors) {
+  const Fp4Truth t = make_fp4(8, 64, true, 13);
+  const std::string dir = write_ct_fp4(t, true, true);
+  const std::string file = dir + "/model.safetensors";
+  const safetensors::File good = safetensors::read(file);
+  auto with = [&](const std::function<void(safetensors::File&)>& edit) {
+    safetensors::File f = good;
+    edit(f);
+    safetensors::write(file, f);
+    return error_of([&] { unpack_linear(Checkpoint::open(dir), kQ); });
+  };
+  const std::string tq = file + ": tensor '" + kQ;
+  EXPECT_THAT(with([&](safetensors::File& f) {
+                std::vector<std::uint8_t> b(8 * 12);
+                f.tensors[kQ + ".weight_packed"] = raw(DType::U8, {8, 12}, b.data(), b.size());
+              }),
+              HasSubstr(tq + ".weight_packed' has shape [8, 12]: K = 24 (two codes a byte) is not "
+                             "a multiple of the NVFP4 block (16)"));
+  EXPECT_THAT(with([&](safetensors::File& f) {
+                f.tensors[kQ + ".weight_scale"] = raw(DType::F8_E4M3, {8, 3}, t.scale.data(), 24);
+              }),
+              HasSubstr(tq + ".weight_scale' has shape [8, 3], expected [N, K/16] = [8, 4]"));
+  EXPECT_THAT(with([&](safetensors::File& f) {
+                f.tensors[kQ + ".weight_scale"] = raw(DType::U8, {8, 4}, t.scale.data(), 32);
+              }),
+              HasSubstr(tq + ".weight_scale' has dtype U8, expected F8_E4M3"));
+  EXPECT_THAT(
+      with([&](safetensors::File& f) {
+        f.tensors[kQ + ".weight_global_scale"] = f32_scalar(std::nanf(""));
+      }),
+      HasSubstr(tq + ".weight_global_scale' is nan; a global scale must be finite and > 0"));
+  EXPECT_THAT(with([&](safetensors::File& f) {
+                f.tensors[kQ + ".weight_global_scale"] = f32_scalar(-2.0f);
+              }),
+              HasSubstr(tq + ".weight_global_scale' is -2.000000; a global scale must be finite"));
+  EXPECT_THAT(with([&](safetensors::File& f) {
+                const float two[2] = {1.0f, 2.0f};
+                f.tensors[kQ + ".weight_global_scale"] = raw(DType::F32, {2}, two, 8);
+              }),
+              HasSubstr(tq + ".weight_global_scale' has shape [2], expected [1]"));
+  // s_t itself stored where compressed-tensors stores 1/s_t: refused, not imported.
+  EXPECT_THAT(with([&](safetensors::File& f) {
+                f.tensors[kQ + ".weight_global_scale"] = f32_scalar(0.002f);
+              }),
+              HasSubstr(tq + ".weight_global_scale' is 0.002000, which with the largest block "
+                             "scale"));
+  EXPECT_THAT(with([&](safetensors::File& f) {
+                f.tensors[kQ + ".input_global_scale"] = f32_scalar(std::nanf(""));
+              }),
+              HasSubstr(tq + ".input_global_scale' is nan"));
+  auto bad_scale = [&](std::uint8_t code) {
+    return with([&](safetensors::File& f) {
+      std::vector<std::uint8_t> s = t.scale;
+      s[4 * 2 + 1] = code;  // row 2, block 1
+      f.tensors[kQ + ".weight_scale"] = raw(DType::F8_E4M3, {8, 4}, s.data(), s.size());
+    });
+  };
+  EXPECT_THAT(bad_scale(0x7f), HasSubstr(tq + ".weight_scale' block [2, 1] (K 16..31) = 0x7f is "
+                                              "the E4M3 NaN"));
+  EXPECT_THAT(bad_scale(0xb8), HasSubstr(tq + ".weight_scale' block [2, 1] (K 16..31) = 0xb8 has "
+                                              "its sign bit set"));
+  EXPECT_THAT(with([&](safetensors::File& f) { f.tensors.erase(kQ + ".weight_global_scale"); }),
+              HasSubstr(tq + ".weight_global_scale' is missing"));
+
+  // MXFP4: an E8M0 255 and a tensor scale it cannot have.
+  const Fp4Truth m = make_fp4(8, 64, false, 14);
+  const std::string mdir = write_ct_fp4(m, false, false);
+  const std::string mfile = mdir + "/model.safetensors";
+  safetensors::File f = safetensors::read(mfile);
+  std::vector<std::uint8_t> s = m.scale;
+  s[2 * 5 + 1] = 0xff;  // row 5, block 1
+  f.tensors[kQ + ".weight_scale"] = raw(DType::U8, {8, 2}, s.data(), s.size());
+  safetensors::write(mfile, f);
+  EXPECT_THAT(error_of([&] { unpack_linear(Checkpoint::open(mdir), kQ); }),
+              HasSubstr(mfile + ": tensor '" + kQ +
+                        ".weight_scale' block [5, 1] (K 32..63) = 0xff is the E8M0 NaN"));
+  f.tensors[kQ + ".weight_scale"] = raw(DType::U8, {8, 2}, m.scale.data(), m.scale.size());
+  f.tensors[kQ + ".weight_global_scale"] = f32_scalar(1.0f);
+  safetensors::write(mfile, f);
+  EXPECT_THAT(error_of([&] { unpack_linear(Checkpoint::open(mdir), kQ); }),
+              HasSubstr(mfile + ": tensor '" + kQ +
+                        ".weight_global_scale' is present, but MXFP4 (E8M0 block scales) has no "
+                        "tensor scale"));
+}
+
+TEST(Importers, RejectsBadTransformersMxfp4Tensors) {
+  GptOss g;
+  const std::string dir = write_gpt_oss(&g);
+  const std::string file = dir + "/model.safetensors";
+  const safetensors::File good = safetensors::read(file);
+  const std::string m1 = kExperts + ".gate_up_proj.1";
+  auto with = [&](const std::function<void(safetensors::File&)>& edit) {
+    safetensors::File f = good;
+    edit(f);
+    safetensors::write(file, f);
+    return error_of([&] { unpack_linear(Checkpoint::open(dir), m1); });
+  };
+  const std::string tg = file + ": tensor '" + kExperts + ".gate_up_proj";
+  EXPECT_THAT(with([&](safetensors::File& f) {
+                Tensor& s = f.tensors[kExperts + ".gate_up_proj_scales"];
+                s.bytes[1 * 16 + 3 * 2 + 0] = 0xff;  // expert 1, row 3, block 0
+              }),
+              HasSubstr(tg + "_scales' expert 1: block [3, 0] (K 0..31) = 0xff is the E8M0 NaN"));
+  EXPECT_THAT(with([&](safetensors::File& f) {
+                Tensor& b = f.tensors[kExperts + ".gate_up_proj_blocks"];
+                b.shape = {3, 8, 4, 8};
+              }),
+              HasSubstr(tg + "_blocks' has shape [3, 8, 4, 8], expected [..., N, K/32, 16]"));
+  EXPECT_THAT(with([&](safetensors::File& f) {
+                Tensor& s = f.tensors[kExperts + ".gate_up_proj_scales"];
+                s.shape = {3, 16, 1};
+              }),
+              HasSubstr(tg + "_scales' has shape [3, 16, 1], expected [3, 8, 2]"));
+  EXPECT_THAT(with([&](safetensors::File& f) {
+                Tensor& b = f.tensors[kExperts + ".gate_up_proj_blocks"];
+                b.dtype = DType::I8;
+              }),
+              HasSubstr(tg + "_blocks' has dtype I8, expected U8"));
+  EXPECT_THAT(with([&](safetensors::File& f) {
+                f.tensors[kExperts + ".gate_up_proj_bias"].shape = {8, 3};
+              }),
+              HasSubstr(tg + "_bias' has shape [8, 3], expected [3, 8]"));
+}
+
+TEST(Importers, RejectsBadFp4Configs) {
+  const Fp4Truth t = make_fp4(8, 64, true, 15);
+  const std::string dir = write_ct_fp4(t, true, true);
+  const std::string config = dir + "/config.json";
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string c = ct_fp4_config(true, true);
+    const auto at = c.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    c.replace(at, from.size(), to);
+    write_text(config, c);
+    return error_of([&] { Checkpoint::open(dir); });
+  };
+  EXPECT_THAT(with(R"("group_size": 16})", R"("group_size": 32})"),
+              HasSubstr(config + ": config_groups.group_0.weights.group_size = "
+                                 "32 is not supported with format nvfp4-pack-quantized; accepted: "
+                                 "16 (the NVFP4 block)"));
+  EXPECT_THAT(with(R"("type": "float", "symmetric": true, "dynamic")",
+                   R"("type": "int", "symmetric": true, "dynamic")"),
+              HasSubstr("weights.type 'int' is not supported with format nvfp4-pack-quantized; "
+                        "accepted: float"));
+  EXPECT_THAT(with(R"({"num_bits": 4, "type": "float", "symmetric": true, "strategy")",
+                   R"({"num_bits": 8, "type": "int", "symmetric": true, "strategy")"),
+              HasSubstr("input_activations.type 'int' with num_bits 8 is not supported with "
+                        "format nvfp4-pack-quantized; accepted: float, num_bits 4"));
+  EXPECT_THAT(with(R"("dynamic": "local")", R"("dynamic": "global")"),
+              HasSubstr("input_activations.dynamic 'global' is not supported"));
+  std::string c = ct_config("pack-quantized", 4, "group", 16, true);
+  c.replace(c.find(R"("type": "int")"), 13, R"("type": "float")");
+  write_text(config, c);
+  EXPECT_THAT(error_of([&] { Checkpoint::open(dir); }),
+              HasSubstr("weights.type 'float' is not supported; accepted: int (type float: "
+                        "formats nvfp4-pack-quantized, mxfp4-pack-quantized)"));
 }
 
 }  // namespace
