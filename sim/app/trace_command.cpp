@@ -24,6 +24,7 @@ struct TraceArgs {
   std::vector<std::uint64_t> expert_tokens;
   trace::LayerScheme params;
   std::string act = "per-token", int_scale = "fixed", dint_set = "A", dequant = "fused";
+  std::string block_acc = "fp32";
   bool list_models = false;
   // show
   std::string file;
@@ -63,6 +64,7 @@ int run_gen(TraceArgs& a) {
   base.int_scale = a.int_scale == "fixed" ? IntScaleMode::fixed : IntScaleMode::per_layer;
   base.dint_set = a.dint_set == "A" ? DintSet::A : DintSet::B;
   base.dequant = a.dequant == "fused" ? DequantMode::fused : DequantMode::materialized;
+  base.block_acc = a.block_acc == "fp32" ? BlockAcc::fp32 : BlockAcc::fixed;
   spec.linear_scheme = trace::for_scheme(parse_scheme(a.scheme, "--scheme"), base);
   for (const std::string& ls : a.layer_schemes) {
     const auto eq = ls.find('=');
@@ -164,6 +166,14 @@ std::function<int()> add_trace_command(CLI::App& app) {
       ->capture_default_str();
   gen->add_option("--dequant", a->dequant, "w4a8-dgq dequantization")
       ->check(CLI::IsMember({"fused", "materialized"}))
+      ->capture_default_str();
+  gen->add_option("--block-acc", a->block_acc,
+                  "MX schemes: blocks accumulate in fp32 or fixed (shift-aligned; --acc-bits wide, "
+                  "48 unless given, with --frac-bits fraction bits)")
+      ->check(CLI::IsMember({"fp32", "fixed"}))
+      ->capture_default_str();
+  gen->add_option("--frac-bits", a->params.frac_bits, "MX schemes, fixed: fraction bits")
+      ->check(CLI::Range(0, 62))
       ->capture_default_str();
   gen->add_option("--lm-head", a->lm_head, "Prefill logits for all tokens or the last one")
       ->check(CLI::IsMember({"all", "last"}))
