@@ -66,6 +66,13 @@ int run_gen(TraceArgs& a) {
   base.dequant = a.dequant == "fused" ? DequantMode::fused : DequantMode::materialized;
   base.block_acc = a.block_acc == "fp32" ? BlockAcc::fp32 : BlockAcc::fixed;
   spec.linear_scheme = trace::for_scheme(parse_scheme(a.scheme, "--scheme"), base);
+  // A fixed block accumulator applies to the MX schemes only: a layer of another scheme does
+  // not write the key, so asking for it there would silently do nothing.
+  if (a.block_acc == "fixed" && !has_trace_key(spec.linear_scheme.scheme, trace_key::block_acc)) {
+    throw Error("--block-acc fixed: scheme " + a.scheme +
+                " has no fixed block accumulation (accepted with w4a8-mx, w4a4-mxfp4, "
+                "w8a8-mxint8)");
+  }
   for (const std::string& ls : a.layer_schemes) {
     const auto eq = ls.find('=');
     if (eq == std::string::npos)

@@ -231,6 +231,38 @@ std::string manifest(const std::string& layers) {
 }
 const std::string kLinear = "  - name: a\n    op: linear\n    m: 4\n    k: 256\n    n: 8\n";
 
+// Block-scaled layers (issue 17): the block is the group (no group_size key), acc_bits defaults
+// to the fixed accumulator's 48, block_acc/frac_bits round-trip, and NVFP4 takes none of them.
+TEST(Manifest, BlockScaledKeys) {
+  const Trace t = parse_manifest(
+      manifest(kLinear + "    scheme: w4a8-mx\n    block_acc: fixed\n    frac_bits: 16\n"),
+      "t.yaml");
+  const LayerScheme& s = *t.layers.at(0).scheme;
+  EXPECT_EQ(s.group_size, 32u);
+  EXPECT_EQ(s.acc_bits, kBlockAccBits);
+  EXPECT_EQ(s.block_acc, BlockAcc::fixed);
+  EXPECT_EQ(s.frac_bits, 16);
+  const std::string yaml = to_yaml(t);
+  EXPECT_NE(yaml.find("block_acc: fixed"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("frac_bits: 16"), std::string::npos) << yaml;
+  EXPECT_TRUE(*parse_manifest(yaml, "back.yaml").layers.at(0).scheme == s);
+  EXPECT_EQ(parse_manifest(manifest(kLinear + "    scheme: w4a4-nvfp4\n"), "t.yaml")
+                .layers.at(0).scheme->group_size, 16u);
+  EXPECT_THAT(error_of([&] {
+                parse_manifest(manifest(kLinear + "    scheme: w4a4-nvfp4\n    block_acc: fixed\n"),
+                               "t.yaml");
+              }),
+              HasSubstr("does not apply to scheme w4a4-nvfp4"));
+  EXPECT_THAT(error_of([&] {
+                parse_manifest(manifest(kLinear + "    scheme: w4a8-mx\n    group_size: 64\n"),
+                               "t.yaml");
+              }),
+              HasSubstr("does not apply to scheme w4a8-mx"));
+  const std::string k48 = "  - name: a\n    op: linear\n    m: 4\n    k: 48\n    n: 8\n";
+  EXPECT_THAT(error_of([&] { parse_manifest(manifest(k48 + "    scheme: w4a4-mxfp4\n"), "t.yaml"); }),
+              HasSubstr("k = 48 is not a multiple of scheme w4a4-mxfp4's block of 32"));
+}
+
 // `inputs`: what a record consumes. Absent means the record before it; the generator names
 // them so q, k, v (and gate, up; MoE experts) do not depend on each other.
 TEST(Manifest, InputsFormAGraphOfEarlierRecords) {
