@@ -850,7 +850,8 @@ std::vector<std::uint8_t> pack_pairs(const std::vector<std::uint8_t>& code, std:
   for (std::size_t r = 0; r < rows; ++r) {
     for (std::size_t k = 0; k < K; ++k) {
       for (unsigned b = 0; b < 4; ++b) {
-        if ((code[r * K + k] >> b) & 1u) out[r * (K / 2) + k / 2] |= 1u << (4 * (k % 2) + b);
+        std::uint8_t& o = out[r * (K / 2) + k / 2];
+        if ((code[r * K + k] >> b) & 1u) o = static_cast<std::uint8_t>(o | 1u << (4 * (k % 2) + b));
       }
     }
   }
