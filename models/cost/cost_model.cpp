@@ -135,26 +135,27 @@ std::vector<std::string> block_unit_notes(const arch::ArchSpec& a, const Tech& t
   const std::string n = std::to_string(e.block_units);
   if (unit.empty()) {
     const bool fixed = e.block_acc == BlockAcc::fixed;
-    notes.push_back("the " + n + " block-scale accumulators: area, leakage and energy (technology "
-                    "table '" + t.units_name + "' has no " +
-                    (fixed ? "mx_fixed_acc row of >= " + std::to_string(e.block_acc_bits) +
-                                 " bits"
-                           : std::string("mx_fp32_acc row")) +
-                    ")");
+    const std::string row =
+        fixed ? "mx_fixed_acc row of >= " + std::to_string(e.block_acc_bits) + " bits"
+              : std::string("mx_fp32_acc row");
+    notes.push_back("the " + n + " block-scale accumulators: area, leakage and energy " +
+                    "(technology table '" + t.units_name + "' has no " + row + ")");
     return notes;
   }
   if (unit == "mx_fixed_acc" &&
       (e.block_acc_bits != kFixedRowBits || e.block_frac_bits != kFixedRowFrac)) {
-    notes.push_back("the " + n + " fixed block accumulators of " + std::to_string(e.block_acc_bits) +
-                    " bits (" + std::to_string(e.block_frac_bits) +
+    notes.push_back("the " + n + " fixed block accumulators of " +
+                    std::to_string(e.block_acc_bits) + " bits (" +
+                    std::to_string(e.block_frac_bits) +
                     " fraction bits) are priced as mx_fixed_acc's 48 (24): an upper bound");
   }
   bool nvfp4 = false;
   for (Scheme s : a.schemes) nvfp4 = nvfp4 || s == Scheme::w4a4_nvfp4;
   if (nvfp4 && unit == "mx_fp32_acc") {
-    notes.push_back("NVFP4's block step, F32(I) x F32(S_x S_w) then the fp32 add, is priced as "
-                    "mx_fp32_acc (int32 -> fp32 with the E8M0 exponents, then the add): the fp32 "
-                    "multiply by the E4M3 scale product, and that product, are not priced");
+    notes.push_back(
+        "NVFP4's block step, F32(I) x F32(S_x S_w) then the fp32 add, is priced as "
+        "mx_fp32_acc (int32 -> fp32 with the E8M0 exponents, then the add): the fp32 "
+        "multiply by the E4M3 scale product, and that product, are not priced");
   }
   return notes;
 }

@@ -1,10 +1,10 @@
 // Does each Verilog unit (rtl/units) compute exactly what its C++ model (models/units) does?
 // The combinational outputs are compared exhaustively over every operand pair of the 8x8, 4x8,
-// block-format (E2M1 x E4M3, E2M1 x E2M1) and dequant units, each pair with random accumulators and the accumulators at which the
-// overflow flag must switch; intscale_acc gets >= 10^6 random vectors plus directed corners at
-// each accumulator width. A random clocked stream checks the registers (reset, enable, the
-// acc_in / own-register select). The dint4 decode of the Verilog is checked against numerics'
-// table, the one source of truth the Verilog cannot include.
+// block-format (E2M1 x E4M3, E2M1 x E2M1) and dequant units, each pair with random accumulators and
+// the accumulators at which the overflow flag must switch; intscale_acc gets >= 10^6 random vectors
+// plus directed corners at each accumulator width. A random clocked stream checks the registers
+// (reset, enable, the acc_in / own-register select). The dint4 decode of the Verilog is checked
+// against numerics' table, the one source of truth the Verilog cannot include.
 #include <gtest/gtest.h>
 
 #include <Vdequant_dgq.h>
@@ -235,8 +235,7 @@ void sweep_block_mac(const std::string& name, int x_bits, const Model& m) {
         tally.check(got == want.acc && (u.io().ovf != 0) == want.overflow, want.overflow, [&] {
           std::ostringstream s;
           s << "w=" << w << " x=" << x << " acc_in=" << acc << ": rtl sum=" << got
-            << " ovf=" << int(u.io().ovf) << "; model sum=" << want.acc
-            << " ovf=" << want.overflow;
+            << " ovf=" << int(u.io().ovf) << "; model sum=" << want.acc << " ovf=" << want.overflow;
           return s.str();
         });
       }
