@@ -259,9 +259,9 @@ std::uint16_t finite_f16(quasar::Rng& rng) {
 }
 
 // The largest |I| of a 32-lane E2M1 x E4M3 block: 32 * 12 * 229376.
-constexpr std::int64_t kMaxBlockSumU10 =
-    std::int64_t{quasar::kMxBlock} * quasar::elem_max_int(quasar::BlockElem::e2m1) *
-    quasar::elem_max_int(quasar::BlockElem::e4m3);
+constexpr std::int64_t kMaxBlockSumU10 = std::int64_t{quasar::kMxBlock} *
+                                         quasar::elem_max_int(quasar::BlockElem::e2m1) *
+                                         quasar::elem_max_int(quasar::BlockElem::e4m3);
 
 void random_stream(const Kind& k, Writer& out, std::uint64_t seed) {
   quasar::Rng rng(seed);
@@ -455,8 +455,7 @@ struct BlockOperands {
   quasar::BlockTensor x, w;
 };
 BlockOperands mx_operands(const quasar::GemmData& d, bool x_e4m3) {
-  return {quasar::quantize_mx(d.x, x_e4m3 ? quasar::BlockElem::e4m3 : quasar::BlockElem::e2m1,
-                              "x"),
+  return {quasar::quantize_mx(d.x, x_e4m3 ? quasar::BlockElem::e4m3 : quasar::BlockElem::e2m1, "x"),
           quasar::quantize_mx(d.w, quasar::BlockElem::e2m1, "w")};
 }
 
