@@ -116,6 +116,50 @@ std::string scale_rf_unit(const Tech& t, std::uint64_t entries) {
               " entries (the group-scale register files)");
 }
 
+// The synthesized block-scale accumulator of the design's block accumulation ("" when the table
+// has none that holds it: the report lists the block units as not priced).
+constexpr std::uint32_t kFixedRowBits = 48, kFixedRowFrac = 24;  // units.list's mx_fixed_acc
+std::string block_unit(const arch::ArchSpec& a, const Tech& t) {
+  if (!a.edge.block_units) return "";
+  const bool fixed = a.edge.block_acc == BlockAcc::fixed;
+  if (fixed && a.edge.block_acc_bits > kFixedRowBits) return "";
+  const std::string name = fixed ? "mx_fixed_acc" : "mx_fp32_acc";
+  return t.units.count(name) ? name : "";
+}
+
+// What the block units' pricing leaves out or approximates, for the report's not-priced list.
+std::vector<std::string> block_unit_notes(const arch::ArchSpec& a, const Tech& t,
+                                          const std::string& unit) {
+  std::vector<std::string> notes;
+  const arch::EdgeSpec& e = a.edge;
+  const std::string n = std::to_string(e.block_units);
+  if (unit.empty()) {
+    const bool fixed = e.block_acc == BlockAcc::fixed;
+    const std::string row =
+        fixed ? "mx_fixed_acc row of >= " + std::to_string(e.block_acc_bits) + " bits"
+              : std::string("mx_fp32_acc row");
+    notes.push_back("the " + n + " block-scale accumulators: area, leakage and energy " +
+                    "(technology table '" + t.units_name + "' has no " + row + ")");
+    return notes;
+  }
+  if (unit == "mx_fixed_acc" &&
+      (e.block_acc_bits != kFixedRowBits || e.block_frac_bits != kFixedRowFrac)) {
+    notes.push_back("the " + n + " fixed block accumulators of " +
+                    std::to_string(e.block_acc_bits) + " bits (" +
+                    std::to_string(e.block_frac_bits) +
+                    " fraction bits) are priced as mx_fixed_acc's 48 (24): an upper bound");
+  }
+  bool nvfp4 = false;
+  for (Scheme s : a.schemes) nvfp4 = nvfp4 || s == Scheme::w4a4_nvfp4;
+  if (nvfp4 && unit == "mx_fp32_acc") {
+    notes.push_back(
+        "NVFP4's block step, F32(I) x F32(S_x S_w) then the fp32 add, is priced as "
+        "mx_fp32_acc (int32 -> fp32 with the E8M0 exponents, then the add): the fp32 "
+        "multiply by the E4M3 scale product, and that product, are not priced");
+  }
+  return notes;
+}
+
 }  // namespace
 
 CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const Tech& tech,
@@ -150,9 +194,9 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
                          "'s ops have energy and area, no leakage)");
   }
   const std::string mac = mac_unit(a.array.pe);
-  // The block formats' PEs (fp4xfp8, fp4) have RTL but no synthesized row yet (issue 17): their
-  // MACs are listed as not priced rather than priced as another unit. The other kinds' rows
-  // must be there (a table without one is an error naming it).
+  // A PE kind whose MAC is not synthesized yet (PeKindInfo::mac_synthesized false) is listed as
+  // not priced rather than priced as another unit. The synthesized kinds' rows must be there (a
+  // table without one is an error naming it).
   const bool mac_row = tech.units.count(mac) > 0 ||
                        all_pe_kinds()[static_cast<std::size_t>(a.array.pe)].mac_synthesized;
   if (mac_row) {
@@ -205,10 +249,18 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
              p.unit_source("dequant_dgq"));
     r.leakage_w += e.dequant_units * p.leakage_w("dequant_dgq");
   }
+  // The block-scale accumulators: mx_fp32_acc (block_acc fp32, and NVFP4's fp32 step) or
+  // mx_fixed_acc (block_acc fixed), each synthesized at u = 10 (w4a8-mx); another element pair's
+  // u changes only a constant of the exponent (fp32) or shift (fixed) adder. The fixed row is
+  // 48 bits with 24 fraction bits: a design's narrower accumulator is priced as it (an upper
+  // bound, said below), a wider one is not priced.
+  const std::string bk_unit = block_unit(a, tech);
+  if (e.block_units && !bk_unit.empty()) {
+    add_area("block", bk_unit, e.block_units, p.area(bk_unit), p.unit_source(bk_unit));
+    r.leakage_w += e.block_units * p.leakage_w(bk_unit);
+  }
   if (e.block_units) {
-    r.unpriced.push_back("the " + std::to_string(e.block_units) +
-                         " block-scale accumulators: area, leakage and energy (no synthesized "
-                         "row in '" + tech.units_name + "' yet)");
+    for (const std::string& note : block_unit_notes(a, tech, bk_unit)) r.unpriced.push_back(note);
   }
   // Each unit that consumes group scales keeps them in its own register file (arch/scale_rf.hpp),
   // sized for its kind: the widest scheme it runs and the columns it serves.
@@ -301,6 +353,7 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
   const double e_is = e.intscale_units ? p.energy(is_unit) : 0.0;
   const double e_fs = e.floatscale_units ? p.energy("floatscale_acc") : 0.0;
   const double e_dq = e.dequant_units ? p.energy("dequant_dgq") : 0.0;
+  const double e_bk = bk_unit.empty() ? 0.0 : p.energy(bk_unit);
   const double e_epi = fmul.energy_pj + fadd.energy_pj;
   // [choice] A lane op is an add, multiply, compare or conversion: priced at the mean of the
   // fp32 add and multiply. The scratchpad sees every byte the vector unit moves twice (written
@@ -334,8 +387,9 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
       {"floatscale", "floatscale_acc op", e_fs,
        e.floatscale_units ? p.unit_source("floatscale_acc") : "",
        [](const L& l) { return static_cast<double>(l.floatscale_ops); }},
-      {"block", "block-scale accumulator op", 0.0, "",
-       [](const L& l) { return static_cast<double>(l.block_ops); }, false},
+      {"block", (bk_unit.empty() ? std::string("block-scale accumulator") : bk_unit) + " op", e_bk,
+       bk_unit.empty() ? "" : p.unit_source(bk_unit),
+       [](const L& l) { return static_cast<double>(l.block_ops); }, !bk_unit.empty()},
       // The words read and written, priced with the file of the unit kind the layer's scheme
       // uses (a layer runs one scheme, so at most one kind has operations).
       {"scale_rf", rf_is.name + " (intscale) read", rf_is.read_pj, rf_is.read_source,

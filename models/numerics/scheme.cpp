@@ -128,8 +128,8 @@ const std::array<PeKindInfo, 6>& all_pe_kinds() {
       {PeKind::w4a8, "w4a8", "mac_w4a8", true},
       {PeKind::dint4, "dint4", "mac_dint4_a", true},
       {PeKind::fp16, "fp16", "mac_fp16", true},
-      {PeKind::fp4xfp8, "fp4xfp8", "mac_e2m1xe4m3", false},
-      {PeKind::fp4, "fp4", "mac_e2m1xe2m1", false},
+      {PeKind::fp4xfp8, "fp4xfp8", "mac_e2m1xe4m3", true},
+      {PeKind::fp4, "fp4", "mac_e2m1xe2m1", true},
   }};
   return kKinds;
 }

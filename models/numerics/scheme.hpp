@@ -131,7 +131,8 @@ struct PeKindInfo {
   std::string_view name;
   std::string_view mac_unit;
   // mac_unit is in the shipped technology table (a table without it is an error); false: its RTL
-  // exists but is not synthesized into the table yet, and the cost report lists it as not priced.
+  // exists but is not synthesized into the table yet, and the cost report lists it as not priced
+  // (every kind's MAC is synthesized now; the flag stays for a kind added before its row).
   bool mac_synthesized;
 };
 const std::array<PeKindInfo, 6>& all_pe_kinds();

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "numerics/block_formats.hpp"
 #include "numerics/dint4.hpp"
 #include "units/acc_step.hpp"
 
@@ -63,6 +64,42 @@ class MacDint4 {
   DintSet set_;
   int acc_bits_;
   const Dint4Table* table_;
+};
+
+// The block formats' PEs (spec §5): the exact element-integer product (numerics' elem_int, the
+// one decode; an invalid code, E4M3 NaN, contributes 0) + acc. A block's products summed from 0
+// are the block's exact integer I; the scales are applied at the edge (units::MxFp32Acc /
+// MxFixedAcc).
+// E2M1 weight code (low 4 bits) x E4M3 activation code, in units of 2^-10 (fp4xfp8, w4a8-mx).
+class MacE2m1E4m3 {
+ public:
+  explicit MacE2m1E4m3(int acc_bits = 32);
+  int acc_bits() const { return acc_bits_; }
+  AccStep step(std::int64_t acc_in, std::uint8_t w_code, std::uint8_t x_code) const {
+    return accumulate(acc_in,
+                      static_cast<std::int64_t>(elem_int(BlockElem::e2m1, w_code & 0xFu)) *
+                          elem_int(BlockElem::e4m3, x_code),
+                      acc_bits_);
+  }
+
+ private:
+  int acc_bits_;
+};
+
+// E2M1 x E2M1 codes (low 4 bits each), in units of 2^-2 (fp4: w4a4-mxfp4, w4a4-nvfp4).
+class MacE2m1E2m1 {
+ public:
+  explicit MacE2m1E2m1(int acc_bits = 32);
+  int acc_bits() const { return acc_bits_; }
+  AccStep step(std::int64_t acc_in, std::uint8_t w_code, std::uint8_t x_code) const {
+    return accumulate(acc_in,
+                      static_cast<std::int64_t>(elem_int(BlockElem::e2m1, w_code & 0xFu)) *
+                          elem_int(BlockElem::e2m1, x_code & 0xFu),
+                      acc_bits_);
+  }
+
+ private:
+  int acc_bits_;
 };
 
 }  // namespace quasar::units

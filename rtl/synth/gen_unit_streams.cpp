@@ -7,6 +7,9 @@
 //           intscale_s32 | intscale_s16                        (intscale_acc, S port 32/16 bits)
 //           floatscale | dequant_dgq | mac_fp16
 //           rf_read_E | rf_write_E                             (regfile, E entries of 16 bits)
+//           mac_fp4xfp8 | mac_fp4                              (block PEs: w, x, use_acc_in)
+//           mx_fixed_u10 | mx_fp32_u10                         (block accumulators: i, sx, sw,
+//                                                               use_acc_in; u = 10, w4a8-mx)
 //   STREAM: random | llm
 //
 // Output: a first line "ports NAME:WIDTH ...", naming the unit's input ports the stream drives,
@@ -21,7 +24,12 @@
 // s any positive finite fp16 value (the group scales' storage type) as binary32; dequant_dgq:
 // q, z in 0..15, S2 in 1..127; mac_fp16: any finite fp16 w and x; regfile: rf_write writes
 // uniform 16-bit words to uniform addresses, rf_read reads uniform addresses of words filled
-// with uniform values by its first E operations, which fall in the harness's warm-up).
+// with uniform values by its first E operations, which fall in the harness's warm-up;
+// mac_fp4xfp8: any E2M1 code w and any E4M3 code x but the two NaN codes; mac_fp4: any E2M1
+// codes; the block PEs restart (use_acc_in) every 32 ops, as their chains restart per block;
+// mx_fixed_u10, mx_fp32_u10: i uniform over the block sums a 32-lane E2M1 x E4M3 dot product can
+// give (|I| <= 32 * 12 * 229376), sx and sw uniform over the valid E8M0 codes 0..254, a
+// dot product of 128 blocks (K = 4096)).
 // llm: quasar::synthetic_llm_gemm operands (Gaussian weights, N(0,1) activations with outlier
 // channels) quantized by the scheme the unit serves, with quasar::run_scheme's default settings
 // (group 128, per-token int8 activations, fp16 scales):
@@ -37,6 +45,12 @@
 //     in n, g order: rf_write writes them to addresses 0, 1, .., E-1, 0, ..; rf_read fills the
 //     E words with the first E of them, then reads addresses in the same cyclic order (an edge
 //     unit consumes a tile's groups in order).
+//   mac_fp4xfp8: w4a8-mx's operands, quantize_mx of W to E2M1 and of X to E4M3 (blocks of 32
+//     along K), the element codes walked like the MACs', restarting every block of 32;
+//   mac_fp4: w4a4-mxfp4's (both E2M1, blocks of 32; NVFP4's blocks of 16 use the same PE);
+//   mx_fixed_u10, mx_fp32_u10: w4a8-mx's block steps: I = the exact block sum of the codes (spec
+//     §5, elem_int), sx, sw = the two E8M0 scale codes of the block, ops walk m, n, then the
+//     128 blocks of K = 4096 (one dot product per (m, n)).
 // Seeded (quasar::Rng, xoshiro): the same arguments give the same bytes on every host.
 #include <cstdint>
 #include <cstdio>
@@ -47,6 +61,8 @@
 #include <utility>
 #include <vector>
 
+#include "numerics/block_formats.hpp"
+#include "numerics/block_scaled.hpp"
 #include "numerics/dint4.hpp"
 #include "numerics/error_metrics.hpp"
 #include "numerics/float_formats.hpp"
@@ -66,7 +82,20 @@ constexpr std::size_t kScaleN = 16;      // output channels of the llm GEMMs
 constexpr std::size_t kDgqK = 512;       // dequant_dgq: weight row length
 constexpr std::size_t kCalibRows = 64;   // dequant_dgq: rows of x (DGQ's calibration)
 
-enum class Family { mac, mul, intscale, floatscale, dequant_dgq, mac_fp16, rf_read, rf_write };
+enum class Family {
+  mac,
+  mul,
+  intscale,
+  floatscale,
+  dequant_dgq,
+  mac_fp16,
+  rf_read,
+  rf_write,
+  block_mac,  // the block formats' PEs
+  block_acc   // mx_fixed_acc / mx_fp32_acc
+};
+
+constexpr std::size_t kBlockK = 4096;  // block accumulators: K of the dot products
 
 struct Kind {
   Family family = Family::mac;
@@ -75,6 +104,7 @@ struct Kind {
   unsigned weight_bits = 8;  // MAC/mul weight port
   unsigned s_bits = 32;      // intscale S port
   unsigned entries = 0;      // regfile words (a power of two, 2 .. 256)
+  bool x_e4m3 = false;       // block_mac: E4M3 activations (fp4xfp8), else E2M1 (fp4)
 };
 
 constexpr unsigned kRfWidth = 16;  // regfile word: one group scale as the mapping stores it
@@ -111,6 +141,16 @@ Kind parse_kind(const std::string& s) {
                                     : Family::mac_fp16;
     return k;
   }
+  if (s == "mac_fp4xfp8" || s == "mac_fp4") {
+    k.family = Family::block_mac;
+    k.weight_bits = 4;
+    k.x_e4m3 = s == "mac_fp4xfp8";
+    return k;
+  }
+  if (s == "mx_fixed_u10" || s == "mx_fp32_u10") {
+    k.family = Family::block_acc;
+    return k;
+  }
   for (const char* rf : {"rf_read_", "rf_write_"}) {
     const std::string p = rf;
     if (s.compare(0, p.size(), p) != 0) continue;
@@ -129,7 +169,8 @@ Kind parse_kind(const std::string& s) {
   }
   throw std::runtime_error("unknown kind '" + s +
                            "' (mac_|mul_ int8|int4|dint4a|dint4b, intscale_s32, intscale_s16, "
-                           "floatscale, dequant_dgq, mac_fp16, rf_read_E, rf_write_E)");
+                           "floatscale, dequant_dgq, mac_fp16, rf_read_E, rf_write_E, "
+                           "mac_fp4xfp8, mac_fp4, mx_fixed_u10, mx_fp32_u10)");
 }
 
 struct Port {
@@ -157,6 +198,10 @@ std::vector<Port> ports_of(const Kind& k) {
       const unsigned aw = log2_exact(k.entries);
       return {{"we", 1}, {"waddr", aw}, {"wdata", kRfWidth}, {"raddr", aw}};
     }
+    case Family::block_mac:
+      return {{"w", 4}, {"x", k.x_e4m3 ? 8u : 4u}, {"use_acc_in", 1}};
+    case Family::block_acc:
+      return {{"i", 32}, {"sx", 8}, {"sw", 8}, {"use_acc_in", 1}};
   }
   return {};
 }
@@ -213,6 +258,11 @@ std::uint16_t finite_f16(quasar::Rng& rng) {
   }
 }
 
+// The largest |I| of a 32-lane E2M1 x E4M3 block: 32 * 12 * 229376.
+constexpr std::int64_t kMaxBlockSumU10 = std::int64_t{quasar::kMxBlock} *
+                                         quasar::elem_max_int(quasar::BlockElem::e2m1) *
+                                         quasar::elem_max_int(quasar::BlockElem::e4m3);
+
 void random_stream(const Kind& k, Writer& out, std::uint64_t seed) {
   quasar::Rng rng(seed);
   const std::vector<unsigned> codes = valid_codes(k);
@@ -261,6 +311,25 @@ void random_stream(const Kind& k, Writer& out, std::uint64_t seed) {
           out.op({0, 0, 0, uniform(rng, 0, k.entries - 1)});
         }
         break;
+      case Family::block_mac: {
+        const std::int64_t w = uniform(rng, 0, 15);
+        std::int64_t x = 0;
+        if (k.x_e4m3) {
+          do {
+            x = uniform(rng, 0, 255);
+          } while (!quasar::elem_valid(quasar::BlockElem::e4m3, static_cast<std::uint8_t>(x)));
+        } else {
+          x = uniform(rng, 0, 15);
+        }
+        out.op({w, x, i % quasar::kMxBlock == 0});
+        break;
+      }
+      case Family::block_acc: {
+        const std::int64_t sum = uniform(rng, -kMaxBlockSumU10, kMaxBlockSumU10);
+        const std::int64_t sx = uniform(rng, 0, 254), sw = uniform(rng, 0, 254);
+        out.op({sum, sx, sw, i % (kBlockK / quasar::kMxBlock) == 0});
+        break;
+      }
     }
   }
 }
@@ -380,6 +449,47 @@ void llm_regfile_stream(const Kind& k, Writer& out, std::size_t ops, std::uint64
   }
 }
 
+// The block operands of w4a8-mx (E4M3 x E2M1) or w4a4-mxfp4 (E2M1 x E2M1), quantized by the
+// scheme's quantizer (quantize_mx, blocks of 32 along K).
+struct BlockOperands {
+  quasar::BlockTensor x, w;
+};
+BlockOperands mx_operands(const quasar::GemmData& d, bool x_e4m3) {
+  return {quasar::quantize_mx(d.x, x_e4m3 ? quasar::BlockElem::e4m3 : quasar::BlockElem::e2m1, "x"),
+          quasar::quantize_mx(d.w, quasar::BlockElem::e2m1, "w")};
+}
+
+void llm_block_mac_stream(const Kind& k, Writer& out, std::size_t ops, std::uint64_t seed) {
+  const std::size_t n_ch = 16;
+  const quasar::GemmData d = llm_data(ceil_div(ops, n_ch * kDotLength), kDotLength, n_ch, seed);
+  const BlockOperands op = mx_operands(d, k.x_e4m3);
+  for (std::size_t m = 0; m < op.x.rows() && !out.done(); ++m) {
+    for (std::size_t n = 0; n < n_ch; ++n) {
+      for (std::size_t kk = 0; kk < kDotLength; ++kk) {
+        out.op({op.w.codes(n, kk), op.x.codes(m, kk), kk % op.x.block == 0});
+      }
+    }
+  }
+}
+
+void llm_block_acc_stream(Writer& out, std::size_t ops, std::uint64_t seed) {
+  const std::size_t blocks = kBlockK / quasar::kMxBlock;
+  const quasar::GemmData d = llm_data(ceil_div(ops, kScaleN * blocks), kBlockK, kScaleN, seed);
+  const BlockOperands op = mx_operands(d, true);
+  for (std::size_t m = 0; m < op.x.rows() && !out.done(); ++m) {
+    for (std::size_t n = 0; n < kScaleN; ++n) {
+      for (std::size_t b = 0; b < blocks; ++b) {
+        std::int64_t sum = 0;  // the block's exact integer I (spec §5), as the PEs produce it
+        for (std::size_t kk = b * quasar::kMxBlock; kk < (b + 1) * quasar::kMxBlock; ++kk) {
+          sum += std::int64_t{quasar::elem_int(quasar::BlockElem::e4m3, op.x.codes(m, kk))} *
+                 quasar::elem_int(quasar::BlockElem::e2m1, op.w.codes(n, kk));
+        }
+        out.op({sum, op.x.scales(m, b), op.w.scales(n, b), b == 0});
+      }
+    }
+  }
+}
+
 void llm_stream(const Kind& k, Writer& out, std::size_t ops, std::uint64_t seed) {
   switch (k.family) {
     case Family::mac:
@@ -395,6 +505,10 @@ void llm_stream(const Kind& k, Writer& out, std::size_t ops, std::uint64_t seed)
     case Family::rf_read:
     case Family::rf_write:
       return llm_regfile_stream(k, out, ops, seed);
+    case Family::block_mac:
+      return llm_block_mac_stream(k, out, ops, seed);
+    case Family::block_acc:
+      return llm_block_acc_stream(out, ops, seed);
   }
 }
 

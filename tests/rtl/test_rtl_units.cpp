@@ -1,10 +1,10 @@
 // Does each Verilog unit (rtl/units) compute exactly what its C++ model (models/units) does?
-// The combinational outputs are compared exhaustively over every operand pair of the 8x8, 4x8
-// and dequant units, each pair with random accumulators and the accumulators at which the
-// overflow flag must switch; intscale_acc gets >= 10^6 random vectors plus directed corners at
-// each accumulator width. A random clocked stream checks the registers (reset, enable, the
-// acc_in / own-register select). The dint4 decode of the Verilog is checked against numerics'
-// table, the one source of truth the Verilog cannot include.
+// The combinational outputs are compared exhaustively over every operand pair of the 8x8, 4x8,
+// block-format (E2M1 x E4M3, E2M1 x E2M1) and dequant units, each pair with random accumulators and
+// the accumulators at which the overflow flag must switch; intscale_acc gets >= 10^6 random vectors
+// plus directed corners at each accumulator width. A random clocked stream checks the registers
+// (reset, enable, the acc_in / own-register select). The dint4 decode of the Verilog is checked
+// against numerics' table, the one source of truth the Verilog cannot include.
 #include <gtest/gtest.h>
 
 #include <Vdequant_dgq.h>
@@ -16,6 +16,8 @@
 #include <Vintscale_acc_64.h>
 #include <Vmac_dint4_a.h>
 #include <Vmac_dint4_b.h>
+#include <Vmac_e2m1xe2m1.h>
+#include <Vmac_e2m1xe4m3.h>
 #include <Vmac_int8.h>
 #include <Vmac_int8_acc18.h>
 #include <Vmac_w4a8.h>
@@ -29,6 +31,7 @@
 #include <utility>
 #include <vector>
 
+#include "numerics/block_formats.hpp"
 #include "numerics/dint4.hpp"
 #include "numerics/int_formats.hpp"
 #include "rtl/verilated_unit.hpp"
@@ -206,6 +209,56 @@ void sweep_dint4(DintSet set) {
 TEST(MacDint4, AllPairsEqualModel_SetA) { sweep_dint4<Vmac_dint4_a>(DintSet::A); }
 TEST(MacDint4, AllPairsEqualModel_SetB) { sweep_dint4<Vmac_dint4_b>(DintSet::B); }
 
+// The block formats' PEs: every (weight code, activation code) pair, the E4M3 NaN codes
+// included (they contribute 0), each with random accumulators and the edge accumulators at
+// which the 32-bit add wraps. The model is numerics' elem_int product (units::MacE2m1E4m3 /
+// MacE2m1E2m1).
+template <class Top, class Model>
+void sweep_block_mac(const std::string& name, int x_bits, const Model& m) {
+  VerilatedUnit<Top> u;
+  std::mt19937_64 rng(0xb10c + static_cast<unsigned>(x_bits));
+  Tally tally(name);
+  u.io().use_acc_in = 1;
+  std::uint64_t nonzero_terms = 0;
+  for (int w = 0; w < 16; ++w) {
+    for (int x = 0; x < (1 << x_bits); ++x) {
+      const auto wc = static_cast<std::uint8_t>(w), xc = static_cast<std::uint8_t>(x);
+      const int128_t term = m.step(0, wc, xc).acc;  // exact: |term| < 2^22
+      nonzero_terms += term != 0;
+      for (std::int64_t acc : accumulators_for(term, 32, 3, rng)) {
+        put(u.io().w, w, 4);
+        put(u.io().x, x, x_bits);
+        put(u.io().acc_in, acc, 32);
+        u.eval();
+        const AccStep want = m.step(acc, wc, xc);
+        const std::int64_t got = get_signed(u.io().sum, 32);
+        tally.check(got == want.acc && (u.io().ovf != 0) == want.overflow, want.overflow, [&] {
+          std::ostringstream s;
+          s << "w=" << w << " x=" << x << " acc_in=" << acc << ": rtl sum=" << got
+            << " ovf=" << int(u.io().ovf) << "; model sum=" << want.acc << " ovf=" << want.overflow;
+          return s.str();
+        });
+      }
+    }
+  }
+  tally.expect_done(std::uint64_t{5} << (4 + x_bits));
+  EXPECT_GT(nonzero_terms, 0u);
+}
+
+TEST(MacE2m1E4m3, AllPairsEqualModel) {
+  const units::MacE2m1E4m3 m(32);
+  // The largest product: 6 x 448 = 12 x 229376 units of 2^-10.
+  EXPECT_EQ(m.step(0, 0x7, 0x7e).acc, 12 * 229376);
+  EXPECT_EQ(m.step(0, 0x7, 0x7f).acc, 0);  // E4M3 NaN contributes 0
+  sweep_block_mac<Vmac_e2m1xe4m3>("mac_e2m1xe4m3", 8, m);
+}
+
+TEST(MacE2m1E2m1, AllPairsEqualModel) {
+  const units::MacE2m1E2m1 m(32);
+  EXPECT_EQ(m.step(0, 0x7, 0xF).acc, -144);  // 6 x -6 = -144 units of 2^-2
+  sweep_block_mac<Vmac_e2m1xe2m1>("mac_e2m1xe2m1", 4, m);
+}
+
 // ---------------------------------------------------------------------------------------------
 // dequant_dgq: every (q, z, S2), S2 over all 256 int8 values (1..127 valid, the rest invalid)
 
@@ -372,6 +425,32 @@ TEST(Registers, MacW4A8StreamEqualsRegisterModel) {
         const auto x = static_cast<std::int8_t>(rng());
         put(u.io().w, w, 4);
         put(u.io().x, x, 8);
+        return m.step(src, w, x);
+      });
+}
+
+TEST(Registers, MacE2m1E4m3StreamEqualsRegisterModel) {
+  const units::MacE2m1E4m3 m(32);
+  clocked_stream<Vmac_e2m1xe4m3>(
+      "mac_e2m1xe4m3", 32,
+      [&](VerilatedUnit<Vmac_e2m1xe4m3>& u, std::mt19937_64& rng, std::int64_t src) {
+        const auto w = static_cast<std::uint8_t>(rng() & 0xFu);
+        const auto x = static_cast<std::uint8_t>(rng());
+        put(u.io().w, w, 4);
+        put(u.io().x, x, 8);
+        return m.step(src, w, x);
+      });
+}
+
+TEST(Registers, MacE2m1E2m1StreamEqualsRegisterModel) {
+  const units::MacE2m1E2m1 m(32);
+  clocked_stream<Vmac_e2m1xe2m1>(
+      "mac_e2m1xe2m1", 32,
+      [&](VerilatedUnit<Vmac_e2m1xe2m1>& u, std::mt19937_64& rng, std::int64_t src) {
+        const auto w = static_cast<std::uint8_t>(rng() & 0xFu);
+        const auto x = static_cast<std::uint8_t>(rng() & 0xFu);
+        put(u.io().w, w, 4);
+        put(u.io().x, x, 4);
         return m.step(src, w, x);
       });
 }

@@ -1,7 +1,8 @@
 // configs/tech/units-osu018.yaml (scripts/gen-tech-units.sh): does the committed file parse, and
 // does it hold every unit of rtl/synth/units.list with positive area, cells, transistors and
 // leakage, each arithmetic unit (MACs, multipliers, dequant_dgq, intscale_acc, floatscale_acc,
-// mac_fp16, and the register files per read and per write) with a positive, finite energy per
+// mac_fp16, the block-scale accumulators mx_fixed_acc and mx_fp32_acc, and the register files
+// per read and per write) with a positive, finite energy per
 // op on both operand streams whose parts add up,
 // each with a source?
 // Regenerating it byte-identically is the opt-in test tech_units_regenerate (QUASAR_SYNTH_TESTS).
@@ -54,7 +55,7 @@ TEST(TechUnits, EveryListedUnitHasPositiveAreaCellsTransistorsLeakage) {
 // cost model prices reads and writes); the systolic arrays are optional (no energy yet).
 bool needs_energy(const std::string& name) {
   for (const char* prefix :
-       {"mac_", "mul_", "dequant_dgq", "intscale_acc", "floatscale_acc", "regfile_"}) {
+       {"mac_", "mul_", "dequant_dgq", "intscale_acc", "floatscale_acc", "mx_", "regfile_"}) {
     if (name.rfind(prefix, 0) == 0) return true;
   }
   return false;
@@ -86,9 +87,15 @@ TEST(TechUnits, ArithmeticUnitsHavePositiveFiniteEnergyOnBothStreams) {
           1e-5);
     }
   }
-  // The 4 MACs, 4 multipliers, dequant_dgq, 5 intscale_acc, floatscale_acc, mac_fp16 and the
-  // 4 register files' read and write rows.
-  EXPECT_GE(checked, 24u);
+  // The 4 integer MACs, 4 multipliers, dequant_dgq, 5 intscale_acc, floatscale_acc, mac_fp16,
+  // the 4 register files' read and write rows, the block formats' 2 MACs and 2 accumulators.
+  EXPECT_GE(checked, 28u);
+  // The block formats' rows by name: the cost model prices their PEs and edge units from them.
+  for (const char* name : {"mac_e2m1xe4m3", "mac_e2m1xe2m1", "mx_fixed_acc", "mx_fp32_acc"}) {
+    SCOPED_TRACE(name);
+    ASSERT_TRUE(units.has(name));
+    EXPECT_TRUE(units.at(name).has("energy_pj_per_op"));
+  }
 }
 
 // A register file's _read and _write rows are one netlist measured on two streams: the same

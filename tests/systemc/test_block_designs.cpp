@@ -1,8 +1,8 @@
 // The block-scaled schemes (spec §5) on the shipped designs mxfp4, nvfp4 and mxint8, by hand:
 // the plan moves each block's 8-bit scale with its elements (4.25 bits per MXFP4 weight), the
 // edge's block units run one op per (output, block), both fidelities agree, a layer whose block
-// accumulation differs from the design's is listed as not run, and the cost model lists the
-// units it has no synthesized row for instead of pricing them as something else.
+// accumulation differs from the design's is listed as not run, and the cost model prices their
+// MACs and block units from the synthesized rows (and says what it still approximates).
 //
 // libsystemc defines main() and calls sc_main, so this file defines sc_main (toolchain trap 1).
 // One simulation per process: ctest runs each test alone.
@@ -112,7 +112,60 @@ TEST(BlockDesigns, ALayerWithAnotherBlockAccumulationIsNotRun) {
 
 // The cost model prices what its tables hold and lists the fp4xfp8 MACs and the block units as
 // not priced (no synthesized row yet) rather than throwing or pricing them as another unit.
-TEST(BlockDesigns, CostListsTheUnitsItHasNoRowFor) {
+// The cost model prices the block designs' MACs (mac_e2m1xe4m3, mac_e2m1xe2m1, mac_int8) and
+// their block units (mx_fp32_acc: the three ship block_acc fp32) from the synthesized rows, count
+// x each: the w4a8-mx layer above on mxfp4 (simulated), one layer of counts by hand on nvfp4
+// and mxint8. What stays unpriced is said: NVFP4's fp32 multiply by the scale product (its step
+// is priced as mx_fp32_acc), and the leakage of the literature's fp32 units.
+const cost::CostLine* find_line(const std::vector<cost::CostLine>& v, const std::string& comp,
+                                const std::string& item) {
+  for (const cost::CostLine& l : v) {
+    if (l.component == comp && l.item == item) return &l;
+  }
+  return nullptr;
+}
+
+bool said(const cost::CostReport& c, const std::string& what) {
+  for (const std::string& u : c.unpriced) {
+    if (u.find(what) != std::string::npos) return true;
+  }
+  return false;
+}
+
+void expect_block_design_priced(const ArchSpec& a, const RunStats& r, const cost::Tech& tech,
+                                const std::string& mac, bool nvfp4) {
+  SCOPED_TRACE(a.name);
+  const cost::CostReport c = cost::price_run(a, r, tech);
+  const double area_f = tech.unit_scaling().area, energy_f = tech.unit_scaling().energy;
+  const cost::CostLine* pe = find_line(c.area, "array", mac);
+  ASSERT_NE(pe, nullptr);
+  EXPECT_DOUBLE_EQ(pe->count, 32.0 * 32.0);
+  EXPECT_DOUBLE_EQ(pe->each, tech.units.at(mac).area_um2 * area_f);
+  const cost::CostLine* bk = find_line(c.area, "block", "mx_fp32_acc");
+  ASSERT_NE(bk, nullptr);
+  EXPECT_DOUBLE_EQ(bk->count, 32.0);
+  EXPECT_DOUBLE_EQ(bk->total, 32.0 * tech.units.at("mx_fp32_acc").area_um2 * area_f);
+  std::uint64_t block_ops = 0, macs = 0;
+  for (const LayerStats& l : r.layers) block_ops += l.block_ops, macs += l.macs;
+  ASSERT_GT(block_ops, 0u);
+  const cost::CostLine* bke = find_line(c.energy, "block", "mx_fp32_acc op");
+  ASSERT_NE(bke, nullptr);
+  EXPECT_DOUBLE_EQ(bke->count, static_cast<double>(block_ops));
+  EXPECT_NEAR(bke->total,
+              static_cast<double>(block_ops) *
+                  tech.units.at("mx_fp32_acc").energy_pj_per_op.at("llm") * energy_f,
+              1e-9 * bke->total);
+  const cost::CostLine* me = find_line(c.energy, "array", mac + " op");
+  ASSERT_NE(me, nullptr);
+  EXPECT_DOUBLE_EQ(me->count, static_cast<double>(macs));
+  EXPECT_FALSE(said(c, "MACs"));
+  EXPECT_FALSE(said(c, "block-scale accumulators"));
+  EXPECT_EQ(said(c, "NVFP4's block step"), nvfp4);
+  EXPECT_TRUE(said(c, "epilogue's fp32 units"));
+}
+
+TEST(BlockDesigns, CostPricesTheBlockMacsAndUnits) {
+  const cost::Tech tech = config::load_tech();
   const ArchSpec a = shipped("mxfp4");
   const trace::Layer l = linear(a, Scheme::w4a8_mx, 16, 256, 64);
   const mapping::GemmPlan p = mapping::plan_gemm(a, l);
@@ -122,17 +175,18 @@ TEST(BlockDesigns, CostListsTheUnitsItHasNoRowFor) {
   w.runs = p.runs;
   w.instances = p.instances;
   const std::vector<RunStats> r = simulate(a, {w}, {Fidelity::fast});
-  const cost::Tech tech = config::load_tech();
-  const cost::CostReport c = cost::price_run(a, r[0], tech);
-  bool macs = false, block = false;
-  for (const std::string& u : c.unpriced) {
-    macs = macs || u.find("fp4xfp8 MACs") != std::string::npos;
-    block = block || u.find("block-scale accumulators") != std::string::npos;
-  }
-  EXPECT_TRUE(macs);
-  EXPECT_TRUE(block);
-  for (const auto& row : c.area) EXPECT_NE(row.component, "block");
-  EXPECT_GT(c.area_um2, 0.0);  // SRAM, epilogue, vector unit: priced
+  expect_block_design_priced(a, r[0], tech, "mac_e2m1xe4m3", false);
+  // nvfp4 and mxint8: the block op and MAC counts of one layer, by hand.
+  RunStats hand;
+  hand.cycles = 100000;
+  LayerStats hl;
+  hl.name = "g";
+  hl.cycles = hand.cycles;
+  hl.macs = 16 * 256 * 64;
+  hl.block_ops = 16 * 64 * 16;
+  hand.layers.push_back(hl);
+  expect_block_design_priced(shipped("nvfp4"), hand, tech, "mac_e2m1xe2m1", true);
+  expect_block_design_priced(shipped("mxint8"), hand, tech, "mac_int8", false);
 }
 
 }  // namespace

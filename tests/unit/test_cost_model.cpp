@@ -235,6 +235,87 @@ TEST(CostModel, PricesScaleRegisterFiles) {
                   ::testing::HasSubstr("has no regfile_Ex16_read/_write unit of >= 4 entries")));
 }
 
+// A block-scaled design by hand: its fp4xfp8 PEs are priced from mac_e2m1xe4m3, its block
+// units from mx_fp32_acc (block_acc fp32) or mx_fixed_acc (fixed, an accumulator of at most the
+// row's 48 bits; a narrower one is priced as the row, said; a wider one is not priced, said),
+// area and leakage per unit x block_units, energy per block op; NVFP4's step priced as
+// mx_fp32_acc is said too.
+TEST(CostModel, PricesBlockUnitsByHand) {
+  Tech t = fixture();
+  t.units["mac_e2m1xe4m3"] = {80, 8, {{"llm", 1.5}}, "fixture"};
+  t.units["mac_e2m1xe2m1"] = {60, 6, {{"llm", 1.0}}, "fixture"};
+  t.units["mx_fp32_acc"] = {2000, 100, {{"llm", 12.0}}, "fixture"};
+  t.units["mx_fixed_acc"] = {1000, 40, {{"llm", 6.0}}, "fixture"};
+  arch::ArchSpec a = small_design();
+  a.schemes = {Scheme::w4a8_mx};
+  a.array.pe = arch::PeKind::fp4xfp8;
+  a.edge.intscale_units = 0;
+  a.edge.block_units = 3;
+  arch::RunStats s = one_layer_run(1000);
+  s.layers[0].macs = 64;
+  s.layers[0].block_ops = 2;
+  auto line = [](const std::vector<CostLine>& v, const std::string& comp) {
+    const auto it = std::find_if(v.begin(), v.end(), [&](const CostLine& l) {
+      return l.component == comp && l.item.find("regfile") == std::string::npos;
+    });
+    return it == v.end() ? CostLine{} : *it;
+  };
+  auto said = [](const CostReport& r, const std::string& what) {
+    return std::any_of(r.unpriced.begin(), r.unpriced.end(),
+                       [&](const std::string& u) { return u.find(what) != std::string::npos; });
+  };
+
+  const CostReport r = price_run(a, s, t);
+  const CostLine mac = line(r.area, "array");
+  EXPECT_EQ(mac.item, "mac_e2m1xe4m3");
+  EXPECT_DOUBLE_EQ(mac.total, 4 * 80 * 0.25);
+  const CostLine bk = line(r.area, "block");
+  EXPECT_EQ(bk.item, "mx_fp32_acc");
+  EXPECT_DOUBLE_EQ(bk.count, 3);
+  EXPECT_DOUBLE_EQ(bk.each, 2000 * 0.25);
+  EXPECT_DOUBLE_EQ(bk.total, 3 * 2000 * 0.25);
+  const CostLine bke = line(r.energy, "block");
+  EXPECT_EQ(bke.item, "mx_fp32_acc op");
+  EXPECT_DOUBLE_EQ(bke.total, 2 * 12.0 * 0.5);
+  EXPECT_DOUBLE_EQ(line(r.energy, "array").total, 64 * 1.5 * 0.5);
+  EXPECT_FALSE(said(r, "block"));
+  EXPECT_FALSE(said(r, "MACs"));
+  // Leakage: the block units' 3 x 100 nW x 0.1 are in it (the same table with the row's
+  // leakage at 0 gives that much less).
+  Tech no_leak = t;
+  no_leak.units["mx_fp32_acc"].leakage_nw = 0;
+  EXPECT_NEAR(r.leakage_w - price_run(a, s, no_leak).leakage_w, 3 * 100 * 0.1 * 1e-9, 1e-18);
+
+  // fixed, 40 bits: priced as the 48-bit row, said as an upper bound.
+  a.edge.block_acc = BlockAcc::fixed;
+  a.edge.block_acc_bits = 40;
+  const CostReport f = price_run(a, s, t);
+  EXPECT_EQ(line(f.area, "block").item, "mx_fixed_acc");
+  EXPECT_DOUBLE_EQ(line(f.area, "block").total, 3 * 1000 * 0.25);
+  EXPECT_DOUBLE_EQ(line(f.energy, "block").total, 2 * 6.0 * 0.5);
+  EXPECT_TRUE(said(f, "priced as mx_fixed_acc's 48 (24): an upper bound"));
+  // fixed, 64 bits: no row holds it.
+  a.edge.block_acc_bits = 64;
+  const CostReport w = price_run(a, s, t);
+  EXPECT_EQ(line(w.area, "block").item, "");
+  EXPECT_EQ(line(w.energy, "block").total, 0.0);
+  EXPECT_TRUE(said(w, "has no mx_fixed_acc row of >= 64 bits"));
+  // NVFP4 on fp4 PEs: mx_fp32_acc, with the multiply it leaves out said.
+  a.schemes = {Scheme::w4a4_nvfp4};
+  a.array.pe = arch::PeKind::fp4;
+  a.edge.block_acc = BlockAcc::fp32;
+  a.edge.block_acc_bits = 48;
+  const CostReport n = price_run(a, s, t);
+  EXPECT_EQ(line(n.area, "array").item, "mac_e2m1xe2m1");
+  EXPECT_DOUBLE_EQ(line(n.area, "block").total, 3 * 2000 * 0.25);
+  EXPECT_TRUE(said(n, "NVFP4's block step"));
+  // A table without the fp32 row: the block units are listed as not priced, nothing thrown.
+  t.units.erase("mx_fp32_acc");
+  const CostReport m = price_run(a, s, t);
+  EXPECT_EQ(line(m.area, "block").item, "");
+  EXPECT_TRUE(said(m, "has no mx_fp32_acc row"));
+}
+
 // The shipped tables price every component a shipped design has, unit leakage included (the
 // osu018 -> gscl45nm factor): only the SRAM bank periphery is left unpriced, and the units'
 // static power is their 180 nm Liberty leakage times that factor.
