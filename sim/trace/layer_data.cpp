@@ -64,9 +64,17 @@ BlockTensor load_block(const Loader& ld, const Layer& l, bool weights) {
   t.scales = ld.matrix<std::uint8_t>(side + "_bscales", DType::U8, rows, l.k / i.block);
   if (i.e4m3_scales) t.tensor_scale = ld.vector(side + "_tscale", 1)[0];
   try {
-    check_block_tensor(t, (side + "_elems").c_str());
+    check_block_tensor(t, side.c_str());
   } catch (const Error& e) {
-    ld.fail(side + "_elems", std::string("(with its scales, ") + side + "_bscales): " + e.what());
+    // check_block_tensor names the part ('w.codes', 'w.scales', 'w.tensor_scale'): the error
+    // names the payload tensor of that part instead, and keeps the element or block.
+    const std::string what = e.what();
+    const std::string role = what.find("'" + side + ".scales'") != std::string::npos ? "_bscales"
+                             : what.find("'" + side + ".tensor_scale'") != std::string::npos
+                                 ? "_tscale"
+                                 : "_elems";
+    const std::size_t colon = what.find("': ");
+    ld.fail(side + role, colon == std::string::npos ? what : what.substr(colon + 3));
   }
   return t;
 }

@@ -11,6 +11,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -18,6 +19,8 @@
 #include "numerics/error.hpp"
 #include "numerics/float_formats.hpp"
 #include "numerics/kv_cache.hpp"
+#include "numerics/scheme_runner.hpp"
+#include "numerics/synthetic.hpp"
 #include "numerics/vector_ops.hpp"
 #include "trace/layer_data.hpp"
 #include "trace/op_data.hpp"
@@ -424,6 +427,50 @@ TEST(SyntheticModel, OperandErrorsNameThePayloadTensor) {
       EXPECT_EQ(what.find("'w."), std::string::npos) << what;
     }
     EXPECT_GE(tried, 2u) << info.name;
+  }
+}
+
+// A data-bearing block-scaled layer (quasar gemm --trace-out writes these): it reruns bit for
+// bit from its payload, and a code or scale no file may carry is an error naming the payload
+// tensor, the row and the element or block (issue 17, "Bad input").
+TEST(BlockLayerData, RerunsFromItsPayloadAndRejectsBadCodes) {
+  SyntheticSpec syn;
+  syn.m = 3, syn.k = 64, syn.n = 5, syn.seed = 7;
+  const GemmData g = synthetic_llm_gemm(syn);
+  for (const SchemeInfo& info : all_schemes()) {
+    if (!block_scaled(info)) continue;
+    SchemeConfig cfg;
+    const SchemeRun run = run_scheme(info.id, g.x, g.w, cfg, float_reference(g.x, g.w));
+    safetensors::File payload;
+    const Layer l = layer_from_run("lin", run, cfg, payload);
+    const LayerData d = load_layer_data(l, payload, "p.safetensors");
+    EXPECT_EQ(run_layer(cpu_engine(), l, d.operands).y, run.result.y) << info.name;
+    // One bad byte per case: the tensor's first element, or its second block's scale.
+    const std::uint8_t bad_elem = info.w_elem == BlockElem::mxint8 ? 0x80 : info.w_elem == BlockElem::e2m1 ? 0x10 : 0x7f;
+    const std::uint8_t bad_scale = info.e4m3_scales ? 0x81 : 0xff;
+    const std::vector<std::tuple<std::string, std::size_t, std::uint8_t, std::string>> cases = {
+        {"w_elems", 0, bad_elem, "element [0, 0]"},
+        {"w_bscales", 1, bad_scale, "block [0, 1] (K "},
+    };
+    for (const auto& [role, at, byte, where] : cases) {
+      safetensors::File bad = payload;
+      bad.tensors.at(l.tensors.at(role)).bytes.at(at) = byte;
+      std::string what = "(no error)";
+      try {
+        (void)load_layer_data(l, bad, "p.safetensors");
+      } catch (const Error& e) {
+        what = e.what();
+      }
+      EXPECT_EQ(what.rfind("p.safetensors: layer 'lin': tensor 'lin/" + role + "' (role " + role + ")", 0), 0u) << what;
+      EXPECT_NE(what.find(where), std::string::npos) << info.name << " " << role << ": " << what;
+      EXPECT_NE(what.find("accepted"), std::string::npos) << what;
+    }
+    if (info.e4m3_scales) {
+      safetensors::File bad = payload;
+      const float nan = std::nanf("");
+      std::memcpy(bad.tensors.at(l.tensors.at("w_tscale")).bytes.data(), &nan, sizeof nan);
+      EXPECT_THROW((void)load_layer_data(l, bad, "p.safetensors"), Error) << info.name;
+    }
   }
 }
 
