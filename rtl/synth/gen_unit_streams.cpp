@@ -10,14 +10,17 @@
 //           mac_fp4xfp8 | mac_fp4                              (block PEs: w, x, use_acc_in)
 //           mx_fixed_u10 | mx_fp32_u10                         (block accumulators: i, sx, sw,
 //                                                               use_acc_in; u = 10, w4a8-mx)
+//           dot_fp4xfp8 | dot_fp4_32 | dot_fp4_16 | dot_int8    (block dot units: w, x, every
+//                                                               lane of a block in one op)
 //   STREAM: random | llm
 //
 // Output: a first line "ports NAME:WIDTH ...", naming the unit's input ports the stream drives,
 // then one line per operation with each port's value as an unsigned decimal bit pattern of its
-// width (signed values two's complement). The harness holds every other input at 0 (en at 1);
-// `use_acc_in` = 1 on the first step of a dot product (the unit then adds to acc_in = 0
-// instead of its own register), so the accumulators restart in the same pattern on both
-// streams.
+// width (signed values two's complement); ports wider than 64 bits (the dot units' lane-packed
+// w and x, lane k at [b k +: b]) as 0x and hex digits. The harness holds every other input at 0
+// (en at 1); `use_acc_in` = 1 on the first step of a dot product (the unit then adds to
+// acc_in = 0 instead of its own register), so the accumulators restart in the same pattern on
+// both streams.
 //
 // random: each port uniform over its valid range (MACs: the format's valid weight codes and
 // any int8 x; intscale_acc: any int32 P, S in 1 .. 2^(S_W-1)-1; floatscale_acc: any int32 P,
@@ -29,7 +32,9 @@
 // codes; the block PEs restart (use_acc_in) every 32 ops, as their chains restart per block;
 // mx_fixed_u10, mx_fp32_u10: i uniform over the block sums a 32-lane E2M1 x E4M3 dot product can
 // give (|I| <= 32 * 12 * 229376), sx and sw uniform over the valid E8M0 codes 0..254, a
-// dot product of 128 blocks (K = 4096)).
+// dot product of 128 blocks (K = 4096)); the dot units (combinational, one block per op):
+// every lane's codes uniform and independent, dot_fp4xfp8 w any E2M1 code and x any E4M3 code
+// but the two NaN codes, dot_fp4_* any E2M1 codes, dot_int8 any int8 code but -128 (invalid).
 // llm: quasar::synthetic_llm_gemm operands (Gaussian weights, N(0,1) activations with outlier
 // channels) quantized by the scheme the unit serves, with quasar::run_scheme's default settings
 // (group 128, per-token int8 activations, fp16 scales):
@@ -51,6 +56,10 @@
 //   mx_fixed_u10, mx_fp32_u10: w4a8-mx's block steps: I = the exact block sum of the codes (spec
 //     §5, elem_int), sx, sw = the two E8M0 scale codes of the block, ops walk m, n, then the
 //     128 blocks of K = 4096 (one dot product per (m, n)).
+//   dot_fp4xfp8 / dot_fp4_32 / dot_int8: the element codes of one block of w4a8-mx (quantize_mx,
+//     E2M1 w, E4M3 x) / w4a4-mxfp4 (E2M1 both) / w8a8-mxint8 (MXINT8 both) per op, ops walk m,
+//     n, then the blocks of K = 4096; dot_fp4_16: NVFP4's (quantize_nvfp4 of w and x, blocks
+//     of 16), walked the same way.
 // Seeded (quasar::Rng, xoshiro): the same arguments give the same bytes on every host.
 #include <cstdint>
 #include <cstdio>
@@ -92,7 +101,8 @@ enum class Family {
   rf_read,
   rf_write,
   block_mac,  // the block formats' PEs
-  block_acc   // mx_fixed_acc / mx_fp32_acc
+  block_acc,  // mx_fixed_acc / mx_fp32_acc
+  block_dot   // mx_dot_*: one block's lanes per op
 };
 
 constexpr std::size_t kBlockK = 4096;  // block accumulators: K of the dot products
@@ -105,6 +115,11 @@ struct Kind {
   unsigned s_bits = 32;      // intscale S port
   unsigned entries = 0;      // regfile words (a power of two, 2 .. 256)
   bool x_e4m3 = false;       // block_mac: E4M3 activations (fp4xfp8), else E2M1 (fp4)
+  // block_dot: the element formats of w and x, lanes per block; nvfp4 = NVFP4's quantizer.
+  quasar::BlockElem w_elem = quasar::BlockElem::e2m1;
+  quasar::BlockElem x_elem = quasar::BlockElem::e2m1;
+  std::size_t lanes = 32;
+  bool nvfp4 = false;
 };
 
 constexpr unsigned kRfWidth = 16;  // regfile word: one group scale as the mapping stores it
@@ -151,6 +166,18 @@ Kind parse_kind(const std::string& s) {
     k.family = Family::block_acc;
     return k;
   }
+  if (s == "dot_fp4xfp8" || s == "dot_fp4_32" || s == "dot_fp4_16" || s == "dot_int8") {
+    k.family = Family::block_dot;
+    if (s == "dot_int8") {
+      k.w_elem = k.x_elem = quasar::BlockElem::mxint8;
+    } else if (s == "dot_fp4xfp8") {
+      k.x_elem = quasar::BlockElem::e4m3;
+    } else if (s == "dot_fp4_16") {
+      k.lanes = quasar::kNvfp4Block;
+      k.nvfp4 = true;
+    }
+    return k;
+  }
   for (const char* rf : {"rf_read_", "rf_write_"}) {
     const std::string p = rf;
     if (s.compare(0, p.size(), p) != 0) continue;
@@ -170,13 +197,16 @@ Kind parse_kind(const std::string& s) {
   throw std::runtime_error("unknown kind '" + s +
                            "' (mac_|mul_ int8|int4|dint4a|dint4b, intscale_s32, intscale_s16, "
                            "floatscale, dequant_dgq, mac_fp16, rf_read_E, rf_write_E, "
-                           "mac_fp4xfp8, mac_fp4, mx_fixed_u10, mx_fp32_u10)");
+                           "mac_fp4xfp8, mac_fp4, mx_fixed_u10, mx_fp32_u10, dot_fp4xfp8, "
+                           "dot_fp4_32, dot_fp4_16, dot_int8)");
 }
 
 struct Port {
   std::string name;
   unsigned bits;
 };
+
+unsigned lane_bits(quasar::BlockElem e) { return e == quasar::BlockElem::e2m1 ? 4 : 8; }
 
 std::vector<Port> ports_of(const Kind& k) {
   const std::string wname = k.format == quasar::WeightFormat::dint4 ? "code" : "w";
@@ -202,6 +232,9 @@ std::vector<Port> ports_of(const Kind& k) {
       return {{"w", 4}, {"x", k.x_e4m3 ? 8u : 4u}, {"use_acc_in", 1}};
     case Family::block_acc:
       return {{"i", 32}, {"sx", 8}, {"sw", 8}, {"use_acc_in", 1}};
+    case Family::block_dot:
+      return {{"w", static_cast<unsigned>(k.lanes) * lane_bits(k.w_elem)},
+              {"x", static_cast<unsigned>(k.lanes) * lane_bits(k.x_elem)}};
   }
   return {};
 }
@@ -225,6 +258,25 @@ class Writer {
       const std::uint64_t mask = bits >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << bits) - 1;
       std::fprintf(out_, i == 0 ? "%llu" : " %llu",
                    static_cast<unsigned long long>(static_cast<std::uint64_t>(v[i]) & mask));
+    }
+    std::fprintf(out_, "\n");
+    ++written_;
+  }
+  // Lane-packed ports (lane j at [b j +: b], b = the port's width / lanes, 4 or 8): one vector
+  // of lane codes per port, written as 0x and hex digits, the last lane first.
+  void lanes(const std::vector<std::vector<std::uint8_t>>& v) {
+    if (done()) return;
+    if (v.size() != ports_.size()) throw std::logic_error("lanes: wrong number of ports");
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const unsigned b = ports_[i].bits / static_cast<unsigned>(v[i].size());
+      if (b * v[i].size() != ports_[i].bits || (b != 4 && b != 8)) {
+        throw std::logic_error("lanes: lanes do not fill the port");
+      }
+      std::fprintf(out_, i == 0 ? "0x" : " 0x");
+      for (std::size_t j = v[i].size(); j-- > 0;) {
+        std::fprintf(out_, b == 4 ? "%01x" : "%02x",
+                     static_cast<unsigned>(v[i][j]) & ((1u << b) - 1));
+      }
     }
     std::fprintf(out_, "\n");
     ++written_;
@@ -262,6 +314,15 @@ std::uint16_t finite_f16(quasar::Rng& rng) {
 constexpr std::int64_t kMaxBlockSumU10 = std::int64_t{quasar::kMxBlock} *
                                          quasar::elem_max_int(quasar::BlockElem::e2m1) *
                                          quasar::elem_max_int(quasar::BlockElem::e4m3);
+
+// A uniform valid code of a block element format (E4M3 NaN and MXINT8 -128 excluded).
+std::uint8_t random_code(quasar::Rng& rng, quasar::BlockElem e) {
+  for (;;) {
+    const auto c =
+        static_cast<std::uint8_t>(rng.next() % (e == quasar::BlockElem::e2m1 ? 16 : 256));
+    if (quasar::elem_valid(e, c)) return c;
+  }
+}
 
 void random_stream(const Kind& k, Writer& out, std::uint64_t seed) {
   quasar::Rng rng(seed);
@@ -328,6 +389,15 @@ void random_stream(const Kind& k, Writer& out, std::uint64_t seed) {
         const std::int64_t sum = uniform(rng, -kMaxBlockSumU10, kMaxBlockSumU10);
         const std::int64_t sx = uniform(rng, 0, 254), sw = uniform(rng, 0, 254);
         out.op({sum, sx, sw, i % (kBlockK / quasar::kMxBlock) == 0});
+        break;
+      }
+      case Family::block_dot: {
+        std::vector<std::vector<std::uint8_t>> v(2, std::vector<std::uint8_t>(k.lanes));
+        for (std::size_t j = 0; j < k.lanes; ++j) {
+          v[0][j] = random_code(rng, k.w_elem);
+          v[1][j] = random_code(rng, k.x_elem);
+        }
+        out.lanes(v);
         break;
       }
     }
@@ -490,6 +560,29 @@ void llm_block_acc_stream(Writer& out, std::size_t ops, std::uint64_t seed) {
   }
 }
 
+// The dot units: one block of w[n] and x[m] per op, ops walk m, n, then the blocks of K = 4096.
+void llm_block_dot_stream(const Kind& k, Writer& out, std::size_t ops, std::uint64_t seed) {
+  const std::size_t blocks = kBlockK / k.lanes;
+  const quasar::GemmData d = llm_data(ceil_div(ops, kScaleN * blocks), kBlockK, kScaleN, seed);
+  const quasar::BlockTensor x =
+      k.nvfp4 ? quasar::quantize_nvfp4(d.x, "x") : quasar::quantize_mx(d.x, k.x_elem, "x");
+  const quasar::BlockTensor w =
+      k.nvfp4 ? quasar::quantize_nvfp4(d.w, "w") : quasar::quantize_mx(d.w, k.w_elem, "w");
+  if (x.block != k.lanes || w.block != k.lanes) throw std::logic_error("block size != lanes");
+  std::vector<std::vector<std::uint8_t>> v(2, std::vector<std::uint8_t>(k.lanes));
+  for (std::size_t m = 0; m < x.rows() && !out.done(); ++m) {
+    for (std::size_t n = 0; n < kScaleN; ++n) {
+      for (std::size_t b = 0; b < blocks; ++b) {
+        for (std::size_t j = 0; j < k.lanes; ++j) {
+          v[0][j] = w.codes(n, b * k.lanes + j);
+          v[1][j] = x.codes(m, b * k.lanes + j);
+        }
+        out.lanes(v);
+      }
+    }
+  }
+}
+
 void llm_stream(const Kind& k, Writer& out, std::size_t ops, std::uint64_t seed) {
   switch (k.family) {
     case Family::mac:
@@ -509,6 +602,8 @@ void llm_stream(const Kind& k, Writer& out, std::size_t ops, std::uint64_t seed)
       return llm_block_mac_stream(k, out, ops, seed);
     case Family::block_acc:
       return llm_block_acc_stream(out, ops, seed);
+    case Family::block_dot:
+      return llm_block_dot_stream(k, out, ops, seed);
   }
 }
 

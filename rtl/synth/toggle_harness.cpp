@@ -8,11 +8,11 @@
 //
 //   toggle_harness STREAM WARMUP OUT.tsv
 // STREAM (quasar_unit_streams): a line "ports NAME:WIDTH ...", then one line per operation with
-// one unsigned value per named port. Inputs the stream does not name are held at 0, except
-// `en` (held at 1) and `rst` (1 during the first operation). A unit with a `clk` input gets one
-// clock cycle per operation; one without is evaluated once per operation. The first WARMUP ops
-// run but are not counted (reset, initial X-free state). OUT: "ops N", then "net bit rises
-// falls".
+// one unsigned value per named port (decimal, or 0x and hex digits: the ports wider than 64
+// bits). Inputs the stream does not name are held at 0, except `en` (held at 1) and `rst` (1
+// during the first operation). A unit with a `clk` input gets one clock cycle per operation;
+// one without is evaluated once per operation. The first WARMUP ops run but are not counted
+// (reset, initial X-free state). OUT: "ops N", then "net bit rises falls".
 //
 // Counting goes through Verilator's VCD writer (--trace) into an in-memory parser rather than
 // a file: the VCD holds every named net, aliases included, with no per-netlist code here, and
@@ -124,17 +124,44 @@ class ToggleCounter : public VerilatedVcdFile {
   std::map<std::string, Signal> signals_;
 };
 
-// The netlist's input ports, by name, each with a setter (ports of up to 64 bits).
+// An input value: 32-bit words, least significant first (a stream token is an unsigned decimal
+// of up to 64 bits, or "0x" and hex digits for any width: the ports of more than 64 bits).
+using Bits = std::vector<std::uint32_t>;
+
+Bits parse_bits(const std::string& tok) {
+  Bits v;
+  if (tok.size() > 2 && tok[0] == '0' && tok[1] == 'x') {
+    for (std::size_t end = tok.size(); end > 2; end = end >= 10 ? end - 8 : 2) {
+      const std::size_t begin = end >= 10 ? end - 8 : 2;
+      v.push_back(
+          static_cast<std::uint32_t>(std::stoul(tok.substr(begin, end - begin), nullptr, 16)));
+    }
+  } else {
+    const std::uint64_t d = std::stoull(tok);
+    v = {static_cast<std::uint32_t>(d), static_cast<std::uint32_t>(d >> 32)};
+  }
+  return v;
+}
+
+// Sets a port of `width` bits: an integer (up to 64 bits) or Verilator's VlWide (more).
+template <typename T>
+void set_port(T& port, unsigned width, const Bits& v) {
+  if constexpr (std::is_integral_v<T>) {
+    std::uint64_t x = v.empty() ? 0 : v[0];
+    if (v.size() > 1) x |= std::uint64_t{v[1]} << 32;
+    port = static_cast<T>(width >= 64 ? x : x & ((std::uint64_t{1} << (width % 64)) - 1));
+  } else {
+    for (std::size_t i = 0; i < (width + 31) / 32; ++i) port[i] = i < v.size() ? v[i] : 0;
+  }
+}
+
+// The netlist's input ports, by name, each with a setter.
 struct Input {
   const char* name;
   unsigned bits;
-  void (*set)(Vunit*, std::uint64_t);
+  void (*set)(Vunit*, const Bits&);
 };
-#define X(port, width)                                                        \
-  {#port, width, [](Vunit* t, std::uint64_t v) {                              \
-     t->port = static_cast<std::decay_t<decltype(t->port)>>(                  \
-         (width) >= 64 ? v : v & ((std::uint64_t{1} << ((width) % 64)) - 1)); \
-   }},
+#define X(port, width) {#port, width, [](Vunit* t, const Bits& v) { set_port(t->port, width, v); }},
 const Input kInputs[] = {QUASAR_INPUTS};
 #undef X
 
@@ -191,9 +218,10 @@ int main(int argc, char** argv) {
   top->trace(&vcd, 99);
   vcd.open("in-memory");
 
-  for (const Input& in : kInputs) in.set(top.get(), 0);
-  if (en != nullptr) en->set(top.get(), 1);
-  if (rst != nullptr) rst->set(top.get(), 1);
+  const Bits zero{0}, one{1};
+  for (const Input& in : kInputs) in.set(top.get(), zero);
+  if (en != nullptr) en->set(top.get(), one);
+  if (rst != nullptr) rst->set(top.get(), one);
   top->eval();
 
   // One operation: with a clock, the rising edge (the flops take the previous op's result),
@@ -202,22 +230,26 @@ int main(int argc, char** argv) {
   std::uint64_t time = 0;
   long op = 0;
   long counted = 0;
-  std::vector<std::uint64_t> values(driven.size());
+  std::vector<Bits> values(driven.size());
   for (;;) {
     bool ok = true;
-    for (auto& v : values) ok = ok && static_cast<bool>(stream >> v);
+    std::string tok;
+    for (auto& v : values) {
+      ok = ok && static_cast<bool>(stream >> tok);
+      if (ok) v = parse_bits(tok);
+    }
     if (!ok) break;
     if (clk != nullptr) {
-      clk->set(top.get(), 1);
+      clk->set(top.get(), one);
       top->eval();
     }
-    if (rst != nullptr) rst->set(top.get(), op == 0 ? 1 : 0);
+    if (rst != nullptr) rst->set(top.get(), op == 0 ? one : zero);
     for (std::size_t i = 0; i < driven.size(); ++i) driven[i]->set(top.get(), values[i]);
     top->eval();
     counter.counting = op >= warmup;
     vcd.dump(time++);
     if (clk != nullptr) {
-      clk->set(top.get(), 0);
+      clk->set(top.get(), zero);
       top->eval();
     }
     if (op >= warmup) ++counted;

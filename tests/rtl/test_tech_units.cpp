@@ -1,10 +1,9 @@
 // configs/tech/units-osu018.yaml (scripts/gen-tech-units.sh): does the committed file parse, and
 // does it hold every unit of rtl/synth/units.list with positive area, cells, transistors and
 // leakage, each arithmetic unit (MACs, multipliers, dequant_dgq, intscale_acc, floatscale_acc,
-// mac_fp16, the block-scale accumulators mx_fixed_acc and mx_fp32_acc, and the register files
-// per read and per write) with a positive, finite energy per
-// op on both operand streams whose parts add up,
-// each with a source?
+// mac_fp16, the block-scale accumulators mx_fixed_acc and mx_fp32_acc, the block dot units
+// mx_dot_*, and the register files per read and per write) with a positive, finite energy per
+// op on both operand streams whose parts add up, each with a source?
 // Regenerating it byte-identically is the opt-in test tech_units_regenerate (QUASAR_SYNTH_TESTS).
 #include <gtest/gtest.h>
 
@@ -88,14 +87,34 @@ TEST(TechUnits, ArithmeticUnitsHavePositiveFiniteEnergyOnBothStreams) {
     }
   }
   // The 4 integer MACs, 4 multipliers, dequant_dgq, 5 intscale_acc, floatscale_acc, mac_fp16,
-  // the 4 register files' read and write rows, the block formats' 2 MACs and 2 accumulators.
-  EXPECT_GE(checked, 28u);
+  // the 4 register files' read and write rows, the block formats' 2 MACs and 2 accumulators,
+  // and their 4 dot units.
+  EXPECT_GE(checked, 32u);
   // The block formats' rows by name: the cost model prices their PEs and edge units from them.
-  for (const char* name : {"mac_e2m1xe4m3", "mac_e2m1xe2m1", "mx_fixed_acc", "mx_fp32_acc"}) {
+  for (const char* name :
+       {"mac_e2m1xe4m3", "mac_e2m1xe2m1", "mx_fixed_acc", "mx_fp32_acc", "mx_dot_e2m1_e4m3",
+        "mx_dot_e2m1_e2m1_32", "mx_dot_e2m1_e2m1_16", "mx_dot_int8"}) {
     SCOPED_TRACE(name);
     ASSERT_TRUE(units.has(name));
     EXPECT_TRUE(units.at(name).has("energy_pj_per_op"));
   }
+}
+
+// The block dot units are combinational (one block per evaluation, no register): no clock
+// energy, and the 16-lane E2M1 unit is the smaller of the two E2M1 rows.
+TEST(TechUnits, BlockDotUnitsAreCombinational) {
+  const auto units = quasar::config::Value::load_file(kYaml).at("units");
+  for (const char* name :
+       {"mx_dot_e2m1_e4m3", "mx_dot_e2m1_e2m1_32", "mx_dot_e2m1_e2m1_16", "mx_dot_int8"}) {
+    SCOPED_TRACE(name);
+    ASSERT_TRUE(units.has(name));
+    for (const char* stream : {"random", "llm"}) {
+      EXPECT_EQ(units.at(name).at("energy_breakdown_pj_per_op").at(stream).at("clock").as_double(),
+                0.0);
+    }
+  }
+  EXPECT_LT(units.at("mx_dot_e2m1_e2m1_16").at("area_um2").as_double(),
+            units.at("mx_dot_e2m1_e2m1_32").at("area_um2").as_double());
 }
 
 // A register file's _read and _write rows are one netlist measured on two streams: the same
