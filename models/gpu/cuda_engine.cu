@@ -7,13 +7,17 @@
 
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "cuda_engine.hpp"
 #include "numerics/action_counts.hpp"
+#include "numerics/block_formats.hpp"
+#include "numerics/block_scaled.hpp"
 #include "numerics/dint4.hpp"
 #include "numerics/error.hpp"
 #include "numerics/float_formats.hpp"
+#include "numerics/gemm_block.hpp"
 #include "numerics/gemm_checks.hpp"
 #include "numerics/int_formats.hpp"
 #include "numerics/int_kernels.hpp"
@@ -58,7 +62,17 @@ class DeviceBuffer {
 };
 
 // Event counters the kernels accumulate with atomics.
-enum CounterSlot { kElemWraps, kAccWraps, kDequantRange, kOutputInf, kInvalid, kSlots };
+enum CounterSlot {
+  kElemWraps,
+  kAccWraps,
+  kDequantRange,
+  kOutputInf,
+  kInvalid,
+  kInvalidScale,  // block-scaled: E8M0 255 codes
+  kAlignRound,    // block-scaled fixed: a shift dropped non-zero bits
+  kBlockAccEv,    // block-scaled fixed: a term or the accumulator left acc_bits
+  kSlots
+};
 using Counters = unsigned long long;
 
 constexpr int kTile = 16;  // outputs per block side (16 x 16 threads, one output each)
@@ -318,6 +332,227 @@ __global__ void w4_to_fp16(const std::int8_t* q, const std::int8_t* z, const flo
   out[i] = h;
 }
 
+// ---- block-scaled schemes (spec §5) ---------------------------------------------------------
+// Every block's dot product is an exact integer I_b (block_formats.hpp), so the GPU may compute
+// the sums in any order and with any integer instruction; only the per-output accumulation of
+// the blocks is ordered, and that runs in one thread, blocks in increasing K, through the very
+// block_formats.hpp steps the reference calls (block_term_fp32, block_term_fixed with the
+// reference's WrappingAccumulator, fixed_acc_to_f32, nvfp4_block_term, nvfp4_result).
+
+enum class BlockMode { mx_fp32, mx_fixed, nvfp4 };
+
+// One warp-wide count of a predicate into a counter slot: a ballot keeps the atomics to one per
+// warp. Every lane of the warp must reach it (callers do not return early).
+__device__ void count_lanes(bool hit, Counters* ctr, int slot) {
+  const unsigned votes = __ballot_sync(0xffffffffu, hit);
+  if ((threadIdx.x & 31) == 0 && votes) atomicAdd(&ctr[slot], static_cast<Counters>(__popc(votes)));
+}
+
+// Element codes to their integers (elem_int) once per tensor, counting the codes that are not
+// valid (MXINT8 -128, E4M3 NaN) once per element, as the reference's decode does.
+template <class T>
+__global__ void block_decode(const std::uint8_t* codes, std::size_t n, BlockElem f, T* out,
+                             Counters* ctr) {
+  const std::size_t i = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  bool bad = false;
+  if (i < n) {
+    const std::uint8_t c = codes[i];
+    bad = !elem_valid(f, c);
+    out[i] = static_cast<T>(elem_int(f, c));
+  }
+  count_lanes(bad, ctr, kInvalid);
+}
+
+// E8M0 255 codes: one invalid_scale event per code of either operand (not per use).
+__global__ void count_e8m0_nan(const std::uint8_t* scales, std::size_t n, Counters* ctr) {
+  const std::size_t i = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  count_lanes(i < n && !e8m0_valid(scales[i]), ctr, kInvalidScale);
+}
+
+struct BlockGemmArgs {
+  const std::uint8_t* xs;  // M x blocks scale codes
+  const std::uint8_t* ws;  // N x blocks
+  int M, N, K, blocks;
+  int unit;                 // block_unit(x.elem, w.elem)
+  int acc_bits, frac_bits;  // fixed mode
+  float tsx, tsw;           // NVFP4 tensor scales
+  std::uint16_t* y;
+  Counters* ctr;
+};
+
+// The fixed mode's per-output state: the reference's own accumulator class (it has no default
+// constructor, so it is wrapped to live in a register array; the kernel sets its width).
+struct FixedAcc {
+  WrappingAccumulator acc{kBlockAccBits};
+};
+
+constexpr int kBlockThreads = 16;  // 16 x 16 threads per CUDA block
+
+// y for a TM x TN tile of outputs (TM = 16 RM, TN = 16 RN); thread (ty, tx) owns rows
+// ty + 16 i and columns tx + 16 j, so a warp's shared-memory reads of W rows hit distinct banks
+// (row stride odd in words) and its reads of X rows are broadcasts. K advances a tile of KT
+// elements (several blocks) at a time through shared memory; within it, each block's sums
+// I_b are formed for all of the thread's outputs, then handed to the ordered accumulation.
+// XT = int8_t: the elements are packed four to a word and summed with __dp4a (E2M1 and MXINT8
+// integers fit int8, the -128 code having decoded to 0); XT = int32_t: E4M3 activations
+// (|j| <= 229376) times int8 weights, one multiply-add each. |I_b| < 2^27: int32 is exact.
+template <class XT, int B, BlockMode Mode, int RM, int RN>
+__global__ void __launch_bounds__(kBlockThreads* kBlockThreads)
+    block_gemm(const XT* x, const std::int8_t* w, BlockGemmArgs a) {
+  constexpr int TM = kBlockThreads * RM, TN = kBlockThreads * RN;
+  constexpr bool kPacked = sizeof(XT) == 1;
+  constexpr int KT = kPacked ? 128 : 64;      // elements of K per shared tile
+  constexpr int BPT = KT / B;                 // blocks per shared tile
+  constexpr int WPR = kPacked ? KT / 4 : KT;  // words per tile row
+  constexpr int WPB = kPacked ? B / 4 : B;    // words per block
+  constexpr int LD = WPR + 1;                 // odd stride: no bank conflicts across W rows
+  __shared__ int xsh[TM][LD];
+  __shared__ int wsh[TN][LD];
+  __shared__ std::uint8_t xsc[TM][BPT];
+  __shared__ std::uint8_t wsc[TN][BPT];
+
+  const int tx = threadIdx.x, ty = threadIdx.y, tid = ty * kBlockThreads + tx;
+  const int m0 = blockIdx.y * TM, n0 = blockIdx.x * TN;
+  using State = std::conditional_t<Mode == BlockMode::mx_fixed, FixedAcc, float>;
+  State st[RM][RN];
+  bool ok[RM][RN];
+#pragma unroll
+  for (int i = 0; i < RM; ++i) {
+#pragma unroll
+    for (int j = 0; j < RN; ++j) {
+      ok[i][j] = m0 + ty + kBlockThreads * i < a.M && n0 + tx + kBlockThreads * j < a.N;
+      if constexpr (Mode == BlockMode::mx_fixed) {
+        st[i][j].acc = WrappingAccumulator(a.acc_bits);
+      } else {
+        st[i][j] = 0.0f;  // +0, as the reference starts
+      }
+    }
+  }
+  unsigned long long align_round = 0, acc_events = 0;
+
+  for (int b0 = 0; b0 < a.blocks; b0 += BPT) {
+    const int k0 = b0 * B;
+    // Rows past M or N and blocks past K's end load zeros; their results are never stored.
+    for (int i = tid; i < TM * WPR; i += kBlockThreads * kBlockThreads) {
+      const int r = i / WPR, c = i % WPR, gm = m0 + r;
+      const int k = k0 + (kPacked ? 4 * c : c);
+      int v = 0;
+      if (gm < a.M && k < a.K) {
+        const XT* p = x + static_cast<std::size_t>(gm) * a.K + k;
+        // Packed: 4 bytes at a multiple of 4 (K is a multiple of 16, cudaMalloc aligns).
+        v = kPacked ? *reinterpret_cast<const int*>(p) : static_cast<int>(*p);
+      }
+      xsh[r][c] = v;
+    }
+    for (int i = tid; i < TN * WPR; i += kBlockThreads * kBlockThreads) {
+      const int r = i / WPR, c = i % WPR, gn = n0 + r;
+      const int k = k0 + (kPacked ? 4 * c : c);
+      int v = 0;
+      if (gn < a.N && k < a.K) {
+        const std::int8_t* p = w + static_cast<std::size_t>(gn) * a.K + k;
+        v = kPacked ? *reinterpret_cast<const int*>(p) : static_cast<int>(*p);
+      }
+      wsh[r][c] = v;
+    }
+    for (int i = tid; i < TM * BPT; i += kBlockThreads * kBlockThreads) {
+      const int r = i / BPT, b = i % BPT, gm = m0 + r;
+      xsc[r][b] = (gm < a.M && b0 + b < a.blocks)
+                      ? a.xs[static_cast<std::size_t>(gm) * a.blocks + b0 + b]
+                      : std::uint8_t{0};
+    }
+    for (int i = tid; i < TN * BPT; i += kBlockThreads * kBlockThreads) {
+      const int r = i / BPT, b = i % BPT, gn = n0 + r;
+      wsc[r][b] = (gn < a.N && b0 + b < a.blocks)
+                      ? a.ws[static_cast<std::size_t>(gn) * a.blocks + b0 + b]
+                      : std::uint8_t{0};
+    }
+    __syncthreads();
+    const int nb = min(BPT, a.blocks - b0);
+    for (int bb = 0; bb < nb; ++bb) {
+      int sum[RM][RN];
+#pragma unroll
+      for (int i = 0; i < RM; ++i) {
+#pragma unroll
+        for (int j = 0; j < RN; ++j) sum[i][j] = 0;
+      }
+#pragma unroll
+      for (int c = 0; c < WPB; ++c) {
+        const int col = bb * WPB + c;
+        int xv[RM], wv[RN];
+#pragma unroll
+        for (int i = 0; i < RM; ++i) xv[i] = xsh[ty + kBlockThreads * i][col];
+#pragma unroll
+        for (int j = 0; j < RN; ++j) wv[j] = wsh[tx + kBlockThreads * j][col];
+#pragma unroll
+        for (int i = 0; i < RM; ++i) {
+#pragma unroll
+          for (int j = 0; j < RN; ++j) {
+            if constexpr (kPacked) {
+              sum[i][j] = __dp4a(xv[i], wv[j], sum[i][j]);
+            } else {
+              sum[i][j] += xv[i] * wv[j];
+            }
+          }
+        }
+      }
+      // The block's term for each output, in block order (the reference's Accumulate).
+#pragma unroll
+      for (int i = 0; i < RM; ++i) {
+        const std::uint8_t sx = xsc[ty + kBlockThreads * i][bb];
+#pragma unroll
+        for (int j = 0; j < RN; ++j) {
+          const std::uint8_t sw = wsc[tx + kBlockThreads * j][bb];
+          if constexpr (Mode == BlockMode::nvfp4) {
+            st[i][j] = __fadd_rn(st[i][j], nvfp4_block_term(sum[i][j], sx, sw));
+          } else {
+            // An E8M0 255 on either side: the block pair contributes nothing (counted once per
+            // code by count_e8m0_nan, not here).
+            if (!e8m0_valid(sx) || !e8m0_valid(sw)) continue;
+            const int s = mx_block_shift(sx, sw, a.unit);
+            if constexpr (Mode == BlockMode::mx_fp32) {
+              st[i][j] = __fadd_rn(st[i][j], block_term_fp32(sum[i][j], s));
+            } else {
+              const FixedTerm t = block_term_fixed(sum[i][j], s + a.frac_bits, a.acc_bits);
+              if (ok[i][j]) {
+                align_round += t.rounded ? 1 : 0;
+                acc_events += t.overflow ? 1 : 0;  // the term itself did not fit acc_bits
+              }
+              st[i][j].acc.add(t.value);
+            }
+          }
+        }
+      }
+    }
+    __syncthreads();
+  }
+
+  unsigned long long nonfinite = 0;
+#pragma unroll
+  for (int i = 0; i < RM; ++i) {
+#pragma unroll
+    for (int j = 0; j < RN; ++j) {
+      if (!ok[i][j]) continue;
+      float v;
+      if constexpr (Mode == BlockMode::mx_fp32) {
+        v = st[i][j];
+      } else if constexpr (Mode == BlockMode::nvfp4) {
+        v = nvfp4_result(st[i][j], a.unit, a.tsx, a.tsw);
+      } else {
+        acc_events += st[i][j].acc.wraps();
+        v = fixed_acc_to_f32(st[i][j].acc.value(), a.frac_bits);
+      }
+      const std::uint16_t h = f32_to_f16(v);
+      // The reference counts every non-finite output here (inf, and the NaN of inf - inf).
+      if ((h & 0x7c00u) == 0x7c00u) ++nonfinite;
+      const int m = m0 + ty + kBlockThreads * i, n = n0 + tx + kBlockThreads * j;
+      a.y[static_cast<std::size_t>(m) * a.N + n] = h;
+    }
+  }
+  if (nonfinite) atomicAdd(&a.ctr[kOutputInf], nonfinite);
+  if (align_round) atomicAdd(&a.ctr[kAlignRound], align_round);
+  if (acc_events) atomicAdd(&a.ctr[kBlockAccEv], acc_events);
+}
+
 // ---- host side ------------------------------------------------------------------------------
 
 dim3 grid_for(std::size_t M, std::size_t N) {
@@ -401,6 +636,38 @@ MatrixH to_matrix(std::vector<std::uint16_t> v, std::size_t rows, std::size_t co
   MatrixH m(rows, cols);
   m.values() = std::move(v);
   return m;
+}
+
+// ---- block-scaled host side -----------------------------------------------------------------
+
+unsigned blocks_for(std::size_t n) { return static_cast<unsigned>((n + 255) / 256); }
+
+// Small M (decode-like layers) gets 16 x 32 tiles so that a 4096-wide layer still spreads over
+// every multiprocessor; larger M gets 64 x 64 tiles, each shared word then feeding 4 outputs.
+template <class XT, int B, BlockMode Mode>
+void launch_block_gemm(const XT* x, const std::int8_t* w, const BlockGemmArgs& a) {
+  const dim3 threads(kBlockThreads, kBlockThreads);
+  const auto tiles = [](int n, int t) { return static_cast<unsigned>((n + t - 1) / t); };
+  if (a.M >= 128) {
+    block_gemm<XT, B, Mode, 4, 4><<<dim3(tiles(a.N, 64), tiles(a.M, 64)), threads>>>(x, w, a);
+  } else {
+    block_gemm<XT, B, Mode, 1, 2><<<dim3(tiles(a.N, 32), tiles(a.M, 16)), threads>>>(x, w, a);
+  }
+}
+
+template <class XT, int B>
+void launch_block_mode(const XT* x, const std::int8_t* w, const BlockGemmArgs& a, BlockMode mode) {
+  switch (mode) {
+    case BlockMode::mx_fp32:
+      launch_block_gemm<XT, B, BlockMode::mx_fp32>(x, w, a);
+      break;
+    case BlockMode::mx_fixed:
+      launch_block_gemm<XT, B, BlockMode::mx_fixed>(x, w, a);
+      break;
+    case BlockMode::nvfp4:
+      launch_block_gemm<XT, B, BlockMode::nvfp4>(x, w, a);
+      break;
+  }
 }
 
 class CudaEngine final : public GemmEngine {
@@ -540,6 +807,90 @@ class CudaEngine final : public GemmEngine {
     shape.m = M, shape.n = N, shape.k = K, shape.groups = groups, shape.opt = opt;
     shape.int_scale_max = s_max;
     return finish(std::move(counters), to_matrix(y.download(), M, N), c, Scheme::w4a8_is, shape);
+  }
+
+  // The block-scaled schemes (spec §5): the reference's checks first (gemm_block_scheme's, in
+  // its order, so a bad operand fails with the same words), then decode, count and accumulate
+  // on the device; the actions are the reference's formula of the shape.
+  GemmResult block_scaled(Scheme s, const BlockTensor& x, const BlockTensor& w,
+                          const GemmOptions& opt) const override {
+    check_block_operands(s, x, w, opt);
+    const BlockAccOptions bo = block_acc_options(opt);
+    detail::validate_block_gemm(x, w, bo);
+    const std::size_t M = x.rows(), N = w.rows(), K = x.cols(), blocks = x.blocks();
+    if (M > 65535u * 16u) {
+      throw Error("CUDA path: M = " + std::to_string(M) + " exceeds 1,048,560 rows");
+    }
+    const bool nv = x.scale == BlockScale::e4m3;
+    const bool wide_x = x.elem == BlockElem::e4m3;  // E4M3 integers need 18 bits + sign
+    DeviceBuffer<std::uint8_t> xc(flat(x.codes)), wc(flat(w.codes));
+    DeviceBuffer<std::uint8_t> xs(flat(x.scales)), ws(flat(w.scales));
+    DeviceBuffer<std::int8_t> wi(N * K), xi8(wide_x ? 0 : M * K);
+    DeviceBuffer<std::int32_t> xi32(wide_x ? M * K : 0);
+    DeviceBuffer<std::uint16_t> y(M * N);
+    DeviceBuffer<Counters> ctr(kSlots);
+    ctr.zero();
+
+    t_last_kernel_ms = 0.0f;
+    cudaEvent_t start, stop;
+    check(cudaEventCreate(&start), "cudaEventCreate");
+    check(cudaEventCreate(&stop), "cudaEventCreate");
+    check(cudaEventRecord(start), "cudaEventRecord");
+    if (N * K != 0)
+      block_decode<<<blocks_for(N * K), 256>>>(wc.get(), N * K, w.elem, wi.get(), ctr.get());
+    if (M * K != 0) {
+      if (wide_x) {
+        block_decode<<<blocks_for(M * K), 256>>>(xc.get(), M * K, x.elem, xi32.get(), ctr.get());
+      } else {
+        block_decode<<<blocks_for(M * K), 256>>>(xc.get(), M * K, x.elem, xi8.get(), ctr.get());
+      }
+    }
+    if (!nv) {
+      if (M * blocks != 0)
+        count_e8m0_nan<<<blocks_for(M * blocks), 256>>>(xs.get(), M * blocks, ctr.get());
+      if (N * blocks != 0)
+        count_e8m0_nan<<<blocks_for(N * blocks), 256>>>(ws.get(), N * blocks, ctr.get());
+    }
+    if (M && N) {
+      BlockGemmArgs a{xs.get(),
+                      ws.get(),
+                      static_cast<int>(M),
+                      static_cast<int>(N),
+                      static_cast<int>(K),
+                      static_cast<int>(blocks),
+                      block_unit(x.elem, w.elem),
+                      bo.acc_bits,
+                      bo.frac_bits,
+                      x.tensor_scale,
+                      w.tensor_scale,
+                      y.get(),
+                      ctr.get()};
+      const BlockMode mode = nv                           ? BlockMode::nvfp4
+                             : bo.mode == BlockAcc::fixed ? BlockMode::mx_fixed
+                                                          : BlockMode::mx_fp32;
+      if (wide_x) {
+        launch_block_mode<std::int32_t, kMxBlock>(xi32.get(), wi.get(), a, mode);
+      } else if (nv) {
+        launch_block_mode<std::int8_t, kNvfp4Block>(xi8.get(), wi.get(), a, mode);
+      } else {
+        launch_block_mode<std::int8_t, kMxBlock>(xi8.get(), wi.get(), a, mode);
+      }
+    }
+    check(cudaEventRecord(stop), "cudaEventRecord");
+    sync("block_gemm");
+    check(cudaEventElapsedTime(&t_last_kernel_ms, start, stop), "cudaEventElapsedTime");
+    cudaEventDestroy(start);
+    cudaEventDestroy(stop);
+
+    const std::vector<Counters> c = ctr.download();
+    GemmResult r{to_matrix(y.download(), M, N), {}};
+    r.counters.invalid_codes = c[kInvalid];
+    r.counters.add_overflow(stage::kInvalidScale, c[kInvalidScale]);
+    r.counters.add_overflow(stage::kBlockAlignRound, c[kAlignRound]);
+    r.counters.add_overflow(stage::kBlockAcc, c[kBlockAccEv]);
+    r.counters.add_overflow(stage::kOutputFp16Inf, c[kOutputInf]);
+    add_block_gemm_actions(r.counters, x, w, bo);
+    return r;
   }
 
  private:

@@ -11,7 +11,8 @@ namespace quasar::gpu {
 // True when the CUDA runtime finds a device; `description` names it, or says why not.
 bool cuda_usable(std::string& description);
 std::unique_ptr<GemmEngine> make_cuda_engine();
-// Kernel time of this thread's last integer-GEMM launch, in ms (0 if none).
+// Kernel time of this thread's last integer-GEMM launch, in ms (0 if none); for a block-scaled
+// GEMM, its decode, scale-count and GEMM kernels together (no transfers, no host checks).
 double last_kernel_ms();
 
 }  // namespace quasar::gpu
