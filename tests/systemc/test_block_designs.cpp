@@ -11,6 +11,7 @@
 #include <systemc>
 
 #include "arch/accelerator.hpp"
+#include "arch/core/tile_timing.hpp"
 #include "config/arch_config.hpp"
 #include "config/tech_config.hpp"
 #include "cost/cost_model.hpp"
@@ -75,6 +76,27 @@ TEST(BlockDesigns, MxLinearMovesItsScalesAndRunsTheBlockUnits) {
   EXPECT_EQ(s.block_ops, 8192u);
   EXPECT_EQ(s.intscale_ops + s.floatscale_ops, 0u);
   EXPECT_EQ(s.macs, 16u * 256u * 64u);
+}
+
+// The edge's time for a tile that completes a block: its rescales over the block units, then
+// their latency (and the epilogue on the last k-tile), by hand on a design with 3 block units of
+// 5 cycles; the rescales run on the block units' kind, not another's.
+TEST(BlockDesigns, EdgeCyclesUseTheBlockUnits) {
+  ArchSpec a = shipped("mxfp4");
+  a.edge.block_units = 3;
+  a.edge.block_latency_cycles = 5;
+  a.edge.floatscale_units = 32;  // a kind the block rescales must not use
+  const trace::Layer l = linear(a, Scheme::w4a8_mx, 16, 256, 64);
+  const mapping::GemmPlan p = mapping::plan_gemm(a, l);
+  const TileTiming timing(a);
+  std::size_t checked = 0;
+  for (const Tile& t : p.tiles) {
+    if (!t.rescale_ops || t.epilogue_ops) continue;
+    EXPECT_EQ(t.rescale_unit, ScaleUnit::block);
+    EXPECT_EQ(timing.edge_cycles(t), (t.rescale_ops + 2) / 3 + 5);
+    ++checked;
+  }
+  EXPECT_GT(checked, 0u);
 }
 
 // The same layer in NVFP4 (E4M3 scale per 16) on the nvfp4 design: 64 x 256 x 0.5 + 64 x 16 =
