@@ -1,9 +1,5 @@
 #include "engine.hpp"
 
-#include <string>
-
-#include "error.hpp"
-
 namespace quasar {
 namespace {
 
@@ -48,12 +44,6 @@ class CpuEngine final : public GemmEngine {
 };
 
 }  // namespace
-
-GemmResult GemmEngine::block_scaled(Scheme s, const BlockTensor&, const BlockTensor&,
-                                    const GemmOptions&) const {
-  throw Error("the " + std::string(name()) + " engine has no path for the block-scaled scheme " +
-              std::string(scheme_name(s)) + " yet (issue 17); the cpu engine runs it");
-}
 
 const GemmEngine& cpu_engine() {
   static const CpuEngine engine;

@@ -29,9 +29,9 @@ class GemmEngine {
                                const GemmOptions& opt) const = 0;
   virtual GemmResult w4a8_qserve(const QuantizedActivations& x, const TwoLevelWeights& w,
                                  const GemmOptions& opt) const = 0;
-  // The block-scaled schemes (spec §5); an engine that has no path for them says so.
+  // The block-scaled schemes (spec §5), any of the four: the scheme row says the formats.
   virtual GemmResult block_scaled(Scheme s, const BlockTensor& x, const BlockTensor& w,
-                                  const GemmOptions& opt) const;
+                                  const GemmOptions& opt) const = 0;
 };
 
 // The reference (the gemm_* functions of gemm.hpp).
