@@ -174,8 +174,8 @@ std::vector<RunStats> simulate_jobs(const std::vector<SimJob>& jobs, const Progr
         for (std::uint32_t k = 0; k < per_core; ++k) link_of.push_back(c);
       acc.net = std::make_unique<Interconnect>((n + "_net").c_str(), a.interconnect, link_of);
       for (const auto& core : acc.cores) {
-        core->fetch_port.socket.bind(acc.net->in);
-        core->write_port.socket.bind(acc.net->in);
+        core->fetch.port.socket.bind(acc.net->in);
+        core->writer.port.socket.bind(acc.net->in);
         if (core->vector) {
           core->vector->read_port.socket.bind(acc.net->in);
           core->vector->write_port.socket.bind(acc.net->in);
@@ -184,8 +184,8 @@ std::vector<RunStats> simulate_jobs(const std::vector<SimJob>& jobs, const Progr
       for (std::size_t r = 0; r < link_of.size(); ++r) acc.net->out.bind(acc.dram->socket);
     } else {
       for (const auto& core : acc.cores) {
-        core->fetch_port.socket.bind(acc.dram->socket);
-        core->write_port.socket.bind(acc.dram->socket);
+        core->fetch.port.socket.bind(acc.dram->socket);
+        core->writer.port.socket.bind(acc.dram->socket);
         if (core->vector) {
           core->vector->read_port.socket.bind(acc.dram->socket);
           core->vector->write_port.socket.bind(acc.dram->socket);

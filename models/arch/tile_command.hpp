@@ -5,16 +5,34 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <variant>
 #include <vector>
 
 #include "numerics/scheme.hpp"
 
 namespace quasar::arch {
 
-// One tile of work for the array. Weight-stationary: a weight tile of at most rows x cols held
-// while `m` activation rows (tokens m0 .. m0 + m - 1: all M, or an m-block) stream through it.
-// Output-stationary: an output tile of `m` <= rows tokens x `cols_used` <= cols channels
-// accumulated over the k-chunk k0 .. k0 + rows_used - 1.
+// What only a weight-stationary array's stream needs: the partial sums chained through the
+// ofmap buffer, in and out, per streamed token.
+struct WsArrayCommand {
+  bool psum_chained = false;  // starts from the previous k-tile's partial sums (psum_in)
+  std::uint64_t psum_in_bytes_per_step = 0;   // ofmap read: chained partial sums
+  std::uint64_t psum_out_bytes_per_step = 0;  // ofmap write: the array's outputs
+};
+
+// What only an output-stationary array's stream needs: the weights it reads per k-step (it holds
+// no weights; each step brings one k of every column's weights).
+struct OsArrayCommand {
+  std::uint64_t w_bytes_per_step = 0;  // weight read during the stream
+};
+
+// One tile of work for a core: what its DMA fetches, what its array runs, what its edge units
+// and writer do with the results. The array's part is a command of its dataflow's own type (an
+// array model reads only its own kind: arch/array/array_model.hpp); the rest is common.
+// Weight-stationary: a weight tile of at most rows x cols held while `m` activation rows
+// (tokens m0 .. m0 + m - 1: all M, or an m-block) stream through it. Output-stationary: an
+// output tile of `m` <= rows tokens x `cols_used` <= cols channels accumulated over the k-chunk
+// k0 .. k0 + rows_used - 1.
 struct Tile {
   std::uint64_t n0 = 0, cols_used = 0;  // output channels n0 .. n0 + cols_used - 1
   std::uint64_t k0 = 0, rows_used = 0;  // reduction indices k0 .. k0 + rows_used - 1
@@ -22,12 +40,12 @@ struct Tile {
   std::uint64_t m0 = 0;                 // first token (OS m-tiles, WS m-blocks)
   bool first_k = false;                 // partial sums start from 0
   bool last_k = false;                  // the outputs of this n-tile are final after it
-  bool psum_chained = false;       // WS: starts from the previous k-tile's partial sums (psum_in)
   std::uint64_t weight_bytes = 0;  // DRAM -> weight buffer: codes + this tile's scales
   std::uint64_t act_bytes = 0;     // DRAM -> ifmap buffer (0 when still resident)
   std::uint64_t out_bytes = 0;     // ofmap -> DRAM (fp16 outputs, last_k only)
-  // WS partial sums and edge accumulators that do not fit the ofmap buffer: read back from
-  // DRAM before this tile (not on the first k-tile) and written out after it (not on the last).
+  // Partial sums and edge accumulators that do not fit the ofmap buffer: read back from DRAM
+  // before this tile (not on the first k-tile) and written out after it (not on the last). DMA
+  // traffic, so common, though only weight-stationary plans chain partial sums over k-tiles.
   std::uint64_t spill_read_bytes = 0, spill_write_bytes = 0;
   std::uint64_t dequant_ops = 0;   // weights dequantized as the tile loads (fused)
   std::uint64_t rescale_ops = 0;   // group rescales (P*S or fp32) when a group completes
@@ -39,17 +57,22 @@ struct Tile {
   // The edge unit kind that runs the rescales: intscale (P*S integer steps), floatscale (I2F +
   // fp32 multiply-add) or block (a block sum scaled into its fp32 or fixed accumulator).
   ScaleUnit rescale_unit = ScaleUnit::floatscale;
-  // The stream: steps (cycles when no port is short: WS the m tokens, OS the k-chunk) and what
-  // each buffer port must deliver per step, in bytes.
+  // The stream: steps (cycles when no port is short: WS the m tokens, OS the k-chunk) and the
+  // ifmap read port's bytes per step (a token: WS; one k per row: OS).
   std::uint64_t stream_steps = 0;
-  std::uint64_t x_bytes_per_step = 0;         // ifmap read: a token (WS), one k per row (OS)
-  std::uint64_t w_bytes_per_step = 0;         // weight read during the stream (OS)
-  std::uint64_t psum_in_bytes_per_step = 0;   // ofmap read: chained partial sums (WS)
-  std::uint64_t psum_out_bytes_per_step = 0;  // ofmap write: the array's outputs (WS)
+  std::uint64_t x_bytes_per_step = 0;
+  // The array's command, of its dataflow's type.
+  std::variant<WsArrayCommand, OsArrayCommand> array;
   // The tile's on-chip traffic, in bytes (the cost model's buffer accesses).
   std::uint64_t ifmap_read_bytes = 0, weight_read_bytes = 0;
   std::uint64_t ofmap_read_bytes = 0, ofmap_write_bytes = 0;
 };
+
+// Whether a tile starts from the previous k-tile's partial sums (weight-stationary chains only).
+inline bool psum_chained(const Tile& t) {
+  const auto* ws = std::get_if<WsArrayCommand>(&t.array);
+  return ws && ws->psum_chained;
+}
 
 // A compact tile stream: tiles[first .. first + count) played `repeat` times in a row, each
 // repeat's tiles `m_step` tokens further on (a weight-stationary plan's m-blocks that are alike

@@ -58,4 +58,71 @@ std::uint64_t RunStats::total(std::uint64_t LayerStats::*field) const {
   return t;
 }
 
+// ---- TileCursor -------------------------------------------------------------------------------
+
+void TileCursor::seek() {
+  while (l_ < w_.size()) {
+    const LayerWork& lw = w_[l_];
+    if (lw.instances > 0 && played_tiles(lw.tiles, lw.runs) > 0) {
+      run_ = 0, i_ = 0, rep_ = 0;
+      if (!lw.runs.empty()) {
+        while (run_ < lw.runs.size() && (lw.runs[run_].count == 0 || lw.runs[run_].repeat == 0))
+          ++run_;
+        i_ = lw.runs[run_].first;
+      }
+      load();
+      return;
+    }
+    ++l_;
+    inst_ = 0, pos_ = 0;
+  }
+}
+
+void TileCursor::load() {
+  const LayerWork& lw = w_[l_];
+  cur_ = lw.tiles[i_];
+  if (!lw.runs.empty()) cur_.m0 += rep_ * lw.runs[run_].m_step;
+}
+
+bool TileCursor::last_in_layer() const {
+  const LayerWork& lw = w_[l_];
+  return inst_ + 1 == lw.instances && pos_ + 1 == played_tiles(lw.tiles, lw.runs);
+}
+
+void TileCursor::next() {
+  const LayerWork& lw = w_[l_];
+  ++pos_;
+  if (pos_ == played_tiles(lw.tiles, lw.runs)) {  // the instance is over
+    pos_ = 0;
+    if (++inst_ == lw.instances) {
+      ++l_;
+      inst_ = 0;
+      seek();
+      return;
+    }
+    run_ = 0, i_ = 0, rep_ = 0;
+    if (!lw.runs.empty()) {
+      while (lw.runs[run_].count == 0 || lw.runs[run_].repeat == 0) ++run_;
+      i_ = lw.runs[run_].first;
+    }
+    load();
+    return;
+  }
+  if (lw.runs.empty()) {
+    ++i_;
+  } else {
+    const TileRun* r = &lw.runs[run_];
+    if (++i_ == r->first + r->count) {
+      if (++rep_ == r->repeat) {
+        do {
+          ++run_;
+        } while (lw.runs[run_].count == 0 || lw.runs[run_].repeat == 0);
+        rep_ = 0;
+      }
+      i_ = lw.runs[run_].first;
+    }
+  }
+  load();
+}
+
 }  // namespace quasar::arch

@@ -96,4 +96,27 @@ struct RunStats {
   std::uint64_t total(std::uint64_t LayerStats::*field) const;
 };
 
+// The tile stream of a run in order, one tile at a time (each process has its own cursor).
+class TileCursor {
+ public:
+  explicit TileCursor(const std::vector<LayerWork>& work) : w_(work) { seek(); }
+  bool done() const { return l_ >= w_.size(); }
+  const Tile& tile() const { return cur_; }
+  std::size_t layer() const { return l_; }
+  std::uint64_t index_in_instance() const { return pos_; }
+  bool first_in_layer() const { return inst_ == 0 && pos_ == 0; }
+  bool last_in_layer() const;
+  void next();
+
+ private:
+  void seek();  // to the first tile at or after the current position (skips empty layers)
+  void load();
+  const std::vector<LayerWork>& w_;
+  std::size_t l_ = 0;
+  std::uint64_t inst_ = 0, pos_ = 0;  // instance, position in the instance's played tiles
+  std::size_t run_ = 0, i_ = 0;       // run, tile index
+  std::uint64_t rep_ = 0;
+  Tile cur_;
+};
+
 }  // namespace quasar::arch

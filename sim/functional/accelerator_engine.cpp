@@ -26,7 +26,7 @@ std::string shape_text(std::size_t m, std::size_t k, std::size_t n) {
 
 // The plan streams psum_in into this tile (the previous k-tile's partial sums), or starts the
 // chain from 0 (every output-stationary tile: each PE sums its k-chunk from 0).
-bool chains(const Tile& t) { return t.psum_chained; }
+bool chains(const Tile& t) { return arch::psum_chained(t); }
 
 // The tokens whose outputs a tile computes: its m-block (WS: all M in the n_outer order), its
 // m-tile (OS).

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "arch/scale_rf.hpp"
+#include "arch/sram/buffer.hpp"
 #include "io/input_file.hpp"
 #include "numerics/error.hpp"
 
@@ -95,10 +96,6 @@ struct SchemeFacts {
   }
 };
 
-std::uint64_t usable(const arch::BufferSpec& b) {
-  return b.double_buffered ? b.size_bytes / 2 : b.size_bytes;
-}
-
 SchemeFacts scheme_facts(const arch::ArchSpec& a, const trace::Layer& l) {
   if (!trace::is_gemm(l.op) || !l.scheme) throw Error("layer '" + l.name + "' is not a GEMM");
   SchemeFacts f;
@@ -127,9 +124,9 @@ SchemeFacts scheme_facts(const arch::ArchSpec& a, const trace::Layer& l) {
   f.edge_acc = edge_acc_bytes(a, f.s);
   // fp16 PEs accumulate in fp32: 4 bytes per partial sum either way.
   f.psum_bytes = float_accumulation(st) ? 4 : (a.array.acc_bits + 7) / 8;
-  f.ifmap_cap = usable(a.buffers.ifmap);
-  f.weight_cap = usable(a.buffers.weight);
-  f.ofmap_cap = usable(a.buffers.ofmap);
+  f.ifmap_cap = arch::usable_bytes(a.buffers.ifmap);
+  f.weight_cap = arch::usable_bytes(a.buffers.weight);
+  f.ofmap_cap = arch::usable_bytes(a.buffers.ofmap);
   return f;
 }
 
@@ -286,15 +283,17 @@ GemmPlan ws_plan(const arch::ArchSpec& a, const trace::Layer& l, const SchemeFac
     // Partial sums chain from k-tile to k-tile over K, and restart from 0 at each group where
     // groups are rescaled at the edge (w4a8-fs/is); dequantized schemes chain over K.
     const bool chain_starts = t.first_k || (f.rescales && group_starts);
-    t.psum_chained = !chain_starts;
-    t.psum_in_bytes_per_step = chain_starts ? 0 : nc * f.psum_bytes;
-    t.psum_out_bytes_per_step = nc * f.psum_bytes;
+    arch::WsArrayCommand ws;
+    ws.psum_chained = !chain_starts;
+    ws.psum_in_bytes_per_step = chain_starts ? 0 : nc * f.psum_bytes;
+    ws.psum_out_bytes_per_step = nc * f.psum_bytes;
+    t.array = ws;
     t.ifmap_read_bytes = mu * t.x_bytes_per_step;
     t.scale_reads = f.scale_reads(t);
     const std::uint64_t spilled = spill(mu, nc);
     if (!t.first_k) t.spill_read_bytes = spilled;
     if (!t.last_k) t.spill_write_bytes = spilled;
-    add_ofmap_traffic(t, mu * t.psum_in_bytes_per_step, mu * t.psum_out_bytes_per_step,
+    add_ofmap_traffic(t, mu * ws.psum_in_bytes_per_step, mu * ws.psum_out_bytes_per_step,
                       f.edge_acc);
     p.tiles.push_back(t);
   };
@@ -419,7 +418,7 @@ GemmPlan plan_gemm_os(const arch::ArchSpec& a, const trace::Layer& l) {
     if (f.rescales) t.rescale_ops = mu * nc;  // every chunk is one whole group
     t.stream_steps = t.rows_used;
     t.x_bytes_per_step = ceil_bytes(static_cast<double>(mu) * f.ab);
-    t.w_bytes_per_step = ceil_bytes(static_cast<double>(nc) * f.wb);
+    t.array = arch::OsArrayCommand{ceil_bytes(static_cast<double>(nc) * f.wb)};
     t.ifmap_read_bytes = t.rows_used * t.x_bytes_per_step;
     t.scale_reads = f.scale_reads(t);
     // The unload writes each PE's sum once; nothing chains through the ofmap buffer.

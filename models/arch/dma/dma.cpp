@@ -1,0 +1,143 @@
+#include "arch/dma/dma.hpp"
+
+#include <algorithm>
+
+#include "arch/sim_clock.hpp"
+#include "numerics/error.hpp"
+
+namespace quasar::arch {
+
+// ---- FetchDma ---------------------------------------------------------------------------------
+
+FetchDma::FetchDma(sc_core::sc_module_name n, const std::vector<LayerWork>& work,
+                   BufferSlots& slots, LayerBarrier& barrier, RunStats& stats)
+    : sc_module(n), port("port"), work_(work), slots_(slots), barrier_(barrier), stats_(stats) {
+  for (std::uint64_t i = 0; i < slots.depth() + 2; ++i) fetch_.push_back(std::make_unique<Fetch>());
+  SC_THREAD(run);
+}
+
+void FetchDma::run() {
+  DramRequest pre;
+  pre.dir = DramDir::read;
+  std::uint64_t g = 0;
+  for (TileCursor c(work_); !c.done(); c.next(), ++g) {
+    const Tile& t = c.tile();
+    const LayerWork& lw = work_[c.layer()];
+    if (c.first_in_layer()) barrier_.wait_for(lw.after);
+    slots_.acquire(g);
+    LayerStats& ls = stats_.layers[c.layer()];
+    const bool first = c.index_in_instance() == 0;
+    // A dequantize-to-memory pass is timed as one stream on the bus before the layer's first
+    // tile of each instance (its dequantizations are counted, not timed).
+    if (first && lw.materialize_bytes > 0) {
+      pre.bytes = lw.materialize_bytes;
+      port.submit(pre);
+      DramPort::wait_done(pre);
+    }
+    const std::uint64_t pre_read = first ? lw.materialize_bytes - lw.materialize_write_bytes : 0;
+    const std::uint64_t pre_write = first ? lw.materialize_write_bytes : 0;
+    ls.dram_read_bytes += t.weight_bytes + t.act_bytes + t.spill_read_bytes + pre_read;
+    ls.dram_write_bytes += pre_write;
+    if (first) ls.dequant_ops += lw.materialize_dequant_ops;
+    Fetch& f = *fetch_[g % fetch_.size()];
+    f.issued_at = sim_cycle();
+    f.req.bytes = t.weight_bytes + t.act_bytes + t.spill_read_bytes;
+    f.req.resolved = false;
+    if (f.req.bytes > 0) port.submit(f.req);
+    issued_ = g + 1;
+    issued_event_.notify(sc_core::SC_ZERO_TIME);
+  }
+}
+
+std::uint64_t FetchDma::ready(std::uint64_t g) {
+  while (issued_ <= g) sc_core::wait(issued_event_);
+  Fetch& f = *fetch_[g % fetch_.size()];
+  if (f.req.bytes == 0) return f.issued_at;
+  DramPort::wait_done(f.req);
+  return f.req.done_cycle;
+}
+
+bool FetchDma::in_hand(std::uint64_t g, std::uint64_t t) const {
+  const Fetch& f = *fetch_[g % fetch_.size()];
+  return f.req.bytes == 0 ? f.issued_at <= t : f.req.complete(t);
+}
+
+// ---- WriteDma ---------------------------------------------------------------------------------
+
+WriteDma::WriteDma(sc_core::sc_module_name n, const std::vector<LayerWork>& work,
+                   LayerBarrier& barrier, RunStats& stats)
+    : sc_module(n), port("port"), work_(work), barrier_(barrier), stats_(stats) {
+  SC_THREAD(run);
+}
+
+void WriteDma::push(const Job& j) {
+  jobs_.push_back(j);
+  job_event_.notify(sc_core::SC_ZERO_TIME);
+}
+
+void WriteDma::finish() {
+  finished_ = true;
+  job_event_.notify(sc_core::SC_ZERO_TIME);
+}
+
+bool WriteDma::empty_layer(std::size_t l) const {
+  return work_[l].instances == 0 || played_tiles(work_[l].tiles, work_[l].runs) == 0;
+}
+
+void WriteDma::run() {
+  std::deque<DramRequest> outstanding;  // the open layer's writes (stable addresses)
+  std::uint64_t layer_max = 0, prev_end = 0;
+  std::size_t next_layer = 0;  // layers before it are closed
+  auto close_empty = [&] {
+    for (; next_layer < work_.size() && empty_layer(next_layer); ++next_layer) {
+      if (work_[next_layer].vector.present()) continue;
+      stats_.layers[next_layer].cycles = 0;
+      barrier_.close(next_layer, prev_end);
+    }
+  };
+  close_empty();
+  for (;;) {
+    while (jobs_.empty()) {
+      if (finished_) {
+        stats_.cycles = prev_end;
+        done = true;
+        return;
+      }
+      sc_core::wait(job_event_);
+    }
+    const Job j = jobs_.front();
+    jobs_.pop_front();
+    wait_until_cycle(j.at);
+    layer_max = std::max(layer_max, j.at);
+    // Writes the controller has answered only matter by when they complete: fold that in and
+    // let them go, so the engine holds a few requests, not every write of a layer.
+    while (!outstanding.empty() && outstanding.front().resolved) {
+      layer_max = std::max(layer_max, outstanding.front().done_cycle);
+      outstanding.pop_front();
+    }
+    if (j.bytes > 0) {
+      outstanding.emplace_back();
+      DramRequest& r = outstanding.back();
+      r.bytes = j.bytes;
+      r.dir = DramDir::write;
+      port.submit(r);
+    }
+    if (j.last_in_layer) {
+      for (DramRequest& r : outstanding) {
+        DramPort::wait_done(r);
+        layer_max = std::max(layer_max, r.done_cycle);
+      }
+      outstanding.clear();
+      wait_until_cycle(layer_max);  // the folded writes may complete later than the waited ones
+      if (j.layer != next_layer) throw Error("core: layers closed out of order");
+      const std::uint64_t end = std::max(layer_max, prev_end);
+      stats_.layers[j.layer].cycles = end - prev_end;
+      prev_end = layer_max = end;
+      barrier_.close(j.layer, end);
+      ++next_layer;
+      close_empty();
+    }
+  }
+}
+
+}  // namespace quasar::arch

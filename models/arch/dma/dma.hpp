@@ -1,0 +1,94 @@
+// A core's two DMA engines, as SystemC modules on the DRAM controller (each through its own
+// initiator socket: fetches, then writes, in requester order).
+//   FetchDma  walks the core's tile stream and fetches each tile's operands (weights,
+//             activations, spilled partial sums) into a free buffer slot: a tile's fetch is
+//             issued once the previous one has been issued, its slot is free (BufferSlots) and,
+//             for a layer's first tile, the layers it reads are written (LayerBarrier). A
+//             dequantize-to-memory pass is one stream on the bus before a layer's first tile
+//             of each instance. The array asks when tile g's operands are in.
+//   WriteDma  writes each tile's outputs (and spilled partial sums) once the edge units have
+//             finished them, and closes a layer when its last write is complete; layers without
+//             tiles close with the layer before them (at cycle 0 when first), so whoever waits
+//             for them is never stuck. The vector unit's layers are its own to close.
+#pragma once
+
+#include <systemc>
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include "arch/core/layer_barrier.hpp"
+#include "arch/dram/dram_controller.hpp"
+#include "arch/sram/buffer_slots.hpp"
+#include "arch/workload.hpp"
+
+namespace quasar::arch {
+
+class FetchDma : public sc_core::sc_module {
+ public:
+  SC_HAS_PROCESS(FetchDma);
+  // `stats` is the core's: the engine counts the DRAM reads it issues.
+  FetchDma(sc_core::sc_module_name n, const std::vector<LayerWork>& work, BufferSlots& slots,
+           LayerBarrier& barrier, RunStats& stats);
+
+  DramPort port;
+
+  // For the array (a thread): waits until tile g's fetch is issued and complete; returns the
+  // cycle its operands were in.
+  std::uint64_t ready(std::uint64_t g);
+  // Whether tile g's fetch has been issued, and (issued) whether its operands are in by cycle t.
+  bool issued(std::uint64_t g) const { return issued_ > g; }
+  bool in_hand(std::uint64_t g, std::uint64_t t) const;
+  const sc_core::sc_event& issued_event() const { return issued_event_; }
+
+ private:
+  struct Fetch {
+    DramRequest req;
+    std::uint64_t issued_at = 0;
+  };
+  void run();
+  const std::vector<LayerWork>& work_;
+  BufferSlots& slots_;
+  LayerBarrier& barrier_;
+  RunStats& stats_;
+  // Fetched tiles: a ring of depth + 2 entries by tile number (the array has used an entry by
+  // the time the engine, held back by the slots, reuses it).
+  std::vector<std::unique_ptr<Fetch>> fetch_;
+  std::uint64_t issued_ = 0;
+  sc_core::sc_event issued_event_;
+};
+
+class WriteDma : public sc_core::sc_module {
+ public:
+  SC_HAS_PROCESS(WriteDma);
+  WriteDma(sc_core::sc_module_name n, const std::vector<LayerWork>& work, LayerBarrier& barrier,
+           RunStats& stats);
+
+  DramPort port;
+
+  // A tile's outputs are ready at cycle `at` (in tile order); `bytes` may be 0 for a layer's
+  // last tile, which closes the layer.
+  struct Job {
+    std::uint64_t at = 0, bytes = 0;
+    std::size_t layer = 0;
+    bool last_in_layer = false;
+  };
+  void push(const Job& j);
+  // No more jobs: the engine ends once it has written the ones it has.
+  void finish();
+  bool done = false;  // every job written and every layer closed; stats.cycles set
+
+ private:
+  void run();
+  bool empty_layer(std::size_t l) const;
+  const std::vector<LayerWork>& work_;
+  LayerBarrier& barrier_;
+  RunStats& stats_;
+  std::deque<Job> jobs_;
+  bool finished_ = false;
+  sc_core::sc_event job_event_;
+};
+
+}  // namespace quasar::arch
