@@ -266,7 +266,11 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"os_db_short_chunks_4x12", "int8-baseline", 9, 30, 27, Scheme::w8a8, 0, 0, true,
              DequantMode::fused, 0, Dataflow::os, 4, 12, WsOrder::n_outer, 0, 0, true},
         Case{"os_db_fs_16x16", "floatscale", 20, 256, 40, Scheme::w4a8_fs, 0, 0, true,
-             DequantMode::fused, 0, Dataflow::os, 16, 16, WsOrder::n_outer, 0, 0, true}),
+             DequantMode::fused, 0, Dataflow::os, 16, 16, WsOrder::n_outer, 0, 0, true},
+        // k-chunks of 10 on 16 rows: each stream must end ROWS cycles after the previous one
+        // (the shadow registers' rule), so streams wait 6 cycles.
+        Case{"os_db_chunks_shorter_than_rows", "int8-baseline", 20, 10, 13, Scheme::w8a8, 0, 0,
+             true, DequantMode::fused, 0, Dataflow::os, 16, 8, WsOrder::n_outer, 0, 0, true}),
     [](const ::testing::TestParamInfo<Case>& i) { return std::string(i.param.name); });
 
 // Each core's share of GEMMs m x k x n (one layer each), planned as sim/mapping plans a trace.
