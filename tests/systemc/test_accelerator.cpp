@@ -537,10 +537,11 @@ TEST(MultiCore, WholeLayersFastEqualsCycle) {
 }
 
 // Under partition.layers: whole, a layer waits for the layers it reads on whichever core they
-// ran. a (long) and b (short) run at once on cores 0 and 1; of the next wave, d (the larger,
-// reading b) goes to core 0 and c (reading a) to core 1, so core 1 runs b, then c once a is
-// written: it ends a DRAM latency or more after a ends. The same plan with c reading nothing
-// lets core 1 finish long before a ends.
+// ran, and for those only. a (long) and b (short) run at once on cores 0 and 1; of the next
+// wave, d (the larger, reading b) goes to core 0 and c (reading a) to core 1, so core 1 runs b,
+// then c once a is written: it ends a DRAM latency or more after a ends. The same plan with c
+// reading nothing, or reading b, lets core 1 finish long before a ends: core 0, which has
+// nothing of b, does not hold b's end back until it has run a.
 TEST(MultiCore, AWholeLayerWaitsForItsProducerOnAnotherCore) {
   ArchSpec a = design("int8-baseline");
   a.array.rows = a.array.cols = 8;
@@ -560,20 +561,26 @@ TEST(MultiCore, AWholeLayerWaitsForItsProducerOnAnotherCore) {
                 std::count(placed[c].begin(), placed[c].end(), l) == 1)
           << "core " << c << " layer " << l;
   EXPECT_EQ(p.cores[1][2].after, std::vector<std::size_t>{0});
-  std::vector<std::vector<LayerWork>> free = p.cores;  // c reading nothing
+  std::vector<std::vector<LayerWork>> free = p.cores, on_b = p.cores;  // c reading nothing, b
   for (auto& core : free) core[2].after.clear();
+  for (auto& core : on_b) core[2].after = {1};
   const std::vector<RunStats> r = simulate_jobs(
       {{&a, nullptr, Fidelity::fast, &p.cores}, {&a, nullptr, Fidelity::cycle, &p.cores},
-       {&a, nullptr, Fidelity::fast, &free}, {&a, nullptr, Fidelity::cycle, &free}});
+       {&a, nullptr, Fidelity::fast, &free}, {&a, nullptr, Fidelity::cycle, &free},
+       {&a, nullptr, Fidelity::fast, &on_b}, {&a, nullptr, Fidelity::cycle, &on_b}});
   const std::uint64_t a_end = r[0].layers[0].cycles;  // the first layer's share: its end
-  for (std::size_t i = 0; i < 4; i += 2) {
+  for (std::size_t i = 0; i < 6; i += 2) {
     EXPECT_EQ(r[i].cycles, r[i + 1].cycles) << i;
+    EXPECT_EQ(r[i].layers[0].cycles, a_end) << i;
     for (std::size_t c = 0; c < 2; ++c) EXPECT_TRUE(r[i].cores[c] == r[i + 1].cores[c]) << i;
   }
   EXPECT_GE(r[0].cores[1].cycles, a_end + static_cast<std::uint64_t>(a.dram.latency_ns))
       << "c waits for a";
   EXPECT_LT(r[2].cores[1].cycles, a_end) << "c reading nothing follows b at once";
-  EXPECT_EQ(r[2].layers[0].cycles, a_end);
+  EXPECT_LT(r[4].cores[1].cycles, a_end) << "c reading b waits for b only";
+  std::cout << "a ends at " << a_end << "; core 1 ends at " << r[0].cores[1].cycles
+            << " (c reads a), " << r[2].cores[1].cycles << " (nothing), " << r[4].cores[1].cycles
+            << " (b)\n";
 }
 
 // The plan's dependencies pass through records the design does not run: on the intscale

@@ -633,16 +633,26 @@ void Core::array_os_double_cycle(TileCursor& c) {
 }
 
 // The output writer. Each tile's outputs go out once the edge has finished them; a layer is
-// closed when its last write is complete. Layers without tiles close with the layer before
-// them (at cycle 0 when first), so whoever waits for them is never stuck; the vector unit's
-// layers are its to close.
+// closed when its last write is complete. A layer this core has nothing of (no instances:
+// another core runs it whole, or split heads left this core none) closes at once, at cycle 0,
+// so the layers reading it wait for the cores that run it only, not for this core to reach it
+// in its list. Other layers without tiles close with the layer before them (at cycle 0 when
+// first), so whoever waits for them is never stuck; the vector unit's layers are its to close.
 void Core::writer() {
   std::deque<DramRequest> outstanding;  // the open layer's writes (stable addresses)
   std::uint64_t layer_max = 0, prev_end = 0;
   std::size_t next_layer = 0;  // layers before it are closed
+  const auto nothing = [&](std::size_t l) {
+    return work_[l].instances == 0 && !work_[l].vector.present();
+  };
+  for (std::size_t l = 0; l < work_.size(); ++l) {
+    if (!nothing(l)) continue;
+    stats.layers[l].cycles = 0;
+    barrier_.close(l, 0);
+  }
   auto close_empty = [&] {
     for (; next_layer < work_.size() && empty_layer(next_layer); ++next_layer) {
-      if (work_[next_layer].vector.present()) continue;
+      if (work_[next_layer].vector.present() || nothing(next_layer)) continue;
       stats.layers[next_layer].cycles = 0;
       barrier_.close(next_layer, prev_end);
     }
