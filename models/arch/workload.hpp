@@ -40,6 +40,12 @@ struct LayerWork {
   std::vector<std::size_t> after;
   // A record the vector unit runs (no tiles then): its work per instance.
   VectorWork vector;
+  // Every core and vector unit works through the run's layers in order of `wave`, then of
+  // their index (the same order everywhere, so no core waits on one that waits on it). 0 for
+  // every layer: the list's order. Under partition.layers: whole, sim/mapping sets each
+  // layer's wave (one more than the latest wave of the layers it reads), so a core does not
+  // hold a later wave's layer, waiting for its inputs, ahead of an earlier wave's.
+  std::size_t wave = 0;
 };
 
 enum class Fidelity { fast, cycle };

@@ -104,21 +104,33 @@ bool splits_by_partition(const arch::ArchSpec& a, const trace::Layer& l) {
   return trace::is_gemm(l.op) && !runs_as_attention(a, l);
 }
 
-// Under partition.layers: whole (arch_spec.hpp), the core that runs each simulated layer whole;
-// none for the layers split as before. Waves are counted over every simulated layer, so a
-// linear layer after a norm is a wave later than the norm's producer; only linear layers are
-// placed. Deterministic: it depends on the trace and the design only.
+// Under partition.layers: whole (arch_spec.hpp) on several cores; else the plan is today's.
+bool by_waves(const arch::ArchSpec& a) {
+  return a.cores > 1 && a.layer_partition == arch::LayerPartition::whole;
+}
+
+// Each simulated layer's wave: one more than the latest wave of the simulated layers it reads
+// (0: it reads none). Counted over every simulated layer, vector ones too, so a linear layer
+// after a norm is a wave later than the norm's producer.
+std::vector<std::size_t> waves_of(const std::vector<Sim>& sims) {
+  std::vector<std::size_t> wave(sims.size(), 0);
+  for (std::size_t s = 0; s < sims.size(); ++s)
+    for (std::size_t pr : sims[s].after) wave[s] = std::max(wave[s], wave[pr] + 1);
+  return wave;
+}
+
+// Under partition.layers: whole, the core that runs each simulated layer whole; none for the
+// layers split as before (all of them under split). Only linear layers are placed, wave by
+// wave. Deterministic: it depends on the trace and the design only.
 std::vector<std::optional<std::uint32_t>> whole_layer_cores(const arch::ArchSpec& a,
                                                             const trace::Trace& t,
-                                                            const std::vector<Sim>& sims) {
+                                                            const std::vector<Sim>& sims,
+                                                            const std::vector<std::size_t>& wave) {
   std::vector<std::optional<std::uint32_t>> on(sims.size());
-  if (a.cores <= 1 || a.layer_partition != arch::LayerPartition::whole) return on;
-  std::vector<std::size_t> wave(sims.size(), 0);
+  if (!by_waves(a)) return on;
   std::map<std::size_t, std::vector<std::size_t>> linear;  // wave -> its linear layers
-  for (std::size_t s = 0; s < sims.size(); ++s) {
-    for (std::size_t pr : sims[s].after) wave[s] = std::max(wave[s], wave[pr] + 1);
+  for (std::size_t s = 0; s < sims.size(); ++s)
     if (splits_by_partition(a, t.layers[sims[s].record])) linear[wave[s]].push_back(s);
-  }
   for (auto& [w, layers] : linear) {
     if (layers.size() < 2) continue;  // one layer: split over the cores as `linear` says
     // Largest first (trace order on a tie), each onto the core with the fewest of the wave's
@@ -245,7 +257,8 @@ PlannedTrace plan_trace(const arch::ArchSpec& a, const trace::Trace& t) {
     deps[i] = {sims.size()};
     sims.push_back({i, std::move(after)});
   }
-  const std::vector<std::optional<std::uint32_t>> whole = whole_layer_cores(a, t, sims);
+  const std::vector<std::size_t> wave = waves_of(sims);
+  const std::vector<std::optional<std::uint32_t>> whole = whole_layer_cores(a, t, sims, wave);
   // Every layer's plan is held until the run ends: the limits apply to their sum, checked
   // before each layer is built.
   PlanSize held;
@@ -324,6 +337,12 @@ PlannedTrace plan_trace(const arch::ArchSpec& a, const trace::Trace& t) {
     if (!warning.empty()) p.warnings.emplace_back(l.name, warning);
     if (!attention) weights += static_cast<double>(l.repeat) * layer_weight_bytes(l);
   }
+  // Whole layers: every core works through the layers wave by wave (LayerWork::wave), so a
+  // core does not hold a later wave's layer, waiting for its inputs, ahead of an earlier wave's
+  // layer of its own.
+  if (by_waves(a))
+    for (std::vector<arch::LayerWork>& core : p.cores)
+      for (std::size_t s = 0; s < sims.size(); ++s) core[s].wave = wave[s];
   // The DRAM must hold at once the model's weights (codes and scales of every layer the design
   // runs), the KV cache its attention reads and the activations live at the busiest point of
   // one copy of the block (peak_activations).

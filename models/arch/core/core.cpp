@@ -10,7 +10,8 @@ namespace quasar::arch {
 // ---- TileCursor -------------------------------------------------------------------------------
 
 void TileCursor::seek() {
-  while (l_ < w_.size()) {
+  for (; p_ < order_.size(); ++p_) {
+    l_ = order_[p_];
     const LayerWork& lw = w_[l_];
     if (lw.instances > 0 && played_tiles(lw.tiles, lw.runs) > 0) {
       run_ = 0, i_ = 0, rep_ = 0;
@@ -22,7 +23,6 @@ void TileCursor::seek() {
       load();
       return;
     }
-    ++l_;
     inst_ = 0, pos_ = 0;
   }
 }
@@ -44,7 +44,7 @@ void TileCursor::next() {
   if (pos_ == played_tiles(lw.tiles, lw.runs)) {  // the instance is over
     pos_ = 0;
     if (++inst_ == lw.instances) {
-      ++l_;
+      ++p_;
       inst_ = 0;
       seek();
       return;
@@ -141,7 +141,7 @@ void Core::dma() {
   DramRequest pre;
   pre.dir = DramDir::read;
   std::uint64_t g = 0;
-  for (TileCursor c(work_); !c.done(); c.next(), ++g) {
+  for (TileCursor c(work_, barrier_.order()); !c.done(); c.next(), ++g) {
     const Tile& t = c.tile();
     const LayerWork& lw = work_[c.layer()];
     if (c.first_in_layer()) wait_producers(c.layer());
@@ -240,7 +240,7 @@ void Core::array() {
   ws_array_.timing_only(true);  // no operand data flows here: control (valid bits) only
   os_array_.reset();
   os_array_.timing_only(true);
-  TileCursor c(work_);
+  TileCursor c(work_, barrier_.order());
   const bool fast = f_ == Fidelity::fast;
   if (!a_.array.double_buffer) {
     array_single(c);
@@ -641,7 +641,8 @@ void Core::array_os_double_cycle(TileCursor& c) {
 void Core::writer() {
   std::deque<DramRequest> outstanding;  // the open layer's writes (stable addresses)
   std::uint64_t layer_max = 0, prev_end = 0;
-  std::size_t next_layer = 0;  // layers before it are closed
+  const std::vector<std::size_t>& order = barrier_.order();
+  std::size_t next = 0;  // the layers before position `next` of the order are closed
   const auto nothing = [&](std::size_t l) {
     return work_[l].instances == 0 && !work_[l].vector.present();
   };
@@ -651,10 +652,11 @@ void Core::writer() {
     barrier_.close(l, 0);
   }
   auto close_empty = [&] {
-    for (; next_layer < work_.size() && empty_layer(next_layer); ++next_layer) {
-      if (work_[next_layer].vector.present() || nothing(next_layer)) continue;
-      stats.layers[next_layer].cycles = 0;
-      barrier_.close(next_layer, prev_end);
+    for (; next < order.size() && empty_layer(order[next]); ++next) {
+      const std::size_t l = order[next];
+      if (work_[l].vector.present() || nothing(l)) continue;
+      stats.layers[l].cycles = 0;
+      barrier_.close(l, prev_end);
     }
   };
   close_empty();
@@ -691,12 +693,13 @@ void Core::writer() {
       }
       outstanding.clear();
       idle_until(layer_max);  // the folded writes may complete later than the waited ones
-      if (j.layer != next_layer) throw Error("core: layers closed out of order");
+      if (next >= order.size() || j.layer != order[next])
+        throw Error("core: layers closed out of order");
       const std::uint64_t end = std::max(layer_max, prev_end);
       stats.layers[j.layer].cycles = end - prev_end;
       prev_end = layer_max = end;
       barrier_.close(j.layer, end);
-      ++next_layer;
+      ++next;
       close_empty();
     }
   }

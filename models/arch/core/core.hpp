@@ -41,8 +41,12 @@ class TileMeter {
 // The tile stream of a run in order, one tile at a time (each process has its own cursor).
 class TileCursor {
  public:
-  explicit TileCursor(const std::vector<LayerWork>& work) : w_(work) { seek(); }
-  bool done() const { return l_ >= w_.size(); }
+  // Walks the layers of `work` in `order` (LayerBarrier::order).
+  TileCursor(const std::vector<LayerWork>& work, const std::vector<std::size_t>& order)
+      : w_(work), order_(order) {
+    seek();
+  }
+  bool done() const { return p_ >= order_.size(); }
   const Tile& tile() const { return cur_; }
   std::size_t layer() const { return l_; }
   std::uint64_t index_in_instance() const { return pos_; }
@@ -54,7 +58,8 @@ class TileCursor {
   void seek();  // to the first tile at or after the current position (skips empty layers)
   void load();
   const std::vector<LayerWork>& w_;
-  std::size_t l_ = 0;
+  const std::vector<std::size_t>& order_;
+  std::size_t p_ = 0, l_ = 0;  // position in the order, and the layer there
   std::uint64_t inst_ = 0, pos_ = 0;  // instance, position in the instance's played tiles
   std::size_t run_ = 0, i_ = 0;       // run, tile index
   std::uint64_t rep_ = 0;
