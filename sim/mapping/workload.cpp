@@ -357,8 +357,8 @@ PlannedTrace plan_trace(const arch::ArchSpec& a, const trace::Trace& t) {
                     weights / 1073741824.0, kv / 1073741824.0, a.dram.capacity_gib,
                     acts / 1073741824.0);
       throw Error("trace '" + t.name + "' on design '" + a.name + "': its layers hold " + buf +
-                  " (the outputs live at once at layer '" + t.layers[sims[at].record].name +
-                  "', their peak; give a larger capacity, 0 to skip the check, or more memory)");
+                  " (the layers' outputs live at once at layer '" + t.layers[sims[at].record].name +
+                  "', the run's peak; give a larger capacity, 0 to skip the check, or more memory)");
     }
   }
   return p;

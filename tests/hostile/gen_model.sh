@@ -62,6 +62,9 @@ dram model_refresh_too_long.yaml "  {preset: ddr5, refresh: {trefi_ns: 300, trfc
 dram model_unknown_preset.yaml "  {preset: gddr7}"
 dram model_no_bandwidth.yaml "  {standard: hbm2e, latency_ns: 100}"
 dram model_small_capacity.yaml "  {preset: lpddr5, capacity_gib: 0.001}"
+# Weights and KV cache fit (0.19 GiB of the default decoder layer's), the activations on top
+# do not (0.10 GiB at their peak).
+dram model_activation_capacity.yaml "  {preset: lpddr5, capacity_gib: 0.25}"
 
 # Issue 16: attention and the vector unit. The shipped int8 baseline's attention block replaced
 # by $1 (it is the file's last block: lines 36..).
