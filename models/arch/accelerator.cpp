@@ -87,20 +87,16 @@ std::vector<RunStats> simulate(const ArchSpec& spec,
 
 namespace {
 
-// The order every core and vector unit of a run works through its layers: by wave, then by
-// index (LayerWork::wave). Throws when the cores' lists disagree on a layer's wave.
-std::vector<std::size_t> run_order(const std::vector<const std::vector<LayerWork>*>& cores) {
+// The order every core and vector unit of a run works through its layers (run_order). Throws
+// when the cores' lists disagree on a layer's wave.
+std::vector<std::size_t> cores_order(const std::vector<const std::vector<LayerWork>*>& cores) {
   const std::vector<LayerWork>& w = *cores.front();
   for (const auto* c : cores)
     for (std::size_t l = 0; l < w.size(); ++l)
       if ((*c)[l].wave != w[l].wave)
         throw Error("accelerator model: the cores' work lists differ in layer " +
                     std::to_string(l) + "'s wave");
-  std::vector<std::size_t> order(w.size());
-  for (std::size_t l = 0; l < w.size(); ++l) order[l] = l;
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t x, std::size_t y) { return w[x].wave < w[y].wave; });
-  return order;
+  return run_order(w);
 }
 
 // The run's statistics from its cores': counters summed per layer, each layer's cycles its
@@ -178,7 +174,7 @@ std::vector<RunStats> simulate_jobs(const std::vector<SimJob>& jobs, const Progr
     std::vector<const std::vector<LayerWork>*> lists;
     for (std::uint32_t c = 0; c < ncores; ++c)
       lists.push_back(jobs[i].core_work ? &(*jobs[i].core_work)[c] : jobs[i].work);
-    acc.barrier = std::make_unique<LayerBarrier>(acc.layers, ncores, run_order(lists));
+    acc.barrier = std::make_unique<LayerBarrier>(acc.layers, ncores, cores_order(lists));
     for (std::uint32_t c = 0; c < ncores; ++c) {
       const std::vector<LayerWork>& w = jobs[i].core_work ? (*jobs[i].core_work)[c] : *jobs[i].work;
       acc.cores.push_back(std::make_unique<Core>((n + "_core" + std::to_string(c)).c_str(), a, w,

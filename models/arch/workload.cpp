@@ -1,8 +1,18 @@
 #include "arch/workload.hpp"
 
+#include <algorithm>
+
 namespace quasar::arch {
 
 const char* fidelity_name(Fidelity f) { return f == Fidelity::fast ? "fast" : "cycle"; }
+
+std::vector<std::size_t> run_order(const std::vector<LayerWork>& work) {
+  std::vector<std::size_t> order(work.size());
+  for (std::size_t l = 0; l < work.size(); ++l) order[l] = l;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t x, std::size_t y) { return work[x].wave < work[y].wave; });
+  return order;
+}
 
 const std::vector<StatField>& layer_stat_fields() {
   static const std::vector<StatField> f = {

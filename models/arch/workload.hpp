@@ -48,6 +48,10 @@ struct LayerWork {
   std::size_t wave = 0;
 };
 
+// The order the cores and vector units of a run work through its layers: by wave, then by
+// index (LayerWork::wave; one core's list, the others' have the same waves).
+std::vector<std::size_t> run_order(const std::vector<LayerWork>& work);
+
 enum class Fidelity { fast, cycle };
 const char* fidelity_name(Fidelity f);
 

@@ -172,22 +172,27 @@ double output_bytes(const arch::LayerWork& w) {
 
 // The most activation bytes the DRAM holds at once, and the layer (index into the run's list)
 // at which it does. Each simulated layer's outputs are live from that layer to the last layer
-// that reads them, in the run's layer order, and to the end when none does (they are the
-// step's outputs). One copy of each record: a record's `repeat` copies run one after another,
-// so their activations do not add up. Not counted: the run's own input, outputs of records the
+// that reads them, in the order the cores run the layers (arch::run_order: the list's, or wave
+// by wave under partition.layers: whole), and to the end when none does (they are the step's
+// outputs). One copy of each record: a record's `repeat` copies run one after another, so
+// their activations do not add up. Not counted: the run's own input, outputs of records the
 // design does not run, KV appends (their rows are the KV cache, counted as such), and layers
-// that overlap in time beyond the list's order (independent layers may).
+// that overlap in time beyond that order (independent layers may).
 std::pair<double, std::size_t> peak_activations(const trace::Trace& t,
                                                 const std::vector<Sim>& sims,
                                                 const PlannedTrace& p) {
   const std::size_t n = sims.size();
-  std::vector<std::optional<std::size_t>> last(n);  // the last layer reading each
+  const std::vector<std::size_t> order = arch::run_order(p.cores.front());
+  std::vector<std::size_t> pos(n);  // each layer's place in the order
+  for (std::size_t i = 0; i < n; ++i) pos[order[i]] = i;
+  std::vector<std::optional<std::size_t>> last(n);  // the last place reading each layer
   for (std::size_t s = 0; s < n; ++s)
-    for (std::size_t pr : sims[s].after) last[pr] = s;
-  std::vector<double> freed(n, 0.0);  // bytes no longer live after each layer
+    for (std::size_t pr : sims[s].after) last[pr] = std::max(last[pr].value_or(0), pos[s]);
+  std::vector<double> freed(n, 0.0);  // bytes no longer live after each place
   double live = 0, peak = 0;
   std::size_t at = 0;
-  for (std::size_t s = 0; s < n; ++s) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t s = order[i];
     const trace::Layer& l = t.layers[sims[s].record];
     double out = 0;
     if (l.op != trace::Op::kv_append) {
@@ -200,7 +205,7 @@ std::pair<double, std::size_t> peak_activations(const trace::Trace& t,
       peak = live;
       at = s;
     }
-    live -= freed[s];
+    live -= freed[i];
   }
   return {peak, at};
 }

@@ -778,6 +778,38 @@ TEST(Capacity, ActivationsCountAtTheirPeak) {
   EXPECT_EQ(refused(3.5), "");
 }
 
+// The activations' peak follows the order the cores run the layers. Two experts (gate and up
+// reading the input, down reading both), every layer writing 1 GiB: in the trace's order at
+// most four outputs are live (e1's gate, up and down, and e0's down, a step output); under
+// partition.layers: whole the cores run both gates and ups first, so five are live at e0's
+// down.
+TEST(Capacity, ActivationsFollowTheRunOrder) {
+  ArchSpec a = design("int8-baseline");
+  a.dram.capacity_gib = 4.5;
+  trace::Trace t;
+  t.name = "experts";
+  const std::uint64_t m = std::uint64_t{1} << 19;
+  for (const std::string e : {"e0", "e1"}) {
+    t.layers.push_back(linear_layer(e + ".gate", m, 32, 1024, Scheme::w8a8, Names{}));
+    t.layers.push_back(linear_layer(e + ".up", m, 32, 1024, Scheme::w8a8, Names{}));
+    t.layers.push_back(
+        linear_layer(e + ".down", m, 32, 1024, Scheme::w8a8, Names{e + ".gate", e + ".up"}));
+  }
+  EXPECT_NO_THROW((void)mapping::plan_trace(a, t));
+  a.cores = 2;
+  EXPECT_NO_THROW((void)mapping::plan_trace(a, t));  // split: the trace's order
+  a.layer_partition = LayerPartition::whole;
+  try {
+    (void)mapping::plan_trace(a, t);
+    FAIL() << "five 1 GiB outputs live at once in 4.5 GiB";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("can hold with 5.00 GiB of activations (the layers' "
+                                         "outputs live at once at layer 'e0.down'"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 // Decode (M = 16 tokens, a 4096 x 4096 projection) on a 64 x 64 double-buffered array whose
 // prefetch covers the DRAM latency, at 16 GB/s: the time is the DRAM's, within 10% of the
 // roofline (bytes moved / bandwidth), and halving the weights (dINT4 against int8, per-channel
