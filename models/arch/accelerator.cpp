@@ -87,8 +87,21 @@ std::vector<RunStats> simulate(const ArchSpec& spec,
 
 namespace {
 
+// The order every core and vector unit of a run works through its layers (run_order). Throws
+// when the cores' lists disagree on a layer's wave.
+std::vector<std::size_t> cores_order(const std::vector<const std::vector<LayerWork>*>& cores) {
+  const std::vector<LayerWork>& w = *cores.front();
+  for (const auto* c : cores)
+    for (std::size_t l = 0; l < w.size(); ++l)
+      if ((*c)[l].wave != w[l].wave)
+        throw Error("accelerator model: the cores' work lists differ in layer " +
+                    std::to_string(l) + "'s wave");
+  return run_order(w);
+}
+
 // The run's statistics from its cores': counters summed per layer, each layer's cycles its
-// share of the timeline (the barrier's ends), and one line per core when there are several.
+// share of the timeline (the barrier's ends, taken in the order the layers ran), and one line
+// per core when there are several.
 RunStats merge(const std::vector<const Core*>& cores, const LayerBarrier& barrier,
                std::size_t layers, const ArchSpec& a, Fidelity f) {
   RunStats r;
@@ -98,10 +111,11 @@ RunStats merge(const std::vector<const Core*>& cores, const LayerBarrier& barrie
   // A layer's share of the timeline: how far it moved the latest end so far (layers that
   // overlap an earlier, longer one get 0), so the shares sum to the run's cycles.
   std::uint64_t reached = 0;
-  for (std::size_t l = 0; l < layers; ++l) {
+  for (std::size_t l = 0; l < layers; ++l)
     for (std::size_t c = 1; c < cores.size(); ++c)
       for (const StatField& fl : layer_stat_fields())
         r.layers[l].*fl.member += cores[c]->stats.layers[l].*fl.member;
+  for (const std::size_t l : barrier.order()) {
     const std::uint64_t e = std::max(reached, barrier.end(l));
     r.layers[l].cycles = e - reached;
     reached = e;
@@ -157,7 +171,10 @@ std::vector<RunStats> simulate_jobs(const std::vector<SimJob>& jobs, const Progr
     Acc& acc = accs[i];
     acc.layers = jobs[i].core_work ? jobs[i].core_work->front().size() : jobs[i].work->size();
     acc.dram = std::make_unique<DramController>((n + "_dram").c_str(), a.dram, a.clock_mhz);
-    acc.barrier = std::make_unique<LayerBarrier>(acc.layers, ncores);
+    std::vector<const std::vector<LayerWork>*> lists;
+    for (std::uint32_t c = 0; c < ncores; ++c)
+      lists.push_back(jobs[i].core_work ? &(*jobs[i].core_work)[c] : jobs[i].work);
+    acc.barrier = std::make_unique<LayerBarrier>(acc.layers, ncores, cores_order(lists));
     for (std::uint32_t c = 0; c < ncores; ++c) {
       const std::vector<LayerWork>& w = jobs[i].core_work ? (*jobs[i].core_work)[c] : *jobs[i].work;
       acc.cores.push_back(std::make_unique<Core>((n + "_core" + std::to_string(c)).c_str(), a, w,

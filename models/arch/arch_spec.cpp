@@ -22,6 +22,10 @@ const char* ws_order_name(WsOrder o) {
 
 const char* partition_name(Partition p) { return p == Partition::split_n ? "split_n" : "split_m"; }
 
+const char* layer_partition_name(LayerPartition p) {
+  return p == LayerPartition::split ? "split" : "whole";
+}
+
 std::uint32_t prefetch_depth(const BufferSet& b) {
   if (b.prefetch_depth > 0) return b.prefetch_depth;
   return b.ifmap.double_buffered && b.weight.double_buffered ? 2 : 1;

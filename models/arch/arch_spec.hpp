@@ -139,6 +139,17 @@ struct DramSpec {
 enum class Partition { split_n, split_m };
 const char* partition_name(Partition p);
 
+// Which linear layers a multi-core design divides at all. split: every one, over all cores
+// (`linear_partition`). whole: linear layers that do not depend on each other run whole on
+// different cores at once. The run's simulated layers fall into waves (a layer's wave is one
+// more than the latest wave of the layers it reads); a wave's linear layers, when it has two
+// or more, each go whole to one core (largest MAC count first, onto the core with the fewest
+// of the wave's MACs, the lowest id on a tie); the other cores have nothing of that layer. A
+// wave with one linear layer is split as `linear_partition` says. Attention and vector records
+// are split as before (heads, rows) under both.
+enum class LayerPartition { split, whole };
+const char* layer_partition_name(LayerPartition p);
+
 // The path between the cores and the DRAM controller: one link per core, `latency_cycles` each
 // way, `bytes_per_cycle` of data (0: not a limit). All 0: the cores talk to the controller
 // directly. Model: interconnect/interconnect.hpp.
@@ -190,6 +201,7 @@ struct ArchSpec {
   // starts on any core once every core has written its share.
   std::uint32_t cores = 1;
   Partition linear_partition = Partition::split_n;
+  LayerPartition layer_partition = LayerPartition::split;
   ArraySpec array;
   std::vector<Scheme> schemes;  // the schemes this design runs
   EdgeSpec edge;

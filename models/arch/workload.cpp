@@ -1,8 +1,18 @@
 #include "arch/workload.hpp"
 
+#include <algorithm>
+
 namespace quasar::arch {
 
 const char* fidelity_name(Fidelity f) { return f == Fidelity::fast ? "fast" : "cycle"; }
+
+std::vector<std::size_t> run_order(const std::vector<LayerWork>& work) {
+  std::vector<std::size_t> order(work.size());
+  for (std::size_t l = 0; l < work.size(); ++l) order[l] = l;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t x, std::size_t y) { return work[x].wave < work[y].wave; });
+  return order;
+}
 
 const std::vector<StatField>& layer_stat_fields() {
   static const std::vector<StatField> f = {
@@ -61,7 +71,8 @@ std::uint64_t RunStats::total(std::uint64_t LayerStats::*field) const {
 // ---- TileCursor -------------------------------------------------------------------------------
 
 void TileCursor::seek() {
-  while (l_ < w_.size()) {
+  for (; p_ < order_.size(); ++p_) {
+    l_ = order_[p_];
     const LayerWork& lw = w_[l_];
     if (lw.instances > 0 && played_tiles(lw.tiles, lw.runs) > 0) {
       run_ = 0, i_ = 0, rep_ = 0;
@@ -73,7 +84,6 @@ void TileCursor::seek() {
       load();
       return;
     }
-    ++l_;
     inst_ = 0, pos_ = 0;
   }
 }
@@ -95,7 +105,7 @@ void TileCursor::next() {
   if (pos_ == played_tiles(lw.tiles, lw.runs)) {  // the instance is over
     pos_ = 0;
     if (++inst_ == lw.instances) {
-      ++l_;
+      ++p_;
       inst_ = 0;
       seek();
       return;

@@ -40,7 +40,17 @@ struct LayerWork {
   std::vector<std::size_t> after;
   // A record the vector unit runs (no tiles then): its work per instance.
   VectorWork vector;
+  // Every core and vector unit works through the run's layers in order of `wave`, then of
+  // their index (the same order everywhere, so no core waits on one that waits on it). 0 for
+  // every layer: the list's order. Under partition.layers: whole, sim/mapping sets each
+  // layer's wave (one more than the latest wave of the layers it reads), so a core does not
+  // hold a later wave's layer, waiting for its inputs, ahead of an earlier wave's.
+  std::size_t wave = 0;
 };
+
+// The order the cores and vector units of a run work through its layers: by wave, then by
+// index (LayerWork::wave; one core's list, the others' have the same waves).
+std::vector<std::size_t> run_order(const std::vector<LayerWork>& work);
 
 enum class Fidelity { fast, cycle };
 const char* fidelity_name(Fidelity f);
@@ -99,8 +109,12 @@ struct RunStats {
 // The tile stream of a run in order, one tile at a time (each process has its own cursor).
 class TileCursor {
  public:
-  explicit TileCursor(const std::vector<LayerWork>& work) : w_(work) { seek(); }
-  bool done() const { return l_ >= w_.size(); }
+  // Walks the layers of `work` in `order` (LayerBarrier::order).
+  TileCursor(const std::vector<LayerWork>& work, const std::vector<std::size_t>& order)
+      : w_(work), order_(order) {
+    seek();
+  }
+  bool done() const { return p_ >= order_.size(); }
   const Tile& tile() const { return cur_; }
   std::size_t layer() const { return l_; }
   std::uint64_t index_in_instance() const { return pos_; }
@@ -112,7 +126,8 @@ class TileCursor {
   void seek();  // to the first tile at or after the current position (skips empty layers)
   void load();
   const std::vector<LayerWork>& w_;
-  std::size_t l_ = 0;
+  const std::vector<std::size_t>& order_;
+  std::size_t p_ = 0, l_ = 0;  // position in the order, and the layer there
   std::uint64_t inst_ = 0, pos_ = 0;  // instance, position in the instance's played tiles
   std::size_t run_ = 0, i_ = 0;       // run, tile index
   std::uint64_t rep_ = 0;

@@ -144,11 +144,15 @@ arch::ArchSpec parse_arch_config(const std::string& text, const std::string& sou
 
   opt(root, "cores", [&](const Value& v) { a.cores = u32(v, 1, 1024); });
   opt(root, "partition", [&](const Value& v) {
-    v.require_keys_in({"linear"});
+    v.require_keys_in({"linear", "layers"});
     opt(v, "linear", [&](const Value& p) {
       a.linear_partition = p.as_choice({"split_n", "split_m"}) == "split_n"
                                ? arch::Partition::split_n
                                : arch::Partition::split_m;
+    });
+    opt(v, "layers", [&](const Value& p) {
+      a.layer_partition = p.as_choice({"split", "whole"}) == "split" ? arch::LayerPartition::split
+                                                                     : arch::LayerPartition::whole;
     });
   });
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
+#include <optional>
 
 #include "mapping/gemm_tiling.hpp"
 #include "mapping/scalesim_timing.hpp"
@@ -90,6 +92,124 @@ void adjust_attention_tiles(const trace::Layer& l, arch::LayerWork& w) {
   for (arch::Tile& t : w.tiles) t.out_bytes *= 2;
 }
 
+// A record the design runs: its index in the trace and the simulated layers it reads (indices
+// into the run's layer list, which is the order of `sims`).
+struct Sim {
+  std::size_t record = 0;
+  std::vector<std::size_t> after;
+};
+
+// The layers core_share divides between the cores: GEMMs that are not attention.
+bool splits_by_partition(const arch::ArchSpec& a, const trace::Layer& l) {
+  return trace::is_gemm(l.op) && !runs_as_attention(a, l);
+}
+
+// Under partition.layers: whole (arch_spec.hpp) on several cores; else the plan is today's.
+bool by_waves(const arch::ArchSpec& a) {
+  return a.cores > 1 && a.layer_partition == arch::LayerPartition::whole;
+}
+
+// Each simulated layer's wave: one more than the latest wave of the simulated layers it reads
+// (0: it reads none). Counted over every simulated layer, vector ones too, so a linear layer
+// after a norm is a wave later than the norm's producer.
+std::vector<std::size_t> waves_of(const std::vector<Sim>& sims) {
+  std::vector<std::size_t> wave(sims.size(), 0);
+  for (std::size_t s = 0; s < sims.size(); ++s)
+    for (std::size_t pr : sims[s].after) wave[s] = std::max(wave[s], wave[pr] + 1);
+  return wave;
+}
+
+// Under partition.layers: whole, the core that runs each simulated layer whole; none for the
+// layers split as before (all of them under split). Only linear layers are placed, wave by
+// wave. Deterministic: it depends on the trace and the design only.
+std::vector<std::optional<std::uint32_t>> whole_layer_cores(const arch::ArchSpec& a,
+                                                            const trace::Trace& t,
+                                                            const std::vector<Sim>& sims,
+                                                            const std::vector<std::size_t>& wave) {
+  std::vector<std::optional<std::uint32_t>> on(sims.size());
+  if (!by_waves(a)) return on;
+  std::map<std::size_t, std::vector<std::size_t>> linear;  // wave -> its linear layers
+  for (std::size_t s = 0; s < sims.size(); ++s)
+    if (splits_by_partition(a, t.layers[sims[s].record])) linear[wave[s]].push_back(s);
+  for (auto& [w, layers] : linear) {
+    if (layers.size() < 2) continue;  // one layer: split over the cores as `linear` says
+    // Largest first (trace order on a tie), each onto the core with the fewest of the wave's
+    // MACs so far (the lowest id on a tie): the longest layer of the wave sets its end.
+    const auto macs = [&](std::size_t s) {
+      return static_cast<double>(t.layers[sims[s].record].macs());
+    };
+    std::stable_sort(layers.begin(), layers.end(),
+                     [&](std::size_t x, std::size_t y) { return macs(x) > macs(y); });
+    std::vector<double> load(a.cores, 0.0);
+    for (std::size_t s : layers) {
+      const auto c = static_cast<std::uint32_t>(
+          std::min_element(load.begin(), load.end()) - load.begin());
+      on[s] = c;
+      load[c] += macs(s);
+    }
+  }
+  return on;
+}
+
+// The DRAM bytes one core's share of a layer writes as the layer's outputs, over its
+// instances: the tiles' fp16 outputs (QK^T's fp32 scores), the vector unit's rows. Partial-sum
+// spills and a materialized weight copy are not outputs.
+double output_bytes(const arch::LayerWork& w) {
+  std::uint64_t per = 0;
+  if (w.vector.present()) {
+    per = w.vector.rows * w.vector.write_bytes;
+  } else if (w.runs.empty()) {
+    for (const arch::Tile& x : w.tiles) per += x.out_bytes;
+  } else {
+    for (const arch::TileRun& r : w.runs) {
+      std::uint64_t run = 0;
+      for (std::size_t i = r.first; i < r.first + r.count; ++i) run += w.tiles[i].out_bytes;
+      per += r.repeat * run;
+    }
+  }
+  return static_cast<double>(w.instances) * static_cast<double>(per);
+}
+
+// The most activation bytes the DRAM holds at once, and the layer (index into the run's list)
+// at which it does. Each simulated layer's outputs are live from that layer to the last layer
+// that reads them, in the order the cores run the layers (arch::run_order: the list's, or wave
+// by wave under partition.layers: whole), and to the end when none does (they are the step's
+// outputs). One copy of each record: a record's `repeat` copies run one after another, so
+// their activations do not add up. Not counted: the run's own input, outputs of records the
+// design does not run, KV appends (their rows are the KV cache, counted as such), and layers
+// that overlap in time beyond that order (independent layers may).
+std::pair<double, std::size_t> peak_activations(const trace::Trace& t,
+                                                const std::vector<Sim>& sims,
+                                                const PlannedTrace& p) {
+  const std::size_t n = sims.size();
+  const std::vector<std::size_t> order = arch::run_order(p.cores.front());
+  std::vector<std::size_t> pos(n);  // each layer's place in the order
+  for (std::size_t i = 0; i < n; ++i) pos[order[i]] = i;
+  std::vector<std::optional<std::size_t>> last(n);  // the last place reading each layer
+  for (std::size_t s = 0; s < n; ++s)
+    for (std::size_t pr : sims[s].after) last[pr] = std::max(last[pr].value_or(0), pos[s]);
+  std::vector<double> freed(n, 0.0);  // bytes no longer live after each place
+  double live = 0, peak = 0;
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t s = order[i];
+    const trace::Layer& l = t.layers[sims[s].record];
+    double out = 0;
+    if (l.op != trace::Op::kv_append) {
+      for (const std::vector<arch::LayerWork>& core : p.cores) out += output_bytes(core[s]);
+      out /= static_cast<double>(std::max<std::uint64_t>(l.repeat, 1));
+    }
+    live += out;
+    if (last[s]) freed[*last[s]] += out;
+    if (live > peak) {
+      peak = live;
+      at = s;
+    }
+    live -= freed[i];
+  }
+  return {peak, at};
+}
+
 }  // namespace
 
 trace::Layer core_share(const arch::ArchSpec& a, const trace::Layer& l, std::uint32_t c) {
@@ -122,30 +242,45 @@ trace::Layer core_share(const arch::ArchSpec& a, const trace::Layer& l, std::uin
 PlannedTrace plan_trace(const arch::ArchSpec& a, const trace::Trace& t) {
   PlannedTrace p;
   p.cores.resize(std::max<std::uint32_t>(a.cores, 1));
-  // Every layer's plan is held until the run ends: the limits apply to their sum, checked
-  // before each layer is built.
-  PlanSize held;
-  double weights = 0;  // bytes of weights the run's layers keep in DRAM
-  double kv = 0;       // bytes of KV cache its attention reads
-  // For every record, the simulated layers (indices into the run's list) its outputs depend
-  // on: its own index when simulated, else what its producers depend on (a record the design
-  // does not run passes its inputs' dependencies on).
+  // The records the design runs, and for each the simulated layers its outputs depend on:
+  // for every record, its own index when simulated, else what its producers depend on (a
+  // record the design does not run passes its inputs' dependencies on).
+  std::vector<Sim> sims;
   std::vector<std::vector<std::size_t>> deps(t.layers.size());
   for (std::size_t i = 0; i < t.layers.size(); ++i) {
-    const trace::Layer& l = t.layers[i];
     std::vector<std::size_t> after;
     for (std::size_t pr : trace::producers(t, i))
       after.insert(after.end(), deps[pr].begin(), deps[pr].end());
     std::sort(after.begin(), after.end());
     after.erase(std::unique(after.begin(), after.end()), after.end());
-    const std::string why = why_not_run(a, l);
+    const std::string why = why_not_run(a, t.layers[i]);
     if (!why.empty()) {
-      p.not_run.emplace_back(l.name, why);
+      p.not_run.emplace_back(t.layers[i].name, why);
       deps[i] = std::move(after);
       continue;
     }
-    deps[i] = {p.cores.front().size()};
-    const auto ncores = static_cast<std::uint32_t>(p.cores.size());
+    deps[i] = {sims.size()};
+    sims.push_back({i, std::move(after)});
+  }
+  const std::vector<std::size_t> wave = waves_of(sims);
+  const std::vector<std::optional<std::uint32_t>> whole = whole_layer_cores(a, t, sims, wave);
+  // Every layer's plan is held until the run ends: the limits apply to their sum, checked
+  // before each layer is built.
+  PlanSize held;
+  double weights = 0;  // bytes of weights the run's layers keep in DRAM
+  double kv = 0;       // bytes of KV cache its attention reads
+  const auto ncores = static_cast<std::uint32_t>(p.cores.size());
+  for (std::size_t s = 0; s < sims.size(); ++s) {
+    const trace::Layer& l = t.layers[sims[s].record];
+    const std::vector<std::size_t>& after = sims[s].after;
+    // A core with nothing of the layer: its barrier share closes at once.
+    const auto none = [&](std::uint32_t c) {
+      arch::LayerWork w;
+      w.name = l.name;
+      w.instances = 0;
+      w.after = after;
+      p.cores[c].push_back(std::move(w));
+    };
     const bool attention = runs_as_attention(a, l);
     if (attention && l.op == trace::Op::bmm && l.attention == "qk") {
       // The KV cache the step reads: K and V of every (instance, key) in the cache's format.
@@ -175,13 +310,15 @@ PlannedTrace plan_trace(const arch::ArchSpec& a, const trace::Trace& t) {
                                       "half of the scores is computed (counted in full)");
     std::string warning;
     for (std::uint32_t c = 0; c < ncores; ++c) {
-      trace::Layer share = attention ? attention_gemm(l, ncores, c) : core_share(a, l, c);
+      if (whole[s] && *whole[s] != c) {  // the layer runs whole on another core
+        none(c);
+        continue;
+      }
+      trace::Layer share = attention  ? attention_gemm(l, ncores, c)
+                           : whole[s] ? l
+                                      : core_share(a, l, c);
       if (share.batch == 0) {  // split heads left this core none
-        arch::LayerWork w;
-        w.name = l.name;
-        w.instances = 0;
-        w.after = after;
-        p.cores[c].push_back(std::move(w));
+        none(c);
         continue;
       }
       const PlanSize size = plan_size(a, share);
@@ -205,16 +342,29 @@ PlannedTrace plan_trace(const arch::ArchSpec& a, const trace::Trace& t) {
     if (!warning.empty()) p.warnings.emplace_back(l.name, warning);
     if (!attention) weights += static_cast<double>(l.repeat) * layer_weight_bytes(l);
   }
-  // The DRAM must hold the model's weights (codes and scales of every layer the design runs)
-  // and the KV cache its attention reads (activations come on top and are not counted).
+  // Whole layers: every core works through the layers wave by wave (LayerWork::wave), so a
+  // core does not hold a later wave's layer, waiting for its inputs, ahead of an earlier wave's
+  // layer of its own.
+  if (by_waves(a))
+    for (std::vector<arch::LayerWork>& core : p.cores)
+      for (std::size_t s = 0; s < sims.size(); ++s) core[s].wave = wave[s];
+  // The DRAM must hold at once the model's weights (codes and scales of every layer the design
+  // runs), the KV cache its attention reads and the activations live at the busiest point of
+  // one copy of the block (peak_activations).
   const double capacity = a.dram.capacity_gib * 1073741824.0;
-  if (capacity > 0 && weights + kv > capacity) {
-    char buf[200];
-    std::snprintf(buf, sizeof buf,
-                  "%.2f GiB of weights and %.2f GiB of KV cache, more than dram.capacity_gib = %g",
-                  weights / 1073741824.0, kv / 1073741824.0, a.dram.capacity_gib);
-    throw Error("trace '" + t.name + "' on design '" + a.name + "': its layers hold " + buf +
-                " (give a larger capacity, 0 to skip the check, or more memory)");
+  if (capacity > 0 && !sims.empty()) {
+    const auto [acts, at] = peak_activations(t, sims, p);
+    if (weights + kv + acts > capacity) {
+      char buf[240];
+      std::snprintf(buf, sizeof buf,
+                    "%.2f GiB of weights and %.2f GiB of KV cache, more than dram.capacity_gib = "
+                    "%g can hold with %.2f GiB of activations",
+                    weights / 1073741824.0, kv / 1073741824.0, a.dram.capacity_gib,
+                    acts / 1073741824.0);
+      throw Error("trace '" + t.name + "' on design '" + a.name + "': its layers hold " + buf +
+                  " (the layers' outputs live at once at layer '" + t.layers[sims[at].record].name +
+                  "', the run's peak; give a larger capacity, 0 to skip the check, or more memory)");
+    }
   }
   return p;
 }

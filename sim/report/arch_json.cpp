@@ -106,6 +106,10 @@ const std::vector<Field>& fields() {
         named<Partition>("partition.linear",
                          [](ArchSpec& a) -> Partition& { return a.linear_partition; },
                          enum_names({Partition::split_n, Partition::split_m}, partition_name)),
+        named<LayerPartition>(
+            "partition.layers",
+            [](ArchSpec& a) -> LayerPartition& { return a.layer_partition; },
+            enum_names({LayerPartition::split, LayerPartition::whole}, layer_partition_name)),
         QUASAR_ARCH_FIELD(std::uint32_t, "array.rows", array.rows),
         QUASAR_ARCH_FIELD(std::uint32_t, "array.cols", array.cols),
         named<Dataflow>("array.dataflow",

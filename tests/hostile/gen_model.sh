@@ -4,8 +4,8 @@
 # (cases_model.txt): traces whose `inputs` name a missing producer, a later record (a cycle),
 # the record itself or one record twice; designs with 0 or absurdly many cores or DRAM
 # channels, a refresh longer than its interval, an unknown DRAM preset, a DRAM without its
-# bandwidth, a partition that leaves a core idle, and a DRAM too small for the model. Line
-# numbers matter: the cases' regexes name them.
+# bandwidth, a partition that leaves a core idle or is unknown, and a DRAM too small for the
+# model. Line numbers matter: the cases' regexes name them.
 set -euo pipefail
 corpus="$(cd "$1" && pwd)"
 c="$corpus"
@@ -47,6 +47,10 @@ design "cores: 0" model_cores_zero.yaml
 design "cores: 100000" model_cores_absurd.yaml
 design "cores: 8" model_cores_idle.yaml
 design "interconnect: {latency_cycles: -1}" model_interconnect_negative.yaml
+# partition.layers: an unknown policy (line 8), and whole on two cores, which runs the two
+# independent one-n-tile layers of model_independent.yaml that split_n cannot divide.
+design "cores: 2\npartition: {layers: sideways}" model_layers_unknown.yaml
+design "cores: 2\npartition: {layers: whole}" model_layers_whole.yaml
 # The int8 baseline with its dram block replaced by $2.
 dram() {
   sed '/^dram:/,$d' "$src/configs/arch/int8-baseline.yaml" >"$c/$1"
@@ -58,6 +62,9 @@ dram model_refresh_too_long.yaml "  {preset: ddr5, refresh: {trefi_ns: 300, trfc
 dram model_unknown_preset.yaml "  {preset: gddr7}"
 dram model_no_bandwidth.yaml "  {standard: hbm2e, latency_ns: 100}"
 dram model_small_capacity.yaml "  {preset: lpddr5, capacity_gib: 0.001}"
+# Weights and KV cache fit (0.19 GiB of the default decoder layer's), the activations on top
+# do not (0.10 GiB at their peak).
+dram model_activation_capacity.yaml "  {preset: lpddr5, capacity_gib: 0.25}"
 
 # Issue 16: attention and the vector unit. The shipped int8 baseline's attention block replaced
 # by $1 (it is the file's last block: lines 36..).

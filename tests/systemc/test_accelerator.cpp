@@ -6,9 +6,11 @@
 // libsystemc defines main() and calls sc_main, so this file defines sc_main (toolchain trap 1).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <systemc>
 
@@ -400,6 +402,236 @@ TEST(MultiCore, PartitionsThatLeaveACoreIdleAreErrors) {
   EXPECT_EQ(mapping::core_share(a, l, 1).n, 32u);
 }
 
+// A linear layer m x k x n of scheme s reading the records `inputs` names (absent: the record
+// before it, a chain).
+trace::Layer linear_layer(const std::string& name, std::uint64_t m, std::uint64_t k,
+                          std::uint64_t n, Scheme s,
+                          std::optional<std::vector<std::string>> inputs = std::nullopt) {
+  trace::Layer l;
+  l.name = name;
+  l.op = trace::Op::linear;
+  l.m = m, l.k = k, l.n = n;
+  trace::LayerScheme ls;
+  ls.scheme = s;
+  l.scheme = ls;
+  l.inputs = std::move(inputs);
+  return l;
+}
+
+using Names = std::vector<std::string>;
+
+// partition.layers: whole. A norm, then q, k and v, each reading the norm and not each other:
+// on three cores each runs whole on a core of its own, at once, so every core's statistics hold
+// exactly one layer's MACs, and the run takes little more than one layer's time where one core
+// runs the three in a row. (Assigning every layer to core 0 fails this test.)
+TEST(MultiCore, IndependentLayersRunWholeOnCoresOfTheirOwn) {
+  auto make = [](std::uint32_t cores, LayerPartition lp) {
+    ArchSpec a = design("int8-baseline");
+    a.array.rows = a.array.cols = 8;
+    a.cores = cores;
+    a.layer_partition = lp;
+    return a;
+  };
+  trace::Trace t;
+  t.name = "qkv";
+  trace::Layer norm;
+  norm.name = "norm", norm.op = trace::Op::rmsnorm, norm.m = 16, norm.n = 64;
+  t.layers = {norm, linear_layer("q", 16, 64, 64, Scheme::w8a8, Names{"norm"}),
+              linear_layer("k", 16, 64, 64, Scheme::w8a8, Names{"norm"}),
+              linear_layer("v", 16, 64, 64, Scheme::w8a8, Names{"norm"})};
+  const ArchSpec whole = make(3, LayerPartition::whole), one = make(1, LayerPartition::whole),
+                 split = make(3, LayerPartition::split);
+  const auto w3 = mapping::plan_trace(whole, t).cores, w1 = mapping::plan_trace(one, t).cores,
+             ws = mapping::plan_trace(split, t).cores;
+  // Equal layers: q to core 0, k to core 1, v to core 2; the others hold nothing of each.
+  for (std::uint32_t c = 0; c < 3; ++c)
+    for (std::size_t l = 1; l < 4; ++l)
+      EXPECT_EQ(w3[c][l].instances > 0, l == c + 1) << "core " << c << " layer " << l;
+  const std::vector<RunStats> r = simulate_jobs({{&whole, nullptr, Fidelity::fast, &w3},
+                                                 {&one, nullptr, Fidelity::fast, &w1},
+                                                 {&split, nullptr, Fidelity::fast, &ws}});
+  ASSERT_EQ(r[0].cores.size(), 3u);
+  for (std::size_t c = 0; c < 3; ++c) {
+    EXPECT_EQ(r[0].cores[c].macs, 16u * 64u * 64u) << "core " << c;
+    EXPECT_EQ(r[0].cores[c].tiles, 64u) << "core " << c << ": 8 n-tiles x 8 k-tiles";
+  }
+  EXPECT_EQ(r[0].total(&LayerStats::macs), r[1].total(&LayerStats::macs));
+  // One core runs 192 tiles in a row, the three cores 64 each at once on the shared DRAM:
+  // more than twice as fast. Split, each layer's 8 n-tiles go 3, 3, 2 to the cores, so the
+  // busiest core runs 9 tiles of every 8 whole runs: whole is faster here.
+  EXPECT_LT(2 * r[0].cycles, r[1].cycles) << "whole on 3 cores " << r[0].cycles << ", 1 core "
+                                          << r[1].cycles;
+  EXPECT_LT(r[0].cycles, r[2].cycles) << "whole " << r[0].cycles << ", split " << r[2].cycles;
+  std::cout << "q, k, v 16 x 64 x 64 on 8 x 8: 1 core " << r[1].cycles << " cycles, 3 cores split "
+            << r[2].cycles << ", 3 cores whole " << r[0].cycles << "\n";
+}
+
+// A decoder-like graph under partition.layers: whole: q, k and v independent (a wave of three),
+// o reads them (alone: split), gate and up read o (a wave of two), down reads both (split).
+// Both fidelities agree core by core and layer by layer, on 2 and 3 cores, memory- and
+// compute-bound, one and two weight banks, through the interconnect and directly.
+TEST(MultiCore, WholeLayersFastEqualsCycle) {
+  struct Run {
+    ArchSpec a;
+    std::vector<std::vector<LayerWork>> w;
+    std::string what;
+  };
+  trace::Trace t;
+  t.name = "block";
+  const Scheme is = Scheme::w4a8_is;
+  t.layers = {linear_layer("q", 13, 64, 40, is, Names{}), linear_layer("k", 13, 64, 24, is, Names{}),
+              linear_layer("v", 13, 64, 24, is, Names{}),
+              linear_layer("o", 13, 64, 40, is, Names{"q", "k", "v"}),
+              linear_layer("gate", 9, 128, 24, is, Names{"o"}),
+              linear_layer("up", 9, 128, 40, is, Names{"o"}),
+              linear_layer("down", 9, 128, 40, is, Names{"gate", "up"})};
+  std::vector<std::unique_ptr<Run>> runs;
+  for (const std::uint32_t cores : {2u, 3u}) {
+    for (const double gbps : {0.5, 64.0}) {
+      for (const bool db : {false, true}) {
+        for (const bool net : {false, true}) {
+          auto run = std::make_unique<Run>();
+          ArchSpec& a = run->a;
+          a = design("intscale");
+          a.array.rows = a.array.cols = 8;
+          a.cores = cores;
+          a.layer_partition = LayerPartition::whole;
+          a.dram.bandwidth_gbps = gbps;
+          a.array.double_buffer = db;
+          if (net) a.interconnect = {3, 4.0};
+          run->w = mapping::plan_trace(a, t).cores;
+          run->what = std::to_string(cores) + " cores, " + std::to_string(gbps) + " GB/s, banks " +
+                      (db ? "2" : "1") + (net ? ", interconnect" : "");
+          runs.push_back(std::move(run));
+        }
+      }
+    }
+  }
+  std::vector<SimJob> jobs;
+  for (const auto& run : runs) {
+    jobs.push_back({&run->a, nullptr, Fidelity::fast, &run->w});
+    jobs.push_back({&run->a, nullptr, Fidelity::cycle, &run->w});
+  }
+  const std::vector<RunStats> all = simulate_jobs(jobs);
+  ASSERT_EQ(all.size(), 2 * runs.size());
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const RunStats* r = &all[2 * i];
+    const Run& run = *runs[i];
+    const std::uint32_t cores = run.a.cores;
+    // The largest of each wave on core 0 alone (q, up); o and down on every core.
+    for (std::uint32_t c = 0; c < cores; ++c) {
+      EXPECT_EQ(run.w[c][0].instances > 0, c == 0) << run.what << " q, core " << c;
+      EXPECT_EQ(run.w[c][5].instances > 0, c == 0) << run.what << " up, core " << c;
+      EXPECT_GT(run.w[c][3].instances, 0u) << run.what << " o, core " << c;
+      EXPECT_GT(run.w[c][6].instances, 0u) << run.what << " down, core " << c;
+    }
+    EXPECT_EQ(r[0].cycles, r[1].cycles) << run.what;
+    ASSERT_EQ(r[0].layers.size(), 7u) << run.what;
+    for (std::size_t l = 0; l < 7; ++l)
+      EXPECT_TRUE(r[0].layers[l] == r[1].layers[l]) << run.what << " layer " << l;
+    ASSERT_EQ(r[0].cores.size(), cores) << run.what;
+    std::uint64_t core_macs = 0;
+    for (std::size_t c = 0; c < cores; ++c) {
+      EXPECT_TRUE(r[0].cores[c] == r[1].cores[c]) << run.what << " core " << c;
+      core_macs += r[0].cores[c].macs;
+    }
+    EXPECT_EQ(core_macs, t.total_macs()) << run.what;
+    EXPECT_EQ(r[0].total(&LayerStats::macs), t.total_macs()) << run.what;
+  }
+}
+
+// Under partition.layers: whole, every core works through the layers wave by wave, not in the
+// trace's order. Two experts, each gate and up (reading the input) and down (reading both),
+// on two cores: the gates go to core 0, the ups to core 1, e0.down to core 0 and e1.down to
+// core 1. In the trace's order core 0 would hold e1.gate behind e0.down, which waits for e0.up
+// on core 1, and core 1's e1.down waits for that e1.gate: four layers' time. Wave by wave
+// each core runs its two wave-0 layers, then its down: three. Both fidelities agree.
+TEST(MultiCore, WholeLayersRunWaveByWave) {
+  ArchSpec a = design("int8-baseline");
+  a.array.rows = a.array.cols = 8;
+  a.cores = 2;
+  a.layer_partition = LayerPartition::whole;
+  trace::Trace t;
+  t.name = "experts";
+  for (const std::string e : {"e0", "e1"}) {
+    t.layers.push_back(linear_layer(e + ".gate", 16, 64, 64, Scheme::w8a8, Names{}));
+    t.layers.push_back(linear_layer(e + ".up", 16, 64, 64, Scheme::w8a8, Names{}));
+    t.layers.push_back(
+        linear_layer(e + ".down", 16, 64, 64, Scheme::w8a8, Names{e + ".gate", e + ".up"}));
+  }
+  const mapping::PlannedTrace p = mapping::plan_trace(a, t);
+  const std::vector<std::vector<std::size_t>> placed{{0, 2, 3}, {1, 4, 5}};  // core -> layers
+  for (std::uint32_t c = 0; c < 2; ++c)
+    for (std::size_t l = 0; l < 6; ++l) {
+      EXPECT_EQ(p.cores[c][l].instances > 0,
+                std::count(placed[c].begin(), placed[c].end(), l) == 1)
+          << "core " << c << " layer " << l;
+      EXPECT_EQ(p.cores[c][l].wave, l % 3 == 2 ? 1u : 0u) << "core " << c << " layer " << l;
+    }
+  std::vector<std::vector<LayerWork>> listed = p.cores;  // the trace's order
+  for (auto& core : listed)
+    for (LayerWork& w : core) w.wave = 0;
+  const std::vector<RunStats> r = simulate_jobs(
+      {{&a, nullptr, Fidelity::fast, &p.cores}, {&a, nullptr, Fidelity::cycle, &p.cores},
+       {&a, nullptr, Fidelity::fast, &listed}, {&a, nullptr, Fidelity::cycle, &listed}});
+  for (std::size_t i = 0; i < 4; i += 2) {
+    EXPECT_EQ(r[i].cycles, r[i + 1].cycles) << i;
+    for (std::size_t l = 0; l < 6; ++l) EXPECT_TRUE(r[i].layers[l] == r[i + 1].layers[l]) << i;
+    for (std::size_t c = 0; c < 2; ++c) EXPECT_TRUE(r[i].cores[c] == r[i + 1].cores[c]) << i;
+  }
+  EXPECT_LT(static_cast<double>(r[0].cycles), 0.85 * static_cast<double>(r[2].cycles))
+      << "wave by wave " << r[0].cycles << ", in the trace's order " << r[2].cycles;
+  std::cout << "two experts on two cores: wave by wave " << r[0].cycles
+            << " cycles, in the trace's order " << r[2].cycles << "\n";
+}
+
+// Under partition.layers: whole, a layer waits for the layers it reads on whichever core they
+// ran, and for those only. a (long) and b (short) run at once on cores 0 and 1; of the next
+// wave, d (the larger, reading b) goes to core 0 and c (reading a) to core 1, so core 1 runs b,
+// then c once a is written: it ends a DRAM latency or more after a ends. The same plan with c
+// reading nothing, or reading b, lets core 1 finish long before a ends: core 0, which has
+// nothing of b, does not hold b's end back until it has run a.
+TEST(MultiCore, AWholeLayerWaitsForItsProducerOnAnotherCore) {
+  ArchSpec a = design("int8-baseline");
+  a.array.rows = a.array.cols = 8;
+  a.cores = 2;
+  a.layer_partition = LayerPartition::whole;
+  trace::Trace t;
+  t.name = "cross";
+  t.layers = {linear_layer("a", 64, 64, 64, Scheme::w8a8, Names{}),
+              linear_layer("b", 8, 64, 16, Scheme::w8a8, Names{}),
+              linear_layer("c", 8, 64, 16, Scheme::w8a8, Names{"a"}),
+              linear_layer("d", 8, 64, 32, Scheme::w8a8, Names{"b"})};
+  const mapping::PlannedTrace p = mapping::plan_trace(a, t);
+  const std::vector<std::vector<std::size_t>> placed{{0, 3}, {1, 2}};  // core -> its layers
+  for (std::uint32_t c = 0; c < 2; ++c)
+    for (std::size_t l = 0; l < 4; ++l)
+      EXPECT_EQ(p.cores[c][l].instances > 0,
+                std::count(placed[c].begin(), placed[c].end(), l) == 1)
+          << "core " << c << " layer " << l;
+  EXPECT_EQ(p.cores[1][2].after, std::vector<std::size_t>{0});
+  std::vector<std::vector<LayerWork>> free = p.cores, on_b = p.cores;  // c reading nothing, b
+  for (auto& core : free) core[2].after.clear();
+  for (auto& core : on_b) core[2].after = {1};
+  const std::vector<RunStats> r = simulate_jobs(
+      {{&a, nullptr, Fidelity::fast, &p.cores}, {&a, nullptr, Fidelity::cycle, &p.cores},
+       {&a, nullptr, Fidelity::fast, &free}, {&a, nullptr, Fidelity::cycle, &free},
+       {&a, nullptr, Fidelity::fast, &on_b}, {&a, nullptr, Fidelity::cycle, &on_b}});
+  const std::uint64_t a_end = r[0].layers[0].cycles;  // the first layer's share: its end
+  for (std::size_t i = 0; i < 6; i += 2) {
+    EXPECT_EQ(r[i].cycles, r[i + 1].cycles) << i;
+    EXPECT_EQ(r[i].layers[0].cycles, a_end) << i;
+    for (std::size_t c = 0; c < 2; ++c) EXPECT_TRUE(r[i].cores[c] == r[i + 1].cores[c]) << i;
+  }
+  EXPECT_GE(r[0].cores[1].cycles, a_end + static_cast<std::uint64_t>(a.dram.latency_ns))
+      << "c waits for a";
+  EXPECT_LT(r[2].cores[1].cycles, a_end) << "c reading nothing follows b at once";
+  EXPECT_LT(r[4].cores[1].cycles, a_end) << "c reading b waits for b only";
+  std::cout << "a ends at " << a_end << "; core 1 ends at " << r[0].cores[1].cycles
+            << " (c reads a), " << r[2].cores[1].cycles << " (nothing), " << r[4].cores[1].cycles
+            << " (b)\n";
+}
+
 // The plan's dependencies pass through records the design does not run: on the intscale
 // design (w4a8-is linears only) q, k and v depend on nothing simulated, o_proj on all three
 // (through attention, which it does not run), gate and up on o_proj, down on gate and up.
@@ -512,6 +744,74 @@ TEST(Capacity, AModelTheDramCannotHoldIsAnError) {
   }
   a.dram.capacity_gib = 6;
   EXPECT_NO_THROW((void)mapping::plan_trace(a, t));
+}
+
+// The DRAM holds the activations too, at their peak: a, b and c each write 1 GiB of fp16
+// outputs (2^19 tokens x 1024 channels) from under 3 MiB of weights in all. In a chain a's
+// outputs are freed once b has read them, so at most two layers' outputs are live (2 GiB: b
+// runs with a's outputs in and its own out; c's stay to the end). With c reading a too, all
+// three are live at c (3 GiB).
+TEST(Capacity, ActivationsCountAtTheirPeak) {
+  ArchSpec a = design("int8-baseline");
+  trace::Trace t;
+  t.name = "acts";
+  const std::uint64_t m = std::uint64_t{1} << 19;
+  t.layers = {linear_layer("a", m, 32, 1024, Scheme::w8a8, Names{}),
+              linear_layer("b", m, 1024, 1024, Scheme::w8a8, Names{"a"}),
+              linear_layer("c", m, 1024, 1024, Scheme::w8a8, Names{"b"})};
+  const auto refused = [&](double gib) -> std::string {
+    a.dram.capacity_gib = gib;
+    try {
+      (void)mapping::plan_trace(a, t);
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "";
+  };
+  std::string e = refused(1.5);
+  EXPECT_NE(e.find("its layers hold 0.00 GiB of weights and 0.00 GiB of KV cache, more than "
+                   "dram.capacity_gib = 1.5 can hold with 2.00 GiB of activations"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("at layer 'b'"), std::string::npos) << e;
+  EXPECT_EQ(refused(2.5), "") << "a chain holds two layers' outputs at once, not three";
+  t.layers[2].inputs = Names{"a", "b"};
+  e = refused(2.5);
+  EXPECT_NE(e.find("can hold with 3.00 GiB of activations"), std::string::npos) << e;
+  EXPECT_NE(e.find("at layer 'c'"), std::string::npos) << e;
+  EXPECT_EQ(refused(3.5), "");
+}
+
+// The activations' peak follows the order the cores run the layers. Two experts (gate and up
+// reading the input, down reading both), every layer writing 1 GiB: in the trace's order at
+// most four outputs are live (e1's gate, up and down, and e0's down, a step output); under
+// partition.layers: whole the cores run both gates and ups first, so five are live at e0's
+// down.
+TEST(Capacity, ActivationsFollowTheRunOrder) {
+  ArchSpec a = design("int8-baseline");
+  a.dram.capacity_gib = 4.5;
+  trace::Trace t;
+  t.name = "experts";
+  const std::uint64_t m = std::uint64_t{1} << 19;
+  for (const std::string e : {"e0", "e1"}) {
+    t.layers.push_back(linear_layer(e + ".gate", m, 32, 1024, Scheme::w8a8, Names{}));
+    t.layers.push_back(linear_layer(e + ".up", m, 32, 1024, Scheme::w8a8, Names{}));
+    t.layers.push_back(
+        linear_layer(e + ".down", m, 32, 1024, Scheme::w8a8, Names{e + ".gate", e + ".up"}));
+  }
+  EXPECT_NO_THROW((void)mapping::plan_trace(a, t));
+  a.cores = 2;
+  EXPECT_NO_THROW((void)mapping::plan_trace(a, t));  // split: the trace's order
+  a.layer_partition = LayerPartition::whole;
+  try {
+    (void)mapping::plan_trace(a, t);
+    FAIL() << "five 1 GiB outputs live at once in 4.5 GiB";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("can hold with 5.00 GiB of activations (the layers' "
+                                         "outputs live at once at layer 'e0.down'"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 // Decode (M = 16 tokens, a 4096 x 4096 projection) on a 64 x 64 double-buffered array whose

@@ -33,6 +33,7 @@ TEST(RunReport, DesignRoundTripsThroughReportJson) {
   a.buffers.ofmap = {256 * 1024, 8, 64, true};
   a.array.double_buffer = true;
   a.cores = 3, a.linear_partition = arch::Partition::split_m;
+  a.layer_partition = arch::LayerPartition::whole;
   a.buffers.prefetch_depth = 5;
   a.interconnect.latency_cycles = 7, a.interconnect.bytes_per_cycle = 12.5;
   a.dram.channels = 3, a.dram.bandwidth_gbps = 12.5, a.dram.burst_bytes = 128;
@@ -91,6 +92,7 @@ TEST(RunReport, DesignRoundTripsThroughReportJson) {
   EXPECT_EQ(b.array.double_buffer, a.array.double_buffer);
   EXPECT_EQ(b.cores, a.cores);
   EXPECT_EQ(b.linear_partition, a.linear_partition);
+  EXPECT_EQ(b.layer_partition, a.layer_partition);
   EXPECT_EQ(b.buffers.prefetch_depth, a.buffers.prefetch_depth);
   EXPECT_EQ(b.interconnect.latency_cycles, a.interconnect.latency_cycles);
   EXPECT_EQ(b.interconnect.bytes_per_cycle, a.interconnect.bytes_per_cycle);

@@ -117,6 +117,10 @@ TEST(ArchConfig, RejectsBadConfigsNamingWhereAndWhat) {
   EXPECT_THAT(error_of(with("clock_mhz: 1000", "clock_mhz: 1000\ncores: 0")), HasSubstr("a.yaml:7: cores: 0 is out of range; accepted: 1..1024"));
   EXPECT_THAT(error_of(with("clock_mhz: 1000", "clock_mhz: 1000\ncores: 2\npartition: {linear: split_k}")),
               HasSubstr("partition.linear: 'split_k' is not accepted; accepted: split_n, split_m"));
+  EXPECT_THAT(error_of(with("clock_mhz: 1000", "clock_mhz: 1000\ncores: 2\npartition: {layers: sideways}")),
+              HasSubstr("a.yaml:8: partition.layers: 'sideways' is not accepted; accepted: split, whole"));
+  EXPECT_THAT(error_of(with("clock_mhz: 1000", "clock_mhz: 1000\ncores: 2\npartition: {layer: whole}")),
+              HasSubstr("partition.layer: unknown key 'layer' (accepted: linear, layers)"));
   EXPECT_THAT(error_of(with("clock_mhz: 1000", "clock_mhz: 1000\ncores: 2\naccounting: scalesim")),
               HasSubstr("cores: SCALE-Sim accounting counts one array"));
   {
@@ -124,6 +128,12 @@ TEST(ArchConfig, RejectsBadConfigsNamingWhereAndWhat) {
         with("clock_mhz: 1000", "clock_mhz: 1000\ncores: 4\npartition: {linear: split_m}"), "m.yaml");
     EXPECT_EQ(m.cores, 4u);
     EXPECT_EQ(m.linear_partition, arch::Partition::split_m);
+    EXPECT_EQ(m.layer_partition, arch::LayerPartition::split);  // the default: today's
+    const arch::ArchSpec w = parse_arch_config(
+        with("clock_mhz: 1000", "clock_mhz: 1000\ncores: 4\npartition: {linear: split_m, layers: whole}"),
+        "w.yaml");
+    EXPECT_EQ(w.linear_partition, arch::Partition::split_m);
+    EXPECT_EQ(w.layer_partition, arch::LayerPartition::whole);
     EXPECT_FALSE(m.interconnect.present());
     const arch::ArchSpec n = parse_arch_config(
         with("clock_mhz: 1000", "clock_mhz: 1000\ninterconnect: {latency_cycles: 4, bytes_per_cycle: 16}"),

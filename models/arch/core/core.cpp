@@ -83,7 +83,7 @@ void Core::account(const Tile& t, LayerStats& ls) {
 
 void Core::array() {
   model_->reset();
-  TileCursor c(work_);
+  TileCursor c(work_, barrier_.order());
   if (!a_.array.double_buffer) {
     array_single(c);
   } else if (f_ == Fidelity::fast) {

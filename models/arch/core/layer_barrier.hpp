@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "arch/sim_clock.hpp"
@@ -16,8 +17,13 @@ namespace quasar::arch {
 
 class LayerBarrier {
  public:
-  LayerBarrier(std::size_t layers, std::uint32_t cores)
-      : left_(layers, cores), end_(layers, 0), cores_(cores) {}
+  // `order`: the layers in the order every core and vector unit works through them
+  // (LayerWork::wave); empty: 0, 1, 2, ...
+  LayerBarrier(std::size_t layers, std::uint32_t cores, std::vector<std::size_t> order = {})
+      : left_(layers, cores), end_(layers, 0), cores_(cores), order_(std::move(order)) {
+    if (order_.empty())
+      for (std::size_t l = 0; l < layers; ++l) order_.push_back(l);
+  }
   // One core's share of `layer` was complete at cycle `end`.
   void close(std::size_t layer, std::uint64_t end) {
     end_[layer] = std::max(end_[layer], end);
@@ -29,6 +35,7 @@ class LayerBarrier {
   const sc_core::sc_event& event() const { return event_; }
   std::uint32_t cores() const { return cores_; }
   std::size_t layers() const { return end_.size(); }
+  const std::vector<std::size_t>& order() const { return order_; }
 
   bool all_closed(const std::vector<std::size_t>& layers) const {
     for (std::size_t p : layers)
@@ -53,6 +60,7 @@ class LayerBarrier {
   std::vector<std::uint32_t> left_;
   std::vector<std::uint64_t> end_;
   std::uint32_t cores_;
+  std::vector<std::size_t> order_;
   sc_core::sc_event event_;
 };
 

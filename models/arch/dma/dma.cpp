@@ -20,7 +20,7 @@ void FetchDma::run() {
   DramRequest pre;
   pre.dir = DramDir::read;
   std::uint64_t g = 0;
-  for (TileCursor c(work_); !c.done(); c.next(), ++g) {
+  for (TileCursor c(work_, barrier_.order()); !c.done(); c.next(), ++g) {
     const Tile& t = c.tile();
     const LayerWork& lw = work_[c.layer()];
     if (c.first_in_layer()) barrier_.wait_for(lw.after);
@@ -87,12 +87,25 @@ bool WriteDma::empty_layer(std::size_t l) const {
 void WriteDma::run() {
   std::deque<DramRequest> outstanding;  // the open layer's writes (stable addresses)
   std::uint64_t layer_max = 0, prev_end = 0;
-  std::size_t next_layer = 0;  // layers before it are closed
+  const std::vector<std::size_t>& order = barrier_.order();
+  std::size_t next = 0;  // the layers before position `next` of the order are closed
+  // A layer this core has nothing of (no instances: another core runs it whole, or split heads
+  // left this core none) closes at once, at cycle 0, so the layers reading it wait for the
+  // cores that run it only, not for this core to reach it in its list.
+  const auto nothing = [&](std::size_t l) {
+    return work_[l].instances == 0 && !work_[l].vector.present();
+  };
+  for (std::size_t l = 0; l < work_.size(); ++l) {
+    if (!nothing(l)) continue;
+    stats_.layers[l].cycles = 0;
+    barrier_.close(l, 0);
+  }
   auto close_empty = [&] {
-    for (; next_layer < work_.size() && empty_layer(next_layer); ++next_layer) {
-      if (work_[next_layer].vector.present()) continue;
-      stats_.layers[next_layer].cycles = 0;
-      barrier_.close(next_layer, prev_end);
+    for (; next < order.size() && empty_layer(order[next]); ++next) {
+      const std::size_t l = order[next];
+      if (work_[l].vector.present() || nothing(l)) continue;
+      stats_.layers[l].cycles = 0;
+      barrier_.close(l, prev_end);
     }
   };
   close_empty();
@@ -129,12 +142,13 @@ void WriteDma::run() {
       }
       outstanding.clear();
       wait_until_cycle(layer_max);  // the folded writes may complete later than the waited ones
-      if (j.layer != next_layer) throw Error("core: layers closed out of order");
+      if (next >= order.size() || j.layer != order[next])
+        throw Error("core: layers closed out of order");
       const std::uint64_t end = std::max(layer_max, prev_end);
       stats_.layers[j.layer].cycles = end - prev_end;
       prev_end = layer_max = end;
       barrier_.close(j.layer, end);
-      ++next_layer;
+      ++next;
       close_empty();
     }
   }

@@ -8,8 +8,10 @@
 //             of each instance. The array asks when tile g's operands are in.
 //   WriteDma  writes each tile's outputs (and spilled partial sums) once the edge units have
 //             finished them, and closes a layer when its last write is complete; layers without
-//             tiles close with the layer before them (at cycle 0 when first), so whoever waits
-//             for them is never stuck. The vector unit's layers are its own to close.
+//             tiles close with the layer before them (at cycle 0 when first; a layer the core
+//             has nothing of at cycle 0), so whoever waits for them is never stuck. The vector
+//             unit's layers are its own to close. Both walk the layers in the run's order
+//             (LayerBarrier::order).
 #pragma once
 
 #include <systemc>

@@ -27,7 +27,7 @@ VectorUnit::VectorUnit(sc_core::sc_module_name n, const ArchSpec& a,
 
 void VectorUnit::run() {
   std::deque<DramRequest> reads, writes;  // stable addresses while in flight
-  for (std::size_t l = 0; l < work_.size(); ++l) {
+  for (const std::size_t l : barrier_.order()) {
     const LayerWork& lw = work_[l];
     const VectorWork& v = lw.vector;
     if (!v.present()) continue;
