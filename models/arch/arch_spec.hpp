@@ -193,9 +193,18 @@ struct AttentionSpec {
   std::uint32_t tile = 0;
 };
 
+// The process the design is built in: a node of the scaling table (cost/node_scaling.hpp,
+// Stillmaker & Baas 2017) and its supply voltage, within the node's range. The cost model prices
+// the design there (energy, area, leakage from the 45 nm, 0.9 V tables).
+struct ProcessSpec {
+  std::uint32_t node_nm = 45;
+  double voltage_v = 0.9;
+};
+
 struct ArchSpec {
   std::string name;
   double clock_mhz = 1000.0;
+  ProcessSpec process;
   Accounting accounting = Accounting::native;
   // Identical cores (array, edge units, buffers each), sharing the DRAM. A layer's next layer
   // starts on any core once every core has written its share.

@@ -1,9 +1,11 @@
 #include "cost/cost_model.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <iterator>
 
 #include "arch/scale_rf.hpp"
+#include "cost/node_scaling.hpp"
 #include "numerics/error.hpp"
 
 namespace quasar::cost {
@@ -166,7 +168,19 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
                      const CostOptions& opt) {
   const Pricer p(tech, opt.stream);
   CostReport r;
-  r.node_nm = tech.node_nm;
+  // The tables are at their node and 0.9 V; the design is priced at its own process.
+  const NodeFactors node =
+      node_factors(tech.node_nm, kPriceVoltage, static_cast<int>(a.process.node_nm),
+                   a.process.voltage_v);
+  const auto scaled = [&](const char* what, double f) {
+    if (node.identity()) return std::string();
+    char b[200];
+    std::snprintf(b, sizeof b, "; x %.4g (%s, %d nm 0.9 V -> %u nm %g V, cost/node_scaling.hpp)",
+                  f, what, tech.node_nm, a.process.node_nm, a.process.voltage_v);
+    return std::string(b);
+  };
+  r.node_nm = static_cast<int>(a.process.node_nm);
+  r.voltage_v = a.process.voltage_v;
   r.stream = opt.stream;
   r.tokens = opt.tokens;
   const double pes = static_cast<double>(a.array.rows) * a.array.cols;
@@ -334,6 +348,16 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
     }
     r.leakage_w += kib * tech.sram.leakage_nw_per_kib * 1e-9;
   }
+  // The design's node: area and leakage from the tables' node (DRAM is its own chip).
+  if (!node.identity()) {
+    for (CostLine& l : r.area) {
+      l.each *= node.area;
+      l.total *= node.area;
+      l.source += scaled("area", node.area);
+    }
+    r.area_um2 *= node.area;
+    r.leakage_w *= node.leakage;
+  }
   // Everything above is one core's (array, edge units, register files, buffers): a design of
   // several cores has that many of each.
   if (a.cores > 1) {
@@ -377,7 +401,7 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
     bool priced = true;  // false: the tables have no row; the report lists it as not priced
   };
   using L = arch::LayerStats;
-  const std::vector<Action> actions = {
+  std::vector<Action> actions = {
       {"array", mac + " op", e_mac, mac_row ? p.unit_source(mac) : "",
        [](const L& l) { return static_cast<double>(l.macs); }, mac_row},
       {"dequant", "dequant_dgq op", e_dq, e.dequant_units ? p.unit_source("dequant_dgq") : "",
@@ -431,6 +455,14 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
       {"dram", "byte written", 8.0 * dram.write_pj_per_bit, dram_source,
        [](const L& l) { return static_cast<double>(l.dram_write_bytes); }},
   };
+  // Dynamic energy at the design's node and supply (the DRAM's is its own chip's).
+  if (!node.identity()) {
+    for (Action& x : actions) {
+      if (std::string(x.component) == "dram") continue;
+      x.each *= node.energy;
+      if (!x.source.empty()) x.source += scaled("energy", node.energy);
+    }
+  }
   std::vector<double> run_counts(actions.size(), 0.0);
   for (const arch::LayerStats& l : stats.layers) {
     LayerCost lc;
@@ -469,7 +501,9 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
   const double leak_pj = r.leakage_w * r.seconds * 1e12;
   r.energy.push_back({"leakage", "run time (s) x static power (pJ/s)", r.seconds,
                       r.leakage_w * 1e12, leak_pj,
-                      "units' Liberty leakage (scaled) + sram leakage per KiB"});
+                      "units' Liberty leakage (scaled) + sram leakage per KiB" +
+                          scaled("leakage: [choice] power per area held, linear in the supply",
+                                 node.leakage)});
   return r;
 }
 

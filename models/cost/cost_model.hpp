@@ -36,7 +36,8 @@ struct LayerCost {
 };
 
 struct CostReport {
-  int node_nm = 0;
+  int node_nm = 0;         // the design's process (ArchSpec::process)
+  double voltage_v = 0.0;
   std::string stream;
   std::vector<CostLine> area;  // um2
   double area_um2 = 0.0;

@@ -7,6 +7,7 @@
 #include "io/input_file.hpp"
 #include "arch/dram/dram_timing.hpp"
 #include "config/yaml_value.hpp"
+#include "cost/node_scaling.hpp"
 #include "embedded_arch.hpp"
 #include "numerics/error.hpp"
 
@@ -122,8 +123,8 @@ arch::ArchSpec parse_arch_config(const std::string& text, const std::string& sou
   const Value root = Value::load_string(text, source);
   if (!root.is_map())
     root.fail("an accelerator config is a mapping (see docs/config-reference.md)");
-  root.require_keys_in({"quasar_arch", "name", "clock_mhz", "accounting", "cores", "partition",
-                        "array", "schemes", "edge", "buffers", "dram", "interconnect", "vector", "attention"});
+  root.require_keys_in({"quasar_arch", "name", "clock_mhz", "process", "accounting", "cores",
+                        "partition", "array", "schemes", "edge", "buffers", "dram", "interconnect", "vector", "attention"});
   const std::int64_t version = root.at("quasar_arch").as_int(0, 1000);
   if (version < kOldestArchFormatVersion || version > kArchFormatVersion) {
     root.at("quasar_arch")
@@ -137,6 +138,27 @@ arch::ArchSpec parse_arch_config(const std::string& text, const std::string& sou
   const Value clock = root.at("clock_mhz");
   a.clock_mhz = clock.as_double();
   if (!(a.clock_mhz >= 1.0 && a.clock_mhz <= 100000.0)) clock.fail("must be in [1, 100000] MHz");
+  opt(root, "process", [&](const Value& v) {
+    v.require_keys_in({"node_nm", "voltage_v"});
+    opt(v, "node_nm", [&](const Value& n) {
+      a.process.node_nm = u32(n, 1, 1000);
+      const int nm = static_cast<int>(a.process.node_nm);
+      try {
+        cost::node_fit(nm);
+      } catch (const Error& e) {
+        n.fail(e.what());
+      }
+      // A node without an explicit supply runs at its nominal one (45 nm: the tables' 0.9 V).
+      if (nm != cost::kPriceNodeNm) a.process.voltage_v = cost::node_fit(nm).v_nominal;
+    });
+    opt(v, "voltage_v", [&](const Value& x) {
+      a.process.voltage_v = x.as_double();
+      if (const std::string p = cost::voltage_problem(static_cast<int>(a.process.node_nm),
+                                                      a.process.voltage_v);
+          !p.empty())
+        x.fail(p + " (process.voltage_v)");
+    });
+  });
   opt(root, "accounting", [&](const Value& v) {
     a.accounting = v.as_choice({"native", "scalesim"}) == "native" ? arch::Accounting::native
                                                                    : arch::Accounting::scalesim;

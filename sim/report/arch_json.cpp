@@ -102,6 +102,8 @@ const std::vector<Field>& fields() {
     std::vector<Field> v = {
         QUASAR_ARCH_FIELD(std::string, "name", name),
         QUASAR_ARCH_FIELD(double, "clock_mhz", clock_mhz),
+        QUASAR_ARCH_FIELD(std::uint32_t, "process.node_nm", process.node_nm),
+        QUASAR_ARCH_FIELD(double, "process.voltage_v", process.voltage_v),
         QUASAR_ARCH_FIELD(std::uint32_t, "cores", cores),
         named<Partition>("partition.linear",
                          [](ArchSpec& a) -> Partition& { return a.linear_partition; },

@@ -43,6 +43,7 @@ std::uint64_t trace_tokens(const std::string& phase, std::uint64_t batch, std::u
 nlohmann::ordered_json cost_json(const cost::CostReport& c, const cost::Tech& t) {
   nlohmann::ordered_json j;
   j["node_nm"] = c.node_nm;
+  j["voltage_v"] = c.voltage_v;
   j["stream"] = c.stream;
   j["tables"] = {{"units", t.units_source},
                  {"literature", t.literature_name},
@@ -91,7 +92,8 @@ nlohmann::ordered_json cost_json(const cost::CostReport& c, const cost::Tech& t)
 void print_cost_summary(std::ostream& os, const cost::CostReport& c) {
   const auto area = area_by_component(c);
   const auto en = by_component(c);
-  os << fmt::format("area: {:.3f} mm2 at {} nm (", c.area_um2 * 1e-6, c.node_nm);
+  os << fmt::format("area: {:.3f} mm2 at {} nm, {:g} V (", c.area_um2 * 1e-6, c.node_nm,
+                    c.voltage_v);
   bool first = true;
   for (const std::string& comp : cost::cost_components()) {
     const auto it = area.find(comp);
@@ -117,8 +119,8 @@ void print_cost_summary(std::ostream& os, const cost::CostReport& c) {
 }
 
 void print_cost_table(std::ostream& os, const RunRecord& r, const cost::CostReport& c) {
-  os << fmt::format("quasar cost: {} (design {}, trace {}), at {} nm, {} operand stream\n\n",
-                    r.file, r.design, r.trace, c.node_nm, c.stream);
+  os << fmt::format("quasar cost: {} (design {}, trace {}), at {} nm, {:g} V, {} operand stream\n\n",
+                    r.file, r.design, r.trace, c.node_nm, c.voltage_v, c.stream);
   os << fmt::format("{:<12} {:<44} {:>14} {:>12} {:>12}\n", "area", "item", "count", "um2 each",
                     "mm2");
   for (const cost::CostLine& l : c.area) {
@@ -140,8 +142,8 @@ void print_cost_table(std::ostream& os, const RunRecord& r, const cost::CostRepo
 
 void print_cost_markdown(std::ostream& os, const RunRecord& r, const cost::CostReport& c) {
   os << "# Cost of " << r.design << " on " << r.trace << "\n\n";
-  os << fmt::format("At {} nm, {} operand stream; run report `{}` ({} mode, {} accounting).\n\n",
-                    c.node_nm, c.stream, r.file, r.mode, r.accounting);
+  os << fmt::format("At {} nm, {:g} V, {} operand stream; run report `{}` ({} mode, {} accounting).\n\n",
+                    c.node_nm, c.voltage_v, c.stream, r.file, r.mode, r.accounting);
   os << "| metric | value |\n|---|---|\n";
   os << fmt::format("| latency | {:.6g} ms ({} cycles at {} MHz) |\n", c.seconds * 1e3,
                     r.stats.cycles, r.arch.clock_mhz);

@@ -52,6 +52,11 @@ design "interconnect: {latency_cycles: -1}" model_interconnect_negative.yaml
 design "cores: 2\npartition: {layers: sideways}" model_layers_unknown.yaml
 design "cores: 2\npartition: {layers: whole}" model_layers_whole.yaml
 # The int8 baseline with its dram block replaced by $2.
+# process (issue 18): a node the scaling table does not have, a supply outside the node's
+# range, and a supply below it at 7 nm.
+design "process: {node_nm: 22}" model_process_node.yaml
+design "process: {node_nm: 16, voltage_v: 1.2}" model_process_voltage_high.yaml
+design "process: {node_nm: 7, voltage_v: 0.3}" model_process_voltage_low.yaml
 dram() {
   sed '/^dram:/,$d' "$src/configs/arch/int8-baseline.yaml" >"$c/$1"
   printf 'dram:\n%s\n' "$2" >>"$c/$1"

@@ -22,6 +22,7 @@ TEST(RunReport, DesignRoundTripsThroughReportJson) {
   arch::ArchSpec a = config::load_arch("intscale");
   a.name = "roundtrip";
   a.clock_mhz = 750;
+  a.process = {16, 0.8};
   a.array.rows = 16, a.array.cols = 8, a.array.acc_bits = 40;
   a.array.ws_order = arch::WsOrder::m_blocked;
   a.schemes = {Scheme::w4a8_is, Scheme::w4a8_fs};
@@ -64,6 +65,8 @@ TEST(RunReport, DesignRoundTripsThroughReportJson) {
 
   EXPECT_EQ(b.name, a.name);
   EXPECT_EQ(b.clock_mhz, a.clock_mhz);
+  EXPECT_EQ(b.process.node_nm, a.process.node_nm);
+  EXPECT_EQ(b.process.voltage_v, a.process.voltage_v);
   EXPECT_EQ(b.accounting, a.accounting);
   EXPECT_EQ(b.array.rows, a.array.rows);
   EXPECT_EQ(b.array.cols, a.array.cols);
