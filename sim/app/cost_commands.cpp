@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "config/tech_config.hpp"
+#include "cost/node_scaling.hpp"
 #include "numerics/error.hpp"
 #include "report/cost_report.hpp"
 #include "report/html_report.hpp"
@@ -50,16 +51,68 @@ cost::CostReport price(const RunRecord& r, const cost::Tech& tech, const TechArg
   return cost::price_run(r.arch, r.stats, tech, o);
 }
 
+// `quasar cost --set`: the keys that change how a run is priced and not what it simulated (a
+// key such as array.rows would need a new run: quasar run --set).
+void apply_pricing_sets(RunRecord& r, const std::vector<std::string>& sets) {
+  std::string node, volt;
+  for (const std::string& kv : sets) {
+    const std::size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == kv.size())
+      throw Error("--set '" + kv + "': expected KEY.PATH=VALUE, e.g. --set process.node_nm=16");
+    const std::string key = kv.substr(0, eq), value = kv.substr(eq + 1);
+    if (key == "process.node_nm") {
+      node = value;
+    } else if (key == "process.voltage_v") {
+      volt = value;
+    } else if (key == "dram.standard") {
+      r.arch.dram.standard = value;
+    } else {
+      throw Error("--set '" + kv + "': quasar cost re-prices what the run simulated and takes "
+                  "process.node_nm, process.voltage_v and dram.standard; other keys change the "
+                  "simulation (quasar run --set " + kv + ")");
+    }
+  }
+  const auto number = [](const std::string& key, const std::string& v) {
+    std::size_t used = 0;
+    double x = 0;
+    try {
+      x = std::stod(v, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != v.size()) throw Error("--set " + key + "=" + v + ": not a number");
+    return x;
+  };
+  if (!node.empty()) {
+    const double nm = number("process.node_nm", node);
+    cost::node_fit(static_cast<int>(nm));
+    if (nm != static_cast<double>(static_cast<int>(nm)))
+      throw Error("--set process.node_nm=" + node + ": not a whole number of nm");
+    r.arch.process.node_nm = static_cast<std::uint32_t>(nm);
+    r.arch.process.voltage_v = cost::node_fit(static_cast<int>(nm)).v_nominal;
+    if (static_cast<int>(nm) == cost::kPriceNodeNm) r.arch.process.voltage_v = cost::kPriceVoltage;
+  }
+  if (!volt.empty()) r.arch.process.voltage_v = number("process.voltage_v", volt);
+  if (const std::string p = cost::voltage_problem(static_cast<int>(r.arch.process.node_nm),
+                                                  r.arch.process.voltage_v);
+      !p.empty())
+    throw Error("--set process.voltage_v: " + p);
+}
+
 }  // namespace
 
 std::function<int()> add_cost_command(CLI::App& app) {
   struct Args {
     std::string report, out, format = "table";
+    std::vector<std::string> sets;
     TechArgs tech;
   };
   auto a = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
       "cost", "Price a finished run (report.json of quasar run) with technology tables");
+  cmd->add_option("--set", a->sets,
+                  "Price at another process or DRAM: process.node_nm=N, process.voltage_v=V, "
+                  "dram.standard=S (repeatable)");
   cmd->add_option("report", a->report, "report.json written by quasar run --out")
       ->required()
       ->check(CLI::ExistingFile);
@@ -71,7 +124,8 @@ std::function<int()> add_cost_command(CLI::App& app) {
                   "Write cost.json, cost.md, energy.csv and report.html to this folder");
   return [a]() {
     const cost::Tech tech = config::load_tech(a->tech.units, a->tech.literature);
-    const RunRecord r = read_run_report(a->report);
+    RunRecord r = read_run_report(a->report);
+    apply_pricing_sets(r, a->sets);
     const cost::CostReport c = price(r, tech, a->tech);
     if (!a->out.empty()) write_cost_outputs(a->out, r, c, tech);
     if (a->format == "json") {

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "config/arch_config.hpp"
+#include "config/sweep_config.hpp"
 #include "io/output_set.hpp"
 #include "numerics/error.hpp"
 #include "report/run_report.hpp"
@@ -19,6 +20,7 @@ std::function<int()> add_run_command(CLI::App& app) {
   struct Args {
     std::string arch = "intscale", trace, mode = "fast", out, format = "table";
     std::string model;
+    std::vector<std::string> sets;
     std::uint64_t prompt = 2048, generate = 128, batch = 1, layers = 0;
   };
   auto a = std::make_shared<Args>();
@@ -34,6 +36,9 @@ std::function<int()> add_run_command(CLI::App& app) {
              }() +
              ")")
       ->capture_default_str();
+  cmd->add_option("--set", a->sets,
+                  "Override a design key, KEY.PATH=VALUE (repeatable), checked like the YAML: "
+                  "--set array.rows=64 --set process.node_nm=16");
   cmd->add_option("--trace", a->trace,
                   "Trace manifest (default: one LLaMA-2-7B decoder layer, prefill of 2048 tokens, "
                   "in the design's first scheme)")
@@ -71,7 +76,7 @@ std::function<int()> add_run_command(CLI::App& app) {
   return [a]() {
     // Refused before the simulation rather than after it.
     if (!a->out.empty()) io::OutputSet::check(a->out);
-    const arch::ArchSpec spec = config::load_arch(a->arch);
+    const arch::ArchSpec spec = config::load_arch_with(a->arch, a->sets);
     const arch::Fidelity fidelity =
         a->mode == "cycle" ? arch::Fidelity::cycle : arch::Fidelity::fast;
     if (!a->model.empty()) {

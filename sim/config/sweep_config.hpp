@@ -27,4 +27,8 @@ struct ResolvedDesign {
 ResolvedDesign resolve_design(const std::string& design,
                               const std::vector<std::pair<std::string, std::string>>& overrides);
 
+// The design with the command line's `--set KEY.PATH=VALUE` overrides (each checked like the
+// YAML, the error naming the key; workload keys are refused): `quasar run --set`.
+arch::ArchSpec load_arch_with(const std::string& design, const std::vector<std::string>& sets);
+
 }  // namespace quasar::config
