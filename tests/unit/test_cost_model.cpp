@@ -412,6 +412,7 @@ TEST(DramEnergy, FollowsTheIddMethodByHand) {
   EXPECT_THAT(e.derivation(true),
               ::testing::HasSubstr("read 10.7 = burst 10 + activation 0.165 + I/O 0.5"));
   EXPECT_THAT(e.derivation(false), ::testing::HasSubstr("I/O not priced"));
+  EXPECT_THAT(e.derivation(true), ::testing::HasSubstr("rails VDD + VPP;"));
 }
 
 TEST(DramEnergy, RejectsSheetsTheMethodCannotUse) {
