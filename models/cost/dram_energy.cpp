@@ -23,8 +23,10 @@ std::string DramEnergy::derivation(bool has_io) const {
   s += "; write " + fmt3(write_pj_per_bit()) + " = burst " + fmt3(write_burst_pj_per_bit) +
        " + activation " + fmt3(activation_pj_per_bit);
   if (has_io) s += " + I/O " + fmt3(io_pj_per_bit);
-  s += " pJ/bit (IDD method, TN-41-01; activation " + fmt3(activation_pj) + " pJ per row";
-  if (!has_io) s += "; I/O not priced";
+  s += " pJ/bit (IDD method, TN-41-01, rails " + rails + "; activation " + fmt3(activation_pj) +
+       " pJ per row";
+  // A sheet's VDDQ rail holds the device's own DQ drivers; the bus and the host are in no rail.
+  if (!has_io) s += "; I/O not priced beyond these rails";
   return s + ")";
 }
 
@@ -39,6 +41,7 @@ DramEnergy dram_energy(const DramDatasheet& d, const std::string& where) {
   DramEnergy e;
   for (const DramRail& r : d.rails) {
     const std::string rail = "rail " + r.name + ": ";
+    e.rails += (e.rails.empty() ? "" : " + ") + r.name;
     if (r.idd4r_ma < r.idd3n_ma) fail(rail + "idd4r_ma is below idd3n_ma");
     if (r.idd4w_ma < r.idd3n_ma) fail(rail + "idd4w_ma is below idd3n_ma");
     e.read_burst_pj_per_bit += r.volts * (r.idd4r_ma - r.idd3n_ma) * 1e3 / bits_per_us;

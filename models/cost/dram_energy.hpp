@@ -11,7 +11,8 @@
 //                 spread over one row (page) of bits: a streaming DMA reads or writes every
 //                 bit of each row it opens, so one activation serves page_bytes x 8 bits
 //   I/O         = an optional per-bit figure with its own source (the IDD table measures the
-//                 device's core rails; the bus and the host PHY are not in it)
+//                 device's rails; a VDDQ rail, where the sheet gives one, is the device's own DQ
+//                 drivers and input buffers; the bus termination and the host PHY are in none)
 // and reads cost read burst + activation + I/O per bit, writes write burst + activation + I/O.
 // Background, refresh and power-down currents are time-based, not per access: not priced here.
 #pragma once
@@ -44,6 +45,7 @@ struct DramEnergy {
   double activation_pj = 0.0;  // one ACT + PRE, all rails
   double activation_pj_per_bit = 0.0;
   double io_pj_per_bit = 0.0;
+  std::string rails;  // the rails summed, as the sheet names them: "VDD1 + VDD2 + VDDQ"
   double read_pj_per_bit() const {
     return read_burst_pj_per_bit + activation_pj_per_bit + io_pj_per_bit;
   }

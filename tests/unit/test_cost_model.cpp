@@ -412,6 +412,7 @@ TEST(DramEnergy, FollowsTheIddMethodByHand) {
   EXPECT_THAT(e.derivation(true),
               ::testing::HasSubstr("read 10.7 = burst 10 + activation 0.165 + I/O 0.5"));
   EXPECT_THAT(e.derivation(false), ::testing::HasSubstr("I/O not priced"));
+  EXPECT_THAT(e.derivation(true), ::testing::HasSubstr("rails VDD + VPP;"));
 }
 
 TEST(DramEnergy, RejectsSheetsTheMethodCannotUse) {
@@ -430,6 +431,54 @@ TEST(DramEnergy, RejectsSheetsTheMethodCannotUse) {
   times.trc_ns = 30;
   EXPECT_THAT([&] { dram_energy(times, "s"); },
               ::testing::ThrowsMessage<Error>(::testing::HasSubstr("0 < tras_ns < trc_ns")));
+}
+
+// The shipped lpddr4 row (configs/tech/literature-45nm.yaml) against the TN-41-01 arithmetic done
+// by hand from the DRAMPower memspec it transcribes: github.com/tukl-msd/DRAMPower
+// memspecs/MICRON_6Gb_LPDDR4-3200_32bit_A.json, commit 67e08c702f567d430419f33cf3769c2e8644354a.
+//   memtimingspec.clkMhz 1600 -> tCK = 1000 / 1600 = 0.625 ns; memarchitecturespec.dataRate 2
+//   -> 3200 Mb/s per pin; width 16 -> 3200 x 16 = 51,200 Mb/s = 51.2 bit/ns;
+//   nbrOfColumns 1024 x width 16 = 16,384 bit per row (2048 B);
+//   RC 97 cycles x 0.625 = 60.625 ns; RAS 68 x 0.625 = 42.5 ns; tRC - tRAS = 18.125 ns.
+//   Currents in mA, as the file writes them (VDD1: idd*, vdd 1.8 V; VDD2: idd*2, vdd2 1.1 V;
+//   VDDQ: idd*q, vddq 1.1 V).
+// Read burst, V x (IDD4R - IDD3N) / 51.2 bit/ns:
+//   VDD1 1.8 x (idd4r 2.25 - idd3n 2.25)     = 0
+//   VDD2 1.1 x (idd4r2 275 - idd3n2 30)      = 269.5 mW
+//   VDDQ 1.1 x (idd4rq 150 - idd3nq 0.75)    = 164.175 mW
+//   433.675 mW / 51.2 bit/ns = 8.470215 pJ/bit
+// Write burst, the same with IDD4W:
+//   VDD1 0; VDD2 1.1 x (idd4w2 210 - 30) = 198 mW; VDDQ 1.1 x (idd4wq 55 - 0.75) = 59.675 mW
+//   257.675 mW / 51.2 bit/ns = 5.032715 pJ/bit
+// One ACT + PRE, V x (IDD0 x tRC - IDD3N x tRAS - IDD2N x (tRC - tRAS)):
+//   VDD1 1.8 x (idd0 3.5 x 60.625 - 2.25 x 42.5 - idd2n 2.0 x 18.125) = 1.8 x 80.3125 = 144.5625 pJ
+//   VDD2 1.1 x (idd02 45 x 60.625 - 30 x 42.5 - idd2n2 27 x 18.125) = 1.1 x 963.75 = 1060.125 pJ
+//   VDDQ 1.1 x 0.75 x (60.625 - 42.5 - 18.125)                       = 0
+//   1204.6875 pJ over one row of 16,384 bits = 0.073528 pJ/bit
+// Read 8.470215 + 0.073528 = 8.543743 pJ/bit; write 5.032715 + 0.073528 = 5.106243 pJ/bit.
+TEST(DramEnergy, ShippedLpddr4MatchesTheMemspecByHand) {
+  const Tech t = config::load_tech();
+  ASSERT_EQ(t.dram.count("lpddr4"), 1u);
+  const DramEntry& d = t.dram.at("lpddr4");
+  const double tck = 1000.0 / 1600, trc = 97 * tck, tras = 68 * tck;
+  const double bits_per_ns = 3200 * 16 / 1e3;
+  const double read_burst =
+      (1.8 * (2.25 - 2.25) + 1.1 * (275 - 30) + 1.1 * (150 - 0.75)) / bits_per_ns;
+  const double write_burst =
+      (1.8 * (2.25 - 2.25) + 1.1 * (210 - 30) + 1.1 * (55 - 0.75)) / bits_per_ns;
+  const double act = 1.8 * (3.5 * trc - 2.25 * tras - 2.0 * (trc - tras)) +
+                     1.1 * (45 * trc - 30 * tras - 27 * (trc - tras)) +
+                     1.1 * (0.75 * trc - 0.75 * tras - 0.75 * (trc - tras));
+  EXPECT_DOUBLE_EQ(act, 1204.6875);
+  EXPECT_NEAR(d.read_pj_per_bit, read_burst + act / (1024 * 16), 1e-12);
+  EXPECT_NEAR(d.write_pj_per_bit, write_burst + act / (1024 * 16), 1e-12);
+  EXPECT_NEAR(d.read_pj_per_bit, 8.543743, 1e-6);
+  EXPECT_NEAR(d.write_pj_per_bit, 5.106243, 1e-6);
+  EXPECT_THAT(d.derivation,
+              ::testing::AllOf(::testing::HasSubstr("read 8.54 = burst 8.47 + activation 0.0735"),
+                               ::testing::HasSubstr("write 5.11 = burst 5.03 + activation 0.0735"),
+                               ::testing::HasSubstr("rails VDD1 + VDD2 + VDDQ")));
+  EXPECT_THAT(d.source, ::testing::HasSubstr("67e08c702f567d430419f33cf3769c2e8644354a"));
 }
 
 // The three ways a table gives a DRAM standard, and what the cost model charges reads and writes.
