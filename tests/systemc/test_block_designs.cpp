@@ -78,6 +78,37 @@ TEST(BlockDesigns, MxLinearMovesItsScalesAndRunsTheBlockUnits) {
   EXPECT_EQ(s.macs, 16u * 256u * 64u);
 }
 
+// The edge's output accumulators move through the ofmap buffer once read and once written per
+// block op: 4 B (fp32) or, with block_acc fixed, block_acc_bits / 8 rounded up (48 bits: 6 B).
+// NVFP4 accumulates in fp32 whatever the design's MX setting. By hand: w4a8-mx 16 x 256 x 64
+// has 8192 block ops, so fixed moves 8192 x 2 B more each way.
+TEST(BlockDesigns, EdgeAccumulatorBytesFollowTheBlockAccumulation) {
+  ArchSpec a = shipped("mxfp4");
+  a.schemes.push_back(Scheme::w4a4_nvfp4);
+  auto ofmap = [&](Scheme s) {
+    const trace::Layer l = linear(a, s, 16, 256, 64);
+    std::uint64_t rd = 0, wr = 0;
+    const mapping::GemmPlan p = mapping::plan_gemm(a, l);
+    play_tiles(p.tiles, p.runs, [&](const Tile& t, std::uint64_t) {
+      rd += t.ofmap_read_bytes;
+      wr += t.ofmap_write_bytes;
+    });
+    return std::make_pair(rd, wr);
+  };
+  a.edge.block_acc = BlockAcc::fp32;
+  const auto fp32 = ofmap(Scheme::w4a8_mx);
+  const auto nv_fp32 = ofmap(Scheme::w4a4_nvfp4);
+  a.edge.block_acc = BlockAcc::fixed;
+  a.edge.block_acc_bits = 48;
+  const auto fixed48 = ofmap(Scheme::w4a8_mx);
+  const auto nv_fixed = ofmap(Scheme::w4a4_nvfp4);
+  EXPECT_EQ(fixed48.first - fp32.first, 8192u * 2);
+  EXPECT_EQ(fixed48.second - fp32.second, 8192u * 2);
+  a.edge.block_acc_bits = 41;  // rounds up to 6 B as well
+  EXPECT_EQ(ofmap(Scheme::w4a8_mx), fixed48);
+  EXPECT_EQ(nv_fixed, nv_fp32);
+}
+
 // The edge's time for a tile that completes a block: its rescales over the block units, then
 // their latency (and the epilogue on the last k-tile), by hand on a design with 3 block units of
 // 5 cycles; the rescales run on the block units' kind, not another's.
