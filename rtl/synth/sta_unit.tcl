@@ -7,7 +7,9 @@
 #   QUASAR_STA_OUT   result file: "registers COUNT CELLS" (the register instances and their
 #                    library cells, "-" when none), then one line per path class that exists in
 #                    the netlist, "CLASS DELAY_PS ARRIVAL_PS SETUP_PS START_KIND END_KIND START_PIN
-#                    END_PIN"
+#                    END_PIN", then the stages of the worst path, "stage CELL PIN LOAD_PF DELAY_PS"
+#                    (each cell output on it, in path order: its cell, output pin, the capacitance
+#                    of the net it drives, and its delay)
 # Constraints: one clock on port `clk` (a virtual clock for a unit without one), of a period far
 # longer than any path; every other input arrives 0 after the clock edge and every output is
 # required 0 before the next one. The clock is ideal (no latency, skew or uncertainty); inputs
@@ -90,6 +92,17 @@ foreach {name result} $classes {
   puts $fh "$name $result"
   set d [lindex $result 0]
   if {$d > $max} { set max $d }
+}
+# The worst path's stages, from report_checks' Cap column (OpenSTA 2.0.17 has no Tcl accessor for
+# a net's capacitance): "  CAP  DELAY  TIME ^ INST/PIN (CELL)" is a cell output driving CAP pF.
+sta::with_output_to_variable report {
+  report_checks -path_delay max -group_count 1 -fields {cap} -digits 4
+}
+foreach line [split $report "\n"] {
+  if {[regexp {^\s*([0-9.]+)\s+(-?[0-9.]+)\s+(-?[0-9.]+)\s+[\^v]\s+\S+/(\S+)\s+\((\S+)\)\s*$} $line \
+         -> cap delay time pin cell]} {
+    puts $fh [format "stage %s %s %.4f %.3f" $cell $pin $cap [expr {$delay * 1000.0}]]
+  }
 }
 close $fh
 set all [worst]
