@@ -161,7 +161,8 @@ maxcap="$(awk '/^cell *\(/ {c = $0; gsub(/^cell *\(|\).*$/, "", c)}
   echo "# registers they add dff.clk_to_q_ps + dff.setup_ps. stages_at_1ghz = ceil(critical_path_ps /"
   echo "# 1000) at 0.18 µm, as is (the model scales the delays to other nodes)."
   echo "# The netlists are mapped for area (abc, no timing target) and not buffered: a high-fanout net"
-  echo "# is one gate driving all its pins. slowest_stage: the critical path's slowest cell output"
+  echo "# is one gate driving all its pins. logic_levels: the cells on the critical path (a launching"
+  echo "# flop counted), a node-independent depth. slowest_stage: the critical path's slowest cell output"
   echo "# (its delay, and the load of the net it drives); overloaded_stages: the critical path's cell"
   echo "# outputs whose load exceeds the pin's Liberty max_capacitance (such a delay is the unbuffered"
   echo "# netlist's, beyond what the library characterizes). Results and reading: docs/validation.md,"
@@ -222,9 +223,11 @@ maxcap="$(awk '/^cell *\(/ {c = $0; gsub(/^cell *\(|\).*$/, "", c)}
         if (!(($2 "/" $3) in m)) { print "no max_capacitance for " $2 "/" $3 > "/dev/stderr"; exit 1 }
         if ($4 + 0 > m[$2 "/" $3] + 0) over++
         if (!found || $5 + 0 > d + 0) { found = 1; cell = $2; d = $5; load = $4 }
+        levels++
       }
       END {
         if (!found) { print "no stages on the critical path" > "/dev/stderr"; exit 1 }
+        printf "    logic_levels: %d\n", levels
         printf "    slowest_stage: {cell: %s, delay_ps: %.0f, load_pf: %.3f}\n", cell, d, load
         printf "    overloaded_stages: %d\n", over
       }' "$f"
