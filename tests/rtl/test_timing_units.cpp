@@ -113,8 +113,8 @@ TEST(TimingUnits, EveryListedUnitHasExactlyOneConsistentRow) {
     EXPECT_EQ(heads, 1u);
     const auto row = units.at(u.name);
     row.require_keys_in({"top", "parameters", "critical_path_ps", "startpoint", "endpoint",
-                         "registered", "fmax_mhz", "stages_at_1ghz", "paths_ps", "slowest_stage",
-                         "overloaded_stages"});
+                         "registered", "fmax_mhz", "stages_at_1ghz", "paths_ps", "logic_levels",
+                         "slowest_stage", "overloaded_stages"});
     EXPECT_EQ(row.at("top").as_string(), u.top);
     EXPECT_EQ(row.at("parameters").as_string(), u.params);
     const auto cp = row.at("critical_path_ps").as_uint(1);
@@ -154,7 +154,8 @@ TEST(TimingUnits, EveryListedUnitHasExactlyOneConsistentRow) {
     EXPECT_FALSE(slowest.at("cell").as_string().empty());
     EXPECT_LE(slowest.at("delay_ps").as_uint(), cp);
     EXPECT_GT(slowest.at("load_pf").as_double(), 0.0);
-    row.at("overloaded_stages").as_uint();
+    const auto levels = row.at("logic_levels").as_uint(1);
+    EXPECT_LE(row.at("overloaded_stages").as_uint(), levels);
   }
   for (const auto& k : units.keys()) EXPECT_TRUE(names.count(k)) << k << " is not in units.list";
   for (const auto& k : not_timed.keys()) EXPECT_TRUE(names.count(k)) << k << " is not in units.list";
