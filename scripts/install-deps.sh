@@ -9,11 +9,12 @@ set -euo pipefail
 # headless in the browser test (tests/report), a python3 script (stdlib only); slurm-wlm and
 # munge give the single-node Slurm cluster that sweeps are tested on (scripts/slurm-local.sh);
 # python3-matplotlib draws the sweep plots (quasar sweep report --plots); strace kills a run at
-# each of its renames to test that an interrupted --out never leaves a mix (tests/cli).
+# each of its renames to test that an interrupted --out never leaves a mix (tests/cli); opensta
+# (OpenSTA, `sta`) times the synthesized units (scripts/sta-units.sh, tests/rtl test_timing_units).
 PACKAGES=(
   cmake g++ ninja-build pkg-config ccache
   libgtest-dev libbenchmark-dev
-  libsystemc-dev verilator yosys libyaml-cpp-dev
+  libsystemc-dev verilator yosys opensta libyaml-cpp-dev
   libboost-dev libboost-program-options-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev libtbb-dev libsqlite3-dev
   clang libclang-rt-14-dev
