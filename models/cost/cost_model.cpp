@@ -118,14 +118,38 @@ std::string scale_rf_unit(const Tech& t, std::uint64_t entries) {
               " entries (the group-scale register files)");
 }
 
-// The synthesized block-scale accumulator of the design's block accumulation ("" when the table
-// has none that holds it: the report lists the block units as not priced).
+// [choice] One block-scale accumulator kind per design, from its schemes and block_acc:
+// nvfp4_fp32_acc when it runs w4a4-nvfp4 (E4M3 scales: the scale product, F32(I) x it, the fp32
+// add), else mx_fp32_acc (block_acc fp32) or mx_fixed_acc (fixed). A design that runs NVFP4 and
+// an MX scheme has its MX block steps priced as nvfp4_fp32_acc too (said in the report).
+bool runs_nvfp4(const arch::ArchSpec& a) {
+  for (Scheme s : a.schemes) {
+    if (traits(s).e4m3_scales) return true;
+  }
+  return false;
+}
+// The MX (E8M0) block schemes the design runs, comma-separated ("" when none).
+std::string mx_block_schemes(const arch::ArchSpec& a) {
+  std::string names;
+  for (Scheme s : a.schemes) {
+    const SchemeInfo& i = traits(s);
+    if (!block_scaled(i) || i.e4m3_scales) continue;
+    names += (names.empty() ? "" : ", ") + std::string(i.name);
+  }
+  return names;
+}
+
+// The synthesized block-scale accumulator of the design ("" when the table has none that holds
+// it: the report lists the block units as not priced rather than pricing them as another unit).
 constexpr std::uint32_t kFixedRowBits = 48, kFixedRowFrac = 24;  // units.list's mx_fixed_acc
+std::string block_unit_row(const arch::ArchSpec& a) {
+  if (runs_nvfp4(a)) return "nvfp4_fp32_acc";
+  return a.edge.block_acc == BlockAcc::fixed ? "mx_fixed_acc" : "mx_fp32_acc";
+}
 std::string block_unit(const arch::ArchSpec& a, const Tech& t) {
   if (!a.edge.block_units) return "";
-  const bool fixed = a.edge.block_acc == BlockAcc::fixed;
-  if (fixed && a.edge.block_acc_bits > kFixedRowBits) return "";
-  const std::string name = fixed ? "mx_fixed_acc" : "mx_fp32_acc";
+  const std::string name = block_unit_row(a);
+  if (name == "mx_fixed_acc" && a.edge.block_acc_bits > kFixedRowBits) return "";
   return t.units.count(name) ? name : "";
 }
 
@@ -136,10 +160,11 @@ std::vector<std::string> block_unit_notes(const arch::ArchSpec& a, const Tech& t
   const arch::EdgeSpec& e = a.edge;
   const std::string n = std::to_string(e.block_units);
   if (unit.empty()) {
-    const bool fixed = e.block_acc == BlockAcc::fixed;
+    const std::string want = block_unit_row(a);
     const std::string row =
-        fixed ? "mx_fixed_acc row of >= " + std::to_string(e.block_acc_bits) + " bits"
-              : std::string("mx_fp32_acc row");
+        want == "mx_fixed_acc"
+            ? "mx_fixed_acc row of >= " + std::to_string(e.block_acc_bits) + " bits"
+            : want + " row";
     notes.push_back("the " + n + " block-scale accumulators: area, leakage and energy " +
                     "(technology table '" + t.units_name + "' has no " + row + ")");
     return notes;
@@ -151,13 +176,11 @@ std::vector<std::string> block_unit_notes(const arch::ArchSpec& a, const Tech& t
                     std::to_string(e.block_frac_bits) +
                     " fraction bits) are priced as mx_fixed_acc's 48 (24): an upper bound");
   }
-  bool nvfp4 = false;
-  for (Scheme s : a.schemes) nvfp4 = nvfp4 || s == Scheme::w4a4_nvfp4;
-  if (nvfp4 && unit == "mx_fp32_acc") {
-    notes.push_back(
-        "NVFP4's block step, F32(I) x F32(S_x S_w) then the fp32 add, is priced as "
-        "mx_fp32_acc (int32 -> fp32 with the E8M0 exponents, then the add): the fp32 "
-        "multiply by the E4M3 scale product, and that product, are not priced");
+  const std::string mx = mx_block_schemes(a);
+  if (unit == "nvfp4_fp32_acc" && !mx.empty()) {
+    notes.push_back("the MX block steps of " + mx +
+                    " are priced as nvfp4_fp32_acc (one block unit kind per design, NVFP4's): "
+                    "the E8M0 path (mx_fp32_acc / mx_fixed_acc) is not priced");
   }
   return notes;
 }
@@ -263,11 +286,11 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
              p.unit_source("dequant_dgq"));
     r.leakage_w += e.dequant_units * p.leakage_w("dequant_dgq");
   }
-  // The block-scale accumulators: mx_fp32_acc (block_acc fp32, and NVFP4's fp32 step) or
-  // mx_fixed_acc (block_acc fixed), each synthesized at u = 10 (w4a8-mx); another element pair's
-  // u changes only a constant of the exponent (fp32) or shift (fixed) adder. The fixed row is
-  // 48 bits with 24 fraction bits: a design's narrower accumulator is priced as it (an upper
-  // bound, said below), a wider one is not priced.
+  // The block-scale accumulators: nvfp4_fp32_acc (a design running w4a4-nvfp4), mx_fp32_acc
+  // (block_acc fp32) or mx_fixed_acc (block_acc fixed); the MX rows are synthesized at u = 10
+  // (w4a8-mx): another element pair's u changes only a constant of the exponent (fp32) or shift
+  // (fixed) adder. The fixed row is 48 bits with 24 fraction bits: a design's narrower
+  // accumulator is priced as it (an upper bound, said below), a wider one is not priced.
   const std::string bk_unit = block_unit(a, tech);
   if (e.block_units && !bk_unit.empty()) {
     add_area("block", bk_unit, e.block_units, p.area(bk_unit), p.unit_source(bk_unit));

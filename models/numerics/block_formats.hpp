@@ -257,11 +257,16 @@ QUASAR_HD inline float fixed_acc_to_f32(std::int64_t acc, int frac_bits) {
   return a * detail::float_of(static_cast<std::uint32_t>(127 - frac_bits) << 23);
 }
 
+// NVFP4: the scale product S_x * S_w of two E4M3 block-scale codes, exact in binary32 (4-bit
+// significands: an 8-bit product, 2^-18 .. 448^2).
+QUASAR_HD inline float nvfp4_scale_product(std::uint8_t scale_x, std::uint8_t scale_w) {
+  return e4m3_value(scale_x) * e4m3_value(scale_w);
+}
 // NVFP4: the term F32(F32(I) * F32(S_x * S_w)); F32(I) and S_x * S_w are exact (|I| <= 2304,
 // E4M3 significands of 4 bits), so one rounding. The result: F32(F32(acc * 2^-u) * F32(s_tx *
 // s_tw)).
 QUASAR_HD inline float nvfp4_block_term(std::int32_t sum, std::uint8_t scale_x, std::uint8_t scale_w) {
-  return static_cast<float>(sum) * (e4m3_value(scale_x) * e4m3_value(scale_w));
+  return static_cast<float>(sum) * nvfp4_scale_product(scale_x, scale_w);
 }
 QUASAR_HD inline float nvfp4_result(float acc, int unit, float tensor_scale_x, float tensor_scale_w) {
   const float a = acc * detail::float_of(static_cast<std::uint32_t>(127 - unit) << 23);

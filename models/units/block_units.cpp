@@ -43,4 +43,14 @@ MxFp32Step MxFp32Acc::step(std::uint32_t acc_in, std::int32_t sum, std::uint8_t 
   return r;
 }
 
+Nvfp4Fp32Step Nvfp4Fp32Acc::step(std::uint32_t acc_in, std::int32_t sum, std::uint8_t sx,
+                                 std::uint8_t sw) {
+  Nvfp4Fp32Step r;
+  const float term = nvfp4_block_term(sum, sx, sw);
+  r.scale = detail::bits_of(nvfp4_scale_product(sx, sw));
+  r.term = detail::bits_of(term);
+  r.acc = canonical_f32_bits(detail::float_of(acc_in) + term);
+  return r;
+}
+
 }  // namespace quasar::units

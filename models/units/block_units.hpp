@@ -1,9 +1,10 @@
 // C++ models of the block-scaled (OCP MX / NVFP4, arithmetic spec §5) units of rtl/units: the
-// block dot products (mx_dot_e2m1_e4m3, mx_dot_e2m1_e2m1, mx_dot_int8) and the two per-block
-// accumulator steps (mx_fixed_acc, mx_fp32_acc). Each is built only from the one decode and the
-// per-block steps of models/numerics/block_formats.hpp (elem_int, elem_valid, e8m0_valid,
-// mx_block_shift, block_term_fixed, block_term_fp32): these models restate no arithmetic of
-// their own, so the Verilog proven equal to them is equal to what the reference computes.
+// block dot products (mx_dot_e2m1_e4m3, mx_dot_e2m1_e2m1, mx_dot_int8) and the three per-block
+// accumulator steps (mx_fixed_acc, mx_fp32_acc, nvfp4_fp32_acc). Each is built only from the one
+// decode and the per-block steps of models/numerics/block_formats.hpp (elem_int, elem_valid,
+// e8m0_valid, mx_block_shift, block_term_fixed, block_term_fp32, nvfp4_scale_product,
+// nvfp4_block_term): these models restate no arithmetic of their own, so the Verilog proven
+// equal to them is equal to what the reference computes.
 // Operands are the bits the units' ports carry (a 4-bit E2M1 code in the low bits of a byte).
 #pragma once
 
@@ -75,6 +76,22 @@ struct MxFp32Step {
 struct MxFp32Acc {
   static MxFp32Step step(std::uint32_t acc_in, std::int32_t sum, std::uint8_t sx, std::uint8_t sw,
                          int unit);
+};
+
+// nvfp4_fp32_acc (w4a4-nvfp4): scale = nvfp4_scale_product(sx, sw) (exact), term =
+// nvfp4_block_term(I, sx, sw) = F32(F32(I) * scale), acc_out = acc_in + term in C++ floats (RNE,
+// -ffp-contract=off), NaN canonicalized as MxFp32Acc. No invalid_scale: the reference rejects an
+// E4M3 NaN or negative block scale before the GEMM (an OperandError, not a counted event), so
+// every code pair is computed as nvfp4_block_term computes it (a NaN code is worth 0, a set sign
+// bit makes the scale negative).
+struct Nvfp4Fp32Step {
+  std::uint32_t acc = 0;
+  std::uint32_t term = 0;   // F32(F32(I) * scale)
+  std::uint32_t scale = 0;  // S_x * S_w
+};
+struct Nvfp4Fp32Acc {
+  static Nvfp4Fp32Step step(std::uint32_t acc_in, std::int32_t sum, std::uint8_t sx,
+                            std::uint8_t sw);
 };
 
 }  // namespace quasar::units

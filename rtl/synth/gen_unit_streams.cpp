@@ -10,6 +10,8 @@
 //           mac_fp4xfp8 | mac_fp4                              (block PEs: w, x, use_acc_in)
 //           mx_fixed_u10 | mx_fp32_u10                         (block accumulators: i, sx, sw,
 //                                                               use_acc_in; u = 10, w4a8-mx)
+//           nvfp4_fp32                                         (NVFP4's block accumulator:
+//                                                               i, sx, sw, use_acc_in)
 //           dot_fp4xfp8 | dot_fp4_32 | dot_fp4_16 | dot_int8    (block dot units: w, x, every
 //                                                               lane of a block in one op)
 //   STREAM: random | llm
@@ -32,7 +34,10 @@
 // codes; the block PEs restart (use_acc_in) every 32 ops, as their chains restart per block;
 // mx_fixed_u10, mx_fp32_u10: i uniform over the block sums a 32-lane E2M1 x E4M3 dot product can
 // give (|I| <= 32 * 12 * 229376), sx and sw uniform over the valid E8M0 codes 0..254, a
-// dot product of 128 blocks (K = 4096)); the dot units (combinational, one block per op):
+// dot product of 128 blocks (K = 4096)); nvfp4_fp32: i uniform over the block sums of 16
+// E2M1 x E2M1 lanes (|I| <= 16 * 12 * 12 = 2304), sx and sw uniform over the E4M3 block-scale
+// codes the reference accepts (0x00..0x7e: sign clear, not NaN), a dot product of 256 blocks
+// (K = 4096); the dot units (combinational, one block per op):
 // every lane's codes uniform and independent, dot_fp4xfp8 w any E2M1 code and x any E4M3 code
 // but the two NaN codes, dot_fp4_* any E2M1 codes, dot_int8 any int8 code but -128 (invalid).
 // llm: quasar::synthetic_llm_gemm operands (Gaussian weights, N(0,1) activations with outlier
@@ -56,6 +61,10 @@
 //   mx_fixed_u10, mx_fp32_u10: w4a8-mx's block steps: I = the exact block sum of the codes (spec
 //     §5, elem_int), sx, sw = the two E8M0 scale codes of the block, ops walk m, n, then the
 //     128 blocks of K = 4096 (one dot product per (m, n)).
+//   nvfp4_fp32: w4a4-nvfp4's block steps: quantize_nvfp4 of w and x (E2M1 codes, an E4M3 scale
+//     per 16 along K from the block's amax / 6 over the tensor scale), I = the exact block sum of
+//     the codes (elem_int), sx, sw = the two E4M3 scale codes of the block, ops walk m, n, then
+//     the 256 blocks of K = 4096 (one dot product per (m, n)).
 //   dot_fp4xfp8 / dot_fp4_32 / dot_int8: the element codes of one block of w4a8-mx (quantize_mx,
 //     E2M1 w, E4M3 x) / w4a4-mxfp4 (E2M1 both) / w8a8-mxint8 (MXINT8 both) per op, ops walk m,
 //     n, then the blocks of K = 4096; dot_fp4_16: NVFP4's (quantize_nvfp4 of w and x, blocks
@@ -101,7 +110,7 @@ enum class Family {
   rf_read,
   rf_write,
   block_mac,  // the block formats' PEs
-  block_acc,  // mx_fixed_acc / mx_fp32_acc
+  block_acc,  // mx_fixed_acc / mx_fp32_acc / nvfp4_fp32_acc (nvfp4)
   block_dot   // mx_dot_*: one block's lanes per op
 };
 
@@ -115,7 +124,8 @@ struct Kind {
   unsigned s_bits = 32;      // intscale S port
   unsigned entries = 0;      // regfile words (a power of two, 2 .. 256)
   bool x_e4m3 = false;       // block_mac: E4M3 activations (fp4xfp8), else E2M1 (fp4)
-  // block_dot: the element formats of w and x, lanes per block; nvfp4 = NVFP4's quantizer.
+  // block_dot: the element formats of w and x, lanes per block; nvfp4 = NVFP4's quantizer
+  // (block_dot, block_acc).
   quasar::BlockElem w_elem = quasar::BlockElem::e2m1;
   quasar::BlockElem x_elem = quasar::BlockElem::e2m1;
   std::size_t lanes = 32;
@@ -162,8 +172,9 @@ Kind parse_kind(const std::string& s) {
     k.x_e4m3 = s == "mac_fp4xfp8";
     return k;
   }
-  if (s == "mx_fixed_u10" || s == "mx_fp32_u10") {
+  if (s == "mx_fixed_u10" || s == "mx_fp32_u10" || s == "nvfp4_fp32") {
     k.family = Family::block_acc;
+    k.nvfp4 = s == "nvfp4_fp32";
     return k;
   }
   if (s == "dot_fp4xfp8" || s == "dot_fp4_32" || s == "dot_fp4_16" || s == "dot_int8") {
@@ -197,8 +208,8 @@ Kind parse_kind(const std::string& s) {
   throw std::runtime_error("unknown kind '" + s +
                            "' (mac_|mul_ int8|int4|dint4a|dint4b, intscale_s32, intscale_s16, "
                            "floatscale, dequant_dgq, mac_fp16, rf_read_E, rf_write_E, "
-                           "mac_fp4xfp8, mac_fp4, mx_fixed_u10, mx_fp32_u10, dot_fp4xfp8, "
-                           "dot_fp4_32, dot_fp4_16, dot_int8)");
+                           "mac_fp4xfp8, mac_fp4, mx_fixed_u10, mx_fp32_u10, nvfp4_fp32, "
+                           "dot_fp4xfp8, dot_fp4_32, dot_fp4_16, dot_int8)");
 }
 
 struct Port {
@@ -315,6 +326,11 @@ constexpr std::int64_t kMaxBlockSumU10 = std::int64_t{quasar::kMxBlock} *
                                          quasar::elem_max_int(quasar::BlockElem::e2m1) *
                                          quasar::elem_max_int(quasar::BlockElem::e4m3);
 
+// The largest |I| of a 16-lane E2M1 x E2M1 block (NVFP4): 16 * 12 * 12.
+constexpr std::int64_t kMaxBlockSumNvfp4 = std::int64_t{quasar::kNvfp4Block} *
+                                           quasar::elem_max_int(quasar::BlockElem::e2m1) *
+                                           quasar::elem_max_int(quasar::BlockElem::e2m1);
+
 // A uniform valid code of a block element format (E4M3 NaN and MXINT8 -128 excluded).
 std::uint8_t random_code(quasar::Rng& rng, quasar::BlockElem e) {
   for (;;) {
@@ -386,6 +402,12 @@ void random_stream(const Kind& k, Writer& out, std::uint64_t seed) {
         break;
       }
       case Family::block_acc: {
+        if (k.nvfp4) {
+          const std::int64_t sum = uniform(rng, -kMaxBlockSumNvfp4, kMaxBlockSumNvfp4);
+          const std::int64_t sx = uniform(rng, 0, 0x7e), sw = uniform(rng, 0, 0x7e);
+          out.op({sum, sx, sw, i % (kBlockK / quasar::kNvfp4Block) == 0});
+          break;
+        }
         const std::int64_t sum = uniform(rng, -kMaxBlockSumU10, kMaxBlockSumU10);
         const std::int64_t sx = uniform(rng, 0, 254), sw = uniform(rng, 0, 254);
         out.op({sum, sx, sw, i % (kBlockK / quasar::kMxBlock) == 0});
@@ -542,6 +564,26 @@ void llm_block_mac_stream(const Kind& k, Writer& out, std::size_t ops, std::uint
   }
 }
 
+// NVFP4's block steps: quantize_nvfp4 of x and w, I and the two E4M3 scale codes per block.
+void llm_nvfp4_acc_stream(Writer& out, std::size_t ops, std::uint64_t seed) {
+  const std::size_t blocks = kBlockK / quasar::kNvfp4Block;
+  const quasar::GemmData d = llm_data(ceil_div(ops, kScaleN * blocks), kBlockK, kScaleN, seed);
+  const quasar::BlockTensor x = quasar::quantize_nvfp4(d.x, "x");
+  const quasar::BlockTensor w = quasar::quantize_nvfp4(d.w, "w");
+  for (std::size_t m = 0; m < x.rows() && !out.done(); ++m) {
+    for (std::size_t n = 0; n < kScaleN; ++n) {
+      for (std::size_t b = 0; b < blocks; ++b) {
+        std::int64_t sum = 0;  // the block's exact integer I (spec §5), as the PEs produce it
+        for (std::size_t kk = b * quasar::kNvfp4Block; kk < (b + 1) * quasar::kNvfp4Block; ++kk) {
+          sum += std::int64_t{quasar::elem_int(quasar::BlockElem::e2m1, x.codes(m, kk))} *
+                 quasar::elem_int(quasar::BlockElem::e2m1, w.codes(n, kk));
+        }
+        out.op({sum, x.scales(m, b), w.scales(n, b), b == 0});
+      }
+    }
+  }
+}
+
 void llm_block_acc_stream(Writer& out, std::size_t ops, std::uint64_t seed) {
   const std::size_t blocks = kBlockK / quasar::kMxBlock;
   const quasar::GemmData d = llm_data(ceil_div(ops, kScaleN * blocks), kBlockK, kScaleN, seed);
@@ -601,7 +643,7 @@ void llm_stream(const Kind& k, Writer& out, std::size_t ops, std::uint64_t seed)
     case Family::block_mac:
       return llm_block_mac_stream(k, out, ops, seed);
     case Family::block_acc:
-      return llm_block_acc_stream(out, ops, seed);
+      return k.nvfp4 ? llm_nvfp4_acc_stream(out, ops, seed) : llm_block_acc_stream(out, ops, seed);
     case Family::block_dot:
       return llm_block_dot_stream(k, out, ops, seed);
   }

@@ -618,7 +618,7 @@ GemmResult AcceleratorEngine::block_scaled(Scheme s, const BlockTensor& x, const
           const auto I = static_cast<std::int32_t>(psum[o]);
           const std::uint8_t sx = x.scales(m, b), sw = w.scales(n, b);
           if (nv) {
-            acc_f[o] = detail::bits_of(detail::float_of(acc_f[o]) + nvfp4_block_term(I, sx, sw));
+            acc_f[o] = units::Nvfp4Fp32Acc::step(acc_f[o], I, sx, sw).acc;
           } else if (!fixed) {
             acc_f[o] = units::MxFp32Acc::step(acc_f[o], I, sx, sw, unit).acc;
           } else {

@@ -15,6 +15,13 @@
 //     underflowing terms, with accumulators that are zeros of both signs, infinities, NaNs or
 //     cancel the term; the term and the sum compared bit for bit (canonical NaN), every result
 //     class seen;
+//   - nvfp4_fp32_acc: every E4M3 scale code pair (256 x 256, NaN and negative codes included:
+//     the unit computes the model's arithmetic for them too) with nine block sums each (zero,
+//     +-1, NVFP4's extremes +-2304, sums F32(I) rounds, a random one) and a random accumulator;
+//     every accumulator corner with corner sums and scales; then >= 10^6 random vectors (NVFP4
+//     sums, any int32, scale codes mostly valid) with accumulators that are zeros of both signs,
+//     subnormals, infinities, NaNs or cancel the term; the scale product, the term and the sum
+//     compared bit for bit, every result class seen, terms whose multiply rounds (and ties) seen;
 //   - a random clocked stream per accumulator checks its registers (reset, enable, acc_in or
 //     the unit's own register).
 #include <gtest/gtest.h>
@@ -29,10 +36,13 @@
 #include <Vmx_fixed_acc_u2_a64.h>
 #include <Vmx_fp32_acc_u10.h>
 #include <Vmx_fp32_acc_u2.h>
+#include <Vnvfp4_fp32_acc.h>
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <iomanip>
 #include <limits>
 #include <random>
@@ -56,6 +66,8 @@ using units::MxFixedAcc;
 using units::MxFixedStep;
 using units::MxFp32Acc;
 using units::MxFp32Step;
+using units::Nvfp4Fp32Acc;
+using units::Nvfp4Fp32Step;
 
 std::string hex(std::uint32_t v) {
   std::ostringstream s;
@@ -680,6 +692,148 @@ TEST(MxFp32Acc, RandomAndDirectedVectorsEqualModel_U2) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// nvfp4_fp32_acc
+
+// NVFP4's block sums: E2M1 x E2M1 over 16 lanes, |I| <= 16 * 12 * 12.
+constexpr std::int32_t kNvfp4MaxI = 16 * 12 * 12;
+
+// Does F32(F32(I) * scale) differ from the exact product (the multiply rounded), and was the
+// exact product halfway between two binary32 values (a tie)? Both factors are binary32, so the
+// product is exact in double (48 significant bits); a finite normal result is assumed.
+struct MulRounding {
+  bool rounded = false, tie = false;
+};
+MulRounding mul_rounding(std::int32_t i, std::uint32_t scale, std::uint32_t term) {
+  MulRounding r;
+  const double exact =
+      static_cast<double>(static_cast<float>(i)) * static_cast<double>(detail::float_of(scale));
+  const double got = static_cast<double>(detail::float_of(term));
+  r.rounded = exact != got;
+  if (r.rounded && exact != 0.0) {
+    // Half an ulp of the rounded result (a normal binary32: 2^(e - 23), e = floor(log2 |got|)).
+    int e = 0;
+    std::frexp(got, &e);
+    r.tie = std::fabs(exact - got) == std::ldexp(1.0, e - 1 - 24);
+  }
+  return r;
+}
+
+TEST(Nvfp4Fp32Acc, EveryScalePairAndRandomVectorsEqualModel) {
+  VerilatedUnit<Vnvfp4_fp32_acc> u;
+  std::mt19937_64 rng(0x4f4f);
+  std::uint64_t vectors = 0, mismatches = 0, mul_rounded = 0, mul_ties = 0, conv_rounded = 0;
+  std::array<std::uint64_t, kClasses> sum_classes{}, term_classes{}, scale_classes{};
+  std::uint64_t neg_scale = 0, pairs = 0;
+  u.io().use_acc_in = 1;
+  auto check = [&](std::int32_t i, std::uint8_t sx, std::uint8_t sw, std::uint32_t acc) {
+    u.io().i = static_cast<std::uint32_t>(i);
+    u.io().sx = sx;
+    u.io().sw = sw;
+    u.io().acc_in = acc;
+    u.eval();
+    const Nvfp4Fp32Step want = Nvfp4Fp32Acc::step(acc, i, sx, sw);
+    const bool ok =
+        u.io().sum == want.acc && u.io().term == want.term && u.io().scale == want.scale;
+    ++vectors;
+    ++sum_classes[classify(want.acc)];
+    ++term_classes[classify(want.term)];
+    ++scale_classes[classify(want.scale)];
+    neg_scale += classify(want.scale) == kNormal && (want.scale >> 31) != 0;
+    if (classify(want.term) == kNormal) {
+      const MulRounding m = mul_rounding(i, want.scale, want.term);
+      mul_rounded += m.rounded;
+      mul_ties += m.tie;
+    }
+    conv_rounded += static_cast<std::int64_t>(static_cast<float>(i)) != i;
+    if (ok) return;
+    if (++mismatches <= 10) {
+      ADD_FAILURE() << "nvfp4_fp32_acc: I=" << i << " sx=" << hex(sx) << " sw=" << hex(sw)
+                    << " acc_in=" << hex(acc) << ": rtl scale " << hex(u.io().scale) << " term "
+                    << hex(u.io().term) << " sum " << hex(u.io().sum) << "; model scale "
+                    << hex(want.scale) << " term " << hex(want.term) << " sum " << hex(want.acc);
+    }
+  };
+  auto term_of = [&](std::int32_t i, std::uint8_t sx, std::uint8_t sw) {
+    return Nvfp4Fp32Acc::step(0x80000000u, i, sx, sw).term;
+  };
+  auto nvfp4_i = [&]() {
+    return static_cast<std::int32_t>(uniform_int(rng, -kNvfp4MaxI, kNvfp4MaxI));
+  };
+
+  // Every scale code pair, each with zero, +-1, NVFP4's extremes, two sums F32(I) rounds (a tie
+  // to even and INT32_MIN + 1), a random NVFP4 sum and a random int32; a random accumulator.
+  for (int cx = 0; cx < 256; ++cx) {
+    for (int cw = 0; cw < 256; ++cw) {
+      const auto sx = static_cast<std::uint8_t>(cx), sw = static_cast<std::uint8_t>(cw);
+      const std::int32_t is[] = {0,        1,          -1,        kNvfp4MaxI,   -kNvfp4MaxI,
+                                 16777217, -INT32_MAX, nvfp4_i(), random_i(rng)};
+      for (std::int32_t i : is) check(i, sx, sw, random_acc(term_of(i, sx, sw), rng));
+      ++pairs;
+    }
+  }
+  EXPECT_EQ(pairs, 65536u);
+  // Every accumulator corner with the special sums at a few scale pairs (1 x 1, the largest,
+  // the smallest subnormal, a NaN code, a negative scale, zero scales of both signs).
+  const std::pair<std::uint8_t, std::uint8_t> corner_scales[] = {
+      {0x38, 0x38}, {0x7e, 0x7e}, {0x01, 0x01}, {0x7f, 0x38},
+      {0xb8, 0x38}, {0x00, 0xb8}, {0x80, 0x38}, {0xfe, 0xfe}};
+  for (std::uint32_t acc : kAccCorners) {
+    for (std::int32_t i : kSpecialI) {
+      for (const auto& [sx, sw] : corner_scales) check(i, sx, sw, acc);
+    }
+  }
+  // Random: NVFP4 sums, or any int32 (log-uniform) or a special one; scale codes valid (sign
+  // clear, not NaN) 7 times in 8, else any code.
+  for (int v = 0; v < 1000000; ++v) {
+    std::int32_t i;
+    switch (rng() % 4) {
+      case 0:
+      case 1:
+        i = nvfp4_i();
+        break;
+      case 2:
+        i = random_i(rng);
+        break;
+      default:
+        i = kSpecialI[rng() % kSpecialI.size()];
+        break;
+    }
+    auto scale_code = [&]() {
+      return static_cast<std::uint8_t>(rng() % 8 == 0 ? rng() % 256 : rng() % 127);
+    };
+    const std::uint8_t sx = scale_code(), sw = scale_code();
+    check(i, sx, sw, random_acc(term_of(i, sx, sw), rng));
+  }
+
+  EXPECT_EQ(mismatches, 0u) << "nvfp4_fp32_acc: mismatches in " << vectors << " vectors";
+  EXPECT_GE(vectors, 65536u * 9 + 1000000u);
+  for (int c = 0; c < kClasses; ++c) {
+    EXPECT_GT(sum_classes[static_cast<std::size_t>(c)], 0u)
+        << "nvfp4_fp32_acc: no " << kClassNames[c] << " sum";
+  }
+  // Both factors are finite and |F32(I) * scale| lies in [2^-18, 2^49]: the term is a zero of
+  // either sign or a normal number, never subnormal, infinite or NaN; so is the scale.
+  for (FloatClass c : {kPosZero, kNegZero, kNormal}) {
+    EXPECT_GT(term_classes[c], 0u) << "nvfp4_fp32_acc: no " << kClassNames[c] << " term";
+    EXPECT_GT(scale_classes[c], 0u) << "nvfp4_fp32_acc: no " << kClassNames[c] << " scale";
+  }
+  for (FloatClass c : {kSubnormal, kInf, kNan}) {
+    EXPECT_EQ(term_classes[c], 0u) << "nvfp4_fp32_acc: a " << kClassNames[c] << " term";
+    EXPECT_EQ(scale_classes[c], 0u) << "nvfp4_fp32_acc: a " << kClassNames[c] << " scale";
+  }
+  EXPECT_GT(neg_scale, 0u) << "nvfp4_fp32_acc: no negative scale product";
+  EXPECT_GT(conv_rounded, 0u) << "nvfp4_fp32_acc: no block sum that F32(I) rounds";
+  EXPECT_GT(mul_rounded, 0u) << "nvfp4_fp32_acc: no term whose multiply rounds";
+  EXPECT_GT(mul_ties, 0u) << "nvfp4_fp32_acc: no multiply that ties";
+  std::printf(
+      "nvfp4_fp32_acc: %llu vectors (65536 scale code pairs), F32(I) rounded in %llu, the "
+      "multiply rounded in %llu (%llu ties), negative scale products %llu\n",
+      static_cast<unsigned long long>(vectors), static_cast<unsigned long long>(conv_rounded),
+      static_cast<unsigned long long>(mul_rounded), static_cast<unsigned long long>(mul_ties),
+      static_cast<unsigned long long>(neg_scale));
+}
+
+// ---------------------------------------------------------------------------------------------
 // Registers: random clocked streams against a register model built from the step.
 
 TEST(Registers, MxFixedAccStreamEqualsRegisterModel) {
@@ -761,6 +915,46 @@ TEST(Registers, MxFp32AccStreamEqualsRegisterModel) {
     ok = ok && u.io().acc == reg.acc && (u.io().acc_invalid != 0) == reg.invalid_scale;
     if (!ok && ++mismatches <= 5) {
       ADD_FAILURE() << "mx_fp32_acc cycle " << cycle << ": rtl acc " << hex(u.io().acc)
+                    << ", model acc " << hex(reg.acc);
+    }
+  }
+  EXPECT_EQ(mismatches, 0u);
+  EXPECT_GT(resets, 0u);
+  EXPECT_GT(enabled, 0u);
+}
+
+TEST(Registers, Nvfp4Fp32AccStreamEqualsRegisterModel) {
+  VerilatedUnit<Vnvfp4_fp32_acc> u;
+  std::mt19937_64 rng(0xc10e);
+  Nvfp4Fp32Step reg;  // the model's registers (acc = +0 after reset)
+  std::uint64_t mismatches = 0, enabled = 0, resets = 0;
+  u.io().rst = 1;
+  u.tick();
+  for (int cycle = 0; cycle < 20000; ++cycle) {
+    const bool rst = rng() % 100 == 0, en = rng() % 4 != 0, use_acc_in = rng() % 3 == 0;
+    const std::uint32_t acc_in = random_acc(0x3f800000u, rng);
+    const auto i = static_cast<std::int32_t>(uniform_int(rng, -kNvfp4MaxI, kNvfp4MaxI));
+    const auto sx = static_cast<std::uint8_t>(rng() % 127),
+               sw = static_cast<std::uint8_t>(rng() % 127);
+    u.io().rst = rst;
+    u.io().en = en;
+    u.io().use_acc_in = use_acc_in;
+    u.io().acc_in = acc_in;
+    u.io().i = static_cast<std::uint32_t>(i);
+    u.io().sx = sx;
+    u.io().sw = sw;
+    const Nvfp4Fp32Step next = Nvfp4Fp32Acc::step(use_acc_in ? acc_in : reg.acc, i, sx, sw);
+    u.eval();
+    bool ok = u.io().sum == next.acc;
+    u.tick();
+    if (rst) {
+      reg = Nvfp4Fp32Step{}, ++resets;
+    } else if (en) {
+      reg = next, ++enabled;
+    }
+    ok = ok && u.io().acc == reg.acc;
+    if (!ok && ++mismatches <= 5) {
+      ADD_FAILURE() << "nvfp4_fp32_acc cycle " << cycle << ": rtl acc " << hex(u.io().acc)
                     << ", model acc " << hex(reg.acc);
     }
   }

@@ -1,9 +1,9 @@
 // configs/tech/units-osu018.yaml (scripts/gen-tech-units.sh): does the committed file parse, and
 // does it hold every unit of rtl/synth/units.list with positive area, cells, transistors and
 // leakage, each arithmetic unit (MACs, multipliers, dequant_dgq, intscale_acc, floatscale_acc,
-// mac_fp16, the block-scale accumulators mx_fixed_acc and mx_fp32_acc, the block dot units
-// mx_dot_*, and the register files per read and per write) with a positive, finite energy per
-// op on both operand streams whose parts add up, each with a source?
+// mac_fp16, the block-scale accumulators mx_fixed_acc, mx_fp32_acc and nvfp4_fp32_acc, the block
+// dot units mx_dot_*, and the register files per read and per write) with a positive, finite
+// energy per op on both operand streams whose parts add up, each with a source?
 // Regenerating it byte-identically is the opt-in test tech_units_regenerate (QUASAR_SYNTH_TESTS).
 #include <gtest/gtest.h>
 
@@ -54,7 +54,8 @@ TEST(TechUnits, EveryListedUnitHasPositiveAreaCellsTransistorsLeakage) {
 // cost model prices reads and writes); the systolic arrays are optional (no energy yet).
 bool needs_energy(const std::string& name) {
   for (const char* prefix :
-       {"mac_", "mul_", "dequant_dgq", "intscale_acc", "floatscale_acc", "mx_", "regfile_"}) {
+       {"mac_", "mul_", "dequant_dgq", "intscale_acc", "floatscale_acc", "mx_", "nvfp4_",
+        "regfile_"}) {
     if (name.rfind(prefix, 0) == 0) return true;
   }
   return false;
@@ -87,13 +88,13 @@ TEST(TechUnits, ArithmeticUnitsHavePositiveFiniteEnergyOnBothStreams) {
     }
   }
   // The 4 integer MACs, 4 multipliers, dequant_dgq, 5 intscale_acc, floatscale_acc, mac_fp16,
-  // the 4 register files' read and write rows, the block formats' 2 MACs and 2 accumulators,
+  // the 4 register files' read and write rows, the block formats' 2 MACs and 3 accumulators,
   // and their 4 dot units.
-  EXPECT_GE(checked, 32u);
+  EXPECT_GE(checked, 33u);
   // The block formats' rows by name: the cost model prices their PEs and edge units from them.
   for (const char* name :
-       {"mac_e2m1xe4m3", "mac_e2m1xe2m1", "mx_fixed_acc", "mx_fp32_acc", "mx_dot_e2m1_e4m3",
-        "mx_dot_e2m1_e2m1_32", "mx_dot_e2m1_e2m1_16", "mx_dot_int8"}) {
+       {"mac_e2m1xe4m3", "mac_e2m1xe2m1", "mx_fixed_acc", "mx_fp32_acc", "nvfp4_fp32_acc",
+        "mx_dot_e2m1_e4m3", "mx_dot_e2m1_e2m1_32", "mx_dot_e2m1_e2m1_16", "mx_dot_int8"}) {
     SCOPED_TRACE(name);
     ASSERT_TRUE(units.has(name));
     EXPECT_TRUE(units.at(name).has("energy_pj_per_op"));

@@ -238,14 +238,17 @@ TEST(CostModel, PricesScaleRegisterFiles) {
 // A block-scaled design by hand: its fp4xfp8 PEs are priced from mac_e2m1xe4m3, its block
 // units from mx_fp32_acc (block_acc fp32) or mx_fixed_acc (fixed, an accumulator of at most the
 // row's 48 bits; a narrower one is priced as the row, said; a wider one is not priced, said),
-// area and leakage per unit x block_units, energy per block op; NVFP4's step priced as
-// mx_fp32_acc is said too.
+// area and leakage per unit x block_units, energy per block op. A design running w4a4-nvfp4 is
+// priced from nvfp4_fp32_acc (its own row: the fixture's differs from both MX rows in area,
+// leakage and energy), never as mx_fp32_acc; with an MX scheme beside it, its MX block steps too
+// (one kind per design, said); a table without the row lists its block units as not priced.
 TEST(CostModel, PricesBlockUnitsByHand) {
   Tech t = fixture();
   t.units["mac_e2m1xe4m3"] = {80, 8, {{"llm", 1.5}}, "fixture"};
   t.units["mac_e2m1xe2m1"] = {60, 6, {{"llm", 1.0}}, "fixture"};
   t.units["mx_fp32_acc"] = {2000, 100, {{"llm", 12.0}}, "fixture"};
   t.units["mx_fixed_acc"] = {1000, 40, {{"llm", 6.0}}, "fixture"};
+  t.units["nvfp4_fp32_acc"] = {2400, 120, {{"llm", 15.0}}, "fixture"};
   arch::ArchSpec a = small_design();
   a.schemes = {Scheme::w4a8_mx};
   a.array.pe = arch::PeKind::fp4xfp8;
@@ -300,16 +303,44 @@ TEST(CostModel, PricesBlockUnitsByHand) {
   EXPECT_EQ(line(w.area, "block").item, "");
   EXPECT_EQ(line(w.energy, "block").total, 0.0);
   EXPECT_TRUE(said(w, "has no mx_fixed_acc row of >= 64 bits"));
-  // NVFP4 on fp4 PEs: mx_fp32_acc, with the multiply it leaves out said.
+  // NVFP4 on fp4 PEs: nvfp4_fp32_acc's area, leakage and energy, nothing left unpriced.
   a.schemes = {Scheme::w4a4_nvfp4};
   a.array.pe = arch::PeKind::fp4;
   a.edge.block_acc = BlockAcc::fp32;
   a.edge.block_acc_bits = 48;
   const CostReport n = price_run(a, s, t);
   EXPECT_EQ(line(n.area, "array").item, "mac_e2m1xe2m1");
-  EXPECT_DOUBLE_EQ(line(n.area, "block").total, 3 * 2000 * 0.25);
-  EXPECT_TRUE(said(n, "NVFP4's block step"));
-  // A table without the fp32 row: the block units are listed as not priced, nothing thrown.
+  EXPECT_EQ(line(n.area, "block").item, "nvfp4_fp32_acc");
+  EXPECT_DOUBLE_EQ(line(n.area, "block").total, 3 * 2400 * 0.25);
+  EXPECT_EQ(line(n.energy, "block").item, "nvfp4_fp32_acc op");
+  EXPECT_DOUBLE_EQ(line(n.energy, "block").total, 2 * 15.0 * 0.5);
+  Tech nv_no_leak = t;
+  nv_no_leak.units["nvfp4_fp32_acc"].leakage_nw = 0;
+  EXPECT_NEAR(n.leakage_w - price_run(a, s, nv_no_leak).leakage_w, 3 * 120 * 0.1 * 1e-9, 1e-18);
+  EXPECT_FALSE(said(n, "block"));
+  EXPECT_FALSE(said(n, "NVFP4"));
+  // NVFP4's block_acc is fp32 whatever the design says (the spec has no fixed NVFP4 path): a
+  // design with fixed MX units still prices NVFP4's step as nvfp4_fp32_acc.
+  a.edge.block_acc = BlockAcc::fixed;
+  EXPECT_EQ(line(price_run(a, s, t).area, "block").item, "nvfp4_fp32_acc");
+  a.edge.block_acc = BlockAcc::fp32;
+  // NVFP4 and an MX scheme on one design: one kind, nvfp4_fp32_acc, and the MX steps said.
+  a.schemes = {Scheme::w4a4_nvfp4, Scheme::w4a4_mxfp4};
+  const CostReport both = price_run(a, s, t);
+  EXPECT_EQ(line(both.area, "block").item, "nvfp4_fp32_acc");
+  EXPECT_DOUBLE_EQ(line(both.energy, "block").total, 2 * 15.0 * 0.5);
+  EXPECT_TRUE(said(both, "MX block steps of w4a4-mxfp4 are priced as nvfp4_fp32_acc"));
+  a.schemes = {Scheme::w4a4_nvfp4};
+  // A table without the NVFP4 row: the block units are listed as not priced (not priced as
+  // mx_fp32_acc), nothing thrown.
+  Tech no_nv = t;
+  no_nv.units.erase("nvfp4_fp32_acc");
+  const CostReport nn = price_run(a, s, no_nv);
+  EXPECT_EQ(line(nn.area, "block").item, "");
+  EXPECT_EQ(line(nn.energy, "block").total, 0.0);
+  EXPECT_TRUE(said(nn, "has no nvfp4_fp32_acc row"));
+  // A table without the fp32 row: an MX fp32 design's block units are listed as not priced.
+  a.schemes = {Scheme::w4a4_mxfp4};
   t.units.erase("mx_fp32_acc");
   const CostReport m = price_run(a, s, t);
   EXPECT_EQ(line(m.area, "block").item, "");
