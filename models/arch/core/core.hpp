@@ -51,6 +51,7 @@ class Core : public sc_core::sc_module {
 
   RunStats stats;
 
+  // (Members in construction order: the DMA modules take the slots and the statistics above.)
  private:
   const ArchSpec& a_;
   const std::vector<LayerWork>& work_;
