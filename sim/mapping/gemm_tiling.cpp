@@ -230,7 +230,7 @@ std::uint64_t sat_mul(std::uint64_t x, std::uint64_t y) {
 std::uint64_t sat_add(std::uint64_t x, std::uint64_t y) {
   return x > UINT64_MAX - y ? UINT64_MAX : x + y;
 }
-std::uint64_t ceil_div(std::uint64_t x, std::uint64_t y) { return x / y + (x % y != 0); }
+using arch::ceil_div;  // sram/buffer.hpp
 
 // A WS plan with m-blocks of `mb` tokens: ws_plan stores every tile of one or two blocks, else
 // the first, one alike block played as a run, and a shorter last one if there is one.

@@ -11,7 +11,10 @@
 
 namespace quasar::arch {
 
-inline std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return b ? (a + b - 1) / b : 0; }
+// ceil(a / b) without the a + b - 1 overflow (plans size huge layers with it); 0 when b is 0.
+inline std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) {
+  return b ? a / b + (a % b != 0) : 0;
+}
 
 // Bytes of the buffer one tile may use.
 inline std::uint64_t usable_bytes(const BufferSpec& b) {
