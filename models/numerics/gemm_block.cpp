@@ -42,8 +42,17 @@ BlockTensor quantize_block_operand(Scheme s, bool weights, const MatrixF& v, con
   if (!block_scaled(i)) {
     throw Error("scheme " + std::string(i.name) + " is not block-scaled");
   }
+  if (!weights) return quantize_block_acts(*act_format(s), v, tensor, stats);
   if (i.e4m3_scales) return quantize_nvfp4(v, tensor, stats);
-  return quantize_mx(v, weights ? i.w_elem : i.x_elem, tensor, stats);
+  return quantize_mx(v, i.w_elem, tensor, stats);
+}
+
+BlockTensor quantize_block_acts(ActFormat f, const MatrixF& v, const char* tensor,
+                                BlockQuantStats* stats) {
+  const ActFormatInfo& i = act_format_info(f);
+  if (i.block == 0) throw Error("activation format " + std::string(i.name) + " is not block-scaled");
+  if (f == ActFormat::nvfp4) return quantize_nvfp4(v, tensor, stats);
+  return quantize_mx(v, i.elem, tensor, stats);
 }
 
 void check_block_operands(Scheme s, const BlockTensor& x, const BlockTensor& w,

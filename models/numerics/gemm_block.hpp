@@ -12,7 +12,12 @@ namespace quasar {
 // The options of the block GEMM from a layer's GemmOptions (block_acc, acc_bits, frac_bits).
 BlockAccOptions block_acc_options(const GemmOptions& opt);
 
-// Quantizes x (activations: `weights` false) or w for scheme s: MX (E8M0 scales) or NVFP4 (E4M3
+// Quantizes activations to block format f (spec §5; a quantize_act record's act_format): MX
+// (E8M0 per 32) with f's element, or NVFP4. Throws for ActFormat::int8 (not a block format).
+BlockTensor quantize_block_acts(ActFormat f, const MatrixF& v, const char* tensor,
+                                BlockQuantStats* stats = nullptr);
+
+// Quantizes x (activations: `weights` false, through quantize_block_acts) or w for scheme s: MX (E8M0 scales) or NVFP4 (E4M3
 // block scales and an fp32 tensor scale), the row's element format and block.
 BlockTensor quantize_block_operand(Scheme s, bool weights, const MatrixF& v, const char* tensor,
                                    BlockQuantStats* stats = nullptr);

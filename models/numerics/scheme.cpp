@@ -122,6 +122,53 @@ std::string scheme_names_joined(std::string_view separator) {
   return out;
 }
 
+const std::array<ActFormatInfo, 5>& all_act_formats() {
+  static const std::array<ActFormatInfo, 5> kFormats{{
+      {ActFormat::int8, "int8", 0, BlockElem::mxint8},
+      {ActFormat::mxfp8, "mxfp8", 32, BlockElem::e4m3},
+      {ActFormat::mxfp4, "mxfp4", 32, BlockElem::e2m1},
+      {ActFormat::mxint8, "mxint8", 32, BlockElem::mxint8},
+      {ActFormat::nvfp4, "nvfp4", 16, BlockElem::e2m1},
+  }};
+  return kFormats;
+}
+
+const ActFormatInfo& act_format_info(ActFormat f) {
+  return all_act_formats()[static_cast<std::size_t>(f)];
+}
+
+std::optional<ActFormat> act_format_from_name(std::string_view name) {
+  for (const ActFormatInfo& i : all_act_formats()) {
+    if (i.name == name) return i.format;
+  }
+  return std::nullopt;
+}
+
+std::string act_format_names_joined(std::string_view separator) {
+  std::string out;
+  for (const ActFormatInfo& i : all_act_formats()) {
+    if (!out.empty()) out += separator;
+    out += i.name;
+  }
+  return out;
+}
+
+std::optional<ActFormat> act_format(Scheme s) {
+  const SchemeInfo& t = traits(s);
+  if (t.int_activations) return ActFormat::int8;
+  if (!block_scaled(t)) return std::nullopt;
+  if (t.e4m3_scales) return ActFormat::nvfp4;
+  switch (t.x_elem) {
+    case BlockElem::e4m3:
+      return ActFormat::mxfp8;
+    case BlockElem::e2m1:
+      return ActFormat::mxfp4;
+    case BlockElem::mxint8:
+      return ActFormat::mxint8;
+  }
+  return std::nullopt;
+}
+
 const std::array<PeKindInfo, 6>& all_pe_kinds() {
   static const std::array<PeKindInfo, 6> kKinds{{
       {PeKind::int8, "int8", "mac_int8", true},

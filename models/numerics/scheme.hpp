@@ -124,6 +124,24 @@ inline bool pe_runs(PeKind pe, Scheme s) { return (traits(s).pe_kinds & pe_bit(p
 inline bool consumes_scales(ScaleUnit u, Scheme s) { return traits(s).scale_unit == u; }
 inline bool has_trace_key(Scheme s, std::uint16_t key) { return (traits(s).trace_keys & key) != 0; }
 
+// What a quantize_act record turns fp16 activations into (its trace key `act_format`): spec
+// §3's per-token int8, or a block-scaled scheme's activation operand (spec §5): MXFP8 (E4M3
+// elements), MXFP4 (E2M1) and MXINT8 with an E8M0 scale per 32, NVFP4 (E2M1, an E4M3 scale per
+// 16 and an fp32 scale per tensor). Derived from the scheme rows, never typed per scheme.
+enum class ActFormat { int8, mxfp8, mxfp4, mxint8, nvfp4 };
+struct ActFormatInfo {
+  ActFormat format;
+  std::string_view name;  // as written in traces
+  unsigned block;         // elements per scale block (0: per-token int8, not a block format)
+  BlockElem elem;         // the block format's element (block formats only)
+};
+const std::array<ActFormatInfo, 5>& all_act_formats();
+const ActFormatInfo& act_format_info(ActFormat f);
+std::optional<ActFormat> act_format_from_name(std::string_view name);
+std::string act_format_names_joined(std::string_view separator = ", ");
+// The format scheme s quantizes its activations to; nullopt where they stay fp16 (fp16, w4a16).
+std::optional<ActFormat> act_format(Scheme s);
+
 // The PE kinds, with their names as written in designs and reports and the technology-table
 // unit of one MAC (dint4 PEs are priced as set A's, docs/cost-model.md).
 struct PeKindInfo {

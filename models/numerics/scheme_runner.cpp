@@ -42,6 +42,12 @@ MatrixH to_f16(const MatrixF& m, const char* tensor) {
   return h;
 }
 
+MatrixF to_f32(const MatrixH& h) {
+  MatrixF f(h.rows(), h.cols());
+  for (std::size_t i = 0; i < h.size(); ++i) f.values()[i] = f16_to_f32(h.values()[i]);
+  return f;
+}
+
 SchemeRun run_scheme(Scheme scheme, const MatrixF& x, const MatrixF& w, const SchemeConfig& cfg,
                      const MatrixF& reference, const GemmEngine& engine) {
   require_finite(x, "x");

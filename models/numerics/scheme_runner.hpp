@@ -56,5 +56,7 @@ SchemeRun run_scheme(Scheme scheme, const MatrixF& x, const MatrixF& w, const Sc
 
 // fp16 codes of a float matrix (RNE); inputs must be finite.
 MatrixH to_f16(const MatrixF& m, const char* tensor);
+// The fp32 values of fp16 codes (exact).
+MatrixF to_f32(const MatrixH& h);
 
 }  // namespace quasar

@@ -37,6 +37,12 @@ inline constexpr const char* kMaxFp32 = "max.fp32";    // one compare of a runni
 // One activation value quantized to int8 (divide by the scale, RNE, clamp); the scale's own
 // amax (max.fp32 per value) and division (div.fp32) are counted apart.
 inline constexpr const char* kQuantFp32ToInt8 = "quant.fp32->int8";
+// One activation value scaled and encoded to a block format's element (spec §5: V / 2^e, exact
+// for MX; RNE to E4M3, E2M1 or MXINT8, saturating); NVFP4's divide by d is div.fp32 apart.
+inline constexpr const char* kQuantFp32ToBlock = "quant.fp32->block";
+// One block's scale from its amax (MX: the E8M0 exponent of amax's bit pattern, no arithmetic
+// unit; NVFP4: the E4M3 RNE of F32(F32(amax / 6) / s_t), its two divides counted as div.fp32).
+inline constexpr const char* kBlockScale = "scale.block";
 }  // namespace vec_act
 
 // ---- Per-element kernels (inline, host/device: every implementation can run this code) ----

@@ -69,9 +69,22 @@ OpCost op_cost(const arch::ArchSpec& a, const trace::Layer& l) {
     }
     case Op::residual_add:  // cvt a, cvt b, add, cvt
       return {4, 0, 0, 1, 4, 2, 0};
-    // abs, max | divide by the scale, round, clamp, cvt in, cvt out; the scale per row (§3).
-    case Op::quantize_act:
-      return {5, 1, 1, 2, 2, 1, 4};
+    case Op::quantize_act: {
+      const ActFormatInfo& f = act_format_info(l.act_format.value_or(ActFormat::int8));
+      // Per token (§3): abs, max | divide by the scale, round, clamp, cvt in, cvt out; the
+      // scale per row, 1 B codes and a 4 B scale per row.
+      if (f.block == 0) return {5, 1, 1, 2, 2, 1, 4};
+      const double b = f.block, code_bytes = elem_bits(f.elem) / 8.0;
+      // Blocks (§5), per element: cvt in, abs, max | scale, encode (RNE and saturate), store;
+      // 1 B scale per block. MX: the scale is 2^e, so scaling is an exponent subtract on the
+      // lanes and the block's E8M0 is amax's exponent field (one lane op per block), no SFU.
+      // NVFP4: V / d on the SFU; per block two divides (SFU) and the E4M3 round, d = S_b s_t
+      // and the tensor-amax compare on the lanes. [choice] NVFP4's s_t needs the whole
+      // tensor's amax before any block is scaled; the rows do not wait for it here (its 4 B and
+      // that barrier are not modelled: docs/numerics.md).
+      if (l.act_format == ActFormat::nvfp4) return {5 + 3 / b, 1 + 2 / b, 0, 2, 2, code_bytes + 1 / b, 0};
+      return {5 + 1 / b, 0, 0, 2, 2, code_bytes + 1 / b, 0};
+    }
     case Op::kv_append: {
       // One row per (token, K or V head) of d = n values, stored in the cache's format (§6):
       // fp16 copied; int8: cvt, abs, max | v / s16 (a divide), round, clamp, and amax / 127 per

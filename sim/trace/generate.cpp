@@ -26,17 +26,22 @@ class Builder {
   }
 
   // `input` names the activation tensor the linear reads; a W*A8 linear needs it as int8 (a
-  // block-scaled one as blocks of its element format), so the first linear reading it adds one
-  // quantize_act (q/k/v and gate/up share theirs), which then is what the linears consume. A
-  // block quantize_act is timed as the per-token one: an amax, a scale and a convert per
-  // element (docs/numerics.md).
+  // block-scaled one as blocks of its format: act_format), so the first linear reading it in
+  // that format adds one quantize_act (q/k/v and gate/up share theirs), which then is what the
+  // linears consume. A second format of the same input (a per-class scheme override) gets its
+  // own record, named with the format.
   void linear(const std::string& name, const std::string& cls, const std::string& input,
               std::uint64_t m, std::uint64_t k, std::uint64_t n, std::uint64_t repeat) {
     const LayerScheme s = scheme_for(cls);
     std::vector<std::string> in = tensors_.at(input);
-    if (traits(s.scheme).int_activations || block_scaled(traits(s.scheme))) {
-      const std::string q = input + ".quantize_act";
-      if (quantized_.insert(input).second) elementwise(q, Op::quantize_act, m, k, repeat, in);
+    if (const std::optional<ActFormat> f = act_format(s.scheme)) {
+      auto [it, added] = quantized_.try_emplace(input, *f);
+      const std::string q = input + ".quantize_act" +
+                            (it->second == *f ? "" : "." + std::string(act_format_info(*f).name));
+      if (added || (it->second != *f && formats_.insert(q).second)) {
+        Layer& r = elementwise(q, Op::quantize_act, m, k, repeat, in);
+        if (*f != ActFormat::int8) r.act_format = *f;
+      }
       in = {q};
     }
     Layer l;
@@ -76,7 +81,8 @@ class Builder {
  private:
   const GenSpec& spec_;
   Trace& t_;
-  std::set<std::string> quantized_;
+  std::map<std::string, ActFormat> quantized_;  // input -> the format its first record has
+  std::set<std::string> formats_;                // records of a second format of an input
   std::map<std::string, std::vector<std::string>> tensors_;
 };
 

@@ -8,9 +8,12 @@
 #include "numerics/attention.hpp"
 #include "numerics/error.hpp"
 #include "numerics/float_formats.hpp"
+#include "numerics/gemm_block.hpp"
+#include "numerics/scheme_runner.hpp"
 #include "numerics/kv_cache.hpp"
 #include "numerics/quantize_activations.hpp"
 #include "numerics/vector_ops.hpp"
+#include "trace/scheme_tensors.hpp"
 #include "trace/tensor_loader.hpp"
 
 namespace quasar::trace {
@@ -100,7 +103,54 @@ OpResult run_silu_mul(const TensorLoader& ld, const Layer& l) {
 // Spec §3's per-token quantizer on F32(x), or with a per-channel smoothing factor s_j on
 // F32(F32(x) / s_j) [choice: the divide the scheme runner applies before quantizing, so a
 // smoothed scheme's x_q is this record's output; docs/numerics.md row 26].
+// Names the first NaN or infinite element of an fp16 input (the quantizers need finite values).
+void require_finite(const TensorLoader& ld, const char* role, const MatrixH& x) {
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    if ((x.values()[i] & 0x7c00u) == 0x7c00u) {
+      ld.fail(role, "element [" + std::to_string(i / x.cols()) + ", " +
+                        std::to_string(i % x.cols()) + "] is " +
+                        (f16_is_nan(x.values()[i]) ? "NaN" : "infinite"));
+    }
+  }
+}
+
+// Spec §5's block quantizer (MX or NVFP4, the record's act_format) on F32(x): the operand a
+// block-scaled linear reads, packed as its roles (block_tensors). Saturated elements count
+// under act_saturate, as the scheme runner counts them.
+OpResult run_quantize_blocks(const TensorLoader& ld, const Layer& l, ActFormat f) {
+  const MatrixH x = ld.matrix<std::uint16_t>("x", DType::F16, l.m, l.n);
+  if (ld.has("smoothing")) {
+    ld.fail("smoothing", "act_format " + std::string(act_format_info(f).name) +
+                             " takes no smoothing factors (they apply to int8 quantization)");
+  }
+  const std::size_t block = act_format_info(f).block;
+  if (l.n % block != 0) {
+    ld.fail("x", "cannot be quantized to " + std::string(act_format_info(f).name) +
+                     " blocks: n = " + std::to_string(l.n) + " is not a multiple of " +
+                     std::to_string(block));
+  }
+  require_finite(ld, "x", x);
+  BlockQuantStats stats;
+  const BlockTensor t = quantize_block_acts(f, to_f32(x), "x", &stats);
+  OpResult r;
+  const std::uint64_t n = x.size(), blocks = n / block;
+  r.counters.add_action(vec_act::kMaxFp32, n);
+  r.counters.add_action(vec_act::kQuantFp32ToBlock, n);
+  r.counters.add_action(vec_act::kBlockScale, blocks);
+  if (f == ActFormat::nvfp4) {
+    // The tensor amax over the block amaxes, s_t = amax / 2688, two divides per block scale
+    // and V / d per element (spec §5).
+    r.counters.add_action(vec_act::kMaxFp32, blocks);
+    r.counters.add_action(vec_act::kDivFp32, n + 2 * blocks + 1);
+  }
+  r.counters.add_overflow(stage::kActSaturate, stats.saturated);
+  r.outputs = block_tensors("x", t);
+  return r;
+}
+
 OpResult run_quantize_act(const TensorLoader& ld, const Layer& l) {
+  const ActFormat f = l.act_format.value_or(ActFormat::int8);
+  if (act_format_info(f).block != 0) return run_quantize_blocks(ld, l, f);
   const MatrixH x = ld.matrix<std::uint16_t>("x", DType::F16, l.m, l.n);
   OpResult r;
   QuantizedActivations q;
@@ -113,13 +163,7 @@ OpResult run_quantize_act(const TensorLoader& ld, const Layer& l) {
         ld.fail("smoothing", "element [" + std::to_string(j) + "] = " + std::to_string(s[j]) +
                                  " is not a finite factor > 0");
     }
-    for (std::size_t i = 0; i < x.size(); ++i) {
-      if ((x.values()[i] & 0x7c00u) == 0x7c00u) {
-        ld.fail("x", "element [" + std::to_string(i / x.cols()) + ", " +
-                         std::to_string(i % x.cols()) + "] is " +
-                         (f16_is_nan(x.values()[i]) ? "NaN" : "infinite"));
-      }
-    }
+    require_finite(ld, "x", x);
     MatrixF xs(x.rows(), x.cols());
     for (std::size_t m = 0; m < x.rows(); ++m) {
       for (std::size_t j = 0; j < x.cols(); ++j) xs(m, j) = f16_to_f32(x(m, j)) / s[j];
@@ -285,6 +329,9 @@ std::string op_record_kind(const Layer& l) {
       return l.function;
     case Op::kv_append:
       return "kv_append " + std::string(kv_format_name(l.kv_format.value_or(KvFormat::fp16)));
+    case Op::quantize_act:
+      return l.act_format ? "quantize_act " + std::string(act_format_info(*l.act_format).name)
+                          : "quantize_act";
     case Op::bmm: {
       const AttentionOptions o = l.attention_options();
       return "attn " + std::string(attention_mode_name(o.mode)) + "/" +

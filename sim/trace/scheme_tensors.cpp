@@ -32,18 +32,23 @@ void add_scheme_tensors(safetensors::File& file, const std::string& prefix, cons
     put("group_scale", from_matrix(op.two_level->group_scale));
     put("channel_scale", from_vector(op.two_level->channel_scale));
   }
-  // Block-scaled operands: element codes and block scales one per byte (U8), NVFP4's tensor
-  // scales as one-element F32 vectors.
   const std::pair<const char*, const std::optional<BlockTensor>*> blocks[] = {
       {"x", &op.x_block}, {"w", &op.w_block}};
   for (const auto& [side, t] : blocks) {
     if (!*t) continue;
-    put(std::string(side) + "_elems", from_matrix((*t)->codes));
-    put(std::string(side) + "_bscales", from_matrix((*t)->scales));
-    if ((*t)->scale == BlockScale::e4m3)
-      put(std::string(side) + "_tscale", from_vector(std::vector<float>{(*t)->tensor_scale}));
+    for (auto& [role, tensor] : block_tensors(side, **t)) put(role, std::move(tensor));
   }
   if (!op.smoothing.empty()) put("smoothing", from_vector(op.smoothing));
+}
+
+std::map<std::string, safetensors::Tensor> block_tensors(const std::string& side,
+                                                         const BlockTensor& t) {
+  std::map<std::string, safetensors::Tensor> out;
+  out[side + "_elems"] = safetensors::from_matrix(t.codes);
+  out[side + "_bscales"] = safetensors::from_matrix(t.scales);
+  if (t.scale == BlockScale::e4m3)
+    out[side + "_tscale"] = safetensors::from_vector(std::vector<float>{t.tensor_scale});
+  return out;
 }
 
 }  // namespace quasar

@@ -27,12 +27,6 @@ MatrixF gaussian(std::size_t r, std::size_t c, double std, Rng& rng) {
   return m;
 }
 
-MatrixF to_float(const MatrixH& h) {
-  MatrixF f(h.rows(), h.cols());
-  for (std::size_t i = 0; i < h.size(); ++i) f.values()[i] = f16_to_f32(h.values()[i]);
-  return f;
-}
-
 template <class T>
 Tensor tensor(DType dtype, std::vector<std::int64_t> shape, const std::vector<T>& v) {
   Tensor t;
@@ -91,22 +85,23 @@ class Recorder {
   }
 
   // Quantizes w for the class's scheme and runs the linear on the fp16 tensor `x` that record
-  // `from` wrote; records the linear and, for a W*A8 scheme, the quantize_act record its int8
-  // input comes from. Returns the name of its output tensor.
+  // `from` wrote; records the linear and, for a scheme that quantizes activations (W*A8 or
+  // block-scaled), the quantize_act record its input comes from. Returns the name of its
+  // output tensor.
   std::string linear(const std::string& name, const std::string& cls, const std::string& from,
                      const std::string& x, const MatrixF& w) {
     const auto it = spec_.overrides.find(cls);
     const Scheme s = it != spec_.overrides.end() ? it->second
                      : cls == "lm_head"          ? Scheme::fp16
                                                  : spec_.scheme;
-    const MatrixF xf = to_float(matrix(x));
+    const MatrixF xf = to_f32(matrix(x));
     const MatrixF ref = float_reference(xf, w);
     const SchemeRun run = run_scheme(s, xf, w, spec_.config, ref, engine_);
     Layer l = layer_from_run(name, run, spec_.config, out_.payload);
-    if (traits(s).int_activations) {
-      const Layer& q = quantize_act(from, x, cls, l);
-      share(l, "x_q", q.tensors.at("x_q"));
-      share(l, "x_scale", q.tensors.at("x_scale"));
+    if (const std::optional<ActFormat> f = act_format(s)) {
+      const Layer& q = quantize_act(from, x, cls, l, *f);
+      for (const OpRole& r : op_roles(q))
+        if (r.output) share(l, r.name, q.tensors.at(r.name));
       l.inputs = std::vector<std::string>{q.name};
     } else {
       share(l, "x_f16", x);
@@ -117,13 +112,14 @@ class Recorder {
   }
 
  private:
-  // The per-token quantization a W*A8 linear reads: one record per distinct (input, smoothing),
-  // so q/k/v (and gate/up) share theirs unless their smoothing differs (AQAS is per linear).
+  // The quantization a linear reads (per-token int8 or its block format): one record per
+  // distinct (input, format, smoothing), so q/k/v (and gate/up) share theirs unless their
+  // smoothing differs (AQAS is per linear).
   const Layer& quantize_act(const std::string& from, const std::string& x, const std::string& cls,
-                            const Layer& linear) {
+                            const Layer& linear, ActFormat format) {
     const auto sm = linear.tensors.find("smoothing");
     const std::string key =
-        x + '\n' +
+        x + '\n' + std::string(act_format_info(format).name) + '\n' +
         (sm == linear.tensors.end() ? std::string()
                                     : std::string(out_.payload.tensors.at(sm->second).bytes.begin(),
                                                   out_.payload.tensors.at(sm->second).bytes.end()));
@@ -134,6 +130,8 @@ class Recorder {
     for (const Layer& l : out_.trace.layers) taken = taken || l.name == base;
     Layer q = record(taken ? base + "." + cls : base, Op::quantize_act, linear.m, linear.k, {from});
     q.tensors["x"] = x;
+    // int8 is the key's default: per-token traces read as before.
+    if (format != ActFormat::int8) q.act_format = format;
     if (sm != linear.tensors.end()) q.tensors["smoothing"] = sm->second;
     op(q);
     quantizers_[key] = out_.trace.layers.size() - 1;
@@ -180,18 +178,6 @@ SyntheticModelTrace synthesize_model_trace(const SyntheticModelSpec& spec,
     throw Error(
         "synthetic model: activations are quantized per token (its quantize_act records); "
         "per-tensor is not supported");
-  }
-  // Block-scaled linears need their activations quantized to blocks by a data-bearing record
-  // the vector ops do not have yet (issue 17).
-  std::vector<Scheme> linear_schemes{spec.scheme};
-  for (const auto& [cls, s] : spec.overrides) linear_schemes.push_back(s);
-  for (Scheme s : linear_schemes) {
-    if (block_scaled(traits(s))) {
-      throw Error("synthetic model: scheme " + std::string(scheme_name(s)) +
-                  " is block-scaled, and the data-bearing model has no block quantize_act record "
-                  "yet; `quasar trace generate` gives its timing trace and `quasar gemm` its "
-                  "numerics");
-    }
   }
   if (spec.attention.mode == AttentionMode::int8 && spec.kv != KvFormat::int8)
     throw Error("synthetic model: int8 attention needs the int8 KV cache (--kv int8)");

@@ -132,6 +132,7 @@ Layer parse_layer(const config::Value& l) {
   if (layer.op == Op::bmm || layer.op == Op::softmax) allowed.push_back("causal");
   if (layer.op == Op::activation) allowed.push_back("function");
   if (layer.op == Op::moe_router) allowed.push_back("top_k");
+  if (layer.op == Op::quantize_act) allowed.push_back("act_format");
   l.require_keys_in(allowed);
   layer.m = l.at("m").as_uint(1, kMaxDim);
   layer.n = l.at("n").as_uint(1, kMaxDim);
@@ -150,6 +151,11 @@ Layer parse_layer(const config::Value& l) {
   if (auto v = l.find("attention_mode"))
     layer.attention_mode = parse_attention_mode(v->as_choice({"fp32", "int8"}));
   if (auto v = l.find("attention_tile")) layer.attention_tile = v->as_uint(0, kMaxDim);
+  if (auto v = l.find("act_format")) {
+    std::vector<std::string> names;
+    for (const ActFormatInfo& f : all_act_formats()) names.emplace_back(f.name);
+    layer.act_format = act_format_from_name(v->as_choice(names));
+  }
   if (auto in = l.find("inputs")) {
     if (!in->is_seq()) in->fail("expected a list of the names of earlier records, e.g. [layer.q_proj]");
     layer.inputs.emplace();
@@ -387,8 +393,15 @@ std::vector<OpRole> op_roles(const Layer& l) {
     case Op::activation:
       if (l.function != "silu_mul") return {};
       return {in("g"), in("u"), out("y")};
-    case Op::quantize_act:
-      return {in("x"), OpRole{"smoothing", false, true}, out("x_q"), out("x_scale")};
+    case Op::quantize_act: {
+      const ActFormat f = l.act_format.value_or(ActFormat::int8);
+      if (act_format_info(f).block == 0)
+        return {in("x"), OpRole{"smoothing", false, true}, out("x_q"), out("x_scale")};
+      // The roles a block-scaled linear reads its activations by (required_roles).
+      std::vector<OpRole> r{in("x"), out("x_elems"), out("x_bscales")};
+      if (f == ActFormat::nvfp4) r.push_back(out("x_tscale"));
+      return r;
+    }
     case Op::kv_append:
       switch (l.kv_format.value_or(KvFormat::fp16)) {
         case KvFormat::fp16:
@@ -519,6 +532,28 @@ void validate(const Trace& t, const std::string& source) {
       }
     }
   }
+  // A quantizing linear reads activations in its scheme's format: a quantize_act it consumes
+  // must produce that format (a block-scaled linear fed per-token int8 would be timed and
+  // checked as data it cannot read).
+  for (std::size_t i = 0; i < t.layers.size(); ++i) {
+    const Layer& l = t.layers[i];
+    if (l.op != Op::linear || !l.scheme) continue;
+    const std::optional<ActFormat> want = act_format(l.scheme->scheme);
+    if (!want) continue;
+    for (std::size_t p : producers(t, i)) {
+      const Layer& q = t.layers[p];
+      if (q.op != Op::quantize_act) continue;
+      const ActFormat got = q.act_format.value_or(ActFormat::int8);
+      if (got != want) {
+        fail_layer(source, l,
+                   "scheme " + std::string(scheme_name(l.scheme->scheme)) +
+                       " reads activations as " + std::string(act_format_info(*want).name) +
+                       ", but its input '" + q.name + "' quantizes to " +
+                       std::string(act_format_info(got).name) + " (set act_format: " +
+                       std::string(act_format_info(*want).name) + " on '" + q.name + "')");
+      }
+    }
+  }
   if (!t.payload.empty()) {
     bool any = false;
     for (const Layer& l : t.layers) any = any || !l.tensors.empty();
@@ -581,6 +616,7 @@ std::string to_yaml(const Trace& t) {
     if (l.attention_mode)
       o << "    attention_mode: " << attention_mode_name(*l.attention_mode) << "\n";
     if (l.attention_tile) o << "    attention_tile: " << *l.attention_tile << "\n";
+    if (l.act_format) o << "    act_format: " << act_format_info(*l.act_format).name << "\n";
     if (l.scheme) {
       const LayerScheme& s = *l.scheme;
       o << "    scheme: " << scheme_name(s.scheme) << "\n";

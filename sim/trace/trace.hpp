@@ -83,6 +83,9 @@ struct Layer {
   std::optional<KvFormat> kv_format;
   std::optional<AttentionMode> attention_mode;
   std::optional<std::uint64_t> attention_tile;
+  // quantize_act: the format it quantizes to (absent: int8 per token). A block-scaled linear
+  // reads its activations in its scheme's block format (numerics/scheme.hpp act_format).
+  std::optional<ActFormat> act_format;
   std::map<std::string, std::string> tensors;  // role -> tensor name in the payload
   // The records whose outputs this one consumes, all earlier in the trace. Absent: the record
   // just before it (none for the first): the trace is a chain, as in format 1 before `inputs`.

@@ -180,6 +180,31 @@ TEST(VectorUnit, StallsKeepTheirLayersFloorWhileTheNextLayerStarts) {
   }
 }
 
+// A block quantize_act is planned in its own format: an MX row scales by a power of two on the
+// lanes (no SFU divide, unlike per-token int8) and writes its codes plus a 1 B scale per 32;
+// NVFP4 divides by d per element and twice per block of 16 on the SFU.
+TEST(VectorUnit, BlockQuantizationIsPlannedInItsFormat) {
+  const ArchSpec a = design();
+  trace::Layer l;
+  l.name = "q";
+  l.op = trace::Op::quantize_act;
+  l.m = 4, l.n = 4096;
+  const VectorWork i8 = mapping::plan_vector(a, l).work;
+  EXPECT_EQ(i8.sfu_ops, 4096u + 1);
+  EXPECT_EQ(i8.write_bytes, 4096u + 4);
+  l.act_format = ActFormat::mxfp8;
+  const VectorWork fp8 = mapping::plan_vector(a, l).work;
+  EXPECT_EQ(fp8.sfu_ops, 0u);
+  EXPECT_EQ(fp8.lane_ops, 5u * 4096 + 4096 / 32);
+  EXPECT_EQ(fp8.write_bytes, 4096u + 4096 / 32);
+  l.act_format = ActFormat::mxfp4;
+  EXPECT_EQ(mapping::plan_vector(a, l).work.write_bytes, 2048u + 4096 / 32);
+  l.act_format = ActFormat::nvfp4;
+  const VectorWork nv = mapping::plan_vector(a, l).work;
+  EXPECT_EQ(nv.sfu_ops, 4096u + 2 * 4096 / 16);
+  EXPECT_EQ(nv.write_bytes, 2048u + 4096 / 16);
+}
+
 // Two cores split a compute-bound vector layer's rows: close to half the time; the per-core
 // statistics add up to the layer's.
 TEST(VectorUnit, CoresSplitTheRows) {

@@ -18,6 +18,7 @@
 #include "numerics/attention.hpp"
 #include "numerics/error.hpp"
 #include "numerics/float_formats.hpp"
+#include "numerics/gemm_block.hpp"
 #include "numerics/kv_cache.hpp"
 #include "numerics/scheme_runner.hpp"
 #include "numerics/synthetic.hpp"
@@ -81,24 +82,38 @@ std::size_t count(const Trace& t, Op op) {
   return n;
 }
 
-// The data-bearing model has no block quantize_act record yet (issue 17): a block-scaled scheme,
-// as the linears' scheme or as an override, is an error naming it, not a trace without it.
-TEST(SyntheticModel, BlockSchemesAreRefused) {
+// A block-scaled linear reads its activations from a quantize_act record in its scheme's block
+// format (act_format), whose outputs are the linear's x_elems / x_bscales (/ x_tscale) tensors
+// themselves, and which the reference reproduces from the fp16 input alone.
+TEST(SyntheticModel, BlockSchemesQuantizeTheirActivationsInARecord) {
   for (const SchemeInfo& info : all_schemes()) {
     if (!block_scaled(info)) continue;
-    EXPECT_THAT([&] { (void)synthesize_model_trace(small(info.id), cpu_engine()); },
-                ::testing::ThrowsMessage<Error>(::testing::HasSubstr(
-                    "scheme " + std::string(info.name) + " is block-scaled")));
-    SyntheticModelSpec o = small(Scheme::w8a8);
-    o.overrides["down_proj"] = info.id;
-    EXPECT_THAT([&] { (void)synthesize_model_trace(o, cpu_engine()); },
-                ::testing::ThrowsMessage<Error>(::testing::HasSubstr(std::string(info.name))));
+    const SyntheticModelTrace t = synthesize_model_trace(small(info.id), cpu_engine());
+    const Layer& q = find(t.trace, "layers.0.input_layernorm.quantize_act");
+    ASSERT_TRUE(q.act_format.has_value()) << info.name;
+    EXPECT_EQ(*q.act_format, *act_format(info.id)) << info.name;
+    const Layer& lin = find(t.trace, "layers.0.self_attn.q_proj");
+    EXPECT_EQ(lin.inputs, std::vector<std::string>{q.name}) << info.name;
+    std::size_t shared = 0;
+    for (const OpRole& r : op_roles(q)) {
+      if (!r.output) continue;
+      ++shared;
+      EXPECT_EQ(lin.tensors.at(r.name), q.tensors.at(r.name)) << info.name << " " << r.name;
+    }
+    EXPECT_EQ(shared, info.e4m3_scales ? 3u : 2u) << info.name;
   }
+  // A per-class override of another format gets its own record for the same input.
+  SyntheticModelSpec o = small(Scheme::w8a8);
+  o.overrides["down_proj"] = Scheme::w4a4_mxfp4;
+  const SyntheticModelTrace t = synthesize_model_trace(o, cpu_engine());
+  const Layer& down = find(t.trace, "layers.0.mlp.down_proj");
+  ASSERT_TRUE(down.inputs && down.inputs->size() == 1);
+  EXPECT_EQ(find(t.trace, down.inputs->front()).act_format, ActFormat::mxfp4);
+  EXPECT_EQ(check_every_record(t, "override"), 8 + 11 + 4u);
 }
 
 TEST(SyntheticModel, EverySchemeRecordsEveryOperationTheReferenceReproduces) {
   for (const SchemeInfo& info : all_schemes()) {
-    if (block_scaled(info)) continue;  // refused with a clear error (BlockSchemesAreRefused)
     const SyntheticModelTrace t = synthesize_model_trace(small(info.id), cpu_engine());
     std::size_t linears = 0;
     for (const Layer& l : t.trace.layers) {
@@ -108,10 +123,12 @@ TEST(SyntheticModel, EverySchemeRecordsEveryOperationTheReferenceReproduces) {
     }
     EXPECT_EQ(linears, 8u) << "7 linears per decoder layer + lm_head";
     // Per decoder layer 2 norms, 2 ropes, 2 KV appends, attention (pv), SiLU-mul, 2 residual
-    // adds; the final norm; and a quantize_act per distinct int8 input: q/k/v share one (AQAS
-    // smooths each linear on its own), gate/up share one.
+    // adds; the final norm; and a quantize_act per distinct quantized input (int8 or blocks):
+    // q/k/v share one (AQAS smooths each linear on its own), gate/up share one.
     const std::size_t quant = count(t.trace, Op::quantize_act);
-    const std::size_t want_quant = !info.int_activations ? 0 : info.id == Scheme::w4a8_dint ? 7 : 4;
+    const std::size_t want_quant = !act_format(info.id)             ? 0
+                                   : info.id == Scheme::w4a8_dint ? 7
+                                                                   : 4;
     EXPECT_EQ(quant, want_quant) << info.name;
     EXPECT_EQ(check_every_record(t, std::string(info.name)), 8 + 11 + quant) << info.name;
     // Only QK^T and the softmax are shape records: their work is checked on the pv record.
@@ -330,6 +347,50 @@ TEST(SyntheticModel, NonGemmPayloadErrorsNameTheTensor) {
                                    "kv_heads dividing the 4 query heads"));
   EXPECT_THAT(err(pv.name, [&](safetensors::File& p) { p.tensors.erase(pv.tensors.at("v")); }),
               ::testing::HasSubstr("is missing"));
+}
+
+// A block quantize_act record holds what the block quantizer makes of its fp16 input, counts
+// its saturations and, for NVFP4 only, its divides; bad input names the record and tensor.
+TEST(SyntheticModel, BlockQuantizeActEqualsTheQuantizerCalledDirectly) {
+  for (Scheme s : {Scheme::w4a8_mx, Scheme::w4a4_nvfp4}) {
+    const SyntheticModelTrace t = synthesize_model_trace(small(s), cpu_engine());
+    const Layer& q = find(t.trace, "layers.0.post_attention_layernorm.quantize_act");
+    const safetensors::Tensor& xt = t.payload.tensors.at(q.tensors.at("x"));
+    MatrixH x(static_cast<std::size_t>(xt.shape[0]), static_cast<std::size_t>(xt.shape[1]));
+    std::memcpy(x.values().data(), xt.bytes.data(), xt.bytes.size());
+    BlockQuantStats stats;
+    const BlockTensor b = quantize_block_acts(*act_format(s), to_f32(x), "x", &stats);
+    EXPECT_EQ(t.payload.tensors.at(q.tensors.at("x_elems")).bytes,
+              safetensors::from_matrix(b.codes).bytes);
+    EXPECT_EQ(t.payload.tensors.at(q.tensors.at("x_bscales")).bytes,
+              safetensors::from_matrix(b.scales).bytes);
+    const OpResult r = run_op_record(q, t.payload, "p.safetensors");
+    const auto sat = r.counters.overflow.find(stage::kActSaturate);
+    EXPECT_EQ(sat == r.counters.overflow.end() ? 0 : sat->second, stats.saturated)
+        << scheme_name(s);
+    EXPECT_EQ(r.counters.action(vec_act::kQuantFp32ToBlock), x.size());
+    EXPECT_EQ(r.counters.action(vec_act::kDivFp32) > 0, s == Scheme::w4a4_nvfp4);
+    auto err = [&](const std::function<void(safetensors::File&)>& f) {
+      safetensors::File p = t.payload;
+      f(p);
+      try {
+        run_op_record(q, p, "p.safetensors");
+      } catch (const Error& e) {
+        return std::string(e.what());
+      }
+      return std::string("(no error)");
+    };
+    EXPECT_THAT(err([&](safetensors::File& p) {
+                  auto& bytes = p.tensors[q.tensors.at("x")].bytes;
+                  bytes[2 * 5] = 0x00, bytes[2 * 5 + 1] = 0x7e;  // element [0, 5] = NaN
+                }),
+                ::testing::HasSubstr("(role x) element [0, 5] is NaN"));
+    Layer smoothed = q;
+    smoothed.tensors["smoothing"] = q.tensors.at("x");
+    EXPECT_THAT(
+        [&] { run_op_record(smoothed, t.payload, "p.safetensors"); },
+        ::testing::ThrowsMessage<Error>(::testing::HasSubstr("takes no smoothing factors")));
+  }
 }
 
 TEST(SyntheticModel, ActivationsHaveOutlierChannels) {

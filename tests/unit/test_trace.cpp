@@ -263,6 +263,44 @@ TEST(Manifest, BlockScaledKeys) {
               HasSubstr("k = 48 is not a multiple of scheme w4a4-mxfp4's block of 32"));
 }
 
+// quantize_act's act_format (issue 17): what it quantizes to, round-tripped; a quantizing
+// linear must read its own format; the key is refused on other records. The generator gives a
+// block-scaled linear's quantize_act its format, and a second format of one input its own record.
+TEST(Manifest, QuantizeActFormats) {
+  const std::string q = "  - name: q\n    op: quantize_act\n    m: 4\n    n: 256\n";
+  const std::string mx = kLinear + "    scheme: w4a8-mx\n";
+  const Trace t = parse_manifest(manifest(q + "    act_format: mxfp8\n" + mx), "t.yaml");
+  EXPECT_EQ(t.layers.at(0).act_format, ActFormat::mxfp8);
+  EXPECT_NE(to_yaml(t).find("act_format: mxfp8"), std::string::npos);
+  EXPECT_THAT(error_of([&] { parse_manifest(manifest(q + mx), "t.yaml"); }),
+              HasSubstr("t.yaml:8: layer 'a': scheme w4a8-mx reads activations as mxfp8, but its "
+                        "input 'q' quantizes to int8 (set act_format: mxfp8 on 'q')"));
+  EXPECT_THAT(error_of([&] {
+                parse_manifest(manifest(q + "    act_format: nvfp4\n" + kLinear +
+                                        "    scheme: w8a8\n"),
+                               "t.yaml");
+              }),
+              HasSubstr("scheme w8a8 reads activations as int8, but its input 'q' quantizes to "
+                        "nvfp4"));
+  EXPECT_THAT(error_of([&] { parse_manifest(manifest(mx + "    act_format: mxfp8\n"), "t.yaml"); }),
+              HasSubstr("act_format"));
+  // An fp16 linear after a quantize_act (a chain) is not checked: it reads no quantized input.
+  EXPECT_NO_THROW(parse_manifest(manifest(q + kLinear + "    scheme: fp16\n"), "t.yaml"));
+
+  GenSpec spec = spec_for("llama-2-7b", Phase::decode);
+  spec.linear_scheme = for_scheme(Scheme::w4a4_nvfp4);
+  LayerScheme w8;
+  w8.scheme = Scheme::w8a8;
+  spec.overrides["k_proj"] = w8;
+  const Trace gen = generate(spec);
+  EXPECT_EQ(find(gen, "layer.attn_in.quantize_act").act_format, ActFormat::nvfp4);
+  EXPECT_EQ(find(gen, "layer.mlp_in.quantize_act").act_format, ActFormat::nvfp4);
+  EXPECT_FALSE(find(gen, "layer.attn_in.quantize_act.int8").act_format.has_value());
+  EXPECT_EQ(*find(gen, "layer.k_proj").inputs,
+            std::vector<std::string>{"layer.attn_in.quantize_act.int8"});
+  EXPECT_NO_THROW(parse_manifest(to_yaml(gen), "gen.yaml"));
+}
+
 // `inputs`: what a record consumes. Absent means the record before it; the generator names
 // them so q, k, v (and gate, up; MoE experts) do not depend on each other.
 TEST(Manifest, InputsFormAGraphOfEarlierRecords) {
