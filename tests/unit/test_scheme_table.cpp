@@ -115,5 +115,30 @@ TEST(SchemeTable, BlockFormatsStoreTheirScaleBytes) {
   EXPECT_EQ(bits(Scheme::w8a8_mxint8, false), 8.25);
 }
 
+// The activation formats a quantize_act record names agree with the scheme rows they are
+// derived from: a block scheme's format has its block and activation element, an int8 one is
+// per token, fp16-activation schemes have none; names are unique and parse back.
+TEST(SchemeTable, ActFormatsAgreeWithTheSchemeRows) {
+  for (std::size_t i = 0; i < all_act_formats().size(); ++i) {
+    const ActFormatInfo& f = all_act_formats()[i];
+    EXPECT_EQ(static_cast<std::size_t>(f.format), i);
+    EXPECT_EQ(act_format_from_name(f.name), f.format);
+  }
+  for (const SchemeInfo& s : all_schemes()) {
+    const std::optional<ActFormat> f = act_format(s.id);
+    if (!s.int_activations && !block_scaled(s)) {
+      EXPECT_FALSE(f.has_value()) << s.name;
+      continue;
+    }
+    ASSERT_TRUE(f.has_value()) << s.name;
+    const ActFormatInfo& info = act_format_info(*f);
+    EXPECT_EQ(info.block, s.block) << s.name;
+    if (block_scaled(s)) {
+      EXPECT_EQ(info.elem, s.x_elem) << s.name;
+    }
+  }
+  EXPECT_FALSE(act_format_from_name("int4").has_value());
+}
+
 }  // namespace
 }  // namespace quasar
