@@ -7,6 +7,9 @@ const char* dataflow_name(Dataflow d) {
 }
 
 const char* block_acc_name(BlockAcc b) { return b == BlockAcc::fp32 ? "fp32" : "fixed"; }
+const char* latency_source_name(LatencySource s) {
+  return s == LatencySource::derived ? "derived" : "given";
+}
 
 const char* ws_order_name(WsOrder o) {
   switch (o) {

@@ -201,10 +201,21 @@ struct ProcessSpec {
   double voltage_v = 0.9;
 };
 
+// Where the edge units' latencies come from: `derived`, the pipeline stages each unit needs at
+// the design's node, supply and clock from static timing (cost/timing.hpp; a design file's
+// default, applied by the loader, which also refuses a clock the PEs cannot meet), or `given`,
+// the numbers as written (unchecked; a spec built in code).
+enum class LatencySource { given, derived };
+const char* latency_source_name(LatencySource s);
+struct TimingSpec {
+  LatencySource latencies = LatencySource::given;
+};
+
 struct ArchSpec {
   std::string name;
   double clock_mhz = 1000.0;
   ProcessSpec process;
+  TimingSpec timing;
   Accounting accounting = Accounting::native;
   // Identical cores (array, edge units, buffers each), sharing the DRAM. A layer's next layer
   // starts on any core once every core has written its share.

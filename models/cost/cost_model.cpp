@@ -33,6 +33,15 @@ const std::vector<std::string>& cost_components() {
   return c;
 }
 
+std::string intscale_unit_row(std::uint32_t bits,
+                              const std::function<bool(const std::string&)>& has) {
+  for (std::uint32_t w : {32u, 40u, 48u, 64u}) {
+    const std::string name = "intscale_acc_" + std::to_string(w);
+    if (w >= bits && has(name)) return name;
+  }
+  return "";
+}
+
 namespace {
 
 // Looks up and scales table entries; every miss names the table and the key.
@@ -96,10 +105,9 @@ std::string mac_unit(arch::PeKind pe) {
 
 // The synthesized integer-scale accumulator at least as wide as the design's.
 std::string intscale_unit(const Tech& t, std::uint32_t bits) {
-  for (std::uint32_t w : {32u, 40u, 48u, 64u}) {
-    const std::string name = "intscale_acc_" + std::to_string(w);
-    if (w >= bits && t.units.count(name)) return name;
-  }
+  const std::string name =
+      intscale_unit_row(bits, [&](const std::string& n) { return t.units.count(n) > 0; });
+  if (!name.empty()) return name;
   throw Error("technology table '" + t.units_name +
               "' has no intscale_acc unit of >= " + std::to_string(bits) + " bits");
 }
@@ -186,6 +194,9 @@ std::vector<std::string> block_unit_notes(const arch::ArchSpec& a, const Tech& t
 }
 
 }  // namespace
+
+std::string pe_mac_row(arch::PeKind pe) { return mac_unit(pe); }
+std::string block_acc_row(const arch::ArchSpec& a) { return block_unit_row(a); }
 
 CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const Tech& tech,
                      const CostOptions& opt) {

@@ -4,6 +4,7 @@
 // simulating again (`quasar cost`). Plain C++; docs/cost-model.md has the model and its limits.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,14 @@ struct CostReport {
   double tops_per_mm2() const { return area_um2 > 0 ? tops() / (area_um2 * 1e-6) : 0.0; }
   double pj_per_token() const { return tokens ? energy_pj / static_cast<double>(tokens) : 0.0; }
 };
+
+// The technology-table rows a design's units are priced and timed by: its PE kind's MAC, the
+// narrowest integer-scale accumulator of at least `bits` that `has` ("" when none), the
+// block-scale accumulator its schemes and block_acc call for.
+std::string pe_mac_row(arch::PeKind pe);
+std::string intscale_unit_row(std::uint32_t bits,
+                              const std::function<bool(const std::string&)>& has);
+std::string block_acc_row(const arch::ArchSpec& a);
 
 // The component names in report order.
 const std::vector<std::string>& cost_components();

@@ -9,6 +9,8 @@
 #include "config/yaml_value.hpp"
 #include "cost/node_scaling.hpp"
 #include "embedded_arch.hpp"
+#include "config/tech_config.hpp"
+#include "cost/timing.hpp"
 #include "numerics/error.hpp"
 
 namespace quasar::config {
@@ -117,13 +119,58 @@ arch::DramSpec parse_dram_v1(const Value& dram, double clock_mhz) {
   return d;
 }
 
+// [interim] `given` until the units' timing table is mapped for speed (issue 18): the
+// area-mapped netlists' PEs miss 1 GHz at 45 nm by a few percent.
+constexpr arch::LatencySource kDefaultLatencies = arch::LatencySource::given;
+
+// `timing: {latencies: derived | given}` (default kDefaultLatencies): the edge units' latencies a design
+// does not write are the stages static timing gives them at its node, supply and clock
+// (cost/timing.hpp); a written one must be at least that, and the PEs must meet the clock in one
+// cycle. The error names the key to change, at its line (clock_mhz's for a clock no stage count
+// or no PE meets).
+void apply_timing(const Value& root, arch::ArchSpec& a) {
+  a.timing.latencies = kDefaultLatencies;
+  if (auto t = root.find("timing")) {
+    t->require_keys_in({"latencies"});
+    opt(*t, "latencies", [&](const Value& v) {
+      a.timing.latencies = v.as_choice({"derived", "given"}) == "given"
+                               ? arch::LatencySource::given
+                               : arch::LatencySource::derived;
+    });
+  }
+  if (a.timing.latencies == arch::LatencySource::given) return;
+  const arch::EdgeSpec written = a.edge;
+  cost::TimingTable table;
+  try {
+    table = load_timing_table();
+  } catch (const Error& e) {
+    root.fail(std::string("timing: ") + e.what());
+  }
+  cost::derive_latencies(a, table);
+  const std::optional<Value> edge = root.find("edge");
+  auto keep = [&](const char* key, std::uint32_t arch::EdgeSpec::*m) {
+    if (edge && edge->has(key)) a.edge.*m = written.*m;
+  };
+  keep("intscale_latency_cycles", &arch::EdgeSpec::intscale_latency_cycles);
+  keep("floatscale_latency_cycles", &arch::EdgeSpec::floatscale_latency_cycles);
+  keep("block_latency_cycles", &arch::EdgeSpec::block_latency_cycles);
+  const std::string p = cost::timing_problem(a, cost::design_timing(a, table));
+  if (p.empty()) return;
+  // "edge.<role>_latency_cycles: ..." names a written key; anything else is the clock's.
+  const std::size_t colon = p.find(": ");
+  const std::string key = p.substr(0, colon);
+  if (key.rfind("edge.", 0) == 0 && edge && edge->has(key.substr(5)))
+    edge->at(key.substr(5)).fail(p.substr(colon + 2));
+  root.at("clock_mhz").fail(p.substr(colon + 2) + " (timing: latencies given turns the check off)");
+}
+
 }  // namespace
 
 arch::ArchSpec parse_arch_config(const std::string& text, const std::string& source) {
   const Value root = Value::load_string(text, source);
   if (!root.is_map())
     root.fail("an accelerator config is a mapping (see docs/config-reference.md)");
-  root.require_keys_in({"quasar_arch", "name", "clock_mhz", "process", "accounting", "cores",
+  root.require_keys_in({"quasar_arch", "name", "clock_mhz", "process", "timing", "accounting", "cores",
                         "partition", "array", "schemes", "edge", "buffers", "dram", "interconnect", "vector", "attention"});
   const std::int64_t version = root.at("quasar_arch").as_int(0, 1000);
   if (version < kOldestArchFormatVersion || version > kArchFormatVersion) {
@@ -293,6 +340,7 @@ arch::ArchSpec parse_arch_config(const std::string& text, const std::string& sou
     root.at("cores").fail("SCALE-Sim accounting counts one array; use cores: 1 or accounting: native");
   const std::string problem = arch::check_consistency(a);
   if (!problem.empty()) throw Error(source + ": " + problem);
+  apply_timing(root, a);
   return a;
 }
 

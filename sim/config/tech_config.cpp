@@ -208,6 +208,47 @@ std::string tech_table_text(const std::string& path_or_name) {
   return text_of(path_or_name, source);
 }
 
+cost::TimingTable parse_timing_table(const std::string& yaml_text, const std::string& source) {
+  const Value root = Value::load_string(yaml_text, source);
+  cost::TimingTable t;
+  t.source = source;
+  t.technology = root.at("technology").as_string();
+  // The library's node and nominal supply (osu018: 0.18 um, Liberty nom_voltage 1.8 V).
+  t.node_nm = node_of_technology(root.at("technology"));
+  t.voltage_v = 1.8;
+  const Value dff = root.at("dff");
+  t.clk_to_q_ps = positive(dff.at("clk_to_q_ps"));
+  t.setup_ps = positive(dff.at("setup_ps"), true);
+  if (dff.has("area_um2")) t.dff_area_um2 = positive(dff.at("area_um2"));
+  if (dff.has("energy_pj_per_bit_cycle"))
+    t.dff_energy_pj = positive(dff.at("energy_pj_per_bit_cycle"));
+  // The table is generated (scripts/sta-units.sh) and its schema checked by
+  // tests/rtl/test_timing_units.cpp: only the fields the model uses are read here.
+  const Value units = root.at("units");
+  for (const std::string& name : units.keys()) {
+    const Value u = units.at(name);
+    cost::UnitPaths p;
+    p.registered = u.at("registered").as_bool();
+    const Value paths = u.at("paths_ps");
+    paths.require_keys_in({"reg_to_reg", "in_to_reg", "reg_to_out", "in_to_out"});
+    auto path = [&](const char* k, double& out) {
+      if (paths.has(k)) out = positive(paths.at(k), true);
+    };
+    path("reg_to_reg", p.reg_to_reg);
+    path("in_to_reg", p.in_to_reg);
+    path("reg_to_out", p.reg_to_out);
+    path("in_to_out", p.in_to_out);
+    t.units[name] = p;
+  }
+  return t;
+}
+
+cost::TimingTable load_timing_table(const std::string& path_or_name) {
+  std::string src;
+  const std::string text = text_of(path_or_name, src);
+  return parse_timing_table(text, src);
+}
+
 std::vector<std::string> shipped_tech_names() {
   std::vector<std::string> names;
   // The units' static timing (timing-*.yaml, scripts/sta-units.sh) is no pricing table: it is

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cost/tech.hpp"
+#include "cost/timing.hpp"
 
 namespace quasar::config {
 
@@ -20,6 +21,12 @@ cost::Tech load_tech(const std::string& units = kDefaultUnitsTable,
 std::vector<std::string> shipped_tech_names();
 // The YAML text of a table (a path, or a shipped name): what a result priced with it depends on.
 std::string tech_table_text(const std::string& path_or_name);
+
+// The units' static timing (configs/tech/timing-*.yaml, scripts/sta-units.sh): a path or the
+// name of a shipped table. The design loader derives latencies and checks clocks with it.
+inline constexpr const char* kDefaultTimingTable = "timing-osu018";
+cost::TimingTable load_timing_table(const std::string& path_or_name = kDefaultTimingTable);
+cost::TimingTable parse_timing_table(const std::string& yaml_text, const std::string& source);
 
 // The two halves from text (tests, and load_tech).
 void parse_units_table(const std::string& yaml_text, const std::string& source, cost::Tech& t);

@@ -104,6 +104,9 @@ const std::vector<Field>& fields() {
         QUASAR_ARCH_FIELD(double, "clock_mhz", clock_mhz),
         QUASAR_ARCH_FIELD(std::uint32_t, "process.node_nm", process.node_nm),
         QUASAR_ARCH_FIELD(double, "process.voltage_v", process.voltage_v),
+        named<LatencySource>(
+            "timing.latencies", [](ArchSpec& a) -> LatencySource& { return a.timing.latencies; },
+            enum_names({LatencySource::given, LatencySource::derived}, latency_source_name)),
         QUASAR_ARCH_FIELD(std::uint32_t, "cores", cores),
         named<Partition>("partition.linear",
                          [](ArchSpec& a) -> Partition& { return a.linear_partition; },

@@ -1,0 +1,138 @@
+#include "cost/timing.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "cost/cost_model.hpp"
+#include "cost/node_scaling.hpp"
+#include "numerics/error.hpp"
+
+namespace quasar::cost {
+namespace {
+
+std::string fmt_ps(double ps) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.0f ps", ps);
+  return b;
+}
+std::string fmt_mhz(double mhz) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.0f MHz", std::floor(mhz));
+  return b;
+}
+std::string fmt_v(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%g V", v);
+  return b;
+}
+
+// Where a unit is timed: "<row> at 45 nm, 0.9 V: 1,000 ps of logic + 51 ps of flip-flops".
+std::string where(const arch::ArchSpec& a, const UnitStages& s) {
+  return s.unit + " at " + std::to_string(a.process.node_nm) + " nm, " +
+         fmt_v(a.process.voltage_v) + ": " + fmt_ps(s.logic_ps) + " of logic + " +
+         fmt_ps(s.overhead_ps) + " of flip-flops";
+}
+
+}  // namespace
+
+double reg_to_reg_ps(const TimingTable& t, const std::string& unit) {
+  const auto it = t.units.find(unit);
+  if (it == t.units.end())
+    throw Error("timing table '" + t.source + "' has no unit '" + unit + "'");
+  const UnitPaths& p = it->second;
+  const double cq = t.clk_to_q_ps, su = t.setup_ps;
+  return std::max({p.reg_to_reg, p.in_to_reg > 0 ? p.in_to_reg + cq : 0.0,
+                   p.reg_to_out > 0 ? p.reg_to_out + su : 0.0,
+                   p.in_to_out > 0 ? p.in_to_out + cq + su : 0.0});
+}
+
+UnitStages unit_stages(const TimingTable& t, const std::string& unit, int nm, double v,
+                       double clock_mhz) {
+  const double f = delay_factor(nm, v) / delay_factor(t.node_nm, t.voltage_v);
+  const double ff = t.clk_to_q_ps + t.setup_ps;
+  UnitStages s;
+  s.unit = unit;
+  s.logic_ps = std::max(0.0, reg_to_reg_ps(t, unit) - ff) * f;
+  s.overhead_ps = ff * f;
+  s.period_ps = 1e6 / clock_mhz;
+  s.fmax_one_stage_mhz = 1e6 / (s.logic_ps + s.overhead_ps);
+  const double budget = s.period_ps - s.overhead_ps;
+  if (budget > 0) {
+    // A hair of tolerance so a clock computed as exactly fmax is met.
+    const double n = std::ceil(s.logic_ps / budget - 1e-9);
+    s.stages = static_cast<std::uint32_t>(std::clamp(n, 1.0, 1e6));
+  }
+  return s;
+}
+
+DesignTiming design_timing(const arch::ArchSpec& a, const TimingTable& t) {
+  DesignTiming d;
+  const int nm = static_cast<int>(a.process.node_nm);
+  const double v = a.process.voltage_v;
+  auto add = [&](const std::string& role, const std::string& row, std::uint32_t latency,
+                 std::uint32_t bits) {
+    if (row.empty() || !t.units.count(row)) {
+      d.not_timed.push_back(role + (row.empty() ? "" : " (" + row + ")"));
+      return;
+    }
+    d.units.push_back({role, unit_stages(t, row, nm, v, a.clock_mhz), latency, bits});
+  };
+  add("pe", pe_mac_row(a.array.pe), 1, 0);
+  const arch::EdgeSpec& e = a.edge;
+  // [choice] An inserted pipeline register holds the unit's result width: the accumulator
+  // (integer-scale: its bits; float-scale and fp32 block: 32; fixed block: its bits). A cut
+  // inside a multiplier can hold more; docs/cost-model.md says so.
+  if (e.intscale_units) {
+    add("intscale",
+        intscale_unit_row(e.intscale_acc_bits,
+                          [&](const std::string& n) { return t.units.count(n) > 0; }),
+        e.intscale_latency_cycles, e.intscale_acc_bits);
+  }
+  if (e.floatscale_units) add("floatscale", "floatscale_acc", e.floatscale_latency_cycles, 32);
+  if (e.block_units) {
+    add("block", block_acc_row(a), e.block_latency_cycles,
+        e.block_acc == BlockAcc::fixed ? e.block_acc_bits : 32);
+  }
+  if (e.dequant_units) add("dequant", "dequant_dgq", 1, 0);
+  // No synthesized row yet: said in the report, not guessed.
+  d.not_timed.push_back("epilogue");
+  if (a.vector.lanes) d.not_timed.push_back("vector unit");
+  return d;
+}
+
+std::string timing_problem(const arch::ArchSpec& a, const DesignTiming& d) {
+  for (const DesignUnitTiming& u : d.units) {
+    const UnitStages& s = u.need;
+    const std::string at = "at " + fmt_mhz(a.clock_mhz);
+    if (s.stages == 0) {
+      return "clock_mhz: " + at + " the period (" + fmt_ps(s.period_ps) +
+             ") is shorter than the flip-flops' own delay: " + where(a, s);
+    }
+    // PEs and dequantizers have no latency in the array model: they finish in one cycle.
+    const bool one_cycle = u.role == "pe" || u.role == "dequant";
+    if (one_cycle && s.stages > 1) {
+      return "clock_mhz: " + at + " the " + (u.role == "pe" ? "PE's multiply-accumulate" : "dequantizer") +
+             " (" + where(a, s) + ") needs " + std::to_string(s.stages) +
+             " pipeline stages, and the array model runs it in one cycle: lower clock_mhz to " +
+             fmt_mhz(s.fmax_one_stage_mhz) + " or less, or raise process.voltage_v";
+    }
+    if (!one_cycle && u.latency_cycles < s.stages) {
+      return "edge." + u.role + "_latency_cycles: " + std::to_string(u.latency_cycles) +
+             " cycles is fewer than the " + std::to_string(s.stages) + " stages " + at +
+             " of " + where(a, s) + " (leave the key out to derive it, or lower clock_mhz)";
+    }
+  }
+  return "";
+}
+
+void derive_latencies(arch::ArchSpec& a, const TimingTable& t) {
+  for (const DesignUnitTiming& u : design_timing(a, t).units) {
+    if (u.need.stages == 0) continue;
+    if (u.role == "intscale") a.edge.intscale_latency_cycles = u.need.stages;
+    if (u.role == "floatscale") a.edge.floatscale_latency_cycles = u.need.stages;
+    if (u.role == "block") a.edge.block_latency_cycles = u.need.stages;
+  }
+}
+
+}  // namespace quasar::cost

@@ -1,0 +1,82 @@
+// Clock limits from static timing (issue 18): each synthesized unit's register-to-register delay
+// (configs/tech/timing-osu018.yaml, OpenSTA on the unit's netlist), scaled to the design's node
+// and supply by the Stillmaker & Baas delay factor (node_scaling.hpp), gives the pipeline stages
+// the unit needs at the design's clock. A design's edge units get those stages as their latency
+// (unless the design sets a latency of at least that many cycles); its PEs must finish their
+// multiply-accumulate in one cycle, or the design is refused (the array model has no pipelined
+// PE). The loader (sim/config) applies this; the cost model prices the inserted registers.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "arch/arch_spec.hpp"
+
+namespace quasar::cost {
+
+// One unit of the table: its worst path of each kind, in ps at the table's node and supply
+// (absent kinds are 0), and whether it has a clock port.
+struct UnitPaths {
+  double reg_to_reg = 0, in_to_reg = 0, reg_to_out = 0, in_to_out = 0;
+  bool registered = false;
+};
+
+struct TimingTable {
+  std::string source;       // file or shipped name, for messages
+  std::string technology;   // e.g. osu018
+  int node_nm = 180;        // the library's node and nominal supply (Liberty nom_voltage)
+  double voltage_v = 1.8;
+  double clk_to_q_ps = 0, setup_ps = 0;  // the library's flip-flop
+  double dff_area_um2 = 0;               // 0: not in the table
+  double dff_energy_pj = 0;              // per bit per clock cycle; 0: not in the table
+  std::map<std::string, UnitPaths> units;
+};
+
+// The register-to-register delay of a unit placed between pipeline registers: each path kind
+// completed with the flip-flop delays it lacks (an input arrives clk_to_q after the edge; an
+// output is captured setup before the next). Throws quasar::Error naming the table when the
+// unit is not in it.
+double reg_to_reg_ps(const TimingTable& t, const std::string& unit);
+
+// What a unit needs at a design's node, supply and clock.
+struct UnitStages {
+  std::string unit;
+  double logic_ps = 0;     // its logic delay at the design's node and supply (flip-flops apart)
+  double overhead_ps = 0;  // clk_to_q + setup there
+  double period_ps = 0;
+  std::uint32_t stages = 0;  // ceil(logic / (period - overhead)); 0: no stage count can meet it
+  double fmax_one_stage_mhz = 0;  // the fastest clock with the unit in one stage
+};
+// [choice] Stages are balanced ideally (retiming cuts the logic into equal parts), so n stages
+// need period >= logic / n + overhead.
+UnitStages unit_stages(const TimingTable& t, const std::string& unit, int nm, double v,
+                       double clock_mhz);
+
+// A unit of a design that timing applies to: its role, the table row it is timed by, the
+// stages it needs and the latency the design gives it (PEs: 1 cycle, fixed).
+struct DesignUnitTiming {
+  std::string role;  // "pe", "intscale", "floatscale", "block", "dequant"
+  UnitStages need;
+  std::uint32_t latency_cycles = 1;
+  std::uint32_t register_bits = 0;  // the bits one inserted pipeline register holds ([choice])
+};
+struct DesignTiming {
+  std::vector<DesignUnitTiming> units;
+  std::vector<std::string> not_timed;  // units the design has that the table has no row for
+};
+// The design's timed units at its node, supply and clock, with the latencies the spec holds.
+// `units_table_rows` picks the rows as the cost model prices them (PE kind's MAC, intscale width,
+// block accumulation).
+DesignTiming design_timing(const arch::ArchSpec& a, const TimingTable& t);
+
+// "" when the design meets its clock: every PE in one stage, every edge unit within its latency.
+// Else the first problem, naming the key to change (clock_mhz, process.voltage_v or the latency).
+std::string timing_problem(const arch::ArchSpec& a, const DesignTiming& d);
+
+// Sets each edge unit's latency to the stages it needs (the loader's `timing: derived` for the
+// latencies a design file does not set). Units with no table row keep their latency.
+void derive_latencies(arch::ArchSpec& a, const TimingTable& t);
+
+}  // namespace quasar::cost
