@@ -114,7 +114,14 @@ std::vector<RunReport> run_traces(const arch::ArchSpec& a, const std::vector<tra
     const std::vector<arch::RunStats> stats = arch::simulate_jobs(jobs, progress);
     for (std::size_t i = 0; i < out.size(); ++i) out[i].stats = stats[i];
   }
+  std::optional<cost::DesignTiming> timing;
+  try {
+    timing = cost::design_timing(a, config::load_timing_table());
+  } catch (const Error&) {
+    // A process outside the scaling table cannot be timed; the design loader refuses it anyway.
+  }
   for (RunReport& r : out) {
+    r.timing = timing;
     if (priced && problem.empty()) {
       cost::CostOptions o;
       o.tokens = r.tokens;
@@ -143,6 +150,49 @@ std::string coverage_line(const RunReport& r) {
                                     r.tokens);
   return line + "\n";
 }
+
+namespace {
+
+std::string timing_line(const arch::ArchSpec& a, const cost::DesignTiming& d) {
+  const bool derived = a.timing.latencies == arch::LatencySource::derived;
+  std::string line = fmt::format("timing at {} nm, {} V, {} MHz ({}):", a.process.node_nm,
+                                 a.process.voltage_v, a.clock_mhz,
+                                 derived ? "latencies derived, clock checked"
+                                         : "latencies given, not checked");
+  for (const cost::DesignUnitTiming& u : d.units) {
+    line += fmt::format(" {} {} {} stage{} (one-stage fmax {:.0f} MHz)", u.role, u.need.unit,
+                        u.need.stages, u.need.stages == 1 ? "" : "s", u.need.fmax_one_stage_mhz);
+    if (u.role != "pe" && u.role != "dequant")
+      line += fmt::format(", latency {}", u.latency_cycles);
+    line += ";";
+  }
+  if (!d.not_timed.empty()) {
+    line += " not timed (no synthesized row):";
+    for (std::size_t i = 0; i < d.not_timed.size(); ++i)
+      line += (i ? ", " : " ") + d.not_timed[i];
+  }
+  return line + "\n";
+}
+
+nlohmann::ordered_json timing_json(const arch::ArchSpec& a, const cost::DesignTiming& d) {
+  nlohmann::ordered_json j;
+  j["latencies"] = arch::latency_source_name(a.timing.latencies);
+  nlohmann::ordered_json units = nlohmann::ordered_json::array();
+  for (const cost::DesignUnitTiming& u : d.units) {
+    units.push_back({{"role", u.role},
+                     {"unit", u.need.unit},
+                     {"logic_ps", u.need.logic_ps},
+                     {"flip_flop_ps", u.need.overhead_ps},
+                     {"stages", u.need.stages},
+                     {"latency_cycles", u.latency_cycles},
+                     {"fmax_one_stage_mhz", u.need.fmax_one_stage_mhz}});
+  }
+  j["units"] = units;
+  j["not_timed"] = d.not_timed;
+  return j;
+}
+
+}  // namespace
 
 void print_run_table(std::ostream& os, const RunReport& r) {
   const arch::RunStats& s = r.stats;
@@ -200,6 +250,7 @@ void print_run_table(std::ostream& os, const RunReport& r) {
                                                           r.arch.attention.tile)
                                             : std::string("unfused"));
   }
+  if (r.timing) os << timing_line(r.arch, *r.timing);
   os << coverage_line(r);
   if (r.cost) {
     os << "\n";
@@ -267,6 +318,7 @@ void print_run_json(std::ostream& os, const RunReport& r) {
   nlohmann::ordered_json warned = nlohmann::ordered_json::array();
   for (const auto& [name, what] : r.warnings) warned.push_back({{"name", name}, {"warning", what}});
   j["warnings"] = warned;
+  j["timing"] = r.timing ? timing_json(r.arch, *r.timing) : nlohmann::ordered_json();
   if (r.cost) {
     j["cost"] = cost_json(*r.cost, r.tech);
   } else {

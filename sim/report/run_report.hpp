@@ -12,6 +12,7 @@
 #include "arch/arch_spec.hpp"
 #include "arch/workload.hpp"
 #include "cost/cost_model.hpp"
+#include "cost/timing.hpp"
 #include "trace/trace.hpp"
 
 namespace quasar {
@@ -34,6 +35,9 @@ struct RunReport {
   std::optional<cost::CostReport> cost;
   std::string cost_error;
   cost::Tech tech;
+  // The design's units against its clock (cost/timing.hpp): derived latencies were checked by
+  // the loader; given ones are shown against what timing says, unchecked.
+  std::optional<cost::DesignTiming> timing;
 };
 
 // Plans the trace on the design and simulates it (one SystemC elaboration per process).
