@@ -399,14 +399,24 @@ QuantConfig read_quant_config(const std::string& dir) {
   // ModelOpt writes hf_quant_config.json, and newer versions the same config into config.json
   // too; config.json is read first, and the two must then name the same quant_algo.
   const std::string hf_quant = dir + "/hf_quant_config.json";
+  const auto read_hf_quant = [&] {
+    const std::string text = read_text(hf_quant);
+    const json j = parse_json(text, hf_quant);
+    if (!j.is_object() || !j.contains("quantization")) {
+      throw Error(hf_quant +
+                  ": quantization is missing; ModelOpt's hf_quant_config.json holds "
+                  "{\"quantization\": {\"quant_algo\": ...}}");
+    }
+    return parse_quant_config(text, hf_quant, false);
+  };
   if (fs::exists(config)) {
     const std::string text = read_text(config);
     const json j = parse_json(text, config);
     if (j.is_object() && j.contains("quantization_config")) {
       QuantConfig c = parse_quant_config(text, config, true);
       if (c.method == QuantMethod::modelopt && fs::exists(hf_quant)) {
-        const QuantConfig h = parse_quant_config(read_text(hf_quant), hf_quant, false);
-        if (h.method != QuantMethod::modelopt || h.modelopt_algo != c.modelopt_algo) {
+        const QuantConfig h = read_hf_quant();
+        if (h.modelopt_algo != c.modelopt_algo) {
           throw Error(hf_quant + ": quantization.quant_algo '" + h.modelopt_algo +
                       "' contradicts " + config + ": quantization_config.quant_algo '" +
                       c.modelopt_algo + "'; accepted: the same quant_algo in both");
@@ -415,8 +425,9 @@ QuantConfig read_quant_config(const std::string& dir) {
       return c;
     }
   }
-  for (const std::string& path :
-       {hf_quant, dir + "/quantize_config.json", dir + "/quant_config.json"}) {
+  if (fs::exists(hf_quant)) return read_hf_quant();
+  for (const char* name : {"quantize_config.json", "quant_config.json"}) {
+    const std::string path = dir + "/" + name;
     if (fs::exists(path)) return parse_quant_config(read_text(path), path, false);
   }
   throw Error(dir +

@@ -1610,6 +1610,10 @@ TEST(Importers, RejectsBadModelOptConfigs) {
   write_text(hf, R"({"producer": {"name": "modelopt"}, "quantization": "NVFP4"})");
   EXPECT_THAT(error_of([&] { Checkpoint::open(dir); }),
               HasSubstr(hf + ": quantization must be an object"));
+  write_text(hf, R"({"producer": {"name": "modelopt"}, "quant_algo": "NVFP4"})");
+  EXPECT_THAT(error_of([&] { Checkpoint::open(dir); }),
+              HasSubstr(hf + ": quantization is missing; ModelOpt's hf_quant_config.json holds "
+                             "{\"quantization\": {\"quant_algo\": ...}}"));
   // config.json's form.
   fs::remove(hf);
   const std::string config = dir + "/config.json";
