@@ -712,8 +712,8 @@ UnpackedLinear unpack_fp4(const Reader& r, const std::string& module, const Fp4T
                            (l.reciprocal ? "compressed-tensors stores 1/s_t = 2688 / amax"
                                          : "ModelOpt stores s_t = amax / 2688 itself") +
                            ", so this looks like " + (l.reciprocal ? "s_t itself" : "1/s_t") +
-                           " (" + l.other_name + " convention); accepted: " +
-                           (l.reciprocal ? "the reciprocal" : "s_t"));
+                           " (" + l.other_name +
+                           " convention); accepted: " + (l.reciprocal ? "the reciprocal" : "s_t"));
     }
   }
   UnpackedLinear u;

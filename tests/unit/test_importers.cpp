@@ -1312,7 +1312,8 @@ std::string modelopt_config_json(const std::string& algo, const std::string& ign
          R"("group_size": 16}, "weights": {"dynamic": false, "num_bits": 4, "type": "float", )"
          R"("group_size": 16}, "targets": ["Linear"]}}, "ignore": )" +
          ignore + R"(, "quant_algo": ")" + algo +
-         R"(", "producer": {"name": "modelopt", "version": "0.29.0"}, "quant_method": "modelopt"}})";
+         R"(", "producer": {"name": "modelopt", "version": "0.29.0"}, )"
+         R"("quant_method": "modelopt"}})";
 }
 
 // A ModelOpt NVFP4 checkpoint in `dir`: q_proj holds the truth with weight_scale_2 = s_t, and
@@ -1448,8 +1449,9 @@ TEST(Importers, ModelOptConfigForms) {
   EXPECT_EQ(quantized_modules(c), (std::vector<std::string>{kQ, kDown}));
   write_text(dir + "/hf_quant_config.json", modelopt_quant_config("W4A16_NVFP4", "[]"));
   EXPECT_THAT(error_of([&] { Checkpoint::open(dir); }),
-              HasSubstr(dir + "/hf_quant_config.json: quantization.quant_algo 'W4A16_NVFP4' "
-                              "contradicts " +
+              HasSubstr(dir +
+                        "/hf_quant_config.json: quantization.quant_algo 'W4A16_NVFP4' "
+                        "contradicts " +
                         dir + "/config.json: quantization_config.quant_algo 'NVFP4'"));
   // W4A16_NVFP4: the same weights, no fp4 activations, input_scale optional.
   fs::remove_all(dir);
@@ -1485,7 +1487,7 @@ TEST(Importers, ModelOptExcludeModulesMatchLikeFnmatch) {
   EXPECT_TRUE(modelopt_excluded("model.layers.[0-9]0.*", l));
   EXPECT_FALSE(modelopt_excluded("model.layers.[!1]0.*", l));
   EXPECT_TRUE(modelopt_excluded("model.layers.[]1]0.*", l));  // `]` first is a member
-  EXPECT_TRUE(modelopt_excluded("a[b", "a[b"));                // no `]`: a literal `[`
+  EXPECT_TRUE(modelopt_excluded("a[b", "a[b"));               // no `]`: a literal `[`
   EXPECT_TRUE(modelopt_excluded("a*b*c", "axxbyybc"));
   EXPECT_FALSE(modelopt_excluded("a*b*c", "axxbyyb"));
   EXPECT_TRUE(modelopt_excluded("*", ""));
@@ -1567,9 +1569,7 @@ TEST(Importers, RejectsBadModelOptTensors) {
               HasSubstr(tq + ".weight_scale_2' is missing"));
   EXPECT_THAT(with([&](safetensors::File& f) { f.tensors.erase(kQ + ".input_scale"); }),
               HasSubstr(tq + ".input_scale' is missing"));
-  EXPECT_THAT(with([&](safetensors::File& f) {
-                f.tensors[kQ + ".input_scale"] = f32_0d(-1.0f);
-              }),
+  EXPECT_THAT(with([&](safetensors::File& f) { f.tensors[kQ + ".input_scale"] = f32_0d(-1.0f); }),
               HasSubstr(tq + ".input_scale' is -1.000000; a global scale must be finite"));
   EXPECT_THAT(with([&](safetensors::File& f) {
                 f.tensors[kQ + ".pre_quant_scale"] = half({64}, std::vector<float>(64, 1.0f));
