@@ -23,10 +23,10 @@ ImportCommand add_trace_import_command(CLI::App& trace) {
       "import",
       "Write a data-bearing trace from a quantized checkpoint folder (GPTQ v1/v2, AutoAWQ "
       "GEMM, compressed-tensors pack-quantized / int-quantized / nvfp4-pack-quantized / "
-      "mxfp4-pack-quantized, transformers mxfp4 as GPT-OSS ships it)");
+      "mxfp4-pack-quantized, transformers mxfp4 as GPT-OSS ships it, NVIDIA ModelOpt NVFP4)");
   cmd->add_option("checkpoint", a->spec.dir,
                   "Folder with model.safetensors (or model.safetensors.index.json + shards) and "
-                  "config.json / quantize_config.json")
+                  "config.json / hf_quant_config.json / quantize_config.json")
       ->required()
       ->check(CLI::ExistingDirectory);
   cmd->add_option("--layers", a->spec.layers, "Only modules whose name matches this regex");

@@ -1,6 +1,7 @@
 #include "checkpoint.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -254,6 +255,68 @@ QuantConfig parse_ct(const json& j, const Fields& f, const std::string& source, 
   return c;
 }
 
+// ModelOpt's unified HF export (NVIDIA/Model-Optimizer, modelopt/torch/export/): quant_utils.py
+// `get_quant_config` / `process_layer_quant_config` write hf_quant_config.json as
+// {"producer": {"name": "modelopt", ...}, "quantization": {"quant_algo": "NVFP4",
+// "kv_cache_quant_algo": ..., "group_size": 16, "exclude_modules": [...]}}, and
+// convert_hf_config.py `convert_hf_quant_config_format` puts the same into config.json as
+// `quantization_config` {"quant_method": "modelopt", "quant_algo": "NVFP4", "ignore": [the
+// exclude_modules], "config_groups": {"group_0": {"weights": {"group_size": 16, ...}, ...}}}.
+// vLLM reads both (vllm/model_executor/layers/quantization/modelopt.py,
+// `ModelOptQuantConfigBase.from_config`), upper-casing quant_algo. `legacy`: q is
+// hf_quant_config.json's `quantization` object; else config.json's `quantization_config`.
+// `prefix` is q's path in its file, for errors.
+QuantConfig parse_modelopt(const json& q, const std::string& source, const std::string& prefix,
+                           QuantConfig c, bool legacy) {
+  const Fields f(q, source, prefix);
+  c.method = QuantMethod::modelopt;
+  if (!f.has("quant_algo")) f.fail("quant_algo", "is missing; a ModelOpt config needs one");
+  std::string algo = f.text("quant_algo", "");
+  std::transform(algo.begin(), algo.end(), algo.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+  if (algo != "NVFP4" && algo != "W4A16_NVFP4") {
+    f.fail("quant_algo", "'" + f.text("quant_algo", "") +
+                             "' is not supported; accepted: NVFP4, W4A16_NVFP4 (ModelOpt's NVFP4 "
+                             "with and without fp4 activations)");
+  }
+  c.modelopt_algo = algo;
+  // The block: the top-level group_size (hf_quant_config.json), else each config group's
+  // weights.group_size (config.json); 16 when neither says.
+  auto check_block = [](const Fields& g, const char* key) {
+    const long gs = g.integer(key, 16);
+    if (gs != 16) {
+      g.fail(key, "= " + std::to_string(gs) +
+                      " is not supported with NVFP4; accepted: 16 (the NVFP4 block)");
+    }
+  };
+  check_block(f, "group_size");
+  if (!legacy && q.contains("config_groups") && q["config_groups"].is_object()) {
+    for (const auto& [name, g] : q["config_groups"].items()) {
+      if (g.is_object() && g.contains("weights") && g["weights"].is_object()) {
+        check_block(Fields(g["weights"], source, prefix + "config_groups." + name + ".weights."),
+                    "group_size");
+      }
+    }
+  }
+  const char* key = legacy ? "exclude_modules" : "ignore";
+  if (f.has(key)) {
+    const json& list = q[key];
+    if (!list.is_array()) f.fail(key, "must be a list of module names or wildcards");
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      if (!list[i].is_string()) {
+        f.fail(std::string(key) + "[" + std::to_string(i) + "]",
+               "must be a string (a module name or wildcard)");
+      }
+      c.exclude.push_back(list[i].get<std::string>());
+    }
+  }
+  c.weights.bits = 4;
+  c.weights.group_size = 16;
+  c.weights.symmetric = true;
+  c.weights.fp4 = true;
+  return c;
+}
+
 // The path of the shard that an index's weight_map names for `tensor`. The index is input like
 // any other file, so its shard names are held to what Hugging Face writes, a file inside the
 // checkpoint folder; otherwise an index could make the importer open any file on the machine
@@ -298,6 +361,11 @@ QuantConfig parse_quant_config(const std::string& json_text, const std::string& 
   QuantConfig c;
   c.source = source;
   std::string method = f.text("quant_method", "");
+  if (method.empty() && !inside_config_json && j.contains("quantization")) {
+    // ModelOpt's hf_quant_config.json: {"producer": ..., "quantization": {...}}.
+    if (!j["quantization"].is_object()) f.fail("quantization", "must be an object");
+    return parse_modelopt(j["quantization"], source, "quantization.", c, true);
+  }
   if (method.empty() && !inside_config_json) {
     method = j.contains("w_bit") || j.contains("version") ? "awq" : "gptq";
   }
@@ -320,27 +388,102 @@ QuantConfig parse_quant_config(const std::string& json_text, const std::string& 
     c.method = QuantMethod::mxfp4;
     return c;
   }
-  f.fail("quant_method",
-         "'" + method + "' is not supported; accepted: gptq, awq, compressed-tensors, mxfp4");
+  if (method == "modelopt") return parse_modelopt(j, source, prefix, c, false);
+  f.fail("quant_method", "'" + method +
+                             "' is not supported; accepted: gptq, awq, compressed-tensors, "
+                             "mxfp4, modelopt");
 }
 
 QuantConfig read_quant_config(const std::string& dir) {
   const std::string config = dir + "/config.json";
+  // ModelOpt writes hf_quant_config.json, and newer versions the same config into config.json
+  // too; config.json is read first, and the two must then name the same quant_algo.
+  const std::string hf_quant = dir + "/hf_quant_config.json";
+  const auto read_hf_quant = [&] {
+    const std::string text = read_text(hf_quant);
+    const json j = parse_json(text, hf_quant);
+    if (!j.is_object() || !j.contains("quantization")) {
+      throw Error(hf_quant +
+                  ": quantization is missing; ModelOpt's hf_quant_config.json holds "
+                  "{\"quantization\": {\"quant_algo\": ...}}");
+    }
+    return parse_quant_config(text, hf_quant, false);
+  };
   if (fs::exists(config)) {
     const std::string text = read_text(config);
     const json j = parse_json(text, config);
     if (j.is_object() && j.contains("quantization_config")) {
-      return parse_quant_config(text, config, true);
+      QuantConfig c = parse_quant_config(text, config, true);
+      if (c.method == QuantMethod::modelopt && fs::exists(hf_quant)) {
+        const QuantConfig h = read_hf_quant();
+        if (h.modelopt_algo != c.modelopt_algo) {
+          throw Error(hf_quant + ": quantization.quant_algo '" + h.modelopt_algo +
+                      "' contradicts " + config + ": quantization_config.quant_algo '" +
+                      c.modelopt_algo + "'; accepted: the same quant_algo in both");
+        }
+      }
+      return c;
     }
   }
+  if (fs::exists(hf_quant)) return read_hf_quant();
   for (const char* name : {"quantize_config.json", "quant_config.json"}) {
     const std::string path = dir + "/" + name;
     if (fs::exists(path)) return parse_quant_config(read_text(path), path, false);
   }
   throw Error(dir +
               ": no quantization config (config.json has no quantization_config and there is no "
-              "quantize_config.json); accepted: GPTQ, AutoAWQ, compressed-tensors and "
-              "transformers mxfp4 (GPT-OSS) checkpoints");
+              "hf_quant_config.json or quantize_config.json); accepted: GPTQ, AutoAWQ, "
+              "compressed-tensors, transformers mxfp4 (GPT-OSS) and ModelOpt NVFP4 checkpoints");
+}
+
+bool modelopt_excluded(const std::string& pattern, const std::string& module) {
+  // Iterative wildcard matching with one backtrack point (the last `*`), as glob matchers do:
+  // linear in practice, and never recursive on hostile patterns.
+  const auto one = [&](std::size_t& p, char ch) {  // pattern item at p against ch; advances p
+    if (pattern[p] == '?') return ++p, true;
+    if (pattern[p] == '[') {
+      // fnmatch: a `[` without its `]` is a literal character.
+      std::size_t q = p + 1;
+      if (q < pattern.size() && pattern[q] == '!') ++q;
+      if (q < pattern.size() && pattern[q] == ']') ++q;  // `]` first is a member
+      while (q < pattern.size() && pattern[q] != ']') ++q;
+      if (q < pattern.size()) {
+        std::size_t i = p + 1;
+        const bool negate = pattern[i] == '!';
+        if (negate) ++i;
+        bool in = false;  // the members are pattern[i, q): a leading `]` is one of them
+        while (i < q) {
+          if (i + 2 < q && pattern[i + 1] == '-') {
+            in = in || (pattern[i] <= ch && ch <= pattern[i + 2]);
+            i += 3;
+          } else {
+            in = in || pattern[i] == ch;
+            ++i;
+          }
+        }
+        p = q + 1;
+        return in != negate;
+      }
+    }
+    return pattern[p++] == ch;
+  };
+  std::size_t p = 0, m = 0, star = std::string::npos, star_m = 0;
+  while (m < module.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = ++p, star_m = m;
+      continue;
+    }
+    std::size_t next = p;
+    if (p < pattern.size() && one(next, module[m])) {
+      p = next, ++m;
+    } else if (star != std::string::npos) {
+      p = star, m = ++star_m;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
 }
 
 bool ct_target_matches(const std::string& target, const std::string& module) {

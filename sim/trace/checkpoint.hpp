@@ -1,7 +1,7 @@
 // A quantized Hugging Face checkpoint folder: its safetensors (model.safetensors, or the shards
 // that model.safetensors.index.json names) and its quantization config (config.json's
-// `quantization_config`, else quantize_config.json / quant_config.json). Layouts and field
-// names: ../shared/docs/models-and-checkpoints.md.
+// `quantization_config`, else ModelOpt's hf_quant_config.json, else quantize_config.json /
+// quant_config.json). Layouts and field names: ../shared/docs/models-and-checkpoints.md.
 #pragma once
 
 #include <cstddef>
@@ -16,7 +16,9 @@
 namespace quasar::trace {
 
 // mxfp4: transformers' `quant_method: mxfp4` (GPT-OSS: `*_blocks` / `*_scales` tensors).
-enum class QuantMethod { gptq, awq, compressed_tensors, mxfp4 };
+// modelopt: NVIDIA ModelOpt's unified HF export (hf_quant_config.json, or config.json's
+// `quant_method: modelopt`), NVFP4 only.
+enum class QuantMethod { gptq, awq, compressed_tensors, mxfp4, modelopt };
 
 // Weight quantization arguments, as the config declares them.
 struct QuantArgs {
@@ -51,6 +53,11 @@ struct QuantConfig {
   bool gptq_v2 = false;
   std::vector<CtGroup> groups;      // compressed-tensors
   std::vector<std::string> ignore;  // compressed-tensors: modules left unquantized
+  // ModelOpt: quant_algo, upper-cased (NVFP4: weights and activations; W4A16_NVFP4: weights
+  // only), and exclude_modules (config.json: `ignore`), fnmatch wildcards of modules left
+  // unquantized. weights is then E2M1 with group_size 16 (fp4).
+  std::string modelopt_algo;
+  std::vector<std::string> exclude;
 };
 
 // Parses a quantization config object (JSON text of config.json's `quantization_config`, or of
@@ -62,6 +69,12 @@ QuantConfig read_quant_config(const std::string& dir);
 // compressed-tensors target matching: "Linear" matches any linear, "re:R" a module whose name
 // R matches from its start (Python's re.match), anything else the exact module name.
 bool ct_target_matches(const std::string& target, const std::string& module);
+
+// ModelOpt exclude_modules matching, as Python's fnmatch (case-sensitive, POSIX): `*` any run
+// of characters (dots included: "model.layers.1*" also matches model.layers.10), `?` one
+// character, `[seq]` / `[!seq]` a character in / not in seq (ranges a-z), anything else
+// itself; the whole name must match.
+bool modelopt_excluded(const std::string& pattern, const std::string& module);
 
 class Checkpoint {
  public:

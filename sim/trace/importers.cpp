@@ -271,19 +271,27 @@ std::vector<std::string> mxfp4_modules(const Checkpoint& c) {
 }  // namespace
 
 std::vector<std::string> quantized_modules(const Checkpoint& c) {
-  if (c.config().method == QuantMethod::mxfp4) return mxfp4_modules(c);
+  const QuantConfig& cfg = c.config();
+  if (cfg.method == QuantMethod::mxfp4) return mxfp4_modules(c);
+  // The tensors that mark a quantized module: GPTQ and AWQ qweight; compressed-tensors
+  // weight_packed or weight_scale; ModelOpt weight_scale or weight_scale_2 (its packed
+  // codes are called `weight`, like an unquantized module's).
+  std::vector<const char*> tails = {".qweight"};
+  if (cfg.method == QuantMethod::compressed_tensors) tails = {".weight_packed", ".weight_scale"};
+  if (cfg.method == QuantMethod::modelopt) tails = {".weight_scale", ".weight_scale_2"};
   std::set<std::string> modules;
-  const bool ct = c.config().method == QuantMethod::compressed_tensors;
   for (const std::string& t : c.tensor_names()) {
-    for (const char* tail : {".qweight", ".weight_packed", ".weight_scale"}) {
-      const bool wanted = ct ? std::string(tail) != ".qweight" : std::string(tail) == ".qweight";
-      if (wanted && ends_with(t, tail)) modules.insert(t.substr(0, t.size() - std::strlen(tail)));
+    for (const char* tail : tails) {
+      if (ends_with(t, tail)) modules.insert(t.substr(0, t.size() - std::strlen(tail)));
     }
   }
+  // Modules the config leaves unquantized: compressed-tensors `ignore` (its target syntax),
+  // ModelOpt `exclude_modules` (fnmatch wildcards).
   std::vector<std::string> out;
   for (const std::string& m : modules) {
     bool ignored = false;
-    for (const std::string& ig : c.config().ignore) ignored = ignored || ct_target_matches(ig, m);
+    for (const std::string& ig : cfg.ignore) ignored = ignored || ct_target_matches(ig, m);
+    for (const std::string& ex : cfg.exclude) ignored = ignored || modelopt_excluded(ex, m);
     if (!ignored) out.push_back(m);
   }
   std::sort(out.begin(), out.end(), module_order_less);
@@ -629,93 +637,170 @@ void unpack_e2m1_row(const std::uint8_t* bytes, std::size_t k, std::uint8_t* cod
 
 }  // namespace
 
-UnpackedLinear unpack_ct_fp4(const Checkpoint& c, const std::string& module, const CtGroup& group) {
-  const bool nv = group.format == "nvfp4-pack-quantized";
-  const std::size_t B = nv ? kNvfp4Block : kMxBlock;
-  const std::string fmt = nv ? "NVFP4" : "MXFP4";
-  const Reader r(c, module);
-  const Tensor& p = r.typed("weight_packed", {DType::U8}, 2);
+namespace {
+
+// Where a layout keeps an fp4 linear's tensors, and how it stores NVFP4's tensor scale.
+struct Fp4Tensors {
+  std::string layout;           // UnpackedLinear::layout
+  bool nvfp4 = true;            // E4M3 block scales per 16 and a tensor scale; else MXFP4
+  const char* packed = "";      // U8 [N, K/2], two E2M1 codes a byte
+  const char* scales = "";      // F8_E4M3 [N, K/16] (NVFP4) or U8 E8M0 [N, K/32] (MXFP4)
+  const char* tscale = "";      // NVFP4's tensor scale, F32 [1] or []
+  bool reciprocal = false;      // tscale holds 1/s_t (compressed-tensors), else s_t (ModelOpt)
+  const char* other_name = "";  // the other convention, for the refusal below
+};
+
+// What every fp4 linear layout shares: the packed codes, the block scales and NVFP4's tensor
+// scale, read, checked (check_block_tensor, and the tensor scale against the other convention)
+// and kept as stored in one BlockTensor; N and K come from the packed tensor. The activation
+// fields are the caller's.
+UnpackedLinear unpack_fp4(const Reader& r, const std::string& module, const Fp4Tensors& l) {
+  const std::size_t B = l.nvfp4 ? kNvfp4Block : kMxBlock;
+  const std::string fmt = l.nvfp4 ? "NVFP4" : "MXFP4";
+  const Tensor& p = r.typed(l.packed, {DType::U8}, 2);
   const std::size_t N = static_cast<std::size_t>(p.shape[0]);
   const std::size_t K = 2 * static_cast<std::size_t>(p.shape[1]);
-  if (N == 0 || K == 0)
-    r.fail("weight_packed", "has shape " + str(p.shape) + "; expected N, K > 0");
-  if (r.has("weight_shape")) {  // not written by the fp4 compressors, but checked when present
-    const auto [n2, k2] = weight_shape(r);
-    if (n2 != N || k2 != K) {
-      r.fail("weight_shape", "holds (" + std::to_string(n2) + ", " + std::to_string(k2) +
-                                 "), but weight_packed " + str(p.shape) + " holds (N, K) = (" +
-                                 std::to_string(N) + ", " + std::to_string(K) + ")");
-    }
-  }
+  if (N == 0 || K == 0) r.fail(l.packed, "has shape " + str(p.shape) + "; expected N, K > 0");
   if (K % B != 0) {
-    r.fail("weight_packed", "has shape " + str(p.shape) + ": K = " + std::to_string(K) +
-                                " (two codes a byte) is not a multiple of the " + fmt + " block (" +
-                                std::to_string(B) + "); accepted: K a multiple of the block");
+    r.fail(l.packed, "has shape " + str(p.shape) + ": K = " + std::to_string(K) +
+                         " (two codes a byte) is not a multiple of the " + fmt + " block (" +
+                         std::to_string(B) + "); accepted: K a multiple of the block");
   }
   const std::size_t G = K / B;
   // NVFP4's block scales are E4M3 bytes (torch.float8_e4m3fn, safetensors F8_E4M3); MXFP4's are
   // E8M0 exponents in U8 (compressed-tensors' compress_mx_scale). Both are kept as stored.
-  const Tensor& sc = r.typed("weight_scale", {nv ? DType::F8_E4M3 : DType::U8}, 2);
+  const Tensor& sc = r.typed(l.scales, {l.nvfp4 ? DType::F8_E4M3 : DType::U8}, 2);
   r.require_shape(
-      "weight_scale", {i64(N), i64(G)},
+      l.scales, {i64(N), i64(G)},
       "[N, K/" + std::to_string(B) + "] = [" + std::to_string(N) + ", " + std::to_string(G) + "]");
   BlockTensor t;
   t.elem = BlockElem::e2m1;
-  t.scale = nv ? BlockScale::e4m3 : BlockScale::e8m0;
+  t.scale = l.nvfp4 ? BlockScale::e4m3 : BlockScale::e8m0;
   t.block = B;
   t.codes = MatrixU8(N, K);
   for (std::size_t n = 0; n < N; ++n)
     unpack_e2m1_row(p.bytes.data() + n * (K / 2), K, t.codes.row(n));
   t.scales = MatrixU8(N, G);
   std::memcpy(t.scales.row(0), sc.bytes.data(), N * G);
-  if (nv) {
-    // compressed-tensors stores the reciprocal of the spec's s_t: weight_global_scale =
-    // 448 * 6 / amax (generate_gparam) and dequantization divides by it (scale / global_scale).
-    // The spec multiplies by s_t = amax / 2688, so s_t = F32(1 / stored): one rounding, the
-    // float division's.
-    const float stored = scalar_scale(r, "weight_global_scale");
-    t.tensor_scale = 1.0f / stored;
+  if (!l.nvfp4) {
+    check_unpacked_block(r, t, l.packed, l.scales, l.scales, "");
+  } else {
+    // The spec's s_t multiplies: w = P * S_b * s_t. ModelOpt stores s_t itself; compressed-
+    // tensors its reciprocal, 1/s_t, so s_t = F32(1 / stored): one rounding, the division's.
+    const float stored = scalar_scale(r, l.tscale);
+    t.tensor_scale = l.reciprocal ? 1.0f / stored : stored;
     if (!std::isfinite(t.tensor_scale) || !(t.tensor_scale > 0.0f)) {
-      r.fail("weight_global_scale", "is " + std::to_string(stored) + ": s_t = 1 / it is " +
-                                        std::to_string(t.tensor_scale) +
-                                        ", not a finite positive fp32");
+      r.fail(l.tscale, "is " + std::to_string(stored) + ": s_t = 1 / it is " +
+                           std::to_string(t.tensor_scale) + ", not a finite positive fp32");
     }
-    check_unpacked_block(r, t, "weight_packed", "weight_scale", "weight_global_scale", "");
-    // A wrong reading of the convention is refused, not imported: with 1/s_t stored, the
-    // largest weight the scales can express is 6 * max S_b / stored (about amax); a value above
-    // 6 * 448 = 2688 means the tensor holds s_t itself (ModelOpt's weight_scale_2 convention).
-    // (Every block scale is a valid, non-negative E4M3 code here.)
+    check_unpacked_block(r, t, l.packed, l.scales, l.tscale, "");
+    // A wrong reading of the convention is refused, not imported: the largest weight the scales
+    // can express, 6 * max S_b * s_t, is about the tensor's amax (S_b <= 448, s_t = amax / 2688).
+    // Read with the other convention it is 2688^2 / amax, above 6 * 448 = 2688 for any
+    // amax < 2688. (Every block scale is a valid, non-negative E4M3 code here.)
     double max_sb = 0.0;
     for (std::uint8_t code : t.scales.values()) {
       max_sb = std::max(max_sb, static_cast<double>(e4m3_value(code)));
     }
-    const double implied = 6.0 * max_sb / static_cast<double>(stored);
+    const double implied = l.reciprocal ? 6.0 * max_sb / static_cast<double>(stored)
+                                        : 6.0 * max_sb * static_cast<double>(stored);
     if (implied > static_cast<double>(kNvfp4TensorDivisor)) {
-      r.fail(
-          "weight_global_scale",
-          "is " + std::to_string(stored) + ", which with the largest block scale " +
-              std::to_string(max_sb) +
-              " gives weights up to 6 * S_b / it = " + std::to_string(implied) +
-              " > 2688 (6 * 448); compressed-tensors stores 1/s_t = 2688 / amax, so this looks "
-              "like s_t itself (ModelOpt's weight_scale_2 convention); accepted: the reciprocal");
+      r.fail(l.tscale, "is " + std::to_string(stored) + ", which with the largest block scale " +
+                           std::to_string(max_sb) + " gives weights up to 6 * S_b " +
+                           (l.reciprocal ? "/" : "*") + " it = " + std::to_string(implied) +
+                           " > 2688 (6 * 448); " +
+                           (l.reciprocal ? "compressed-tensors stores 1/s_t = 2688 / amax"
+                                         : "ModelOpt stores s_t = amax / 2688 itself") +
+                           ", so this looks like " + (l.reciprocal ? "s_t itself" : "1/s_t") +
+                           " (" + l.other_name +
+                           " convention); accepted: " + (l.reciprocal ? "the reciprocal" : "s_t"));
     }
-  } else if (r.has("weight_global_scale")) {
-    r.fail("weight_global_scale",
-           "is present, but MXFP4 (E8M0 block scales) has no tensor scale; accepted: none");
-  } else {
-    check_unpacked_block(r, t, "weight_packed", "weight_scale", "weight_global_scale", "");
   }
   UnpackedLinear u;
   u.module = module;
-  u.layout = group.format;
+  u.layout = l.layout;
   u.n = N, u.k = K, u.bits = 4, u.group_size = B, u.symmetric = true;
+  u.block = std::move(t);
+  u.bias = r.bias(N);
+  return u;
+}
+
+}  // namespace
+
+UnpackedLinear unpack_ct_fp4(const Checkpoint& c, const std::string& module, const CtGroup& group) {
+  const bool nv = group.format == "nvfp4-pack-quantized";
+  const Reader r(c, module);
+  if (!nv && r.has("weight_global_scale")) {
+    r.fail("weight_global_scale",
+           "is present, but MXFP4 (E8M0 block scales) has no tensor scale; accepted: none");
+  }
+  Fp4Tensors l;
+  l.layout = group.format;
+  l.nvfp4 = nv;
+  l.packed = "weight_packed";
+  l.scales = "weight_scale";
+  l.tscale = "weight_global_scale";
+  l.reciprocal = true;  // weight_global_scale = 448 * 6 / amax (generate_gparam)
+  l.other_name = "ModelOpt's weight_scale_2";
+  UnpackedLinear u = unpack_fp4(r, module, l);
+  if (r.has("weight_shape")) {  // not written by the fp4 compressors, but checked when present
+    const auto [n2, k2] = weight_shape(r);
+    if (n2 != u.n || k2 != u.k) {
+      r.fail("weight_shape", "holds (" + std::to_string(n2) + ", " + std::to_string(k2) +
+                                 "), but weight_packed " + str(r.tensor("weight_packed").shape) +
+                                 " holds (N, K) = (" + std::to_string(u.n) + ", " +
+                                 std::to_string(u.k) + ")");
+    }
+  }
   u.source_act_bits = group.input_bits;
   u.source_act_static = group.input_static;
   // The activations' calibrated tensor scale is not used (the layer's activations are
   // synthetic or given and get their own), but a broken one is still a broken checkpoint.
   if (r.has("input_global_scale")) scalar_scale(r, "input_global_scale");
-  u.block = std::move(t);
-  u.bias = r.bias(N);
+  return u;
+}
+
+// NVIDIA ModelOpt's NVFP4 export, per quantized linear (read, not copied):
+// NVIDIA/Model-Optimizer modelopt/torch/export/unified_export_hf.py (`_export_quantized_weight`:
+// `weight` packed, `weight_scale` per block, `weight_scale_2` and `input_scale` squeezed to
+// scalars; "Dequant is nibble * weight_scale * weight_scale_2"),
+// modelopt/torch/quantization/qtensor/nvfp4_tensor.py (`get_weights_scaling_factor_2`:
+// amax / (6 * 448); block scales amax_b / (6 * weight_scale_2) cast to float8_e4m3fn; packing
+// `(q[..., 1::2] << 4) | q[..., 0::2]`, element 2i in the low nibble; codes are sign << 3 | the
+// index into [0, 0.5, 1, 1.5, 2, 3, 4, 6], E2M1's bit pattern; `get_activation_scaling_factor`:
+// input_scale = amax_x / (6 * 448)); vLLM vllm/model_executor/layers/quantization/modelopt.py
+// (`ModelOptNvFp4LinearMethod`: weight U8 [N, K/2], weight_scale F8_E4M3 [N, K/16],
+// weight_scale_2 and input_scale F32 scalars, K % 16 == 0, alpha = input_scale *
+// weight_scale_2 and 1 / input_scale to quantize activations); compressed-tensors'
+// entrypoints/convert/converters/modelopt_nvfp4.py (weight -> weight_packed unchanged,
+// weight_global_scale = 1 / weight_scale_2, input_global_scale = 1 / input_scale).
+UnpackedLinear unpack_modelopt_nvfp4(const Checkpoint& c, const std::string& module) {
+  const QuantConfig& cfg = c.config();
+  const Reader r(c, module);
+  if (r.has("pre_quant_scale")) {
+    r.fail("pre_quant_scale",
+           "is present: ModelOpt multiplies this layer's activations by it before quantizing "
+           "them (AWQ-style smoothing), a step quasar's NVFP4 layer does not have; accepted: "
+           "NVFP4 layers without pre_quant_scale");
+  }
+  const bool w4a4 = cfg.modelopt_algo == "NVFP4";
+  Fp4Tensors l;
+  l.layout = w4a4 ? "modelopt-nvfp4" : "modelopt-w4a16-nvfp4";
+  l.nvfp4 = true;
+  l.packed = "weight";
+  l.scales = "weight_scale";
+  l.tscale = "weight_scale_2";
+  l.reciprocal = false;  // weight_scale_2 = amax / 2688, the spec's s_t
+  l.other_name = "compressed-tensors' weight_global_scale";
+  UnpackedLinear u = unpack_fp4(r, module, l);
+  // input_scale: the activations' calibrated s_t (amax_x / 2688; the block scales are dynamic).
+  // Required with fp4 activations, checked when present without; never used (the layer's
+  // activations are synthetic or given and get their own).
+  if (w4a4 || r.has("input_scale")) scalar_scale(r, "input_scale");
+  if (w4a4) {
+    u.source_act_bits = 4;
+    u.source_act_static = true;
+  }
   return u;
 }
 
@@ -826,6 +911,8 @@ UnpackedLinear unpack_linear(const Checkpoint& c, const std::string& module) {
       return unpack_awq(c, module);
     case QuantMethod::mxfp4:
       return unpack_mxfp4_blocks(c, module);
+    case QuantMethod::modelopt:
+      return unpack_modelopt_nvfp4(c, module);
     case QuantMethod::compressed_tensors:
       break;
   }
@@ -1021,7 +1108,7 @@ ImportedTrace import_checkpoint(const ImportSpec& spec) {
   if (modules.empty()) {
     throw Error(spec.dir +
                 ": no quantized linear layers found (looked for *.qweight, "
-                "*.weight_packed, *.weight_scale, *_blocks with *_scales)");
+                "*.weight_packed, *.weight_scale, *.weight_scale_2, *_blocks with *_scales)");
   }
   std::vector<std::string> chosen;
   std::regex re;
@@ -1065,9 +1152,12 @@ ImportedTrace import_checkpoint(const ImportSpec& spec) {
       c.release();
     layouts.insert(u.layout);
     if (u.source_act_static && u.block) {
+      const bool modelopt = u.layout.rfind("modelopt-", 0) == 0;
       t.meta["act_scales"] =
-          "static in the checkpoint (input_global_scale, the activations' calibrated tensor "
-          "scale); recomputed here from the layer's activations (NVFP4: s_t = amax / 2688), "
+          std::string("static in the checkpoint (") +
+          (modelopt ? "input_scale, the activations' calibrated s_t"
+                    : "input_global_scale, the activations' calibrated tensor scale") +
+          "); recomputed here from the layer's activations (NVFP4: s_t = amax / 2688), "
           "since the activations are " +
           std::string(spec.activations.empty() ? "synthetic" : "given");
     } else if (u.source_act_static) {

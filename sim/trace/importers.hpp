@@ -1,7 +1,8 @@
 // Unpacking of quantized linear layers from checkpoint layouts (GPTQ v1/v2, AutoAWQ GEMM,
 // compressed-tensors pack-quantized, int-quantized, nvfp4-pack-quantized and
-// mxfp4-pack-quantized, transformers' mxfp4 `*_blocks` / `*_scales` of GPT-OSS) into quasar's
-// weight operands, and the data-bearing trace `quasar trace import` writes from them.
+// mxfp4-pack-quantized, transformers' mxfp4 `*_blocks` / `*_scales` of GPT-OSS, NVIDIA
+// ModelOpt's NVFP4 export) into quasar's weight operands, and the data-bearing trace
+// `quasar trace import` writes from them.
 #pragma once
 
 #include <cstddef>
@@ -25,17 +26,18 @@ namespace quasar::trace {
 struct UnpackedLinear {
   std::string module;  // HF module name, e.g. model.layers.0.self_attn.q_proj
   // gptq, gptq_v2, awq-gemm, pack-quantized, int-quantized, nvfp4-pack-quantized,
-  // mxfp4-pack-quantized, transformers-mxfp4
+  // mxfp4-pack-quantized, transformers-mxfp4, modelopt-nvfp4, modelopt-w4a16-nvfp4
   std::string layout;
   std::size_t n = 0, k = 0;
   int bits = 4;
   std::size_t group_size = 0;  // along K; K for one group (GPTQ -1) or per channel; the block
   bool symmetric = true;       // signed codes and no zeros; else uint4 codes with zeros
   // 8 when the checkpoint quantizes activations to int8 (int-quantized), 4 to fp4 (the fp4
-  // formats with input_activations); 0 weight-only.
+  // formats with input_activations, ModelOpt NVFP4); 0 weight-only.
   int source_act_bits = 0;
   ActQuantMode source_act = ActQuantMode::per_token;  // its activation scales' granularity
-  // Its activation scales are calibrated: input_scale (int8), input_global_scale (NVFP4).
+  // Its activation scales are calibrated: input_scale (int8), input_global_scale
+  // (compressed-tensors NVFP4), input_scale (ModelOpt NVFP4).
   bool source_act_static = false;
   // Block-scaled weights (the fp4 layouts), exactly as stored: E2M1 codes one per byte, the
   // block scales' bytes (E4M3 or E8M0), NVFP4's tensor scale s_t. Set only for those layouts;
@@ -55,9 +57,10 @@ struct UnpackedLinear {
 };
 
 // The quantized linears of a checkpoint (modules with a qweight / weight_packed / int8
-// weight + weight_scale; for transformers' mxfp4, each `P_blocks` + `P_scales` pair: module P,
-// or P.e for expert e when the tensors hold a leading expert dimension), in execution order
-// (module_order_less).
+// weight + weight_scale; ModelOpt: weight_scale or weight_scale_2; for transformers' mxfp4,
+// each `P_blocks` + `P_scales` pair: module P, or P.e for expert e when the tensors hold a
+// leading expert dimension), in execution order (module_order_less), less the modules the
+// config leaves unquantized (compressed-tensors `ignore`, ModelOpt `exclude_modules`).
 std::vector<std::string> quantized_modules(const Checkpoint& c);
 
 // Execution order of module paths, compared component by component: the projections and
@@ -79,6 +82,12 @@ UnpackedLinear unpack_ct_int(const Checkpoint& c, const std::string& module, con
 // (element 2i in the low nibble), weight_scale F8_E4M3 [N, K/16] or U8 E8M0 [N, K/32], NVFP4's
 // weight_global_scale (stored as 1/s_t; s_t = F32(1 / stored)). Every code and scale is checked.
 UnpackedLinear unpack_ct_fp4(const Checkpoint& c, const std::string& module, const CtGroup& group);
+// NVIDIA ModelOpt NVFP4 (quant_algo NVFP4 or W4A16_NVFP4): weight U8 [N, K/2] (packed as
+// above), weight_scale F8_E4M3 [N, K/16], weight_scale_2 F32 [] or [1] = s_t itself (amax /
+// 2688; w = E2M1 * weight_scale * weight_scale_2), input_scale F32 (required with NVFP4: the
+// activations' calibrated s_t; checked, not used). The same reader as unpack_ct_fp4, with the
+// tensor scale taken as stored instead of inverted.
+UnpackedLinear unpack_modelopt_nvfp4(const Checkpoint& c, const std::string& module);
 // transformers' mxfp4 (GPT-OSS): P_blocks U8 [E, N, K/32, 16] (or [N, K/32, 16]), 16 bytes a
 // block with element 2i in the low nibble, and P_scales U8 E8M0 [E, N, K/32] (or [N, K/32]);
 // module P.e is expert e (see quantized_modules).

@@ -1,7 +1,8 @@
 // Writes the tiny quantized checkpoints the `quasar trace import` CLI tests read: one folder per
 // layout (GPTQ v1 act-order, GPTQ v2 symmetric, AutoAWQ GEMM, compressed-tensors pack-quantized,
 // int-quantized W8A8 and nvfp4-pack-quantized, transformers mxfp4 experts as GPT-OSS stores
-// them, a sharded GPTQ) and a sharded one whose index names a missing shard.
+// them, NVIDIA ModelOpt NVFP4, a sharded GPTQ) and a sharded one whose index names a missing
+// shard.
 // The packing is checked value by value in tests/unit/test_importers.cpp; here it only has to
 // be well-formed.
 #include <algorithm>
@@ -194,6 +195,26 @@ int main(int argc, char** argv) {
   write_dir(dir + "/ct-nvfp4", nvfp4,
             ct_config("nvfp4-pack-quantized", "{" + fp4_args + R"(, "dynamic": false})",
                       "{" + fp4_args + R"(, "dynamic": "local"})"));
+
+  // NVIDIA ModelOpt NVFP4, K = 64, N = 16, as its unified HF export writes it: `weight` packed
+  // like weight_packed, weight_scale_2 = s_t itself and input_scale as 0-d F32 scalars, and
+  // hf_quant_config.json beside a config.json without quantization_config (exports before
+  // ModelOpt also wrote it there); lm_head left unquantized and excluded.
+  safetensors::File modelopt;
+  for (const char* m : kModules) {
+    const std::string p = m;
+    modelopt.tensors[p + ".weight"] = bytes(DType::U8, {16, 32}, 0, 255);
+    modelopt.tensors[p + ".weight_scale"] = bytes(DType::F8_E4M3, {16, 4}, 0x08, 0x70);
+    modelopt.tensors[p + ".weight_scale_2"] =
+        tensor(DType::F32, {}, std::vector<float>{1.0f / 700.0f});
+    modelopt.tensors[p + ".input_scale"] = tensor(DType::F32, {}, std::vector<float>{0.01f});
+  }
+  modelopt.tensors["lm_head.weight"] = scales({4, 64});
+  write_dir(dir + "/modelopt-nvfp4", modelopt, R"({"model_type": "llama"})");
+  text(dir + "/modelopt-nvfp4/hf_quant_config.json",
+       R"({"producer": {"name": "modelopt", "version": "0.23.0"}, "quantization": {
+           "quant_algo": "NVFP4", "kv_cache_quant_algo": null, "group_size": 16,
+           "exclude_modules": ["lm_head"]}})");
 
   // transformers mxfp4 (GPT-OSS): 2 experts; gate_up N = 16, K = 64; down N = 8, K = 32.
   safetensors::File oss;

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <random>
 #include <set>
 
@@ -1288,6 +1289,353 @@ TEST(Importers, RejectsBadFp4Configs) {
   EXPECT_THAT(error_of([&] { Checkpoint::open(dir); }),
               HasSubstr("weights.type 'float' is not supported; accepted: int (type float: "
                         "formats nvfp4-pack-quantized, mxfp4-pack-quantized)"));
+}
+
+// ---- NVIDIA ModelOpt NVFP4. The same codes and block scales as the compressed-tensors tests,
+// packed by this file's own rule into ModelOpt's names: `weight` (the packed codes),
+// `weight_scale`, `weight_scale_2` = s_t as stored (compressed-tensors stores 1/s_t) and
+// `input_scale`, both 0-d scalars as ModelOpt's export squeezes them. ----
+
+Tensor f32_0d(float v) { return raw(DType::F32, {}, &v, 4); }
+
+std::string modelopt_quant_config(const std::string& algo, const std::string& exclude) {
+  return R"({"producer": {"name": "modelopt", "version": "0.23.0"}, "quantization": {)"
+         R"("quant_algo": ")" +
+         algo + R"(", "kv_cache_quant_algo": null, "group_size": 16, "exclude_modules": )" +
+         exclude + "}}";
+}
+
+// config.json as ModelOpt's convert_hf_quant_config_format writes it.
+std::string modelopt_config_json(const std::string& algo, const std::string& ignore) {
+  return R"({"model_type": "llama", "quantization_config": {"config_groups": {"group_0": {)"
+         R"("input_activations": {"dynamic": false, "num_bits": 4, "type": "float", )"
+         R"("group_size": 16}, "weights": {"dynamic": false, "num_bits": 4, "type": "float", )"
+         R"("group_size": 16}, "targets": ["Linear"]}}, "ignore": )" +
+         ignore + R"(, "quant_algo": ")" + algo +
+         R"(", "producer": {"name": "modelopt", "version": "0.29.0"}, )"
+         R"("quant_method": "modelopt"}})";
+}
+
+// A ModelOpt NVFP4 checkpoint in `dir`: q_proj holds the truth with weight_scale_2 = s_t, and
+// down_proj the same codes and scales as write_ct_fp4's (s_t = 1/512); hf_quant_config.json
+// (with a config.json without quantization_config) or, with config_json, config.json alone.
+std::string write_modelopt(const std::string& dir, const Fp4Truth& t, float s_t,
+                           bool config_json = false, const std::string& algo = "NVFP4",
+                           const std::string& exclude = R"(["lm_head"])") {
+  fs::create_directories(dir);
+  safetensors::File f;
+  const auto packed = pack_pairs(t.code, t.K, t.N);
+  f.tensors[kQ + ".weight"] = raw(DType::U8, {I(t.N), I(t.K / 2)}, packed.data(), packed.size());
+  f.tensors[kQ + ".weight_scale"] =
+      raw(DType::F8_E4M3, {I(t.N), I(t.G())}, t.scale.data(), t.scale.size());
+  f.tensors[kQ + ".weight_scale_2"] = f32_0d(s_t);
+  const Fp4Truth d = make_fp4(16, 32, true, 99);
+  const auto dp = pack_pairs(d.code, d.K, d.N);
+  f.tensors[kDown + ".weight"] = raw(DType::U8, {16, I(d.K / 2)}, dp.data(), dp.size());
+  f.tensors[kDown + ".weight_scale"] =
+      raw(DType::F8_E4M3, {16, I(d.G())}, d.scale.data(), d.scale.size());
+  f.tensors[kDown + ".weight_scale_2"] = f32_0d(1.0f / 512.0f);
+  if (algo == "NVFP4") {  // 1/100: input_global_scale 100 of write_ct_fp4, inverted
+    f.tensors[kQ + ".input_scale"] = f32_0d(0.01f);
+    f.tensors[kDown + ".input_scale"] = f32_0d(0.01f);
+  }
+  f.tensors["lm_head.weight"] = half({4, I(t.K)}, std::vector<float>(4 * t.K, 0.5f));
+  safetensors::write(dir + "/model.safetensors", f);
+  if (config_json) {
+    write_text(dir + "/config.json", modelopt_config_json(algo, exclude));
+  } else {
+    write_text(dir + "/config.json", R"({"model_type": "llama"})");
+    write_text(dir + "/hf_quant_config.json", modelopt_quant_config(algo, exclude));
+  }
+  return dir;
+}
+
+// The same weights through both importers: every code, block scale, tensor scale and
+// dequantized value, and the imported traces' payloads byte for byte.
+TEST(Importers, ModelOptNvfp4EqualsCompressedTensors) {
+  const Fp4Truth t = make_fp4(8, 64, true, 21);
+  const std::string ct_dir = write_ct_fp4(t, true, true, 512.0f);  // s_t = 1/512 exactly
+  const std::string mo_dir = write_modelopt(ct_dir + "/modelopt", t, 1.0f / 512.0f);
+  const Checkpoint ct = Checkpoint::open(ct_dir), mo = Checkpoint::open(mo_dir);
+  EXPECT_EQ(mo.config().method, QuantMethod::modelopt);
+  EXPECT_EQ(mo.config().source, mo_dir + "/hf_quant_config.json");
+  ASSERT_EQ(quantized_modules(mo), quantized_modules(ct));
+  for (const std::string& m : quantized_modules(mo)) {
+    const UnpackedLinear a = unpack_linear(ct, m), b = unpack_linear(mo, m);
+    EXPECT_EQ(b.layout, "modelopt-nvfp4");
+    ASSERT_TRUE(a.block && b.block);
+    ASSERT_EQ(b.n, a.n);
+    ASSERT_EQ(b.k, a.k);
+    EXPECT_EQ(b.group_size, a.group_size);
+    EXPECT_EQ(b.block->scale, a.block->scale);
+    EXPECT_EQ(b.block->block, a.block->block);
+    EXPECT_EQ(b.block->codes.values(), a.block->codes.values()) << m;
+    EXPECT_EQ(b.block->scales.values(), a.block->scales.values()) << m;
+    EXPECT_EQ(b.block->tensor_scale, a.block->tensor_scale) << m;
+    EXPECT_EQ(b.source_act_bits, a.source_act_bits);
+    EXPECT_EQ(b.source_act_static, a.source_act_static);
+    EXPECT_EQ(import_candidates(b), import_candidates(a));
+    for (std::size_t n = 0; n < a.n; ++n) {
+      for (std::size_t k = 0; k < a.k; ++k) ASSERT_EQ(b.dequantized(n, k), a.dequantized(n, k));
+    }
+  }
+  expect_block(unpack_linear(mo, kQ), t, 1.0f / 512.0f);
+  ImportSpec spec;
+  spec.tokens = 3;
+  spec.dir = ct_dir;
+  const ImportedTrace ti = import_checkpoint(spec);
+  spec.dir = mo_dir;
+  const ImportedTrace mi = import_checkpoint(spec);
+  EXPECT_EQ(mi.trace.meta.at("format"), "modelopt-nvfp4");
+  EXPECT_THAT(mi.trace.meta.at("act_scales"), HasSubstr("input_scale, the activations' "
+                                                        "calibrated s_t"));
+  ASSERT_EQ(mi.payload.tensors.size(), ti.payload.tensors.size());
+  for (const auto& [name, tensor] : ti.payload.tensors) {
+    const Tensor& other = mi.payload.get(name, "modelopt payload");
+    EXPECT_EQ(other.dtype, tensor.dtype) << name;
+    EXPECT_EQ(other.shape, tensor.shape) << name;
+    EXPECT_TRUE(other.bytes == tensor.bytes) << name;
+  }
+  expect_trace_runs(mi);
+}
+
+// weight_scale_2 multiplies: s_t is the stored value itself, with no rounding. Dividing by it
+// (compressed-tensors' convention) is caught twice: by the values (scales small enough that
+// the inverted reading passes the range check) and by the range check (ordinary scales).
+TEST(Importers, ModelOptWeightScale2IsTheTensorScaleItself) {
+  Fp4Truth small = make_fp4(8, 64, true, 22);
+  for (std::uint8_t& s : small.scale) s = std::min<std::uint8_t>(s, 0x38);  // S_b <= 1
+  const std::string dir = temp_dir();
+  for (const auto& [truth, s_t] : {std::pair<Fp4Truth, float>{make_fp4(8, 64, true, 23), 1.0f / 3},
+                                   std::pair<Fp4Truth, float>{small, 0.5f}}) {
+    write_modelopt(dir, truth, s_t);
+    const UnpackedLinear u = unpack_linear(Checkpoint::open(dir), kQ);
+    EXPECT_EQ(u.block->tensor_scale, s_t);
+    expect_block(u, truth, s_t);  // every value = E2M1 * E4M3 * s_t
+  }
+  // An inverted value (compressed-tensors' 2688 / amax) where ModelOpt stores s_t is refused.
+  write_modelopt(dir, make_fp4(8, 64, true, 23), 640.0f);
+  EXPECT_THAT(error_of([&] { unpack_linear(Checkpoint::open(dir), kQ); }),
+              HasSubstr(dir + "/model.safetensors: tensor '" + kQ +
+                        ".weight_scale_2' is 640.000000, which with the largest block scale"));
+  EXPECT_THAT(error_of([&] { unpack_linear(Checkpoint::open(dir), kQ); }),
+              HasSubstr("> 2688 (6 * 448); ModelOpt stores s_t = amax / 2688 itself, so this "
+                        "looks like 1/s_t (compressed-tensors' weight_global_scale convention); "
+                        "accepted: s_t"));
+}
+
+TEST(Importers, ModelOptConfigForms) {
+  const Fp4Truth t = make_fp4(8, 64, true, 24);
+  const std::string dir = temp_dir();
+  // hf_quant_config.json alone (config.json without quantization_config).
+  write_modelopt(dir, t, 0.25f, false, "NVFP4", R"(["lm_head", "model.layers.0.mlp*"])");
+  Checkpoint c = Checkpoint::open(dir);
+  EXPECT_EQ(c.config().modelopt_algo, "NVFP4");
+  EXPECT_EQ(c.config().exclude, (std::vector<std::string>{"lm_head", "model.layers.0.mlp*"}));
+  EXPECT_EQ(quantized_modules(c), std::vector<std::string>{kQ});  // down_proj excluded
+  // config.json's quantization_config alone, `ignore` as the excluded list, algo any case.
+  fs::remove(dir + "/hf_quant_config.json");
+  write_text(dir + "/config.json", modelopt_config_json("nvfp4", R"(["*down_proj"])"));
+  c = Checkpoint::open(dir);
+  EXPECT_EQ(c.config().method, QuantMethod::modelopt);
+  EXPECT_EQ(c.config().source, dir + "/config.json");
+  EXPECT_EQ(c.config().modelopt_algo, "NVFP4");
+  EXPECT_EQ(quantized_modules(c), std::vector<std::string>{kQ});
+  // Both, as newer exports write them: config.json is read; they must name the same algo.
+  write_text(dir + "/config.json", modelopt_config_json("NVFP4", R"(["lm_head"])"));
+  write_text(dir + "/hf_quant_config.json", modelopt_quant_config("NVFP4", R"(["lm_head"])"));
+  c = Checkpoint::open(dir);
+  EXPECT_EQ(c.config().source, dir + "/config.json");
+  EXPECT_EQ(quantized_modules(c), (std::vector<std::string>{kQ, kDown}));
+  write_text(dir + "/hf_quant_config.json", modelopt_quant_config("W4A16_NVFP4", "[]"));
+  EXPECT_THAT(error_of([&] { Checkpoint::open(dir); }),
+              HasSubstr(dir +
+                        "/hf_quant_config.json: quantization.quant_algo 'W4A16_NVFP4' "
+                        "contradicts " +
+                        dir + "/config.json: quantization_config.quant_algo 'NVFP4'"));
+  // W4A16_NVFP4: the same weights, no fp4 activations, input_scale optional.
+  fs::remove_all(dir);
+  write_modelopt(dir, t, 0.25f, false, "W4A16_NVFP4");
+  const UnpackedLinear u = unpack_linear(Checkpoint::open(dir), kQ);
+  EXPECT_EQ(u.layout, "modelopt-w4a16-nvfp4");
+  EXPECT_EQ(u.source_act_bits, 0);
+  EXPECT_FALSE(u.source_act_static);
+  expect_block(u, t, 0.25f);
+  EXPECT_EQ(import_candidates(u), std::vector<Scheme>{Scheme::w4a4_nvfp4});
+  ImportSpec spec;
+  spec.dir = dir;
+  spec.tokens = 2;
+  const ImportedTrace imp = import_checkpoint(spec);
+  EXPECT_EQ(imp.trace.meta.count("act_scales"), 0u);
+  expect_trace_runs(imp);
+}
+
+// exclude_modules are fnmatch wildcards (ModelOpt writes exact names and `prefix*`).
+TEST(Importers, ModelOptExcludeModulesMatchLikeFnmatch) {
+  const std::string l = "model.layers.10.self_attn.q_proj";
+  EXPECT_TRUE(modelopt_excluded("lm_head", "lm_head"));
+  EXPECT_FALSE(modelopt_excluded("lm_head", "lm_head.weight"));  // the whole name
+  EXPECT_FALSE(modelopt_excluded("lm_hea", "lm_head"));
+  EXPECT_TRUE(modelopt_excluded("model.layers.10.self_attn*", l));
+  EXPECT_TRUE(modelopt_excluded("model.layers.1*", l));  // `*` crosses dots: 1 is a prefix of 10
+  EXPECT_FALSE(modelopt_excluded("model.layers.1.*", l));
+  EXPECT_TRUE(modelopt_excluded("*self_attn*", l));
+  EXPECT_TRUE(modelopt_excluded("*.q_proj", l));
+  EXPECT_FALSE(modelopt_excluded("*.k_proj", l));
+  EXPECT_TRUE(modelopt_excluded("model.layers.??.self_attn.q_proj", l));
+  EXPECT_FALSE(modelopt_excluded("model.layers.?.self_attn.q_proj", l));
+  EXPECT_TRUE(modelopt_excluded("model.layers.[0-9]0.*", l));
+  EXPECT_FALSE(modelopt_excluded("model.layers.[!1]0.*", l));
+  EXPECT_TRUE(modelopt_excluded("model.layers.[]1]0.*", l));  // `]` first is a member
+  EXPECT_TRUE(modelopt_excluded("a[b", "a[b"));               // no `]`: a literal `[`
+  EXPECT_TRUE(modelopt_excluded("a*b*c", "axxbyybc"));
+  EXPECT_FALSE(modelopt_excluded("a*b*c", "axxbyyb"));
+  EXPECT_TRUE(modelopt_excluded("*", ""));
+  EXPECT_FALSE(modelopt_excluded("?", ""));
+  EXPECT_TRUE(modelopt_excluded(std::string(40, '*') + "x", std::string(60, 'a') + "x"));
+  EXPECT_FALSE(modelopt_excluded(std::string(40, '*') + "x", std::string(60, 'a')));
+}
+
+TEST(Importers, RejectsBadModelOptTensors) {
+  const Fp4Truth t = make_fp4(8, 64, true, 25);
+  const std::string dir = write_modelopt(temp_dir(), t, 0.25f);
+  const std::string file = dir + "/model.safetensors";
+  const safetensors::File good = safetensors::read(file);
+  auto with = [&](const std::function<void(safetensors::File&)>& edit) {
+    safetensors::File f = good;
+    edit(f);
+    safetensors::write(file, f);
+    return error_of([&] { unpack_linear(Checkpoint::open(dir), kQ); });
+  };
+  const std::string tq = file + ": tensor '" + kQ;
+  EXPECT_THAT(with([&](safetensors::File& f) { f.tensors[kQ + ".weight"].dtype = DType::I8; }),
+              HasSubstr(tq + ".weight' has dtype I8, expected U8"));
+  EXPECT_THAT(with([&](safetensors::File& f) {
+                std::vector<std::uint8_t> b(8 * 12);
+                f.tensors[kQ + ".weight"] = raw(DType::U8, {8, 12}, b.data(), b.size());
+              }),
+              HasSubstr(tq + ".weight' has shape [8, 12]: K = 24 (two codes a byte) is not a "
+                             "multiple of the NVFP4 block (16)"));
+  EXPECT_THAT(with([&](safetensors::File& f) {
+                std::vector<std::uint8_t> b(2 * 8 * 32);
+                f.tensors[kQ + ".weight"] = raw(DType::U8, {2, 8, 32}, b.data(), b.size());
+              }),
+              HasSubstr(tq + ".weight' has shape [2, 8, 32], expected 2 dimensions"));
+  EXPECT_THAT(with([&](safetensors::File& f) { f.tensors.erase(kQ + ".weight"); }),
+              HasSubstr(tq + ".weight' is missing"));
+  EXPECT_THAT(with([&](safetensors::File& f) {
+                std::vector<float> v(8 * 4, 1.0f);
+                f.tensors[kQ + ".weight_scale"] = raw(DType::F32, {8, 4}, v.data(), 4 * v.size());
+              }),
+              HasSubstr(tq + ".weight_scale' has dtype F32, expected F8_E4M3"));
+  EXPECT_THAT(with([&](safetensors::File& f) {
+                f.tensors[kQ + ".weight_scale"] = raw(DType::F8_E4M3, {8, 3}, t.scale.data(), 24);
+              }),
+              HasSubstr(tq + ".weight_scale' has shape [8, 3], expected [N, K/16] = [8, 4]"));
+  auto bad_scale = [&](std::uint8_t code) {
+    return with([&](safetensors::File& f) {
+      std::vector<std::uint8_t> s = t.scale;
+      s[4 * 2 + 1] = code;  // row 2, block 1
+      f.tensors[kQ + ".weight_scale"] = raw(DType::F8_E4M3, {8, 4}, s.data(), s.size());
+    });
+  };
+  EXPECT_THAT(bad_scale(0x7f), HasSubstr(tq + ".weight_scale' block [2, 1] (K 16..31) = 0x7f is "
+                                              "the E4M3 NaN"));
+  EXPECT_THAT(bad_scale(0xff), HasSubstr(tq + ".weight_scale' block [2, 1] (K 16..31) = 0xff is "
+                                              "the E4M3 NaN"));
+  EXPECT_THAT(bad_scale(0xb8), HasSubstr(tq + ".weight_scale' block [2, 1] (K 16..31) = 0xb8 has "
+                                              "its sign bit set"));
+  auto ws2 = [&](float v) {
+    return with([&](safetensors::File& f) { f.tensors[kQ + ".weight_scale_2"] = f32_0d(v); });
+  };
+  EXPECT_THAT(ws2(std::nanf("")),
+              HasSubstr(tq + ".weight_scale_2' is nan; a global scale must be finite and > 0"));
+  EXPECT_THAT(ws2(0.0f), HasSubstr(tq + ".weight_scale_2' is 0.000000; a global scale must be "
+                                        "finite and > 0"));
+  EXPECT_THAT(ws2(-0.25f), HasSubstr(tq + ".weight_scale_2' is -0.250000; a global scale"));
+  EXPECT_THAT(ws2(std::numeric_limits<float>::infinity()),
+              HasSubstr(tq + ".weight_scale_2' is inf"));
+  EXPECT_THAT(with([&](safetensors::File& f) {
+                const float two[2] = {0.25f, 0.5f};
+                f.tensors[kQ + ".weight_scale_2"] = raw(DType::F32, {2}, two, 8);
+              }),
+              HasSubstr(tq + ".weight_scale_2' has shape [2], expected [1]"));
+  EXPECT_THAT(with([&](safetensors::File& f) {
+                const std::int32_t one = 1;
+                f.tensors[kQ + ".weight_scale_2"] = raw(DType::I32, {}, &one, 4);
+              }),
+              HasSubstr(tq + ".weight_scale_2' has dtype I32, expected F32"));
+  EXPECT_THAT(with([&](safetensors::File& f) { f.tensors.erase(kQ + ".weight_scale_2"); }),
+              HasSubstr(tq + ".weight_scale_2' is missing"));
+  EXPECT_THAT(with([&](safetensors::File& f) { f.tensors.erase(kQ + ".input_scale"); }),
+              HasSubstr(tq + ".input_scale' is missing"));
+  EXPECT_THAT(with([&](safetensors::File& f) { f.tensors[kQ + ".input_scale"] = f32_0d(-1.0f); }),
+              HasSubstr(tq + ".input_scale' is -1.000000; a global scale must be finite"));
+  EXPECT_THAT(with([&](safetensors::File& f) {
+                f.tensors[kQ + ".pre_quant_scale"] = half({64}, std::vector<float>(64, 1.0f));
+              }),
+              HasSubstr(tq + ".pre_quant_scale' is present: ModelOpt multiplies this layer's "
+                             "activations by it before quantizing them"));
+  // A module with only part of its tensors is still found, and named by what it lacks.
+  EXPECT_THAT(with([&](safetensors::File& f) { f.tensors.erase(kQ + ".weight_scale"); }),
+              HasSubstr(tq + ".weight_scale' is missing"));
+}
+
+TEST(Importers, RejectsBadModelOptConfigs) {
+  const Fp4Truth t = make_fp4(8, 64, true, 26);
+  const std::string dir = write_modelopt(temp_dir(), t, 0.25f);
+  const std::string hf = dir + "/hf_quant_config.json";
+  auto legacy = [&](const std::string& from, const std::string& to) {
+    std::string c = modelopt_quant_config("NVFP4", R"(["lm_head"])");
+    const auto at = c.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    c.replace(at, from.size(), to);
+    write_text(hf, c);
+    return error_of([&] { Checkpoint::open(dir); });
+  };
+  for (const char* algo : {"FP8", "NVFP4_AWQ", "W4A8_NVFP4_FP8", "MIXED_PRECISION", "MXFP8"}) {
+    EXPECT_THAT(legacy(R"("NVFP4")", std::string("\"") + algo + "\""),
+                HasSubstr(hf + ": quantization.quant_algo '" + algo +
+                          "' is not supported; accepted: NVFP4, W4A16_NVFP4"));
+  }
+  EXPECT_THAT(legacy(R"("quant_algo": "NVFP4", )", ""),
+              HasSubstr(hf + ": quantization.quant_algo is missing"));
+  EXPECT_THAT(legacy(R"("group_size": 16)", R"("group_size": 32)"),
+              HasSubstr(hf + ": quantization.group_size = 32 is not supported with NVFP4; "
+                             "accepted: 16 (the NVFP4 block)"));
+  EXPECT_THAT(legacy(R"(["lm_head"])", R"("lm_head")"),
+              HasSubstr(hf + ": quantization.exclude_modules must be a list"));
+  EXPECT_THAT(legacy(R"(["lm_head"])", R"(["lm_head", 3])"),
+              HasSubstr(hf + ": quantization.exclude_modules[1] must be a string"));
+  write_text(hf, R"({"producer": {"name": "modelopt"}, "quantization": "NVFP4"})");
+  EXPECT_THAT(error_of([&] { Checkpoint::open(dir); }),
+              HasSubstr(hf + ": quantization must be an object"));
+  write_text(hf, R"({"producer": {"name": "modelopt"}, "quant_algo": "NVFP4"})");
+  EXPECT_THAT(error_of([&] { Checkpoint::open(dir); }),
+              HasSubstr(hf + ": quantization is missing; ModelOpt's hf_quant_config.json holds "
+                             "{\"quantization\": {\"quant_algo\": ...}}"));
+  // config.json's form.
+  fs::remove(hf);
+  const std::string config = dir + "/config.json";
+  auto inside = [&](const std::string& from, const std::string& to) {
+    std::string c = modelopt_config_json("NVFP4", R"(["lm_head"])");
+    const auto at = c.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    c.replace(at, from.size(), to);
+    write_text(config, c);
+    return error_of([&] { Checkpoint::open(dir); });
+  };
+  EXPECT_THAT(inside(R"("type": "float", "group_size": 16}, "targets")",
+                     R"("type": "float", "group_size": 32}, "targets")"),
+              HasSubstr(config + ": quantization_config.config_groups.group_0.weights.group_size "
+                                 "= 32 is not supported with NVFP4"));
+  EXPECT_THAT(inside(R"("quant_algo": "NVFP4")", R"("quant_algo": "FP8")"),
+              HasSubstr(config + ": quantization_config.quant_algo 'FP8' is not supported"));
+  EXPECT_THAT(inside(R"("ignore": ["lm_head"])", R"("ignore": {"lm_head": 1})"),
+              HasSubstr(config + ": quantization_config.ignore must be a list"));
+  EXPECT_THAT(inside(R"("quant_method": "modelopt")", R"("quant_method": "modelopt_fp8")"),
+              HasSubstr("quant_method 'modelopt_fp8' is not supported; accepted: gptq, awq, "
+                        "compressed-tensors, mxfp4, modelopt"));
 }
 
 }  // namespace
