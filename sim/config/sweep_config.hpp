@@ -25,7 +25,8 @@ struct ResolvedDesign {
   arch::ArchSpec spec;
 };
 ResolvedDesign resolve_design(const std::string& design,
-                              const std::vector<std::pair<std::string, std::string>>& overrides);
+                              const std::vector<std::pair<std::string, std::string>>& overrides,
+                              bool check_timing = true);
 
 // The design with the command line's `--set KEY.PATH=VALUE` overrides (each checked like the
 // YAML, the error naming the key; workload keys are refused): `quasar run --set`.
