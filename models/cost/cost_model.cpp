@@ -6,6 +6,7 @@
 
 #include "arch/scale_rf.hpp"
 #include "cost/node_scaling.hpp"
+#include "cost/timing.hpp"
 #include "numerics/error.hpp"
 
 namespace quasar::cost {
@@ -392,6 +393,32 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
     r.area_um2 *= node.area;
     r.leakage_w *= node.leakage;
   }
+  // Pipeline registers: an edge unit of latency L has L - 1 registers of its result width beyond
+  // the synthesized unit's own (cost/timing.hpp edge_pipelines), each bit the library's flop.
+  const std::vector<EdgePipeline> pipes = edge_pipelines(a);
+  const bool flop_row = tech.flop.area_um2 > 0;
+  const std::string flop_source =
+      flop_row ? tech.flop.source + ", scaled " + std::to_string(tech.units_node_nm) + " -> " +
+                     std::to_string(tech.node_nm) + " nm"
+               : "";
+  bool pipelined = false;
+  for (const EdgePipeline& pp : pipes) {
+    const double bits = static_cast<double>(pp.latency_cycles - 1) * pp.register_bits;
+    if (bits <= 0) continue;
+    pipelined = true;
+    if (!flop_row) continue;
+    add_area(pp.role,
+             "pipeline registers (" + std::to_string(pp.latency_cycles - 1) + " x " +
+                 std::to_string(pp.register_bits) + " bits each)",
+             pp.units * bits, tech.flop.area_um2 * tech.unit_scaling().area, flop_source);
+  }
+  if (pipelined) {
+    r.unpriced.push_back(flop_row ? "leakage of the edge units' pipeline registers (the timing "
+                                    "table's flip-flop has no leakage figure)"
+                                  : "the edge units' pipeline registers (no flip-flop row in "
+                                    "the timing table)");
+  }
+
   // Everything above is one core's (array, edge units, register files, buffers): a design of
   // several cores has that many of each.
   if (a.cores > 1) {
@@ -413,6 +440,16 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
   const double e_dq = e.dequant_units ? p.energy("dequant_dgq") : 0.0;
   const double e_bk = bk_unit.empty() ? 0.0 : p.energy(bk_unit);
   const double e_epi = fmul.energy_pj + fadd.energy_pj;
+  // One op's pipeline-register energy of an edge unit kind: (L - 1) x bits flop cycles.
+  auto pipe_pj = [&](const char* role) {
+    for (const EdgePipeline& pp : pipes) {
+      if (pp.role == role && flop_row) {
+        return static_cast<double>(pp.latency_cycles - 1) * pp.register_bits *
+               tech.flop.energy_pj_per_cycle * tech.unit_scaling().energy;
+      }
+    }
+    return 0.0;
+  };
   // [choice] A lane op is an add, multiply, compare or conversion: priced at the mean of the
   // fp32 add and multiply. The scratchpad sees every byte the vector unit moves twice (written
   // from DRAM or the lanes, read by the lanes or the DMA), in banks of half its size.
@@ -496,6 +533,15 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
       x.each *= node.energy;
       if (!x.source.empty()) x.source += scaled("energy", node.energy);
     }
+  }
+  // Each op clocks its unit's L - 1 pipeline registers once (units of latency 1 have none).
+  const std::pair<const char*, double (*)(const L&)> pipe_ops[] = {
+      {"intscale", [](const L& l) { return static_cast<double>(l.intscale_ops); }},
+      {"floatscale", [](const L& l) { return static_cast<double>(l.floatscale_ops); }},
+      {"block", [](const L& l) { return static_cast<double>(l.block_ops); }}};
+  for (const auto& [role, count] : pipe_ops) {
+    if (const double pj = pipe_pj(role); pj > 0)
+      actions.push_back({role, "pipeline registers per op", pj, flop_source, count});
   }
   std::vector<double> run_counts(actions.size(), 0.0);
   for (const arch::LayerStats& l : stats.layers) {

@@ -48,12 +48,20 @@ struct ScaleFactors {
   bool has_leakage = true;  // false: the table gives no leakage factor (unit leakage unpriced)
 };
 
+// The library's flip-flop as one pipeline register bit (the timing table's dff section,
+// scripts/sta-units.sh): Liberty area and energy per clock cycle; 0 when no table gives them.
+struct FlopEntry {
+  double area_um2 = 0.0, energy_pj_per_cycle = 0.0;
+  std::string source;
+};
+
 struct Tech {
   // Synthesized units.
   std::string units_name;  // e.g. "osu018"
   int units_node_nm = 0;
   std::string units_source;
   std::map<std::string, UnitEntry> units;
+  FlopEntry flop;  // of the units' library
   // Literature.
   std::string literature_name;
   int node_nm = 0;  // the node every cost is expressed at

@@ -66,6 +66,20 @@ UnitStages unit_stages(const TimingTable& t, const std::string& unit, int nm, do
   return s;
 }
 
+std::vector<EdgePipeline> edge_pipelines(const arch::ArchSpec& a) {
+  const arch::EdgeSpec& e = a.edge;
+  std::vector<EdgePipeline> out;
+  if (e.intscale_units)
+    out.push_back({"intscale", e.intscale_units, e.intscale_latency_cycles, e.intscale_acc_bits});
+  if (e.floatscale_units)
+    out.push_back({"floatscale", e.floatscale_units, e.floatscale_latency_cycles, 32});
+  if (e.block_units) {
+    out.push_back({"block", e.block_units, e.block_latency_cycles,
+                   e.block_acc == BlockAcc::fixed ? e.block_acc_bits : 32u});
+  }
+  return out;
+}
+
 DesignTiming design_timing(const arch::ArchSpec& a, const TimingTable& t) {
   DesignTiming d;
   const int nm = static_cast<int>(a.process.node_nm);
@@ -79,22 +93,16 @@ DesignTiming design_timing(const arch::ArchSpec& a, const TimingTable& t) {
     d.units.push_back({role, unit_stages(t, row, nm, v, a.clock_mhz), latency, bits});
   };
   add("pe", pe_mac_row(a.array.pe), 1, 0);
-  const arch::EdgeSpec& e = a.edge;
-  // [choice] An inserted pipeline register holds the unit's result width: the accumulator
-  // (integer-scale: its bits; float-scale and fp32 block: 32; fixed block: its bits). A cut
-  // inside a multiplier can hold more; docs/cost-model.md says so.
-  if (e.intscale_units) {
-    add("intscale",
-        intscale_unit_row(e.intscale_acc_bits,
-                          [&](const std::string& n) { return t.units.count(n) > 0; }),
-        e.intscale_latency_cycles, e.intscale_acc_bits);
+  for (const EdgePipeline& p : edge_pipelines(a)) {
+    const std::string row =
+        p.role == "intscale"
+            ? intscale_unit_row(a.edge.intscale_acc_bits,
+                                [&](const std::string& n) { return t.units.count(n) > 0; })
+        : p.role == "floatscale" ? "floatscale_acc"
+                                 : block_acc_row(a);
+    add(p.role, row, p.latency_cycles, p.register_bits);
   }
-  if (e.floatscale_units) add("floatscale", "floatscale_acc", e.floatscale_latency_cycles, 32);
-  if (e.block_units) {
-    add("block", block_acc_row(a), e.block_latency_cycles,
-        e.block_acc == BlockAcc::fixed ? e.block_acc_bits : 32);
-  }
-  if (e.dequant_units) add("dequant", "dequant_dgq", 1, 0);
+  if (a.edge.dequant_units) add("dequant", "dequant_dgq", 1, 0);
   // No synthesized row yet: said in the report, not guessed.
   d.not_timed.push_back("epilogue");
   if (a.vector.lanes) d.not_timed.push_back("vector unit");

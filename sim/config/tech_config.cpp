@@ -200,6 +200,13 @@ cost::Tech load_tech(const std::string& units, const std::string& literature) {
   const std::string l = text_of(literature, src);
   parse_literature_table(l, src, t);
   t.unit_scaling();  // the tables must connect: fail now, naming the missing node
+  // The pipeline registers' flop: from the shipped timing table of the same library.
+  const cost::TimingTable timing = load_timing_table();
+  if (timing.technology == t.units_name && timing.dff_area_um2 > 0) {
+    t.flop.area_um2 = timing.dff_area_um2;
+    t.flop.energy_pj_per_cycle = timing.dff_energy_pj;
+    t.flop.source = timing.source + " dff";
+  }
   return t;
 }
 

@@ -127,6 +127,34 @@ TEST(CostModel, PricesARunByHand) {
   EXPECT_EQ(r.node_nm, 45);
 }
 
+// Pipeline registers by hand (issue 18): an integer-scale unit of latency 3 has 2 registers of
+// its 40 bits beyond its own; each bit is the flop's area, and each op clocks all 80 once.
+// Latency 1 has none; without a flop row the report says they are not priced.
+TEST(CostModel, PricesPipelineRegistersByHand) {
+  Tech t = fixture();
+  t.flop = {2.0, 0.01, "flop fixture"};
+  arch::ArchSpec a = small_design();
+  arch::RunStats s = one_layer_run(1000);
+  s.layers[0].intscale_ops = 7;
+  const CostReport one = price_run(a, s, t);
+  a.edge.intscale_latency_cycles = 3;
+  const CostReport three = price_run(a, s, t);
+  // 2 units x 2 registers x 40 bits x 2 um2 x 0.25 (180 -> 45 nm).
+  EXPECT_NEAR(three.area_um2 - one.area_um2, 2 * 2 * 40 * 2.0 * 0.25, 1e-9);
+  // 7 ops x 80 bit-cycles x 0.01 pJ x 0.5, plus nothing else (same leakage, same time).
+  EXPECT_NEAR(three.energy_pj - one.energy_pj, 7 * 80 * 0.01 * 0.5, 1e-9);
+  auto said = [](const CostReport& r, const std::string& what) {
+    return std::any_of(r.unpriced.begin(), r.unpriced.end(),
+                       [&](const std::string& u) { return u.find(what) != std::string::npos; });
+  };
+  EXPECT_FALSE(said(one, "pipeline registers"));
+  EXPECT_TRUE(said(three, "leakage of the edge units' pipeline registers"));
+  t.flop = {};
+  const CostReport none = price_run(a, s, t);
+  EXPECT_DOUBLE_EQ(none.area_um2, one.area_um2);
+  EXPECT_TRUE(said(none, "the edge units' pipeline registers (no flip-flop row"));
+}
+
 // The vector unit by hand: 4 lanes (fp32_mul + fp32_add each), 2 SFU lanes (exp_q), a 2 KiB
 // scratchpad; lane ops at the mean of the fp32 add and multiply, SFU ops at exp_q's energy,
 // and the scratchpad sees each byte the unit moves twice (1 KiB banks). A design without one
