@@ -54,6 +54,7 @@ std::function<int()> add_sweep_command(CLI::App& app) {
   struct Args {
     std::string spec, store, shard, report_store, plots, export_store, format = "csv", out;
     std::string merge_out;
+    std::vector<std::string> sets;
     std::vector<std::string> merge_in;
     std::string submit_spec, dir, partition;
     unsigned jobs = std::max(1u, std::thread::hardware_concurrency());
@@ -66,6 +67,9 @@ std::function<int()> add_sweep_command(CLI::App& app) {
       "Design-space sweep from a YAML spec (docs/sweeps.md): run, report, export, merge, submit");
   cmd->add_option("spec", a->spec, "Sweep spec (configs/sweeps/*.yaml) to run or resume");
   cmd->add_option("--store", a->store, "Result store (SQLite); default NAME.sweep.db here");
+  cmd->add_option("--set", a->sets,
+                  "Set a key on every point, KEY.PATH=VALUE (repeatable; a one-value axis, "
+                  "checked like the spec's): --set process.node_nm=16 --set workload.batch=8");
   cmd->add_option("-j,--jobs", a->jobs, "Points simulated at once (default: every core)");
   cmd->add_option("--shard", a->shard,
                   "Run only shard i of N (i/N); default from SLURM_ARRAY_TASK_ID/COUNT when set");
@@ -180,7 +184,7 @@ std::function<int()> add_sweep_command(CLI::App& app) {
     }
     if (a->spec.empty())
       throw Error("quasar sweep: give a sweep spec (or: report, export, merge, submit)");
-    const sweep::SweepSpec s = config::read_sweep_spec(a->spec);
+    const sweep::SweepSpec s = config::read_sweep_spec(a->spec, a->sets);
     std::vector<sweep::Point> points =
         sweep::enumerate_points(s, std::string(QUASAR_VERSION) + ", " + sweep::model_fingerprint());
     std::string shard = a->shard;

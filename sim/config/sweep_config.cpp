@@ -401,6 +401,38 @@ sweep::SweepSpec read_sweep_spec(const std::string& path) {
                           std::filesystem::absolute(path).parent_path().lexically_normal().string());
 }
 
+std::pair<std::string, std::string> parse_set(const std::string& kv) {
+  const std::size_t eq = kv.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == kv.size())
+    throw Error("--set '" + kv + "': expected KEY.PATH=VALUE, e.g. --set array.rows=64");
+  return {kv.substr(0, eq), kv.substr(eq + 1)};
+}
+
+sweep::SweepSpec read_sweep_spec(const std::string& path, const std::vector<std::string>& sets) {
+  if (sets.empty()) return read_sweep_spec(path);
+  // Each --set is a one-value axis appended to the spec: checked like the spec's own axes (the
+  // key applies to every design, units no scheme uses refused), recorded with every point.
+  const std::string text = io::read_text_file(path, "sweep spec");
+  YAML::Node root = load_one_document(text, path);
+  if (!root.IsMap()) return read_sweep_spec(path);  // the parser says what is wrong
+  if (!root["axes"]) root["axes"] = YAML::Node(YAML::NodeType::Sequence);
+  std::string label = path;
+  for (const std::string& kv : sets) {
+    const auto [key, value] = parse_set(kv);
+    YAML::Node axis(YAML::NodeType::Map);
+    axis["key"] = key;
+    YAML::Node values(YAML::NodeType::Sequence);
+    values.push_back(load_one_document(value, path + " --set " + key));
+    axis["values"] = values;
+    root["axes"].push_back(axis);
+    label += " --set " + kv;
+  }
+  YAML::Emitter out;
+  out << root;
+  return parse_sweep_spec(out.c_str(), label,
+                          std::filesystem::absolute(path).parent_path().lexically_normal().string());
+}
+
 ResolvedDesign resolve_design(const std::string& design,
                               const std::vector<std::pair<std::string, std::string>>& overrides,
                               bool check_timing) {
@@ -459,13 +491,10 @@ arch::ArchSpec load_arch_with(const std::string& design, const std::vector<std::
   if (sets.empty()) return load_arch(design);
   std::vector<std::pair<std::string, std::string>> overrides;
   for (const std::string& kv : sets) {
-    const std::size_t eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0 || eq + 1 == kv.size())
-      throw Error("--set '" + kv + "': expected KEY.PATH=VALUE, e.g. --set array.rows=64");
-    const std::string key = kv.substr(0, eq);
+    auto [key, value] = parse_set(kv);
     if (workload_key(key))
       throw Error("--set '" + kv + "': workload keys belong to a sweep spec, not a design");
-    overrides.emplace_back(key, kv.substr(eq + 1));
+    overrides.emplace_back(std::move(key), std::move(value));
   }
   return resolve_design(design, overrides).spec;
 }

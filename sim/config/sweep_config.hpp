@@ -15,6 +15,12 @@ namespace quasar::config {
 // Relative paths in a spec (design YAML files, trace manifests) are relative to `base_dir`:
 // the spec file's folder when read from a file.
 sweep::SweepSpec read_sweep_spec(const std::string& path);
+// With `quasar sweep --set KEY.PATH=VALUE` overrides: each a one-value axis appended to the spec
+// (design keys and workload.* keys), checked like the spec's axes. The spec text the store
+// records is the re-emitted YAML, so error lines refer to it.
+sweep::SweepSpec read_sweep_spec(const std::string& path, const std::vector<std::string>& sets);
+// "KEY.PATH=VALUE" -> (key, value); an error naming the argument otherwise.
+std::pair<std::string, std::string> parse_set(const std::string& kv);
 sweep::SweepSpec parse_sweep_spec(const std::string& text, const std::string& source,
                                   const std::string& base_dir = ".");
 
