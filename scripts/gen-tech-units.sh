@@ -53,6 +53,8 @@ energy_units="mac_int8:mac_int8 mac_w4a8:mac_int4 mac_dint4_a:mac_dint4a mac_din
   regfile_4x16_write:rf_write_4 regfile_8x16_read:rf_read_8 regfile_8x16_write:rf_write_8
   regfile_16x16_read:rf_read_16 regfile_16x16_write:rf_write_16
   mac_e2m1xe4m3:mac_fp4xfp8 mac_e2m1xe2m1:mac_fp4 mx_fixed_acc:mx_fixed_u10 mx_fp32_acc:mx_fp32_u10
+  mx_fixed_acc_u2:mx_fixed_u2 mx_fixed_acc_u12:mx_fixed_u12 mx_fp32_acc_u2:mx_fp32_u2
+  mx_fp32_acc_u12:mx_fp32_u12
   nvfp4_fp32_acc:nvfp4_fp32
   mx_dot_e2m1_e4m3:dot_fp4xfp8 mx_dot_e2m1_e2m1_32:dot_fp4_32 mx_dot_e2m1_e2m1_16:dot_fp4_16
   mx_dot_int8:dot_int8"
@@ -133,7 +135,7 @@ val() { awk -v k="$2" '$1 == k {print $2}' "$1"; }
   echo "energy_ops_per_stream: $ops"
   echo "streams:"
   echo "  random: \"every driven input port uniform over its valid range (rtl/synth/gen_unit_streams.cpp), seed $seed\""
-  echo "  llm: \"synthetic_llm_gemm operands quantized as the unit's scheme does (MACs: RTN to the weight format, per-token int8 activations; intscale/floatscale: w4a8-is/-fs group partial sums and scales; dequant_dgq: DGQ two-level weights; mac_fp16: fp16 operands; block PEs: quantize_mx of w4a8-mx / w4a4-mxfp4; mx_fixed_acc/mx_fp32_acc: w4a8-mx block sums and E8M0 scale codes; nvfp4_fp32_acc: w4a4-nvfp4 block sums and E4M3 scale codes (quantize_nvfp4); dot units: one block of codes of w4a8-mx / w4a4-mxfp4 / NVFP4 / w8a8-mxint8), seed $seed\""
+  echo "  llm: \"synthetic_llm_gemm operands quantized as the unit's scheme does (MACs: RTN to the weight format, per-token int8 activations; intscale/floatscale: w4a8-is/-fs group partial sums and scales; dequant_dgq: DGQ two-level weights; mac_fp16: fp16 operands; block PEs: quantize_mx of w4a8-mx / w4a4-mxfp4; mx_fixed_acc/mx_fp32_acc: w4a8-mx block sums and E8M0 scale codes (their _u2 / _u12 rows: w4a4-mxfp4's / w8a8-mxint8's); nvfp4_fp32_acc: w4a4-nvfp4 block sums and E4M3 scale codes (quantize_nvfp4); dot units: one block of codes of w4a8-mx / w4a4-mxfp4 / NVFP4 / w8a8-mxint8), seed $seed\""
   echo "units:"
   grep -v '^\s*#' rtl/synth/units.list | grep -v '^\s*$' | while read -r name top params; do
     IFS=$'\t' read -r _ _ tr lc la _ < <(awk -F'\t' -v u="$name" '$1 == u' "$work/synth/results.tsv")

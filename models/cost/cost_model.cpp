@@ -129,8 +129,11 @@ std::string scale_rf_unit(const Tech& t, std::uint64_t entries) {
 
 // [choice] One block-scale accumulator kind per design, from its schemes and block_acc:
 // nvfp4_fp32_acc when it runs w4a4-nvfp4 (E4M3 scales: the scale product, F32(I) x it, the fp32
-// add), else mx_fp32_acc (block_acc fp32) or mx_fixed_acc (fixed). A design that runs NVFP4 and
-// an MX scheme has its MX block steps priced as nvfp4_fp32_acc too (said in the report).
+// add), else the mx_fp32_acc (block_acc fp32) or mx_fixed_acc (fixed) row synthesized at the u of
+// the design's first MX scheme (the one sweeps and the default run give its linear layers). A
+// design that runs NVFP4 and an MX scheme has its MX block steps priced as nvfp4_fp32_acc too,
+// and one that runs MX schemes of several u's has them all priced at the first one's row (both
+// said in the report).
 bool runs_nvfp4(const arch::ArchSpec& a) {
   for (Scheme s : a.schemes) {
     if (traits(s).e4m3_scales) return true;
@@ -148,45 +151,104 @@ std::string mx_block_schemes(const arch::ArchSpec& a) {
   return names;
 }
 
-// The synthesized block-scale accumulator of the design ("" when the table has none that holds
-// it: the report lists the block units as not priced rather than pricing them as another unit).
-constexpr std::uint32_t kFixedRowBits = 48, kFixedRowFrac = 24;  // units.list's mx_fixed_acc
-std::string block_unit_row(const arch::ArchSpec& a) {
-  if (runs_nvfp4(a)) return "nvfp4_fp32_acc";
-  return a.edge.block_acc == BlockAcc::fixed ? "mx_fixed_acc" : "mx_fp32_acc";
+// u of an MX scheme's element pair (the scheme traits' x_elem and w_elem): its block sums count
+// in 2^-u.
+int scheme_unit(Scheme s) {
+  const SchemeInfo& i = traits(s);
+  return ::quasar::block_unit(i.x_elem, i.w_elem);
 }
-std::string block_unit(const arch::ArchSpec& a, const Tech& t) {
-  if (!a.edge.block_units) return "";
-  const std::string name = block_unit_row(a);
-  if (name == "mx_fixed_acc" && a.edge.block_acc_bits > kFixedRowBits) return "";
-  return t.units.count(name) ? name : "";
+// The scheme the unsuffixed MX rows (mx_fixed_acc, mx_fp32_acc) were synthesized for: w4a8-mx
+// (u = 10). They kept their names when the rows of the other u's (mx_*_acc_u2, _u12) were added.
+constexpr Scheme kUnsuffixedMxScheme = Scheme::w4a8_mx;
+// The units.list row of an MX block step at u: mx_fixed_acc / mx_fp32_acc at w4a8-mx's u, else
+// the same name with _u<u>.
+std::string mx_row(BlockAcc acc, int u) {
+  const std::string base = acc == BlockAcc::fixed ? "mx_fixed_acc" : "mx_fp32_acc";
+  return u == scheme_unit(kUnsuffixedMxScheme) ? base : base + "_u" + std::to_string(u);
+}
+
+// The synthesized block-scale accumulator of the design: `want`, the row of its block step, and
+// `name`, the row that prices it: want; for an MX row the table lacks, the unsuffixed row of
+// w4a8-mx's u (said in the report); "" when the table has none that holds it (the report lists
+// the block units as not priced rather than pricing them as another unit).
+constexpr std::uint32_t kFixedRowBits = 48, kFixedRowFrac = 24;  // units.list's mx_fixed_acc*
+struct BlockRow {
+  std::string want, name;
+  std::string fallback;  // MX: the unsuffixed row of w4a8-mx's u
+  bool nvfp4 = false;
+  std::vector<Scheme> mx;  // the MX schemes the design runs, in its order
+};
+BlockRow block_unit(const arch::ArchSpec& a, const Tech& t) {
+  BlockRow r;
+  for (Scheme s : a.schemes) {
+    const SchemeInfo& i = traits(s);
+    if (block_scaled(i) && !i.e4m3_scales) r.mx.push_back(s);
+  }
+  if (!a.edge.block_units) return r;
+  r.nvfp4 = runs_nvfp4(a);
+  if (r.nvfp4) {
+    r.want = "nvfp4_fp32_acc";
+    r.name = t.units.count(r.want) ? r.want : "";
+    return r;
+  }
+  // A design with block units and no MX scheme is priced at w4a8-mx's row.
+  const int u = scheme_unit(r.mx.empty() ? kUnsuffixedMxScheme : r.mx.front());
+  const BlockAcc acc = a.edge.block_acc;
+  r.want = mx_row(acc, u);
+  if (acc == BlockAcc::fixed && a.edge.block_acc_bits > kFixedRowBits) return r;
+  r.fallback = mx_row(acc, scheme_unit(kUnsuffixedMxScheme));
+  r.name = t.units.count(r.want) ? r.want : t.units.count(r.fallback) ? r.fallback : "";
+  return r;
 }
 
 // What the block units' pricing leaves out or approximates, for the report's not-priced list.
 std::vector<std::string> block_unit_notes(const arch::ArchSpec& a, const Tech& t,
-                                          const std::string& unit) {
+                                          const BlockRow& row) {
   std::vector<std::string> notes;
   const arch::EdgeSpec& e = a.edge;
   const std::string n = std::to_string(e.block_units);
+  const std::string& unit = row.name;
+  const bool fixed = !row.nvfp4 && e.block_acc == BlockAcc::fixed;
   if (unit.empty()) {
-    const std::string want = block_unit_row(a);
-    const std::string row =
-        want == "mx_fixed_acc"
-            ? "mx_fixed_acc row of >= " + std::to_string(e.block_acc_bits) + " bits"
-            : want + " row";
+    std::string want = row.want + " row";
+    if (!row.fallback.empty() && row.fallback != row.want) want += " (nor " + row.fallback + ")";
+    if (fixed && e.block_acc_bits > kFixedRowBits) {
+      want = row.want + " row of >= " + std::to_string(e.block_acc_bits) + " bits";
+    }
     notes.push_back("the " + n + " block-scale accumulators: area, leakage and energy " +
-                    "(technology table '" + t.units_name + "' has no " + row + ")");
+                    "(technology table '" + t.units_name + "' has no " + want + ")");
     return notes;
   }
-  if (unit == "mx_fixed_acc" &&
-      (e.block_acc_bits != kFixedRowBits || e.block_frac_bits != kFixedRowFrac)) {
+  const auto u_of = [](Scheme s) {
+    return std::string(scheme_name(s)) + " (u = " + std::to_string(scheme_unit(s)) + ")";
+  };
+  if (unit != row.want) {  // an MX row of another u: the table has none at the design's
+    notes.push_back("the " + n + " block-scale accumulators of " +
+                    u_of(row.mx.empty() ? kUnsuffixedMxScheme : row.mx.front()) +
+                    " are priced as " + unit + ", synthesized for " + u_of(kUnsuffixedMxScheme) +
+                    " (technology table '" + t.units_name + "' has no " + row.want + " row)");
+  }
+  if (!row.nvfp4 && row.mx.size() > 1) {
+    std::string others;
+    for (std::size_t i = 1; i < row.mx.size(); ++i) {
+      if (scheme_unit(row.mx[i]) == scheme_unit(row.mx.front())) continue;
+      others += (others.empty() ? "" : ", ") + u_of(row.mx[i]);
+    }
+    if (!others.empty()) {
+      notes.push_back("the block steps of " + others + " are priced as " + unit +
+                      ", the row of " + u_of(row.mx.front()) +
+                      " (one block unit kind per design, its first MX scheme's; a unit that "
+                      "selects u per scheme is not priced)");
+    }
+  }
+  if (fixed && (e.block_acc_bits != kFixedRowBits || e.block_frac_bits != kFixedRowFrac)) {
     notes.push_back("the " + n + " fixed block accumulators of " +
                     std::to_string(e.block_acc_bits) + " bits (" +
-                    std::to_string(e.block_frac_bits) +
-                    " fraction bits) are priced as mx_fixed_acc's 48 (24): an upper bound");
+                    std::to_string(e.block_frac_bits) + " fraction bits) are priced as " + unit +
+                    "'s 48 (24): an upper bound");
   }
   const std::string mx = mx_block_schemes(a);
-  if (unit == "nvfp4_fp32_acc" && !mx.empty()) {
+  if (row.nvfp4 && !mx.empty()) {
     notes.push_back("the MX block steps of " + mx +
                     " are priced as nvfp4_fp32_acc (one block unit kind per design, NVFP4's): "
                     "the E8M0 path (mx_fp32_acc / mx_fixed_acc) is not priced");
@@ -298,18 +360,19 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
              p.unit_source("dequant_dgq"));
     r.leakage_w += e.dequant_units * p.leakage_w("dequant_dgq");
   }
-  // The block-scale accumulators: nvfp4_fp32_acc (a design running w4a4-nvfp4), mx_fp32_acc
-  // (block_acc fp32) or mx_fixed_acc (block_acc fixed); the MX rows are synthesized at u = 10
-  // (w4a8-mx): another element pair's u changes only a constant of the exponent (fp32) or shift
-  // (fixed) adder. The fixed row is 48 bits with 24 fraction bits: a design's narrower
-  // accumulator is priced as it (an upper bound, said below), a wider one is not priced.
-  const std::string bk_unit = block_unit(a, tech);
+  // The block-scale accumulators: nvfp4_fp32_acc (a design running w4a4-nvfp4), else
+  // mx_fp32_acc (block_acc fp32) or mx_fixed_acc (block_acc fixed), each synthesized at the u of
+  // the design's MX scheme (w4a8-mx's 10: the unsuffixed rows; _u2 w4a4-mxfp4, _u12
+  // w8a8-mxint8). The fixed rows are 48 bits with 24 fraction bits: a design's narrower
+  // accumulator is priced as its row (an upper bound, said below), a wider one is not priced.
+  const BlockRow bk_row = block_unit(a, tech);
+  const std::string& bk_unit = bk_row.name;
   if (e.block_units && !bk_unit.empty()) {
     add_area("block", bk_unit, e.block_units, p.area(bk_unit), p.unit_source(bk_unit));
     r.leakage_w += e.block_units * p.leakage_w(bk_unit);
   }
   if (e.block_units) {
-    for (const std::string& note : block_unit_notes(a, tech, bk_unit)) r.unpriced.push_back(note);
+    for (const std::string& note : block_unit_notes(a, tech, bk_row)) r.unpriced.push_back(note);
   }
   // Each unit that consumes group scales keeps them in its own register file (arch/scale_rf.hpp),
   // sized for its kind: the widest scheme it runs and the columns it serves.

@@ -8,8 +8,9 @@
 //           floatscale | dequant_dgq | mac_fp16
 //           rf_read_E | rf_write_E                             (regfile, E entries of 16 bits)
 //           mac_fp4xfp8 | mac_fp4                              (block PEs: w, x, use_acc_in)
-//           mx_fixed_u10 | mx_fp32_u10                         (block accumulators: i, sx, sw,
-//                                                               use_acc_in; u = 10, w4a8-mx)
+//           mx_fixed_uU | mx_fp32_uU                           (block accumulators: i, sx, sw,
+//                                                               use_acc_in; U = 10 (w4a8-mx),
+//                                                               2 (w4a4-mxfp4), 12 (w8a8-mxint8))
 //           nvfp4_fp32                                         (NVFP4's block accumulator:
 //                                                               i, sx, sw, use_acc_in)
 //           dot_fp4xfp8 | dot_fp4_32 | dot_fp4_16 | dot_int8    (block dot units: w, x, every
@@ -32,12 +33,13 @@
 // with uniform values by its first E operations, which fall in the harness's warm-up;
 // mac_fp4xfp8: any E2M1 code w and any E4M3 code x but the two NaN codes; mac_fp4: any E2M1
 // codes; the block PEs restart (use_acc_in) every 32 ops, as their chains restart per block;
-// mx_fixed_u10, mx_fp32_u10: i uniform over the block sums a 32-lane E2M1 x E4M3 dot product can
-// give (|I| <= 32 * 12 * 229376), sx and sw uniform over the valid E8M0 codes 0..254, a
-// dot product of 128 blocks (K = 4096)); nvfp4_fp32: i uniform over the block sums of 16
-// E2M1 x E2M1 lanes (|I| <= 16 * 12 * 12 = 2304), sx and sw uniform over the E4M3 block-scale
-// codes the reference accepts (0x00..0x7e: sign clear, not NaN), a dot product of 256 blocks
-// (K = 4096); the dot units (combinational, one block per op):
+// mx_fixed_uU, mx_fp32_uU: i uniform over the block sums a 32-lane dot product of the U scheme's
+// element pair can give (|I| <= 32 * max_x * max_w: E2M1 x E4M3 32 * 12 * 229376 at U = 10,
+// E2M1 x E2M1 32 * 12 * 12 at U = 2, MXINT8 32 * 127 * 127 at U = 12), sx and sw uniform over
+// the valid E8M0 codes 0..254, a dot product of 128 blocks (K = 4096)); nvfp4_fp32: i uniform
+// over the block sums of 16 E2M1 x E2M1 lanes (|I| <= 16 * 12 * 12 = 2304), sx and sw uniform
+// over the E4M3 block-scale codes the reference accepts (0x00..0x7e: sign clear, not NaN), a
+// dot product of 256 blocks (K = 4096); the dot units (combinational, one block per op):
 // every lane's codes uniform and independent, dot_fp4xfp8 w any E2M1 code and x any E4M3 code
 // but the two NaN codes, dot_fp4_* any E2M1 codes, dot_int8 any int8 code but -128 (invalid).
 // llm: quasar::synthetic_llm_gemm operands (Gaussian weights, N(0,1) activations with outlier
@@ -58,9 +60,11 @@
 //   mac_fp4xfp8: w4a8-mx's operands, quantize_mx of W to E2M1 and of X to E4M3 (blocks of 32
 //     along K), the element codes walked like the MACs', restarting every block of 32;
 //   mac_fp4: w4a4-mxfp4's (both E2M1, blocks of 32; NVFP4's blocks of 16 use the same PE);
-//   mx_fixed_u10, mx_fp32_u10: w4a8-mx's block steps: I = the exact block sum of the codes (spec
-//     §5, elem_int), sx, sw = the two E8M0 scale codes of the block, ops walk m, n, then the
-//     128 blocks of K = 4096 (one dot product per (m, n)).
+//   mx_fixed_uU, mx_fp32_uU: the block steps of the MX scheme whose element pair has u = U
+//     (w4a8-mx, w4a4-mxfp4, w8a8-mxint8), its operands quantized by the scheme's quantizer
+//     (quantize_block_operand: quantize_mx to its element formats): I = the exact block sum of
+//     the codes (spec §5, elem_int), sx, sw = the two E8M0 scale codes of the block, ops walk m,
+//     n, then the 128 blocks of K = 4096 (one dot product per (m, n)).
 //   nvfp4_fp32: w4a4-nvfp4's block steps: quantize_nvfp4 of w and x (E2M1 codes, an E4M3 scale
 //     per 16 along K from the block's amax / 6 over the tensor scale), I = the exact block sum of
 //     the codes (elem_int), sx, sw = the two E4M3 scale codes of the block, ops walk m, n, then
@@ -84,6 +88,7 @@
 #include "numerics/dint4.hpp"
 #include "numerics/error_metrics.hpp"
 #include "numerics/float_formats.hpp"
+#include "numerics/gemm_block.hpp"
 #include "numerics/int_formats.hpp"
 #include "numerics/int_kernels.hpp"
 #include "numerics/quantize_activations.hpp"
@@ -130,6 +135,9 @@ struct Kind {
   quasar::BlockElem x_elem = quasar::BlockElem::e2m1;
   std::size_t lanes = 32;
   bool nvfp4 = false;
+  // block_acc (MX): the scheme whose block steps the stream holds; its element pair's u is the
+  // kind's U (scheme traits: x_elem, w_elem, block).
+  quasar::Scheme scheme = quasar::Scheme::w4a8_mx;
 };
 
 constexpr unsigned kRfWidth = 16;  // regfile word: one group scale as the mapping stores it
@@ -172,10 +180,26 @@ Kind parse_kind(const std::string& s) {
     k.x_e4m3 = s == "mac_fp4xfp8";
     return k;
   }
-  if (s == "mx_fixed_u10" || s == "mx_fp32_u10" || s == "nvfp4_fp32") {
+  if (s == "nvfp4_fp32") {
     k.family = Family::block_acc;
-    k.nvfp4 = s == "nvfp4_fp32";
+    k.nvfp4 = true;
     return k;
+  }
+  for (const char* acc : {"mx_fixed_u", "mx_fp32_u"}) {
+    const std::string p = acc;
+    if (s.compare(0, p.size(), p) != 0) continue;
+    const std::string u = s.substr(p.size());
+    // The MX (E8M0-scaled) scheme whose element pair has this u: one per u in the traits table.
+    for (const quasar::SchemeInfo& i : quasar::all_schemes()) {
+      if (!quasar::block_scaled(i) || i.e4m3_scales) continue;
+      if (std::to_string(quasar::block_unit(i.x_elem, i.w_elem)) != u) continue;
+      k.family = Family::block_acc;
+      k.scheme = i.id;
+      k.x_elem = i.x_elem;
+      k.w_elem = i.w_elem;
+      return k;
+    }
+    throw std::runtime_error("no MX scheme has u = '" + u + "' ('" + s + "')");
   }
   if (s == "dot_fp4xfp8" || s == "dot_fp4_32" || s == "dot_fp4_16" || s == "dot_int8") {
     k.family = Family::block_dot;
@@ -208,8 +232,8 @@ Kind parse_kind(const std::string& s) {
   throw std::runtime_error("unknown kind '" + s +
                            "' (mac_|mul_ int8|int4|dint4a|dint4b, intscale_s32, intscale_s16, "
                            "floatscale, dequant_dgq, mac_fp16, rf_read_E, rf_write_E, "
-                           "mac_fp4xfp8, mac_fp4, mx_fixed_u10, mx_fp32_u10, nvfp4_fp32, "
-                           "dot_fp4xfp8, dot_fp4_32, dot_fp4_16, dot_int8)");
+                           "mac_fp4xfp8, mac_fp4, mx_fixed_uU, mx_fp32_uU (U = 10, 2, 12), "
+                           "nvfp4_fp32, dot_fp4xfp8, dot_fp4_32, dot_fp4_16, dot_int8)");
 }
 
 struct Port {
@@ -321,10 +345,12 @@ std::uint16_t finite_f16(quasar::Rng& rng) {
   }
 }
 
-// The largest |I| of a 32-lane E2M1 x E4M3 block: 32 * 12 * 229376.
-constexpr std::int64_t kMaxBlockSumU10 = std::int64_t{quasar::kMxBlock} *
-                                         quasar::elem_max_int(quasar::BlockElem::e2m1) *
-                                         quasar::elem_max_int(quasar::BlockElem::e4m3);
+// The largest |I| of a block of an MX kind's scheme: block * max_x * max_w (w4a8-mx's E2M1 x
+// E4M3: 32 * 12 * 229376).
+std::int64_t max_block_sum(const Kind& k) {
+  return std::int64_t{quasar::traits(k.scheme).block} * quasar::elem_max_int(k.x_elem) *
+         quasar::elem_max_int(k.w_elem);
+}
 
 // The largest |I| of a 16-lane E2M1 x E2M1 block (NVFP4): 16 * 12 * 12.
 constexpr std::int64_t kMaxBlockSumNvfp4 = std::int64_t{quasar::kNvfp4Block} *
@@ -408,9 +434,10 @@ void random_stream(const Kind& k, Writer& out, std::uint64_t seed) {
           out.op({sum, sx, sw, i % (kBlockK / quasar::kNvfp4Block) == 0});
           break;
         }
-        const std::int64_t sum = uniform(rng, -kMaxBlockSumU10, kMaxBlockSumU10);
+        const std::int64_t max_sum = max_block_sum(k);
+        const std::int64_t sum = uniform(rng, -max_sum, max_sum);
         const std::int64_t sx = uniform(rng, 0, 254), sw = uniform(rng, 0, 254);
-        out.op({sum, sx, sw, i % (kBlockK / quasar::kMxBlock) == 0});
+        out.op({sum, sx, sw, i % (kBlockK / quasar::traits(k.scheme).block) == 0});
         break;
       }
       case Family::block_dot: {
@@ -584,19 +611,23 @@ void llm_nvfp4_acc_stream(Writer& out, std::size_t ops, std::uint64_t seed) {
   }
 }
 
-void llm_block_acc_stream(Writer& out, std::size_t ops, std::uint64_t seed) {
-  const std::size_t blocks = kBlockK / quasar::kMxBlock;
+// An MX scheme's block steps: its quantizer's codes, I and the two E8M0 scale codes per block.
+void llm_block_acc_stream(const Kind& k, Writer& out, std::size_t ops, std::uint64_t seed) {
+  const std::size_t block = quasar::traits(k.scheme).block;
+  const std::size_t blocks = kBlockK / block;
   const quasar::GemmData d = llm_data(ceil_div(ops, kScaleN * blocks), kBlockK, kScaleN, seed);
-  const BlockOperands op = mx_operands(d, true);
-  for (std::size_t m = 0; m < op.x.rows() && !out.done(); ++m) {
+  const quasar::BlockTensor x = quasar::quantize_block_operand(k.scheme, false, d.x, "x");
+  const quasar::BlockTensor w = quasar::quantize_block_operand(k.scheme, true, d.w, "w");
+  if (x.block != block || w.block != block) throw std::logic_error("block size != the scheme's");
+  for (std::size_t m = 0; m < x.rows() && !out.done(); ++m) {
     for (std::size_t n = 0; n < kScaleN; ++n) {
       for (std::size_t b = 0; b < blocks; ++b) {
         std::int64_t sum = 0;  // the block's exact integer I (spec §5), as the PEs produce it
-        for (std::size_t kk = b * quasar::kMxBlock; kk < (b + 1) * quasar::kMxBlock; ++kk) {
-          sum += std::int64_t{quasar::elem_int(quasar::BlockElem::e4m3, op.x.codes(m, kk))} *
-                 quasar::elem_int(quasar::BlockElem::e2m1, op.w.codes(n, kk));
+        for (std::size_t kk = b * block; kk < (b + 1) * block; ++kk) {
+          sum += std::int64_t{quasar::elem_int(k.x_elem, x.codes(m, kk))} *
+                 quasar::elem_int(k.w_elem, w.codes(n, kk));
         }
-        out.op({sum, op.x.scales(m, b), op.w.scales(n, b), b == 0});
+        out.op({sum, x.scales(m, b), w.scales(n, b), b == 0});
       }
     }
   }
@@ -643,7 +674,8 @@ void llm_stream(const Kind& k, Writer& out, std::size_t ops, std::uint64_t seed)
     case Family::block_mac:
       return llm_block_mac_stream(k, out, ops, seed);
     case Family::block_acc:
-      return k.nvfp4 ? llm_nvfp4_acc_stream(out, ops, seed) : llm_block_acc_stream(out, ops, seed);
+      return k.nvfp4 ? llm_nvfp4_acc_stream(out, ops, seed)
+                     : llm_block_acc_stream(k, out, ops, seed);
     case Family::block_dot:
       return llm_block_dot_stream(k, out, ops, seed);
   }

@@ -6,15 +6,16 @@
 //     (uniform codes, max-magnitude blocks of one sign, mixed signs, zeros, invalid codes);
 //     I must reach both of its extremes +-N * max_w * max_x, and the invalid count 0, some and
 //     all codes;
-//   - mx_fixed_acc at four (UNIT, ACC_W, FRAC) variants: >= 10^6 random vectors each over every
-//     shift regime (right shifts that round, ties both ways, shifts of 32..39 and >= 40, left
-//     shifts that fit, that overflow, of ACC_W and more), accumulators at the wrap edges, and
-//     255 scale codes; every flag seen set and clear, both overflow causes seen;
-//   - mx_fp32_acc at UNIT = 10 and 2: every reachable scale sum sx + sw with corner I values and
-//     accumulators, then >= 10^6 random vectors aimed at subnormal, normal, overflowing and
-//     underflowing terms, with accumulators that are zeros of both signs, infinities, NaNs or
-//     cancel the term; the term and the sum compared bit for bit (canonical NaN), every result
-//     class seen;
+//   - mx_fixed_acc at six (UNIT, ACC_W, FRAC) variants, units.list's three rows (u = 10, 2, 12
+//     at 48 bits, 24 fraction bits) among them: >= 10^6 random vectors each over every shift
+//     regime (right shifts that round, ties both ways, shifts of 32..39 and >= 40, left shifts
+//     that fit, that overflow, of ACC_W and more), accumulators at the wrap edges, and 255 scale
+//     codes; every flag seen set and clear, both overflow causes seen;
+//   - mx_fp32_acc at UNIT = 10, 2 and 12 (units.list's three rows): every reachable scale sum
+//     sx + sw with corner I values and accumulators, then >= 10^6 random vectors aimed at
+//     subnormal, normal, overflowing and underflowing terms, with accumulators that are zeros of
+//     both signs, infinities, NaNs or cancel the term; the term and the sum compared bit for bit
+//     (canonical NaN), every result class seen;
 //   - nvfp4_fp32_acc: every E4M3 scale code pair (256 x 256, NaN and negative codes included:
 //     the unit computes the model's arithmetic for them too) with nine block sums each (zero,
 //     +-1, NVFP4's extremes +-2304, sums F32(I) rounds, a random one) and a random accumulator;
@@ -33,8 +34,11 @@
 #include <Vmx_fixed_acc_u10_a24.h>
 #include <Vmx_fixed_acc_u10_a48.h>
 #include <Vmx_fixed_acc_u12_a32.h>
+#include <Vmx_fixed_acc_u12_a48.h>
+#include <Vmx_fixed_acc_u2_a48.h>
 #include <Vmx_fixed_acc_u2_a64.h>
 #include <Vmx_fp32_acc_u10.h>
+#include <Vmx_fp32_acc_u12.h>
 #include <Vmx_fp32_acc_u2.h>
 #include <Vnvfp4_fp32_acc.h>
 
@@ -535,6 +539,13 @@ void sweep_fixed(const std::string& name, int unit, int acc_bits, int frac_bits,
 TEST(MxFixedAcc, RandomAndDirectedVectorsEqualModel_U10Acc48Frac24) {
   sweep_fixed<Vmx_fixed_acc_u10_a48>("mx_fixed_acc u10 acc48 frac24", 10, 48, 24, 1000000);
 }
+// The synthesized rows of w4a4-mxfp4 and w8a8-mxint8 (mx_fixed_acc_u2, _u12 of units.list).
+TEST(MxFixedAcc, RandomAndDirectedVectorsEqualModel_U2Acc48Frac24) {
+  sweep_fixed<Vmx_fixed_acc_u2_a48>("mx_fixed_acc u2 acc48 frac24", 2, 48, 24, 1000000);
+}
+TEST(MxFixedAcc, RandomAndDirectedVectorsEqualModel_U12Acc48Frac24) {
+  sweep_fixed<Vmx_fixed_acc_u12_a48>("mx_fixed_acc u12 acc48 frac24", 12, 48, 24, 1000000);
+}
 TEST(MxFixedAcc, RandomAndDirectedVectorsEqualModel_U12Acc32Frac16) {
   sweep_fixed<Vmx_fixed_acc_u12_a32>("mx_fixed_acc u12 acc32 frac16", 12, 32, 16, 1000000);
 }
@@ -689,6 +700,9 @@ TEST(MxFp32Acc, RandomAndDirectedVectorsEqualModel_U10) {
 }
 TEST(MxFp32Acc, RandomAndDirectedVectorsEqualModel_U2) {
   sweep_fp32<Vmx_fp32_acc_u2>("mx_fp32_acc u2", 2, 1000000);
+}
+TEST(MxFp32Acc, RandomAndDirectedVectorsEqualModel_U12) {
+  sweep_fp32<Vmx_fp32_acc_u12>("mx_fp32_acc u12", 12, 1000000);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 // configs/tech/units-osu018.yaml (scripts/gen-tech-units.sh): does the committed file parse, and
 // does it hold every unit of rtl/synth/units.list with positive area, cells, transistors and
 // leakage, each arithmetic unit (MACs, multipliers, dequant_dgq, intscale_acc, floatscale_acc,
-// mac_fp16, the block-scale accumulators mx_fixed_acc, mx_fp32_acc and nvfp4_fp32_acc, the block
+// mac_fp16, the block-scale accumulators mx_fixed_acc, mx_fp32_acc (u = 10, and their _u2 and _u12
+// rows) and nvfp4_fp32_acc, the block
 // dot units mx_dot_*, and the register files per read and per write) with a positive, finite
 // energy per op on both operand streams whose parts add up, each with a source?
 // Regenerating it byte-identically is the opt-in test tech_units_regenerate (QUASAR_SYNTH_TESTS).
@@ -88,12 +89,13 @@ TEST(TechUnits, ArithmeticUnitsHavePositiveFiniteEnergyOnBothStreams) {
     }
   }
   // The 4 integer MACs, 4 multipliers, dequant_dgq, 5 intscale_acc, floatscale_acc, mac_fp16,
-  // the 4 register files' read and write rows, the block formats' 2 MACs and 3 accumulators,
-  // and their 4 dot units.
-  EXPECT_GE(checked, 33u);
+  // the 4 register files' read and write rows, the block formats' 2 MACs and 7 accumulators (MX
+  // fixed and fp32 at u = 10, 2 and 12; NVFP4), and their 4 dot units.
+  EXPECT_GE(checked, 37u);
   // The block formats' rows by name: the cost model prices their PEs and edge units from them.
   for (const char* name :
-       {"mac_e2m1xe4m3", "mac_e2m1xe2m1", "mx_fixed_acc", "mx_fp32_acc", "nvfp4_fp32_acc",
+       {"mac_e2m1xe4m3", "mac_e2m1xe2m1", "mx_fixed_acc", "mx_fp32_acc", "mx_fixed_acc_u2",
+        "mx_fixed_acc_u12", "mx_fp32_acc_u2", "mx_fp32_acc_u12", "nvfp4_fp32_acc",
         "mx_dot_e2m1_e4m3", "mx_dot_e2m1_e2m1_32", "mx_dot_e2m1_e2m1_16", "mx_dot_int8"}) {
     SCOPED_TRACE(name);
     ASSERT_TRUE(units.has(name));
@@ -116,6 +118,28 @@ TEST(TechUnits, BlockDotUnitsAreCombinational) {
   }
   EXPECT_LT(units.at("mx_dot_e2m1_e2m1_16").at("area_um2").as_double(),
             units.at("mx_dot_e2m1_e2m1_32").at("area_um2").as_double());
+}
+
+// The MX accumulators' _uU rows (rtl/synth/units.list) are the unsuffixed u = 10 rows' units at
+// UNIT=U, every other parameter the same (the fixed rows all 48 bits, 24 fraction bits: the cost
+// model's width notes assume it), each with its own energy stream (mx_fixed_uU / mx_fp32_uU).
+TEST(TechUnits, MxAccumulatorRowsDifferOnlyInUnit) {
+  const auto units = quasar::config::Value::load_file(kYaml).at("units");
+  for (const std::string base : {"mx_fixed_acc", "mx_fp32_acc"}) {
+    const std::string kind = base == "mx_fixed_acc" ? "mx_fixed_u" : "mx_fp32_u";
+    const std::string params10 = units.at(base).at("parameters").as_string();
+    ASSERT_EQ(params10.rfind("UNIT=10", 0), 0u) << base << ": " << params10;
+    EXPECT_EQ(units.at(base).at("energy_stream").as_string(), kind + "10");
+    for (const std::string u : {"2", "12"}) {
+      const std::string name = base + "_u" + u;
+      SCOPED_TRACE(name);
+      ASSERT_TRUE(units.has(name));
+      EXPECT_EQ(units.at(name).at("top").as_string(), units.at(base).at("top").as_string());
+      EXPECT_EQ(units.at(name).at("parameters").as_string(),
+                "UNIT=" + u + params10.substr(std::string("UNIT=10").size()));
+      EXPECT_EQ(units.at(name).at("energy_stream").as_string(), kind + u);
+    }
+  }
 }
 
 // A register file's _read and _write rows are one netlist measured on two streams: the same

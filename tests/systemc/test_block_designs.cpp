@@ -14,6 +14,7 @@
 #include "arch/core/tile_timing.hpp"
 #include "config/arch_config.hpp"
 #include "config/tech_config.hpp"
+#include "config/yaml_value.hpp"
 #include "cost/cost_model.hpp"
 #include "mapping/gemm_tiling.hpp"
 #include "mapping/workload.hpp"
@@ -166,10 +167,12 @@ TEST(BlockDesigns, ALayerWithAnotherBlockAccumulationIsNotRun) {
 // The cost model prices what its tables hold and lists the fp4xfp8 MACs and the block units as
 // not priced (no synthesized row yet) rather than throwing or pricing them as another unit.
 // The cost model prices the block designs' MACs (mac_e2m1xe4m3, mac_e2m1xe2m1, mac_int8) and
-// their block units (mx_fp32_acc on mxfp4 and mxint8, block_acc fp32; nvfp4_fp32_acc on nvfp4)
-// from the synthesized rows, count x each: the w4a8-mx layer above on mxfp4 (simulated), one
+// their block units from the synthesized rows at the u of the design's first MX scheme
+// (mx_fp32_acc, u = 10, on mxfp4, whose first scheme is w4a8-mx; mx_fp32_acc_u12 on mxint8;
+// nvfp4_fp32_acc on nvfp4), count x each: the w4a8-mx layer above on mxfp4 (simulated), one
 // layer of counts by hand on nvfp4 and mxint8. What stays unpriced is said: the leakage of the
-// literature's fp32 units; nothing of the block units.
+// literature's fp32 units; of the block units, only mxfp4's w4a4-mxfp4 steps priced at its first
+// scheme's u = 10 row (`block_note`).
 const cost::CostLine* find_line(const std::vector<cost::CostLine>& v, const std::string& comp,
                                 const std::string& item) {
   for (const cost::CostLine& l : v) {
@@ -186,7 +189,8 @@ bool said(const cost::CostReport& c, const std::string& what) {
 }
 
 void expect_block_design_priced(const ArchSpec& a, const RunStats& r, const cost::Tech& tech,
-                                const std::string& mac, const std::string& unit) {
+                                const std::string& mac, const std::string& unit,
+                                const std::string& block_note = "") {
   SCOPED_TRACE(a.name);
   const cost::CostReport c = cost::price_run(a, r, tech);
   const double area_f = tech.unit_scaling().area, energy_f = tech.unit_scaling().energy;
@@ -213,7 +217,11 @@ void expect_block_design_priced(const ArchSpec& a, const RunStats& r, const cost
   EXPECT_DOUBLE_EQ(me->count, static_cast<double>(macs));
   EXPECT_FALSE(said(c, "MACs"));
   EXPECT_FALSE(said(c, "block-scale accumulators"));
-  EXPECT_FALSE(said(c, "block steps"));
+  if (block_note.empty()) {
+    EXPECT_FALSE(said(c, "block steps"));
+  } else {
+    EXPECT_TRUE(said(c, block_note)) << block_note;
+  }
   EXPECT_TRUE(said(c, "epilogue's fp32 units"));
 }
 
@@ -228,7 +236,9 @@ TEST(BlockDesigns, CostPricesTheBlockMacsAndUnits) {
   w.runs = p.runs;
   w.instances = p.instances;
   const std::vector<RunStats> r = simulate(a, {w}, {Fidelity::fast});
-  expect_block_design_priced(a, r[0], tech, "mac_e2m1xe4m3", "mx_fp32_acc");
+  expect_block_design_priced(a, r[0], tech, "mac_e2m1xe4m3", "mx_fp32_acc",
+                             "block steps of w4a4-mxfp4 (u = 2) are priced as mx_fp32_acc, the "
+                             "row of w4a8-mx (u = 10)");
   // nvfp4 and mxint8: the block op and MAC counts of one layer, by hand.
   RunStats hand;
   hand.cycles = 100000;
@@ -239,12 +249,60 @@ TEST(BlockDesigns, CostPricesTheBlockMacsAndUnits) {
   hl.block_ops = 16 * 64 * 16;
   hand.layers.push_back(hl);
   expect_block_design_priced(shipped("nvfp4"), hand, tech, "mac_e2m1xe2m1", "nvfp4_fp32_acc");
-  expect_block_design_priced(shipped("mxint8"), hand, tech, "mac_int8", "mx_fp32_acc");
+  expect_block_design_priced(shipped("mxint8"), hand, tech, "mac_int8", "mx_fp32_acc_u12");
+  // mxfp4's PEs running w4a4-mxfp4 alone: its own u = 2 row.
+  ArchSpec fp4 = shipped("mxfp4");
+  fp4.schemes = {Scheme::w4a4_mxfp4};
+  expect_block_design_priced(fp4, hand, tech, "mac_e2m1xe4m3", "mx_fp32_acc_u2");
   // The NVFP4 row is its own: a different area and energy from mx_fp32_acc's, so pricing nvfp4's
   // block step as mx_fp32_acc again cannot pass the checks above.
   EXPECT_NE(tech.units.at("nvfp4_fp32_acc").area_um2, tech.units.at("mx_fp32_acc").area_um2);
   EXPECT_NE(tech.units.at("nvfp4_fp32_acc").energy_pj_per_op.at("llm"),
             tech.units.at("mx_fp32_acc").energy_pj_per_op.at("llm"));
+}
+
+// Each MX scheme's block units are priced from a row of the shipped table synthesized at that
+// scheme's u (the scheme traits' element pair: w4a8-mx 10, w4a4-mxfp4 2, w8a8-mxint8 12), for
+// both block_acc options: the row's `parameters` say UNIT=u. Pricing mxfp4 or mxint8 from the
+// u = 10 row fails here. The rows differ from the u = 10 rows in area or energy, so the by-hand
+// checks above could not pass with the u = 10 row either.
+TEST(BlockDesigns, MxBlockUnitsArePricedFromTheRowAtTheirSchemesU) {
+  const cost::Tech tech = config::load_tech();
+  const auto yaml = config::Value::load_file(std::string(QUASAR_SOURCE_DIR) +
+                                             "/configs/tech/units-osu018.yaml")
+                        .at("units");
+  int checked = 0;
+  for (const SchemeInfo& i : all_schemes()) {
+    if (!block_scaled(i) || i.e4m3_scales) continue;
+    const int u = block_unit(i.x_elem, i.w_elem);
+    for (BlockAcc acc : {BlockAcc::fp32, BlockAcc::fixed}) {
+      SCOPED_TRACE(std::string(i.name) + (acc == BlockAcc::fixed ? " fixed" : " fp32"));
+      ArchSpec a = shipped(i.x_elem == BlockElem::mxint8 ? "mxint8" : "mxfp4");
+      a.schemes = {i.id};
+      a.edge.block_acc = acc;
+      const cost::CostReport c = cost::price_run(a, RunStats{}, tech);
+      const cost::CostLine* bk = nullptr;
+      for (const cost::CostLine& l : c.area) {
+        if (l.component == "block") bk = &l;
+      }
+      ASSERT_NE(bk, nullptr);
+      const std::string top = acc == BlockAcc::fixed ? "mx_fixed_acc" : "mx_fp32_acc";
+      EXPECT_EQ(yaml.at(bk->item).at("top").as_string(), top) << bk->item;
+      const std::string params = " " + yaml.at(bk->item).at("parameters").as_string() + " ";
+      EXPECT_NE(params.find(" UNIT=" + std::to_string(u) + " "), std::string::npos)
+          << bk->item << ": " << params;
+      EXPECT_FALSE(said(c, "block-scale accumulators")) << bk->item;
+      const SchemeInfo& mx = traits(Scheme::w4a8_mx);  // the unsuffixed rows' scheme
+      if (u != block_unit(mx.x_elem, mx.w_elem)) {
+        const cost::UnitEntry &row = tech.units.at(bk->item), &row10 = tech.units.at(top);
+        EXPECT_TRUE(row.area_um2 != row10.area_um2 ||
+                    row.energy_pj_per_op.at("llm") != row10.energy_pj_per_op.at("llm"))
+            << bk->item << " is priced like " << top;
+      }
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 6);
 }
 
 }  // namespace

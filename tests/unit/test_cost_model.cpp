@@ -367,12 +367,125 @@ TEST(CostModel, PricesBlockUnitsByHand) {
   EXPECT_EQ(line(nn.area, "block").item, "");
   EXPECT_EQ(line(nn.energy, "block").total, 0.0);
   EXPECT_TRUE(said(nn, "has no nvfp4_fp32_acc row"));
-  // A table without the fp32 row: an MX fp32 design's block units are listed as not priced.
+  // A table without the fp32 rows (w4a4-mxfp4's u = 2 row, nor the u = 10 row it would fall
+  // back to): an MX fp32 design's block units are listed as not priced.
   a.schemes = {Scheme::w4a4_mxfp4};
   t.units.erase("mx_fp32_acc");
   const CostReport m = price_run(a, s, t);
   EXPECT_EQ(line(m.area, "block").item, "");
-  EXPECT_TRUE(said(m, "has no mx_fp32_acc row"));
+  EXPECT_TRUE(said(m, "has no mx_fp32_acc_u2 row (nor mx_fp32_acc)"));
+}
+
+// Each MX scheme's block units are priced from the rows synthesized at its element pair's u
+// (scheme traits): w4a8-mx (u = 10) from the unsuffixed mx_fp32_acc / mx_fixed_acc, w4a4-mxfp4
+// (u = 2) from mx_*_acc_u2, w8a8-mxint8 (u = 12) from mx_*_acc_u12, area, leakage and energy,
+// nothing said. The fixture's six rows all differ, so pricing mxfp4 or mxint8 from the u = 10
+// row fails here. A design running MX schemes of two u's is priced at its first one's row (said,
+// naming the other scheme); a table without the u's row prices it as the u = 10 row (said,
+// naming both rows), nothing thrown; the fixed rows' width notes name the row priced.
+TEST(CostModel, PricesEachMxSchemeFromTheRowAtItsU) {
+  Tech t = fixture();
+  t.units["mac_e2m1xe4m3"] = {80, 8, {{"llm", 1.5}}, "fixture"};
+  t.units["mx_fp32_acc"] = {2000, 100, {{"llm", 12.0}}, "fixture"};
+  t.units["mx_fixed_acc"] = {1000, 40, {{"llm", 6.0}}, "fixture"};
+  t.units["mx_fp32_acc_u2"] = {1900, 90, {{"llm", 11.0}}, "fixture"};
+  t.units["mx_fixed_acc_u2"] = {900, 30, {{"llm", 5.0}}, "fixture"};
+  t.units["mx_fp32_acc_u12"] = {2100, 110, {{"llm", 13.0}}, "fixture"};
+  t.units["mx_fixed_acc_u12"] = {1100, 50, {{"llm", 7.0}}, "fixture"};
+  arch::ArchSpec a = small_design();
+  a.edge.intscale_units = 0;
+  a.edge.block_units = 3;
+  arch::RunStats s = one_layer_run(1000);
+  s.layers[0].macs = 64;
+  s.layers[0].block_ops = 2;
+  auto line = [](const std::vector<CostLine>& v, const std::string& comp) {
+    const auto it = std::find_if(v.begin(), v.end(), [&](const CostLine& l) {
+      return l.component == comp && l.item.find("regfile") == std::string::npos;
+    });
+    return it == v.end() ? CostLine{} : *it;
+  };
+  auto said = [](const CostReport& r, const std::string& what) {
+    return std::any_of(r.unpriced.begin(), r.unpriced.end(),
+                       [&](const std::string& u) { return u.find(what) != std::string::npos; });
+  };
+  struct Case {
+    Scheme scheme;
+    arch::PeKind pe;
+    BlockAcc acc;
+    const char* row;
+    double area, leak_nw, pj;
+  };
+  const Case cases[] = {
+      {Scheme::w4a8_mx, arch::PeKind::fp4xfp8, BlockAcc::fp32, "mx_fp32_acc", 2000, 100, 12.0},
+      {Scheme::w4a8_mx, arch::PeKind::fp4xfp8, BlockAcc::fixed, "mx_fixed_acc", 1000, 40, 6.0},
+      {Scheme::w4a4_mxfp4, arch::PeKind::fp4xfp8, BlockAcc::fp32, "mx_fp32_acc_u2", 1900, 90,
+       11.0},
+      {Scheme::w4a4_mxfp4, arch::PeKind::fp4xfp8, BlockAcc::fixed, "mx_fixed_acc_u2", 900, 30,
+       5.0},
+      {Scheme::w8a8_mxint8, arch::PeKind::int8, BlockAcc::fp32, "mx_fp32_acc_u12", 2100, 110,
+       13.0},
+      {Scheme::w8a8_mxint8, arch::PeKind::int8, BlockAcc::fixed, "mx_fixed_acc_u12", 1100, 50,
+       7.0},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.row);
+    a.schemes = {c.scheme};
+    a.array.pe = c.pe;
+    a.edge.block_acc = c.acc;
+    const CostReport r = price_run(a, s, t);
+    EXPECT_EQ(line(r.area, "block").item, c.row);
+    EXPECT_DOUBLE_EQ(line(r.area, "block").total, 3 * c.area * 0.25);
+    EXPECT_EQ(line(r.energy, "block").item, std::string(c.row) + " op");
+    EXPECT_DOUBLE_EQ(line(r.energy, "block").total, 2 * c.pj * 0.5);
+    Tech no_leak = t;
+    no_leak.units[c.row].leakage_nw = 0;
+    EXPECT_NEAR(r.leakage_w - price_run(a, s, no_leak).leakage_w, 3 * c.leak_nw * 0.1 * 1e-9,
+                1e-18);
+    EXPECT_FALSE(said(r, "block"));
+  }
+
+  // Two u's on one design: the first MX scheme's row, the other's steps said.
+  a.array.pe = arch::PeKind::fp4xfp8;
+  a.edge.block_acc = BlockAcc::fp32;
+  a.schemes = {Scheme::w4a4_mxfp4, Scheme::w4a8_mx};
+  const CostReport two = price_run(a, s, t);
+  EXPECT_EQ(line(two.area, "block").item, "mx_fp32_acc_u2");
+  EXPECT_TRUE(said(two, "the block steps of w4a8-mx (u = 10) are priced as mx_fp32_acc_u2, the "
+                        "row of w4a4-mxfp4 (u = 2)"));
+  a.schemes = {Scheme::w4a8_mx, Scheme::w4a4_mxfp4};
+  const CostReport two10 = price_run(a, s, t);
+  EXPECT_EQ(line(two10.area, "block").item, "mx_fp32_acc");
+  EXPECT_TRUE(said(two10, "the block steps of w4a4-mxfp4 (u = 2) are priced as mx_fp32_acc, "
+                          "the row of w4a8-mx (u = 10)"));
+
+  // A table without the u = 12 rows: priced as the u = 10 rows, said.
+  a.schemes = {Scheme::w8a8_mxint8};
+  a.array.pe = arch::PeKind::int8;
+  Tech old = t;
+  old.units.erase("mx_fp32_acc_u12");
+  old.units.erase("mx_fixed_acc_u12");
+  const CostReport f = price_run(a, s, old);
+  EXPECT_EQ(line(f.area, "block").item, "mx_fp32_acc");
+  EXPECT_DOUBLE_EQ(line(f.energy, "block").total, 2 * 12.0 * 0.5);
+  EXPECT_TRUE(said(f, "the 3 block-scale accumulators of w8a8-mxint8 (u = 12) are priced as "
+                      "mx_fp32_acc, synthesized for w4a8-mx (u = 10)"));
+  EXPECT_TRUE(said(f, "has no mx_fp32_acc_u12 row"));
+  // The fixed option: the u = 10 row, and the width note names it.
+  a.edge.block_acc = BlockAcc::fixed;
+  a.edge.block_acc_bits = 40;
+  const CostReport ff = price_run(a, s, old);
+  EXPECT_EQ(line(ff.area, "block").item, "mx_fixed_acc");
+  EXPECT_TRUE(said(ff, "priced as mx_fixed_acc, synthesized for w4a8-mx (u = 10)"));
+  EXPECT_TRUE(said(ff, "priced as mx_fixed_acc's 48 (24): an upper bound"));
+  // With the u = 12 row: the note names it; wider than 48 bits: no row holds it.
+  const CostReport fw = price_run(a, s, t);
+  EXPECT_EQ(line(fw.area, "block").item, "mx_fixed_acc_u12");
+  EXPECT_TRUE(said(fw, "priced as mx_fixed_acc_u12's 48 (24): an upper bound"));
+  EXPECT_FALSE(said(fw, "synthesized for"));
+  a.edge.block_acc_bits = 64;
+  const CostReport w = price_run(a, s, t);
+  EXPECT_EQ(line(w.area, "block").item, "");
+  EXPECT_TRUE(said(w, "has no mx_fixed_acc_u12 row of >= 64 bits"));
 }
 
 // The shipped tables price every component a shipped design has, unit leakage included (the
