@@ -167,6 +167,21 @@ std::string mx_row(BlockAcc acc, int u) {
   return u == scheme_unit(kUnsuffixedMxScheme) ? base : base + "_u" + std::to_string(u);
 }
 
+// The row of the design's block step: nvfp4_fp32_acc for a design running NVFP4, else the MX
+// row of its block_acc at its first MX scheme's u (w4a8-mx's without one).
+std::string wanted_block_row(const arch::ArchSpec& a) {
+  if (runs_nvfp4(a)) return "nvfp4_fp32_acc";
+  Scheme first = kUnsuffixedMxScheme;
+  for (Scheme s : a.schemes) {
+    const SchemeInfo& i = traits(s);
+    if (block_scaled(i) && !i.e4m3_scales) {
+      first = s;
+      break;
+    }
+  }
+  return mx_row(a.edge.block_acc, scheme_unit(first));
+}
+
 // The synthesized block-scale accumulator of the design: `want`, the row of its block step, and
 // `name`, the row that prices it: want; for an MX row the table lacks, the unsuffixed row of
 // w4a8-mx's u (said in the report); "" when the table has none that holds it (the report lists
@@ -186,15 +201,12 @@ BlockRow block_unit(const arch::ArchSpec& a, const Tech& t) {
   }
   if (!a.edge.block_units) return r;
   r.nvfp4 = runs_nvfp4(a);
+  r.want = wanted_block_row(a);
   if (r.nvfp4) {
-    r.want = "nvfp4_fp32_acc";
     r.name = t.units.count(r.want) ? r.want : "";
     return r;
   }
-  // A design with block units and no MX scheme is priced at w4a8-mx's row.
-  const int u = scheme_unit(r.mx.empty() ? kUnsuffixedMxScheme : r.mx.front());
   const BlockAcc acc = a.edge.block_acc;
-  r.want = mx_row(acc, u);
   if (acc == BlockAcc::fixed && a.edge.block_acc_bits > kFixedRowBits) return r;
   r.fallback = mx_row(acc, scheme_unit(kUnsuffixedMxScheme));
   r.name = t.units.count(r.want) ? r.want : t.units.count(r.fallback) ? r.fallback : "";
@@ -259,7 +271,7 @@ std::vector<std::string> block_unit_notes(const arch::ArchSpec& a, const Tech& t
 }  // namespace
 
 std::string pe_mac_row(arch::PeKind pe) { return mac_unit(pe); }
-std::string block_acc_row(const arch::ArchSpec& a) { return block_unit_row(a); }
+std::string block_acc_row(const arch::ArchSpec& a) { return wanted_block_row(a); }
 
 CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const Tech& tech,
                      const CostOptions& opt) {
