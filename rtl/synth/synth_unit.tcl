@@ -12,9 +12,19 @@
 #   QUASAR_NETLIST   optional: with a Liberty file, also write the mapped netlist as
 #                    $QUASAR_NETLIST.v (write_verilog -noattr) and $QUASAR_NETLIST.json (with the
 #                    cells' port directions) for the switching-activity flow (energy_unit.sh)
+#   QUASAR_SPEED_NETLIST optional: with a Liberty file, also map the same generic netlist for
+#                    speed (below) and write it as $QUASAR_SPEED_NETLIST.v, its cells and area in
+#                    $QUASAR_OUT/liberty_speed.txt, the abc script it ran in abc_speed.txt
+#                    (scripts/sta-units.sh)
+#   QUASAR_ABC_CONSTR with QUASAR_SPEED_NETLIST: abc's constraint file for the speed mapping, two
+#                    lines `set_driving_cell CELL` (what drives every input of the logic: the
+#                    unit's ports and its flops' Q) and `set_load PF` (the load on every output of
+#                    the logic: ports and flops' D)
 # Three reports from one generic netlist: yosys's internal gates (`synth`), transistors of
 # the CMOS gate model (`abc -g cmos2`, flops legalised first), and cells and area in µm² of
-# the Liberty library (`dfflibmap` + `abc -liberty`).
+# the Liberty library (`dfflibmap` + `abc -liberty`). That last mapping is for area: abc's default
+# script maps without a delay target and neither buffers nor sizes. With QUASAR_SPEED_NETLIST, a
+# fourth mapping of the same generic netlist is timing-driven (abc_speed_script below).
 yosys -import
 
 set top $::env(QUASAR_TOP)
@@ -86,5 +96,44 @@ if {$lib ne ""} {
     write_verilog -noattr $::env(QUASAR_NETLIST).v
     read_liberty -lib $lib
     write_json $::env(QUASAR_NETLIST).json
+  }
+  if {[info exists ::env(QUASAR_SPEED_NETLIST)] && $::env(QUASAR_SPEED_NETLIST) ne ""} {
+    # The speed mapping. yosys 0.23's abc pass, given -liberty and -constr, runs
+    #   strash; &get -n; &fraig -x; &put; scorr; dc2; dretime; strash; &get -n; &dch -f;
+    #   &nf {D}; &put; buffer; upsize {D}; dnsize {D}; stime -p
+    # (without -constr the same up to &put: no buffering or sizing, which is the area flow above;
+    # &nf's default target is already its best delay, so -D alone leaves that netlist as it is).
+    # The script here is that one with two changes, both for delay:
+    #   &st; &sopb; &dsdb   before the choices: SOP balancing then DSD balancing, which rebuild
+    #                       the AIG's deep chains (array multiplier, ripple carries) into shallower
+    #                       logic; &dch -f then adds structural choices and &nf maps for delay
+    #                       (-p: also tries pin permutations, more matches);
+    #   buffer -p           buffers high-fanout nets including the logic's inputs (ports and the
+    #                       flops' Q: a reset, enable or select that fans out to hundreds of pins),
+    #                       which plain `buffer` leaves unbuffered.
+    # upsize then enlarges cells on the critical path and dnsize shrinks the others where that
+    # does not lengthen it. The target {D} is -D 1 (1 ps): unreachable, so &nf maps for its best
+    # delay, upsize keeps going until no step improves the worst path, and dnsize recovers area
+    # only where the delay stays. (dretime of the default script is left out: abc is given the
+    # combinational logic between flops, there is nothing to retime.) abc has no randomness and
+    # no time limit here (upsize -T 0): the same generic netlist gives the same netlist.
+    set abc_speed_script [join {
+      strash {&get -n} {&fraig -x} &put scorr dc2 strash {&get -n}
+      &st &sopb &dsdb {&dch -f} {&nf -p {D}} &put
+      {buffer -p} {upsize {D}} {dnsize {D}} {stime -p}
+    } {;}]
+    set fh [open $out/abc_speed.txt w]
+    puts $fh [string map {{{D}} {-D 1}} $abc_speed_script]
+    close $fh
+    design -load generic
+    dfflibmap -liberty $lib
+    abc -D 1 -constr $::env(QUASAR_ABC_CONSTR) -script "+[string map {{ } ,} $abc_speed_script]" \
+      -liberty $lib
+    opt_clean
+    tee -q -o $out/liberty_speed.txt stat -liberty $lib
+    yosys rename -hide w:* i:* %d o:* %d
+    opt_clean -purge
+    yosys rename -enumerate -pattern qn_%
+    write_verilog -noattr $::env(QUASAR_SPEED_NETLIST).v
   }
 }
