@@ -2,11 +2,12 @@
 # Generates configs/tech/timing-osu018.yaml: the static timing (OpenSTA) of every unit of
 # rtl/synth/units.list at OSU 0.18 µm, each unit mapped twice from one synthesis by
 # rtl/synth/synth_unit.tcl:
-#   for speed  the row's figures: abc with a delay target (-D 1), balancing, buffering and gate
-#              sizing (synth_unit.tcl's abc_speed_script), its inputs driven like a flop's Q
-#              (INVX2, the combinational cell of DFFPOSX1's drive) and its outputs loaded by a
-#              flop's D (the constraint file below); the netlist a timing-driven flow would
-#              produce, and the one the simulator's pipeline stages are derived from;
+#   for speed  the row's figures: abc with a delay target (-D 1), buffering and gate sizing, with
+#              and without SOP/DSD balancing (synth_unit.tcl's speed_scripts; the faster of the
+#              two by OpenSTA is kept), its inputs driven like a flop's Q (INVX2, the
+#              combinational cell of DFFPOSX1's drive) and its outputs loaded by a flop's D (the
+#              constraint file below); the netlist a timing-driven flow would produce, and the
+#              one the simulator's pipeline stages are derived from;
 #   for area   synth-units.sh's main flow (synth -noalumacc, dfflibmap + abc -liberty: abc's
 #              default script, no delay target, no buffering or sizing), the netlist of
 #              configs/tech/units-osu018.yaml; kept as area_mapped_* fields for comparison.
@@ -79,6 +80,15 @@ fi
 [ -f "$liberty" ] || { echo "sta-units: no Liberty file at $liberty" >&2; exit 1; }
 
 mkdir -p "$work"
+ps() { printf '%.0f' "$1"; }  # ps, to the integer
+cp_of() {  # the critical path of DIR/sta.txt, ps
+  ps "$(grep -v '^registers ' "$1/sta.txt" | sort -k2,2gr -k1,1 | head -1 | awk '{print $2}')"
+}
+area_of() {  # chip area of a yosys stat -liberty report, µm² to the integer
+  awk '/Chip area for module/ {a = $NF} END {if (a == "") exit 1; printf "%.0f", a}' "$1"
+}
+cells_of() { awk '/Number of cells:/ {n = $4} END {print n}' "$1"; }
+
 sta_run() {  # sta_run DIR TOP: time DIR/sta.v into DIR/sta.txt (log DIR/sta.log)
   rm -f "$1/sta.txt"
   QUASAR_LIBERTY="$liberty" QUASAR_NETLIST="$1/sta.v" QUASAR_TOP="$2" \
@@ -136,16 +146,17 @@ while read -r name top params; do
   if [ -n "$only" ] && ! [[ "$name" =~ $only ]]; then continue; fi
   if skipped "$name"; then continue; fi
   dir="$work/$name"
-  mkdir -p "$dir/speed"
+  mkdir -p "$dir"
   start=$SECONDS
-  if [ "$reuse" = 0 ] || [ ! -f "$dir/netlist.v" ] || [ ! -f "$dir/speed/netlist.v" ]; then
-    rm -f "$dir"/*.txt "$dir"/netlist.* "$dir"/sta.v "$dir"/speed/*
+  if [ "$reuse" = 0 ] || [ ! -f "$dir/netlist.v" ] || [ ! -f "$dir/speed/plain/netlist.v" ]; then
+    rm -rf "$dir"/*.txt "$dir"/netlist.* "$dir"/sta.v "$dir"/speed
     QUASAR_RTL_DIR="$root/rtl/units" QUASAR_TOP="$top" QUASAR_PARAMS="$params" QUASAR_OUT="$dir" \
       QUASAR_LIBERTY="$liberty" QUASAR_SYNTH_ARGS="-noalumacc" QUASAR_NETLIST="$dir/netlist" \
-      QUASAR_SPEED_NETLIST="$dir/speed/netlist" QUASAR_ABC_CONSTR="$constr" \
+      QUASAR_SPEED_OUT="$dir/speed" QUASAR_ABC_CONSTR="$constr" \
       yosys -q -l "$dir/yosys.log" -c rtl/synth/synth_unit.tcl < /dev/null >/dev/null
   fi
-  for d in "$dir" "$dir/speed"; do
+  for d in "$dir" "$dir"/speed/*/; do
+    d="${d%/}"
     # The same netlist, its assignments written one signal a side (-simple-lhs): OpenSTA 2.0.17's
     # Verilog reader rejects write_verilog's concatenations on the left of an assign, which the
     # wider units' netlists hold (systolic_4x4: `assign { qn_a[65], qn_a[32] } = ...`). Read
@@ -160,6 +171,15 @@ while read -r name top params; do
       exit 1
     fi
   done
+  # The row's netlist: the speed mapping with the shorter critical path (the smaller area on a
+  # tie, then the first name), recorded as speed_script.
+  best=""
+  for d in "$dir"/speed/*/; do
+    d="${d%/}"
+    printf '%s %s %s\n' "$(cp_of "$d")" "$(area_of "$d/liberty.txt")" "$(basename "$d")"
+  done | sort -k1,1n -k2,2n -k3,3 | head -1 > "$dir/speed/chosen.txt"
+  read -r _ _ best < "$dir/speed/chosen.txt"
+  [ -n "$best" ] || { echo "sta-units: no speed mapping of $name" >&2; exit 1; }
   echo "sta-units: $name $((SECONDS - start)) s" >&2
   timed_dir="$dir"
 done <<< "$units"
@@ -180,7 +200,6 @@ opcond="$(awk '/default_operating_conditions/ {gsub(/[;[:space:]]/, "", $3); pri
 wlm="$(grep -c 'wire_load' "$liberty" || true)"
 [ "$wlm" = 0 ] || { echo "sta-units: the Liberty defines a wire-load model: state it in the header" >&2; exit 1; }
 
-ps() { printf '%.0f' "$1"; }  # ps, to the integer
 # Every cell output's max_capacitance (pF) in the Liberty, "CELL PIN LIMIT" a line.
 maxcap="$(awk '/^cell *\(/ {c = $0; gsub(/^cell *\(|\).*$/, "", c)}
   /^ *pin *\(/ {p = $0; gsub(/^ *pin *\(|\).*$/, "", p)}
@@ -223,25 +242,21 @@ path_fields() {
       printf "    overloaded_stages: %d\n", over
     }' "$f"
 }
-cp_of() {  # the critical path of DIR/sta.txt, ps
-  ps "$(grep -v '^registers ' "$1/sta.txt" | sort -k2,2gr -k1,1 | head -1 | awk '{print $2}')"
-}
-area_of() {  # chip area of a yosys stat -liberty report, µm² to the integer
-  awk '/Chip area for module/ {a = $NF} END {if (a == "") exit 1; printf "%.0f", a}' "$1"
-}
-cells_of() { awk '/Number of cells:/ {n = $4} END {print n}' "$1"; }
 # The speed mapping's abc script, as synth_unit.tcl wrote it (the same for every unit).
+# The speed mappings' abc scripts, as synth_unit.tcl wrote them (the same for every unit).
 [ -n "$timed_dir" ] || { echo "sta-units: no unit timed" >&2; exit 1; }
-speed_script="$(cat "$timed_dir/abc_speed.txt")"
+speed_tags="$(cd "$timed_dir/speed" && ls -d */ | tr -d / | tr '\n' ' ')"
 {
   echo "# Generated by scripts/sta-units.sh: do not edit, regenerate. Static timing (OpenSTA) of"
   echo "# rtl/synth/units.list's units at OSU 0.18 µm, constrained by rtl/synth/sta_unit.tcl. Each unit"
   echo "# is synthesized once (synth_unit.tcl, synth -noalumacc) and mapped twice to the Liberty cells:"
-  echo "# for speed (mapping.speed: abc with a 1 ps delay target, so its best delay, SOP and DSD"
-  echo "# balancing, buffering of every high-fanout net, gate up- and down-sizing), which the row's"
-  echo "# figures describe and the model uses, and for area (mapping.area: abc's default script, no"
-  echo "# delay target, no buffering or sizing; the netlist of configs/tech/units-osu018.yaml), kept as"
-  echo "# area_mapped_critical_path_ps and area_mapped_area_um2 to show what the speed costs."
+  echo "# for speed (mapping.speed: abc with a 1 ps delay target, so its best delay, buffering of every"
+  echo "# high-fanout net, gate up- and down-sizing; two scripts, with SOP and DSD balancing and"
+  echo "# without, the faster by OpenSTA kept and named by speed_script), which the row's figures"
+  echo "# describe and the model uses, and for area (mapping.area: abc's default script, no delay"
+  echo "# target, no buffering or sizing; the netlist of configs/tech/units-osu018.yaml), kept as"
+  echo "# area_mapped_critical_path_ps, area_mapped_area_um2 and area_mapped_overloaded_stages to show"
+  echo "# what the speed costs."
   echo "# critical_path_ps: the worst of register->register (clk-to-q + logic + setup), input->register"
   echo "# (logic + setup), register->output (clk-to-q + logic) and input->output (logic) paths, inputs"
   echo "# arriving and outputs required at the clock edge; paths_ps: each kind's worst. Registered units"
@@ -264,7 +279,10 @@ speed_script="$(cat "$timed_dir/abc_speed.txt")"
   echo "command: \"scripts/sta-units.sh\""
   echo "source: \"scripts/sta-units.sh (git $rev)\""
   echo "mapping:"
-  echo "  speed: \"dfflibmap; abc -D 1 -constr (set_driving_cell $speed_drive, set_load $dff_d_pf pF: $dff_cell's D) -liberty, script: $speed_script\""
+  echo "  speed: \"dfflibmap; abc -D 1 -constr (set_driving_cell $speed_drive, set_load $dff_d_pf pF: $dff_cell's D) -liberty, each of the scripts below; the row's netlist is the one with the shorter critical path by OpenSTA (the smaller area on a tie), named by the row's speed_script\""
+  for t in $speed_tags; do
+    echo "  speed_$t: \"$(cat "$timed_dir/speed/$t/abc.txt")\""
+  done
   echo "  area: \"dfflibmap; abc -liberty, abc's default script (strash; &get -n; &fraig -x; &put; scorr; dc2; dretime; strash; &get -n; &dch -f; &nf; &put): no delay target, no buffering or sizing\""
   echo "conditions:"
   echo "  operating_conditions: \"$opcond (the Liberty's default_operating_conditions)\""
@@ -295,9 +313,11 @@ speed_script="$(cat "$timed_dir/abc_speed.txt")"
     echo "  $name:"
     echo "    top: $top"
     echo "    parameters: \"$params\""
-    path_fields "$dir/speed"
-    echo "    area_um2: $(area_of "$dir/liberty_speed.txt")"
-    echo "    cells: $(cells_of "$dir/liberty_speed.txt")"
+    read -r _ _ best < "$dir/speed/chosen.txt"
+    path_fields "$dir/speed/$best"
+    echo "    area_um2: $(area_of "$dir/speed/$best/liberty.txt")"
+    echo "    cells: $(cells_of "$dir/speed/$best/liberty.txt")"
+    echo "    speed_script: $best"
     echo "    area_mapped_critical_path_ps: $(cp_of "$dir")"
     echo "    area_mapped_area_um2: $(area_of "$dir/liberty.txt")"
     echo "    area_mapped_overloaded_stages: $(path_fields "$dir" | awk '$1 == "overloaded_stages:" {print $2}')"

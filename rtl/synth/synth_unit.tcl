@@ -12,11 +12,11 @@
 #   QUASAR_NETLIST   optional: with a Liberty file, also write the mapped netlist as
 #                    $QUASAR_NETLIST.v (write_verilog -noattr) and $QUASAR_NETLIST.json (with the
 #                    cells' port directions) for the switching-activity flow (energy_unit.sh)
-#   QUASAR_SPEED_NETLIST optional: with a Liberty file, also map the same generic netlist for
-#                    speed (below) and write it as $QUASAR_SPEED_NETLIST.v, its cells and area in
-#                    $QUASAR_OUT/liberty_speed.txt, the abc script it ran in abc_speed.txt
-#                    (scripts/sta-units.sh)
-#   QUASAR_ABC_CONSTR with QUASAR_SPEED_NETLIST: abc's constraint file for the speed mapping, two
+#   QUASAR_SPEED_OUT optional: with a Liberty file, also map the same generic netlist for speed,
+#                    two ways (below), each into a folder $QUASAR_SPEED_OUT/<script>: netlist.v
+#                    (as QUASAR_NETLIST's), liberty.txt (cells and area), abc.txt (the abc
+#                    script it ran); scripts/sta-units.sh times both and keeps the faster
+#   QUASAR_ABC_CONSTR with QUASAR_SPEED_OUT: abc's constraint file for the speed mappings, two
 #                    lines `set_driving_cell CELL` (what drives every input of the logic: the
 #                    unit's ports and its flops' Q) and `set_load PF` (the load on every output of
 #                    the logic: ports and flops' D)
@@ -24,7 +24,7 @@
 # the CMOS gate model (`abc -g cmos2`, flops legalised first), and cells and area in µm² of
 # the Liberty library (`dfflibmap` + `abc -liberty`). That last mapping is for area: abc's default
 # script maps without a delay target and neither buffers nor sizes. With QUASAR_SPEED_NETLIST, a
-# fourth mapping of the same generic netlist is timing-driven (abc_speed_script below).
+# fourth and fifth mapping of the same generic netlist are timing-driven (speed_scripts below).
 yosys -import
 
 set top $::env(QUASAR_TOP)
@@ -97,43 +97,50 @@ if {$lib ne ""} {
     read_liberty -lib $lib
     write_json $::env(QUASAR_NETLIST).json
   }
-  if {[info exists ::env(QUASAR_SPEED_NETLIST)] && $::env(QUASAR_SPEED_NETLIST) ne ""} {
-    # The speed mapping. yosys 0.23's abc pass, given -liberty and -constr, runs
+  if {[info exists ::env(QUASAR_SPEED_OUT)] && $::env(QUASAR_SPEED_OUT) ne ""} {
+    # The speed mappings. yosys 0.23's abc pass, given -liberty and -constr, runs
     #   strash; &get -n; &fraig -x; &put; scorr; dc2; dretime; strash; &get -n; &dch -f;
     #   &nf {D}; &put; buffer; upsize {D}; dnsize {D}; stime -p
     # (without -constr the same up to &put: no buffering or sizing, which is the area flow above;
     # &nf's default target is already its best delay, so -D alone leaves that netlist as it is).
-    # The script here is that one with two changes, both for delay:
-    #   &st; &sopb; &dsdb   before the choices: SOP balancing then DSD balancing, which rebuild
-    #                       the AIG's deep chains (array multiplier, ripple carries) into shallower
-    #                       logic; &dch -f then adds structural choices and &nf maps for delay
-    #                       (-p: also tries pin permutations, more matches);
-    #   buffer -p           buffers high-fanout nets including the logic's inputs (ports and the
-    #                       flops' Q: a reset, enable or select that fans out to hundreds of pins),
-    #                       which plain `buffer` leaves unbuffered.
-    # upsize then enlarges cells on the critical path and dnsize shrinks the others where that
-    # does not lengthen it. The target {D} is -D 1 (1 ps): unreachable, so &nf maps for its best
-    # delay, upsize keeps going until no step improves the worst path, and dnsize recovers area
-    # only where the delay stays. (dretime of the default script is left out: abc is given the
-    # combinational logic between flops, there is nothing to retime.) abc has no randomness and
-    # no time limit here (upsize -T 0): the same generic netlist gives the same netlist.
-    set abc_speed_script [join {
-      strash {&get -n} {&fraig -x} &put scorr dc2 strash {&get -n}
-      &st &sopb &dsdb {&dch -f} {&nf -p {D}} &put
-      {buffer -p} {upsize {D}} {dnsize {D}} {stime -p}
-    } {;}]
-    set fh [open $out/abc_speed.txt w]
-    puts $fh [string map {{{D}} {-D 1}} $abc_speed_script]
-    close $fh
-    design -load generic
-    dfflibmap -liberty $lib
-    abc -D 1 -constr $::env(QUASAR_ABC_CONSTR) -script "+[string map {{ } ,} $abc_speed_script]" \
-      -liberty $lib
-    opt_clean
-    tee -q -o $out/liberty_speed.txt stat -liberty $lib
-    yosys rename -hide w:* i:* %d o:* %d
-    opt_clean -purge
-    yosys rename -enumerate -pattern qn_%
-    write_verilog -noattr $::env(QUASAR_SPEED_NETLIST).v
+    # Two scripts here, both that one with `buffer -p` (buffers every high-fanout net, the
+    # logic's inputs included: ports and the flops' Q, such as a reset, enable or select that
+    # fans out to hundreds of pins, which plain `buffer` leaves alone) and &nf -p (also tries
+    # pin permutations: more matches):
+    #   plain     nothing else;
+    #   balanced  &st; &sopb; &dsdb before the choices: SOP balancing then DSD balancing, which
+    #             rebuild the AIG's deep chains (array multiplier, ripple carries) into shallower
+    #             logic, at some area (mac_int8: 6.4 -> 4.0 ns, +19 % area).
+    # Neither is the faster everywhere (balanced on the MACs and accumulators, plain on the
+    # small-format dot units), so both are written and scripts/sta-units.sh keeps the faster by
+    # OpenSTA. &dch -f adds structural choices and &nf maps for delay; upsize then enlarges cells
+    # on the critical path and dnsize shrinks the others where that does not lengthen it. The
+    # target {D} is -D 1 (1 ps): unreachable, so &nf maps for its best delay, upsize goes on
+    # until no step improves the worst path, and dnsize recovers area only where the delay stays.
+    # (dretime of the default script is left out: abc is given the combinational logic between
+    # flops, there is nothing to retime.) abc has no randomness and no time limit here (upsize
+    # -T 0): the same generic netlist gives the same netlists.
+    set head {strash {&get -n} {&fraig -x} &put scorr dc2 strash {&get -n}}
+    set tail {{&dch -f} {&nf -p {D}} &put {buffer -p} {upsize {D}} {dnsize {D}} {stime -p}}
+    set speed_scripts [list \
+      balanced [join [concat $head {&st &sopb &dsdb} $tail] {;}] \
+      plain [join [concat $head $tail] {;}]]
+    foreach {tag script} $speed_scripts {
+      set dir $::env(QUASAR_SPEED_OUT)/$tag
+      file mkdir $dir
+      set fh [open $dir/abc.txt w]
+      puts $fh [string map {{{D}} {-D 1}} $script]
+      close $fh
+      design -load generic
+      dfflibmap -liberty $lib
+      abc -D 1 -constr $::env(QUASAR_ABC_CONSTR) -script "+[string map {{ } ,} $script]" \
+        -liberty $lib
+      opt_clean
+      tee -q -o $dir/liberty.txt stat -liberty $lib
+      yosys rename -hide w:* i:* %d o:* %d
+      opt_clean -purge
+      yosys rename -enumerate -pattern qn_%
+      write_verilog -noattr $dir/netlist.v
+    }
   }
 }
