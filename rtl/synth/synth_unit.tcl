@@ -109,8 +109,8 @@ if {$lib ne ""} {
     # pin permutations: more matches):
     #   plain     nothing else;
     #   balanced  &st; &sopb; &dsdb before the choices: SOP balancing then DSD balancing, which
-    #             rebuild the AIG's deep chains (array multiplier, ripple carries) into shallower
-    #             logic, at some area (mac_int8: 6.4 -> 4.0 ns, +19 % area).
+    #             rebuild the AIG for depth (the long XOR and carry chains of the multipliers'
+    #             adder trees and the adders), at some area (mac_int8: 6.4 -> 4.0 ns, +19 % area).
     # Neither is the faster everywhere (balanced on the MACs and accumulators, plain on the
     # small-format dot units), so both are written and scripts/sta-units.sh keeps the faster by
     # OpenSTA. &dch -f adds structural choices and &nf maps for delay; upsize then enlarges cells
