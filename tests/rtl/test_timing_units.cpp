@@ -112,10 +112,15 @@ TEST(TimingUnits, EveryListedUnitHasExactlyOneConsistentRow) {
   // The rows describe the speed mapping (delay target, buffering, sizing); the area mapping is
   // the comparison.
   const auto mapping = doc.at("mapping");
-  mapping.require_keys_in({"speed", "area"});
-  for (const char* word : {"abc -D ", "-constr", "buffer -p", "upsize", "dnsize"}) {
-    EXPECT_NE(mapping.at("speed").as_string().find(word), std::string::npos) << word;
+  mapping.require_keys_in({"speed", "speed_balanced", "speed_plain", "area"});
+  EXPECT_NE(mapping.at("speed").as_string().find("abc -D "), std::string::npos);
+  EXPECT_NE(mapping.at("speed").as_string().find("-constr"), std::string::npos);
+  for (const char* script : {"speed_balanced", "speed_plain"}) {
+    for (const char* word : {"&nf -p -D ", "buffer -p", "upsize -D ", "dnsize -D "}) {
+      EXPECT_NE(mapping.at(script).as_string().find(word), std::string::npos) << script << word;
+    }
   }
+  EXPECT_NE(mapping.at("speed_balanced").as_string().find("&sopb;&dsdb"), std::string::npos);
 
   const auto units = doc.at("units");
   const auto not_timed = doc.at("not_timed");
