@@ -1,10 +1,20 @@
 #!/usr/bin/env bash
 # Generates configs/tech/timing-osu018.yaml: the static timing (OpenSTA) of every unit of
-# rtl/synth/units.list at OSU 0.18 µm. Each unit is synthesized by rtl/synth/synth_unit.tcl
-# exactly as synth-units.sh's main flow does (synth -noalumacc, dfflibmap + abc -liberty; the
-# netlist of configs/tech/units-osu018.yaml), its mapped netlist is written (QUASAR_NETLIST),
-# and rtl/synth/sta_unit.tcl times it: the worst of register->register, input->register,
-# register->output and input->output paths (constraints and conditions there).
+# rtl/synth/units.list at OSU 0.18 µm, each unit mapped twice from one synthesis by
+# rtl/synth/synth_unit.tcl:
+#   for speed  the row's figures: abc with a delay target (-D 1), buffering and gate sizing, with
+#              and without SOP/DSD balancing (synth_unit.tcl's speed_scripts; the faster of the
+#              two by OpenSTA is kept), its inputs driven like a flop's Q (INVX2, the
+#              combinational cell of DFFPOSX1's drive) and its outputs loaded by a flop's D (the
+#              constraint file below); the netlist a timing-driven flow would produce, and the
+#              one the simulator's pipeline stages are derived from;
+#   for area   synth-units.sh's main flow (synth -noalumacc, dfflibmap + abc -liberty: abc's
+#              default script, no delay target, no buffering or sizing), the netlist of
+#              configs/tech/units-osu018.yaml; kept as area_mapped_* fields for comparison.
+# Both mapped netlists are written, and rtl/synth/sta_unit.tcl times each: the worst of
+# register->register, input->register, register->output and input->output paths (constraints and
+# conditions there). The dff section: the flop's clk-to-q and setup (timed), its Liberty area and
+# its energy per bit per cycle (rtl/synth/liberty_energy.py flop).
 #   scripts/sta-units.sh [--out FILE] [--work DIR] [--check] [--only REGEX] [--reuse-synth]
 #                        [--no-fetch]
 # --check: generate into the work folder and compare byte for byte with the committed file
@@ -16,7 +26,7 @@
 # --no-fetch: never download the Liberty file (exit 1 if it is missing). Without it, the file is
 # taken from $QUASAR_LIBERTY, else build/tech/osu018, fetched there once as synth-units.sh does
 # (`apt-get download qflow-tech-osu018` + `dpkg -x`, qflow not installed).
-# Needs yosys and OpenSTA (`sta`, Debian package opensta).
+# Needs yosys, OpenSTA (`sta`, Debian package opensta) and python3.
 set -euo pipefail
 export LC_ALL=C  # sort and printf: the same bytes in every locale
 cd "$(dirname "$0")/.."
@@ -45,7 +55,7 @@ if [ "$check" = 1 ]; then
   out="$work/timing-osu018.yaml"
 fi
 
-for tool in yosys sta; do
+for tool in yosys sta python3; do
   command -v "$tool" >/dev/null || { echo "sta-units: $tool not found (scripts/install-deps.sh)" >&2; exit 1; }
 done
 
@@ -70,6 +80,15 @@ fi
 [ -f "$liberty" ] || { echo "sta-units: no Liberty file at $liberty" >&2; exit 1; }
 
 mkdir -p "$work"
+ps() { printf '%.0f' "$1"; }  # ps, to the integer
+cp_of() {  # the critical path of DIR/sta.txt, ps
+  ps "$(grep -v '^registers ' "$1/sta.txt" | sort -k2,2gr -k1,1 | head -1 | awk '{print $2}')"
+}
+area_of() {  # chip area of a yosys stat -liberty report, µm² to the integer
+  awk '/Chip area for module/ {a = $NF} END {if (a == "") exit 1; printf "%.0f", a}' "$1"
+}
+cells_of() { awk '/Number of cells:/ {n = $4} END {print n}' "$1"; }
+
 sta_run() {  # sta_run DIR TOP: time DIR/sta.v into DIR/sta.txt (log DIR/sta.log)
   rm -f "$1/sta.txt"
   QUASAR_LIBERTY="$liberty" QUASAR_NETLIST="$1/sta.v" QUASAR_TOP="$2" \
@@ -99,7 +118,29 @@ EOF
 sta_run "$work/dff" dff_pair
 read -r _ _ dff_ckq dff_setup _ < <(awk '$1 == "reg_to_reg"' "$work/dff/sta.txt")
 
-# 2. Every unit: the mapped netlist of synth-units.sh's main flow, then its timing.
+# The speed mapping's constraints (abc's -constr file): every input of the logic (the unit's
+# ports, its flops' Q) driven by INVX2, every output (ports, flops' D) loaded by DFFPOSX1's D pin.
+# abc takes a combinational driving cell only (it skips the flops); INVX2's delay grows about
+# 0.9 ns/pF with its load, DFFPOSX1's Q about 1.0 ns/pF (INVX1: 1.8). Its inputs are ideal in
+# OpenSTA as before (the conditions below): this only tells abc what to buffer for.
+speed_drive=INVX2
+dff_d_pf="$(awk -v c="$dff_cell" '/^cell *\(/ {f = ($0 ~ "^cell *\\(" c "\\)")}
+  f && /^ *pin *\( *D *\)/ {p = 1} p && /^ *capacitance/ {v = $3; sub(/;/, "", v); print v; exit}' "$liberty")"
+[ -n "$dff_d_pf" ] || { echo "sta-units: no capacitance of $dff_cell's D in $liberty" >&2; exit 1; }
+constr="$work/abc-speed.constr"
+printf 'set_driving_cell %s\nset_load %s\n' "$speed_drive" "$dff_d_pf" > "$constr"
+
+# The flop as one pipeline register bit: Liberty area, energy per cycle (liberty_energy.py flop:
+# the clock toggling every cycle, D with probability 0.5, Q loaded by one DFFPOSX1 D pin, tables
+# read at gen-tech-units.sh's 0.18 ns input slew).
+dff_slew=0.18
+dff_activity=0.5
+python3 rtl/synth/liberty_energy.py flop "$liberty" "$dff_cell" "$dff_slew" "$dff_d_pf" \
+  "$dff_activity" > "$work/dff/energy.txt"
+dffv() { awk -v k="$1" '$1 == k {print $2}' "$work/dff/energy.txt"; }
+
+# 2. Every unit: one synthesis, its area- and speed-mapped netlists, then the timing of each.
+timed_dir=""
 units="$(grep -v '^\s*#' rtl/synth/units.list | grep -v '^\s*$' || true)"
 while read -r name top params; do
   if [ -n "$only" ] && ! [[ "$name" =~ $only ]]; then continue; fi
@@ -107,33 +148,47 @@ while read -r name top params; do
   dir="$work/$name"
   mkdir -p "$dir"
   start=$SECONDS
-  if [ "$reuse" = 0 ] || [ ! -f "$dir/netlist.v" ]; then
-    rm -f "$dir"/*.txt "$dir"/netlist.* "$dir"/sta.v
+  if [ "$reuse" = 0 ] || [ ! -f "$dir/netlist.v" ] || [ ! -f "$dir/speed/plain/netlist.v" ]; then
+    rm -rf "$dir"/*.txt "$dir"/netlist.* "$dir"/sta.v "$dir"/speed
     QUASAR_RTL_DIR="$root/rtl/units" QUASAR_TOP="$top" QUASAR_PARAMS="$params" QUASAR_OUT="$dir" \
       QUASAR_LIBERTY="$liberty" QUASAR_SYNTH_ARGS="-noalumacc" QUASAR_NETLIST="$dir/netlist" \
+      QUASAR_SPEED_OUT="$dir/speed" QUASAR_ABC_CONSTR="$constr" \
       yosys -q -l "$dir/yosys.log" -c rtl/synth/synth_unit.tcl < /dev/null >/dev/null
   fi
-  # The same netlist, its assignments written one signal a side (-simple-lhs): OpenSTA 2.0.17's
-  # Verilog reader rejects write_verilog's concatenations on the left of an assign, which the
-  # wider units' netlists hold (systolic_4x4: `assign { qn_a[65], qn_a[32] } = ...`). Read back
-  # without any pass in between: the cells and nets are netlist.v's.
-  yosys -q -p "read_liberty -lib $liberty; read_verilog $dir/netlist.v; \
-    write_verilog -noattr -simple-lhs $dir/sta.v" < /dev/null > /dev/null
-  sta_run "$dir" "$top"
+  for d in "$dir" "$dir"/speed/*/; do
+    d="${d%/}"
+    # The same netlist, its assignments written one signal a side (-simple-lhs): OpenSTA 2.0.17's
+    # Verilog reader rejects write_verilog's concatenations on the left of an assign, which the
+    # wider units' netlists hold (systolic_4x4: `assign { qn_a[65], qn_a[32] } = ...`). Read
+    # back without any pass in between: the cells and nets are netlist.v's.
+    yosys -q -p "read_liberty -lib $liberty; read_verilog $d/netlist.v; \
+      write_verilog -noattr -simple-lhs $d/sta.v" < /dev/null > /dev/null
+    sta_run "$d" "$top"
+    # Every register must be the flop whose clock-to-Q and setup the header gives.
+    read -r _ nregs cells < <(awk '$1 == "registers"' "$d/sta.txt")
+    if [ "$nregs" != 0 ] && [ "$cells" != "$dff_cell" ]; then
+      echo "sta-units: $name's registers are $cells, not only $dff_cell: extend the header" >&2
+      exit 1
+    fi
+  done
+  # The row's netlist: the speed mapping with the shorter critical path (the smaller area on a
+  # tie, then the first name), recorded as speed_script.
+  best=""
+  for d in "$dir"/speed/*/; do
+    d="${d%/}"
+    printf '%s %s %s\n' "$(cp_of "$d")" "$(area_of "$d/liberty.txt")" "$(basename "$d")"
+  done | sort -k1,1n -k2,2n -k3,3 | head -1 > "$dir/speed/chosen.txt"
+  read -r _ _ best < "$dir/speed/chosen.txt"
+  [ -n "$best" ] || { echo "sta-units: no speed mapping of $name" >&2; exit 1; }
   echo "sta-units: $name $((SECONDS - start)) s" >&2
-  # Every register must be the flop whose clock-to-Q and setup the header gives.
-  read -r _ nregs cells < <(awk '$1 == "registers"' "$dir/sta.txt")
-  if [ "$nregs" != 0 ] && [ "$cells" != "$dff_cell" ]; then
-    echo "sta-units: $name's registers are $cells, not only $dff_cell: extend the header" >&2
-    exit 1
-  fi
+  timed_dir="$dir"
 done <<< "$units"
 
 # 3. The YAML, units in units.list order, fixed formats: the same inputs give the same bytes.
 # The revision is the last commit of the inputs (not HEAD), so committing the YAML itself does not
 # change it.
 rtl_files="$(cat "$work"/*/files.txt 2>/dev/null | sort -u | sed 's|^|rtl/units/|' | tr '\n' ' ')"
-inputs="rtl/synth/units.list rtl/synth/synth_unit.tcl rtl/synth/sta_unit.tcl scripts/sta-units.sh $rtl_files"
+inputs="rtl/synth/units.list rtl/synth/synth_unit.tcl rtl/synth/sta_unit.tcl rtl/synth/liberty_energy.py scripts/sta-units.sh $rtl_files"
 rev="$(git log -1 --format=%h -- $inputs)"
 [ -z "$(git status --porcelain -- $inputs)" ] || rev="$rev+dirty"
 libid="$(basename "$liberty") sha256 $(sha256sum "$liberty" | cut -c1-12)"
@@ -145,33 +200,90 @@ opcond="$(awk '/default_operating_conditions/ {gsub(/[;[:space:]]/, "", $3); pri
 wlm="$(grep -c 'wire_load' "$liberty" || true)"
 [ "$wlm" = 0 ] || { echo "sta-units: the Liberty defines a wire-load model: state it in the header" >&2; exit 1; }
 
-ps() { printf '%.0f' "$1"; }  # ps, to the integer
 # Every cell output's max_capacitance (pF) in the Liberty, "CELL PIN LIMIT" a line.
 maxcap="$(awk '/^cell *\(/ {c = $0; gsub(/^cell *\(|\).*$/, "", c)}
   /^ *pin *\(/ {p = $0; gsub(/^ *pin *\(|\).*$/, "", p)}
   /max_capacitance/ {v = $3; sub(/;/, "", v); print c, p, v}' "$liberty")"
+# The critical-path fields of one timing result (DIR/sta.txt), a row's lines. The slowest stage
+# is the first of the largest delay; overloaded stages are checked against the Liberty's
+# max_capacitance.
+path_fields() {
+  local f="$1/sta.txt" delay skind ekind cp_ps paths d k
+  read -r _ delay _ _ skind ekind _ < <(grep -v '^registers ' "$f" | sort -k2,2gr -k1,1 | head -1)
+  cp_ps="$(ps "$delay")"
+  echo "    critical_path_ps: $cp_ps"
+  echo "    startpoint: $skind"
+  echo "    endpoint: $ekind"
+  if [ "$(awk '$1 == "registers" {print $2}' "$f")" != 0 ]; then
+    echo "    registered: true"
+    echo "    fmax_mhz: $(awk -v d="$cp_ps" 'BEGIN {printf "%.1f", 1e6 / d}')"
+  else
+    echo "    registered: false"
+  fi
+  echo "    stages_at_1ghz: $(( (cp_ps + 999) / 1000 ))"
+  paths=""
+  for k in reg_to_reg in_to_reg reg_to_out in_to_out; do
+    d="$(awk -v k="$k" '$1 == k {print $2}' "$f")"
+    [ -z "$d" ] || paths="$paths${paths:+, }$k: $(ps "$d")"
+  done
+  echo "    paths_ps: {$paths}"
+  awk -v limits="$maxcap" '
+    BEGIN { n = split(limits, l, "\n"); for (i = 1; i <= n; i++) { split(l[i], f, " "); m[f[1] "/" f[2]] = f[3] } }
+    $1 == "stage" {
+      if (!(($2 "/" $3) in m)) { print "no max_capacitance for " $2 "/" $3 > "/dev/stderr"; exit 1 }
+      if ($4 + 0 > m[$2 "/" $3] + 0) over++
+      if (!found || $5 + 0 > d + 0) { found = 1; cell = $2; d = $5; load = $4 }
+      levels++
+    }
+    END {
+      if (!found) { print "no stages on the critical path" > "/dev/stderr"; exit 1 }
+      printf "    logic_levels: %d\n", levels
+      printf "    slowest_stage: {cell: %s, delay_ps: %.0f, load_pf: %.3f}\n", cell, d, load
+      printf "    overloaded_stages: %d\n", over
+    }' "$f"
+}
+# The speed mapping's abc script, as synth_unit.tcl wrote it (the same for every unit).
+# The speed mappings' abc scripts, as synth_unit.tcl wrote them (the same for every unit).
+[ -n "$timed_dir" ] || { echo "sta-units: no unit timed" >&2; exit 1; }
+speed_tags="$(cd "$timed_dir/speed" && ls -d */ | tr -d / | tr '\n' ' ')"
 {
-  echo "# Generated by scripts/sta-units.sh: do not edit, regenerate. Static timing (OpenSTA) of the"
-  echo "# mapped netlists of rtl/synth/units.list, the netlists of configs/tech/units-osu018.yaml"
-  echo "# (synth_unit.tcl, synth -noalumacc, abc -liberty), constrained by rtl/synth/sta_unit.tcl."
+  echo "# Generated by scripts/sta-units.sh: do not edit, regenerate. Static timing (OpenSTA) of"
+  echo "# rtl/synth/units.list's units at OSU 0.18 µm, constrained by rtl/synth/sta_unit.tcl. Each unit"
+  echo "# is synthesized once (synth_unit.tcl, synth -noalumacc) and mapped twice to the Liberty cells:"
+  echo "# for speed (mapping.speed: abc with a 1 ps delay target, so its best delay, buffering of every"
+  echo "# high-fanout net, gate up- and down-sizing; two scripts, with SOP and DSD balancing and"
+  echo "# without, the faster by OpenSTA kept and named by speed_script), which the row's figures"
+  echo "# describe and the model uses, and for area (mapping.area: abc's default script, no delay"
+  echo "# target, no buffering or sizing; the netlist of configs/tech/units-osu018.yaml), kept as"
+  echo "# area_mapped_critical_path_ps, area_mapped_area_um2 and area_mapped_overloaded_stages to show"
+  echo "# what the speed costs."
   echo "# critical_path_ps: the worst of register->register (clk-to-q + logic + setup), input->register"
   echo "# (logic + setup), register->output (clk-to-q + logic) and input->output (logic) paths, inputs"
   echo "# arriving and outputs required at the clock edge; paths_ps: each kind's worst. Registered units"
   echo "# (a clk port): fmax_mhz = 1e6 / critical_path_ps. Combinational units: the delay only; behind"
   echo "# registers they add dff.clk_to_q_ps + dff.setup_ps. stages_at_1ghz = ceil(critical_path_ps /"
-  echo "# 1000) at 0.18 µm, as is (the model scales the delays to other nodes)."
-  echo "# The netlists are mapped for area (abc, no timing target) and not buffered: a high-fanout net"
-  echo "# is one gate driving all its pins. logic_levels: the cells on the critical path (a launching"
-  echo "# flop counted), a node-independent depth. slowest_stage: the critical path's slowest cell output"
-  echo "# (its delay, and the load of the net it drives); overloaded_stages: the critical path's cell"
-  echo "# outputs whose load exceeds the pin's Liberty max_capacitance (such a delay is the unbuffered"
-  echo "# netlist's, beyond what the library characterizes). Results and reading: docs/validation.md,"
-  echo "# \"Static timing of the units (issue 18)\"."
+  echo "# 1000) at 0.18 µm, as is (the model scales the delays to other nodes). logic_levels: the cells"
+  echo "# on the critical path (a launching flop counted, buffers too), a node-independent depth."
+  echo "# slowest_stage: the critical path's slowest cell output (its delay, and the load of the net it"
+  echo "# drives); overloaded_stages: the critical path's cell outputs whose load exceeds the pin's"
+  echo "# Liberty max_capacitance. area_um2, cells: the speed-mapped netlist's (yosys stat -liberty)."
+  echo "# dff: the library flop every register maps to, as one pipeline register bit: clk-to-q and setup"
+  echo "# (timed), area (Liberty), energy per bit per clock cycle (rtl/synth/liberty_energy.py flop: the"
+  echo "# clock rising and falling every cycle, D toggling with probability 0.5 and Q one edge later,"
+  echo "# internal power tables read at the stated slew and Q load, pin capacitances switched at the"
+  echo "# supply; Q's own load is the next stage's and not counted). Results and reading:"
+  echo "# docs/validation.md, \"Static timing of the units (issue 18)\"."
   echo "technology: osu018"
   echo "library: \"$libid\""
   echo "tools: \"$tools\""
   echo "command: \"scripts/sta-units.sh\""
   echo "source: \"scripts/sta-units.sh (git $rev)\""
+  echo "mapping:"
+  echo "  speed: \"dfflibmap; abc -D 1 -constr (set_driving_cell $speed_drive, set_load $dff_d_pf pF: $dff_cell's D) -liberty, each of the scripts below; the row's netlist is the one with the shorter critical path by OpenSTA (the smaller area on a tie), named by the row's speed_script\""
+  for t in $speed_tags; do
+    echo "  speed_$t: \"$(cat "$timed_dir/speed/$t/abc.txt")\""
+  done
+  echo "  area: \"dfflibmap; abc -liberty, abc's default script (strash; &get -n; &fraig -x; &put; scorr; dc2; dretime; strash; &get -n; &dch -f; &nf; &put): no delay target, no buffering or sizing\""
   echo "conditions:"
   echo "  operating_conditions: \"$opcond (the Liberty's default_operating_conditions)\""
   echo "  wire_load: \"none: the Liberty defines no wire-load model, so a net's load is its pins' capacitance\""
@@ -183,6 +295,10 @@ maxcap="$(awk '/^cell *\(/ {c = $0; gsub(/^cell *\(|\).*$/, "", c)}
   echo "  clk_to_q_ps: $(ps "$dff_ckq")"
   echo "  setup_ps: $(ps "$dff_setup")"
   echo "  measured: \"two $dff_cell in a row, the first's Q driving the second's D only, the conditions above\""
+  echo "  area_um2: $(dffv area_um2)"
+  echo "  energy_pj_per_bit_cycle: $(dffv energy_pj)"
+  echo "  energy_breakdown_pj: {clock_pin: $(dffv clock_pin_pj), clock_internal: $(dffv clock_internal_pj), d_pin: $(dffv d_pin_pj), d_internal: $(dffv d_internal_pj), q_internal: $(dffv q_internal_pj)}"
+  echo "  energy_conditions: \"$(dffv vdd_v) V, $opcond; clock every cycle, D toggling with probability $dff_activity; tables at ${dff_slew} ns input slew, Q loaded by $dff_d_pf pF (one $dff_cell D)\""
   if [ -z "$not_timed" ]; then
     echo "not_timed: {}"
   else
@@ -193,44 +309,18 @@ maxcap="$(awk '/^cell *\(/ {c = $0; gsub(/^cell *\(|\).*$/, "", c)}
   while read -r name top params; do
     if [ -n "$only" ] && ! [[ "$name" =~ $only ]]; then continue; fi
     if skipped "$name"; then continue; fi
-    f="$work/$name/sta.txt"
-    read -r _ delay _ _ skind ekind _ < <(grep -v '^registers ' "$f" | sort -k2,2gr -k1,1 | head -1)
-    cp_ps="$(ps "$delay")"
+    dir="$work/$name"
     echo "  $name:"
     echo "    top: $top"
     echo "    parameters: \"$params\""
-    echo "    critical_path_ps: $cp_ps"
-    echo "    startpoint: $skind"
-    echo "    endpoint: $ekind"
-    if [ "$(awk '$1 == "registers" {print $2}' "$f")" != 0 ]; then
-      echo "    registered: true"
-      echo "    fmax_mhz: $(awk -v d="$cp_ps" 'BEGIN {printf "%.1f", 1e6 / d}')"
-    else
-      echo "    registered: false"
-    fi
-    echo "    stages_at_1ghz: $(( (cp_ps + 999) / 1000 ))"
-    paths=""
-    for k in reg_to_reg in_to_reg reg_to_out in_to_out; do
-      d="$(awk -v k="$k" '$1 == k {print $2}' "$f")"
-      [ -z "$d" ] || paths="$paths${paths:+, }$k: $(ps "$d")"
-    done
-    echo "    paths_ps: {$paths}"
-    # The critical path's stages against the Liberty's max_capacitance; the slowest is the first
-    # of the largest delay.
-    awk -v limits="$maxcap" '
-      BEGIN { n = split(limits, l, "\n"); for (i = 1; i <= n; i++) { split(l[i], f, " "); m[f[1] "/" f[2]] = f[3] } }
-      $1 == "stage" {
-        if (!(($2 "/" $3) in m)) { print "no max_capacitance for " $2 "/" $3 > "/dev/stderr"; exit 1 }
-        if ($4 + 0 > m[$2 "/" $3] + 0) over++
-        if (!found || $5 + 0 > d + 0) { found = 1; cell = $2; d = $5; load = $4 }
-        levels++
-      }
-      END {
-        if (!found) { print "no stages on the critical path" > "/dev/stderr"; exit 1 }
-        printf "    logic_levels: %d\n", levels
-        printf "    slowest_stage: {cell: %s, delay_ps: %.0f, load_pf: %.3f}\n", cell, d, load
-        printf "    overloaded_stages: %d\n", over
-      }' "$f"
+    read -r _ _ best < "$dir/speed/chosen.txt"
+    path_fields "$dir/speed/$best"
+    echo "    area_um2: $(area_of "$dir/speed/$best/liberty.txt")"
+    echo "    cells: $(cells_of "$dir/speed/$best/liberty.txt")"
+    echo "    speed_script: $best"
+    echo "    area_mapped_critical_path_ps: $(cp_of "$dir")"
+    echo "    area_mapped_area_um2: $(area_of "$dir/liberty.txt")"
+    echo "    area_mapped_overloaded_stages: $(path_fields "$dir" | awk '$1 == "overloaded_stages:" {print $2}')"
   done <<< "$units"
 } > "$out.tmp"
 mv "$out.tmp" "$out"

@@ -10,6 +10,9 @@
   liberty_energy.py energy LIB NETLIST.json TOGGLES.tsv SLEW_NS
       Energy per operation from the per-net rise/fall counts of toggle_harness.cpp, printed as
       "key value" lines (pJ per op, nW of leakage).
+  liberty_energy.py flop LIB CELL SLEW_NS LOAD_PF ACTIVITY
+      One flop of the library as a pipeline register bit (scripts/sta-units.sh): its area and its
+      energy per clock cycle, "key value" lines (below).
 
 Energy model (zero-delay, one value per net per cycle):
   * net switching: each transition of a net moves C V^2 / 2 out of the supply, C = the sum of
@@ -24,6 +27,15 @@ Energy model (zero-delay, one value per net per cycle):
   * leakage: the sum of cell_leakage_power (state-independent), reported apart, not per op.
 Not modelled: glitches (a net that toggles several times inside a cycle counts at most once),
 real slews (one fixed input slew), wire and output loads, a clock tree.
+
+Flop (`flop`), the same model for one bit of a pipeline register, per clock cycle: the clock pin
+rises and falls once (C_clk V^2 from the supply, plus the CLK pin's passive rise and fall tables
+at SLEW_NS); D toggles with probability ACTIVITY, as often rising as falling (each toggle:
+C_D V^2 / 2 into the D pin, plus the mean of D's passive rise and fall tables); Q follows D one
+edge later, so it toggles with the same probability (each toggle: the mean of Q's rise_power and
+fall_power related to CLK, at LOAD_PF and the clock's SLEW_NS). The switching of Q's load is not
+counted: it is the next stage's input, which its old driver switched before a register was put
+in front of it.
 """
 import json
 import re
@@ -247,12 +259,56 @@ def cmd_leakage(lib_path, netlist_path):
     print("leakage_nw %.4f" % total)
 
 
+def cmd_flop(lib_path, cell_name, slew, q_load, activity):
+    lib = parse_liberty(lib_path)
+    vdd = float(lib.attrs["nom_voltage"])
+    (cell,) = [c for c in lib.sub("cell") if c.args[0] == cell_name]
+    (ff,) = cell.sub("ff")
+    clk = ff.attrs["clocked_on"].strip("() ")
+    pins = {p.args[0]: p for p in cell.sub("pin")}
+    data = [n for n, p in pins.items() if p.attrs.get("direction") == "input" and n != clk]
+    outs = [n for n, p in pins.items() if p.attrs.get("direction") == "output"]
+    if clk.startswith("!") or len(data) != 1 or len(outs) != 1:
+        raise ValueError("%s is not a one-input, one-output positive-edge flop" % cell_name)
+    d_pin, q_pin = pins[data[0]], pins[outs[0]]
+
+    def passive(pin, kind):  # the pin's own tables (no related pin), at the input slew
+        return sum(table_value(g.sub(kind)[0], 0.0, slew) for g in pin.sub("internal_power")
+                   if g.sub(kind) and "related_pin" not in g.attrs)
+
+    def output(pin, kind):  # the output's tables related to the clock, at (load, clock slew)
+        vals = [table_value(g.sub(kind)[0], q_load, slew) for g in pin.sub("internal_power")
+                if g.sub(kind) and g.attrs.get("related_pin") == clk]
+        if not vals:
+            raise ValueError("no %s of %s related to %s" % (kind, q_pin.args[0], clk))
+        return sum(vals) / len(vals)
+
+    c_clk = float(pins[clk].attrs["capacitance"])
+    c_d = float(d_pin.attrs["capacitance"])
+    clock_pin = c_clk * vdd * vdd
+    clock_internal = passive(pins[clk], "rise_power") + passive(pins[clk], "fall_power")
+    d_pin_net = activity * 0.5 * c_d * vdd * vdd
+    d_internal = activity * 0.5 * (passive(d_pin, "rise_power") + passive(d_pin, "fall_power"))
+    q_internal = activity * 0.5 * (output(q_pin, "rise_power") + output(q_pin, "fall_power"))
+    total = clock_pin + clock_internal + d_pin_net + d_internal + q_internal
+    print("area_um2 %g" % float(cell.attrs["area"]))
+    print("vdd_v %g" % vdd)
+    print("energy_pj %.6f" % total)
+    print("clock_pin_pj %.6f" % clock_pin)
+    print("clock_internal_pj %.6f" % clock_internal)
+    print("d_pin_pj %.6f" % d_pin_net)
+    print("d_internal_pj %.6f" % d_internal)
+    print("q_internal_pj %.6f" % q_internal)
+
+
 if __name__ == "__main__":
     a = sys.argv[1:]
     if a[:1] == ["cells"] and len(a) == 3:
         cmd_cells(a[1], a[2])
     elif a[:1] == ["energy"] and len(a) == 5:
         cmd_energy(a[1], a[2], a[3], float(a[4]))
+    elif a[:1] == ["flop"] and len(a) == 6:
+        cmd_flop(a[1], a[2], float(a[3]), float(a[4]), float(a[5]))
     elif a[:1] == ["leakage"] and len(a) == 3:
         cmd_leakage(a[1], a[2])
     else:

@@ -12,9 +12,19 @@
 #   QUASAR_NETLIST   optional: with a Liberty file, also write the mapped netlist as
 #                    $QUASAR_NETLIST.v (write_verilog -noattr) and $QUASAR_NETLIST.json (with the
 #                    cells' port directions) for the switching-activity flow (energy_unit.sh)
+#   QUASAR_SPEED_OUT optional: with a Liberty file, also map the same generic netlist for speed,
+#                    two ways (below), each into a folder $QUASAR_SPEED_OUT/<script>: netlist.v
+#                    (as QUASAR_NETLIST's), liberty.txt (cells and area), abc.txt (the abc
+#                    script it ran); scripts/sta-units.sh times both and keeps the faster
+#   QUASAR_ABC_CONSTR with QUASAR_SPEED_OUT: abc's constraint file for the speed mappings, two
+#                    lines `set_driving_cell CELL` (what drives every input of the logic: the
+#                    unit's ports and its flops' Q) and `set_load PF` (the load on every output of
+#                    the logic: ports and flops' D)
 # Three reports from one generic netlist: yosys's internal gates (`synth`), transistors of
 # the CMOS gate model (`abc -g cmos2`, flops legalised first), and cells and area in µm² of
-# the Liberty library (`dfflibmap` + `abc -liberty`).
+# the Liberty library (`dfflibmap` + `abc -liberty`). That last mapping is for area: abc's default
+# script maps without a delay target and neither buffers nor sizes. With QUASAR_SPEED_NETLIST, a
+# fourth and fifth mapping of the same generic netlist are timing-driven (speed_scripts below).
 yosys -import
 
 set top $::env(QUASAR_TOP)
@@ -86,5 +96,51 @@ if {$lib ne ""} {
     write_verilog -noattr $::env(QUASAR_NETLIST).v
     read_liberty -lib $lib
     write_json $::env(QUASAR_NETLIST).json
+  }
+  if {[info exists ::env(QUASAR_SPEED_OUT)] && $::env(QUASAR_SPEED_OUT) ne ""} {
+    # The speed mappings. yosys 0.23's abc pass, given -liberty and -constr, runs
+    #   strash; &get -n; &fraig -x; &put; scorr; dc2; dretime; strash; &get -n; &dch -f;
+    #   &nf {D}; &put; buffer; upsize {D}; dnsize {D}; stime -p
+    # (without -constr the same up to &put: no buffering or sizing, which is the area flow above;
+    # &nf's default target is already its best delay, so -D alone leaves that netlist as it is).
+    # Two scripts here, both that one with `buffer -p` (buffers every high-fanout net, the
+    # logic's inputs included: ports and the flops' Q, such as a reset, enable or select that
+    # fans out to hundreds of pins, which plain `buffer` leaves alone) and &nf -p (also tries
+    # pin permutations: more matches):
+    #   plain     nothing else;
+    #   balanced  &st; &sopb; &dsdb before the choices: SOP balancing then DSD balancing, which
+    #             rebuild the AIG for depth (the long XOR and carry chains of the multipliers'
+    #             adder trees and the adders), at some area (mac_int8: 6.4 -> 4.0 ns, +19 % area).
+    # Neither is the faster everywhere (balanced on the MACs and accumulators, plain on the
+    # small-format dot units), so both are written and scripts/sta-units.sh keeps the faster by
+    # OpenSTA. &dch -f adds structural choices and &nf maps for delay; upsize then enlarges cells
+    # on the critical path and dnsize shrinks the others where that does not lengthen it. The
+    # target {D} is -D 1 (1 ps): unreachable, so &nf maps for its best delay, upsize goes on
+    # until no step improves the worst path, and dnsize recovers area only where the delay stays.
+    # (dretime of the default script is left out: abc is given the combinational logic between
+    # flops, there is nothing to retime.) abc has no randomness and no time limit here (upsize
+    # -T 0): the same generic netlist gives the same netlists.
+    set head {strash {&get -n} {&fraig -x} &put scorr dc2 strash {&get -n}}
+    set tail {{&dch -f} {&nf -p {D}} &put {buffer -p} {upsize {D}} {dnsize {D}} {stime -p}}
+    set speed_scripts [list \
+      balanced [join [concat $head {&st &sopb &dsdb} $tail] {;}] \
+      plain [join [concat $head $tail] {;}]]
+    foreach {tag script} $speed_scripts {
+      set dir $::env(QUASAR_SPEED_OUT)/$tag
+      file mkdir $dir
+      set fh [open $dir/abc.txt w]
+      puts $fh [string map {{{D}} {-D 1}} $script]
+      close $fh
+      design -load generic
+      dfflibmap -liberty $lib
+      abc -D 1 -constr $::env(QUASAR_ABC_CONSTR) -script "+[string map {{ } ,} $script]" \
+        -liberty $lib
+      opt_clean
+      tee -q -o $dir/liberty.txt stat -liberty $lib
+      yosys rename -hide w:* i:* %d o:* %d
+      opt_clean -purge
+      yosys rename -enumerate -pattern qn_%
+      write_verilog -noattr $dir/netlist.v
+    }
   }
 }
