@@ -77,9 +77,9 @@ struct DesignTiming {
   std::vector<DesignUnitTiming> units;
   std::vector<std::string> not_timed;  // units the design has that the table has no row for
 };
-// The design's timed units at its node, supply and clock, with the latencies the spec holds.
-// `units_table_rows` picks the rows as the cost model prices them (PE kind's MAC, intscale width,
-// block accumulation).
+// The design's timed units at its node, supply and clock, with the latencies the spec holds,
+// each timed by the row the cost model prices it with (the PE kind's MAC, the integer-scale
+// width, the block step's row); units without a row in the table are listed in not_timed.
 DesignTiming design_timing(const arch::ArchSpec& a, const TimingTable& t);
 
 // "" when the design meets its clock: every PE in one stage, every edge unit within its latency.
