@@ -5,7 +5,7 @@
 #   for speed  the row's figures: abc with a delay target (-D 1), buffering and gate sizing, with
 #              and without SOP/DSD balancing (synth_unit.tcl's speed_scripts; the faster of the
 #              two by OpenSTA is kept), its inputs driven like a flop's Q (INVX2, the
-#              combinational cell of DFFPOSX1's drive) and its outputs loaded by a flop's D (the
+#              combinational cell closest to DFFPOSX1's Q drive) and its outputs loaded by a flop's D (the
 #              constraint file below); the netlist a timing-driven flow would produce, and the
 #              one the simulator's pipeline stages are derived from;
 #   for area   synth-units.sh's main flow (synth -noalumacc, dfflibmap + abc -liberty: abc's
@@ -242,7 +242,6 @@ path_fields() {
       printf "    overloaded_stages: %d\n", over
     }' "$f"
 }
-# The speed mapping's abc script, as synth_unit.tcl wrote it (the same for every unit).
 # The speed mappings' abc scripts, as synth_unit.tcl wrote them (the same for every unit).
 [ -n "$timed_dir" ] || { echo "sta-units: no unit timed" >&2; exit 1; }
 speed_tags="$(cd "$timed_dir/speed" && ls -d */ | tr -d / | tr '\n' ' ')"

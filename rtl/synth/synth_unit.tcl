@@ -23,7 +23,7 @@
 # Three reports from one generic netlist: yosys's internal gates (`synth`), transistors of
 # the CMOS gate model (`abc -g cmos2`, flops legalised first), and cells and area in µm² of
 # the Liberty library (`dfflibmap` + `abc -liberty`). That last mapping is for area: abc's default
-# script maps without a delay target and neither buffers nor sizes. With QUASAR_SPEED_NETLIST, a
+# script maps without a delay target and neither buffers nor sizes. With QUASAR_SPEED_OUT, a
 # fourth and fifth mapping of the same generic netlist are timing-driven (speed_scripts below).
 yosys -import
 
@@ -112,14 +112,15 @@ if {$lib ne ""} {
     #             rebuild the AIG for depth (the long XOR and carry chains of the multipliers'
     #             adder trees and the adders), at some area (mac_int8: 6.4 -> 4.0 ns, +19 % area).
     # Neither is the faster everywhere (balanced on the MACs and accumulators, plain on the
-    # small-format dot units), so both are written and scripts/sta-units.sh keeps the faster by
+    # E2M1 x E2M1 dot units), so both are written and scripts/sta-units.sh keeps the faster by
     # OpenSTA. &dch -f adds structural choices and &nf maps for delay; upsize then enlarges cells
     # on the critical path and dnsize shrinks the others where that does not lengthen it. The
     # target {D} is -D 1 (1 ps): unreachable, so &nf maps for its best delay, upsize goes on
     # until no step improves the worst path, and dnsize recovers area only where the delay stays.
     # (dretime of the default script is left out: abc is given the combinational logic between
-    # flops, there is nothing to retime.) abc has no randomness and no time limit here (upsize
-    # -T 0): the same generic netlist gives the same netlists.
+    # flops, there is nothing to retime.) abc seeds its simulation the same way every run and
+    # nothing here has a time limit (upsize -T 0): the same generic netlist gives the same
+    # netlists (a full regeneration in a fresh folder gave the committed table byte for byte).
     set head {strash {&get -n} {&fraig -x} &put scorr dc2 strash {&get -n}}
     set tail {{&dch -f} {&nf -p {D}} &put {buffer -p} {upsize {D}} {dnsize {D}} {stime -p}}
     set speed_scripts [list \
