@@ -89,6 +89,20 @@ arch::RunStats one_layer_run(std::uint64_t cycles) {
   return s;
 }
 
+// Whether the report lists `what` among what it could not price.
+bool said(const CostReport& r, const std::string& what) {
+  return std::any_of(r.unpriced.begin(), r.unpriced.end(),
+                     [&](const std::string& u) { return u.find(what) != std::string::npos; });
+}
+
+// The first line of a component that is not its scale register file's (empty when none).
+CostLine line(const std::vector<CostLine>& v, const std::string& comp) {
+  const auto it = std::find_if(v.begin(), v.end(), [&](const CostLine& l) {
+    return l.component == comp && l.item.find("regfile") == std::string::npos;
+  });
+  return it == v.end() ? CostLine{} : *it;
+}
+
 TEST(CostModel, PricesARunByHand) {
   const Tech t = fixture();
   arch::RunStats s = one_layer_run(1000);  // 1 us at 1 GHz
@@ -143,10 +157,6 @@ TEST(CostModel, PricesPipelineRegistersByHand) {
   EXPECT_NEAR(three.area_um2 - one.area_um2, 2 * 2 * 40 * 2.0 * 0.25, 1e-9);
   // 7 ops x 80 bit-cycles x 0.01 pJ x 0.5, plus nothing else (same leakage, same time).
   EXPECT_NEAR(three.energy_pj - one.energy_pj, 7 * 80 * 0.01 * 0.5, 1e-9);
-  auto said = [](const CostReport& r, const std::string& what) {
-    return std::any_of(r.unpriced.begin(), r.unpriced.end(),
-                       [&](const std::string& u) { return u.find(what) != std::string::npos; });
-  };
   EXPECT_FALSE(said(one, "pipeline registers"));
   EXPECT_TRUE(said(three, "leakage of the edge units' pipeline registers"));
   t.flop = {};
@@ -285,16 +295,6 @@ TEST(CostModel, PricesBlockUnitsByHand) {
   arch::RunStats s = one_layer_run(1000);
   s.layers[0].macs = 64;
   s.layers[0].block_ops = 2;
-  auto line = [](const std::vector<CostLine>& v, const std::string& comp) {
-    const auto it = std::find_if(v.begin(), v.end(), [&](const CostLine& l) {
-      return l.component == comp && l.item.find("regfile") == std::string::npos;
-    });
-    return it == v.end() ? CostLine{} : *it;
-  };
-  auto said = [](const CostReport& r, const std::string& what) {
-    return std::any_of(r.unpriced.begin(), r.unpriced.end(),
-                       [&](const std::string& u) { return u.find(what) != std::string::npos; });
-  };
 
   const CostReport r = price_run(a, s, t);
   const CostLine mac = line(r.area, "array");
@@ -398,16 +398,6 @@ TEST(CostModel, PricesEachMxSchemeFromTheRowAtItsU) {
   arch::RunStats s = one_layer_run(1000);
   s.layers[0].macs = 64;
   s.layers[0].block_ops = 2;
-  auto line = [](const std::vector<CostLine>& v, const std::string& comp) {
-    const auto it = std::find_if(v.begin(), v.end(), [&](const CostLine& l) {
-      return l.component == comp && l.item.find("regfile") == std::string::npos;
-    });
-    return it == v.end() ? CostLine{} : *it;
-  };
-  auto said = [](const CostReport& r, const std::string& what) {
-    return std::any_of(r.unpriced.begin(), r.unpriced.end(),
-                       [&](const std::string& u) { return u.find(what) != std::string::npos; });
-  };
   struct Case {
     Scheme scheme;
     arch::PeKind pe;
