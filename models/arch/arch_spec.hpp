@@ -49,6 +49,11 @@ struct ArraySpec {
   // array's output. Output-stationary: a shadow accumulator per PE, so the next tile streams
   // while this one's results unload (units::OsDoubleBufferedSchedule).
   bool double_buffer = false;
+  // Register stages of a PE's multiply-add (issue 18): a MAC that cannot finish in one clock is
+  // pipelined on the partial-sum path (units::SystolicWsArray), which delays a weight-stationary
+  // array's results by (pe_stages - 1) ROWS cycles. Output-stationary PEs accumulate in place
+  // every cycle, so they stay at 1. `timing: derived` sets it from static timing.
+  std::uint32_t pe_stages = 1;
 };
 
 // Units at the array's edge that finish what the PEs start.

@@ -458,16 +458,6 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
     }
     r.leakage_w += kib * tech.sram.leakage_nw_per_kib * 1e-9;
   }
-  // The design's node: area and leakage from the tables' node (DRAM is its own chip).
-  if (!node.identity()) {
-    for (CostLine& l : r.area) {
-      l.each *= node.area;
-      l.total *= node.area;
-      l.source += scaled("area", node.area);
-    }
-    r.area_um2 *= node.area;
-    r.leakage_w *= node.leakage;
-  }
   // Pipeline registers: an edge unit of latency L has L - 1 registers of its result width beyond
   // the synthesized unit's own (cost/timing.hpp edge_pipelines), each bit the library's flop.
   const std::vector<EdgePipeline> pipes = edge_pipelines(a);
@@ -487,13 +477,38 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
                  std::to_string(pp.register_bits) + " bits each)",
              pp.units * bits, tech.flop.area_um2 * tech.unit_scaling().area, flop_source);
   }
+  // A pipelined array's PE and skew registers (cost/timing.hpp array_pipeline).
+  const ArrayPipeline ap = array_pipeline(a);
+  if (ap.extra_stages) {
+    pipelined = true;
+    if (flop_row) {
+      const double flop_um2 = tech.flop.area_um2 * tech.unit_scaling().area;
+      add_area("array",
+               "PE pipeline registers (" + std::to_string(ap.extra_stages) + " x " +
+                   std::to_string(a.array.acc_bits) + " bits each)",
+               ap.pe_register_bits, flop_um2, flop_source);
+      add_area("array",
+               "skew registers of the pipelined PEs ((pe_stages - 1) x row, activation bits)",
+               ap.skew_register_bits, flop_um2, flop_source);
+    }
+  }
   if (pipelined) {
-    r.unpriced.push_back(flop_row ? "leakage of the edge units' pipeline registers (the timing "
-                                    "table's flip-flop has no leakage figure)"
-                                  : "the edge units' pipeline registers (no flip-flop row in "
-                                    "the timing table)");
+    r.unpriced.push_back(flop_row ? "leakage of the pipeline registers (the timing table's "
+                                    "flip-flop has no leakage figure)"
+                                  : "the pipeline registers (no flip-flop row in the timing "
+                                    "table)");
   }
 
+  // The design's node: area and leakage from the tables' node (DRAM is its own chip).
+  if (!node.identity()) {
+    for (CostLine& l : r.area) {
+      l.each *= node.area;
+      l.total *= node.area;
+      l.source += scaled("area", node.area);
+    }
+    r.area_um2 *= node.area;
+    r.leakage_w *= node.leakage;
+  }
   // Everything above is one core's (array, edge units, register files, buffers): a design of
   // several cores has that many of each.
   if (a.cores > 1) {
@@ -601,6 +616,29 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
       {"dram", "byte written", 8.0 * dram.write_pj_per_bit, dram_source,
        [](const L& l) { return static_cast<double>(l.dram_write_bytes); }},
   };
+  // Each op clocks its unit's L - 1 pipeline registers once (units of latency 1 have none); a
+  // pipelined array's MAC its share of the array's. Each goes after its component's other
+  // actions, which must stay adjacent (one per-layer entry per component, below).
+  auto add_after_component = [&](Action x) {
+    auto at = actions.end();
+    for (auto it = actions.begin(); it != actions.end(); ++it)
+      if (std::string(it->component) == x.component) at = it + 1;
+    actions.insert(at, std::move(x));
+  };
+  const std::pair<const char*, double (*)(const L&)> pipe_ops[] = {
+      {"intscale", [](const L& l) { return static_cast<double>(l.intscale_ops); }},
+      {"floatscale", [](const L& l) { return static_cast<double>(l.floatscale_ops); }},
+      {"block", [](const L& l) { return static_cast<double>(l.block_ops); }}};
+  for (const auto& [role, count] : pipe_ops) {
+    if (const double pj = pipe_pj(role); pj > 0)
+      add_after_component({role, "pipeline registers per op", pj, flop_source, count});
+  }
+  if (ap.extra_stages && flop_row) {
+    add_after_component({"array", "pipeline and skew registers per MAC",
+                         ap.bits_per_mac * tech.flop.energy_pj_per_cycle *
+                             tech.unit_scaling().energy,
+                         flop_source, [](const L& l) { return static_cast<double>(l.macs); }});
+  }
   // Dynamic energy at the design's node and supply (the DRAM's is its own chip's).
   if (!node.identity()) {
     for (Action& x : actions) {
@@ -608,15 +646,6 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
       x.each *= node.energy;
       if (!x.source.empty()) x.source += scaled("energy", node.energy);
     }
-  }
-  // Each op clocks its unit's L - 1 pipeline registers once (units of latency 1 have none).
-  const std::pair<const char*, double (*)(const L&)> pipe_ops[] = {
-      {"intscale", [](const L& l) { return static_cast<double>(l.intscale_ops); }},
-      {"floatscale", [](const L& l) { return static_cast<double>(l.floatscale_ops); }},
-      {"block", [](const L& l) { return static_cast<double>(l.block_ops); }}};
-  for (const auto& [role, count] : pipe_ops) {
-    if (const double pj = pipe_pj(role); pj > 0)
-      actions.push_back({role, "pipeline registers per op", pj, flop_source, count});
   }
   std::vector<double> run_counts(actions.size(), 0.0);
   for (const arch::LayerStats& l : stats.layers) {

@@ -7,6 +7,7 @@
 #include "cost/cost_model.hpp"
 #include "cost/node_scaling.hpp"
 #include "numerics/error.hpp"
+#include "numerics/scheme.hpp"
 
 namespace quasar::cost {
 namespace {
@@ -32,6 +33,11 @@ std::string where(const arch::ArchSpec& a, const UnitStages& s) {
   return s.unit + " at " + std::to_string(a.process.node_nm) + " nm, " +
          fmt_v(a.process.voltage_v) + ": " + fmt_ps(s.logic_ps) + " of logic + " +
          fmt_ps(s.overhead_ps) + " of flip-flops";
+}
+
+// Whether the array model can pipeline the design's PEs (units::SystolicWsArray's pe_stages).
+bool pe_pipelinable(const arch::ArchSpec& a) {
+  return a.array.dataflow == arch::Dataflow::ws && a.accounting == arch::Accounting::native;
 }
 
 }  // namespace
@@ -80,6 +86,18 @@ std::vector<EdgePipeline> edge_pipelines(const arch::ArchSpec& a) {
   return out;
 }
 
+ArrayPipeline array_pipeline(const arch::ArchSpec& a) {
+  ArrayPipeline p;
+  if (a.array.pe_stages <= 1) return p;
+  p.extra_stages = a.array.pe_stages - 1;
+  const double L1 = p.extra_stages, R = a.array.rows, C = a.array.cols;
+  const double act = all_pe_kinds()[static_cast<std::size_t>(a.array.pe)].act_bits;
+  p.pe_register_bits = R * C * L1 * a.array.acc_bits;
+  p.skew_register_bits = L1 * R * (R - 1) / 2 * act;
+  p.bits_per_mac = L1 * a.array.acc_bits + p.skew_register_bits / (R * C);
+  return p;
+}
+
 DesignTiming design_timing(const arch::ArchSpec& a, const TimingTable& t) {
   DesignTiming d;
   const int nm = static_cast<int>(a.process.node_nm);
@@ -92,7 +110,7 @@ DesignTiming design_timing(const arch::ArchSpec& a, const TimingTable& t) {
     }
     d.units.push_back({role, unit_stages(t, row, nm, v, a.clock_mhz), latency, bits});
   };
-  add("pe", pe_mac_row(a.array.pe), 1, 0);
+  add("pe", pe_mac_row(a.array.pe), a.array.pe_stages, a.array.acc_bits);
   for (const EdgePipeline& p : edge_pipelines(a)) {
     const std::string row =
         p.role == "intscale"
@@ -117,12 +135,22 @@ std::string timing_problem(const arch::ArchSpec& a, const DesignTiming& d) {
       return "clock_mhz: " + at + " the period (" + fmt_ps(s.period_ps) +
              ") is shorter than the flip-flops' own delay: " + where(a, s);
     }
-    // PEs and dequantizers have no latency in the array model: they finish in one cycle.
+    // Dequantizers have no latency in the array model, nor PEs the array cannot pipeline.
+    if (u.role == "pe" && pe_pipelinable(a)) {
+      if (u.latency_cycles >= s.stages) continue;
+      return "array.pe_stages: " + std::to_string(u.latency_cycles) + " is fewer than the " +
+             std::to_string(s.stages) + " stages " + at + " of the PE's multiply-accumulate (" +
+             where(a, s) + "); leave the key out to derive it, or lower clock_mhz";
+    }
     const bool one_cycle = u.role == "pe" || u.role == "dequant";
     if (one_cycle && s.stages > 1) {
       return "clock_mhz: " + at + " the " + (u.role == "pe" ? "PE's multiply-accumulate" : "dequantizer") +
              " (" + where(a, s) + ") needs " + std::to_string(s.stages) +
-             " pipeline stages, and the array model runs it in one cycle: lower clock_mhz to " +
+             " pipeline stages, and the array model runs it in one cycle" +
+             (u.role == "pe" ? std::string(" (only a weight-stationary array under native "
+                                           "accounting pipelines its PEs)")
+                             : std::string()) +
+             ": lower clock_mhz to " +
              fmt_mhz(s.fmax_one_stage_mhz) + " or less, or raise process.voltage_v";
     }
     if (!one_cycle && u.latency_cycles < s.stages) {
@@ -137,6 +165,7 @@ std::string timing_problem(const arch::ArchSpec& a, const DesignTiming& d) {
 void derive_latencies(arch::ArchSpec& a, const TimingTable& t) {
   for (const DesignUnitTiming& u : design_timing(a, t).units) {
     if (u.need.stages == 0) continue;
+    if (u.role == "pe" && pe_pipelinable(a)) a.array.pe_stages = u.need.stages;
     if (u.role == "intscale") a.edge.intscale_latency_cycles = u.need.stages;
     if (u.role == "floatscale") a.edge.floatscale_latency_cycles = u.need.stages;
     if (u.role == "block") a.edge.block_latency_cycles = u.need.stages;

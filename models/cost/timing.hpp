@@ -2,9 +2,10 @@
 // (configs/tech/timing-osu018.yaml, OpenSTA on the unit's netlist), scaled to the design's node
 // and supply by the Stillmaker & Baas delay factor (node_scaling.hpp), gives the pipeline stages
 // the unit needs at the design's clock. A design's edge units get those stages as their latency
-// (unless the design sets a latency of at least that many cycles); its PEs must finish their
-// multiply-accumulate in one cycle, or the design is refused (the array model has no pipelined
-// PE). The loader (sim/config) applies this; the cost model prices the inserted registers.
+// (unless the design sets a latency of at least that many cycles); a weight-stationary array's
+// PEs get them as array.pe_stages (a pipelined multiply-add, units::SystolicWsArray), while an
+// output-stationary array's (or SCALE-Sim's) must finish in one cycle, or the design is refused.
+// The loader (sim/config) applies this; the cost model prices the inserted registers.
 #pragma once
 
 #include <cstdint>
@@ -65,12 +66,25 @@ struct EdgePipeline {
 };
 std::vector<EdgePipeline> edge_pipelines(const arch::ArchSpec& a);
 
+// A pipelined array's registers beyond the one-stage array's (array.pe_stages = L > 1): each PE
+// L - 1 partial-sum registers of acc_bits ([choice] the cut is on the partial-sum path), and row
+// r's skew line (L - 1) r more activation registers. Per MAC, the bits one operation clocks:
+// its PE's L - 1 partial-sum registers and its share of the skew lines (a token passes row r's
+// (L - 1) r registers once per tile, for the COLS MACs of that row). Zero when L = 1.
+struct ArrayPipeline {
+  std::uint32_t extra_stages = 0;  // L - 1
+  double pe_register_bits = 0;     // whole array: rows x cols x (L - 1) x acc_bits
+  double skew_register_bits = 0;   // whole array: (L - 1) x rows (rows - 1) / 2 x act_bits
+  double bits_per_mac = 0;
+};
+ArrayPipeline array_pipeline(const arch::ArchSpec& a);
+
 // A unit of a design that timing applies to: its role, the table row it is timed by, the
 // stages it needs and the latency the design gives it (PEs: 1 cycle, fixed).
 struct DesignUnitTiming {
   std::string role;  // "pe", "intscale", "floatscale", "block", "dequant"
   UnitStages need;
-  std::uint32_t latency_cycles = 1;
+  std::uint32_t latency_cycles = 1;  // PEs: array.pe_stages
   std::uint32_t register_bits = 0;  // the bits one inserted pipeline register holds ([choice])
 };
 struct DesignTiming {
@@ -82,12 +96,15 @@ struct DesignTiming {
 // width, the block step's row); units without a row in the table are listed in not_timed.
 DesignTiming design_timing(const arch::ArchSpec& a, const TimingTable& t);
 
-// "" when the design meets its clock: every PE in one stage, every edge unit within its latency.
-// Else the first problem, naming the key to change (clock_mhz, process.voltage_v or the latency).
+// "" when the design meets its clock: the PEs within array.pe_stages (one stage unless the array
+// is weight-stationary under native accounting), every edge unit within its latency. Else the
+// first problem, naming the key to change (clock_mhz, process.voltage_v, array.pe_stages or the
+// latency).
 std::string timing_problem(const arch::ArchSpec& a, const DesignTiming& d);
 
-// Sets each edge unit's latency to the stages it needs (the loader's `timing: derived` for the
-// latencies a design file does not set). Units with no table row keep their latency.
+// Sets each edge unit's latency, and a pipelinable array's pe_stages, to the stages it needs (the
+// loader's `timing: derived` for the keys a design file does not set). Units with no table row
+// keep theirs.
 void derive_latencies(arch::ArchSpec& a, const TimingTable& t);
 
 }  // namespace quasar::cost

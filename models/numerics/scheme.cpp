@@ -171,12 +171,12 @@ std::optional<ActFormat> act_format(Scheme s) {
 
 const std::array<PeKindInfo, 6>& all_pe_kinds() {
   static const std::array<PeKindInfo, 6> kKinds{{
-      {PeKind::int8, "int8", "mac_int8", true},
-      {PeKind::w4a8, "w4a8", "mac_w4a8", true},
-      {PeKind::dint4, "dint4", "mac_dint4_a", true},
-      {PeKind::fp16, "fp16", "mac_fp16", true},
-      {PeKind::fp4xfp8, "fp4xfp8", "mac_e2m1xe4m3", true},
-      {PeKind::fp4, "fp4", "mac_e2m1xe2m1", true},
+      {PeKind::int8, "int8", "mac_int8", true, 8},
+      {PeKind::w4a8, "w4a8", "mac_w4a8", true, 8},
+      {PeKind::dint4, "dint4", "mac_dint4_a", true, 8},
+      {PeKind::fp16, "fp16", "mac_fp16", true, 16},
+      {PeKind::fp4xfp8, "fp4xfp8", "mac_e2m1xe4m3", true, 8},
+      {PeKind::fp4, "fp4", "mac_e2m1xe2m1", true, 4},
   }};
   return kKinds;
 }

@@ -152,6 +152,8 @@ struct PeKindInfo {
   // exists but is not synthesized into the table yet, and the cost report lists it as not priced
   // (every kind's MAC is synthesized now; the flag stays for a kind added before its row).
   bool mac_synthesized;
+  // Bits of the activation a PE passes to its neighbour (what a skew register holds).
+  std::uint32_t act_bits;
 };
 const std::array<PeKindInfo, 6>& all_pe_kinds();
 const char* pe_kind_name(PeKind p);

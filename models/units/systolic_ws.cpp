@@ -5,8 +5,8 @@
 
 namespace quasar::units {
 
-SystolicWsArray::SystolicWsArray(int rows, int cols, int weight_banks)
-    : rows_(rows), cols_(cols), banks_(weight_banks) {
+SystolicWsArray::SystolicWsArray(int rows, int cols, int weight_banks, int pe_stages)
+    : rows_(rows), cols_(cols), banks_(weight_banks), stages_(pe_stages) {
   if (rows < 1 || cols < 1) {
     throw std::invalid_argument("SystolicWsArray: rows and cols must be >= 1, got " +
                                 std::to_string(rows) + " x " + std::to_string(cols));
@@ -14,6 +14,10 @@ SystolicWsArray::SystolicWsArray(int rows, int cols, int weight_banks)
   if (weight_banks != 1 && weight_banks != 2) {
     throw std::invalid_argument("SystolicWsArray: weight_banks must be 1 or 2, got " +
                                 std::to_string(weight_banks));
+  }
+  if (pe_stages < 1 || pe_stages > 64) {
+    throw std::invalid_argument("SystolicWsArray: pe_stages must be in [1, 64], got " +
+                                std::to_string(pe_stages));
   }
   reset();
 }
@@ -33,9 +37,18 @@ void SystolicWsArray::reset() {
   bot_v_hist_.assign(C * C, 0);
   bot_ps_hist_.assign(C * C, 0);
   row0_above_.assign(C, 0);
+  delay_ = static_cast<std::size_t>(stages_ - 1) * R;
+  out_v_hist_.assign(delay_, 0);
+  out_y_hist_.assign(timing_only_ ? 0 : delay_ * C, 0);
+  shown_.y_valid = false;
+  shown_.y_out.assign(C, 0);
 }
 
-SystolicWsOutputs SystolicWsArray::outputs() const {
+SystolicWsOutputs SystolicWsArray::outputs() const { return delay_ ? shown_ : undelayed(); }
+
+bool SystolicWsArray::y_valid() const { return delay_ ? shown_.y_valid : undelayed_valid(); }
+
+SystolicWsOutputs SystolicWsArray::undelayed() const {
   const auto R = static_cast<std::size_t>(rows_), C = static_cast<std::size_t>(cols_);
   SystolicWsOutputs o;
   o.y_valid = true;
@@ -57,7 +70,7 @@ SystolicWsOutputs SystolicWsArray::outputs() const {
   return o;
 }
 
-bool SystolicWsArray::y_valid() const {
+bool SystolicWsArray::undelayed_valid() const {
   const auto R = static_cast<std::size_t>(rows_), C = static_cast<std::size_t>(cols_);
   for (std::size_t c = 0; c < C; ++c) {
     const std::size_t d = C - 1 - c;
@@ -134,10 +147,31 @@ void SystolicWsArray::tick(const SystolicWsInputs& in) {
   std::copy_backward(v_.begin(), v_.begin() + static_cast<std::ptrdiff_t>(bottom), v_.end());
   for (std::size_t c = 0; c < C; ++c) v_[c] = top_v_hist_[top_slot(c)];
   ++t_;
+  if (delay_) {
+    // Show what the one-stage array showed delay_ ticks ago; keep this tick's in its place.
+    const std::size_t slot = static_cast<std::size_t>(t_ % delay_);
+    shown_.y_valid = out_v_hist_[slot] != 0;
+    out_v_hist_[slot] = undelayed_valid() ? 1 : 0;
+    if (!timing_only_) {
+      if (out_y_hist_.size() != delay_ * C) out_y_hist_.assign(delay_ * C, 0);
+      std::int32_t* y = &out_y_hist_[slot * C];
+      std::copy(y, y + C, shown_.y_out.begin());
+      const SystolicWsOutputs now = undelayed();
+      std::copy(now.y_out.begin(), now.y_out.end(), y);
+    }
+  }
+}
+
+std::uint64_t systolic_ws_drain(int rows, int cols, int pe_stages) {
+  if (rows < 1 || cols < 1 || pe_stages < 1) {
+    throw std::invalid_argument("systolic_ws_drain: need rows, cols, pe_stages >= 1");
+  }
+  return static_cast<std::uint64_t>(pe_stages) * static_cast<std::uint64_t>(rows) +
+         static_cast<std::uint64_t>(cols) - 2;
 }
 
 SystolicWsTiming systolic_ws_timing(int rows, int cols, std::size_t m, std::size_t k,
-                                    std::size_t n) {
+                                    std::size_t n, int pe_stages) {
   if (rows < 1 || cols < 1 || m == 0 || k == 0 || n == 0) {
     throw std::invalid_argument("systolic_ws_timing: need rows, cols, M, K, N >= 1");
   }
@@ -147,7 +181,7 @@ SystolicWsTiming systolic_ws_timing(int rows, int cols, std::size_t m, std::size
   t.n_tiles = (n + C - 1) / C;
   t.per_tile.load = R;
   t.per_tile.stream = m;
-  t.per_tile.drain = R + C - 2;
+  t.per_tile.drain = systolic_ws_drain(rows, cols, pe_stages);
   const std::uint64_t tiles = t.k_tiles * t.n_tiles;
   t.total.load = tiles * t.per_tile.load;
   t.total.stream = tiles * t.per_tile.stream;
@@ -155,12 +189,8 @@ SystolicWsTiming systolic_ws_timing(int rows, int cols, std::size_t m, std::size
   return t;
 }
 
-WsDoubleBufferedSchedule::WsDoubleBufferedSchedule(int rows, int cols) {
-  if (rows < 1 || cols < 1) {
-    throw std::invalid_argument("WsDoubleBufferedSchedule: rows and cols must be >= 1");
-  }
-  drain_ = static_cast<std::uint64_t>(rows) + static_cast<std::uint64_t>(cols) - 2;
-}
+WsDoubleBufferedSchedule::WsDoubleBufferedSchedule(int rows, int cols, int pe_stages)
+    : drain_(systolic_ws_drain(rows, cols, pe_stages)) {}
 
 WsTileTimes WsDoubleBufferedSchedule::next(std::uint64_t earliest, std::uint64_t load_cycles,
                                            std::uint64_t stream_cycles) {
@@ -178,9 +208,9 @@ WsTileTimes WsDoubleBufferedSchedule::next(std::uint64_t earliest, std::uint64_t
 }
 
 SystolicWsDbTiming systolic_ws_db_timing(int rows, int cols, std::size_t m, std::size_t k,
-                                         std::size_t n) {
-  const SystolicWsTiming single = systolic_ws_timing(rows, cols, m, k, n);
-  WsDoubleBufferedSchedule s(rows, cols);
+                                         std::size_t n, int pe_stages) {
+  const SystolicWsTiming single = systolic_ws_timing(rows, cols, m, k, n, pe_stages);
+  WsDoubleBufferedSchedule s(rows, cols, pe_stages);
   SystolicWsDbTiming t;
   const std::size_t tiles = single.k_tiles * single.n_tiles;
   t.tiles.reserve(tiles);
@@ -191,13 +221,15 @@ SystolicWsDbTiming systolic_ws_db_timing(int rows, int cols, std::size_t m, std:
   return t;
 }
 
-SystolicWsRun systolic_ws_gemm(int rows, int cols, const MatrixI8& x, const MatrixI8& w) {
-  SystolicWsArray array(rows, cols);
+SystolicWsRun systolic_ws_gemm(int rows, int cols, const MatrixI8& x, const MatrixI8& w,
+                               int pe_stages) {
+  SystolicWsArray array(rows, cols, 1, pe_stages);
   return run_systolic_ws(array, x, w);
 }
 
-SystolicWsRun systolic_ws_db_gemm(int rows, int cols, const MatrixI8& x, const MatrixI8& w) {
-  SystolicWsArray array(rows, cols, 2);
+SystolicWsRun systolic_ws_db_gemm(int rows, int cols, const MatrixI8& x, const MatrixI8& w,
+                                  int pe_stages) {
+  SystolicWsArray array(rows, cols, 2, pe_stages);
   return run_systolic_ws_db(array, x, w);
 }
 

@@ -26,7 +26,15 @@
 //   drain   cycles with x_valid = 0 after the stream until the M-th result has come out:
 //           ROWS + COLS - 2 (the skew/array/deskew pipeline depth minus one).
 // Per tile: ROWS + M + ROWS + COLS - 2 cycles; no phase overlaps another (for double-buffered
-// weights, see run_systolic_ws_db at the end). Partial sums are ACC_W = 32 bits, wrapping (the
+// weights, see run_systolic_ws_db at the end).
+//
+// Pipelined PEs (pe_stages = L > 1, for a MAC that cannot finish in one clock, issue 18): each
+// PE's multiply-add is L register stages on the partial-sum path, and row r's skew is r L so a
+// token meets its partial sum. Results are the same numbers (L - 1) ROWS cycles later; the
+// weights still shift one row a load cycle. [choice] The model keeps the one-stage array and
+// delays its outputs by (L - 1) ROWS cycles: a retiming of the same pipeline, equal at the
+// ports (the RTL, systolic_array.v, has one stage; L > 1 is checked against this closed form
+// and the data, not against RTL). The drain is then L ROWS + COLS - 2. Partial sums are ACC_W = 32 bits, wrapping (the
 // RTL's default; the accumulation order differs from int8_gemm's, which does not matter modulo
 // 2^32).
 #pragma once
@@ -69,8 +77,9 @@ struct SystolicWsOutputs {
 // y_valid is the same as with data (the datapath never feeds back into control).
 class SystolicWsArray {
  public:
-  SystolicWsArray(int rows, int cols, int weight_banks = 1);
+  SystolicWsArray(int rows, int cols, int weight_banks = 1, int pe_stages = 1);
   int rows() const { return rows_; }
+  int pe_stages() const { return stages_; }
   int cols() const { return cols_; }
   int weight_banks() const { return banks_; }
   void reset();  // synchronous reset: every register to 0
@@ -81,7 +90,9 @@ class SystolicWsArray {
 
  private:
   std::size_t pe(int r, int c) const { return static_cast<std::size_t>(r * cols_ + c); }
-  int rows_, cols_, banks_;
+  SystolicWsOutputs undelayed() const;
+  bool undelayed_valid() const;
+  int rows_, cols_, banks_, stages_;
   bool timing_only_ = false;
   // Per PE: weights (bank b at b * ROWS * COLS), activation (column 0's slot holds the value the
   // skew line presents this cycle, so a row's multiplicands are contiguous) and its token's bank
@@ -101,6 +112,12 @@ class SystolicWsArray {
   std::vector<std::uint8_t> bot_v_hist_;   // [t % COLS][c]: bottom row before tick t
   std::vector<std::int32_t> bot_ps_hist_;  // [t % COLS][c]
   std::vector<std::int32_t> row0_above_;   // scratch: row 0's partial sums from the top
+  // Pipelined PEs: the one-stage array's outputs of the last (L - 1) ROWS ticks, by tick number
+  // (slot t % D holds those after tick t, until tick t + D reads them out), and what shows now.
+  std::size_t delay_ = 0;
+  std::vector<std::uint8_t> out_v_hist_;
+  std::vector<std::int32_t> out_y_hist_;  // [slot][c]; empty in timing-only mode
+  SystolicWsOutputs shown_;
 };
 
 // Cycles of each phase.
@@ -118,9 +135,13 @@ struct SystolicWsTiming {
   SystolicWsPhases total;     // per_tile times k_tiles * n_tiles
 };
 
+// The drain: cycles from a tile's stream end until its last result shows, L ROWS + COLS - 2
+// with PEs of L stages (std::invalid_argument unless rows, cols, pe_stages >= 1).
+std::uint64_t systolic_ws_drain(int rows, int cols, int pe_stages = 1);
+
 // Closed form of the protocol for a rows x cols array and an M x K x N GEMM (M, K, N >= 1).
 SystolicWsTiming systolic_ws_timing(int rows, int cols, std::size_t m, std::size_t k,
-                                    std::size_t n);
+                                    std::size_t n, int pe_stages = 1);
 
 // One tile's times on a double-buffered array, in cycles (see WsDoubleBufferedSchedule below):
 // stream_end is exclusive (stream_start + tokens), done the cycle its last result is visible.
@@ -142,7 +163,7 @@ struct SystolicWsRun {
 
 // Drives `array` (anything with rows(), cols(), reset(), outputs(), tick(SystolicWsInputs)) through
 // the protocol for Y = X W^T and measures each phase. Throws std::runtime_error when the array
-// produces more or fewer results than tokens (a drain longer than rows + cols + 64 cycles).
+// produces more or fewer results than tokens (a drain longer than the closed form's + 64 cycles).
 template <class Array>
 SystolicWsRun run_systolic_ws(Array& array, const MatrixI8& x, const MatrixI8& w) {
   const int rows = array.rows(), cols = array.cols();
@@ -151,6 +172,7 @@ SystolicWsRun run_systolic_ws(Array& array, const MatrixI8& x, const MatrixI8& w
     throw std::invalid_argument("run_systolic_ws: need X M x K and W N x K, all >= 1");
   }
   const auto R = static_cast<std::size_t>(rows), C = static_cast<std::size_t>(cols);
+  const std::uint64_t drain_limit = systolic_ws_drain(rows, cols, array.pe_stages()) + 64;
   SystolicWsRun run;
   run.y.assign(M * N, 0);
   std::vector<std::int32_t> acc(M * N, 0);
@@ -200,7 +222,7 @@ SystolicWsRun run_systolic_ws(Array& array, const MatrixI8& x, const MatrixI8& w
       std::fill(in.x_in.begin(), in.x_in.end(), std::int8_t{0});
       std::fill(in.psum_in.begin(), in.psum_in.end(), 0);
       while (got < M) {
-        if (ph.drain > R + C + 64) throw std::runtime_error("run_systolic_ws: results missing");
+        if (ph.drain > drain_limit) throw std::runtime_error("run_systolic_ws: results missing");
         array.tick(in);
         ++ph.drain;
         collect();
@@ -238,7 +260,7 @@ SystolicWsRun run_systolic_ws(Array& array, const MatrixI8& x, const MatrixI8& w
 // measures exactly these times on the RTL.
 class WsDoubleBufferedSchedule {
  public:
-  WsDoubleBufferedSchedule(int rows, int cols);
+  WsDoubleBufferedSchedule(int rows, int cols, int pe_stages = 1);
   // The next tile: its load may not start before `earliest` (its operands are on chip); the
   // load takes `load_cycles` (ROWS, more when the weight port or dequantizers are short) and the
   // stream `stream_cycles` (its tokens, more when a buffer port is short).
@@ -259,7 +281,7 @@ struct SystolicWsDbTiming {
   std::uint64_t cycles = 0;
 };
 SystolicWsDbTiming systolic_ws_db_timing(int rows, int cols, std::size_t m, std::size_t k,
-                                         std::size_t n);
+                                         std::size_t n, int pe_stages = 1);
 
 // The double-buffered protocol on a two-bank array (anything with rows(), cols(),
 // weight_banks() == 2, reset(), outputs(), tick(SystolicWsInputs)): tiles in run_systolic_ws's
@@ -271,7 +293,7 @@ SystolicWsDbTiming systolic_ws_db_timing(int rows, int cols, std::size_t m, std:
 // put it on y_out). Nothing is assumed of the array's latency, so the measured times test the
 // schedule. Fills y, times and cycles (tiles and total stay empty: the phases overlap). Throws
 // std::runtime_error when the array produces more results than tokens so far, or when a tile's
-// results are missing rows + cols + 64 cycles after its stream.
+// results are missing 64 cycles past the closed-form drain after its stream.
 template <class Array>
 SystolicWsRun run_systolic_ws_db(Array& array, const MatrixI8& x, const MatrixI8& w) {
   const int rows = array.rows(), cols = array.cols();
@@ -285,6 +307,7 @@ SystolicWsRun run_systolic_ws_db(Array& array, const MatrixI8& x, const MatrixI8
   const auto R = static_cast<std::size_t>(rows), C = static_cast<std::size_t>(cols);
   const std::size_t k_tiles = (K + R - 1) / R, n_tiles = (N + C - 1) / C;
   const std::size_t T = k_tiles * n_tiles;
+  const std::uint64_t drain_limit = systolic_ws_drain(rows, cols, array.pe_stages()) + 64;
   auto n0_of = [&](std::size_t i) { return (i / k_tiles) * C; };
   auto k0_of = [&](std::size_t i) { return (i % k_tiles) * R; };
   SystolicWsRun run;
@@ -320,7 +343,7 @@ SystolicWsRun run_systolic_ws_db(Array& array, const MatrixI8& x, const MatrixI8
       break;
     }
     // (stream_end >= ROWS + 1 once set: 0 means the oldest tile is still streaming.)
-    if (run.times[oldest].stream_end != 0 && t > run.times[oldest].stream_end + R + C + 64) {
+    if (run.times[oldest].stream_end != 0 && t > run.times[oldest].stream_end + drain_limit) {
       throw std::runtime_error("run_systolic_ws_db: results missing");
     }
     // Decisions for cycle t. Load: the weight port is free and the bank's previous user (two
@@ -377,7 +400,9 @@ SystolicWsRun run_systolic_ws_db(Array& array, const MatrixI8& x, const MatrixI8
 }
 
 // Y = X W^T on the C++ array model: single-buffered, and double-buffered (two banks).
-SystolicWsRun systolic_ws_gemm(int rows, int cols, const MatrixI8& x, const MatrixI8& w);
-SystolicWsRun systolic_ws_db_gemm(int rows, int cols, const MatrixI8& x, const MatrixI8& w);
+SystolicWsRun systolic_ws_gemm(int rows, int cols, const MatrixI8& x, const MatrixI8& w,
+                               int pe_stages = 1);
+SystolicWsRun systolic_ws_db_gemm(int rows, int cols, const MatrixI8& x, const MatrixI8& w,
+                                  int pe_stages = 1);
 
 }  // namespace quasar::units

@@ -124,10 +124,10 @@ arch::DramSpec parse_dram_v1(const Value& dram, double clock_mhz) {
 // and the fp16 PE misses 1 GHz at 45 nm.
 constexpr arch::LatencySource kDefaultLatencies = arch::LatencySource::given;
 
-// `timing: {latencies: derived | given}` (default kDefaultLatencies): the edge units' latencies a design
-// does not write are the stages static timing gives them at its node, supply and clock
-// (cost/timing.hpp); a written one must be at least that, and the PEs must meet the clock in one
-// cycle. The error names the key to change, at its line (clock_mhz's for a clock no stage count
+// `timing: {latencies: derived | given}` (default kDefaultLatencies): the edge units' latencies and
+// the PEs' stages (array.pe_stages, weight-stationary arrays) a design does not write are the
+// stages static timing gives them at its node, supply and clock (cost/timing.hpp); a written one
+// must be at least that, and PEs that cannot be pipelined must meet the clock in one cycle. The error names the key to change, at its line (clock_mhz's for a clock no stage count
 // or no PE meets).
 void apply_timing(const Value& root, arch::ArchSpec& a, bool check) {
   a.timing.latencies = kDefaultLatencies;
@@ -141,6 +141,7 @@ void apply_timing(const Value& root, arch::ArchSpec& a, bool check) {
   }
   if (a.timing.latencies == arch::LatencySource::given) return;
   const arch::EdgeSpec written = a.edge;
+  const std::uint32_t written_pe_stages = a.array.pe_stages;
   cost::TimingTable table;
   try {
     table = load_timing_table();
@@ -155,14 +156,18 @@ void apply_timing(const Value& root, arch::ArchSpec& a, bool check) {
   keep("intscale_latency_cycles", &arch::EdgeSpec::intscale_latency_cycles);
   keep("floatscale_latency_cycles", &arch::EdgeSpec::floatscale_latency_cycles);
   keep("block_latency_cycles", &arch::EdgeSpec::block_latency_cycles);
+  const Value arr = root.at("array");
+  if (arr.has("pe_stages")) a.array.pe_stages = written_pe_stages;
   if (!check) return;
   const std::string p = cost::timing_problem(a, cost::design_timing(a, table));
   if (p.empty()) return;
-  // "edge.<role>_latency_cycles: ..." names a written key; anything else is the clock's.
+  // "edge.<role>_latency_cycles: ..." or "array.pe_stages: ..." names a written key; anything
+  // else is the clock's.
   const std::size_t colon = p.find(": ");
   const std::string key = p.substr(0, colon);
   if (key.rfind("edge.", 0) == 0 && edge && edge->has(key.substr(5)))
     edge->at(key.substr(5)).fail(p.substr(colon + 2));
+  if (key == "array.pe_stages" && arr.has("pe_stages")) arr.at("pe_stages").fail(p.substr(colon + 2));
   root.at("clock_mhz").fail(p.substr(colon + 2) + " (timing: latencies given turns the check off)");
 }
 
@@ -229,7 +234,8 @@ arch::ArchSpec parse_arch_config(const std::string& text, const std::string& sou
   });
 
   const Value arr = root.at("array");
-  arr.require_keys_in({"rows", "cols", "dataflow", "pe", "acc_bits", "ws_order", "double_buffer"});
+  arr.require_keys_in(
+      {"rows", "cols", "dataflow", "pe", "acc_bits", "ws_order", "double_buffer", "pe_stages"});
   a.array.rows = u32(arr.at("rows"), 1, 4096);
   a.array.cols = u32(arr.at("cols"), 1, 4096);
   {
@@ -261,6 +267,14 @@ arch::ArchSpec parse_arch_config(const std::string& text, const std::string& sou
     if (a.array.double_buffer && a.array.dataflow == arch::Dataflow::is)
       v.fail("an input-stationary array is counted by SCALE-Sim's closed form, which has no "
              "double buffering");
+  });
+  opt(arr, "pe_stages", [&](const Value& v) {
+    a.array.pe_stages = u32(v, 1, 64);
+    if (a.array.pe_stages > 1 && a.array.dataflow != arch::Dataflow::ws)
+      v.fail("only a weight-stationary array pipelines its PEs (an output-stationary PE adds "
+             "into its own accumulator every cycle); use 1, or dataflow: ws");
+    if (a.array.pe_stages > 1 && a.accounting == arch::Accounting::scalesim)
+      v.fail("SCALE-Sim's closed form has one-stage PEs; use 1, or accounting: native");
   });
 
   const Value schemes = root.at("schemes");

@@ -128,6 +128,7 @@ const std::vector<Field>& fields() {
                        enum_names({WsOrder::n_outer, WsOrder::m_blocked, WsOrder::min_dram},
                                   ws_order_name)),
         QUASAR_ARCH_FIELD(bool, "array.double_buffer", array.double_buffer),
+        QUASAR_ARCH_FIELD(std::uint32_t, "array.pe_stages", array.pe_stages),
         // The design's schemes: the cost model sizes the units' scale register files from them.
         Field{"schemes",
               [](const ArchSpec& a) {

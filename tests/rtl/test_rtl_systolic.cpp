@@ -51,6 +51,7 @@ class RtlArray {
   int rows() const { return rows_; }
   int cols() const { return cols_; }
   int weight_banks() const { return banks_; }
+  int pe_stages() const { return 1; }  // systolic_array.v: one-stage PEs
   void reset() {
     u_.io().rst = 1;
     u_.io().w_load = 0;
@@ -255,6 +256,41 @@ TEST(SystolicWsDbModel, EverySizeUpTo8x8EqualsGemmAndSchedule) {
   }
 }
 
+// Pipelined PEs (pe_stages L, issue 18): the model, single- and double-buffered, with data and
+// timing-only, still computes the GEMM, and measures the closed forms with a drain of
+// L ROWS + COLS - 2: (L - 1) ROWS cycles more than one-stage PEs.
+TEST(SystolicWsModel, PipelinedPesEqualGemmAndTheirClosedForms) {
+  std::mt19937_64 rng(0x91e);
+  for (const int stages : {2, 3, 5}) {
+    for (const auto& [rows, cols] : {std::pair{1, 1}, {2, 3}, {4, 4}, {5, 2}, {8, 8}}) {
+      EXPECT_EQ(units::systolic_ws_drain(rows, cols, stages),
+                units::systolic_ws_drain(rows, cols) +
+                    static_cast<std::uint64_t>((stages - 1) * rows));
+      for (const auto& [M, K, N] : shapes_for(rows, cols)) {
+        const MatrixI8 x = random_matrix(M, K, rng), w = random_matrix(N, K, rng);
+        const std::string what = "L=" + std::to_string(stages) + " " + std::to_string(rows) +
+                                 "x" + std::to_string(cols) + " M=" + std::to_string(M) +
+                                 " K=" + std::to_string(K) + " N=" + std::to_string(N);
+        const Int8GemmResult ref = int8_gemm(x, w, 32);
+        expect_run_matches("single " + what, units::systolic_ws_gemm(rows, cols, x, w, stages),
+                           ref, units::systolic_ws_timing(rows, cols, M, K, N, stages));
+        const units::SystolicWsDbTiming t =
+            units::systolic_ws_db_timing(rows, cols, M, K, N, stages);
+        expect_db_run_matches("double " + what,
+                              units::systolic_ws_db_gemm(rows, cols, x, w, stages), ref, t);
+        units::SystolicWsArray ctrl(rows, cols, 2, stages);
+        ctrl.timing_only(true);
+        const units::SystolicWsRun r = units::run_systolic_ws_db(ctrl, x, w);
+        ASSERT_EQ(r.times.size(), t.tiles.size()) << "timing-only " << what;
+        for (std::size_t i = 0; i < r.times.size(); ++i)
+          EXPECT_TRUE(r.times[i] == t.tiles[i]) << "timing-only " << what << " tile " << i;
+      }
+    }
+  }
+  EXPECT_THROW(units::SystolicWsArray(2, 2, 1, 0), std::invalid_argument);
+  EXPECT_THROW(units::systolic_ws_drain(2, 2, 0), std::invalid_argument);
+}
+
 // A short stream, where single buffering wastes most cycles on loads and drains: an 8x8 array,
 // M = 2, K = 16, N = 16: 2 k-tiles x 2 n-tiles. Load 8 cycles, drain 8 + 8 - 2 = 14.
 //   single-buffered: every tile 8 load + 2 stream + 14 drain = 24 cycles; 4 tiles, 96.
@@ -336,6 +372,7 @@ class FaultyArray {
   int rows() const { return a_.rows(); }
   int cols() const { return a_.cols(); }
   int weight_banks() const { return a_.weight_banks(); }
+  int pe_stages() const { return a_.pe_stages(); }
   void reset() { a_.reset(); }
   void tick(const SystolicWsInputs& in) { a_.tick(in); }
   SystolicWsOutputs outputs() {

@@ -76,7 +76,7 @@ TEST(ArchConfig, RejectsBadConfigsNamingWhereAndWhat) {
   };
   EXPECT_THAT(error_of(with("  rows: 32", "  rows: 32\n  colour: red")),
               HasSubstr("a.yaml:9: array.colour: unknown key 'colour' (accepted: rows, cols, "
-                        "dataflow, pe, acc_bits, ws_order, double_buffer)"));
+                        "dataflow, pe, acc_bits, ws_order, double_buffer, pe_stages)"));
   EXPECT_THAT(error_of(with("dataflow: ws", "dataflow: os\n  ws_order: m_blocked")),
               HasSubstr("array.ws_order: the loop order is a weight-stationary choice"));
   EXPECT_THAT(error_of(with("dataflow: ws", "dataflow: ws\n  ws_order: k_outer")),

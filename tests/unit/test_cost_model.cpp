@@ -12,6 +12,7 @@
 #include "config/tech_config.hpp"
 #include "cost/cost_model.hpp"
 #include "cost/dram_energy.hpp"
+#include "cost/node_scaling.hpp"
 #include "numerics/error.hpp"
 
 namespace quasar::cost {
@@ -158,11 +159,40 @@ TEST(CostModel, PricesPipelineRegistersByHand) {
   // 7 ops x 80 bit-cycles x 0.01 pJ x 0.5, plus nothing else (same leakage, same time).
   EXPECT_NEAR(three.energy_pj - one.energy_pj, 7 * 80 * 0.01 * 0.5, 1e-9);
   EXPECT_FALSE(said(one, "pipeline registers"));
-  EXPECT_TRUE(said(three, "leakage of the edge units' pipeline registers"));
+  EXPECT_TRUE(said(three, "leakage of the pipeline registers"));
+  // At another node the registers scale with everything else on chip (they were once added
+  // after the node's factors, priced at the tables' node).
+  arch::ArchSpec a7 = a;
+  a7.process = {7, 0.7};
+  arch::ArchSpec one7 = a7;
+  one7.edge.intscale_latency_cycles = 1;
+  const NodeFactors f = node_factors(45, 0.9, 7, a7.process.voltage_v);
+  EXPECT_NEAR(price_run(a7, s, t).area_um2 - price_run(one7, s, t).area_um2,
+              2 * 2 * 40 * 2.0 * 0.25 * f.area, 1e-9);
+  EXPECT_NEAR(price_run(a7, s, t).energy_pj - price_run(one7, s, t).energy_pj,
+              7 * 80 * 0.01 * 0.5 * f.energy, 1e-9);
   t.flop = {};
   const CostReport none = price_run(a, s, t);
   EXPECT_DOUBLE_EQ(none.area_um2, one.area_um2);
-  EXPECT_TRUE(said(none, "the edge units' pipeline registers (no flip-flop row"));
+  EXPECT_TRUE(said(none, "the pipeline registers (no flip-flop row"));
+}
+
+// A pipelined array by hand (array.pe_stages = 3 on the 2 x 2 int8 array, acc_bits 32): each
+// PE 2 x 32 partial-sum register bits, row 1's skew 2 x 1 more activations of 8 bits (row 0
+// has none); each MAC clocks its PE's 64 bits and its share of the skew, 16 / 4 = 4 bits.
+TEST(CostModel, PricesAPipelinedArrayByHand) {
+  Tech t = fixture();
+  t.flop = {2.0, 0.01, "flop fixture"};
+  arch::ArchSpec a = small_design();
+  arch::RunStats s = one_layer_run(1000);
+  s.layers[0].macs = 10;
+  const CostReport one = price_run(a, s, t);
+  a.array.pe_stages = 3;
+  const CostReport three = price_run(a, s, t);
+  EXPECT_NEAR(three.area_um2 - one.area_um2, (4 * 2 * 32 + 2 * 1 * 8) * 2.0 * 0.25, 1e-9);
+  EXPECT_NEAR(three.energy_pj - one.energy_pj, 10 * (64 + 4) * 0.01 * 0.5, 1e-9);
+  EXPECT_TRUE(said(three, "leakage of the pipeline registers"));
+  EXPECT_FALSE(said(one, "pipeline registers"));
 }
 
 // The vector unit by hand: 4 lanes (fp32_mul + fp32_add each), 2 SFU lanes (exp_q), a 2 KiB

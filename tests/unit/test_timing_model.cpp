@@ -99,13 +99,31 @@ TEST(TimingModel, DesignsDeriveEdgeLatenciesAndRefusePesThatMissTheClock) {
   derive_latencies(a, t);
   EXPECT_EQ(a.edge.floatscale_latency_cycles, 2u);
   EXPECT_EQ(timing_problem(a, design_timing(a, t)), "");
-  // 1000 + 100 ps of the PE in a 1,000 ps period: two stages, refused with the clock to use.
+  // 950 + 150 ps of the PE in a 1,000 ps period: two stages. A weight-stationary array
+  // pipelines it (derived), and a written pe_stages below that is refused by its key.
   a = floatscale_design(1000);
   derive_latencies(a, t);
+  EXPECT_EQ(a.array.pe_stages, 2u);
+  EXPECT_EQ(timing_problem(a, design_timing(a, t)), "");
+  a.array.pe_stages = 1;
   EXPECT_THAT(timing_problem(a, design_timing(a, t)),
-              HasSubstr("clock_mhz: at 1000 MHz the PE's multiply-accumulate (mac_int8 at 180 nm, "
-                        "1.8 V: 950 ps of logic + 150 ps of flip-flops) needs 2 pipeline stages, "
-                        "and the array model runs it in one cycle: lower clock_mhz to 909 MHz"));
+              HasSubstr("array.pe_stages: 1 is fewer than the 2 stages at 1000 MHz of the PE's "
+                        "multiply-accumulate (mac_int8 at 180 nm, 1.8 V: 950 ps of logic + 150 ps "
+                        "of flip-flops)"));
+  // An output-stationary array (or SCALE-Sim's closed form) cannot: refused with the clock to use.
+  for (const bool os : {true, false}) {
+    a = floatscale_design(1000);
+    (os ? a.array.dataflow = arch::Dataflow::os : a.array.dataflow = arch::Dataflow::ws);
+    if (!os) a.accounting = arch::Accounting::scalesim;
+    derive_latencies(a, t);
+    EXPECT_EQ(a.array.pe_stages, 1u);
+    EXPECT_THAT(timing_problem(a, design_timing(a, t)),
+                HasSubstr("clock_mhz: at 1000 MHz the PE's multiply-accumulate (mac_int8 at 180 "
+                          "nm, 1.8 V: 950 ps of logic + 150 ps of flip-flops) needs 2 pipeline "
+                          "stages, and the array model runs it in one cycle (only a "
+                          "weight-stationary array under native accounting pipelines its PEs): "
+                          "lower clock_mhz to 909 MHz"));
+  }
 }
 
 // The shipped table through the loader: a design file's edge latencies are derived unless
@@ -114,9 +132,9 @@ TEST(TimingModel, DesignsDeriveEdgeLatenciesAndRefusePesThatMissTheClock) {
 TEST(TimingModel, TheLoaderDerivesAndChecksWithTheShippedTable) {
   const TimingTable t = config::load_timing_table();
   auto design = [](const std::string& clock, const std::string& extra,
-                   const std::string& latencies = "derived") {
+                   const std::string& latencies = "derived", const std::string& array = "ws") {
     return "quasar_arch: 2\nname: t\nclock_mhz: " + clock +
-           "\narray: {rows: 8, cols: 8, dataflow: ws, pe: w4a8}\nschemes: [w4a8-fs]\n"
+           "\narray: {rows: 8, cols: 8, dataflow: " + array + ", pe: w4a8}\nschemes: [w4a8-fs]\n"
            "edge: {floatscale_units: 8" + extra + "}\n"
            "buffers:\n  ifmap: {size_kib: 64}\n  weight: {size_kib: 64}\n  ofmap: {size_kib: 64}\n"
            "dram: {standard: hbm2e, bandwidth_gbps: 64, latency_ns: 100, burst_bytes: 64}\n"
@@ -144,9 +162,22 @@ TEST(TimingModel, TheLoaderDerivesAndChecksWithTheShippedTable) {
               ::testing::ThrowsMessage<Error>(HasSubstr(
                   "d.yaml:6: edge.floatscale_latency_cycles: 1 cycles is fewer than the " +
                   std::to_string(need_fast) + " stages")));
-  // A clock beyond the PE's one-stage limit names clock_mhz; `given` takes the numbers as written.
+  // A clock beyond the PE's one-stage limit pipelines a weight-stationary array's PEs; a written
+  // pe_stages below the need is refused at its line, and an output-stationary array names
+  // clock_mhz. `given` takes the numbers as written.
   const double too_fast = 1.01 * unit_stages(t, "mac_w4a8", 45, 0.9, 1).fmax_one_stage_mhz;
-  EXPECT_THAT([&] { config::parse_arch_config(design(std::to_string(too_fast), ""), "d.yaml"); },
+  EXPECT_EQ(config::parse_arch_config(design(std::to_string(too_fast), ""), "d.yaml")
+                .array.pe_stages,
+            2u);
+  EXPECT_THAT([&] {
+    config::parse_arch_config(design(std::to_string(too_fast), "", "derived", "ws, pe_stages: 1"),
+                              "d.yaml");
+  },
+              ::testing::ThrowsMessage<Error>(
+                  HasSubstr("d.yaml:4: array.pe_stages: 1 is fewer than the 2 stages")));
+  EXPECT_THAT([&] {
+    config::parse_arch_config(design(std::to_string(too_fast), "", "derived", "os"), "d.yaml");
+  },
               ::testing::ThrowsMessage<Error>(
                   HasSubstr("d.yaml:3: clock_mhz: at " + std::to_string(static_cast<int>(too_fast)) +
                             " MHz the PE's multiply-accumulate (mac_w4a8 at 45 nm, 0.9 V")));

@@ -41,8 +41,9 @@ class WsArrayModel final : public ArrayModel {
   explicit WsArrayModel(const ArchSpec& a)
       : a_(a),
         reg_(static_cast<int>(a.array.rows), static_cast<int>(a.array.cols),
-             a.array.double_buffer ? 2 : 1),
-        sched_(static_cast<int>(a.array.rows), static_cast<int>(a.array.cols)) {
+             a.array.double_buffer ? 2 : 1, static_cast<int>(a.array.pe_stages)),
+        sched_(static_cast<int>(a.array.rows), static_cast<int>(a.array.cols),
+               static_cast<int>(a.array.pe_stages)) {
     in_.w_in.assign(a.array.cols, 0);
     in_.x_in.assign(a.array.rows, 0);
     in_.psum_in.assign(a.array.cols, 0);
@@ -62,7 +63,7 @@ class WsArrayModel final : public ArrayModel {
                      port_step_ready(a_.buffers.ofmap, c.psum_in_bytes_per_step, i),
                      port_step_ready(a_.buffers.ofmap, c.psum_out_bytes_per_step, i)});
   }
-  std::uint64_t drain_cycles() const override { return sched_.drain_cycles(); }  // R + C - 2
+  std::uint64_t drain_cycles() const override { return sched_.drain_cycles(); }  // L R + C - 2
   std::uint64_t results(const Tile& t) const override { return t.stream_steps; }
   ArrayTileTimes schedule(std::uint64_t earliest, std::uint64_t load,
                           std::uint64_t stream) override {
@@ -156,6 +157,10 @@ std::unique_ptr<ArrayModel> make_array_model(const ArchSpec& a) {
     case Dataflow::ws:
       return std::make_unique<WsArrayModel>(a);
     case Dataflow::os:
+      if (a.array.pe_stages != 1)
+        throw Error("an output-stationary array has one-stage PEs (each adds into its own "
+                    "accumulator every cycle); array.pe_stages is " +
+                    std::to_string(a.array.pe_stages));
       return std::make_unique<OsArrayModel>(a);
     case Dataflow::is:
       break;
