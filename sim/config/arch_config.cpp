@@ -119,10 +119,8 @@ arch::DramSpec parse_dram_v1(const Value& dram, double clock_mhz) {
   return d;
 }
 
-// [interim] `given` until the shipped designs' results and the docs that quote them move to the
-// derived latencies (issue 18): the integer-scale and fp32 block steps need 2-3 stages at 1 GHz
-// and the fp16 PE misses 1 GHz at 45 nm.
-constexpr arch::LatencySource kDefaultLatencies = arch::LatencySource::given;
+// Latencies come from static timing unless a design says `timing: {latencies: given}` (issue 18).
+constexpr arch::LatencySource kDefaultLatencies = arch::LatencySource::derived;
 
 // `timing: {latencies: derived | given}` (default kDefaultLatencies): the edge units' latencies and
 // the PEs' stages (array.pe_stages, weight-stationary arrays) a design does not write are the
