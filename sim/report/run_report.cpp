@@ -162,7 +162,9 @@ std::string timing_line(const arch::ArchSpec& a, const cost::DesignTiming& d) {
   for (const cost::DesignUnitTiming& u : d.units) {
     line += fmt::format(" {} {} {} stage{} (one-stage fmax {:.0f} MHz)", u.role, u.need.unit,
                         u.need.stages, u.need.stages == 1 ? "" : "s", u.need.fmax_one_stage_mhz);
-    if (u.role != "pe" && u.role != "dequant")
+    if (u.role == "pe" && u.latency_cycles > 1)
+      line += fmt::format(", pipelined: array.pe_stages {}", u.latency_cycles);
+    else if (u.role != "pe" && u.role != "dequant")
       line += fmt::format(", latency {}", u.latency_cycles);
     line += ";";
   }
