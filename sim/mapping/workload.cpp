@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 
+#include "mapping/causal_mask.hpp"
 #include "mapping/gemm_tiling.hpp"
 #include "mapping/scalesim_timing.hpp"
 #include "mapping/vector_plan.hpp"
@@ -305,10 +306,8 @@ PlannedTrace plan_trace(const arch::ArchSpec& a, const trace::Trace& t) {
       }
       continue;
     }
-    if (attention && l.causal)
-      p.warnings.emplace_back(l.name, "causal mask not applied on the MAC array: the masked "
-                                      "half of the scores is computed (counted in full)");
     std::string warning;
+    CausalMaskResult masked;
     for (std::uint32_t c = 0; c < ncores; ++c) {
       if (whole[s] && *whole[s] != c) {  // the layer runs whole on another core
         none(c);
@@ -337,9 +336,18 @@ PlannedTrace plan_trace(const arch::ArchSpec& a, const trace::Trace& t) {
       w.materialize_dequant_ops = g.materialize_dequant_ops;
       w.after = after;
       if (attention) adjust_attention_tiles(l, w);
+      if (attention && l.causal) {
+        const CausalMaskResult m =
+            apply_causal_mask(l.attention, a.array.dataflow == arch::Dataflow::ws, w);
+        masked.whole = std::max(masked.whole, m.whole);
+      }
       p.cores[c].push_back(std::move(w));
     }
     if (!warning.empty()) p.warnings.emplace_back(l.name, warning);
+    if (masked.whole)
+      p.warnings.emplace_back(
+          l.name, "causal mask on an output-stationary array: " + std::to_string(masked.whole) +
+                      " partly masked tiles a head run whole (fully masked ones are skipped)");
     if (!attention) weights += static_cast<double>(l.repeat) * layer_weight_bytes(l);
   }
   // Whole layers: every core works through the layers wave by wave (LayerWork::wave), so a

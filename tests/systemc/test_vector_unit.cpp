@@ -420,6 +420,79 @@ TEST(Attention, Int8OnTheArraySplitsHeads) {
   for (const LayerStats& c : r[0].cores) EXPECT_EQ(c.macs, 2u * 128u * 256u);
 }
 
+// The causal mask on the MAC array (sim/mapping/causal_mask.hpp): prefill of 100 tokens, 2
+// (batch, kv-head) instances, d = 64, on the 32 x 32 array. Weight-stationary, a tile of keys
+// from key_lo streams only the tokens that see them (100 - key_lo), so QK^T (keys along N) and
+// PV (keys along K) each do sum over key tiles of (100 - key_lo) x keys x 64 MACs: the
+// triangle at tile granularity (6,544 x 64 of the square's 10,000 x 64). Output-stationary,
+// tiles whose keys all follow their 32 tokens are skipped, the rest run whole. Fast and cycle
+// modes agree; masked scores are not written.
+TEST(Attention, CausalInt8OnTheArrayCountsTheTriangle) {
+  const std::uint64_t T = 100, d = 64, inst = 2;
+  std::uint64_t ws_tri = 0;  // sum over key tiles of visible tokens x keys in the tile
+  for (std::uint64_t k0 = 0; k0 < T; k0 += 32) ws_tri += (T - k0) * std::min<std::uint64_t>(32, T - k0);
+  std::uint64_t os_qk = 0;  // output-stationary QK^T: 32-token x 32-key tiles not all masked
+  for (std::uint64_t m0 = 0; m0 < T; m0 += 32)
+    for (std::uint64_t n0 = 0; n0 < T; n0 += 32)
+      if (n0 < m0 + std::min<std::uint64_t>(32, T - m0))
+        os_qk += std::min<std::uint64_t>(32, T - m0) * std::min<std::uint64_t>(32, T - n0);
+  ASSERT_EQ(ws_tri, 6544u);
+  // Layers: qk full, qk causal, pv full, pv causal (one simulation: SystemC elaborates once).
+  trace::Trace t;
+  t.name = "attn";
+  for (const char* which : {"qk", "pv"})
+    for (const bool causal : {false, true}) {
+      t.layers.push_back(attention_record(which, inst, T, d, T, causal));
+      t.layers.back().name += causal ? "_causal" : "_full";
+    }
+  auto design_for = [](Dataflow df) {
+    ArchSpec a = design();
+    a.array.dataflow = df;
+    a.array.double_buffer = false;
+    a.attention.mode = AttentionMode::int8;
+    a.attention.kv = KvFormat::int8;
+    a.attention.tile = 0;
+    return a;
+  };
+  // What the plan asks of the array and the DMA, per layer.
+  auto planned = [&](const mapping::PlannedTrace& p, std::size_t layer) {
+    std::uint64_t macs = 0, out = 0;
+    for (const auto& core : p.cores)
+      play_tiles(core[layer].tiles, core[layer].runs, [&](const Tile& tl, std::uint64_t) {
+        macs += core[layer].instances * tl.m * tl.rows_used * tl.cols_used;
+        out += core[layer].instances * tl.out_bytes;
+      });
+    return std::pair{macs, out};
+  };
+  // Output-stationary: by the plan (fully masked QK^T tiles skipped, the rest whole; PV's one
+  // k-chunk per tile runs whole), and the plan says so.
+  const mapping::PlannedTrace po = mapping::plan_trace(design_for(Dataflow::os), t);
+  EXPECT_EQ(planned(po, 0).first, inst * T * T * d);
+  EXPECT_EQ(planned(po, 1).first, inst * os_qk * d);
+  EXPECT_EQ(planned(po, 1).second, inst * os_qk * 4);  // fp32 scores of the kept tiles
+  EXPECT_EQ(planned(po, 3).first, inst * T * T * d);
+  EXPECT_EQ(po.warnings.size(), 2u);  // qk and pv causal: partly masked tiles run whole
+  // Weight-stationary: simulated, fast and cycle modes.
+  const ArchSpec a = design_for(Dataflow::ws);
+  const mapping::PlannedTrace p = mapping::plan_trace(a, t);
+  EXPECT_TRUE(p.warnings.empty());
+  const std::vector<RunStats> r = simulate(a, p.cores, {Fidelity::fast, Fidelity::cycle});
+  EXPECT_EQ(r[0].cycles, r[1].cycles);
+  ASSERT_EQ(r[0].layers.size(), 4u);
+  for (std::size_t i = 0; i < 4; ++i) {
+    const std::string what = t.layers[i].name;
+    EXPECT_TRUE(r[0].layers[i] == r[1].layers[i]) << what;
+    const bool causal = i % 2 == 1;
+    EXPECT_EQ(r[0].layers[i].macs, causal ? inst * ws_tri * d : inst * T * T * d) << what;
+    if (causal) {
+      EXPECT_LT(r[0].layers[i].cycles, r[0].layers[i - 1].cycles) << what;
+    }
+  }
+  // QK^T writes the fp32 scores of the tokens each key tile streams; PV every token's outputs.
+  EXPECT_EQ(r[0].layers[1].dram_write_bytes, inst * ws_tri * 4);
+  EXPECT_EQ(r[0].layers[3].dram_write_bytes, r[0].layers[2].dram_write_bytes);
+}
+
 // The DRAM must hold the KV cache too: LLaMA-2-7B decode, batch 16, context 4096, fp16 KV is
 // 2 x 32 layers x 16 x 32 kv-heads x 4096 x 256 B = 32 GiB, on top of 6.1 GiB of w8a8 weights.
 TEST(Attention, TheKvCacheCountsAgainstCapacity) {
