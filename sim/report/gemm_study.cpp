@@ -85,6 +85,21 @@ GemmStudy run_gemm_study(const GemmStudySpec& spec) {
     }
     if (s.x.size() == 0 || s.w.size() == 0) throw Error(spec.input_path + ": 'x' or 'w' is empty");
   }
+  return run_gemm_study_on(spec, std::move(s.x), std::move(s.w), s.source);
+}
+
+GemmStudy run_gemm_study_on(const GemmStudySpec& spec, MatrixF x, MatrixF w, std::string source) {
+  if (spec.schemes.empty()) throw Error("no scheme selected");
+  if (x.cols() != w.cols() || x.size() == 0 || w.size() == 0) {
+    throw Error(source + ": x is [" + std::to_string(x.rows()) + ", " + std::to_string(x.cols()) +
+                "] and w is [" + std::to_string(w.rows()) + ", " + std::to_string(w.cols()) +
+                "]; expected x [M, K] and w [N, K], none empty");
+  }
+  GemmStudy s;
+  s.spec = spec;
+  s.x = std::move(x);
+  s.w = std::move(w);
+  s.source = std::move(source);
   const std::size_t K = s.x.cols();
   for (Scheme sc : spec.schemes) {
     const std::size_t G = scheme_config(spec, sc).group_size;

@@ -41,6 +41,9 @@ struct GemmStudy {
 // Throws quasar::Error (naming the file, tensor or option) on any bad input; nothing is
 // returned half-done.
 GemmStudy run_gemm_study(const GemmStudySpec& spec);
+// The same on given operands (x [M, K], w [N, K]; spec.synthetic and input_path unused), named
+// `source` in messages and reports: the Python API's gemm on numpy arrays.
+GemmStudy run_gemm_study_on(const GemmStudySpec& spec, MatrixF x, MatrixF w, std::string source);
 
 void print_gemm_table(std::ostream& os, const GemmStudy& study);
 void print_gemm_json(std::ostream& os, const GemmStudy& study);

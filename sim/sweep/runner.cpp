@@ -13,6 +13,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "io/child_process.hpp"
 #include "numerics/error.hpp"
 #include "sweep/evaluate.hpp"
 
@@ -34,16 +35,6 @@ std::string encode(const StoredPoint& p) {
   return j.dump();
 }
 
-void write_all(int fd, const std::string& s) {
-  std::size_t done = 0;
-  while (done < s.size()) {
-    const ssize_t n = ::write(fd, s.data() + done, s.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    done += static_cast<std::size_t>(n);
-  }
-}
-
 Child spawn(const SweepSpec& s, const Point& p) {
   int fds[2];
   if (::pipe(fds) != 0) throw Error(std::string("sweep: pipe failed: ") + std::strerror(errno));
@@ -63,7 +54,7 @@ Child spawn(const SweepSpec& s, const Point& p) {
       e.error = "unexpected failure while evaluating the point";
       msg = encode(e);
     }
-    write_all(fds[1], msg);
+    io::write_all(fds[1], msg);
     ::close(fds[1]);
     ::_exit(0);
   }
