@@ -102,7 +102,7 @@ std::string sweep_json(const std::string& spec_path, const std::vector<std::stri
                 std::filesystem::absolute(spec_path).parent_path().lexically_normal().string());
   sweep::RunOptions o;
   o.jobs = jobs;
-  o.progress = false;
+  o.progress = io::ProgressLine::Mode::off;
   sweep::RunSummary r;
   {
     py::gil_scoped_release release;
@@ -110,7 +110,8 @@ std::string sweep_json(const std::string& spec_path, const std::vector<std::stri
   }
   nlohmann::json j = {{"sweep", s.name},     {"store", path},        {"points", r.points},
                       {"already", r.already}, {"ran", r.ran},         {"failed", r.failed},
-                      {"skipped", r.skipped}, {"failures", r.failures}};
+                      {"skipped", r.skipped}, {"failures", r.failures},
+                      {"interrupted", r.interrupted}, {"not_run", r.not_run}};
   return j.dump();
 }
 

@@ -2,12 +2,14 @@
 
 #include <unistd.h>
 
+#include <csignal>
 #include <iostream>
 #include <memory>
 
 #include "config/arch_config.hpp"
 #include "config/sweep_config.hpp"
 #include "io/output_set.hpp"
+#include "io/progress.hpp"
 #include "numerics/error.hpp"
 #include "report/run_report.hpp"
 #include "request/request.hpp"
@@ -15,6 +17,27 @@
 #include "trace/generate.hpp"
 
 namespace quasar::app {
+
+namespace {
+
+// Progress on stderr (io::ProgressLine: a live line on a terminal, a line every 30 s in a log);
+// stdout, the report, stays byte for byte the same.
+arch::Progress tile_progress(io::ProgressLine& line) {
+  return [&line](double f) {
+    line.update(f, std::to_string(static_cast<int>(100.0 * f)) + "% of tiles");
+  };
+}
+
+// Ctrl-C: say what an interrupted run keeps (only async-signal-safe calls here).
+extern "C" void on_run_interrupt(int) {
+  static const char msg[] =
+      "\nquasar run: interrupted; nothing written (--out publishes its files together: the "
+      "folder keeps its previous set)\n";
+  (void)!::write(STDERR_FILENO, msg, sizeof msg - 1);
+  ::_exit(130);
+}
+
+}  // namespace
 
 std::function<int()> add_run_command(CLI::App& app) {
   struct Args {
@@ -74,6 +97,7 @@ std::function<int()> add_run_command(CLI::App& app) {
       "listed as not simulated. With --model: an end-to-end request (TTFT, TPOT, tokens/s, "
       "J/token).");
   return [a]() {
+    std::signal(SIGINT, on_run_interrupt);
     // Refused before the simulation rather than after it.
     if (!a->out.empty()) io::OutputSet::check(a->out);
     const arch::ArchSpec spec = config::load_arch_with(a->arch, a->sets);
@@ -90,14 +114,10 @@ std::function<int()> add_run_command(CLI::App& app) {
       rs.batch = a->batch;
       rs.decoder_layers = a->layers;
       rs.linear_scheme = mapping::design_layer_scheme(spec, spec.schemes.front());
-      arch::Progress progress;
-      if (isatty(STDERR_FILENO)) {
-        progress = [](double f) {
-          std::cerr << "\rquasar run: " << static_cast<int>(100.0 * f) << "% of tiles"
-                    << (f >= 1.0 ? "\n" : "") << std::flush;
-        };
-      }
-      const request::RequestReport r = request::run_request(spec, rs, fidelity, progress);
+      io::ProgressLine line("quasar run");
+      const request::RequestReport r =
+          request::run_request(spec, rs, fidelity, tile_progress(line));
+      line.finish();
       if (a->format == "json") {
         request::print_request_json(std::cout, r);
       } else {
@@ -116,15 +136,9 @@ std::function<int()> add_run_command(CLI::App& app) {
     } else {
       t = trace::read_manifest(a->trace);
     }
-    // Progress on a terminal only: piped or redirected output stays byte for byte the same.
-    arch::Progress progress;
-    if (isatty(STDERR_FILENO)) {
-      progress = [](double f) {
-        std::cerr << "\rquasar run: " << static_cast<int>(100.0 * f) << "% of tiles"
-                  << (f >= 1.0 ? "\n" : "") << std::flush;
-      };
-    }
-    const RunReport r = run_trace(spec, t, fidelity, progress);
+    io::ProgressLine line("quasar run");
+    const RunReport r = run_trace(spec, t, fidelity, tile_progress(line));
+    line.finish();
     if (!a->out.empty()) write_run_outputs(a->out, r);
     if (a->format == "json") {
       print_run_json(std::cout, r);

@@ -203,8 +203,14 @@ std::function<int()> add_sweep_command(CLI::App& app) {
                   std::filesystem::absolute(a->spec).parent_path().lexically_normal().string());
     sweep::RunOptions o;
     o.jobs = a->jobs;
-    o.progress = !a->no_progress && isatty(STDERR_FILENO);
+    o.progress = a->no_progress ? io::ProgressLine::Mode::off : io::ProgressLine::Mode::automatic;
     const sweep::RunSummary r = sweep::run_sweep(s, points, st, o);
+    if (r.interrupted) {
+      std::cerr << "quasar sweep: interrupted: " << r.ran << " points of this run are in "
+                << store_path << " (" << r.already << " were already), " << r.not_run
+                << " not run; the same command resumes\n";
+      return 130;
+    }
     std::cout << "sweep " << s.name << ": " << r.points << " points"
               << (shard.empty() ? "" : " (shard " + shard + ")") << "; " << r.already
               << " already in " << store_path << ", " << r.ran << " simulated (" << r.failed

@@ -8,12 +8,14 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "io/child_process.hpp"
+#include "io/progress.hpp"
 #include "numerics/error.hpp"
 #include "sweep/evaluate.hpp"
 
@@ -44,6 +46,7 @@ Child spawn(const SweepSpec& s, const Point& p) {
   if (pid < 0) throw Error(std::string("sweep: fork failed: ") + std::strerror(errno));
   if (pid == 0) {
     ::close(fds[0]);
+    std::signal(SIGINT, SIG_DFL);  // the parent decides what an interrupt keeps
     // The child simulates one point (SystemC elaborates once per process) and reports it.
     std::string msg;
     try {
@@ -88,29 +91,9 @@ StoredPoint finish(Child& c) {
   return p;
 }
 
-class ProgressBar {
- public:
-  ProgressBar(bool on, std::uint64_t total) : on_(on), total_(total) {}
-  void update(std::uint64_t done, std::uint64_t failed) {
-    if (!on_) return;
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
-    const double rate = s > 0 ? static_cast<double>(done) / s : 0.0;
-    const double eta = rate > 0 ? static_cast<double>(total_ - done) / rate : 0.0;
-    const int width = 30;
-    const int fill = total_ ? static_cast<int>(width * done / total_) : width;
-    std::fprintf(stderr, "\r[%-*s] %llu/%llu points, %llu failed, %.2f points/s, ETA %.0f s ",
-                 width, std::string(static_cast<std::size_t>(fill), '#').c_str(),
-                 static_cast<unsigned long long>(done), static_cast<unsigned long long>(total_),
-                 static_cast<unsigned long long>(failed), rate, eta);
-    if (done == total_) std::fprintf(stderr, "\n");
-    std::fflush(stderr);
-  }
-
- private:
-  bool on_;
-  std::uint64_t total_;
-  std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
-};
+// Set by SIGINT while run_sweep runs: stop starting points, keep what finished.
+volatile std::sig_atomic_t g_interrupted = 0;
+extern "C" void on_sweep_interrupt(int) { g_interrupted = 1; }
 
 }  // namespace
 
@@ -137,11 +120,32 @@ RunSummary run_sweep(const SweepSpec& s, const std::vector<Point>& points, Store
   }
   // A child's pipe closing early must not kill the parent.
   std::signal(SIGPIPE, SIG_IGN);
-  ProgressBar bar(opt.progress, todo.size());
+  // Ctrl-C: no new point starts, the running ones are stopped and not stored, and every point
+  // finished before is in the store already (each is committed on its own).
+  g_interrupted = 0;
+  const auto old_int = std::signal(SIGINT, on_sweep_interrupt);
+  // Tests interrupt after N stored points, deterministically (QUASAR_TEST_INTERRUPT_AFTER=N).
+  std::uint64_t interrupt_after = 0;
+  if (const char* e = std::getenv("QUASAR_TEST_INTERRUPT_AFTER")) interrupt_after = std::strtoull(e, nullptr, 10);
+  io::ProgressLine bar("quasar sweep", opt.progress);
+  const auto total = todo.size();
   std::vector<Child> running;
   const unsigned jobs = std::max(1u, opt.jobs);
-  std::uint64_t done = 0;
+  std::uint64_t done = 0, stopped = 0;
+  const auto t0 = std::chrono::steady_clock::now();
   while (!todo.empty() || !running.empty()) {
+    if (g_interrupted) {
+      for (Child& c : running) {
+        ::kill(c.pid, SIGTERM);
+        ::close(c.fd);
+        int status = 0;
+        while (::waitpid(c.pid, &status, 0) < 0 && errno == EINTR) {
+        }
+      }
+      sum.interrupted = true;
+      sum.not_run = todo.size() + running.size() + stopped;
+      break;
+    }
     while (running.size() < jobs && !todo.empty()) {
       running.push_back(spawn(s, *todo.front()));
       todo.pop_front();
@@ -153,6 +157,7 @@ RunSummary run_sweep(const SweepSpec& s, const std::vector<Point>& points, Store
       throw Error(std::string("sweep: poll failed: ") + std::strerror(errno));
     }
     for (std::size_t i = running.size(); i-- > 0;) {
+      if (g_interrupted) break;  // the loop's top stops the rest
       if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       char buf[65536];
       const ssize_t n = ::read(running[i].fd, buf, sizeof buf);
@@ -163,6 +168,11 @@ RunSummary run_sweep(const SweepSpec& s, const std::vector<Point>& points, Store
       if (n < 0 && errno == EINTR) continue;
       ::close(running[i].fd);
       const StoredPoint p = finish(running[i]);
+      if (g_interrupted && p.status != "ok") {  // stopped by the interrupt: not a result
+        ++stopped;
+        running.erase(running.begin() + static_cast<std::ptrdiff_t>(i));
+        continue;
+      }
       store.put(p);  // committed before the next point is looked at
       ++sum.ran;
       if (p.status != "ok") {
@@ -172,9 +182,20 @@ RunSummary run_sweep(const SweepSpec& s, const std::vector<Point>& points, Store
                                  "): " + p.error);
       }
       running.erase(running.begin() + static_cast<std::ptrdiff_t>(i));
-      bar.update(++done, sum.failed);
+      ++done;
+      const double secs =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      char detail[160];
+      std::snprintf(detail, sizeof detail, "%llu/%llu points, %llu failed, %.2f points/s",
+                    static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
+                    static_cast<unsigned long long>(sum.failed),
+                    secs > 0 ? static_cast<double>(done) / secs : 0.0);
+      bar.update(total ? static_cast<double>(done) / static_cast<double>(total) : 1.0, detail);
+      if (interrupt_after && sum.ran == interrupt_after) std::raise(SIGINT);
     }
   }
+  bar.finish();
+  std::signal(SIGINT, old_int);
   return sum;
 }
 
