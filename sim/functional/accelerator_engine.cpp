@@ -246,20 +246,6 @@ std::string AcceleratorEngine::describe() const {
          ")";
 }
 
-void AcceleratorEngine::require_runs(const trace::Trace& t, const std::string& source) const {
-  for (const trace::Layer& l : t.layers) {
-    if (l.tensors.empty()) continue;  // shape-only layers are not recomputed
-    const std::string why = mapping::why_not_run(spec_, l);
-    if (!why.empty()) {
-      std::string runs;
-      for (Scheme s : spec_.schemes)
-        runs += (runs.empty() ? "" : ", ") + std::string(scheme_name(s));
-      throw Error(source + ": design '" + spec_.name + "' cannot run layer '" + l.name +
-                  "': " + why + " (the design runs: " + runs + ")");
-    }
-  }
-}
-
 GemmResult AcceleratorEngine::fp16(const MatrixH& x, const MatrixH& w,
                                    const GemmOptions& opt) const {
   detail::validate_fp16(x, w);

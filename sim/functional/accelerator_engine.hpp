@@ -57,9 +57,6 @@ class AcceleratorEngine final : public GemmEngine {
   // "accelerator datapath of design 'NAME' (R x C PE-kind PEs, weight-stationary)" (or
   // output-stationary).
   std::string describe() const;
-  // Throws quasar::Error naming the first data-bearing layer of `t` the design cannot run
-  // (its scheme, or a non-GEMM op), before any work starts.
-  void require_runs(const trace::Trace& t, const std::string& source) const;
   GemmResult fp16(const MatrixH& x, const MatrixH& w, const GemmOptions& opt) const override;
   GemmResult w8a8(const QuantizedActivations& x, const QuantizedWeights& w,
                   const GemmOptions& opt) const override;

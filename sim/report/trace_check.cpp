@@ -112,7 +112,8 @@ bool TraceCheck::all_match() const {
 }
 
 TraceCheck check_trace(const std::string& manifest_path, const GemmEngine& engine,
-                       const std::string& engine_note) {
+                       const std::string& engine_note,
+                       const std::function<std::string(const trace::Layer&)>& not_run_by_engine) {
   const trace::Trace t = trace::read_manifest(manifest_path);
   if (t.payload.empty()) {
     throw Error(manifest_path + ": trace '" + t.name +
@@ -138,8 +139,10 @@ TraceCheck check_trace(const std::string& manifest_path, const GemmEngine& engin
     lc.scheme = l.scheme->scheme;
     lc.kind = scheme_name(lc.scheme);
     GemmResult r;
+    const std::string why = not_run_by_engine ? not_run_by_engine(l) : std::string();
+    if (!why.empty()) c.on_reference.push_back(l.name + " (" + why + ")");
     try {
-      r = trace::run_layer(engine, l, d.operands);
+      r = trace::run_layer(why.empty() ? engine : cpu_engine(), l, d.operands);
     } catch (const Error& e) {
       // run_layer names the payload tensor; say which file and layer it came from.
       throw Error(payload_file + ": layer '" + l.name + "': " + e.what());
@@ -194,6 +197,12 @@ void print_trace_check(std::ostream& os, const TraceCheck& c) {
     }
     os << fmt::format("{:<{}} {:<{}} {:<8} {:>10} {:>10}  {}\n", l.layer, name_w, l.kind, kind_w,
                       match, l.counters.overflow_events(), l.counters.invalid_codes, first);
+  }
+  if (!c.on_reference.empty()) {
+    os << "\nnot run by the design, checked on the CPU reference instead:";
+    for (std::size_t i = 0; i < c.on_reference.size(); ++i)
+      os << (i ? ", " : " ") << c.on_reference[i];
+    os << "\n";
   }
   if (!c.shape_only.empty()) {
     std::string names;

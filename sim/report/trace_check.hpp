@@ -3,6 +3,7 @@
 #pragma once
 
 #include <ostream>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -36,14 +37,20 @@ struct TraceCheck {
   std::string engine;                   // which engine ran (and why, for a fallback)
   std::vector<LayerCheck> layers;       // the data-bearing records, in trace order
   std::vector<std::string> shape_only;  // the records that carry no tensors
+  // GEMM layers `engine` does not run (an accelerator design without their scheme), checked on
+  // the CPU reference instead: "layer (why)".
+  std::vector<std::string> on_reference;
   bool all_match() const;
 };
 
 // Shape-only layers are skipped; a trace with no data-bearing layer is an error. Records are
 // checked in trace order, GEMM layers on `engine`, non-GEMM records by the numerics reference
 // (the CPU) whatever the engine: every output role compared bit for bit.
+// `not_run_by_engine`, when set, says why `engine` cannot run a GEMM layer ("" when it can):
+// such a layer is checked on the CPU reference and listed in on_reference.
 TraceCheck check_trace(const std::string& manifest_path, const GemmEngine& engine,
-                       const std::string& engine_note);
+                       const std::string& engine_note,
+                       const std::function<std::string(const trace::Layer&)>& not_run_by_engine = {});
 
 void print_trace_check(std::ostream& os, const TraceCheck& c);
 // The per-layer counters as stable JSON text: what golden cases store as stats.json.
