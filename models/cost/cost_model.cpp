@@ -628,7 +628,8 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
   const std::pair<const char*, double (*)(const L&)> pipe_ops[] = {
       {"intscale", [](const L& l) { return static_cast<double>(l.intscale_ops); }},
       {"floatscale", [](const L& l) { return static_cast<double>(l.floatscale_ops); }},
-      {"block", [](const L& l) { return static_cast<double>(l.block_ops); }}};
+      {"block", [](const L& l) { return static_cast<double>(l.block_ops); }},
+      {"epilogue", [](const L& l) { return static_cast<double>(l.epilogue_ops); }}};
   for (const auto& [role, count] : pipe_ops) {
     if (const double pj = pipe_pj(role); pj > 0)
       add_after_component({role, "pipeline registers per op", pj, flop_source, count});

@@ -55,11 +55,20 @@ double reg_to_reg_ps(const TimingTable& t, const std::string& unit) {
 
 UnitStages unit_stages(const TimingTable& t, const std::string& unit, int nm, double v,
                        double clock_mhz) {
+  return chain_stages(t, {unit}, nm, v, clock_mhz);
+}
+
+UnitStages chain_stages(const TimingTable& t, const std::vector<std::string>& units, int nm,
+                        double v, double clock_mhz) {
   const double f = delay_factor(nm, v) / delay_factor(t.node_nm, t.voltage_v);
   const double ff = t.clk_to_q_ps + t.setup_ps;
   UnitStages s;
-  s.unit = unit;
-  s.logic_ps = std::max(0.0, reg_to_reg_ps(t, unit) - ff) * f;
+  double logic = 0;
+  for (const std::string& u : units) {
+    s.unit += (s.unit.empty() ? "" : " + ") + u;
+    logic += std::max(0.0, reg_to_reg_ps(t, u) - ff);
+  }
+  s.logic_ps = logic * f;
   s.overhead_ps = ff * f;
   s.period_ps = 1e6 / clock_mhz;
   s.fmax_one_stage_mhz = 1e6 / (s.logic_ps + s.overhead_ps);
@@ -83,6 +92,7 @@ std::vector<EdgePipeline> edge_pipelines(const arch::ArchSpec& a) {
     out.push_back({"block", e.block_units, e.block_latency_cycles,
                    e.block_acc == BlockAcc::fixed ? e.block_acc_bits : 32u});
   }
+  if (e.epilogue_units) out.push_back({"epilogue", e.epilogue_units, e.epilogue_latency_cycles, 32});
   return out;
 }
 
@@ -112,6 +122,7 @@ DesignTiming design_timing(const arch::ArchSpec& a, const TimingTable& t) {
   };
   add("pe", pe_mac_row(a.array.pe), a.array.pe_stages, a.array.acc_bits);
   for (const EdgePipeline& p : edge_pipelines(a)) {
+    if (p.role == "epilogue") continue;  // timed below, as a chain of two rows
     const std::string row =
         p.role == "intscale"
             ? intscale_unit_row(a.edge.intscale_acc_bits,
@@ -121,9 +132,29 @@ DesignTiming design_timing(const arch::ArchSpec& a, const TimingTable& t) {
     add(p.role, row, p.latency_cycles, p.register_bits);
   }
   if (a.edge.dequant_units) add("dequant", "dequant_dgq", 1, 0);
-  // No synthesized row yet: said in the report, not guessed.
-  d.not_timed.push_back("epilogue");
-  if (a.vector.lanes) d.not_timed.push_back("vector unit");
+  // The epilogue: its scale multiply, then an add (as the cost model prices it: fp32_mul +
+  // fp32_add), timed as one chain. The vector unit: a lane's fp32 add or multiply (the slower)
+  // and the SFU's exp_q, both within its pipeline fill (vector.latency_cycles). Without the
+  // table's rows they are listed as not timed, not guessed.
+  const auto has = [&](const char* n) { return t.units.count(n) > 0; };
+  if (has("fp32_mul") && has("fp32_add")) {
+    d.units.push_back({"epilogue", chain_stages(t, {"fp32_mul", "fp32_add"}, nm, v, a.clock_mhz),
+                       a.edge.epilogue_latency_cycles, 32});
+  } else {
+    d.not_timed.push_back("epilogue");
+  }
+  if (a.vector.lanes) {
+    if (has("fp32_add") && has("fp32_mul") && has("exp_q")) {
+      const UnitStages add_s = unit_stages(t, "fp32_add", nm, v, a.clock_mhz);
+      const UnitStages mul_s = unit_stages(t, "fp32_mul", nm, v, a.clock_mhz);
+      d.units.push_back(
+          {"vector_lane", add_s.logic_ps >= mul_s.logic_ps ? add_s : mul_s, a.vector.latency_cycles, 0});
+      d.units.push_back(
+          {"vector_sfu", unit_stages(t, "exp_q", nm, v, a.clock_mhz), a.vector.latency_cycles, 0});
+    } else {
+      d.not_timed.push_back("vector unit");
+    }
+  }
   return d;
 }
 
@@ -141,6 +172,13 @@ std::string timing_problem(const arch::ArchSpec& a, const DesignTiming& d) {
       return "array.pe_stages: " + std::to_string(u.latency_cycles) + " is fewer than the " +
              std::to_string(s.stages) + " stages " + at + " of the PE's multiply-accumulate (" +
              where(a, s) + "); leave the key out to derive it, or lower clock_mhz";
+    }
+    if (u.role == "vector_lane" || u.role == "vector_sfu") {
+      if (u.latency_cycles >= s.stages) continue;
+      return "vector.latency_cycles: " + std::to_string(u.latency_cycles) +
+             " cycles of pipeline fill is fewer than the " + std::to_string(s.stages) +
+             " stages " + at + " of the vector unit's " + where(a, s) +
+             " (leave the key out to derive it, or lower clock_mhz)";
     }
     const bool one_cycle = u.role == "pe" || u.role == "dequant";
     if (one_cycle && s.stages > 1) {
@@ -167,6 +205,11 @@ void derive_latencies(arch::ArchSpec& a, const TimingTable& t) {
     if (u.need.stages == 0) continue;
     if (u.role == "pe" && pe_pipelinable(a)) a.array.pe_stages = u.need.stages;
     if (u.role == "intscale") a.edge.intscale_latency_cycles = u.need.stages;
+    if (u.role == "epilogue") a.edge.epilogue_latency_cycles = u.need.stages;
+    // [choice] The fill covers the rest of a pass too (scratchpad reads and writes): the
+    // design's (default 8 cycles), raised to the deepest unit's stages when they are more.
+    if (u.role == "vector_lane" || u.role == "vector_sfu")
+      a.vector.latency_cycles = std::max(a.vector.latency_cycles, u.need.stages);
     if (u.role == "floatscale") a.edge.floatscale_latency_cycles = u.need.stages;
     if (u.role == "block") a.edge.block_latency_cycles = u.need.stages;
   }

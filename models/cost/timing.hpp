@@ -54,14 +54,18 @@ struct UnitStages {
 // need period >= logic / n + overhead.
 UnitStages unit_stages(const TimingTable& t, const std::string& unit, int nm, double v,
                        double clock_mhz);
+// Units in series between one pair of pipeline registers (the epilogue's multiply, then add):
+// their logic delays add; unit names the chain ("fp32_mul + fp32_add").
+UnitStages chain_stages(const TimingTable& t, const std::vector<std::string>& units, int nm,
+                        double v, double clock_mhz);
 
 // The edge units whose latency is a pipeline: their role, how many, their latency, and the bits
 // one inserted pipeline register holds ([choice] the unit's result width: the accumulator;
-// integer-scale: its bits, float-scale and fp32 block: 32, fixed block: its bits; a cut inside a
-// multiplier can hold more, docs/cost-model.md). A latency of L cycles is L - 1 registers beyond
+// integer-scale: its bits, float-scale, fp32 block and the epilogue: 32, fixed block: its bits;
+// a cut inside a multiplier can hold more, docs/cost-model.md). A latency of L cycles is L - 1 registers beyond
 // the synthesized unit's own output register. Only kinds the design has (units > 0).
 struct EdgePipeline {
-  std::string role;  // "intscale", "floatscale", "block"
+  std::string role;  // "intscale", "floatscale", "block", "epilogue"
   std::uint32_t units = 0, latency_cycles = 1, register_bits = 0;
 };
 std::vector<EdgePipeline> edge_pipelines(const arch::ArchSpec& a);
@@ -82,9 +86,10 @@ ArrayPipeline array_pipeline(const arch::ArchSpec& a);
 // A unit of a design that timing applies to: its role, the table row it is timed by, the
 // stages it needs and the latency the design gives it (PEs: 1 cycle, fixed).
 struct DesignUnitTiming {
-  std::string role;  // "pe", "intscale", "floatscale", "block", "dequant"
+  std::string role;  // "pe", "intscale", "floatscale", "block", "dequant", "epilogue",
+                     // "vector_lane", "vector_sfu"
   UnitStages need;
-  std::uint32_t latency_cycles = 1;  // PEs: array.pe_stages
+  std::uint32_t latency_cycles = 1;  // PEs: array.pe_stages; vector_*: vector.latency_cycles
   std::uint32_t register_bits = 0;  // the bits one inserted pipeline register holds ([choice])
 };
 struct DesignTiming {

@@ -140,6 +140,7 @@ void apply_timing(const Value& root, arch::ArchSpec& a, bool check) {
   if (a.timing.latencies == arch::LatencySource::given) return;
   const arch::EdgeSpec written = a.edge;
   const std::uint32_t written_pe_stages = a.array.pe_stages;
+  const std::uint32_t written_vector_latency = a.vector.latency_cycles;
   cost::TimingTable table;
   try {
     table = load_timing_table();
@@ -154,6 +155,9 @@ void apply_timing(const Value& root, arch::ArchSpec& a, bool check) {
   keep("intscale_latency_cycles", &arch::EdgeSpec::intscale_latency_cycles);
   keep("floatscale_latency_cycles", &arch::EdgeSpec::floatscale_latency_cycles);
   keep("block_latency_cycles", &arch::EdgeSpec::block_latency_cycles);
+  keep("epilogue_latency_cycles", &arch::EdgeSpec::epilogue_latency_cycles);
+  const std::optional<Value> vec = root.find("vector");
+  if (vec && vec->has("latency_cycles")) a.vector.latency_cycles = written_vector_latency;
   const Value arr = root.at("array");
   if (arr.has("pe_stages")) a.array.pe_stages = written_pe_stages;
   if (!check) return;
@@ -166,6 +170,8 @@ void apply_timing(const Value& root, arch::ArchSpec& a, bool check) {
   if (key.rfind("edge.", 0) == 0 && edge && edge->has(key.substr(5)))
     edge->at(key.substr(5)).fail(p.substr(colon + 2));
   if (key == "array.pe_stages" && arr.has("pe_stages")) arr.at("pe_stages").fail(p.substr(colon + 2));
+  if (key == "vector.latency_cycles" && vec && vec->has("latency_cycles"))
+    vec->at("latency_cycles").fail(p.substr(colon + 2));
   root.at("clock_mhz").fail(p.substr(colon + 2) + " (timing: latencies given turns the check off)");
 }
 

@@ -164,6 +164,8 @@ std::string timing_line(const arch::ArchSpec& a, const cost::DesignTiming& d) {
                         u.need.stages, u.need.stages == 1 ? "" : "s", u.need.fmax_one_stage_mhz);
     if (u.role == "pe" && u.latency_cycles > 1)
       line += fmt::format(", pipelined: array.pe_stages {}", u.latency_cycles);
+    else if (u.role == "vector_lane" || u.role == "vector_sfu")
+      line += fmt::format(", within a fill of {}", u.latency_cycles);
     else if (u.role != "pe" && u.role != "dequant")
       line += fmt::format(", latency {}", u.latency_cycles);
     line += ";";

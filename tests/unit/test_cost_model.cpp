@@ -72,6 +72,7 @@ arch::ArchSpec small_design() {
   a.edge.intscale_units = 2;  // one per column
   a.edge.intscale_acc_bits = 40;  // priced as the 48-bit unit, the narrowest that holds it
   a.edge.epilogue_units = 1;
+  a.edge.epilogue_latency_cycles = 1;  // no pipeline registers (PricesPipelineRegistersByHand)
   a.buffers.ifmap = {4096, 4, 64, true};  // 4 KiB in 4 banks of 1 KiB
   a.buffers.weight = {1024, 1, 64, true};
   a.buffers.ofmap = {1024, 1, 64, true};
@@ -171,6 +172,15 @@ TEST(CostModel, PricesPipelineRegistersByHand) {
               2 * 2 * 40 * 2.0 * 0.25 * f.area, 1e-9);
   EXPECT_NEAR(price_run(a7, s, t).energy_pj - price_run(one7, s, t).energy_pj,
               7 * 80 * 0.01 * 0.5 * f.energy, 1e-9);
+  // The epilogue's too: latency 3 is 2 registers of 32 bits, clocked by each of its 5 ops.
+  arch::ArchSpec ep = a;
+  ep.edge.intscale_latency_cycles = 1;
+  s.layers[0].epilogue_ops = 5;
+  const CostReport e1 = price_run(ep, s, t);
+  ep.edge.epilogue_latency_cycles = 3;
+  const CostReport e3 = price_run(ep, s, t);
+  EXPECT_NEAR(e3.area_um2 - e1.area_um2, 2 * 32 * 2.0 * 0.25, 1e-9);
+  EXPECT_NEAR(e3.energy_pj - e1.energy_pj, 5 * 64 * 0.01 * 0.5, 1e-9);
   t.flop = {};
   const CostReport none = price_run(a, s, t);
   EXPECT_DOUBLE_EQ(none.area_um2, one.area_um2);

@@ -126,6 +126,53 @@ TEST(TimingModel, DesignsDeriveEdgeLatenciesAndRefusePesThatMissTheClock) {
   }
 }
 
+// The epilogue (fp32_mul then fp32_add, one chain) and the vector unit (the slower lane unit
+// and the SFU's exp_q, within its pipeline fill) at 180 nm, 1.8 V, 1 GHz: budget 850 ps a
+// stage. Chain logic 1000 + 1000 ps: 3 stages; lane 1000: 2; exp_q 10,000: 12, above the
+// default fill of 8, which derive raises; a fill written below is refused by its key.
+TEST(TimingModel, TheEpilogueAndTheVectorUnitAreTimed) {
+  TimingTable t = config::parse_timing_table(std::string(kTable) + R"(  fp32_mul:
+    registered: false
+    paths_ps: {in_to_out: 1000}
+  fp32_add:
+    registered: false
+    paths_ps: {in_to_out: 1000}
+  exp_q:
+    registered: false
+    paths_ps: {in_to_out: 10000}
+)", "t.yaml");
+  arch::ArchSpec a = floatscale_design(1000);
+  a.vector.lanes = 16;
+  DesignTiming d = design_timing(a, t);
+  EXPECT_THAT(d.not_timed, ::testing::Not(::testing::Contains("epilogue")));
+  auto role = [&](const DesignTiming& x, const std::string& r) {
+    for (const DesignUnitTiming& u : x.units)
+      if (u.role == r) return u;
+    ADD_FAILURE() << r;
+    return DesignUnitTiming{};
+  };
+  EXPECT_EQ(role(d, "epilogue").need.unit, "fp32_mul + fp32_add");
+  EXPECT_DOUBLE_EQ(role(d, "epilogue").need.logic_ps, 2000);
+  EXPECT_EQ(role(d, "epilogue").need.stages, 3u);
+  EXPECT_EQ(role(d, "vector_lane").need.stages, 2u);
+  EXPECT_EQ(role(d, "vector_sfu").need.unit, "exp_q");
+  EXPECT_EQ(role(d, "vector_sfu").need.stages, 12u);
+  derive_latencies(a, t);
+  EXPECT_EQ(a.edge.epilogue_latency_cycles, 3u);
+  EXPECT_EQ(a.vector.latency_cycles, 12u);
+  a.vector.latency_cycles = 10;
+  EXPECT_THAT(timing_problem(a, design_timing(a, t)),
+              HasSubstr("vector.latency_cycles: 10 cycles of pipeline fill is fewer than the 12 "
+                        "stages at 1000 MHz of the vector unit's exp_q at 180 nm, 1.8 V"));
+  a.vector.latency_cycles = 16;  // a longer fill than the units need is kept
+  derive_latencies(a, t);
+  EXPECT_EQ(a.vector.latency_cycles, 16u);
+  // Without the rows: listed as not timed.
+  d = design_timing(a, table());
+  EXPECT_THAT(d.not_timed, ::testing::Contains("epilogue"));
+  EXPECT_THAT(d.not_timed, ::testing::Contains("vector unit"));
+}
+
 // The shipped table through the loader: a design file's edge latencies are derived unless
 // written, a written one below the stages is refused at its line, `given` turns it off, and a
 // clock no PE meets names clock_mhz.
