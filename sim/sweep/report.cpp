@@ -179,7 +179,7 @@ void print_sweep_report(std::ostream& os, const SweepSpec& s, const std::vector<
        << rule << "\n";
     for (std::size_t i : front)
       if (pts[i].workload == w) os << row(pts[i]);
-    os << "\nBest per objective:\n\n" << head << "\n" << rule << "\n";
+    os << "\nBest per objective:\n\n| objective " << head << "\n|---" << rule << "\n";
     for (const Objective& o : s.objectives) {
       std::size_t best = pts.size();
       for (std::size_t i : okidx) {
@@ -190,7 +190,8 @@ void print_sweep_report(std::ostream& os, const SweepSpec& s, const std::vector<
             (o.minimize ? v < metric(pts[best], o.metric) : v > metric(pts[best], o.metric)))
           best = i;
       }
-      if (best < pts.size()) os << row(pts[best]);
+      if (best < pts.size())
+        os << "| " << (o.minimize ? "lowest " : "highest ") << o.metric << " " << row(pts[best]);
     }
     os << "\n";
   }
@@ -228,7 +229,7 @@ void draw_plots(const SweepSpec& s, const std::vector<StoredPoint>& pts, const s
   std::string cmd = shell_quote(python) + " " + shell_quote(script) + " " + shell_quote(json_file) +
                     " " + shell_quote(dir);
   for (const Objective& o : s.objectives)
-    cmd += std::string(" ") + (o.minimize ? "min:" : "max:") + o.metric;
+    cmd += " " + shell_quote((o.minimize ? "min:" : "max:") + o.metric + ":" + metric_label(o.metric));
   const int rc = std::system((cmd + " 2> " + shell_quote(dir + "/plot-errors.txt")).c_str());
   std::filesystem::remove(script, ec);
   if (rc != 0) {

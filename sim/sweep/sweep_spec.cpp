@@ -26,12 +26,46 @@ std::string Constraint::text() const {
   return metric + " " + op + " " + v;
 }
 
+namespace {
+
+// Every metric a point reports, with its label for plots (what it is, in which unit).
+struct MetricInfo {
+  const char* name;
+  const char* label;
+};
+const std::vector<MetricInfo>& metric_table() {
+  static const std::vector<MetricInfo> t = {
+      {"cycles", "cycles"},
+      {"latency_ms", "latency (ms)"},
+      {"energy_mj", "energy (mJ)"},
+      {"uj_per_token", "energy per token (uJ)"},
+      {"area_mm2", "area (mm²)"},
+      {"tops_per_w", "TOPS/W"},
+      {"tops_per_mm2", "TOPS/mm²"},
+      {"utilization", "array utilization (0-1)"},
+      {"dram_mb", "DRAM traffic (MB)"},
+      {"avg_power_w", "average power (W)"},
+      {"pes", "PEs"},
+      {"sram_kib", "on-chip SRAM (KiB)"},
+      {"sqnr_db", "SQNR of the first linear layer (dB)"}};
+  return t;
+}
+
+}  // namespace
+
 const std::vector<std::string>& metric_names() {
-  static const std::vector<std::string> m = {
-      "cycles",     "latency_ms",   "energy_mj",   "uj_per_token", "area_mm2",
-      "tops_per_w", "tops_per_mm2", "utilization", "dram_mb",      "avg_power_w",
-      "pes",        "sram_kib",     "sqnr_db"};
+  static const std::vector<std::string> m = [] {
+    std::vector<std::string> v;
+    for (const MetricInfo& i : metric_table()) v.emplace_back(i.name);
+    return v;
+  }();
   return m;
+}
+
+std::string metric_label(const std::string& metric) {
+  for (const MetricInfo& i : metric_table())
+    if (metric == i.name) return i.label;
+  return metric;
 }
 
 const std::vector<std::string>& presim_metric_names() {

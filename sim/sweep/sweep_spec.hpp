@@ -61,6 +61,8 @@ struct SweepSpec {
 
 // Metrics every finished point records (docs/sweeps.md).
 const std::vector<std::string>& metric_names();
+// A metric's label for plots: what it is and its unit ("energy (mJ)"); unknown names as given.
+std::string metric_label(const std::string& metric);
 const std::vector<std::string>& presim_metric_names();  // constraints may use only these
 
 }  // namespace quasar::sweep
