@@ -312,7 +312,7 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
     r.unpriced.push_back("SRAM bank periphery beyond the per-KiB density (no sourced figure in " +
                          tech.literature_name + ")");
   }
-  if (a.edge.epilogue_units > 0) {
+  if (a.edge.epilogue_units > 0 && !(tech.units.count("fp32_mul") && tech.units.count("fp32_add"))) {
     r.unpriced.push_back("leakage of the epilogue's fp32 units (" + tech.literature_name +
                          "'s ops have energy and area, no leakage)");
   }
@@ -415,20 +415,35 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
   const ScaleFile& rf_fs = files[static_cast<int>(arch::ScaleUnit::floatscale)];
   const ScaleFile& rf_dq = files[static_cast<int>(arch::ScaleUnit::dequant)];
   const ScaleFile& rf_bk = files[static_cast<int>(arch::ScaleUnit::block)];
-  // [choice] An epilogue unit = one fp32 multiply + one fp32 add (literature): the scale
-  // multiply, and a stand-in for the int->fp32 and fp32->fp16 conversions.
-  const OpEntry& fmul = p.op("fp32_mul");
-  const OpEntry& fadd = p.op("fp32_add");
-  add_area("epilogue", "fp32_mul + fp32_add", e.epilogue_units, fmul.area_um2 + fadd.area_um2,
-           tech.literature_name + " fp32_mul, fp32_add");
+  // [choice] An epilogue unit = one fp32 multiply + one fp32 add: the scale multiply, and a
+  // stand-in for the int->fp32 and fp32->fp16 conversions. A vector lane is the same pair. Both
+  // from the synthesized units (rtl/units/fp32_mul.v, fp32_add.v: area, leakage and energy per
+  // op from our flow, like every other unit) when the units table has them; else from the
+  // literature table (energy and area, no leakage).
+  const bool fp32_rows = tech.units.count("fp32_mul") && tech.units.count("fp32_add");
+  const OpEntry& fmul_lit = p.op("fp32_mul");
+  const OpEntry& fadd_lit = p.op("fp32_add");
+  struct Fp32Pair {
+    double area_um2, leakage_w, mul_pj, add_pj;
+    std::string source;
+  };
+  const Fp32Pair fp32 =
+      fp32_rows ? Fp32Pair{p.area("fp32_mul") + p.area("fp32_add"),
+                           p.leakage_w("fp32_mul") + p.leakage_w("fp32_add"),
+                           p.energy("fp32_mul"), p.energy("fp32_add"),
+                           p.unit_source("fp32_mul") + "; " + p.unit_source("fp32_add")}
+                : Fp32Pair{fmul_lit.area_um2 + fadd_lit.area_um2, 0.0, fmul_lit.energy_pj,
+                           fadd_lit.energy_pj, tech.literature_name + " fp32_mul, fp32_add"};
+  add_area("epilogue", "fp32_mul + fp32_add", e.epilogue_units, fp32.area_um2, fp32.source);
+  r.leakage_w += e.epilogue_units * fp32.leakage_w;
   // [choice] A vector lane = one fp32 multiplier + one fp32 adder (literature); an SFU lane = the
   // synthesized exp_q unit (reciprocal, square root and divide are priced as exp_q: the tables
   // have no row for them, said below); the scratchpad as SRAM of its size.
   const arch::VectorSpec& vu = a.vector;
   const bool sfu_row = tech.units.count("exp_q") > 0;
   if (vu.present()) {
-    add_area("vector", "lane: fp32_mul + fp32_add", vu.lanes, fmul.area_um2 + fadd.area_um2,
-             tech.literature_name + " fp32_mul, fp32_add");
+    add_area("vector", "lane: fp32_mul + fp32_add", vu.lanes, fp32.area_um2, fp32.source);
+    r.leakage_w += vu.lanes * fp32.leakage_w;
     if (sfu_row) {
       add_area("vector", "SFU lane: exp_q", vu.sfu_lanes, p.area("exp_q"), p.unit_source("exp_q"));
       r.leakage_w += vu.sfu_lanes * p.leakage_w("exp_q");
@@ -438,8 +453,10 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
       r.unpriced.push_back("the vector unit's SFU lanes and ops (no exp_q row in " +
                            tech.units_name + ")");
     }
-    r.unpriced.push_back("leakage of the vector lanes' fp32 units (" + tech.literature_name +
-                         "'s ops have energy and area, no leakage)");
+    if (!fp32_rows) {
+      r.unpriced.push_back("leakage of the vector lanes' fp32 units (" + tech.literature_name +
+                           "'s ops have energy and area, no leakage)");
+    }
     const double kib = vu.buffer_kib;
     add_area("vector_sram", "SRAM KiB", kib, tech.sram.area_um2_per_kib,
              tech.literature_name + " sram");
@@ -529,7 +546,7 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
   const double e_fs = e.floatscale_units ? p.energy("floatscale_acc") : 0.0;
   const double e_dq = e.dequant_units ? p.energy("dequant_dgq") : 0.0;
   const double e_bk = bk_unit.empty() ? 0.0 : p.energy(bk_unit);
-  const double e_epi = fmul.energy_pj + fadd.energy_pj;
+  const double e_epi = fp32.mul_pj + fp32.add_pj;
   // One op's pipeline-register energy of an edge unit kind: (L - 1) x bits flop cycles.
   auto pipe_pj = [&](const char* role) {
     for (const EdgePipeline& pp : pipes) {
@@ -543,7 +560,7 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
   // [choice] A lane op is an add, multiply, compare or conversion: priced at the mean of the
   // fp32 add and multiply. The scratchpad sees every byte the vector unit moves twice (written
   // from DRAM or the lanes, read by the lanes or the DMA), in banks of half its size.
-  const double e_lane = vu.present() ? (fmul.energy_pj + fadd.energy_pj) / 2 : 0.0;
+  const double e_lane = vu.present() ? (fp32.mul_pj + fp32.add_pj) / 2 : 0.0;
   const double e_sfu = vu.present() && sfu_row ? p.energy("exp_q") : 0.0;
   const double e_vs =
       vu.present() ? tech.sram.pj_per_byte(static_cast<double>(vu.buffer_kib) / 2.0) : 0.0;
@@ -593,10 +610,9 @@ CostReport price_run(const arch::ArchSpec& a, const arch::RunStats& stats, const
        [](const L& l) { return l.block_ops ? static_cast<double>(l.scale_reads) : 0.0; }},
       {"scale_rf", rf_bk.name + " (block) write", rf_bk.write_pj, rf_bk.write_source,
        [](const L& l) { return l.block_ops ? static_cast<double>(l.scale_writes) : 0.0; }},
-      {"epilogue", "fp32_mul + fp32_add", e_epi, tech.literature_name + " fp32_mul, fp32_add",
+      {"epilogue", "fp32_mul + fp32_add", e_epi, fp32.source,
        [](const L& l) { return static_cast<double>(l.epilogue_ops); }},
-      {"vector", "lane op (mean of fp32_add, fp32_mul)", e_lane,
-       tech.literature_name + " fp32_add, fp32_mul",
+      {"vector", "lane op (mean of fp32_add, fp32_mul)", e_lane, fp32.source,
        [](const L& l) { return static_cast<double>(l.vector_lane_ops); }},
       {"vector", "SFU op (exp_q)", e_sfu, sfu_row ? p.unit_source("exp_q") : "",
        [](const L& l) { return static_cast<double>(l.vector_sfu_ops); }, sfu_row},

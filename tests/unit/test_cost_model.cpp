@@ -242,6 +242,22 @@ TEST(CostModel, PricesTheVectorUnitByHand) {
   bool listed = false;
   for (const std::string& u : n.unpriced) listed = listed || u.find("SFU lanes and ops") != std::string::npos;
   EXPECT_TRUE(listed);
+  // With synthesized fp32_mul and fp32_add rows, the lanes and the epilogue are priced from them
+  // (scaled 180 -> 45 nm like every unit: area x 0.25, energy x 0.5, leakage x 0.1) and their
+  // leakage is no longer listed as not priced.
+  Tech syn = t;
+  config::parse_units_table(std::string(kUnits) + R"(  fp32_mul: {area_um2: 800, leakage_nw: 70, energy_pj_per_op: {random: 12.0, llm: 10.0}, source: "fixture"}
+  fp32_add: {area_um2: 400, leakage_nw: 30, energy_pj_per_op: {random: 5.0, llm: 4.0}, source: "fixture"}
+)", "units.yaml", syn);
+  const CostReport y = price_run(a, s, syn);
+  EXPECT_DOUBLE_EQ(y.area_um2 - r.area_um2, (4 + 1) * ((800 + 400) * 0.25 - (30 + 10)));
+  EXPECT_NEAR(y.leakage_w - r.leakage_w, (4 + 1) * (70 + 30) * 0.1 * 1e-9, 1e-18);
+  double y_vector = 0;
+  for (const CostLine& c : y.energy)
+    if (c.component == "vector") y_vector += c.total;
+  EXPECT_DOUBLE_EQ(y_vector, 100 * (10.0 + 4.0) * 0.5 / 2 + 10 * 6.0 * 0.5);
+  for (const std::string& u : y.unpriced) EXPECT_EQ(u.find("leakage of the vector lanes"), std::string::npos) << u;
+  for (const std::string& u : y.unpriced) EXPECT_EQ(u.find("leakage of the epilogue"), std::string::npos) << u;
 }
 
 // The group-scale register files: one per scale-consuming unit, sized by the design's widest
