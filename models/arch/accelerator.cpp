@@ -135,7 +135,8 @@ RunStats merge(const std::vector<const Core*>& cores, const LayerBarrier& barrie
 
 }  // namespace
 
-std::vector<RunStats> simulate_jobs(const std::vector<SimJob>& jobs, const Progress& progress) {
+std::vector<RunStats> simulate_jobs(const std::vector<SimJob>& jobs, const Progress& progress,
+                                    const std::string& vcd) {
   std::uint64_t total_tiles = 0;
   for (const SimJob& j : jobs) {
     if (j.core_work) {
@@ -210,7 +211,31 @@ std::vector<RunStats> simulate_jobs(const std::vector<SimJob>& jobs, const Progr
       }
     }
   }
+  sc_core::sc_trace_file* tf = nullptr;
+  if (!vcd.empty()) {
+    // sc_create_vcd_trace_file appends ".vcd".
+    const std::string base =
+        vcd.size() > 4 && vcd.compare(vcd.size() - 4, 4, ".vcd") == 0 ? vcd.substr(0, vcd.size() - 4) : vcd;
+    tf = sc_core::sc_create_vcd_trace_file(base.c_str());
+    if (!tf) throw Error(vcd + ": cannot create the waveform file");
+    tf->set_time_unit(1, sc_core::SC_NS);
+    for (std::size_t i = 0; i < accs.size(); ++i) {
+      for (std::size_t c = 0; c < accs[i].cores.size(); ++c) {
+        Core& core = *accs[i].cores[c];
+        const std::string p = (accs.size() > 1 ? "acc" + std::to_string(i) + "." : std::string()) +
+                              "core" + std::to_string(c) + ".";
+        sc_core::sc_trace(tf, core.waves.load, p + "array.load");
+        sc_core::sc_trace(tf, core.waves.stream, p + "array.stream");
+        sc_core::sc_trace(tf, core.waves.result, p + "array.result");
+        sc_core::sc_trace(tf, core.waves.loading_tile, p + "array.loading_tile");
+        sc_core::sc_trace(tf, core.waves.streaming_tile, p + "array.streaming_tile");
+        sc_core::sc_trace(tf, core.fetch.issued_count(), p + "fetch.tiles_issued");
+        sc_core::sc_trace(tf, core.writer.pending, p + "write.jobs_pending");
+      }
+    }
+  }
   sc_core::sc_start();  // ends when no process has anything left to do
+  if (tf) sc_core::sc_close_vcd_trace_file(tf);
   restore_sanitizer_stack();
   meter.finish();
   std::vector<RunStats> out;

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "arch/arch_spec.hpp"
@@ -45,6 +46,12 @@ struct SimJob {
   Fidelity mode = Fidelity::fast;
   const std::vector<std::vector<LayerWork>>* core_work = nullptr;
 };
-std::vector<RunStats> simulate_jobs(const std::vector<SimJob>& jobs, const Progress& progress = {});
+// `vcd`, when not empty, writes a VCD waveform of every core's array inputs and outputs and its
+// DMA engines' progress to that path (sc_trace; 1 ns = one cycle): load, stream step, result,
+// the tile being loaded and streamed, the fetches issued and the writes pending. The plain
+// variables are sampled at every simulated time step, so waveforms are complete in cycle
+// fidelity only (the fast mode jumps over the array's cycles; the caller refuses it).
+std::vector<RunStats> simulate_jobs(const std::vector<SimJob>& jobs, const Progress& progress = {},
+                                    const std::string& vcd = "");
 
 }  // namespace quasar::arch

@@ -41,7 +41,7 @@ extern "C" void on_run_interrupt(int) {
 
 std::function<int()> add_run_command(CLI::App& app) {
   struct Args {
-    std::string arch = "intscale", trace, mode = "fast", out, format = "table";
+    std::string arch = "intscale", trace, mode = "fast", out, format = "table", vcd;
     std::string model;
     std::vector<std::string> sets;
     std::uint64_t prompt = 2048, generate = 128, batch = 1, layers = 0;
@@ -72,6 +72,9 @@ std::function<int()> add_run_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("-o,--out", a->out,
                   "Write report.json, layers.csv and (when priced) report.html to this folder");
+  cmd->add_option("--vcd", a->vcd,
+                  "With --mode cycle: write a VCD waveform of each core's array (load, stream, "
+                  "result, tiles) and DMA engines to this file (docs/run-report.md)");
   cmd->add_option("--format", a->format, "Output format")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
@@ -105,6 +108,7 @@ std::function<int()> add_run_command(CLI::App& app) {
         a->mode == "cycle" ? arch::Fidelity::cycle : arch::Fidelity::fast;
     if (!a->model.empty()) {
       if (!a->trace.empty()) throw Error("--model runs a request; --trace runs one trace: not both");
+      if (!a->vcd.empty()) throw Error("--vcd writes one trace's waveforms: not with --model");
       if (!a->out.empty())
         throw Error("--out writes one run's files; a request prints its report (--format json)");
       request::RequestSpec rs;
@@ -137,7 +141,7 @@ std::function<int()> add_run_command(CLI::App& app) {
       t = trace::read_manifest(a->trace);
     }
     io::ProgressLine line("quasar run");
-    const RunReport r = run_trace(spec, t, fidelity, tile_progress(line));
+    const RunReport r = run_trace(spec, t, fidelity, tile_progress(line), a->vcd);
     line.finish();
     if (!a->out.empty()) write_run_outputs(a->out, r);
     if (a->format == "json") {

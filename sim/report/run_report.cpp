@@ -64,7 +64,11 @@ std::string cost_problem(const arch::ArchSpec& a, cost::Tech& tech) {
 }  // namespace
 
 std::vector<RunReport> run_traces(const arch::ArchSpec& a, const std::vector<trace::Trace>& ts,
-                                  arch::Fidelity mode, const arch::Progress& progress) {
+                                  arch::Fidelity mode, const arch::Progress& progress,
+                                  const std::string& vcd) {
+  if (!vcd.empty() && mode != arch::Fidelity::cycle)
+    throw Error("--vcd " + vcd + ": waveforms need --mode cycle (the fast mode jumps over the "
+                "array's cycles)");
   // SCALE-Sim accounting fills only cycles and MACs: nothing to price.
   const bool priced = a.accounting == arch::Accounting::native;
   cost::Tech tech;
@@ -111,7 +115,7 @@ std::vector<RunReport> run_traces(const arch::ArchSpec& a, const std::vector<tra
     // elaborates once per process); they share nothing.
     std::vector<arch::SimJob> jobs;
     for (const mapping::PlannedTrace& p : plans) jobs.push_back({&a, nullptr, mode, &p.cores});
-    const std::vector<arch::RunStats> stats = arch::simulate_jobs(jobs, progress);
+    const std::vector<arch::RunStats> stats = arch::simulate_jobs(jobs, progress, vcd);
     for (std::size_t i = 0; i < out.size(); ++i) out[i].stats = stats[i];
   }
   std::optional<cost::DesignTiming> timing;
@@ -135,8 +139,8 @@ std::vector<RunReport> run_traces(const arch::ArchSpec& a, const std::vector<tra
 }
 
 RunReport run_trace(const arch::ArchSpec& a, const trace::Trace& t, arch::Fidelity mode,
-                    const arch::Progress& progress) {
-  return run_traces(a, {t}, mode, progress).at(0);
+                    const arch::Progress& progress, const std::string& vcd) {
+  return run_traces(a, {t}, mode, progress, vcd).at(0);
 }
 
 

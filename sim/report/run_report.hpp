@@ -41,12 +41,14 @@ struct RunReport {
 };
 
 // Plans the trace on the design and simulates it (one SystemC elaboration per process).
+// `vcd`: a waveform file of the cycle mode (arch::simulate_jobs); refused in fast mode.
 RunReport run_trace(const arch::ArchSpec& a, const trace::Trace& t, arch::Fidelity mode,
-                    const arch::Progress& progress = {});
+                    const arch::Progress& progress = {}, const std::string& vcd = "");
 // Several traces on one design, each its own accelerator, in one simulation (the only way to
 // run several in one process); reports in the traces' order.
 std::vector<RunReport> run_traces(const arch::ArchSpec& a, const std::vector<trace::Trace>& ts,
-                                  arch::Fidelity mode, const arch::Progress& progress = {});
+                                  arch::Fidelity mode, const arch::Progress& progress = {},
+                                  const std::string& vcd = "");
 
 void print_run_table(std::ostream& os, const RunReport& r);
 // What the run covers: records simulated and not, decoder layers of the model, tokens (and so

@@ -140,7 +140,9 @@ ArrayPhases Core::run_alone_cycles(const Tile& t, const LoadCycles& load, std::u
   ArrayCycle in;
   std::uint64_t got = 0, sent = 0;
   auto tick = [&] {
-    got += model_->tick(in) ? 1 : 0;
+    const bool result = model_->tick(in);
+    got += result ? 1 : 0;
+    waves = {in.loading, in.valid, result, in.loading ? g + 1 : 0, in.valid ? g + 1 : 0};
     wait(cycle_time());
   };
   in.loading = true;
@@ -341,6 +343,8 @@ void Core::array_double_cycle(TileCursor& c) {
     in.last = in.valid && streaming->sent + 1 == streaming->t.stream_steps;
     in.stream_bank = streaming ? static_cast<int>(streaming->g % 2) : 0;
     const bool result = model_->tick(in);
+    waves = {in.loading, in.valid, result, loading ? loading->g + 1 : 0,
+             streaming ? streaming->g + 1 : 0};
     wait(gs.realign ? cycle_time() - one_ps() : cycle_time());
     gs.realign = false;
     const std::uint64_t t1 = t + 1;

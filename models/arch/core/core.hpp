@@ -70,6 +70,13 @@ class Core : public sc_core::sc_module {
   // The vector unit (a child module), when the design has one.
   std::unique_ptr<VectorUnit> vector;
   bool finished() const { return writer.done && (!vector || vector->done); }
+  // What the cycle mode's array sees and shows this cycle, for waveforms (sc_trace samples them;
+  // the fast mode leaves them 0): a load step, a stream step entering, a result leaving, and
+  // the numbers (in the core's tile stream, from 1; 0: none) of the tiles loading and streaming.
+  struct Waves {
+    bool load = false, stream = false, result = false;
+    std::uint64_t loading_tile = 0, streaming_tile = 0;
+  } waves;
   // When this core's last work of the run was complete.
   std::uint64_t end_cycle() const {
     return std::max(stats.cycles, vector ? vector->last_end : std::uint64_t{0});

@@ -72,6 +72,7 @@ WriteDma::WriteDma(sc_core::sc_module_name n, const std::vector<LayerWork>& work
 
 void WriteDma::push(const Job& j) {
   jobs_.push_back(j);
+  pending = jobs_.size();
   job_event_.notify(sc_core::SC_ZERO_TIME);
 }
 
@@ -120,6 +121,7 @@ void WriteDma::run() {
     }
     const Job j = jobs_.front();
     jobs_.pop_front();
+    pending = jobs_.size();
     wait_until_cycle(j.at);
     layer_max = std::max(layer_max, j.at);
     // Writes the controller has answered only matter by when they complete: fold that in and

@@ -44,6 +44,7 @@ class FetchDma : public sc_core::sc_module {
   bool issued(std::uint64_t g) const { return issued_ > g; }
   bool in_hand(std::uint64_t g, std::uint64_t t) const;
   const sc_core::sc_event& issued_event() const { return issued_event_; }
+  const std::uint64_t& issued_count() const { return issued_; }  // tiles issued (waveforms)
 
  private:
   struct Fetch {
@@ -81,6 +82,7 @@ class WriteDma : public sc_core::sc_module {
   // No more jobs: the engine ends once it has written the ones it has.
   void finish();
   bool done = false;  // every job written and every layer closed; stats.cycles set
+  std::uint64_t pending = 0;  // jobs pushed and not yet written (waveforms)
 
  private:
   void run();
