@@ -221,6 +221,19 @@ bool same_layers(const std::vector<RunRecord>& runs) {
   return true;
 }
 
+std::vector<std::string> not_simulated_notes(const std::vector<RunRecord>& runs) {
+  std::vector<std::string> out;
+  for (const RunRecord& r : runs) {
+    if (r.not_simulated.empty()) continue;
+    std::string s = r.design + " (" + r.file + "): " + std::to_string(r.not_simulated.size()) +
+                    " records not simulated:";
+    for (std::size_t i = 0; i < r.not_simulated.size(); ++i)
+      s += (i ? ", " : " ") + r.not_simulated[i].first + " (" + r.not_simulated[i].second + ")";
+    out.push_back(s);
+  }
+  return out;
+}
+
 void require_same_workload(const std::vector<RunRecord>& runs) {
   if (runs.size() < 2) throw Error("compare needs at least two run reports");
   const RunRecord& a = runs.front();
@@ -308,6 +321,10 @@ void compare_runs(std::ostream& os, const std::vector<RunRecord>& runs,
         "{:.4g} |\n",
         r.design, r.ms, ratio(r.ms, base.ms), r.tok_s, r.uj, ratio(r.uj, base.uj), r.uj_tok, r.mm2,
         ratio(r.mm2, base.mm2), r.tops_w, r.tops_mm2);
+  }
+  if (const auto notes = not_simulated_notes(runs); !notes.empty()) {
+    os << "\nNot in these numbers:\n\n";
+    for (const std::string& n : notes) os << "- " << n << "\n";
   }
   if (!same_layers(runs)) {
     // Rows matched by position would put one run's layer under another's name.

@@ -32,6 +32,9 @@ void require_same_workload(const std::vector<RunRecord>& runs);
 // Whether every run has the first run's layers (names and MACs, in order): per-layer tables
 // are shown only then.
 bool same_layers(const std::vector<RunRecord>& runs);
+// What the compared numbers leave out: per run with records it did not simulate, "design:
+// record (why), ..."; empty when every run simulated its whole trace.
+std::vector<std::string> not_simulated_notes(const std::vector<RunRecord>& runs);
 
 // One design's line of a comparison (every format draws the same numbers).
 struct CompareRow {

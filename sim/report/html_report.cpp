@@ -99,7 +99,8 @@ table{border-collapse:collapse;font-size:13px;margin:4px 0}
 th,td{border:1px solid #dddddd;padding:3px 6px;text-align:left}
 td.n{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
 th{background:#f4f4f4}
-.note{color:#555555;font-size:13px})";
+.note{color:#555555;font-size:13px}
+div.wide{overflow-x:auto;max-width:100%})";
 
 void page_start(std::ostream& os, const std::string& title) {
   os << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
@@ -396,7 +397,11 @@ void compare_chart(std::ostream& os, const std::vector<Row>& rows) {
   }
   const int steps = static_cast<int>(std::ceil(largest * 1.1 / step));
   const double top_v = step * steps;
-  const double left = 60, right = 20, top = 20.0 * static_cast<double>(rows.size()) + 20,
+  const double plot_w0 = kWidth - 60 - 20;
+  // Bars too narrow for a label over them get it turned upright (and room above the plot).
+  const bool upright = plot_w0 / 3 * 0.8 / static_cast<double>(rows.size()) < 48;
+  const double left = 60, right = 20,
+               top = 20.0 * static_cast<double>(rows.size()) + 20 + (upright ? 30 : 0),
                plot_h = 240, bottom = 50;
   const double plot_w = kWidth - left - right;
   const double height = top + plot_h + bottom;
@@ -428,7 +433,14 @@ void compare_chart(std::ostream& os, const std::vector<Row>& rows) {
       const double x = gx + bar_w * static_cast<double>(i);
       rect(os, x + 2, y0 - h, bar_w - 4, h, palette(i),
            fmt::format("{} {}: {:.3f}x of {}", rows[i].design, groups[g].first, v, base.design));
-      text(os, x + bar_w / 2, y0 - h - 4, fmt::format("{:.3f}x", v), "middle");
+      if (upright) {
+        const double tx = x + bar_w / 2 + 4, ty = y0 - h - 4;
+        os << "<text x=\"" << px(tx) << "\" y=\"" << px(ty) << "\" text-anchor=\"start\" "
+           << "transform=\"rotate(-90 " << px(tx) << " " << px(ty) << ")\">"
+           << fmt::format("{:.3f}x", v) << "</text>\n";
+      } else {
+        text(os, x + bar_w / 2, y0 - h - 4, fmt::format("{:.3f}x", v), "middle");
+      }
     }
     text(os, left + group_w * (static_cast<double>(g) + 0.5), y0 + 20, groups[g].first, "middle");
   }
@@ -555,6 +567,11 @@ void write_compare_html(std::ostream& os, const std::vector<RunRecord>& runs,
     os << "</tr>\n";
   }
   os << "</table>\n";
+  if (const auto notes = not_simulated_notes(runs); !notes.empty()) {
+    os << "<p class=\"note\">Not in these numbers:</p>\n<ul class=\"note\">\n";
+    for (const std::string& n : notes) os << "<li>" << html_escape(n) << "</li>\n";
+    os << "</ul>\n";
+  }
   if (!same_layers(runs)) {
     os << "<h2>Per layer</h2>\n<p class=\"note\">Not shown: the runs do not have the same "
           "layers.</p>\n";
@@ -562,7 +579,7 @@ void write_compare_html(std::ostream& os, const std::vector<RunRecord>& runs,
     return;
   }
   os << "<h2>Per layer</h2>\n<p class=\"note\">Cycles and energy, ratio to "
-     << html_escape(base.design) << ".</p>\n<table>\n<tr><th>layer</th>";
+     << html_escape(base.design) << ".</p>\n<div class=\"wide\"><table>\n<tr><th>layer</th>";
   for (const Row& r : rows)
     os << "<th>" << html_escape(r.design) << " cycles</th><th>" << html_escape(r.design)
        << " energy</th>";
@@ -587,7 +604,7 @@ void write_compare_html(std::ostream& os, const std::vector<RunRecord>& runs,
     }
     os << "</tr>\n";
   }
-  os << "</table>\n";
+  os << "</table></div>\n";
   page_end(os);
 }
 
