@@ -10,6 +10,7 @@
 #include "mapping/scalesim_timing.hpp"
 #include "mapping/vector_plan.hpp"
 #include "numerics/error.hpp"
+#include "numerics/kv_cache.hpp"
 
 namespace quasar::mapping {
 
@@ -86,11 +87,26 @@ trace::Layer attention_gemm(const trace::Layer& l, std::uint32_t cores, std::uin
   return g;
 }
 
-// What differs from a weight GEMM's traffic: QK^T's scores are fp32, twice the fp16 outputs
-// the tiles write. (int8 attention is unfused: arch_spec.hpp.)
+// What differs from a weight GEMM's traffic (int8 attention runs as a w8a8 plan; it is unfused:
+// arch_spec.hpp): QK^T's scores are fp32, twice the fp16 outputs the tiles write; PV's
+// stationary operand is V, keys along K, so its int8 cache's scales are one per key, not the
+// per-channel scales a weight's first k-tile reads: each tile reads its rows' scales from the
+// weight buffer, and [choice] the DMA brings them with the first n-tile's tile of those keys
+// (later n-tiles find them on chip, as later k-tiles find a weight's channel scales).
 void adjust_attention_tiles(const trace::Layer& l, arch::LayerWork& w) {
-  if (l.attention != "qk") return;
-  for (arch::Tile& t : w.tiles) t.out_bytes *= 2;
+  if (l.attention == "qk") {
+    for (arch::Tile& t : w.tiles) t.out_bytes *= 2;
+    return;
+  }
+  const std::uint64_t per_key =
+      kv_bytes_per_token_head(KvFormat::int8, static_cast<std::size_t>(l.n)) - l.n;
+  const std::uint64_t per_channel = static_cast<std::uint64_t>(traits(Scheme::w8a8).channel_meta_bytes);
+  for (arch::Tile& t : w.tiles) {
+    const std::uint64_t planned = t.k0 == 0 ? t.cols_used * per_channel : 0;
+    const std::uint64_t wanted = t.rows_used * per_key;
+    t.weight_read_bytes = t.weight_read_bytes - planned + wanted;
+    if (t.weight_bytes) t.weight_bytes = t.weight_bytes - planned + (t.n0 == 0 ? wanted : 0);
+  }
 }
 
 // A record the design runs: its index in the trace and the simulated layers it reads (indices

@@ -412,6 +412,15 @@ TEST(Attention, Int8OnTheArraySplitsHeads) {
   }
   EXPECT_EQ(inst, 8u);
   EXPECT_EQ(weight, 8u * 256u * (128u + 2u));
+  // PV: V is the stationary operand, keys along K: its int8 cache's 2-byte scales are one per
+  // key (256 of them an instance), not one per output channel (128).
+  trace::Trace pv;
+  pv.name = "attn";
+  pv.layers = {attention_record("pv", 8, 1, 128, 256)};
+  std::uint64_t pv_weight = 0;
+  for (const auto& core : mapping::plan_trace(a, pv).cores)
+    for (const Tile& tl : core[0].tiles) pv_weight += tl.weight_bytes * core[0].instances;
+  EXPECT_EQ(pv_weight, 8u * 256u * (128u + 2u));
   EXPECT_EQ(out, 8u * 256u * 4u);  // fp32 scores
   const std::vector<RunStats> r = simulate(a, p.cores, {Fidelity::fast, Fidelity::cycle});
   EXPECT_EQ(r[0].cycles, r[1].cycles);
