@@ -11,7 +11,8 @@ set -euo pipefail
 # python3-matplotlib draws the sweep plots (quasar sweep report --plots); strace kills a run at
 # each of its renames to test that an interrupted --out never leaves a mix (tests/cli); opensta
 # (OpenSTA, `sta`) times the synthesized units (scripts/sta-units.sh, tests/rtl test_timing_units);
-# pybind11-dev, python3-numpy and python3-pytest build and test the Python package (python/).
+# pybind11-dev, python3-numpy and python3-pytest build and test the Python package (python/);
+# python3-onnx reads ONNX models (scripts/onnx-trace.py).
 PACKAGES=(
   cmake g++ ninja-build pkg-config ccache
   libgtest-dev libbenchmark-dev
@@ -19,7 +20,7 @@ PACKAGES=(
   libboost-dev libboost-program-options-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev libtbb-dev libsqlite3-dev
   clang libclang-rt-14-dev
-  chromium python3 python3-matplotlib python3-numpy python3-pytest pybind11-dev
+  chromium python3 python3-matplotlib python3-numpy python3-pytest pybind11-dev python3-onnx
   slurm-wlm munge
   strace
 )
