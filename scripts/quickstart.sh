@@ -17,6 +17,10 @@ cmake --preset release >/dev/null
 
 if [ "$mode" = run ]; then
   cmake --build --preset release -j "$jobs" --target quasar  # only what the main job needs
+  # and the Python package (docs/python.md), when the build has it (pybind11 found)
+  if cmake --build --preset release --target help | grep -q '^_quasar:'; then
+    cmake --build --preset release -j "$jobs" --target _quasar
+  fi
   exec ./build/release/sim/app/quasar run
 fi
 
