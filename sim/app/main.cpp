@@ -14,6 +14,7 @@
 #ifdef QUASAR_HAVE_SYSTEMC
 #include <systemc>
 
+#include "export_command.hpp"
 #include "run_command.hpp"
 #include "sweep_command.hpp"
 #endif
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
 #ifdef QUASAR_HAVE_SYSTEMC
   const auto run = quasar::app::add_run_command(app);
   const auto sweep = quasar::app::add_sweep_command(app);
+  const auto export_cmd = quasar::app::add_export_command(app);
 #endif
   try {
     app.parse(argc, argv);
@@ -58,6 +60,7 @@ int main(int argc, char** argv) {
 #ifdef QUASAR_HAVE_SYSTEMC
     if (app.got_subcommand("run")) return run();
     if (app.got_subcommand("sweep")) return sweep();
+    if (app.got_subcommand("export")) return export_cmd();
 #endif
     std::cout << app.help();
     return 0;

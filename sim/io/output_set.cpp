@@ -52,6 +52,45 @@ void remove_stale_stages(const fs::path& dir) {
   }
 }
 
+// DIR (absolute, normal) must not be the working folder or a folder above it: the swap would
+// move it away from under the shell.
+void refuse_working_folder(const std::string& dir, const fs::path& p) {
+  std::error_code ec;
+  const fs::path cwd = fs::current_path(ec);
+  if (ec) return;
+  const fs::path c = cwd.lexically_normal();
+  auto ci = c.begin();
+  for (auto pi = p.begin(); pi != p.end(); ++pi, ++ci) {
+    if (ci == c.end() || *pi != *ci) return;
+  }
+  throw Error(dir + ": is the working folder or a folder above it; write the output to a " +
+              "folder of its own (the set is swapped in by renaming the folder)");
+}
+
+// Moves the staging folder `stage` into place as DIR (absolute `p`), exchanging it with an
+// existing DIR (left at `stage`, for the caller to remove) or, where the file system cannot
+// exchange, renaming DIR aside first and removing it. Returns whether `stage` still holds
+// something to remove.
+bool swap_in(const std::string& dir, const std::string& stage, const fs::path& p) {
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(p, ec))) {
+    if (::rename(stage.c_str(), p.c_str()) != 0)
+      throw Error(dir + ": cannot move the new output folder into place: " +
+                  std::strerror(errno));
+    return false;
+  }
+  if (::renameat2(AT_FDCWD, stage.c_str(), AT_FDCWD, p.c_str(), RENAME_EXCHANGE) == 0)
+    return true;
+  if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+    throw Error(dir + ": cannot swap the new output set in: " + std::strerror(errno));
+  // No exchange on this file system: DIR aside, the new set in, then the old set removed.
+  const std::string aside = stage + "-old";
+  if (::rename(p.c_str(), aside.c_str()) != 0 || ::rename(stage.c_str(), p.c_str()) != 0)
+    throw Error(dir + ": cannot swap the new output set in: " + std::strerror(errno));
+  fs::remove_all(aside, ec);
+  return false;
+}
+
 }  // namespace
 
 void OutputSet::check(const std::string& dir) {
@@ -64,21 +103,7 @@ void OutputSet::check(const std::string& dir) {
     throw Error(dir + ": is a symbolic link; give the output folder itself");
   if (!fs::is_directory(st))
     throw Error(dir + ": exists and is not a folder (the output is a folder of files)");
-  const fs::path cwd = fs::current_path(ec);
-  if (!ec) {
-    const fs::path c = cwd.lexically_normal();
-    auto ci = c.begin();
-    bool above = true;
-    for (auto pi = p.begin(); pi != p.end(); ++pi, ++ci) {
-      if (ci == c.end() || *pi != *ci) {
-        above = false;
-        break;
-      }
-    }
-    if (above)
-      throw Error(dir + ": is the working folder or a folder above it; write the output to a " +
-                  "folder of its own (the set is swapped in by renaming the folder)");
-  }
+  refuse_working_folder(dir, p);
   for (fs::directory_iterator it(p, ec), end; !ec && it != end; it.increment(ec)) {
     const fs::file_status s = it->symlink_status();
     if (fs::is_directory(s))
@@ -139,19 +164,69 @@ void OutputSet::publish() {
     if (lk) throw Error(dir_ + ": cannot carry '" + name + "' over to the new set: " + lk.message());
   }
   if (ec) throw Error(dir_ + ": cannot list the output folder: " + ec.message());
-  if (::renameat2(AT_FDCWD, stage_.c_str(), AT_FDCWD, p.c_str(), RENAME_EXCHANGE) != 0) {
-    if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
-      throw Error(dir_ + ": cannot swap the new output set in: " + std::strerror(errno));
-    // No exchange on this file system: DIR aside, the new set in, then the old set removed.
-    const std::string aside = stage_ + "-old";
-    if (::rename(p.c_str(), aside.c_str()) != 0 || ::rename(stage_.c_str(), p.c_str()) != 0)
-      throw Error(dir_ + ": cannot swap the new output set in: " + std::strerror(errno));
-    published_ = true;
-    fs::remove_all(aside, ec);
-    return;
-  }
+  const bool old_left = swap_in(dir_, stage_, p);
   published_ = true;
-  fs::remove_all(stage_, ec);  // now the old set
+  if (old_left) fs::remove_all(stage_, ec);  // now the old set
+}
+
+void OutputTree::check(const std::string& dir, const std::string& marker) {
+  if (dir.empty()) throw Error("an output folder needs a name");
+  const fs::path p = absolute_of(dir);
+  std::error_code ec;
+  const fs::file_status st = fs::symlink_status(p, ec);
+  if (ec || !fs::exists(st)) return;  // created by publish()
+  if (fs::is_symlink(st))
+    throw Error(dir + ": is a symbolic link; give the output folder itself");
+  if (!fs::is_directory(st))
+    throw Error(dir + ": exists and is not a folder (the output is a folder of files)");
+  refuse_working_folder(dir, p);
+  const bool empty = fs::is_empty(p, ec);
+  if (ec) throw Error(dir + ": cannot list the output folder: " + ec.message());
+  if (!empty && !fs::is_regular_file(fs::symlink_status(p / marker, ec)))
+    throw Error(dir + ": exists and is not an earlier output of this command (no " + marker +
+                "); it would be replaced whole, so give a new or empty folder");
+}
+
+OutputTree::OutputTree(std::string dir, std::string marker)
+    : dir_(std::move(dir)), marker_(std::move(marker)) {
+  check(dir_, marker_);
+  const fs::path p = absolute_of(dir_);
+  std::error_code ec;
+  fs::create_directories(p.parent_path(), ec);
+  if (ec) throw Error(dir_ + ": cannot create the folder above it: " + ec.message());
+  remove_stale_stages(p);
+  stage_ = (p.parent_path() / (stage_prefix(p) + std::to_string(::getpid()))).string();
+  fs::remove_all(stage_, ec);
+  if (!fs::create_directory(stage_, ec) || ec)
+    throw Error(dir_ + ": cannot create the staging folder " + stage_ + ": " +
+                (ec ? ec.message() : std::string("it exists")));
+}
+
+OutputTree::~OutputTree() {
+  if (published_) return;
+  std::error_code ec;
+  fs::remove_all(stage_, ec);
+}
+
+std::string OutputTree::path(const std::string& relative) const {
+  const fs::path rel(relative);
+  bool ok = !relative.empty() && rel.is_relative();
+  for (const fs::path& part : rel) ok = ok && part != "." && part != ".." && !part.empty();
+  if (!ok) throw Error("internal: '" + relative + "' is not a path below the output folder");
+  const fs::path to = fs::path(stage_) / rel;
+  std::error_code ec;
+  fs::create_directories(to.parent_path(), ec);
+  if (ec)
+    throw Error(dir_ + ": cannot create the folder for " + relative + ": " + ec.message());
+  return to.string();
+}
+
+void OutputTree::publish() {
+  check(dir_, marker_);  // unchanged since the constructor, unless someone else wrote there
+  std::error_code ec;
+  const bool old_left = swap_in(dir_, stage_, absolute_of(dir_));
+  published_ = true;
+  if (old_left) fs::remove_all(stage_, ec);  // now the old tree
 }
 
 }  // namespace quasar::io

@@ -45,4 +45,32 @@ class OutputSet {
   bool published_ = false;
 };
 
+// A folder written as a whole, sub-folders included (an export laid out as another tool's
+// tree), published the same way: files are written into a staging folder beside DIR, which
+// then replaces DIR by one rename exchange. Nothing of an existing DIR is carried over, so DIR
+// must not exist, be empty, or hold `marker` (a file every output of this kind writes: an
+// earlier one, replaced whole); any other folder is refused rather than replaced.
+class OutputTree {
+ public:
+  // Checks DIR first (see check()), so a long command fails before its work, not after.
+  OutputTree(std::string dir, std::string marker);
+  ~OutputTree();  // removes the staging folder unless published
+  OutputTree(const OutputTree&) = delete;
+  OutputTree& operator=(const OutputTree&) = delete;
+
+  // Where to write `relative` (a path below DIR, '/'-separated, no "." or ".." parts) before
+  // publish(); its folders are created in the staging folder.
+  std::string path(const std::string& relative) const;
+  // Swaps the staged tree in. Throws quasar::Error naming DIR when it cannot.
+  void publish();
+
+  // Throws quasar::Error unless DIR can be replaced by the tree: it does not exist, or it is
+  // an empty folder or one holding `marker`, and it is not the working folder or above it.
+  static void check(const std::string& dir, const std::string& marker);
+
+ private:
+  std::string dir_, marker_, stage_;
+  bool published_ = false;
+};
+
 }  // namespace quasar::io
