@@ -15,7 +15,9 @@
 #include "io/child_process.hpp"
 #include "mapping/workload.hpp"
 #include "numerics/error.hpp"
+#include "config/tech_config.hpp"
 #include "report/arch_json.hpp"
+#include "report/cost_report.hpp"
 #include "report/gemm_study.hpp"
 #include "report/run_report.hpp"
 #include "request/request.hpp"
@@ -122,6 +124,22 @@ std::string sweep_points_json(const std::string& store_path) {
   return os.str();
 }
 
+// `quasar compare --format json` on report.json files, priced with the shipped tables.
+std::string compare_json(const std::vector<std::string>& reports, bool allow_different_traces,
+                         const std::string& stream) {
+  if (reports.size() < 2) throw Error("compare needs two or more report.json files");
+  const cost::Tech tech = config::load_tech();
+  std::vector<RunRecord> runs;
+  std::vector<cost::CostReport> costs;
+  for (const std::string& f : reports) {
+    runs.push_back(read_run_report(f));
+    costs.push_back(price_record(runs.back(), tech, stream));
+  }
+  std::ostringstream os;
+  compare_runs(os, runs, costs, CompareFormat::json, allow_different_traces);
+  return os.str();
+}
+
 MatrixF to_matrix(const py::array_t<float, py::array::c_style | py::array::forcecast>& a,
                   const char* name) {
   if (a.ndim() != 2)
@@ -177,6 +195,8 @@ PYBIND11_MODULE(_quasar, m) {
   m.def("sweep_json", &sweep_json, py::arg("spec"), py::arg("sets"), py::arg("store"),
         py::arg("jobs"));
   m.def("sweep_points_json", &sweep_points_json, py::arg("store"));
+  m.def("compare_json", &compare_json, py::arg("reports"), py::arg("allow_different_traces"),
+        py::arg("stream"));
   m.def("gemm", &gemm, py::arg("x"), py::arg("w"), py::arg("schemes"), py::arg("group"));
   m.def("shipped_designs", [] { return config::shipped_arch_names(); });
   m.attr("version") = QUASAR_VERSION;

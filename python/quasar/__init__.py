@@ -19,7 +19,7 @@ from . import _quasar
 QuasarError = _quasar.QuasarError
 version = _quasar.version
 
-__all__ = ["QuasarError", "design", "designs", "gemm", "request", "run", "sweep",
+__all__ = ["QuasarError", "compare", "design", "designs", "gemm", "request", "run", "sweep",
            "sweep_points", "version"]
 
 
@@ -58,6 +58,13 @@ def request(model="llama-2-7b", arch="intscale", set=None, prompt=2048, generate
     """`quasar run --model ... --format json`: an end-to-end request (TTFT, TPOT, J/token)."""
     return json.loads(_quasar.request_json(arch, _sets(set), model, prompt, generate, batch,
                                            layers, mode))
+
+
+def compare(reports, allow_different_traces=False, stream="llm"):
+    """`quasar compare --format json REPORT...`: runs side by side (latency, energy, area and
+    their ratios to the first, per layer), from report.json files (`quasar run --out DIR`)."""
+    return json.loads(_quasar.compare_json([str(r) for r in reports], allow_different_traces,
+                                           stream))
 
 
 def sweep(spec, store=None, set=None, jobs=1):

@@ -36,6 +36,17 @@ def test_run_equals_the_command_line():
     assert r2 == r
 
 
+def test_compare_equals_the_command_line(tmp_path):
+    for arch in ("int8-baseline", "dint"):
+        subprocess.run([str(QUASAR), "run", "--arch", arch, "--out", str(tmp_path / arch)],
+                       check=True, capture_output=True)
+    paths = [tmp_path / "int8-baseline" / "report.json", tmp_path / "dint" / "report.json"]
+    c = quasar.compare(paths)
+    assert c == cli_json("compare", *map(str, paths), "--format", "json")
+    with pytest.raises(quasar.QuasarError, match="two or more"):
+        quasar.compare(paths[:1])
+
+
 def test_run_errors_name_the_file():
     with pytest.raises(quasar.QuasarError, match="no-such.yaml"):
         quasar.run("intscale", trace="no-such.yaml")

@@ -38,17 +38,7 @@ void add_tech_options(CLI::App* cmd, TechArgs& t) {
 }
 
 cost::CostReport price(const RunRecord& r, const cost::Tech& tech, const TechArgs& t) {
-  // SCALE-Sim accounting fills in cycles and MACs only: pricing it would leave out SRAM, DRAM
-  // and the edge, and compare it as if complete (quasar run writes "cost": null for it).
-  if (r.accounting != "native") {
-    throw Error(r.file + ": a run with " + r.accounting +
-                " accounting counts cycles and MACs only; it cannot be priced (re-run with "
-                "accounting: native)");
-  }
-  cost::CostOptions o;
-  o.stream = t.stream;
-  o.tokens = r.tokens;
-  return cost::price_run(r.arch, r.stats, tech, o);
+  return price_record(r, tech, t.stream);
 }
 
 // `quasar cost --set`: the keys that change how a run is priced and not what it simulated (a

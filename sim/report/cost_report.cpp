@@ -89,6 +89,20 @@ nlohmann::ordered_json cost_json(const cost::CostReport& c, const cost::Tech& t)
   return j;
 }
 
+cost::CostReport price_record(const RunRecord& r, const cost::Tech& tech, const std::string& stream) {
+  // SCALE-Sim accounting fills in cycles and MACs only: pricing it would leave out SRAM, DRAM
+  // and the edge, and compare it as if complete (quasar run writes "cost": null for it).
+  if (r.accounting != "native") {
+    throw Error(r.file + ": a run with " + r.accounting +
+                " accounting counts cycles and MACs only; it cannot be priced (re-run with "
+                "accounting: native)");
+  }
+  cost::CostOptions o;
+  o.stream = stream;
+  o.tokens = r.tokens;
+  return cost::price_run(r.arch, r.stats, tech, o);
+}
+
 void print_cost_summary(std::ostream& os, const cost::CostReport& c) {
   const auto area = area_by_component(c);
   const auto en = by_component(c);

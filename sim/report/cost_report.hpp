@@ -16,6 +16,9 @@ nlohmann::ordered_json cost_json(const cost::CostReport& c, const cost::Tech& t)
 
 // A few lines under `quasar run`'s table: area, energy by component, per token, power, TOPS/W.
 void print_cost_summary(std::ostream& os, const cost::CostReport& c);
+// Prices a finished run (quasar cost, quasar compare, the Python API) on `stream`'s unit
+// energies; a run of SCALE-Sim accounting (cycles and MACs only) is an error naming its file.
+cost::CostReport price_record(const RunRecord& r, const cost::Tech& tech, const std::string& stream);
 // `quasar cost`: area and energy breakdowns (every priced line with its source), per layer.
 void print_cost_table(std::ostream& os, const RunRecord& r, const cost::CostReport& c);
 void print_cost_markdown(std::ostream& os, const RunRecord& r, const cost::CostReport& c);
