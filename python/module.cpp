@@ -54,17 +54,8 @@ std::string run_json(const std::string& arch, const std::vector<std::string>& se
                      const std::string& trace_path, const std::string& mode) {
   const arch::ArchSpec spec = config::load_arch_with(arch, sets);  // errors before the fork
   const arch::Fidelity f = fidelity(mode);
-  trace::Trace t;
-  if (trace_path.empty()) {  // quasar run's default: one LLaMA-2-7B decoder layer, prefill 2048
-    trace::GenSpec g;
-    g.model = trace::embedded_model("llama-2-7b");
-    g.seq = 2048;
-    g.decoder_layers = 1;
-    g.linear_scheme = mapping::design_layer_scheme(spec, spec.schemes.front());
-    t = trace::generate(g);
-  } else {
-    t = trace::read_manifest(trace_path);
-  }
+  const trace::Trace t =
+      trace_path.empty() ? default_run_trace(spec) : trace::read_manifest(trace_path);
   return in_child([&] {
     std::ostringstream os;
     print_run_json(os, run_trace(spec, t, f));

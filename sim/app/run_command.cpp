@@ -129,17 +129,8 @@ std::function<int()> add_run_command(CLI::App& app) {
       }
       return 0;
     }
-    trace::Trace t;
-    if (a->trace.empty()) {
-      trace::GenSpec g;
-      g.model = trace::embedded_model("llama-2-7b");
-      g.seq = 2048;
-      g.decoder_layers = 1;
-      g.linear_scheme = mapping::design_layer_scheme(spec, spec.schemes.front());
-      t = trace::generate(g);
-    } else {
-      t = trace::read_manifest(a->trace);
-    }
+    const trace::Trace t =
+        a->trace.empty() ? default_run_trace(spec) : trace::read_manifest(a->trace);
     io::ProgressLine line("quasar run");
     const RunReport r = run_trace(spec, t, fidelity, tile_progress(line), a->vcd);
     line.finish();

@@ -13,6 +13,7 @@
 #include "io/output_file.hpp"
 #include "io/output_set.hpp"
 #include "mapping/workload.hpp"
+#include "trace/generate.hpp"
 #include "numerics/error.hpp"
 #include "report/arch_json.hpp"
 #include "report/cost_report.hpp"
@@ -136,6 +137,15 @@ std::vector<RunReport> run_traces(const arch::ArchSpec& a, const std::vector<tra
     }
   }
   return out;
+}
+
+trace::Trace default_run_trace(const arch::ArchSpec& a) {
+  trace::GenSpec g;
+  g.model = trace::embedded_model("llama-2-7b");
+  g.seq = 2048;
+  g.decoder_layers = 1;
+  g.linear_scheme = mapping::design_layer_scheme(a, a.schemes.front());
+  return trace::generate(g);
 }
 
 RunReport run_trace(const arch::ArchSpec& a, const trace::Trace& t, arch::Fidelity mode,

@@ -41,6 +41,9 @@ struct RunReport {
 };
 
 // Plans the trace on the design and simulates it (one SystemC elaboration per process).
+// What `quasar run` simulates without --trace (and quasar.run without a trace): one LLaMA-2-7B
+// decoder layer, prefill of 2048 tokens, in the design's first scheme.
+trace::Trace default_run_trace(const arch::ArchSpec& a);
 // `vcd`: a waveform file of the cycle mode (arch::simulate_jobs); refused in fast mode.
 RunReport run_trace(const arch::ArchSpec& a, const trace::Trace& t, arch::Fidelity mode,
                     const arch::Progress& progress = {}, const std::string& vcd = "");
