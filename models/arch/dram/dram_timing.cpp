@@ -74,6 +74,23 @@ DramTiming::DramTiming(const DramSpec& d)
              std::ceil(static_cast<double>(burst_bytes_) * 1000.0 / per_channel - 1e-9)));
   if (trefi_ps_ != 0 && trfc_ps_ >= trefi_ps_)
     throw Error("dram: tRFC must be shorter than tREFI (the channel would never move data)");
+  for (std::size_t c = 0; c < ch_.size(); ++c) ch_[c].offset = trefi_ps_ * c / ch_.size();
+}
+
+std::uint64_t DramTiming::channel_transfer_end(Channel& ch, std::uint64_t start,
+                                               std::uint64_t duration) {
+  if (trefi_ps_ == 0 || trfc_ps_ == 0) return start + duration;
+  if (start < ch.lo || start >= ch.hi) {
+    // Period k of transfer_end: [k P + offset, (k + 1) P + offset), k = 0 from time 0.
+    const std::uint64_t P = trefi_ps_;
+    const std::uint64_t k = start < ch.offset ? 0 : (start - ch.offset) / P;
+    ch.lo = k == 0 ? 0 : k * P + ch.offset;
+    ch.hi = (k + 1) * P + ch.offset;
+    ch.data_from = k == 0 ? 0 : k * P + ch.offset + trfc_ps_;
+  }
+  const std::uint64_t s = std::max(start, ch.data_from);
+  if (duration <= ch.hi - s) return s + duration;
+  return transfer_end(start, duration, ch.offset);
 }
 
 std::uint64_t DramTiming::transfer_end(std::uint64_t start, std::uint64_t duration,
@@ -98,17 +115,17 @@ std::uint64_t DramTiming::serve(std::uint64_t arrival_ps, std::uint64_t bytes, D
   const std::uint64_t C = ch_.size();
   const std::uint64_t bursts = (bytes + burst_bytes_ - 1) / burst_bytes_;
   std::uint64_t end = arrival_ps;
-  for (std::uint64_t j = 0; j < std::min(bursts, C); ++j) {
-    const std::uint64_t c = (next_channel_ + j) % C;
-    const std::uint64_t n = bursts / C + (j < bursts % C ? 1 : 0);
+  const std::uint64_t per = bursts / C, extra = bursts % C;
+  std::uint64_t c = next_channel_;
+  for (std::uint64_t j = 0; j < std::min(bursts, C); ++j, c = c + 1 == C ? 0 : c + 1) {
+    const std::uint64_t n = per + (j < extra ? 1 : 0);
     Channel& ch = ch_[c];
     std::uint64_t start = std::max(arrival_ps, ch.free_ps);
     if (ch.used && ch.last != dir) {
       start += turnaround_ps_;
       ++counters_.turnarounds;
     }
-    const std::uint64_t offset = trefi_ps_ * c / C;  // staggered refresh
-    ch.free_ps = transfer_end(start, n * burst_ps_, offset);
+    ch.free_ps = channel_transfer_end(ch, start, n * burst_ps_);  // staggered refresh
     ch.last = dir;
     ch.used = true;
     end = std::max(end, ch.free_ps);

@@ -58,7 +58,13 @@ class DramTiming {
     std::uint64_t free_ps = 0;
     DramDir last = DramDir::read;
     bool used = false;
+    std::uint64_t offset = 0;  // its refresh stagger: tREFI * index / channels
+    // The refresh period the channel's last transfer started in: starts in [lo, hi) share it,
+    // and its data may move from data_from (after its refresh) to hi. A transfer that starts and
+    // ends in it needs no division (transfer_end's general form: the same result).
+    std::uint64_t lo = 1, hi = 0, data_from = 0;
   };
+  std::uint64_t channel_transfer_end(Channel& ch, std::uint64_t start, std::uint64_t duration);
   std::vector<Channel> ch_;
   std::uint64_t burst_bytes_, burst_ps_, latency_ps_, turnaround_ps_, trefi_ps_, trfc_ps_;
   std::uint64_t next_channel_ = 0;
