@@ -24,7 +24,14 @@ BufferSlots::BufferSlots(const ArchSpec& a, const std::vector<LayerWork>& work)
 void BufferSlots::release(std::uint64_t g, std::uint64_t t) {
   free_at_[g % free_at_.size()] = t;
   published_ = g + 1;
-  event_.notify(sc_core::SC_ZERO_TIME);
+  // Notified at the slot's free time, not at once: the fetch engine would only wake to wait
+  // for that time (one activation a tile less; acquire still waits for the time itself, so a
+  // notification the kernel merges into an earlier one changes nothing).
+  const std::uint64_t now = sim_cycle();
+  if (t > now)
+    event_.notify(cycles(t - now));
+  else
+    event_.notify(sc_core::SC_ZERO_TIME);
 }
 
 void BufferSlots::acquire(std::uint64_t g) {
