@@ -8,6 +8,7 @@
 #include "functional/accelerator_engine.hpp"
 #include "mapping/workload.hpp"
 #include "gpu/device.hpp"
+#include "gpu/vector_engine.hpp"
 #include "numerics/error.hpp"
 #include "report/regress.hpp"
 #include "report/trace_check.hpp"
@@ -54,7 +55,9 @@ std::function<int()> add_validate_command(CLI::App& app) {
                            : a->device == "cpu" ? DeviceChoice::cpu
                                                 : DeviceChoice::automatic;
     const EngineChoice e = choose_engine(d);
-    const TraceCheck c = check_trace(a->trace, *e.engine, e.note);
+    // The non-GEMM records on the same device as the GEMMs (one GPU check for both).
+    const VectorEngineChoice v = choose_vector_engine(d);
+    const TraceCheck c = check_trace(a->trace, *e.engine, e.note, {}, *v.engine);
     print_trace_check(std::cout, c);
     return c.all_match() ? 0 : 1;
   };

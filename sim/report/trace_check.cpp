@@ -62,8 +62,8 @@ float element(const safetensors::Tensor& t, std::size_t i) {
 // A non-GEMM record: recomputed from its recorded inputs, every output role it holds compared
 // element by element, bit for bit (an F32 NaN equals only the same NaN).
 LayerCheck check_op_record(const trace::Layer& l, const safetensors::File& payload,
-                           const std::string& payload_file) {
-  trace::OpResult r = trace::run_op_record(l, payload, payload_file);
+                           const std::string& payload_file, const VectorEngine& engine) {
+  trace::OpResult r = trace::run_op_record(l, payload, payload_file, engine);
   LayerCheck lc;
   lc.layer = l.name;
   lc.kind = trace::op_record_kind(l);
@@ -113,7 +113,8 @@ bool TraceCheck::all_match() const {
 
 TraceCheck check_trace(const std::string& manifest_path, const GemmEngine& engine,
                        const std::string& engine_note,
-                       const std::function<std::string(const trace::Layer&)>& not_run_by_engine) {
+                       const std::function<std::string(const trace::Layer&)>& not_run_by_engine,
+                       const VectorEngine& vector_engine) {
   const trace::Trace t = trace::read_manifest(manifest_path);
   if (t.payload.empty()) {
     throw Error(manifest_path + ": trace '" + t.name +
@@ -124,13 +125,14 @@ TraceCheck check_trace(const std::string& manifest_path, const GemmEngine& engin
   TraceCheck c;
   c.trace = t.name;
   c.engine = engine_note;
+  c.vector_engine = std::string(vector_engine.name());
   for (const trace::Layer& l : t.layers) {
     if (l.tensors.empty()) {
       c.shape_only.push_back(l.name);
       continue;
     }
     if (l.op_data()) {
-      c.layers.push_back(check_op_record(l, payload, payload_file));
+      c.layers.push_back(check_op_record(l, payload, payload_file, vector_engine));
       continue;
     }
     const trace::LayerData d = trace::load_layer_data(l, payload, payload_file);
@@ -175,8 +177,13 @@ void print_trace_check(std::ostream& os, const TraceCheck& c) {
   std::size_t ops = 0;
   for (const LayerCheck& l : c.layers) ops += l.gemm ? 0 : 1;
   if (ops) {
-    os << "non-GEMM records: recomputed from their recorded inputs by the numerics reference "
-          "(CPU), every output role compared\n";
+    if (c.vector_engine == "cpu")
+      os << "non-GEMM records: recomputed from their recorded inputs by the numerics reference "
+            "(CPU), every output role compared\n";
+    else
+      os << "non-GEMM records: recomputed from their recorded inputs on the " << c.vector_engine
+         << " (smoothed or block activation quantization and attention's optional scores and "
+            "probabilities on the CPU reference), every output role compared\n";
   }
   std::size_t name_w = 32, kind_w = 12;  // widened to the longest, so the columns line up
   for (const LayerCheck& l : c.layers) {

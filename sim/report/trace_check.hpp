@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "numerics/engine.hpp"
+#include "numerics/vector_engine.hpp"
 #include "trace/trace.hpp"
 
 namespace quasar {
@@ -35,6 +36,7 @@ struct LayerCheck {
 struct TraceCheck {
   std::string trace;
   std::string engine;                   // which engine ran (and why, for a fallback)
+  std::string vector_engine = "cpu";    // which ran the non-GEMM records (VectorEngine::name)
   std::vector<LayerCheck> layers;       // the data-bearing records, in trace order
   std::vector<std::string> shape_only;  // the records that carry no tensors
   // GEMM layers `engine` does not run (an accelerator design without their scheme), checked on
@@ -44,13 +46,15 @@ struct TraceCheck {
 };
 
 // Shape-only layers are skipped; a trace with no data-bearing layer is an error. Records are
-// checked in trace order, GEMM layers on `engine`, non-GEMM records by the numerics reference
-// (the CPU) whatever the engine: every output role compared bit for bit.
+// checked in trace order, GEMM layers on `engine`, non-GEMM records on `vector_engine` (the
+// numerics reference unless given; trace::run_op_record says what always runs on the
+// reference): every output role compared bit for bit.
 // `not_run_by_engine`, when set, says why `engine` cannot run a GEMM layer ("" when it can):
 // such a layer is checked on the CPU reference and listed in on_reference.
 TraceCheck check_trace(const std::string& manifest_path, const GemmEngine& engine,
                        const std::string& engine_note,
-                       const std::function<std::string(const trace::Layer&)>& not_run_by_engine = {});
+                       const std::function<std::string(const trace::Layer&)>& not_run_by_engine = {},
+                       const VectorEngine& vector_engine = cpu_vector_engine());
 
 void print_trace_check(std::ostream& os, const TraceCheck& c);
 // The per-layer counters as stable JSON text: what golden cases store as stats.json.

@@ -51,18 +51,23 @@ std::vector<std::size_t> positions(const TensorLoader& ld, std::uint64_t m, std:
   return out;
 }
 
-OpResult run_rmsnorm(const TensorLoader& ld, const Layer& l) {
+OpResult vector_result(VectorResult v) {
+  OpResult r;
+  r.outputs["y"] = safetensors::from_matrix(v.y);
+  r.counters = std::move(v.counters);
+  return r;
+}
+
+OpResult run_rmsnorm(const TensorLoader& ld, const Layer& l, const VectorEngine& e) {
   const MatrixH x = ld.matrix<std::uint16_t>("x", DType::F16, l.m, l.n);
   const std::vector<std::uint16_t> g = ld.values<std::uint16_t>("g", DType::F16, {i64(l.n)});
   const float eps = ld.values<float>("eps", DType::F32, {1})[0];
-  OpResult r;
-  r.outputs["y"] = safetensors::from_matrix(rmsnorm(x, g, eps, &r.counters));
-  return r;
+  return vector_result(e.rmsnorm(x, g, eps));
 }
 
 // The tables are data (docs/numerics.md row 24): taken as recorded, [P, n/2] for positions
 // 0..P-1, never regenerated here.
-OpResult run_rope(const TensorLoader& ld, const Layer& l) {
+OpResult run_rope(const TensorLoader& ld, const Layer& l, const VectorEngine& e) {
   if (l.n % 2 != 0) {
     throw Error("rope pairs values i and i + n/2 of each head: the head dimension n = " +
                 std::to_string(l.n) + " must be even");
@@ -79,25 +84,19 @@ OpResult run_rope(const TensorLoader& ld, const Layer& l) {
   t.cos = ld.values<float>("cos", DType::F32, c.shape);
   t.sin = ld.values<float>("sin", DType::F32, c.shape);
   const std::vector<std::size_t> pos = positions(ld, l.m, t.max_pos, "the rows of cos and sin");
-  OpResult r;
-  r.outputs["y"] = safetensors::from_matrix(rope(t, x, pos, &r.counters));
-  return r;
+  return vector_result(e.rope(t, x, pos));
 }
 
-OpResult run_residual(const TensorLoader& ld, const Layer& l) {
+OpResult run_residual(const TensorLoader& ld, const Layer& l, const VectorEngine& e) {
   const MatrixH a = ld.matrix<std::uint16_t>("a", DType::F16, l.m, l.n);
   const MatrixH b = ld.matrix<std::uint16_t>("b", DType::F16, l.m, l.n);
-  OpResult r;
-  r.outputs["y"] = safetensors::from_matrix(residual_add(a, b, &r.counters));
-  return r;
+  return vector_result(e.residual_add(a, b));
 }
 
-OpResult run_silu_mul(const TensorLoader& ld, const Layer& l) {
+OpResult run_silu_mul(const TensorLoader& ld, const Layer& l, const VectorEngine& e) {
   const MatrixH g = ld.matrix<std::uint16_t>("g", DType::F16, l.m, l.n);
   const MatrixH u = ld.matrix<std::uint16_t>("u", DType::F16, l.m, l.n);
-  OpResult r;
-  r.outputs["y"] = safetensors::from_matrix(swiglu(g, u, &r.counters));
-  return r;
+  return vector_result(e.swiglu(g, u));
 }
 
 // Spec §3's per-token quantizer on F32(x), or with a per-channel smoothing factor s_j on
@@ -148,14 +147,16 @@ OpResult run_quantize_blocks(const TensorLoader& ld, const Layer& l, ActFormat f
   return r;
 }
 
-OpResult run_quantize_act(const TensorLoader& ld, const Layer& l) {
+OpResult run_quantize_act(const TensorLoader& ld, const Layer& l, const VectorEngine& e) {
   const ActFormat f = l.act_format.value_or(ActFormat::int8);
   if (act_format_info(f).block != 0) return run_quantize_blocks(ld, l, f);
   const MatrixH x = ld.matrix<std::uint16_t>("x", DType::F16, l.m, l.n);
   OpResult r;
   QuantizedActivations q;
   if (!ld.has("smoothing")) {
-    q = quantize_tokens(x, &r.counters);
+    TokenQuantResult tq = e.quantize_tokens(x);
+    q = std::move(tq.q);
+    r.counters = std::move(tq.counters);
   } else {
     const std::vector<float> s = ld.vector("smoothing", l.n);
     for (std::size_t j = 0; j < s.size(); ++j) {
@@ -187,22 +188,36 @@ OpResult run_quantize_act(const TensorLoader& ld, const Layer& l) {
 }
 
 // Each (token, head) vector of n values written in the record's KV format (spec §6).
-OpResult run_kv_append(const TensorLoader& ld, const Layer& l) {
+OpResult run_kv_append(const TensorLoader& ld, const Layer& l, const VectorEngine& e) {
   const KvFormat f = l.kv_format.value_or(KvFormat::fp16);
   const std::size_t heads = l.batch, d = l.n, m = l.m;
   const MatrixH x = ld.matrix<std::uint16_t>("x", DType::F16, m, heads * d);
   OpResult r;
+  KvWriteResult w;
+  try {
+    w = e.kv_write(f, x, heads);
+  } catch (const Error&) {
+    // Name the (token, head) the engine refused: the reference, row by row, throws there.
+    GemmCounters scratch;
+    for (std::size_t t = 0; t < m; ++t) {
+      for (std::size_t j = 0; j < heads; ++j) {
+        try {
+          kv_quantize(f, x.row(t) + j * d, d, &scratch);
+        } catch (const Error& err) {
+          throw Error("token " + std::to_string(t) + ", head " + std::to_string(j) + ": " +
+                      err.what());
+        }
+      }
+    }
+    throw;
+  }
+  r.counters = std::move(w.counters);
   std::vector<std::uint16_t> f16, scales;
   std::vector<std::int8_t> codes;
   std::vector<std::uint8_t> ucodes, zeros;
   for (std::size_t t = 0; t < m; ++t) {
     for (std::size_t j = 0; j < heads; ++j) {
-      KvVector q;
-      try {
-        q = kv_quantize(f, x.row(t) + j * d, d, &r.counters);
-      } catch (const Error& e) {
-        throw Error("token " + std::to_string(t) + ", head " + std::to_string(j) + ": " + e.what());
-      }
+      const KvVector& q = w.vectors[t * heads + j];
       switch (f) {
         case KvFormat::fp16:
           f16.insert(f16.end(), q.f16.begin(), q.f16.end());
@@ -240,7 +255,7 @@ OpResult run_kv_append(const TensorLoader& ld, const Layer& l) {
 // Attention as a unit (spec §7): batch = query heads, m queries at `positions`, k cached
 // tokens of head dimension n; K and V are the fp16 values appended ([k, kv_heads * n]), written
 // into the record's KV format here exactly as its kv_append records wrote them.
-OpResult run_attention(const TensorLoader& ld, const Layer& l) {
+OpResult run_attention(const TensorLoader& ld, const Layer& l, const VectorEngine& e) {
   const std::size_t H = l.batch, M = l.m, keys = l.k, d = l.n;
   const MatrixH q = ld.matrix<std::uint16_t>("q", DType::F16, M, H * d);
   const Tensor& kt = ld.raw("k");
@@ -259,7 +274,7 @@ OpResult run_attention(const TensorLoader& ld, const Layer& l) {
   // The cache writes are the kv_append records' work (counted there), not attention's.
   const std::vector<KvCache> kc = make_kv_caches(f, K, kv_heads);
   const std::vector<KvCache> vc = make_kv_caches(f, V, kv_heads);
-  AttentionResult a = attention(q, H, pos, kc, vc, opt);
+  AttentionResult a = e.attention(q, H, pos, kc, vc, opt);
   OpResult r;
   r.outputs["y"] = safetensors::from_matrix(a.out);
   r.counters = std::move(a.counters);
@@ -289,8 +304,8 @@ OpResult run_attention(const TensorLoader& ld, const Layer& l) {
 
 }  // namespace
 
-OpResult run_op_record(const Layer& l, const safetensors::File& payload,
-                       const std::string& source) {
+OpResult run_op_record(const Layer& l, const safetensors::File& payload, const std::string& source,
+                       const VectorEngine& engine) {
   if (!l.op_data()) {
     throw Error(source + ": layer '" + l.name + "' carries no non-GEMM tensors");
   }
@@ -298,19 +313,19 @@ OpResult run_op_record(const Layer& l, const safetensors::File& payload,
   try {
     switch (l.op) {
       case Op::rmsnorm:
-        return run_rmsnorm(ld, l);
+        return run_rmsnorm(ld, l, engine);
       case Op::rope:
-        return run_rope(ld, l);
+        return run_rope(ld, l, engine);
       case Op::residual_add:
-        return run_residual(ld, l);
+        return run_residual(ld, l, engine);
       case Op::activation:
-        return run_silu_mul(ld, l);
+        return run_silu_mul(ld, l, engine);
       case Op::quantize_act:
-        return run_quantize_act(ld, l);
+        return run_quantize_act(ld, l, engine);
       case Op::kv_append:
-        return run_kv_append(ld, l);
+        return run_kv_append(ld, l, engine);
       case Op::bmm:
-        return run_attention(ld, l);
+        return run_attention(ld, l, engine);
       default:
         break;
     }

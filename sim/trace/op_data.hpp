@@ -9,6 +9,7 @@
 #include <string>
 
 #include "numerics/counters.hpp"
+#include "numerics/vector_engine.hpp"
 #include "trace/safetensors.hpp"
 #include "trace/trace.hpp"
 
@@ -25,7 +26,13 @@ struct OpResult {
 // (the payload), the record and the tensor with its role. A value the operation refuses (NaN,
 // a position beyond the RoPE tables or the cache, a non-positive smoothing factor) is an error
 // naming the record.
-OpResult run_op_record(const Layer& l, const safetensors::File& payload, const std::string& source);
+// The operations run on `engine` (the CPU reference by default; `quasar validate --device gpu`
+// passes the CUDA one). What the engine interface does not cover runs on the reference whatever
+// the engine: activation quantization with smoothing factors or into blocks, and the optional
+// attention roles (scores, probabilities). A bad value the engine refuses is located (token and
+// head) by the reference.
+OpResult run_op_record(const Layer& l, const safetensors::File& payload, const std::string& source,
+                       const VectorEngine& engine = cpu_vector_engine());
 
 // What the record computes, in a few words for tables: "rmsnorm", "rope", "silu_mul",
 // "quantize_act", "kv_append int8", "attn fp32/fp16" (mode/KV format[/tile]).

@@ -22,6 +22,7 @@
 #include "numerics/kv_cache.hpp"
 #include "numerics/scheme_runner.hpp"
 #include "numerics/synthetic.hpp"
+#include "numerics/vector_engine.hpp"
 #include "numerics/vector_ops.hpp"
 #include "trace/layer_data.hpp"
 #include "trace/op_data.hpp"
@@ -300,6 +301,100 @@ TEST(SyntheticModel, ChangedNonGemmOutputIsFoundAtItsIndex) {
     }
     EXPECT_EQ(differ, 1u) << record;
     EXPECT_EQ(first, 5u) << record;
+  }
+}
+
+// The reference behind the VectorEngine interface, counting the calls by operation and, when
+// `flip` names one, changing the lowest bit of its first output value: what `validate --device
+// gpu` hands run_op_record instead of the reference.
+class RecordingEngine final : public VectorEngine {
+ public:
+  mutable std::map<std::string, int> calls;
+  std::string flip;
+  std::string_view name() const override { return "recording engine"; }
+  KvWriteResult kv_write(KvFormat f, const MatrixH& x, std::size_t kv_heads) const override {
+    ++calls["kv_write"];
+    KvWriteResult r = ref().kv_write(f, x, kv_heads);
+    if (flip == "kv_write" && !r.vectors.empty()) {
+      KvVector& v = r.vectors.front();
+      if (!v.f16.empty()) v.f16.front() ^= 1;
+      if (!v.codes.empty()) v.codes.front() ^= 1;
+    }
+    return r;
+  }
+  AttentionResult attention(const MatrixH& q, std::size_t heads,
+                            const std::vector<std::size_t>& positions,
+                            const std::vector<KvCache>& k, const std::vector<KvCache>& v,
+                            const AttentionOptions& opt) const override {
+    ++calls["attention"];
+    AttentionResult r = ref().attention(q, heads, positions, k, v, opt);
+    if (flip == "attention") r.out.values().front() ^= 1;
+    return r;
+  }
+  VectorResult rmsnorm(const MatrixH& x, const std::vector<std::uint16_t>& g,
+                       float eps) const override {
+    return counted("rmsnorm", ref().rmsnorm(x, g, eps));
+  }
+  VectorResult rope(const RopeTables& t, const MatrixH& x,
+                    const std::vector<std::size_t>& positions) const override {
+    return counted("rope", ref().rope(t, x, positions));
+  }
+  VectorResult swiglu(const MatrixH& gate, const MatrixH& up) const override {
+    return counted("swiglu", ref().swiglu(gate, up));
+  }
+  VectorResult silu(const MatrixH& g) const override { return counted("silu", ref().silu(g)); }
+  VectorResult residual_add(const MatrixH& a, const MatrixH& b) const override {
+    return counted("residual_add", ref().residual_add(a, b));
+  }
+  TokenQuantResult quantize_tokens(const MatrixH& x) const override {
+    ++calls["quantize_tokens"];
+    TokenQuantResult r = ref().quantize_tokens(x);
+    if (flip == "quantize_tokens") r.q.q.values().front() ^= 1;
+    return r;
+  }
+  std::vector<float> exp_q(const std::vector<float>& x) const override { return ref().exp_q(x); }
+
+ private:
+  static const VectorEngine& ref() { return cpu_vector_engine(); }
+  VectorResult counted(const char* op, VectorResult r) const {
+    ++calls[op];
+    if (flip == op) r.y.values().front() ^= 1;
+    return r;
+  }
+};
+
+// run_op_record runs every record on the engine it is given (validate --device gpu's path): each
+// operation is called, the records' outputs equal the reference's, and an engine that computes
+// one value wrong shows in that operation's records only.
+TEST(SyntheticModel, NonGemmRecordsRunOnTheEngineGiven) {
+  SyntheticModelSpec spec = small(Scheme::w4a8_is);
+  spec.kv = KvFormat::int8;
+  const SyntheticModelTrace t = synthesize_model_trace(spec, cpu_engine());
+  const auto run_all = [&](const RecordingEngine& e) {
+    std::set<std::string> differ;
+    for (const Layer& l : t.trace.layers) {
+      if (l.tensors.empty() || !l.op_data()) continue;
+      const OpResult r = run_op_record(l, t.payload, "mem", e);
+      for (const auto& [role, tensor] : r.outputs)
+        if (tensor.bytes != t.payload.tensors.at(l.tensors.at(role)).bytes) differ.insert(l.name);
+    }
+    return differ;
+  };
+  RecordingEngine e;
+  EXPECT_TRUE(run_all(e).empty());
+  for (const char* op :
+       {"rmsnorm", "rope", "swiglu", "residual_add", "quantize_tokens", "kv_write", "attention"})
+    EXPECT_GT(e.calls[op], 0) << op;
+  const std::map<std::string, std::set<std::string>> broken = {
+      {"rmsnorm", {"layers.0.input_layernorm", "layers.0.post_attention_layernorm", "norm"}},
+      {"rope", {"layers.0.self_attn.q_rope", "layers.0.self_attn.k_rope"}},
+      {"kv_write", {"layers.0.self_attn.k_append", "layers.0.self_attn.v_append"}},
+      {"attention", {"layers.0.self_attn.pv"}},
+  };
+  for (const auto& [op, records] : broken) {
+    RecordingEngine wrong;
+    wrong.flip = op;
+    EXPECT_EQ(run_all(wrong), records) << op;
   }
 }
 
