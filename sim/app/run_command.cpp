@@ -4,7 +4,9 @@
 
 #include <csignal>
 #include <iostream>
+#include <algorithm>
 #include <memory>
+#include <thread>
 
 #include "config/arch_config.hpp"
 #include "config/sweep_config.hpp"
@@ -45,6 +47,7 @@ std::function<int()> add_run_command(CLI::App& app) {
     std::string model;
     std::vector<std::string> sets;
     std::uint64_t prompt = 2048, generate = 128, batch = 1, layers = 0;
+    unsigned jobs = std::max(1u, std::thread::hardware_concurrency());
   };
   auto a = std::make_shared<Args>();
   CLI::App* cmd =
@@ -93,6 +96,10 @@ std::function<int()> add_run_command(CLI::App& app) {
   cmd->add_option("--layers", a->layers,
                   "Request: decoder layers to simulate (default: the model's full depth)")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 16));
+  cmd->add_option("-j,--jobs", a->jobs,
+                  "Request: simulations run at once, each in its own process (default: every "
+                  "core); the report does not depend on it")
+      ->check(CLI::Range(1u, 4096u));
   cmd->footer(
       "Models the MAC array (weight- and output-stationary), the vector unit (norms, RoPE, "
       "softmax, activations, KV appends, fp32 attention) and the DRAM, and prices the run with "
@@ -117,6 +124,7 @@ std::function<int()> add_run_command(CLI::App& app) {
       rs.generate = a->generate;
       rs.batch = a->batch;
       rs.decoder_layers = a->layers;
+      rs.workers = a->jobs;
       rs.linear_scheme = mapping::design_layer_scheme(spec, spec.schemes.front());
       io::ProgressLine line("quasar run");
       const request::RequestReport r =

@@ -1,5 +1,6 @@
 #include "io/child_process.hpp"
 
+#include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include <cstring>
 #include <exception>
 #include <iostream>
+#include <utility>
 
 #include "numerics/error.hpp"
 
@@ -24,7 +26,11 @@ bool write_all(int fd, const std::string& s) {
   return true;
 }
 
-std::string run_in_child(const std::function<std::string()>& work) {
+namespace {
+
+// Forks a child that runs `work` and writes one status byte ('+' result, '!' error message) and
+// the text to a pipe; returns its pid and the pipe's read end.
+std::pair<pid_t, int> fork_child(const std::function<std::string()>& work) {
   int fds[2];
   if (::pipe(fds) != 0) throw Error(std::string("pipe failed: ") + std::strerror(errno));
   std::cout.flush();
@@ -38,7 +44,6 @@ std::string run_in_child(const std::function<std::string()>& work) {
   }
   if (pid == 0) {
     ::close(fds[0]);
-    // One byte of status ('+' result, '!' error message), then the text.
     std::string msg;
     try {
       msg = "+" + work();
@@ -53,15 +58,23 @@ std::string run_in_child(const std::function<std::string()>& work) {
     ::_exit(ok ? 0 : 1);
   }
   ::close(fds[1]);
-  std::string out;
+  return {pid, fds[0]};
+}
+
+// Appends what fd has now to out; false at its end (or an error).
+bool read_some(int fd, std::string& out) {
   char buf[65536];
   for (;;) {
-    const ssize_t n = ::read(fds[0], buf, sizeof buf);
+    const ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
+    if (n <= 0) return false;
     out.append(buf, static_cast<std::size_t>(n));
+    return true;
   }
-  ::close(fds[0]);
+}
+
+// The child's result from what it wrote and how it ended.
+std::string child_result(pid_t pid, const std::string& out) {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
@@ -73,6 +86,80 @@ std::string run_in_child(const std::function<std::string()>& work) {
   }
   if (out[0] == '!') throw Error(out.substr(1));
   return out.substr(1);
+}
+
+}  // namespace
+
+std::string run_in_child(const std::function<std::string()>& work) {
+  const auto [pid, fd] = fork_child(work);
+  std::string out;
+  while (read_some(fd, out)) {
+  }
+  ::close(fd);
+  return child_result(pid, out);
+}
+
+std::vector<std::string> run_in_children(const std::vector<std::function<std::string()>>& works,
+                                         const std::function<void()>& tick) {
+  std::vector<std::pair<pid_t, int>> kids;
+  std::vector<std::string> out(works.size());
+  std::vector<bool> open;
+  try {
+    for (const auto& w : works) {
+      kids.push_back(fork_child(w));
+      open.push_back(true);
+    }
+  } catch (...) {
+    // A fork that failed: let the ones started finish, then report it.
+    for (auto& [pid, fd] : kids) {
+      std::string ignored;
+      while (read_some(fd, ignored)) {
+      }
+      ::close(fd);
+      int status = 0;
+      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+    }
+    throw;
+  }
+  // Read every pipe as it fills (a child blocks on a full pipe until it is read).
+  std::size_t left = kids.size();
+  while (left > 0) {
+    std::vector<pollfd> fds;
+    std::vector<std::size_t> which;
+    for (std::size_t i = 0; i < kids.size(); ++i) {
+      if (!open[i]) continue;
+      fds.push_back({kids[i].second, POLLIN, 0});
+      which.push_back(i);
+    }
+    const int n = ::poll(fds.data(), fds.size(), 250);
+    if (tick) tick();
+    if (n < 0 && errno != EINTR) break;
+    if (n <= 0) continue;
+    for (std::size_t j = 0; j < fds.size(); ++j) {
+      if (fds[j].revents == 0) continue;
+      const std::size_t i = which[j];
+      if (!read_some(kids[i].second, out[i])) {
+        ::close(kids[i].second);
+        open[i] = false;
+        --left;
+      }
+    }
+  }
+  std::vector<std::string> results(works.size());
+  std::string first_error;
+  bool failed = false;
+  for (std::size_t i = 0; i < kids.size(); ++i) {
+    if (open[i]) ::close(kids[i].second);
+    try {
+      results[i] = child_result(kids[i].first, out[i]);
+    } catch (const Error& e) {
+      if (!failed) first_error = e.what();
+      failed = true;
+    }
+  }
+  if (failed) throw Error(first_error);
+  return results;
 }
 
 }  // namespace quasar::io

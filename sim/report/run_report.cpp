@@ -2,14 +2,19 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <numeric>
 #include <nlohmann/json.hpp>
 #include <sstream>
+
+#include <sys/mman.h>
 
 #include "arch/accelerator.hpp"
 #include "config/arch_config.hpp"
 #include "config/tech_config.hpp"
+#include "io/child_process.hpp"
 #include "io/output_file.hpp"
 #include "io/output_set.hpp"
 #include "mapping/workload.hpp"
@@ -64,9 +69,124 @@ std::string cost_problem(const arch::ArchSpec& a, cost::Tech& tech) {
 
 }  // namespace
 
+namespace {
+
+// A layer's statistics as report.json writes them (every field of layer_stat_fields), and back:
+// also what a child process of simulate_in_children returns.
+nlohmann::ordered_json layer_json(const arch::LayerStats& l) {
+  nlohmann::ordered_json o;
+  o["name"] = l.name;
+  for (const arch::StatField& f : arch::layer_stat_fields()) o[f.name] = l.*f.member;
+  return o;
+}
+arch::LayerStats layer_from_json(const nlohmann::ordered_json& j) {
+  arch::LayerStats l;
+  l.name = j.at("name").get<std::string>();
+  for (const arch::StatField& f : arch::layer_stat_fields())
+    l.*f.member = j.at(f.name).get<std::uint64_t>();
+  return l;
+}
+std::string stats_text(const std::vector<arch::RunStats>& runs) {
+  nlohmann::ordered_json all = nlohmann::ordered_json::array();
+  for (const arch::RunStats& r : runs) {
+    nlohmann::ordered_json j;
+    j["cycles"] = r.cycles;
+    j["pe_count"] = r.pe_count;
+    for (const arch::LayerStats& l : r.layers) j["layers"].push_back(layer_json(l));
+    j["cores"] = nlohmann::ordered_json::array();
+    for (const arch::LayerStats& l : r.cores) j["cores"].push_back(layer_json(l));
+    all.push_back(j);
+  }
+  return all.dump();
+}
+std::vector<arch::RunStats> stats_from_text(const std::string& text, arch::Fidelity f) {
+  std::vector<arch::RunStats> out;
+  for (const nlohmann::ordered_json& j : nlohmann::ordered_json::parse(text)) {
+    arch::RunStats r;
+    r.fidelity = f;
+    r.cycles = j.at("cycles").get<std::uint64_t>();
+    r.pe_count = j.at("pe_count").get<std::uint64_t>();
+    for (const nlohmann::ordered_json& l : j.at("layers")) r.layers.push_back(layer_from_json(l));
+    for (const nlohmann::ordered_json& l : j.at("cores")) r.cores.push_back(layer_from_json(l));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::uint64_t job_tiles(const arch::SimJob& j) {
+  std::uint64_t n = 0;
+  for (const auto& core : *j.core_work)
+    for (const arch::LayerWork& l : core) n += l.instances * arch::played_tiles(l.tiles, l.runs);
+  return n;
+}
+
+// The jobs simulated in `workers` child processes at once, each child a share of them (the
+// largest first, each to the least loaded child, by tiles), results in the jobs' order. Jobs
+// share nothing, so a job's statistics do not depend on which others share its simulation: the
+// same as one simulation of them all (Request.ParallelStepsEqualOneSimulation).
+std::vector<arch::RunStats> simulate_in_children(const std::vector<arch::SimJob>& jobs,
+                                                 unsigned workers, const arch::Progress& progress) {
+  std::vector<std::uint64_t> tiles;
+  for (const arch::SimJob& j : jobs) tiles.push_back(job_tiles(j));
+  std::vector<std::size_t> by_size(jobs.size());
+  for (std::size_t i = 0; i < jobs.size(); ++i) by_size[i] = i;
+  std::stable_sort(by_size.begin(), by_size.end(),
+                   [&](std::size_t a, std::size_t b) { return tiles[a] > tiles[b]; });
+  const std::size_t w = std::min<std::size_t>(workers, jobs.size());
+  std::vector<std::vector<std::size_t>> groups(w);
+  std::vector<std::uint64_t> load(w, 0);
+  for (std::size_t i : by_size) {
+    const std::size_t g = static_cast<std::size_t>(
+        std::min_element(load.begin(), load.end()) - load.begin());
+    groups[g].push_back(i);
+    load[g] += std::max<std::uint64_t>(tiles[i], 1);
+  }
+  for (auto& g : groups) std::sort(g.begin(), g.end());
+  // Each child's fraction done, in memory the children share with this process.
+  void* shared = ::mmap(nullptr, w * sizeof(double), PROT_READ | PROT_WRITE,
+                        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (shared == MAP_FAILED) throw Error("simulation workers: mmap of their progress failed");
+  auto* done = static_cast<double*>(shared);
+  for (std::size_t g = 0; g < w; ++g) done[g] = 0;
+  std::vector<std::function<std::string()>> works;
+  for (std::size_t g = 0; g < w; ++g) {
+    works.push_back([&jobs, &groups, done, g]() {
+      std::vector<arch::SimJob> mine;
+      for (std::size_t i : groups[g]) mine.push_back(jobs[i]);
+      return stats_text(arch::simulate_jobs(mine, [done, g](double f) { done[g] = f; }));
+    });
+  }
+  const std::uint64_t total = std::accumulate(load.begin(), load.end(), std::uint64_t{0});
+  std::vector<std::string> texts;
+  try {
+    texts = io::run_in_children(works, [&]() {
+      if (!progress) return;
+      double sum = 0;
+      for (std::size_t g = 0; g < w; ++g) sum += done[g] * static_cast<double>(load[g]);
+      if (sum > 0) progress(std::min(sum / static_cast<double>(total), 0.999));
+    });
+  } catch (...) {
+    ::munmap(shared, w * sizeof(double));
+    throw;
+  }
+  ::munmap(shared, w * sizeof(double));
+  if (progress) progress(1.0);
+  std::vector<arch::RunStats> out(jobs.size());
+  for (std::size_t g = 0; g < w; ++g) {
+    std::vector<arch::RunStats> got = stats_from_text(texts[g], jobs.front().mode);
+    if (got.size() != groups[g].size())
+      throw Error("simulation workers: a child returned " + std::to_string(got.size()) +
+                  " runs for " + std::to_string(groups[g].size()));
+    for (std::size_t k = 0; k < got.size(); ++k) out[groups[g][k]] = std::move(got[k]);
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<RunReport> run_traces(const arch::ArchSpec& a, const std::vector<trace::Trace>& ts,
                                   arch::Fidelity mode, const arch::Progress& progress,
-                                  const std::string& vcd) {
+                                  const std::string& vcd, unsigned workers) {
   if (!vcd.empty() && mode != arch::Fidelity::cycle)
     throw Error("--vcd " + vcd + ": waveforms need --mode cycle (the fast mode jumps over the "
                 "array's cycles)");
@@ -116,7 +236,10 @@ std::vector<RunReport> run_traces(const arch::ArchSpec& a, const std::vector<tra
     // elaborates once per process); they share nothing.
     std::vector<arch::SimJob> jobs;
     for (const mapping::PlannedTrace& p : plans) jobs.push_back({&a, nullptr, mode, &p.cores});
-    const std::vector<arch::RunStats> stats = arch::simulate_jobs(jobs, progress, vcd);
+    const std::vector<arch::RunStats> stats =
+        workers > 1 && jobs.size() > 1 && vcd.empty()
+            ? simulate_in_children(jobs, workers, progress)
+            : arch::simulate_jobs(jobs, progress, vcd);
     for (std::size_t i = 0; i < out.size(); ++i) out[i].stats = stats[i];
   }
   std::optional<cost::DesignTiming> timing;
@@ -285,17 +408,6 @@ void print_run_table(std::ostream& os, const RunReport& r) {
     for (const auto& [name, what] : r.warnings) os << "  " << name << ": " << what << "\n";
   }
 }
-
-namespace {
-
-nlohmann::ordered_json layer_json(const arch::LayerStats& l) {
-  nlohmann::ordered_json o;
-  o["name"] = l.name;
-  for (const arch::StatField& f : arch::layer_stat_fields()) o[f.name] = l.*f.member;
-  return o;
-}
-
-}  // namespace
 
 void print_run_json(std::ostream& os, const RunReport& r) {
   nlohmann::ordered_json j;

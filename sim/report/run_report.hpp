@@ -48,10 +48,12 @@ trace::Trace default_run_trace(const arch::ArchSpec& a);
 RunReport run_trace(const arch::ArchSpec& a, const trace::Trace& t, arch::Fidelity mode,
                     const arch::Progress& progress = {}, const std::string& vcd = "");
 // Several traces on one design, each its own accelerator, in one simulation (the only way to
-// run several in one process); reports in the traces' order.
+// run several in one process); reports in the traces' order. `workers` > 1: the simulations
+// are shared among that many forked child processes, run at once (same results: the traces'
+// accelerators share nothing); this process elaborates nothing then.
 std::vector<RunReport> run_traces(const arch::ArchSpec& a, const std::vector<trace::Trace>& ts,
                                   arch::Fidelity mode, const arch::Progress& progress = {},
-                                  const std::string& vcd = "");
+                                  const std::string& vcd = "", unsigned workers = 1);
 
 void print_run_table(std::ostream& os, const RunReport& r);
 // What the run covers: records simulated and not, decoder layers of the model, tokens (and so

@@ -31,6 +31,9 @@ struct RequestSpec {
   std::uint64_t prompt = 2048, generate = 128, batch = 1;
   trace::LayerScheme linear_scheme;
   std::uint64_t decoder_layers = 0;  // 0: the model's depth
+  // Simulations run at once in forked processes (run_traces' workers): the report is the same
+  // for any count.
+  unsigned workers = 1;
 };
 
 // Where a layer's time and energy go: its op class, DRAM traffic, and leakage.

@@ -5,6 +5,10 @@
 
 #include <systemc>
 
+#include <sstream>
+#include <string>
+#include <vector>
+
 #include "config/arch_config.hpp"
 #include "numerics/error.hpp"
 #include "report/run_report.hpp"
@@ -60,6 +64,24 @@ TEST(Request, FiguresFollowTheirDefinitions) {
   EXPECT_NEAR(joules, r.joules, 1e-9);
   EXPECT_GT(r.decode.seconds[static_cast<int>(OpClass::attention)], 0.0);
   EXPECT_GT(r.prefill.joules[static_cast<int>(OpClass::data_movement)], 0.0);
+}
+
+// The simulations shared among forked workers (quasar run --model -j N) give the report one
+// simulation of them all gives, byte for byte: the steps' accelerators share nothing. Workers
+// first (this process elaborates nothing then), the in-process run last.
+TEST(Request, ParallelStepsEqualOneSimulation) {
+  RequestSpec s = small(trace::embedded_model("llama-2-7b"));
+  s.generate = 4;  // four distinct runs: two workers take two each, three take 2 + 1 + 1
+  std::vector<std::string> texts;
+  for (unsigned w : {2u, 3u, 1u}) {
+    s.workers = w;
+    std::ostringstream os;
+    print_request_json(os, run_request(intscale(), s, arch::Fidelity::fast));
+    texts.push_back(os.str());
+  }
+  EXPECT_EQ(texts[0], texts[2]);
+  EXPECT_EQ(texts[1], texts[2]);
+  EXPECT_NE(texts[2].find("\"decode\""), std::string::npos);
 }
 
 // A sliding-window model past its window attends the same 64 keys every step: the steps'
