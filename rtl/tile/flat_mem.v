@@ -54,8 +54,8 @@ module flat_mem #(
         assign bank_ww[WB*b+:WB] = wword + {{(WB - 1) {1'b0}}, LB'(b) < wrot};
       end
       assign bank_wd[EW*b+:EW] = wdata[EW*wi+:EW];
-      reg [EW-1:0] mem[0:WORDS-1];
-      always @(posedge clk) if (bank_we[b]) mem[bank_ww[WB*b+:WB]] <= bank_wd[EW*b+:EW];
+      reg [EW-1:0] cells[0:WORDS-1];
+      always @(posedge clk) if (bank_we[b]) cells[bank_ww[WB*b+:WB]] <= bank_wd[EW*b+:EW];
       // Read ports: this bank's word for each.
       for (p = 0; p < NR; p = p + 1) begin : g_rd
         wire [WB-1:0] rw;
@@ -65,7 +65,7 @@ module flat_mem #(
           assign rw = raddr[AW*p+LB+:WB] + {{(WB - 1) {1'b0}}, LB'(b) < raddr[AW*p+:LB]};
         end
         assign bank_q[EW*(NB*p+b)+:EW] =
-            (bank_we[b] && bank_ww[WB*b+:WB] == rw) ? bank_wd[EW*b+:EW] : mem[rw];
+            (bank_we[b] && bank_ww[WB*b+:WB] == rw) ? bank_wd[EW*b+:EW] : cells[rw];
       end
     end
     // Read port p's element i is in bank (raddr_p + i) mod NB.
