@@ -30,6 +30,7 @@
 #include <Vf16_to_f32.h>
 #include <Vf32_to_f16.h>
 #include <Vtile_ws_4x4.h>
+#include <Vtile_ws_4x4_d1.h>
 #include <Vtile_ws_8x8.h>
 #include <verilated.h>
 
@@ -129,6 +130,7 @@ struct Variant {
 };
 constexpr Variant kV4{"4x4", 4, 4, 2, 4, 2, 32};
 constexpr Variant kV8{"8x8", 8, 8, 3, 2, 3, 32};
+constexpr Variant kV4d1{"4x4-d1", 4, 4, 1, 1, 1, 32};
 constexpr std::uint64_t kMMax = 64, kKtMax = 16, kNtMax = 256, kSlotBytes = 32 * 32;
 
 struct Dram {
@@ -419,7 +421,8 @@ RtlRun run_rtl(const Variant& v, const arch::ArchSpec& a, const std::vector<arch
       f.addr = get_field(top.rd_req_addr, 32 * j, 32);
       f.bytes = get_field(top.rd_req_bytes, 32 * j, 32);
       f.beats = (f.bytes + beat - 1) / beat;
-      const int sw = v.depth > 1 ? (v.depth > 2 ? 2 : 1) : 1;
+      int sw = 1;  // tile_ws's SW: the bits of a slot number
+      while ((1 << sw) < v.depth) ++sw;
       f.slot = static_cast<unsigned>(get_field(top.rd_req_slot, sw * j, sw));
       run.tiles.at(f.tile).fetch_issue = t;
       new_fetches.push_back(fetches.size());
@@ -556,8 +559,9 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   const Operands o = operands(c);
   Image im = image_for(tiles, o);
   const std::uint64_t limit = 2 * model[0].cycles + 1000;
-  const RtlRun r = c.v == &kV4 ? run_rtl<Vtile_ws_4x4>(*c.v, a, tiles, im, limit)
-                               : run_rtl<Vtile_ws_8x8>(*c.v, a, tiles, im, limit);
+  const RtlRun r = c.v == &kV4   ? run_rtl<Vtile_ws_4x4>(*c.v, a, tiles, im, limit)
+                   : c.v == &kV8 ? run_rtl<Vtile_ws_8x8>(*c.v, a, tiles, im, limit)
+                                 : run_rtl<Vtile_ws_4x4_d1>(*c.v, a, tiles, im, limit);
   EXPECT_EQ(r.cycles, model[0].cycles) << "total cycles";
   EXPECT_EQ(differences(log_cycle[0], r.tiles), "") << "phases: model (cycle mode) against RTL";
   // Outputs, bit for bit.
@@ -616,11 +620,15 @@ std::vector<Case> cases() {
   meet.gbps = 4;
   meet.latency_ns = 57;
   v.push_back({"v8_fetch_meets_write", &kV8, 4, 4, 54, 1190, meet});
+  v.push_back({"d1_ragged", &kV4d1, 6, 13, 9, 10, base});
+  v.push_back({"d1_memory_bound", &kV4d1, 3, 40, 20, 11, slow});
+  v.push_back({"d1_edge_bound", &kV4d1, 48, 4, 16, 12, fast});
   // Seeded random shapes and memories (the same every run).
   Rng rng(2020);
   const Dram mems[] = {base, slow, fast, hbm};
+  const Variant* const variants[] = {&kV4, &kV8, &kV4d1};
   for (int i = 0; i < 6; ++i) {
-    const Variant* var = i % 2 ? &kV8 : &kV4;
+    const Variant* var = variants[i % 3];
     const std::uint64_t m = 1 + rng.next() % 64, k = 1 + rng.next() % 64, n = 1 + rng.next() % 40;
     v.push_back({"random_" + std::to_string(i), var, m, k, n, 100 + static_cast<std::uint64_t>(i),
                  mems[rng.next() % 4]});
@@ -630,7 +638,7 @@ std::vector<Case> cases() {
   if (const char* seed = std::getenv("QUASAR_TILE_SEARCH")) {
     Rng srch(std::strtoull(seed, nullptr, 10));
     for (int i = 0; i < 300; ++i) {
-      const Variant* var = i % 2 ? &kV8 : &kV4;
+      const Variant* var = variants[i % 3];
       const std::uint64_t m = 1 + srch.next() % 64, k = 1 + srch.next() % 64, n = 1 + srch.next() % 64;
       Dram d = base;
       d.gbps = static_cast<double>(2 + srch.next() % 31);
