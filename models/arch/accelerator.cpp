@@ -181,6 +181,10 @@ std::vector<RunStats> simulate_jobs(const std::vector<SimJob>& jobs, const Progr
       acc.cores.push_back(std::make_unique<Core>((n + "_core" + std::to_string(c)).c_str(), a, w,
                                                  jobs[i].mode, c, *acc.barrier, meter));
     }
+    if (std::vector<std::vector<TileEvents>>* log = jobs[i].tile_log) {
+      log->assign(ncores, {});
+      for (std::uint32_t c = 0; c < ncores; ++c) acc.cores[c]->log_tiles(&(*log)[c]);
+    }
     // Requester order on the controller: core 0's fetches, its writes (then its vector unit's
     // reads and writes, when the design has one), core 1's fetches, ...
     // With an interconnect, each requester reaches the controller through it, on the socket

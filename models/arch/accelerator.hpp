@@ -40,11 +40,14 @@ std::vector<RunStats> simulate(const ArchSpec& spec,
 // (the only way to run several in one process). The pointers must outlive the call.
 // `work` runs on a one-core design; `core_work` (one list of layers per core, every list with
 // the same layers in the same order) on a design of spec->cores cores.
+// `tile_log`, when set, gets one list per core of its tiles' times (TileEvents), in the order
+// each core ran them (validation against RTL, tests/tile).
 struct SimJob {
   const ArchSpec* spec = nullptr;
   const std::vector<LayerWork>* work = nullptr;
   Fidelity mode = Fidelity::fast;
   const std::vector<std::vector<LayerWork>>* core_work = nullptr;
+  std::vector<std::vector<TileEvents>>* tile_log = nullptr;
 };
 // `vcd`, when not empty, writes a VCD waveform of every core's array inputs and outputs and its
 // DMA engines' progress to that path (sc_trace; 1 ns = one cycle): load, stream step, result,

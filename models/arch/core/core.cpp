@@ -49,16 +49,32 @@ bool Core::settle(bool& realign) {
   return false;
 }
 
-void Core::hand_to_edge(std::size_t layer, bool last_in_layer, const Tile& t,
+void Core::log_tile(std::uint64_t g, std::size_t layer, std::uint64_t start,
+                    std::uint64_t load_end, std::uint64_t stream_end, std::uint64_t done) {
+  if (!tile_log_) return;
+  if (tile_log_->size() != g) throw Error("core: tiles logged out of order");
+  TileEvents e;
+  e.layer = layer;
+  e.fetch_issue = fetch.issued_at(g);
+  e.fetch_ready = fetch.ready_at(g);
+  e.start = start, e.load_end = load_end, e.stream_end = stream_end, e.done = done;
+  tile_log_->push_back(e);
+}
+
+void Core::hand_to_edge(std::size_t layer, bool last_in_layer, const Tile& t, std::uint64_t g,
                         std::uint64_t drained, std::uint64_t* accept_out) {
   const EdgeQueue::Taken k = edge_.take(drained, timing_.edge_cycles(t));
   *accept_out = k.accept;
+  if (tile_log_) {
+    (*tile_log_)[g].edge_accept = k.accept;
+    (*tile_log_)[g].edge_finish = k.finish;
+  }
   // The writer needs a tile only to write its bytes or to close its layer: the edge finishes
   // tiles in order, so a layer's last tile also finishes last, and a tile with nothing to write
   // (a k-tile whose partial sums stay on chip) would only wake the writer.
   const std::uint64_t bytes = t.out_bytes + t.spill_write_bytes;
   if (bytes == 0 && !last_in_layer) return;
-  writer.push({k.finish, bytes, layer, last_in_layer});
+  writer.push({k.finish, bytes, layer, last_in_layer, g});
 }
 
 // The tile's actions and on-chip traffic: the same in both fidelities (the cost model's input).
@@ -125,7 +141,8 @@ void Core::array_single(TileCursor& c) {
     ls.stall_dequant += load.dequant_extra;
     ls.array_busy += ph.total();
     array_free = now();
-    hand_to_edge(c.layer(), c.last_in_layer(), t, array_free, &accept_prev);
+    log_tile(g, c.layer(), start, start + ph.load, start + ph.load + ph.stream, array_free);
+    hand_to_edge(c.layer(), c.last_in_layer(), t, g, array_free, &accept_prev);
     account(t, ls);
     meter_.tile_done();
   }
@@ -231,7 +248,8 @@ void Core::finish_db_tile(DbAccount& acc, StartGate& gs, std::uint64_t g, std::s
   ls.load += load.total, ls.stream += stream_cycles, ls.drain += model_->drain_cycles();
   ls.stall_port += load.port_extra + (stream_cycles - t.stream_steps);
   ls.stall_dequant += load.dequant_extra;
-  hand_to_edge(layer, last_in_layer, t, tt.done, &gs.accept[g % 2]);
+  log_tile(g, layer, tt.load_start, tt.load_start + load.total, tt.stream_end, tt.done);
+  hand_to_edge(layer, last_in_layer, t, g, tt.done, &gs.accept[g % 2]);
   gs.done_at[g % 2] = tt.done;
   account(t, ls);
   meter_.tile_done();

@@ -77,6 +77,12 @@ class Core : public sc_core::sc_module {
     bool load = false, stream = false, result = false;
     std::uint64_t loading_tile = 0, streaming_tile = 0;
   } waves;
+  // When set before the simulation starts: one entry per tile of the core's stream, in order
+  // (TileEvents), filled as the tiles run; the write DMA fills in the writes.
+  void log_tiles(std::vector<TileEvents>* log) {
+    tile_log_ = log;
+    writer.log = log;
+  }
   // When this core's last work of the run was complete.
   std::uint64_t end_cycle() const {
     return std::max(stats.cycles, vector ? vector->last_end : std::uint64_t{0});
@@ -127,8 +133,12 @@ class Core : public sc_core::sc_module {
                       bool last_in_layer, const Tile& t, const LoadCycles& load,
                       std::uint64_t stream_cycles, const ArrayTileTimes& tt,
                       std::uint64_t edge_took, std::uint64_t floor);
-  void hand_to_edge(std::size_t layer, bool last_in_layer, const Tile& t, std::uint64_t drained,
-                    std::uint64_t* accept_out);
+  void hand_to_edge(std::size_t layer, bool last_in_layer, const Tile& t, std::uint64_t g,
+                    std::uint64_t drained, std::uint64_t* accept_out);
+  // Tile g's times into the log, when there is one (the edge's and the writer's come later).
+  void log_tile(std::uint64_t g, std::size_t layer, std::uint64_t start, std::uint64_t load_end,
+                std::uint64_t stream_end, std::uint64_t done);
+  std::vector<TileEvents>* tile_log_ = nullptr;
   static void account(const Tile& t, LayerStats& ls);
 };
 

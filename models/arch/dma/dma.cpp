@@ -87,6 +87,12 @@ bool WriteDma::empty_layer(std::size_t l) const {
 
 void WriteDma::run() {
   std::deque<DramRequest> outstanding;  // the open layer's writes (stable addresses)
+  std::deque<std::uint64_t> outstanding_tiles;  // their tiles, when logging
+  const auto logged_done = [&](const DramRequest& r) {
+    if (!log) return;
+    (*log)[outstanding_tiles.front()].write_done = r.done_cycle;
+    outstanding_tiles.pop_front();
+  };
   std::uint64_t layer_max = 0, prev_end = 0;
   const std::vector<std::size_t>& order = barrier_.order();
   std::size_t next = 0;  // the layers before position `next` of the order are closed
@@ -128,6 +134,7 @@ void WriteDma::run() {
     // let them go, so the engine holds a few requests, not every write of a layer.
     while (!outstanding.empty() && outstanding.front().resolved) {
       layer_max = std::max(layer_max, outstanding.front().done_cycle);
+      logged_done(outstanding.front());
       outstanding.pop_front();
     }
     if (j.bytes > 0) {
@@ -136,11 +143,18 @@ void WriteDma::run() {
       r.bytes = j.bytes;
       r.dir = DramDir::write;
       port.submit(r);
+      if (log) {
+        TileEvents& e = (*log)[j.tile];
+        e.written = true;
+        e.write_issue = sim_cycle();
+        outstanding_tiles.push_back(j.tile);
+      }
     }
     if (j.last_in_layer) {
       for (DramRequest& r : outstanding) {
         DramPort::wait_done(r);
         layer_max = std::max(layer_max, r.done_cycle);
+        logged_done(r);
       }
       outstanding.clear();
       wait_until_cycle(layer_max);  // the folded writes may complete later than the waited ones

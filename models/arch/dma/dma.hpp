@@ -45,6 +45,13 @@ class FetchDma : public sc_core::sc_module {
   bool in_hand(std::uint64_t g, std::uint64_t t) const;
   const sc_core::sc_event& issued_event() const { return issued_event_; }
   const std::uint64_t& issued_count() const { return issued_; }  // tiles issued (waveforms)
+  // When tile g's fetch was issued, and when its operands were in (for a tile the array has
+  // started and whose ring entry the engine has not reused: tile logs).
+  std::uint64_t issued_at(std::uint64_t g) const { return fetch_[g % fetch_.size()]->issued_at; }
+  std::uint64_t ready_at(std::uint64_t g) const {
+    const Fetch& f = *fetch_[g % fetch_.size()];
+    return f.req.bytes == 0 ? f.issued_at : f.req.done_cycle;
+  }
 
  private:
   struct Fetch {
@@ -72,17 +79,21 @@ class WriteDma : public sc_core::sc_module {
   DramPort port;
 
   // A tile's outputs are ready at cycle `at` (in tile order); `bytes` may be 0 for a layer's
-  // last tile, which closes the layer.
+  // last tile, which closes the layer. `tile`: its number in the core's stream (tile logs).
   struct Job {
     std::uint64_t at = 0, bytes = 0;
     std::size_t layer = 0;
     bool last_in_layer = false;
+    std::uint64_t tile = 0;
   };
   void push(const Job& j);
   // No more jobs: the engine ends once it has written the ones it has.
   void finish();
   bool done = false;  // every job written and every layer closed; stats.cycles set
   std::uint64_t pending = 0;  // jobs pushed and not yet written (waveforms)
+  // When set (before the simulation starts): each write's issue and completion cycles go into
+  // (*log)[job.tile] (the core's tile log, whose entry the array has made by then).
+  std::vector<TileEvents>* log = nullptr;
 
  private:
   void run();
