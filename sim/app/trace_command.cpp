@@ -202,7 +202,15 @@ std::function<int()> add_trace_command(CLI::App& app) {
       ->add_option("-o,--out", a->synth_out,
                    "Folder for trace.yaml and payload.safetensors (created if missing)")
       ->required();
-  synth->add_option("--tokens", sm.tokens, "Prefill tokens")->check(dim)->capture_default_str();
+  synth->add_option("--tokens", sm.tokens, "Prefill tokens (with --context: the step's new tokens)")
+      ->check(dim)
+      ->capture_default_str();
+  synth
+      ->add_option("--context", sm.context,
+                   "Record a decode step instead: --tokens new tokens after a KV cache of this "
+                   "many (0: a prefill)")
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 16))
+      ->capture_default_str();
   synth->add_option("--layers", sm.layers, "Decoder layers")->check(dim)->capture_default_str();
   synth->add_option("--hidden", sm.hidden, "Hidden size")->check(dim)->capture_default_str();
   synth->add_option("--intermediate", sm.intermediate, "MLP size")

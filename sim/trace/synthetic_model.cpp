@@ -161,8 +161,9 @@ class Recorder {
 
 }  // namespace
 
-SyntheticModelTrace synthesize_model_trace(const SyntheticModelSpec& spec,
-                                           const GemmEngine& engine) {
+namespace {
+
+SyntheticModelTrace synthesize_prefill(const SyntheticModelSpec& spec, const GemmEngine& engine) {
   const std::size_t H = spec.hidden, I = spec.intermediate, T = spec.tokens, hd = H / spec.heads;
   if (spec.heads == 0 || spec.kv_heads == 0 || H % spec.heads || spec.heads % spec.kv_heads ||
       hd % 2) {
@@ -329,6 +330,114 @@ SyntheticModelTrace synthesize_model_trace(const SyntheticModelSpec& spec,
   rec.linear("lm_head", "lm_head", "norm", final_norm, gaussian(spec.vocab, H, wstd, rng));
   validate(out.trace, "synthetic model trace");
   return out;
+}
+
+// Rows [from, from + n) of a tensor along dimension `dim` (0: rows; 1: the query dimension of
+// the attention probes [head, query, key]).
+Tensor slice(const Tensor& t, std::size_t dim, std::size_t from, std::size_t n) {
+  std::size_t outer = 1, inner = safetensors::dtype_size(t.dtype);
+  for (std::size_t d = 0; d < dim; ++d) outer *= static_cast<std::size_t>(t.shape[d]);
+  for (std::size_t d = dim + 1; d < t.shape.size(); ++d)
+    inner *= static_cast<std::size_t>(t.shape[d]);
+  const std::size_t len = static_cast<std::size_t>(t.shape[dim]);
+  Tensor s = t;
+  s.shape[dim] = i64(n);
+  s.bytes.resize(outer * n * inner);
+  for (std::size_t o = 0; o < outer; ++o)
+    std::memcpy(s.bytes.data() + o * n * inner, t.bytes.data() + (o * len + from) * inner,
+                n * inner);
+  return s;
+}
+
+// The roles that hold one row per token (the record's m), by record kind; every other role is a
+// parameter (weights, scales, gains, eps, RoPE tables, smoothing factors) or the cache.
+bool per_token_role(const Layer& l, const std::string& role) {
+  if (l.op == Op::linear)
+    return role == "x_f16" || role == "x_q" || role == "x_scale" || role == "x_elems" ||
+           role == "x_bscales" || role == "y";
+  if (l.op == Op::bmm) return role == "q" || role == "positions" || role == "y";
+  if (l.op == Op::rmsnorm) return role == "x" || role == "y";  // g: the gains
+  if (l.op == Op::rope) return role == "x" || role == "positions" || role == "y";
+  if (l.op == Op::quantize_act) return role != "smoothing";
+  return true;  // residual add, SiLU-mul (g is the gate here), kv_append: every role
+}
+
+// A decode step from the prefill of context + tokens tokens: every record keeps the last
+// `tokens` rows of its per-token tensors. That is the step itself because every operation but
+// attention works row by row (per-token quantizers, norms, RoPE at each row's position, the
+// GEMMs), and attention of a query at position p reads the keys at positions <= p, which the
+// step's attention record holds whole (the cache). `quasar validate` recomputes every record of
+// the step from its own inputs: SyntheticModel.DecodeStepValidatesFromItsOwnRows.
+SyntheticModelTrace decode_step(SyntheticModelTrace full, std::uint64_t context,
+                                std::uint64_t tokens) {
+  const std::uint64_t all = context + tokens;
+  std::map<std::string, std::size_t> sliced;  // tensor -> dimension it is sliced along
+  for (Layer& l : full.trace.layers) {
+    if (l.op == Op::bmm && l.attention == "pv" && !l.tensors.empty()) {
+      // The cache: the K and V the kv_append records wrote, every position, as their own tensors.
+      for (const char* role : {"k", "v"}) {
+        const std::string name = l.name + "/" + role + "_cache";
+        full.payload.tensors[name] = full.payload.tensors.at(l.tensors.at(role));
+        l.tensors[role] = name;
+      }
+      for (const char* probe : {"scores", "probs"}) {
+        const auto it = l.tensors.find(probe);
+        if (it != l.tensors.end()) sliced[it->second] = 1;
+      }
+    }
+    for (const auto& [role, name] : l.tensors)
+      if (per_token_role(l, role)) sliced.emplace(name, 0);
+    // The step's queries see the whole cache: the shape records are not square-causal (their
+    // timing counts every key for every query: exact for one new token; T tokens at once count
+    // T (T - 1) / 2 scores the data record's positions mask).
+    if (l.op == Op::bmm || l.op == Op::softmax) l.causal = false;
+    if (l.m != all)
+      throw Error("synthetic model: record '" + l.name + "' has m = " + std::to_string(l.m) +
+                  ", not the " + std::to_string(all) + " tokens of the pass (no decode slice)");
+    l.m = tokens;
+  }
+  for (const auto& [name, dim] : sliced) {
+    Tensor& t = full.payload.tensors.at(name);
+    if (t.shape.size() <= dim || static_cast<std::uint64_t>(t.shape[dim]) != all)
+      throw Error("synthetic model: tensor '" + name + "' does not hold one row per token");
+    t = slice(t, dim, context, tokens);
+  }
+  // synthetic-llama-h256-l2-t<tokens>-<scheme>-c<context>: the step's tokens, not the pass's.
+  const std::string pass_t = "-t" + std::to_string(all) + "-";
+  const std::size_t at = full.trace.name.find(pass_t);
+  if (at != std::string::npos)
+    full.trace.name.replace(at, pass_t.size(), "-t" + std::to_string(tokens) + "-");
+  full.trace.name += "-c" + std::to_string(context);
+  full.trace.meta["tokens"] = std::to_string(tokens);
+  full.trace.meta["context"] = std::to_string(context);
+  full.trace.meta["step"] = "decode: " + std::to_string(tokens) + " tokens at positions " +
+                            std::to_string(context) + ".." + std::to_string(all - 1) +
+                            " after a cache of " + std::to_string(context);
+  validate(full.trace, "synthetic model trace");
+  return full;
+}
+
+}  // namespace
+
+SyntheticModelTrace synthesize_model_trace(const SyntheticModelSpec& spec,
+                                           const GemmEngine& engine) {
+  if (spec.context == 0) return synthesize_prefill(spec, engine);
+  // NVFP4's activation tensor scale spans every row of the pass: the step's own rows would
+  // give another, so the step is not a slice of the pass.
+  for (const SchemeInfo& info : all_schemes()) {
+    const bool used = info.id == spec.scheme;
+    bool overridden = false;
+    for (const auto& [cls, s] : spec.overrides) overridden = overridden || s == info.id;
+    if ((used || overridden) && info.e4m3_scales)
+      throw Error("synthetic model: --context (a decode step) with " + std::string(info.name) +
+                  ": its activations' per-tensor scale spans the whole pass, so a step is not a "
+                  "slice of it; use another scheme");
+  }
+  if (spec.tokens > std::numeric_limits<std::uint64_t>::max() - spec.context)
+    throw Error("synthetic model: context + tokens overflow");
+  SyntheticModelSpec all = spec;
+  all.tokens = spec.context + spec.tokens;
+  return decode_step(synthesize_prefill(all, engine), spec.context, spec.tokens);
 }
 
 void write_synthetic_model_trace(const std::string& dir, const SyntheticModelTrace& t) {

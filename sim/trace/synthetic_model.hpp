@@ -28,6 +28,11 @@ namespace quasar::trace {
 struct SyntheticModelSpec {
   std::uint64_t hidden = 256, intermediate = 768, layers = 2, heads = 4, kv_heads = 2;
   std::uint64_t vocab = 512, tokens = 32;
+  // > 0: the trace is a decode step instead of a prefill: `tokens` new tokens at positions
+  // context .. context + tokens - 1 attending the cache of the `context` earlier tokens plus
+  // their own (causal). Every record holds the new tokens' rows only; the attention record's K
+  // and V are the whole cache (its own tensors, read from no record of the trace).
+  std::uint64_t context = 0;
   std::uint64_t seed = 1;
   std::uint64_t outlier_channels = 4;  // residual-stream channels ~30x larger than the rest
   double outlier_gain = 30.0;

@@ -304,6 +304,51 @@ TEST(SyntheticModel, ChangedNonGemmOutputIsFoundAtItsIndex) {
   }
 }
 
+// A decode step (--context P): T new tokens at positions P.. attending the P cached tokens and
+// their own. Every record holds T rows and is recomputed from them alone (validate's check),
+// attention from the T queries and the whole cache; its outputs are the last T rows of the
+// P + T token pass's.
+TEST(SyntheticModel, DecodeStepValidatesFromItsOwnRows) {
+  for (const auto& [scheme, kv, mode] :
+       {std::tuple{Scheme::w4a8_is, KvFormat::fp16, AttentionMode::fp32},
+        std::tuple{Scheme::w8a8, KvFormat::int8, AttentionMode::int8},
+        std::tuple{Scheme::w4a8_dint, KvFormat::int4, AttentionMode::fp32},
+        std::tuple{Scheme::w4a4_mxfp4, KvFormat::fp16, AttentionMode::fp32}}) {
+    SyntheticModelSpec spec = small(scheme);
+    spec.kv = kv;
+    spec.attention.mode = mode;
+    spec.context = 11;
+    spec.tokens = 2;
+    const SyntheticModelTrace d = synthesize_model_trace(spec, cpu_engine());
+    const std::string what = std::string(scheme_name(scheme));
+    const std::size_t quant = count(d.trace, Op::quantize_act);
+    EXPECT_EQ(check_every_record(d, what), 8 + 11 + quant) << what;
+    SyntheticModelSpec whole = spec;
+    whole.context = 0;
+    whole.tokens = 13;
+    const SyntheticModelTrace f = synthesize_model_trace(whole, cpu_engine());
+    for (const Layer& l : d.trace.layers) {
+      EXPECT_EQ(l.m, 2u) << what << " " << l.name;
+      const auto y = l.tensors.find("y");
+      if (y == l.tensors.end()) continue;
+      const safetensors::Tensor& got = d.payload.tensors.at(y->second);
+      const safetensors::Tensor& all = f.payload.tensors.at(find(f.trace, l.name).tensors.at("y"));
+      const std::size_t row = all.bytes.size() / 13;
+      ASSERT_EQ(got.bytes.size(), 2 * row) << what << " " << l.name;
+      EXPECT_TRUE(std::equal(got.bytes.begin(), got.bytes.end(), all.bytes.end() - 2 * row))
+          << what << " " << l.name;
+    }
+    const Layer& pv = find(d.trace, "layers.0.self_attn.pv");
+    EXPECT_EQ(pv.k, 13u);
+    EXPECT_EQ(d.payload.tensors.at(pv.tensors.at("k")).shape[0], 13);
+    EXPECT_EQ(d.payload.tensors.at(pv.tensors.at("positions")).bytes,
+              (std::vector<std::uint8_t>{11, 0, 0, 0, 12, 0, 0, 0}));
+  }
+  SyntheticModelSpec nv = small(Scheme::w4a4_nvfp4);
+  nv.context = 4;
+  EXPECT_THROW(synthesize_model_trace(nv, cpu_engine()), Error);
+}
+
 // The reference behind the VectorEngine interface, counting the calls by operation and, when
 // `flip` names one, changing the lowest bit of its first output value: what `validate --device
 // gpu` hands run_op_record instead of the reference.
