@@ -100,65 +100,64 @@ std::string run_in_child(const std::function<std::string()>& work) {
 }
 
 std::vector<std::string> run_in_children(const std::vector<std::function<std::string()>>& works,
-                                         const std::function<void()>& tick) {
-  std::vector<std::pair<pid_t, int>> kids;
-  std::vector<std::string> out(works.size());
-  std::vector<bool> open;
-  try {
-    for (const auto& w : works) {
-      kids.push_back(fork_child(w));
-      open.push_back(true);
+                                         unsigned parallel, const std::function<void()>& tick) {
+  struct Kid {
+    pid_t pid = -1;
+    int fd = -1;
+  };
+  std::vector<Kid> kids(works.size());
+  std::vector<std::string> out(works.size()), results(works.size()), errors(works.size());
+  std::vector<bool> bad(works.size(), false);
+  // Reaps child i once its pipe is at its end, keeping its result or its failure.
+  const auto reap = [&](std::size_t i) {
+    ::close(kids[i].fd);
+    kids[i].fd = -1;
+    try {
+      results[i] = child_result(kids[i].pid, out[i]);
+    } catch (const Error& e) {
+      bad[i] = true;
+      errors[i] = e.what();
     }
-  } catch (...) {
-    // A fork that failed: let the ones started finish, then report it.
-    for (auto& [pid, fd] : kids) {
-      std::string ignored;
-      while (read_some(fd, ignored)) {
-      }
-      ::close(fd);
-      int status = 0;
-      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  };
+  std::size_t next = 0, running = 0;
+  const std::size_t most = std::max(1u, parallel);
+  std::string fork_error;
+  for (;;) {
+    while (running < most && next < works.size() && fork_error.empty()) {
+      try {
+        const auto [pid, fd] = fork_child(works[next]);
+        kids[next] = {pid, fd};
+        ++running;
+        ++next;
+      } catch (const Error& e) {
+        fork_error = e.what();  // let the started ones finish, then report it
       }
     }
-    throw;
-  }
-  // Read every pipe as it fills (a child blocks on a full pipe until it is read).
-  std::size_t left = kids.size();
-  while (left > 0) {
+    if (running == 0) break;
+    // Read every running child's pipe as it fills (a child blocks on a full pipe until read).
     std::vector<pollfd> fds;
     std::vector<std::size_t> which;
-    for (std::size_t i = 0; i < kids.size(); ++i) {
-      if (!open[i]) continue;
-      fds.push_back({kids[i].second, POLLIN, 0});
+    for (std::size_t i = 0; i < next; ++i) {
+      if (kids[i].fd < 0) continue;
+      fds.push_back({kids[i].fd, POLLIN, 0});
       which.push_back(i);
     }
     const int n = ::poll(fds.data(), fds.size(), 250);
     if (tick) tick();
-    if (n < 0 && errno != EINTR) break;
+    if (n < 0 && errno != EINTR) throw Error(std::string("poll failed: ") + std::strerror(errno));
     if (n <= 0) continue;
     for (std::size_t j = 0; j < fds.size(); ++j) {
       if (fds[j].revents == 0) continue;
       const std::size_t i = which[j];
-      if (!read_some(kids[i].second, out[i])) {
-        ::close(kids[i].second);
-        open[i] = false;
-        --left;
+      if (!read_some(kids[i].fd, out[i])) {
+        reap(i);
+        --running;
       }
     }
   }
-  std::vector<std::string> results(works.size());
-  std::string first_error;
-  bool failed = false;
-  for (std::size_t i = 0; i < kids.size(); ++i) {
-    if (open[i]) ::close(kids[i].second);
-    try {
-      results[i] = child_result(kids[i].first, out[i]);
-    } catch (const Error& e) {
-      if (!failed) first_error = e.what();
-      failed = true;
-    }
-  }
-  if (failed) throw Error(first_error);
+  for (std::size_t i = 0; i < next; ++i)
+    if (bad[i]) throw Error(errors[i]);
+  if (!fork_error.empty()) throw Error(fork_error);
   return results;
 }
 

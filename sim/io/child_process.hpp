@@ -18,12 +18,13 @@ bool write_all(int fd, const std::string& s);
 // before forking so nothing buffered is written twice.
 std::string run_in_child(const std::function<std::string()>& work);
 
-// Runs each of `works` in its own forked child, all at once, and returns their strings in the
-// same order. Every child runs to the end; then the first failure in `works` order is thrown as
-// run_in_child throws it (the same error whatever the children's timing). `tick`, when set, is
-// called about every 0.25 s while they run (progress, which the children may share through
-// memory mapped before the call).
+// Runs each of `works` in its own forked child, at most `parallel` (>= 1) at a time, starting
+// them in order, and returns their strings in the same order. Every child runs to the end; then
+// the first failure in `works` order is thrown as run_in_child throws it (the same error whatever
+// the children's timing). `tick`, when set, is called about every 0.25 s while they run
+// (progress, which the children may share through memory mapped before the call).
 std::vector<std::string> run_in_children(const std::vector<std::function<std::string()>>& works,
+                                         unsigned parallel,
                                          const std::function<void()>& tick = {});
 
 }  // namespace quasar::io

@@ -113,26 +113,33 @@ std::vector<arch::RunStats> stats_from_text(const std::string& text, arch::Fidel
   return out;
 }
 
-std::uint64_t job_tiles(const arch::SimJob& j) {
+std::uint64_t plan_tiles(const mapping::PlannedTrace& p) {
   std::uint64_t n = 0;
-  for (const auto& core : *j.core_work)
+  for (const auto& core : p.cores)
     for (const arch::LayerWork& l : core) n += l.instances * arch::played_tiles(l.tiles, l.runs);
   return n;
 }
 
-// The jobs simulated in `workers` child processes at once, each child a share of them (the
-// largest first, each to the least loaded child, by tiles), results in the jobs' order. Jobs
-// share nothing, so a job's statistics do not depend on which others share its simulation: the
-// same as one simulation of them all (Request.ParallelStepsEqualOneSimulation).
-std::vector<arch::RunStats> simulate_in_children(const std::vector<arch::SimJob>& jobs,
-                                                 unsigned workers, const arch::Progress& progress) {
-  std::vector<std::uint64_t> tiles;
-  for (const arch::SimJob& j : jobs) tiles.push_back(job_tiles(j));
-  std::vector<std::size_t> by_size(jobs.size());
-  for (std::size_t i = 0; i < jobs.size(); ++i) by_size[i] = i;
+// The traces simulated in forked child processes, at most `workers` at once, each child a group
+// of at most about `per_child` traces that it plans and simulates in one elaboration (so no
+// process holds more than a group's plans: planning every step of a 128-token request at once
+// took 5.6 GB); the groups balanced by tiles (the largest first, each to the least loaded).
+// Results in the traces' order. The traces' accelerators share nothing, so a trace's statistics
+// do not depend on which others share its simulation: the same as one simulation of them all
+// (Request.ParallelStepsEqualOneSimulation).
+std::vector<arch::RunStats> simulate_in_children(const arch::ArchSpec& a,
+                                                 const std::vector<const trace::Trace*>& ts,
+                                                 const std::vector<std::uint64_t>& tiles,
+                                                 arch::Fidelity mode, unsigned workers,
+                                                 unsigned per_child,
+                                                 const arch::Progress& progress) {
+  std::vector<std::size_t> by_size(ts.size());
+  for (std::size_t i = 0; i < ts.size(); ++i) by_size[i] = i;
   std::stable_sort(by_size.begin(), by_size.end(),
-                   [&](std::size_t a, std::size_t b) { return tiles[a] > tiles[b]; });
-  const std::size_t w = std::min<std::size_t>(workers, jobs.size());
+                   [&](std::size_t x, std::size_t y) { return tiles[x] > tiles[y]; });
+  const std::size_t per = std::max(1u, per_child);
+  const std::size_t w = std::max<std::size_t>(std::min<std::size_t>(workers, ts.size()),
+                                              (ts.size() + per - 1) / per);
   std::vector<std::vector<std::size_t>> groups(w);
   std::vector<std::uint64_t> load(w, 0);
   for (std::size_t i : by_size) {
@@ -150,16 +157,18 @@ std::vector<arch::RunStats> simulate_in_children(const std::vector<arch::SimJob>
   for (std::size_t g = 0; g < w; ++g) done[g] = 0;
   std::vector<std::function<std::string()>> works;
   for (std::size_t g = 0; g < w; ++g) {
-    works.push_back([&jobs, &groups, done, g]() {
-      std::vector<arch::SimJob> mine;
-      for (std::size_t i : groups[g]) mine.push_back(jobs[i]);
-      return stats_text(arch::simulate_jobs(mine, [done, g](double f) { done[g] = f; }));
+    works.push_back([&a, &ts, &groups, mode, done, g]() {
+      std::vector<mapping::PlannedTrace> plans;
+      for (std::size_t i : groups[g]) plans.push_back(mapping::plan_trace(a, *ts[i]));
+      std::vector<arch::SimJob> jobs;
+      for (const mapping::PlannedTrace& p : plans) jobs.push_back({&a, nullptr, mode, &p.cores});
+      return stats_text(arch::simulate_jobs(jobs, [done, g](double f) { done[g] = f; }));
     });
   }
   const std::uint64_t total = std::accumulate(load.begin(), load.end(), std::uint64_t{0});
   std::vector<std::string> texts;
   try {
-    texts = io::run_in_children(works, [&]() {
+    texts = io::run_in_children(works, workers, [&]() {
       if (!progress) return;
       double sum = 0;
       for (std::size_t g = 0; g < w; ++g) sum += done[g] * static_cast<double>(load[g]);
@@ -171,9 +180,9 @@ std::vector<arch::RunStats> simulate_in_children(const std::vector<arch::SimJob>
   }
   ::munmap(shared, w * sizeof(double));
   if (progress) progress(1.0);
-  std::vector<arch::RunStats> out(jobs.size());
+  std::vector<arch::RunStats> out(ts.size());
   for (std::size_t g = 0; g < w; ++g) {
-    std::vector<arch::RunStats> got = stats_from_text(texts[g], jobs.front().mode);
+    std::vector<arch::RunStats> got = stats_from_text(texts[g], mode);
     if (got.size() != groups[g].size())
       throw Error("simulation workers: a child returned " + std::to_string(got.size()) +
                   " runs for " + std::to_string(groups[g].size()));
@@ -186,7 +195,8 @@ std::vector<arch::RunStats> simulate_in_children(const std::vector<arch::SimJob>
 
 std::vector<RunReport> run_traces(const arch::ArchSpec& a, const std::vector<trace::Trace>& ts,
                                   arch::Fidelity mode, const arch::Progress& progress,
-                                  const std::string& vcd, unsigned workers) {
+                                  const std::string& vcd, unsigned workers,
+                                  unsigned traces_per_worker) {
   if (!vcd.empty() && mode != arch::Fidelity::cycle)
     throw Error("--vcd " + vcd + ": waveforms need --mode cycle (the fast mode jumps over the "
                 "array's cycles)");
@@ -195,7 +205,13 @@ std::vector<RunReport> run_traces(const arch::ArchSpec& a, const std::vector<tra
   cost::Tech tech;
   const std::string problem = priced ? cost_problem(a, tech) : "";
   std::vector<RunReport> out;
-  std::vector<mapping::PlannedTrace> plans;  // native: one per trace, alive for the simulation
+  // Native accounting: the traces simulated in forked workers (each plans its own), or here in
+  // one simulation (their plans alive until it ends).
+  const bool in_workers = a.accounting == arch::Accounting::native && vcd.empty() &&
+                          ts.size() > 1 && (workers > 1 || ts.size() > traces_per_worker);
+  std::vector<mapping::PlannedTrace> plans;
+  std::vector<const trace::Trace*> native;
+  std::vector<std::uint64_t> native_tiles;
   for (const trace::Trace& t : ts) {
     RunReport r;
     r.arch = a;
@@ -221,6 +237,9 @@ std::vector<RunReport> run_traces(const arch::ArchSpec& a, const std::vector<tra
       }
       r.not_run = p.not_run;
       r.warnings = p.warnings;
+      native.push_back(&t);
+      native_tiles.push_back(plan_tiles(p));
+      if (in_workers) plans.pop_back();  // the worker plans it again
     }
     const auto phase = t.meta.find("phase");
     if (phase != t.meta.end()) {
@@ -231,15 +250,18 @@ std::vector<RunReport> run_traces(const arch::ArchSpec& a, const std::vector<tra
     r.model_layers = meta_u64(t, "model_layers");
     out.push_back(std::move(r));
   }
-  if (!plans.empty()) {
+  if (!native.empty()) {
     // Every trace its own accelerator, elaborated side by side in one simulation (SystemC
     // elaborates once per process); they share nothing.
-    std::vector<arch::SimJob> jobs;
-    for (const mapping::PlannedTrace& p : plans) jobs.push_back({&a, nullptr, mode, &p.cores});
-    const std::vector<arch::RunStats> stats =
-        workers > 1 && jobs.size() > 1 && vcd.empty()
-            ? simulate_in_children(jobs, workers, progress)
-            : arch::simulate_jobs(jobs, progress, vcd);
+    std::vector<arch::RunStats> stats;
+    if (in_workers) {
+      stats = simulate_in_children(a, native, native_tiles, mode, workers, traces_per_worker,
+                                   progress);
+    } else {
+      std::vector<arch::SimJob> jobs;
+      for (const mapping::PlannedTrace& p : plans) jobs.push_back({&a, nullptr, mode, &p.cores});
+      stats = arch::simulate_jobs(jobs, progress, vcd);
+    }
     for (std::size_t i = 0; i < out.size(); ++i) out[i].stats = stats[i];
   }
   std::optional<cost::DesignTiming> timing;

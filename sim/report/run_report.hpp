@@ -48,12 +48,15 @@ trace::Trace default_run_trace(const arch::ArchSpec& a);
 RunReport run_trace(const arch::ArchSpec& a, const trace::Trace& t, arch::Fidelity mode,
                     const arch::Progress& progress = {}, const std::string& vcd = "");
 // Several traces on one design, each its own accelerator, in one simulation (the only way to
-// run several in one process); reports in the traces' order. `workers` > 1: the simulations
-// are shared among that many forked child processes, run at once (same results: the traces'
-// accelerators share nothing); this process elaborates nothing then.
+// run several in one process); reports in the traces' order. With `workers` > 1, or more traces
+// than `traces_per_worker`, the simulations run in forked child processes instead, at most
+// `workers` at once, each child planning and simulating a group of about `traces_per_worker`
+// traces (memory stays bounded by a group's plans); the same results, since the traces'
+// accelerators share nothing; this process elaborates nothing then.
 std::vector<RunReport> run_traces(const arch::ArchSpec& a, const std::vector<trace::Trace>& ts,
                                   arch::Fidelity mode, const arch::Progress& progress = {},
-                                  const std::string& vcd = "", unsigned workers = 1);
+                                  const std::string& vcd = "", unsigned workers = 1,
+                                  unsigned traces_per_worker = 4);
 
 void print_run_table(std::ostream& os, const RunReport& r);
 // What the run covers: records simulated and not, decoder layers of the model, tokens (and so

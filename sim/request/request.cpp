@@ -117,7 +117,7 @@ RequestReport run_request(const arch::ArchSpec& a, const RequestSpec& spec, arch
     if (fresh) traces.push_back(std::move(t));
     r.steps.push_back({"decode", g.context, it->second, !fresh});
   }
-  r.runs = run_traces(a, traces, mode, progress, "", spec.workers);
+  r.runs = run_traces(a, traces, mode, progress, "", spec.workers, spec.traces_per_worker);
   for (std::size_t i = 0; i < r.runs.size(); ++i) {
     if (!r.runs[i].cost)
       throw Error("design '" + a.name + "' cannot be priced, so a request has no energy: " +

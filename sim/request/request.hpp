@@ -34,6 +34,7 @@ struct RequestSpec {
   // Simulations run at once in forked processes (run_traces' workers): the report is the same
   // for any count.
   unsigned workers = 1;
+  unsigned traces_per_worker = 4;  // run_traces': a worker process's share at a time
 };
 
 // Where a layer's time and energy go: its op class, DRAM traffic, and leakage.

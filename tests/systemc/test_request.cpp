@@ -7,6 +7,7 @@
 
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "config/arch_config.hpp"
@@ -71,17 +72,20 @@ TEST(Request, FiguresFollowTheirDefinitions) {
 // first (this process elaborates nothing then), the in-process run last.
 TEST(Request, ParallelStepsEqualOneSimulation) {
   RequestSpec s = small(trace::embedded_model("llama-2-7b"));
-  s.generate = 4;  // four distinct runs: two workers take two each, three take 2 + 1 + 1
+  s.generate = 4;  // four distinct runs
   std::vector<std::string> texts;
-  for (unsigned w : {2u, 3u, 1u}) {
+  // (workers, traces a worker's share): two workers of two runs each; three of 2 + 1 + 1; four
+  // groups of one, two at a time (the pool); then one simulation here.
+  for (const auto& [w, per] : {std::pair{2u, 4u}, std::pair{3u, 4u}, std::pair{2u, 1u},
+                               std::pair{1u, 4u}}) {
     s.workers = w;
+    s.traces_per_worker = per;
     std::ostringstream os;
     print_request_json(os, run_request(intscale(), s, arch::Fidelity::fast));
     texts.push_back(os.str());
   }
-  EXPECT_EQ(texts[0], texts[2]);
-  EXPECT_EQ(texts[1], texts[2]);
-  EXPECT_NE(texts[2].find("\"decode\""), std::string::npos);
+  for (std::size_t i = 0; i + 1 < texts.size(); ++i) EXPECT_EQ(texts[i], texts.back()) << i;
+  EXPECT_NE(texts.back().find("\"decode\""), std::string::npos);
 }
 
 // A sliding-window model past its window attends the same 64 keys every step: the steps'
