@@ -187,7 +187,8 @@ bool on_vector_unit(const arch::ArchSpec& a, const trace::Layer& l) {
   return runs_as_attention(a, l) && a.attention.mode == arch::AttentionMode::fp32;
 }
 
-VectorPlan plan_vector(const arch::ArchSpec& a, const trace::Layer& l) {
+VectorPlan plan_vector(const arch::ArchSpec& a, const trace::Layer& l,
+                       std::uint64_t int8_q_rows) {
   if (runs_as_attention(a, l)) {
     VectorPlan p = plan_attention_fp32(a, l);
     p.work.rows_per_block = rows_per_block(a, p.work);
@@ -211,6 +212,18 @@ VectorPlan plan_vector(const arch::ArchSpec& a, const trace::Layer& l) {
     const double tiles = std::ceil(n / a.attention.tile);
     w.lane_ops += round_ops(3 * tiles);
     w.sfu_ops += round_ops(tiles);
+  }
+  if (int8_q_rows > 0 && w.rows > 0) {
+    // abs, max | round, clamp per value (the store's conversion replaces the fp16 one); the
+    // divide per value and amax / 127 per row on the SFU; 1 B codes and a 4 B scale a row
+    // instead of 2 B values.
+    const double q = static_cast<double>(std::min(int8_q_rows, w.rows));
+    const double rows = static_cast<double>(w.rows), d = static_cast<double>(l.n);
+    w.lane_ops += round_ops(q * 4 * d / rows);
+    w.sfu_ops += round_ops(q * (d + 1) / rows);
+    const double saved = q * (2 * d - (d + 4)) / rows;
+    w.write_bytes -= std::min<std::uint64_t>(w.write_bytes, round_ops(saved));
+    w.passes += 1;
   }
   if (l.op == trace::Op::rmsnorm) w.fixed_read_bytes = 2 * l.n;    // fp16 gains
   if (l.op == trace::Op::layernorm) w.fixed_read_bytes = 4 * l.n;  // fp16 gains and biases

@@ -29,7 +29,13 @@ struct VectorPlan {
   arch::VectorWork work;
   std::uint64_t instances = 1;
 };
-VectorPlan plan_vector(const arch::ArchSpec& a, const trace::Layer& l);
+// `int8_q_rows`: rows of each instance whose output an int8 QK^T on the MAC array reads as its
+// queries (attention: int8), which this record therefore also quantizes per (token, head), spec
+// §7: abs and max, then a divide, round and clamp per value and amax / 127 per row, one more
+// pass, written as int8 codes and a 4 B scale per row instead of fp16 (added averaged over the
+// record's rows, rounded to whole operations, as a causal softmax's are).
+VectorPlan plan_vector(const arch::ArchSpec& a, const trace::Layer& l,
+                       std::uint64_t int8_q_rows = 0);
 
 // Keys a query sees on average: all n, or (n + 1) / 2 under a causal mask.
 double visible_keys(const trace::Layer& l);

@@ -109,6 +109,25 @@ void adjust_attention_tiles(const trace::Layer& l, arch::LayerWork& w) {
   }
 }
 
+// Rows of each instance of `l` that an int8 QK^T on the MAC array reads as its queries
+// (plan_vector quantizes them): the query rows of every such QK^T record that lists `l` as an
+// input, per instance of `l`.
+std::uint64_t int8_query_rows(const arch::ArchSpec& a, const trace::Trace& t,
+                              const trace::Layer& l) {
+  // (The cache a QK^T also reads comes from kv_append records: not its queries.)
+  if (a.attention.mode != arch::AttentionMode::int8 || !is_vector_op(l.op) ||
+      l.op == trace::Op::kv_append)
+    return 0;
+  std::uint64_t rows = 0;
+  for (const trace::Layer& q : t.layers) {
+    if (q.op != trace::Op::bmm || q.attention != "qk" || !runs_as_attention(a, q) || !q.inputs)
+      continue;
+    if (std::find(q.inputs->begin(), q.inputs->end(), l.name) == q.inputs->end()) continue;
+    rows += q.batch * q.m * q.repeat / std::max<std::uint64_t>(l.repeat, 1);
+  }
+  return rows;
+}
+
 // A record the design runs: its index in the trace and the simulated layers it reads (indices
 // into the run's layer list, which is the order of `sims`).
 struct Sim {
@@ -306,7 +325,7 @@ PlannedTrace plan_trace(const arch::ArchSpec& a, const trace::Trace& t) {
             static_cast<double>(kv_bytes_per_token_head(a.attention.kv, l.k));
     }
     if (on_vector_unit(a, l)) {
-      const VectorPlan v = plan_vector(a, l);
+      const VectorPlan v = plan_vector(a, l, int8_query_rows(a, t, l));
       for (std::uint32_t c = 0; c < ncores; ++c) {
         arch::LayerWork w;
         w.name = l.name;
@@ -360,6 +379,17 @@ PlannedTrace plan_trace(const arch::ArchSpec& a, const trace::Trace& t) {
       p.cores[c].push_back(std::move(w));
     }
     if (!warning.empty()) p.warnings.emplace_back(l.name, warning);
+    if (attention && l.attention == "qk" && a.attention.mode == arch::AttentionMode::int8) {
+      // Its queries are quantized by the vector record that produces them (int8_query_rows);
+      // one from elsewhere (OPT's q comes straight from its projection) is not charged.
+      bool charged = false;
+      for (const trace::Layer& in : t.layers)
+        if (l.inputs && std::find(l.inputs->begin(), l.inputs->end(), in.name) != l.inputs->end())
+          charged = charged || int8_query_rows(a, t, in) > 0;
+      if (!charged)
+        p.warnings.emplace_back(l.name, "int8 QK^T: its queries' quantization is not charged "
+                                        "(no vector record produces them)");
+    }
     if (masked.whole)
       p.warnings.emplace_back(
           l.name, "causal mask on an output-stationary array: " + std::to_string(masked.whole) +
