@@ -31,7 +31,9 @@
 #include <Vf32_to_f16.h>
 #include <Vtile_ws_4x4.h>
 #include <Vtile_ws_4x4_d1.h>
+#include <Vtile_ws_4x4_db.h>
 #include <Vtile_ws_8x8.h>
+#include <Vtile_ws_8x8_db.h>
 #include <verilated.h>
 
 #include <algorithm>
@@ -39,6 +41,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <numeric>
 #include <ostream>
 #include <sstream>
 #include <string>
@@ -124,14 +127,21 @@ TEST(F32ToF16, BoundariesAndRandom) {
 // ---- the tile --------------------------------------------------------------------------------------
 
 // A Verilated design point: its parameters (tests/tile/CMakeLists.txt's -G arguments).
+// units / lat: the epilogue's lanes and latency; is_units / is_lat: the integer-scale
+// accumulators'; wbanks: weight banks (2: double-buffered weights).
 struct Variant {
   const char* name;
-  int rows, cols, depth, units, lat, beat;
+  int rows, cols, depth, units, lat, beat, wbanks, is_units, is_lat;
 };
-constexpr Variant kV4{"4x4", 4, 4, 2, 4, 2, 32};
-constexpr Variant kV8{"8x8", 8, 8, 3, 2, 3, 32};
-constexpr Variant kV4d1{"4x4-d1", 4, 4, 1, 1, 1, 32};
-constexpr std::uint64_t kMMax = 64, kKtMax = 16, kNtMax = 256, kSlotBytes = 32 * 32;
+constexpr Variant kV4{"4x4", 4, 4, 2, 4, 2, 32, 1, 2, 1};
+constexpr Variant kV8{"8x8", 8, 8, 3, 2, 3, 32, 1, 4, 2};
+constexpr Variant kV4d1{"4x4-d1", 4, 4, 1, 1, 1, 32, 1, 1, 3};
+constexpr Variant kV4db{"4x4-db", 4, 4, 2, 4, 2, 32, 2, 2, 1};
+constexpr Variant kV8db{"8x8-db", 8, 8, 3, 2, 3, 32, 2, 4, 2};
+constexpr std::uint64_t kMMax = 64, kKtMax = 32, kNtMax = 256, kSlotBytes = 32 * 32;
+// A tile's command words: 32 a tile in the command memory, of which the first 20 are read
+// (tile_ws.v's field table).
+constexpr int kCmdStride = 32, kCmdWords = 20;
 
 struct Dram {
   double gbps = 16;
@@ -144,6 +154,9 @@ struct Case {
   const Variant* v;
   std::uint64_t m, k, n, seed;
   Dram dram;
+  Scheme scheme = Scheme::w8a8;  // w8a8 or w4a8_is
+  std::uint64_t group = 0;       // w4a8-is: the group size G (divides K)
+  int alpha_bits = 10;           // w4a8-is: S = RNE(s 2^alpha_bits)
 };
 void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
@@ -158,12 +171,15 @@ arch::ArchSpec spec_for(const Case& c) {
   a.array.dataflow = arch::Dataflow::ws;
   a.array.pe = PeKind::int8;
   a.array.acc_bits = 32;
-  a.array.double_buffer = false;
+  a.array.double_buffer = c.v->wbanks == 2;
   a.array.pe_stages = 1;
   a.array.ws_order = arch::WsOrder::n_outer;
-  a.schemes = {Scheme::w8a8};
+  a.schemes = {Scheme::w8a8, Scheme::w4a8_is};
   a.edge.epilogue_units = static_cast<std::uint32_t>(c.v->units);
   a.edge.epilogue_latency_cycles = static_cast<std::uint32_t>(c.v->lat);
+  a.edge.intscale_units = static_cast<std::uint32_t>(c.v->is_units);
+  a.edge.intscale_latency_cycles = static_cast<std::uint32_t>(c.v->is_lat);
+  a.edge.intscale_acc_bits = 32;
   a.buffers.ifmap = {64 * 1024, 1, 64, false};
   a.buffers.weight = {64 * 1024, 1, 64, false};
   a.buffers.ofmap = {256 * 1024, 1, 128, false};
@@ -179,28 +195,36 @@ arch::ArchSpec spec_for(const Case& c) {
   return a;
 }
 
-// The layer's plan, checked to be one the first slice runs.
+// The layer's plan, checked to be one the tile runs.
 arch::LayerWork work_for(const arch::ArchSpec& a, const Case& c) {
+  const bool is = c.scheme == Scheme::w4a8_is;
   trace::Layer l;
   l.name = "gemm";
   l.op = trace::Op::linear;
   l.m = c.m, l.k = c.k, l.n = c.n;
   trace::LayerScheme ls;
-  ls.scheme = Scheme::w8a8;
+  ls.scheme = c.scheme;
+  if (is) {
+    if (c.group == 0 || c.k % c.group != 0) throw Error(c.name + ": G must divide K");
+    ls.group_size = c.group;
+    ls.alpha_bits = c.alpha_bits;
+  }
   l.scheme = ls;
   const mapping::GemmPlan p = mapping::plan_gemm(a, l);
   if (!p.runs.empty() || p.instances != 1 || p.materialize_bytes != 0 ||
       !p.capacity_warning.empty())
     throw Error(c.name + ": the plan has m-block runs, instances, a materialize pass or spills");
   if (p.tiles.size() > kNtMax) throw Error(c.name + ": more tiles than the tile's NT_MAX");
-  if (c.m > kMMax || (c.k + a.array.rows - 1) / a.array.rows > kKtMax)
-    throw Error(c.name + ": beyond the tile's M_MAX or KT_MAX");
+  const auto k_tiles = static_cast<std::uint64_t>(std::count_if(
+      p.tiles.begin(), p.tiles.end(), [](const arch::Tile& t) { return t.n0 == 0; }));
+  if (c.m > kMMax || k_tiles > kKtMax) throw Error(c.name + ": beyond the tile's M_MAX or KT_MAX");
   for (const arch::Tile& t : p.tiles) {
-    if (t.m0 != 0 || t.spill_read_bytes + t.spill_write_bytes != 0 || t.rescale_ops != 0 ||
+    if (t.m0 != 0 || t.spill_read_bytes + t.spill_write_bytes != 0 ||
+        (!is && t.rescale_ops != 0) || (is && t.rescale_unit != ScaleUnit::intscale) ||
         t.dequant_ops != 0 || (t.act_bytes > 0) != (t.n0 == 0) ||
         t.weight_bytes + t.act_bytes > kSlotBytes)
       throw Error(c.name + ": tile n0 " + std::to_string(t.n0) + " k0 " + std::to_string(t.k0) +
-                  " is not one the first slice runs (resident activations, no spills)");
+                  " is not one the tile runs (resident activations, no spills)");
   }
   arch::LayerWork w;
   w.name = l.name;
@@ -211,24 +235,46 @@ arch::LayerWork work_for(const arch::ArchSpec& a, const Case& c) {
 }
 
 struct Operands {
+  bool is = false;  // w4a8-is (else w8a8)
   QuantizedActivations x;
   QuantizedWeights w;
-  MatrixH y;  // the reference output
+  IntegerScales s;  // w4a8-is
+  MatrixH y;        // the reference output
 };
 
+// Seeded synthetic operands, quantized per token and per channel (w8a8) or per group with
+// integer scales (w4a8-is: int4 RTN with fp16 group scales, then S = RNE(s 2^b)); y from the
+// scheme's reference GEMM.
 Operands operands(const Case& c) {
   SyntheticSpec s;
   s.m = c.m, s.k = c.k, s.n = c.n, s.seed = c.seed;
   const GemmData d = synthetic_llm_gemm(s);
   Operands o;
+  o.is = c.scheme == Scheme::w4a8_is;
   o.x = quantize_per_token(d.x);
   WeightQuantSpec ws;
-  ws.format = WeightFormat::int8;
-  ws.granularity = Granularity::per_channel;
   ws.symmetric = true;
   ws.scale_dtype = ScaleDtype::fp16;
-  o.w = quantize_weights_rtn(d.w, ws);
-  o.y = gemm_w8a8(o.x, o.w).y;
+  if (o.is) {
+    ws.format = WeightFormat::int4;
+    ws.granularity = Granularity::per_group;
+    ws.group_size = c.group;
+    o.w = quantize_weights_rtn(d.w, ws);
+    IntScaleSpec is;
+    is.mode = IntScaleMode::fixed;
+    is.bits = c.alpha_bits;
+    o.s = to_integer_scales(o.w, is);
+    // The tile's memory holds S in 16 bits (the plan's 2 bytes a group and channel).
+    for (std::size_t n = 0; n < o.s.S.rows(); ++n)
+      for (std::size_t g = 0; g < o.s.S.cols(); ++g)
+        if (o.s.S(n, g) > 32767) throw Error(c.name + ": an integer scale beyond int16");
+    o.y = gemm_w4a8_is(o.x, o.w, o.s).y;
+  } else {
+    ws.format = WeightFormat::int8;
+    ws.granularity = Granularity::per_channel;
+    o.w = quantize_weights_rtn(d.w, ws);
+    o.y = gemm_w8a8(o.x, o.w).y;
+  }
   return o;
 }
 
@@ -248,12 +294,26 @@ Image image_for(const std::vector<arch::Tile>& tiles, const Operands& o) {
   for (const arch::Tile& t : tiles) {
     im.in_addr.push_back(static_cast<std::uint32_t>(im.mem.size()));
     const std::size_t at = im.mem.size();
-    for (std::uint64_t r = 0; r < t.rows_used; ++r)
-      for (std::uint64_t c = 0; c < t.cols_used; ++c)
-        im.mem.push_back(static_cast<std::uint8_t>(o.w.codes(t.n0 + c, t.k0 + r)));
-    if (t.k0 == 0)
-      for (std::uint64_t c = 0; c < t.cols_used; ++c)
-        put_le(im.mem, f32_to_f16(o.w.scale(t.n0 + c, 0)), 2);
+    if (o.is) {
+      // 4-bit codes, two a byte, low nibble first, over the whole tile; the group's S.
+      const std::uint64_t codes = t.rows_used * t.cols_used;
+      im.mem.resize(at + (codes + 1) / 2, 0);
+      for (std::uint64_t i = 0; i < codes; ++i) {
+        const std::uint64_t r = i / t.cols_used, c = i % t.cols_used;
+        const auto nib = static_cast<std::uint8_t>(o.w.codes(t.n0 + c, t.k0 + r) & 0xf);
+        im.mem[at + i / 2] |= static_cast<std::uint8_t>(nib << (4 * (i % 2)));
+      }
+      if (t.k0 % o.w.group_size == 0)
+        for (std::uint64_t c = 0; c < t.cols_used; ++c)
+          put_le(im.mem, static_cast<std::uint64_t>(o.s.S(t.n0 + c, t.k0 / o.w.group_size)), 2);
+    } else {
+      for (std::uint64_t r = 0; r < t.rows_used; ++r)
+        for (std::uint64_t c = 0; c < t.cols_used; ++c)
+          im.mem.push_back(static_cast<std::uint8_t>(o.w.codes(t.n0 + c, t.k0 + r)));
+      if (t.k0 == 0)
+        for (std::uint64_t c = 0; c < t.cols_used; ++c)
+          put_le(im.mem, f32_to_f16(o.w.scale(t.n0 + c, 0)), 2);
+    }
     if (t.act_bytes > 0) {
       for (std::uint64_t m = 0; m < t.m; ++m)
         for (std::uint64_t r = 0; r < t.rows_used; ++r)
@@ -273,14 +333,15 @@ Image image_for(const std::vector<arch::Tile>& tiles, const Operands& o) {
 }
 
 // The command words of one tile (tile_ws.v's field table).
-std::vector<std::uint32_t> command_words(const arch::Tile& t, std::uint32_t in, std::uint32_t out) {
+std::vector<std::uint32_t> command_words(const arch::Tile& t, std::uint32_t in, std::uint32_t out,
+                                         const Operands& o) {
   const auto& ws = std::get<arch::WsArrayCommand>(t.array);
-  const std::uint64_t f[16] = {t.m,
+  const std::uint64_t f[kCmdWords] = {t.m,
                                t.rows_used,
                                t.cols_used,
                                t.k0,
                                (t.first_k ? 1u : 0u) | (t.last_k ? 2u : 0u) |
-                                   (ws.psum_chained ? 4u : 0u),
+                                   (ws.psum_chained ? 4u : 0u) | (o.is ? 8u : 0u),
                                t.weight_bytes,
                                t.act_bytes,
                                t.out_bytes,
@@ -291,7 +352,11 @@ std::vector<std::uint32_t> command_words(const arch::Tile& t, std::uint32_t in, 
                                t.rescale_ops,
                                t.dequant_ops,
                                t.stream_steps,
-                               t.n0};
+                               t.n0,
+                               o.is ? o.w.group_size : 0,
+                               o.is ? static_cast<std::uint64_t>(o.s.bits) : 0,
+                               t.scale_writes,
+                               t.scale_reads};
   std::vector<std::uint32_t> w;
   for (std::uint64_t v : f) {
     if (v > 0xffffffffu) throw Error("command: a field beyond 32 bits");
@@ -305,6 +370,7 @@ struct RtlRun {
   std::vector<arch::TileEvents> tiles;
   std::uint64_t cycles = 0;
   std::uint64_t both = 0;  // cycles with a fetch and a write request (the arbitration decides)
+  std::uint64_t scale_writes = 0, scale_reads = 0;  // the integer scales' register files
   std::vector<std::uint8_t> mem;
 };
 
@@ -312,7 +378,7 @@ struct RtlRun {
 // cycle by cycle (cycle 0: the first cycle with `run`) until `done`.
 template <class Top>
 RtlRun run_rtl(const Variant& v, const arch::ArchSpec& a, const std::vector<arch::Tile>& tiles,
-               Image im, std::uint64_t cycle_limit) {
+               const Operands& o, Image im, std::uint64_t cycle_limit) {
   VerilatedContext ctx;
   Top top(&ctx, "tile");
   auto tick = [&] {
@@ -332,10 +398,12 @@ RtlRun run_rtl(const Variant& v, const arch::ArchSpec& a, const std::vector<arch
   tick();
   top.rst = 0;
   for (std::size_t g = 0; g < tiles.size(); ++g) {
-    const std::vector<std::uint32_t> w = command_words(tiles[g], im.in_addr[g], im.out_addr[g]);
+    const std::vector<std::uint32_t> w =
+        command_words(tiles[g], im.in_addr[g], im.out_addr[g], o);
     for (std::size_t f = 0; f < w.size(); ++f) {
       top.cmd_we = 1;
-      top.cmd_addr = static_cast<std::remove_reference_t<decltype(top.cmd_addr)>>(16 * g + f);
+      top.cmd_addr =
+          static_cast<std::remove_reference_t<decltype(top.cmd_addr)>>(kCmdStride * g + f);
       top.cmd_data = w[f];
       tick();
     }
@@ -361,7 +429,8 @@ RtlRun run_rtl(const Variant& v, const arch::ArchSpec& a, const std::vector<arch
     if (tiles[g].out_bytes > 0) written.push_back(g);
   RtlRun run;
   run.tiles.assign(tiles.size(), {});
-  std::size_t n_start = 0, n_load = 0, n_stream = 0, n_drain = 0, n_accept = 0, n_finish = 0;
+  std::size_t n_start = 0, n_load = 0, n_sstart = 0, n_stream = 0, n_drain = 0, n_accept = 0,
+              n_finish = 0;
   const auto beat = static_cast<std::uint64_t>(v.beat);
   auto at = [&](std::size_t& n, const char* what) -> arch::TileEvents& {
     if (n >= tiles.size()) throw Error(std::string("RTL: more '") + what + "' events than tiles");
@@ -407,9 +476,10 @@ RtlRun run_rtl(const Variant& v, const arch::ArchSpec& a, const std::vector<arch
     // Phase events.
     if (top.ev_start) at(n_start, "start").start = t;
     if (top.ev_load_done) at(n_load, "load done").load_end = t;
+    if (top.ev_stream_start) at(n_sstart, "stream start").stream_start = t;
     if (top.ev_stream_done) at(n_stream, "stream done").stream_end = t;
     if (top.ev_drain_done) at(n_drain, "drain done").done = t;
-    if (top.ev_edge_accept) at(n_accept, "edge accept").edge_accept = t;
+    for (unsigned i = 0; i < top.ev_edge_accept; ++i) at(n_accept, "edge accept").edge_accept = t;
     for (unsigned i = 0; i < top.ev_edge_finish; ++i) at(n_finish, "edge finish").edge_finish = t;
     // Requests of this cycle: fetch lanes in order, then the write.
     std::vector<std::size_t> new_fetches;
@@ -499,6 +569,8 @@ RtlRun run_rtl(const Variant& v, const arch::ArchSpec& a, const std::vector<arch
   if (writes.size() != written.size()) throw Error("RTL: tiles left unwritten");
   if (n_start != tiles.size() || n_finish != tiles.size())
     throw Error("RTL: done before every tile ran");
+  run.scale_writes = top.n_scale_wr;
+  run.scale_reads = top.n_scale_rd;
   top.final();
   run.mem = std::move(im.mem);
   return run;
@@ -520,6 +592,7 @@ std::string differences(const std::vector<arch::TileEvents>& want,
              {"fetch_ready", a.fetch_ready, b.fetch_ready},
              {"start", a.start, b.start},
              {"load_end", a.load_end, b.load_end},
+             {"stream_start", a.stream_start, b.stream_start},
              {"stream_end", a.stream_end, b.stream_end},
              {"done", a.done, b.done},
              {"edge_accept", a.edge_accept, b.edge_accept},
@@ -559,11 +632,29 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   const Operands o = operands(c);
   Image im = image_for(tiles, o);
   const std::uint64_t limit = 2 * model[0].cycles + 1000;
-  const RtlRun r = c.v == &kV4   ? run_rtl<Vtile_ws_4x4>(*c.v, a, tiles, im, limit)
-                   : c.v == &kV8 ? run_rtl<Vtile_ws_8x8>(*c.v, a, tiles, im, limit)
-                                 : run_rtl<Vtile_ws_4x4_d1>(*c.v, a, tiles, im, limit);
+  const RtlRun r = c.v == &kV4     ? run_rtl<Vtile_ws_4x4>(*c.v, a, tiles, o, im, limit)
+                   : c.v == &kV8   ? run_rtl<Vtile_ws_8x8>(*c.v, a, tiles, o, im, limit)
+                   : c.v == &kV4d1 ? run_rtl<Vtile_ws_4x4_d1>(*c.v, a, tiles, o, im, limit)
+                   : c.v == &kV4db ? run_rtl<Vtile_ws_4x4_db>(*c.v, a, tiles, o, im, limit)
+                                   : run_rtl<Vtile_ws_8x8_db>(*c.v, a, tiles, o, im, limit);
   EXPECT_EQ(r.cycles, model[0].cycles) << "total cycles";
   EXPECT_EQ(differences(log_cycle[0], r.tiles), "") << "phases: model (cycle mode) against RTL";
+  if (std::getenv("QUASAR_TILE_DUMP"))
+    for (std::size_t g = 0; g < tiles.size(); ++g) {
+      const arch::TileEvents &e = log_cycle[0][g], &x = r.tiles[g];
+      std::cout << "tile " << g << " k0 " << tiles[g].k0 << " n0 " << tiles[g].n0
+                << " model/RTL fetch " << e.fetch_issue << "/" << x.fetch_issue << " ready "
+                << e.fetch_ready << "/" << x.fetch_ready << " start " << e.start << "/" << x.start
+                << " load_end " << e.load_end << "/" << x.load_end << " sstart " << e.stream_start
+                << "/" << x.stream_start << " send " << e.stream_end << "/" << x.stream_end
+                << " done " << e.done << "/" << x.done << " accept " << e.edge_accept << "/"
+                << x.edge_accept << " finish " << e.edge_finish << "/" << x.edge_finish << "\n";
+    }
+  // The integer scales' register files: words written and read (the plan's counts, which the
+  // model adds up).
+  EXPECT_EQ(r.scale_writes, model[0].total(&arch::LayerStats::scale_writes)) << "scale writes";
+  EXPECT_EQ(r.scale_reads, model[0].total(&arch::LayerStats::scale_reads)) << "scale reads";
+  EXPECT_EQ(r.scale_reads, model[0].total(&arch::LayerStats::intscale_ops)) << "rescales";
   // Outputs, bit for bit.
   std::size_t wrong = 0;
   std::ostringstream first;
@@ -582,12 +673,53 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   }
   EXPECT_EQ(wrong, 0u) << first.str();
   // The case's numbers, for docs/validation.md.
-  std::cout << "[case] " << c.name << " " << c.v->name << " m " << c.m << " k " << c.k << " n "
-            << c.n << " tiles " << tiles.size() << " model " << model[0].cycles << " RTL "
-            << r.cycles << " stall_dram " << model[0].total(&arch::LayerStats::stall_dram)
+  std::cout << "[case] " << c.name << " " << c.v->name << " " << scheme_name(c.scheme);
+  if (c.scheme == Scheme::w4a8_is) std::cout << " G " << c.group;
+  std::cout << " m " << c.m << " k " << c.k << " n " << c.n << " tiles " << tiles.size()
+            << " model " << model[0].cycles << " RTL " << r.cycles
+            << " fast " << model[1].cycles
+            << " stall_dram " << model[0].total(&arch::LayerStats::stall_dram)
             << " stall_edge " << model[0].total(&arch::LayerStats::stall_edge)
-            << " fetch_and_write_cycles " << r.both << " dram " << c.dram.gbps << " GB/s "
+            << " fetch_and_write_cycles " << r.both << " scale_writes " << r.scale_writes
+            << " scale_reads " << r.scale_reads << " dram " << c.dram.gbps << " GB/s "
             << c.dram.latency_ns << " ns\n";
+}
+
+// A seeded random case on design point `var`: w8a8 or w4a8-is (G a power of two from 2 to 32
+// dividing K), any shape the tile holds, any DRAM (bandwidth, latency, channels, burst,
+// turnaround, refresh).
+Case random_case(Rng& r, const std::string& name, const Variant* var, std::uint64_t seed) {
+  Case c;
+  c.name = name;
+  c.v = var;
+  c.seed = seed;
+  // Shapes until one fits the tile (NT_MAX tiles, KT_MAX k-tiles).
+  for (;;) {
+    c.m = 1 + r.next() % 64;
+    c.n = 1 + r.next() % 64;
+    std::uint64_t k_tile = static_cast<std::uint64_t>(var->rows);
+    if (r.next() % 2) {
+      c.scheme = Scheme::w4a8_is;
+      c.group = std::uint64_t{2} << (r.next() % 5);
+      c.k = c.group * (1 + r.next() % (64 / c.group));
+      k_tile = std::gcd(k_tile, c.group);
+    } else {
+      c.scheme = Scheme::w8a8;
+      c.group = 0;
+      c.k = 1 + r.next() % 64;
+    }
+    const std::uint64_t k_tiles = (c.k + k_tile - 1) / k_tile;
+    const std::uint64_t cols = static_cast<std::uint64_t>(var->cols);
+    if (k_tiles <= kKtMax && k_tiles * ((c.n + cols - 1) / cols) <= kNtMax) break;
+  }
+  Dram& d = c.dram;
+  d.gbps = static_cast<double>(2 + r.next() % 31);
+  d.latency_ns = static_cast<double>(20 + r.next() % 100);
+  d.channels = 1 + static_cast<std::uint32_t>(r.next() % 2);
+  d.burst = 32u << (r.next() % 2);
+  d.turnaround_ns = static_cast<double>(r.next() % 8);
+  if (r.next() % 2) d.trefi_ns = 400 + static_cast<double>(r.next() % 400), d.trfc_ns = 50;
+  return c;
 }
 
 std::vector<Case> cases() {
@@ -623,6 +755,31 @@ std::vector<Case> cases() {
   v.push_back({"d1_ragged", &kV4d1, 6, 13, 9, 10, base});
   v.push_back({"d1_memory_bound", &kV4d1, 3, 40, 20, 11, slow});
   v.push_back({"d1_edge_bound", &kV4d1, 48, 4, 16, 12, fast});
+  // Double-buffered weights (the next tile's load during this one's stream and drain).
+  v.push_back({"db4_ragged", &kV4db, 5, 10, 7, 21, base});
+  v.push_back({"db4_memory_bound", &kV4db, 2, 64, 32, 22, slow});
+  v.push_back({"db4_compute_bound", &kV4db, 64, 16, 12, 23, fast});
+  v.push_back({"db4_edge_bound", &kV4db, 48, 4, 16, 24, fast});
+  v.push_back({"db8_ragged", &kV8db, 7, 21, 19, 25, base});
+  v.push_back({"db8_memory_bound", &kV8db, 3, 128, 16, 26, slow});
+  v.push_back({"db8_compute_bound", &kV8db, 64, 64, 16, 27, fast});
+  v.push_back({"db8_edge_bound", &kV8db, 40, 8, 32, 28, fast});
+  v.push_back({"db8_channels_refresh", &kV8db, 17, 40, 21, 29, hbm});
+  // w4a8-is: 4-bit group weights, P * S at each group's end (the integer-scale accumulators),
+  // single and double-buffered; groups of several k-tiles, of one, and shorter than the array.
+  const Scheme is = Scheme::w4a8_is;
+  v.push_back({"is4_ragged", &kV4, 5, 24, 7, 31, base, is, 8});
+  v.push_back({"is4_short_groups", &kV4, 9, 12, 6, 32, base, is, 2});
+  v.push_back({"is4_memory_bound", &kV4, 2, 64, 16, 33, slow, is, 16});
+  v.push_back({"is8_compute_bound", &kV8, 40, 64, 12, 34, fast, is, 16});
+  v.push_back({"is8_edge_bound", &kV8, 40, 32, 16, 35, fast, is, 8});
+  v.push_back({"isd1_ragged", &kV4d1, 10, 16, 9, 36, base, is, 4});
+  v.push_back({"isdb4_ragged", &kV4db, 5, 24, 7, 37, base, is, 8});
+  v.push_back({"isdb4_edge_bound", &kV4db, 32, 16, 10, 38, fast, is, 4});
+  v.push_back({"isdb4_memory_bound", &kV4db, 2, 64, 16, 39, slow, is, 16});
+  v.push_back({"isdb8_compute_bound", &kV8db, 48, 64, 16, 40, fast, is, 32});
+  v.push_back({"isdb8_edge_bound", &kV8db, 40, 24, 16, 41, fast, is, 8});
+  v.push_back({"isdb8_channels_refresh", &kV8db, 17, 48, 21, 42, hbm, is, 16});
   // Seeded random shapes and memories (the same every run).
   Rng rng(2020);
   const Dram mems[] = {base, slow, fast, hbm};
@@ -633,6 +790,10 @@ std::vector<Case> cases() {
     v.push_back({"random_" + std::to_string(i), var, m, k, n, 100 + static_cast<std::uint64_t>(i),
                  mems[rng.next() % 4]});
   }
+  const Variant* const all[] = {&kV4, &kV8, &kV4d1, &kV4db, &kV8db};
+  Rng rng2(2021);
+  for (int i = 0; i < 10; ++i) v.push_back(random_case(rng2, "random2_" + std::to_string(i),
+                                                       all[i % 5], 200 + static_cast<std::uint64_t>(i)));
   // QUASAR_TILE_SEARCH=<seed>: 300 more seeded random cases (shapes, both design points, DRAM
   // bandwidth, latency, channels, refresh), for searching beyond CI's matrix (docs/validation.md).
   if (const char* seed = std::getenv("QUASAR_TILE_SEARCH")) {
@@ -650,6 +811,10 @@ std::vector<Case> cases() {
       v.push_back({"search_" + std::to_string(i), var, m, k, n,
                    1000 + static_cast<std::uint64_t>(i), d});
     }
+    // ... and 300 over every design point, both schemes (the second slice's).
+    for (int i = 0; i < 300; ++i)
+      v.push_back(random_case(srch, "search2_" + std::to_string(i), all[i % 5],
+                              2000 + static_cast<std::uint64_t>(i)));
   }
   return v;
 }
