@@ -1,29 +1,35 @@
-// Does the Verilog compute tile (rtl/tile/tile_ws.v: fetch DMA, buffer slots, single-buffered
-// weight-stationary int8 array, edge queue with the w8a8 epilogue, write DMA) run a GEMM layer
-// in exactly the cycles of the SystemC accelerator model's cycle mode, tile by tile, and compute
-// the reference GEMM's outputs bit for bit? (Issue 20, first slice.)
+// Does the Verilog compute tile (rtl/tile/tile_ws.v: fetch DMA, buffer slots, weight-stationary
+// int8 array with single- or double-buffered weights, edge queue with integer-scale accumulators
+// and epilogue, write DMA) run a GEMM layer in exactly the cycles of the SystemC accelerator
+// model's cycle mode, tile by tile, and compute the reference GEMM's outputs bit for bit?
+// (Issue 20, first and second slices.)
 //
-// One case: a w8a8 layer (seeded synthetic operands, quantized per token and per channel) on a
-// one-core design with the tile's parameters (spec_for). sim/mapping plans it (plan_gemm: the
-// arch::Tile commands); the SystemC model runs the commands in cycle (and fast) mode with its
-// tile log on (SimJob::tile_log); the harness writes the same commands, one word per field, into
-// the Verilated tile's command memory, lays the operands out in a memory image and serves the
-// tile's memory port cycle by cycle with the model's own DRAM rules: arch::DramTiming for each
-// request, the DramController's arbitration (requests of one cycle served in round-robin order of
-// requester, fetch = 0 and write = 1, the first moving on every cycle that serves anything;
-// completion at the first cycle boundary at or after the data is complete, and at least one
-// cycle after the request). Compared, with every difference a failure:
+// One case: a w8a8 or w4a8-is layer (seeded synthetic operands, quantized per token, and per
+// channel or per group with integer scales) on a one-core design with the tile's parameters
+// (spec_for). sim/mapping plans it (plan_gemm: the arch::Tile commands); the SystemC model runs
+// the commands in cycle (and fast) mode with its tile log on (SimJob::tile_log); the harness
+// writes the same commands, one word per field, into the Verilated tile's command memory, lays
+// the operands out in a memory image and serves the tile's memory port cycle by cycle with the
+// model's own DRAM rules: arch::DramTiming for each request, the DramController's arbitration
+// (requests of one cycle served in round-robin order of requester, fetch = 0 and write = 1, the
+// first moving on every cycle that serves anything; completion at the first cycle boundary at
+// or after the data is complete, and at least one cycle after the request). Compared, with
+// every difference a failure:
 //   - total cycles (the model's RunStats::cycles; the RTL's first cycle with `done`);
-//   - per tile: fetch issued, operands in, start, load done, stream done (slot released), drain
-//     done, edge accept, edge finish, write issued, write complete;
-//   - the outputs the tile wrote to memory against quasar::gemm_w8a8, bit for bit;
+//   - per tile: fetch issued, operands in, start (load), load done, stream start, stream done
+//     (slot released), drain done, edge accept, edge finish, write issued, write complete;
+//   - the words written into and read from the integer scales' register files, against the
+//     model's LayerStats::scale_writes, scale_reads (and intscale_ops);
+//   - the outputs the tile wrote to memory against quasar::gemm_w8a8 / gemm_w4a8_is, bit for
+//     bit;
 //   - the model's fast mode against its cycle mode (same tile log, same cycles).
-// The tile's `error` bits must stay 0 (a command it cannot run is refused, never approximated),
-// and every data beat must arrive before its request completes (the harness's check that the
-// data path keeps up with the DRAM timing).
+// The tile's `error` bits must stay 0 (a command it cannot run is refused, never approximated;
+// the array never overwrites a region the edge still reads), and every data beat must arrive
+// before its request completes (the harness's check that the data path keeps up with the DRAM
+// timing). QUASAR_TILE_DUMP=1 prints every tile's times, model against RTL.
 //
-// The cases must be plans the first slice runs (checked, a failure otherwise): one m-block (no
-// runs), activations resident after the first n-tile, no spills, no rescales or dequantizers.
+// The cases must be plans the tile runs (checked, a failure otherwise): one m-block (no runs),
+// activations resident after the first n-tile, no spills, no dequantizers.
 // The float conversions the epilogue adds are checked alone first (F16ToF32, F32ToF16).
 #include <gtest/gtest.h>
 
@@ -682,7 +688,9 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
             << " stall_edge " << model[0].total(&arch::LayerStats::stall_edge)
             << " fetch_and_write_cycles " << r.both << " scale_writes " << r.scale_writes
             << " scale_reads " << r.scale_reads << " dram " << c.dram.gbps << " GB/s "
-            << c.dram.latency_ns << " ns\n";
+            << c.dram.latency_ns << " ns " << c.dram.channels << " ch " << c.dram.burst
+            << " B tt " << c.dram.turnaround_ns << " ns refresh " << c.dram.trefi_ns << "/"
+            << c.dram.trfc_ns << " ns\n";
 }
 
 // A seeded random case on design point `var`: w8a8 or w4a8-is (G a power of two from 2 to 32
