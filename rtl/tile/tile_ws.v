@@ -17,9 +17,13 @@
 //   10 out_addr: where its fp16 outputs go (last_k tiles)
 //   11 spill bytes (read + write)  12 rescale_ops  13 dequant_ops  14 stream_steps  15 n0
 //   16 group size G (w4a8-is)      17 alpha bits b (w4a8-is: S = RNE(s 2^b))
-//   18 scale_writes     19 scale_reads      20 .. 31 not read
-// Words 9, 10, 16 and 17 are the harness's memory layout and the layer's numerics (the model's
-// tiles have no addresses and no amplifier); 15 is not read. A command the tile cannot run
+//   18 scale_writes     19 scale_reads
+//   20 layers closed before this tile's fetch may leave (the first tile of a layer that reads
+//      the layers before it: its index; else 0)
+//   21 the last tile of this tile's layer      22 .. 31 not read
+// Words 9, 10, 16, 17, 20 and 21 are the harness's memory layout, the layer's numerics and the
+// run's layers (the model's tiles have no addresses and no amplifier; its layers are
+// LayerWork's, `after` a chain here); 15 is not read. A command the tile cannot run
 // (spills, dequantizers, sizes beyond the parameters, byte counts or edge work that are not this
 // layout's and the scheme's) sets `error` instead of being guessed at.
 //
@@ -75,6 +79,11 @@
 //               epilogue_lane, batch b in cycle e0 + b, reading the ofmap (w8a8) or the
 //               accumulators (w4a8-is), registered, EPI_LAT - 1 more registers, then the output
 //               buffer's write: the last output is readable at the model's finish.
+//   layers      LayerBarrier: the tiles of several layers run in one stream. A layer closes when
+//               its last tile is finished and every write is complete (WriteDma), in order; a
+//               layer that reads the layers before it has its first fetch wait until they are
+//               closed (FetchDma), the cycle they close at the earliest. (Layers that overlap,
+//               with writes of a later layer before an earlier one closes, are refused.)
 //   write DMA   WriteDma: a finished tile with outputs is written at its finish cycle, one
 //               request of out_bytes (wr_req_*), its data streamed from the output buffer (two
 //               halves, one per written tile in turn) in beats from the next cycle; `done` when
@@ -95,15 +104,17 @@
 // ev_stream_start (first stream cycle), ev_stream_done (first cycle after the stream: the slot
 // is free), ev_drain_done (the last result shows), ev_edge_accept and ev_edge_finish (counts: a
 // tile with no edge work finishes in its accept cycle, which may be another tile's finish
-// cycle, and the edge may take the next pending tile in that same cycle). Fetch issues are rd_req_valid's lanes, write issues wr_req_valid. Counters:
-// n_scale_wr / n_scale_rd, the words written into and read from the integer scales' register
-// files (LayerStats::scale_writes, scale_reads). `error` (sticky bits): 0 a command it cannot
-// run, 1 a fetch of 0 bytes or more than a slot, 2 beats beyond a request or missing at its
-// completion, 3 activations or token scales read before fetched, 4 a result with no tile
-// streamed, a loaded tile with no room to wait or a drained tile with no room in the edge's
-// queue, 5 the write queue overrun or an output half overwritten before written out, 6 a tile
-// index beyond NT_MAX, 7 the array writing a chain's region (or its scales) while the edge
-// still reads it.
+// cycle, and the edge may take the next pending tile in that same cycle), ev_layer_close (a
+// layer closes: the n-th pulse is layer n's). Fetch issues are rd_req_valid's lanes, write
+// issues wr_req_valid. Counters: n_scale_wr / n_scale_rd, the words written into and read from
+// the integer scales' register files (LayerStats::scale_writes, scale_reads). `error` (sticky
+// bits): 0 a command it cannot run, 1 a fetch of 0 bytes or more than a slot, 2 beats beyond a
+// request or missing at its completion, 3 activations or token scales read before fetched, 4 a
+// result with no tile streamed, a loaded tile with no room to wait or a drained tile with no
+// room in the edge's queue, 5 the write queue overrun, an output half overwritten before
+// written out, or a write of a layer while an earlier one is not closed (overlapping layers),
+// 6 a tile index beyond NT_MAX, 7 the array writing a chain's region (or its scales) while the
+// edge still reads it.
 module tile_ws #(
     parameter integer ROWS       = 4,
     parameter integer COLS       = 4,
@@ -152,6 +163,7 @@ module tile_ws #(
     output wire                  ev_drain_done,
     output wire [           1:0] ev_edge_accept,
     output wire [           1:0] ev_edge_finish,
+    output wire                  ev_layer_close,
     output reg  [          31:0] n_scale_wr,
     output reg  [          31:0] n_scale_rd
 );
@@ -202,6 +214,7 @@ module tile_ws #(
   wire [DEPTH-1:0] lane_ok;
   wire [DEPTH*SW-1:0] lane_slot;
   wire [DEPTH*32-1:0] lane_bytes;
+  wire [TW-1:0] closed_now;  // layers closed, this cycle's close included (below)
   genvar j;
   generate
     for (j = 0; j < DEPTH; j = j + 1) begin : g_lane
@@ -213,7 +226,8 @@ module tile_ws #(
         assign prev_ok = g_lane[j-1].ok;
       end
       // Tile li may go once li - DEPTH has released its slot (the first DEPTH at once).
-      wire ok = prev_ok && li < {16'd0, ntiles} && (li < DEPTH || {16'd0, released} + DEPTH > li);
+      wire ok = prev_ok && li < {16'd0, ntiles} && (li < DEPTH || {16'd0, released} + DEPTH > li)
+          && cmem[{ti, 5'd20}] <= {16'd0, closed_now};
       assign lane_ok[j] = ok;
       wire [SW:0] s = {1'b0, iss_slot} + j[SW:0];
       assign lane_slot[SW*j+:SW] = s >= DEPTH[SW:0] ? SW'(s - DEPTH[SW:0]) : s[SW-1:0];
@@ -890,8 +904,17 @@ module tile_ws #(
   wire pop = wq_n != 0 && wq_b + 1 == wq_nb[0];
   wire push = wr_req_valid;
   wire [31:0] fin_now = {31'd0, fin_a} + {30'd0, fin_b};
-  assign done = run && ntiles != 0 && {16'd0, fin} + fin_now == {16'd0, ntiles} &&
-      w_out + {31'd0, wr_req_valid} == {28'd0, wr_done_count};
+  wire writes_done = w_out + {31'd0, wr_req_valid} == {28'd0, wr_done_count};
+  assign done = run && ntiles != 0 && {16'd0, fin} + fin_now == {16'd0, ntiles} && writes_done;
+  // Layers: the open one (its first tile, open_first) closes once its last tile is finished and
+  // every write is complete.
+  reg [TW-1:0] open_first, nclosed;
+  wire [TI-1:0] of_i = open_first[TI-1:0];
+  wire [31:0] open_last = cmem[{of_i, 5'd21}];
+  wire close_now = run && open_first < ntiles && {16'd0, fin} + fin_now > open_last && writes_done;
+  assign closed_now = nclosed + {{(TW - 1) {1'b0}}, close_now};
+  // (The edge's tile, which finishes first in a cycle, is tile `fin`.)
+  wire wr_early = wr_req_valid && {16'd0, fin} > open_last;
 
   always @(posedge clk) begin
     if (rst) begin
@@ -920,6 +943,8 @@ module tile_ws #(
       wq_b <= 0;
       w_out <= 0;
       fin <= 0;
+      open_first <= 0;
+      nclosed <= 0;
       n_scale_rd <= 0;
       err5 <= 1'b0;
     end else begin
@@ -983,6 +1008,7 @@ module tile_ws #(
       end else if (wq_n != 0) begin
         wq_b <= wq_b + 1;
       end
+      if (wr_early) err5 <= 1'b1;
       if (push) begin
         if (wq_n == 2 && !pop) err5 <= 1'b1;
         if (wq_n - (pop ? 2'd1 : 2'd0) == 0) begin
@@ -996,6 +1022,10 @@ module tile_ws #(
       wq_n <= wq_n + (push ? 2'd1 : 2'd0) - (pop ? 2'd1 : 2'd0);
       w_out <= w_out + {31'd0, wr_req_valid} - {28'd0, wr_done_count};
       fin <= fin + fin_now[15:0];
+      if (close_now) begin
+        open_first <= open_last[TW-1:0] + 1;
+        nclosed <= nclosed + 1;
+      end
     end
   end
 
@@ -1006,4 +1036,5 @@ module tile_ws #(
   assign ev_drain_done = drain_now;
   assign ev_edge_accept = n_take;
   assign ev_edge_finish = fin_now[1:0];
+  assign ev_layer_close = close_now;
 endmodule

@@ -46,6 +46,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <numeric>
 #include <ostream>
@@ -145,9 +146,9 @@ constexpr Variant kV4d1{"4x4-d1", 4, 4, 1, 1, 1, 32, 1, 1, 3};
 constexpr Variant kV4db{"4x4-db", 4, 4, 2, 4, 2, 32, 2, 2, 1};
 constexpr Variant kV8db{"8x8-db", 8, 8, 3, 2, 3, 32, 2, 4, 2};
 constexpr std::uint64_t kMMax = 64, kKtMax = 32, kNtMax = 256, kSlotBytes = 32 * 32;
-// A tile's command words: 32 a tile in the command memory, of which the first 20 are read
+// A tile's command words: 32 a tile in the command memory, of which the first 22 are read
 // (tile_ws.v's field table).
-constexpr int kCmdStride = 32, kCmdWords = 20;
+constexpr int kCmdStride = 32, kCmdWords = 22;
 
 struct Dram {
   double gbps = 16;
@@ -163,7 +164,16 @@ struct Case {
   Scheme scheme = Scheme::w8a8;  // w8a8 or w4a8_is
   std::uint64_t group = 0;       // w4a8-is: the group size G (divides K)
   int alpha_bits = 10;           // w4a8-is: S = RNE(s 2^alpha_bits)
+  // More layers, each reading the previous one's outputs (its K is their N): their N.
+  std::vector<std::uint64_t> chain = {};
 };
+
+// The case's layers: (K, N) of each.
+std::vector<std::pair<std::uint64_t, std::uint64_t>> layer_shapes(const Case& c) {
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> v{{c.k, c.n}};
+  for (std::uint64_t n : c.chain) v.emplace_back(v.back().second, n);
+  return v;
+}
 void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
 // The one-core design the tile implements (its buffers hold what the plans need; every port
@@ -201,17 +211,18 @@ arch::ArchSpec spec_for(const Case& c) {
   return a;
 }
 
-// The layer's plan, checked to be one the tile runs.
-arch::LayerWork work_for(const arch::ArchSpec& a, const Case& c) {
+// Layer `index`'s plan (K x N), checked to be one the tile runs; it reads the layer before it.
+arch::LayerWork work_for(const arch::ArchSpec& a, const Case& c, std::size_t index,
+                         std::uint64_t k, std::uint64_t n) {
   const bool is = c.scheme == Scheme::w4a8_is;
   trace::Layer l;
-  l.name = "gemm";
+  l.name = "gemm" + std::to_string(index);
   l.op = trace::Op::linear;
-  l.m = c.m, l.k = c.k, l.n = c.n;
+  l.m = c.m, l.k = k, l.n = n;
   trace::LayerScheme ls;
   ls.scheme = c.scheme;
   if (is) {
-    if (c.group == 0 || c.k % c.group != 0) throw Error(c.name + ": G must divide K");
+    if (c.group == 0 || k % c.group != 0) throw Error(c.name + ": G must divide K");
     ls.group_size = c.group;
     ls.alpha_bits = c.alpha_bits;
   }
@@ -237,6 +248,7 @@ arch::LayerWork work_for(const arch::ArchSpec& a, const Case& c) {
   w.tiles = p.tiles;
   w.runs = p.runs;
   w.instances = p.instances;
+  if (index > 0) w.after = {index - 1};
   return w;
 }
 
@@ -248,16 +260,27 @@ struct Operands {
   MatrixH y;        // the reference output
 };
 
-// Seeded synthetic operands, quantized per token and per channel (w8a8) or per group with
-// integer scales (w4a8-is: int4 RTN with fp16 group scales, then S = RNE(s 2^b)); y from the
-// scheme's reference GEMM.
-Operands operands(const Case& c) {
+// The activations a layer reads from the previous one's fp16 outputs: quantized per token (what
+// the harness does between the layers, at the moment the next layer's first fetch leaves).
+QuantizedActivations quantize_outputs(const MatrixH& y) {
+  MatrixF f(y.rows(), y.cols());
+  for (std::size_t m = 0; m < y.rows(); ++m)
+    for (std::size_t n = 0; n < y.cols(); ++n) f(m, n) = f16_to_f32(y(m, n));
+  return quantize_per_token(f);
+}
+
+// Seeded synthetic operands of one layer (K x N), quantized per token and per channel (w8a8)
+// or per group with integer scales (w4a8-is: int4 RTN with fp16 group scales, then
+// S = RNE(s 2^b)); the activations from `prev` (the previous layer's reference outputs) when
+// given; y from the scheme's reference GEMM.
+Operands operands(const Case& c, std::uint64_t k, std::uint64_t n, std::uint64_t seed,
+                  const MatrixH* prev) {
   SyntheticSpec s;
-  s.m = c.m, s.k = c.k, s.n = c.n, s.seed = c.seed;
+  s.m = c.m, s.k = k, s.n = n, s.seed = seed;
   const GemmData d = synthetic_llm_gemm(s);
   Operands o;
   o.is = c.scheme == Scheme::w4a8_is;
-  o.x = quantize_per_token(d.x);
+  o.x = prev ? quantize_outputs(*prev) : quantize_per_token(d.x);
   WeightQuantSpec ws;
   ws.symmetric = true;
   ws.scale_dtype = ScaleDtype::fp16;
@@ -271,9 +294,9 @@ Operands operands(const Case& c) {
     is.bits = c.alpha_bits;
     o.s = to_integer_scales(o.w, is);
     // The tile's memory holds S in 16 bits (the plan's 2 bytes a group and channel).
-    for (std::size_t n = 0; n < o.s.S.rows(); ++n)
+    for (std::size_t row = 0; row < o.s.S.rows(); ++row)
       for (std::size_t g = 0; g < o.s.S.cols(); ++g)
-        if (o.s.S(n, g) > 32767) throw Error(c.name + ": an integer scale beyond int16");
+        if (o.s.S(row, g) > 32767) throw Error(c.name + ": an integer scale beyond int16");
     o.y = gemm_w4a8_is(o.x, o.w, o.s).y;
   } else {
     ws.format = WeightFormat::int8;
@@ -285,19 +308,36 @@ Operands operands(const Case& c) {
 }
 
 // The memory image: each tile's operands where its command says (in_addr), in the tile's
-// layout (rtl/tile/tile_ws.v's header), then the output area.
+// layout (rtl/tile/tile_ws.v's header), then the output area. The activations of a layer that
+// reads the previous one are left 0xa5 here: the harness writes them when that layer's first
+// fetch leaves (act_addr: where each tile's activations go).
 struct Image {
   std::vector<std::uint8_t> mem;
-  std::vector<std::uint32_t> in_addr, out_addr;
+  std::vector<std::uint32_t> in_addr, out_addr, act_addr;
 };
 
 void put_le(std::vector<std::uint8_t>& m, std::uint64_t v, int bytes) {
   for (int i = 0; i < bytes; ++i) m.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
 }
 
-Image image_for(const std::vector<arch::Tile>& tiles, const Operands& o) {
+// A tile's activation bytes (m rows of rows_used codes, then the token scales on the first k).
+std::vector<std::uint8_t> act_bytes(const arch::Tile& t, const QuantizedActivations& x) {
+  std::vector<std::uint8_t> b;
+  for (std::uint64_t m = 0; m < t.m; ++m)
+    for (std::uint64_t r = 0; r < t.rows_used; ++r)
+      b.push_back(static_cast<std::uint8_t>(x.q(m, t.k0 + r)));
+  if (t.first_k)
+    for (std::uint64_t m = 0; m < t.m; ++m) put_le(b, bits(x.scale_of(m)), 4);
+  return b;
+}
+
+// `tiles` and `layer` (each tile's layer) of the run, each layer's operands.
+Image image_for(const std::vector<arch::Tile>& tiles, const std::vector<std::size_t>& layer,
+                const std::vector<Operands>& ops) {
   Image im;
-  for (const arch::Tile& t : tiles) {
+  for (std::size_t g = 0; g < tiles.size(); ++g) {
+    const arch::Tile& t = tiles[g];
+    const Operands& o = ops[layer[g]];
     im.in_addr.push_back(static_cast<std::uint32_t>(im.mem.size()));
     const std::size_t at = im.mem.size();
     if (o.is) {
@@ -320,12 +360,13 @@ Image image_for(const std::vector<arch::Tile>& tiles, const Operands& o) {
         for (std::uint64_t c = 0; c < t.cols_used; ++c)
           put_le(im.mem, f32_to_f16(o.w.scale(t.n0 + c, 0)), 2);
     }
+    im.act_addr.push_back(static_cast<std::uint32_t>(im.mem.size()));
     if (t.act_bytes > 0) {
-      for (std::uint64_t m = 0; m < t.m; ++m)
-        for (std::uint64_t r = 0; r < t.rows_used; ++r)
-          im.mem.push_back(static_cast<std::uint8_t>(o.x.q(m, t.k0 + r)));
-      if (t.first_k)
-        for (std::uint64_t m = 0; m < t.m; ++m) put_le(im.mem, bits(o.x.scale_of(m)), 4);
+      const std::vector<std::uint8_t> b = act_bytes(t, o.x);
+      if (layer[g] == 0)
+        im.mem.insert(im.mem.end(), b.begin(), b.end());
+      else
+        im.mem.resize(im.mem.size() + b.size(), 0xa5);
     }
     if (im.mem.size() - at != t.weight_bytes + t.act_bytes)
       throw Error("image: a tile's operands are not its command's byte count");
@@ -338,9 +379,28 @@ Image image_for(const std::vector<arch::Tile>& tiles, const Operands& o) {
   return im;
 }
 
+// Layer l's fp16 outputs as the tile wrote them to memory (M x N).
+MatrixH outputs_in(const std::vector<std::uint8_t>& mem, const std::vector<arch::Tile>& tiles,
+                   const std::vector<std::size_t>& layer, const Image& im, std::size_t l,
+                   std::uint64_t m_rows, std::uint64_t n_cols) {
+  MatrixH y(m_rows, n_cols);
+  for (std::size_t g = 0; g < tiles.size(); ++g) {
+    const arch::Tile& t = tiles[g];
+    if (layer[g] != l || !t.last_k) continue;
+    for (std::uint64_t m = 0; m < t.m; ++m)
+      for (std::uint64_t col = 0; col < t.cols_used; ++col) {
+        const std::size_t at = im.out_addr[g] + 2 * (m * t.cols_used + col);
+        y(m, t.n0 + col) = static_cast<std::uint16_t>(mem.at(at) | (mem.at(at + 1) << 8));
+      }
+  }
+  return y;
+}
+
 // The command words of one tile (tile_ws.v's field table).
+// wait: layers closed before its fetch; last: the last tile of its layer.
 std::vector<std::uint32_t> command_words(const arch::Tile& t, std::uint32_t in, std::uint32_t out,
-                                         const Operands& o) {
+                                         const Operands& o, std::uint64_t wait,
+                                         std::uint64_t last) {
   const auto& ws = std::get<arch::WsArrayCommand>(t.array);
   const std::uint64_t f[kCmdWords] = {t.m,
                                t.rows_used,
@@ -362,7 +422,9 @@ std::vector<std::uint32_t> command_words(const arch::Tile& t, std::uint32_t in, 
                                o.is ? o.w.group_size : 0,
                                o.is ? static_cast<std::uint64_t>(o.s.bits) : 0,
                                t.scale_writes,
-                               t.scale_reads};
+                               t.scale_reads,
+                               wait,
+                               last};
   std::vector<std::uint32_t> w;
   for (std::uint64_t v : f) {
     if (v > 0xffffffffu) throw Error("command: a field beyond 32 bits");
@@ -377,14 +439,26 @@ struct RtlRun {
   std::uint64_t cycles = 0;
   std::uint64_t both = 0;  // cycles with a fetch and a write request (the arbitration decides)
   std::uint64_t scale_writes = 0, scale_reads = 0;  // the integer scales' register files
+  std::vector<std::uint64_t> layer_close;           // the cycle each layer closed
   std::vector<std::uint8_t> mem;
 };
 
+// The run's tiles (every layer's, in order), with what the commands need beyond them.
+struct Stream {
+  std::vector<arch::Tile> tiles;
+  std::vector<std::size_t> layer;            // each tile's layer
+  std::vector<std::uint64_t> wait, last;     // command words 20 and 21
+  std::vector<std::size_t> first;            // each layer's first tile
+};
+
 // Drives one Verilated tile through the case: loads the commands, then serves its memory port
-// cycle by cycle (cycle 0: the first cycle with `run`) until `done`.
+// cycle by cycle (cycle 0: the first cycle with `run`) until `done`. `on_fetch(tile, mem)` is
+// called as each fetch leaves, before its data does.
 template <class Top>
-RtlRun run_rtl(const Variant& v, const arch::ArchSpec& a, const std::vector<arch::Tile>& tiles,
-               const Operands& o, Image im, std::uint64_t cycle_limit) {
+RtlRun run_rtl(const Variant& v, const arch::ArchSpec& a, const Stream& st,
+               const std::vector<Operands>& ops, Image im, std::uint64_t cycle_limit,
+               const std::function<void(std::size_t, std::vector<std::uint8_t>&)>& on_fetch) {
+  const std::vector<arch::Tile>& tiles = st.tiles;
   VerilatedContext ctx;
   Top top(&ctx, "tile");
   auto tick = [&] {
@@ -404,8 +478,8 @@ RtlRun run_rtl(const Variant& v, const arch::ArchSpec& a, const std::vector<arch
   tick();
   top.rst = 0;
   for (std::size_t g = 0; g < tiles.size(); ++g) {
-    const std::vector<std::uint32_t> w =
-        command_words(tiles[g], im.in_addr[g], im.out_addr[g], o);
+    const std::vector<std::uint32_t> w = command_words(
+        tiles[g], im.in_addr[g], im.out_addr[g], ops[st.layer[g]], st.wait[g], st.last[g]);
     for (std::size_t f = 0; f < w.size(); ++f) {
       top.cmd_we = 1;
       top.cmd_addr =
@@ -487,6 +561,7 @@ RtlRun run_rtl(const Variant& v, const arch::ArchSpec& a, const std::vector<arch
     if (top.ev_drain_done) at(n_drain, "drain done").done = t;
     for (unsigned i = 0; i < top.ev_edge_accept; ++i) at(n_accept, "edge accept").edge_accept = t;
     for (unsigned i = 0; i < top.ev_edge_finish; ++i) at(n_finish, "edge finish").edge_finish = t;
+    if (top.ev_layer_close) run.layer_close.push_back(t);
     // Requests of this cycle: fetch lanes in order, then the write.
     std::vector<std::size_t> new_fetches;
     for (int j = 0; j < v.depth; ++j) {
@@ -503,6 +578,7 @@ RtlRun run_rtl(const Variant& v, const arch::ArchSpec& a, const std::vector<arch
       run.tiles.at(f.tile).fetch_issue = t;
       new_fetches.push_back(fetches.size());
       fetches.push_back(f);
+      on_fetch(f.tile, im.mem);
     }
     bool new_write = false;
     if (top.wr_req_valid) {
@@ -622,8 +698,24 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   const Case c = GetParam();
   const arch::ArchSpec a = spec_for(c);
   ASSERT_EQ(arch::check_consistency(a), "");
-  const std::vector<arch::LayerWork> work{work_for(a, c)};
-  const std::vector<arch::Tile>& tiles = work[0].tiles;
+  const std::vector<std::pair<std::uint64_t, std::uint64_t>> shapes = layer_shapes(c);
+  std::vector<arch::LayerWork> work;
+  for (std::size_t l = 0; l < shapes.size(); ++l)
+    work.push_back(work_for(a, c, l, shapes[l].first, shapes[l].second));
+  // The run's tile stream: the layers' tiles in order (one core, one wave).
+  Stream st;
+  for (std::size_t l = 0; l < work.size(); ++l) {
+    st.first.push_back(st.tiles.size());
+    for (const arch::Tile& t : work[l].tiles) {
+      st.wait.push_back(st.tiles.size() == st.first.back() && !work[l].after.empty() ? l : 0);
+      st.tiles.push_back(t);
+      st.layer.push_back(l);
+    }
+    for (std::size_t g = st.first.back(); g < st.tiles.size(); ++g)
+      st.last.push_back(st.tiles.size() - 1);
+  }
+  const std::vector<arch::Tile>& tiles = st.tiles;
+  if (tiles.size() > kNtMax) throw Error(c.name + ": more tiles than the tile's NT_MAX");
   // The model: cycle mode (and fast mode, which must agree), one simulation.
   std::vector<std::vector<arch::TileEvents>> log_cycle, log_fast;
   const std::vector<arch::RunStats> model = arch::simulate_jobs(
@@ -634,63 +726,89 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   EXPECT_EQ(model[0].cycles, model[1].cycles) << "fast mode";
   EXPECT_EQ(differences(log_cycle[0], log_fast[0]), "") << "fast mode against cycle mode";
   EXPECT_EQ(model[0].total(&arch::LayerStats::stall_port), 0u) << "a port stall: out of scope";
-  // The RTL.
-  const Operands o = operands(c);
-  Image im = image_for(tiles, o);
+  // The operands and reference outputs, layer by layer (each reads the reference outputs of
+  // the one before).
+  std::vector<Operands> ops;
+  for (std::size_t l = 0; l < shapes.size(); ++l)
+    ops.push_back(operands(c, shapes[l].first, shapes[l].second, c.seed + 1000 * l,
+                           l ? &ops[l - 1].y : nullptr));
+  // The RTL. A layer that reads the one before gets its activations from that layer's outputs
+  // as the tile wrote them, quantized per token when the layer's first fetch leaves (after the
+  // barrier: every write of the layer before is complete).
+  Image im = image_for(tiles, st.layer, ops);
+  std::size_t filled = 0;
+  const auto on_fetch = [&](std::size_t g, std::vector<std::uint8_t>& mem) {
+    const std::size_t l = st.layer.at(g);
+    if (l == 0 || g != st.first[l]) return;
+    const QuantizedActivations x = quantize_outputs(
+        outputs_in(mem, tiles, st.layer, im, l - 1, c.m, shapes[l - 1].second));
+    for (std::size_t h = g; h < tiles.size() && st.layer[h] == l; ++h) {
+      if (tiles[h].act_bytes == 0) continue;
+      const std::vector<std::uint8_t> b = act_bytes(tiles[h], x);
+      std::copy(b.begin(), b.end(), mem.begin() + im.act_addr[h]);
+    }
+    ++filled;
+  };
   const std::uint64_t limit = 2 * model[0].cycles + 1000;
-  const RtlRun r = c.v == &kV4     ? run_rtl<Vtile_ws_4x4>(*c.v, a, tiles, o, im, limit)
-                   : c.v == &kV8   ? run_rtl<Vtile_ws_8x8>(*c.v, a, tiles, o, im, limit)
-                   : c.v == &kV4d1 ? run_rtl<Vtile_ws_4x4_d1>(*c.v, a, tiles, o, im, limit)
-                   : c.v == &kV4db ? run_rtl<Vtile_ws_4x4_db>(*c.v, a, tiles, o, im, limit)
-                                   : run_rtl<Vtile_ws_8x8_db>(*c.v, a, tiles, o, im, limit);
+  const RtlRun r =
+      c.v == &kV4     ? run_rtl<Vtile_ws_4x4>(*c.v, a, st, ops, im, limit, on_fetch)
+      : c.v == &kV8   ? run_rtl<Vtile_ws_8x8>(*c.v, a, st, ops, im, limit, on_fetch)
+      : c.v == &kV4d1 ? run_rtl<Vtile_ws_4x4_d1>(*c.v, a, st, ops, im, limit, on_fetch)
+      : c.v == &kV4db ? run_rtl<Vtile_ws_4x4_db>(*c.v, a, st, ops, im, limit, on_fetch)
+                      : run_rtl<Vtile_ws_8x8_db>(*c.v, a, st, ops, im, limit, on_fetch);
+  EXPECT_EQ(filled, shapes.size() - 1) << "layers whose activations came from the RTL";
   EXPECT_EQ(r.cycles, model[0].cycles) << "total cycles";
   EXPECT_EQ(differences(log_cycle[0], r.tiles), "") << "phases: model (cycle mode) against RTL";
+  // Layer ends: the model's layers share the timeline (LayerStats::cycles, each from the
+  // previous end), so its ends are the running sums.
+  std::vector<std::uint64_t> ends;
+  std::uint64_t end = 0;
+  for (const arch::LayerStats& ls : model[0].layers) ends.push_back(end += ls.cycles);
+  EXPECT_EQ(r.layer_close, ends) << "layer ends";
   if (std::getenv("QUASAR_TILE_DUMP"))
     for (std::size_t g = 0; g < tiles.size(); ++g) {
       const arch::TileEvents &e = log_cycle[0][g], &x = r.tiles[g];
-      std::cout << "tile " << g << " k0 " << tiles[g].k0 << " n0 " << tiles[g].n0
-                << " model/RTL fetch " << e.fetch_issue << "/" << x.fetch_issue << " ready "
-                << e.fetch_ready << "/" << x.fetch_ready << " start " << e.start << "/" << x.start
-                << " load_end " << e.load_end << "/" << x.load_end << " sstart " << e.stream_start
-                << "/" << x.stream_start << " send " << e.stream_end << "/" << x.stream_end
-                << " done " << e.done << "/" << x.done << " accept " << e.edge_accept << "/"
-                << x.edge_accept << " finish " << e.edge_finish << "/" << x.edge_finish << "\n";
+      std::cout << "tile " << g << " layer " << st.layer[g] << " k0 " << tiles[g].k0 << " n0 "
+                << tiles[g].n0 << " model/RTL fetch " << e.fetch_issue << "/" << x.fetch_issue
+                << " ready " << e.fetch_ready << "/" << x.fetch_ready << " start " << e.start
+                << "/" << x.start << " load_end " << e.load_end << "/" << x.load_end
+                << " sstart " << e.stream_start << "/" << x.stream_start << " send "
+                << e.stream_end << "/" << x.stream_end << " done " << e.done << "/" << x.done
+                << " accept " << e.edge_accept << "/" << x.edge_accept << " finish "
+                << e.edge_finish << "/" << x.edge_finish << "\n";
     }
   // The integer scales' register files: words written and read (the plan's counts, which the
   // model adds up).
   EXPECT_EQ(r.scale_writes, model[0].total(&arch::LayerStats::scale_writes)) << "scale writes";
   EXPECT_EQ(r.scale_reads, model[0].total(&arch::LayerStats::scale_reads)) << "scale reads";
   EXPECT_EQ(r.scale_reads, model[0].total(&arch::LayerStats::intscale_ops)) << "rescales";
-  // Outputs, bit for bit.
+  // Outputs, bit for bit, every layer's.
   std::size_t wrong = 0;
   std::ostringstream first;
-  for (std::size_t g = 0; g < tiles.size(); ++g) {
-    const arch::Tile& t = tiles[g];
-    if (!t.last_k) continue;
-    for (std::uint64_t m = 0; m < t.m; ++m)
-      for (std::uint64_t col = 0; col < t.cols_used; ++col) {
-        const std::size_t at = im.out_addr[g] + 2 * (m * t.cols_used + col);
-        const auto got = static_cast<std::uint16_t>(r.mem[at] | (r.mem[at + 1] << 8));
-        const std::uint16_t want = o.y(m, t.n0 + col);
-        if (got != want && wrong++ == 0)
-          first << "y[" << m << "][" << t.n0 + col << "]: RTL 0x" << std::hex << got
-                << ", reference 0x" << want;
-      }
+  for (std::size_t l = 0; l < shapes.size(); ++l) {
+    const MatrixH y = outputs_in(r.mem, tiles, st.layer, im, l, c.m, shapes[l].second);
+    for (std::uint64_t m = 0; m < c.m; ++m)
+      for (std::uint64_t n = 0; n < shapes[l].second; ++n)
+        if (y(m, n) != ops[l].y(m, n) && wrong++ == 0)
+          first << "layer " << l << " y[" << m << "][" << n << "]: RTL 0x" << std::hex
+                << y(m, n) << ", reference 0x" << ops[l].y(m, n);
   }
   EXPECT_EQ(wrong, 0u) << first.str();
   // The case's numbers, for docs/validation.md.
   std::cout << "[case] " << c.name << " " << c.v->name << " " << scheme_name(c.scheme);
   if (c.scheme == Scheme::w4a8_is) std::cout << " G " << c.group;
-  std::cout << " m " << c.m << " k " << c.k << " n " << c.n << " tiles " << tiles.size()
-            << " model " << model[0].cycles << " RTL " << r.cycles
+  std::cout << " m " << c.m << " k " << c.k << " n " << c.n;
+  for (std::uint64_t n : c.chain) std::cout << "," << n;
+  std::cout << " tiles " << tiles.size() << " model " << model[0].cycles << " RTL " << r.cycles
             << " fast " << model[1].cycles
             << " stall_dram " << model[0].total(&arch::LayerStats::stall_dram)
             << " stall_edge " << model[0].total(&arch::LayerStats::stall_edge)
             << " fetch_and_write_cycles " << r.both << " scale_writes " << r.scale_writes
-            << " scale_reads " << r.scale_reads << " dram " << c.dram.gbps << " GB/s "
-            << c.dram.latency_ns << " ns " << c.dram.channels << " ch " << c.dram.burst
-            << " B tt " << c.dram.turnaround_ns << " ns refresh " << c.dram.trefi_ns << "/"
-            << c.dram.trfc_ns << " ns\n";
+            << " scale_reads " << r.scale_reads << " layer_ends";
+  for (std::uint64_t e : r.layer_close) std::cout << " " << e;
+  std::cout << " dram " << c.dram.gbps << " GB/s " << c.dram.latency_ns << " ns "
+            << c.dram.channels << " ch " << c.dram.burst << " B tt " << c.dram.turnaround_ns
+            << " ns refresh " << c.dram.trefi_ns << "/" << c.dram.trfc_ns << " ns\n";
 }
 
 // A seeded random case on design point `var`: w8a8 or w4a8-is (G a power of two from 2 to 32
@@ -728,6 +846,36 @@ Case random_case(Rng& r, const std::string& name, const Variant* var, std::uint6
   d.turnaround_ns = static_cast<double>(r.next() % 8);
   if (r.next() % 2) d.trefi_ns = 400 + static_cast<double>(r.next() % 400), d.trfc_ns = 50;
   return c;
+}
+
+// Tiles a case's plans would have (n_outer: every n-tile runs every k-tile) and its most
+// k-tiles in one layer.
+std::pair<std::uint64_t, std::uint64_t> tile_counts(const Case& c) {
+  std::uint64_t tiles = 0, k_tiles = 0;
+  std::uint64_t k_tile = static_cast<std::uint64_t>(c.v->rows);
+  if (c.scheme == Scheme::w4a8_is) k_tile = std::gcd(k_tile, c.group);
+  const auto cols = static_cast<std::uint64_t>(c.v->cols);
+  for (const auto& [k, n] : layer_shapes(c)) {
+    const std::uint64_t kt = (k + k_tile - 1) / k_tile;
+    k_tiles = std::max(k_tiles, kt);
+    tiles += kt * ((n + cols - 1) / cols);
+  }
+  return {tiles, k_tiles};
+}
+
+// A seeded random case of 2 or 3 layers, each reading the one before (random_case's first
+// layer; w4a8-is: every N a multiple of G, the next layer's K).
+Case random_chain_case(Rng& r, const std::string& name, const Variant* var, std::uint64_t seed) {
+  for (;;) {
+    Case c = random_case(r, name, var, seed);
+    const std::uint64_t g = c.scheme == Scheme::w4a8_is ? c.group : 1;
+    const auto pick = [&] { return g * (1 + r.next() % (64 / g)); };
+    c.n = pick();
+    c.chain.push_back(pick());
+    if (r.next() % 2) c.chain.push_back(pick());
+    const auto [tiles, k_tiles] = tile_counts(c);
+    if (tiles <= kNtMax && k_tiles <= kKtMax) return c;
+  }
 }
 
 std::vector<Case> cases() {
@@ -788,6 +936,30 @@ std::vector<Case> cases() {
   v.push_back({"isdb8_compute_bound", &kV8db, 48, 64, 16, 40, fast, is, 32});
   v.push_back({"isdb8_edge_bound", &kV8db, 40, 24, 16, 41, fast, is, 8});
   v.push_back({"isdb8_channels_refresh", &kV8db, 17, 48, 21, 42, hbm, is, 16});
+  // Several layers in one run, each reading the one before: its first fetch waits for the
+  // layer before to be written (the layer barrier); its activations are those outputs.
+  Case ch;
+  ch = {"chain2_v4", &kV4, 9, 20, 12, 51, base};
+  ch.chain = {7};
+  v.push_back(ch);
+  ch = {"chain3_v8", &kV8, 17, 24, 16, 52, hbm};
+  ch.chain = {10, 21};
+  v.push_back(ch);
+  ch = {"chain2_d1", &kV4d1, 6, 13, 9, 53, slow};
+  ch.chain = {5};
+  v.push_back(ch);
+  ch = {"chain2_db4", &kV4db, 12, 16, 12, 54, fast};
+  ch.chain = {9};
+  v.push_back(ch);
+  ch = {"chain3_db8", &kV8db, 20, 40, 16, 55, base};
+  ch.chain = {24, 8};
+  v.push_back(ch);
+  ch = {"chain2_is4", &kV4, 10, 16, 12, 56, base, is, 4};
+  ch.chain = {6};
+  v.push_back(ch);
+  ch = {"chain3_isdb8", &kV8db, 24, 32, 16, 57, fast, is, 8};
+  ch.chain = {16, 9};
+  v.push_back(ch);
   // Seeded random shapes and memories (the same every run).
   Rng rng(2020);
   const Dram mems[] = {base, slow, fast, hbm};
@@ -802,6 +974,10 @@ std::vector<Case> cases() {
   Rng rng2(2021);
   for (int i = 0; i < 10; ++i) v.push_back(random_case(rng2, "random2_" + std::to_string(i),
                                                        all[i % 5], 200 + static_cast<std::uint64_t>(i)));
+  Rng rng3(2022);
+  for (int i = 0; i < 5; ++i)
+    v.push_back(random_chain_case(rng3, "random3_" + std::to_string(i), all[i % 5],
+                                  300 + static_cast<std::uint64_t>(i)));
   // QUASAR_TILE_SEARCH=<seed>: 300 more seeded random cases (shapes, both design points, DRAM
   // bandwidth, latency, channels, refresh), for searching beyond CI's matrix (docs/validation.md).
   if (const char* seed = std::getenv("QUASAR_TILE_SEARCH")) {
@@ -823,6 +999,10 @@ std::vector<Case> cases() {
     for (int i = 0; i < 300; ++i)
       v.push_back(random_case(srch, "search2_" + std::to_string(i), all[i % 5],
                               2000 + static_cast<std::uint64_t>(i)));
+    // ... and 150 runs of 2 or 3 layers, each reading the one before (the third slice's).
+    for (int i = 0; i < 150; ++i)
+      v.push_back(random_chain_case(srch, "search3_" + std::to_string(i), all[i % 5],
+                                    3000 + static_cast<std::uint64_t>(i)));
   }
   return v;
 }
