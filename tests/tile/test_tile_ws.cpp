@@ -2,11 +2,13 @@
 // int8 array with single- or double-buffered weights, edge queue with integer-scale accumulators
 // and epilogue, write DMA) run a GEMM layer in exactly the cycles of the SystemC accelerator
 // model's cycle mode, tile by tile, and compute the reference GEMM's outputs bit for bit?
-// (Issue 20, first and second slices.)
+// (Issue 20, first three slices.)
 //
-// One case: a w8a8 or w4a8-is layer (seeded synthetic operands, quantized per token, and per
-// channel or per group with integer scales) on a one-core design with the tile's parameters
-// (spec_for). sim/mapping plans it (plan_gemm: the arch::Tile commands); the SystemC model runs
+// One case: a w8a8 or w4a8-is layer, or a chain of them each reading the one before (seeded
+// synthetic operands, quantized per token, and per channel or per group with integer scales; a
+// later layer's activations are the previous layer's outputs as the RTL wrote them, quantized
+// per token by the harness when the layer's first fetch leaves) on a one-core design with the
+// tile's parameters (spec_for). sim/mapping plans it (plan_gemm: the arch::Tile commands); the SystemC model runs
 // the commands in cycle (and fast) mode with its tile log on (SimJob::tile_log); the harness
 // writes the same commands, one word per field, into the Verilated tile's command memory, lays
 // the operands out in a memory image and serves the tile's memory port cycle by cycle with the
@@ -15,13 +17,14 @@
 // first moving on every cycle that serves anything; completion at the first cycle boundary at
 // or after the data is complete, and at least one cycle after the request). Compared, with
 // every difference a failure:
-//   - total cycles (the model's RunStats::cycles; the RTL's first cycle with `done`);
+//   - total cycles (the model's RunStats::cycles; the RTL's first cycle with `done`), and the
+//     cycle each layer closed (the running sum of the model's LayerStats::cycles);
 //   - per tile: fetch issued, operands in, start (load), load done, stream start, stream done
 //     (slot released), drain done, edge accept, edge finish, write issued, write complete;
 //   - the words written into and read from the integer scales' register files, against the
 //     model's LayerStats::scale_writes, scale_reads (and intscale_ops);
-//   - the outputs the tile wrote to memory against quasar::gemm_w8a8 / gemm_w4a8_is, bit for
-//     bit;
+//   - every layer's outputs the tile wrote to memory against quasar::gemm_w8a8 / gemm_w4a8_is
+//     (each layer reading the reference outputs of the one before), bit for bit;
 //   - the model's fast mode against its cycle mode (same tile log, same cycles).
 // The tile's `error` bits must stay 0 (a command it cannot run is refused, never approximated;
 // the array never overwrites a region the edge still reads), and every data beat must arrive
