@@ -53,14 +53,16 @@ struct LayerWork {
 std::vector<std::size_t> run_order(const std::vector<LayerWork>& work);
 
 // One tile's times as a core ran it, in cycles (SimJob::tile_log, for validation against RTL:
-// tests/tile). Phases: [start, load_end) the load, [load_end, stream_end) the stream (the slot
-// is released at stream_end), `done` the cycle its last result shows; the edge units take it at
-// edge_accept and finish it at edge_finish; its write (only `written` tiles: outputs or spilled
-// partial sums) goes to the DRAM at write_issue and is complete at write_done.
+// tests/tile). Phases: [start, load_end) the load, [stream_start, stream_end) the stream
+// (stream_start = load_end unless double-buffered weights make the loaded tile wait for the
+// previous stream; the slot is released at stream_end), `done` the cycle its last result
+// shows; the edge units take it at edge_accept and finish it at edge_finish; its write (only
+// `written` tiles: outputs or spilled partial sums) goes to the DRAM at write_issue and is
+// complete at write_done.
 struct TileEvents {
   std::size_t layer = 0;
   std::uint64_t fetch_issue = 0, fetch_ready = 0;  // its operands' fetch was issued; they were in
-  std::uint64_t start = 0, load_end = 0, stream_end = 0, done = 0;
+  std::uint64_t start = 0, load_end = 0, stream_start = 0, stream_end = 0, done = 0;
   std::uint64_t edge_accept = 0, edge_finish = 0;
   bool written = false;
   std::uint64_t write_issue = 0, write_done = 0;

@@ -6,13 +6,16 @@
 // as the DMA moves them, and read back a row at a time.
 //
 // Parameters: EW element bits; NB banks (a power of two, >= 2); WORDS words per bank (a power
-// of two; NB * WORDS elements); NR read ports; AW address bits, log2(NB * WORDS).
+// of two; NB * WORDS elements); NR read ports; AW address bits, log2(NB * WORDS); OLD a mask of
+// the read ports that read old values (default none).
 // Ports (clk: the write happens at the rising edge)
 //   we, waddr, wcount, wdata   write elements waddr .. waddr + wcount - 1 (wcount <= NB) with
 //                              wdata element i (wdata[EW i +: EW]) at waddr + i
 //   raddr[AW p +: AW]          read port p: rdata[NB EW p + EW i +: EW] is the element at
 //                              raddr_p + i, i < NB (combinational; write-first: an element this
-//                              cycle's write changes reads as the written value)
+//                              cycle's write changes reads as the written value, unless bit p
+//                              of OLD is set: then it reads as before the write, for a
+//                              read-modify-write of the same elements)
 // The banks are plain register arrays with asynchronous reads (a register file; an SRAM macro
 // with a registered read would need its address a cycle earlier).
 module flat_mem #(
@@ -20,7 +23,8 @@ module flat_mem #(
     parameter integer NB    = 16,
     parameter integer WORDS = 16,
     parameter integer NR    = 1,
-    parameter integer AW    = 16
+    parameter integer AW    = 16,
+    parameter integer OLD   = 0
 ) (
     input  wire                  clk,
     input  wire                  we,
@@ -64,8 +68,12 @@ module flat_mem #(
         end else begin : g_other
           assign rw = raddr[AW*p+LB+:WB] + {{(WB - 1) {1'b0}}, LB'(b) < raddr[AW*p+:LB]};
         end
-        assign bank_q[EW*(NB*p+b)+:EW] =
-            (bank_we[b] && bank_ww[WB*b+:WB] == rw) ? bank_wd[EW*b+:EW] : cells[rw];
+        if (((OLD >> p) & 1) != 0) begin : g_old
+          assign bank_q[EW*(NB*p+b)+:EW] = cells[rw];
+        end else begin : g_wfirst
+          assign bank_q[EW*(NB*p+b)+:EW] =
+              (bank_we[b] && bank_ww[WB*b+:WB] == rw) ? bank_wd[EW*b+:EW] : cells[rw];
+        end
       end
     end
     // Read port p's element i is in bank (raddr_p + i) mod NB.

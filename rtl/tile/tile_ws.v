@@ -1,28 +1,41 @@
-// tile_ws: one weight-stationary int8 compute tile running w8a8 GEMM tiles, single-buffered
-// weights: the `array_single` path of the accelerator model's core (models/arch/core/core.cpp)
-// with its fetch DMA, buffer slots, edge queue and write DMA (models/arch/dma, sram/buffer_slots,
-// core/tile_timing.hpp), cycle for cycle. Issue 20, first slice; tests/tile runs it against the
-// SystemC model's cycle mode.
+// tile_ws: one weight-stationary int8 compute tile running GEMM tiles of w8a8 and w4a8-is, with
+// single-buffered (WBANKS = 1: the `array_single` path of the accelerator model's core,
+// models/arch/core/core.cpp) or double-buffered weights (WBANKS = 2: `array_double_cycle`, the
+// rules of units::WsDoubleBufferedSchedule), with its fetch DMA, buffer slots, edge queue
+// (integer-scale accumulators and epilogue) and write DMA (models/arch/dma, sram/buffer_slots,
+// core/tile_timing.hpp), cycle for cycle. Issue 20; tests/tile runs it against the SystemC
+// model's cycle mode.
 //
 // What it executes: the same tile commands the SystemC core executes (arch::Tile, from
 // sim/mapping's plan_gemm), one per weight tile, n-tile outer, k-tile inner, written before the
-// run into its command memory, one 32-bit word per field: word 16 t + f of tile t (cmd_we,
+// run into its command memory, 32 words of 32 bits a tile: word 32 t + f of tile t (cmd_we,
 // cmd_addr, cmd_data), ntiles of them:
 //    0 m (tokens)        1 rows_used        2 cols_used     3 k0
-//    4 flags: bit 0 first_k, bit 1 last_k, bit 2 psum_chained
+//    4 flags: bit 0 first_k, bit 1 last_k, bit 2 psum_chained, bit 3 w4a8-is (else w8a8)
 //    5 weight_bytes      6 act_bytes        7 out_bytes     8 epilogue_ops
 //    9 in_addr: where the tile's operands start in memory
 //   10 out_addr: where its fp16 outputs go (last_k tiles)
 //   11 spill bytes (read + write)  12 rescale_ops  13 dequant_ops  14 stream_steps  15 n0
-// Words 9 and 10 are the harness's memory layout (the model has no addresses); 15 is not read.
-// A command the tile cannot run (spills, group rescales, dequantizers, sizes beyond the
-// parameters, byte counts that are not this layout's) sets `error` instead of being guessed at.
+//   16 group size G (w4a8-is)      17 alpha bits b (w4a8-is: S = RNE(s 2^b))
+//   18 scale_writes     19 scale_reads
+//   20 layers closed before this tile's fetch may leave (the first tile of a layer that reads
+//      the layers before it: its index; else 0)
+//   21 the last tile of this tile's layer      22 .. 31 not read
+// Words 9, 10, 16, 17, 20 and 21 are the harness's memory layout, the layer's numerics and the
+// run's layers (the model's tiles have no addresses and no amplifier; its layers are
+// LayerWork's, `after` a chain here); 15 is not read. A command the tile cannot run
+// (spills, dequantizers, sizes beyond the parameters, byte counts or edge work that are not this
+// layout's and the scheme's) sets `error` instead of being guessed at.
 //
 // Memory layout of a tile's operands (in_addr, weight_bytes + act_bytes bytes, one request):
-// the weight codes (rows_used rows k0 .. k0 + rows_used - 1 of cols_used int8 codes each), the
-// cols_used fp16 channel scales when k0 = 0, then when act_bytes > 0 the activations (m rows of
-// rows_used int8 codes, token-major) and, when first_k, the m fp32 token scales; little endian.
-// Outputs (out_addr, out_bytes): m rows of cols_used fp16, token-major.
+//   w8a8     the weight codes (rows_used rows k0 .. k0 + rows_used - 1 of cols_used int8 codes
+//            each), then the cols_used fp16 channel scales when k0 = 0;
+//   w4a8-is  the same codes as 4-bit two's complement, two a byte, low nibble first, packed
+//            over the whole tile (code r cols_used + c in nibble r cols_used + c), then the
+//            cols_used int16 integer scales S of the group when the tile starts one (k0 % G = 0);
+// then, both, when act_bytes > 0 the activations (m rows of rows_used int8 codes, token-major)
+// and, when first_k, the m fp32 token scales; little endian. Outputs (out_addr, out_bytes): m
+// rows of cols_used fp16, token-major.
 //
 // Blocks, and the model's rule each one implements:
 //   fetch DMA   FetchDma: tile g's operands are requested (one request of weight_bytes +
@@ -33,52 +46,84 @@
 //               of slots): then the tile may start.
 //   slots       BufferSlots: DEPTH slots (flat_mem) of one tile's operands each; a slot is free
 //               again once its tile's last token has entered the array (end of its stream).
-//   array       Core::array_single with the register-level systolic_array (WBANKS = 1): a tile
-//               starts once the array is free, the edge has taken the previous tile and its
-//               operands are in; ROWS load cycles (row ROWS-1 first), m stream cycles, then the
-//               drain until its last result shows. Results (and chained partial sums, psum_in)
-//               live in the ofmap buffer, one half per n-tile (parity), so the edge reads one
-//               n-tile while the array computes the next.
+//   array       around the register-level systolic_array (WBANKS banks of weights). A tile's
+//               load starts (`start`) once the load port is free (the previous load is over),
+//               its operands are in, and the edge has taken tile g - WBANKS: with one bank the
+//               previous tile (Core::array_single: the array is empty and its results handed
+//               off), with two the bank's previous user (Core::gate: tile g - 2 done and taken).
+//               The load is ROWS cycles (row ROWS-1 first) into bank g % WBANKS; the tile
+//               streams its m tokens once loaded and the previous stream is over (at once with
+//               one bank); each result belongs to the oldest tile with results outstanding,
+//               and a tile is done when its last result shows. Partial sums chain over the
+//               k-tiles of a chain (an n-tile for w8a8, a group for w4a8-is): with one bank
+//               through psum_in from the ofmap, with two added where the results leave the
+//               array (read-modify-write of the ofmap: the double-buffered protocol). Each
+//               chain has its own ofmap region (2 regions with one bank, 4 with two: the edge
+//               may still read a chain while the array writes the next two), and the channel
+//               scales or integer scales its first tile brings sit in a register file beside it.
 //   resident x  the plan fetches the activations once (with the first n-tile's tiles) when they
 //               fit the ifmap buffer (act_bytes = 0 for the later n-tiles): the stream copies
 //               each token's row into the resident ifmap store as it enters, and the first tile
 //               its token scales; later n-tiles stream from there. (Plans that fetch them again
 //               are not run: see tests/tile.)
 //   edge        EdgeQueue + TileTiming: the edge takes drained tiles in order, each once it is
-//               free of the previous one, and is busy ceil(epilogue_ops / EPI_UNITS) +
-//               EPI_LAT cycles (0 when nothing to do). EPI_UNITS lanes of epilogue_w8a8 work
-//               through the tile's outputs in flat (token-major) order: the lanes read the
-//               ofmap in the accept cycle and every cycle after (batch b in cycle accept + b,
-//               registered), then EPI_LAT - 1 more registers, then the output buffer's write:
-//               the last output is readable at accept + batches + EPI_LAT, the model's finish.
+//               free of the previous one, and is busy (ceil(rescale_ops / IS_UNITS) + IS_LAT,
+//               when the tile ends a w4a8-is group) + (ceil(epilogue_ops / EPI_UNITS) +
+//               EPI_LAT, when it is a last k-tile) cycles, 0 when nothing to do. The rescale
+//               phase: IS_UNITS lanes of intscale_acc work through the group's partial sums P
+//               in flat (token-major) order, batch b in cycle accept + b: each reads P from the
+//               chain's region, S from its scale registers and the output's accumulator (0 for
+//               the layer's first group), registers acc + P S, then IS_LAT - 1 more registers,
+//               then the accumulator's write: the last is readable at accept + batches + IS_LAT,
+//               where the epilogue phase begins. The epilogue phase: EPI_UNITS lanes of
+//               epilogue_lane, batch b in cycle e0 + b, reading the ofmap (w8a8) or the
+//               accumulators (w4a8-is), registered, EPI_LAT - 1 more registers, then the output
+//               buffer's write: the last output is readable at the model's finish.
+//   layers      LayerBarrier: the tiles of several layers run in one stream. A layer closes when
+//               its last tile is finished and every write is complete (WriteDma), in order; a
+//               layer that reads the layers before it has its first fetch wait until they are
+//               closed (FetchDma), the cycle they close at the earliest. (Layers that overlap,
+//               with writes of a later layer before an earlier one closes, are refused.)
 //   write DMA   WriteDma: a finished tile with outputs is written at its finish cycle, one
-//               request of out_bytes (wr_req_*), its data streamed from the output buffer (one
-//               half per n-tile) in beats from the next cycle; `done` when every tile is
-//               finished and every write complete (wr_done_count per cycle).
+//               request of out_bytes (wr_req_*), its data streamed from the output buffer (two
+//               halves, one per written tile in turn) in beats from the next cycle; `done` when
+//               every tile is finished and every write complete (wr_done_count per cycle).
 // Timing only comes from those rules: every buffer port moves a row a cycle (the model's port
 // rules with ample bytes_per_cycle) and every memory has asynchronous reads (flat_mem).
 //
-// Parameters: ROWS x COLS array; DEPTH slots (buffers.prefetch_depth); EPI_UNITS lanes (a power
-// of two) and EPI_LAT latency (>= 1) of the epilogue (edge.epilogue_units,
-// epilogue_latency_cycles); BEAT bytes a memory data beat (a power of two, >= 2 COLS, >= ROWS);
-// M_MAX tokens, KT_MAX k-tiles of resident activations, NT_MAX tiles, SLOT_WORDS beats a slot
-// (powers of two).
+// Parameters: ROWS x COLS array; WBANKS weight banks (1 or 2: array.double_buffer); DEPTH slots
+// (buffers.prefetch_depth); EPI_UNITS lanes (a power of two) and EPI_LAT latency (>= 1) of the
+// epilogue (edge.epilogue_units, epilogue_latency_cycles); IS_UNITS lanes (a power of two) and
+// IS_LAT latency (>= 1) of the integer-scale accumulators (edge.intscale_units,
+// intscale_latency_cycles; 32-bit accumulators, edge.intscale_acc_bits); BEAT bytes a memory
+// data beat (a power of two, >= 2 COLS, >= ROWS); M_MAX tokens, KT_MAX k-tiles of resident
+// activations, NT_MAX tiles, SLOT_WORDS beats a slot (powers of two).
 //
 // Debug outputs (pulses; each kind happens in tile order, so the n-th pulse is the n-th tile's):
-// ev_start (first load cycle), ev_load_done (first stream cycle), ev_stream_done (first cycle
-// after the stream: the slot is free), ev_drain_done (the last result shows), ev_edge_accept,
-// ev_edge_finish (a count: a tile with no edge work finishes in its accept cycle, which may be
-// another tile's finish cycle). Fetch issues are rd_req_valid's lanes, write issues wr_req_valid.
-// `error` (sticky bits): 0 a command it cannot run, 1 a fetch of 0 bytes or more than a slot,
-// 2 beats beyond a request or missing at its completion, 3 activations or token scales read
-// before fetched, 4 a result with no token in flight, 5 the write queue overrun or an output
-// half overwritten before written out, 6 a tile index beyond NT_MAX.
+// ev_start (first load cycle), ev_load_done (the cycle after the last load cycle),
+// ev_stream_start (first stream cycle), ev_stream_done (first cycle after the stream: the slot
+// is free), ev_drain_done (the last result shows), ev_edge_accept and ev_edge_finish (counts: a
+// tile with no edge work finishes in its accept cycle, which may be another tile's finish
+// cycle, and the edge may take the next pending tile in that same cycle), ev_layer_close (a
+// layer closes: the n-th pulse is layer n's). Fetch issues are rd_req_valid's lanes, write
+// issues wr_req_valid. Counters: n_scale_wr / n_scale_rd, the words written into and read from
+// the integer scales' register files (LayerStats::scale_writes, scale_reads). `error` (sticky
+// bits): 0 a command it cannot run, 1 a fetch of 0 bytes or more than a slot, 2 beats beyond a
+// request or missing at its completion, 3 activations or token scales read before fetched, 4 a
+// result with no tile streamed, a loaded tile with no room to wait or a drained tile with no
+// room in the edge's queue, 5 the write queue overrun, an output half overwritten before
+// written out, or a write of a layer while an earlier one is not closed (overlapping layers),
+// 6 a tile index beyond NT_MAX, 7 the array writing a chain's region (or its scales) while the
+// edge still reads it.
 module tile_ws #(
     parameter integer ROWS       = 4,
     parameter integer COLS       = 4,
+    parameter integer WBANKS     = 1,
     parameter integer DEPTH      = 2,
     parameter integer EPI_UNITS  = 4,
     parameter integer EPI_LAT    = 2,
+    parameter integer IS_UNITS   = 2,
+    parameter integer IS_LAT     = 1,
     parameter integer BEAT       = 16,
     parameter integer M_MAX      = 64,
     parameter integer KT_MAX     = 16,
@@ -86,7 +131,7 @@ module tile_ws #(
     parameter integer SLOT_WORDS = 64,
     // Derived (not to be set): slot number bits, command word address bits.
     parameter integer SW         = DEPTH > 1 ? $clog2(DEPTH) : 1,
-    parameter integer CAW        = $clog2(NT_MAX) + 4
+    parameter integer CAW        = $clog2(NT_MAX) + 5
 ) (
     input  wire                  clk,
     input  wire                  rst,
@@ -110,38 +155,54 @@ module tile_ws #(
     output wire [    BEAT*8-1:0] wr_beat_data,
     input  wire [           3:0] wr_done_count,
     output wire                  done,
-    output wire [           6:0] error,
+    output wire [           7:0] error,
     output wire                  ev_start,
     output wire                  ev_load_done,
+    output wire                  ev_stream_start,
     output wire                  ev_stream_done,
     output wire                  ev_drain_done,
-    output wire                  ev_edge_accept,
-    output wire [           1:0] ev_edge_finish
+    output wire [           1:0] ev_edge_accept,
+    output wire [           1:0] ev_edge_finish,
+    output wire                  ev_layer_close,
+    output reg  [          31:0] n_scale_wr,
+    output reg  [          31:0] n_scale_rd
 );
   localparam integer U = EPI_UNITS;
   localparam integer LU = $clog2(U);
+  localparam integer UI = IS_UNITS;
+  localparam integer LUI = $clog2(UI);
+  localparam integer UMAX = U > UI ? U : UI;
   localparam integer TW = 16;  // tile numbers
-  // Slots: BEAT byte banks of SLOT_WORDS words.
+  localparam integer TI = CAW - 5;  // tile index bits of the command memory
+  // Slots: BEAT byte banks of SLOT_WORDS words, four read ports (load: weight rows and scales;
+  // stream: activation rows and token scales).
   localparam integer SAW = $clog2(BEAT * SLOT_WORDS);
   localparam integer SLOT_BYTES = BEAT * SLOT_WORDS;
   localparam integer LBEAT = $clog2(BEAT);
-  // ofmap: int32 partial sums, two halves of M_MAX x COLS (token-major, packed by cols_used).
-  localparam integer NBO = 1 << $clog2(U > COLS ? U : COLS);
+  // Chains' regions of the ofmap (int32 partial sums, M_MAX x COLS each, token-major, packed
+  // by cols_used) and their scale registers.
+  localparam integer NREG = WBANKS == 2 ? 4 : 2;
+  localparam integer LREG = $clog2(NREG);
+  localparam integer NBO = 1 << $clog2(UMAX > COLS ? UMAX : (COLS > 1 ? COLS : 2));
   localparam integer HALF_O = 1 << $clog2(M_MAX * COLS);
-  localparam integer OAW = $clog2(HALF_O) + 1;
+  localparam integer LHO = $clog2(HALF_O);
+  localparam integer OAW = LHO + LREG;
+  // The integer-scale accumulators: one int32 per output of the n-tile (one n-tile at a time).
+  localparam integer NBE = 1 << $clog2(UMAX > 1 ? UMAX : 2);
   // Output buffer: fp16, two halves, read by the write DMA BEAT / 2 elements a beat.
   localparam integer NBF = 1 << $clog2(U > BEAT / 2 ? U : BEAT / 2);
-  localparam integer FAW = OAW;
+  localparam integer FAW = LHO + 1;
   localparam integer KW = $clog2(KT_MAX);
-  localparam integer XAW = KW + $clog2(M_MAX);
+  localparam integer LM = $clog2(M_MAX);
+  localparam integer XAW = KW + LM;
 
   // ---- the command memory ----------------------------------------------------------------------
-  reg [31:0] cmem[0:NT_MAX*16-1];
+  reg [31:0] cmem[0:NT_MAX*32-1];
   always @(posedge clk) if (cmd_we) cmem[cmd_addr] <= cmd_data;
 
-  reg [5:0] err;  // error bits 0-4 and 6 (as 5); bit 5 is err5 (the second always block)
+  reg [6:0] err;  // error bits 0-4, 6 and 7 (as 5 and 6); bit 5 is err5 (the edge's block)
   reg err5;
-  assign error = {err[5], err5, err[4:0]};
+  assign error = {err[6], err[5], err5, err[4:0]};
 
   // ---- fetch DMA --------------------------------------------------------------------------------
   reg  [TW-1:0] issued;  // tiles whose fetch is issued
@@ -153,6 +214,7 @@ module tile_ws #(
   wire [DEPTH-1:0] lane_ok;
   wire [DEPTH*SW-1:0] lane_slot;
   wire [DEPTH*32-1:0] lane_bytes;
+  wire [TW-1:0] closed_now;  // layers closed, this cycle's close included (below)
   genvar j;
   generate
     for (j = 0; j < DEPTH; j = j + 1) begin : g_lane
@@ -164,13 +226,14 @@ module tile_ws #(
         assign prev_ok = g_lane[j-1].ok;
       end
       // Tile li may go once li - DEPTH has released its slot (the first DEPTH at once).
-      wire ok = prev_ok && li < {16'd0, ntiles} && (li < DEPTH || {16'd0, released} + DEPTH > li);
+      wire ok = prev_ok && li < {16'd0, ntiles} && (li < DEPTH || {16'd0, released} + DEPTH > li)
+          && cmem[{ti, 5'd20}] <= {16'd0, closed_now};
       assign lane_ok[j] = ok;
       wire [SW:0] s = {1'b0, iss_slot} + j[SW:0];
       assign lane_slot[SW*j+:SW] = s >= DEPTH[SW:0] ? SW'(s - DEPTH[SW:0]) : s[SW-1:0];
-      wire [CAW-5:0] ti = li[CAW-5:0];
-      assign lane_bytes[32*j+:32] = cmem[{ti, 4'd5}] + cmem[{ti, 4'd6}];
-      assign rd_req_addr[32*j+:32] = cmem[{ti, 4'd9}];
+      wire [TI-1:0] ti = li[TI-1:0];
+      assign lane_bytes[32*j+:32] = cmem[{ti, 5'd5}] + cmem[{ti, 5'd6}];
+      assign rd_req_addr[32*j+:32] = cmem[{ti, 5'd9}];
     end
   endgenerate
   assign rd_req_valid = lane_ok;
@@ -188,20 +251,18 @@ module tile_ws #(
   wire [SW-1:0] next_iss_slot = SW'(iss_sum % DEPTH);
 
   // ---- buffer slots -----------------------------------------------------------------------------
-  // Read port 0: weight rows (load) and activation rows (stream); port 1: channel scales (at
-  // the start) and token scales (stream). Both from the tile the array is on (or starts).
-  wire [SAW-1:0] slot_ra0, slot_ra1;
-  wire [SW-1:0] rslot;
-  wire [BEAT*8-1:0] slot_q0[0:DEPTH-1];
-  wire [BEAT*8-1:0] slot_q1[0:DEPTH-1];
+  // Read ports: 0 weight rows, 1 the chain's scales (load start), from the loading tile's slot;
+  // 2 activation rows, 3 token scales, from the streaming tile's.
+  wire [SAW-1:0] slot_ra0, slot_ra1, slot_ra2, slot_ra3;
+  wire [SW-1:0] lslot, sslot;
+  wire [4*BEAT*8-1:0] slot_q[0:DEPTH-1];
   generate
     for (j = 0; j < DEPTH; j = j + 1) begin : g_slot
-      wire [2*BEAT*8-1:0] q;
       flat_mem #(
           .EW(8),
           .NB(BEAT),
           .WORDS(SLOT_WORDS),
-          .NR(2),
+          .NR(4),
           .AW(SAW)
       ) mem (
           .clk(clk),
@@ -209,123 +270,190 @@ module tile_ws #(
           .waddr({beat_cnt[j][SAW-LBEAT-1:0], {LBEAT{1'b0}}}),
           .wcount(BEAT[LBEAT:0]),
           .wdata(rd_beat_data),
-          .raddr({slot_ra1, slot_ra0}),
-          .rdata(q)
+          .raddr({slot_ra3, slot_ra2, slot_ra1, slot_ra0}),
+          .rdata(slot_q[j])
       );
-      assign slot_q0[j] = q[0+:BEAT*8];
-      assign slot_q1[j] = q[BEAT*8+:BEAT*8];
     end
   endgenerate
-  wire [BEAT*8-1:0] sq0 = slot_q0[rslot];
-  wire [BEAT*8-1:0] sq1 = slot_q1[rslot];
+  /* verilator lint_off UNUSEDSIGNAL */  // (each side reads its two ports, a row or a scale)
+  wire [4*BEAT*8-1:0] lq = slot_q[lslot];
+  wire [4*BEAT*8-1:0] sq = slot_q[sslot];
+  wire [BEAT*8-1:0] sq0 = lq[0+:BEAT*8];
+  wire [BEAT*8-1:0] sq1 = lq[BEAT*8+:BEAT*8];
+  wire [BEAT*8-1:0] sq2 = sq[2*BEAT*8+:BEAT*8];
+  wire [BEAT*8-1:0] sq3 = sq[3*BEAT*8+:BEAT*8];
+  /* verilator lint_on UNUSEDSIGNAL */
 
   // ---- array controller -------------------------------------------------------------------------
-  localparam [1:0] A_IDLE = 2'd0, A_LOAD = 2'd1, A_STREAM = 2'd2, A_DRAIN = 2'd3;
-  reg [1:0] a_st;
-  reg [TW-1:0] ga;  // the next tile to start
-  reg [TW-1:0] cur;  // the tile on the array
-  reg [SW-1:0] nslot, cslot;
-  reg [31:0] cnt;  // load cycle, or token
-  reg [31:0] res;  // results of the current tile so far
-  reg par;  // the current tile's n-tile parity
-  reg hand_pend;  // a drained tile waits for the edge
-  reg [TW-1:0] hand_tile;
-  reg hand_par;
-  reg ev_sd;
-  wire busy_ld = a_st == A_LOAD || a_st == A_STREAM;
-  // The tile whose slot and fields the load / stream logic reads this cycle.
-  /* verilator lint_off UNUSEDSIGNAL */  // (tile numbers beyond NT_MAX: error bit 6)
-  wire [TW-1:0] at = busy_ld ? cur : ga;
-  /* verilator lint_on UNUSEDSIGNAL */
-  assign rslot = busy_ld ? cslot : nslot;
-  wire [CAW-5:0] at_i = at[CAW-5:0];
-  wire [CAW-5:0] cur_i = cur[CAW-5:0];
-  wire [31:0] f_m = cmem[{at_i, 4'd0}], f_ru = cmem[{at_i, 4'd1}], f_nc = cmem[{at_i, 4'd2}];
-  wire [31:0] f_k0 = cmem[{at_i, 4'd3}], f_fl = cmem[{at_i, 4'd4}];
-  wire [31:0] f_wb = cmem[{at_i, 4'd5}], f_ab = cmem[{at_i, 4'd6}], f_ob = cmem[{at_i, 4'd7}];
-  wire [31:0] f_epi = cmem[{at_i, 4'd8}], f_sp = cmem[{at_i, 4'd11}];
-  wire [31:0] f_rs = cmem[{at_i, 4'd12}], f_dq = cmem[{at_i, 4'd13}];
-  wire [31:0] f_steps = cmem[{at_i, 4'd14}];
-  wire [31:0] c_m = cmem[{cur_i, 4'd0}], c_nc = cmem[{cur_i, 4'd2}];
-  wire first_k = f_fl[0], last_k = f_fl[1], chained = f_fl[2];
-  wire [31:0] kblk = f_k0 / ROWS;
-  wire has_ws = f_k0 == 32'd0;  // channel scales come with the tile
-  wire has_x = f_ab != 32'd0;  // activations come with the tile
-  wire has_xs = has_x && first_k;  // token scales too
-  // The command check (at the start cycle).
-  wire [31:0] wb_want = f_ru * f_nc + (has_ws ? 32'd2 * f_nc : 32'd0);
-  wire [31:0] ab_want = f_m * f_ru + (first_k ? 32'd4 * f_m : 32'd0);
-  wire cmd_ok = f_m >= 1 && f_m <= M_MAX && f_steps == f_m && f_ru >= 1 && f_ru <= ROWS &&
-      f_nc >= 1 && f_nc <= COLS && f_k0 % ROWS == 0 && kblk < KT_MAX && f_fl[31:3] == 29'd0 &&
-      chained == !first_k && first_k == has_ws && f_wb == wb_want &&
-      (!has_x || f_ab == ab_want) && f_wb + f_ab <= SLOT_BYTES &&
-      (last_k ? f_ob == 32'd2 * f_m * f_nc && f_epi == f_m * f_nc : f_ob == 0 && f_epi == 0) &&
-      f_sp == 0 && f_rs == 0 && f_dq == 0;
+  reg [TW-1:0] ga;  // the next tile to start (its load)
+  reg [SW-1:0] nslot;  // its slot
+  reg [LREG-1:0] lreg;  // the region of the last tile started
+  reg [LREG-1:0] rg[0:NT_MAX-1];  // each started tile's region
+  // The load: in progress after its first cycle (ld_on), at row counter ld_cnt.
+  reg ld_on, ld_fin;
+  reg [31:0] ld_cnt;
+  reg [TW-1:0] ld_tile;
+  reg [SW-1:0] ld_slot;
+  // A loaded tile waiting for the stream.
+  reg wt_valid;
+  reg [TW-1:0] wt_tile;
+  reg [SW-1:0] wt_slot;
+  // The stream: in progress after its first cycle (st_on), at token st_tok.
+  reg st_on, st_fin;
+  reg [31:0] st_tok;
+  reg [TW-1:0] st_tile;
+  reg [SW-1:0] st_slot;
+  reg [TW-1:0] nstreamed;  // tiles whose stream started
+  // Results: of the oldest tile with results outstanding (rs_tile), res of them so far.
+  reg [TW-1:0] rs_tile;
+  reg [31:0] res;
+  // Drained tiles waiting for the edge (at most two: tile g + 2 waits for the edge to take g).
+  // The edge may take two in one cycle: a tile with no edge work frees it at once.
+  reg [1:0] hq_n;
+  reg [TW-1:0] hq0, hq1;
+  reg [TW-1:0] taken;  // tiles the edge has taken
   reg [KT_MAX-1:0] blk_valid;  // resident activation blocks fetched
   reg xs_valid;  // token scales fetched
 
-  // The edge (below) says whether it takes a drained tile this cycle.
-  wire y_valid;
-  wire [COLS*32-1:0] y_out;
-  wire drain_now = a_st == A_DRAIN && y_valid && res + 1 == c_m;
-  wire pend_now = hand_pend || drain_now;
-  /* verilator lint_off UNUSEDSIGNAL */  // (tile numbers beyond NT_MAX: error bit 6)
-  wire [TW-1:0] pend_tile = hand_pend ? hand_tile : cur;
-  /* verilator lint_on UNUSEDSIGNAL */
-  wire pend_par = hand_pend ? hand_par : par;
+  // -- the load: tile lt (starting now, or loading) --
   wire edge_free;
-  wire take_now = run && pend_now && edge_free;
-  wire start_now = run && ga < ntiles && (a_st == A_IDLE || drain_now) && (!pend_now || take_now)
-      && ready_now[nslot];
-  wire new_par = first_k ? !par : par;  // at the start: the starting tile's parity
-  wire tpar = busy_ld ? par : new_par;
-
+  wire take0, take1;  // the edge takes the first (and the second) pending tile
+  /* verilator lint_off UNUSEDSIGNAL */  // (tile numbers beyond NT_MAX: error bit 6)
+  wire [31:0] taken_now = {16'd0, taken} + {31'd0, take0} + {31'd0, take1};
+  wire [TW-1:0] lt = ld_on ? ld_tile : ga;
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire [TI-1:0] lt_i = lt[TI-1:0];
+  wire [31:0] l_m = cmem[{lt_i, 5'd0}], l_ru = cmem[{lt_i, 5'd1}], l_nc = cmem[{lt_i, 5'd2}];
+  wire [31:0] l_k0 = cmem[{lt_i, 5'd3}], l_fl = cmem[{lt_i, 5'd4}];
+  wire [31:0] l_wb = cmem[{lt_i, 5'd5}], l_ab = cmem[{lt_i, 5'd6}], l_ob = cmem[{lt_i, 5'd7}];
+  wire [31:0] l_epi = cmem[{lt_i, 5'd8}], l_sp = cmem[{lt_i, 5'd11}];
+  wire [31:0] l_rs = cmem[{lt_i, 5'd12}], l_dq = cmem[{lt_i, 5'd13}];
+  wire [31:0] l_steps = cmem[{lt_i, 5'd14}], l_g = cmem[{lt_i, 5'd16}];
+  wire [31:0] l_bits = cmem[{lt_i, 5'd17}];
+  wire [31:0] l_swr = cmem[{lt_i, 5'd18}], l_srd = cmem[{lt_i, 5'd19}];
+  wire l_first = l_fl[0], l_last = l_fl[1], l_chained = l_fl[2], l_is = l_fl[3];
+  wire [31:0] l_g1 = l_g == 0 ? 32'd1 : l_g;  // (G = 0 is refused; no division by 0)
+  wire l_gs = l_k0 % l_g1 == 0;  // the tile starts a group (w4a8-is)
+  wire l_ge = (l_k0 + l_ru) % l_g1 == 0;  // ... ends one
+  // The chain's scales come with its first tile: w8a8 channel scales (k0 = 0), w4a8-is S.
+  wire l_has_cs = l_is ? l_gs : l_k0 == 0;
+  wire [31:0] l_codes = l_is ? (l_ru * l_nc + 1) >> 1 : l_ru * l_nc;  // code bytes
+  wire [31:0] l_mnc = l_m * l_nc;
+  // The command check (at the start cycle).
+  wire [31:0] wb_want = l_codes + (l_has_cs ? 32'd2 * l_nc : 32'd0);
+  wire [31:0] ab_want = l_m * l_ru + (l_first ? 32'd4 * l_m : 32'd0);
+  // (w4a8-is: every k-tile has the plan's rows_used, gcd(ROWS, G), so k0 / rows_used numbers
+  // the resident activations' blocks; w8a8's last k-tile may be short: k0 / ROWS.)
+  wire [31:0] l_kblk = l_is ? l_k0 / l_ru : l_k0 / ROWS;
+  wire is_ok = l_g >= 1 && l_bits <= 62 && l_g1 % l_ru == 0 && l_k0 % l_ru == 0 &&
+      l_chained == !l_gs && (!l_last || l_ge) && l_rs == (l_ge ? l_mnc : 32'd0) &&
+      l_swr == (l_gs ? l_nc : 32'd0) && l_srd == l_rs;
+  wire w8_ok = l_chained == !l_first && l_rs == 0 && l_swr == 0 && l_srd == 0;
+  wire cmd_ok = l_m >= 1 && l_m <= M_MAX && l_steps == l_m && l_ru >= 1 && l_ru <= ROWS &&
+      l_nc >= 1 && l_nc <= COLS && (l_is || l_k0 % ROWS == 0) && l_kblk < KT_MAX &&
+      l_fl[31:4] == 28'd0 && l_first == (l_k0 == 0) && (l_is ? is_ok : w8_ok) && l_wb == wb_want &&
+      (l_ab == 0 || l_ab == ab_want) && l_wb + l_ab <= SLOT_BYTES &&
+      (l_last ? l_ob == 32'd2 * l_mnc && l_epi == l_mnc : l_ob == 0 && l_epi == 0) &&
+      l_sp == 0 && l_dq == 0;
+  // The start rule: the load port free, tile ga - WBANKS taken by the edge, operands in.
+  wire start_now = run && ga < ntiles && !ld_on &&
+      ({16'd0, ga} < WBANKS || taken_now + WBANKS > {16'd0, ga}) && ready_now[nslot];
+  wire loading = start_now || ld_on;
+  wire [LREG-1:0] new_reg = l_chained ? lreg : lreg + 1'b1;  // the starting tile's region
+  assign lslot = ld_on ? ld_slot : nslot;
   // Load: row ROWS-1-i in load cycle i, 0 beyond rows_used / cols_used.
-  wire [31:0] load_i = start_now ? 32'd0 : cnt;
+  wire [31:0] load_i = ld_on ? ld_cnt : 32'd0;
   wire [31:0] row_r = ROWS - 1 - load_i;
-  wire w_load = start_now || a_st == A_LOAD;
-  wire streaming = a_st == A_STREAM;
-  wire [31:0] tok = cnt;
-  // Slot read addresses: weight row / activation row; channel scales / token scale.
-  // (Offsets are within the slot, the ofmap and output halves by the command check: their high
-  // bits are 0.)
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [31:0] ra0 = streaming ? f_wb + tok * f_ru : row_r * f_nc;
-  wire [31:0] ra1 = streaming ? f_wb + f_m * f_ru + 32'd4 * tok : f_ru * f_nc;
+  /* verilator lint_off UNUSEDSIGNAL */  // (offsets within the slot: their high bits are 0)
+  wire [31:0] wnib = row_r * l_nc;  // the row's first code (w4a8-is: nibble)
+  wire [31:0] ra0 = l_is ? wnib >> 1 : wnib;
   /* verilator lint_on UNUSEDSIGNAL */
   assign slot_ra0 = ra0[SAW-1:0];
-  assign slot_ra1 = ra1[SAW-1:0];
-  // Resident activations.
-  reg [ROWS*8-1:0] xmem[0:KT_MAX*M_MAX-1];
-  wire [XAW-1:0] xaddr = {kblk[KW-1:0], tok[$clog2(M_MAX)-1:0]};
+  assign slot_ra1 = l_codes[SAW-1:0];
+  // The row as COLS nibbles from the row's first (w4a8-is), or COLS bytes (w8a8).
+  wire [COLS*4-1:0] nib_row = sq0[4*wnib[0]+:COLS*4];
   reg [COLS*8-1:0] w_in;
-  reg [ROWS*8-1:0] x_row;
   integer c;
   always @* begin
     for (c = 0; c < COLS; c = c + 1)
-      w_in[8*c+:8] = (c < f_nc && row_r < f_ru) ? sq0[8*c+:8] : 8'd0;
-    for (c = 0; c < ROWS; c = c + 1)
-      x_row[8*c+:8] = c >= f_ru ? 8'd0 : has_x ? sq0[8*c+:8] : xmem[xaddr][8*c+:8];
+      w_in[8*c+:8] = !(c < l_nc && row_r < l_ru) ? 8'd0 :
+          l_is ? {{4{nib_row[4*c+3]}}, nib_row[4*c+:4]} : sq0[8*c+:8];
   end
-  // Partial sums: the previous k-tile's, from the ofmap (chained), else 0.
+
+  // -- the stream: tile stt (starting now, or streaming) --
+  wire ss_now = run && !st_on && wt_valid;
+  wire streaming = ss_now || st_on;
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [TW-1:0] stt = st_on ? st_tile : wt_tile;
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire [TI-1:0] st_i = stt[TI-1:0];
+  assign sslot = st_on ? st_slot : wt_slot;
+  wire [31:0] tok = st_on ? st_tok : 32'd0;
+  wire [31:0] s_m = cmem[{st_i, 5'd0}], s_ru = cmem[{st_i, 5'd1}], s_nc = cmem[{st_i, 5'd2}];
+  /* verilator lint_off UNUSEDSIGNAL */  // (flags: the stream reads first_k, chained, scheme)
+  wire [31:0] s_k0 = cmem[{st_i, 5'd3}], s_fl = cmem[{st_i, 5'd4}];
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire [31:0] s_wb = cmem[{st_i, 5'd5}], s_ab = cmem[{st_i, 5'd6}];
+  wire s_first = s_fl[0], s_chained = s_fl[2];
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [31:0] kblk = s_fl[3] ? s_k0 / s_ru : s_k0 / ROWS;
+  wire [31:0] ra2 = s_wb + tok * s_ru;
+  wire [31:0] ra3 = s_wb + s_m * s_ru + 32'd4 * tok;
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire has_x = s_ab != 32'd0;  // activations come with the tile
+  wire has_xs = has_x && s_first;  // token scales too
+  assign slot_ra2 = ra2[SAW-1:0];
+  assign slot_ra3 = ra3[SAW-1:0];
+  // Resident activations.
+  reg [ROWS*8-1:0] xmem[0:KT_MAX*M_MAX-1];
+  wire [XAW-1:0] xaddr = {kblk[KW-1:0], tok[LM-1:0]};
+  reg [ROWS*8-1:0] x_row;
+  always @* begin
+    for (c = 0; c < ROWS; c = c + 1)
+      x_row[8*c+:8] = c >= s_ru ? 8'd0 : has_x ? sq2[8*c+:8] : xmem[xaddr][8*c+:8];
+  end
+  wire [TI-1:0] stt_r = stt[TI-1:0];
+  wire [LREG-1:0] s_reg = rg[stt_r];
+
+  // -- results: tile rs_tile --
+  wire y_valid;
+  wire [COLS*32-1:0] y_out;
+  wire [TI-1:0] rs_i = rs_tile[TI-1:0];
+  wire [31:0] r_m = cmem[{rs_i, 5'd0}], r_nc = cmem[{rs_i, 5'd2}];
+  /* verilator lint_off UNUSEDSIGNAL */  // (flags: chained)
+  wire [31:0] r_fl = cmem[{rs_i, 5'd4}];
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire [LREG-1:0] r_reg = rg[rs_i];
+  wire r_ok = rs_tile < nstreamed;  // a tile with results outstanding
+  wire drain_now = y_valid && r_ok && res + 1 == r_m;
+  // Partial sums: with one bank the previous k-tile's, into the array at the top (psum_in);
+  // with two, added to the results as they leave. Both from ofmap port 0.
   wire [NBO*32-1:0] ofm_q0;
   reg [COLS*32-1:0] psum_in;
+  // (Verilator sees the ofmap's read ports as one signal: port 1's write-first bypass closes a
+  // loop through the write data that port 0, reading old values, does not have.)
+  /* verilator lint_off UNOPTFLAT */
+  reg [COLS*32-1:0] ofm_wy;
+  /* verilator lint_on UNOPTFLAT */
   always @* begin
-    for (c = 0; c < COLS; c = c + 1)
-      psum_in[32*c+:32] = (chained && c < f_nc) ? ofm_q0[32*c+:32] : 32'd0;
+    for (c = 0; c < COLS; c = c + 1) begin
+      psum_in[32*c+:32] = (WBANKS == 1 && s_chained && c < s_nc) ? ofm_q0[32*c+:32] : 32'd0;
+      ofm_wy[32*c+:32] = y_out[32*c+:32] +
+          ((WBANKS == 2 && r_fl[2]) ? ofm_q0[32*c+:32] : 32'd0);
+    end
   end
 
   systolic_array #(
       .ROWS  (ROWS),
       .COLS  (COLS),
       .ACC_W (32),
-      .WBANKS(1)
+      .WBANKS(WBANKS)
   ) array (
       .clk    (clk),
       .rst    (rst),
-      .w_load (w_load),
-      .w_bank (1'b0),
-      .x_bank (1'b0),
+      .w_load (loading),
+      .w_bank (lt[0]),
+      .x_bank (stt[0]),
       .w_in   (w_in),
       .x_valid(streaming),
       .x_in   (x_row),
@@ -334,40 +462,51 @@ module tile_ws #(
       .y_out  (y_out)
   );
 
-  // ---- ofmap (partial sums) ---------------------------------------------------------------------
-  // Write: the array's results; port 0: psum_in; port 1: the edge's lanes.
+  // ---- ofmap (partial sums, a region per chain) ------------------------------------------------
+  // Write: the array's results; port 0 (reading the values before this cycle's write): psum_in
+  // (one bank) or the result's chained partial sum (two banks); port 1: the edge's lanes.
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [31:0] res_off = res * c_nc;
-  wire [31:0] ps_off = tok * f_nc;
+  wire [31:0] res_off = res * r_nc;
+  wire [31:0] ps_off = tok * s_nc;
   /* verilator lint_on UNUSEDSIGNAL */
+  wire [OAW-1:0] ofm_ra0 = WBANKS == 2 ? {r_reg, res_off[LHO-1:0]} : {s_reg, ps_off[LHO-1:0]};
   wire [OAW-1:0] ofm_ra1;
   wire [2*NBO*32-1:0] ofm_q;
   reg [NBO*32-1:0] ofm_wd;
   always @* begin
     ofm_wd = {NBO * 32{1'b0}};
-    ofm_wd[COLS*32-1:0] = y_out;
+    ofm_wd[COLS*32-1:0] = ofm_wy;
   end
+  wire ofm_we = y_valid && r_ok;
   flat_mem #(
       .EW(32),
       .NB(NBO),
-      .WORDS(2 * HALF_O / NBO),
+      .WORDS(NREG * HALF_O / NBO),
       .NR(2),
-      .AW(OAW)
+      .AW(OAW),
+      .OLD(1)
   ) ofmap (
       .clk(clk),
-      .we(y_valid && (a_st == A_STREAM || a_st == A_DRAIN)),
-      .waddr({par, res_off[OAW-2:0]}),
-      .wcount(c_nc[$clog2(NBO):0]),
+      .we(ofm_we),
+      .waddr({r_reg, res_off[LHO-1:0]}),
+      .wcount(r_nc[$clog2(NBO):0]),
       .wdata(ofm_wd),
-      .raddr({ofm_ra1, tpar, ps_off[OAW-2:0]}),
+      .raddr({ofm_ra1, ofm_ra0}),
       .rdata(ofm_q)
   );
   assign ofm_q0 = ofm_q[0+:NBO*32];
   wire [NBO*32-1:0] ofm_q1 = ofm_q[NBO*32+:NBO*32];
 
-  // Scales for the edge: the token scales (resident) and each n-tile's channel scales.
+  // Scales for the edge: the token scales (resident) and each chain's scale registers (w8a8:
+  // the fp16 channel scales; w4a8-is: the group's integer scales S, the scale register file).
   reg [31:0] xs[0:M_MAX-1];
-  reg [15:0] cs[0:2*COLS-1];
+  reg [15:0] cs[0:NREG*COLS-1];
+
+  // The edge's region (below), for the check that the array leaves it alone: the tile it works
+  // on after this cycle's take (busy_after, reg_after), or the one it took earlier (e_has,
+  // e_reg; not in its finish cycle).
+  wire busy_after, e_busy_reg;
+  wire [LREG-1:0] reg_after, e_reg_now;
 
   always @(posedge clk) begin
     if (rst) begin
@@ -375,21 +514,33 @@ module tile_ws #(
       released <= 0;
       iss_slot <= 0;
       slot_ready <= 0;
-      a_st <= A_IDLE;
       ga <= 0;
-      cur <= 0;
       nslot <= 0;
-      cslot <= 0;
-      cnt <= 0;
+      lreg <= LREG'(NREG - 1);  // the first tile (first_k) moves on to region 0
+      ld_on <= 1'b0;
+      ld_fin <= 1'b0;
+      ld_cnt <= 0;
+      ld_tile <= 0;
+      ld_slot <= 0;
+      wt_valid <= 1'b0;
+      wt_tile <= 0;
+      wt_slot <= 0;
+      st_on <= 1'b0;
+      st_fin <= 1'b0;
+      st_tok <= 0;
+      st_tile <= 0;
+      st_slot <= 0;
+      nstreamed <= 0;
+      rs_tile <= 0;
       res <= 0;
-      par <= 1'b1;  // the first tile (first_k) flips it to 0
-      hand_pend <= 1'b0;
-      hand_tile <= 0;
-      hand_par <= 1'b0;
-      ev_sd <= 1'b0;
+      hq_n <= 0;
+      hq0 <= 0;
+      hq1 <= 0;
+      taken <= 0;
       blk_valid <= 0;
       xs_valid <= 1'b0;
-      err <= 6'd0;
+      n_scale_wr <= 0;
+      err <= 7'd0;
     end else begin
       // Fetch issues.
       issued <= issued + n_issue;
@@ -410,88 +561,169 @@ module tile_ws #(
       for (c = 0; c < DEPTH; c = c + 1)
         if (rd_done[c] && beat_cnt[c] != slot_beats[c]) err[2] <= 1'b1;
       slot_ready <= ready_now & ~(start_now ? DEPTH'(1) << nslot : {DEPTH{1'b0}});
-      // The array.
-      ev_sd <= 1'b0;
-      if (y_valid) begin
-        if (a_st == A_STREAM || a_st == A_DRAIN) res <= res + 1;
-        else err[4] <= 1'b1;
-      end
-      if (drain_now && !start_now) a_st <= A_IDLE;
-      if (drain_now) begin
-        hand_pend <= !take_now;
-        hand_tile <= cur;
-        hand_par <= par;
-      end else if (take_now) begin
-        hand_pend <= 1'b0;
-      end
+      taken <= taken_now[TW-1:0];
+      // The load.
+      ld_fin <= 1'b0;
       if (start_now) begin
-        cur <= ga;
-        cslot <= nslot;
+        ld_tile <= ga;
+        ld_slot <= nslot;
         ga <= ga + 1;
         nslot <= DEPTH > 1 && nslot == SW'(DEPTH - 1) ? 0 : DEPTH > 1 ? nslot + 1 : 0;
-        par <= new_par;
-        res <= 0;
-        cnt <= 1;
-        a_st <= ROWS == 1 ? A_STREAM : A_LOAD;
-        if (ROWS == 1) cnt <= 0;
+        lreg <= new_reg;
+        rg[ga[TI-1:0]] <= new_reg;
         if (!cmd_ok) err[0] <= 1'b1;
         if ({16'd0, ga} >= NT_MAX) err[5] <= 1'b1;
-        if (!has_x && (!blk_valid[kblk[KW-1:0]] || (first_k && !xs_valid))) err[3] <= 1'b1;
-        if (has_ws)
+        if (l_has_cs) begin
           for (c = 0; c < COLS; c = c + 1)
-            if (c < f_nc) cs[COLS*(new_par ? 1 : 0)+c] <= sq1[16*c+:16];
-      end else if (a_st == A_LOAD) begin
-        if (cnt == ROWS - 1) begin
-          a_st <= A_STREAM;
-          cnt  <= 0;
-        end else begin
-          cnt <= cnt + 1;
+            if (c < l_nc) cs[COLS*{{(32 - LREG) {1'b0}}, new_reg}+c] <= sq1[16*c+:16];
+          if (l_is) n_scale_wr <= n_scale_wr + l_nc;
+          if (busy_after && reg_after == new_reg) err[6] <= 1'b1;
         end
-      end else if (a_st == A_STREAM) begin
+      end
+      if (loading) begin
+        if (load_i == ROWS - 1) begin
+          ld_on  <= 1'b0;
+          ld_fin <= 1'b1;
+        end else begin
+          ld_on  <= 1'b1;
+          ld_cnt <= load_i + 1;
+        end
+      end
+      // A loaded tile waits for the stream (at most one: tile g + 1 loads once g - 1 is done,
+      // so g has had the stream since).
+      if (loading && load_i == ROWS - 1) begin
+        wt_valid <= 1'b1;
+        wt_tile  <= lt;
+        wt_slot  <= lslot;
+        if (wt_valid && !ss_now) err[4] <= 1'b1;
+      end else if (ss_now) begin
+        wt_valid <= 1'b0;
+      end
+      // The stream.
+      st_fin <= 1'b0;
+      if (ss_now) begin
+        st_tile <= wt_tile;
+        st_slot <= wt_slot;
+        nstreamed <= nstreamed + 1;
+        if (!has_x && (!blk_valid[kblk[KW-1:0]] || (s_first && !xs_valid))) err[3] <= 1'b1;
+      end
+      if (streaming) begin
         if (has_x) xmem[xaddr] <= x_row;
-        if (has_xs) xs[tok[$clog2(M_MAX)-1:0]] <= sq1[31:0];
-        if (tok + 1 == f_m) begin
-          a_st <= A_DRAIN;
+        if (has_xs) xs[tok[LM-1:0]] <= sq3[31:0];
+        if (tok + 1 == s_m) begin
+          st_on <= 1'b0;
+          st_fin <= 1'b1;
           released <= released + 1;
-          ev_sd <= 1'b1;
           if (has_x) blk_valid[kblk[KW-1:0]] <= 1'b1;
           if (has_xs) xs_valid <= 1'b1;
         end else begin
-          cnt <= cnt + 1;
+          st_on  <= 1'b1;
+          st_tok <= tok + 1;
         end
       end
+      // Results.
+      if (y_valid) begin
+        if (!r_ok) err[4] <= 1'b1;
+        if (e_busy_reg && e_reg_now == r_reg) err[6] <= 1'b1;
+      end
+      if (drain_now) begin
+        rs_tile <= rs_tile + 1;
+        res <= 0;
+      end else if (y_valid) begin
+        res <= res + 1;
+      end
+      // The edge's queue: the pending tiles (pend0, pend1) less those taken.
+      if (n_take == 2'd0) begin
+        hq0 <= pend0;
+        hq1 <= pend1;
+      end else if (n_take == 2'd1) begin
+        hq0 <= pend1;
+      end
+      hq_n <= n_pend - n_take;
+      if (hq_n == 2'd2 && drain_now) err[4] <= 1'b1;
     end
   end
 
   // ---- edge units -------------------------------------------------------------------------------
+  // Pending: the queue, then the tile drained this cycle.
+  wire [1:0] n_pend = hq_n + {1'b0, drain_now};
+  /* verilator lint_off UNUSEDSIGNAL */  // (tile numbers beyond NT_MAX: error bit 6)
+  wire [TW-1:0] pend0 = hq_n != 0 ? hq0 : rs_tile;
+  wire [TW-1:0] pend1 = hq_n == 2 ? hq1 : rs_tile;
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire [TI-1:0] p0_i = pend0[TI-1:0];
+  wire [TI-1:0] p1_i = pend1[TI-1:0];
+  wire p0_zero = cmem[{p0_i, 5'd12}] == 0 && cmem[{p0_i, 5'd8}] == 0;  // no edge work
+  wire p1_zero = cmem[{p1_i, 5'd12}] == 0 && cmem[{p1_i, 5'd8}] == 0;
+  assign take0 = run && n_pend != 0 && edge_free;
+  assign take1 = take0 && p0_zero && n_pend == 2;
+  wire [1:0] n_take = {1'b0, take0} + {1'b0, take1};
+  // The tile with work the edge takes this cycle (at most one: the last taken).
+  wire take_w = take1 ? !p1_zero : take0 && !p0_zero;
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [TW-1:0] pend_tile = take1 ? pend1 : pend0;
+  /* verilator lint_on UNUSEDSIGNAL */
   reg [31:0] e_left;  // busy cycles left: free at 0
   reg e_has;  // a tile with work in the edge, not finished
-  reg e_par;
-  reg [31:0] e_nb, e_b, e_tot, e_nc, e_ob, e_oaddr;
+  reg [31:0] e_ec;  // cycles since it was taken
+  reg [31:0] e_nbr, e_rcyc, e_nbe, e_totr, e_tote, e_nc, e_ob, e_oaddr, e_s2;
+  reg [LREG-1:0] e_reg;
+  reg e_is, e_first, e_oh;
   reg [31:0] e_m0, e_c0;  // position (token, column) of the next batch's lane 0
+  reg oh_next;  // the output half the next written tile fills
   assign edge_free = e_left == 0;
-  wire [CAW-5:0] pt_i = pend_tile[CAW-5:0];
-  wire [31:0] p_epi = cmem[{pt_i, 4'd8}], p_nc = cmem[{pt_i, 4'd2}];
-  wire [31:0] p_ob = cmem[{pt_i, 4'd7}], p_oaddr = cmem[{pt_i, 4'd10}];
-  wire [31:0] p_nb = (p_epi + U - 1) >> LU;
-  wire [31:0] p_cyc = p_epi == 0 ? 32'd0 : p_nb + EPI_LAT;
+  wire [TI-1:0] pt_i = pend_tile[TI-1:0];
+  wire [31:0] p_ru = cmem[{pt_i, 5'd1}], p_nc = cmem[{pt_i, 5'd2}], p_k0 = cmem[{pt_i, 5'd3}];
+  wire [31:0] p_ob = cmem[{pt_i, 5'd7}], p_epi = cmem[{pt_i, 5'd8}];
+  wire [31:0] p_oaddr = cmem[{pt_i, 5'd10}], p_rs = cmem[{pt_i, 5'd12}];
+  wire [31:0] p_g = cmem[{pt_i, 5'd16}];
+  /* verilator lint_off UNUSEDSIGNAL */  // (flags: the scheme; b <= 62 by the command check)
+  wire [31:0] p_fl = cmem[{pt_i, 5'd4}], p_bits = cmem[{pt_i, 5'd17}];
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire [LREG-1:0] p_reg = rg[pt_i];
+  wire [31:0] p_nbr = (p_rs + UI - 1) >> LUI;
+  wire [31:0] p_rcyc = p_rs == 0 ? 32'd0 : p_nbr + IS_LAT;
+  wire [31:0] p_nbe = (p_epi + U - 1) >> LU;
+  wire [31:0] p_cyc = p_rcyc + (p_epi == 0 ? 32'd0 : p_nbe + EPI_LAT);
+  // w4a8-is: the layer's first group starts the accumulators; the epilogue's second scale is
+  // 2^-b (exact in fp32 for b <= 62), w8a8's the channel scale.
+  wire p_first = p_k0 + p_ru == p_g;
+  wire [7:0] p_exp = 8'd127 - p_bits[7:0];
+  wire [31:0] p_s2 = {1'b0, p_exp, 23'd0};
   wire fin_a = e_has && e_left == 0;  // the edge's tile finishes
-  wire fin_b = take_now && p_cyc == 0;  // a tile with nothing to do finishes as it is taken
-  wire issue = (take_now && p_cyc != 0) || (e_has && e_b < e_nb);
-  wire [31:0] b = take_now ? 32'd0 : e_b;
-  wire [31:0] tot = take_now ? p_epi : e_tot;
-  wire [31:0] nc_e = take_now ? p_nc : e_nc;
-  wire ipar = take_now ? pend_par : e_par;
-  wire [31:0] b_off = b << LU;
-  assign ofm_ra1 = {ipar, b_off[OAW-2:0]};
-  // Lane positions: lane 0 at (m0, c0), each next lane one output further (token-major).
-  wire [32*U-1:0] lm, lc;
+  // Tiles with nothing to do finish as they are taken.
+  wire [1:0] fin_b = {1'b0, take0 && p0_zero} + {1'b0, take1 && p1_zero};
+  wire act = take_w || e_has;
+  wire [31:0] x = take_w ? 32'd0 : e_ec;
+  wire [31:0] c_nbr = take_w ? p_nbr : e_nbr, c_rcyc = take_w ? p_rcyc : e_rcyc;
+  wire [31:0] c_nbe = take_w ? p_nbe : e_nbe;
+  wire [31:0] c_totr = take_w ? p_rs : e_totr, c_tote = take_w ? p_epi : e_tote;
+  wire [31:0] nc_e = take_w ? p_nc : e_nc;
+  wire [LREG-1:0] c_reg = take_w ? p_reg : e_reg;
+  wire c_is = take_w ? p_fl[3] : e_is, c_first = take_w ? p_first : e_first;
+  wire [31:0] c_s2 = take_w ? p_s2 : e_s2;
+  wire c_oh = take_w ? oh_next : e_oh;
+  wire r_issue = act && x < c_nbr;
+  wire [31:0] xe = x - c_rcyc;
+  wire e_issue = act && x >= c_rcyc && xe < c_nbe;
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [31:0] b_off = r_issue ? x << LUI : xe << LU;  // the batch's first output (flat)
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign ofm_ra1 = {c_reg, b_off[LHO-1:0]};
+  assign e_busy_reg = e_has && !fin_a;
+  assign e_reg_now = e_reg;
+  assign busy_after = take_w || e_busy_reg;
+  assign reg_after = take_w ? p_reg : e_reg;
+  // Lane positions: lane 0 at (m0, c0), (0, 0) at a phase's first batch, each next lane one
+  // output further (token-major); position UMAX is where the next batch starts.
+  wire phase0 = x == 0 || x == c_rcyc;
+  wire [32*(UMAX+1)-1:0] lm, lc;
   generate
-    for (j = 0; j < U; j = j + 1) begin : g_pos
+    for (j = 0; j <= UMAX; j = j + 1) begin : g_pos
       wire [31:0] m, cc;
       if (j == 0) begin : g_first
-        assign m  = take_now ? 32'd0 : e_m0;
-        assign cc = take_now ? 32'd0 : e_c0;
+        assign m  = phase0 ? 32'd0 : e_m0;
+        assign cc = phase0 ? 32'd0 : e_c0;
       end else begin : g_next
         wire wrap = g_pos[j-1].cc + 1 == nc_e;
         assign m  = g_pos[j-1].m + (wrap ? 32'd1 : 32'd0);
@@ -501,19 +733,106 @@ module tile_ws #(
       assign lc[32*j+:32] = cc;
     end
   endgenerate
-  wire last_wrap = lc[32*(U-1)+:32] + 1 == nc_e;
-  // Stage 0 (the ofmap read, registered), then EPI_LAT - 1 registers, then the write.
+
+  // The integer-scale accumulators' store: one int32 per output of the n-tile, read by the
+  // rescale lanes (and then written back) and by the epilogue lanes.
+  wire [NBE*32-1:0] eacc_q;
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [31:0] ea_off;
+  wire [31:0] ea_n;
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire ea_we;
+  wire [UI*32-1:0] ea_wd;
+  reg [NBE*32-1:0] ea_wdata;
+  always @* begin
+    ea_wdata = {NBE * 32{1'b0}};
+    ea_wdata[UI*32-1:0] = ea_wd;
+  end
+  flat_mem #(
+      .EW(32),
+      .NB(NBE),
+      .WORDS(HALF_O / NBE),
+      .NR(1),
+      .AW(LHO)
+  ) eacc (
+      .clk(clk),
+      .we(ea_we),
+      .waddr(ea_off[LHO-1:0]),
+      .wcount(ea_n[$clog2(NBE):0]),
+      .wdata(ea_wdata),
+      .raddr(b_off[LHO-1:0]),
+      .rdata(eacc_q)
+  );
+
+  // Rescale lanes: acc + P S, registered in the unit (stage 0), IS_LAT - 1 more registers,
+  // then the accumulator's write.
+  wire [UI*32-1:0] r_sum;
+  generate
+    for (j = 0; j < UI; j = j + 1) begin : g_is
+      /* verilator lint_off UNUSEDSIGNAL */  // (overflow flags: the cases cannot overflow)
+      wire [31:0] s_comb;
+      wire ov_comb, ov_reg;
+      /* verilator lint_on UNUSEDSIGNAL */
+      intscale_acc #(
+          .P_W  (32),
+          .S_W  (16),
+          .ACC_W(32)
+      ) u (
+          .clk       (clk),
+          .rst       (rst),
+          .en        (r_issue),
+          .use_acc_in(1'b1),
+          .p         (ofm_q1[32*j+:32]),
+          .s         (cs[COLS*{{(32 - LREG) {1'b0}}, c_reg}+lc[32*j+:32]]),
+          .acc_in    (c_first ? 32'd0 : eacc_q[32*j+:32]),
+          .sum       (s_comb),
+          .ovf       (ov_comb),
+          .acc       (r_sum[32*j+:32]),
+          .acc_ovf   (ov_reg)
+      );
+    end
+  endgenerate
+  reg sr_v;
+  reg [31:0] sr_off, sr_n;
+  localparam integer RW = 1 + 32 + 32 + 32 * UI;
+  wire [RW-1:0] r_in = {sr_v, sr_off, sr_n, r_sum};
+  wire [RW-1:0] r_out;
+  generate
+    if (IS_LAT == 1) begin : g_rlat1
+      assign r_out = r_in;
+    end else begin : g_rlatn
+      delay_line #(
+          .W(RW),
+          .D(IS_LAT - 1)
+      ) dl (
+          .clk(clk),
+          .rst(rst),
+          .d  (r_in),
+          .q  (r_out)
+      );
+    end
+  endgenerate
+  assign ea_we  = r_out[RW-1];
+  assign ea_off = r_out[RW-2-:32];
+  assign ea_n   = r_out[RW-34-:32];
+  assign ea_wd  = r_out[32*UI-1:0];
+
+  // Epilogue lanes: stage 0 (the reads, registered), then EPI_LAT - 1 registers, then the write.
   reg s0_v, s0_par;
   reg [31:0] s0_off, s0_n;
-  reg [32*U-1:0] s0_acc, s0_sx;
-  reg [16*U-1:0] s0_sw;
+  reg [32*U-1:0] s0_acc, s0_sx, s0_s2;
   wire [16*U-1:0] y_lanes;
+  wire [32*U-1:0] sw32;
   generate
     for (j = 0; j < U; j = j + 1) begin : g_epi
-      epilogue_w8a8 epi (
+      f16_to_f32 widen (
+          .h(cs[COLS*{{(32 - LREG) {1'b0}}, c_reg}+lc[32*j+:32]]),
+          .f(sw32[32*j+:32])
+      );
+      epilogue_lane epi (
           .acc(s0_acc[32*j+:32]),
           .sx (s0_sx[32*j+:32]),
-          .sw (s0_sw[16*j+:16]),
+          .s2 (s0_s2[32*j+:32]),
           .y  (y_lanes[16*j+:16])
       );
     end
@@ -584,59 +903,102 @@ module tile_ws #(
   assign wr_beat_data = out_q[BEAT*8-1:0];
   wire pop = wq_n != 0 && wq_b + 1 == wq_nb[0];
   wire push = wr_req_valid;
-  wire [31:0] fin_now = {31'd0, fin_a} + {31'd0, fin_b};
-  assign done = run && ntiles != 0 && {16'd0, fin} + fin_now == {16'd0, ntiles} &&
-      w_out + {31'd0, wr_req_valid} == {28'd0, wr_done_count};
+  wire [31:0] fin_now = {31'd0, fin_a} + {30'd0, fin_b};
+  wire writes_done = w_out + {31'd0, wr_req_valid} == {28'd0, wr_done_count};
+  assign done = run && ntiles != 0 && {16'd0, fin} + fin_now == {16'd0, ntiles} && writes_done;
+  // Layers: the open one (its first tile, open_first) closes once its last tile is finished and
+  // every write is complete.
+  reg [TW-1:0] open_first, nclosed;
+  wire [TI-1:0] of_i = open_first[TI-1:0];
+  wire [31:0] open_last = cmem[{of_i, 5'd21}];
+  wire close_now = run && open_first < ntiles && {16'd0, fin} + fin_now > open_last && writes_done;
+  assign closed_now = nclosed + {{(TW - 1) {1'b0}}, close_now};
+  // (The edge's tile, which finishes first in a cycle, is tile `fin`.)
+  wire wr_early = wr_req_valid && {16'd0, fin} > open_last;
 
   always @(posedge clk) begin
     if (rst) begin
       e_left <= 0;
       e_has <= 1'b0;
-      e_par <= 1'b0;
-      e_nb <= 0;
-      e_b <= 0;
-      e_tot <= 0;
+      e_ec <= 0;
+      e_nbr <= 0;
+      e_rcyc <= 0;
+      e_nbe <= 0;
+      e_totr <= 0;
+      e_tote <= 0;
       e_nc <= 0;
       e_ob <= 0;
       e_oaddr <= 0;
+      e_s2 <= 0;
+      e_reg <= 0;
+      e_is <= 1'b0;
+      e_first <= 1'b0;
+      e_oh <= 1'b0;
       e_m0 <= 0;
       e_c0 <= 0;
+      oh_next <= 1'b0;
+      sr_v <= 1'b0;
       s0_v <= 1'b0;
       wq_n <= 0;
       wq_b <= 0;
       w_out <= 0;
       fin <= 0;
+      open_first <= 0;
+      nclosed <= 0;
+      n_scale_rd <= 0;
       err5 <= 1'b0;
     end else begin
       if (e_left != 0) e_left <= e_left - 1;
+      if (e_has) e_ec <= e_ec + 1;
       if (fin_a) e_has <= 1'b0;
-      if (take_now && p_cyc != 0) begin
+      if (take_w) begin
         e_left <= p_cyc - 1;
         e_has <= 1'b1;
-        e_par <= pend_par;
-        e_nb <= p_nb;
-        e_tot <= p_epi;
+        e_ec <= 1;
+        e_nbr <= p_nbr;
+        e_rcyc <= p_rcyc;
+        e_nbe <= p_nbe;
+        e_totr <= p_rs;
+        e_tote <= p_epi;
         e_nc <= p_nc;
         e_ob <= p_ob;
         e_oaddr <= p_oaddr;
-        // The output half it fills must have been written out.
-        if ((wq_n != 0 && wq_par[0] == pend_par) || (wq_n == 2 && wq_par[1] == pend_par) ||
-            (push && e_par == pend_par))
-          err5 <= 1'b1;
-      end
-      s0_v <= issue;
-      if (issue) begin
-        e_b <= b + 1;
-        e_m0 <= lm[32*(U-1)+:32] + (last_wrap ? 32'd1 : 32'd0);
-        e_c0 <= last_wrap ? 32'd0 : lc[32*(U-1)+:32] + 1;
-        s0_par <= ipar;
-        s0_off <= b_off;
-        s0_n <= tot - b_off < U ? tot - b_off : U;
-        for (c = 0; c < U; c = c + 1) begin
-          s0_acc[32*c+:32] <= ofm_q1[32*c+:32];
-          s0_sx[32*c+:32] <= xs[lm[32*c+:$clog2(M_MAX)]];
-          s0_sw[16*c+:16] <= cs[COLS*(ipar ? 1 : 0)+lc[32*c+:32]];
+        e_s2 <= p_s2;
+        e_reg <= p_reg;
+        e_is <= p_fl[3];
+        e_first <= p_first;
+        e_oh <= oh_next;
+        if (p_ob != 0) begin
+          oh_next <= !oh_next;
+          // The output half it fills must have been written out.
+          if ((wq_n != 0 && wq_par[0] == oh_next) || (wq_n == 2 && wq_par[1] == oh_next) ||
+              (push && e_oh == oh_next))
+            err5 <= 1'b1;
         end
+      end
+      sr_v <= r_issue;
+      if (r_issue) begin
+        sr_off <= b_off;
+        sr_n <= c_totr - b_off < UI ? c_totr - b_off : UI;
+        n_scale_rd <= n_scale_rd + (c_totr - b_off < UI ? c_totr - b_off : UI);
+      end
+      s0_v <= e_issue;
+      if (e_issue) begin
+        s0_par <= c_oh;
+        s0_off <= b_off;
+        s0_n <= c_tote - b_off < U ? c_tote - b_off : U;
+        for (c = 0; c < U; c = c + 1) begin
+          s0_acc[32*c+:32] <= c_is ? eacc_q[32*c+:32] : ofm_q1[32*c+:32];
+          s0_sx[32*c+:32] <= xs[lm[32*c+:LM]];
+          s0_s2[32*c+:32] <= c_is ? c_s2 : sw32[32*c+:32];
+        end
+      end
+      if (r_issue) begin
+        e_m0 <= lm[32*UI+:32];
+        e_c0 <= lc[32*UI+:32];
+      end else if (e_issue) begin
+        e_m0 <= lm[32*U+:32];
+        e_c0 <= lc[32*U+:32];
       end
       // Write DMA.
       if (pop) begin
@@ -646,26 +1008,33 @@ module tile_ws #(
       end else if (wq_n != 0) begin
         wq_b <= wq_b + 1;
       end
+      if (wr_early) err5 <= 1'b1;
       if (push) begin
         if (wq_n == 2 && !pop) err5 <= 1'b1;
         if (wq_n - (pop ? 2'd1 : 2'd0) == 0) begin
-          wq_par[0] <= e_par;
+          wq_par[0] <= e_oh;
           wq_nb[0]  <= (e_ob + BEAT - 1) >> LBEAT;
         end else begin
-          wq_par[1] <= e_par;
+          wq_par[1] <= e_oh;
           wq_nb[1]  <= (e_ob + BEAT - 1) >> LBEAT;
         end
       end
       wq_n <= wq_n + (push ? 2'd1 : 2'd0) - (pop ? 2'd1 : 2'd0);
       w_out <= w_out + {31'd0, wr_req_valid} - {28'd0, wr_done_count};
       fin <= fin + fin_now[15:0];
+      if (close_now) begin
+        open_first <= open_last[TW-1:0] + 1;
+        nclosed <= nclosed + 1;
+      end
     end
   end
 
   assign ev_start = start_now;
-  assign ev_load_done = streaming && cnt == 0;
-  assign ev_stream_done = ev_sd;
+  assign ev_load_done = ld_fin;
+  assign ev_stream_start = ss_now;
+  assign ev_stream_done = st_fin;
   assign ev_drain_done = drain_now;
-  assign ev_edge_accept = take_now;
+  assign ev_edge_accept = n_take;
   assign ev_edge_finish = fin_now[1:0];
+  assign ev_layer_close = close_now;
 endmodule

@@ -1,29 +1,38 @@
-// Does the Verilog compute tile (rtl/tile/tile_ws.v: fetch DMA, buffer slots, single-buffered
-// weight-stationary int8 array, edge queue with the w8a8 epilogue, write DMA) run a GEMM layer
-// in exactly the cycles of the SystemC accelerator model's cycle mode, tile by tile, and compute
-// the reference GEMM's outputs bit for bit? (Issue 20, first slice.)
+// Does the Verilog compute tile (rtl/tile/tile_ws.v: fetch DMA, buffer slots, weight-stationary
+// int8 array with single- or double-buffered weights, edge queue with integer-scale accumulators
+// and epilogue, write DMA) run a GEMM layer in exactly the cycles of the SystemC accelerator
+// model's cycle mode, tile by tile, and compute the reference GEMM's outputs bit for bit?
+// (Issue 20, first three slices.)
 //
-// One case: a w8a8 layer (seeded synthetic operands, quantized per token and per channel) on a
-// one-core design with the tile's parameters (spec_for). sim/mapping plans it (plan_gemm: the
-// arch::Tile commands); the SystemC model runs the commands in cycle (and fast) mode with its
-// tile log on (SimJob::tile_log); the harness writes the same commands, one word per field, into
-// the Verilated tile's command memory, lays the operands out in a memory image and serves the
-// tile's memory port cycle by cycle with the model's own DRAM rules: arch::DramTiming for each
-// request, the DramController's arbitration (requests of one cycle served in round-robin order of
-// requester, fetch = 0 and write = 1, the first moving on every cycle that serves anything;
-// completion at the first cycle boundary at or after the data is complete, and at least one
-// cycle after the request). Compared, with every difference a failure:
-//   - total cycles (the model's RunStats::cycles; the RTL's first cycle with `done`);
-//   - per tile: fetch issued, operands in, start, load done, stream done (slot released), drain
-//     done, edge accept, edge finish, write issued, write complete;
-//   - the outputs the tile wrote to memory against quasar::gemm_w8a8, bit for bit;
+// One case: a w8a8 or w4a8-is layer, or a chain of them each reading the one before (seeded
+// synthetic operands, quantized per token, and per channel or per group with integer scales; a
+// later layer's activations are the previous layer's outputs as the RTL wrote them, quantized
+// per token by the harness when the layer's first fetch leaves) on a one-core design with the
+// tile's parameters (spec_for). sim/mapping plans it (plan_gemm: the arch::Tile commands); the SystemC model runs
+// the commands in cycle (and fast) mode with its tile log on (SimJob::tile_log); the harness
+// writes the same commands, one word per field, into the Verilated tile's command memory, lays
+// the operands out in a memory image and serves the tile's memory port cycle by cycle with the
+// model's own DRAM rules: arch::DramTiming for each request, the DramController's arbitration
+// (requests of one cycle served in round-robin order of requester, fetch = 0 and write = 1, the
+// first moving on every cycle that serves anything; completion at the first cycle boundary at
+// or after the data is complete, and at least one cycle after the request). Compared, with
+// every difference a failure:
+//   - total cycles (the model's RunStats::cycles; the RTL's first cycle with `done`), and the
+//     cycle each layer closed (the running sum of the model's LayerStats::cycles);
+//   - per tile: fetch issued, operands in, start (load), load done, stream start, stream done
+//     (slot released), drain done, edge accept, edge finish, write issued, write complete;
+//   - the words written into and read from the integer scales' register files, against the
+//     model's LayerStats::scale_writes, scale_reads (and intscale_ops);
+//   - every layer's outputs the tile wrote to memory against quasar::gemm_w8a8 / gemm_w4a8_is
+//     (each layer reading the reference outputs of the one before), bit for bit;
 //   - the model's fast mode against its cycle mode (same tile log, same cycles).
-// The tile's `error` bits must stay 0 (a command it cannot run is refused, never approximated),
-// and every data beat must arrive before its request completes (the harness's check that the
-// data path keeps up with the DRAM timing).
+// The tile's `error` bits must stay 0 (a command it cannot run is refused, never approximated;
+// the array never overwrites a region the edge still reads), and every data beat must arrive
+// before its request completes (the harness's check that the data path keeps up with the DRAM
+// timing). QUASAR_TILE_DUMP=1 prints every tile's times, model against RTL.
 //
-// The cases must be plans the first slice runs (checked, a failure otherwise): one m-block (no
-// runs), activations resident after the first n-tile, no spills, no rescales or dequantizers.
+// The cases must be plans the tile runs (checked, a failure otherwise): one m-block (no runs),
+// activations resident after the first n-tile, no spills, no dequantizers.
 // The float conversions the epilogue adds are checked alone first (F16ToF32, F32ToF16).
 #include <gtest/gtest.h>
 
@@ -31,14 +40,18 @@
 #include <Vf32_to_f16.h>
 #include <Vtile_ws_4x4.h>
 #include <Vtile_ws_4x4_d1.h>
+#include <Vtile_ws_4x4_db.h>
 #include <Vtile_ws_8x8.h>
+#include <Vtile_ws_8x8_db.h>
 #include <verilated.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <memory>
+#include <numeric>
 #include <ostream>
 #include <sstream>
 #include <string>
@@ -124,14 +137,21 @@ TEST(F32ToF16, BoundariesAndRandom) {
 // ---- the tile --------------------------------------------------------------------------------------
 
 // A Verilated design point: its parameters (tests/tile/CMakeLists.txt's -G arguments).
+// units / lat: the epilogue's lanes and latency; is_units / is_lat: the integer-scale
+// accumulators'; wbanks: weight banks (2: double-buffered weights).
 struct Variant {
   const char* name;
-  int rows, cols, depth, units, lat, beat;
+  int rows, cols, depth, units, lat, beat, wbanks, is_units, is_lat;
 };
-constexpr Variant kV4{"4x4", 4, 4, 2, 4, 2, 32};
-constexpr Variant kV8{"8x8", 8, 8, 3, 2, 3, 32};
-constexpr Variant kV4d1{"4x4-d1", 4, 4, 1, 1, 1, 32};
-constexpr std::uint64_t kMMax = 64, kKtMax = 16, kNtMax = 256, kSlotBytes = 32 * 32;
+constexpr Variant kV4{"4x4", 4, 4, 2, 4, 2, 32, 1, 2, 1};
+constexpr Variant kV8{"8x8", 8, 8, 3, 2, 3, 32, 1, 4, 2};
+constexpr Variant kV4d1{"4x4-d1", 4, 4, 1, 1, 1, 32, 1, 1, 3};
+constexpr Variant kV4db{"4x4-db", 4, 4, 2, 4, 2, 32, 2, 2, 1};
+constexpr Variant kV8db{"8x8-db", 8, 8, 3, 2, 3, 32, 2, 4, 2};
+constexpr std::uint64_t kMMax = 64, kKtMax = 32, kNtMax = 256, kSlotBytes = 32 * 32;
+// A tile's command words: 32 a tile in the command memory, of which the first 22 are read
+// (tile_ws.v's field table).
+constexpr int kCmdStride = 32, kCmdWords = 22;
 
 struct Dram {
   double gbps = 16;
@@ -144,7 +164,19 @@ struct Case {
   const Variant* v;
   std::uint64_t m, k, n, seed;
   Dram dram;
+  Scheme scheme = Scheme::w8a8;  // w8a8 or w4a8_is
+  std::uint64_t group = 0;       // w4a8-is: the group size G (divides K)
+  int alpha_bits = 10;           // w4a8-is: S = RNE(s 2^alpha_bits)
+  // More layers, each reading the previous one's outputs (its K is their N): their N.
+  std::vector<std::uint64_t> chain = {};
 };
+
+// The case's layers: (K, N) of each.
+std::vector<std::pair<std::uint64_t, std::uint64_t>> layer_shapes(const Case& c) {
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> v{{c.k, c.n}};
+  for (std::uint64_t n : c.chain) v.emplace_back(v.back().second, n);
+  return v;
+}
 void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
 // The one-core design the tile implements (its buffers hold what the plans need; every port
@@ -158,12 +190,15 @@ arch::ArchSpec spec_for(const Case& c) {
   a.array.dataflow = arch::Dataflow::ws;
   a.array.pe = PeKind::int8;
   a.array.acc_bits = 32;
-  a.array.double_buffer = false;
+  a.array.double_buffer = c.v->wbanks == 2;
   a.array.pe_stages = 1;
   a.array.ws_order = arch::WsOrder::n_outer;
-  a.schemes = {Scheme::w8a8};
+  a.schemes = {Scheme::w8a8, Scheme::w4a8_is};
   a.edge.epilogue_units = static_cast<std::uint32_t>(c.v->units);
   a.edge.epilogue_latency_cycles = static_cast<std::uint32_t>(c.v->lat);
+  a.edge.intscale_units = static_cast<std::uint32_t>(c.v->is_units);
+  a.edge.intscale_latency_cycles = static_cast<std::uint32_t>(c.v->is_lat);
+  a.edge.intscale_acc_bits = 32;
   a.buffers.ifmap = {64 * 1024, 1, 64, false};
   a.buffers.weight = {64 * 1024, 1, 64, false};
   a.buffers.ofmap = {256 * 1024, 1, 128, false};
@@ -179,87 +214,162 @@ arch::ArchSpec spec_for(const Case& c) {
   return a;
 }
 
-// The layer's plan, checked to be one the first slice runs.
-arch::LayerWork work_for(const arch::ArchSpec& a, const Case& c) {
+// Layer `index`'s plan (K x N), checked to be one the tile runs; it reads the layer before it.
+arch::LayerWork work_for(const arch::ArchSpec& a, const Case& c, std::size_t index,
+                         std::uint64_t k, std::uint64_t n) {
+  const bool is = c.scheme == Scheme::w4a8_is;
   trace::Layer l;
-  l.name = "gemm";
+  l.name = "gemm" + std::to_string(index);
   l.op = trace::Op::linear;
-  l.m = c.m, l.k = c.k, l.n = c.n;
+  l.m = c.m, l.k = k, l.n = n;
   trace::LayerScheme ls;
-  ls.scheme = Scheme::w8a8;
+  ls.scheme = c.scheme;
+  if (is) {
+    if (c.group == 0 || k % c.group != 0) throw Error(c.name + ": G must divide K");
+    ls.group_size = c.group;
+    ls.alpha_bits = c.alpha_bits;
+  }
   l.scheme = ls;
   const mapping::GemmPlan p = mapping::plan_gemm(a, l);
   if (!p.runs.empty() || p.instances != 1 || p.materialize_bytes != 0 ||
       !p.capacity_warning.empty())
     throw Error(c.name + ": the plan has m-block runs, instances, a materialize pass or spills");
   if (p.tiles.size() > kNtMax) throw Error(c.name + ": more tiles than the tile's NT_MAX");
-  if (c.m > kMMax || (c.k + a.array.rows - 1) / a.array.rows > kKtMax)
-    throw Error(c.name + ": beyond the tile's M_MAX or KT_MAX");
+  const auto k_tiles = static_cast<std::uint64_t>(std::count_if(
+      p.tiles.begin(), p.tiles.end(), [](const arch::Tile& t) { return t.n0 == 0; }));
+  if (c.m > kMMax || k_tiles > kKtMax) throw Error(c.name + ": beyond the tile's M_MAX or KT_MAX");
   for (const arch::Tile& t : p.tiles) {
-    if (t.m0 != 0 || t.spill_read_bytes + t.spill_write_bytes != 0 || t.rescale_ops != 0 ||
+    if (t.m0 != 0 || t.spill_read_bytes + t.spill_write_bytes != 0 ||
+        (!is && t.rescale_ops != 0) || (is && t.rescale_unit != ScaleUnit::intscale) ||
         t.dequant_ops != 0 || (t.act_bytes > 0) != (t.n0 == 0) ||
         t.weight_bytes + t.act_bytes > kSlotBytes)
       throw Error(c.name + ": tile n0 " + std::to_string(t.n0) + " k0 " + std::to_string(t.k0) +
-                  " is not one the first slice runs (resident activations, no spills)");
+                  " is not one the tile runs (resident activations, no spills)");
   }
   arch::LayerWork w;
   w.name = l.name;
   w.tiles = p.tiles;
   w.runs = p.runs;
   w.instances = p.instances;
+  if (index > 0) w.after = {index - 1};
   return w;
 }
 
 struct Operands {
+  bool is = false;  // w4a8-is (else w8a8)
   QuantizedActivations x;
   QuantizedWeights w;
-  MatrixH y;  // the reference output
+  IntegerScales s;  // w4a8-is
+  MatrixH y;        // the reference output
 };
 
-Operands operands(const Case& c) {
+// The activations a layer reads from the previous one's fp16 outputs: quantized per token (what
+// the harness does between the layers, at the moment the next layer's first fetch leaves).
+QuantizedActivations quantize_outputs(const MatrixH& y) {
+  MatrixF f(y.rows(), y.cols());
+  for (std::size_t m = 0; m < y.rows(); ++m)
+    for (std::size_t n = 0; n < y.cols(); ++n) f(m, n) = f16_to_f32(y(m, n));
+  return quantize_per_token(f);
+}
+
+// Seeded synthetic operands of one layer (K x N), quantized per token and per channel (w8a8)
+// or per group with integer scales (w4a8-is: int4 RTN with fp16 group scales, then
+// S = RNE(s 2^b)); the activations from `prev` (the previous layer's reference outputs) when
+// given; y from the scheme's reference GEMM.
+Operands operands(const Case& c, std::uint64_t k, std::uint64_t n, std::uint64_t seed,
+                  const MatrixH* prev) {
   SyntheticSpec s;
-  s.m = c.m, s.k = c.k, s.n = c.n, s.seed = c.seed;
+  s.m = c.m, s.k = k, s.n = n, s.seed = seed;
   const GemmData d = synthetic_llm_gemm(s);
   Operands o;
-  o.x = quantize_per_token(d.x);
+  o.is = c.scheme == Scheme::w4a8_is;
+  o.x = prev ? quantize_outputs(*prev) : quantize_per_token(d.x);
   WeightQuantSpec ws;
-  ws.format = WeightFormat::int8;
-  ws.granularity = Granularity::per_channel;
   ws.symmetric = true;
   ws.scale_dtype = ScaleDtype::fp16;
-  o.w = quantize_weights_rtn(d.w, ws);
-  o.y = gemm_w8a8(o.x, o.w).y;
+  if (o.is) {
+    ws.format = WeightFormat::int4;
+    ws.granularity = Granularity::per_group;
+    ws.group_size = c.group;
+    o.w = quantize_weights_rtn(d.w, ws);
+    IntScaleSpec is;
+    is.mode = IntScaleMode::fixed;
+    is.bits = c.alpha_bits;
+    o.s = to_integer_scales(o.w, is);
+    // The tile's memory holds S in 16 bits (the plan's 2 bytes a group and channel).
+    for (std::size_t row = 0; row < o.s.S.rows(); ++row)
+      for (std::size_t g = 0; g < o.s.S.cols(); ++g)
+        if (o.s.S(row, g) > 32767) throw Error(c.name + ": an integer scale beyond int16");
+    o.y = gemm_w4a8_is(o.x, o.w, o.s).y;
+  } else {
+    ws.format = WeightFormat::int8;
+    ws.granularity = Granularity::per_channel;
+    o.w = quantize_weights_rtn(d.w, ws);
+    o.y = gemm_w8a8(o.x, o.w).y;
+  }
   return o;
 }
 
 // The memory image: each tile's operands where its command says (in_addr), in the tile's
-// layout (rtl/tile/tile_ws.v's header), then the output area.
+// layout (rtl/tile/tile_ws.v's header), then the output area. The activations of a layer that
+// reads the previous one are left 0xa5 here: the harness writes them when that layer's first
+// fetch leaves (act_addr: where each tile's activations go).
 struct Image {
   std::vector<std::uint8_t> mem;
-  std::vector<std::uint32_t> in_addr, out_addr;
+  std::vector<std::uint32_t> in_addr, out_addr, act_addr;
 };
 
 void put_le(std::vector<std::uint8_t>& m, std::uint64_t v, int bytes) {
   for (int i = 0; i < bytes; ++i) m.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
 }
 
-Image image_for(const std::vector<arch::Tile>& tiles, const Operands& o) {
+// A tile's activation bytes (m rows of rows_used codes, then the token scales on the first k).
+std::vector<std::uint8_t> act_bytes(const arch::Tile& t, const QuantizedActivations& x) {
+  std::vector<std::uint8_t> b;
+  for (std::uint64_t m = 0; m < t.m; ++m)
+    for (std::uint64_t r = 0; r < t.rows_used; ++r)
+      b.push_back(static_cast<std::uint8_t>(x.q(m, t.k0 + r)));
+  if (t.first_k)
+    for (std::uint64_t m = 0; m < t.m; ++m) put_le(b, bits(x.scale_of(m)), 4);
+  return b;
+}
+
+// `tiles` and `layer` (each tile's layer) of the run, each layer's operands.
+Image image_for(const std::vector<arch::Tile>& tiles, const std::vector<std::size_t>& layer,
+                const std::vector<Operands>& ops) {
   Image im;
-  for (const arch::Tile& t : tiles) {
+  for (std::size_t g = 0; g < tiles.size(); ++g) {
+    const arch::Tile& t = tiles[g];
+    const Operands& o = ops[layer[g]];
     im.in_addr.push_back(static_cast<std::uint32_t>(im.mem.size()));
     const std::size_t at = im.mem.size();
-    for (std::uint64_t r = 0; r < t.rows_used; ++r)
-      for (std::uint64_t c = 0; c < t.cols_used; ++c)
-        im.mem.push_back(static_cast<std::uint8_t>(o.w.codes(t.n0 + c, t.k0 + r)));
-    if (t.k0 == 0)
-      for (std::uint64_t c = 0; c < t.cols_used; ++c)
-        put_le(im.mem, f32_to_f16(o.w.scale(t.n0 + c, 0)), 2);
+    if (o.is) {
+      // 4-bit codes, two a byte, low nibble first, over the whole tile; the group's S.
+      const std::uint64_t codes = t.rows_used * t.cols_used;
+      im.mem.resize(at + (codes + 1) / 2, 0);
+      for (std::uint64_t i = 0; i < codes; ++i) {
+        const std::uint64_t r = i / t.cols_used, c = i % t.cols_used;
+        const auto nib = static_cast<std::uint8_t>(o.w.codes(t.n0 + c, t.k0 + r) & 0xf);
+        im.mem[at + i / 2] |= static_cast<std::uint8_t>(nib << (4 * (i % 2)));
+      }
+      if (t.k0 % o.w.group_size == 0)
+        for (std::uint64_t c = 0; c < t.cols_used; ++c)
+          put_le(im.mem, static_cast<std::uint64_t>(o.s.S(t.n0 + c, t.k0 / o.w.group_size)), 2);
+    } else {
+      for (std::uint64_t r = 0; r < t.rows_used; ++r)
+        for (std::uint64_t c = 0; c < t.cols_used; ++c)
+          im.mem.push_back(static_cast<std::uint8_t>(o.w.codes(t.n0 + c, t.k0 + r)));
+      if (t.k0 == 0)
+        for (std::uint64_t c = 0; c < t.cols_used; ++c)
+          put_le(im.mem, f32_to_f16(o.w.scale(t.n0 + c, 0)), 2);
+    }
+    im.act_addr.push_back(static_cast<std::uint32_t>(im.mem.size()));
     if (t.act_bytes > 0) {
-      for (std::uint64_t m = 0; m < t.m; ++m)
-        for (std::uint64_t r = 0; r < t.rows_used; ++r)
-          im.mem.push_back(static_cast<std::uint8_t>(o.x.q(m, t.k0 + r)));
-      if (t.first_k)
-        for (std::uint64_t m = 0; m < t.m; ++m) put_le(im.mem, bits(o.x.scale_of(m)), 4);
+      const std::vector<std::uint8_t> b = act_bytes(t, o.x);
+      if (layer[g] == 0)
+        im.mem.insert(im.mem.end(), b.begin(), b.end());
+      else
+        im.mem.resize(im.mem.size() + b.size(), 0xa5);
     }
     if (im.mem.size() - at != t.weight_bytes + t.act_bytes)
       throw Error("image: a tile's operands are not its command's byte count");
@@ -272,15 +382,35 @@ Image image_for(const std::vector<arch::Tile>& tiles, const Operands& o) {
   return im;
 }
 
+// Layer l's fp16 outputs as the tile wrote them to memory (M x N).
+MatrixH outputs_in(const std::vector<std::uint8_t>& mem, const std::vector<arch::Tile>& tiles,
+                   const std::vector<std::size_t>& layer, const Image& im, std::size_t l,
+                   std::uint64_t m_rows, std::uint64_t n_cols) {
+  MatrixH y(m_rows, n_cols);
+  for (std::size_t g = 0; g < tiles.size(); ++g) {
+    const arch::Tile& t = tiles[g];
+    if (layer[g] != l || !t.last_k) continue;
+    for (std::uint64_t m = 0; m < t.m; ++m)
+      for (std::uint64_t col = 0; col < t.cols_used; ++col) {
+        const std::size_t at = im.out_addr[g] + 2 * (m * t.cols_used + col);
+        y(m, t.n0 + col) = static_cast<std::uint16_t>(mem.at(at) | (mem.at(at + 1) << 8));
+      }
+  }
+  return y;
+}
+
 // The command words of one tile (tile_ws.v's field table).
-std::vector<std::uint32_t> command_words(const arch::Tile& t, std::uint32_t in, std::uint32_t out) {
+// wait: layers closed before its fetch; last: the last tile of its layer.
+std::vector<std::uint32_t> command_words(const arch::Tile& t, std::uint32_t in, std::uint32_t out,
+                                         const Operands& o, std::uint64_t wait,
+                                         std::uint64_t last) {
   const auto& ws = std::get<arch::WsArrayCommand>(t.array);
-  const std::uint64_t f[16] = {t.m,
+  const std::uint64_t f[kCmdWords] = {t.m,
                                t.rows_used,
                                t.cols_used,
                                t.k0,
                                (t.first_k ? 1u : 0u) | (t.last_k ? 2u : 0u) |
-                                   (ws.psum_chained ? 4u : 0u),
+                                   (ws.psum_chained ? 4u : 0u) | (o.is ? 8u : 0u),
                                t.weight_bytes,
                                t.act_bytes,
                                t.out_bytes,
@@ -291,7 +421,13 @@ std::vector<std::uint32_t> command_words(const arch::Tile& t, std::uint32_t in, 
                                t.rescale_ops,
                                t.dequant_ops,
                                t.stream_steps,
-                               t.n0};
+                               t.n0,
+                               o.is ? o.w.group_size : 0,
+                               o.is ? static_cast<std::uint64_t>(o.s.bits) : 0,
+                               t.scale_writes,
+                               t.scale_reads,
+                               wait,
+                               last};
   std::vector<std::uint32_t> w;
   for (std::uint64_t v : f) {
     if (v > 0xffffffffu) throw Error("command: a field beyond 32 bits");
@@ -305,14 +441,27 @@ struct RtlRun {
   std::vector<arch::TileEvents> tiles;
   std::uint64_t cycles = 0;
   std::uint64_t both = 0;  // cycles with a fetch and a write request (the arbitration decides)
+  std::uint64_t scale_writes = 0, scale_reads = 0;  // the integer scales' register files
+  std::vector<std::uint64_t> layer_close;           // the cycle each layer closed
   std::vector<std::uint8_t> mem;
 };
 
+// The run's tiles (every layer's, in order), with what the commands need beyond them.
+struct Stream {
+  std::vector<arch::Tile> tiles;
+  std::vector<std::size_t> layer;            // each tile's layer
+  std::vector<std::uint64_t> wait, last;     // command words 20 and 21
+  std::vector<std::size_t> first;            // each layer's first tile
+};
+
 // Drives one Verilated tile through the case: loads the commands, then serves its memory port
-// cycle by cycle (cycle 0: the first cycle with `run`) until `done`.
+// cycle by cycle (cycle 0: the first cycle with `run`) until `done`. `on_fetch(tile, mem)` is
+// called as each fetch leaves, before its data does.
 template <class Top>
-RtlRun run_rtl(const Variant& v, const arch::ArchSpec& a, const std::vector<arch::Tile>& tiles,
-               Image im, std::uint64_t cycle_limit) {
+RtlRun run_rtl(const Variant& v, const arch::ArchSpec& a, const Stream& st,
+               const std::vector<Operands>& ops, Image im, std::uint64_t cycle_limit,
+               const std::function<void(std::size_t, std::vector<std::uint8_t>&)>& on_fetch) {
+  const std::vector<arch::Tile>& tiles = st.tiles;
   VerilatedContext ctx;
   Top top(&ctx, "tile");
   auto tick = [&] {
@@ -332,10 +481,12 @@ RtlRun run_rtl(const Variant& v, const arch::ArchSpec& a, const std::vector<arch
   tick();
   top.rst = 0;
   for (std::size_t g = 0; g < tiles.size(); ++g) {
-    const std::vector<std::uint32_t> w = command_words(tiles[g], im.in_addr[g], im.out_addr[g]);
+    const std::vector<std::uint32_t> w = command_words(
+        tiles[g], im.in_addr[g], im.out_addr[g], ops[st.layer[g]], st.wait[g], st.last[g]);
     for (std::size_t f = 0; f < w.size(); ++f) {
       top.cmd_we = 1;
-      top.cmd_addr = static_cast<std::remove_reference_t<decltype(top.cmd_addr)>>(16 * g + f);
+      top.cmd_addr =
+          static_cast<std::remove_reference_t<decltype(top.cmd_addr)>>(kCmdStride * g + f);
       top.cmd_data = w[f];
       tick();
     }
@@ -361,7 +512,8 @@ RtlRun run_rtl(const Variant& v, const arch::ArchSpec& a, const std::vector<arch
     if (tiles[g].out_bytes > 0) written.push_back(g);
   RtlRun run;
   run.tiles.assign(tiles.size(), {});
-  std::size_t n_start = 0, n_load = 0, n_stream = 0, n_drain = 0, n_accept = 0, n_finish = 0;
+  std::size_t n_start = 0, n_load = 0, n_sstart = 0, n_stream = 0, n_drain = 0, n_accept = 0,
+              n_finish = 0;
   const auto beat = static_cast<std::uint64_t>(v.beat);
   auto at = [&](std::size_t& n, const char* what) -> arch::TileEvents& {
     if (n >= tiles.size()) throw Error(std::string("RTL: more '") + what + "' events than tiles");
@@ -407,10 +559,12 @@ RtlRun run_rtl(const Variant& v, const arch::ArchSpec& a, const std::vector<arch
     // Phase events.
     if (top.ev_start) at(n_start, "start").start = t;
     if (top.ev_load_done) at(n_load, "load done").load_end = t;
+    if (top.ev_stream_start) at(n_sstart, "stream start").stream_start = t;
     if (top.ev_stream_done) at(n_stream, "stream done").stream_end = t;
     if (top.ev_drain_done) at(n_drain, "drain done").done = t;
-    if (top.ev_edge_accept) at(n_accept, "edge accept").edge_accept = t;
+    for (unsigned i = 0; i < top.ev_edge_accept; ++i) at(n_accept, "edge accept").edge_accept = t;
     for (unsigned i = 0; i < top.ev_edge_finish; ++i) at(n_finish, "edge finish").edge_finish = t;
+    if (top.ev_layer_close) run.layer_close.push_back(t);
     // Requests of this cycle: fetch lanes in order, then the write.
     std::vector<std::size_t> new_fetches;
     for (int j = 0; j < v.depth; ++j) {
@@ -427,6 +581,7 @@ RtlRun run_rtl(const Variant& v, const arch::ArchSpec& a, const std::vector<arch
       run.tiles.at(f.tile).fetch_issue = t;
       new_fetches.push_back(fetches.size());
       fetches.push_back(f);
+      on_fetch(f.tile, im.mem);
     }
     bool new_write = false;
     if (top.wr_req_valid) {
@@ -499,6 +654,8 @@ RtlRun run_rtl(const Variant& v, const arch::ArchSpec& a, const std::vector<arch
   if (writes.size() != written.size()) throw Error("RTL: tiles left unwritten");
   if (n_start != tiles.size() || n_finish != tiles.size())
     throw Error("RTL: done before every tile ran");
+  run.scale_writes = top.n_scale_wr;
+  run.scale_reads = top.n_scale_rd;
   top.final();
   run.mem = std::move(im.mem);
   return run;
@@ -520,6 +677,7 @@ std::string differences(const std::vector<arch::TileEvents>& want,
              {"fetch_ready", a.fetch_ready, b.fetch_ready},
              {"start", a.start, b.start},
              {"load_end", a.load_end, b.load_end},
+             {"stream_start", a.stream_start, b.stream_start},
              {"stream_end", a.stream_end, b.stream_end},
              {"done", a.done, b.done},
              {"edge_accept", a.edge_accept, b.edge_accept},
@@ -543,8 +701,24 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   const Case c = GetParam();
   const arch::ArchSpec a = spec_for(c);
   ASSERT_EQ(arch::check_consistency(a), "");
-  const std::vector<arch::LayerWork> work{work_for(a, c)};
-  const std::vector<arch::Tile>& tiles = work[0].tiles;
+  const std::vector<std::pair<std::uint64_t, std::uint64_t>> shapes = layer_shapes(c);
+  std::vector<arch::LayerWork> work;
+  for (std::size_t l = 0; l < shapes.size(); ++l)
+    work.push_back(work_for(a, c, l, shapes[l].first, shapes[l].second));
+  // The run's tile stream: the layers' tiles in order (one core, one wave).
+  Stream st;
+  for (std::size_t l = 0; l < work.size(); ++l) {
+    st.first.push_back(st.tiles.size());
+    for (const arch::Tile& t : work[l].tiles) {
+      st.wait.push_back(st.tiles.size() == st.first.back() && !work[l].after.empty() ? l : 0);
+      st.tiles.push_back(t);
+      st.layer.push_back(l);
+    }
+    for (std::size_t g = st.first.back(); g < st.tiles.size(); ++g)
+      st.last.push_back(st.tiles.size() - 1);
+  }
+  const std::vector<arch::Tile>& tiles = st.tiles;
+  if (tiles.size() > kNtMax) throw Error(c.name + ": more tiles than the tile's NT_MAX");
   // The model: cycle mode (and fast mode, which must agree), one simulation.
   std::vector<std::vector<arch::TileEvents>> log_cycle, log_fast;
   const std::vector<arch::RunStats> model = arch::simulate_jobs(
@@ -555,39 +729,156 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   EXPECT_EQ(model[0].cycles, model[1].cycles) << "fast mode";
   EXPECT_EQ(differences(log_cycle[0], log_fast[0]), "") << "fast mode against cycle mode";
   EXPECT_EQ(model[0].total(&arch::LayerStats::stall_port), 0u) << "a port stall: out of scope";
-  // The RTL.
-  const Operands o = operands(c);
-  Image im = image_for(tiles, o);
+  // The operands and reference outputs, layer by layer (each reads the reference outputs of
+  // the one before).
+  std::vector<Operands> ops;
+  for (std::size_t l = 0; l < shapes.size(); ++l)
+    ops.push_back(operands(c, shapes[l].first, shapes[l].second, c.seed + 1000 * l,
+                           l ? &ops[l - 1].y : nullptr));
+  // The RTL. A layer that reads the one before gets its activations from that layer's outputs
+  // as the tile wrote them, quantized per token when the layer's first fetch leaves (after the
+  // barrier: every write of the layer before is complete).
+  Image im = image_for(tiles, st.layer, ops);
+  std::size_t filled = 0;
+  const auto on_fetch = [&](std::size_t g, std::vector<std::uint8_t>& mem) {
+    const std::size_t l = st.layer.at(g);
+    if (l == 0 || g != st.first[l]) return;
+    const QuantizedActivations x = quantize_outputs(
+        outputs_in(mem, tiles, st.layer, im, l - 1, c.m, shapes[l - 1].second));
+    for (std::size_t h = g; h < tiles.size() && st.layer[h] == l; ++h) {
+      if (tiles[h].act_bytes == 0) continue;
+      const std::vector<std::uint8_t> b = act_bytes(tiles[h], x);
+      std::copy(b.begin(), b.end(), mem.begin() + im.act_addr[h]);
+    }
+    ++filled;
+  };
   const std::uint64_t limit = 2 * model[0].cycles + 1000;
-  const RtlRun r = c.v == &kV4   ? run_rtl<Vtile_ws_4x4>(*c.v, a, tiles, im, limit)
-                   : c.v == &kV8 ? run_rtl<Vtile_ws_8x8>(*c.v, a, tiles, im, limit)
-                                 : run_rtl<Vtile_ws_4x4_d1>(*c.v, a, tiles, im, limit);
+  const RtlRun r =
+      c.v == &kV4     ? run_rtl<Vtile_ws_4x4>(*c.v, a, st, ops, im, limit, on_fetch)
+      : c.v == &kV8   ? run_rtl<Vtile_ws_8x8>(*c.v, a, st, ops, im, limit, on_fetch)
+      : c.v == &kV4d1 ? run_rtl<Vtile_ws_4x4_d1>(*c.v, a, st, ops, im, limit, on_fetch)
+      : c.v == &kV4db ? run_rtl<Vtile_ws_4x4_db>(*c.v, a, st, ops, im, limit, on_fetch)
+                      : run_rtl<Vtile_ws_8x8_db>(*c.v, a, st, ops, im, limit, on_fetch);
+  EXPECT_EQ(filled, shapes.size() - 1) << "layers whose activations came from the RTL";
   EXPECT_EQ(r.cycles, model[0].cycles) << "total cycles";
   EXPECT_EQ(differences(log_cycle[0], r.tiles), "") << "phases: model (cycle mode) against RTL";
-  // Outputs, bit for bit.
+  // Layer ends: the model's layers share the timeline (LayerStats::cycles, each from the
+  // previous end), so its ends are the running sums.
+  std::vector<std::uint64_t> ends;
+  std::uint64_t end = 0;
+  for (const arch::LayerStats& ls : model[0].layers) ends.push_back(end += ls.cycles);
+  EXPECT_EQ(r.layer_close, ends) << "layer ends";
+  if (std::getenv("QUASAR_TILE_DUMP"))
+    for (std::size_t g = 0; g < tiles.size(); ++g) {
+      const arch::TileEvents &e = log_cycle[0][g], &x = r.tiles[g];
+      std::cout << "tile " << g << " layer " << st.layer[g] << " k0 " << tiles[g].k0 << " n0 "
+                << tiles[g].n0 << " model/RTL fetch " << e.fetch_issue << "/" << x.fetch_issue
+                << " ready " << e.fetch_ready << "/" << x.fetch_ready << " start " << e.start
+                << "/" << x.start << " load_end " << e.load_end << "/" << x.load_end
+                << " sstart " << e.stream_start << "/" << x.stream_start << " send "
+                << e.stream_end << "/" << x.stream_end << " done " << e.done << "/" << x.done
+                << " accept " << e.edge_accept << "/" << x.edge_accept << " finish "
+                << e.edge_finish << "/" << x.edge_finish << "\n";
+    }
+  // The integer scales' register files: words written and read (the plan's counts, which the
+  // model adds up).
+  EXPECT_EQ(r.scale_writes, model[0].total(&arch::LayerStats::scale_writes)) << "scale writes";
+  EXPECT_EQ(r.scale_reads, model[0].total(&arch::LayerStats::scale_reads)) << "scale reads";
+  EXPECT_EQ(r.scale_reads, model[0].total(&arch::LayerStats::intscale_ops)) << "rescales";
+  // Outputs, bit for bit, every layer's.
   std::size_t wrong = 0;
   std::ostringstream first;
-  for (std::size_t g = 0; g < tiles.size(); ++g) {
-    const arch::Tile& t = tiles[g];
-    if (!t.last_k) continue;
-    for (std::uint64_t m = 0; m < t.m; ++m)
-      for (std::uint64_t col = 0; col < t.cols_used; ++col) {
-        const std::size_t at = im.out_addr[g] + 2 * (m * t.cols_used + col);
-        const auto got = static_cast<std::uint16_t>(r.mem[at] | (r.mem[at + 1] << 8));
-        const std::uint16_t want = o.y(m, t.n0 + col);
-        if (got != want && wrong++ == 0)
-          first << "y[" << m << "][" << t.n0 + col << "]: RTL 0x" << std::hex << got
-                << ", reference 0x" << want;
-      }
+  for (std::size_t l = 0; l < shapes.size(); ++l) {
+    const MatrixH y = outputs_in(r.mem, tiles, st.layer, im, l, c.m, shapes[l].second);
+    for (std::uint64_t m = 0; m < c.m; ++m)
+      for (std::uint64_t n = 0; n < shapes[l].second; ++n)
+        if (y(m, n) != ops[l].y(m, n) && wrong++ == 0)
+          first << "layer " << l << " y[" << m << "][" << n << "]: RTL 0x" << std::hex
+                << y(m, n) << ", reference 0x" << ops[l].y(m, n);
   }
   EXPECT_EQ(wrong, 0u) << first.str();
   // The case's numbers, for docs/validation.md.
-  std::cout << "[case] " << c.name << " " << c.v->name << " m " << c.m << " k " << c.k << " n "
-            << c.n << " tiles " << tiles.size() << " model " << model[0].cycles << " RTL "
-            << r.cycles << " stall_dram " << model[0].total(&arch::LayerStats::stall_dram)
+  std::cout << "[case] " << c.name << " " << c.v->name << " " << scheme_name(c.scheme);
+  if (c.scheme == Scheme::w4a8_is) std::cout << " G " << c.group;
+  std::cout << " m " << c.m << " k " << c.k << " n " << c.n;
+  for (std::uint64_t n : c.chain) std::cout << "," << n;
+  std::cout << " tiles " << tiles.size() << " model " << model[0].cycles << " RTL " << r.cycles
+            << " fast " << model[1].cycles
+            << " stall_dram " << model[0].total(&arch::LayerStats::stall_dram)
             << " stall_edge " << model[0].total(&arch::LayerStats::stall_edge)
-            << " fetch_and_write_cycles " << r.both << " dram " << c.dram.gbps << " GB/s "
-            << c.dram.latency_ns << " ns\n";
+            << " fetch_and_write_cycles " << r.both << " scale_writes " << r.scale_writes
+            << " scale_reads " << r.scale_reads << " layer_ends";
+  for (std::uint64_t e : r.layer_close) std::cout << " " << e;
+  std::cout << " dram " << c.dram.gbps << " GB/s " << c.dram.latency_ns << " ns "
+            << c.dram.channels << " ch " << c.dram.burst << " B tt " << c.dram.turnaround_ns
+            << " ns refresh " << c.dram.trefi_ns << "/" << c.dram.trfc_ns << " ns\n";
+}
+
+// A seeded random case on design point `var`: w8a8 or w4a8-is (G a power of two from 2 to 32
+// dividing K), any shape the tile holds, any DRAM (bandwidth, latency, channels, burst,
+// turnaround, refresh).
+Case random_case(Rng& r, const std::string& name, const Variant* var, std::uint64_t seed) {
+  Case c;
+  c.name = name;
+  c.v = var;
+  c.seed = seed;
+  // Shapes until one fits the tile (NT_MAX tiles, KT_MAX k-tiles).
+  for (;;) {
+    c.m = 1 + r.next() % 64;
+    c.n = 1 + r.next() % 64;
+    std::uint64_t k_tile = static_cast<std::uint64_t>(var->rows);
+    if (r.next() % 2) {
+      c.scheme = Scheme::w4a8_is;
+      c.group = std::uint64_t{2} << (r.next() % 5);
+      c.k = c.group * (1 + r.next() % (64 / c.group));
+      k_tile = std::gcd(k_tile, c.group);
+    } else {
+      c.scheme = Scheme::w8a8;
+      c.group = 0;
+      c.k = 1 + r.next() % 64;
+    }
+    const std::uint64_t k_tiles = (c.k + k_tile - 1) / k_tile;
+    const std::uint64_t cols = static_cast<std::uint64_t>(var->cols);
+    if (k_tiles <= kKtMax && k_tiles * ((c.n + cols - 1) / cols) <= kNtMax) break;
+  }
+  Dram& d = c.dram;
+  d.gbps = static_cast<double>(2 + r.next() % 31);
+  d.latency_ns = static_cast<double>(20 + r.next() % 100);
+  d.channels = 1 + static_cast<std::uint32_t>(r.next() % 2);
+  d.burst = 32u << (r.next() % 2);
+  d.turnaround_ns = static_cast<double>(r.next() % 8);
+  if (r.next() % 2) d.trefi_ns = 400 + static_cast<double>(r.next() % 400), d.trfc_ns = 50;
+  return c;
+}
+
+// Tiles a case's plans would have (n_outer: every n-tile runs every k-tile) and its most
+// k-tiles in one layer.
+std::pair<std::uint64_t, std::uint64_t> tile_counts(const Case& c) {
+  std::uint64_t tiles = 0, k_tiles = 0;
+  std::uint64_t k_tile = static_cast<std::uint64_t>(c.v->rows);
+  if (c.scheme == Scheme::w4a8_is) k_tile = std::gcd(k_tile, c.group);
+  const auto cols = static_cast<std::uint64_t>(c.v->cols);
+  for (const auto& [k, n] : layer_shapes(c)) {
+    const std::uint64_t kt = (k + k_tile - 1) / k_tile;
+    k_tiles = std::max(k_tiles, kt);
+    tiles += kt * ((n + cols - 1) / cols);
+  }
+  return {tiles, k_tiles};
+}
+
+// A seeded random case of 2 or 3 layers, each reading the one before (random_case's first
+// layer; w4a8-is: every N a multiple of G, the next layer's K).
+Case random_chain_case(Rng& r, const std::string& name, const Variant* var, std::uint64_t seed) {
+  for (;;) {
+    Case c = random_case(r, name, var, seed);
+    const std::uint64_t g = c.scheme == Scheme::w4a8_is ? c.group : 1;
+    const auto pick = [&] { return g * (1 + r.next() % (64 / g)); };
+    c.n = pick();
+    c.chain.push_back(pick());
+    if (r.next() % 2) c.chain.push_back(pick());
+    const auto [tiles, k_tiles] = tile_counts(c);
+    if (tiles <= kNtMax && k_tiles <= kKtMax) return c;
+  }
 }
 
 std::vector<Case> cases() {
@@ -623,6 +914,55 @@ std::vector<Case> cases() {
   v.push_back({"d1_ragged", &kV4d1, 6, 13, 9, 10, base});
   v.push_back({"d1_memory_bound", &kV4d1, 3, 40, 20, 11, slow});
   v.push_back({"d1_edge_bound", &kV4d1, 48, 4, 16, 12, fast});
+  // Double-buffered weights (the next tile's load during this one's stream and drain).
+  v.push_back({"db4_ragged", &kV4db, 5, 10, 7, 21, base});
+  v.push_back({"db4_memory_bound", &kV4db, 2, 64, 32, 22, slow});
+  v.push_back({"db4_compute_bound", &kV4db, 64, 16, 12, 23, fast});
+  v.push_back({"db4_edge_bound", &kV4db, 48, 4, 16, 24, fast});
+  v.push_back({"db8_ragged", &kV8db, 7, 21, 19, 25, base});
+  v.push_back({"db8_memory_bound", &kV8db, 3, 128, 16, 26, slow});
+  v.push_back({"db8_compute_bound", &kV8db, 64, 64, 16, 27, fast});
+  v.push_back({"db8_edge_bound", &kV8db, 40, 8, 32, 28, fast});
+  v.push_back({"db8_channels_refresh", &kV8db, 17, 40, 21, 29, hbm});
+  // w4a8-is: 4-bit group weights, P * S at each group's end (the integer-scale accumulators),
+  // single and double-buffered; groups of several k-tiles, of one, and shorter than the array.
+  const Scheme is = Scheme::w4a8_is;
+  v.push_back({"is4_ragged", &kV4, 5, 24, 7, 31, base, is, 8});
+  v.push_back({"is4_short_groups", &kV4, 9, 12, 6, 32, base, is, 2});
+  v.push_back({"is4_memory_bound", &kV4, 2, 64, 16, 33, slow, is, 16});
+  v.push_back({"is8_compute_bound", &kV8, 40, 64, 12, 34, fast, is, 16});
+  v.push_back({"is8_edge_bound", &kV8, 40, 32, 16, 35, fast, is, 8});
+  v.push_back({"isd1_ragged", &kV4d1, 10, 16, 9, 36, base, is, 4});
+  v.push_back({"isdb4_ragged", &kV4db, 5, 24, 7, 37, base, is, 8});
+  v.push_back({"isdb4_edge_bound", &kV4db, 32, 16, 10, 38, fast, is, 4});
+  v.push_back({"isdb4_memory_bound", &kV4db, 2, 64, 16, 39, slow, is, 16});
+  v.push_back({"isdb8_compute_bound", &kV8db, 48, 64, 16, 40, fast, is, 32});
+  v.push_back({"isdb8_edge_bound", &kV8db, 40, 24, 16, 41, fast, is, 8});
+  v.push_back({"isdb8_channels_refresh", &kV8db, 17, 48, 21, 42, hbm, is, 16});
+  // Several layers in one run, each reading the one before: its first fetch waits for the
+  // layer before to be written (the layer barrier); its activations are those outputs.
+  Case ch;
+  ch = {"chain2_v4", &kV4, 9, 20, 12, 51, base};
+  ch.chain = {7};
+  v.push_back(ch);
+  ch = {"chain3_v8", &kV8, 17, 24, 16, 52, hbm};
+  ch.chain = {10, 21};
+  v.push_back(ch);
+  ch = {"chain2_d1", &kV4d1, 6, 13, 9, 53, slow};
+  ch.chain = {5};
+  v.push_back(ch);
+  ch = {"chain2_db4", &kV4db, 12, 16, 12, 54, fast};
+  ch.chain = {9};
+  v.push_back(ch);
+  ch = {"chain3_db8", &kV8db, 20, 40, 16, 55, base};
+  ch.chain = {24, 8};
+  v.push_back(ch);
+  ch = {"chain2_is4", &kV4, 10, 16, 12, 56, base, is, 4};
+  ch.chain = {6};
+  v.push_back(ch);
+  ch = {"chain3_isdb8", &kV8db, 24, 32, 16, 57, fast, is, 8};
+  ch.chain = {16, 9};
+  v.push_back(ch);
   // Seeded random shapes and memories (the same every run).
   Rng rng(2020);
   const Dram mems[] = {base, slow, fast, hbm};
@@ -633,6 +973,14 @@ std::vector<Case> cases() {
     v.push_back({"random_" + std::to_string(i), var, m, k, n, 100 + static_cast<std::uint64_t>(i),
                  mems[rng.next() % 4]});
   }
+  const Variant* const all[] = {&kV4, &kV8, &kV4d1, &kV4db, &kV8db};
+  Rng rng2(2021);
+  for (int i = 0; i < 10; ++i) v.push_back(random_case(rng2, "random2_" + std::to_string(i),
+                                                       all[i % 5], 200 + static_cast<std::uint64_t>(i)));
+  Rng rng3(2022);
+  for (int i = 0; i < 5; ++i)
+    v.push_back(random_chain_case(rng3, "random3_" + std::to_string(i), all[i % 5],
+                                  300 + static_cast<std::uint64_t>(i)));
   // QUASAR_TILE_SEARCH=<seed>: 300 more seeded random cases (shapes, both design points, DRAM
   // bandwidth, latency, channels, refresh), for searching beyond CI's matrix (docs/validation.md).
   if (const char* seed = std::getenv("QUASAR_TILE_SEARCH")) {
@@ -650,6 +998,14 @@ std::vector<Case> cases() {
       v.push_back({"search_" + std::to_string(i), var, m, k, n,
                    1000 + static_cast<std::uint64_t>(i), d});
     }
+    // ... and 300 over every design point, both schemes (the second slice's).
+    for (int i = 0; i < 300; ++i)
+      v.push_back(random_case(srch, "search2_" + std::to_string(i), all[i % 5],
+                              2000 + static_cast<std::uint64_t>(i)));
+    // ... and 150 runs of 2 or 3 layers, each reading the one before (the third slice's).
+    for (int i = 0; i < 150; ++i)
+      v.push_back(random_chain_case(srch, "search3_" + std::to_string(i), all[i % 5],
+                                    3000 + static_cast<std::uint64_t>(i)));
   }
   return v;
 }

@@ -50,14 +50,16 @@ bool Core::settle(bool& realign) {
 }
 
 void Core::log_tile(std::uint64_t g, std::size_t layer, std::uint64_t start,
-                    std::uint64_t load_end, std::uint64_t stream_end, std::uint64_t done) {
+                    std::uint64_t load_end, std::uint64_t stream_start, std::uint64_t stream_end,
+                    std::uint64_t done) {
   if (!tile_log_) return;
   if (tile_log_->size() != g) throw Error("core: tiles logged out of order");
   TileEvents e;
   e.layer = layer;
   e.fetch_issue = fetch.issued_at(g);
   e.fetch_ready = fetch.ready_at(g);
-  e.start = start, e.load_end = load_end, e.stream_end = stream_end, e.done = done;
+  e.start = start, e.load_end = load_end, e.stream_start = stream_start;
+  e.stream_end = stream_end, e.done = done;
   tile_log_->push_back(e);
 }
 
@@ -141,7 +143,8 @@ void Core::array_single(TileCursor& c) {
     ls.stall_dequant += load.dequant_extra;
     ls.array_busy += ph.total();
     array_free = now();
-    log_tile(g, c.layer(), start, start + ph.load, start + ph.load + ph.stream, array_free);
+    log_tile(g, c.layer(), start, start + ph.load, start + ph.load,
+             start + ph.load + ph.stream, array_free);
     hand_to_edge(c.layer(), c.last_in_layer(), t, g, array_free, &accept_prev);
     account(t, ls);
     meter_.tile_done();
@@ -248,7 +251,8 @@ void Core::finish_db_tile(DbAccount& acc, StartGate& gs, std::uint64_t g, std::s
   ls.load += load.total, ls.stream += stream_cycles, ls.drain += model_->drain_cycles();
   ls.stall_port += load.port_extra + (stream_cycles - t.stream_steps);
   ls.stall_dequant += load.dequant_extra;
-  log_tile(g, layer, tt.load_start, tt.load_start + load.total, tt.stream_end, tt.done);
+  log_tile(g, layer, tt.load_start, tt.load_start + load.total, tt.stream_start, tt.stream_end,
+           tt.done);
   hand_to_edge(layer, last_in_layer, t, g, tt.done, &gs.accept[g % 2]);
   gs.done_at[g % 2] = tt.done;
   account(t, ls);

@@ -137,7 +137,7 @@ class Core : public sc_core::sc_module {
                     std::uint64_t drained, std::uint64_t* accept_out);
   // Tile g's times into the log, when there is one (the edge's and the writer's come later).
   void log_tile(std::uint64_t g, std::size_t layer, std::uint64_t start, std::uint64_t load_end,
-                std::uint64_t stream_end, std::uint64_t done);
+                std::uint64_t stream_start, std::uint64_t stream_end, std::uint64_t done);
   std::vector<TileEvents>* tile_log_ = nullptr;
   static void account(const Tile& t, LayerStats& ls);
 };

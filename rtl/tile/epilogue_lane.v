@@ -1,0 +1,38 @@
+// epilogue_lane: one lane of the tile's epilogue, y = F16(F32(acc) * (s_x * s_2)) (arithmetic
+// spec: the scale product first), combinational. s_x is the token's fp32 scale; s_2 the second
+// scale, fp32:
+//   w8a8     the output channel's scale, stored as binary16 (its value is exact there) and
+//            widened exactly by f16_to_f32 in front of the lane;
+//   w4a8-is  2^-alpha, the integer scales' amplifier undone (acc is then the integer-scale
+//            accumulator's sum of P * S).
+//
+// Ports: acc (int32 accumulator), sx (binary32), s2 (binary32) -> y (binary16)
+// Model: the output loops of quasar::gemm_w8a8 (models/numerics/gemm_int8.cpp) and
+// quasar::gemm_w4a8_is (gemm_group_scale.cpp), through the units i32_to_fp32, fp32_mul (x2) and
+// f32_to_f16 (tests/tile: every output of every case).
+module epilogue_lane (
+    input  wire [31:0] acc,
+    input  wire [31:0] sx,
+    input  wire [31:0] s2,
+    output wire [15:0] y
+);
+  wire [31:0] scale, accf, prod;
+  fp32_mul scale_mul (
+      .a(sx),
+      .b(s2),
+      .p(scale)
+  );
+  i32_to_fp32 to_f (
+      .i(acc),
+      .f(accf)
+  );
+  fp32_mul out_mul (
+      .a(accf),
+      .b(scale),
+      .p(prod)
+  );
+  f32_to_f16 narrow (
+      .f(prod),
+      .h(y)
+  );
+endmodule
