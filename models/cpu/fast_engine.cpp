@@ -1,0 +1,423 @@
+#include "fast_engine.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <limits>
+#include <vector>
+
+#include "int8_tiles.hpp"
+#include "numerics/dint4.hpp"
+#include "numerics/error.hpp"
+#include "numerics/float_formats.hpp"
+#include "numerics/gemm_checks.hpp"
+#include "numerics/int_formats.hpp"
+#include "numerics/int_kernels.hpp"
+#include "numerics/quantize_two_level.hpp"
+
+namespace quasar::cpu {
+namespace {
+
+// Segment length where an accumulator may wrap: short enough that a segment's bound often
+// proves it safe, long enough to keep the kernels busy.
+constexpr std::size_t kWrapSegment = 256;
+
+// Event counts, one slot per worker (a cache line each), summed at the end: integer sums do
+// not depend on which worker counted what.
+struct alignas(64) WorkerCount {
+  std::uint64_t n = 0;
+};
+std::uint64_t total(const std::vector<WorkerCount>& c) {
+  std::uint64_t t = 0;
+  for (const WorkerCount& w : c) t += w.n;
+  return t;
+}
+
+// Largest value every prefix must stay within for no wrap to be possible: 2^(bits-1) - 1.
+int128_t no_wrap_limit(int bits) { return (int128_t{1} << (bits - 1)) - 1; }
+
+// sum_{k in each segment} |x[m, k]|, [m][segment]: with max|w| it bounds every prefix of the
+// segment's dot products of row m.
+std::vector<std::int64_t> row_abs_sums(const MatrixI8& x, const Segments& seg) {
+  std::vector<std::int64_t> out(x.rows() * seg.count, 0);
+  for (std::size_t m = 0; m < x.rows(); ++m) {
+    const std::int8_t* row = x.row(m);
+    for (std::size_t s = 0; s < seg.count; ++s) {
+      std::int64_t a = 0;
+      for (std::size_t k = seg.begin(s); k < seg.end(s); ++k) a += row[k] < 0 ? -row[k] : row[k];
+      out[m * seg.count + s] = a;
+    }
+  }
+  return out;
+}
+
+// The reference's accumulator steps (WrappingAccumulator's rule), continued from `acc`:
+// acc = wrap(acc + a[k] * b[k]) in k order, counting each step whose exact sum left `bits`.
+std::int64_t wrapping_steps(std::int64_t acc, const std::int8_t* a, const std::int8_t* b,
+                            std::size_t n, int bits, std::uint64_t& wraps) {
+  for (std::size_t k = 0; k < n; ++k) {
+    const int128_t exact = static_cast<int128_t>(acc) + static_cast<int>(a[k]) * static_cast<int>(b[k]);
+    if (fits_signed(exact, bits)) {
+      acc = static_cast<std::int64_t>(exact);
+    } else {
+      acc = wrap_signed(exact, bits);
+      ++wraps;
+    }
+  }
+  return acc;
+}
+
+// The K-long integer GEMM every int8-operand scheme shares (the reference's int8_gemm):
+// acc[m, n] = sum_k x[m, k] * w[n, k] in a `bits`-wide wrapping accumulator, k increasing.
+// Calls out(worker, m, n, acc) exactly once per output; returns the accumulator's wraps.
+template <class Out>
+std::uint64_t int8_gemm_fast(const KernelSet& ks, unsigned threads, const MatrixI8& x,
+                             const MatrixI8& w, int bits, Out&& out) {
+  const std::size_t M = x.rows(), N = w.rows(), K = x.cols();
+  const int amax = max_abs(x), bmax = max_abs(w);
+  // The reference's bound: when it holds, every prefix fits and the exact sum is the answer.
+  const bool exact = dot_cannot_wrap(K, amax, bmax, bits);
+  const Segments seg(K, std::min(K, exact ? kMaxSegment : kWrapSegment));
+  const PackedActs a = pack_acts(x, seg, threads);
+  const PackedWeights b = pack_weights(w, seg, threads);
+  std::vector<std::int64_t> row_abs;
+  if (!exact) row_abs = row_abs_sums(x, seg);
+  const int128_t lim = no_wrap_limit(bits);
+  std::vector<WorkerCount> wraps(std::max(threads, 1u));
+  run_tiles(ks, a, b, threads, [&](unsigned worker, std::size_t m0, std::size_t n0, TileSums& sums) {
+    const std::size_t rows = std::min(kMr, M - m0), cols = std::min(kNr, N - n0);
+    std::int64_t acc[kMr][kNr] = {};
+    for (std::size_t s = 0; s < seg.count; ++s) {
+      const std::int32_t* p = sums(s);
+      for (std::size_t r = 0; r < rows; ++r) {
+        if (exact) {
+          for (std::size_t j = 0; j < cols; ++j) acc[r][j] += p[r * kNr + j];
+          continue;
+        }
+        // Every prefix inside the segment is within |acc| + bound of zero: when that fits,
+        // no step can wrap and the exact segment sum is what the k-ordered steps give.
+        const int128_t bound = static_cast<int128_t>(row_abs[(m0 + r) * seg.count + s]) * bmax;
+        for (std::size_t j = 0; j < cols; ++j) {
+          const std::int64_t v = acc[r][j];
+          const int128_t mag = v < 0 ? -static_cast<int128_t>(v) : static_cast<int128_t>(v);
+          if (mag + bound <= lim) {
+            acc[r][j] = v + p[r * kNr + j];
+          } else {
+            const std::size_t k0 = seg.begin(s);
+            acc[r][j] = wrapping_steps(v, x.row(m0 + r) + k0, w.row(n0 + j) + k0,
+                                       seg.end(s) - k0, bits, wraps[worker].n);
+          }
+        }
+      }
+    }
+    for (std::size_t r = 0; r < rows; ++r)
+      for (std::size_t j = 0; j < cols; ++j) out(worker, m0 + r, n0 + j, acc[r][j]);
+  });
+  return total(wraps);
+}
+
+ActionShape int_shape(std::size_t M, std::size_t N, std::size_t K, const GemmOptions& opt) {
+  ActionShape shape;
+  shape.m = M, shape.n = N, shape.k = K, shape.opt = opt;
+  return shape;
+}
+
+// Weights transposed to [group][n], so a tile row's columns read contiguously.
+template <class T>
+std::vector<T> by_group(const Matrix<T>& m, std::size_t rows) {
+  std::vector<T> t(m.cols() * rows);
+  for (std::size_t n = 0; n < rows; ++n)
+    for (std::size_t g = 0; g < m.cols(); ++g) t[g * rows + n] = m(n, g);
+  return t;
+}
+
+}  // namespace
+
+FastCpuEngine::FastCpuEngine(const FastCpuOptions& opt)
+    : threads_(opt.threads ? opt.threads : default_threads()),
+      kernels_(&kernels(opt.isa ? *opt.isa : best_isa())) {}
+
+std::string FastCpuEngine::describe() const {
+  return "fast CPU kernels (" + std::string(isa_name(kernels_->isa)) + ", " +
+         std::to_string(threads_) + (threads_ == 1 ? " thread)" : " threads)");
+}
+
+GemmResult FastCpuEngine::fp16(const MatrixH& x, const MatrixH& w, const GemmOptions& o) const {
+  return gemm_fp16(x, w, o);
+}
+GemmResult FastCpuEngine::w4a16(const MatrixH& x, const QuantizedWeights& w,
+                                const GemmOptions& o) const {
+  return gemm_w4a16(x, w, o);
+}
+GemmResult FastCpuEngine::block_scaled(Scheme s, const BlockTensor& x, const BlockTensor& w,
+                                       const GemmOptions& o) const {
+  return gemm_block_scheme(s, x, w, o);
+}
+
+GemmResult FastCpuEngine::w8a8(const QuantizedActivations& x, const QuantizedWeights& w,
+                               const GemmOptions& opt) const {
+  quasar::detail::validate_w8a8(x, w, opt);
+  const std::size_t M = x.q.rows(), N = w.rows(), K = w.cols();
+  GemmResult r{MatrixH(M, N), {}};
+  std::vector<WorkerCount> inf(threads_);
+  const std::uint64_t wraps = int8_gemm_fast(
+      *kernels_, threads_, x.q, w.codes, opt.acc_bits,
+      [&](unsigned worker, std::size_t m, std::size_t n, std::int64_t acc) {
+        // y = F16(F32(acc) * (F32(s_x[m]) * F32(s_w[n]))): the scale product first.
+        const float scale = x.scale_of(m) * w.scale(n, 0);
+        r.y(m, n) = quasar::detail::to_output_f16(static_cast<float>(acc) * scale, inf[worker].n);
+      });
+  r.counters.add_overflow(stage::kAccumulator, wraps);
+  quasar::detail::finish_output(r.counters, Scheme::w8a8, int_shape(M, N, K, opt), total(inf));
+  return r;
+}
+
+GemmResult FastCpuEngine::w4a8_dint(const QuantizedActivations& x, const QuantizedWeights& w,
+                                    const GemmOptions& opt) const {
+  quasar::detail::validate_w4a8_dint(x, w, opt);
+  const std::size_t M = x.q.rows(), N = w.rows(), K = w.cols();
+  // Decode every code through the table to w2 = 2 * value (a small exact integer).
+  const Dint4Table& table = dint4_table(w.dint_set);
+  MatrixI8 w2(N, K);
+  std::vector<WorkerCount> invalid(threads_);
+  parallel_for(N, threads_, [&](std::size_t n, unsigned worker) {
+    for (std::size_t k = 0; k < K; ++k) {
+      const auto code = static_cast<std::uint8_t>(w.codes(n, k));
+      if (!table.valid[code]) ++invalid[worker].n;
+      w2(n, k) = table.w2[code];
+    }
+  });
+  GemmResult r{MatrixH(M, N), {}};
+  std::vector<WorkerCount> inf(threads_);
+  const std::uint64_t wraps = int8_gemm_fast(
+      *kernels_, threads_, x.q, w2, opt.acc_bits,
+      [&](unsigned worker, std::size_t m, std::size_t n, std::int64_t acc) {
+        // y = F16(F32(acc2) * (F32(s_x[m]) * F32(s_w[n]) * 0.5)), left to right.
+        const float scale = x.scale_of(m) * w.scale(n, 0) * 0.5f;
+        r.y(m, n) = quasar::detail::to_output_f16(static_cast<float>(acc) * scale, inf[worker].n);
+      });
+  r.counters.invalid_codes = total(invalid);
+  r.counters.add_overflow(stage::kAccumulator, wraps);
+  quasar::detail::finish_output(r.counters, Scheme::w4a8_dint, int_shape(M, N, K, opt), total(inf));
+  return r;
+}
+
+GemmResult FastCpuEngine::two_level(const QuantizedActivations& x, const TwoLevelWeights& w,
+                                    DequantMode mode, const GemmOptions& opt,
+                                    Scheme scheme) const {
+  const std::size_t M = x.q.rows(), N = w.rows(), K = w.cols();
+  const DequantRange range = scheme == Scheme::w4a8_dgq ? kDgqDequantRange : kQserveDequantRange;
+  // Both DGQ modes compute the same int8 weights (the reference's tests check it); only the
+  // action counts say which the hardware does. w8 = (q - z) * S, saturated and counted.
+  MatrixI8 w8(N, K);
+  std::vector<WorkerCount> range_events(threads_);
+  parallel_for(N, threads_, [&](std::size_t n, unsigned worker) {
+    for (std::size_t k = 0; k < K; ++k) {
+      int v = two_level_value(w, n, k);
+      if (v < range.lo || v > range.hi) {
+        ++range_events[worker].n;
+        v = v < range.lo ? range.lo : range.hi;
+      }
+      w8(n, k) = static_cast<std::int8_t>(v);
+    }
+  });
+  GemmResult r{MatrixH(M, N), {}};
+  std::vector<WorkerCount> inf(threads_);
+  const std::uint64_t wraps = int8_gemm_fast(
+      *kernels_, threads_, x.q, w8, opt.acc_bits,
+      [&](unsigned worker, std::size_t m, std::size_t n, std::int64_t acc) {
+        // y = F16(F32(acc) * (F32(s_ch[n]) * F32(s_x)) [+ bias])
+        const float scale = w.channel_scale[n] * x.scale_of(m);
+        float v = static_cast<float>(acc) * scale;
+        if (!w.bias.empty()) v = v + w.bias[n];
+        r.y(m, n) = quasar::detail::to_output_f16(v, inf[worker].n);
+      });
+  r.counters.add_overflow(stage::kAccumulator, wraps);
+  ActionShape shape = int_shape(M, N, K, opt);
+  shape.bias = !w.bias.empty();
+  shape.dequant = mode;
+  quasar::detail::finish_output(r.counters, scheme, shape, total(inf));
+  r.counters.add_overflow(stage::kDequantRange, total(range_events));
+  return r;
+}
+
+GemmResult FastCpuEngine::w4a8_dgq(const QuantizedActivations& x, const TwoLevelWeights& w,
+                                   DequantMode mode, const GemmOptions& opt) const {
+  quasar::detail::validate_two_level_gemm(x, w, opt, Scheme::w4a8_dgq);
+  return two_level(x, w, mode, opt, Scheme::w4a8_dgq);
+}
+
+GemmResult FastCpuEngine::w4a8_qserve(const QuantizedActivations& x, const TwoLevelWeights& w,
+                                      const GemmOptions& opt) const {
+  quasar::detail::validate_two_level_gemm(x, w, opt, Scheme::w4a8_qserve);
+  // The reference counts QServe's actions as fused dequantization.
+  return two_level(x, w, DequantMode::fused, opt, Scheme::w4a8_qserve);
+}
+
+namespace {
+
+// The group partial sums P[m, n, g] of w4a8-fs/is, tile by tile. `visit(worker, m0, n0, rows,
+// cols, g, p)` sees each group's P in increasing g, then `finish(worker, m0, n0, rows, cols)`.
+// P is exact from the kernels, except for a row whose |x| sum over the group could take a
+// prefix out of psum_bits: that row's sums are stepped by the reference's wrapping dot.
+template <class Visit, class Finish>
+std::uint64_t group_sums(const KernelSet& ks, unsigned threads, const QuantizedActivations& x,
+                         const QuantizedWeights& w, int psum_bits, Visit&& visit,
+                         Finish&& finish) {
+  const std::size_t M = x.q.rows(), N = w.rows(), K = w.cols(), G = w.group_size;
+  const int bmax = max_abs(w.codes);
+  const bool exact = dot_cannot_wrap(G, max_abs(x.q), bmax, psum_bits);
+  const Segments seg(K, G);
+  const PackedActs a = pack_acts(x.q, seg, threads);
+  const PackedWeights b = pack_weights(w.codes, seg, threads);
+  std::vector<std::int64_t> row_abs;
+  if (!exact) row_abs = row_abs_sums(x.q, seg);
+  const int128_t lim = no_wrap_limit(psum_bits);
+  std::vector<WorkerCount> wraps(std::max(threads, 1u));
+  run_tiles(ks, a, b, threads, [&](unsigned worker, std::size_t m0, std::size_t n0, TileSums& sums) {
+    const std::size_t rows = std::min(kMr, M - m0), cols = std::min(kNr, N - n0);
+    for (std::size_t g = 0; g < seg.count; ++g) {
+      std::int32_t* p = sums(g);
+      for (std::size_t r = 0; r < rows && !exact; ++r) {
+        if (static_cast<int128_t>(row_abs[(m0 + r) * seg.count + g]) * bmax <= lim) continue;
+        const std::size_t k0 = g * G;
+        for (std::size_t j = 0; j < cols; ++j) {
+          // A wrap is possible only below 28 bits here (G <= 2^16, |x w| <= 2^10), so the
+          // wrapped value fits the int32 tile.
+          p[r * kNr + j] = static_cast<std::int32_t>(dot_i8_wrapping(
+              x.q.row(m0 + r) + k0, w.codes.row(n0 + j) + k0, G, psum_bits, wraps[worker].n));
+        }
+      }
+      visit(worker, m0, n0, rows, cols, g, p);
+    }
+    finish(worker, m0, n0, rows, cols);
+  });
+  return total(wraps);
+}
+
+// Groups longer than the packer's segment do not occur in practice; the reference runs them.
+bool group_too_long(const QuantizedWeights& w) { return w.group_size > kMaxSegment; }
+
+}  // namespace
+
+GemmResult FastCpuEngine::w4a8_fs(const QuantizedActivations& x, const QuantizedWeights& w,
+                                  const GemmOptions& opt) const {
+  quasar::detail::validate_w4a8_group(x, w, opt, "w4a8-fs");
+  if (group_too_long(w)) return gemm_w4a8_fs(x, w, opt);
+  const std::size_t M = x.q.rows(), N = w.rows(), K = w.cols(), groups = w.groups();
+  const std::vector<float> s = by_group(w.scales, N);
+  GemmResult r{MatrixH(M, N), {}};
+  std::vector<WorkerCount> inf(threads_);
+  // Each worker's fp32 accumulators for the tile it is on.
+  std::vector<std::vector<float>> acc(threads_, std::vector<float>(kMr * kNr));
+  const std::uint64_t wraps = group_sums(
+      *kernels_, threads_, x, w, opt.psum_bits,
+      [&](unsigned worker, std::size_t, std::size_t n0, std::size_t rows, std::size_t cols,
+          std::size_t g, const std::int32_t* p) {
+        float* a = acc[worker].data();
+        if (g == 0) std::fill(a, a + kMr * kNr, 0.0f);
+        // acc_f = sum_g F32(P) * F32(s[n,g]), g increasing, multiply then add, each rounded.
+        for (std::size_t i = 0; i < rows; ++i)
+          kernels_->fs_step(p + i * kNr, s.data() + g * N + n0, a + i * kNr, cols);
+      },
+      [&](unsigned worker, std::size_t m0, std::size_t n0, std::size_t rows, std::size_t cols) {
+        const float* a = acc[worker].data();
+        if (groups == 0) std::fill(acc[worker].begin(), acc[worker].end(), 0.0f);
+        for (std::size_t i = 0; i < rows; ++i) {
+          for (std::size_t j = 0; j < cols; ++j) {
+            r.y(m0 + i, n0 + j) =
+                quasar::detail::to_output_f16(a[i * kNr + j] * x.scale_of(m0 + i), inf[worker].n);
+          }
+        }
+      });
+  r.counters.add_overflow(stage::kGroupPartialSum, wraps);
+  ActionShape shape = int_shape(M, N, K, opt);
+  shape.groups = groups;
+  quasar::detail::finish_output(r.counters, Scheme::w4a8_fs, shape, total(inf));
+  return r;
+}
+
+GemmResult FastCpuEngine::w4a8_is(const QuantizedActivations& x, const QuantizedWeights& w,
+                                  const IntegerScales& is, const GemmOptions& opt) const {
+  quasar::detail::validate_w4a8_group(x, w, opt, "w4a8-is");
+  const std::int64_t s_max = quasar::detail::validate_int_scales(w, is);
+  if (group_too_long(w)) return gemm_w4a8_is(x, w, is, opt);
+  const std::size_t M = x.q.rows(), N = w.rows(), K = w.cols(), groups = w.groups();
+  // The reference's bound: no prefix of sum_g P * S can leave the accumulator when
+  // groups * max|P| * max S fits; then the products add exactly in int64.
+  const int128_t p_bound =
+      std::min<int128_t>(static_cast<int128_t>(w.group_size) * max_abs(x.q) * max_abs(w.codes),
+                         int128_t{1} << (opt.psum_bits - 1));
+  const int128_t bound = static_cast<int128_t>(groups) * p_bound * s_max;
+  const bool exact = fits_signed(bound, opt.acc_bits) && fits_signed(-bound, opt.acc_bits);
+  const std::vector<std::int32_t> S = by_group(is.S, N);
+  const float amp_inv = exp2_exact(-is.bits);
+  GemmResult r{MatrixH(M, N), {}};
+  std::vector<WorkerCount> inf(threads_), acc_wraps(threads_);
+  std::vector<std::vector<std::int64_t>> acc(threads_, std::vector<std::int64_t>(kMr * kNr));
+  const std::uint64_t psum_wraps = group_sums(
+      *kernels_, threads_, x, w, opt.psum_bits,
+      [&](unsigned worker, std::size_t, std::size_t n0, std::size_t rows, std::size_t cols,
+          std::size_t g, const std::int32_t* p) {
+        std::int64_t* a = acc[worker].data();
+        if (g == 0) std::fill(a, a + kMr * kNr, 0);
+        const std::int32_t* Sg = S.data() + g * N + n0;
+        for (std::size_t i = 0; i < rows; ++i) {
+          if (exact) {
+            kernels_->is_step(p + i * kNr, Sg, a + i * kNr, cols);
+            continue;
+          }
+          // The reference's WrappingAccumulator step on the exact product P * S.
+          for (std::size_t j = 0; j < cols; ++j) {
+            const int128_t e = static_cast<int128_t>(a[i * kNr + j]) +
+                               static_cast<int128_t>(p[i * kNr + j]) * Sg[j];
+            if (fits_signed(e, opt.acc_bits)) {
+              a[i * kNr + j] = static_cast<std::int64_t>(e);
+            } else {
+              a[i * kNr + j] = wrap_signed(e, opt.acc_bits);
+              ++acc_wraps[worker].n;
+            }
+          }
+        }
+      },
+      [&](unsigned worker, std::size_t m0, std::size_t n0, std::size_t rows, std::size_t cols) {
+        if (groups == 0) std::fill(acc[worker].begin(), acc[worker].end(), 0);
+        const std::int64_t* a = acc[worker].data();
+        for (std::size_t i = 0; i < rows; ++i) {
+          // y = F16(F32(acc) * (F32(s_x[m]) * 2^-b))
+          const float scale = x.scale_of(m0 + i) * amp_inv;
+          for (std::size_t j = 0; j < cols; ++j) {
+            r.y(m0 + i, n0 + j) = quasar::detail::to_output_f16(
+                static_cast<float>(a[i * kNr + j]) * scale, inf[worker].n);
+          }
+        }
+      });
+  r.counters.add_overflow(stage::kGroupPartialSum, psum_wraps);
+  r.counters.add_overflow(stage::kIntScaleAcc, total(acc_wraps));
+  ActionShape shape = int_shape(M, N, K, opt);
+  shape.groups = groups;
+  shape.int_scale_max = s_max;
+  quasar::detail::finish_output(r.counters, Scheme::w4a8_is, shape, total(inf));
+  return r;
+}
+
+const FastCpuEngine& fast_cpu_engine() {
+  static const FastCpuEngine engine;
+  return engine;
+}
+
+const GemmEngine& default_cpu_engine(std::string& note) {
+  const char* env = std::getenv("QUASAR_CPU_ENGINE");
+  const std::string choice = env ? env : "fast";
+  if (choice == "reference") {
+    note = "device: cpu (reference; QUASAR_CPU_ENGINE=reference)";
+    return cpu_engine();
+  }
+  if (choice != "fast") {
+    throw Error("QUASAR_CPU_ENGINE='" + choice + "'; accepted: fast, reference");
+  }
+  const FastCpuEngine& e = fast_cpu_engine();
+  note = "device: cpu, " + e.describe();
+  return e;
+}
+
+}  // namespace quasar::cpu

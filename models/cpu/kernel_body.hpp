@@ -1,0 +1,54 @@
+// Plain C++ bodies of the KernelSet functions (kernels.hpp). Each kernels_*.cpp wraps them in
+// functions compiled for its instruction set, and the compiler vectorizes them for it; the
+// AVX-512 set replaces the tile loop with VNNI intrinsics. Private to models/cpu.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels.hpp"
+
+#define QUASAR_CPU_INLINE inline __attribute__((always_inline))
+
+namespace quasar::cpu::body {
+
+QUASAR_CPU_INLINE void tile(const std::uint8_t* a, const std::int8_t* b, std::size_t quads,
+                            const std::int32_t* init, std::int32_t* c) {
+  // Unsigned accumulators: the biased sums wrap modulo 2^32 by design (kernels.hpp), which
+  // signed int32 arithmetic would make undefined.
+  std::uint32_t acc[kMr][kNr];
+  for (std::size_t r = 0; r < kMr; ++r)
+    for (std::size_t j = 0; j < kNr; ++j) acc[r][j] = static_cast<std::uint32_t>(init[j]);
+  for (std::size_t q = 0; q < quads; ++q) {
+    // De-interleave the quad's weights once (four contiguous rows of kNr), so the row loop
+    // below runs over contiguous columns and vectorizes.
+    std::int16_t bt[4][kNr];
+    const std::int8_t* bq = b + q * kNr * 4;
+    for (std::size_t j = 0; j < kNr; ++j)
+      for (std::size_t t = 0; t < 4; ++t) bt[t][j] = bq[j * 4 + t];
+    const std::uint8_t* aq = a + q * kMr * 4;
+    for (std::size_t r = 0; r < kMr; ++r) {
+      const std::int16_t a0 = aq[r * 4], a1 = aq[r * 4 + 1], a2 = aq[r * 4 + 2],
+                         a3 = aq[r * 4 + 3];
+      for (std::size_t j = 0; j < kNr; ++j) {
+        // |(x + 128) * w| <= 255 * 128: four of them fit int32 exactly.
+        const std::int32_t s = a0 * bt[0][j] + a1 * bt[1][j] + a2 * bt[2][j] + a3 * bt[3][j];
+        acc[r][j] += static_cast<std::uint32_t>(s);
+      }
+    }
+  }
+  for (std::size_t r = 0; r < kMr; ++r)
+    for (std::size_t j = 0; j < kNr; ++j) c[r * kNr + j] = static_cast<std::int32_t>(acc[r][j]);
+}
+
+QUASAR_CPU_INLINE void fs_step(const std::int32_t* p, const float* s, float* acc, std::size_t n) {
+  // Two roundings, as the spec writes: the build has -ffp-contract=off, so no FMA.
+  for (std::size_t i = 0; i < n; ++i) acc[i] = acc[i] + static_cast<float>(p[i]) * s[i];
+}
+
+QUASAR_CPU_INLINE void is_step(const std::int32_t* p, const std::int32_t* S, std::int64_t* acc,
+                               std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) acc[i] += static_cast<std::int64_t>(p[i]) * S[i];
+}
+
+}  // namespace quasar::cpu::body

@@ -1,0 +1,30 @@
+// The AVX2 kernel set: the plain bodies compiled for AVX2 (function-level target, so the rest
+// of the build stays baseline x86-64). AVX2 has no int8 dot-product instruction that is safe
+// here (VPMADDUBSW saturates int16), so the tile widens to int16 and multiplies exactly.
+#include "kernel_body.hpp"
+
+namespace quasar::cpu::detail {
+namespace {
+
+__attribute__((target("avx2"))) void tile(const std::uint8_t* a, const std::int8_t* b,
+                                          std::size_t quads, const std::int32_t* init,
+                                          std::int32_t* c) {
+  body::tile(a, b, quads, init, c);
+}
+__attribute__((target("avx2"))) void fs_step(const std::int32_t* p, const float* s, float* acc,
+                                             std::size_t n) {
+  body::fs_step(p, s, acc, n);
+}
+__attribute__((target("avx2"))) void is_step(const std::int32_t* p, const std::int32_t* S,
+                                             std::int64_t* acc, std::size_t n) {
+  body::is_step(p, S, acc, n);
+}
+
+}  // namespace
+
+const KernelSet& avx2_kernels() {
+  static const KernelSet k{KernelIsa::avx2, tile, fs_step, is_step};
+  return k;
+}
+
+}  // namespace quasar::cpu::detail

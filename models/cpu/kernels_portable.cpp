@@ -1,0 +1,25 @@
+// The portable kernel set: the plain bodies, compiled for the build's baseline target.
+#include "kernel_body.hpp"
+
+namespace quasar::cpu::detail {
+namespace {
+
+void tile(const std::uint8_t* a, const std::int8_t* b, std::size_t quads, const std::int32_t* init,
+          std::int32_t* c) {
+  body::tile(a, b, quads, init, c);
+}
+void fs_step(const std::int32_t* p, const float* s, float* acc, std::size_t n) {
+  body::fs_step(p, s, acc, n);
+}
+void is_step(const std::int32_t* p, const std::int32_t* S, std::int64_t* acc, std::size_t n) {
+  body::is_step(p, S, acc, n);
+}
+
+}  // namespace
+
+const KernelSet& portable_kernels() {
+  static const KernelSet k{KernelIsa::portable, tile, fs_step, is_step};
+  return k;
+}
+
+}  // namespace quasar::cpu::detail
