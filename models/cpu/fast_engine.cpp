@@ -32,6 +32,24 @@ std::uint64_t total(const std::vector<WorkerCount>& c) {
   return t;
 }
 
+// The packed operands' buffers, kept by the calling thread from one GEMM to the next (a
+// model's layers have similar shapes): reusing them saves the page faults and zero fill of a
+// fresh allocation, a tenth of a 512 x 4096 x 4096 GEMM. Buffers above kKeepBytes are freed.
+struct PackScratch {
+  std::vector<std::uint8_t> acts;
+  std::vector<std::int8_t> weights;
+};
+constexpr std::size_t kKeepBytes = std::size_t{64} << 20;
+PackScratch& pack_scratch() {
+  static thread_local PackScratch s;
+  return s;
+}
+void keep(PackedActs& a, PackedWeights& b) {
+  PackScratch& s = pack_scratch();
+  if (a.data.capacity() <= kKeepBytes) s.acts = std::move(a.data);
+  if (b.data.capacity() <= kKeepBytes) s.weights = std::move(b.data);
+}
+
 // Largest value every prefix must stay within for no wrap to be possible: 2^(bits-1) - 1.
 int128_t no_wrap_limit(int bits) { return (int128_t{1} << (bits - 1)) - 1; }
 
@@ -66,25 +84,52 @@ std::int64_t wrapping_steps(std::int64_t acc, const std::int8_t* a, const std::i
   return acc;
 }
 
-// The K-long integer GEMM every int8-operand scheme shares (the reference's int8_gemm):
-// acc[m, n] = sum_k x[m, k] * w[n, k] in a `bits`-wide wrapping accumulator, k increasing.
-// Calls out(worker, m, n, acc) exactly once per output; returns the accumulator's wraps.
-template <class Out>
-std::uint64_t int8_gemm_fast(const KernelSet& ks, unsigned threads, const MatrixI8& x,
-                             const MatrixI8& w, int bits, Out&& out) {
+// The epilogue of the int8-operand schemes, in the reference's order:
+// y[m, n] = F16(F32(acc) * ((s_x[m] * col[n]) * post) [+ bias[n]]).
+struct IntEpilogue {
+  std::vector<float> col;        // N
+  float post = 1.0f;             // w4a8-dint's 0.5 (a factor of 1 is exact)
+  const float* bias = nullptr;   // N, or none
+};
+
+std::vector<float> channel_scales(const QuantizedWeights& w) {
+  std::vector<float> c(w.rows());
+  for (std::size_t n = 0; n < w.rows(); ++n) c[n] = w.scale(n, 0);
+  return c;
+}
+
+// The K-long integer GEMM every int8-operand scheme shares (the reference's int8_gemm) and its
+// epilogue: acc[m, n] = sum_k x[m, k] * w[n, k] in a `bits`-wide wrapping accumulator, k
+// increasing, written to y through `ep`. Returns the accumulator's wraps; adds to `inf` the
+// outputs that became infinite.
+std::uint64_t int8_gemm_fast(const KernelSet& ks, unsigned threads, const QuantizedActivations& xa,
+                             const MatrixI8& w, int bits, const IntEpilogue& ep, MatrixH& y,
+                             std::uint64_t& inf) {
+  const MatrixI8& x = xa.q;
   const std::size_t M = x.rows(), N = w.rows(), K = x.cols();
-  const int amax = max_abs(x), bmax = max_abs(w);
+  const int amax = ks.max_abs(x.row(0), x.size()), bmax = ks.max_abs(w.row(0), w.size());
   // The reference's bound: when it holds, every prefix fits and the exact sum is the answer.
   const bool exact = dot_cannot_wrap(K, amax, bmax, bits);
   const Segments seg(K, std::min(K, exact ? kMaxSegment : kWrapSegment));
-  const PackedActs a = pack_acts(x, seg, threads);
-  const PackedWeights b = pack_weights(w, seg, threads);
+  PackedActs a = pack_acts(x, seg, threads, std::move(pack_scratch().acts));
+  PackedWeights b = pack_weights(w, seg, threads, std::move(pack_scratch().weights));
   std::vector<std::int64_t> row_abs;
   if (!exact) row_abs = row_abs_sums(x, seg);
   const int128_t lim = no_wrap_limit(bits);
-  std::vector<WorkerCount> wraps(std::max(threads, 1u));
+  std::vector<WorkerCount> wraps(threads), infs(threads);
   run_tiles(ks, a, b, threads, [&](unsigned worker, std::size_t m0, std::size_t n0, TileSums& sums) {
     const std::size_t rows = std::min(kMr, M - m0), cols = std::min(kNr, N - n0);
+    const float* col = ep.col.data() + n0;
+    const float* bias = ep.bias ? ep.bias + n0 : nullptr;
+    if (exact && seg.count == 1) {
+      // The common case: one segment, the int32 tile is the accumulator.
+      const std::int32_t* p = sums(0);
+      for (std::size_t r = 0; r < rows; ++r) {
+        infs[worker].n += ks.int_out32(p + r * kNr, xa.scale_of(m0 + r), col, ep.post, bias,
+                                       y.row(m0 + r) + n0, cols);
+      }
+      return;
+    }
     std::int64_t acc[kMr][kNr] = {};
     for (std::size_t s = 0; s < seg.count; ++s) {
       const std::int32_t* p = sums(s);
@@ -109,9 +154,13 @@ std::uint64_t int8_gemm_fast(const KernelSet& ks, unsigned threads, const Matrix
         }
       }
     }
-    for (std::size_t r = 0; r < rows; ++r)
-      for (std::size_t j = 0; j < cols; ++j) out(worker, m0 + r, n0 + j, acc[r][j]);
+    for (std::size_t r = 0; r < rows; ++r) {
+      infs[worker].n += ks.int_out64(acc[r], xa.scale_of(m0 + r), col, ep.post, bias,
+                                     y.row(m0 + r) + n0, cols);
+    }
   });
+  keep(a, b);
+  inf += total(infs);
   return total(wraps);
 }
 
@@ -158,16 +207,14 @@ GemmResult FastCpuEngine::w8a8(const QuantizedActivations& x, const QuantizedWei
   quasar::detail::validate_w8a8(x, w, opt);
   const std::size_t M = x.q.rows(), N = w.rows(), K = w.cols();
   GemmResult r{MatrixH(M, N), {}};
-  std::vector<WorkerCount> inf(threads_);
-  const std::uint64_t wraps = int8_gemm_fast(
-      *kernels_, threads_, x.q, w.codes, opt.acc_bits,
-      [&](unsigned worker, std::size_t m, std::size_t n, std::int64_t acc) {
-        // y = F16(F32(acc) * (F32(s_x[m]) * F32(s_w[n]))): the scale product first.
-        const float scale = x.scale_of(m) * w.scale(n, 0);
-        r.y(m, n) = quasar::detail::to_output_f16(static_cast<float>(acc) * scale, inf[worker].n);
-      });
+  // y = F16(F32(acc) * (F32(s_x[m]) * F32(s_w[n]))): the scale product first.
+  IntEpilogue ep;
+  ep.col = channel_scales(w);
+  std::uint64_t inf = 0;
+  const std::uint64_t wraps =
+      int8_gemm_fast(*kernels_, threads_, x, w.codes, opt.acc_bits, ep, r.y, inf);
   r.counters.add_overflow(stage::kAccumulator, wraps);
-  quasar::detail::finish_output(r.counters, Scheme::w8a8, int_shape(M, N, K, opt), total(inf));
+  quasar::detail::finish_output(r.counters, Scheme::w8a8, int_shape(M, N, K, opt), inf);
   return r;
 }
 
@@ -187,17 +234,15 @@ GemmResult FastCpuEngine::w4a8_dint(const QuantizedActivations& x, const Quantiz
     }
   });
   GemmResult r{MatrixH(M, N), {}};
-  std::vector<WorkerCount> inf(threads_);
-  const std::uint64_t wraps = int8_gemm_fast(
-      *kernels_, threads_, x.q, w2, opt.acc_bits,
-      [&](unsigned worker, std::size_t m, std::size_t n, std::int64_t acc) {
-        // y = F16(F32(acc2) * (F32(s_x[m]) * F32(s_w[n]) * 0.5)), left to right.
-        const float scale = x.scale_of(m) * w.scale(n, 0) * 0.5f;
-        r.y(m, n) = quasar::detail::to_output_f16(static_cast<float>(acc) * scale, inf[worker].n);
-      });
+  // y = F16(F32(acc2) * (F32(s_x[m]) * F32(s_w[n]) * 0.5)), left to right.
+  IntEpilogue ep;
+  ep.col = channel_scales(w);
+  ep.post = 0.5f;
+  std::uint64_t inf = 0;
+  const std::uint64_t wraps = int8_gemm_fast(*kernels_, threads_, x, w2, opt.acc_bits, ep, r.y, inf);
   r.counters.invalid_codes = total(invalid);
   r.counters.add_overflow(stage::kAccumulator, wraps);
-  quasar::detail::finish_output(r.counters, Scheme::w4a8_dint, int_shape(M, N, K, opt), total(inf));
+  quasar::detail::finish_output(r.counters, Scheme::w4a8_dint, int_shape(M, N, K, opt), inf);
   return r;
 }
 
@@ -221,21 +266,17 @@ GemmResult FastCpuEngine::two_level(const QuantizedActivations& x, const TwoLeve
     }
   });
   GemmResult r{MatrixH(M, N), {}};
-  std::vector<WorkerCount> inf(threads_);
-  const std::uint64_t wraps = int8_gemm_fast(
-      *kernels_, threads_, x.q, w8, opt.acc_bits,
-      [&](unsigned worker, std::size_t m, std::size_t n, std::int64_t acc) {
-        // y = F16(F32(acc) * (F32(s_ch[n]) * F32(s_x)) [+ bias])
-        const float scale = w.channel_scale[n] * x.scale_of(m);
-        float v = static_cast<float>(acc) * scale;
-        if (!w.bias.empty()) v = v + w.bias[n];
-        r.y(m, n) = quasar::detail::to_output_f16(v, inf[worker].n);
-      });
+  // y = F16(F32(acc) * (F32(s_ch[n]) * F32(s_x)) [+ bias]): s_ch * s_x == s_x * s_ch exactly.
+  IntEpilogue ep;
+  ep.col = w.channel_scale;
+  ep.bias = w.bias.empty() ? nullptr : w.bias.data();
+  std::uint64_t inf = 0;
+  const std::uint64_t wraps = int8_gemm_fast(*kernels_, threads_, x, w8, opt.acc_bits, ep, r.y, inf);
   r.counters.add_overflow(stage::kAccumulator, wraps);
   ActionShape shape = int_shape(M, N, K, opt);
   shape.bias = !w.bias.empty();
   shape.dequant = mode;
-  quasar::detail::finish_output(r.counters, scheme, shape, total(inf));
+  quasar::detail::finish_output(r.counters, scheme, shape, inf);
   r.counters.add_overflow(stage::kDequantRange, total(range_events));
   return r;
 }
@@ -264,11 +305,11 @@ std::uint64_t group_sums(const KernelSet& ks, unsigned threads, const QuantizedA
                          const QuantizedWeights& w, int psum_bits, Visit&& visit,
                          Finish&& finish) {
   const std::size_t M = x.q.rows(), N = w.rows(), K = w.cols(), G = w.group_size;
-  const int bmax = max_abs(w.codes);
-  const bool exact = dot_cannot_wrap(G, max_abs(x.q), bmax, psum_bits);
+  const int bmax = ks.max_abs(w.codes.row(0), w.codes.size());
+  const bool exact = dot_cannot_wrap(G, ks.max_abs(x.q.row(0), x.q.size()), bmax, psum_bits);
   const Segments seg(K, G);
-  const PackedActs a = pack_acts(x.q, seg, threads);
-  const PackedWeights b = pack_weights(w.codes, seg, threads);
+  PackedActs a = pack_acts(x.q, seg, threads, std::move(pack_scratch().acts));
+  PackedWeights b = pack_weights(w.codes, seg, threads, std::move(pack_scratch().weights));
   std::vector<std::int64_t> row_abs;
   if (!exact) row_abs = row_abs_sums(x.q, seg);
   const int128_t lim = no_wrap_limit(psum_bits);
@@ -291,6 +332,7 @@ std::uint64_t group_sums(const KernelSet& ks, unsigned threads, const QuantizedA
     }
     finish(worker, m0, n0, rows, cols);
   });
+  keep(a, b);
   return total(wraps);
 }
 
@@ -322,11 +364,10 @@ GemmResult FastCpuEngine::w4a8_fs(const QuantizedActivations& x, const Quantized
       [&](unsigned worker, std::size_t m0, std::size_t n0, std::size_t rows, std::size_t cols) {
         const float* a = acc[worker].data();
         if (groups == 0) std::fill(acc[worker].begin(), acc[worker].end(), 0.0f);
+        // y = F16(acc_f * F32(s_x[m]))
         for (std::size_t i = 0; i < rows; ++i) {
-          for (std::size_t j = 0; j < cols; ++j) {
-            r.y(m0 + i, n0 + j) =
-                quasar::detail::to_output_f16(a[i * kNr + j] * x.scale_of(m0 + i), inf[worker].n);
-          }
+          inf[worker].n += kernels_->float_out(a + i * kNr, x.scale_of(m0 + i),
+                                               r.y.row(m0 + i) + n0, cols);
         }
       });
   r.counters.add_overflow(stage::kGroupPartialSum, wraps);
@@ -344,9 +385,10 @@ GemmResult FastCpuEngine::w4a8_is(const QuantizedActivations& x, const Quantized
   const std::size_t M = x.q.rows(), N = w.rows(), K = w.cols(), groups = w.groups();
   // The reference's bound: no prefix of sum_g P * S can leave the accumulator when
   // groups * max|P| * max S fits; then the products add exactly in int64.
-  const int128_t p_bound =
-      std::min<int128_t>(static_cast<int128_t>(w.group_size) * max_abs(x.q) * max_abs(w.codes),
-                         int128_t{1} << (opt.psum_bits - 1));
+  const int amax = kernels_->max_abs(x.q.row(0), x.q.size());
+  const int bmax = kernels_->max_abs(w.codes.row(0), w.codes.size());
+  const int128_t p_bound = std::min<int128_t>(static_cast<int128_t>(w.group_size) * amax * bmax,
+                                              int128_t{1} << (opt.psum_bits - 1));
   const int128_t bound = static_cast<int128_t>(groups) * p_bound * s_max;
   const bool exact = fits_signed(bound, opt.acc_bits) && fits_signed(-bound, opt.acc_bits);
   const std::vector<std::int32_t> S = by_group(is.S, N);
@@ -383,12 +425,9 @@ GemmResult FastCpuEngine::w4a8_is(const QuantizedActivations& x, const Quantized
         if (groups == 0) std::fill(acc[worker].begin(), acc[worker].end(), 0);
         const std::int64_t* a = acc[worker].data();
         for (std::size_t i = 0; i < rows; ++i) {
-          // y = F16(F32(acc) * (F32(s_x[m]) * 2^-b))
-          const float scale = x.scale_of(m0 + i) * amp_inv;
-          for (std::size_t j = 0; j < cols; ++j) {
-            r.y(m0 + i, n0 + j) = quasar::detail::to_output_f16(
-                static_cast<float>(a[i * kNr + j]) * scale, inf[worker].n);
-          }
+          // y = F16(F32(acc) * (F32(s_x[m]) * 2^-b)): the row's scale, times 1 (exact).
+          inf[worker].n += kernels_->int_out64(a + i * kNr, x.scale_of(m0 + i) * amp_inv, nullptr,
+                                               1.0f, nullptr, r.y.row(m0 + i) + n0, cols);
         }
       });
   r.counters.add_overflow(stage::kGroupPartialSum, psum_wraps);

@@ -1,5 +1,6 @@
 #include "int8_tiles.hpp"
 
+#include <cstring>
 #include <string>
 
 #include "numerics/error.hpp"
@@ -19,50 +20,87 @@ Segments::Segments(std::size_t k_, std::size_t length_) : k(k_), length(length_)
   quads = (std::min(k, length) + 3) / 4;
 }
 
-PackedActs pack_acts(const MatrixI8& x, const Segments& seg, unsigned threads) {
+namespace {
+
+// Rows [r0, r0 + rows) of `m`, segment [k0, k1), into the packed layout [quad][width][4] of
+// `quads` quads: quad by quad, so the writes run contiguously and the reads stay within a few
+// cache lines per row. Each 32-bit word is XORed with `flip` (0x80808080 turns int8 x into the
+// unsigned byte x + 128). Everything past k1 (the partial quad's rest, and the quads a short
+// last segment does not fill) is zero: storage may be reused, and the kernels run all quads.
+void pack_rows(const MatrixI8& m, std::size_t r0, std::size_t rows, std::size_t width,
+               std::size_t k0, std::size_t k1, std::size_t quads, std::uint32_t flip,
+               std::uint8_t* out) {
+  const std::size_t full = (k1 - k0) / 4;
+  // 16 quads (one 64-byte line of each row) at a time: rows lie a power of two apart, so
+  // reading one word from each row in turn would keep evicting lines of the same cache set.
+  constexpr std::size_t kQuadBlock = 256;
+  for (std::size_t q0 = 0; q0 < full; q0 += kQuadBlock) {
+    const std::size_t q1 = std::min(full, q0 + kQuadBlock);
+    for (std::size_t r = 0; r < rows; ++r) {
+      const std::int8_t* src = m.row(r0 + r) + k0;
+      for (std::size_t q = q0; q < q1; ++q) {
+        std::uint32_t word;
+        std::memcpy(&word, src + 4 * q, 4);
+        word ^= flip;
+        std::memcpy(out + (q * width + r) * 4, &word, 4);
+      }
+    }
+  }
+  std::memset(out + full * width * 4, 0, (quads - full) * width * 4);
+  for (std::size_t r = 0; r < rows; ++r) {
+    for (std::size_t k = k0 + 4 * full; k < k1; ++k) {
+      out[(full * width + r) * 4 + (k - k0) % 4] =
+          static_cast<std::uint8_t>(m(r0 + r, k) ^ static_cast<std::int8_t>(flip));
+    }
+  }
+}
+
+}  // namespace
+
+PackedActs pack_acts(const MatrixI8& x, const Segments& seg, unsigned threads,
+                     std::vector<std::uint8_t> storage) {
   PackedActs p;
   p.rows = x.rows();
   p.blocks = (x.rows() + kMr - 1) / kMr;
   p.seg = seg;
-  p.data.assign(p.blocks * seg.count * seg.quads * kMr * 4, 0);
+  // Bytes past a segment's end are written below; padding rows' bytes only reach outputs
+  // nobody reads, so reused storage needs no clearing.
+  p.data = std::move(storage);
+  p.data.resize(p.blocks * seg.count * seg.quads * kMr * 4);
   parallel_for(p.blocks, threads, [&](std::size_t block, unsigned) {
     for (std::size_t s = 0; s < seg.count; ++s) {
       std::uint8_t* out = p.data.data() + (block * seg.count + s) * seg.quads * kMr * 4;
       const std::size_t k0 = seg.begin(s), k1 = seg.end(s);
-      for (std::size_t r = 0; r < kMr && block * kMr + r < x.rows(); ++r) {
-        const std::int8_t* row = x.row(block * kMr + r);
-        for (std::size_t k = k0; k < k1; ++k) {
-          const std::size_t i = k - k0;
-          // x + 128 as an unsigned byte (flipping the sign bit); padding stays 0 and meets a
-          // zero weight.
-          out[((i / 4) * kMr + r) * 4 + i % 4] = static_cast<std::uint8_t>(row[k] ^ 0x80);
-        }
-      }
+      // Padding k stays 0 and meets a zero weight; padding rows are never read back.
+      pack_rows(x, block * kMr, std::min(kMr, x.rows() - block * kMr), kMr, k0, k1, seg.quads,
+                0x80808080u, out);
     }
   });
   return p;
 }
 
-PackedWeights pack_weights(const MatrixI8& w, const Segments& seg, unsigned threads) {
+PackedWeights pack_weights(const MatrixI8& w, const Segments& seg, unsigned threads,
+                           std::vector<std::int8_t> storage) {
   PackedWeights p;
   p.rows = w.rows();
   p.panels = (w.rows() + kNr - 1) / kNr;
   p.seg = seg;
-  p.data.assign(p.panels * seg.count * seg.quads * kNr * 4, 0);
+  // As for the activations: padding columns reach only outputs nobody reads.
+  p.data = std::move(storage);
+  p.data.resize(p.panels * seg.count * seg.quads * kNr * 4);
   p.init.assign(p.panels * seg.count * kNr, 0);
   parallel_for(p.panels, threads, [&](std::size_t panel, unsigned) {
     for (std::size_t s = 0; s < seg.count; ++s) {
-      std::int8_t* out = p.data.data() + (panel * seg.count + s) * seg.quads * kNr * 4;
+      auto* out = reinterpret_cast<std::uint8_t*>(p.data.data()) +
+                  (panel * seg.count + s) * seg.quads * kNr * 4;
       std::int32_t* init = p.init.data() + (panel * seg.count + s) * kNr;
       const std::size_t k0 = seg.begin(s), k1 = seg.end(s);
-      for (std::size_t j = 0; j < kNr && panel * kNr + j < w.rows(); ++j) {
+      const std::size_t cols = std::min(kNr, w.rows() - panel * kNr);
+      pack_rows(w, panel * kNr, cols, kNr, k0, k1, seg.quads, 0, out);
+      for (std::size_t j = 0; j < cols; ++j) {
         const std::int8_t* row = w.row(panel * kNr + j);
         std::int32_t sum = 0;
-        for (std::size_t k = k0; k < k1; ++k) {
-          const std::size_t i = k - k0;
-          out[((i / 4) * kNr + j) * 4 + i % 4] = row[k];
-          sum += row[k];
-        }
+        for (std::size_t k = k0; k < k1; ++k) sum += row[k];
         init[j] = -128 * sum;
       }
     }

@@ -54,8 +54,13 @@ struct PackedWeights {
   }
 };
 
-PackedActs pack_acts(const MatrixI8& x, const Segments& seg, unsigned threads);
-PackedWeights pack_weights(const MatrixI8& w, const Segments& seg, unsigned threads);
+// `storage` is reused for the packed data when given (its old contents are overwritten where
+// they matter): a caller that hands back last call's buffer skips the page faults and zero
+// fill of a fresh allocation.
+PackedActs pack_acts(const MatrixI8& x, const Segments& seg, unsigned threads,
+                     std::vector<std::uint8_t> storage = {});
+PackedWeights pack_weights(const MatrixI8& w, const Segments& seg, unsigned threads,
+                           std::vector<std::int8_t> storage = {});
 
 // One tile's segment sums, computed on demand into the tile's own buffer:
 // sums(s)[r * kNr + j] = sum over segment s of x[m0 + r, k] * w[n0 + j, k] (rows and columns

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "kernels.hpp"
+#include "numerics/float_formats.hpp"
 
 #define QUASAR_CPU_INLINE inline __attribute__((always_inline))
 
@@ -49,6 +50,43 @@ QUASAR_CPU_INLINE void fs_step(const std::int32_t* p, const float* s, float* acc
 QUASAR_CPU_INLINE void is_step(const std::int32_t* p, const std::int32_t* S, std::int64_t* acc,
                                std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) acc[i] += static_cast<std::int64_t>(p[i]) * S[i];
+}
+
+template <class Acc>
+QUASAR_CPU_INLINE std::uint64_t int_out(const Acc* acc, float row, const float* col, float post,
+                                        const float* bias, std::uint16_t* y, std::size_t n) {
+  std::uint64_t inf = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    // The scale product first, then the optional factor (dint's 0.5; 1 is exact otherwise).
+    const float s = (col ? row * col[i] : row) * post;
+    float v = static_cast<float>(acc[i]) * s;
+    if (bias) v = v + bias[i];
+    const std::uint16_t h = f32_to_f16(v);
+    inf += f16_is_inf(h) ? 1 : 0;
+    y[i] = h;
+  }
+  return inf;
+}
+
+QUASAR_CPU_INLINE std::uint64_t float_out(const float* acc, float row, std::uint16_t* y,
+                                          std::size_t n) {
+  std::uint64_t inf = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint16_t h = f32_to_f16(acc[i] * row);
+    inf += f16_is_inf(h) ? 1 : 0;
+    y[i] = h;
+  }
+  return inf;
+}
+
+QUASAR_CPU_INLINE int max_abs(const std::int8_t* v, std::size_t n) {
+  // In unsigned bytes |-128| = 128 fits, and the loop vectorizes (absolute value, max).
+  std::uint8_t m = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto a = static_cast<std::uint8_t>(v[i] < 0 ? -v[i] : v[i]);
+    m = a > m ? a : m;
+  }
+  return m;
 }
 
 }  // namespace quasar::cpu::body

@@ -37,6 +37,17 @@ struct KernelSet {
   void (*fs_step)(const std::int32_t* p, const float* s, float* acc, std::size_t n);
   // w4a8-is's group step when no wrap is possible: acc[i] += p[i] * S[i], exact in int64.
   void (*is_step)(const std::int32_t* p, const std::int32_t* S, std::int64_t* acc, std::size_t n);
+  // The integer schemes' epilogue for one tile row, in the reference's order:
+  // y[i] = F16(F32(acc[i]) * ((row * col[i]) * post) [+ bias[i]]) (col == nullptr: the scale
+  // is row * post; bias may be nullptr). Returns how many outputs became infinite.
+  std::uint64_t (*int_out32)(const std::int32_t* acc, float row, const float* col, float post,
+                             const float* bias, std::uint16_t* y, std::size_t n);
+  std::uint64_t (*int_out64)(const std::int64_t* acc, float row, const float* col, float post,
+                             const float* bias, std::uint16_t* y, std::size_t n);
+  // w4a8-fs's epilogue: y[i] = F16(acc[i] * row); returns the infinite outputs.
+  std::uint64_t (*float_out)(const float* acc, float row, std::uint16_t* y, std::size_t n);
+  // max |v[i]| (128 for -128), the operand bound of the no-wrap checks.
+  int (*max_abs)(const std::int8_t* v, std::size_t n);
 };
 
 // The kernels for `isa`; throws quasar::Error when this CPU cannot run them.

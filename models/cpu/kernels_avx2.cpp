@@ -20,10 +20,25 @@ __attribute__((target("avx2"))) void is_step(const std::int32_t* p, const std::i
   body::is_step(p, S, acc, n);
 }
 
+__attribute__((target("avx2"))) std::uint64_t int_out32(const std::int32_t* acc, float row, const float* col, float post,
+                        const float* bias, std::uint16_t* y, std::size_t n) {
+  return body::int_out(acc, row, col, post, bias, y, n);
+}
+__attribute__((target("avx2"))) std::uint64_t int_out64(const std::int64_t* acc, float row, const float* col, float post,
+                        const float* bias, std::uint16_t* y, std::size_t n) {
+  return body::int_out(acc, row, col, post, bias, y, n);
+}
+__attribute__((target("avx2"))) std::uint64_t float_out(const float* acc, float row, std::uint16_t* y, std::size_t n) {
+  return body::float_out(acc, row, y, n);
+}
+
+__attribute__((target("avx2"))) int max_abs(const std::int8_t* v, std::size_t n) { return body::max_abs(v, n); }
+
 }  // namespace
 
 const KernelSet& avx2_kernels() {
-  static const KernelSet k{KernelIsa::avx2, tile, fs_step, is_step};
+  static const KernelSet k{KernelIsa::avx2, tile, fs_step, is_step,
+                           int_out32, int_out64, float_out, max_abs};
   return k;
 }
 

@@ -12,7 +12,8 @@
 // (_mm512_undefined_*) as maybe-uninitialized once they are inlined here: a false positive.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
-#define QUASAR_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")))
+#define QUASAR_AVX512 \
+  __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,f16c")))
 
 namespace quasar::cpu::detail {
 namespace {
@@ -74,10 +75,74 @@ QUASAR_AVX512 void is_step(const std::int32_t* p, const std::int32_t* S, std::in
   body::is_step(p + i, S + i, acc + i, n - i);
 }
 
+// F16 of 16 fp32 values with VCVTPS2PH, round to nearest even: IEEE binary32 -> binary16 with
+// gradual underflow and overflow to infinity, the same value as f32_to_f16 for every
+// non-NaN input (test_fast_cpu_engine checks the kernels against it over the fp32 range; the
+// epilogues never see NaN: their inputs are finite). Stores the codes and returns how many
+// are infinite.
+QUASAR_AVX512 inline std::uint64_t store_f16(__m512 v, std::uint16_t* y) {
+  const __m256i h = _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(y), h);
+  const __mmask16 inf = _mm256_cmpeq_epi16_mask(_mm256_and_si256(h, _mm256_set1_epi16(0x7fff)),
+                                                _mm256_set1_epi16(0x7c00));
+  return static_cast<std::uint64_t>(__builtin_popcount(inf));
+}
+
+// (row * col[i]) * post, then F32(acc) times it, then + bias, each rounded: the reference's order.
+QUASAR_AVX512 inline __m512 scaled(__m512 acc, __m512 row, const float* col, __m512 post,
+                                   const float* bias) {
+  const __m512 s = _mm512_mul_ps(col ? _mm512_mul_ps(row, _mm512_loadu_ps(col)) : row, post);
+  const __m512 v = _mm512_mul_ps(acc, s);
+  return bias ? _mm512_add_ps(v, _mm512_loadu_ps(bias)) : v;
+}
+
+QUASAR_AVX512 std::uint64_t int_out32(const std::int32_t* acc, float row, const float* col,
+                                      float post, const float* bias, std::uint16_t* y,
+                                      std::size_t n) {
+  const __m512 rv = _mm512_set1_ps(row), pv = _mm512_set1_ps(post);
+  std::uint64_t inf = 0;
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 a = _mm512_cvtepi32_ps(_mm512_loadu_si512(acc + i));
+    inf += store_f16(scaled(a, rv, col ? col + i : nullptr, pv, bias ? bias + i : nullptr), y + i);
+  }
+  return inf + body::int_out(acc + i, row, col ? col + i : nullptr, post,
+                             bias ? bias + i : nullptr, y + i, n - i);
+}
+
+QUASAR_AVX512 std::uint64_t int_out64(const std::int64_t* acc, float row, const float* col,
+                                      float post, const float* bias, std::uint16_t* y,
+                                      std::size_t n) {
+  const __m512 rv = _mm512_set1_ps(row), pv = _mm512_set1_ps(post);
+  std::uint64_t inf = 0;
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    // int64 -> fp32 rounds to nearest even (VCVTQQ2PS), like static_cast<float>.
+    const __m256 lo = _mm512_cvtepi64_ps(_mm512_loadu_si512(acc + i));
+    const __m256 hi = _mm512_cvtepi64_ps(_mm512_loadu_si512(acc + i + 8));
+    const __m512 a = _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
+    inf += store_f16(scaled(a, rv, col ? col + i : nullptr, pv, bias ? bias + i : nullptr), y + i);
+  }
+  return inf + body::int_out(acc + i, row, col ? col + i : nullptr, post,
+                             bias ? bias + i : nullptr, y + i, n - i);
+}
+
+QUASAR_AVX512 std::uint64_t float_out(const float* acc, float row, std::uint16_t* y,
+                                      std::size_t n) {
+  const __m512 rv = _mm512_set1_ps(row);
+  std::uint64_t inf = 0;
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16) inf += store_f16(_mm512_mul_ps(_mm512_loadu_ps(acc + i), rv), y + i);
+  return inf + body::float_out(acc + i, row, y + i, n - i);
+}
+
+QUASAR_AVX512 int max_abs(const std::int8_t* v, std::size_t n) { return body::max_abs(v, n); }
+
 }  // namespace
 
 const KernelSet& avx512_vnni_kernels() {
-  static const KernelSet k{KernelIsa::avx512_vnni, tile, fs_step, is_step};
+  static const KernelSet k{KernelIsa::avx512_vnni, tile, fs_step, is_step,
+                           int_out32, int_out64, float_out, max_abs};
   return k;
 }
 

@@ -15,10 +15,25 @@ void is_step(const std::int32_t* p, const std::int32_t* S, std::int64_t* acc, st
   body::is_step(p, S, acc, n);
 }
 
+std::uint64_t int_out32(const std::int32_t* acc, float row, const float* col, float post,
+                        const float* bias, std::uint16_t* y, std::size_t n) {
+  return body::int_out(acc, row, col, post, bias, y, n);
+}
+std::uint64_t int_out64(const std::int64_t* acc, float row, const float* col, float post,
+                        const float* bias, std::uint16_t* y, std::size_t n) {
+  return body::int_out(acc, row, col, post, bias, y, n);
+}
+std::uint64_t float_out(const float* acc, float row, std::uint16_t* y, std::size_t n) {
+  return body::float_out(acc, row, y, n);
+}
+
+int max_abs(const std::int8_t* v, std::size_t n) { return body::max_abs(v, n); }
+
 }  // namespace
 
 const KernelSet& portable_kernels() {
-  static const KernelSet k{KernelIsa::portable, tile, fs_step, is_step};
+  static const KernelSet k{KernelIsa::portable, tile, fs_step, is_step,
+                           int_out32, int_out64, float_out, max_abs};
   return k;
 }
 
