@@ -12,7 +12,6 @@
 #include "numerics/gemm_checks.hpp"
 #include "numerics/int_formats.hpp"
 #include "numerics/int_kernels.hpp"
-#include "numerics/quantize_two_level.hpp"
 
 namespace quasar::cpu {
 namespace {
@@ -226,12 +225,11 @@ GemmResult FastCpuEngine::w4a8_dint(const QuantizedActivations& x, const Quantiz
   const Dint4Table& table = dint4_table(w.dint_set);
   MatrixI8 w2(N, K);
   std::vector<WorkerCount> invalid(threads_);
+  std::uint8_t invalid_code[16];
+  for (std::size_t c = 0; c < 16; ++c) invalid_code[c] = table.valid[c] ? 0 : 1;
   parallel_for(N, threads_, [&](std::size_t n, unsigned worker) {
-    for (std::size_t k = 0; k < K; ++k) {
-      const auto code = static_cast<std::uint8_t>(w.codes(n, k));
-      if (!table.valid[code]) ++invalid[worker].n;
-      w2(n, k) = table.w2[code];
-    }
+    invalid[worker].n +=
+        kernels_->decode16(w.codes.row(n), table.w2.data(), invalid_code, w2.row(n), K);
   });
   GemmResult r{MatrixH(M, N), {}};
   // y = F16(F32(acc2) * (F32(s_x[m]) * F32(s_w[n]) * 0.5)), left to right.
@@ -255,14 +253,13 @@ GemmResult FastCpuEngine::two_level(const QuantizedActivations& x, const TwoLeve
   // action counts say which the hardware does. w8 = (q - z) * S, saturated and counted.
   MatrixI8 w8(N, K);
   std::vector<WorkerCount> range_events(threads_);
+  const std::size_t G = w.group_size;
   parallel_for(N, threads_, [&](std::size_t n, unsigned worker) {
-    for (std::size_t k = 0; k < K; ++k) {
-      int v = two_level_value(w, n, k);
-      if (v < range.lo || v > range.hi) {
-        ++range_events[worker].n;
-        v = v < range.lo ? range.lo : range.hi;
-      }
-      w8(n, k) = static_cast<std::int8_t>(v);
+    for (std::size_t g = 0; g < w.groups(); ++g) {
+      // two_level_value's (q - z) * S, one group at a time (z and S fixed).
+      range_events[worker].n +=
+          kernels_->dequant(w.q.row(n) + g * G, w.zeros(n, g), w.group_scale(n, g), range.lo,
+                            range.hi, w8.row(n) + g * G, G);
     }
   });
   GemmResult r{MatrixH(M, N), {}};

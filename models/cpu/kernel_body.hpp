@@ -89,4 +89,27 @@ QUASAR_CPU_INLINE int max_abs(const std::int8_t* v, std::size_t n) {
   return m;
 }
 
+QUASAR_CPU_INLINE std::uint64_t dequant(const std::uint8_t* q, int z, int S, int lo, int hi,
+                                        std::int8_t* out, std::size_t n) {
+  std::uint64_t clamped = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const int v = (static_cast<int>(q[i]) - z) * S;
+    clamped += static_cast<std::uint64_t>((v < lo) | (v > hi));
+    out[i] = static_cast<std::int8_t>(v < lo ? lo : v > hi ? hi : v);
+  }
+  return clamped;
+}
+
+QUASAR_CPU_INLINE std::uint64_t decode16(const std::int8_t* code, const std::int8_t* value,
+                                         const std::uint8_t* invalid, std::int8_t* out,
+                                         std::size_t n) {
+  std::uint64_t bad = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto c = static_cast<std::uint8_t>(code[i]);
+    out[i] = value[c];
+    bad += invalid[c];
+  }
+  return bad;
+}
+
 }  // namespace quasar::cpu::body

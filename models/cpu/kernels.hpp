@@ -48,6 +48,14 @@ struct KernelSet {
   std::uint64_t (*float_out)(const float* acc, float row, std::uint16_t* y, std::size_t n);
   // max |v[i]| (128 for -128), the operand bound of the no-wrap checks.
   int (*max_abs)(const std::int8_t* v, std::size_t n);
+  // Two-level dequantization of one group: out[i] = clamp((q[i] - z) * S, lo, hi); returns
+  // how many values were clamped.
+  std::uint64_t (*dequant)(const std::uint8_t* q, int z, int S, int lo, int hi,
+                           std::int8_t* out, std::size_t n);
+  // A 16-entry decode: out[i] = value[code[i]] for codes 0..15; returns how many codes have
+  // invalid[code] set.
+  std::uint64_t (*decode16)(const std::int8_t* code, const std::int8_t* value,
+                            const std::uint8_t* invalid, std::int8_t* out, std::size_t n);
 };
 
 // The kernels for `isa`; throws quasar::Error when this CPU cannot run them.

@@ -34,11 +34,21 @@ __attribute__((target("avx2"))) std::uint64_t float_out(const float* acc, float 
 
 __attribute__((target("avx2"))) int max_abs(const std::int8_t* v, std::size_t n) { return body::max_abs(v, n); }
 
+__attribute__((target("avx2"))) std::uint64_t dequant(const std::uint8_t* q, int z, int S, int lo, int hi, std::int8_t* out,
+                      std::size_t n) {
+  return body::dequant(q, z, S, lo, hi, out, n);
+}
+__attribute__((target("avx2"))) std::uint64_t decode16(const std::int8_t* code, const std::int8_t* value,
+                       const std::uint8_t* invalid, std::int8_t* out, std::size_t n) {
+  return body::decode16(code, value, invalid, out, n);
+}
+
 }  // namespace
 
 const KernelSet& avx2_kernels() {
   static const KernelSet k{KernelIsa::avx2, tile, fs_step, is_step,
-                           int_out32, int_out64, float_out, max_abs};
+                           int_out32, int_out64, float_out, max_abs,
+                           dequant, decode16};
   return k;
 }
 

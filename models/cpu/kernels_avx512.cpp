@@ -9,8 +9,9 @@
 #include "kernel_body.hpp"
 
 // GCC 12 reports the intrinsics' deliberately undefined pass-through operand
-// (_mm512_undefined_*) as maybe-uninitialized once they are inlined here: a false positive.
+// (_mm512_undefined_*) as (maybe-)uninitialized once they are inlined here: a false positive.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 
 #define QUASAR_AVX512 \
   __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,f16c")))
@@ -138,11 +139,34 @@ QUASAR_AVX512 std::uint64_t float_out(const float* acc, float row, std::uint16_t
 
 QUASAR_AVX512 int max_abs(const std::int8_t* v, std::size_t n) { return body::max_abs(v, n); }
 
+QUASAR_AVX512 std::uint64_t dequant(const std::uint8_t* q, int z, int S, int lo, int hi,
+                                    std::int8_t* out, std::size_t n) {
+  return body::dequant(q, z, S, lo, hi, out, n);  // the compiler vectorizes it for AVX-512
+}
+
+QUASAR_AVX512 std::uint64_t decode16(const std::int8_t* code, const std::int8_t* value,
+                                     const std::uint8_t* invalid, std::int8_t* out,
+                                     std::size_t n) {
+  // VPSHUFB looks each code (0..15) up in a 16-byte table repeated in every 128-bit lane.
+  const __m512i vt = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(value)));
+  const __m512i it = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(invalid)));
+  std::uint64_t bad = 0;
+  std::size_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    const __m512i c = _mm512_loadu_si512(code + i);
+    _mm512_storeu_si512(out + i, _mm512_shuffle_epi8(vt, c));
+    bad += static_cast<std::uint64_t>(
+        __builtin_popcountll(_mm512_test_epi8_mask(_mm512_shuffle_epi8(it, c), _mm512_set1_epi8(1))));
+  }
+  return bad + body::decode16(code + i, value, invalid, out + i, n - i);
+}
+
 }  // namespace
 
 const KernelSet& avx512_vnni_kernels() {
   static const KernelSet k{KernelIsa::avx512_vnni, tile, fs_step, is_step,
-                           int_out32, int_out64, float_out, max_abs};
+                           int_out32, int_out64, float_out, max_abs,
+                           dequant, decode16};
   return k;
 }
 
