@@ -49,6 +49,21 @@ void keep(PackedActs& a, PackedWeights& b) {
   if (b.data.capacity() <= kKeepBytes) s.weights = std::move(b.data);
 }
 
+// max |v| over a matrix, in parallel chunks (a weight matrix is tens of MB: serial work here
+// would bound the thread scaling).
+int max_abs_of(const KernelSet& ks, const MatrixI8& m, unsigned threads) {
+  constexpr std::size_t kChunk = std::size_t{1} << 20;
+  const std::size_t chunks = (m.size() + kChunk - 1) / kChunk;
+  std::vector<int> part(chunks, 0);
+  parallel_for(chunks, threads, [&](std::size_t c, unsigned) {
+    const std::size_t b = c * kChunk;
+    part[c] = ks.max_abs(m.values().data() + b, std::min(kChunk, m.size() - b));
+  });
+  int a = 0;
+  for (int p : part) a = std::max(a, p);
+  return a;
+}
+
 // Largest value every prefix must stay within for no wrap to be possible: 2^(bits-1) - 1.
 int128_t no_wrap_limit(int bits) { return (int128_t{1} << (bits - 1)) - 1; }
 
@@ -106,7 +121,7 @@ std::uint64_t int8_gemm_fast(const KernelSet& ks, unsigned threads, const Quanti
                              std::uint64_t& inf) {
   const MatrixI8& x = xa.q;
   const std::size_t M = x.rows(), N = w.rows(), K = x.cols();
-  const int amax = ks.max_abs(x.row(0), x.size()), bmax = ks.max_abs(w.row(0), w.size());
+  const int amax = max_abs_of(ks, x, threads), bmax = max_abs_of(ks, w, threads);
   // The reference's bound: when it holds, every prefix fits and the exact sum is the answer.
   const bool exact = dot_cannot_wrap(K, amax, bmax, bits);
   const Segments seg(K, std::min(K, exact ? kMaxSegment : kWrapSegment));
@@ -302,8 +317,8 @@ std::uint64_t group_sums(const KernelSet& ks, unsigned threads, const QuantizedA
                          const QuantizedWeights& w, int psum_bits, Visit&& visit,
                          Finish&& finish) {
   const std::size_t M = x.q.rows(), N = w.rows(), K = w.cols(), G = w.group_size;
-  const int bmax = ks.max_abs(w.codes.row(0), w.codes.size());
-  const bool exact = dot_cannot_wrap(G, ks.max_abs(x.q.row(0), x.q.size()), bmax, psum_bits);
+  const int bmax = max_abs_of(ks, w.codes, threads);
+  const bool exact = dot_cannot_wrap(G, max_abs_of(ks, x.q, threads), bmax, psum_bits);
   const Segments seg(K, G);
   PackedActs a = pack_acts(x.q, seg, threads, std::move(pack_scratch().acts));
   PackedWeights b = pack_weights(w.codes, seg, threads, std::move(pack_scratch().weights));
@@ -382,8 +397,8 @@ GemmResult FastCpuEngine::w4a8_is(const QuantizedActivations& x, const Quantized
   const std::size_t M = x.q.rows(), N = w.rows(), K = w.cols(), groups = w.groups();
   // The reference's bound: no prefix of sum_g P * S can leave the accumulator when
   // groups * max|P| * max S fits; then the products add exactly in int64.
-  const int amax = kernels_->max_abs(x.q.row(0), x.q.size());
-  const int bmax = kernels_->max_abs(w.codes.row(0), w.codes.size());
+  const int amax = max_abs_of(*kernels_, x.q, threads_);
+  const int bmax = max_abs_of(*kernels_, w.codes, threads_);
   const int128_t p_bound = std::min<int128_t>(static_cast<int128_t>(w.group_size) * amax * bmax,
                                               int128_t{1} << (opt.psum_bits - 1));
   const int128_t bound = static_cast<int128_t>(groups) * p_bound * s_max;

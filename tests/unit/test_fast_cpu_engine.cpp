@@ -6,7 +6,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -256,6 +258,85 @@ TEST(FastCpuEngine, OtherSchemesAndBadInputAreTheReferences) {
   o.acc_bits = 65;
   w.codes(1, 1) = 0;
   EXPECT_THROW(e.w4a8_fs(x, w, o), Error);
+}
+
+std::vector<const cpu::KernelSet*> kernel_sets() {
+  std::vector<const cpu::KernelSet*> out;
+  for (KernelIsa isa : {KernelIsa::portable, KernelIsa::avx2, KernelIsa::avx512_vnni})
+    if (cpu::isa_supported(isa)) out.push_back(&cpu::kernels(isa));
+  return out;
+}
+
+// The epilogues' fp16 conversion (VCVTPS2PH in the AVX-512 set) against f32_to_f16: every
+// exponent with sampled mantissas, the rounding ties, and the edges where fp16 underflows
+// (2^-25, 2^-14) and overflows (65520). All 4.28e9 non-NaN floats were checked once by hand
+// (docs/performance.md); this keeps a fast sample.
+TEST(FastCpuEngine, EpilogueRoundsToFp16LikeTheReference) {
+  std::vector<float> v;
+  auto add_bits = [&](std::uint32_t b) {
+    if ((b & 0x7fffffffu) > 0x7f800000u) return;  // NaN: never an epilogue input
+    float f;
+    std::memcpy(&f, &b, 4);
+    v.push_back(f);
+  };
+  for (std::uint64_t b = 0; b < (std::uint64_t{1} << 32); b += 65537) add_bits(static_cast<std::uint32_t>(b));
+  for (std::uint32_t edge : {0x33000000u, 0x38800000u, 0x477ff000u, 0x7f800000u, 0x3c000000u})
+    for (std::uint32_t d = 0; d < 8192; ++d)
+      for (std::uint32_t sign : {0u, 0x80000000u}) add_bits(sign | (edge - 4096 + d));
+  for (std::uint32_t e = 0; e < 255; ++e)
+    for (std::uint32_t low : {0x0fffu, 0x1000u, 0x1001u, 0x3000u})
+      add_bits((e << 23) | (0x2a5u << 13) | low);  // ties and near-ties of the 13 dropped bits
+  std::vector<std::uint16_t> want(v.size());
+  std::uint64_t want_inf = 0;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    want[i] = f32_to_f16(v[i]);
+    want_inf += f16_is_inf(want[i]) ? 1 : 0;
+  }
+  for (const cpu::KernelSet* k : kernel_sets()) {
+    std::vector<std::uint16_t> y(v.size());
+    EXPECT_EQ(k->float_out(v.data(), 1.0f, y.data(), v.size()), want_inf) << cpu::isa_name(k->isa);
+    EXPECT_EQ(y, want) << cpu::isa_name(k->isa);
+  }
+}
+
+// The integer epilogues with int64 accumulators beyond 2^24 (int64 -> fp32 rounds), scales that
+// make subnormal and infinite outputs, and a bias: every kernel set like the portable one,
+// which is the reference's expression written out (kernel_body.hpp).
+TEST(FastCpuEngine, IntegerEpiloguesAgreeAcrossKernelSets) {
+  Rng rng(8);
+  const std::size_t n = 203;  // not a multiple of 16
+  std::vector<std::int64_t> a64(n);
+  std::vector<std::int32_t> a32(n);
+  std::vector<float> col(n), bias(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    a64[i] = static_cast<std::int64_t>(rng.next() >> (rng.next() % 64)) * (i % 2 ? 1 : -1);
+    a32[i] = static_cast<std::int32_t>(rng.next());
+    col[i] = std::ldexp(static_cast<float>(rng.uniform()), static_cast<int>(rng.next() % 60) - 40);
+    bias[i] = static_cast<float>(rng.normal());
+  }
+  const cpu::KernelSet& ref = cpu::kernels(KernelIsa::portable);
+  for (const cpu::KernelSet* k : kernel_sets()) {
+    for (float row : {1.0f, 3.0e-20f, 7.5e10f}) {
+      for (float post : {1.0f, 0.5f}) {
+        for (const float* b : {static_cast<const float*>(nullptr), static_cast<const float*>(bias.data())}) {
+          for (const float* c : {static_cast<const float*>(nullptr), static_cast<const float*>(col.data())}) {
+            std::vector<std::uint16_t> y(n), want(n);
+            EXPECT_EQ(k->int_out64(a64.data(), row, c, post, b, y.data(), n),
+                      ref.int_out64(a64.data(), row, c, post, b, want.data(), n));
+            EXPECT_EQ(y, want) << cpu::isa_name(k->isa) << " int64 row " << row;
+            EXPECT_EQ(k->int_out32(a32.data(), row, c, post, b, y.data(), n),
+                      ref.int_out32(a32.data(), row, c, post, b, want.data(), n));
+            EXPECT_EQ(y, want) << cpu::isa_name(k->isa) << " int32 row " << row;
+          }
+        }
+      }
+    }
+  }
+  // The portable expression is the reference's: F32(acc) * ((row * col) * post) + bias.
+  std::vector<std::uint16_t> y(1);
+  const std::int64_t acc = 123456789;
+  ref.int_out64(&acc, 0.01f, &col[0], 0.5f, &bias[0], y.data(), 1);
+  EXPECT_EQ(y[0], f32_to_f16(static_cast<float>(acc) * ((0.01f * col[0]) * 0.5f) + bias[0]));
 }
 
 TEST(FastCpuEngine, ParallelForRunsEveryItemOnceAndRethrows) {
