@@ -151,11 +151,15 @@ class RatioReporter : public benchmark::ConsoleReporter {
  public:
   RatioReporter() : ConsoleReporter(OO_Tabular) {}  // no colour codes: output goes into docs
   void ReportRuns(const std::vector<Run>& runs) override {
-    for (const Run& r : runs) seconds[r.run_name.function_name + "/" + r.run_name.args] =
-        r.GetAdjustedRealTime() / 1e3;
+    for (const Run& r : runs) {
+      if (r.run_type != Run::RT_Iteration && r.aggregate_name != "median") continue;
+      const std::string name = r.run_name.function_name + "/" + r.run_name.args;
+      seconds[name] = r.GetAdjustedRealTime() / 1e3;
+      cpu_seconds[name] = r.GetAdjustedCPUTime() / 1e3;
+    }
     ConsoleReporter::ReportRuns(runs);
   }
-  std::map<std::string, double> seconds;
+  std::map<std::string, double> seconds, cpu_seconds;  // per iteration (the median if repeated)
 };
 
 // The fast engine's w8a8 outputs and counters equal the reference's and oneDNN's int32
@@ -230,12 +234,16 @@ int main(int argc, char** argv) {
       ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
 #ifdef QUASAR_HAVE_ONEDNN
   benchmark::RegisterBenchmark("BM_w8a8_int32_onednn", BM_w8a8_int32_onednn)
-      ->Arg(1)->Arg(static_cast<int>(cores))->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(10);
+      ->Arg(1)->Arg(static_cast<int>(cores))->Unit(benchmark::kMillisecond)->UseRealTime()
+      ->MeasureProcessCPUTime()->Iterations(10);
 #endif
   auto threads = [&](benchmark::internal::Benchmark* b) {
     for (unsigned t = 1; t <= cores; t *= 2) b->Arg(static_cast<int>(t));
     if ((cores & (cores - 1)) != 0) b->Arg(static_cast<int>(cores));
-    b->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
+    // CPU is the whole process's (all threads): on a shared machine the wall-clock scaling
+    // depends on what else runs, while CPU(n threads) / CPU(1 thread) is the work the
+    // threading adds.
+    b->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime()->Iterations(5);
   };
   threads(benchmark::RegisterBenchmark("BM_w8a8_fast", BM_w8a8_fast));
   threads(benchmark::RegisterBenchmark("BM_w4a8_fs_fast", BM_w4a8_fs_fast));
@@ -245,8 +253,11 @@ int main(int argc, char** argv) {
   RatioReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   auto& s = reporter.seconds;
+  auto& c = reporter.cpu_seconds;
   auto ratio = [&](const std::string& a, const std::string& b, const char* what) {
-    if (s.count(a) && s.count(b)) std::cout << what << ": " << s[b] / s[a] << "x\n";
+    if (s.count(a) && s.count(b)) {
+      std::cout << what << ": " << s[b] / s[a] << "x (by CPU time " << c[b] / c[a] << "x)\n";
+    }
   };
   const std::string one = "1", all = std::to_string(cores);
   ratio("BM_w8a8_fast/1", "BM_w8a8_reference/", "w8a8 fast (1 thread) vs reference, speed-up");
@@ -259,7 +270,8 @@ int main(int argc, char** argv) {
     const std::string a = std::string(f) + "/" + one, b = std::string(f) + "/" + all;
     if (cores > 1 && s.count(a) && s.count(b)) {
       std::cout << f << " scaling 1 -> " << cores << " threads: " << s[a] / s[b] << "x ("
-                << 100.0 * s[a] / s[b] / cores << "% of linear)\n";
+                << 100.0 * s[a] / s[b] / cores << "% of linear); CPU time " << c[b] / c[a]
+                << "x of 1 thread's\n";
     }
   }
   benchmark::Shutdown();
