@@ -403,18 +403,28 @@ GemmResult FastCpuEngine::w4a8_is(const QuantizedActivations& x, const Quantized
                                               int128_t{1} << (opt.psum_bits - 1));
   const int128_t bound = static_cast<int128_t>(groups) * p_bound * s_max;
   const bool exact = fits_signed(bound, opt.acc_bits) && fits_signed(-bound, opt.acc_bits);
+  // Under a 32-bit bound every product and prefix fits int32: the step runs on int32 lanes.
+  const bool exact32 = exact && fits_signed(bound, 32) && fits_signed(-bound, 32);
   const std::vector<std::int32_t> S = by_group(is.S, N);
   const float amp_inv = exp2_exact(-is.bits);
   GemmResult r{MatrixH(M, N), {}};
   std::vector<WorkerCount> inf(threads_), acc_wraps(threads_);
   std::vector<std::vector<std::int64_t>> acc(threads_, std::vector<std::int64_t>(kMr * kNr));
+  std::vector<std::vector<std::int32_t>> acc32(threads_, std::vector<std::int32_t>(kMr * kNr));
   const std::uint64_t psum_wraps = group_sums(
       *kernels_, threads_, x, w, opt.psum_bits,
       [&](unsigned worker, std::size_t, std::size_t n0, std::size_t rows, std::size_t cols,
           std::size_t g, const std::int32_t* p) {
         std::int64_t* a = acc[worker].data();
-        if (g == 0) std::fill(a, a + kMr * kNr, 0);
         const std::int32_t* Sg = S.data() + g * N + n0;
+        if (exact32) {
+          std::int32_t* a32 = acc32[worker].data();
+          if (g == 0) std::fill(a32, a32 + kMr * kNr, 0);
+          for (std::size_t i = 0; i < rows; ++i)
+            kernels_->is_step32(p + i * kNr, Sg, a32 + i * kNr, cols);
+          return;
+        }
+        if (g == 0) std::fill(a, a + kMr * kNr, 0);
         for (std::size_t i = 0; i < rows; ++i) {
           if (exact) {
             kernels_->is_step(p + i * kNr, Sg, a + i * kNr, cols);
@@ -436,10 +446,15 @@ GemmResult FastCpuEngine::w4a8_is(const QuantizedActivations& x, const Quantized
       [&](unsigned worker, std::size_t m0, std::size_t n0, std::size_t rows, std::size_t cols) {
         if (groups == 0) std::fill(acc[worker].begin(), acc[worker].end(), 0);
         const std::int64_t* a = acc[worker].data();
+        const std::int32_t* a32 = acc32[worker].data();
         for (std::size_t i = 0; i < rows; ++i) {
           // y = F16(F32(acc) * (F32(s_x[m]) * 2^-b)): the row's scale, times 1 (exact).
-          inf[worker].n += kernels_->int_out64(a + i * kNr, x.scale_of(m0 + i) * amp_inv, nullptr,
-                                               1.0f, nullptr, r.y.row(m0 + i) + n0, cols);
+          const float scale = x.scale_of(m0 + i) * amp_inv;
+          std::uint16_t* y = r.y.row(m0 + i) + n0;
+          inf[worker].n +=
+              exact32 && groups
+                  ? kernels_->int_out32(a32 + i * kNr, scale, nullptr, 1.0f, nullptr, y, cols)
+                  : kernels_->int_out64(a + i * kNr, scale, nullptr, 1.0f, nullptr, y, cols);
         }
       });
   r.counters.add_overflow(stage::kGroupPartialSum, psum_wraps);

@@ -52,6 +52,16 @@ QUASAR_CPU_INLINE void is_step(const std::int32_t* p, const std::int32_t* S, std
   for (std::size_t i = 0; i < n; ++i) acc[i] += static_cast<std::int64_t>(p[i]) * S[i];
 }
 
+QUASAR_CPU_INLINE void is_step32(const std::int32_t* p, const std::int32_t* S, std::int32_t* acc,
+                                 std::size_t n) {
+  // Modulo 2^32 (unsigned): equal to the exact sum under the caller's bound, and never
+  // undefined behaviour.
+  for (std::size_t i = 0; i < n; ++i) {
+    acc[i] = static_cast<std::int32_t>(static_cast<std::uint32_t>(acc[i]) +
+                                       static_cast<std::uint32_t>(p[i]) * static_cast<std::uint32_t>(S[i]));
+  }
+}
+
 template <class Acc>
 QUASAR_CPU_INLINE std::uint64_t int_out(const Acc* acc, float row, const float* col, float post,
                                         const float* bias, std::uint16_t* y, std::size_t n) {

@@ -37,6 +37,10 @@ struct KernelSet {
   void (*fs_step)(const std::int32_t* p, const float* s, float* acc, std::size_t n);
   // w4a8-is's group step when no wrap is possible: acc[i] += p[i] * S[i], exact in int64.
   void (*is_step)(const std::int32_t* p, const std::int32_t* S, std::int64_t* acc, std::size_t n);
+  // The same in int32, for a caller whose bound keeps every product and prefix in int32 (twice
+  // the lanes of the int64 step).
+  void (*is_step32)(const std::int32_t* p, const std::int32_t* S, std::int32_t* acc,
+                    std::size_t n);
   // The integer schemes' epilogue for one tile row, in the reference's order:
   // y[i] = F16(F32(acc[i]) * ((row * col[i]) * post) [+ bias[i]]) (col == nullptr: the scale
   // is row * post; bias may be nullptr). Returns how many outputs became infinite.
