@@ -184,12 +184,13 @@ ActionShape int_shape(std::size_t M, std::size_t N, std::size_t K, const GemmOpt
   return shape;
 }
 
-// Weights transposed to [group][n], so a tile row's columns read contiguously.
-template <class T>
-std::vector<T> by_group(const Matrix<T>& m, std::size_t rows) {
-  std::vector<T> t(m.cols() * rows);
+// Per-(n, g) parameters transposed to [group][n], so a tile row's columns read contiguously.
+// `at(n, g)` reads one (QuantizedWeights::scale also serves a per-tensor scale row).
+template <class T, class At>
+std::vector<T> by_group(std::size_t rows, std::size_t groups, At&& at) {
+  std::vector<T> t(groups * rows);
   for (std::size_t n = 0; n < rows; ++n)
-    for (std::size_t g = 0; g < m.cols(); ++g) t[g * rows + n] = m(n, g);
+    for (std::size_t g = 0; g < groups; ++g) t[g * rows + n] = at(n, g);
   return t;
 }
 
@@ -358,7 +359,8 @@ GemmResult FastCpuEngine::w4a8_fs(const QuantizedActivations& x, const Quantized
   quasar::detail::validate_w4a8_group(x, w, opt, "w4a8-fs");
   if (group_too_long(w)) return gemm_w4a8_fs(x, w, opt);
   const std::size_t M = x.q.rows(), N = w.rows(), K = w.cols(), groups = w.groups();
-  const std::vector<float> s = by_group(w.scales, N);
+  const std::vector<float> s =
+      by_group<float>(N, groups, [&](std::size_t n, std::size_t g) { return w.scale(n, g); });
   GemmResult r{MatrixH(M, N), {}};
   std::vector<WorkerCount> inf(threads_);
   // Each worker's fp32 accumulators for the tile it is on.
@@ -405,7 +407,8 @@ GemmResult FastCpuEngine::w4a8_is(const QuantizedActivations& x, const Quantized
   const bool exact = fits_signed(bound, opt.acc_bits) && fits_signed(-bound, opt.acc_bits);
   // Under a 32-bit bound every product and prefix fits int32: the step runs on int32 lanes.
   const bool exact32 = exact && fits_signed(bound, 32) && fits_signed(-bound, 32);
-  const std::vector<std::int32_t> S = by_group(is.S, N);
+  const std::vector<std::int32_t> S =
+      by_group<std::int32_t>(N, groups, [&](std::size_t n, std::size_t g) { return is.S(n, g); });
   const float amp_inv = exp2_exact(-is.bits);
   GemmResult r{MatrixH(M, N), {}};
   std::vector<WorkerCount> inf(threads_), acc_wraps(threads_);

@@ -164,6 +164,34 @@ TEST(FastCpuEngine, GroupScaleSchemesMatchReference) {
   }
 }
 
+// One weight scale for the whole matrix (a [1, groups] or [1, 1] scale row): accepted by the
+// operand checks for every single-level scheme.
+TEST(FastCpuEngine, PerTensorWeightScalesMatchReference) {
+  Rng rng(9);
+  const Shape s{11, 256, 70, 64};
+  const QuantizedActivations x = random_acts(s.m, s.k, rng, false);
+  QuantizedWeights w4 = random_weights(WeightFormat::int4, 1, s.k, s.g, rng);  // its scales
+  const MatrixF one_row = w4.scales;
+  w4 = random_weights(WeightFormat::int4, s.n, s.k, s.g, rng);
+  w4.per_tensor = true;
+  w4.scales = one_row;
+  QuantizedWeights w8 = random_weights(WeightFormat::int8, s.n, s.k, s.k, rng);
+  w8.per_tensor = true;
+  w8.scales = MatrixF(1, 1, 0.003f);
+  QuantizedWeights wd = random_weights(WeightFormat::dint4, s.n, s.k, s.k, rng);
+  wd.per_tensor = true;
+  wd.scales = MatrixF(1, 1, 0.02f);
+  const IntegerScales is = to_integer_scales(w4, {IntScaleMode::fixed, 10});
+  for (const FastCpuEngine& e : engines()) {
+    expect_same(e.w4a8_fs(x, w4, {}), cpu_engine().w4a8_fs(x, w4, {}), label(e, "fs per tensor"));
+    expect_same(e.w4a8_is(x, w4, is, {}), cpu_engine().w4a8_is(x, w4, is, {}),
+                label(e, "is per tensor"));
+    expect_same(e.w8a8(x, w8, {}), cpu_engine().w8a8(x, w8, {}), label(e, "w8a8 per tensor"));
+    expect_same(e.w4a8_dint(x, wd, {}), cpu_engine().w4a8_dint(x, wd, {}),
+                label(e, "dint per tensor"));
+  }
+}
+
 TEST(FastCpuEngine, TwoLevelSchemesMatchReferenceBothDequantModes) {
   Rng rng(4);
   for (const Shape& s : kShapes) {
