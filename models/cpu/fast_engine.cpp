@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <exception>
 #include <limits>
+#include <thread>
 #include <vector>
 
 #include "int8_tiles.hpp"
@@ -48,6 +50,41 @@ void keep(PackedActs& a, PackedWeights& b) {
   if (a.data.capacity() <= kKeepBytes) s.acts = std::move(a.data);
   if (b.data.capacity() <= kKeepBytes) s.weights = std::move(b.data);
 }
+
+// The output matrix, allocated on a thread of its own while the operands are checked and
+// packed: its zero fill and page faults (4 MB and about 5 ms for 512 x 4096) would otherwise
+// be serial time ahead of the parallel work.
+class OutputAlloc {
+ public:
+  OutputAlloc(std::size_t rows, std::size_t cols, unsigned threads) {
+    if (threads <= 1) {
+      y_ = MatrixH(rows, cols);
+      return;
+    }
+    t_ = std::thread([this, rows, cols] {
+      try {
+        y_ = MatrixH(rows, cols);
+      } catch (...) {
+        failure_ = std::current_exception();
+      }
+    });
+  }
+  OutputAlloc(const OutputAlloc&) = delete;
+  OutputAlloc& operator=(const OutputAlloc&) = delete;
+  ~OutputAlloc() {
+    if (t_.joinable()) t_.join();
+  }
+  MatrixH& get() {
+    if (t_.joinable()) t_.join();
+    if (failure_) std::rethrow_exception(failure_);
+    return y_;
+  }
+
+ private:
+  MatrixH y_;
+  std::exception_ptr failure_;
+  std::thread t_;
+};
 
 // max |v| over a matrix, in parallel chunks (a weight matrix is tens of MB: serial work here
 // would bound the thread scaling).
@@ -114,23 +151,39 @@ std::vector<float> channel_scales(const QuantizedWeights& w) {
 
 // The K-long integer GEMM every int8-operand scheme shares (the reference's int8_gemm) and its
 // epilogue: acc[m, n] = sum_k x[m, k] * w[n, k] in a `bits`-wide wrapping accumulator, k
-// increasing, written to y through `ep`. Returns the accumulator's wraps; adds to `inf` the
+// increasing, written to y through `ep`. `bmax` bounds |w| (the matrix's own max for weights
+// read in place; the format's largest value for decoded ones: a looser bound only sends more
+// segments through the checked path). Returns the accumulator's wraps; adds to `inf` the
 // outputs that became infinite.
 std::uint64_t int8_gemm_fast(const KernelSet& ks, unsigned threads, const QuantizedActivations& xa,
-                             const MatrixI8& w, int bits, const IntEpilogue& ep, MatrixH& y,
-                             std::uint64_t& inf) {
+                             const WeightRows& wr, int bmax, int bits, const IntEpilogue& ep,
+                             OutputAlloc& out, std::uint64_t& inf) {
   const MatrixI8& x = xa.q;
-  const std::size_t M = x.rows(), N = w.rows(), K = x.cols();
-  const int amax = max_abs_of(ks, x, threads), bmax = max_abs_of(ks, w, threads);
+  const std::size_t M = x.rows(), N = wr.rows, K = x.cols();
+  const int amax = max_abs_of(ks, x, threads);
   // The reference's bound: when it holds, every prefix fits and the exact sum is the answer.
   const bool exact = dot_cannot_wrap(K, amax, bmax, bits);
+  // Where a segment may have to be stepped k by k, the steps read the weights' rows: decoded
+  // weights are made once into a matrix here (this path is for accumulators narrow enough to
+  // wrap, not for speed).
+  MatrixI8 made;
+  if (!exact && !wr.matrix) {
+    made = MatrixI8(N, K);
+    parallel_for(N, threads, [&](std::size_t n, unsigned worker) {
+      const std::int8_t* row = wr.row(n, worker, made.row(n));
+      if (row != made.row(n)) std::copy(row, row + K, made.row(n));
+    });
+  }
+  const WeightRows src = exact || wr.matrix ? wr : rows_of(made);
+  const MatrixI8* w = src.matrix;  // the rows the checked path steps through
   const Segments seg(K, std::min(K, exact ? kMaxSegment : kWrapSegment));
   PackedActs a = pack_acts(x, seg, threads, std::move(pack_scratch().acts));
-  PackedWeights b = pack_weights(w, seg, threads, std::move(pack_scratch().weights));
+  PackedWeights b = pack_weights(src, seg, threads, std::move(pack_scratch().weights));
   std::vector<std::int64_t> row_abs;
   if (!exact) row_abs = row_abs_sums(x, seg);
   const int128_t lim = no_wrap_limit(bits);
   std::vector<WorkerCount> wraps(threads), infs(threads);
+  MatrixH& y = out.get();
   run_tiles(ks, a, b, threads, [&](unsigned worker, std::size_t m0, std::size_t n0, TileSums& sums) {
     const std::size_t rows = std::min(kMr, M - m0), cols = std::min(kNr, N - n0);
     const float* col = ep.col.data() + n0;
@@ -162,7 +215,7 @@ std::uint64_t int8_gemm_fast(const KernelSet& ks, unsigned threads, const Quanti
             acc[r][j] = v + p[r * kNr + j];
           } else {
             const std::size_t k0 = seg.begin(s);
-            acc[r][j] = wrapping_steps(v, x.row(m0 + r) + k0, w.row(n0 + j) + k0,
+            acc[r][j] = wrapping_steps(v, x.row(m0 + r) + k0, w->row(n0 + j) + k0,
                                        seg.end(s) - k0, bits, wraps[worker].n);
           }
         }
@@ -221,13 +274,15 @@ GemmResult FastCpuEngine::w8a8(const QuantizedActivations& x, const QuantizedWei
                                const GemmOptions& opt) const {
   quasar::detail::validate_w8a8(x, w, opt);
   const std::size_t M = x.q.rows(), N = w.rows(), K = w.cols();
-  GemmResult r{MatrixH(M, N), {}};
+  OutputAlloc y(M, N, threads_);
   // y = F16(F32(acc) * (F32(s_x[m]) * F32(s_w[n]))): the scale product first.
   IntEpilogue ep;
   ep.col = channel_scales(w);
   std::uint64_t inf = 0;
   const std::uint64_t wraps =
-      int8_gemm_fast(*kernels_, threads_, x, w.codes, opt.acc_bits, ep, r.y, inf);
+      int8_gemm_fast(*kernels_, threads_, x, rows_of(w.codes),
+                     max_abs_of(*kernels_, w.codes, threads_), opt.acc_bits, ep, y, inf);
+  GemmResult r{std::move(y.get()), {}};
   r.counters.add_overflow(stage::kAccumulator, wraps);
   quasar::detail::finish_output(r.counters, Scheme::w8a8, int_shape(M, N, K, opt), inf);
   return r;
@@ -237,23 +292,29 @@ GemmResult FastCpuEngine::w4a8_dint(const QuantizedActivations& x, const Quantiz
                                     const GemmOptions& opt) const {
   quasar::detail::validate_w4a8_dint(x, w, opt);
   const std::size_t M = x.q.rows(), N = w.rows(), K = w.cols();
-  // Decode every code through the table to w2 = 2 * value (a small exact integer).
+  // Decode every code through the table to w2 = 2 * value (a small exact integer), a panel at
+  // a time as the packer asks for the rows.
   const Dint4Table& table = dint4_table(w.dint_set);
-  MatrixI8 w2(N, K);
   std::vector<WorkerCount> invalid(threads_);
   std::uint8_t invalid_code[16];
   for (std::size_t c = 0; c < 16; ++c) invalid_code[c] = table.valid[c] ? 0 : 1;
-  parallel_for(N, threads_, [&](std::size_t n, unsigned worker) {
-    invalid[worker].n +=
-        kernels_->decode16(w.codes.row(n), table.w2.data(), invalid_code, w2.row(n), K);
-  });
-  GemmResult r{MatrixH(M, N), {}};
+  WeightRows w2;
+  w2.rows = N;
+  w2.cols = K;
+  w2.row = [&](std::size_t n, unsigned worker, std::int8_t* buf) {
+    invalid[worker].n += kernels_->decode16(w.codes.row(n), table.w2.data(), invalid_code, buf, K);
+    return static_cast<const std::int8_t*>(buf);
+  };
+  OutputAlloc y(M, N, threads_);
   // y = F16(F32(acc2) * (F32(s_x[m]) * F32(s_w[n]) * 0.5)), left to right.
   IntEpilogue ep;
   ep.col = channel_scales(w);
   ep.post = 0.5f;
   std::uint64_t inf = 0;
-  const std::uint64_t wraps = int8_gemm_fast(*kernels_, threads_, x, w2, opt.acc_bits, ep, r.y, inf);
+  // |w2| <= 2 * the set's largest level (the CUDA path's bound too).
+  const std::uint64_t wraps = int8_gemm_fast(*kernels_, threads_, x, w2, 2 * table.max_level,
+                                             opt.acc_bits, ep, y, inf);
+  GemmResult r{std::move(y.get()), {}};
   r.counters.invalid_codes = total(invalid);
   r.counters.add_overflow(stage::kAccumulator, wraps);
   quasar::detail::finish_output(r.counters, Scheme::w4a8_dint, int_shape(M, N, K, opt), inf);
@@ -266,25 +327,33 @@ GemmResult FastCpuEngine::two_level(const QuantizedActivations& x, const TwoLeve
   const std::size_t M = x.q.rows(), N = w.rows(), K = w.cols();
   const DequantRange range = scheme == Scheme::w4a8_dgq ? kDgqDequantRange : kQserveDequantRange;
   // Both DGQ modes compute the same int8 weights (the reference's tests check it); only the
-  // action counts say which the hardware does. w8 = (q - z) * S, saturated and counted.
-  MatrixI8 w8(N, K);
-  std::vector<WorkerCount> range_events(threads_);
+  // action counts say which the hardware does. w8 = (q - z) * S, saturated and counted, made
+  // a panel at a time as the packer asks for the rows (no N x K copy, as in the fused mode).
   const std::size_t G = w.group_size;
-  parallel_for(N, threads_, [&](std::size_t n, unsigned worker) {
+  std::vector<WorkerCount> range_events(threads_);
+  WeightRows w8;
+  w8.rows = N;
+  w8.cols = K;
+  w8.row = [&](std::size_t n, unsigned worker, std::int8_t* buf) {
     for (std::size_t g = 0; g < w.groups(); ++g) {
       // two_level_value's (q - z) * S, one group at a time (z and S fixed).
-      range_events[worker].n +=
-          kernels_->dequant(w.q.row(n) + g * G, w.zeros(n, g), w.group_scale(n, g), range.lo,
-                            range.hi, w8.row(n) + g * G, G);
+      range_events[worker].n += kernels_->dequant(w.q.row(n) + g * G, w.zeros(n, g),
+                                                  w.group_scale(n, g), range.lo, range.hi,
+                                                  buf + g * G, G);
     }
-  });
-  GemmResult r{MatrixH(M, N), {}};
+    return static_cast<const std::int8_t*>(buf);
+  };
+  OutputAlloc y(M, N, threads_);
   // y = F16(F32(acc) * (F32(s_ch[n]) * F32(s_x)) [+ bias]): s_ch * s_x == s_x * s_ch exactly.
   IntEpilogue ep;
   ep.col = w.channel_scale;
   ep.bias = w.bias.empty() ? nullptr : w.bias.data();
   std::uint64_t inf = 0;
-  const std::uint64_t wraps = int8_gemm_fast(*kernels_, threads_, x, w8, opt.acc_bits, ep, r.y, inf);
+  // |w8| <= the unit's saturation range (the CUDA path's bound too).
+  const std::uint64_t wraps = int8_gemm_fast(*kernels_, threads_, x, w8,
+                                             std::max(-range.lo, range.hi), opt.acc_bits, ep, y,
+                                             inf);
+  GemmResult r{std::move(y.get()), {}};
   r.counters.add_overflow(stage::kAccumulator, wraps);
   ActionShape shape = int_shape(M, N, K, opt);
   shape.bias = !w.bias.empty();
@@ -310,23 +379,26 @@ GemmResult FastCpuEngine::w4a8_qserve(const QuantizedActivations& x, const TwoLe
 namespace {
 
 // The group partial sums P[m, n, g] of w4a8-fs/is, tile by tile. `visit(worker, m0, n0, rows,
-// cols, g, p)` sees each group's P in increasing g, then `finish(worker, m0, n0, rows, cols)`.
+// cols, g, p)` sees each group's P in increasing g, then `finish(worker, m0, n0, rows, cols, y)`
+// with the output matrix from `out`.
 // P is exact from the kernels, except for a row whose |x| sum over the group could take a
 // prefix out of psum_bits: that row's sums are stepped by the reference's wrapping dot.
 template <class Visit, class Finish>
 std::uint64_t group_sums(const KernelSet& ks, unsigned threads, const QuantizedActivations& x,
-                         const QuantizedWeights& w, int psum_bits, Visit&& visit,
-                         Finish&& finish) {
+                         const QuantizedWeights& w, int psum_bits, OutputAlloc& out,
+                         Visit&& visit, Finish&& finish) {
   const std::size_t M = x.q.rows(), N = w.rows(), K = w.cols(), G = w.group_size;
   const int bmax = max_abs_of(ks, w.codes, threads);
   const bool exact = dot_cannot_wrap(G, max_abs_of(ks, x.q, threads), bmax, psum_bits);
   const Segments seg(K, G);
   PackedActs a = pack_acts(x.q, seg, threads, std::move(pack_scratch().acts));
-  PackedWeights b = pack_weights(w.codes, seg, threads, std::move(pack_scratch().weights));
+  PackedWeights b =
+      pack_weights(rows_of(w.codes), seg, threads, std::move(pack_scratch().weights));
   std::vector<std::int64_t> row_abs;
   if (!exact) row_abs = row_abs_sums(x.q, seg);
   const int128_t lim = no_wrap_limit(psum_bits);
   std::vector<WorkerCount> wraps(std::max(threads, 1u));
+  MatrixH& y = out.get();
   run_tiles(ks, a, b, threads, [&](unsigned worker, std::size_t m0, std::size_t n0, TileSums& sums) {
     const std::size_t rows = std::min(kMr, M - m0), cols = std::min(kNr, N - n0);
     for (std::size_t g = 0; g < seg.count; ++g) {
@@ -343,7 +415,7 @@ std::uint64_t group_sums(const KernelSet& ks, unsigned threads, const QuantizedA
       }
       visit(worker, m0, n0, rows, cols, g, p);
     }
-    finish(worker, m0, n0, rows, cols);
+    finish(worker, m0, n0, rows, cols, y);
   });
   keep(a, b);
   return total(wraps);
@@ -361,12 +433,12 @@ GemmResult FastCpuEngine::w4a8_fs(const QuantizedActivations& x, const Quantized
   const std::size_t M = x.q.rows(), N = w.rows(), K = w.cols(), groups = w.groups();
   const std::vector<float> s =
       by_group<float>(N, groups, [&](std::size_t n, std::size_t g) { return w.scale(n, g); });
-  GemmResult r{MatrixH(M, N), {}};
+  OutputAlloc out(M, N, threads_);
   std::vector<WorkerCount> inf(threads_);
   // Each worker's fp32 accumulators for the tile it is on.
   std::vector<std::vector<float>> acc(threads_, std::vector<float>(kMr * kNr));
   const std::uint64_t wraps = group_sums(
-      *kernels_, threads_, x, w, opt.psum_bits,
+      *kernels_, threads_, x, w, opt.psum_bits, out,
       [&](unsigned worker, std::size_t, std::size_t n0, std::size_t rows, std::size_t cols,
           std::size_t g, const std::int32_t* p) {
         float* a = acc[worker].data();
@@ -375,15 +447,17 @@ GemmResult FastCpuEngine::w4a8_fs(const QuantizedActivations& x, const Quantized
         for (std::size_t i = 0; i < rows; ++i)
           kernels_->fs_step(p + i * kNr, s.data() + g * N + n0, a + i * kNr, cols);
       },
-      [&](unsigned worker, std::size_t m0, std::size_t n0, std::size_t rows, std::size_t cols) {
+      [&](unsigned worker, std::size_t m0, std::size_t n0, std::size_t rows, std::size_t cols,
+          MatrixH& y) {
         const float* a = acc[worker].data();
         if (groups == 0) std::fill(acc[worker].begin(), acc[worker].end(), 0.0f);
         // y = F16(acc_f * F32(s_x[m]))
         for (std::size_t i = 0; i < rows; ++i) {
           inf[worker].n += kernels_->float_out(a + i * kNr, x.scale_of(m0 + i),
-                                               r.y.row(m0 + i) + n0, cols);
+                                               y.row(m0 + i) + n0, cols);
         }
       });
+  GemmResult r{std::move(out.get()), {}};
   r.counters.add_overflow(stage::kGroupPartialSum, wraps);
   ActionShape shape = int_shape(M, N, K, opt);
   shape.groups = groups;
@@ -410,12 +484,12 @@ GemmResult FastCpuEngine::w4a8_is(const QuantizedActivations& x, const Quantized
   const std::vector<std::int32_t> S =
       by_group<std::int32_t>(N, groups, [&](std::size_t n, std::size_t g) { return is.S(n, g); });
   const float amp_inv = exp2_exact(-is.bits);
-  GemmResult r{MatrixH(M, N), {}};
+  OutputAlloc out(M, N, threads_);
   std::vector<WorkerCount> inf(threads_), acc_wraps(threads_);
   std::vector<std::vector<std::int64_t>> acc(threads_, std::vector<std::int64_t>(kMr * kNr));
   std::vector<std::vector<std::int32_t>> acc32(threads_, std::vector<std::int32_t>(kMr * kNr));
   const std::uint64_t psum_wraps = group_sums(
-      *kernels_, threads_, x, w, opt.psum_bits,
+      *kernels_, threads_, x, w, opt.psum_bits, out,
       [&](unsigned worker, std::size_t, std::size_t n0, std::size_t rows, std::size_t cols,
           std::size_t g, const std::int32_t* p) {
         std::int64_t* a = acc[worker].data();
@@ -446,20 +520,22 @@ GemmResult FastCpuEngine::w4a8_is(const QuantizedActivations& x, const Quantized
           }
         }
       },
-      [&](unsigned worker, std::size_t m0, std::size_t n0, std::size_t rows, std::size_t cols) {
+      [&](unsigned worker, std::size_t m0, std::size_t n0, std::size_t rows, std::size_t cols,
+          MatrixH& y_out) {
         if (groups == 0) std::fill(acc[worker].begin(), acc[worker].end(), 0);
         const std::int64_t* a = acc[worker].data();
         const std::int32_t* a32 = acc32[worker].data();
         for (std::size_t i = 0; i < rows; ++i) {
           // y = F16(F32(acc) * (F32(s_x[m]) * 2^-b)): the row's scale, times 1 (exact).
           const float scale = x.scale_of(m0 + i) * amp_inv;
-          std::uint16_t* y = r.y.row(m0 + i) + n0;
+          std::uint16_t* y = y_out.row(m0 + i) + n0;
           inf[worker].n +=
               exact32 && groups
                   ? kernels_->int_out32(a32 + i * kNr, scale, nullptr, 1.0f, nullptr, y, cols)
                   : kernels_->int_out64(a + i * kNr, scale, nullptr, 1.0f, nullptr, y, cols);
         }
       });
+  GemmResult r{std::move(out.get()), {}};
   r.counters.add_overflow(stage::kGroupPartialSum, psum_wraps);
   r.counters.add_overflow(stage::kIntScaleAcc, total(acc_wraps));
   ActionShape shape = int_shape(M, N, K, opt);

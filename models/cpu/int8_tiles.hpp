@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "kernels.hpp"
@@ -54,12 +55,24 @@ struct PackedWeights {
   }
 };
 
+// A weight matrix's int8 rows as the packer reads them: in place (rows_of), or made on demand
+// (decoded dint4, dequantized two-level codes) into the packer's buffer, so that no N x K int8
+// copy is allocated and the decoding runs in parallel, a panel at a time. row(n, worker, buf)
+// returns row n's `cols` values, written to buf or read in place; it is called exactly once
+// per row, by worker `worker` (for per-worker event counts).
+struct WeightRows {
+  std::size_t rows = 0, cols = 0;
+  std::function<const std::int8_t*(std::size_t n, unsigned worker, std::int8_t* buf)> row;
+  const MatrixI8* matrix = nullptr;  // set by rows_of: the rows are read in place
+};
+WeightRows rows_of(const MatrixI8& w);  // refers to w: keep it alive while packing
+
 // `storage` is reused for the packed data when given (its old contents are overwritten where
 // they matter): a caller that hands back last call's buffer skips the page faults and zero
 // fill of a fresh allocation.
 PackedActs pack_acts(const MatrixI8& x, const Segments& seg, unsigned threads,
                      std::vector<std::uint8_t> storage = {});
-PackedWeights pack_weights(const MatrixI8& w, const Segments& seg, unsigned threads,
+PackedWeights pack_weights(const WeightRows& w, const Segments& seg, unsigned threads,
                            std::vector<std::int8_t> storage = {});
 
 // One tile's segment sums, computed on demand into the tile's own buffer:

@@ -192,6 +192,19 @@ TEST(FastCpuEngine, PerTensorWeightScalesMatchReference) {
   }
 }
 
+// A group longer than the packer's 2^16-product segment: the fast engine hands it to the
+// reference (its int32 partial sums could overflow).
+TEST(FastCpuEngine, GroupsLongerThanASegmentRunOnTheReference) {
+  Rng rng(10);
+  const std::size_t k = std::size_t{1} << 17;
+  const QuantizedActivations x = random_acts(2, k, rng);
+  const QuantizedWeights w = random_weights(WeightFormat::int4, 3, k, k, rng);
+  const IntegerScales is = to_integer_scales(w, {IntScaleMode::fixed, 10});
+  const FastCpuEngine e(cpu::FastCpuOptions{2, cpu::best_isa()});
+  expect_same(e.w4a8_fs(x, w, {}), cpu_engine().w4a8_fs(x, w, {}), "fs, group 2^17");
+  expect_same(e.w4a8_is(x, w, is, {}), cpu_engine().w4a8_is(x, w, is, {}), "is, group 2^17");
+}
+
 TEST(FastCpuEngine, TwoLevelSchemesMatchReferenceBothDequantModes) {
   Rng rng(4);
   for (const Shape& s : kShapes) {
