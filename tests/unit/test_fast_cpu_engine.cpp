@@ -100,9 +100,11 @@ struct Shape {
   std::size_t m, k, n, g;
 };
 // M = 1 and N = 1; K = 7 and 13 (not whole quads); groups of 4, 6 (straddling quads), 32, 96
-// (not a multiple of 64-byte vectors); M, N around the 6 x 64 tile's edges; a longer K.
-const Shape kShapes[] = {{1, 64, 1, 32},   {1, 7, 5, 7},     {3, 13, 1, 13},  {5, 12, 70, 6},
-                         {7, 96, 65, 32},  {13, 192, 129, 96}, {6, 256, 64, 4}, {19, 1024, 45, 128}};
+// (not a multiple of 64-byte vectors); M, N around the 6 x 64 tile's edges; longer K, one
+// (2100: 525 quads) past the AVX2 kernel's 256-quad chunk and not a multiple of it.
+const Shape kShapes[] = {{1, 64, 1, 32},     {1, 7, 5, 7},       {3, 13, 1, 13},
+                         {5, 12, 70, 6},     {7, 96, 65, 32},    {13, 192, 129, 96},
+                         {6, 256, 64, 4},    {19, 1024, 45, 128}, {5, 2100, 67, 300}};
 
 std::string shape_name(const Shape& s) {
   return std::to_string(s.m) + "x" + std::to_string(s.k) + "x" + std::to_string(s.n) + " g" +
