@@ -11,8 +11,10 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "cpu/fast_engine.hpp"
@@ -71,11 +73,11 @@ const Operands& operands() {
   return ops;
 }
 
-// One engine per thread count, built once (their construction reads nothing per call).
-const cpu::FastCpuEngine& fast(unsigned threads) {
-  static std::map<unsigned, std::unique_ptr<cpu::FastCpuEngine>> engines;
-  auto& e = engines[threads];
-  if (!e) e = std::make_unique<cpu::FastCpuEngine>(cpu::FastCpuOptions{threads, std::nullopt});
+// One engine per thread count and kernel set, built once.
+const cpu::FastCpuEngine& fast(unsigned threads, std::optional<cpu::KernelIsa> isa = std::nullopt) {
+  static std::map<std::pair<unsigned, int>, std::unique_ptr<cpu::FastCpuEngine>> engines;
+  auto& e = engines[{threads, isa ? static_cast<int>(*isa) : -1}];
+  if (!e) e = std::make_unique<cpu::FastCpuEngine>(cpu::FastCpuOptions{threads, isa});
   return *e;
 }
 
@@ -98,6 +100,13 @@ void BM_w4a8_is_reference(benchmark::State& state) {
 // state.range(0): threads.
 void BM_w8a8_fast(benchmark::State& state) {
   const auto& e = fast(static_cast<unsigned>(state.range(0)));
+  for (auto _ : state) benchmark::DoNotOptimize(e.w8a8(operands().x, operands().w8, {}).y);
+  set_rate(state);
+}
+// state.range(0): the kernel set (cpu::KernelIsa), one thread: what a CPU without AVX-512
+// VNNI gets.
+void BM_w8a8_fast_isa(benchmark::State& state) {
+  const auto& e = fast(1, static_cast<cpu::KernelIsa>(state.range(0)));
   for (auto _ : state) benchmark::DoNotOptimize(e.w8a8(operands().x, operands().w8, {}).y);
   set_rate(state);
 }
@@ -246,6 +255,14 @@ int main(int argc, char** argv) {
     b->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime()->Iterations(5);
   };
   threads(benchmark::RegisterBenchmark("BM_w8a8_fast", BM_w8a8_fast));
+  // The lower kernel sets, one thread (Arg: 1 = avx2, 0 = portable).
+  for (cpu::KernelIsa isa : {cpu::KernelIsa::avx2, cpu::KernelIsa::portable}) {
+    if (!cpu::isa_supported(isa) || isa == fast(1).isa()) continue;
+    benchmark::RegisterBenchmark(("BM_w8a8_fast_" + std::string(cpu::isa_name(isa))).c_str(),
+                                 BM_w8a8_fast_isa)
+        ->Arg(static_cast<int>(isa))->Unit(benchmark::kMillisecond)->UseRealTime()
+        ->MeasureProcessCPUTime()->Iterations(2);
+  }
   threads(benchmark::RegisterBenchmark("BM_w4a8_fs_fast", BM_w4a8_fs_fast));
   threads(benchmark::RegisterBenchmark("BM_w4a8_is_fast", BM_w4a8_is_fast));
   threads(benchmark::RegisterBenchmark("BM_w4a8_dgq_fast", BM_w4a8_dgq_fast));
