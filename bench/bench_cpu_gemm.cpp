@@ -42,7 +42,8 @@ struct Operands {
 };
 
 std::int8_t code(Rng& rng, int lo, int hi) {
-  return static_cast<std::int8_t>(lo + static_cast<int>(rng.next() % static_cast<std::uint64_t>(hi - lo + 1)));
+  return static_cast<std::int8_t>(
+      lo + static_cast<int>(rng.next() % static_cast<std::uint64_t>(hi - lo + 1)));
 }
 
 const Operands& operands() {
@@ -124,8 +125,7 @@ void BM_w4a8_is_fast(benchmark::State& state) {
 void BM_w4a8_dgq_fast(benchmark::State& state) {
   const auto& e = fast(static_cast<unsigned>(state.range(0)));
   for (auto _ : state) {
-    benchmark::DoNotOptimize(
-        e.w4a8_dgq(operands().x, operands().dgq, DequantMode::fused, {}).y);
+    benchmark::DoNotOptimize(e.w4a8_dgq(operands().x, operands().dgq, DequantMode::fused, {}).y);
   }
   set_rate(state);
 }
@@ -137,11 +137,11 @@ std::vector<std::int32_t> onednn_s8s8s32(const Operands& o, int threads) {
   omp_set_num_threads(threads);
   std::vector<std::int32_t> c(M * N);
   const std::int32_t co = 0;
-  const dnnl_status_t st = dnnl_gemm_s8s8s32(
-      'N', 'T', 'F', static_cast<dnnl_dim_t>(M), static_cast<dnnl_dim_t>(N),
-      static_cast<dnnl_dim_t>(K), 1.0f, o.x.q.row(0), static_cast<dnnl_dim_t>(K), 0,
-      o.w8.codes.row(0), static_cast<dnnl_dim_t>(K), 0, 0.0f, c.data(),
-      static_cast<dnnl_dim_t>(N), &co);
+  const dnnl_status_t st =
+      dnnl_gemm_s8s8s32('N', 'T', 'F', static_cast<dnnl_dim_t>(M), static_cast<dnnl_dim_t>(N),
+                        static_cast<dnnl_dim_t>(K), 1.0f, o.x.q.row(0), static_cast<dnnl_dim_t>(K),
+                        0, o.w8.codes.row(0), static_cast<dnnl_dim_t>(K), 0, 0.0f, c.data(),
+                        static_cast<dnnl_dim_t>(N), &co);
   if (st != dnnl_success) {
     std::cerr << "bench_cpu_gemm: dnnl_gemm_s8s8s32 failed (status " << st << ")\n";
     std::exit(1);
@@ -238,13 +238,21 @@ int main(int argc, char** argv) {
 
   // Fixed iteration counts (the house style of bench_gemm): the reference takes about a second.
   benchmark::RegisterBenchmark("BM_w8a8_reference", BM_w8a8_reference)
-      ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime()
+      ->Iterations(1);
   benchmark::RegisterBenchmark("BM_w4a8_is_reference", BM_w4a8_is_reference)
-      ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime()
+      ->Iterations(1);
 #ifdef QUASAR_HAVE_ONEDNN
   benchmark::RegisterBenchmark("BM_w8a8_int32_onednn", BM_w8a8_int32_onednn)
-      ->Arg(1)->Arg(static_cast<int>(cores))->Unit(benchmark::kMillisecond)->UseRealTime()
-      ->MeasureProcessCPUTime()->Iterations(10);
+      ->Arg(1)
+      ->Arg(static_cast<int>(cores))
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime()
+      ->MeasureProcessCPUTime()
+      ->Iterations(10);
 #endif
   auto threads = [&](benchmark::internal::Benchmark* b) {
     for (unsigned t = 1; t <= cores; t *= 2) b->Arg(static_cast<int>(t));
@@ -260,8 +268,11 @@ int main(int argc, char** argv) {
     if (!cpu::isa_supported(isa) || isa == fast(1).isa()) continue;
     benchmark::RegisterBenchmark(("BM_w8a8_fast_" + std::string(cpu::isa_name(isa))).c_str(),
                                  BM_w8a8_fast_isa)
-        ->Arg(static_cast<int>(isa))->Unit(benchmark::kMillisecond)->UseRealTime()
-        ->MeasureProcessCPUTime()->Iterations(2);
+        ->Arg(static_cast<int>(isa))
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime()
+        ->MeasureProcessCPUTime()
+        ->Iterations(2);
   }
   threads(benchmark::RegisterBenchmark("BM_w4a8_fs_fast", BM_w4a8_fs_fast));
   threads(benchmark::RegisterBenchmark("BM_w4a8_is_fast", BM_w4a8_is_fast));
@@ -278,7 +289,8 @@ int main(int argc, char** argv) {
   };
   const std::string one = "1", all = std::to_string(cores);
   ratio("BM_w8a8_fast/1", "BM_w8a8_reference/", "w8a8 fast (1 thread) vs reference, speed-up");
-  ratio("BM_w4a8_is_fast/1", "BM_w4a8_is_reference/", "w4a8-is fast (1 thread) vs reference, speed-up");
+  ratio("BM_w4a8_is_fast/1", "BM_w4a8_is_reference/",
+        "w4a8-is fast (1 thread) vs reference, speed-up");
   ratio("BM_w8a8_fast/1", "BM_w8a8_int32_onednn/1",
         "w8a8 fast vs oneDNN s8s8s32, both 1 thread, throughput ratio (target >= 0.25)");
   ratio("BM_w8a8_fast/" + all, "BM_w8a8_int32_onednn/" + all,

@@ -124,7 +124,8 @@ std::vector<std::int64_t> row_abs_sums(const MatrixI8& x, const Segments& seg) {
 std::int64_t wrapping_steps(std::int64_t acc, const std::int8_t* a, const std::int8_t* b,
                             std::size_t n, int bits, std::uint64_t& wraps) {
   for (std::size_t k = 0; k < n; ++k) {
-    const int128_t exact = static_cast<int128_t>(acc) + static_cast<int>(a[k]) * static_cast<int>(b[k]);
+    const int128_t exact =
+        static_cast<int128_t>(acc) + static_cast<int>(a[k]) * static_cast<int>(b[k]);
     if (fits_signed(exact, bits)) {
       acc = static_cast<std::int64_t>(exact);
     } else {
@@ -138,9 +139,9 @@ std::int64_t wrapping_steps(std::int64_t acc, const std::int8_t* a, const std::i
 // The epilogue of the int8-operand schemes, in the reference's order:
 // y[m, n] = F16(F32(acc) * ((s_x[m] * col[n]) * post) [+ bias[n]]).
 struct IntEpilogue {
-  std::vector<float> col;        // N
-  float post = 1.0f;             // w4a8-dint's 0.5 (a factor of 1 is exact)
-  const float* bias = nullptr;   // N, or none
+  std::vector<float> col;       // N
+  float post = 1.0f;            // w4a8-dint's 0.5 (a factor of 1 is exact)
+  const float* bias = nullptr;  // N, or none
 };
 
 std::vector<float> channel_scales(const QuantizedWeights& w) {
@@ -184,48 +185,49 @@ std::uint64_t int8_gemm_fast(const KernelSet& ks, unsigned threads, const Quanti
   const int128_t lim = no_wrap_limit(bits);
   std::vector<WorkerCount> wraps(threads), infs(threads);
   MatrixH& y = out.get();
-  run_tiles(ks, a, b, threads, [&](unsigned worker, std::size_t m0, std::size_t n0, TileSums& sums) {
-    const std::size_t rows = std::min(kMr, M - m0), cols = std::min(kNr, N - n0);
-    const float* col = ep.col.data() + n0;
-    const float* bias = ep.bias ? ep.bias + n0 : nullptr;
-    if (exact && seg.count == 1) {
-      // The common case: one segment, the int32 tile is the accumulator.
-      const std::int32_t* p = sums(0);
-      for (std::size_t r = 0; r < rows; ++r) {
-        infs[worker].n += ks.int_out32(p + r * kNr, xa.scale_of(m0 + r), col, ep.post, bias,
-                                       y.row(m0 + r) + n0, cols);
-      }
-      return;
-    }
-    std::int64_t acc[kMr][kNr] = {};
-    for (std::size_t s = 0; s < seg.count; ++s) {
-      const std::int32_t* p = sums(s);
-      for (std::size_t r = 0; r < rows; ++r) {
-        if (exact) {
-          for (std::size_t j = 0; j < cols; ++j) acc[r][j] += p[r * kNr + j];
-          continue;
+  run_tiles(
+      ks, a, b, threads, [&](unsigned worker, std::size_t m0, std::size_t n0, TileSums& sums) {
+        const std::size_t rows = std::min(kMr, M - m0), cols = std::min(kNr, N - n0);
+        const float* col = ep.col.data() + n0;
+        const float* bias = ep.bias ? ep.bias + n0 : nullptr;
+        if (exact && seg.count == 1) {
+          // The common case: one segment, the int32 tile is the accumulator.
+          const std::int32_t* p = sums(0);
+          for (std::size_t r = 0; r < rows; ++r) {
+            infs[worker].n += ks.int_out32(p + r * kNr, xa.scale_of(m0 + r), col, ep.post, bias,
+                                           y.row(m0 + r) + n0, cols);
+          }
+          return;
         }
-        // Every prefix inside the segment is within |acc| + bound of zero: when that fits,
-        // no step can wrap and the exact segment sum is what the k-ordered steps give.
-        const int128_t bound = static_cast<int128_t>(row_abs[(m0 + r) * seg.count + s]) * bmax;
-        for (std::size_t j = 0; j < cols; ++j) {
-          const std::int64_t v = acc[r][j];
-          const int128_t mag = v < 0 ? -static_cast<int128_t>(v) : static_cast<int128_t>(v);
-          if (mag + bound <= lim) {
-            acc[r][j] = v + p[r * kNr + j];
-          } else {
-            const std::size_t k0 = seg.begin(s);
-            acc[r][j] = wrapping_steps(v, x.row(m0 + r) + k0, w->row(n0 + j) + k0,
-                                       seg.end(s) - k0, bits, wraps[worker].n);
+        std::int64_t acc[kMr][kNr] = {};
+        for (std::size_t s = 0; s < seg.count; ++s) {
+          const std::int32_t* p = sums(s);
+          for (std::size_t r = 0; r < rows; ++r) {
+            if (exact) {
+              for (std::size_t j = 0; j < cols; ++j) acc[r][j] += p[r * kNr + j];
+              continue;
+            }
+            // Every prefix inside the segment is within |acc| + bound of zero: when that fits,
+            // no step can wrap and the exact segment sum is what the k-ordered steps give.
+            const int128_t bound = static_cast<int128_t>(row_abs[(m0 + r) * seg.count + s]) * bmax;
+            for (std::size_t j = 0; j < cols; ++j) {
+              const std::int64_t v = acc[r][j];
+              const int128_t mag = v < 0 ? -static_cast<int128_t>(v) : static_cast<int128_t>(v);
+              if (mag + bound <= lim) {
+                acc[r][j] = v + p[r * kNr + j];
+              } else {
+                const std::size_t k0 = seg.begin(s);
+                acc[r][j] = wrapping_steps(v, x.row(m0 + r) + k0, w->row(n0 + j) + k0,
+                                           seg.end(s) - k0, bits, wraps[worker].n);
+              }
+            }
           }
         }
-      }
-    }
-    for (std::size_t r = 0; r < rows; ++r) {
-      infs[worker].n += ks.int_out64(acc[r], xa.scale_of(m0 + r), col, ep.post, bias,
-                                     y.row(m0 + r) + n0, cols);
-    }
-  });
+        for (std::size_t r = 0; r < rows; ++r) {
+          infs[worker].n += ks.int_out64(acc[r], xa.scale_of(m0 + r), col, ep.post, bias,
+                                         y.row(m0 + r) + n0, cols);
+        }
+      });
   keep(a, b);
   inf += total(infs);
   return total(wraps);
@@ -312,8 +314,8 @@ GemmResult FastCpuEngine::w4a8_dint(const QuantizedActivations& x, const Quantiz
   ep.post = 0.5f;
   std::uint64_t inf = 0;
   // |w2| <= 2 * the set's largest level (the CUDA path's bound too).
-  const std::uint64_t wraps = int8_gemm_fast(*kernels_, threads_, x, w2, 2 * table.max_level,
-                                             opt.acc_bits, ep, y, inf);
+  const std::uint64_t wraps =
+      int8_gemm_fast(*kernels_, threads_, x, w2, 2 * table.max_level, opt.acc_bits, ep, y, inf);
   GemmResult r{std::move(y.get()), {}};
   r.counters.invalid_codes = total(invalid);
   r.counters.add_overflow(stage::kAccumulator, wraps);
@@ -322,8 +324,7 @@ GemmResult FastCpuEngine::w4a8_dint(const QuantizedActivations& x, const Quantiz
 }
 
 GemmResult FastCpuEngine::two_level(const QuantizedActivations& x, const TwoLevelWeights& w,
-                                    DequantMode mode, const GemmOptions& opt,
-                                    Scheme scheme) const {
+                                    DequantMode mode, const GemmOptions& opt, Scheme scheme) const {
   const std::size_t M = x.q.rows(), N = w.rows(), K = w.cols();
   const DequantRange range = scheme == Scheme::w4a8_dgq ? kDgqDequantRange : kQserveDequantRange;
   // Both DGQ modes compute the same int8 weights (the reference's tests check it); only the
@@ -337,9 +338,9 @@ GemmResult FastCpuEngine::two_level(const QuantizedActivations& x, const TwoLeve
   w8.row = [&](std::size_t n, unsigned worker, std::int8_t* buf) {
     for (std::size_t g = 0; g < w.groups(); ++g) {
       // two_level_value's (q - z) * S, one group at a time (z and S fixed).
-      range_events[worker].n += kernels_->dequant(w.q.row(n) + g * G, w.zeros(n, g),
-                                                  w.group_scale(n, g), range.lo, range.hi,
-                                                  buf + g * G, G);
+      range_events[worker].n +=
+          kernels_->dequant(w.q.row(n) + g * G, w.zeros(n, g), w.group_scale(n, g), range.lo,
+                            range.hi, buf + g * G, G);
     }
     return static_cast<const std::int8_t*>(buf);
   };
@@ -350,9 +351,8 @@ GemmResult FastCpuEngine::two_level(const QuantizedActivations& x, const TwoLeve
   ep.bias = w.bias.empty() ? nullptr : w.bias.data();
   std::uint64_t inf = 0;
   // |w8| <= the unit's saturation range (the CUDA path's bound too).
-  const std::uint64_t wraps = int8_gemm_fast(*kernels_, threads_, x, w8,
-                                             std::max(-range.lo, range.hi), opt.acc_bits, ep, y,
-                                             inf);
+  const std::uint64_t wraps = int8_gemm_fast(
+      *kernels_, threads_, x, w8, std::max(-range.lo, range.hi), opt.acc_bits, ep, y, inf);
   GemmResult r{std::move(y.get()), {}};
   r.counters.add_overflow(stage::kAccumulator, wraps);
   ActionShape shape = int_shape(M, N, K, opt);
@@ -385,38 +385,38 @@ namespace {
 // prefix out of psum_bits: that row's sums are stepped by the reference's wrapping dot.
 template <class Visit, class Finish>
 std::uint64_t group_sums(const KernelSet& ks, unsigned threads, const QuantizedActivations& x,
-                         const QuantizedWeights& w, int psum_bits, OutputAlloc& out,
-                         Visit&& visit, Finish&& finish) {
+                         const QuantizedWeights& w, int psum_bits, OutputAlloc& out, Visit&& visit,
+                         Finish&& finish) {
   const std::size_t M = x.q.rows(), N = w.rows(), K = w.cols(), G = w.group_size;
   const int bmax = max_abs_of(ks, w.codes, threads);
   const bool exact = dot_cannot_wrap(G, max_abs_of(ks, x.q, threads), bmax, psum_bits);
   const Segments seg(K, G);
   PackedActs a = pack_acts(x.q, seg, threads, std::move(pack_scratch().acts));
-  PackedWeights b =
-      pack_weights(rows_of(w.codes), seg, threads, std::move(pack_scratch().weights));
+  PackedWeights b = pack_weights(rows_of(w.codes), seg, threads, std::move(pack_scratch().weights));
   std::vector<std::int64_t> row_abs;
   if (!exact) row_abs = row_abs_sums(x.q, seg);
   const int128_t lim = no_wrap_limit(psum_bits);
   std::vector<WorkerCount> wraps(std::max(threads, 1u));
   MatrixH& y = out.get();
-  run_tiles(ks, a, b, threads, [&](unsigned worker, std::size_t m0, std::size_t n0, TileSums& sums) {
-    const std::size_t rows = std::min(kMr, M - m0), cols = std::min(kNr, N - n0);
-    for (std::size_t g = 0; g < seg.count; ++g) {
-      std::int32_t* p = sums(g);
-      for (std::size_t r = 0; r < rows && !exact; ++r) {
-        if (static_cast<int128_t>(row_abs[(m0 + r) * seg.count + g]) * bmax <= lim) continue;
-        const std::size_t k0 = g * G;
-        for (std::size_t j = 0; j < cols; ++j) {
-          // A wrap is possible only below 28 bits here (G <= 2^16, |x w| <= 2^10), so the
-          // wrapped value fits the int32 tile.
-          p[r * kNr + j] = static_cast<std::int32_t>(dot_i8_wrapping(
-              x.q.row(m0 + r) + k0, w.codes.row(n0 + j) + k0, G, psum_bits, wraps[worker].n));
+  run_tiles(
+      ks, a, b, threads, [&](unsigned worker, std::size_t m0, std::size_t n0, TileSums& sums) {
+        const std::size_t rows = std::min(kMr, M - m0), cols = std::min(kNr, N - n0);
+        for (std::size_t g = 0; g < seg.count; ++g) {
+          std::int32_t* p = sums(g);
+          for (std::size_t r = 0; r < rows && !exact; ++r) {
+            if (static_cast<int128_t>(row_abs[(m0 + r) * seg.count + g]) * bmax <= lim) continue;
+            const std::size_t k0 = g * G;
+            for (std::size_t j = 0; j < cols; ++j) {
+              // A wrap is possible only below 28 bits here (G <= 2^16, |x w| <= 2^10), so the
+              // wrapped value fits the int32 tile.
+              p[r * kNr + j] = static_cast<std::int32_t>(dot_i8_wrapping(
+                  x.q.row(m0 + r) + k0, w.codes.row(n0 + j) + k0, G, psum_bits, wraps[worker].n));
+            }
+          }
+          visit(worker, m0, n0, rows, cols, g, p);
         }
-      }
-      visit(worker, m0, n0, rows, cols, g, p);
-    }
-    finish(worker, m0, n0, rows, cols, y);
-  });
+        finish(worker, m0, n0, rows, cols, y);
+      });
   keep(a, b);
   return total(wraps);
 }
@@ -453,8 +453,8 @@ GemmResult FastCpuEngine::w4a8_fs(const QuantizedActivations& x, const Quantized
         if (groups == 0) std::fill(acc[worker].begin(), acc[worker].end(), 0.0f);
         // y = F16(acc_f * F32(s_x[m]))
         for (std::size_t i = 0; i < rows; ++i) {
-          inf[worker].n += kernels_->float_out(a + i * kNr, x.scale_of(m0 + i),
-                                               y.row(m0 + i) + n0, cols);
+          inf[worker].n +=
+              kernels_->float_out(a + i * kNr, x.scale_of(m0 + i), y.row(m0 + i) + n0, cols);
         }
       });
   GemmResult r{std::move(out.get()), {}};

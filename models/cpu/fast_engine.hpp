@@ -18,8 +18,8 @@
 namespace quasar::cpu {
 
 struct FastCpuOptions {
-  unsigned threads = 0;            // 0: default_threads() (QUASAR_THREADS, else the hardware's)
-  std::optional<KernelIsa> isa;    // empty: best_isa() (QUASAR_CPU_ISA may lower it)
+  unsigned threads = 0;          // 0: default_threads() (QUASAR_THREADS, else the hardware's)
+  std::optional<KernelIsa> isa;  // empty: best_isa() (QUASAR_CPU_ISA may lower it)
 };
 
 class FastCpuEngine final : public GemmEngine {
@@ -51,8 +51,8 @@ class FastCpuEngine final : public GemmEngine {
                           const GemmOptions& opt) const override;
 
  private:
-  GemmResult two_level(const QuantizedActivations& x, const TwoLevelWeights& w,
-                       DequantMode mode, const GemmOptions& opt, Scheme scheme) const;
+  GemmResult two_level(const QuantizedActivations& x, const TwoLevelWeights& w, DequantMode mode,
+                       const GemmOptions& opt, Scheme scheme) const;
   unsigned threads_;
   const KernelSet* kernels_;
 };

@@ -29,9 +29,8 @@ namespace {
 // int8 x into the unsigned byte x + 128). Everything past k1 (the partial quad's rest, and the
 // quads a short last segment does not fill) is zero: storage may be reused, and the kernels
 // run all quads.
-void pack_rows(const std::int8_t* const* src, std::size_t rows, std::size_t width,
-               std::size_t k0, std::size_t k1, std::size_t quads, std::uint32_t flip,
-               std::uint8_t* out) {
+void pack_rows(const std::int8_t* const* src, std::size_t rows, std::size_t width, std::size_t k0,
+               std::size_t k1, std::size_t quads, std::uint32_t flip, std::uint8_t* out) {
   const std::size_t full = (k1 - k0) / 4;
   constexpr std::size_t kQuadBlock = 256;
   for (std::size_t q0 = 0; q0 < full; q0 += kQuadBlock) {

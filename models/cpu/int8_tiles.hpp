@@ -45,8 +45,8 @@ struct PackedActs {
 struct PackedWeights {
   std::size_t rows = 0, panels = 0;
   Segments seg;
-  std::vector<std::int8_t> data;    // [panel][segment][quad][kNr][4]
-  std::vector<std::int32_t> init;   // [panel][segment][kNr]
+  std::vector<std::int8_t> data;   // [panel][segment][quad][kNr][4]
+  std::vector<std::int32_t> init;  // [panel][segment][kNr]
   const std::int8_t* at(std::size_t panel, std::size_t s) const {
     return data.data() + (panel * seg.count + s) * seg.quads * kNr * 4;
   }

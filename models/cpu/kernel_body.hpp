@@ -29,8 +29,7 @@ QUASAR_CPU_INLINE void tile(const std::uint8_t* a, const std::int8_t* b, std::si
       for (std::size_t t = 0; t < 4; ++t) bt[t][j] = bq[j * 4 + t];
     const std::uint8_t* aq = a + q * kMr * 4;
     for (std::size_t r = 0; r < kMr; ++r) {
-      const std::int16_t a0 = aq[r * 4], a1 = aq[r * 4 + 1], a2 = aq[r * 4 + 2],
-                         a3 = aq[r * 4 + 3];
+      const std::int16_t a0 = aq[r * 4], a1 = aq[r * 4 + 1], a2 = aq[r * 4 + 2], a3 = aq[r * 4 + 3];
       for (std::size_t j = 0; j < kNr; ++j) {
         // |(x + 128) * w| <= 255 * 128: four of them fit int32 exactly.
         const std::int32_t s = a0 * bt[0][j] + a1 * bt[1][j] + a2 * bt[2][j] + a3 * bt[3][j];
@@ -58,7 +57,8 @@ QUASAR_CPU_INLINE void is_step32(const std::int32_t* p, const std::int32_t* S, s
   // undefined behaviour.
   for (std::size_t i = 0; i < n; ++i) {
     acc[i] = static_cast<std::int32_t>(static_cast<std::uint32_t>(acc[i]) +
-                                       static_cast<std::uint32_t>(p[i]) * static_cast<std::uint32_t>(S[i]));
+                                       static_cast<std::uint32_t>(p[i]) *
+                                           static_cast<std::uint32_t>(S[i]));
   }
 }
 

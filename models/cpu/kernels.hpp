@@ -39,8 +39,7 @@ struct KernelSet {
   void (*is_step)(const std::int32_t* p, const std::int32_t* S, std::int64_t* acc, std::size_t n);
   // The same in int32, for a caller whose bound keeps every product and prefix in int32 (twice
   // the lanes of the int64 step).
-  void (*is_step32)(const std::int32_t* p, const std::int32_t* S, std::int32_t* acc,
-                    std::size_t n);
+  void (*is_step32)(const std::int32_t* p, const std::int32_t* S, std::int32_t* acc, std::size_t n);
   // The integer schemes' epilogue for one tile row, in the reference's order:
   // y[i] = F16(F32(acc[i]) * ((row * col[i]) * post) [+ bias[i]]) (col == nullptr: the scale
   // is row * post; bias may be nullptr). Returns how many outputs became infinite.
@@ -54,8 +53,8 @@ struct KernelSet {
   int (*max_abs)(const std::int8_t* v, std::size_t n);
   // Two-level dequantization of one group: out[i] = clamp((q[i] - z) * S, lo, hi); returns
   // how many values were clamped.
-  std::uint64_t (*dequant)(const std::uint8_t* q, int z, int S, int lo, int hi,
-                           std::int8_t* out, std::size_t n);
+  std::uint64_t (*dequant)(const std::uint8_t* q, int z, int S, int lo, int hi, std::int8_t* out,
+                           std::size_t n);
   // A 16-entry decode: out[i] = value[code[i]] for codes 0..15; returns how many codes have
   // invalid[code] set.
   std::uint64_t (*decode16)(const std::int8_t* code, const std::int8_t* value,

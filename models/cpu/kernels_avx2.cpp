@@ -35,7 +35,8 @@ __attribute__((target("avx2"))) void tile(const std::uint8_t* a, const std::int8
       }
       for (std::size_t q = 0; q < nq; ++q) {
         const std::int8_t* bq = b + ((q0 + q) * kNr + cb * 8) * 4;
-        const __m256i b0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(bq)));
+        const __m256i b0 =
+            _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(bq)));
         const __m256i b1 =
             _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(bq + 16)));
 #pragma GCC unroll 8
@@ -71,40 +72,48 @@ __attribute__((target("avx2"))) void is_step(const std::int32_t* p, const std::i
   body::is_step(p, S, acc, n);
 }
 
-__attribute__((target("avx2"))) std::uint64_t int_out32(const std::int32_t* acc, float row, const float* col, float post,
-                        const float* bias, std::uint16_t* y, std::size_t n) {
+__attribute__((target("avx2"))) std::uint64_t int_out32(const std::int32_t* acc, float row,
+                                                        const float* col, float post,
+                                                        const float* bias, std::uint16_t* y,
+                                                        std::size_t n) {
   return body::int_out(acc, row, col, post, bias, y, n);
 }
-__attribute__((target("avx2"))) std::uint64_t int_out64(const std::int64_t* acc, float row, const float* col, float post,
-                        const float* bias, std::uint16_t* y, std::size_t n) {
+__attribute__((target("avx2"))) std::uint64_t int_out64(const std::int64_t* acc, float row,
+                                                        const float* col, float post,
+                                                        const float* bias, std::uint16_t* y,
+                                                        std::size_t n) {
   return body::int_out(acc, row, col, post, bias, y, n);
 }
-__attribute__((target("avx2"))) std::uint64_t float_out(const float* acc, float row, std::uint16_t* y, std::size_t n) {
+__attribute__((target("avx2"))) std::uint64_t float_out(const float* acc, float row,
+                                                        std::uint16_t* y, std::size_t n) {
   return body::float_out(acc, row, y, n);
 }
 
-__attribute__((target("avx2"))) int max_abs(const std::int8_t* v, std::size_t n) { return body::max_abs(v, n); }
+__attribute__((target("avx2"))) int max_abs(const std::int8_t* v, std::size_t n) {
+  return body::max_abs(v, n);
+}
 
-__attribute__((target("avx2"))) std::uint64_t dequant(const std::uint8_t* q, int z, int S, int lo, int hi, std::int8_t* out,
-                      std::size_t n) {
+__attribute__((target("avx2"))) std::uint64_t dequant(const std::uint8_t* q, int z, int S, int lo,
+                                                      int hi, std::int8_t* out, std::size_t n) {
   return body::dequant(q, z, S, lo, hi, out, n);
 }
-__attribute__((target("avx2"))) std::uint64_t decode16(const std::int8_t* code, const std::int8_t* value,
-                       const std::uint8_t* invalid, std::int8_t* out, std::size_t n) {
+__attribute__((target("avx2"))) std::uint64_t decode16(const std::int8_t* code,
+                                                       const std::int8_t* value,
+                                                       const std::uint8_t* invalid,
+                                                       std::int8_t* out, std::size_t n) {
   return body::decode16(code, value, invalid, out, n);
 }
 
-__attribute__((target("avx2"))) void is_step32(const std::int32_t* p, const std::int32_t* S, std::int32_t* acc,
-                 std::size_t n) {
+__attribute__((target("avx2"))) void is_step32(const std::int32_t* p, const std::int32_t* S,
+                                               std::int32_t* acc, std::size_t n) {
   body::is_step32(p, S, acc, n);  // vectorized by the compiler for this set's target
 }
 
 }  // namespace
 
 const KernelSet& avx2_kernels() {
-  static const KernelSet k{KernelIsa::avx2, tile, fs_step, is_step, is_step32,
-                           int_out32, int_out64, float_out, max_abs,
-                           dequant, decode16};
+  static const KernelSet k{KernelIsa::avx2, tile,      fs_step, is_step, is_step32, int_out32,
+                           int_out64,       float_out, max_abs, dequant, decode16};
   return k;
 }
 

@@ -13,8 +13,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
 
-#define QUASAR_AVX512 \
-  __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,f16c")))
+#define QUASAR_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,f16c")))
 
 namespace quasar::cpu::detail {
 namespace {
@@ -68,8 +67,10 @@ QUASAR_AVX512 void is_step(const std::int32_t* p, const std::int32_t* S, std::in
   std::size_t i = 0;
   for (; i + 8 <= n; i += 8) {
     // Sign-extended to 64 bits, VPMULDQ's signed 32 x 32 -> 64 product is exact.
-    const __m512i pv = _mm512_cvtepi32_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i)));
-    const __m512i sv = _mm512_cvtepi32_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(S + i)));
+    const __m512i pv =
+        _mm512_cvtepi32_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i)));
+    const __m512i sv =
+        _mm512_cvtepi32_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(S + i)));
     const __m512i a = _mm512_loadu_si512(acc + i);
     _mm512_storeu_si512(acc + i, _mm512_add_epi64(a, _mm512_mul_epi32(pv, sv)));
   }
@@ -107,8 +108,8 @@ QUASAR_AVX512 std::uint64_t int_out32(const std::int32_t* acc, float row, const 
     const __m512 a = _mm512_cvtepi32_ps(_mm512_loadu_si512(acc + i));
     inf += store_f16(scaled(a, rv, col ? col + i : nullptr, pv, bias ? bias + i : nullptr), y + i);
   }
-  return inf + body::int_out(acc + i, row, col ? col + i : nullptr, post,
-                             bias ? bias + i : nullptr, y + i, n - i);
+  return inf + body::int_out(acc + i, row, col ? col + i : nullptr, post, bias ? bias + i : nullptr,
+                             y + i, n - i);
 }
 
 QUASAR_AVX512 std::uint64_t int_out64(const std::int64_t* acc, float row, const float* col,
@@ -124,8 +125,8 @@ QUASAR_AVX512 std::uint64_t int_out64(const std::int64_t* acc, float row, const 
     const __m512 a = _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
     inf += store_f16(scaled(a, rv, col ? col + i : nullptr, pv, bias ? bias + i : nullptr), y + i);
   }
-  return inf + body::int_out(acc + i, row, col ? col + i : nullptr, post,
-                             bias ? bias + i : nullptr, y + i, n - i);
+  return inf + body::int_out(acc + i, row, col ? col + i : nullptr, post, bias ? bias + i : nullptr,
+                             y + i, n - i);
 }
 
 QUASAR_AVX512 std::uint64_t float_out(const float* acc, float row, std::uint16_t* y,
@@ -145,33 +146,42 @@ QUASAR_AVX512 std::uint64_t dequant(const std::uint8_t* q, int z, int S, int lo,
 }
 
 QUASAR_AVX512 std::uint64_t decode16(const std::int8_t* code, const std::int8_t* value,
-                                     const std::uint8_t* invalid, std::int8_t* out,
-                                     std::size_t n) {
+                                     const std::uint8_t* invalid, std::int8_t* out, std::size_t n) {
   // VPSHUFB looks each code (0..15) up in a 16-byte table repeated in every 128-bit lane.
-  const __m512i vt = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(value)));
-  const __m512i it = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(invalid)));
+  const __m512i vt =
+      _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(value)));
+  const __m512i it =
+      _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(invalid)));
   std::uint64_t bad = 0;
   std::size_t i = 0;
   for (; i + 64 <= n; i += 64) {
     const __m512i c = _mm512_loadu_si512(code + i);
     _mm512_storeu_si512(out + i, _mm512_shuffle_epi8(vt, c));
-    bad += static_cast<std::uint64_t>(
-        __builtin_popcountll(_mm512_test_epi8_mask(_mm512_shuffle_epi8(it, c), _mm512_set1_epi8(1))));
+    bad += static_cast<std::uint64_t>(__builtin_popcountll(
+        _mm512_test_epi8_mask(_mm512_shuffle_epi8(it, c), _mm512_set1_epi8(1))));
   }
   return bad + body::decode16(code + i, value, invalid, out + i, n - i);
 }
 
 QUASAR_AVX512 void is_step32(const std::int32_t* p, const std::int32_t* S, std::int32_t* acc,
-                 std::size_t n) {
+                             std::size_t n) {
   body::is_step32(p, S, acc, n);  // vectorized by the compiler for this set's target
 }
 
 }  // namespace
 
 const KernelSet& avx512_vnni_kernels() {
-  static const KernelSet k{KernelIsa::avx512_vnni, tile, fs_step, is_step, is_step32,
-                           int_out32, int_out64, float_out, max_abs,
-                           dequant, decode16};
+  static const KernelSet k{KernelIsa::avx512_vnni,
+                           tile,
+                           fs_step,
+                           is_step,
+                           is_step32,
+                           int_out32,
+                           int_out64,
+                           float_out,
+                           max_abs,
+                           dequant,
+                           decode16};
   return k;
 }
 

@@ -38,17 +38,15 @@ std::uint64_t decode16(const std::int8_t* code, const std::int8_t* value,
   return body::decode16(code, value, invalid, out, n);
 }
 
-void is_step32(const std::int32_t* p, const std::int32_t* S, std::int32_t* acc,
-                 std::size_t n) {
+void is_step32(const std::int32_t* p, const std::int32_t* S, std::int32_t* acc, std::size_t n) {
   body::is_step32(p, S, acc, n);  // vectorized by the compiler for this set's target
 }
 
 }  // namespace
 
 const KernelSet& portable_kernels() {
-  static const KernelSet k{KernelIsa::portable, tile, fs_step, is_step, is_step32,
-                           int_out32, int_out64, float_out, max_abs,
-                           dequant, decode16};
+  static const KernelSet k{KernelIsa::portable, tile,      fs_step, is_step, is_step32, int_out32,
+                           int_out64,           float_out, max_abs, dequant, decode16};
   return k;
 }
 

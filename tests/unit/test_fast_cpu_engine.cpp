@@ -57,7 +57,8 @@ std::string label(const FastCpuEngine& e, const std::string& what) {
 
 QuantizedActivations random_acts(std::size_t m, std::size_t k, Rng& rng, bool per_token = true) {
   QuantizedActivations x{MatrixI8(m, k), std::vector<float>(per_token ? m : 1)};
-  for (auto& v : x.q.values()) v = static_cast<std::int8_t>(static_cast<int>(rng.next() % 256) - 128);
+  for (auto& v : x.q.values())
+    v = static_cast<std::int8_t>(static_cast<int>(rng.next() % 256) - 128);
   for (auto& s : x.scale) s = static_cast<float>(0.001 + 0.05 * rng.uniform());
   return x;
 }
@@ -102,9 +103,9 @@ struct Shape {
 // M = 1 and N = 1; K = 7 and 13 (not whole quads); groups of 4, 6 (straddling quads), 32, 96
 // (not a multiple of 64-byte vectors); M, N around the 6 x 64 tile's edges; longer K, one
 // (2100: 525 quads) past the AVX2 kernel's 256-quad chunk and not a multiple of it.
-const Shape kShapes[] = {{1, 64, 1, 32},     {1, 7, 5, 7},       {3, 13, 1, 13},
-                         {5, 12, 70, 6},     {7, 96, 65, 32},    {13, 192, 129, 96},
-                         {6, 256, 64, 4},    {19, 1024, 45, 128}, {5, 2100, 67, 300}};
+const Shape kShapes[] = {{1, 64, 1, 32},  {1, 7, 5, 7},        {3, 13, 1, 13},
+                         {5, 12, 70, 6},  {7, 96, 65, 32},     {13, 192, 129, 96},
+                         {6, 256, 64, 4}, {19, 1024, 45, 128}, {5, 2100, 67, 300}};
 
 std::string shape_name(const Shape& s) {
   return std::to_string(s.m) + "x" + std::to_string(s.k) + "x" + std::to_string(s.n) + " g" +
@@ -158,8 +159,8 @@ TEST(FastCpuEngine, GroupScaleSchemesMatchReference) {
         const GemmResult ref = cpu_engine().w4a8_is(x, w, is, o);
         for (const FastCpuEngine& e : engines()) {
           expect_same(e.w4a8_is(x, w, is, o), ref,
-                      label(e, "w4a8-is 2^" + std::to_string(bits) + " acc " +
-                                   std::to_string(acc) + " " + shape_name(s)));
+                      label(e, "w4a8-is 2^" + std::to_string(bits) + " acc " + std::to_string(acc) +
+                                   " " + shape_name(s)));
         }
       }
     }
@@ -270,19 +271,21 @@ TEST(FastCpuEngine, OverflowCornersMatchReference) {
   // A 32-bit accumulator over 2^18 products of 127 * 127: the bound fails, most segments are
   // provably safe and the last ones step through the wrap. M = N = 1 keeps it quick.
   QuantizedActivations xl{MatrixI8(1, std::size_t{1} << 18, 127), {0.01f}};
-  QuantizedWeights wl = random_weights(WeightFormat::int8, 2, std::size_t{1} << 18,
-                                       std::size_t{1} << 18, rng);
+  QuantizedWeights wl =
+      random_weights(WeightFormat::int8, 2, std::size_t{1} << 18, std::size_t{1} << 18, rng);
   for (auto& v : wl.codes.values()) v = 127;
   wl.codes(1, 5) = -128;
   const GemmResult rl = cpu_engine().w8a8(xl, wl, {});
   EXPECT_GT(rl.counters.overflow_events(), 0u);
-  for (const FastCpuEngine& e : engines()) expect_same(e.w8a8(xl, wl, {}), rl, label(e, "w8a8 long K"));
+  for (const FastCpuEngine& e : engines())
+    expect_same(e.w8a8(xl, wl, {}), rl, label(e, "w8a8 long K"));
 
   QuantizedActivations big = x;
   for (auto& s : big.scale) s = 60000.0f;  // outputs overflow fp16 (and some fp32 products)
   const GemmResult rb = cpu_engine().w8a8(big, w8, {});
   EXPECT_GT(rb.counters.overflow.at(stage::kOutputFp16Inf), 0u) << "the corner must be exercised";
-  for (const FastCpuEngine& e : engines()) expect_same(e.w8a8(big, w8, {}), rb, label(e, "fp16 inf"));
+  for (const FastCpuEngine& e : engines())
+    expect_same(e.w8a8(big, w8, {}), rb, label(e, "fp16 inf"));
 }
 
 // The schemes without fast kernels go to the reference; bad operands fail with its words.
@@ -324,7 +327,8 @@ TEST(FastCpuEngine, EpilogueRoundsToFp16LikeTheReference) {
     std::memcpy(&f, &b, 4);
     v.push_back(f);
   };
-  for (std::uint64_t b = 0; b < (std::uint64_t{1} << 32); b += 65537) add_bits(static_cast<std::uint32_t>(b));
+  for (std::uint64_t b = 0; b < (std::uint64_t{1} << 32); b += 65537)
+    add_bits(static_cast<std::uint32_t>(b));
   for (std::uint32_t edge : {0x33000000u, 0x38800000u, 0x477ff000u, 0x7f800000u, 0x3c000000u})
     for (std::uint32_t d = 0; d < 8192; ++d)
       for (std::uint32_t sign : {0u, 0x80000000u}) add_bits(sign | (edge - 4096 + d));
@@ -363,8 +367,10 @@ TEST(FastCpuEngine, IntegerEpiloguesAgreeAcrossKernelSets) {
   for (const cpu::KernelSet* k : kernel_sets()) {
     for (float row : {1.0f, 3.0e-20f, 7.5e10f}) {
       for (float post : {1.0f, 0.5f}) {
-        for (const float* b : {static_cast<const float*>(nullptr), static_cast<const float*>(bias.data())}) {
-          for (const float* c : {static_cast<const float*>(nullptr), static_cast<const float*>(col.data())}) {
+        for (const float* b :
+             {static_cast<const float*>(nullptr), static_cast<const float*>(bias.data())}) {
+          for (const float* c :
+               {static_cast<const float*>(nullptr), static_cast<const float*>(col.data())}) {
             std::vector<std::uint16_t> y(n), want(n);
             EXPECT_EQ(k->int_out64(a64.data(), row, c, post, b, y.data(), n),
                       ref.int_out64(a64.data(), row, c, post, b, want.data(), n));
