@@ -554,14 +554,14 @@ const GemmEngine& default_cpu_engine(std::string& note) {
   const char* env = std::getenv("QUASAR_CPU_ENGINE");
   const std::string choice = env ? env : "fast";
   if (choice == "reference") {
-    note = "device: cpu (reference; QUASAR_CPU_ENGINE=reference)";
+    note = "reference (QUASAR_CPU_ENGINE=reference)";
     return cpu_engine();
   }
   if (choice != "fast") {
     throw Error("QUASAR_CPU_ENGINE='" + choice + "'; accepted: fast, reference");
   }
   const FastCpuEngine& e = fast_cpu_engine();
-  note = "device: cpu, " + e.describe();
+  note = e.describe();
   return e;
 }
 

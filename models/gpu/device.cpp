@@ -37,14 +37,14 @@ EngineChoice choose_engine(DeviceChoice choice) {
   std::string cpu_note;
   if (choice == DeviceChoice::cpu) {
     const GemmEngine& cpu = cpu::default_cpu_engine(cpu_note);
-    return {&cpu, cpu_note};
+    return {&cpu, "device: cpu, " + cpu_note};
   }
   bool usable = false;
   const std::string status = gpu_status(usable);
   if (!usable) {
     if (choice == DeviceChoice::gpu) throw Error("--device gpu: " + status);
     const GemmEngine& cpu = cpu::default_cpu_engine(cpu_note);
-    return {&cpu, cpu_note + " (fallback: " + status + ")"};
+    return {&cpu, "device: cpu (fallback: " + status + "), " + cpu_note};
   }
 #ifdef QUASAR_HAVE_CUDA
   // One engine per process: it holds the dint4 tables in constant memory.
@@ -54,7 +54,7 @@ EngineChoice choose_engine(DeviceChoice choice) {
   return {engine.get(), "device: gpu, " + status};
 #else
   const GemmEngine& cpu = cpu::default_cpu_engine(cpu_note);
-  return {&cpu, cpu_note};
+  return {&cpu, "device: cpu, " + cpu_note};
 #endif
 }
 
