@@ -280,6 +280,17 @@ TEST(FastCpuEngine, OverflowCornersMatchReference) {
   for (const FastCpuEngine& e : engines())
     expect_same(e.w8a8(xl, wl, {}), rl, label(e, "w8a8 long K"));
 
+  // K past one 2^16-product segment with a 64-bit accumulator: exact segment sums added in
+  // int64, the last segment short (K = 2^17 + 5).
+  const std::size_t k2 = (std::size_t{1} << 17) + 5;
+  const QuantizedActivations x2 = random_acts(2, k2, rng);
+  const QuantizedWeights w2 = random_weights(WeightFormat::int8, 3, k2, k2, rng);
+  GemmOptions o64;
+  o64.acc_bits = 64;
+  const GemmResult r2 = cpu_engine().w8a8(x2, w2, o64);
+  for (const FastCpuEngine& e : engines())
+    expect_same(e.w8a8(x2, w2, o64), r2, label(e, "w8a8 K 2^17+5"));
+
   QuantizedActivations big = x;
   for (auto& s : big.scale) s = 60000.0f;  // outputs overflow fp16 (and some fp32 products)
   const GemmResult rb = cpu_engine().w8a8(big, w8, {});
