@@ -12,7 +12,8 @@ set -euo pipefail
 # each of its renames to test that an interrupted --out never leaves a mix (tests/cli); opensta
 # (OpenSTA, `sta`) times the synthesized units (scripts/sta-units.sh, tests/rtl test_timing_units);
 # pybind11-dev, python3-numpy and python3-pytest build and test the Python package (python/);
-# python3-onnx reads ONNX models (scripts/onnx-trace.py).
+# python3-onnx reads ONNX models (scripts/onnx-trace.py); libdnnl-dev (oneDNN) is the baseline
+# bench/bench_cpu_gemm measures the fast CPU path against (the build works without it).
 PACKAGES=(
   cmake g++ ninja-build pkg-config ccache
   libgtest-dev libbenchmark-dev
@@ -23,6 +24,7 @@ PACKAGES=(
   chromium python3 python3-matplotlib python3-numpy python3-pytest pybind11-dev python3-onnx
   slurm-wlm munge
   strace
+  libdnnl-dev
 )
 
 missing=()

@@ -3,6 +3,7 @@
 #include <memory>
 #include <mutex>
 
+#include "cpu/fast_engine.hpp"
 #include "numerics/error.hpp"
 
 #ifdef QUASAR_HAVE_CUDA
@@ -31,12 +32,19 @@ double last_gpu_kernel_ms() {
 }
 
 EngineChoice choose_engine(DeviceChoice choice) {
-  if (choice == DeviceChoice::cpu) return {&cpu_engine(), "device: cpu (reference)"};
+  // The CPU runs the fast kernels (models/cpu, bit-exact with the reference) unless
+  // QUASAR_CPU_ENGINE=reference asks for the reference itself.
+  std::string cpu_note;
+  if (choice == DeviceChoice::cpu) {
+    const GemmEngine& cpu = cpu::default_cpu_engine(cpu_note);
+    return {&cpu, "device: cpu, " + cpu_note};
+  }
   bool usable = false;
   const std::string status = gpu_status(usable);
   if (!usable) {
     if (choice == DeviceChoice::gpu) throw Error("--device gpu: " + status);
-    return {&cpu_engine(), "device: cpu (fallback: " + status + ")"};
+    const GemmEngine& cpu = cpu::default_cpu_engine(cpu_note);
+    return {&cpu, "device: cpu (fallback: " + status + "), " + cpu_note};
   }
 #ifdef QUASAR_HAVE_CUDA
   // One engine per process: it holds the dint4 tables in constant memory.
@@ -45,7 +53,8 @@ EngineChoice choose_engine(DeviceChoice choice) {
   std::call_once(once, [] { engine = gpu::make_cuda_engine(); });
   return {engine.get(), "device: gpu, " + status};
 #else
-  return {&cpu_engine(), "device: cpu"};
+  const GemmEngine& cpu = cpu::default_cpu_engine(cpu_note);
+  return {&cpu, "device: cpu, " + cpu_note};
 #endif
 }
 

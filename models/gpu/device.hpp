@@ -1,4 +1,5 @@
-// Which engine runs the GEMMs: the CUDA path when a GPU is usable, else the CPU reference.
+// Which engine runs the GEMMs: the CUDA path when a GPU is usable, else the CPU (models/cpu's
+// fast engine, or the reference with QUASAR_CPU_ENGINE=reference).
 // This part builds with or without CUDA, so every caller has the same interface everywhere.
 #pragma once
 
@@ -15,8 +16,10 @@ struct EngineChoice {
   std::string note;  // what was chosen and, for a fallback, why (to say once to the user)
 };
 
-// automatic: the GPU when usable, else the CPU reference with a note saying why;
-// gpu: the GPU, or quasar::Error saying why it cannot be used; cpu: the reference.
+// automatic: the GPU when usable, else the CPU with a note saying why; gpu: the GPU, or
+// quasar::Error saying why it cannot be used; cpu: the CPU. The CPU engine is
+// cpu::default_cpu_engine(): the fast kernels, or the reference under
+// QUASAR_CPU_ENGINE=reference; the note names it.
 EngineChoice choose_engine(DeviceChoice choice);
 
 // Milliseconds the last integer-GEMM kernel of this thread ran on the GPU (kernel only, no

@@ -31,7 +31,9 @@ std::function<int()> add_validate_command(CLI::App& app) {
   cmd->add_option("trace", a->trace, "Trace manifest (YAML)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--device", a->device,
                   "cpu, gpu, auto (the GPU when usable, else the CPU), or accel (the "
-                  "accelerator's datapath: the design's tile plan through its unit models)")
+                  "accelerator's datapath: the design's tile plan through its unit models). "
+                  "The CPU runs the fast kernels; QUASAR_CPU_ENGINE=reference runs the clear "
+                  "reference, QUASAR_THREADS=N sets the threads")
       ->check(CLI::IsMember({"cpu", "gpu", "auto", "accel"}))
       ->capture_default_str();
   cmd->add_option("--arch", a->arch,

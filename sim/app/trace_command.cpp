@@ -245,7 +245,9 @@ std::function<int()> add_trace_command(CLI::App& app) {
                    "Keys a softmax tile (flash-style); 0 = the unfused softmax")
       ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 16))
       ->capture_default_str();
-  synth->add_option("--device", a->device, "Where the forward pass's GEMMs run: cpu, gpu, auto")
+  synth->add_option("--device", a->device,
+                    "Where the forward pass's GEMMs run: cpu (the fast kernels, or the clear "
+                    "reference with QUASAR_CPU_ENGINE=reference), gpu, auto")
       ->check(CLI::IsMember({"cpu", "gpu", "auto"}))
       ->capture_default_str();
 

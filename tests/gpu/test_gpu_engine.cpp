@@ -210,6 +210,20 @@ TEST(DeviceChoice, CpuIsAlwaysAvailable) {
   EXPECT_EQ(c.engine->name(), "cpu");
 }
 
+// The CPU runs models/cpu's fast engine unless QUASAR_CPU_ENGINE=reference asks for the
+// reference itself; the note says which.
+TEST(DeviceChoice, CpuIsTheFastEngineUnlessTheReferenceIsAskedFor) {
+  ::unsetenv("QUASAR_CPU_ENGINE");
+  const EngineChoice fast = choose_engine(DeviceChoice::cpu);
+  EXPECT_NE(fast.engine, &cpu_engine());
+  EXPECT_THAT(fast.note, ::testing::StartsWith("device: cpu, fast CPU kernels ("));
+  ::setenv("QUASAR_CPU_ENGINE", "reference", 1);
+  const EngineChoice ref = choose_engine(DeviceChoice::cpu);
+  EXPECT_EQ(ref.engine, &cpu_engine());
+  EXPECT_EQ(ref.note, "device: cpu, reference (QUASAR_CPU_ENGINE=reference)");
+  ::unsetenv("QUASAR_CPU_ENGINE");
+}
+
 TEST(DeviceChoice, AutomaticFallsBackToCpuWithAReasonOrPicksTheGpu) {
   bool usable = false;
   const std::string status = gpu_status(usable);
