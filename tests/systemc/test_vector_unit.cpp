@@ -235,19 +235,24 @@ TEST(VectorUnit, CoresSplitTheRows) {
   EXPECT_EQ(r[1].layers[0].dram_read_bytes, r[0].layers[0].dram_read_bytes);
 }
 
-// A LLaMA decoder layer on a design with a vector unit: every non-GEMM record and the two
-// attention matmuls (fp32, the design's default) are planned onto it; only the fp16 lm_head is
-// not run (the design's PEs run w8a8 only).
-TEST(VectorUnit, ADecoderLayerRunsItsVectorRecords) {
-  const ArchSpec a = design();
+// One decoder layer of `model`, decode, batch 4, context 256, w8a8 linears.
+trace::GenSpec decode_layer(const char* model) {
   trace::GenSpec g;
-  g.model = trace::embedded_model("llama-2-7b");
+  g.model = trace::embedded_model(model);
   g.phase = trace::Phase::decode;
   g.batch = 4;
   g.context = 256;
   g.decoder_layers = 1;
   g.linear_scheme.scheme = Scheme::w8a8;
-  const trace::Trace t = trace::generate(g);
+  return g;
+}
+
+// A LLaMA decoder layer on a design with a vector unit: every non-GEMM record and the two
+// attention matmuls (fp32, the design's default) are planned onto it; only the fp16 lm_head is
+// not run (the design's PEs run w8a8 only).
+TEST(VectorUnit, ADecoderLayerRunsItsVectorRecords) {
+  const ArchSpec a = design();
+  const trace::Trace t = trace::generate(decode_layer("llama-2-7b"));
   const mapping::PlannedTrace p = mapping::plan_trace(a, t);
   for (const auto& [name, why] : p.not_run)
     EXPECT_EQ(name, "lm_head") << why;
@@ -400,14 +405,7 @@ TEST(Attention, TiledKeepsScoresOnChip) {
 // Attention in fp32 charges nothing; a QK^T whose queries no vector record makes is warned.
 TEST(Attention, Int8QueriesAreQuantizedByTheirProducer) {
   ArchSpec a = design();
-  trace::GenSpec g;
-  g.model = trace::embedded_model("llama-2-7b");
-  g.phase = trace::Phase::decode;
-  g.batch = 4;
-  g.context = 256;
-  g.decoder_layers = 1;
-  g.linear_scheme.scheme = Scheme::w8a8;
-  const trace::Trace t = trace::generate(g);
+  const trace::Trace t = trace::generate(decode_layer("llama-2-7b"));
   const auto rope_work = [&](const ArchSpec& d) {
     const mapping::PlannedTrace p = mapping::plan_trace(d, t);
     for (const LayerWork& w : p.cores[0])
@@ -430,8 +428,7 @@ TEST(Attention, Int8QueriesAreQuantizedByTheirProducer) {
   for (const auto& [name, what] : p.warnings)
     EXPECT_EQ(what.find("queries' quantization is not charged"), std::string::npos) << name;
   // OPT has no RoPE: its queries come from q_proj on the array, and the plan says so.
-  g.model = trace::embedded_model("opt-6.7b");
-  const mapping::PlannedTrace opt = mapping::plan_trace(a, trace::generate(g));
+  const mapping::PlannedTrace opt = mapping::plan_trace(a, trace::generate(decode_layer("opt-6.7b")));
   bool warned = false;
   for (const auto& [name, what] : opt.warnings)
     warned = warned || (name == "layer.attn_qk" &&
