@@ -5,14 +5,24 @@
 // activation scales), since the single-threaded reference would need minutes for all of them.
 //
 //   ./build/release/bench/bench_gpu_layer [--tokens 2048] [--check-rows 16] [--device gpu]
+//   ./build/release/bench/bench_gpu_layer --vs-cublaslt 1   # kernels against cuBLASLt s8s8s32
+//   ./build/release/bench/bench_gpu_layer --sweep-fs-is 1   # the seed's claim, tokens 1..2048
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
+#ifdef QUASAR_HAVE_CUDA
+#include <cublasLt.h>
+#include <cuda_runtime.h>
+#include <dlfcn.h>
+#endif
+
 #include "gpu/device.hpp"
 #include "numerics/float_formats.hpp"
+#include "numerics/int_formats.hpp"
 #include "numerics/quantize_weights.hpp"
 #include "numerics/synthetic.hpp"
 
@@ -42,7 +52,9 @@ QuantizedWeights weights(WeightFormat f, std::size_t n, std::size_t k, std::size
   w.format = f;
   w.group_size = g;
   w.codes = MatrixI8(n, k);
-  const int lo = f == WeightFormat::int8 ? -127 : -8, span = f == WeightFormat::int8 ? 255 : 16;
+  const IntRange r = code_range(f);  // int8: -127..127 (symmetric quantizer's codes)
+  const int lo = f == WeightFormat::int8 ? -127 : static_cast<int>(r.lo);
+  const int span = f == WeightFormat::int8 ? 255 : static_cast<int>(r.hi - r.lo + 1);
   for (auto& v : w.codes.values()) v = static_cast<std::int8_t>(lo + static_cast<int>(rng.next() % span));
   w.scales = MatrixF(n, k / g);
   for (auto& s : w.scales.values()) s = round_to_scale_dtype(static_cast<float>(0.001 + 0.01 * rng.uniform()), ScaleDtype::fp16);
@@ -79,42 +91,227 @@ bool rows_equal(const MatrixH& full, const MatrixH& part) {
   return true;
 }
 
-// The Integer Scale paper's comparison on our kernels: w4a8-fs and w4a8-is share one kernel
-// (same tiling, same integer MACs) and differ only in the per-group rescale (int->fp32 +
-// fp32 multiply-add vs a 64-bit integer multiply-add). Kernel time only, summed over the 7
-// linears, for decode batches 1..256 and a 2048-token prefill.
+// The Integer Scale paper's comparison on our kernels: w4a8-fs and w4a8-is run the same
+// tensor-core main loop (same tiles, same int8 MMAs) and differ only in the per-group rescale
+// (int32->fp32, fp32 multiply, fp32 add, vs one integer multiply-add). Kernel time only; per
+// token count, the 7 linears summed (the layer's GEMM time) and the largest single-GEMM ratio.
 int sweep_fs_is(const GemmEngine& e, Rng& rng) {
-  std::printf("%8s %12s %12s %8s\n", "tokens", "fs ms", "is ms", "fs/is");
-  for (std::size_t t : {1, 2, 4, 8, 16, 32, 64, 128, 256, 2048}) {
-    double fs = 0, is_ms = 0;
+  std::printf("%8s %12s %12s %10s %14s\n", "tokens", "fs ms", "is ms", "fs/is", "max GEMM fs/is");
+  for (std::size_t t = 1; t <= 2048; t *= 2) {
+    double fs = 0, is_ms = 0, worst = 0;
     for (const Linear& l : kLayer) {
       const QuantizedActivations x = acts(t, l.k, rng);
       const QuantizedWeights w = weights(WeightFormat::int4, l.n, l.k, kGroup, rng);
       const IntegerScales s = to_integer_scales(w, {});
       e.w4a8_fs(x, w, {});  // warm-up of this shape
+      std::vector<double> f, i;
       for (int rep = 0; rep < 3; ++rep) {
         e.w4a8_fs(x, w, {});
-        fs += last_gpu_kernel_ms() / 3;
+        f.push_back(last_gpu_kernel_ms());
         e.w4a8_is(x, w, s, {});
-        is_ms += last_gpu_kernel_ms() / 3;
+        i.push_back(last_gpu_kernel_ms());
       }
+      const double fm = *std::min_element(f.begin(), f.end());
+      const double im = *std::min_element(i.begin(), i.end());
+      fs += fm;
+      is_ms += im;
+      worst = std::max(worst, fm / im);
     }
-    std::printf("%8zu %12.3f %12.3f %8.3f\n", t, fs, is_ms, fs / is_ms);
+    std::printf("%8zu %12.4f %12.4f %10.3f %14.3f   kernels: %s\n", t, fs, is_ms, fs / is_ms,
+                worst, last_gpu_int_kernel().c_str());
   }
   return 0;
 }
+
+#ifdef QUASAR_HAVE_CUDA
+// cuBLASLt, loaded at run time (the library is 540 MB: the GPU machine has its own copy; the
+// binary carried there does not link it). QUASAR_CUBLASLT names the file when it is elsewhere.
+struct CublasLt {
+  void* lib = nullptr;
+  decltype(&cublasLtCreate) create = nullptr;
+  decltype(&cublasLtMatmulDescCreate) desc_create = nullptr;
+  decltype(&cublasLtMatmulDescSetAttribute) desc_set = nullptr;
+  decltype(&cublasLtMatrixLayoutCreate) layout_create = nullptr;
+  decltype(&cublasLtMatmulPreferenceCreate) pref_create = nullptr;
+  decltype(&cublasLtMatmulPreferenceSetAttribute) pref_set = nullptr;
+  decltype(&cublasLtMatmulAlgoGetHeuristic) heuristic = nullptr;
+  decltype(&cublasLtMatmul) matmul = nullptr;
+  cublasLtHandle_t handle = nullptr;
+
+  bool load(std::string& why) {
+    const char* env = std::getenv("QUASAR_CUBLASLT");
+    for (const char* path : {env, "libcublasLt.so.13", "/usr/local/cuda/lib64/libcublasLt.so.13",
+                             "libcublasLt.so.12", "/usr/local/cuda/lib64/libcublasLt.so"}) {
+      if (path && (lib = dlopen(path, RTLD_NOW | RTLD_LOCAL))) break;
+    }
+    if (!lib) {
+      why = "libcublasLt not found (set QUASAR_CUBLASLT to its path)";
+      return false;
+    }
+    const auto sym = [&](auto& f, const char* name) {
+      f = reinterpret_cast<std::remove_reference_t<decltype(f)>>(dlsym(lib, name));
+      return f != nullptr;
+    };
+    if (!(sym(create, "cublasLtCreate") && sym(desc_create, "cublasLtMatmulDescCreate") &&
+          sym(desc_set, "cublasLtMatmulDescSetAttribute") &&
+          sym(layout_create, "cublasLtMatrixLayoutCreate") &&
+          sym(pref_create, "cublasLtMatmulPreferenceCreate") &&
+          sym(pref_set, "cublasLtMatmulPreferenceSetAttribute") &&
+          sym(heuristic, "cublasLtMatmulAlgoGetHeuristic") && sym(matmul, "cublasLtMatmul"))) {
+      why = "libcublasLt lacks a symbol";
+      return false;
+    }
+    return create(&handle) == CUBLAS_STATUS_SUCCESS;
+  }
+
+  // Y[M,N] (int32, row-major) = X[M,K] W[N,K]^T: in cuBLAS's column-major terms C (N x M) =
+  // op(A) B with A = W stored K x N (transposed: the "TN" int8 layout), B = X stored K x M.
+  // Median kernel time of `reps` launches, each timed alone (as the engine's kernels are).
+  double time_ms(const std::int8_t* x, const std::int8_t* w, std::int32_t* y, int M, int N, int K,
+                 void* ws, std::size_t ws_bytes, int reps, std::string& why) {
+    cublasLtMatmulDesc_t op;
+    if (desc_create(&op, CUBLAS_COMPUTE_32I, CUDA_R_32I) != CUBLAS_STATUS_SUCCESS) {
+      why = "cublasLtMatmulDescCreate failed";
+      return -1;
+    }
+    const cublasOperation_t t = CUBLAS_OP_T;
+    desc_set(op, CUBLASLT_MATMUL_DESC_TRANSA, &t, sizeof t);
+    cublasLtMatrixLayout_t a, b, c;
+    layout_create(&a, CUDA_R_8I, K, N, K);
+    layout_create(&b, CUDA_R_8I, K, M, K);
+    layout_create(&c, CUDA_R_32I, N, M, N);
+    cublasLtMatmulPreference_t pref;
+    pref_create(&pref);
+    pref_set(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws_bytes, sizeof ws_bytes);
+    cublasLtMatmulHeuristicResult_t h{};
+    int found = 0;
+    if (heuristic(handle, op, a, b, c, c, pref, 1, &h, &found) != CUBLAS_STATUS_SUCCESS || !found) {
+      why = "no cuBLASLt algorithm for this shape";
+      return -1;
+    }
+    const std::int32_t one = 1, zero = 0;
+    cudaEvent_t e0, e1;
+    cudaEventCreate(&e0);
+    cudaEventCreate(&e1);
+    std::vector<double> ms;
+    for (int r = 0; r < reps + 2; ++r) {  // two warm-ups
+      cudaEventRecord(e0);
+      const cublasStatus_t st =
+          matmul(handle, op, &one, w, a, x, b, &zero, y, c, y, c, &h.algo, ws, ws_bytes, nullptr);
+      cudaEventRecord(e1);
+      cudaEventSynchronize(e1);
+      if (st != CUBLAS_STATUS_SUCCESS) {
+        why = "cublasLtMatmul failed";
+        return -1;
+      }
+      float t_ms = 0;
+      cudaEventElapsedTime(&t_ms, e0, e1);
+      if (r >= 2) ms.push_back(t_ms);
+    }
+    cudaEventDestroy(e0);
+    cudaEventDestroy(e1);
+    std::sort(ms.begin(), ms.end());
+    return ms[ms.size() / 2];
+  }
+};
+
+// Every integer scheme's kernels against cuBLASLt's s8s8s32 GEMM on LLaMA-2-7B's projection
+// shapes, decode (16 tokens) and prefill (2048), in one run. Before timing a scheme the
+// tensor-core result is compared bit for bit (outputs and counters) with the simple kernel's.
+int vs_cublaslt(const GemmEngine& e, Rng& rng) {
+  CublasLt lt;
+  std::string why;
+  if (!lt.load(why)) {
+    std::printf("cuBLASLt: %s\n", why.c_str());
+    return 1;
+  }
+  const Linear shapes[] = {{"4096x4096", 4096, 4096}, {"11008x4096", 4096, 11008},
+                           {"4096x11008", 11008, 4096}};
+  const char* schemes[] = {"w8a8", "w4a8-fs", "w4a8-is", "w4a8-dgq", "w4a8-dint", "w4a8-qserve"};
+  const int reps = 7;
+  std::printf("%6s %-11s %-12s %10s %10s %9s %9s %s\n", "M", "N x K", "scheme", "kernel ms",
+              "cuBLASLt", "TMAC/s", "vs Lt", "path, check");
+  bool all_exact = true;
+  for (std::size_t M : {std::size_t{16}, std::size_t{2048}}) {
+    for (const Linear& l : shapes) {
+      const QuantizedActivations x = acts(M, l.k, rng);
+      const QuantizedWeights w8 = weights(WeightFormat::int8, l.n, l.k, l.k, rng);
+      QuantizedWeights w4 = weights(WeightFormat::int4, l.n, l.k, kGroup, rng);
+      QuantizedWeights wd = weights(WeightFormat::dint4, l.n, l.k, l.k, rng);
+      wd.dint_set = DintSet::B;
+      const IntegerScales is = to_integer_scales(w4, {});
+      const TwoLevelWeights tl = two_level(l.n, l.k, rng);
+      // cuBLASLt on the same int8 operands as w8a8.
+      std::int8_t *dx = nullptr, *dw = nullptr;
+      std::int32_t* dy = nullptr;
+      void* ws = nullptr;
+      const std::size_t ws_bytes = 32u << 20;
+      cudaMalloc(&dx, M * l.k);
+      cudaMalloc(&dw, l.n * l.k);
+      cudaMalloc(&dy, M * l.n * 4);
+      cudaMalloc(&ws, ws_bytes);
+      cudaMemcpy(dx, x.q.values().data(), M * l.k, cudaMemcpyHostToDevice);
+      cudaMemcpy(dw, w8.codes.values().data(), l.n * l.k, cudaMemcpyHostToDevice);
+      const double lt_ms = lt.time_ms(dx, dw, dy, static_cast<int>(M), static_cast<int>(l.n),
+                                      static_cast<int>(l.k), ws, ws_bytes, reps, why);
+      cudaFree(dx);
+      cudaFree(dw);
+      cudaFree(dy);
+      cudaFree(ws);
+      const double macs = static_cast<double>(M * l.k * l.n);
+      std::printf("%6zu %-11s %-12s %10s %10.4f %9.1f %9s %s\n", M, l.name, "cuBLASLt", "",
+                  lt_ms, lt_ms > 0 ? macs / lt_ms / 1e9 : 0.0, "", lt_ms > 0 ? "" : why.c_str());
+      for (const std::string s : schemes) {
+        const auto run = [&] {
+          if (s == "w8a8") return e.w8a8(x, w8, {});
+          if (s == "w4a8-fs") return e.w4a8_fs(x, w4, {});
+          if (s == "w4a8-is") return e.w4a8_is(x, w4, is, {});
+          if (s == "w4a8-dgq") return e.w4a8_dgq(x, tl, DequantMode::fused, {});
+          if (s == "w4a8-dint") return e.w4a8_dint(x, wd, {});
+          return e.w4a8_qserve(x, tl, {});
+        };
+        setenv("QUASAR_GPU_KERNELS", "simple", 1);
+        const GemmResult simple = run();
+        const double simple_ms = last_gpu_kernel_ms();
+        unsetenv("QUASAR_GPU_KERNELS");
+        const GemmResult tc = run();
+        const std::string path = last_gpu_int_kernel();
+        const bool exact = tc.y.values() == simple.y.values() &&
+                           tc.counters.overflow == simple.counters.overflow &&
+                           tc.counters.invalid_codes == simple.counters.invalid_codes &&
+                           tc.counters.actions == simple.counters.actions;
+        all_exact = all_exact && exact;
+        std::vector<double> ms;
+        for (int r = 0; r < reps; ++r) {
+          run();
+          ms.push_back(last_gpu_kernel_ms());
+        }
+        std::sort(ms.begin(), ms.end());
+        const double k_ms = ms[ms.size() / 2];
+        std::printf("%6zu %-11s %-12s %10.4f %10s %9.1f %8.1f%% %s, %s (simple kernel %.3f ms)\n",
+                    M, l.name, s.c_str(), k_ms, "", macs / k_ms / 1e9,
+                    lt_ms > 0 ? 100.0 * lt_ms / k_ms : 0.0, path.c_str(),
+                    exact ? "equal to the simple kernel" : "DIFFERS from the simple kernel",
+                    simple_ms);
+      }
+    }
+  }
+  return all_exact ? 0 : 1;
+}
+#endif
 
 }  // namespace
 
 int main(int argc, char** argv) {
   std::size_t tokens = 2048, check_rows = 16;
-  bool sweep = false;
+  bool sweep = false, vs_lt = false;
   DeviceChoice device = DeviceChoice::gpu;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i], v = argv[i + 1];
     if (a == "--tokens") tokens = std::strtoull(v.c_str(), nullptr, 10);
     else if (a == "--check-rows") check_rows = std::strtoull(v.c_str(), nullptr, 10);
     else if (a == "--sweep-fs-is") sweep = v == "1";
+    else if (a == "--vs-cublaslt") vs_lt = v == "1";
     else if (a == "--device") device = v == "cpu" ? DeviceChoice::cpu : v == "auto" ? DeviceChoice::automatic : DeviceChoice::gpu;
     else { std::fprintf(stderr, "unknown option %s\n", a.c_str()); return 2; }
   }
@@ -123,6 +320,14 @@ int main(int argc, char** argv) {
   std::printf("%s\nLLaMA-2-7B decoder layer, 7 linear layers, %zu tokens, group %zu\n", choice.note.c_str(), tokens, kGroup);
   Rng rng(11);
   if (sweep) return sweep_fs_is(e, rng);
+  if (vs_lt) {
+#ifdef QUASAR_HAVE_CUDA
+    return vs_cublaslt(e, rng);
+#else
+    std::printf("built without CUDA: no cuBLASLt comparison\n");
+    return 1;
+#endif
+  }
   const char* schemes[] = {"w8a8", "w4a8-fs", "w4a8-is", "w4a8-dgq"};
   bool all_exact = true;
   for (const char* scheme : schemes) {

@@ -5,6 +5,7 @@
 // fp16 conversion runs the reference's own f32_to_f16 (numerics/float_formats.hpp, host+device).
 #include <cuda_runtime.h>
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -278,6 +279,255 @@ __global__ void int_gemm(const std::int8_t* x, Weights wl, int M, int N, int K, 
     ep.finish(st, m, n, ctr);
     if (elem_wraps) atomicAdd(&ctr[kElemWraps], elem_wraps);
   }
+}
+
+// ---- the tensor-core path (issue 19) ----------------------------------------------------------
+// The same integer GEMMs on the tensor cores: mma.sync m16n8k32 s8 x s8 -> s32 (sm_80 and later,
+// so the H100 runs it), operands through shared memory (cp.async, 16-byte chunks, STAGES deep)
+// and ldmatrix. Exact by construction: a block runs k in increasing order, and the host only
+// takes this path when no group partial sum can leave 32 bits (then no partial sum in any order
+// can: |each| <= sum |x||w| fits), so the int32 accumulator equals the simple path's p. At every
+// group boundary each thread hands its accumulators to the epilogue in group order, the float
+// steps in the spec's order, exactly as int_gemm does. Weights that are decoded on the way in
+// (dint4, the two-level schemes) are decoded once into int8 by decode_weights, counting each
+// element's events once, as the simple path's loaders do.
+template <int MI_, int NI_, int WARPS_M_, int WARPS_N_, int BK_, int STAGES_>
+struct TcConfig {
+  static constexpr int MI = MI_, NI = NI_, WARPS_M = WARPS_M_, WARPS_N = WARPS_N_;
+  static constexpr int BK = BK_, STAGES = STAGES_;
+  static constexpr int kThreads = 32 * WARPS_M * WARPS_N;
+  static constexpr int BM = WARPS_M * MI * 16, BN = WARPS_N * NI * 8;
+  // Bytes per shared row: 16 bytes of padding put the eight rows one ldmatrix reads in eight
+  // different 4-bank groups (BK is a multiple of 64).
+  static constexpr int kRow = BK + 16;
+  static constexpr int kStageBytes = (BM + BN) * kRow;
+  static constexpr int kSmem = STAGES * kStageBytes;
+  static_assert(BK % 64 == 0, "BK: a multiple of 64");
+};
+// Many rows (prefill): 128 x 128 blocks of 8 warps, 64 x 32 each. Wide (64-bit) epilogue state
+// halves the rows so the registers still fit. Few rows (decode): 16 x 32 blocks, so a
+// 4096-wide layer spreads over 128 multiprocessors, each streaming its weights 256 k deep.
+using TcBig = TcConfig<4, 4, 2, 4, 64, 4>;
+using TcBigWide = TcConfig<2, 4, 2, 4, 64, 4>;
+using TcSmall = TcConfig<1, 1, 1, 4, 256, 4>;
+
+__device__ __forceinline__ unsigned smem_addr(const void* p) {
+  return static_cast<unsigned>(__cvta_generic_to_shared(p));
+}
+__device__ __forceinline__ void cp_async16(unsigned dst, const void* src, int bytes) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(bytes));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+template <int N>
+__device__ __forceinline__ void cp_async_wait() {
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
+}
+__device__ __forceinline__ void ldmatrix_x4(unsigned (&r)[4], unsigned addr) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(addr));
+}
+__device__ __forceinline__ void ldmatrix_x2(unsigned& r0, unsigned& r1, unsigned addr) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x2.shared.b16 {%0,%1}, [%2];\n"
+               : "=r"(r0), "=r"(r1)
+               : "r"(addr));
+}
+__device__ __forceinline__ void mma_s8(int (&c)[4], const unsigned (&a)[4], unsigned b0,
+                                       unsigned b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+      "{%0,%1,%2,%3};\n"
+      : "+r"(c[0]), "+r"(c[1]), "+r"(c[2]), "+r"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// The epilogues of the tensor-core kernel: the simple path's, with a per-output state small
+// enough for registers (its accumulators are kept across groups) and the wrap events summed
+// per thread.
+struct TcInt {  // one group spanning K
+  IntEpilogue e;
+  using State = int;
+  static constexpr bool kWide = false;
+  __device__ void group(State& st, int, int, int p, unsigned long long&) const { st = p; }
+  __device__ void finish(State st, int m, int n, Counters* ctr) const {
+    IntEpilogue::State s;
+    s.acc = st;
+    e.finish(s, m, n, ctr);
+  }
+};
+struct TcFs {
+  FsEpilogue e;
+  using State = float;
+  static constexpr bool kWide = false;
+  __device__ void group(State& st, int n, int g, int p, unsigned long long&) const {
+    st = __fadd_rn(st, __fmul_rn(__int2float_rn(p), e.s[static_cast<std::size_t>(n) * e.groups + g]));
+  }
+  __device__ void finish(State st, int m, int n, Counters* ctr) const {
+    FsEpilogue::State s;
+    s.acc = st;
+    e.finish(s, m, n, ctr);
+  }
+};
+// Acc: int when acc_bits <= 32 (the integer accumulator Integer Scale's hardware has), else
+// 64-bit.
+template <class Acc>
+struct TcIs {
+  IsEpilogue e;
+  using State = Acc;
+  static constexpr bool kWide = sizeof(Acc) > 4;
+  __device__ void group(State& st, int n, int g, int p, unsigned long long& events) const {
+    const Acc s = e.S[static_cast<std::size_t>(n) * e.groups + g];
+    if (e.no_wrap) {
+      st += static_cast<Acc>(p) * s;
+      return;
+    }
+    const int128_t exact = static_cast<int128_t>(st) + static_cast<int128_t>(p) * s;
+    if (fits_signed(exact, e.acc_bits)) {
+      st = static_cast<Acc>(exact);
+    } else {
+      st = static_cast<Acc>(wrap_signed(exact, e.acc_bits));
+      ++events;
+    }
+  }
+  __device__ void finish(State st, int m, int n, Counters* ctr) const {
+    IsEpilogue::State s;
+    s.acc = st;
+    e.finish(s, m, n, ctr);
+  }
+};
+
+template <class C, bool kMultiGroup, class Ep>
+__global__ void __launch_bounds__(C::kThreads) tc_gemm(const std::int8_t* __restrict__ x,
+                                                       const std::int8_t* __restrict__ w, int M,
+                                                       int N, int K, int G, Ep ep, Counters* ctr) {
+  extern __shared__ __align__(16) unsigned char smem[];
+  const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+  const int wm = warp / C::WARPS_N, wn = warp % C::WARPS_N;
+  const int bm0 = blockIdx.y * C::BM, bn0 = blockIdx.x * C::BN;
+  const int ktiles = (K + C::BK - 1) / C::BK;
+
+  // One stage: BM rows of x then BN rows of w, BK bytes of k each; chunks past M, N or K are
+  // filled with zeros (cp.async with no source bytes), which add nothing.
+  const auto load = [&](int stage, int kt) {
+    unsigned char* s = smem + stage * C::kStageBytes;
+    constexpr int kChunks = C::BK / 16;
+    const int k0 = kt * C::BK;
+#pragma unroll 4
+    for (int c = tid; c < (C::BM + C::BN) * kChunks; c += C::kThreads) {
+      const int r = c / kChunks, k = k0 + (c % kChunks) * 16;
+      const bool is_x = r < C::BM;
+      const int row = is_x ? bm0 + r : bn0 + (r - C::BM);
+      const std::int8_t* base = is_x ? x : w;
+      const bool ok = row < (is_x ? M : N) && k < K;
+      cp_async16(smem_addr(s + r * C::kRow + (c % kChunks) * 16),
+                 ok ? base + static_cast<std::size_t>(row) * K + k : base, ok ? 16 : 0);
+    }
+  };
+
+  int acc[C::MI][C::NI][4];
+  typename Ep::State st[kMultiGroup ? C::MI : 1][kMultiGroup ? C::NI : 1][4];
+#pragma unroll
+  for (int i = 0; i < C::MI; ++i)
+#pragma unroll
+    for (int j = 0; j < C::NI; ++j)
+#pragma unroll
+      for (int r = 0; r < 4; ++r) {
+        acc[i][j][r] = 0;
+        if constexpr (kMultiGroup) st[i][j][r] = typename Ep::State{};
+      }
+  unsigned long long events = 0;
+  // The output (row, column) of accumulator r of m-tile i, n-tile j (the mma's C layout).
+  const auto row_of = [&](int i, int r) {
+    return bm0 + wm * C::MI * 16 + i * 16 + (lane >> 2) + (r >= 2 ? 8 : 0);
+  };
+  const auto col_of = [&](int j, int r) {
+    return bn0 + wn * C::NI * 8 + j * 8 + (lane & 3) * 2 + (r & 1);
+  };
+
+#pragma unroll
+  for (int s = 0; s < C::STAGES - 1; ++s) {
+    if (s < ktiles) load(s, s);
+    cp_async_commit();
+  }
+  for (int kt = 0; kt < ktiles; ++kt) {
+    cp_async_wait<C::STAGES - 2>();
+    __syncthreads();
+    if (kt + C::STAGES - 1 < ktiles) load((kt + C::STAGES - 1) % C::STAGES, kt + C::STAGES - 1);
+    cp_async_commit();
+    const unsigned char* sx = smem + (kt % C::STAGES) * C::kStageBytes;
+    const unsigned char* sw = sx + C::BM * C::kRow;
+#pragma unroll
+    for (int ks = 0; ks < C::BK / 32; ++ks) {
+      const int kg = kt * C::BK + ks * 32;
+      if (kg >= K) break;
+      unsigned a[C::MI][4], b[C::NI][2];
+#pragma unroll
+      for (int i = 0; i < C::MI; ++i)
+        ldmatrix_x4(a[i], smem_addr(sx + (wm * C::MI * 16 + i * 16 + (lane & 15)) * C::kRow +
+                                    ks * 32 + (lane >> 4) * 16));
+#pragma unroll
+      for (int j = 0; j + 1 < C::NI; j += 2) {
+        unsigned r4[4];
+        ldmatrix_x4(r4, smem_addr(sw + (wn * C::NI * 8 + j * 8 + (lane & 7) + (lane >> 4) * 8) *
+                                           C::kRow +
+                                  ks * 32 + ((lane >> 3) & 1) * 16));
+        b[j][0] = r4[0], b[j][1] = r4[1], b[j + 1][0] = r4[2], b[j + 1][1] = r4[3];
+      }
+      if constexpr (C::NI % 2 == 1) {
+        constexpr int j = C::NI - 1;
+        ldmatrix_x2(b[j][0], b[j][1],
+                    smem_addr(sw + (wn * C::NI * 8 + j * 8 + (lane & 7)) * C::kRow + ks * 32 +
+                              ((lane >> 3) & 1) * 16));
+      }
+#pragma unroll
+      for (int i = 0; i < C::MI; ++i)
+#pragma unroll
+        for (int j = 0; j < C::NI; ++j) mma_s8(acc[i][j], a[i], b[j][0], b[j][1]);
+      if constexpr (kMultiGroup) {
+        const int kend = min(kg + 32, K);
+        if (kend % G == 0) {  // a group ends: its partial sums to the epilogue, in order
+          const int g = kend / G - 1;
+#pragma unroll
+          for (int i = 0; i < C::MI; ++i)
+#pragma unroll
+            for (int j = 0; j < C::NI; ++j)
+#pragma unroll
+              for (int r = 0; r < 4; ++r) {
+                if (col_of(j, r) < N) ep.group(st[i][j][r], col_of(j, r), g, acc[i][j][r], events);
+                acc[i][j][r] = 0;
+              }
+        }
+      }
+    }
+  }
+  cp_async_wait<0>();
+
+#pragma unroll
+  for (int i = 0; i < C::MI; ++i)
+#pragma unroll
+    for (int j = 0; j < C::NI; ++j)
+#pragma unroll
+      for (int r = 0; r < 4; ++r) {
+        const int m = row_of(i, r), n = col_of(j, r);
+        if (m >= M || n >= N) continue;
+        if constexpr (kMultiGroup) {
+          ep.finish(st[i][j][r], m, n, ctr);
+        } else {
+          typename Ep::State s{};
+          ep.group(s, n, 0, acc[i][j][r], events);
+          ep.finish(s, m, n, ctr);
+        }
+      }
+  if (events) atomicAdd(&ctr[kAccWraps], events);
+}
+
+// Weights decoded on the way in become int8 once, each element's events counted once.
+template <class Weights>
+__global__ void decode_weights(Weights wl, int N, int K, std::int8_t* out, Counters* ctr) {
+  const std::size_t i = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= static_cast<std::size_t>(N) * K) return;
+  const int n = static_cast<int>(i / K), k = static_cast<int>(i % K);
+  out[i] = static_cast<std::int8_t>(wl.load(n, k, K, ctr, true));
 }
 
 // fp16: sum_k F32(x) * F32(w) in fp32, each product and add rounded, k increasing; with
@@ -592,26 +842,119 @@ struct ActsOnDevice {
 struct Launch {
   std::size_t M, N, K, G;
   int elem_bits;
-  bool elem_exact;
+  bool elem_exact;  // no group partial sum can leave elem_bits
+  bool fits_int32;  // nor 32 bits: the tensor cores' accumulator is exact
 };
+
+// The bounds of one launch from its operands' largest magnitudes (the reference's bound).
+Launch launch_for(std::size_t M, std::size_t N, std::size_t K, std::size_t G, int elem_bits,
+                  int x_max, int w_max) {
+  return {M,
+          N,
+          K,
+          G,
+          elem_bits,
+          dot_cannot_wrap(G, x_max, w_max, elem_bits),
+          dot_cannot_wrap(G, x_max, w_max, 32)};
+}
 
 // Milliseconds of the last integer GEMM kernel (CUDA events around the launch alone): lets a
 // benchmark compare kernels without the transfers and host-side checks around them.
 thread_local float t_last_kernel_ms = 0.0f;
 
+thread_local const char* t_last_int_kernel = "none";
+
+// The tensor-core path takes a launch when its accumulator is exact, rows are whole 16-byte
+// chunks and groups whole mma steps; QUASAR_GPU_KERNELS=simple keeps every launch on int_gemm
+// (the benchmark's baseline, and a way to rule the tensor-core path out when in doubt).
+bool tensor_cores_take(const Launch& l) {
+  const char* v = std::getenv("QUASAR_GPU_KERNELS");  // read each launch: a benchmark toggles it
+  const bool off = v && std::string(v) == "simple";
+  return !off && l.elem_exact && l.fits_int32 && l.K % 16 == 0 && l.G > 0 && l.K % l.G == 0 &&
+         (l.G == l.K || l.G % 32 == 0);
+}
+
+template <class C, bool kMulti, class Ep>
+void launch_tc(const Launch& l, const std::int8_t* x, const std::int8_t* w, const Ep& ep,
+               Counters* ctr) {
+  const auto kernel = tc_gemm<C, kMulti, Ep>;
+  check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, C::kSmem),
+        "cudaFuncSetAttribute");
+  const auto tiles = [](std::size_t n, int t) { return static_cast<unsigned>((n + t - 1) / t); };
+  if (tiles(l.M, C::BM) > 65535u)
+    throw Error("CUDA path: M = " + std::to_string(l.M) + " exceeds the tensor-core grid");
+  kernel<<<dim3(tiles(l.N, C::BN), tiles(l.M, C::BM)), C::kThreads, C::kSmem>>>(
+      x, w, static_cast<int>(l.M), static_cast<int>(l.N), static_cast<int>(l.K),
+      static_cast<int>(l.G), ep, ctr);
+}
+
+template <bool kMulti, class Ep>
+void launch_tc_for_rows(const Launch& l, const std::int8_t* x, const std::int8_t* w, const Ep& ep,
+                        Counters* ctr) {
+  if (l.M <= 64) {
+    launch_tc<TcSmall, kMulti>(l, x, w, ep, ctr);
+  } else if constexpr (Ep::kWide) {
+    launch_tc<TcBigWide, kMulti>(l, x, w, ep, ctr);
+  } else {
+    launch_tc<TcBig, kMulti>(l, x, w, ep, ctr);
+  }
+}
+
+void launch_tc_epilogue(const Launch& l, const std::int8_t* x, const std::int8_t* w,
+                        const IntEpilogue& e, Counters* ctr) {
+  launch_tc_for_rows<false>(l, x, w, TcInt{e}, ctr);
+}
+void launch_tc_epilogue(const Launch& l, const std::int8_t* x, const std::int8_t* w,
+                        const FsEpilogue& e, Counters* ctr) {
+  launch_tc_for_rows<true>(l, x, w, TcFs{e}, ctr);
+}
+void launch_tc_epilogue(const Launch& l, const std::int8_t* x, const std::int8_t* w,
+                        const IsEpilogue& e, Counters* ctr) {
+  if (e.acc_bits <= 32) {
+    launch_tc_for_rows<true>(l, x, w, TcIs<int>{e}, ctr);
+  } else {
+    launch_tc_for_rows<true>(l, x, w, TcIs<long long>{e}, ctr);
+  }
+}
+
+const std::int8_t* int8_weights(const Int8Weights& wl) { return wl.w; }
+template <class Weights>
+const std::int8_t* int8_weights(const Weights&) {
+  return nullptr;
+}
+
 template <class Weights, class Epilogue>
 void run_int_gemm(const Launch& l, const std::int8_t* x, Weights wl, Epilogue ep, Counters* ctr) {
   t_last_kernel_ms = 0.0f;
+  t_last_int_kernel = "none";
   if (l.M == 0 || l.N == 0) return;
+  const bool tc = tensor_cores_take(l);
+  // Decoded weights (dint4, the two-level schemes) need an int8 copy on the tensor-core path;
+  // allocated before the timing starts, filled inside it.
+  std::unique_ptr<DeviceBuffer<std::int8_t>> decoded;
+  const std::int8_t* w8 = int8_weights(wl);
+  if (tc && !w8) decoded = std::make_unique<DeviceBuffer<std::int8_t>>(l.N * l.K);
   cudaEvent_t start, stop;
   check(cudaEventCreate(&start), "cudaEventCreate");
   check(cudaEventCreate(&stop), "cudaEventCreate");
   check(cudaEventRecord(start), "cudaEventRecord");
-  int_gemm<<<grid_for(l.M, l.N), dim3(kTile, kTile)>>>(
-      x, wl, static_cast<int>(l.M), static_cast<int>(l.N), static_cast<int>(l.K),
-      static_cast<int>(l.G), l.elem_bits, l.elem_exact ? 0 : 1, ep, ctr);
+  if (tc) {
+    if (decoded) {
+      const unsigned blocks = static_cast<unsigned>((l.N * l.K + 255) / 256);
+      decode_weights<<<blocks, 256>>>(wl, static_cast<int>(l.N), static_cast<int>(l.K),
+                                      decoded->get(), ctr);
+      w8 = decoded->get();
+    }
+    launch_tc_epilogue(l, x, w8, ep, ctr);
+    t_last_int_kernel = "tensor cores";
+  } else {
+    int_gemm<<<grid_for(l.M, l.N), dim3(kTile, kTile)>>>(
+        x, wl, static_cast<int>(l.M), static_cast<int>(l.N), static_cast<int>(l.K),
+        static_cast<int>(l.G), l.elem_bits, l.elem_exact ? 0 : 1, ep, ctr);
+    t_last_int_kernel = "simple";
+  }
   check(cudaEventRecord(stop), "cudaEventRecord");
-  sync("int_gemm");
+  sync(tc ? "tc_gemm" : "int_gemm");
   check(cudaEventElapsedTime(&t_last_kernel_ms, start, stop), "cudaEventElapsedTime");
   cudaEventDestroy(start);
   cudaEventDestroy(stop);
@@ -756,12 +1099,8 @@ class CudaEngine final : public GemmEngine {
     DeviceBuffer<std::uint16_t> y(M * N);
     DeviceBuffer<Counters> ctr(kSlots);
     ctr.zero();
-    const Launch l{M,
-                   N,
-                   K,
-                   w.group_size,
-                   opt.psum_bits,
-                   dot_cannot_wrap(w.group_size, max_abs(x.q), max_abs(w.codes), opt.psum_bits)};
+    const Launch l =
+        launch_for(M, N, K, w.group_size, opt.psum_bits, max_abs(x.q), max_abs(w.codes));
     FsEpilogue ep{s.get(), static_cast<int>(groups), xd.scale.get(), xd.per_token,
                   y.get(), static_cast<int>(N)};
     run_int_gemm(l, xd.q.get(), Int8Weights{wd.get()}, ep, ctr.get());
@@ -784,12 +1123,8 @@ class CudaEngine final : public GemmEngine {
     DeviceBuffer<std::uint16_t> y(M * N);
     DeviceBuffer<Counters> ctr(kSlots);
     ctr.zero();
-    const Launch l{M,
-                   N,
-                   K,
-                   w.group_size,
-                   opt.psum_bits,
-                   dot_cannot_wrap(w.group_size, max_abs(x.q), max_abs(w.codes), opt.psum_bits)};
+    const Launch l =
+        launch_for(M, N, K, w.group_size, opt.psum_bits, max_abs(x.q), max_abs(w.codes));
     // Same bound as the reference: groups * max|P| * max S within acc_bits means no wrap.
     const int128_t p_max =
         std::min<int128_t>(static_cast<int128_t>(w.group_size) * max_abs(x.q) * max_abs(w.codes),
@@ -927,8 +1262,7 @@ class CudaEngine final : public GemmEngine {
     DeviceBuffer<Counters> own(kSlots);
     own.zero();
     Counters* ctr = shared_ctr ? shared_ctr : own.get();
-    const Launch l{
-        M, N, K, K ? K : 1, opt.acc_bits, dot_cannot_wrap(K, max_abs(x.q), w_max, opt.acc_bits)};
+    const Launch l = launch_for(M, N, K, K ? K : 1, opt.acc_bits, max_abs(x.q), w_max);
     IntEpilogue ep{xd.scale.get(), xd.per_token,       snd.get(),
                    post,           has_post ? 1 : 0,   bd ? bd->get() : nullptr,
                    y.get(),        static_cast<int>(N)};
@@ -992,5 +1326,7 @@ bool cuda_usable(std::string& description) {
 std::unique_ptr<GemmEngine> make_cuda_engine() { return std::make_unique<CudaEngine>(); }
 
 double last_kernel_ms() { return t_last_kernel_ms; }
+
+const char* last_int_kernel() { return t_last_int_kernel; }
 
 }  // namespace quasar::gpu

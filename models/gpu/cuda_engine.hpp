@@ -14,5 +14,8 @@ std::unique_ptr<GemmEngine> make_cuda_engine();
 // Kernel time of this thread's last integer-GEMM launch, in ms (0 if none); for a block-scaled
 // GEMM, its decode, scale-count and GEMM kernels together (no transfers, no host checks).
 double last_kernel_ms();
+// Which kernel ran this thread's last integer GEMM: "tensor cores", "simple" (int_gemm) or
+// "none" (an empty output).
+const char* last_int_kernel();
 
 }  // namespace quasar::gpu

@@ -31,6 +31,14 @@ double last_gpu_kernel_ms() {
 #endif
 }
 
+std::string last_gpu_int_kernel() {
+#ifdef QUASAR_HAVE_CUDA
+  return gpu::last_int_kernel();
+#else
+  return "none";
+#endif
+}
+
 EngineChoice choose_engine(DeviceChoice choice) {
   // The CPU runs the fast kernels (models/cpu, bit-exact with the reference) unless
   // QUASAR_CPU_ENGINE=reference asks for the reference itself.

@@ -170,6 +170,48 @@ TEST(GpuEngine, TwoLevelSchemesMatchReferenceBothDequantModes) {
   }
 }
 
+// Shapes the tensor-core kernel tiles: both block configurations (few rows: M <= 64; many), rows
+// and columns ragged inside a block, a K that ends in the middle of an mma step (208 = 6.5 x 32,
+// one group), several groups per block k step, M = 1. Every launch must take the tensor-core
+// path (the simple kernel is checked by the shapes above), and one that cannot (K = 45) must not.
+TEST(GpuEngine, TensorCorePathMatchesReferenceOnItsTilings) {
+  REQUIRE_GPU(gpu);
+  const Shape tc_shapes[] = {
+      {1, 4096, 72, 128}, {16, 512, 4096, 128}, {300, 384, 136, 64}, {70, 208, 200, 208}, {129, 1024, 264, 128}};
+  Rng rng(6);
+  for (const Shape& s : tc_shapes) {
+    const std::string at = " at " + std::to_string(s.m) + "x" + std::to_string(s.k) + "x" +
+                           std::to_string(s.n) + "/" + std::to_string(s.g);
+    const auto expect_tc = [&](const GemmResult& g, const GemmResult& c, const std::string& what) {
+      EXPECT_EQ(last_gpu_int_kernel(), "tensor cores") << what << at;
+      expect_same(g, c, what + at);
+    };
+    const QuantizedActivations x = random_acts(s.m, s.k, rng);
+    const QuantizedWeights w8 = random_weights(WeightFormat::int8, s.n, s.k, s.k, rng);
+    expect_tc(gpu->w8a8(x, w8, {}), cpu_engine().w8a8(x, w8, {}), "w8a8");
+    QuantizedWeights wd = random_weights(WeightFormat::dint4, s.n, s.k, s.k, rng);
+    wd.dint_set = DintSet::A;  // random codes include the invalid 1000: counted once each
+    expect_tc(gpu->w4a8_dint(x, wd, {}), cpu_engine().w4a8_dint(x, wd, {}), "w4a8-dint");
+    const QuantizedWeights w4 = random_weights(WeightFormat::int4, s.n, s.k, s.g, rng);
+    expect_tc(gpu->w4a8_fs(x, w4, {}), cpu_engine().w4a8_fs(x, w4, {}), "w4a8-fs");
+    const IntegerScales is = to_integer_scales(w4, {IntScaleMode::fixed, 10});
+    for (int acc : {32, 64}) {
+      GemmOptions o;
+      o.acc_bits = acc;
+      expect_tc(gpu->w4a8_is(x, w4, is, o), cpu_engine().w4a8_is(x, w4, is, o),
+                "w4a8-is acc " + std::to_string(acc));
+    }
+    const TwoLevelWeights w2 = random_two_level(s.n, s.k, s.g, 8, rng);
+    expect_tc(gpu->w4a8_dgq(x, w2, DequantMode::fused, {}),
+              cpu_engine().w4a8_dgq(x, w2, DequantMode::fused, {}), "w4a8-dgq");
+    expect_tc(gpu->w4a8_qserve(x, w2, {}), cpu_engine().w4a8_qserve(x, w2, {}), "w4a8-qserve");
+  }
+  const QuantizedActivations x = random_acts(5, 45, rng);
+  const QuantizedWeights w8 = random_weights(WeightFormat::int8, 7, 45, 45, rng);
+  expect_same(gpu->w8a8(x, w8, {}), cpu_engine().w8a8(x, w8, {}), "w8a8 K = 45");
+  EXPECT_EQ(last_gpu_int_kernel(), "simple") << "K = 45 is not whole 16-byte rows";
+}
+
 // Overflow corners: accumulators narrow enough to wrap, saturated operands, huge scales that
 // overflow the fp16 output.
 TEST(GpuEngine, OverflowCornersMatchReference) {
