@@ -381,12 +381,24 @@ struct TcIs {
       st += static_cast<Acc>(p) * s;
       return;
     }
-    const int128_t exact = static_cast<int128_t>(st) + static_cast<int128_t>(p) * s;
-    if (fits_signed(exact, e.acc_bits)) {
-      st = static_cast<Acc>(exact);
+    if constexpr (sizeof(Acc) == 4) {
+      // acc_bits <= 32 and |p|, |S| < 2^31: the exact sum fits 64 bits, no 128-bit arithmetic.
+      const long long exact = static_cast<long long>(st) + static_cast<long long>(p) * s;
+      const long long lim = 1LL << (e.acc_bits - 1);
+      if (exact >= -lim && exact < lim) {
+        st = static_cast<Acc>(exact);
+      } else {
+        st = static_cast<Acc>(wrap_signed(exact, e.acc_bits));
+        ++events;
+      }
     } else {
-      st = static_cast<Acc>(wrap_signed(exact, e.acc_bits));
-      ++events;
+      const int128_t exact = static_cast<int128_t>(st) + static_cast<int128_t>(p) * s;
+      if (fits_signed(exact, e.acc_bits)) {
+        st = static_cast<Acc>(exact);
+      } else {
+        st = static_cast<Acc>(wrap_signed(exact, e.acc_bits));
+        ++events;
+      }
     }
   }
   __device__ void finish(State st, int m, int n, Counters* ctr) const {
