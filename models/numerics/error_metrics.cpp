@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "error.hpp"
 #include "float_formats.hpp"
@@ -15,16 +16,28 @@ MatrixF float_reference(const MatrixF& x, const MatrixF& w) {
     throw Error("reference product: x has K = " + std::to_string(x.cols()) +
                 ", w has K = " + std::to_string(w.cols()));
   }
-  MatrixF ref(x.rows(), w.rows());
-  for (std::size_t m = 0; m < x.rows(); ++m) {
-    for (std::size_t n = 0; n < w.rows(); ++n) {
-      double acc = 0.0;
+  // Each output is one fp64 sum in k order (the definition above). A single running sum is
+  // bound by the add's latency, so kLanes outputs (kLanes rows of w, packed k-major) are summed
+  // side by side: independent chains the compiler can put in vector registers, each still
+  // added in k order, so every output has the same bits as the one-at-a-time loop.
+  constexpr std::size_t kLanes = 8;
+  const std::size_t M = x.rows(), N = w.rows(), K = x.cols();
+  MatrixF ref(M, N);
+  std::vector<double> panel(K * kLanes);
+  for (std::size_t n0 = 0; n0 < N; n0 += kLanes) {
+    const std::size_t lanes = std::min(kLanes, N - n0);
+    for (std::size_t k = 0; k < K; ++k)
+      for (std::size_t j = 0; j < kLanes; ++j)
+        panel[k * kLanes + j] = j < lanes ? static_cast<double>(w(n0 + j, k)) : 0.0;
+    for (std::size_t m = 0; m < M; ++m) {
+      double acc[kLanes] = {};
       const float* a = x.row(m);
-      const float* b = w.row(n);
-      for (std::size_t k = 0; k < x.cols(); ++k) {
-        acc += static_cast<double>(a[k]) * static_cast<double>(b[k]);
+      for (std::size_t k = 0; k < K; ++k) {
+        const double ak = static_cast<double>(a[k]);
+        const double* p = &panel[k * kLanes];
+        for (std::size_t j = 0; j < kLanes; ++j) acc[j] += ak * p[j];
       }
-      ref(m, n) = static_cast<float>(acc);
+      for (std::size_t j = 0; j < lanes; ++j) ref(m, n0 + j) = static_cast<float>(acc[j]);
     }
   }
   return ref;

@@ -6,6 +6,7 @@
 
 #include <boost/multiprecision/cpp_int.hpp>
 #include <cmath>
+#include <cstring>
 
 #include "numerics/error_metrics.hpp"
 #include "numerics/gemm.hpp"
@@ -265,6 +266,34 @@ TEST(ErrorMetrics, ExactOutputHasInfiniteSqnr) {
   EXPECT_DOUBLE_EQ(e.max_abs, 0.5);
   EXPECT_DOUBLE_EQ(e.mse, 0.25 / 3);
   EXPECT_NEAR(e.sqnr_db, 10 * std::log10(5.25 / 0.25), 1e-12);
+}
+
+// The reference product is each output's fp64 sum in k order, whatever lanes the code sums side
+// by side: compared bit for bit with the one-output-at-a-time loop on magnitudes spread over
+// 2^-20..2^20 plus two 2^60 terms that cancel (where the order of an fp64 sum shows), with N
+// not a multiple of the lanes.
+TEST(ErrorMetrics, FloatReferenceIsEachOutputsFp64SumInKOrder) {
+  Rng rng(17);
+  for (std::size_t n : {1u, 8u, 19u}) {
+    MatrixF x(5, 301), w(n, 301);
+    for (auto* m : {&x, &w})
+      for (auto& v : m->values())
+        v = static_cast<float>(rng.normal() * std::ldexp(1.0, static_cast<int>(rng.next() % 41) - 20));
+    // Two terms that cancel first in k order; summed in another order they swallow the rest.
+    for (std::size_t i = 0; i < x.rows(); ++i) x(i, 0) = 0x1p60f, x(i, 1) = -0x1p60f;
+    for (std::size_t j = 0; j < n; ++j) w(j, 0) = 1.0f, w(j, 1) = 1.0f;
+    const MatrixF ref = float_reference(x, w);
+    std::size_t differ = 0;
+    for (std::size_t i = 0; i < x.rows(); ++i)
+      for (std::size_t j = 0; j < n; ++j) {
+        double acc = 0.0;
+        for (std::size_t k = 0; k < x.cols(); ++k)
+          acc += static_cast<double>(x(i, k)) * static_cast<double>(w(j, k));
+        const float want = static_cast<float>(acc), got = ref(i, j);
+        differ += std::memcmp(&want, &got, sizeof want) != 0;
+      }
+    EXPECT_EQ(differ, 0u) << "N = " << n;
+  }
 }
 
 }  // namespace
