@@ -100,6 +100,7 @@ bool rows_equal(const MatrixH& full, const MatrixH& part) {
 // kernel, which does not check). Kernel time only, best of 3; per token count, the 7 linears
 // summed (the layer's GEMM time) and the largest single-GEMM fs/is ratio.
 int sweep_fs_is(const GemmEngine& e, Rng& rng) {
+  setenv("QUASAR_GPU_KERNELS", "tensor-cores", 1);
   std::printf("%8s %11s %11s %11s %9s %9s %12s\n", "tokens", "fs ms", "is ms", "is64 ms",
               "fs/is", "fs/is64", "max fs/is64");
   GemmOptions wide;
@@ -281,7 +282,7 @@ int vs_cublaslt(const GemmEngine& e, Rng& rng) {
         setenv("QUASAR_GPU_KERNELS", "simple", 1);
         const GemmResult simple = run();
         const double simple_ms = last_gpu_kernel_ms();
-        unsetenv("QUASAR_GPU_KERNELS");
+        setenv("QUASAR_GPU_KERNELS", "tensor-cores", 1);
         const GemmResult tc = run();
         const std::string path = last_gpu_int_kernel();
         const bool exact = tc.y.values() == simple.y.values() &&

@@ -176,6 +176,7 @@ TEST(GpuEngine, TwoLevelSchemesMatchReferenceBothDequantModes) {
 // path (the simple kernel is checked by the shapes above), and one that cannot (K = 45) must not.
 TEST(GpuEngine, TensorCorePathMatchesReferenceOnItsTilings) {
   REQUIRE_GPU(gpu);
+  setenv("QUASAR_GPU_KERNELS", "tensor-cores", 1);  // opt-in until it has run on a GPU
   const Shape tc_shapes[] = {
       {1, 4096, 72, 128}, {16, 512, 4096, 128}, {300, 384, 136, 64}, {70, 208, 200, 208}, {129, 1024, 264, 128}};
   Rng rng(6);
@@ -210,12 +211,17 @@ TEST(GpuEngine, TensorCorePathMatchesReferenceOnItsTilings) {
   const QuantizedWeights w8 = random_weights(WeightFormat::int8, 7, 45, 45, rng);
   expect_same(gpu->w8a8(x, w8, {}), cpu_engine().w8a8(x, w8, {}), "w8a8 K = 45");
   EXPECT_EQ(last_gpu_int_kernel(), "simple") << "K = 45 is not whole 16-byte rows";
+  unsetenv("QUASAR_GPU_KERNELS");
 }
 
 // Overflow corners: accumulators narrow enough to wrap, saturated operands, huge scales that
-// overflow the fp16 output.
+// overflow the fp16 output. On both integer kernels: w4a8-is's accumulator wraps (psum 32) go
+// through the tensor-core path's checked add.
 TEST(GpuEngine, OverflowCornersMatchReference) {
   REQUIRE_GPU(gpu);
+  for (const char* kernels : {"simple", "tensor-cores"}) {
+  SCOPED_TRACE(kernels);
+  setenv("QUASAR_GPU_KERNELS", kernels, 1);
   Rng rng(5);
   QuantizedActivations x = random_acts(19, 512, rng);
   for (auto& v : x.q.values()) v = static_cast<std::int8_t>(v < 0 ? -128 : 127);
@@ -236,6 +242,8 @@ TEST(GpuEngine, OverflowCornersMatchReference) {
   expect_same(gpu->w8a8(big, w8, {}), cpu_engine().w8a8(big, w8, {}), "w8a8 fp16 overflow");
   const GemmResult r = cpu_engine().w8a8(big, w8, {});
   EXPECT_GT(r.counters.overflow.at(stage::kOutputFp16Inf), 0u) << "the corner must be exercised";
+  }
+  unsetenv("QUASAR_GPU_KERNELS");
 }
 
 TEST(GpuEngine, RejectsBadInputLikeTheReference) {
