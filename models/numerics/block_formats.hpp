@@ -211,6 +211,16 @@ QUASAR_HD inline float f32_of_exact(double v) {
   return static_cast<float>(v);
 }
 
+// The fp16 output of a block-scaled GEMM. An output that is NaN (opposite infinite block terms
+// in fp32 mode) is the canonical quiet NaN 0x7e00, whatever NaN the fp32 add made: x86 gives
+// -qNaN (0xffc00000), CUDA 0x7fffffff, the datapath's units the canonical NaN. The spec leaves
+// NaN bits open; this makes the reference, the CUDA path and the datapath agree (numerics.md,
+// row 50).
+QUASAR_HD inline std::uint16_t block_output_f16(float v) {
+  const std::uint16_t h = f32_to_f16(v);
+  return (h & 0x7fffu) > 0x7c00u ? std::uint16_t{0x7e00u} : h;
+}
+
 // `block_acc: fp32`: the term F32(I * 2^s), one RNE of the exact value. I * 2^s is exact in
 // double (|I| < 2^28, s in [-266, 254]).
 QUASAR_HD inline float block_term_fp32(std::int32_t sum, int s) {

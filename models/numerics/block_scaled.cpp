@@ -246,7 +246,7 @@ GemmResult run_gemm(const BlockTensor& x, const BlockTensor& w, const BlockAccOp
         const float acc = nv                           ? a.nvfp4(m, n, sums.data(), blocks)
                           : opt.mode == BlockAcc::fp32 ? a.mx_fp32(m, n, sums.data(), blocks)
                                                        : a.mx_fixed(m, n, sums.data(), blocks);
-        const std::uint16_t h = f32_to_f16(acc);
+        const std::uint16_t h = block_output_f16(acc);
         // Every input value is finite (the formats have no inf; invalid codes give 0), so a
         // non-finite output came from an overflow: an fp32 term or sum, or the F16 itself.
         if ((h & 0x7c00u) == 0x7c00u) ++nonfinite;

@@ -659,7 +659,8 @@ OracleResult oracle(const BlockTensor& x, const BlockTensor& w, const BlockAccOp
         const auto a = static_cast<float>(static_cast<std::int64_t>(iacc));
         out = f32(std::ldexp(static_cast<double>(a), -o.frac_bits));
       }
-      const std::uint16_t hv = f32_to_f16(out);
+      // A NaN output is the canonical 0x7e00 (numerics.md row 50), not the host's -qNaN.
+      const std::uint16_t hv = std::isnan(out) ? std::uint16_t{0x7e00} : f32_to_f16(out);
       r.inf += (hv & 0x7c00) == 0x7c00;
       r.y(m, n) = hv;
     }
