@@ -43,6 +43,8 @@ class ProgressMeter : public TileMeter {
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
 };
 
+}  // namespace
+
 // Under AddressSanitizer: tells it again that this thread runs on its own stack once the
 // simulation has returned to it. SystemC 2.3.4 announces its coroutine switches to ASan
 // (__sanitizer_start/finish_switch_fiber), but after a run ASan still takes the last coroutine's
@@ -67,8 +69,6 @@ void restore_sanitizer_stack() {
   __sanitizer_finish_switch_fiber(fake_stack, nullptr, nullptr);
 #endif
 }
-
-}  // namespace
 
 std::vector<RunStats> simulate(const ArchSpec& spec, const std::vector<LayerWork>& work,
                                const std::vector<Fidelity>& modes, const Progress& progress) {

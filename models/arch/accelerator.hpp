@@ -36,6 +36,12 @@ std::vector<RunStats> simulate(const ArchSpec& spec,
                                const std::vector<std::vector<LayerWork>>& core_work,
                                const std::vector<Fidelity>& modes, const Progress& progress = {});
 
+// Under AddressSanitizer, tells it again that the calling thread runs on its own stack: after
+// sc_start returns, ASan still records the last SystemC coroutine's stack as the thread's, and
+// LeakSanitizer can crash at exit scanning it (docs/limits.md, "Sanitizers"). simulate_jobs
+// calls it; code that runs sc_start itself (tests) calls it after. A no-op in other builds.
+void restore_sanitizer_stack();
+
 // Independent runs, possibly of different designs, elaborated side by side in one simulation
 // (the only way to run several in one process). The pointers must outlive the call.
 // `work` runs on a one-core design; `core_work` (one list of layers per core, every list with
