@@ -16,6 +16,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
+# shellcheck source=scripts/units-list.sh
+. "$root/scripts/units-list.sh"
 
 out="$root/configs/tech/units-osu018.yaml"
 work="$root/build/tech-units"
@@ -57,7 +59,8 @@ energy_units="mac_int8:mac_int8 mac_w4a8:mac_int4 mac_dint4_a:mac_dint4a mac_din
   mx_fp32_acc_u12:mx_fp32_u12
   nvfp4_fp32_acc:nvfp4_fp32
   mx_dot_e2m1_e4m3:dot_fp4xfp8 mx_dot_e2m1_e2m1_32:dot_fp4_32 mx_dot_e2m1_e2m1_16:dot_fp4_16
-  mx_dot_int8:dot_int8"
+  mx_dot_int8:dot_int8
+  fp32_add:fp32_add fp32_mul:fp32_mul exp_q:exp_q"
 streams="random llm"
 seed=1
 warmup=256
@@ -81,7 +84,8 @@ python3 rtl/synth/liberty_energy.py cells "$liberty" "$work/cells.v"
 rm -f "$work"/*.energy
 for spec in $energy_units; do
   IFS=: read -r unit kind <<< "$spec"
-  top="$(awk -v u="$unit" '$1 == u {print $2}' rtl/synth/units.list)"
+  top="$(units_list_rows | awk -F'|' -v u="$unit" '$1 == u {print $2}')"
+  [ -n "$top" ] || { echo "gen-tech-units: $unit is not in rtl/synth/units.list" >&2; exit 1; }
   netlist="$work/synth/$unit/noalumacc/netlist.v"
   obj="$work/obj_$unit"
   mkdir -p "$obj"
@@ -115,7 +119,7 @@ done
 # itself does not change it. The inputs are the RTL files the units read (synth_unit.tcl's
 # files.txt), not all of rtl/units: a new unit's file changes neither numbers nor revision.
 rtl_files="$(cat "$work"/synth/*/noalumacc/files.txt | sort -u | sed 's|^|rtl/units/|' | tr '\n' ' ')"
-inputs="rtl/synth $rtl_files scripts/gen-tech-units.sh scripts/synth-units.sh models/numerics"
+inputs="rtl/synth $rtl_files scripts/gen-tech-units.sh scripts/synth-units.sh scripts/units-list.sh models/numerics"
 rev="$(git log -1 --format=%h -- $inputs)"
 [ -z "$(git status --porcelain -- $inputs)" ] || rev="$rev+dirty"
 libid="$(basename "$liberty") sha256 $(sha256sum "$liberty" | cut -c1-12)"
@@ -135,14 +139,16 @@ val() { awk -v k="$2" '$1 == k {print $2}' "$1"; }
   echo "energy_ops_per_stream: $ops"
   echo "streams:"
   echo "  random: \"every driven input port uniform over its valid range (rtl/synth/gen_unit_streams.cpp), seed $seed\""
-  echo "  llm: \"synthetic_llm_gemm operands quantized as the unit's scheme does (MACs: RTN to the weight format, per-token int8 activations; intscale/floatscale: w4a8-is/-fs group partial sums and scales; dequant_dgq: DGQ two-level weights; mac_fp16: fp16 operands; block PEs: quantize_mx of w4a8-mx / w4a4-mxfp4; mx_fixed_acc/mx_fp32_acc: w4a8-mx block sums and E8M0 scale codes (their _u2 / _u12 rows: w4a4-mxfp4's / w8a8-mxint8's); nvfp4_fp32_acc: w4a4-nvfp4 block sums and E4M3 scale codes (quantize_nvfp4); dot units: one block of codes of w4a8-mx / w4a4-mxfp4 / NVFP4 / w8a8-mxint8), seed $seed\""
+  echo "  llm: \"synthetic_llm_gemm operands quantized as the unit's scheme does (MACs: RTN to the weight format, per-token int8 activations; intscale/floatscale: w4a8-is/-fs group partial sums and scales; dequant_dgq: DGQ two-level weights; mac_fp16: fp16 operands; block PEs: quantize_mx of w4a8-mx / w4a4-mxfp4; mx_fixed_acc/mx_fp32_acc: w4a8-mx block sums and E8M0 scale codes (their _u2 / _u12 rows: w4a4-mxfp4's / w8a8-mxint8's); nvfp4_fp32_acc: w4a4-nvfp4 block sums and E4M3 scale codes (quantize_nvfp4); dot units: one block of codes of w4a8-mx / w4a4-mxfp4 / NVFP4 / w8a8-mxint8; fp32_mul: w8a8's epilogue scale multiply F32(acc) x F32(s_x s_w); fp32_add: the residual add of its fp16 outputs to the input activations; exp_q: softmax's arguments s_t - max of one causal head of RMS-normalized projections), seed $seed\""
   echo "units:"
-  grep -v '^\s*#' rtl/synth/units.list | grep -v '^\s*$' | while read -r name top params; do
+  units_list_rows | while IFS='|' read -r name top params synth fraig options; do
     IFS=$'\t' read -r _ _ tr lc la _ < <(awk -F'\t' -v u="$name" '$1 == u' "$work/synth/results.tsv")
     leak="$(python3 rtl/synth/liberty_energy.py leakage "$liberty" "$work/synth/$name/noalumacc/netlist.json" | awk '{print $2}')"
     echo "  $name:"
     echo "    top: $top"
     echo "    parameters: \"$params\""
+    # Only rows with flow options (units.list's SYNTH=, ABC_FRAIG_C=; scripts/units-list.sh).
+    [ -z "$options" ] || echo "    synth_options: \"$options\""
     echo "    area_um2: $la"
     echo "    cells: $lc"
     echo "    transistors: $tr"

@@ -31,6 +31,8 @@ set -euo pipefail
 export LC_ALL=C  # sort and printf: the same bytes in every locale
 cd "$(dirname "$0")/.."
 root="$PWD"
+# shellcheck source=scripts/units-list.sh
+. "$root/scripts/units-list.sh"
 
 out="$root/configs/tech/timing-osu018.yaml"
 work="$root/build/sta-units"
@@ -140,9 +142,13 @@ python3 rtl/synth/liberty_energy.py flop "$liberty" "$dff_cell" "$dff_slew" "$df
 dffv() { awk -v k="$1" '$1 == k {print $2}' "$work/dff/energy.txt"; }
 
 # 2. Every unit: one synthesis, its area- and speed-mapped netlists, then the timing of each.
-timed_dir=""
-units="$(grep -v '^\s*#' rtl/synth/units.list | grep -v '^\s*$' || true)"
-while read -r name top params; do
+# Rows through units.list's one reader (scripts/units-list.sh): a row's flow options (SYNTH=,
+# ABC_FRAIG_C=) go to synth_unit.tcl, and its row says them (synth_options); a row without them
+# runs as it always did. The header's speed scripts are those of a unit without options (an
+# ABC_FRAIG_C row's carry its -C), any timed unit's only when --only leaves none.
+timed_dir="" any_dir=""
+units="$(units_list_rows)"
+while IFS='|' read -r name top params synth fraig options; do
   if [ -n "$only" ] && ! [[ "$name" =~ $only ]]; then continue; fi
   if skipped "$name"; then continue; fi
   dir="$work/$name"
@@ -151,9 +157,9 @@ while read -r name top params; do
   if [ "$reuse" = 0 ] || [ ! -f "$dir/netlist.v" ] || [ ! -f "$dir/speed/plain/netlist.v" ]; then
     rm -rf "$dir"/*.txt "$dir"/netlist.* "$dir"/sta.v "$dir"/speed
     QUASAR_RTL_DIR="$root/rtl/units" QUASAR_TOP="$top" QUASAR_PARAMS="$params" QUASAR_OUT="$dir" \
-      QUASAR_LIBERTY="$liberty" QUASAR_SYNTH_ARGS="-noalumacc" QUASAR_NETLIST="$dir/netlist" \
-      QUASAR_SPEED_OUT="$dir/speed" QUASAR_ABC_CONSTR="$constr" \
-      yosys -q -l "$dir/yosys.log" -c rtl/synth/synth_unit.tcl < /dev/null >/dev/null
+      QUASAR_LIBERTY="$liberty" QUASAR_SYNTH_ARGS="-noalumacc${synth:+ $synth}" \
+      QUASAR_NETLIST="$dir/netlist" QUASAR_SPEED_OUT="$dir/speed" QUASAR_ABC_CONSTR="$constr" \
+      QUASAR_ABC_FRAIG_C="$fraig" yosys -q -l "$dir/yosys.log" -c rtl/synth/synth_unit.tcl < /dev/null >/dev/null
   fi
   for d in "$dir" "$dir"/speed/*/; do
     d="${d%/}"
@@ -181,14 +187,16 @@ while read -r name top params; do
   read -r _ _ best < "$dir/speed/chosen.txt"
   [ -n "$best" ] || { echo "sta-units: no speed mapping of $name" >&2; exit 1; }
   echo "sta-units: $name $((SECONDS - start)) s" >&2
-  timed_dir="$dir"
+  [ -n "$options" ] || timed_dir="$dir"
+  any_dir="$dir"
 done <<< "$units"
+[ -n "$timed_dir" ] || timed_dir="$any_dir"
 
 # 3. The YAML, units in units.list order, fixed formats: the same inputs give the same bytes.
 # The revision is the last commit of the inputs (not HEAD), so committing the YAML itself does not
 # change it.
 rtl_files="$(cat "$work"/*/files.txt 2>/dev/null | sort -u | sed 's|^|rtl/units/|' | tr '\n' ' ')"
-inputs="rtl/synth/units.list rtl/synth/synth_unit.tcl rtl/synth/sta_unit.tcl rtl/synth/liberty_energy.py scripts/sta-units.sh $rtl_files"
+inputs="rtl/synth/units.list rtl/synth/synth_unit.tcl rtl/synth/sta_unit.tcl rtl/synth/liberty_energy.py scripts/sta-units.sh scripts/units-list.sh $rtl_files"
 rev="$(git log -1 --format=%h -- $inputs)"
 [ -z "$(git status --porcelain -- $inputs)" ] || rev="$rev+dirty"
 libid="$(basename "$liberty") sha256 $(sha256sum "$liberty" | cut -c1-12)"
@@ -266,6 +274,8 @@ speed_tags="$(cd "$timed_dir/speed" && ls -d */ | tr -d / | tr '\n' ' ')"
   echo "# slowest_stage: the critical path's slowest cell output (its delay, and the load of the net it"
   echo "# drives); overloaded_stages: the critical path's cell outputs whose load exceeds the pin's"
   echo "# Liberty max_capacitance. area_um2, cells: the speed-mapped netlist's (yosys stat -liberty)."
+  echo "# synth_options (only on rows that have them): units.list's flow options of the row (SYNTH=: extra"
+  echo "# yosys synth options; ABC_FRAIG_C=: abc's &fraig conflict limit in both mappings; scripts/units-list.sh)."
   echo "# dff: the library flop every register maps to, as one pipeline register bit: clk-to-q and setup"
   echo "# (timed), area (Liberty), energy per bit per clock cycle (rtl/synth/liberty_energy.py flop: the"
   echo "# clock rising and falling every cycle, D toggling with probability 0.5 and Q one edge later,"
@@ -305,13 +315,14 @@ speed_tags="$(cd "$timed_dir/speed" && ls -d */ | tr -d / | tr '\n' ' ')"
     while read -r name reason; do echo "  $name: \"not timed: $reason\""; done <<< "$not_timed"
   fi
   echo "units:"
-  while read -r name top params; do
+  while IFS='|' read -r name top params synth fraig options; do
     if [ -n "$only" ] && ! [[ "$name" =~ $only ]]; then continue; fi
     if skipped "$name"; then continue; fi
     dir="$work/$name"
     echo "  $name:"
     echo "    top: $top"
     echo "    parameters: \"$params\""
+    [ -z "$options" ] || echo "    synth_options: \"$options\""
     read -r _ _ best < "$dir/speed/chosen.txt"
     path_fields "$dir/speed/$best"
     echo "    area_um2: $(area_of "$dir/speed/$best/liberty.txt")"

@@ -13,6 +13,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
+# shellcheck source=scripts/units-list.sh
+. "$root/scripts/units-list.sh"
 
 liberty="${QUASAR_LIBERTY:-}"
 out="$root/build/synth"
@@ -66,7 +68,9 @@ flows="noalumacc default"
 printf '| %-20s | %-18s | %11s | %16s | %12s | %10s | %17s |\n' unit parameters "yosys cells" \
   "CMOS transistors" "osu018 cells" "osu018 µm²" "µm² default synth"
 echo "|----------------------|--------------------|-------------|------------------|--------------|------------|-------------------|"
-grep -v '^\s*#' rtl/synth/units.list | grep -v '^\s*$' | while read -r name top params; do
+# Rows of units.list through its one reader (scripts/units-list.sh): a row's flow options (SYNTH=,
+# ABC_FRAIG_C=) go to synth_unit.tcl in both flows; a row without them runs as it always did.
+units_list_rows | while IFS='|' read -r name top params synth fraig options; do
   if [ -n "$only" ] && ! [[ "$name" =~ $only ]]; then continue; fi
   for flow in $flows; do
     dir="$out/$name/$flow"
@@ -77,8 +81,8 @@ grep -v '^\s*#' rtl/synth/units.list | grep -v '^\s*$' | while read -r name top 
     # that scripts/gen-tech-units.sh simulates for switching energy is the one measured here.
     [ "$flow" = noalumacc ] && args="-noalumacc" netlist="$dir/netlist"
     QUASAR_RTL_DIR="$root/rtl/units" QUASAR_TOP="$top" QUASAR_PARAMS="$params" QUASAR_OUT="$dir" \
-      QUASAR_LIBERTY="$liberty" QUASAR_SYNTH_ARGS="$args" QUASAR_NETLIST="$netlist" \
-      yosys -q -l "$dir/yosys.log" -c rtl/synth/synth_unit.tcl >/dev/null
+      QUASAR_LIBERTY="$liberty" QUASAR_SYNTH_ARGS="$args${synth:+ $synth}" QUASAR_NETLIST="$netlist" \
+      QUASAR_ABC_FRAIG_C="$fraig" yosys -q -l "$dir/yosys.log" -c rtl/synth/synth_unit.tcl >/dev/null
   done
   main="$out/$name/noalumacc" alt="$out/$name/default"
   lc="-" la="-" da="-"
@@ -86,7 +90,7 @@ grep -v '^\s*#' rtl/synth/units.list | grep -v '^\s*$' | while read -r name top 
     lc="$(cells "$main/liberty.txt")" la="$(area "$main/liberty.txt")" da="$(area "$alt/liberty.txt")"
   fi
   gc="$(cells "$main/generic.txt")" tr="$(transistors "$main/cmos.txt")"
-  printf '| %-20s | %-18s | %11s | %16s | %12s | %10s | %17s |\n' "$name" "${params:--}" "$gc" "$tr" \
+  printf '| %-20s | %-18s | %11s | %16s | %12s | %10s | %17s |\n' "$name" "${params:--}${options:+ ($options)}" "$gc" "$tr" \
     "$lc" "$la" "$da"
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$gc" "$tr" "$lc" "$la" "$da" >> "$results"
 done

@@ -15,6 +15,8 @@
 //                                                               i, sx, sw, use_acc_in)
 //           dot_fp4xfp8 | dot_fp4_32 | dot_fp4_16 | dot_int8    (block dot units: w, x, every
 //                                                               lane of a block in one op)
+//           fp32_add | fp32_mul                                (a vector lane's fp32 units: a, b)
+//           exp_q                                              (the SFU's exponential: x)
 //   STREAM: random | llm
 //
 // Output: a first line "ports NAME:WIDTH ...", naming the unit's input ports the stream drives,
@@ -41,7 +43,11 @@
 // over the E4M3 block-scale codes the reference accepts (0x00..0x7e: sign clear, not NaN), a
 // dot product of 256 blocks (K = 4096); the dot units (combinational, one block per op):
 // every lane's codes uniform and independent, dot_fp4xfp8 w any E2M1 code and x any E4M3 code
-// but the two NaN codes, dot_fp4_* any E2M1 codes, dot_int8 any int8 code but -128 (invalid).
+// but the two NaN codes, dot_fp4_* any E2M1 codes, dot_int8 any int8 code but -128 (invalid);
+// fp32_add, fp32_mul: a and b uniform over the finite binary32 bit patterns (subnormals and
+// zeros included, inf and NaN not); exp_q: x = F32 of a real uniform over [-126 ln 2, 128 ln 2),
+// the inputs whose t = F32(x log2 e) is neither flushed (t < -126) nor saturated (t >= 128)
+// (arithmetic spec §7).
 // llm: quasar::synthetic_llm_gemm operands (Gaussian weights, N(0,1) activations with outlier
 // channels) quantized by the scheme the unit serves, with quasar::run_scheme's default settings
 // (group 128, per-token int8 activations, fp16 scales):
@@ -73,7 +79,25 @@
 //     E2M1 w, E4M3 x) / w4a4-mxfp4 (E2M1 both) / w8a8-mxint8 (MXINT8 both) per op, ops walk m,
 //     n, then the blocks of K = 4096; dot_fp4_16: NVFP4's (quantize_nvfp4 of w and x, blocks
 //     of 16), walked the same way.
+//   fp32_mul: the epilogue's scale multiply of w8a8 (int8 per-channel RTN weights, per-token int8
+//     activations, K = 4096): a = F32(acc), the exact int32 dot product, b = F32(s_x[m] s_w[n]),
+//     ops walk m, then the 256 output channels n (gemm_w8a8's y = F32(acc) * scale);
+//   fp32_add: the residual add of those outputs: a = F32(F16(y[m, n])), y the product above, b =
+//     F32(F16(x[m, n])), the same token's input activation in hidden channel n (the residual
+//     stream, outlier channels included), walked the same way (spec §7: F16(F32(a) + F32(b)));
+//   exp_q: softmax's arguments F32(s_t - m) (spec §7, unfused, causal): one head of d = 128 over
+//     256 tokens, q and k the fp16 stores of the F32 projections x' W_q^T, x' W_k^T, x' = the
+//     synthetic activations RMS-normalized per token (unit gain, as a LLaMA layer normalizes before
+//     its projections; without it the outlier channels give scores of std ~30 and half the
+//     arguments below the flush), W_q, W_k: 128 rows each of the synthetic weights; s_t = F32(F32(sum_i q_i
+//     k_t,i) c) sequential in i, c = F32(1/sqrt(d)), m = the max over keys t <= p; ops walk query
+//     position p, then t = 0..p, then the next head (the next 256 rows of weights). (SiLU's
+//     exp_q(-g) and the tiled softmax's alpha are not in the stream: softmax's n per query row
+//     dominates the SFU's ops.)
 // Seeded (quasar::Rng, xoshiro): the same arguments give the same bytes on every host.
+#include <algorithm>
+#include <climits>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -86,6 +110,7 @@
 #include "numerics/block_formats.hpp"
 #include "numerics/block_scaled.hpp"
 #include "numerics/dint4.hpp"
+#include "numerics/attention.hpp"
 #include "numerics/error_metrics.hpp"
 #include "numerics/float_formats.hpp"
 #include "numerics/gemm_block.hpp"
@@ -116,7 +141,10 @@ enum class Family {
   rf_write,
   block_mac,  // the block formats' PEs
   block_acc,  // mx_fixed_acc / mx_fp32_acc / nvfp4_fp32_acc (nvfp4)
-  block_dot   // mx_dot_*: one block's lanes per op
+  block_dot,  // mx_dot_*: one block's lanes per op
+  fp32_add,   // the vector lane's fp32 units
+  fp32_mul,
+  exp_q       // the SFU's exponential
 };
 
 constexpr std::size_t kBlockK = 4096;  // block accumulators: K of the dot products
@@ -180,6 +208,10 @@ Kind parse_kind(const std::string& s) {
     k.x_e4m3 = s == "mac_fp4xfp8";
     return k;
   }
+  if (s == "fp32_add" || s == "fp32_mul" || s == "exp_q") {
+    k.family = s == "fp32_add" ? Family::fp32_add : s == "fp32_mul" ? Family::fp32_mul : Family::exp_q;
+    return k;
+  }
   if (s == "nvfp4_fp32") {
     k.family = Family::block_acc;
     k.nvfp4 = true;
@@ -233,7 +265,8 @@ Kind parse_kind(const std::string& s) {
                            "' (mac_|mul_ int8|int4|dint4a|dint4b, intscale_s32, intscale_s16, "
                            "floatscale, dequant_dgq, mac_fp16, rf_read_E, rf_write_E, "
                            "mac_fp4xfp8, mac_fp4, mx_fixed_uU, mx_fp32_uU (U = 10, 2, 12), "
-                           "nvfp4_fp32, dot_fp4xfp8, dot_fp4_32, dot_fp4_16, dot_int8)");
+                           "nvfp4_fp32, dot_fp4xfp8, dot_fp4_32, dot_fp4_16, dot_int8, "
+                           "fp32_add, fp32_mul, exp_q)");
 }
 
 struct Port {
@@ -270,6 +303,11 @@ std::vector<Port> ports_of(const Kind& k) {
     case Family::block_dot:
       return {{"w", static_cast<unsigned>(k.lanes) * lane_bits(k.w_elem)},
               {"x", static_cast<unsigned>(k.lanes) * lane_bits(k.x_elem)}};
+    case Family::fp32_add:
+    case Family::fp32_mul:
+      return {{"a", 32}, {"b", 32}};
+    case Family::exp_q:
+      return {{"x", 32}};
   }
   return {};
 }
@@ -342,6 +380,14 @@ std::uint16_t finite_f16(quasar::Rng& rng) {
   for (;;) {
     const auto h = static_cast<std::uint16_t>(rng.next() & 0xffffu);
     if ((h & 0x7c00u) != 0x7c00u) return h;
+  }
+}
+
+// A uniform finite binary32 bit pattern (subnormals and zeros included, inf and NaN not).
+std::uint32_t finite_f32(quasar::Rng& rng) {
+  for (;;) {
+    const auto u = static_cast<std::uint32_t>(rng.next() & 0xffffffffu);
+    if ((u & 0x7f800000u) != 0x7f800000u) return u;
   }
 }
 
@@ -447,6 +493,20 @@ void random_stream(const Kind& k, Writer& out, std::uint64_t seed) {
           v[1][j] = random_code(rng, k.x_elem);
         }
         out.lanes(v);
+        break;
+      }
+      case Family::fp32_add:
+      case Family::fp32_mul: {
+        const std::uint32_t a = finite_f32(rng);
+        const std::uint32_t b = finite_f32(rng);
+        out.op({a, b});
+        break;
+      }
+      case Family::exp_q: {
+        // t = F32(x log2 e) in [-126, 128): x in [-126 ln 2, 128 ln 2).
+        const double lo = -126.0 * 0.69314718055994530942, hi = 128.0 * 0.69314718055994530942;
+        const auto x = static_cast<float>(lo + (hi - lo) * rng.uniform());
+        out.op({quasar::detail::bits_of(x)});
         break;
       }
     }
@@ -656,6 +716,76 @@ void llm_block_dot_stream(const Kind& k, Writer& out, std::size_t ops, std::uint
   }
 }
 
+// w8a8's outputs and residual adds: the epilogue's scale multiply (fp32_mul: F32(acc) and the
+// scale product) and the residual add of its fp16 result to the input activation (fp32_add).
+void llm_fp32_stream(const Kind& k, Writer& out, std::size_t ops, std::uint64_t seed) {
+  constexpr std::size_t n_ch = 256;
+  const quasar::GemmData d = llm_data(ceil_div(ops, n_ch), kScaleK, n_ch, seed);
+  quasar::WeightQuantSpec wq;
+  wq.format = quasar::WeightFormat::int8;
+  wq.granularity = quasar::Granularity::per_channel;
+  const quasar::QuantizedWeights w = quasar::quantize_weights_rtn(d.w, wq);
+  const quasar::QuantizedActivations x = quasar::quantize_per_token(d.x);
+  for (std::size_t m = 0; m < d.x.rows() && !out.done(); ++m) {
+    for (std::size_t n = 0; n < n_ch; ++n) {
+      const std::int64_t acc = quasar::dot_i8_exact(x.q.row(m), w.codes.row(n), kScaleK);
+      if (acc < INT32_MIN || acc > INT32_MAX) throw std::runtime_error("w8a8 acc leaves int32");
+      const float a = static_cast<float>(acc);
+      const float scale = x.scale_of(m) * w.scale(n, 0);
+      if (k.family == Family::fp32_mul) {
+        out.op({quasar::detail::bits_of(a), quasar::detail::bits_of(scale)});
+      } else {
+        const float y = quasar::f16_to_f32(quasar::f32_to_f16(a * scale));
+        const float r = quasar::f16_to_f32(quasar::f32_to_f16(d.x(m, n)));
+        out.op({quasar::detail::bits_of(y), quasar::detail::bits_of(r)});
+      }
+    }
+  }
+}
+
+// Softmax's exp_q arguments: per head, q and k projections of the synthetic activations (fp16
+// stores of F32 sums), fp32 scores as spec §7 computes them, F32(s_t - m) over causal rows.
+void llm_exp_stream(Writer& out, std::size_t ops, std::uint64_t seed) {
+  constexpr std::size_t tokens = 256, dim = 128;
+  constexpr std::size_t per_head = tokens * (tokens + 1) / 2;
+  const std::size_t heads = ceil_div(ops, per_head);
+  const quasar::GemmData d = llm_data(tokens, kScaleK, 2 * dim * heads, seed);
+  const float c = quasar::attention_scale(dim);
+  std::vector<double> inv_rms(tokens);  // RMSNorm, unit gain: x' = x / sqrt(mean(x^2))
+  for (std::size_t t = 0; t < tokens; ++t) {
+    double ss = 0.0;
+    for (std::size_t kk = 0; kk < kScaleK; ++kk) ss += double{d.x(t, kk)} * d.x(t, kk);
+    inv_rms[t] = 1.0 / std::sqrt(ss / static_cast<double>(kScaleK));
+  }
+  auto proj = [&](std::size_t t, std::size_t row) {  // F16 store of F32(x'[t] . w[row])
+    double sum = 0.0;
+    for (std::size_t kk = 0; kk < kScaleK; ++kk) sum += double{d.x(t, kk)} * d.w(row, kk);
+    return quasar::f16_to_f32(quasar::f32_to_f16(static_cast<float>(sum * inv_rms[t])));
+  };
+  std::vector<float> q(tokens * dim), kc(tokens * dim), s(tokens);
+  for (std::size_t h = 0; h < heads && !out.done(); ++h) {
+    for (std::size_t t = 0; t < tokens; ++t) {
+      for (std::size_t i = 0; i < dim; ++i) {
+        q[t * dim + i] = proj(t, 2 * dim * h + i);
+        kc[t * dim + i] = proj(t, 2 * dim * h + dim + i);
+      }
+    }
+    for (std::size_t p = 0; p < tokens && !out.done(); ++p) {
+      float m = 0.0f;
+      for (std::size_t t = 0; t <= p; ++t) {
+        float dot = 0.0f;
+        for (std::size_t i = 0; i < dim; ++i) dot += q[p * dim + i] * kc[t * dim + i];
+        s[t] = dot * c;
+        m = t == 0 ? s[t] : std::max(m, s[t]);
+      }
+      for (std::size_t t = 0; t <= p; ++t) {
+        const float arg = s[t] - m;
+        out.op({quasar::detail::bits_of(arg)});
+      }
+    }
+  }
+}
+
 void llm_stream(const Kind& k, Writer& out, std::size_t ops, std::uint64_t seed) {
   switch (k.family) {
     case Family::mac:
@@ -678,6 +808,11 @@ void llm_stream(const Kind& k, Writer& out, std::size_t ops, std::uint64_t seed)
                      : llm_block_acc_stream(k, out, ops, seed);
     case Family::block_dot:
       return llm_block_dot_stream(k, out, ops, seed);
+    case Family::fp32_add:
+    case Family::fp32_mul:
+      return llm_fp32_stream(k, out, ops, seed);
+    case Family::exp_q:
+      return llm_exp_stream(out, ops, seed);
   }
 }
 

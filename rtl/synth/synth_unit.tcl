@@ -20,6 +20,11 @@
 #                    lines `set_driving_cell CELL` (what drives every input of the logic: the
 #                    unit's ports and its flops' Q) and `set_load PF` (the load on every output of
 #                    the logic: ports and flops' D)
+#   QUASAR_ABC_FRAIG_C optional: a conflict limit N for abc's `&fraig -x` in every abc call here
+#                    (units.list's ABC_FRAIG_C=N, scripts/units-list.sh): the cmos and area
+#                    mappings then run abc's default script spelled out with `&fraig -x -C N`,
+#                    the speed mappings their scripts with it. Empty or unset (every row without
+#                    the key): abc's own default scripts, as before the option existed.
 # Three reports from one generic netlist: yosys's internal gates (`synth`), transistors of
 # the CMOS gate model (`abc -g cmos2`, flops legalised first), and cells and area in µm² of
 # the Liberty library (`dfflibmap` + `abc -liberty`). That last mapping is for area: abc's default
@@ -70,20 +75,32 @@ foreach kv $::env(QUASAR_PARAMS) {
   chparam -set $name $value $top
 }
 hierarchy -check -top $top
+# abc's arguments for the cmos and area mappings: none (its default script), or with a fraig
+# conflict limit that default script spelled out (yosys 0.23's, the same for -g and -liberty
+# without -constr; {D} dropped, as yosys does without a delay target).
+set fraig_c ""
+if {[info exists ::env(QUASAR_ABC_FRAIG_C)]} { set fraig_c $::env(QUASAR_ABC_FRAIG_C) }
+set fraig {&fraig -x}
+set abc_default {}
+if {$fraig_c ne ""} {
+  set fraig "&fraig -x -C $fraig_c"
+  set abc_default [list -script "+[string map {{ } ,} [join [list strash {&get -n} $fraig &put \
+    scorr dc2 dretime strash {&get -n} {&dch -f} &nf &put] {;}]]"]
+}
 synth -flatten {*}$::env(QUASAR_SYNTH_ARGS) -top $top
 opt_clean
 design -save generic
 tee -q -o $out/generic.txt stat
 
 dfflegalize -cell {$_DFF_P_} 01
-abc -g cmos2
+abc -g cmos2 {*}$abc_default
 opt_clean
 tee -q -o $out/cmos.txt stat -tech cmos
 
 if {$lib ne ""} {
   design -load generic
   dfflibmap -liberty $lib
-  abc -liberty $lib
+  abc -liberty $lib {*}$abc_default
   opt_clean
   tee -q -o $out/liberty.txt stat -liberty $lib
   if {[info exists ::env(QUASAR_NETLIST)] && $::env(QUASAR_NETLIST) ne ""} {
@@ -121,7 +138,7 @@ if {$lib ne ""} {
     # flops, there is nothing to retime.) abc seeds its simulation the same way every run and
     # nothing here has a time limit (upsize -T 0): the same generic netlist gives the same
     # netlists (a full regeneration in a fresh folder gave the committed table byte for byte).
-    set head {strash {&get -n} {&fraig -x} &put scorr dc2 strash {&get -n}}
+    set head [list strash {&get -n} $fraig &put scorr dc2 strash {&get -n}]
     set tail {{&dch -f} {&nf -p {D}} &put {buffer -p} {upsize {D}} {dnsize {D}} {stime -p}}
     set speed_scripts [list \
       balanced [join [concat $head {&st &sopb &dsdb} $tail] {;}] \

@@ -29,11 +29,12 @@ const std::string kSource = QUASAR_SOURCE_DIR;
 const std::string kYaml = kSource + "/configs/tech/timing-osu018.yaml";
 
 struct Listed {
-  std::string name, top, params;
+  std::string name, top, params, options;
 };
 
 // The rows of rtl/synth/units.list: name, top module, parameters (the rest of the line, single
-// spaces).
+// spaces) and the row's flow options (the reserved keys SYNTH= and ABC_FRAIG_C=, after the
+// parameters: scripts/units-list.sh), which the timing row lists as synth_options.
 std::vector<Listed> listed_units() {
   std::ifstream in(kSource + "/rtl/synth/units.list");
   std::vector<Listed> units;
@@ -42,7 +43,11 @@ std::vector<Listed> listed_units() {
     Listed u;
     if (!(s >> u.name) || u.name[0] == '#') continue;
     s >> u.top;
-    for (std::string p; s >> p;) u.params += (u.params.empty() ? "" : " ") + p;
+    for (std::string p; s >> p;) {
+      const bool option = p.rfind("SYNTH=", 0) == 0 || p.rfind("ABC_FRAIG_C=", 0) == 0;
+      std::string& to = option ? u.options : u.params;
+      to += (to.empty() ? "" : " ") + p;
+    }
     units.push_back(u);
   }
   return units;
@@ -148,9 +153,12 @@ TEST(TimingUnits, EveryListedUnitHasExactlyOneConsistentRow) {
                          "registered", "fmax_mhz", "stages_at_1ghz", "paths_ps", "logic_levels",
                          "slowest_stage", "overloaded_stages", "area_um2", "cells", "speed_script",
                          "area_mapped_critical_path_ps", "area_mapped_area_um2",
-                         "area_mapped_overloaded_stages"});
+                         "area_mapped_overloaded_stages", "synth_options"});
     EXPECT_EQ(row.at("top").as_string(), u.top);
     EXPECT_EQ(row.at("parameters").as_string(), u.params);
+    // synth_options only on the rows that have flow options, and exactly those.
+    EXPECT_EQ(row.has("synth_options"), !u.options.empty());
+    if (!u.options.empty()) EXPECT_EQ(row.at("synth_options").as_string(), u.options);
     const auto cp = row.at("critical_path_ps").as_uint(1);
     const auto start = row.at("startpoint").as_choice({"input", "register"});
     const auto end = row.at("endpoint").as_choice({"register", "output"});
