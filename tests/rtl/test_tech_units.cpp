@@ -3,8 +3,10 @@
 // leakage, each arithmetic unit (MACs, multipliers, dequant_dgq, intscale_acc, floatscale_acc,
 // mac_fp16, the block-scale accumulators mx_fixed_acc, mx_fp32_acc (u = 10, and their _u2 and _u12
 // rows) and nvfp4_fp32_acc, the block
-// dot units mx_dot_*, and the register files per read and per write) with a positive, finite
-// energy per op on both operand streams whose parts add up, each with a source?
+// dot units mx_dot_*, the register files per read and per write, and the vector unit's fp32_add,
+// fp32_mul and exp_q) with a positive, finite energy per op on both operand streams whose parts
+// add up, each with a source, and the row's flow options (units.list's SYNTH=, ABC_FRAIG_C=) as
+// its synth_options?
 // Regenerating it byte-identically is the opt-in test tech_units_regenerate (QUASAR_SYNTH_TESTS).
 #include <gtest/gtest.h>
 
@@ -32,6 +34,23 @@ std::vector<std::string> listed_units() {
   return names;
 }
 
+// A row's flow options (the reserved keys SYNTH= and ABC_FRAIG_C= of scripts/units-list.sh), as
+// written, single spaces; "" when it has none.
+std::string listed_options(const std::string& unit) {
+  std::ifstream in(QUASAR_SOURCE_DIR "/rtl/synth/units.list");
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream s(line);
+    std::string name, opts;
+    if (!(s >> name) || name != unit) continue;
+    for (std::string t; s >> t;) {
+      if (t.rfind("SYNTH=", 0) == 0 || t.rfind("ABC_FRAIG_C=", 0) == 0)
+        opts += (opts.empty() ? "" : " ") + t;
+    }
+    return opts;
+  }
+  return "";
+}
+
 TEST(TechUnits, EveryListedUnitHasPositiveAreaCellsTransistorsLeakage) {
   const auto doc = quasar::config::Value::load_file(kYaml);
   EXPECT_GT(doc.at("supply_v").as_double(), 0.0);
@@ -47,6 +66,11 @@ TEST(TechUnits, EveryListedUnitHasPositiveAreaCellsTransistorsLeakage) {
     EXPECT_GT(u.at("transistors").as_uint(), 0u);
     EXPECT_GT(u.at("leakage_nw").as_double(), 0.0);
     EXPECT_NE(u.at("source").as_string().find("gen-tech-units.sh"), std::string::npos);
+    const std::string opts = listed_options(name);
+    EXPECT_EQ(u.has("synth_options"), !opts.empty());
+    if (!opts.empty()) {
+      EXPECT_EQ(u.at("synth_options").as_string(), opts);
+    }
   }
   EXPECT_EQ(units.keys().size(), names.size());
 }
@@ -56,7 +80,7 @@ TEST(TechUnits, EveryListedUnitHasPositiveAreaCellsTransistorsLeakage) {
 bool needs_energy(const std::string& name) {
   for (const char* prefix :
        {"mac_", "mul_", "dequant_dgq", "intscale_acc", "floatscale_acc", "mx_", "nvfp4_",
-        "regfile_"}) {
+        "regfile_", "fp32_", "exp_q"}) {
     if (name.rfind(prefix, 0) == 0) return true;
   }
   return false;
@@ -90,8 +114,9 @@ TEST(TechUnits, ArithmeticUnitsHavePositiveFiniteEnergyOnBothStreams) {
   }
   // The 4 integer MACs, 4 multipliers, dequant_dgq, 5 intscale_acc, floatscale_acc, mac_fp16,
   // the 4 register files' read and write rows, the block formats' 2 MACs and 7 accumulators (MX
-  // fixed and fp32 at u = 10, 2 and 12; NVFP4), and their 4 dot units.
-  EXPECT_GE(checked, 37u);
+  // fixed and fp32 at u = 10, 2 and 12; NVFP4), their 4 dot units, and the vector unit's
+  // fp32_add, fp32_mul and exp_q.
+  EXPECT_GE(checked, 40u);
   // The block formats' rows by name: the cost model prices their PEs and edge units from them.
   for (const char* name :
        {"mac_e2m1xe4m3", "mac_e2m1xe2m1", "mx_fixed_acc", "mx_fp32_acc", "mx_fixed_acc_u2",
@@ -118,6 +143,24 @@ TEST(TechUnits, BlockDotUnitsAreCombinational) {
   }
   EXPECT_LT(units.at("mx_dot_e2m1_e2m1_16").at("area_um2").as_double(),
             units.at("mx_dot_e2m1_e2m1_32").at("area_um2").as_double());
+}
+
+// The vector unit's rows (issue 16): combinational (no clock energy), each measured on its own
+// stream, and exp_q, a chain of five fp32 multiplies and five fp32 adds, larger than one of each.
+TEST(TechUnits, VectorUnitsAreCombinationalFp32Units) {
+  const auto units = quasar::config::Value::load_file(kYaml).at("units");
+  for (const char* name : {"fp32_add", "fp32_mul", "exp_q"}) {
+    SCOPED_TRACE(name);
+    ASSERT_TRUE(units.has(name));
+    EXPECT_EQ(units.at(name).at("energy_stream").as_string(), name);
+    for (const char* stream : {"random", "llm"}) {
+      EXPECT_EQ(units.at(name).at("energy_breakdown_pj_per_op").at(stream).at("clock").as_double(),
+                0.0);
+    }
+  }
+  EXPECT_GT(units.at("exp_q").at("area_um2").as_double(),
+            units.at("fp32_add").at("area_um2").as_double() +
+                units.at("fp32_mul").at("area_um2").as_double());
 }
 
 // The MX accumulators' _uU rows (rtl/synth/units.list) are the unsuffixed u = 10 rows' units at

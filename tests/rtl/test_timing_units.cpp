@@ -158,7 +158,9 @@ TEST(TimingUnits, EveryListedUnitHasExactlyOneConsistentRow) {
     EXPECT_EQ(row.at("parameters").as_string(), u.params);
     // synth_options only on the rows that have flow options, and exactly those.
     EXPECT_EQ(row.has("synth_options"), !u.options.empty());
-    if (!u.options.empty()) EXPECT_EQ(row.at("synth_options").as_string(), u.options);
+    if (!u.options.empty()) {
+      EXPECT_EQ(row.at("synth_options").as_string(), u.options);
+    }
     const auto cp = row.at("critical_path_ps").as_uint(1);
     const auto start = row.at("startpoint").as_choice({"input", "register"});
     const auto end = row.at("endpoint").as_choice({"register", "output"});
