@@ -27,7 +27,7 @@ schemes: [w8a8]
 edge:
   dequant_units: 0
   epilogue_units: 32
-  epilogue_latency_cycles: 2
+  epilogue_latency_cycles: 4
 buffers:
   ifmap:  {size_kib: 512, banks: 4, bytes_per_cycle: 64, double_buffered: true}
   weight: {size_kib: 512, banks: 4, bytes_per_cycle: 64, double_buffered: true}
@@ -85,7 +85,7 @@ sweep sweep_nan_range_stop "  - {key: dram.bandwidth_gbps, range: {start: 16, st
 sweep sweep_nan_range_step "  - {key: dram.bandwidth_gbps, range: {start: 16, stop: 64, step: .nan}}"
 sweep sweep_inf_log_range "  - {key: dram.bandwidth_gbps, log_range: {start: 16, stop: .inf, factor: 2}}"
 sweep sweep_nan_values "  - {key: dram.bandwidth_gbps, values: [16, .nan]}"
-sweep sweep_inf_values "  - {key: edge.epilogue_latency_cycles, values: [2, -.inf]}"
+sweep sweep_inf_values "  - {key: edge.epilogue_latency_cycles, values: [4, -.inf]}"
 # A step below the numbers' precision: 1e17 + 1 == 1e17, so adding the step never moved on.
 sweep sweep_range_below_precision \
   "  - {key: dram.bandwidth_gbps, range: {start: 1e17, stop: 1.00000000000001e17, step: 1}}"

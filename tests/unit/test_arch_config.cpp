@@ -181,12 +181,16 @@ TEST(ArchConfig, VectorUnitAndAttention) {
   EXPECT_EQ(plain.attention.mode, arch::AttentionMode::fp32);
   EXPECT_EQ(plain.attention.kv, KvFormat::fp16);
   const arch::ArchSpec v = parse_arch_config(
-      good + "vector: {lanes: 64, sfu_lanes: 4, latency_cycles: 6, buffer_kib: 32}\n"
+      good + "vector: {lanes: 64, sfu_lanes: 4, latency_cycles: 16, buffer_kib: 32}\n"
              "attention: {mode: int8, kv: int8}\n",
       "a.yaml");
   EXPECT_EQ(v.vector.lanes, 64u);
   EXPECT_EQ(v.vector.sfu_lanes, 4u);
-  EXPECT_EQ(v.vector.latency_cycles, 6u);
+  EXPECT_EQ(v.vector.latency_cycles, 16u);  // written, and at least what timing needs
+  // Fewer cycles than the SFU's exp_q needs at the design's clock: refused, naming the key.
+  EXPECT_THAT(error_of(good + "vector: {lanes: 64, latency_cycles: 6}\n"),
+              HasSubstr("vector.latency_cycles: 6 cycles of pipeline fill is fewer than the"));
+  EXPECT_THAT(error_of(good + "vector: {lanes: 64, latency_cycles: 6}\n"), HasSubstr("exp_q"));
   EXPECT_EQ(v.vector.buffer_kib, 32u);
   EXPECT_EQ(v.attention.mode, arch::AttentionMode::int8);
   EXPECT_EQ(v.attention.kv, KvFormat::int8);
