@@ -172,6 +172,7 @@ std::vector<RunStats> simulate_jobs(const std::vector<SimJob>& jobs, const Progr
     Acc& acc = accs[i];
     acc.layers = jobs[i].core_work ? jobs[i].core_work->front().size() : jobs[i].work->size();
     acc.dram = std::make_unique<DramController>((n + "_dram").c_str(), a.dram, a.clock_mhz);
+    if (jobs[i].resume) acc.dram->resume(*jobs[i].resume);
     std::vector<const std::vector<LayerWork>*> lists;
     for (std::uint32_t c = 0; c < ncores; ++c)
       lists.push_back(jobs[i].core_work ? &(*jobs[i].core_work)[c] : jobs[i].work);
@@ -250,6 +251,7 @@ std::vector<RunStats> simulate_jobs(const std::vector<SimJob>& jobs, const Progr
       cs.push_back(c.get());
     }
     out.push_back(merge(cs, *accs[i].barrier, accs[i].layers, *jobs[i].spec, jobs[i].mode));
+    if (jobs[i].carry) *jobs[i].carry = accs[i].dram->carry();
   }
   return out;
 }

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "arch/arch_spec.hpp"
+#include "arch/dram/dram_timing.hpp"
 #include "arch/workload.hpp"
 
 namespace quasar::arch {
@@ -54,6 +55,10 @@ struct SimJob {
   Fidelity mode = Fidelity::fast;
   const std::vector<std::vector<LayerWork>>* core_work = nullptr;
   std::vector<std::vector<TileEvents>>* tile_log = nullptr;
+  // A segment of a longer run (arch/segment): the DRAM starts from `resume` (the previous
+  // segment's end) instead of unused; `carry`, when set, gets the DRAM's state at the end.
+  const DramCarry* resume = nullptr;
+  DramCarry* carry = nullptr;
 };
 // `vcd`, when not empty, writes a VCD waveform of every core's array inputs and outputs and its
 // DMA engines' progress to that path (sc_trace; 1 ns = one cycle): load, stream step, result,

@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 
 #include "arch/accelerator.hpp"
+#include "arch/segment/segment.hpp"
 #include "config/arch_config.hpp"
 #include "config/tech_config.hpp"
 #include "io/child_process.hpp"
@@ -113,6 +114,22 @@ std::vector<arch::RunStats> stats_from_text(const std::string& text, arch::Fidel
   return out;
 }
 
+std::string carry_text(const arch::DramCarry& c) {
+  nlohmann::ordered_json j;
+  j["last"] = c.last;
+  j["next_channel"] = c.next_channel;
+  j["rr_first"] = c.rr_first;
+  return j.dump();
+}
+arch::DramCarry carry_from_text(const std::string& text) {
+  const nlohmann::ordered_json j = nlohmann::ordered_json::parse(text);
+  arch::DramCarry c;
+  c.last = j.at("last").get<std::vector<std::uint8_t>>();
+  c.next_channel = j.at("next_channel").get<std::uint64_t>();
+  c.rr_first = j.at("rr_first").get<unsigned>();
+  return c;
+}
+
 std::uint64_t plan_tiles(const mapping::PlannedTrace& p) {
   std::uint64_t n = 0;
   for (const auto& core : p.cores)
@@ -192,6 +209,69 @@ std::vector<arch::RunStats> simulate_in_children(const arch::ArchSpec& a,
 }
 
 }  // namespace
+
+std::vector<arch::RunStats> simulate_in_child(const std::vector<arch::SimJob>& jobs) {
+  const std::string text = io::run_in_child([&]() {
+    std::vector<arch::DramCarry> carries(jobs.size());
+    std::vector<arch::SimJob> js = jobs;
+    for (std::size_t i = 0; i < js.size(); ++i)
+      if (js[i].carry) js[i].carry = &carries[i];
+    std::string out = stats_text(arch::simulate_jobs(js));
+    for (std::size_t i = 0; i < js.size(); ++i) out += "\n" + carry_text(carries[i]);
+    return out;
+  });
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  if (lines.size() != jobs.size() + 1)
+    throw Error("simulation child: " + std::to_string(lines.size()) + " lines for " +
+                std::to_string(jobs.size()) + " jobs");
+  for (std::size_t i = 0; i < jobs.size(); ++i)
+    if (jobs[i].carry) *jobs[i].carry = carry_from_text(lines[i + 1]);
+  std::vector<arch::RunStats> stats = stats_from_text(lines[0], jobs.empty() ? arch::Fidelity::fast : jobs[0].mode);
+  for (std::size_t i = 0; i < jobs.size(); ++i) stats.at(i).fidelity = jobs[i].mode;
+  return stats;
+}
+
+SegmentedRunner::SegmentedRunner(const arch::ArchSpec& a, arch::Fidelity mode)
+    : a_(a), mode_(mode) {
+  const std::string why = arch::why_not_segmented(a);
+  if (!why.empty()) throw Error("design '" + a.name + "' cannot be run in segments: " + why);
+}
+
+arch::RunStats SegmentedRunner::run(const std::vector<std::vector<arch::LayerWork>>& core_work) {
+  std::vector<std::size_t> bounds{0};
+  for (std::size_t c : arch::segment_cuts(core_work)) bounds.push_back(c);
+  bounds.push_back(core_work.empty() ? 0 : core_work.front().size());
+  arch::DramCarry carry;  // an unused DRAM: what a run starts from
+  carry.last.assign(std::max<std::uint32_t>(a_.dram.channels, 1), 0);
+  arch::RunStats run;
+  run.fidelity = mode_;
+  for (std::size_t s = 0; s + 1 < bounds.size(); ++s) {
+    const std::vector<std::vector<arch::LayerWork>> w =
+        arch::segment_work(core_work, bounds[s], bounds[s + 1]);
+    std::string bytes = arch::work_bytes(w);
+    std::vector<Entry>& bucket = memo_[std::hash<std::string>{}(bytes)];
+    const Entry* hit = nullptr;
+    for (const Entry& e : bucket)
+      if (e.in == carry && e.work == bytes) hit = &e;
+    if (hit) {
+      ++reused_;
+    } else {
+      Entry e{std::move(bytes), carry, {}, {}};
+      arch::SimJob job{&a_, nullptr, mode_, &w};
+      job.resume = &carry;
+      job.carry = &e.out;
+      e.stats = simulate_in_child({job}).at(0);
+      bucket.push_back(std::move(e));
+      hit = &bucket.back();
+      ++simulated_;
+    }
+    arch::append_segment(run, hit->stats);
+    carry = hit->out;
+  }
+  return run;
+}
 
 std::vector<RunReport> run_traces(const arch::ArchSpec& a, const std::vector<trace::Trace>& ts,
                                   arch::Fidelity mode, const arch::Progress& progress,

@@ -5,6 +5,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -57,6 +58,35 @@ std::vector<RunReport> run_traces(const arch::ArchSpec& a, const std::vector<tra
                                   arch::Fidelity mode, const arch::Progress& progress = {},
                                   const std::string& vcd = "", unsigned workers = 1,
                                   unsigned traces_per_worker = 4);
+
+// arch::simulate_jobs in a forked child (so this process elaborates nothing and may simulate
+// again): the same statistics, and each job's `carry` filled here.
+std::vector<arch::RunStats> simulate_in_child(const std::vector<arch::SimJob>& jobs);
+
+// Runs planned traces on one design a segment at a time (arch/segment: cut where the
+// accelerator is idle), each segment in a forked child from the DRAM state the one before left,
+// and remembers every segment it simulated: a later segment with the same work from the same
+// DRAM state is that segment's statistics again, not a new simulation (exact, by the argument
+// of arch/segment.hpp; Segments.* test it against whole runs). Traces of a design that cannot be
+// cut (why_not_segmented) are not given to it.
+class SegmentedRunner {
+ public:
+  SegmentedRunner(const arch::ArchSpec& a, arch::Fidelity mode);
+  arch::RunStats run(const std::vector<std::vector<arch::LayerWork>>& core_work);
+  std::uint64_t simulated() const { return simulated_; }  // segments simulated so far
+  std::uint64_t reused() const { return reused_; }        // and found in the memo
+
+ private:
+  struct Entry {
+    std::string work;
+    arch::DramCarry in, out;
+    arch::RunStats stats;
+  };
+  const arch::ArchSpec& a_;
+  arch::Fidelity mode_;
+  std::unordered_map<std::size_t, std::vector<Entry>> memo_;
+  std::uint64_t simulated_ = 0, reused_ = 0;
+};
 
 void print_run_table(std::ostream& os, const RunReport& r);
 // What the run covers: records simulated and not, decoder layers of the model, tokens (and so

@@ -82,6 +82,18 @@ DramController::DramController(sc_core::sc_module_name n, const DramSpec& d, dou
   dont_initialize();
 }
 
+DramCarry DramController::carry() const {
+  DramCarry c;
+  timing_.carry_into(c);
+  c.rr_first = rr_first_;
+  return c;
+}
+
+void DramController::resume(const DramCarry& c) {
+  timing_.resume(c);
+  rr_first_ = c.rr_first;
+}
+
 std::uint64_t DramController::cycle_to_ps(std::uint64_t c) const {
   if (ps_per_cycle_ != 0) return c * ps_per_cycle_;
   return static_cast<std::uint64_t>(std::llround(static_cast<long double>(c) * 1e6L / clock_mhz_));

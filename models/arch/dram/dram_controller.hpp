@@ -71,6 +71,9 @@ class DramController : public sc_core::sc_module {
   tlm_utils::multi_passthrough_target_socket<DramController> socket;
 
   const DramCounters& counters() const { return timing_.counters(); }
+  // The state a later segment of the run starts from (DramCarry), and starting from one.
+  DramCarry carry() const;
+  void resume(const DramCarry& c);
 
  private:
   struct Pending {

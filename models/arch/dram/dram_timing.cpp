@@ -137,4 +137,22 @@ std::uint64_t DramTiming::serve(std::uint64_t arrival_ps, std::uint64_t bytes, D
   return end + latency_ps_;
 }
 
+void DramTiming::carry_into(DramCarry& c) const {
+  c.last.assign(ch_.size(), 0);
+  for (std::size_t i = 0; i < ch_.size(); ++i)
+    c.last[i] = ch_[i].used ? (ch_[i].last == DramDir::read ? 1 : 2) : 0;
+  c.next_channel = next_channel_;
+}
+
+void DramTiming::resume(const DramCarry& c) {
+  if (c.last.size() != ch_.size() || c.next_channel >= ch_.size())
+    throw Error("dram: a carried state of " + std::to_string(c.last.size()) +
+                " channels for a DRAM of " + std::to_string(ch_.size()));
+  for (std::size_t i = 0; i < ch_.size(); ++i) {
+    ch_[i].used = c.last[i] != 0;
+    ch_[i].last = c.last[i] == 2 ? DramDir::write : DramDir::read;
+  }
+  next_channel_ = c.next_channel;
+}
+
 }  // namespace quasar::arch

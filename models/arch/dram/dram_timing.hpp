@@ -39,6 +39,20 @@ struct DramCounters {
   std::uint64_t busy_ps = 0;                      // bus occupancy (bursts only)
 };
 
+// What the DRAM carries from one transaction to the next besides each channel's free time:
+// every channel's last direction (a switch costs a turnaround; 0: never used, 1 read, 2 write),
+// the channel the next transaction's first burst takes, and the controller's round-robin
+// requester. A run cut into segments (arch/segment) hands it from one segment's end to the
+// next one's start; the free times need no handing: at a cut every transfer is over.
+struct DramCarry {
+  std::vector<std::uint8_t> last;
+  std::uint64_t next_channel = 0;
+  unsigned rr_first = 0;
+  bool operator==(const DramCarry& o) const {
+    return last == o.last && next_channel == o.next_channel && rr_first == o.rr_first;
+  }
+};
+
 class DramTiming {
  public:
   explicit DramTiming(const DramSpec& d);
@@ -47,6 +61,11 @@ class DramTiming {
   std::uint64_t serve(std::uint64_t arrival_ps, std::uint64_t bytes, DramDir dir);
   const DramCounters& counters() const { return counters_; }
   std::uint64_t burst_ps() const { return burst_ps_; }
+  // The channels' directions and the next channel (DramCarry; rr_first is the controller's).
+  void carry_into(DramCarry& c) const;
+  // Starts from `c` (from carry_into of a DRAM of the same channel count) instead of unused
+  // channels; throws when the counts differ.
+  void resume(const DramCarry& c);
 
   // The end of `duration` ps of transfer starting no earlier than `start` on a channel whose
   // refresh windows are [k tREFI + offset, k tREFI + offset + tRFC), k >= 1 (public for tests).
