@@ -48,6 +48,7 @@ std::function<int()> add_run_command(CLI::App& app) {
     std::vector<std::string> sets;
     std::uint64_t prompt = 2048, generate = 128, batch = 1, layers = 0;
     unsigned jobs = std::max(1u, std::thread::hardware_concurrency());
+    bool whole_steps = false;
   };
   auto a = std::make_shared<Args>();
   CLI::App* cmd =
@@ -98,8 +99,12 @@ std::function<int()> add_run_command(CLI::App& app) {
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 16));
   cmd->add_option("-j,--jobs", a->jobs,
                   "Request: simulations run at once, each in its own process (default: every "
-                  "core); the report does not depend on it")
+                  "core), when its steps run whole; the report does not depend on it")
       ->check(CLI::Range(1u, 4096u));
+  cmd->add_flag("--whole-steps", a->whole_steps,
+                "Request: simulate every distinct step whole instead of cutting steps where the "
+                "accelerator is idle and reusing the segments an earlier step ran (the same "
+                "report, slower: a check of the reuse)");
   cmd->footer(
       "Models the MAC array (weight- and output-stationary), the vector unit (norms, RoPE, "
       "softmax, activations, KV appends, fp32 attention) and the DRAM, and prices the run with "
@@ -125,6 +130,7 @@ std::function<int()> add_run_command(CLI::App& app) {
       rs.batch = a->batch;
       rs.decoder_layers = a->layers;
       rs.workers = a->jobs;
+      rs.reuse_segments = !a->whole_steps;
       rs.linear_scheme = mapping::design_layer_scheme(spec, spec.schemes.front());
       io::ProgressLine line("quasar run");
       const request::RequestReport r =

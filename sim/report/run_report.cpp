@@ -276,7 +276,7 @@ arch::RunStats SegmentedRunner::run(const std::vector<std::vector<arch::LayerWor
 std::vector<RunReport> run_traces(const arch::ArchSpec& a, const std::vector<trace::Trace>& ts,
                                   arch::Fidelity mode, const arch::Progress& progress,
                                   const std::string& vcd, unsigned workers,
-                                  unsigned traces_per_worker) {
+                                  unsigned traces_per_worker, SegmentedRunner* segments) {
   if (!vcd.empty() && mode != arch::Fidelity::cycle)
     throw Error("--vcd " + vcd + ": waveforms need --mode cycle (the fast mode jumps over the "
                 "array's cycles)");
@@ -287,8 +287,11 @@ std::vector<RunReport> run_traces(const arch::ArchSpec& a, const std::vector<tra
   std::vector<RunReport> out;
   // Native accounting: the traces simulated in forked workers (each plans its own), or here in
   // one simulation (their plans alive until it ends).
-  const bool in_workers = a.accounting == arch::Accounting::native && vcd.empty() &&
-                          ts.size() > 1 && (workers > 1 || ts.size() > traces_per_worker);
+  if (segments && (a.accounting != arch::Accounting::native || !vcd.empty()))
+    throw Error("a segmented run needs native accounting and no waveform");
+  const bool in_workers = !segments && a.accounting == arch::Accounting::native &&
+                          vcd.empty() && ts.size() > 1 &&
+                          (workers > 1 || ts.size() > traces_per_worker);
   std::vector<mapping::PlannedTrace> plans;
   std::vector<const trace::Trace*> native;
   std::vector<std::uint64_t> native_tiles;
@@ -319,7 +322,11 @@ std::vector<RunReport> run_traces(const arch::ArchSpec& a, const std::vector<tra
       r.warnings = p.warnings;
       native.push_back(&t);
       native_tiles.push_back(plan_tiles(p));
-      if (in_workers) plans.pop_back();  // the worker plans it again
+      if (segments) {
+        r.stats = segments->run(p.cores);
+        if (progress) progress(static_cast<double>(out.size() + 1) / static_cast<double>(ts.size()));
+      }
+      if (in_workers || segments) plans.pop_back();  // the worker plans it again; or done
     }
     const auto phase = t.meta.find("phase");
     if (phase != t.meta.end()) {
@@ -330,7 +337,7 @@ std::vector<RunReport> run_traces(const arch::ArchSpec& a, const std::vector<tra
     r.model_layers = meta_u64(t, "model_layers");
     out.push_back(std::move(r));
   }
-  if (!native.empty()) {
+  if (!native.empty() && !segments) {
     // Every trace its own accelerator, elaborated side by side in one simulation (SystemC
     // elaborates once per process); they share nothing.
     std::vector<arch::RunStats> stats;

@@ -53,11 +53,14 @@ RunReport run_trace(const arch::ArchSpec& a, const trace::Trace& t, arch::Fideli
 // than `traces_per_worker`, the simulations run in forked child processes instead, at most
 // `workers` at once, each child planning and simulating a group of about `traces_per_worker`
 // traces (memory stays bounded by a group's plans); the same results, since the traces'
-// accelerators share nothing; this process elaborates nothing then.
+// accelerators share nothing; this process elaborates nothing then. With `segments` (a runner
+// of design `a` and mode `mode`), each trace is planned in turn and run through it instead (the
+// same results: SegmentedRunner; `workers` unused).
 std::vector<RunReport> run_traces(const arch::ArchSpec& a, const std::vector<trace::Trace>& ts,
                                   arch::Fidelity mode, const arch::Progress& progress = {},
                                   const std::string& vcd = "", unsigned workers = 1,
-                                  unsigned traces_per_worker = 4);
+                                  unsigned traces_per_worker = 4,
+                                  class SegmentedRunner* segments = nullptr);
 
 // arch::simulate_jobs in a forked child (so this process elaborates nothing and may simulate
 // again): the same statistics, and each job's `carry` filled here.

@@ -5,6 +5,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "arch/segment/segment.hpp"
 #include "numerics/error.hpp"
 #include "trace/generate.hpp"
 
@@ -117,7 +118,17 @@ RequestReport run_request(const arch::ArchSpec& a, const RequestSpec& spec, arch
     if (fresh) traces.push_back(std::move(t));
     r.steps.push_back({"decode", g.context, it->second, !fresh});
   }
-  r.runs = run_traces(a, traces, mode, progress, "", spec.workers, spec.traces_per_worker);
+  r.whole_steps_why = spec.reuse_segments ? arch::why_not_segmented(a) : "not asked";
+  if (r.whole_steps_why.empty()) {
+    SegmentedRunner segments(a, mode);
+    r.runs = run_traces(a, traces, mode, progress, "", spec.workers, spec.traces_per_worker,
+                        &segments);
+    r.segmented = true;
+    r.segments_simulated = segments.simulated();
+    r.segments_reused = segments.reused();
+  } else {
+    r.runs = run_traces(a, traces, mode, progress, "", spec.workers, spec.traces_per_worker);
+  }
   for (std::size_t i = 0; i < r.runs.size(); ++i) {
     if (!r.runs[i].cost)
       throw Error("design '" + a.name + "' cannot be priced, so a request has no energy: " +
@@ -157,8 +168,16 @@ void print_request_table(std::ostream& os, const RequestReport& r) {
       arch::pe_kind_name(r.arch.array.pe), r.arch.cores,
       arch::fidelity_name(r.runs[0].stats.fidelity));
   os << fmt::format("simulated {} distinct runs; {} decode steps reused an equal step's run "
-                    "(same records, idle start: the same result by determinism)\n\n",
+                    "(same records, idle start: the same result by determinism)\n",
                     simulated, reused);
+  if (r.segmented) {
+    os << fmt::format("runs cut where the accelerator is idle: {} segments simulated, {} found "
+                      "again (same work from the same DRAM state: the same statistics; "
+                      "docs/decisions/0004)\n\n",
+                      r.segments_simulated, r.segments_reused);
+  } else {
+    os << "every run simulated whole (not cut into segments: " << r.whole_steps_why << ")\n\n";
+  }
   os << fmt::format("TTFT {:.3f} ms (the prefill)   TPOT {:.3f} ms (mean decode step)   "
                     "{:.1f} tokens/s (batch x generated / total time)\n",
                     r.ttft_s * 1e3, r.tpot_s * 1e3, r.tokens_per_s);
@@ -230,6 +249,11 @@ void print_request_json(std::ostream& os, const RequestReport& r) {
                      {"reused", st.reused}});
   }
   j["steps"] = steps;
+  if (r.segmented) {
+    j["segments"] = {{"simulated", r.segments_simulated}, {"reused", r.segments_reused}};
+  } else {
+    j["segments"] = {{"not_cut", r.whole_steps_why}};
+  }
   nlohmann::ordered_json skipped = nlohmann::ordered_json::array();
   for (const auto& [name, why] : r.not_run) skipped.push_back({{"name", name}, {"reason", why}});
   j["not_simulated"] = skipped;

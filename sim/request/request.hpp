@@ -35,6 +35,10 @@ struct RequestSpec {
   // for any count.
   unsigned workers = 1;
   unsigned traces_per_worker = 4;  // run_traces': a worker process's share at a time
+  // Steps cut where the accelerator is idle and a segment seen in an earlier step (same work,
+  // same DRAM state) not simulated again (SegmentedRunner: exact), on designs that allow it
+  // (arch::why_not_segmented); false: every distinct step simulated whole.
+  bool reuse_segments = true;
 };
 
 // Where a layer's time and energy go: its op class, DRAM traffic, and leakage.
@@ -64,6 +68,10 @@ struct RequestReport {
   double ttft_s = 0, tpot_s = 0, total_s = 0, tokens_per_s = 0, joules = 0, j_per_token = 0;
   PhaseTotals prefill, decode;  // by op class, summed over the steps of each phase
   std::vector<std::pair<std::string, std::string>> not_run;  // records no step simulates
+  // Segments (RequestSpec::reuse_segments): simulated and found again; or why steps ran whole.
+  bool segmented = false;
+  std::uint64_t segments_simulated = 0, segments_reused = 0;
+  std::string whole_steps_why;
 };
 
 // Throws quasar::Error naming the key when the request cannot run: a context past the model's

@@ -73,6 +73,7 @@ TEST(Request, FiguresFollowTheirDefinitions) {
 TEST(Request, ParallelStepsEqualOneSimulation) {
   RequestSpec s = small(trace::embedded_model("llama-2-7b"));
   s.generate = 4;  // four distinct runs
+  s.reuse_segments = false;  // whole steps: the workers share them
   std::vector<std::string> texts;
   // (workers, traces a worker's share): two workers of two runs each; three of 2 + 1 + 1; four
   // groups of one, two at a time (the pool); then one simulation here.
@@ -86,6 +87,43 @@ TEST(Request, ParallelStepsEqualOneSimulation) {
   }
   for (std::size_t i = 0; i + 1 < texts.size(); ++i) EXPECT_EQ(texts[i], texts.back()) << i;
   EXPECT_NE(texts.back().find("\"decode\""), std::string::npos);
+}
+
+// Steps cut where the accelerator is idle, segments an earlier step ran reused (the default):
+// the report equals the one of every step simulated whole, byte for byte but for the line that
+// says which was done. On a design with DRAM refresh steps run whole, and the report says why.
+TEST(Request, ReusedSegmentsGiveTheWholeStepsReport) {
+  RequestSpec s = small(trace::embedded_model("llama-2-7b"));
+  s.generate = 6;
+  s.decoder_layers = 2;
+  std::string text[2];
+  RequestReport r[2];
+  for (int whole = 0; whole < 2; ++whole) {
+    s.reuse_segments = whole == 0;
+    r[whole] = run_request(intscale(), s, arch::Fidelity::fast);
+    std::ostringstream os;
+    print_request_json(os, r[whole]);
+    text[whole] = os.str();
+    const std::size_t at = text[whole].find("\"segments\"");
+    ASSERT_NE(at, std::string::npos);
+    text[whole].erase(at, text[whole].find('}', at) + 1 - at);
+  }
+  EXPECT_EQ(text[0], text[1]);
+  EXPECT_TRUE(r[0].segmented);
+  EXPECT_GT(r[0].segments_reused, r[0].segments_simulated);  // 5 decode steps share most
+  EXPECT_FALSE(r[1].segmented);
+  EXPECT_EQ(r[1].whole_steps_why, "not asked");
+  arch::ArchSpec x4 =
+      config::read_arch_config(std::string(QUASAR_SOURCE_DIR) + "/configs/arch/intscale-x4.yaml");
+  s.reuse_segments = true;
+  s.generate = 2;
+  const RequestReport q = run_request(x4, s, arch::Fidelity::fast);
+  EXPECT_FALSE(q.segmented);
+  EXPECT_NE(q.whole_steps_why.find("refresh"), std::string::npos);
+  std::ostringstream os;
+  print_request_table(os, q);
+  EXPECT_NE(os.str().find("every run simulated whole (not cut into segments: its DRAM refreshes"),
+            std::string::npos);
 }
 
 // A sliding-window model past its window attends the same 64 keys every step: the steps'

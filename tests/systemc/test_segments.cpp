@@ -192,6 +192,43 @@ TEST(Segments, ReusedSegmentsEqualSimulatedOnes) {
   }
 }
 
+// The same run with its first layer (a norm on the vector unit) given 1 to 8 rows more: its
+// later segments are the same work, but each starts from the DRAM state the changed norm left
+// (its count of serving cycles moves the round-robin requester). A memo keyed on work alone
+// hands them another state's statistics; keyed on work and state, each equals its whole run.
+TEST(Segments, ASegmentFromAnotherDramStateIsSimulatedAgain) {
+  const arch::ArchSpec a = shipped("intscale");
+  const mapping::PlannedTrace p = mapping::plan_trace(a, small_trace(a, trace::Phase::decode, 100));
+  ASSERT_TRUE(p.cores[0][0].vector.present());
+  ASSERT_EQ(arch::segment_cuts(p.cores).front(), 1u);
+  SegmentedRunner seg(a, arch::Fidelity::fast);
+  for (std::uint64_t more = 0; more < 8; ++more) {
+    std::vector<std::vector<LayerWork>> w = p.cores;
+    w[0][0].vector.rows += more;
+    arch::SimJob j{&a, nullptr, arch::Fidelity::fast, &w};
+    expect_same(simulate_in_child({j}).at(0), seg.run(w), "rows + " + std::to_string(more));
+  }
+}
+
+// Steps of growing contexts through one runner: their attention segments differ, so the
+// segments after them start from DRAM states that differ from step to step (the round-robin
+// requester, the channels' directions). A memo that matched work alone would hand a segment
+// the statistics of another state; every step must still equal its whole run.
+TEST(Segments, TheMemoKeysOnTheDramState) {
+  for (const Case& k : cases()) {
+    if (k.name != "intscale" && k.name != "intscale-4ch-turnaround" &&
+        k.name != "intscale-x4-no-refresh")
+      continue;
+    SegmentedRunner seg(k.a, arch::Fidelity::fast);
+    for (std::uint64_t ctx = 100; ctx < 124; ++ctx) {
+      const mapping::PlannedTrace p =
+          mapping::plan_trace(k.a, small_trace(k.a, trace::Phase::decode, ctx));
+      expect_same(whole(k.a, p, arch::Fidelity::fast), seg.run(p.cores),
+                  k.name + " context " + std::to_string(ctx));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace quasar
 
