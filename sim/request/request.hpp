@@ -4,7 +4,9 @@
 // simulated as its own run of the design from an idle accelerator: between steps nothing is on
 // chip (a step ends when its last write is complete; the KV cache lives in DRAM), so a step
 // depends only on its own trace. Steps whose traces have the same records (a sliding-window
-// model past its window) are therefore the same run: simulated once, by determinism.
+// model past its window) are therefore the same run: simulated once, by determinism. Steps are
+// also cut where the accelerator is idle and a segment an earlier step ran is reused
+// (SegmentedRunner, arch/segment: exact; RequestSpec::reuse_segments).
 //
 // Definitions (printed with the figures):
 //   TTFT   the prefill's time (its logits give every sequence its first token);
