@@ -107,7 +107,9 @@
 // cycle, and the edge may take the next pending tile in that same cycle), ev_layer_close (a
 // layer closes: the n-th pulse is layer n's). Fetch issues are rd_req_valid's lanes, write
 // issues wr_req_valid. Counters: n_scale_wr / n_scale_rd, the words written into and read from
-// the integer scales' register files (LayerStats::scale_writes, scale_reads). `error` (sticky
+// the integer scales' register files (LayerStats::scale_writes, scale_reads); n_is_ovf, the
+// integer-scale steps whose exact acc + P S left 32 bits (the reference's intscale_acc overflow
+// events). `error` (sticky
 // bits): 0 a command it cannot run, 1 a fetch of 0 bytes or more than a slot, 2 beats beyond a
 // request or missing at its completion, 3 activations or token scales read before fetched, 4 a
 // result with no tile streamed, a loaded tile with no room to wait or a drained tile with no
@@ -165,7 +167,8 @@ module tile_ws #(
     output wire [           1:0] ev_edge_finish,
     output wire                  ev_layer_close,
     output reg  [          31:0] n_scale_wr,
-    output reg  [          31:0] n_scale_rd
+    output reg  [          31:0] n_scale_rd,
+    output reg  [          31:0] n_is_ovf
 );
   localparam integer U = EPI_UNITS;
   localparam integer LU = $clog2(U);
@@ -765,14 +768,25 @@ module tile_ws #(
   );
 
   // Rescale lanes: acc + P S, registered in the unit (stage 0), IS_LAT - 1 more registers,
-  // then the accumulator's write.
+  // then the accumulator's write. r_ovf: each lane's exact acc + P S left 32 bits (an
+  // `intscale_acc` overflow event of the reference), counted over the issued lanes (n_is_ovf).
   wire [UI*32-1:0] r_sum;
+  wire [UI-1:0] r_ovf;
+  reg [31:0] ovf_now;
+  integer oc;
+  always @* begin
+    ovf_now = 0;
+    for (oc = 0; oc < UI; oc = oc + 1)
+      if (oc < c_totr - b_off && r_ovf[oc]) ovf_now = ovf_now + 1;
+  end
   generate
     for (j = 0; j < UI; j = j + 1) begin : g_is
-      /* verilator lint_off UNUSEDSIGNAL */  // (overflow flags: the cases cannot overflow)
+      /* verilator lint_off UNUSEDSIGNAL */  // (the registered copies: the counter uses ovf)
       wire [31:0] s_comb;
-      wire ov_comb, ov_reg;
+      wire ov_reg;
       /* verilator lint_on UNUSEDSIGNAL */
+      wire ov_comb;
+      assign r_ovf[j] = ov_comb;
       intscale_acc #(
           .P_W  (32),
           .S_W  (16),
@@ -946,6 +960,7 @@ module tile_ws #(
       open_first <= 0;
       nclosed <= 0;
       n_scale_rd <= 0;
+      n_is_ovf <= 0;
       err5 <= 1'b0;
     end else begin
       if (e_left != 0) e_left <= e_left - 1;
@@ -981,6 +996,7 @@ module tile_ws #(
         sr_off <= b_off;
         sr_n <= c_totr - b_off < UI ? c_totr - b_off : UI;
         n_scale_rd <= n_scale_rd + (c_totr - b_off < UI ? c_totr - b_off : UI);
+        n_is_ovf <= n_is_ovf + ovf_now;
       end
       s0_v <= e_issue;
       if (e_issue) begin

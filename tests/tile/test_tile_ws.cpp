@@ -23,6 +23,8 @@
 //     (slot released), drain done, edge accept, edge finish, write issued, write complete;
 //   - the words written into and read from the integer scales' register files, against the
 //     model's LayerStats::scale_writes, scale_reads (and intscale_ops);
+//   - the integer-scale steps whose sum left 32 bits against the reference's intscale_acc
+//     overflow events (two cases at the operands' extremes overflow);
 //   - every layer's outputs the tile wrote to memory against quasar::gemm_w8a8 / gemm_w4a8_is
 //     (each layer reading the reference outputs of the one before), bit for bit;
 //   - the model's fast mode against its cycle mode (same tile log, same cycles).
@@ -169,6 +171,10 @@ struct Case {
   int alpha_bits = 10;           // w4a8-is: S = RNE(s 2^alpha_bits)
   // More layers, each reading the previous one's outputs (its K is their N): their N.
   std::vector<std::uint64_t> chain = {};
+  // w4a8-is, one layer: operands at the formats' extremes (activations 127, weights +7 on
+  // every second channel and -8 on every fourth, integer scales 32767), so that the integer-
+  // scale accumulators overflow 32 bits (the reference counts each intscale_acc event).
+  bool extreme = false;
 };
 
 // The case's layers: (K, N) of each.
@@ -261,6 +267,7 @@ struct Operands {
   QuantizedWeights w;
   IntegerScales s;  // w4a8-is
   MatrixH y;        // the reference output
+  std::uint64_t is_overflows = 0;  // its intscale_acc overflow events
 };
 
 // The activations a layer reads from the previous one's fp16 outputs: quantized per token (what
@@ -297,10 +304,22 @@ Operands operands(const Case& c, std::uint64_t k, std::uint64_t n, std::uint64_t
     is.bits = c.alpha_bits;
     o.s = to_integer_scales(o.w, is);
     // The tile's memory holds S in 16 bits (the plan's 2 bytes a group and channel).
+    if (c.extreme) {
+      for (std::size_t m = 0; m < o.x.q.rows(); ++m)
+        for (std::size_t kk = 0; kk < o.x.q.cols(); ++kk) o.x.q(m, kk) = 127;
+      for (std::size_t row = 0; row < o.w.codes.rows(); ++row)
+        for (std::size_t kk = 0; kk < o.w.codes.cols(); ++kk)
+          if (row % 2 == 0 || row % 4 == 1) o.w.codes(row, kk) = row % 2 == 0 ? 7 : -8;
+      for (std::size_t row = 0; row < o.s.S.rows(); ++row)
+        for (std::size_t g = 0; g < o.s.S.cols(); ++g) o.s.S(row, g) = 32767;
+    }
     for (std::size_t row = 0; row < o.s.S.rows(); ++row)
       for (std::size_t g = 0; g < o.s.S.cols(); ++g)
         if (o.s.S(row, g) > 32767) throw Error(c.name + ": an integer scale beyond int16");
-    o.y = gemm_w4a8_is(o.x, o.w, o.s).y;
+    const GemmResult g = gemm_w4a8_is(o.x, o.w, o.s);
+    o.y = g.y;
+    const auto ev = g.counters.overflow.find(stage::kIntScaleAcc);
+    o.is_overflows = ev == g.counters.overflow.end() ? 0 : ev->second;
   } else {
     ws.format = WeightFormat::int8;
     ws.granularity = Granularity::per_channel;
@@ -442,6 +461,7 @@ struct RtlRun {
   std::uint64_t cycles = 0;
   std::uint64_t both = 0;  // cycles with a fetch and a write request (the arbitration decides)
   std::uint64_t scale_writes = 0, scale_reads = 0;  // the integer scales' register files
+  std::uint64_t is_overflows = 0;                   // integer-scale steps that left 32 bits
   std::vector<std::uint64_t> layer_close;           // the cycle each layer closed
   std::vector<std::uint8_t> mem;
 };
@@ -656,6 +676,7 @@ RtlRun run_rtl(const Variant& v, const arch::ArchSpec& a, const Stream& st,
     throw Error("RTL: done before every tile ran");
   run.scale_writes = top.n_scale_wr;
   run.scale_reads = top.n_scale_rd;
+  run.is_overflows = top.n_is_ovf;
   top.final();
   run.mem = std::move(im.mem);
   return run;
@@ -785,6 +806,14 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   EXPECT_EQ(r.scale_writes, model[0].total(&arch::LayerStats::scale_writes)) << "scale writes";
   EXPECT_EQ(r.scale_reads, model[0].total(&arch::LayerStats::scale_reads)) << "scale reads";
   EXPECT_EQ(r.scale_reads, model[0].total(&arch::LayerStats::intscale_ops)) << "rescales";
+  // The integer-scale accumulators' overflow events: the RTL's flags against the reference's
+  // intscale_acc count (every layer's; 0 but in the extreme cases, which must overflow).
+  std::uint64_t ref_overflows = 0;
+  for (const Operands& o : ops) ref_overflows += o.is_overflows;
+  EXPECT_EQ(r.is_overflows, ref_overflows) << "integer-scale overflow events";
+  if (c.extreme) {
+    EXPECT_GT(ref_overflows, 0u) << "the extreme case does not overflow";
+  }
   // Outputs, bit for bit, every layer's.
   std::size_t wrong = 0;
   std::ostringstream first;
@@ -807,7 +836,8 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
             << " stall_dram " << model[0].total(&arch::LayerStats::stall_dram)
             << " stall_edge " << model[0].total(&arch::LayerStats::stall_edge)
             << " fetch_and_write_cycles " << r.both << " scale_writes " << r.scale_writes
-            << " scale_reads " << r.scale_reads << " layer_ends";
+            << " scale_reads " << r.scale_reads << " is_overflows " << r.is_overflows
+            << " layer_ends";
   for (std::uint64_t e : r.layer_close) std::cout << " " << e;
   std::cout << " dram " << c.dram.gbps << " GB/s " << c.dram.latency_ns << " ns "
             << c.dram.channels << " ch " << c.dram.burst << " B tt " << c.dram.turnaround_ns
@@ -939,6 +969,14 @@ std::vector<Case> cases() {
   v.push_back({"isdb8_compute_bound", &kV8db, 48, 64, 16, 40, fast, is, 32});
   v.push_back({"isdb8_edge_bound", &kV8db, 40, 24, 16, 41, fast, is, 8});
   v.push_back({"isdb8_channels_refresh", &kV8db, 17, 48, 21, 42, hbm, is, 16});
+  // Operands at the extremes: the integer-scale accumulators overflow 32 bits and wrap; the
+  // RTL counts each overflow as the reference does. Groups of 16 and 32, 8 and 4 groups.
+  Case ext = {"isx4_overflow", &kV4, 6, 128, 12, 43, base, is, 16};
+  ext.extreme = true;
+  v.push_back(ext);
+  ext = {"isxdb8_overflow", &kV8db, 9, 128, 20, 44, fast, is, 32};
+  ext.extreme = true;
+  v.push_back(ext);
   // Several layers in one run, each reading the one before: its first fetch waits for the
   // layer before to be written (the layer barrier); its activations are those outputs.
   Case ch;
