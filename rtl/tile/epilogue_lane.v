@@ -4,19 +4,23 @@
 //   w8a8     the output channel's scale, stored as binary16 (its value is exact there) and
 //            widened exactly by f16_to_f32 in front of the lane;
 //   w4a8-is  2^-alpha, the integer scales' amplifier undone (acc is then the integer-scale
-//            accumulator's sum of P * S).
+//            accumulator's sum of P * S);
+//   w4a8-fs  1.0, with acc_f32 = 1: acc is then the float-scale accumulator's binary32 sum of
+//            F32(P) s, taken as it is (y = F16(acc * s_x): s_x * 1.0 is s_x exactly).
 //
-// Ports: acc (int32 accumulator), sx (binary32), s2 (binary32) -> y (binary16)
+// Ports: acc (int32 accumulator, or binary32 with acc_f32), acc_f32, sx (binary32), s2
+// (binary32) -> y (binary16)
 // Model: the output loops of quasar::gemm_w8a8 (models/numerics/gemm_int8.cpp) and
-// quasar::gemm_w4a8_is (gemm_group_scale.cpp), through the units i32_to_fp32, fp32_mul (x2) and
+// quasar::gemm_w4a8_is and gemm_w4a8_fs (gemm_group_scale.cpp), through the units i32_to_fp32, fp32_mul (x2) and
 // f32_to_f16 (tests/tile: every output of every case).
 module epilogue_lane (
     input  wire [31:0] acc,
+    input  wire        acc_f32,
     input  wire [31:0] sx,
     input  wire [31:0] s2,
     output wire [15:0] y
 );
-  wire [31:0] scale, accf, prod;
+  wire [31:0] scale, acci, accf, prod;
   fp32_mul scale_mul (
       .a(sx),
       .b(s2),
@@ -24,8 +28,9 @@ module epilogue_lane (
   );
   i32_to_fp32 to_f (
       .i(acc),
-      .f(accf)
+      .f(acci)
   );
+  assign accf = acc_f32 ? acc : acci;
   fp32_mul out_mul (
       .a(accf),
       .b(scale),

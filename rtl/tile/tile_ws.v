@@ -1,4 +1,5 @@
-// tile_ws: one weight-stationary int8 compute tile running GEMM tiles of w8a8 and w4a8-is, with
+// tile_ws: one weight-stationary int8 compute tile running GEMM tiles of w8a8, w4a8-is and
+// w4a8-fs, with
 // single-buffered (WBANKS = 1: the `array_single` path of the accelerator model's core,
 // models/arch/core/core.cpp) or double-buffered weights (WBANKS = 2: `array_double_cycle`, the
 // rules of units::WsDoubleBufferedSchedule), with its fetch DMA, buffer slots, edge queue
@@ -11,12 +12,13 @@
 // run into its command memory, 32 words of 32 bits a tile: word 32 t + f of tile t (cmd_we,
 // cmd_addr, cmd_data), ntiles of them:
 //    0 m (tokens)        1 rows_used        2 cols_used     3 k0
-//    4 flags: bit 0 first_k, bit 1 last_k, bit 2 psum_chained, bit 3 w4a8-is (else w8a8)
+//    4 flags: bit 0 first_k, bit 1 last_k, bit 2 psum_chained, bit 3 w4a8-is, bit 4 w4a8-fs
+//      (neither: w8a8)
 //    5 weight_bytes      6 act_bytes        7 out_bytes     8 epilogue_ops
 //    9 in_addr: where the tile's operands start in memory
 //   10 out_addr: where its fp16 outputs go (last_k tiles)
 //   11 spill bytes (read + write)  12 rescale_ops  13 dequant_ops  14 stream_steps  15 n0
-//   16 group size G (w4a8-is)      17 alpha bits b (w4a8-is: S = RNE(s 2^b))
+//   16 group size G (w4a8-is, -fs)  17 alpha bits b (w4a8-is: S = RNE(s 2^b); w4a8-fs: 0)
 //   18 scale_writes     19 scale_reads
 //   20 layers closed before this tile's fetch may leave (the first tile of a layer that reads
 //      the layers before it: its index; else 0)
@@ -33,6 +35,7 @@
 //   w4a8-is  the same codes as 4-bit two's complement, two a byte, low nibble first, packed
 //            over the whole tile (code r cols_used + c in nibble r cols_used + c), then the
 //            cols_used int16 integer scales S of the group when the tile starts one (k0 % G = 0);
+//   w4a8-fs  as w4a8-is, with the group's cols_used fp16 scales s in place of S;
 // then, both, when act_bytes > 0 the activations (m rows of rows_used int8 codes, token-major)
 // and, when first_k, the m fp32 token scales; little endian. Outputs (out_addr, out_bytes): m
 // rows of cols_used fp16, token-major.
@@ -75,9 +78,12 @@
 //               chain's region, S from its scale registers and the output's accumulator (0 for
 //               the layer's first group), registers acc + P S, then IS_LAT - 1 more registers,
 //               then the accumulator's write: the last is readable at accept + batches + IS_LAT,
-//               where the epilogue phase begins. The epilogue phase: EPI_UNITS lanes of
-//               epilogue_lane, batch b in cycle e0 + b, reading the ofmap (w8a8) or the
-//               accumulators (w4a8-is), registered, EPI_LAT - 1 more registers, then the output
+//               where the epilogue phase begins (w4a8-fs: the same lanes' floatscale_acc,
+//               F32(F32(F32(P) s) + acc) with s the group's fp16 scale widened, into fp32
+//               accumulators; the model's float-scale units, IS_UNITS lanes of IS_LAT here).
+//               The epilogue phase: EPI_UNITS lanes of epilogue_lane, batch b in cycle e0 + b,
+//               reading the ofmap (w8a8) or the accumulators (w4a8-is; w4a8-fs as fp32, its
+//               second scale 1), registered, EPI_LAT - 1 more registers, then the output
 //               buffer's write: the last output is readable at the model's finish.
 //   layers      LayerBarrier: the tiles of several layers run in one stream. A layer closes when
 //               its last tile is finished and every write is complete (WriteDma), in order; a
@@ -334,27 +340,32 @@ module tile_ws #(
   wire [31:0] l_steps = cmem[{lt_i, 5'd14}], l_g = cmem[{lt_i, 5'd16}];
   wire [31:0] l_bits = cmem[{lt_i, 5'd17}];
   wire [31:0] l_swr = cmem[{lt_i, 5'd18}], l_srd = cmem[{lt_i, 5'd19}];
-  wire l_first = l_fl[0], l_last = l_fl[1], l_chained = l_fl[2], l_is = l_fl[3];
+  wire l_first = l_fl[0], l_last = l_fl[1], l_chained = l_fl[2], l_is = l_fl[3], l_fs = l_fl[4];
+  // The group schemes (4-bit group weights, partial sums chained over a group, rescaled at its
+  // end): w4a8-is and w4a8-fs share the layout and the timing, not the rescale's arithmetic.
+  wire l_grp = l_is || l_fs;
   wire [31:0] l_g1 = l_g == 0 ? 32'd1 : l_g;  // (G = 0 is refused; no division by 0)
   wire l_gs = l_k0 % l_g1 == 0;  // the tile starts a group (w4a8-is)
   wire l_ge = (l_k0 + l_ru) % l_g1 == 0;  // ... ends one
   // The chain's scales come with its first tile: w8a8 channel scales (k0 = 0), w4a8-is S.
-  wire l_has_cs = l_is ? l_gs : l_k0 == 0;
-  wire [31:0] l_codes = l_is ? (l_ru * l_nc + 1) >> 1 : l_ru * l_nc;  // code bytes
+  wire l_has_cs = l_grp ? l_gs : l_k0 == 0;
+  wire [31:0] l_codes = l_grp ? (l_ru * l_nc + 1) >> 1 : l_ru * l_nc;  // code bytes
   wire [31:0] l_mnc = l_m * l_nc;
   // The command check (at the start cycle).
   wire [31:0] wb_want = l_codes + (l_has_cs ? 32'd2 * l_nc : 32'd0);
   wire [31:0] ab_want = l_m * l_ru + (l_first ? 32'd4 * l_m : 32'd0);
   // (w4a8-is: every k-tile has the plan's rows_used, gcd(ROWS, G), so k0 / rows_used numbers
   // the resident activations' blocks; w8a8's last k-tile may be short: k0 / ROWS.)
-  wire [31:0] l_kblk = l_is ? l_k0 / l_ru : l_k0 / ROWS;
-  wire is_ok = l_g >= 1 && l_bits <= 62 && l_g1 % l_ru == 0 && l_k0 % l_ru == 0 &&
+  wire [31:0] l_kblk = l_grp ? l_k0 / l_ru : l_k0 / ROWS;
+  wire is_ok = l_g >= 1 && l_bits <= 62 && (l_is || l_bits == 0) && l_g1 % l_ru == 0 &&
+      l_k0 % l_ru == 0 &&
       l_chained == !l_gs && (!l_last || l_ge) && l_rs == (l_ge ? l_mnc : 32'd0) &&
       l_swr == (l_gs ? l_nc : 32'd0) && l_srd == l_rs;
   wire w8_ok = l_chained == !l_first && l_rs == 0 && l_swr == 0 && l_srd == 0;
   wire cmd_ok = l_m >= 1 && l_m <= M_MAX && l_steps == l_m && l_ru >= 1 && l_ru <= ROWS &&
-      l_nc >= 1 && l_nc <= COLS && (l_is || l_k0 % ROWS == 0) && l_kblk < KT_MAX &&
-      l_fl[31:4] == 28'd0 && l_first == (l_k0 == 0) && (l_is ? is_ok : w8_ok) && l_wb == wb_want &&
+      l_nc >= 1 && l_nc <= COLS && (l_grp || l_k0 % ROWS == 0) && l_kblk < KT_MAX &&
+      l_fl[31:5] == 27'd0 && !(l_is && l_fs) && l_first == (l_k0 == 0) &&
+      (l_grp ? is_ok : w8_ok) && l_wb == wb_want &&
       (l_ab == 0 || l_ab == ab_want) && l_wb + l_ab <= SLOT_BYTES &&
       (l_last ? l_ob == 32'd2 * l_mnc && l_epi == l_mnc : l_ob == 0 && l_epi == 0) &&
       l_sp == 0 && l_dq == 0;
@@ -369,7 +380,7 @@ module tile_ws #(
   wire [31:0] row_r = ROWS - 1 - load_i;
   /* verilator lint_off UNUSEDSIGNAL */  // (offsets within the slot: their high bits are 0)
   wire [31:0] wnib = row_r * l_nc;  // the row's first code (w4a8-is: nibble)
-  wire [31:0] ra0 = l_is ? wnib >> 1 : wnib;
+  wire [31:0] ra0 = l_grp ? wnib >> 1 : wnib;
   /* verilator lint_on UNUSEDSIGNAL */
   assign slot_ra0 = ra0[SAW-1:0];
   assign slot_ra1 = l_codes[SAW-1:0];
@@ -380,7 +391,7 @@ module tile_ws #(
   always @* begin
     for (c = 0; c < COLS; c = c + 1)
       w_in[8*c+:8] = !(c < l_nc && row_r < l_ru) ? 8'd0 :
-          l_is ? {{4{nib_row[4*c+3]}}, nib_row[4*c+:4]} : sq0[8*c+:8];
+          l_grp ? {{4{nib_row[4*c+3]}}, nib_row[4*c+:4]} : sq0[8*c+:8];
   end
 
   // -- the stream: tile stt (starting now, or streaming) --
@@ -399,7 +410,7 @@ module tile_ws #(
   wire [31:0] s_wb = cmem[{st_i, 5'd5}], s_ab = cmem[{st_i, 5'd6}];
   wire s_first = s_fl[0], s_chained = s_fl[2];
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [31:0] kblk = s_fl[3] ? s_k0 / s_ru : s_k0 / ROWS;
+  wire [31:0] kblk = s_fl[3] || s_fl[4] ? s_k0 / s_ru : s_k0 / ROWS;
   wire [31:0] ra2 = s_wb + tok * s_ru;
   wire [31:0] ra3 = s_wb + s_m * s_ru + 32'd4 * tok;
   /* verilator lint_on UNUSEDSIGNAL */
@@ -579,7 +590,7 @@ module tile_ws #(
         if (l_has_cs) begin
           for (c = 0; c < COLS; c = c + 1)
             if (c < l_nc) cs[COLS*{{(32 - LREG) {1'b0}}, new_reg}+c] <= sq1[16*c+:16];
-          if (l_is) n_scale_wr <= n_scale_wr + l_nc;
+          if (l_grp) n_scale_wr <= n_scale_wr + l_nc;
           if (busy_after && reg_after == new_reg) err[6] <= 1'b1;
         end
       end
@@ -671,7 +682,7 @@ module tile_ws #(
   reg [31:0] e_ec;  // cycles since it was taken
   reg [31:0] e_nbr, e_rcyc, e_nbe, e_totr, e_tote, e_nc, e_ob, e_oaddr, e_s2;
   reg [LREG-1:0] e_reg;
-  reg e_is, e_first, e_oh;
+  reg e_is, e_fs, e_first, e_oh;
   reg [31:0] e_m0, e_c0;  // position (token, column) of the next batch's lane 0
   reg oh_next;  // the output half the next written tile fills
   assign edge_free = e_left == 0;
@@ -703,7 +714,9 @@ module tile_ws #(
   wire [31:0] c_totr = take_w ? p_rs : e_totr, c_tote = take_w ? p_epi : e_tote;
   wire [31:0] nc_e = take_w ? p_nc : e_nc;
   wire [LREG-1:0] c_reg = take_w ? p_reg : e_reg;
-  wire c_is = take_w ? p_fl[3] : e_is, c_first = take_w ? p_first : e_first;
+  // c_is: a group scheme (the accumulators hold the output; w4a8-fs: as fp32, c_fs).
+  wire c_is = take_w ? p_fl[3] || p_fl[4] : e_is, c_first = take_w ? p_first : e_first;
+  wire c_fs = take_w ? p_fl[4] : e_fs;
   wire [31:0] c_s2 = take_w ? p_s2 : e_s2;
   wire c_oh = take_w ? oh_next : e_oh;
   wire r_issue = act && x < c_nbr;
@@ -772,12 +785,15 @@ module tile_ws #(
   // `intscale_acc` overflow event of the reference), counted over the issued lanes (n_is_ovf).
   wire [UI*32-1:0] r_sum;
   wire [UI-1:0] r_ovf;
+  // w4a8-fs: the same lanes as floatscale_acc, F32(F32(F32(P) s) + acc) with s the group's
+  // fp16 scale widened; the registered result of the unit the issued tile's scheme uses.
+  reg r_fs;
   reg [31:0] ovf_now;
   integer oc;
   always @* begin
     ovf_now = 0;
     for (oc = 0; oc < UI; oc = oc + 1)
-      if (oc < c_totr - b_off && r_ovf[oc]) ovf_now = ovf_now + 1;
+      if (!c_fs && oc < c_totr - b_off && r_ovf[oc]) ovf_now = ovf_now + 1;
   end
   generate
     for (j = 0; j < UI; j = j + 1) begin : g_is
@@ -787,6 +803,10 @@ module tile_ws #(
       /* verilator lint_on UNUSEDSIGNAL */
       wire ov_comb;
       assign r_ovf[j] = ov_comb;
+      wire [31:0] is_acc, fs_acc, fs_s;
+      /* verilator lint_off UNUSEDSIGNAL */
+      wire [31:0] fs_comb;
+      /* verilator lint_on UNUSEDSIGNAL */
       intscale_acc #(
           .P_W  (32),
           .S_W  (16),
@@ -801,9 +821,25 @@ module tile_ws #(
           .acc_in    (c_first ? 32'd0 : eacc_q[32*j+:32]),
           .sum       (s_comb),
           .ovf       (ov_comb),
-          .acc       (r_sum[32*j+:32]),
+          .acc       (is_acc),
           .acc_ovf   (ov_reg)
       );
+      f16_to_f32 fs_widen (
+          .h(cs[COLS*{{(32 - LREG) {1'b0}}, c_reg}+lc[32*j+:32]]),
+          .f(fs_s)
+      );
+      floatscale_acc fu (
+          .clk       (clk),
+          .rst       (rst),
+          .en        (r_issue),
+          .use_acc_in(1'b1),
+          .p         (ofm_q1[32*j+:32]),
+          .s         (fs_s),
+          .acc_in    (c_first ? 32'd0 : eacc_q[32*j+:32]),
+          .sum       (fs_comb),
+          .acc       (fs_acc)
+      );
+      assign r_sum[32*j+:32] = r_fs ? fs_acc : is_acc;
     end
   endgenerate
   reg sr_v;
@@ -832,7 +868,7 @@ module tile_ws #(
   assign ea_wd  = r_out[32*UI-1:0];
 
   // Epilogue lanes: stage 0 (the reads, registered), then EPI_LAT - 1 registers, then the write.
-  reg s0_v, s0_par;
+  reg s0_v, s0_par, s0_fs;
   reg [31:0] s0_off, s0_n;
   reg [32*U-1:0] s0_acc, s0_sx, s0_s2;
   wire [16*U-1:0] y_lanes;
@@ -845,6 +881,7 @@ module tile_ws #(
       );
       epilogue_lane epi (
           .acc(s0_acc[32*j+:32]),
+          .acc_f32(s0_fs),
           .sx (s0_sx[32*j+:32]),
           .s2 (s0_s2[32*j+:32]),
           .y  (y_lanes[16*j+:16])
@@ -946,12 +983,14 @@ module tile_ws #(
       e_s2 <= 0;
       e_reg <= 0;
       e_is <= 1'b0;
+      e_fs <= 1'b0;
       e_first <= 1'b0;
       e_oh <= 1'b0;
       e_m0 <= 0;
       e_c0 <= 0;
       oh_next <= 1'b0;
       sr_v <= 1'b0;
+      r_fs <= 1'b0;
       s0_v <= 1'b0;
       wq_n <= 0;
       wq_b <= 0;
@@ -980,7 +1019,8 @@ module tile_ws #(
         e_oaddr <= p_oaddr;
         e_s2 <= p_s2;
         e_reg <= p_reg;
-        e_is <= p_fl[3];
+        e_is <= p_fl[3] || p_fl[4];
+        e_fs <= p_fl[4];
         e_first <= p_first;
         e_oh <= oh_next;
         if (p_ob != 0) begin
@@ -992,6 +1032,7 @@ module tile_ws #(
         end
       end
       sr_v <= r_issue;
+      if (r_issue) r_fs <= c_fs;
       if (r_issue) begin
         sr_off <= b_off;
         sr_n <= c_totr - b_off < UI ? c_totr - b_off : UI;
@@ -1001,6 +1042,7 @@ module tile_ws #(
       s0_v <= e_issue;
       if (e_issue) begin
         s0_par <= c_oh;
+        s0_fs <= c_fs;
         s0_off <= b_off;
         s0_n <= c_tote - b_off < U ? c_tote - b_off : U;
         for (c = 0; c < U; c = c + 1) begin

@@ -199,11 +199,15 @@ arch::ArchSpec spec_for(const Case& c) {
   a.array.double_buffer = c.v->wbanks == 2;
   a.array.pe_stages = 1;
   a.array.ws_order = arch::WsOrder::n_outer;
-  a.schemes = {Scheme::w8a8, Scheme::w4a8_is};
+  a.schemes = {Scheme::w8a8, Scheme::w4a8_is, Scheme::w4a8_fs};
   a.edge.epilogue_units = static_cast<std::uint32_t>(c.v->units);
   a.edge.epilogue_latency_cycles = static_cast<std::uint32_t>(c.v->lat);
   a.edge.intscale_units = static_cast<std::uint32_t>(c.v->is_units);
   a.edge.intscale_latency_cycles = static_cast<std::uint32_t>(c.v->is_lat);
+  // The tile's rescale lanes run either scheme's step (intscale_acc or floatscale_acc): the
+  // same count and latency for both.
+  a.edge.floatscale_units = a.edge.intscale_units;
+  a.edge.floatscale_latency_cycles = a.edge.intscale_latency_cycles;
   a.edge.intscale_acc_bits = 32;
   a.buffers.ifmap = {64 * 1024, 1, 64, false};
   a.buffers.weight = {64 * 1024, 1, 64, false};
@@ -223,17 +227,17 @@ arch::ArchSpec spec_for(const Case& c) {
 // Layer `index`'s plan (K x N), checked to be one the tile runs; it reads the layer before it.
 arch::LayerWork work_for(const arch::ArchSpec& a, const Case& c, std::size_t index,
                          std::uint64_t k, std::uint64_t n) {
-  const bool is = c.scheme == Scheme::w4a8_is;
+  const bool grp = c.scheme == Scheme::w4a8_is || c.scheme == Scheme::w4a8_fs;
   trace::Layer l;
   l.name = "gemm" + std::to_string(index);
   l.op = trace::Op::linear;
   l.m = c.m, l.k = k, l.n = n;
   trace::LayerScheme ls;
   ls.scheme = c.scheme;
-  if (is) {
+  if (grp) {
     if (c.group == 0 || k % c.group != 0) throw Error(c.name + ": G must divide K");
     ls.group_size = c.group;
-    ls.alpha_bits = c.alpha_bits;
+    if (c.scheme == Scheme::w4a8_is) ls.alpha_bits = c.alpha_bits;
   }
   l.scheme = ls;
   const mapping::GemmPlan p = mapping::plan_gemm(a, l);
@@ -246,7 +250,9 @@ arch::LayerWork work_for(const arch::ArchSpec& a, const Case& c, std::size_t ind
   if (c.m > kMMax || k_tiles > kKtMax) throw Error(c.name + ": beyond the tile's M_MAX or KT_MAX");
   for (const arch::Tile& t : p.tiles) {
     if (t.m0 != 0 || t.spill_read_bytes + t.spill_write_bytes != 0 ||
-        (!is && t.rescale_ops != 0) || (is && t.rescale_unit != ScaleUnit::intscale) ||
+        (!grp && t.rescale_ops != 0) ||
+        (grp && t.rescale_unit != (c.scheme == Scheme::w4a8_is ? ScaleUnit::intscale
+                                                               : ScaleUnit::floatscale)) ||
         t.dequant_ops != 0 || (t.act_bytes > 0) != (t.n0 == 0) ||
         t.weight_bytes + t.act_bytes > kSlotBytes)
       throw Error(c.name + ": tile n0 " + std::to_string(t.n0) + " k0 " + std::to_string(t.k0) +
@@ -262,7 +268,9 @@ arch::LayerWork work_for(const arch::ArchSpec& a, const Case& c, std::size_t ind
 }
 
 struct Operands {
-  bool is = false;  // w4a8-is (else w8a8)
+  bool is = false;   // w4a8-is
+  bool fs = false;   // w4a8-fs
+  bool grp = false;  // either: 4-bit group weights (else w8a8)
   QuantizedActivations x;
   QuantizedWeights w;
   IntegerScales s;  // w4a8-is
@@ -290,11 +298,19 @@ Operands operands(const Case& c, std::uint64_t k, std::uint64_t n, std::uint64_t
   const GemmData d = synthetic_llm_gemm(s);
   Operands o;
   o.is = c.scheme == Scheme::w4a8_is;
+  o.fs = c.scheme == Scheme::w4a8_fs;
+  o.grp = o.is || o.fs;
   o.x = prev ? quantize_outputs(*prev) : quantize_per_token(d.x);
   WeightQuantSpec ws;
   ws.symmetric = true;
   ws.scale_dtype = ScaleDtype::fp16;
-  if (o.is) {
+  if (o.fs) {
+    ws.format = WeightFormat::int4;
+    ws.granularity = Granularity::per_group;
+    ws.group_size = c.group;
+    o.w = quantize_weights_rtn(d.w, ws);
+    o.y = gemm_w4a8_fs(o.x, o.w).y;
+  } else if (o.is) {
     ws.format = WeightFormat::int4;
     ws.granularity = Granularity::per_group;
     ws.group_size = c.group;
@@ -362,8 +378,9 @@ Image image_for(const std::vector<arch::Tile>& tiles, const std::vector<std::siz
     const Operands& o = ops[layer[g]];
     im.in_addr.push_back(static_cast<std::uint32_t>(im.mem.size()));
     const std::size_t at = im.mem.size();
-    if (o.is) {
-      // 4-bit codes, two a byte, low nibble first, over the whole tile; the group's S.
+    if (o.grp) {
+      // 4-bit codes, two a byte, low nibble first, over the whole tile; the group's S
+      // (w4a8-is) or fp16 scale s (w4a8-fs).
       const std::uint64_t codes = t.rows_used * t.cols_used;
       im.mem.resize(at + (codes + 1) / 2, 0);
       for (std::uint64_t i = 0; i < codes; ++i) {
@@ -373,7 +390,10 @@ Image image_for(const std::vector<arch::Tile>& tiles, const std::vector<std::siz
       }
       if (t.k0 % o.w.group_size == 0)
         for (std::uint64_t c = 0; c < t.cols_used; ++c)
-          put_le(im.mem, static_cast<std::uint64_t>(o.s.S(t.n0 + c, t.k0 / o.w.group_size)), 2);
+          put_le(im.mem,
+                 o.fs ? f32_to_f16(o.w.scale(t.n0 + c, t.k0 / o.w.group_size))
+                      : static_cast<std::uint64_t>(o.s.S(t.n0 + c, t.k0 / o.w.group_size)),
+                 2);
     } else {
       for (std::uint64_t r = 0; r < t.rows_used; ++r)
         for (std::uint64_t c = 0; c < t.cols_used; ++c)
@@ -429,7 +449,8 @@ std::vector<std::uint32_t> command_words(const arch::Tile& t, std::uint32_t in, 
                                t.cols_used,
                                t.k0,
                                (t.first_k ? 1u : 0u) | (t.last_k ? 2u : 0u) |
-                                   (ws.psum_chained ? 4u : 0u) | (o.is ? 8u : 0u),
+                                   (ws.psum_chained ? 4u : 0u) | (o.is ? 8u : 0u) |
+                                   (o.fs ? 16u : 0u),
                                t.weight_bytes,
                                t.act_bytes,
                                t.out_bytes,
@@ -441,7 +462,7 @@ std::vector<std::uint32_t> command_words(const arch::Tile& t, std::uint32_t in, 
                                t.dequant_ops,
                                t.stream_steps,
                                t.n0,
-                               o.is ? o.w.group_size : 0,
+                               o.grp ? o.w.group_size : 0,
                                o.is ? static_cast<std::uint64_t>(o.s.bits) : 0,
                                t.scale_writes,
                                t.scale_reads,
@@ -805,7 +826,16 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   // model adds up).
   EXPECT_EQ(r.scale_writes, model[0].total(&arch::LayerStats::scale_writes)) << "scale writes";
   EXPECT_EQ(r.scale_reads, model[0].total(&arch::LayerStats::scale_reads)) << "scale reads";
-  EXPECT_EQ(r.scale_reads, model[0].total(&arch::LayerStats::intscale_ops)) << "rescales";
+  // Each rescale reads its scale word once: integer-scale steps (w4a8-is) or float-scale steps
+  // (w4a8-fs), each counted by the model as its own unit's ops, the other's 0.
+  EXPECT_EQ(r.scale_reads, model[0].total(c.scheme == Scheme::w4a8_fs
+                                              ? &arch::LayerStats::floatscale_ops
+                                              : &arch::LayerStats::intscale_ops))
+      << "rescales";
+  EXPECT_EQ(model[0].total(c.scheme == Scheme::w4a8_fs ? &arch::LayerStats::intscale_ops
+                                                        : &arch::LayerStats::floatscale_ops),
+            0u)
+      << "the other unit's rescales";
   // The integer-scale accumulators' overflow events: the RTL's flags against the reference's
   // intscale_acc count (every layer's; 0 but in the extreme cases, which must overflow).
   std::uint64_t ref_overflows = 0;
@@ -828,7 +858,7 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   EXPECT_EQ(wrong, 0u) << first.str();
   // The case's numbers, for docs/validation.md.
   std::cout << "[case] " << c.name << " " << c.v->name << " " << scheme_name(c.scheme);
-  if (c.scheme == Scheme::w4a8_is) std::cout << " G " << c.group;
+  if (c.scheme != Scheme::w8a8) std::cout << " G " << c.group;
   std::cout << " m " << c.m << " k " << c.k << " n " << c.n;
   for (std::uint64_t n : c.chain) std::cout << "," << n;
   std::cout << " tiles " << tiles.size() << " model " << model[0].cycles << " RTL " << r.cycles
@@ -886,7 +916,7 @@ Case random_case(Rng& r, const std::string& name, const Variant* var, std::uint6
 std::pair<std::uint64_t, std::uint64_t> tile_counts(const Case& c) {
   std::uint64_t tiles = 0, k_tiles = 0;
   std::uint64_t k_tile = static_cast<std::uint64_t>(c.v->rows);
-  if (c.scheme == Scheme::w4a8_is) k_tile = std::gcd(k_tile, c.group);
+  if (c.scheme != Scheme::w8a8) k_tile = std::gcd(k_tile, c.group);
   const auto cols = static_cast<std::uint64_t>(c.v->cols);
   for (const auto& [k, n] : layer_shapes(c)) {
     const std::uint64_t kt = (k + k_tile - 1) / k_tile;
@@ -969,6 +999,15 @@ std::vector<Case> cases() {
   v.push_back({"isdb8_compute_bound", &kV8db, 48, 64, 16, 40, fast, is, 32});
   v.push_back({"isdb8_edge_bound", &kV8db, 40, 24, 16, 41, fast, is, 8});
   v.push_back({"isdb8_channels_refresh", &kV8db, 17, 48, 21, 42, hbm, is, 16});
+  // w4a8-fs: the same 4-bit group weights, rescaled in fp32 (floatscale_acc: F32(P) times the
+  // group's fp16 scale, added to the fp32 accumulator) and F16(acc s_x) at the end.
+  const Scheme fs = Scheme::w4a8_fs;
+  v.push_back({"fs4_ragged", &kV4, 5, 24, 7, 61, base, fs, 8});
+  v.push_back({"fs4_short_groups", &kV4, 9, 12, 6, 62, base, fs, 2});
+  v.push_back({"fs8_edge_bound", &kV8, 40, 32, 16, 63, fast, fs, 8});
+  v.push_back({"fsd1_ragged", &kV4d1, 10, 16, 9, 64, base, fs, 4});
+  v.push_back({"fsdb4_edge_bound", &kV4db, 32, 16, 10, 65, fast, fs, 4});
+  v.push_back({"fsdb8_channels_refresh", &kV8db, 17, 48, 21, 66, hbm, fs, 16});
   // Operands at the extremes: the integer-scale accumulators overflow 32 bits and wrap; the
   // RTL counts each overflow as the reference does. Groups of 16 and 32, 8 and 4 groups.
   Case ext = {"isx4_overflow", &kV4, 6, 128, 12, 43, base, is, 16};
@@ -1000,6 +1039,9 @@ std::vector<Case> cases() {
   v.push_back(ch);
   ch = {"chain3_isdb8", &kV8db, 24, 32, 16, 57, fast, is, 8};
   ch.chain = {16, 9};
+  v.push_back(ch);
+  ch = {"chain2_fsdb8", &kV8db, 20, 32, 24, 58, base, fs, 8};
+  ch.chain = {16};
   v.push_back(ch);
   // Seeded random shapes and memories (the same every run).
   Rng rng(2020);
@@ -1044,6 +1086,16 @@ std::vector<Case> cases() {
     for (int i = 0; i < 150; ++i)
       v.push_back(random_chain_case(srch, "search3_" + std::to_string(i), all[i % 5],
                                     3000 + static_cast<std::uint64_t>(i)));
+    // ... and the w4a8-is cases of search2 and search3 again as w4a8-fs (the same shapes,
+    // groups and memories; the cases above are drawn as before, so seeds keep their cases).
+    const std::size_t n_cases = v.size();
+    for (std::size_t i = 0; i < n_cases; ++i) {
+      if (v[i].scheme != Scheme::w4a8_is || v[i].name.rfind("search", 0) != 0) continue;
+      Case f = v[i];
+      f.scheme = Scheme::w4a8_fs;
+      f.name = "fs_" + f.name;
+      v.push_back(f);
+    }
   }
   return v;
 }
