@@ -210,10 +210,11 @@ TEST(Segments, ASegmentFromAnotherDramStateIsSimulatedAgain) {
   }
 }
 
-// Steps of growing contexts through one runner: their attention segments differ, so the
-// segments after them start from DRAM states that differ from step to step (the round-robin
-// requester, the channels' directions). A memo that matched work alone would hand a segment
-// the statistics of another state; every step must still equal its whole run.
+// Steps of growing contexts through one runner, as a request runs them: their attention
+// segments differ and the segments after them are found in the memo; every step must still
+// equal its whole run. (Here the segments after attention happen to start from the same DRAM
+// state in every step, so a memo keyed on work alone passes this test too: the test above is
+// the one that catches it.)
 TEST(Segments, TheMemoKeysOnTheDramState) {
   for (const Case& k : cases()) {
     if (k.name != "intscale" && k.name != "intscale-4ch-turnaround" &&
