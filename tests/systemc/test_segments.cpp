@@ -214,8 +214,8 @@ TEST(Segments, ASegmentFromAnotherDramStateIsSimulatedAgain) {
 // segments differ and the segments after them are found in the memo; every step must still
 // equal its whole run. (Here the segments after attention happen to start from the same DRAM
 // state in every step, so a memo keyed on work alone passes this test too: the test above is
-// the one that catches it.)
-TEST(Segments, TheMemoKeysOnTheDramState) {
+// the one that catches that.)
+TEST(Segments, GrowingContextsThroughOneRunnerEqualWholeRuns) {
   for (const Case& k : cases()) {
     if (k.name != "intscale" && k.name != "intscale-4ch-turnaround" &&
         k.name != "intscale-x4-no-refresh")
