@@ -85,7 +85,7 @@ class SegmentedRunner {
     arch::DramCarry in, out;
     arch::RunStats stats;
   };
-  const arch::ArchSpec& a_;
+  arch::ArchSpec a_;  // a copy: a runner may outlive the spec it was made from
   arch::Fidelity mode_;
   std::unordered_map<std::size_t, std::vector<Entry>> memo_;
   std::uint64_t simulated_ = 0, reused_ = 0;
