@@ -56,4 +56,12 @@ unsigned default_threads() {
   return hw ? hw : 1;
 }
 
+std::function<void(std::size_t, const std::function<void(std::size_t)>&)> for_each_parallel(
+    unsigned workers) {
+  const unsigned w = workers ? workers : default_threads();
+  return [w](std::size_t n, const std::function<void(std::size_t)>& body) {
+    parallel_for(n, w, [&](std::size_t i, unsigned) { body(i); });
+  };
+}
+
 }  // namespace quasar::cpu

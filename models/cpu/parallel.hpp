@@ -19,4 +19,9 @@ void parallel_for(std::size_t n, unsigned workers,
 // quasar::Error), otherwise the hardware's thread count (at least 1).
 unsigned default_threads();
 
+// parallel_for as a numerics::ForEachIndex (numerics/error_metrics.hpp), for the reference
+// routines that take one: on `workers` threads (0: default_threads()).
+std::function<void(std::size_t, const std::function<void(std::size_t)>&)> for_each_parallel(
+    unsigned workers = 0);
+
 }  // namespace quasar::cpu

@@ -310,6 +310,8 @@ struct TcConfig {
 using TcBig = TcConfig<4, 4, 2, 4, 64, 4>;
 using TcBigWide = TcConfig<2, 4, 2, 4, 64, 4>;
 using TcSmall = TcConfig<1, 1, 1, 4, 256, 4>;
+// (launch_tc_block: of five shapes timed on an H100, the fastest for block-scaled prefill)
+using TcBlockTiles = TcConfig<1, 2, 2, 4, 64, 4>;
 
 __device__ __forceinline__ unsigned smem_addr(const void* p) {
   return static_cast<unsigned>(__cvta_generic_to_shared(p));
@@ -344,11 +346,17 @@ __device__ __forceinline__ void mma_s8(int (&c)[4], const unsigned (&a)[4], unsi
 // The epilogues of the tensor-core kernel: the simple path's, with a per-output state small
 // enough for registers (its accumulators are kept across groups) and the wrap events summed
 // per thread.
+// Each epilogue says: its State and init(); group(state, row, column, group, partial sum,
+// events) at each group end, in group order; finish() once per output; kWide (its state needs
+// the smaller-row tiles); kHalfSteps (groups 16 deep: each 32-deep mma step runs as two masked
+// ones); kEventSlot (the counter its `events` go to).
 struct TcInt {  // one group spanning K
   IntEpilogue e;
   using State = int;
-  static constexpr bool kWide = false;
-  __device__ void group(State& st, int, int, int p, unsigned long long&) const { st = p; }
+  static constexpr bool kWide = false, kHalfSteps = false;
+  static constexpr int kEventSlot = kAccWraps;
+  __device__ State init() const { return State{}; }
+  __device__ void group(State& st, int, int, int, int p, unsigned long long&) const { st = p; }
   __device__ void finish(State st, int m, int n, Counters* ctr) const {
     IntEpilogue::State s;
     s.acc = st;
@@ -358,8 +366,10 @@ struct TcInt {  // one group spanning K
 struct TcFs {
   FsEpilogue e;
   using State = float;
-  static constexpr bool kWide = false;
-  __device__ void group(State& st, int n, int g, int p, unsigned long long&) const {
+  static constexpr bool kWide = false, kHalfSteps = false;
+  static constexpr int kEventSlot = kAccWraps;
+  __device__ State init() const { return State{}; }
+  __device__ void group(State& st, int, int n, int g, int p, unsigned long long&) const {
     st = __fadd_rn(st, __fmul_rn(__int2float_rn(p), e.s[static_cast<std::size_t>(n) * e.groups + g]));
   }
   __device__ void finish(State st, int m, int n, Counters* ctr) const {
@@ -374,8 +384,10 @@ template <class Acc>
 struct TcIs {
   IsEpilogue e;
   using State = Acc;
-  static constexpr bool kWide = sizeof(Acc) > 4;
-  __device__ void group(State& st, int n, int g, int p, unsigned long long& events) const {
+  static constexpr bool kWide = sizeof(Acc) > 4, kHalfSteps = false;
+  static constexpr int kEventSlot = kAccWraps;
+  __device__ State init() const { return State{}; }
+  __device__ void group(State& st, int, int n, int g, int p, unsigned long long& events) const {
     const Acc s = e.S[static_cast<std::size_t>(n) * e.groups + g];
     if (e.no_wrap) {
       st += static_cast<Acc>(p) * s;
@@ -445,7 +457,7 @@ __global__ void __launch_bounds__(C::kThreads) tc_gemm(const std::int8_t* __rest
 #pragma unroll
       for (int r = 0; r < 4; ++r) {
         acc[i][j][r] = 0;
-        if constexpr (kMultiGroup) st[i][j][r] = typename Ep::State{};
+        if constexpr (kMultiGroup) st[i][j][r] = ep.init();
       }
   unsigned long long events = 0;
   // The output (row, column) of accumulator r of m-tile i, n-tile j (the mma's C layout).
@@ -491,23 +503,51 @@ __global__ void __launch_bounds__(C::kThreads) tc_gemm(const std::int8_t* __rest
                     smem_addr(sw + (wn * C::NI * 8 + j * 8 + (lane & 7)) * C::kRow + ks * 32 +
                               ((lane >> 3) & 1) * 16));
       }
+      if constexpr (Ep::kHalfSteps) {
+        // Groups of 16: the fragment's registers 0-1 hold k 0..15, 2-3 hold k 16..31, so an
+        // mma with the other half zeroed is one group's exact sum.
 #pragma unroll
-      for (int i = 0; i < C::MI; ++i)
+        for (int h = 0; h < 2; ++h) {
+          if (kg + 16 * h >= K) break;
 #pragma unroll
-        for (int j = 0; j < C::NI; ++j) mma_s8(acc[i][j], a[i], b[j][0], b[j][1]);
-      if constexpr (kMultiGroup) {
-        const int kend = min(kg + 32, K);
-        if (kend % G == 0) {  // a group ends: its partial sums to the epilogue, in order
-          const int g = kend / G - 1;
+          for (int i = 0; i < C::MI; ++i) {
+            const unsigned ah[4] = {h ? 0u : a[i][0], h ? 0u : a[i][1], h ? a[i][2] : 0u,
+                                    h ? a[i][3] : 0u};
+#pragma unroll
+            for (int j = 0; j < C::NI; ++j) mma_s8(acc[i][j], ah, b[j][0], b[j][1]);
+          }
 #pragma unroll
           for (int i = 0; i < C::MI; ++i)
 #pragma unroll
             for (int j = 0; j < C::NI; ++j)
 #pragma unroll
               for (int r = 0; r < 4; ++r) {
-                if (col_of(j, r) < N) ep.group(st[i][j][r], col_of(j, r), g, acc[i][j][r], events);
+                if (col_of(j, r) < N)
+                  ep.group(st[i][j][r], row_of(i, r), col_of(j, r), kg / 16 + h, acc[i][j][r],
+                           events);
                 acc[i][j][r] = 0;
               }
+        }
+      } else {
+#pragma unroll
+        for (int i = 0; i < C::MI; ++i)
+#pragma unroll
+          for (int j = 0; j < C::NI; ++j) mma_s8(acc[i][j], a[i], b[j][0], b[j][1]);
+        if constexpr (kMultiGroup) {
+          const int kend = min(kg + 32, K);
+          if (kend % G == 0) {  // a group ends: its partial sums to the epilogue, in order
+            const int g = kend / G - 1;
+#pragma unroll
+            for (int i = 0; i < C::MI; ++i)
+#pragma unroll
+              for (int j = 0; j < C::NI; ++j)
+#pragma unroll
+                for (int r = 0; r < 4; ++r) {
+                  if (col_of(j, r) < N)
+                    ep.group(st[i][j][r], row_of(i, r), col_of(j, r), g, acc[i][j][r], events);
+                  acc[i][j][r] = 0;
+                }
+          }
         }
       }
     }
@@ -525,12 +565,12 @@ __global__ void __launch_bounds__(C::kThreads) tc_gemm(const std::int8_t* __rest
         if constexpr (kMultiGroup) {
           ep.finish(st[i][j][r], m, n, ctr);
         } else {
-          typename Ep::State s{};
-          ep.group(s, n, 0, acc[i][j][r], events);
+          typename Ep::State s = ep.init();
+          ep.group(s, m, n, 0, acc[i][j][r], events);
           ep.finish(s, m, n, ctr);
         }
       }
-  if (events) atomicAdd(&ctr[kAccWraps], events);
+  if (events) atomicAdd(&ctr[Ep::kEventSlot], events);
 }
 
 // Weights decoded on the way in become int8 once, each element's events counted once.
@@ -815,6 +855,61 @@ __global__ void __launch_bounds__(kBlockThreads* kBlockThreads)
   if (acc_events) atomicAdd(&a.ctr[kBlockAccEv], acc_events);
 }
 
+// The block-scaled schemes on the tensor-core kernel (tc_gemm), where both operands' elements
+// are int8 integers (E2M1, MXINT8: every scheme but w4a8-mx's E4M3 activations): a block is a
+// group, each block's I_b the tensor cores' exact int32 sum, handed in block order to the very
+// steps block_gemm takes (NVFP4's 16-deep blocks as masked half steps).
+template <BlockMode Mode>
+struct TcBlock {
+  BlockGemmArgs a;
+  struct Fixed {
+    WrappingAccumulator acc{kBlockAccBits};
+    unsigned long long rounds = 0;
+  };
+  using State = std::conditional_t<Mode == BlockMode::mx_fixed, Fixed, float>;
+  static constexpr bool kHalfSteps = Mode == BlockMode::nvfp4;
+  static constexpr int kEventSlot = kBlockAccEv;
+  __device__ State init() const {
+    State s{};  // a float state starts at +0, as the reference's
+    if constexpr (Mode == BlockMode::mx_fixed) s.acc = WrappingAccumulator(a.acc_bits);
+    return s;
+  }
+  __device__ void group(State& st, int m, int n, int g, int p, unsigned long long& events) const {
+    if (m >= a.M) return;  // a row past M: zeros, and no scales to read
+    const std::uint8_t sx = a.xs[static_cast<std::size_t>(m) * a.blocks + g];
+    const std::uint8_t sw = a.ws[static_cast<std::size_t>(n) * a.blocks + g];
+    if constexpr (Mode == BlockMode::nvfp4) {
+      st = __fadd_rn(st, nvfp4_block_term(p, sx, sw));
+    } else {
+      if (!e8m0_valid(sx) || !e8m0_valid(sw)) return;  // counted by count_e8m0_nan
+      const int s = mx_block_shift(sx, sw, a.unit);
+      if constexpr (Mode == BlockMode::mx_fp32) {
+        st = __fadd_rn(st, block_term_fp32(p, s));
+      } else {
+        const FixedTerm t = block_term_fixed(p, s + a.frac_bits, a.acc_bits);
+        st.rounds += t.rounded ? 1 : 0;
+        events += t.overflow ? 1 : 0;
+        st.acc.add(t.value);
+      }
+    }
+  }
+  __device__ void finish(const State& st, int m, int n, Counters* ctr) const {
+    float v;
+    if constexpr (Mode == BlockMode::mx_fp32) {
+      v = st;
+    } else if constexpr (Mode == BlockMode::nvfp4) {
+      v = nvfp4_result(st, a.unit, a.tsx, a.tsw);
+    } else {
+      if (st.rounds) atomicAdd(&ctr[kAlignRound], st.rounds);
+      if (st.acc.wraps()) atomicAdd(&ctr[kBlockAccEv], static_cast<Counters>(st.acc.wraps()));
+      v = fixed_acc_to_f32(st.acc.value(), a.frac_bits);
+    }
+    const std::uint16_t h = block_output_f16(v);
+    if ((h & 0x7c00u) == 0x7c00u) atomicAdd(&ctr[kOutputInf], Counters{1});
+    a.y[static_cast<std::size_t>(m) * a.N + n] = h;
+  }
+};
+
 // ---- host side ------------------------------------------------------------------------------
 
 dim3 grid_for(std::size_t M, std::size_t N) {
@@ -879,15 +974,21 @@ thread_local const char* t_last_int_kernel = "none";
 // Which integer kernel runs by default: the tensor cores, since the path passed the GPU tests
 // and 36 LLaMA-size comparisons with the simple kernel on an H100 (docs/validation.md).
 constexpr bool kTensorCoresByDefault = true;
+// The block-scaled schemes keep the simple kernel by default: on an H100 their tensor-core
+// path, exact and tested as well, was 0.6-0.9x its speed at 2048 x 4096 x 4096 (a block term
+// for every output every 32 or 16 k is the work, not the MMAs; docs/performance.md).
+constexpr bool kBlockTensorCoresByDefault = false;
 
 // The tensor-core path takes a launch when its accumulator is exact, rows are whole 16-byte
 // chunks and groups whole mma steps, and QUASAR_GPU_KERNELS (read at each launch: a benchmark
 // toggles it) is "tensor-cores" or unset while kTensorCoresByDefault; "simple" keeps every
 // launch on int_gemm (the benchmark's baseline, and a way to rule the tensor-core path out).
-bool tensor_cores_take(const Launch& l) {
+bool tensor_cores_on(bool by_default) {
   const char* v = std::getenv("QUASAR_GPU_KERNELS");
-  const bool on = v ? std::string(v) == "tensor-cores" : kTensorCoresByDefault;
-  return on && l.elem_exact && l.fits_int32 && l.K % 16 == 0 && l.G > 0 && l.K % l.G == 0 &&
+  return v ? std::string(v) == "tensor-cores" : by_default;
+}
+bool tensor_cores_take(const Launch& l) {
+  return tensor_cores_on(kTensorCoresByDefault) && l.elem_exact && l.fits_int32 && l.K % 16 == 0 && l.G > 0 && l.K % l.G == 0 &&
          (l.G == l.K || l.G % 32 == 0);
 }
 
@@ -931,6 +1032,20 @@ void launch_tc_epilogue(const Launch& l, const std::int8_t* x, const std::int8_t
     launch_tc_for_rows<true>(l, x, w, TcIs<int>{e}, ctr);
   } else {
     launch_tc_for_rows<true>(l, x, w, TcIs<long long>{e}, ctr);
+  }
+}
+
+// A block-scaled GEMM on the tensor cores. Its per-block terms, not the MMAs, are most of the
+// work (a rescale every 32 or 16 k for every output), so many rows take TcBlockTiles' smaller
+// per-thread share (more blocks resident to hide the float steps' latency); the fixed mode's
+// per-output state (a wrapping accumulator and a count) fits registers only in the 16 x 32 tiles.
+template <BlockMode Mode>
+void launch_tc_block(const Launch& l, const std::int8_t* x, const std::int8_t* w,
+                     const BlockGemmArgs& a, Counters* ctr) {
+  if (l.M <= 64 || Mode == BlockMode::mx_fixed) {
+    launch_tc<TcSmall, true>(l, x, w, TcBlock<Mode>{a}, ctr);
+  } else {
+    launch_tc<TcBlockTiles, true>(l, x, w, TcBlock<Mode>{a}, ctr);
   }
 }
 
@@ -1184,6 +1299,10 @@ class CudaEngine final : public GemmEngine {
     ctr.zero();
 
     t_last_kernel_ms = 0.0f;
+    // Both operands' element integers fit int8 (not E4M3's) and rows are whole 16-byte chunks:
+    // the tensor cores sum each block exactly (the block terms follow in block_gemm's order).
+    const bool tc = tensor_cores_on(kBlockTensorCoresByDefault) && !wide_x && K % 16 == 0 && M && N;
+    t_last_int_kernel = tc ? "tensor cores" : M && N ? "simple" : "none";
     cudaEvent_t start, stop;
     check(cudaEventCreate(&start), "cudaEventCreate");
     check(cudaEventCreate(&stop), "cudaEventCreate");
@@ -1220,7 +1339,17 @@ class CudaEngine final : public GemmEngine {
       const BlockMode mode = nv                           ? BlockMode::nvfp4
                              : bo.mode == BlockAcc::fixed ? BlockMode::mx_fixed
                                                           : BlockMode::mx_fp32;
-      if (wide_x) {
+      if (tc) {
+        const Launch l{M, N, K, static_cast<std::size_t>(nv ? kNvfp4Block : kMxBlock), 8, true,
+                       true};
+        if (mode == BlockMode::nvfp4) {
+          launch_tc_block<BlockMode::nvfp4>(l, xi8.get(), wi.get(), a, ctr.get());
+        } else if (mode == BlockMode::mx_fixed) {
+          launch_tc_block<BlockMode::mx_fixed>(l, xi8.get(), wi.get(), a, ctr.get());
+        } else {
+          launch_tc_block<BlockMode::mx_fp32>(l, xi8.get(), wi.get(), a, ctr.get());
+        }
+      } else if (wide_x) {
         launch_block_mode<std::int32_t, kMxBlock>(xi32.get(), wi.get(), a, mode);
       } else if (nv) {
         launch_block_mode<std::int8_t, kNvfp4Block>(xi8.get(), wi.get(), a, mode);
@@ -1229,7 +1358,7 @@ class CudaEngine final : public GemmEngine {
       }
     }
     check(cudaEventRecord(stop), "cudaEventRecord");
-    sync("block_gemm");
+    sync(tc ? "tc_gemm (block-scaled)" : "block_gemm");
     check(cudaEventElapsedTime(&t_last_kernel_ms, start, stop), "cudaEventElapsedTime");
     cudaEventDestroy(start);
     cudaEventDestroy(stop);

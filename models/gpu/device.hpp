@@ -25,9 +25,9 @@ EngineChoice choose_engine(DeviceChoice choice);
 // Milliseconds the last integer-GEMM kernel of this thread ran on the GPU (kernel only, no
 // transfers); 0 without CUDA or before any GPU GEMM. For benchmarks.
 double last_gpu_kernel_ms();
-// The kernel of this thread's last integer GEMM on the GPU: "tensor cores" (mma.sync), "simple"
-// (the CUDA-core kernel, where the tensor-core path does not apply or QUASAR_GPU_KERNELS=simple)
-// or "none" (no GPU GEMM yet, an empty output, or no CUDA).
+// The kernel of this thread's last integer or block-scaled GEMM on the GPU: "tensor cores"
+// (mma.sync), "simple" (the CUDA-core kernel, where the tensor-core path does not apply or
+// QUASAR_GPU_KERNELS=simple) or "none" (no GPU GEMM yet, an empty output, or no CUDA).
 std::string last_gpu_int_kernel();
 
 // "NVIDIA H100 ... (sm_90, ...)" or the reason no GPU can be used.

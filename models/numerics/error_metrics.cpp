@@ -11,7 +11,7 @@
 
 namespace quasar {
 
-MatrixF float_reference(const MatrixF& x, const MatrixF& w) {
+MatrixF float_reference(const MatrixF& x, const MatrixF& w, const ForEachIndex& for_each) {
   if (x.cols() != w.cols()) {
     throw Error("reference product: x has K = " + std::to_string(x.cols()) +
                 ", w has K = " + std::to_string(w.cols()));
@@ -19,13 +19,15 @@ MatrixF float_reference(const MatrixF& x, const MatrixF& w) {
   // Each output is one fp64 sum in k order (the definition above). A single running sum is
   // bound by the add's latency, so kLanes outputs (kLanes rows of w, packed k-major) are summed
   // side by side: independent chains the compiler can put in vector registers, each still
-  // added in k order, so every output has the same bits as the one-at-a-time loop.
+  // added in k order, so every output has the same bits as the one-at-a-time loop. A block of
+  // kLanes columns is the unit `for_each` may run on its own thread (it writes only them).
   constexpr std::size_t kLanes = 8;
   const std::size_t M = x.rows(), N = w.rows(), K = x.cols();
   MatrixF ref(M, N);
-  std::vector<double> panel(K * kLanes);
-  for (std::size_t n0 = 0; n0 < N; n0 += kLanes) {
+  const auto block = [&](std::size_t b) {
+    const std::size_t n0 = b * kLanes;
     const std::size_t lanes = std::min(kLanes, N - n0);
+    std::vector<double> panel(K * kLanes);
     for (std::size_t k = 0; k < K; ++k)
       for (std::size_t j = 0; j < kLanes; ++j)
         panel[k * kLanes + j] = j < lanes ? static_cast<double>(w(n0 + j, k)) : 0.0;
@@ -39,6 +41,12 @@ MatrixF float_reference(const MatrixF& x, const MatrixF& w) {
       }
       for (std::size_t j = 0; j < lanes; ++j) ref(m, n0 + j) = static_cast<float>(acc[j]);
     }
+  };
+  const std::size_t blocks = (N + kLanes - 1) / kLanes;
+  if (for_each) {
+    for_each(blocks, block);
+  } else {
+    for (std::size_t b = 0; b < blocks; ++b) block(b);
   }
   return ref;
 }

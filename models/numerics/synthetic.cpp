@@ -34,12 +34,39 @@ std::uint64_t Rng::next() {
   return result;
 }
 
+void Rng::discard(std::uint64_t n) {
+  for (; n > 0; --n) next();
+}
+
 double Rng::uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
 
 double Rng::normal() {
   const double u1 = 1.0 - uniform();  // (0, 1]: log is finite
   const double u2 = uniform();
   return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * 3.14159265358979323846 * u2);
+}
+
+void fill_normal(MatrixF& m, double std, Rng& rng, const ForEachIndex& for_each) {
+  std::vector<float>& v = m.values();
+  if (!for_each) {
+    for (float& x : v) x = static_cast<float>(rng.normal() * std);
+    return;
+  }
+  // Advancing the raw stream is a few ns a draw; the transform's log and cos are most of a
+  // value's cost, and they are what runs in parallel.
+  constexpr std::size_t kChunk = std::size_t{1} << 16;
+  const std::size_t chunks = (v.size() + kChunk - 1) / kChunk;
+  std::vector<Rng> start;
+  start.reserve(chunks);
+  for (std::size_t c = 0; c < chunks; ++c) {
+    start.push_back(rng);
+    rng.discard(2 * std::min(kChunk, v.size() - c * kChunk));
+  }
+  for_each(chunks, [&](std::size_t c) {
+    Rng r = start[c];
+    const std::size_t end = std::min(v.size(), (c + 1) * kChunk);
+    for (std::size_t i = c * kChunk; i < end; ++i) v[i] = static_cast<float>(r.normal() * std);
+  });
 }
 
 GemmData synthetic_llm_gemm(const SyntheticSpec& spec) {

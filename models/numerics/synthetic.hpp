@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "error_metrics.hpp"
 #include "matrix.hpp"
 
 namespace quasar {
@@ -17,10 +18,17 @@ class Rng {
   explicit Rng(std::uint64_t seed);
   std::uint64_t next();
   double uniform();  // [0, 1), 53 random bits
-  double normal();   // Box-Muller
+  double normal();   // Box-Muller: always exactly two next() draws (fill_normal relies on it)
+  // Advances the stream by n draws, as n calls of next() would.
+  void discard(std::uint64_t n);
  private:
   std::uint64_t s_[4];
 };
+
+// Fills m, in row-major order, with rng.normal() * std, leaving rng where that loop would: the
+// same values whatever `for_each` is (the stream is cut into chunks whose starting states are
+// found by discard, then each chunk's Box-Muller transforms run on their own).
+void fill_normal(MatrixF& m, double std, Rng& rng, const ForEachIndex& for_each = {});
 
 struct SyntheticSpec {
   std::size_t m = 64;

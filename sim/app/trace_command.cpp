@@ -6,6 +6,7 @@
 
 #include "cli_checks.hpp"
 #include "gpu/device.hpp"
+#include "gpu/vector_engine.hpp"
 #include "io/output_file.hpp"
 #include "numerics/error.hpp"
 #include "report/trace_report.hpp"
@@ -108,13 +109,18 @@ int run_synth(TraceArgs& a) {
     }
     spec.overrides[cls] = parse_scheme(ls.substr(eq + 1), "--layer-scheme");
   }
-  const EngineChoice e = choose_engine(a.device == "gpu"    ? DeviceChoice::gpu
-                                       : a.device == "auto" ? DeviceChoice::automatic
-                                                            : DeviceChoice::cpu);
-  const trace::SyntheticModelTrace t = trace::synthesize_model_trace(spec, *e.engine);
+  const DeviceChoice device = a.device == "gpu"    ? DeviceChoice::gpu
+                              : a.device == "auto" ? DeviceChoice::automatic
+                                                   : DeviceChoice::cpu;
+  const EngineChoice e = choose_engine(device);
+  // The non-GEMM records on the same device (a prefill's attention grows with tokens squared).
+  const VectorEngineChoice v = choose_vector_engine(device);
+  const trace::SyntheticModelTrace t = trace::synthesize_model_trace(spec, *e.engine, *v.engine);
   trace::write_synthetic_model_trace(a.synth_out, t);
   print_trace_summary(std::cout, t.trace);
-  std::cout << e.note << "\nwrote " << a.synth_out << "/trace.yaml and " << a.synth_out << "/"
+  std::cout << e.note << "\n";
+  if (device != DeviceChoice::cpu && v.note != e.note) std::cout << "vector records: " << v.note << "\n";
+  std::cout << "wrote " << a.synth_out << "/trace.yaml and " << a.synth_out << "/"
             << t.trace.payload << "\n";
   return 0;
 }

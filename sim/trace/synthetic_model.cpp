@@ -7,6 +7,7 @@
 #include <tuple>
 #include <vector>
 
+#include "cpu/parallel.hpp"
 #include "io/output_set.hpp"
 #include "numerics/error.hpp"
 #include "numerics/float_formats.hpp"
@@ -21,9 +22,17 @@ namespace {
 using safetensors::DType;
 using safetensors::Tensor;
 
+// The reference routines' loops on every core (QUASAR_THREADS): a 32-layer model at 2048 tokens
+// spends most of its synthesis in them (the fp64 products the errors are taken from, and the
+// weights' Box-Muller transforms); their results do not depend on the thread count.
+const ForEachIndex& on_all_cores() {
+  static const ForEachIndex f = cpu::for_each_parallel();
+  return f;
+}
+
 MatrixF gaussian(std::size_t r, std::size_t c, double std, Rng& rng) {
   MatrixF m(r, c);
-  for (float& v : m.values()) v = static_cast<float>(rng.normal() * std);
+  fill_normal(m, std, rng, on_all_cores());
   return m;
 }
 
@@ -44,8 +53,9 @@ std::int64_t i64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
 // than its producer recorded.
 class Recorder {
  public:
-  Recorder(const SyntheticModelSpec& spec, const GemmEngine& engine, SyntheticModelTrace& out)
-      : spec_(spec), engine_(engine), out_(out) {}
+  Recorder(const SyntheticModelSpec& spec, const GemmEngine& engine,
+           const VectorEngine& vector_engine, SyntheticModelTrace& out)
+      : spec_(spec), engine_(engine), vector_engine_(vector_engine), out_(out) {}
 
   // Stores `t` as "<record>/<role>"; returns that name.
   std::string put(const std::string& record, const std::string& role, Tensor t) {
@@ -66,7 +76,7 @@ class Recorder {
   // An optional output role is computed when the record names it (an empty placeholder).
   // Returns the name of its output `y` ("" when it has none).
   std::string op(Layer l) {
-    OpResult r = run_op_record(l, out_.payload, "synthetic model");
+    OpResult r = run_op_record(l, out_.payload, "synthetic model", vector_engine_);
     for (auto& [role, t] : r.outputs) l.tensors[role] = put(l.name, role, std::move(t));
     out_.trace.layers.push_back(l);
     return l.tensors.count("y") ? l.tensors.at("y") : "";
@@ -95,7 +105,7 @@ class Recorder {
                      : cls == "lm_head"          ? Scheme::fp16
                                                  : spec_.scheme;
     const MatrixF xf = to_f32(matrix(x));
-    const MatrixF ref = float_reference(xf, w);
+    const MatrixF ref = float_reference(xf, w, on_all_cores());
     const SchemeRun run = run_scheme(s, xf, w, spec_.config, ref, engine_);
     Layer l = layer_from_run(name, run, spec_.config, out_.payload);
     if (const std::optional<ActFormat> f = act_format(s)) {
@@ -155,6 +165,7 @@ class Recorder {
 
   const SyntheticModelSpec& spec_;
   const GemmEngine& engine_;
+  const VectorEngine& vector_engine_;
   SyntheticModelTrace& out_;
   std::map<std::string, std::size_t> quantizers_;  // (input, smoothing) -> record index
 };
@@ -163,7 +174,8 @@ class Recorder {
 
 namespace {
 
-SyntheticModelTrace synthesize_prefill(const SyntheticModelSpec& spec, const GemmEngine& engine) {
+SyntheticModelTrace synthesize_prefill(const SyntheticModelSpec& spec, const GemmEngine& engine,
+                                       const VectorEngine& vector_engine) {
   const std::size_t H = spec.hidden, I = spec.intermediate, T = spec.tokens, hd = H / spec.heads;
   if (spec.heads == 0 || spec.kv_heads == 0 || H % spec.heads || spec.heads % spec.kv_heads ||
       hd % 2) {
@@ -204,7 +216,7 @@ SyntheticModelTrace synthesize_prefill(const SyntheticModelSpec& spec, const Gem
                     {"attention", std::string(attention_mode_name(spec.attention.mode))},
                     {"attention_tile", std::to_string(spec.attention.tile)},
                     {"engine", std::string(engine.name())}};
-  Recorder rec(spec, engine, out);
+  Recorder rec(spec, engine, vector_engine, out);
 
   // Outlier channels: a few residual-stream dimensions carry much larger values, from the
   // embeddings on, and the norm weights keep them large (the LLM.int8() observation).
@@ -419,9 +431,9 @@ SyntheticModelTrace decode_step(SyntheticModelTrace full, std::uint64_t context,
 
 }  // namespace
 
-SyntheticModelTrace synthesize_model_trace(const SyntheticModelSpec& spec,
-                                           const GemmEngine& engine) {
-  if (spec.context == 0) return synthesize_prefill(spec, engine);
+SyntheticModelTrace synthesize_model_trace(const SyntheticModelSpec& spec, const GemmEngine& engine,
+                                           const VectorEngine& vector_engine) {
+  if (spec.context == 0) return synthesize_prefill(spec, engine, vector_engine);
   // NVFP4's activation tensor scale spans every row of the pass: the step's own rows would
   // give another, so the step is not a slice of the pass.
   for (const SchemeInfo& info : all_schemes()) {
@@ -437,7 +449,7 @@ SyntheticModelTrace synthesize_model_trace(const SyntheticModelSpec& spec,
     throw Error("synthetic model: context + tokens overflow");
   SyntheticModelSpec all = spec;
   all.tokens = spec.context + spec.tokens;
-  return decode_step(synthesize_prefill(all, engine), spec.context, spec.tokens);
+  return decode_step(synthesize_prefill(all, engine, vector_engine), spec.context, spec.tokens);
 }
 
 void write_synthetic_model_trace(const std::string& dir, const SyntheticModelTrace& t) {

@@ -18,6 +18,7 @@
 
 #include "numerics/attention.hpp"
 #include "numerics/engine.hpp"
+#include "numerics/vector_engine.hpp"
 #include "numerics/kv_cache.hpp"
 #include "numerics/scheme_runner.hpp"
 #include "trace/safetensors.hpp"
@@ -58,8 +59,10 @@ struct SyntheticModelTrace {
   safetensors::File payload;
 };
 
-SyntheticModelTrace synthesize_model_trace(const SyntheticModelSpec& spec,
-                                           const GemmEngine& engine);
+// The linears run on `engine`, the other records (norms, RoPE, attention, ...) on
+// `vector_engine`; both bit-exact with the reference, so the payload is the same on any pair.
+SyntheticModelTrace synthesize_model_trace(const SyntheticModelSpec& spec, const GemmEngine& engine,
+                                           const VectorEngine& vector_engine = cpu_vector_engine());
 // Writes DIR/trace.yaml and DIR/payload.safetensors.
 void write_synthetic_model_trace(const std::string& dir, const SyntheticModelTrace& t);
 

@@ -9,12 +9,14 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "cpu/fast_engine.hpp"
 #include "cpu/parallel.hpp"
 #include "numerics/error.hpp"
+#include "numerics/error_metrics.hpp"
 #include "numerics/float_formats.hpp"
 #include "numerics/quantize_weights.hpp"
 #include "numerics/synthetic.hpp"
@@ -424,6 +426,51 @@ TEST(FastCpuEngine, EnvironmentPicksTheEngine) {
   EXPECT_THAT([&] { cpu::default_cpu_engine(note); },
               ::testing::ThrowsMessage<Error>(::testing::HasSubstr("accepted: fast, reference")));
   ::unsetenv("QUASAR_CPU_ENGINE");
+}
+
+// The reference routines trace synth runs on every core give the serial loop's bits: run on 3
+// threads and with the blocks in reverse order (a schedule no thread pool promises, so any
+// dependence between blocks shows), against the plain loop.
+ForEachIndex reversed() {
+  return [](std::size_t n, const std::function<void(std::size_t)>& body) {
+    for (std::size_t i = n; i-- > 0;) body(i);
+  };
+}
+
+TEST(ParallelReference, FloatReferenceHasTheSerialBits) {
+  Rng rng(5);
+  MatrixF x(7, 263), w(45, 263);  // N not a multiple of the 8 lanes a block sums
+  for (auto* m : {&x, &w})
+    for (auto& v : m->values()) v = static_cast<float>(rng.normal() * static_cast<double>(1 + rng.next() % 1000));
+  const MatrixF serial = float_reference(x, w);
+  for (const ForEachIndex& f : {cpu::for_each_parallel(3), reversed()}) {
+    const MatrixF par = float_reference(x, w, f);
+    ASSERT_EQ(par.values().size(), serial.values().size());
+    EXPECT_EQ(std::memcmp(par.values().data(), serial.values().data(),
+                          serial.values().size() * sizeof(float)),
+              0);
+  }
+}
+
+TEST(ParallelReference, FillNormalIsTheSequentialStream) {
+  // More values than one chunk (2^16) and not a multiple of it.
+  for (std::size_t rows : {3u, 300u}) {
+    MatrixF want(rows, 513), got(rows, 513);
+    Rng a(11), b(11);
+    for (float& v : want.values()) v = static_cast<float>(a.normal() * 0.02);
+    fill_normal(got, 0.02, b, cpu::for_each_parallel(3));
+    EXPECT_EQ(std::memcmp(want.values().data(), got.values().data(),
+                          want.values().size() * sizeof(float)),
+              0)
+        << rows << " rows";
+    EXPECT_EQ(a.next(), b.next()) << "the stream continues where the loop would leave it";
+    Rng c(11);
+    MatrixF rev(rows, 513);
+    fill_normal(rev, 0.02, c, reversed());
+    EXPECT_EQ(std::memcmp(want.values().data(), rev.values().data(),
+                          want.values().size() * sizeof(float)),
+              0);
+  }
 }
 
 }  // namespace
