@@ -33,6 +33,8 @@ cd "$(dirname "$0")/.."
 root="$PWD"
 # shellcheck source=scripts/units-list.sh
 . "$root/scripts/units-list.sh"
+# shellcheck source=scripts/osu018.sh
+. "$root/scripts/osu018.sh"
 
 out="$root/configs/tech/timing-osu018.yaml"
 work="$root/build/sta-units"
@@ -69,15 +71,8 @@ skipped() { [ -n "$not_timed" ] && awk -v u="$1" '$1 == u {f = 1} END {exit !f}'
 
 liberty="${QUASAR_LIBERTY:-}"
 if [ -z "$liberty" ]; then
-  tech="$root/build/tech/osu018"
-  liberty="$tech/usr/share/qflow/tech/osu018/osu018_stdcells.lib"
-  if [ ! -f "$liberty" ] && [ "$fetch" = 1 ]; then
-    mkdir -p "$tech"
-    if (cd "$tech" && timeout 120 apt-get download qflow-tech-osu018 >/dev/null 2>&1) &&
-       dpkg -x "$tech"/qflow-tech-osu018_*.deb "$tech"; then
-      echo "sta-units: unpacked qflow-tech-osu018 into $tech" >&2
-    fi
-  fi
+  liberty="$(osu018_path "$root")"
+  [ "$fetch" = 1 ] && osu018_fetch "$root" sta-units || true
 fi
 [ -f "$liberty" ] || { echo "sta-units: no Liberty file at $liberty" >&2; exit 1; }
 

@@ -15,6 +15,8 @@ cd "$(dirname "$0")/.."
 root="$PWD"
 # shellcheck source=scripts/units-list.sh
 . "$root/scripts/units-list.sh"
+# shellcheck source=scripts/osu018.sh
+. "$root/scripts/osu018.sh"
 
 liberty="${QUASAR_LIBERTY:-}"
 out="$root/build/synth"
@@ -31,17 +33,10 @@ done
 command -v yosys >/dev/null || { echo "synth-units: yosys not found (scripts/install-deps.sh)" >&2; exit 1; }
 
 if [ -z "$liberty" ]; then
-  tech="$root/build/tech/osu018"
-  liberty="$tech/usr/share/qflow/tech/osu018/osu018_stdcells.lib"
-  if [ ! -f "$liberty" ]; then
-    mkdir -p "$tech"
-    if (cd "$tech" && timeout 120 apt-get download qflow-tech-osu018 >/dev/null 2>&1) &&
-       dpkg -x "$tech"/qflow-tech-osu018_*.deb "$tech"; then
-      echo "synth-units: unpacked qflow-tech-osu018 into $tech" >&2
-    else
-      echo "synth-units: could not fetch qflow-tech-osu018 (offline?): area skipped" >&2
-      liberty=""
-    fi
+  liberty="$(osu018_path "$root")"
+  if ! osu018_fetch "$root" synth-units; then
+    echo "synth-units: could not fetch qflow-tech-osu018 (offline?): area skipped" >&2
+    liberty=""
   fi
 elif [ ! -f "$liberty" ]; then
   echo "synth-units: Liberty file '$liberty' does not exist" >&2

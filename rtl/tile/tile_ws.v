@@ -228,6 +228,7 @@ module tile_ws #(
   generate
     for (j = 0; j < DEPTH; j = j + 1) begin : g_lane
       wire [31:0] li = {16'd0, issued} + j;
+      wire [TI-1:0] ti = li[TI-1:0];
       wire prev_ok;
       if (j == 0) begin : g_first
         assign prev_ok = run;
@@ -240,7 +241,6 @@ module tile_ws #(
       assign lane_ok[j] = ok;
       wire [SW:0] s = {1'b0, iss_slot} + j[SW:0];
       assign lane_slot[SW*j+:SW] = s >= DEPTH[SW:0] ? SW'(s - DEPTH[SW:0]) : s[SW-1:0];
-      wire [TI-1:0] ti = li[TI-1:0];
       assign lane_bytes[32*j+:32] = cmem[{ti, 5'd5}] + cmem[{ti, 5'd6}];
       assign rd_req_addr[32*j+:32] = cmem[{ti, 5'd9}];
     end
