@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cli_checks.hpp"
+#include "cpu/parallel.hpp"
 #include "gpu/device.hpp"
 #include "gpu/vector_engine.hpp"
 #include "io/output_file.hpp"
@@ -115,7 +116,8 @@ int run_synth(TraceArgs& a) {
   const EngineChoice e = choose_engine(device);
   // The non-GEMM records on the same device (a prefill's attention grows with tokens squared).
   const VectorEngineChoice v = choose_vector_engine(device);
-  const trace::SyntheticModelTrace t = trace::synthesize_model_trace(spec, *e.engine, *v.engine);
+  const trace::SyntheticModelTrace t =
+      trace::synthesize_model_trace(spec, *e.engine, *v.engine, cpu::for_each_parallel());
   trace::write_synthetic_model_trace(a.synth_out, t);
   print_trace_summary(std::cout, t.trace);
   std::cout << e.note << "\n";

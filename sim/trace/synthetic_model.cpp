@@ -7,7 +7,6 @@
 #include <tuple>
 #include <vector>
 
-#include "cpu/parallel.hpp"
 #include "io/output_set.hpp"
 #include "numerics/error.hpp"
 #include "numerics/float_formats.hpp"
@@ -22,17 +21,9 @@ namespace {
 using safetensors::DType;
 using safetensors::Tensor;
 
-// The reference routines' loops on every core (QUASAR_THREADS): a 32-layer model at 2048 tokens
-// spends most of its synthesis in them (the fp64 products the errors are taken from, and the
-// weights' Box-Muller transforms); their results do not depend on the thread count.
-const ForEachIndex& on_all_cores() {
-  static const ForEachIndex f = cpu::for_each_parallel();
-  return f;
-}
-
-MatrixF gaussian(std::size_t r, std::size_t c, double std, Rng& rng) {
+MatrixF gaussian(std::size_t r, std::size_t c, double std, Rng& rng, const ForEachIndex& each) {
   MatrixF m(r, c);
-  fill_normal(m, std, rng, on_all_cores());
+  fill_normal(m, std, rng, each);
   return m;
 }
 
@@ -54,8 +45,8 @@ std::int64_t i64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
 class Recorder {
  public:
   Recorder(const SyntheticModelSpec& spec, const GemmEngine& engine,
-           const VectorEngine& vector_engine, SyntheticModelTrace& out)
-      : spec_(spec), engine_(engine), vector_engine_(vector_engine), out_(out) {}
+           const VectorEngine& vector_engine, const ForEachIndex& each, SyntheticModelTrace& out)
+      : spec_(spec), engine_(engine), vector_engine_(vector_engine), each_(each), out_(out) {}
 
   // Stores `t` as "<record>/<role>"; returns that name.
   std::string put(const std::string& record, const std::string& role, Tensor t) {
@@ -105,7 +96,7 @@ class Recorder {
                      : cls == "lm_head"          ? Scheme::fp16
                                                  : spec_.scheme;
     const MatrixF xf = to_f32(matrix(x));
-    const MatrixF ref = float_reference(xf, w, on_all_cores());
+    const MatrixF ref = float_reference(xf, w, each_);
     const SchemeRun run = run_scheme(s, xf, w, spec_.config, ref, engine_);
     Layer l = layer_from_run(name, run, spec_.config, out_.payload);
     if (const std::optional<ActFormat> f = act_format(s)) {
@@ -166,6 +157,7 @@ class Recorder {
   const SyntheticModelSpec& spec_;
   const GemmEngine& engine_;
   const VectorEngine& vector_engine_;
+  const ForEachIndex& each_;
   SyntheticModelTrace& out_;
   std::map<std::string, std::size_t> quantizers_;  // (input, smoothing) -> record index
 };
@@ -175,7 +167,8 @@ class Recorder {
 namespace {
 
 SyntheticModelTrace synthesize_prefill(const SyntheticModelSpec& spec, const GemmEngine& engine,
-                                       const VectorEngine& vector_engine) {
+                                       const VectorEngine& vector_engine,
+                                       const ForEachIndex& each) {
   const std::size_t H = spec.hidden, I = spec.intermediate, T = spec.tokens, hd = H / spec.heads;
   if (spec.heads == 0 || spec.kv_heads == 0 || H % spec.heads || spec.heads % spec.kv_heads ||
       hd % 2) {
@@ -216,7 +209,7 @@ SyntheticModelTrace synthesize_prefill(const SyntheticModelSpec& spec, const Gem
                     {"attention", std::string(attention_mode_name(spec.attention.mode))},
                     {"attention_tile", std::to_string(spec.attention.tile)},
                     {"engine", std::string(engine.name())}};
-  Recorder rec(spec, engine, vector_engine, out);
+  Recorder rec(spec, engine, vector_engine, each, out);
 
   // Outlier channels: a few residual-stream dimensions carry much larger values, from the
   // embeddings on, and the norm weights keep them large (the LLM.int8() observation).
@@ -224,7 +217,7 @@ SyntheticModelTrace synthesize_prefill(const SyntheticModelSpec& spec, const Gem
   for (std::size_t i = 0; i < spec.outlier_channels; ++i) {
     gain[rng.next() % H] = static_cast<float>(spec.outlier_gain);
   }
-  MatrixF embed = gaussian(spec.vocab, H, 1.0, rng);
+  MatrixF embed = gaussian(spec.vocab, H, 1.0, rng, each);
   for (std::size_t v = 0; v < spec.vocab; ++v) {
     for (std::size_t j = 0; j < H; ++j) embed(v, j) *= gain[j];
   }
@@ -264,11 +257,11 @@ SyntheticModelTrace synthesize_prefill(const SyntheticModelSpec& spec, const Gem
     const std::string p = "layers." + std::to_string(layer) + ".", a = p + "self_attn.";
     const std::string norm1 = norm(p + "input_layernorm", res_from, res);
     const std::string in1 = p + "input_layernorm";
-    const std::string q = rec.linear(a + "q_proj", "q_proj", in1, norm1, gaussian(H, H, wstd, rng));
+    const std::string q = rec.linear(a + "q_proj", "q_proj", in1, norm1, gaussian(H, H, wstd, rng, each));
     const std::string k =
-        rec.linear(a + "k_proj", "k_proj", in1, norm1, gaussian(kv, H, wstd, rng));
+        rec.linear(a + "k_proj", "k_proj", in1, norm1, gaussian(kv, H, wstd, rng, each));
     const std::string v =
-        rec.linear(a + "v_proj", "v_proj", in1, norm1, gaussian(kv, H, wstd, rng));
+        rec.linear(a + "v_proj", "v_proj", in1, norm1, gaussian(kv, H, wstd, rng, each));
     // RoPE on the queries and on the keys: one row of hd per token and head (batch = heads).
     auto rotate = [&](const std::string& name, const std::string& from, const std::string& x,
                       std::uint64_t heads) {
@@ -314,7 +307,7 @@ SyntheticModelTrace synthesize_prefill(const SyntheticModelSpec& spec, const Gem
     }
     const std::string attn = rec.op(pv);
     const std::string o =
-        rec.linear(a + "o_proj", "o_proj", a + "pv", attn, gaussian(H, H, wstd, rng));
+        rec.linear(a + "o_proj", "o_proj", a + "pv", attn, gaussian(H, H, wstd, rng, each));
     Layer r1 =
         Recorder::record(p + "attn_residual", Op::residual_add, T, H, {res_from, a + "o_proj"});
     r1.tensors = {{"a", res}, {"b", o}};
@@ -322,16 +315,16 @@ SyntheticModelTrace synthesize_prefill(const SyntheticModelSpec& spec, const Gem
     const std::string norm2 = norm(p + "post_attention_layernorm", p + "attn_residual", res1);
     const std::string in2 = p + "post_attention_layernorm";
     const std::string gate =
-        rec.linear(p + "mlp.gate_proj", "gate_proj", in2, norm2, gaussian(I, H, wstd, rng));
+        rec.linear(p + "mlp.gate_proj", "gate_proj", in2, norm2, gaussian(I, H, wstd, rng, each));
     const std::string up =
-        rec.linear(p + "mlp.up_proj", "up_proj", in2, norm2, gaussian(I, H, wstd, rng));
+        rec.linear(p + "mlp.up_proj", "up_proj", in2, norm2, gaussian(I, H, wstd, rng, each));
     Layer act = Recorder::record(p + "mlp.act", Op::activation, T, I,
                                  {p + "mlp.gate_proj", p + "mlp.up_proj"});
     act.function = "silu_mul";
     act.tensors = {{"g", gate}, {"u", up}};
     const std::string mid = rec.op(act);
     const std::string d =
-        rec.linear(p + "mlp.down_proj", "down_proj", p + "mlp.act", mid, gaussian(H, I, wstd, rng));
+        rec.linear(p + "mlp.down_proj", "down_proj", p + "mlp.act", mid, gaussian(H, I, wstd, rng, each));
     Layer r2 = Recorder::record(p + "mlp_residual", Op::residual_add, T, H,
                                 {p + "attn_residual", p + "mlp.down_proj"});
     r2.tensors = {{"a", res1}, {"b", d}};
@@ -339,7 +332,7 @@ SyntheticModelTrace synthesize_prefill(const SyntheticModelSpec& spec, const Gem
     res_from = p + "mlp_residual";
   }
   const std::string final_norm = norm("norm", res_from, res);
-  rec.linear("lm_head", "lm_head", "norm", final_norm, gaussian(spec.vocab, H, wstd, rng));
+  rec.linear("lm_head", "lm_head", "norm", final_norm, gaussian(spec.vocab, H, wstd, rng, each));
   validate(out.trace, "synthetic model trace");
   return out;
 }
@@ -432,8 +425,9 @@ SyntheticModelTrace decode_step(SyntheticModelTrace full, std::uint64_t context,
 }  // namespace
 
 SyntheticModelTrace synthesize_model_trace(const SyntheticModelSpec& spec, const GemmEngine& engine,
-                                           const VectorEngine& vector_engine) {
-  if (spec.context == 0) return synthesize_prefill(spec, engine, vector_engine);
+                                           const VectorEngine& vector_engine,
+                                           const ForEachIndex& each) {
+  if (spec.context == 0) return synthesize_prefill(spec, engine, vector_engine, each);
   // NVFP4's activation tensor scale spans every row of the pass: the step's own rows would
   // give another, so the step is not a slice of the pass.
   for (const SchemeInfo& info : all_schemes()) {
@@ -449,7 +443,8 @@ SyntheticModelTrace synthesize_model_trace(const SyntheticModelSpec& spec, const
     throw Error("synthetic model: context + tokens overflow");
   SyntheticModelSpec all = spec;
   all.tokens = spec.context + spec.tokens;
-  return decode_step(synthesize_prefill(all, engine, vector_engine), spec.context, spec.tokens);
+  return decode_step(synthesize_prefill(all, engine, vector_engine, each), spec.context,
+                     spec.tokens);
 }
 
 void write_synthetic_model_trace(const std::string& dir, const SyntheticModelTrace& t) {

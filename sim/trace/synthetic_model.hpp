@@ -18,6 +18,7 @@
 
 #include "numerics/attention.hpp"
 #include "numerics/engine.hpp"
+#include "numerics/error_metrics.hpp"
 #include "numerics/vector_engine.hpp"
 #include "numerics/kv_cache.hpp"
 #include "numerics/scheme_runner.hpp"
@@ -61,8 +62,12 @@ struct SyntheticModelTrace {
 
 // The linears run on `engine`, the other records (norms, RoPE, attention, ...) on
 // `vector_engine`; both bit-exact with the reference, so the payload is the same on any pair.
+// `each` runs the reference's own loops (the fp64 products the error reports take, the weights'
+// Box-Muller transforms), most of a large model's synthesis: `quasar trace synth` passes
+// cpu::for_each_parallel(); the values do not depend on it.
 SyntheticModelTrace synthesize_model_trace(const SyntheticModelSpec& spec, const GemmEngine& engine,
-                                           const VectorEngine& vector_engine = cpu_vector_engine());
+                                           const VectorEngine& vector_engine = cpu_vector_engine(),
+                                           const ForEachIndex& each = {});
 // Writes DIR/trace.yaml and DIR/payload.safetensors.
 void write_synthetic_model_trace(const std::string& dir, const SyntheticModelTrace& t);
 

@@ -113,6 +113,25 @@ TEST(SyntheticModel, BlockSchemesQuantizeTheirActivationsInARecord) {
   EXPECT_EQ(check_every_record(t, "override"), 8 + 11 + 4u);
 }
 
+// The loops `quasar trace synth` runs on every core (the fp64 reference, the weights' normals)
+// give the same payload whatever runs them: here blocks in reverse order, which a loop that
+// carried state from one block to the next would notice.
+TEST(SyntheticModel, ItsLoopsInAnyOrderGiveTheSamePayload) {
+  const ForEachIndex reversed = [](std::size_t n, const std::function<void(std::size_t)>& body) {
+    for (std::size_t i = n; i-- > 0;) body(i);
+  };
+  const SyntheticModelSpec spec = small(Scheme::w4a8_is);
+  const SyntheticModelTrace a = synthesize_model_trace(spec, cpu_engine());
+  const SyntheticModelTrace b =
+      synthesize_model_trace(spec, cpu_engine(), cpu_vector_engine(), reversed);
+  ASSERT_EQ(a.payload.tensors.size(), b.payload.tensors.size());
+  for (const auto& [name, t] : a.payload.tensors) {
+    const auto it = b.payload.tensors.find(name);
+    ASSERT_NE(it, b.payload.tensors.end()) << name;
+    EXPECT_EQ(t.bytes, it->second.bytes) << name;
+  }
+}
+
 TEST(SyntheticModel, EverySchemeRecordsEveryOperationTheReferenceReproduces) {
   for (const SchemeInfo& info : all_schemes()) {
     const SyntheticModelTrace t = synthesize_model_trace(small(info.id), cpu_engine());
