@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Issue 20's area cross-check: rtl/tile/tile_ws.v at its default parameters (the 4 x 4 tile of
-# tests/tile) synthesized with yosys onto the OSU 0.18 µm cells, its hierarchy kept and its
+# Issue 20's area cross-check: rtl/tile/tile_ws.v at the 4 x 4 design point of tests/tile
+# synthesized with yosys onto the OSU 0.18 µm cells, its hierarchy kept and its
 # memories left unmapped (they are register files in the RTL and SRAM in the cost model, so
 # neither side's figure is the other's), against the cost model's area of the same design
 # (rtl/tile/tile_ws_4x4.yaml, priced at 180 nm). Prints the comparison (scripts/tile_area.py).
 #   scripts/tile-area.sh [BUILD_DIR] [OUT_DIR]      defaults: build/release, build/tile-area
-# Takes about 6 minutes on the 2-core build machine (yosys, one thread; 335 s on 2026-12-07).
+# Takes about 4 minutes on the 2-core build machine (yosys, one thread; 241 s on 2026-12-07).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
@@ -22,6 +22,22 @@ if [ ! -f "$liberty" ]; then
 fi
 mkdir -p "$out"
 
+# The 4 x 4 design point of the RTL case matrix: tests/tile/CMakeLists.txt's Verilator -G flags
+# of Vtile_ws_4x4 and tile_common, written into a copy of tile_ws.v as its parameters' defaults
+# (yosys 0.23's `hierarchy -chparam` trips an assertion on this design).
+cm=tests/tile/CMakeLists.txt
+flags="$(sed -n 's/^set(tile_common \(.*\))$/\1/p' "$cm") $(awk '/quasar_verilate_tile\(Vtile_ws_4x4 tile_ws/ {getline; print; exit}' "$cm")"
+cp rtl/tile/tile_ws.v "$out/tile_ws.v"
+for f in $flags; do
+  case "$f" in
+    -G*=*) kv="${f#-G}"; name="${kv%%=*}"; val="${kv#*=}"
+      grep -Eq "parameter integer $name +=" "$out/tile_ws.v" ||
+        { echo "tile-area: tile_ws.v has no parameter $name ($cm)" >&2; exit 1; }
+      sed -i -E "s/(parameter integer $name +=) *[0-9]+/\1 $val/" "$out/tile_ws.v" ;;
+  esac
+done
+echo "tile_ws parameters:$(echo " $flags" | sed 's/ -G/ /g')"
+
 # The units' flow (rtl/synth/synth_unit.tcl: yosys `synth`, then dfflibmap + abc onto the
 # Liberty cells) with two differences: no flatten, so that each module's cells stay its own and
 # the report splits by unit, and no memory_map (synth's coarse part ends in `memory -nomap`;
@@ -29,7 +45,7 @@ mkdir -p "$out"
 # queues) stay memory cells, and flat_mem, read as a blackbox, stays one.
 cat > "$out/tile.ys" <<EOF
 read_verilog -sv -lib rtl/tile/flat_mem.v
-read_verilog -sv -defer -Irtl/units -Irtl/tile rtl/tile/tile_ws.v rtl/tile/epilogue_lane.v $(ls rtl/units/*.v | tr '\n' ' ')
+read_verilog -sv -defer -Irtl/units -Irtl/tile $out/tile_ws.v rtl/tile/epilogue_lane.v $(ls rtl/units/*.v | tr '\n' ' ')
 hierarchy -top tile_ws
 synth -top tile_ws -run begin:fine
 opt -fast -full

@@ -63,6 +63,7 @@
 
 #include "arch/accelerator.hpp"
 #include "arch/dram/dram_timing.hpp"
+#include "config/arch_config.hpp"
 #include "mapping/gemm_tiling.hpp"
 #include "numerics/error.hpp"
 #include "numerics/float_formats.hpp"
@@ -1098,6 +1099,39 @@ std::vector<Case> cases() {
     }
   }
   return v;
+}
+
+// rtl/tile/tile_ws_4x4.yaml is the design scripts/tile-area.sh prices against the RTL's area: it
+// must be this matrix's 4 x 4 point (the script synthesizes the RTL at that point's parameters)
+// in every field the cost model's area depends on.
+TEST(TileArea, TheDesignFileIsTheFourByFourPoint) {
+  const arch::ArchSpec y = config::load_arch(QUASAR_RTL_TILE_DIR "/tile_ws_4x4.yaml");
+  Case c;
+  c.v = &kV4;
+  const arch::ArchSpec a = spec_for(c);
+  EXPECT_EQ(y.array.rows, a.array.rows);
+  EXPECT_EQ(y.array.cols, a.array.cols);
+  EXPECT_EQ(y.array.dataflow, a.array.dataflow);
+  EXPECT_EQ(y.array.pe, a.array.pe);
+  EXPECT_EQ(y.array.acc_bits, a.array.acc_bits);
+  EXPECT_EQ(y.array.double_buffer, a.array.double_buffer);
+  EXPECT_EQ(y.schemes, a.schemes);
+  EXPECT_EQ(y.edge.intscale_units, a.edge.intscale_units);
+  EXPECT_EQ(y.edge.intscale_acc_bits, a.edge.intscale_acc_bits);
+  EXPECT_EQ(y.edge.floatscale_units, a.edge.floatscale_units);
+  EXPECT_EQ(y.edge.epilogue_units, a.edge.epilogue_units);
+  EXPECT_EQ(y.edge.dequant_units, a.edge.dequant_units);
+  EXPECT_EQ(y.edge.block_units, a.edge.block_units);
+  for (const auto& [yb, ab] : {std::pair{y.buffers.ifmap, a.buffers.ifmap},
+                               std::pair{y.buffers.weight, a.buffers.weight},
+                               std::pair{y.buffers.ofmap, a.buffers.ofmap}}) {
+    EXPECT_EQ(yb.size_bytes, ab.size_bytes);
+    EXPECT_EQ(yb.banks, ab.banks);
+    EXPECT_EQ(yb.double_buffered, ab.double_buffered);
+  }
+  EXPECT_EQ(y.buffers.prefetch_depth, a.buffers.prefetch_depth);
+  EXPECT_FALSE(y.vector.present());
+  EXPECT_EQ(y.cores, 1u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Matrix, TileWs, ::testing::ValuesIn(cases()),
