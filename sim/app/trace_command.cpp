@@ -121,7 +121,8 @@ int run_synth(TraceArgs& a) {
   trace::write_synthetic_model_trace(a.synth_out, t);
   print_trace_summary(std::cout, t.trace);
   std::cout << e.note << "\n";
-  if (device != DeviceChoice::cpu && v.note != e.note) std::cout << "vector records: " << v.note << "\n";
+  if (device != DeviceChoice::cpu && v.note != e.note)
+    std::cout << "vector records: " << v.note << "\n";
   std::cout << "wrote " << a.synth_out << "/trace.yaml and " << a.synth_out << "/"
             << t.trace.payload << "\n";
   return 0;
