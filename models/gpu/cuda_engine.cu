@@ -988,8 +988,8 @@ bool tensor_cores_on(bool by_default) {
   return v ? std::string(v) == "tensor-cores" : by_default;
 }
 bool tensor_cores_take(const Launch& l) {
-  return tensor_cores_on(kTensorCoresByDefault) && l.elem_exact && l.fits_int32 && l.K % 16 == 0 && l.G > 0 && l.K % l.G == 0 &&
-         (l.G == l.K || l.G % 32 == 0);
+  return tensor_cores_on(kTensorCoresByDefault) && l.elem_exact && l.fits_int32 &&
+         l.K % 16 == 0 && l.G > 0 && l.K % l.G == 0 && (l.G == l.K || l.G % 32 == 0);
 }
 
 template <class C, bool kMulti, class Ep>
@@ -1301,7 +1301,8 @@ class CudaEngine final : public GemmEngine {
     t_last_kernel_ms = 0.0f;
     // Both operands' element integers fit int8 (not E4M3's) and rows are whole 16-byte chunks:
     // the tensor cores sum each block exactly (the block terms follow in block_gemm's order).
-    const bool tc = tensor_cores_on(kBlockTensorCoresByDefault) && !wide_x && K % 16 == 0 && M && N;
+    const bool tc =
+        tensor_cores_on(kBlockTensorCoresByDefault) && !wide_x && K % 16 == 0 && M && N;
     t_last_int_kernel = tc ? "tensor cores" : M && N ? "simple" : "none";
     cudaEvent_t start, stop;
     check(cudaEventCreate(&start), "cudaEventCreate");
