@@ -9,10 +9,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 
 #include "arch/core/core.hpp"
 #include "arch/dram/dram_controller.hpp"
+#include "arch/event_loop/event_loop.hpp"
 #include "arch/interconnect/interconnect.hpp"
 #include "numerics/error.hpp"
 
@@ -70,6 +72,16 @@ void restore_sanitizer_stack() {
 #endif
 }
 
+FastKernel resolve(FastKernel k) {
+  if (k != FastKernel::from_env) return k;
+  const char* e = std::getenv("QUASAR_FAST_KERNEL");
+  if (!e || !*e) return FastKernel::event_loop;
+  const std::string v(e);
+  if (v == "event-loop") return FastKernel::event_loop;
+  if (v == "systemc") return FastKernel::systemc;
+  throw Error("QUASAR_FAST_KERNEL: '" + v + "' is not a kernel (accepted: event-loop, systemc)");
+}
+
 std::vector<RunStats> simulate(const ArchSpec& spec, const std::vector<LayerWork>& work,
                                const std::vector<Fidelity>& modes, const Progress& progress) {
   std::vector<SimJob> jobs;
@@ -99,22 +111,29 @@ std::vector<std::size_t> cores_order(const std::vector<const std::vector<LayerWo
   return run_order(w);
 }
 
+// Whether a job runs on the event loop (arch/event_loop) rather than on SystemC: the fast
+// fidelity without a tile log or a waveform, unless its kernel says SystemC.
+bool on_event_loop(const SimJob& j, const std::string& vcd) {
+  if (j.mode != Fidelity::fast || j.tile_log || !vcd.empty()) return false;
+  return resolve(j.kernel) == FastKernel::event_loop;
+}
+
 // The run's statistics from its cores': counters summed per layer, each layer's cycles its
 // share of the timeline (the barrier's ends, taken in the order the layers ran), and one line
 // per core when there are several.
-RunStats merge(const std::vector<const Core*>& cores, const LayerBarrier& barrier,
-               std::size_t layers, const ArchSpec& a, Fidelity f) {
+RunStats merge(const std::vector<const RunStats*>& cores, const std::vector<std::uint64_t>& ends,
+               const LayerEnds& barrier, std::size_t layers, const ArchSpec& a, Fidelity f) {
   RunStats r;
   r.fidelity = f;
   r.pe_count = static_cast<std::uint64_t>(a.array.rows) * a.array.cols * cores.size();
-  r.layers = cores[0]->stats.layers;
+  r.layers = cores[0]->layers;
   // A layer's share of the timeline: how far it moved the latest end so far (layers that
   // overlap an earlier, longer one get 0), so the shares sum to the run's cycles.
   std::uint64_t reached = 0;
   for (std::size_t l = 0; l < layers; ++l)
     for (std::size_t c = 1; c < cores.size(); ++c)
       for (const StatField& fl : layer_stat_fields())
-        r.layers[l].*fl.member += cores[c]->stats.layers[l].*fl.member;
+        r.layers[l].*fl.member += cores[c]->layers[l].*fl.member;
   for (const std::size_t l : barrier.order()) {
     const std::uint64_t e = std::max(reached, barrier.end(l));
     r.layers[l].cycles = e - reached;
@@ -125,9 +144,9 @@ RunStats merge(const std::vector<const Core*>& cores, const LayerBarrier& barrie
   for (std::size_t c = 0; c < cores.size(); ++c) {
     LayerStats t;
     t.name = "core" + std::to_string(c);
-    for (const LayerStats& l : cores[c]->stats.layers)
+    for (const LayerStats& l : cores[c]->layers)
       for (const StatField& fl : layer_stat_fields()) t.*fl.member += l.*fl.member;
-    t.cycles = cores[c]->end_cycle();
+    t.cycles = ends[c];
     r.cores.push_back(t);
   }
   return r;
@@ -158,6 +177,8 @@ std::vector<RunStats> simulate_jobs(const std::vector<SimJob>& jobs, const Progr
   ProgressMeter meter(progress, total_tiles);
   // Each job is its own accelerator: its cores share its DRAM; jobs share nothing.
   struct Acc {
+    using Own = EventLoopRun;
+    std::unique_ptr<Own> own;  // a fast job on the event loop (then nothing below)
     std::unique_ptr<DramController> dram;
     std::unique_ptr<Interconnect> net;
     std::unique_ptr<LayerBarrier> barrier;
@@ -165,17 +186,23 @@ std::vector<RunStats> simulate_jobs(const std::vector<SimJob>& jobs, const Progr
     std::size_t layers = 0;
   };
   std::vector<Acc> accs(jobs.size());
+  bool systemc = false;  // a job runs on SystemC
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     const ArchSpec& a = *jobs[i].spec;
     const std::string n = "acc_" + std::to_string(i);
     const std::uint32_t ncores = jobs[i].core_work ? a.cores : 1;
     Acc& acc = accs[i];
     acc.layers = jobs[i].core_work ? jobs[i].core_work->front().size() : jobs[i].work->size();
-    acc.dram = std::make_unique<DramController>((n + "_dram").c_str(), a.dram, a.clock_mhz);
-    if (jobs[i].resume) acc.dram->resume(*jobs[i].resume);
     std::vector<const std::vector<LayerWork>*> lists;
     for (std::uint32_t c = 0; c < ncores; ++c)
       lists.push_back(jobs[i].core_work ? &(*jobs[i].core_work)[c] : jobs[i].work);
+    if (on_event_loop(jobs[i], vcd)) {
+      acc.own = std::make_unique<EventLoopRun>(a, lists, cores_order(lists), meter, jobs[i].resume);
+      continue;
+    }
+    systemc = true;
+    acc.dram = std::make_unique<DramController>((n + "_dram").c_str(), a.dram, a.clock_mhz);
+    if (jobs[i].resume) acc.dram->resume(*jobs[i].resume);
     acc.barrier = std::make_unique<LayerBarrier>(acc.layers, ncores, cores_order(lists));
     for (std::uint32_t c = 0; c < ncores; ++c) {
       const std::vector<LayerWork>& w = jobs[i].core_work ? (*jobs[i].core_work)[c] : *jobs[i].work;
@@ -239,18 +266,35 @@ std::vector<RunStats> simulate_jobs(const std::vector<SimJob>& jobs, const Progr
       }
     }
   }
-  sc_core::sc_start();  // ends when no process has anything left to do
-  if (tf) sc_core::sc_close_vcd_trace_file(tf);
-  restore_sanitizer_stack();
+  for (Acc& acc : accs)
+    if (acc.own) acc.own->run();
+  if (systemc) {
+    sc_core::sc_start();  // ends when no process has anything left to do
+    if (tf) sc_core::sc_close_vcd_trace_file(tf);
+    restore_sanitizer_stack();
+  }
   meter.finish();
   std::vector<RunStats> out;
   for (std::size_t i = 0; i < jobs.size(); ++i) {
-    std::vector<const Core*> cs;
+    if (Acc::Own* own = accs[i].own.get()) {
+      std::vector<const RunStats*> cs;
+      std::vector<std::uint64_t> ends;
+      for (std::size_t c = 0; c < own->cores(); ++c) {
+        cs.push_back(&own->core_stats(c));
+        ends.push_back(own->core_end(c));
+      }
+      out.push_back(merge(cs, ends, own->ends(), accs[i].layers, *jobs[i].spec, jobs[i].mode));
+      if (jobs[i].carry) *jobs[i].carry = own->carry();
+      continue;
+    }
+    std::vector<const RunStats*> cs;
+    std::vector<std::uint64_t> ends;
     for (const auto& c : accs[i].cores) {
       if (!c->finished()) throw Error("accelerator model did not finish (a process is stuck)");
-      cs.push_back(c.get());
+      cs.push_back(&c->stats);
+      ends.push_back(c->end_cycle());
     }
-    out.push_back(merge(cs, *accs[i].barrier, accs[i].layers, *jobs[i].spec, jobs[i].mode));
+    out.push_back(merge(cs, ends, *accs[i].barrier, accs[i].layers, *jobs[i].spec, jobs[i].mode));
     if (jobs[i].carry) *jobs[i].carry = accs[i].dram->carry();
   }
   return out;

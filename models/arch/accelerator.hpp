@@ -13,7 +13,9 @@
 // Decision 0003 says what is modelled and what is not.
 //
 // One simulation per process (SystemC 2.3 cannot elaborate twice): simulate() builds the
-// modules, runs to the end and returns the statistics.
+// modules, runs to the end and returns the statistics. Fast-fidelity jobs run on a kernel of
+// their own by default (FastKernel; arch/event_loop), with the same results and without that
+// limit, but callers keep to one simulation per process, as any job may need SystemC.
 #pragma once
 
 #include <functional>
@@ -49,6 +51,15 @@ void restore_sanitizer_stack();
 // the same layers in the same order) on a design of spec->cores cores.
 // `tile_log`, when set, gets one list per core of its tiles' times (TileEvents), in the order
 // each core ran them (validation against RTL, tests/tile).
+// Which kernel runs a fast-fidelity job: the event loop (arch/event_loop: plain C++, about
+// three times faster, the same results), or SystemC (the modules the cycle fidelity runs).
+// `from_env`: QUASAR_FAST_KERNEL=systemc or event-loop, else the event loop. Cycle-fidelity
+// jobs, jobs with a tile log and waveform runs run on SystemC whatever this says.
+enum class FastKernel { from_env, event_loop, systemc };
+// The kernel `k` stands for (from_env read from the environment; an unknown value is an error
+// naming the variable and what it accepts).
+FastKernel resolve(FastKernel k);
+
 struct SimJob {
   const ArchSpec* spec = nullptr;
   const std::vector<LayerWork>* work = nullptr;
@@ -59,6 +70,7 @@ struct SimJob {
   // segment's end) instead of unused; `carry`, when set, gets the DRAM's state at the end.
   const DramCarry* resume = nullptr;
   DramCarry* carry = nullptr;
+  FastKernel kernel = FastKernel::from_env;
 };
 // `vcd`, when not empty, writes a VCD waveform of every core's array inputs and outputs and its
 // DMA engines' progress to that path (sc_trace; 1 ns = one cycle): load, stream step, result,

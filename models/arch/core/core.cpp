@@ -79,26 +79,6 @@ void Core::hand_to_edge(std::size_t layer, bool last_in_layer, const Tile& t, st
   writer.push({k.finish, bytes, layer, last_in_layer, g});
 }
 
-// The tile's actions and on-chip traffic: the same in both fidelities (the cost model's input).
-void Core::account(const Tile& t, LayerStats& ls) {
-  ls.macs += t.m * t.rows_used * t.cols_used;
-  ls.dequant_ops += t.dequant_ops;
-  (t.rescale_unit == ScaleUnit::intscale ? ls.intscale_ops
-   : t.rescale_unit == ScaleUnit::block  ? ls.block_ops
-                                         : ls.floatscale_ops) += t.rescale_ops;
-  ls.epilogue_ops += t.epilogue_ops;
-  ls.scale_writes += t.scale_writes;
-  ls.scale_reads += t.scale_reads;
-  ls.ifmap_write_bytes += t.act_bytes;
-  ls.ifmap_read_bytes += t.ifmap_read_bytes;
-  ls.weight_write_bytes += t.weight_bytes;
-  ls.weight_read_bytes += t.weight_read_bytes;
-  ls.ofmap_read_bytes += t.ofmap_read_bytes;
-  ls.ofmap_write_bytes += t.ofmap_write_bytes;
-  ls.dram_write_bytes += t.out_bytes + t.spill_write_bytes;  // (reads: counted as fetched)
-  ++ls.tiles;
-}
-
 void Core::array() {
   model_->reset();
   TileCursor c(work_, barrier_.order());
@@ -121,11 +101,7 @@ void Core::array_single(TileCursor& c) {
     if (c.first_in_layer())
       array_free = std::max(array_free, barrier_.wait_for(work_[c.layer()].after));
     const std::uint64_t ready = fetch.ready(g);
-    // The array starts once free, the previous tile is with the edge, and operands are in.
-    const std::uint64_t after_edge = std::max(array_free, accept_prev);
-    ls.stall_edge += after_edge - array_free;
-    const std::uint64_t start = std::max(after_edge, ready);
-    ls.stall_dram += start - after_edge;
+    const std::uint64_t start = single_start(ls, array_free, accept_prev, ready);
     idle_until(start);
     const LoadCycles load = model_->load_cycles(t);
     ArrayPhases ph;
@@ -138,15 +114,13 @@ void Core::array_single(TileCursor& c) {
     } else {
       ph = run_alone_cycles(t, load, g);
     }
-    ls.load += ph.load, ls.stream += ph.stream, ls.drain += ph.drain;
-    ls.stall_port += load.port_extra + (ph.stream - t.stream_steps);
-    ls.stall_dequant += load.dequant_extra;
+    account_phases(ls, t, load, ph.stream, ph.drain);
     ls.array_busy += ph.total();
     array_free = now();
     log_tile(g, c.layer(), start, start + ph.load, start + ph.load,
              start + ph.load + ph.stream, array_free);
     hand_to_edge(c.layer(), c.last_in_layer(), t, g, array_free, &accept_prev);
-    account(t, ls);
+    account_tile(t, ls);
     meter_.tile_done();
   }
 }
@@ -223,23 +197,6 @@ Core::Gate Core::gate(const TileCursor& c, std::uint64_t g, bool in_flight, Star
   return fetch.in_hand(g, t) ? Gate::start : Gate::later;
 }
 
-// Statistics of one double-buffered tile: phases as if alone (they overlap, so they add up to
-// more than the time), the array busy over the union of its tiles' [load start, done), and an
-// idle gap before a tile charged to the edge while it still held the bank's previous tile,
-// the rest to the operands.
-void Core::DbAccount::tile(LayerStats& ls, const ArrayTileTimes& tt, std::uint64_t edge_took,
-                           std::uint64_t floor) {
-  const std::uint64_t from = std::max(busy_until, floor);
-  if (tt.load_start > from) {
-    const std::uint64_t gap = tt.load_start - from;
-    const std::uint64_t edge = std::min(gap, edge_took > from ? edge_took - from : 0);
-    ls.stall_edge += edge;
-    ls.stall_dram += gap - edge;
-  }
-  ls.array_busy += tt.done - std::max(tt.load_start, busy_until);
-  busy_until = std::max(busy_until, tt.done);
-}
-
 // A double-buffered tile (number g) is done at tt.done: its statistics, the edge takes it, the
 // bank's (or shadow's) next user may go once the edge has.
 void Core::finish_db_tile(DbAccount& acc, StartGate& gs, std::uint64_t g, std::size_t layer,
@@ -248,14 +205,12 @@ void Core::finish_db_tile(DbAccount& acc, StartGate& gs, std::uint64_t g, std::s
                           std::uint64_t edge_took, std::uint64_t floor) {
   LayerStats& ls = stats.layers[layer];
   acc.tile(ls, tt, edge_took, floor);
-  ls.load += load.total, ls.stream += stream_cycles, ls.drain += model_->drain_cycles();
-  ls.stall_port += load.port_extra + (stream_cycles - t.stream_steps);
-  ls.stall_dequant += load.dequant_extra;
+  account_phases(ls, t, load, stream_cycles, model_->drain_cycles());
   log_tile(g, layer, tt.load_start, tt.load_start + load.total, tt.stream_start, tt.stream_end,
            tt.done);
   hand_to_edge(layer, last_in_layer, t, g, tt.done, &gs.accept[g % 2]);
   gs.done_at[g % 2] = tt.done;
-  account(t, ls);
+  account_tile(t, ls);
   meter_.tile_done();
 }
 

@@ -108,12 +108,6 @@ class Core : public sc_core::sc_module {
   };
   enum class Gate { start, later, again };
   Gate gate(const TileCursor& c, std::uint64_t g, bool in_flight, StartGate& s);
-  // Statistics of double-buffered tiles (overlapping phases, busy union, idle gaps).
-  struct DbAccount {
-    std::uint64_t busy_until = 0;
-    void tile(LayerStats& ls, const ArrayTileTimes& tt, std::uint64_t edge_took,
-              std::uint64_t floor);
-  };
   // A tile in flight in the double-buffered cycle loop (loading or waiting for its ports,
   // loaded, streaming, draining or unloading).
   struct InFlight {
@@ -139,7 +133,6 @@ class Core : public sc_core::sc_module {
   void log_tile(std::uint64_t g, std::size_t layer, std::uint64_t start, std::uint64_t load_end,
                 std::uint64_t stream_start, std::uint64_t stream_end, std::uint64_t done);
   std::vector<TileEvents>* tile_log_ = nullptr;
-  static void account(const Tile& t, LayerStats& ls);
 };
 
 }  // namespace quasar::arch

@@ -2,14 +2,18 @@
 // own rules, load and stream included: arch/array/array_model.hpp).
 //   TileTiming   how long the edge units work on a drained tile.
 //   EdgeQueue    the edge units take drained tiles in order, one at a time.
+// And the statistics a core keeps of its tiles, shared by the SystemC model (core/core.cpp) and
+// the event-loop kernel (arch/event_loop), so both count the same way.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 
 #include "arch/arch_spec.hpp"
+#include "arch/array/array_model.hpp"
 #include "arch/sram/buffer.hpp"
 #include "arch/tile_command.hpp"
+#include "arch/workload.hpp"
 
 namespace quasar::arch {
 
@@ -50,6 +54,33 @@ class EdgeQueue {
 
  private:
   std::uint64_t free_ = 0;
+};
+
+// The tile's actions and on-chip traffic: the same in both fidelities (the cost model's input).
+void account_tile(const Tile& t, LayerStats& ls);
+
+// A tile's operand fetch (and, with an instance's first tile, its layer's dequantize-to-memory
+// pass) in the layer's DRAM traffic; returns the bytes the tile's fetch reads.
+std::uint64_t account_fetch(LayerStats& ls, const Tile& t, const LayerWork& lw, bool first);
+
+// A tile's phases as if alone (double-buffered tiles overlap, so theirs add up to more than the
+// time) and the cycles its ports and dequantizers cost.
+void account_phases(LayerStats& ls, const Tile& t, const LoadCycles& load,
+                       std::uint64_t stream_cycles, std::uint64_t drain_cycles);
+
+// A single-buffered tile's start: once the array is free, the edge has taken the previous
+// tile and its operands are in (`ready`); the idle time before it charged to the edge, then to
+// the operands.
+std::uint64_t single_start(LayerStats& ls, std::uint64_t array_free, std::uint64_t accept_prev,
+                           std::uint64_t ready);
+
+// Statistics of double-buffered tiles: the array busy over the union of its tiles' [load start,
+// done), and an idle gap before a tile charged to the edge while it still held the bank's
+// previous tile, the rest to the operands.
+struct DbAccount {
+  std::uint64_t busy_until = 0;
+  void tile(LayerStats& ls, const ArrayTileTimes& tt, std::uint64_t edge_took,
+            std::uint64_t floor);
 };
 
 }  // namespace quasar::arch

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "arch/core/tile_timing.hpp"
 #include "arch/sim_clock.hpp"
 #include "numerics/error.hpp"
 
@@ -34,14 +35,10 @@ void FetchDma::run() {
       port.submit(pre);
       DramPort::wait_done(pre);
     }
-    const std::uint64_t pre_read = first ? lw.materialize_bytes - lw.materialize_write_bytes : 0;
-    const std::uint64_t pre_write = first ? lw.materialize_write_bytes : 0;
-    ls.dram_read_bytes += t.weight_bytes + t.act_bytes + t.spill_read_bytes + pre_read;
-    ls.dram_write_bytes += pre_write;
-    if (first) ls.dequant_ops += lw.materialize_dequant_ops;
+    const std::uint64_t bytes = account_fetch(ls, t, lw, first);
     Fetch& f = *fetch_[g % fetch_.size()];
     f.issued_at = sim_cycle();
-    f.req.bytes = t.weight_bytes + t.act_bytes + t.spill_read_bytes;
+    f.req.bytes = bytes;
     f.req.resolved = false;
     if (f.req.bytes > 0) port.submit(f.req);
     issued_ = g + 1;
@@ -81,9 +78,6 @@ void WriteDma::finish() {
   job_event_.notify(sc_core::SC_ZERO_TIME);
 }
 
-bool WriteDma::empty_layer(std::size_t l) const {
-  return work_[l].instances == 0 || played_tiles(work_[l].tiles, work_[l].runs) == 0;
-}
 
 void WriteDma::run() {
   std::deque<DramRequest> outstanding;  // the open layer's writes (stable addresses)
@@ -96,24 +90,9 @@ void WriteDma::run() {
   std::uint64_t layer_max = 0, prev_end = 0;
   const std::vector<std::size_t>& order = barrier_.order();
   std::size_t next = 0;  // the layers before position `next` of the order are closed
-  // A layer this core has nothing of (no instances: another core runs it whole, or split heads
-  // left this core none) closes at once, at cycle 0, so the layers reading it wait for the
-  // cores that run it only, not for this core to reach it in its list.
-  const auto nothing = [&](std::size_t l) {
-    return work_[l].instances == 0 && !work_[l].vector.present();
-  };
-  for (std::size_t l = 0; l < work_.size(); ++l) {
-    if (!nothing(l)) continue;
-    stats_.layers[l].cycles = 0;
-    barrier_.close(l, 0);
-  }
+  close_nothing_layers(work_, stats_, barrier_);
   auto close_empty = [&] {
-    for (; next < order.size() && empty_layer(order[next]); ++next) {
-      const std::size_t l = order[next];
-      if (work_[l].vector.present() || nothing(l)) continue;
-      stats_.layers[l].cycles = 0;
-      barrier_.close(l, prev_end);
-    }
+    next = close_tileless_layers(work_, order, next, prev_end, stats_, barrier_);
   };
   close_empty();
   for (;;) {

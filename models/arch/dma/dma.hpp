@@ -28,6 +28,35 @@
 
 namespace quasar::arch {
 
+// The write engine's rules for layers it has no tiles of (plain C++, shared with the event-loop
+// kernel). A layer this core has nothing of (no instances: another core runs it whole, or split
+// heads left this core none) closes at once, at cycle 0, so the layers reading it wait for the
+// cores that run it only, not for this core to reach it in its list.
+template <class Barrier>
+void close_nothing_layers(const std::vector<LayerWork>& work, RunStats& stats, Barrier& b) {
+  for (std::size_t l = 0; l < work.size(); ++l) {
+    if (work[l].instances != 0 || work[l].vector.present()) continue;
+    stats.layers[l].cycles = 0;
+    b.close(l, 0);
+  }
+}
+// From position `next` of the order on, the layers without tiles (the vector unit closes its
+// own, nothing-layers are closed already) close with the layer before them, at `prev_end`;
+// returns the position of the first layer with tiles.
+template <class Barrier>
+std::size_t close_tileless_layers(const std::vector<LayerWork>& work,
+                                  const std::vector<std::size_t>& order, std::size_t next,
+                                  std::uint64_t prev_end, RunStats& stats, Barrier& b) {
+  for (; next < order.size(); ++next) {
+    const LayerWork& lw = work[order[next]];
+    if (lw.instances != 0 && played_tiles(lw.tiles, lw.runs) != 0) break;
+    if (lw.vector.present() || lw.instances == 0) continue;
+    stats.layers[order[next]].cycles = 0;
+    b.close(order[next], prev_end);
+  }
+  return next;
+}
+
 class FetchDma : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(FetchDma);
@@ -97,7 +126,6 @@ class WriteDma : public sc_core::sc_module {
 
  private:
   void run();
-  bool empty_layer(std::size_t l) const;
   const std::vector<LayerWork>& work_;
   LayerBarrier& barrier_;
   RunStats& stats_;

@@ -69,11 +69,7 @@ tlm::tlm_sync_enum DramPort::nb_transport_bw(tlm::tlm_generic_payload& t, tlm::t
 // ---- DramController (target) -------------------------------------------------------------------
 
 DramController::DramController(sc_core::sc_module_name n, const DramSpec& d, double clock_mhz)
-    : sc_module(n), socket("socket"), timing_(d), clock_mhz_(clock_mhz) {
-  const double ppc = 1e6 / clock_mhz;
-  if (ppc >= 1 && ppc < 1e9 && ppc == std::floor(ppc) &&
-      static_cast<double>(static_cast<std::uint64_t>(ppc)) * clock_mhz == 1e6)
-    ps_per_cycle_ = static_cast<std::uint64_t>(ppc);
+    : sc_module(n), socket("socket"), timing_(d), clock_(clock_mhz) {
   socket.register_nb_transport_fw(this, &DramController::nb_transport_fw);
   // A method, not a thread: it never waits inside, and a method's activation costs no
   // coroutine switch (the same results; the gain is within this machine's noise).
@@ -94,18 +90,6 @@ void DramController::resume(const DramCarry& c) {
   rr_first_ = c.rr_first;
 }
 
-std::uint64_t DramController::cycle_to_ps(std::uint64_t c) const {
-  if (ps_per_cycle_ != 0) return c * ps_per_cycle_;
-  return static_cast<std::uint64_t>(std::llround(static_cast<long double>(c) * 1e6L / clock_mhz_));
-}
-
-std::uint64_t DramController::ps_to_cycle(std::uint64_t p) const {
-  // The first cycle boundary at or after p (a boundary within 1e-6 ps counts as reached).
-  if (ps_per_cycle_ != 0) return (p + ps_per_cycle_ - 1) / ps_per_cycle_;
-  const long double c = static_cast<long double>(p) * clock_mhz_ / 1e6L;
-  return static_cast<std::uint64_t>(std::ceil(c - 1e-9L));
-}
-
 tlm::tlm_sync_enum DramController::nb_transport_fw(int requester, tlm::tlm_generic_payload& t,
                                                    tlm::tlm_phase& phase,
                                                    sc_core::sc_time& delay) {
@@ -122,22 +106,16 @@ void DramController::serve() {
   // Round-robin over requesters (socket indices), then arrival order (stable sort keeps it).
   const unsigned n = std::max(1u, socket.size());
   const unsigned first = rr_first_;
-  // (Most cycles serve one transaction: stable_sort would still allocate its buffer.)
-  if (pending_.size() > 1)
-    std::stable_sort(pending_.begin(), pending_.end(),
-                     [first, n](const Pending& a, const Pending& b) {
-                       return (static_cast<unsigned>(a.requester) + n - first) % n <
-                              (static_cast<unsigned>(b.requester) + n - first) % n;
-                     });
+  round_robin_order(pending_, first, n);
   rr_first_ = (rr_first_ + 1) % n;
-  const std::uint64_t at = cycle_to_ps(cycle);
+  const std::uint64_t at = clock_.cycle_to_ps(cycle);
   for (const Pending& p : pending_) {
     // DramPort sends DramRequests, whose byte count may exceed a TLM length's 32 bits.
     const auto* r = dynamic_cast<const DramRequest*>(p.trans);
     const std::uint64_t bytes = r ? r->bytes : p.trans->get_data_length();
     const DramDir dir = p.trans->is_write() ? DramDir::write : DramDir::read;
     const std::uint64_t end = timing_.serve(at, bytes, dir);
-    const std::uint64_t done = std::max(cycle + 1, ps_to_cycle(end));
+    const std::uint64_t done = clock_.done_cycle(cycle, end);
     p.trans->set_response_status(tlm::TLM_OK_RESPONSE);
     tlm::tlm_phase phase = tlm::BEGIN_RESP;
     sc_core::sc_time delay = cycles(done) - sc_core::sc_time_stamp();

@@ -83,14 +83,9 @@ class DramController : public sc_core::sc_module {
   tlm::tlm_sync_enum nb_transport_fw(int requester, tlm::tlm_generic_payload& t,
                                      tlm::tlm_phase& phase, sc_core::sc_time& delay);
   void serve();
-  std::uint64_t cycle_to_ps(std::uint64_t c) const;
-  std::uint64_t ps_to_cycle(std::uint64_t p) const;
 
   DramTiming timing_;
-  double clock_mhz_;
-  // The cycle in whole picoseconds when 1e6 / clock_mhz is an integer (1000 MHz: 1000): the
-  // conversions are then integer arithmetic, equal to the long-double forms (0: use those).
-  std::uint64_t ps_per_cycle_ = 0;
+  CycleClock clock_;
   unsigned rr_first_ = 0;
   std::vector<Pending> pending_;
   sc_core::sc_event arrived_;

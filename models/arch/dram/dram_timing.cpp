@@ -59,6 +59,22 @@ const DramPreset* find_dram_preset(const std::string& name) {
   return nullptr;
 }
 
+CycleClock::CycleClock(double clock_mhz) : clock_mhz_(clock_mhz) {
+  const double ppc = 1e6 / clock_mhz;
+  if (ppc >= 1 && ppc < 1e9 && ppc == std::floor(ppc) &&
+      static_cast<double>(static_cast<std::uint64_t>(ppc)) * clock_mhz == 1e6)
+    ps_per_cycle_ = static_cast<std::uint64_t>(ppc);
+}
+
+std::uint64_t CycleClock::cycle_to_ps_fractional(std::uint64_t c) const {
+  return static_cast<std::uint64_t>(std::llround(static_cast<long double>(c) * 1e6L / clock_mhz_));
+}
+
+std::uint64_t CycleClock::ps_to_cycle_fractional(std::uint64_t p) const {
+  const long double c = static_cast<long double>(p) * clock_mhz_ / 1e6L;
+  return static_cast<std::uint64_t>(std::ceil(c - 1e-9L));
+}
+
 DramTiming::DramTiming(const DramSpec& d)
     : ch_(std::max<std::uint32_t>(d.channels, 1)),
       burst_bytes_(std::max<std::uint32_t>(d.burst_bytes, 1)),
@@ -74,7 +90,10 @@ DramTiming::DramTiming(const DramSpec& d)
              std::ceil(static_cast<double>(burst_bytes_) * 1000.0 / per_channel - 1e-9)));
   if (trefi_ps_ != 0 && trfc_ps_ >= trefi_ps_)
     throw Error("dram: tRFC must be shorter than tREFI (the channel would never move data)");
-  for (std::size_t c = 0; c < ch_.size(); ++c) ch_[c].offset = trefi_ps_ * c / ch_.size();
+  for (std::size_t c = 0; c < ch_.size(); ++c) {
+    ch_[c].offset = trefi_ps_ * c / ch_.size();
+    if (trefi_ps_ == 0 || trfc_ps_ == 0) ch_[c].lo = 0, ch_[c].hi = ~std::uint64_t{0};
+  }
 }
 
 std::uint64_t DramTiming::channel_transfer_end(Channel& ch, std::uint64_t start,
@@ -112,26 +131,44 @@ std::uint64_t DramTiming::transfer_end(std::uint64_t start, std::uint64_t durati
 
 std::uint64_t DramTiming::serve(std::uint64_t arrival_ps, std::uint64_t bytes, DramDir dir) {
   if (bytes == 0) return arrival_ps;
+  // The hot loop of a fast-mode run (a decode tile touches every channel of an HBM stack):
+  // divisions hoisted, the refresh period's common case inline.
   const std::uint64_t C = ch_.size();
   const std::uint64_t bursts = (bytes + burst_bytes_ - 1) / burst_bytes_;
+  const std::uint64_t per = bursts / C, extra = bursts - per * C;
+  const std::uint64_t short_ps = per * burst_ps_, long_ps = short_ps + burst_ps_;
+  const std::uint8_t code = dir == DramDir::read ? 1 : 2;
   std::uint64_t end = arrival_ps;
-  const std::uint64_t per = bursts / C, extra = bursts % C;
   std::uint64_t c = next_channel_;
-  for (std::uint64_t j = 0; j < std::min(bursts, C); ++j, c = c + 1 == C ? 0 : c + 1) {
-    const std::uint64_t n = per + (j < extra ? 1 : 0);
+  const std::uint64_t touched = std::min(bursts, C);
+  for (std::uint64_t j = 0; j < touched; ++j) {
     Channel& ch = ch_[c];
+    const std::uint64_t d = j < extra ? long_ps : short_ps;
     std::uint64_t start = std::max(arrival_ps, ch.free_ps);
-    if (ch.used && ch.last != dir) {
-      start += turnaround_ps_;
-      ++counters_.turnarounds;
+    if (ch.last != code) {
+      if (ch.last != 0) {
+        start += turnaround_ps_;
+        ++counters_.turnarounds;
+      }
+      ch.last = code;
     }
-    ch.free_ps = channel_transfer_end(ch, start, n * burst_ps_);  // staggered refresh
-    ch.last = dir;
-    ch.used = true;
-    end = std::max(end, ch.free_ps);
-    counters_.busy_ps += n * burst_ps_;
+    // In the refresh period of the channel's last start (start >= that start >= lo: the
+    // channel's data was there before; an unused channel's empty period fails the test).
+    const std::uint64_t s = std::max(start, ch.data_from);
+    const std::uint64_t f =
+        s + d <= ch.hi ? s + d : channel_transfer_end(ch, start, d);  // staggered refresh
+    ch.free_ps = f;
+    end = std::max(end, f);
+    if (++c == C) c = 0;
   }
-  next_channel_ = (next_channel_ + bursts) % C;
+  counters_.busy_ps += bursts * burst_ps_;
+  // The channel after the last burst: (next + bursts) mod C; the loop went once round when
+  // bursts >= C, leaving the remainder's channels.
+  if (bursts >= C) {
+    c += extra;
+    if (c >= C) c -= C;
+  }
+  next_channel_ = c;
   (dir == DramDir::read ? counters_.read_bytes : counters_.write_bytes) += bursts * burst_bytes_;
   ++counters_.transactions;
   return end + latency_ps_;
@@ -140,7 +177,7 @@ std::uint64_t DramTiming::serve(std::uint64_t arrival_ps, std::uint64_t bytes, D
 void DramTiming::carry_into(DramCarry& c) const {
   c.last.assign(ch_.size(), 0);
   for (std::size_t i = 0; i < ch_.size(); ++i)
-    c.last[i] = ch_[i].used ? (ch_[i].last == DramDir::read ? 1 : 2) : 0;
+    c.last[i] = ch_[i].last;
   c.next_channel = next_channel_;
 }
 
@@ -149,8 +186,10 @@ void DramTiming::resume(const DramCarry& c) {
     throw Error("dram: a carried state of " + std::to_string(c.last.size()) +
                 " channels for a DRAM of " + std::to_string(ch_.size()));
   for (std::size_t i = 0; i < ch_.size(); ++i) {
-    ch_[i].used = c.last[i] != 0;
-    ch_[i].last = c.last[i] == 2 ? DramDir::write : DramDir::read;
+    if (c.last[i] > 2)
+      throw Error("dram: a carried channel direction " + std::to_string(c.last[i]) +
+                  " (accepted: 0 unused, 1 read, 2 write)");
+    ch_[i].last = c.last[i];
   }
   next_channel_ = c.next_channel;
 }

@@ -12,6 +12,7 @@
 // are in the sustained bandwidth and latency a preset states.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -53,6 +54,40 @@ struct DramCarry {
   }
 };
 
+// The accelerator's cycles against the DRAM's picoseconds.
+class CycleClock {
+ public:
+  explicit CycleClock(double clock_mhz);
+  std::uint64_t cycle_to_ps(std::uint64_t c) const {
+    return ps_per_cycle_ != 0 ? c * ps_per_cycle_ : cycle_to_ps_fractional(c);
+  }
+  // The first cycle boundary at or after p (a boundary within 1e-6 ps counts as reached).
+  std::uint64_t ps_to_cycle(std::uint64_t p) const {
+    // (1 GHz, most designs' clock, divides by a constant: a multiply, not a division.)
+    if (ps_per_cycle_ == 1000) return (p + 999) / 1000;
+    return ps_per_cycle_ != 0 ? (p + ps_per_cycle_ - 1) / ps_per_cycle_ : ps_to_cycle_fractional(p);
+  }
+  // The cycle a transaction served in `cycle` is complete, its data complete at `end_ps`: the
+  // next cycle boundary, and never in the cycle it was served.
+  std::uint64_t done_cycle(std::uint64_t cycle, std::uint64_t end_ps) const {
+    return std::max(cycle + 1, ps_to_cycle(end_ps));
+  }
+
+ private:
+  std::uint64_t cycle_to_ps_fractional(std::uint64_t c) const;
+  std::uint64_t ps_to_cycle_fractional(std::uint64_t p) const;
+  double clock_mhz_;
+  // The cycle in whole picoseconds when 1e6 / clock_mhz is an integer (1000 MHz: 1000): the
+  // conversions are then integer arithmetic, equal to the long-double forms (0: use those).
+  std::uint64_t ps_per_cycle_ = 0;
+};
+
+// The order a controller serves the requests that arrived in one cycle: by requester in
+// round-robin order starting at `first` of `n` requesters, then by arrival (a stable sort of
+// `batch`, whose elements have an int member `requester`).
+template <class T>
+void round_robin_order(std::vector<T>& batch, unsigned first, unsigned n);
+
 class DramTiming {
  public:
   explicit DramTiming(const DramSpec& d);
@@ -75,13 +110,13 @@ class DramTiming {
  private:
   struct Channel {
     std::uint64_t free_ps = 0;
-    DramDir last = DramDir::read;
-    bool used = false;
-    std::uint64_t offset = 0;  // its refresh stagger: tREFI * index / channels
     // The refresh period the channel's last transfer started in: starts in [lo, hi) share it,
     // and its data may move from data_from (after its refresh) to hi. A transfer that starts and
-    // ends in it needs no division (transfer_end's general form: the same result).
+    // ends in it needs no division (transfer_end's general form: the same result). Without
+    // refresh the one period is all time.
     std::uint64_t lo = 1, hi = 0, data_from = 0;
+    std::uint64_t offset = 0;  // its refresh stagger: tREFI * index / channels
+    std::uint8_t last = 0;     // its last direction, as DramCarry::last (0: never used)
   };
   std::uint64_t channel_transfer_end(Channel& ch, std::uint64_t start, std::uint64_t duration);
   std::vector<Channel> ch_;
@@ -89,5 +124,15 @@ class DramTiming {
   std::uint64_t next_channel_ = 0;
   DramCounters counters_;
 };
+
+template <class T>
+void round_robin_order(std::vector<T>& batch, unsigned first, unsigned n) {
+  // (Most cycles serve one transaction: stable_sort would still allocate its buffer.)
+  if (batch.size() > 1)
+    std::stable_sort(batch.begin(), batch.end(), [first, n](const T& a, const T& b) {
+      return (static_cast<unsigned>(a.requester) + n - first) % n <
+             (static_cast<unsigned>(b.requester) + n - first) % n;
+    });
+}
 
 }  // namespace quasar::arch

@@ -25,6 +25,24 @@
 
 namespace quasar::arch {
 
+// The links' data times (plain C++: the Interconnect module and the event-loop kernel).
+class LinkTimes {
+ public:
+  // link_of[r]: the link requester r's data crosses (a core's two ports share one).
+  LinkTimes(const InterconnectSpec& s, std::vector<std::uint32_t> link_of);
+  std::size_t requesters() const { return link_of_.size(); }
+  // Requester r's transaction of `bytes` reached the DRAM controller at cycle at_dram, and the
+  // DRAM had its data at dram_done (taken in the controller's serving order): the cycle the
+  // data is back at the requester.
+  std::uint64_t done(std::size_t r, std::uint64_t at_dram, std::uint64_t dram_done,
+                     std::uint64_t bytes);
+
+ private:
+  InterconnectSpec spec_;
+  std::vector<std::uint32_t> link_of_;
+  std::vector<std::uint64_t> link_free_;  // cycle each link is free of data
+};
+
 class Interconnect : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(Interconnect);
@@ -43,8 +61,7 @@ class Interconnect : public sc_core::sc_module {
   void forward();
 
   InterconnectSpec spec_;
-  std::vector<std::uint32_t> link_of_;
-  std::vector<std::uint64_t> link_free_;  // cycle each link is free of data
+  LinkTimes links_;
   struct InFlight {
     int requester;
     std::uint64_t at_dram;  // cycle the request reached the controller

@@ -7,9 +7,19 @@
 #include "numerics/error.hpp"
 
 namespace quasar::arch {
+namespace {
 
-BufferSlots::BufferSlots(const ArchSpec& a, const std::vector<LayerWork>& work)
-    : depth_(prefetch_depth(a.buffers)), free_at_(depth_ + 2, 0) {
+// 2^k - 1 for the least 2^k >= n.
+std::uint64_t ring_mask(std::uint64_t n) {
+  std::uint64_t m = 1;
+  while (m < n) m <<= 1;
+  return m - 1;
+}
+
+}  // namespace
+
+SlotTimes::SlotTimes(const ArchSpec& a, const std::vector<LayerWork>& work)
+    : depth_(prefetch_depth(a.buffers)), mask_(ring_mask(depth_ + 2)), free_at_(mask_ + 1, 0) {
   for (const LayerWork& lw : work) {
     std::uint64_t most = 0;
     for (const Tile& t : lw.tiles) most = std::max(most, t.weight_bytes);
@@ -22,8 +32,7 @@ BufferSlots::BufferSlots(const ArchSpec& a, const std::vector<LayerWork>& work)
 }
 
 void BufferSlots::release(std::uint64_t g, std::uint64_t t) {
-  free_at_[g % free_at_.size()] = t;
-  published_ = g + 1;
+  publish(g, t);
   // Notified at the slot's free time, not at once: the fetch engine would only wake to wait
   // for that time (one activation a tile less; acquire still waits for the time itself, so a
   // notification the kernel merges into an earlier one changes nothing).
@@ -35,9 +44,8 @@ void BufferSlots::release(std::uint64_t g, std::uint64_t t) {
 }
 
 void BufferSlots::acquire(std::uint64_t g) {
-  if (g < depth_) return;
-  while (published_ <= g - depth_) sc_core::wait(event_);
-  wait_until_cycle(free_at_[(g - depth_) % free_at_.size()]);
+  while (!known(g)) sc_core::wait(event_);
+  wait_until_cycle(free_at(g));
 }
 
 }  // namespace quasar::arch

@@ -13,6 +13,28 @@ std::uint64_t vector_block_cycles(const VectorSpec& v, const VectorWork& w, std:
   return std::max(lane, sfu) + w.passes * v.latency_cycles;
 }
 
+VectorBlocks::VectorBlocks(const VectorWork& w, std::uint64_t instances)
+    : v(w),
+      per_row_block(std::max<std::uint64_t>(w.rows_per_block, 1)),
+      per_instance((w.rows + per_row_block - 1) / per_row_block),
+      count(per_instance * instances) {}
+
+std::uint64_t VectorBlocks::rows(std::uint64_t b) const {
+  return std::min(per_row_block, v.rows - (b % per_instance) * per_row_block);
+}
+
+std::uint64_t VectorBlocks::read_bytes(std::uint64_t b) const {
+  return rows(b) * v.read_bytes + (first(b) ? v.fixed_read_bytes : 0);
+}
+
+void account_vector_block(LayerStats& ls, const VectorWork& v, std::uint64_t rows, bool first,
+                          std::uint64_t c) {
+  ls.vector_busy += c;
+  ls.vector_lane_ops += rows * v.lane_ops + (first ? v.fixed_lane_ops : 0);
+  ls.vector_sfu_ops += rows * v.sfu_ops;
+  ++ls.vector_blocks;
+}
+
 VectorUnit::VectorUnit(sc_core::sc_module_name n, const ArchSpec& a,
                        const std::vector<LayerWork>& work, LayerBarrier& barrier, RunStats& stats)
     : sc_module(n),
@@ -33,19 +55,14 @@ void VectorUnit::run() {
     if (!v.present()) continue;
     std::uint64_t end = barrier_.wait_for(lw.after);
     LayerStats& ls = stats_.layers[l];
-    const std::uint64_t rpb = std::max<std::uint64_t>(v.rows_per_block, 1);
-    const std::uint64_t per_inst = (v.rows + rpb - 1) / rpb;
-    const std::uint64_t blocks = per_inst * lw.instances;
-    const auto rows_of = [&](std::uint64_t b) {
-      const std::uint64_t i = b % per_inst;
-      return std::min(rpb, v.rows - i * rpb);
-    };
+    const VectorBlocks bl(v, lw.instances);
+    const std::uint64_t blocks = bl.count;
     // Block b's read: its rows, and the per-instance bytes with an instance's first block.
     const auto issue_read = [&](std::uint64_t b) {
       reads.emplace_back();
       DramRequest& r = reads.back();
       r.dir = DramDir::read;
-      r.bytes = rows_of(b) * v.read_bytes + (b % per_inst == 0 ? v.fixed_read_bytes : 0);
+      r.bytes = bl.read_bytes(b);
       ls.dram_read_bytes += r.bytes;
       if (r.bytes > 0) read_port.submit(r);
     };
@@ -55,14 +72,10 @@ void VectorUnit::run() {
       DramRequest& r = reads.front();
       if (r.bytes > 0) DramPort::wait_done(r);
       reads.pop_front();
-      const std::uint64_t rows = rows_of(b);
-      const bool first = b % per_inst == 0;
-      const std::uint64_t c = vector_block_cycles(a_.vector, v, rows, first);
+      const std::uint64_t rows = bl.rows(b);
+      const std::uint64_t c = vector_block_cycles(a_.vector, v, rows, bl.first(b));
       wait_until_cycle(sim_cycle() + c);
-      ls.vector_busy += c;
-      ls.vector_lane_ops += rows * v.lane_ops + (first ? v.fixed_lane_ops : 0);
-      ls.vector_sfu_ops += rows * v.sfu_ops;
-      ++ls.vector_blocks;
+      account_vector_block(ls, v, rows, bl.first(b), c);
       end = std::max(end, sim_cycle());
       // The block's half of the scratchpad is free: the block after next loads into it.
       if (b + 2 < blocks) issue_read(b + 2);

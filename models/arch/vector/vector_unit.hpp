@@ -29,6 +29,20 @@ namespace quasar::arch {
 std::uint64_t vector_block_cycles(const VectorSpec& v, const VectorWork& w, std::uint64_t rows,
                                   bool first = false);
 
+// The rows of block b of a record's instance-major blocks, and the bytes its read moves (its
+// rows, and the per-instance bytes with an instance's first block).
+struct VectorBlocks {
+  explicit VectorBlocks(const VectorWork& w, std::uint64_t instances);
+  std::uint64_t rows(std::uint64_t b) const;
+  bool first(std::uint64_t b) const { return b % per_instance == 0; }
+  std::uint64_t read_bytes(std::uint64_t b) const;
+  const VectorWork& v;
+  std::uint64_t per_row_block, per_instance, count;
+};
+// A computed block in the layer's statistics (`c`: its cycles).
+void account_vector_block(LayerStats& ls, const VectorWork& v, std::uint64_t rows, bool first,
+                          std::uint64_t c);
+
 class VectorUnit : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(VectorUnit);
