@@ -71,7 +71,8 @@ std::function<int()> add_run_command(CLI::App& app) {
                   "in the design's first scheme)")
       ->check(CLI::ExistingFile);
   cmd->add_option("--mode", a->mode,
-                  "fast (phase-level) or cycle (the array ticked every cycle); same results")
+                  "fast (phase-level, on quasar's own event loop; QUASAR_FAST_KERNEL=systemc "
+                  "runs it on SystemC) or cycle (the array ticked every cycle); same results")
       ->check(CLI::IsMember({"fast", "cycle"}))
       ->capture_default_str();
   cmd->add_option("-o,--out", a->out,
