@@ -26,7 +26,10 @@ mkdir -p "$out"
 # of Vtile_ws_4x4 and tile_common, written into a copy of tile_ws.v as its parameters' defaults
 # (yosys 0.23's `hierarchy -chparam` trips an assertion on this design).
 cm=tests/tile/CMakeLists.txt
-flags="$(sed -n 's/^set(tile_common \(.*\))$/\1/p' "$cm") $(awk '/quasar_verilate_tile\(Vtile_ws_4x4 tile_ws/ {getline; print; exit}' "$cm")"
+# (Its -G lines: those after the quasar_verilate_tile line up to the one closing the call.)
+flags="$(sed -n 's/^set(tile_common \(.*\))$/\1/p' "$cm") $(awk '
+  /quasar_verilate_tile\(Vtile_ws_4x4 tile_ws/ { on = 1; next }
+  on { print; if ($0 ~ /\)/) exit }' "$cm" | sed 's/\${tile_common})//')"
 cp rtl/tile/tile_ws.v "$out/tile_ws.v"
 for f in $flags; do
   case "$f" in

@@ -71,8 +71,9 @@
 //               are not run: see tests/tile.)
 //   edge        EdgeQueue + TileTiming: the edge takes drained tiles in order, each once it is
 //               free of the previous one, and is busy (ceil(rescale_ops / IS_UNITS) + IS_LAT,
-//               when the tile ends a w4a8-is group) + (ceil(epilogue_ops / EPI_UNITS) +
-//               EPI_LAT, when it is a last k-tile) cycles, 0 when nothing to do. The rescale
+//               when the tile ends a w4a8-is group; FS_UNITS and FS_LAT for w4a8-fs) +
+//               (ceil(epilogue_ops / EPI_UNITS) + EPI_LAT, when it is a last k-tile) cycles, 0
+//               when nothing to do. The rescale
 //               phase: IS_UNITS lanes of intscale_acc work through the group's partial sums P
 //               in flat (token-major) order, batch b in cycle accept + b: each reads P from the
 //               chain's region, S from its scale registers and the output's accumulator (0 for
@@ -80,7 +81,8 @@
 //               then the accumulator's write: the last is readable at accept + batches + IS_LAT,
 //               where the epilogue phase begins (w4a8-fs: the same lanes' floatscale_acc,
 //               F32(F32(F32(P) s) + acc) with s the group's fp16 scale widened, into fp32
-//               accumulators; the model's float-scale units, IS_UNITS lanes of IS_LAT here).
+//               accumulators; the model's float-scale units: FS_UNITS lanes of FS_LAT, the
+//               first FS_UNITS of max(IS_UNITS, FS_UNITS) lanes that hold both units).
 //               The epilogue phase: EPI_UNITS lanes of epilogue_lane, batch b in cycle e0 + b,
 //               reading the ofmap (w8a8) or the accumulators (w4a8-is; w4a8-fs as fp32, its
 //               second scale 1), registered, EPI_LAT - 1 more registers, then the output
@@ -101,8 +103,9 @@
 // (buffers.prefetch_depth); EPI_UNITS lanes (a power of two) and EPI_LAT latency (>= 1) of the
 // epilogue (edge.epilogue_units, epilogue_latency_cycles); IS_UNITS lanes (a power of two) and
 // IS_LAT latency (>= 1) of the integer-scale accumulators (edge.intscale_units,
-// intscale_latency_cycles; 32-bit accumulators, edge.intscale_acc_bits); BEAT bytes a memory
-// data beat (a power of two, >= 2 COLS, >= ROWS); M_MAX tokens, KT_MAX k-tiles of resident
+// intscale_latency_cycles; 32-bit accumulators, edge.intscale_acc_bits); FS_UNITS lanes (a power
+// of two) and FS_LAT latency (>= 1) of the float-scale units (edge.floatscale_units,
+// floatscale_latency_cycles); BEAT bytes a memory data beat (a power of two, >= 2 COLS, >= ROWS); M_MAX tokens, KT_MAX k-tiles of resident
 // activations, NT_MAX tiles, SLOT_WORDS beats a slot (powers of two).
 //
 // Debug outputs (pulses; each kind happens in tile order, so the n-th pulse is the n-th tile's):
@@ -132,6 +135,8 @@ module tile_ws #(
     parameter integer EPI_LAT    = 2,
     parameter integer IS_UNITS   = 2,
     parameter integer IS_LAT     = 1,
+    parameter integer FS_UNITS   = 2,
+    parameter integer FS_LAT     = 1,
     parameter integer BEAT       = 16,
     parameter integer M_MAX      = 64,
     parameter integer KT_MAX     = 16,
@@ -180,7 +185,10 @@ module tile_ws #(
   localparam integer LU = $clog2(U);
   localparam integer UI = IS_UNITS;
   localparam integer LUI = $clog2(UI);
-  localparam integer UMAX = U > UI ? U : UI;
+  localparam integer UF = FS_UNITS;
+  localparam integer LUF = $clog2(UF);
+  localparam integer UR = UI > UF ? UI : UF;  // rescale lanes built (each scheme uses its own)
+  localparam integer UMAX = U > UR ? U : UR;
   localparam integer TW = 16;  // tile numbers
   localparam integer TI = CAW - 5;  // tile index bits of the command memory
   // Slots: BEAT byte banks of SLOT_WORDS words, four read ports (load: weight rows and scales;
@@ -695,8 +703,9 @@ module tile_ws #(
   wire [31:0] p_fl = cmem[{pt_i, 5'd4}], p_bits = cmem[{pt_i, 5'd17}];
   /* verilator lint_on UNUSEDSIGNAL */
   wire [LREG-1:0] p_reg = rg[pt_i];
-  wire [31:0] p_nbr = (p_rs + UI - 1) >> LUI;
-  wire [31:0] p_rcyc = p_rs == 0 ? 32'd0 : p_nbr + IS_LAT;
+  // The rescale phase: the integer-scale units' count and latency, or the float-scale units'.
+  wire [31:0] p_nbr = p_fl[4] ? (p_rs + UF - 1) >> LUF : (p_rs + UI - 1) >> LUI;
+  wire [31:0] p_rcyc = p_rs == 0 ? 32'd0 : p_nbr + (p_fl[4] ? FS_LAT : IS_LAT);
   wire [31:0] p_nbe = (p_epi + U - 1) >> LU;
   wire [31:0] p_cyc = p_rcyc + (p_epi == 0 ? 32'd0 : p_nbe + EPI_LAT);
   // w4a8-is: the layer's first group starts the accumulators; the epilogue's second scale is
@@ -717,13 +726,15 @@ module tile_ws #(
   // c_is: a group scheme (the accumulators hold the output; w4a8-fs: as fp32, c_fs).
   wire c_is = take_w ? p_fl[3] || p_fl[4] : e_is, c_first = take_w ? p_first : e_first;
   wire c_fs = take_w ? p_fl[4] : e_fs;
+  wire [31:0] c_ur = c_fs ? UF : UI;  // the rescale lanes the tile's scheme uses
   wire [31:0] c_s2 = take_w ? p_s2 : e_s2;
   wire c_oh = take_w ? oh_next : e_oh;
   wire r_issue = act && x < c_nbr;
   wire [31:0] xe = x - c_rcyc;
   wire e_issue = act && x >= c_rcyc && xe < c_nbe;
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [31:0] b_off = r_issue ? x << LUI : xe << LU;  // the batch's first output (flat)
+  // The batch's first output (flat).
+  wire [31:0] b_off = r_issue ? (c_fs ? x << LUF : x << LUI) : xe << LU;
   /* verilator lint_on UNUSEDSIGNAL */
   assign ofm_ra1 = {c_reg, b_off[LHO-1:0]};
   assign e_busy_reg = e_has && !fin_a;
@@ -758,11 +769,11 @@ module tile_ws #(
   wire [31:0] ea_n;
   /* verilator lint_on UNUSEDSIGNAL */
   wire ea_we;
-  wire [UI*32-1:0] ea_wd;
+  wire [UR*32-1:0] ea_wd;
   reg [NBE*32-1:0] ea_wdata;
   always @* begin
     ea_wdata = {NBE * 32{1'b0}};
-    ea_wdata[UI*32-1:0] = ea_wd;
+    ea_wdata[UR*32-1:0] = ea_wd;
   end
   flat_mem #(
       .EW(32),
@@ -783,8 +794,8 @@ module tile_ws #(
   // Rescale lanes: acc + P S, registered in the unit (stage 0), IS_LAT - 1 more registers,
   // then the accumulator's write. r_ovf: each lane's exact acc + P S left 32 bits (an
   // `intscale_acc` overflow event of the reference), counted over the issued lanes (n_is_ovf).
-  wire [UI*32-1:0] r_sum;
-  wire [UI-1:0] r_ovf;
+  wire [UR*32-1:0] r_sum;
+  wire [UR-1:0] r_ovf;
   // w4a8-fs: the same lanes as floatscale_acc, F32(F32(F32(P) s) + acc) with s the group's
   // fp16 scale widened; the registered result of the unit the issued tile's scheme uses.
   reg r_fs;
@@ -796,7 +807,7 @@ module tile_ws #(
       if (!c_fs && oc < c_totr - b_off && r_ovf[oc]) ovf_now = ovf_now + 1;
   end
   generate
-    for (j = 0; j < UI; j = j + 1) begin : g_is
+    for (j = 0; j < UR; j = j + 1) begin : g_is
       /* verilator lint_off UNUSEDSIGNAL */  // (the registered copies: the counter uses ovf)
       wire [31:0] s_comb;
       wire ov_reg;
@@ -844,12 +855,16 @@ module tile_ws #(
   endgenerate
   reg sr_v;
   reg [31:0] sr_off, sr_n;
-  localparam integer RW = 1 + 32 + 32 + 32 * UI;
-  wire [RW-1:0] r_in = {sr_v, sr_off, sr_n, r_sum};
-  wire [RW-1:0] r_out;
+  localparam integer RW = 1 + 32 + 32 + 32 * UR;
+  // IS_LAT - 1 more registers after the integer-scale units, FS_LAT - 1 after the float-scale
+  // units: a tile's rescale phase goes through its scheme's line (one tile at a time).
+  wire [RW-1:0] r_in_is = {sr_v && !r_fs, sr_off, sr_n, r_sum};
+  wire [RW-1:0] r_in_fs = {sr_v && r_fs, sr_off, sr_n, r_sum};
+  wire [RW-1:0] r_out_is, r_out_fs;
+  wire [RW-1:0] r_out = r_out_is[RW-1] ? r_out_is : r_out_fs;
   generate
     if (IS_LAT == 1) begin : g_rlat1
-      assign r_out = r_in;
+      assign r_out_is = r_in_is;
     end else begin : g_rlatn
       delay_line #(
           .W(RW),
@@ -857,15 +872,28 @@ module tile_ws #(
       ) dl (
           .clk(clk),
           .rst(rst),
-          .d  (r_in),
-          .q  (r_out)
+          .d  (r_in_is),
+          .q  (r_out_is)
+      );
+    end
+    if (FS_LAT == 1) begin : g_flat1
+      assign r_out_fs = r_in_fs;
+    end else begin : g_flatn
+      delay_line #(
+          .W(RW),
+          .D(FS_LAT - 1)
+      ) dlf (
+          .clk(clk),
+          .rst(rst),
+          .d  (r_in_fs),
+          .q  (r_out_fs)
       );
     end
   endgenerate
   assign ea_we  = r_out[RW-1];
   assign ea_off = r_out[RW-2-:32];
   assign ea_n   = r_out[RW-34-:32];
-  assign ea_wd  = r_out[32*UI-1:0];
+  assign ea_wd  = r_out[32*UR-1:0];
 
   // Epilogue lanes: stage 0 (the reads, registered), then EPI_LAT - 1 registers, then the write.
   reg s0_v, s0_par, s0_fs;
@@ -1035,8 +1063,8 @@ module tile_ws #(
       if (r_issue) r_fs <= c_fs;
       if (r_issue) begin
         sr_off <= b_off;
-        sr_n <= c_totr - b_off < UI ? c_totr - b_off : UI;
-        n_scale_rd <= n_scale_rd + (c_totr - b_off < UI ? c_totr - b_off : UI);
+        sr_n <= c_totr - b_off < c_ur ? c_totr - b_off : c_ur;
+        n_scale_rd <= n_scale_rd + (c_totr - b_off < c_ur ? c_totr - b_off : c_ur);
         n_is_ovf <= n_is_ovf + ovf_now;
       end
       s0_v <= e_issue;
@@ -1052,8 +1080,8 @@ module tile_ws #(
         end
       end
       if (r_issue) begin
-        e_m0 <= lm[32*UI+:32];
-        e_c0 <= lc[32*UI+:32];
+        e_m0 <= lm[32*c_ur+:32];
+        e_c0 <= lc[32*c_ur+:32];
       end else if (e_issue) begin
         e_m0 <= lm[32*U+:32];
         e_c0 <= lc[32*U+:32];

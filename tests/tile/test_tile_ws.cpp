@@ -141,16 +141,17 @@ TEST(F32ToF16, BoundariesAndRandom) {
 
 // A Verilated design point: its parameters (tests/tile/CMakeLists.txt's -G arguments).
 // units / lat: the epilogue's lanes and latency; is_units / is_lat: the integer-scale
-// accumulators'; wbanks: weight banks (2: double-buffered weights).
+// accumulators'; fs_units / fs_lat: the float-scale units'; wbanks: weight banks (2:
+// double-buffered weights).
 struct Variant {
   const char* name;
-  int rows, cols, depth, units, lat, beat, wbanks, is_units, is_lat;
+  int rows, cols, depth, units, lat, beat, wbanks, is_units, is_lat, fs_units, fs_lat;
 };
-constexpr Variant kV4{"4x4", 4, 4, 2, 4, 2, 32, 1, 2, 1};
-constexpr Variant kV8{"8x8", 8, 8, 3, 2, 3, 32, 1, 4, 2};
-constexpr Variant kV4d1{"4x4-d1", 4, 4, 1, 1, 1, 32, 1, 1, 3};
-constexpr Variant kV4db{"4x4-db", 4, 4, 2, 4, 2, 32, 2, 2, 1};
-constexpr Variant kV8db{"8x8-db", 8, 8, 3, 2, 3, 32, 2, 4, 2};
+constexpr Variant kV4{"4x4", 4, 4, 2, 4, 2, 32, 1, 2, 1, 2, 1};
+constexpr Variant kV8{"8x8", 8, 8, 3, 2, 3, 32, 1, 4, 2, 2, 4};
+constexpr Variant kV4d1{"4x4-d1", 4, 4, 1, 1, 1, 32, 1, 1, 3, 2, 1};
+constexpr Variant kV4db{"4x4-db", 4, 4, 2, 4, 2, 32, 2, 2, 1, 1, 2};
+constexpr Variant kV8db{"8x8-db", 8, 8, 3, 2, 3, 32, 2, 4, 2, 8, 3};
 constexpr std::uint64_t kMMax = 64, kKtMax = 32, kNtMax = 256, kSlotBytes = 32 * 32;
 // A tile's command words: 32 a tile in the command memory, of which the first 22 are read
 // (tile_ws.v's field table).
@@ -205,10 +206,8 @@ arch::ArchSpec spec_for(const Case& c) {
   a.edge.epilogue_latency_cycles = static_cast<std::uint32_t>(c.v->lat);
   a.edge.intscale_units = static_cast<std::uint32_t>(c.v->is_units);
   a.edge.intscale_latency_cycles = static_cast<std::uint32_t>(c.v->is_lat);
-  // The tile's rescale lanes run either scheme's step (intscale_acc or floatscale_acc): the
-  // same count and latency for both.
-  a.edge.floatscale_units = a.edge.intscale_units;
-  a.edge.floatscale_latency_cycles = a.edge.intscale_latency_cycles;
+  a.edge.floatscale_units = static_cast<std::uint32_t>(c.v->fs_units);
+  a.edge.floatscale_latency_cycles = static_cast<std::uint32_t>(c.v->fs_lat);
   a.edge.intscale_acc_bits = 32;
   a.buffers.ifmap = {64 * 1024, 1, 64, false};
   a.buffers.weight = {64 * 1024, 1, 64, false};
