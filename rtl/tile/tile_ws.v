@@ -22,7 +22,10 @@
 //   18 scale_writes     19 scale_reads
 //   20 layers closed before this tile's fetch may leave (the first tile of a layer that reads
 //      the layers before it: its index; else 0)
-//   21 the last tile of this tile's layer      22 .. 31 not read
+//   21 the last tile of this tile's layer
+//   22 weight_read_bytes (the weight port's bytes for the load)
+//   23 x_bytes_per_step, 24 psum_in_bytes_per_step, 25 psum_out_bytes_per_step (the ifmap and
+//      ofmap ports' bytes for each stream step)      26 .. 31 not read
 // Words 9, 10, 16, 17, 20 and 21 are the harness's memory layout, the layer's numerics and the
 // run's layers (the model's tiles have no addresses and no amplifier; its layers are
 // LayerWork's, `after` a chain here); 15 is not read. A command the tile cannot run
@@ -137,6 +140,9 @@ module tile_ws #(
     parameter integer IS_LAT     = 1,
     parameter integer FS_UNITS   = 2,
     parameter integer FS_LAT     = 1,
+    parameter integer X_BPC      = 64,
+    parameter integer W_BPC      = 64,
+    parameter integer O_BPC      = 128,
     parameter integer BEAT       = 16,
     parameter integer M_MAX      = 64,
     parameter integer KT_MAX     = 16,
@@ -315,9 +321,9 @@ module tile_ws #(
   reg wt_valid;
   reg [TW-1:0] wt_tile;
   reg [SW-1:0] wt_slot;
-  // The stream: in progress after its first cycle (st_on), at token st_tok.
+  // The stream: in progress after its first cycle (st_on), at token st_tok, stream cycle st_cyc.
   reg st_on, st_fin;
-  reg [31:0] st_tok;
+  reg [31:0] st_tok, st_cyc;
   reg [TW-1:0] st_tile;
   reg [SW-1:0] st_slot;
   reg [TW-1:0] nstreamed;  // tiles whose stream started
@@ -347,6 +353,11 @@ module tile_ws #(
   wire [31:0] l_rs = cmem[{lt_i, 5'd12}], l_dq = cmem[{lt_i, 5'd13}];
   wire [31:0] l_steps = cmem[{lt_i, 5'd14}], l_g = cmem[{lt_i, 5'd16}];
   wire [31:0] l_bits = cmem[{lt_i, 5'd17}];
+  // The load's length: ROWS cycles of protocol, or as many as the weight port needs for the
+  // tile's weight_read_bytes (ArrayModel::load_cycles); the rows shift in in the first ROWS.
+  wire [31:0] l_wrb = cmem[{lt_i, 5'd22}];
+  wire [31:0] l_wport = (l_wrb + W_BPC - 1) / W_BPC;
+  wire [31:0] l_len = l_wport > ROWS ? l_wport : ROWS;
   wire [31:0] l_swr = cmem[{lt_i, 5'd18}], l_srd = cmem[{lt_i, 5'd19}];
   wire l_first = l_fl[0], l_last = l_fl[1], l_chained = l_fl[2], l_is = l_fl[3], l_fs = l_fl[4];
   // The group schemes (4-bit group weights, partial sums chained over a group, rescaled at its
@@ -411,6 +422,16 @@ module tile_ws #(
   wire [TI-1:0] st_i = stt[TI-1:0];
   assign sslot = st_on ? st_slot : wt_slot;
   wire [31:0] tok = st_on ? st_tok : 32'd0;
+  wire [31:0] cyc = st_on ? st_cyc : 32'd0;
+  // A token enters once every port has its bytes: each port gains its bytes per cycle of
+  // credit a cycle from the stream's start (port_step_ready: step i at the first stream cycle s
+  // with (i + 1) need <= (s + 1) bytes_per_cycle, at once when one cycle's bytes cover a step).
+  wire [31:0] s_xb = cmem[{st_i, 5'd23}], s_pib = cmem[{st_i, 5'd24}];
+  wire [31:0] s_pob = cmem[{st_i, 5'd25}];
+  wire x_ok = s_xb <= X_BPC || (tok + 1) * s_xb <= (cyc + 1) * X_BPC;
+  wire pi_ok = s_pib <= O_BPC || (tok + 1) * s_pib <= (cyc + 1) * O_BPC;
+  wire po_ok = s_pob <= O_BPC || (tok + 1) * s_pob <= (cyc + 1) * O_BPC;
+  wire s_go = streaming && x_ok && pi_ok && po_ok;
   wire [31:0] s_m = cmem[{st_i, 5'd0}], s_ru = cmem[{st_i, 5'd1}], s_nc = cmem[{st_i, 5'd2}];
   /* verilator lint_off UNUSEDSIGNAL */  // (flags: the stream reads first_k, chained, scheme)
   wire [31:0] s_k0 = cmem[{st_i, 5'd3}], s_fl = cmem[{st_i, 5'd4}];
@@ -473,11 +494,11 @@ module tile_ws #(
   ) array (
       .clk    (clk),
       .rst    (rst),
-      .w_load (loading),
+      .w_load (loading && load_i < ROWS),
       .w_bank (lt[0]),
       .x_bank (stt[0]),
       .w_in   (w_in),
-      .x_valid(streaming),
+      .x_valid(s_go),
       .x_in   (x_row),
       .psum_in(psum_in),
       .y_valid(y_valid),
@@ -550,6 +571,7 @@ module tile_ws #(
       st_on <= 1'b0;
       st_fin <= 1'b0;
       st_tok <= 0;
+      st_cyc <= 0;
       st_tile <= 0;
       st_slot <= 0;
       nstreamed <= 0;
@@ -603,7 +625,7 @@ module tile_ws #(
         end
       end
       if (loading) begin
-        if (load_i == ROWS - 1) begin
+        if (load_i == l_len - 1) begin
           ld_on  <= 1'b0;
           ld_fin <= 1'b1;
         end else begin
@@ -613,7 +635,7 @@ module tile_ws #(
       end
       // A loaded tile waits for the stream (at most one: tile g + 1 loads once g - 1 is done,
       // so g has had the stream since).
-      if (loading && load_i == ROWS - 1) begin
+      if (loading && load_i == l_len - 1) begin
         wt_valid <= 1'b1;
         wt_tile  <= lt;
         wt_slot  <= lslot;
@@ -629,10 +651,12 @@ module tile_ws #(
         nstreamed <= nstreamed + 1;
         if (!has_x && (!blk_valid[kblk[KW-1:0]] || (s_first && !xs_valid))) err[3] <= 1'b1;
       end
-      if (streaming) begin
+      if (s_go) begin
         if (has_x) xmem[xaddr] <= x_row;
         if (has_xs) xs[tok[LM-1:0]] <= sq3[31:0];
-        if (tok + 1 == s_m) begin
+      end
+      if (streaming) begin
+        if (s_go && tok + 1 == s_m) begin
           st_on <= 1'b0;
           st_fin <= 1'b1;
           released <= released + 1;
@@ -640,7 +664,8 @@ module tile_ws #(
           if (has_xs) xs_valid <= 1'b1;
         end else begin
           st_on  <= 1'b1;
-          st_tok <= tok + 1;
+          st_tok <= tok + (s_go ? 32'd1 : 32'd0);
+          st_cyc <= cyc + 1;
         end
       end
       // Results.

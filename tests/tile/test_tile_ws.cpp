@@ -43,6 +43,8 @@
 #include <Vtile_ws_4x4.h>
 #include <Vtile_ws_4x4_d1.h>
 #include <Vtile_ws_4x4_db.h>
+#include <Vtile_ws_4x4_port.h>
+#include <Vtile_ws_4x4_port_db.h>
 #include <Vtile_ws_8x8.h>
 #include <Vtile_ws_8x8_db.h>
 #include <verilated.h>
@@ -142,20 +144,26 @@ TEST(F32ToF16, BoundariesAndRandom) {
 // A Verilated design point: its parameters (tests/tile/CMakeLists.txt's -G arguments).
 // units / lat: the epilogue's lanes and latency; is_units / is_lat: the integer-scale
 // accumulators'; fs_units / fs_lat: the float-scale units'; wbanks: weight banks (2:
-// double-buffered weights).
+// double-buffered weights); x_bpc, w_bpc, o_bpc: the ifmap, weight and ofmap ports' bytes a
+// cycle (the first five points' ports move a tile row a cycle: no port stalls).
 struct Variant {
   const char* name;
   int rows, cols, depth, units, lat, beat, wbanks, is_units, is_lat, fs_units, fs_lat;
+  int x_bpc = 64, w_bpc = 64, o_bpc = 128;
 };
 constexpr Variant kV4{"4x4", 4, 4, 2, 4, 2, 32, 1, 2, 1, 2, 1};
 constexpr Variant kV8{"8x8", 8, 8, 3, 2, 3, 32, 1, 4, 2, 2, 4};
 constexpr Variant kV4d1{"4x4-d1", 4, 4, 1, 1, 1, 32, 1, 1, 3, 2, 1};
 constexpr Variant kV4db{"4x4-db", 4, 4, 2, 4, 2, 32, 2, 2, 1, 1, 2};
 constexpr Variant kV8db{"8x8-db", 8, 8, 3, 2, 3, 32, 2, 4, 2, 8, 3};
+// Port-bound points: ports narrower than a tile row, so streams take bubbles and loads stretch
+// (ArrayModel's port rules); odd widths on the double-buffered one, for the rounding.
+constexpr Variant kV4p{"4x4-port", 4, 4, 2, 4, 2, 32, 1, 2, 1, 2, 1, 2, 4, 8};
+constexpr Variant kV4pdb{"4x4-port-db", 4, 4, 2, 4, 2, 32, 2, 2, 1, 1, 2, 3, 3, 12};
 constexpr std::uint64_t kMMax = 64, kKtMax = 32, kNtMax = 256, kSlotBytes = 32 * 32;
-// A tile's command words: 32 a tile in the command memory, of which the first 22 are read
+// A tile's command words: 32 a tile in the command memory, of which the first 26 are read
 // (tile_ws.v's field table).
-constexpr int kCmdStride = 32, kCmdWords = 22;
+constexpr int kCmdStride = 32, kCmdWords = 26;
 
 struct Dram {
   double gbps = 16;
@@ -187,8 +195,9 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> layer_shapes(const Case& c)
 }
 void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
-// The one-core design the tile implements (its buffers hold what the plans need; every port
-// moves a tile row a cycle, so no port stalls: checked on the model's statistics).
+// The one-core design the tile implements (its buffers hold what the plans need; its ports move
+// the variant's bytes a cycle: port stalls on the port-bound points only, checked on the
+// model's statistics).
 arch::ArchSpec spec_for(const Case& c) {
   arch::ArchSpec a;
   a.name = std::string("tile-") + c.v->name;
@@ -209,9 +218,9 @@ arch::ArchSpec spec_for(const Case& c) {
   a.edge.floatscale_units = static_cast<std::uint32_t>(c.v->fs_units);
   a.edge.floatscale_latency_cycles = static_cast<std::uint32_t>(c.v->fs_lat);
   a.edge.intscale_acc_bits = 32;
-  a.buffers.ifmap = {64 * 1024, 1, 64, false};
-  a.buffers.weight = {64 * 1024, 1, 64, false};
-  a.buffers.ofmap = {256 * 1024, 1, 128, false};
+  a.buffers.ifmap = {64 * 1024, 1, static_cast<std::uint32_t>(c.v->x_bpc), false};
+  a.buffers.weight = {64 * 1024, 1, static_cast<std::uint32_t>(c.v->w_bpc), false};
+  a.buffers.ofmap = {256 * 1024, 1, static_cast<std::uint32_t>(c.v->o_bpc), false};
   a.buffers.prefetch_depth = static_cast<std::uint32_t>(c.v->depth);
   a.dram.standard = "hbm2e";
   a.dram.channels = c.dram.channels;
@@ -467,7 +476,11 @@ std::vector<std::uint32_t> command_words(const arch::Tile& t, std::uint32_t in, 
                                t.scale_writes,
                                t.scale_reads,
                                wait,
-                               last};
+                               last,
+                               t.weight_read_bytes,
+                               t.x_bytes_per_step,
+                               ws.psum_in_bytes_per_step,
+                               ws.psum_out_bytes_per_step};
   std::vector<std::uint32_t> w;
   for (std::uint64_t v : f) {
     if (v > 0xffffffffu) throw Error("command: a field beyond 32 bits");
@@ -770,7 +783,14 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   ASSERT_EQ(log_cycle.size(), 1u);
   EXPECT_EQ(model[0].cycles, model[1].cycles) << "fast mode";
   EXPECT_EQ(differences(log_cycle[0], log_fast[0]), "") << "fast mode against cycle mode";
-  EXPECT_EQ(model[0].total(&arch::LayerStats::stall_port), 0u) << "a port stall: out of scope";
+  // The port-bound points' named cases are port-bound (the model says so); the points whose
+  // ports move a tile row a cycle have none.
+  if (c.v->x_bpc >= c.v->rows && c.v->w_bpc >= c.v->cols && c.v->o_bpc >= 4 * c.v->cols) {
+    EXPECT_EQ(model[0].total(&arch::LayerStats::stall_port), 0u) << "a port stall";
+  }
+  if (c.name.rfind("port", 0) == 0) {
+    EXPECT_GT(model[0].total(&arch::LayerStats::stall_port), 0u) << "no port stall";
+  }
   // The operands and reference outputs, layer by layer (each reads the reference outputs of
   // the one before).
   std::vector<Operands> ops;
@@ -800,7 +820,9 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
       : c.v == &kV8   ? run_rtl<Vtile_ws_8x8>(*c.v, a, st, ops, im, limit, on_fetch)
       : c.v == &kV4d1 ? run_rtl<Vtile_ws_4x4_d1>(*c.v, a, st, ops, im, limit, on_fetch)
       : c.v == &kV4db ? run_rtl<Vtile_ws_4x4_db>(*c.v, a, st, ops, im, limit, on_fetch)
-                      : run_rtl<Vtile_ws_8x8_db>(*c.v, a, st, ops, im, limit, on_fetch);
+      : c.v == &kV8db ? run_rtl<Vtile_ws_8x8_db>(*c.v, a, st, ops, im, limit, on_fetch)
+      : c.v == &kV4p  ? run_rtl<Vtile_ws_4x4_port>(*c.v, a, st, ops, im, limit, on_fetch)
+                      : run_rtl<Vtile_ws_4x4_port_db>(*c.v, a, st, ops, im, limit, on_fetch);
   EXPECT_EQ(filled, shapes.size() - 1) << "layers whose activations came from the RTL";
   EXPECT_EQ(r.cycles, model[0].cycles) << "total cycles";
   EXPECT_EQ(differences(log_cycle[0], r.tiles), "") << "phases: model (cycle mode) against RTL";
@@ -865,6 +887,7 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
             << " fast " << model[1].cycles
             << " stall_dram " << model[0].total(&arch::LayerStats::stall_dram)
             << " stall_edge " << model[0].total(&arch::LayerStats::stall_edge)
+            << " stall_port " << model[0].total(&arch::LayerStats::stall_port)
             << " fetch_and_write_cycles " << r.both << " scale_writes " << r.scale_writes
             << " scale_reads " << r.scale_reads << " is_overflows " << r.is_overflows
             << " layer_ends";
@@ -1061,6 +1084,24 @@ std::vector<Case> cases() {
   for (int i = 0; i < 5; ++i)
     v.push_back(random_chain_case(rng3, "random3_" + std::to_string(i), all[i % 5],
                                   300 + static_cast<std::uint64_t>(i)));
+  // Port-bound: streams with bubbles and stretched loads, every scheme, one bank and two, a
+  // chain; and seeded random cases on both points.
+  v.push_back({"port4_ragged", &kV4p, 5, 20, 13, 71, base});
+  v.push_back({"port4_compute_bound", &kV4p, 48, 16, 12, 72, fast});
+  v.push_back({"port4_is", &kV4p, 9, 24, 7, 73, base, is, 8});
+  v.push_back({"port4_fs", &kV4p, 12, 16, 9, 74, fast, fs, 4});
+  v.push_back({"portdb4_ragged", &kV4pdb, 7, 21, 10, 75, base});
+  v.push_back({"portdb4_compute_bound", &kV4pdb, 40, 16, 12, 76, fast});
+  v.push_back({"portdb4_is", &kV4pdb, 10, 32, 9, 77, fast, is, 8});
+  v.push_back({"portdb4_fs_refresh", &kV4pdb, 9, 24, 11, 78, hbm, fs, 4});
+  ch = {"chain2_portdb4", &kV4pdb, 12, 16, 12, 79, base, is, 4};
+  ch.chain = {8};
+  v.push_back(ch);
+  const Variant* const ports[] = {&kV4p, &kV4pdb};
+  Rng rng4(2023);
+  for (int i = 0; i < 6; ++i)
+    v.push_back(random_case(rng4, "random_port_" + std::to_string(i), ports[i % 2],
+                            400 + static_cast<std::uint64_t>(i)));
   // QUASAR_TILE_SEARCH=<seed>: 300 more seeded random cases (shapes, both design points, DRAM
   // bandwidth, latency, channels, refresh), for searching beyond CI's matrix (docs/validation.md).
   if (const char* seed = std::getenv("QUASAR_TILE_SEARCH")) {
