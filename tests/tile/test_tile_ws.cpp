@@ -34,7 +34,8 @@
 // timing). QUASAR_TILE_DUMP=1 prints every tile's times, model against RTL.
 //
 // The cases must be plans the tile runs (checked, a failure otherwise): one m-block (no runs),
-// activations resident after the first n-tile, no spills, no dequantizers.
+// activations resident after the first n-tile or fetched again with every n-tile, no spills, no
+// dequantizers.
 // The float conversions the epilogue adds are checked alone first (F16ToF32, F32ToF16).
 #include <gtest/gtest.h>
 
@@ -185,6 +186,9 @@ struct Case {
   // every second channel and -8 on every fourth, integer scales 32767), so that the integer-
   // scale accumulators overflow 32 bits (the reference counts each intscale_acc event).
   bool extreme = false;
+  // The ifmap buffer's bytes (0: 64 KiB, which holds every case's activations): a small one
+  // makes the plan fetch the activations again with every n-tile.
+  std::uint64_t ifmap_bytes = 0;
 };
 
 // The case's layers: (K, N) of each.
@@ -218,7 +222,8 @@ arch::ArchSpec spec_for(const Case& c) {
   a.edge.floatscale_units = static_cast<std::uint32_t>(c.v->fs_units);
   a.edge.floatscale_latency_cycles = static_cast<std::uint32_t>(c.v->fs_lat);
   a.edge.intscale_acc_bits = 32;
-  a.buffers.ifmap = {64 * 1024, 1, static_cast<std::uint32_t>(c.v->x_bpc), false};
+  a.buffers.ifmap = {c.ifmap_bytes ? c.ifmap_bytes : 64 * 1024, 1,
+                     static_cast<std::uint32_t>(c.v->x_bpc), false};
   a.buffers.weight = {64 * 1024, 1, static_cast<std::uint32_t>(c.v->w_bpc), false};
   a.buffers.ofmap = {256 * 1024, 1, static_cast<std::uint32_t>(c.v->o_bpc), false};
   a.buffers.prefetch_depth = static_cast<std::uint32_t>(c.v->depth);
@@ -262,10 +267,10 @@ arch::LayerWork work_for(const arch::ArchSpec& a, const Case& c, std::size_t ind
         (!grp && t.rescale_ops != 0) ||
         (grp && t.rescale_unit != (c.scheme == Scheme::w4a8_is ? ScaleUnit::intscale
                                                                : ScaleUnit::floatscale)) ||
-        t.dequant_ops != 0 || (t.act_bytes > 0) != (t.n0 == 0) ||
+        t.dequant_ops != 0 || (t.n0 == 0 && t.act_bytes == 0) ||
         t.weight_bytes + t.act_bytes > kSlotBytes)
       throw Error(c.name + ": tile n0 " + std::to_string(t.n0) + " k0 " + std::to_string(t.k0) +
-                  " is not one the tile runs (resident activations, no spills)");
+                  " is not one the tile runs (no m-blocks, no spills)");
   }
   arch::LayerWork w;
   w.name = l.name;
@@ -774,6 +779,11 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   }
   const std::vector<arch::Tile>& tiles = st.tiles;
   if (tiles.size() > kNtMax) throw Error(c.name + ": more tiles than the tile's NT_MAX");
+  if (c.ifmap_bytes) {  // the case is there to fetch its activations again
+    EXPECT_TRUE(std::any_of(tiles.begin(), tiles.end(), [](const arch::Tile& t) {
+      return t.n0 > 0 && t.act_bytes > 0;
+    })) << "the activations stayed resident";
+  }
   // The model: cycle mode (and fast mode, which must agree), one simulation.
   std::vector<std::vector<arch::TileEvents>> log_cycle, log_fast;
   const std::vector<arch::RunStats> model = arch::simulate_jobs(
@@ -1097,6 +1107,27 @@ std::vector<Case> cases() {
   ch = {"chain2_portdb4", &kV4pdb, 12, 16, 12, 79, base, is, 4};
   ch.chain = {8};
   v.push_back(ch);
+  // Activations fetched again with every n-tile (an ifmap buffer too small to keep them): the
+  // stream reads every tile's from its slot.
+  Case rf{"refetch4_ragged", &kV4, 12, 20, 13, 81, base};
+  rf.ifmap_bytes = 128;
+  v.push_back(rf);
+  rf = {"refetch8_is", &kV8, 20, 32, 24, 82, fast, is, 8};
+  rf.ifmap_bytes = 256;
+  v.push_back(rf);
+  rf = {"refetchdb4_fs", &kV4db, 16, 24, 12, 83, hbm, fs, 4};
+  rf.ifmap_bytes = 128;
+  v.push_back(rf);
+  rf = {"refetchdb8_memory_bound", &kV8db, 6, 64, 24, 84, slow};
+  rf.ifmap_bytes = 256;
+  v.push_back(rf);
+  rf = {"refetch_portdb4_is", &kV4pdb, 10, 16, 12, 85, base, is, 4};
+  rf.ifmap_bytes = 64;
+  v.push_back(rf);
+  rf = {"chain2_refetch8", &kV8, 12, 16, 24, 86, base, is, 8};
+  rf.chain = {16};
+  rf.ifmap_bytes = 128;
+  v.push_back(rf);
   const Variant* const ports[] = {&kV4p, &kV4pdb};
   Rng rng4(2023);
   for (int i = 0; i < 6; ++i)
