@@ -14,55 +14,22 @@
 #include "mapping/workload.hpp"
 #include "numerics/error.hpp"
 #include "report/run_report.hpp"
-#include "trace/generate.hpp"
+#include "shipped.hpp"
 
 namespace quasar {
 namespace {
 
-using arch::LayerStats;
 using arch::LayerWork;
 using arch::RunStats;
 
-arch::ArchSpec shipped(const std::string& name) {
-  return config::read_arch_config(std::string(QUASAR_SOURCE_DIR) + "/configs/arch/" + name +
-                                  ".yaml");
-}
+using test::expect_same;
+using test::shipped;
 
 trace::Trace small_trace(const arch::ArchSpec& a, trace::Phase phase, std::uint64_t context) {
-  trace::GenSpec g;
-  // LLaMA-2-7B's layer made small (GQA kept: 8 query heads on 4 KV heads), so that every case
-  // runs in seconds in both fidelities.
-  g.model = trace::embedded_model("llama-2-7b");
-  g.model.hidden = 512;
-  g.model.intermediate = 1408;
-  g.model.heads = 8;
-  g.model.kv_heads = 4;
-  g.model.head_dim = 64;
-  g.model.vocab = 1000;
-  g.decoder_layers = 2;
-  g.batch = 2;
-  g.phase = phase;
-  g.seq = 48;
-  g.context = context;
-  g.linear_scheme = mapping::design_layer_scheme(a, a.schemes.front());
-  return trace::generate(g);
-}
-
-void expect_same(const LayerStats& x, const LayerStats& y, const std::string& where) {
-  EXPECT_EQ(x.name, y.name) << where;
-  for (const arch::StatField& f : arch::layer_stat_fields())
-    EXPECT_EQ(x.*f.member, y.*f.member) << where << " " << x.name << "." << f.name;
-}
-
-void expect_same(const RunStats& whole, const RunStats& cut, const std::string& where) {
-  EXPECT_EQ(whole.cycles, cut.cycles) << where;
-  EXPECT_EQ(whole.pe_count, cut.pe_count) << where;
-  ASSERT_EQ(whole.layers.size(), cut.layers.size()) << where;
-  for (std::size_t l = 0; l < whole.layers.size(); ++l)
-    expect_same(whole.layers[l], cut.layers[l], where);
-  ASSERT_EQ(whole.cores.size(), cut.cores.size()) << where;
-  for (std::size_t c = 0; c < whole.cores.size(); ++c)
-    expect_same(whole.cores[c], cut.cores[c], where);
+  test::SmallModel s;
+  s.phase = phase;
+  s.context = context;
+  return test::small_model_trace(a, s);
 }
 
 RunStats whole(const arch::ArchSpec& a, const mapping::PlannedTrace& p, arch::Fidelity f) {

@@ -109,13 +109,7 @@ void WriteDma::run() {
     pending = jobs_.size();
     wait_until_cycle(j.at);
     layer_max = std::max(layer_max, j.at);
-    // Writes the controller has answered only matter by when they complete: fold that in and
-    // let them go, so the engine holds a few requests, not every write of a layer.
-    while (!outstanding.empty() && outstanding.front().resolved) {
-      layer_max = std::max(layer_max, outstanding.front().done_cycle);
-      logged_done(outstanding.front());
-      outstanding.pop_front();
-    }
+    fold_answered(outstanding, layer_max, logged_done);
     if (j.bytes > 0) {
       outstanding.emplace_back();
       DramRequest& r = outstanding.back();

@@ -125,6 +125,23 @@ class DramTiming {
   DramCounters counters_;
 };
 
+// Writes the DRAM has answered only matter by when they complete: folds the answered ones at
+// the front of `q` (requests with `resolved` and `done_cycle`, in issue order) into `latest` and
+// lets them go, so an engine holds a few requests, not every write of a layer; `each` sees each
+// one before it goes.
+template <class Q, class Each>
+void fold_answered(Q& q, std::uint64_t& latest, Each&& each) {
+  while (!q.empty() && q.front().resolved) {
+    latest = std::max(latest, q.front().done_cycle);
+    each(q.front());
+    q.pop_front();
+  }
+}
+template <class Q>
+void fold_answered(Q& q, std::uint64_t& latest) {
+  fold_answered(q, latest, [](const auto&) {});
+}
+
 template <class T>
 void round_robin_order(std::vector<T>& batch, unsigned first, unsigned n) {
   // (Most cycles serve one transaction: stable_sort would still allocate its buffer.)

@@ -423,11 +423,7 @@ void Writer::resume() {
     jobs_.pop_front();
     QS_UNTIL(j_.at);
     layer_max_ = std::max(layer_max_, j_.at);
-    // Answered writes only matter by when they complete (WriteDma::run).
-    while (!outstanding_.empty() && outstanding_.front().resolved) {
-      layer_max_ = std::max(layer_max_, outstanding_.front().done_cycle);
-      outstanding_.pop_front();
-    }
+    fold_answered(outstanding_, layer_max_);
     if (j_.bytes > 0) {
       outstanding_.emplace_back();
       outstanding_.back().bytes = j_.bytes;
@@ -645,10 +641,7 @@ void Vector::resume() {
         end_ = std::max(end_, loop_.now());
         // The block's half of the scratchpad is free: the block after next loads into it.
         if (b_ + 2 < bl_->count) issue_read(b_ + 2);
-        while (!writes_.empty() && writes_.front().resolved) {
-          end_ = std::max(end_, writes_.front().done_cycle);
-          writes_.pop_front();
-        }
+        fold_answered(writes_, end_);
         if (rows * v.write_bytes > 0) {
           writes_.emplace_back();
           Req& w = writes_.back();

@@ -79,11 +79,7 @@ void VectorUnit::run() {
       end = std::max(end, sim_cycle());
       // The block's half of the scratchpad is free: the block after next loads into it.
       if (b + 2 < blocks) issue_read(b + 2);
-      // Answered writes only matter by when they complete: fold them in and let them go.
-      while (!writes.empty() && writes.front().resolved) {
-        end = std::max(end, writes.front().done_cycle);
-        writes.pop_front();
-      }
+      fold_answered(writes, end);
       if (rows * v.write_bytes > 0) {
         writes.emplace_back();
         DramRequest& w = writes.back();
