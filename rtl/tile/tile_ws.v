@@ -25,7 +25,9 @@
 //   21 the last tile of this tile's layer
 //   22 weight_read_bytes (the weight port's bytes for the load)
 //   23 x_bytes_per_step, 24 psum_in_bytes_per_step, 25 psum_out_bytes_per_step (the ifmap and
-//      ofmap ports' bytes for each stream step)      26 .. 31 not read
+//      ofmap ports' bytes for each stream step)
+//   26 the tile's m-block (its tokens' block, 0, 1, ... in the order they run; 0 without
+//      m-blocks)      27 .. 31 not read
 // Words 9, 10, 16, 17, 20 and 21 are the harness's memory layout, the layer's numerics and the
 // run's layers (the model's tiles have no addresses and no amplifier; its layers are
 // LayerWork's, `after` a chain here); 15 is not read. A command the tile cannot run
@@ -108,8 +110,10 @@
 // IS_LAT latency (>= 1) of the integer-scale accumulators (edge.intscale_units,
 // intscale_latency_cycles; 32-bit accumulators, edge.intscale_acc_bits); FS_UNITS lanes (a power
 // of two) and FS_LAT latency (>= 1) of the float-scale units (edge.floatscale_units,
-// floatscale_latency_cycles); BEAT bytes a memory data beat (a power of two, >= 2 COLS, >= ROWS); M_MAX tokens, KT_MAX k-tiles of resident
-// activations, NT_MAX tiles, SLOT_WORDS beats a slot (powers of two).
+// floatscale_latency_cycles); X_BPC, W_BPC, O_BPC the ifmap, weight and ofmap ports' bytes a
+// cycle (buffers.*.bytes_per_cycle); BEAT bytes a memory data beat (a power of two, >= 2 COLS,
+// >= ROWS); M_MAX tokens, KT_MAX k-tiles of resident activations, NT_MAX tiles, SLOT_WORDS beats
+// a slot (powers of two).
 //
 // Debug outputs (pulses; each kind happens in tile order, so the n-th pulse is the n-th tile's):
 // ev_start (first load cycle), ev_load_done (the cycle after the last load cycle),
@@ -437,6 +441,9 @@ module tile_ws #(
   wire [31:0] s_k0 = cmem[{st_i, 5'd3}], s_fl = cmem[{st_i, 5'd4}];
   /* verilator lint_on UNUSEDSIGNAL */
   wire [31:0] s_wb = cmem[{st_i, 5'd5}], s_ab = cmem[{st_i, 5'd6}];
+  /* verilator lint_off UNUSEDSIGNAL */  // (the m-block: its low two bits bank the token scales)
+  wire [31:0] s_mb = cmem[{st_i, 5'd26}];
+  /* verilator lint_on UNUSEDSIGNAL */
   wire s_first = s_fl[0], s_chained = s_fl[2];
   /* verilator lint_off UNUSEDSIGNAL */
   wire [31:0] kblk = s_fl[3] || s_fl[4] ? s_k0 / s_ru : s_k0 / ROWS;
@@ -542,7 +549,10 @@ module tile_ws #(
 
   // Scales for the edge: the token scales (resident) and each chain's scale registers (w8a8:
   // the fp16 channel scales; w4a8-is: the group's integer scales S, the scale register file).
-  reg [31:0] xs[0:M_MAX-1];
+  // Token scales, four blocks' (by m-block mod 4): the epilogue of a block's last tile may run
+  // while the next block's first tiles stream theirs in (tile g + 3 starts streaming only after
+  // the edge has finished tile g, so blocks three apart never meet).
+  reg [31:0] xs[0:4*M_MAX-1];
   reg [15:0] cs[0:NREG*COLS-1];
 
   // The edge's region (below), for the check that the array leaves it alone: the tile it works
@@ -653,7 +663,7 @@ module tile_ws #(
       end
       if (s_go) begin
         if (has_x) xmem[xaddr] <= x_row;
-        if (has_xs) xs[tok[LM-1:0]] <= sq3[31:0];
+        if (has_xs) xs[{s_mb[1:0], tok[LM-1:0]}] <= sq3[31:0];
       end
       if (streaming) begin
         if (s_go && tok + 1 == s_m) begin
@@ -716,6 +726,7 @@ module tile_ws #(
   reg [31:0] e_nbr, e_rcyc, e_nbe, e_totr, e_tote, e_nc, e_ob, e_oaddr, e_s2;
   reg [LREG-1:0] e_reg;
   reg e_is, e_fs, e_first, e_oh;
+  reg [1:0] e_mb;  // the edge's tile's m-block, mod 4 (its token scales)
   reg [31:0] e_m0, e_c0;  // position (token, column) of the next batch's lane 0
   reg oh_next;  // the output half the next written tile fills
   assign edge_free = e_left == 0;
@@ -724,6 +735,9 @@ module tile_ws #(
   wire [31:0] p_ob = cmem[{pt_i, 5'd7}], p_epi = cmem[{pt_i, 5'd8}];
   wire [31:0] p_oaddr = cmem[{pt_i, 5'd10}], p_rs = cmem[{pt_i, 5'd12}];
   wire [31:0] p_g = cmem[{pt_i, 5'd16}];
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [31:0] p_mb = cmem[{pt_i, 5'd26}];
+  /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */  // (flags: the scheme; b <= 62 by the command check)
   wire [31:0] p_fl = cmem[{pt_i, 5'd4}], p_bits = cmem[{pt_i, 5'd17}];
   /* verilator lint_on UNUSEDSIGNAL */
@@ -751,6 +765,7 @@ module tile_ws #(
   // c_is: a group scheme (the accumulators hold the output; w4a8-fs: as fp32, c_fs).
   wire c_is = take_w ? p_fl[3] || p_fl[4] : e_is, c_first = take_w ? p_first : e_first;
   wire c_fs = take_w ? p_fl[4] : e_fs;
+  wire [1:0] c_mb = take_w ? p_mb[1:0] : e_mb;
   wire [31:0] c_ur = c_fs ? UF : UI;  // the rescale lanes the tile's scheme uses
   wire [31:0] c_s2 = take_w ? p_s2 : e_s2;
   wire c_oh = take_w ? oh_next : e_oh;
@@ -1039,6 +1054,7 @@ module tile_ws #(
       e_fs <= 1'b0;
       e_first <= 1'b0;
       e_oh <= 1'b0;
+      e_mb <= 0;
       e_m0 <= 0;
       e_c0 <= 0;
       oh_next <= 1'b0;
@@ -1076,6 +1092,7 @@ module tile_ws #(
         e_fs <= p_fl[4];
         e_first <= p_first;
         e_oh <= oh_next;
+        e_mb <= p_mb[1:0];
         if (p_ob != 0) begin
           oh_next <= !oh_next;
           // The output half it fills must have been written out.
@@ -1100,7 +1117,7 @@ module tile_ws #(
         s0_n <= c_tote - b_off < U ? c_tote - b_off : U;
         for (c = 0; c < U; c = c + 1) begin
           s0_acc[32*c+:32] <= c_is ? eacc_q[32*c+:32] : ofm_q1[32*c+:32];
-          s0_sx[32*c+:32] <= xs[lm[32*c+:LM]];
+          s0_sx[32*c+:32] <= xs[{c_mb, lm[32*c+:LM]}];
           s0_s2[32*c+:32] <= c_is ? c_s2 : sw32[32*c+:32];
         end
       end

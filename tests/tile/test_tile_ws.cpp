@@ -162,9 +162,9 @@ constexpr Variant kV8db{"8x8-db", 8, 8, 3, 2, 3, 32, 2, 4, 2, 8, 3};
 constexpr Variant kV4p{"4x4-port", 4, 4, 2, 4, 2, 32, 1, 2, 1, 2, 1, 2, 4, 8};
 constexpr Variant kV4pdb{"4x4-port-db", 4, 4, 2, 4, 2, 32, 2, 2, 1, 1, 2, 3, 3, 12};
 constexpr std::uint64_t kMMax = 64, kKtMax = 32, kNtMax = 256, kSlotBytes = 32 * 32;
-// A tile's command words: 32 a tile in the command memory, of which the first 26 are read
+// A tile's command words: 32 a tile in the command memory, of which the first 27 are read
 // (tile_ws.v's field table).
-constexpr int kCmdStride = 32, kCmdWords = 26;
+constexpr int kCmdStride = 32, kCmdWords = 27;
 
 struct Dram {
   double gbps = 16;
@@ -189,6 +189,11 @@ struct Case {
   // The ifmap buffer's bytes (0: 64 KiB, which holds every case's activations): a small one
   // makes the plan fetch the activations again with every n-tile.
   std::uint64_t ifmap_bytes = 0;
+  // m-blocks (array.ws_order: m_blocked): the tokens in blocks whose activations fit the ifmap
+  // buffer, each block's tiles in turn; weight_buffer (0: 64 KiB) small enough that the weights
+  // are fetched again with every block (the tile keeps no weights across tiles).
+  bool m_blocked = false;
+  std::uint64_t weight_buffer = 0;
 };
 
 // The case's layers: (K, N) of each.
@@ -213,7 +218,7 @@ arch::ArchSpec spec_for(const Case& c) {
   a.array.acc_bits = 32;
   a.array.double_buffer = c.v->wbanks == 2;
   a.array.pe_stages = 1;
-  a.array.ws_order = arch::WsOrder::n_outer;
+  a.array.ws_order = c.m_blocked ? arch::WsOrder::m_blocked : arch::WsOrder::n_outer;
   a.schemes = {Scheme::w8a8, Scheme::w4a8_is, Scheme::w4a8_fs};
   a.edge.epilogue_units = static_cast<std::uint32_t>(c.v->units);
   a.edge.epilogue_latency_cycles = static_cast<std::uint32_t>(c.v->lat);
@@ -224,7 +229,8 @@ arch::ArchSpec spec_for(const Case& c) {
   a.edge.intscale_acc_bits = 32;
   a.buffers.ifmap = {c.ifmap_bytes ? c.ifmap_bytes : 64 * 1024, 1,
                      static_cast<std::uint32_t>(c.v->x_bpc), false};
-  a.buffers.weight = {64 * 1024, 1, static_cast<std::uint32_t>(c.v->w_bpc), false};
+  a.buffers.weight = {c.weight_buffer ? c.weight_buffer : 64 * 1024, 1,
+                      static_cast<std::uint32_t>(c.v->w_bpc), false};
   a.buffers.ofmap = {256 * 1024, 1, static_cast<std::uint32_t>(c.v->o_bpc), false};
   a.buffers.prefetch_depth = static_cast<std::uint32_t>(c.v->depth);
   a.dram.standard = "hbm2e";
@@ -254,23 +260,32 @@ arch::LayerWork work_for(const arch::ArchSpec& a, const Case& c, std::size_t ind
     if (c.scheme == Scheme::w4a8_is) ls.alpha_bits = c.alpha_bits;
   }
   l.scheme = ls;
-  const mapping::GemmPlan p = mapping::plan_gemm(a, l);
-  if (!p.runs.empty() || p.instances != 1 || p.materialize_bytes != 0 ||
-      !p.capacity_warning.empty())
-    throw Error(c.name + ": the plan has m-block runs, instances, a materialize pass or spills");
+  mapping::GemmPlan p = mapping::plan_gemm(a, l);
+  if (p.instances != 1 || p.materialize_bytes != 0 || !p.capacity_warning.empty())
+    throw Error(c.name + ": the plan has instances, a materialize pass or spills");
+  // m-blocks after the first are stored once and played as runs: the tile gets every played
+  // tile's own command.
+  if (!p.runs.empty()) {
+    std::vector<arch::Tile> played;
+    arch::play_tiles(p.tiles, p.runs,
+                     [&](const arch::Tile& t, std::uint64_t) { played.push_back(t); });
+    p.tiles = played;
+    p.runs.clear();
+  }
   if (p.tiles.size() > kNtMax) throw Error(c.name + ": more tiles than the tile's NT_MAX");
   const auto k_tiles = static_cast<std::uint64_t>(std::count_if(
-      p.tiles.begin(), p.tiles.end(), [](const arch::Tile& t) { return t.n0 == 0; }));
+      p.tiles.begin(), p.tiles.end(),
+      [](const arch::Tile& t) { return t.n0 == 0 && t.m0 == 0; }));
   if (c.m > kMMax || k_tiles > kKtMax) throw Error(c.name + ": beyond the tile's M_MAX or KT_MAX");
   for (const arch::Tile& t : p.tiles) {
-    if (t.m0 != 0 || t.spill_read_bytes + t.spill_write_bytes != 0 ||
+    if ((t.m0 != 0 && !c.m_blocked) || t.spill_read_bytes + t.spill_write_bytes != 0 ||
         (!grp && t.rescale_ops != 0) ||
         (grp && t.rescale_unit != (c.scheme == Scheme::w4a8_is ? ScaleUnit::intscale
                                                                : ScaleUnit::floatscale)) ||
-        t.dequant_ops != 0 || (t.n0 == 0 && t.act_bytes == 0) ||
+        t.dequant_ops != 0 || (t.n0 == 0 && t.act_bytes == 0) || t.weight_bytes == 0 ||
         t.weight_bytes + t.act_bytes > kSlotBytes)
       throw Error(c.name + ": tile n0 " + std::to_string(t.n0) + " k0 " + std::to_string(t.k0) +
-                  " is not one the tile runs (no m-blocks, no spills)");
+                  " is not one the tile runs (no spills, weights with every tile)");
   }
   arch::LayerWork w;
   w.name = l.name;
@@ -377,9 +392,9 @@ std::vector<std::uint8_t> act_bytes(const arch::Tile& t, const QuantizedActivati
   std::vector<std::uint8_t> b;
   for (std::uint64_t m = 0; m < t.m; ++m)
     for (std::uint64_t r = 0; r < t.rows_used; ++r)
-      b.push_back(static_cast<std::uint8_t>(x.q(m, t.k0 + r)));
+      b.push_back(static_cast<std::uint8_t>(x.q(t.m0 + m, t.k0 + r)));
   if (t.first_k)
-    for (std::uint64_t m = 0; m < t.m; ++m) put_le(b, bits(x.scale_of(m)), 4);
+    for (std::uint64_t m = 0; m < t.m; ++m) put_le(b, bits(x.scale_of(t.m0 + m)), 4);
   return b;
 }
 
@@ -446,7 +461,7 @@ MatrixH outputs_in(const std::vector<std::uint8_t>& mem, const std::vector<arch:
     for (std::uint64_t m = 0; m < t.m; ++m)
       for (std::uint64_t col = 0; col < t.cols_used; ++col) {
         const std::size_t at = im.out_addr[g] + 2 * (m * t.cols_used + col);
-        y(m, t.n0 + col) = static_cast<std::uint16_t>(mem.at(at) | (mem.at(at + 1) << 8));
+        y(t.m0 + m, t.n0 + col) = static_cast<std::uint16_t>(mem.at(at) | (mem.at(at + 1) << 8));
       }
   }
   return y;
@@ -456,7 +471,7 @@ MatrixH outputs_in(const std::vector<std::uint8_t>& mem, const std::vector<arch:
 // wait: layers closed before its fetch; last: the last tile of its layer.
 std::vector<std::uint32_t> command_words(const arch::Tile& t, std::uint32_t in, std::uint32_t out,
                                          const Operands& o, std::uint64_t wait,
-                                         std::uint64_t last) {
+                                         std::uint64_t last, std::uint64_t mblock) {
   const auto& ws = std::get<arch::WsArrayCommand>(t.array);
   const std::uint64_t f[kCmdWords] = {t.m,
                                t.rows_used,
@@ -485,7 +500,8 @@ std::vector<std::uint32_t> command_words(const arch::Tile& t, std::uint32_t in, 
                                t.weight_read_bytes,
                                t.x_bytes_per_step,
                                ws.psum_in_bytes_per_step,
-                               ws.psum_out_bytes_per_step};
+                               ws.psum_out_bytes_per_step,
+                               mblock};
   std::vector<std::uint32_t> w;
   for (std::uint64_t v : f) {
     if (v > 0xffffffffu) throw Error("command: a field beyond 32 bits");
@@ -510,6 +526,7 @@ struct Stream {
   std::vector<arch::Tile> tiles;
   std::vector<std::size_t> layer;            // each tile's layer
   std::vector<std::uint64_t> wait, last;     // command words 20 and 21
+  std::vector<std::uint64_t> mblock;         // command word 26: the tile's m-block in the run
   std::vector<std::size_t> first;            // each layer's first tile
 };
 
@@ -541,7 +558,8 @@ RtlRun run_rtl(const Variant& v, const arch::ArchSpec& a, const Stream& st,
   top.rst = 0;
   for (std::size_t g = 0; g < tiles.size(); ++g) {
     const std::vector<std::uint32_t> w = command_words(
-        tiles[g], im.in_addr[g], im.out_addr[g], ops[st.layer[g]], st.wait[g], st.last[g]);
+        tiles[g], im.in_addr[g], im.out_addr[g], ops[st.layer[g]], st.wait[g], st.last[g],
+        st.mblock[g]);
     for (std::size_t f = 0; f < w.size(); ++f) {
       top.cmd_we = 1;
       top.cmd_addr =
@@ -767,19 +785,28 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
     work.push_back(work_for(a, c, l, shapes[l].first, shapes[l].second));
   // The run's tile stream: the layers' tiles in order (one core, one wave).
   Stream st;
+  std::uint64_t blocks = 0;  // m-blocks so far: a new one with each layer and each change of m0
   for (std::size_t l = 0; l < work.size(); ++l) {
     st.first.push_back(st.tiles.size());
     for (const arch::Tile& t : work[l].tiles) {
       st.wait.push_back(st.tiles.size() == st.first.back() && !work[l].after.empty() ? l : 0);
+      if (st.tiles.size() > st.first.back() && t.m0 != st.tiles.back().m0) ++blocks;
+      st.mblock.push_back(blocks);
       st.tiles.push_back(t);
       st.layer.push_back(l);
     }
+    ++blocks;
     for (std::size_t g = st.first.back(); g < st.tiles.size(); ++g)
       st.last.push_back(st.tiles.size() - 1);
   }
   const std::vector<arch::Tile>& tiles = st.tiles;
   if (tiles.size() > kNtMax) throw Error(c.name + ": more tiles than the tile's NT_MAX");
-  if (c.ifmap_bytes) {  // the case is there to fetch its activations again
+  if (c.m_blocked) {  // the case is there to run its tokens in blocks
+    EXPECT_TRUE(std::any_of(tiles.begin(), tiles.end(), [](const arch::Tile& t) {
+      return t.m0 > 0;
+    })) << "one m-block";
+  }
+  if (c.ifmap_bytes && !c.m_blocked) {  // the case is there to fetch its activations again
     EXPECT_TRUE(std::any_of(tiles.begin(), tiles.end(), [](const arch::Tile& t) {
       return t.n0 > 0 && t.act_bytes > 0;
     })) << "the activations stayed resident";
@@ -1128,6 +1155,25 @@ std::vector<Case> cases() {
   rf.chain = {16};
   rf.ifmap_bytes = 128;
   v.push_back(rf);
+  // m-blocks (ws_order: m_blocked): the tokens in blocks whose activations fit a small ifmap
+  // buffer, the weights fetched again with every block; the blocks' token scales overlap in
+  // time (the next block streams while the edge finishes the last one's tiles).
+  const auto mblk = [&](Case k, std::uint64_t ifmap, std::uint64_t weight) {
+    k.m_blocked = true;
+    k.ifmap_bytes = ifmap;
+    k.weight_buffer = weight;
+    v.push_back(k);
+  };
+  mblk({"mblk4_ragged", &kV4, 20, 16, 13, 91, base}, 128, 128);
+  mblk({"mblkdb4_is", &kV4db, 24, 32, 8, 92, fast, is, 8}, 128, 96);
+  mblk({"mblk8_fs", &kV8, 30, 32, 16, 93, base, fs, 8}, 256, 160);
+  mblk({"mblkdb8_refresh", &kV8db, 40, 24, 16, 94, hbm}, 192, 256);
+  mblk({"mblk_portdb4", &kV4pdb, 18, 12, 8, 95, fast}, 64, 64);
+  {
+    Case k{"chain2_mblk4", &kV4, 16, 16, 12, 96, base, is, 4};
+    k.chain = {8};
+    mblk(k, 64, 64);
+  }
   const Variant* const ports[] = {&kV4p, &kV4pdb};
   Rng rng4(2023);
   for (int i = 0; i < 6; ++i)
