@@ -194,6 +194,9 @@ struct Case {
   // are fetched again with every block (the tile keeps no weights across tiles).
   bool m_blocked = false;
   std::uint64_t weight_buffer = 0;
+  // Instances of each layer (repeat): its tiles run this many times, each instance its own
+  // chains and outputs (the same operands; one layer only).
+  std::uint64_t instances = 1;
 };
 
 // The case's layers: (K, N) of each.
@@ -252,6 +255,7 @@ arch::LayerWork work_for(const arch::ArchSpec& a, const Case& c, std::size_t ind
   l.name = "gemm" + std::to_string(index);
   l.op = trace::Op::linear;
   l.m = c.m, l.k = k, l.n = n;
+  l.repeat = c.instances;
   trace::LayerScheme ls;
   ls.scheme = c.scheme;
   if (grp) {
@@ -261,8 +265,9 @@ arch::LayerWork work_for(const arch::ArchSpec& a, const Case& c, std::size_t ind
   }
   l.scheme = ls;
   mapping::GemmPlan p = mapping::plan_gemm(a, l);
-  if (p.instances != 1 || p.materialize_bytes != 0 || !p.capacity_warning.empty())
-    throw Error(c.name + ": the plan has instances, a materialize pass or spills");
+  if (p.instances != c.instances || p.materialize_bytes != 0 || !p.capacity_warning.empty())
+    throw Error(c.name + ": the plan has other instances, a materialize pass or spills");
+  if (c.instances > 1 && !c.chain.empty()) throw Error(c.name + ": instances of one layer only");
   // m-blocks after the first are stored once and played as runs: the tile gets every played
   // tile's own command.
   if (!p.runs.empty()) {
@@ -451,13 +456,15 @@ Image image_for(const std::vector<arch::Tile>& tiles, const std::vector<std::siz
 }
 
 // Layer l's fp16 outputs as the tile wrote them to memory (M x N).
+// `instance`, when set: of those tiles of instance `which` only.
 MatrixH outputs_in(const std::vector<std::uint8_t>& mem, const std::vector<arch::Tile>& tiles,
                    const std::vector<std::size_t>& layer, const Image& im, std::size_t l,
-                   std::uint64_t m_rows, std::uint64_t n_cols) {
+                   std::uint64_t m_rows, std::uint64_t n_cols,
+                   const std::vector<std::uint64_t>* instance = nullptr, std::uint64_t which = 0) {
   MatrixH y(m_rows, n_cols);
   for (std::size_t g = 0; g < tiles.size(); ++g) {
     const arch::Tile& t = tiles[g];
-    if (layer[g] != l || !t.last_k) continue;
+    if (layer[g] != l || !t.last_k || (instance && (*instance)[g] != which)) continue;
     for (std::uint64_t m = 0; m < t.m; ++m)
       for (std::uint64_t col = 0; col < t.cols_used; ++col) {
         const std::size_t at = im.out_addr[g] + 2 * (m * t.cols_used + col);
@@ -527,6 +534,7 @@ struct Stream {
   std::vector<std::size_t> layer;            // each tile's layer
   std::vector<std::uint64_t> wait, last;     // command words 20 and 21
   std::vector<std::uint64_t> mblock;         // command word 26: the tile's m-block in the run
+  std::vector<std::uint64_t> instance;       // the tile's instance of its layer
   std::vector<std::size_t> first;            // each layer's first tile
 };
 
@@ -788,14 +796,17 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   std::uint64_t blocks = 0;  // m-blocks so far: a new one with each layer and each change of m0
   for (std::size_t l = 0; l < work.size(); ++l) {
     st.first.push_back(st.tiles.size());
-    for (const arch::Tile& t : work[l].tiles) {
-      st.wait.push_back(st.tiles.size() == st.first.back() && !work[l].after.empty() ? l : 0);
-      if (st.tiles.size() > st.first.back() && t.m0 != st.tiles.back().m0) ++blocks;
-      st.mblock.push_back(blocks);
-      st.tiles.push_back(t);
-      st.layer.push_back(l);
+    for (std::uint64_t inst = 0; inst < work[l].instances; ++inst) {
+      for (const arch::Tile& t : work[l].tiles) {
+        st.wait.push_back(st.tiles.size() == st.first.back() && !work[l].after.empty() ? l : 0);
+        if (st.tiles.size() > st.first.back() && t.m0 != st.tiles.back().m0) ++blocks;
+        st.mblock.push_back(blocks);
+        st.tiles.push_back(t);
+        st.layer.push_back(l);
+        st.instance.push_back(inst);
+      }
+      ++blocks;
     }
-    ++blocks;
     for (std::size_t g = st.first.back(); g < st.tiles.size(); ++g)
       st.last.push_back(st.tiles.size() - 1);
   }
@@ -907,12 +918,15 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   std::size_t wrong = 0;
   std::ostringstream first;
   for (std::size_t l = 0; l < shapes.size(); ++l) {
-    const MatrixH y = outputs_in(r.mem, tiles, st.layer, im, l, c.m, shapes[l].second);
-    for (std::uint64_t m = 0; m < c.m; ++m)
-      for (std::uint64_t n = 0; n < shapes[l].second; ++n)
-        if (y(m, n) != ops[l].y(m, n) && wrong++ == 0)
-          first << "layer " << l << " y[" << m << "][" << n << "]: RTL 0x" << std::hex
-                << y(m, n) << ", reference 0x" << ops[l].y(m, n);
+    for (std::uint64_t i = 0; i < work[l].instances; ++i) {
+      const MatrixH y =
+          outputs_in(r.mem, tiles, st.layer, im, l, c.m, shapes[l].second, &st.instance, i);
+      for (std::uint64_t m = 0; m < c.m; ++m)
+        for (std::uint64_t n = 0; n < shapes[l].second; ++n)
+          if (y(m, n) != ops[l].y(m, n) && wrong++ == 0)
+            first << "layer " << l << " instance " << i << " y[" << m << "][" << n
+                  << "]: RTL 0x" << std::hex << y(m, n) << ", reference 0x" << ops[l].y(m, n);
+    }
   }
   EXPECT_EQ(wrong, 0u) << first.str();
   // The case's numbers, for docs/validation.md.
@@ -1173,6 +1187,21 @@ std::vector<Case> cases() {
     Case k{"chain2_mblk4", &kV4, 16, 16, 12, 96, base, is, 4};
     k.chain = {8};
     mblk(k, 64, 64);
+  }
+  // Layers of several instances (repeat): each instance's chains, activations and outputs.
+  const auto inst = [&](Case k, std::uint64_t n) {
+    k.instances = n;
+    v.push_back(k);
+  };
+  inst({"inst3_4_ragged", &kV4, 6, 12, 9, 101, base}, 3);
+  inst({"inst2_db8_is", &kV8db, 20, 32, 16, 102, fast, is, 8}, 2);
+  inst({"inst4_d1_fs", &kV4d1, 5, 8, 6, 103, hbm, fs, 4}, 4);
+  {
+    Case k{"inst2_mblk_portdb4", &kV4pdb, 14, 12, 8, 104, base};
+    k.m_blocked = true;
+    k.ifmap_bytes = 64;
+    k.weight_buffer = 64;
+    inst(k, 2);
   }
   const Variant* const ports[] = {&kV4p, &kV4pdb};
   Rng rng4(2023);
