@@ -325,9 +325,10 @@ module tile_ws #(
   reg wt_valid;
   reg [TW-1:0] wt_tile;
   reg [SW-1:0] wt_slot;
-  // The stream: in progress after its first cycle (st_on), at token st_tok, stream cycle st_cyc.
+  // The stream: in progress after its first cycle (st_on), at token st_tok; each port's credit
+  // (bytes delivered from the stream's start less the steps' bytes taken: st_cx, st_cpi, st_cpo).
   reg st_on, st_fin;
-  reg [31:0] st_tok, st_cyc;
+  reg [31:0] st_tok, st_cx, st_cpi, st_cpo;
   reg [TW-1:0] st_tile;
   reg [SW-1:0] st_slot;
   reg [TW-1:0] nstreamed;  // tiles whose stream started
@@ -360,8 +361,6 @@ module tile_ws #(
   // The load's length: ROWS cycles of protocol, or as many as the weight port needs for the
   // tile's weight_read_bytes (ArrayModel::load_cycles); the rows shift in in the first ROWS.
   wire [31:0] l_wrb = cmem[{lt_i, 5'd22}];
-  wire [31:0] l_wport = (l_wrb + W_BPC - 1) / W_BPC;
-  wire [31:0] l_len = l_wport > ROWS ? l_wport : ROWS;
   wire [31:0] l_swr = cmem[{lt_i, 5'd18}], l_srd = cmem[{lt_i, 5'd19}];
   wire l_first = l_fl[0], l_last = l_fl[1], l_chained = l_fl[2], l_is = l_fl[3], l_fs = l_fl[4];
   // The group schemes (4-bit group weights, partial sums chained over a group, rescaled at its
@@ -400,6 +399,9 @@ module tile_ws #(
   assign lslot = ld_on ? ld_slot : nslot;
   // Load: row ROWS-1-i in load cycle i, 0 beyond rows_used / cols_used.
   wire [31:0] load_i = ld_on ? ld_cnt : 32'd0;
+  // (Load cycle i is the last once i >= ROWS - 1 and the port has moved (i + 1) W_BPC >=
+  // weight_read_bytes: a multiply by the parameter, no divider.)
+  wire l_port_done = (load_i + 1) * W_BPC >= l_wrb;
   wire [31:0] row_r = ROWS - 1 - load_i;
   /* verilator lint_off UNUSEDSIGNAL */  // (offsets within the slot: their high bits are 0)
   wire [31:0] wnib = row_r * l_nc;  // the row's first code (w4a8-is: nibble)
@@ -426,15 +428,19 @@ module tile_ws #(
   wire [TI-1:0] st_i = stt[TI-1:0];
   assign sslot = st_on ? st_slot : wt_slot;
   wire [31:0] tok = st_on ? st_tok : 32'd0;
-  wire [31:0] cyc = st_on ? st_cyc : 32'd0;
   // A token enters once every port has its bytes: each port gains its bytes per cycle of
-  // credit a cycle from the stream's start (port_step_ready: step i at the first stream cycle s
-  // with (i + 1) need <= (s + 1) bytes_per_cycle, at once when one cycle's bytes cover a step).
+  // credit a cycle from the stream's start and spends a step's bytes on each token
+  // (port_step_ready: step i at the first stream cycle s with (i + 1) need <= (s + 1)
+  // bytes_per_cycle, that is credit (s + 1) bytes_per_cycle - i need >= need; at once when one
+  // cycle's bytes cover a step).
   wire [31:0] s_xb = cmem[{st_i, 5'd23}], s_pib = cmem[{st_i, 5'd24}];
   wire [31:0] s_pob = cmem[{st_i, 5'd25}];
-  wire x_ok = s_xb <= X_BPC || (tok + 1) * s_xb <= (cyc + 1) * X_BPC;
-  wire pi_ok = s_pib <= O_BPC || (tok + 1) * s_pib <= (cyc + 1) * O_BPC;
-  wire po_ok = s_pob <= O_BPC || (tok + 1) * s_pob <= (cyc + 1) * O_BPC;
+  wire [31:0] cx = (st_on ? st_cx : 32'd0) + X_BPC;
+  wire [31:0] cpi = (st_on ? st_cpi : 32'd0) + O_BPC;
+  wire [31:0] cpo = (st_on ? st_cpo : 32'd0) + O_BPC;
+  wire x_ok = s_xb <= X_BPC || cx >= s_xb;
+  wire pi_ok = s_pib <= O_BPC || cpi >= s_pib;
+  wire po_ok = s_pob <= O_BPC || cpo >= s_pob;
   wire s_go = streaming && x_ok && pi_ok && po_ok;
   wire [31:0] s_m = cmem[{st_i, 5'd0}], s_ru = cmem[{st_i, 5'd1}], s_nc = cmem[{st_i, 5'd2}];
   /* verilator lint_off UNUSEDSIGNAL */  // (flags: the stream reads first_k, chained, scheme)
@@ -581,7 +587,9 @@ module tile_ws #(
       st_on <= 1'b0;
       st_fin <= 1'b0;
       st_tok <= 0;
-      st_cyc <= 0;
+      st_cx <= 0;
+      st_cpi <= 0;
+      st_cpo <= 0;
       st_tile <= 0;
       st_slot <= 0;
       nstreamed <= 0;
@@ -635,7 +643,7 @@ module tile_ws #(
         end
       end
       if (loading) begin
-        if (load_i == l_len - 1) begin
+        if (load_i >= ROWS - 1 && l_port_done) begin
           ld_on  <= 1'b0;
           ld_fin <= 1'b1;
         end else begin
@@ -645,7 +653,7 @@ module tile_ws #(
       end
       // A loaded tile waits for the stream (at most one: tile g + 1 loads once g - 1 is done,
       // so g has had the stream since).
-      if (loading && load_i == l_len - 1) begin
+      if (loading && load_i >= ROWS - 1 && l_port_done) begin
         wt_valid <= 1'b1;
         wt_tile  <= lt;
         wt_slot  <= lslot;
@@ -675,7 +683,9 @@ module tile_ws #(
         end else begin
           st_on  <= 1'b1;
           st_tok <= tok + (s_go ? 32'd1 : 32'd0);
-          st_cyc <= cyc + 1;
+          st_cx <= cx - (s_go ? s_xb : 32'd0);
+          st_cpi <= cpi - (s_go ? s_pib : 32'd0);
+          st_cpo <= cpo - (s_go ? s_pob : 32'd0);
         end
       end
       // Results.
