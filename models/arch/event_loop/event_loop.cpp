@@ -170,30 +170,24 @@ class Dram {
   }
   // Serves the requests that reached the controller in cycle t (every process of t has run).
   void serve(std::uint64_t t) {
+    if (arrivals_.empty() || arrivals_.front().cycle != t) return;
+    const std::uint64_t at = clock_.cycle_to_ps(t);
+    // Most cycles serve one request: no batch to order.
+    if (arrivals_.size() == 1 || arrivals_[1].cycle != t) {
+      const Arrival b = arrivals_.front();
+      arrivals_.pop_front();
+      if (++rr_first_ == n_) rr_first_ = 0;
+      answer(b, t, at);
+      return;
+    }
     batch_.clear();
     while (!arrivals_.empty() && arrivals_.front().cycle == t) {
       batch_.push_back(arrivals_.front());
       arrivals_.pop_front();
     }
-    if (batch_.empty()) return;
     round_robin_order(batch_, rr_first_, n_);
     if (++rr_first_ == n_) rr_first_ = 0;
-    const std::uint64_t at = clock_.cycle_to_ps(t);
-    for (const Arrival& b : batch_) {
-      Req& r = *b.req;
-      std::uint64_t done = clock_.done_cycle(t, timing_.serve(at, r.bytes, r.dir));
-      if (links_) done = links_->done(b.requester, b.cycle, done, r.bytes);
-      r.done_cycle = done;
-      r.resolved = true;
-      if (r.waiter) {
-        if (r.wake_now) {
-          loop_.wake(r.waiter);
-        } else {
-          loop_.at(done, r.waiter);
-        }
-        r.waiter = nullptr;
-      }
-    }
+    for (const Arrival& b : batch_) answer(b, t, at);
   }
   DramCarry carry() const {
     DramCarry c;
@@ -208,6 +202,22 @@ class Dram {
     Req* req;
     std::uint64_t cycle;  // it reaches the controller
   };
+  // Serves one request that reached the controller in cycle t (at: t in ps).
+  void answer(const Arrival& b, std::uint64_t t, std::uint64_t at) {
+    Req& r = *b.req;
+    std::uint64_t done = clock_.done_cycle(t, timing_.serve(at, r.bytes, r.dir));
+    if (links_) done = links_->done(b.requester, b.cycle, done, r.bytes);
+    r.done_cycle = done;
+    r.resolved = true;
+    if (r.waiter) {
+      if (r.wake_now) {
+        loop_.wake(r.waiter);
+      } else {
+        loop_.at(done, r.waiter);
+      }
+      r.waiter = nullptr;
+    }
+  }
   DramTiming timing_;
   CycleClock clock_;
   std::unique_ptr<LinkTimes> links_;
