@@ -42,7 +42,8 @@ struct Case {
 void expect_kernels_agree(const std::vector<Case>& cases) {
   std::vector<mapping::PlannedTrace> plans;
   plans.reserve(cases.size());
-  for (const Case& c : cases) plans.push_back(mapping::plan_trace(c.a, test::small_model_trace(c.a, c.shape)));
+  for (const Case& c : cases)
+    plans.push_back(mapping::plan_trace(c.a, test::small_model_trace(c.a, c.shape)));
   std::vector<arch::DramCarry> starts(cases.size()), carries(2 * cases.size());
   std::vector<arch::SimJob> jobs;
   for (std::size_t i = 0; i < cases.size(); ++i) {

@@ -134,8 +134,8 @@ inline std::uint64_t account_fetch(LayerStats& ls, const Tile& t, const LayerWor
   return bytes;
 }
 
-inline std::uint64_t single_start(LayerStats& ls, std::uint64_t array_free, std::uint64_t accept_prev,
-                           std::uint64_t ready) {
+inline std::uint64_t single_start(LayerStats& ls, std::uint64_t array_free,
+                                  std::uint64_t accept_prev, std::uint64_t ready) {
   const std::uint64_t after_edge = std::max(array_free, accept_prev);
   ls.stall_edge += after_edge - array_free;
   const std::uint64_t start = std::max(after_edge, ready);
