@@ -22,6 +22,18 @@ inline arch::ArchSpec shipped(const std::string& name) {
                                   ".yaml");
 }
 
+// The int8 baseline made output-stationary (one bank) with int8 attention on the array, unfused:
+// the attention matmuls as tiles, their scores through DRAM.
+inline arch::ArchSpec int8_os_int8_attention() {
+  arch::ArchSpec os = shipped("int8-baseline");
+  os.array.dataflow = arch::Dataflow::os;
+  os.array.double_buffer = false;
+  os.attention.mode = arch::AttentionMode::int8;
+  os.attention.kv = KvFormat::int8;
+  os.attention.tile = 0;
+  return os;
+}
+
 // The model's shape and the run's (defaults: LLaMA-2-7B's layer made small, GQA kept: 8 query
 // heads on 4 KV heads of 64 dimensions, 2 decoder layers, batch 2, 48 tokens, context 100).
 struct SmallModel {

@@ -124,12 +124,7 @@ TEST(EventLoop, EqualsSystemCWhereOrderMatters) {
   single.array.double_buffer = false;
   single.buffers.prefetch_depth = 1;
   cases.push_back({"single-buffered, prefetch 1", single, {}});
-  arch::ArchSpec os = shipped("int8-baseline");
-  os.array.dataflow = arch::Dataflow::os;
-  os.array.double_buffer = false;
-  os.attention.mode = arch::AttentionMode::int8;
-  os.attention.kv = KvFormat::int8;
-  os.attention.tile = 0;
+  const arch::ArchSpec os = test::int8_os_int8_attention();
   cases.push_back({"output-stationary, int8 attention, unfused", os, {}});
   arch::ArchSpec os_db = os;
   os_db.array.double_buffer = true;

@@ -99,13 +99,7 @@ std::vector<Case> cases() {
   net.interconnect.latency_cycles = 3;
   net.interconnect.bytes_per_cycle = 16;
   c.push_back({"intscale-interconnect", net});
-  arch::ArchSpec os = shipped("int8-baseline");
-  os.array.dataflow = arch::Dataflow::os;
-  os.array.double_buffer = false;
-  os.attention.mode = arch::AttentionMode::int8;
-  os.attention.kv = KvFormat::int8;
-  os.attention.tile = 0;
-  c.push_back({"int8-os-int8-attention", os});
+  c.push_back({"int8-os-int8-attention", test::int8_os_int8_attention()});
   return c;
 }
 
