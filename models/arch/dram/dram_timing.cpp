@@ -92,7 +92,7 @@ DramTiming::DramTiming(const DramSpec& d)
     throw Error("dram: tRFC must be shorter than tREFI (the channel would never move data)");
   for (std::size_t c = 0; c < ch_.size(); ++c) {
     ch_[c].offset = trefi_ps_ * c / ch_.size();
-    if (trefi_ps_ == 0 || trfc_ps_ == 0) ch_[c].lo = 0, ch_[c].hi = ~std::uint64_t{0};
+    if (trefi_ps_ == 0 || trfc_ps_ == 0) ch_[c].hi = ~std::uint64_t{0};  // one period: all time
   }
 }
 

@@ -67,7 +67,6 @@ class Proc {
   explicit Proc(Loop& l) : loop_(l) {}
   virtual ~Proc() = default;
   virtual void resume() = 0;
-  bool finished() const { return pc_ == kFinished; }
 
  protected:
   Loop& loop_;
@@ -618,12 +617,8 @@ void Array::resume() {
 Vector::Vector(Loop& l, CoreState& k) : Proc(l), k_(k), barrier_(k.barrier) {}
 
 void Vector::issue_read(std::uint64_t b) {
-  reads_.emplace_back();
-  Req& r = reads_.back();
-  r.dir = DramDir::read;
-  r.bytes = bl_->read_bytes(b);
-  k_.stats.layers[l_].dram_read_bytes += r.bytes;
-  if (r.bytes > 0) k_.dram.submit(k_.requester + 2, r);
+  issue_block_read(reads_, k_.stats.layers[l_], bl_->read_bytes(b),
+                   [&](Req& r) { k_.dram.submit(k_.requester + 2, r); });
 }
 
 void Vector::resume() {
@@ -652,14 +647,8 @@ void Vector::resume() {
         // The block's half of the scratchpad is free: the block after next loads into it.
         if (b_ + 2 < bl_->count) issue_read(b_ + 2);
         fold_answered(writes_, end_);
-        if (rows * v.write_bytes > 0) {
-          writes_.emplace_back();
-          Req& w = writes_.back();
-          w.dir = DramDir::write;
-          w.bytes = rows * v.write_bytes;
-          ls.dram_write_bytes += w.bytes;
-          k_.dram.submit(k_.requester + 3, w);
-        }
+        issue_block_write(writes_, ls, rows * v.write_bytes,
+                          [&](Req& w) { k_.dram.submit(k_.requester + 3, w); });
       }
     }
     for (wi_ = 0; wi_ < writes_.size(); ++wi_) {

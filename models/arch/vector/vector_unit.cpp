@@ -59,12 +59,7 @@ void VectorUnit::run() {
     const std::uint64_t blocks = bl.count;
     // Block b's read: its rows, and the per-instance bytes with an instance's first block.
     const auto issue_read = [&](std::uint64_t b) {
-      reads.emplace_back();
-      DramRequest& r = reads.back();
-      r.dir = DramDir::read;
-      r.bytes = bl.read_bytes(b);
-      ls.dram_read_bytes += r.bytes;
-      if (r.bytes > 0) read_port.submit(r);
+      issue_block_read(reads, ls, bl.read_bytes(b), [&](DramRequest& r) { read_port.submit(r); });
     };
     if (blocks > 0) issue_read(0);
     if (blocks > 1) issue_read(1);
@@ -80,14 +75,8 @@ void VectorUnit::run() {
       // The block's half of the scratchpad is free: the block after next loads into it.
       if (b + 2 < blocks) issue_read(b + 2);
       fold_answered(writes, end);
-      if (rows * v.write_bytes > 0) {
-        writes.emplace_back();
-        DramRequest& w = writes.back();
-        w.dir = DramDir::write;
-        w.bytes = rows * v.write_bytes;
-        ls.dram_write_bytes += w.bytes;
-        write_port.submit(w);
-      }
+      issue_block_write(writes, ls, rows * v.write_bytes,
+                        [&](DramRequest& w) { write_port.submit(w); });
     }
     for (DramRequest& w : writes) {
       DramPort::wait_done(w);

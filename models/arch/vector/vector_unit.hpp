@@ -43,6 +43,29 @@ struct VectorBlocks {
 void account_vector_block(LayerStats& ls, const VectorWork& v, std::uint64_t rows, bool first,
                           std::uint64_t c);
 
+// The unit's DMA, for either kernel: a block's read goes into `q` (always: the unit takes its
+// blocks' reads in order, empty ones too) and to the DRAM when it has bytes; a block's write
+// only when it has bytes. Each counts in the layer's DRAM traffic; `submit(request)` sends one.
+template <class Q, class Submit>
+void issue_block_read(Q& q, LayerStats& ls, std::uint64_t bytes, Submit&& submit) {
+  q.emplace_back();
+  auto& r = q.back();
+  r.dir = DramDir::read;
+  r.bytes = bytes;
+  ls.dram_read_bytes += bytes;
+  if (bytes > 0) submit(r);
+}
+template <class Q, class Submit>
+void issue_block_write(Q& q, LayerStats& ls, std::uint64_t bytes, Submit&& submit) {
+  if (bytes == 0) return;
+  q.emplace_back();
+  auto& w = q.back();
+  w.dir = DramDir::write;
+  w.bytes = bytes;
+  ls.dram_write_bytes += bytes;
+  submit(w);
+}
+
 class VectorUnit : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(VectorUnit);
