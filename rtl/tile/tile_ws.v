@@ -137,6 +137,7 @@ module tile_ws #(
     parameter integer ROWS       = 4,
     parameter integer COLS       = 4,
     parameter integer WBANKS     = 1,
+    parameter integer OS         = 0,
     parameter integer DEPTH      = 2,
     parameter integer EPI_UNITS  = 4,
     parameter integer EPI_LAT    = 2,
@@ -222,6 +223,7 @@ module tile_ws #(
   localparam integer KW = $clog2(KT_MAX);
   localparam integer LM = $clog2(M_MAX);
   localparam integer XAW = KW + LM;
+  localparam integer XDEPTH = KT_MAX * M_MAX;  // resident activation rows (WS: tokens; OS: k)
 
   // ---- the command memory ----------------------------------------------------------------------
   reg [31:0] cmem[0:NT_MAX*32-1];
@@ -305,7 +307,9 @@ module tile_ws #(
   /* verilator lint_off UNUSEDSIGNAL */  // (each side reads its two ports, a row or a scale)
   wire [4*BEAT*8-1:0] lq = slot_q[lslot];
   wire [4*BEAT*8-1:0] sq = slot_q[sslot];
-  wire [BEAT*8-1:0] sq0 = lq[0+:BEAT*8];
+  // Port 0: weight rows, for the load (WS) or the stream (OS: a row of weights a k-step).
+  wire [4*BEAT*8-1:0] wq = OS != 0 ? sq : lq;
+  wire [BEAT*8-1:0] sq0 = wq[0+:BEAT*8];
   wire [BEAT*8-1:0] sq1 = lq[BEAT*8+:BEAT*8];
   wire [BEAT*8-1:0] sq2 = sq[2*BEAT*8+:BEAT*8];
   wire [BEAT*8-1:0] sq3 = sq[3*BEAT*8+:BEAT*8];
@@ -361,6 +365,11 @@ module tile_ws #(
   // The load's length: ROWS cycles of protocol, or as many as the weight port needs for the
   // tile's weight_read_bytes (ArrayModel::load_cycles); the rows shift in in the first ROWS.
   wire [31:0] l_wrb = cmem[{lt_i, 5'd22}];
+  // OS: the ifmap and weight ports' bytes a k-step (words 23, 24).
+  wire [31:0] l_xb = cmem[{lt_i, 5'd23}], l_wps = cmem[{lt_i, 5'd24}];
+  /* verilator lint_off UNUSEDSIGNAL */  // (WS: word 25 is the stream's; OS checks it is 0)
+  wire [31:0] l_w25 = cmem[{lt_i, 5'd25}];
+  /* verilator lint_on UNUSEDSIGNAL */
   wire [31:0] l_swr = cmem[{lt_i, 5'd18}], l_srd = cmem[{lt_i, 5'd19}];
   wire l_first = l_fl[0], l_last = l_fl[1], l_chained = l_fl[2], l_is = l_fl[3], l_fs = l_fl[4];
   // The group schemes (4-bit group weights, partial sums chained over a group, rescaled at its
@@ -377,62 +386,78 @@ module tile_ws #(
   wire [31:0] wb_want = l_codes + (l_has_cs ? 32'd2 * l_nc : 32'd0);
   wire [31:0] ab_want = l_m * l_ru + (l_first ? 32'd4 * l_m : 32'd0);
   // (w4a8-is: every k-tile has the plan's rows_used, gcd(ROWS, G), so k0 / rows_used numbers
-  // the resident activations' blocks; w8a8's last k-tile may be short: k0 / ROWS.)
-  wire [31:0] l_kblk = l_grp ? l_k0 / l_ru : l_k0 / ROWS;
+  // the resident activations' blocks; w8a8's last k-tile may be short: k0 / ROWS. OS: every
+  // k-chunk is a group, or all of K.)
+  wire [31:0] l_kblk = l_grp || OS != 0 ? l_k0 / l_ru : l_k0 / ROWS;
   wire is_ok = l_g >= 1 && l_bits <= 62 && (l_is || l_bits == 0) && l_g1 % l_ru == 0 &&
       l_k0 % l_ru == 0 &&
       l_chained == !l_gs && (!l_last || l_ge) && l_rs == (l_ge ? l_mnc : 32'd0) &&
       l_swr == (l_gs ? l_nc : 32'd0) && l_srd == l_rs;
   wire w8_ok = l_chained == !l_first && l_rs == 0 && l_swr == 0 && l_srd == 0;
-  wire cmd_ok = l_m >= 1 && l_m <= M_MAX && l_steps == l_m && l_ru >= 1 && l_ru <= ROWS &&
-      l_nc >= 1 && l_nc <= COLS && (l_grp || l_k0 % ROWS == 0) && l_kblk < KT_MAX &&
+  // The dataflow's own: WS streams the m tokens through a k-tile of at most ROWS; OS streams
+  // the k-chunk (at most the resident store's rows) into an m-tile of at most ROWS tokens, a
+  // step bringing the m tokens' activations and the cols_used channels' weights of one k.
+  wire df_ok = OS == 0 ?
+      l_m <= M_MAX && l_steps == l_m && l_ru <= ROWS && (l_grp || l_k0 % ROWS == 0) :
+      l_m <= ROWS && l_steps == l_ru && l_k0 + l_ru <= XDEPTH && (l_grp || l_k0 == 0) &&
+      l_xb == l_m && l_wps == (l_grp ? (l_nc + 1) >> 1 : l_nc) && l_w25 == 0;
+  wire cmd_ok = l_m >= 1 && l_ru >= 1 && df_ok &&
+      l_nc >= 1 && l_nc <= COLS && l_kblk < KT_MAX &&
       l_fl[31:5] == 27'd0 && !(l_is && l_fs) && l_first == (l_k0 == 0) &&
       (l_grp ? is_ok : w8_ok) && l_wb == wb_want &&
       (l_ab == 0 || l_ab == ab_want) && l_wb + l_ab <= SLOT_BYTES &&
       (l_last ? l_ob == 32'd2 * l_mnc && l_epi == l_mnc : l_ob == 0 && l_epi == 0) &&
       l_sp == 0 && l_dq == 0;
-  // The start rule: the load port free, tile ga - WBANKS taken by the edge, operands in.
+  // The start rule: the load port free, tile ga - WBANKS taken by the edge, operands in; OS:
+  // and the stream idle with no tile waiting for it (the wait is for the ports the stream
+  // reads: ArrayModel::load_overlaps_stream).
   wire start_now = run && ga < ntiles && !ld_on &&
-      ({16'd0, ga} < WBANKS || taken_now + WBANKS > {16'd0, ga}) && ready_now[nslot];
+      ({16'd0, ga} < WBANKS || taken_now + WBANKS > {16'd0, ga}) && ready_now[nslot] &&
+      (OS == 0 || (!st_on && !wt_valid));
   wire loading = start_now || ld_on;
   wire [LREG-1:0] new_reg = l_chained ? lreg : lreg + 1'b1;  // the starting tile's region
   assign lslot = ld_on ? ld_slot : nslot;
-  // Load: row ROWS-1-i in load cycle i, 0 beyond rows_used / cols_used.
+  // WS load: row ROWS-1-i in load cycle i, 0 beyond rows_used / cols_used.
   wire [31:0] load_i = ld_on ? ld_cnt : 32'd0;
   // (Load cycle i is the last once i >= ROWS - 1 and the port has moved (i + 1) W_BPC >=
   // weight_read_bytes: a multiply by the parameter, no divider.)
   wire l_port_done = (load_i + 1) * W_BPC >= l_wrb;
-  wire [31:0] row_r = ROWS - 1 - load_i;
-  /* verilator lint_off UNUSEDSIGNAL */  // (offsets within the slot: their high bits are 0)
-  wire [31:0] wnib = row_r * l_nc;  // the row's first code (w4a8-is: nibble)
-  wire [31:0] ra0 = l_grp ? wnib >> 1 : wnib;
+  // OS "load": idle until the ifmap and weight ports, a step's bytes ahead of the stream from
+  // then on, can feed one step a cycle to its end (ArrayModel's OS load_cycles: the wait is L,
+  // the least with (steps + L) bytes_per_cycle >= steps bytes_per_step on both ports). L = 0:
+  // the tile is loaded in its start cycle (os_l0); else the wait's cycle i is its last once
+  // (steps + i + 1) bytes_per_cycle covers both.
+  /* verilator lint_off UNUSEDSIGNAL */  // (WS: not read)
+  wire [31:0] l_xtot = l_steps * l_xb, l_wtot = l_steps * l_wps;
+  wire [31:0] os_after = l_steps + load_i + 1;
   /* verilator lint_on UNUSEDSIGNAL */
-  assign slot_ra0 = ra0[SAW-1:0];
-  assign slot_ra1 = l_codes[SAW-1:0];
-  // The row as COLS nibbles from the row's first (w4a8-is), or COLS bytes (w8a8).
-  wire [COLS*4-1:0] nib_row = sq0[4*wnib[0]+:COLS*4];
-  reg [COLS*8-1:0] w_in;
-  integer c;
-  always @* begin
-    for (c = 0; c < COLS; c = c + 1)
-      w_in[8*c+:8] = !(c < l_nc && row_r < l_ru) ? 8'd0 :
-          l_grp ? {{4{nib_row[4*c+3]}}, nib_row[4*c+:4]} : sq0[8*c+:8];
-  end
+  wire os_l0 = OS != 0 && start_now && l_steps * X_BPC >= l_xtot && l_steps * W_BPC >= l_wtot;
+  wire os_port_done = os_after * X_BPC >= l_xtot && os_after * W_BPC >= l_wtot;
+  wire load_last = loading && !os_l0 && (OS != 0 ? os_port_done : load_i >= ROWS - 1 && l_port_done);
+  wire [31:0] row_r = ROWS - 1 - load_i;
 
-  // -- the stream: tile stt (starting now, or streaming) --
-  wire ss_now = run && !st_on && wt_valid;
-  wire streaming = ss_now || st_on;
+  // -- the stream: tile stt (starting now, or streaming; OS: perhaps the tile starting now) --
+  // OS with shadow accumulators: a stream may not end sooner than ROWS cycles after the one
+  // before (OsArrayModel::stream_may_start): os_gap counts down from ROWS at a stream's end,
+  // and a stream of s steps may start once s >= os_gap.
+  reg [31:0] os_gap;
+  wire ss_ready = wt_valid || os_l0;
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [TW-1:0] stt = st_on ? st_tile : wt_tile;
+  wire [TW-1:0] stt = st_on ? st_tile : wt_valid ? wt_tile : ga;
   /* verilator lint_on UNUSEDSIGNAL */
   wire [TI-1:0] st_i = stt[TI-1:0];
-  assign sslot = st_on ? st_slot : wt_slot;
-  wire [31:0] tok = st_on ? st_tok : 32'd0;
+  assign sslot = st_on ? st_slot : wt_valid ? wt_slot : nslot;
+  wire [31:0] s_m = cmem[{st_i, 5'd0}], s_ru = cmem[{st_i, 5'd1}], s_nc = cmem[{st_i, 5'd2}];
+  // The stream's steps: WS the m tokens, OS the k-chunk.
+  wire [31:0] s_n = OS != 0 ? s_ru : s_m;
+  wire ss_now = run && !st_on && ss_ready && (OS == 0 || WBANKS == 1 || s_n >= os_gap);
+  wire streaming = ss_now || st_on;
+  wire [31:0] tok = st_on ? st_tok : 32'd0;  // the step (WS: token; OS: k within the chunk)
   // A token enters once every port has its bytes: each port gains its bytes per cycle of
   // credit a cycle from the stream's start and spends a step's bytes on each token
   // (port_step_ready: step i at the first stream cycle s with (i + 1) need <= (s + 1)
   // bytes_per_cycle, that is credit (s + 1) bytes_per_cycle - i need >= need; at once when one
-  // cycle's bytes cover a step).
+  // cycle's bytes cover a step). OS: no bubbles (its load waited for the ports).
   wire [31:0] s_xb = cmem[{st_i, 5'd23}], s_pib = cmem[{st_i, 5'd24}];
   wire [31:0] s_pob = cmem[{st_i, 5'd25}];
   wire [31:0] cx = (st_on ? st_cx : 32'd0) + X_BPC;
@@ -441,8 +466,8 @@ module tile_ws #(
   wire x_ok = s_xb <= X_BPC || cx >= s_xb;
   wire pi_ok = s_pib <= O_BPC || cpi >= s_pib;
   wire po_ok = s_pob <= O_BPC || cpo >= s_pob;
-  wire s_go = streaming && x_ok && pi_ok && po_ok;
-  wire [31:0] s_m = cmem[{st_i, 5'd0}], s_ru = cmem[{st_i, 5'd1}], s_nc = cmem[{st_i, 5'd2}];
+  wire s_go = streaming && (OS != 0 || (x_ok && pi_ok && po_ok));
+  wire s_end = s_go && tok + 1 == s_n;  // the stream's last step
   /* verilator lint_off UNUSEDSIGNAL */  // (flags: the stream reads first_k, chained, scheme)
   wire [31:0] s_k0 = cmem[{st_i, 5'd3}], s_fl = cmem[{st_i, 5'd4}];
   /* verilator lint_on UNUSEDSIGNAL */
@@ -451,22 +476,49 @@ module tile_ws #(
   wire [31:0] s_mb = cmem[{st_i, 5'd26}];
   /* verilator lint_on UNUSEDSIGNAL */
   wire s_first = s_fl[0], s_chained = s_fl[2];
+  wire s_grp = s_fl[3] || s_fl[4];
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [31:0] kblk = s_fl[3] || s_fl[4] ? s_k0 / s_ru : s_k0 / ROWS;
-  wire [31:0] ra2 = s_wb + tok * s_ru;
+  wire [31:0] kblk = s_grp || OS != 0 ? s_k0 / s_ru : s_k0 / ROWS;
+  // The step's activations: WS a token's rows_used codes, OS one k of the m tokens (the OS
+  // layout is k-major); the token scales after them (OS: all m in the first step's read).
+  wire [31:0] ra2 = s_wb + tok * (OS != 0 ? s_m : s_ru);
   wire [31:0] ra3 = s_wb + s_m * s_ru + 32'd4 * tok;
+  wire [31:0] xk = s_k0 + tok;  // OS: the resident row of this k
   /* verilator lint_on UNUSEDSIGNAL */
   wire has_x = s_ab != 32'd0;  // activations come with the tile
   wire has_xs = has_x && s_first;  // token scales too
   assign slot_ra2 = ra2[SAW-1:0];
   assign slot_ra3 = ra3[SAW-1:0];
-  // Resident activations.
-  reg [ROWS*8-1:0] xmem[0:KT_MAX*M_MAX-1];
-  wire [XAW-1:0] xaddr = {kblk[KW-1:0], tok[LM-1:0]};
+  // Resident activations: WS a token's row of a k-tile ({k-tile, token}), OS the m tokens of
+  // one k (k).
+  reg [ROWS*8-1:0] xmem[0:XDEPTH-1];
+  wire [XAW-1:0] xaddr = OS != 0 ? xk[XAW-1:0] : {kblk[KW-1:0], tok[LM-1:0]};
+  wire [31:0] x_lanes = OS != 0 ? s_m : s_ru;  // lanes of x_in the step fills
   reg [ROWS*8-1:0] x_row;
+  integer c;
   always @* begin
     for (c = 0; c < ROWS; c = c + 1)
-      x_row[8*c+:8] = c >= s_ru ? 8'd0 : has_x ? sq2[8*c+:8] : xmem[xaddr][8*c+:8];
+      x_row[8*c+:8] = c >= x_lanes ? 8'd0 : has_x ? sq2[8*c+:8] : xmem[xaddr][8*c+:8];
+  end
+  // The weight row into the array: WS the load's row ROWS-1-i of the loading tile, OS the
+  // step's k of the streaming tile; COLS nibbles from the row's first (group schemes) or COLS
+  // bytes (w8a8), 0 beyond rows_used / cols_used.
+  wire [31:0] w_row = OS != 0 ? tok : row_r;
+  wire [31:0] w_nc = OS != 0 ? s_nc : l_nc;
+  wire w_grp = OS != 0 ? s_grp : l_grp;
+  wire w_rows_ok = OS != 0 || row_r < l_ru;
+  /* verilator lint_off UNUSEDSIGNAL */  // (offsets within the slot: their high bits are 0)
+  wire [31:0] wnib = w_row * w_nc;  // the row's first code (w4a8-is: nibble)
+  wire [31:0] ra0 = w_grp ? wnib >> 1 : wnib;
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign slot_ra0 = ra0[SAW-1:0];
+  assign slot_ra1 = l_codes[SAW-1:0];
+  wire [COLS*4-1:0] nib_row = sq0[4*wnib[0]+:COLS*4];
+  reg [COLS*8-1:0] w_in;
+  always @* begin
+    for (c = 0; c < COLS; c = c + 1)
+      w_in[8*c+:8] = !(c < w_nc && w_rows_ok) ? 8'd0 :
+          w_grp ? {{4{nib_row[4*c+3]}}, nib_row[4*c+:4]} : sq0[8*c+:8];
   end
   wire [TI-1:0] stt_r = stt[TI-1:0];
   wire [LREG-1:0] s_reg = rg[stt_r];
@@ -481,11 +533,17 @@ module tile_ws #(
   /* verilator lint_on UNUSEDSIGNAL */
   wire [LREG-1:0] r_reg = rg[rs_i];
   wire r_ok = rs_tile < nstreamed;  // a tile with results outstanding
-  wire drain_now = y_valid && r_ok && res + 1 == r_m;
+  // WS: a result row per token; OS: ROWS rows, bottom first (row ROWS-1-res: the token's; the
+  // rows beyond a ragged m-tile's m are zeros, not written).
+  wire [31:0] r_rows = OS != 0 ? ROWS : r_m;
+  wire drain_now = y_valid && r_ok && res + 1 == r_rows;
+  wire [31:0] r_tok = OS != 0 ? ROWS - 1 - res : res;
   // Partial sums: with one bank the previous k-tile's, into the array at the top (psum_in);
   // with two, added to the results as they leave. Both from ofmap port 0.
   wire [NBO*32-1:0] ofm_q0;
+  /* verilator lint_off UNUSEDSIGNAL */  // (OS: no partial sums into the array)
   reg [COLS*32-1:0] psum_in;
+  /* verilator lint_on UNUSEDSIGNAL */
   // (Verilator sees the ofmap's read ports as one signal: port 1's write-first bypass closes a
   // loop through the write data that port 0, reading old values, does not have.)
   /* verilator lint_off UNOPTFLAT */
@@ -499,30 +557,51 @@ module tile_ws #(
     end
   end
 
-  systolic_array #(
-      .ROWS  (ROWS),
-      .COLS  (COLS),
-      .ACC_W (32),
-      .WBANKS(WBANKS)
-  ) array (
-      .clk    (clk),
-      .rst    (rst),
-      .w_load (loading && load_i < ROWS),
-      .w_bank (lt[0]),
-      .x_bank (stt[0]),
-      .w_in   (w_in),
-      .x_valid(s_go),
-      .x_in   (x_row),
-      .psum_in(psum_in),
-      .y_valid(y_valid),
-      .y_out  (y_out)
-  );
+  generate
+    if (OS == 0) begin : g_ws
+      systolic_array #(
+          .ROWS  (ROWS),
+          .COLS  (COLS),
+          .ACC_W (32),
+          .WBANKS(WBANKS)
+      ) array (
+          .clk    (clk),
+          .rst    (rst),
+          .w_load (loading && load_i < ROWS),
+          .w_bank (lt[0]),
+          .x_bank (stt[0]),
+          .w_in   (w_in),
+          .x_valid(s_go),
+          .x_in   (x_row),
+          .psum_in(psum_in),
+          .y_valid(y_valid),
+          .y_out  (y_out)
+      );
+    end else begin : g_os
+      // (Nothing chains through the ofmap: each PE sums its tile's whole k-chunk.)
+      systolic_os #(
+          .ROWS  (ROWS),
+          .COLS  (COLS),
+          .ACC_W (32),
+          .ABANKS(WBANKS)
+      ) array (
+          .clk  (clk),
+          .rst  (rst),
+          .valid(s_go),
+          .last (s_end),
+          .x_in (x_row),
+          .w_in (w_in),
+          .y_valid(y_valid),
+          .y_out  (y_out)
+      );
+    end
+  endgenerate
 
   // ---- ofmap (partial sums, a region per chain) ------------------------------------------------
   // Write: the array's results; port 0 (reading the values before this cycle's write): psum_in
   // (one bank) or the result's chained partial sum (two banks); port 1: the edge's lanes.
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [31:0] res_off = res * r_nc;
+  wire [31:0] res_off = r_tok * r_nc;
   wire [31:0] ps_off = tok * s_nc;
   /* verilator lint_on UNUSEDSIGNAL */
   wire [OAW-1:0] ofm_ra0 = WBANKS == 2 ? {r_reg, res_off[LHO-1:0]} : {s_reg, ps_off[LHO-1:0]};
@@ -533,7 +612,7 @@ module tile_ws #(
     ofm_wd = {NBO * 32{1'b0}};
     ofm_wd[COLS*32-1:0] = ofm_wy;
   end
-  wire ofm_we = y_valid && r_ok;
+  wire ofm_we = y_valid && r_ok && r_tok < r_m;
   flat_mem #(
       .EW(32),
       .NB(NBO),
@@ -587,6 +666,7 @@ module tile_ws #(
       st_on <= 1'b0;
       st_fin <= 1'b0;
       st_tok <= 0;
+      os_gap <= 0;
       st_cx <= 0;
       st_cpi <= 0;
       st_cpo <= 0;
@@ -642,8 +722,8 @@ module tile_ws #(
           if (busy_after && reg_after == new_reg) err[6] <= 1'b1;
         end
       end
-      if (loading) begin
-        if (load_i >= ROWS - 1 && l_port_done) begin
+      if (loading && !os_l0) begin
+        if (load_last) begin
           ld_on  <= 1'b0;
           ld_fin <= 1'b1;
         end else begin
@@ -652,8 +732,9 @@ module tile_ws #(
         end
       end
       // A loaded tile waits for the stream (at most one: tile g + 1 loads once g - 1 is done,
-      // so g has had the stream since).
-      if (loading && load_i >= ROWS - 1 && l_port_done) begin
+      // so g has had the stream since; OS: a tile loads only while the stream is idle and none
+      // waits), unless it streams at once (OS, nothing to wait for).
+      if (load_last || (os_l0 && !ss_now)) begin
         wt_valid <= 1'b1;
         wt_tile  <= lt;
         wt_slot  <= lslot;
@@ -663,18 +744,26 @@ module tile_ws #(
       end
       // The stream.
       st_fin <= 1'b0;
+      if (s_end) os_gap <= ROWS;
+      else if (os_gap != 0) os_gap <= os_gap - 1;
       if (ss_now) begin
-        st_tile <= wt_tile;
-        st_slot <= wt_slot;
+        st_tile <= stt;
+        st_slot <= sslot;
         nstreamed <= nstreamed + 1;
         if (!has_x && (!blk_valid[kblk[KW-1:0]] || (s_first && !xs_valid))) err[3] <= 1'b1;
       end
       if (s_go) begin
         if (has_x) xmem[xaddr] <= x_row;
-        if (has_xs) xs[{s_mb[1:0], tok[LM-1:0]}] <= sq3[31:0];
+        if (OS == 0) begin
+          if (has_xs) xs[{s_mb[1:0], tok[LM-1:0]}] <= sq3[31:0];
+        end else if (has_xs && tok == 0) begin
+          // OS: the m-tile's m token scales, one read (4 ROWS <= BEAT bytes).
+          for (c = 0; c < ROWS; c = c + 1)
+            if (c < s_m) xs[{s_mb[1:0], LM'(c)}] <= sq3[32*c+:32];
+        end
       end
       if (streaming) begin
-        if (s_go && tok + 1 == s_m) begin
+        if (s_end) begin
           st_on <= 1'b0;
           st_fin <= 1'b1;
           released <= released + 1;
@@ -1168,7 +1257,7 @@ module tile_ws #(
   end
 
   assign ev_start = start_now;
-  assign ev_load_done = ld_fin;
+  assign ev_load_done = ld_fin || os_l0;
   assign ev_stream_start = ss_now;
   assign ev_stream_done = st_fin;
   assign ev_drain_done = drain_now;

@@ -48,6 +48,10 @@
 #include <Vtile_ws_4x4_port_db.h>
 #include <Vtile_ws_8x8.h>
 #include <Vtile_ws_8x8_db.h>
+#include <Vtile_os_4x4.h>
+#include <Vtile_os_4x4_db.h>
+#include <Vtile_os_4x4_port_db.h>
+#include <Vtile_os_8x8_db.h>
 #include <verilated.h>
 
 #include <algorithm>
@@ -151,6 +155,7 @@ struct Variant {
   const char* name;
   int rows, cols, depth, units, lat, beat, wbanks, is_units, is_lat, fs_units, fs_lat;
   int x_bpc = 64, w_bpc = 64, o_bpc = 128;
+  bool os = false;  // output-stationary (OS=1; wbanks 2: shadow accumulators)
 };
 constexpr Variant kV4{"4x4", 4, 4, 2, 4, 2, 32, 1, 2, 1, 2, 1};
 constexpr Variant kV8{"8x8", 8, 8, 3, 2, 3, 32, 1, 4, 2, 2, 4};
@@ -161,6 +166,12 @@ constexpr Variant kV8db{"8x8-db", 8, 8, 3, 2, 3, 32, 2, 4, 2, 8, 3};
 // (ArrayModel's port rules); odd widths on the double-buffered one, for the rounding.
 constexpr Variant kV4p{"4x4-port", 4, 4, 2, 4, 2, 32, 1, 2, 1, 2, 1, 2, 4, 8};
 constexpr Variant kV4pdb{"4x4-port-db", 4, 4, 2, 4, 2, 32, 2, 2, 1, 1, 2, 3, 3, 12};
+// Output-stationary points: the 4 x 4 with one accumulator bank and two, the 8 x 8 with two,
+// and the double-buffered 4 x 4 with ports of 3 / 2 bytes a cycle (tiles wait for them).
+constexpr Variant kV4os{"4x4-os", 4, 4, 2, 4, 2, 32, 1, 2, 1, 2, 1, 64, 64, 128, true};
+constexpr Variant kV4osdb{"4x4-os-db", 4, 4, 2, 4, 2, 32, 2, 2, 1, 1, 2, 64, 64, 128, true};
+constexpr Variant kV8osdb{"8x8-os-db", 8, 8, 3, 2, 3, 32, 2, 4, 2, 8, 3, 64, 64, 128, true};
+constexpr Variant kV4ospdb{"4x4-os-port-db", 4, 4, 2, 4, 2, 32, 2, 2, 1, 1, 2, 3, 2, 12, true};
 constexpr std::uint64_t kMMax = 64, kKtMax = 32, kNtMax = 256, kSlotBytes = 32 * 32;
 // A tile's command words: 32 a tile in the command memory, of which the first 27 are read
 // (tile_ws.v's field table).
@@ -207,6 +218,22 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> layer_shapes(const Case& c)
 }
 void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
+// An output-stationary case's weight buffer: its prefetch depth of its largest weight tile (a
+// k-chunk, K or G, of COLS channels with their scales), the least the model accepts, so that the
+// weights stay resident across m-tiles only when the whole layer fits that (such plans the tile
+// does not run: work_for refuses them).
+std::uint64_t os_weight_buffer(const Case& c) {
+  const auto cols = static_cast<std::uint64_t>(c.v->cols);
+  std::uint64_t most = 0;
+  for (const auto& [k, n] : layer_shapes(c)) {
+    const std::uint64_t nc = std::min(cols, n);
+    const std::uint64_t chunk = c.scheme == Scheme::w8a8 ? k : c.group;
+    const std::uint64_t codes = c.scheme == Scheme::w8a8 ? chunk * nc : (chunk * nc + 1) / 2;
+    most = std::max(most, codes + 2 * nc);
+  }
+  return static_cast<std::uint64_t>(c.v->depth) * most;
+}
+
 // The one-core design the tile implements (its buffers hold what the plans need; its ports move
 // the variant's bytes a cycle: port stalls on the port-bound points only, checked on the
 // model's statistics).
@@ -216,7 +243,7 @@ arch::ArchSpec spec_for(const Case& c) {
   a.clock_mhz = 1000;
   a.array.rows = static_cast<std::uint32_t>(c.v->rows);
   a.array.cols = static_cast<std::uint32_t>(c.v->cols);
-  a.array.dataflow = arch::Dataflow::ws;
+  a.array.dataflow = c.v->os ? arch::Dataflow::os : arch::Dataflow::ws;
   a.array.pe = PeKind::int8;
   a.array.acc_bits = 32;
   a.array.double_buffer = c.v->wbanks == 2;
@@ -232,7 +259,9 @@ arch::ArchSpec spec_for(const Case& c) {
   a.edge.intscale_acc_bits = 32;
   a.buffers.ifmap = {c.ifmap_bytes ? c.ifmap_bytes : 64 * 1024, 1,
                      static_cast<std::uint32_t>(c.v->x_bpc), false};
-  a.buffers.weight = {c.weight_buffer ? c.weight_buffer : 64 * 1024, 1,
+  // (OS: every m-tile of ROWS tokens is an m-block; os_weight_buffer keeps no weights across
+  // them, as the tile does not.)
+  a.buffers.weight = {c.weight_buffer ? c.weight_buffer : c.v->os ? os_weight_buffer(c) : 64 * 1024, 1,
                       static_cast<std::uint32_t>(c.v->w_bpc), false};
   a.buffers.ofmap = {256 * 1024, 1, static_cast<std::uint32_t>(c.v->o_bpc), false};
   a.buffers.prefetch_depth = static_cast<std::uint32_t>(c.v->depth);
@@ -283,7 +312,7 @@ arch::LayerWork work_for(const arch::ArchSpec& a, const Case& c, std::size_t ind
       [](const arch::Tile& t) { return t.n0 == 0 && t.m0 == 0; }));
   if (c.m > kMMax || k_tiles > kKtMax) throw Error(c.name + ": beyond the tile's M_MAX or KT_MAX");
   for (const arch::Tile& t : p.tiles) {
-    if ((t.m0 != 0 && !c.m_blocked) || t.spill_read_bytes + t.spill_write_bytes != 0 ||
+    if ((t.m0 != 0 && !c.m_blocked && !c.v->os) || t.spill_read_bytes + t.spill_write_bytes != 0 ||
         (!grp && t.rescale_ops != 0) ||
         (grp && t.rescale_unit != (c.scheme == Scheme::w4a8_is ? ScaleUnit::intscale
                                                                : ScaleUnit::floatscale)) ||
@@ -392,12 +421,15 @@ void put_le(std::vector<std::uint8_t>& m, std::uint64_t v, int bytes) {
   for (int i = 0; i < bytes; ++i) m.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
 }
 
-// A tile's activation bytes (m rows of rows_used codes, then the token scales on the first k).
+// A tile's activation bytes (m rows of rows_used codes; output-stationary k-major, rows_used
+// rows of m codes: a stream step's), then the token scales on the first k.
 std::vector<std::uint8_t> act_bytes(const arch::Tile& t, const QuantizedActivations& x) {
   std::vector<std::uint8_t> b;
-  for (std::uint64_t m = 0; m < t.m; ++m)
-    for (std::uint64_t r = 0; r < t.rows_used; ++r)
-      b.push_back(static_cast<std::uint8_t>(x.q(t.m0 + m, t.k0 + r)));
+  const bool os = std::holds_alternative<arch::OsArrayCommand>(t.array);
+  for (std::uint64_t i = 0; i < t.m * t.rows_used; ++i) {
+    const std::uint64_t m = os ? i % t.m : i / t.rows_used, r = os ? i / t.m : i % t.rows_used;
+    b.push_back(static_cast<std::uint8_t>(x.q(t.m0 + m, t.k0 + r)));
+  }
   if (t.first_k)
     for (std::uint64_t m = 0; m < t.m; ++m) put_le(b, bits(x.scale_of(t.m0 + m)), 4);
   return b;
@@ -479,7 +511,12 @@ MatrixH outputs_in(const std::vector<std::uint8_t>& mem, const std::vector<arch:
 std::vector<std::uint32_t> command_words(const arch::Tile& t, std::uint32_t in, std::uint32_t out,
                                          const Operands& o, std::uint64_t wait,
                                          std::uint64_t last, std::uint64_t mblock) {
-  const auto& ws = std::get<arch::WsArrayCommand>(t.array);
+  // Words 24 and 25: WS the ofmap port's bytes a step (partial sums in, out); OS the weight
+  // port's bytes a step, and 0.
+  arch::WsArrayCommand ws;
+  if (const auto* w = std::get_if<arch::WsArrayCommand>(&t.array)) ws = *w;
+  if (const auto* os = std::get_if<arch::OsArrayCommand>(&t.array))
+    ws.psum_in_bytes_per_step = os->w_bytes_per_step;
   const std::uint64_t f[kCmdWords] = {t.m,
                                t.rows_used,
                                t.cols_used,
@@ -870,7 +907,11 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
       : c.v == &kV4db ? run_rtl<Vtile_ws_4x4_db>(*c.v, a, st, ops, im, limit, on_fetch)
       : c.v == &kV8db ? run_rtl<Vtile_ws_8x8_db>(*c.v, a, st, ops, im, limit, on_fetch)
       : c.v == &kV4p  ? run_rtl<Vtile_ws_4x4_port>(*c.v, a, st, ops, im, limit, on_fetch)
-                      : run_rtl<Vtile_ws_4x4_port_db>(*c.v, a, st, ops, im, limit, on_fetch);
+      : c.v == &kV4pdb ? run_rtl<Vtile_ws_4x4_port_db>(*c.v, a, st, ops, im, limit, on_fetch)
+      : c.v == &kV4os  ? run_rtl<Vtile_os_4x4>(*c.v, a, st, ops, im, limit, on_fetch)
+      : c.v == &kV4osdb ? run_rtl<Vtile_os_4x4_db>(*c.v, a, st, ops, im, limit, on_fetch)
+      : c.v == &kV8osdb ? run_rtl<Vtile_os_8x8_db>(*c.v, a, st, ops, im, limit, on_fetch)
+                        : run_rtl<Vtile_os_4x4_port_db>(*c.v, a, st, ops, im, limit, on_fetch);
   EXPECT_EQ(filled, shapes.size() - 1) << "layers whose activations came from the RTL";
   EXPECT_EQ(r.cycles, model[0].cycles) << "total cycles";
   EXPECT_EQ(differences(log_cycle[0], r.tiles), "") << "phases: model (cycle mode) against RTL";
@@ -983,6 +1024,39 @@ Case random_case(Rng& r, const std::string& name, const Variant* var, std::uint6
   d.turnaround_ns = static_cast<double>(r.next() % 8);
   if (r.next() % 2) d.trefi_ns = 400 + static_cast<double>(r.next() % 400), d.trfc_ns = 50;
   return c;
+}
+
+// A seeded random output-stationary case on design point `var` (w8a8, w4a8-is or w4a8-fs; G
+// a power of two from 2 to 32 dividing K): any shape whose k-chunk (K, or G) fits a slot with
+// its m-tile's activations and whose tiles fit NT_MAX, any DRAM.
+Case random_os_case(Rng& r, const std::string& name, const Variant* var, std::uint64_t seed) {
+  Case c = random_case(r, name, var, seed);  // its DRAM (and a first shape, redrawn here)
+  const auto rows = static_cast<std::uint64_t>(var->rows), cols = static_cast<std::uint64_t>(var->cols);
+  for (;;) {
+    c.m = 1 + r.next() % 64;
+    c.n = 1 + r.next() % 64;
+    const int pick = static_cast<int>(r.next() % 3);
+    c.scheme = pick == 0 ? Scheme::w8a8 : pick == 1 ? Scheme::w4a8_is : Scheme::w4a8_fs;
+    std::uint64_t chunk = 0, wbytes = 0;
+    if (c.scheme == Scheme::w8a8) {
+      c.group = 0;
+      c.k = 1 + r.next() % 64;
+      chunk = c.k;
+      wbytes = chunk * cols + 2 * cols;
+    } else {
+      c.group = std::uint64_t{2} << (r.next() % 5);
+      c.k = c.group * (1 + r.next() % (64 / c.group));
+      chunk = c.group;
+      wbytes = (chunk * cols + 1) / 2 + 2 * cols;
+    }
+    const std::uint64_t tiles = ((c.m + rows - 1) / rows) * ((c.n + cols - 1) / cols) * (c.k / chunk);
+    // (More than one m-tile: the weights must not fit the buffer, see os_weight_buffer.)
+    const std::uint64_t w_all =
+        (c.scheme == Scheme::w8a8 ? c.k * c.n : (c.k * c.n + 1) / 2) + 2 * c.n * (c.k / chunk);
+    if (wbytes + rows * chunk + 4 * rows <= kSlotBytes && tiles <= kNtMax &&
+        (c.m <= rows || w_all > os_weight_buffer(c)))
+      return c;
+  }
 }
 
 // Tiles a case's plans would have (n_outer: every n-tile runs every k-tile) and its most
@@ -1203,6 +1277,55 @@ std::vector<Case> cases() {
     k.weight_buffer = 64;
     inst(k, 2);
   }
+  // Output-stationary arrays (the k-chunk streams into an m-tile of ROWS tokens; results leave
+  // ROWS rows a tile, bottom first): one accumulator bank and two (the next tile streams while
+  // this one unloads, its stream ending no sooner than ROWS cycles after this one's), every
+  // scheme (w8a8: one chunk of all K; group schemes: a chunk a group, rescaled at the edge),
+  // chunks shorter and longer than the array, ports that make tiles wait, chains, refetched
+  // activations, instances, overflow; and seeded random cases on every OS point.
+  v.push_back({"os4_ragged", &kV4os, 5, 10, 13, 111, base});
+  v.push_back({"os4_memory_bound", &kV4os, 2, 64, 32, 112, slow});
+  v.push_back({"os4_compute_bound", &kV4os, 16, 48, 12, 113, fast});
+  v.push_back({"os4_short_k", &kV4os, 13, 3, 10, 114, fast});
+  v.push_back({"osdb4_ragged", &kV4osdb, 5, 10, 13, 115, base});
+  v.push_back({"osdb4_compute_bound", &kV4osdb, 32, 16, 12, 116, fast});
+  v.push_back({"osdb4_short_k", &kV4osdb, 16, 2, 16, 117, fast});
+  v.push_back({"osdb8_ragged", &kV8osdb, 11, 21, 29, 118, base});
+  v.push_back({"osdb8_compute_bound", &kV8osdb, 24, 48, 40, 119, fast});
+  v.push_back({"osdb8_channels_refresh", &kV8osdb, 17, 40, 29, 120, hbm});
+  v.push_back({"osdb8_short_k", &kV8osdb, 24, 3, 40, 121, fast});
+  v.push_back({"osis4_ragged", &kV4os, 5, 24, 7, 122, base, is, 8});
+  v.push_back({"osisdb4_edge_bound", &kV4osdb, 16, 16, 10, 123, fast, is, 4});
+  v.push_back({"osisdb8_compute_bound", &kV8osdb, 20, 64, 16, 124, fast, is, 16});
+  v.push_back({"osfs4_short_groups", &kV4os, 9, 12, 6, 125, base, fs, 2});
+  v.push_back({"osfsdb8_refresh", &kV8osdb, 17, 48, 21, 126, hbm, fs, 16});
+  v.push_back({"osport_ragged", &kV4ospdb, 7, 21, 10, 127, base});
+  v.push_back({"osport_is", &kV4ospdb, 10, 32, 9, 128, fast, is, 8});
+  v.push_back({"osport_fs_refresh", &kV4ospdb, 9, 24, 11, 129, hbm, fs, 4});
+  ch = {"chain2_os4", &kV4os, 9, 20, 12, 130, base};
+  ch.chain = {13};
+  v.push_back(ch);
+  ch = {"chain3_osdb8", &kV8osdb, 20, 40, 40, 131, fast};
+  ch.chain = {40, 32};
+  v.push_back(ch);
+  ch = {"chain2_osisdb4", &kV4osdb, 10, 16, 12, 132, base, is, 4};
+  ch.chain = {8};
+  v.push_back(ch);
+  rf = {"osrefetch4", &kV4os, 8, 20, 13, 133, base};
+  rf.ifmap_bytes = 64;
+  v.push_back(rf);
+  rf = {"osrefetchdb8_is", &kV8osdb, 12, 32, 20, 134, fast, is, 8};
+  rf.ifmap_bytes = 128;
+  v.push_back(rf);
+  inst({"osinst3_db4", &kV4osdb, 6, 12, 9, 135, base}, 3);
+  ext = {"osisxdb4_overflow", &kV4osdb, 6, 128, 12, 136, base, is, 16};
+  ext.extreme = true;
+  v.push_back(ext);
+  const Variant* const oss[] = {&kV4os, &kV4osdb, &kV8osdb, &kV4ospdb};
+  Rng rng5(2024);
+  for (int i = 0; i < 8; ++i)
+    v.push_back(random_os_case(rng5, "random_os_" + std::to_string(i), oss[i % 4],
+                               500 + static_cast<std::uint64_t>(i)));
   const Variant* const ports[] = {&kV4p, &kV4pdb};
   Rng rng4(2023);
   for (int i = 0; i < 6; ++i)
@@ -1233,6 +1356,10 @@ std::vector<Case> cases() {
     for (int i = 0; i < 150; ++i)
       v.push_back(random_chain_case(srch, "search3_" + std::to_string(i), all[i % 5],
                                     3000 + static_cast<std::uint64_t>(i)));
+    // ... and 200 output-stationary cases over the four OS points, every scheme.
+    for (int i = 0; i < 200; ++i)
+      v.push_back(random_os_case(srch, "search_os_" + std::to_string(i), oss[i % 4],
+                                 4000 + static_cast<std::uint64_t>(i)));
     // ... and the w4a8-is cases of search2 and search3 again as w4a8-fs (the same shapes,
     // groups and memories; the cases above are drawn as before, so seeds keep their cases).
     const std::size_t n_cases = v.size();
