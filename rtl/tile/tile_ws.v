@@ -1,5 +1,5 @@
-// tile_ws: one weight-stationary int8 compute tile running GEMM tiles of w8a8, w4a8-is and
-// w4a8-fs, with
+// tile_ws: one int8 compute tile, weight-stationary (OS = 0) or output-stationary (OS = 1: see
+// "Output-stationary" below), running GEMM tiles of w8a8, w4a8-is and w4a8-fs, with
 // single-buffered (WBANKS = 1: the `array_single` path of the accelerator model's core,
 // models/arch/core/core.cpp) or double-buffered weights (WBANKS = 2: `array_double_cycle`, the
 // rules of units::WsDoubleBufferedSchedule), with its fetch DMA, buffer slots, edge queue
@@ -104,7 +104,30 @@
 // Timing only comes from those rules: every buffer port moves a row a cycle (the model's port
 // rules with ample bytes_per_cycle) and every memory has asynchronous reads (flat_mem).
 //
-// Parameters: ROWS x COLS array; WBANKS weight banks (1 or 2: array.double_buffer); DEPTH slots
+// Output-stationary (OS = 1: array.dataflow os; OsArrayModel, the same core loops). The array is
+// systolic_os with WBANKS accumulator banks (2: shadow accumulators); the commands are
+// plan_gemm_os's: an m-tile of m <= ROWS tokens (m0 moves on: each m-tile is an m-block, word
+// 26), COLS channels, a k-chunk (all of K for w8a8; one group for w4a8-is/-fs, so every chunk
+// starts from 0 and nothing chains), stream_steps = rows_used. Words 23, 24: the ifmap and
+// weight ports' bytes a k-step (m; cols_used codes), 25: 0. What differs from WS:
+//   "load"      no weight load: the tile waits L cycles, the least with (steps + L) X_BPC >=
+//               steps x_bytes and (steps + L) W_BPC >= steps w_bytes (the ports can then feed
+//               one step a cycle to the end: OsArrayModel::load_cycles); L = 0 loads it in its
+//               start cycle, and it may stream in that cycle. A tile starts only while the
+//               stream is idle and no loaded tile waits (load_overlaps_stream false).
+//   stream      one k a cycle, no bubbles: the streaming tile's weight row of that k (slot port
+//               0) and the m tokens' activations of that k (the operand layout is k-major:
+//               rows_used rows of m codes, then the m token scales, all read in the first
+//               step); resident activations are kept a row per k (xmem[k]).
+//   two banks   a stream may not end sooner than ROWS cycles after the previous one
+//               (stream_may_start): os_gap counts down from ROWS at each stream's end and a
+//               stream of s steps starts once s >= os_gap.
+//   results     ROWS rows a tile, bottom first; row r is token r (rows r >= m are the array's
+//               zeros of a ragged m-tile, not written); each tile has its own ofmap region.
+// The edge, scale registers, write DMA and layers are as for WS.
+//
+// Parameters: ROWS x COLS array; WBANKS weight banks (1 or 2: array.double_buffer; OS: accumulator
+// banks); OS (0 or 1: array.dataflow ws or os); DEPTH slots
 // (buffers.prefetch_depth); EPI_UNITS lanes (a power of two) and EPI_LAT latency (>= 1) of the
 // epilogue (edge.epilogue_units, epilogue_latency_cycles); IS_UNITS lanes (a power of two) and
 // IS_LAT latency (>= 1) of the integer-scale accumulators (edge.intscale_units,
@@ -112,8 +135,8 @@
 // of two) and FS_LAT latency (>= 1) of the float-scale units (edge.floatscale_units,
 // floatscale_latency_cycles); X_BPC, W_BPC, O_BPC the ifmap, weight and ofmap ports' bytes a
 // cycle (buffers.*.bytes_per_cycle); BEAT bytes a memory data beat (a power of two, >= 2 COLS,
-// >= ROWS); M_MAX tokens, KT_MAX k-tiles of resident activations, NT_MAX tiles, SLOT_WORDS beats
-// a slot (powers of two).
+// >= ROWS; OS: >= 4 ROWS, the token scales' one read); M_MAX tokens, KT_MAX k-tiles of resident
+// activations (OS: KT_MAX M_MAX k), NT_MAX tiles, SLOT_WORDS beats a slot (powers of two).
 //
 // Debug outputs (pulses; each kind happens in tile order, so the n-th pulse is the n-th tile's):
 // ev_start (first load cycle), ev_load_done (the cycle after the last load cycle),

@@ -1,8 +1,8 @@
-// Does the Verilog compute tile (rtl/tile/tile_ws.v: fetch DMA, buffer slots, weight-stationary
-// int8 array with single- or double-buffered weights, edge queue with integer-scale accumulators
-// and epilogue, write DMA) run a GEMM layer in exactly the cycles of the SystemC accelerator
-// model's cycle mode, tile by tile, and compute the reference GEMM's outputs bit for bit?
-// (Issue 20, first three slices.)
+// Does the Verilog compute tile (rtl/tile/tile_ws.v: fetch DMA, buffer slots, a
+// weight-stationary or output-stationary int8 array with one or two weight (accumulator) banks,
+// edge queue with integer-scale and float-scale units and epilogue, write DMA) run a GEMM layer
+// in exactly the cycles of the SystemC accelerator model's cycle mode, tile by tile, and compute
+// the reference GEMM's outputs bit for bit? (Issue 20.)
 //
 // One case: a w8a8 or w4a8-is layer, or a chain of them each reading the one before (seeded
 // synthetic operands, quantized per token, and per channel or per group with integer scales; a
@@ -33,9 +33,9 @@
 // before its request completes (the harness's check that the data path keeps up with the DRAM
 // timing). QUASAR_TILE_DUMP=1 prints every tile's times, model against RTL.
 //
-// The cases must be plans the tile runs (checked, a failure otherwise): one m-block (no runs),
-// activations resident after the first n-tile or fetched again with every n-tile, no spills, no
-// dequantizers.
+// The cases must be plans the tile runs (checked, a failure otherwise): weights fetched with
+// every tile (none resident across m-blocks or OS m-tiles), activations resident after the first
+// n-tile or fetched again with every n-tile, no spills, no dequantizers.
 // The float conversions the epilogue adds are checked alone first (F16ToF32, F32ToF16).
 #include <gtest/gtest.h>
 
