@@ -17,7 +17,8 @@ LINE = re.compile(
     r"fetch_and_write_cycles \d+ scale_writes (?P<sw>\d+) scale_reads (?P<sr>\d+) "
     r"is_overflows \d+ layer_ends (?P<ends>[\d ]+?) "
     r"dram (?P<gbps>[\d.]+) GB/s (?P<lat>[\d.]+) ns (?P<ch>\d+) ch (?P<burst>\d+) B "
-    r"tt (?P<tt>[\d.]+) ns refresh (?P<trefi>[\d.]+)/(?P<trfc>[\d.]+) ns")
+    r"tt (?P<tt>[\d.]+) ns refresh (?P<trefi>[\d.]+)/(?P<trfc>[\d.]+) ns"
+    r"(?: stall_dequant (?P<sq>\d+))?")
 
 
 def dram(c):
@@ -49,13 +50,13 @@ def main():
         scheme = c["scheme"] + (f" G {c['g']}" if c["g"] else "")
         rows.append(f"| {c['name']} | {c['point']} | {scheme} | {shape} | {c['tiles']} | "
                     f"{dram(c)} | {c['model']} | {c['rtl']} | {c['sd']} | {c['se']} | "
-                    f"{c['sp']} | {c['sw']} / {c['sr']} |")
+                    f"{c['sp']} | {c['sw']} / {c['sr']} | {c['sq'] or 0} |")
         ends = c["ends"].split()
         if len(ends) > 1:
             chains.append(f"| {c['name']} | {', '.join(ends)} |")
     print("| case | point | scheme | M × K × N | tiles | DRAM | model cycles | RTL cycles | "
-          "stall_dram | stall_edge | stall_port | scale w / r |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "stall_dram | stall_edge | stall_port | scale w / r | stall_dequant |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
     print()
     print("| case | layer ends |")

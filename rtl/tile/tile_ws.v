@@ -168,6 +168,7 @@ module tile_ws #(
     parameter integer IS_LAT     = 1,
     parameter integer FS_UNITS   = 2,
     parameter integer FS_LAT     = 1,
+    parameter integer DQ_UNITS   = 4,
     parameter integer X_BPC      = 64,
     parameter integer W_BPC      = 64,
     parameter integer O_BPC      = 128,
@@ -213,7 +214,8 @@ module tile_ws #(
     output wire                  ev_layer_close,
     output reg  [          31:0] n_scale_wr,
     output reg  [          31:0] n_scale_rd,
-    output reg  [          31:0] n_is_ovf
+    output reg  [          31:0] n_is_ovf,
+    output reg  [          31:0] n_dq_ovf
 );
   localparam integer U = EPI_UNITS;
   localparam integer LU = $clog2(U);
@@ -395,42 +397,60 @@ module tile_ws #(
   /* verilator lint_on UNUSEDSIGNAL */
   wire [31:0] l_swr = cmem[{lt_i, 5'd18}], l_srd = cmem[{lt_i, 5'd19}];
   wire l_first = l_fl[0], l_last = l_fl[1], l_chained = l_fl[2], l_is = l_fl[3], l_fs = l_fl[4];
+  // w4a8-dgq (flag bit 5): uint4 group codes dequantized to int8 as the tile loads (fused), then
+  // chained over all K as w8a8.
+  wire l_dgq = l_fl[5];
   // The group schemes (4-bit group weights, partial sums chained over a group, rescaled at its
   // end): w4a8-is and w4a8-fs share the layout and the timing, not the rescale's arithmetic.
   wire l_grp = l_is || l_fs;
   wire [31:0] l_g1 = l_g == 0 ? 32'd1 : l_g;  // (G = 0 is refused; no division by 0)
-  wire l_gs = l_k0 % l_g1 == 0;  // the tile starts a group (w4a8-is)
+  wire l_gs = l_k0 % l_g1 == 0;  // the tile starts a group (w4a8-is, -fs, -dgq)
   wire l_ge = (l_k0 + l_ru) % l_g1 == 0;  // ... ends one
-  // The chain's scales come with its first tile: w8a8 channel scales (k0 = 0), w4a8-is S.
+  // The chain's scales come with its first tile: w8a8 and DGQ channel scales (k0 = 0), w4a8-is
+  // S, w4a8-fs s.
   wire l_has_cs = l_grp ? l_gs : l_k0 == 0;
   wire [31:0] l_codes = l_grp ? (l_ru * l_nc + 1) >> 1 : l_ru * l_nc;  // code bytes
   wire [31:0] l_mnc = l_m * l_nc;
+  // DGQ's weight bytes: one nibble stream of the codes (ru nc), then, when the tile starts a
+  // group, the nc zeros and the nc int8 S2 (3 nc nibbles), padded to a byte; then the fp16
+  // channel scales when k0 = 0.
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [31:0] dq_nib = l_ru * l_nc + (l_gs ? 32'd3 * l_nc : 32'd0);
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire [31:0] dq_bytes = (dq_nib + 1) >> 1;
   // The command check (at the start cycle).
-  wire [31:0] wb_want = l_codes + (l_has_cs ? 32'd2 * l_nc : 32'd0);
+  wire [31:0] wb_want = l_dgq ? dq_bytes + (l_k0 == 0 ? 32'd2 * l_nc : 32'd0) :
+      l_codes + (l_has_cs ? 32'd2 * l_nc : 32'd0);
   wire [31:0] ab_want = l_m * l_ru + (l_first ? 32'd4 * l_m : 32'd0);
   // (w4a8-is: every k-tile has the plan's rows_used, gcd(ROWS, G), so k0 / rows_used numbers
   // the resident activations' blocks; w8a8's last k-tile may be short: k0 / ROWS. OS: every
   // k-chunk is a group, or all of K.)
-  wire [31:0] l_kblk = l_grp || OS != 0 ? l_k0 / l_ru : l_k0 / ROWS;
+  wire [31:0] l_kblk = l_grp || l_dgq || OS != 0 ? l_k0 / l_ru : l_k0 / ROWS;
   wire is_ok = l_g >= 1 && l_bits <= 62 && (l_is || l_bits == 0) && l_g1 % l_ru == 0 &&
       l_k0 % l_ru == 0 &&
       l_chained == !l_gs && (!l_last || l_ge) && l_rs == (l_ge ? l_mnc : 32'd0) &&
       l_swr == (l_gs ? l_nc : 32'd0) && l_srd == l_rs;
-  wire w8_ok = l_chained == !l_first && l_rs == 0 && l_swr == 0 && l_srd == 0;
+  wire w8_ok = l_chained == !l_first && l_rs == 0 && l_swr == 0 && l_srd == 0 && l_dq == 0 &&
+      l_bits == 0;
+  // DGQ: a k-tile within one group (rows_used divides G), chained over K, every weight
+  // dequantized once (one scale word read each), the group's scale words written at its start.
+  wire dgq_ok = OS == 0 && l_g >= 1 && l_g1 % l_ru == 0 && l_k0 % l_ru == 0 &&
+      l_chained == !l_first && l_rs == 0 && l_bits == 0 && l_dq == l_ru * l_nc &&
+      l_swr == (l_gs ? l_nc : 32'd0) && l_srd == l_dq;
   // The dataflow's own: WS streams the m tokens through a k-tile of at most ROWS; OS streams
   // the k-chunk (at most the resident store's rows) into an m-tile of at most ROWS tokens, a
   // step bringing the m tokens' activations and the cols_used channels' weights of one k.
   wire df_ok = OS == 0 ?
-      l_m <= M_MAX && l_steps == l_m && l_ru <= ROWS && (l_grp || l_k0 % ROWS == 0) :
+      l_m <= M_MAX && l_steps == l_m && l_ru <= ROWS && (l_grp || l_dgq || l_k0 % ROWS == 0) :
       l_m <= ROWS && l_steps == l_ru && l_k0 + l_ru <= XDEPTH && (l_grp || l_k0 == 0) &&
       l_xb == l_m && l_wps == (l_grp ? (l_nc + 1) >> 1 : l_nc) && l_w25 == 0;
   wire cmd_ok = l_m >= 1 && l_ru >= 1 && df_ok &&
       l_nc >= 1 && l_nc <= COLS && l_kblk < KT_MAX &&
-      l_fl[31:5] == 27'd0 && !(l_is && l_fs) && l_first == (l_k0 == 0) &&
-      (l_grp ? is_ok : w8_ok) && l_wb == wb_want &&
+      l_fl[31:6] == 26'd0 && {1'b0, l_is} + {1'b0, l_fs} + {1'b0, l_dgq} <= 2'd1 &&
+      l_first == (l_k0 == 0) && (l_grp ? is_ok : l_dgq ? dgq_ok : w8_ok) && l_wb == wb_want &&
       (l_ab == 0 || l_ab == ab_want) && l_wb + l_ab <= SLOT_BYTES &&
       (l_last ? l_ob == 32'd2 * l_mnc && l_epi == l_mnc : l_ob == 0 && l_epi == 0) &&
-      l_sp == 0 && l_dq == 0;
+      l_sp == 0;
   // The start rule: the load port free, tile ga - WBANKS taken by the edge, operands in; OS:
   // and the stream idle with no tile waiting for it (the wait is for the ports the stream
   // reads: ArrayModel::load_overlaps_stream).
@@ -456,7 +476,9 @@ module tile_ws #(
   /* verilator lint_on UNUSEDSIGNAL */
   wire os_l0 = OS != 0 && start_now && l_steps * X_BPC >= l_xtot && l_steps * W_BPC >= l_wtot;
   wire os_port_done = os_after * X_BPC >= l_xtot && os_after * W_BPC >= l_wtot;
-  wire load_last = loading && !os_l0 && (OS != 0 ? os_port_done : load_i >= ROWS - 1 && l_port_done);
+  wire dq_last;  // (the DGQ dequantizers' load: below)
+  wire load_last = loading && !os_l0 &&
+      (OS != 0 ? os_port_done : l_dgq ? dq_last : load_i >= ROWS - 1 && l_port_done);
   wire [31:0] row_r = ROWS - 1 - load_i;
 
   // -- the stream: tile stt (starting now, or streaming; OS: perhaps the tile starting now) --
@@ -501,7 +523,7 @@ module tile_ws #(
   wire s_first = s_fl[0], s_chained = s_fl[2];
   wire s_grp = s_fl[3] || s_fl[4];
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [31:0] kblk = s_grp || OS != 0 ? s_k0 / s_ru : s_k0 / ROWS;
+  wire [31:0] kblk = s_grp || s_fl[5] || OS != 0 ? s_k0 / s_ru : s_k0 / ROWS;
   // The step's activations: WS a token's rows_used codes, OS one k of the m tokens (the OS
   // layout is k-major); the token scales after them (OS: all m in the first step's read).
   wire [31:0] ra2 = s_wb + tok * (OS != 0 ? s_m : s_ru);
@@ -534,15 +556,120 @@ module tile_ws #(
   wire [31:0] wnib = w_row * w_nc;  // the row's first code (w4a8-is: nibble)
   wire [31:0] ra0 = w_grp ? wnib >> 1 : wnib;
   /* verilator lint_on UNUSEDSIGNAL */
-  assign slot_ra0 = ra0[SAW-1:0];
-  assign slot_ra1 = l_codes[SAW-1:0];
   wire [COLS*4-1:0] nib_row = sq0[4*wnib[0]+:COLS*4];
-  reg [COLS*8-1:0] w_in;
+  reg [COLS*8-1:0] w_row_in;
   always @* begin
     for (c = 0; c < COLS; c = c + 1)
-      w_in[8*c+:8] = !(c < w_nc && w_rows_ok) ? 8'd0 :
+      w_row_in[8*c+:8] = !(c < w_nc && w_rows_ok) ? 8'd0 :
           w_grp ? {{4{nib_row[4*c+3]}}, nib_row[4*c+:4]} : sq0[8*c+:8];
   end
+
+  // -- the fused DGQ dequantizers (WS loads of w4a8-dgq tiles) --
+  // DQ_UNITS lanes of dequant_dgq work through the tile's codes in their memory order, which the
+  // DGQ layout makes the load's order (row rows_used - 1 first, each row's cols_used codes), a
+  // lane a code a cycle, into a staging store of int8 rows (and past it: this cycle's lanes are
+  // forwarded). The array takes ROWS shifts: the ROWS - rows_used zero rows at once, then each
+  // real row as soon as its last code is dequantized (this cycle's included), one a cycle. So
+  // the load lasts max(ROWS, ceil(rows_used cols_used / DQ_UNITS)) cycles, or the weight port's
+  // ceil(weight_read_bytes / W_BPC) if longer (ArrayModel::load_cycles: the fused dequantizers'
+  // rule; any row order of the greedy shifts ends then, as the shifts of row j wait for
+  // ceil((j + 1) cols_used / DQ_UNITS) cycles at most). Each lane reads its column's zero and
+  // S2 from the group's registers (written when a tile starts a group, and forwarded from the
+  // slot in that start cycle): one scale word a dequantized weight (scale_reads).
+  reg [31:0] dq_p;  // codes dequantized before this cycle
+  reg [31:0] dq_r0, dq_c0;  // their next position (load-order row, column)
+  reg [31:0] dq_sh;  // shifts before this cycle
+  reg [7:0] dq_stage[0:ROWS*COLS-1];
+  reg [3:0] dq_z[0:COLS-1];
+  reg [7:0] dq_s2[0:COLS-1];
+  wire dq_load = OS == 0 && loading && l_dgq;
+  wire [31:0] dq_tot = l_ru * l_nc;
+  wire [31:0] p0 = start_now ? 32'd0 : dq_p;
+  // The group's metadata in the start cycle: port 1 reads from the byte holding the first zero.
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [31:0] dq_mo = {31'd0, dq_tot[0]};  // the zeros' first nibble within that byte
+  wire [31:0] cs_off = l_dgq ? dq_bytes - (dq_tot >> 1) : 32'd0;  // channel scales' byte
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire [BEAT*8-1:0] cs_q = sq1 >> {cs_off[LBEAT:0], 3'd0};
+  wire dq_meta_now = start_now && l_dgq && l_gs;
+  wire [DQ_UNITS*8-1:0] dq_w8;
+  wire [DQ_UNITS-1:0] dq_oor, dq_act;
+  localparam integer SIW = $clog2(ROWS * COLS);
+  wire [DQ_UNITS*SIW-1:0] dq_si;  // each lane's staging slot (row, column)
+  wire [32*(DQ_UNITS+1)-1:0] dq_r, dq_c;
+  genvar q;
+  generate
+    for (q = 0; q <= DQ_UNITS; q = q + 1) begin : g_dqpos
+      wire [31:0] r, cc;
+      if (q == 0) begin : g_first
+        assign r  = start_now ? 32'd0 : dq_r0;
+        assign cc = start_now ? 32'd0 : dq_c0;
+      end else begin : g_next
+        wire wrap = g_dqpos[q-1].cc + 1 == l_nc;
+        assign r  = g_dqpos[q-1].r + (wrap ? 32'd1 : 32'd0);
+        assign cc = wrap ? 32'd0 : g_dqpos[q-1].cc + 1;
+      end
+      assign dq_r[32*q+:32] = r;
+      assign dq_c[32*q+:32] = cc;
+    end
+    for (q = 0; q < DQ_UNITS; q = q + 1) begin : g_dq
+      /* verilator lint_off UNUSEDSIGNAL */
+      wire [31:0] pc = p0 + q;
+      wire [31:0] col = dq_c[32*q+:32];
+      /* verilator lint_on UNUSEDSIGNAL */
+      wire [3:0] code = sq0[4*({31'd0, p0[0]} + q)+:4];
+      wire [3:0] z = dq_meta_now ? sq1[4*(dq_mo + col)+:4] : dq_z[col[$clog2(COLS)-1:0]];
+      wire [7:0] s2 = dq_meta_now ? sq1[4*(dq_mo + l_nc + 2 * col)+:8] :
+          dq_s2[col[$clog2(COLS)-1:0]];
+      assign dq_act[q] = dq_load && pc < dq_tot;
+      /* verilator lint_off UNUSEDSIGNAL */
+      wire [31:0] si = dq_r[32*q+:32] * COLS + col;
+      /* verilator lint_on UNUSEDSIGNAL */
+      assign dq_si[SIW*q+:SIW] = si[SIW-1:0];
+      dequant_dgq u (
+          .q  (code),
+          .z  (z),
+          .s2 (s2),
+          .w8 (dq_w8[8*q+:8]),
+          .oor(dq_oor[q])
+      );
+    end
+  endgenerate
+  integer dn_i;
+  reg [31:0] dq_n;  // lanes at work this cycle
+  reg [31:0] dq_ovf_now;
+  always @* begin
+    dq_n = 0;
+    dq_ovf_now = 0;
+    for (dn_i = 0; dn_i < DQ_UNITS; dn_i = dn_i + 1) begin
+      if (dq_act[dn_i]) dq_n = dq_n + 1;
+      if (dq_act[dn_i] && dq_oor[dn_i]) dq_ovf_now = dq_ovf_now + 1;
+    end
+  end
+  // The next shift: a zero row, or real row lr once the lanes are past it.
+  wire [31:0] dq_k = start_now ? 32'd0 : dq_sh;
+  wire [31:0] dq_zero_rows = ROWS - l_ru;
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [31:0] dq_lr = dq_k - dq_zero_rows;
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire dq_shift = dq_load && dq_k < ROWS &&
+      (dq_k < dq_zero_rows || dq_r[32*DQ_UNITS+:32] > dq_lr);
+  assign dq_last = dq_k + (dq_shift ? 32'd1 : 32'd0) == ROWS && l_port_done;
+  reg [COLS*8-1:0] dq_row;
+  integer dc, dj;
+  always @* begin
+    for (dc = 0; dc < COLS; dc = dc + 1) begin
+      dq_row[8*dc+:8] = dq_k < dq_zero_rows || dc >= l_nc ? 8'd0 :
+          dq_stage[dq_lr[$clog2(ROWS)-1:0]*COLS+dc];
+      for (dj = 0; dj < DQ_UNITS; dj = dj + 1)
+        if (dq_act[dj] && dq_r[32*dj+:32] == dq_lr && dq_c[32*dj+:32] == dc)
+          dq_row[8*dc+:8] = dq_w8[8*dj+:8];
+    end
+  end
+  // Port 0: the load's weight row (WS), the stream's (OS), or the dequantizers' codes (DGQ).
+  assign slot_ra0 = dq_load ? SAW'(p0 >> 1) : ra0[SAW-1:0];
+  assign slot_ra1 = l_dgq ? SAW'(dq_tot >> 1) : l_codes[SAW-1:0];
+  wire [COLS*8-1:0] w_in = dq_load ? dq_row : w_row_in;
   wire [TI-1:0] stt_r = stt[TI-1:0];
   wire [LREG-1:0] s_reg = rg[stt_r];
 
@@ -590,7 +717,7 @@ module tile_ws #(
       ) array (
           .clk    (clk),
           .rst    (rst),
-          .w_load (loading && load_i < ROWS),
+          .w_load (l_dgq ? dq_shift : loading && load_i < ROWS),
           .w_bank (lt[0]),
           .x_bank (stt[0]),
           .w_in   (w_in),
@@ -705,6 +832,11 @@ module tile_ws #(
       blk_valid <= 0;
       xs_valid <= 1'b0;
       n_scale_wr <= 0;
+      n_dq_ovf <= 0;
+      dq_p <= 0;
+      dq_r0 <= 0;
+      dq_c0 <= 0;
+      dq_sh <= 0;
       err <= 7'd0;
     end else begin
       // Fetch issues.
@@ -740,10 +872,27 @@ module tile_ws #(
         if ({16'd0, ga} >= NT_MAX) err[5] <= 1'b1;
         if (l_has_cs) begin
           for (c = 0; c < COLS; c = c + 1)
-            if (c < l_nc) cs[COLS*{{(32 - LREG) {1'b0}}, new_reg}+c] <= sq1[16*c+:16];
+            if (c < l_nc) cs[COLS*{{(32 - LREG) {1'b0}}, new_reg}+c] <= cs_q[16*c+:16];
           if (l_grp) n_scale_wr <= n_scale_wr + l_nc;
           if (busy_after && reg_after == new_reg) err[6] <= 1'b1;
         end
+        if (dq_meta_now) n_scale_wr <= n_scale_wr + l_nc;
+      end
+      // The DGQ dequantizers: the group's zeros and S2 (at its start), the staging rows.
+      if (dq_meta_now)
+        for (c = 0; c < COLS; c = c + 1)
+          if (c < l_nc) begin
+            dq_z[c]  <= sq1[4*(dq_mo+c)+:4];
+            dq_s2[c] <= sq1[4*(dq_mo+l_nc+2*c)+:8];
+          end
+      if (dq_load) begin
+        dq_p  <= p0 + dq_n;
+        dq_r0 <= dq_r[32*DQ_UNITS+:32];
+        dq_c0 <= dq_c[32*DQ_UNITS+:32];
+        dq_sh <= dq_k + (dq_shift ? 32'd1 : 32'd0);
+        for (c = 0; c < DQ_UNITS; c = c + 1)
+          if (dq_act[c]) dq_stage[dq_si[SIW*c+:SIW]] <= dq_w8[8*c+:8];
+        n_dq_ovf <= n_dq_ovf + dq_ovf_now;
       end
       if (loading && !os_l0) begin
         if (load_last) begin
@@ -1225,10 +1374,12 @@ module tile_ws #(
       end
       sr_v <= r_issue;
       if (r_issue) r_fs <= c_fs;
+      // Scale words read: the rescale lanes' and the DGQ dequantizers' (one a weight).
+      n_scale_rd <= n_scale_rd + dq_n +
+          (r_issue ? (c_totr - b_off < c_ur ? c_totr - b_off : c_ur) : 32'd0);
       if (r_issue) begin
         sr_off <= b_off;
         sr_n <= c_totr - b_off < c_ur ? c_totr - b_off : c_ur;
-        n_scale_rd <= n_scale_rd + (c_totr - b_off < c_ur ? c_totr - b_off : c_ur);
         n_is_ovf <= n_is_ovf + ovf_now;
       end
       s0_v <= e_issue;

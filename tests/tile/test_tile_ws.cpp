@@ -76,6 +76,7 @@
 #include "numerics/float_formats.hpp"
 #include "numerics/gemm.hpp"
 #include "numerics/quantize_activations.hpp"
+#include "numerics/quantize_two_level.hpp"
 #include "numerics/quantize_weights.hpp"
 #include "numerics/synthetic.hpp"
 #include "rtl/port_fields.hpp"
@@ -156,16 +157,19 @@ struct Variant {
   int rows, cols, depth, units, lat, beat, wbanks, is_units, is_lat, fs_units, fs_lat;
   int x_bpc = 64, w_bpc = 64, o_bpc = 128;
   bool os = false;  // output-stationary (OS=1; wbanks 2: shadow accumulators)
+  int dq_units = 4;  // the fused DGQ dequantizers' lanes (DQ_UNITS; edge.dequant_units)
 };
 constexpr Variant kV4{"4x4", 4, 4, 2, 4, 2, 32, 1, 2, 1, 2, 1};
-constexpr Variant kV8{"8x8", 8, 8, 3, 2, 3, 32, 1, 4, 2, 2, 4};
-constexpr Variant kV4d1{"4x4-d1", 4, 4, 1, 1, 1, 32, 1, 1, 3, 2, 1};
-constexpr Variant kV4db{"4x4-db", 4, 4, 2, 4, 2, 32, 2, 2, 1, 1, 2};
-constexpr Variant kV8db{"8x8-db", 8, 8, 3, 2, 3, 32, 2, 4, 2, 8, 3};
+// (Dequantizer lanes: 4 on the 4 x 4, which keep up with its loads; 3 on the 8 x 8, 1 on the
+// 4x4-d1 and 2 on the 4x4-db, which stretch them; 16 on the 8x8-db.)
+constexpr Variant kV8{"8x8", 8, 8, 3, 2, 3, 32, 1, 4, 2, 2, 4, 64, 64, 128, false, 3};
+constexpr Variant kV4d1{"4x4-d1", 4, 4, 1, 1, 1, 32, 1, 1, 3, 2, 1, 64, 64, 128, false, 1};
+constexpr Variant kV4db{"4x4-db", 4, 4, 2, 4, 2, 32, 2, 2, 1, 1, 2, 64, 64, 128, false, 2};
+constexpr Variant kV8db{"8x8-db", 8, 8, 3, 2, 3, 32, 2, 4, 2, 8, 3, 64, 64, 128, false, 16};
 // Port-bound points: ports narrower than a tile row, so streams take bubbles and loads stretch
 // (ArrayModel's port rules); odd widths on the double-buffered one, for the rounding.
-constexpr Variant kV4p{"4x4-port", 4, 4, 2, 4, 2, 32, 1, 2, 1, 2, 1, 2, 4, 8};
-constexpr Variant kV4pdb{"4x4-port-db", 4, 4, 2, 4, 2, 32, 2, 2, 1, 1, 2, 3, 3, 12};
+constexpr Variant kV4p{"4x4-port", 4, 4, 2, 4, 2, 32, 1, 2, 1, 2, 1, 2, 4, 8, false, 2};
+constexpr Variant kV4pdb{"4x4-port-db", 4, 4, 2, 4, 2, 32, 2, 2, 1, 1, 2, 3, 3, 12, false, 5};
 // Output-stationary points: the 4 x 4 with one accumulator bank and two, the 8 x 8 with two,
 // and the double-buffered 4 x 4 with ports of 3 / 2 bytes a cycle (tiles wait for them).
 constexpr Variant kV4os{"4x4-os", 4, 4, 2, 4, 2, 32, 1, 2, 1, 2, 1, 64, 64, 128, true};
@@ -188,8 +192,8 @@ struct Case {
   const Variant* v;
   std::uint64_t m, k, n, seed;
   Dram dram;
-  Scheme scheme = Scheme::w8a8;  // w8a8 or w4a8_is
-  std::uint64_t group = 0;       // w4a8-is: the group size G (divides K)
+  Scheme scheme = Scheme::w8a8;  // w8a8, w4a8_is, w4a8_fs or w4a8_dgq (fused)
+  std::uint64_t group = 0;       // the group schemes: the group size G (divides K)
   int alpha_bits = 10;           // w4a8-is: S = RNE(s 2^alpha_bits)
   // More layers, each reading the previous one's outputs (its K is their N): their N.
   std::vector<std::uint64_t> chain = {};
@@ -249,7 +253,8 @@ arch::ArchSpec spec_for(const Case& c) {
   a.array.double_buffer = c.v->wbanks == 2;
   a.array.pe_stages = 1;
   a.array.ws_order = c.m_blocked ? arch::WsOrder::m_blocked : arch::WsOrder::n_outer;
-  a.schemes = {Scheme::w8a8, Scheme::w4a8_is, Scheme::w4a8_fs};
+  a.schemes = {Scheme::w8a8, Scheme::w4a8_is, Scheme::w4a8_fs, Scheme::w4a8_dgq};
+  a.edge.dequant_units = static_cast<std::uint32_t>(c.v->dq_units);
   a.edge.epilogue_units = static_cast<std::uint32_t>(c.v->units);
   a.edge.epilogue_latency_cycles = static_cast<std::uint32_t>(c.v->lat);
   a.edge.intscale_units = static_cast<std::uint32_t>(c.v->is_units);
@@ -280,6 +285,7 @@ arch::ArchSpec spec_for(const Case& c) {
 arch::LayerWork work_for(const arch::ArchSpec& a, const Case& c, std::size_t index,
                          std::uint64_t k, std::uint64_t n) {
   const bool grp = c.scheme == Scheme::w4a8_is || c.scheme == Scheme::w4a8_fs;
+  const bool dgq = c.scheme == Scheme::w4a8_dgq;
   trace::Layer l;
   l.name = "gemm" + std::to_string(index);
   l.op = trace::Op::linear;
@@ -287,11 +293,12 @@ arch::LayerWork work_for(const arch::ArchSpec& a, const Case& c, std::size_t ind
   l.repeat = c.instances;
   trace::LayerScheme ls;
   ls.scheme = c.scheme;
-  if (grp) {
+  if (grp || dgq) {
     if (c.group == 0 || k % c.group != 0) throw Error(c.name + ": G must divide K");
     ls.group_size = c.group;
     if (c.scheme == Scheme::w4a8_is) ls.alpha_bits = c.alpha_bits;
   }
+  if (dgq) ls.dequant = DequantMode::fused;  // the tile's dequantizers (no materialize pass)
   l.scheme = ls;
   mapping::GemmPlan p = mapping::plan_gemm(a, l);
   if (p.instances != c.instances || p.materialize_bytes != 0 || !p.capacity_warning.empty())
@@ -316,7 +323,7 @@ arch::LayerWork work_for(const arch::ArchSpec& a, const Case& c, std::size_t ind
         (!grp && t.rescale_ops != 0) ||
         (grp && t.rescale_unit != (c.scheme == Scheme::w4a8_is ? ScaleUnit::intscale
                                                                : ScaleUnit::floatscale)) ||
-        t.dequant_ops != 0 || (t.n0 == 0 && t.act_bytes == 0) || t.weight_bytes == 0 ||
+        (t.dequant_ops != 0) != dgq || (t.n0 == 0 && t.act_bytes == 0) || t.weight_bytes == 0 ||
         t.weight_bytes + t.act_bytes > kSlotBytes)
       throw Error(c.name + ": tile n0 " + std::to_string(t.n0) + " k0 " + std::to_string(t.k0) +
                   " is not one the tile runs (no spills, weights with every tile)");
@@ -333,9 +340,12 @@ arch::LayerWork work_for(const arch::ArchSpec& a, const Case& c, std::size_t ind
 struct Operands {
   bool is = false;   // w4a8-is
   bool fs = false;   // w4a8-fs
-  bool grp = false;  // either: 4-bit group weights (else w8a8)
+  bool grp = false;  // either: 4-bit group weights rescaled at the edge
+  bool dgq = false;  // w4a8-dgq: two-level weights (tl), dequantized to int8 as tiles load
   QuantizedActivations x;
   QuantizedWeights w;
+  TwoLevelWeights tl;                // w4a8-dgq
+  std::uint64_t dq_overflows = 0;    // its dequantizers' out-of-range events (the reference's)
   IntegerScales s;  // w4a8-is
   MatrixH y;        // the reference output
   std::uint64_t is_overflows = 0;  // its intscale_acc overflow events
@@ -363,11 +373,31 @@ Operands operands(const Case& c, std::uint64_t k, std::uint64_t n, std::uint64_t
   o.is = c.scheme == Scheme::w4a8_is;
   o.fs = c.scheme == Scheme::w4a8_fs;
   o.grp = o.is || o.fs;
+  o.dgq = c.scheme == Scheme::w4a8_dgq;
   o.x = prev ? quantize_outputs(*prev) : quantize_per_token(d.x);
   WeightQuantSpec ws;
   ws.symmetric = true;
   ws.scale_dtype = ScaleDtype::fp16;
-  if (o.fs) {
+  if (o.dgq) {
+    // DGQ's quantizer (its two-phase grid search, calibrated on the layer's float activations),
+    // then the fused path of the reference. Extreme: S2 = 127 with q - z = 15 on every second
+    // channel, so that those weights dequantize out of [-127, 127] (clamped and counted).
+    DgqSpec spec;
+    spec.group_size = c.group;
+    o.tl = quantize_dgq(d.w, d.x, spec);
+    if (c.extreme)
+      for (std::size_t row = 0; row < o.tl.q.rows(); row += 2) {
+        for (std::size_t kk = 0; kk < o.tl.q.cols(); ++kk) o.tl.q(row, kk) = 15;
+        for (std::size_t g = 0; g < o.tl.groups(); ++g) {
+          o.tl.zeros(row, g) = 0;
+          o.tl.group_scale(row, g) = 127;
+        }
+      }
+    const GemmResult g = gemm_w4a8_dgq(o.x, o.tl, DequantMode::fused);
+    o.y = g.y;
+    const auto ev = g.counters.overflow.find(stage::kDequantRange);
+    o.dq_overflows = ev == g.counters.overflow.end() ? 0 : ev->second;
+  } else if (o.fs) {
     ws.format = WeightFormat::int4;
     ws.granularity = Granularity::per_group;
     ws.group_size = c.group;
@@ -444,7 +474,30 @@ Image image_for(const std::vector<arch::Tile>& tiles, const std::vector<std::siz
     const Operands& o = ops[layer[g]];
     im.in_addr.push_back(static_cast<std::uint32_t>(im.mem.size()));
     const std::size_t at = im.mem.size();
-    if (o.grp) {
+    if (o.dgq) {
+      // One nibble stream, low nibble first: the codes in the load's order (row rows_used - 1
+      // first, k0 + rows_used - 1, each row's cols_used codes), then, when the tile starts a
+      // group, its cols_used zeros and cols_used int8 S2; padded to a byte; then the fp16
+      // channel scales s1 when k0 = 0 (rtl/tile/tile_ws.v's DGQ layout).
+      std::vector<std::uint8_t> nib;
+      for (std::uint64_t r = t.rows_used; r-- > 0;)
+        for (std::uint64_t c = 0; c < t.cols_used; ++c) nib.push_back(o.tl.q(t.n0 + c, t.k0 + r));
+      if (t.k0 % o.tl.group_size == 0) {
+        const std::uint64_t grp = t.k0 / o.tl.group_size;
+        for (std::uint64_t c = 0; c < t.cols_used; ++c) nib.push_back(o.tl.zeros(t.n0 + c, grp));
+        for (std::uint64_t c = 0; c < t.cols_used; ++c) {
+          const auto s2 = static_cast<std::uint8_t>(o.tl.group_scale(t.n0 + c, grp));
+          nib.push_back(s2 & 0xf);
+          nib.push_back(s2 >> 4);
+        }
+      }
+      im.mem.resize(at + (nib.size() + 1) / 2, 0);
+      for (std::size_t i = 0; i < nib.size(); ++i)
+        im.mem[at + i / 2] |= static_cast<std::uint8_t>((nib[i] & 0xf) << (4 * (i % 2)));
+      if (t.k0 == 0)
+        for (std::uint64_t c = 0; c < t.cols_used; ++c)
+          put_le(im.mem, f32_to_f16(o.tl.channel_scale[t.n0 + c]), 2);
+    } else if (o.grp) {
       // 4-bit codes, two a byte, low nibble first, over the whole tile; the group's S
       // (w4a8-is) or fp16 scale s (w4a8-fs).
       const std::uint64_t codes = t.rows_used * t.cols_used;
@@ -523,7 +576,7 @@ std::vector<std::uint32_t> command_words(const arch::Tile& t, std::uint32_t in, 
                                t.k0,
                                (t.first_k ? 1u : 0u) | (t.last_k ? 2u : 0u) |
                                    (ws.psum_chained ? 4u : 0u) | (o.is ? 8u : 0u) |
-                                   (o.fs ? 16u : 0u),
+                                   (o.fs ? 16u : 0u) | (o.dgq ? 32u : 0u),
                                t.weight_bytes,
                                t.act_bytes,
                                t.out_bytes,
@@ -535,7 +588,7 @@ std::vector<std::uint32_t> command_words(const arch::Tile& t, std::uint32_t in, 
                                t.dequant_ops,
                                t.stream_steps,
                                t.n0,
-                               o.grp ? o.w.group_size : 0,
+                               o.grp ? o.w.group_size : o.dgq ? o.tl.group_size : 0,
                                o.is ? static_cast<std::uint64_t>(o.s.bits) : 0,
                                t.scale_writes,
                                t.scale_reads,
@@ -561,6 +614,7 @@ struct RtlRun {
   std::uint64_t both = 0;  // cycles with a fetch and a write request (the arbitration decides)
   std::uint64_t scale_writes = 0, scale_reads = 0;  // the integer scales' register files
   std::uint64_t is_overflows = 0;                   // integer-scale steps that left 32 bits
+  std::uint64_t dq_overflows = 0;                   // dequantized weights out of range
   std::vector<std::uint64_t> layer_close;           // the cycle each layer closed
   std::vector<std::uint8_t> mem;
 };
@@ -779,6 +833,7 @@ RtlRun run_rtl(const Variant& v, const arch::ArchSpec& a, const Stream& st,
   run.scale_writes = top.n_scale_wr;
   run.scale_reads = top.n_scale_rd;
   run.is_overflows = top.n_is_ovf;
+  run.dq_overflows = top.n_dq_ovf;
   top.final();
   run.mem = std::move(im.mem);
   return run;
@@ -873,6 +928,14 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   if (c.v->x_bpc >= c.v->rows && c.v->w_bpc >= c.v->cols && c.v->o_bpc >= 4 * c.v->cols) {
     EXPECT_EQ(model[0].total(&arch::LayerStats::stall_port), 0u) << "a port stall";
   }
+  // The fused dequantizers stretch loads only where they have fewer lanes than the array has
+  // columns (and the case's tiles enough codes); dgq8_stretched is there to be stretched.
+  if (c.v->dq_units >= c.v->cols) {
+    EXPECT_EQ(model[0].total(&arch::LayerStats::stall_dequant), 0u) << "a dequantizer stall";
+  }
+  if (c.name == "dgq8_stretched" || c.name == "dgqd1_ragged") {
+    EXPECT_GT(model[0].total(&arch::LayerStats::stall_dequant), 0u) << "no dequantizer stall";
+  }
   if (c.name.rfind("port", 0) == 0) {
     EXPECT_GT(model[0].total(&arch::LayerStats::stall_port), 0u) << "no port stall";
   }
@@ -938,21 +1001,36 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   EXPECT_EQ(r.scale_writes, model[0].total(&arch::LayerStats::scale_writes)) << "scale writes";
   EXPECT_EQ(r.scale_reads, model[0].total(&arch::LayerStats::scale_reads)) << "scale reads";
   // Each rescale reads its scale word once: integer-scale steps (w4a8-is) or float-scale steps
-  // (w4a8-fs), each counted by the model as its own unit's ops, the other's 0.
-  EXPECT_EQ(r.scale_reads, model[0].total(c.scheme == Scheme::w4a8_fs
+  // (w4a8-fs), each counted by the model as its own unit's ops, the other's 0; each DGQ weight
+  // dequantized reads its group's word once (dequant_ops), and nothing is rescaled.
+  const bool dgq = c.scheme == Scheme::w4a8_dgq;
+  EXPECT_EQ(r.scale_reads, model[0].total(dgq ? &arch::LayerStats::dequant_ops
+                                          : c.scheme == Scheme::w4a8_fs
                                               ? &arch::LayerStats::floatscale_ops
                                               : &arch::LayerStats::intscale_ops))
-      << "rescales";
+      << "rescales or dequantized weights";
   EXPECT_EQ(model[0].total(c.scheme == Scheme::w4a8_fs ? &arch::LayerStats::intscale_ops
                                                         : &arch::LayerStats::floatscale_ops),
             0u)
       << "the other unit's rescales";
+  if (dgq) {
+    EXPECT_EQ(model[0].total(&arch::LayerStats::intscale_ops), 0u) << "DGQ rescales";
+    EXPECT_GT(model[0].total(&arch::LayerStats::dequant_ops), 0u) << "DGQ dequantizes nothing";
+  }
+  // The dequantizers' out-of-range weights (clamped): the RTL's count against the reference's
+  // dequant_range events (0 but in the extreme DGQ case, which must have some).
+  std::uint64_t ref_dq = 0;
+  for (const Operands& o : ops) ref_dq += o.dq_overflows;
+  EXPECT_EQ(r.dq_overflows, ref_dq) << "dequantizer range events";
+  if (c.extreme && dgq) {
+    EXPECT_GT(ref_dq, 0u) << "the extreme DGQ case dequantizes nothing out of range";
+  }
   // The integer-scale accumulators' overflow events: the RTL's flags against the reference's
   // intscale_acc count (every layer's; 0 but in the extreme cases, which must overflow).
   std::uint64_t ref_overflows = 0;
   for (const Operands& o : ops) ref_overflows += o.is_overflows;
   EXPECT_EQ(r.is_overflows, ref_overflows) << "integer-scale overflow events";
-  if (c.extreme) {
+  if (c.extreme && !dgq) {
     EXPECT_GT(ref_overflows, 0u) << "the extreme case does not overflow";
   }
   // Outputs, bit for bit, every layer's.
@@ -986,7 +1064,8 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   for (std::uint64_t e : r.layer_close) std::cout << " " << e;
   std::cout << " dram " << c.dram.gbps << " GB/s " << c.dram.latency_ns << " ns "
             << c.dram.channels << " ch " << c.dram.burst << " B tt " << c.dram.turnaround_ns
-            << " ns refresh " << c.dram.trefi_ns << "/" << c.dram.trfc_ns << " ns\n";
+            << " ns refresh " << c.dram.trefi_ns << "/" << c.dram.trfc_ns << " ns stall_dequant "
+            << model[0].total(&arch::LayerStats::stall_dequant) << "\n";
 }
 
 // A seeded random case on design point `var`: w8a8 or w4a8-is (G a power of two from 2 to 32
@@ -1156,6 +1235,30 @@ std::vector<Case> cases() {
   v.push_back({"fsd1_ragged", &kV4d1, 10, 16, 9, 64, base, fs, 4});
   v.push_back({"fsdb4_edge_bound", &kV4db, 32, 16, 10, 65, fast, fs, 4});
   v.push_back({"fsdb8_channels_refresh", &kV8db, 17, 48, 21, 66, hbm, fs, 16});
+  // w4a8-dgq, dequantized by the tile's fused dequantizers as each tile loads (the load lasts
+  // as long as they need: stretched on the points with fewer lanes than a row's codes a cycle),
+  // then chained over all K as w8a8; every point, groups of 2 to 16, a chain, refetched
+  // activations, out-of-range weights.
+  const Scheme dq = Scheme::w4a8_dgq;
+  v.push_back({"dgq4_ragged", &kV4, 5, 24, 7, 141, base, dq, 8});
+  v.push_back({"dgq4_short_groups", &kV4, 9, 12, 6, 142, base, dq, 2});
+  v.push_back({"dgq8_stretched", &kV8, 12, 64, 20, 143, fast, dq, 16});
+  v.push_back({"dgqd1_ragged", &kV4d1, 10, 16, 9, 144, base, dq, 4});
+  v.push_back({"dgqdb4_compute_bound", &kV4db, 32, 16, 10, 145, fast, dq, 4});
+  v.push_back({"dgqdb8_refresh", &kV8db, 17, 48, 21, 146, hbm, dq, 16});
+  v.push_back({"dgqport4", &kV4p, 9, 24, 7, 147, base, dq, 8});
+  v.push_back({"dgqportdb4", &kV4pdb, 10, 32, 9, 148, fast, dq, 8});
+  {
+    Case k{"dgqxdb4_out_of_range", &kV4db, 6, 32, 12, 149, base, dq, 8};
+    k.extreme = true;
+    v.push_back(k);
+    k = {"chain2_dgqdb8", &kV8db, 20, 32, 24, 150, base, dq, 8};
+    k.chain = {16};
+    v.push_back(k);
+    k = {"dgqrefetch8", &kV8, 20, 32, 24, 151, fast, dq, 8};
+    k.ifmap_bytes = 256;
+    v.push_back(k);
+  }
   // Operands at the extremes: the integer-scale accumulators overflow 32 bits and wrap; the
   // RTL counts each overflow as the reference does. Groups of 16 and 32, 8 and 4 groups.
   Case ext = {"isx4_overflow", &kV4, 6, 128, 12, 43, base, is, 16};
@@ -1321,6 +1424,16 @@ std::vector<Case> cases() {
   ext = {"osisxdb4_overflow", &kV4osdb, 6, 128, 12, 136, base, is, 16};
   ext.extreme = true;
   v.push_back(ext);
+  // Seeded random DGQ cases: random_case's w4a8-is draws on every WS point, as w4a8-dgq.
+  Rng rng6(2025);
+  for (int i = 0; i < 6;) {
+    Case k = random_case(rng6, "random_dgq_" + std::to_string(i), all[i % 5],
+                         600 + static_cast<std::uint64_t>(i));
+    if (k.scheme != Scheme::w4a8_is) continue;
+    k.scheme = Scheme::w4a8_dgq;
+    v.push_back(k);
+    ++i;
+  }
   const Variant* const oss[] = {&kV4os, &kV4osdb, &kV8osdb, &kV4ospdb};
   Rng rng5(2024);
   for (int i = 0; i < 8; ++i)
@@ -1360,14 +1473,19 @@ std::vector<Case> cases() {
     for (int i = 0; i < 200; ++i)
       v.push_back(random_os_case(srch, "search_os_" + std::to_string(i), oss[i % 4],
                                  4000 + static_cast<std::uint64_t>(i)));
-    // ... and the w4a8-is cases of search2 and search3 again as w4a8-fs (the same shapes,
-    // groups and memories; the cases above are drawn as before, so seeds keep their cases).
+    // ... and the w4a8-is cases of search2 and search3 again as w4a8-fs, and as w4a8-dgq (the
+    // same shapes, groups and memories; the cases above are drawn as before, so seeds keep their
+    // cases; OS points run no DGQ).
     const std::size_t n_cases = v.size();
     for (std::size_t i = 0; i < n_cases; ++i) {
       if (v[i].scheme != Scheme::w4a8_is || v[i].name.rfind("search", 0) != 0) continue;
       Case f = v[i];
       f.scheme = Scheme::w4a8_fs;
       f.name = "fs_" + f.name;
+      v.push_back(f);
+      if (v[i].v->os) continue;
+      f.scheme = Scheme::w4a8_dgq;
+      f.name = "dgq_" + v[i].name;
       v.push_back(f);
     }
   }
