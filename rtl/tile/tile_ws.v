@@ -12,13 +12,13 @@
 // run into its command memory, 32 words of 32 bits a tile: word 32 t + f of tile t (cmd_we,
 // cmd_addr, cmd_data), ntiles of them:
 //    0 m (tokens)        1 rows_used        2 cols_used     3 k0
-//    4 flags: bit 0 first_k, bit 1 last_k, bit 2 psum_chained, bit 3 w4a8-is, bit 4 w4a8-fs
-//      (neither: w8a8)
+//    4 flags: bit 0 first_k, bit 1 last_k, bit 2 psum_chained, bit 3 w4a8-is, bit 4 w4a8-fs,
+//      bit 5 w4a8-dgq (fused dequantizers; WS only) (none: w8a8)
 //    5 weight_bytes      6 act_bytes        7 out_bytes     8 epilogue_ops
 //    9 in_addr: where the tile's operands start in memory
 //   10 out_addr: where its fp16 outputs go (last_k tiles)
 //   11 spill bytes (read + write)  12 rescale_ops  13 dequant_ops  14 stream_steps  15 n0
-//   16 group size G (w4a8-is, -fs)  17 alpha bits b (w4a8-is: S = RNE(s 2^b); w4a8-fs: 0)
+//   16 group size G (w4a8-is, -fs, -dgq)  17 alpha bits b (w4a8-is: S = RNE(s 2^b); else 0)
 //   18 scale_writes     19 scale_reads
 //   20 layers closed before this tile's fetch may leave (the first tile of a layer that reads
 //      the layers before it: its index; else 0)
@@ -31,8 +31,8 @@
 // Words 9, 10, 16, 17, 20 and 21 are the harness's memory layout, the layer's numerics and the
 // run's layers (the model's tiles have no addresses and no amplifier; its layers are
 // LayerWork's, `after` a chain here); 15 is not read. A command the tile cannot run
-// (spills, dequantizers, sizes beyond the parameters, byte counts or edge work that are not this
-// layout's and the scheme's) sets `error` instead of being guessed at.
+// (spills, dequantizers other than DGQ's on WS, sizes beyond the parameters, byte counts or edge
+// work that are not this layout's and the scheme's) sets `error` instead of being guessed at.
 //
 // Memory layout of a tile's operands (in_addr, weight_bytes + act_bytes bytes, one request):
 //   w8a8     the weight codes (rows_used rows k0 .. k0 + rows_used - 1 of cols_used int8 codes
@@ -41,7 +41,12 @@
 //            over the whole tile (code r cols_used + c in nibble r cols_used + c), then the
 //            cols_used int16 integer scales S of the group when the tile starts one (k0 % G = 0);
 //   w4a8-fs  as w4a8-is, with the group's cols_used fp16 scales s in place of S;
-// then, both, when act_bytes > 0 the activations (m rows of rows_used int8 codes, token-major)
+//   w4a8-dgq one nibble stream, low nibble first: the uint4 codes in the load's order (row
+//            rows_used - 1 first, then rows_used - 2, ..., each row's cols_used codes), then,
+//            when the tile starts a group, the group's cols_used uint4 zeros and cols_used int8
+//            S2 (3 cols_used nibbles), padded to a byte; then the cols_used fp16 channel scales
+//            s1 when k0 = 0 (the plan's ceil(codes / 2 + 1.5 cols_used) + 2 cols_used bytes);
+// then, all, when act_bytes > 0 the activations (m rows of rows_used int8 codes, token-major)
 // and, when first_k, the m fp32 token scales; little endian. Outputs (out_addr, out_bytes): m
 // rows of cols_used fp16, token-major.
 //
@@ -92,6 +97,11 @@
 //               reading the ofmap (w8a8) or the accumulators (w4a8-is; w4a8-fs as fp32, its
 //               second scale 1), registered, EPI_LAT - 1 more registers, then the output
 //               buffer's write: the last output is readable at the model's finish.
+//   DGQ         the fused dequantizers (ArrayModel's load rule max(ROWS, port, ceil(dequant_ops
+//               / DQ_UNITS))): DQ_UNITS lanes of dequant_dgq, a code a lane a cycle in the load's
+//               order, into staging rows; the array shifts the zero rows at once and each real
+//               row as soon as it is complete (see the block below). A DGQ tile then streams and
+//               chains as w8a8, and its epilogue is w8a8's with s1 as the channel scale.
 //   layers      LayerBarrier: the tiles of several layers run in one stream. A layer closes when
 //               its last tile is finished and every write is complete (WriteDma), in order; a
 //               layer that reads the layers before it has its first fetch wait until they are
@@ -133,7 +143,8 @@
 // IS_LAT latency (>= 1) of the integer-scale accumulators (edge.intscale_units,
 // intscale_latency_cycles; 32-bit accumulators, edge.intscale_acc_bits); FS_UNITS lanes (a power
 // of two) and FS_LAT latency (>= 1) of the float-scale units (edge.floatscale_units,
-// floatscale_latency_cycles); X_BPC, W_BPC, O_BPC the ifmap, weight and ofmap ports' bytes a
+// floatscale_latency_cycles); DQ_UNITS lanes of the fused DGQ dequantizers (edge.dequant_units);
+// X_BPC, W_BPC, O_BPC the ifmap, weight and ofmap ports' bytes a
 // cycle (buffers.*.bytes_per_cycle); BEAT bytes a memory data beat (a power of two, >= 2 COLS,
 // >= ROWS; OS: >= 4 ROWS, the token scales' one read); M_MAX tokens, KT_MAX k-tiles of resident
 // activations (OS: KT_MAX M_MAX k), NT_MAX tiles, SLOT_WORDS beats a slot (powers of two).
@@ -148,7 +159,8 @@
 // issues wr_req_valid. Counters: n_scale_wr / n_scale_rd, the words written into and read from
 // the integer scales' register files (LayerStats::scale_writes, scale_reads); n_is_ovf, the
 // integer-scale steps whose exact acc + P S left 32 bits (the reference's intscale_acc overflow
-// events). `error` (sticky
+// events); n_dq_ovf, the dequantized DGQ weights whose exact (q - z) S2 left [-127, 127] (the
+// reference's dequant_range events; clamped). `error` (sticky
 // bits): 0 a command it cannot run, 1 a fetch of 0 bytes or more than a slot, 2 beats beyond a
 // request or missing at its completion, 3 activations or token scales read before fetched, 4 a
 // result with no tile streamed, a loaded tile with no room to wait or a drained tile with no
