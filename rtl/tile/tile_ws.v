@@ -409,9 +409,11 @@ module tile_ws #(
   /* verilator lint_on UNUSEDSIGNAL */
   wire [31:0] l_swr = cmem[{lt_i, 5'd18}], l_srd = cmem[{lt_i, 5'd19}];
   wire l_first = l_fl[0], l_last = l_fl[1], l_chained = l_fl[2], l_is = l_fl[3], l_fs = l_fl[4];
-  // w4a8-dgq (flag bit 5): uint4 group codes dequantized to int8 as the tile loads (fused), then
-  // chained over all K as w8a8.
-  wire l_dgq = l_fl[5];
+  // The two-level schemes, w4a8-dgq (flag bit 5) and w4a8-qserve (bit 6): uint4 group codes
+  // dequantized to int8 as the tile loads (fused: (q - z) S2 in [-127, 127], (q - z) s1 in
+  // [-128, 127]), then chained over all K as w8a8. They share the layout and the timing.
+  wire l_qs = l_fl[6];
+  wire l_tl = l_fl[5] || l_qs;
   // The group schemes (4-bit group weights, partial sums chained over a group, rescaled at its
   // end): w4a8-is and w4a8-fs share the layout and the timing, not the rescale's arithmetic.
   wire l_grp = l_is || l_fs;
@@ -431,13 +433,13 @@ module tile_ws #(
   /* verilator lint_on UNUSEDSIGNAL */
   wire [31:0] dq_bytes = (dq_nib + 1) >> 1;
   // The command check (at the start cycle).
-  wire [31:0] wb_want = l_dgq ? dq_bytes + (l_k0 == 0 ? 32'd2 * l_nc : 32'd0) :
+  wire [31:0] wb_want = l_tl ? dq_bytes + (l_k0 == 0 ? 32'd2 * l_nc : 32'd0) :
       l_codes + (l_has_cs ? 32'd2 * l_nc : 32'd0);
   wire [31:0] ab_want = l_m * l_ru + (l_first ? 32'd4 * l_m : 32'd0);
   // (w4a8-is: every k-tile has the plan's rows_used, gcd(ROWS, G), so k0 / rows_used numbers
   // the resident activations' blocks; w8a8's last k-tile may be short: k0 / ROWS. OS: every
   // k-chunk is a group, or all of K.)
-  wire [31:0] l_kblk = l_grp || l_dgq || OS != 0 ? l_k0 / l_ru : l_k0 / ROWS;
+  wire [31:0] l_kblk = l_grp || l_tl || OS != 0 ? l_k0 / l_ru : l_k0 / ROWS;
   wire is_ok = l_g >= 1 && l_bits <= 62 && (l_is || l_bits == 0) && l_g1 % l_ru == 0 &&
       l_k0 % l_ru == 0 &&
       l_chained == !l_gs && (!l_last || l_ge) && l_rs == (l_ge ? l_mnc : 32'd0) &&
@@ -453,13 +455,13 @@ module tile_ws #(
   // the k-chunk (at most the resident store's rows) into an m-tile of at most ROWS tokens, a
   // step bringing the m tokens' activations and the cols_used channels' weights of one k.
   wire df_ok = OS == 0 ?
-      l_m <= M_MAX && l_steps == l_m && l_ru <= ROWS && (l_grp || l_dgq || l_k0 % ROWS == 0) :
+      l_m <= M_MAX && l_steps == l_m && l_ru <= ROWS && (l_grp || l_tl || l_k0 % ROWS == 0) :
       l_m <= ROWS && l_steps == l_ru && l_k0 + l_ru <= XDEPTH && (l_grp || l_k0 == 0) &&
       l_xb == l_m && l_wps == (l_grp ? (l_nc + 1) >> 1 : l_nc) && l_w25 == 0;
   wire cmd_ok = l_m >= 1 && l_ru >= 1 && df_ok &&
       l_nc >= 1 && l_nc <= COLS && l_kblk < KT_MAX &&
-      l_fl[31:6] == 26'd0 && {1'b0, l_is} + {1'b0, l_fs} + {1'b0, l_dgq} <= 2'd1 &&
-      l_first == (l_k0 == 0) && (l_grp ? is_ok : l_dgq ? dgq_ok : w8_ok) && l_wb == wb_want &&
+      l_fl[31:7] == 25'd0 && {2'b0, l_is} + {2'b0, l_fs} + {2'b0, l_fl[5]} + {2'b0, l_qs} <= 3'd1 &&
+      l_first == (l_k0 == 0) && (l_grp ? is_ok : l_tl ? dgq_ok : w8_ok) && l_wb == wb_want &&
       (l_ab == 0 || l_ab == ab_want) && l_wb + l_ab <= SLOT_BYTES &&
       (l_last ? l_ob == 32'd2 * l_mnc && l_epi == l_mnc : l_ob == 0 && l_epi == 0) &&
       l_sp == 0;
@@ -490,7 +492,7 @@ module tile_ws #(
   wire os_port_done = os_after * X_BPC >= l_xtot && os_after * W_BPC >= l_wtot;
   wire dq_last;  // (the DGQ dequantizers' load: below)
   wire load_last = loading && !os_l0 &&
-      (OS != 0 ? os_port_done : l_dgq ? dq_last : load_i >= ROWS - 1 && l_port_done);
+      (OS != 0 ? os_port_done : l_tl ? dq_last : load_i >= ROWS - 1 && l_port_done);
   wire [31:0] row_r = ROWS - 1 - load_i;
 
   // -- the stream: tile stt (starting now, or streaming; OS: perhaps the tile starting now) --
@@ -535,7 +537,7 @@ module tile_ws #(
   wire s_first = s_fl[0], s_chained = s_fl[2];
   wire s_grp = s_fl[3] || s_fl[4];
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [31:0] kblk = s_grp || s_fl[5] || OS != 0 ? s_k0 / s_ru : s_k0 / ROWS;
+  wire [31:0] kblk = s_grp || s_fl[5] || s_fl[6] || OS != 0 ? s_k0 / s_ru : s_k0 / ROWS;
   // The step's activations: WS a token's rows_used codes, OS one k of the m tokens (the OS
   // layout is k-major); the token scales after them (OS: all m in the first step's read).
   wire [31:0] ra2 = s_wb + tok * (OS != 0 ? s_m : s_ru);
@@ -594,16 +596,16 @@ module tile_ws #(
   reg [7:0] dq_stage[0:ROWS*COLS-1];
   reg [3:0] dq_z[0:COLS-1];
   reg [7:0] dq_s2[0:COLS-1];
-  wire dq_load = OS == 0 && loading && l_dgq;
+  wire dq_load = OS == 0 && loading && l_tl;
   wire [31:0] dq_tot = l_ru * l_nc;
   wire [31:0] p0 = start_now ? 32'd0 : dq_p;
   // The group's metadata in the start cycle: port 1 reads from the byte holding the first zero.
   /* verilator lint_off UNUSEDSIGNAL */
   wire [31:0] dq_mo = {31'd0, dq_tot[0]};  // the zeros' first nibble within that byte
-  wire [31:0] cs_off = l_dgq ? dq_bytes - (dq_tot >> 1) : 32'd0;  // channel scales' byte
+  wire [31:0] cs_off = l_tl ? dq_bytes - (dq_tot >> 1) : 32'd0;  // channel scales' byte
   /* verilator lint_on UNUSEDSIGNAL */
   wire [BEAT*8-1:0] cs_q = sq1 >> {cs_off[LBEAT:0], 3'd0};
-  wire dq_meta_now = start_now && l_dgq && l_gs;
+  wire dq_meta_now = start_now && l_tl && l_gs;
   wire [DQ_UNITS*8-1:0] dq_w8;
   wire [DQ_UNITS-1:0] dq_oor, dq_act;
   localparam integer SIW = $clog2(ROWS * COLS);
@@ -638,13 +640,30 @@ module tile_ws #(
       wire [31:0] si = dq_r[32*q+:32] * COLS + col;
       /* verilator lint_on UNUSEDSIGNAL */
       assign dq_si[SIW*q+:SIW] = si[SIW-1:0];
+      // The lane's two circuits: DGQ's (int8 S2, [-127, 127]) and QServe's (uint8 s1,
+      // [-128, 127]); the tile's scheme picks.
+      wire [7:0] w8_d, w8_q;
+      wire oor_d, oor_q;
       dequant_dgq u (
           .q  (code),
           .z  (z),
           .s2 (s2),
-          .w8 (dq_w8[8*q+:8]),
-          .oor(dq_oor[q])
+          .w8 (w8_d),
+          .oor(oor_d)
       );
+      dequant_dgq #(
+          .LO(-128),
+          .HI(127),
+          .S_SIGNED(0)
+      ) uq (
+          .q  (code),
+          .z  (z),
+          .s2 (s2),
+          .w8 (w8_q),
+          .oor(oor_q)
+      );
+      assign dq_w8[8*q+:8] = l_qs ? w8_q : w8_d;
+      assign dq_oor[q] = l_qs ? oor_q : oor_d;
     end
   endgenerate
   integer dn_i;
@@ -680,7 +699,7 @@ module tile_ws #(
   end
   // Port 0: the load's weight row (WS), the stream's (OS), or the dequantizers' codes (DGQ).
   assign slot_ra0 = dq_load ? SAW'(p0 >> 1) : ra0[SAW-1:0];
-  assign slot_ra1 = l_dgq ? SAW'(dq_tot >> 1) : l_codes[SAW-1:0];
+  assign slot_ra1 = l_tl ? SAW'(dq_tot >> 1) : l_codes[SAW-1:0];
   wire [COLS*8-1:0] w_in = dq_load ? dq_row : w_row_in;
   wire [TI-1:0] stt_r = stt[TI-1:0];
   wire [LREG-1:0] s_reg = rg[stt_r];
@@ -729,7 +748,7 @@ module tile_ws #(
       ) array (
           .clk    (clk),
           .rst    (rst),
-          .w_load (l_dgq ? dq_shift : loading && load_i < ROWS),
+          .w_load (l_tl ? dq_shift : loading && load_i < ROWS),
           .w_bank (lt[0]),
           .x_bank (stt[0]),
           .w_in   (w_in),

@@ -253,7 +253,8 @@ arch::ArchSpec spec_for(const Case& c) {
   a.array.double_buffer = c.v->wbanks == 2;
   a.array.pe_stages = 1;
   a.array.ws_order = c.m_blocked ? arch::WsOrder::m_blocked : arch::WsOrder::n_outer;
-  a.schemes = {Scheme::w8a8, Scheme::w4a8_is, Scheme::w4a8_fs, Scheme::w4a8_dgq};
+  a.schemes = {Scheme::w8a8, Scheme::w4a8_is, Scheme::w4a8_fs, Scheme::w4a8_dgq,
+               Scheme::w4a8_qserve};
   a.edge.dequant_units = static_cast<std::uint32_t>(c.v->dq_units);
   a.edge.epilogue_units = static_cast<std::uint32_t>(c.v->units);
   a.edge.epilogue_latency_cycles = static_cast<std::uint32_t>(c.v->lat);
@@ -285,7 +286,8 @@ arch::ArchSpec spec_for(const Case& c) {
 arch::LayerWork work_for(const arch::ArchSpec& a, const Case& c, std::size_t index,
                          std::uint64_t k, std::uint64_t n) {
   const bool grp = c.scheme == Scheme::w4a8_is || c.scheme == Scheme::w4a8_fs;
-  const bool dgq = c.scheme == Scheme::w4a8_dgq;
+  // The two-level schemes: their tiles are dequantized by the tile's fused dequantizers.
+  const bool dgq = c.scheme == Scheme::w4a8_dgq || c.scheme == Scheme::w4a8_qserve;
   trace::Layer l;
   l.name = "gemm" + std::to_string(index);
   l.op = trace::Op::linear;
@@ -298,7 +300,7 @@ arch::LayerWork work_for(const arch::ArchSpec& a, const Case& c, std::size_t ind
     ls.group_size = c.group;
     if (c.scheme == Scheme::w4a8_is) ls.alpha_bits = c.alpha_bits;
   }
-  if (dgq) ls.dequant = DequantMode::fused;  // the tile's dequantizers (no materialize pass)
+  if (c.scheme == Scheme::w4a8_dgq) ls.dequant = DequantMode::fused;  // (no materialize pass)
   l.scheme = ls;
   mapping::GemmPlan p = mapping::plan_gemm(a, l);
   if (p.instances != c.instances || p.materialize_bytes != 0 || !p.capacity_warning.empty())
@@ -341,7 +343,8 @@ struct Operands {
   bool is = false;   // w4a8-is
   bool fs = false;   // w4a8-fs
   bool grp = false;  // either: 4-bit group weights rescaled at the edge
-  bool dgq = false;  // w4a8-dgq: two-level weights (tl), dequantized to int8 as tiles load
+  bool dgq = false;  // w4a8-dgq or -qserve: two-level weights (tl), dequantized as tiles load
+  bool qs = false;   // w4a8-qserve
   QuantizedActivations x;
   QuantizedWeights w;
   TwoLevelWeights tl;                // w4a8-dgq
@@ -373,12 +376,30 @@ Operands operands(const Case& c, std::uint64_t k, std::uint64_t n, std::uint64_t
   o.is = c.scheme == Scheme::w4a8_is;
   o.fs = c.scheme == Scheme::w4a8_fs;
   o.grp = o.is || o.fs;
-  o.dgq = c.scheme == Scheme::w4a8_dgq;
+  o.qs = c.scheme == Scheme::w4a8_qserve;
+  o.dgq = c.scheme == Scheme::w4a8_dgq || o.qs;
   o.x = prev ? quantize_outputs(*prev) : quantize_per_token(d.x);
   WeightQuantSpec ws;
   ws.symmetric = true;
   ws.scale_dtype = ScaleDtype::fp16;
-  if (o.dgq) {
+  if (o.qs) {
+    // QServe's progressive quantizer (level 0 int8 in [-119, 119] with fp16 s0, level 1 uint4
+    // with uint8 s1 and zeros per group) and its reference. Extreme: s1 = 255 with q - z = 15 on
+    // every second channel (a bad trace: (q - z) s1 leaves [-128, 127], clamped and counted).
+    o.tl = quantize_qserve(d.w, c.group);
+    if (c.extreme)
+      for (std::size_t row = 0; row < o.tl.q.rows(); row += 2) {
+        for (std::size_t kk = 0; kk < o.tl.q.cols(); ++kk) o.tl.q(row, kk) = 15;
+        for (std::size_t g = 0; g < o.tl.groups(); ++g) {
+          o.tl.zeros(row, g) = 0;
+          o.tl.group_scale(row, g) = 255;
+        }
+      }
+    const GemmResult g = gemm_w4a8_qserve(o.x, o.tl);
+    o.y = g.y;
+    const auto ev = g.counters.overflow.find(stage::kDequantRange);
+    o.dq_overflows = ev == g.counters.overflow.end() ? 0 : ev->second;
+  } else if (o.dgq) {
     // DGQ's quantizer (its two-phase grid search, calibrated on the layer's float activations),
     // then the fused path of the reference. Extreme: S2 = 127 with q - z = 15 on every second
     // channel, so that those weights dequantize out of [-127, 127] (clamped and counted).
@@ -576,7 +597,8 @@ std::vector<std::uint32_t> command_words(const arch::Tile& t, std::uint32_t in, 
                                t.k0,
                                (t.first_k ? 1u : 0u) | (t.last_k ? 2u : 0u) |
                                    (ws.psum_chained ? 4u : 0u) | (o.is ? 8u : 0u) |
-                                   (o.fs ? 16u : 0u) | (o.dgq ? 32u : 0u),
+                                   (o.fs ? 16u : 0u) | (o.dgq && !o.qs ? 32u : 0u) |
+                                   (o.qs ? 64u : 0u),
                                t.weight_bytes,
                                t.act_bytes,
                                t.out_bytes,
@@ -933,7 +955,7 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   if (c.v->dq_units >= c.v->cols) {
     EXPECT_EQ(model[0].total(&arch::LayerStats::stall_dequant), 0u) << "a dequantizer stall";
   }
-  if (c.name == "dgq8_stretched" || c.name == "dgqd1_ragged") {
+  if (c.name == "dgq8_stretched" || c.name == "dgqd1_ragged" || c.name == "qs8_stretched") {
     EXPECT_GT(model[0].total(&arch::LayerStats::stall_dequant), 0u) << "no dequantizer stall";
   }
   if (c.name.rfind("port", 0) == 0) {
@@ -1003,7 +1025,7 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   // Each rescale reads its scale word once: integer-scale steps (w4a8-is) or float-scale steps
   // (w4a8-fs), each counted by the model as its own unit's ops, the other's 0; each DGQ weight
   // dequantized reads its group's word once (dequant_ops), and nothing is rescaled.
-  const bool dgq = c.scheme == Scheme::w4a8_dgq;
+  const bool dgq = c.scheme == Scheme::w4a8_dgq || c.scheme == Scheme::w4a8_qserve;
   EXPECT_EQ(r.scale_reads, model[0].total(dgq ? &arch::LayerStats::dequant_ops
                                           : c.scheme == Scheme::w4a8_fs
                                               ? &arch::LayerStats::floatscale_ops
@@ -1023,7 +1045,7 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   for (const Operands& o : ops) ref_dq += o.dq_overflows;
   EXPECT_EQ(r.dq_overflows, ref_dq) << "dequantizer range events";
   if (c.extreme && dgq) {
-    EXPECT_GT(ref_dq, 0u) << "the extreme DGQ case dequantizes nothing out of range";
+    EXPECT_GT(ref_dq, 0u) << "the extreme two-level case dequantizes nothing out of range";
   }
   // The integer-scale accumulators' overflow events: the RTL's flags against the reference's
   // intscale_acc count (every layer's; 0 but in the extreme cases, which must overflow).
@@ -1259,6 +1281,22 @@ std::vector<Case> cases() {
     k.ifmap_bytes = 256;
     v.push_back(k);
   }
+  // w4a8-qserve: the same dequantizers' lanes with QServe's circuit ((q - z) s1, uint8 s1,
+  // [-128, 127]) and layout; a bad trace's weights out of range.
+  const Scheme qsv = Scheme::w4a8_qserve;
+  v.push_back({"qs4_ragged", &kV4, 5, 24, 7, 161, base, qsv, 8});
+  v.push_back({"qs8_stretched", &kV8, 12, 64, 20, 162, fast, qsv, 16});
+  v.push_back({"qsd1_short_groups", &kV4d1, 9, 12, 6, 163, base, qsv, 2});
+  v.push_back({"qsdb8_refresh", &kV8db, 17, 48, 21, 164, hbm, qsv, 16});
+  v.push_back({"qsportdb4", &kV4pdb, 10, 32, 9, 165, fast, qsv, 8});
+  {
+    Case k{"qsxdb4_out_of_range", &kV4db, 6, 32, 12, 166, base, qsv, 8};
+    k.extreme = true;
+    v.push_back(k);
+    k = {"chain2_qsdb4", &kV4db, 12, 16, 16, 167, base, qsv, 4};
+    k.chain = {8};
+    v.push_back(k);
+  }
   // Operands at the extremes: the integer-scale accumulators overflow 32 bits and wrap; the
   // RTL counts each overflow as the reference does. Groups of 16 and 32, 8 and 4 groups.
   Case ext = {"isx4_overflow", &kV4, 6, 128, 12, 43, base, is, 16};
@@ -1486,6 +1524,9 @@ std::vector<Case> cases() {
       if (v[i].v->os) continue;
       f.scheme = Scheme::w4a8_dgq;
       f.name = "dgq_" + v[i].name;
+      v.push_back(f);
+      f.scheme = Scheme::w4a8_qserve;
+      f.name = "qs_" + v[i].name;
       v.push_back(f);
     }
   }
