@@ -71,7 +71,12 @@ RTL_COMPONENT = {
     "intscale_acc": "intscale",
     "floatscale_acc": "floatscale",
     "epilogue_lane": "epilogue",
+    # The fused dequantizers' lanes: DGQ's circuit and QServe's (dequant_dgq with S_SIGNED = 0)
+    # in each; the model prices one dequant_dgq a lane.
+    "dequant_dgq": "dequant",
 }
+# The compute components in table order.
+COMPONENTS = ["array", "dequant", "intscale", "floatscale", "scale_rf", "epilogue"]
 
 
 def main():
@@ -106,7 +111,7 @@ def main():
           f"Liberty file's cells (µm²).\n")
     print("| component | RTL (yosys) | instances | cost model | model's rows | RTL / model |")
     print("|---|---|---|---|---|---|")
-    for comp in ["array", "intscale", "floatscale", "scale_rf", "epilogue"]:
+    for comp in COMPONENTS:
         r, m = rtl.get(comp, 0.0), model.get(comp, 0.0)
         ratio = f"{r / m:.2f}" if r and m else "-"
         print(f"| {comp} | {r:,.0f} | {rtl_n.get(comp, 0)} | {m:,.0f} | "
@@ -116,7 +121,7 @@ def main():
     for what, n, a in unpriced:
         print(f"| {what} | {'-' if a is None else f'{a:,.0f}'} | {n} | - | - | - |")
     for comp in sorted(model):
-        if comp in ("array", "intscale", "floatscale", "scale_rf", "epilogue"):
+        if comp in COMPONENTS:
             continue
         print(f"| {comp} (model only) | - | - | {model[comp]:,.0f} | "
               f"{'; '.join(model_items[comp])} | - |")
@@ -127,9 +132,9 @@ def main():
     if yosys_total is not None and abs(whole - yosys_total) > 0.5:
         sys.exit(f"tile_area: the components add up to {whole:,.1f} µm², yosys's total is "
                  f"{yosys_total:,.1f}: a module was missed or counted twice")
-    logic_m = sum(model.get(c, 0.0) for c in ("array", "intscale", "floatscale", "scale_rf",
-                                              "epilogue"))
-    print(f"\nCompute units (array, rescale lanes, epilogue; scale registers in the model): RTL "
+    logic_m = sum(model.get(c, 0.0) for c in COMPONENTS)
+    print(f"\nCompute units (array, dequantizers, rescale lanes, epilogue; scale registers in the "
+          f"model): RTL "
           f"{logic_r:,.0f}, model {logic_m:,.0f} ({logic_r / logic_m:.2f}x). Whole tile's logic "
           f"(without its memories): RTL {whole:,.0f}"
           f"{' (= yosys' + chr(39) + 's total)' if yosys_total is not None else ''}.")

@@ -13,7 +13,7 @@
 // cmd_addr, cmd_data), ntiles of them:
 //    0 m (tokens)        1 rows_used        2 cols_used     3 k0
 //    4 flags: bit 0 first_k, bit 1 last_k, bit 2 psum_chained, bit 3 w4a8-is, bit 4 w4a8-fs,
-//      bit 5 w4a8-dgq (fused dequantizers; WS only) (none: w8a8)
+//      bit 5 w4a8-dgq, bit 6 w4a8-qserve (fused dequantizers; WS only) (none: w8a8)
 //    5 weight_bytes      6 act_bytes        7 out_bytes     8 epilogue_ops
 //    9 in_addr: where the tile's operands start in memory
 //   10 out_addr: where its fp16 outputs go (last_k tiles)
@@ -31,7 +31,7 @@
 // Words 9, 10, 16, 17, 20 and 21 are the harness's memory layout, the layer's numerics and the
 // run's layers (the model's tiles have no addresses and no amplifier; its layers are
 // LayerWork's, `after` a chain here); 15 is not read. A command the tile cannot run
-// (spills, dequantizers other than DGQ's on WS, sizes beyond the parameters, byte counts or edge
+// (spills, dequantizers other than DGQ's and QServe's on WS, sizes beyond the parameters, byte counts or edge
 // work that are not this layout's and the scheme's) sets `error` instead of being guessed at.
 //
 // Memory layout of a tile's operands (in_addr, weight_bytes + act_bytes bytes, one request):
@@ -46,6 +46,8 @@
 //            when the tile starts a group, the group's cols_used uint4 zeros and cols_used int8
 //            S2 (3 cols_used nibbles), padded to a byte; then the cols_used fp16 channel scales
 //            s1 when k0 = 0 (the plan's ceil(codes / 2 + 1.5 cols_used) + 2 cols_used bytes);
+//   w4a8-qserve as w4a8-dgq, with the uint8 level-1 scales s1 in place of S2 and the fp16
+//            level-0 channel scales s0 in place of s1;
 // then, all, when act_bytes > 0 the activations (m rows of rows_used int8 codes, token-major)
 // and, when first_k, the m fp32 token scales; little endian. Outputs (out_addr, out_bytes): m
 // rows of cols_used fp16, token-major.
@@ -98,7 +100,8 @@
 //               second scale 1), registered, EPI_LAT - 1 more registers, then the output
 //               buffer's write: the last output is readable at the model's finish.
 //   DGQ         the fused dequantizers (ArrayModel's load rule max(ROWS, port, ceil(dequant_ops
-//               / DQ_UNITS))): DQ_UNITS lanes of dequant_dgq, a code a lane a cycle in the load's
+//               / DQ_UNITS))): DQ_UNITS lanes, each DGQ's dequant_dgq and QServe's (uint8
+//               scale, [-128, 127]) picked by the scheme, a code a lane a cycle in the load's
 //               order, into staging rows; the array shifts the zero rows at once and each real
 //               row as soon as it is complete (see the block below). A DGQ tile then streams and
 //               chains as w8a8, and its epilogue is w8a8's with s1 as the channel scale.
@@ -160,7 +163,7 @@
 // the integer scales' register files (LayerStats::scale_writes, scale_reads); n_is_ovf, the
 // integer-scale steps whose exact acc + P S left 32 bits (the reference's intscale_acc overflow
 // events); n_dq_ovf, the dequantized DGQ weights whose exact (q - z) S2 left [-127, 127] (the
-// reference's dequant_range events; clamped). `error` (sticky
+// reference's dequant_range events; QServe's: out of [-128, 127]; clamped). `error` (sticky
 // bits): 0 a command it cannot run, 1 a fetch of 0 bytes or more than a slot, 2 beats beyond a
 // request or missing at its completion, 3 activations or token scales read before fetched, 4 a
 // result with no tile streamed, a loaded tile with no room to wait or a drained tile with no
