@@ -192,6 +192,7 @@ module tile_ws #(
     parameter integer KT_MAX     = 16,
     parameter integer NT_MAX     = 256,
     parameter integer SLOT_WORDS = 64,
+    parameter integer WRES       = 2048,
     // Derived (not to be set): slot number bits, command word address bits.
     parameter integer SW         = DEPTH > 1 ? $clog2(DEPTH) : 1,
     parameter integer CAW        = $clog2(NT_MAX) + 5
@@ -280,9 +281,16 @@ module tile_ws #(
   reg  [DEPTH-1:0] slot_ready;  // the slot's fetch is complete, its tile not started
   reg  [31:0] slot_beats[0:DEPTH-1];  // beats its request returns
   reg  [31:0] beat_cnt[0:DEPTH-1];  // beats received
+  // Resident weights: the slot's fetch brings weights to keep (flag bit 7) at slot_roff in the
+  // resident store, slot_wb bytes of them.
+  reg  [DEPTH-1:0] slot_keep;
+  reg  [31:0] slot_roff[0:DEPTH-1];
+  reg  [31:0] slot_wb[0:DEPTH-1];
   wire [DEPTH-1:0] lane_ok;
   wire [DEPTH*SW-1:0] lane_slot;
   wire [DEPTH*32-1:0] lane_bytes;
+  wire [DEPTH-1:0] lane_keep;
+  wire [DEPTH*32-1:0] lane_roff, lane_wb;
   wire [TW-1:0] closed_now;  // layers closed, this cycle's close included (below)
   genvar j;
   generate
@@ -302,6 +310,12 @@ module tile_ws #(
       wire [SW:0] s = {1'b0, iss_slot} + j[SW:0];
       assign lane_slot[SW*j+:SW] = s >= DEPTH[SW:0] ? SW'(s - DEPTH[SW:0]) : s[SW-1:0];
       assign lane_bytes[32*j+:32] = cmem[{ti, 5'd5}] + cmem[{ti, 5'd6}];
+      /* verilator lint_off UNUSEDSIGNAL */
+      wire [31:0] fl = cmem[{ti, 5'd4}];
+      /* verilator lint_on UNUSEDSIGNAL */
+      assign lane_keep[j] = fl[7];
+      assign lane_roff[32*j+:32] = cmem[{ti, 5'd27}];
+      assign lane_wb[32*j+:32] = cmem[{ti, 5'd5}];
       assign rd_req_addr[32*j+:32] = cmem[{ti, 5'd9}];
     end
   endgenerate
@@ -315,7 +329,16 @@ module tile_ws #(
     for (n_issue_i = 0; n_issue_i < DEPTH; n_issue_i = n_issue_i + 1)
       if (lane_ok[n_issue_i]) n_issue = n_issue + 1;
   end
-  wire [DEPTH-1:0] ready_now = slot_ready | rd_done;
+  // A fetch of 0 bytes (weights resident, activations too) asks the memory for nothing: its
+  // tile's operands are in as it issues (FetchDma: ready at the issue cycle).
+  reg [DEPTH-1:0] zero_now;
+  integer zi;
+  always @* begin
+    zero_now = 0;
+    for (zi = 0; zi < DEPTH; zi = zi + 1)
+      if (lane_ok[zi] && lane_bytes[32*zi+:32] == 0) zero_now[lane_slot[SW*zi+:SW]] = 1'b1;
+  end
+  wire [DEPTH-1:0] ready_now = slot_ready | rd_done | zero_now;
   wire [31:0] iss_sum = {{(32 - SW) {1'b0}}, iss_slot} + {16'd0, n_issue};
   wire [SW-1:0] next_iss_slot = SW'(iss_sum % DEPTH);
 
@@ -349,8 +372,42 @@ module tile_ws #(
   wire [4*BEAT*8-1:0] sq = slot_q[sslot];
   // Port 0: weight rows, for the load (WS) or the stream (OS: a row of weights a k-step).
   wire [4*BEAT*8-1:0] wq = OS != 0 ? sq : lq;
-  wire [BEAT*8-1:0] sq0 = wq[0+:BEAT*8];
-  wire [BEAT*8-1:0] sq1 = lq[BEAT*8+:BEAT*8];
+  // The resident store: weights kept from their first fetch (flag bit 7) for the tiles that
+  // find them resident (bit 8, weight_bytes 0: the plan's weights kept across m-blocks or OS
+  // m-tiles), at the tile's offset (word 27). The DMA writes a kept tile's weight bytes into it
+  // as its beats arrive; port 0 reads weight rows or codes (the loading tile's; OS the
+  // streaming tile's), port 1 the group's and channels' scales (the loading tile's), as from a
+  // slot.
+  localparam integer RAW = $clog2(WRES);
+  wire r0_res, r1_res;  // the tile using port 0 / 1 has its weights resident
+  wire [31:0] r0_off, r1_off;
+  wire [2*BEAT*8-1:0] res_q;
+  wire [31:0] kb_slot_beat = rd_beat_valid ? beat_cnt[rd_beat_slot] : 32'd0;
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [31:0] kb_at = kb_slot_beat << LBEAT;
+  wire [31:0] kb_left = slot_wb[rd_beat_slot] - kb_at;
+  wire [31:0] kb_addr = slot_roff[rd_beat_slot] + kb_at;
+  wire [31:0] ra0_w, ra1_w;  // (the slots' port 0 and 1 offsets, below)
+  wire [31:0] rr0 = r0_off + ra0_w, rr1 = r1_off + ra1_w;
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire kb_we = rd_beat_valid && slot_keep[rd_beat_slot] && kb_at < slot_wb[rd_beat_slot];
+  flat_mem #(
+      .EW(8),
+      .NB(BEAT),
+      .WORDS(WRES / BEAT),
+      .NR(2),
+      .AW(RAW)
+  ) resmem (
+      .clk(clk),
+      .we(kb_we),
+      .waddr(kb_addr[RAW-1:0]),
+      .wcount(kb_left >= BEAT ? BEAT[LBEAT:0] : kb_left[LBEAT:0]),
+      .wdata(rd_beat_data),
+      .raddr({rr1[RAW-1:0], rr0[RAW-1:0]}),
+      .rdata(res_q)
+  );
+  wire [BEAT*8-1:0] sq0 = r0_res ? res_q[0+:BEAT*8] : wq[0+:BEAT*8];
+  wire [BEAT*8-1:0] sq1 = r1_res ? res_q[BEAT*8+:BEAT*8] : lq[BEAT*8+:BEAT*8];
   wire [BEAT*8-1:0] sq2 = sq[2*BEAT*8+:BEAT*8];
   wire [BEAT*8-1:0] sq3 = sq[3*BEAT*8+:BEAT*8];
   /* verilator lint_on UNUSEDSIGNAL */
@@ -417,6 +474,10 @@ module tile_ws #(
   // [-128, 127]), then chained over all K as w8a8. They share the layout and the timing.
   wire l_qs = l_fl[6];
   wire l_tl = l_fl[5] || l_qs;
+  // Resident weights: keep this fetch's weights (bit 7), or find them in the store (bit 8), at
+  // word 27's offset.
+  wire l_keep = l_fl[7], l_res = l_fl[8];
+  wire [31:0] l_roff = cmem[{lt_i, 5'd27}];
   // The group schemes (4-bit group weights, partial sums chained over a group, rescaled at its
   // end): w4a8-is and w4a8-fs share the layout and the timing, not the rescale's arithmetic.
   wire l_grp = l_is || l_fs;
@@ -463,8 +524,10 @@ module tile_ws #(
       l_xb == l_m && l_wps == (l_grp ? (l_nc + 1) >> 1 : l_nc) && l_w25 == 0;
   wire cmd_ok = l_m >= 1 && l_ru >= 1 && df_ok &&
       l_nc >= 1 && l_nc <= COLS && l_kblk < KT_MAX &&
-      l_fl[31:7] == 25'd0 && {2'b0, l_is} + {2'b0, l_fs} + {2'b0, l_fl[5]} + {2'b0, l_qs} <= 3'd1 &&
-      l_first == (l_k0 == 0) && (l_grp ? is_ok : l_tl ? dgq_ok : w8_ok) && l_wb == wb_want &&
+      l_fl[31:9] == 23'd0 && {2'b0, l_is} + {2'b0, l_fs} + {2'b0, l_fl[5]} + {2'b0, l_qs} <= 3'd1 &&
+      l_first == (l_k0 == 0) && (l_grp ? is_ok : l_tl ? dgq_ok : w8_ok) &&
+      (l_res ? l_wb == 0 && l_wrb == wb_want && !l_keep : l_wb == wb_want) &&
+      (!(l_res || l_keep) || l_roff + wb_want <= WRES) &&
       (l_ab == 0 || l_ab == ab_want) && l_wb + l_ab <= SLOT_BYTES &&
       (l_last ? l_ob == 32'd2 * l_mnc && l_epi == l_mnc : l_ob == 0 && l_epi == 0) &&
       l_sp == 0;
@@ -538,6 +601,8 @@ module tile_ws #(
   wire [31:0] s_mb = cmem[{st_i, 5'd26}];
   /* verilator lint_on UNUSEDSIGNAL */
   wire s_first = s_fl[0], s_chained = s_fl[2];
+  wire s_res = s_fl[8];
+  wire [31:0] s_roff = cmem[{st_i, 5'd27}];
   wire s_grp = s_fl[3] || s_fl[4];
   /* verilator lint_off UNUSEDSIGNAL */
   wire [31:0] kblk = s_grp || s_fl[5] || s_fl[6] || OS != 0 ? s_k0 / s_ru : s_k0 / ROWS;
@@ -701,8 +766,16 @@ module tile_ws #(
     end
   end
   // Port 0: the load's weight row (WS), the stream's (OS), or the dequantizers' codes (DGQ).
-  assign slot_ra0 = dq_load ? SAW'(p0 >> 1) : ra0[SAW-1:0];
-  assign slot_ra1 = l_tl ? SAW'(dq_tot >> 1) : l_codes[SAW-1:0];
+  assign ra0_w = dq_load ? p0 >> 1 : ra0;
+  assign ra1_w = l_tl ? dq_tot >> 1 : l_codes;
+  assign slot_ra0 = ra0_w[SAW-1:0];
+  assign slot_ra1 = ra1_w[SAW-1:0];
+  // The resident store's users: port 0 the loading tile (OS: the streaming tile), port 1 the
+  // loading tile.
+  assign r0_res = OS != 0 ? s_res : l_res;
+  assign r0_off = OS != 0 ? s_roff : l_roff;
+  assign r1_res = l_res;
+  assign r1_off = l_roff;
   wire [COLS*8-1:0] w_in = dq_load ? dq_row : w_row_in;
   wire [TI-1:0] stt_r = stt[TI-1:0];
   wire [LREG-1:0] s_reg = rg[stt_r];
@@ -836,6 +909,7 @@ module tile_ws #(
       released <= 0;
       iss_slot <= 0;
       slot_ready <= 0;
+      slot_keep <= 0;
       ga <= 0;
       nslot <= 0;
       lreg <= LREG'(NREG - 1);  // the first tile (first_k) moves on to region 0
@@ -880,8 +954,11 @@ module tile_ws #(
         if (lane_ok[c]) begin
           slot_beats[lane_slot[SW*c+:SW]] <=
               (lane_bytes[32*c+:32] + BEAT - 1) >> LBEAT;
+          slot_keep[lane_slot[SW*c+:SW]] <= lane_keep[c];
+          slot_roff[lane_slot[SW*c+:SW]] <= lane_roff[32*c+:32];
+          slot_wb[lane_slot[SW*c+:SW]] <= lane_wb[32*c+:32];
           beat_cnt[lane_slot[SW*c+:SW]] <= 0;
-          if (lane_bytes[32*c+:32] == 0 || lane_bytes[32*c+:32] > SLOT_BYTES) err[1] <= 1'b1;
+          if (lane_bytes[32*c+:32] > SLOT_BYTES) err[1] <= 1'b1;
           if ({16'd0, issued} + c >= NT_MAX) err[5] <= 1'b1;
         end
       end

@@ -34,8 +34,9 @@
 // timing). QUASAR_TILE_DUMP=1 prints every tile's times, model against RTL.
 //
 // The cases must be plans the tile runs (checked, a failure otherwise): weights fetched with
-// every tile (none resident across m-blocks or OS m-tiles), activations resident after the first
-// n-tile or fetched again with every n-tile, no spills, no dequantizers.
+// every tile or kept resident across m-blocks or OS m-tiles (the tile's resident store),
+// activations resident after the first n-tile or fetched again with every n-tile, no spills,
+// dequantizers only DGQ's and QServe's.
 // The float conversions the epilogue adds are checked alone first (F16ToF32, F32ToF16).
 #include <gtest/gtest.h>
 
@@ -43,6 +44,7 @@
 #include <Vf32_to_f16.h>
 #include <Vtile_ws_4x4.h>
 #include <Vtile_ws_4x4_d1.h>
+#include <Vtile_ws_4x4_d1_db.h>
 #include <Vtile_ws_4x4_db.h>
 #include <Vtile_ws_4x4_port.h>
 #include <Vtile_ws_4x4_port_db.h>
@@ -59,6 +61,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <memory>
 #include <numeric>
 #include <ostream>
@@ -164,6 +167,8 @@ constexpr Variant kV4{"4x4", 4, 4, 2, 4, 2, 32, 1, 2, 1, 2, 1};
 // 4x4-d1 and 2 on the 4x4-db, which stretch them; 16 on the 8x8-db.)
 constexpr Variant kV8{"8x8", 8, 8, 3, 2, 3, 32, 1, 4, 2, 2, 4, 64, 64, 128, false, 3};
 constexpr Variant kV4d1{"4x4-d1", 4, 4, 1, 1, 1, 32, 1, 1, 3, 2, 1, 64, 64, 128, false, 1};
+// One slot, two weight banks: fetches bind (the next leaves at this tile's stream end).
+constexpr Variant kV4d1db{"4x4-d1-db", 4, 4, 1, 2, 1, 32, 2, 2, 2, 1, 1, 64, 64, 128, false, 3};
 constexpr Variant kV4db{"4x4-db", 4, 4, 2, 4, 2, 32, 2, 2, 1, 1, 2, 64, 64, 128, false, 2};
 constexpr Variant kV8db{"8x8-db", 8, 8, 3, 2, 3, 32, 2, 4, 2, 8, 3, 64, 64, 128, false, 16};
 // Port-bound points: ports narrower than a tile row, so streams take bubbles and loads stretch
@@ -177,9 +182,9 @@ constexpr Variant kV4osdb{"4x4-os-db", 4, 4, 2, 4, 2, 32, 2, 2, 1, 1, 2, 64, 64,
 constexpr Variant kV8osdb{"8x8-os-db", 8, 8, 3, 2, 3, 32, 2, 4, 2, 8, 3, 64, 64, 128, true};
 constexpr Variant kV4ospdb{"4x4-os-port-db", 4, 4, 2, 4, 2, 32, 2, 2, 1, 1, 2, 3, 2, 12, true};
 constexpr std::uint64_t kMMax = 64, kKtMax = 32, kNtMax = 256, kSlotBytes = 32 * 32;
-// A tile's command words: 32 a tile in the command memory, of which the first 27 are read
+// A tile's command words: 32 a tile in the command memory, of which the first 28 are read
 // (tile_ws.v's field table).
-constexpr int kCmdStride = 32, kCmdWords = 27;
+constexpr int kCmdStride = 32, kCmdWords = 28;
 
 struct Dram {
   double gbps = 16;
@@ -208,6 +213,10 @@ struct Case {
   // buffer, each block's tiles in turn; weight_buffer (0: 64 KiB) small enough that the weights
   // are fetched again with every block (the tile keeps no weights across tiles).
   bool m_blocked = false;
+  // Weights resident across m-blocks (WS, m_blocked) or OS m-tiles: a weight buffer that holds
+  // the layer's weights (64 KiB; OS cases otherwise get os_weight_buffer), so the plan fetches
+  // them with the first block only and the tile keeps them in its resident store.
+  bool resident_weights = false;
   std::uint64_t weight_buffer = 0;
   // Instances of each layer (repeat): its tiles run this many times, each instance its own
   // chains and outputs (the same operands; one layer only).
@@ -267,7 +276,10 @@ arch::ArchSpec spec_for(const Case& c) {
                      static_cast<std::uint32_t>(c.v->x_bpc), false};
   // (OS: every m-tile of ROWS tokens is an m-block; os_weight_buffer keeps no weights across
   // them, as the tile does not.)
-  a.buffers.weight = {c.weight_buffer ? c.weight_buffer : c.v->os ? os_weight_buffer(c) : 64 * 1024, 1,
+  a.buffers.weight = {c.weight_buffer                          ? c.weight_buffer
+                      : c.v->os && !c.resident_weights ? os_weight_buffer(c)
+                                                         : 64 * 1024,
+                      1,
                       static_cast<std::uint32_t>(c.v->w_bpc), false};
   a.buffers.ofmap = {256 * 1024, 1, static_cast<std::uint32_t>(c.v->o_bpc), false};
   a.buffers.prefetch_depth = static_cast<std::uint32_t>(c.v->depth);
@@ -325,10 +337,10 @@ arch::LayerWork work_for(const arch::ArchSpec& a, const Case& c, std::size_t ind
         (!grp && t.rescale_ops != 0) ||
         (grp && t.rescale_unit != (c.scheme == Scheme::w4a8_is ? ScaleUnit::intscale
                                                                : ScaleUnit::floatscale)) ||
-        (t.dequant_ops != 0) != dgq || (t.n0 == 0 && t.act_bytes == 0) || t.weight_bytes == 0 ||
+        (t.dequant_ops != 0) != dgq || (t.n0 == 0 && t.act_bytes == 0) ||
         t.weight_bytes + t.act_bytes > kSlotBytes)
       throw Error(c.name + ": tile n0 " + std::to_string(t.n0) + " k0 " + std::to_string(t.k0) +
-                  " is not one the tile runs (no spills, weights with every tile)");
+                  " is not one the tile runs (no spills)");
   }
   arch::LayerWork w;
   w.name = l.name;
@@ -495,7 +507,9 @@ Image image_for(const std::vector<arch::Tile>& tiles, const std::vector<std::siz
     const Operands& o = ops[layer[g]];
     im.in_addr.push_back(static_cast<std::uint32_t>(im.mem.size()));
     const std::size_t at = im.mem.size();
-    if (o.dgq) {
+    if (t.weight_bytes == 0) {
+      // Weights resident (the tile reads them from the store): activations only.
+    } else if (o.dgq) {
       // One nibble stream, low nibble first: the codes in the load's order (row rows_used - 1
       // first, k0 + rows_used - 1, each row's cols_used codes), then, when the tile starts a
       // group, its cols_used zeros and cols_used int8 S2; padded to a byte; then the fp16
@@ -582,9 +596,11 @@ MatrixH outputs_in(const std::vector<std::uint8_t>& mem, const std::vector<arch:
 
 // The command words of one tile (tile_ws.v's field table).
 // wait: layers closed before its fetch; last: the last tile of its layer.
+// keep: the tile's weights are kept in the resident store, at roff; resident: found there.
 std::vector<std::uint32_t> command_words(const arch::Tile& t, std::uint32_t in, std::uint32_t out,
                                          const Operands& o, std::uint64_t wait,
-                                         std::uint64_t last, std::uint64_t mblock) {
+                                         std::uint64_t last, std::uint64_t mblock, bool keep,
+                                         std::uint64_t roff) {
   // Words 24 and 25: WS the ofmap port's bytes a step (partial sums in, out); OS the weight
   // port's bytes a step, and 0.
   arch::WsArrayCommand ws;
@@ -598,7 +614,8 @@ std::vector<std::uint32_t> command_words(const arch::Tile& t, std::uint32_t in, 
                                (t.first_k ? 1u : 0u) | (t.last_k ? 2u : 0u) |
                                    (ws.psum_chained ? 4u : 0u) | (o.is ? 8u : 0u) |
                                    (o.fs ? 16u : 0u) | (o.dgq && !o.qs ? 32u : 0u) |
-                                   (o.qs ? 64u : 0u),
+                                   (o.qs ? 64u : 0u) | (keep ? 128u : 0u) |
+                                   (t.weight_bytes == 0 ? 256u : 0u),
                                t.weight_bytes,
                                t.act_bytes,
                                t.out_bytes,
@@ -620,7 +637,8 @@ std::vector<std::uint32_t> command_words(const arch::Tile& t, std::uint32_t in, 
                                t.x_bytes_per_step,
                                ws.psum_in_bytes_per_step,
                                ws.psum_out_bytes_per_step,
-                               mblock};
+                               mblock,
+                               roff};
   std::vector<std::uint32_t> w;
   for (std::uint64_t v : f) {
     if (v > 0xffffffffu) throw Error("command: a field beyond 32 bits");
@@ -647,6 +665,8 @@ struct Stream {
   std::vector<std::size_t> layer;            // each tile's layer
   std::vector<std::uint64_t> wait, last;     // command words 20 and 21
   std::vector<std::uint64_t> mblock;         // command word 26: the tile's m-block in the run
+  std::vector<bool> keep;                    // flag bit 7: its weights kept in the store ...
+  std::vector<std::uint64_t> roff;           // ... at command word 27 (resident tiles: found)
   std::vector<std::uint64_t> instance;       // the tile's instance of its layer
   std::vector<std::size_t> first;            // each layer's first tile
 };
@@ -680,7 +700,7 @@ RtlRun run_rtl(const Variant& v, const arch::ArchSpec& a, const Stream& st,
   for (std::size_t g = 0; g < tiles.size(); ++g) {
     const std::vector<std::uint32_t> w = command_words(
         tiles[g], im.in_addr[g], im.out_addr[g], ops[st.layer[g]], st.wait[g], st.last[g],
-        st.mblock[g]);
+        st.mblock[g], st.keep[g], st.roff[g]);
     for (std::size_t f = 0; f < w.size(); ++f) {
       top.cmd_we = 1;
       top.cmd_addr =
@@ -777,7 +797,14 @@ RtlRun run_rtl(const Variant& v, const arch::ArchSpec& a, const Stream& st,
       while ((1 << sw) < v.depth) ++sw;
       f.slot = static_cast<unsigned>(get_field(top.rd_req_slot, sw * j, sw));
       run.tiles.at(f.tile).fetch_issue = t;
-      new_fetches.push_back(fetches.size());
+      // A fetch of 0 bytes asks the memory for nothing: its operands are in as it issues
+      // (FetchDma), and the DRAM controller sees no request.
+      if (f.bytes == 0) {
+        f.done = t;
+        run.tiles[f.tile].fetch_ready = t;
+      } else {
+        new_fetches.push_back(fetches.size());
+      }
       fetches.push_back(f);
       on_fetch(f.tile, im.mem);
     }
@@ -924,6 +951,36 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
     for (std::size_t g = st.first.back(); g < st.tiles.size(); ++g)
       st.last.push_back(st.tiles.size() - 1);
   }
+  // Resident weights: within each instance of a layer, a tile without weight bytes finds its
+  // weight tile (the same n0, k0) where the tile that fetched it kept it; offsets in the store
+  // are the kept tiles' weight bytes one after another (the harness's layout of the store).
+  st.keep.assign(st.tiles.size(), false);
+  st.roff.assign(st.tiles.size(), 0);
+  for (std::size_t g0 = 0; g0 < st.tiles.size();) {
+    std::size_t g1 = g0;
+    while (g1 < st.tiles.size() && st.layer[g1] == st.layer[g0] &&
+           st.instance[g1] == st.instance[g0])
+      ++g1;
+    std::map<std::pair<std::uint64_t, std::uint64_t>, std::size_t> fetched;  // (n0, k0) -> tile
+    std::uint64_t next = 0;
+    for (std::size_t g = g0; g < g1; ++g) {
+      const arch::Tile& t = st.tiles[g];
+      const auto key = std::make_pair(t.n0, t.k0);
+      if (t.weight_bytes > 0) {
+        fetched[key] = g;
+        continue;
+      }
+      const auto it = fetched.find(key);
+      if (it == fetched.end()) throw Error(c.name + ": resident weights never fetched");
+      if (!st.keep[it->second]) {
+        st.keep[it->second] = true;
+        st.roff[it->second] = next;
+        next += st.tiles[it->second].weight_bytes;
+      }
+      st.roff[g] = st.roff[it->second];
+    }
+    g0 = g1;
+  }
   const std::vector<arch::Tile>& tiles = st.tiles;
   if (tiles.size() > kNtMax) throw Error(c.name + ": more tiles than the tile's NT_MAX");
   if (c.m_blocked) {  // the case is there to run its tokens in blocks
@@ -931,6 +988,18 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
       return t.m0 > 0;
     })) << "one m-block";
   }
+  // Fetches of 0 bytes (weights and activations resident): res_mblk4 and res_osdb8 have some.
+  const auto zero_fetches = std::count_if(tiles.begin(), tiles.end(), [](const arch::Tile& t) {
+    return t.weight_bytes + t.act_bytes == 0;
+  });
+  if (c.name == "res_mblk4" || c.name == "res_osdb8" || c.name == "res_mblkd1db") {
+    EXPECT_GT(zero_fetches, 0) << "no fetch of 0 bytes";
+  }
+  // The resident-weight cases find weights resident; the others never do.
+  EXPECT_EQ(std::any_of(tiles.begin(), tiles.end(),
+                        [](const arch::Tile& t) { return t.weight_bytes == 0; }),
+            c.resident_weights)
+      << "weights resident";
   if (c.ifmap_bytes && !c.m_blocked) {  // the case is there to fetch its activations again
     EXPECT_TRUE(std::any_of(tiles.begin(), tiles.end(), [](const arch::Tile& t) {
       return t.n0 > 0 && t.act_bytes > 0;
@@ -990,6 +1059,7 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
       : c.v == &kV8   ? run_rtl<Vtile_ws_8x8>(*c.v, a, st, ops, im, limit, on_fetch)
       : c.v == &kV4d1 ? run_rtl<Vtile_ws_4x4_d1>(*c.v, a, st, ops, im, limit, on_fetch)
       : c.v == &kV4db ? run_rtl<Vtile_ws_4x4_db>(*c.v, a, st, ops, im, limit, on_fetch)
+      : c.v == &kV4d1db ? run_rtl<Vtile_ws_4x4_d1_db>(*c.v, a, st, ops, im, limit, on_fetch)
       : c.v == &kV8db ? run_rtl<Vtile_ws_8x8_db>(*c.v, a, st, ops, im, limit, on_fetch)
       : c.v == &kV4p  ? run_rtl<Vtile_ws_4x4_port>(*c.v, a, st, ops, im, limit, on_fetch)
       : c.v == &kV4pdb ? run_rtl<Vtile_ws_4x4_port_db>(*c.v, a, st, ops, im, limit, on_fetch)
@@ -1087,7 +1157,8 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   std::cout << " dram " << c.dram.gbps << " GB/s " << c.dram.latency_ns << " ns "
             << c.dram.channels << " ch " << c.dram.burst << " B tt " << c.dram.turnaround_ns
             << " ns refresh " << c.dram.trefi_ns << "/" << c.dram.trfc_ns << " ns stall_dequant "
-            << model[0].total(&arch::LayerStats::stall_dequant) << "\n";
+            << model[0].total(&arch::LayerStats::stall_dequant) << " zero_fetches " << zero_fetches
+            << "\n";
 }
 
 // A seeded random case on design point `var`: w8a8 or w4a8-is (G a power of two from 2 to 32
@@ -1225,6 +1296,9 @@ std::vector<Case> cases() {
   v.push_back({"d1_edge_bound", &kV4d1, 48, 4, 16, 12, fast});
   // Double-buffered weights (the next tile's load during this one's stream and drain).
   v.push_back({"db4_ragged", &kV4db, 5, 10, 7, 21, base});
+  v.push_back({"d1db4_ragged", &kV4d1db, 5, 10, 7, 185, base});
+  v.push_back({"d1db4_compute_bound", &kV4d1db, 40, 16, 12, 186, fast});
+  v.push_back({"d1db4_is_refresh", &kV4d1db, 9, 24, 13, 187, hbm, Scheme::w4a8_is, 8});
   v.push_back({"db4_memory_bound", &kV4db, 2, 64, 32, 22, slow});
   v.push_back({"db4_compute_bound", &kV4db, 64, 16, 12, 23, fast});
   v.push_back({"db4_edge_bound", &kV4db, 48, 4, 16, 24, fast});
@@ -1477,6 +1551,38 @@ std::vector<Case> cases() {
   for (int i = 0; i < 8; ++i)
     v.push_back(random_os_case(rng5, "random_os_" + std::to_string(i), oss[i % 4],
                                500 + static_cast<std::uint64_t>(i)));
+  // Weights resident across m-blocks (WS, m_blocked) and OS m-tiles: fetched with the first
+  // block's tiles and kept in the tile's resident store, every later block's tiles fetching
+  // activations only (or nothing: a fetch of 0 bytes); every scheme, one and two banks, ports,
+  // a chain (the next layer's weights replace the store's), instances.
+  const auto res = [&](Case k, bool blocked, std::uint64_t ifmap) {
+    k.resident_weights = true;
+    k.m_blocked = blocked;
+    k.ifmap_bytes = ifmap;
+    v.push_back(k);
+  };
+  res({"res_mblk4", &kV4, 20, 16, 13, 171, base}, true, 128);
+  res({"res_mblkd1db", &kV4d1db, 24, 16, 13, 183, fast}, true, 128);
+  res({"res_mblkd1db_dgq", &kV4d1db, 18, 24, 10, 184, base, dq, 8}, true, 96);
+  res({"res_mblkdb8_is", &kV8db, 40, 32, 16, 172, fast, is, 8}, true, 256);
+  res({"res_mblk_portdb4_dgq", &kV4pdb, 18, 12, 8, 173, base, dq, 4}, true, 64);
+  res({"res_mblkd1_qs", &kV4d1, 15, 16, 9, 174, hbm, qsv, 8}, true, 64);
+  res({"res_os4", &kV4os, 13, 20, 12, 175, base}, false, 0);
+  res({"res_osdb4_fs", &kV4osdb, 16, 16, 10, 176, fast, fs, 4}, false, 0);
+  res({"res_osdb8", &kV8osdb, 24, 48, 24, 177, fast}, false, 0);
+  res({"res_osport_is", &kV4ospdb, 10, 32, 9, 178, hbm, is, 8}, false, 0);
+  res({"res_osrefetch4", &kV4os, 12, 24, 10, 179, base}, false, 64);
+  {
+    Case k{"chain2_res_osdb8", &kV8osdb, 20, 32, 24, 180, base};
+    k.chain = {16};
+    res(k, false, 0);
+    k = {"chain2_res_mblk4_is", &kV4, 16, 16, 12, 181, base, is, 4};
+    k.chain = {8};
+    res(k, true, 64);
+    k = {"res_inst2_os4", &kV4os, 9, 12, 8, 182, fast};
+    k.instances = 2;
+    res(k, false, 0);
+  }
   const Variant* const ports[] = {&kV4p, &kV4pdb};
   Rng rng4(2023);
   for (int i = 0; i < 6; ++i)
