@@ -13,7 +13,9 @@
 // cmd_addr, cmd_data), ntiles of them:
 //    0 m (tokens)        1 rows_used        2 cols_used     3 k0
 //    4 flags: bit 0 first_k, bit 1 last_k, bit 2 psum_chained, bit 3 w4a8-is, bit 4 w4a8-fs,
-//      bit 5 w4a8-dgq, bit 6 w4a8-qserve (fused dequantizers; WS only) (none: w8a8)
+//      bit 5 w4a8-dgq, bit 6 w4a8-qserve (fused dequantizers; WS only) (none: w8a8); bit 7
+//      keep the fetched weights in the resident store, bit 8 the weights are resident there
+//      (weight_bytes 0)
 //    5 weight_bytes      6 act_bytes        7 out_bytes     8 epilogue_ops
 //    9 in_addr: where the tile's operands start in memory
 //   10 out_addr: where its fp16 outputs go (last_k tiles)
@@ -27,8 +29,9 @@
 //   23 x_bytes_per_step, 24 psum_in_bytes_per_step, 25 psum_out_bytes_per_step (the ifmap and
 //      ofmap ports' bytes for each stream step)
 //   26 the tile's m-block (its tokens' block, 0, 1, ... in the order they run; 0 without
-//      m-blocks)      27 .. 31 not read
-// Words 9, 10, 16, 17, 20 and 21 are the harness's memory layout, the layer's numerics and the
+//      m-blocks)
+//   27 the resident store's offset of the tile's weights (flags 7, 8)      28 .. 31 not read
+// Words 9, 10, 16, 17, 20, 21 and 27 are the harness's memory layout, the layer's numerics and the
 // run's layers (the model's tiles have no addresses and no amplifier; its layers are
 // LayerWork's, `after` a chain here); 15 is not read. A command the tile cannot run
 // (spills, dequantizers other than DGQ's and QServe's on WS, sizes beyond the parameters, byte counts or edge
@@ -99,6 +102,11 @@
 //               reading the ofmap (w8a8) or the accumulators (w4a8-is; w4a8-fs as fp32, its
 //               second scale 1), registered, EPI_LAT - 1 more registers, then the output
 //               buffer's write: the last output is readable at the model's finish.
+//   resident    weights kept across m-blocks (WS) or m-tiles (OS), the plan's when they fit the
+//   weights     weight buffer: a kept tile's weight bytes go into the store (WRES bytes) at its
+//               offset as its beats arrive; a resident tile reads its rows, codes and scales
+//               there (ports 0 and 1, as from a slot). A fetch of 0 bytes (weights and
+//               activations resident) is ready as it issues (FetchDma), with no request served.
 //   DGQ         the fused dequantizers (ArrayModel's load rule max(ROWS, port, ceil(dequant_ops
 //               / DQ_UNITS))): DQ_UNITS lanes, each DGQ's dequant_dgq and QServe's (uint8
 //               scale, [-128, 127]) picked by the scheme, a code a lane a cycle in the load's
@@ -150,7 +158,8 @@
 // X_BPC, W_BPC, O_BPC the ifmap, weight and ofmap ports' bytes a
 // cycle (buffers.*.bytes_per_cycle); BEAT bytes a memory data beat (a power of two, >= 2 COLS,
 // >= ROWS; OS: >= 4 ROWS, the token scales' one read); M_MAX tokens, KT_MAX k-tiles of resident
-// activations (OS: KT_MAX M_MAX k), NT_MAX tiles, SLOT_WORDS beats a slot (powers of two).
+// activations (OS: KT_MAX M_MAX k), NT_MAX tiles, SLOT_WORDS beats a slot (powers of two); WRES
+// bytes of the resident weight store (a power of two).
 //
 // Debug outputs (pulses; each kind happens in tile order, so the n-th pulse is the n-th tile's):
 // ev_start (first load cycle), ev_load_done (the cycle after the last load cycle),

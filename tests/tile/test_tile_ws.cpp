@@ -182,6 +182,7 @@ constexpr Variant kV4osdb{"4x4-os-db", 4, 4, 2, 4, 2, 32, 2, 2, 1, 1, 2, 64, 64,
 constexpr Variant kV8osdb{"8x8-os-db", 8, 8, 3, 2, 3, 32, 2, 4, 2, 8, 3, 64, 64, 128, true};
 constexpr Variant kV4ospdb{"4x4-os-port-db", 4, 4, 2, 4, 2, 32, 2, 2, 1, 1, 2, 3, 2, 12, true};
 constexpr std::uint64_t kMMax = 64, kKtMax = 32, kNtMax = 256, kSlotBytes = 32 * 32;
+constexpr std::uint64_t kWres = 2048;  // the resident weight store's bytes (WRES's default)
 // A tile's command words: 32 a tile in the command memory, of which the first 28 are read
 // (tile_ws.v's field table).
 constexpr int kCmdStride = 32, kCmdWords = 28;
@@ -1613,10 +1614,21 @@ std::vector<Case> cases() {
     for (int i = 0; i < 150; ++i)
       v.push_back(random_chain_case(srch, "search3_" + std::to_string(i), all[i % 5],
                                     3000 + static_cast<std::uint64_t>(i)));
-    // ... and 200 output-stationary cases over the four OS points, every scheme.
-    for (int i = 0; i < 200; ++i)
-      v.push_back(random_os_case(srch, "search_os_" + std::to_string(i), oss[i % 4],
-                                 4000 + static_cast<std::uint64_t>(i)));
+    // ... and 200 output-stationary cases over the four OS points, every scheme; those of more
+    // than one m-tile whose weights fit the resident store again with resident weights.
+    for (int i = 0; i < 200; ++i) {
+      Case k = random_os_case(srch, "search_os_" + std::to_string(i), oss[i % 4],
+                              4000 + static_cast<std::uint64_t>(i));
+      v.push_back(k);
+      const std::uint64_t chunk = k.scheme == Scheme::w8a8 ? k.k : k.group;
+      const std::uint64_t w_all = (k.scheme == Scheme::w8a8 ? k.k * k.n : (k.k * k.n + 1) / 2) +
+                                  2 * k.n * (k.k / chunk);
+      if (k.m > static_cast<std::uint64_t>(k.v->rows) && w_all <= kWres) {
+        k.resident_weights = true;
+        k.name = "res_" + k.name;
+        v.push_back(k);
+      }
+    }
     // ... and the w4a8-is cases of search2 and search3 again as w4a8-fs, and as w4a8-dgq (the
     // same shapes, groups and memories; the cases above are drawn as before, so seeds keep their
     // cases; OS points run no DGQ).
