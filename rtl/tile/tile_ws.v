@@ -486,6 +486,9 @@ module tile_ws #(
   // Resident weights: keep this fetch's weights (bit 7), or find them in the store (bit 8), at
   // word 27's offset.
   wire l_keep = l_fl[7], l_res = l_fl[8];
+  // Per-tensor activation scales (bit 9): one fp32 scale for the tensor, fetched with its first
+  // block's first-k tiles (bit 10), in place of the m token scales.
+  wire l_pt = l_fl[9], l_ts = l_fl[10];
   wire [31:0] l_roff = cmem[{lt_i, 5'd27}];
   // The group schemes (4-bit group weights, partial sums chained over a group, rescaled at its
   // end): w4a8-is and w4a8-fs share the layout and the timing, not the rescale's arithmetic.
@@ -508,7 +511,7 @@ module tile_ws #(
   // The command check (at the start cycle).
   wire [31:0] wb_want = l_tl ? dq_bytes + (l_k0 == 0 ? 32'd2 * l_nc : 32'd0) :
       l_codes + (l_has_cs ? 32'd2 * l_nc : 32'd0);
-  wire [31:0] ab_want = l_m * l_ru + (l_first ? 32'd4 * l_m : 32'd0);
+  wire [31:0] ab_want = l_m * l_ru + (l_pt ? (l_ts ? 32'd4 : 32'd0) : l_first ? 32'd4 * l_m : 32'd0);
   // (w4a8-is: every k-tile has the plan's rows_used, gcd(ROWS, G), so k0 / rows_used numbers
   // the resident activations' blocks; w8a8's last k-tile may be short: k0 / ROWS. OS: every
   // k-chunk is a group, or all of K.)
@@ -533,7 +536,7 @@ module tile_ws #(
       l_xb == l_m && l_wps == (l_grp ? (l_nc + 1) >> 1 : l_nc) && l_w25 == 0;
   wire cmd_ok = l_m >= 1 && l_ru >= 1 && df_ok &&
       l_nc >= 1 && l_nc <= COLS && l_kblk < KT_MAX &&
-      l_fl[31:9] == 23'd0 && {2'b0, l_is} + {2'b0, l_fs} + {2'b0, l_fl[5]} + {2'b0, l_qs} <= 3'd1 &&
+      l_fl[31:11] == 21'd0 && (!l_ts || (l_pt && l_first && l_ab != 0)) && {2'b0, l_is} + {2'b0, l_fs} + {2'b0, l_fl[5]} + {2'b0, l_qs} <= 3'd1 &&
       l_first == (l_k0 == 0) && (l_grp ? is_ok : l_tl ? dgq_ok : w8_ok) &&
       (l_res ? l_wb == 0 && l_wrb == wb_want && !l_keep : l_wb == wb_want) &&
       (!(l_res || l_keep) || l_roff + wb_want <= WRES) &&
@@ -622,7 +625,8 @@ module tile_ws #(
   wire [31:0] xk = s_k0 + tok;  // OS: the resident row of this k
   /* verilator lint_on UNUSEDSIGNAL */
   wire has_x = s_ab != 32'd0;  // activations come with the tile
-  wire has_xs = has_x && s_first;  // token scales too
+  wire s_pt = s_fl[9], s_ts = s_fl[10];
+  wire has_xs = has_x && s_first && !s_pt;  // token scales too
   assign slot_ra2 = ra2[SAW-1:0];
   assign slot_ra3 = ra3[SAW-1:0];
   // Resident activations: WS a token's row of a k-tile ({k-tile, token}), OS the m tokens of
@@ -904,6 +908,11 @@ module tile_ws #(
   // while the next block's first tiles stream theirs in (tile g + 3 starts streaming only after
   // the edge has finished tile g, so blocks three apart never meet).
   reg [31:0] xs[0:4*M_MAX-1];
+  // Per-tensor scales, four tensors' (a tile records its tensor's bank, tb, at its first step;
+  // tensors four apart never meet, as blocks do not).
+  reg [31:0] xs_t[0:3];
+  reg [1:0] t_cur;
+  reg [1:0] tb[0:NT_MAX-1];
   reg [15:0] cs[0:NREG*COLS-1];
 
   // The edge's region (below), for the check that the array leaves it alone: the tile it works
@@ -934,6 +943,7 @@ module tile_ws #(
       st_fin <= 1'b0;
       st_tok <= 0;
       os_gap <= 0;
+      t_cur <= 0;
       st_cx <= 0;
       st_cpi <= 0;
       st_cpo <= 0;
@@ -1042,7 +1052,14 @@ module tile_ws #(
         st_tile <= stt;
         st_slot <= sslot;
         nstreamed <= nstreamed + 1;
-        if (!has_x && (!blk_valid[kblk[KW-1:0]] || (s_first && !xs_valid))) err[3] <= 1'b1;
+        if (!has_x && (!blk_valid[kblk[KW-1:0]] || (s_first && !s_pt && !xs_valid))) err[3] <= 1'b1;
+      end
+      if (s_go && tok == 0) begin
+        tb[st_i] <= s_ts ? t_cur + 1'b1 : t_cur;
+        if (s_ts) begin
+          t_cur <= t_cur + 1'b1;
+          xs_t[t_cur+1'b1] <= sq3[31:0];
+        end
       end
       if (s_go) begin
         if (has_x) xmem[xaddr] <= x_row;
@@ -1118,6 +1135,8 @@ module tile_ws #(
   reg [LREG-1:0] e_reg;
   reg e_is, e_fs, e_first, e_oh;
   reg [1:0] e_mb;  // the edge's tile's m-block, mod 4 (its token scales)
+  reg [1:0] e_tb;  // ... its tensor's bank (per-tensor scales)
+  reg e_pt;
   reg [31:0] e_m0, e_c0;  // position (token, column) of the next batch's lane 0
   reg oh_next;  // the output half the next written tile fills
   assign edge_free = e_left == 0;
@@ -1157,6 +1176,8 @@ module tile_ws #(
   wire c_is = take_w ? p_fl[3] || p_fl[4] : e_is, c_first = take_w ? p_first : e_first;
   wire c_fs = take_w ? p_fl[4] : e_fs;
   wire [1:0] c_mb = take_w ? p_mb[1:0] : e_mb;
+  wire [1:0] c_tb = take_w ? tb[pt_i] : e_tb;
+  wire c_pt = take_w ? p_fl[9] : e_pt;
   wire [31:0] c_ur = c_fs ? UF : UI;  // the rescale lanes the tile's scheme uses
   wire [31:0] c_s2 = take_w ? p_s2 : e_s2;
   wire c_oh = take_w ? oh_next : e_oh;
@@ -1446,6 +1467,8 @@ module tile_ws #(
       e_first <= 1'b0;
       e_oh <= 1'b0;
       e_mb <= 0;
+      e_tb <= 0;
+      e_pt <= 1'b0;
       e_m0 <= 0;
       e_c0 <= 0;
       oh_next <= 1'b0;
@@ -1484,6 +1507,8 @@ module tile_ws #(
         e_first <= p_first;
         e_oh <= oh_next;
         e_mb <= p_mb[1:0];
+        e_tb <= tb[pt_i];
+        e_pt <= p_fl[9];
         if (p_ob != 0) begin
           oh_next <= !oh_next;
           // The output half it fills must have been written out.
@@ -1510,7 +1535,7 @@ module tile_ws #(
         s0_n <= c_tote - b_off < U ? c_tote - b_off : U;
         for (c = 0; c < U; c = c + 1) begin
           s0_acc[32*c+:32] <= c_is ? eacc_q[32*c+:32] : ofm_q1[32*c+:32];
-          s0_sx[32*c+:32] <= xs[{c_mb, lm[32*c+:LM]}];
+          s0_sx[32*c+:32] <= c_pt ? xs_t[c_tb] : xs[{c_mb, lm[32*c+:LM]}];
           s0_s2[32*c+:32] <= c_is ? c_s2 : sw32[32*c+:32];
         end
       end

@@ -7,7 +7,8 @@
 // One case: a w8a8 or w4a8-is layer, or a chain of them each reading the one before (seeded
 // synthetic operands, quantized per token, and per channel or per group with integer scales; a
 // later layer's activations are the previous layer's outputs as the RTL wrote them, quantized
-// per token by the harness when the layer's first fetch leaves) on a one-core design with the
+// per token (or per tensor) by the harness when the layer's first fetch leaves) on a one-core
+// design with the
 // tile's parameters (spec_for). sim/mapping plans it (plan_gemm: the arch::Tile commands); the SystemC model runs
 // the commands in cycle (and fast) mode with its tile log on (SimJob::tile_log); the harness
 // writes the same commands, one word per field, into the Verilated tile's command memory, lays
@@ -218,6 +219,9 @@ struct Case {
   // the layer's weights (64 KiB; OS cases otherwise get os_weight_buffer), so the plan fetches
   // them with the first block only and the tile keeps them in its resident store.
   bool resident_weights = false;
+  // The activations' scales: per token, or one per tensor (act: per-tensor, calibrated on the
+  // tensor itself), fetched with the first block's first-k tiles.
+  ActQuantMode act = ActQuantMode::per_token;
   std::uint64_t weight_buffer = 0;
   // Instances of each layer (repeat): its tiles run this many times, each instance its own
   // chains and outputs (the same operands; one layer only).
@@ -314,6 +318,7 @@ arch::LayerWork work_for(const arch::ArchSpec& a, const Case& c, std::size_t ind
     if (c.scheme == Scheme::w4a8_is) ls.alpha_bits = c.alpha_bits;
   }
   if (c.scheme == Scheme::w4a8_dgq) ls.dequant = DequantMode::fused;  // (no materialize pass)
+  ls.act = c.act;
   l.scheme = ls;
   mapping::GemmPlan p = mapping::plan_gemm(a, l);
   if (p.instances != c.instances || p.materialize_bytes != 0 || !p.capacity_warning.empty())
@@ -369,11 +374,11 @@ struct Operands {
 
 // The activations a layer reads from the previous one's fp16 outputs: quantized per token (what
 // the harness does between the layers, at the moment the next layer's first fetch leaves).
-QuantizedActivations quantize_outputs(const MatrixH& y) {
+QuantizedActivations quantize_outputs(const MatrixH& y, ActQuantMode mode) {
   MatrixF f(y.rows(), y.cols());
   for (std::size_t m = 0; m < y.rows(); ++m)
     for (std::size_t n = 0; n < y.cols(); ++n) f(m, n) = f16_to_f32(y(m, n));
-  return quantize_per_token(f);
+  return quantize_activations(f, mode);
 }
 
 // Seeded synthetic operands of one layer (K x N), quantized per token and per channel (w8a8)
@@ -391,7 +396,7 @@ Operands operands(const Case& c, std::uint64_t k, std::uint64_t n, std::uint64_t
   o.grp = o.is || o.fs;
   o.qs = c.scheme == Scheme::w4a8_qserve;
   o.dgq = c.scheme == Scheme::w4a8_dgq || o.qs;
-  o.x = prev ? quantize_outputs(*prev) : quantize_per_token(d.x);
+  o.x = prev ? quantize_outputs(*prev, c.act) : quantize_activations(d.x, c.act);
   WeightQuantSpec ws;
   ws.symmetric = true;
   ws.scale_dtype = ScaleDtype::fp16;
@@ -494,8 +499,11 @@ std::vector<std::uint8_t> act_bytes(const arch::Tile& t, const QuantizedActivati
     const std::uint64_t m = os ? i % t.m : i / t.rows_used, r = os ? i / t.m : i % t.rows_used;
     b.push_back(static_cast<std::uint8_t>(x.q(t.m0 + m, t.k0 + r)));
   }
-  if (t.first_k)
+  if (t.first_k && x.per_tensor()) {
+    if (t.m0 == 0) put_le(b, bits(x.scale[0]), 4);  // the tensor's, with its first block
+  } else if (t.first_k) {
     for (std::uint64_t m = 0; m < t.m; ++m) put_le(b, bits(x.scale_of(t.m0 + m)), 4);
+  }
   return b;
 }
 
@@ -616,7 +624,11 @@ std::vector<std::uint32_t> command_words(const arch::Tile& t, std::uint32_t in, 
                                    (ws.psum_chained ? 4u : 0u) | (o.is ? 8u : 0u) |
                                    (o.fs ? 16u : 0u) | (o.dgq && !o.qs ? 32u : 0u) |
                                    (o.qs ? 64u : 0u) | (keep ? 128u : 0u) |
-                                   (t.weight_bytes == 0 ? 256u : 0u),
+                                   (t.weight_bytes == 0 ? 256u : 0u) |
+                                   (o.x.per_tensor() ? 512u : 0u) |
+                                   (o.x.per_tensor() && t.first_k && t.m0 == 0 && t.act_bytes > 0
+                                        ? 1024u
+                                        : 0u),
                                t.weight_bytes,
                                t.act_bytes,
                                t.out_bytes,
@@ -1038,7 +1050,8 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
     ops.push_back(operands(c, shapes[l].first, shapes[l].second, c.seed + 1000 * l,
                            l ? &ops[l - 1].y : nullptr));
   // The RTL. A layer that reads the one before gets its activations from that layer's outputs
-  // as the tile wrote them, quantized per token when the layer's first fetch leaves (after the
+  // as the tile wrote them, quantized (per token or per tensor) when the layer's first fetch
+  // leaves (after the
   // barrier: every write of the layer before is complete).
   Image im = image_for(tiles, st.layer, ops);
   std::size_t filled = 0;
@@ -1046,7 +1059,7 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
     const std::size_t l = st.layer.at(g);
     if (l == 0 || g != st.first[l]) return;
     const QuantizedActivations x = quantize_outputs(
-        outputs_in(mem, tiles, st.layer, im, l - 1, c.m, shapes[l - 1].second));
+        outputs_in(mem, tiles, st.layer, im, l - 1, c.m, shapes[l - 1].second), c.act);
     for (std::size_t h = g; h < tiles.size() && st.layer[h] == l; ++h) {
       if (tiles[h].act_bytes == 0) continue;
       const std::vector<std::uint8_t> b = act_bytes(tiles[h], x);
@@ -1583,6 +1596,36 @@ std::vector<Case> cases() {
     k = {"res_inst2_os4", &kV4os, 9, 12, 8, 182, fast};
     k.instances = 2;
     res(k, false, 0);
+  }
+  // Per-tensor activation scales (act: per-tensor): one fp32 scale a tensor, fetched with its
+  // first block's first-k tiles and used by every block's epilogue; tensors of successive
+  // instances and layers overlap in the edge (four banks, like the blocks' token scales).
+  const auto pt = [&](Case k) {
+    k.act = ActQuantMode::per_tensor;
+    v.push_back(k);
+  };
+  pt({"pt4_ragged", &kV4, 5, 24, 7, 191, base});
+  {
+    Case k{"pt_mblkdb4_is", &kV4db, 24, 32, 8, 192, fast, is, 8};
+    k.m_blocked = true;
+    k.ifmap_bytes = 128;
+    k.weight_buffer = 96;
+    pt(k);
+    k = {"pt_os4_fs", &kV4os, 13, 16, 12, 193, base, fs, 4};
+    pt(k);
+    k = {"pt_inst3_db8_dgq", &kV8db, 10, 32, 16, 194, fast, dq, 8};
+    k.instances = 3;
+    pt(k);
+    k = {"chain3_pt_db8", &kV8db, 20, 40, 16, 195, base};
+    k.chain = {24, 8};
+    pt(k);
+    k = {"pt_res_osdb8", &kV8osdb, 24, 48, 24, 196, hbm};
+    k.resident_weights = true;
+    pt(k);
+    k = {"pt_inst4_os4_qs_edge", &kV4os, 4, 8, 4, 197, fast, qsv, 4};
+    k.instances = 4;
+    k.v = &kV4;  // (QServe runs on WS points)
+    pt(k);
   }
   const Variant* const ports[] = {&kV4p, &kV4pdb};
   Rng rng4(2023);
