@@ -224,7 +224,7 @@ struct Case {
   ActQuantMode act = ActQuantMode::per_token;
   std::uint64_t weight_buffer = 0;
   // Instances of each layer (repeat): its tiles run this many times, each instance its own
-  // chains and outputs (the same operands; one layer only).
+  // chains, activations (another seed's tokens) and outputs, the same weights; one layer only.
   std::uint64_t instances = 1;
 };
 
@@ -385,11 +385,18 @@ QuantizedActivations quantize_outputs(const MatrixH& y, ActQuantMode mode) {
 // or per group with integer scales (w4a8-is: int4 RTN with fp16 group scales, then
 // S = RNE(s 2^b)); the activations from `prev` (the previous layer's reference outputs) when
 // given; y from the scheme's reference GEMM.
+// x_seed (not 0): the activations from that seed's synthetic data instead (a layer's other
+// instances: the same weights, other tokens).
 Operands operands(const Case& c, std::uint64_t k, std::uint64_t n, std::uint64_t seed,
-                  const MatrixH* prev) {
+                  const MatrixH* prev, std::uint64_t x_seed = 0) {
   SyntheticSpec s;
   s.m = c.m, s.k = k, s.n = n, s.seed = seed;
-  const GemmData d = synthetic_llm_gemm(s);
+  GemmData d = synthetic_llm_gemm(s);
+  const MatrixF calib = d.x;  // DGQ's calibration: the first instance's, so W is every instance's
+  if (x_seed != 0) {
+    s.seed = x_seed;
+    d.x = synthetic_llm_gemm(s).x;
+  }
   Operands o;
   o.is = c.scheme == Scheme::w4a8_is;
   o.fs = c.scheme == Scheme::w4a8_fs;
@@ -423,7 +430,7 @@ Operands operands(const Case& c, std::uint64_t k, std::uint64_t n, std::uint64_t
     // channel, so that those weights dequantize out of [-127, 127] (clamped and counted).
     DgqSpec spec;
     spec.group_size = c.group;
-    o.tl = quantize_dgq(d.w, d.x, spec);
+    o.tl = quantize_dgq(d.w, calib, spec);
     if (c.extreme)
       for (std::size_t row = 0; row < o.tl.q.rows(); row += 2) {
         for (std::size_t kk = 0; kk < o.tl.q.cols(); ++kk) o.tl.q(row, kk) = 15;
@@ -507,13 +514,15 @@ std::vector<std::uint8_t> act_bytes(const arch::Tile& t, const QuantizedActivati
   return b;
 }
 
-// `tiles` and `layer` (each tile's layer) of the run, each layer's operands.
+// `tiles`, `layer` and `instance` (each tile's layer and instance of it) of the run, each
+// layer's operands by instance.
 Image image_for(const std::vector<arch::Tile>& tiles, const std::vector<std::size_t>& layer,
-                const std::vector<Operands>& ops) {
+                const std::vector<std::uint64_t>& instance,
+                const std::vector<std::vector<Operands>>& ops) {
   Image im;
   for (std::size_t g = 0; g < tiles.size(); ++g) {
     const arch::Tile& t = tiles[g];
-    const Operands& o = ops[layer[g]];
+    const Operands& o = ops[layer[g]][instance[g]];
     im.in_addr.push_back(static_cast<std::uint32_t>(im.mem.size()));
     const std::size_t at = im.mem.size();
     if (t.weight_bytes == 0) {
@@ -1044,16 +1053,22 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
     EXPECT_GT(model[0].total(&arch::LayerStats::stall_port), 0u) << "no port stall";
   }
   // The operands and reference outputs, layer by layer (each reads the reference outputs of
-  // the one before).
-  std::vector<Operands> ops;
-  for (std::size_t l = 0; l < shapes.size(); ++l)
-    ops.push_back(operands(c, shapes[l].first, shapes[l].second, c.seed + 1000 * l,
-                           l ? &ops[l - 1].y : nullptr));
+  // the one before); a layer's instances have the same weights and their own activations.
+  std::vector<std::vector<Operands>> opi;
+  std::vector<Operands> ops;  // each layer's first instance's
+  for (std::size_t l = 0; l < shapes.size(); ++l) {
+    opi.emplace_back();
+    for (std::uint64_t i = 0; i < work[l].instances; ++i)
+      opi[l].push_back(operands(c, shapes[l].first, shapes[l].second, c.seed + 1000 * l,
+                                l ? &ops[l - 1].y : nullptr,
+                                i ? c.seed + 1000 * l + 7919 * i : 0));
+    ops.push_back(opi[l][0]);
+  }
   // The RTL. A layer that reads the one before gets its activations from that layer's outputs
   // as the tile wrote them, quantized (per token or per tensor) when the layer's first fetch
   // leaves (after the
   // barrier: every write of the layer before is complete).
-  Image im = image_for(tiles, st.layer, ops);
+  Image im = image_for(tiles, st.layer, st.instance, opi);
   std::size_t filled = 0;
   const auto on_fetch = [&](std::size_t g, std::vector<std::uint8_t>& mem) {
     const std::size_t l = st.layer.at(g);
@@ -1126,7 +1141,8 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   // The dequantizers' out-of-range weights (clamped): the RTL's count against the reference's
   // dequant_range events (0 but in the extreme DGQ case, which must have some).
   std::uint64_t ref_dq = 0;
-  for (const Operands& o : ops) ref_dq += o.dq_overflows;
+  for (const auto& layer_ops : opi)
+    for (const Operands& o : layer_ops) ref_dq += o.dq_overflows;
   EXPECT_EQ(r.dq_overflows, ref_dq) << "dequantizer range events";
   if (c.extreme && dgq) {
     EXPECT_GT(ref_dq, 0u) << "the extreme two-level case dequantizes nothing out of range";
@@ -1134,7 +1150,8 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   // The integer-scale accumulators' overflow events: the RTL's flags against the reference's
   // intscale_acc count (every layer's; 0 but in the extreme cases, which must overflow).
   std::uint64_t ref_overflows = 0;
-  for (const Operands& o : ops) ref_overflows += o.is_overflows;
+  for (const auto& layer_ops : opi)
+    for (const Operands& o : layer_ops) ref_overflows += o.is_overflows;
   EXPECT_EQ(r.is_overflows, ref_overflows) << "integer-scale overflow events";
   if (c.extreme && !dgq) {
     EXPECT_GT(ref_overflows, 0u) << "the extreme case does not overflow";
@@ -1148,9 +1165,10 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
           outputs_in(r.mem, tiles, st.layer, im, l, c.m, shapes[l].second, &st.instance, i);
       for (std::uint64_t m = 0; m < c.m; ++m)
         for (std::uint64_t n = 0; n < shapes[l].second; ++n)
-          if (y(m, n) != ops[l].y(m, n) && wrong++ == 0)
+          if (y(m, n) != opi[l][i].y(m, n) && wrong++ == 0)
             first << "layer " << l << " instance " << i << " y[" << m << "][" << n
-                  << "]: RTL 0x" << std::hex << y(m, n) << ", reference 0x" << ops[l].y(m, n);
+                  << "]: RTL 0x" << std::hex << y(m, n) << ", reference 0x"
+                  << opi[l][i].y(m, n);
     }
   }
   EXPECT_EQ(wrong, 0u) << first.str();
