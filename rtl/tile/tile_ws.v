@@ -113,7 +113,9 @@
 //               order, into staging rows; the array shifts the zero rows at once and each real
 //               row as soon as it is complete (see the block below). A DGQ tile then streams and
 //               chains as w8a8, and its epilogue is w8a8's with s1 as the channel scale.
-//   layers      LayerBarrier: the tiles of several layers run in one stream. A layer closes when
+//   layers      LayerBarrier: the tiles of several layers run in one stream. (With several
+//               cores, ext_barrier: the layer closes when every core's share has; the tile
+//               closes its own share, ev_layer_close, and the harness combines them.) A layer closes when
 //               its last tile is finished and every write is complete (WriteDma), in order; a
 //               layer that reads the layers before it has its first fetch wait until they are
 //               closed (FetchDma), the cycle they close at the earliest. (Layers that overlap,
@@ -213,6 +215,11 @@ module tile_ws #(
     input  wire [          31:0] cmd_data,
     input  wire [          15:0] ntiles,
     input  wire                  run,
+    // Several cores (the harness as the LayerEnds of the model): with ext_barrier the layers
+    // closed on every core, this cycle's closes included, gate the fetches (word 20) instead of
+    // this tile's own.
+    input  wire                  ext_barrier,
+    input  wire [          15:0] ext_closed,
     output wire [     DEPTH-1:0] rd_req_valid,
     output wire [  DEPTH*32-1:0] rd_req_addr,
     output wire [  DEPTH*32-1:0] rd_req_bytes,
@@ -314,7 +321,7 @@ module tile_ws #(
       end
       // Tile li may go once li - DEPTH has released its slot (the first DEPTH at once).
       wire ok = prev_ok && li < {16'd0, ntiles} && (li < DEPTH || {16'd0, released} + DEPTH > li)
-          && cmem[{ti, 5'd20}] <= {16'd0, closed_now};
+          && cmem[{ti, 5'd20}] <= {16'd0, ext_barrier ? ext_closed : closed_now};
       assign lane_ok[j] = ok;
       wire [SW:0] s = {1'b0, iss_slot} + j[SW:0];
       assign lane_slot[SW*j+:SW] = s >= DEPTH[SW:0] ? SW'(s - DEPTH[SW:0]) : s[SW-1:0];

@@ -76,6 +76,7 @@
 #include "arch/dram/dram_timing.hpp"
 #include "config/arch_config.hpp"
 #include "mapping/gemm_tiling.hpp"
+#include "mapping/workload.hpp"
 #include "numerics/error.hpp"
 #include "numerics/float_formats.hpp"
 #include "numerics/gemm.hpp"
@@ -222,6 +223,9 @@ struct Case {
   // The activations' scales: per token, or one per tensor (act: per-tensor, calibrated on the
   // tensor itself), fetched with the first block's first-k tiles.
   ActQuantMode act = ActQuantMode::per_token;
+  // Cores of the design (a Verilated tile each), sharing the DRAM; each layer split by output
+  // channels (linear_partition: split_n), a core's share of whole n-tiles.
+  std::uint32_t cores = 1;
   std::uint64_t weight_buffer = 0;
   // Instances of each layer (repeat): its tiles run this many times, each instance its own
   // chains, activations (another seed's tokens) and outputs, the same weights; one layer only.
@@ -288,6 +292,8 @@ arch::ArchSpec spec_for(const Case& c) {
                       static_cast<std::uint32_t>(c.v->w_bpc), false};
   a.buffers.ofmap = {256 * 1024, 1, static_cast<std::uint32_t>(c.v->o_bpc), false};
   a.buffers.prefetch_depth = static_cast<std::uint32_t>(c.v->depth);
+  a.cores = c.cores;
+  a.linear_partition = arch::Partition::split_n;
   a.dram.standard = "hbm2e";
   a.dram.channels = c.dram.channels;
   a.dram.bandwidth_gbps = c.dram.gbps;
@@ -300,8 +306,10 @@ arch::ArchSpec spec_for(const Case& c) {
 }
 
 // Layer `index`'s plan (K x N), checked to be one the tile runs; it reads the layer before it.
+// The core's share of it (mapping::core_share, the design's linear partition; *n_share its N).
 arch::LayerWork work_for(const arch::ArchSpec& a, const Case& c, std::size_t index,
-                         std::uint64_t k, std::uint64_t n) {
+                         std::uint64_t k, std::uint64_t n, std::uint32_t core = 0,
+                         std::uint64_t* n_share = nullptr) {
   const bool grp = c.scheme == Scheme::w4a8_is || c.scheme == Scheme::w4a8_fs;
   // The two-level schemes: their tiles are dequantized by the tile's fused dequantizers.
   const bool dgq = c.scheme == Scheme::w4a8_dgq || c.scheme == Scheme::w4a8_qserve;
@@ -320,6 +328,8 @@ arch::LayerWork work_for(const arch::ArchSpec& a, const Case& c, std::size_t ind
   if (c.scheme == Scheme::w4a8_dgq) ls.dequant = DequantMode::fused;  // (no materialize pass)
   ls.act = c.act;
   l.scheme = ls;
+  l = mapping::core_share(a, l, core);
+  if (n_share) *n_share = l.n;
   mapping::GemmPlan p = mapping::plan_gemm(a, l);
   if (p.instances != c.instances || p.materialize_bytes != 0 || !p.capacity_warning.empty())
     throw Error(c.name + ": the plan has other instances, a materialize pass or spills");
@@ -514,15 +524,17 @@ std::vector<std::uint8_t> act_bytes(const arch::Tile& t, const QuantizedActivati
   return b;
 }
 
-// `tiles`, `layer` and `instance` (each tile's layer and instance of it) of the run, each
-// layer's operands by instance.
+// `tiles`, `layer`, `instance` and `noff` (each tile's layer, instance of it and its core's first
+// channel of the layer) of the run, every core's, each layer's operands by instance.
 Image image_for(const std::vector<arch::Tile>& tiles, const std::vector<std::size_t>& layer,
                 const std::vector<std::uint64_t>& instance,
+                const std::vector<std::uint64_t>& noff,
                 const std::vector<std::vector<Operands>>& ops) {
   Image im;
   for (std::size_t g = 0; g < tiles.size(); ++g) {
     const arch::Tile& t = tiles[g];
     const Operands& o = ops[layer[g]][instance[g]];
+    const std::uint64_t n0 = noff[g] + t.n0;  // the tile's first channel of the whole layer
     im.in_addr.push_back(static_cast<std::uint32_t>(im.mem.size()));
     const std::size_t at = im.mem.size();
     if (t.weight_bytes == 0) {
@@ -534,12 +546,12 @@ Image image_for(const std::vector<arch::Tile>& tiles, const std::vector<std::siz
       // channel scales s1 when k0 = 0 (rtl/tile/tile_ws.v's DGQ layout).
       std::vector<std::uint8_t> nib;
       for (std::uint64_t r = t.rows_used; r-- > 0;)
-        for (std::uint64_t c = 0; c < t.cols_used; ++c) nib.push_back(o.tl.q(t.n0 + c, t.k0 + r));
+        for (std::uint64_t c = 0; c < t.cols_used; ++c) nib.push_back(o.tl.q(n0 + c, t.k0 + r));
       if (t.k0 % o.tl.group_size == 0) {
         const std::uint64_t grp = t.k0 / o.tl.group_size;
-        for (std::uint64_t c = 0; c < t.cols_used; ++c) nib.push_back(o.tl.zeros(t.n0 + c, grp));
+        for (std::uint64_t c = 0; c < t.cols_used; ++c) nib.push_back(o.tl.zeros(n0 + c, grp));
         for (std::uint64_t c = 0; c < t.cols_used; ++c) {
-          const auto s2 = static_cast<std::uint8_t>(o.tl.group_scale(t.n0 + c, grp));
+          const auto s2 = static_cast<std::uint8_t>(o.tl.group_scale(n0 + c, grp));
           nib.push_back(s2 & 0xf);
           nib.push_back(s2 >> 4);
         }
@@ -549,7 +561,7 @@ Image image_for(const std::vector<arch::Tile>& tiles, const std::vector<std::siz
         im.mem[at + i / 2] |= static_cast<std::uint8_t>((nib[i] & 0xf) << (4 * (i % 2)));
       if (t.k0 == 0)
         for (std::uint64_t c = 0; c < t.cols_used; ++c)
-          put_le(im.mem, f32_to_f16(o.tl.channel_scale[t.n0 + c]), 2);
+          put_le(im.mem, f32_to_f16(o.tl.channel_scale[n0 + c]), 2);
     } else if (o.grp) {
       // 4-bit codes, two a byte, low nibble first, over the whole tile; the group's S
       // (w4a8-is) or fp16 scale s (w4a8-fs).
@@ -557,22 +569,22 @@ Image image_for(const std::vector<arch::Tile>& tiles, const std::vector<std::siz
       im.mem.resize(at + (codes + 1) / 2, 0);
       for (std::uint64_t i = 0; i < codes; ++i) {
         const std::uint64_t r = i / t.cols_used, c = i % t.cols_used;
-        const auto nib = static_cast<std::uint8_t>(o.w.codes(t.n0 + c, t.k0 + r) & 0xf);
+        const auto nib = static_cast<std::uint8_t>(o.w.codes(n0 + c, t.k0 + r) & 0xf);
         im.mem[at + i / 2] |= static_cast<std::uint8_t>(nib << (4 * (i % 2)));
       }
       if (t.k0 % o.w.group_size == 0)
         for (std::uint64_t c = 0; c < t.cols_used; ++c)
           put_le(im.mem,
-                 o.fs ? f32_to_f16(o.w.scale(t.n0 + c, t.k0 / o.w.group_size))
-                      : static_cast<std::uint64_t>(o.s.S(t.n0 + c, t.k0 / o.w.group_size)),
+                 o.fs ? f32_to_f16(o.w.scale(n0 + c, t.k0 / o.w.group_size))
+                      : static_cast<std::uint64_t>(o.s.S(n0 + c, t.k0 / o.w.group_size)),
                  2);
     } else {
       for (std::uint64_t r = 0; r < t.rows_used; ++r)
         for (std::uint64_t c = 0; c < t.cols_used; ++c)
-          im.mem.push_back(static_cast<std::uint8_t>(o.w.codes(t.n0 + c, t.k0 + r)));
+          im.mem.push_back(static_cast<std::uint8_t>(o.w.codes(n0 + c, t.k0 + r)));
       if (t.k0 == 0)
         for (std::uint64_t c = 0; c < t.cols_used; ++c)
-          put_le(im.mem, f32_to_f16(o.w.scale(t.n0 + c, 0)), 2);
+          put_le(im.mem, f32_to_f16(o.w.scale(n0 + c, 0)), 2);
     }
     im.act_addr.push_back(static_cast<std::uint32_t>(im.mem.size()));
     if (t.act_bytes > 0) {
@@ -596,8 +608,8 @@ Image image_for(const std::vector<arch::Tile>& tiles, const std::vector<std::siz
 // Layer l's fp16 outputs as the tile wrote them to memory (M x N).
 // `instance`, when set: of those tiles of instance `which` only.
 MatrixH outputs_in(const std::vector<std::uint8_t>& mem, const std::vector<arch::Tile>& tiles,
-                   const std::vector<std::size_t>& layer, const Image& im, std::size_t l,
-                   std::uint64_t m_rows, std::uint64_t n_cols,
+                   const std::vector<std::size_t>& layer, const std::vector<std::uint64_t>& noff,
+                   const Image& im, std::size_t l, std::uint64_t m_rows, std::uint64_t n_cols,
                    const std::vector<std::uint64_t>* instance = nullptr, std::uint64_t which = 0) {
   MatrixH y(m_rows, n_cols);
   for (std::size_t g = 0; g < tiles.size(); ++g) {
@@ -606,7 +618,8 @@ MatrixH outputs_in(const std::vector<std::uint8_t>& mem, const std::vector<arch:
     for (std::uint64_t m = 0; m < t.m; ++m)
       for (std::uint64_t col = 0; col < t.cols_used; ++col) {
         const std::size_t at = im.out_addr[g] + 2 * (m * t.cols_used + col);
-        y(t.m0 + m, t.n0 + col) = static_cast<std::uint16_t>(mem.at(at) | (mem.at(at + 1) << 8));
+        y(t.m0 + m, noff[g] + t.n0 + col) =
+            static_cast<std::uint16_t>(mem.at(at) | (mem.at(at + 1) << 8));
       }
   }
   return y;
@@ -669,19 +682,24 @@ std::vector<std::uint32_t> command_words(const arch::Tile& t, std::uint32_t in, 
   return w;
 }
 
-// What the RTL did: the same record per tile as the model's log, the cycles, the memory after.
 struct RtlRun {
   std::vector<arch::TileEvents> tiles;
-  std::uint64_t cycles = 0;
-  std::uint64_t both = 0;  // cycles with a fetch and a write request (the arbitration decides)
+  std::uint64_t cycles = 0;  // the first cycle with `done`
   std::uint64_t scale_writes = 0, scale_reads = 0;  // the integer scales' register files
   std::uint64_t is_overflows = 0;                   // integer-scale steps that left 32 bits
   std::uint64_t dq_overflows = 0;                   // dequantized weights out of range
-  std::vector<std::uint64_t> layer_close;           // the cycle each layer closed
+};
+
+// What the RTL did, every core: each core's record, and the run's.
+struct RtlRuns {
+  std::vector<RtlRun> cores;
+  std::uint64_t cycles = 0;  // the last core's first cycle with `done`
+  std::uint64_t both = 0;    // cycles with two requesters or more (the arbitration decides)
+  std::vector<std::uint64_t> layer_close;  // the cycle each layer closed on every core
   std::vector<std::uint8_t> mem;
 };
 
-// The run's tiles (every layer's, in order), with what the commands need beyond them.
+// One core's tiles (every layer's, in order), with what the commands need beyond them.
 struct Stream {
   std::vector<arch::Tile> tiles;
   std::vector<std::size_t> layer;            // each tile's layer
@@ -691,53 +709,25 @@ struct Stream {
   std::vector<std::uint64_t> roff;           // ... at command word 27 (resident tiles: found)
   std::vector<std::uint64_t> instance;       // the tile's instance of its layer
   std::vector<std::size_t> first;            // each layer's first tile
+  std::vector<std::uint64_t> noff;           // its layer's first channel on this core (split_n)
+  std::size_t base = 0;                      // its first tile's index in the memory image
 };
 
-// Drives one Verilated tile through the case: loads the commands, then serves its memory port
-// cycle by cycle (cycle 0: the first cycle with `run`) until `done`. `on_fetch(tile, mem)` is
-// called as each fetch leaves, before its data does.
+// Drives one Verilated tile a core through the case: loads the commands, then serves the memory
+// ports cycle by cycle (cycle 0: the first cycle with `run`) until every core is `done`, as the
+// model's DRAM controller serves its requesters: core c's fetches are requester 2c, its writes
+// 2c + 1, the requests of one cycle served in round-robin order of requester (the first moving
+// on every cycle that serves anything), a requester's in issue order. With several cores the
+// harness is also the layer barrier (LayerEnds): a layer closes when every core's share has,
+// and the tiles' fetches see that count (ext_barrier) in the cycle it happens. `on_fetch(core,
+// tile, mem)` is called as each fetch leaves, before its data does.
 template <class Top>
-RtlRun run_rtl(const Variant& v, const arch::ArchSpec& a, const Stream& st,
-               const std::vector<Operands>& ops, Image im, std::uint64_t cycle_limit,
-               const std::function<void(std::size_t, std::vector<std::uint8_t>&)>& on_fetch) {
-  const std::vector<arch::Tile>& tiles = st.tiles;
+RtlRuns run_rtl(const Variant& v, const arch::ArchSpec& a, const std::vector<Stream>& cores,
+                const std::vector<std::vector<Operands>>& opi, Image im,
+                std::uint64_t cycle_limit,
+                const std::function<void(std::size_t, std::size_t, std::vector<std::uint8_t>&)>&
+                    on_fetch) {
   VerilatedContext ctx;
-  Top top(&ctx, "tile");
-  auto tick = [&] {
-    top.clk = 0;
-    top.eval();
-    top.clk = 1;
-    top.eval();
-    ctx.timeInc(1);
-  };
-  top.rst = 1;
-  top.run = 0;
-  top.cmd_we = 0;
-  top.rd_beat_valid = 0;
-  top.rd_done = 0;
-  top.wr_done_count = 0;
-  tick();
-  tick();
-  top.rst = 0;
-  for (std::size_t g = 0; g < tiles.size(); ++g) {
-    const std::vector<std::uint32_t> w = command_words(
-        tiles[g], im.in_addr[g], im.out_addr[g], ops[st.layer[g]], st.wait[g], st.last[g],
-        st.mblock[g], st.keep[g], st.roff[g]);
-    for (std::size_t f = 0; f < w.size(); ++f) {
-      top.cmd_we = 1;
-      top.cmd_addr =
-          static_cast<std::remove_reference_t<decltype(top.cmd_addr)>>(kCmdStride * g + f);
-      top.cmd_data = w[f];
-      tick();
-    }
-  }
-  top.cmd_we = 0;
-  top.ntiles = static_cast<std::uint16_t>(tiles.size());
-
-  const std::uint64_t ppc = 1000000 / static_cast<std::uint64_t>(a.clock_mhz);  // ps a cycle
-  if (static_cast<double>(ppc) * a.clock_mhz != 1e6) throw Error("harness: integral ps a cycle");
-  arch::DramTiming dram(a.dram);
-  unsigned rr_first = 0;  // DramController's round robin over requesters (fetch 0, write 1)
   struct Fetch {
     std::uint64_t tile, issue, done = 0, addr, bytes, beats, sent = 0;
     unsigned slot;
@@ -745,169 +735,273 @@ RtlRun run_rtl(const Variant& v, const arch::ArchSpec& a, const Stream& st,
   struct Write {
     std::uint64_t tile, issue, done = 0, addr, bytes, beats, got = 0;
   };
-  std::vector<Fetch> fetches;
-  std::vector<Write> writes;
-  std::vector<std::uint64_t> written;  // the tiles that write, in order
-  for (std::size_t g = 0; g < tiles.size(); ++g)
-    if (tiles[g].out_bytes > 0) written.push_back(g);
-  RtlRun run;
-  run.tiles.assign(tiles.size(), {});
-  std::size_t n_start = 0, n_load = 0, n_sstart = 0, n_stream = 0, n_drain = 0, n_accept = 0,
-              n_finish = 0;
-  const auto beat = static_cast<std::uint64_t>(v.beat);
-  auto at = [&](std::size_t& n, const char* what) -> arch::TileEvents& {
-    if (n >= tiles.size()) throw Error(std::string("RTL: more '") + what + "' events than tiles");
-    return run.tiles[n++];
+  struct Core {
+    std::unique_ptr<Top> top;
+    const Stream* st = nullptr;
+    std::vector<Fetch> fetches;
+    std::vector<Write> writes;
+    std::vector<std::uint64_t> written;  // the tiles that write, in order
+    std::size_t n_start = 0, n_load = 0, n_sstart = 0, n_stream = 0, n_drain = 0, n_accept = 0,
+                n_finish = 0, closes = 0;
+    bool done = false;
+    RtlRun run;
   };
+  const bool several = cores.size() > 1;
+  std::vector<Core> cs(cores.size());
+  auto tick = [&] {
+    for (Core& k : cs) {
+      k.top->clk = 0;
+      k.top->eval();
+      k.top->clk = 1;
+      k.top->eval();
+    }
+    ctx.timeInc(1);
+  };
+  for (std::size_t c = 0; c < cores.size(); ++c) {
+    Core& k = cs[c];
+    k.top = std::make_unique<Top>(&ctx, ("tile" + std::to_string(c)).c_str());
+    k.st = &cores[c];
+    Top& top = *k.top;
+    top.rst = 1;
+    top.run = 0;
+    top.cmd_we = 0;
+    top.rd_beat_valid = 0;
+    top.rd_done = 0;
+    top.wr_done_count = 0;
+    top.ext_barrier = several;
+    top.ext_closed = 0;
+    k.run.tiles.assign(k.st->tiles.size(), {});
+    for (std::size_t g = 0; g < k.st->tiles.size(); ++g)
+      if (k.st->tiles[g].out_bytes > 0) k.written.push_back(g);
+  }
+  tick();
+  tick();
+  for (Core& k : cs) k.top->rst = 0;
+  // The commands, every core's at once (one word a cycle).
+  std::size_t most = 0;
+  for (const Stream& s : cores) most = std::max(most, s.tiles.size());
+  for (std::size_t g = 0; g < most; ++g) {
+    std::vector<std::vector<std::uint32_t>> words(cores.size());
+    for (std::size_t c = 0; c < cores.size(); ++c) {
+      const Stream& st = cores[c];
+      if (g < st.tiles.size())
+        words[c] = command_words(st.tiles[g], im.in_addr[st.base + g], im.out_addr[st.base + g],
+                                 opi[st.layer[g]][0], st.wait[g], st.last[g], st.mblock[g],
+                                 st.keep[g], st.roff[g]);
+    }
+    for (int f = 0; f < kCmdWords; ++f) {
+      for (std::size_t c = 0; c < cores.size(); ++c) {
+        Top& top = *cs[c].top;
+        top.cmd_we = !words[c].empty();
+        top.cmd_addr =
+            static_cast<std::remove_reference_t<decltype(top.cmd_addr)>>(kCmdStride * g + f);
+        top.cmd_data = words[c].empty() ? 0 : words[c][static_cast<std::size_t>(f)];
+      }
+      tick();
+    }
+  }
+  for (Core& k : cs) {
+    k.top->cmd_we = 0;
+    k.top->ntiles = static_cast<std::uint16_t>(k.st->tiles.size());
+  }
+
+  const std::uint64_t ppc = 1000000 / static_cast<std::uint64_t>(a.clock_mhz);  // ps a cycle
+  if (static_cast<double>(ppc) * a.clock_mhz != 1e6) throw Error("harness: integral ps a cycle");
+  arch::DramTiming dram(a.dram);
+  const unsigned requesters = static_cast<unsigned>(2 * cores.size());
+  unsigned rr_first = 0;  // the DramController's round robin over requesters
+  std::size_t layers = 0;
+  for (const Stream& s : cores) layers = std::max(layers, s.first.size());
+  std::vector<std::size_t> shares_closed(layers, 0);  // cores whose share of the layer closed
+  std::uint16_t closed = 0;                          // layers closed on every core
+  RtlRuns out;
+  const auto beat = static_cast<std::uint64_t>(v.beat);
   for (std::uint64_t t = 0;; ++t) {
     if (t > cycle_limit) throw Error("RTL: not done after " + std::to_string(cycle_limit) + " cycles");
-    top.run = 1;
-    // This cycle's completions, and one beat of read data (the request due first).
-    unsigned done_mask = 0, wdone = 0;
-    for (const Fetch& f : fetches)
-      if (f.done == t) done_mask |= 1u << f.slot;
-    for (const Write& w : writes)
-      if (w.done == t) ++wdone;
-    top.rd_done = static_cast<std::uint8_t>(done_mask);
-    top.wr_done_count = static_cast<std::uint8_t>(wdone);
-    Fetch* next = nullptr;
-    for (Fetch& f : fetches)
-      if (f.sent < f.beats && f.issue < t && (!next || f.done < next->done)) next = &f;
-    top.rd_beat_valid = next != nullptr;
-    if (next) {
-      if (t >= next->done)
-        throw Error("harness: tile " + std::to_string(next->tile) +
-                    "'s operand beats cannot all arrive before its fetch completes");
-      top.rd_beat_slot = static_cast<std::uint8_t>(next->slot);
-      for (std::uint64_t w = 0; w < beat / 4; ++w) {
-        std::uint32_t word = 0;
-        for (int b = 0; b < 4; ++b) {
-          const std::uint64_t off = next->sent * beat + 4 * w + static_cast<std::uint64_t>(b);
-          if (off < next->bytes) word |= static_cast<std::uint32_t>(im.mem[next->addr + off]) << (8 * b);
+    for (Core& k : cs) {
+      Top& top = *k.top;
+      top.run = 1;
+      // This cycle's completions, and one beat of read data (the request due first).
+      unsigned done_mask = 0, wdone = 0;
+      for (const Fetch& f : k.fetches)
+        if (f.done == t && f.bytes > 0) done_mask |= 1u << f.slot;
+      for (const Write& w : k.writes)
+        if (w.done == t) ++wdone;
+      top.rd_done = static_cast<std::uint8_t>(done_mask);
+      top.wr_done_count = static_cast<std::uint8_t>(wdone);
+      Fetch* next = nullptr;
+      for (Fetch& f : k.fetches)
+        if (f.sent < f.beats && f.issue < t && (!next || f.done < next->done)) next = &f;
+      top.rd_beat_valid = next != nullptr;
+      if (next) {
+        if (t >= next->done)
+          throw Error("harness: tile " + std::to_string(next->tile) +
+                      "'s operand beats cannot all arrive before its fetch completes");
+        top.rd_beat_slot = static_cast<std::uint8_t>(next->slot);
+        for (std::uint64_t w = 0; w < beat / 4; ++w) {
+          std::uint32_t word = 0;
+          for (int b = 0; b < 4; ++b) {
+            const std::uint64_t off = next->sent * beat + 4 * w + static_cast<std::uint64_t>(b);
+            if (off < next->bytes)
+              word |= static_cast<std::uint32_t>(im.mem[next->addr + off]) << (8 * b);
+          }
+          set_field(top.rd_beat_data, static_cast<int>(32 * w), 32, word);
         }
-        set_field(top.rd_beat_data, static_cast<int>(32 * w), 32, word);
+        ++next->sent;
       }
-      ++next->sent;
+      top.ext_closed = closed;
+      top.eval();
     }
-    top.eval();
-    if (top.error != 0)
-      throw Error("RTL: error bits 0x" + [&] {
-        std::ostringstream s;
-        s << std::hex << static_cast<unsigned>(top.error);
-        return s.str();
-      }() + " at cycle " + std::to_string(t));
-    // Phase events.
-    if (top.ev_start) at(n_start, "start").start = t;
-    if (top.ev_load_done) at(n_load, "load done").load_end = t;
-    if (top.ev_stream_start) at(n_sstart, "stream start").stream_start = t;
-    if (top.ev_stream_done) at(n_stream, "stream done").stream_end = t;
-    if (top.ev_drain_done) at(n_drain, "drain done").done = t;
-    for (unsigned i = 0; i < top.ev_edge_accept; ++i) at(n_accept, "edge accept").edge_accept = t;
-    for (unsigned i = 0; i < top.ev_edge_finish; ++i) at(n_finish, "edge finish").edge_finish = t;
-    if (top.ev_layer_close) run.layer_close.push_back(t);
-    // Requests of this cycle: fetch lanes in order, then the write.
-    std::vector<std::size_t> new_fetches;
-    for (int j = 0; j < v.depth; ++j) {
-      if (!((top.rd_req_valid >> j) & 1u)) continue;
-      Fetch f;
-      f.tile = fetches.size();
-      f.issue = t;
-      f.addr = get_field(top.rd_req_addr, 32 * j, 32);
-      f.bytes = get_field(top.rd_req_bytes, 32 * j, 32);
-      f.beats = (f.bytes + beat - 1) / beat;
-      int sw = 1;  // tile_ws's SW: the bits of a slot number
-      while ((1 << sw) < v.depth) ++sw;
-      f.slot = static_cast<unsigned>(get_field(top.rd_req_slot, sw * j, sw));
-      run.tiles.at(f.tile).fetch_issue = t;
-      // A fetch of 0 bytes asks the memory for nothing: its operands are in as it issues
-      // (FetchDma), and the DRAM controller sees no request.
-      if (f.bytes == 0) {
-        f.done = t;
-        run.tiles[f.tile].fetch_ready = t;
-      } else {
-        new_fetches.push_back(fetches.size());
-      }
-      fetches.push_back(f);
-      on_fetch(f.tile, im.mem);
-    }
-    bool new_write = false;
-    if (top.wr_req_valid) {
-      if (writes.size() >= written.size()) throw Error("RTL: a write with no tile to write");
-      Write w;
-      w.tile = written[writes.size()];
-      w.issue = t;
-      w.addr = top.wr_req_addr;
-      w.bytes = top.wr_req_bytes;
-      w.beats = (w.bytes + beat - 1) / beat;
-      run.tiles[w.tile].written = true;
-      run.tiles[w.tile].write_issue = t;
-      writes.push_back(w);
-      new_write = true;
-    }
-    if (top.wr_beat_valid) {
-      Write* w = nullptr;
-      for (Write& x : writes)
-        if (x.got < x.beats && x.issue < t) {
-          w = &x;
-          break;
+    // The barrier: this cycle's closes of each core's share; a layer every core has closed is
+    // closed, and the fetches that wait for it may leave in this cycle.
+    for (Core& k : cs)
+      if (k.top->ev_layer_close) {
+        if (k.closes >= layers) throw Error("RTL: more layer closes than layers");
+        if (++shares_closed[k.closes++] == cores.size()) {
+          out.layer_close.push_back(t);
+          ++closed;
         }
-      if (!w) throw Error("RTL: a write beat with no write open");
-      if (t >= w->done)
-        throw Error("harness: tile " + std::to_string(w->tile) +
-                    "'s output beats arrive after its write completed");
-      for (std::uint64_t b = 0; b < beat; ++b) {
-        const std::uint64_t off = w->got * beat + b;
-        if (off < w->bytes)
-          im.mem.at(w->addr + off) = static_cast<std::uint8_t>(
-              get_field(top.wr_beat_data, static_cast<int>(8 * b), 8));
       }
-      ++w->got;
+    for (Core& k : cs) {
+      k.top->ext_closed = closed;
+      k.top->eval();
     }
-    // The controller serves them 1 ps into the cycle: round robin over the two requesters.
-    if (!new_fetches.empty() && new_write) ++run.both;
-    if (!new_fetches.empty() || new_write) {
-      auto serve = [&](std::uint64_t bytes, arch::DramDir dir) {
-        const std::uint64_t end = dram.serve(t * ppc, bytes, dir);
-        return std::max(t + 1, (end + ppc - 1) / ppc);
+    // Requests of this cycle, by requester: core c's fetch lanes in order, then its write.
+    std::vector<std::vector<std::pair<bool, std::size_t>>> reqs(requesters);  // (write, index)
+    for (std::size_t c = 0; c < cs.size(); ++c) {
+      Core& k = cs[c];
+      Top& top = *k.top;
+      RtlRun& run = k.run;
+      if (top.error != 0)
+        throw Error("RTL: core " + std::to_string(c) + " error bits 0x" + [&] {
+          std::ostringstream s;
+          s << std::hex << static_cast<unsigned>(top.error);
+          return s.str();
+        }() + " at cycle " + std::to_string(t));
+      const std::size_t ntiles = k.st->tiles.size();
+      auto at = [&](std::size_t& n, const char* what) -> arch::TileEvents& {
+        if (n >= ntiles) throw Error(std::string("RTL: more '") + what + "' events than tiles");
+        return run.tiles[n++];
       };
-      auto serve_fetches = [&] {
-        for (std::size_t i : new_fetches) {
-          fetches[i].done = serve(fetches[i].bytes, arch::DramDir::read);
-          run.tiles[fetches[i].tile].fetch_ready = fetches[i].done;
+      // Phase events.
+      if (top.ev_start) at(k.n_start, "start").start = t;
+      if (top.ev_load_done) at(k.n_load, "load done").load_end = t;
+      if (top.ev_stream_start) at(k.n_sstart, "stream start").stream_start = t;
+      if (top.ev_stream_done) at(k.n_stream, "stream done").stream_end = t;
+      if (top.ev_drain_done) at(k.n_drain, "drain done").done = t;
+      for (unsigned i = 0; i < top.ev_edge_accept; ++i)
+        at(k.n_accept, "edge accept").edge_accept = t;
+      for (unsigned i = 0; i < top.ev_edge_finish; ++i)
+        at(k.n_finish, "edge finish").edge_finish = t;
+      for (int j = 0; j < v.depth; ++j) {
+        if (!((top.rd_req_valid >> j) & 1u)) continue;
+        Fetch f;
+        f.tile = k.fetches.size();
+        f.issue = t;
+        f.addr = get_field(top.rd_req_addr, 32 * j, 32);
+        f.bytes = get_field(top.rd_req_bytes, 32 * j, 32);
+        f.beats = (f.bytes + beat - 1) / beat;
+        int sw = 1;  // tile_ws's SW: the bits of a slot number
+        while ((1 << sw) < v.depth) ++sw;
+        f.slot = static_cast<unsigned>(get_field(top.rd_req_slot, sw * j, sw));
+        run.tiles.at(f.tile).fetch_issue = t;
+        // A fetch of 0 bytes asks the memory for nothing: its operands are in as it issues
+        // (FetchDma), and the DRAM controller sees no request.
+        if (f.bytes == 0) {
+          f.done = t;
+          run.tiles[f.tile].fetch_ready = t;
+        } else {
+          reqs[2 * c].push_back({false, k.fetches.size()});
         }
-      };
-      auto serve_write = [&] {
-        if (!new_write) return;
-        writes.back().done = serve(writes.back().bytes, arch::DramDir::write);
-        run.tiles[writes.back().tile].write_done = writes.back().done;
-      };
-      if (rr_first == 0) {
-        serve_fetches();
-        serve_write();
-      } else {
-        serve_write();
-        serve_fetches();
+        k.fetches.push_back(f);
+        on_fetch(c, f.tile, im.mem);
       }
-      rr_first = (rr_first + 1) % 2;
+      if (top.wr_req_valid) {
+        if (k.writes.size() >= k.written.size()) throw Error("RTL: a write with no tile to write");
+        Write w;
+        w.tile = k.written[k.writes.size()];
+        w.issue = t;
+        w.addr = top.wr_req_addr;
+        w.bytes = top.wr_req_bytes;
+        w.beats = (w.bytes + beat - 1) / beat;
+        run.tiles[w.tile].written = true;
+        run.tiles[w.tile].write_issue = t;
+        reqs[2 * c + 1].push_back({true, k.writes.size()});
+        k.writes.push_back(w);
+      }
+      if (top.wr_beat_valid) {
+        Write* w = nullptr;
+        for (Write& x : k.writes)
+          if (x.got < x.beats && x.issue < t) {
+            w = &x;
+            break;
+          }
+        if (!w) throw Error("RTL: a write beat with no write open");
+        if (t >= w->done)
+          throw Error("harness: tile " + std::to_string(w->tile) +
+                      "'s output beats arrive after its write completed");
+        for (std::uint64_t b = 0; b < beat; ++b) {
+          const std::uint64_t off = w->got * beat + b;
+          if (off < w->bytes)
+            im.mem.at(w->addr + off) = static_cast<std::uint8_t>(
+                get_field(top.wr_beat_data, static_cast<int>(8 * b), 8));
+        }
+        ++w->got;
+      }
     }
-    if (top.done) {
-      run.cycles = t;
+    // The controller serves them 1 ps into the cycle, requester by requester from rr_first.
+    unsigned active = 0;
+    for (const auto& r : reqs) active += r.empty() ? 0 : 1;
+    if (active > 1) ++out.both;
+    if (active > 0) {
+      for (unsigned i = 0; i < requesters; ++i) {
+        const unsigned q = (rr_first + i) % requesters;
+        Core& k = cs[q / 2];
+        for (const auto& [is_write, idx] : reqs[q]) {
+          const std::uint64_t bytes = is_write ? k.writes[idx].bytes : k.fetches[idx].bytes;
+          const std::uint64_t end =
+              dram.serve(t * ppc, bytes, is_write ? arch::DramDir::write : arch::DramDir::read);
+          const std::uint64_t done = std::max(t + 1, (end + ppc - 1) / ppc);
+          if (is_write) {
+            k.writes[idx].done = done;
+            k.run.tiles[k.writes[idx].tile].write_done = done;
+          } else {
+            k.fetches[idx].done = done;
+            k.run.tiles[k.fetches[idx].tile].fetch_ready = done;
+          }
+        }
+      }
+      rr_first = (rr_first + 1) % requesters;
+    }
+    bool all = true;
+    for (Core& k : cs) {
+      if (k.top->done && !k.done) {
+        k.done = true;
+        k.run.cycles = t;
+      }
+      all = all && k.done;
+    }
+    if (all) {
+      out.cycles = t;
       break;
     }
     tick();
   }
-  for (const Write& w : writes)
-    if (w.got != w.beats) throw Error("RTL: a write's data did not all arrive");
-  if (writes.size() != written.size()) throw Error("RTL: tiles left unwritten");
-  if (n_start != tiles.size() || n_finish != tiles.size())
-    throw Error("RTL: done before every tile ran");
-  run.scale_writes = top.n_scale_wr;
-  run.scale_reads = top.n_scale_rd;
-  run.is_overflows = top.n_is_ovf;
-  run.dq_overflows = top.n_dq_ovf;
-  top.final();
-  run.mem = std::move(im.mem);
-  return run;
+  for (Core& k : cs) {
+    for (const Write& w : k.writes)
+      if (w.got != w.beats) throw Error("RTL: a write's data did not all arrive");
+    if (k.writes.size() != k.written.size()) throw Error("RTL: tiles left unwritten");
+    if (k.n_start != k.st->tiles.size() || k.n_finish != k.st->tiles.size())
+      throw Error("RTL: done before every tile ran");
+    k.run.scale_writes = k.top->n_scale_wr;
+    k.run.scale_reads = k.top->n_scale_rd;
+    k.run.is_overflows = k.top->n_is_ovf;
+    k.run.dq_overflows = k.top->n_dq_ovf;
+    k.top->final();
+    out.cores.push_back(std::move(k.run));
+  }
+  out.mem = std::move(im.mem);
+  return out;
 }
 
 // The fields of two tile logs that differ, one line each (at most `limit`).
@@ -946,15 +1040,10 @@ std::string differences(const std::vector<arch::TileEvents>& want,
 
 class TileWs : public ::testing::TestWithParam<Case> {};
 
-TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
-  const Case c = GetParam();
-  const arch::ArchSpec a = spec_for(c);
-  ASSERT_EQ(arch::check_consistency(a), "");
-  const std::vector<std::pair<std::uint64_t, std::uint64_t>> shapes = layer_shapes(c);
-  std::vector<arch::LayerWork> work;
-  for (std::size_t l = 0; l < shapes.size(); ++l)
-    work.push_back(work_for(a, c, l, shapes[l].first, shapes[l].second));
-  // The run's tile stream: the layers' tiles in order (one core, one wave).
+// One core's tile stream: its share of every layer's tiles, in order (one wave), with the
+// command words beyond the tiles (layer waits and ends, m-blocks, resident weights).
+Stream stream_for(const Case& c, const std::vector<arch::LayerWork>& work,
+                  const std::vector<std::uint64_t>& layer_noff) {
   Stream st;
   std::uint64_t blocks = 0;  // m-blocks so far: a new one with each layer and each change of m0
   for (std::size_t l = 0; l < work.size(); ++l) {
@@ -967,6 +1056,7 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
         st.tiles.push_back(t);
         st.layer.push_back(l);
         st.instance.push_back(inst);
+        st.noff.push_back(layer_noff[l]);
       }
       ++blocks;
     }
@@ -1003,8 +1093,44 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
     }
     g0 = g1;
   }
-  const std::vector<arch::Tile>& tiles = st.tiles;
-  if (tiles.size() > kNtMax) throw Error(c.name + ": more tiles than the tile's NT_MAX");
+  if (st.tiles.size() > kNtMax) throw Error(c.name + ": more tiles than the tile's NT_MAX");
+  return st;
+}
+
+TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
+  const Case c = GetParam();
+  const arch::ArchSpec a = spec_for(c);
+  ASSERT_EQ(arch::check_consistency(a), "");
+  const std::vector<std::pair<std::uint64_t, std::uint64_t>> shapes = layer_shapes(c);
+  // Each core's share of every layer, and where its channels start in the layer.
+  std::vector<std::vector<arch::LayerWork>> core_work(c.cores);
+  std::vector<std::vector<std::uint64_t>> noff(c.cores, std::vector<std::uint64_t>(shapes.size()));
+  for (std::size_t l = 0; l < shapes.size(); ++l) {
+    std::uint64_t off = 0;
+    for (std::uint32_t k = 0; k < c.cores; ++k) {
+      std::uint64_t n_share = 0;
+      core_work[k].push_back(
+          work_for(a, c, l, shapes[l].first, shapes[l].second, k, &n_share));
+      noff[k][l] = off;
+      off += n_share;
+    }
+    if (off != shapes[l].second) throw Error(c.name + ": the cores' shares are not the layer");
+  }
+  const std::vector<arch::LayerWork>& work = core_work[0];
+  // The run's tile streams, a core's each; the memory image holds every core's tiles.
+  std::vector<Stream> streams;
+  std::vector<arch::Tile> tiles;  // every core's, core 0's first
+  std::vector<std::size_t> t_layer;
+  std::vector<std::uint64_t> t_inst, t_noff;
+  for (std::uint32_t k = 0; k < c.cores; ++k) {
+    streams.push_back(stream_for(c, core_work[k], noff[k]));
+    Stream& st = streams.back();
+    st.base = tiles.size();
+    tiles.insert(tiles.end(), st.tiles.begin(), st.tiles.end());
+    t_layer.insert(t_layer.end(), st.layer.begin(), st.layer.end());
+    t_inst.insert(t_inst.end(), st.instance.begin(), st.instance.end());
+    t_noff.insert(t_noff.end(), st.noff.begin(), st.noff.end());
+  }
   if (c.m_blocked) {  // the case is there to run its tokens in blocks
     EXPECT_TRUE(std::any_of(tiles.begin(), tiles.end(), [](const arch::Tile& t) {
       return t.m0 > 0;
@@ -1030,12 +1156,13 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   // The model: cycle mode (and fast mode, which must agree), one simulation.
   std::vector<std::vector<arch::TileEvents>> log_cycle, log_fast;
   const std::vector<arch::RunStats> model = arch::simulate_jobs(
-      {{&a, &work, arch::Fidelity::cycle, nullptr, &log_cycle},
-       {&a, &work, arch::Fidelity::fast, nullptr, &log_fast}});
+      {{&a, nullptr, arch::Fidelity::cycle, &core_work, &log_cycle},
+       {&a, nullptr, arch::Fidelity::fast, &core_work, &log_fast}});
   ASSERT_EQ(model.size(), 2u);
-  ASSERT_EQ(log_cycle.size(), 1u);
+  ASSERT_EQ(log_cycle.size(), c.cores);
   EXPECT_EQ(model[0].cycles, model[1].cycles) << "fast mode";
-  EXPECT_EQ(differences(log_cycle[0], log_fast[0]), "") << "fast mode against cycle mode";
+  for (std::uint32_t k = 0; k < c.cores; ++k)
+    EXPECT_EQ(differences(log_cycle[k], log_fast[k]), "") << "fast mode against cycle mode, core " << k;
   // The port-bound points' named cases are port-bound (the model says so); the points whose
   // ports move a tile row a cycle have none.
   if (c.v->x_bpc >= c.v->rows && c.v->w_bpc >= c.v->cols && c.v->o_bpc >= 4 * c.v->cols) {
@@ -1065,40 +1192,53 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
     ops.push_back(opi[l][0]);
   }
   // The RTL. A layer that reads the one before gets its activations from that layer's outputs
-  // as the tile wrote them, quantized (per token or per tensor) when the layer's first fetch
-  // leaves (after the
-  // barrier: every write of the layer before is complete).
-  Image im = image_for(tiles, st.layer, st.instance, opi);
+  // as the tiles wrote them (every core's share), quantized (per token or per tensor) when the
+  // layer's first fetch leaves on any core (after the barrier: every write of the layer before
+  // is complete), for every core's tiles of the layer.
+  Image im = image_for(tiles, t_layer, t_inst, t_noff, opi);
   std::size_t filled = 0;
-  const auto on_fetch = [&](std::size_t g, std::vector<std::uint8_t>& mem) {
+  std::vector<bool> layer_filled(shapes.size(), false);
+  const auto on_fetch = [&](std::size_t core, std::size_t g, std::vector<std::uint8_t>& mem) {
+    const Stream& st = streams[core];
     const std::size_t l = st.layer.at(g);
-    if (l == 0 || g != st.first[l]) return;
+    if (l == 0 || g != st.first[l] || layer_filled[l]) return;
+    layer_filled[l] = true;
     const QuantizedActivations x = quantize_outputs(
-        outputs_in(mem, tiles, st.layer, im, l - 1, c.m, shapes[l - 1].second), c.act);
-    for (std::size_t h = g; h < tiles.size() && st.layer[h] == l; ++h) {
-      if (tiles[h].act_bytes == 0) continue;
+        outputs_in(mem, tiles, t_layer, t_noff, im, l - 1, c.m, shapes[l - 1].second), c.act);
+    for (std::size_t h = 0; h < tiles.size(); ++h) {
+      if (t_layer[h] != l || tiles[h].act_bytes == 0) continue;
       const std::vector<std::uint8_t> b = act_bytes(tiles[h], x);
       std::copy(b.begin(), b.end(), mem.begin() + im.act_addr[h]);
     }
     ++filled;
   };
   const std::uint64_t limit = 2 * model[0].cycles + 1000;
-  const RtlRun r =
-      c.v == &kV4     ? run_rtl<Vtile_ws_4x4>(*c.v, a, st, ops, im, limit, on_fetch)
-      : c.v == &kV8   ? run_rtl<Vtile_ws_8x8>(*c.v, a, st, ops, im, limit, on_fetch)
-      : c.v == &kV4d1 ? run_rtl<Vtile_ws_4x4_d1>(*c.v, a, st, ops, im, limit, on_fetch)
-      : c.v == &kV4db ? run_rtl<Vtile_ws_4x4_db>(*c.v, a, st, ops, im, limit, on_fetch)
-      : c.v == &kV4d1db ? run_rtl<Vtile_ws_4x4_d1_db>(*c.v, a, st, ops, im, limit, on_fetch)
-      : c.v == &kV8db ? run_rtl<Vtile_ws_8x8_db>(*c.v, a, st, ops, im, limit, on_fetch)
-      : c.v == &kV4p  ? run_rtl<Vtile_ws_4x4_port>(*c.v, a, st, ops, im, limit, on_fetch)
-      : c.v == &kV4pdb ? run_rtl<Vtile_ws_4x4_port_db>(*c.v, a, st, ops, im, limit, on_fetch)
-      : c.v == &kV4os  ? run_rtl<Vtile_os_4x4>(*c.v, a, st, ops, im, limit, on_fetch)
-      : c.v == &kV4osdb ? run_rtl<Vtile_os_4x4_db>(*c.v, a, st, ops, im, limit, on_fetch)
-      : c.v == &kV8osdb ? run_rtl<Vtile_os_8x8_db>(*c.v, a, st, ops, im, limit, on_fetch)
-                        : run_rtl<Vtile_os_4x4_port_db>(*c.v, a, st, ops, im, limit, on_fetch);
+  const auto& sts = streams;
+  const RtlRuns r =
+      c.v == &kV4     ? run_rtl<Vtile_ws_4x4>(*c.v, a, sts, opi, im, limit, on_fetch)
+      : c.v == &kV8   ? run_rtl<Vtile_ws_8x8>(*c.v, a, sts, opi, im, limit, on_fetch)
+      : c.v == &kV4d1 ? run_rtl<Vtile_ws_4x4_d1>(*c.v, a, sts, opi, im, limit, on_fetch)
+      : c.v == &kV4db ? run_rtl<Vtile_ws_4x4_db>(*c.v, a, sts, opi, im, limit, on_fetch)
+      : c.v == &kV4d1db ? run_rtl<Vtile_ws_4x4_d1_db>(*c.v, a, sts, opi, im, limit, on_fetch)
+      : c.v == &kV8db ? run_rtl<Vtile_ws_8x8_db>(*c.v, a, sts, opi, im, limit, on_fetch)
+      : c.v == &kV4p  ? run_rtl<Vtile_ws_4x4_port>(*c.v, a, sts, opi, im, limit, on_fetch)
+      : c.v == &kV4pdb ? run_rtl<Vtile_ws_4x4_port_db>(*c.v, a, sts, opi, im, limit, on_fetch)
+      : c.v == &kV4os  ? run_rtl<Vtile_os_4x4>(*c.v, a, sts, opi, im, limit, on_fetch)
+      : c.v == &kV4osdb ? run_rtl<Vtile_os_4x4_db>(*c.v, a, sts, opi, im, limit, on_fetch)
+      : c.v == &kV8osdb ? run_rtl<Vtile_os_8x8_db>(*c.v, a, sts, opi, im, limit, on_fetch)
+                        : run_rtl<Vtile_os_4x4_port_db>(*c.v, a, sts, opi, im, limit, on_fetch);
   EXPECT_EQ(filled, shapes.size() - 1) << "layers whose activations came from the RTL";
   EXPECT_EQ(r.cycles, model[0].cycles) << "total cycles";
-  EXPECT_EQ(differences(log_cycle[0], r.tiles), "") << "phases: model (cycle mode) against RTL";
+  for (std::uint32_t k = 0; k < c.cores; ++k)
+    EXPECT_EQ(differences(log_cycle[k], r.cores[k].tiles), "")
+        << "phases: model (cycle mode) against RTL, core " << k;
+  std::uint64_t rtl_sw = 0, rtl_sr = 0, rtl_is = 0, rtl_dq = 0;
+  for (const RtlRun& k : r.cores) {
+    rtl_sw += k.scale_writes;
+    rtl_sr += k.scale_reads;
+    rtl_is += k.is_overflows;
+    rtl_dq += k.dq_overflows;
+  }
   // Layer ends: the model's layers share the timeline (LayerStats::cycles, each from the
   // previous end), so its ends are the running sums.
   std::vector<std::uint64_t> ends;
@@ -1106,10 +1246,13 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   for (const arch::LayerStats& ls : model[0].layers) ends.push_back(end += ls.cycles);
   EXPECT_EQ(r.layer_close, ends) << "layer ends";
   if (std::getenv("QUASAR_TILE_DUMP"))
-    for (std::size_t g = 0; g < tiles.size(); ++g) {
-      const arch::TileEvents &e = log_cycle[0][g], &x = r.tiles[g];
-      std::cout << "tile " << g << " layer " << st.layer[g] << " k0 " << tiles[g].k0 << " n0 "
-                << tiles[g].n0 << " model/RTL fetch " << e.fetch_issue << "/" << x.fetch_issue
+    for (std::size_t h = 0; h < tiles.size(); ++h) {
+      std::size_t k = 0;
+      while (k + 1 < streams.size() && streams[k + 1].base <= h) ++k;
+      const std::size_t g = h - streams[k].base;
+      const arch::TileEvents &e = log_cycle[k][g], &x = r.cores[k].tiles[g];
+      std::cout << "core " << k << " tile " << g << " layer " << t_layer[h] << " k0 "
+                << tiles[h].k0 << " n0 " << tiles[h].n0 << " model/RTL fetch " << e.fetch_issue << "/" << x.fetch_issue
                 << " ready " << e.fetch_ready << "/" << x.fetch_ready << " start " << e.start
                 << "/" << x.start << " load_end " << e.load_end << "/" << x.load_end
                 << " sstart " << e.stream_start << "/" << x.stream_start << " send "
@@ -1119,13 +1262,13 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
     }
   // The integer scales' register files: words written and read (the plan's counts, which the
   // model adds up).
-  EXPECT_EQ(r.scale_writes, model[0].total(&arch::LayerStats::scale_writes)) << "scale writes";
-  EXPECT_EQ(r.scale_reads, model[0].total(&arch::LayerStats::scale_reads)) << "scale reads";
+  EXPECT_EQ(rtl_sw, model[0].total(&arch::LayerStats::scale_writes)) << "scale writes";
+  EXPECT_EQ(rtl_sr, model[0].total(&arch::LayerStats::scale_reads)) << "scale reads";
   // Each rescale reads its scale word once: integer-scale steps (w4a8-is) or float-scale steps
   // (w4a8-fs), each counted by the model as its own unit's ops, the other's 0; each DGQ weight
   // dequantized reads its group's word once (dequant_ops), and nothing is rescaled.
   const bool dgq = c.scheme == Scheme::w4a8_dgq || c.scheme == Scheme::w4a8_qserve;
-  EXPECT_EQ(r.scale_reads, model[0].total(dgq ? &arch::LayerStats::dequant_ops
+  EXPECT_EQ(rtl_sr, model[0].total(dgq ? &arch::LayerStats::dequant_ops
                                           : c.scheme == Scheme::w4a8_fs
                                               ? &arch::LayerStats::floatscale_ops
                                               : &arch::LayerStats::intscale_ops))
@@ -1143,7 +1286,7 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   std::uint64_t ref_dq = 0;
   for (const auto& layer_ops : opi)
     for (const Operands& o : layer_ops) ref_dq += o.dq_overflows;
-  EXPECT_EQ(r.dq_overflows, ref_dq) << "dequantizer range events";
+  EXPECT_EQ(rtl_dq, ref_dq) << "dequantizer range events";
   if (c.extreme && dgq) {
     EXPECT_GT(ref_dq, 0u) << "the extreme two-level case dequantizes nothing out of range";
   }
@@ -1152,7 +1295,7 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   std::uint64_t ref_overflows = 0;
   for (const auto& layer_ops : opi)
     for (const Operands& o : layer_ops) ref_overflows += o.is_overflows;
-  EXPECT_EQ(r.is_overflows, ref_overflows) << "integer-scale overflow events";
+  EXPECT_EQ(rtl_is, ref_overflows) << "integer-scale overflow events";
   if (c.extreme && !dgq) {
     EXPECT_GT(ref_overflows, 0u) << "the extreme case does not overflow";
   }
@@ -1162,7 +1305,7 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   for (std::size_t l = 0; l < shapes.size(); ++l) {
     for (std::uint64_t i = 0; i < work[l].instances; ++i) {
       const MatrixH y =
-          outputs_in(r.mem, tiles, st.layer, im, l, c.m, shapes[l].second, &st.instance, i);
+          outputs_in(r.mem, tiles, t_layer, t_noff, im, l, c.m, shapes[l].second, &t_inst, i);
       for (std::uint64_t m = 0; m < c.m; ++m)
         for (std::uint64_t n = 0; n < shapes[l].second; ++n)
           if (y(m, n) != opi[l][i].y(m, n) && wrong++ == 0)
@@ -1173,7 +1316,9 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   }
   EXPECT_EQ(wrong, 0u) << first.str();
   // The case's numbers, for docs/validation.md.
-  std::cout << "[case] " << c.name << " " << c.v->name << " " << scheme_name(c.scheme);
+  std::cout << "[case] " << c.name << " " << c.v->name
+            << (c.cores > 1 ? "×" + std::to_string(c.cores) : std::string()) << " "
+            << scheme_name(c.scheme);
   if (c.scheme != Scheme::w8a8) std::cout << " G " << c.group;
   std::cout << " m " << c.m << " k " << c.k << " n " << c.n;
   for (std::uint64_t n : c.chain) std::cout << "," << n;
@@ -1182,8 +1327,8 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
             << " stall_dram " << model[0].total(&arch::LayerStats::stall_dram)
             << " stall_edge " << model[0].total(&arch::LayerStats::stall_edge)
             << " stall_port " << model[0].total(&arch::LayerStats::stall_port)
-            << " fetch_and_write_cycles " << r.both << " scale_writes " << r.scale_writes
-            << " scale_reads " << r.scale_reads << " is_overflows " << r.is_overflows
+            << " fetch_and_write_cycles " << r.both << " scale_writes " << rtl_sw
+            << " scale_reads " << rtl_sr << " is_overflows " << rtl_is
             << " layer_ends";
   for (std::uint64_t e : r.layer_close) std::cout << " " << e;
   std::cout << " dram " << c.dram.gbps << " GB/s " << c.dram.latency_ns << " ns "
@@ -1644,6 +1789,45 @@ std::vector<Case> cases() {
     k.instances = 4;
     k.v = &kV4;  // (QServe runs on WS points)
     pt(k);
+  }
+  // Several cores (a Verilated tile each) on one DRAM: each layer split by output channels
+  // (split_n), the requests of a cycle served in round-robin order over every core's fetch and
+  // write requesters, a layer closed when every core's share is (the harness is the barrier);
+  // 2 to 4 cores, every scheme, WS and OS, memory-bound contention, refresh, a chain, resident
+  // weights, per-tensor scales with instances.
+  const auto mc = [&](Case k, std::uint32_t n) {
+    k.cores = n;
+    v.push_back(k);
+    return k;
+  };
+  mc({"mc2_v4", &kV4, 9, 20, 24, 201, base}, 2);
+  mc({"mc4_v4_memory_bound", &kV4, 2, 64, 32, 202, slow}, 4);
+  mc({"mc2_db8_is", &kV8db, 20, 32, 40, 203, fast, is, 8}, 2);
+  mc({"mc3_os4_fs", &kV4os, 13, 16, 30, 204, base, fs, 4}, 3);
+  mc({"mc2_portdb4_dgq", &kV4pdb, 10, 32, 18, 205, fast, dq, 8}, 2);
+  mc({"mc2_v8_refresh", &kV8, 17, 40, 37, 206, hbm}, 2);
+  mc({"mc3_osdb8_qs_free", &kV8db, 12, 32, 48, 207, hbm, qsv, 16}, 3);
+  {
+    Case k{"mc2_chain3_db4", &kV4db, 12, 16, 16, 208, base};
+    k.chain = {24, 8};
+    mc(k, 2);
+    // Shares of uneven size (3 and 5 n-tiles on 2 cores): the cores close a layer at different
+    // cycles, so the barrier's "every core" binds.
+    k = {"mc2_chain3_uneven_is", &kV4, 10, 16, 12, 212, base, is, 4};
+    k.chain = {20, 8};
+    mc(k, 2);
+    k = {"mc2_res_mblk4", &kV4, 20, 16, 16, 209, fast};
+    k.resident_weights = true;
+    k.m_blocked = true;
+    k.ifmap_bytes = 128;
+    mc(k, 2);
+    k = {"mc2_pt_inst2_db8", &kV8db, 10, 32, 32, 210, base};
+    k.act = ActQuantMode::per_tensor;
+    k.instances = 2;
+    mc(k, 2);
+    k = {"mc2_osdb4_res", &kV4osdb, 16, 16, 20, 211, slow, is, 4};
+    k.resident_weights = true;
+    mc(k, 2);
   }
   const Variant* const ports[] = {&kV4p, &kV4pdb};
   Rng rng4(2023);
