@@ -74,6 +74,7 @@
 
 #include "arch/accelerator.hpp"
 #include "arch/dram/dram_timing.hpp"
+#include "arch/interconnect/interconnect.hpp"
 #include "config/arch_config.hpp"
 #include "mapping/gemm_tiling.hpp"
 #include "mapping/workload.hpp"
@@ -226,6 +227,10 @@ struct Case {
   // Cores of the design (a Verilated tile each), sharing the DRAM; each layer split by output
   // channels (linear_partition: split_n), a core's share of whole n-tiles.
   std::uint32_t cores = 1;
+  // The interconnect between the cores and the DRAM (absent with both 0): a latency each way
+  // and each core's link bandwidth (bytes a cycle).
+  std::uint32_t ic_latency = 0;
+  double ic_bpc = 0;
   std::uint64_t weight_buffer = 0;
   // Instances of each layer (repeat): its tiles run this many times, each instance its own
   // chains, activations (another seed's tokens) and outputs, the same weights; one layer only.
@@ -293,6 +298,8 @@ arch::ArchSpec spec_for(const Case& c) {
   a.buffers.ofmap = {256 * 1024, 1, static_cast<std::uint32_t>(c.v->o_bpc), false};
   a.buffers.prefetch_depth = static_cast<std::uint32_t>(c.v->depth);
   a.cores = c.cores;
+  a.interconnect.latency_cycles = c.ic_latency;
+  a.interconnect.bytes_per_cycle = c.ic_bpc;
   a.linear_partition = arch::Partition::split_n;
   a.dram.standard = "hbm2e";
   a.dram.channels = c.dram.channels;
@@ -716,8 +723,11 @@ struct Stream {
 // Drives one Verilated tile a core through the case: loads the commands, then serves the memory
 // ports cycle by cycle (cycle 0: the first cycle with `run`) until every core is `done`, as the
 // model's DRAM controller serves its requesters: core c's fetches are requester 2c, its writes
-// 2c + 1, the requests of one cycle served in round-robin order of requester (the first moving
-// on every cycle that serves anything), a requester's in issue order. With several cores the
+// 2c + 1, the requests that reach it in one cycle served in round-robin order of requester (the
+// first moving on every cycle that serves anything), a requester's in issue order. With an
+// interconnect a request reaches the controller latency_cycles after its issue, and its data is
+// back when the DRAM and the core's link are done, latency_cycles later (arch::LinkTimes, the
+// model's rule). With several cores the
 // harness is also the layer barrier (LayerEnds): a layer closes when every core's share has,
 // and the tiles' fetches see that count (ext_barrier) in the cycle it happens. `on_fetch(core,
 // tile, mem)` is called as each fetch leaves, before its data does.
@@ -728,12 +738,15 @@ RtlRuns run_rtl(const Variant& v, const arch::ArchSpec& a, const std::vector<Str
                 const std::function<void(std::size_t, std::size_t, std::vector<std::uint8_t>&)>&
                     on_fetch) {
   VerilatedContext ctx;
+  // (served: the controller has said when it completes; data moves once it has.)
   struct Fetch {
     std::uint64_t tile, issue, done = 0, addr, bytes, beats, sent = 0;
     unsigned slot;
+    bool served = false;
   };
   struct Write {
     std::uint64_t tile, issue, done = 0, addr, bytes, beats, got = 0;
+    bool served = false;
   };
   struct Core {
     std::unique_ptr<Top> top;
@@ -810,6 +823,16 @@ RtlRuns run_rtl(const Variant& v, const arch::ArchSpec& a, const std::vector<Str
   arch::DramTiming dram(a.dram);
   const unsigned requesters = static_cast<unsigned>(2 * cores.size());
   unsigned rr_first = 0;  // the DramController's round robin over requesters
+  std::vector<std::uint32_t> link_of;
+  for (unsigned q = 0; q < requesters; ++q) link_of.push_back(q / 2);
+  arch::LinkTimes links(a.interconnect, link_of);
+  struct Pending {
+    std::uint64_t at_dram;  // the cycle it reaches the controller
+    unsigned requester;
+    bool write;
+    std::size_t index;
+  };
+  std::vector<Pending> pending;  // requests on their way to the controller, in issue order
   std::size_t layers = 0;
   for (const Stream& s : cores) layers = std::max(layers, s.first.size());
   std::vector<std::size_t> shares_closed(layers, 0);  // cores whose share of the layer closed
@@ -831,7 +854,8 @@ RtlRuns run_rtl(const Variant& v, const arch::ArchSpec& a, const std::vector<Str
       top.wr_done_count = static_cast<std::uint8_t>(wdone);
       Fetch* next = nullptr;
       for (Fetch& f : k.fetches)
-        if (f.sent < f.beats && f.issue < t && (!next || f.done < next->done)) next = &f;
+        if (f.served && f.sent < f.beats && f.issue < t && (!next || f.done < next->done))
+          next = &f;
       top.rd_beat_valid = next != nullptr;
       if (next) {
         if (t >= next->done)
@@ -866,8 +890,7 @@ RtlRuns run_rtl(const Variant& v, const arch::ArchSpec& a, const std::vector<Str
       k.top->ext_closed = closed;
       k.top->eval();
     }
-    // Requests of this cycle, by requester: core c's fetch lanes in order, then its write.
-    std::vector<std::vector<std::pair<bool, std::size_t>>> reqs(requesters);  // (write, index)
+    // Requests of this cycle: core c's fetch lanes in order, then its write.
     for (std::size_t c = 0; c < cs.size(); ++c) {
       Core& k = cs[c];
       Top& top = *k.top;
@@ -911,7 +934,8 @@ RtlRuns run_rtl(const Variant& v, const arch::ArchSpec& a, const std::vector<Str
           f.done = t;
           run.tiles[f.tile].fetch_ready = t;
         } else {
-          reqs[2 * c].push_back({false, k.fetches.size()});
+          pending.push_back({t + a.interconnect.latency_cycles, static_cast<unsigned>(2 * c), false,
+                             k.fetches.size()});
         }
         k.fetches.push_back(f);
         on_fetch(c, f.tile, im.mem);
@@ -926,7 +950,8 @@ RtlRuns run_rtl(const Variant& v, const arch::ArchSpec& a, const std::vector<Str
         w.beats = (w.bytes + beat - 1) / beat;
         run.tiles[w.tile].written = true;
         run.tiles[w.tile].write_issue = t;
-        reqs[2 * c + 1].push_back({true, k.writes.size()});
+        pending.push_back({t + a.interconnect.latency_cycles, static_cast<unsigned>(2 * c + 1),
+                           true, k.writes.size()});
         k.writes.push_back(w);
       }
       if (top.wr_beat_valid) {
@@ -937,7 +962,7 @@ RtlRuns run_rtl(const Variant& v, const arch::ArchSpec& a, const std::vector<Str
             break;
           }
         if (!w) throw Error("RTL: a write beat with no write open");
-        if (t >= w->done)
+        if (w->served && t >= w->done)
           throw Error("harness: tile " + std::to_string(w->tile) +
                       "'s output beats arrive after its write completed");
         for (std::uint64_t b = 0; b < beat; ++b) {
@@ -949,7 +974,17 @@ RtlRuns run_rtl(const Variant& v, const arch::ArchSpec& a, const std::vector<Str
         ++w->got;
       }
     }
-    // The controller serves them 1 ps into the cycle, requester by requester from rr_first.
+    // The controller serves those that reach it this cycle 1 ps into it, requester by requester
+    // from rr_first, each requester's in issue order.
+    std::vector<std::vector<std::pair<bool, std::size_t>>> reqs(requesters);  // (write, index)
+    std::vector<Pending> later;
+    for (const Pending& p : pending) {
+      if (p.at_dram == t)
+        reqs[p.requester].push_back({p.write, p.index});
+      else
+        later.push_back(p);
+    }
+    pending = std::move(later);
     unsigned active = 0;
     for (const auto& r : reqs) active += r.empty() ? 0 : 1;
     if (active > 1) ++out.both;
@@ -961,11 +996,16 @@ RtlRuns run_rtl(const Variant& v, const arch::ArchSpec& a, const std::vector<Str
           const std::uint64_t bytes = is_write ? k.writes[idx].bytes : k.fetches[idx].bytes;
           const std::uint64_t end =
               dram.serve(t * ppc, bytes, is_write ? arch::DramDir::write : arch::DramDir::read);
-          const std::uint64_t done = std::max(t + 1, (end + ppc - 1) / ppc);
+          const std::uint64_t dram_done = std::max(t + 1, (end + ppc - 1) / ppc);
+          const std::uint64_t done = a.interconnect.present()
+                                         ? links.done(q, t, dram_done, bytes)
+                                         : dram_done;
           if (is_write) {
+            k.writes[idx].served = true;
             k.writes[idx].done = done;
             k.run.tiles[k.writes[idx].tile].write_done = done;
           } else {
+            k.fetches[idx].served = true;
             k.fetches[idx].done = done;
             k.run.tiles[k.fetches[idx].tile].fetch_ready = done;
           }
@@ -1829,6 +1869,24 @@ std::vector<Case> cases() {
     k.resident_weights = true;
     mc(k, 2);
   }
+  // An interconnect between the cores and the DRAM: latency each way, and each core's link
+  // bandwidth (the link binds when narrower than the DRAM's share).
+  const auto ic = [&](Case k, std::uint32_t n, std::uint32_t latency, double bpc) {
+    k.cores = n;
+    k.ic_latency = latency;
+    k.ic_bpc = bpc;
+    v.push_back(k);
+  };
+  ic({"ic_v4_latency5", &kV4, 9, 23, 13, 221, base}, 1, 5, 0);
+  ic({"ic_mc2_v4_latency3_link16", &kV4, 9, 20, 24, 222, fast}, 2, 3, 16);
+  ic({"ic_mc3_db8_is_link8", &kV8db, 12, 32, 48, 223, fast, is, 8}, 3, 0, 8);
+  ic({"ic_mc2_portdb4_dgq_refresh", &kV4pdb, 10, 32, 18, 224, hbm, dq, 8}, 2, 2, 6.5);
+  {
+    Case k{"ic_mc2_chain2_osdb4_res", &kV4osdb, 14, 16, 20, 225, base};
+    k.chain = {12};
+    k.resident_weights = true;
+    ic(k, 2, 4, 12);
+  }
   const Variant* const ports[] = {&kV4p, &kV4pdb};
   Rng rng4(2023);
   for (int i = 0; i < 6; ++i)
@@ -1873,6 +1931,33 @@ std::vector<Case> cases() {
         k.name = "res_" + k.name;
         v.push_back(k);
       }
+    }
+    // ... and 150 multi-core cases: random_case's (every WS point) and random_os_case's on 2 to
+    // 4 cores (as many as the layer has n-tiles), with an interconnect half of the time.
+    for (int i = 0; i < 150; ++i) {
+      Case k = i % 3 == 2 ? random_os_case(srch, "search_mc_" + std::to_string(i), oss[i % 4],
+                                           5000 + static_cast<std::uint64_t>(i))
+                          : random_case(srch, "search_mc_" + std::to_string(i), all[i % 5],
+                                        5000 + static_cast<std::uint64_t>(i));
+      const std::uint64_t n_tiles = (k.n + k.v->cols - 1) / k.v->cols;
+      k.cores = static_cast<std::uint32_t>(std::min<std::uint64_t>(2 + srch.next() % 3, n_tiles));
+      if (srch.next() % 2) {
+        k.ic_latency = static_cast<std::uint32_t>(srch.next() % 6);
+        k.ic_bpc = static_cast<double>(srch.next() % 33);
+      }
+      if (k.cores < 2) continue;
+      // (OS: weights resident across m-tiles when there are several, the store holding the
+      // largest share's; a share of fewer channels fits where the whole layer did not.)
+      if (k.v->os) {
+        const std::uint64_t chunk = k.scheme == Scheme::w8a8 ? k.k : k.group;
+        const std::uint64_t n_share = ((n_tiles + k.cores - 1) / k.cores) * k.v->cols;
+        const std::uint64_t w_share =
+            (k.scheme == Scheme::w8a8 ? k.k * n_share : (k.k * n_share + 1) / 2) +
+            2 * n_share * (k.k / chunk);
+        if (k.m <= static_cast<std::uint64_t>(k.v->rows) || w_share > kWres) continue;
+        k.resident_weights = true;
+      }
+      v.push_back(k);
     }
     // ... and the w4a8-is cases of search2 and search3 again as w4a8-fs, and as w4a8-dgq (the
     // same shapes, groups and memories; the cases above are drawn as before, so seeds keep their
