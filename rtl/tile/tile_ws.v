@@ -115,8 +115,9 @@
 //               chains as w8a8, and its epilogue is w8a8's with s1 as the channel scale.
 //   layers      LayerBarrier: the tiles of several layers run in one stream. (With several
 //               cores, ext_barrier: the layer closes when every core's share has; the tile
-//               closes its own share, ev_layer_close, and the harness combines them.) A layer closes when
-//               its last tile is finished and every write is complete (WriteDma), in order; a
+//               closes its own share, ev_layer_close, and the harness combines them.) A layer
+//               closes when its last tile is finished and every write is complete (WriteDma), in
+//               order; a
 //               layer that reads the layers before it has its first fetch wait until they are
 //               closed (FetchDma), the cycle they close at the earliest. (Layers that overlap,
 //               with writes of a later layer before an earlier one closes, are refused.)

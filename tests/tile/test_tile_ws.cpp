@@ -4,13 +4,14 @@
 // in exactly the cycles of the SystemC accelerator model's cycle mode, tile by tile, and compute
 // the reference GEMM's outputs bit for bit? (Issue 20.)
 //
-// One case: a w8a8 or w4a8-is layer, or a chain of them each reading the one before (seeded
-// synthetic operands, quantized per token, and per channel or per group with integer scales; a
-// later layer's activations are the previous layer's outputs as the RTL wrote them, quantized
-// per token (or per tensor) by the harness when the layer's first fetch leaves) on a one-core
-// design with the
-// tile's parameters (spec_for). sim/mapping plans it (plan_gemm: the arch::Tile commands); the SystemC model runs
-// the commands in cycle (and fast) mode with its tile log on (SimJob::tile_log); the harness
+// One case: a layer of any of the tile's schemes, or a chain of them each reading the one before
+// (seeded synthetic operands, quantized per token or per tensor, and per channel, per group or in
+// two levels; a later layer's activations are the previous layer's outputs as the RTL wrote
+// them, quantized by the harness when the layer's first fetch leaves) on a design of one core or
+// several with the tile's parameters (spec_for; several cores: a Verilated tile each, each layer
+// split by output channels, optionally an interconnect). sim/mapping plans it (plan_gemm: the
+// arch::Tile commands); the SystemC model runs the commands in cycle (and fast) mode with its
+// tile log on (SimJob::tile_log); the harness
 // writes the same commands, one word per field, into the Verilated tile's command memory, lays
 // the operands out in a memory image and serves the tile's memory port cycle by cycle with the
 // model's own DRAM rules: arch::DramTiming for each request, the DramController's arbitration
