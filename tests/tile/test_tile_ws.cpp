@@ -228,6 +228,7 @@ struct Case {
   // Cores of the design (a Verilated tile each), sharing the DRAM; each layer split by output
   // channels (linear_partition: split_n), a core's share of whole n-tiles.
   std::uint32_t cores = 1;
+  bool split_m = false;  // (linear_partition: split_m: each core a share of the tokens instead)
   // The interconnect between the cores and the DRAM (absent with both 0): a latency each way
   // and each core's link bandwidth (bytes a cycle).
   std::uint32_t ic_latency = 0;
@@ -301,7 +302,7 @@ arch::ArchSpec spec_for(const Case& c) {
   a.cores = c.cores;
   a.interconnect.latency_cycles = c.ic_latency;
   a.interconnect.bytes_per_cycle = c.ic_bpc;
-  a.linear_partition = arch::Partition::split_n;
+  a.linear_partition = c.split_m ? arch::Partition::split_m : arch::Partition::split_n;
   a.dram.standard = "hbm2e";
   a.dram.channels = c.dram.channels;
   a.dram.bandwidth_gbps = c.dram.gbps;
@@ -314,10 +315,11 @@ arch::ArchSpec spec_for(const Case& c) {
 }
 
 // Layer `index`'s plan (K x N), checked to be one the tile runs; it reads the layer before it.
-// The core's share of it (mapping::core_share, the design's linear partition; *n_share its N).
+// The core's share of it (mapping::core_share, the design's linear partition; *n_share and
+// *m_share its N and M).
 arch::LayerWork work_for(const arch::ArchSpec& a, const Case& c, std::size_t index,
                          std::uint64_t k, std::uint64_t n, std::uint32_t core = 0,
-                         std::uint64_t* n_share = nullptr) {
+                         std::uint64_t* n_share = nullptr, std::uint64_t* m_share = nullptr) {
   const bool grp = c.scheme == Scheme::w4a8_is || c.scheme == Scheme::w4a8_fs;
   // The two-level schemes: their tiles are dequantized by the tile's fused dequantizers.
   const bool dgq = c.scheme == Scheme::w4a8_dgq || c.scheme == Scheme::w4a8_qserve;
@@ -338,6 +340,7 @@ arch::LayerWork work_for(const arch::ArchSpec& a, const Case& c, std::size_t ind
   l.scheme = ls;
   l = mapping::core_share(a, l, core);
   if (n_share) *n_share = l.n;
+  if (m_share) *m_share = l.m;
   mapping::GemmPlan p = mapping::plan_gemm(a, l);
   if (p.instances != c.instances || p.materialize_bytes != 0 || !p.capacity_warning.empty())
     throw Error(c.name + ": the plan has other instances, a materialize pass or spills");
@@ -517,17 +520,19 @@ void put_le(std::vector<std::uint8_t>& m, std::uint64_t v, int bytes) {
 
 // A tile's activation bytes (m rows of rows_used codes; output-stationary k-major, rows_used
 // rows of m codes: a stream step's), then the token scales on the first k.
-std::vector<std::uint8_t> act_bytes(const arch::Tile& t, const QuantizedActivations& x) {
+// moff: the tile's core's first token of the layer (split_m).
+std::vector<std::uint8_t> act_bytes(const arch::Tile& t, const QuantizedActivations& x,
+                                    std::uint64_t moff = 0) {
   std::vector<std::uint8_t> b;
   const bool os = std::holds_alternative<arch::OsArrayCommand>(t.array);
   for (std::uint64_t i = 0; i < t.m * t.rows_used; ++i) {
     const std::uint64_t m = os ? i % t.m : i / t.rows_used, r = os ? i / t.m : i % t.rows_used;
-    b.push_back(static_cast<std::uint8_t>(x.q(t.m0 + m, t.k0 + r)));
+    b.push_back(static_cast<std::uint8_t>(x.q(moff + t.m0 + m, t.k0 + r)));
   }
   if (t.first_k && x.per_tensor()) {
     if (t.m0 == 0) put_le(b, bits(x.scale[0]), 4);  // the tensor's, with its first block
   } else if (t.first_k) {
-    for (std::uint64_t m = 0; m < t.m; ++m) put_le(b, bits(x.scale_of(t.m0 + m)), 4);
+    for (std::uint64_t m = 0; m < t.m; ++m) put_le(b, bits(x.scale_of(moff + t.m0 + m)), 4);
   }
   return b;
 }
@@ -536,7 +541,7 @@ std::vector<std::uint8_t> act_bytes(const arch::Tile& t, const QuantizedActivati
 // channel of the layer) of the run, every core's, each layer's operands by instance.
 Image image_for(const std::vector<arch::Tile>& tiles, const std::vector<std::size_t>& layer,
                 const std::vector<std::uint64_t>& instance,
-                const std::vector<std::uint64_t>& noff,
+                const std::vector<std::uint64_t>& noff, const std::vector<std::uint64_t>& moff,
                 const std::vector<std::vector<Operands>>& ops) {
   Image im;
   for (std::size_t g = 0; g < tiles.size(); ++g) {
@@ -596,7 +601,7 @@ Image image_for(const std::vector<arch::Tile>& tiles, const std::vector<std::siz
     }
     im.act_addr.push_back(static_cast<std::uint32_t>(im.mem.size()));
     if (t.act_bytes > 0) {
-      const std::vector<std::uint8_t> b = act_bytes(t, o.x);
+      const std::vector<std::uint8_t> b = act_bytes(t, o.x, moff[g]);
       if (layer[g] == 0)
         im.mem.insert(im.mem.end(), b.begin(), b.end());
       else
@@ -617,7 +622,7 @@ Image image_for(const std::vector<arch::Tile>& tiles, const std::vector<std::siz
 // `instance`, when set: of those tiles of instance `which` only.
 MatrixH outputs_in(const std::vector<std::uint8_t>& mem, const std::vector<arch::Tile>& tiles,
                    const std::vector<std::size_t>& layer, const std::vector<std::uint64_t>& noff,
-                   const Image& im, std::size_t l, std::uint64_t m_rows, std::uint64_t n_cols,
+                   const std::vector<std::uint64_t>& moff, const Image& im, std::size_t l, std::uint64_t m_rows, std::uint64_t n_cols,
                    const std::vector<std::uint64_t>* instance = nullptr, std::uint64_t which = 0) {
   MatrixH y(m_rows, n_cols);
   for (std::size_t g = 0; g < tiles.size(); ++g) {
@@ -626,7 +631,7 @@ MatrixH outputs_in(const std::vector<std::uint8_t>& mem, const std::vector<arch:
     for (std::uint64_t m = 0; m < t.m; ++m)
       for (std::uint64_t col = 0; col < t.cols_used; ++col) {
         const std::size_t at = im.out_addr[g] + 2 * (m * t.cols_used + col);
-        y(t.m0 + m, noff[g] + t.n0 + col) =
+        y(moff[g] + t.m0 + m, noff[g] + t.n0 + col) =
             static_cast<std::uint16_t>(mem.at(at) | (mem.at(at + 1) << 8));
       }
   }
@@ -718,6 +723,7 @@ struct Stream {
   std::vector<std::uint64_t> instance;       // the tile's instance of its layer
   std::vector<std::size_t> first;            // each layer's first tile
   std::vector<std::uint64_t> noff;           // its layer's first channel on this core (split_n)
+  std::vector<std::uint64_t> moff;           // ... and first token (split_m)
   std::size_t base = 0;                      // its first tile's index in the memory image
 };
 
@@ -1084,7 +1090,8 @@ class TileWs : public ::testing::TestWithParam<Case> {};
 // One core's tile stream: its share of every layer's tiles, in order (one wave), with the
 // command words beyond the tiles (layer waits and ends, m-blocks, resident weights).
 Stream stream_for(const Case& c, const std::vector<arch::LayerWork>& work,
-                  const std::vector<std::uint64_t>& layer_noff) {
+                  const std::vector<std::uint64_t>& layer_noff,
+                  const std::vector<std::uint64_t>& layer_moff) {
   Stream st;
   std::uint64_t blocks = 0;  // m-blocks so far: a new one with each layer and each change of m0
   for (std::size_t l = 0; l < work.size(); ++l) {
@@ -1098,6 +1105,7 @@ Stream stream_for(const Case& c, const std::vector<arch::LayerWork>& work,
         st.layer.push_back(l);
         st.instance.push_back(inst);
         st.noff.push_back(layer_noff[l]);
+        st.moff.push_back(layer_moff[l]);
       }
       ++blocks;
     }
@@ -1146,31 +1154,34 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   // Each core's share of every layer, and where its channels start in the layer.
   std::vector<std::vector<arch::LayerWork>> core_work(c.cores);
   std::vector<std::vector<std::uint64_t>> noff(c.cores, std::vector<std::uint64_t>(shapes.size()));
+  std::vector<std::vector<std::uint64_t>> moff = noff;
   for (std::size_t l = 0; l < shapes.size(); ++l) {
     std::uint64_t off = 0;
     for (std::uint32_t k = 0; k < c.cores; ++k) {
-      std::uint64_t n_share = 0;
+      std::uint64_t n_share = 0, m_share = 0;
       core_work[k].push_back(
-          work_for(a, c, l, shapes[l].first, shapes[l].second, k, &n_share));
-      noff[k][l] = off;
-      off += n_share;
+          work_for(a, c, l, shapes[l].first, shapes[l].second, k, &n_share, &m_share));
+      (c.split_m ? moff : noff)[k][l] = off;
+      off += c.split_m ? m_share : n_share;
     }
-    if (off != shapes[l].second) throw Error(c.name + ": the cores' shares are not the layer");
+    if (off != (c.split_m ? c.m : shapes[l].second))
+      throw Error(c.name + ": the cores' shares are not the layer");
   }
   const std::vector<arch::LayerWork>& work = core_work[0];
   // The run's tile streams, a core's each; the memory image holds every core's tiles.
   std::vector<Stream> streams;
   std::vector<arch::Tile> tiles;  // every core's, core 0's first
   std::vector<std::size_t> t_layer;
-  std::vector<std::uint64_t> t_inst, t_noff;
+  std::vector<std::uint64_t> t_inst, t_noff, t_moff;
   for (std::uint32_t k = 0; k < c.cores; ++k) {
-    streams.push_back(stream_for(c, core_work[k], noff[k]));
+    streams.push_back(stream_for(c, core_work[k], noff[k], moff[k]));
     Stream& st = streams.back();
     st.base = tiles.size();
     tiles.insert(tiles.end(), st.tiles.begin(), st.tiles.end());
     t_layer.insert(t_layer.end(), st.layer.begin(), st.layer.end());
     t_inst.insert(t_inst.end(), st.instance.begin(), st.instance.end());
     t_noff.insert(t_noff.end(), st.noff.begin(), st.noff.end());
+    t_moff.insert(t_moff.end(), st.moff.begin(), st.moff.end());
   }
   if (c.m_blocked) {  // the case is there to run its tokens in blocks
     EXPECT_TRUE(std::any_of(tiles.begin(), tiles.end(), [](const arch::Tile& t) {
@@ -1236,7 +1247,7 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   // as the tiles wrote them (every core's share), quantized (per token or per tensor) when the
   // layer's first fetch leaves on any core (after the barrier: every write of the layer before
   // is complete), for every core's tiles of the layer.
-  Image im = image_for(tiles, t_layer, t_inst, t_noff, opi);
+  Image im = image_for(tiles, t_layer, t_inst, t_noff, t_moff, opi);
   std::size_t filled = 0;
   std::vector<bool> layer_filled(shapes.size(), false);
   const auto on_fetch = [&](std::size_t core, std::size_t g, std::vector<std::uint8_t>& mem) {
@@ -1245,10 +1256,11 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
     if (l == 0 || g != st.first[l] || layer_filled[l]) return;
     layer_filled[l] = true;
     const QuantizedActivations x = quantize_outputs(
-        outputs_in(mem, tiles, t_layer, t_noff, im, l - 1, c.m, shapes[l - 1].second), c.act);
+        outputs_in(mem, tiles, t_layer, t_noff, t_moff, im, l - 1, c.m, shapes[l - 1].second),
+        c.act);
     for (std::size_t h = 0; h < tiles.size(); ++h) {
       if (t_layer[h] != l || tiles[h].act_bytes == 0) continue;
-      const std::vector<std::uint8_t> b = act_bytes(tiles[h], x);
+      const std::vector<std::uint8_t> b = act_bytes(tiles[h], x, t_moff[h]);
       std::copy(b.begin(), b.end(), mem.begin() + im.act_addr[h]);
     }
     ++filled;
@@ -1346,7 +1358,8 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   for (std::size_t l = 0; l < shapes.size(); ++l) {
     for (std::uint64_t i = 0; i < work[l].instances; ++i) {
       const MatrixH y =
-          outputs_in(r.mem, tiles, t_layer, t_noff, im, l, c.m, shapes[l].second, &t_inst, i);
+          outputs_in(r.mem, tiles, t_layer, t_noff, t_moff, im, l, c.m, shapes[l].second, &t_inst,
+                     i);
       for (std::uint64_t m = 0; m < c.m; ++m)
         for (std::uint64_t n = 0; n < shapes[l].second; ++n)
           if (y(m, n) != opi[l][i].y(m, n) && wrong++ == 0)
@@ -1857,6 +1870,16 @@ std::vector<Case> cases() {
     k = {"mc2_chain3_uneven_is", &kV4, 10, 16, 12, 212, base, is, 4};
     k.chain = {20, 8};
     mc(k, 2);
+    // split_m: each core a share of the tokens (the same weights fetched by every core).
+    k = {"mc2_split_m_v4", &kV4, 21, 20, 13, 213, base};
+    k.split_m = true;
+    mc(k, 2);
+    k = {"mc3_split_m_chain2_osdb4_pt", &kV4osdb, 22, 16, 12, 214, fast, is, 4};
+    k.split_m = true;
+    k.chain = {8};
+    k.act = ActQuantMode::per_tensor;
+    k.resident_weights = true;
+    mc(k, 3);
     k = {"mc2_res_mblk4", &kV4, 20, 16, 16, 209, fast};
     k.resident_weights = true;
     k.m_blocked = true;
