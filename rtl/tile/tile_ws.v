@@ -34,8 +34,9 @@
 // Words 9, 10, 16, 17, 20, 21 and 27 are the harness's memory layout, the layer's numerics and the
 // run's layers (the model's tiles have no addresses and no amplifier; its layers are
 // LayerWork's, `after` a chain here); 15 is not read. A command the tile cannot run
-// (spills, dequantizers other than DGQ's and QServe's on WS, sizes beyond the parameters, byte counts or edge
-// work that are not this layout's and the scheme's) sets `error` instead of being guessed at.
+// (spills, dequantizers other than DGQ's and QServe's on WS, sizes beyond the parameters, byte
+// counts or edge work that are not this layout's and the scheme's) sets `error` instead of being
+// guessed at.
 //
 // Memory layout of a tile's operands (in_addr, weight_bytes + act_bytes bytes, one request):
 //   w8a8     the weight codes (rows_used rows k0 .. k0 + rows_used - 1 of cols_used int8 codes
@@ -519,7 +520,8 @@ module tile_ws #(
   // The command check (at the start cycle).
   wire [31:0] wb_want = l_tl ? dq_bytes + (l_k0 == 0 ? 32'd2 * l_nc : 32'd0) :
       l_codes + (l_has_cs ? 32'd2 * l_nc : 32'd0);
-  wire [31:0] ab_want = l_m * l_ru + (l_pt ? (l_ts ? 32'd4 : 32'd0) : l_first ? 32'd4 * l_m : 32'd0);
+  wire [31:0] ab_want =
+      l_m * l_ru + (l_pt ? (l_ts ? 32'd4 : 32'd0) : l_first ? 32'd4 * l_m : 32'd0);
   // (w4a8-is: every k-tile has the plan's rows_used, gcd(ROWS, G), so k0 / rows_used numbers
   // the resident activations' blocks; w8a8's last k-tile may be short: k0 / ROWS. OS: every
   // k-chunk is a group, or all of K.)
@@ -544,7 +546,8 @@ module tile_ws #(
       l_xb == l_m && l_wps == (l_grp ? (l_nc + 1) >> 1 : l_nc) && l_w25 == 0;
   wire cmd_ok = l_m >= 1 && l_ru >= 1 && df_ok &&
       l_nc >= 1 && l_nc <= COLS && l_kblk < KT_MAX &&
-      l_fl[31:11] == 21'd0 && (!l_ts || (l_pt && l_first && l_ab != 0)) && {2'b0, l_is} + {2'b0, l_fs} + {2'b0, l_fl[5]} + {2'b0, l_qs} <= 3'd1 &&
+      l_fl[31:11] == 21'd0 && (!l_ts || (l_pt && l_first && l_ab != 0)) &&
+      {2'b0, l_is} + {2'b0, l_fs} + {2'b0, l_fl[5]} + {2'b0, l_qs} <= 3'd1 &&
       l_first == (l_k0 == 0) && (l_grp ? is_ok : l_tl ? dgq_ok : w8_ok) &&
       (l_res ? l_wb == 0 && l_wrb == wb_want && !l_keep : l_wb == wb_want) &&
       (!(l_res || l_keep) || l_roff + wb_want <= WRES) &&

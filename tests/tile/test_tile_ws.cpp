@@ -235,7 +235,8 @@ struct Case {
   double ic_bpc = 0;
   std::uint64_t weight_buffer = 0;
   // Instances of each layer (repeat): its tiles run this many times, each instance its own
-  // chains, activations (another seed's tokens) and outputs, the same weights; one layer only.
+  // chains, activations (another seed's tokens; in a chain, instance i of the layer before's
+  // outputs) and outputs, the same weights.
   std::uint64_t instances = 1;
 };
 
@@ -344,7 +345,6 @@ arch::LayerWork work_for(const arch::ArchSpec& a, const Case& c, std::size_t ind
   mapping::GemmPlan p = mapping::plan_gemm(a, l);
   if (p.instances != c.instances || p.materialize_bytes != 0 || !p.capacity_warning.empty())
     throw Error(c.name + ": the plan has other instances, a materialize pass or spills");
-  if (c.instances > 1 && !c.chain.empty()) throw Error(c.name + ": instances of one layer only");
   // m-blocks after the first are stored once and played as runs: the tile gets every played
   // tile's own command.
   if (!p.runs.empty()) {
@@ -622,7 +622,8 @@ Image image_for(const std::vector<arch::Tile>& tiles, const std::vector<std::siz
 // `instance`, when set: of those tiles of instance `which` only.
 MatrixH outputs_in(const std::vector<std::uint8_t>& mem, const std::vector<arch::Tile>& tiles,
                    const std::vector<std::size_t>& layer, const std::vector<std::uint64_t>& noff,
-                   const std::vector<std::uint64_t>& moff, const Image& im, std::size_t l, std::uint64_t m_rows, std::uint64_t n_cols,
+                   const std::vector<std::uint64_t>& moff, const Image& im, std::size_t l,
+                   std::uint64_t m_rows, std::uint64_t n_cols,
                    const std::vector<std::uint64_t>* instance = nullptr, std::uint64_t which = 0) {
   MatrixH y(m_rows, n_cols);
   for (std::size_t g = 0; g < tiles.size(); ++g) {
@@ -1214,7 +1215,8 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   ASSERT_EQ(log_cycle.size(), c.cores);
   EXPECT_EQ(model[0].cycles, model[1].cycles) << "fast mode";
   for (std::uint32_t k = 0; k < c.cores; ++k)
-    EXPECT_EQ(differences(log_cycle[k], log_fast[k]), "") << "fast mode against cycle mode, core " << k;
+    EXPECT_EQ(differences(log_cycle[k], log_fast[k]), "")
+        << "fast mode against cycle mode, core " << k;
   // The port-bound points' named cases are port-bound (the model says so); the points whose
   // ports move a tile row a cycle have none.
   if (c.v->x_bpc >= c.v->rows && c.v->w_bpc >= c.v->cols && c.v->o_bpc >= 4 * c.v->cols) {
@@ -1239,7 +1241,7 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
     opi.emplace_back();
     for (std::uint64_t i = 0; i < work[l].instances; ++i)
       opi[l].push_back(operands(c, shapes[l].first, shapes[l].second, c.seed + 1000 * l,
-                                l ? &ops[l - 1].y : nullptr,
+                                l ? &opi[l - 1][i].y : nullptr,
                                 i ? c.seed + 1000 * l + 7919 * i : 0));
     ops.push_back(opi[l][0]);
   }
@@ -1255,12 +1257,15 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
     const std::size_t l = st.layer.at(g);
     if (l == 0 || g != st.first[l] || layer_filled[l]) return;
     layer_filled[l] = true;
-    const QuantizedActivations x = quantize_outputs(
-        outputs_in(mem, tiles, t_layer, t_noff, t_moff, im, l - 1, c.m, shapes[l - 1].second),
-        c.act);
+    // Instance i of the layer reads instance i of the layer before.
+    std::vector<QuantizedActivations> x;
+    for (std::uint64_t i = 0; i < work[l - 1].instances; ++i)
+      x.push_back(quantize_outputs(outputs_in(mem, tiles, t_layer, t_noff, t_moff, im, l - 1, c.m,
+                                              shapes[l - 1].second, &t_inst, i),
+                                   c.act));
     for (std::size_t h = 0; h < tiles.size(); ++h) {
       if (t_layer[h] != l || tiles[h].act_bytes == 0) continue;
-      const std::vector<std::uint8_t> b = act_bytes(tiles[h], x, t_moff[h]);
+      const std::vector<std::uint8_t> b = act_bytes(tiles[h], x.at(t_inst[h]), t_moff[h]);
       std::copy(b.begin(), b.end(), mem.begin() + im.act_addr[h]);
     }
     ++filled;
@@ -1305,7 +1310,8 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
       const std::size_t g = h - streams[k].base;
       const arch::TileEvents &e = log_cycle[k][g], &x = r.cores[k].tiles[g];
       std::cout << "core " << k << " tile " << g << " layer " << t_layer[h] << " k0 "
-                << tiles[h].k0 << " n0 " << tiles[h].n0 << " model/RTL fetch " << e.fetch_issue << "/" << x.fetch_issue
+                << tiles[h].k0 << " n0 " << tiles[h].n0 << " model/RTL fetch " << e.fetch_issue
+                << "/" << x.fetch_issue
                 << " ready " << e.fetch_ready << "/" << x.fetch_ready << " start " << e.start
                 << "/" << x.start << " load_end " << e.load_end << "/" << x.load_end
                 << " sstart " << e.stream_start << "/" << x.stream_start << " send "
@@ -1884,6 +1890,17 @@ std::vector<Case> cases() {
     k.resident_weights = true;
     k.m_blocked = true;
     k.ifmap_bytes = 128;
+    mc(k, 2);
+    // Instances in a chain: instance i of a layer reads instance i of the one before; the layer
+    // barrier waits for every instance.
+    k = {"chain3_inst2_db4_is", &kV4db, 9, 16, 12, 215, fast, is, 4};
+    k.chain = {8, 12};
+    k.instances = 2;
+    v.push_back(k);
+    k = {"mc2_chain2_inst3_os4_res", &kV4os, 10, 12, 16, 216, base};
+    k.chain = {8};
+    k.instances = 3;
+    k.resident_weights = true;
     mc(k, 2);
     k = {"mc2_pt_inst2_db8", &kV8db, 10, 32, 32, 210, base};
     k.act = ActQuantMode::per_tensor;
