@@ -670,8 +670,8 @@ module tile_ws #(
           w_grp ? {{4{nib_row[4*c+3]}}, nib_row[4*c+:4]} : sq0[8*c+:8];
   end
 
-  // -- the fused DGQ dequantizers (WS loads of w4a8-dgq tiles) --
-  // DQ_UNITS lanes of dequant_dgq work through the tile's codes in their memory order, which the
+  // -- the fused dequantizers (WS loads of w4a8-dgq and w4a8-qserve tiles) --
+  // DQ_UNITS lanes of dequant_dgq (each with QServe's circuit beside DGQ's) work through the tile's codes in their memory order, which the
   // DGQ layout makes the load's order (row rows_used - 1 first, each row's cols_used codes), a
   // lane a code a cycle, into a staging store of int8 rows (and past it: this cycle's lanes are
   // forwarded). The array takes ROWS shifts: the ROWS - rows_used zero rows at once, then each
