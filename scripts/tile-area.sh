@@ -48,7 +48,7 @@ echo "tile_ws parameters:$(echo " $flags" | sed 's/ -G/ /g')"
 # queues) stay memory cells, and flat_mem, read as a blackbox, stays one.
 cat > "$out/tile.ys" <<EOF
 read_verilog -sv -lib rtl/tile/flat_mem.v
-read_verilog -sv -defer -Irtl/units -Irtl/tile $out/tile_ws.v rtl/tile/epilogue_lane.v $(ls rtl/units/*.v | tr '\n' ' ')
+read_verilog -sv -defer -Irtl/units -Irtl/tile $out/tile_ws.v rtl/tile/epilogue_lane.v rtl/tile/lane_positions.v $(ls rtl/units/*.v | tr '\n' ' ')
 hierarchy -top tile_ws
 synth -top tile_ws -run begin:fine
 opt -fast -full

@@ -703,21 +703,18 @@ module tile_ws #(
   localparam integer SIW = $clog2(ROWS * COLS);
   wire [DQ_UNITS*SIW-1:0] dq_si;  // each lane's staging slot (row, column)
   wire [32*(DQ_UNITS+1)-1:0] dq_r, dq_c;
+  lane_positions #(
+      .N(DQ_UNITS)
+  ) dq_pos (
+      .restart(start_now),
+      .r0     (dq_r0),
+      .c0     (dq_c0),
+      .cols   (l_nc),
+      .r      (dq_r),
+      .c      (dq_c)
+  );
   genvar q;
   generate
-    for (q = 0; q <= DQ_UNITS; q = q + 1) begin : g_dqpos
-      wire [31:0] r, cc;
-      if (q == 0) begin : g_first
-        assign r  = start_now ? 32'd0 : dq_r0;
-        assign cc = start_now ? 32'd0 : dq_c0;
-      end else begin : g_next
-        wire wrap = g_dqpos[q-1].cc + 1 == l_nc;
-        assign r  = g_dqpos[q-1].r + (wrap ? 32'd1 : 32'd0);
-        assign cc = wrap ? 32'd0 : g_dqpos[q-1].cc + 1;
-      end
-      assign dq_r[32*q+:32] = r;
-      assign dq_c[32*q+:32] = cc;
-    end
     for (q = 0; q < DQ_UNITS; q = q + 1) begin : g_dq
       /* verilator lint_off UNUSEDSIGNAL */
       wire [31:0] pc = p0 + q;
@@ -1208,21 +1205,16 @@ module tile_ws #(
   // output further (token-major); position UMAX is where the next batch starts.
   wire phase0 = x == 0 || x == c_rcyc;
   wire [32*(UMAX+1)-1:0] lm, lc;
-  generate
-    for (j = 0; j <= UMAX; j = j + 1) begin : g_pos
-      wire [31:0] m, cc;
-      if (j == 0) begin : g_first
-        assign m  = phase0 ? 32'd0 : e_m0;
-        assign cc = phase0 ? 32'd0 : e_c0;
-      end else begin : g_next
-        wire wrap = g_pos[j-1].cc + 1 == nc_e;
-        assign m  = g_pos[j-1].m + (wrap ? 32'd1 : 32'd0);
-        assign cc = wrap ? 32'd0 : g_pos[j-1].cc + 1;
-      end
-      assign lm[32*j+:32] = m;
-      assign lc[32*j+:32] = cc;
-    end
-  endgenerate
+  lane_positions #(
+      .N(UMAX)
+  ) e_pos (
+      .restart(phase0),
+      .r0     (e_m0),
+      .c0     (e_c0),
+      .cols   (nc_e),
+      .r      (lm),
+      .c      (lc)
+  );
 
   // The integer-scale accumulators' store: one int32 per output of the n-tile, read by the
   // rescale lanes (and then written back) and by the epilogue lanes.
