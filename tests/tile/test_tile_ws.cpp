@@ -323,7 +323,7 @@ arch::LayerWork work_for(const arch::ArchSpec& a, const Case& c, std::size_t ind
                          std::uint64_t* n_share = nullptr, std::uint64_t* m_share = nullptr) {
   const bool grp = c.scheme == Scheme::w4a8_is || c.scheme == Scheme::w4a8_fs;
   // The two-level schemes: their tiles are dequantized by the tile's fused dequantizers.
-  const bool dgq = c.scheme == Scheme::w4a8_dgq || c.scheme == Scheme::w4a8_qserve;
+  const bool two_level = c.scheme == Scheme::w4a8_dgq || c.scheme == Scheme::w4a8_qserve;
   trace::Layer l;
   l.name = "gemm" + std::to_string(index);
   l.op = trace::Op::linear;
@@ -331,7 +331,7 @@ arch::LayerWork work_for(const arch::ArchSpec& a, const Case& c, std::size_t ind
   l.repeat = c.instances;
   trace::LayerScheme ls;
   ls.scheme = c.scheme;
-  if (grp || dgq) {
+  if (grp || two_level) {
     if (c.group == 0 || k % c.group != 0) throw Error(c.name + ": G must divide K");
     ls.group_size = c.group;
     if (c.scheme == Scheme::w4a8_is) ls.alpha_bits = c.alpha_bits;
@@ -364,7 +364,7 @@ arch::LayerWork work_for(const arch::ArchSpec& a, const Case& c, std::size_t ind
         (!grp && t.rescale_ops != 0) ||
         (grp && t.rescale_unit != (c.scheme == Scheme::w4a8_is ? ScaleUnit::intscale
                                                                : ScaleUnit::floatscale)) ||
-        (t.dequant_ops != 0) != dgq || (t.n0 == 0 && t.act_bytes == 0) ||
+        (t.dequant_ops != 0) != two_level || (t.n0 == 0 && t.act_bytes == 0) ||
         t.weight_bytes + t.act_bytes > kSlotBytes)
       throw Error(c.name + ": tile n0 " + std::to_string(t.n0) + " k0 " + std::to_string(t.k0) +
                   " is not one the tile runs (no spills)");
@@ -382,11 +382,11 @@ struct Operands {
   bool is = false;   // w4a8-is
   bool fs = false;   // w4a8-fs
   bool grp = false;  // either: 4-bit group weights rescaled at the edge
-  bool dgq = false;  // w4a8-dgq or -qserve: two-level weights (tl), dequantized as tiles load
+  bool two_level = false;  // w4a8-dgq or -qserve: weights tl, dequantized as tiles load
   bool qs = false;   // w4a8-qserve
   QuantizedActivations x;
   QuantizedWeights w;
-  TwoLevelWeights tl;                // w4a8-dgq
+  TwoLevelWeights tl;                // w4a8-dgq, -qserve
   std::uint64_t dq_overflows = 0;    // its dequantizers' out-of-range events (the reference's)
   IntegerScales s;  // w4a8-is
   MatrixH y;        // the reference output
@@ -423,44 +423,30 @@ Operands operands(const Case& c, std::uint64_t k, std::uint64_t n, std::uint64_t
   o.fs = c.scheme == Scheme::w4a8_fs;
   o.grp = o.is || o.fs;
   o.qs = c.scheme == Scheme::w4a8_qserve;
-  o.dgq = c.scheme == Scheme::w4a8_dgq || o.qs;
+  o.two_level = c.scheme == Scheme::w4a8_dgq || o.qs;
   o.x = prev ? quantize_outputs(*prev, c.act) : quantize_activations(d.x, c.act);
   WeightQuantSpec ws;
   ws.symmetric = true;
   ws.scale_dtype = ScaleDtype::fp16;
-  if (o.qs) {
-    // QServe's progressive quantizer (level 0 int8 in [-119, 119] with fp16 s0, level 1 uint4
-    // with uint8 s1 and zeros per group) and its reference. Extreme: s1 = 255 with q - z = 15 on
-    // every second channel (a bad trace: (q - z) s1 leaves [-128, 127], clamped and counted).
-    o.tl = quantize_qserve(d.w, c.group);
-    if (c.extreme)
-      for (std::size_t row = 0; row < o.tl.q.rows(); row += 2) {
-        for (std::size_t kk = 0; kk < o.tl.q.cols(); ++kk) o.tl.q(row, kk) = 15;
-        for (std::size_t g = 0; g < o.tl.groups(); ++g) {
-          o.tl.zeros(row, g) = 0;
-          o.tl.group_scale(row, g) = 255;
-        }
-      }
-    const GemmResult g = gemm_w4a8_qserve(o.x, o.tl);
-    o.y = g.y;
-    const auto ev = g.counters.overflow.find(stage::kDequantRange);
-    o.dq_overflows = ev == g.counters.overflow.end() ? 0 : ev->second;
-  } else if (o.dgq) {
-    // DGQ's quantizer (its two-phase grid search, calibrated on the layer's float activations),
-    // then the fused path of the reference. Extreme: S2 = 127 with q - z = 15 on every second
-    // channel, so that those weights dequantize out of [-127, 127] (clamped and counted).
+  if (o.two_level) {
+    // DGQ's quantizer (its two-phase grid search, calibrated on the layer's float activations)
+    // or QServe's progressive one (level 0 int8 in [-119, 119] with fp16 s0, level 1 uint4 with
+    // uint8 s1 and zeros per group), then the scheme's reference (DGQ's fused path). Extreme: the
+    // largest group scale (DGQ's S2 127, QServe's s1 255) with q - z = 15 on every second
+    // channel, so that those weights dequantize out of range (clamped and counted).
     DgqSpec spec;
     spec.group_size = c.group;
-    o.tl = quantize_dgq(d.w, calib, spec);
+    o.tl = o.qs ? quantize_qserve(d.w, c.group) : quantize_dgq(d.w, calib, spec);
     if (c.extreme)
       for (std::size_t row = 0; row < o.tl.q.rows(); row += 2) {
         for (std::size_t kk = 0; kk < o.tl.q.cols(); ++kk) o.tl.q(row, kk) = 15;
         for (std::size_t g = 0; g < o.tl.groups(); ++g) {
           o.tl.zeros(row, g) = 0;
-          o.tl.group_scale(row, g) = 127;
+          o.tl.group_scale(row, g) = o.qs ? 255 : 127;
         }
       }
-    const GemmResult g = gemm_w4a8_dgq(o.x, o.tl, DequantMode::fused);
+    const GemmResult g = o.qs ? gemm_w4a8_qserve(o.x, o.tl)
+                              : gemm_w4a8_dgq(o.x, o.tl, DequantMode::fused);
     o.y = g.y;
     const auto ev = g.counters.overflow.find(stage::kDequantRange);
     o.dq_overflows = ev == g.counters.overflow.end() ? 0 : ev->second;
@@ -552,7 +538,7 @@ Image image_for(const std::vector<arch::Tile>& tiles, const std::vector<std::siz
     const std::size_t at = im.mem.size();
     if (t.weight_bytes == 0) {
       // Weights resident (the tile reads them from the store): activations only.
-    } else if (o.dgq) {
+    } else if (o.two_level) {
       // One nibble stream, low nibble first: the codes in the load's order (row rows_used - 1
       // first, k0 + rows_used - 1, each row's cols_used codes), then, when the tile starts a
       // group, its cols_used zeros and cols_used int8 S2; padded to a byte; then the fp16
@@ -658,7 +644,7 @@ std::vector<std::uint32_t> command_words(const arch::Tile& t, std::uint32_t in, 
                                t.k0,
                                (t.first_k ? 1u : 0u) | (t.last_k ? 2u : 0u) |
                                    (ws.psum_chained ? 4u : 0u) | (o.is ? 8u : 0u) |
-                                   (o.fs ? 16u : 0u) | (o.dgq && !o.qs ? 32u : 0u) |
+                                   (o.fs ? 16u : 0u) | (o.two_level && !o.qs ? 32u : 0u) |
                                    (o.qs ? 64u : 0u) | (keep ? 128u : 0u) |
                                    (t.weight_bytes == 0 ? 256u : 0u) |
                                    (o.x.per_tensor() ? 512u : 0u) |
@@ -676,7 +662,7 @@ std::vector<std::uint32_t> command_words(const arch::Tile& t, std::uint32_t in, 
                                t.dequant_ops,
                                t.stream_steps,
                                t.n0,
-                               o.grp ? o.w.group_size : o.dgq ? o.tl.group_size : 0,
+                               o.grp ? o.w.group_size : o.two_level ? o.tl.group_size : 0,
                                o.is ? static_cast<std::uint64_t>(o.s.bits) : 0,
                                t.scale_writes,
                                t.scale_reads,
@@ -1326,8 +1312,8 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   // Each rescale reads its scale word once: integer-scale steps (w4a8-is) or float-scale steps
   // (w4a8-fs), each counted by the model as its own unit's ops, the other's 0; each DGQ weight
   // dequantized reads its group's word once (dequant_ops), and nothing is rescaled.
-  const bool dgq = c.scheme == Scheme::w4a8_dgq || c.scheme == Scheme::w4a8_qserve;
-  EXPECT_EQ(rtl_sr, model[0].total(dgq ? &arch::LayerStats::dequant_ops
+  const bool two_level = c.scheme == Scheme::w4a8_dgq || c.scheme == Scheme::w4a8_qserve;
+  EXPECT_EQ(rtl_sr, model[0].total(two_level ? &arch::LayerStats::dequant_ops
                                           : c.scheme == Scheme::w4a8_fs
                                               ? &arch::LayerStats::floatscale_ops
                                               : &arch::LayerStats::intscale_ops))
@@ -1336,7 +1322,7 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
                                                         : &arch::LayerStats::floatscale_ops),
             0u)
       << "the other unit's rescales";
-  if (dgq) {
+  if (two_level) {
     EXPECT_EQ(model[0].total(&arch::LayerStats::intscale_ops), 0u) << "DGQ rescales";
     EXPECT_GT(model[0].total(&arch::LayerStats::dequant_ops), 0u) << "DGQ dequantizes nothing";
   }
@@ -1346,7 +1332,7 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   for (const auto& layer_ops : opi)
     for (const Operands& o : layer_ops) ref_dq += o.dq_overflows;
   EXPECT_EQ(rtl_dq, ref_dq) << "dequantizer range events";
-  if (c.extreme && dgq) {
+  if (c.extreme && two_level) {
     EXPECT_GT(ref_dq, 0u) << "the extreme two-level case dequantizes nothing out of range";
   }
   // The integer-scale accumulators' overflow events: the RTL's flags against the reference's
@@ -1355,7 +1341,7 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   for (const auto& layer_ops : opi)
     for (const Operands& o : layer_ops) ref_overflows += o.is_overflows;
   EXPECT_EQ(rtl_is, ref_overflows) << "integer-scale overflow events";
-  if (c.extreme && !dgq) {
+  if (c.extreme && !two_level) {
     EXPECT_GT(ref_overflows, 0u) << "the extreme case does not overflow";
   }
   // Outputs, bit for bit, every layer's.
