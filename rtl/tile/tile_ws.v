@@ -1,5 +1,6 @@
 // tile_ws: one int8 compute tile, weight-stationary (OS = 0) or output-stationary (OS = 1: see
-// "Output-stationary" below), running GEMM tiles of w8a8, w4a8-is and w4a8-fs, with
+// "Output-stationary" below), running GEMM tiles of w8a8, w4a8-is, w4a8-fs, w4a8-dgq, w4a8-qserve
+// and (with dint4 PEs, PE != 0) w4a8-dint, with
 // single-buffered (WBANKS = 1: the `array_single` path of the accelerator model's core,
 // models/arch/core/core.cpp) or double-buffered weights (WBANKS = 2: `array_double_cycle`, the
 // rules of units::WsDoubleBufferedSchedule), with its fetch DMA, buffer slots, edge queue
@@ -15,7 +16,8 @@
 //    4 flags: bit 0 first_k, bit 1 last_k, bit 2 psum_chained, bit 3 w4a8-is, bit 4 w4a8-fs,
 //      bit 5 w4a8-dgq, bit 6 w4a8-qserve (fused dequantizers; WS only) (none: w8a8); bit 7
 //      keep the fetched weights in the resident store, bit 8 the weights are resident there
-//      (weight_bytes 0)
+//      (weight_bytes 0), bit 9 per-tensor activation scales, bit 10 the tensor's scale comes
+//      with this tile, bit 11 w4a8-dint (the tile's PEs are dint4: PE != 0)
 //    5 weight_bytes      6 act_bytes        7 out_bytes     8 epilogue_ops
 //    9 in_addr: where the tile's operands start in memory
 //   10 out_addr: where its fp16 outputs go (last_k tiles)
@@ -52,6 +54,9 @@
 //            s1 when k0 = 0 (the plan's ceil(codes / 2 + 1.5 cols_used) + 2 cols_used bytes);
 //   w4a8-qserve as w4a8-dgq, with the uint8 level-1 scales s1 in place of S2 and the fp16
 //            level-0 channel scales s0 in place of s1;
+//   w4a8-dint the dint4 codes packed as w4a8-is's, then the cols_used fp16 channel scales s_w
+//            when k0 = 0 (w8a8's): the tile chains over K and scales as w8a8, the PEs
+//            multiplying w2 = 2 value (pe_mul) and the epilogue halving the scale product;
 // then, all, when act_bytes > 0 the activations (m rows of rows_used int8 codes, token-major)
 // and, when first_k, the m fp32 token scales; little endian. Outputs (out_addr, out_bytes): m
 // rows of cols_used fp16, token-major.
@@ -163,7 +168,8 @@
 // cycle (buffers.*.bytes_per_cycle); BEAT bytes a memory data beat (a power of two, >= 2 COLS,
 // >= ROWS; OS: >= 4 ROWS, the token scales' one read); M_MAX tokens, KT_MAX k-tiles of resident
 // activations (OS: KT_MAX M_MAX k), NT_MAX tiles, SLOT_WORDS beats a slot (powers of two); WRES
-// bytes of the resident weight store (a power of two).
+// bytes of the resident weight store (a power of two); PE the PEs (0 int8, 1 / 2 dint4 of value
+// set A / B: pe_mul).
 //
 // Debug outputs (pulses; each kind happens in tile order, so the n-th pulse is the n-th tile's):
 // ev_start (first load cycle), ev_load_done (the cycle after the last load cycle),
@@ -206,6 +212,9 @@ module tile_ws #(
     parameter integer NT_MAX     = 256,
     parameter integer SLOT_WORDS = 64,
     parameter integer WRES       = 2048,
+    // The PEs (array.pe): 0 int8; 1 / 2 dint4 with value set A / B (trace dint_set), which run
+    // w4a8-dint and nothing else.
+    parameter integer PE         = 0,
     // Derived (not to be set): slot number bits, command word address bits.
     parameter integer SW         = DEPTH > 1 ? $clog2(DEPTH) : 1,
     parameter integer CAW        = $clog2(NT_MAX) + 5
@@ -498,17 +507,21 @@ module tile_ws #(
   // Per-tensor activation scales (bit 9): one fp32 scale for the tensor, fetched with its first
   // block's first-k tiles (bit 10), in place of the m token scales.
   wire l_pt = l_fl[9], l_ts = l_fl[10];
+  // w4a8-dint (bit 11; only on dint4 PEs, PE != 0): 4-bit codes packed as w4a8-is's, chained
+  // over all K and scaled per channel as w8a8 (the epilogue's extra 0.5: epilogue_lane HALF).
+  wire l_dint = l_fl[11];
   wire [31:0] l_roff = cmem[{lt_i, 5'd27}];
   // The group schemes (4-bit group weights, partial sums chained over a group, rescaled at its
   // end): w4a8-is and w4a8-fs share the layout and the timing, not the rescale's arithmetic.
   wire l_grp = l_is || l_fs;
+  wire l_nib = l_grp || l_dint;  // the codes are nibbles, two a byte over the tile
   wire [31:0] l_g1 = l_g == 0 ? 32'd1 : l_g;  // (G = 0 is refused; no division by 0)
   wire l_gs = l_k0 % l_g1 == 0;  // the tile starts a group (w4a8-is, -fs, -dgq)
   wire l_ge = (l_k0 + l_ru) % l_g1 == 0;  // ... ends one
   // The chain's scales come with its first tile: w8a8 and DGQ channel scales (k0 = 0), w4a8-is
   // S, w4a8-fs s.
   wire l_has_cs = l_grp ? l_gs : l_k0 == 0;
-  wire [31:0] l_codes = l_grp ? (l_ru * l_nc + 1) >> 1 : l_ru * l_nc;  // code bytes
+  wire [31:0] l_codes = l_nib ? (l_ru * l_nc + 1) >> 1 : l_ru * l_nc;  // code bytes
   wire [31:0] l_mnc = l_m * l_nc;
   // DGQ's weight bytes: one nibble stream of the codes (ru nc), then, when the tile starts a
   // group, the nc zeros and the nc int8 S2 (3 nc nibbles), padded to a byte; then the fp16
@@ -543,11 +556,11 @@ module tile_ws #(
   wire df_ok = OS == 0 ?
       l_m <= M_MAX && l_steps == l_m && l_ru <= ROWS && (l_grp || l_tl || l_k0 % ROWS == 0) :
       l_m <= ROWS && l_steps == l_ru && l_k0 + l_ru <= XDEPTH && (l_grp || l_k0 == 0) &&
-      l_xb == l_m && l_wps == (l_grp ? (l_nc + 1) >> 1 : l_nc) && l_w25 == 0;
+      l_xb == l_m && l_wps == (l_nib ? (l_nc + 1) >> 1 : l_nc) && l_w25 == 0;
   wire cmd_ok = l_m >= 1 && l_ru >= 1 && df_ok &&
       l_nc >= 1 && l_nc <= COLS && l_kblk < KT_MAX &&
-      l_fl[31:11] == 21'd0 && (!l_ts || (l_pt && l_first && l_ab != 0)) &&
-      {2'b0, l_is} + {2'b0, l_fs} + {2'b0, l_fl[5]} + {2'b0, l_qs} <= 3'd1 &&
+      l_fl[31:12] == 20'd0 && l_dint == (PE != 0) && (!l_ts || (l_pt && l_first && l_ab != 0)) &&
+      {2'b0, l_is} + {2'b0, l_fs} + {2'b0, l_fl[5]} + {2'b0, l_qs} + {2'b0, l_dint} <= 3'd1 &&
       l_first == (l_k0 == 0) && (l_grp ? is_ok : l_tl ? dgq_ok : w8_ok) &&
       (l_res ? l_wb == 0 && l_wrb == wb_want && !l_keep : l_wb == wb_want) &&
       (!(l_res || l_keep) || l_roff + wb_want <= WRES) &&
@@ -657,17 +670,19 @@ module tile_ws #(
   wire [31:0] w_row = OS != 0 ? tok : row_r;
   wire [31:0] w_nc = OS != 0 ? s_nc : l_nc;
   wire w_grp = OS != 0 ? s_grp : l_grp;
+  wire w_nib = OS != 0 ? s_grp || s_fl[11] : l_nib;
   wire w_rows_ok = OS != 0 || row_r < l_ru;
   /* verilator lint_off UNUSEDSIGNAL */  // (offsets within the slot: their high bits are 0)
   wire [31:0] wnib = w_row * w_nc;  // the row's first code (w4a8-is: nibble)
-  wire [31:0] ra0 = w_grp ? wnib >> 1 : wnib;
+  wire [31:0] ra0 = w_nib ? wnib >> 1 : wnib;
   /* verilator lint_on UNUSEDSIGNAL */
   wire [COLS*4-1:0] nib_row = sq0[4*wnib[0]+:COLS*4];
   reg [COLS*8-1:0] w_row_in;
   always @* begin
     for (c = 0; c < COLS; c = c + 1)
       w_row_in[8*c+:8] = !(c < w_nc && w_rows_ok) ? 8'd0 :
-          w_grp ? {{4{nib_row[4*c+3]}}, nib_row[4*c+:4]} : sq0[8*c+:8];
+          w_grp ? {{4{nib_row[4*c+3]}}, nib_row[4*c+:4]} :
+          w_nib ? {4'd0, nib_row[4*c+:4]} : sq0[8*c+:8];
   end
 
   // -- the fused dequantizers (WS loads of w4a8-dgq and w4a8-qserve tiles) --
@@ -841,7 +856,8 @@ module tile_ws #(
           .ROWS  (ROWS),
           .COLS  (COLS),
           .ACC_W (32),
-          .WBANKS(WBANKS)
+          .WBANKS(WBANKS),
+          .PE    (PE)
       ) array (
           .clk    (clk),
           .rst    (rst),
@@ -861,7 +877,8 @@ module tile_ws #(
           .ROWS  (ROWS),
           .COLS  (COLS),
           .ACC_W (32),
-          .ABANKS(WBANKS)
+          .ABANKS(WBANKS),
+          .PE    (PE)
       ) array (
           .clk  (clk),
           .rst  (rst),
@@ -1362,7 +1379,9 @@ module tile_ws #(
           .h(cs[COLS*{{(32 - LREG) {1'b0}}, c_reg}+lc[32*j+:32]]),
           .f(sw32[32*j+:32])
       );
-      epilogue_lane epi (
+      epilogue_lane #(
+          .HALF(PE != 0 ? 1 : 0)
+      ) epi (
           .acc(s0_acc[32*j+:32]),
           .acc_f32(s0_fs),
           .sx (s0_sx[32*j+:32]),

@@ -51,7 +51,10 @@ module systolic_array #(
     parameter integer ROWS   = 4,
     parameter integer COLS   = 4,
     parameter integer ACC_W  = 32,
-    parameter integer WBANKS = 1
+    parameter integer WBANKS = 1,
+    // The PEs (pe_mul): 0 int8 x int8; 1 / 2 dint4 (value set A / B) x int8, 4-bit weight
+    // registers holding the codes (w_in[8c +: 4]; its high nibble is not read).
+    parameter integer PE     = 0
 ) (
     input  wire                   clk,
     input  wire                   rst,
@@ -62,7 +65,9 @@ module systolic_array #(
     input  wire                   w_bank,
     input  wire                   x_bank,
     /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */  // (dint4 PEs: the codes' high nibbles)
     input  wire [     COLS*8-1:0] w_in,
+    /* verilator lint_on UNUSEDSIGNAL */
     input  wire                   x_valid,
     input  wire [     ROWS*8-1:0] x_in,
     input  wire [COLS*ACC_W-1:0]  psum_in,
@@ -73,6 +78,8 @@ module systolic_array #(
   // A token's activation as it moves through the array: x (8 bits), and with two banks its
   // bank bit above it (bit 8).
   localparam integer XW = WBANKS == 2 ? 9 : 8;
+  // A weight register's bits: the int8 code, or the dint4 code.
+  localparam integer WW = PE == 0 ? 8 : 4;
 
   // Per-PE state, flattened with index r * COLS + c:
   //   w_q    the PE's weight registers, bank b at 8 * (b * N_PE + I)
@@ -80,7 +87,7 @@ module systolic_array #(
   //          input; other columns: a register holding what the left neighbour multiplied last
   //          cycle)
   //   ps_q   the PE's partial-sum register, v_q its valid bit
-  wire [WBANKS*N_PE*8-1:0] w_q;
+  wire [WBANKS*N_PE*WW-1:0] w_q;
   wire [N_PE*XW-1:0] x_q;
   wire [N_PE*ACC_W-1:0] ps_q;
   wire [N_PE-1:0] v_q;
@@ -172,38 +179,45 @@ module systolic_array #(
         end
 
         // The weight registers; w_mul is the weight this cycle's product uses.
-        wire [7:0] w_mul;
+        wire [WW-1:0] w_mul;
         genvar b;
         for (b = 0; b < WBANKS; b = b + 1) begin : g_bank
           localparam integer J = b * N_PE + I;
-          wire [7:0] w_above;
+          wire [WW-1:0] w_above;
           wire shift;
           if (r == 0) begin : g_top
-            assign w_above = w_in[8*c+:8];
+            assign w_above = w_in[8*c+:WW];
           end else begin : g_inner
-            assign w_above = w_q[8*(J-COLS)+:8];
+            assign w_above = w_q[WW*(J-COLS)+:WW];
           end
           if (WBANKS == 2) begin : g_sel
             assign shift = w_load && (b == 1 ? w_bank : !w_bank);
           end else begin : g_one
             assign shift = w_load;
           end
-          reg [7:0] w_r;
+          reg [WW-1:0] w_r;
           always @(posedge clk) begin
-            if (rst) w_r <= 8'd0;
+            if (rst) w_r <= {WW{1'b0}};
             else if (shift) w_r <= w_above;
           end
-          assign w_q[8*J+:8] = w_r;
+          assign w_q[WW*J+:WW] = w_r;
         end
         if (WBANKS == 2) begin : g_mul2
-          assign w_mul = x_q[XW*I+8] ? w_q[8*(N_PE+I)+:8] : w_q[8*I+:8];
+          assign w_mul = x_q[XW*I+8] ? w_q[WW*(N_PE+I)+:WW] : w_q[WW*I+:WW];
         end else begin : g_mul1
-          assign w_mul = w_q[8*I+:8];
+          assign w_mul = w_q[WW*I+:WW];
         end
 
         reg [ACC_W-1:0] ps_r;
         reg v_r;
-        wire signed [15:0] prod = $signed(w_mul) * $signed(x_q[XW*I+:8]);
+        wire signed [15:0] prod;
+        pe_mul #(
+            .PE(PE)
+        ) mul (
+            .w(w_mul),
+            .x(x_q[XW*I+:8]),
+            .p(prod)
+        );
         wire [ACC_W-1:0] prod_x = {{(ACC_W - 16) {prod[15]}}, prod};
         always @(posedge clk) begin
           if (rst) begin

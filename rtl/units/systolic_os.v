@@ -83,7 +83,11 @@ module systolic_os #(
     parameter integer ROWS   = 4,
     parameter integer COLS   = 4,
     parameter integer ACC_W  = 32,
-    parameter integer ABANKS = 1
+    parameter integer ABANKS = 1,
+    // The PEs (pe_mul): 0 int8 x int8; 1 / 2 dint4 (value set A / B) x int8, whose weight
+    // registers and column skew carry the 4-bit codes (w_in[8c +: 4]; the high nibble is not
+    // read).
+    parameter integer PE     = 0
 ) (
     input  wire                   clk,
     input  wire                   rst,
@@ -94,11 +98,14 @@ module systolic_os #(
     input  wire                   last,
     /* verilator lint_on UNUSEDSIGNAL */
     input  wire [     ROWS*8-1:0] x_in,
+    /* verilator lint_off UNUSEDSIGNAL */  // (dint4 PEs: the codes' high nibbles)
     input  wire [     COLS*8-1:0] w_in,
+    /* verilator lint_on UNUSEDSIGNAL */
     output wire                   y_valid,
     output wire [COLS*ACC_W-1:0]  y_out
 );
   localparam integer N_PE = ROWS * COLS;
+  localparam integer WW = PE == 0 ? 8 : 4;  // a weight register's bits (int8 or dint4 code)
 
   // Per-PE state, flattened with index r * COLS + c:
   //   x_q, v_q  the activation the PE multiplies this cycle and its valid bit (column 0: the
@@ -109,7 +116,7 @@ module systolic_os #(
   //             shadow register), h_q its "holds a result" bit
   wire [N_PE*8-1:0] x_q;
   wire [N_PE-1:0] v_q;
-  wire [N_PE*8-1:0] w_q;
+  wire [N_PE*WW-1:0] w_q;
   wire [N_PE*ACC_W-1:0] res_q;
   wire [N_PE-1:0] h_q;
   // Column c unloads (shifts down) this cycle.
@@ -141,16 +148,16 @@ module systolic_os #(
     for (c = 0; c < COLS; c = c + 1) begin : g_col
       localparam integer B = (ROWS - 1) * COLS + c;  // the column's bottom PE
       if (c == 0) begin : g_direct
-        assign w_q[0+:8] = w_in[0+:8];
+        assign w_q[0+:WW] = w_in[0+:WW];
       end else begin : g_delay
         delay_line #(
-            .W(8),
+            .W(WW),
             .D(c)
         ) dl (
             .clk(clk),
             .rst(rst),
-            .d  (w_in[8*c+:8]),
-            .q  (w_q[8*c+:8])
+            .d  (w_in[8*c+:WW]),
+            .q  (w_q[WW*c+:WW])
         );
       end
       delay_line #(
@@ -169,12 +176,12 @@ module systolic_os #(
       for (c = 0; c < COLS; c = c + 1) begin : g_pe
         localparam integer I = r * COLS + c;
         if (r > 0) begin : g_w
-          reg [7:0] w_r;
+          reg [WW-1:0] w_r;
           always @(posedge clk) begin
-            if (rst) w_r <= 8'd0;
-            else w_r <= w_q[8*(I-COLS)+:8];
+            if (rst) w_r <= {WW{1'b0}};
+            else w_r <= w_q[WW*(I-COLS)+:WW];
           end
-          assign w_q[8*I+:8] = w_r;
+          assign w_q[WW*I+:WW] = w_r;
         end
         if (c > 0) begin : g_x
           reg [7:0] x_r;
@@ -245,7 +252,14 @@ module systolic_os #(
           reg [ACC_W-1:0] acc_r, s_r;
           reg h_r, hs_r, u_r;
           assign grp[I] = hs_r & (u_r | first[c]);
-          wire signed [15:0] prod = $signed(w_q[8*I+:8]) * $signed(x_q[8*I+:8]);
+          wire signed [15:0] prod;
+          pe_mul #(
+              .PE(PE)
+          ) mul (
+              .w(w_q[WW*I+:WW]),
+              .x(x_q[8*I+:8]),
+              .p(prod)
+          );
           wire [ACC_W-1:0] prod_x = {{(ACC_W - 16) {prod[15]}}, prod};
           wire [ACC_W-1:0] sum = (h_r ? acc_r : {ACC_W{1'b0}}) + prod_x;
           always @(posedge clk) begin
@@ -296,7 +310,14 @@ module systolic_os #(
           end
           reg [ACC_W-1:0] acc_r;
           reg h_r;
-          wire signed [15:0] prod = $signed(w_q[8*I+:8]) * $signed(x_q[8*I+:8]);
+          wire signed [15:0] prod;
+          pe_mul #(
+              .PE(PE)
+          ) mul (
+              .w(w_q[WW*I+:WW]),
+              .x(x_q[8*I+:8]),
+              .p(prod)
+          );
           wire [ACC_W-1:0] prod_x = {{(ACC_W - 16) {prod[15]}}, prod};
           wire [ACC_W-1:0] base = h_r ? acc_r : {ACC_W{1'b0}};
           always @(posedge clk) begin

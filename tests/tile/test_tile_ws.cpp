@@ -27,8 +27,9 @@
 //     model's LayerStats::scale_writes, scale_reads (and intscale_ops);
 //   - the integer-scale steps whose sum left 32 bits against the reference's intscale_acc
 //     overflow events (two cases at the operands' extremes overflow);
-//   - every layer's outputs the tile wrote to memory against quasar::gemm_w8a8 / gemm_w4a8_is
-//     (each layer reading the reference outputs of the one before), bit for bit;
+//   - every layer's outputs the tile wrote to memory against the scheme's reference GEMM
+//     (gemm_w8a8, gemm_w4a8_is, -fs, -dgq, -qserve, -dint; each layer reading the reference
+//     outputs of the one before), bit for bit;
 //   - the model's fast mode against its cycle mode (same tile log, same cycles).
 // The tile's `error` bits must stay 0 (a command it cannot run is refused, never approximated;
 // the array never overwrites a region the edge still reads), and every data beat must arrive
@@ -56,6 +57,8 @@
 #include <Vtile_os_4x4_db.h>
 #include <Vtile_os_4x4_port_db.h>
 #include <Vtile_os_8x8_db.h>
+#include <Vtile_ws_4x4_dint_db.h>
+#include <Vtile_os_4x4_dint_b.h>
 #include <verilated.h>
 
 #include <algorithm>
@@ -165,6 +168,9 @@ struct Variant {
   int x_bpc = 64, w_bpc = 64, o_bpc = 128;
   bool os = false;  // output-stationary (OS=1; wbanks 2: shadow accumulators)
   int dq_units = 4;  // the fused DGQ dequantizers' lanes (DQ_UNITS; edge.dequant_units)
+  // The PEs (PE; array.pe): 0 int8; 1 / 2 dint4 with value set A / B (the layers' dint_set),
+  // which run w4a8-dint only.
+  int pe = 0;
 };
 constexpr Variant kV4{"4x4", 4, 4, 2, 4, 2, 32, 1, 2, 1, 2, 1};
 // (Dequantizer lanes: 4 on the 4 x 4, which keep up with its loads; 3 on the 8 x 8, 1 on the
@@ -185,6 +191,13 @@ constexpr Variant kV4os{"4x4-os", 4, 4, 2, 4, 2, 32, 1, 2, 1, 2, 1, 64, 64, 128,
 constexpr Variant kV4osdb{"4x4-os-db", 4, 4, 2, 4, 2, 32, 2, 2, 1, 1, 2, 64, 64, 128, true};
 constexpr Variant kV8osdb{"8x8-os-db", 8, 8, 3, 2, 3, 32, 2, 4, 2, 8, 3, 64, 64, 128, true};
 constexpr Variant kV4ospdb{"4x4-os-port-db", 4, 4, 2, 4, 2, 32, 2, 2, 1, 1, 2, 3, 2, 12, true};
+// dINT points (dint4 PEs, w4a8-dint): weight-stationary with two banks and a 3-byte weight port
+// (the nibble-packed loads stretch past ROWS at each n-tile's first k-tile), value set A; and
+// output-stationary with one bank, value set B.
+constexpr Variant kV4dintdb{"4x4-dint-db", 4, 4, 2, 4, 2, 32, 2, 2, 1, 1, 2, 64, 3, 128, false,
+                            4, 1};
+constexpr Variant kV4osdintb{"4x4-os-dint-b", 4, 4, 2, 4, 2, 32, 1, 2, 1, 2, 1, 64, 64, 128, true,
+                             4, 2};
 constexpr std::uint64_t kMMax = 64, kKtMax = 32, kNtMax = 256, kSlotBytes = 32 * 32;
 constexpr std::uint64_t kWres = 2048;  // the resident weight store's bytes (WRES's default)
 // A tile's command words: 32 a tile in the command memory, of which the first 28 are read
@@ -248,6 +261,13 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> layer_shapes(const Case& c)
 }
 void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
+// Schemes whose partial sums chain over all of K (an OS k-chunk is K), rather than a group's.
+bool whole_k(Scheme s) { return s == Scheme::w8a8 || s == Scheme::w4a8_dint; }
+// The code bytes of `codes` weights: one a byte (w8a8) or two (the 4-bit schemes).
+std::uint64_t code_bytes(Scheme s, std::uint64_t codes) {
+  return s == Scheme::w8a8 ? codes : (codes + 1) / 2;
+}
+
 // An output-stationary case's weight buffer: its prefetch depth of its largest weight tile (a
 // k-chunk, K or G, of COLS channels with their scales), the least the model accepts, so that the
 // weights stay resident across m-tiles only when the whole layer fits that (such plans the tile
@@ -257,9 +277,8 @@ std::uint64_t os_weight_buffer(const Case& c) {
   std::uint64_t most = 0;
   for (const auto& [k, n] : layer_shapes(c)) {
     const std::uint64_t nc = std::min(cols, n);
-    const std::uint64_t chunk = c.scheme == Scheme::w8a8 ? k : c.group;
-    const std::uint64_t codes = c.scheme == Scheme::w8a8 ? chunk * nc : (chunk * nc + 1) / 2;
-    most = std::max(most, codes + 2 * nc);
+    const std::uint64_t chunk = whole_k(c.scheme) ? k : c.group;
+    most = std::max(most, code_bytes(c.scheme, chunk * nc) + 2 * nc);
   }
   return static_cast<std::uint64_t>(c.v->depth) * most;
 }
@@ -274,13 +293,16 @@ arch::ArchSpec spec_for(const Case& c) {
   a.array.rows = static_cast<std::uint32_t>(c.v->rows);
   a.array.cols = static_cast<std::uint32_t>(c.v->cols);
   a.array.dataflow = c.v->os ? arch::Dataflow::os : arch::Dataflow::ws;
-  a.array.pe = PeKind::int8;
+  a.array.pe = c.v->pe != 0 ? PeKind::dint4 : PeKind::int8;
   a.array.acc_bits = 32;
   a.array.double_buffer = c.v->wbanks == 2;
   a.array.pe_stages = 1;
   a.array.ws_order = c.m_blocked ? arch::WsOrder::m_blocked : arch::WsOrder::n_outer;
-  a.schemes = {Scheme::w8a8, Scheme::w4a8_is, Scheme::w4a8_fs, Scheme::w4a8_dgq,
-               Scheme::w4a8_qserve};
+  if (c.v->pe != 0)
+    a.schemes = {Scheme::w4a8_dint};
+  else
+    a.schemes = {Scheme::w8a8, Scheme::w4a8_is, Scheme::w4a8_fs, Scheme::w4a8_dgq,
+                 Scheme::w4a8_qserve};
   a.edge.dequant_units = static_cast<std::uint32_t>(c.v->dq_units);
   a.edge.epilogue_units = static_cast<std::uint32_t>(c.v->units);
   a.edge.epilogue_latency_cycles = static_cast<std::uint32_t>(c.v->lat);
@@ -337,6 +359,7 @@ arch::LayerWork work_for(const arch::ArchSpec& a, const Case& c, std::size_t ind
     if (c.scheme == Scheme::w4a8_is) ls.alpha_bits = c.alpha_bits;
   }
   if (c.scheme == Scheme::w4a8_dgq) ls.dequant = DequantMode::fused;  // (no materialize pass)
+  if (c.scheme == Scheme::w4a8_dint) ls.dint_set = c.v->pe == 2 ? DintSet::B : DintSet::A;
   ls.act = c.act;
   l.scheme = ls;
   l = mapping::core_share(a, l, core);
@@ -384,6 +407,7 @@ struct Operands {
   bool grp = false;  // either: 4-bit group weights rescaled at the edge
   bool two_level = false;  // w4a8-dgq or -qserve: weights tl, dequantized as tiles load
   bool qs = false;   // w4a8-qserve
+  bool dint = false;  // w4a8-dint: dint4 codes (per channel scales), on dint4 PEs
   QuantizedActivations x;
   QuantizedWeights w;
   TwoLevelWeights tl;                // w4a8-dgq, -qserve
@@ -391,6 +415,7 @@ struct Operands {
   IntegerScales s;  // w4a8-is
   MatrixH y;        // the reference output
   std::uint64_t is_overflows = 0;  // its intscale_acc overflow events
+  std::uint64_t invalid_codes = 0;  // w4a8-dint: weights of the set's unused code
 };
 
 // The activations a layer reads from the previous one's fp16 outputs: quantized per token (what
@@ -424,6 +449,7 @@ Operands operands(const Case& c, std::uint64_t k, std::uint64_t n, std::uint64_t
   o.grp = o.is || o.fs;
   o.qs = c.scheme == Scheme::w4a8_qserve;
   o.two_level = c.scheme == Scheme::w4a8_dgq || o.qs;
+  o.dint = c.scheme == Scheme::w4a8_dint;
   o.x = prev ? quantize_outputs(*prev, c.act) : quantize_activations(d.x, c.act);
   WeightQuantSpec ws;
   ws.symmetric = true;
@@ -482,6 +508,27 @@ Operands operands(const Case& c, std::uint64_t k, std::uint64_t n, std::uint64_t
     o.y = g.y;
     const auto ev = g.counters.overflow.find(stage::kIntScaleAcc);
     o.is_overflows = ev == g.counters.overflow.end() ? 0 : ev->second;
+  } else if (o.dint) {
+    // dint4 RTN per channel in the design's value set. Extreme: set A's unused code 1000 on
+    // every third weight (a bad trace: it contributes 0; set B reads it as -0.5) and the codes
+    // of the largest magnitude elsewhere on every second channel.
+    ws.format = WeightFormat::dint4;
+    ws.granularity = Granularity::per_channel;
+    ws.dint_set = c.v->pe == 2 ? DintSet::B : DintSet::A;
+    o.w = quantize_weights_rtn(d.w, ws);
+    if (c.extreme) {
+      for (std::size_t row = 0; row < o.w.codes.rows(); ++row)
+        for (std::size_t kk = 0; kk < o.w.codes.cols(); ++kk) {
+          if ((row * o.w.codes.cols() + kk) % 3 == 0)
+            o.w.codes(row, kk) = 8;
+          else if (row % 2 == 0)
+            o.w.codes(row, kk) = static_cast<std::int8_t>(
+                c.v->pe == 2 ? (kk % 2 ? 7 : 15) : (kk % 2 ? 6 : 10));  // +-7 (B), +-6 (A)
+        }
+    }
+    const GemmResult g = gemm_w4a8_dint(o.x, o.w);
+    o.y = g.y;
+    o.invalid_codes = g.counters.invalid_codes;
   } else {
     ws.format = WeightFormat::int8;
     ws.granularity = Granularity::per_channel;
@@ -561,9 +608,9 @@ Image image_for(const std::vector<arch::Tile>& tiles, const std::vector<std::siz
       if (t.k0 == 0)
         for (std::uint64_t c = 0; c < t.cols_used; ++c)
           put_le(im.mem, f32_to_f16(o.tl.channel_scale[n0 + c]), 2);
-    } else if (o.grp) {
+    } else if (o.grp || o.dint) {
       // 4-bit codes, two a byte, low nibble first, over the whole tile; the group's S
-      // (w4a8-is) or fp16 scale s (w4a8-fs).
+      // (w4a8-is) or fp16 scale s (w4a8-fs); w4a8-dint: the channels' fp16 scales at k0 = 0.
       const std::uint64_t codes = t.rows_used * t.cols_used;
       im.mem.resize(at + (codes + 1) / 2, 0);
       for (std::uint64_t i = 0; i < codes; ++i) {
@@ -571,7 +618,11 @@ Image image_for(const std::vector<arch::Tile>& tiles, const std::vector<std::siz
         const auto nib = static_cast<std::uint8_t>(o.w.codes(n0 + c, t.k0 + r) & 0xf);
         im.mem[at + i / 2] |= static_cast<std::uint8_t>(nib << (4 * (i % 2)));
       }
-      if (t.k0 % o.w.group_size == 0)
+      if (o.dint) {
+        if (t.k0 == 0)
+          for (std::uint64_t c = 0; c < t.cols_used; ++c)
+            put_le(im.mem, f32_to_f16(o.w.scale(n0 + c, 0)), 2);
+      } else if (t.k0 % o.w.group_size == 0)
         for (std::uint64_t c = 0; c < t.cols_used; ++c)
           put_le(im.mem,
                  o.fs ? f32_to_f16(o.w.scale(n0 + c, t.k0 / o.w.group_size))
@@ -650,7 +701,8 @@ std::vector<std::uint32_t> command_words(const arch::Tile& t, std::uint32_t in, 
                                    (o.x.per_tensor() ? 512u : 0u) |
                                    (o.x.per_tensor() && t.first_k && t.m0 == 0 && t.act_bytes > 0
                                         ? 1024u
-                                        : 0u),
+                                        : 0u) |
+                                   (o.dint ? 2048u : 0u),
                                t.weight_bytes,
                                t.act_bytes,
                                t.out_bytes,
@@ -1270,6 +1322,8 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
       : c.v == &kV4os  ? run_rtl<Vtile_os_4x4>(*c.v, a, sts, opi, im, limit, on_fetch)
       : c.v == &kV4osdb ? run_rtl<Vtile_os_4x4_db>(*c.v, a, sts, opi, im, limit, on_fetch)
       : c.v == &kV8osdb ? run_rtl<Vtile_os_8x8_db>(*c.v, a, sts, opi, im, limit, on_fetch)
+      : c.v == &kV4dintdb ? run_rtl<Vtile_ws_4x4_dint_db>(*c.v, a, sts, opi, im, limit, on_fetch)
+      : c.v == &kV4osdintb ? run_rtl<Vtile_os_4x4_dint_b>(*c.v, a, sts, opi, im, limit, on_fetch)
                         : run_rtl<Vtile_os_4x4_port_db>(*c.v, a, sts, opi, im, limit, on_fetch);
   EXPECT_EQ(filled, shapes.size() - 1) << "layers whose activations came from the RTL";
   EXPECT_EQ(r.cycles, model[0].cycles) << "total cycles";
@@ -1341,9 +1395,16 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   for (const auto& layer_ops : opi)
     for (const Operands& o : layer_ops) ref_overflows += o.is_overflows;
   EXPECT_EQ(rtl_is, ref_overflows) << "integer-scale overflow events";
-  if (c.extreme && !two_level) {
+  if (c.extreme && c.scheme == Scheme::w4a8_is) {
     EXPECT_GT(ref_overflows, 0u) << "the extreme case does not overflow";
   }
+  // dINT's bad codes: the set A case's weights hold the unused code (the reference counts them;
+  // they contribute 0 in both). Set B has no unused code.
+  std::uint64_t ref_invalid = 0;
+  for (const auto& layer_ops : opi)
+    for (const Operands& o : layer_ops) ref_invalid += o.invalid_codes;
+  EXPECT_EQ(ref_invalid > 0, c.extreme && c.scheme == Scheme::w4a8_dint && c.v->pe == 1)
+      << "unused dint4 codes";
   // Outputs, bit for bit, every layer's.
   std::size_t wrong = 0;
   std::ostringstream first;
@@ -1365,7 +1426,7 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   std::cout << "[case] " << c.name << " " << c.v->name
             << (c.cores > 1 ? "×" + std::to_string(c.cores) : std::string()) << " "
             << scheme_name(c.scheme);
-  if (c.scheme != Scheme::w8a8) std::cout << " G " << c.group;
+  if (!whole_k(c.scheme)) std::cout << " G " << c.group;
   std::cout << " m " << c.m << " k " << c.k << " n " << c.n;
   for (std::uint64_t n : c.chain) std::cout << "," << n;
   std::cout << " tiles " << tiles.size() << " model " << model[0].cycles << " RTL " << r.cycles
@@ -1385,8 +1446,8 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
 }
 
 // A seeded random case on design point `var`: w8a8 or w4a8-is (G a power of two from 2 to 32
-// dividing K), any shape the tile holds, any DRAM (bandwidth, latency, channels, burst,
-// turnaround, refresh).
+// dividing K; on dint4 points w4a8-dint in place of both), any shape the tile holds, any DRAM
+// (bandwidth, latency, channels, burst, turnaround, refresh).
 Case random_case(Rng& r, const std::string& name, const Variant* var, std::uint64_t seed) {
   Case c;
   c.name = name;
@@ -1407,6 +1468,11 @@ Case random_case(Rng& r, const std::string& name, const Variant* var, std::uint6
       c.group = 0;
       c.k = 1 + r.next() % 64;
     }
+    if (var->pe != 0) {  // (drawn as above, so seeds keep their shapes)
+      c.scheme = Scheme::w4a8_dint;
+      c.group = 0;
+      k_tile = static_cast<std::uint64_t>(var->rows);
+    }
     const std::uint64_t k_tiles = (c.k + k_tile - 1) / k_tile;
     const std::uint64_t cols = static_cast<std::uint64_t>(var->cols);
     if (k_tiles <= kKtMax && k_tiles * ((c.n + cols - 1) / cols) <= kNtMax) break;
@@ -1422,8 +1488,8 @@ Case random_case(Rng& r, const std::string& name, const Variant* var, std::uint6
 }
 
 // A seeded random output-stationary case on design point `var` (w8a8, w4a8-is or w4a8-fs; G
-// a power of two from 2 to 32 dividing K): any shape whose k-chunk (K, or G) fits a slot with
-// its m-tile's activations and whose tiles fit NT_MAX, any DRAM.
+// a power of two from 2 to 32 dividing K; dint4 points: w4a8-dint): any shape whose k-chunk
+// (K, or G) fits a slot with its m-tile's activations and whose tiles fit NT_MAX, any DRAM.
 Case random_os_case(Rng& r, const std::string& name, const Variant* var, std::uint64_t seed) {
   Case c = random_case(r, name, var, seed);  // its DRAM (and a first shape, redrawn here)
   const auto rows = static_cast<std::uint64_t>(var->rows), cols = static_cast<std::uint64_t>(var->cols);
@@ -1431,13 +1497,16 @@ Case random_os_case(Rng& r, const std::string& name, const Variant* var, std::ui
     c.m = 1 + r.next() % 64;
     c.n = 1 + r.next() % 64;
     const int pick = static_cast<int>(r.next() % 3);
-    c.scheme = pick == 0 ? Scheme::w8a8 : pick == 1 ? Scheme::w4a8_is : Scheme::w4a8_fs;
+    c.scheme = var->pe != 0 ? Scheme::w4a8_dint
+               : pick == 0      ? Scheme::w8a8
+               : pick == 1      ? Scheme::w4a8_is
+                                : Scheme::w4a8_fs;
     std::uint64_t chunk = 0, wbytes = 0;
-    if (c.scheme == Scheme::w8a8) {
+    if (whole_k(c.scheme)) {
       c.group = 0;
       c.k = 1 + r.next() % 64;
       chunk = c.k;
-      wbytes = chunk * cols + 2 * cols;
+      wbytes = code_bytes(c.scheme, chunk * cols) + 2 * cols;
     } else {
       c.group = std::uint64_t{2} << (r.next() % 5);
       c.k = c.group * (1 + r.next() % (64 / c.group));
@@ -1446,8 +1515,7 @@ Case random_os_case(Rng& r, const std::string& name, const Variant* var, std::ui
     }
     const std::uint64_t tiles = ((c.m + rows - 1) / rows) * ((c.n + cols - 1) / cols) * (c.k / chunk);
     // (More than one m-tile: the weights must not fit the buffer, see os_weight_buffer.)
-    const std::uint64_t w_all =
-        (c.scheme == Scheme::w8a8 ? c.k * c.n : (c.k * c.n + 1) / 2) + 2 * c.n * (c.k / chunk);
+    const std::uint64_t w_all = code_bytes(c.scheme, c.k * c.n) + 2 * c.n * (c.k / chunk);
     if (wbytes + rows * chunk + 4 * rows <= kSlotBytes && tiles <= kNtMax &&
         (c.m <= rows || w_all > os_weight_buffer(c)))
       return c;
@@ -1459,7 +1527,7 @@ Case random_os_case(Rng& r, const std::string& name, const Variant* var, std::ui
 std::pair<std::uint64_t, std::uint64_t> tile_counts(const Case& c) {
   std::uint64_t tiles = 0, k_tiles = 0;
   std::uint64_t k_tile = static_cast<std::uint64_t>(c.v->rows);
-  if (c.scheme != Scheme::w8a8) k_tile = std::gcd(k_tile, c.group);
+  if (!whole_k(c.scheme)) k_tile = std::gcd(k_tile, c.group);
   const auto cols = static_cast<std::uint64_t>(c.v->cols);
   for (const auto& [k, n] : layer_shapes(c)) {
     const std::uint64_t kt = (k + k_tile - 1) / k_tile;
@@ -1919,6 +1987,55 @@ std::vector<Case> cases() {
   for (int i = 0; i < 6; ++i)
     v.push_back(random_case(rng4, "random_port_" + std::to_string(i), ports[i % 2],
                             400 + static_cast<std::uint64_t>(i)));
+  // w4a8-dint on dint4 PEs (4-bit codes in the weight registers, w2 = 2 value products, the
+  // epilogue's scale product halved): WS with two banks and a narrow weight port (value set A),
+  // OS with one bank (set B); ragged, compute- and memory-bound, refresh, bad codes (set A's
+  // unused 1000, which contributes 0) and the largest magnitudes, chains, m-blocks and resident
+  // weights, refetched activations, instances, per-tensor scales, two cores; seeded random
+  // cases on both points.
+  const Scheme dint = Scheme::w4a8_dint;
+  v.push_back({"dintdb4_ragged", &kV4dintdb, 5, 10, 7, 231, base, dint});
+  v.push_back({"dintdb4_compute_bound", &kV4dintdb, 40, 16, 12, 232, fast, dint});
+  v.push_back({"dintdb4_memory_bound", &kV4dintdb, 2, 64, 32, 233, slow, dint});
+  v.push_back({"dintdb4_refresh", &kV4dintdb, 9, 23, 13, 234, hbm, dint});
+  v.push_back({"osdint4b_ragged", &kV4osdintb, 5, 10, 13, 235, base, dint});
+  v.push_back({"osdint4b_compute_bound", &kV4osdintb, 16, 48, 12, 236, fast, dint});
+  v.push_back({"osdint4b_short_k", &kV4osdintb, 13, 3, 10, 237, fast, dint});
+  {
+    Case k{"dintxdb4_bad_codes", &kV4dintdb, 6, 32, 12, 238, base, dint};
+    k.extreme = true;
+    v.push_back(k);
+    k = {"osdintx4b_extremes", &kV4osdintb, 7, 24, 9, 239, hbm, dint};
+    k.extreme = true;
+    v.push_back(k);
+    k = {"chain3_dintdb4", &kV4dintdb, 12, 16, 12, 240, base, dint};
+    k.chain = {9, 14};
+    v.push_back(k);
+    k = {"chain2_osdint4b", &kV4osdintb, 9, 20, 12, 241, base, dint};
+    k.chain = {13};
+    v.push_back(k);
+    k = {"dint_refetchdb4", &kV4dintdb, 12, 20, 13, 242, fast, dint};
+    k.ifmap_bytes = 128;
+    v.push_back(k);
+    mblk({"dint_mblkdb4", &kV4dintdb, 20, 16, 13, 243, base, dint}, 128, 64);
+    res({"res_dint_mblkdb4", &kV4dintdb, 24, 16, 13, 244, fast, dint}, true, 128);
+    res({"res_osdint4b", &kV4osdintb, 13, 20, 12, 245, base, dint}, false, 0);
+    inst({"dint_inst3_os4b", &kV4osdintb, 6, 12, 9, 246, hbm, dint}, 3);
+    pt({"pt_dintdb4", &kV4dintdb, 9, 24, 10, 247, base, dint});
+    mc({"mc2_dintdb4", &kV4dintdb, 9, 20, 24, 248, base, dint}, 2);
+    k = {"mc2_osdint4b_split_m", &kV4osdintb, 12, 16, 8, 249, fast, dint};
+    k.split_m = true;
+    k.resident_weights = true;  // (each core's share of the layer fits the weight buffer)
+    mc(k, 2);
+  }
+  const Variant* const dints[] = {&kV4dintdb, &kV4osdintb};
+  Rng rng7(2026);
+  for (int i = 0; i < 6; ++i) {
+    const std::string name = "random_dint_" + std::to_string(i);
+    const auto seed = 700 + static_cast<std::uint64_t>(i);
+    v.push_back(dints[i % 2]->os ? random_os_case(rng7, name, dints[i % 2], seed)
+                                 : random_case(rng7, name, dints[i % 2], seed));
+  }
   // QUASAR_TILE_SEARCH=<seed>: 300 more seeded random cases (shapes, both design points, DRAM
   // bandwidth, latency, channels, refresh), for searching beyond CI's matrix (docs/validation.md).
   if (const char* seed = std::getenv("QUASAR_TILE_SEARCH")) {
@@ -1950,9 +2067,8 @@ std::vector<Case> cases() {
       Case k = random_os_case(srch, "search_os_" + std::to_string(i), oss[i % 4],
                               4000 + static_cast<std::uint64_t>(i));
       v.push_back(k);
-      const std::uint64_t chunk = k.scheme == Scheme::w8a8 ? k.k : k.group;
-      const std::uint64_t w_all = (k.scheme == Scheme::w8a8 ? k.k * k.n : (k.k * k.n + 1) / 2) +
-                                  2 * k.n * (k.k / chunk);
+      const std::uint64_t chunk = whole_k(k.scheme) ? k.k : k.group;
+      const std::uint64_t w_all = code_bytes(k.scheme, k.k * k.n) + 2 * k.n * (k.k / chunk);
       if (k.m > static_cast<std::uint64_t>(k.v->rows) && w_all <= kWres) {
         k.resident_weights = true;
         k.name = "res_" + k.name;
@@ -1976,11 +2092,10 @@ std::vector<Case> cases() {
       // (OS: weights resident across m-tiles when there are several, the store holding the
       // largest share's; a share of fewer channels fits where the whole layer did not.)
       if (k.v->os) {
-        const std::uint64_t chunk = k.scheme == Scheme::w8a8 ? k.k : k.group;
+        const std::uint64_t chunk = whole_k(k.scheme) ? k.k : k.group;
         const std::uint64_t n_share = ((n_tiles + k.cores - 1) / k.cores) * k.v->cols;
         const std::uint64_t w_share =
-            (k.scheme == Scheme::w8a8 ? k.k * n_share : (k.k * n_share + 1) / 2) +
-            2 * n_share * (k.k / chunk);
+            code_bytes(k.scheme, k.k * n_share) + 2 * n_share * (k.k / chunk);
         if (k.m <= static_cast<std::uint64_t>(k.v->rows) || w_share > kWres) continue;
         k.resident_weights = true;
       }
@@ -2004,6 +2119,17 @@ std::vector<Case> cases() {
       f.name = "qs_" + v[i].name;
       v.push_back(f);
     }
+    // ... and 200 on the dint4 points (w4a8-dint): 150 single layers over both, 50 chains of 2
+    // or 3 layers on the weight-stationary one.
+    for (int i = 0; i < 150; ++i) {
+      const std::string name = "dint_search_" + std::to_string(i);
+      const auto sd = 6000 + static_cast<std::uint64_t>(i);
+      v.push_back(dints[i % 2]->os ? random_os_case(srch, name, dints[i % 2], sd)
+                                   : random_case(srch, name, dints[i % 2], sd));
+    }
+    for (int i = 0; i < 50; ++i)
+      v.push_back(random_chain_case(srch, "dint_search3_" + std::to_string(i), &kV4dintdb,
+                                    6500 + static_cast<std::uint64_t>(i)));
   }
   return v;
 }

@@ -1,0 +1,41 @@
+// pe_mul: a PE's product, weight x int8 activation -> 16-bit signed (combinational), for the PE
+// kinds the arrays (systolic_array, systolic_os) can be built of:
+//   PE = 0  int8 weights (arch pe int8): w is an int8 code, p = w * x;
+//   PE = 1  dint4 weights, value set A (arch pe dint4, trace dint_set A): w is the 4-bit code
+//           (WW = 4), p = w2 * x through mul_dint4xi8 (w2 = 2 * value: the accumulator sums
+//           acc2 in half-LSB units, spec w4a8-dint), an unused code contributing 0;
+//   PE = 2  dint4, value set B.
+// The dINT PE keeps 4-bit weight registers and a 3 x 8 shift-add product in place of the 8 x 8
+// multiplier: the area the scheme is about (tile_ws's dint points price it against the cost
+// model's mac_dint4_a).
+//
+// Model: the array's PE step in quasar::units::SystolicWsArray / SystolicOsArray for int8, and
+// MacDint4 (models/units/mac.hpp) for dint4.
+module pe_mul #(
+    parameter integer PE = 0,
+    parameter integer WW = PE == 0 ? 8 : 4
+) (
+    input  wire        [WW-1:0] w,
+    input  wire signed [   7:0] x,
+    output wire signed [  15:0] p
+);
+  generate
+    if (PE == 0) begin : g_int8
+      assign p = $signed(w) * x;
+    end else begin : g_dint
+      wire signed [11:0] p12;
+      /* verilator lint_off UNUSEDSIGNAL */  // (invalid codes contribute 0; counted offline)
+      wire invalid;
+      /* verilator lint_on UNUSEDSIGNAL */
+      mul_dint4xi8 #(
+          .SET_B(PE == 2 ? 1 : 0)
+      ) mul (
+          .code   (w[3:0]),
+          .x      (x),
+          .p      (p12),
+          .invalid(invalid)
+      );
+      assign p = {{4{p12[11]}}, p12};
+    end
+  endgenerate
+endmodule
