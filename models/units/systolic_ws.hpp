@@ -33,8 +33,9 @@
 // token meets its partial sum. Results are the same numbers (L - 1) ROWS cycles later; the
 // weights still shift one row a load cycle. [choice] The model keeps the one-stage array and
 // delays its outputs by (L - 1) ROWS cycles: a retiming of the same pipeline, equal at the
-// ports (the RTL, systolic_array.v, has one stage; L > 1 is checked against this closed form
-// and the data, not against RTL). The drain is then L ROWS + COLS - 2. Partial sums are ACC_W = 32 bits, wrapping (the
+// ports: systolic_array.v with PE_STAGES = L registers each PE's partial sum L times, and
+// tests/rtl (the array) and tests/tile (whole tiles) find the two equal cycle for cycle. The
+// drain is then L ROWS + COLS - 2. Partial sums are ACC_W = 32 bits, wrapping (the
 // RTL's default; the accumulation order differs from int8_gemm's, which does not matter modulo
 // 2^32).
 #pragma once

@@ -169,7 +169,7 @@
 // >= ROWS; OS: >= 4 ROWS, the token scales' one read); M_MAX tokens, KT_MAX k-tiles of resident
 // activations (OS: KT_MAX M_MAX k), NT_MAX tiles, SLOT_WORDS beats a slot (powers of two); WRES
 // bytes of the resident weight store (a power of two); PE the PEs (0 int8, 1 / 2 dint4 of value
-// set A / B: pe_mul).
+// set A / B: pe_mul); PE_STAGES the PEs' register stages (WS; OS arrays have 1).
 //
 // Debug outputs (pulses; each kind happens in tile order, so the n-th pulse is the n-th tile's):
 // ev_start (first load cycle), ev_load_done (the cycle after the last load cycle),
@@ -215,6 +215,10 @@ module tile_ws #(
     // The PEs (array.pe): 0 int8; 1 / 2 dint4 with value set A / B (trace dint_set), which run
     // w4a8-dint and nothing else.
     parameter integer PE         = 0,
+    // Register stages of a PE's multiply-add (array.pe_stages; WS only): the array's results
+    // come (PE_STAGES - 1) ROWS cycles later (systolic_array's "Pipelined PEs"); nothing else in
+    // the tile changes, its rules keyed to the results it sees.
+    parameter integer PE_STAGES  = 1,
     // Derived (not to be set): slot number bits, command word address bits.
     parameter integer SW         = DEPTH > 1 ? $clog2(DEPTH) : 1,
     parameter integer CAW        = $clog2(NT_MAX) + 5
@@ -559,7 +563,7 @@ module tile_ws #(
       l_xb == l_m && l_wps == (l_nib ? (l_nc + 1) >> 1 : l_nc) && l_w25 == 0;
   wire cmd_ok = l_m >= 1 && l_ru >= 1 && df_ok &&
       l_nc >= 1 && l_nc <= COLS && l_kblk < KT_MAX &&
-      l_fl[31:12] == 20'd0 && l_dint == (PE != 0) && (!l_ts || (l_pt && l_first && l_ab != 0)) &&
+      l_fl[31:12] == 20'd0 && l_dint == (PE != 0) && (OS == 0 || PE_STAGES == 1) && (!l_ts || (l_pt && l_first && l_ab != 0)) &&
       {2'b0, l_is} + {2'b0, l_fs} + {2'b0, l_fl[5]} + {2'b0, l_qs} + {2'b0, l_dint} <= 3'd1 &&
       l_first == (l_k0 == 0) && (l_grp ? is_ok : l_tl ? dgq_ok : w8_ok) &&
       (l_res ? l_wb == 0 && l_wrb == wb_want && !l_keep : l_wb == wb_want) &&
@@ -857,7 +861,8 @@ module tile_ws #(
           .COLS  (COLS),
           .ACC_W (32),
           .WBANKS(WBANKS),
-          .PE    (PE)
+          .PE    (PE),
+          .PE_STAGES(PE_STAGES)
       ) array (
           .clk    (clk),
           .rst    (rst),

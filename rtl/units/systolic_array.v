@@ -47,6 +47,15 @@
 // Model: quasar::units::SystolicWsArray (cycle for cycle, the same ports) and the protocol
 // drivers run_systolic_ws (closed form systolic_ws_timing) and run_systolic_ws_db (two banks,
 // rules WsDoubleBufferedSchedule / systolic_ws_db_timing) in models/units/systolic_ws.hpp.
+//
+// Pipelined PEs (PE_STAGES = L > 1): each PE registers its partial sum L times (the add, then
+// L - 1 more registers), so a partial sum takes L cycles a row; row r's input skew is r L (and
+// the token's bank bit with it), so the activation still meets its partial sum at PE (r, c), in
+// cycle m + r L + c, and the activations still move right one PE a cycle. The results come out
+// (L - 1) ROWS cycles later: a token presented at stream cycle m shows after the edge ending
+// cycle m + L ROWS + COLS - 2, so the drain is L ROWS + COLS - 2. The weights load as before.
+// This is the pipeline the model retimes (units::SystolicWsArray keeps one stage and delays its
+// outputs by (L - 1) ROWS: equal at the ports, tests/rtl and tests/tile check it).
 module systolic_array #(
     parameter integer ROWS   = 4,
     parameter integer COLS   = 4,
@@ -54,7 +63,10 @@ module systolic_array #(
     parameter integer WBANKS = 1,
     // The PEs (pe_mul): 0 int8 x int8; 1 / 2 dint4 (value set A / B) x int8, 4-bit weight
     // registers holding the codes (w_in[8c +: 4]; its high nibble is not read).
-    parameter integer PE     = 0
+    parameter integer PE     = 0,
+    // Register stages L of a PE's multiply-add on the partial-sum path (arch pe_stages; a MAC
+    // that cannot finish in one clock): see "Pipelined PEs" above.
+    parameter integer PE_STAGES = 1
 ) (
     input  wire                   clk,
     input  wire                   rst,
@@ -115,7 +127,7 @@ module systolic_array #(
       end else begin : g_delay
         delay_line #(
             .W(XW),
-            .D(r)
+            .D(r * PE_STAGES)
         ) dl (
             .clk(clk),
             .rst(rst),
@@ -228,8 +240,20 @@ module systolic_array #(
             v_r  <= v_above;
           end
         end
-        assign ps_q[ACC_W*I+:ACC_W] = ps_r;
-        assign v_q[I] = v_r;
+        if (PE_STAGES > 1) begin : g_stages
+          delay_line #(
+              .W(ACC_W + 1),
+              .D(PE_STAGES - 1)
+          ) dl (
+              .clk(clk),
+              .rst(rst),
+              .d  ({v_r, ps_r}),
+              .q  ({v_q[I], ps_q[ACC_W*I+:ACC_W]})
+          );
+        end else begin : g_one
+          assign ps_q[ACC_W*I+:ACC_W] = ps_r;
+          assign v_q[I] = v_r;
+        end
       end
     end
   endgenerate

@@ -12,6 +12,11 @@
 // tile's load start, stream start, stream end and done; on the RTL and on the model these must
 // equal systolic_ws_db_timing (the rules in closed form, what the accelerator model uses) field
 // by field, and Y must equal int8_gemm.
+//
+// Pipelined PEs (PE_STAGES = L > 1, arch pe_stages): the RTL registers each PE's partial sum L
+// times and skews row r by r L; the model keeps one stage and delays its outputs (a retiming,
+// [choice] in systolic_ws.hpp). Both must measure the same closed forms with L, single- and
+// double-buffered, and compute the GEMM.
 #include <gtest/gtest.h>
 
 #include <Vsystolic_2x2.h>
@@ -22,6 +27,9 @@
 #include <Vsystolic_db_3x5.h>
 #include <Vsystolic_db_5x3.h>
 #include <Vsystolic_db_8x8.h>
+#include <Vsystolic_db_p2_5x3.h>
+#include <Vsystolic_db_p3_8x8.h>
+#include <Vsystolic_p3_3x5.h>
 
 #include <algorithm>
 #include <array>
@@ -47,11 +55,13 @@ using units::SystolicWsPhases;
 template <class Top>
 class RtlArray {
  public:
-  RtlArray(int rows, int cols, int banks = 1) : rows_(rows), cols_(cols), banks_(banks) {}
+  // stages: the PE_STAGES the Top was Verilated with.
+  RtlArray(int rows, int cols, int banks = 1, int stages = 1)
+      : rows_(rows), cols_(cols), banks_(banks), stages_(stages) {}
   int rows() const { return rows_; }
   int cols() const { return cols_; }
   int weight_banks() const { return banks_; }
-  int pe_stages() const { return 1; }  // systolic_array.v: one-stage PEs
+  int pe_stages() const { return stages_; }
   void reset() {
     u_.io().rst = 1;
     u_.io().w_load = 0;
@@ -90,7 +100,7 @@ class RtlArray {
   }
 
  private:
-  int rows_, cols_, banks_;
+  int rows_, cols_, banks_, stages_;
   VerilatedUnit<Top> u_;
 };
 
@@ -130,20 +140,21 @@ void expect_run_matches(const std::string& what, const units::SystolicWsRun& run
 }
 
 template <class Top>
-void check_rtl_array(int rows, int cols) {
-  std::mt19937_64 rng(0x5157 + static_cast<unsigned>(rows * 16 + cols));
+void check_rtl_array(int rows, int cols, int stages = 1) {
+  std::mt19937_64 rng(0x5157 + static_cast<unsigned>(rows * 16 + cols + 256 * stages));
   int gemms = 0;
   for (const auto& [M, K, N] : shapes_for(rows, cols)) {
     for (int rep = 0; rep < 3; ++rep) {
       const MatrixI8 x = random_matrix(M, K, rng), w = random_matrix(N, K, rng);
       const Int8GemmResult ref = int8_gemm(x, w, 32);
-      const units::SystolicWsTiming t = units::systolic_ws_timing(rows, cols, M, K, N);
-      const std::string what = std::to_string(rows) + "x" + std::to_string(cols) +
-                               " array, M=" + std::to_string(M) + " K=" + std::to_string(K) +
-                               " N=" + std::to_string(N);
-      RtlArray<Top> rtl(rows, cols);
+      const units::SystolicWsTiming t = units::systolic_ws_timing(rows, cols, M, K, N, stages);
+      const std::string what = std::to_string(rows) + "x" + std::to_string(cols) + " L=" +
+                               std::to_string(stages) + " array, M=" + std::to_string(M) +
+                               " K=" + std::to_string(K) + " N=" + std::to_string(N);
+      RtlArray<Top> rtl(rows, cols, 1, stages);
       expect_run_matches("RTL " + what, units::run_systolic_ws(rtl, x, w), ref, t);
-      expect_run_matches("model " + what, units::systolic_ws_gemm(rows, cols, x, w), ref, t);
+      expect_run_matches("model " + what, units::systolic_ws_gemm(rows, cols, x, w, stages), ref,
+                         t);
       ++gemms;
     }
   }
@@ -154,6 +165,9 @@ TEST(SystolicArray, Rtl2x2EqualsGemmAndTimingModel) { check_rtl_array<Vsystolic_
 TEST(SystolicArray, Rtl3x5EqualsGemmAndTimingModel) { check_rtl_array<Vsystolic_3x5>(3, 5); }
 TEST(SystolicArray, Rtl5x3EqualsGemmAndTimingModel) { check_rtl_array<Vsystolic_5x3>(5, 3); }
 TEST(SystolicArray, Rtl8x8EqualsGemmAndTimingModel) { check_rtl_array<Vsystolic_8x8>(8, 8); }
+TEST(SystolicArray, Rtl3x5ThreeStagePesEqualGemmAndTimingModel) {
+  check_rtl_array<Vsystolic_p3_3x5>(3, 5, 3);
+}
 
 // The C++ model alone, every size 1x1 .. 8x8.
 TEST(SystolicWsModel, EverySizeUpTo8x8EqualsGemmAndTiming) {
@@ -198,25 +212,28 @@ void expect_db_run_matches(const std::string& what, const units::SystolicWsRun& 
 }
 
 template <class Top>
-void check_rtl_db_array(int rows, int cols) {
-  std::mt19937_64 rng(0xdb57 + static_cast<unsigned>(rows * 16 + cols));
+void check_rtl_db_array(int rows, int cols, int stages = 1) {
+  std::mt19937_64 rng(0xdb57 + static_cast<unsigned>(rows * 16 + cols + 256 * stages));
   int gemms = 0;
   for (const auto& [M, K, N] : shapes_for(rows, cols)) {
     for (int rep = 0; rep < 3; ++rep) {
       const MatrixI8 x = random_matrix(M, K, rng), w = random_matrix(N, K, rng);
       const Int8GemmResult ref = int8_gemm(x, w, 32);
-      const units::SystolicWsDbTiming t = units::systolic_ws_db_timing(rows, cols, M, K, N);
-      const std::string what = std::to_string(rows) + "x" + std::to_string(cols) +
-                               " two-bank array, M=" + std::to_string(M) +
-                               " K=" + std::to_string(K) + " N=" + std::to_string(N);
-      RtlArray<Top> rtl(rows, cols, 2);
+      const units::SystolicWsDbTiming t =
+          units::systolic_ws_db_timing(rows, cols, M, K, N, stages);
+      const std::string what = std::to_string(rows) + "x" + std::to_string(cols) + " L=" +
+                               std::to_string(stages) + " two-bank array, M=" +
+                               std::to_string(M) + " K=" + std::to_string(K) +
+                               " N=" + std::to_string(N);
+      RtlArray<Top> rtl(rows, cols, 2, stages);
       expect_db_run_matches("RTL " + what, units::run_systolic_ws_db(rtl, x, w), ref, t);
-      expect_db_run_matches("model " + what, units::systolic_ws_db_gemm(rows, cols, x, w), ref, t);
+      expect_db_run_matches("model " + what,
+                            units::systolic_ws_db_gemm(rows, cols, x, w, stages), ref, t);
       if (rep == 0) {
         // Bank 0 alone (w_bank = x_bank = 0) is the single-buffered array.
-        RtlArray<Top> single(rows, cols, 2);
+        RtlArray<Top> single(rows, cols, 2, stages);
         expect_run_matches("RTL single-buffered on " + what, units::run_systolic_ws(single, x, w),
-                           ref, units::systolic_ws_timing(rows, cols, M, K, N));
+                           ref, units::systolic_ws_timing(rows, cols, M, K, N, stages));
       }
       ++gemms;
     }
@@ -228,6 +245,12 @@ TEST(SystolicArrayDb, Rtl2x2EqualsGemmAndSchedule) { check_rtl_db_array<Vsystoli
 TEST(SystolicArrayDb, Rtl3x5EqualsGemmAndSchedule) { check_rtl_db_array<Vsystolic_db_3x5>(3, 5); }
 TEST(SystolicArrayDb, Rtl5x3EqualsGemmAndSchedule) { check_rtl_db_array<Vsystolic_db_5x3>(5, 3); }
 TEST(SystolicArrayDb, Rtl8x8EqualsGemmAndSchedule) { check_rtl_db_array<Vsystolic_db_8x8>(8, 8); }
+TEST(SystolicArrayDb, Rtl5x3TwoStagePesEqualGemmAndSchedule) {
+  check_rtl_db_array<Vsystolic_db_p2_5x3>(5, 3, 2);
+}
+TEST(SystolicArrayDb, Rtl8x8ThreeStagePesEqualGemmAndSchedule) {
+  check_rtl_db_array<Vsystolic_db_p3_8x8>(8, 8, 3);
+}
 
 // The C++ two-bank model alone, every size 1x1 .. 8x8; its timing-only mode (what the
 // accelerator's cycle mode ticks) measures the same times.

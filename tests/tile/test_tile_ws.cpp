@@ -1,5 +1,6 @@
 // Does the Verilog compute tile (rtl/tile/tile_ws.v: fetch DMA, buffer slots, a
-// weight-stationary or output-stationary int8 array with one or two weight (accumulator) banks,
+// weight-stationary or output-stationary array of int8 or dint4 PEs (WS: of one or more register
+// stages) with one or two weight (accumulator) banks,
 // edge queue with integer-scale and float-scale units and epilogue, write DMA) run a GEMM layer
 // in exactly the cycles of the SystemC accelerator model's cycle mode, tile by tile, and compute
 // the reference GEMM's outputs bit for bit? (Issue 20.)
@@ -59,6 +60,8 @@
 #include <Vtile_os_8x8_db.h>
 #include <Vtile_ws_4x4_dint_db.h>
 #include <Vtile_os_4x4_dint_b.h>
+#include <Vtile_ws_4x4_p3.h>
+#include <Vtile_ws_8x8_db_p2.h>
 #include <verilated.h>
 
 #include <algorithm>
@@ -171,6 +174,7 @@ struct Variant {
   // The PEs (PE; array.pe): 0 int8; 1 / 2 dint4 with value set A / B (the layers' dint_set),
   // which run w4a8-dint only.
   int pe = 0;
+  int pe_stages = 1;  // the PEs' register stages (PE_STAGES; array.pe_stages)
 };
 constexpr Variant kV4{"4x4", 4, 4, 2, 4, 2, 32, 1, 2, 1, 2, 1};
 // (Dequantizer lanes: 4 on the 4 x 4, which keep up with its loads; 3 on the 8 x 8, 1 on the
@@ -198,6 +202,11 @@ constexpr Variant kV4dintdb{"4x4-dint-db", 4, 4, 2, 4, 2, 32, 2, 2, 1, 1, 2, 64,
                             4, 1};
 constexpr Variant kV4osdintb{"4x4-os-dint-b", 4, 4, 2, 4, 2, 32, 1, 2, 1, 2, 1, 64, 64, 128, true,
                              4, 2};
+// Pipelined PEs (array.pe_stages): the 4 x 4 with one bank and three-stage PEs, the 8 x 8 with two
+// banks and two-stage PEs (results (L - 1) ROWS cycles later: the model's retimed drain).
+constexpr Variant kV4p3{"4x4-p3", 4, 4, 2, 4, 2, 32, 1, 2, 1, 2, 1, 64, 64, 128, false, 4, 0, 3};
+constexpr Variant kV8dbp2{"8x8-db-p2", 8, 8, 3, 2, 3, 32, 2, 4, 2, 8, 3, 64, 64, 128, false, 16, 0,
+                          2};
 constexpr std::uint64_t kMMax = 64, kKtMax = 32, kNtMax = 256, kSlotBytes = 32 * 32;
 constexpr std::uint64_t kWres = 2048;  // the resident weight store's bytes (WRES's default)
 // A tile's command words: 32 a tile in the command memory, of which the first 28 are read
@@ -296,7 +305,7 @@ arch::ArchSpec spec_for(const Case& c) {
   a.array.pe = c.v->pe != 0 ? PeKind::dint4 : PeKind::int8;
   a.array.acc_bits = 32;
   a.array.double_buffer = c.v->wbanks == 2;
-  a.array.pe_stages = 1;
+  a.array.pe_stages = static_cast<std::uint32_t>(c.v->pe_stages);
   a.array.ws_order = c.m_blocked ? arch::WsOrder::m_blocked : arch::WsOrder::n_outer;
   if (c.v->pe != 0)
     a.schemes = {Scheme::w4a8_dint};
@@ -1324,6 +1333,8 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
       : c.v == &kV8osdb ? run_rtl<Vtile_os_8x8_db>(*c.v, a, sts, opi, im, limit, on_fetch)
       : c.v == &kV4dintdb ? run_rtl<Vtile_ws_4x4_dint_db>(*c.v, a, sts, opi, im, limit, on_fetch)
       : c.v == &kV4osdintb ? run_rtl<Vtile_os_4x4_dint_b>(*c.v, a, sts, opi, im, limit, on_fetch)
+      : c.v == &kV4p3 ? run_rtl<Vtile_ws_4x4_p3>(*c.v, a, sts, opi, im, limit, on_fetch)
+      : c.v == &kV8dbp2 ? run_rtl<Vtile_ws_8x8_db_p2>(*c.v, a, sts, opi, im, limit, on_fetch)
                         : run_rtl<Vtile_os_4x4_port_db>(*c.v, a, sts, opi, im, limit, on_fetch);
   EXPECT_EQ(filled, shapes.size() - 1) << "layers whose activations came from the RTL";
   EXPECT_EQ(r.cycles, model[0].cycles) << "total cycles";
@@ -2036,6 +2047,30 @@ std::vector<Case> cases() {
     v.push_back(dints[i % 2]->os ? random_os_case(rng7, name, dints[i % 2], seed)
                                  : random_case(rng7, name, dints[i % 2], seed));
   }
+  // Pipelined PEs (pe_stages 3 on a one-bank 4 x 4, 2 on a two-bank 8 x 8): the results (L - 1)
+  // ROWS cycles later than one-stage PEs', the partial sums chained through psum_in (one bank)
+  // or added at the output (two); every int8-PE scheme, a chain, m-blocks, two cores, random.
+  v.push_back({"p3_4_ragged", &kV4p3, 5, 10, 7, 251, base});
+  v.push_back({"p3_4_compute_bound", &kV4p3, 64, 16, 12, 252, fast});
+  v.push_back({"p3_4_is", &kV4p3, 9, 24, 7, 253, base, is, 8});
+  v.push_back({"p3_4_fs_refresh", &kV4p3, 12, 16, 9, 254, hbm, fs, 4});
+  v.push_back({"p3_4_dgq", &kV4p3, 10, 16, 9, 255, fast, dq, 4});
+  v.push_back({"p2_db8_ragged", &kV8dbp2, 7, 21, 19, 256, base});
+  v.push_back({"p2_db8_compute_bound", &kV8dbp2, 64, 64, 16, 257, fast});
+  v.push_back({"p2_db8_is_edge_bound", &kV8dbp2, 40, 24, 16, 258, fast, is, 8});
+  v.push_back({"p2_db8_qs", &kV8dbp2, 17, 48, 21, 259, hbm, qsv, 16});
+  {
+    Case k{"chain3_p3_4", &kV4p3, 12, 16, 12, 260, base};
+    k.chain = {9, 14};
+    v.push_back(k);
+    mblk({"p2_mblkdb8_fs", &kV8dbp2, 30, 32, 16, 261, base, fs, 8}, 256, 160);
+    mc({"mc2_p2_db8", &kV8dbp2, 9, 20, 24, 262, base}, 2);
+  }
+  const Variant* const piped[] = {&kV4p3, &kV8dbp2};
+  Rng rng8(2027);
+  for (int i = 0; i < 6; ++i)
+    v.push_back(random_case(rng8, "random_piped_" + std::to_string(i), piped[i % 2],
+                            800 + static_cast<std::uint64_t>(i)));
   // QUASAR_TILE_SEARCH=<seed>: 300 more seeded random cases (shapes, both design points, DRAM
   // bandwidth, latency, channels, refresh), for searching beyond CI's matrix (docs/validation.md).
   if (const char* seed = std::getenv("QUASAR_TILE_SEARCH")) {
@@ -2130,6 +2165,13 @@ std::vector<Case> cases() {
     for (int i = 0; i < 50; ++i)
       v.push_back(random_chain_case(srch, "dint_search3_" + std::to_string(i), &kV4dintdb,
                                     6500 + static_cast<std::uint64_t>(i)));
+    // ... and 150 on the pipelined-PE points: 100 single layers, 50 chains.
+    for (int i = 0; i < 100; ++i)
+      v.push_back(random_case(srch, "piped_search_" + std::to_string(i), piped[i % 2],
+                              7000 + static_cast<std::uint64_t>(i)));
+    for (int i = 0; i < 50; ++i)
+      v.push_back(random_chain_case(srch, "piped_search3_" + std::to_string(i), piped[i % 2],
+                                    7500 + static_cast<std::uint64_t>(i)));
   }
   return v;
 }
