@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Issue 20's area cross-check: rtl/tile/tile_ws.v at the 4 x 4 design point of tests/tile
-# synthesized with yosys onto the OSU 0.18 µm cells, its hierarchy kept and its
+# Issue 20's area cross-check: rtl/tile/tile_ws.v at a design point of tests/tile (the 4 x 4
+# by default) synthesized with yosys onto the OSU 0.18 µm cells, its hierarchy kept and its
 # memories left unmapped (they are register files in the RTL and SRAM in the cost model, so
 # neither side's figure is the other's), against the cost model's area of the same design
-# (rtl/tile/tile_ws_4x4.yaml, priced at 180 nm). Prints the comparison (scripts/tile_area.py).
-#   scripts/tile-area.sh [BUILD_DIR] [OUT_DIR]      defaults: build/release, build/tile-area
+# (rtl/tile/<point>.yaml, priced at 180 nm). Prints the comparison (scripts/tile_area.py).
+#   scripts/tile-area.sh [BUILD_DIR] [OUT_DIR] [POINT]
+#     defaults: build/release, build/tile-area, tile_ws_4x4. POINT: a design point with a design
+#     file, tile_ws_4x4 or tile_ws_4x4_dint_db (tests/tile/CMakeLists.txt's Vtile_<...> target
+#     gives the parameters; tests/tile's TileArea tests keep each design file equal to it).
 # Takes about 4 minutes on the 2-core build machine (yosys, one thread; 241 s on 2026-12-07).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +16,9 @@ root="$PWD"
 . "$root/scripts/osu018.sh"
 build="${1:-build/release}"
 out="${2:-build/tile-area}"
+point="${3:-tile_ws_4x4}"
+design="rtl/tile/$point.yaml"
+[ -f "$design" ] || { echo "tile-area: no design file $design for point $point" >&2; exit 1; }
 quasar="$build/sim/app/quasar"
 [ -x "$quasar" ] || { echo "tile-area: no $quasar (cmake --build --preset release --target quasar)" >&2; exit 1; }
 command -v yosys >/dev/null || { echo "tile-area: yosys not found (scripts/install-deps.sh)" >&2; exit 1; }
@@ -22,13 +28,13 @@ if [ ! -f "$liberty" ]; then
 fi
 mkdir -p "$out"
 
-# The 4 x 4 design point of the RTL case matrix: tests/tile/CMakeLists.txt's Verilator -G flags
-# of Vtile_ws_4x4 and tile_common, written into a copy of tile_ws.v as its parameters' defaults
+# The design point of the RTL case matrix: tests/tile/CMakeLists.txt's Verilator -G flags
+# of V$point and tile_common, written into a copy of tile_ws.v as its parameters' defaults
 # (yosys 0.23's `hierarchy -chparam` trips an assertion on this design).
 cm=tests/tile/CMakeLists.txt
 # (Its -G lines: those after the quasar_verilate_tile line up to the one closing the call.)
 flags="$(sed -n 's/^set(tile_common \(.*\))$/\1/p' "$cm") $(awk '
-  /quasar_verilate_tile\(Vtile_ws_4x4 tile_ws/ { on = 1; next }
+  $1 == "quasar_verilate_tile(V'"$point"'" { on = 1; next }
   on { print; if ($0 ~ /\)/) exit }' "$cm" | sed 's/\${tile_common})//')"
 cp rtl/tile/tile_ws.v "$out/tile_ws.v"
 for f in $flags; do
@@ -66,12 +72,15 @@ echo "yosys: $(yosys -V); rtl: git $(git rev-parse --short HEAD)$(git diff --qui
 yosys -q -l "$out/yosys.log" -s "$out/tile.ys" > /dev/null
 
 # The model: any run prices the design's area (area does not depend on the workload).
+# (A scheme the design runs: the first of its `schemes`.)
+scheme="$(sed -n 's/^schemes: \[\([^],]*\).*/\1/p' "$design")"
+[ -n "$scheme" ] || { echo "tile-area: $design lists no schemes" >&2; exit 1; }
 cat > "$out/one.yaml" <<EOF
 quasar_trace: 1
 name: "tile-area"
 layers:
-  - {name: "l0", op: linear, m: 16, k: 64, n: 64, scheme: w8a8}
+  - {name: "l0", op: linear, m: 16, k: 64, n: 64, scheme: $scheme}
 EOF
-"$quasar" run --arch rtl/tile/tile_ws_4x4.yaml --trace "$out/one.yaml" --out "$out/run" > /dev/null
+"$quasar" run --arch "$design" --trace "$out/one.yaml" --out "$out/run" > /dev/null
 "$quasar" cost "$out/run/report.json" --set process.node_nm=180 --format json > "$out/cost.json"
 python3 scripts/tile_area.py "$out/stat.txt" "$out/cost.json"

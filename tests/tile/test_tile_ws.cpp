@@ -65,6 +65,7 @@
 #include <verilated.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -260,6 +261,9 @@ struct Case {
   // chains, activations (another seed's tokens; in a chain, instance i of the layer before's
   // outputs) and outputs, the same weights.
   std::uint64_t instances = 1;
+  // The design's clock: 1 GHz (1000 ps a cycle), or one of no integral ps a cycle (the DRAM's
+  // times then fall between cycle boundaries by fractions of a ps).
+  double clock_mhz = 1000;
 };
 
 // The case's layers: (K, N) of each.
@@ -298,7 +302,7 @@ std::uint64_t os_weight_buffer(const Case& c) {
 arch::ArchSpec spec_for(const Case& c) {
   arch::ArchSpec a;
   a.name = std::string("tile-") + c.v->name;
-  a.clock_mhz = 1000;
+  a.clock_mhz = c.clock_mhz;
   a.array.rows = static_cast<std::uint32_t>(c.v->rows);
   a.array.cols = static_cast<std::uint32_t>(c.v->cols);
   a.array.dataflow = c.v->os ? arch::Dataflow::os : arch::Dataflow::ws;
@@ -873,8 +877,9 @@ RtlRuns run_rtl(const Variant& v, const arch::ArchSpec& a, const std::vector<Str
     k.top->ntiles = static_cast<std::uint16_t>(k.st->tiles.size());
   }
 
-  const std::uint64_t ppc = 1000000 / static_cast<std::uint64_t>(a.clock_mhz);  // ps a cycle
-  if (static_cast<double>(ppc) * a.clock_mhz != 1e6) throw Error("harness: integral ps a cycle");
+  // The controller's clock conversions (cycle -> ps, ps -> the done cycle), the model's own: any
+  // clock, including those of no integral ps a cycle.
+  const arch::CycleClock clock(a.clock_mhz);
   arch::DramTiming dram(a.dram);
   const unsigned requesters = static_cast<unsigned>(2 * cores.size());
   unsigned rr_first = 0;  // the DramController's round robin over requesters
@@ -1049,9 +1054,9 @@ RtlRuns run_rtl(const Variant& v, const arch::ArchSpec& a, const std::vector<Str
         Core& k = cs[q / 2];
         for (const auto& [is_write, idx] : reqs[q]) {
           const std::uint64_t bytes = is_write ? k.writes[idx].bytes : k.fetches[idx].bytes;
-          const std::uint64_t end =
-              dram.serve(t * ppc, bytes, is_write ? arch::DramDir::write : arch::DramDir::read);
-          const std::uint64_t dram_done = std::max(t + 1, (end + ppc - 1) / ppc);
+          const std::uint64_t end = dram.serve(clock.cycle_to_ps(t), bytes,
+                                               is_write ? arch::DramDir::write : arch::DramDir::read);
+          const std::uint64_t dram_done = clock.done_cycle(t, end);
           const std::uint64_t done = a.interconnect.present()
                                          ? links.done(q, t, dram_done, bytes)
                                          : dram_done;
@@ -2071,6 +2076,31 @@ std::vector<Case> cases() {
   for (int i = 0; i < 6; ++i)
     v.push_back(random_case(rng8, "random_piped_" + std::to_string(i), piped[i % 2],
                             800 + static_cast<std::uint64_t>(i)));
+  // Clocks of no integral ps a cycle (1500 MHz: 666.67 ps; 700: 1428.57; 1234.5: 810.05; 333:
+  // 3003.0): the DRAM serves at the controller's cycle -> ps conversion and completes at the
+  // first cycle boundary after (arch::CycleClock, rounding both ways), so request times fall
+  // between boundaries; every scheme's point, refresh, two cores, an interconnect.
+  const auto clk = [&](Case k, double mhz) {
+    k.clock_mhz = mhz;
+    v.push_back(k);
+    return k;
+  };
+  clk({"clk1500_v4_ragged", &kV4, 5, 10, 7, 271, base}, 1500);
+  clk({"clk700_isdb8_refresh", &kV8db, 17, 48, 21, 272, hbm, is, 16}, 700);
+  clk({"clk1234_osfs4", &kV4os, 9, 12, 6, 273, fast, fs, 2}, 1234.5);
+  clk({"clk333_dgqdb4_memory_bound", &kV4db, 2, 64, 16, 274, slow, dq, 16}, 333);
+  clk({"clk1500_dintdb4_refresh", &kV4dintdb, 9, 23, 13, 275, hbm, dint}, 1500);
+  clk({"clk700_p3_4_compute_bound", &kV4p3, 64, 16, 12, 276, fast}, 700);
+  {
+    Case k{"clk1234_mc2_v4", &kV4, 9, 20, 24, 277, base};
+    k.cores = 2;
+    clk(k, 1234.5);
+    k = {"clk1500_ic_mc2_db8_qs", &kV8db, 12, 32, 48, 278, hbm, qsv, 16};
+    k.cores = 2;
+    k.ic_latency = 3;
+    k.ic_bpc = 8;
+    clk(k, 1500);
+  }
   // QUASAR_TILE_SEARCH=<seed>: 300 more seeded random cases (shapes, both design points, DRAM
   // bandwidth, latency, channels, refresh), for searching beyond CI's matrix (docs/validation.md).
   if (const char* seed = std::getenv("QUASAR_TILE_SEARCH")) {
@@ -2172,17 +2202,29 @@ std::vector<Case> cases() {
     for (int i = 0; i < 50; ++i)
       v.push_back(random_chain_case(srch, "piped_search3_" + std::to_string(i), piped[i % 2],
                                     7500 + static_cast<std::uint64_t>(i)));
+    // ... and 150 at clocks of no integral ps a cycle (random_case's, every WS point, up to
+    // 2000 MHz in steps of 0.5 MHz, no slower than a clock at which the DRAM delivers 24 bytes
+    // a cycle: the tile's memory port takes one 32-byte beat a cycle, and the harness stops a
+    // run whose data cannot arrive before its request completes).
+    for (int i = 0; i < 150; ++i) {
+      Case k = random_case(srch, "clk_search_" + std::to_string(i), all[i % 5],
+                           8000 + static_cast<std::uint64_t>(i));
+      const double lo = std::ceil(2 * k.dram.gbps * 1000 / 24) / 2;
+      const auto steps = static_cast<std::uint64_t>(2 * (2000 - lo)) + 1;
+      k.clock_mhz = lo + 0.5 * static_cast<double>(srch.next() % steps);
+      v.push_back(k);
+    }
   }
   return v;
 }
 
-// rtl/tile/tile_ws_4x4.yaml is the design scripts/tile-area.sh prices against the RTL's area: it
-// must be this matrix's 4 x 4 point (the script synthesizes the RTL at that point's parameters)
-// in every field the cost model's area depends on.
-TEST(TileArea, TheDesignFileIsTheFourByFourPoint) {
-  const arch::ArchSpec y = config::load_arch(QUASAR_RTL_TILE_DIR "/tile_ws_4x4.yaml");
+// rtl/tile/tile_ws_4x4.yaml and tile_ws_4x4_dint_db.yaml are the designs scripts/tile-area.sh
+// prices against the RTL's area: each must be its matrix point (the script synthesizes the RTL at
+// that point's parameters) in every field the cost model's area depends on.
+void expect_design_file_is_point(const char* file, const Variant* v) {
+  const arch::ArchSpec y = config::load_arch(std::string(QUASAR_RTL_TILE_DIR "/") + file);
   Case c;
-  c.v = &kV4;
+  c.v = v;
   const arch::ArchSpec a = spec_for(c);
   EXPECT_EQ(y.array.rows, a.array.rows);
   EXPECT_EQ(y.array.cols, a.array.cols);
@@ -2190,6 +2232,7 @@ TEST(TileArea, TheDesignFileIsTheFourByFourPoint) {
   EXPECT_EQ(y.array.pe, a.array.pe);
   EXPECT_EQ(y.array.acc_bits, a.array.acc_bits);
   EXPECT_EQ(y.array.double_buffer, a.array.double_buffer);
+  EXPECT_EQ(y.array.pe_stages, a.array.pe_stages);
   EXPECT_EQ(y.schemes, a.schemes);
   EXPECT_EQ(y.edge.intscale_units, a.edge.intscale_units);
   EXPECT_EQ(y.edge.intscale_acc_bits, a.edge.intscale_acc_bits);
@@ -2202,11 +2245,19 @@ TEST(TileArea, TheDesignFileIsTheFourByFourPoint) {
                                std::pair{y.buffers.ofmap, a.buffers.ofmap}}) {
     EXPECT_EQ(yb.size_bytes, ab.size_bytes);
     EXPECT_EQ(yb.banks, ab.banks);
+    EXPECT_EQ(yb.bytes_per_cycle, ab.bytes_per_cycle);
     EXPECT_EQ(yb.double_buffered, ab.double_buffered);
   }
   EXPECT_EQ(y.buffers.prefetch_depth, a.buffers.prefetch_depth);
   EXPECT_FALSE(y.vector.present());
   EXPECT_EQ(y.cores, 1u);
+}
+
+TEST(TileArea, TheDesignFileIsTheFourByFourPoint) {
+  expect_design_file_is_point("tile_ws_4x4.yaml", &kV4);
+}
+TEST(TileArea, TheDintDesignFileIsTheDintPoint) {
+  expect_design_file_is_point("tile_ws_4x4_dint_db.yaml", &kV4dintdb);
 }
 
 INSTANTIATE_TEST_SUITE_P(Matrix, TileWs, ::testing::ValuesIn(cases()),
