@@ -51,8 +51,11 @@ def parse_stat(path):
 
 
 def base(module):
-    """A module's source name: `$paramod$<hash>\\intscale_acc` -> intscale_acc."""
-    return module.split("\\")[-1]
+    """A module's source name: `$paramod$<hash>\\intscale_acc` -> intscale_acc, and
+    `$paramod\\epilogue_lane\\HALF=s32'...` (yosys names a module with one parameter set so)
+    -> epilogue_lane."""
+    parts = module.split("\\")
+    return parts[1] if parts[0].startswith("$paramod") and len(parts) > 1 else parts[-1]
 
 
 def total(mods, m, memo):

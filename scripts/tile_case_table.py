@@ -18,7 +18,8 @@ LINE = re.compile(
     r"is_overflows \d+ layer_ends (?P<ends>[\d ]+?) "
     r"dram (?P<gbps>[\d.]+) GB/s (?P<lat>[\d.]+) ns (?P<ch>\d+) ch (?P<burst>\d+) B "
     r"tt (?P<tt>[\d.]+) ns refresh (?P<trefi>[\d.]+)/(?P<trfc>[\d.]+) ns"
-    r"(?: stall_dequant (?P<sq>\d+))?")
+    r"(?: stall_dequant (?P<sq>\d+))?"
+    r"(?:.*? held_writes (?P<held>\d+))?(?:.*? reads (?P<reads>-?\d+(?:,-?\d+)*))?")
 
 
 def dram(c):
@@ -46,7 +47,19 @@ def main():
                   f"fast {c['fast']}", file=sys.stderr)
             bad += 1
         ns = c["n"].split(",")
-        shape = f"{c['m']} × {c['k']} × {ns[0]}" + "".join(f" → {n}" for n in ns[1:])
+        shape = f"{c['m']} × {c['k']} × {ns[0]}"
+        # Each later layer reads the one before (→ N), or, with `reads`, the layer it names
+        # (N, reads layer j) or none (N, own input: an independent layer, of the first K).
+        reads = [int(r) for r in c["reads"].split(",")] if c["reads"] else None
+        for i, n in enumerate(ns[1:]):
+            if reads is None or reads[i] == i:
+                shape += f" → {n}"
+            elif reads[i] < 0:
+                shape += f"; {n} (own input)"
+            else:
+                shape += f"; {n} (reads layer {reads[i]})"
+        if c["held"] and c["held"] != "0":
+            shape += f"; {c['held']} writes held"
         scheme = c["scheme"] + (f" G {c['g']}" if c["g"] else "")
         rows.append(f"| {c['name']} | {c['point']} | {scheme} | {shape} | {c['tiles']} | "
                     f"{dram(c)} | {c['model']} | {c['rtl']} | {c['sd']} | {c['se']} | "

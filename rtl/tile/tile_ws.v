@@ -123,14 +123,18 @@
 //               cores, ext_barrier: the layer closes when every core's share has; the tile
 //               closes its own share, ev_layer_close, and the harness combines them.) A layer
 //               closes when its last tile is finished and every write is complete (WriteDma), in
-//               order; a
-//               layer that reads the layers before it has its first fetch wait until they are
-//               closed (FetchDma), the cycle they close at the earliest. (Layers that overlap,
-//               with writes of a later layer before an earlier one closes, are refused.)
+//               order; a layer that reads earlier layers has its first fetch wait until they
+//               are closed (word 20: the latest's index + 1; FetchDma), the cycle they close at
+//               the earliest. A layer that reads none (an independent one) does not wait: it
+//               overlaps the layers before it.
 //   write DMA   WriteDma: a finished tile with outputs is written at its finish cycle, one
-//               request of out_bytes (wr_req_*), its data streamed from the output buffer (two
-//               halves, one per written tile in turn) in beats from the next cycle; `done` when
-//               every tile is finished and every write complete (wr_done_count per cycle).
+//               request of out_bytes (wr_req_*, lane 0), its data streamed from its output
+//               buffer (OBUFS, one per written tile in turn) in beats from the next cycle; a
+//               tile of a layer later than the open one (overlapping layers) waits in the job
+//               ring until that layer closes, and the waiting writes then leave in the close
+//               cycle, a lane each in order (the model's writer takes its jobs in order, a
+//               layer's last waiting for the layer's writes); `done` when every tile is
+//               finished and every write complete (wr_done_count per cycle).
 // Timing only comes from those rules: every buffer port moves a row a cycle (the model's port
 // rules with ample bytes_per_cycle) and every memory has asynchronous reads (flat_mem).
 //
@@ -178,16 +182,16 @@
 // tile with no edge work finishes in its accept cycle, which may be another tile's finish
 // cycle, and the edge may take the next pending tile in that same cycle), ev_layer_close (a
 // layer closes: the n-th pulse is layer n's). Fetch issues are rd_req_valid's lanes, write
-// issues wr_req_valid. Counters: n_scale_wr / n_scale_rd, the words written into and read from
-// the integer scales' register files (LayerStats::scale_writes, scale_reads); n_is_ovf, the
+// issues wr_req_valid's lanes. Counters: n_scale_wr / n_scale_rd, the words written into and
+// read from the integer scales' register files (LayerStats::scale_writes, scale_reads); n_is_ovf, the
 // integer-scale steps whose exact acc + P S left 32 bits (the reference's intscale_acc overflow
 // events); n_dq_ovf, the dequantized DGQ weights whose exact (q - z) S2 left [-127, 127] (the
 // reference's dequant_range events; QServe's: out of [-128, 127]; clamped). `error` (sticky
 // bits): 0 a command it cannot run, 1 a fetch of 0 bytes or more than a slot, 2 beats beyond a
 // request or missing at its completion, 3 activations or token scales read before fetched, 4 a
 // result with no tile streamed, a loaded tile with no room to wait or a drained tile with no
-// room in the edge's queue, 5 the write queue overrun, an output half overwritten before
-// written out, or a write of a layer while an earlier one is not closed (overlapping layers),
+// room in the edge's queue, 5 the write queue overrun (more finished tiles waiting or
+// streaming than OBUFS) or an output buffer filled before written out,
 // 6 a tile index beyond NT_MAX, 7 the array writing a chain's region (or its scales) while the
 // edge still reads it.
 module tile_ws #(
@@ -219,6 +223,11 @@ module tile_ws #(
     // come (PE_STAGES - 1) ROWS cycles later (systolic_array's "Pipelined PEs"); nothing else in
     // the tile changes, its rules keyed to the results it sees.
     parameter integer PE_STAGES  = 1,
+    // Output buffers (a power of two, >= 2): one finished tile's fp16 outputs each, from the
+    // edge's epilogue until its write's data has streamed out. A write of a later layer waits
+    // there until the earlier layer closes (WriteDma), so overlapping layers need more than
+    // two. Also the write request lanes: the waiting writes all leave in the close cycle.
+    parameter integer OBUFS      = 2,
     // Derived (not to be set): slot number bits, command word address bits.
     parameter integer SW         = DEPTH > 1 ? $clog2(DEPTH) : 1,
     parameter integer CAW        = $clog2(NT_MAX) + 5
@@ -243,9 +252,9 @@ module tile_ws #(
     input  wire [        SW-1:0] rd_beat_slot,
     input  wire [    BEAT*8-1:0] rd_beat_data,
     input  wire [     DEPTH-1:0] rd_done,
-    output wire                  wr_req_valid,
-    output wire [          31:0] wr_req_addr,
-    output wire [          31:0] wr_req_bytes,
+    output wire [     OBUFS-1:0] wr_req_valid,
+    output wire [  OBUFS*32-1:0] wr_req_addr,
+    output wire [  OBUFS*32-1:0] wr_req_bytes,
     output wire                  wr_beat_valid,
     output wire [    BEAT*8-1:0] wr_beat_data,
     input  wire [           3:0] wr_done_count,
@@ -291,7 +300,8 @@ module tile_ws #(
   localparam integer NBE = 1 << $clog2(UMAX > 1 ? UMAX : 2);
   // Output buffer: fp16, two halves, read by the write DMA BEAT / 2 elements a beat.
   localparam integer NBF = 1 << $clog2(U > BEAT / 2 ? U : BEAT / 2);
-  localparam integer FAW = LHO + 1;
+  localparam integer OBW = $clog2(OBUFS);
+  localparam integer FAW = LHO + OBW;
   localparam integer KW = $clog2(KT_MAX);
   localparam integer LM = $clog2(M_MAX);
   localparam integer XAW = KW + LM;
@@ -1163,12 +1173,13 @@ module tile_ws #(
   reg [31:0] e_ec;  // cycles since it was taken
   reg [31:0] e_nbr, e_rcyc, e_nbe, e_totr, e_tote, e_nc, e_ob, e_oaddr, e_s2;
   reg [LREG-1:0] e_reg;
-  reg e_is, e_fs, e_first, e_oh;
+  reg e_is, e_fs, e_first;
+  reg [OBW-1:0] e_oh;  // the output buffer the edge's tile fills
   reg [1:0] e_mb;  // the edge's tile's m-block, mod 4 (its token scales)
   reg [1:0] e_tb;  // ... its tensor's bank (per-tensor scales)
   reg e_pt;
   reg [31:0] e_m0, e_c0;  // position (token, column) of the next batch's lane 0
-  reg oh_next;  // the output half the next written tile fills
+  reg [OBW-1:0] oh_next;  // the output buffer the next written tile fills
   assign edge_free = e_left == 0;
   wire [TI-1:0] pt_i = pend_tile[TI-1:0];
   wire [31:0] p_ru = cmem[{pt_i, 5'd1}], p_nc = cmem[{pt_i, 5'd2}], p_k0 = cmem[{pt_i, 5'd3}];
@@ -1210,7 +1221,7 @@ module tile_ws #(
   wire c_pt = take_w ? p_fl[9] : e_pt;
   wire [31:0] c_ur = c_fs ? UF : UI;  // the rescale lanes the tile's scheme uses
   wire [31:0] c_s2 = take_w ? p_s2 : e_s2;
-  wire c_oh = take_w ? oh_next : e_oh;
+  wire [OBW-1:0] c_oh = take_w ? oh_next : e_oh;
   wire r_issue = act && x < c_nbr;
   wire [31:0] xe = x - c_rcyc;
   wire e_issue = act && x >= c_rcyc && xe < c_nbe;
@@ -1373,7 +1384,8 @@ module tile_ws #(
   assign ea_wd  = r_out[32*UR-1:0];
 
   // Epilogue lanes: stage 0 (the reads, registered), then EPI_LAT - 1 registers, then the write.
-  reg s0_v, s0_par, s0_fs;
+  reg s0_v, s0_fs;
+  reg [OBW-1:0] s0_par;
   reg [31:0] s0_off, s0_n;
   reg [32*U-1:0] s0_acc, s0_sx, s0_s2;
   wire [16*U-1:0] y_lanes;
@@ -1395,8 +1407,8 @@ module tile_ws #(
       );
     end
   endgenerate
-  // The write into the output buffer: {valid, half, offset, count, lanes}.
-  localparam integer PW = 1 + 1 + 32 + 32 + 16 * U;
+  // The write into the output buffer: {valid, buffer, offset, count, lanes}.
+  localparam integer PW = 1 + OBW + 32 + 32 + 16 * U;
   wire [PW-1:0] p_in = {s0_v, s0_par, s0_off, s0_n, y_lanes};
   wire [PW-1:0] p_out;
   generate
@@ -1415,10 +1427,10 @@ module tile_ws #(
     end
   endgenerate
   wire o_we = p_out[PW-1];
-  wire o_par = p_out[PW-2];
+  wire [OBW-1:0] o_par = p_out[PW-2-:OBW];
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [31:0] o_off = p_out[PW-3-:32];
-  wire [31:0] o_n = p_out[PW-35-:32];
+  wire [31:0] o_off = p_out[PW-2-OBW-:32];
+  wire [31:0] o_n = p_out[PW-34-OBW-:32];
   /* verilator lint_on UNUSEDSIGNAL */
   reg [NBF*16-1:0] o_wd;
   always @* begin
@@ -1427,18 +1439,80 @@ module tile_ws #(
   end
 
   // ---- write DMA --------------------------------------------------------------------------------
-  reg [1:0] wq_n;  // streams queued (at most 2: one per output half)
-  reg wq_par[0:1];
-  reg [31:0] wq_nb[0:1];
-  reg [31:0] wq_b;  // beats of the head sent
+  // WriteDma: a finished tile's write is one request of its out_bytes, issued at its finish
+  // cycle, or, when its layer is a later one than the open layer (layers that overlap: the
+  // later layer's fetches did not wait for the earlier one), in the cycle the open layer closes
+  // (the model's writer takes the jobs in order, a layer's last job waiting for its writes).
+  // The jobs in order: a ring of OBUFS (one an output buffer), [jq_h, jq_i) issued, their data
+  // streaming from the head, a beat a cycle from the cycle after its issue; [jq_i, jq_t)
+  // waiting; this cycle's finishing tile joins at jq_t. The waiting jobs that may go leave
+  // together, a lane each, in order.
+  reg [OBW-1:0] jq_buf[0:OBUFS-1];
+  reg [31:0] jq_nb[0:OBUFS-1], jq_addr[0:OBUFS-1], jq_bytes[0:OBUFS-1];
+  reg [TW-1:0] jq_tile[0:OBUFS-1];
+  reg [OBW:0] jq_h, jq_i, jq_t;  // (one bit more than an index: full and empty differ)
+  reg [31:0] jq_b;  // beats of the head sent
   reg [31:0] w_out;  // writes requested, not complete
   reg [15:0] fin;  // tiles finished by the edge
-  assign wr_req_valid = fin_a && e_ob != 0;
-  assign wr_req_addr = e_oaddr;
-  assign wr_req_bytes = e_ob;
-  assign wr_beat_valid = wq_n != 0;
+  wire push_new = fin_a && e_ob != 0;  // (the edge's tile, which finishes first, is tile `fin`)
+  wire [OBW:0] n_wait = jq_t - jq_i;
+  wire [OBW:0] n_ring = jq_t - jq_h;
+  wire wq_stream = jq_h != jq_i;  // the head's data is streaming out
+  wire [OBW-1:0] jh = jq_h[OBW-1:0];
+  // Layers: the open one (its first tile, open_first) closes once its last tile is finished and
+  // every write is complete (none of its jobs leaving in this cycle).
+  reg [TW-1:0] open_first, nclosed;
+  wire [TI-1:0] of_i = open_first[TI-1:0];
+  wire [31:0] open_last = cmem[{of_i, 5'd21}];
   /* verilator lint_off UNUSEDSIGNAL */
-  wire [31:0] wbo = wq_b << (LBEAT - 1);  // the head's next beat, in fp16 elements
+  wire [31:0] next_first = open_last + 1;
+  wire [31:0] next_last = cmem[{next_first[TI-1:0], 5'd21}];  // the next layer's last tile
+  /* verilator lint_on UNUSEDSIGNAL */
+  // Lane j: the j-th waiting job, or this cycle's new one after them.
+  reg [OBUFS-1:0] l_has, l_open, l_go;
+  reg [TW-1:0] l_tile[0:OBUFS-1];
+  reg [31:0] l_addr[0:OBUFS-1], l_bytes[0:OBUFS-1];
+  reg [OBW:0] n_go;
+  wire [31:0] fin_now = {31'd0, fin_a} + {30'd0, fin_b};
+  wire issue_open = l_open[0];
+  wire close_now = run && open_first < ntiles && {16'd0, fin} + fin_now > open_last &&
+      w_out == {28'd0, wr_done_count} && !issue_open;
+  assign closed_now = nclosed + {{(TW - 1) {1'b0}}, close_now};
+  // The last tile whose write may leave now: the open layer's, or, once it closes, the next's.
+  wire [31:0] lim = close_now ? next_last : open_last;
+  integer jl, jm, jn;  // (each combinational block its own loop variable)
+  /* verilator lint_off UNUSEDSIGNAL */  // (ring positions: the index is the low bits)
+  reg [OBW:0] ji, jb;
+  /* verilator lint_on UNUSEDSIGNAL */
+  // (Two blocks: the open layer's jobs decide the close, which decides the others'.)
+  always @* begin
+    for (jl = 0; jl < OBUFS; jl = jl + 1) begin
+      ji = jq_i + jl[OBW:0];
+      l_has[jl] = jl[OBW:0] < n_wait || (jl[OBW:0] == n_wait && push_new);
+      l_tile[jl] = jl[OBW:0] < n_wait ? jq_tile[ji[OBW-1:0]] : fin;
+      l_addr[jl] = jl[OBW:0] < n_wait ? jq_addr[ji[OBW-1:0]] : e_oaddr;
+      l_bytes[jl] = jl[OBW:0] < n_wait ? jq_bytes[ji[OBW-1:0]] : e_ob;
+      l_open[jl] = l_has[jl] && {16'd0, l_tile[jl]} <= open_last && (jl == 0 || l_open[jl-1]);
+    end
+  end
+  always @* begin
+    n_go = 0;
+    for (jm = 0; jm < OBUFS; jm = jm + 1) begin
+      l_go[jm] = l_has[jm] && {16'd0, l_tile[jm]} <= lim && (jm == 0 || l_go[jm-1]);
+      n_go = n_go + {{OBW{1'b0}}, l_go[jm]};
+    end
+  end
+  genvar jg;
+  generate
+    for (jg = 0; jg < OBUFS; jg = jg + 1) begin : g_wlane
+      assign wr_req_valid[jg] = l_go[jg];
+      assign wr_req_addr[32*jg+:32] = l_addr[jg];
+      assign wr_req_bytes[32*jg+:32] = l_bytes[jg];
+    end
+  endgenerate
+  assign wr_beat_valid = wq_stream;
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [31:0] wbo = jq_b << (LBEAT - 1);  // the head's next beat, in fp16 elements
   /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_off UNUSEDSIGNAL */  // (a beat is the first BEAT / 2 elements read)
   wire [NBF*16-1:0] out_q;
@@ -1446,33 +1520,32 @@ module tile_ws #(
   flat_mem #(
       .EW(16),
       .NB(NBF),
-      .WORDS(2 * HALF_O / NBF),
+      .WORDS(OBUFS * HALF_O / NBF),
       .NR(1),
       .AW(FAW)
   ) outbuf (
       .clk(clk),
       .we(o_we),
-      .waddr({o_par, o_off[FAW-2:0]}),
+      .waddr({o_par, o_off[LHO-1:0]}),
       .wcount(o_n[$clog2(NBF):0]),
       .wdata(o_wd),
-      .raddr({wq_par[0], wbo[FAW-2:0]}),
+      .raddr({jq_buf[jh], wbo[LHO-1:0]}),
       .rdata(out_q)
   );
   assign wr_beat_data = out_q[BEAT*8-1:0];
-  wire pop = wq_n != 0 && wq_b + 1 == wq_nb[0];
-  wire push = wr_req_valid;
-  wire [31:0] fin_now = {31'd0, fin_a} + {30'd0, fin_b};
-  wire writes_done = w_out + {31'd0, wr_req_valid} == {28'd0, wr_done_count};
-  assign done = run && ntiles != 0 && {16'd0, fin} + fin_now == {16'd0, ntiles} && writes_done;
-  // Layers: the open one (its first tile, open_first) closes once its last tile is finished and
-  // every write is complete.
-  reg [TW-1:0] open_first, nclosed;
-  wire [TI-1:0] of_i = open_first[TI-1:0];
-  wire [31:0] open_last = cmem[{of_i, 5'd21}];
-  wire close_now = run && open_first < ntiles && {16'd0, fin} + fin_now > open_last && writes_done;
-  assign closed_now = nclosed + {{(TW - 1) {1'b0}}, close_now};
-  // (The edge's tile, which finishes first in a cycle, is tile `fin`.)
-  wire wr_early = wr_req_valid && {16'd0, fin} > open_last;
+  wire pop = wq_stream && jq_b + 1 == jq_nb[jh];
+  // The buffer the edge's next written tile would fill is still in use: a job's (waiting or
+  // streaming, or joining now).
+  reg ob_busy;
+  always @* begin
+    ob_busy = push_new && e_oh == oh_next;
+    for (jn = 0; jn < OBUFS; jn = jn + 1) begin
+      jb = jq_h + jn[OBW:0];
+      if (jn[OBW:0] < n_ring && jq_buf[jb[OBW-1:0]] == oh_next) ob_busy = 1'b1;
+    end
+  end
+  assign done = run && ntiles != 0 && {16'd0, fin} + fin_now == {16'd0, ntiles} &&
+      w_out == {28'd0, wr_done_count} && n_go == 0 && n_wait == 0 && !push_new;
 
   always @(posedge clk) begin
     if (rst) begin
@@ -1492,18 +1565,20 @@ module tile_ws #(
       e_is <= 1'b0;
       e_fs <= 1'b0;
       e_first <= 1'b0;
-      e_oh <= 1'b0;
+      e_oh <= 0;
       e_mb <= 0;
       e_tb <= 0;
       e_pt <= 1'b0;
       e_m0 <= 0;
       e_c0 <= 0;
-      oh_next <= 1'b0;
+      oh_next <= 0;
       sr_v <= 1'b0;
       r_fs <= 1'b0;
       s0_v <= 1'b0;
-      wq_n <= 0;
-      wq_b <= 0;
+      jq_h <= 0;
+      jq_i <= 0;
+      jq_t <= 0;
+      jq_b <= 0;
       w_out <= 0;
       fin <= 0;
       open_first <= 0;
@@ -1537,11 +1612,9 @@ module tile_ws #(
         e_tb <= tb[pt_i];
         e_pt <= p_fl[9];
         if (p_ob != 0) begin
-          oh_next <= !oh_next;
-          // The output half it fills must have been written out.
-          if ((wq_n != 0 && wq_par[0] == oh_next) || (wq_n == 2 && wq_par[1] == oh_next) ||
-              (push && e_oh == oh_next))
-            err5 <= 1'b1;
+          oh_next <= oh_next + 1'b1;
+          // The buffer it fills must have been written out.
+          if (ob_busy) err5 <= 1'b1;
         end
       end
       sr_v <= r_issue;
@@ -1573,27 +1646,25 @@ module tile_ws #(
         e_m0 <= lm[32*U+:32];
         e_c0 <= lc[32*U+:32];
       end
-      // Write DMA.
+      // Write DMA: the head's beats; the new job joins the ring (a full ring: the write queue
+      // overrun); the jobs that left move jq_i.
       if (pop) begin
-        wq_par[0] <= wq_par[1];
-        wq_nb[0] <= wq_nb[1];
-        wq_b <= 0;
-      end else if (wq_n != 0) begin
-        wq_b <= wq_b + 1;
+        jq_h <= jq_h + 1'b1;
+        jq_b <= 0;
+      end else if (wq_stream) begin
+        jq_b <= jq_b + 1;
       end
-      if (wr_early) err5 <= 1'b1;
-      if (push) begin
-        if (wq_n == 2 && !pop) err5 <= 1'b1;
-        if (wq_n - (pop ? 2'd1 : 2'd0) == 0) begin
-          wq_par[0] <= e_oh;
-          wq_nb[0]  <= (e_ob + BEAT - 1) >> LBEAT;
-        end else begin
-          wq_par[1] <= e_oh;
-          wq_nb[1]  <= (e_ob + BEAT - 1) >> LBEAT;
-        end
+      if (push_new) begin
+        if (n_ring == OBUFS[OBW:0]) err5 <= 1'b1;
+        jq_buf[jq_t[OBW-1:0]] <= e_oh;
+        jq_nb[jq_t[OBW-1:0]] <= (e_ob + BEAT - 1) >> LBEAT;
+        jq_addr[jq_t[OBW-1:0]] <= e_oaddr;
+        jq_bytes[jq_t[OBW-1:0]] <= e_ob;
+        jq_tile[jq_t[OBW-1:0]] <= fin;
+        jq_t <= jq_t + 1'b1;
       end
-      wq_n <= wq_n + (push ? 2'd1 : 2'd0) - (pop ? 2'd1 : 2'd0);
-      w_out <= w_out + {31'd0, wr_req_valid} - {28'd0, wr_done_count};
+      jq_i <= jq_i + n_go;
+      w_out <= w_out + {{(31 - OBW) {1'b0}}, n_go} - {28'd0, wr_done_count};
       fin <= fin + fin_now[15:0];
       if (close_now) begin
         open_first <= open_last[TW-1:0] + 1;

@@ -230,6 +230,10 @@ struct Case {
   int alpha_bits = 10;           // w4a8-is: S = RNE(s 2^alpha_bits)
   // More layers, each reading the previous one's outputs (its K is their N): their N.
   std::vector<std::uint64_t> chain = {};
+  // What each of those layers reads (one entry a chain layer; empty: each the layer before): a
+  // layer's index (any earlier one; its K is that layer's N), or -1 for none (the layer's own
+  // synthetic activations, K = k): an independent layer, which overlaps the ones before it.
+  std::vector<int> reads = {};
   // w4a8-is, one layer: operands at the formats' extremes (activations 127, weights +7 on
   // every second channel and -8 on every fourth, integer scales 32767), so that the integer-
   // scale accumulators overflow 32 bits (the reference counts each intscale_acc event).
@@ -266,10 +270,22 @@ struct Case {
   double clock_mhz = 1000;
 };
 
+// The layer layer `l` reads, or -1 (layer 0, and the independent layers of `reads`).
+int reads_of(const Case& c, std::size_t l) {
+  if (l == 0) return -1;
+  if (c.reads.empty()) return static_cast<int>(l) - 1;
+  const int r = c.reads.at(l - 1);
+  if (r >= static_cast<int>(l) || r < -1) throw Error(c.name + ": a layer reads a later one");
+  return r;
+}
+
 // The case's layers: (K, N) of each.
 std::vector<std::pair<std::uint64_t, std::uint64_t>> layer_shapes(const Case& c) {
   std::vector<std::pair<std::uint64_t, std::uint64_t>> v{{c.k, c.n}};
-  for (std::uint64_t n : c.chain) v.emplace_back(v.back().second, n);
+  for (std::size_t i = 0; i < c.chain.size(); ++i) {
+    const int r = reads_of(c, i + 1);
+    v.emplace_back(r < 0 ? c.k : v[static_cast<std::size_t>(r)].second, c.chain[i]);
+  }
   return v;
 }
 void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
@@ -410,7 +426,7 @@ arch::LayerWork work_for(const arch::ArchSpec& a, const Case& c, std::size_t ind
   w.tiles = p.tiles;
   w.runs = p.runs;
   w.instances = p.instances;
-  if (index > 0) w.after = {index - 1};
+  if (const int r = reads_of(c, index); r >= 0) w.after = {static_cast<std::size_t>(r)};
   return w;
 }
 
@@ -588,7 +604,8 @@ std::vector<std::uint8_t> act_bytes(const arch::Tile& t, const QuantizedActivati
 Image image_for(const std::vector<arch::Tile>& tiles, const std::vector<std::size_t>& layer,
                 const std::vector<std::uint64_t>& instance,
                 const std::vector<std::uint64_t>& noff, const std::vector<std::uint64_t>& moff,
-                const std::vector<std::vector<Operands>>& ops) {
+                const std::vector<std::vector<Operands>>& ops,
+                const std::vector<bool>& reads_a_layer) {
   Image im;
   for (std::size_t g = 0; g < tiles.size(); ++g) {
     const arch::Tile& t = tiles[g];
@@ -652,7 +669,7 @@ Image image_for(const std::vector<arch::Tile>& tiles, const std::vector<std::siz
     im.act_addr.push_back(static_cast<std::uint32_t>(im.mem.size()));
     if (t.act_bytes > 0) {
       const std::vector<std::uint8_t> b = act_bytes(t, o.x, moff[g]);
-      if (layer[g] == 0)
+      if (!reads_a_layer[layer[g]])
         im.mem.insert(im.mem.end(), b.begin(), b.end());
       else
         im.mem.resize(im.mem.size() + b.size(), 0xa5);
@@ -1000,13 +1017,16 @@ RtlRuns run_rtl(const Variant& v, const arch::ArchSpec& a, const std::vector<Str
         k.fetches.push_back(f);
         on_fetch(c, f.tile, im.mem);
       }
-      if (top.wr_req_valid) {
+      // Write lanes in order (the writes of a later layer, held until the earlier one closed,
+      // leave together).
+      for (int j = 0; j < 8; ++j) {
+        if (!((top.wr_req_valid >> j) & 1u)) continue;
         if (k.writes.size() >= k.written.size()) throw Error("RTL: a write with no tile to write");
         Write w;
         w.tile = k.written[k.writes.size()];
         w.issue = t;
-        w.addr = top.wr_req_addr;
-        w.bytes = top.wr_req_bytes;
+        w.addr = get_field(top.wr_req_addr, 32 * j, 32);
+        w.bytes = get_field(top.wr_req_bytes, 32 * j, 32);
         w.beats = (w.bytes + beat - 1) / beat;
         run.tiles[w.tile].written = true;
         run.tiles[w.tile].write_issue = t;
@@ -1151,7 +1171,11 @@ Stream stream_for(const Case& c, const std::vector<arch::LayerWork>& work,
     st.first.push_back(st.tiles.size());
     for (std::uint64_t inst = 0; inst < work[l].instances; ++inst) {
       for (const arch::Tile& t : work[l].tiles) {
-        st.wait.push_back(st.tiles.size() == st.first.back() && !work[l].after.empty() ? l : 0);
+        // (Layers close in order: waiting for the layers it reads is waiting for the latest's.)
+        st.wait.push_back(
+            st.tiles.size() == st.first.back() && !work[l].after.empty()
+                ? *std::max_element(work[l].after.begin(), work[l].after.end()) + 1
+                : 0);
         if (st.tiles.size() > st.first.back() && t.m0 != st.tiles.back().m0) ++blocks;
         st.mblock.push_back(blocks);
         st.tiles.push_back(t);
@@ -1292,28 +1316,32 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   for (std::size_t l = 0; l < shapes.size(); ++l) {
     opi.emplace_back();
     for (std::uint64_t i = 0; i < work[l].instances; ++i)
-      opi[l].push_back(operands(c, shapes[l].first, shapes[l].second, c.seed + 1000 * l,
-                                l ? &opi[l - 1][i].y : nullptr,
-                                i ? c.seed + 1000 * l + 7919 * i : 0));
+      opi[l].push_back(operands(
+          c, shapes[l].first, shapes[l].second, c.seed + 1000 * l,
+          reads_of(c, l) >= 0 ? &opi[static_cast<std::size_t>(reads_of(c, l))][i].y : nullptr,
+          i ? c.seed + 1000 * l + 7919 * i : 0));
     ops.push_back(opi[l][0]);
   }
   // The RTL. A layer that reads the one before gets its activations from that layer's outputs
   // as the tiles wrote them (every core's share), quantized (per token or per tensor) when the
   // layer's first fetch leaves on any core (after the barrier: every write of the layer before
   // is complete), for every core's tiles of the layer.
-  Image im = image_for(tiles, t_layer, t_inst, t_noff, t_moff, opi);
+  std::vector<bool> reads_a_layer;
+  for (std::size_t l = 0; l < shapes.size(); ++l) reads_a_layer.push_back(reads_of(c, l) >= 0);
+  Image im = image_for(tiles, t_layer, t_inst, t_noff, t_moff, opi, reads_a_layer);
   std::size_t filled = 0;
   std::vector<bool> layer_filled(shapes.size(), false);
   const auto on_fetch = [&](std::size_t core, std::size_t g, std::vector<std::uint8_t>& mem) {
     const Stream& st = streams[core];
     const std::size_t l = st.layer.at(g);
-    if (l == 0 || g != st.first[l] || layer_filled[l]) return;
+    if (reads_of(c, l) < 0 || g != st.first[l] || layer_filled[l]) return;
     layer_filled[l] = true;
-    // Instance i of the layer reads instance i of the layer before.
+    // Instance i of the layer reads instance i of the layer it reads.
+    const auto from = static_cast<std::size_t>(reads_of(c, l));
     std::vector<QuantizedActivations> x;
-    for (std::uint64_t i = 0; i < work[l - 1].instances; ++i)
-      x.push_back(quantize_outputs(outputs_in(mem, tiles, t_layer, t_noff, t_moff, im, l - 1, c.m,
-                                              shapes[l - 1].second, &t_inst, i),
+    for (std::uint64_t i = 0; i < work[from].instances; ++i)
+      x.push_back(quantize_outputs(outputs_in(mem, tiles, t_layer, t_noff, t_moff, im, from, c.m,
+                                              shapes[from].second, &t_inst, i),
                                    c.act));
     for (std::size_t h = 0; h < tiles.size(); ++h) {
       if (t_layer[h] != l || tiles[h].act_bytes == 0) continue;
@@ -1341,7 +1369,9 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
       : c.v == &kV4p3 ? run_rtl<Vtile_ws_4x4_p3>(*c.v, a, sts, opi, im, limit, on_fetch)
       : c.v == &kV8dbp2 ? run_rtl<Vtile_ws_8x8_db_p2>(*c.v, a, sts, opi, im, limit, on_fetch)
                         : run_rtl<Vtile_os_4x4_port_db>(*c.v, a, sts, opi, im, limit, on_fetch);
-  EXPECT_EQ(filled, shapes.size() - 1) << "layers whose activations came from the RTL";
+  EXPECT_EQ(filled, static_cast<std::size_t>(
+                        std::count(reads_a_layer.begin(), reads_a_layer.end(), true)))
+      << "layers whose activations came from the RTL";
   EXPECT_EQ(r.cycles, model[0].cycles) << "total cycles";
   for (std::uint32_t k = 0; k < c.cores; ++k)
     EXPECT_EQ(differences(log_cycle[k], r.cores[k].tiles), "")
@@ -1438,6 +1468,30 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
     }
   }
   EXPECT_EQ(wrong, 0u) << first.str();
+  // Writes held for an earlier layer's close (issued after their tile's edge finish: layers that
+  // overlap), and cycles in which several writes left together (the RTL's write lanes), every
+  // core's: the overlapping cases are there to have both.
+  std::uint64_t held_writes = 0, multi_write_cycles = 0;
+  for (const RtlRun& k : r.cores) {
+    std::map<std::uint64_t, int> per_cycle;
+    for (const arch::TileEvents& e : k.tiles) {
+      if (!e.written) continue;
+      if (e.write_issue > e.edge_finish) ++held_writes;
+      ++per_cycle[e.write_issue];
+    }
+    for (const auto& [cycle, n] : per_cycle) multi_write_cycles += n > 1 ? 1 : 0;
+  }
+  if (c.reads.empty()) {
+    EXPECT_EQ(held_writes, 0u) << "a write held with layers that do not overlap";
+  }
+  // (ov_*: writes held; graph_* and random_ov_*: the same layer graphs, no write held on their
+  // timing: the later layer's fetches, one slot or latency-bound, trail the earlier layer's.)
+  if (c.name.rfind("ov_", 0) == 0) {
+    EXPECT_GT(held_writes, 0u) << "no write held for an earlier layer";
+  }
+  if (c.name == "ov_qkv_o_db8_is") {
+    EXPECT_GT(multi_write_cycles, 0u) << "no held writes leaving together";
+  }
   // The case's numbers, for docs/validation.md.
   std::cout << "[case] " << c.name << " " << c.v->name
             << (c.cores > 1 ? "×" + std::to_string(c.cores) : std::string()) << " "
@@ -1458,7 +1512,12 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
             << c.dram.channels << " ch " << c.dram.burst << " B tt " << c.dram.turnaround_ns
             << " ns refresh " << c.dram.trefi_ns << "/" << c.dram.trfc_ns << " ns stall_dequant "
             << model[0].total(&arch::LayerStats::stall_dequant) << " zero_fetches " << zero_fetches
-            << "\n";
+            << " held_writes " << held_writes << " multi_write_cycles " << multi_write_cycles;
+  if (!c.reads.empty()) {
+    std::cout << " reads ";
+    for (std::size_t i = 0; i < c.reads.size(); ++i) std::cout << (i ? "," : "") << c.reads[i];
+  }
+  std::cout << "\n";
 }
 
 // A seeded random case on design point `var`: w8a8 or w4a8-is (G a power of two from 2 to 32
@@ -1563,6 +1622,20 @@ Case random_chain_case(Rng& r, const std::string& name, const Variant* var, std:
     c.n = pick();
     c.chain.push_back(pick());
     if (r.next() % 2) c.chain.push_back(pick());
+    const auto [tiles, k_tiles] = tile_counts(c);
+    if (tiles <= kNtMax && k_tiles <= kKtMax) return c;
+  }
+}
+
+// A seeded random layer graph on design point `var`: random_chain_case's layers, each reading
+// any earlier layer or none (an independent layer, of the first layer's K), so that layers
+// overlap; every layer's N a multiple of G (w4a8-is), so that any may be read.
+Case random_graph_case(Rng& r, const std::string& name, const Variant* var, std::uint64_t seed) {
+  for (;;) {
+    Case c = random_chain_case(r, name, var, seed);
+    c.reads.clear();
+    for (std::size_t i = 0; i < c.chain.size(); ++i)
+      c.reads.push_back(static_cast<int>(r.next() % (i + 2)) - 1);  // -1 .. i
     const auto [tiles, k_tiles] = tile_counts(c);
     if (tiles <= kNtMax && k_tiles <= kKtMax) return c;
   }
@@ -2101,6 +2174,52 @@ std::vector<Case> cases() {
     k.ic_bpc = 8;
     clk(k, 1500);
   }
+  // Layers that overlap: independent layers (reads -1: their own activations, no wait), which
+  // the model runs back to back, each core's writer holding a later layer's writes until the
+  // earlier layer closes (the tile's job ring: they leave together in the close cycle); and
+  // layers reading an earlier layer other than the one just before (q, k, v, then one reading
+  // q). Every scheme, WS and OS, one bank and two, two cores, m-blocks, instances, seeded random
+  // graphs.
+  const auto ov = [&](Case k, std::vector<std::uint64_t> chain, std::vector<int> reads) {
+    k.chain = std::move(chain);
+    k.reads = std::move(reads);
+    v.push_back(k);
+    return k;
+  };
+  // (A DRAM of long latency and layers of one k-tile, so that a later layer's tiles finish while
+  // the earlier layer's last writes are still out.)
+  Dram late = base;
+  late.latency_ns = 150;
+  Dram late_hbm = hbm;
+  late_hbm.latency_ns = 120;
+  ov({"ov_qkv_o_v4", &kV4, 9, 4, 12, 281, late}, {12, 12, 8}, {-1, -1, 0});
+  ov({"ov_qkv_o_db8_is", &kV8db, 12, 8, 16, 282, late, is, 8}, {16, 16, 24}, {-1, -1, 1});
+  ov({"graph_two_d1_fs", &kV4d1, 6, 4, 9, 283, late_hbm, fs, 4}, {7}, {-1});
+  ov({"ov_db4_dgq_memory_bound", &kV4db, 10, 8, 16, 284, slow, dq, 8}, {16, 8}, {-1, 0});
+  ov({"ov_dintdb4", &kV4dintdb, 8, 4, 12, 286, late, dint}, {12, 12}, {-1, -1});
+  ov({"graph_p3_4_qs", &kV4p3, 9, 8, 8, 287, late_hbm, qsv, 8}, {8, 16}, {-1, 0});
+  {
+    Case k{"ov_mc2_v4", &kV4, 9, 4, 24, 288, late};
+    k.cores = 2;
+    ov(k, {16, 24}, {-1, 0});
+    k = {"ov_mblk4", &kV4, 20, 4, 13, 289, late};
+    k.m_blocked = true;
+    k.ifmap_bytes = 48;
+    k.weight_buffer = 64;
+    k.resident_weights = true;  // (K = 4: a layer's weights fit)
+    ov(k, {9}, {-1});
+    k = {"graph_res_osdb4", &kV4osdb, 7, 4, 10, 285, late};  // (7 tokens: two m-tiles)
+    k.resident_weights = true;
+    ov(k, {10, 6}, {-1, 1});
+    k = {"graph_inst2_db4_pt", &kV4db, 6, 4, 9, 290, late};
+    k.instances = 2;
+    k.act = ActQuantMode::per_tensor;
+    ov(k, {9, 12}, {-1, 0});
+  }
+  Rng rng9(2028);
+  for (int i = 0; i < 8; ++i)
+    v.push_back(random_graph_case(rng9, "random_ov_" + std::to_string(i), all[i % 5],
+                                  900 + static_cast<std::uint64_t>(i)));
   // QUASAR_TILE_SEARCH=<seed>: 300 more seeded random cases (shapes, both design points, DRAM
   // bandwidth, latency, channels, refresh), for searching beyond CI's matrix (docs/validation.md).
   if (const char* seed = std::getenv("QUASAR_TILE_SEARCH")) {
@@ -2214,6 +2333,11 @@ std::vector<Case> cases() {
       k.clock_mhz = lo + 0.5 * static_cast<double>(srch.next() % steps);
       v.push_back(k);
     }
+    // ... and 150 layer graphs (random_graph_case's, every WS point): independent layers and
+    // layers reading any earlier one.
+    for (int i = 0; i < 150; ++i)
+      v.push_back(random_graph_case(srch, "graph_search_" + std::to_string(i), all[i % 5],
+                                    9000 + static_cast<std::uint64_t>(i)));
   }
   return v;
 }
