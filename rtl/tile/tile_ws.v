@@ -1473,6 +1473,7 @@ module tile_ws #(
   reg [TW-1:0] l_tile[0:OBUFS-1];
   reg [31:0] l_addr[0:OBUFS-1], l_bytes[0:OBUFS-1];
   reg [OBW:0] n_go;
+  reg open_run, go_run;  // every lane before this one's job goes (a job leaves only in order)
   wire [31:0] fin_now = {31'd0, fin_a} + {30'd0, fin_b};
   wire issue_open = l_open[0];
   wire close_now = run && open_first < ntiles && {16'd0, fin} + fin_now > open_last &&
@@ -1486,19 +1487,23 @@ module tile_ws #(
   /* verilator lint_on UNUSEDSIGNAL */
   // (Two blocks: the open layer's jobs decide the close, which decides the others'.)
   always @* begin
+    open_run = 1'b1;
     for (jl = 0; jl < OBUFS; jl = jl + 1) begin
       ji = jq_i + jl[OBW:0];
       l_has[jl] = jl[OBW:0] < n_wait || (jl[OBW:0] == n_wait && push_new);
       l_tile[jl] = jl[OBW:0] < n_wait ? jq_tile[ji[OBW-1:0]] : fin;
       l_addr[jl] = jl[OBW:0] < n_wait ? jq_addr[ji[OBW-1:0]] : e_oaddr;
       l_bytes[jl] = jl[OBW:0] < n_wait ? jq_bytes[ji[OBW-1:0]] : e_ob;
-      l_open[jl] = l_has[jl] && {16'd0, l_tile[jl]} <= open_last && (jl == 0 || l_open[jl-1]);
+      l_open[jl] = open_run && l_has[jl] && {16'd0, l_tile[jl]} <= open_last;
+      open_run = l_open[jl];
     end
   end
   always @* begin
     n_go = 0;
+    go_run = 1'b1;
     for (jm = 0; jm < OBUFS; jm = jm + 1) begin
-      l_go[jm] = l_has[jm] && {16'd0, l_tile[jm]} <= lim && (jm == 0 || l_go[jm-1]);
+      l_go[jm] = go_run && l_has[jm] && {16'd0, l_tile[jm]} <= lim;
+      go_run = l_go[jm];
       n_go = n_go + {{OBW{1'b0}}, l_go[jm]};
     end
   end

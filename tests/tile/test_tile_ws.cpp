@@ -209,7 +209,7 @@ constexpr Variant kV4p3{"4x4-p3", 4, 4, 2, 4, 2, 32, 1, 2, 1, 2, 1, 64, 64, 128,
 constexpr Variant kV8dbp2{"8x8-db-p2", 8, 8, 3, 2, 3, 32, 2, 4, 2, 8, 3, 64, 64, 128, false, 16, 0,
                           2};
 constexpr std::uint64_t kMMax = 64, kKtMax = 32, kNtMax = 256, kSlotBytes = 32 * 32;
-constexpr std::uint64_t kWres = 2048;  // the resident weight store's bytes (WRES's default)
+constexpr std::uint64_t kWres = 16384;  // the resident weight store's bytes (tile_common's WRES)
 // A tile's command words: 32 a tile in the command memory, of which the first 28 are read
 // (tile_ws.v's field table).
 constexpr int kCmdStride = 32, kCmdWords = 28;
@@ -1962,6 +1962,11 @@ std::vector<Case> cases() {
     k = {"res_inst2_os4", &kV4os, 9, 12, 8, 182, fast};
     k.instances = 2;
     res(k, false, 0);
+    // Resident weights of more than 2 KiB (the store was 2 KiB in the first resident slice):
+    // 64 x 64 w8a8 (4 KiB and its scales) across m-blocks, and 64 x 64 w4a8-is (2.5 KiB) on the
+    // 8 x 8 OS array.
+    res({"res_big_mblkdb8", &kV8db, 40, 64, 64, 185, fast}, true, 1024);
+    res({"res_big_osdb8_is", &kV8osdb, 24, 64, 64, 186, hbm, is, 16}, false, 0);
   }
   // Per-tensor activation scales (act: per-tensor): one fp32 scale a tensor, fetched with its
   // first block's first-k tiles and used by every block's epilogue; tensors of successive
