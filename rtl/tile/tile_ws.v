@@ -298,7 +298,7 @@ module tile_ws #(
   localparam integer OAW = LHO + LREG;
   // The integer-scale accumulators: one int32 per output of the n-tile (one n-tile at a time).
   localparam integer NBE = 1 << $clog2(UMAX > 1 ? UMAX : 2);
-  // Output buffer: fp16, two halves, read by the write DMA BEAT / 2 elements a beat.
+  // Output buffers: fp16, OBUFS of one tile each, read by the write DMA BEAT / 2 elements a beat.
   localparam integer NBF = 1 << $clog2(U > BEAT / 2 ? U : BEAT / 2);
   localparam integer OBW = $clog2(OBUFS);
   localparam integer FAW = LHO + OBW;
