@@ -117,6 +117,7 @@ module systolic_os #(
   wire [N_PE*8-1:0] x_q;
   wire [N_PE-1:0] v_q;
   wire [N_PE*WW-1:0] w_q;
+  wire [N_PE*16-1:0] prod_q;  // each PE's product of this cycle's operands (both variants')
   wire [N_PE*ACC_W-1:0] res_q;
   wire [N_PE-1:0] h_q;
   // Column c unloads (shifts down) this cycle.
@@ -198,6 +199,13 @@ module systolic_os #(
           assign x_q[8*I+:8] = x_r;
           assign v_q[I] = v_r;
         end
+        pe_mul #(
+            .PE(PE)
+        ) mul (
+            .w(w_q[WW*I+:WW]),
+            .x(x_q[8*I+:8]),
+            .p(prod_q[16*I+:16])
+        );
       end
     end
 
@@ -252,14 +260,7 @@ module systolic_os #(
           reg [ACC_W-1:0] acc_r, s_r;
           reg h_r, hs_r, u_r;
           assign grp[I] = hs_r & (u_r | first[c]);
-          wire signed [15:0] prod;
-          pe_mul #(
-              .PE(PE)
-          ) mul (
-              .w(w_q[WW*I+:WW]),
-              .x(x_q[8*I+:8]),
-              .p(prod)
-          );
+          wire [15:0] prod = prod_q[16*I+:16];
           wire [ACC_W-1:0] prod_x = {{(ACC_W - 16) {prod[15]}}, prod};
           wire [ACC_W-1:0] sum = (h_r ? acc_r : {ACC_W{1'b0}}) + prod_x;
           always @(posedge clk) begin
@@ -310,14 +311,7 @@ module systolic_os #(
           end
           reg [ACC_W-1:0] acc_r;
           reg h_r;
-          wire signed [15:0] prod;
-          pe_mul #(
-              .PE(PE)
-          ) mul (
-              .w(w_q[WW*I+:WW]),
-              .x(x_q[8*I+:8]),
-              .p(prod)
-          );
+          wire [15:0] prod = prod_q[16*I+:16];
           wire [ACC_W-1:0] prod_x = {{(ACC_W - 16) {prod[15]}}, prod};
           wire [ACC_W-1:0] base = h_r ? acc_r : {ACC_W{1'b0}};
           always @(posedge clk) begin
