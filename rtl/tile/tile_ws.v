@@ -223,6 +223,10 @@ module tile_ws #(
     // come (PE_STAGES - 1) ROWS cycles later (systolic_array's "Pipelined PEs"); nothing else in
     // the tile changes, its rules keyed to the results it sees.
     parameter integer PE_STAGES  = 1,
+    // Block-scale accumulators (edge.block_units, block_latency_cycles; 0 lanes: none, and the
+    // tile runs no block scheme): BLK_UNITS lanes (a power of two) of mx_fp32_acc, BLK_LAT >= 1.
+    parameter integer BLK_UNITS  = 0,
+    parameter integer BLK_LAT    = 1,
     // Output buffers (a power of two, >= 2): one finished tile's fp16 outputs each, from the
     // edge's epilogue until its write's data has streamed out. A write of a later layer waits
     // there until the earlier layer closes (WriteDma), so overlapping layers need more than
@@ -279,7 +283,10 @@ module tile_ws #(
   localparam integer LUI = $clog2(UI);
   localparam integer UF = FS_UNITS;
   localparam integer LUF = $clog2(UF);
-  localparam integer UR = UI > UF ? UI : UF;  // rescale lanes built (each scheme uses its own)
+  localparam integer UB = BLK_UNITS > 0 ? BLK_UNITS : 1;  // (1: no lanes issue; none built)
+  localparam integer LUB = $clog2(UB);
+  localparam integer UIF = UI > UF ? UI : UF;
+  localparam integer UR = UIF > BLK_UNITS ? UIF : BLK_UNITS;  // rescale lanes (each scheme its own)
   localparam integer UMAX = U > UR ? U : UR;
   localparam integer TW = 16;  // tile numbers
   localparam integer TI = CAW - 5;  // tile index bits of the command memory
@@ -524,11 +531,18 @@ module tile_ws #(
   // w4a8-dint (bit 11; only on dint4 PEs, PE != 0): 4-bit codes packed as w4a8-is's, chained
   // over all K and scaled per channel as w8a8 (the epilogue's extra 0.5: epilogue_lane HALF).
   wire l_dint = l_fl[11];
+  // w8a8-mxint8 (bit 12; only with block-scale lanes, BLK_UNITS > 0, on int8 PEs, WS): MXINT8
+  // codes a byte (w8a8's layout) with an E8M0 scale a byte per column and block of G along K
+  // when the tile starts a block; the activations' codes with their E8M0 scales per token and
+  // block, each k-tile of a block carrying its share (see the layout above). The partial sums
+  // chain over a block and are rescaled at its end, as a group's.
+  wire l_blk = BLK_UNITS > 0 && l_fl[12];  // (a constant 0 without lanes: no logic built)
   wire [31:0] l_roff = cmem[{lt_i, 5'd27}];
   // The group schemes (4-bit group weights, partial sums chained over a group, rescaled at its
   // end): w4a8-is and w4a8-fs share the layout and the timing, not the rescale's arithmetic.
-  wire l_grp = l_is || l_fs;
-  wire l_nib = l_grp || l_dint;  // the codes are nibbles, two a byte over the tile
+  wire l_g4 = l_is || l_fs;  // 4-bit group codes (sign-extended nibbles)
+  wire l_grp = l_g4 || l_blk;
+  wire l_nib = l_g4 || l_dint;  // the codes are nibbles, two a byte over the tile
   wire [31:0] l_g1 = l_g == 0 ? 32'd1 : l_g;  // (G = 0 is refused; no division by 0)
   wire l_gs = l_k0 % l_g1 == 0;  // the tile starts a group (w4a8-is, -fs, -dgq)
   wire l_ge = (l_k0 + l_ru) % l_g1 == 0;  // ... ends one
@@ -546,8 +560,10 @@ module tile_ws #(
   wire [31:0] dq_bytes = (dq_nib + 1) >> 1;
   // The command check (at the start cycle).
   wire [31:0] wb_want = l_tl ? dq_bytes + (l_k0 == 0 ? 32'd2 * l_nc : 32'd0) :
-      l_codes + (l_has_cs ? 32'd2 * l_nc : 32'd0);
-  wire [31:0] ab_want =
+      l_codes + (l_has_cs ? (l_blk ? l_nc : 32'd2 * l_nc) : 32'd0);
+  // (w8a8-mxint8: the plan's ceil(m rows_used (1 + 1 / G)) bytes, the codes' and a share of
+  // the scales.)
+  wire [31:0] ab_want = l_blk ? l_m * l_ru + (l_m * l_ru + l_g1 - 1) / l_g1 :
       l_m * l_ru + (l_pt ? (l_ts ? 32'd4 : 32'd0) : l_first ? 32'd4 * l_m : 32'd0);
   // (w4a8-is: every k-tile has the plan's rows_used, gcd(ROWS, G), so k0 / rows_used numbers
   // the resident activations' blocks; w8a8's last k-tile may be short: k0 / ROWS. OS: every
@@ -573,8 +589,10 @@ module tile_ws #(
       l_xb == l_m && l_wps == (l_nib ? (l_nc + 1) >> 1 : l_nc) && l_w25 == 0;
   wire cmd_ok = l_m >= 1 && l_ru >= 1 && df_ok &&
       l_nc >= 1 && l_nc <= COLS && l_kblk < KT_MAX &&
-      l_fl[31:12] == 20'd0 && l_dint == (PE != 0) && (OS == 0 || PE_STAGES == 1) && (!l_ts || (l_pt && l_first && l_ab != 0)) &&
-      {2'b0, l_is} + {2'b0, l_fs} + {2'b0, l_fl[5]} + {2'b0, l_qs} + {2'b0, l_dint} <= 3'd1 &&
+      l_fl[31:13] == 19'd0 && l_dint == (PE != 0) && (OS == 0 || PE_STAGES == 1) && (!l_ts || (l_pt && l_first && l_ab != 0)) &&
+      l_fl[12] == l_blk && (!l_blk || (OS == 0 && PE == 0 && !l_pt)) &&
+      {2'b0, l_is} + {2'b0, l_fs} + {2'b0, l_fl[5]} + {2'b0, l_qs} + {2'b0, l_dint} +
+      {2'b0, l_blk} <= 3'd1 &&
       l_first == (l_k0 == 0) && (l_grp ? is_ok : l_tl ? dgq_ok : w8_ok) &&
       (l_res ? l_wb == 0 && l_wrb == wb_want && !l_keep : l_wb == wb_want) &&
       (!(l_res || l_keep) || l_roff + wb_want <= WRES) &&
@@ -653,13 +671,27 @@ module tile_ws #(
   wire s_first = s_fl[0], s_chained = s_fl[2];
   wire s_res = s_fl[8];
   wire [31:0] s_roff = cmem[{st_i, 5'd27}];
-  wire s_grp = s_fl[3] || s_fl[4];
+  wire s_g4 = s_fl[3] || s_fl[4];
+  wire s_blk = BLK_UNITS > 0 && OS == 0 && s_fl[12];
+  wire s_grp = s_g4 || s_blk;
   /* verilator lint_off UNUSEDSIGNAL */
   wire [31:0] kblk = s_grp || s_fl[5] || s_fl[6] || OS != 0 ? s_k0 / s_ru : s_k0 / ROWS;
   // The step's activations: WS a token's rows_used codes, OS one k of the m tokens (the OS
   // layout is k-major); the token scales after them (OS: all m in the first step's read).
   wire [31:0] ra2 = s_wb + tok * (OS != 0 ? s_m : s_ru);
-  wire [31:0] ra3 = s_wb + s_m * s_ru + 32'd4 * tok;
+  // w8a8-mxint8: the activations' block scales. K-tile j = (k0 mod G) / rows_used of a block
+  // carries the scales of its tokens j c .. j c + c - 1, c = ceil(m rows_used / G), after its
+  // codes (the plan's bytes hold them: c <= its share, and the block's G / rows_used k-tiles
+  // hold all m); as each of those tokens enters, its scale goes into the chain's register file
+  // xb (the edge reads it at the block's end) and, fetched, into the resident copy xbr by block
+  // k0 / G, from which later n-tiles' streams take it.
+  wire [31:0] s_g = cmem[{st_i, 5'd16}];
+  wire [31:0] s_g1 = s_g == 0 ? 32'd1 : s_g, s_ru1 = s_ru == 0 ? 32'd1 : s_ru;
+  wire [31:0] s_c = s_blk ? (s_m * s_ru + s_g1 - 1) / s_g1 : 32'd0;
+  wire [31:0] s_p0 = s_blk ? (s_k0 % s_g1) / s_ru1 * s_c : 32'd0;
+  wire [31:0] s_bi = s_blk ? s_k0 / s_g1 : 32'd0;
+  wire s_inp = s_blk && tok >= s_p0 && tok < s_p0 + s_c;
+  wire [31:0] ra3 = s_wb + s_m * s_ru + (s_blk ? tok - s_p0 : 32'd4 * tok);
   wire [31:0] xk = s_k0 + tok;  // OS: the resident row of this k
   /* verilator lint_on UNUSEDSIGNAL */
   wire has_x = s_ab != 32'd0;  // activations come with the tile
@@ -676,15 +708,17 @@ module tile_ws #(
   integer c;
   always @* begin
     for (c = 0; c < ROWS; c = c + 1)
-      x_row[8*c+:8] = c >= x_lanes ? 8'd0 : has_x ? sq2[8*c+:8] : xmem[xaddr][8*c+:8];
+      x_row[8*c+:8] = c >= x_lanes ? 8'd0 : has_x ? (s_blk && sq2[8*c+:8] == 8'h80 ? 8'd0 :
+          sq2[8*c+:8]) : xmem[xaddr][8*c+:8];
   end
   // The weight row into the array: WS the load's row ROWS-1-i of the loading tile, OS the
   // step's k of the streaming tile; COLS nibbles from the row's first (group schemes) or COLS
   // bytes (w8a8), 0 beyond rows_used / cols_used.
   wire [31:0] w_row = OS != 0 ? tok : row_r;
   wire [31:0] w_nc = OS != 0 ? s_nc : l_nc;
-  wire w_grp = OS != 0 ? s_grp : l_grp;
-  wire w_nib = OS != 0 ? s_grp || s_fl[11] : l_nib;
+  wire w_grp = OS != 0 ? s_g4 : l_g4;
+  wire w_nib = OS != 0 ? s_g4 || s_fl[11] : l_nib;
+  wire w_mx = OS == 0 && l_blk;  // MXINT8: the code -128 is invalid, worth 0 [spec choice]
   wire w_rows_ok = OS != 0 || row_r < l_ru;
   /* verilator lint_off UNUSEDSIGNAL */  // (offsets within the slot: their high bits are 0)
   wire [31:0] wnib = w_row * w_nc;  // the row's first code (w4a8-is: nibble)
@@ -696,7 +730,7 @@ module tile_ws #(
     for (c = 0; c < COLS; c = c + 1)
       w_row_in[8*c+:8] = !(c < w_nc && w_rows_ok) ? 8'd0 :
           w_grp ? {{4{nib_row[4*c+3]}}, nib_row[4*c+:4]} :
-          w_nib ? {4'd0, nib_row[4*c+:4]} : sq0[8*c+:8];
+          w_nib ? {4'd0, nib_row[4*c+:4]} : w_mx && sq0[8*c+:8] == 8'h80 ? 8'd0 : sq0[8*c+:8];
   end
 
   // -- the fused dequantizers (WS loads of w4a8-dgq and w4a8-qserve tiles) --
@@ -954,6 +988,12 @@ module tile_ws #(
   reg [1:0] t_cur;
   reg [1:0] tb[0:NT_MAX-1];
   reg [15:0] cs[0:NREG*COLS-1];
+  // w8a8-mxint8's activation block scales (E8M0): each chain's, by region, and the resident
+  // activations' by block.
+  /* verilator lint_off UNUSEDSIGNAL */  // (no block-scale lanes: not read)
+  reg [7:0] xb[0:NREG*M_MAX-1];
+  /* verilator lint_on UNUSEDSIGNAL */
+  reg [7:0] xbr[0:KT_MAX*M_MAX-1];
 
   // The edge's region (below), for the check that the array leaves it alone: the tile it works
   // on after this cycle's take (busy_after, reg_after), or the one it took earlier (e_has,
@@ -1042,7 +1082,9 @@ module tile_ws #(
         if ({16'd0, ga} >= NT_MAX) err[5] <= 1'b1;
         if (l_has_cs) begin
           for (c = 0; c < COLS; c = c + 1)
-            if (c < l_nc) cs[COLS*{{(32 - LREG) {1'b0}}, new_reg}+c] <= cs_q[16*c+:16];
+            if (c < l_nc)
+              cs[COLS*{{(32 - LREG) {1'b0}}, new_reg}+c] <=
+                  l_blk ? {8'd0, cs_q[8*c+:8]} : cs_q[16*c+:16];
           if (l_grp) n_scale_wr <= n_scale_wr + l_nc;
           if (busy_after && reg_after == new_reg) err[6] <= 1'b1;
         end
@@ -1103,6 +1145,10 @@ module tile_ws #(
       end
       if (s_go) begin
         if (has_x) xmem[xaddr] <= x_row;
+        if (s_inp) begin
+          xb[{rg[st_i], tok[LM-1:0]}] <= has_x ? sq3[7:0] : xbr[{s_bi[KW-1:0], tok[LM-1:0]}];
+          if (has_x) xbr[{s_bi[KW-1:0], tok[LM-1:0]}] <= sq3[7:0];
+        end
         if (OS == 0) begin
           if (has_xs) xs[{s_mb[1:0], tok[LM-1:0]}] <= sq3[31:0];
         end else if (has_xs && tok == 0) begin
@@ -1173,7 +1219,7 @@ module tile_ws #(
   reg [31:0] e_ec;  // cycles since it was taken
   reg [31:0] e_nbr, e_rcyc, e_nbe, e_totr, e_tote, e_nc, e_ob, e_oaddr, e_s2;
   reg [LREG-1:0] e_reg;
-  reg e_is, e_fs, e_first;
+  reg e_is, e_fs, e_blk, e_first;
   reg [OBW-1:0] e_oh;  // the output buffer the edge's tile fills
   reg [1:0] e_mb;  // the edge's tile's m-block, mod 4 (its token scales)
   reg [1:0] e_tb;  // ... its tensor's bank (per-tensor scales)
@@ -1194,8 +1240,12 @@ module tile_ws #(
   /* verilator lint_on UNUSEDSIGNAL */
   wire [LREG-1:0] p_reg = rg[pt_i];
   // The rescale phase: the integer-scale units' count and latency, or the float-scale units'.
-  wire [31:0] p_nbr = p_fl[4] ? (p_rs + UF - 1) >> LUF : (p_rs + UI - 1) >> LUI;
-  wire [31:0] p_rcyc = p_rs == 0 ? 32'd0 : p_nbr + (p_fl[4] ? FS_LAT : IS_LAT);
+  // (w8a8-mxint8: the block-scale lanes' count and latency.)
+  wire p_blk = BLK_UNITS > 0 && p_fl[12];
+  wire [31:0] p_nbr = p_blk ? (p_rs + UB - 1) >> LUB :
+      p_fl[4] ? (p_rs + UF - 1) >> LUF : (p_rs + UI - 1) >> LUI;
+  wire [31:0] p_rcyc = p_rs == 0 ? 32'd0 :
+      p_nbr + (p_blk ? BLK_LAT : p_fl[4] ? FS_LAT : IS_LAT);
   wire [31:0] p_nbe = (p_epi + U - 1) >> LU;
   wire [31:0] p_cyc = p_rcyc + (p_epi == 0 ? 32'd0 : p_nbe + EPI_LAT);
   // w4a8-is: the layer's first group starts the accumulators; the epilogue's second scale is
@@ -1214,12 +1264,13 @@ module tile_ws #(
   wire [31:0] nc_e = take_w ? p_nc : e_nc;
   wire [LREG-1:0] c_reg = take_w ? p_reg : e_reg;
   // c_is: a group scheme (the accumulators hold the output; w4a8-fs: as fp32, c_fs).
-  wire c_is = take_w ? p_fl[3] || p_fl[4] : e_is, c_first = take_w ? p_first : e_first;
+  wire c_is = take_w ? p_fl[3] || p_fl[4] || p_blk : e_is, c_first = take_w ? p_first : e_first;
   wire c_fs = take_w ? p_fl[4] : e_fs;
+  wire c_blk = take_w ? p_blk : e_blk;  // (block accumulators: fp32, as w4a8-fs's)
   wire [1:0] c_mb = take_w ? p_mb[1:0] : e_mb;
   wire [1:0] c_tb = take_w ? tb[pt_i] : e_tb;
   wire c_pt = take_w ? p_fl[9] : e_pt;
-  wire [31:0] c_ur = c_fs ? UF : UI;  // the rescale lanes the tile's scheme uses
+  wire [31:0] c_ur = c_blk ? UB : c_fs ? UF : UI;  // the rescale lanes the tile's scheme uses
   wire [31:0] c_s2 = take_w ? p_s2 : e_s2;
   wire [OBW-1:0] c_oh = take_w ? oh_next : e_oh;
   wire r_issue = act && x < c_nbr;
@@ -1227,7 +1278,7 @@ module tile_ws #(
   wire e_issue = act && x >= c_rcyc && xe < c_nbe;
   /* verilator lint_off UNUSEDSIGNAL */
   // The batch's first output (flat).
-  wire [31:0] b_off = r_issue ? (c_fs ? x << LUF : x << LUI) : xe << LU;
+  wire [31:0] b_off = r_issue ? (c_blk ? x << LUB : c_fs ? x << LUF : x << LUI) : xe << LU;
   /* verilator lint_on UNUSEDSIGNAL */
   assign ofm_ra1 = {c_reg, b_off[LHO-1:0]};
   assign e_busy_reg = e_has && !fin_a;
@@ -1286,13 +1337,13 @@ module tile_ws #(
   wire [UR-1:0] r_ovf;
   // w4a8-fs: the same lanes as floatscale_acc, F32(F32(F32(P) s) + acc) with s the group's
   // fp16 scale widened; the registered result of the unit the issued tile's scheme uses.
-  reg r_fs;
+  reg r_fs, r_blk;
   reg [31:0] ovf_now;
   integer oc;
   always @* begin
     ovf_now = 0;
     for (oc = 0; oc < UI; oc = oc + 1)
-      if (!c_fs && oc < c_totr - b_off && r_ovf[oc]) ovf_now = ovf_now + 1;
+      if (!c_fs && !c_blk && oc < c_totr - b_off && r_ovf[oc]) ovf_now = ovf_now + 1;
   end
   generate
     for (j = 0; j < UR; j = j + 1) begin : g_is
@@ -1338,7 +1389,36 @@ module tile_ws #(
           .sum       (fs_comb),
           .acc       (fs_acc)
       );
-      assign r_sum[32*j+:32] = r_fs ? fs_acc : is_acc;
+      // w8a8-mxint8: mx_fp32_acc, F32(acc + F32(I 2^(sx + sw - 254 - 12))), sx the token's
+      // block scale, sw the column's (a 255 code: the block adds nothing).
+      wire [31:0] bk_acc;
+      if (BLK_UNITS > 0) begin : g_bk
+        /* verilator lint_off UNUSEDSIGNAL */
+        wire [31:0] bk_term, bk_sum;
+        wire bk_inv, bk_inv_r;
+        wire [15:0] bk_sw = cs[COLS*{{(32 - LREG) {1'b0}}, c_reg}+lc[32*j+:32]];
+        /* verilator lint_on UNUSEDSIGNAL */
+        mx_fp32_acc #(
+            .UNIT(12)
+        ) bu (
+            .clk          (clk),
+            .rst          (rst),
+            .en           (r_issue),
+            .use_acc_in   (1'b1),
+            .i            (ofm_q1[32*j+:32]),
+            .sx           (xb[{c_reg, lm[32*j+:LM]}]),
+            .sw           (bk_sw[7:0]),
+            .acc_in       (c_first ? 32'd0 : eacc_q[32*j+:32]),
+            .term         (bk_term),
+            .sum          (bk_sum),
+            .invalid_scale(bk_inv),
+            .acc          (bk_acc),
+            .acc_invalid  (bk_inv_r)
+        );
+      end else begin : g_nobk
+        assign bk_acc = 32'd0;
+      end
+      assign r_sum[32*j+:32] = r_blk ? bk_acc : r_fs ? fs_acc : is_acc;
     end
   endgenerate
   reg sr_v;
@@ -1346,10 +1426,11 @@ module tile_ws #(
   localparam integer RW = 1 + 32 + 32 + 32 * UR;
   // IS_LAT - 1 more registers after the integer-scale units, FS_LAT - 1 after the float-scale
   // units: a tile's rescale phase goes through its scheme's line (one tile at a time).
-  wire [RW-1:0] r_in_is = {sr_v && !r_fs, sr_off, sr_n, r_sum};
+  wire [RW-1:0] r_in_is = {sr_v && !r_fs && !r_blk, sr_off, sr_n, r_sum};
   wire [RW-1:0] r_in_fs = {sr_v && r_fs, sr_off, sr_n, r_sum};
-  wire [RW-1:0] r_out_is, r_out_fs;
-  wire [RW-1:0] r_out = r_out_is[RW-1] ? r_out_is : r_out_fs;
+  wire [RW-1:0] r_in_bk = {sr_v && r_blk, sr_off, sr_n, r_sum};
+  wire [RW-1:0] r_out_is, r_out_fs, r_out_bk;
+  wire [RW-1:0] r_out = r_out_is[RW-1] ? r_out_is : r_out_fs[RW-1] ? r_out_fs : r_out_bk;
   generate
     if (IS_LAT == 1) begin : g_rlat1
       assign r_out_is = r_in_is;
@@ -1362,6 +1443,19 @@ module tile_ws #(
           .rst(rst),
           .d  (r_in_is),
           .q  (r_out_is)
+      );
+    end
+    if (BLK_UNITS == 0 || BLK_LAT == 1) begin : g_blat1
+      assign r_out_bk = r_in_bk;
+    end else begin : g_blatn
+      delay_line #(
+          .W(RW),
+          .D(BLK_LAT - 1)
+      ) dlb (
+          .clk(clk),
+          .rst(rst),
+          .d  (r_in_bk),
+          .q  (r_out_bk)
       );
     end
     if (FS_LAT == 1) begin : g_flat1
@@ -1569,6 +1663,7 @@ module tile_ws #(
       e_reg <= 0;
       e_is <= 1'b0;
       e_fs <= 1'b0;
+      e_blk <= 1'b0;
       e_first <= 1'b0;
       e_oh <= 0;
       e_mb <= 0;
@@ -1579,6 +1674,7 @@ module tile_ws #(
       oh_next <= 0;
       sr_v <= 1'b0;
       r_fs <= 1'b0;
+      r_blk <= 1'b0;
       s0_v <= 1'b0;
       jq_h <= 0;
       jq_i <= 0;
@@ -1609,8 +1705,9 @@ module tile_ws #(
         e_oaddr <= p_oaddr;
         e_s2 <= p_s2;
         e_reg <= p_reg;
-        e_is <= p_fl[3] || p_fl[4];
+        e_is <= p_fl[3] || p_fl[4] || p_blk;
         e_fs <= p_fl[4];
+        e_blk <= p_blk;
         e_first <= p_first;
         e_oh <= oh_next;
         e_mb <= p_mb[1:0];
@@ -1623,7 +1720,10 @@ module tile_ws #(
         end
       end
       sr_v <= r_issue;
-      if (r_issue) r_fs <= c_fs;
+      if (r_issue) begin
+        r_fs  <= c_fs;
+        r_blk <= c_blk;
+      end
       // Scale words read: the rescale lanes' and the DGQ dequantizers' (one a weight).
       n_scale_rd <= n_scale_rd + dq_n +
           (r_issue ? (c_totr - b_off < c_ur ? c_totr - b_off : c_ur) : 32'd0);
@@ -1635,12 +1735,13 @@ module tile_ws #(
       s0_v <= e_issue;
       if (e_issue) begin
         s0_par <= c_oh;
-        s0_fs <= c_fs;
+        s0_fs <= c_fs || c_blk;
         s0_off <= b_off;
         s0_n <= c_tote - b_off < U ? c_tote - b_off : U;
         for (c = 0; c < U; c = c + 1) begin
           s0_acc[32*c+:32] <= c_is ? eacc_q[32*c+:32] : ofm_q1[32*c+:32];
-          s0_sx[32*c+:32] <= c_pt ? xs_t[c_tb] : xs[{c_mb, lm[32*c+:LM]}];
+          // (w8a8-mxint8: y = F16(acc), both scales 1.)
+          s0_sx[32*c+:32] <= c_blk ? 32'h3f800000 : c_pt ? xs_t[c_tb] : xs[{c_mb, lm[32*c+:LM]}];
           s0_s2[32*c+:32] <= c_is ? c_s2 : sw32[32*c+:32];
         end
       end

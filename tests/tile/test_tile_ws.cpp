@@ -59,6 +59,8 @@
 #include <Vtile_os_4x4_port_db.h>
 #include <Vtile_os_8x8_db.h>
 #include <Vtile_ws_4x4_dint_db.h>
+#include <Vtile_ws_4x4_mx.h>
+#include <Vtile_ws_8x8_db_mx.h>
 #include <Vtile_os_4x4_dint_b.h>
 #include <Vtile_ws_4x4_p3.h>
 #include <Vtile_ws_8x8_db_p2.h>
@@ -89,6 +91,7 @@
 #include "numerics/error.hpp"
 #include "numerics/float_formats.hpp"
 #include "numerics/gemm.hpp"
+#include "numerics/gemm_block.hpp"
 #include "numerics/quantize_activations.hpp"
 #include "numerics/quantize_two_level.hpp"
 #include "numerics/quantize_weights.hpp"
@@ -176,6 +179,9 @@ struct Variant {
   // which run w4a8-dint only.
   int pe = 0;
   int pe_stages = 1;  // the PEs' register stages (PE_STAGES; array.pe_stages)
+  // Block-scale accumulators (BLK_UNITS, BLK_LAT; edge.block_units, block_latency_cycles, fp32):
+  // the points that have them run w8a8-mxint8 besides the int8 schemes.
+  int blk_units = 0, blk_lat = 1;
 };
 constexpr Variant kV4{"4x4", 4, 4, 2, 4, 2, 32, 1, 2, 1, 2, 1};
 // (Dequantizer lanes: 4 on the 4 x 4, which keep up with its loads; 3 on the 8 x 8, 1 on the
@@ -208,6 +214,13 @@ constexpr Variant kV4osdintb{"4x4-os-dint-b", 4, 4, 2, 4, 2, 32, 1, 2, 1, 2, 1, 
 constexpr Variant kV4p3{"4x4-p3", 4, 4, 2, 4, 2, 32, 1, 2, 1, 2, 1, 64, 64, 128, false, 4, 0, 3};
 constexpr Variant kV8dbp2{"8x8-db-p2", 8, 8, 3, 2, 3, 32, 2, 4, 2, 8, 3, 64, 64, 128, false, 16, 0,
                           2};
+// Block-scaled points (w8a8-mxint8 on int8 PEs, its block sums rescaled by mx_fp32_acc lanes):
+// the 4 x 4 with one bank and two block lanes of latency 2; the 8 x 8 with two banks and four of
+// latency 3.
+constexpr Variant kV4mx{"4x4-mx", 4, 4, 2, 4, 2, 32, 1, 2, 1, 2, 1, 64, 64, 128, false, 4, 0, 1,
+                        2, 2};
+constexpr Variant kV8dbmx{"8x8-db-mx", 8, 8, 3, 2, 3, 32, 2, 4, 2, 8, 3, 64, 64, 128, false, 16,
+                          0, 1, 4, 3};
 constexpr std::uint64_t kMMax = 64, kKtMax = 32, kNtMax = 256, kSlotBytes = 32 * 32;
 constexpr std::uint64_t kWres = 16384;  // the resident weight store's bytes (tile_common's WRES)
 // A tile's command words: 32 a tile in the command memory, of which the first 28 are read
@@ -225,8 +238,8 @@ struct Case {
   const Variant* v;
   std::uint64_t m, k, n, seed;
   Dram dram;
-  Scheme scheme = Scheme::w8a8;  // w8a8, w4a8_is, w4a8_fs or w4a8_dgq (fused)
-  std::uint64_t group = 0;       // the group schemes: the group size G (divides K)
+  Scheme scheme = Scheme::w8a8;  // w8a8, w4a8_is, -fs, -dgq (fused), -qserve, -dint, w8a8_mxint8
+  std::uint64_t group = 0;       // the group schemes: the group size G (divides K; MXINT8: 32)
   int alpha_bits = 10;           // w4a8-is: S = RNE(s 2^alpha_bits)
   // More layers, each reading the previous one's outputs (its K is their N): their N.
   std::vector<std::uint64_t> chain = {};
@@ -294,7 +307,7 @@ void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 bool whole_k(Scheme s) { return s == Scheme::w8a8 || s == Scheme::w4a8_dint; }
 // The code bytes of `codes` weights: one a byte (w8a8) or two (the 4-bit schemes).
 std::uint64_t code_bytes(Scheme s, std::uint64_t codes) {
-  return s == Scheme::w8a8 ? codes : (codes + 1) / 2;
+  return s == Scheme::w8a8 || s == Scheme::w8a8_mxint8 ? codes : (codes + 1) / 2;
 }
 
 // An output-stationary case's weight buffer: its prefetch depth of its largest weight tile (a
@@ -332,6 +345,12 @@ arch::ArchSpec spec_for(const Case& c) {
   else
     a.schemes = {Scheme::w8a8, Scheme::w4a8_is, Scheme::w4a8_fs, Scheme::w4a8_dgq,
                  Scheme::w4a8_qserve};
+  if (c.v->blk_units > 0) {
+    a.schemes.push_back(Scheme::w8a8_mxint8);
+    a.edge.block_units = static_cast<std::uint32_t>(c.v->blk_units);
+    a.edge.block_latency_cycles = static_cast<std::uint32_t>(c.v->blk_lat);
+    a.edge.block_acc = BlockAcc::fp32;
+  }
   a.edge.dequant_units = static_cast<std::uint32_t>(c.v->dq_units);
   a.edge.epilogue_units = static_cast<std::uint32_t>(c.v->units);
   a.edge.epilogue_latency_cycles = static_cast<std::uint32_t>(c.v->lat);
@@ -372,7 +391,8 @@ arch::ArchSpec spec_for(const Case& c) {
 arch::LayerWork work_for(const arch::ArchSpec& a, const Case& c, std::size_t index,
                          std::uint64_t k, std::uint64_t n, std::uint32_t core = 0,
                          std::uint64_t* n_share = nullptr, std::uint64_t* m_share = nullptr) {
-  const bool grp = c.scheme == Scheme::w4a8_is || c.scheme == Scheme::w4a8_fs;
+  const bool blk = c.scheme == Scheme::w8a8_mxint8;
+  const bool grp = c.scheme == Scheme::w4a8_is || c.scheme == Scheme::w4a8_fs || blk;
   // The two-level schemes: their tiles are dequantized by the tile's fused dequantizers.
   const bool two_level = c.scheme == Scheme::w4a8_dgq || c.scheme == Scheme::w4a8_qserve;
   trace::Layer l;
@@ -415,6 +435,7 @@ arch::LayerWork work_for(const arch::ArchSpec& a, const Case& c, std::size_t ind
     if ((t.m0 != 0 && !c.m_blocked && !c.v->os) || t.spill_read_bytes + t.spill_write_bytes != 0 ||
         (!grp && t.rescale_ops != 0) ||
         (grp && t.rescale_unit != (c.scheme == Scheme::w4a8_is ? ScaleUnit::intscale
+                                   : blk                       ? ScaleUnit::block
                                                                : ScaleUnit::floatscale)) ||
         (t.dequant_ops != 0) != two_level || (t.n0 == 0 && t.act_bytes == 0) ||
         t.weight_bytes + t.act_bytes > kSlotBytes)
@@ -437,7 +458,9 @@ struct Operands {
   bool two_level = false;  // w4a8-dgq or -qserve: weights tl, dequantized as tiles load
   bool qs = false;   // w4a8-qserve
   bool dint = false;  // w4a8-dint: dint4 codes (per channel scales), on dint4 PEs
+  bool blk = false;   // w8a8-mxint8: bx and bw (MXINT8 codes, E8M0 scales per 32 along K)
   QuantizedActivations x;
+  BlockTensor bx, bw;
   QuantizedWeights w;
   TwoLevelWeights tl;                // w4a8-dgq, -qserve
   std::uint64_t dq_overflows = 0;    // its dequantizers' out-of-range events (the reference's)
@@ -454,6 +477,14 @@ QuantizedActivations quantize_outputs(const MatrixH& y, ActQuantMode mode) {
   for (std::size_t m = 0; m < y.rows(); ++m)
     for (std::size_t n = 0; n < y.cols(); ++n) f(m, n) = f16_to_f32(y(m, n));
   return quantize_activations(f, mode);
+}
+
+// The same for a block scheme's activations (w8a8-mxint8: MXINT8 per 32 along K).
+BlockTensor quantize_block_outputs(const MatrixH& y) {
+  MatrixF f(y.rows(), y.cols());
+  for (std::size_t m = 0; m < y.rows(); ++m)
+    for (std::size_t n = 0; n < y.cols(); ++n) f(m, n) = f16_to_f32(y(m, n));
+  return quantize_block_acts(ActFormat::mxint8, f, "x");
 }
 
 // Seeded synthetic operands of one layer (K x N), quantized per token and per channel (w8a8)
@@ -479,6 +510,36 @@ Operands operands(const Case& c, std::uint64_t k, std::uint64_t n, std::uint64_t
   o.qs = c.scheme == Scheme::w4a8_qserve;
   o.two_level = c.scheme == Scheme::w4a8_dgq || o.qs;
   o.dint = c.scheme == Scheme::w4a8_dint;
+  o.blk = c.scheme == Scheme::w8a8_mxint8;
+  if (o.blk) {
+    // MXINT8 both sides (spec §5). Extreme: the invalid code -128 on every fifth activation and
+    // every seventh weight (each worth 0), an E8M0 255 (NaN: the block adds nothing) on every
+    // third weight block of every second channel, the largest scale (254) on the activations'
+    // first block of every second token (terms near 2^127 and beyond: overflow to infinity)
+    // and the smallest (0) on every fourth weight block (subnormal and underflowing terms).
+    o.bx = prev ? quantize_block_outputs(*prev)
+                : quantize_block_operand(c.scheme, false, d.x, "x");
+    o.bw = quantize_block_operand(c.scheme, true, d.w, "w");
+    if (c.extreme) {
+      for (std::size_t m = 0; m < o.bx.codes.rows(); ++m) {
+        for (std::size_t kk = 0; kk < o.bx.codes.cols(); ++kk)
+          if ((m * o.bx.codes.cols() + kk) % 5 == 0) o.bx.codes(m, kk) = 0x80;
+        if (m % 2 == 0) o.bx.scales(m, 0) = 254;
+      }
+      for (std::size_t row = 0; row < o.bw.codes.rows(); ++row) {
+        for (std::size_t kk = 0; kk < o.bw.codes.cols(); ++kk)
+          if ((row * o.bw.codes.cols() + kk) % 7 == 0) o.bw.codes(row, kk) = 0x80;
+        for (std::size_t b = 0; b < o.bw.scales.cols(); ++b) {
+          if (row % 2 == 0 && b % 3 == 0) o.bw.scales(row, b) = 255;
+          else if (b % 4 == 1) o.bw.scales(row, b) = 0;
+        }
+      }
+    }
+    const GemmResult g = gemm_block_scheme(c.scheme, o.bx, o.bw);
+    o.y = g.y;
+    o.invalid_codes = g.counters.invalid_codes;
+    return o;
+  }
   o.x = prev ? quantize_outputs(*prev, c.act) : quantize_activations(d.x, c.act);
   WeightQuantSpec ws;
   ws.symmetric = true;
@@ -583,9 +644,24 @@ void put_le(std::vector<std::uint8_t>& m, std::uint64_t v, int bytes) {
 // A tile's activation bytes (m rows of rows_used codes; output-stationary k-major, rows_used
 // rows of m codes: a stream step's), then the token scales on the first k.
 // moff: the tile's core's first token of the layer (split_m).
+// w8a8-mxint8 (bx): the m rows of rows_used MXINT8 codes, then k-tile j = (k0 mod G) / rows_used
+// of its block carries the E8M0 scales of tokens j c .. j c + c - 1 of the block (c = the tile's
+// bytes beyond its codes, ceil(m rows_used / G)), padded with 0 past the last token.
 std::vector<std::uint8_t> act_bytes(const arch::Tile& t, const QuantizedActivations& x,
-                                    std::uint64_t moff = 0) {
+                                    std::uint64_t moff = 0, const BlockTensor* bx = nullptr) {
   std::vector<std::uint8_t> b;
+  if (bx) {
+    for (std::uint64_t m = 0; m < t.m; ++m)
+      for (std::uint64_t r = 0; r < t.rows_used; ++r)
+        b.push_back(bx->codes(moff + t.m0 + m, t.k0 + r));
+    const std::uint64_t c = t.act_bytes - t.m * t.rows_used, G = bx->block;
+    const std::uint64_t j = (t.k0 % G) / t.rows_used;
+    for (std::uint64_t i = 0; i < c; ++i) {
+      const std::uint64_t m = j * c + i;
+      b.push_back(m < t.m ? bx->scales(moff + t.m0 + m, t.k0 / G) : 0);
+    }
+    return b;
+  }
   const bool os = std::holds_alternative<arch::OsArrayCommand>(t.array);
   for (std::uint64_t i = 0; i < t.m * t.rows_used; ++i) {
     const std::uint64_t m = os ? i % t.m : i / t.rows_used, r = os ? i / t.m : i % t.rows_used;
@@ -638,6 +714,14 @@ Image image_for(const std::vector<arch::Tile>& tiles, const std::vector<std::siz
       if (t.k0 == 0)
         for (std::uint64_t c = 0; c < t.cols_used; ++c)
           put_le(im.mem, f32_to_f16(o.tl.channel_scale[n0 + c]), 2);
+    } else if (o.blk) {
+      // MXINT8 codes as w8a8's, then the block's E8M0 scales when the tile starts one.
+      for (std::uint64_t r = 0; r < t.rows_used; ++r)
+        for (std::uint64_t c = 0; c < t.cols_used; ++c)
+          im.mem.push_back(o.bw.codes(n0 + c, t.k0 + r));
+      if (t.k0 % o.bw.block == 0)
+        for (std::uint64_t c = 0; c < t.cols_used; ++c)
+          im.mem.push_back(o.bw.scales(n0 + c, t.k0 / o.bw.block));
     } else if (o.grp || o.dint) {
       // 4-bit codes, two a byte, low nibble first, over the whole tile; the group's S
       // (w4a8-is) or fp16 scale s (w4a8-fs); w4a8-dint: the channels' fp16 scales at k0 = 0.
@@ -668,7 +752,7 @@ Image image_for(const std::vector<arch::Tile>& tiles, const std::vector<std::siz
     }
     im.act_addr.push_back(static_cast<std::uint32_t>(im.mem.size()));
     if (t.act_bytes > 0) {
-      const std::vector<std::uint8_t> b = act_bytes(t, o.x, moff[g]);
+      const std::vector<std::uint8_t> b = act_bytes(t, o.x, moff[g], o.blk ? &o.bx : nullptr);
       if (!reads_a_layer[layer[g]])
         im.mem.insert(im.mem.end(), b.begin(), b.end());
       else
@@ -732,7 +816,7 @@ std::vector<std::uint32_t> command_words(const arch::Tile& t, std::uint32_t in, 
                                    (o.x.per_tensor() && t.first_k && t.m0 == 0 && t.act_bytes > 0
                                         ? 1024u
                                         : 0u) |
-                                   (o.dint ? 2048u : 0u),
+                                   (o.dint ? 2048u : 0u) | (o.blk ? 4096u : 0u),
                                t.weight_bytes,
                                t.act_bytes,
                                t.out_bytes,
@@ -744,7 +828,10 @@ std::vector<std::uint32_t> command_words(const arch::Tile& t, std::uint32_t in, 
                                t.dequant_ops,
                                t.stream_steps,
                                t.n0,
-                               o.grp ? o.w.group_size : o.two_level ? o.tl.group_size : 0,
+                               o.grp ? o.w.group_size
+                               : o.two_level ? o.tl.group_size
+                               : o.blk       ? o.bw.block
+                                             : 0,
                                o.is ? static_cast<std::uint64_t>(o.s.bits) : 0,
                                t.scale_writes,
                                t.scale_reads,
@@ -1338,14 +1425,22 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
     layer_filled[l] = true;
     // Instance i of the layer reads instance i of the layer it reads.
     const auto from = static_cast<std::size_t>(reads_of(c, l));
+    const bool blk = c.scheme == Scheme::w8a8_mxint8;
     std::vector<QuantizedActivations> x;
-    for (std::uint64_t i = 0; i < work[from].instances; ++i)
-      x.push_back(quantize_outputs(outputs_in(mem, tiles, t_layer, t_noff, t_moff, im, from, c.m,
-                                              shapes[from].second, &t_inst, i),
-                                   c.act));
+    std::vector<BlockTensor> bx;
+    for (std::uint64_t i = 0; i < work[from].instances; ++i) {
+      const MatrixH y = outputs_in(mem, tiles, t_layer, t_noff, t_moff, im, from, c.m,
+                                   shapes[from].second, &t_inst, i);
+      if (blk)
+        bx.push_back(quantize_block_outputs(y));
+      else
+        x.push_back(quantize_outputs(y, c.act));
+    }
     for (std::size_t h = 0; h < tiles.size(); ++h) {
       if (t_layer[h] != l || tiles[h].act_bytes == 0) continue;
-      const std::vector<std::uint8_t> b = act_bytes(tiles[h], x.at(t_inst[h]), t_moff[h]);
+      const std::vector<std::uint8_t> b =
+          blk ? act_bytes(tiles[h], {}, t_moff[h], &bx.at(t_inst[h]))
+              : act_bytes(tiles[h], x.at(t_inst[h]), t_moff[h]);
       std::copy(b.begin(), b.end(), mem.begin() + im.act_addr[h]);
     }
     ++filled;
@@ -1368,6 +1463,8 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
       : c.v == &kV4osdintb ? run_rtl<Vtile_os_4x4_dint_b>(*c.v, a, sts, opi, im, limit, on_fetch)
       : c.v == &kV4p3 ? run_rtl<Vtile_ws_4x4_p3>(*c.v, a, sts, opi, im, limit, on_fetch)
       : c.v == &kV8dbp2 ? run_rtl<Vtile_ws_8x8_db_p2>(*c.v, a, sts, opi, im, limit, on_fetch)
+      : c.v == &kV4mx ? run_rtl<Vtile_ws_4x4_mx>(*c.v, a, sts, opi, im, limit, on_fetch)
+      : c.v == &kV8dbmx ? run_rtl<Vtile_ws_8x8_db_mx>(*c.v, a, sts, opi, im, limit, on_fetch)
                         : run_rtl<Vtile_os_4x4_port_db>(*c.v, a, sts, opi, im, limit, on_fetch);
   EXPECT_EQ(filled, static_cast<std::size_t>(
                         std::count(reads_a_layer.begin(), reads_a_layer.end(), true)))
@@ -1412,16 +1509,25 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   // Each rescale reads its scale word once: integer-scale steps (w4a8-is) or float-scale steps
   // (w4a8-fs), each counted by the model as its own unit's ops, the other's 0; each DGQ weight
   // dequantized reads its group's word once (dequant_ops), and nothing is rescaled.
+  // (w8a8-mxint8: block steps, block_ops.)
   const bool two_level = c.scheme == Scheme::w4a8_dgq || c.scheme == Scheme::w4a8_qserve;
+  const bool blk = c.scheme == Scheme::w8a8_mxint8;
   EXPECT_EQ(rtl_sr, model[0].total(two_level ? &arch::LayerStats::dequant_ops
-                                          : c.scheme == Scheme::w4a8_fs
-                                              ? &arch::LayerStats::floatscale_ops
-                                              : &arch::LayerStats::intscale_ops))
+                                   : blk     ? &arch::LayerStats::block_ops
+                                   : c.scheme == Scheme::w4a8_fs
+                                       ? &arch::LayerStats::floatscale_ops
+                                       : &arch::LayerStats::intscale_ops))
       << "rescales or dequantized weights";
   EXPECT_EQ(model[0].total(c.scheme == Scheme::w4a8_fs ? &arch::LayerStats::intscale_ops
                                                         : &arch::LayerStats::floatscale_ops),
             0u)
       << "the other unit's rescales";
+  if (!blk) {
+    EXPECT_EQ(model[0].total(&arch::LayerStats::block_ops), 0u) << "block steps";
+  } else {
+    EXPECT_EQ(model[0].total(&arch::LayerStats::intscale_ops), 0u) << "integer-scale steps";
+    EXPECT_GT(rtl_sr, 0u) << "no block step";
+  }
   if (two_level) {
     EXPECT_EQ(model[0].total(&arch::LayerStats::intscale_ops), 0u) << "DGQ rescales";
     EXPECT_GT(model[0].total(&arch::LayerStats::dequant_ops), 0u) << "DGQ dequantizes nothing";
@@ -1449,8 +1555,9 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   std::uint64_t ref_invalid = 0;
   for (const auto& layer_ops : opi)
     for (const Operands& o : layer_ops) ref_invalid += o.invalid_codes;
-  EXPECT_EQ(ref_invalid > 0, c.extreme && c.scheme == Scheme::w4a8_dint && c.v->pe == 1)
-      << "unused dint4 codes";
+  EXPECT_EQ(ref_invalid > 0, c.extreme && ((c.scheme == Scheme::w4a8_dint && c.v->pe == 1) ||
+                                            c.scheme == Scheme::w8a8_mxint8))
+      << "unused dint4 codes or MXINT8's -128";
   // Outputs, bit for bit, every layer's.
   std::size_t wrong = 0;
   std::ostringstream first;
@@ -1547,6 +1654,12 @@ Case random_case(Rng& r, const std::string& name, const Variant* var, std::uint6
       c.scheme = Scheme::w4a8_dint;
       c.group = 0;
       k_tile = static_cast<std::uint64_t>(var->rows);
+    }
+    if (var->blk_units > 0 && r.next() % 2) {  // (block points only: the others' draws as before)
+      c.scheme = Scheme::w8a8_mxint8;
+      c.group = 32;
+      c.k = 32 * (1 + r.next() % 4);
+      k_tile = std::gcd(static_cast<std::uint64_t>(var->rows), c.group);
     }
     const std::uint64_t k_tiles = (c.k + k_tile - 1) / k_tile;
     const std::uint64_t cols = static_cast<std::uint64_t>(var->cols);
@@ -2225,6 +2338,51 @@ std::vector<Case> cases() {
   for (int i = 0; i < 8; ++i)
     v.push_back(random_graph_case(rng9, "random_ov_" + std::to_string(i), all[i % 5],
                                   900 + static_cast<std::uint64_t>(i)));
+  // w8a8-mxint8 (MXINT8 both sides, E8M0 scales per 32 along K: block sums chained over a block
+  // of k-tiles, rescaled at its end by the block lanes' mx_fp32_acc, y = F16(acc)): ragged,
+  // compute-, memory- and edge-bound, refresh, the formats' extremes (invalid codes and scales,
+  // infinities, subnormals), chains (the next layer's activations quantized to MXINT8 by the
+  // harness), refetched activations, m-blocks, resident weights, instances, two cores both
+  // ways, overlapping layers, seeded random cases (the block points' own draws: MXINT8 half
+  // of the time, w8a8 or w4a8-is otherwise).
+  const Scheme mx = Scheme::w8a8_mxint8;
+  v.push_back({"mx4_ragged", &kV4mx, 5, 32, 7, 301, base, mx, 32});
+  v.push_back({"mx4_compute_bound", &kV4mx, 40, 64, 12, 302, fast, mx, 32});
+  v.push_back({"mx4_memory_bound", &kV4mx, 2, 128, 16, 303, slow, mx, 32});
+  v.push_back({"mxdb8_edge_bound", &kV8dbmx, 40, 64, 16, 304, fast, mx, 32});
+  v.push_back({"mxdb8_refresh", &kV8dbmx, 17, 96, 21, 305, hbm, mx, 32});
+  v.push_back({"mx4_w8a8", &kV4mx, 9, 20, 13, 306, base});
+  v.push_back({"mxdb8_is", &kV8dbmx, 17, 48, 21, 307, hbm, is, 16});
+  {
+    Case k{"mxx4_extremes", &kV4mx, 6, 64, 12, 308, base, mx, 32};
+    k.extreme = true;
+    v.push_back(k);
+    k = {"mxxdb8_extremes", &kV8dbmx, 11, 96, 19, 309, hbm, mx, 32};
+    k.extreme = true;
+    v.push_back(k);
+    k = {"chain3_mx4", &kV4mx, 12, 32, 32, 310, base, mx, 32};
+    k.chain = {64, 12};
+    v.push_back(k);
+    k = {"chain2_mxdb8", &kV8dbmx, 20, 64, 32, 311, fast, mx, 32};
+    k.chain = {24};
+    v.push_back(k);
+    k = {"mx_refetch4", &kV4mx, 12, 64, 13, 312, fast, mx, 32};
+    k.ifmap_bytes = 256;
+    v.push_back(k);
+    mblk({"mx_mblkdb8", &kV8dbmx, 30, 64, 16, 313, base, mx, 32}, 1024, 640);
+    res({"res_mx_mblk4", &kV4mx, 24, 32, 13, 314, fast, mx, 32}, true, 512);
+    inst({"mx_inst3_db8", &kV8dbmx, 6, 32, 9, 315, hbm, mx, 32}, 3);
+    mc({"mc2_mx4", &kV4mx, 9, 64, 24, 316, base, mx, 32}, 2);
+    k = {"mc2_mxdb8_split_m", &kV8dbmx, 20, 32, 12, 317, fast, mx, 32};
+    k.split_m = true;
+    mc(k, 2);
+    ov({"graph_mx4", &kV4mx, 9, 32, 12, 318, late, mx, 32}, {12, 32}, {-1, -1});
+  }
+  const Variant* const mxs[] = {&kV4mx, &kV8dbmx};
+  Rng rng10(2029);
+  for (int i = 0; i < 8; ++i)
+    v.push_back(random_case(rng10, "random_mx_" + std::to_string(i), mxs[i % 2],
+                            1100 + static_cast<std::uint64_t>(i)));
   // QUASAR_TILE_SEARCH=<seed>: 300 more seeded random cases (shapes, both design points, DRAM
   // bandwidth, latency, channels, refresh), for searching beyond CI's matrix (docs/validation.md).
   if (const char* seed = std::getenv("QUASAR_TILE_SEARCH")) {
