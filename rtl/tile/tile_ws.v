@@ -1,6 +1,7 @@
 // tile_ws: one int8 compute tile, weight-stationary (OS = 0) or output-stationary (OS = 1: see
-// "Output-stationary" below), running GEMM tiles of w8a8, w4a8-is, w4a8-fs, w4a8-dgq, w4a8-qserve
-// and (with dint4 PEs, PE != 0) w4a8-dint, with
+// "Output-stationary" below), running GEMM tiles of w8a8, w4a8-is, w4a8-fs, w4a8-dgq, w4a8-qserve,
+// (with dint4 PEs, PE != 0) w4a8-dint and (WS, with block-scale lanes, BLK_UNITS > 0)
+// w8a8-mxint8, with
 // single-buffered (WBANKS = 1: the `array_single` path of the accelerator model's core,
 // models/arch/core/core.cpp) or double-buffered weights (WBANKS = 2: `array_double_cycle`, the
 // rules of units::WsDoubleBufferedSchedule), with its fetch DMA, buffer slots, edge queue
@@ -17,12 +18,13 @@
 //      bit 5 w4a8-dgq, bit 6 w4a8-qserve (fused dequantizers; WS only) (none: w8a8); bit 7
 //      keep the fetched weights in the resident store, bit 8 the weights are resident there
 //      (weight_bytes 0), bit 9 per-tensor activation scales, bit 10 the tensor's scale comes
-//      with this tile, bit 11 w4a8-dint (the tile's PEs are dint4: PE != 0)
+//      with this tile, bit 11 w4a8-dint (the tile's PEs are dint4: PE != 0), bit 12
+//      w8a8-mxint8 (BLK_UNITS > 0, int8 PEs, WS)
 //    5 weight_bytes      6 act_bytes        7 out_bytes     8 epilogue_ops
 //    9 in_addr: where the tile's operands start in memory
 //   10 out_addr: where its fp16 outputs go (last_k tiles)
 //   11 spill bytes (read + write)  12 rescale_ops  13 dequant_ops  14 stream_steps  15 n0
-//   16 group size G (w4a8-is, -fs, -dgq)  17 alpha bits b (w4a8-is: S = RNE(s 2^b); else 0)
+//   16 group size G (w4a8-is, -fs, -dgq; w8a8-mxint8: the block, 32)  17 alpha bits b (w4a8-is: S = RNE(s 2^b); else 0)
 //   18 scale_writes     19 scale_reads
 //   20 layers closed before this tile's fetch may leave (the first tile of a layer that reads
 //      the layers before it: its index; else 0)
@@ -57,6 +59,13 @@
 //   w4a8-dint the dint4 codes packed as w4a8-is's, then the cols_used fp16 channel scales s_w
 //            when k0 = 0 (w8a8's): the tile chains over K and scales as w8a8, the PEs
 //            multiplying w2 = 2 value (pe_mul) and the epilogue halving the scale product;
+//   w8a8-mxint8 the MXINT8 codes as w8a8's, then the cols_used E8M0 block scales (a byte each)
+//            when the tile starts a block (k0 % G = 0); its activations: the m rows of rows_used
+//            MXINT8 codes, then its share of the block's E8M0 activation scales: k-tile
+//            j = (k0 % G) / rows_used of the block carries those of tokens j c .. j c + c - 1,
+//            c = ceil(m rows_used / G) (the plan's ceil(m rows_used (1 + 1 / G)) bytes; 0 past
+//            the last token). The code -128 is invalid and worth 0 [spec choice]: the load and
+//            the stream put 0 into the array for it;
 // then, all, when act_bytes > 0 the activations (m rows of rows_used int8 codes, token-major)
 // and, when first_k, the m fp32 token scales; little endian. Outputs (out_addr, out_bytes): m
 // rows of cols_used fp16, token-major.
@@ -103,10 +112,13 @@
 //               where the epilogue phase begins (w4a8-fs: the same lanes' floatscale_acc,
 //               F32(F32(F32(P) s) + acc) with s the group's fp16 scale widened, into fp32
 //               accumulators; the model's float-scale units: FS_UNITS lanes of FS_LAT, the
-//               first FS_UNITS of max(IS_UNITS, FS_UNITS) lanes that hold both units).
+//               first FS_UNITS of max(IS_UNITS, FS_UNITS) lanes that hold both units;
+//               w8a8-mxint8: BLK_UNITS lanes of BLK_LAT of mx_fp32_acc, F32(acc + F32(I
+//               2^(sx + sw - 266))) with I the block's exact sum, sx the token's and sw the
+//               column's E8M0 scale of the block, the model's block-scale units).
 //               The epilogue phase: EPI_UNITS lanes of epilogue_lane, batch b in cycle e0 + b,
 //               reading the ofmap (w8a8) or the accumulators (w4a8-is; w4a8-fs as fp32, its
-//               second scale 1), registered, EPI_LAT - 1 more registers, then the output
+//               second scale 1; w8a8-mxint8 as fp32, both scales 1: y = F16(acc)), registered, EPI_LAT - 1 more registers, then the output
 //               buffer's write: the last output is readable at the model's finish.
 //   resident    weights kept across m-blocks (WS) or m-tiles (OS), the plan's when they fit the
 //   weights     weight buffer: a kept tile's weight bytes go into the store (WRES bytes) at its
@@ -173,7 +185,9 @@
 // >= ROWS; OS: >= 4 ROWS, the token scales' one read); M_MAX tokens, KT_MAX k-tiles of resident
 // activations (OS: KT_MAX M_MAX k), NT_MAX tiles, SLOT_WORDS beats a slot (powers of two); WRES
 // bytes of the resident weight store (a power of two); PE the PEs (0 int8, 1 / 2 dint4 of value
-// set A / B: pe_mul); PE_STAGES the PEs' register stages (WS; OS arrays have 1).
+// set A / B: pe_mul); PE_STAGES the PEs' register stages (WS; OS arrays have 1); BLK_UNITS lanes
+// (0: none) and BLK_LAT latency of the block-scale accumulators (edge.block_units,
+// block_latency_cycles; fp32 accumulators, edge.block_acc fp32).
 //
 // Debug outputs (pulses; each kind happens in tile order, so the n-th pulse is the n-th tile's):
 // ev_start (first load cycle), ev_load_done (the cycle after the last load cycle),

@@ -215,12 +215,12 @@ constexpr Variant kV4p3{"4x4-p3", 4, 4, 2, 4, 2, 32, 1, 2, 1, 2, 1, 64, 64, 128,
 constexpr Variant kV8dbp2{"8x8-db-p2", 8, 8, 3, 2, 3, 32, 2, 4, 2, 8, 3, 64, 64, 128, false, 16, 0,
                           2};
 // Block-scaled points (w8a8-mxint8 on int8 PEs, its block sums rescaled by mx_fp32_acc lanes):
-// the 4 x 4 with one bank and two block lanes of latency 2; the 8 x 8 with two banks and four of
-// latency 3.
+// the 4 x 4 with one bank and four block lanes of latency 2; the 8 x 8 with two banks and two of
+// latency 4.
 constexpr Variant kV4mx{"4x4-mx", 4, 4, 2, 4, 2, 32, 1, 2, 1, 2, 1, 64, 64, 128, false, 4, 0, 1,
-                        2, 2};
+                        4, 2};
 constexpr Variant kV8dbmx{"8x8-db-mx", 8, 8, 3, 2, 3, 32, 2, 4, 2, 8, 3, 64, 64, 128, false, 16,
-                          0, 1, 4, 3};
+                          0, 1, 2, 4};
 constexpr std::uint64_t kMMax = 64, kKtMax = 32, kNtMax = 256, kSlotBytes = 32 * 32;
 constexpr std::uint64_t kWres = 16384;  // the resident weight store's bytes (tile_common's WRES)
 // A tile's command words: 32 a tile in the command memory, of which the first 28 are read
@@ -2501,6 +2501,10 @@ std::vector<Case> cases() {
     for (int i = 0; i < 150; ++i)
       v.push_back(random_graph_case(srch, "graph_search_" + std::to_string(i), all[i % 5],
                                     9000 + static_cast<std::uint64_t>(i)));
+    // ... and 150 on the block points (random_case's: w8a8-mxint8 half of the time).
+    for (int i = 0; i < 150; ++i)
+      v.push_back(random_case(srch, "mx_search_" + std::to_string(i), mxs[i % 2],
+                              10000 + static_cast<std::uint64_t>(i)));
   }
   return v;
 }
