@@ -514,9 +514,10 @@ Operands operands(const Case& c, std::uint64_t k, std::uint64_t n, std::uint64_t
   if (o.blk) {
     // MXINT8 both sides (spec §5). Extreme: the invalid code -128 on every fifth activation and
     // every seventh weight (each worth 0), an E8M0 255 (NaN: the block adds nothing) on every
-    // third weight block of every second channel, the largest scale (254) on the activations'
-    // first block of every second token (terms near 2^127 and beyond: overflow to infinity)
-    // and the smallest (0) on every fourth weight block (subnormal and underflowing terms).
+    // third weight block of the even channels, the largest scale (254) on the first block of
+    // the even tokens and of the odd channels (their terms I 2^242 overflow to infinity) and
+    // the smallest (0) on every fourth weight block from the second (terms of 2^-139 or so:
+    // subnormal in fp32).
     o.bx = prev ? quantize_block_outputs(*prev)
                 : quantize_block_operand(c.scheme, false, d.x, "x");
     o.bw = quantize_block_operand(c.scheme, true, d.w, "w");
@@ -531,6 +532,7 @@ Operands operands(const Case& c, std::uint64_t k, std::uint64_t n, std::uint64_t
           if ((row * o.bw.codes.cols() + kk) % 7 == 0) o.bw.codes(row, kk) = 0x80;
         for (std::size_t b = 0; b < o.bw.scales.cols(); ++b) {
           if (row % 2 == 0 && b % 3 == 0) o.bw.scales(row, b) = 255;
+          else if (row % 2 == 1 && b == 0) o.bw.scales(row, b) = 254;
           else if (b % 4 == 1) o.bw.scales(row, b) = 0;
         }
       }
@@ -1555,6 +1557,15 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   std::uint64_t ref_invalid = 0;
   for (const auto& layer_ops : opi)
     for (const Operands& o : layer_ops) ref_invalid += o.invalid_codes;
+  // MXINT8's extremes: some outputs infinite (the terms that overflow fp32).
+  if (c.extreme && c.scheme == Scheme::w8a8_mxint8) {
+    std::uint64_t inf = 0;
+    for (const auto& layer_ops : opi)
+      for (const Operands& o : layer_ops)
+        for (std::size_t m = 0; m < o.y.rows(); ++m)
+          for (std::size_t n = 0; n < o.y.cols(); ++n) inf += (o.y(m, n) & 0x7fff) == 0x7c00;
+    EXPECT_GT(inf, 0u) << "no infinite output";
+  }
   EXPECT_EQ(ref_invalid > 0, c.extreme && ((c.scheme == Scheme::w4a8_dint && c.v->pe == 1) ||
                                             c.scheme == Scheme::w8a8_mxint8))
       << "unused dint4 codes or MXINT8's -128";
