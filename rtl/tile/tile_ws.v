@@ -1,7 +1,7 @@
 // tile_ws: one int8 compute tile, weight-stationary (OS = 0) or output-stationary (OS = 1: see
 // "Output-stationary" below), running GEMM tiles of w8a8, w4a8-is, w4a8-fs, w4a8-dgq, w4a8-qserve,
-// (with dint4 PEs, PE != 0) w4a8-dint and (WS, with block-scale lanes, BLK_UNITS > 0)
-// w8a8-mxint8, with
+// (with dint4 PEs, PE = 1 or 2) w4a8-dint and (WS, with block-scale lanes, BLK_UNITS > 0)
+// w8a8-mxint8 (int8 PEs) or w4a8-mx (E2M1 x E4M3 PEs, PE = 3), with
 // single-buffered (WBANKS = 1: the `array_single` path of the accelerator model's core,
 // models/arch/core/core.cpp) or double-buffered weights (WBANKS = 2: `array_double_cycle`, the
 // rules of units::WsDoubleBufferedSchedule), with its fetch DMA, buffer slots, edge queue
@@ -18,8 +18,9 @@
 //      bit 5 w4a8-dgq, bit 6 w4a8-qserve (fused dequantizers; WS only) (none: w8a8); bit 7
 //      keep the fetched weights in the resident store, bit 8 the weights are resident there
 //      (weight_bytes 0), bit 9 per-tensor activation scales, bit 10 the tensor's scale comes
-//      with this tile, bit 11 w4a8-dint (the tile's PEs are dint4: PE != 0), bit 12
-//      w8a8-mxint8 (BLK_UNITS > 0, int8 PEs, WS)
+//      with this tile, bit 11 w4a8-dint (the tile's PEs are dint4: PE = 1 or 2), bit 12 a
+//      block scheme (BLK_UNITS > 0, WS): w8a8-mxint8 on int8 PEs, w4a8-mx on PE = 3 (the only
+//      scheme those PEs run)
 //    5 weight_bytes      6 act_bytes        7 out_bytes     8 epilogue_ops
 //    9 in_addr: where the tile's operands start in memory
 //   10 out_addr: where its fp16 outputs go (last_k tiles)
@@ -60,7 +61,8 @@
 //            when k0 = 0 (w8a8's): the tile chains over K and scales as w8a8, the PEs
 //            multiplying w2 = 2 value (pe_mul) and the epilogue halving the scale product;
 //   w8a8-mxint8 the MXINT8 codes as w8a8's, then the cols_used E8M0 block scales (a byte each)
-//            when the tile starts a block (k0 % G = 0); its activations: the m rows of rows_used
+//            when the tile starts a block (k0 % G = 0) (w4a8-mx: the E2M1 codes packed as
+//            w4a8-is's, then the same scales); its activations (w4a8-mx: E4M3 codes): the m rows of rows_used
 //            MXINT8 codes, then its share of the block's E8M0 activation scales: k-tile
 //            j = (k0 % G) / rows_used of the block carries those of tokens j c .. j c + c - 1,
 //            c = ceil(m rows_used / G) (the plan's ceil(m rows_used (1 + 1 / G)) bytes; 0 past
@@ -185,9 +187,9 @@
 // >= ROWS; OS: >= 4 ROWS, the token scales' one read); M_MAX tokens, KT_MAX k-tiles of resident
 // activations (OS: KT_MAX M_MAX k), NT_MAX tiles, SLOT_WORDS beats a slot (powers of two); WRES
 // bytes of the resident weight store (a power of two); PE the PEs (0 int8, 1 / 2 dint4 of value
-// set A / B: pe_mul); PE_STAGES the PEs' register stages (WS; OS arrays have 1); BLK_UNITS lanes
-// (0: none) and BLK_LAT latency of the block-scale accumulators (edge.block_units,
-// block_latency_cycles; fp32 accumulators, edge.block_acc fp32).
+// set A / B, 3 E2M1 x E4M3: pe_mul); PE_STAGES the PEs' register stages (WS; OS arrays have
+// 1); BLK_UNITS lanes (0: none) and BLK_LAT latency of the block-scale accumulators
+// (edge.block_units, block_latency_cycles; fp32 accumulators, edge.block_acc fp32).
 //
 // Debug outputs (pulses; each kind happens in tile order, so the n-th pulse is the n-th tile's):
 // ev_start (first load cycle), ev_load_done (the cycle after the last load cycle),
@@ -231,7 +233,8 @@ module tile_ws #(
     parameter integer SLOT_WORDS = 64,
     parameter integer WRES       = 2048,
     // The PEs (array.pe): 0 int8; 1 / 2 dint4 with value set A / B (trace dint_set), which run
-    // w4a8-dint and nothing else.
+    // w4a8-dint and nothing else; 3 fp4xfp8 (E2M1 weights x E4M3 activations), which run w4a8-mx
+    // and nothing else (with BLK_UNITS > 0).
     parameter integer PE         = 0,
     // Register stages of a PE's multiply-add (array.pe_stages; WS only): the array's results
     // come (PE_STAGES - 1) ROWS cycles later (systolic_array's "Pipelined PEs"); nothing else in
@@ -542,7 +545,7 @@ module tile_ws #(
   // Per-tensor activation scales (bit 9): one fp32 scale for the tensor, fetched with its first
   // block's first-k tiles (bit 10), in place of the m token scales.
   wire l_pt = l_fl[9], l_ts = l_fl[10];
-  // w4a8-dint (bit 11; only on dint4 PEs, PE != 0): 4-bit codes packed as w4a8-is's, chained
+  // w4a8-dint (bit 11; only on dint4 PEs, PE = 1 or 2): 4-bit codes packed as w4a8-is's, chained
   // over all K and scaled per channel as w8a8 (the epilogue's extra 0.5: epilogue_lane HALF).
   wire l_dint = l_fl[11];
   // w8a8-mxint8 (bit 12; only with block-scale lanes, BLK_UNITS > 0, on int8 PEs, WS): MXINT8
@@ -556,7 +559,8 @@ module tile_ws #(
   // end): w4a8-is and w4a8-fs share the layout and the timing, not the rescale's arithmetic.
   wire l_g4 = l_is || l_fs;  // 4-bit group codes (sign-extended nibbles)
   wire l_grp = l_g4 || l_blk;
-  wire l_nib = l_g4 || l_dint;  // the codes are nibbles, two a byte over the tile
+  // The codes are nibbles, two a byte over the tile (w4a8-mx's E2M1 too: PE = 3).
+  wire l_nib = l_g4 || l_dint || (PE == 3 && l_blk);
   wire [31:0] l_g1 = l_g == 0 ? 32'd1 : l_g;  // (G = 0 is refused; no division by 0)
   wire l_gs = l_k0 % l_g1 == 0;  // the tile starts a group (w4a8-is, -fs, -dgq)
   wire l_ge = (l_k0 + l_ru) % l_g1 == 0;  // ... ends one
@@ -603,8 +607,8 @@ module tile_ws #(
       l_xb == l_m && l_wps == (l_nib ? (l_nc + 1) >> 1 : l_nc) && l_w25 == 0;
   wire cmd_ok = l_m >= 1 && l_ru >= 1 && df_ok &&
       l_nc >= 1 && l_nc <= COLS && l_kblk < KT_MAX &&
-      l_fl[31:13] == 19'd0 && l_dint == (PE != 0) && (OS == 0 || PE_STAGES == 1) && (!l_ts || (l_pt && l_first && l_ab != 0)) &&
-      l_fl[12] == l_blk && (!l_blk || (OS == 0 && PE == 0 && !l_pt)) &&
+      l_fl[31:13] == 19'd0 && l_dint == (PE == 1 || PE == 2) && (PE != 3 || l_blk) && (OS == 0 || PE_STAGES == 1) && (!l_ts || (l_pt && l_first && l_ab != 0)) &&
+      l_fl[12] == l_blk && (!l_blk || (OS == 0 && (PE == 0 || PE == 3) && !l_pt)) &&
       {2'b0, l_is} + {2'b0, l_fs} + {2'b0, l_fl[5]} + {2'b0, l_qs} + {2'b0, l_dint} +
       {2'b0, l_blk} <= 3'd1 &&
       l_first == (l_k0 == 0) && (l_grp ? is_ok : l_tl ? dgq_ok : w8_ok) &&
@@ -722,7 +726,7 @@ module tile_ws #(
   integer c;
   always @* begin
     for (c = 0; c < ROWS; c = c + 1)
-      x_row[8*c+:8] = c >= x_lanes ? 8'd0 : has_x ? (s_blk && sq2[8*c+:8] == 8'h80 ? 8'd0 :
+      x_row[8*c+:8] = c >= x_lanes ? 8'd0 : has_x ? (PE == 0 && s_blk && sq2[8*c+:8] == 8'h80 ? 8'd0 :
           sq2[8*c+:8]) : xmem[xaddr][8*c+:8];
   end
   // The weight row into the array: WS the load's row ROWS-1-i of the loading tile, OS the
@@ -732,7 +736,7 @@ module tile_ws #(
   wire [31:0] w_nc = OS != 0 ? s_nc : l_nc;
   wire w_grp = OS != 0 ? s_g4 : l_g4;
   wire w_nib = OS != 0 ? s_g4 || s_fl[11] : l_nib;
-  wire w_mx = OS == 0 && l_blk;  // MXINT8: the code -128 is invalid, worth 0 [spec choice]
+  wire w_mx = OS == 0 && PE == 0 && l_blk;  // MXINT8: -128 is invalid, worth 0 [spec choice]
   wire w_rows_ok = OS != 0 || row_r < l_ru;
   /* verilator lint_off UNUSEDSIGNAL */  // (offsets within the slot: their high bits are 0)
   wire [31:0] wnib = w_row * w_nc;  // the row's first code (w4a8-is: nibble)
@@ -1403,7 +1407,7 @@ module tile_ws #(
           .sum       (fs_comb),
           .acc       (fs_acc)
       );
-      // w8a8-mxint8: mx_fp32_acc, F32(acc + F32(I 2^(sx + sw - 254 - 12))), sx the token's
+      // Block schemes: mx_fp32_acc, F32(acc + F32(I 2^(sx + sw - 254 - u))), sx the token's
       // block scale, sw the column's (a 255 code: the block adds nothing).
       wire [31:0] bk_acc;
       if (BLK_UNITS > 0) begin : g_bk
@@ -1413,7 +1417,7 @@ module tile_ws #(
         wire [15:0] bk_sw = cs[COLS*{{(32 - LREG) {1'b0}}, c_reg}+lc[32*j+:32]];
         /* verilator lint_on UNUSEDSIGNAL */
         mx_fp32_acc #(
-            .UNIT(12)
+            .UNIT(PE == 3 ? 10 : 12)  // (the element pair's u: MXINT8 12, E2M1 x E4M3 10)
         ) bu (
             .clk          (clk),
             .rst          (rst),
@@ -1505,7 +1509,7 @@ module tile_ws #(
           .f(sw32[32*j+:32])
       );
       epilogue_lane #(
-          .HALF(PE != 0 ? 1 : 0)
+          .HALF(PE == 1 || PE == 2 ? 1 : 0)
       ) epi (
           .acc(s0_acc[32*j+:32]),
           .acc_f32(s0_fs),

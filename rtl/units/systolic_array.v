@@ -61,8 +61,8 @@ module systolic_array #(
     parameter integer COLS   = 4,
     parameter integer ACC_W  = 32,
     parameter integer WBANKS = 1,
-    // The PEs (pe_mul): 0 int8 x int8; 1 / 2 dint4 (value set A / B) x int8, 4-bit weight
-    // registers holding the codes (w_in[8c +: 4]; its high nibble is not read).
+    // The PEs (pe_mul): 0 int8 x int8; 1 / 2 dint4 (value set A / B) x int8; 3 E2M1 x E4M3;
+    // 1-3: 4-bit weight registers holding the codes (w_in[8c +: 4]; its high nibble is not read).
     parameter integer PE     = 0,
     // Register stages L of a PE's multiply-add on the partial-sum path (arch pe_stages; a MAC
     // that cannot finish in one clock): see "Pipelined PEs" above.
@@ -92,6 +92,7 @@ module systolic_array #(
   localparam integer XW = WBANKS == 2 ? 9 : 8;
   // A weight register's bits: the int8 code, or the dint4 code.
   localparam integer WW = PE == 0 ? 8 : 4;
+  localparam integer PW = PE == 3 ? 23 : 16;  // a product's bits (pe_mul)
 
   // Per-PE state, flattened with index r * COLS + c:
   //   w_q    the PE's weight registers, bank b at 8 * (b * N_PE + I)
@@ -222,7 +223,7 @@ module systolic_array #(
 
         reg [ACC_W-1:0] ps_r;
         reg v_r;
-        wire signed [15:0] prod;
+        wire signed [PW-1:0] prod;
         pe_mul #(
             .PE(PE)
         ) mul (
@@ -230,7 +231,7 @@ module systolic_array #(
             .x(x_q[XW*I+:8]),
             .p(prod)
         );
-        wire [ACC_W-1:0] prod_x = {{(ACC_W - 16) {prod[15]}}, prod};
+        wire [ACC_W-1:0] prod_x = {{(ACC_W - PW) {prod[PW-1]}}, prod};
         always @(posedge clk) begin
           if (rst) begin
             ps_r <= {ACC_W{1'b0}};

@@ -84,7 +84,7 @@ module systolic_os #(
     parameter integer COLS   = 4,
     parameter integer ACC_W  = 32,
     parameter integer ABANKS = 1,
-    // The PEs (pe_mul): 0 int8 x int8; 1 / 2 dint4 (value set A / B) x int8, whose weight
+    // The PEs (pe_mul): 0 int8 x int8; 1 / 2 dint4 (value set A / B) x int8; 3 E2M1 x E4M3; whose weight
     // registers and column skew carry the 4-bit codes (w_in[8c +: 4]; the high nibble is not
     // read).
     parameter integer PE     = 0
@@ -105,7 +105,8 @@ module systolic_os #(
     output wire [COLS*ACC_W-1:0]  y_out
 );
   localparam integer N_PE = ROWS * COLS;
-  localparam integer WW = PE == 0 ? 8 : 4;  // a weight register's bits (int8 or dint4 code)
+  localparam integer WW = PE == 0 ? 8 : 4;  // a weight register's bits (int8, or a 4-bit code)
+  localparam integer PW = PE == 3 ? 23 : 16;  // a product's bits (pe_mul)
 
   // Per-PE state, flattened with index r * COLS + c:
   //   x_q, v_q  the activation the PE multiplies this cycle and its valid bit (column 0: the
@@ -117,7 +118,7 @@ module systolic_os #(
   wire [N_PE*8-1:0] x_q;
   wire [N_PE-1:0] v_q;
   wire [N_PE*WW-1:0] w_q;
-  wire [N_PE*16-1:0] prod_q;  // each PE's product of this cycle's operands (both variants')
+  wire [N_PE*PW-1:0] prod_q;  // each PE's product of this cycle's operands (both variants')
   wire [N_PE*ACC_W-1:0] res_q;
   wire [N_PE-1:0] h_q;
   // Column c unloads (shifts down) this cycle.
@@ -204,7 +205,7 @@ module systolic_os #(
         ) mul (
             .w(w_q[WW*I+:WW]),
             .x(x_q[8*I+:8]),
-            .p(prod_q[16*I+:16])
+            .p(prod_q[PW*I+:PW])
         );
       end
     end
@@ -260,8 +261,8 @@ module systolic_os #(
           reg [ACC_W-1:0] acc_r, s_r;
           reg h_r, hs_r, u_r;
           assign grp[I] = hs_r & (u_r | first[c]);
-          wire [15:0] prod = prod_q[16*I+:16];
-          wire [ACC_W-1:0] prod_x = {{(ACC_W - 16) {prod[15]}}, prod};
+          wire [PW-1:0] prod = prod_q[PW*I+:PW];
+          wire [ACC_W-1:0] prod_x = {{(ACC_W - PW) {prod[PW-1]}}, prod};
           wire [ACC_W-1:0] sum = (h_r ? acc_r : {ACC_W{1'b0}}) + prod_x;
           always @(posedge clk) begin
             if (rst) begin
@@ -311,8 +312,8 @@ module systolic_os #(
           end
           reg [ACC_W-1:0] acc_r;
           reg h_r;
-          wire [15:0] prod = prod_q[16*I+:16];
-          wire [ACC_W-1:0] prod_x = {{(ACC_W - 16) {prod[15]}}, prod};
+          wire [PW-1:0] prod = prod_q[PW*I+:PW];
+          wire [ACC_W-1:0] prod_x = {{(ACC_W - PW) {prod[PW-1]}}, prod};
           wire [ACC_W-1:0] base = h_r ? acc_r : {ACC_W{1'b0}};
           always @(posedge clk) begin
             if (rst) begin

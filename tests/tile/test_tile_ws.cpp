@@ -61,6 +61,7 @@
 #include <Vtile_ws_4x4_dint_db.h>
 #include <Vtile_ws_4x4_mx.h>
 #include <Vtile_ws_8x8_db_mx.h>
+#include <Vtile_ws_4x4_fp4x8_db.h>
 #include <Vtile_os_4x4_dint_b.h>
 #include <Vtile_ws_4x4_p3.h>
 #include <Vtile_ws_8x8_db_p2.h>
@@ -175,7 +176,8 @@ struct Variant {
   int x_bpc = 64, w_bpc = 64, o_bpc = 128;
   bool os = false;  // output-stationary (OS=1; wbanks 2: shadow accumulators)
   int dq_units = 4;  // the fused DGQ dequantizers' lanes (DQ_UNITS; edge.dequant_units)
-  // The PEs (PE; array.pe): 0 int8; 1 / 2 dint4 with value set A / B (the layers' dint_set),
+  // The PEs (PE; array.pe): 0 int8; 3 fp4xfp8 (w4a8-mx only); 1 / 2 dint4 with value set A / B
+  // (the layers' dint_set),
   // which run w4a8-dint only.
   int pe = 0;
   int pe_stages = 1;  // the PEs' register stages (PE_STAGES; array.pe_stages)
@@ -221,6 +223,11 @@ constexpr Variant kV4mx{"4x4-mx", 4, 4, 2, 4, 2, 32, 1, 2, 1, 2, 1, 64, 64, 128,
                         4, 2};
 constexpr Variant kV8dbmx{"8x8-db-mx", 8, 8, 3, 2, 3, 32, 2, 4, 2, 8, 3, 64, 64, 128, false, 16,
                           0, 1, 2, 4};
+// fp4xfp8 PEs (PE 3: E2M1 weights x E4M3 activations, 4-bit weight registers; w4a8-mx only):
+// weight-stationary, two banks, a 2-byte weight port (the loads of a block's first k-tile, codes
+// and scales, stretch past ROWS), two block lanes of latency 3.
+constexpr Variant kV4fp4db{"4x4-fp4x8-db", 4, 4, 2, 4, 2, 32, 2, 2, 1, 1, 2, 64, 2, 128, false, 4,
+                           3, 1, 2, 3};
 constexpr std::uint64_t kMMax = 64, kKtMax = 32, kNtMax = 256, kSlotBytes = 32 * 32;
 constexpr std::uint64_t kWres = 16384;  // the resident weight store's bytes (tile_common's WRES)
 // A tile's command words: 32 a tile in the command memory, of which the first 28 are read
@@ -238,7 +245,8 @@ struct Case {
   const Variant* v;
   std::uint64_t m, k, n, seed;
   Dram dram;
-  Scheme scheme = Scheme::w8a8;  // w8a8, w4a8_is, -fs, -dgq (fused), -qserve, -dint, w8a8_mxint8
+  Scheme scheme = Scheme::w8a8;  // w8a8, w4a8_is, -fs, -dgq (fused), -qserve, -dint, w8a8_mxint8,
+                                 // w4a8_mx
   std::uint64_t group = 0;       // the group schemes: the group size G (divides K; MXINT8: 32)
   int alpha_bits = 10;           // w4a8-is: S = RNE(s 2^alpha_bits)
   // More layers, each reading the previous one's outputs (its K is their N): their N.
@@ -303,6 +311,11 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> layer_shapes(const Case& c)
 }
 void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
+// The block-scaled schemes the tile runs (w8a8-mxint8 on int8 PEs, w4a8-mx on fp4xfp8 PEs).
+bool block_scheme(Scheme s) { return block_scaled(traits(s)); }
+// A point's dint4 PEs (PE 1 / 2).
+bool dint_pe(const Variant* v) { return v->pe == 1 || v->pe == 2; }
+
 // Schemes whose partial sums chain over all of K (an OS k-chunk is K), rather than a group's.
 bool whole_k(Scheme s) { return s == Scheme::w8a8 || s == Scheme::w4a8_dint; }
 // The code bytes of `codes` weights: one a byte (w8a8) or two (the 4-bit schemes).
@@ -335,18 +348,20 @@ arch::ArchSpec spec_for(const Case& c) {
   a.array.rows = static_cast<std::uint32_t>(c.v->rows);
   a.array.cols = static_cast<std::uint32_t>(c.v->cols);
   a.array.dataflow = c.v->os ? arch::Dataflow::os : arch::Dataflow::ws;
-  a.array.pe = c.v->pe != 0 ? PeKind::dint4 : PeKind::int8;
+  a.array.pe = dint_pe(c.v) ? PeKind::dint4 : c.v->pe == 3 ? PeKind::fp4xfp8 : PeKind::int8;
   a.array.acc_bits = 32;
   a.array.double_buffer = c.v->wbanks == 2;
   a.array.pe_stages = static_cast<std::uint32_t>(c.v->pe_stages);
   a.array.ws_order = c.m_blocked ? arch::WsOrder::m_blocked : arch::WsOrder::n_outer;
-  if (c.v->pe != 0)
+  if (dint_pe(c.v))
     a.schemes = {Scheme::w4a8_dint};
+  else if (c.v->pe == 3)
+    a.schemes = {Scheme::w4a8_mx};
   else
     a.schemes = {Scheme::w8a8, Scheme::w4a8_is, Scheme::w4a8_fs, Scheme::w4a8_dgq,
                  Scheme::w4a8_qserve};
   if (c.v->blk_units > 0) {
-    a.schemes.push_back(Scheme::w8a8_mxint8);
+    if (c.v->pe == 0) a.schemes.push_back(Scheme::w8a8_mxint8);
     a.edge.block_units = static_cast<std::uint32_t>(c.v->blk_units);
     a.edge.block_latency_cycles = static_cast<std::uint32_t>(c.v->blk_lat);
     a.edge.block_acc = BlockAcc::fp32;
@@ -391,7 +406,7 @@ arch::ArchSpec spec_for(const Case& c) {
 arch::LayerWork work_for(const arch::ArchSpec& a, const Case& c, std::size_t index,
                          std::uint64_t k, std::uint64_t n, std::uint32_t core = 0,
                          std::uint64_t* n_share = nullptr, std::uint64_t* m_share = nullptr) {
-  const bool blk = c.scheme == Scheme::w8a8_mxint8;
+  const bool blk = block_scheme(c.scheme);
   const bool grp = c.scheme == Scheme::w4a8_is || c.scheme == Scheme::w4a8_fs || blk;
   // The two-level schemes: their tiles are dequantized by the tile's fused dequantizers.
   const bool two_level = c.scheme == Scheme::w4a8_dgq || c.scheme == Scheme::w4a8_qserve;
@@ -479,12 +494,13 @@ QuantizedActivations quantize_outputs(const MatrixH& y, ActQuantMode mode) {
   return quantize_activations(f, mode);
 }
 
-// The same for a block scheme's activations (w8a8-mxint8: MXINT8 per 32 along K).
-BlockTensor quantize_block_outputs(const MatrixH& y) {
+// The same for a block scheme's activations (the scheme's format: MXINT8 or MXFP8, per 32
+// along K).
+BlockTensor quantize_block_outputs(const MatrixH& y, Scheme s) {
   MatrixF f(y.rows(), y.cols());
   for (std::size_t m = 0; m < y.rows(); ++m)
     for (std::size_t n = 0; n < y.cols(); ++n) f(m, n) = f16_to_f32(y(m, n));
-  return quantize_block_acts(ActFormat::mxint8, f, "x");
+  return quantize_block_acts(*act_format(s), f, "x");
 }
 
 // Seeded synthetic operands of one layer (K x N), quantized per token and per channel (w8a8)
@@ -510,30 +526,33 @@ Operands operands(const Case& c, std::uint64_t k, std::uint64_t n, std::uint64_t
   o.qs = c.scheme == Scheme::w4a8_qserve;
   o.two_level = c.scheme == Scheme::w4a8_dgq || o.qs;
   o.dint = c.scheme == Scheme::w4a8_dint;
-  o.blk = c.scheme == Scheme::w8a8_mxint8;
+  o.blk = block_scheme(c.scheme);
   if (o.blk) {
-    // MXINT8 both sides (spec §5). Extreme: the invalid code -128 on every fifth activation and
-    // every seventh weight (each worth 0), an E8M0 255 (NaN: the block adds nothing) on every
-    // third weight block of the even channels, the largest scale (254) on the first block of
-    // the even tokens and of the odd channels (their terms I 2^242 overflow to infinity) and
-    // the smallest (0) on every fourth weight block from the second (terms of 2^-139 or so:
-    // subnormal in fp32).
-    o.bx = prev ? quantize_block_outputs(*prev)
+    // MXINT8 both sides, or MXFP4 weights and MXFP8 (E4M3) activations (spec §5). Extreme: the
+    // invalid code -128 (E4M3: the NaN 0x7f) on every fifth activation and (MXINT8) every
+    // seventh weight (each worth 0; MXFP4: E2M1's largest magnitude, -6, there), an E8M0 255
+    // (NaN: the block adds nothing) on every third weight block of the even channels, the
+    // largest scale (254) on the first block of the even tokens and of every fourth channel from
+    // the fourth (their terms I 2^242 or so overflow to infinity) and the smallest (0) on every
+    // fourth weight block from the second of every fourth channel from the second (terms of
+    // 2^-139 or so: subnormal in fp32); the other channels' outputs stay finite.
+    o.bx = prev ? quantize_block_outputs(*prev, c.scheme)
                 : quantize_block_operand(c.scheme, false, d.x, "x");
+    const bool mx8 = c.scheme == Scheme::w8a8_mxint8;
     o.bw = quantize_block_operand(c.scheme, true, d.w, "w");
     if (c.extreme) {
       for (std::size_t m = 0; m < o.bx.codes.rows(); ++m) {
         for (std::size_t kk = 0; kk < o.bx.codes.cols(); ++kk)
-          if ((m * o.bx.codes.cols() + kk) % 5 == 0) o.bx.codes(m, kk) = 0x80;
+          if ((m * o.bx.codes.cols() + kk) % 5 == 0) o.bx.codes(m, kk) = mx8 ? 0x80 : 0x7f;
         if (m % 2 == 0) o.bx.scales(m, 0) = 254;
       }
       for (std::size_t row = 0; row < o.bw.codes.rows(); ++row) {
         for (std::size_t kk = 0; kk < o.bw.codes.cols(); ++kk)
-          if ((row * o.bw.codes.cols() + kk) % 7 == 0) o.bw.codes(row, kk) = 0x80;
+          if ((row * o.bw.codes.cols() + kk) % 7 == 0) o.bw.codes(row, kk) = mx8 ? 0x80 : 0xf;
         for (std::size_t b = 0; b < o.bw.scales.cols(); ++b) {
           if (row % 2 == 0 && b % 3 == 0) o.bw.scales(row, b) = 255;
-          else if (row % 2 == 1 && b == 0) o.bw.scales(row, b) = 254;
-          else if (b % 4 == 1) o.bw.scales(row, b) = 0;
+          else if (row % 4 == 3 && b == 0) o.bw.scales(row, b) = 254;
+          else if (row % 4 == 1 && b % 4 == 1) o.bw.scales(row, b) = 0;
         }
       }
     }
@@ -717,10 +736,21 @@ Image image_for(const std::vector<arch::Tile>& tiles, const std::vector<std::siz
         for (std::uint64_t c = 0; c < t.cols_used; ++c)
           put_le(im.mem, f32_to_f16(o.tl.channel_scale[n0 + c]), 2);
     } else if (o.blk) {
-      // MXINT8 codes as w8a8's, then the block's E8M0 scales when the tile starts one.
-      for (std::uint64_t r = 0; r < t.rows_used; ++r)
-        for (std::uint64_t c = 0; c < t.cols_used; ++c)
-          im.mem.push_back(o.bw.codes(n0 + c, t.k0 + r));
+      // MXINT8 codes as w8a8's (MXFP4: the E2M1 codes packed as w4a8-is's), then the block's
+      // E8M0 scales when the tile starts one.
+      if (o.bw.elem == BlockElem::e2m1) {
+        const std::uint64_t codes = t.rows_used * t.cols_used;
+        im.mem.resize(at + (codes + 1) / 2, 0);
+        for (std::uint64_t i = 0; i < codes; ++i) {
+          const std::uint64_t r = i / t.cols_used, c = i % t.cols_used;
+          const auto nib = static_cast<std::uint8_t>(o.bw.codes(n0 + c, t.k0 + r) & 0xf);
+          im.mem[at + i / 2] |= static_cast<std::uint8_t>(nib << (4 * (i % 2)));
+        }
+      } else {
+        for (std::uint64_t r = 0; r < t.rows_used; ++r)
+          for (std::uint64_t c = 0; c < t.cols_used; ++c)
+            im.mem.push_back(o.bw.codes(n0 + c, t.k0 + r));
+      }
       if (t.k0 % o.bw.block == 0)
         for (std::uint64_t c = 0; c < t.cols_used; ++c)
           im.mem.push_back(o.bw.scales(n0 + c, t.k0 / o.bw.block));
@@ -1427,14 +1457,14 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
     layer_filled[l] = true;
     // Instance i of the layer reads instance i of the layer it reads.
     const auto from = static_cast<std::size_t>(reads_of(c, l));
-    const bool blk = c.scheme == Scheme::w8a8_mxint8;
+    const bool blk = block_scheme(c.scheme);
     std::vector<QuantizedActivations> x;
     std::vector<BlockTensor> bx;
     for (std::uint64_t i = 0; i < work[from].instances; ++i) {
       const MatrixH y = outputs_in(mem, tiles, t_layer, t_noff, t_moff, im, from, c.m,
                                    shapes[from].second, &t_inst, i);
       if (blk)
-        bx.push_back(quantize_block_outputs(y));
+        bx.push_back(quantize_block_outputs(y, c.scheme));
       else
         x.push_back(quantize_outputs(y, c.act));
     }
@@ -1467,6 +1497,7 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
       : c.v == &kV8dbp2 ? run_rtl<Vtile_ws_8x8_db_p2>(*c.v, a, sts, opi, im, limit, on_fetch)
       : c.v == &kV4mx ? run_rtl<Vtile_ws_4x4_mx>(*c.v, a, sts, opi, im, limit, on_fetch)
       : c.v == &kV8dbmx ? run_rtl<Vtile_ws_8x8_db_mx>(*c.v, a, sts, opi, im, limit, on_fetch)
+      : c.v == &kV4fp4db ? run_rtl<Vtile_ws_4x4_fp4x8_db>(*c.v, a, sts, opi, im, limit, on_fetch)
                         : run_rtl<Vtile_os_4x4_port_db>(*c.v, a, sts, opi, im, limit, on_fetch);
   EXPECT_EQ(filled, static_cast<std::size_t>(
                         std::count(reads_a_layer.begin(), reads_a_layer.end(), true)))
@@ -1513,7 +1544,7 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   // dequantized reads its group's word once (dequant_ops), and nothing is rescaled.
   // (w8a8-mxint8: block steps, block_ops.)
   const bool two_level = c.scheme == Scheme::w4a8_dgq || c.scheme == Scheme::w4a8_qserve;
-  const bool blk = c.scheme == Scheme::w8a8_mxint8;
+  const bool blk = block_scheme(c.scheme);
   EXPECT_EQ(rtl_sr, model[0].total(two_level ? &arch::LayerStats::dequant_ops
                                    : blk     ? &arch::LayerStats::block_ops
                                    : c.scheme == Scheme::w4a8_fs
@@ -1557,8 +1588,8 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   std::uint64_t ref_invalid = 0;
   for (const auto& layer_ops : opi)
     for (const Operands& o : layer_ops) ref_invalid += o.invalid_codes;
-  // MXINT8's extremes: some outputs infinite (the terms that overflow fp32).
-  if (c.extreme && c.scheme == Scheme::w8a8_mxint8) {
+  // The block schemes' extremes: some outputs infinite (the terms that overflow fp32).
+  if (c.extreme && block_scheme(c.scheme)) {
     std::uint64_t inf = 0;
     for (const auto& layer_ops : opi)
       for (const Operands& o : layer_ops)
@@ -1567,8 +1598,8 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
     EXPECT_GT(inf, 0u) << "no infinite output";
   }
   EXPECT_EQ(ref_invalid > 0, c.extreme && ((c.scheme == Scheme::w4a8_dint && c.v->pe == 1) ||
-                                            c.scheme == Scheme::w8a8_mxint8))
-      << "unused dint4 codes or MXINT8's -128";
+                                            block_scheme(c.scheme)))
+      << "unused dint4 codes or the block elements' invalid codes";
   // Outputs, bit for bit, every layer's.
   std::size_t wrong = 0;
   std::ostringstream first;
@@ -1661,13 +1692,14 @@ Case random_case(Rng& r, const std::string& name, const Variant* var, std::uint6
       c.group = 0;
       c.k = 1 + r.next() % 64;
     }
-    if (var->pe != 0) {  // (drawn as above, so seeds keep their shapes)
+    if (dint_pe(var)) {  // (drawn as above, so seeds keep their shapes)
       c.scheme = Scheme::w4a8_dint;
       c.group = 0;
       k_tile = static_cast<std::uint64_t>(var->rows);
     }
-    if (var->blk_units > 0 && r.next() % 2) {  // (block points only: the others' draws as before)
-      c.scheme = Scheme::w8a8_mxint8;
+    // (Block points only: the others' draws as before. fp4xfp8 PEs run w4a8-mx only.)
+    if (var->blk_units > 0 && (var->pe == 3 || r.next() % 2)) {
+      c.scheme = var->pe == 3 ? Scheme::w4a8_mx : Scheme::w8a8_mxint8;
       c.group = 32;
       c.k = 32 * (1 + r.next() % 4);
       k_tile = std::gcd(static_cast<std::uint64_t>(var->rows), c.group);
@@ -1696,7 +1728,7 @@ Case random_os_case(Rng& r, const std::string& name, const Variant* var, std::ui
     c.m = 1 + r.next() % 64;
     c.n = 1 + r.next() % 64;
     const int pick = static_cast<int>(r.next() % 3);
-    c.scheme = var->pe != 0 ? Scheme::w4a8_dint
+    c.scheme = dint_pe(var) ? Scheme::w4a8_dint
                : pick == 0      ? Scheme::w8a8
                : pick == 1      ? Scheme::w4a8_is
                                 : Scheme::w4a8_fs;
@@ -2389,10 +2421,37 @@ std::vector<Case> cases() {
     mc(k, 2);
     ov({"graph_mx4", &kV4mx, 9, 32, 12, 318, late, mx, 32}, {12, 32}, {-1, -1});
   }
-  const Variant* const mxs[] = {&kV4mx, &kV8dbmx};
+  // w4a8-mx on fp4xfp8 PEs (MXFP4 weights, MXFP8 E4M3 activations: each product exact in units
+  // of 2^-10, the block lanes' u = 10): the same kinds of case, the extremes with E4M3 NaN
+  // activations and E2M1's largest magnitude.
+  const Scheme mxfp = Scheme::w4a8_mx;
+  v.push_back({"fp4db4_ragged", &kV4fp4db, 5, 32, 7, 321, base, mxfp, 32});
+  v.push_back({"fp4db4_compute_bound", &kV4fp4db, 40, 64, 12, 322, fast, mxfp, 32});
+  v.push_back({"fp4db4_memory_bound", &kV4fp4db, 2, 128, 16, 323, slow, mxfp, 32});
+  v.push_back({"fp4db4_refresh", &kV4fp4db, 9, 96, 13, 324, hbm, mxfp, 32});
+  {
+    Case k{"fp4xdb4_extremes", &kV4fp4db, 6, 64, 12, 325, base, mxfp, 32};
+    k.extreme = true;
+    v.push_back(k);
+    k = {"chain3_fp4db4", &kV4fp4db, 12, 32, 32, 326, base, mxfp, 32};
+    k.chain = {64, 12};
+    v.push_back(k);
+    k = {"fp4_refetchdb4", &kV4fp4db, 12, 64, 13, 327, fast, mxfp, 32};
+    k.ifmap_bytes = 256;
+    v.push_back(k);
+    mblk({"fp4_mblkdb4", &kV4fp4db, 24, 64, 13, 328, base, mxfp, 32}, 512, 256);
+    res({"res_fp4_mblkdb4", &kV4fp4db, 24, 32, 13, 329, fast, mxfp, 32}, true, 512);
+    inst({"fp4_inst3_db4", &kV4fp4db, 6, 32, 9, 330, hbm, mxfp, 32}, 3);
+    mc({"mc2_fp4db4", &kV4fp4db, 9, 64, 24, 331, base, mxfp, 32}, 2);
+    k = {"mc2_fp4db4_split_m", &kV4fp4db, 20, 32, 12, 332, fast, mxfp, 32};
+    k.split_m = true;
+    mc(k, 2);
+    ov({"graph_fp4db4", &kV4fp4db, 9, 32, 12, 333, late, mxfp, 32}, {12, 32}, {-1, -1});
+  }
+  const Variant* const mxs[] = {&kV4mx, &kV8dbmx, &kV4fp4db};
   Rng rng10(2029);
-  for (int i = 0; i < 8; ++i)
-    v.push_back(random_case(rng10, "random_mx_" + std::to_string(i), mxs[i % 2],
+  for (int i = 0; i < 12; ++i)
+    v.push_back(random_case(rng10, "random_mx_" + std::to_string(i), mxs[i % 3],
                             1100 + static_cast<std::uint64_t>(i)));
   // QUASAR_TILE_SEARCH=<seed>: 300 more seeded random cases (shapes, both design points, DRAM
   // bandwidth, latency, channels, refresh), for searching beyond CI's matrix (docs/validation.md).
@@ -2512,9 +2571,10 @@ std::vector<Case> cases() {
     for (int i = 0; i < 150; ++i)
       v.push_back(random_graph_case(srch, "graph_search_" + std::to_string(i), all[i % 5],
                                     9000 + static_cast<std::uint64_t>(i)));
-    // ... and 150 on the block points (random_case's: w8a8-mxint8 half of the time).
+    // ... and 150 on the block points (random_case's: w8a8-mxint8 half of the time on the int8
+    // ones, w4a8-mx on the fp4xfp8 one).
     for (int i = 0; i < 150; ++i)
-      v.push_back(random_case(srch, "mx_search_" + std::to_string(i), mxs[i % 2],
+      v.push_back(random_case(srch, "mx_search_" + std::to_string(i), mxs[i % 3],
                               10000 + static_cast<std::uint64_t>(i)));
   }
   return v;
