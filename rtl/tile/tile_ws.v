@@ -20,7 +20,7 @@
 //      (weight_bytes 0), bit 9 per-tensor activation scales, bit 10 the tensor's scale comes
 //      with this tile, bit 11 w4a8-dint (the tile's PEs are dint4: PE = 1 or 2), bit 12 a
 //      block scheme (BLK_UNITS > 0, WS): w8a8-mxint8 on int8 PEs, w4a8-mx on PE = 3 (the only
-//      scheme those PEs run)
+//      scheme those PEs run besides w4a4-mxfp4: bits 12 and 13, E2M1 activations)
 //    5 weight_bytes      6 act_bytes        7 out_bytes     8 epilogue_ops
 //    9 in_addr: where the tile's operands start in memory
 //   10 out_addr: where its fp16 outputs go (last_k tiles)
@@ -61,12 +61,13 @@
 //            when k0 = 0 (w8a8's): the tile chains over K and scales as w8a8, the PEs
 //            multiplying w2 = 2 value (pe_mul) and the epilogue halving the scale product;
 //   w8a8-mxint8 the MXINT8 codes as w8a8's, then the cols_used E8M0 block scales (a byte each)
-//            when the tile starts a block (k0 % G = 0) (w4a8-mx: the E2M1 codes packed as
-//            w4a8-is's, then the same scales); its activations (w4a8-mx: E4M3 codes): the m rows of rows_used
-//            MXINT8 codes, then its share of the block's E8M0 activation scales: k-tile
-//            j = (k0 % G) / rows_used of the block carries those of tokens j c .. j c + c - 1,
-//            c = ceil(m rows_used / G) (the plan's ceil(m rows_used (1 + 1 / G)) bytes; 0 past
-//            the last token). The code -128 is invalid and worth 0 [spec choice]: the load and
+//            when the tile starts a block (k0 % G = 0) (w4a8-mx, w4a4-mxfp4: the E2M1 codes
+//            packed as w4a8-is's, then the same scales); its activations: the m rows of
+//            rows_used MXINT8 codes (w4a8-mx: E4M3 codes; w4a4-mxfp4: E2M1 codes, two a byte,
+//            low nibble first, rows_used even), then its share of the block's E8M0 activation
+//            scales: k-tile j = (k0 % G) / rows_used of the block carries those of tokens
+//            j c .. j c + c - 1, c = ceil(m rows_used / G) (the plan's ceil(m rows_used (e + 1 /
+//            G)) bytes, e the element's bytes; 0 past the last token). The code -128 is invalid and worth 0 [spec choice]: the load and
 //            the stream put 0 into the array for it;
 // then, all, when act_bytes > 0 the activations (m rows of rows_used int8 codes, token-major)
 // and, when first_k, the m fp32 token scales; little endian. Outputs (out_addr, out_bytes): m
@@ -554,6 +555,11 @@ module tile_ws #(
   // block, each k-tile of a block carrying its share (see the layout above). The partial sums
   // chain over a block and are rescaled at its end, as a group's.
   wire l_blk = BLK_UNITS > 0 && l_fl[12];  // (a constant 0 without lanes: no logic built)
+  // w4a4-mxfp4 (bits 12 and 13; PE = 3 only): w4a8-mx with E2M1 activations, packed two a byte
+  // (token-major, rows_used of them a token: rows_used must be even), each widened to the E4M3
+  // code of the same value where it enters the array, so the PEs and the block lanes (u = 10)
+  // are w4a8-mx's: the block sum is the reference's (u = 2) times 2^8, its term the same.
+  wire l_x4 = PE == 3 && l_blk && l_fl[13];
   wire [31:0] l_roff = cmem[{lt_i, 5'd27}];
   // The group schemes (4-bit group weights, partial sums chained over a group, rescaled at its
   // end): w4a8-is and w4a8-fs share the layout and the timing, not the rescale's arithmetic.
@@ -581,7 +587,8 @@ module tile_ws #(
       l_codes + (l_has_cs ? (l_blk ? l_nc : 32'd2 * l_nc) : 32'd0);
   // (w8a8-mxint8: the plan's ceil(m rows_used (1 + 1 / G)) bytes, the codes' and a share of
   // the scales.)
-  wire [31:0] ab_want = l_blk ? l_m * l_ru + (l_m * l_ru + l_g1 - 1) / l_g1 :
+  wire [31:0] ab_want = l_blk ? (l_x4 ? (l_m * l_ru) >> 1 : l_m * l_ru) +
+      (l_m * l_ru + l_g1 - 1) / l_g1 :
       l_m * l_ru + (l_pt ? (l_ts ? 32'd4 : 32'd0) : l_first ? 32'd4 * l_m : 32'd0);
   // (w4a8-is: every k-tile has the plan's rows_used, gcd(ROWS, G), so k0 / rows_used numbers
   // the resident activations' blocks; w8a8's last k-tile may be short: k0 / ROWS. OS: every
@@ -607,7 +614,7 @@ module tile_ws #(
       l_xb == l_m && l_wps == (l_nib ? (l_nc + 1) >> 1 : l_nc) && l_w25 == 0;
   wire cmd_ok = l_m >= 1 && l_ru >= 1 && df_ok &&
       l_nc >= 1 && l_nc <= COLS && l_kblk < KT_MAX &&
-      l_fl[31:13] == 19'd0 && l_dint == (PE == 1 || PE == 2) && (PE != 3 || l_blk) && (OS == 0 || PE_STAGES == 1) && (!l_ts || (l_pt && l_first && l_ab != 0)) &&
+      l_fl[31:14] == 18'd0 && l_fl[13] == l_x4 && (!l_x4 || !l_ru[0]) && l_dint == (PE == 1 || PE == 2) && (PE != 3 || l_blk) && (OS == 0 || PE_STAGES == 1) && (!l_ts || (l_pt && l_first && l_ab != 0)) &&
       l_fl[12] == l_blk && (!l_blk || (OS == 0 && (PE == 0 || PE == 3) && !l_pt)) &&
       {2'b0, l_is} + {2'b0, l_fs} + {2'b0, l_fl[5]} + {2'b0, l_qs} + {2'b0, l_dint} +
       {2'b0, l_blk} <= 3'd1 &&
@@ -691,12 +698,13 @@ module tile_ws #(
   wire [31:0] s_roff = cmem[{st_i, 5'd27}];
   wire s_g4 = s_fl[3] || s_fl[4];
   wire s_blk = BLK_UNITS > 0 && OS == 0 && s_fl[12];
+  wire s_x4 = PE == 3 && s_blk && s_fl[13];  // (w4a4-mxfp4: E2M1 activations, two a byte)
   wire s_grp = s_g4 || s_blk;
   /* verilator lint_off UNUSEDSIGNAL */
   wire [31:0] kblk = s_grp || s_fl[5] || s_fl[6] || OS != 0 ? s_k0 / s_ru : s_k0 / ROWS;
   // The step's activations: WS a token's rows_used codes, OS one k of the m tokens (the OS
   // layout is k-major); the token scales after them (OS: all m in the first step's read).
-  wire [31:0] ra2 = s_wb + tok * (OS != 0 ? s_m : s_ru);
+  wire [31:0] ra2 = s_wb + tok * (OS != 0 ? s_m : s_x4 ? s_ru >> 1 : s_ru);
   // w8a8-mxint8: the activations' block scales. K-tile j = (k0 mod G) / rows_used of a block
   // carries the scales of its tokens j c .. j c + c - 1, c = ceil(m rows_used / G), after its
   // codes (the plan's bytes hold them: c <= its share, and the block's G / rows_used k-tiles
@@ -709,7 +717,8 @@ module tile_ws #(
   wire [31:0] s_p0 = s_blk ? (s_k0 % s_g1) / s_ru1 * s_c : 32'd0;
   wire [31:0] s_bi = s_blk ? s_k0 / s_g1 : 32'd0;
   wire s_inp = s_blk && tok >= s_p0 && tok < s_p0 + s_c;
-  wire [31:0] ra3 = s_wb + s_m * s_ru + (s_blk ? tok - s_p0 : 32'd4 * tok);
+  wire [31:0] ra3 = s_wb + (s_x4 ? (s_m * s_ru) >> 1 : s_m * s_ru) +
+      (s_blk ? tok - s_p0 : 32'd4 * tok);
   wire [31:0] xk = s_k0 + tok;  // OS: the resident row of this k
   /* verilator lint_on UNUSEDSIGNAL */
   wire has_x = s_ab != 32'd0;  // activations come with the tile
@@ -724,10 +733,18 @@ module tile_ws #(
   wire [31:0] x_lanes = OS != 0 ? s_m : s_ru;  // lanes of x_in the step fills
   reg [ROWS*8-1:0] x_row;
   integer c;
+  // E2M1 s.ee.m as the E4M3 code of its value: 0 and 0.5 (ee = 0: subnormal) as +-0 and
+  // 2^-1 (exponent field 6), the normals' exponent field ee + 6 (bias 1 -> 7), m the top
+  // mantissa bit.
+  function automatic [7:0] e2m1_to_e4m3(input [3:0] f);
+    e2m1_to_e4m3 = {f[3], f[2:1] == 2'd0 ? (f[0] ? 4'd6 : 4'd0) : {2'd0, f[2:1]} + 4'd6,
+                    f[2:1] == 2'd0 ? 3'd0 : {f[0], 2'd0}};
+  endfunction
   always @* begin
     for (c = 0; c < ROWS; c = c + 1)
-      x_row[8*c+:8] = c >= x_lanes ? 8'd0 : has_x ? (PE == 0 && s_blk && sq2[8*c+:8] == 8'h80 ? 8'd0 :
-          sq2[8*c+:8]) : xmem[xaddr][8*c+:8];
+      x_row[8*c+:8] = c >= x_lanes ? 8'd0 : !has_x ? xmem[xaddr][8*c+:8] :
+          s_x4 ? e2m1_to_e4m3(sq2[4*c+:4]) :
+          PE == 0 && s_blk && sq2[8*c+:8] == 8'h80 ? 8'd0 : sq2[8*c+:8];
   end
   // The weight row into the array: WS the load's row ROWS-1-i of the loading tile, OS the
   // step's k of the streaming tile; COLS nibbles from the row's first (group schemes) or COLS

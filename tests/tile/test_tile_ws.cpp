@@ -356,7 +356,7 @@ arch::ArchSpec spec_for(const Case& c) {
   if (dint_pe(c.v))
     a.schemes = {Scheme::w4a8_dint};
   else if (c.v->pe == 3)
-    a.schemes = {Scheme::w4a8_mx};
+    a.schemes = {Scheme::w4a8_mx, Scheme::w4a4_mxfp4};
   else
     a.schemes = {Scheme::w8a8, Scheme::w4a8_is, Scheme::w4a8_fs, Scheme::w4a8_dgq,
                  Scheme::w4a8_qserve};
@@ -539,11 +539,12 @@ Operands operands(const Case& c, std::uint64_t k, std::uint64_t n, std::uint64_t
     o.bx = prev ? quantize_block_outputs(*prev, c.scheme)
                 : quantize_block_operand(c.scheme, false, d.x, "x");
     const bool mx8 = c.scheme == Scheme::w8a8_mxint8;
+    const bool x4 = o.bx.elem == BlockElem::e2m1;  // (w4a4-mxfp4: E2M1 has no invalid code)
     o.bw = quantize_block_operand(c.scheme, true, d.w, "w");
     if (c.extreme) {
       for (std::size_t m = 0; m < o.bx.codes.rows(); ++m) {
         for (std::size_t kk = 0; kk < o.bx.codes.cols(); ++kk)
-          if ((m * o.bx.codes.cols() + kk) % 5 == 0) o.bx.codes(m, kk) = mx8 ? 0x80 : 0x7f;
+          if ((m * o.bx.codes.cols() + kk) % 5 == 0) o.bx.codes(m, kk) = mx8 ? 0x80 : x4 ? 0xf : 0x7f;
         if (m % 2 == 0) o.bx.scales(m, 0) = 254;
       }
       for (std::size_t row = 0; row < o.bw.codes.rows(); ++row) {
@@ -672,10 +673,18 @@ std::vector<std::uint8_t> act_bytes(const arch::Tile& t, const QuantizedActivati
                                     std::uint64_t moff = 0, const BlockTensor* bx = nullptr) {
   std::vector<std::uint8_t> b;
   if (bx) {
-    for (std::uint64_t m = 0; m < t.m; ++m)
-      for (std::uint64_t r = 0; r < t.rows_used; ++r)
-        b.push_back(bx->codes(moff + t.m0 + m, t.k0 + r));
-    const std::uint64_t c = t.act_bytes - t.m * t.rows_used, G = bx->block;
+    // (E2M1 activations, w4a4-mxfp4: the codes two a byte, low nibble first, token-major.)
+    const bool x4 = bx->elem == BlockElem::e2m1;
+    for (std::uint64_t i = 0; i < t.m * t.rows_used; ++i) {
+      const std::uint8_t code = bx->codes(moff + t.m0 + i / t.rows_used, t.k0 + i % t.rows_used);
+      if (!x4)
+        b.push_back(code);
+      else if (i % 2 == 0)
+        b.push_back(code & 0xf);
+      else
+        b.back() = static_cast<std::uint8_t>(b.back() | (code & 0xf) << 4);
+    }
+    const std::uint64_t c = t.act_bytes - b.size(), G = bx->block;
     const std::uint64_t j = (t.k0 % G) / t.rows_used;
     for (std::uint64_t i = 0; i < c; ++i) {
       const std::uint64_t m = j * c + i;
@@ -848,7 +857,8 @@ std::vector<std::uint32_t> command_words(const arch::Tile& t, std::uint32_t in, 
                                    (o.x.per_tensor() && t.first_k && t.m0 == 0 && t.act_bytes > 0
                                         ? 1024u
                                         : 0u) |
-                                   (o.dint ? 2048u : 0u) | (o.blk ? 4096u : 0u),
+                                   (o.dint ? 2048u : 0u) | (o.blk ? 4096u : 0u) |
+                                   (o.blk && o.bx.elem == BlockElem::e2m1 ? 8192u : 0u),
                                t.weight_bytes,
                                t.act_bytes,
                                t.out_bytes,
@@ -1598,7 +1608,8 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
     EXPECT_GT(inf, 0u) << "no infinite output";
   }
   EXPECT_EQ(ref_invalid > 0, c.extreme && ((c.scheme == Scheme::w4a8_dint && c.v->pe == 1) ||
-                                            block_scheme(c.scheme)))
+                                            (block_scheme(c.scheme) &&
+                                             c.scheme != Scheme::w4a4_mxfp4)))
       << "unused dint4 codes or the block elements' invalid codes";
   // Outputs, bit for bit, every layer's.
   std::size_t wrong = 0;
@@ -2448,6 +2459,23 @@ std::vector<Case> cases() {
     mc(k, 2);
     ov({"graph_fp4db4", &kV4fp4db, 9, 32, 12, 333, late, mxfp, 32}, {12, 32}, {-1, -1});
   }
+  // w4a4-mxfp4 on the same PEs (E2M1 activations, two a byte, widened to E4M3 where they enter
+  // the array).
+  const Scheme mxfp4 = Scheme::w4a4_mxfp4;
+  v.push_back({"mxfp4_db4_ragged", &kV4fp4db, 5, 32, 7, 341, base, mxfp4, 32});
+  v.push_back({"mxfp4_db4_compute_bound", &kV4fp4db, 40, 64, 12, 342, fast, mxfp4, 32});
+  v.push_back({"mxfp4_db4_memory_bound", &kV4fp4db, 2, 128, 16, 343, slow, mxfp4, 32});
+  {
+    Case k{"mxfp4_xdb4_extremes", &kV4fp4db, 7, 64, 12, 344, hbm, mxfp4, 32};
+    k.extreme = true;
+    v.push_back(k);
+    k = {"chain2_mxfp4_db4", &kV4fp4db, 11, 64, 32, 345, base, mxfp4, 32};
+    k.chain = {9};
+    v.push_back(k);
+    mblk({"mxfp4_mblkdb4", &kV4fp4db, 23, 64, 13, 346, base, mxfp4, 32}, 256, 256);
+    res({"res_mxfp4_db4", &kV4fp4db, 21, 32, 13, 347, fast, mxfp4, 32}, true, 256);
+    mc({"mc2_mxfp4_db4", &kV4fp4db, 9, 32, 24, 348, hbm, mxfp4, 32}, 2);
+  }
   const Variant* const mxs[] = {&kV4mx, &kV8dbmx, &kV4fp4db};
   Rng rng10(2029);
   for (int i = 0; i < 12; ++i)
@@ -2576,6 +2604,15 @@ std::vector<Case> cases() {
     for (int i = 0; i < 150; ++i)
       v.push_back(random_case(srch, "mx_search_" + std::to_string(i), mxs[i % 3],
                               10000 + static_cast<std::uint64_t>(i)));
+    // ... and the w4a8-mx ones again as w4a4-mxfp4 (the same shapes and memories).
+    const std::size_t mx_end = v.size();
+    for (std::size_t i = mx_end - 150; i < mx_end; ++i) {
+      if (v[i].scheme != Scheme::w4a8_mx) continue;
+      Case f = v[i];
+      f.scheme = Scheme::w4a4_mxfp4;
+      f.name = "mxfp4_" + f.name;
+      v.push_back(f);
+    }
   }
   return v;
 }
