@@ -25,7 +25,8 @@
 //    9 in_addr: where the tile's operands start in memory
 //   10 out_addr: where its fp16 outputs go (last_k tiles)
 //   11 spill bytes (read + write)  12 rescale_ops  13 dequant_ops  14 stream_steps  15 n0
-//   16 group size G (w4a8-is, -fs, -dgq; w8a8-mxint8: the block, 32)  17 alpha bits b (w4a8-is: S = RNE(s 2^b); else 0)
+//   16 group size G (w4a8-is, -fs, -dgq; the block schemes: the block, 32)
+//   17 alpha bits b (w4a8-is: S = RNE(s 2^b); else 0)
 //   18 scale_writes     19 scale_reads
 //   20 layers closed before this tile's fetch may leave (the first tile of a layer that reads
 //      the layers before it: its index; else 0)
@@ -67,8 +68,9 @@
 //            low nibble first, rows_used even), then its share of the block's E8M0 activation
 //            scales: k-tile j = (k0 % G) / rows_used of the block carries those of tokens
 //            j c .. j c + c - 1, c = ceil(m rows_used / G) (the plan's ceil(m rows_used (e + 1 /
-//            G)) bytes, e the element's bytes; 0 past the last token). The code -128 is invalid and worth 0 [spec choice]: the load and
-//            the stream put 0 into the array for it;
+//            G)) bytes, e the element's bytes; 0 past the last token). MXINT8's code -128 is
+//            invalid and worth 0 [spec choice]: the load and the stream put 0 into the array
+//            for it;
 // then, all, when act_bytes > 0 the activations (m rows of rows_used int8 codes, token-major)
 // and, when first_k, the m fp32 token scales; little endian. Outputs (out_addr, out_bytes): m
 // rows of cols_used fp16, token-major.
@@ -121,8 +123,9 @@
 //               column's E8M0 scale of the block, the model's block-scale units).
 //               The epilogue phase: EPI_UNITS lanes of epilogue_lane, batch b in cycle e0 + b,
 //               reading the ofmap (w8a8) or the accumulators (w4a8-is; w4a8-fs as fp32, its
-//               second scale 1; w8a8-mxint8 as fp32, both scales 1: y = F16(acc)), registered, EPI_LAT - 1 more registers, then the output
-//               buffer's write: the last output is readable at the model's finish.
+//               second scale 1; the block schemes as fp32, both scales 1: y = F16(acc)),
+//               registered, EPI_LAT - 1 more registers, then the output buffer's write: the
+//               last output is readable at the model's finish.
 //   resident    weights kept across m-blocks (WS) or m-tiles (OS), the plan's when they fit the
 //   weights     weight buffer: a kept tile's weight bytes go into the store (WRES bytes) at its
 //               offset as its beats arrive; a resident tile reads its rows, codes and scales
@@ -614,7 +617,9 @@ module tile_ws #(
       l_xb == l_m && l_wps == (l_nib ? (l_nc + 1) >> 1 : l_nc) && l_w25 == 0;
   wire cmd_ok = l_m >= 1 && l_ru >= 1 && df_ok &&
       l_nc >= 1 && l_nc <= COLS && l_kblk < KT_MAX &&
-      l_fl[31:14] == 18'd0 && l_fl[13] == l_x4 && (!l_x4 || !l_ru[0]) && l_dint == (PE == 1 || PE == 2) && (PE != 3 || l_blk) && (OS == 0 || PE_STAGES == 1) && (!l_ts || (l_pt && l_first && l_ab != 0)) &&
+      l_fl[31:14] == 18'd0 && l_fl[13] == l_x4 && (!l_x4 || !l_ru[0]) &&
+      l_dint == (PE == 1 || PE == 2) && (PE != 3 || l_blk) && (OS == 0 || PE_STAGES == 1) &&
+      (!l_ts || (l_pt && l_first && l_ab != 0)) &&
       l_fl[12] == l_blk && (!l_blk || (OS == 0 && (PE == 0 || PE == 3) && !l_pt)) &&
       {2'b0, l_is} + {2'b0, l_fs} + {2'b0, l_fl[5]} + {2'b0, l_qs} + {2'b0, l_dint} +
       {2'b0, l_blk} <= 3'd1 &&

@@ -473,7 +473,7 @@ struct Operands {
   bool two_level = false;  // w4a8-dgq or -qserve: weights tl, dequantized as tiles load
   bool qs = false;   // w4a8-qserve
   bool dint = false;  // w4a8-dint: dint4 codes (per channel scales), on dint4 PEs
-  bool blk = false;   // w8a8-mxint8: bx and bw (MXINT8 codes, E8M0 scales per 32 along K)
+  bool blk = false;   // a block scheme: bx and bw (element codes, E8M0 scales per 32 along K)
   QuantizedActivations x;
   BlockTensor bx, bw;
   QuantizedWeights w;
@@ -494,8 +494,8 @@ QuantizedActivations quantize_outputs(const MatrixH& y, ActQuantMode mode) {
   return quantize_activations(f, mode);
 }
 
-// The same for a block scheme's activations (the scheme's format: MXINT8 or MXFP8, per 32
-// along K).
+// The same for a block scheme's activations (the scheme's format: MXINT8, MXFP8 or MXFP4, per
+// 32 along K).
 BlockTensor quantize_block_outputs(const MatrixH& y, Scheme s) {
   MatrixF f(y.rows(), y.cols());
   for (std::size_t m = 0; m < y.rows(); ++m)
@@ -544,7 +544,8 @@ Operands operands(const Case& c, std::uint64_t k, std::uint64_t n, std::uint64_t
     if (c.extreme) {
       for (std::size_t m = 0; m < o.bx.codes.rows(); ++m) {
         for (std::size_t kk = 0; kk < o.bx.codes.cols(); ++kk)
-          if ((m * o.bx.codes.cols() + kk) % 5 == 0) o.bx.codes(m, kk) = mx8 ? 0x80 : x4 ? 0xf : 0x7f;
+          if ((m * o.bx.codes.cols() + kk) % 5 == 0)
+            o.bx.codes(m, kk) = mx8 ? 0x80 : x4 ? 0xf : 0x7f;
         if (m % 2 == 0) o.bx.scales(m, 0) = 254;
       }
       for (std::size_t row = 0; row < o.bw.codes.rows(); ++row) {
