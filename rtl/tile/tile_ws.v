@@ -20,7 +20,8 @@
 //      (weight_bytes 0), bit 9 per-tensor activation scales, bit 10 the tensor's scale comes
 //      with this tile, bit 11 w4a8-dint (the tile's PEs are dint4: PE = 1 or 2), bit 12 a
 //      block scheme (BLK_UNITS > 0, WS): w8a8-mxint8 on int8 PEs, w4a8-mx on PE = 3 (the only
-//      scheme those PEs run besides w4a4-mxfp4: bits 12 and 13, E2M1 activations)
+//      scheme those PEs run besides w4a4-mxfp4: bits 12 and 13, E2M1 activations, and, with
+//      BLK_NV, w4a4-nvfp4: bits 12, 13 and 14, E4M3 block scales per 16)
 //    5 weight_bytes      6 act_bytes        7 out_bytes     8 epilogue_ops
 //    9 in_addr: where the tile's operands start in memory
 //   10 out_addr: where its fp16 outputs go (last_k tiles)
@@ -36,9 +37,11 @@
 //      ofmap ports' bytes for each stream step)
 //   26 the tile's m-block (its tokens' block, 0, 1, ... in the order they run; 0 without
 //      m-blocks)
-//   27 the resident store's offset of the tile's weights (flags 7, 8)      28 .. 31 not read
-// Words 9, 10, 16, 17, 20, 21 and 27 are the harness's memory layout, the layer's numerics and the
-// run's layers (the model's tiles have no addresses and no amplifier; its layers are
+//   27 the resident store's offset of the tile's weights (flags 7, 8)
+//   28, 29 w4a4-nvfp4: the activations' and the weights' per-tensor fp32 scales s_tx, s_tw
+//      (binary32 bits; else not read)                                       30, 31 not read
+// Words 9, 10, 16, 17, 20, 21 and 27 to 29 are the harness's memory layout, the layer's numerics
+// and the run's layers (the model's tiles have no addresses and no amplifier; its layers are
 // LayerWork's, `after` a chain here); 15 is not read. A command the tile cannot run
 // (spills, dequantizers other than DGQ's and QServe's on WS, sizes beyond the parameters, byte
 // counts or edge work that are not this layout's and the scheme's) sets `error` instead of being
@@ -248,6 +251,9 @@ module tile_ws #(
     // tile runs no block scheme): BLK_UNITS lanes (a power of two) of mx_fp32_acc, BLK_LAT >= 1.
     parameter integer BLK_UNITS  = 0,
     parameter integer BLK_LAT    = 1,
+    // NVFP4 (PE = 3 and BLK_UNITS > 0 only): 1 builds an nvfp4_fp32_acc beside each lane's
+    // mx_fp32_acc and the epilogue lanes' 2^-u multiply (epilogue_lane UNIT), for w4a4-nvfp4.
+    parameter integer BLK_NV     = 0,
     // Output buffers (a power of two, >= 2): one finished tile's fp16 outputs each, from the
     // edge's epilogue until its write's data has streamed out. A write of a later layer waits
     // there until the earlier layer closes (WriteDma), so overlapping layers need more than
@@ -563,6 +569,10 @@ module tile_ws #(
   // code of the same value where it enters the array, so the PEs and the block lanes (u = 10)
   // are w4a8-mx's: the block sum is the reference's (u = 2) times 2^8, its term the same.
   wire l_x4 = PE == 3 && l_blk && l_fl[13];
+  // w4a4-nvfp4 (bits 12, 13 and 14; BLK_NV only): w4a4-mxfp4's codes and layout with E4M3
+  // block scales (a byte each, as the E8M0 ones) per G = 16, summed by the lanes'
+  // nvfp4_fp32_acc; the epilogue applies 2^-u and the per-tensor scales of words 28 and 29.
+  wire l_nv = BLK_NV != 0 && l_x4 && l_fl[14];
   wire [31:0] l_roff = cmem[{lt_i, 5'd27}];
   // The group schemes (4-bit group weights, partial sums chained over a group, rescaled at its
   // end): w4a8-is and w4a8-fs share the layout and the timing, not the rescale's arithmetic.
@@ -617,7 +627,8 @@ module tile_ws #(
       l_xb == l_m && l_wps == (l_nib ? (l_nc + 1) >> 1 : l_nc) && l_w25 == 0;
   wire cmd_ok = l_m >= 1 && l_ru >= 1 && df_ok &&
       l_nc >= 1 && l_nc <= COLS && l_kblk < KT_MAX &&
-      l_fl[31:14] == 18'd0 && l_fl[13] == l_x4 && (!l_x4 || !l_ru[0]) &&
+      l_fl[31:15] == 17'd0 && l_fl[14] == l_nv && l_fl[13] == l_x4 && (!l_x4 || !l_ru[0]) &&
+      (!l_blk || l_g == (l_nv ? 32'd16 : 32'd32)) &&
       l_dint == (PE == 1 || PE == 2) && (PE != 3 || l_blk) && (OS == 0 || PE_STAGES == 1) &&
       (!l_ts || (l_pt && l_first && l_ab != 0)) &&
       l_fl[12] == l_blk && (!l_blk || (OS == 0 && (PE == 0 || PE == 3) && !l_pt)) &&
@@ -1259,7 +1270,8 @@ module tile_ws #(
   reg [31:0] e_ec;  // cycles since it was taken
   reg [31:0] e_nbr, e_rcyc, e_nbe, e_totr, e_tote, e_nc, e_ob, e_oaddr, e_s2;
   reg [LREG-1:0] e_reg;
-  reg e_is, e_fs, e_blk, e_first;
+  reg e_is, e_fs, e_blk, e_nv, e_first;
+  reg [31:0] e_tsx;
   reg [OBW-1:0] e_oh;  // the output buffer the edge's tile fills
   reg [1:0] e_mb;  // the edge's tile's m-block, mod 4 (its token scales)
   reg [1:0] e_tb;  // ... its tensor's bank (per-tensor scales)
@@ -1282,6 +1294,7 @@ module tile_ws #(
   // The rescale phase: the integer-scale units' count and latency, or the float-scale units'.
   // (w8a8-mxint8: the block-scale lanes' count and latency.)
   wire p_blk = BLK_UNITS > 0 && p_fl[12];
+  wire p_nv = BLK_NV != 0 && p_blk && p_fl[14];  // (w4a4-nvfp4: the lanes' nvfp4_fp32_acc)
   wire [31:0] p_nbr = p_blk ? (p_rs + UB - 1) >> LUB :
       p_fl[4] ? (p_rs + UF - 1) >> LUF : (p_rs + UI - 1) >> LUI;
   wire [31:0] p_rcyc = p_rs == 0 ? 32'd0 :
@@ -1292,7 +1305,9 @@ module tile_ws #(
   // 2^-b (exact in fp32 for b <= 62), w8a8's the channel scale.
   wire p_first = p_k0 + p_ru == p_g;
   wire [7:0] p_exp = 8'd127 - p_bits[7:0];
-  wire [31:0] p_s2 = {1'b0, p_exp, 23'd0};
+  // (w4a4-nvfp4: the scales are the tensors' s_tx and s_tw, words 28 and 29.)
+  wire [31:0] p_tsx = cmem[{pt_i, 5'd28}], p_tsw = cmem[{pt_i, 5'd29}];
+  wire [31:0] p_s2 = p_nv ? p_tsw : {1'b0, p_exp, 23'd0};
   wire fin_a = e_has && e_left == 0;  // the edge's tile finishes
   // Tiles with nothing to do finish as they are taken.
   wire [1:0] fin_b = {1'b0, take0 && p0_zero} + {1'b0, take1 && p1_zero};
@@ -1307,6 +1322,8 @@ module tile_ws #(
   wire c_is = take_w ? p_fl[3] || p_fl[4] || p_blk : e_is, c_first = take_w ? p_first : e_first;
   wire c_fs = take_w ? p_fl[4] : e_fs;
   wire c_blk = take_w ? p_blk : e_blk;  // (block accumulators: fp32, as w4a8-fs's)
+  wire c_nv = take_w ? p_nv : e_nv;
+  wire [31:0] c_tsx = take_w ? p_tsx : e_tsx;
   wire [1:0] c_mb = take_w ? p_mb[1:0] : e_mb;
   wire [1:0] c_tb = take_w ? tb[pt_i] : e_tb;
   wire c_pt = take_w ? p_fl[9] : e_pt;
@@ -1378,6 +1395,9 @@ module tile_ws #(
   // w4a8-fs: the same lanes as floatscale_acc, F32(F32(F32(P) s) + acc) with s the group's
   // fp16 scale widened; the registered result of the unit the issued tile's scheme uses.
   reg r_fs, r_blk;
+  /* verilator lint_off UNUSEDSIGNAL */  // (read by the lanes' nvfp4_fp32_acc only: BLK_NV)
+  reg r_nv;
+  /* verilator lint_on UNUSEDSIGNAL */
   reg [31:0] ovf_now;
   integer oc;
   always @* begin
@@ -1433,6 +1453,7 @@ module tile_ws #(
       // block scale, sw the column's (a 255 code: the block adds nothing).
       wire [31:0] bk_acc;
       if (BLK_UNITS > 0) begin : g_bk
+        wire [31:0] mx_acc;
         /* verilator lint_off UNUSEDSIGNAL */
         wire [31:0] bk_term, bk_sum;
         wire bk_inv, bk_inv_r;
@@ -1452,9 +1473,34 @@ module tile_ws #(
             .term         (bk_term),
             .sum          (bk_sum),
             .invalid_scale(bk_inv),
-            .acc          (bk_acc),
+            .acc          (mx_acc),
             .acc_invalid  (bk_inv_r)
         );
+        // w4a4-nvfp4: F32(acc + F32(F32(I) F32(S_x S_w))), the E4M3 block scales in the same
+        // registers (I here the reference's times 2^8: E2M1 activations enter as E4M3 codes).
+        if (BLK_NV != 0) begin : g_nv
+          /* verilator lint_off UNUSEDSIGNAL */
+          wire [31:0] nv_scale, nv_term, nv_sum;
+          /* verilator lint_on UNUSEDSIGNAL */
+          wire [31:0] nv_acc;
+          nvfp4_fp32_acc nu (
+              .clk       (clk),
+              .rst       (rst),
+              .en        (r_issue),
+              .use_acc_in(1'b1),
+              .i         (ofm_q1[32*j+:32]),
+              .sx        (xb[{c_reg, lm[32*j+:LM]}]),
+              .sw        (bk_sw[7:0]),
+              .acc_in    (c_first ? 32'd0 : eacc_q[32*j+:32]),
+              .scale     (nv_scale),
+              .term      (nv_term),
+              .sum       (nv_sum),
+              .acc       (nv_acc)
+          );
+          assign bk_acc = r_nv ? nv_acc : mx_acc;
+        end else begin : g_mx
+          assign bk_acc = mx_acc;
+        end
       end else begin : g_nobk
         assign bk_acc = 32'd0;
       end
@@ -1518,7 +1564,7 @@ module tile_ws #(
   assign ea_wd  = r_out[32*UR-1:0];
 
   // Epilogue lanes: stage 0 (the reads, registered), then EPI_LAT - 1 registers, then the write.
-  reg s0_v, s0_fs;
+  reg s0_v, s0_fs, s0_nv;
   reg [OBW-1:0] s0_par;
   reg [31:0] s0_off, s0_n;
   reg [32*U-1:0] s0_acc, s0_sx, s0_s2;
@@ -1531,10 +1577,12 @@ module tile_ws #(
           .f(sw32[32*j+:32])
       );
       epilogue_lane #(
-          .HALF(PE == 1 || PE == 2 ? 1 : 0)
+          .HALF(PE == 1 || PE == 2 ? 1 : 0),
+          .UNIT(BLK_NV != 0 ? 10 : 0)  // (the fp4xfp8 PEs' u)
       ) epi (
           .acc(s0_acc[32*j+:32]),
           .acc_f32(s0_fs),
+          .nv (s0_nv),
           .sx (s0_sx[32*j+:32]),
           .s2 (s0_s2[32*j+:32]),
           .y  (y_lanes[16*j+:16])
@@ -1704,6 +1752,8 @@ module tile_ws #(
       e_is <= 1'b0;
       e_fs <= 1'b0;
       e_blk <= 1'b0;
+      e_nv <= 1'b0;
+      e_tsx <= 0;
       e_first <= 1'b0;
       e_oh <= 0;
       e_mb <= 0;
@@ -1715,7 +1765,9 @@ module tile_ws #(
       sr_v <= 1'b0;
       r_fs <= 1'b0;
       r_blk <= 1'b0;
+      r_nv <= 1'b0;
       s0_v <= 1'b0;
+      s0_nv <= 1'b0;
       jq_h <= 0;
       jq_i <= 0;
       jq_t <= 0;
@@ -1748,6 +1800,8 @@ module tile_ws #(
         e_is <= p_fl[3] || p_fl[4] || p_blk;
         e_fs <= p_fl[4];
         e_blk <= p_blk;
+        e_nv <= p_nv;
+        e_tsx <= p_tsx;
         e_first <= p_first;
         e_oh <= oh_next;
         e_mb <= p_mb[1:0];
@@ -1763,6 +1817,7 @@ module tile_ws #(
       if (r_issue) begin
         r_fs  <= c_fs;
         r_blk <= c_blk;
+        r_nv  <= c_nv;
       end
       // Scale words read: the rescale lanes' and the DGQ dequantizers' (one a weight).
       n_scale_rd <= n_scale_rd + dq_n +
@@ -1776,12 +1831,14 @@ module tile_ws #(
       if (e_issue) begin
         s0_par <= c_oh;
         s0_fs <= c_fs || c_blk;
+        s0_nv <= c_nv;
         s0_off <= b_off;
         s0_n <= c_tote - b_off < U ? c_tote - b_off : U;
         for (c = 0; c < U; c = c + 1) begin
           s0_acc[32*c+:32] <= c_is ? eacc_q[32*c+:32] : ofm_q1[32*c+:32];
-          // (w8a8-mxint8: y = F16(acc), both scales 1.)
-          s0_sx[32*c+:32] <= c_blk ? 32'h3f800000 : c_pt ? xs_t[c_tb] : xs[{c_mb, lm[32*c+:LM]}];
+          // (MX: y = F16(acc), both scales 1; NVFP4: s_tx and s_tw, after 2^-u.)
+          s0_sx[32*c+:32] <= c_nv ? c_tsx : c_blk ? 32'h3f800000 :
+              c_pt ? xs_t[c_tb] : xs[{c_mb, lm[32*c+:LM]}];
           s0_s2[32*c+:32] <= c_is ? c_s2 : sw32[32*c+:32];
         end
       end

@@ -184,6 +184,8 @@ struct Variant {
   // Block-scale accumulators (BLK_UNITS, BLK_LAT; edge.block_units, block_latency_cycles, fp32):
   // the points that have them run w8a8-mxint8 besides the int8 schemes.
   int blk_units = 0, blk_lat = 1;
+  // NVFP4 lanes beside them (BLK_NV; fp4xfp8 PEs only): the point also runs w4a4-nvfp4.
+  bool blk_nv = false;
 };
 constexpr Variant kV4{"4x4", 4, 4, 2, 4, 2, 32, 1, 2, 1, 2, 1};
 // (Dequantizer lanes: 4 on the 4 x 4, which keep up with its loads; 3 on the 8 x 8, 1 on the
@@ -227,12 +229,12 @@ constexpr Variant kV8dbmx{"8x8-db-mx", 8, 8, 3, 2, 3, 32, 2, 4, 2, 8, 3, 64, 64,
 // weight-stationary, two banks, a 2-byte weight port (the loads of a block's first k-tile, codes
 // and scales, stretch past ROWS), two block lanes of latency 3.
 constexpr Variant kV4fp4db{"4x4-fp4x8-db", 4, 4, 2, 4, 2, 32, 2, 2, 1, 1, 2, 64, 2, 128, false, 4,
-                           3, 1, 2, 3};
+                           3, 1, 2, 3, true};
 constexpr std::uint64_t kMMax = 64, kKtMax = 32, kNtMax = 256, kSlotBytes = 32 * 32;
 constexpr std::uint64_t kWres = 16384;  // the resident weight store's bytes (tile_common's WRES)
 // A tile's command words: 32 a tile in the command memory, of which the first 28 are read
 // (tile_ws.v's field table).
-constexpr int kCmdStride = 32, kCmdWords = 28;
+constexpr int kCmdStride = 32, kCmdWords = 30;
 
 struct Dram {
   double gbps = 16;
@@ -360,6 +362,7 @@ arch::ArchSpec spec_for(const Case& c) {
   else
     a.schemes = {Scheme::w8a8, Scheme::w4a8_is, Scheme::w4a8_fs, Scheme::w4a8_dgq,
                  Scheme::w4a8_qserve};
+  if (c.v->blk_nv) a.schemes.push_back(Scheme::w4a4_nvfp4);
   if (c.v->blk_units > 0) {
     if (c.v->pe == 0) a.schemes.push_back(Scheme::w8a8_mxint8);
     a.edge.block_units = static_cast<std::uint32_t>(c.v->blk_units);
@@ -535,27 +538,44 @@ Operands operands(const Case& c, std::uint64_t k, std::uint64_t n, std::uint64_t
     // largest scale (254) on the first block of the even tokens and of every fourth channel from
     // the fourth (their terms I 2^242 or so overflow to infinity) and the smallest (0) on every
     // fourth weight block from the second of every fourth channel from the second (terms of
-    // 2^-139 or so: subnormal in fp32); the other channels' outputs stay finite.
+    // 2^-139 or so: subnormal in fp32); the other channels' outputs stay finite. NVFP4 (E4M3
+    // scales, whose NaN and negative codes the reference refuses before the GEMM): 0 (the block
+    // adds nothing) for the 255s, 448 for the 254s, the smallest subnormal 2^-9 for the 0s; its
+    // terms cannot overflow, so the weights' tensor scale is then raised by the power of two
+    // that takes about the largest tenth of the outputs beyond fp16 (measured on the reference).
     o.bx = prev ? quantize_block_outputs(*prev, c.scheme)
                 : quantize_block_operand(c.scheme, false, d.x, "x");
     const bool mx8 = c.scheme == Scheme::w8a8_mxint8;
-    const bool x4 = o.bx.elem == BlockElem::e2m1;  // (w4a4-mxfp4: E2M1 has no invalid code)
+    const bool x4 = o.bx.elem == BlockElem::e2m1;  // (E2M1 activations: no invalid code)
     o.bw = quantize_block_operand(c.scheme, true, d.w, "w");
+    const bool nv = o.bw.scale == BlockScale::e4m3;
+    const std::uint8_t s_none = nv ? 0x00 : 255, s_max = nv ? 0x7e : 254, s_min = nv ? 0x01 : 0;
     if (c.extreme) {
       for (std::size_t m = 0; m < o.bx.codes.rows(); ++m) {
         for (std::size_t kk = 0; kk < o.bx.codes.cols(); ++kk)
           if ((m * o.bx.codes.cols() + kk) % 5 == 0)
             o.bx.codes(m, kk) = mx8 ? 0x80 : x4 ? 0xf : 0x7f;
-        if (m % 2 == 0) o.bx.scales(m, 0) = 254;
+        if (m % 2 == 0) o.bx.scales(m, 0) = s_max;
       }
       for (std::size_t row = 0; row < o.bw.codes.rows(); ++row) {
         for (std::size_t kk = 0; kk < o.bw.codes.cols(); ++kk)
           if ((row * o.bw.codes.cols() + kk) % 7 == 0) o.bw.codes(row, kk) = mx8 ? 0x80 : 0xf;
         for (std::size_t b = 0; b < o.bw.scales.cols(); ++b) {
-          if (row % 2 == 0 && b % 3 == 0) o.bw.scales(row, b) = 255;
-          else if (row % 4 == 3 && b == 0) o.bw.scales(row, b) = 254;
-          else if (row % 4 == 1 && b % 4 == 1) o.bw.scales(row, b) = 0;
+          if (row % 2 == 0 && b % 3 == 0) o.bw.scales(row, b) = s_none;
+          else if (row % 4 == 3 && b == 0) o.bw.scales(row, b) = s_max;
+          else if (row % 4 == 1 && b % 4 == 1) o.bw.scales(row, b) = s_min;
         }
+      }
+      if (nv) {
+        const MatrixH y0 = gemm_block_scheme(c.scheme, o.bx, o.bw).y;
+        std::vector<float> mag;
+        for (std::size_t m = 0; m < y0.rows(); ++m)
+          for (std::size_t ch = 0; ch < y0.cols(); ++ch)
+            mag.push_back(std::fabs(f16_to_f32(y0(m, ch))));
+        std::sort(mag.begin(), mag.end());
+        const float p90 = mag[mag.size() * 9 / 10];
+        if (!(p90 > 0.0f)) throw Error(c.name + ": the extreme NVFP4 outputs are all 0");
+        o.bw.tensor_scale *= std::exp2(std::ceil(std::log2(65520.0f / p90)));
       }
     }
     const GemmResult g = gemm_block_scheme(c.scheme, o.bx, o.bw);
@@ -859,7 +879,8 @@ std::vector<std::uint32_t> command_words(const arch::Tile& t, std::uint32_t in, 
                                         ? 1024u
                                         : 0u) |
                                    (o.dint ? 2048u : 0u) | (o.blk ? 4096u : 0u) |
-                                   (o.blk && o.bx.elem == BlockElem::e2m1 ? 8192u : 0u),
+                                   (o.blk && o.bx.elem == BlockElem::e2m1 ? 8192u : 0u) |
+                                   (o.blk && o.bw.scale == BlockScale::e4m3 ? 16384u : 0u),
                                t.weight_bytes,
                                t.act_bytes,
                                t.out_bytes,
@@ -885,7 +906,10 @@ std::vector<std::uint32_t> command_words(const arch::Tile& t, std::uint32_t in, 
                                ws.psum_in_bytes_per_step,
                                ws.psum_out_bytes_per_step,
                                mblock,
-                               roff};
+                               roff,
+                               // (w4a4-nvfp4: the tensors' fp32 scales; MX: 1.0, not read)
+                               bits(o.bx.tensor_scale),
+                               bits(o.bw.tensor_scale)};
   std::vector<std::uint32_t> w;
   for (std::uint64_t v : f) {
     if (v > 0xffffffffu) throw Error("command: a field beyond 32 bits");
@@ -1610,7 +1634,8 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   }
   EXPECT_EQ(ref_invalid > 0, c.extreme && ((c.scheme == Scheme::w4a8_dint && c.v->pe == 1) ||
                                             (block_scheme(c.scheme) &&
-                                             c.scheme != Scheme::w4a4_mxfp4)))
+                                             c.scheme != Scheme::w4a4_mxfp4 &&
+                                             c.scheme != Scheme::w4a4_nvfp4)))
       << "unused dint4 codes or the block elements' invalid codes";
   // Outputs, bit for bit, every layer's.
   std::size_t wrong = 0;
@@ -2477,6 +2502,23 @@ std::vector<Case> cases() {
     res({"res_mxfp4_db4", &kV4fp4db, 21, 32, 13, 347, fast, mxfp4, 32}, true, 256);
     mc({"mc2_mxfp4_db4", &kV4fp4db, 9, 32, 24, 348, hbm, mxfp4, 32}, 2);
   }
+  // w4a4-nvfp4 on the same PEs (as w4a4-mxfp4's, with E4M3 block scales per 16 into the lanes'
+  // nvfp4_fp32_acc, and the per-tensor scales after 2^-u in the epilogue).
+  const Scheme nvfp4 = Scheme::w4a4_nvfp4;
+  v.push_back({"nvfp4_db4_ragged", &kV4fp4db, 5, 32, 7, 351, base, nvfp4, 16});
+  v.push_back({"nvfp4_db4_compute_bound", &kV4fp4db, 40, 64, 12, 352, fast, nvfp4, 16});
+  v.push_back({"nvfp4_db4_memory_bound", &kV4fp4db, 2, 128, 16, 353, slow, nvfp4, 16});
+  {
+    Case k{"nvfp4_xdb4_extremes", &kV4fp4db, 7, 64, 12, 354, hbm, nvfp4, 16};
+    k.extreme = true;
+    v.push_back(k);
+    k = {"chain2_nvfp4_db4", &kV4fp4db, 11, 48, 32, 355, base, nvfp4, 16};
+    k.chain = {9};
+    v.push_back(k);
+    mblk({"nvfp4_mblkdb4", &kV4fp4db, 23, 64, 13, 356, base, nvfp4, 16}, 256, 256);
+    res({"res_nvfp4_db4", &kV4fp4db, 21, 32, 13, 357, fast, nvfp4, 16}, true, 256);
+    mc({"mc2_nvfp4_db4", &kV4fp4db, 9, 16, 24, 358, hbm, nvfp4, 16}, 2);
+  }
   const Variant* const mxs[] = {&kV4mx, &kV8dbmx, &kV4fp4db};
   Rng rng10(2029);
   for (int i = 0; i < 12; ++i)
@@ -2605,15 +2647,18 @@ std::vector<Case> cases() {
     for (int i = 0; i < 150; ++i)
       v.push_back(random_case(srch, "mx_search_" + std::to_string(i), mxs[i % 3],
                               10000 + static_cast<std::uint64_t>(i)));
-    // ... and the w4a8-mx ones again as w4a4-mxfp4 (the same shapes and memories).
+    // ... and the w4a8-mx ones again as w4a4-mxfp4 and as w4a4-nvfp4 (the same shapes and
+    // memories; NVFP4's blocks of 16).
     const std::size_t mx_end = v.size();
-    for (std::size_t i = mx_end - 150; i < mx_end; ++i) {
-      if (v[i].scheme != Scheme::w4a8_mx) continue;
-      Case f = v[i];
-      f.scheme = Scheme::w4a4_mxfp4;
-      f.name = "mxfp4_" + f.name;
-      v.push_back(f);
-    }
+    for (const Scheme s : {Scheme::w4a4_mxfp4, Scheme::w4a4_nvfp4})
+      for (std::size_t i = mx_end - 150; i < mx_end; ++i) {
+        if (v[i].scheme != Scheme::w4a8_mx) continue;
+        Case f = v[i];
+        f.scheme = s;
+        f.group = traits(s).block;
+        f.name = (s == Scheme::w4a4_mxfp4 ? "mxfp4_" : "nvfp4_") + f.name;
+        v.push_back(f);
+      }
   }
   return v;
 }
