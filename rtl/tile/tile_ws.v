@@ -73,7 +73,8 @@
 //            j c .. j c + c - 1, c = ceil(m rows_used / G) (the plan's ceil(m rows_used (e + 1 /
 //            G)) bytes, e the element's bytes; 0 past the last token). MXINT8's code -128 is
 //            invalid and worth 0 [spec choice]: the load and the stream put 0 into the array
-//            for it;
+//            for it; w4a4-nvfp4: w4a4-mxfp4's layout with E4M3 block scales per 16 (G = 16) in
+//            the E8M0 ones' places;
 // then, all, when act_bytes > 0 the activations (m rows of rows_used int8 codes, token-major)
 // and, when first_k, the m fp32 token scales; little endian. Outputs (out_addr, out_bytes): m
 // rows of cols_used fp16, token-major.
@@ -240,8 +241,9 @@ module tile_ws #(
     parameter integer SLOT_WORDS = 64,
     parameter integer WRES       = 2048,
     // The PEs (array.pe): 0 int8; 1 / 2 dint4 with value set A / B (trace dint_set), which run
-    // w4a8-dint and nothing else; 3 fp4xfp8 (E2M1 weights x E4M3 activations), which run w4a8-mx
-    // and nothing else (with BLK_UNITS > 0).
+    // w4a8-dint and nothing else; 3 fp4xfp8 (E2M1 weights x E4M3 activations), which run the
+    // block schemes w4a8-mx, w4a4-mxfp4 and (BLK_NV) w4a4-nvfp4 and nothing else (with
+    // BLK_UNITS > 0).
     parameter integer PE         = 0,
     // Register stages of a PE's multiply-add (array.pe_stages; WS only): the array's results
     // come (PE_STAGES - 1) ROWS cycles later (systolic_array's "Pipelined PEs"); nothing else in

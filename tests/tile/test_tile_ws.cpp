@@ -176,9 +176,8 @@ struct Variant {
   int x_bpc = 64, w_bpc = 64, o_bpc = 128;
   bool os = false;  // output-stationary (OS=1; wbanks 2: shadow accumulators)
   int dq_units = 4;  // the fused DGQ dequantizers' lanes (DQ_UNITS; edge.dequant_units)
-  // The PEs (PE; array.pe): 0 int8; 3 fp4xfp8 (w4a8-mx only); 1 / 2 dint4 with value set A / B
-  // (the layers' dint_set),
-  // which run w4a8-dint only.
+  // The PEs (PE; array.pe): 0 int8; 3 fp4xfp8 (the block schemes only); 1 / 2 dint4 with value
+  // set A / B (the layers' dint_set), which run w4a8-dint only.
   int pe = 0;
   int pe_stages = 1;  // the PEs' register stages (PE_STAGES; array.pe_stages)
   // Block-scale accumulators (BLK_UNITS, BLK_LAT; edge.block_units, block_latency_cycles, fp32):
