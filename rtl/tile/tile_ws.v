@@ -209,7 +209,10 @@
 // issues wr_req_valid's lanes. Counters: n_scale_wr / n_scale_rd, the words written into and
 // read from the integer scales' register files (LayerStats::scale_writes, scale_reads); n_is_ovf, the
 // integer-scale steps whose exact acc + P S left 32 bits (the reference's intscale_acc overflow
-// events); n_dq_ovf, the dequantized DGQ weights whose exact (q - z) S2 left [-127, 127] (the
+// events; with fixed block accumulators, BLK_FIXED, also their steps' term and add overflows,
+// each counted, the reference's block_acc events), n_blk_rnd (the fixed block steps whose
+// alignment discarded a non-zero remainder: its block_align_round events); n_dq_ovf, the
+// dequantized DGQ weights whose exact (q - z) S2 left [-127, 127] (the
 // reference's dequant_range events; QServe's: out of [-128, 127]; clamped). `error` (sticky
 // bits): 0 a command it cannot run, 1 a fetch of 0 bytes or more than a slot, 2 beats beyond a
 // request or missing at its completion, 3 activations or token scales read before fetched, 4 a
@@ -256,6 +259,11 @@ module tile_ws #(
     // NVFP4 (PE = 3 and BLK_UNITS > 0 only): 1 builds an nvfp4_fp32_acc beside each lane's
     // mx_fp32_acc and the epilogue lanes' 2^-u multiply (epilogue_lane UNIT), for w4a4-nvfp4.
     parameter integer BLK_NV     = 0,
+    // The block lanes' accumulation (edge.block_acc): 0 fp32 (mx_fp32_acc); 1 fixed
+    // (mx_fixed_acc: 32-bit accumulators, edge.block_acc_bits 32, the integer-scale ones'
+    // registers, with BLK_FRAC fraction bits, edge.block_frac_bits; MX only, as the spec).
+    parameter integer BLK_FIXED  = 0,
+    parameter integer BLK_FRAC   = 16,
     // Output buffers (a power of two, >= 2): one finished tile's fp16 outputs each, from the
     // edge's epilogue until its write's data has streamed out. A write of a later layer waits
     // there until the earlier layer closes (WriteDma), so overlapping layers need more than
@@ -304,6 +312,7 @@ module tile_ws #(
     output reg  [          31:0] n_scale_wr,
     output reg  [          31:0] n_scale_rd,
     output reg  [          31:0] n_is_ovf,
+    output reg  [          31:0] n_blk_rnd,
     output reg  [          31:0] n_dq_ovf
 );
   localparam integer U = EPI_UNITS;
@@ -574,7 +583,7 @@ module tile_ws #(
   // w4a4-nvfp4 (bits 12, 13 and 14; BLK_NV only): w4a4-mxfp4's codes and layout with E4M3
   // block scales (a byte each, as the E8M0 ones) per G = 16, summed by the lanes'
   // nvfp4_fp32_acc; the epilogue applies 2^-u and the per-tensor scales of words 28 and 29.
-  wire l_nv = BLK_NV != 0 && l_x4 && l_fl[14];
+  wire l_nv = BLK_NV != 0 && BLK_FIXED == 0 && l_x4 && l_fl[14];
   wire [31:0] l_roff = cmem[{lt_i, 5'd27}];
   // The group schemes (4-bit group weights, partial sums chained over a group, rescaled at its
   // end): w4a8-is and w4a8-fs share the layout and the timing, not the rescale's arithmetic.
@@ -1306,7 +1315,8 @@ module tile_ws #(
   // w4a8-is: the layer's first group starts the accumulators; the epilogue's second scale is
   // 2^-b (exact in fp32 for b <= 62), w8a8's the channel scale.
   wire p_first = p_k0 + p_ru == p_g;
-  wire [7:0] p_exp = 8'd127 - p_bits[7:0];
+  // (Fixed block accumulators: 2^-BLK_FRAC, acc_f = F32(F32(acc) 2^-frac); b is 0 for them.)
+  wire [7:0] p_exp = 8'd127 - (p_blk && BLK_FIXED != 0 ? BLK_FRAC[7:0] : p_bits[7:0]);
   // (w4a4-nvfp4: the scales are the tensors' s_tx and s_tw, words 28 and 29.)
   wire [31:0] p_tsx = cmem[{pt_i, 5'd28}], p_tsw = cmem[{pt_i, 5'd29}];
   wire [31:0] p_s2 = p_nv ? p_tsw : {1'b0, p_exp, 23'd0};
@@ -1400,12 +1410,21 @@ module tile_ws #(
   /* verilator lint_off UNUSEDSIGNAL */  // (read by the lanes' nvfp4_fp32_acc only: BLK_NV)
   reg r_nv;
   /* verilator lint_on UNUSEDSIGNAL */
-  reg [31:0] ovf_now;
+  // Fixed block lanes: each step's term and add overflow flags (counted apart, as the
+  // reference's block_acc events) and its align_round flag.
+  wire [UR-1:0] r_bot, r_boa, r_brd;
+  reg [31:0] ovf_now, rnd_now;
   integer oc;
   always @* begin
     ovf_now = 0;
+    rnd_now = 0;
     for (oc = 0; oc < UI; oc = oc + 1)
       if (!c_fs && !c_blk && oc < c_totr - b_off && r_ovf[oc]) ovf_now = ovf_now + 1;
+    for (oc = 0; oc < UB; oc = oc + 1)
+      if (c_blk && oc < c_totr - b_off) begin
+        ovf_now = ovf_now + {31'd0, r_bot[oc]} + {31'd0, r_boa[oc]};
+        rnd_now = rnd_now + {31'd0, r_brd[oc]};
+      end
   end
   generate
     for (j = 0; j < UR; j = j + 1) begin : g_is
@@ -1461,23 +1480,58 @@ module tile_ws #(
         wire bk_inv, bk_inv_r;
         wire [15:0] bk_sw = cs[COLS*{{(32 - LREG) {1'b0}}, c_reg}+lc[32*j+:32]];
         /* verilator lint_on UNUSEDSIGNAL */
-        mx_fp32_acc #(
-            .UNIT(PE == 3 ? 10 : 12)  // (the element pair's u: MXINT8 12, E2M1 x E4M3 10)
-        ) bu (
-            .clk          (clk),
-            .rst          (rst),
-            .en           (r_issue),
-            .use_acc_in   (1'b1),
-            .i            (ofm_q1[32*j+:32]),
-            .sx           (xb[{c_reg, lm[32*j+:LM]}]),
-            .sw           (bk_sw[7:0]),
-            .acc_in       (c_first ? 32'd0 : eacc_q[32*j+:32]),
-            .term         (bk_term),
-            .sum          (bk_sum),
-            .invalid_scale(bk_inv),
-            .acc          (mx_acc),
-            .acc_invalid  (bk_inv_r)
-        );
+        if (BLK_FIXED != 0) begin : g_fix
+          // acc + I 2^(sx + sw - 254 - u + frac), shifted and rounded, 32-bit wrap-around.
+          /* verilator lint_off UNUSEDSIGNAL */
+          wire bf_ovf, bf_ovf_r, bf_rnd_r;
+          /* verilator lint_on UNUSEDSIGNAL */
+          mx_fixed_acc #(
+              .UNIT (PE == 3 ? 10 : 12),
+              .ACC_W(32),
+              .FRAC (BLK_FRAC)
+          ) fu (
+              .clk          (clk),
+              .rst          (rst),
+              .en           (r_issue),
+              .use_acc_in   (1'b1),
+              .i            (ofm_q1[32*j+:32]),
+              .sx           (xb[{c_reg, lm[32*j+:LM]}]),
+              .sw           (bk_sw[7:0]),
+              .acc_in       (c_first ? 32'd0 : eacc_q[32*j+:32]),
+              .sum          (bk_sum),
+              .ovf          (bf_ovf),
+              .ovf_term     (r_bot[j]),
+              .ovf_add      (r_boa[j]),
+              .align_round  (r_brd[j]),
+              .invalid_scale(bk_inv),
+              .acc          (mx_acc),
+              .acc_ovf      (bf_ovf_r),
+              .acc_round    (bf_rnd_r),
+              .acc_invalid  (bk_inv_r)
+          );
+          assign bk_term = 32'd0;
+        end else begin : g_f32
+          mx_fp32_acc #(
+              .UNIT(PE == 3 ? 10 : 12)  // (the element pair's u: MXINT8 12, E2M1 x E4M3 10)
+          ) bu (
+              .clk          (clk),
+              .rst          (rst),
+              .en           (r_issue),
+              .use_acc_in   (1'b1),
+              .i            (ofm_q1[32*j+:32]),
+              .sx           (xb[{c_reg, lm[32*j+:LM]}]),
+              .sw           (bk_sw[7:0]),
+              .acc_in       (c_first ? 32'd0 : eacc_q[32*j+:32]),
+              .term         (bk_term),
+              .sum          (bk_sum),
+              .invalid_scale(bk_inv),
+              .acc          (mx_acc),
+              .acc_invalid  (bk_inv_r)
+          );
+          assign r_bot[j] = 1'b0;
+          assign r_boa[j] = 1'b0;
+          assign r_brd[j] = 1'b0;
+        end
         // w4a4-nvfp4: F32(acc + F32(F32(I) F32(S_x S_w))), the E4M3 block scales in the same
         // registers (I here the reference's times 2^8: E2M1 activations enter as E4M3 codes).
         if (BLK_NV != 0) begin : g_nv
@@ -1505,6 +1559,11 @@ module tile_ws #(
         end
       end else begin : g_nobk
         assign bk_acc = 32'd0;
+      end
+      if (BLK_UNITS == 0) begin : g_nobf
+        assign r_bot[j] = 1'b0;
+        assign r_boa[j] = 1'b0;
+        assign r_brd[j] = 1'b0;
       end
       assign r_sum[32*j+:32] = r_blk ? bk_acc : r_fs ? fs_acc : is_acc;
     end
@@ -1780,6 +1839,7 @@ module tile_ws #(
       nclosed <= 0;
       n_scale_rd <= 0;
       n_is_ovf <= 0;
+      n_blk_rnd <= 0;
       err5 <= 1'b0;
     end else begin
       if (e_left != 0) e_left <= e_left - 1;
@@ -1828,11 +1888,12 @@ module tile_ws #(
         sr_off <= b_off;
         sr_n <= c_totr - b_off < c_ur ? c_totr - b_off : c_ur;
         n_is_ovf <= n_is_ovf + ovf_now;
+        n_blk_rnd <= n_blk_rnd + rnd_now;
       end
       s0_v <= e_issue;
       if (e_issue) begin
         s0_par <= c_oh;
-        s0_fs <= c_fs || c_blk;
+        s0_fs <= c_fs || (c_blk && BLK_FIXED == 0);
         s0_nv <= c_nv;
         s0_off <= b_off;
         s0_n <= c_tote - b_off < U ? c_tote - b_off : U;

@@ -17,6 +17,8 @@
 //   sx, sw         the activation and weight E8M0 scale codes
 //   sum            combinational (latency 0) result
 //   ovf            c did not fit ACC_W bits, or src + c left ACC_W bits (an overflow event)
+//   ovf_term, ovf_add  the two apart (the spec counts each: a step can raise both; rtl/tile
+//                  counts them)
 //   align_round    the right shift discarded a non-zero remainder (an align_round event)
 //   invalid_scale  sx = 255 or sw = 255 (an invalid event); then c = 0 and no other flag
 //   acc, acc_ovf, acc_round, acc_invalid   sum and the three flags registered when en
@@ -45,6 +47,8 @@ module mx_fixed_acc #(
     input  wire signed [ACC_W-1:0] acc_in,
     output wire signed [ACC_W-1:0] sum,
     output wire                    ovf,
+    output wire                    ovf_term,
+    output wire                    ovf_add,
     output wire                    align_round,
     output wire                    invalid_scale,
     output reg  signed [ACC_W-1:0] acc,
@@ -78,7 +82,9 @@ module mx_fixed_acc #(
   wire add_ovf = exact[ACC_W] ^ exact[ACC_W-1];
 
   assign sum = exact[ACC_W-1:0];
-  assign ovf = ~invalid_scale & (term_ovf | add_ovf);
+  assign ovf_term = ~invalid_scale & term_ovf;
+  assign ovf_add = ~invalid_scale & add_ovf;
+  assign ovf = ovf_term | ovf_add;
   assign align_round = ~invalid_scale & (|frac);
 
   always @(posedge clk) begin

@@ -421,7 +421,18 @@ void sweep_fixed(const std::string& name, int unit, int acc_bits, int frac_bits,
     u.eval();
     const MxFixedStep want = MxFixedAcc::step(acc, i, sx, sw, unit, acc_bits, frac_bits);
     const std::int64_t got = get_signed(u.io().sum, acc_bits);
+    // The overflow's two causes apart (the spec counts each; the tile counts both): the term
+    // alone not fitting, and the add of the wrapped term wrapping (as the accelerator engine
+    // tells them apart).
+    bool want_term = false, want_add = false;
+    if (!want.invalid_scale) {
+      const FixedTerm t =
+          block_term_fixed(i, mx_block_shift(sx, sw, unit) + frac_bits, acc_bits);
+      want_term = t.overflow;
+      want_add = !fits_signed(int128_t{acc} + t.value, acc_bits);
+    }
     const bool ok = got == want.acc && (u.io().ovf != 0) == want.overflow &&
+                    (u.io().ovf_term != 0) == want_term && (u.io().ovf_add != 0) == want_add &&
                     (u.io().align_round != 0) == want.align_round &&
                     (u.io().invalid_scale != 0) == want.invalid_scale;
     ++vectors;

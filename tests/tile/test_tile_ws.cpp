@@ -60,6 +60,8 @@
 #include <Vtile_os_8x8_db.h>
 #include <Vtile_ws_4x4_dint_db.h>
 #include <Vtile_ws_4x4_mx.h>
+#include <Vtile_ws_4x4_mx_fix.h>
+#include <Vtile_ws_4x4_fp4x8_fix.h>
 #include <Vtile_ws_8x8_db_mx.h>
 #include <Vtile_ws_4x4_fp4x8_db.h>
 #include <Vtile_os_4x4_dint_b.h>
@@ -185,6 +187,9 @@ struct Variant {
   int blk_units = 0, blk_lat = 1;
   // NVFP4 lanes beside them (BLK_NV; fp4xfp8 PEs only): the point also runs w4a4-nvfp4.
   bool blk_nv = false;
+  // Fixed block accumulators (BLK_FIXED, BLK_FRAC; edge.block_acc fixed, block_acc_bits 32,
+  // block_frac_bits): their fraction bits; -1: fp32 accumulators.
+  int blk_frac = -1;
 };
 constexpr Variant kV4{"4x4", 4, 4, 2, 4, 2, 32, 1, 2, 1, 2, 1};
 // (Dequantizer lanes: 4 on the 4 x 4, which keep up with its loads; 3 on the 8 x 8, 1 on the
@@ -229,6 +234,14 @@ constexpr Variant kV8dbmx{"8x8-db-mx", 8, 8, 3, 2, 3, 32, 2, 4, 2, 8, 3, 64, 64,
 // and scales, stretch past ROWS), two block lanes of latency 3.
 constexpr Variant kV4fp4db{"4x4-fp4x8-db", 4, 4, 2, 4, 2, 32, 2, 2, 1, 1, 2, 64, 2, 128, false, 4,
                            3, 1, 2, 3, true};
+// Fixed block accumulators (32 bits): int8 PEs with 2 lanes of latency 1 and 12 fraction bits
+// (w8a8-mxint8), fp4xfp8 PEs with 4 of latency 2 and 10 (w4a8-mx, w4a4-mxfp4); one bank. (The
+// synthetic layers' terms then mostly shift right for MXINT8 and w4a8-mx, which rounds, and left
+// for w4a4-mxfp4.)
+constexpr Variant kV4mxfix{"4x4-mx-fix", 4, 4, 2, 2, 1, 32, 1, 2, 1, 2, 1, 64, 64, 128, false, 4,
+                           0, 1, 2, 1, false, 12};
+constexpr Variant kV4fp4fix{"4x4-fp4x8-fix", 4, 4, 2, 4, 2, 32, 1, 2, 1, 2, 1, 64, 64, 128, false,
+                            4, 3, 1, 4, 2, false, 10};
 constexpr std::uint64_t kMMax = 64, kKtMax = 32, kNtMax = 256, kSlotBytes = 32 * 32;
 constexpr std::uint64_t kWres = 16384;  // the resident weight store's bytes (tile_common's WRES)
 // A tile's command words: 32 a tile in the command memory, of which the first 28 are read
@@ -367,6 +380,11 @@ arch::ArchSpec spec_for(const Case& c) {
     a.edge.block_units = static_cast<std::uint32_t>(c.v->blk_units);
     a.edge.block_latency_cycles = static_cast<std::uint32_t>(c.v->blk_lat);
     a.edge.block_acc = BlockAcc::fp32;
+    if (c.v->blk_frac >= 0) {
+      a.edge.block_acc = BlockAcc::fixed;
+      a.edge.block_acc_bits = 32;
+      a.edge.block_frac_bits = static_cast<std::uint32_t>(c.v->blk_frac);
+    }
   }
   a.edge.dequant_units = static_cast<std::uint32_t>(c.v->dq_units);
   a.edge.epilogue_units = static_cast<std::uint32_t>(c.v->units);
@@ -427,6 +445,12 @@ arch::LayerWork work_for(const arch::ArchSpec& a, const Case& c, std::size_t ind
   if (c.scheme == Scheme::w4a8_dgq) ls.dequant = DequantMode::fused;  // (no materialize pass)
   if (c.scheme == Scheme::w4a8_dint) ls.dint_set = c.v->pe == 2 ? DintSet::B : DintSet::A;
   ls.act = c.act;
+  // MX layers accumulate as the design's block lanes do (fixed: their bits and fraction).
+  if (blk && !traits(c.scheme).e4m3_scales && a.edge.block_acc == BlockAcc::fixed) {
+    ls.block_acc = BlockAcc::fixed;
+    ls.acc_bits = static_cast<int>(a.edge.block_acc_bits);
+    ls.frac_bits = static_cast<int>(a.edge.block_frac_bits);
+  }
   l.scheme = ls;
   l = mapping::core_share(a, l, core);
   if (n_share) *n_share = l.n;
@@ -483,12 +507,25 @@ struct Operands {
   std::uint64_t dq_overflows = 0;    // its dequantizers' out-of-range events (the reference's)
   IntegerScales s;  // w4a8-is
   MatrixH y;        // the reference output
-  std::uint64_t is_overflows = 0;  // its intscale_acc overflow events
+  std::uint64_t is_overflows = 0;  // its intscale_acc overflow events (fixed blocks: block_acc's)
+  std::uint64_t blk_rounds = 0;    // fixed blocks: its block_align_round events
   std::uint64_t invalid_codes = 0;  // w4a8-dint: weights of the set's unused code
 };
 
 // The activations a layer reads from the previous one's fp16 outputs: quantized per token (what
 // the harness does between the layers, at the moment the next layer's first fetch leaves).
+// The block GEMM's options at the case's point: fp32 accumulation, or the fixed lanes' 32 bits
+// with their fraction bits (the model's layers get the design's: mapping::design_layer_scheme).
+GemmOptions block_options(const Variant* v) {
+  GemmOptions opt;
+  if (v->blk_frac >= 0) {
+    opt.block_acc = BlockAcc::fixed;
+    opt.acc_bits = 32;
+    opt.frac_bits = v->blk_frac;
+  }
+  return opt;
+}
+
 QuantizedActivations quantize_outputs(const MatrixH& y, ActQuantMode mode) {
   MatrixF f(y.rows(), y.cols());
   for (std::size_t m = 0; m < y.rows(); ++m)
@@ -566,7 +603,7 @@ Operands operands(const Case& c, std::uint64_t k, std::uint64_t n, std::uint64_t
         }
       }
       if (nv) {
-        const MatrixH y0 = gemm_block_scheme(c.scheme, o.bx, o.bw).y;
+        const MatrixH y0 = gemm_block_scheme(c.scheme, o.bx, o.bw, block_options(c.v)).y;
         std::vector<float> mag;
         for (std::size_t m = 0; m < y0.rows(); ++m)
           for (std::size_t ch = 0; ch < y0.cols(); ++ch)
@@ -577,8 +614,12 @@ Operands operands(const Case& c, std::uint64_t k, std::uint64_t n, std::uint64_t
         o.bw.tensor_scale *= std::exp2(std::ceil(std::log2(65520.0f / p90)));
       }
     }
-    const GemmResult g = gemm_block_scheme(c.scheme, o.bx, o.bw);
+    const GemmResult g = gemm_block_scheme(c.scheme, o.bx, o.bw, block_options(c.v));
     o.y = g.y;
+    const auto ev = g.counters.overflow.find(stage::kBlockAcc);
+    o.is_overflows = ev == g.counters.overflow.end() ? 0 : ev->second;
+    const auto rd = g.counters.overflow.find(stage::kBlockAlignRound);
+    o.blk_rounds = rd == g.counters.overflow.end() ? 0 : rd->second;
     o.invalid_codes = g.counters.invalid_codes;
     return o;
   }
@@ -921,7 +962,8 @@ struct RtlRun {
   std::vector<arch::TileEvents> tiles;
   std::uint64_t cycles = 0;  // the first cycle with `done`
   std::uint64_t scale_writes = 0, scale_reads = 0;  // the integer scales' register files
-  std::uint64_t is_overflows = 0;                   // integer-scale steps that left 32 bits
+  std::uint64_t is_overflows = 0;  // integer-scale steps that left 32 bits (+ fixed block events)
+  std::uint64_t blk_rounds = 0;    // fixed block steps that rounded
   std::uint64_t dq_overflows = 0;                   // dequantized weights out of range
 };
 
@@ -1269,6 +1311,7 @@ RtlRuns run_rtl(const Variant& v, const arch::ArchSpec& a, const std::vector<Str
     k.run.scale_writes = k.top->n_scale_wr;
     k.run.scale_reads = k.top->n_scale_rd;
     k.run.is_overflows = k.top->n_is_ovf;
+    k.run.blk_rounds = k.top->n_blk_rnd;
     k.run.dq_overflows = k.top->n_dq_ovf;
     k.top->final();
     out.cores.push_back(std::move(k.run));
@@ -1530,6 +1573,8 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
       : c.v == &kV4p3 ? run_rtl<Vtile_ws_4x4_p3>(*c.v, a, sts, opi, im, limit, on_fetch)
       : c.v == &kV8dbp2 ? run_rtl<Vtile_ws_8x8_db_p2>(*c.v, a, sts, opi, im, limit, on_fetch)
       : c.v == &kV4mx ? run_rtl<Vtile_ws_4x4_mx>(*c.v, a, sts, opi, im, limit, on_fetch)
+      : c.v == &kV4mxfix ? run_rtl<Vtile_ws_4x4_mx_fix>(*c.v, a, sts, opi, im, limit, on_fetch)
+      : c.v == &kV4fp4fix ? run_rtl<Vtile_ws_4x4_fp4x8_fix>(*c.v, a, sts, opi, im, limit, on_fetch)
       : c.v == &kV8dbmx ? run_rtl<Vtile_ws_8x8_db_mx>(*c.v, a, sts, opi, im, limit, on_fetch)
       : c.v == &kV4fp4db ? run_rtl<Vtile_ws_4x4_fp4x8_db>(*c.v, a, sts, opi, im, limit, on_fetch)
                         : run_rtl<Vtile_os_4x4_port_db>(*c.v, a, sts, opi, im, limit, on_fetch);
@@ -1540,8 +1585,9 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   for (std::uint32_t k = 0; k < c.cores; ++k)
     EXPECT_EQ(differences(log_cycle[k], r.cores[k].tiles), "")
         << "phases: model (cycle mode) against RTL, core " << k;
-  std::uint64_t rtl_sw = 0, rtl_sr = 0, rtl_is = 0, rtl_dq = 0;
+  std::uint64_t rtl_sw = 0, rtl_sr = 0, rtl_is = 0, rtl_dq = 0, rtl_rnd = 0;
   for (const RtlRun& k : r.cores) {
+    rtl_rnd += k.blk_rounds;
     rtl_sw += k.scale_writes;
     rtl_sr += k.scale_reads;
     rtl_is += k.is_overflows;
@@ -1613,8 +1659,17 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   std::uint64_t ref_overflows = 0;
   for (const auto& layer_ops : opi)
     for (const Operands& o : layer_ops) ref_overflows += o.is_overflows;
-  EXPECT_EQ(rtl_is, ref_overflows) << "integer-scale overflow events";
-  if (c.extreme && c.scheme == Scheme::w4a8_is) {
+  EXPECT_EQ(rtl_is, ref_overflows) << "integer-scale (or fixed block) overflow events";
+  // ... and the fixed block accumulators' alignment roundings (0 for every other scheme).
+  std::uint64_t ref_rounds = 0;
+  for (const auto& layer_ops : opi)
+    for (const Operands& o : layer_ops) ref_rounds += o.blk_rounds;
+  EXPECT_EQ(rtl_rnd, ref_rounds) << "fixed block align_round events";
+  const bool fixed = block_scheme(c.scheme) && c.v->blk_frac >= 0;
+  if (fixed && c.extreme) {
+    EXPECT_GT(ref_rounds, 0u) << "a fixed block extreme case that never rounds";
+  }
+  if (c.extreme && (c.scheme == Scheme::w4a8_is || fixed)) {
     EXPECT_GT(ref_overflows, 0u) << "the extreme case does not overflow";
   }
   // dINT's bad codes: the set A case's weights hold the unused code (the reference counts them;
@@ -1623,7 +1678,8 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   for (const auto& layer_ops : opi)
     for (const Operands& o : layer_ops) ref_invalid += o.invalid_codes;
   // The block schemes' extremes: some outputs infinite (the terms that overflow fp32).
-  if (c.extreme && block_scheme(c.scheme)) {
+  // (Fixed accumulators: F32(acc) 2^-frac is below 2^31 2^-frac, finite in fp16 here.)
+  if (c.extreme && block_scheme(c.scheme) && !fixed) {
     std::uint64_t inf = 0;
     for (const auto& layer_ops : opi)
       for (const Operands& o : layer_ops)
@@ -1691,6 +1747,7 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
             << " stall_port " << model[0].total(&arch::LayerStats::stall_port)
             << " fetch_and_write_cycles " << r.both << " scale_writes " << rtl_sw
             << " scale_reads " << rtl_sr << " is_overflows " << rtl_is
+            << (fixed ? " align_rounds " + std::to_string(rtl_rnd) : std::string())
             << " layer_ends";
   for (std::uint64_t e : r.layer_close) std::cout << " " << e;
   std::cout << " dram " << c.dram.gbps << " GB/s " << c.dram.latency_ns << " ns "
@@ -2518,6 +2575,39 @@ std::vector<Case> cases() {
     res({"res_nvfp4_db4", &kV4fp4db, 21, 32, 13, 357, fast, nvfp4, 16}, true, 256);
     mc({"mc2_nvfp4_db4", &kV4fp4db, 9, 16, 24, 358, hbm, nvfp4, 16}, 2);
   }
+  // The MX schemes with fixed block accumulators (mx_fixed_acc lanes, 32 bits): the partial
+  // sums' terms shifted and rounded into the integer-scale accumulators' registers, the epilogue
+  // F16(F32(acc) 2^-frac); the align_round and overflow events counted against the reference's.
+  {
+    const Scheme mi8 = Scheme::w8a8_mxint8, f4 = Scheme::w4a8_mx, f44 = Scheme::w4a4_mxfp4;
+    v.push_back({"fix_mx4_ragged", &kV4mxfix, 5, 32, 7, 361, base, mi8, 32});
+    v.push_back({"fix_mx4_compute_bound", &kV4mxfix, 40, 64, 12, 362, fast, mi8, 32});
+    v.push_back({"fix_mx4_memory_bound", &kV4mxfix, 2, 128, 16, 363, slow, mi8, 32});
+    v.push_back({"fix_mx4_w8a8", &kV4mxfix, 9, 20, 13, 364, base});
+    Case k{"fix_mxx4_extremes", &kV4mxfix, 6, 64, 12, 365, base, mi8, 32};
+    k.extreme = true;
+    v.push_back(k);
+    k = {"chain2_fix_mx4", &kV4mxfix, 11, 64, 32, 366, base, mi8, 32};
+    k.chain = {9};
+    v.push_back(k);
+    mblk({"fix_mx4_mblk", &kV4mxfix, 23, 32, 13, 367, base, mi8, 32}, 512, 256);
+    res({"res_fix_mx4", &kV4mxfix, 21, 32, 13, 368, fast, mi8, 32}, true, 256);
+    mc({"mc2_fix_mx4", &kV4mxfix, 9, 32, 24, 369, hbm, mi8, 32}, 2);
+    v.push_back({"fix_fp4_ragged", &kV4fp4fix, 5, 32, 7, 371, base, f4, 32});
+    v.push_back({"fix_fp4_compute_bound", &kV4fp4fix, 40, 64, 12, 372, fast, f4, 32});
+    k = {"fix_fp4x_extremes", &kV4fp4fix, 6, 64, 12, 373, hbm, f4, 32};
+    k.extreme = true;
+    v.push_back(k);
+    k = {"chain2_fix_fp4", &kV4fp4fix, 11, 64, 32, 374, base, f4, 32};
+    k.chain = {9};
+    v.push_back(k);
+    res({"res_fix_fp4", &kV4fp4fix, 21, 32, 13, 375, fast, f4, 32}, true, 256);
+    v.push_back({"fix_mxfp4_ragged", &kV4fp4fix, 5, 32, 7, 376, base, f44, 32});
+    k = {"fix_mxfp4x_extremes", &kV4fp4fix, 7, 64, 12, 377, base, f44, 32};
+    k.extreme = true;
+    v.push_back(k);
+    mblk({"fix_mxfp4_mblk", &kV4fp4fix, 23, 64, 13, 378, base, f44, 32}, 256, 256);
+  }
   const Variant* const mxs[] = {&kV4mx, &kV8dbmx, &kV4fp4db};
   Rng rng10(2029);
   for (int i = 0; i < 12; ++i)
@@ -2658,6 +2748,17 @@ std::vector<Case> cases() {
         f.name = (s == Scheme::w4a4_mxfp4 ? "mxfp4_" : "nvfp4_") + f.name;
         v.push_back(f);
       }
+    // ... and the MX ones of the 4 x 4 points again with fixed block accumulators (the int8
+    // ones' MXINT8 and w8a8 cases on 4x4-mx-fix, the fp4xfp8 ones' on 4x4-fp4x8-fix).
+    const std::size_t fix_end = v.size();
+    for (std::size_t i = mx_end - 150; i < fix_end; ++i) {
+      if ((v[i].v != &kV4mx && v[i].v != &kV4fp4db) || v[i].scheme == Scheme::w4a4_nvfp4)
+        continue;
+      Case f = v[i];
+      f.v = v[i].v == &kV4mx ? &kV4mxfix : &kV4fp4fix;
+      f.name = "fix_" + f.name;
+      v.push_back(f);
+    }
   }
   return v;
 }
