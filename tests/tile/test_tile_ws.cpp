@@ -597,7 +597,11 @@ Operands operands(const Case& c, std::uint64_t k, std::uint64_t n, std::uint64_t
         for (std::size_t kk = 0; kk < o.bw.codes.cols(); ++kk)
           if ((row * o.bw.codes.cols() + kk) % 7 == 0) o.bw.codes(row, kk) = mx8 ? 0x80 : 0xf;
         for (std::size_t b = 0; b < o.bw.scales.cols(); ++b) {
-          if (row % 2 == 0 && b % 3 == 0) o.bw.scales(row, b) = s_none;
+          // Fixed accumulators: every block of every fourth channel from the third 2^24 larger
+          // (terms near 2^31: some do not fit 32 bits, some fit and wrap the add).
+          if (c.v->blk_frac >= 0 && row % 4 == 2)
+            o.bw.scales(row, b) = static_cast<std::uint8_t>(std::min(254, o.bw.scales(row, b) + 24));
+          else if (row % 2 == 0 && b % 3 == 0) o.bw.scales(row, b) = s_none;
           else if (row % 4 == 3 && b == 0) o.bw.scales(row, b) = s_max;
           else if (row % 4 == 1 && b % 4 == 1) o.bw.scales(row, b) = s_min;
         }
