@@ -77,9 +77,13 @@ RTL_COMPONENT = {
     # The fused dequantizers' lanes: DGQ's circuit and QServe's (dequant_dgq with S_SIGNED = 0)
     # in each; the model prices one dequant_dgq a lane.
     "dequant_dgq": "dequant",
+    # The block-scale lanes: MX's fp32 or fixed accumulator, NVFP4's beside it (BLK_NV).
+    "mx_fp32_acc": "block",
+    "mx_fixed_acc": "block",
+    "nvfp4_fp32_acc": "block",
 }
 # The compute components in table order.
-COMPONENTS = ["array", "dequant", "intscale", "floatscale", "scale_rf", "epilogue"]
+COMPONENTS = ["array", "dequant", "intscale", "floatscale", "block", "scale_rf", "epilogue"]
 
 
 def main():

@@ -124,10 +124,13 @@
 //               first FS_UNITS of max(IS_UNITS, FS_UNITS) lanes that hold both units;
 //               w8a8-mxint8: BLK_UNITS lanes of BLK_LAT of mx_fp32_acc, F32(acc + F32(I
 //               2^(sx + sw - 266))) with I the block's exact sum, sx the token's and sw the
-//               column's E8M0 scale of the block, the model's block-scale units).
+//               column's E8M0 scale of the block, the model's block-scale units; BLK_FIXED:
+//               mx_fixed_acc, acc + I 2^(sx + sw - 254 - u + BLK_FRAC) shifted, rounded and
+//               wrapped in 32 bits, into the integer-scale accumulators' registers).
 //               The epilogue phase: EPI_UNITS lanes of epilogue_lane, batch b in cycle e0 + b,
 //               reading the ofmap (w8a8) or the accumulators (w4a8-is; w4a8-fs as fp32, its
-//               second scale 1; the block schemes as fp32, both scales 1: y = F16(acc)),
+//               second scale 1; the block schemes as fp32, both scales 1: y = F16(acc);
+//               fixed: as int32 with s_2 = 2^-BLK_FRAC; NVFP4: 2^-u, then s_tx s_tw),
 //               registered, EPI_LAT - 1 more registers, then the output buffer's write: the
 //               last output is readable at the model's finish.
 //   resident    weights kept across m-blocks (WS) or m-tiles (OS), the plan's when they fit the
@@ -197,7 +200,8 @@
 // bytes of the resident weight store (a power of two); PE the PEs (0 int8, 1 / 2 dint4 of value
 // set A / B, 3 E2M1 x E4M3: pe_mul); PE_STAGES the PEs' register stages (WS; OS arrays have
 // 1); BLK_UNITS lanes (0: none) and BLK_LAT latency of the block-scale accumulators
-// (edge.block_units, block_latency_cycles; fp32 accumulators, edge.block_acc fp32).
+// (edge.block_units, block_latency_cycles; edge.block_acc fp32, or fixed with BLK_FIXED:
+// 32 bits, BLK_FRAC fraction bits); BLK_NV their NVFP4 units.
 //
 // Debug outputs (pulses; each kind happens in tile order, so the n-th pulse is the n-th tile's):
 // ev_start (first load cycle), ev_load_done (the cycle after the last load cycle),

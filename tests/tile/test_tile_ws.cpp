@@ -229,7 +229,7 @@ constexpr Variant kV4mx{"4x4-mx", 4, 4, 2, 4, 2, 32, 1, 2, 1, 2, 1, 64, 64, 128,
                         4, 2};
 constexpr Variant kV8dbmx{"8x8-db-mx", 8, 8, 3, 2, 3, 32, 2, 4, 2, 8, 3, 64, 64, 128, false, 16,
                           0, 1, 2, 4};
-// fp4xfp8 PEs (PE 3: E2M1 weights x E4M3 activations, 4-bit weight registers; w4a8-mx only):
+// fp4xfp8 PEs (PE 3: E2M1 weights x E4M3 activations, 4-bit weight registers; the block schemes):
 // weight-stationary, two banks, a 2-byte weight port (the loads of a block's first k-tile, codes
 // and scales, stretch past ROWS), two block lanes of latency 3.
 constexpr Variant kV4fp4db{"4x4-fp4x8-db", 4, 4, 2, 4, 2, 32, 2, 2, 1, 1, 2, 64, 2, 128, false, 4,
@@ -2767,7 +2767,7 @@ std::vector<Case> cases() {
   return v;
 }
 
-// rtl/tile/tile_ws_4x4.yaml and tile_ws_4x4_dint_db.yaml are the designs scripts/tile-area.sh
+// rtl/tile/tile_ws_4x4.yaml, tile_ws_4x4_dint_db.yaml and tile_ws_4x4_fp4x8_db.yaml are the designs scripts/tile-area.sh
 // prices against the RTL's area: each must be its matrix point (the script synthesizes the RTL at
 // that point's parameters) in every field the cost model's area depends on.
 void expect_design_file_is_point(const char* file, const Variant* v) {
@@ -2789,6 +2789,7 @@ void expect_design_file_is_point(const char* file, const Variant* v) {
   EXPECT_EQ(y.edge.epilogue_units, a.edge.epilogue_units);
   EXPECT_EQ(y.edge.dequant_units, a.edge.dequant_units);
   EXPECT_EQ(y.edge.block_units, a.edge.block_units);
+  EXPECT_EQ(y.edge.block_acc, a.edge.block_acc);
   for (const auto& [yb, ab] : {std::pair{y.buffers.ifmap, a.buffers.ifmap},
                                std::pair{y.buffers.weight, a.buffers.weight},
                                std::pair{y.buffers.ofmap, a.buffers.ofmap}}) {
@@ -2807,6 +2808,9 @@ TEST(TileArea, TheDesignFileIsTheFourByFourPoint) {
 }
 TEST(TileArea, TheDintDesignFileIsTheDintPoint) {
   expect_design_file_is_point("tile_ws_4x4_dint_db.yaml", &kV4dintdb);
+}
+TEST(TileArea, TheFp4DesignFileIsTheFp4Point) {
+  expect_design_file_is_point("tile_ws_4x4_fp4x8_db.yaml", &kV4fp4db);
 }
 
 INSTANTIATE_TEST_SUITE_P(Matrix, TileWs, ::testing::ValuesIn(cases()),
