@@ -15,7 +15,7 @@ LINE = re.compile(
     r"model (?P<model>\d+) RTL (?P<rtl>\d+) fast (?P<fast>\d+) "
     r"stall_dram (?P<sd>\d+) stall_edge (?P<se>\d+) stall_port (?P<sp>\d+) "
     r"fetch_and_write_cycles \d+ scale_writes (?P<sw>\d+) scale_reads (?P<sr>\d+) "
-    r"is_overflows \d+ layer_ends (?P<ends>[\d ]+?) "
+    r"is_overflows \d+ (?:align_rounds \d+ )?layer_ends (?P<ends>[\d ]+?) "
     r"dram (?P<gbps>[\d.]+) GB/s (?P<lat>[\d.]+) ns (?P<ch>\d+) ch (?P<burst>\d+) B "
     r"tt (?P<tt>[\d.]+) ns refresh (?P<trefi>[\d.]+)/(?P<trfc>[\d.]+) ns"
     r"(?: stall_dequant (?P<sq>\d+))?"
