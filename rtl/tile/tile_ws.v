@@ -610,6 +610,10 @@ module tile_ws #(
   wire [31:0] dq_nib = l_ru * l_nc + (l_gs ? 32'd3 * l_nc : 32'd0);
   /* verilator lint_on UNUSEDSIGNAL */
   wire [31:0] dq_bytes = (dq_nib + 1) >> 1;
+  // OS block schemes: the ifmap port's bytes a step, the plan's ceil(m (1 + 1 / G)) (the
+  // activations' bytes a element count their block scales; the weights' do not: the weight
+  // port's step is its codes', as for the group schemes).
+  wire [31:0] os_xb_blk = l_m + (l_m + l_g1 - 32'd1) / l_g1;
   // The command check (at the start cycle).
   wire [31:0] wb_want = l_tl ? dq_bytes + (l_k0 == 0 ? 32'd2 * l_nc : 32'd0) :
       l_codes + (l_has_cs ? (l_blk ? l_nc : 32'd2 * l_nc) : 32'd0);
@@ -639,14 +643,14 @@ module tile_ws #(
   wire df_ok = OS == 0 ?
       l_m <= M_MAX && l_steps == l_m && l_ru <= ROWS && (l_grp || l_tl || l_k0 % ROWS == 0) :
       l_m <= ROWS && l_steps == l_ru && l_k0 + l_ru <= XDEPTH && (l_grp || l_k0 == 0) &&
-      l_xb == l_m && l_wps == (l_nib ? (l_nc + 1) >> 1 : l_nc) && l_w25 == 0;
+      l_xb == (l_blk ? os_xb_blk : l_m) && l_wps == (l_nib ? (l_nc + 1) >> 1 : l_nc) && l_w25 == 0;
   wire cmd_ok = l_m >= 1 && l_ru >= 1 && df_ok &&
       l_nc >= 1 && l_nc <= COLS && l_kblk < KT_MAX &&
       l_fl[31:15] == 17'd0 && l_fl[14] == l_nv && l_fl[13] == l_x4 && (!l_x4 || !l_ru[0]) &&
       (!l_blk || l_g == (l_nv ? 32'd16 : 32'd32)) &&
       l_dint == (PE == 1 || PE == 2) && (PE != 3 || l_blk) && (OS == 0 || PE_STAGES == 1) &&
       (!l_ts || (l_pt && l_first && l_ab != 0)) &&
-      l_fl[12] == l_blk && (!l_blk || (OS == 0 && (PE == 0 || PE == 3) && !l_pt)) &&
+      l_fl[12] == l_blk && (!l_blk || ((PE == 0 || PE == 3) && !l_pt)) && (OS == 0 || !l_x4) &&
       {2'b0, l_is} + {2'b0, l_fs} + {2'b0, l_fl[5]} + {2'b0, l_qs} + {2'b0, l_dint} +
       {2'b0, l_blk} <= 3'd1 &&
       l_first == (l_k0 == 0) && (l_grp ? is_ok : l_tl ? dgq_ok : w8_ok) &&
@@ -728,7 +732,7 @@ module tile_ws #(
   wire s_res = s_fl[8];
   wire [31:0] s_roff = cmem[{st_i, 5'd27}];
   wire s_g4 = s_fl[3] || s_fl[4];
-  wire s_blk = BLK_UNITS > 0 && OS == 0 && s_fl[12];
+  wire s_blk = BLK_UNITS > 0 && s_fl[12];
   wire s_x4 = PE == 3 && s_blk && s_fl[13];  // (w4a4-mxfp4: E2M1 activations, two a byte)
   wire s_grp = s_g4 || s_blk;
   /* verilator lint_off UNUSEDSIGNAL */
@@ -744,10 +748,11 @@ module tile_ws #(
   // k0 / G, from which later n-tiles' streams take it.
   wire [31:0] s_g = cmem[{st_i, 5'd16}];
   wire [31:0] s_g1 = s_g == 0 ? 32'd1 : s_g, s_ru1 = s_ru == 0 ? 32'd1 : s_ru;
-  wire [31:0] s_c = s_blk ? (s_m * s_ru + s_g1 - 1) / s_g1 : 32'd0;
+  // (OS: a chunk is one block; its m scales follow the codes, all read in the first step.)
+  wire [31:0] s_c = s_blk && OS == 0 ? (s_m * s_ru + s_g1 - 1) / s_g1 : 32'd0;
   wire [31:0] s_p0 = s_blk ? (s_k0 % s_g1) / s_ru1 * s_c : 32'd0;
   wire [31:0] s_bi = s_blk ? s_k0 / s_g1 : 32'd0;
-  wire s_inp = s_blk && tok >= s_p0 && tok < s_p0 + s_c;
+  wire s_inp = s_blk && OS == 0 && tok >= s_p0 && tok < s_p0 + s_c;
   wire [31:0] ra3 = s_wb + (s_x4 ? (s_m * s_ru) >> 1 : s_m * s_ru) +
       (s_blk ? tok - s_p0 : 32'd4 * tok);
   wire [31:0] xk = s_k0 + tok;  // OS: the resident row of this k
@@ -783,8 +788,9 @@ module tile_ws #(
   wire [31:0] w_row = OS != 0 ? tok : row_r;
   wire [31:0] w_nc = OS != 0 ? s_nc : l_nc;
   wire w_grp = OS != 0 ? s_g4 : l_g4;
-  wire w_nib = OS != 0 ? s_g4 || s_fl[11] : l_nib;
-  wire w_mx = OS == 0 && PE == 0 && l_blk;  // MXINT8: -128 is invalid, worth 0 [spec choice]
+  wire w_nib = OS != 0 ? s_g4 || s_fl[11] || (PE == 3 && s_blk) : l_nib;
+  // MXINT8: -128 is invalid, worth 0 [spec choice]
+  wire w_mx = PE == 0 && (OS != 0 ? s_blk : l_blk);
   wire w_rows_ok = OS != 0 || row_r < l_ru;
   /* verilator lint_off UNUSEDSIGNAL */  // (offsets within the slot: their high bits are 0)
   wire [31:0] wnib = w_row * w_nc;  // the row's first code (w4a8-is: nibble)
@@ -929,6 +935,9 @@ module tile_ws #(
   wire [COLS*8-1:0] w_in = dq_load ? dq_row : w_row_in;
   wire [TI-1:0] stt_r = stt[TI-1:0];
   wire [LREG-1:0] s_reg = rg[stt_r];
+  // The streaming tile's region as its stream starts: an OS tile may start and stream in one
+  // cycle, before its region is registered (rg).
+  wire [LREG-1:0] st_reg = start_now && stt == ga ? new_reg : s_reg;
 
   // -- results: tile rs_tile --
   wire y_valid;
@@ -1212,11 +1221,19 @@ module tile_ws #(
       if (s_go) begin
         if (has_x) xmem[xaddr] <= x_row;
         if (s_inp) begin
-          xb[{rg[st_i], tok[LM-1:0]}] <= has_x ? sq3[7:0] : xbr[{s_bi[KW-1:0], tok[LM-1:0]}];
+          xb[{st_reg, tok[LM-1:0]}] <= has_x ? sq3[7:0] : xbr[{s_bi[KW-1:0], tok[LM-1:0]}];
           if (has_x) xbr[{s_bi[KW-1:0], tok[LM-1:0]}] <= sq3[7:0];
         end
         if (OS == 0) begin
           if (has_xs) xs[{s_mb[1:0], tok[LM-1:0]}] <= sq3[31:0];
+        end else if (s_blk && tok == 0) begin
+          // OS block schemes: the m tokens' scales of the chunk's block, one read (m <= ROWS
+          // bytes), into the tile's register file and, fetched, the resident copy.
+          for (c = 0; c < ROWS; c = c + 1)
+            if (c < s_m) begin
+              xb[{st_reg, LM'(c)}] <= has_x ? sq3[8*c+:8] : xbr[{s_bi[KW-1:0], LM'(c)}];
+              if (has_x) xbr[{s_bi[KW-1:0], LM'(c)}] <= sq3[8*c+:8];
+            end
         end else if (has_xs && tok == 0) begin
           // OS: the m-tile's m token scales, one read (4 ROWS <= BEAT bytes).
           for (c = 0; c < ROWS; c = c + 1)

@@ -61,6 +61,8 @@
 #include <Vtile_ws_4x4_dint_db.h>
 #include <Vtile_ws_4x4_mx.h>
 #include <Vtile_ws_4x4_mx_fix.h>
+#include <Vtile_os_4x4_mx.h>
+#include <Vtile_os_4x4_fp4x8_db.h>
 #include <Vtile_ws_4x4_fp4x8_fix.h>
 #include <Vtile_ws_8x8_db_mx.h>
 #include <Vtile_ws_4x4_fp4x8_db.h>
@@ -242,6 +244,14 @@ constexpr Variant kV4mxfix{"4x4-mx-fix", 4, 4, 2, 2, 1, 32, 1, 2, 1, 2, 1, 64, 6
                            0, 1, 2, 1, false, 12};
 constexpr Variant kV4fp4fix{"4x4-fp4x8-fix", 4, 4, 2, 4, 2, 32, 1, 2, 1, 2, 1, 64, 64, 128, false,
                             4, 3, 1, 4, 2, false, 10};
+// The block schemes on output-stationary arrays (a k-chunk is one block, rescaled as it leaves):
+// int8 PEs with one accumulator bank and two lanes of latency 2 (w8a8-mxint8); fp4xfp8 PEs with
+// two banks, a 2-byte weight port (a step needs 3: the tiles wait for it) and two lanes of
+// latency 1 (w4a8-mx).
+constexpr Variant kV4osmx{"4x4-os-mx", 4, 4, 2, 4, 2, 32, 1, 2, 1, 2, 1, 64, 64, 128, true, 4, 0,
+                          1, 2, 2};
+constexpr Variant kV4osfp4db{"4x4-os-fp4x8-db", 4, 4, 2, 4, 2, 32, 2, 2, 1, 1, 2, 64, 2, 128, true,
+                             4, 3, 1, 2, 1};
 constexpr std::uint64_t kMMax = 64, kKtMax = 32, kNtMax = 256, kSlotBytes = 32 * 32;
 constexpr std::uint64_t kWres = 16384;  // the resident weight store's bytes (tile_common's WRES)
 // A tile's command words: 32 a tile in the command memory, of which the first 28 are read
@@ -347,7 +357,8 @@ std::uint64_t os_weight_buffer(const Case& c) {
   for (const auto& [k, n] : layer_shapes(c)) {
     const std::uint64_t nc = std::min(cols, n);
     const std::uint64_t chunk = whole_k(c.scheme) ? k : c.group;
-    most = std::max(most, code_bytes(c.scheme, chunk * nc) + 2 * nc);
+    // (the chunk's codes and its scales: 2 bytes a channel, 1 for the block schemes' E8M0)
+    most = std::max(most, code_bytes(c.scheme, chunk * nc) + (block_scheme(c.scheme) ? 1 : 2) * nc);
   }
   return static_cast<std::uint64_t>(c.v->depth) * most;
 }
@@ -738,10 +749,14 @@ std::vector<std::uint8_t> act_bytes(const arch::Tile& t, const QuantizedActivati
                                     std::uint64_t moff = 0, const BlockTensor* bx = nullptr) {
   std::vector<std::uint8_t> b;
   if (bx) {
-    // (E2M1 activations, w4a4-mxfp4: the codes two a byte, low nibble first, token-major.)
+    // (E2M1 activations, w4a4-mxfp4: the codes two a byte, low nibble first, token-major.
+    // Output-stationary: k-major, a step's m codes; the chunk is one block, so its m scales
+    // follow, j = 0 and c = m.)
     const bool x4 = bx->elem == BlockElem::e2m1;
+    const bool os = std::holds_alternative<arch::OsArrayCommand>(t.array);
     for (std::uint64_t i = 0; i < t.m * t.rows_used; ++i) {
-      const std::uint8_t code = bx->codes(moff + t.m0 + i / t.rows_used, t.k0 + i % t.rows_used);
+      const std::uint64_t m = os ? i % t.m : i / t.rows_used, r = os ? i / t.m : i % t.rows_used;
+      const std::uint8_t code = bx->codes(moff + t.m0 + m, t.k0 + r);
       if (!x4)
         b.push_back(code);
       else if (i % 2 == 0)
@@ -1578,6 +1593,8 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
       : c.v == &kV8dbp2 ? run_rtl<Vtile_ws_8x8_db_p2>(*c.v, a, sts, opi, im, limit, on_fetch)
       : c.v == &kV4mx ? run_rtl<Vtile_ws_4x4_mx>(*c.v, a, sts, opi, im, limit, on_fetch)
       : c.v == &kV4mxfix ? run_rtl<Vtile_ws_4x4_mx_fix>(*c.v, a, sts, opi, im, limit, on_fetch)
+      : c.v == &kV4osmx ? run_rtl<Vtile_os_4x4_mx>(*c.v, a, sts, opi, im, limit, on_fetch)
+      : c.v == &kV4osfp4db ? run_rtl<Vtile_os_4x4_fp4x8_db>(*c.v, a, sts, opi, im, limit, on_fetch)
       : c.v == &kV4fp4fix ? run_rtl<Vtile_ws_4x4_fp4x8_fix>(*c.v, a, sts, opi, im, limit, on_fetch)
       : c.v == &kV8dbmx ? run_rtl<Vtile_ws_8x8_db_mx>(*c.v, a, sts, opi, im, limit, on_fetch)
       : c.v == &kV4fp4db ? run_rtl<Vtile_ws_4x4_fp4x8_db>(*c.v, a, sts, opi, im, limit, on_fetch)
@@ -2611,6 +2628,31 @@ std::vector<Case> cases() {
     k.extreme = true;
     v.push_back(k);
     mblk({"fix_mxfp4_mblk", &kV4fp4fix, 23, 64, 13, 378, base, f44, 32}, 256, 256);
+  }
+  // The block schemes on output-stationary arrays: MXINT8 on int8 PEs, w4a8-mx on fp4xfp8 PEs
+  // (E2M1 activations, w4a4-mxfp4 and -nvfp4, are not run on OS: a step's m nibbles).
+  {
+    const Scheme mi8 = Scheme::w8a8_mxint8, f4 = Scheme::w4a8_mx;
+    v.push_back({"osmx4_ragged", &kV4osmx, 3, 32, 7, 381, base, mi8, 32});
+    v.push_back({"osmx4_compute_bound", &kV4osmx, 16, 128, 12, 382, fast, mi8, 32});
+    v.push_back({"osmx4_memory_bound", &kV4osmx, 2, 128, 16, 383, slow, mi8, 32});
+    v.push_back({"osmx4_w8a8", &kV4osmx, 5, 20, 13, 384, base});
+    Case k{"osmxx4_extremes", &kV4osmx, 6, 64, 12, 385, base, mi8, 32};
+    k.extreme = true;
+    v.push_back(k);
+    k = {"chain2_osmx4", &kV4osmx, 7, 64, 32, 386, base, mi8, 32};
+    k.chain = {9};
+    v.push_back(k);
+    mc({"mc2_osmx4", &kV4osmx, 6, 32, 24, 387, hbm, mi8, 32}, 2);
+    v.push_back({"osfp4db4_ragged", &kV4osfp4db, 3, 32, 7, 391, base, f4, 32});
+    v.push_back({"osfp4db4_compute_bound", &kV4osfp4db, 16, 128, 12, 392, fast, f4, 32});
+    k = {"osfp4xdb4_extremes", &kV4osfp4db, 6, 64, 12, 393, hbm, f4, 32};
+    k.extreme = true;
+    v.push_back(k);
+    k = {"chain2_osfp4db4", &kV4osfp4db, 7, 64, 32, 394, base, f4, 32};
+    k.chain = {9};
+    v.push_back(k);
+    mc({"mc2_osfp4db4", &kV4osfp4db, 6, 32, 24, 395, hbm, f4, 32}, 2);
   }
   const Variant* const mxs[] = {&kV4mx, &kV8dbmx, &kV4fp4db};
   Rng rng10(2029);
