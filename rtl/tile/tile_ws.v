@@ -166,9 +166,12 @@
 // Output-stationary (OS = 1: array.dataflow os; OsArrayModel, the same core loops). The array is
 // systolic_os with WBANKS accumulator banks (2: shadow accumulators); the commands are
 // plan_gemm_os's: an m-tile of m <= ROWS tokens (m0 moves on: each m-tile is an m-block, word
-// 26), COLS channels, a k-chunk (all of K for w8a8; one group for w4a8-is/-fs, so every chunk
-// starts from 0 and nothing chains), stream_steps = rows_used. Words 23, 24: the ifmap and
-// weight ports' bytes a k-step (m; cols_used codes), 25: 0. What differs from WS:
+// 26), COLS channels, a k-chunk (all of K for w8a8; one group for w4a8-is/-fs, one block for
+// w8a8-mxint8 and w4a8-mx, so every chunk starts from 0 and nothing chains), stream_steps =
+// rows_used. Words 23, 24: the ifmap and weight ports' bytes a k-step (m, the block schemes'
+// ceil(m (1 + 1 / G)); cols_used codes), 25: 0. The block schemes' operands: k-major codes,
+// then the m tokens' block scales (read in the first step), the weights' as on WS (E2M1
+// activations are refused on OS). What differs from WS:
 //   "load"      no weight load: the tile waits L cycles, the least with (steps + L) X_BPC >=
 //               steps x_bytes and (steps + L) W_BPC >= steps w_bytes (the ports can then feed
 //               one step a cycle to the end: OsArrayModel::load_cycles); L = 0 loads it in its

@@ -2806,18 +2806,19 @@ std::vector<Case> cases() {
       v.push_back(f);
     }
     // ... and those 4 x 4 ones with byte activations again on the output-stationary block
-    // points, where the plan fits the tile's command memory (m-tiles of 4 tokens, a block a
-    // chunk) and the weights do not fit the OS cases' weight buffer whole (n > 4: more than one
-    // n-tile; the harness expects weights kept only where a case asks for it).
+    // points, where the plan fits the tile's command memory (m-tiles of 4 tokens, k-chunks of
+    // all of K or a group) and the weights do not fit the OS cases' weight buffer whole (more
+    // n-tiles than its 2 slots' worth; the harness expects weights kept only where a case asks).
     for (std::size_t i = mx_end - 150; i < mx_end; ++i) {
       if (v[i].v != &kV4mx && v[i].v != &kV4fp4db) continue;
       std::uint64_t os_tiles = 0;
-      bool one_n_tile = false;
+      bool few_n_tiles = false;
       for (const auto& [k, n] : layer_shapes(v[i])) {
-        os_tiles += (v[i].m + 3) / 4 * ((n + 3) / 4) * ((k + 31) / 32) * v[i].instances;
-        one_n_tile = one_n_tile || n <= 4;
+        const std::uint64_t chunks = whole_k(v[i].scheme) ? 1 : k / v[i].group;
+        os_tiles += (v[i].m + 3) / 4 * ((n + 3) / 4) * chunks * v[i].instances;
+        few_n_tiles = few_n_tiles || n <= 8;
       }
-      if (os_tiles > kNtMax || one_n_tile) continue;
+      if (os_tiles > kNtMax || few_n_tiles) continue;
       Case f = v[i];
       f.v = v[i].v == &kV4mx ? &kV4osmx : &kV4osfp4db;
       f.name = "os_" + f.name;
