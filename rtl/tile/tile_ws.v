@@ -253,7 +253,8 @@ module tile_ws #(
     // The PEs (array.pe): 0 int8; 1 / 2 dint4 with value set A / B (trace dint_set), which run
     // w4a8-dint and nothing else; 3 fp4xfp8 (E2M1 weights x E4M3 activations), which run the
     // block schemes w4a8-mx, w4a4-mxfp4 and (BLK_NV) w4a4-nvfp4 and nothing else (with
-    // BLK_UNITS > 0).
+    // BLK_UNITS > 0); 4 fp4 (E2M1 x E2M1, the activations' codes as they are, the lanes' u = 2),
+    // which run w4a4-mxfp4 and (BLK_NV) w4a4-nvfp4 only.
     parameter integer PE         = 0,
     // Register stages of a PE's multiply-add (array.pe_stages; WS only): the array's results
     // come (PE_STAGES - 1) ROWS cycles later (systolic_array's "Pipelined PEs"); nothing else in
@@ -586,7 +587,7 @@ module tile_ws #(
   // (token-major, rows_used of them a token: rows_used must be even), each widened to the E4M3
   // code of the same value where it enters the array, so the PEs and the block lanes (u = 10)
   // are w4a8-mx's: the block sum is the reference's (u = 2) times 2^8, its term the same.
-  wire l_x4 = PE == 3 && l_blk && l_fl[13];
+  wire l_x4 = (PE == 3 || PE == 4) && l_blk && l_fl[13];
   // w4a4-nvfp4 (bits 12, 13 and 14; BLK_NV only): w4a4-mxfp4's codes and layout with E4M3
   // block scales (a byte each, as the E8M0 ones) per G = 16, summed by the lanes'
   // nvfp4_fp32_acc; the epilogue applies 2^-u and the per-tensor scales of words 28 and 29.
@@ -597,7 +598,7 @@ module tile_ws #(
   wire l_g4 = l_is || l_fs;  // 4-bit group codes (sign-extended nibbles)
   wire l_grp = l_g4 || l_blk;
   // The codes are nibbles, two a byte over the tile (w4a8-mx's E2M1 too: PE = 3).
-  wire l_nib = l_g4 || l_dint || (PE == 3 && l_blk);
+  wire l_nib = l_g4 || l_dint || (PE >= 3 && l_blk);
   wire [31:0] l_g1 = l_g == 0 ? 32'd1 : l_g;  // (G = 0 is refused; no division by 0)
   wire l_gs = l_k0 % l_g1 == 0;  // the tile starts a group (w4a8-is, -fs, -dgq)
   wire l_ge = (l_k0 + l_ru) % l_g1 == 0;  // ... ends one
@@ -651,9 +652,9 @@ module tile_ws #(
       l_nc >= 1 && l_nc <= COLS && l_kblk < KT_MAX &&
       l_fl[31:15] == 17'd0 && l_fl[14] == l_nv && l_fl[13] == l_x4 && (!l_x4 || !l_ru[0]) &&
       (!l_blk || l_g == (l_nv ? 32'd16 : 32'd32)) &&
-      l_dint == (PE == 1 || PE == 2) && (PE != 3 || l_blk) && (OS == 0 || PE_STAGES == 1) &&
+      l_dint == (PE == 1 || PE == 2) && (PE < 3 || l_blk) && (PE != 4 || l_x4) && (OS == 0 || PE_STAGES == 1) &&
       (!l_ts || (l_pt && l_first && l_ab != 0)) &&
-      l_fl[12] == l_blk && (!l_blk || ((PE == 0 || PE == 3) && !l_pt)) && (OS == 0 || !l_x4) &&
+      l_fl[12] == l_blk && (!l_blk || ((PE == 0 || PE >= 3) && !l_pt)) && (OS == 0 || !l_x4) &&
       {2'b0, l_is} + {2'b0, l_fs} + {2'b0, l_fl[5]} + {2'b0, l_qs} + {2'b0, l_dint} +
       {2'b0, l_blk} <= 3'd1 &&
       l_first == (l_k0 == 0) && (l_grp ? is_ok : l_tl ? dgq_ok : w8_ok) &&
@@ -736,7 +737,7 @@ module tile_ws #(
   wire [31:0] s_roff = cmem[{st_i, 5'd27}];
   wire s_g4 = s_fl[3] || s_fl[4];
   wire s_blk = BLK_UNITS > 0 && s_fl[12];
-  wire s_x4 = PE == 3 && s_blk && s_fl[13];  // (w4a4-mxfp4: E2M1 activations, two a byte)
+  wire s_x4 = (PE == 3 || PE == 4) && s_blk && s_fl[13];  // (w4a4-mxfp4: E2M1 activations, two a byte)
   wire s_grp = s_g4 || s_blk;
   /* verilator lint_off UNUSEDSIGNAL */
   wire [31:0] kblk = s_grp || s_fl[5] || s_fl[6] || OS != 0 ? s_k0 / s_ru : s_k0 / ROWS;
@@ -782,7 +783,7 @@ module tile_ws #(
   always @* begin
     for (c = 0; c < ROWS; c = c + 1)
       x_row[8*c+:8] = c >= x_lanes ? 8'd0 : !has_x ? xmem[xaddr][8*c+:8] :
-          s_x4 ? e2m1_to_e4m3(sq2[4*c+:4]) :
+          s_x4 ? (PE == 4 ? {4'd0, sq2[4*c+:4]} : e2m1_to_e4m3(sq2[4*c+:4])) :
           PE == 0 && s_blk && sq2[8*c+:8] == 8'h80 ? 8'd0 : sq2[8*c+:8];
   end
   // The weight row into the array: WS the load's row ROWS-1-i of the loading tile, OS the
@@ -791,7 +792,7 @@ module tile_ws #(
   wire [31:0] w_row = OS != 0 ? tok : row_r;
   wire [31:0] w_nc = OS != 0 ? s_nc : l_nc;
   wire w_grp = OS != 0 ? s_g4 : l_g4;
-  wire w_nib = OS != 0 ? s_g4 || s_fl[11] || (PE == 3 && s_blk) : l_nib;
+  wire w_nib = OS != 0 ? s_g4 || s_fl[11] || (PE >= 3 && s_blk) : l_nib;
   // MXINT8: -128 is invalid, worth 0 [spec choice]
   wire w_mx = PE == 0 && (OS != 0 ? s_blk : l_blk);
   wire w_rows_ok = OS != 0 || row_r < l_ru;
@@ -1510,7 +1511,7 @@ module tile_ws #(
           wire bf_ovf, bf_ovf_r, bf_rnd_r;
           /* verilator lint_on UNUSEDSIGNAL */
           mx_fixed_acc #(
-              .UNIT (PE == 3 ? 10 : 12),
+              .UNIT (PE == 4 ? 2 : PE == 3 ? 10 : 12),
               .ACC_W(32),
               .FRAC (BLK_FRAC)
           ) fu (
@@ -1536,7 +1537,8 @@ module tile_ws #(
           assign bk_term = 32'd0;
         end else begin : g_f32
           mx_fp32_acc #(
-              .UNIT(PE == 3 ? 10 : 12)  // (the element pair's u: MXINT8 12, E2M1 x E4M3 10)
+              // (the element pair's u: MXINT8 12, E2M1 x E4M3 10, E2M1 x E2M1 2)
+              .UNIT(PE == 4 ? 2 : PE == 3 ? 10 : 12)
           ) bu (
               .clk          (clk),
               .rst          (rst),
@@ -1663,7 +1665,7 @@ module tile_ws #(
       );
       epilogue_lane #(
           .HALF(PE == 1 || PE == 2 ? 1 : 0),
-          .UNIT(BLK_NV != 0 ? 10 : 0)  // (the fp4xfp8 PEs' u)
+          .UNIT(BLK_NV == 0 ? 0 : PE == 4 ? 2 : 10)  // (the fp4 / fp4xfp8 PEs' u)
       ) epi (
           .acc(s0_acc[32*j+:32]),
           .acc_f32(s0_fs),

@@ -8,8 +8,11 @@
 //   PE = 3  E2M1 weights x E4M3 activations (arch pe fp4xfp8, scheme w4a8-mx): w the 4-bit E2M1
 //           code, x the E4M3 code, p their exact product in units of 2^-10 through
 //           mul_e2m1xe4m3 (23 bits; an E4M3 NaN contributes 0), so the partial sums are a
-//           block's exact integer sum I (spec §5).
-// PW: 16 bits for PE 0-2, 23 for PE 3 (the arrays sign-extend it to their accumulators).// The dINT PE keeps 4-bit weight registers and a 3 x 8 shift-add product in place of the 8 x 8
+//           block's exact integer sum I (spec §5);
+//   PE = 4  E2M1 weights x E2M1 activations (arch pe fp4, w4a4-mxfp4 and -nvfp4): w and x[3:0]
+//           the two E2M1 codes, p their exact product in units of 2^-2 through mul_e2m1xe2m1
+//           (9 bits; x[7:4] unread).
+// PW: 16 bits for PE 0-2 and 4, 23 for PE 3 (the arrays sign-extend it to their accumulators).// The dINT PE keeps 4-bit weight registers and a 3 x 8 shift-add product in place of the 8 x 8
 // multiplier: the area the scheme is about (tile_ws's dint points price it against the cost
 // model's mac_dint4_a).
 //
@@ -27,6 +30,17 @@ module pe_mul #(
   generate
     if (PE == 0) begin : g_int8
       assign p = $signed(w) * x;
+    end else if (PE == 4) begin : g_fp4
+      wire signed [8:0] p9;
+      /* verilator lint_off UNUSEDSIGNAL */  // (x[7:4]: the byte lane above the E2M1 code)
+      wire [3:0] x_hi = x[7:4];
+      /* verilator lint_on UNUSEDSIGNAL */
+      mul_e2m1xe2m1 mul (
+          .w(w[3:0]),
+          .x(x[3:0]),
+          .p(p9)
+      );
+      assign p = {{(PW - 9) {p9[8]}}, p9};
     end else if (PE == 3) begin : g_fp4xfp8
       /* verilator lint_off UNUSEDSIGNAL */  // (NaN codes contribute 0; counted offline)
       wire invalid;

@@ -62,6 +62,7 @@
 #include <Vtile_ws_4x4_mx.h>
 #include <Vtile_ws_4x4_mx_fix.h>
 #include <Vtile_os_4x4_mx.h>
+#include <Vtile_ws_4x4_fp4_db.h>
 #include <Vtile_os_4x4_fp4x8_db.h>
 #include <Vtile_ws_4x4_fp4x8_fix.h>
 #include <Vtile_ws_8x8_db_mx.h>
@@ -180,8 +181,9 @@ struct Variant {
   int x_bpc = 64, w_bpc = 64, o_bpc = 128;
   bool os = false;  // output-stationary (OS=1; wbanks 2: shadow accumulators)
   int dq_units = 4;  // the fused DGQ dequantizers' lanes (DQ_UNITS; edge.dequant_units)
-  // The PEs (PE; array.pe): 0 int8; 3 fp4xfp8 (the block schemes only); 1 / 2 dint4 with value
-  // set A / B (the layers' dint_set), which run w4a8-dint only.
+  // The PEs (PE; array.pe): 0 int8; 3 fp4xfp8 (the block schemes only); 4 fp4 (E2M1 x E2M1:
+  // w4a4-mxfp4 and -nvfp4 only); 1 / 2 dint4 with value set A / B (the layers' dint_set), which
+  // run w4a8-dint only.
   int pe = 0;
   int pe_stages = 1;  // the PEs' register stages (PE_STAGES; array.pe_stages)
   // Block-scale accumulators (BLK_UNITS, BLK_LAT; edge.block_units, block_latency_cycles, fp32):
@@ -252,6 +254,10 @@ constexpr Variant kV4osmx{"4x4-os-mx", 4, 4, 2, 4, 2, 32, 1, 2, 1, 2, 1, 64, 64,
                           1, 2, 2};
 constexpr Variant kV4osfp4db{"4x4-os-fp4x8-db", 4, 4, 2, 4, 2, 32, 2, 2, 1, 1, 2, 64, 2, 128, true,
                              4, 3, 1, 2, 1};
+// fp4 PEs (PE 4: E2M1 x E2M1, the scheme's own, products in units of 2^-2; the block lanes' u is
+// 2): two banks, a 3-byte weight port, two lanes of latency 2 with NVFP4's beside them.
+constexpr Variant kV4fp4pedb{"4x4-fp4-db", 4, 4, 2, 4, 2, 32, 2, 2, 1, 1, 2, 64, 3, 128, false, 4,
+                             4, 1, 2, 2, true};
 constexpr std::uint64_t kMMax = 64, kKtMax = 32, kNtMax = 256, kSlotBytes = 32 * 32;
 constexpr std::uint64_t kWres = 16384;  // the resident weight store's bytes (tile_common's WRES)
 // A tile's command words: 32 a tile in the command memory, of which the first 28 are read
@@ -373,7 +379,10 @@ arch::ArchSpec spec_for(const Case& c) {
   a.array.rows = static_cast<std::uint32_t>(c.v->rows);
   a.array.cols = static_cast<std::uint32_t>(c.v->cols);
   a.array.dataflow = c.v->os ? arch::Dataflow::os : arch::Dataflow::ws;
-  a.array.pe = dint_pe(c.v) ? PeKind::dint4 : c.v->pe == 3 ? PeKind::fp4xfp8 : PeKind::int8;
+  a.array.pe = dint_pe(c.v)    ? PeKind::dint4
+                : c.v->pe == 3 ? PeKind::fp4xfp8
+                : c.v->pe == 4 ? PeKind::fp4
+                               : PeKind::int8;
   a.array.acc_bits = 32;
   a.array.double_buffer = c.v->wbanks == 2;
   a.array.pe_stages = static_cast<std::uint32_t>(c.v->pe_stages);
@@ -382,6 +391,8 @@ arch::ArchSpec spec_for(const Case& c) {
     a.schemes = {Scheme::w4a8_dint};
   else if (c.v->pe == 3)
     a.schemes = {Scheme::w4a8_mx, Scheme::w4a4_mxfp4};
+  else if (c.v->pe == 4)
+    a.schemes = {Scheme::w4a4_mxfp4};
   else
     a.schemes = {Scheme::w8a8, Scheme::w4a8_is, Scheme::w4a8_fs, Scheme::w4a8_dgq,
                  Scheme::w4a8_qserve};
@@ -1594,6 +1605,7 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
       : c.v == &kV4mx ? run_rtl<Vtile_ws_4x4_mx>(*c.v, a, sts, opi, im, limit, on_fetch)
       : c.v == &kV4mxfix ? run_rtl<Vtile_ws_4x4_mx_fix>(*c.v, a, sts, opi, im, limit, on_fetch)
       : c.v == &kV4osmx ? run_rtl<Vtile_os_4x4_mx>(*c.v, a, sts, opi, im, limit, on_fetch)
+      : c.v == &kV4fp4pedb ? run_rtl<Vtile_ws_4x4_fp4_db>(*c.v, a, sts, opi, im, limit, on_fetch)
       : c.v == &kV4osfp4db ? run_rtl<Vtile_os_4x4_fp4x8_db>(*c.v, a, sts, opi, im, limit, on_fetch)
       : c.v == &kV4fp4fix ? run_rtl<Vtile_ws_4x4_fp4x8_fix>(*c.v, a, sts, opi, im, limit, on_fetch)
       : c.v == &kV8dbmx ? run_rtl<Vtile_ws_8x8_db_mx>(*c.v, a, sts, opi, im, limit, on_fetch)
@@ -2654,6 +2666,30 @@ std::vector<Case> cases() {
     v.push_back(k);
     mc({"mc2_osfp4db4", &kV4osfp4db, 6, 32, 24, 395, hbm, f4, 32}, 2);
   }
+  // w4a4-mxfp4 and -nvfp4 on E2M1 x E2M1 PEs (the activations' codes enter the array as they
+  // are; block sums in the reference's own units).
+  {
+    const Scheme f44 = Scheme::w4a4_mxfp4, nv = Scheme::w4a4_nvfp4;
+    v.push_back({"fp4pe_mxfp4_ragged", &kV4fp4pedb, 5, 32, 7, 401, base, f44, 32});
+    v.push_back({"fp4pe_mxfp4_compute_bound", &kV4fp4pedb, 40, 64, 12, 402, fast, f44, 32});
+    Case k{"fp4pe_mxfp4x_extremes", &kV4fp4pedb, 7, 64, 12, 403, hbm, f44, 32};
+    k.extreme = true;
+    v.push_back(k);
+    k = {"chain2_fp4pe_mxfp4", &kV4fp4pedb, 11, 64, 32, 404, base, f44, 32};
+    k.chain = {9};
+    v.push_back(k);
+    mc({"mc2_fp4pe_mxfp4", &kV4fp4pedb, 9, 32, 24, 405, hbm, f44, 32}, 2);
+    v.push_back({"fp4pe_nvfp4_ragged", &kV4fp4pedb, 5, 32, 7, 406, base, nv, 16});
+    v.push_back({"fp4pe_nvfp4_memory_bound", &kV4fp4pedb, 2, 128, 16, 407, slow, nv, 16});
+    k = {"fp4pe_nvfp4x_extremes", &kV4fp4pedb, 7, 64, 12, 408, hbm, nv, 16};
+    k.extreme = true;
+    v.push_back(k);
+    k = {"chain2_fp4pe_nvfp4", &kV4fp4pedb, 11, 48, 32, 409, base, nv, 16};
+    k.chain = {9};
+    v.push_back(k);
+    mblk({"fp4pe_nvfp4_mblk", &kV4fp4pedb, 23, 64, 13, 410, base, nv, 16}, 256, 256);
+    res({"res_fp4pe_nvfp4", &kV4fp4pedb, 21, 32, 13, 411, fast, nv, 16}, true, 256);
+  }
   const Variant* const mxs[] = {&kV4mx, &kV8dbmx, &kV4fp4db};
   Rng rng10(2029);
   for (int i = 0; i < 12; ++i)
@@ -2803,6 +2839,14 @@ std::vector<Case> cases() {
       Case f = v[i];
       f.v = v[i].v == &kV4mx ? &kV4mxfix : &kV4fp4fix;
       f.name = "fix_" + f.name;
+      v.push_back(f);
+    }
+    // ... and the w4a4 copies of the fp4xfp8 ones again on the fp4 PEs.
+    for (std::size_t i = mx_end; i < fix_end; ++i) {
+      if (v[i].v != &kV4fp4db) continue;
+      Case f = v[i];
+      f.v = &kV4fp4pedb;
+      f.name = "fp4pe_" + f.name;
       v.push_back(f);
     }
     // ... and those 4 x 4 ones with byte activations again on the output-stationary block
