@@ -617,7 +617,9 @@ module tile_ws #(
   // OS block schemes: the ifmap port's bytes a step, the plan's ceil(m (1 + 1 / G)) (the
   // activations' bytes a element count their block scales; the weights' do not: the weight
   // port's step is its codes', as for the group schemes).
-  wire [31:0] os_xb_blk = l_m + (l_m + l_g1 - 32'd1) / l_g1;
+  // (E2M1 activations: ceil(m (1/2 + 1 / G)), the step's m nibbles and its scales' share.)
+  wire [31:0] os_xb_blk = l_x4 ? (l_m * (l_g1 + 32'd2) + 32'd2 * l_g1 - 32'd1) / (32'd2 * l_g1) :
+      l_m + (l_m + l_g1 - 32'd1) / l_g1;
   // The command check (at the start cycle).
   wire [31:0] wb_want = l_tl ? dq_bytes + (l_k0 == 0 ? 32'd2 * l_nc : 32'd0) :
       l_codes + (l_has_cs ? (l_blk ? l_nc : 32'd2 * l_nc) : 32'd0);
@@ -654,7 +656,7 @@ module tile_ws #(
       (!l_blk || l_g == (l_nv ? 32'd16 : 32'd32)) &&
       l_dint == (PE == 1 || PE == 2) && (PE < 3 || l_blk) && (PE != 4 || l_x4) && (OS == 0 || PE_STAGES == 1) &&
       (!l_ts || (l_pt && l_first && l_ab != 0)) &&
-      l_fl[12] == l_blk && (!l_blk || ((PE == 0 || PE >= 3) && !l_pt)) && (OS == 0 || !l_x4) &&
+      l_fl[12] == l_blk && (!l_blk || ((PE == 0 || PE >= 3) && !l_pt)) &&
       {2'b0, l_is} + {2'b0, l_fs} + {2'b0, l_fl[5]} + {2'b0, l_qs} + {2'b0, l_dint} +
       {2'b0, l_blk} <= 3'd1 &&
       l_first == (l_k0 == 0) && (l_grp ? is_ok : l_tl ? dgq_ok : w8_ok) &&
@@ -743,7 +745,11 @@ module tile_ws #(
   wire [31:0] kblk = s_grp || s_fl[5] || s_fl[6] || OS != 0 ? s_k0 / s_ru : s_k0 / ROWS;
   // The step's activations: WS a token's rows_used codes, OS one k of the m tokens (the OS
   // layout is k-major); the token scales after them (OS: all m in the first step's read).
-  wire [31:0] ra2 = s_wb + tok * (OS != 0 ? s_m : s_x4 ? s_ru >> 1 : s_ru);
+  // (E2M1 activations: WS a token's rows_used nibbles, rows_used even, so whole bytes; OS a
+  // step's m nibbles, from nibble tok m of the k-major stream: x_nsh its half of the byte.)
+  wire [31:0] x_nib = tok * s_m;
+  wire x_nsh = OS != 0 && s_x4 && x_nib[0];
+  wire [31:0] ra2 = s_wb + (OS != 0 ? (s_x4 ? x_nib >> 1 : x_nib) : tok * (s_x4 ? s_ru >> 1 : s_ru));
   // w8a8-mxint8: the activations' block scales. K-tile j = (k0 mod G) / rows_used of a block
   // carries the scales of its tokens j c .. j c + c - 1, c = ceil(m rows_used / G), after its
   // codes (the plan's bytes hold them: c <= its share, and the block's G / rows_used k-tiles
@@ -783,7 +789,8 @@ module tile_ws #(
   always @* begin
     for (c = 0; c < ROWS; c = c + 1)
       x_row[8*c+:8] = c >= x_lanes ? 8'd0 : !has_x ? xmem[xaddr][8*c+:8] :
-          s_x4 ? (PE == 4 ? {4'd0, sq2[4*c+:4]} : e2m1_to_e4m3(sq2[4*c+:4])) :
+          s_x4 ? (PE == 4 ? {4'd0, sq2[4*(c+{31'd0, x_nsh})+:4]} :
+                  e2m1_to_e4m3(sq2[4*(c+{31'd0, x_nsh})+:4])) :
           PE == 0 && s_blk && sq2[8*c+:8] == 8'h80 ? 8'd0 : sq2[8*c+:8];
   end
   // The weight row into the array: WS the load's row ROWS-1-i of the loading tile, OS the

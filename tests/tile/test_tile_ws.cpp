@@ -249,11 +249,11 @@ constexpr Variant kV4fp4fix{"4x4-fp4x8-fix", 4, 4, 2, 4, 2, 32, 1, 2, 1, 2, 1, 6
 // The block schemes on output-stationary arrays (a k-chunk is one block, rescaled as it leaves):
 // int8 PEs with one accumulator bank and two lanes of latency 2 (w8a8-mxint8); fp4xfp8 PEs with
 // two banks, a 2-byte weight port (a step needs 3: the tiles wait for it) and two lanes of
-// latency 1 (w4a8-mx).
+// latency 1 with NVFP4's beside them (w4a8-mx, w4a4-mxfp4, w4a4-nvfp4).
 constexpr Variant kV4osmx{"4x4-os-mx", 4, 4, 2, 4, 2, 32, 1, 2, 1, 2, 1, 64, 64, 128, true, 4, 0,
                           1, 2, 2};
 constexpr Variant kV4osfp4db{"4x4-os-fp4x8-db", 4, 4, 2, 4, 2, 32, 2, 2, 1, 1, 2, 64, 2, 128, true,
-                             4, 3, 1, 2, 1};
+                             4, 3, 1, 2, 1, true};
 // fp4 PEs (PE 4: E2M1 x E2M1, the scheme's own, products in units of 2^-2; the block lanes' u is
 // 2): two banks, a 3-byte weight port, two lanes of latency 2 with NVFP4's beside them.
 constexpr Variant kV4fp4pedb{"4x4-fp4-db", 4, 4, 2, 4, 2, 32, 2, 2, 1, 1, 2, 64, 3, 128, false, 4,
@@ -2641,10 +2641,12 @@ std::vector<Case> cases() {
     v.push_back(k);
     mblk({"fix_mxfp4_mblk", &kV4fp4fix, 23, 64, 13, 378, base, f44, 32}, 256, 256);
   }
-  // The block schemes on output-stationary arrays: MXINT8 on int8 PEs, w4a8-mx on fp4xfp8 PEs
-  // (E2M1 activations, w4a4-mxfp4 and -nvfp4, are not run on OS: a step's m nibbles).
+  // The block schemes on output-stationary arrays: MXINT8 on int8 PEs; w4a8-mx, w4a4-mxfp4 and
+  // w4a4-nvfp4 on fp4xfp8 PEs (E2M1 activations: a step's m nibbles, from the middle of a byte
+  // when m is odd).
   {
-    const Scheme mi8 = Scheme::w8a8_mxint8, f4 = Scheme::w4a8_mx;
+    const Scheme mi8 = Scheme::w8a8_mxint8, f4 = Scheme::w4a8_mx, f44 = Scheme::w4a4_mxfp4,
+                 nv = Scheme::w4a4_nvfp4;
     v.push_back({"osmx4_ragged", &kV4osmx, 3, 32, 7, 381, base, mi8, 32});
     v.push_back({"osmx4_compute_bound", &kV4osmx, 16, 128, 12, 382, fast, mi8, 32});
     v.push_back({"osmx4_memory_bound", &kV4osmx, 2, 128, 16, 383, slow, mi8, 32});
@@ -2665,6 +2667,21 @@ std::vector<Case> cases() {
     k.chain = {9};
     v.push_back(k);
     mc({"mc2_osfp4db4", &kV4osfp4db, 6, 32, 24, 395, hbm, f4, 32}, 2);
+    v.push_back({"osmxfp4db4_ragged", &kV4osfp4db, 3, 32, 7, 396, base, f44, 32});
+    k = {"osmxfp4xdb4_extremes", &kV4osfp4db, 7, 64, 12, 397, hbm, f44, 32};
+    k.extreme = true;
+    v.push_back(k);
+    k = {"chain2_osmxfp4db4", &kV4osfp4db, 5, 64, 32, 398, base, f44, 32};
+    k.chain = {9};
+    v.push_back(k);
+    v.push_back({"osnvfp4db4_ragged", &kV4osfp4db, 5, 32, 7, 416, base, nv, 16});
+    v.push_back({"osnvfp4db4_compute_bound", &kV4osfp4db, 16, 64, 12, 417, fast, nv, 16});
+    k = {"osnvfp4xdb4_extremes", &kV4osfp4db, 7, 64, 12, 418, hbm, nv, 16};
+    k.extreme = true;
+    v.push_back(k);
+    k = {"chain2_osnvfp4db4", &kV4osfp4db, 7, 48, 32, 419, base, nv, 16};
+    k.chain = {9};
+    v.push_back(k);
   }
   // w4a4-mxfp4 and -nvfp4 on E2M1 x E2M1 PEs (the activations' codes enter the array as they
   // are; block sums in the reference's own units).
