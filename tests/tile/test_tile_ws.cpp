@@ -2866,11 +2866,12 @@ std::vector<Case> cases() {
       f.name = "fp4pe_" + f.name;
       v.push_back(f);
     }
-    // ... and those 4 x 4 ones with byte activations again on the output-stationary block
+    // ... and those 4 x 4 ones again on the output-stationary block
     // points, where the plan fits the tile's command memory (m-tiles of 4 tokens, k-chunks of
     // all of K or a group) and the weights do not fit the OS cases' weight buffer whole (more
     // n-tiles than its 2 slots' worth; the harness expects weights kept only where a case asks).
-    for (std::size_t i = mx_end - 150; i < mx_end; ++i) {
+    // (With the fp4xfp8 point's w4a4-mxfp4 and -nvfp4 copies.)
+    for (std::size_t i = mx_end - 150; i < fix_end; ++i) {
       if (v[i].v != &kV4mx && v[i].v != &kV4fp4db) continue;
       std::uint64_t os_tiles = 0;
       bool few_n_tiles = false;
