@@ -1505,7 +1505,9 @@ module tile_ws #(
       // Block schemes: mx_fp32_acc, F32(acc + F32(I 2^(sx + sw - 254 - u))), sx the token's
       // block scale, sw the column's (a 255 code: the block adds nothing).
       wire [31:0] bk_acc;
-      if (BLK_UNITS > 0) begin : g_bk
+      // (Only the BLK_UNITS lanes the block schemes issue have block units: the rescale lanes
+      // are max(IS_UNITS, FS_UNITS, BLK_UNITS), and the model prices block_units of them.)
+      if (BLK_UNITS > 0 && j < BLK_UNITS) begin : g_bk
         wire [31:0] mx_acc;
         /* verilator lint_off UNUSEDSIGNAL */
         wire [31:0] bk_term, bk_sum;
@@ -1593,7 +1595,7 @@ module tile_ws #(
       end else begin : g_nobk
         assign bk_acc = 32'd0;
       end
-      if (BLK_UNITS == 0) begin : g_nobf
+      if (BLK_UNITS == 0 || j >= BLK_UNITS) begin : g_nobf
         assign r_bot[j] = 1'b0;
         assign r_boa[j] = 1'b0;
         assign r_brd[j] = 1'b0;
