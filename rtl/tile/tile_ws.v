@@ -654,7 +654,8 @@ module tile_ws #(
       l_nc >= 1 && l_nc <= COLS && l_kblk < KT_MAX &&
       l_fl[31:15] == 17'd0 && l_fl[14] == l_nv && l_fl[13] == l_x4 && (!l_x4 || !l_ru[0]) &&
       (!l_blk || l_g == (l_nv ? 32'd16 : 32'd32)) &&
-      l_dint == (PE == 1 || PE == 2) && (PE < 3 || l_blk) && (PE != 4 || l_x4) && (OS == 0 || PE_STAGES == 1) &&
+      l_dint == (PE == 1 || PE == 2) && (PE < 3 || l_blk) && (PE != 4 || l_x4) &&
+      (OS == 0 || PE_STAGES == 1) &&
       (!l_ts || (l_pt && l_first && l_ab != 0)) &&
       l_fl[12] == l_blk && (!l_blk || ((PE == 0 || PE >= 3) && !l_pt)) &&
       {2'b0, l_is} + {2'b0, l_fs} + {2'b0, l_fl[5]} + {2'b0, l_qs} + {2'b0, l_dint} +
@@ -739,7 +740,8 @@ module tile_ws #(
   wire [31:0] s_roff = cmem[{st_i, 5'd27}];
   wire s_g4 = s_fl[3] || s_fl[4];
   wire s_blk = BLK_UNITS > 0 && s_fl[12];
-  wire s_x4 = (PE == 3 || PE == 4) && s_blk && s_fl[13];  // (w4a4-mxfp4: E2M1 activations, two a byte)
+  // (w4a4-mxfp4, -nvfp4: E2M1 activations, two a byte)
+  wire s_x4 = (PE == 3 || PE == 4) && s_blk && s_fl[13];
   wire s_grp = s_g4 || s_blk;
   /* verilator lint_off UNUSEDSIGNAL */
   wire [31:0] kblk = s_grp || s_fl[5] || s_fl[6] || OS != 0 ? s_k0 / s_ru : s_k0 / ROWS;
@@ -749,7 +751,8 @@ module tile_ws #(
   // step's m nibbles, from nibble tok m of the k-major stream: x_nsh its half of the byte.)
   wire [31:0] x_nib = tok * s_m;
   wire x_nsh = OS != 0 && s_x4 && x_nib[0];
-  wire [31:0] ra2 = s_wb + (OS != 0 ? (s_x4 ? x_nib >> 1 : x_nib) : tok * (s_x4 ? s_ru >> 1 : s_ru));
+  wire [31:0] ra2 = s_wb +
+      (OS != 0 ? (s_x4 ? x_nib >> 1 : x_nib) : tok * (s_x4 ? s_ru >> 1 : s_ru));
   // w8a8-mxint8: the activations' block scales. K-tile j = (k0 mod G) / rows_used of a block
   // carries the scales of its tokens j c .. j c + c - 1, c = ceil(m rows_used / G), after its
   // codes (the plan's bytes hold them: c <= its share, and the block's G / rows_used k-tiles

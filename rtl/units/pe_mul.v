@@ -12,12 +12,14 @@
 //   PE = 4  E2M1 weights x E2M1 activations (arch pe fp4, w4a4-mxfp4 and -nvfp4): w and x[3:0]
 //           the two E2M1 codes, p their exact product in units of 2^-2 through mul_e2m1xe2m1
 //           (9 bits; x[7:4] unread).
-// PW: 16 bits for PE 0-2 and 4, 23 for PE 3 (the arrays sign-extend it to their accumulators).// The dINT PE keeps 4-bit weight registers and a 3 x 8 shift-add product in place of the 8 x 8
+// PW: 16 bits for PE 0-2 and 4, 23 for PE 3 (the arrays sign-extend it to their accumulators).
+// The dINT PE keeps 4-bit weight registers and a 3 x 8 shift-add product in place of the 8 x 8
 // multiplier: the area the scheme is about (tile_ws's dint points price it against the cost
 // model's mac_dint4_a).
 //
 // Model: the array's PE step in quasar::units::SystolicWsArray / SystolicOsArray for int8, and
-// MacDint4 (models/units/mac.hpp) for dint4.
+// MacDint4 (models/units/mac.hpp) for dint4; the E2M1 products: the block references
+// (tests/tile, every output of every case).
 module pe_mul #(
     parameter integer PE = 0,
     parameter integer WW = PE == 0 ? 8 : 4,

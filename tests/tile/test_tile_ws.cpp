@@ -622,7 +622,8 @@ Operands operands(const Case& c, std::uint64_t k, std::uint64_t n, std::uint64_t
           // Fixed accumulators: every block of every fourth channel from the third 2^24 larger
           // (terms near 2^31: some do not fit 32 bits, some fit and wrap the add).
           if (c.v->blk_frac >= 0 && row % 4 == 2)
-            o.bw.scales(row, b) = static_cast<std::uint8_t>(std::min(254, o.bw.scales(row, b) + 24));
+            o.bw.scales(row, b) =
+                static_cast<std::uint8_t>(std::min(254, o.bw.scales(row, b) + 24));
           else if (row % 2 == 0 && b % 3 == 0) o.bw.scales(row, b) = s_none;
           else if (row % 4 == 3 && b == 0) o.bw.scales(row, b) = s_max;
           else if (row % 4 == 1 && b % 4 == 1) o.bw.scales(row, b) = s_min;
@@ -2890,9 +2891,10 @@ std::vector<Case> cases() {
   return v;
 }
 
-// rtl/tile/tile_ws_4x4.yaml, tile_ws_4x4_dint_db.yaml and tile_ws_4x4_fp4x8_db.yaml are the designs scripts/tile-area.sh
-// prices against the RTL's area: each must be its matrix point (the script synthesizes the RTL at
-// that point's parameters) in every field the cost model's area depends on.
+// rtl/tile/tile_ws_4x4.yaml, tile_ws_4x4_dint_db.yaml and tile_ws_4x4_fp4x8_db.yaml are the
+// designs scripts/tile-area.sh prices against the RTL's area: each must be its matrix point (the
+// script synthesizes the RTL at that point's parameters) in every field the cost model's area
+// depends on.
 void expect_design_file_is_point(const char* file, const Variant* v) {
   const arch::ArchSpec y = config::load_arch(std::string(QUASAR_RTL_TILE_DIR "/") + file);
   Case c;
