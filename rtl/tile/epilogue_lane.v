@@ -17,8 +17,12 @@
 //            F16(F32(F32(acc 2^-u) F32(s_tx s_tw)))), a fourth fp32_mul: the scaled sum may be
 //            subnormal, or the two products' order change the rounding.
 //
-// Ports: acc (int32 accumulator, or binary32 with acc_f32), acc_f32, nv (UNIT > 0 only), sx
-// (binary32), s2 (binary32) -> y (binary16)
+//   w4a8-mx etc. with fixed block accumulators: acc is the ACC_W-bit accumulator (a lane with
+//            ACC_W > 32 where the design's block_acc_bits are), s2 = 2^-frac_bits and sx = 1.0:
+//            y = F16(F32(F32(acc) 2^-frac)) (spec §5; the power of two is exact in s_x s_2).
+//
+// Ports: acc (ACC_W-bit integer accumulator, or binary32 in its low 32 bits with acc_f32),
+// acc_f32, nv (UNIT > 0 only), sx (binary32), s2 (binary32) -> y (binary16)
 // Model: the output loops of quasar::gemm_w8a8 (models/numerics/gemm_int8.cpp) and
 // quasar::gemm_w4a8_is and gemm_w4a8_fs (gemm_group_scale.cpp), and gemm_w4a8_dint, through the
 // units i32_to_fp32, fp32_mul (x2, x3 with HALF or UNIT) and f32_to_f16 (tests/tile: every
@@ -26,9 +30,12 @@
 module epilogue_lane #(
     parameter integer HALF = 0,
     // NVFP4's 2^-u before the tensor scales (0: no such multiply built, `nv` unread).
-    parameter integer UNIT = 0
+    parameter integer UNIT = 0,
+    // The integer accumulator's bits (32; more for a tile whose fixed block accumulators are
+    // wider): F32 of all of them, RNE.
+    parameter integer ACC_W = 32
 ) (
-    input  wire [31:0] acc,
+    input  wire [ACC_W-1:0] acc,
     input  wire        acc_f32,
     /* verilator lint_off UNUSEDSIGNAL */
     input  wire        nv,
@@ -54,11 +61,13 @@ module epilogue_lane #(
       assign scale = sxs2;
     end
   endgenerate
-  i32_to_fp32 to_f (
+  i32_to_fp32 #(
+      .W(ACC_W)
+  ) to_f (
       .i(acc),
       .f(acci)
   );
-  assign accf = acc_f32 ? acc : acci;
+  assign accf = acc_f32 ? acc[31:0] : acci;
   generate
     if (UNIT != 0) begin : g_unit
       wire [31:0] accu;

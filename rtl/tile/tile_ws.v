@@ -126,11 +126,13 @@
 //               2^(sx + sw - 266))) with I the block's exact sum, sx the token's and sw the
 //               column's E8M0 scale of the block, the model's block-scale units; BLK_FIXED:
 //               mx_fixed_acc, acc + I 2^(sx + sw - 254 - u + BLK_FRAC) shifted, rounded and
-//               wrapped in 32 bits, into the integer-scale accumulators' registers).
+//               wrapped in BLK_ACC bits, into the integer-scale accumulators' registers,
+//               BLK_ACC bits wide then).
 //               The epilogue phase: EPI_UNITS lanes of epilogue_lane, batch b in cycle e0 + b,
 //               reading the ofmap (w8a8) or the accumulators (w4a8-is; w4a8-fs as fp32, its
 //               second scale 1; the block schemes as fp32, both scales 1: y = F16(acc);
-//               fixed: as int32 with s_2 = 2^-BLK_FRAC; NVFP4: 2^-u, then s_tx s_tw),
+//               fixed: as a BLK_ACC-bit integer with s_2 = 2^-BLK_FRAC; NVFP4: 2^-u, then
+//               s_tx s_tw),
 //               registered, EPI_LAT - 1 more registers, then the output buffer's write: the
 //               last output is readable at the model's finish.
 //   resident    weights kept across m-blocks (WS) or m-tiles (OS), the plan's when they fit the
@@ -204,7 +206,7 @@
 // set A / B, 3 E2M1 x E4M3: pe_mul); PE_STAGES the PEs' register stages (WS; OS arrays have
 // 1); BLK_UNITS lanes (0: none) and BLK_LAT latency of the block-scale accumulators
 // (edge.block_units, block_latency_cycles; edge.block_acc fp32, or fixed with BLK_FIXED:
-// 32 bits, BLK_FRAC fraction bits); BLK_NV their NVFP4 units.
+// BLK_ACC bits, BLK_FRAC fraction bits); BLK_NV their NVFP4 units.
 //
 // Debug outputs (pulses; each kind happens in tile order, so the n-th pulse is the n-th tile's):
 // ev_start (first load cycle), ev_load_done (the cycle after the last load cycle),
@@ -268,10 +270,12 @@ module tile_ws #(
     // mx_fp32_acc and the epilogue lanes' 2^-u multiply (epilogue_lane UNIT), for w4a4-nvfp4.
     parameter integer BLK_NV     = 0,
     // The block lanes' accumulation (edge.block_acc): 0 fp32 (mx_fp32_acc); 1 fixed
-    // (mx_fixed_acc: 32-bit accumulators, edge.block_acc_bits 32, the integer-scale ones'
-    // registers, with BLK_FRAC fraction bits, edge.block_frac_bits; MX only, as the spec).
+    // (mx_fixed_acc: BLK_ACC-bit accumulators, edge.block_acc_bits, in the integer-scale ones'
+    // registers, then that wide, with BLK_FRAC fraction bits, edge.block_frac_bits; MX only, as
+    // the spec).
     parameter integer BLK_FIXED  = 0,
     parameter integer BLK_FRAC   = 16,
+    parameter integer BLK_ACC    = 32,  // (32..64; read with BLK_FIXED only)
     // Output buffers (a power of two, >= 2): one finished tile's fp16 outputs each, from the
     // edge's epilogue until its write's data has streamed out. A write of a later layer waits
     // there until the earlier layer closes (WriteDma), so overlapping layers need more than
@@ -330,6 +334,12 @@ module tile_ws #(
   localparam integer UF = FS_UNITS;
   localparam integer LUF = $clog2(UF);
   localparam integer UB = BLK_UNITS > 0 ? BLK_UNITS : 1;  // (1: no lanes issue; none built)
+  // The element pair's u of the block sums the PEs make (MXINT8 12, E2M1 x E4M3 10 (E2M1
+  // activations widened to E4M3 too), E2M1 x E2M1 2): the block lanes' and NVFP4's epilogue's.
+  localparam integer BU = PE == 4 ? 2 : PE == 3 ? 10 : 12;
+  // The accumulators' store: a word an output, 32 bits (int32 or binary32), or the fixed block
+  // accumulators' BLK_ACC (the other schemes use its low 32 bits).
+  localparam integer EW = BLK_FIXED != 0 && BLK_ACC > 32 ? BLK_ACC : 32;
   localparam integer LUB = $clog2(UB);
   localparam integer UIF = UI > UF ? UI : UF;
   localparam integer UR = UIF > BLK_UNITS ? UIF : BLK_UNITS;  // rescale lanes (each scheme its own)
@@ -1404,22 +1414,23 @@ module tile_ws #(
       .c      (lc)
   );
 
-  // The integer-scale accumulators' store: one int32 per output of the n-tile, read by the
-  // rescale lanes (and then written back) and by the epilogue lanes.
-  wire [NBE*32-1:0] eacc_q;
+  // The integer-scale accumulators' store: one int32 per output of the n-tile (EW bits: the
+  // fixed block accumulators'), read by the rescale lanes (and then written back) and by the
+  // epilogue lanes.
+  wire [NBE*EW-1:0] eacc_q;
   /* verilator lint_off UNUSEDSIGNAL */
   wire [31:0] ea_off;
   wire [31:0] ea_n;
   /* verilator lint_on UNUSEDSIGNAL */
   wire ea_we;
-  wire [UR*32-1:0] ea_wd;
-  reg [NBE*32-1:0] ea_wdata;
+  wire [UR*EW-1:0] ea_wd;
+  reg [NBE*EW-1:0] ea_wdata;
   always @* begin
-    ea_wdata = {NBE * 32{1'b0}};
-    ea_wdata[UR*32-1:0] = ea_wd;
+    ea_wdata = {NBE * EW{1'b0}};
+    ea_wdata[UR*EW-1:0] = ea_wd;
   end
   flat_mem #(
-      .EW(32),
+      .EW(EW),
       .NB(NBE),
       .WORDS(HALF_O / NBE),
       .NR(1),
@@ -1437,7 +1448,7 @@ module tile_ws #(
   // Rescale lanes: acc + P S, registered in the unit (stage 0), IS_LAT - 1 more registers,
   // then the accumulator's write. r_ovf: each lane's exact acc + P S left 32 bits (an
   // `intscale_acc` overflow event of the reference), counted over the issued lanes (n_is_ovf).
-  wire [UR*32-1:0] r_sum;
+  wire [UR*EW-1:0] r_sum;
   wire [UR-1:0] r_ovf;
   // w4a8-fs: the same lanes as floatscale_acc, F32(F32(F32(P) s) + acc) with s the group's
   // fp16 scale widened; the registered result of the unit the issued tile's scheme uses.
@@ -1484,7 +1495,7 @@ module tile_ws #(
           .use_acc_in(1'b1),
           .p         (ofm_q1[32*j+:32]),
           .s         (cs[COLS*{{(32 - LREG) {1'b0}}, c_reg}+lc[32*j+:32]]),
-          .acc_in    (c_first ? 32'd0 : eacc_q[32*j+:32]),
+          .acc_in    (c_first ? 32'd0 : eacc_q[EW*j+:32]),
           .sum       (s_comb),
           .ovf       (ov_comb),
           .acc       (is_acc),
@@ -1501,65 +1512,76 @@ module tile_ws #(
           .use_acc_in(1'b1),
           .p         (ofm_q1[32*j+:32]),
           .s         (fs_s),
-          .acc_in    (c_first ? 32'd0 : eacc_q[32*j+:32]),
+          .acc_in    (c_first ? 32'd0 : eacc_q[EW*j+:32]),
           .sum       (fs_comb),
           .acc       (fs_acc)
       );
       // Block schemes: mx_fp32_acc, F32(acc + F32(I 2^(sx + sw - 254 - u))), sx the token's
       // block scale, sw the column's (a 255 code: the block adds nothing).
-      wire [31:0] bk_acc;
+      reg [EW-1:0] bk_acc;  // (zero-extended from 32 bits but for the fixed lanes)
       // (Only the BLK_UNITS lanes the block schemes issue have block units: the rescale lanes
       // are max(IS_UNITS, FS_UNITS, BLK_UNITS), and the model prices block_units of them.)
       if (BLK_UNITS > 0 && j < BLK_UNITS) begin : g_bk
+        /* verilator lint_off UNUSEDSIGNAL */  // (fixed lanes: none)
         wire [31:0] mx_acc;
+        /* verilator lint_on UNUSEDSIGNAL */
+        // Each unit's inputs: the block sum I, the token's and the column's scale codes, and
+        // the output's accumulator (0 at the layer's first block).
+        wire [31:0] bk_i = ofm_q1[32*j+:32];
+        wire [EW-1:0] bk_in = c_first ? {EW{1'b0}} : eacc_q[EW*j+:EW];
+        wire [7:0] bk_sx = xb[{c_reg, lm[32*j+:LM]}];
         /* verilator lint_off UNUSEDSIGNAL */
         wire [31:0] bk_term, bk_sum;
         wire bk_inv, bk_inv_r;
         wire [15:0] bk_sw = cs[COLS*{{(32 - LREG) {1'b0}}, c_reg}+lc[32*j+:32]];
         /* verilator lint_on UNUSEDSIGNAL */
         if (BLK_FIXED != 0) begin : g_fix
-          // acc + I 2^(sx + sw - 254 - u + frac), shifted and rounded, 32-bit wrap-around.
+          // acc + I 2^(sx + sw - 254 - u + frac), shifted and rounded, BLK_ACC-bit wrap-around.
           /* verilator lint_off UNUSEDSIGNAL */
           wire bf_ovf, bf_ovf_r, bf_rnd_r;
+          wire [EW-1:0] fx_sum;
           /* verilator lint_on UNUSEDSIGNAL */
+          wire [EW-1:0] fx_acc;
           mx_fixed_acc #(
-              .UNIT (PE == 4 ? 2 : PE == 3 ? 10 : 12),
-              .ACC_W(32),
+              .UNIT (BU),
+              .ACC_W(EW),
               .FRAC (BLK_FRAC)
           ) fu (
               .clk          (clk),
               .rst          (rst),
               .en           (r_issue),
               .use_acc_in   (1'b1),
-              .i            (ofm_q1[32*j+:32]),
-              .sx           (xb[{c_reg, lm[32*j+:LM]}]),
+              .i            (bk_i),
+              .sx           (bk_sx),
               .sw           (bk_sw[7:0]),
-              .acc_in       (c_first ? 32'd0 : eacc_q[32*j+:32]),
-              .sum          (bk_sum),
+              .acc_in       (bk_in),
+              .sum          (fx_sum),
               .ovf          (bf_ovf),
               .ovf_term     (r_bot[j]),
               .ovf_add      (r_boa[j]),
               .align_round  (r_brd[j]),
               .invalid_scale(bk_inv),
-              .acc          (mx_acc),
+              .acc          (fx_acc),
               .acc_ovf      (bf_ovf_r),
               .acc_round    (bf_rnd_r),
               .acc_invalid  (bk_inv_r)
           );
           assign bk_term = 32'd0;
+          assign bk_sum = 32'd0;
+          assign mx_acc = 32'd0;
+          always @* bk_acc = fx_acc;
         end else begin : g_f32
           mx_fp32_acc #(
-              // (the element pair's u: MXINT8 12, E2M1 x E4M3 10, E2M1 x E2M1 2)
-              .UNIT(PE == 4 ? 2 : PE == 3 ? 10 : 12)
+              .UNIT(BU)
           ) bu (
               .clk          (clk),
               .rst          (rst),
               .en           (r_issue),
               .use_acc_in   (1'b1),
-              .i            (ofm_q1[32*j+:32]),
-              .sx           (xb[{c_reg, lm[32*j+:LM]}]),
+              .i            (bk_i),
+              .sx           (bk_sx),
               .sw           (bk_sw[7:0]),
-              .acc_in       (c_first ? 32'd0 : eacc_q[32*j+:32]),
+              .acc_in       (bk_in[31:0]),
               .term         (bk_term),
               .sum          (bk_sum),
               .invalid_scale(bk_inv),
@@ -1572,7 +1594,7 @@ module tile_ws #(
         end
         // w4a4-nvfp4: F32(acc + F32(F32(I) F32(S_x S_w))), the E4M3 block scales in the same
         // registers (I here the reference's times 2^8: E2M1 activations enter as E4M3 codes).
-        if (BLK_NV != 0) begin : g_nv
+        if (BLK_NV != 0 && BLK_FIXED == 0) begin : g_nv
           /* verilator lint_off UNUSEDSIGNAL */
           wire [31:0] nv_scale, nv_term, nv_sum;
           /* verilator lint_on UNUSEDSIGNAL */
@@ -1582,33 +1604,46 @@ module tile_ws #(
               .rst       (rst),
               .en        (r_issue),
               .use_acc_in(1'b1),
-              .i         (ofm_q1[32*j+:32]),
-              .sx        (xb[{c_reg, lm[32*j+:LM]}]),
+              .i         (bk_i),
+              .sx        (bk_sx),
               .sw        (bk_sw[7:0]),
-              .acc_in    (c_first ? 32'd0 : eacc_q[32*j+:32]),
+              .acc_in    (bk_in[31:0]),
               .scale     (nv_scale),
               .term      (nv_term),
               .sum       (nv_sum),
               .acc       (nv_acc)
           );
-          assign bk_acc = r_nv ? nv_acc : mx_acc;
-        end else begin : g_mx
-          assign bk_acc = mx_acc;
+          always @* begin
+            bk_acc = {EW{1'b0}};
+            bk_acc[31:0] = r_nv ? nv_acc : mx_acc;
+          end
+        end else if (BLK_FIXED == 0) begin : g_mx
+          always @* begin
+            bk_acc = {EW{1'b0}};
+            bk_acc[31:0] = mx_acc;
+          end
         end
       end else begin : g_nobk
-        assign bk_acc = 32'd0;
+        always @* bk_acc = {EW{1'b0}};
       end
       if (BLK_UNITS == 0 || j >= BLK_UNITS) begin : g_nobf
         assign r_bot[j] = 1'b0;
         assign r_boa[j] = 1'b0;
         assign r_brd[j] = 1'b0;
       end
-      assign r_sum[32*j+:32] = r_blk ? bk_acc : r_fs ? fs_acc : is_acc;
+      // The 32-bit schemes' sums: w4a8-is's int32 sign-extended (the epilogue converts all EW
+      // bits), w4a8-fs's binary32 as it is (read in the low 32 bits).
+      reg [EW-1:0] sc_acc;
+      always @* begin
+        sc_acc = {EW{~r_fs & is_acc[31]}};
+        sc_acc[31:0] = r_fs ? fs_acc : is_acc;
+      end
+      assign r_sum[EW*j+:EW] = r_blk ? bk_acc : sc_acc;
     end
   endgenerate
   reg sr_v;
   reg [31:0] sr_off, sr_n;
-  localparam integer RW = 1 + 32 + 32 + 32 * UR;
+  localparam integer RW = 1 + 32 + 32 + EW * UR;
   // IS_LAT - 1 more registers after the integer-scale units, FS_LAT - 1 after the float-scale
   // units: a tile's rescale phase goes through its scheme's line (one tile at a time).
   wire [RW-1:0] r_in_is = {sr_v && !r_fs && !r_blk, sr_off, sr_n, r_sum};
@@ -1660,13 +1695,14 @@ module tile_ws #(
   assign ea_we  = r_out[RW-1];
   assign ea_off = r_out[RW-2-:32];
   assign ea_n   = r_out[RW-34-:32];
-  assign ea_wd  = r_out[32*UR-1:0];
+  assign ea_wd  = r_out[EW*UR-1:0];
 
   // Epilogue lanes: stage 0 (the reads, registered), then EPI_LAT - 1 registers, then the write.
   reg s0_v, s0_fs, s0_nv;
   reg [OBW-1:0] s0_par;
   reg [31:0] s0_off, s0_n;
-  reg [32*U-1:0] s0_acc, s0_sx, s0_s2;
+  reg [EW*U-1:0] s0_acc;
+  reg [32*U-1:0] s0_sx, s0_s2;
   wire [16*U-1:0] y_lanes;
   wire [32*U-1:0] sw32;
   generate
@@ -1677,9 +1713,10 @@ module tile_ws #(
       );
       epilogue_lane #(
           .HALF(PE == 1 || PE == 2 ? 1 : 0),
-          .UNIT(BLK_NV == 0 ? 0 : PE == 4 ? 2 : 10)  // (the fp4 / fp4xfp8 PEs' u)
+          .UNIT(BLK_NV == 0 ? 0 : BU),
+          .ACC_W(EW)
       ) epi (
-          .acc(s0_acc[32*j+:32]),
+          .acc(s0_acc[EW*j+:EW]),
           .acc_f32(s0_fs),
           .nv (s0_nv),
           .sx (s0_sx[32*j+:32]),
@@ -1936,7 +1973,10 @@ module tile_ws #(
         s0_off <= b_off;
         s0_n <= c_tote - b_off < U ? c_tote - b_off : U;
         for (c = 0; c < U; c = c + 1) begin
-          s0_acc[32*c+:32] <= c_is ? eacc_q[32*c+:32] : ofm_q1[32*c+:32];
+          // (Both signed: w8a8's int32 sums sign-extend into a wider lane, as meant.)
+          /* verilator lint_off WIDTH */
+          s0_acc[EW*c+:EW] <= c_is ? $signed(eacc_q[EW*c+:EW]) : $signed(ofm_q1[32*c+:32]);
+          /* verilator lint_on WIDTH */
           // (MX: y = F16(acc), both scales 1; NVFP4: s_tx and s_tw, after 2^-u.)
           s0_sx[32*c+:32] <= c_nv ? c_tsx : c_blk ? 32'h3f800000 :
               c_pt ? xs_t[c_tb] : xs[{c_mb, lm[32*c+:LM]}];

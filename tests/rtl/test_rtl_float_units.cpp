@@ -12,6 +12,8 @@
 #include <Vfloatscale_acc.h>
 #include <Vfp32_add.h>
 #include <Vfp32_mul.h>
+#include <Vi32_to_fp32.h>
+#include <Vi48_to_fp32.h>
 #include <Vmac_fp16.h>
 
 #include <array>
@@ -255,6 +257,59 @@ void binary_op_sweep(const std::string& name, std::uint64_t seed, Out out, Op op
     check(a, rng() % 3 == 0 ? near(a, rng) : random_f32(rng));
   }
   sweep.expect_done(1000000);
+}
+
+// i32_to_fp32 at W bits against C++'s int64 -> float conversion (round to nearest even): every
+// magnitude 2^0 .. 2^(W-1) with the patterns that round differently below, at and above a tie
+// (even and odd kept LSB), both signs, the extremes, and 10^6 random integers of random length.
+template <class Top>
+void int_to_f32_sweep(int w, std::uint64_t seed) {
+  VerilatedUnit<Top> u;
+  std::uint64_t vectors = 0, mismatches = 0, rounded = 0;
+  auto check = [&](std::int64_t v) {
+    put(u.io().i, v, w);
+    u.eval();
+    const auto want = units::canonical_f32_bits(static_cast<float>(v));
+    ++vectors;
+    if (static_cast<std::int64_t>(static_cast<float>(v)) != v) ++rounded;
+    if (u.io().f != want && ++mismatches <= 10)
+      ADD_FAILURE() << "i32_to_fp32 W=" << w << ": i = " << v << ": rtl " << hex(u.io().f)
+                    << ", model " << hex(want);
+  };
+  const std::int64_t top = (std::int64_t{1} << (w - 1)) - 1;
+  for (std::int64_t v : {std::int64_t{0}, std::int64_t{1}, std::int64_t{-1}, top, -top, -top - 1})
+    check(v);
+  for (int b = 0; b < w - 1; ++b) {
+    const std::int64_t p = std::int64_t{1} << b;
+    for (int lsb = 0; lsb < 2 && b >= 24; ++lsb) {
+      // The kept LSB is 2^(b - 23), the guard bit 2^(b - 24).
+      const std::int64_t base = p + (lsb ? (std::int64_t{1} << (b - 23)) : 0);
+      const std::int64_t g = std::int64_t{1} << (b - 24);
+      for (std::int64_t d : {g - 1, g, g + 1, 2 * g - 1}) {
+        if (base + d > top) continue;
+        check(base + d);
+        check(-(base + d));
+      }
+    }
+    check(p);
+    check(-p);
+    check(p - 1 > 0 ? -(p - 1) : 0);
+  }
+  std::mt19937_64 rng(seed);
+  for (int n = 0; n < 1000000; ++n) {
+    const int bits = 1 + static_cast<int>(rng() % static_cast<std::uint64_t>(w));
+    check(units::sign_extend(rng() & low_mask(bits), bits));
+  }
+  EXPECT_EQ(mismatches, 0u) << "of " << vectors;
+  EXPECT_GT(rounded, 1000u);  // the rounding path ran
+}
+
+TEST(IntToFp32, Int32RandomAndTieVectorsEqualCppConversion) {
+  int_to_f32_sweep<Vi32_to_fp32>(32, 0x132);
+}
+
+TEST(IntToFp32, Int48RandomAndTieVectorsEqualCppConversion) {
+  int_to_f32_sweep<Vi48_to_fp32>(48, 0x148);
 }
 
 TEST(Fp32Add, RandomAndCornerVectorsEqualCppAdd) {

@@ -191,9 +191,10 @@ struct Variant {
   int blk_units = 0, blk_lat = 1;
   // NVFP4 lanes beside them (BLK_NV; fp4xfp8 PEs only): the point also runs w4a4-nvfp4.
   bool blk_nv = false;
-  // Fixed block accumulators (BLK_FIXED, BLK_FRAC; edge.block_acc fixed, block_acc_bits 32,
-  // block_frac_bits): their fraction bits; -1: fp32 accumulators.
+  // Fixed block accumulators (BLK_FIXED, BLK_FRAC, BLK_ACC; edge.block_acc fixed,
+  // block_frac_bits, block_acc_bits): their fraction bits (-1: fp32 accumulators) and bits.
   int blk_frac = -1;
+  int blk_acc = 32;
 };
 constexpr Variant kV4{"4x4", 4, 4, 2, 4, 2, 32, 1, 2, 1, 2, 1};
 // (Dequantizer lanes: 4 on the 4 x 4, which keep up with its loads; 3 on the 8 x 8, 1 on the
@@ -238,12 +239,13 @@ constexpr Variant kV8dbmx{"8x8-db-mx", 8, 8, 3, 2, 3, 32, 2, 4, 2, 8, 3, 64, 64,
 // and scales, stretch past ROWS), two block lanes of latency 3.
 constexpr Variant kV4fp4db{"4x4-fp4x8-db", 4, 4, 2, 4, 2, 32, 2, 2, 1, 1, 2, 64, 2, 128, false, 4,
                            3, 1, 2, 3, true};
-// Fixed block accumulators (32 bits): int8 PEs with 2 lanes of latency 1 and 12 fraction bits
-// (w8a8-mxint8), fp4xfp8 PEs with 4 of latency 2 and 10 (w4a8-mx, w4a4-mxfp4); one bank. (The
+// Fixed block accumulators: int8 PEs with 2 lanes of latency 1, 48 bits (the model's default)
+// and 12 fraction bits (w8a8-mxint8), fp4xfp8 PEs with 4 of latency 2, 32 bits and 10 (w4a8-mx,
+// w4a4-mxfp4); one bank. (The
 // synthetic layers' terms then mostly shift right for MXINT8 and w4a8-mx, which rounds, and left
 // for w4a4-mxfp4.)
 constexpr Variant kV4mxfix{"4x4-mx-fix", 4, 4, 2, 2, 1, 32, 1, 2, 1, 2, 1, 64, 64, 128, false, 4,
-                           0, 1, 2, 1, false, 12};
+                           0, 1, 2, 1, false, 12, 48};
 constexpr Variant kV4fp4fix{"4x4-fp4x8-fix", 4, 4, 2, 4, 2, 32, 1, 2, 1, 2, 1, 64, 64, 128, false,
                             4, 3, 1, 4, 2, false, 10};
 // The block schemes on output-stationary arrays (a k-chunk is one block, rescaled as it leaves):
@@ -404,7 +406,7 @@ arch::ArchSpec spec_for(const Case& c) {
     a.edge.block_acc = BlockAcc::fp32;
     if (c.v->blk_frac >= 0) {
       a.edge.block_acc = BlockAcc::fixed;
-      a.edge.block_acc_bits = 32;
+      a.edge.block_acc_bits = static_cast<std::uint32_t>(c.v->blk_acc);
       a.edge.block_frac_bits = static_cast<std::uint32_t>(c.v->blk_frac);
     }
   }
@@ -542,7 +544,7 @@ GemmOptions block_options(const Variant* v) {
   GemmOptions opt;
   if (v->blk_frac >= 0) {
     opt.block_acc = BlockAcc::fixed;
-    opt.acc_bits = 32;
+    opt.acc_bits = v->blk_acc;
     opt.frac_bits = v->blk_frac;
   }
   return opt;
@@ -619,11 +621,12 @@ Operands operands(const Case& c, std::uint64_t k, std::uint64_t n, std::uint64_t
         for (std::size_t kk = 0; kk < o.bw.codes.cols(); ++kk)
           if ((row * o.bw.codes.cols() + kk) % 7 == 0) o.bw.codes(row, kk) = mx8 ? 0x80 : 0xf;
         for (std::size_t b = 0; b < o.bw.scales.cols(); ++b) {
-          // Fixed accumulators: every block of every fourth channel from the third 2^24 larger
-          // (terms near 2^31: some do not fit 32 bits, some fit and wrap the add).
+          // Fixed accumulators: every block of every fourth channel from the third 2^(bits - 8)
+          // larger (terms near 2^(bits - 1): some do not fit the accumulator's bits, some fit
+          // and wrap the add).
           if (c.v->blk_frac >= 0 && row % 4 == 2)
-            o.bw.scales(row, b) =
-                static_cast<std::uint8_t>(std::min(254, o.bw.scales(row, b) + 24));
+            o.bw.scales(row, b) = static_cast<std::uint8_t>(
+                std::min(254, o.bw.scales(row, b) + c.v->blk_acc - 8));
           else if (row % 2 == 0 && b % 3 == 0) o.bw.scales(row, b) = s_none;
           else if (row % 4 == 3 && b == 0) o.bw.scales(row, b) = s_max;
           else if (row % 4 == 1 && b % 4 == 1) o.bw.scales(row, b) = s_min;
@@ -1712,7 +1715,8 @@ TEST_P(TileWs, CyclesPhasesAndOutputsEqualTheModel) {
   for (const auto& layer_ops : opi)
     for (const Operands& o : layer_ops) ref_invalid += o.invalid_codes;
   // The block schemes' extremes: some outputs infinite (the terms that overflow fp32).
-  // (Fixed accumulators: F32(acc) 2^-frac is below 2^31 2^-frac, finite in fp16 here.)
+  // (Fixed accumulators: F32(acc) 2^-frac is below 2^(bits - 1 - frac), finite in fp16 at 32
+  // bits here, not always at 48.)
   if (c.extreme && block_scheme(c.scheme) && !fixed) {
     std::uint64_t inf = 0;
     for (const auto& layer_ops : opi)
@@ -2618,6 +2622,10 @@ std::vector<Case> cases() {
     v.push_back({"fix_mx4_compute_bound", &kV4mxfix, 40, 64, 12, 362, fast, mi8, 32});
     v.push_back({"fix_mx4_memory_bound", &kV4mxfix, 2, 128, 16, 363, slow, mi8, 32});
     v.push_back({"fix_mx4_w8a8", &kV4mxfix, 9, 20, 13, 364, base});
+    // (The 48-bit point's accumulator words carry the 32-bit schemes too: w4a8-is's int32 sums
+    // sign-extended, w4a8-fs's binary32 in the low bits.)
+    v.push_back({"fix_mx4_is", &kV4mxfix, 9, 24, 13, 399, base, Scheme::w4a8_is, 8});
+    v.push_back({"fix_mx4_fs", &kV4mxfix, 9, 24, 13, 400, base, Scheme::w4a8_fs, 8});
     Case k{"fix_mxx4_extremes", &kV4mxfix, 6, 64, 12, 365, base, mi8, 32};
     k.extreme = true;
     v.push_back(k);
