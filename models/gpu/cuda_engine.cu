@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cuda_engine.hpp"
+#include "device_buffer.cuh"
 #include "numerics/action_counts.hpp"
 #include "numerics/block_formats.hpp"
 #include "numerics/block_scaled.hpp"
@@ -26,41 +27,8 @@
 namespace quasar::gpu {
 namespace {
 
-void check(cudaError_t e, const char* what) {
-  if (e != cudaSuccess) {
-    throw Error(std::string("CUDA ") + what + " failed: " + cudaGetErrorString(e));
-  }
-}
-
-// Owns one device allocation; uploads from and downloads to host vectors.
-template <class T>
-class DeviceBuffer {
- public:
-  explicit DeviceBuffer(std::size_t n) : n_(n) {
-    if (n_) check(cudaMalloc(&p_, n_ * sizeof(T)), "cudaMalloc");
-  }
-  explicit DeviceBuffer(const std::vector<T>& v) : DeviceBuffer(v.size()) {
-    if (n_) check(cudaMemcpy(p_, v.data(), n_ * sizeof(T), cudaMemcpyHostToDevice), "upload");
-  }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  ~DeviceBuffer() {
-    if (p_) cudaFree(p_);
-  }
-  T* get() const { return p_; }
-  std::vector<T> download() const {
-    std::vector<T> v(n_);
-    if (n_) check(cudaMemcpy(v.data(), p_, n_ * sizeof(T), cudaMemcpyDeviceToHost), "download");
-    return v;
-  }
-  void zero() {
-    if (n_) check(cudaMemset(p_, 0, n_ * sizeof(T)), "cudaMemset");
-  }
-
- private:
-  T* p_ = nullptr;
-  std::size_t n_ = 0;
-};
+using cuda::check;
+using cuda::DeviceBuffer;
 
 // Event counters the kernels accumulate with atomics.
 enum CounterSlot {

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "cuda_vector_ops.hpp"
+#include "device_buffer.cuh"
 #include "numerics/error.hpp"
 #include "numerics/exp_q.hpp"
 #include "numerics/float_formats.hpp"
@@ -36,41 +37,8 @@
 namespace quasar::gpu {
 namespace {
 
-void check(cudaError_t e, const char* what) {
-  if (e != cudaSuccess) {
-    throw Error(std::string("CUDA ") + what + " failed: " + cudaGetErrorString(e));
-  }
-}
-
-// Owns one device allocation; uploads from and downloads to host vectors.
-template <class T>
-class Buffer {
- public:
-  explicit Buffer(std::size_t n) : n_(n) {
-    if (n_) check(cudaMalloc(&p_, n_ * sizeof(T)), "cudaMalloc");
-  }
-  explicit Buffer(const std::vector<T>& v) : Buffer(v.size()) {
-    if (n_) check(cudaMemcpy(p_, v.data(), n_ * sizeof(T), cudaMemcpyHostToDevice), "upload");
-  }
-  Buffer(const Buffer&) = delete;
-  Buffer& operator=(const Buffer&) = delete;
-  ~Buffer() {
-    if (p_) cudaFree(p_);
-  }
-  T* get() const { return p_; }
-  std::vector<T> download() const {
-    std::vector<T> v(n_);
-    if (n_) check(cudaMemcpy(v.data(), p_, n_ * sizeof(T), cudaMemcpyDeviceToHost), "download");
-    return v;
-  }
-  void zero() {
-    if (n_) check(cudaMemset(p_, 0, n_ * sizeof(T)), "cudaMemset");
-  }
-
- private:
-  T* p_ = nullptr;
-  std::size_t n_ = 0;
-};
+using cuda::check;
+using cuda::DeviceBuffer;
 
 // Event counters the kernels accumulate with atomics.
 enum Slot { kWraps, kSaturate, kOutputInf, kSlots };
@@ -644,10 +612,10 @@ void count_output(GemmCounters& c, std::uint64_t n, std::uint64_t inf) {
 // there by kv_dequant_kernel.
 struct CachesOnDevice {
   KvFormat format;
-  Buffer<std::int8_t> codes;
-  Buffer<std::uint16_t> f16, s16;
-  Buffer<std::uint8_t> z;
-  Buffer<float> val;
+  DeviceBuffer<std::int8_t> codes;
+  DeviceBuffer<std::uint16_t> f16, s16;
+  DeviceBuffer<std::uint8_t> z;
+  DeviceBuffer<float> val;
   std::size_t count_values;
 
   static std::size_t count(const std::vector<KvCache>& c) {
@@ -700,7 +668,7 @@ struct CachesOnDevice {
 
  private:
   template <class T>
-  static void upload(Buffer<T>& b, const std::vector<T>& v) {
+  static void upload(DeviceBuffer<T>& b, const std::vector<T>& v) {
     if (!v.empty()) {
       check(cudaMemcpy(b.get(), v.data(), v.size() * sizeof(T), cudaMemcpyHostToDevice), "upload");
     }
@@ -720,12 +688,12 @@ class CudaVectorEngine final : public VectorEngine {
     for (std::size_t i = 0; i < nv; ++i) require_finite_kv(x.values().data() + i * d, d);
     KvWriteResult r;
     r.d = d;
-    Buffer<std::uint16_t> xd(x.values());
-    Buffer<std::int8_t> codes(x.size());
-    Buffer<std::uint16_t> s16(nv);
-    Buffer<std::uint8_t> z(nv);
-    Buffer<std::uint32_t> cc(nv), zc(nv);
-    Buffer<float> val(x.size());
+    DeviceBuffer<std::uint16_t> xd(x.values());
+    DeviceBuffer<std::int8_t> codes(x.size());
+    DeviceBuffer<std::uint16_t> s16(nv);
+    DeviceBuffer<std::uint8_t> z(nv);
+    DeviceBuffer<std::uint32_t> cc(nv), zc(nv);
+    DeviceBuffer<float> val(x.size());
     if (nv) {
       KernelTimer timer;
       kv_write_kernel<<<blocks_for(nv), kThreads>>>(KvWriteArgs{fmt_code(f), xd.get(), nv, d,
@@ -830,12 +798,12 @@ class CudaVectorEngine final : public VectorEngine {
     }
     CachesOnDevice kd(k), vd(v);
     const bool int8 = opt.mode == AttentionMode::int8;
-    Buffer<std::uint16_t> qd(q.values()), out(q.size());
-    Buffer<unsigned long long> posd(pos);
-    Buffer<float> s(blocks * stride), p(blocks * stride), acc(blocks * d);
-    Buffer<float> qf(int8 ? blocks * d : 0);
-    Buffer<std::int8_t> qc(int8 ? blocks * d : 0), pc(int8 ? blocks * stride : 0);
-    Buffer<Counter> ctr(kSlots);
+    DeviceBuffer<std::uint16_t> qd(q.values()), out(q.size());
+    DeviceBuffer<unsigned long long> posd(pos);
+    DeviceBuffer<float> s(blocks * stride), p(blocks * stride), acc(blocks * d);
+    DeviceBuffer<float> qf(int8 ? blocks * d : 0);
+    DeviceBuffer<std::int8_t> qc(int8 ? blocks * d : 0), pc(int8 ? blocks * stride : 0);
+    DeviceBuffer<Counter> ctr(kSlots);
     ctr.zero();
     AttnArgs a{};
     a.q = qd.get();
@@ -893,8 +861,8 @@ class CudaVectorEngine final : public VectorEngine {
       throw Error("rmsnorm: eps must be finite and > 0, got " + std::to_string(eps));
     }
     require_finite(g.data(), D, "g", 0);
-    Buffer<std::uint16_t> xd(x.values()), gd(g), y(x.size());
-    Buffer<Counter> ctr(kSlots);
+    DeviceBuffer<std::uint16_t> xd(x.values()), gd(g), y(x.size());
+    DeviceBuffer<Counter> ctr(kSlots);
     ctr.zero();
     {
       KernelTimer timer;
@@ -936,10 +904,10 @@ class CudaVectorEngine final : public VectorEngine {
       pos[m] = positions[m];
     }
     const std::size_t half = t.d / 2, pairs = x.rows() * heads * half;
-    Buffer<std::uint16_t> xd(x.values()), y(x.size());
-    Buffer<unsigned long long> posd(pos);
-    Buffer<float> cd(t.cos), sd(t.sin);
-    Buffer<Counter> ctr(kSlots);
+    DeviceBuffer<std::uint16_t> xd(x.values()), y(x.size());
+    DeviceBuffer<unsigned long long> posd(pos);
+    DeviceBuffer<float> cd(t.cos), sd(t.sin);
+    DeviceBuffer<Counter> ctr(kSlots);
     ctr.zero();
     {
       KernelTimer timer;
@@ -990,10 +958,10 @@ class CudaVectorEngine final : public VectorEngine {
     require_finite(x, "x");
     TokenQuantResult r{{MatrixI8(x.rows(), x.cols()), std::vector<float>(x.rows())}, {}};
     if (x.rows() == 0) return r;
-    Buffer<std::uint16_t> xd(x.values());
-    Buffer<std::int8_t> q(x.size());
-    Buffer<float> s(x.rows());
-    Buffer<Counter> ctr(kSlots);
+    DeviceBuffer<std::uint16_t> xd(x.values());
+    DeviceBuffer<std::int8_t> q(x.size());
+    DeviceBuffer<float> s(x.rows());
+    DeviceBuffer<Counter> ctr(kSlots);
     ctr.zero();
     {
       KernelTimer timer;
@@ -1012,7 +980,7 @@ class CudaVectorEngine final : public VectorEngine {
 
   std::vector<float> exp_q(const std::vector<float>& x) const override {
     if (x.empty()) return {};
-    Buffer<float> xd(x), y(x.size());
+    DeviceBuffer<float> xd(x), y(x.size());
     KernelTimer timer;
     exp_q_kernel<<<blocks_for(x.size()), kThreads>>>(xd.get(), x.size(), y.get());
     timer.stop("exp_q_kernel");
@@ -1023,9 +991,9 @@ class CudaVectorEngine final : public VectorEngine {
   VectorResult elementwise(Elementwise op, const MatrixH& a, const MatrixH* b) const {
     VectorResult r{MatrixH(a.rows(), a.cols()), {}};
     if (a.size() == 0) return r;
-    Buffer<std::uint16_t> ad(a.values()), y(a.size());
-    Buffer<std::uint16_t> bd(b ? b->values() : std::vector<std::uint16_t>{});
-    Buffer<Counter> ctr(kSlots);
+    DeviceBuffer<std::uint16_t> ad(a.values()), y(a.size());
+    DeviceBuffer<std::uint16_t> bd(b ? b->values() : std::vector<std::uint16_t>{});
+    DeviceBuffer<Counter> ctr(kSlots);
     ctr.zero();
     {
       KernelTimer timer;
