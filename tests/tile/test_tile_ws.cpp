@@ -2923,6 +2923,10 @@ void expect_design_file_is_point(const char* file, const Variant* v) {
   EXPECT_EQ(y.edge.dequant_units, a.edge.dequant_units);
   EXPECT_EQ(y.edge.block_units, a.edge.block_units);
   EXPECT_EQ(y.edge.block_acc, a.edge.block_acc);
+  if (a.edge.block_acc == BlockAcc::fixed) {
+    EXPECT_EQ(y.edge.block_acc_bits, a.edge.block_acc_bits);
+    EXPECT_EQ(y.edge.block_frac_bits, a.edge.block_frac_bits);
+  }
   for (const auto& [yb, ab] : {std::pair{y.buffers.ifmap, a.buffers.ifmap},
                                std::pair{y.buffers.weight, a.buffers.weight},
                                std::pair{y.buffers.ofmap, a.buffers.ofmap}}) {
@@ -2944,6 +2948,9 @@ TEST(TileArea, TheDintDesignFileIsTheDintPoint) {
 }
 TEST(TileArea, TheFp4DesignFileIsTheFp4Point) {
   expect_design_file_is_point("tile_ws_4x4_fp4x8_db.yaml", &kV4fp4db);
+}
+TEST(TileArea, TheFixedBlockDesignFileIsTheFixedPoint) {
+  expect_design_file_is_point("tile_ws_4x4_mx_fix.yaml", &kV4mxfix);
 }
 
 INSTANTIATE_TEST_SUITE_P(Matrix, TileWs, ::testing::ValuesIn(cases()),
