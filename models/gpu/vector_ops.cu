@@ -29,6 +29,7 @@
 
 #include "cuda_vector_ops.hpp"
 #include "device_buffer.cuh"
+#include "numerics/attention.hpp"
 #include "numerics/error.hpp"
 #include "numerics/exp_q.hpp"
 #include "numerics/float_formats.hpp"
@@ -517,44 +518,6 @@ void require_finite_kv(const std::uint16_t* v, std::size_t d) {
   }
 }
 
-void check_caches(const KvCache& k, const KvCache& v, const AttentionOptions& opt) {
-  if (k.dim() != v.dim() || k.tokens() != v.tokens()) {
-    throw Error("attention: the K cache (" + std::to_string(k.tokens()) + " tokens of d = " +
-                std::to_string(k.dim()) + ") and the V cache (" + std::to_string(v.tokens()) +
-                " tokens of d = " + std::to_string(v.dim()) + ") must match");
-  }
-  if (opt.mode == AttentionMode::int8) {
-    if (k.format() != KvFormat::int8 || v.format() != KvFormat::int8) {
-      throw Error(std::string("attention: int8 needs kv: int8 (the K cache is ") +
-                  std::string(kv_format_name(k.format())) + ", the V cache " +
-                  std::string(kv_format_name(v.format())) +
-                  "); accepted: attention: fp32 with kv fp16/int8/int4, attention: int8 with kv "
-                  "int8");
-    }
-    if (opt.tile != 0) {
-      throw Error(
-          "attention: int8 is defined for the unfused softmax only (attention_tile 0), "
-          "got attention_tile " +
-          std::to_string(opt.tile) + "; accepted: attention_tile 0 with attention int8");
-    }
-  }
-}
-
-void check_q(const std::uint16_t* q, std::size_t d, std::size_t row, std::size_t head) {
-  for (std::size_t i = 0; i < d; ++i) {
-    if ((q[i] & 0x7c00u) == 0x7c00u) {
-      throw Error("tensor 'q': row " + std::to_string(row) + ", head " + std::to_string(head) +
-                  ", element " + std::to_string(i) + " is " +
-                  (f16_is_nan(q[i]) ? "NaN" : "infinite") +
-                  "; only finite fp16 values are accepted");
-    }
-  }
-}
-
-std::string shape(std::size_t r, std::size_t c) {
-  return std::to_string(r) + " x " + std::to_string(c);
-}
-
 // The reference's action counts of one query head over n keys (attention.hpp lists them).
 void count_head(GemmCounters& c, std::uint64_t n, std::uint64_t d, KvFormat kf, KvFormat vf,
                 const AttentionOptions& opt) {
@@ -739,43 +702,10 @@ class CudaVectorEngine final : public VectorEngine {
                             const std::vector<std::size_t>& positions,
                             const std::vector<KvCache>& k, const std::vector<KvCache>& v,
                             const AttentionOptions& opt) const override {
-    // The reference's checks, in its order.
-    if (heads == 0 || q.cols() == 0 || q.cols() % heads != 0) {
-      throw Error("attention: q is " + shape(q.rows(), q.cols()) + ", which does not split into " +
-                  std::to_string(heads) + " heads of equal width >= 1");
-    }
-    const std::size_t d = q.cols() / heads;
+    // The reference's checks, in its order, with its words.
+    const std::size_t d = check_attention_inputs(q, heads, positions, k, v, opt);
     const std::size_t kv_heads = k.size();
-    if (kv_heads == 0 || v.size() != kv_heads) {
-      throw Error("attention: " + std::to_string(k.size()) + " K caches and " +
-                  std::to_string(v.size()) + " V caches; one of each per kv-head (>= 1) is needed");
-    }
-    if (heads % kv_heads != 0) {
-      throw Error("attention: " + std::to_string(heads) + " query heads cannot share " +
-                  std::to_string(kv_heads) + " kv-heads; H_kv must divide H");
-    }
-    if (positions.size() != q.rows()) {
-      throw Error("attention: " + std::to_string(positions.size()) + " positions for " +
-                  std::to_string(q.rows()) + " query rows; they must match");
-    }
     const std::size_t tokens = k[0].tokens();
-    for (std::size_t j = 0; j < kv_heads; ++j) {
-      check_caches(k[j], v[j], opt);
-      if (k[j].dim() != d || k[j].tokens() != tokens) {
-        throw Error("attention: kv-head " + std::to_string(j) + " caches hold " +
-                    std::to_string(k[j].tokens()) + " tokens of d = " + std::to_string(k[j].dim()) +
-                    "; expected " + std::to_string(tokens) + " tokens of d = " + std::to_string(d) +
-                    " (q's head width)");
-      }
-    }
-    for (std::size_t r = 0; r < q.rows(); ++r) {
-      if (positions[r] >= tokens) {
-        throw Error("attention: query row " + std::to_string(r) + " is at position " +
-                    std::to_string(positions[r]) + " but the caches hold " +
-                    std::to_string(tokens) + " tokens (positions count the cached context)");
-      }
-      for (std::size_t h = 0; h < heads; ++h) check_q(q.row(r) + h * d, d, r, h);
-    }
     // A format shared by every kv-head is what one launch handles; caches of mixed formats
     // across kv-heads are not something the model builds.
     for (std::size_t j = 1; j < kv_heads; ++j) {

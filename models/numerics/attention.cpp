@@ -317,9 +317,10 @@ void attention_head(const std::uint16_t* q, std::size_t pos, const KvCache& k, c
   if (counters) counters->merge(local);
 }
 
-AttentionResult attention(const MatrixH& q, std::size_t heads,
-                          const std::vector<std::size_t>& positions, const std::vector<KvCache>& k,
-                          const std::vector<KvCache>& v, const AttentionOptions& opt) {
+std::size_t check_attention_inputs(const MatrixH& q, std::size_t heads,
+                                   const std::vector<std::size_t>& positions,
+                                   const std::vector<KvCache>& k, const std::vector<KvCache>& v,
+                                   const AttentionOptions& opt) {
   if (heads == 0 || q.cols() == 0 || q.cols() % heads != 0) {
     throw Error("attention: q is " + shape(q.rows(), q.cols()) + ", which does not split into " +
                 std::to_string(heads) + " heads of equal width >= 1");
@@ -356,6 +357,14 @@ AttentionResult attention(const MatrixH& q, std::size_t heads,
     }
     for (std::size_t h = 0; h < heads; ++h) check_q(q.row(r) + h * d, d, r, h);
   }
+  return d;
+}
+
+AttentionResult attention(const MatrixH& q, std::size_t heads,
+                          const std::vector<std::size_t>& positions, const std::vector<KvCache>& k,
+                          const std::vector<KvCache>& v, const AttentionOptions& opt) {
+  const std::size_t d = check_attention_inputs(q, heads, positions, k, v, opt);
+  const std::size_t kv_heads = k.size();
   AttentionResult res{MatrixH(q.rows(), q.cols()), {}};
   const float c = attention_scale(d);
   const std::size_t group = heads / kv_heads;

@@ -90,4 +90,11 @@ AttentionResult attention(const MatrixH& q, std::size_t heads,
                           const std::vector<std::size_t>& positions, const std::vector<KvCache>& k,
                           const std::vector<KvCache>& v, const AttentionOptions& opt);
 
+// The checks attention() makes on its inputs, in its order, throwing the same errors (the CUDA
+// path calls it too, so both refuse the same inputs with the same words); the head width d.
+std::size_t check_attention_inputs(const MatrixH& q, std::size_t heads,
+                                   const std::vector<std::size_t>& positions,
+                                   const std::vector<KvCache>& k, const std::vector<KvCache>& v,
+                                   const AttentionOptions& opt);
+
 }  // namespace quasar
