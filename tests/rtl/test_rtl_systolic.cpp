@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "numerics/int_kernels.hpp"
+#include "rtl/faulty_array.hpp"
 #include "rtl/port_fields.hpp"
 #include "rtl/verilated_unit.hpp"
 #include "units/systolic_ws.hpp"
@@ -386,45 +387,20 @@ TEST(SystolicWsDbModel, SteadyStateIsMaxOfPortsAndBankRoundTrip) {
   EXPECT_EQ(t.tiles[5].load_start - t.tiles[3].load_start, 24u);
 }
 
-// An array that loses one result (y_valid hidden on its `lose`-th valid cycle), or shows one
-// before any token went in: the driver must throw rather than hang or misattribute results.
-class FaultyArray {
- public:
-  FaultyArray(int rows, int cols, int lose, bool extra)
-      : a_(rows, cols, 2), lose_(lose), extra_(extra) {}
-  int rows() const { return a_.rows(); }
-  int cols() const { return a_.cols(); }
-  int weight_banks() const { return a_.weight_banks(); }
-  int pe_stages() const { return a_.pe_stages(); }
-  void reset() { a_.reset(); }
-  void tick(const SystolicWsInputs& in) { a_.tick(in); }
-  SystolicWsOutputs outputs() {
-    SystolicWsOutputs o = a_.outputs();
-    if (o.y_valid && valid_++ == lose_) o.y_valid = false;
-    if (extra_) {
-      o.y_valid = true;
-      extra_ = false;
-    }
-    return o;
-  }
-
- private:
-  units::SystolicWsArray a_;
-  int lose_, valid_ = 0;
-  bool extra_;
-};
+// (FaultyArray: faulty_array.hpp.)
+using Faulty = FaultyArray<units::SystolicWsArray>;
 
 TEST(SystolicWsDbModel, DriverThrowsOnLostOrExtraResults) {
   std::mt19937_64 rng(0x77);
   // 3 x 3 tiles on a 3x2 array, 45 results.
   const MatrixI8 x = random_matrix(5, 7, rng), w = random_matrix(6, 7, rng);
   for (int lose : {0, 4, 29}) {
-    FaultyArray lossy(3, 2, lose, false);
+    Faulty lossy(3, 2, lose, false);
     EXPECT_THROW(units::run_systolic_ws_db(lossy, x, w), std::runtime_error) << "lose " << lose;
   }
-  FaultyArray early(3, 2, -1, true);
+  Faulty early(3, 2, -1, true);
   EXPECT_THROW(units::run_systolic_ws_db(early, x, w), std::runtime_error);
-  FaultyArray fine(3, 2, -1, false);
+  Faulty fine(3, 2, -1, false);
   EXPECT_EQ(units::run_systolic_ws_db(fine, x, w).y, int8_gemm(x, w, 32).acc);
 }
 

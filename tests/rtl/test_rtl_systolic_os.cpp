@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "numerics/int_kernels.hpp"
+#include "rtl/faulty_array.hpp"
 #include "rtl/port_fields.hpp"
 #include "rtl/verilated_unit.hpp"
 #include "units/systolic_os.hpp"
@@ -529,44 +530,20 @@ TEST(SystolicOsArrayDb, Rtl2x2AccumulatorWrapsModulo2To32) {
   }
 }
 
-// An array that loses one result row (y_valid hidden on its `lose`-th valid cycle), or shows one
-// before any tile streamed: the driver must throw rather than hang or misattribute rows.
-class FaultyOsArray {
- public:
-  FaultyOsArray(int rows, int cols, int lose, bool extra)
-      : a_(rows, cols, 2), lose_(lose), extra_(extra) {}
-  int rows() const { return a_.rows(); }
-  int cols() const { return a_.cols(); }
-  int acc_banks() const { return a_.acc_banks(); }
-  void reset() { a_.reset(); }
-  void tick(const SystolicOsInputs& in) { a_.tick(in); }
-  SystolicOsOutputs outputs() {
-    SystolicOsOutputs o = a_.outputs();
-    if (o.y_valid && valid_++ == lose_) o.y_valid = false;
-    if (extra_) {
-      o.y_valid = true;
-      extra_ = false;
-    }
-    return o;
-  }
-
- private:
-  units::SystolicOsArray a_;
-  int lose_, valid_ = 0;
-  bool extra_;
-};
+// (FaultyArray: faulty_array.hpp.)
+using Faulty = FaultyArray<units::SystolicOsArray>;
 
 TEST(SystolicOsDbModel, DriverThrowsOnLostOrExtraRows) {
   std::mt19937_64 rng(0x78);
   // 2 m-tiles x 3 n-tiles x 2 chunks on a 3x2 array: 12 tiles, 36 rows.
   const MatrixI8 x = random_matrix(5, 7, rng), w = random_matrix(6, 7, rng);
   for (int lose : {0, 4, 35}) {
-    FaultyOsArray lossy(3, 2, lose, false);
+    Faulty lossy(3, 2, lose, false);
     EXPECT_THROW(units::run_systolic_os_db(lossy, x, w, 4), std::runtime_error) << "lose " << lose;
   }
-  FaultyOsArray early(3, 2, -1, true);
+  Faulty early(3, 2, -1, true);
   EXPECT_THROW(units::run_systolic_os_db(early, x, w, 4), std::runtime_error);
-  FaultyOsArray fine(3, 2, -1, false);
+  Faulty fine(3, 2, -1, false);
   EXPECT_EQ(units::run_systolic_os_db(fine, x, w, 4).y, int8_gemm(x, w, 32).acc);
 }
 
