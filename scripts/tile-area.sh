@@ -6,9 +6,11 @@
 # (rtl/tile/<point>.yaml, priced at 180 nm). Prints the comparison (scripts/tile_area.py).
 #   scripts/tile-area.sh [BUILD_DIR] [OUT_DIR] [POINT]
 #     defaults: build/release, build/tile-area, tile_ws_4x4. POINT: a design point with a design
-#     file, tile_ws_4x4 or tile_ws_4x4_dint_db (tests/tile/CMakeLists.txt's Vtile_<...> target
+#     file (rtl/tile/<POINT>.yaml: tile_ws_4x4, tile_ws_4x4_dint_db, tile_ws_4x4_fp4x8_db,
+#     tile_ws_4x4_mx_fix; tests/tile/CMakeLists.txt's Vtile_<...> target
 #     gives the parameters; tests/tile's TileArea tests keep each design file equal to it).
-# Takes about 4 minutes on the 2-core build machine (yosys, one thread; 241 s on 2026-12-07).
+# Took about 4 minutes on the 2-core build machine at the 4 x 4 point (yosys, one thread; 241 s
+# on 2026-12-07); the block points' runs now take over an hour in ABC (docs/validation.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
